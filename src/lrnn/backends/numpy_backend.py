@@ -1,0 +1,62 @@
+"""The in-memory backend: X is a numpy array (or memory map) on this machine.
+
+Passes go through the fused kernels of :mod:`lrnn.kernels` when they are available for the
+data's dtype, and through the numpy reference in :mod:`lrnn.objective` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrnn import objective
+from lrnn.objective import DataPass
+
+
+class InMemoryBackend:
+    """Training data held in memory; y is 0/1 in the parameters' dtype."""
+
+    name = "numpy"
+
+    def __init__(
+        self,
+        X: NDArray,
+        y: NDArray,
+        sample_weight: NDArray | None = None,
+        scale: float = 1.0,
+    ) -> None:
+        self.X = X
+        self.dtype = objective.param_dtype(X.dtype)
+        self.y = np.asarray(y, dtype=self.dtype)
+        self.sample_weight = (
+            None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
+        )
+        self.scale = float(scale)
+        self.n_samples, self.n_features = X.shape
+
+    def data_pass(self, w: NDArray, b: float) -> DataPass:
+        return objective.data_pass(w, b, self.X, self.y, self.sample_weight, self.scale)
+
+    def hessp(self, w: NDArray, b: float, vw: NDArray, vb: float) -> tuple[NDArray, float]:
+        return objective.hessp(w, b, self.X, vw, vb, 0.0, self.sample_weight, self.scale)
+
+    def hessian(self, w: NDArray, b: float) -> NDArray:
+        return objective.hessian(w, b, self.X, 0.0, self.sample_weight, self.scale)
+
+    def lambda_max(self) -> float:
+        return objective.augmented_lambda_max(self.X, self.sample_weight, self.scale)
+
+    def logits(self, w: NDArray, b: float) -> NDArray:
+        return objective.logits(w, b, self.X, self.scale)
+
+    def subset(self, rows: NDArray) -> InMemoryBackend:
+        """The examples at ``rows`` (a copy of those rows only)."""
+        weights = None if self.sample_weight is None else self.sample_weight[rows]
+        return InMemoryBackend(self.X[rows], self.y[rows], weights, self.scale)
+
+    def minibatches(self, rng: np.random.Generator, batch_size: int) -> Iterator[InMemoryBackend]:
+        order = rng.permutation(self.n_samples)
+        for start in range(0, self.n_samples, batch_size):
+            yield self.subset(np.sort(order[start : start + batch_size]))

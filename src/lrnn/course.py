@@ -1,0 +1,176 @@
+"""The lesson's own functions, with the lesson's shapes, as thin doors onto lrnn's core.
+
+Layout as in the course: ``X`` is ``(features, examples)``, ``Y`` is ``(1, examples)``, ``w`` is
+``(features, 1)`` and ``b`` a Python float. Each function transposes to lrnn's
+``(examples, features)`` layout (a view, no copy) and calls :mod:`lrnn.objective` or
+:func:`lrnn.train.train`, so the course and the library can never disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from lrnn import objective
+from lrnn.backends.numpy_backend import InMemoryBackend
+from lrnn.errors import UsageError
+from lrnn.train import Callback, TrainConfig, train
+
+logger = logging.getLogger(__name__)
+
+#: How often the lesson records (and prints) the cost.
+RECORD_EVERY = 100
+
+
+def sigmoid(z: ArrayLike) -> NDArray[np.floating]:
+    """σ(z), elementwise; stable for any finite z."""
+    return objective.sigmoid(z)
+
+
+def initialize_with_zeros(dim: int) -> tuple[NDArray[np.float64], float]:
+    """w = zeros of shape (dim, 1), b = 0.0 — the lesson's starting point."""
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
+        raise UsageError(f"dim must be a positive integer (the number of features); got {dim!r}.")
+    return np.zeros((int(dim), 1)), 0.0
+
+
+def _as_course_arrays(
+    w: ArrayLike, X: ArrayLike, Y: ArrayLike | None = None
+) -> tuple[NDArray, NDArray, NDArray | None]:
+    """Check the lesson's shapes and return w as (n,) and X as (m, n), Y as (m,)."""
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise UsageError(
+            f"X must be 2-D (features, examples) as in the lesson; got shape {X.shape}. "
+            "Flatten each example to a column: X.reshape(X.shape[0], -1).T."
+        )
+    if not np.issubdtype(X.dtype, np.floating):
+        X = X.astype(np.float64)
+    w = np.asarray(w, dtype=X.dtype)
+    if w.size != X.shape[0]:
+        raise UsageError(
+            f"w has {w.size} entries but X has {X.shape[0]} features (rows); "
+            "w must have shape (features, 1), e.g. from initialize_with_zeros(X.shape[0])."
+        )
+    y = None
+    if Y is not None:
+        Y = np.asarray(Y)
+        if Y.size != X.shape[1]:
+            raise UsageError(
+                f"Y has {Y.size} labels but X has {X.shape[1]} examples (columns); "
+                "Y must have shape (1, examples)."
+            )
+        y = Y.reshape(-1).astype(X.dtype)
+    return w.reshape(-1), X.T, y
+
+
+def propagate(w: ArrayLike, b: float, X: ArrayLike, Y: ArrayLike) -> tuple[dict[str, Any], float]:
+    """Forward (cost) and backward (gradients) propagation: ``({"dw", "db"}, cost)``."""
+    w_flat, X_rows, y = _as_course_arrays(w, X, Y)
+    cost, dw, db = objective.loss_and_grad(w_flat, float(b), X_rows, y)
+    return {"dw": dw.reshape(-1, 1), "db": db}, cost
+
+
+class _LessonPrinter(Callback):
+    """Prints the lesson's line for each recorded cost (the course API's print_cost)."""
+
+    def on_record(self, record: dict[str, float]) -> None:
+        print(f"Cost after iteration {record['iteration']}: {record['cost']:f}")
+
+
+def optimize(
+    w: ArrayLike,
+    b: float,
+    X: ArrayLike,
+    Y: ArrayLike,
+    num_iterations: int = 100,
+    learning_rate: float = 0.009,
+    print_cost: bool = False,
+) -> tuple[dict[str, Any], dict[str, Any], list[float]]:
+    """Gradient descent from (w, b): ``(params, grads, costs)``.
+
+    ``costs`` holds the cost at every iteration i with i % 100 == 0, taken before that
+    iteration's update; ``grads`` are the last gradients computed (at the last iterate before
+    the final update), as in the lesson.
+    """
+    _check_schedule(num_iterations, learning_rate)
+    w_flat, X_rows, y = _as_course_arrays(w, X, Y)
+    backend = InMemoryBackend(X_rows, y)
+    config = TrainConfig(
+        solver="gd",
+        learning_rate=float(learning_rate),
+        max_iter=int(num_iterations),
+        record_every=RECORD_EVERY,
+        tol=0.0,
+        divergence_patience=10**9,  # the lesson's loop runs to the end, whatever happens
+    )
+    callbacks = [_LessonPrinter()] if print_cost else []
+    result = train(backend, config, callbacks=callbacks, init=(w_flat, float(b)))
+    params = {"w": result.w.reshape(-1, 1), "b": result.b}
+    dw, db = result.last_grad if result.last_grad is not None else (np.zeros_like(w_flat), 0.0)
+    grads = {"dw": dw.reshape(-1, 1), "db": db}
+    return params, grads, list(result.history.get("cost", []))
+
+
+def _check_schedule(num_iterations: Any, learning_rate: Any) -> None:
+    if isinstance(num_iterations, bool) or not isinstance(num_iterations, int | np.integer):
+        raise UsageError(f"num_iterations must be an integer; got {num_iterations!r}.")
+    if num_iterations < 0:
+        raise UsageError(f"num_iterations must be ≥ 0; got {num_iterations}.")
+    if not isinstance(learning_rate, int | float | np.number) or not np.isfinite(learning_rate):
+        raise UsageError(f"learning_rate must be a finite number; got {learning_rate!r}.")
+    if learning_rate <= 0:
+        raise UsageError(f"learning_rate must be > 0; got {learning_rate!r}.")
+
+
+def predict(w: ArrayLike, b: float, X: ArrayLike) -> NDArray[np.float64]:
+    """Labels 0.0/1.0 of shape (1, m): 1 where a = σ(wᵀx + b) > 0.5."""
+    w_flat, X_rows, _ = _as_course_arrays(w, X)
+    a = objective.sigmoid(objective.logits(w_flat, float(b), X_rows))
+    return (a > 0.5).astype(np.float64).reshape(1, -1)
+
+
+def model(
+    X_train: ArrayLike,
+    Y_train: ArrayLike,
+    X_test: ArrayLike,
+    Y_test: ArrayLike,
+    num_iterations: int = 2000,
+    learning_rate: float = 0.5,
+    print_cost: bool = False,
+) -> dict[str, Any]:
+    """The lesson's whole pipeline: initialise, optimise, predict, report accuracies."""
+    X_train = np.asarray(X_train)
+    w, b = initialize_with_zeros(X_train.shape[0])
+    params, _, costs = optimize(w, b, X_train, Y_train, num_iterations, learning_rate, print_cost)
+    w, b = params["w"], params["b"]
+    Y_prediction_test = predict(w, b, X_test)
+    Y_prediction_train = predict(w, b, X_train)
+    train_accuracy = 100 - np.mean(np.abs(Y_prediction_train - np.asarray(Y_train))) * 100
+    test_accuracy = 100 - np.mean(np.abs(Y_prediction_test - np.asarray(Y_test))) * 100
+    print(f"train accuracy: {train_accuracy} %")
+    print(f"test accuracy: {test_accuracy} %")
+    return {
+        "costs": costs,
+        "Y_prediction_test": Y_prediction_test,
+        "Y_prediction_train": Y_prediction_train,
+        "w": w,
+        "b": b,
+        "learning_rate": learning_rate,
+        "num_iterations": num_iterations,
+    }
+
+
+def load_dataset(
+    train_path: str = "datasets/train_catvnoncat.h5",
+    test_path: str = "datasets/test_catvnoncat.h5",
+) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
+    """The lesson's arrays: ``(train_x_orig, train_y (1, m), test_x_orig, test_y, classes)``."""
+    from lrnn.data import load_course_h5
+
+    train_x, train_y, classes = load_course_h5(train_path)
+    test_x, test_y, _ = load_course_h5(test_path)
+    return train_x, train_y.reshape(1, -1), test_x, test_y.reshape(1, -1), classes

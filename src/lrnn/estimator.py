@@ -1,0 +1,344 @@
+"""``LogisticNeuron``: the single neuron with scikit-learn's conventions.
+
+Layout is scikit-learn's: ``X`` is ``(examples, features)``. ``__init__`` only stores the
+parameters; ``fit`` validates them and the data, then calls :func:`lrnn.train.train` — the same
+loop the course functions and the CLI use — so with ``solver="gd"`` and the lesson's learning
+rate it reproduces the lesson's costs exactly.
+
+The objective minimised is
+
+    J(w, b) = Σᵢ sᵢ·ℓ(zᵢ, yᵢ) / Σᵢ sᵢ + (alpha/2)‖w‖²,   zᵢ = w·xᵢ + b,
+
+with ℓ the log loss and sᵢ the sample weights (default 1) times the class weights; the bias is
+not penalised. Without weights this equals scikit-learn's ``LogisticRegression`` with
+``C = 1/(alpha·n_samples)``; alpha = 0 is the lesson's cost.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from lrnn import objective
+from lrnn.backends import BACKEND_NAMES, make_backend
+from lrnn.errors import UsageError
+from lrnn.train import SOLVERS, Callback, TrainConfig, TrainResult, train
+
+BINARY_ONLY = "Only binary classification is supported."
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+class _VerbosePrinter(Callback):
+    """``verbose`` > 0: the lesson's line every ``verbose`` recorded iterations, via logging."""
+
+    def __init__(self, every: int) -> None:
+        import logging
+
+        self.log = logging.getLogger("lrnn")
+        self.every = every
+
+    def on_record(self, record: dict[str, float]) -> None:
+        if record["iteration"] % self.every == 0:
+            self.log.info("Cost after iteration %d: %f", record["iteration"], record["cost"])
+
+
+class LogisticNeuron(ClassifierMixin, BaseEstimator):
+    """Logistic regression trained as a single neuron.
+
+    Parameters
+    ----------
+    solver : {"gd", "momentum", "nesterov", "adam", "sgd", "lbfgs", "newton", "auto"}
+        How parameters step. ``gd`` is the lesson's gradient descent. ``auto`` picks Newton
+        (exact Hessian) when features + 1 ≤ 1000, L-BFGS otherwise.
+    learning_rate : float or "auto"
+        Step size for the first-order solvers. ``"auto"`` uses 1/L, L the Lipschitz constant of
+        ∇J (always stable for gd). Ignored by lbfgs/newton (they search their own step).
+    max_iter : int
+        Iterations (passes over the data) for full-batch solvers; epochs for ``sgd``.
+    alpha : float
+        L2 strength on w (bias not penalised). 0 is the lesson's objective.
+    tol : float
+        Stop when the largest absolute component of ∇J (w and b) is ≤ tol. 0 never stops early.
+    batch_size : int
+        Mini-batch size for ``sgd``.
+    early_stopping : bool
+        Hold out ``validation_fraction`` (stratified, seeded by ``random_state``) or use
+        ``eval_set`` from fit; stop after ``n_iter_no_change`` recorded checks without
+        validation-loss improvement and restore the best weights.
+    class_weight : None, "balanced" or dict
+        Multiplies sample weights by class.
+    record_every : int
+        Record history (and check early stopping) every this many iterations.
+    warm_start : bool
+        Start the next ``fit`` from the current ``coef_``/``intercept_``.
+    verbose : int
+        > 0 logs the cost (logger "lrnn", INFO) every ``verbose`` recorded iterations.
+    backend : {"auto", "numpy", "dask", "torch"}
+        Where passes over the data run; ``auto`` follows the type of ``X``.
+    """
+
+    def __init__(
+        self,
+        solver: str = "gd",
+        learning_rate: float | str = 0.005,
+        max_iter: int = 2000,
+        alpha: float = 0.0,
+        tol: float = 1e-4,
+        batch_size: int = 32,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        class_weight: dict | str | None = None,
+        record_every: int = 1,
+        warm_start: bool = False,
+        random_state: int | None = 0,
+        verbose: int = 0,
+        backend: str = "auto",
+    ) -> None:
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.alpha = alpha
+        self.tol = tol
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.record_every = record_every
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.backend = backend
+
+    # ----------------------------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def _validate_params(self) -> None:
+        """Check every parameter; messages say what was expected, what came, and the fix."""
+
+        def bad(name: str, expected: str, fix: str = "") -> UsageError:
+            value = getattr(self, name)
+            return UsageError(
+                f"{name} must be {expected}; got {value!r}.{' ' + fix if fix else ''}"
+            )
+
+        if self.solver not in SOLVERS:
+            raise bad("solver", "one of " + ", ".join(map(repr, SOLVERS)))
+        lr = self.learning_rate
+        if not (lr == "auto" or (_is_number(lr) and np.isfinite(lr) and lr > 0)):
+            raise bad("learning_rate", "a finite number > 0 or 'auto'", "Try 'auto' (1/L).")
+        for name in ("max_iter", "batch_size", "n_iter_no_change", "record_every"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise bad(name, "an integer ≥ 1")
+        if not (_is_number(self.alpha) and np.isfinite(self.alpha) and self.alpha >= 0):
+            raise bad("alpha", "a finite number ≥ 0")
+        if not (_is_number(self.tol) and np.isfinite(self.tol) and self.tol >= 0):
+            raise bad("tol", "a finite number ≥ 0")
+        vf = self.validation_fraction
+        if not (_is_number(vf) and 0 < vf < 1):
+            raise bad("validation_fraction", "a number strictly between 0 and 1")
+        cw = self.class_weight
+        if not (cw is None or cw == "balanced" or isinstance(cw, dict)):
+            raise bad("class_weight", "None, 'balanced' or a dict {class: weight}")
+        if self.backend not in ("auto", *BACKEND_NAMES):
+            raise bad("backend", "one of 'auto', " + ", ".join(map(repr, BACKEND_NAMES)))
+        if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
+            raise bad("verbose", "an integer ≥ 0")
+
+    def _validate_X(self, X: ArrayLike, reset: bool) -> NDArray:
+        """Keep float32 and uint8 as they are (trained without a float copy), else float64."""
+        if isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64, np.uint8):
+            dtype: Any = None
+        else:
+            dtype = [np.float64, np.float32]
+        return validate_data(self, X, reset=reset, dtype=dtype, ensure_all_finite=True)
+
+    def _encode_targets(self, y: ArrayLike) -> tuple[NDArray, NDArray]:
+        check_classification_targets(y)
+        classes, encoded = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"The target has only one class ({classes[0]!r}); this classifier needs samples "
+                "of 2 classes. Add examples of the other class."
+            )
+        if len(classes) > 2 or type_of_target(y) not in ("binary",):
+            raise ValueError(
+                f"{BINARY_ONLY} Got {len(classes)} classes: "
+                f"{', '.join(map(repr, classes[:5].tolist()))}"
+                f"{' …' if len(classes) > 5 else ''}. Train one model per class (one-vs-rest)."
+            )
+        return classes, encoded
+
+    def _class_weights(self, encoded: NDArray) -> NDArray | None:
+        if self.class_weight is None:
+            return None
+        if self.class_weight == "balanced":
+            counts = np.bincount(encoded, minlength=2).astype(np.float64)
+            return (len(encoded) / (2.0 * counts))[encoded]
+        unknown = [k for k in self.class_weight if k not in self.classes_.tolist()]
+        if unknown:
+            raise UsageError(
+                f"class_weight names class {unknown[0]!r}, which is not in the data; "
+                f"the classes are {self.classes_.tolist()!r}."
+            )
+        per_class = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
+        if not np.all(np.isfinite(per_class)) or np.any(per_class < 0):
+            raise UsageError(f"class_weight values must be finite and ≥ 0; got {per_class}.")
+        return per_class[encoded]
+
+    # ----------------------------------------------------------------------------------------
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        eval_set: tuple[ArrayLike, ArrayLike] | None = None,
+        callbacks: list[Callback] | None = None,
+    ) -> LogisticNeuron:
+        """Train on X (m, n) and labels y (any two distinct values)."""
+        self._validate_params()
+        previous = None
+        if self.warm_start and hasattr(self, "coef_"):
+            previous = (self.coef_.ravel().copy(), float(self.intercept_[0]))
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None; "
+                "call fit(X, y) with one label per row of X."
+            )
+        X = self._validate_X(X, reset=True)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            from sklearn.exceptions import DataConversionWarning
+
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; "
+                "use y.ravel() or y.reshape(-1).",
+                DataConversionWarning,
+                stacklevel=2,
+            )
+            y = y.ravel()
+        if y.ndim != 1 or len(y) != X.shape[0]:
+            raise ValueError(
+                f"y must be 1-D with one label per row of X ({X.shape[0]}); got shape {y.shape}."
+            )
+        self.classes_, encoded = self._encode_targets(y)
+        weights = None
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            if np.any(weights < 0):
+                raise ValueError("sample_weight must be ≥ 0; got negative values.")
+            if weights.sum() <= 0:
+                raise ValueError("sample_weight sums to 0; at least one example needs weight.")
+        class_w = self._class_weights(encoded)
+        if class_w is not None:
+            weights = class_w if weights is None else weights * class_w
+
+        X_train, y_train, w_train, validation = X, encoded, weights, None
+        if eval_set is not None:
+            X_val = self._validate_X(eval_set[0], reset=False)
+            y_val = self._encode_like_classes(np.asarray(eval_set[1]))
+            validation = make_backend(X_val, y_val, backend="numpy")
+        elif self.early_stopping:
+            X_train, y_train, w_train, validation = self._hold_out(X, encoded, weights)
+
+        backend = make_backend(X_train, y_train, w_train, backend=self.backend)
+        if previous is not None and previous[0].shape[0] != X.shape[1]:
+            previous = None
+        config = self._config()
+        cbs: list[Callback] = list(callbacks or [])
+        if self.verbose:
+            cbs.append(_VerbosePrinter(int(self.verbose)))
+        result = train(backend, config, validation=validation, callbacks=cbs, init=previous)
+        self._store(result)
+        return self
+
+    def _config(self) -> TrainConfig:
+        return TrainConfig(
+            solver=self.solver,
+            learning_rate=self.learning_rate,
+            max_iter=int(self.max_iter),
+            alpha=float(self.alpha),
+            tol=float(self.tol),
+            batch_size=int(self.batch_size),
+            random_state=self.random_state,
+            record_every=int(self.record_every),
+            early_stopping=bool(self.early_stopping),
+            n_iter_no_change=int(self.n_iter_no_change),
+        )
+
+    def _encode_like_classes(self, y: NDArray) -> NDArray:
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"eval_set labels include {unknown[0]!r}, not among the training classes "
+                f"{self.classes_.tolist()!r}."
+            )
+        return np.searchsorted(self.classes_, y)
+
+    def _hold_out(self, X: NDArray, encoded: NDArray, weights: NDArray | None):
+        from sklearn.model_selection import train_test_split
+
+        rows = np.arange(X.shape[0])
+        try:
+            train_rows, val_rows = train_test_split(
+                rows,
+                test_size=self.validation_fraction,
+                stratify=encoded,
+                random_state=self.random_state,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping could not hold out a stratified validation_fraction="
+                f"{self.validation_fraction} of {X.shape[0]} examples ({exc}); give more data, "
+                "a larger validation_fraction, or eval_set=(X_val, y_val)."
+            ) from exc
+        train_rows.sort()
+        val_rows.sort()
+        validation = make_backend(X[val_rows], encoded[val_rows], backend="numpy")
+        w_train = None if weights is None else weights[train_rows]
+        return X[train_rows], encoded[train_rows], w_train, validation
+
+    def _store(self, result: TrainResult) -> None:
+        self.coef_ = result.w.reshape(1, -1)
+        self.intercept_ = np.array([result.b], dtype=result.w.dtype)
+        self.n_iter_ = result.n_iter
+        self.history_ = result.history
+        self.result_ = result
+        self.learning_rate_ = result.learning_rate
+        self.solver_ = result.solver
+
+    # ----------------------------------------------------------------------------------------
+    def decision_function(self, X: ArrayLike) -> NDArray:
+        """The logits z = Xw + b, one per row."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return objective.logits(self.coef_.ravel(), float(self.intercept_[0]), X)
+
+    def predict_proba(self, X: ArrayLike) -> NDArray:
+        """(m, 2): columns are P(classes_[0]) and P(classes_[1])."""
+        a = objective.sigmoid(self.decision_function(X))
+        return np.column_stack([1 - a, a])
+
+    def predict(self, X: ArrayLike) -> NDArray:
+        """classes_[1] where a = σ(z) > 0.5, else classes_[0] (the lesson's rule)."""
+        a = objective.sigmoid(self.decision_function(X))
+        return self.classes_[(a > 0.5).astype(int)]

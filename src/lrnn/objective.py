@@ -1,0 +1,304 @@
+"""The math of the single neuron, written once.
+
+Conventions (the same everywhere in lrnn):
+
+* ``X`` is ``(m, n)``: one example per row (the course functions transpose the lesson's
+  ``(n, m)`` layout into this, as a view). ``X`` may be float64, float32 or uint8; ``scale``
+  multiplies every feature *inside* the math, so raw uint8 pixels with ``scale=1/255`` give the
+  lesson's ``X / 255`` without a float copy of ``X``.
+* ``w`` is ``(n,)``, ``b`` a scalar; ``z = scale · X w + b`` are the logits, ``a = σ(z)``.
+* The loss of one example is ``ℓ(z, y) = log(1 + eᶻ) − y z``, which *is* the lesson's
+  ``−y log a − (1 − y) log(1 − a)`` rewritten on logits so that it never takes ``log 0``.
+* The cost is ``J = Σ sᵢ ℓᵢ / Σ sᵢ + (alpha/2)‖w‖²`` with sample weights ``s`` (default 1, giving
+  the lesson's mean); the bias is not penalised.
+* Gradients: ``dw = scale · Xᵀ(s ⊙ (a − y)) / Σs + alpha w``, ``db = Σ s(a − y) / Σs`` — with unit
+  weights and alpha = 0 exactly the lesson's ``dw = (1/m) X (A − Y)ᵀ``, ``db = (1/m) Σ (A − Y)``.
+
+Arithmetic runs in the parameters' dtype: float32 data trains in float32 (sums of losses are
+accumulated in float64, which costs nothing and protects the reported cost), float64 in float64,
+uint8 in float64. Nothing here copies ``X`` to another dtype except one block of rows at a time.
+
+This module is the plain numpy reference. ``kernels`` holds fused single-pass versions with the
+same contract, tested against these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+#: Rows converted at a time when ``X`` is stored as integers (keeps temporaries small).
+BLOCK_ROWS = 4096
+
+
+def param_dtype(x_dtype: np.dtype) -> np.dtype:
+    """The floating dtype the parameters and arithmetic use for data stored as ``x_dtype``."""
+    return np.dtype(np.float32) if np.dtype(x_dtype) == np.float32 else np.dtype(np.float64)
+
+
+class DataPass(NamedTuple):
+    """What one pass over the data returns: the data term of J and its gradient.
+
+    ``loss`` is the weighted mean log loss (no L2 term), ``dw``/``db`` its gradient, and
+    ``accuracy`` the weighted fraction of examples with (a > 0.5) == y, which falls out of the
+    same pass for free so that history can show it without reading X again.
+    """
+
+    loss: float
+    dw: NDArray
+    db: float
+    accuracy: float
+
+
+def regularize(data: DataPass, w: NDArray, alpha: float) -> tuple[float, NDArray, float]:
+    """Add (alpha/2)‖w‖² to the data term: the one place the L2 penalty enters (bias exempt)."""
+    if not alpha:
+        return data.loss, data.dw, data.db
+    cost = data.loss + 0.5 * alpha * float(np.dot(w.astype(np.float64), w))
+    return cost, data.dw + w.dtype.type(alpha) * w, data.db
+
+
+# --------------------------------------------------------------------------------------------
+# σ and its logarithm
+# --------------------------------------------------------------------------------------------
+def sigmoid(z: ArrayLike) -> NDArray[np.floating]:
+    """σ(z) = 1 / (1 + e^-z) without overflow for any finite z, exactly 0.5 at 0.
+
+    ``exp`` is only ever taken of ``−|z|`` (at most 1), and the two algebraically equal forms
+    1/(1+e^-|z|) and e^-|z|/(1+e^-|z|) are picked by sign, so no intermediate overflows.
+    """
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+
+
+def log_sigmoid(z: ArrayLike) -> NDArray[np.floating]:
+    """log σ(z) = −log(1 + e^-z), finite wherever z is (where log(sigmoid(z)) gives −inf)."""
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+    return -np.logaddexp(z.dtype.type(0), -z)
+
+
+def log_loss_from_logits(z: ArrayLike, y: ArrayLike) -> NDArray[np.floating]:
+    """Per-example loss ℓ(z, y) = log(1 + eᶻ) − y z  (= −y log σ(z) − (1 − y) log(1 − σ(z)))."""
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+    return np.logaddexp(z.dtype.type(0), z) - np.asarray(y, dtype=z.dtype) * z
+
+
+def cost_from_logits(z: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+    """Weighted mean of ℓ(z, y), accumulated in float64."""
+    losses = log_loss_from_logits(z, y)
+    if sample_weight is None:
+        return float(np.mean(losses, dtype=np.float64))
+    s = np.asarray(sample_weight, dtype=np.float64)
+    return float(np.dot(losses.astype(np.float64, copy=False), s) / s.sum())
+
+
+# --------------------------------------------------------------------------------------------
+# Passes over the data (reference implementation)
+# --------------------------------------------------------------------------------------------
+def _row_blocks(
+    X: NDArray, dtype: np.dtype, block_rows: int = BLOCK_ROWS
+) -> Iterator[tuple[slice, NDArray]]:
+    """``X`` in the arithmetic dtype: the whole array when it already is, else block by block."""
+    m = X.shape[0]
+    if X.dtype == dtype:
+        yield slice(0, m), X
+        return
+    for start in range(0, m, block_rows):
+        rows = slice(start, min(start + block_rows, m))
+        yield rows, X[rows].astype(dtype)
+
+
+def logits(w: NDArray, b: float, X: NDArray, scale: float = 1.0) -> NDArray[np.floating]:
+    """z = scale · X w + b, shape (m,), in the parameters' dtype."""
+    dtype = w.dtype
+    z = np.empty(X.shape[0], dtype=dtype)
+    for rows, Xb in _row_blocks(X, dtype):
+        np.matmul(Xb, w, out=z[rows])
+    if scale != 1.0:
+        z *= dtype.type(scale)
+    z += dtype.type(b)
+    return z
+
+
+def _weights_or_none(sample_weight: NDArray | None, m: int) -> tuple[NDArray | None, float]:
+    if sample_weight is None:
+        return None, float(m)
+    return sample_weight, float(np.sum(sample_weight, dtype=np.float64))
+
+
+def data_pass(
+    w: NDArray,
+    b: float,
+    X: NDArray,
+    y: NDArray,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+) -> DataPass:
+    """Forward and backward propagation over all of X: the data term and its gradient.
+
+    ``w`` fixes the arithmetic dtype (see :func:`param_dtype`). ``y`` holds 0/1 values.
+    """
+    dtype = w.dtype
+    m = X.shape[0]
+    s, total = _weights_or_none(sample_weight, m)
+    z = logits(w, b, X, scale)  # (m,)
+    loss = cost_from_logits(z, y, s)
+    residual = sigmoid(z)  # a, then a − y, then s(a − y), in place
+    hits = (residual > 0.5) == (y > 0.5)
+    accuracy = float(hits.mean() if s is None else np.dot(hits, s) / total)
+    residual -= y
+    if s is not None:
+        residual *= s
+    dw = np.zeros_like(w)
+    for rows, Xb in _row_blocks(X, dtype):
+        dw += residual[rows] @ Xb
+    dw *= dtype.type(scale / total)
+    db = float(np.sum(residual, dtype=np.float64) / total)
+    return DataPass(loss, dw, db, accuracy)
+
+
+def loss_and_grad(
+    w: NDArray,
+    b: float,
+    X: NDArray,
+    y: NDArray,
+    alpha: float = 0.0,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+) -> tuple[float, NDArray, float]:
+    """Cost J (with the L2 term) and its gradient (dw, db) at (w, b)."""
+    return regularize(data_pass(w, b, X, y, sample_weight, scale), w, alpha)
+
+
+def hessp(
+    w: NDArray,
+    b: float,
+    X: NDArray,
+    vw: NDArray,
+    vb: float,
+    alpha: float = 0.0,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+) -> tuple[NDArray, float]:
+    """Hessian of J at (w, b) times the direction (vw, vb).
+
+    H = X̃ᵀ D X̃ / Σs + alpha·diag(1…1, 0) with X̃ = [scale·X, 1] and D = diag(s a (1 − a)).
+    """
+    dtype = w.dtype
+    m = X.shape[0]
+    s, total = _weights_or_none(sample_weight, m)
+    a = sigmoid(logits(w, b, X, scale))
+    curvature = a * (1 - a)
+    if s is not None:
+        curvature *= s
+    t = logits(vw, vb, X, scale)  # X̃ v
+    t *= curvature
+    hw = np.zeros_like(w)
+    for rows, Xb in _row_blocks(X, dtype):
+        hw += t[rows] @ Xb
+    hw *= dtype.type(scale / total)
+    hb = float(np.sum(t, dtype=np.float64) / total)
+    if alpha:
+        hw += dtype.type(alpha) * vw
+    return hw, hb
+
+
+def hessian(
+    w: NDArray,
+    b: float,
+    X: NDArray,
+    alpha: float = 0.0,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+) -> NDArray[np.float64]:
+    """The full (n+1) × (n+1) Hessian, bias last; only sensible when n is small."""
+    m, n = X.shape
+    s, total = _weights_or_none(sample_weight, m)
+    a = sigmoid(logits(w, b, X, scale)).astype(np.float64)
+    d = a * (1 - a)
+    if s is not None:
+        d *= s
+    H = np.zeros((n + 1, n + 1))
+    col_sum = np.zeros(n)
+    for rows, Xb in _row_blocks(X, np.dtype(np.float64)):
+        Xd = Xb * d[rows, None]
+        H[:n, :n] += Xd.T @ Xb
+        col_sum += Xd.sum(axis=0)
+    H[:n, :n] *= scale * scale
+    H[:n, n] = H[n, :n] = col_sum * scale
+    H[n, n] = d.sum()
+    H /= total
+    H[np.arange(n), np.arange(n)] += alpha
+    return H
+
+
+def augmented_lambda_max(
+    X: NDArray,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+    power_iterations: int = 30,
+    seed: int = 0,
+) -> float:
+    """λmax(X̃ᵀ S X̃) / Σs with X̃ = [scale·X, 1]: the curvature scale of the data term.
+
+    The bias column counts (see DESIGN.md): without it, small features give a bound below the
+    true one and 1/L can overshoot. Small problems use the exact eigenvalue of the smaller Gram
+    matrix; others run power iterations on X̃ (never forming X̃ᵀX̃) and pad the estimate by 2 %,
+    since power iteration approaches λmax from below.
+    """
+    m, n = X.shape
+    s, total = _weights_or_none(sample_weight, m)
+    root_s = None if s is None else np.sqrt(np.asarray(s, dtype=np.float64))
+    if min(m, n + 1) <= 2048 and m * n <= 50_000_000:
+        Xt = np.empty((m, n + 1))
+        for rows, Xb in _row_blocks(X, np.dtype(np.float64)):
+            Xt[rows, :n] = Xb
+        Xt[:, :n] *= scale
+        Xt[:, n] = 1.0
+        if root_s is not None:
+            Xt *= root_s[:, None]
+        gram = Xt @ Xt.T if m <= n + 1 else Xt.T @ Xt
+        return float(np.linalg.eigvalsh(gram)[-1]) / total
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(n + 1)
+    v /= np.linalg.norm(v)
+    estimate = 0.0
+    for _ in range(power_iterations):
+        t = logits(v[:n].astype(np.float64), v[n], X, scale)  # X̃ v
+        if root_s is not None:
+            t *= root_s * root_s
+        u = np.zeros(n + 1)
+        for rows, Xb in _row_blocks(X, np.dtype(np.float64)):
+            u[:n] += t[rows] @ Xb
+        u[:n] *= scale
+        u[n] = t.sum()
+        new_estimate = float(np.linalg.norm(u))
+        v = u / new_estimate
+        if abs(new_estimate - estimate) <= 1e-4 * new_estimate:
+            estimate = new_estimate
+            break
+        estimate = new_estimate
+    return 1.02 * estimate / total
+
+
+def lipschitz_constant(
+    X: NDArray,
+    alpha: float = 0.0,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+) -> float:
+    """L with ‖∇J(θ) − ∇J(θ')‖ ≤ L‖θ − θ'‖: L = λmax(X̃ᵀSX̃)/(4Σs) + alpha, since σ' ≤ 1/4.
+
+    Gradient descent with step 1/L always decreases J; steps above 2/L can diverge.
+    """
+    return augmented_lambda_max(X, sample_weight, scale) / 4.0 + alpha
