@@ -107,7 +107,7 @@ def constant_schedule(lr: float) -> Callable[[int], float]:
 
 def inverse_sqrt_schedule(lr: float, warm_steps: int) -> Callable[[int], float]:
     """lr / sqrt(1 + step / warm_steps): decays slowly enough for SGD to keep moving and fast
-    enough (Σ lr = ∞, lr → 0) for the noise to die out; ``warm_steps`` is one epoch."""
+    enough (Σ lr = ∞, lr → 0) for the noise to die out; ``warm_steps`` sets when decay starts."""
     return lambda step: lr / np.sqrt(1.0 + step / max(warm_steps, 1))
 
 

@@ -29,6 +29,9 @@ from lrnn.errors import TrainingDiverged, UsageError
 
 SOLVERS = ("gd", "momentum", "nesterov", "adam", "sgd", "lbfgs", "newton", "auto")
 
+#: sgd's step stays near its initial value for about this many epochs, then decays as 1/√t.
+SGD_DECAY_EPOCHS = 50
+
 #: below this many parameters Newton forms the exact Hessian; above, it uses CG on H·v.
 EXACT_HESSIAN_MAX = 1000
 
@@ -267,7 +270,7 @@ def _run_loop(
     sgd_schedule = None
     if solver == "sgd":
         batches_per_epoch = math.ceil(backend.n_samples / config.batch_size)
-        sgd_schedule = optim.inverse_sqrt_schedule(lr, batches_per_epoch)
+        sgd_schedule = optim.inverse_sqrt_schedule(lr, SGD_DECAY_EPOCHS * batches_per_epoch)
     watch_early = config.early_stopping and validation is not None
     stop_reason = "max_iter"
     last_grad = None

@@ -1,0 +1,28 @@
+"""lrnn: logistic regression built and trained as a single neuron.
+
+``import lrnn`` stays light: the estimator (which needs scikit-learn) and the course functions
+are loaded on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lrnn._version import __version__
+
+if TYPE_CHECKING:
+    from lrnn.estimator import LogisticNeuron
+
+__all__ = ["LogisticNeuron", "__version__", "course"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LogisticNeuron":
+        from lrnn.estimator import LogisticNeuron
+
+        return LogisticNeuron
+    if name == "course":
+        import importlib
+
+        return importlib.import_module("lrnn.course")
+    raise AttributeError(f"module 'lrnn' has no attribute {name!r}")

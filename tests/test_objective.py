@@ -1,0 +1,176 @@
+"""The math core against finite differences and the lesson's own formulas."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from lrnn import objective
+from tests.conftest import seed_cost
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_is_stable_and_exact_at_zero(dtype):
+    z = np.array([-1e4, -1000, -50, -1, 0, 1, 50, 1000, 1e4], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = objective.sigmoid(z)
+    assert a.dtype == dtype
+    assert np.all(np.isfinite(a)) and np.all((a >= 0) & (a <= 1))
+    assert a[4] == 0.5
+    assert a[0] == 0.0 and a[-1] == 1.0
+    np.testing.assert_allclose(a[3], 1 / (1 + np.exp(1.0)), rtol=1e-6)
+
+
+def test_sigmoid_matches_lesson_values():
+    np.testing.assert_allclose(objective.sigmoid(np.array([0, 2])), [0.5, 0.88079708], rtol=1e-8)
+
+
+@given(arrays(np.float64, st.integers(1, 30), elements=st.floats(-1e4, 1e4)))
+def test_sigmoid_symmetry_and_range(z):
+    a = objective.sigmoid(z)
+    assert np.all((a >= 0) & (a <= 1))
+    np.testing.assert_allclose(objective.sigmoid(-z), 1 - a, atol=1e-15)
+
+
+@given(
+    arrays(np.float64, st.integers(1, 30), elements=st.floats(-1e4, 1e4)),
+    st.data(),
+)
+def test_cost_from_logits_is_finite_and_matches_seed_where_seed_is_finite(z, data):
+    y = data.draw(arrays(np.float64, z.shape, elements=st.sampled_from([0.0, 1.0])))
+    cost = objective.cost_from_logits(z, y)
+    assert np.isfinite(cost) and cost >= 0
+    with np.errstate(all="ignore"):
+        a = 1 / (1 + np.exp(-z))
+        seed = -np.mean(y * np.log(a) + (1 - y) * np.log(1 - a))
+    if np.isfinite(seed):
+        np.testing.assert_allclose(cost, seed, rtol=1e-9, atol=1e-12)
+
+
+def test_cost_finite_where_seed_gives_inf():
+    z = np.array([40.0, -40.0])
+    y = np.array([0.0, 1.0])
+    with np.errstate(all="ignore"):
+        a = 1 / (1 + np.exp(-z))
+        seed = -np.mean(y * np.log(a) + (1 - y) * np.log(1 - a))
+    assert not np.isfinite(seed) or seed > 30
+    np.testing.assert_allclose(objective.cost_from_logits(z, y), 40.0, rtol=1e-12)
+
+
+def test_propagate_worked_example_matches_lesson():
+    w, b = np.array([1.0, 2.0]), 2.0
+    X = np.array([[1.0, 2.0, -1.0], [3.0, 4.0, -3.2]]).T  # rows are examples
+    y = np.array([1.0, 0.0, 1.0])
+    cost, dw, db = objective.loss_and_grad(w, b, X, y)
+    np.testing.assert_allclose(dw, [0.99845601, 2.39507239], rtol=1e-7)
+    np.testing.assert_allclose(db, 0.00145557813678, rtol=1e-9)
+    np.testing.assert_allclose(cost, 5.801545319394553, rtol=1e-12)
+
+
+def _problem(rng, m=40, n=5, dtype=np.float64, weights=False):
+    X = rng.standard_normal((m, n)).astype(dtype)
+    y = (rng.random(m) < 0.5).astype(dtype)
+    s = rng.random(m) + 0.1 if weights else None
+    return X, y, s
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+@pytest.mark.parametrize("weights", [False, True])
+def test_gradient_matches_central_differences(alpha, weights):
+    rng = np.random.default_rng(0)
+    X, y, s = _problem(rng, weights=weights)
+    w, b = rng.standard_normal(5), 0.3
+    _, dw, db = objective.loss_and_grad(w, b, X, y, alpha, s)
+    h = 1e-6
+    for j in range(5):
+        e = np.zeros(5)
+        e[j] = h
+        up = objective.loss_and_grad(w + e, b, X, y, alpha, s)[0]
+        down = objective.loss_and_grad(w - e, b, X, y, alpha, s)[0]
+        np.testing.assert_allclose(dw[j], (up - down) / (2 * h), rtol=1e-6, atol=1e-9)
+    up = objective.loss_and_grad(w, b + h, X, y, alpha, s)[0]
+    down = objective.loss_and_grad(w, b - h, X, y, alpha, s)[0]
+    np.testing.assert_allclose(db, (up - down) / (2 * h), rtol=1e-6, atol=1e-9)
+
+
+def test_cost_and_gradient_match_seed_transcription():
+    rng = np.random.default_rng(1)
+    X, y, _ = _problem(rng, m=30, n=4)
+    w, b = rng.standard_normal(4) * 0.5, -0.2
+    cost, dw, db = objective.loss_and_grad(w, b, X, y)
+    seed_c, seed_dw, seed_db = seed_cost(w.reshape(-1, 1), b, X.T, y.reshape(1, -1))
+    np.testing.assert_allclose(cost, seed_c, rtol=1e-12)
+    np.testing.assert_allclose(dw, seed_dw.ravel(), rtol=1e-12)
+    np.testing.assert_allclose(db, seed_db, rtol=1e-10)
+
+
+@pytest.mark.parametrize("weights", [False, True])
+def test_hessp_and_hessian_match_finite_differences_of_gradient(weights):
+    rng = np.random.default_rng(2)
+    X, y, s = _problem(rng, weights=weights)
+    w, b, alpha = rng.standard_normal(5) * 0.3, 0.1, 0.05
+    H = objective.hessian(w, b, X, alpha, s)
+    v = rng.standard_normal(6)
+    hw, hb = objective.hessp(w, b, X, v[:5], v[5], alpha, s)
+    np.testing.assert_allclose(np.append(hw, hb), H @ v, rtol=1e-10)
+    h = 1e-6
+    _, gw_up, gb_up = objective.loss_and_grad(w + h * v[:5], b + h * v[5], X, y, alpha, s)
+    _, gw_dn, gb_dn = objective.loss_and_grad(w - h * v[:5], b - h * v[5], X, y, alpha, s)
+    fd = (np.append(gw_up, gb_up) - np.append(gw_dn, gb_dn)) / (2 * h)
+    np.testing.assert_allclose(H @ v, fd, rtol=1e-5, atol=1e-8)
+
+
+def test_float32_stays_float32_and_uint8_scale_folds_in():
+    rng = np.random.default_rng(3)
+    X8 = rng.integers(0, 256, size=(50, 7), dtype=np.uint8)
+    y = (rng.random(50) < 0.4).astype(np.float64)
+    w = rng.standard_normal(7) * 0.1
+    ref = objective.loss_and_grad(w, 0.2, X8 / 255.0, y)
+    got = objective.loss_and_grad(w, 0.2, X8, y, scale=1 / 255)
+    np.testing.assert_allclose(got[0], ref[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], ref[1], rtol=1e-12)
+    X32 = (X8 / 255.0).astype(np.float32)
+    c32, dw32, _ = objective.loss_and_grad(w.astype(np.float32), 0.2, X32, y.astype(np.float32))
+    assert dw32.dtype == np.float32
+    np.testing.assert_allclose(c32, ref[0], rtol=1e-5)
+
+
+def test_lipschitz_bound_is_an_upper_bound_on_curvature():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((200, 6)) * 3 + 1
+    L = objective.lipschitz_constant(X, alpha=0.1)
+    # the Hessian's largest eigenvalue never exceeds L (σ' ≤ 1/4 is attained at z = 0)
+    H0 = objective.hessian(np.zeros(6), 0.0, X, 0.1)
+    assert np.linalg.eigvalsh(H0)[-1] <= L * (1 + 1e-9)
+    # with alpha = 0 the bound is attained exactly at w = 0, b = 0
+    H0_plain = objective.hessian(np.zeros(6), 0.0, X)
+    np.testing.assert_allclose(
+        np.linalg.eigvalsh(H0_plain)[-1], objective.lipschitz_constant(X), rtol=1e-9
+    )
+
+
+def test_power_iteration_estimate_is_close_to_exact():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((3000, 2500)) * 0.1
+    exact = np.linalg.eigvalsh(np.c_[X, np.ones(3000)].T @ np.c_[X, np.ones(3000)])[-1] / 3000
+    estimate = objective.augmented_lambda_max(X)
+    assert exact <= estimate <= 1.05 * exact
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 20), st.integers(1, 6), st.integers(0, 2**31))
+def test_properties_on_random_problems(m, n, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, n)) * 10
+    y = (rng.random(m) < 0.5).astype(float)
+    w = rng.standard_normal(n) * 10
+    cost, dw, db = objective.loss_and_grad(w, 1.0, X, y)
+    assert np.isfinite(cost) and cost >= 0
+    assert np.all(np.isfinite(dw)) and np.isfinite(db)
+    assert abs(db) <= 1.0
