@@ -1,0 +1,111 @@
+"""The course functions reproduce the lesson, checked against a plain transcription."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lrnn import course
+from lrnn.errors import UsageError
+from tests.conftest import seed_loop
+
+W = np.array([[1.0], [2.0]])
+B = 2.0
+X = np.array([[1.0, 2.0, -1.0], [3.0, 4.0, -3.2]])
+Y = np.array([[1, 0, 1]])
+
+
+def test_sigmoid_and_initialize_with_zeros():
+    np.testing.assert_allclose(course.sigmoid(np.array([0, 2])), [0.5, 0.88079708], rtol=1e-8)
+    w, b = course.initialize_with_zeros(2)
+    assert w.shape == (2, 1) and w.dtype == np.float64 and not w.any()
+    assert b == 0.0 and isinstance(b, float)
+
+
+def test_propagate_worked_example():
+    grads, cost = course.propagate(W, B, X, Y)
+    assert grads["dw"].shape == (2, 1)
+    np.testing.assert_allclose(grads["dw"], [[0.99845601], [2.39507239]], rtol=1e-8)
+    np.testing.assert_allclose(grads["db"], 0.00145557813678, rtol=1e-10)
+    np.testing.assert_allclose(cost, 5.801545319394553, rtol=1e-12)
+    assert isinstance(cost, float)
+
+
+def test_optimize_worked_example():
+    params, grads, costs = course.optimize(W, B, X, Y, num_iterations=100, learning_rate=0.009)
+    np.testing.assert_allclose(params["w"], [[0.19033591], [0.12259159]], rtol=1e-7)
+    np.testing.assert_allclose(params["b"], 1.92535983008, rtol=1e-10)
+    np.testing.assert_allclose(grads["dw"], [[0.67752042], [1.41625495]], rtol=1e-7)
+    np.testing.assert_allclose(grads["db"], 0.219194504541, rtol=1e-10)
+    np.testing.assert_allclose(costs, [5.80154532], rtol=1e-8)
+
+
+def test_optimize_matches_plain_loop_on_small_arrays():
+    rng = np.random.default_rng(0)
+    Xs = rng.standard_normal((4, 25))
+    Ys = (rng.random((1, 25)) < 0.5).astype(int)
+    w_ref, b_ref, costs_ref = seed_loop(Xs, Ys, 350, 0.1)
+    w0, b0 = course.initialize_with_zeros(4)
+    params, _, costs = course.optimize(w0, b0, Xs, Ys, 350, 0.1)
+    np.testing.assert_allclose(costs, costs_ref, rtol=1e-12)
+    np.testing.assert_allclose(params["w"], w_ref, rtol=1e-11)
+    np.testing.assert_allclose(params["b"], b_ref, rtol=1e-11)
+
+
+def test_optimize_prints_lesson_lines(capsys):
+    course.optimize(W, B, X, Y, num_iterations=201, learning_rate=0.009, print_cost=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Cost after iteration 0: 5.801545"
+    assert [line.split(":")[0] for line in lines] == [
+        f"Cost after iteration {i}" for i in (0, 100, 200)
+    ]
+
+
+def test_predict_worked_example():
+    w = np.array([[0.1124579], [0.23106775]])
+    b = -0.3
+    Xp = np.array([[1.0, -1.1, -3.2], [1.2, 2.0, 0.1]])
+    pred = course.predict(w, b, Xp)
+    assert pred.shape == (1, 3)
+    np.testing.assert_array_equal(pred, [[1.0, 1.0, 0.0]])
+
+
+def test_model_reproduces_the_lesson_on_cat(cat_course, capsys):
+    X_train, Y_train, X_test, Y_test = cat_course
+    d = course.model(X_train, Y_train, X_test, Y_test, 2000, 0.005)
+    np.testing.assert_allclose(d["costs"][:3], [0.693147, 0.584508, 0.466949], atol=5e-7)
+    _, _, costs_ref = seed_loop(X_train, Y_train, 2000, 0.005)
+    np.testing.assert_allclose(d["costs"], costs_ref, rtol=1e-10)
+    assert len(d["costs"]) == 20
+    train_acc = 100 - np.mean(np.abs(d["Y_prediction_train"] - Y_train)) * 100
+    test_acc = 100 - np.mean(np.abs(d["Y_prediction_test"] - Y_test)) * 100
+    np.testing.assert_allclose(train_acc, 99.04306220095694)
+    assert test_acc == 70.0
+    out = capsys.readouterr().out
+    assert "train accuracy: 99.04306220095694 %" in out and "test accuracy: 70.0 %" in out
+    assert set(d) == {
+        "costs",
+        "Y_prediction_test",
+        "Y_prediction_train",
+        "w",
+        "b",
+        "learning_rate",
+        "num_iterations",
+    }
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: course.optimize(W, B, X, Y, num_iterations=-1),
+        lambda: course.optimize(W, B, X, Y, learning_rate=float("nan")),
+        lambda: course.optimize(W, B, X, Y, learning_rate=0),
+        lambda: course.propagate(np.zeros((3, 1)), 0.0, X, Y),
+        lambda: course.propagate(W, B, X, np.array([[1, 0]])),
+        lambda: course.initialize_with_zeros(0),
+    ],
+)
+def test_bad_arguments_name_the_problem(call):
+    with pytest.raises(UsageError) as info:
+        call()
+    assert "\n" not in str(info.value)

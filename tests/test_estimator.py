@@ -1,0 +1,170 @@
+"""LogisticNeuron: scikit-learn's contract and the lesson's numbers."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_estimator
+
+from lrnn import LogisticNeuron, course
+
+
+@pytest.mark.slow
+def test_scikit_learn_estimator_checks_pass():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(LogisticNeuron(), on_fail=None)
+    failed = [
+        (r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"
+    ]
+    assert failed == []
+    assert len(results) > 40
+
+
+def test_same_costs_as_course_model_on_cat(cat_course, capsys):
+    X_train, Y_train, X_test, Y_test = cat_course
+    d = course.model(X_train, Y_train, X_test, Y_test, 2000, 0.005)
+    est = LogisticNeuron(learning_rate=0.005, max_iter=2000, record_every=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X_train.T, Y_train.ravel())
+    np.testing.assert_allclose(est.history_["cost"], d["costs"], rtol=1e-12)
+    np.testing.assert_allclose(est.coef_.ravel(), d["w"].ravel(), rtol=1e-10, atol=1e-14)
+    assert est.n_iter_ == 2000
+    assert est.score(X_train.T, Y_train.ravel()) == pytest.approx(0.9904306220095693)
+    assert est.score(X_test.T, Y_test.ravel()) == pytest.approx(0.70)
+
+
+@pytest.mark.parametrize(
+    "labels", [np.array(["cat", "dog"]), np.array([True, False]), np.array([-3, 7])]
+)
+def test_any_two_labels(labels):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = labels[(X[:, 0] > 0).astype(int)]
+    est = LogisticNeuron(solver="lbfgs").fit(X, y)
+    assert set(est.classes_) == set(labels)
+    assert est.score(X, y) > 0.9
+    proba = est.predict_proba(X)
+    assert proba.shape == (60, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert est.coef_.shape == (1, 3) and est.intercept_.shape == (1,)
+
+
+def test_feature_names_from_dataframe():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(rng.standard_normal((40, 2)), columns=["height", "weight"])
+    y = (df["height"] > 0).astype(int)
+    est = LogisticNeuron(solver="newton").fit(df, y)
+    assert list(est.feature_names_in_) == ["height", "weight"]
+    assert est.n_features_in_ == 2
+
+
+def test_history_records_cost_and_iterations():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((50, 4))
+    y = (X[:, 1] > 0).astype(int)
+    est = LogisticNeuron(max_iter=30, record_every=10, tol=0).fit(X, y)
+    assert est.history_["iteration"] == [0, 10, 20]
+    assert est.history_["cost"][0] == pytest.approx(np.log(2))
+    assert est.history_["cost"] == sorted(est.history_["cost"], reverse=True)
+
+
+def test_clone_pipeline_gridsearch_cross_val(breast_cancer_std):
+    X, y = breast_cancer_std
+    pipe = make_pipeline(StandardScaler(), LogisticNeuron(solver="lbfgs", alpha=1e-3))
+    assert cross_val_score(pipe, X, y, cv=3).mean() > 0.95
+    search = GridSearchCV(LogisticNeuron(solver="newton"), {"alpha": [1e-3, 1e-1]}, cv=3)
+    search.fit(X, y)
+    assert search.best_params_["alpha"] in (1e-3, 1e-1)
+    assert clone(search.best_estimator_).get_params()["alpha"] == search.best_params_["alpha"]
+
+
+def test_class_weight_and_sample_weight_agree():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 0] + 0.5 * rng.standard_normal(60) > 0.5).astype(int)
+    balanced = LogisticNeuron(solver="newton", class_weight="balanced", tol=1e-10).fit(X, y)
+    counts = np.bincount(y)
+    sw = (len(y) / (2.0 * counts))[y]
+    weighted = LogisticNeuron(solver="newton", tol=1e-10).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(balanced.coef_, weighted.coef_, rtol=1e-8)
+
+
+def test_warm_start_continues():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((50, 3))
+    y = (X[:, 0] > 0).astype(int)
+    once = LogisticNeuron(max_iter=200, tol=0, learning_rate=0.1).fit(X, y)
+    twice = LogisticNeuron(max_iter=100, tol=0, learning_rate=0.1, warm_start=True)
+    twice.fit(X, y)
+    twice.fit(X, y)
+    np.testing.assert_allclose(twice.coef_, once.coef_, rtol=1e-12)
+
+
+def test_eval_set_and_early_stopping_record_validation():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((100, 5))
+    y = (X[:, 0] > 0).astype(int)
+    est = LogisticNeuron(max_iter=50, record_every=5, tol=0, learning_rate=0.1)
+    est.fit(X[:80], y[:80], eval_set=(X[80:], y[80:]))
+    assert len(est.history_["val_loss"]) == 10
+    es = LogisticNeuron(early_stopping=True, validation_fraction=0.2, max_iter=5000)
+    es.fit(X, y)
+    assert "val_accuracy" in es.history_
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"solver": "magic"}, "solver"),
+        ({"learning_rate": -1}, "learning_rate"),
+        ({"learning_rate": float("inf")}, "learning_rate"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"validation_fraction": 1.5}, "validation_fraction"),
+        ({"alpha": -1.0}, "alpha"),
+        ({"class_weight": {"nope": 2.0}}, "class_weight"),
+    ],
+)
+def test_bad_parameters_are_named(params, match):
+    X = np.random.default_rng(6).standard_normal((20, 2))
+    y = np.array([0, 1] * 10)
+    with pytest.raises(ValueError, match=match):
+        LogisticNeuron(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "sample_weight, match",
+    [
+        (np.ones(5), "sample_weight|samples"),
+        (-np.ones(20), "sample_weight"),
+        (np.full(20, np.nan), "NaN|infinity|finite"),
+    ],
+)
+def test_bad_sample_weight(sample_weight, match):
+    X = np.random.default_rng(7).standard_normal((20, 2))
+    y = np.array([0, 1] * 10)
+    with pytest.raises(ValueError, match=match):
+        LogisticNeuron().fit(X, y, sample_weight=sample_weight)
+
+
+def test_multiclass_is_refused_with_binary_only_message():
+    X = np.random.default_rng(8).standard_normal((30, 2))
+    with pytest.raises(ValueError, match="Only binary classification is supported."):
+        LogisticNeuron().fit(X, np.arange(30) % 3)
+
+
+def test_float32_input_trains_in_float32():
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((50, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    est = LogisticNeuron(max_iter=50).fit(X, y)
+    assert est.coef_.dtype == np.float32

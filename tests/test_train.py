@@ -1,0 +1,141 @@
+"""Solvers, stopping rules, divergence guard and bit-identical resume."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from lrnn.backends.numpy_backend import InMemoryBackend
+from lrnn.errors import TrainingDiverged
+from lrnn.objective import loss_and_grad
+from lrnn.train import Callback, TrainConfig, state_from_checkpoint, state_to_checkpoint, train
+
+# solver → (relative objective gap allowed, max_iter)
+TARGETS = {
+    "gd": (1e-6, 50000),
+    "momentum": (1e-6, 50000),
+    "nesterov": (1e-6, 50000),
+    "lbfgs": (1e-6, 50000),
+    "newton": (1e-6, 50000),
+    "auto": (1e-6, 50000),
+    "adam": (1e-3, 50000),
+    "sgd": (1e-2, 200),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("alpha", [1e-2, 1e-3])
+@pytest.mark.parametrize("solver", list(TARGETS))
+def test_every_solver_reaches_scikit_learns_optimum(breast_cancer_std, solver, alpha):
+    X, y = breast_cancer_std
+    m = len(y)
+    sk = LogisticRegression(C=1 / (alpha * m), tol=1e-12, max_iter=100_000).fit(X, y)
+    j_star = loss_and_grad(sk.coef_.ravel(), sk.intercept_[0], X, y.astype(float), alpha)[0]
+    gap_allowed, max_iter = TARGETS[solver]
+    config = TrainConfig(
+        solver=solver,
+        learning_rate="auto",
+        alpha=alpha,
+        max_iter=max_iter,
+        tol=1e-10,
+        record_every=100,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = train(InMemoryBackend(X, y), config)
+    j = loss_and_grad(result.w, result.b, X, y.astype(float), alpha)[0]
+    assert (j - j_star) / j_star <= gap_allowed
+
+
+def test_auto_learning_rate_is_one_over_lipschitz(breast_cancer_std):
+    X, y = breast_cancer_std
+    backend = InMemoryBackend(X, y)
+    result = train(backend, TrainConfig(learning_rate="auto", max_iter=3, alpha=0.1))
+    assert result.lipschitz == pytest.approx(backend.lambda_max() / 4 + 0.1)
+    assert result.learning_rate == pytest.approx(1 / result.lipschitz)
+
+
+def test_tol_stops_on_gradient_norm(breast_cancer_std):
+    X, y = breast_cancer_std
+    result = train(
+        InMemoryBackend(X, y), TrainConfig(solver="newton", tol=1e-6, alpha=1e-2, max_iter=100)
+    )
+    assert result.stop_reason == "tol" and result.converged
+    assert result.history["grad_norm"][-1] <= 1e-6
+    assert result.n_iter < 20
+
+
+def test_max_iter_without_convergence_warns_with_advice(breast_cancer_std):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = breast_cancer_std
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        train(InMemoryBackend(X, y), TrainConfig(max_iter=5, tol=1e-8))
+
+
+def test_divergence_guard_names_the_rate_and_the_safe_one(breast_cancer_std):
+    X, y = breast_cancer_std
+    X = X * 50  # unscaled features: lr = 10 overshoots
+    with pytest.raises(TrainingDiverged) as info:
+        train(InMemoryBackend(X, y), TrainConfig(learning_rate=10.0, max_iter=2000))
+    message = str(info.value)
+    assert "learning_rate=10" in message and "2/L" in message
+    result = info.value.result
+    assert np.all(np.isfinite(result.w))
+
+
+class _Stopper(Callback):
+    def __init__(self, at):
+        self.at = at
+
+    def on_step(self, state):
+        return state.iteration >= self.at
+
+
+@pytest.mark.parametrize("solver", ["gd", "momentum", "nesterov", "adam", "sgd", "newton"])
+def test_resume_from_checkpoint_is_bit_identical(breast_cancer_std, solver):
+    X, y = breast_cancer_std
+    backend = InMemoryBackend(X, y)
+    iterations = 12 if solver in ("sgd", "newton") else 300
+    config = TrainConfig(
+        solver=solver, learning_rate="auto", alpha=1e-3, max_iter=iterations, record_every=7
+    )
+    full = train(backend, config)
+    partial = train(backend, config, callbacks=[_Stopper(iterations // 2)])
+    assert partial.stop_reason == "interrupted"
+    tensors, meta = state_to_checkpoint(partial.state, config)
+    import json
+
+    meta = json.loads(json.dumps(meta))  # as a checkpoint file would carry it
+    state, config_back = state_from_checkpoint(tensors, meta)
+    assert config_back == config
+    resumed = train(backend, config_back, resume=state)
+    np.testing.assert_array_equal(resumed.w, full.w)
+    assert resumed.b == full.b
+    assert resumed.history["cost"] == full.history["cost"]
+
+
+def test_early_stopping_restores_best_weights():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 60))
+    y = (X[:, 0] + rng.standard_normal(80) > 0).astype(int)
+    Xv = rng.standard_normal((200, 60))
+    yv = (Xv[:, 0] + rng.standard_normal(200) > 0).astype(int)
+    validation = InMemoryBackend(Xv, yv)
+    config = TrainConfig(
+        solver="gd",
+        learning_rate=0.5,
+        max_iter=20000,
+        early_stopping=True,
+        n_iter_no_change=5,
+        record_every=10,
+    )
+    result = train(InMemoryBackend(X, y), config, validation=validation)
+    assert result.stop_reason == "early_stopping"
+    best = int(np.argmin(result.history["val_loss"]))
+    val_loss_now = validation.data_pass(result.w, result.b).loss
+    assert val_loss_now == pytest.approx(result.history["val_loss"][best])
+    assert result.n_iter < 20000
