@@ -1,0 +1,530 @@
+"""Model and checkpoint files: safetensors containers, validated before they are trusted.
+
+A model file is a safetensors file with two tensors, ``w`` ``(n,)`` and ``b`` ``(1,)``, and one
+metadata key, ``"lrnn"``, whose value is a JSON object: format name and version, the lrnn
+version that wrote it, class names, threshold, preprocessing spec, feature names, training
+summary and manifest. A checkpoint is the same container with any named tensors and a free
+metadata dict (``"format": "lrnn-checkpoint"``).
+
+Why this shape: safetensors holds raw numbers only, so loading never runs code (a pickle does);
+the JSON metadata is readable with any tool; and the header is checked by hand *before* the
+safetensors library sees the bytes, so a hostile or truncated file fails with a one-line
+:class:`ModelFileError` instead of an allocation of whatever size the file declares.
+
+Writes are atomic: a temporary file in the same folder, fsync, rename, fsync the folder. A
+crash leaves either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import struct
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrnn._version import __version__
+from lrnn.errors import ModelFileError, UsageError
+
+FORMAT_VERSION = 1
+MODEL_FORMAT = "lrnn-model"
+CHECKPOINT_FORMAT = "lrnn-checkpoint"
+
+#: Largest JSON header accepted (safetensors itself uses 100 MB; lrnn's headers are tiny).
+MAX_HEADER_BYTES = 16 * 2**20
+#: Largest total of tensor bytes a file may declare.
+MAX_TENSOR_BYTES = 4 * 2**30
+#: Temporary files older than this are stale even if their writer's pid is alive (pid reuse).
+STALE_TEMP_SECONDS = 3600
+
+#: safetensors dtype → numpy dtype, for the dtypes lrnn writes; anything else is refused.
+_DTYPES = {
+    "F32": np.dtype("<f4"),
+    "F64": np.dtype("<f8"),
+    "I64": np.dtype("<i8"),
+    "I32": np.dtype("<i4"),
+    "U32": np.dtype("<u4"),
+    "U8": np.dtype("u1"),
+}
+
+
+@dataclass
+class ModelFile:
+    """Everything a trained neuron needs to predict, and what is worth knowing about it."""
+
+    w: np.ndarray  # (n,) float32 or float64
+    b: float
+    classes: tuple[str, str]  # classes[1] is the positive class
+    threshold: float = 0.5
+    preprocessing: dict = field(default_factory=dict)  # Preprocessing.to_dict()
+    feature_names: list[str] | None = None
+    training: dict = field(default_factory=dict)  # iterations, learning rate, costs, solver, ...
+    manifest: dict = field(default_factory=dict)  # versions, seed, data sha256, ...
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+
+
+def save_model(path: str | os.PathLike, model: ModelFile) -> None:
+    """Write ``model`` to ``path`` atomically (the old file survives any failure)."""
+    name = os.fspath(path)
+    w = np.asarray(model.w)
+    b = float(model.b)
+    if w.ndim != 1 or w.dtype not in (np.float32, np.float64) or w.size == 0:
+        raise UsageError(
+            f"{name}: w must be a non-empty 1-D float32 or float64 array, got shape {w.shape} "
+            f"and dtype {w.dtype}; pass the trained weights."
+        )
+    if not (np.isfinite(w).all() and math.isfinite(b)):
+        raise UsageError(
+            f"{name}: the weights are not all finite (training diverged?); lower the learning "
+            "rate and retrain before saving."
+        )
+    meta = {
+        "format": MODEL_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "lrnn_version": __version__,
+        "classes": list(model.classes),
+        "threshold": model.threshold,
+        "preprocessing": model.preprocessing,
+        "feature_names": None if model.feature_names is None else list(model.feature_names),
+        "training": model.training,
+        "manifest": model.manifest,
+    }
+    meta = _jsonable(meta, name, "model")
+    _check_model_meta(meta, w, name, error=UsageError)
+    tensors = {"w": np.ascontiguousarray(w), "b": np.array([b], dtype=np.float64)}
+    _write(name, tensors, meta)
+
+
+def load_model(path: str | os.PathLike) -> ModelFile:
+    """Read a model file written by :func:`save_model`, checking everything before use."""
+    name = os.fspath(path)
+    tensors, meta = _read(name, MODEL_FORMAT)
+    if set(tensors) != {"w", "b"}:
+        raise ModelFileError(
+            f"{name}: a model holds tensors 'w' and 'b', this file holds "
+            f"{', '.join(map(repr, sorted(tensors))) or 'none'}; it is not an lrnn model."
+        )
+    w, b = tensors["w"], tensors["b"]
+    if w.ndim != 1 or w.size == 0 or w.dtype.kind != "f" or b.shape != (1,) or b.dtype.kind != "f":
+        raise ModelFileError(
+            f"{name}: w must be a 1-D float array and b a single float, got shapes {w.shape} "
+            f"and {b.shape}; the file is corrupt — retrain the model."
+        )
+    if not (np.isfinite(w).all() and np.isfinite(b).all()):
+        raise ModelFileError(
+            f"{name}: the weights contain NaN or infinity; the file is corrupt — retrain the model."
+        )
+    _check_model_meta(meta, w, name, error=ModelFileError)
+    return ModelFile(
+        w=w,
+        b=float(b[0]),
+        classes=(meta["classes"][0], meta["classes"][1]),
+        threshold=float(meta["threshold"]),
+        preprocessing=meta["preprocessing"],
+        feature_names=meta["feature_names"],
+        training=meta["training"],
+        manifest=meta["manifest"],
+    )
+
+
+def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exception]) -> None:
+    """The metadata must describe a usable model: on save a caller bug, on load a bad file."""
+
+    def bad(what: str) -> Exception:
+        fix = "pass valid values" if error is UsageError else "the file is corrupt — retrain"
+        return error(f"{name}: {what}; {fix}.")
+
+    classes = meta.get("classes")
+    if not (
+        isinstance(classes, list)
+        and len(classes) == 2
+        and all(isinstance(c, str) for c in classes)
+        and classes[0] != classes[1]
+    ):
+        raise bad(f"classes must be two different strings, got {classes!r}")
+    t = meta.get("threshold")
+    if not (isinstance(t, int | float) and not isinstance(t, bool) and 0 <= t <= 1):
+        raise bad(f"threshold must be a number in [0, 1], got {t!r}")
+    names = meta.get("feature_names")
+    if names is not None:
+        if not (isinstance(names, list) and all(isinstance(v, str) for v in names)):
+            raise bad("feature_names must be a list of strings")
+        if len(names) != w.size:
+            raise bad(f"there are {len(names)} feature_names for {w.size} weights")
+    for key in ("preprocessing", "training", "manifest"):
+        if not isinstance(meta.get(key), dict):
+            raise bad(f"{key} must be an object, got {type(meta.get(key)).__name__}")
+    if meta["preprocessing"]:
+        from lrnn.data import Preprocessing
+
+        try:
+            spec = Preprocessing.from_dict(meta["preprocessing"])
+        except ModelFileError as e:
+            raise error(f"{name}: {e}") from e
+        if spec.n_features is not None and spec.n_features != w.size:
+            raise bad(f"the preprocessing gives {spec.n_features} features but w has {w.size}")
+
+
+# --------------------------------------------------------------------------------------------
+# Checkpoints
+
+
+def save_checkpoint(
+    path: str | os.PathLike, tensors: dict[str, np.ndarray], metadata: dict
+) -> None:
+    """Write named arrays plus a JSON-able metadata dict atomically (resume state)."""
+    name = os.fspath(path)
+    arrays: dict[str, np.ndarray] = {}
+    allowed = set(_DTYPES.values())
+    for key, value in tensors.items():
+        a = np.asarray(value)
+        if not isinstance(key, str) or key == "__metadata__":
+            raise UsageError(f"{name}: tensor name {key!r} is not allowed; use another name.")
+        if a.dtype.newbyteorder("<") not in allowed:
+            raise UsageError(
+                f"{name}: tensor '{key}' has dtype {a.dtype}; checkpoints hold float32, float64, "
+                "int64, int32, uint32 or uint8 — convert it first."
+            )
+        arrays[key] = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
+    meta = {
+        "format": CHECKPOINT_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "lrnn_version": __version__,
+        "metadata": metadata,
+    }
+    _write(name, arrays, _jsonable(meta, name, "checkpoint"))
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
+    """Read a checkpoint: ``(tensors, metadata)`` as given to :func:`save_checkpoint`."""
+    name = os.fspath(path)
+    tensors, meta = _read(name, CHECKPOINT_FORMAT)
+    metadata = meta.get("metadata")
+    if not isinstance(metadata, dict):
+        raise ModelFileError(
+            f"{name}: checkpoint metadata is missing or not an object; the file is corrupt — "
+            "start training again without --resume."
+        )
+    return tensors, metadata
+
+
+# --------------------------------------------------------------------------------------------
+# The container
+
+
+def _jsonable(obj: Any, name: str, what: str) -> Any:
+    """Plain JSON types from numpy scalars/arrays and tuples; NaN/inf become null (strict JSON)."""
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if not isinstance(k, str):
+                raise UsageError(f"{name}: {what} metadata key {k!r} is not a string.")
+            out[k] = _jsonable(v, name, what)
+        return out
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v, name, what) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist(), name, what)
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if obj is None or isinstance(obj, str | int | bool):
+        return obj
+    raise UsageError(
+        f"{name}: cannot store a {type(obj).__name__} in {what} metadata; use numbers, strings, "
+        "lists and dicts."
+    )
+
+
+def _write(name: str, tensors: dict[str, np.ndarray], meta: dict) -> None:
+    import safetensors.numpy
+
+    data = safetensors.numpy.save(tensors, metadata={"lrnn": json.dumps(meta, allow_nan=False)})
+    try:
+        atomic_write_bytes(name, data)
+    except OSError as e:
+        raise ModelFileError(
+            f"{name}: cannot write ({e.strerror or _short(e)}); check the folder exists, is "
+            "writable and has free space."
+        ) from e
+
+
+def _short(e: BaseException) -> str:
+    return " ".join(str(e).split())[:200] or type(e).__name__
+
+
+def _looks_like_pickle(head: bytes, tail: bytes) -> bool:
+    """Pickle protocols 2-5 start with PROTO (0x80, version); PyTorch files are zip archives of
+    pickles; protocols 0-1 start with a MARK/GLOBAL/container opcode and end with STOP ('.')."""
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return True
+    if head.startswith(b"PK\x03\x04"):
+        return True
+    return head[:1] in (b"(", b"c", b"]", b"}") and tail.rstrip(b"\r\n").endswith(b".")
+
+
+def _read(name: str, expected_format: str) -> tuple[dict[str, np.ndarray], dict]:
+    """Validate a safetensors file by hand, then load it; returns (tensors, lrnn metadata)."""
+    try:
+        f = open(name, "rb")  # closed by the with below
+    except FileNotFoundError as e:
+        raise ModelFileError(f"{name}: no such file; check the path.") from e
+    except IsADirectoryError as e:
+        raise ModelFileError(f"{name}: is a folder, not a model file; give the file.") from e
+    except OSError as e:
+        raise ModelFileError(f"{name}: cannot open ({e.strerror or _short(e)}).") from e
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(9)
+        looks_safetensors = len(head) == 9 and head[8:9] == b"{"
+        if not looks_safetensors:
+            f.seek(max(0, size - 16))
+            if _looks_like_pickle(head, f.read(16)):
+                raise ModelFileError(
+                    f"{name}: this is a Python pickle, which lrnn never loads because unpickling "
+                    "can run arbitrary code; retrain or convert the model to lrnn's "
+                    ".safetensors format."
+                )
+            if size < 10:
+                raise ModelFileError(
+                    f"{name}: only {size} bytes, too short to be an lrnn model; the file is "
+                    "truncated or not a model."
+                )
+            raise ModelFileError(
+                f"{name}: is not an lrnn model (not a safetensors file); give a file saved by lrnn."
+            )
+        (header_len,) = struct.unpack("<Q", head[:8])
+        if header_len > MAX_HEADER_BYTES or header_len > size - 8:
+            raise ModelFileError(
+                f"{name}: header declares {header_len} bytes but the file has {size}; the file "
+                "is truncated or corrupt."
+            )
+        f.seek(8)
+        header_bytes = f.read(header_len)
+        entries, meta_raw = _parse_header(name, header_bytes)
+        data_len = size - 8 - header_len
+        _check_entries(name, entries, data_len)
+        meta = _lrnn_meta(name, meta_raw, expected_format)
+        f.seek(0)
+        data = f.read()
+    if len(data) != size:
+        raise ModelFileError(f"{name}: the file changed while it was read; try again.")
+
+    import safetensors.numpy
+
+    try:
+        tensors = safetensors.numpy.load(data)
+    except Exception as e:  # the parser's own errors, after our checks
+        raise ModelFileError(f"{name}: corrupt safetensors data ({_short(e)}).") from e
+    tensors = {k: np.array(v, dtype=v.dtype.newbyteorder("=")) for k, v in tensors.items()}
+    return tensors, meta
+
+
+def _parse_header(name: str, header_bytes: bytes) -> tuple[dict, dict]:
+    try:
+        header = json.loads(header_bytes)
+    except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError too
+        raise ModelFileError(
+            f"{name}: the header is not valid JSON; the file is truncated or corrupt."
+        ) from e
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{name}: the header is not a JSON object; the file is corrupt.")
+    meta_raw = header.pop("__metadata__", None)
+    if meta_raw is not None and not (
+        isinstance(meta_raw, dict) and all(isinstance(v, str) for v in meta_raw.values())
+    ):
+        raise ModelFileError(f"{name}: the header metadata is malformed; the file is corrupt.")
+    return header, meta_raw or {}
+
+
+def _check_entries(name: str, entries: dict, data_len: int) -> None:
+    """Every tensor: an allowed dtype, a shape whose size matches its byte span, inside the file."""
+    total = 0
+    for key, entry in entries.items():
+
+        def bad(what: str, key: str = key) -> ModelFileError:
+            return ModelFileError(f"{name}: tensor '{key}' {what}; the file is corrupt.")
+
+        if not isinstance(entry, dict):
+            raise bad("has no description")
+        dtype = _DTYPES.get(entry.get("dtype"))  # type: ignore[arg-type]
+        if dtype is None:
+            raise bad(f"has dtype {entry.get('dtype')!r}, which lrnn does not use")
+        shape, offsets = entry.get("shape"), entry.get("data_offsets")
+        if not (
+            isinstance(shape, list)
+            and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)
+        ):
+            raise bad(f"has a malformed shape {shape!r}")
+        if not (
+            isinstance(offsets, list)
+            and len(offsets) == 2
+            and all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
+            and 0 <= offsets[0] <= offsets[1] <= data_len
+        ):
+            raise bad(f"has offsets {offsets!r} outside the {data_len} data bytes (truncated?)")
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes != offsets[1] - offsets[0]:
+            raise bad(f"declares {nbytes} bytes but spans {offsets[1] - offsets[0]}")
+        total += nbytes
+        if total > MAX_TENSOR_BYTES:
+            raise ModelFileError(
+                f"{name}: the tensors declare more than {MAX_TENSOR_BYTES / 2**30:g} GiB; refusing "
+                "to load a file this large."
+            )
+
+
+def _lrnn_meta(name: str, meta_raw: dict, expected_format: str) -> dict:
+    text = meta_raw.get("lrnn")
+    if text is None:
+        raise ModelFileError(
+            f"{name}: is not an lrnn model (no lrnn metadata); give a file saved by lrnn."
+        )
+    try:
+        meta = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise ModelFileError(f"{name}: the lrnn metadata is not valid JSON; corrupt file.") from e
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{name}: the lrnn metadata is not an object; corrupt file.")
+    fmt, version = meta.get("format"), meta.get("format_version")
+    if fmt != expected_format:
+        kinds = {MODEL_FORMAT: "a model", CHECKPOINT_FORMAT: "a checkpoint"}
+        raise ModelFileError(
+            f"{name}: is {kinds.get(fmt, f'format {fmt!r}')}, not {kinds[expected_format]}; give "
+            f"{kinds[expected_format]} file."
+        )
+    if not (isinstance(version, int) and not isinstance(version, bool) and version >= 1):
+        raise ModelFileError(f"{name}: format_version {version!r} is invalid; corrupt file.")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{name}: written in format version {version} by lrnn "
+            f"{meta.get('lrnn_version', '?')}; this lrnn {__version__} reads version "
+            f"{FORMAT_VERSION} — upgrade lrnn."
+        )
+    return meta
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+
+
+def _temp_prefix(path: str) -> str:
+    return f".{os.path.basename(path)}.tmp-"
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix.
+
+    The temporary file ``.<name>.tmp-<pid>-<random>`` sits in the same folder (a rename across
+    file systems is not atomic); its pid lets :func:`clean_stale_temp_files` tell a crashed
+    writer's leftovers from a live writer's file.
+    """
+    target = os.path.abspath(os.fspath(path))
+    folder = os.path.dirname(target)
+    while True:
+        tmp = os.path.join(folder, f"{_temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            # O_EXCL: never follow a planted symlink; mode 0o666 lets the umask decide.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: str) -> None:
+    """Make the rename itself durable; some systems cannot open folders, which is fine."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists but is not ours, or we cannot tell: keep its file
+    return True
+
+
+def clean_stale_temp_files(path: str | os.PathLike) -> int:
+    """Remove ``.<name>.tmp-*`` files left next to ``path`` by writers that died.
+
+    A file is stale when its writer's pid is gone, or when it is older than an hour (the pid
+    may have been reused). Returns how many files were removed.
+    """
+    target = os.path.abspath(os.fspath(path))
+    folder, prefix = os.path.dirname(target), _temp_prefix(target)
+    removed = 0
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    now = time.time()
+    for entry in names:
+        if not entry.startswith(prefix):
+            continue
+        full = os.path.join(folder, entry)
+        pid_text = entry[len(prefix) :].split("-", 1)[0]
+        try:
+            age = now - os.lstat(full).st_mtime
+        except OSError:
+            continue
+        alive = pid_text.isdigit() and _pid_alive(int(pid_text))
+        if alive and age < STALE_TEMP_SECONDS:
+            continue
+        try:
+            os.unlink(full)
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Fail before training, not after: the model must be writable where the user asked."""
+    name = os.fspath(path)
+    p = Path(name)
+    if p.is_dir():
+        raise UsageError(f"{name}: is a folder; give a file name such as model.safetensors.")
+    folder = p.absolute().parent
+    if not folder.is_dir():
+        raise UsageError(
+            f"{name}: the folder {folder} does not exist; create it or choose another path."
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"{name}: the folder {folder} is not writable; choose another path or fix its "
+            "permissions."
+        )

@@ -1,0 +1,729 @@
+"""Loaders and the preprocessing spec: every format on small generated files, every refusal."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from lrnn import data
+from lrnn.data import (
+    BUILTIN_NAMES,
+    DEFAULT_BUILTIN,
+    Dataset,
+    Preprocessing,
+    builtin,
+    data_sha256,
+    load,
+    load_course_h5,
+    load_inputs,
+    split,
+)
+from lrnn.errors import DataError, ModelFileError, UsageError
+
+LESSON = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "catvnoncat"
+
+
+def error_of(fn, *args, kind: type[Exception] = DataError, **kwargs) -> str:
+    """Call ``fn`` expecting ``kind``; return the message, checked to be one line."""
+    with pytest.raises(kind) as info:
+        fn(*args, **kwargs)
+    message = str(info.value)
+    assert "\n" not in message, message
+    return message
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers that write small files
+
+
+def write_h5(path: Path, x, y, classes=(b"non-cat", b"cat"), prefix: str = "train") -> Path:
+    with h5py.File(path, "w") as f:
+        f[f"{prefix}_set_x"] = x
+        if y is not None:
+            f[f"{prefix}_set_y"] = y
+        if classes is not None:
+            f["list_classes"] = np.array(classes)
+    return path
+
+
+def pictures(m: int, h: int = 4, w: int = 5, c: int = 3, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (m, h, w, c), dtype=np.uint8)
+
+
+def save_image(path: Path, size=(6, 4), mode: str = "RGB", seed: int = 0) -> Path:
+    """An image of ``size`` = (width, height); the format follows the suffix."""
+    w, h = size
+    rng = np.random.default_rng(seed)
+    channels = {"L": 1, "RGB": 3, "RGBA": 4}[mode]
+    arr = rng.integers(0, 256, (h, w, channels), dtype=np.uint8)
+    Image.fromarray(arr[:, :, 0] if channels == 1 else arr, mode=mode).save(path)
+    return path
+
+
+def image_folder(root: Path, layout: dict[str, list[tuple[int, int]]]) -> Path:
+    for cls, sizes in layout.items():
+        (root / cls).mkdir(parents=True)
+        for i, size in enumerate(sizes):
+            save_image(root / cls / f"img{i}.png", size, seed=i)
+    return root
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width × height`` pixels (data never decoded)."""
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + payload))
+        return struct.pack(">I", len(payload)) + kind + payload + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 16))
+        + chunk(b"IEND", b"")
+    )
+
+
+def csv(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# The lesson's files
+
+
+@pytest.mark.skipif(
+    not LESSON.is_dir(), reason="the lesson's files (../shared/datasets) are absent"
+)
+def test_lesson_files():
+    train = load(LESSON / "train_catvnoncat.h5")
+    assert train.X.shape == (209, 12288) and train.X.dtype == np.uint8
+    assert train.y.dtype == np.int64 and int(train.y.sum()) == 72
+    assert train.classes == ("non-cat", "cat")
+    assert train.spec == Preprocessing(kind="image", image_shape=(64, 64, 3), scale=1 / 255)
+    assert train.raw_images.shape == (209, 64, 64, 3)
+    test = load(LESSON / "test_catvnoncat.h5")
+    assert test.X.shape == (50, 12288)
+
+    x, y, classes = load_course_h5(LESSON / "train_catvnoncat.h5")
+    assert x.shape == (209, 64, 64, 3) and x.dtype == np.uint8
+    assert y.shape == (209,) and y.dtype == np.int64 and y.sum() == 72
+    assert list(classes) == [b"non-cat", b"cat"]
+    # The lesson's flattening: x.reshape(m, -1) rows are the examples.
+    np.testing.assert_array_equal(train.X, x.reshape(209, -1))
+
+
+# --------------------------------------------------------------------------------------------
+# HDF5
+
+
+def test_h5_small_file(tmp_path):
+    x = pictures(6)
+    path = write_h5(tmp_path / "train.h5", x, np.array([0, 1, 0, 1, 1, 0]))
+    ds = load(path)
+    assert ds.X.shape == (6, 60) and ds.X.dtype == np.uint8
+    np.testing.assert_array_equal(ds.X, x.reshape(6, -1))
+    np.testing.assert_array_equal(ds.y, [0, 1, 0, 1, 1, 0])
+    assert ds.classes == ("non-cat", "cat") and ds.names == [str(i) for i in range(6)]
+    assert ds.spec.kind == "image" and ds.spec.image_shape == (4, 5, 3)
+    assert ds.spec.scale == 1 / 255 and ds.spec.mean is None
+    assert np.shares_memory(ds.raw_images, ds.X) and ds.raw_images.shape == (6, 4, 5, 3)
+    assert ds.source == str(path)
+    assert load(path, image_size=(2, 2)).X.shape == (6, 60)  # only image folders are resized
+
+
+def test_h5_variants(tmp_path):
+    # The lesson's (1, m) label row, grey pictures without a channel axis, int16 pixels.
+    x = pictures(4, c=1)[..., 0].astype(np.int16)
+    path = write_h5(tmp_path / "a.hdf5", x, np.array([[0, 1, 1, 0]]))
+    ds = load(path)
+    assert ds.spec.image_shape == (4, 5, 1) and ds.X.dtype == np.uint8
+    np.testing.assert_array_equal(ds.y, [0, 1, 1, 0])
+    # No list_classes: the labels name the classes.
+    path = write_h5(tmp_path / "b.h5", pictures(3), np.array([2, 5, 5]), classes=None)
+    assert load(path).classes == ("2", "5")
+    # A 2-D array is plain features, kept float32.
+    feats = np.arange(12, dtype=np.float32).reshape(4, 3)
+    ds = load(write_h5(tmp_path / "c.h5", feats, np.array([0, 1, 0, 1])))
+    assert ds.spec.kind == "array" and ds.X.dtype == np.float32 and ds.raw_images is None
+    # Unlabeled data is fine when labels are not required.
+    ds = load(write_h5(tmp_path / "d.h5", pictures(2), None), require_labels=False)
+    assert ds.y is None
+
+
+def test_load_course_h5_small(tmp_path):
+    x = pictures(3)
+    path = write_h5(tmp_path / "t.h5", x, np.array([1, 0, 1], dtype=np.int32), prefix="test")
+    got_x, got_y, classes = load_course_h5(path)
+    np.testing.assert_array_equal(got_x, x)
+    assert got_y.dtype == np.int64 and list(classes) == [b"non-cat", b"cat"]
+    path = write_h5(tmp_path / "n.h5", x, np.array([1, 0, 1]), classes=None)
+    assert "list_classes" in error_of(load_course_h5, path)
+
+
+def test_h5_not_hdf5(tmp_path):
+    path = tmp_path / "garbage.h5"
+    path.write_bytes(b"this is not HDF5 at all" * 10)
+    assert "garbage.h5: not a readable HDF5 file" in error_of(load, path)
+
+
+def test_h5_without_expected_keys(tmp_path):
+    path = tmp_path / "k.h5"
+    with h5py.File(path, "w") as f:
+        f["foo"] = np.zeros(3)
+        f["bar"] = np.zeros(3)
+    message = error_of(load, path)
+    assert "'*_set_x'" in message and "'bar', 'foo'" in message
+    path = write_h5(tmp_path / "noy.h5", pictures(2), None)
+    message = error_of(load, path)
+    assert "no 'train_set_y'" in message and "'list_classes', 'train_set_x'" in message
+
+
+def test_h5_huge_declared_dataset_refused_before_reading(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("train_set_x", shape=(10**7, 64, 64, 3), dtype="u1", chunks=(1, 64, 64, 3))
+        f["train_set_y"] = np.zeros(2, dtype=np.int64)
+    assert path.stat().st_size < 100_000
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the dataset was read")
+
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", no_reading)
+    message = error_of(load, path)
+    assert "'train_set_x' declares shape (10000000, 64, 64, 3)" in message and "GiB" in message
+    error_of(load_course_h5, path)
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "classes", "expected"),
+    [
+        (pictures(3).astype(np.float32), [0, 1, 0], (b"a", b"b"), "expected 0-255 pictures"),
+        (pictures(3, c=4), [0, 1, 0], (b"a", b"b"), "1 or 3 channels"),
+        (np.full((2, 2, 2, 3), 300, np.int16), [0, 1], (b"a", b"b"), "outside 0-255"),
+        (pictures(3), [0, 1], (b"a", b"b"), "one label per example"),
+        (pictures(3), [0, 1, 2], (b"a", b"b"), "must hold 0 or 1"),
+        (pictures(3), [0, 1, 2], (b"a", b"b", b"c"), "Only binary classification is supported."),
+        (pictures(3), [0, 0, 0], (b"a", b"b"), "all 3 examples are of class 'a'"),
+        (np.zeros((0, 2, 2, 3), np.uint8), np.zeros(0, np.int64), (b"a", b"b"), "no examples"),
+    ],
+)
+def test_h5_bad_contents(tmp_path, x, y, classes, expected):
+    path = write_h5(tmp_path / "bad.h5", x, np.asarray(y), classes)
+    message = error_of(load, path)
+    assert expected in message and str(path) in message
+
+
+def test_h5_links_to_other_data_are_refused(tmp_path):
+    path = tmp_path / "links.h5"
+    with h5py.File(path, "w") as f:
+        f["real"] = pictures(2)
+        f["train_set_x"] = h5py.SoftLink("/real")
+        f["train_set_y"] = np.array([0, 1])
+    assert "not a plain dataset" in error_of(load, path)
+
+
+# --------------------------------------------------------------------------------------------
+# Image folders and image files
+
+
+def test_image_folder(tmp_path):
+    root = image_folder(tmp_path / "pets", {"dog": [(6, 4), (9, 7)], "cat": [(5, 3)]})
+    save_image(root / "cat" / "grey.jpg", (8, 8), mode="L")
+    save_image(root / "dog" / "alpha.png", (3, 3), mode="RGBA")
+    (root / "dog" / ".DS_Store").write_bytes(b"\0junk")  # hidden files are skipped
+    ds = load(root)
+    assert ds.classes == ("cat", "dog")
+    assert ds.names == [
+        "cat/grey.jpg",
+        "cat/img0.png",
+        "dog/alpha.png",
+        "dog/img0.png",
+        "dog/img1.png",
+    ]
+    np.testing.assert_array_equal(ds.y, [0, 0, 1, 1, 1])
+    # Every picture converted to RGB at the first picture's size (8×8, from grey.jpg).
+    assert ds.spec.image_shape == (8, 8, 3) and ds.X.shape == (5, 192) and ds.X.dtype == np.uint8
+    assert ds.raw_images.shape == (5, 8, 8, 3)
+    ds = load(root, image_size=(4, 6))
+    assert ds.spec.image_shape == (4, 6, 3)
+    # An image that needs no resizing keeps its exact pixels.
+    original = np.asarray(Image.open(root / "dog" / "img0.png"))
+    np.testing.assert_array_equal(load(root, image_size=(4, 6)).raw_images[3], original)
+
+
+@pytest.mark.parametrize("classes", [["a"], ["a", "b", "c"], []])
+def test_image_folder_needs_two_class_folders(tmp_path, classes):
+    root = image_folder(tmp_path / "imgs", {c: [(3, 3)] for c in classes})
+    root.mkdir(exist_ok=True)
+    save_image(root / "loose.png", (3, 3))
+    message = error_of(load, root)
+    assert "exactly two sub-folders" in message and f"found {len(classes)}" in message
+
+
+def test_flat_folder_without_labels(tmp_path):
+    root = tmp_path / "flat"
+    root.mkdir()
+    for i in range(3):
+        save_image(root / f"{i}.png", (4, 4), seed=i)
+    ds = load(root, require_labels=False)
+    assert ds.y is None and ds.classes is None and ds.names == ["0.png", "1.png", "2.png"]
+
+
+def test_not_an_image_and_empty_folders(tmp_path):
+    root = image_folder(tmp_path / "imgs", {"a": [(3, 3)], "b": [(3, 3)]})
+    (root / "b" / "notes.txt").write_text("hello")
+    message = error_of(load, root)
+    assert "notes.txt: not an image file" in message
+    root = image_folder(tmp_path / "imgs2", {"a": [(3, 3)]})
+    (root / "empty").mkdir()
+    assert "empty: no images" in error_of(load, root)
+    broken = tmp_path / "imgs3"
+    image_folder(broken, {"a": [(3, 3)], "b": [(30, 30)]})
+    cut = (broken / "b" / "img0.png").read_bytes()
+    (broken / "b" / "img0.png").write_bytes(cut[: len(cut) // 2])
+    assert "img0.png: cannot decode image" in error_of(load, broken)
+
+
+def test_decompression_bomb_refused_before_decoding(tmp_path, monkeypatch):
+    def no_decoding(self, *args, **kwargs):
+        raise AssertionError("the image was decoded")
+
+    monkeypatch.setattr(Image.Image, "load", no_decoding)
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_declaring(8000, 8000))  # 64 Mpx: over lrnn's limit, under PIL's
+    message = error_of(load_inputs, [str(path)], Preprocessing("image", (8, 8, 3), 1 / 255))
+    assert "bomb.png: image is too large" in message and "8000×8000" in message
+    path.write_bytes(png_declaring(100_000, 100_000))  # PIL itself refuses this one
+    message = error_of(load_inputs, [str(path)], Preprocessing("image", (8, 8, 3), 1 / 255))
+    assert "too large" in message and "bomb" in message
+
+
+def test_pixel_limits_are_configurable(tmp_path, monkeypatch):
+    root = image_folder(tmp_path / "imgs", {"a": [(10, 10)], "b": [(10, 10)]})
+    monkeypatch.setattr(data, "MAX_IMAGE_PIXELS", 99)
+    assert "decompression bomb" in error_of(load, root)
+    monkeypatch.setattr(data, "MAX_IMAGE_PIXELS", 10**9)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10)  # Pillow's own guard → DataError too
+    assert "decompression bomb" in error_of(load, root)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+
+def test_csv_table(tmp_path):
+    path = csv(tmp_path / "t.csv", "a,b,label\n1,2.5,yes\n3,4,no\n5,6,yes\n")
+    ds = load(path)
+    assert ds.X.dtype == np.float64 and ds.X.shape == (3, 2)
+    np.testing.assert_array_equal(ds.X, [[1, 2.5], [3, 4], [5, 6]])
+    assert ds.classes == ("no", "yes")
+    np.testing.assert_array_equal(ds.y, [1, 0, 1])
+    assert ds.names == ["row 1", "row 2", "row 3"]
+    assert ds.spec == Preprocessing(kind="table", feature_names=("a", "b"), label_column="label")
+    assert ds.raw_images is None
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # a spreadsheet's byte-order mark
+    assert load(path).spec.feature_names == ("a", "b")
+
+
+@pytest.mark.parametrize(
+    ("labels", "classes", "y"),
+    [
+        (["0", "1", "1"], ("0", "1"), [0, 1, 1]),
+        (["1.0", "0.0", ""], None, None),  # a missing label is an error, see below
+        (["10", "2", "2"], ("2", "10"), [1, 0, 0]),  # numbers sort by value
+        (["True", "False", "True"], ("False", "True"), [1, 0, 1]),
+        (["-1", "1", "1"], ("-1", "1"), [0, 1, 1]),
+    ],
+)
+def test_label_values(tmp_path, labels, classes, y):
+    path = csv(
+        tmp_path / "t.csv", "x,label\n" + "".join(f"{i},{v}\n" for i, v in enumerate(labels))
+    )
+    if classes is None:
+        assert "label column 'label' is empty in row 3" in error_of(load, path)
+        return
+    ds = load(path)
+    assert ds.classes == classes
+    np.testing.assert_array_equal(ds.y, y)
+
+
+def test_standardize(tmp_path):
+    path = csv(tmp_path / "t.csv", "a,const,target\n1,7,0\n2,7,1\n3,7,0\n6,7,1\n")
+    ds = load(path, label="target", standardize=True)
+    assert ds.spec.mean == (3.0, 7.0) and ds.spec.std[1] == 1.0
+    assert ds.spec.std[0] == pytest.approx(np.std([1, 2, 3, 6]))
+    np.testing.assert_allclose(ds.X.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(ds.X[:, 1], 0)
+    raw = load(path, label="target").X
+    np.testing.assert_array_equal(ds.spec.transform(raw), ds.X)
+    assert ds.spec.label_column == "target"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "age,label\n1,0\n2,1\nabc,0\n",
+            "t.csv: column 'age' has non-numeric value 'abc' (row 3); features must be numeric "
+            "— drop or encode that column.",
+        ),
+        ("a,b,label\n1,2,0\n3,,1\n", "column 'b' has value nan (row 2)"),
+        ("a,b,label\n1,2,0\n3,inf,1\n", "column 'b' has value inf (row 2)"),
+        ("a,b\n1,2\n", "no label column 'label'; the columns are 'a', 'b' — name the label"),
+        ("a,label\n1,x\n2,x\n", "has only one class ('x')"),
+        ("a,label\n1,0\n2,0\n", "all 2 examples are of class '0'"),
+        (
+            "a,label\n" + "".join(f"{i},c{i}\n" for i in range(7)),
+            "has 7 classes ('c0', 'c1', 'c2', 'c3', 'c4', ...). Only binary classification is "
+            "supported.",
+        ),
+        ("", "the file is empty"),
+        ("a,label\n", "no examples"),
+        ("label\n0\n1\n", "no feature columns besides 'label'"),
+        ("a,label\n1,0\n2,1,3,4\n", "t.csv: cannot read as CSV"),
+    ],
+)
+def test_table_errors(tmp_path, text, expected):
+    path = csv(tmp_path / "t.csv", text)
+    assert expected in error_of(load, path)
+
+
+def test_csv_limits(tmp_path, monkeypatch):
+    path = csv(tmp_path / "t.csv", "a,b,c,label\n1,2,3,0\n1,2,3,1\n")
+    monkeypatch.setattr(data, "MAX_COLUMNS", 3)
+    assert "header has 4 columns" in error_of(load, path)
+    monkeypatch.setattr(data, "MAX_COLUMNS", 100)
+    path = csv(tmp_path / "long.csv", "a,label\n1,0\n" + "9" * 100 + ",1\n2,1\n")
+    monkeypatch.setattr(data, "MAX_LINE_BYTES", 50)
+    assert "long.csv: line 3 is longer than 50 bytes" in error_of(load, path)
+    path = csv(tmp_path / "nonl.csv", "a" * 60)
+    assert "line 1 is longer" in error_of(load, path)
+
+
+def test_line_check_across_chunks(tmp_path, monkeypatch):
+    # Lines that straddle the 1 MiB read chunks are measured whole.
+    body = "".join(f"{i},{i % 2}\n" for i in range(200_000))
+    path = csv(tmp_path / "big.csv", "a,label\n" + body)
+    monkeypatch.setattr(data, "MAX_LINE_BYTES", 20)
+    assert load(path).X.shape == (200_000, 1)
+    path.write_text("a,label\n" + body + "1" * 30 + ",0\n")
+    assert "line 200002 is longer" in error_of(load, path)
+
+
+def test_parquet(tmp_path):
+    frame = pd.DataFrame({"x1": [1.0, 2.0, 3.0], "x2": [4, 5, 6], "label": ["b", "a", "b"]})
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path)
+    ds = load(path)
+    assert ds.spec.feature_names == ("x1", "x2") and ds.classes == ("a", "b")
+    np.testing.assert_array_equal(ds.X, [[1, 4], [2, 5], [3, 6]])
+    frame.assign(x2=["p", "q", "r"]).to_parquet(path)
+    assert "column 'x2' has non-numeric value 'p' (row 1)" in error_of(load, path)
+    path.write_bytes(b"PAR1 but not really")
+    assert "not a readable Parquet file" in error_of(load, path)
+
+
+# --------------------------------------------------------------------------------------------
+# Arrays (.npz)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "expected"),
+    [
+        (np.float32, np.float32),
+        (np.uint8, np.uint8),
+        (np.float64, np.float64),
+        (np.int32, np.float64),
+    ],
+)
+def test_npz_dtypes(tmp_path, dtype, expected):
+    path = tmp_path / "a.npz"
+    np.savez(path, X=np.arange(8).reshape(4, 2).astype(dtype), y=np.array(["n", "p", "p", "n"]))
+    ds = load(path)
+    assert ds.X.dtype == expected and ds.X.shape == (4, 2)
+    assert ds.classes == ("n", "p") and ds.names == ["0", "1", "2", "3"]
+    assert ds.spec == Preprocessing(kind="array")
+
+
+def test_npz_errors(tmp_path):
+    path = tmp_path / "a.npz"
+    np.savez(path, X=np.array([{"a": 1}, None], dtype=object), y=np.array([0, 1]))
+    message = error_of(load, path)
+    assert "array 'X' holds Python objects (a pickle)" in message
+    np.savez(path, features=np.zeros((2, 2)))
+    assert "no array named 'X' (found 'features')" in error_of(load, path)
+    np.savez(path, X=np.zeros(3), y=np.zeros(3))
+    assert "'X' has shape (3,)" in error_of(load, path)
+    np.savez(path, X=np.zeros((3, 2)), y=np.array([0, 1]))
+    assert "'y' has shape (2,) but 'X' has 3 rows" in error_of(load, path)
+    np.savez(path, X=np.array([[1.0], [np.nan]]), y=np.array([0, 1]))
+    assert "X[1, 0] is nan" in error_of(load, path)
+    np.savez(path, X=np.zeros((2, 2)))
+    assert "no array named 'y'" in error_of(load, path)
+    assert load(path, require_labels=False).y is None
+    path.write_bytes(b"not a zip")
+    assert "not a readable .npz file" in error_of(load, path)
+    np.save(tmp_path / "single.npy", np.zeros(2))
+    (tmp_path / "single.npy").rename(tmp_path / "single.npz")
+    assert "single array" in error_of(load, tmp_path / "single.npz")
+
+
+def test_npz_huge_declared_array_refused_before_reading(tmp_path):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)}
+    )
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("X.npy", header.getvalue() + b"\0" * 64)
+    message = error_of(load, path)
+    assert "array 'X' declares shape (1000000, 1000000)" in message
+
+
+# --------------------------------------------------------------------------------------------
+# Dispatch and built-ins
+
+
+def test_missing_and_unsupported(tmp_path):
+    message = error_of(load, tmp_path / "nope.csv")
+    assert "nope.csv: no such file or folder" in message and "digits" in message
+    path = tmp_path / "model.txt"
+    path.write_text("x")
+    assert "unsupported file type '.txt'" in error_of(load, path)
+    assert "unknown built-in data set 'mnist'" in error_of(load, "builtin:mnist")
+
+
+def test_builtins():
+    assert BUILTIN_NAMES == ("digits", "breast_cancer") and DEFAULT_BUILTIN == "digits"
+    digits = builtin("digits")
+    assert digits.X.shape == (1797, 64) and digits.X.dtype == np.uint8
+    assert digits.classes == ("not zero", "zero") and int(digits.y.sum()) == 178
+    assert digits.spec == Preprocessing(kind="image", image_shape=(8, 8, 1), scale=1 / 255)
+    assert digits.raw_images.shape == (1797, 8, 8, 1) and digits.names[5] == "digit-5"
+    from sklearn.datasets import load_breast_cancer, load_digits
+
+    expected = np.array([round(v * 255 / 16) for v in load_digits().data[0]], dtype=np.uint8)
+    np.testing.assert_array_equal(digits.X[0], expected)
+    assert load("builtin:digits").X.shape == (1797, 64)
+
+    cancer = load("breast_cancer")
+    assert cancer.X.shape == (569, 30) and cancer.X.dtype == np.float64
+    assert cancer.classes == ("malignant", "benign")
+    np.testing.assert_array_equal(cancer.y, load_breast_cancer().target)
+    assert cancer.spec.feature_names == tuple(load_breast_cancer().feature_names)
+    assert cancer.names[0] == "row 1"
+    scaled = builtin("breast_cancer", standardize=True)
+    np.testing.assert_allclose(scaled.X.std(axis=0), 1)
+    assert "images are scaled by 1/255" in error_of(
+        builtin, "digits", standardize=True, kind=UsageError
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The spec
+
+
+table_specs = st.builds(
+    lambda n, names, stats, label: Preprocessing(
+        kind="table",
+        feature_names=tuple(names[:n]) if names else None,
+        mean=tuple(m for m, _ in stats[:n]) if stats else None,
+        std=tuple(s for _, s in stats[:n]) if stats else None,
+        label_column=label,
+    ),
+    st.just(2),
+    st.one_of(st.none(), st.lists(st.text(), min_size=2, max_size=2)),
+    st.one_of(
+        st.none(),
+        st.lists(
+            st.tuples(
+                st.floats(allow_nan=False, allow_infinity=False),
+                st.floats(min_value=1e-300, max_value=1e300),
+            ),
+            min_size=2,
+            max_size=2,
+        ),
+    ),
+    st.one_of(st.none(), st.text()),
+)
+
+
+@given(table_specs)
+def test_spec_round_trip_through_json(spec):
+    assert Preprocessing.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+def test_image_spec_round_trip():
+    spec = Preprocessing(kind="image", image_shape=[64, 64, 3], scale=1 / 255)
+    assert spec.image_shape == (64, 64, 3) and spec.n_features == 12288
+    assert Preprocessing.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        [],
+        {"kind": "audio"},
+        {"kind": "image"},
+        {"kind": "image", "image_shape": [8, 8]},
+        {"kind": "image", "image_shape": [8, 8, 2]},
+        {"kind": "image", "image_shape": [8, True, 1]},
+        {"kind": "table", "scale": 0},
+        {"kind": "table", "scale": "1"},
+        {"kind": "table", "feature_names": "ab"},
+        {"kind": "table", "mean": [0.0]},
+        {"kind": "table", "mean": [0.0], "std": [0.0]},
+        {"kind": "table", "mean": [0.0, 1.0], "std": [1.0]},
+        {"kind": "table", "mean": [float("nan")], "std": [1.0]},
+        {"kind": "table", "feature_names": ["a", "b"], "mean": [0.0], "std": [1.0]},
+        {"kind": "table", "label_column": 3},
+        {"kind": "table", "colour": "red"},
+    ],
+)
+def test_spec_from_dict_refuses_nonsense(bad):
+    error_of(Preprocessing.from_dict, bad, kind=ModelFileError)
+
+
+def test_transform():
+    table = Preprocessing(kind="table", mean=(1.0, 2.0), std=(2.0, 4.0))
+    out = table.transform(np.array([[3, 2], [1, 10]], dtype=np.int64))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, [[1, 0], [0, 2]])
+    assert "standardises 2 features" in error_of(table.transform, np.zeros((1, 3)))
+    pixels = pictures(2).reshape(2, -1)
+    image = Preprocessing(kind="image", image_shape=(4, 5, 3), scale=1 / 255)
+    assert image.transform(pixels) is pixels  # uint8 stays uint8: the scale lives in the math
+    assert Preprocessing(kind="table").transform(pixels) is pixels
+
+
+# --------------------------------------------------------------------------------------------
+# Converting new data to a model's spec
+
+
+def test_table_with_spec(tmp_path):
+    spec = Preprocessing(
+        kind="table", feature_names=("b", "a"), mean=(10.0, 0.0), std=(2.0, 1.0), label_column="y"
+    )
+    path = csv(tmp_path / "new.csv", "a,note,b,y\n1,hello,12,cat\n2,world,8,dog\n")
+    ds = load(path, label="y", spec=spec)
+    np.testing.assert_array_equal(ds.X, [[1, 1], [-1, 2]])  # columns b, a; the spec's mean/std
+    assert ds.spec is spec and ds.classes == ("cat", "dog")
+    ds = load_inputs([str(path)], spec)  # the spec names the label column
+    assert ds.y is not None
+    unlabeled = csv(tmp_path / "unlabeled.csv", "b,a\n10,0\n")
+    assert load_inputs([str(unlabeled)], spec).y is None
+    assert "missing feature column(s) 'b'" in error_of(
+        load_inputs, [str(csv(tmp_path / "m.csv", "a,c\n1,2\n"))], spec
+    )
+    assert "no label column 'y'" in error_of(load, unlabeled, label="y", spec=spec)
+
+
+def test_builtin_table_with_spec():
+    cancer = builtin("breast_cancer", standardize=True)
+    reordered = Preprocessing(
+        kind="table",
+        feature_names=cancer.spec.feature_names[::-1],
+        mean=cancer.spec.mean[::-1],
+        std=cancer.spec.std[::-1],
+    )
+    np.testing.assert_allclose(load("breast_cancer", spec=reordered).X, cancer.X[:, ::-1])
+
+
+def test_images_with_spec(tmp_path):
+    root = image_folder(tmp_path / "imgs", {"a": [(10, 6), (3, 3)], "b": [(7, 7)]})
+    spec = Preprocessing(kind="image", image_shape=(8, 8, 1), scale=1 / 255)
+    ds = load(root, spec=spec)
+    assert ds.X.shape == (3, 64) and ds.raw_images.shape == (3, 8, 8, 1)
+    # Lesson-style HDF5 pictures are resized to the model's size too.
+    h5 = write_h5(tmp_path / "t.h5", pictures(2, 4, 4, 3), np.array([0, 1]))
+    ds = load(h5, spec=spec)
+    assert ds.spec is spec and ds.X.shape == (2, 64)
+    message = error_of(load, csv(tmp_path / "t.csv", "a,label\n1,0\n2,1\n"), spec=spec)
+    assert "trained on image data but this is table data" in message
+
+
+def test_load_inputs(tmp_path):
+    spec = Preprocessing(kind="image", image_shape=(4, 4, 3), scale=1 / 255)
+    one = save_image(tmp_path / "one.png", (9, 5))
+    two = save_image(tmp_path / "two.jpg", (4, 4), mode="L")
+    ds = load_inputs([str(one), str(two)], spec)
+    assert ds.X.shape == (2, 48) and ds.y is None and ds.names == [str(one), str(two)]
+    assert load_inputs(str(one), spec).X.shape == (1, 48)
+    root = image_folder(tmp_path / "flat", {})
+    root.mkdir(exist_ok=True)
+    save_image(root / "x.png", (4, 4))
+    assert load_inputs([str(root)], spec).y is None
+    labeled = image_folder(tmp_path / "labeled", {"neg": [(5, 5)], "pos": [(4, 4)]})
+    ds = load_inputs([str(labeled)], spec)
+    np.testing.assert_array_equal(ds.y, [0, 1])
+    assert "not a mix" in error_of(load_inputs, [str(one), str(root)], spec)
+    assert "no such file" in error_of(load_inputs, [str(one), str(tmp_path / "gone.png")], spec)
+    table_spec = Preprocessing(kind="table", feature_names=("a",))
+    assert "trained on table data, not images" in error_of(load_inputs, [str(one)], table_spec)
+    error_of(load_inputs, [], spec, kind=UsageError)
+    assert load_inputs(["digits"], Preprocessing("image", (8, 8, 1), 1 / 255)).X.shape == (
+        1797,
+        64,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Splitting and fingerprints
+
+
+def test_split_is_stratified_and_consistent():
+    ds = builtin("digits")
+    train, test = split(ds, 0.25, seed=3)
+    assert train.X.shape[0] + test.X.shape[0] == 1797 and test.X.shape[0] == 450
+    assert abs(test.y.mean() - ds.y.mean()) < 0.01
+    for part in (train, test):
+        rows = [int(name.removeprefix("digit-")) for name in part.names]
+        np.testing.assert_array_equal(part.X, ds.X[rows])
+        np.testing.assert_array_equal(part.y, ds.y[rows])
+        assert rows == sorted(rows)
+        assert np.shares_memory(part.raw_images, part.X)
+        assert part.spec is ds.spec and part.classes == ds.classes
+    again = split(ds, 0.25, seed=3)[1]
+    assert again.names == test.names
+    assert split(ds, 0.25, seed=4)[1].names != test.names
+
+
+def test_split_edge_cases():
+    X = np.arange(10, dtype=np.float64).reshape(5, 2)
+    ds = Dataset(
+        X, np.array([0, 0, 0, 0, 1]), ("a", "b"), list("vwxyz"), Preprocessing("array"), "s"
+    )
+    train, test = split(ds, 0.4)  # one "b": cannot stratify, falls back to a random split
+    assert len(train.names) + len(test.names) == 5
+    unlabeled = Dataset(X, None, None, list("vwxyz"), Preprocessing("array"), "s")
+    assert split(unlabeled, 0.2)[1].y is None
+    error_of(split, ds, 1.5, kind=UsageError)
+    tiny = Dataset(X[:1], None, None, ["v"], Preprocessing("array"), "s")
+    assert "cannot hold out" in error_of(split, tiny, 0.5)
+
+
+def test_data_sha256():
+    X = np.arange(12, dtype=np.float64).reshape(3, 4)
+    y = np.array([0, 1, 0])
+    digest = data_sha256(X, y)
+    assert len(digest) == 64 and digest == data_sha256(X.copy(), y.copy())
+    assert data_sha256(np.asfortranarray(X), y) == digest  # memory layout does not matter
+    assert data_sha256(X.astype(">f8"), y) == digest  # nor byte order
+    assert data_sha256(X.astype(np.float32), y) != digest
+    assert data_sha256(X.reshape(4, 3), y) != digest
+    assert data_sha256(X, None) != digest
+    assert data_sha256(X, np.array([1, 0, 0])) != digest

@@ -1,0 +1,506 @@
+"""Model and checkpoint files: round trips, atomic writes, and hostile or broken files."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import struct
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import safetensors.numpy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lrnn import persist
+from lrnn.data import Preprocessing
+from lrnn.errors import ModelFileError, UsageError
+from lrnn.persist import (
+    FORMAT_VERSION,
+    ModelFile,
+    atomic_write_bytes,
+    check_writable,
+    clean_stale_temp_files,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+    save_model,
+)
+
+
+def small_model(dtype=np.float64, n: int = 3) -> ModelFile:
+    names = [f"f{i}" for i in range(n)]
+    spec = Preprocessing(kind="table", feature_names=tuple(names), mean=(0.5,) * n, std=(2.0,) * n)
+    return ModelFile(
+        w=np.linspace(-1, 1, n).astype(dtype),
+        b=-0.125,
+        classes=("no", "yes"),
+        threshold=0.4,
+        preprocessing=spec.to_dict(),
+        feature_names=names,
+        training={"iterations": 100, "learning_rate": 0.005, "costs": [0.69, 0.5]},
+        manifest={"seed": 0, "data_sha256": "ab" * 32},
+    )
+
+
+def error_of(fn, *args) -> str:
+    """Call ``fn`` expecting a ModelFileError; return its message, checked to be one line."""
+    with pytest.raises(ModelFileError) as info:
+        fn(*args)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def write_st(path: Path, tensors: dict, lrnn_meta: dict | str | None) -> Path:
+    """A safetensors file with arbitrary lrnn metadata, for files save_model would refuse."""
+    meta = None
+    if lrnn_meta is not None:
+        meta = {"lrnn": lrnn_meta if isinstance(lrnn_meta, str) else json.dumps(lrnn_meta)}
+    path.write_bytes(safetensors.numpy.save(tensors, metadata=meta))
+    return path
+
+
+def raw_file(path: Path, header: dict, data: bytes = b"") -> Path:
+    """A file with a hand-made safetensors header (which the library would refuse to write)."""
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + data)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Round trips
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_model_round_trip(tmp_path, dtype):
+    model = small_model(dtype)
+    path = tmp_path / "model.safetensors"
+    save_model(path, model)
+    back = load_model(path)
+    assert back.w.dtype == dtype
+    np.testing.assert_array_equal(back.w, model.w)
+    assert back.b == model.b and isinstance(back.b, float)
+    assert back.classes == ("no", "yes")
+    assert back.threshold == 0.4
+    assert back.preprocessing == model.preprocessing
+    assert Preprocessing.from_dict(back.preprocessing) == Preprocessing.from_dict(
+        model.preprocessing
+    )
+    assert back.feature_names == model.feature_names
+    assert back.training == model.training
+    assert back.manifest == model.manifest
+    back.w[0] = 5.0  # the loaded weights are an ordinary writable array
+
+
+def test_file_is_plain_safetensors_with_lrnn_metadata(tmp_path):
+    path = tmp_path / "model.safetensors"
+    save_model(path, small_model())
+    tensors = safetensors.numpy.load_file(str(path))
+    assert sorted(tensors) == ["b", "w"] and tensors["b"].shape == (1,)
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="np") as f:
+        meta = json.loads(f.metadata()["lrnn"])
+    assert meta["format"] == "lrnn-model" and meta["format_version"] == FORMAT_VERSION
+    assert meta["classes"] == ["no", "yes"] and "lrnn_version" in meta
+
+
+def test_numpy_values_and_non_finite_numbers_become_plain_json(tmp_path):
+    model = small_model()
+    model.training = {
+        "final_cost": float("nan"),
+        "costs": np.array([1.0, np.inf]),
+        "n": np.int64(3),
+    }
+    path = tmp_path / "m.safetensors"
+    save_model(path, model)
+    assert load_model(path).training == {"final_cost": None, "costs": [1.0, None], "n": 3}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    w=st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=8),
+    b=st.floats(allow_nan=False, allow_infinity=False),
+    threshold=st.floats(0, 1),
+    classes=st.lists(st.text(max_size=10), min_size=2, max_size=2, unique=True),
+    f32=st.booleans(),
+)
+def test_round_trip_property(w, b, threshold, classes, f32):
+    with np.errstate(over="ignore"):
+        arr = np.array(w, dtype=np.float32 if f32 else np.float64)
+    if not np.isfinite(arr).all():  # float64 values beyond float32's range
+        return
+    model = ModelFile(w=arr, b=b, classes=tuple(classes), threshold=threshold)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "m.safetensors")
+        save_model(path, model)
+        back = load_model(path)
+    np.testing.assert_array_equal(back.w, arr)
+    assert back.w.dtype == arr.dtype
+    assert (back.b, back.classes, back.threshold) == (b, tuple(classes), threshold)
+
+
+def test_checkpoint_round_trip(tmp_path):
+    tensors = {
+        "w": np.arange(4, dtype=np.float32),
+        "m": np.zeros((2, 3)),
+        "rng_key": np.arange(624, dtype=np.uint32),
+        "step": np.array(7, dtype=np.int64),
+        "mask": np.array([1, 0], dtype=np.uint8),
+        "pos": np.array([3], dtype=np.int32),
+    }
+    metadata = {"iteration": 7, "settings": {"solver": "adam", "lr": 0.01}, "rng": [1, 2]}
+    path = tmp_path / "run.ckpt"
+    save_checkpoint(path, tensors, metadata)
+    back, meta = load_checkpoint(path)
+    assert meta == metadata
+    assert sorted(back) == sorted(tensors)
+    for key, value in tensors.items():
+        np.testing.assert_array_equal(back[key], value)
+        assert back[key].dtype == value.dtype
+        assert back[key].flags.writeable
+
+
+def test_save_refuses_what_it_could_not_load(tmp_path):
+    path = tmp_path / "m.safetensors"
+    bad = small_model()
+    bad.w = np.array([np.nan, 1.0, 2.0])
+    with pytest.raises(UsageError, match="not all finite"):
+        save_model(path, bad)
+    bad = small_model()
+    bad.classes = ("same", "same")
+    with pytest.raises(UsageError, match="two different strings"):
+        save_model(path, bad)
+    bad = small_model()
+    bad.feature_names = ["only one"]
+    with pytest.raises(UsageError, match="feature_names"):
+        save_model(path, bad)
+    bad = small_model()
+    bad.training = {"callback": print}
+    with pytest.raises(UsageError, match="builtin_function_or_method"):
+        save_model(path, bad)
+    with pytest.raises(UsageError, match="dtype bool"):
+        save_checkpoint(path, {"flags": np.array([True])}, {})
+    assert not path.exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Atomic writes
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if ".tmp-" in p.name]
+
+
+def test_failed_replace_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
+    path = tmp_path / "model.safetensors"
+    save_model(path, small_model())
+    before = path.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(persist.os, "replace", fail)
+    message = error_of(save_model, path, small_model(np.float32))
+    assert "model.safetensors: cannot write (No space left on device)" in message
+    assert path.read_bytes() == before
+    assert leftovers(tmp_path) == []
+    with pytest.raises(OSError):
+        atomic_write_bytes(path, b"new")
+    assert path.read_bytes() == before and leftovers(tmp_path) == []
+
+
+def test_failed_fsync_and_interrupt_leave_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "out.bin"
+    atomic_write_bytes(path, b"old")
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(persist.os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_bytes(path, b"new")
+    assert path.read_bytes() == b"old" and leftovers(tmp_path) == []
+
+
+def test_atomic_write_replaces_and_names_temp_files(tmp_path, monkeypatch):
+    path = tmp_path / "out.bin"
+    seen = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        seen.append(os.path.basename(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(persist.os, "replace", spy)
+    atomic_write_bytes(path, b"one")
+    atomic_write_bytes(path, b"two")
+    assert path.read_bytes() == b"two"
+    assert all(name.startswith(f".out.bin.tmp-{os.getpid()}-") for name in seen)
+
+
+def dead_pid() -> int:
+    pid = 4_000_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+        pid += 1
+
+
+def test_clean_stale_temp_files(tmp_path):
+    path = tmp_path / "model.safetensors"
+    dead = tmp_path / f".model.safetensors.tmp-{dead_pid()}-aaaa"
+    live = tmp_path / f".model.safetensors.tmp-{os.getpid()}-bbbb"
+    old_live = tmp_path / f".model.safetensors.tmp-{os.getpid()}-cccc"
+    garbled = tmp_path / ".model.safetensors.tmp-nopid"
+    other = tmp_path / ".other.safetensors.tmp-1-dddd"
+    for p in (dead, live, old_live, garbled, other, path):
+        p.write_bytes(b"x")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old_live, (hours_ago, hours_ago))
+    assert clean_stale_temp_files(path) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, path.name])
+    assert clean_stale_temp_files(tmp_path / "missing-folder" / "m") == 0
+
+
+def test_check_writable(tmp_path):
+    check_writable(tmp_path / "model.safetensors")
+    with pytest.raises(UsageError, match="is a folder"):
+        check_writable(tmp_path)
+    with pytest.raises(UsageError, match="does not exist"):
+        check_writable(tmp_path / "nope" / "model.safetensors")
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        with pytest.raises(UsageError, match="not writable"):
+            check_writable(locked / "model.safetensors")
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile and broken files
+
+
+class Evil:
+    """Unpickling this creates the marker file: proof that code ran."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_pickle_is_never_loaded(tmp_path, protocol):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(Evil(str(marker)), protocol=protocol))
+    message = error_of(load_model, path)
+    assert message == (
+        f"{path}: this is a Python pickle, which lrnn never loads because unpickling can run "
+        "arbitrary code; retrain or convert the model to lrnn's .safetensors format."
+    )
+    assert "pickle" in error_of(load_checkpoint, path)
+    assert not marker.exists()
+
+
+def test_torch_zip_file_is_called_a_pickle(tmp_path):
+    path = tmp_path / "model.pt"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("archive/data.pkl", pickle.dumps({"w": 1}))
+    assert "pickle" in error_of(load_model, path)
+
+
+def test_truncated_at_every_byte_raises_model_file_error(tmp_path):
+    source = tmp_path / "model.safetensors"
+    save_model(source, small_model(n=2))
+    data = source.read_bytes()
+    path = tmp_path / "cut.safetensors"
+    for k in range(len(data)):
+        path.write_bytes(data[:k])
+        with pytest.raises(ModelFileError) as info:
+            load_model(path)
+        assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+def test_truncated_checkpoints_raise_model_file_error(tmp_path):
+    source = tmp_path / "run.ckpt"
+    save_checkpoint(source, {"w": np.arange(3.0), "t": np.array([1], np.int64)}, {"i": 1})
+    data = source.read_bytes()
+    path = tmp_path / "cut.ckpt"
+    for k in range(0, len(data), 7):
+        path.write_bytes(data[:k])
+        with pytest.raises(ModelFileError):
+            load_checkpoint(path)
+
+
+def test_huge_declared_tensors_are_refused(tmp_path):
+    meta = {"__metadata__": {"lrnn": json.dumps({"format": "lrnn-model", "format_version": 1})}}
+    huge = {"w": {"dtype": "F64", "shape": [10**9, 10**3], "data_offsets": [0, 8 * 10**12]}}
+    message = error_of(load_model, raw_file(tmp_path / "huge.safetensors", {**huge, **meta}))
+    assert "tensor 'w'" in message and "outside" in message
+    # A header length far beyond the file, or beyond the 16 MiB limit.
+    path = tmp_path / "long-header.safetensors"
+    path.write_bytes(struct.pack("<Q", 2**40) + b"{}")
+    assert "header declares" in error_of(load_model, path)
+
+
+def test_total_tensor_size_limit(tmp_path, monkeypatch):
+    path = tmp_path / "m.safetensors"
+    save_model(path, small_model(n=64))
+    monkeypatch.setattr(persist, "MAX_TENSOR_BYTES", 100)
+    assert "refusing to load" in error_of(load_model, path)
+
+
+def test_inconsistent_headers_are_refused(tmp_path):
+    meta = {"__metadata__": {"lrnn": json.dumps({"format": "lrnn-model", "format_version": 1})}}
+    cases = {
+        "span": {"w": {"dtype": "F64", "shape": [3], "data_offsets": [0, 16]}},
+        "dtype": {"w": {"dtype": "F16", "shape": [1], "data_offsets": [0, 2]}},
+        "shape": {"w": {"dtype": "F64", "shape": [-1], "data_offsets": [0, 8]}},
+        "offsets": {"w": {"dtype": "F64", "shape": [1], "data_offsets": [8, 0]}},
+        "entry": {"w": "nonsense"},
+    }
+    for name, header in cases.items():
+        path = raw_file(tmp_path / f"{name}.safetensors", {**header, **meta}, b"\0" * 16)
+        error_of(load_model, path)
+    path = tmp_path / "list.safetensors"
+    path.write_bytes(struct.pack("<Q", 2) + b"[]")
+    assert "not a safetensors file" in error_of(load_model, path)
+    path.write_bytes(struct.pack("<Q", 3) + b"{x}")
+    assert "not valid JSON" in error_of(load_model, path)
+    deep = b"{" + b'"a":[' * 100_000
+    path.write_bytes(struct.pack("<Q", len(deep)) + deep)
+    error_of(load_model, path)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.binary(max_size=300), safetensors_like=st.booleans())
+def test_random_bytes_only_raise_model_file_error(data, safetensors_like):
+    if safetensors_like:  # a plausible length prefix and "{" so the JSON path is exercised
+        data = struct.pack("<Q", len(data) + 1) + b"{" + data
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "m.safetensors"
+        path.write_bytes(data)
+        with pytest.raises(ModelFileError):
+            load_model(path)
+        with pytest.raises(ModelFileError):
+            load_checkpoint(path)
+
+
+_VALID = None
+
+
+def valid_bytes() -> bytes:
+    global _VALID
+    if _VALID is None:
+        with tempfile.TemporaryDirectory() as d:
+            save_model(os.path.join(d, "m"), small_model(n=2))
+            _VALID = Path(d, "m").read_bytes()
+    return _VALID
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_corrupted_bytes_load_or_raise_model_file_error(data):
+    blob = bytearray(valid_bytes())
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(blob) - 1))
+        blob[i] = data.draw(st.integers(0, 255))
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "m.safetensors"
+        path.write_bytes(bytes(blob))
+        try:
+            model = load_model(path)
+        except ModelFileError:
+            return
+    assert model.w.shape == (2,) and np.isfinite(model.w).all()
+
+
+def test_missing_and_folder_paths(tmp_path):
+    assert error_of(load_model, tmp_path / "nope.safetensors").endswith(
+        "no such file; check the path."
+    )
+    assert "folder" in error_of(load_model, tmp_path)
+
+
+def test_foreign_safetensors_file(tmp_path):
+    path = write_st(tmp_path / "foreign.safetensors", {"weight": np.zeros(3, np.float32)}, None)
+    assert "is not an lrnn model (no lrnn metadata)" in error_of(load_model, path)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello, world\n")
+    assert "not a safetensors file" in error_of(load_model, text)
+
+
+def test_model_and_checkpoint_are_not_confused(tmp_path):
+    model, ckpt = tmp_path / "m.safetensors", tmp_path / "c.ckpt"
+    save_model(model, small_model())
+    save_checkpoint(ckpt, {"w": np.zeros(2)}, {"iteration": 1})
+    assert "is a checkpoint, not a model" in error_of(load_model, ckpt)
+    assert "is a model, not a checkpoint" in error_of(load_checkpoint, model)
+
+
+def good_meta(**changes) -> dict:
+    meta = {
+        "format": "lrnn-model",
+        "format_version": 1,
+        "lrnn_version": "0.1.0",
+        "classes": ["a", "b"],
+        "threshold": 0.5,
+        "preprocessing": {},
+        "feature_names": None,
+        "training": {},
+        "manifest": {},
+    }
+    meta.update(changes)
+    return meta
+
+
+W2 = {"w": np.zeros(2), "b": np.zeros(1)}
+
+
+@pytest.mark.parametrize(
+    ("tensors", "meta", "expected"),
+    [
+        (W2, good_meta(format_version=2), "upgrade lrnn"),
+        (W2, good_meta(format_version="1"), "format_version"),
+        (W2, good_meta(classes=["a"]), "classes"),
+        (W2, good_meta(classes=["a", 1]), "classes"),
+        (W2, good_meta(threshold=1.5), "threshold"),
+        (W2, good_meta(threshold=True), "threshold"),
+        (W2, good_meta(feature_names=["x", "y", "z"]), "3 feature_names for 2 weights"),
+        (W2, good_meta(feature_names=[1, 2]), "feature_names"),
+        (W2, good_meta(training=[]), "training"),
+        (W2, good_meta(preprocessing={"kind": "sound"}), "preprocessing kind"),
+        (W2, good_meta(preprocessing={"kind": "image", "image_shape": [8, 8, 1]}), "64 features"),
+        (W2, good_meta(preprocessing={"kind": "table", "future": 1}), "newer lrnn"),
+        ({"w": np.zeros((2, 1)), "b": np.zeros(1)}, good_meta(), "1-D float"),
+        ({"w": np.zeros(2, np.int64), "b": np.zeros(1)}, good_meta(), "1-D float"),
+        ({"w": np.zeros(2), "b": np.array([np.nan])}, good_meta(), "NaN"),
+        ({"w": np.zeros(2), "b": np.zeros(1), "x": np.zeros(1)}, good_meta(), "'x'"),
+        (W2, "{not json", "not valid JSON"),
+        (W2, "[1]", "not an object"),
+        (W2, '{"format": "lrnn-model", "format_version": 1, "threshold": NaN}', "classes"),
+    ],
+)
+def test_bad_model_metadata(tmp_path, tensors, meta, expected):
+    path = write_st(tmp_path / "bad.safetensors", tensors, meta)
+    message = error_of(load_model, path)
+    assert expected in message and str(path) in message
+
+
+def test_checkpoint_without_metadata_object(tmp_path):
+    path = write_st(
+        tmp_path / "c.ckpt", {"w": np.zeros(1)}, {"format": "lrnn-checkpoint", "format_version": 1}
+    )
+    assert "metadata is missing" in error_of(load_checkpoint, path)
