@@ -1,0 +1,130 @@
+"""Scores of a trained neuron on labelled data, and the choice of a decision threshold.
+
+A leaf module: probabilities and labels in, numbers out. The CLI's ``evaluate``, the report and
+the plots all read their numbers from here so that they always agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrnn.errors import UsageError
+from lrnn.objective import cost_from_logits
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    n: int
+    accuracy: float  # fraction in [0, 1]
+    log_loss: float
+    tp: int
+    fp: int
+    tn: int
+    fn: int
+    threshold: float
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        return {
+            "n": d["n"],
+            "accuracy": d["accuracy"],
+            "log_loss": d["log_loss"],
+            "confusion": {k: d[k] for k in ("tp", "fp", "tn", "fn")},
+            "threshold": d["threshold"],
+        }
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else math.nan
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else math.nan
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r and not math.isnan(p + r) else math.nan
+
+
+def evaluate(z: NDArray, y: NDArray, threshold: float = 0.5) -> Evaluation:
+    """Accuracy, log loss (from logits) and confusion counts at ``threshold`` on σ(z)."""
+    from lrnn.objective import sigmoid
+
+    y = np.asarray(y).astype(bool)
+    predicted = sigmoid(z) > threshold
+    tp = int(np.sum(predicted & y))
+    fp = int(np.sum(predicted & ~y))
+    tn = int(np.sum(~predicted & ~y))
+    fn = int(np.sum(~predicted & y))
+    n = len(y)
+    return Evaluation(
+        n=n,
+        accuracy=(tp + tn) / n if n else math.nan,
+        log_loss=cost_from_logits(z, y.astype(z.dtype)),
+        tp=tp,
+        fp=fp,
+        tn=tn,
+        fn=fn,
+        threshold=float(threshold),
+    )
+
+
+THRESHOLD_RULES = ("f1", "youden", "precision=P")
+
+
+def choose_threshold(probability: NDArray, y: NDArray, rule: str) -> float:
+    """The threshold on P(positive) that a rule prefers on labelled data.
+
+    ``f1``: maximise F1. ``youden``: maximise TPR − FPR (Youden's J on the ROC curve).
+    ``precision=P``: the lowest threshold whose precision is at least P (most recall at that
+    precision). Predictions are ``probability > threshold``, so the returned value sits just
+    below the chosen cut-off score.
+    """
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    y = np.asarray(y).astype(int)
+    if len(np.unique(y)) < 2:
+        raise UsageError(
+            "choosing a threshold needs examples of both classes in the data; "
+            "use a labelled set that has both."
+        )
+    if rule == "youden":
+        fpr, tpr, cuts = roc_curve(y, probability)
+        best = int(np.argmax(tpr - fpr))
+        return _just_below(float(cuts[best]))
+    precision, recall, cuts = precision_recall_curve(y, probability)
+    precision, recall = precision[:-1], recall[:-1]
+    if rule == "f1":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0)
+        return _just_below(float(cuts[int(np.argmax(f1))]))
+    if rule.startswith("precision="):
+        try:
+            target = float(rule.split("=", 1)[1])
+        except ValueError:
+            target = math.nan
+        if not 0 < target <= 1:
+            raise UsageError(
+                f"--choose-threshold {rule!r}: the precision must be a number in (0, 1], "
+                "e.g. precision=0.9."
+            )
+        ok = np.flatnonzero(precision >= target)
+        if ok.size == 0:
+            raise UsageError(
+                f"no threshold reaches precision {target:g} on this data (best is "
+                f"{precision.max():.3f}); ask for a lower precision."
+            )
+        return _just_below(float(cuts[ok[0]]))
+    raise UsageError(
+        f"--choose-threshold {rule!r} is not a rule lrnn knows; use f1, youden or precision=P."
+    )
+
+
+def _just_below(cut: float) -> float:
+    """sklearn's cut-offs predict positive for score ≥ cut; ours for score > threshold."""
+    return float(np.clip(np.nextafter(cut, -np.inf), 0.0, 1.0))
