@@ -139,3 +139,21 @@ def test_early_stopping_restores_best_weights():
     val_loss_now = validation.data_pass(result.w, result.b).loss
     assert val_loss_now == pytest.approx(result.history["val_loss"][best])
     assert result.n_iter < 20000
+
+
+@pytest.mark.parametrize("solver", ["gd", "momentum", "nesterov"])
+@pytest.mark.parametrize("alpha", [0.0, 0.05])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_wide_data_shortcut_gives_the_plain_loops_costs(solver, alpha, weighted):
+    rng = np.random.default_rng(11)
+    X = rng.integers(0, 256, size=(30, 400), dtype=np.uint8)
+    y = (rng.random(30) < 0.5).astype(int)
+    s = rng.random(30) + 0.5 if weighted else None
+    config = TrainConfig(solver=solver, learning_rate=0.01, alpha=alpha, max_iter=120)
+    wide = train(InMemoryBackend(X, y, s, scale=1 / 255), config)
+    assert wide.state.coefficients  # the shortcut was taken
+    plain = train(InMemoryBackend(X, y, s, scale=1 / 255), config, shortcut=False)
+    assert not plain.state.coefficients
+    np.testing.assert_allclose(wide.history["cost"], plain.history["cost"], rtol=1e-11)
+    np.testing.assert_allclose(wide.history["grad_norm"], plain.history["grad_norm"], rtol=1e-9)
+    np.testing.assert_allclose(wide.w, plain.w, rtol=1e-9, atol=1e-13)

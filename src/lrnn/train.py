@@ -24,7 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import objective, optim
-from lrnn.backends import Backend
+from lrnn.backends import Backend, gram_backend
+from lrnn.backends.gram_backend import GramBackend
 from lrnn.errors import TrainingDiverged, UsageError
 
 SOLVERS = ("gd", "momentum", "nesterov", "adam", "sgd", "lbfgs", "newton", "auto")
@@ -83,6 +84,7 @@ class TrainState(NamedTuple):
     rising: int = 0
     previous_cost: float = math.inf
     lowest_cost: float = math.inf
+    coefficients: bool = False  # theta holds (β, b) of the wide-data shortcut
 
 
 @dataclass
@@ -136,6 +138,8 @@ def lipschitz(backend: Backend, alpha: float) -> float:
 
 
 def _evaluate(backend: Backend, theta: NDArray, alpha: float):
+    if isinstance(backend, GramBackend):
+        return backend.evaluate(theta, alpha)
     w, b = theta[:-1], float(theta[-1])
     data = backend.data_pass(w, b)
     cost, dw, db = objective.regularize(data, w, alpha)
@@ -143,6 +147,13 @@ def _evaluate(backend: Backend, theta: NDArray, alpha: float):
     grad[:-1] = dw
     grad[-1] = db
     return cost, grad, data
+
+
+def _weights(backend: Backend, vector: NDArray) -> NDArray:
+    """w-space image of a parameter (or gradient) vector's w part."""
+    if isinstance(backend, GramBackend):
+        return backend.to_weights(vector)
+    return vector.copy()
 
 
 def _finite(cost: float, grad: NDArray) -> bool:
@@ -157,7 +168,10 @@ def _record_row(
     lr: float | None,
     validation: Backend | None,
     theta: NDArray,
+    backend: Backend | None = None,
 ) -> dict[str, float]:
+    if isinstance(backend, GramBackend):  # coefficient space: map back to w (O(nm), rare)
+        grad = np.append(backend.to_weights(grad[:-1]), grad[-1])
     row = {
         "iteration": iteration,
         "cost": cost,
@@ -167,7 +181,8 @@ def _record_row(
         "learning_rate": math.nan if lr is None else float(lr),
     }
     if validation is not None:
-        val = validation.data_pass(theta[:-1], float(theta[-1]))
+        w = backend.to_weights(theta[:-1]) if isinstance(backend, GramBackend) else theta[:-1]
+        val = validation.data_pass(w, float(theta[-1]))
         row["val_loss"] = val.loss
         row["val_accuracy"] = val.accuracy
     return row
@@ -194,8 +209,11 @@ def train(
     callbacks: Sequence[Callback] = (),
     init: tuple[NDArray, float] | None = None,
     resume: TrainState | None = None,
+    shortcut: bool = True,
 ) -> TrainResult:
-    """Fit (w, b) on ``backend`` by ``config.solver``; see the module docstring."""
+    """Fit (w, b) on ``backend`` by ``config.solver``; see the module docstring.
+
+    ``shortcut=False`` forbids the wide-data coefficient-space path (for comparisons)."""
     solver = resolve_solver(config.solver, backend.n_samples, backend.n_features)
     if solver not in SOLVERS:
         raise UsageError(
@@ -216,16 +234,26 @@ def train(
         else:
             lr = float(config.learning_rate)
 
+    if shortcut and _use_coefficient_space(backend, config, solver, init, resume):
+        backend = GramBackend(backend.X, backend.y, backend.sample_weight, backend.scale)
+        n = backend.n_features
     if resume is not None:
         state = resume
     else:
         theta = np.zeros(n + 1, dtype=dtype)
-        if init is not None:
+        if init is not None and not isinstance(backend, GramBackend):  # Gram: init is 0
             theta[:-1] = init[0]
             theta[-1] = init[1]
         opt_state = optim.FIRST_ORDER[solver]().init(theta) if solver in optim.FIRST_ORDER else None
         rng_state = np.random.default_rng(config.random_state).bit_generator.state
-        state = TrainState(theta, opt_state, 0, rng_state if solver == "sgd" else None, Records())
+        state = TrainState(
+            theta,
+            opt_state,
+            0,
+            rng_state if solver == "sgd" else None,
+            Records(),
+            coefficients=isinstance(backend, GramBackend),
+        )
 
     info = {"solver": solver, "learning_rate": lr, "lipschitz": lip, "dtype": str(dtype)}
     for cb in callbacks:
@@ -244,6 +272,31 @@ def train(
     for cb in callbacks:
         cb.on_end(result)
     return result
+
+
+def _use_coefficient_space(
+    backend: Backend,
+    config: TrainConfig,
+    solver: str,
+    init: tuple[NDArray, float] | None,
+    resume: TrainState | None,
+) -> bool:
+    """The wide-data shortcut (see :mod:`lrnn.backends.gram_backend`) applies to gd, momentum
+    and Nesterov from w = 0 on in-memory data with many more features than examples. With
+    tol > 0 the loop would need the exact gradient in w-space at every iteration, which costs a
+    full pass, so then the ordinary path runs."""
+    from lrnn.backends.numpy_backend import InMemoryBackend
+
+    if resume is not None:
+        return resume.coefficients
+    return (
+        solver in ("gd", "momentum", "nesterov")
+        and isinstance(backend, InMemoryBackend)
+        and config.tol == 0
+        and (init is None or not np.any(init[0]))
+        and (init is None or init[1] == 0)
+        and gram_backend.worthwhile(backend.n_samples, backend.n_features, config.max_iter)
+    )
 
 
 def _not_converged_advice(solver: str, config: TrainConfig) -> str:
@@ -284,13 +337,13 @@ def _run_loop(
         if not _finite(cost, grad):
             raise TrainingDiverged(
                 _diverged_message(backend, config, lr, f"the cost became {cost} at iteration {i}"),
-                _partial_result(state, solver, lr),
+                _partial_result(backend, state, solver, lr),
             )
         last_grad = (grad[:-1].copy(), float(grad[-1]))
         grad_norm = float(np.max(np.abs(grad)))
         current_lr = lr if sgd_schedule is None else sgd_schedule(i * batches_per_epoch)
         if i % config.record_every == 0:
-            row = _record_row(i, cost, data, grad, current_lr, validation, theta)
+            row = _record_row(i, cost, data, grad, current_lr, validation, theta, backend)
             state.history.append(row)
             for cb in callbacks:
                 cb.on_record(row)
@@ -354,7 +407,7 @@ def _divergence_check(
         why = f"the cost rose {rising} iterations in a row, to {cost:.6g}"
     if why is not None:
         raise TrainingDiverged(
-            _diverged_message(backend, config, lr, why), _partial_result(state, "gd", lr)
+            _diverged_message(backend, config, lr, why), _partial_result(backend, state, "gd", lr)
         )
     return state._replace(
         rising=rising, previous_cost=cost, lowest_cost=min(cost, state.lowest_cost)
@@ -380,8 +433,10 @@ def _finish(
     last_grad: tuple[NDArray, float] | None,
 ) -> TrainResult:
     cost, _, data = _evaluate(backend, theta, config.alpha)
+    if last_grad is not None and isinstance(backend, GramBackend):
+        last_grad = (backend.to_weights(last_grad[0]), last_grad[1])
     return TrainResult(
-        w=theta[:-1].copy(),
+        w=_weights(backend, theta[:-1]),
         b=float(theta[-1]),
         n_iter=state.iteration,
         history=state.history,
@@ -397,11 +452,13 @@ def _finish(
     )
 
 
-def _partial_result(state: TrainState, solver: str, lr: float | None) -> TrainResult:
+def _partial_result(
+    backend: Backend, state: TrainState, solver: str, lr: float | None
+) -> TrainResult:
     """What a diverged run still has: its last finite parameters and its history."""
     costs = state.history.get("cost", [math.nan])
     return TrainResult(
-        w=state.theta[:-1].copy(),
+        w=_weights(backend, state.theta[:-1]),
         b=float(state.theta[-1]),
         n_iter=state.iteration,
         history=state.history,
@@ -598,6 +655,7 @@ def state_to_checkpoint(state: TrainState, config: TrainConfig) -> tuple[dict, d
         "best_score": state.best_score,
         "bad_checks": state.bad_checks,
         "rising": state.rising,
+        "coefficients": state.coefficients,
         "previous_cost": state.previous_cost,
         "lowest_cost": state.lowest_cost,
     }
@@ -623,6 +681,7 @@ def state_from_checkpoint(tensors: dict, meta: dict) -> tuple[TrainState, TrainC
         best_score=float(meta.get("best_score", math.inf)),
         bad_checks=int(meta.get("bad_checks", 0)),
         rising=int(meta.get("rising", 0)),
+        coefficients=bool(meta.get("coefficients", False)),
         previous_cost=float(meta.get("previous_cost", math.inf)),
         lowest_cost=float(meta.get("lowest_cost", math.inf)),
     )

@@ -1,0 +1,97 @@
+"""The wide-data shortcut: gradient descent in the span of the training examples.
+
+When features far outnumber examples (the lesson's 12288 × 209), every gradient of J with
+respect to w is a combination of the examples: dw = scale·Xᵀ(r/Σs) + alpha·w with
+r = s ⊙ (a − y). Starting from w = 0, gradient descent, momentum and Nesterov only ever add
+such combinations, so every iterate is w = scale·Xᵀβ for some β ∈ ℝᵐ. Tracking β instead of w:
+
+    z = scale·Xw + b = Kβ + b,          K = scale²·XXᵀ   (m × m, computed once)
+    ‖w‖² = βᵀKβ,                          dw = scale·Xᵀ dβ with dβ = r/Σs + alpha·β
+
+and because those optimisers are linear in the gradient, running them on (β, b) with the
+"coefficient gradient" (dβ, db) produces exactly the images of the usual iterates. Each
+iteration then costs O(m²) instead of O(n·m). Adam and the second-order solvers are not linear
+in the gradient and never use this.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrnn import objective
+from lrnn.objective import DataPass
+
+#: Column block used while forming K, so a uint8 X is widened a slice at a time.
+_COLUMN_BLOCK = 2048
+
+
+def worthwhile(n_samples: int, n_features: int, max_iter: int) -> bool:
+    """K costs about m/2 ordinary passes to build and m² memory; use it when that pays off."""
+    return n_samples <= 4096 and 2 * n_samples <= n_features and max_iter > n_samples // 2
+
+
+class GramBackend:
+    """Coefficient-space view of an in-memory backend: parameters are (β, b), β ∈ ℝᵐ."""
+
+    name = "gram"
+
+    def __init__(self, X: NDArray, y: NDArray, sample_weight: NDArray | None, scale: float):
+        self.X = X
+        self.scale = float(scale)
+        self.dtype = objective.param_dtype(X.dtype)
+        m = X.shape[0]
+        self.n_samples, self.n_features = m, m  # parameters live in ℝᵐ
+        self.data_features = X.shape[1]
+        self.y = np.asarray(y, dtype=self.dtype)
+        self.sample_weight = (
+            None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
+        )
+        K = np.zeros((m, m), dtype=self.dtype)
+        for start in range(0, X.shape[1], _COLUMN_BLOCK):
+            block = X[:, start : start + _COLUMN_BLOCK].astype(self.dtype)
+            K += block @ block.T
+        K *= self.dtype.type(self.scale * self.scale)
+        self.K = K
+        self.total = float(m if sample_weight is None else np.sum(self.sample_weight))
+
+    def evaluate(self, theta: NDArray, alpha: float) -> tuple[float, NDArray, DataPass]:
+        """Cost, coefficient gradient (dβ, db) and the data term at θ = (β, b)."""
+        beta, b = theta[:-1], theta[-1]
+        Kbeta = self.K @ beta
+        z = Kbeta + b
+        loss = objective.cost_from_logits(z, self.y, self.sample_weight)
+        a = objective.sigmoid(z)
+        hits = (a > 0.5) == (self.y > 0.5)
+        residual = a - self.y
+        if self.sample_weight is not None:
+            residual *= self.sample_weight
+            accuracy = float(np.dot(hits, self.sample_weight) / self.total)
+        else:
+            accuracy = float(hits.mean())
+        residual /= self.dtype.type(self.total)
+        grad = np.empty_like(theta)
+        grad[:-1] = residual
+        grad[-1] = np.sum(residual, dtype=np.float64)
+        cost = loss
+        if alpha:
+            cost += 0.5 * alpha * float(np.dot(beta, Kbeta))
+            grad[:-1] += self.dtype.type(alpha) * beta
+        return cost, grad, DataPass(loss, grad[:-1], float(grad[-1]), accuracy)
+
+    def to_weights(self, coefficients: NDArray) -> NDArray:
+        """w = scale·Xᵀβ: one pass over X, a block of columns at a time."""
+        w = np.empty(self.data_features, dtype=self.dtype)
+        for start in range(0, self.data_features, _COLUMN_BLOCK):
+            block = self.X[:, start : start + _COLUMN_BLOCK].astype(self.dtype)
+            w[start : start + block.shape[1]] = coefficients @ block
+        w *= self.dtype.type(self.scale)
+        return w
+
+    def lambda_max(self) -> float:
+        """λmax(X̃ᵀSX̃)/Σs from K: X̃X̃ᵀ = K + 11ᵀ shares X̃ᵀX̃'s nonzero eigenvalues."""
+        M = self.K.astype(np.float64) + 1.0
+        if self.sample_weight is not None:
+            root = np.sqrt(self.sample_weight.astype(np.float64))
+            M = M * root[:, None] * root[None, :]
+        return float(np.linalg.eigvalsh(M)[-1]) / self.total
