@@ -510,15 +510,18 @@ def test_missing_and_unsupported(tmp_path):
 def test_builtins():
     assert BUILTIN_NAMES == ("digits", "breast_cancer") and DEFAULT_BUILTIN == "digits"
     digits = builtin("digits")
-    assert digits.X.shape == (1797, 64) and digits.X.dtype == np.uint8
-    assert digits.classes == ("not zero", "zero") and int(digits.y.sum()) == 178
+    assert digits.X.shape == (357, 64) and digits.X.dtype == np.uint8
+    assert digits.classes == ("three", "eight") and int(digits.y.sum()) == 174
     assert digits.spec == Preprocessing(kind="image", image_shape=(8, 8, 1), scale=1 / 255)
-    assert digits.raw_images.shape == (1797, 8, 8, 1) and digits.names[5] == "digit-5"
+    assert digits.raw_images.shape == (357, 8, 8, 1) and digits.names[5] == "digit-5"
     from sklearn.datasets import load_breast_cancer, load_digits
 
-    expected = np.array([round(v * 255 / 16) for v in load_digits().data[0]], dtype=np.uint8)
+    first_three = int(np.flatnonzero(load_digits().target == 3)[0])
+    expected = np.array(
+        [round(v * 255 / 16) for v in load_digits().data[first_three]], dtype=np.uint8
+    )
     np.testing.assert_array_equal(digits.X[0], expected)
-    assert load("builtin:digits").X.shape == (1797, 64)
+    assert load("builtin:digits").X.shape == (357, 64)
 
     cancer = load("breast_cancer")
     assert cancer.X.shape == (569, 30) and cancer.X.dtype == np.float64
@@ -676,7 +679,7 @@ def test_load_inputs(tmp_path):
     assert "trained on table data, not images" in error_of(load_inputs, [str(one)], table_spec)
     error_of(load_inputs, [], spec, kind=UsageError)
     assert load_inputs(["digits"], Preprocessing("image", (8, 8, 1), 1 / 255)).X.shape == (
-        1797,
+        357,
         64,
     )
 
@@ -688,7 +691,7 @@ def test_load_inputs(tmp_path):
 def test_split_is_stratified_and_consistent():
     ds = builtin("digits")
     train, test = split(ds, 0.25, seed=3)
-    assert train.X.shape[0] + test.X.shape[0] == 1797 and test.X.shape[0] == 450
+    assert train.X.shape[0] + test.X.shape[0] == 357 and test.X.shape[0] == 90
     assert abs(test.y.mean() - ds.y.mean()) < 0.01
     for part in (train, test):
         rows = [int(name.removeprefix("digit-")) for name in part.names]
