@@ -1,0 +1,265 @@
+"""The ``lrnn`` command, run for real in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from tests.cli_helpers import assert_clean_failure, run, snapshot
+from tests.conftest import CAT_TEST, CAT_TRAIN, needs_cat
+
+
+@pytest.fixture
+def table(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((60, 3)), columns=["a", "b", "c"])
+    frame["label"] = np.where(frame["a"] + 0.3 * rng.standard_normal(60) > 0, "yes", "no")
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def trained_table_model(tmp_path, table):
+    model = tmp_path / "table.safetensors"
+    proc = run(["train", table, "--model", model, "--no-plot", "--solver", "newton"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return model
+
+
+def test_version_and_help_with_examples(tmp_path):
+    from lrnn import __version__
+
+    proc = run(["--version"], tmp_path)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"lrnn {__version__}"
+    for command in ["train", "predict", "evaluate", "compare-lr", "gradcheck", "report", "verify"]:
+        proc = run([command, "--help"], tmp_path)
+        assert proc.returncode == 0 and "example" in proc.stdout, command
+
+
+@needs_cat
+@pytest.mark.slow
+def test_train_on_cat_reproduces_the_lesson(tmp_path):
+    proc = run(["train", CAT_TRAIN, "--test", CAT_TEST], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[:3] == [
+        "Cost after iteration 0: 0.693147",
+        "Cost after iteration 100: 0.584508",
+        "Cost after iteration 200: 0.466949",
+    ]
+    assert len([line for line in lines if line.startswith("Cost after")]) == 20
+    assert "train accuracy: 99.04306220095694 %" in lines
+    assert "test accuracy: 70.0 %" in lines
+    assert (tmp_path / "lrnn-model.safetensors").exists()
+    png = tmp_path / "lrnn-model.png"
+    with Image.open(png) as img:
+        assert img.width > 300 and np.asarray(img.convert("L")).std() > 5
+
+
+@needs_cat
+def test_cli_costs_equal_course_functions(tmp_path, cat_course):
+    from lrnn import course
+
+    X_train, Y_train, X_test, Y_test = cat_course
+    _, _, costs = course.optimize(
+        *course.initialize_with_zeros(12288), X_train, Y_train, 500, 0.005
+    )
+    proc = run(
+        ["train", CAT_TRAIN, "--test", CAT_TEST, "--iterations", "500", "--json", "--no-plot"],
+        tmp_path,
+    )
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    got = [r["cost"] for r in records if r.get("event") == "record"]
+    np.testing.assert_allclose(got, costs, rtol=1e-9)
+    assert records[-1]["event"] == "result"
+
+
+def test_default_train_predict_evaluate_round_trip(tmp_path):
+    proc = run(["train", "--iterations", "300", "--no-plot"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Cost after iteration 200" in proc.stdout
+    model = tmp_path / "lrnn-model.safetensors"
+    proc = run(["evaluate", "--model", model, "digits", "--json"], tmp_path)
+    result = json.loads(proc.stdout)
+    assert set(result) == {"n", "accuracy", "log_loss", "confusion", "threshold"}
+    assert 0.5 < result["accuracy"] <= 1 and result["n"] == 357
+    # a user's own picture, any size: an 8×8 greyscale digit is made from a big RGB image
+    picture = tmp_path / "my digit.png"
+    Image.new("RGB", (200, 120), (255, 255, 255)).save(picture)
+    proc = run(["predict", "--model", model, picture, "--json"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads(proc.stdout)
+    assert row["name"].endswith("my digit.png") and row["label"] in ("three", "eight")
+    assert 0 <= row["probability"] <= 1
+
+
+def test_table_model_predict_ignores_label_and_checks_names(tmp_path, table, trained_table_model):
+    proc = run(["predict", "--model", trained_table_model, table], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 60
+    name, probability, label = proc.stdout.splitlines()[0].split("\t")
+    assert label in ("yes", "no") and 0 <= float(probability) <= 1
+    renamed = tmp_path / "renamed.csv"
+    pd.read_csv(table).rename(columns={"b": "B"}).to_csv(renamed, index=False)
+    before = snapshot(tmp_path)
+    proc = run(["predict", "--model", trained_table_model, renamed], tmp_path)
+    assert_clean_failure(proc, (1, 2), "'b'")
+    assert snapshot(tmp_path) == before
+
+
+def test_threshold_override_changes_labels(tmp_path, table, trained_table_model):
+    low = run(["predict", "--model", trained_table_model, table, "--threshold", "0"], tmp_path)
+    assert {line.split("\t")[2] for line in low.stdout.splitlines()} == {"yes"}
+
+
+# ------------------------------------------------------------------------------------------
+# Bad input: one line, exit 1 or 2, nothing written
+# ------------------------------------------------------------------------------------------
+def _write(tmp_path, name, content):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+def _csv(tmp_path, name, frame):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _bad_h5(tmp_path):
+    path = tmp_path / "nokeys.h5"
+    with h5py.File(path, "w") as f:
+        f["pixels"] = np.zeros((2, 2))
+    return path
+
+
+def _bomb(tmp_path):
+    path = tmp_path / "bomb.png"
+    Image.new("1", (20000, 20000)).save(path)  # 400 megapixels, a few kB on disk
+    return path
+
+
+TRAIN_CASES = {
+    "missing file": (lambda p: ["train", p / "absent.h5"], "absent.h5"),
+    "garbage hdf5": (lambda p: ["train", _write(p, "junk.h5", b"not hdf5 at all" * 10)], "junk.h5"),
+    "hdf5 without keys": (lambda p: ["train", _bad_h5(p)], "nokeys.h5"),
+    "nan feature": (
+        lambda p: [
+            "train",
+            _csv(p, "nan.csv", pd.DataFrame({"a": [1, np.nan, 3, 4], "label": [0, 1, 0, 1]})),
+        ],
+        "nan.csv",
+    ),
+    "inf feature": (
+        lambda p: [
+            "train",
+            _csv(p, "inf.csv", pd.DataFrame({"a": [1, np.inf, 3, 4], "label": [0, 1, 0, 1]})),
+        ],
+        "inf.csv",
+    ),
+    "non-numeric column": (
+        lambda p: [
+            "train",
+            _csv(p, "text.csv", pd.DataFrame({"colour": ["red", "blue"] * 3, "label": [0, 1] * 3})),
+        ],
+        "colour",
+    ),
+    "missing label column": (
+        lambda p: [
+            "train",
+            _csv(p, "nolabel.csv", pd.DataFrame({"a": [1, 2], "b": [3, 4]})),
+            "--label",
+            "y",
+        ],
+        "'y'",
+    ),
+    "one class": (
+        lambda p: [
+            "train",
+            _csv(p, "one.csv", pd.DataFrame({"a": [1.0, 2, 3], "label": [1, 1, 1]})),
+        ],
+        "class",
+    ),
+    "three classes": (
+        lambda p: [
+            "train",
+            _csv(p, "three.csv", pd.DataFrame({"a": [1.0, 2, 3], "label": [0, 1, 2]})),
+        ],
+        "binary",
+    ),
+    "empty table": (lambda p: ["train", _write(p, "empty.csv", "a,label\n")], "empty.csv"),
+    "learning rate zero": (lambda p: ["train", "--learning-rate", "0"], "learning-rate"),
+    "learning rate negative": (lambda p: ["train", "--learning-rate", "-1"], "learning-rate"),
+    "learning rate nan": (lambda p: ["train", "--learning-rate", "nan"], "learning-rate"),
+    "iterations zero": (lambda p: ["train", "--iterations", "0"], "iterations"),
+    "unwritable model path": (
+        lambda p: ["train", "--model", p / "no" / "such" / "m.safetensors"],
+        "m.safetensors",
+    ),
+    "not an image": (
+        lambda p: ["predict", "--model", "MODEL", _write(p, "x.png", b"GIF? no")],
+        "x.png",
+    ),
+    "decompression bomb": (lambda p: ["predict", "--model", "MODEL", _bomb(p)], "bomb.png"),
+    "pickle model": (
+        lambda p: ["predict", "--model", _write(p, "m.pkl", pickle.dumps({"w": [1]})), "digits"],
+        "pickle",
+    ),
+    "truncated model": (
+        lambda p: ["evaluate", "--model", "TRUNCATED", "digits"],
+        "trunc.safetensors",
+    ),
+    "garbage model": (
+        lambda p: ["evaluate", "--model", _write(p, "g.safetensors", b"\x00" * 64), "digits"],
+        "g.safetensors",
+    ),
+    "wrong feature count": (lambda p: ["evaluate", "--model", "MODEL", "breast_cancer"], "image"),
+}
+
+
+@pytest.fixture(scope="module")
+def digits_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model")
+    proc = run(["train", "--iterations", "50", "--no-plot"], folder)
+    assert proc.returncode == 0, proc.stderr
+    return folder / "lrnn-model.safetensors"
+
+
+@pytest.mark.parametrize("case", list(TRAIN_CASES))
+def test_bad_input_is_one_clean_line(tmp_path, case, digits_model):
+    build, needle = TRAIN_CASES[case]
+    args = [str(a) for a in build(tmp_path)]
+    model_copy = tmp_path / "model.safetensors"
+    model_copy.write_bytes(digits_model.read_bytes())
+    truncated = tmp_path / "trunc.safetensors"
+    truncated.write_bytes(digits_model.read_bytes()[:100])
+    args = [{"MODEL": str(model_copy), "TRUNCATED": str(truncated)}.get(a, a) for a in args]
+    before = snapshot(tmp_path)
+    proc = run(args, tmp_path)
+    assert_clean_failure(proc, (1, 2), needle)
+    assert snapshot(tmp_path) == before  # no model (or anything else) created or changed
+
+
+def test_existing_model_survives_a_failed_run(tmp_path, digits_model):
+    model = tmp_path / "keep.safetensors"
+    model.write_bytes(digits_model.read_bytes())
+    before = model.read_bytes()
+    proc = run(["train", tmp_path / "absent.csv", "--model", model], tmp_path)
+    assert proc.returncode == 1
+    assert model.read_bytes() == before
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    proc = run(["--debug", "train", tmp_path / "absent.h5"], tmp_path)
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
