@@ -94,7 +94,7 @@ class TrainResult:
     n_iter: int
     history: Records
     converged: bool
-    stop_reason: str  # "tol", "max_iter", "early_stopping", "interrupted"
+    stop_reason: str  # "tol", "max_iter", "early_stopping", "separable", "interrupted"
     solver: str
     learning_rate: float | None
     lipschitz: float | None
@@ -269,6 +269,15 @@ def train(
         from sklearn.exceptions import ConvergenceWarning
 
         warnings.warn(_not_converged_advice(solver, config), ConvergenceWarning, stacklevel=2)
+    if result.stop_reason == "separable":
+        warnings.warn(
+            f"the training data is perfectly separated (every example right, loss "
+            f"{result.history['loss'][-1] if result.history.get('loss') else 0:.2g}): with "
+            "alpha=0 the weights would grow without bound, so training stopped at iteration "
+            f"{result.n_iter}; set alpha > 0 for a finite optimum.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     for cb in callbacks:
         cb.on_end(result)
     return result
@@ -355,6 +364,9 @@ def _run_loop(
         if grad_norm <= config.tol:
             stop_reason = "tol"
             break
+        if _separated(config, data):
+            stop_reason = "separable"
+            break
         if solver == "gd":
             state = _divergence_check(backend, config, lr, state, cost)
         if solver == "newton":
@@ -384,6 +396,16 @@ def _run_loop(
 
 #: gd is declared diverged when the cost climbs this far above the lowest cost seen so far.
 BLOW_UP_FACTOR = 100.0
+
+
+#: below this mean loss with every example right and alpha = 0, the data is called separated.
+SEPARATED_LOSS = 1e-4
+
+
+def _separated(config: TrainConfig, data: objective.DataPass) -> bool:
+    """Perfectly separable data has no minimiser when alpha = 0 (J → 0 as ‖w‖ → ∞): stop once
+    every example is right with a tiny loss, instead of chasing infinity."""
+    return config.alpha == 0 and data.accuracy == 1.0 and data.loss <= SEPARATED_LOSS
 
 
 def _divergence_check(
@@ -588,6 +610,8 @@ def _run_lbfgs(
                     progress["stop"] = "early_stopping"
         if float(np.max(np.abs(grad))) <= config.tol:
             progress["stop"] = "tol"
+        elif _separated(config, data):
+            progress["stop"] = "separable"
         progress["state"] = st
         if any([bool(cb.on_step(st)) for cb in callbacks]):
             progress["stop"] = "interrupted"
