@@ -49,7 +49,8 @@ def test_train_on_cat_reproduces_the_lesson(tmp_path):
     proc = run(["train", CAT_TRAIN, "--test", CAT_TEST], tmp_path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[:3] == [
+    assert lines[0].startswith("Training on ") and "209 examples × 12288 features" in lines[0]
+    assert lines[1:4] == [
         "Cost after iteration 0: 0.693147",
         "Cost after iteration 100: 0.584508",
         "Cost after iteration 200: 0.466949",

@@ -382,19 +382,18 @@ def _callbacks(args, config, ds_info: dict, checkpoint_path: str | None):
 
     class Checkpointer(Callback):
         interrupted = False
-        last_state = None
+        path = checkpoint_path
 
         def on_step(self, state):
-            self.last_state = state
             n = args.checkpoint_every
-            if checkpoint_path and n and state.iteration % n == 0:
+            if self.path and n and state.iteration % n == 0:
                 self.save(state)
             return self.interrupted
 
         def save(self, state):
             tensors, meta = state_to_checkpoint(state, config)
             meta["data"] = ds_info
-            persist.save_checkpoint(checkpoint_path, tensors, meta)
+            persist.save_checkpoint(self.path, tensors, meta)
 
     checkpointer = Checkpointer()
     callbacks.append(checkpointer)
@@ -548,7 +547,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{train_ds.X.shape[1]} features ({train_ds.X.dtype}); test: {test_desc} "
             f"({test_ds.X.shape[0]} examples); solver {config.solver}, "
             f"learning rate {config.learning_rate}, {config.max_iter} iterations",
-            file=sys.stderr,
+            flush=True,
         )
     callbacks, checkpointer = _callbacks(args, config, ds_info, checkpoint_path)
     previous = signal.signal(signal.SIGINT, lambda *_: setattr(checkpointer, "interrupted", True))
@@ -560,7 +559,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     if result.stop_reason == "interrupted":
         target = checkpoint_path or str(Path(model_path).with_suffix(".ckpt.safetensors"))
-        checkpoint_path = target
+        checkpointer.path = target
         checkpointer.save(result.state)
         print(
             f"Interrupted at iteration {result.n_iter}; checkpoint saved to {target}. "

@@ -686,6 +686,11 @@ def state_to_checkpoint(state: TrainState, config: TrainConfig) -> tuple[dict, d
     return tensors, meta
 
 
+def _number(value: Any, missing: float) -> float:
+    """JSON has no inf/NaN (they are stored as null): read them back as ``missing``."""
+    return missing if value is None else float(value)
+
+
 def state_from_checkpoint(tensors: dict, meta: dict) -> tuple[TrainState, TrainConfig]:
     config = TrainConfig(**meta["config"])
     opt_state = None
@@ -694,7 +699,7 @@ def state_from_checkpoint(tensors: dict, meta: dict) -> tuple[TrainState, TrainC
         opt_state = optim.state_from_arrays(opt_tensors, meta["opt_state"])
     history = Records()
     for key, values in meta.get("history", {}).items():
-        history[key] = [int(v) if key == "iteration" else v for v in values]
+        history[key] = [int(v) if key == "iteration" else _number(v, math.nan) for v in values]
     state = TrainState(
         theta=tensors["theta"],
         opt_state=opt_state,
@@ -702,12 +707,12 @@ def state_from_checkpoint(tensors: dict, meta: dict) -> tuple[TrainState, TrainC
         rng_state=meta.get("rng_state"),
         history=history,
         best_theta=tensors.get("best_theta"),
-        best_score=float(meta.get("best_score", math.inf)),
+        best_score=_number(meta.get("best_score"), math.inf),
         bad_checks=int(meta.get("bad_checks", 0)),
         rising=int(meta.get("rising", 0)),
         coefficients=bool(meta.get("coefficients", False)),
-        previous_cost=float(meta.get("previous_cost", math.inf)),
-        lowest_cost=float(meta.get("lowest_cost", math.inf)),
+        previous_cost=_number(meta.get("previous_cost"), math.inf),
+        lowest_cost=_number(meta.get("lowest_cost"), math.inf),
     )
     return state, config
 

@@ -1,0 +1,226 @@
+"""Issue-4 features through the real command: compare-lr, history, resume, Ctrl-C, solvers."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lrnn import persist
+from tests.cli_helpers import assert_clean_failure, lrnn_command, run, snapshot
+from tests.conftest import CAT_TEST, CAT_TRAIN, needs_cat
+
+
+@needs_cat
+@pytest.mark.slow
+def test_compare_lr_reproduces_the_lessons_experiment(tmp_path):
+    proc = run(
+        [
+            "compare-lr",
+            CAT_TRAIN,
+            "--test",
+            CAT_TEST,
+            "--rates",
+            "0.01",
+            "0.001",
+            "0.0001",
+            "--iterations",
+            "1500",
+            "--json",
+            "--plot",
+            "rates.png",
+        ],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    by_rate = {r["learning_rate"]: r for r in rows if "learning_rate" in r}
+    # the lesson's table: train / test accuracy per learning rate after 1500 iterations
+    assert round(100 * by_rate[0.01]["train_accuracy"], 2) == 99.52
+    assert round(100 * by_rate[0.01]["test_accuracy"], 2) == 68.0
+    assert round(100 * by_rate[0.001]["train_accuracy"], 2) == 89.0
+    assert round(100 * by_rate[0.001]["test_accuracy"], 2) == 64.0
+    assert round(100 * by_rate[0.0001]["train_accuracy"], 2) == 68.42
+    assert round(100 * by_rate[0.0001]["test_accuracy"], 2) == 36.0
+    assert not any(r["diverged"] for r in by_rate.values())
+    assert rows[-1]["recommended"] == 0.01
+    with Image.open(tmp_path / "rates.png") as img:
+        assert np.asarray(img.convert("L")).std() > 5
+
+
+@needs_cat
+def test_divergence_guard_catches_lr_10_on_cat(tmp_path):
+    proc = run(["train", CAT_TRAIN, "--test", CAT_TEST, "--learning-rate", "10"], tmp_path)
+    line = assert_clean_failure(proc, (1,), "learning_rate=10", "2/L")
+    assert "auto" in line
+    assert not (tmp_path / "lrnn-model.safetensors").exists()
+
+
+def test_history_file_and_solver_options(tmp_path):
+    proc = run(
+        [
+            "train",
+            "breast_cancer",
+            "--standardize",
+            "--solver",
+            "lbfgs",
+            "--alpha",
+            "1e-3",
+            "--tol",
+            "1e-8",
+            "--iterations",
+            "500",
+            "--history",
+            "h.csv",
+            "--print-every",
+            "1",
+            "--no-plot",
+        ],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    header = (tmp_path / "h.csv").read_text().splitlines()[0].split(",")
+    assert {"iteration", "cost", "grad_norm"} <= set(header)
+    model = persist.load_model(tmp_path / "lrnn-model.safetensors")
+    assert model.training["solver"] == "lbfgs" and model.training["stop_reason"] == "tol"
+    assert model.preprocessing["mean"] is not None  # standardisation travels with the model
+
+
+def test_early_stopping_and_class_weight_options(tmp_path):
+    proc = run(
+        [
+            "train",
+            "breast_cancer",
+            "--standardize",
+            "--learning-rate",
+            "auto",
+            "--early-stopping",
+            "--n-iter-no-change",
+            "3",
+            "--class-weight",
+            "balanced",
+            "--iterations",
+            "20000",
+            "--print-every",
+            "10",
+            "--json",
+            "--no-plot",
+        ],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.splitlines()[-1])
+    assert result["stop_reason"] == "early_stopping" and result["iterations"] < 20000
+    records = [json.loads(line) for line in proc.stdout.splitlines()[:-1]]
+    assert "val_loss" in records[0]
+
+
+def _interrupt_after(args, cwd, marker: str) -> subprocess.CompletedProcess:
+    proc = subprocess.Popen(
+        [*lrnn_command(), *map(str, args)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if marker in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, "".join(lines) + out, err)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("solver", ["gd", "sgd"])
+def test_ctrl_c_checkpoints_and_resume_is_bit_identical(tmp_path, solver):
+    iterations = "4000" if solver == "gd" else "400"
+    common = [
+        "train",
+        "breast_cancer",
+        "--standardize",
+        "--solver",
+        solver,
+        "--iterations",
+        iterations,
+        "--learning-rate",
+        "auto",
+        "--print-every",
+        "10",
+        "--no-plot",
+    ]
+    full_dir = tmp_path / "full"
+    full_dir.mkdir()
+    assert run(common, full_dir).returncode == 0
+    part = tmp_path / "part"
+    part.mkdir()
+    interrupted = _interrupt_after(common, part, "iteration 20:")
+    assert interrupted.returncode == 130, interrupted.stderr
+    assert "--resume" in interrupted.stderr
+    checkpoint = part / "lrnn-model.ckpt.safetensors"
+    assert checkpoint.exists() and not (part / "lrnn-model.safetensors").exists()
+    resumed = run(
+        ["train", "breast_cancer", "--standardize", "--resume", checkpoint, "--no-plot"], part
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    a = persist.load_model(full_dir / "lrnn-model.safetensors")
+    b = persist.load_model(part / "lrnn-model.safetensors")
+    np.testing.assert_array_equal(a.w, b.w)
+    assert a.b == b.b
+
+
+def test_resume_refuses_other_options_and_other_data(tmp_path):
+    proc = run(
+        [
+            "train",
+            "breast_cancer",
+            "--standardize",
+            "--iterations",
+            "30",
+            "--checkpoint",
+            "c.safetensors",
+            "--checkpoint-every",
+            "10",
+            "--no-plot",
+        ],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    before = snapshot(tmp_path)
+    proc = run(
+        ["train", "breast_cancer", "--standardize", "--resume", "c.safetensors", "--alpha", "0.5"],
+        tmp_path,
+    )
+    assert_clean_failure(proc, (2,), "--alpha")
+    proc = run(["train", "digits", "--resume", "c.safetensors"], tmp_path)
+    assert_clean_failure(proc, (2,), "other data")
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("solver", ["momentum", "nesterov", "adam", "newton", "auto"])
+def test_every_solver_runs_from_the_command_line(tmp_path, solver):
+    proc = run(
+        [
+            "train",
+            "breast_cancer",
+            "--standardize",
+            "--solver",
+            solver,
+            "--learning-rate",
+            "auto",
+            "--iterations",
+            "200",
+            "--no-plot",
+            "--json",
+        ],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.splitlines()[-1])
+    assert result["train_accuracy"] > 0.95
