@@ -157,3 +157,11 @@ def test_wide_data_shortcut_gives_the_plain_loops_costs(solver, alpha, weighted)
     np.testing.assert_allclose(wide.history["cost"], plain.history["cost"], rtol=1e-11)
     np.testing.assert_allclose(wide.history["grad_norm"], plain.history["grad_norm"], rtol=1e-9)
     np.testing.assert_allclose(wide.w, plain.w, rtol=1e-9, atol=1e-13)
+
+
+def test_batch_size_larger_than_the_data_is_refused(breast_cancer_std):
+    from lrnn.errors import UsageError
+
+    X, y = breast_cancer_std
+    with pytest.raises(UsageError, match="batch_size=1000"):
+        train(InMemoryBackend(X, y), TrainConfig(solver="sgd", batch_size=1000))

@@ -219,6 +219,11 @@ def train(
         raise UsageError(
             f"solver={config.solver!r} is unknown; choose one of {', '.join(SOLVERS)}."
         )
+    if solver == "sgd" and not 1 <= config.batch_size <= backend.n_samples:
+        raise UsageError(
+            f"batch_size={config.batch_size} must be between 1 and the number of training "
+            f"examples ({backend.n_samples}); pick a smaller mini-batch."
+        )
     dtype = backend.dtype
     n = backend.n_features
 
