@@ -47,10 +47,13 @@ class GramBackend:
         self.sample_weight = (
             None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
         )
-        K = np.zeros((m, m), dtype=self.dtype)
-        for start in range(0, X.shape[1], _COLUMN_BLOCK):
-            block = X[:, start : start + _COLUMN_BLOCK].astype(self.dtype)
-            K += block @ block.T
+        if X.dtype == self.dtype:  # one BLAS product, no copy
+            K = X @ X.T
+        else:  # integer pixels: widen a block of columns at a time
+            K = np.zeros((m, m), dtype=self.dtype)
+            for start in range(0, X.shape[1], _COLUMN_BLOCK):
+                block = X[:, start : start + _COLUMN_BLOCK].astype(self.dtype)
+                K += block @ block.T
         K *= self.dtype.type(self.scale * self.scale)
         self.K = K
         self.total = float(m if sample_weight is None else np.sum(self.sample_weight))
@@ -81,6 +84,8 @@ class GramBackend:
 
     def to_weights(self, coefficients: NDArray) -> NDArray:
         """w = scale·Xᵀβ: one pass over X, a block of columns at a time."""
+        if self.X.dtype == self.dtype:
+            return (coefficients @ self.X) * self.dtype.type(self.scale)
         w = np.empty(self.data_features, dtype=self.dtype)
         for start in range(0, self.data_features, _COLUMN_BLOCK):
             block = self.X[:, start : start + _COLUMN_BLOCK].astype(self.dtype)
