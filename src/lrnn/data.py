@@ -380,6 +380,11 @@ def _finish(
     ds: Dataset, *, spec: Preprocessing | None, standardize: bool, require_labels: bool
 ) -> Dataset:
     """Apply a model's spec, or build the spec for training (checks, standardisation)."""
+    if ds.X.ndim != 2 or ds.X.shape[1] == 0:
+        raise DataError(
+            f"{ds.source}: the examples have no features (shape {ds.X.shape}); give data with at "
+            "least one feature column or pixel."
+        )
     if spec is not None:
         ds = _conform(ds, spec)
         return replace(ds, X=spec.transform(ds.X), spec=spec)
@@ -442,11 +447,17 @@ def _encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarr
     when the labels are 0/1 numbers (so both names are known); otherwise it is an error.
     """
     values = np.asarray(values)
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        row = int(np.argmin(np.isfinite(values)))
+        raise DataError(
+            f"{source}: {what} is {values.flat[row]} for example {row + 1}; every example needs "
+            "a label — fill it in or drop that example."
+        )
     if values.dtype.kind not in "biuf":
         values = values.astype(str)
     uniq = np.unique(values)
     if uniq.size > 2:
-        shown = ", ".join(repr(_label_name(v)) for v in uniq[:5]) + (
+        shown = ", ".join(repr(_clip(_label_name(v))) for v in uniq[:5]) + (
             ", ..." if uniq.size > 5 else ""
         )
         raise DataError(
@@ -504,6 +515,20 @@ def _short(e: BaseException) -> str:
     return " ".join(str(e).split())[:200] or type(e).__name__
 
 
+def _is_float(v: Any) -> bool:
+    """Whether ``v`` converts to a finite float (a 400-digit integer does not)."""
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _clip(v: Any, limit: int = 40) -> str:
+    """A value for an error message: at most ``limit`` characters, on one line."""
+    text = " ".join(str(v).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -513,7 +538,7 @@ def _is_number(v: Any) -> bool:
 
 
 def _quoted(names: Sequence[str], limit: int = 10) -> str:
-    shown = ", ".join(f"'{n}'" for n in names[:limit])
+    shown = ", ".join(f"'{_clip(n)}'" for n in names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "") or "none"
 
 
@@ -766,6 +791,11 @@ def _load_h5(name: str, require_labels: bool) -> Dataset:
                     f"{name}: 'list_classes' names {len(classes)} classes ({_quoted(classes, 5)})."
                     " Only binary classification is supported. Keep two classes."
                 )
+            if classes[0] == classes[1]:
+                raise DataError(
+                    f"{name}: 'list_classes' names the class {classes[0]!r} twice; give the two "
+                    "classes different names."
+                )
             if y_raw.dtype.kind not in "biuf" or not np.isin(y_raw, (0, 1)).all():
                 raise DataError(
                     f"{name}: '{raw['y_key']}' must hold 0 or 1 (an index into list_classes); "
@@ -909,11 +939,14 @@ def _frame_dataset(
         col = df[c]
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col):
             continue
-        bad = (pd.to_numeric(col, errors="coerce").isna() & col.notna()).to_numpy()
+        try:
+            bad = (pd.to_numeric(col, errors="coerce").isna() & col.notna()).to_numpy()
+        except (OverflowError, TypeError, ValueError):  # e.g. an integer too big for a float
+            bad = col.notna().to_numpy() & np.array([not _is_float(v) for v in col], dtype=bool)
         row = int(bad.argmax()) if bad.any() else 0
         raise DataError(
-            f"{source}: column '{c}' has non-numeric value '{col.iloc[row]}' (row {row + 1}); "
-            "features must be numeric — drop or encode that column."
+            f"{source}: column '{c}' has non-numeric value '{_clip(col.iloc[row])}' "
+            f"(row {row + 1}); features must be numeric — drop or encode that column."
         )
     X = df[features].to_numpy(dtype=np.float64, na_value=np.nan)
     _check_finite(X, source, features)
