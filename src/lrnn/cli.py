@@ -80,6 +80,16 @@ def _finite(low: float | None = None, *, strict: bool = False, high: float | Non
     return parse
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 4294967295, got {value}")
+    return value
+
+
 def _learning_rate(text: str) -> float | str:
     if text == "auto":
         return "auto"
@@ -92,6 +102,8 @@ def _learning_rate(text: str) -> float | str:
 def _image_size(text: str) -> tuple[int, int]:
     parts = text.lower().replace("×", "x").split("x")
     try:
+        if len(parts) > 2:
+            raise ValueError(text)
         h, w = (int(p) for p in parts) if len(parts) == 2 else (int(parts[0]),) * 2
     except ValueError:
         raise argparse.ArgumentTypeError(
@@ -155,7 +167,7 @@ def _training_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--alpha", type=_finite(0.0), default=None, help="L2 strength on w")
     g.add_argument("--tol", type=_finite(0.0), default=None, help="stop when max|∇J| ≤ tol")
     g.add_argument("--batch-size", type=_positive_int, default=None, help="mini-batch size (sgd)")
-    g.add_argument("--seed", type=int, default=None, help="random seed (splits, sgd)")
+    g.add_argument("--seed", type=_seed, default=None, help="random seed (splits, sgd)")
     g.add_argument("--class-weight", type=_class_weight, default=None)
     g.add_argument("--early-stopping", action="store_true", default=None)
     g.add_argument("--n-iter-no-change", type=_positive_int, default=None)
@@ -229,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rates", type=_learning_rate_number, nargs="+", default=[0.01, 0.001, 0.0001])
     p.add_argument("--iterations", type=_positive_int, default=1500)
     p.add_argument("--plot", default="lrnn-compare-lr.png")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_compare_lr)
 
@@ -238,8 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model")
     _data_options(p)
     p.add_argument("--coordinates", type=_positive_int, default=10)
-    p.add_argument("--epsilon", type=_finite(0.0, strict=True), default=1e-6)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epsilon", type=_finite(0.0, strict=True, high=1.0), default=1e-6)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_gradcheck)
 
@@ -478,13 +490,19 @@ def _sample_weights(class_weight, ds) -> np.ndarray | None:
             f"--class-weight names class {unknown[0]!r}, which is not in the data; "
             f"the classes are {list(ds.classes)}."
         )
-    return np.array([class_weight.get(c, 1.0) for c in ds.classes])[ds.y]
+    weights = np.array([class_weight.get(c, 1.0) for c in ds.classes])[ds.y]
+    if not weights.sum() > 0:
+        raise UsageError(
+            "--class-weight gives every training example weight 0; give at least one class "
+            "a weight > 0."
+        )
+    return weights
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from lrnn import data, persist
     from lrnn.backends import make_backend
-    from lrnn.train import state_from_checkpoint, train
+    from lrnn.train import train
 
     model_path = args.model
     plot_path = None if args.no_plot else (args.plot or str(Path(model_path).with_suffix(".png")))
@@ -533,7 +551,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 f"({stored.get('n_samples')} × {stored.get('n_features')} from "
                 f"{stored.get('source')!r}); resume with the same data and options."
             )
-        state, _ = state_from_checkpoint(resume_tensors, resume_meta)
+        state = _resume_state(args.resume, resume_tensors, resume_meta, ds_info)
 
     scale = train_ds.spec.scale
     weights = _sample_weights(args.class_weight, train_ds)
@@ -591,7 +609,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         training=training,
         manifest=_manifest(config, train_ds, result, config.random_state),
     )
-    persist.clean_stale_temp_files(model_path)
+    for path in (model_path, checkpoint_path, plot_path, report_path, args.history):
+        if path:
+            persist.clean_stale_temp_files(path)
     persist.save_model(model_path, model)
     if args.history:
         from lrnn.report import save_history
@@ -636,6 +656,98 @@ def _check_checkpoint_meta(path: str, meta: dict) -> None:
 
     if not isinstance(meta.get("config"), dict) or "iteration" not in meta:
         raise ModelFileError(f"{path}: not an lrnn training checkpoint (no run settings inside).")
+    _stored_config(path, meta["config"], "run settings")
+    iteration = meta["iteration"]
+    if not (isinstance(iteration, int) and not isinstance(iteration, bool) and iteration >= 0):
+        raise ModelFileError(
+            f"{path}: iteration {iteration!r} is not a count; the checkpoint is corrupt — start "
+            "training again without --resume."
+        )
+    for key in ("data", "history"):
+        if not isinstance(meta.get(key, {}), dict):
+            raise ModelFileError(
+                f"{path}: '{key}' is not an object; the checkpoint is corrupt — start training "
+                "again without --resume."
+            )
+
+
+def _stored_config(path: str, settings: Any, what: str):
+    """A TrainConfig from settings read out of a file, every value checked first: the file may
+    be corrupt or hostile, and a bad value would otherwise fail deep inside training."""
+    from dataclasses import fields
+
+    from lrnn.errors import ModelFileError
+    from lrnn.train import SOLVERS, TrainConfig
+
+    def bad(detail: str) -> ModelFileError:
+        return ModelFileError(
+            f"{path}: the {what} {detail}; the file is corrupt or from another lrnn version — "
+            "train again."
+        )
+
+    def count(v: Any, low: int = 1) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+    def number(v: Any) -> bool:
+        return (
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+        )
+
+    if not isinstance(settings, dict):
+        raise bad("are missing")
+    unknown = sorted(set(settings) - {f.name for f in fields(TrainConfig)})
+    if unknown:
+        raise bad(f"have unknown key(s) {', '.join(map(repr, unknown))}")
+    valid = {
+        "solver": lambda v: v in SOLVERS,
+        "learning_rate": lambda v: v == "auto" or (number(v) and v > 0),
+        "max_iter": count,
+        "alpha": number,
+        "tol": number,
+        "batch_size": count,
+        "random_state": lambda v: v is None or (count(v, 0) and v < 2**32),
+        "record_every": count,
+        "early_stopping": lambda v: isinstance(v, bool),
+        "n_iter_no_change": count,
+        "momentum": lambda v: number(v) and v < 1,
+        "divergence_patience": count,
+    }
+    for key, value in settings.items():
+        if not valid.get(key, lambda v: True)(value):
+            raise bad(f"have {key}={value!r}, which training cannot use")
+    return TrainConfig(**settings)
+
+
+def _resume_state(path: str, tensors: dict, meta: dict, ds_info: dict):
+    """The TrainState in a checkpoint, its tensors checked against the data first."""
+    from lrnn.errors import ModelFileError
+    from lrnn.train import state_from_checkpoint
+
+    def bad(detail: str) -> ModelFileError:
+        return ModelFileError(
+            f"{path}: {detail}; the checkpoint is corrupt — start training again without --resume."
+        )
+
+    try:
+        state, _ = state_from_checkpoint(tensors, meta)
+        if state.rng_state is not None:
+            np.random.PCG64().state = state.rng_state
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise bad(f"its training state is incomplete ({one_line(exc)[:100]})") from exc
+    size = (ds_info["n_samples"] if state.coefficients else ds_info["n_features"]) + 1
+    arrays = {"theta": state.theta, "best_theta": state.best_theta}
+    if state.opt_state is not None:
+        arrays.update(
+            {f"opt.{k}": v for k, v in state.opt_state._asdict().items() if hasattr(v, "shape")}
+        )
+    for key, a in arrays.items():
+        if a is not None and (
+            a.shape != (size,) or a.dtype.kind != "f" or not np.isfinite(a).all()
+        ):
+            raise bad(
+                f"tensor '{key}' has shape {a.shape} and dtype {a.dtype}, not {size} finite floats"
+            )
+    return state
 
 
 def _resume_hint(args, checkpoint: str) -> str:
@@ -879,7 +991,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from lrnn import data
     from lrnn.backends import make_backend
     from lrnn.errors import ModelFileError
-    from lrnn.train import TrainConfig, train
+    from lrnn.train import train
 
     model, spec = _load_model_and_spec(args.model)
     manifest = model.manifest or {}
@@ -888,7 +1000,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise ModelFileError(
             f"{args.model}: no manifest with solver settings; it cannot be verified."
         )
+    config = _stored_config(args.model, settings, "manifest's solver settings")
     source = args.data or manifest.get("data_source")
+    if not isinstance(source, str) or not source:
+        raise UsageError(
+            f"{args.model}: the manifest names no data source; give the training data: "
+            f"lrnn verify --model {args.model} DATA"
+        )
     ds = data.load(source, label=args.label, spec=spec)
     digest = data.data_sha256(ds.X, ds.y)
     if digest != manifest.get("data_sha256"):
@@ -901,7 +1019,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 f"{source}: its sha256 differs from the one in {args.model}'s manifest; "
                 "verify with the data the model was trained on."
             )
-    config = TrainConfig(**settings)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = train(make_backend(ds.X, ds.y, None, spec.scale, "numpy"), config)
@@ -932,6 +1049,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("default")
             warnings.showwarning = _one_line_warning
             return int(args.run(args) or 0)
+    except SystemExit as exc:  # --help, --version: argparse printed and asked to exit
+        return exc.code if isinstance(exc.code, int) else 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
