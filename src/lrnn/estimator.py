@@ -163,6 +163,12 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             raise bad("backend", "one of 'auto', " + ", ".join(map(repr, BACKEND_NAMES)))
         if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
             raise bad("verbose", "an integer ≥ 0")
+        rs = self.random_state
+        if not (
+            rs is None
+            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and 0 <= rs < 2**32)
+        ):
+            raise bad("random_state", "None or an integer in [0, 2**32 - 1]")
 
     def _validate_X(self, X: ArrayLike, reset: bool) -> NDArray:
         """Keep float32 and uint8 as they are (trained without a float copy), else float64."""
@@ -251,11 +257,26 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         class_w = self._class_weights(encoded)
         if class_w is not None:
             weights = class_w if weights is None else weights * class_w
+            if not weights.sum() > 0:
+                raise UsageError(
+                    "class_weight (times sample_weight) gives every example weight 0; give at "
+                    "least one class a weight > 0."
+                )
 
         X_train, y_train, w_train, validation = X, encoded, weights, None
         if eval_set is not None:
+            if not (isinstance(eval_set, tuple | list) and len(eval_set) == 2):
+                raise ValueError(
+                    f"eval_set must be a pair (X_val, y_val); got {type(eval_set).__name__}"
+                    f"{f' of length {len(eval_set)}' if hasattr(eval_set, '__len__') else ''}."
+                )
             X_val = self._validate_X(eval_set[0], reset=False)
             y_val = self._encode_like_classes(np.asarray(eval_set[1]))
+            if y_val.shape != (X_val.shape[0],):
+                raise ValueError(
+                    f"eval_set: y_val must be 1-D with one label per row of X_val "
+                    f"({X_val.shape[0]}); got shape {y_val.shape}."
+                )
             validation = make_backend(X_val, y_val, backend="numpy")
         elif self.early_stopping:
             X_train, y_train, w_train, validation = self._hold_out(X, encoded, weights)
