@@ -1,0 +1,461 @@
+"""Pictures of a trained neuron: learning curves, weights, mistakes, ROC/PR, confusion.
+
+A window out, never a door in: every function draws from what it is given (a history, the
+weights, labels and probabilities) and never trains. Each writes one PNG and returns its path.
+
+Why it looks like this:
+
+* matplotlib is imported inside the functions, so ``import lrnn.plots`` (and ``import lrnn``)
+  stays fast. Figures are built with :class:`matplotlib.figure.Figure` and its Agg canvas
+  directly, not through ``pyplot``: no global figure registry to leak into, no GUI backend
+  chosen behind the caller's back, and safe to call from threads. The figure is released when
+  the function returns.
+* Every figure has the same size (:data:`FIGSIZE` at :data:`DPI`: 800 × 500 pixels) so the
+  pictures line up in the HTML report and stay readable at 100 % zoom; only a gallery with
+  more than two rows grows taller, and the colour weights (three square panels) are shorter.
+* The PNG is rendered to memory and written with :func:`lrnn.persist.atomic_write_bytes`: a
+  crash never leaves half a picture where the caller expected one.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from lrnn.errors import DataError, UsageError
+from lrnn.persist import atomic_write_bytes
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from matplotlib.figure import Figure
+
+    from lrnn.metrics import Evaluation
+
+#: Figure size in inches and resolution: 800 × 500 pixels, legible at 100 % zoom.
+FIGSIZE = (8.0, 5.0)
+DPI = 100
+#: Height (inches) of the weights figure for colour images: three square panels in a row.
+WEIGHTS_RGB_HEIGHT = 3.8
+#: Pictures per row in the error gallery; two rows fit the usual height, each further row
+#: adds GALLERY_ROW_HEIGHT inches.
+GALLERY_COLUMNS = 5
+GALLERY_ROW_HEIGHT = 2.3
+#: Cost curves whose largest/smallest positive value exceeds this ratio get a log y axis.
+LOG_SCALE_RATIO = 50.0
+
+# Colours (matplotlib's default cycle, named so the two axes of a learning curve agree).
+_BLUE, _ORANGE, _GREEN, _RED = "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"
+
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers
+
+
+def _figure(height: float = FIGSIZE[1]) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(FIGSIZE[0], height), dpi=DPI, layout="constrained")
+
+
+def _save(fig: Figure, path: str | os.PathLike) -> Path:
+    """Render to memory, then write atomically; the figure is cleared either way."""
+    buffer = io.BytesIO()
+    try:
+        # No "Software" stamp: the same plot gives the same bytes whatever matplotlib wrote it.
+        fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    finally:
+        fig.clear()
+    atomic_write_bytes(path, buffer.getvalue())
+    return Path(path)
+
+
+def _column(history: Mapping[str, Sequence[float]], key: str) -> NDArray[np.float64] | None:
+    values = history.get(key)
+    if values is None or len(values) == 0:
+        return None
+    return np.asarray(values, dtype=np.float64)
+
+
+def _iterations(history: Mapping[str, Sequence[float]], what: str) -> NDArray[np.float64]:
+    cost = _column(history, "cost")
+    if cost is None:
+        raise UsageError(f"{what}: the history has no 'cost' values; pass a training history.")
+    it = _column(history, "iteration")
+    if it is None:
+        return np.arange(cost.size, dtype=np.float64)
+    if it.size != cost.size:
+        raise UsageError(
+            f"{what}: the history has {it.size} iterations but {cost.size} costs; "
+            "pass a history whose columns have equal lengths."
+        )
+    return it
+
+
+def _as_percent(value: float) -> float:
+    """Accuracies are fractions in [0, 1] (as lrnn reports them); a value above 1 is taken as
+    already in percent, so the lesson's ``99.04`` works too."""
+    return 100.0 * value if value <= 1.0 else value
+
+
+def _binary(y_true: ArrayLike, probability: ArrayLike, what: str) -> tuple[NDArray, NDArray]:
+    y = np.asarray(y_true).reshape(-1).astype(bool)
+    p = np.asarray(probability, dtype=np.float64).reshape(-1)
+    if y.size != p.size:
+        raise UsageError(
+            f"{what}: {y.size} labels but {p.size} probabilities; pass one probability per label."
+        )
+    return y, p
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+
+
+def learning_curve(
+    history: Mapping[str, Sequence[float]],
+    path: str | os.PathLike,
+    *,
+    title: str | None = None,
+    train_accuracy: float | None = None,
+    test_accuracy: float | None = None,
+) -> Path:
+    """Cost (and validation loss) against iteration, accuracy on a second y axis.
+
+    ``train_accuracy``/``test_accuracy`` (fractions, or percentages above 1) are the final
+    scores worth reading off the picture; they go into the title.
+    """
+    iterations = _iterations(history, "learning_curve")
+    cost = _column(history, "cost")
+    assert cost is not None  # checked by _iterations
+    fig = _figure()
+    ax = fig.add_subplot()
+    finite = np.isfinite(cost)
+    lines = ax.plot(iterations[finite], cost[finite], color=_BLUE, lw=2, label="training cost")
+    val_loss = _column(history, "val_loss")
+    if val_loss is not None and val_loss.size == iterations.size:
+        ok = np.isfinite(val_loss)
+        lines += ax.plot(
+            iterations[ok], val_loss[ok], color=_BLUE, lw=2, ls="--", label="validation loss"
+        )
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("cost (log loss)", color=_BLUE)
+    ax.tick_params(axis="y", colors=_BLUE)
+    ax.grid(True, alpha=0.3)
+
+    accuracy = _column(history, "accuracy")
+    val_accuracy = _column(history, "val_accuracy")
+    if accuracy is not None or val_accuracy is not None:
+        ax2 = ax.twinx()
+        # The cost is the story; accuracy (a step function that jitters while gd oscillates)
+        # is drawn lighter and underneath it.
+        ax.set_zorder(ax2.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        for values, style, label in (
+            (accuracy, "-", "training accuracy"),
+            (val_accuracy, "--", "validation accuracy"),
+        ):
+            if values is not None and values.size == iterations.size:
+                ok = np.isfinite(values)
+                lines += ax2.plot(
+                    iterations[ok],
+                    100 * values[ok],
+                    color=_ORANGE,
+                    lw=1.2,
+                    ls=style,
+                    alpha=0.75,
+                    label=label,
+                )
+        ax2.set_ylabel("accuracy (%)", color=_ORANGE)
+        ax2.tick_params(axis="y", colors=_ORANGE)
+        ax2.set_ylim(-2, 102)
+
+    heading = title or "Learning curve"
+    scores = []
+    if train_accuracy is not None:
+        scores.append(f"train accuracy {_as_percent(train_accuracy):.1f} %")
+    if test_accuracy is not None:
+        scores.append(f"test accuracy {_as_percent(test_accuracy):.1f} %")
+    if scores:
+        heading += "\n" + " · ".join(scores)
+    ax.set_title(heading)
+    # Below the axes, so it never hides a curve.
+    fig.legend(lines, [line.get_label() for line in lines], loc="outside lower center", ncols=4)
+    return _save(fig, path)
+
+
+def lr_comparison(
+    runs: Sequence[tuple[float, Mapping[str, Sequence[float]]]],
+    path: str | os.PathLike,
+    *,
+    diverged: Sequence[bool] | None = None,
+) -> Path:
+    """Cost curves of several learning rates on one axis, as in the lesson's last figure.
+
+    The y axis turns logarithmic when the costs span more than :data:`LOG_SCALE_RATIO`, so a
+    run that blew up does not flatten the others. Diverged runs are dashed and labelled.
+    """
+    if len(runs) == 0:
+        raise UsageError("lr_comparison: no runs given; pass (learning_rate, history) pairs.")
+    if diverged is not None and len(diverged) != len(runs):
+        raise UsageError(
+            f"lr_comparison: {len(diverged)} diverged flags for {len(runs)} runs; "
+            "give one flag per run."
+        )
+    flags = list(diverged) if diverged is not None else [False] * len(runs)
+    fig = _figure()
+    ax = fig.add_subplot()
+    positive: list[NDArray] = []
+    for (lr, history), gone in zip(runs, flags, strict=True):
+        iterations = _iterations(history, f"lr_comparison (lr = {lr:g})")
+        cost = _column(history, "cost")
+        assert cost is not None
+        ok = np.isfinite(cost)
+        label = f"lr = {lr:g}" + (" (diverged)" if gone else "")
+        ax.plot(iterations[ok], cost[ok], lw=2, ls="--" if gone else "-", label=label)
+        positive.append(cost[ok & (cost > 0)])
+    values = np.concatenate(positive) if positive else np.empty(0)
+    if values.size and values.max() / values.min() > LOG_SCALE_RATIO:
+        ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("cost (log loss)")
+    ax.set_title("Cost for different learning rates")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(title="learning rate", loc="upper right")
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+
+
+def weights_image(
+    w: ArrayLike,
+    image_shape: Sequence[int],
+    path: str | os.PathLike,
+    *,
+    classes: Sequence[str] | None = None,
+) -> Path:
+    """The weights as a picture: one panel per colour channel, red where a bright pixel pushes
+    towards the positive class, blue where it pushes away.
+
+    The colour scale is symmetric about 0 (the same for every channel), so white always means
+    "this pixel does not matter" and the channels can be compared with each other.
+    """
+    weights = np.asarray(w, dtype=np.float64).reshape(-1)
+    shape = tuple(int(v) for v in image_shape)
+    if len(shape) != 3 or shape[2] not in (1, 3) or math.prod(shape) != weights.size:
+        raise DataError(
+            f"weights_image: {weights.size} weights cannot be shown as an image of shape "
+            f"{shape}; give (height, width, 1 or 3) with height × width × channels = "
+            f"{weights.size}."
+        )
+    h, wd, c = shape
+    grid = weights.reshape(h, wd, c)
+    finite = np.isfinite(grid)
+    limit = float(np.abs(grid[finite]).max()) if finite.any() else 0.0
+    limit = limit if limit > 0 else 1.0  # all-zero weights (untrained): still a valid picture
+
+    # Three square panels side by side need less height than the usual 5 in.
+    fig = _figure(WEIGHTS_RGB_HEIGHT if c == 3 else FIGSIZE[1])
+    names = ["red channel", "green channel", "blue channel"] if c == 3 else ["brightness"]
+    axes = fig.subplots(1, c, squeeze=False)[0]
+    image = None
+    for k, ax in enumerate(axes):
+        image = ax.imshow(
+            grid[:, :, k], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest"
+        )
+        ax.set_title(names[k])
+        ax.set_xlabel("pixel column")
+        if k == 0:
+            ax.set_ylabel("pixel row")
+        else:
+            ax.tick_params(labelleft=False)
+    positive = f"'{classes[1]}'" if classes is not None and len(classes) == 2 else "positive"
+    bar = fig.colorbar(image, ax=list(axes), shrink=0.9, pad=0.02)
+    bar.set_label(f"weight (red: brighter → more {positive})")
+    fig.suptitle("What the neuron looks for", fontsize="x-large")
+    fig.supxlabel(
+        f"Red: a bright value in that pixel pushes towards {positive}; blue: away from it;\n"
+        "white: the pixel hardly matters. "
+        + ("One colour scale, centred at 0, for all panels." if c == 3 else "Scale centred at 0."),
+        fontsize="medium",
+    )
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------------
+# Mistakes
+
+
+def most_confident_errors(
+    y_true: ArrayLike, probability: ArrayLike, k: int = 10, threshold: float = 0.5
+) -> NDArray[np.intp]:
+    """Indices of up to ``k`` misclassified examples, the most confidently wrong first.
+
+    Predictions are ``probability > threshold`` (as in :func:`lrnn.metrics.evaluate`);
+    confidence is ``|probability − threshold|``. Ties keep the examples' order.
+    """
+    y, p = _binary(y_true, probability, "most_confident_errors")
+    if k < 0:
+        raise UsageError(f"most_confident_errors: k={k} must be >= 0.")
+    wrong = np.flatnonzero((p > threshold) != y)
+    order = np.argsort(-np.abs(p[wrong] - threshold), kind="stable")
+    return wrong[order[:k]]
+
+
+def error_gallery(
+    images: ArrayLike,
+    y_true: ArrayLike,
+    probability: ArrayLike,
+    classes: Sequence[str],
+    path: str | os.PathLike,
+    *,
+    k: int = 10,
+    threshold: float = 0.5,
+) -> Path | None:
+    """The ``k`` most confidently wrong pictures, each captioned with its true class and the
+    predicted P(positive). Returns None, writing nothing, when nothing is misclassified."""
+    pictures = np.asarray(images)
+    y, p = _binary(y_true, probability, "error_gallery")
+    if pictures.ndim != 4 or pictures.shape[0] != y.size or pictures.shape[3] not in (1, 3):
+        raise UsageError(
+            f"error_gallery: images have shape {pictures.shape}; expected ({y.size}, height, "
+            "width, 1 or 3), one picture per label."
+        )
+    chosen = most_confident_errors(y, p, k, threshold)
+    if chosen.size == 0:
+        return None
+    n_wrong = int(np.sum((p > threshold) != y))
+    cols = min(GALLERY_COLUMNS, chosen.size)
+    rows = math.ceil(chosen.size / cols)
+    fig = _figure(FIGSIZE[1] + GALLERY_ROW_HEIGHT * max(0, rows - 2))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, i in zip(axes.flat, chosen, strict=False):
+        picture = pictures[i]
+        if picture.shape[2] == 1:
+            ax.imshow(picture[:, :, 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        else:
+            ax.imshow(picture, interpolation="nearest")
+        ax.set_title(
+            f"true: {classes[int(y[i])]}\nP({classes[1]}) = {p[i]:.3f}",
+            fontsize="medium",
+            color=_RED,
+        )
+    fig.suptitle(
+        f"Most confidently wrong: {chosen.size} of {n_wrong} misclassified "
+        f"(threshold {threshold:g})",
+        fontsize="x-large",
+    )
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------------
+# Scores
+
+
+def confusion_matrix(
+    evaluation: Evaluation, classes: Sequence[str], path: str | os.PathLike
+) -> Path:
+    """The 2 × 2 counts (rows: true class, columns: predicted class) with shares of the total."""
+    counts = np.array([[evaluation.tn, evaluation.fp], [evaluation.fn, evaluation.tp]])
+    total = max(int(counts.sum()), 1)
+    fig = _figure()
+    ax = fig.add_subplot()
+    image = ax.imshow(counts, cmap="Blues", vmin=0, vmax=max(int(counts.max()), 1))
+    names = [str(c) for c in classes]
+    ax.set_xticks([0, 1], labels=names)
+    ax.set_yticks([0, 1], labels=names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    tags = [["true negatives", "false positives"], ["false negatives", "true positives"]]
+    middle = counts.max() / 2
+    for r in range(2):
+        for c in range(2):
+            ax.text(
+                c,
+                r,
+                f"{counts[r, c]}\n{100 * counts[r, c] / total:.1f} %\n{tags[r][c]}",
+                ha="center",
+                va="center",
+                fontsize="large",
+                color="white" if counts[r, c] > middle else "black",
+            )
+    fig.colorbar(image, ax=ax, label="examples")
+    ax.set_title(
+        f"Confusion matrix: {evaluation.n} examples, accuracy {100 * evaluation.accuracy:.1f} %"
+        f" (threshold {evaluation.threshold:g})"
+    )
+    return _save(fig, path)
+
+
+def roc_pr(
+    y_true: ArrayLike, probability: ArrayLike, path: str | os.PathLike, *, threshold: float = 0.5
+) -> Path:
+    """ROC and precision–recall curves side by side, with the point that ``threshold`` gives.
+
+    Both curves need examples of both classes; with only one the function raises
+    :class:`~lrnn.errors.DataError` rather than draw a meaningless line.
+    """
+    from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
+
+    y, p = _binary(y_true, probability, "roc_pr")
+    positives = int(y.sum())
+    if positives == 0 or positives == y.size:
+        raise DataError(
+            "roc_pr: ROC and precision–recall curves need examples of both classes; "
+            "use labelled data that has both."
+        )
+    fpr, tpr, _ = roc_curve(y, p)
+    precision, recall, _ = precision_recall_curve(y, p)
+    average_precision = average_precision_score(y, p)
+    predicted = p > threshold
+    tp = int(np.sum(predicted & y))
+    fp = int(np.sum(predicted & ~y))
+    point_tpr = tp / positives
+    point_fpr = fp / (y.size - positives)
+    point_precision = tp / (tp + fp) if tp + fp else 1.0  # no positive predictions: vacuous
+
+    fig = _figure()
+    left, right = fig.subplots(1, 2)
+    left.plot(fpr, tpr, color=_BLUE, lw=2, label="model")
+    left.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="chance")
+    left.plot(point_fpr, point_tpr, "o", color=_RED, ms=8, label=f"threshold {threshold:g}")
+    left.set_xlabel("false positive rate")
+    left.set_ylabel("true positive rate (recall)")
+    left.set_title(f"ROC curve (AUC = {auc(fpr, tpr):.3f})")
+    left.legend(loc="lower right")
+
+    right.plot(recall, precision, color=_GREEN, lw=2, drawstyle="steps-post", label="model")
+    base = positives / y.size
+    right.axhline(base, color="grey", ls=":", lw=1, label=f"chance ({base:.2f})")
+    right.plot(point_tpr, point_precision, "o", color=_RED, ms=8, label=f"threshold {threshold:g}")
+    right.set_xlabel("recall")
+    right.set_ylabel("precision")
+    right.set_title(f"Precision–recall (AP = {average_precision:.3f})")
+    right.legend(loc="lower left")
+    for ax in (left, right):
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(True, alpha=0.3)
+    return _save(fig, path)
+
+
+__all__ = [
+    "DPI",
+    "FIGSIZE",
+    "confusion_matrix",
+    "error_gallery",
+    "learning_curve",
+    "lr_comparison",
+    "most_confident_errors",
+    "roc_pr",
+    "weights_image",
+]

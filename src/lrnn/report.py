@@ -1,0 +1,909 @@
+"""One self-contained HTML page about a trained neuron, and the history files it reads.
+
+:func:`write_report` evaluates a model on labelled data, draws every picture from
+:mod:`lrnn.plots` and writes a single HTML file: pictures inlined as ``data:image/png`` URIs, a
+small inline style sheet, no JavaScript and nothing fetched from the network. Such a file can be
+mailed, archived or opened years later and still shows everything; a Content-Security-Policy
+meta tag makes the browser enforce "no scripts, no network" even if someone edits the file.
+
+The page is deterministic (no timestamps; PNGs without a software stamp), so the same model and
+data give the same bytes: reports can be compared with ``diff`` or checked into a repository.
+
+Like the plots, the report is a window out: it never trains. It is also written atomically
+(:func:`lrnn.persist.atomic_write_bytes`) after checking the destination is writable *before*
+any work, so a failure leaves either the old report or none, never half a page.
+
+:func:`save_history` / :func:`load_history` move a training history (the column dict kept by
+:class:`lrnn.train.Records`) through CSV or JSON files; the reader treats the file as untrusted
+(size limits, numbers only, equal column lengths) and fails with a one-line
+:class:`~lrnn.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import math
+import os
+import platform
+import struct
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrnn import metrics, objective, persist, plots
+from lrnn._version import __version__
+from lrnn.data import Dataset, Preprocessing, data_sha256
+from lrnn.errors import DataError, LrnnError, ModelFileError, UsageError
+
+#: Largest history file read, in bytes (a million rows of eight columns is ~100 MB of CSV;
+#: lrnn's own histories are far smaller).
+MAX_HISTORY_BYTES = 128 * 2**20
+#: Most columns a history file may have.
+MAX_HISTORY_COLUMNS = 64
+#: Longest column name accepted in a history file.
+MAX_KEY_CHARS = 100
+#: The history table shows at most this many rows (evenly spaced, first and last included).
+HISTORY_TABLE_ROWS = 50
+#: Pictures in the error gallery / rows in the table of most confidently wrong examples.
+ERROR_ROWS = 10
+#: Features listed in the weights table of a table model, and shown in its errors table.
+TOP_WEIGHTS = 15
+ERROR_FEATURES = 6
+
+#: Every section of the page, in order: (id, heading). Ids are stable: links and tests use them.
+SECTIONS = (
+    ("summary", "Model"),
+    ("data", "Data"),
+    ("metrics", "Scores"),
+    ("learning-curve", "Learning curve"),
+    ("weights", "What the neuron looks for"),
+    ("errors", "Most confident mistakes"),
+    ("confusion", "Confusion matrix"),
+    ("roc", "ROC and precision–recall"),
+    ("history", "Training history"),
+    ("reproducibility", "Reproducibility"),
+)
+
+HISTORY_SUFFIXES = (".csv", ".json")
+REQUIRED_HISTORY_KEYS = ("iteration", "cost")
+
+_CSS = """
+body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1b1b;
+       max-width: 60rem; margin: 0 auto; padding: 1rem 1.5rem 4rem; background: #fff; }
+h1 { font-size: 1.8rem; margin-bottom: .2rem; }
+h2 { font-size: 1.35rem; border-bottom: 2px solid #e3e3e3; padding-bottom: .2rem;
+     margin-top: 2.2rem; }
+nav ul { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; }
+nav a { color: #1f5fa8; }
+table { border-collapse: collapse; margin: .6rem 0; font-size: .92rem; }
+th, td { border: 1px solid #d6d6d6; padding: .25rem .6rem; text-align: left;
+         vertical-align: top; }
+th { background: #f3f5f8; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: .8rem 0; }
+img { max-width: 100%; height: auto; display: block; border: 1px solid #eee; }
+caption { text-align: left; caption-side: top; padding: .2rem 0; color: #555; }
+figcaption, .note { color: #555; font-size: .92rem; }
+code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .88rem;
+       word-break: break-all; }
+.wrong { color: #b3261e; }
+"""
+
+# No scripts, no network: images only from data: URIs, styles only inline.
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'"
+
+
+# --------------------------------------------------------------------------------------------
+# History files
+
+
+def save_history(history: Mapping[str, Sequence[float]], path: str | os.PathLike) -> Path:
+    """Write a training history as CSV (header of keys, one row per record) or JSON
+    (``{"key": [values]}``), chosen by the file's extension; atomically.
+
+    Non-finite values survive a CSV round trip (``nan``, ``inf``); JSON has no such numbers,
+    so they become ``null`` and read back as NaN.
+    """
+    name = os.fspath(path)
+    suffix = Path(name).suffix.lower()
+    if suffix not in HISTORY_SUFFIXES:
+        raise UsageError(
+            f"{name}: a history file ends in .csv or .json, not {suffix or '(no suffix)'!r}; "
+            "rename it, e.g. history.csv."
+        )
+    columns = _columns_of(history, name, error=UsageError)
+    persist.check_writable(name)
+    if suffix == ".json":
+        obj = {
+            key: [v if key == "iteration" or math.isfinite(v) else None for v in values]
+            for key, values in columns.items()
+        }
+        text = json.dumps(obj, allow_nan=False) + "\n"
+    else:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(list(columns))
+        for row in zip(*columns.values(), strict=True):
+            writer.writerow([repr(v) for v in row])
+        text = out.getvalue()
+    _write_text(name, text, "history")
+    return Path(name)
+
+
+def load_history(path: str | os.PathLike) -> dict[str, list]:
+    """Read a history written by :func:`save_history` (or any CSV/JSON of the same shape).
+
+    Returns ``{key: list}`` with ``iteration`` as ints and everything else as floats. Refuses,
+    with one line naming the file and the fix: a missing or oversized file, text that is not
+    CSV/JSON, non-numeric values, columns of unequal length, and histories without
+    ``iteration`` and ``cost``.
+    """
+    name = os.fspath(path)
+    p = Path(name)
+    suffix = p.suffix.lower()
+    if suffix not in HISTORY_SUFFIXES:
+        raise DataError(
+            f"{name}: a history file ends in .csv or .json, not {suffix or '(no suffix)'!r}; "
+            "give the file written by --history."
+        )
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError as e:
+        raise DataError(f"{name}: no such file; check the path.") from e
+    except OSError as e:
+        raise DataError(f"{name}: cannot read ({e.strerror or e}).") from e
+    if p.is_dir():
+        raise DataError(f"{name}: is a folder; give the history file.")
+    if size > MAX_HISTORY_BYTES:
+        raise DataError(
+            f"{name}: {size} bytes is more than the {MAX_HISTORY_BYTES // 2**20} MiB a history "
+            "may have; record less often (--record-every) or give the right file."
+        )
+    try:
+        with open(name, "rb") as f:
+            raw = f.read(MAX_HISTORY_BYTES + 1)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(f"{name}: is not UTF-8 text; give a CSV or JSON history file.") from e
+    except OSError as e:
+        raise DataError(f"{name}: cannot read ({e.strerror or e}).") from e
+    raw_columns = _parse_json(name, text) if suffix == ".json" else _parse_csv(name, text)
+    columns = _columns_of(raw_columns, name, error=DataError)
+    missing = [k for k in REQUIRED_HISTORY_KEYS if k not in columns]
+    if missing:
+        raise DataError(
+            f"{name}: the history has no {' or '.join(map(repr, missing))} column (it has "
+            f"{', '.join(map(repr, columns)) or 'none'}); give a history written by lrnn."
+        )
+    return {key: list(values) for key, values in columns.items()}
+
+
+def _parse_csv(name: str, text: str) -> dict[str, list[Any]]:
+    rows = csv.reader(io.StringIO(text))
+    try:
+        header = next(rows, None)
+        if header is None or not any(cell.strip() for cell in header):
+            raise DataError(f"{name}: the file is empty; give a history written by lrnn.")
+        keys = [cell.strip() for cell in header]
+        columns: dict[str, list[Any]] = {}
+        for key in keys:
+            if key in columns:
+                raise DataError(f"{name}: the column {key!r} appears twice in the header.")
+            columns[key] = []
+        _check_keys(name, keys)
+        for line_no, row in enumerate(rows, start=2):
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank line (a trailing newline, say)
+            if len(row) != len(keys):
+                raise DataError(
+                    f"{name}: line {line_no} has {len(row)} values but the header has "
+                    f"{len(keys)} columns; the file is truncated or not a history."
+                )
+            for key, cell in zip(keys, row, strict=True):
+                columns[key].append(cell.strip())
+    except csv.Error as e:
+        raise DataError(f"{name}: is not valid CSV ({e}); give a history written by lrnn.") from e
+    return columns
+
+
+def _parse_json(name: str, text: str) -> dict[str, list[Any]]:
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise DataError(f"{name}: is not valid JSON; give a history written by lrnn.") from e
+    if not isinstance(obj, dict) or not all(isinstance(v, list) for v in obj.values()):
+        raise DataError(
+            f'{name}: a JSON history is an object of lists, {{"iteration": [...], "cost": '
+            "[...]}; this file holds something else."
+        )
+    _check_keys(name, list(obj))
+    return obj
+
+
+def _check_keys(name: str, keys: Sequence[str]) -> None:
+    if len(keys) > MAX_HISTORY_COLUMNS:
+        raise DataError(
+            f"{name}: {len(keys)} columns is more than the {MAX_HISTORY_COLUMNS} a history may "
+            "have; give a history written by lrnn."
+        )
+    for key in keys:
+        if not key or len(key) > MAX_KEY_CHARS:
+            raise DataError(
+                f"{name}: column name {key[:40]!r} is empty or longer than {MAX_KEY_CHARS} "
+                "characters; give a history written by lrnn."
+            )
+
+
+def _number(value: Any, key: str, index: int, name: str, error: type[Exception]) -> float:
+    """One history value as a float: numbers, numeric strings and null (→ NaN) only."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool):
+        raise error(f"{name}: {key}[{index}] is {value!r}, not a number.")
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    raise error(
+        f"{name}: {key}[{index}] is {shown}, not a number; history values must all be numbers."
+    )
+
+
+def _columns_of(
+    history: Mapping[str, Sequence[Any]], name: str, *, error: type[Exception]
+) -> dict[str, list]:
+    """Validated columns: numbers only, equal lengths, integral ``iteration``."""
+    if not isinstance(history, Mapping) or not history:
+        raise error(f"{name}: the history is empty; pass the history recorded by training.")
+    columns: dict[str, list] = {}
+    length = None
+    for key, values in history.items():
+        if not isinstance(key, str):
+            raise error(f"{name}: history key {key!r} is not a string.")
+        values = list(values)
+        if length is None:
+            length = len(values)
+        elif len(values) != length:
+            raise error(
+                f"{name}: column {key!r} has {len(values)} values but the first column has "
+                f"{length}; every column needs one value per recorded iteration."
+            )
+        numbers = [_number(v, key, i, name, error) for i, v in enumerate(values)]
+        if key == "iteration":
+            if not all(math.isfinite(v) and v == int(v) and v >= 0 for v in numbers):
+                raise error(
+                    f"{name}: 'iteration' must hold whole numbers >= 0; the history is corrupt."
+                )
+            columns[key] = [int(v) for v in numbers]
+        else:
+            columns[key] = numbers
+    return columns
+
+
+def _write_text(name: str, text: str, what: str) -> None:
+    try:
+        persist.atomic_write_bytes(name, text.encode("utf-8"))
+    except OSError as e:
+        raise LrnnError(
+            f"{name}: cannot write the {what} ({e.strerror or e}); check the folder is writable "
+            "and has free space."
+        ) from e
+
+
+# --------------------------------------------------------------------------------------------
+# The report
+
+
+def write_report(
+    path: str | os.PathLike,
+    *,
+    model: persist.ModelFile,
+    dataset: Dataset,
+    history: Mapping[str, Sequence[float]] | None,
+    title: str = "lrnn report",
+    extra_facts: Mapping[str, str] | None = None,
+) -> Path:
+    """Evaluate ``model`` on the labelled ``dataset`` and write one self-contained HTML page.
+
+    ``dataset`` is usually loaded with the model's preprocessing (``data.load(..., spec=...)``)
+    and so already standardised; raw tables are standardised here with the model's mean and
+    std. ``history`` (from training or :func:`load_history`) adds the learning curve and the
+    history table; it must belong to this model. ``extra_facts`` are shown in the summary.
+    """
+    name = os.fspath(path)
+    persist.check_writable(name)  # before any work: a typo in the path costs nothing
+
+    spec = _model_spec(model)
+    X = _model_features(model, dataset, spec)
+    if dataset.y is None:
+        raise DataError(
+            f"{dataset.source}: has no labels; a report scores the model, so give labelled data."
+        )
+    y = np.asarray(dataset.y).astype(np.int64)
+    columns = None
+    if history is not None:
+        columns = _columns_of(history, "history", error=DataError)
+        _check_history_belongs(columns, model)
+
+    scale = spec.scale if spec is not None else float(model.preprocessing.get("scale", 1.0))
+    w = np.asarray(model.w)
+    z = objective.logits(w, float(model.b), X, scale)
+    probability = objective.sigmoid(z).astype(np.float64)
+    evaluation = metrics.evaluate(z, y, model.threshold)
+    classes = tuple(str(c) for c in model.classes)
+
+    page = _Page(title)
+    with tempfile.TemporaryDirectory(prefix="lrnn-report-") as tmp:
+        ctx = _Context(
+            model=model,
+            dataset=dataset,
+            spec=spec,
+            X=X,
+            y=y,
+            probability=probability,
+            evaluation=evaluation,
+            classes=classes,
+            history=columns,
+            folder=Path(tmp),
+            extra_facts=dict(extra_facts or {}),
+        )
+        for section_id, heading in SECTIONS:
+            page.section(section_id, heading, _SECTION_WRITERS[section_id](ctx))
+    _write_text(name, page.render(), "report")
+    return Path(name)
+
+
+@dataclass
+class _Context:
+    """What every section reads: the model, the data and the evaluation, computed once."""
+
+    model: persist.ModelFile
+    dataset: Dataset
+    spec: Preprocessing | None
+    X: NDArray  # the features in the model's units
+    y: NDArray  # int64 0/1
+    probability: NDArray  # σ(z), float64
+    evaluation: metrics.Evaluation
+    classes: tuple[str, ...]
+    history: dict[str, list] | None
+    folder: Path  # where the plots are drawn before being inlined
+    extra_facts: dict[str, str]
+
+    @property
+    def is_image(self) -> bool:
+        return (
+            self.spec is not None
+            and self.spec.kind == "image"
+            and self.spec.image_shape is not None
+        )
+
+    @property
+    def both_classes(self) -> bool:
+        return 0 < int(self.y.sum()) < self.y.size
+
+    def feature_names(self) -> list[str]:
+        names = self.model.feature_names or (
+            list(self.spec.feature_names) if self.spec and self.spec.feature_names else None
+        )
+        return names if names else [f"feature {i}" for i in range(np.asarray(self.model.w).size)]
+
+    def raw_features(self) -> NDArray:
+        """The features in the data's own units (undoing the model's standardisation)."""
+        if self.spec is not None and self.spec.mean is not None and self.spec.std is not None:
+            return self.X * np.asarray(self.spec.std) + np.asarray(self.spec.mean)
+        return np.asarray(self.X)
+
+
+def _model_spec(model: persist.ModelFile) -> Preprocessing | None:
+    if not model.preprocessing:
+        return None
+    try:
+        return Preprocessing.from_dict(model.preprocessing)
+    except ModelFileError as e:
+        raise DataError(f"the model's {e}") from e
+
+
+def _model_features(
+    model: persist.ModelFile, dataset: Dataset, spec: Preprocessing | None
+) -> NDArray:
+    """``dataset.X`` in the units the model was trained on, after checking it fits the model."""
+    n = np.asarray(model.w).size
+    X = dataset.X
+    if X.ndim != 2 or X.shape[1] != n:
+        got = X.shape[1] if X.ndim == 2 else f"shape {X.shape}"
+        raise DataError(
+            f"{dataset.source}: has {got} features per example but the model has {n} weights; "
+            "give the data the model was trained on (or data prepared the same way)."
+        )
+    if spec is None:
+        return X
+    if (
+        spec.kind == "image"
+        and dataset.spec.image_shape is not None
+        and spec.image_shape != dataset.spec.image_shape
+    ):
+        raise DataError(
+            f"{dataset.source}: pictures of shape {dataset.spec.image_shape} but the model "
+            f"expects {spec.image_shape}; load the data with the model's preprocessing."
+        )
+    if spec.mean is None or spec.std is None:
+        return X
+    mean, std = dataset.spec.mean, dataset.spec.std
+    if mean == spec.mean and std == spec.std:
+        return X  # already standardised the model's way (loaded with its spec)
+    if mean is not None and std is not None:
+        # Standardised with other statistics (its own): back to raw units first.
+        X = np.asarray(X, dtype=np.float64) * np.asarray(std) + np.asarray(mean)
+    return spec.transform(X)
+
+
+def _check_history_belongs(columns: dict[str, list], model: persist.ModelFile) -> None:
+    """A history whose iterations go past the model's cannot be this model's history."""
+    iterations = model.training.get("iterations") if isinstance(model.training, dict) else None
+    recorded = columns.get("iteration") or []
+    if not recorded or not isinstance(iterations, int | float) or isinstance(iterations, bool):
+        return
+    if max(recorded) > iterations:
+        raise DataError(
+            f"history file records iteration {max(recorded)} but the model trained for "
+            f"{int(iterations)} iterations: it does not belong to this model; give the history "
+            "saved with this model (or none)."
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# HTML building blocks
+
+
+class _Page:
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.sections: list[tuple[str, str, str]] = []
+
+    def section(self, section_id: str, heading: str, body: str) -> None:
+        self.sections.append((section_id, heading, body))
+
+    def render(self) -> str:
+        e = html.escape
+        nav = "".join(f'<li><a href="#{sid}">{e(h)}</a></li>' for sid, h, _ in self.sections)
+        body = "\n".join(
+            f'<section id="{sid}">\n<h2>{e(h)}</h2>\n{content}\n</section>'
+            for sid, h, content in self.sections
+        )
+        return (
+            "<!DOCTYPE html>\n"
+            '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<meta name="generator" content="lrnn {e(__version__)}">\n'
+            f"<title>{e(self.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"<header>\n<h1>{e(self.title)}</h1>\n"
+            f'<p class="note">Made by lrnn {e(__version__)}. Everything is in this one file: '
+            "no scripts, nothing loaded from the network.</p>\n"
+            f'<nav aria-label="Sections"><ul>{nav}</ul></nav>\n</header>\n'
+            f"<main>\n{body}\n</main>\n</body>\n</html>\n"
+        )
+
+
+def _fmt(value: Any) -> str:
+    """A value as short text: 6 significant digits, — for missing, compact JSON for the rest."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        return "—" if math.isnan(v) else f"{v:.6g}"
+    if isinstance(value, str):
+        return value
+    text = json.dumps(value, default=str, sort_keys=True)
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def _td(value: Any, *, align_numbers: bool = True) -> str:
+    """One cell; numbers right-aligned (columns of them line up) unless told otherwise."""
+    numeric = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool
+    )
+    css = ' class="num"' if numeric and align_numbers else ""
+    return f"<td{css}>{html.escape(_fmt(value))}</td>"
+
+
+def _facts(rows: Sequence[tuple[str, Any]]) -> str:
+    """A two-column table of label → value (values of mixed kinds, so all left-aligned)."""
+    body = "".join(
+        f'<tr><th scope="row">{html.escape(k)}</th>{_td(v, align_numbers=False)}</tr>'
+        for k, v in rows
+    )
+    return f"<table>\n<tbody>{body}</tbody>\n</table>"
+
+
+def _grid(header: Sequence[str], rows: Sequence[Sequence[Any]], caption: str = "") -> str:
+    """A table with a header row; ``caption`` says what it is."""
+    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in header)
+    body = "\n".join("<tr>" + "".join(_td(v) for v in row) + "</tr>" for row in rows)
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{html.escape(text)}</p>'
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from the PNG header (IHDR), to give every <img> its true size."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        raise LrnnError("a plot did not produce a PNG image; this is a bug in lrnn.")
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def _figure(path: Path, alt: str, caption: str) -> str:
+    data = path.read_bytes()
+    width, height = _png_size(data)
+    encoded = base64.b64encode(data).decode("ascii")
+    return (
+        f'<figure>\n<img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}" '
+        f'width="{width}" height="{height}">\n'
+        f"<figcaption>{html.escape(caption)}</figcaption>\n</figure>"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Sections
+
+_TRAINING_LABELS = {
+    "solver": "solver",
+    "learning_rate": "learning rate",
+    "iterations": "iterations",
+    "alpha": "L2 strength (alpha)",
+    "stop_reason": "stopped because",
+    "final_cost": "final cost",
+    "train_accuracy": "training accuracy (at training time)",
+    "test_accuracy": "test accuracy (at training time)",
+}
+
+
+def _summary(ctx: _Context) -> str:
+    model, spec = ctx.model, ctx.spec
+    n = np.asarray(model.w).size
+    if ctx.is_image:
+        assert spec is not None and spec.image_shape is not None
+        h, wd, c = spec.image_shape
+        features = f"{n} ({h} × {wd} pixels × {c} channel{'s' if c > 1 else ''})"
+    else:
+        features = str(n)
+    rows: list[tuple[str, Any]] = [
+        ("classes", f"negative: {ctx.classes[0]} · positive: {ctx.classes[1]}"),
+        ("decision threshold", f"P({ctx.classes[1]}) > {model.threshold:g}"),
+        ("features", features),
+        ("bias b", float(model.b)),
+    ]
+    training = model.training if isinstance(model.training, dict) else {}
+    for key, value in training.items():
+        label = _TRAINING_LABELS.get(key, key.replace("_", " "))
+        if key in ("train_accuracy", "test_accuracy") and isinstance(value, float):
+            value = f"{100 * value:.2f} %"
+        rows.append((label, value))
+    rows.append(("preprocessing", _describe_preprocessing(spec)))
+    rows.extend((str(k), str(v)) for k, v in ctx.extra_facts.items())
+    return _facts(rows)
+
+
+def _describe_preprocessing(spec: Preprocessing | None) -> str:
+    if spec is None:
+        return "none recorded"
+    parts = [f"{spec.kind} data"]
+    if spec.image_shape is not None:
+        h, wd, c = spec.image_shape
+        parts.append(f"pictures resized to {h} × {wd}, {c} channel{'s' if c > 1 else ''}")
+    if spec.scale != 1.0:
+        parts.append(
+            f"features multiplied by {spec.scale:.6g}"
+            + (" (1/255: pixels to [0, 1])" if abs(spec.scale - 1 / 255) < 1e-12 else "")
+        )
+    if spec.mean is not None:
+        parts.append("standardised with the training data's mean and std")
+    if spec.label_column:
+        parts.append(f"label column {spec.label_column!r}")
+    return "; ".join(parts)
+
+
+def _data(ctx: _Context) -> str:
+    ds, y = ctx.dataset, ctx.y
+    m = y.size
+    positives = int(y.sum())
+    digest = data_sha256(ds.X, ds.y)
+    trained_on = ctx.model.manifest.get("data_sha256") if ctx.model.manifest else None
+    if trained_on is None:
+        same = "unknown (the model has no data hash)"
+    elif trained_on == digest:
+        same = "yes: this is the data the model was trained on (training-set scores)"
+    else:
+        same = "no: held-out or other data"
+    rows: list[tuple[str, Any]] = [
+        ("source", ds.source),
+        ("examples", m),
+        (
+            "class balance",
+            f"{ctx.classes[1]}: {positives} ({_pct(positives, m)}) · "
+            f"{ctx.classes[0]}: {m - positives} ({_pct(m - positives, m)})",
+        ),
+        ("data sha256", digest),
+        ("same as the training data?", same),
+    ]
+    return _facts(rows)
+
+
+def _pct(k: int, m: int) -> str:
+    return f"{100 * k / m:.1f} %" if m else "—"
+
+
+def _metrics(ctx: _Context) -> str:
+    ev = ctx.evaluation
+    rows: list[tuple[str, Any]] = [
+        ("examples", ev.n),
+        ("accuracy", f"{100 * ev.accuracy:.2f} %" if ev.n else "—"),
+        ("log loss", ev.log_loss),
+        ("precision", ev.precision),
+        ("recall", ev.recall),
+        ("F1", ev.f1),
+    ]
+    if ctx.both_classes:
+        from sklearn.metrics import average_precision_score, roc_auc_score
+
+        rows.append(("ROC AUC", float(roc_auc_score(ctx.y, ctx.probability))))
+        rows.append(("average precision", float(average_precision_score(ctx.y, ctx.probability))))
+    rows += [
+        ("true positives (tp)", ev.tp),
+        ("false positives (fp)", ev.fp),
+        ("true negatives (tn)", ev.tn),
+        ("false negatives (fn)", ev.fn),
+        ("threshold", ev.threshold),
+    ]
+    head = "".join(f'<th scope="col">{h}</th>' for h in ("metric", "value"))
+    body = "".join(f'<tr><th scope="row">{html.escape(k)}</th>{_td(v)}</tr>' for k, v in rows)
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>\n" + _note(
+        f"Positive class: {ctx.classes[1]}. Predicted positive when "
+        f"P({ctx.classes[1]}) > {ev.threshold:g}. Precision, recall and F1 are — when "
+        "undefined (no positive predictions or no positive examples)."
+    )
+
+
+def _learning_curve(ctx: _Context) -> str:
+    if ctx.history is None:
+        return _note("No training history was given, so there is no learning curve.")
+    cost = np.asarray(ctx.history["cost"], dtype=np.float64) if "cost" in ctx.history else None
+    if cost is None or not np.isfinite(cost).any():
+        return _note("The history has no finite cost values to draw.")
+    training = ctx.model.training if isinstance(ctx.model.training, dict) else {}
+    train_acc = training.get("train_accuracy")
+    test_acc = training.get("test_accuracy")
+    path = plots.learning_curve(
+        ctx.history,
+        ctx.folder / "learning-curve.png",
+        train_accuracy=train_acc if isinstance(train_acc, float) else None,
+        test_accuracy=test_acc if isinstance(test_acc, float) else None,
+    )
+    finite = cost[np.isfinite(cost)]
+    iterations = ctx.history.get("iteration") or [len(cost) - 1]
+    alt = (
+        f"Learning curve: the training cost goes from {finite[0]:.4g} to {finite[-1]:.4g} "
+        f"over {max(iterations)} iterations"
+        + ("; training accuracy on a second axis" if "accuracy" in ctx.history else "")
+        + ("; validation loss dashed" if "val_loss" in ctx.history else "")
+        + "."
+    )
+    return _figure(path, alt, "Cost (left axis) and accuracy (right axis) while training.")
+
+
+def _weights(ctx: _Context) -> str:
+    w = np.asarray(ctx.model.w, dtype=np.float64)
+    if ctx.is_image:
+        assert ctx.spec is not None and ctx.spec.image_shape is not None
+        h, wd, c = ctx.spec.image_shape
+        path = plots.weights_image(
+            w, ctx.spec.image_shape, ctx.folder / "weights.png", classes=ctx.classes
+        )
+        alt = (
+            f"The {w.size} weights drawn as a {h} × {wd} picture per colour channel "
+            f"({c} panel{'s' if c > 1 else ''}): red pixels push towards '{ctx.classes[1]}', "
+            f"blue ones towards '{ctx.classes[0]}'."
+        )
+        return _figure(
+            path, alt, "One weight per pixel and channel, on one colour scale centred at 0."
+        )
+    names = ctx.feature_names()
+    order = np.argsort(-np.abs(w), kind="stable")[:TOP_WEIGHTS]
+    rows = [
+        (names[i], float(w[i]), ctx.classes[1] if w[i] > 0 else ctx.classes[0] if w[i] < 0 else "—")
+        for i in order
+    ]
+    unit = (
+        "per standard deviation of the feature"
+        if ctx.spec is not None and ctx.spec.mean is not None
+        else "per unit of the feature"
+    )
+    return _grid(
+        ["feature", "weight", "a larger value pushes towards"],
+        rows,
+        caption=f"The {len(order)} largest of {w.size} weights by size ({unit}).",
+    )
+
+
+def _errors(ctx: _Context) -> str:
+    threshold = ctx.model.threshold
+    wrong = int(np.sum((ctx.probability > threshold) != ctx.y.astype(bool)))
+    if wrong == 0:
+        return _note(
+            "No misclassified examples: every example is on the right side of the threshold."
+        )
+    chosen = plots.most_confident_errors(ctx.y, ctx.probability, ERROR_ROWS, threshold)
+    positive = ctx.classes[1]
+    names = ctx.dataset.names
+    if ctx.is_image:
+        path = plots.error_gallery(
+            _pictures(ctx),
+            ctx.y,
+            ctx.probability,
+            ctx.classes,
+            ctx.folder / "errors.png",
+            k=ERROR_ROWS,
+            threshold=threshold,
+        )
+        assert path is not None  # there are errors
+        alt = (
+            f"The {chosen.size} most confidently misclassified pictures of {wrong}, each with "
+            f"its true class and the predicted probability of '{positive}'."
+        )
+        listing = _grid(
+            ["example", "true class", f"P({positive})"],
+            [
+                (_name(names, i), ctx.classes[int(ctx.y[i])], float(ctx.probability[i]))
+                for i in chosen
+            ],
+        )
+        return _figure(path, alt, f"{wrong} of {ctx.y.size} examples are misclassified.") + listing
+    w = np.asarray(ctx.model.w, dtype=np.float64)
+    feature_names = ctx.feature_names()
+    top = np.argsort(-np.abs(w), kind="stable")[:ERROR_FEATURES]
+    raw = ctx.raw_features()
+    header = ["example", "true class", f"P({positive})"] + [feature_names[j] for j in top]
+    rows = [
+        [_name(names, i), ctx.classes[int(ctx.y[i])], float(ctx.probability[i])]
+        + [float(raw[i, j]) for j in top]
+        for i in chosen
+    ]
+    return _grid(
+        header,
+        rows,
+        caption=(
+            f"The {chosen.size} most confidently wrong of {wrong} misclassified examples, with "
+            f"the {len(top)} features of largest weight (in the data's own units)."
+        ),
+    )
+
+
+def _name(names: Sequence[str], i: int) -> str:
+    return names[i] if i < len(names) else f"#{i}"
+
+
+def _pictures(ctx: _Context) -> NDArray[np.uint8]:
+    """(m, h, w, c) uint8 pictures for the gallery, whatever form the data came in."""
+    assert ctx.spec is not None and ctx.spec.image_shape is not None
+    raw = ctx.dataset.raw_images
+    if raw is None or raw.shape[1:] != tuple(ctx.spec.image_shape):
+        raw = np.asarray(ctx.X).reshape((ctx.X.shape[0], *ctx.spec.image_shape))
+    if raw.dtype != np.uint8:
+        scaled = np.asarray(raw, dtype=np.float64) * ctx.spec.scale * 255.0
+        raw = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    return raw
+
+
+def _confusion(ctx: _Context) -> str:
+    ev = ctx.evaluation
+    path = plots.confusion_matrix(ev, ctx.classes, ctx.folder / "confusion.png")
+    alt = (
+        f"Confusion matrix at threshold {ev.threshold:g}: {ev.tp} true positives, "
+        f"{ev.fp} false positives, {ev.tn} true negatives, {ev.fn} false negatives."
+    )
+    return _figure(path, alt, "Rows: the true class; columns: the predicted class.")
+
+
+def _roc(ctx: _Context) -> str:
+    if not ctx.both_classes:
+        return _note(
+            "ROC and precision–recall curves need examples of both classes; this data has one."
+        )
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    path = plots.roc_pr(
+        ctx.y, ctx.probability, ctx.folder / "roc.png", threshold=ctx.model.threshold
+    )
+    alt = (
+        f"ROC curve (AUC {roc_auc_score(ctx.y, ctx.probability):.3f}) and precision–recall "
+        f"curve (average precision {average_precision_score(ctx.y, ctx.probability):.3f}), "
+        f"with the point of threshold {ctx.model.threshold:g} marked on both."
+    )
+    return _figure(path, alt, "The red dot is where the model's threshold puts it.")
+
+
+def _history(ctx: _Context) -> str:
+    if ctx.history is None:
+        return _note("No training history was given.")
+    keys = list(ctx.history)
+    total = len(ctx.history[keys[0]]) if keys else 0
+    if total == 0:
+        return _note("The history has no recorded rows.")
+    if total > HISTORY_TABLE_ROWS:
+        index = np.unique(np.linspace(0, total - 1, HISTORY_TABLE_ROWS).round().astype(int))
+        note = _note(
+            f"Showing {index.size} of {total} recorded rows, evenly spaced (first and last "
+            "included); the history file has them all."
+        )
+    else:
+        index = np.arange(total)
+        note = _note(f"All {total} recorded rows.")
+    rows = [[ctx.history[k][i] for k in keys] for i in index]
+    return note + _grid([k.replace("_", " ") for k in keys], rows)
+
+
+def _reproducibility(ctx: _Context) -> str:
+    manifest = ctx.model.manifest if isinstance(ctx.model.manifest, dict) else {}
+    rows: list[tuple[str, Any]] = [
+        ("lrnn (this report)", __version__),
+        ("lrnn (trained the model)", manifest.get("lrnn_version")),
+        ("numpy (this report)", np.__version__),
+        ("numpy (trained the model)", manifest.get("numpy_version")),
+        ("python (this report)", platform.python_version()),
+        ("python (trained the model)", manifest.get("python_version")),
+        ("seed", manifest.get("seed")),
+        ("training data sha256", manifest.get("data_sha256")),
+        ("this data sha256", data_sha256(ctx.dataset.X, ctx.dataset.y)),
+    ]
+    out = _facts(rows)
+    if manifest:
+        items = sorted(manifest.items())
+        out += "\n<h3>Manifest</h3>\n" + _grid(
+            ["key", "value"], [(k, _fmt(v)) for k, v in items], caption="As stored in the model."
+        )
+    else:
+        out += _note("The model has no manifest.")
+    return out
+
+
+_SECTION_WRITERS: dict[str, Callable[[_Context], str]] = {
+    "summary": _summary,
+    "data": _data,
+    "metrics": _metrics,
+    "learning-curve": _learning_curve,
+    "weights": _weights,
+    "errors": _errors,
+    "confusion": _confusion,
+    "roc": _roc,
+    "history": _history,
+    "reproducibility": _reproducibility,
+}
+
+__all__ = [
+    "HISTORY_TABLE_ROWS",
+    "SECTIONS",
+    "load_history",
+    "save_history",
+    "write_report",
+]

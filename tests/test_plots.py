@@ -1,0 +1,218 @@
+"""Plots: every picture is a real, non-blank PNG of the promised size, written atomically.
+
+The pictures are drawn from small synthetic inputs; what is checked is what a reader would
+notice first: the file opens, has the documented size, is not empty, and the edge cases (no
+errors, one class, wrong shapes) are handled instead of producing nonsense.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lrnn import plots
+from lrnn.errors import DataError, UsageError
+from lrnn.metrics import evaluate
+
+WIDTH = round(plots.FIGSIZE[0] * plots.DPI)  # 800
+HEIGHT = round(plots.FIGSIZE[1] * plots.DPI)  # 500
+
+
+def check_png(path, size=(WIDTH, HEIGHT)):
+    """The file is a PNG of ``size`` pixels with visible content, and nothing else was left."""
+    assert path.exists()
+    with Image.open(path) as img:
+        assert img.format == "PNG"
+        assert img.size == size
+        pixels = np.asarray(img.convert("RGB"))
+    assert pixels.std() > 10, "the picture is (nearly) one flat colour"
+    distinct = np.unique(pixels.reshape(-1, 3), axis=0).shape[0]
+    assert distinct > 50, f"only {distinct} colours: blank or nearly blank picture"
+    leftovers = [p.name for p in path.parent.iterdir() if ".tmp-" in p.name]
+    assert leftovers == [], "the atomic write left a temporary file"
+
+
+@pytest.fixture
+def history():
+    it = np.arange(0, 200, 2)
+    cost = 0.69 * np.exp(-it / 60) + 0.1
+    return {
+        "iteration": it.tolist(),
+        "cost": cost.tolist(),
+        "loss": cost.tolist(),
+        "accuracy": (1 - 0.5 * np.exp(-it / 40)).tolist(),
+        "grad_norm": (0.1 * np.exp(-it / 60)).tolist(),
+        "learning_rate": [0.005] * it.size,
+        "val_loss": (cost + 0.05 + it / 2000).tolist(),
+        "val_accuracy": (0.9 - 0.4 * np.exp(-it / 40)).tolist(),
+    }
+
+
+@pytest.fixture
+def scores():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 120)
+    z = 2.5 * (2 * y - 1) + rng.normal(0, 2, y.size)  # separable-ish: some mistakes
+    return y, 1 / (1 + np.exp(-z))
+
+
+def test_importing_plots_does_not_import_matplotlib():
+    code = (
+        "import sys, lrnn.plots\n"
+        "assert 'matplotlib' not in sys.modules, 'lrnn.plots imported matplotlib'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_plots_do_not_touch_pyplot(tmp_path):
+    # Figures are made without pyplot: no global registry to leak into, no GUI backend.
+    code = (
+        "import sys\n"
+        "from lrnn import plots\n"
+        f"plots.learning_curve({{'iteration': [0, 1, 2], 'cost': [0.7, 0.5, 0.4]}}, "
+        f"{str(tmp_path / 'lc.png')!r})\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    check_png(tmp_path / "lc.png")
+
+
+def test_learning_curve(tmp_path, history):
+    out = plots.learning_curve(
+        history, tmp_path / "lc.png", title="Cats", train_accuracy=0.99, test_accuracy=70.0
+    )
+    assert out == tmp_path / "lc.png"
+    check_png(out)
+
+
+def test_learning_curve_minimal_history_and_non_finite_costs(tmp_path):
+    history = {"iteration": [0, 1, 2, 3], "cost": [0.7, math.inf, 0.5, 0.45]}
+    check_png(plots.learning_curve(history, tmp_path / "lc.png"))
+
+
+def test_learning_curve_refuses_history_without_cost(tmp_path):
+    with pytest.raises(UsageError, match="cost"):
+        plots.learning_curve({"iteration": [0, 1]}, tmp_path / "lc.png")
+    with pytest.raises(UsageError, match="equal lengths"):
+        plots.learning_curve({"iteration": [0, 1], "cost": [1.0]}, tmp_path / "lc.png")
+    assert not (tmp_path / "lc.png").exists()
+
+
+def test_same_input_same_bytes(tmp_path, history):
+    # No timestamps or version stamps in the PNG: reports built from it are reproducible.
+    a = plots.learning_curve(history, tmp_path / "a.png").read_bytes()
+    b = plots.learning_curve(history, tmp_path / "b.png").read_bytes()
+    assert a == b
+
+
+def test_lr_comparison_with_a_diverged_run(tmp_path):
+    it = list(range(0, 1000, 100))
+    runs = [
+        (0.01, {"iteration": it, "cost": [0.69 * 0.8**k for k in range(10)]}),
+        (0.001, {"iteration": it, "cost": [0.69 * 0.95**k for k in range(10)]}),
+        (0.5, {"iteration": it[:4], "cost": [0.69, 3.0, 40.0, math.inf]}),
+    ]
+    out = plots.lr_comparison(runs, tmp_path / "lr.png", diverged=[False, False, True])
+    check_png(out)
+
+
+def test_lr_comparison_checks_its_arguments(tmp_path):
+    with pytest.raises(UsageError, match="no runs"):
+        plots.lr_comparison([], tmp_path / "lr.png")
+    run = (0.1, {"iteration": [0], "cost": [0.7]})
+    with pytest.raises(UsageError, match="one flag per run"):
+        plots.lr_comparison([run], tmp_path / "lr.png", diverged=[True, False])
+
+
+def test_weights_image_colour(tmp_path):
+    rng = np.random.default_rng(1)
+    w = rng.normal(0, 0.01, 16 * 12 * 3)
+    out = plots.weights_image(w, (16, 12, 3), tmp_path / "w.png", classes=("dog", "cat"))
+    check_png(out, (WIDTH, round(plots.WEIGHTS_RGB_HEIGHT * plots.DPI)))
+
+
+def test_weights_image_grey_and_all_zero(tmp_path):
+    w = np.linspace(-1, 2, 64)
+    check_png(plots.weights_image(w, (8, 8, 1), tmp_path / "w.png"))
+    # Untrained (all-zero) weights still give a valid picture rather than a division by zero.
+    zero = plots.weights_image(np.zeros(64), (8, 8, 1), tmp_path / "zero.png")
+    with Image.open(zero) as img:
+        assert img.size == (WIDTH, HEIGHT)
+
+
+def test_weights_image_refuses_a_wrong_shape(tmp_path):
+    with pytest.raises(DataError, match="cannot be shown"):
+        plots.weights_image(np.zeros(10), (3, 3, 1), tmp_path / "w.png")
+    with pytest.raises(DataError, match="1 or 3"):
+        plots.weights_image(np.zeros(18), (3, 3, 2), tmp_path / "w.png")
+
+
+def test_most_confident_errors_order_ties_and_threshold():
+    y = np.array([1, 0, 1, 0, 1, 0])
+    p = np.array([0.1, 0.9, 0.6, 0.2, 0.3, 0.9])
+    # wrong at 0.5: 0 (|0.1-0.5| = .4), 1 (.4), 4 (.2), 5 (.4); ties keep the data's order
+    np.testing.assert_array_equal(plots.most_confident_errors(y, p, 10, 0.5), [0, 1, 5, 4])
+    np.testing.assert_array_equal(plots.most_confident_errors(y, p, 2, 0.5), [0, 1])
+    # at 0.25, example 4 (p = .3) is right and example 3 (p = .2) still right
+    np.testing.assert_array_equal(plots.most_confident_errors(y, p, 10, 0.25), [1, 5, 0])
+    assert plots.most_confident_errors(y, p, 0, 0.5).size == 0
+    with pytest.raises(UsageError, match="labels"):
+        plots.most_confident_errors(y[:3], p, 2, 0.5)
+
+
+def _pictures(m, channels=3, seed=2):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (m, 12, 12, channels), dtype=np.uint8)
+
+
+def test_error_gallery(tmp_path, scores):
+    y, p = scores
+    out = plots.error_gallery(_pictures(y.size), y, p, ("dog", "cat"), tmp_path / "err.png")
+    assert out is not None
+    check_png(out)
+
+
+def test_error_gallery_grows_with_more_rows_and_handles_grey(tmp_path, scores):
+    y, p = scores
+    assert plots.most_confident_errors(y, p, 12).size == 12  # enough mistakes for 3 rows
+    out = plots.error_gallery(
+        _pictures(y.size, channels=1), y, p, ("a", "b"), tmp_path / "err.png", k=12
+    )
+    assert out is not None
+    check_png(out, (WIDTH, HEIGHT + round(plots.GALLERY_ROW_HEIGHT * plots.DPI)))
+
+
+def test_error_gallery_without_errors_writes_nothing(tmp_path):
+    y = np.array([0, 1, 1, 0])
+    p = np.array([0.1, 0.8, 0.9, 0.3])
+    assert plots.error_gallery(_pictures(4), y, p, ("a", "b"), tmp_path / "err.png") is None
+    assert not (tmp_path / "err.png").exists()
+
+
+def test_error_gallery_refuses_mismatched_pictures(tmp_path, scores):
+    y, p = scores
+    with pytest.raises(UsageError, match="one picture per label"):
+        plots.error_gallery(_pictures(3), y, p, ("a", "b"), tmp_path / "err.png")
+
+
+def test_confusion_matrix(tmp_path, scores):
+    y, p = scores
+    z = np.log(p / (1 - p))
+    ev = evaluate(z, y, 0.5)
+    check_png(plots.confusion_matrix(ev, ("non-cat", "cat"), tmp_path / "cm.png"))
+
+
+def test_roc_pr(tmp_path, scores):
+    y, p = scores
+    check_png(plots.roc_pr(y, p, tmp_path / "roc.png", threshold=0.3))
+
+
+def test_roc_pr_needs_both_classes(tmp_path):
+    with pytest.raises(DataError, match="both classes"):
+        plots.roc_pr(np.ones(5), np.linspace(0.1, 0.9, 5), tmp_path / "roc.png")
+    assert not (tmp_path / "roc.png").exists()

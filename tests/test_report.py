@@ -1,0 +1,546 @@
+"""The HTML report: one self-contained file, every section, every picture inlined and valid.
+
+Two small models are trained once per module (an image model on the built-in digits, a table
+model on breast_cancer) and reported on. The page is parsed with the standard library's
+HTMLParser; the browser tests (marker ``browser``) open it in headless Chromium and check that
+it renders and that every picture decodes. History files are checked for round trips and for
+the garbage a user might hand over instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import math
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from lrnn import data, objective, persist, report
+from lrnn.backends import make_backend
+from lrnn.errors import DataError, UsageError
+from lrnn.train import TrainConfig, train
+
+SECTION_IDS = [sid for sid, _ in report.SECTIONS]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_TIMEOUT = 60
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures: two small trained models and their reports
+
+
+def _model(result, train_ds, **training) -> persist.ModelFile:
+    return persist.ModelFile(
+        w=result.w,
+        b=result.b,
+        classes=train_ds.classes,
+        preprocessing=train_ds.spec.to_dict(),
+        feature_names=list(train_ds.spec.feature_names) if train_ds.spec.feature_names else None,
+        training={
+            "solver": result.solver,
+            "learning_rate": result.learning_rate,
+            "iterations": result.n_iter,
+            "final_cost": result.final_cost,
+            **training,
+        },
+        manifest={
+            "seed": 0,
+            "data_sha256": data.data_sha256(train_ds.X, train_ds.y),
+            "solver_settings": {"solver": result.solver, "max_iter": result.n_iter},
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def image_case():
+    """An image model (built-in digits, 8 × 8 grey) trained for 60 recorded gd iterations."""
+    ds = data.builtin("digits")
+    train_ds, test_ds = data.split(ds, 0.3, seed=0)
+    result = train(
+        make_backend(train_ds.X, train_ds.y, scale=train_ds.spec.scale),
+        TrainConfig(solver="gd", learning_rate="auto", max_iter=60),
+    )
+    return _model(result, train_ds), test_ds, result.history
+
+
+@pytest.fixture(scope="module")
+def table_case():
+    """A standardised table model (breast_cancer) trained by a few Newton steps."""
+    ds = data.builtin("breast_cancer", standardize=True)
+    train_ds, test_ds = data.split(ds, 0.3, seed=0)
+    result = train(
+        make_backend(train_ds.X, train_ds.y),
+        TrainConfig(solver="newton", alpha=0.01, max_iter=20, tol=1e-8),
+    )
+    return _model(result, train_ds), test_ds, result.history
+
+
+@pytest.fixture(scope="module")
+def image_report(image_case, tmp_path_factory):
+    model, test_ds, history = image_case
+    path = tmp_path_factory.mktemp("image") / "report.html"
+    out = report.write_report(path, model=model, dataset=test_ds, history=history, title="Digits")
+    assert out == path
+    return path
+
+
+@pytest.fixture(scope="module")
+def table_report(table_case, tmp_path_factory):
+    model, test_ds, history = table_case
+    path = tmp_path_factory.mktemp("table") / "report.html"
+    report.write_report(path, model=model, dataset=test_ds, history=history)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing the page
+
+
+class Page(HTMLParser):
+    """Sections (id → text inside), images (attrs), and every tag and attribute seen."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: dict[str, list[str]] = {}
+        self.section_tags: dict[str, list[str]] = {}
+        self.images: list[dict[str, str | None]] = []
+        self.tags: list[str] = []
+        self.attr_values: list[str] = []
+        self.meta: list[dict[str, str | None]] = []
+        self._current: str | None = None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append(tag)
+        self.attr_values += [v for _, v in attrs if v]
+        if tag == "section":
+            self._current = a.get("id")
+            self.sections[self._current] = []
+            self.section_tags[self._current] = []
+        elif self._current is not None:
+            self.section_tags[self._current].append(tag)
+        if tag == "img":
+            self.images.append({**a, "section": self._current})
+        if tag == "meta":
+            self.meta.append(a)
+
+    def handle_endtag(self, tag):
+        if tag == "section":
+            self._current = None
+
+    def handle_data(self, text):
+        if self._current is not None:
+            self.sections[self._current].append(text)
+
+    def text(self, section_id: str) -> str:
+        return " ".join(" ".join(self.sections[section_id]).split())
+
+
+def parse(path: Path) -> Page:
+    return Page(path.read_text(encoding="utf-8"))
+
+
+def decode_png(src: str) -> bytes:
+    prefix = "data:image/png;base64,"
+    assert src.startswith(prefix), f"not an inlined PNG: {src[:40]}"
+    try:
+        return base64.b64decode(src[len(prefix) :], validate=True)
+    except binascii.Error as e:  # pragma: no cover - failure path
+        raise AssertionError(f"invalid base64 in an <img>: {e}") from e
+
+
+# --------------------------------------------------------------------------------------------
+# Structure and content
+
+
+@pytest.mark.parametrize("which", ["image_report", "table_report"])
+def test_every_section_is_there_with_a_heading(which, request):
+    page = parse(request.getfixturevalue(which))
+    assert list(page.sections) == SECTION_IDS
+    for sid in SECTION_IDS:
+        assert page.section_tags[sid][0] == "h2", f"section {sid} does not start with <h2>"
+
+
+@pytest.mark.parametrize(("which", "n_images"), [("image_report", 5), ("table_report", 3)])
+def test_images_are_inlined_valid_pngs_with_alt_and_size(which, n_images, request):
+    page = parse(request.getfixturevalue(which))
+    assert len(page.images) == n_images
+    for img in page.images:
+        png = decode_png(img["src"])
+        with Image.open(io.BytesIO(png)) as picture:
+            picture.verify()
+        with Image.open(io.BytesIO(png)) as picture:
+            assert picture.format == "PNG"
+            assert picture.size == (int(img["width"]), int(img["height"]))
+        alt = img.get("alt") or ""
+        assert len(alt) > 30, f"alt text too thin in section {img['section']}: {alt!r}"
+
+
+@pytest.mark.parametrize("which", ["image_report", "table_report"])
+def test_self_contained_no_network_no_script(which, request):
+    path = request.getfixturevalue(which)
+    text = path.read_text(encoding="utf-8")
+    page = parse(path)
+    assert not re.search(r"https?://", text, re.IGNORECASE)
+    assert "script" not in page.tags and "link" not in page.tags and "iframe" not in page.tags
+    assert not any(v.lower().startswith("javascript:") for v in page.attr_values)
+    csp = [m for m in page.meta if m.get("http-equiv") == "Content-Security-Policy"]
+    assert csp and "default-src 'none'" in csp[0]["content"]
+
+
+def test_image_report_content(image_report, image_case):
+    model, test_ds, history = image_case
+    page = parse(image_report)
+    summary = page.text("summary")
+    assert f"negative: {model.classes[0]} · positive: {model.classes[1]}" in summary
+    assert "8 × 8 pixels × 1 channel" in summary
+    assert "gd" in summary
+    assert test_ds.source in page.text("data")
+    assert data.data_sha256(test_ds.X, test_ds.y) in page.text("data")
+    assert "held-out" in page.text("data")
+    sections = {img["section"] for img in page.images}
+    assert sections == {"learning-curve", "weights", "errors", "confusion", "roc"}
+    # 60 recorded rows > 50: an evenly spaced selection, and it says so
+    assert len(history["iteration"]) > report.HISTORY_TABLE_ROWS
+    assert f"Showing {report.HISTORY_TABLE_ROWS} of 60 recorded rows" in page.text("history")
+    assert page.section_tags["history"].count("tr") == report.HISTORY_TABLE_ROWS + 1
+    repro = page.text("reproducibility")
+    assert np.__version__ in repro and "solver_settings" in repro
+
+
+def test_metrics_table_matches_the_evaluation(table_report, table_case):
+    from lrnn.metrics import evaluate
+
+    model, test_ds, _ = table_case
+    ev = evaluate(objective.logits(model.w, model.b, test_ds.X), test_ds.y, model.threshold)
+    page = parse(table_report)
+    assert "table" in page.section_tags["metrics"]
+    text = page.text("metrics")
+    assert f"accuracy {100 * ev.accuracy:.2f} %" in text
+    for name, value in (("tp", ev.tp), ("fp", ev.fp), ("tn", ev.tn), ("fn", ev.fn)):
+        assert f"({name}) {value}" in text
+    assert f"log loss {ev.log_loss:.6g}" in text
+
+
+def test_table_report_weights_and_errors_are_tables(table_report, table_case):
+    model, test_ds, _ = table_case
+    page = parse(table_report)
+    assert "img" not in page.section_tags["weights"]
+    assert page.section_tags["weights"].count("tr") == report.TOP_WEIGHTS + 1
+    biggest = test_ds.spec.feature_names[int(np.argmax(np.abs(model.w)))]
+    assert biggest in page.text("weights")
+    assert "img" not in page.section_tags["errors"]
+    assert "table" in page.section_tags["errors"]
+    assert "most confidently wrong" in page.text("errors")
+
+
+def test_raw_table_data_is_standardised_like_the_model(table_case, tmp_path):
+    # The same examples given raw (unstandardised) score exactly as the standardised ones.
+    model, test_ds, _ = table_case
+    raw_ds = data.builtin("breast_cancer")
+    _, raw_test = data.split(raw_ds, 0.3, seed=0)
+    a = report.write_report(tmp_path / "a.html", model=model, dataset=test_ds, history=None)
+    b = report.write_report(tmp_path / "b.html", model=model, dataset=raw_test, history=None)
+    assert parse(a).text("metrics") == parse(b).text("metrics")
+
+
+def test_report_is_deterministic(image_case, image_report, tmp_path):
+    model, test_ds, history = image_case
+    again = report.write_report(
+        tmp_path / "again.html",
+        model=model,
+        dataset=test_ds,
+        history=history,
+        title="Digits",
+    )
+    assert again.read_bytes() == image_report.read_bytes()
+
+
+def test_no_history_and_no_errors(image_case, tmp_path):
+    model, test_ds, _ = image_case
+    z = objective.logits(model.w, model.b, test_ds.X, test_ds.spec.scale)
+    right = np.flatnonzero((objective.sigmoid(z) > model.threshold) == test_ds.y.astype(bool))
+    perfect = replace(
+        test_ds,
+        X=test_ds.X[right],
+        y=test_ds.y[right],
+        names=[test_ds.names[i] for i in right],
+        raw_images=test_ds.raw_images[right],
+    )
+    path = report.write_report(tmp_path / "r.html", model=model, dataset=perfect, history=None)
+    page = parse(path)
+    assert list(page.sections) == SECTION_IDS
+    assert "No misclassified examples" in page.text("errors")
+    assert "No training history" in page.text("learning-curve")
+    assert {img["section"] for img in page.images} == {"weights", "confusion", "roc"}
+
+
+def test_text_is_escaped(table_case, tmp_path):
+    model, test_ds, _ = table_case
+    path = report.write_report(
+        tmp_path / "r.html",
+        model=model,
+        dataset=test_ds,
+        history=None,
+        title="<script>alert(1)</script>",
+        extra_facts={"<b>note</b>": "a & b <i>"},
+    )
+    text = path.read_text(encoding="utf-8")
+    assert "<script" not in text and "<b>note" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "a &amp; b &lt;i&gt;" in text
+    assert "a & b <i>" in parse(path).text("summary")
+
+
+# --------------------------------------------------------------------------------------------
+# Refusals: checked before work, nothing half-written
+
+
+def test_mismatched_model_and_data(image_case, table_case, tmp_path):
+    image_model, _, _ = image_case
+    _, table_test, _ = table_case
+    out = tmp_path / "r.html"
+    with pytest.raises(DataError) as info:
+        report.write_report(out, model=image_model, dataset=table_test, history=None)
+    message = str(info.value)
+    assert "\n" not in message and "64 weights" in message and "30 features" in message
+    assert not out.exists()
+
+
+def test_history_of_another_model(image_case, tmp_path):
+    model, test_ds, history = image_case
+    longer = {k: list(v) + [v[-1]] for k, v in history.items()}
+    longer["iteration"][-1] = model.training["iterations"] + 100
+    out = tmp_path / "r.html"
+    with pytest.raises(DataError, match="does not belong to this model"):
+        report.write_report(out, model=model, dataset=test_ds, history=longer)
+    assert not out.exists()
+
+
+def test_unlabelled_data(image_case, tmp_path):
+    model, test_ds, _ = image_case
+    with pytest.raises(DataError, match="no labels"):
+        report.write_report(
+            tmp_path / "r.html", model=model, dataset=replace(test_ds, y=None), history=None
+        )
+
+
+def test_unwritable_destination_is_refused_before_any_work(image_case, table_case, tmp_path):
+    image_model, _, _ = image_case
+    _, table_test, _ = table_case
+    # The data does not fit the model either, yet the path is what gets reported: it is
+    # checked first, so a typo costs nothing.
+    with pytest.raises(UsageError, match="does not exist"):
+        report.write_report(
+            tmp_path / "missing" / "r.html", model=image_model, dataset=table_test, history=None
+        )
+    with pytest.raises(UsageError, match="is a folder"):
+        report.write_report(tmp_path, model=image_model, dataset=table_test, history=None)
+
+
+def test_failure_leaves_the_old_report(image_case, tmp_path, monkeypatch):
+    model, test_ds, _ = image_case
+    out = tmp_path / "r.html"
+    out.write_text("old report")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(report.plots, "roc_pr", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        report.write_report(out, model=model, dataset=test_ds, history=None)
+    assert out.read_text() == "old report"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+# --------------------------------------------------------------------------------------------
+# History files
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_history_round_trip(image_case, tmp_path, suffix):
+    _, _, history = image_case
+    path = report.save_history(history, tmp_path / f"h{suffix}")
+    loaded = report.load_history(path)
+    assert list(loaded) == list(history)
+    assert loaded["iteration"] == list(history["iteration"])
+    assert all(isinstance(v, int) for v in loaded["iteration"])
+    for key in history:
+        np.testing.assert_array_equal(loaded[key], np.asarray(history[key], dtype=float))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    costs=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=20),
+    suffix=st.sampled_from([".csv", ".json"]),
+)
+def test_history_round_trip_any_floats(tmp_path_factory, costs, suffix):
+    history = {"iteration": list(range(len(costs))), "cost": costs}
+    path = report.save_history(history, tmp_path_factory.mktemp("h") / f"h{suffix}")
+    loaded = report.load_history(path)["cost"]
+    for a, b in zip(loaded, costs, strict=True):
+        if suffix == ".json" and not math.isfinite(b):
+            assert math.isnan(a)  # JSON has no inf/NaN: null, read back as NaN
+        else:
+            assert a == b or (math.isnan(a) and math.isnan(b))
+
+
+def test_save_history_refuses_bad_input(tmp_path):
+    with pytest.raises(UsageError, match=".csv or .json"):
+        report.save_history({"iteration": [0], "cost": [1.0]}, tmp_path / "h.txt")
+    with pytest.raises(UsageError, match="one value per recorded iteration"):
+        report.save_history({"iteration": [0, 1], "cost": [1.0]}, tmp_path / "h.csv")
+    with pytest.raises(UsageError, match="not a number"):
+        report.save_history({"iteration": [0], "cost": ["x"]}, tmp_path / "h.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+GARBAGE = [
+    ("h.csv", b"", "empty"),
+    ("h.csv", b"iteration,cost\n0,0.7\n1,abc\n", "not a number"),
+    ("h.csv", b"iteration,cost\n0,0.7\n1\n", "line 3 has 1 values"),
+    ("h.csv", b"iteration,cost,cost\n0,1,2\n", "appears twice"),
+    ("h.csv", b"iteration,loss\n0,0.7\n", "no 'cost'"),
+    ("h.csv", b"iteration,cost\n0.5,0.7\n", "whole numbers"),
+    ("h.csv", b"\xff\xfe\x00garbage\x00\x81", "not UTF-8"),
+    ("h.json", b'{"iteration": [0, 1], "cost": [0.7]}', "one value per recorded iteration"),
+    ("h.json", b"[1, 2, 3]", "object of lists"),
+    ("h.json", b'{"iteration": [0], "cost": [true]}', "not a number"),
+    ("h.json", b'{"iteration": [0], "cost": [[1]]}', "not a number"),
+    ("h.json", b"{not json", "not valid JSON"),
+    ("h.json", b"{}", "empty"),
+    ("h.txt", b"iteration,cost\n0,1\n", ".csv or .json"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), GARBAGE)
+def test_load_history_refuses_garbage(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=re.escape(message)) as info:
+        report.load_history(path)
+    assert "\n" not in str(info.value)
+
+
+def test_load_history_missing_folder_and_oversized(tmp_path, monkeypatch):
+    with pytest.raises(DataError, match="no such file"):
+        report.load_history(tmp_path / "none.csv")
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(DataError, match="folder"):
+        report.load_history(tmp_path / "dir.csv")
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"iteration": list(range(100)), "cost": [0.5] * 100}))
+    monkeypatch.setattr(report, "MAX_HISTORY_BYTES", 100)
+    with pytest.raises(DataError, match="more than"):
+        report.load_history(big)
+
+
+# --------------------------------------------------------------------------------------------
+# In a real browser
+
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="headless Chromium is not installed at /usr/bin/chromium (CI installs it with "
+    ".ci/install-chromium)",
+)
+
+
+def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    command = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT, check=False
+        )
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    assert result.returncode == 0, f"chromium failed: {result.stderr[-2000:]}"
+    return result
+
+
+# Test-only: the report itself has no scripts (and its CSP would block one); this copy drops
+# the CSP and reports, in the DOM, how many images decoded.
+_PROBE = """<script>
+window.addEventListener("load", function () {
+  var images = document.images, loaded = 0;
+  for (var i = 0; i < images.length; i++) {
+    if (images[i].complete && images[i].naturalWidth > 0) loaded++;
+  }
+  document.body.setAttribute("data-loaded", loaded + "/" + images.length);
+});
+</script>
+"""
+
+
+def _with_probe(report_path: Path, out: Path, *, keep_csp: bool) -> Path:
+    text = report_path.read_text(encoding="utf-8")
+    if not keep_csp:
+        text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>\n?', "", text)
+    out.write_text(text.replace("</body>", _PROBE + "</body>"), encoding="utf-8")
+    return out
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_browser_screenshot_is_not_blank(image_report, tmp_path):
+    shot = tmp_path / "shot.png"
+    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,5000", image_report.as_uri())
+    with Image.open(shot) as img:
+        assert img.size == (1200, 5000)
+        pixels = np.asarray(img.convert("L"), dtype=np.float64)
+    assert pixels.var() > 100, "the rendered report is blank"
+    # The pictures are in the page: plenty of rows that are not plain background.
+    busy_rows = int(np.sum(pixels.std(axis=1) > 5))
+    assert busy_rows > 1500
+
+
+@pytest.mark.browser
+@needs_chromium
+@pytest.mark.parametrize("which", ["image_report", "table_report"])
+def test_browser_loads_every_image_and_section(which, request, tmp_path):
+    path = request.getfixturevalue(which)
+    probe = _with_probe(path, tmp_path / "probe.html", keep_csp=False)
+    dom = chromium(tmp_path, "--dump-dom", "--virtual-time-budget=5000", probe.as_uri()).stdout
+    found = re.search(r'data-loaded="(\d+)/(\d+)"', dom)
+    assert found, "the probe did not run"
+    loaded, total = map(int, found.groups())
+    assert total == len(parse(path).images) and loaded == total
+    for sid in SECTION_IDS:
+        assert f'id="{sid}"' in dom
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_browser_enforces_no_scripts(table_report, tmp_path):
+    # With the report's own Content-Security-Policy in place, an inserted script never runs.
+    probe = _with_probe(table_report, tmp_path / "probe.html", keep_csp=True)
+    dom = chromium(tmp_path, "--dump-dom", "--virtual-time-budget=5000", probe.as_uri()).stdout
+    assert 'id="summary"' in dom
+    assert not re.search(r'data-loaded="\d+/\d+"', dom), "a script ran despite the CSP"
