@@ -267,7 +267,13 @@ def augmented_lambda_max(
         Xt[:, n] = 1.0
         if root_s is not None:
             Xt *= root_s[:, None]
-        gram = Xt @ Xt.T if m <= n + 1 else Xt.T @ Xt
+        with np.errstate(over="ignore", invalid="ignore"):
+            gram = Xt @ Xt.T if m <= n + 1 else Xt.T @ Xt
+        if not np.isfinite(gram).all():  # features near the float64 limit: scale, then unscale
+            peak = float(np.max(np.abs(Xt)))
+            Xt /= peak
+            gram = Xt @ Xt.T if m <= n + 1 else Xt.T @ Xt
+            return float(np.linalg.eigvalsh(gram)[-1]) * peak * peak / total  # may be inf
         return float(np.linalg.eigvalsh(gram)[-1]) / total
     rng = np.random.default_rng(seed)
     v = rng.standard_normal(n + 1)
@@ -288,6 +294,8 @@ def augmented_lambda_max(
             estimate = new_estimate
             break
         estimate = new_estimate
+    if not np.isfinite(estimate):  # X̃v overflowed: the curvature is beyond float64
+        return float("inf")
     return 1.02 * estimate / total
 
 

@@ -99,4 +99,6 @@ class GramBackend:
         if self.sample_weight is not None:
             root = np.sqrt(self.sample_weight.astype(np.float64))
             M = M * root[:, None] * root[None, :]
+        if not np.isfinite(M).all():  # K overflowed: the curvature is beyond floating point
+            return float("inf")
         return float(np.linalg.eigvalsh(M)[-1]) / self.total
