@@ -188,9 +188,20 @@ def _record_row(
     return row
 
 
+#: What to do when the data's curvature overflows floating point (features near 1e300, or
+#: near the float32 maximum): no step size can help.
+TOO_LARGE = (
+    "the features are so large that the curvature of the cost overflows floating point; "
+    "scale them first (standardize)"
+)
+
+
 def _diverged_message(backend: Backend, config: TrainConfig, lr: float | None, why: str) -> str:
-    safe = 2.0 / lipschitz(backend, config.alpha)
+    lip = lipschitz(backend, config.alpha)
     used = "" if lr is None else f" with learning_rate={lr:g}"
+    if not 1.0 / lip >= np.finfo(backend.dtype).tiny:  # no step the dtype can hold helps
+        return f"training diverged{used} ({why}); {TOO_LARGE}."
+    safe = 2.0 / lip
     return (
         f"training diverged{used} ({why}); the largest stable learning rate for this data is "
         f"about {safe:.3g} (2/L): use a smaller one, or learning_rate='auto' "
@@ -235,6 +246,8 @@ def train(
                 lr = 0.01  # Adam's step is in parameter units, not curvature units
             else:
                 lip = lipschitz(backend, config.alpha)
+                if not 1.0 / lip >= np.finfo(dtype).tiny:
+                    raise UsageError(f"learning_rate='auto' has no usable value: {TOO_LARGE}.")
                 lr = 1.0 / lip
         else:
             lr = float(config.learning_rate)
@@ -264,10 +277,13 @@ def train(
     for cb in callbacks:
         cb.on_start(config, info)
 
-    if solver == "lbfgs":
-        result = _run_lbfgs(backend, config, state, validation, callbacks)
-    else:
-        result = _run_loop(backend, config, solver, lr, state, validation, callbacks)
+    # Overflow on the way to a non-finite cost is reported once, as TrainingDiverged, not as a
+    # stream of numpy RuntimeWarnings.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if solver == "lbfgs":
+            result = _run_lbfgs(backend, config, state, validation, callbacks)
+        else:
+            result = _run_loop(backend, config, solver, lr, state, validation, callbacks)
     result.lipschitz = lip
     result.learning_rate = lr
     if config.tol > 0 and result.stop_reason == "max_iter":
@@ -350,7 +366,13 @@ def _run_loop(
         cost, grad, data = _evaluate(backend, theta, config.alpha)
         if not _finite(cost, grad):
             raise TrainingDiverged(
-                _diverged_message(backend, config, lr, f"the cost became {cost} at iteration {i}"),
+                _diverged_message(
+                    backend,
+                    config,
+                    lr,
+                    f"the {'cost' if not math.isfinite(cost) else 'gradient'} became "
+                    f"{cost if not math.isfinite(cost) else 'infinite'} at iteration {i}",
+                ),
                 _partial_result(backend, state, solver, lr),
             )
         last_grad = (grad[:-1].copy(), float(grad[-1]))
@@ -533,6 +555,8 @@ def _newton_direction(
         H[np.arange(n), np.arange(n)] += config.alpha
         # A tiny ridge keeps H positive definite on separable or rank-deficient data.
         H[np.diag_indices_from(H)] += 1e-12 * max(1.0, float(np.trace(H)) / (n + 1))
+        if not np.isfinite(H).all():  # curvature overflowed (huge features): steepest descent
+            return -grad.astype(np.float64)
         try:
             import scipy.linalg
 
