@@ -415,15 +415,25 @@ def _callbacks(args, config, ds_info: dict, checkpoint_path: str | None):
 
 
 def _progress_bar(total: int):
+    import shutil
+
     from tqdm import tqdm
 
     class Bar(Callback):
         def __init__(self) -> None:
-            self.bar = tqdm(total=total, unit="it", file=sys.stderr, leave=False)
+            # A terminal that reports no size (a bare pty) would get no bar at all.
+            size = shutil.get_terminal_size()
+            self.bar = tqdm(
+                total=total,
+                unit="it",
+                file=sys.stderr,
+                leave=False,
+                ncols=size.columns or 80,
+                nrows=size.lines or 24,
+            )
 
         def on_step(self, state):
-            self.bar.n = state.iteration
-            self.bar.refresh() if state.iteration % 50 == 0 else None
+            self.bar.update(state.iteration - self.bar.n)  # tqdm limits its own redraws
             return None
 
         def on_end(self, result):

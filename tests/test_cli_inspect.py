@@ -1,0 +1,136 @@
+"""evaluate --choose-threshold, gradcheck, slope and the progress bar, through the command."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+
+import pytest
+
+from lrnn import persist
+from tests.cli_helpers import assert_clean_failure, lrnn_command, run, snapshot
+from tests.conftest import CAT_TRAIN, needs_cat
+
+
+@pytest.fixture(scope="module")
+def cancer_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cancer")
+    proc = run(
+        [
+            "train",
+            "breast_cancer",
+            "--standardize",
+            "--solver",
+            "newton",
+            "--alpha",
+            "1e-2",
+            "--no-plot",
+        ],
+        folder,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return folder / "lrnn-model.safetensors"
+
+
+@pytest.mark.parametrize("rule", ["f1", "youden", "precision=0.99"])
+def test_choose_threshold_saves_only_with_save(tmp_path, cancer_model, rule):
+    model = tmp_path / "m.safetensors"
+    model.write_bytes(cancer_model.read_bytes())
+    before = model.read_bytes()
+    proc = run(
+        ["evaluate", "--model", model, "breast_cancer", "--choose-threshold", rule, "--json"],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    chosen = json.loads(proc.stdout)["threshold"]
+    assert 0 <= chosen <= 1 and model.read_bytes() == before
+    proc = run(
+        ["evaluate", "--model", model, "breast_cancer", "--choose-threshold", rule, "--save"],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert persist.load_model(model).threshold == pytest.approx(chosen)
+    if rule.startswith("precision"):
+        result = json.loads(
+            run(["evaluate", "--model", model, "breast_cancer", "--json"], tmp_path).stdout
+        )
+        c = result["confusion"]
+        assert c["tp"] / (c["tp"] + c["fp"]) >= 0.99
+    # predict uses the stored threshold unless --threshold overrides it
+    proc = run(["predict", "--model", model, "breast_cancer", "--json"], tmp_path)
+    assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--choose-threshold", "magic"], "magic"),
+        (["--choose-threshold", "precision=2"], "precision"),
+        (["--save"], "--choose-threshold"),
+    ],
+)
+def test_bad_threshold_requests(tmp_path, cancer_model, args, needle):
+    model = tmp_path / "m.safetensors"
+    model.write_bytes(cancer_model.read_bytes())
+    before = snapshot(tmp_path)
+    proc = run(["evaluate", "--model", model, "breast_cancer", *args], tmp_path)
+    assert_clean_failure(proc, (2,), needle)
+    assert snapshot(tmp_path) == before
+
+
+def test_gradcheck_passes_on_builtin_and_model(tmp_path, cancer_model):
+    proc = run(["gradcheck", "breast_cancer", "--model", cancer_model, "--json"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert rows[-1]["passed"] and rows[-1]["overall_relative_error"] < 1e-6
+    assert len(rows) == 12  # 10 sampled weights + the bias + the summary
+    proc = run(["gradcheck"], tmp_path)
+    assert proc.returncode == 0 and "passed" in proc.stdout
+
+
+def test_gradcheck_fails_when_the_step_is_absurd(tmp_path):
+    proc = run(["gradcheck", "breast_cancer", "--epsilon", "0.9"], tmp_path)
+    assert proc.returncode == 1 and "FAILED" in proc.stdout
+
+
+@needs_cat
+def test_gradcheck_on_cat(tmp_path):
+    proc = run(["gradcheck", CAT_TRAIN, "--coordinates", "20"], tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_slope_teaches_rise_over_run(tmp_path):
+    proc = run(["slope"], tmp_path)
+    assert proc.returncode == 0
+    assert "slope ≈ 3.0000" in proc.stdout and "f(a) = a²" in proc.stdout
+
+
+def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [*lrnn_command(), "train", "--iterations", "600", "--no-plot"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        text=True,
+    )
+    os.close(secondary)
+    out, _ = proc.communicate(timeout=300)
+    chunks = []
+    while True:
+        try:
+            data = os.read(primary, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(primary)
+    terminal = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0
+    assert "it/s" in terminal or "it]" in terminal  # tqdm's bar went to the terminal
+    assert "Cost after iteration 500" in out  # results still on stdout
+    plain = run(["train", "--iterations", "300", "--no-plot"], tmp_path)
+    assert "it/s" not in plain.stderr and plain.stderr.strip() == ""
