@@ -485,7 +485,11 @@ def _train_config(args, resume_meta: dict | None):
         "n_iter_no_change": DEFAULTS["n_iter_no_change"],
     }
     settings = {k: (v if v is not None else defaults[k]) for k, v in given.items()}
-    return TrainConfig(record_every=args.print_every or DEFAULTS["print_every"], **settings)
+    # First-order runs last thousands of iterations: record where the lesson prints. Second-order
+    # solvers finish in tens of iterations, so each one is worth a row of history.
+    second_order = settings["solver"] in ("lbfgs", "newton", "auto")
+    every = 1 if second_order else args.print_every or DEFAULTS["print_every"]
+    return TrainConfig(record_every=every, **settings)
 
 
 def _sample_weights(class_weight, ds) -> np.ndarray | None:
