@@ -56,6 +56,71 @@ class _VerbosePrinter(Callback):
             self.log.info("Cost after iteration %d: %f", record["iteration"], record["cost"])
 
 
+# --------------------------------------------------------------------------------------------
+# Lazy inputs: dask arrays/DataFrames and torch tensors skip numpy validation, so the data stays
+# on the cluster or the device and the backend reads it in place. Checked here: 2-D, numbers,
+# at least one row, n_features. Not checked here: NaN/inf, because that is one more full pass
+# over data that may not fit in memory; instead the backends raise DataError when a pass from
+# finite parameters comes out non-finite (the only way NaN in X shows itself).
+# --------------------------------------------------------------------------------------------
+def _lazy_kind(X: Any) -> str | None:
+    """'dask' or 'torch' for their arrays, DataFrames and tensors; None for everything else."""
+    kind = type(X).__module__.split(".")[0]
+    return kind if kind in ("dask", "torch") else None
+
+
+def _to_host(v: Any) -> Any:
+    """Labels or weights as np.asarray can read them: a tensor leaves its device (m values).
+
+    A dask array or Series needs nothing: np.asarray computes it.
+    """
+    if type(v).__module__.split(".")[0] == "torch":
+        return v.detach().cpu().numpy()
+    return v
+
+
+def _check_lazy_X(estimator: Any, X: Any, reset: bool) -> Any:
+    """The few checks validate_data would make, without reading X (see above)."""
+    names = None
+    if _lazy_kind(X) == "dask" and hasattr(X, "columns"):  # DataFrame → array, names kept
+        if all(isinstance(c, str) for c in X.columns):
+            names = np.asarray(list(X.columns), dtype=object)
+        X = X.to_dask_array(lengths=True)
+    shape = tuple(X.shape)
+    if len(shape) != 2:
+        raise ValueError(
+            f"Expected 2D array, got {len(shape)}D array instead (shape {shape}). Reshape your "
+            "data to (examples, features)."
+        )
+    dtype = X.dtype
+    numeric = dtype.kind in "biuf" if isinstance(dtype, np.dtype) else not dtype.is_complex
+    if not numeric:
+        raise ValueError(f"X has dtype {dtype}; pass numbers (float32, float64 or uint8).")
+    if not shape[0] >= 1:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={shape}) while a minimum of 1 is required."
+        )
+    if reset:
+        estimator.n_features_in_ = shape[1]
+        if names is not None:
+            estimator.feature_names_in_ = names
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    elif shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {shape[1]} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
+    return X
+
+
+def _lazy_logits(X: Any, w: NDArray, b: float) -> NDArray:
+    """Logits computed where X lives (cluster or device); m values come back."""
+    import importlib
+
+    return importlib.import_module(f"lrnn.backends.{_lazy_kind(X)}_backend").logits(X, w, b)
+
+
 class LogisticNeuron(ClassifierMixin, BaseEstimator):
     """Logistic regression trained as a single neuron.
 
@@ -172,6 +237,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
 
     def _validate_X(self, X: ArrayLike, reset: bool) -> NDArray:
         """Keep float32 and uint8 as they are (trained without a float copy), else float64."""
+        if _lazy_kind(X) is not None:  # dask / torch: checked in place (see _check_lazy_X)
+            return _check_lazy_X(self, X, reset)
         if isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64, np.uint8):
             dtype: Any = None
         else:
@@ -231,7 +298,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 "call fit(X, y) with one label per row of X."
             )
         X = self._validate_X(X, reset=True)
-        y = np.asarray(y)
+        y = np.asarray(_to_host(y))
         if y.ndim == 2 and y.shape[1] == 1:
             from sklearn.exceptions import DataConversionWarning
 
@@ -249,7 +316,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         self.classes_, encoded = self._encode_targets(y)
         weights = None
         if sample_weight is not None:
-            weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            weights = _check_sample_weight(_to_host(sample_weight), X, dtype=np.float64)
             if np.any(weights < 0):
                 raise ValueError("sample_weight must be ≥ 0; got negative values.")
             if weights.sum() <= 0:
@@ -271,13 +338,13 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                     f"{f' of length {len(eval_set)}' if hasattr(eval_set, '__len__') else ''}."
                 )
             X_val = self._validate_X(eval_set[0], reset=False)
-            y_val = self._encode_like_classes(np.asarray(eval_set[1]))
+            y_val = self._encode_like_classes(np.asarray(_to_host(eval_set[1])))
             if y_val.shape != (X_val.shape[0],):
                 raise ValueError(
                     f"eval_set: y_val must be 1-D with one label per row of X_val "
                     f"({X_val.shape[0]}); got shape {y_val.shape}."
                 )
-            validation = make_backend(X_val, y_val, backend="numpy")
+            validation = make_backend(X_val, y_val, backend="auto")  # dask/torch stay put
         elif self.early_stopping:
             X_train, y_train, w_train, validation = self._hold_out(X, encoded, weights)
 
@@ -334,7 +401,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             ) from exc
         train_rows.sort()
         val_rows.sort()
-        validation = make_backend(X[val_rows], encoded[val_rows], backend="numpy")
+        validation = make_backend(X[val_rows], encoded[val_rows], backend="auto")
         w_train = None if weights is None else weights[train_rows]
         return X[train_rows], encoded[train_rows], w_train, validation
 
@@ -352,6 +419,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         """The logits z = Xw + b, one per row."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        if _lazy_kind(X) is not None:
+            return _lazy_logits(X, self.coef_.ravel(), float(self.intercept_[0]))
         return objective.logits(self.coef_.ravel(), float(self.intercept_[0]), X)
 
     def predict_proba(self, X: ArrayLike) -> NDArray:
