@@ -43,6 +43,9 @@ MAX_TENSOR_BYTES = 4 * 2**30
 #: Temporary files older than this are stale even if their writer's pid is alive (pid reuse).
 STALE_TEMP_SECONDS = 3600
 
+#: The way out of a damaged file, for models and checkpoints alike.
+_DAMAGED = "use an intact copy or write the file again (retrain)"
+
 #: safetensors dtype → numpy dtype, for the dtypes lrnn writes; anything else is refused.
 _DTYPES = {
     "F32": np.dtype("<f4"),
@@ -298,7 +301,7 @@ def _read(name: str, expected_format: str) -> tuple[dict[str, np.ndarray], dict]
             if size < 10:
                 raise ModelFileError(
                     f"{name}: only {size} bytes, too short to be an lrnn model; the file is "
-                    "truncated or not a model."
+                    f"truncated or not a model — {_DAMAGED}."
                 )
             raise ModelFileError(
                 f"{name}: is not an lrnn model (not a safetensors file); give a file saved by lrnn."
@@ -307,7 +310,7 @@ def _read(name: str, expected_format: str) -> tuple[dict[str, np.ndarray], dict]
         if header_len > MAX_HEADER_BYTES or header_len > size - 8:
             raise ModelFileError(
                 f"{name}: header declares {header_len} bytes but the file has {size}; the file "
-                "is truncated or corrupt."
+                f"is truncated or corrupt — {_DAMAGED}."
             )
         f.seek(8)
         header_bytes = f.read(header_len)
@@ -325,7 +328,7 @@ def _read(name: str, expected_format: str) -> tuple[dict[str, np.ndarray], dict]
     try:
         tensors = safetensors.numpy.load(data)
     except Exception as e:  # the parser's own errors, after our checks
-        raise ModelFileError(f"{name}: corrupt safetensors data ({_short(e)}).") from e
+        raise ModelFileError(f"{name}: corrupt safetensors data ({_short(e)}); {_DAMAGED}.") from e
     tensors = {k: np.array(v, dtype=v.dtype.newbyteorder("=")) for k, v in tensors.items()}
     return tensors, meta
 
@@ -335,15 +338,19 @@ def _parse_header(name: str, header_bytes: bytes) -> tuple[dict, dict]:
         header = json.loads(header_bytes)
     except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError too
         raise ModelFileError(
-            f"{name}: the header is not valid JSON; the file is truncated or corrupt."
+            f"{name}: the header is not valid JSON; the file is truncated or corrupt — {_DAMAGED}."
         ) from e
     if not isinstance(header, dict):
-        raise ModelFileError(f"{name}: the header is not a JSON object; the file is corrupt.")
+        raise ModelFileError(
+            f"{name}: the header is not a JSON object; the file is corrupt — {_DAMAGED}."
+        )
     meta_raw = header.pop("__metadata__", None)
     if meta_raw is not None and not (
         isinstance(meta_raw, dict) and all(isinstance(v, str) for v in meta_raw.values())
     ):
-        raise ModelFileError(f"{name}: the header metadata is malformed; the file is corrupt.")
+        raise ModelFileError(
+            f"{name}: the header metadata is malformed; the file is corrupt — {_DAMAGED}."
+        )
     return header, meta_raw or {}
 
 
@@ -353,7 +360,9 @@ def _check_entries(name: str, entries: dict, data_len: int) -> None:
     for key, entry in entries.items():
 
         def bad(what: str, key: str = key) -> ModelFileError:
-            return ModelFileError(f"{name}: tensor '{key}' {what}; the file is corrupt.")
+            return ModelFileError(
+                f"{name}: tensor '{key}' {what}; the file is corrupt — {_DAMAGED}."
+            )
 
         if not isinstance(entry, dict):
             raise bad("has no description")
@@ -380,7 +389,7 @@ def _check_entries(name: str, entries: dict, data_len: int) -> None:
         if total > MAX_TENSOR_BYTES:
             raise ModelFileError(
                 f"{name}: the tensors declare more than {MAX_TENSOR_BYTES / 2**30:g} GiB; refusing "
-                "to load a file this large."
+                "to load a file this large; give a model or checkpoint written by lrnn."
             )
 
 
@@ -393,9 +402,13 @@ def _lrnn_meta(name: str, meta_raw: dict, expected_format: str) -> dict:
     try:
         meta = json.loads(text)
     except (ValueError, RecursionError) as e:
-        raise ModelFileError(f"{name}: the lrnn metadata is not valid JSON; corrupt file.") from e
+        raise ModelFileError(
+            f"{name}: the lrnn metadata is not valid JSON; corrupt file — {_DAMAGED}."
+        ) from e
     if not isinstance(meta, dict):
-        raise ModelFileError(f"{name}: the lrnn metadata is not an object; corrupt file.")
+        raise ModelFileError(
+            f"{name}: the lrnn metadata is not an object; corrupt file — {_DAMAGED}."
+        )
     fmt, version = meta.get("format"), meta.get("format_version")
     if fmt != expected_format:
         kinds = {MODEL_FORMAT: "a model", CHECKPOINT_FORMAT: "a checkpoint"}
@@ -404,7 +417,9 @@ def _lrnn_meta(name: str, meta_raw: dict, expected_format: str) -> dict:
             f"{kinds[expected_format]} file."
         )
     if not (isinstance(version, int) and not isinstance(version, bool) and version >= 1):
-        raise ModelFileError(f"{name}: format_version {version!r} is invalid; corrupt file.")
+        raise ModelFileError(
+            f"{name}: format_version {version!r} is invalid; corrupt file — {_DAMAGED}."
+        )
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{name}: written in format version {version} by lrnn "
