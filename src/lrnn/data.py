@@ -736,7 +736,8 @@ def _h5_contents(f: Any, name: str, require_labels: bool) -> dict[str, Any]:
     ):
         raise DataError(
             f"{name}: '{x_key}' has shape {xd.shape} and dtype {xd.dtype}; expected 0-255 "
-            "pictures (examples, height, width, 1 or 3 channels) or a 2-D numeric array."
+            "pictures (examples, height, width, 1 or 3 channels) or a 2-D numeric array — "
+            "rewrite the file with one of those."
         )
     x = xd[()]
     if x.ndim == 3:
@@ -857,7 +858,8 @@ def _read_table(name: str, columns: list[str] | None) -> Any:
             return pd.read_csv(name, encoding="utf-8-sig")  # spreadsheets often write a BOM
         except pd.errors.EmptyDataError as e:
             raise DataError(
-                f"{name}: the file is empty; a table needs a header row and one row per example."
+                f"{name}: the file is empty; give a table with a header row and one row per "
+                "example."
             ) from e
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as e:
             raise DataError(
@@ -1037,7 +1039,10 @@ def _load_npz(name: str, require_labels: bool) -> Dataset:
             )
         if y_raw.dtype.kind == "f" and not np.isfinite(y_raw).all():
             row = int(np.argmin(np.isfinite(y_raw)))
-            raise DataError(f"{name}: y[{row}] is {y_raw[row]}; every label must be a value.")
+            raise DataError(
+                f"{name}: y[{row}] is {y_raw[row]}; every label must be a value — fill it in or "
+                "drop that row."
+            )
         y, classes = _encode_labels(y_raw, name, "'y'")
     elif require_labels:
         raise DataError(
