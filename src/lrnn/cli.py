@@ -502,7 +502,7 @@ def _sample_weights(class_weight, ds) -> np.ndarray | None:
     if unknown:
         raise UsageError(
             f"--class-weight names class {unknown[0]!r}, which is not in the data; "
-            f"the classes are {list(ds.classes)}."
+            f"the classes are {list(ds.classes)} — use those names."
         )
     weights = np.array([class_weight.get(c, 1.0) for c in ds.classes])[ds.y]
     if not weights.sum() > 0:
@@ -669,7 +669,10 @@ def _check_checkpoint_meta(path: str, meta: dict) -> None:
     from lrnn.errors import ModelFileError
 
     if not isinstance(meta.get("config"), dict) or "iteration" not in meta:
-        raise ModelFileError(f"{path}: not an lrnn training checkpoint (no run settings inside).")
+        raise ModelFileError(
+            f"{path}: not an lrnn training checkpoint (no run settings inside); give a file "
+            "written by lrnn train --checkpoint."
+        )
     _stored_config(path, meta["config"], "run settings")
     iteration = meta["iteration"]
     if not (isinstance(iteration, int) and not isinstance(iteration, bool) and iteration >= 0):
@@ -1012,7 +1015,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     settings = manifest.get("solver_settings")
     if not isinstance(settings, dict):
         raise ModelFileError(
-            f"{args.model}: no manifest with solver settings; it cannot be verified."
+            f"{args.model}: no manifest with solver settings, so it cannot be verified; retrain "
+            "it with lrnn train, which writes one."
         )
     config = _stored_config(args.model, settings, "manifest's solver settings")
     source = args.data or manifest.get("data_source")
