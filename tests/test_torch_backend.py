@@ -1,0 +1,179 @@
+"""The PyTorch backend against the numpy reference: every pass and every solver, in float64.
+
+Skipped (with the reason) where PyTorch is not installed, except the test that a missing
+PyTorch gives the install hint, which runs everywhere.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from lrnn.backends import make_backend
+from lrnn.backends.numpy_backend import InMemoryBackend
+from lrnn.backends.torch_backend import TorchBackend  # imports torch only when built
+from lrnn.errors import DataError, UsageError
+from lrnn.train import TrainConfig, train
+
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
+needs_torch = pytest.mark.skipif(
+    not HAVE_TORCH, reason="PyTorch is not installed (pip install 'lrnn[torch]')"
+)
+SOLVERS = ["gd", "momentum", "nesterov", "adam", "sgd", "lbfgs", "newton"]
+RTOL = 1e-10
+
+
+def rel(a, b) -> float:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a)), 1e-300))
+
+
+@pytest.fixture(scope="module")
+def data(breast_cancer_std):
+    X, y = breast_cancer_std
+    s = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    return X, y.astype(np.float64), s
+
+
+@pytest.fixture(scope="module")
+def point():
+    rng = np.random.default_rng(1)
+    return rng.standard_normal(30), 0.3, rng.standard_normal(30), -0.7
+
+
+def test_missing_torch_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now raises ImportError
+    with pytest.raises(UsageError) as info:
+        make_backend(np.ones((3, 2)), np.array([0.0, 1.0, 1.0]), backend="torch")
+    assert str(info.value) == (
+        "backend='torch' needs PyTorch: pip install 'lrnn[torch]' (torch==2.13.0)"
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_passes_match_numpy(data, point, weighted):
+    import torch
+
+    X, y, s = data
+    s = s if weighted else None
+    ref = InMemoryBackend(X, y, s)
+    tb = TorchBackend(torch.from_numpy(X), torch.from_numpy(y), s)
+    w, b, vw, vb = point
+    a, c = ref.data_pass(w, b), tb.data_pass(w, b)
+    assert rel(a.loss, c.loss) < RTOL
+    assert rel(a.dw, c.dw) < RTOL
+    assert rel(a.db, c.db) < RTOL
+    assert rel(a.accuracy, c.accuracy) < RTOL  # weighted hits: sums in another order
+    (hw, hb), (tw, tb_) = ref.hessp(w, b, vw, vb), tb.hessp(w, b, vw, vb)
+    assert rel(hw, tw) < RTOL and rel(hb, tb_) < RTOL
+    assert rel(ref.hessian(w, b), tb.hessian(w, b)) < RTOL
+    assert rel(ref.lambda_max(), tb.lambda_max()) < RTOL
+    assert rel(ref.logits(w, b), tb.logits(w, b)) < RTOL
+
+
+@needs_torch
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_training_matches_numpy(data, solver):
+    """Same trajectory: lbfgs is cut before its (rounding-decided) termination at the optimum."""
+    import torch
+
+    X, y, s = data
+    config = TrainConfig(
+        solver=solver,
+        learning_rate=0.1,
+        alpha=1e-2,
+        max_iter=15 if solver in ("lbfgs", "sgd") else 25,
+        batch_size=64,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = train(InMemoryBackend(X, y, s), config)
+        got = train(TorchBackend(torch.from_numpy(X), y, torch.from_numpy(s)), config)
+    assert got.n_iter == expected.n_iter
+    assert rel(expected.w, got.w) < RTOL
+    assert rel(expected.b, got.b) < RTOL
+    assert rel(expected.final_cost, got.final_cost) < RTOL
+    assert rel(expected.history["cost"], got.history["cost"]) < RTOL
+
+
+@needs_torch
+def test_uint8_pixels_fold_the_scale(point):
+    """uint8 stays uint8 on the device; widened a block at a time, same numbers as numpy."""
+    import torch
+
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 256, (300, 30), dtype=np.uint8)
+    y = (X[:, 0] > 128).astype(np.float64)
+    ref = InMemoryBackend(X, y, None, 1 / 255)
+    tb = TorchBackend(torch.from_numpy(X), y, None, 1 / 255, block_bytes=4096)
+    assert tb.X.dtype == torch.uint8 and tb.dtype == np.float64
+    w, b, vw, vb = point
+    a, c = ref.data_pass(w, b), tb.data_pass(w, b)
+    assert rel(a.loss, c.loss) < RTOL and rel(a.dw, c.dw) < RTOL
+    assert rel(ref.hessp(w, b, vw, vb)[0], tb.hessp(w, b, vw, vb)[0]) < RTOL
+    assert rel(ref.lambda_max(), tb.lambda_max()) < RTOL
+
+
+@needs_torch
+def test_float32_trains_in_float32(data, point):
+    import torch
+
+    X, y, _ = data
+    X32 = X.astype(np.float32)
+    tb = TorchBackend(torch.from_numpy(X32), y)
+    assert tb.dtype == np.float32
+    w = point[0].astype(np.float32)
+    got, expected = tb.data_pass(w, 0.1), InMemoryBackend(X32, y).data_pass(w, 0.1)
+    assert got.dw.dtype == np.float32
+    assert rel(expected.loss, got.loss) < 1e-6 and rel(expected.dw, got.dw) < 1e-5
+
+
+@needs_torch
+def test_auto_picks_torch_for_a_tensor(data):
+    import torch
+
+    X, y, _ = data
+    assert isinstance(make_backend(torch.from_numpy(X), y), TorchBackend)
+
+
+@needs_torch
+def test_bad_inputs_say_what_to_do(data):
+    import torch
+
+    X, y, _ = data
+    with pytest.raises(DataError, match="y has 10 values, but X has 569 rows"):
+        TorchBackend(torch.from_numpy(X), y[:10])
+    with pytest.raises(DataError, match="2-D"):
+        TorchBackend(torch.from_numpy(X[:, 0]), y)
+    Xn = X.copy()
+    Xn[5, 3] = np.nan
+    with pytest.raises(DataError, match="X contains NaN"):
+        TorchBackend(torch.from_numpy(Xn), y).data_pass(np.zeros(30), 0.0)
+    if not torch.cuda.is_available():
+        with pytest.raises(UsageError, match="no CUDA device"):
+            TorchBackend(torch.from_numpy(X), y, device="cuda")
+
+
+@needs_torch
+def test_estimator_takes_tensors(data):
+    """LogisticNeuron on tensors: the same model as on numpy, predictions from the device."""
+    import torch
+
+    from lrnn import LogisticNeuron
+
+    X, y, s = data
+    kwargs = {"solver": "newton", "alpha": 1e-2, "max_iter": 20}
+    expected = LogisticNeuron(**kwargs).fit(X, y, sample_weight=s)
+    est = LogisticNeuron(**kwargs).fit(
+        torch.from_numpy(X), torch.from_numpy(y), sample_weight=torch.from_numpy(s)
+    )
+    assert rel(expected.coef_, est.coef_) < 1e-8
+    proba = est.predict_proba(torch.from_numpy(X))
+    assert rel(expected.predict_proba(X), proba) < 1e-8
+    with pytest.raises(ValueError, match="expecting 30 features"):
+        est.predict(torch.from_numpy(X[:, :5]))
