@@ -206,7 +206,8 @@ def _parse_csv(name: str, text: str) -> dict[str, list[Any]]:
             if len(row) != len(keys):
                 raise DataError(
                     f"{name}: line {line_no} has {len(row)} values but the header has "
-                    f"{len(keys)} columns; the file is truncated or not a history."
+                    f"{len(keys)} columns; the file is truncated or not a history — give a history "
+                    "written by lrnn."
                 )
             for key, cell in zip(keys, row, strict=True):
                 columns[key].append(cell.strip())
@@ -223,7 +224,7 @@ def _parse_json(name: str, text: str) -> dict[str, list[Any]]:
     if not isinstance(obj, dict) or not all(isinstance(v, list) for v in obj.values()):
         raise DataError(
             f'{name}: a JSON history is an object of lists, {{"iteration": [...], "cost": '
-            "[...]}; this file holds something else."
+            "[...]}; this file holds something else — give a history written by lrnn."
         )
     _check_keys(name, list(obj))
     return obj
@@ -243,12 +244,16 @@ def _check_keys(name: str, keys: Sequence[str]) -> None:
             )
 
 
+#: The way out of a malformed history (a file, or one passed in code).
+_HISTORY_FIX = "use the history that training recorded (lrnn train --history)"
+
+
 def _number(value: Any, key: str, index: int, name: str, error: type[Exception]) -> float:
     """One history value as a float: numbers, numeric strings and null (→ NaN) only."""
     if value is None:
         return math.nan
     if isinstance(value, bool):
-        raise error(f"{name}: {key}[{index}] is {value!r}, not a number.")
+        raise error(f"{name}: {key}[{index}] is {value!r}, not a number; {_HISTORY_FIX}.")
     if isinstance(value, int | float | np.integer | np.floating):
         return float(value)
     if isinstance(value, str):
@@ -258,7 +263,8 @@ def _number(value: Any, key: str, index: int, name: str, error: type[Exception])
             pass
     shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
     raise error(
-        f"{name}: {key}[{index}] is {shown}, not a number; history values must all be numbers."
+        f"{name}: {key}[{index}] is {shown}, not a number; history values must all be numbers "
+        f"— {_HISTORY_FIX}."
     )
 
 
@@ -272,20 +278,22 @@ def _columns_of(
     length = None
     for key, values in history.items():
         if not isinstance(key, str):
-            raise error(f"{name}: history key {key!r} is not a string.")
+            raise error(f"{name}: history key {key!r} is not a string; {_HISTORY_FIX}.")
         values = list(values)
         if length is None:
             length = len(values)
         elif len(values) != length:
             raise error(
                 f"{name}: column {key!r} has {len(values)} values but the first column has "
-                f"{length}; every column needs one value per recorded iteration."
+                f"{length}; every column needs one value per recorded iteration — "
+                f"{_HISTORY_FIX}."
             )
         numbers = [_number(v, key, i, name, error) for i, v in enumerate(values)]
         if key == "iteration":
             if not all(math.isfinite(v) and v == int(v) and v >= 0 for v in numbers):
                 raise error(
-                    f"{name}: 'iteration' must hold whole numbers >= 0; the history is corrupt."
+                    f"{name}: 'iteration' must hold whole numbers >= 0; the history is corrupt "
+                    f"— {_HISTORY_FIX}."
                 )
             columns[key] = [int(v) for v in numbers]
         else:
