@@ -1,0 +1,543 @@
+# ruff: noqa: E501 - the matrix keeps one case per line
+"""The bad-input matrix: every door, every file kind, every numeric option, one line each.
+
+Each row of :data:`CASES` is ``(id, build, needle)``. ``build(f)`` gets a :class:`Files` helper
+rooted in a fresh folder (holding copies of a trained image model, a table model, a checkpoint
+and a training history) and returns either
+
+* an argv list for ``lrnn``: the command must exit 1 or 2 with exactly one line on stderr that
+  starts with ``error:``, names the problem (``needle``, case-insensitive), says a way out, is
+  not lrnn's "unexpected" fallback, and leaves every file in the folder as it was; or
+* a zero-argument callable (the estimator): it must raise ``ValueError``/``TypeError`` (lrnn's
+  errors are both) whose message contains ``needle``.
+
+Adding a case is adding a line. The CLI rows run in-process through ``lrnn.cli.main`` (what the
+console script calls) so the matrix stays fast; ``test_matrix_rows_in_a_subprocess`` runs a few
+rows through the real ``lrnn`` executable to show the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+import safetensors.numpy
+from PIL import Image
+
+from lrnn import data, persist
+from lrnn.cli import main
+from lrnn.estimator import LogisticNeuron
+from tests.cli_helpers import assert_clean_failure, run, snapshot
+
+#: A message must tell the user what to do: one of these verbs, somewhere in the line.
+ADVICE = re.compile(
+    r"\b(use|give|add|check|try|choose|drop|fix|set|pass|remove|rename|retrain|train|start|"
+    r"create|resize|convert|keep|save|fill|select|lower|raise|see|name|upgrade|scale|arrange|"
+    r"reshape|stream|merge|encode|store|rewrite|pick|resume|verify|lower)\b",
+    re.IGNORECASE,
+)
+
+IMAGE_MODEL = "digits.safetensors"  # built-in digits, 8×8 grey pictures, classes three/eight
+TABLE_MODEL = "table.safetensors"  # columns a, b, c; classes no/yes
+CHECKPOINT = "digits.ckpt.safetensors"  # from the image model's run (gd, default data)
+HISTORY = "history.csv"  # from the image model's run
+
+
+def _table_frame(rows: int = 40, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.standard_normal((rows, 3)), columns=["a", "b", "c"])
+    frame["label"] = np.where(frame["a"] > 0, "yes", "no")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A folder with the models, checkpoint and history every case starts from."""
+    folder = tmp_path_factory.mktemp("trained")
+    _table_frame().to_csv(folder / "table.csv", index=False)
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        common = ["--no-plot", "--iterations", "20"]
+        assert (
+            main(
+                ["train", *common, "--model", IMAGE_MODEL, "--checkpoint", CHECKPOINT]
+                + ["--checkpoint-every", "10", "--history", HISTORY, "--print-every", "1"]
+            )
+            == 0
+        )
+        assert main(["train", "table.csv", *common, "--model", TABLE_MODEL]) == 0
+    finally:
+        os.chdir(cwd)
+    return folder
+
+
+# --------------------------------------------------------------------------------------------
+# Writing small broken files
+
+
+class Files:
+    """Writes the files a case needs into ``root`` (the current folder) and names them."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.root = root
+        self.monkeypatch = monkeypatch
+
+    def bytes(self, name: str, content: bytes) -> str:
+        (self.root / name).parent.mkdir(parents=True, exist_ok=True)
+        (self.root / name).write_bytes(content)
+        return name
+
+    def text(self, name: str, content: str) -> str:
+        return self.bytes(name, content.encode())
+
+    def truncated(self, name: str, source: str, keep: float = 0.5) -> str:
+        blob = (self.root / source).read_bytes()
+        return self.bytes(name, blob[: int(len(blob) * keep)])
+
+    def h5(self, name: str, classes: Any = None, **datasets: Any) -> str:
+        with h5py.File(self.root / name, "w") as f:
+            for key, value in datasets.items():
+                f[key] = value
+            if classes is not None:
+                f["list_classes"] = np.array(classes)
+        return name
+
+    def h5_pictures(self, name: str, **changes: Any) -> str:
+        rng = np.random.default_rng(0)
+        datasets = {
+            "train_set_x": rng.integers(0, 256, (6, 4, 4, 3), dtype=np.uint8),
+            "train_set_y": np.array([0, 1] * 3),
+        }
+        datasets.update(changes)
+        classes = datasets.pop("classes", [b"non-cat", b"cat"])
+        return self.h5(
+            name, classes=classes, **{k: v for k, v in datasets.items() if v is not None}
+        )
+
+    def h5_huge(self, name: str) -> str:
+        with h5py.File(self.root / name, "w") as f:  # declared, never written: a tiny file
+            f.create_dataset("train_set_x", (10**7, 64, 64, 3), np.uint8, chunks=(1, 64, 64, 3))
+            f["train_set_y"] = np.zeros(4)
+        return name
+
+    def header_only(self, name: str, header: dict) -> str:
+        """A safetensors file with a hand-written header and 8 data bytes."""
+        text = json.dumps(header).encode()
+        return self.bytes(name, struct.pack("<Q", len(text)) + text + b"\0" * 8)
+
+    def npz(self, name: str, **arrays: Any) -> str:
+        np.savez(self.root / name, **arrays)
+        return name
+
+    def npz_members(self, name: str, **members: bytes) -> str:
+        with zipfile.ZipFile(self.root / name, "w") as z:
+            for key, blob in members.items():
+                z.writestr(key + ".npy", blob)
+        return name
+
+    def csv(self, name: str, frame: pd.DataFrame | None = None, **columns: Any) -> str:
+        (frame if frame is not None else pd.DataFrame(columns)).to_csv(
+            self.root / name, index=False
+        )
+        return name
+
+    def parquet(self, name: str, frame: pd.DataFrame | None = None, **columns: Any) -> str:
+        (frame if frame is not None else pd.DataFrame(columns)).to_parquet(self.root / name)
+        return name
+
+    def png(self, name: str, size: tuple[int, int] = (8, 8), mode: str = "L") -> str:
+        (self.root / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new(mode, size, 128).save(self.root / name)
+        return name
+
+    def folder(self, name: str, classes: dict[str, int]) -> str:
+        for cls, count in classes.items():
+            (self.root / name / cls).mkdir(parents=True, exist_ok=True)
+            for i in range(count):
+                self.png(f"{name}/{cls}/{i}.png")
+        return name
+
+    def model_variant(self, name: str, tensors: dict | None = None, **meta_changes: Any) -> str:
+        """The image model's file with other tensors and/or metadata (bypassing save_model)."""
+        raw = (self.root / IMAGE_MODEL).read_bytes()
+        (n,) = struct.unpack("<Q", raw[:8])
+        meta = json.loads(json.loads(raw[8 : 8 + n])["__metadata__"]["lrnn"])
+        meta.update(meta_changes)
+        model = persist.load_model(self.root / IMAGE_MODEL)
+        tensors = tensors or {"w": model.w, "b": np.array([model.b])}
+        return self.bytes(
+            name, safetensors.numpy.save(tensors, metadata={"lrnn": json.dumps(meta)})
+        )
+
+    def manifest_variant(self, name: str, **changes: Any) -> str:
+        model = persist.load_model(self.root / IMAGE_MODEL)
+        model.manifest = {**model.manifest, **changes}
+        persist.save_model(self.root / name, model)
+        return name
+
+    def checkpoint_variant(
+        self,
+        name: str,
+        tensors: dict | None = None,
+        config: dict | None = None,
+        **meta_changes: Any,
+    ) -> str:
+        stored, meta = persist.load_checkpoint(self.root / CHECKPOINT)
+        meta = {**meta, **meta_changes}
+        if config is not None:
+            meta["config"] = {**meta["config"], **config}
+        persist.save_checkpoint(self.root / name, stored if tensors is None else tensors, meta)
+        return name
+
+    def limited(self, module: Any, name: str, value: int, path: str) -> str:
+        """``path``, read while ``module.name`` (a size limit) is lowered to ``value``."""
+        self.monkeypatch.setattr(module, name, value)
+        return path
+
+    def folder_with_bad_image(self, name: str) -> str:
+        self.folder(name, {"a": 2, "b": 2})
+        self.bytes(f"{name}/b/0.png", b"\x89PNG\r\n")
+        return name
+
+    def flat_folder(self, name: str) -> str:
+        self.png(f"{name}/0.png")
+        self.png(f"{name}/1.png")
+        return name
+
+    def npy_named_npz(self, name: str) -> str:
+        np.save(self.root / "one.npy", _X)
+        os.replace(self.root / "one.npy", self.root / name)
+        return name
+
+    def directory(self, name: str) -> str:
+        (self.root / name).mkdir()
+        return name
+
+    def raw_checkpoint(self, name: str, tensors: dict, metadata: dict) -> str:
+        persist.save_checkpoint(self.root / name, tensors, metadata)
+        return name
+
+
+def _npy_header(shape: tuple, descr: str = "<f8") -> bytes:
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}"
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode()
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def _png_short_data() -> bytes:
+    head = _png_header_only(4, 4)
+    idat = zlib.compress(b"\0" * 3)
+    chunk = (
+        struct.pack(">I", len(idat))
+        + b"IDAT"
+        + idat
+        + struct.pack(">I", zlib.crc32(b"IDAT" + idat))
+    )
+    return head[:-12] + chunk + head[-12:]
+
+
+def _fit(X: Any, y: Any = None, **params: Any) -> Callable[[], Any]:
+    y = np.array([0, 1] * (len(X) // 2)) if y is None else y
+    return lambda: LogisticNeuron(max_iter=5, tol=0, **params).fit(X, y)
+
+
+_X = np.random.default_rng(1).standard_normal((20, 3))
+_Y = np.array([0, 1] * 10)
+T = ["--no-plot", "--iterations", "3", "--model", "new.safetensors"]  # train, quickly
+TR = ["--no-plot", "--model", "new.safetensors"]  # resume: the checkpoint's own settings
+R = ["report", "digits", "--model", IMAGE_MODEL, "-o", "r.html", "--history"]
+
+
+def _fitted_on_frame() -> LogisticNeuron:
+    frame = pd.DataFrame(_X, columns=["a", "b", "c"])
+    return LogisticNeuron(max_iter=3, tol=0).fit(frame, _Y)
+
+
+# --------------------------------------------------------------------------------------------
+# The matrix
+
+Build = Callable[[Files], "list[str] | Callable[[], Any]"]
+
+# fmt: off
+CASES: list[tuple[str, Build, str]] = [
+    # ---- HDF5
+    ("h5 empty file", lambda f: ["train", f.bytes("e.h5", b""), *T], "e.h5: not a readable HDF5"),
+    ("h5 garbage", lambda f: ["train", f.bytes("g.h5", os.urandom(300)), *T], "g.h5"),
+    ("h5 truncated", lambda f: ["train", f.truncated("cut.h5", f.h5_pictures("ok.h5")), *T], "cut.h5"),
+    ("h5 no labels", lambda f: ["train", f.h5_pictures("x.h5", train_set_y=None), *T], "'train_set_y'"),
+    ("h5 pixels over 255", lambda f: ["train", f.h5_pictures("p.h5", train_set_x=np.full((6, 2, 2, 3), 300, np.int16)), *T], "outside 0-255"),
+    ("h5 three classes", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a", b"b", b"c"]), *T], "only binary"),
+    ("h5 one class twice", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a", b"a"]), *T], "twice"),
+    ("h5 label not 0/1", lambda f: ["train", f.h5_pictures("l.h5", train_set_y=np.array([0, 2] * 3)), *T], "0 or 1"),
+    ("h5 label count", lambda f: ["train", f.h5_pictures("l.h5", train_set_y=np.array([0, 1])), *T], "one label per example"),
+    ("h5 nan label", lambda f: ["train", f.h5("n.h5", train_set_x=_X[:4], train_set_y=np.array([0, np.nan, 1, 0])), *T], "needs a label"),
+    ("h5 huge declared", lambda f: ["train", f.h5_huge("huge.h5"), *T], "over lrnn's limit"),
+    ("h5 nan feature", lambda f: ["train", f.h5("n.h5", train_set_x=np.array([[1.0, np.nan], [2, 3]]), train_set_y=np.array([0, 1])), *T], "x[0, 1] is nan"),
+    ("h5 strings as x", lambda f: ["train", f.h5("s.h5", train_set_x=np.array([b"ab", b"cd"]), train_set_y=np.array([0, 1])), *T], "dtype |S2"),
+    ("h5 group as x", lambda f: ["train", f.h5("g.h5", train_set_x=np.zeros(0), train_set_y=np.array([0, 1])), *T], "'train_set_x'"),
+    ("h5 zero features", lambda f: ["train", f.h5("z.h5", train_set_x=np.zeros((4, 0)), train_set_y=np.array([0, 1, 0, 1])), *T], "no features"),
+    ("h5 as test, other classes", lambda f: ["train", "--test", f.h5_pictures("t.h5"), *T], "classes"),
+    # ---- image folders
+    ("folder three classes", lambda f: ["train", f.folder("imgs", {"a": 1, "b": 1, "c": 1}), *T], "two sub-folders"),
+    ("folder empty class", lambda f: ["train", f.folder("imgs", {"a": 2, "b": 0}), *T], "imgs/b: no images"),
+    ("folder corrupt image", lambda f: ["train", f.folder_with_bad_image("imgs"), *T], "imgs/b/0.png"),
+    ("folder unlabeled for training", lambda f: ["train", f.flat_folder("flat"), *T], "two sub-folders"),
+    # ---- image files
+    ("image empty", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("e.png", b"")], "e.png: not an image"),
+    ("image data cut short", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("s.png", _png_short_data())], "s.png: cannot decode"),
+    ("image declares 10 gigapixels", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("h.png", _png_header_only(100_000, 100_000))], "too large"),
+    ("image zero size", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("z.png", _png_header_only(0, 0))], "z.png"),
+    ("image plus folder", lambda f: ["predict", "--model", IMAGE_MODEL, f.png("a.png"), f.folder("imgs", {"a": 1, "b": 1})], "not a mix"),
+    ("image missing among files", lambda f: ["predict", "--model", IMAGE_MODEL, f.png("a.png"), "gone.png"], "gone.png: no such file"),
+    ("images for a table model", lambda f: ["predict", "--model", TABLE_MODEL, f.png("a.png"), f.png("b.png")], "table data"),
+    # ---- CSV
+    ("csv zero bytes", lambda f: ["train", f.text("e.csv", ""), *T], "the file is empty"),
+    ("csv ragged rows", lambda f: ["train", f.text("r.csv", "a,label\n1,0\n2,1,5\n"), *T], "r.csv: cannot read as csv"),
+    ("csv binary garbage", lambda f: ["train", f.bytes("g.csv", bytes(range(256)) * 4), *T], "g.csv: cannot read"),
+    ("csv unterminated quote", lambda f: ["train", f.text("q.csv", 'a,label\n"1,0\n2,1\n'), *T], "q.csv"),
+    ("csv label missing in a row", lambda f: ["train", f.text("l.csv", "a,label\n1,0\n2,\n3,1\n"), *T], "empty in row 2"),
+    ("csv only a label", lambda f: ["train", f.text("o.csv", "label\n0\n1\n"), *T], "no feature columns"),
+    ("csv integer beyond float", lambda f: ["train", f.text("i.csv", "a,label\n1" + "0" * 400 + ",0\n2,1\n"), *T], "column 'a'"),
+    ("csv semicolons", lambda f: ["train", f.text("s.csv", "a;label\n1;0\n2;1\n"), *T], "no label column 'label'"),
+    ("csv line too long", lambda f: ["train", f.limited(data, "MAX_LINE_BYTES", 64, f.text("long.csv", "a,label\n" + "1" * 100 + ",0\n")), *T], "line 2 is longer"),
+    ("csv too many columns", lambda f: ["train", f.limited(data, "MAX_COLUMNS", 3, f.text("w.csv", "a,b,c,label\n1,2,3,0\n")), *T], "4 columns"),
+    ("csv wrong --label", lambda f: ["train", f.csv("t.csv", _table_frame()), "--label", "target", *T], "no label column 'target'"),
+    ("csv missing model column", lambda f: ["predict", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().drop(columns="c"))], "'c'"),
+    ("csv other classes than model", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().replace({"yes": "Y", "no": "N"}))], "differ from the model's"),
+    ("csv three classes to evaluate", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().assign(label=["a", "b", "c", "d"] * 10))], "only binary"),
+    ("csv inf in a feature", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().assign(b=np.inf))], "column 'b' has value inf"),
+    ("csv for an image model", lambda f: ["evaluate", "--model", IMAGE_MODEL, f.csv("t.csv", _table_frame())], "image data"),
+    # ---- Parquet
+    ("parquet garbage", lambda f: ["train", f.bytes("g.parquet", b"PAR1" + os.urandom(64) + b"PAR1"), *T], "not a readable parquet"),
+    ("parquet zero bytes", lambda f: ["train", f.bytes("e.parquet", b""), *T], "e.parquet"),
+    ("parquet truncated", lambda f: ["train", f.truncated("cut.parquet", f.parquet("ok.parquet", _table_frame())), *T], "cut.parquet"),
+    ("parquet no rows", lambda f: ["train", f.parquet("z.parquet", _table_frame().iloc[:0]), *T], "no examples"),
+    ("parquet text feature", lambda f: ["train", f.parquet("s.parquet", a=["x", "y"], label=[0, 1]), *T], "non-numeric value 'x'"),
+    ("parquet date feature", lambda f: ["train", f.parquet("d.parquet", a=pd.to_datetime(["2020-01-01", "2021-01-01"]), label=[0, 1]), *T], "column 'a'"),
+    ("parquet nan feature", lambda f: ["train", f.parquet("n.parquet", a=[1.0, np.nan], label=[0, 1]), *T], "has value nan"),
+    ("parquet too many columns", lambda f: ["train", f.limited(data, "MAX_COLUMNS", 2, f.parquet("w.parquet", _table_frame())), *T], "4 columns"),
+    # ---- npz
+    ("npz zero bytes", lambda f: ["train", f.bytes("e.npz", b""), *T], "not a readable .npz"),
+    ("npz not a zip", lambda f: ["train", f.bytes("g.npz", b"PK\x03\x04" + os.urandom(60)), *T], "g.npz"),
+    ("npz single array", lambda f: ["train", f.npy_named_npz("one.npz"), *T], "single array"),
+    ("npz pickled objects", lambda f: ["train", f.npz("o.npz", X=np.array([[1], [2]], dtype=object), y=[0, 1]), *T], "pickle"),
+    ("npz no X", lambda f: ["train", f.npz("k.npz", features=_X, y=_Y), *T], "no array named 'x'"),
+    ("npz no y", lambda f: ["train", f.npz("k.npz", X=_X), *T], "no array named 'y'"),
+    ("npz 3-D X", lambda f: ["train", f.npz("d.npz", X=np.zeros((2, 2, 2)), y=[0, 1]), *T], "shape (2, 2, 2)"),
+    ("npz complex X", lambda f: ["train", f.npz("c.npz", X=_X + 1j, y=_Y), *T], "complex128"),
+    ("npz y length", lambda f: ["train", f.npz("y.npz", X=_X, y=_Y[:5]), *T], "one label per row"),
+    ("npz nan label", lambda f: ["train", f.npz("y.npz", X=_X, y=np.where(_Y == 1, np.nan, 0)), *T], "every label"),
+    ("npz three classes", lambda f: ["train", f.npz("y.npz", X=_X, y=np.arange(20) % 3), *T], "only binary"),
+    ("npz zero features", lambda f: ["train", f.npz("z.npz", X=np.zeros((4, 0)), y=[0, 1, 0, 1]), *T], "no features"),
+    ("npz huge declared", lambda f: ["train", f.npz_members("h.npz", X=_npy_header((10**11, 100)) + b"\0" * 16), *T], "over lrnn's limit"),
+    ("npz negative shape", lambda f: ["train", f.npz_members("n.npz", X=_npy_header((-2, 2)) + b"\0" * 32), *T], "'x' is unreadable"),
+    ("npz member cut short", lambda f: ["train", f.npz_members("s.npz", X=_npy_header((2, 2)) + b"\0" * 8), *T], "'x' is unreadable"),
+    # ---- model files
+    ("model zero bytes", lambda f: ["predict", "--model", f.bytes("e.safetensors", b""), "digits"], "too short"),
+    ("model text file", lambda f: ["evaluate", "--model", f.text("m.txt", "w = 1\n" * 10), "digits"], "not a safetensors"),
+    ("model truncated", lambda f: ["evaluate", "--model", f.truncated("cut.safetensors", IMAGE_MODEL, 0.9), "digits"], "cut.safetensors"),
+    ("model is a folder", lambda f: ["evaluate", "--model", f.directory("m.safetensors"), "digits"], "is a folder"),
+    ("model missing", lambda f: ["gradcheck", "--model", "gone.safetensors"], "gone.safetensors: no such file"),
+    ("model is a checkpoint", lambda f: ["predict", "--model", CHECKPOINT, "digits"], "is a checkpoint, not a model"),
+    ("model nan weights", lambda f: ["evaluate", "--model", f.model_variant("n.safetensors", {"w": np.full(64, np.nan), "b": np.zeros(1)}), "digits"], "nan"),
+    ("model weight count", lambda f: ["evaluate", "--model", f.model_variant("w.safetensors", {"w": np.zeros(10), "b": np.zeros(1)}), "digits"], "64 features but w has 10"),
+    ("model newer format", lambda f: ["predict", "--model", f.model_variant("v.safetensors", format_version=99), "digits"], "upgrade lrnn"),
+    ("model huge header", lambda f: ["predict", "--model", f.bytes("h.safetensors", struct.pack("<Q", 2**60) + b"{}"), "digits"], "header declares"),
+    ("model huge tensor", lambda f: ["predict", "--model", f.header_only("t.safetensors", {"w": {"dtype": "F64", "shape": [2**40], "data_offsets": [0, 8]}}), "digits"], "t.safetensors: tensor 'w'"),
+    ("model on another kind of data", lambda f: ["evaluate", "--model", TABLE_MODEL, "digits"], "table data"),
+    ("model feature count for report", lambda f: ["report", "breast_cancer", "--model", IMAGE_MODEL, "-o", "r.html"], "image data"),
+    # ---- verify (the manifest is read from the model file)
+    ("verify without manifest", lambda f: ["verify", "--model", f.manifest_variant("n.safetensors", solver_settings=None)], "no manifest"),
+    ("verify unknown setting", lambda f: ["verify", "--model", f.manifest_variant("u.safetensors", solver_settings={"solver": "gd", "turbo": 1})], "unknown key(s) 'turbo'"),
+    ("verify bad setting", lambda f: ["verify", "--model", f.manifest_variant("s.safetensors", solver_settings={"solver": "gd", "max_iter": -1})], "max_iter=-1"),
+    ("verify no data source", lambda f: ["verify", "--model", f.manifest_variant("d.safetensors", data_source=7)], "no data source"),
+    ("verify other data", lambda f: ["verify", "--model", IMAGE_MODEL, "breast_cancer"], "image data"),
+    ("verify other table", lambda f: ["verify", "--model", TABLE_MODEL, f.csv("o.csv", _table_frame(seed=5))], "sha256 differs"),
+    # ---- checkpoints (train --resume)
+    ("resume missing", lambda f: ["train", "--resume", "gone.safetensors", *TR], "gone.safetensors: no such file"),
+    ("resume from a model", lambda f: ["train", "--resume", IMAGE_MODEL, *TR], "is a model, not a checkpoint"),
+    ("resume garbage", lambda f: ["train", "--resume", f.bytes("g.ckpt", os.urandom(100)), *TR], "g.ckpt"),
+    ("resume truncated", lambda f: ["train", "--resume", f.truncated("cut.ckpt", CHECKPOINT), *TR], "cut.ckpt"),
+    ("resume no settings", lambda f: ["train", "--resume", f.raw_checkpoint("n.ckpt", {"theta": np.zeros(65)}, {"iteration": 1}), *TR], "no run settings"),
+    ("resume unknown setting", lambda f: ["train", "--resume", f.checkpoint_variant("u.ckpt", config={"warp": 9}), *TR], "unknown key(s) 'warp'"),
+    ("resume bad learning rate", lambda f: ["train", "--resume", f.checkpoint_variant("l.ckpt", config={"learning_rate": "fast"}), *TR], "learning_rate='fast'"),
+    ("resume bad iteration", lambda f: ["train", "--resume", f.checkpoint_variant("i.ckpt", iteration=-3), *TR], "iteration -3"),
+    ("resume no theta", lambda f: ["train", "--resume", f.checkpoint_variant("t.ckpt", tensors={"other": np.zeros(65)}), *TR], "'theta'"),
+    ("resume theta shape", lambda f: ["train", "--resume", f.checkpoint_variant("t.ckpt", tensors={"theta": np.zeros(3)}), *TR], "tensor 'theta' has shape (3,)"),
+    ("resume nan theta", lambda f: ["train", "--resume", f.checkpoint_variant("t.ckpt", tensors={"theta": np.full(65, np.nan)}), *TR], "tensor 'theta'"),
+    ("resume bad rng state", lambda f: ["train", "--resume", f.checkpoint_variant("r.ckpt", rng_state={"state": 1}), *TR], "r.ckpt"),
+    ("resume other data", lambda f: ["train", f.csv("t.csv", _table_frame()), "--resume", CHECKPOINT, *TR], "other data"),
+    ("resume option differs", lambda f: ["train", "--resume", CHECKPOINT, "--learning-rate", "0.1", *TR], "--learning-rate 0.1 differs"),
+    # ---- training histories (report --history)
+    ("history zero bytes", lambda f: [*R, f.text("h.csv", "")], "h.csv: the file is empty"),
+    ("history binary", lambda f: [*R, f.bytes("h.csv", bytes(range(256)))], "not utf-8"),
+    ("history wrong columns", lambda f: [*R, f.text("h.csv", "a,b\n1,2\n")], "no 'iteration' or 'cost'"),
+    ("history text value", lambda f: [*R, f.text("h.csv", "iteration,cost\n0,0.7\n1,abc\n")], "cost[1] is 'abc'"),
+    ("history ragged", lambda f: [*R, f.text("h.csv", "iteration,cost\n0,0.7\n1\n")], "line 3"),
+    ("history truncated", lambda f: [*R, f.truncated("cut.csv", HISTORY, 0.5)], "cut.csv"),
+    ("history bad json", lambda f: [*R, f.text("h.json", "{not json")], "not valid json"),
+    ("history json list", lambda f: [*R, f.text("h.json", "[1, 2]")], "object of lists"),
+    ("history json uneven", lambda f: [*R, f.text("h.json", '{"iteration": [0, 1], "cost": [1]}')], "column 'cost' has 1 values"),
+    ("history other suffix", lambda f: [*R, f.text("h.txt", "iteration,cost\n")], "'.txt'"),
+    # ---- numeric options
+    ("--iterations negative", lambda f: ["train", "--iterations", "-5"], "--iterations: must be ≥ 1"),
+    ("--iterations fraction", lambda f: ["train", "--iterations", "2.5"], "--iterations: expected a whole number"),
+    ("--iterations exponent", lambda f: ["train", "--iterations", "1e3"], "--iterations"),
+    ("--learning-rate inf", lambda f: ["train", "--learning-rate", "inf"], "--learning-rate: must be finite"),
+    ("--learning-rate word", lambda f: ["train", "--learning-rate", "fast"], "'auto'"),
+    ("--alpha nan", lambda f: ["train", "--alpha", "nan"], "--alpha: must be finite"),
+    ("--alpha negative", lambda f: ["train", "--alpha", "-0.1"], "--alpha: must be ≥ 0"),
+    ("--alpha overflow", lambda f: ["train", "--alpha", "1e309"], "--alpha"),
+    ("--tol negative", lambda f: ["train", "--tol=-1e-3"], "--tol: must be ≥ 0"),
+    ("--tol inf", lambda f: ["train", "--tol", "inf"], "--tol: must be finite"),
+    ("--batch-size zero", lambda f: ["train", "--batch-size", "0"], "--batch-size: must be ≥ 1"),
+    ("--batch-size over the data", lambda f: ["train", "--solver", "sgd", "--batch-size", "100000", *T], "batch_size=100000"),
+    ("--checkpoint-every zero", lambda f: ["train", "--checkpoint-every", "0"], "--checkpoint-every: must be ≥ 1"),
+    ("--checkpoint-every negative", lambda f: ["train", "--checkpoint-every", "-3"], "--checkpoint-every: must be ≥ 1"),
+    ("--print-every zero", lambda f: ["train", "--print-every", "0"], "--print-every: must be ≥ 1"),
+    ("--n-iter-no-change zero", lambda f: ["train", "--early-stopping", "--n-iter-no-change", "0"], "--n-iter-no-change"),
+    ("--validation-fraction zero", lambda f: ["train", "--validation-fraction", "0"], "--validation-fraction: must be > 0"),
+    ("--validation-fraction one", lambda f: ["train", "--validation-fraction", "1"], "--validation-fraction: must be ≤ 0.99"),
+    ("--validation-fraction nan", lambda f: ["train", "--validation-fraction", "nan"], "--validation-fraction"),
+    ("--image-size zero side", lambda f: ["train", "--image-size", "0x5"], "--image-size: sides must be between"),
+    ("--image-size huge", lambda f: ["train", "--image-size", "5000x5000"], "--image-size"),
+    ("--image-size three sides", lambda f: ["train", "--image-size", "4x4x4"], "'4x4x4'"),
+    ("--image-size words", lambda f: ["evaluate", "digits", "--model", IMAGE_MODEL, "--image-size", "big"], "'big'"),
+    ("--seed negative", lambda f: ["train", "--seed", "-1"], "--seed: must be between 0"),
+    ("--seed too big", lambda f: ["compare-lr", "--seed", str(2**32)], "--seed"),
+    ("--class-weight zero", lambda f: ["train", "--class-weight", '{"three": 0, "eight": 0}', *T], "weight 0"),
+    ("--class-weight unknown class", lambda f: ["train", "--class-weight", '{"cat": 2}', *T], "class 'cat'"),
+    ("--class-weight negative", lambda f: ["train", "--class-weight", '{"three": -1}'], "--class-weight"),
+    ("--threshold above one", lambda f: ["predict", "--model", IMAGE_MODEL, "digits", "--threshold", "1.5"], "--threshold: must be ≤ 1"),
+    ("--threshold negative", lambda f: ["evaluate", "digits", "--model", IMAGE_MODEL, "--threshold", "-0.1"], "--threshold: must be ≥ 0"),
+    ("--threshold nan", lambda f: ["predict", "--model", IMAGE_MODEL, "digits", "--threshold", "nan"], "--threshold: must be finite"),
+    ("--choose-threshold unknown", lambda f: ["evaluate", "digits", "--model", IMAGE_MODEL, "--choose-threshold", "best"], "'best'"),
+    ("--choose-threshold precision 2", lambda f: ["evaluate", "digits", "--model", IMAGE_MODEL, "--choose-threshold", "precision=2"], "precision"),
+    ("--rates zero", lambda f: ["compare-lr", "--rates", "0.01", "0"], "--rates: must be > 0"),
+    ("--rates inf", lambda f: ["compare-lr", "--rates", "inf"], "--rates: must be finite"),
+    ("--rates none", lambda f: ["compare-lr", "--rates"], "--rates: expected at least one"),
+    ("--rates word", lambda f: ["compare-lr", "--rates", "auto"], "--rates"),
+    ("compare-lr --iterations zero", lambda f: ["compare-lr", "--iterations", "0"], "--iterations"),
+    ("--coordinates zero", lambda f: ["gradcheck", "--coordinates", "0"], "--coordinates: must be ≥ 1"),
+    ("--coordinates negative", lambda f: ["gradcheck", "--coordinates", "-4"], "--coordinates: must be ≥ 1"),
+    ("--epsilon zero", lambda f: ["gradcheck", "--epsilon", "0"], "--epsilon: must be > 0"),
+    ("--epsilon inf", lambda f: ["gradcheck", "--epsilon", "inf"], "--epsilon: must be finite"),
+    ("--epsilon above one", lambda f: ["gradcheck", "--epsilon", "2"], "--epsilon: must be ≤ 1"),
+    ("--epsilon negative", lambda f: ["gradcheck", "--epsilon=-1e-6"], "--epsilon: must be > 0"),
+    # ---- the estimator
+    ("fit max_iter 0", lambda f: lambda: LogisticNeuron(max_iter=0).fit(_X, _Y), "max_iter must be an integer ≥ 1"),
+    ("fit learning_rate nan", lambda f: lambda: LogisticNeuron(learning_rate=float("nan")).fit(_X, _Y), "learning_rate"),
+    ("fit learning_rate inf", lambda f: lambda: LogisticNeuron(learning_rate=float("inf")).fit(_X, _Y), "learning_rate"),
+    ("fit alpha negative", lambda f: lambda: LogisticNeuron(alpha=-1).fit(_X, _Y), "alpha must be a finite number ≥ 0"),
+    ("fit tol inf", lambda f: lambda: LogisticNeuron(tol=float("inf")).fit(_X, _Y), "tol"),
+    ("fit batch_size 0", lambda f: lambda: LogisticNeuron(solver="sgd", batch_size=0).fit(_X, _Y), "batch_size"),
+    ("fit batch over data", lambda f: lambda: LogisticNeuron(solver="sgd", batch_size=21).fit(_X, _Y), "batch_size=21"),
+    ("fit validation_fraction 1", lambda f: lambda: LogisticNeuron(validation_fraction=1.0, early_stopping=True).fit(_X, _Y), "validation_fraction"),
+    ("fit random_state negative", lambda f: lambda: LogisticNeuron(random_state=-1).fit(_X, _Y), "random_state"),
+    ("fit random_state text", lambda f: lambda: LogisticNeuron(random_state="seed").fit(_X, _Y), "random_state"),
+    ("fit class_weight zeros", lambda f: _fit(_X, _Y, class_weight={0: 0, 1: 0}), "weight 0"),
+    ("fit class_weight unknown", lambda f: _fit(_X, _Y, class_weight={"cat": 1}), "class 'cat'"),
+    ("fit X nan", lambda f: _fit(np.where(_X > 1, np.nan, _X)), "NaN"),
+    ("fit X inf", lambda f: _fit(np.where(_X > 1, np.inf, _X)), "infinity"),
+    ("fit X 3-D", lambda f: _fit(_X.reshape(20, 3, 1)), "dim 3"),
+    ("fit X no rows", lambda f: _fit(_X[:0], _Y[:0]), "0 sample"),
+    ("fit X no features", lambda f: _fit(_X[:, :0]), "0 feature"),
+    ("fit X text", lambda f: _fit(np.full((20, 3), "a")), "could not convert"),
+    ("fit X complex", lambda f: _fit(_X + 1j), "Complex"),
+    ("fit y three classes", lambda f: _fit(_X, np.arange(20) % 3), "Only binary classification is supported."),
+    ("fit y one class", lambda f: _fit(_X, np.zeros(20)), "only one class"),
+    ("fit y nan", lambda f: _fit(_X, np.where(_Y == 1, np.nan, 0.0)), "NaN"),
+    ("fit y continuous", lambda f: _fit(_X, np.linspace(0, 1, 20)), "continuous"),
+    ("fit y length", lambda f: _fit(_X, _Y[:5]), "one label per row"),
+    ("fit sample_weight negative", lambda f: lambda: LogisticNeuron().fit(_X, _Y, sample_weight=-np.ones(20)), "sample_weight"),
+    ("fit sample_weight shape", lambda f: lambda: LogisticNeuron().fit(_X, _Y, sample_weight=np.ones(3)), "sample_weight"),
+    ("fit eval_set single", lambda f: lambda: LogisticNeuron(max_iter=2).fit(_X, _Y, eval_set=(_X,)), "eval_set must be a pair"),
+    ("fit eval_set lengths", lambda f: lambda: LogisticNeuron(max_iter=2).fit(_X, _Y, eval_set=(_X, _Y[:3])), "y_val"),
+    ("fit eval_set features", lambda f: lambda: LogisticNeuron(max_iter=2).fit(_X, _Y, eval_set=(_X[:, :2], _Y)), "2 features"),
+    ("fit eval_set unknown label", lambda f: lambda: LogisticNeuron(max_iter=2).fit(_X, _Y, eval_set=(_X, _Y + 5)), "eval_set labels"),
+    ("predict feature count", lambda f: lambda: _fitted_on_frame().predict(_X[:, :2]), "2 features"),
+    ("predict feature names", lambda f: lambda: _fitted_on_frame().predict(pd.DataFrame(_X, columns=["c", "b", "a"])), "feature names"),
+    ("predict unseen name", lambda f: lambda: _fitted_on_frame().predict(pd.DataFrame(_X, columns=["a", "b", "z"])), "unseen"),
+    ("predict nan", lambda f: lambda: _fitted_on_frame().predict(np.full((2, 3), np.nan)), "NaN"),
+    ("predict unfitted", lambda f: lambda: LogisticNeuron().predict(_X), "not fitted"),
+]
+# fmt: on
+
+
+def _ids() -> list[str]:
+    ids = [case[0] for case in CASES]
+    assert len(ids) == len(set(ids)), "duplicate case id"
+    return ids
+
+
+def _copy_trained(trained: Path, folder: Path) -> None:
+    for name in (IMAGE_MODEL, TABLE_MODEL, CHECKPOINT, HISTORY):
+        shutil.copy(trained / name, folder / name)
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast")
+@pytest.mark.parametrize(("case", "build", "needle"), CASES, ids=_ids())
+def test_bad_input(case, build, needle, trained, tmp_path, monkeypatch, capsys):
+    _copy_trained(trained, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    built = build(Files(tmp_path, monkeypatch))
+    if callable(built):  # the estimator
+        with pytest.raises((ValueError, TypeError)) as info:
+            built()
+        assert needle.lower() in str(info.value).lower(), str(info.value)
+        return
+    before = snapshot(tmp_path)
+    capsys.readouterr()
+    status = main([str(a) for a in built])
+    out, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert status in (1, 2), (status, out[-500:], err)
+    assert len(lines) == 1, err
+    line = lines[0]
+    assert line.startswith("error: ") and "Traceback" not in err, line
+    assert "unexpected" not in line, line  # lrnn's fallback for errors nobody foresaw
+    assert needle.lower() in line.lower(), line
+    assert ADVICE.search(line.split(":", 1)[1]), f"no way out in: {line}"
+    assert snapshot(tmp_path) == before, "a failed command created or changed files"
+
+
+def test_matrix_size():
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["csv ragged rows", "model nan weights", "resume theta shape", "--epsilon above one"],
+)
+def test_matrix_rows_in_a_subprocess(case, trained, tmp_path, monkeypatch):
+    """The in-process runs above say what the real executable says."""
+    _, build, needle = next(c for c in CASES if c[0] == case)
+    _copy_trained(trained, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    args = build(Files(tmp_path, monkeypatch))
+    before = snapshot(tmp_path)
+    proc = run(list(args), tmp_path)
+    assert_clean_failure(proc, (1, 2), needle)
+    assert snapshot(tmp_path) == before
