@@ -1,7 +1,10 @@
 """The in-memory backend: X is a numpy array (or memory map) on this machine.
 
-Passes go through the fused kernels of :mod:`lrnn.kernels` when they are available for the
-data's dtype, and through the numpy reference in :mod:`lrnn.objective` otherwise.
+Passes go through the fused kernels of :mod:`lrnn.kernels` when they apply to X as it is
+(float32/float64/uint8, C- or F-contiguous, numba installed): one read of X per pass instead of
+two or more. Anything else (strided views, other dtypes) goes through the numpy reference in
+:mod:`lrnn.objective`, which handles every case without copying X. Both paths return the same
+numbers to rounding; tests/test_kernels.py holds them to it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-from lrnn import objective
+from lrnn import kernels, objective
 from lrnn.objective import DataPass
 
 
@@ -35,20 +38,30 @@ class InMemoryBackend:
         )
         self.scale = float(scale)
         self.n_samples, self.n_features = X.shape
+        # Decided once: the layout and dtype of X do not change during training.
+        self._fused = kernels.available(X)
 
     def data_pass(self, w: NDArray, b: float) -> DataPass:
+        if self._fused:
+            return kernels.data_pass(w, b, self.X, self.y, self.sample_weight, self.scale)
         return objective.data_pass(w, b, self.X, self.y, self.sample_weight, self.scale)
 
     def hessp(self, w: NDArray, b: float, vw: NDArray, vb: float) -> tuple[NDArray, float]:
+        if self._fused:
+            return kernels.hessp(w, b, self.X, vw, vb, self.sample_weight, self.scale)
         return objective.hessp(w, b, self.X, vw, vb, 0.0, self.sample_weight, self.scale)
 
     def hessian(self, w: NDArray, b: float) -> NDArray:
         return objective.hessian(w, b, self.X, 0.0, self.sample_weight, self.scale)
 
     def lambda_max(self) -> float:
+        if self._fused:
+            return kernels.lambda_max(self.X, self.sample_weight, self.scale)
         return objective.augmented_lambda_max(self.X, self.sample_weight, self.scale)
 
     def logits(self, w: NDArray, b: float) -> NDArray:
+        if self._fused:
+            return kernels.logits(w, b, self.X, self.scale)
         return objective.logits(w, b, self.X, self.scale)
 
     def subset(self, rows: NDArray) -> InMemoryBackend:

@@ -1,0 +1,592 @@
+"""Fused single-pass CPU kernels with the contract of :mod:`lrnn.objective`.
+
+Why this module exists: a gradient step is bound by how fast X streams out of memory. The numpy
+reference reads X twice (``X w``, then ``Xᵀ r``), and a float32 or uint8 X is read even more
+slowly. Here every block of rows is pulled into cache once; the logits, the loss, the residuals
+and the block's share of ``Xᵀ r`` are all computed while it is still there.
+
+How a pass is laid out (the same for every kernel):
+
+* The rows are cut into *chunks* whose size depends only on the shape and dtype of X — never on
+  the thread count. Each chunk writes its partial gradient and its partial sums into its own row
+  of a ``parts`` array, and the chunk rows are added up in a fixed order afterwards. So the result
+  is bit-identical for any number of numba threads, and threads can pick up chunks dynamically
+  (a busy core on a shared machine then slows the pass less).
+* Inside a chunk, *blocks* of rows (about :data:`BLOCK_BYTES` of X) go through three steps:
+  dot products four rows at a time (one read of ``w`` per four rows), the scalar part per example
+  (stable log-sigmoid, σ, residual), and ``acc += Σ rᵢ xᵢ`` four rows at a time (one load/store of
+  the accumulator per four rows) while the block is still in L2.
+* An F-ordered X (the course API hands over ``X_course.T``) is run as its C-ordered transpose
+  with the roles of the two loops swapped: the same kernels, no copy of X.
+
+Numbers follow :mod:`lrnn.objective`: arithmetic in the parameters' dtype (float32 data stays
+float32 inside the dot products and the gradient), per-example scalars and all sums of losses,
+residuals and hits in float64; uint8 pixels are widened in registers, with ``scale`` applied to
+the dot product and the gradient, never to a copy of X.
+
+numba is imported, and the kernels compiled (``cache=True``), on first use only, so that
+``import lrnn`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrnn import objective
+from lrnn.objective import DataPass
+
+#: Bytes of X per cache block: small enough that a block read for the dot products is still in
+#: L2 (2 MiB/core here) when the gradient step reads it again; large enough that the per-block
+#: scalar work and loop overhead stay negligible.
+BLOCK_BYTES = 256 * 1024
+#: The pass is cut into about this many chunks (fewer for small data): enough for two or more
+#: threads to share work evenly, few enough that adding up the per-chunk partials is cheap.
+TARGET_CHUNKS = 64
+
+#: objective.augmented_lambda_max's limit for its exact (Gram eigenvalue) branch, mirrored so
+#: that the kernel path makes the same choice and both give the same step size.
+_EXACT_LAMBDA_MAX_ELEMENTS = 50_000_000
+
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8))
+_EMPTY = {dt: np.empty(0, dtype=dt) for dt in (np.dtype(np.float32), np.dtype(np.float64))}
+
+
+# --------------------------------------------------------------------------------------------
+# Availability and the fixed work plan
+# --------------------------------------------------------------------------------------------
+_numba_found: bool | None = None
+
+
+def numba_installed() -> bool:
+    """Whether numba can be imported — found without importing it, which takes ~0.5 s."""
+    global _numba_found
+    if _numba_found is None:
+        _numba_found = importlib.util.find_spec("numba") is not None
+    return _numba_found
+
+
+def available(X: Any) -> bool:
+    """Whether the kernels can run on ``X`` as it is: no conversion, no copy.
+
+    True for a non-empty 2-D float32, float64 or uint8 ndarray (native byte order) that is
+    C-contiguous or F-contiguous, when numba is installed. Anything else (strided views,
+    other dtypes) goes to the numpy reference, which handles every case.
+    """
+    return (
+        isinstance(X, np.ndarray)
+        and X.ndim == 2
+        and X.dtype in _DTYPES
+        and X.shape[0] > 0
+        and X.shape[1] > 0
+        and (X.flags.c_contiguous or X.flags.f_contiguous)
+        and numba_installed()
+    )
+
+
+def plan(m: int, n: int, itemsize: int, by_columns: bool = False) -> tuple[int, int]:
+    """``(block, chunk)`` in examples for an (m, n) X: a function of the shape only.
+
+    For C order a block is ``block`` rows of ``n`` values; for F order it is a stripe of
+    ``block`` examples across all ``n`` features, and at least 16 examples so that each feature's
+    stretch fills whole vectors. ``chunk`` is a multiple of ``block``.
+    """
+    per_example = max(1, n * itemsize)
+    if by_columns:
+        block = min(1024, max(16, BLOCK_BYTES // per_example))
+        block -= block % 16
+    else:
+        block = min(1024, max(4, BLOCK_BYTES // per_example))
+        block -= block % 4
+    n_blocks = -(-m // block)
+    chunk = block * max(1, n_blocks // TARGET_CHUNKS)
+    return block, chunk
+
+
+# --------------------------------------------------------------------------------------------
+# Kernel bodies. Plain Python here; _compiled() turns them into numba functions on first use
+# (they call each other through module globals, which by then are the compiled versions).
+# --------------------------------------------------------------------------------------------
+def _dot4(x0, x1, x2, x3, v):
+    """Four dot products sharing each load of v."""
+    v0 = v[0]
+    a0 = x0[0] * v0
+    a1 = x1[0] * v0
+    a2 = x2[0] * v0
+    a3 = x3[0] * v0
+    for j in range(1, v.shape[0]):
+        vj = v[j]
+        a0 += x0[j] * vj
+        a1 += x1[j] * vj
+        a2 += x2[j] * vj
+        a3 += x3[j] * vj
+    return a0, a1, a2, a3
+
+
+def _axpy4(c0, x0, c1, x1, c2, x2, c3, x3, acc):
+    """acc += c0 x0 + c1 x1 + c2 x2 + c3 x3: one load and store of acc per four vectors.
+
+    Written as a chain so that each term is one fused multiply-add.
+    """
+    for j in range(acc.shape[0]):
+        t = acc[j]
+        t += c0 * x0[j]
+        t += c1 * x1[j]
+        t += c2 * x2[j]
+        t += c3 * x3[j]
+        acc[j] = t
+
+
+def _block_dots(X, by_columns, start, count, v, out):
+    """out[k] = x_(start+k) · v for k < count; X is the data (rows) or its transpose (columns)."""
+    if by_columns:
+        seg = out[:count]
+        seg[:] = 0
+        zero = seg[0]
+        stop = start + count
+        n = X.shape[0]
+        j = 0
+        while j + 4 <= n:
+            _axpy4(
+                v[j], X[j, start:stop], v[j + 1], X[j + 1, start:stop],
+                v[j + 2], X[j + 2, start:stop], v[j + 3], X[j + 3, start:stop], seg,
+            )  # fmt: skip
+            j += 4
+        if j < n:  # the last 1-3 features, padded with zero coefficients (adds exact zeros)
+            last = n - 1
+            _axpy4(
+                v[j], X[j, start:stop],
+                v[j + 1] if j + 1 < n else zero, X[min(j + 1, last), start:stop],
+                v[j + 2] if j + 2 < n else zero, X[min(j + 2, last), start:stop],
+                zero, X[last, start:stop], seg,
+            )  # fmt: skip
+        return
+    k = 0
+    while k + 4 <= count:
+        i = start + k
+        out[k], out[k + 1], out[k + 2], out[k + 3] = _dot4(X[i], X[i + 1], X[i + 2], X[i + 3], v)
+        k += 4
+    if k < count:  # the last 1-3 rows; the padding repeats the last row and is discarded
+        i = start + k
+        last = start + count - 1
+        d0, d1, d2, _ = _dot4(X[i], X[min(i + 1, last)], X[min(i + 2, last)], X[last], v)
+        out[k] = d0
+        if k + 1 < count:
+            out[k + 1] = d1
+        if k + 2 < count:
+            out[k + 2] = d2
+
+
+def _block_axpy(X, by_columns, start, count, coef, acc):
+    """acc += Σ_k coef[k] x_(start+k) over one block."""
+    if by_columns:
+        seg = coef[:count]
+        stop = start + count
+        n = X.shape[0]
+        j = 0
+        while j + 4 <= n:
+            d0, d1, d2, d3 = _dot4(
+                X[j, start:stop], X[j + 1, start:stop], X[j + 2, start:stop],
+                X[j + 3, start:stop], seg,
+            )  # fmt: skip
+            acc[j] += d0
+            acc[j + 1] += d1
+            acc[j + 2] += d2
+            acc[j + 3] += d3
+            j += 4
+        if j < n:  # the last 1-3 features; the padding repeats the last one and is discarded
+            last = n - 1
+            d0, d1, d2, _ = _dot4(
+                X[j, start:stop], X[min(j + 1, last), start:stop],
+                X[min(j + 2, last), start:stop], X[last, start:stop], seg,
+            )  # fmt: skip
+            acc[j] += d0
+            if j + 1 < n:
+                acc[j + 1] += d1
+            if j + 2 < n:
+                acc[j + 2] += d2
+        return
+    k = 0
+    while k + 4 <= count:
+        i = start + k
+        _axpy4(
+            coef[k], X[i], coef[k + 1], X[i + 1], coef[k + 2], X[i + 2], coef[k + 3], X[i + 3], acc
+        )
+        k += 4
+    if k < count:  # the last 1-3 rows, padded with zero coefficients (adds exact zeros)
+        i = start + k
+        last = start + count - 1
+        zero = coef[0] - coef[0]
+        c1 = coef[k + 1] if k + 1 < count else zero
+        c2 = coef[k + 2] if k + 2 < count else zero
+        _axpy4(coef[k], X[i], c1, X[min(i + 1, last)], c2, X[min(i + 2, last)], zero, X[last], acc)
+
+
+def _residuals(zb, count, start, bias, scale, y, s):
+    """Turn zb[k] = x·w into r = s(σ(z) − y) in place; return Σ s·ℓ, Σ r and Σ s·hit.
+
+    ℓ = log(1 + e^-|z|) + max(z, 0) − y z is the reference's log(1 + eᶻ) − y z with the exp
+    taken of −|z| only, so no intermediate overflows. σ is rounded to the parameters' dtype
+    (by storing it in zb) before the 0.5 test, as the reference's σ is.
+    """
+    weighted = s.shape[0] > 0
+    loss = 0.0
+    rsum = 0.0
+    hits = 0.0
+    for k in range(count):
+        z = float(zb[k]) * scale + bias
+        e = math.exp(-abs(z))
+        a = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+        yi = float(y[start + k])
+        si = float(s[start + k]) if weighted else 1.0
+        loss += si * (math.log1p(e) + (max(z, 0.0) - yi * z))
+        zb[k] = a
+        if (zb[k] > 0.5) == (yi > 0.5):
+            hits += si
+        r = si * (a - yi)
+        rsum += r
+        zb[k] = r
+    return loss, rsum, hits
+
+
+def _data_pass_chunks(lo, hi, w, bias, X, by_columns, y, s, scale, block, chunk, parts, stats):
+    """Chunks lo..hi-1 of a data pass: parts[c] = Σ rᵢ xᵢ, stats[c] = (Σ sℓ, Σ r, Σ s·hit)."""
+    m = X.shape[1] if by_columns else X.shape[0]
+    zb = np.empty(block, dtype=parts.dtype)
+    for c in range(lo, hi):
+        acc = parts[c]
+        acc[:] = 0
+        loss = 0.0
+        rsum = 0.0
+        hits = 0.0
+        stop = min(c * chunk + chunk, m)
+        for start in range(c * chunk, stop, block):
+            count = min(block, stop - start)
+            _block_dots(X, by_columns, start, count, w, zb)
+            bl, br, bh = _residuals(zb, count, start, bias, scale, y, s)
+            loss += bl
+            rsum += br
+            hits += bh
+            _block_axpy(X, by_columns, start, count, zb, acc)
+        stats[c, 0] = loss
+        stats[c, 1] = rsum
+        stats[c, 2] = hits
+
+
+def _curvature_chunks(
+    lo, hi, w, bias, X, by_columns, vw, vb, s, curved, scale, block, chunk, parts, stats
+):
+    """Chunks lo..hi-1: parts[c] = Σ tᵢ xᵢ, stats[c, 0] = Σ tᵢ, tᵢ = dᵢ (scale xᵢ·vw + vb).
+
+    dᵢ = sᵢ σᵢ(1 − σᵢ) (Hessian product) when ``curved``, else dᵢ = sᵢ (X̃ᵀSX̃ v, for λmax).
+    """
+    m = X.shape[1] if by_columns else X.shape[0]
+    weighted = s.shape[0] > 0
+    zb = np.empty(block, dtype=parts.dtype)
+    tb = np.empty(block, dtype=parts.dtype)
+    for c in range(lo, hi):
+        acc = parts[c]
+        acc[:] = 0
+        tsum = 0.0
+        stop = min(c * chunk + chunk, m)
+        for start in range(c * chunk, stop, block):
+            count = min(block, stop - start)
+            _block_dots(X, by_columns, start, count, vw, tb)
+            if curved:
+                _block_dots(X, by_columns, start, count, w, zb)
+            for k in range(count):
+                t = float(tb[k]) * scale + vb
+                if curved:
+                    z = float(zb[k]) * scale + bias
+                    e = math.exp(-abs(z))
+                    t *= e / ((1.0 + e) * (1.0 + e))  # σ(z)(1 − σ(z)), stable for either sign
+                if weighted:
+                    t *= float(s[start + k])
+                tsum += t
+                tb[k] = t
+            _block_axpy(X, by_columns, start, count, tb, acc)
+        stats[c, 0] = tsum
+
+
+def _logits_chunks(lo, hi, w, bias, X, by_columns, scale, block, out):
+    """Blocks lo..hi-1 of out = scale · X w + bias."""
+    zb = np.empty(block, dtype=out.dtype)
+    for c in range(lo, hi):
+        start = c * block
+        count = min(block, out.shape[0] - start)
+        _block_dots(X, by_columns, start, count, w, zb)
+        for k in range(count):
+            out[start + k] = float(zb[k]) * scale + bias
+
+
+_compile_lock = threading.Lock()
+_ready = False
+_numba: Any = None
+
+
+def _compiled() -> None:
+    """Import numba and swap the kernel bodies above for their compiled versions, once."""
+    global _ready, _numba, _dot4, _axpy4, _block_dots, _block_axpy, _residuals
+    global _data_pass_chunks, _curvature_chunks, _logits_chunks
+    if _ready:
+        return
+    with _compile_lock:
+        if _ready:
+            return
+        import numba
+
+        # Reassociation only where a sum over j is split across vector lanes; everything else
+        # keeps IEEE order, so results depend on the data and the plan, never on the threads.
+        # nogil: the chunk functions run on several Python threads at once (see _parallel).
+        reduce = numba.njit(fastmath={"reassoc", "contract"}, nogil=True, cache=True)
+        plain = numba.njit(fastmath={"contract"}, nogil=True, cache=True)
+        strict = numba.njit(nogil=True, cache=True)
+        _dot4, _axpy4 = reduce(_dot4), plain(_axpy4)
+        _block_dots, _block_axpy = plain(_block_dots), plain(_block_axpy)
+        _residuals = strict(_residuals)
+        _data_pass_chunks = strict(_data_pass_chunks)
+        _curvature_chunks = strict(_curvature_chunks)
+        _logits_chunks = strict(_logits_chunks)
+        _numba = numba
+        _ready = True
+
+
+# --------------------------------------------------------------------------------------------
+# Threads
+# --------------------------------------------------------------------------------------------
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def _forget_pool() -> None:
+    """After fork the pool's threads do not exist in the child: start a new pool there."""
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _helpers(count: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size < count:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="lrnn-kernel")
+            _pool_size = count
+        return _pool
+
+
+def _parallel(kernel: Callable[..., None], n_chunks: int, *args: Any) -> None:
+    """Run ``kernel(lo, hi, *args)`` over chunks 0..n_chunks-1 on numba.get_num_threads() threads.
+
+    The chunks are handed out in small groups to whichever thread is free (a core busy with
+    another process then costs less), the calling thread working too. Which thread runs a
+    chunk never changes what the chunk computes, so the result is the same for any count.
+    """
+    threads = max(1, min(_numba.get_num_threads(), n_chunks))
+    if threads == 1:
+        kernel(0, n_chunks, *args)
+        return
+    step = max(1, n_chunks // (4 * threads))
+    groups = iter(range(0, n_chunks, step))
+    claim = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with claim:
+                lo = next(groups, None)
+            if lo is None:
+                return
+            kernel(lo, min(lo + step, n_chunks), *args)
+
+    helpers = [_helpers(threads - 1).submit(work) for _ in range(threads - 1)]
+    try:
+        work()
+    finally:
+        for future in helpers:
+            future.result()
+
+
+# --------------------------------------------------------------------------------------------
+# Running a kernel
+# --------------------------------------------------------------------------------------------
+def _layout(X: NDArray) -> tuple[NDArray, bool]:
+    """X as the kernels read it: itself when C-ordered, its (C-ordered) transpose when F-ordered."""
+    X = np.asarray(X)  # drops ndarray subclasses (np.memmap) without copying
+    if X.flags.c_contiguous:
+        return X, False
+    if X.flags.f_contiguous:
+        return X.T, True
+    raise ValueError(
+        "the kernels need a C- or F-contiguous X; got strides "
+        f"{X.strides}. Check kernels.available(X) first, or pass np.ascontiguousarray(X)."
+    )
+
+
+def _vector(v: Any, dtype: np.dtype, m: int, name: str) -> NDArray:
+    """A per-example vector as a contiguous array of the arithmetic dtype (m values: cheap)."""
+    if v is None:
+        return _EMPTY[dtype]
+    out = np.ascontiguousarray(v, dtype=dtype).reshape(-1)
+    if out.shape[0] != m:
+        raise ValueError(f"{name} has {out.shape[0]} values, but X has {m} examples.")
+    return out
+
+
+def _sum_parts(parts: NDArray, factor: float, dtype: np.dtype) -> NDArray:
+    """Σ over chunks in float64, in chunk order (numpy adds row after row), times factor."""
+    total = np.sum(parts, axis=0, dtype=np.float64)
+    total *= factor
+    return total.astype(dtype, copy=False)
+
+
+def _prepare(w: NDArray, X: NDArray) -> tuple[NDArray, NDArray, bool, int, int, int, int]:
+    _compiled()
+    w = np.ascontiguousarray(w)
+    if w.dtype not in (np.float32, np.float64):
+        w = w.astype(objective.param_dtype(np.asarray(X).dtype))
+    Xk, by_columns = _layout(X)
+    n, m = Xk.shape if by_columns else Xk.shape[::-1]
+    if w.shape != (n,):
+        raise ValueError(f"w has shape {w.shape}, but X has {n} features: expected ({n},).")
+    block, chunk = plan(m, n, Xk.itemsize, by_columns)
+    return w, Xk, by_columns, m, n, block, chunk
+
+
+def data_pass(
+    w: NDArray,
+    b: float,
+    X: NDArray,
+    y: NDArray,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+) -> DataPass:
+    """:func:`lrnn.objective.data_pass` in one read of X (see the module docstring)."""
+    w, Xk, by_columns, m, n, block, chunk = _prepare(w, X)
+    dtype = w.dtype
+    yv = _vector(y, dtype, m, "y")
+    s = _vector(sample_weight, dtype, m, "sample_weight")
+    total = float(m) if sample_weight is None else float(np.sum(s, dtype=np.float64))
+    n_chunks = -(-m // chunk)
+    parts = np.empty((n_chunks, n), dtype=dtype)
+    stats = np.empty((n_chunks, 3))
+    _parallel(
+        _data_pass_chunks,
+        n_chunks, w, float(b), Xk, by_columns, yv, s, float(scale), block, chunk, parts, stats,
+    )  # fmt: skip
+    loss, rsum, hits = np.sum(stats, axis=0)
+    dw = _sum_parts(parts, float(scale) / total, dtype)
+    return DataPass(float(loss / total), dw, float(rsum / total), float(hits / total))
+
+
+def _curvature_pass(
+    w: NDArray,
+    b: float,
+    X: NDArray,
+    vw: NDArray,
+    vb: float,
+    sample_weight: NDArray | None,
+    scale: float,
+    curved: bool,
+) -> tuple[NDArray, float, float]:
+    """(Σ tᵢ scale xᵢ, Σ tᵢ, Σ s) — see _curvature_chunks."""
+    w, Xk, by_columns, m, n, block, chunk = _prepare(w, X)
+    dtype = w.dtype
+    vw = np.ascontiguousarray(vw, dtype=dtype).reshape(-1)
+    if vw.shape != (n,):
+        raise ValueError(f"vw has shape {vw.shape}, but X has {n} features: expected ({n},).")
+    s = _vector(sample_weight, dtype, m, "sample_weight")
+    total = float(m) if sample_weight is None else float(np.sum(s, dtype=np.float64))
+    n_chunks = -(-m // chunk)
+    parts = np.empty((n_chunks, n), dtype=dtype)
+    stats = np.empty((n_chunks, 1))
+    _parallel(
+        _curvature_chunks,
+        n_chunks, w, float(b), Xk, by_columns, vw, float(vb), s, curved, float(scale), block,
+        chunk, parts, stats,
+    )  # fmt: skip
+    return _sum_parts(parts, float(scale), np.dtype(np.float64)), float(np.sum(stats)), total
+
+
+def hessp(
+    w: NDArray,
+    b: float,
+    X: NDArray,
+    vw: NDArray,
+    vb: float,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+) -> tuple[NDArray, float]:
+    """Hessian of the data term times (vw, vb) in one read of X: objective.hessp with alpha=0."""
+    w = np.asarray(w)
+    hw, hb, total = _curvature_pass(w, b, X, vw, vb, sample_weight, scale, curved=True)
+    return (hw / total).astype(w.dtype, copy=False), hb / total
+
+
+def gram_matvec(
+    X: NDArray,
+    vw: NDArray,
+    vb: float,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+) -> tuple[NDArray[np.float64], float]:
+    """u = X̃ᵀ S X̃ v with X̃ = [scale·X, 1], v = (vw, vb), in one read of X (not divided by Σs).
+
+    The arithmetic dtype is vw's, so float32 data keeps float32 dot products.
+    """
+    vw = np.asarray(vw)
+    uw, ub, _ = _curvature_pass(vw, 0.0, X, vw, vb, sample_weight, scale, curved=False)
+    return uw, ub
+
+
+def lambda_max(
+    X: NDArray,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+    power_iterations: int = 30,
+    seed: int = 0,
+) -> float:
+    """objective.augmented_lambda_max with each power-iteration step one read of X.
+
+    Small problems take the reference's exact eigenvalue (so both paths give the same step
+    size); large ones run the same power iteration, stopping rule and 2 % padding.
+    """
+    m, n = X.shape
+    if min(m, n + 1) <= 2048 and m * n <= _EXACT_LAMBDA_MAX_ELEMENTS:
+        return objective.augmented_lambda_max(X, sample_weight, scale, power_iterations, seed)
+    dtype = objective.param_dtype(X.dtype)
+    total = float(m) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(n + 1)
+    v /= np.linalg.norm(v)
+    estimate = 0.0
+    for _ in range(power_iterations):
+        uw, ub = gram_matvec(X, v[:n].astype(dtype), float(v[n]), sample_weight, scale)
+        u = np.append(uw, ub)
+        new_estimate = float(np.linalg.norm(u))
+        v = u / new_estimate
+        if abs(new_estimate - estimate) <= 1e-4 * new_estimate:
+            estimate = new_estimate
+            break
+        estimate = new_estimate
+    return 1.02 * estimate / total
+
+
+def logits(w: NDArray, b: float, X: NDArray, scale: float = 1.0) -> NDArray:
+    """z = scale · X w + b, shape (m,), in w's dtype (the reference's objective.logits)."""
+    w, Xk, by_columns, m, n, block, _ = _prepare(w, X)
+    out = np.empty(m, dtype=w.dtype)
+    _parallel(_logits_chunks, -(-m // block), w, float(b), Xk, by_columns, float(scale), block, out)
+    return out
