@@ -542,7 +542,7 @@ def _labels(y: Any, what: str, m: int) -> NDArray:
     bad = ~((y == 0) | (y == 1))
     if bad.any():
         raise DataError(
-            f"{what} must hold 0/1 labels; found {y[bad][0]!r}. Map them first "
+            f"{what} must hold 0/1 labels; found {float(y[bad][0]):g}. Map them first "
             "(e.g. y = (y == positive_class))."
         )
     return y
