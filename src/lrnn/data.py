@@ -21,8 +21,10 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import struct
 import warnings
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -867,7 +869,6 @@ def _read_table(name: str, columns: list[str] | None) -> Any:
                 "row has as many fields as the header."
             ) from e
 
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
@@ -883,7 +884,8 @@ def _read_table(name: str, columns: list[str] | None) -> Any:
         return pd.read_parquet(name, columns=wanted)
     except DataError:
         raise
-    except (pa.ArrowException, OSError, ValueError) as e:
+    except Exception as e:  # noqa: BLE001 - pandas rebuilds a frame from the file's own
+        # metadata, which fails in arbitrary ways (KeyError, TypeError, ...) when it is damaged
         raise DataError(
             f"{name}: not a readable Parquet file ({_short(e)}); check the file."
         ) from e
@@ -961,6 +963,20 @@ def _frame_dataset(
 # Arrays (.npz)
 
 
+#: What reading a damaged .npz (a zip of .npy files) raises, from zipfile, zlib and numpy.
+_ZIP_ERRORS = (
+    OSError,
+    ValueError,
+    KeyError,
+    EOFError,
+    OverflowError,
+    NotImplementedError,  # "zip file version 12.4", "That compression method is not supported"
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+)
+
+
 def _npz_array(z: Any, key: str, name: str) -> np.ndarray:
     """Read one array from an .npz after checking its header: no objects, a sane size."""
     fmt = np.lib.format
@@ -973,7 +989,7 @@ def _npz_array(z: Any, key: str, name: str) -> np.ndarray:
                 shape, _, dtype = fmt.read_array_header_2_0(f)
             else:
                 raise ValueError(f"unsupported .npy format version {version}")
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+    except _ZIP_ERRORS as e:
         raise DataError(
             f"{name}: array '{key}' is unreadable ({_short(e)}); check the file."
         ) from e
@@ -985,7 +1001,7 @@ def _npz_array(z: Any, key: str, name: str) -> np.ndarray:
     _check_bytes(name, f"array '{key}'", shape, dtype.itemsize)
     try:
         return z[key]
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+    except _ZIP_ERRORS as e:
         raise DataError(
             f"{name}: array '{key}' is unreadable ({_short(e)}); check the file."
         ) from e
@@ -1001,7 +1017,7 @@ def _array_dtype(X: np.ndarray) -> np.ndarray:
 def _load_npz(name: str, require_labels: bool) -> Dataset:
     try:
         z = np.load(name, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+    except _ZIP_ERRORS as e:
         raise DataError(
             f"{name}: not a readable .npz file ({_short(e)}); save arrays with "
             "numpy.savez(path, X=features, y=labels)."
