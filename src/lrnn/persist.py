@@ -366,7 +366,8 @@ def _check_entries(name: str, entries: dict, data_len: int) -> None:
 
         if not isinstance(entry, dict):
             raise bad("has no description")
-        dtype = _DTYPES.get(entry.get("dtype"))  # type: ignore[arg-type]
+        name_of_dtype = entry.get("dtype")
+        dtype = _DTYPES.get(name_of_dtype) if isinstance(name_of_dtype, str) else None
         if dtype is None:
             raise bad(f"has dtype {entry.get('dtype')!r}, which lrnn does not use")
         shape, offsets = entry.get("shape"), entry.get("data_offsets")
@@ -413,7 +414,8 @@ def _lrnn_meta(name: str, meta_raw: dict, expected_format: str) -> dict:
     if fmt != expected_format:
         kinds = {MODEL_FORMAT: "a model", CHECKPOINT_FORMAT: "a checkpoint"}
         raise ModelFileError(
-            f"{name}: is {kinds.get(fmt, f'format {fmt!r}')}, not {kinds[expected_format]}; give "
+            f"{name}: is {kinds.get(str(fmt), f'format {str(fmt)[:40]!r}')}, not "
+            f"{kinds[expected_format]}; give "
             f"{kinds[expected_format]} file."
         )
     if not (isinstance(version, int) and not isinstance(version, bool) and version >= 1):
