@@ -230,7 +230,7 @@ def test_connect_to_a_silent_address_fails_in_one_line():
     start = time.monotonic()
     with pytest.raises(UsageError) as info:
         connect(address, timeout=2)
-    assert time.monotonic() - start < 2 + 10
+    assert time.monotonic() - start < 2 + 5  # the timeout, plus slack for a busy machine
     message = str(info.value)
     assert address in message and "\n" not in message and "dask scheduler" in message
 
