@@ -10,14 +10,14 @@ How a pass is laid out (the same for every kernel):
 * The rows are cut into *chunks* whose size depends only on the shape and dtype of X — never on
   the thread count. Each chunk writes its partial gradient and its partial sums into its own row
   of a ``parts`` array, and the chunk rows are added up in a fixed order afterwards. So the result
-  is bit-identical for any number of numba threads, and threads can pick up chunks dynamically
+  is bit-identical for any number of threads, and threads can pick up chunks dynamically
   (a busy core on a shared machine then slows the pass less).
 * Inside a chunk, *blocks* of rows (about :data:`BLOCK_BYTES` of X) go through three steps:
   dot products four rows at a time (one read of ``w`` per four rows), the scalar part per example
   (stable log-sigmoid, σ, residual), and ``acc += Σ rᵢ xᵢ`` four rows at a time (one load/store of
   the accumulator per four rows) while the block is still in L2.
-* An F-ordered X (the course API hands over ``X_course.T``) is run as its C-ordered transpose
-  with the roles of the two loops swapped: the same kernels, no copy of X.
+* An F-ordered X is run as its C-ordered transpose, a stripe of examples at a time, with the
+  roles of the two loops swapped: no copy of X. (:func:`available` says when that pays.)
 
 Numbers follow :mod:`lrnn.objective`: arithmetic in the parameters' dtype (float32 data stays
 float32 inside the dot products and the gradient), per-example scalars and all sums of losses,
@@ -75,21 +75,22 @@ def numba_installed() -> bool:
 
 
 def available(X: Any) -> bool:
-    """Whether the kernels can run on ``X`` as it is: no conversion, no copy.
+    """Whether the kernels should run on ``X`` as it is: no conversion, no copy, and faster.
 
-    True for a non-empty 2-D float32, float64 or uint8 ndarray (native byte order) that is
-    C-contiguous or F-contiguous, when numba is installed. Anything else (strided views,
-    other dtypes) goes to the numpy reference, which handles every case.
+    True, when numba is installed, for a non-empty 2-D ndarray (native byte order) that is
+
+    * C-contiguous float32, float64 or uint8 — one read of X per pass instead of two;
+    * F-contiguous uint8 — the reference would widen every block of rows to float64 first.
+
+    An F-contiguous float X (the course layout, ``X_course.T``) is left to the reference: the
+    kernels handle it correctly, but a stripe of examples is spread over every feature column,
+    and BLAS's two sequential passes over X measured faster (see BENCHMARKS.md). Strided views
+    and other dtypes go to the reference too, which handles every case without copying X.
     """
-    return (
-        isinstance(X, np.ndarray)
-        and X.ndim == 2
-        and X.dtype in _DTYPES
-        and X.shape[0] > 0
-        and X.shape[1] > 0
-        and (X.flags.c_contiguous or X.flags.f_contiguous)
-        and numba_installed()
-    )
+    if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype in _DTYPES):
+        return False
+    layout_ok = X.flags.c_contiguous or (X.flags.f_contiguous and X.dtype == np.uint8)
+    return layout_ok and X.shape[0] > 0 and X.shape[1] > 0 and numba_installed()
 
 
 def plan(m: int, n: int, itemsize: int, by_columns: bool = False) -> tuple[int, int]:
@@ -148,26 +149,7 @@ def _axpy4(c0, x0, c1, x1, c2, x2, c3, x3, acc):
 def _block_dots(X, by_columns, start, count, v, out):
     """out[k] = x_(start+k) · v for k < count; X is the data (rows) or its transpose (columns)."""
     if by_columns:
-        seg = out[:count]
-        seg[:] = 0
-        zero = seg[0]
-        stop = start + count
-        n = X.shape[0]
-        j = 0
-        while j + 4 <= n:
-            _axpy4(
-                v[j], X[j, start:stop], v[j + 1], X[j + 1, start:stop],
-                v[j + 2], X[j + 2, start:stop], v[j + 3], X[j + 3, start:stop], seg,
-            )  # fmt: skip
-            j += 4
-        if j < n:  # the last 1-3 features, padded with zero coefficients (adds exact zeros)
-            last = n - 1
-            _axpy4(
-                v[j], X[j, start:stop],
-                v[j + 1] if j + 1 < n else zero, X[min(j + 1, last), start:stop],
-                v[j + 2] if j + 2 < n else zero, X[min(j + 2, last), start:stop],
-                zero, X[last, start:stop], seg,
-            )  # fmt: skip
+        _stripe_dots(X, start, count, v, out)
         return
     k = 0
     while k + 4 <= count:
@@ -188,31 +170,7 @@ def _block_dots(X, by_columns, start, count, v, out):
 def _block_axpy(X, by_columns, start, count, coef, acc):
     """acc += Σ_k coef[k] x_(start+k) over one block."""
     if by_columns:
-        seg = coef[:count]
-        stop = start + count
-        n = X.shape[0]
-        j = 0
-        while j + 4 <= n:
-            d0, d1, d2, d3 = _dot4(
-                X[j, start:stop], X[j + 1, start:stop], X[j + 2, start:stop],
-                X[j + 3, start:stop], seg,
-            )  # fmt: skip
-            acc[j] += d0
-            acc[j + 1] += d1
-            acc[j + 2] += d2
-            acc[j + 3] += d3
-            j += 4
-        if j < n:  # the last 1-3 features; the padding repeats the last one and is discarded
-            last = n - 1
-            d0, d1, d2, _ = _dot4(
-                X[j, start:stop], X[min(j + 1, last), start:stop],
-                X[min(j + 2, last), start:stop], X[last, start:stop], seg,
-            )  # fmt: skip
-            acc[j] += d0
-            if j + 1 < n:
-                acc[j + 1] += d1
-            if j + 2 < n:
-                acc[j + 2] += d2
+        _stripe_grad(X, start, count, coef, acc)
         return
     k = 0
     while k + 4 <= count:
@@ -228,6 +186,68 @@ def _block_axpy(X, by_columns, start, count, coef, acc):
         c1 = coef[k + 1] if k + 1 < count else zero
         c2 = coef[k + 2] if k + 2 < count else zero
         _axpy4(coef[k], X[i], c1, X[min(i + 1, last)], c2, X[min(i + 2, last)], zero, X[last], acc)
+
+
+def _stripe_dots(Xt, start, count, v, out):
+    """out[k] = Σ_j v[j] Xt[j, start+k]: the logits of a stripe of examples of an F-ordered X.
+
+    Xt = X.T is C-ordered, one feature per row, so the examples of the stripe lie side by side:
+    the inner loop runs over them, four features per sweep of ``out``.
+    """
+    seg = out[:count]
+    seg[:] = 0
+    n = Xt.shape[0]
+    j = 0
+    while j + 4 <= n:
+        x0, x1, x2, x3 = Xt[j], Xt[j + 1], Xt[j + 2], Xt[j + 3]
+        c0, c1, c2, c3 = v[j], v[j + 1], v[j + 2], v[j + 3]
+        for k in range(count):
+            e = start + k
+            t = seg[k]
+            t += c0 * x0[e]
+            t += c1 * x1[e]
+            t += c2 * x2[e]
+            t += c3 * x3[e]
+            seg[k] = t
+        j += 4
+    while j < n:
+        x0, c0 = Xt[j], v[j]
+        for k in range(count):
+            seg[k] += c0 * x0[start + k]
+        j += 1
+
+
+def _stripe_grad(Xt, start, count, coef, acc):
+    """acc[j] += Σ_k coef[k] Xt[j, start+k]: a stripe's share of Xᵀr for an F-ordered X."""
+    n = Xt.shape[0]
+    j = 0
+    while j + 4 <= n:
+        x0, x1, x2, x3 = Xt[j], Xt[j + 1], Xt[j + 2], Xt[j + 3]
+        c = coef[0]
+        e = start
+        a0 = x0[e] * c
+        a1 = x1[e] * c
+        a2 = x2[e] * c
+        a3 = x3[e] * c
+        for k in range(1, count):
+            c = coef[k]
+            e = start + k
+            a0 += x0[e] * c
+            a1 += x1[e] * c
+            a2 += x2[e] * c
+            a3 += x3[e] * c
+        acc[j] += a0
+        acc[j + 1] += a1
+        acc[j + 2] += a2
+        acc[j + 3] += a3
+        j += 4
+    while j < n:
+        x0 = Xt[j]
+        a0 = x0[start] * coef[0]
+        for k in range(1, count):
+            a0 += x0[start + k] * coef[k]
+        acc[j] += a0
+        j += 1
 
 
 def _residuals(zb, count, start, bias, scale, y, s):
@@ -335,6 +355,7 @@ _numba: Any = None
 def _compiled() -> None:
     """Import numba and swap the kernel bodies above for their compiled versions, once."""
     global _ready, _numba, _dot4, _axpy4, _block_dots, _block_axpy, _residuals
+    global _stripe_dots, _stripe_grad
     global _data_pass_chunks, _curvature_chunks, _logits_chunks
     if _ready:
         return
@@ -350,6 +371,7 @@ def _compiled() -> None:
         plain = numba.njit(fastmath={"contract"}, nogil=True, cache=True)
         strict = numba.njit(nogil=True, cache=True)
         _dot4, _axpy4 = reduce(_dot4), plain(_axpy4)
+        _stripe_dots, _stripe_grad = plain(_stripe_dots), reduce(_stripe_grad)
         _block_dots, _block_axpy = plain(_block_dots), plain(_block_axpy)
         _residuals = strict(_residuals)
         _data_pass_chunks = strict(_data_pass_chunks)
