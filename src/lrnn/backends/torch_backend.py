@@ -207,9 +207,10 @@ class TorchBackend:
             r *= s
         dw = self._rmatvec(r)
         dw *= self.scale / self.total
-        scalars = torch.stack([self._sum64(losses), self._sum64(r), hits.sum()])
-        scalars = scalars.cpu().numpy() / self.total  # one transfer for the three sums
-        dw = dw.cpu().numpy()
+        sums = torch.stack([self._sum64(losses), self._sum64(r), hits.sum()])
+        back = torch.cat([sums, dw.to(torch.float64)]).cpu().numpy()  # one device → host copy
+        scalars = back[:3] / self.total
+        dw = back[3:].astype(self.dtype)  # exact: dw was computed in self.dtype
         if not (math.isfinite(scalars[0]) and np.isfinite(dw).all()):
             self._raise_if_not_finite(w, b)
         return DataPass(float(scalars[0]), dw, float(scalars[1]), float(scalars[2]))
