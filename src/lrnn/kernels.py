@@ -475,6 +475,7 @@ def _sum_parts(parts: NDArray, factor: float, dtype: np.dtype) -> NDArray:
 
 
 def _prepare(w: NDArray, X: NDArray) -> tuple[NDArray, NDArray, bool, int, int, int, int]:
+    """Compile on first use; w as a contiguous float vector; X as laid out for the kernels."""
     _compiled()
     w = np.ascontiguousarray(w)
     if w.dtype not in (np.float32, np.float64):
