@@ -16,7 +16,8 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,12 @@ def _training_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--standardize", action="store_true", help="standardise table features")
     g.add_argument("--backend", choices=("auto", "numpy", "dask", "torch"), default="auto")
     g.add_argument("--scheduler", help="address of a running Dask scheduler (with --backend dask)")
+    g.add_argument(
+        "--stream",
+        action="store_true",
+        help="stream a .parquet file from disk instead of loading it (.npy, Zarr and folders "
+        "of X.npy or Parquet files always stream)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,9 +293,20 @@ def _out(args: argparse.Namespace, text: str = "", **obj: Any) -> None:
     """A result: JSON when --json, else the text line."""
     if getattr(args, "json", False):
         if obj:
-            print(json.dumps(obj, default=_json_default), flush=True)
+            print(json.dumps(_json_safe(obj), default=_json_default, allow_nan=False), flush=True)
     else:
         print(text, flush=True)
+
+
+def _json_safe(value: Any) -> Any:
+    """Strict JSON: NaN and infinities (e.g. no test accuracy) become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _json_default(value: Any) -> Any:
@@ -352,10 +370,8 @@ def _logits(w: np.ndarray, b: float, ds, scale: float) -> np.ndarray:
     return objective.logits(np.asarray(w), float(b), ds.X, scale)
 
 
-def _manifest(config, ds, result, seed: int | None) -> dict:
+def _manifest(config, info: dict, result, seed: int | None) -> dict:
     import platform
-
-    from lrnn import data
 
     return {
         "lrnn_version": __version__,
@@ -363,8 +379,8 @@ def _manifest(config, ds, result, seed: int | None) -> dict:
         "python_version": platform.python_version(),
         "solver_settings": config.to_dict(),
         "seed": seed,
-        "data_source": ds.source,
-        "data_sha256": data.data_sha256(ds.X, ds.y),
+        "data_source": info["source"],
+        "data_sha256": info["sha256"],
         "final_cost": result.final_cost,
     }
 
@@ -379,7 +395,10 @@ class _LessonLines(Callback):
         if record["iteration"] % self.every:
             return
         if self.as_json:
-            print(json.dumps({"event": "record", **record}, default=_json_default), flush=True)
+            print(
+                json.dumps(_json_safe({"event": "record", **record}), default=_json_default),
+                flush=True,
+            )
         else:
             print(f"Cost after iteration {record['iteration']}: {record['cost']:f}", flush=True)
 
@@ -514,8 +533,7 @@ def _sample_weights(class_weight, ds) -> np.ndarray | None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lrnn import data, persist
-    from lrnn.backends import make_backend
+    from lrnn import persist
     from lrnn.train import train
 
     model_path = args.model
@@ -538,21 +556,16 @@ def cmd_train(args: argparse.Namespace) -> int:
             checkpoint_path = args.resume
     config = _train_config(args, resume_meta)
 
-    train_ds, test_ds, test_desc = _load_training_data(args)
-    validation_ds = None
-    if args.validation:
-        validation_ds = _align_classes(
-            data.load(args.validation, label=args.label, spec=train_ds.spec), train_ds.classes
-        )
-    if args.early_stopping and validation_ds is None:
-        fraction = args.validation_fraction or DEFAULTS["validation_fraction"]
-        train_ds, validation_ds = data.split(train_ds, fraction, seed=config.random_state or 0)
-    ds_info = {
-        "source": train_ds.source,
-        "n_samples": int(train_ds.X.shape[0]),
-        "n_features": int(train_ds.X.shape[1]),
-        "sha256": data.data_sha256(train_ds.X, train_ds.y),
-    }
+    if _is_out_of_core(args.data, args.stream):
+        if report_path:
+            raise UsageError(
+                "--report needs data that fits in memory; write the report afterwards with "
+                "lrnn report --model M SMALLER_DATA."
+            )
+        td = _streamed_training_data(args)
+    else:
+        td = _in_memory_training_data(args, config)
+    ds_info = td.info
     state = None
     if resume_meta is not None:
         stored = resume_meta.get("data", {})
@@ -567,18 +580,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
         state = _resume_state(args.resume, resume_tensors, resume_meta, ds_info)
 
-    scale = train_ds.spec.scale
-    weights = _sample_weights(args.class_weight, train_ds)
-    backend = make_backend(train_ds.X, train_ds.y, weights, scale, _backend_name(args))
-    validation = None
-    if validation_ds is not None:
-        validation = make_backend(validation_ds.X, validation_ds.y, None, scale, "numpy")
+    backend, validation = td.backend, td.validation
     if not args.json:
         print(
-            f"Training on {train_ds.source}: {train_ds.X.shape[0]} examples × "
-            f"{train_ds.X.shape[1]} features ({train_ds.X.dtype}); test: {test_desc} "
-            f"({test_ds.X.shape[0]} examples); solver {config.solver}, "
-            f"learning rate {config.learning_rate}, {config.max_iter} iterations",
+            f"Training on {td.source}: {backend.n_samples} examples × "
+            f"{backend.n_features} features ({td.stored_dtype}); test: {td.test_description}; "
+            f"solver {config.solver}, learning rate {config.learning_rate}, "
+            f"{config.max_iter} iterations",
             flush=True,
         )
     callbacks, checkpointer = _callbacks(args, config, ds_info, checkpoint_path)
@@ -600,10 +608,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         return 130
 
-    z_train = _logits(result.w, result.b, train_ds, scale)
-    z_test = _logits(result.w, result.b, test_ds, scale)
-    train_acc = _accuracy(z_train, train_ds.y)
-    test_acc = _accuracy(z_test, test_ds.y)
+    train_acc = td.train_accuracy(result.w, result.b)
+    test_acc = td.test_accuracy(result.w, result.b)
     training = {
         "solver": result.solver,
         "learning_rate": result.learning_rate,
@@ -617,11 +623,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     model = persist.ModelFile(
         w=result.w,
         b=result.b,
-        classes=tuple(train_ds.classes),
-        preprocessing=train_ds.spec.to_dict(),
-        feature_names=list(train_ds.spec.feature_names) if train_ds.spec.feature_names else None,
+        classes=tuple(td.classes),
+        preprocessing=td.spec.to_dict(),
+        feature_names=list(td.spec.feature_names) if td.spec.feature_names else None,
         training=training,
-        manifest=_manifest(config, train_ds, result, config.random_state),
+        manifest=_manifest(config, td.info, result, config.random_state),
     )
     for path in (model_path, checkpoint_path, plot_path, report_path, args.history):
         if path:
@@ -640,12 +646,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     if report_path:
         from lrnn import report
 
-        report.write_report(report_path, model=model, dataset=test_ds, history=result.history)
+        report.write_report(report_path, model=model, dataset=td.test_ds, history=result.history)
     if args.json:
         _out(args, event="result", model=model_path, plot=plot_path, report=report_path, **training)
     else:
         print(f"train accuracy: {100 * train_acc} %")
-        print(f"test accuracy: {100 * test_acc} %")
+        if not math.isnan(test_acc):
+            print(f"test accuracy: {100 * test_acc} %")
         print(f"model saved to {model_path}")
         for what, path in (
             ("learning curve", plot_path),
@@ -661,8 +668,134 @@ def _backend_name(args) -> str:
     if args.backend == "dask" and args.scheduler:
         from lrnn.backends.dask_backend import connect
 
-        connect(args.scheduler)
+        # The client becomes dask's default for this process; keep it referenced.
+        args.dask_client = connect(args.scheduler)
+    elif args.scheduler:
+        raise UsageError("--scheduler needs --backend dask.")
     return args.backend
+
+
+@dataclass
+class _TrainingData:
+    """What cmd_train needs, whether the examples sit in memory or stream from disk."""
+
+    backend: Any
+    validation: Any
+    spec: Any
+    classes: tuple[str, str]
+    info: dict  # source, n_samples, n_features, sha256 (goes into checkpoints and the manifest)
+    source: str
+    stored_dtype: str
+    test_description: str
+    train_accuracy: Callable[[np.ndarray, float], float]
+    test_accuracy: Callable[[np.ndarray, float], float]
+    test_ds: Any = None
+
+
+def _is_out_of_core(path: str | None, forced: bool) -> bool:
+    """.npy, Zarr stores and folders of X.npy or Parquet files stream from disk; a single
+    .parquet file does with --stream."""
+    if path is None:
+        return False
+    p = Path(path)
+    if forced or p.suffix in (".npy", ".zarr"):
+        return True
+    if p.is_dir():
+        markers = ("X.npy", "zarr.json", ".zgroup")
+        return any((p / m).exists() for m in markers) or any(p.glob("*.parquet"))
+    return False
+
+
+def _in_memory_training_data(args, config) -> _TrainingData:
+    from lrnn import data
+    from lrnn.backends import make_backend
+
+    train_ds, test_ds, test_desc = _load_training_data(args)
+    validation_ds = None
+    if args.validation:
+        validation_ds = _align_classes(
+            data.load(args.validation, label=args.label, spec=train_ds.spec), train_ds.classes
+        )
+    if args.early_stopping and validation_ds is None:
+        fraction = args.validation_fraction or DEFAULTS["validation_fraction"]
+        train_ds, validation_ds = data.split(train_ds, fraction, seed=config.random_state or 0)
+    scale = train_ds.spec.scale
+    weights = _sample_weights(args.class_weight, train_ds)
+    backend = make_backend(train_ds.X, train_ds.y, weights, scale, _backend_name(args))
+    validation = None
+    if validation_ds is not None:
+        validation = make_backend(validation_ds.X, validation_ds.y, None, scale, "numpy")
+    return _TrainingData(
+        backend=backend,
+        validation=validation,
+        spec=train_ds.spec,
+        classes=tuple(train_ds.classes),
+        info={
+            "source": train_ds.source,
+            "n_samples": int(train_ds.X.shape[0]),
+            "n_features": int(train_ds.X.shape[1]),
+            "sha256": data.data_sha256(train_ds.X, train_ds.y),
+        },
+        source=train_ds.source,
+        stored_dtype=str(train_ds.X.dtype),
+        test_description=f"{test_desc} ({test_ds.X.shape[0]} examples)",
+        train_accuracy=lambda w, b: _accuracy(_logits(w, b, train_ds, scale), train_ds.y),
+        test_accuracy=lambda w, b: _accuracy(_logits(w, b, test_ds, scale), test_ds.y),
+        test_ds=test_ds,
+    )
+
+
+def _streamed_training_data(args) -> _TrainingData:
+    """Training data too large for memory: every pass streams blocks of rows from disk."""
+    from lrnn import data
+    from lrnn.backends.stream_backend import StreamingBackend, stream_sha256
+
+    for flag, value in (
+        ("--early-stopping", args.early_stopping),
+        ("--validation", args.validation),
+        ("--class-weight", args.class_weight),
+        ("--standardize", args.standardize),
+    ):
+        if value:
+            raise UsageError(
+                f"{flag} is not available when training streams from disk ({args.data}); "
+                "drop it, or load data that fits in memory."
+            )
+    if args.backend not in ("auto", "numpy"):
+        raise UsageError(f"--backend {args.backend} cannot read {args.data}; drop --backend.")
+    backend = StreamingBackend.open(args.data, label=args.label)
+    test = StreamingBackend.open(args.test, label=args.label) if args.test else None
+    if test is not None and test.n_features != backend.n_features:
+        raise UsageError(
+            f"{args.test} has {test.n_features} features but {args.data} has "
+            f"{backend.n_features}; give test data with the same columns."
+        )
+    features = getattr(backend.source, "features", None)
+    if features is not None:
+        spec = data.Preprocessing(kind="table", feature_names=tuple(features))
+    else:
+        spec = data.Preprocessing(kind="array")
+    return _TrainingData(
+        backend=backend,
+        validation=None,
+        spec=spec,
+        classes=("0", "1"),
+        info={
+            "source": str(args.data),
+            "n_samples": int(backend.n_samples),
+            "n_features": int(backend.n_features),
+            "sha256": stream_sha256(backend.source, backend.y),
+        },
+        source=str(args.data),
+        stored_dtype=f"{backend.source.dtype}, streamed from disk",
+        test_description=(
+            f"--test {args.test} ({test.n_samples} examples)" if test else "none (streaming)"
+        ),
+        train_accuracy=lambda w, b: backend.data_pass(w, b).accuracy,
+        test_accuracy=(lambda w, b: test.data_pass(w, b).accuracy)
+        if test
+        else (lambda w, b: math.nan),
+    )
 
 
 def _check_checkpoint_meta(path: str, meta: dict) -> None:

@@ -94,7 +94,9 @@ class TrainResult:
     n_iter: int
     history: Records
     converged: bool
-    stop_reason: str  # "tol", "max_iter", "early_stopping", "separable", "interrupted"
+    # "tol", "converged" (no further decrease possible), "max_iter", "early_stopping",
+    # "separable", "interrupted"
+    stop_reason: str
     solver: str
     learning_rate: float | None
     lipschitz: float | None
@@ -397,8 +399,11 @@ def _run_loop(
         if solver == "gd":
             state = _divergence_check(backend, config, lr, state, cost)
         if solver == "newton":
-            theta = _newton_step(backend, config, theta, cost, grad)
+            theta, at_optimum = _newton_step(backend, config, theta, cost, grad)
             opt_state, rng_state = None, None
+            if at_optimum:
+                stop_reason = "converged"
+                break
         elif solver == "sgd":
             theta, opt_state, rng_state = _sgd_epoch(
                 backend, config, opt, state, sgd_schedule, batches_per_epoch
@@ -489,7 +494,7 @@ def _finish(
         b=float(theta[-1]),
         n_iter=state.iteration,
         history=state.history,
-        converged=stop_reason in ("tol", "early_stopping"),
+        converged=stop_reason in ("tol", "early_stopping", "converged"),
         stop_reason=stop_reason,
         solver=solver,
         learning_rate=lr,
@@ -582,20 +587,26 @@ def _newton_direction(
 
 def _newton_step(
     backend: Backend, config: TrainConfig, theta: NDArray, cost: float, grad: NDArray
-) -> NDArray:
-    """A Newton step with Armijo backtracking (sufficient decrease), so it never goes uphill."""
+) -> tuple[NDArray, bool]:
+    """A Newton step with Armijo backtracking (sufficient decrease), so it never goes uphill.
+
+    Also says whether the optimum is reached to the working precision: the Newton decrement
+    gᵀH⁻¹g estimates 2(J − J*), and once it is below the rounding of J no step can help.
+    """
     direction = _newton_direction(backend, config, theta, grad)
     slope = float(np.dot(grad.astype(np.float64), direction))
     if not slope < 0:  # not a descent direction (numerical trouble): fall back to −∇J
         direction, slope = -grad.astype(np.float64), -float(np.dot(grad, grad))
+    if -slope <= 8 * np.finfo(theta.dtype).eps * max(abs(cost), np.finfo(float).tiny):
+        return theta, True
     step = 1.0
     for _ in range(40):
         candidate = (theta + step * direction).astype(theta.dtype)
         trial_cost, _, _ = _evaluate(backend, candidate, config.alpha)
         if trial_cost <= cost + 1e-4 * step * slope:
-            return candidate
+            return candidate, False
         step *= 0.5
-    return theta
+    return theta, True  # no step decreases J: nothing left to gain at this precision
 
 
 # --------------------------------------------------------------------------------------------
@@ -672,9 +683,9 @@ def _run_lbfgs(
         if progress["stop"] == "max_iter" and res.success:
             # scipy stopped on its own criteria (no further decrease possible): at the optimum
             # to machine precision.
-            progress["stop"] = "tol"
+            progress["stop"] = "converged"
         theta = res.x.astype(dtype)
-        if progress["stop"] in ("tol", "max_iter"):
+        if progress["stop"] in ("tol", "converged", "max_iter"):
             final = final._replace(theta=theta)
         progress["state"] = final
     state = progress["state"]

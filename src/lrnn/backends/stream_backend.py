@@ -698,3 +698,25 @@ class StreamingBackend:
                 for k in range(0, x.shape[0], batch_size):
                     local = np.sort(order[k : k + batch_size])
                     yield batch(x[local], a + local)
+
+
+def stream_sha256(source: Any, y: NDArray, block_bytes: int = BLOCK_BYTES) -> str:
+    """:func:`lrnn.data.data_sha256` of (X, y) with X read a block at a time.
+
+    The digest covers the same header and bytes as for the whole array in memory (X in its
+    stored dtype, C order; y as int64 labels), so a model's manifest names the data the same way
+    whether it was loaded or streamed.
+    """
+    import hashlib
+
+    source = as_source(source)
+    h = hashlib.sha256()
+    dtype = np.dtype(source.dtype).newbyteorder("<")
+    h.update(f"X {dtype.str} {(source.n_rows, source.n_features)}\n".encode())
+    block_rows = max(1, block_bytes // max(1, source.n_features * dtype.itemsize))
+    for _, block in source.read(0, source.n_rows, block_rows):
+        h.update(np.ascontiguousarray(block, dtype=dtype).reshape(-1).view(np.uint8).data)
+    labels = np.ascontiguousarray(np.asarray(y).astype("<i8"))
+    h.update(f"y {labels.dtype.str} {labels.shape}\n".encode())
+    h.update(labels.reshape(-1).view(np.uint8).data)
+    return h.hexdigest()
