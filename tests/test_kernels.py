@@ -63,7 +63,7 @@ def assert_hvp_matches(got, want, rtol):
 SHAPES = [
     (1, 1),  # one example, one feature
     (1, 9),
-    (3, 5),  # m < 4: only the padded remainder path
+    (3, 5),  # m < 8: only the padded remainder path
     (7, 1),  # n = 1
     (37, 6),  # m and n not multiples of 4
     (1030, 3),  # m just over one block (1024 rows)
@@ -179,7 +179,7 @@ def test_results_are_bit_identical_for_any_thread_count(dtype, order):
 def test_plan_depends_on_shape_only_and_tiles_the_rows():
     for m, n, itemsize, cols in [(1, 1, 8, False), (200_000, 500, 4, False), (209, 12288, 8, True)]:
         block, chunk = kernels.plan(m, n, itemsize, cols)
-        assert block >= 4 and block % 4 == 0 and chunk % block == 0
+        assert block >= 8 and block % 8 == 0 and chunk % block == 0
         assert kernels.plan(m, n, itemsize, cols) == (block, chunk)
 
 

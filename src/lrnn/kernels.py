@@ -13,9 +13,9 @@ How a pass is laid out (the same for every kernel):
   is bit-identical for any number of threads, and threads can pick up chunks dynamically
   (a busy core on a shared machine then slows the pass less).
 * Inside a chunk, *blocks* of rows (about :data:`BLOCK_BYTES` of X) go through three steps:
-  dot products four rows at a time (one read of ``w`` per four rows), the scalar part per example
-  (stable log-sigmoid, σ, residual), and ``acc += Σ rᵢ xᵢ`` four rows at a time (one load/store of
-  the accumulator per four rows) while the block is still in L2.
+  dot products eight rows at a time (one read of ``w`` per eight rows), the scalar part per
+  example (stable log-sigmoid, σ, residual), and ``acc += Σ rᵢ xᵢ`` eight rows at a time (one
+  load/store of the accumulator per eight rows) while the block is still in L2.
 * An F-ordered X is run as its C-ordered transpose, a stripe of examples at a time, with the
   roles of the two loops swapped: no copy of X. (:func:`available` says when that pays.)
 
@@ -105,8 +105,8 @@ def plan(m: int, n: int, itemsize: int, by_columns: bool = False) -> tuple[int, 
         block = min(1024, max(16, BLOCK_BYTES // per_example))
         block -= block % 16
     else:
-        block = min(1024, max(4, BLOCK_BYTES // per_example))
-        block -= block % 4
+        block = min(1024, max(8, BLOCK_BYTES // per_example))
+        block -= block % 8
     n_blocks = -(-m // block)
     chunk = block * max(1, n_blocks // TARGET_CHUNKS)
     return block, chunk
@@ -116,76 +116,91 @@ def plan(m: int, n: int, itemsize: int, by_columns: bool = False) -> tuple[int, 
 # Kernel bodies. Plain Python here; _compiled() turns them into numba functions on first use
 # (they call each other through module globals, which by then are the compiled versions).
 # --------------------------------------------------------------------------------------------
-def _dot4(x0, x1, x2, x3, v):
-    """Four dot products sharing each load of v."""
+def _dot8(X, i0, i1, i2, i3, i4, i5, i6, i7, v):
+    """Dot products of rows i0…i7 of X with v, sharing each load of v among eight rows."""
+    x0, x1, x2, x3, x4, x5, x6, x7 = X[i0], X[i1], X[i2], X[i3], X[i4], X[i5], X[i6], X[i7]
     v0 = v[0]
-    a0 = x0[0] * v0
-    a1 = x1[0] * v0
-    a2 = x2[0] * v0
-    a3 = x3[0] * v0
+    a0, a1, a2, a3 = x0[0] * v0, x1[0] * v0, x2[0] * v0, x3[0] * v0
+    a4, a5, a6, a7 = x4[0] * v0, x5[0] * v0, x6[0] * v0, x7[0] * v0
     for j in range(1, v.shape[0]):
         vj = v[j]
         a0 += x0[j] * vj
         a1 += x1[j] * vj
         a2 += x2[j] * vj
         a3 += x3[j] * vj
-    return a0, a1, a2, a3
+        a4 += x4[j] * vj
+        a5 += x5[j] * vj
+        a6 += x6[j] * vj
+        a7 += x7[j] * vj
+    return a0, a1, a2, a3, a4, a5, a6, a7
 
 
-def _axpy4(c0, x0, c1, x1, c2, x2, c3, x3, acc):
-    """acc += c0 x0 + c1 x1 + c2 x2 + c3 x3: one load and store of acc per four vectors.
+def _axpy8(X, i0, i1, i2, i3, i4, i5, i6, i7, c0, c1, c2, c3, c4, c5, c6, c7, acc):
+    """acc += Σ cₖ X[iₖ] over eight rows: one load and store of acc per eight rows.
 
     Written as a chain so that each term is one fused multiply-add.
     """
+    x0, x1, x2, x3, x4, x5, x6, x7 = X[i0], X[i1], X[i2], X[i3], X[i4], X[i5], X[i6], X[i7]
     for j in range(acc.shape[0]):
         t = acc[j]
         t += c0 * x0[j]
         t += c1 * x1[j]
         t += c2 * x2[j]
         t += c3 * x3[j]
+        t += c4 * x4[j]
+        t += c5 * x5[j]
+        t += c6 * x6[j]
+        t += c7 * x7[j]
         acc[j] = t
 
 
 def _block_dots(X, by_columns, start, count, v, out):
-    """out[k] = x_(start+k) · v for k < count; X is the data (rows) or its transpose (columns)."""
+    """out[k] = x_(start+k) · v for k < count; X is the data (rows) or its transpose (columns).
+
+    Rows go eight at a time; a last group of fewer repeats the block's last row, and the
+    repeats' results are dropped.
+    """
     if by_columns:
         _stripe_dots(X, start, count, v, out)
         return
-    k = 0
-    while k + 4 <= count:
+    last = start + count - 1
+    for k in range(0, count, 8):
         i = start + k
-        out[k], out[k + 1], out[k + 2], out[k + 3] = _dot4(X[i], X[i + 1], X[i + 2], X[i + 3], v)
-        k += 4
-    if k < count:  # the last 1-3 rows; the padding repeats the last row and is discarded
-        i = start + k
-        last = start + count - 1
-        d0, d1, d2, _ = _dot4(X[i], X[min(i + 1, last)], X[min(i + 2, last)], X[last], v)
-        out[k] = d0
-        if k + 1 < count:
-            out[k + 1] = d1
-        if k + 2 < count:
-            out[k + 2] = d2
+        d = _dot8(
+            X, i, min(i + 1, last), min(i + 2, last), min(i + 3, last), min(i + 4, last),
+            min(i + 5, last), min(i + 6, last), min(i + 7, last), v,
+        )  # fmt: skip
+        for q in range(min(8, count - k)):
+            out[k + q] = d[q]
 
 
 def _block_axpy(X, by_columns, start, count, coef, acc):
-    """acc += Σ_k coef[k] x_(start+k) over one block."""
+    """acc += Σ_k coef[k] x_(start+k) over one block.
+
+    Rows go eight at a time; a last group of fewer is padded with the block's last row and
+    zero coefficients, which add exact zeros.
+    """
     if by_columns:
         _stripe_grad(X, start, count, coef, acc)
         return
-    k = 0
-    while k + 4 <= count:
+    last = start + count - 1
+    zero = coef[0] - coef[0]
+    for k in range(0, count, 8):
         i = start + k
-        _axpy4(
-            coef[k], X[i], coef[k + 1], X[i + 1], coef[k + 2], X[i + 2], coef[k + 3], X[i + 3], acc
-        )
-        k += 4
-    if k < count:  # the last 1-3 rows, padded with zero coefficients (adds exact zeros)
-        i = start + k
-        last = start + count - 1
-        zero = coef[0] - coef[0]
-        c1 = coef[k + 1] if k + 1 < count else zero
-        c2 = coef[k + 2] if k + 2 < count else zero
-        _axpy4(coef[k], X[i], c1, X[min(i + 1, last)], c2, X[min(i + 2, last)], zero, X[last], acc)
+        if k + 8 <= count:
+            _axpy8(
+                X, i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7,
+                coef[k], coef[k + 1], coef[k + 2], coef[k + 3],
+                coef[k + 4], coef[k + 5], coef[k + 6], coef[k + 7], acc,
+            )  # fmt: skip
+        else:
+            c = np.full(8, zero)
+            c[: count - k] = coef[k:count]
+            _axpy8(
+                X, i, min(i + 1, last), min(i + 2, last), min(i + 3, last), min(i + 4, last),
+                min(i + 5, last), min(i + 6, last), min(i + 7, last),
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], acc,
+            )  # fmt: skip
 
 
 def _stripe_dots(Xt, start, count, v, out):
@@ -354,7 +369,7 @@ _numba: Any = None
 
 def _compiled() -> None:
     """Import numba and swap the kernel bodies above for their compiled versions, once."""
-    global _ready, _numba, _dot4, _axpy4, _block_dots, _block_axpy, _residuals
+    global _ready, _numba, _dot8, _axpy8, _block_dots, _block_axpy, _residuals
     global _stripe_dots, _stripe_grad
     global _data_pass_chunks, _curvature_chunks, _logits_chunks
     if _ready:
@@ -370,7 +385,7 @@ def _compiled() -> None:
         reduce = numba.njit(fastmath={"reassoc", "contract"}, nogil=True, cache=True)
         plain = numba.njit(fastmath={"contract"}, nogil=True, cache=True)
         strict = numba.njit(nogil=True, cache=True)
-        _dot4, _axpy4 = reduce(_dot4), plain(_axpy4)
+        _dot8, _axpy8 = reduce(_dot8), plain(_axpy8)
         _stripe_dots, _stripe_grad = plain(_stripe_dots), reduce(_stripe_grad)
         _block_dots, _block_axpy = plain(_block_dots), plain(_block_axpy)
         _residuals = strict(_residuals)
