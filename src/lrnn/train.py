@@ -14,6 +14,7 @@ checkpoint stores) and returns a :class:`TrainResult`.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -211,9 +212,33 @@ def _diverged_message(backend: Backend, config: TrainConfig, lr: float | None, w
     )
 
 
+def _one_blas_thread(fn: Callable[..., TrainResult]) -> Callable[..., TrainResult]:
+    """Run ``fn`` with BLAS (numpy's and scipy's OpenBLAS) on one thread.
+
+    OpenBLAS splits reductions differently with 1 or 2 threads, so the last bits of the Gram
+    matrix X Xᵀ, the Hessian, its Cholesky factor and the long dot products inside L-BFGS-B and
+    CG change with the machine's thread count, and so do the trained weights (measured: newton,
+    lbfgs and the wide-data shortcut on 2 threads against 1). With BLAS on one thread a run is
+    bit-identical on any machine, which ``lrnn verify`` relies on; the passes over the data keep
+    their own threads (the numba kernels reduce in a fixed order), and DESIGN.md already asks
+    for BLAS to stay out of their way.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> TrainResult:
+        import scipy.linalg  # noqa: F401 - loads scipy's own OpenBLAS, so the limit covers it
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 # --------------------------------------------------------------------------------------------
 # The loop
 # --------------------------------------------------------------------------------------------
+@_one_blas_thread
 def train(
     backend: Backend,
     config: TrainConfig = TrainConfig(),
