@@ -166,12 +166,18 @@ def _block_dots(X, by_columns, start, count, v, out):
     last = start + count - 1
     for k in range(0, count, 8):
         i = start + k
-        d = _dot8(
+        d0, d1, d2, d3, d4, d5, d6, d7 = _dot8(
             X, i, min(i + 1, last), min(i + 2, last), min(i + 3, last), min(i + 4, last),
             min(i + 5, last), min(i + 6, last), min(i + 7, last), v,
         )  # fmt: skip
-        for q in range(min(8, count - k)):
-            out[k + q] = d[q]
+        out[k] = d0
+        if k + 8 <= count:
+            out[k + 1], out[k + 2], out[k + 3] = d1, d2, d3
+            out[k + 4], out[k + 5], out[k + 6], out[k + 7] = d4, d5, d6, d7
+        else:
+            for q, d in ((1, d1), (2, d2), (3, d3), (4, d4), (5, d5), (6, d6)):
+                if k + q < count:
+                    out[k + q] = d
 
 
 def _block_axpy(X, by_columns, start, count, coef, acc):
@@ -194,12 +200,18 @@ def _block_axpy(X, by_columns, start, count, coef, acc):
                 coef[k + 4], coef[k + 5], coef[k + 6], coef[k + 7], acc,
             )  # fmt: skip
         else:
-            c = np.full(8, zero)
-            c[: count - k] = coef[k:count]
             _axpy8(
                 X, i, min(i + 1, last), min(i + 2, last), min(i + 3, last), min(i + 4, last),
                 min(i + 5, last), min(i + 6, last), min(i + 7, last),
-                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], acc,
+                coef[k],
+                coef[k + 1] if k + 1 < count else zero,
+                coef[k + 2] if k + 2 < count else zero,
+                coef[k + 3] if k + 3 < count else zero,
+                coef[k + 4] if k + 4 < count else zero,
+                coef[k + 5] if k + 5 < count else zero,
+                coef[k + 6] if k + 6 < count else zero,
+                zero,
+                acc,
             )  # fmt: skip
 
 
