@@ -1,0 +1,269 @@
+"""Reproducibility: a manifest in every model, ``lrnn verify``, and weights that are bit for bit
+the same run after run and whatever the number of threads.
+
+The commands run in-process through ``lrnn.cli.main`` (the console script's function); the
+thread-count check needs fresh processes, since numba and OpenBLAS read their thread counts
+from the environment when they start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import textwrap
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lrnn import __version__, data, persist
+from lrnn.cli import main
+from lrnn.train import TrainConfig
+from tests.conftest import CAT_TEST, CAT_TRAIN, needs_cat
+
+MANIFEST_KEYS = {
+    "lrnn_version",
+    "numpy_version",
+    "python_version",
+    "solver_settings",
+    "seed",
+    "data_source",
+    "data_sha256",
+    "final_cost",
+}
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    """The current folder, with a small table (a, b, c → yes/no) and its test part."""
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(rng.standard_normal((120, 3)), columns=["a", "b", "c"])
+    frame["label"] = np.where(
+        frame["a"] - frame["c"] + 0.5 * rng.standard_normal(120) > 0, "yes", "no"
+    )
+    frame.iloc[:90].to_csv(tmp_path / "t.csv", index=False)
+    frame.iloc[90:].to_csv(tmp_path / "test.csv", index=False)
+    np.savez(tmp_path / "t.npz", X=frame[["a", "b", "c"]].to_numpy(np.float32), y=frame["a"] > 0)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _lrnn(capsys, *args: object) -> tuple[int, str, str]:
+    capsys.readouterr()
+    status = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _train(capsys, *args: object, model: str = "m.safetensors") -> persist.ModelFile:
+    status, _, err = _lrnn(capsys, "train", *args, "--no-plot", "--model", model)
+    assert status == 0, err
+    return persist.load_model(model)
+
+
+# --------------------------------------------------------------------------------------------
+# The manifest
+
+
+@pytest.mark.parametrize(
+    ("args", "seed"),
+    [
+        (["--iterations", "30"], 0),  # built-in digits, a seeded 20 % hold-out
+        (["t.csv", "--solver", "sgd", "--seed", "7", "--iterations", "5"], 7),
+        (["t.npz", "--solver", "lbfgs", "--alpha", "0.01"], 0),
+    ],
+)
+def test_every_saved_model_has_a_manifest(folder, capsys, args, seed):
+    model = _train(capsys, *args)
+    manifest = model.manifest
+    assert MANIFEST_KEYS <= set(manifest), MANIFEST_KEYS - set(manifest)
+    assert manifest["lrnn_version"] == __version__
+    assert manifest["numpy_version"] == np.__version__
+    assert manifest["python_version"] == platform.python_version()
+    assert manifest["seed"] == seed
+    settings = manifest["solver_settings"]
+    assert set(settings) == {f.name for f in fields(TrainConfig)}
+    assert settings["random_state"] == seed
+    assert (
+        TrainConfig(**settings).solver == model.training["solver"] or settings["solver"] == "auto"
+    )
+    assert len(manifest["data_sha256"]) == 64 and int(manifest["data_sha256"], 16) >= 0
+    assert np.isfinite(manifest["final_cost"])
+    assert manifest["final_cost"] == model.training["final_cost"]
+    # The fingerprint is of the data trained on: the hold-out split of the source.
+    ds = data.load(manifest["data_source"], spec=data.Preprocessing.from_dict(model.preprocessing))
+    train_part, _ = data.split(ds, 0.2, seed=seed)
+    assert data.data_sha256(train_part.X, train_part.y) == manifest["data_sha256"]
+
+
+def test_manifest_survives_a_saved_threshold(folder, capsys):
+    model = _train(capsys, "t.csv", "--iterations", "50")
+    status, _, err = _lrnn(
+        capsys,
+        "evaluate",
+        "t.csv",
+        "--model",
+        "m.safetensors",
+        "--choose-threshold",
+        "f1",
+        "--save",
+    )
+    assert status == 0, err
+    again = persist.load_model("m.safetensors")
+    assert again.manifest == model.manifest and np.array_equal(again.w, model.w)
+    status, out, _ = _lrnn(capsys, "verify", "--model", "m.safetensors")
+    assert status == 0 and out.startswith("bit-identical")
+
+
+# --------------------------------------------------------------------------------------------
+# lrnn verify
+
+
+VERIFIED = {
+    "digits, hold-out": (["--iterations", "40"], []),
+    "digits, sgd": (["--solver", "sgd", "--seed", "3", "--iterations", "8"], ["digits"]),
+    "csv, hold-out": (["t.csv", "--iterations", "60"], ["t.csv"]),
+    "csv, --test, newton": (["t.csv", "--test", "test.csv", "--solver", "newton"], ["t.csv"]),
+    "csv, adam, auto rate": (["t.csv", "--solver", "adam", "--learning-rate", "auto"], []),
+    "npz float32, lbfgs": (["t.npz", "--solver", "lbfgs", "--alpha", "1e-3"], ["t.npz"]),
+    "standardized csv": (["t.csv", "--standardize", "--iterations", "20"], ["t.csv"]),
+}
+
+
+@pytest.mark.parametrize("case", list(VERIFIED))
+def test_verify_reports_bit_identical(folder, capsys, case):
+    train_args, verify_args = VERIFIED[case]
+    _train(capsys, *train_args)
+    status, out, err = _lrnn(capsys, "verify", "--model", "m.safetensors", *verify_args)
+    assert status == 0, (out, err)
+    assert out.startswith("bit-identical: retraining reproduces m.safetensors exactly")
+    status, out, _ = _lrnn(capsys, "verify", "--model", "m.safetensors", *verify_args, "--json")
+    assert status == 0 and json.loads(out) == {"bit_identical": True, "max_abs_difference": 0.0}
+
+
+@needs_cat
+def test_verify_the_lessons_cat_model(folder, capsys):
+    _train(capsys, CAT_TRAIN, "--test", CAT_TEST, "--iterations", "60")
+    status, out, err = _lrnn(capsys, "verify", "--model", "m.safetensors", CAT_TRAIN)
+    assert status == 0, (out, err)
+    assert out.startswith("bit-identical")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda m: m.w.__setitem__(2, m.w[2] + 1e-3), "1.000e-03"),
+        (lambda m: setattr(m, "b", m.b - 0.25), "2.500e-01"),
+        (lambda m: m.w.__setitem__(0, np.nextafter(m.w[0], np.inf)), "e-"),  # one ulp
+    ],
+    ids=["one weight", "the bias", "one ulp"],
+)
+def test_verify_reports_altered_weights(folder, capsys, change, expected):
+    model = _train(capsys, "t.csv", "--iterations", "40")
+    altered = persist.load_model("m.safetensors")
+    altered.w = altered.w.copy()
+    change(altered)
+    persist.save_model("altered.safetensors", altered)
+    status, out, _ = _lrnn(capsys, "verify", "--model", "altered.safetensors", "t.csv")
+    assert status == 1
+    assert out.startswith("NOT bit-identical: largest difference") and expected in out, out
+    status, out, _ = _lrnn(capsys, "verify", "--model", "altered.safetensors", "t.csv", "--json")
+    result = json.loads(out)
+    assert status == 1 and result["bit_identical"] is False
+    largest = max(np.max(np.abs(altered.w - model.w)), abs(altered.b - model.b))
+    assert result["max_abs_difference"] == largest > 0
+
+
+# --------------------------------------------------------------------------------------------
+# Same weights, run after run
+
+
+@pytest.mark.parametrize("solver", ["gd", "momentum", "adam", "sgd", "lbfgs", "newton"])
+def test_training_twice_gives_the_same_file(folder, capsys, solver):
+    args = ["t.csv", "--solver", solver, "--iterations", "30", "--seed", "11"]
+    _train(capsys, *args, model="one.safetensors")
+    _train(capsys, *args, model="two.safetensors")
+    assert Path("one.safetensors").read_bytes() == Path("two.safetensors").read_bytes()
+
+
+# --------------------------------------------------------------------------------------------
+# Same weights, whatever the number of threads
+
+THREAD_SCRIPT = textwrap.dedent(
+    """
+    import contextlib, hashlib, io, json, sys
+    import numpy as np
+    from lrnn import kernels, persist
+    from lrnn.cli import main
+
+    jobs = json.loads(sys.argv[1])
+    out = {}
+    for name, argv in jobs.items():
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main([*argv, "--no-plot", "--model", "m.safetensors"]) == 0, name
+        model = persist.load_model("m.safetensors")
+        out[name] = hashlib.sha256(model.w.tobytes() + np.float64(model.b).tobytes()).hexdigest()
+    X = np.load("f64.npz")["X"]
+    out["fused kernels used"] = bool(kernels.available(X))
+    print(json.dumps(out))
+    """
+)
+
+
+def _thread_jobs() -> dict[str, list[str]]:
+    jobs = {}
+    for dtype in ("f64", "f32"):
+        common = [f"{dtype}.npz", "--test", f"{dtype}-test.npz", "--iterations", "25"]
+        for solver in ("gd", "sgd", "adam", "lbfgs", "newton"):
+            jobs[f"{dtype} {solver}"] = ["train", *common, "--solver", solver]
+        jobs[f"{dtype} auto rate, alpha"] = ["train", *common, "--learning-rate", "auto"] + [
+            "--alpha",
+            "0.01",
+        ]
+    wide = ["train", "wide.npz", "--iterations", "20", "--learning-rate", "1e-7"]
+    jobs["wide gd (Gram shortcut)"] = wide
+    jobs["wide lbfgs (long dot products)"] = [*wide, "--solver", "lbfgs"]
+    return jobs
+
+
+def test_weights_do_not_depend_on_the_number_of_threads(tmp_path):
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(12)
+    w_true = rng.standard_normal(50)
+    for dtype, kind in (("f64", np.float64), ("f32", np.float32)):
+        X = rng.standard_normal((5000, 50)).astype(kind)  # big enough for the kernels' chunks
+        y = (X @ w_true + rng.standard_normal(5000) > 0).astype(int)
+        np.savez(tmp_path / f"{dtype}.npz", X=X[:4000], y=y[:4000])
+        np.savez(tmp_path / f"{dtype}-test.npz", X=X[4000:], y=y[4000:])
+    X = rng.integers(0, 256, (200, 12_288), dtype=np.uint8)  # the lesson's shape: wide
+    np.savez(tmp_path / "wide.npz", X=X, y=rng.integers(0, 2, 200))  # no pattern: slow to fit
+
+    jobs = json.dumps(_thread_jobs())
+    results = {}
+    for threads in ("1", "2"):
+        env = {
+            **os.environ,
+            "NUMBA_NUM_THREADS": threads,
+            "OMP_NUM_THREADS": threads,
+            "OPENBLAS_NUM_THREADS": threads,
+            "MKL_NUM_THREADS": threads,
+            "PYTHONWARNINGS": "ignore",
+        }
+        proc = subprocess.run(
+            [sys.executable, "-c", THREAD_SCRIPT, jobs],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        results[threads] = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert results["1"]["fused kernels used"], "the data should take the numba kernel path"
+    differ = [name for name in results["1"] if results["1"][name] != results["2"][name]]
+    assert not differ, f"weights change with the thread count: {differ}"
