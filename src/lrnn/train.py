@@ -320,7 +320,7 @@ def train(
     if result.stop_reason == "separable":
         warnings.warn(
             f"the training data is perfectly separated (every example right, loss "
-            f"{result.history['loss'][-1] if result.history.get('loss') else 0:.2g}): with "
+            f"{result.final_cost:.2g}): with "
             "alpha=0 the weights would grow without bound, so training stopped at iteration "
             f"{result.n_iter}; set alpha > 0 for a finite optimum.",
             RuntimeWarning,
