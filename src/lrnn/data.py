@@ -405,8 +405,16 @@ def _finish(
                 "1/255 instead — drop --standardize."
             )
         X = ds.X.astype(np.float64)
-        mean = X.mean(axis=0)
-        std = X.std(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = X.mean(axis=0)
+            std = X.std(axis=0)
+        if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+            # Values near the float64 limit: their sums and squares overflow, so scale each
+            # column by its largest magnitude first (and back after).
+            peak = np.max(np.abs(X), axis=0)
+            peak[~(peak > 0)] = 1.0
+            mean = (X / peak).mean(axis=0) * peak
+            std = (X / peak).std(axis=0) * peak
         std[~(std > 0)] = 1.0  # a constant column stays constant instead of dividing by zero
         new_spec = replace(ds.spec, mean=tuple(mean.tolist()), std=tuple(std.tolist()))
         ds = replace(ds, X=new_spec.transform(X), spec=new_spec)
