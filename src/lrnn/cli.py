@@ -333,6 +333,13 @@ def _load_training_data(args: argparse.Namespace):
         return ds, test, "--test " + args.test
     seed = args.seed if getattr(args, "seed", None) is not None else 0
     train_part, test_part = data.split(ds, 0.2, seed=seed)
+    if train_part.y is not None and np.unique(train_part.y).size < 2:
+        from lrnn.errors import DataError
+
+        raise DataError(
+            f"{ds.source}: after holding out 20 % for testing, the {train_part.y.size} training "
+            "example(s) are all of one class; give more examples, or a separate --test file."
+        )
     return train_part, test_part, f"a 20 % hold-out (seed {seed})"
 
 
