@@ -316,7 +316,8 @@ def train(
     if config.tol > 0 and result.stop_reason == "max_iter":
         from sklearn.exceptions import ConvergenceWarning
 
-        warnings.warn(_not_converged_advice(solver, config), ConvergenceWarning, stacklevel=2)
+        # stacklevel 3: past train's BLAS-thread wrapper, to the caller of train()
+        warnings.warn(_not_converged_advice(solver, config), ConvergenceWarning, stacklevel=3)
     if result.stop_reason == "separable":
         warnings.warn(
             f"the training data is perfectly separated (every example right, loss "
@@ -324,7 +325,7 @@ def train(
             "alpha=0 the weights would grow without bound, so training stopped at iteration "
             f"{result.n_iter}; set alpha > 0 for a finite optimum.",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     for cb in callbacks:
         cb.on_end(result)
