@@ -384,7 +384,7 @@ def test_standardize(tmp_path):
         ("a,b,label\n1,2,0\n3,,1\n", "column 'b' has value nan (row 2)"),
         ("a,b,label\n1,2,0\n3,inf,1\n", "column 'b' has value inf (row 2)"),
         ("a,b\n1,2\n", "no label column 'label'; the columns are 'a', 'b' — name the label"),
-        ("a,label\n1,x\n2,x\n", "has only one class ('x')"),
+        ("a,label\n1,x\n2,x\n", "all 2 examples are of class 'x'"),
         ("a,label\n1,0\n2,0\n", "all 2 examples are of class '0'"),
         (
             "a,label\n" + "".join(f"{i},c{i}\n" for i in range(7)),

@@ -453,8 +453,8 @@ def _subset(ds: Dataset, idx: np.ndarray) -> Dataset:
 def _encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarray, tuple]:
     """Two distinct label values → (y as 0/1 int64, class names), classes[1] positive.
 
-    Numbers sort by value, anything else as strings. A single class comes back as a pair only
-    when the labels are 0/1 numbers (so both names are known); otherwise it is an error.
+    Numbers sort by value, anything else as strings. A single class of 0/1 numbers comes back
+    as the pair ("0", "1"); any other single class as (name, name), with every y = 0.
     """
     values = np.asarray(values)
     if values.dtype.kind == "f" and not np.isfinite(values).all():
@@ -480,10 +480,10 @@ def _encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarr
         if values.dtype.kind in "biuf" and uniq[0] in (0, 1):
             uniq = np.array([False, True]) if values.dtype.kind == "b" else np.array([0, 1])
         else:
-            raise DataError(
-                f"{source}: {what} has only one class ('{_label_name(uniq[0])}'); a binary "
-                "classifier needs two — add examples of the other class."
-            )
+            # Data of one class is fine to evaluate a model on (the model names the other
+            # class; the CLI aligns names); training refuses it in _finish.
+            name = _label_name(uniq[0])
+            return np.zeros(values.shape[0], dtype=np.int64), (name, name)
     y = np.searchsorted(uniq, values).astype(np.int64)
     return y, (_label_name(uniq[0]), _label_name(uniq[1]))
 
