@@ -30,6 +30,7 @@ float32 near its maximum       stop with TrainingDiverged, learning_rate="auto" 
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -248,3 +249,25 @@ def test_huge_features_through_the_cli(tmp_path, monkeypatch, capsys):
 def test_errors_are_lrnn_errors():
     """The edge-case errors above are lrnn's own, which the CLI prints as one line."""
     assert issubclass(TrainingDiverged, LrnnError) and issubclass(UsageError, LrnnError)
+
+
+def test_evaluating_on_data_of_one_class(tmp_path, monkeypatch, capsys):
+    """All-positive (or all-negative) test data is normal to evaluate on; training refuses it."""
+    X, y = _noisy()
+    labels = np.where(y == 1, "yes", "no")
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=labels)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame[labels == "yes"].to_csv(tmp_path / "yes.csv", index=False)
+    frame.assign(label="maybe").to_csv(tmp_path / "maybe.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "t.csv", "--no-plot", "--solver", "newton"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "yes.csv", "--model", "lrnn-model.safetensors", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n"] == (labels == "yes").sum() and result["confusion"]["tn"] == 0
+    assert result["confusion"]["fp"] == 0 and result["confusion"]["tp"] > 0
+    assert main(["evaluate", "maybe.csv", "--model", "lrnn-model.safetensors"]) == 1
+    assert "differ from the model's" in capsys.readouterr().err
+    assert main(["train", "yes.csv", "--no-plot", "--model", "one.safetensors"]) == 1
+    err = capsys.readouterr().err
+    assert "of class 'yes'" in err and "add examples of the other class" in err
