@@ -102,6 +102,39 @@ def cost_from_logits(z: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None
     return float(np.dot(losses.astype(np.float64, copy=False), s) / s.sum())
 
 
+def forward_backward_from_logits(
+    z: NDArray, y: NDArray, sample_weight: NDArray | None, total: float
+) -> tuple[float, NDArray, float]:
+    """Everything a pass needs from the logits: (mean loss, residual s(a − y), accuracy).
+
+    One ``exp`` per example serves both the loss and σ: with e = e^-|z|, ℓ = log1p(e) +
+    max(z, 0) − y z (what ``logaddexp(0, z) − y z`` computes) and σ(z) = 1/(1+e) or e/(1+e) by
+    sign, as in :func:`sigmoid`. Fewer array operations matter when m is small and a pass is
+    called thousands of times (the wide-data shortcut). The residual is not yet divided by
+    ``total`` (Σs, or m), so callers can fold that into their own scaling.
+    """
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    losses = np.log1p(e)
+    losses += np.maximum(z, 0)
+    losses -= y * z
+    e_or_one = np.where(z >= 0, 1, e)
+    e += 1
+    residual = np.divide(e_or_one, e, out=e_or_one)  # a = σ(z)
+    hits = (residual > 0.5) == (y > 0.5)
+    residual -= y
+    if sample_weight is None:
+        loss = float(np.mean(losses, dtype=np.float64))
+        accuracy = float(hits.mean())
+    else:
+        s64 = sample_weight.astype(np.float64, copy=False)
+        loss = float(np.dot(losses.astype(np.float64, copy=False), s64) / total)
+        accuracy = float(np.dot(hits, sample_weight) / total)
+        residual *= sample_weight
+    return loss, residual, accuracy
+
+
 # --------------------------------------------------------------------------------------------
 # Passes over the data (reference implementation)
 # --------------------------------------------------------------------------------------------
@@ -152,13 +185,7 @@ def data_pass(
     m = X.shape[0]
     s, total = _weights_or_none(sample_weight, m)
     z = logits(w, b, X, scale)  # (m,)
-    loss = cost_from_logits(z, y, s)
-    residual = sigmoid(z)  # a, then a − y, then s(a − y), in place
-    hits = (residual > 0.5) == (y > 0.5)
-    accuracy = float(hits.mean() if s is None else np.dot(hits, s) / total)
-    residual -= y
-    if s is not None:
-        residual *= s
+    loss, residual, accuracy = forward_backward_from_logits(z, np.asarray(y, dtype), s, total)
     dw = np.zeros_like(w)
     for rows, Xb in _row_blocks(X, dtype):
         dw += residual[rows] @ Xb

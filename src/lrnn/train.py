@@ -159,10 +159,6 @@ def _weights(backend: Backend, vector: NDArray) -> NDArray:
     return vector.copy()
 
 
-def _finite(cost: float, grad: NDArray) -> bool:
-    return math.isfinite(cost) and bool(np.isfinite(grad).all())
-
-
 def _record_row(
     iteration: int,
     cost: float,
@@ -226,13 +222,20 @@ def _one_blas_thread(fn: Callable[..., TrainResult]) -> Callable[..., TrainResul
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> TrainResult:
-        import scipy.linalg  # noqa: F401 - loads scipy's own OpenBLAS, so the limit covers it
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _blas_controller().limit(limits=1, user_api="blas"):
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """The process's BLAS libraries, found once: finding them reads /proc/self/maps, ~4 ms,
+    which was a third of a small fit's time when done on every call."""
+    import scipy.linalg  # noqa: F401 - loads scipy's own OpenBLAS, so the limit covers it
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 # --------------------------------------------------------------------------------------------
@@ -387,12 +390,17 @@ def _run_loop(
     stop_reason = "max_iter"
     last_grad = None
     theta = state.theta
+    accepted = None  # Newton's line search already evaluated the point it accepted
 
     while state.iteration < config.max_iter:
         i = state.iteration
         theta = state.theta
-        cost, grad, data = _evaluate(backend, theta, config.alpha)
-        if not _finite(cost, grad):
+        if accepted is not None and accepted[0] is theta:
+            cost, grad, data = accepted[1]
+        else:
+            cost, grad, data = _evaluate(backend, theta, config.alpha)
+        grad_norm = float(np.max(np.abs(grad)))  # NaN or inf if any component is
+        if not (math.isfinite(cost) and math.isfinite(grad_norm)):
             raise TrainingDiverged(
                 _diverged_message(
                     backend,
@@ -403,8 +411,7 @@ def _run_loop(
                 ),
                 _partial_result(backend, state, solver, lr),
             )
-        last_grad = (grad[:-1].copy(), float(grad[-1]))
-        grad_norm = float(np.max(np.abs(grad)))
+        last_grad = grad  # never changed in place; split into (dw, db) by _finish
         current_lr = lr if sgd_schedule is None else sgd_schedule(i * batches_per_epoch)
         if i % config.record_every == 0:
             row = _record_row(i, cost, data, grad, current_lr, validation, theta, backend)
@@ -425,7 +432,8 @@ def _run_loop(
         if solver == "gd":
             state = _divergence_check(backend, config, lr, state, cost)
         if solver == "newton":
-            theta, at_optimum = _newton_step(backend, config, theta, cost, grad)
+            theta, at_optimum, evaluation = _newton_step(backend, config, theta, cost, grad)
+            accepted = (theta, evaluation)
             opt_state, rng_state = None, None
             if at_optimum:
                 stop_reason = "converged"
@@ -449,7 +457,8 @@ def _run_loop(
         theta = state.best_theta
     else:
         theta = state.theta
-    return _finish(backend, config, solver, lr, state, theta, stop_reason, last_grad)
+    split = None if last_grad is None else (last_grad[:-1].copy(), float(last_grad[-1]))
+    return _finish(backend, config, solver, lr, state, theta, stop_reason, split)
 
 
 #: gd is declared diverged when the cost climbs this far above the lowest cost seen so far.
@@ -613,26 +622,28 @@ def _newton_direction(
 
 def _newton_step(
     backend: Backend, config: TrainConfig, theta: NDArray, cost: float, grad: NDArray
-) -> tuple[NDArray, bool]:
+) -> tuple[NDArray, bool, Any]:
     """A Newton step with Armijo backtracking (sufficient decrease), so it never goes uphill.
 
     Also says whether the optimum is reached to the working precision: the Newton decrement
     gᵀH⁻¹g estimates 2(J − J*), and once it is below the rounding of J no step can help.
+    Returns the new θ, that verdict, and the pass evaluated at the new θ (None when θ did not
+    move), which the loop reuses instead of reading the data again.
     """
     direction = _newton_direction(backend, config, theta, grad)
     slope = float(np.dot(grad.astype(np.float64), direction))
     if not slope < 0:  # not a descent direction (numerical trouble): fall back to −∇J
         direction, slope = -grad.astype(np.float64), -float(np.dot(grad, grad))
     if -slope <= 8 * np.finfo(theta.dtype).eps * max(abs(cost), np.finfo(float).tiny):
-        return theta, True
+        return theta, True, None
     step = 1.0
     for _ in range(40):
         candidate = (theta + step * direction).astype(theta.dtype)
-        trial_cost, _, _ = _evaluate(backend, candidate, config.alpha)
-        if trial_cost <= cost + 1e-4 * step * slope:
-            return candidate, False
+        evaluation = _evaluate(backend, candidate, config.alpha)
+        if evaluation[0] <= cost + 1e-4 * step * slope:
+            return candidate, False, evaluation
         step *= 0.5
-    return theta, True  # no step decreases J: nothing left to gain at this precision
+    return theta, True, None  # no step decreases J: nothing left to gain at this precision
 
 
 # --------------------------------------------------------------------------------------------

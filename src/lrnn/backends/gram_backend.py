@@ -63,15 +63,9 @@ class GramBackend:
         beta, b = theta[:-1], theta[-1]
         Kbeta = self.K @ beta
         z = Kbeta + b
-        loss = objective.cost_from_logits(z, self.y, self.sample_weight)
-        a = objective.sigmoid(z)
-        hits = (a > 0.5) == (self.y > 0.5)
-        residual = a - self.y
-        if self.sample_weight is not None:
-            residual *= self.sample_weight
-            accuracy = float(np.dot(hits, self.sample_weight) / self.total)
-        else:
-            accuracy = float(hits.mean())
+        loss, residual, accuracy = objective.forward_backward_from_logits(
+            z, self.y, self.sample_weight, self.total
+        )
         residual /= self.dtype.type(self.total)
         grad = np.empty_like(theta)
         grad[:-1] = residual
