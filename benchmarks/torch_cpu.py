@@ -5,8 +5,8 @@
 Needs the optional extra: ``pip install torch==2.13.0``. Both sides run 2000 iterations at
 learning rate 0.005 from zero on the cat / non-cat training set (12288 × 209, /255, float64):
 PyTorch as a user would write it (autograd on BCEWithLogitsLoss, SGD optimiser) and as a
-hand-written tensor loop; lrnn through ``LogisticNeuron`` (uint8 pixels, scale folded in) and
-``lrnn.course.model``.
+hand-written tensor loop; lrnn through ``LogisticNeuron`` (float64), ``lrnn.train.train`` on the
+uint8 pixels with the 1/255 scale folded in (what ``lrnn train`` does) and ``lrnn.course.model``.
 """
 
 from __future__ import annotations
@@ -67,10 +67,18 @@ def main() -> None:
         return costs
 
     from lrnn import LogisticNeuron, course
+    from lrnn.backends import make_backend
+    from lrnn.train import TrainConfig, train
 
     def lrnn_estimator():
         est = LogisticNeuron(learning_rate=0.005, max_iter=2000, tol=0, record_every=100)
-        return est.fit(raw, y).history_["cost"]
+        return est.fit(X, y).history_["cost"]
+
+    def lrnn_uint8():
+        # What `lrnn train` does with pictures: uint8 stays uint8, the 1/255 is folded in.
+        backend = make_backend(raw, y.astype(np.float64), scale=1 / 255)
+        config = TrainConfig(learning_rate=0.005, max_iter=2000, record_every=100)
+        return train(backend, config).history["cost"]
 
     def lrnn_course():
         with contextlib.redirect_stdout(io.StringIO()):
@@ -82,7 +90,8 @@ def main() -> None:
     for name, fn in [
         ("PyTorch autograd + SGD", torch_autograd),
         ("PyTorch hand-written tensors", torch_manual),
-        ("lrnn LogisticNeuron (uint8)", lrnn_estimator),
+        ("lrnn LogisticNeuron (float64)", lrnn_estimator),
+        ("lrnn train() on uint8, scale folded in", lrnn_uint8),
         ("lrnn.course.model (float64)", lrnn_course),
     ]:
         costs = np.array(fn())
