@@ -23,6 +23,7 @@ distributed = pytest.importorskip(
 import dask  # noqa: E402
 import dask.array as da  # noqa: E402
 
+from lrnn import objective  # noqa: E402
 from lrnn.backends import make_backend  # noqa: E402
 from lrnn.backends import stream_backend as blocks  # noqa: E402
 from lrnn.backends.dask_backend import NEEDS_DASK, DaskBackend, connect  # noqa: E402
@@ -181,7 +182,7 @@ def test_power_iteration_when_the_gram_is_too_big(monkeypatch, data):
     """Past the exact-Gram limits: the reference's power iteration, padded 2 % above λmax."""
     X, y, s = data
     exact = InMemoryBackend(X, y, s).lambda_max()
-    monkeypatch.setattr(blocks, "_EXACT_SIDE", 0)
+    monkeypatch.setattr(objective, "EXACT_CURVATURE_WORK", 0)
     with dask.config.set(scheduler="sync"):
         estimate = DaskBackend(chunked(X), y, s, persist=False).lambda_max()
     streamed = blocks.StreamingBackend(X, y, s, block_rows=100).lambda_max()

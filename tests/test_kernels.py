@@ -121,7 +121,7 @@ def test_lambda_max_power_iteration_matches_exact(dtype, monkeypatch):
     tolerance = 1e-9 if dtype == np.float64 else 1e-5
     assert kernels.lambda_max(X, None, scale) == pytest.approx(exact, rel=tolerance)
     # Force the power-iteration branch (normally only for large X): within the 2 % padding.
-    monkeypatch.setattr(kernels, "_EXACT_LAMBDA_MAX_ELEMENTS", 0)
+    monkeypatch.setattr(objective, "EXACT_CURVATURE_WORK", 0)
     estimate = kernels.lambda_max(X, None, scale)
     assert exact <= estimate <= 1.03 * exact
 

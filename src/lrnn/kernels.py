@@ -58,10 +58,6 @@ BLOCK_BYTES = 256 * 1024
 #: threads to share work evenly, few enough that adding up the per-chunk partials is cheap.
 TARGET_CHUNKS = 64
 
-#: objective.augmented_lambda_max's limit for its exact (Gram eigenvalue) branch, mirrored so
-#: that the kernel path makes the same choice and both give the same step size.
-_EXACT_LAMBDA_MAX_ELEMENTS = 50_000_000
-
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8))
 _EMPTY = {dt: np.empty(0, dtype=dt) for dt in (np.dtype(np.float32), np.dtype(np.float64))}
 
@@ -617,28 +613,21 @@ def lambda_max(
 ) -> float:
     """objective.augmented_lambda_max with each power-iteration step one read of X.
 
-    Small problems take the reference's exact eigenvalue (so both paths give the same step
-    size); large ones run the same power iteration, stopping rule and 2 % padding.
+    Same rule (:func:`lrnn.objective.curvature_bound`), so both paths give the same step size.
     """
     m, n = X.shape
-    if min(m, n + 1) <= 2048 and m * n <= _EXACT_LAMBDA_MAX_ELEMENTS:
+    if objective.exact_curvature_is_cheap(m, n):
         return objective.augmented_lambda_max(X, sample_weight, scale, power_iterations, seed)
-    dtype = objective.param_dtype(X.dtype)
     total = float(m) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
-    rng = np.random.default_rng(seed)
-    v = rng.standard_normal(n + 1)
-    v /= np.linalg.norm(v)
-    estimate = 0.0
-    for _ in range(power_iterations):
-        uw, ub = gram_matvec(X, v[:n].astype(dtype), float(v[n]), sample_weight, scale)
-        u = np.append(uw, ub)
-        new_estimate = float(np.linalg.norm(u))
-        v = u / new_estimate
-        if abs(new_estimate - estimate) <= 1e-4 * new_estimate:
-            estimate = new_estimate
-            break
-        estimate = new_estimate
-    return 1.02 * estimate / total
+
+    def matvec(vw: NDArray, vb: float) -> NDArray:
+        uw, ub = gram_matvec(X, vw, vb, sample_weight, scale)
+        return np.append(uw, ub)
+
+    dtype = objective.param_dtype(X.dtype)
+    return objective.curvature_bound(
+        m, n, total, dtype, lambda: None, lambda: None, matvec, power_iterations, seed
+    )
 
 
 def logits(w: NDArray, b: float, X: NDArray, scale: float = 1.0) -> NDArray:

@@ -24,7 +24,8 @@ same contract, tested against these functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -138,6 +139,12 @@ def forward_backward_from_logits(
 # --------------------------------------------------------------------------------------------
 # Passes over the data (reference implementation)
 # --------------------------------------------------------------------------------------------
+def _float64_block_rows(n: int) -> int:
+    """Rows per block when a block is widened to float64: at most ~4 MiB, at most BLOCK_ROWS,
+    so temporaries stay a small fraction of any X worth measuring."""
+    return max(16, min(BLOCK_ROWS, 4 * 2**20 // (8 * (n + 1))))
+
+
 def _row_blocks(
     X: NDArray, dtype: np.dtype, block_rows: int = BLOCK_ROWS
 ) -> Iterator[tuple[slice, NDArray]]:
@@ -257,7 +264,10 @@ def hessian(
         d *= s
     H = np.zeros((n + 1, n + 1))
     col_sum = np.zeros(n)
-    for rows, Xb in _row_blocks(X, np.dtype(np.float64)):
+    block = _float64_block_rows(n)
+    for start in range(0, m, block):  # blocks even for float64: Xd is a temporary
+        rows = slice(start, min(start + block, m))
+        Xb = X[rows].astype(np.float64, copy=False)
         Xd = Xb * d[rows, None]
         H[:n, :n] += Xd.T @ Xb
         col_sum += Xd.sum(axis=0)
@@ -267,6 +277,109 @@ def hessian(
     H /= total
     H[np.arange(n), np.arange(n)] += alpha
     return H
+
+
+#: The exact curvature bound (largest eigenvalue of the smaller Gram matrix of X̃) is used
+#: when forming that matrix takes at most about this many multiply-adds; beyond it a few dozen
+#: power iterations (two reads of X each) are cheaper.
+EXACT_CURVATURE_WORK = 2_000_000_000
+
+
+def exact_curvature_is_cheap(m: int, n: int) -> bool:
+    """The rule every backend follows, so learning_rate="auto" is the same step everywhere."""
+    side, length = min(m, n + 1), max(m, n + 1)
+    return side * side * length <= EXACT_CURVATURE_WORK
+
+
+def augmented_gram(x: NDArray, s: NDArray | None, scale: float) -> NDArray:
+    """X̃ᵀSX̃ with X̃ = [scale·x, 1], in float64 ((n+1) × (n+1)), summed over blocks of rows.
+
+    Rows are widened to float64 a block at a time, so X never has a full float64 copy.
+    """
+    m, n = x.shape
+    rows = _float64_block_rows(n)
+    gram = np.zeros((n + 1, n + 1))
+    for start in range(0, m, rows):
+        xt = np.empty((min(rows, m - start), n + 1))
+        xt[:, :n] = x[start : start + rows]
+        xt[:, :n] *= scale
+        xt[:, n] = 1.0
+        weighted = xt if s is None else xt * np.asarray(s[start : start + rows])[:, None]
+        gram += xt.T @ weighted
+    return gram
+
+
+def augmented_cross_gram(
+    xi: NDArray, si: NDArray | None, xj: NDArray, sj: NDArray | None, scale: float
+) -> NDArray:
+    """S_i^½ X̃_i X̃_jᵀ S_j^½ for two blocks of rows (pieces of the m × m Gram of wide data)."""
+    g = (scale * scale) * (xi.astype(np.float64) @ xj.astype(np.float64).T) + 1.0
+    if si is not None:
+        g *= np.sqrt(np.asarray(si, dtype=np.float64))[:, None]
+    if sj is not None:
+        g *= np.sqrt(np.asarray(sj, dtype=np.float64))[None, :]
+    return g
+
+
+def augmented_row_gram(
+    X: NDArray, s: NDArray | None, scale: float, block_bytes: int = 32 * 2**20
+) -> NDArray:
+    """S^½X̃X̃ᵀS^½ (m × m) of an in-memory X, summed over blocks of columns widened to float64
+    (at most ``block_bytes`` at a time), so X is never copied whole."""
+    m, n = X.shape
+    cols = max(1, block_bytes // (8 * max(m, 1)))
+    gram = np.zeros((m, m))
+    for start in range(0, n, cols):
+        block = X[:, start : start + cols].astype(np.float64)
+        gram += block @ block.T
+    gram *= scale * scale
+    gram += 1.0
+    if s is not None:
+        root = np.sqrt(np.asarray(s, dtype=np.float64))
+        gram *= root[:, None]
+        gram *= root[None, :]
+    return gram
+
+
+def curvature_bound(
+    m: int,
+    n: int,
+    total: float,
+    dtype: np.dtype,
+    gram: Callable[[], NDArray],
+    row_gram: Callable[[], NDArray],
+    matvec: Callable[[NDArray, float], NDArray],
+    power_iterations: int = 30,
+    seed: int = 0,
+) -> float:
+    """λmax(X̃ᵀSX̃)/Σs from sums that a backend computes its own way.
+
+    The exact eigenvalue of the smaller Gram matrix when :func:`exact_curvature_is_cheap` —
+    ``gram()`` gives X̃ᵀSX̃ ((n+1)²), ``row_gram()`` S^½X̃X̃ᵀS^½ (m², wide short data) — else
+    power iterations with ``matvec(vw, vb)`` = X̃ᵀSX̃v (vw in ``dtype``), padded by 2 % because
+    power iteration approaches λmax from below. A Gram matrix that overflows means λmax itself
+    does (every entry is bounded by the largest diagonal one), so the bound is then inf.
+    """
+    if exact_curvature_is_cheap(m, n):
+        matrix = row_gram() if m <= n + 1 else gram()
+        if not np.isfinite(matrix).all():
+            return math.inf
+        return float(np.linalg.eigvalsh(matrix)[-1]) / total
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(n + 1)
+    v /= np.linalg.norm(v)
+    estimate = 0.0
+    for _ in range(power_iterations):
+        u = matvec(v[:n].astype(dtype), float(v[n]))
+        new_estimate = float(np.linalg.norm(u))
+        v = u / new_estimate
+        if abs(new_estimate - estimate) <= 1e-4 * new_estimate:
+            estimate = new_estimate
+            break
+        estimate = new_estimate
+    if not math.isfinite(estimate):  # X̃v overflowed: the curvature is beyond float64
+        return math.inf
+    return 1.02 * estimate / total
 
 
 def augmented_lambda_max(
@@ -279,51 +392,34 @@ def augmented_lambda_max(
     """λmax(X̃ᵀ S X̃) / Σs with X̃ = [scale·X, 1]: the curvature scale of the data term.
 
     The bias column counts (see DESIGN.md): without it, small features give a bound below the
-    true one and 1/L can overshoot. Small problems use the exact eigenvalue of the smaller Gram
-    matrix; others run power iterations on X̃ (never forming X̃ᵀX̃) and pad the estimate by 2 %,
-    since power iteration approaches λmax from below.
+    true one and 1/L can overshoot. See :func:`curvature_bound` for exact versus power
+    iteration; neither forms a float64 copy of X nor X̃ᵀX̃ for large n.
     """
     m, n = X.shape
     s, total = _weights_or_none(sample_weight, m)
-    root_s = None if s is None else np.sqrt(np.asarray(s, dtype=np.float64))
-    if min(m, n + 1) <= 2048 and m * n <= 50_000_000:
-        Xt = np.empty((m, n + 1))
-        for rows, Xb in _row_blocks(X, np.dtype(np.float64)):
-            Xt[rows, :n] = Xb
-        Xt[:, :n] *= scale
-        Xt[:, n] = 1.0
-        if root_s is not None:
-            Xt *= root_s[:, None]
-        with np.errstate(over="ignore", invalid="ignore"):
-            gram = Xt @ Xt.T if m <= n + 1 else Xt.T @ Xt
-        if not np.isfinite(gram).all():  # features near the float64 limit: scale, then unscale
-            peak = float(np.max(np.abs(Xt)))
-            Xt /= peak
-            gram = Xt @ Xt.T if m <= n + 1 else Xt.T @ Xt
-            return float(np.linalg.eigvalsh(gram)[-1]) * peak * peak / total  # may be inf
-        return float(np.linalg.eigvalsh(gram)[-1]) / total
-    rng = np.random.default_rng(seed)
-    v = rng.standard_normal(n + 1)
-    v /= np.linalg.norm(v)
-    estimate = 0.0
-    for _ in range(power_iterations):
-        t = logits(v[:n].astype(np.float64), v[n], X, scale)  # X̃ v
-        if root_s is not None:
-            t *= root_s * root_s
+
+    def matvec(vw: NDArray, vb: float) -> NDArray:
+        t = logits(vw, vb, X, scale)  # X̃ v
+        if s is not None:
+            t *= s
         u = np.zeros(n + 1)
         for rows, Xb in _row_blocks(X, np.dtype(np.float64)):
             u[:n] += t[rows] @ Xb
         u[:n] *= scale
         u[n] = t.sum()
-        new_estimate = float(np.linalg.norm(u))
-        v = u / new_estimate
-        if abs(new_estimate - estimate) <= 1e-4 * new_estimate:
-            estimate = new_estimate
-            break
-        estimate = new_estimate
-    if not np.isfinite(estimate):  # X̃v overflowed: the curvature is beyond float64
-        return float("inf")
-    return 1.02 * estimate / total
+        return u
+
+    return curvature_bound(
+        m,
+        n,
+        total,
+        np.dtype(np.float64),
+        lambda: augmented_gram(X, s, scale),
+        lambda: augmented_row_gram(X, s, scale),
+        matvec,
+        power_iterations,
+        seed,
+    )
 
 
 def lipschitz_constant(

@@ -138,7 +138,7 @@ def _hessian_task(x: NDArray, s: NDArray | None = None, *, theta: NDArray, scale
 
 
 def _gram_task(x: NDArray, s: NDArray | None = None, *, scale: float) -> NDArray:
-    return blocks.block_gram(x, s, scale).reshape(1, -1)
+    return objective.augmented_gram(x, s, scale).reshape(1, -1)
 
 
 def _gram_matvec_task(x: NDArray, s: NDArray | None = None, *, v: NDArray, scale: float) -> NDArray:
@@ -155,7 +155,7 @@ def _logits_task(x: NDArray, *, theta: NDArray, scale: float) -> NDArray:
 def _cross_gram_task(
     xi: NDArray, si: NDArray | None, xj: NDArray, sj: NDArray | None, *, scale: float
 ) -> NDArray:
-    return blocks.block_cross_gram(xi, si, xj, sj, scale)
+    return objective.augmented_cross_gram(xi, si, xj, sj, scale)
 
 
 # --------------------------------------------------------------------------------------------
@@ -334,7 +334,7 @@ class DaskBackend:
         def matvec(vw: NDArray, vb: float) -> NDArray:
             return self._per_chunk(_gram_matvec_task, k, v=self._theta(vw, vb), scale=self.scale)
 
-        return blocks.lambda_max_from_parts(
+        return objective.curvature_bound(
             self.n_samples,
             self.n_features,
             self.total,

@@ -37,7 +37,7 @@ the in-memory backend's, so sgd reaches the same optimum along a different path.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,10 +51,6 @@ from lrnn.objective import DataPass
 #: Default bytes of X per streamed block: large enough that per-block overhead (a kernel call, a
 #: Parquet batch decode) is negligible, small enough to stay far below any sensible memory cap.
 BLOCK_BYTES = 64 * 1024 * 1024
-
-#: The exact curvature bound is used where the reference uses it (same rule, same value).
-_EXACT_SIDE = 2048
-_EXACT_ELEMENTS = 50_000_000
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8))
 
@@ -162,36 +158,6 @@ def block_hessian(
     return objective.hessian(w, b, x, 0.0, s, scale) * total
 
 
-def block_gram(x: NDArray, s: NDArray | None, scale: float, rows: int = 4096) -> NDArray:
-    """The block's share of X̃ᵀSX̃ with X̃ = [scale·x, 1], in float64 ((n+1) × (n+1)).
-
-    Rows are widened to float64 ``rows`` at a time, so a float32 or uint8 block never has a
-    full float64 copy.
-    """
-    m, n = x.shape
-    gram = np.zeros((n + 1, n + 1))
-    for start in range(0, m, rows):
-        xt = np.empty((min(rows, m - start), n + 1))
-        xt[:, :n] = x[start : start + rows]
-        xt[:, :n] *= scale
-        xt[:, n] = 1.0
-        weighted = xt if s is None else xt * np.asarray(s[start : start + rows])[:, None]
-        gram += xt.T @ weighted
-    return gram
-
-
-def block_cross_gram(
-    xi: NDArray, si: NDArray | None, xj: NDArray, sj: NDArray | None, scale: float
-) -> NDArray:
-    """S_i^½ X̃_i X̃_jᵀ S_j^½ for two row blocks (the m × m Gram of wide, short data)."""
-    g = (scale * scale) * (xi.astype(np.float64) @ xj.astype(np.float64).T) + 1.0
-    if si is not None:
-        g *= np.sqrt(np.asarray(si, dtype=np.float64))[:, None]
-    if sj is not None:
-        g *= np.sqrt(np.asarray(sj, dtype=np.float64))[None, :]
-    return g
-
-
 def power_dtype(x_dtype: np.dtype) -> np.dtype:
     """The dtype of the power-iteration vector: the kernels' choice when they run, else float64.
 
@@ -235,47 +201,6 @@ def block_logits(x: NDArray, w: NDArray, b: float, scale: float) -> NDArray:
     if fast is not None and hasattr(fast, "logits"):
         return fast.logits(w, b, x, scale)
     return objective.logits(w, b, x, scale)
-
-
-def lambda_max_from_parts(
-    m: int,
-    n: int,
-    total: float,
-    dtype: np.dtype,
-    gram: Callable[[], NDArray],
-    row_gram: Callable[[], NDArray],
-    matvec: Callable[[NDArray, float], NDArray],
-    power_iterations: int = 30,
-    seed: int = 0,
-) -> float:
-    """λmax(X̃ᵀSX̃)/Σs by the reference's rule, from sums a backend computes its own way.
-
-    Same rule as :func:`lrnn.objective.augmented_lambda_max` (and the kernels' version), so that
-    learning_rate="auto" picks the same step on every backend: the exact eigenvalue of the
-    smaller Gram matrix when that is cheap — ``gram()`` gives X̃ᵀSX̃ ((n+1)², summed over
-    blocks), ``row_gram()`` S^½X̃X̃ᵀS^½ (m², for wide short data) — else the same power
-    iteration (seed, stopping rule, 2 % padding) with ``matvec(vw, vb)`` = X̃ᵀSX̃v.
-    """
-    if min(m, n + 1) <= _EXACT_SIDE and m * n <= _EXACT_ELEMENTS:
-        matrix = row_gram() if m <= n + 1 else gram()
-        if not np.isfinite(matrix).all():  # features near the float64 limit: no finite bound
-            return math.inf
-        return float(np.linalg.eigvalsh(matrix)[-1]) / total
-    rng = np.random.default_rng(seed)
-    v = rng.standard_normal(n + 1)
-    v /= np.linalg.norm(v)
-    estimate = 0.0
-    for _ in range(power_iterations):
-        u = matvec(v[:n].astype(dtype), float(v[n]))
-        new_estimate = float(np.linalg.norm(u))
-        v = u / new_estimate
-        if abs(new_estimate - estimate) <= 1e-4 * new_estimate:
-            estimate = new_estimate
-            break
-        estimate = new_estimate
-    if not math.isfinite(estimate):  # X̃v overflowed: the curvature is beyond float64
-        return math.inf
-    return 1.02 * estimate / total
 
 
 # --------------------------------------------------------------------------------------------
@@ -632,7 +557,7 @@ class StreamingBackend:
         def gram() -> NDArray:
             G = np.zeros((self.n_features + 1, self.n_features + 1))
             for _, x, _, s in self._blocks():
-                G += block_gram(x, s, self.scale)
+                G += objective.augmented_gram(x, s, self.scale)
             return G
 
         def matvec(vw: NDArray, vb: float) -> NDArray:
@@ -641,7 +566,7 @@ class StreamingBackend:
                 u += block_gram_matvec(x, s, vw, vb, self.scale)
             return u
 
-        return lambda_max_from_parts(
+        return objective.curvature_bound(
             self.n_samples,
             self.n_features,
             self.total,
@@ -654,8 +579,8 @@ class StreamingBackend:
     def _row_gram(self) -> NDArray:
         """S^½X̃X̃ᵀS^½ (m × m) for short, wide data: block pairs, each block read ≤ m/B times.
 
-        Only reached when m ≤ 2048 and m·n ≤ 5e7, so X is at most a few hundred MB and the
-        repeated reads are few.
+        Only reached when objective.exact_curvature_is_cheap, i.e. m small, so the repeated reads
+        are few.
         """
         m = self.n_samples
         G = np.empty((m, m))
@@ -666,7 +591,7 @@ class StreamingBackend:
             for c0, c1 in blocks[: i + 1]:
                 xj = np.concatenate([x for _, x in self.source.read(c0, c1, self.block_rows)])
                 sj = None if self.sample_weight is None else self.sample_weight[c0:c1]
-                G[a0:a1, c0:c1] = block_cross_gram(xi, si, xj, sj, self.scale)
+                G[a0:a1, c0:c1] = objective.augmented_cross_gram(xi, si, xj, sj, self.scale)
                 G[c0:c1, a0:a1] = G[a0:a1, c0:c1].T
         return G
 

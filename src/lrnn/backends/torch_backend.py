@@ -296,7 +296,7 @@ class TorchBackend:
             u[-1] = float(self._sum64(t).cpu())
             return u
 
-        return blocks.lambda_max_from_parts(
+        return objective.curvature_bound(
             self.n_samples,
             self.n_features,
             self.total,
