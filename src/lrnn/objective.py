@@ -125,9 +125,9 @@ def forward_backward_from_logits(
     residual = np.divide(e_or_one, e, out=e_or_one)  # a = σ(z)
     hits = (residual > 0.5) == (y > 0.5)
     residual -= y
-    if sample_weight is None:
-        loss = float(np.mean(losses, dtype=np.float64))
-        accuracy = float(hits.mean())
+    if sample_weight is None:  # add.reduce / m is np.mean without its Python-level wrapper
+        loss = float(np.add.reduce(losses, dtype=np.float64)) / z.shape[0]
+        accuracy = np.count_nonzero(hits) / z.shape[0]
     else:
         s64 = sample_weight.astype(np.float64, copy=False)
         loss = float(np.dot(losses.astype(np.float64, copy=False), s64) / total)

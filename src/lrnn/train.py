@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -221,18 +222,21 @@ def _one_blas_thread(fn: Callable[..., TrainResult]) -> Callable[..., TrainResul
     """
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> TrainResult:
-        with _blas_controller().limit(limits=1, user_api="blas"):
-            return fn(*args, **kwargs)
+    def wrapper(backend: Backend, config: TrainConfig = TrainConfig(), **kwargs: Any):
+        if config.solver in ("lbfgs", "newton", "auto"):
+            import scipy.linalg  # noqa: F401 - loads scipy's own OpenBLAS before the limit
+        with _blas_controller("scipy.linalg" in sys.modules).limit(limits=1, user_api="blas"):
+            return fn(backend, config, **kwargs)
 
     return wrapper
 
 
 @functools.cache
-def _blas_controller() -> Any:
-    """The process's BLAS libraries, found once: finding them reads /proc/self/maps, ~4 ms,
-    which was a third of a small fit's time when done on every call."""
-    import scipy.linalg  # noqa: F401 - loads scipy's own OpenBLAS, so the limit covers it
+def _blas_controller(scipy_loaded: bool) -> Any:
+    """The BLAS libraries loaded so far, found once per set: finding them reads
+    /proc/self/maps (~4 ms, a third of a small fit when done on every call). scipy, whose
+    OpenBLAS is a library of its own, is imported only for the solvers that use it (it takes
+    longer to import than the default ``lrnn train`` takes to train)."""
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
@@ -399,7 +403,7 @@ def _run_loop(
             cost, grad, data = accepted[1]
         else:
             cost, grad, data = _evaluate(backend, theta, config.alpha)
-        grad_norm = float(np.max(np.abs(grad)))  # NaN or inf if any component is
+        grad_norm = float(np.maximum.reduce(np.abs(grad)))  # NaN or inf if any component is
         if not (math.isfinite(cost) and math.isfinite(grad_norm)):
             raise TrainingDiverged(
                 _diverged_message(
@@ -429,8 +433,7 @@ def _run_loop(
         if _separated(config, data):
             stop_reason = "separable"
             break
-        if solver == "gd":
-            state = _divergence_check(backend, config, lr, state, cost)
+        watch = _divergence_check(backend, config, lr, state, cost) if solver == "gd" else {}
         if solver == "newton":
             theta, at_optimum, evaluation = _newton_step(backend, config, theta, cost, grad)
             accepted = (theta, evaluation)
@@ -447,7 +450,7 @@ def _run_loop(
             theta = theta + step
             rng_state = None
         state = state._replace(
-            theta=theta, opt_state=opt_state, rng_state=rng_state, iteration=i + 1
+            theta=theta, opt_state=opt_state, rng_state=rng_state, iteration=i + 1, **watch
         )
         if any([bool(cb.on_step(state)) for cb in callbacks]):
             stop_reason = "interrupted"
@@ -477,7 +480,7 @@ def _separated(config: TrainConfig, data: objective.DataPass) -> bool:
 
 def _divergence_check(
     backend: Backend, config: TrainConfig, lr: float | None, state: TrainState, cost: float
-) -> TrainState:
+) -> dict[str, float]:
     """Stop gd that overshoots, without stopping the lesson's own runs.
 
     Logistic regression forgives a step above 2/L: the curvature is largest at w = 0 and
@@ -498,9 +501,7 @@ def _divergence_check(
         raise TrainingDiverged(
             _diverged_message(backend, config, lr, why), _partial_result(backend, state, "gd", lr)
         )
-    return state._replace(
-        rising=rising, previous_cost=cost, lowest_cost=min(cost, state.lowest_cost)
-    )
+    return {"rising": rising, "previous_cost": cost, "lowest_cost": min(cost, state.lowest_cost)}
 
 
 def _early_stopping_check(state: TrainState, val_loss: float, theta: NDArray) -> TrainState:

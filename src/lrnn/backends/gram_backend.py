@@ -69,7 +69,7 @@ class GramBackend:
         residual /= self.dtype.type(self.total)
         grad = np.empty_like(theta)
         grad[:-1] = residual
-        grad[-1] = np.sum(residual, dtype=np.float64)
+        grad[-1] = np.add.reduce(residual, dtype=np.float64)
         cost = loss
         if alpha:
             cost += 0.5 * alpha * float(np.dot(beta, Kbeta))
