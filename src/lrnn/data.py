@@ -336,27 +336,52 @@ def builtin(name: str, *, standardize: bool = False) -> Dataset:
 def split(ds: Dataset, test_fraction: float = 0.2, seed: int = 0) -> tuple[Dataset, Dataset]:
     """Hold out ``test_fraction`` of the examples, stratified by class when labels allow it.
 
-    Both parts keep the original order of the examples, the spec and the classes.
+    Both parts keep the original order of the examples, the spec and the classes. The test part
+    has ceil(fraction·m) examples; each class gives its share of them (largest remainders
+    break ties), and every class keeps at least one example on each side. A class with a
+    single example cannot be split that way, so the split is then plain random. Written with
+    numpy rather than scikit-learn's ``train_test_split`` because importing scikit-learn takes
+    longer than the whole default ``lrnn train``.
     """
-    from sklearn.model_selection import train_test_split
-
     if not (isinstance(test_fraction, float | int) and 0 < test_fraction < 1):
         raise UsageError(f"test_fraction must be between 0 and 1, got {test_fraction!r}; try 0.2.")
     m = ds.X.shape[0]
-    index = np.arange(m)
-    try:
-        try:
-            train, test = train_test_split(
-                index, test_size=test_fraction, random_state=seed, stratify=ds.y
-            )
-        except ValueError:  # a class too small to stratify: fall back to a plain random split
-            train, test = train_test_split(index, test_size=test_fraction, random_state=seed)
-    except ValueError as e:
+    n_test = math.ceil(test_fraction * m)
+    if not 0 < n_test < m:
         raise DataError(
-            f"{ds.source}: cannot hold out {test_fraction:g} of {m} examples ({_short(e)}); "
-            "use more data or a different test fraction."
-        ) from e
-    return _subset(ds, np.sort(train)), _subset(ds, np.sort(test))
+            f"{ds.source}: cannot hold out {test_fraction:g} of {m} examples (it leaves "
+            f"{m - n_test} for training and {n_test} for testing); use more data or a different "
+            "test fraction."
+        )
+    rng = np.random.default_rng(seed)
+    test = _stratified_test_rows(ds.y, n_test, rng) if ds.y is not None else None
+    if test is None:
+        test = rng.permutation(m)[:n_test]
+    keep = np.ones(m, dtype=bool)
+    keep[test] = False
+    return _subset(ds, np.flatnonzero(keep)), _subset(ds, np.sort(test))
+
+
+def _stratified_test_rows(
+    y: np.ndarray, n_test: int, rng: np.random.Generator
+) -> np.ndarray | None:
+    """Rows for a test part of ``n_test`` examples in which each class has its share, or None
+    when some class is too small (one example) or there are more classes than test rows."""
+    classes, counts = np.unique(y, return_counts=True)
+    m = counts.sum()
+    if counts.min() < 2 or not len(classes) <= n_test <= m - len(classes):
+        return None
+    exact = n_test * counts / m
+    take = np.clip(np.floor(exact).astype(np.int64), 1, counts - 1)
+    order = np.argsort(-(exact - np.floor(exact)), kind="stable")  # largest remainders first
+    while take.sum() != n_test:
+        step = 1 if take.sum() < n_test else -1
+        for c in order if step == 1 else order[::-1]:
+            if 1 <= take[c] + step <= counts[c] - 1:
+                take[c] += step
+                break
+    rows = [rng.permutation(np.flatnonzero(y == c))[:k] for c, k in zip(classes, take, strict=True)]
+    return np.concatenate(rows)
 
 
 def data_sha256(X: np.ndarray, y: np.ndarray | None) -> str:
@@ -1094,21 +1119,43 @@ def _builtin_name(name: str) -> str | None:
     return None
 
 
-def _builtin_raw(key: str, wanted: Sequence[str] | None) -> Dataset:
+def _digits_table() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8×8 digits (pixels 0-16, labels), read from the file it ships.
+
+    The file is found without importing scikit-learn (a second or more, longer than the whole
+    default ``lrnn train``); ``load_digits`` is the fallback if the file has moved.
+    """
+    import gzip
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            with gzip.open(path, "rt") as f:
+                table = np.loadtxt(f, delimiter=",")
+            return table[:, :-1], table[:, -1].astype(np.int64)
     from sklearn import datasets
 
+    d = datasets.load_digits()
+    return d.data, d.target
+
+
+def _builtin_raw(key: str, wanted: Sequence[str] | None) -> Dataset:
     source = f"builtin:{key}"
     if key == "digits":
-        d = datasets.load_digits()
+        data, target = _digits_table()
         # sklearn's 0-16 intensities as 0-255 pixels, so digits train like any picture.
         # Threes against eights: two look-alike shapes in balanced numbers, so a linear
         # neuron has something to learn (about 98 % with the lesson's defaults) instead of
         # scoring 90 % by always answering "not zero".
-        keep = np.flatnonzero((d.target == 3) | (d.target == 8))
-        pixels = np.rint(d.data[keep] * (255 / 16)).astype(np.uint8).reshape(-1, 8, 8, 1)
-        y = (d.target[keep] == 8).astype(np.int64)
+        keep = np.flatnonzero((target == 3) | (target == 8))
+        pixels = np.rint(data[keep] * (255 / 16)).astype(np.uint8).reshape(-1, 8, 8, 1)
+        y = (target[keep] == 8).astype(np.int64)
         names = [f"digit-{i}" for i in range(len(keep))]
         return _image_dataset(pixels, y, ("three", "eight"), names, source)
+    from sklearn import datasets
+
     d = datasets.load_breast_cancer(as_frame=True)
     frame = d.frame  # feature columns + "target" (0 malignant, 1 benign)
     ds = _frame_dataset(frame, source, "target", wanted, require_labels=True)
