@@ -95,6 +95,18 @@ def available(X: Any) -> bool:
     return layout_ok and X.shape[0] > 0 and X.shape[1] > 0 and numba_installed()
 
 
+#: Below this many values of X the in-memory backend keeps to the numpy reference: a pass
+#: takes tens of microseconds either way, and loading numba and its compiled kernels costs
+#: 0.5-2 s per process — more than the whole default ``lrnn train`` on the built-in digits.
+MIN_WORTHWHILE_ELEMENTS = 200_000
+
+
+def worthwhile(X: Any) -> bool:
+    """Whether the in-memory backend should use the kernels on ``X``: they can run on it as it
+    is (:func:`available`), and it is large enough for their start-up cost to pay off."""
+    return available(X) and X.size >= MIN_WORTHWHILE_ELEMENTS
+
+
 def plan(m: int, n: int, itemsize: int, by_columns: bool = False) -> tuple[int, int]:
     """``(block, chunk)`` in examples for an (m, n) X: a function of the shape only.
 

@@ -39,7 +39,7 @@ class InMemoryBackend:
         self.scale = float(scale)
         self.n_samples, self.n_features = X.shape
         # Decided once: the layout and dtype of X do not change during training.
-        self._fused = kernels.available(X)
+        self._fused = kernels.worthwhile(X)
 
     def data_pass(self, w: NDArray, b: float) -> DataPass:
         if self._fused:
