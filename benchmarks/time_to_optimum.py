@@ -58,7 +58,7 @@ def fit_sklearn(X, y, alpha, solver, tol):
 
     model = LogisticRegression(C=1 / (alpha * len(y)), solver=solver, tol=tol, max_iter=100_000)
     model.fit(X, y)
-    return model.coef_, model.intercept_[0]
+    return model.coef_, model.intercept_[0], int(np.max(model.n_iter_))
 
 
 def fit_lrnn(X, y, alpha, solver, tol):
@@ -67,7 +67,7 @@ def fit_lrnn(X, y, alpha, solver, tol):
     model = LogisticNeuron(
         solver=solver, alpha=alpha, tol=tol, learning_rate="auto", max_iter=50_000
     ).fit(X, y)
-    return model.coef_, model.intercept_[0]
+    return model.coef_, model.intercept_[0], model.n_iter_
 
 
 def main() -> None:
@@ -88,26 +88,27 @@ def main() -> None:
         for lib, solver, fit in candidates:
             for tol in TOLERANCES:
                 start = time.perf_counter()
-                coef, intercept = fit(X, y, alpha, solver, tol)
+                coef, intercept, n_iter = fit(X, y, alpha, solver, tol)
                 elapsed = time.perf_counter() - start
                 runs.setdefault((lib, solver), []).append(
-                    (tol, objective(Xd, y, alpha, coef, intercept), elapsed)
+                    (tol, objective(Xd, y, alpha, coef, intercept), elapsed, n_iter)
                 )
                 if elapsed > args.budget:
                     break
-        j_star = min(j for results in runs.values() for _, j, _ in results)
+        j_star = min(j for results in runs.values() for _, j, _, _ in results)
         rows = []
         for (lib, solver), results in runs.items():
-            reached = [(tol, j, t) for tol, j, t in results if (j - j_star) / j_star <= 1e-6]
+            reached = [r for r in results if (r[1] - j_star) / j_star <= 1e-6]
             row = {"library": lib, "solver": solver}
             if not reached:
-                best_gap = min((j - j_star) / j_star for _, j, _ in results)
+                best_gap = min((j - j_star) / j_star for _, j, _, _ in results)
                 row.update(seconds=None, tol=None, gap=best_gap, note="did not reach 1e-6")
             else:
                 tol = reached[0][0]
                 fit = fit_sklearn if lib == "scikit-learn" else fit_lrnn
                 seconds = median_time(partial(fit, X, y, alpha, solver, tol), args.repeats, 0)
-                row.update(seconds=seconds, tol=tol, gap=(reached[0][1] - j_star) / j_star)
+                gap = (reached[0][1] - j_star) / j_star
+                row.update(seconds=seconds, tol=tol, gap=gap, iterations=reached[0][3])
             rows.append(row)
         best = {
             lib: min(
@@ -118,7 +119,7 @@ def main() -> None:
         print(
             f"\n{name}: {X.shape[0]} × {X.shape[1]} {X.dtype}, alpha {alpha:g}, J* = {j_star:.10g}"
         )
-        print(table(rows, ["library", "solver", "seconds", "tol", "gap", "note"]))
+        print(table(rows, ["library", "solver", "seconds", "iterations", "tol", "gap", "note"]))
         if best["scikit-learn"] and best["lrnn"]:
             print(
                 f"best scikit-learn {best['scikit-learn']:.4g} s, best lrnn {best['lrnn']:.4g} s: "
