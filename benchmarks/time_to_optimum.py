@@ -22,7 +22,7 @@ from benchmarks._common import CAT_DIR, git_revision, machine, median_time, tabl
 
 TOLERANCES = [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10, 1e-12]
 SKLEARN = ["lbfgs", "newton-cg", "newton-cholesky", "sag", "saga"]
-LRNN = ["auto", "newton", "lbfgs", "nesterov", "momentum", "gd"]
+LRNN = ["auto", "newton", "newton-cg", "lbfgs", "nesterov", "momentum", "gd"]
 
 
 def load(name: str):
@@ -61,12 +61,21 @@ def fit_sklearn(X, y, alpha, solver, tol):
     return model.coef_, model.intercept_[0], int(np.max(model.n_iter_))
 
 
-def fit_lrnn(X, y, alpha, solver, tol):
+def fit_lrnn(X, y, alpha, solver, tol, max_iter=50_000):
+    import lrnn.train as train
     from lrnn import LogisticNeuron
 
-    model = LogisticNeuron(
-        solver=solver, alpha=alpha, tol=tol, learning_rate="auto", max_iter=50_000
-    ).fit(X, y)
+    # "newton-cg": lrnn's Newton forced onto conjugate gradients (Hessian-vector products),
+    # which it otherwise uses only above train.EXACT_HESSIAN_MAX parameters.
+    exact_max = train.EXACT_HESSIAN_MAX
+    if solver == "newton-cg":
+        solver, train.EXACT_HESSIAN_MAX = "newton", 0
+    try:
+        model = LogisticNeuron(
+            solver=solver, alpha=alpha, tol=tol, learning_rate="auto", max_iter=max_iter
+        ).fit(X, y)
+    finally:
+        train.EXACT_HESSIAN_MAX = exact_max
     return model.coef_, model.intercept_[0], model.n_iter_
 
 
@@ -75,6 +84,10 @@ def main() -> None:
     parser.add_argument("--data", nargs="+", default=["breast_cancer", "cat", "synthetic"])
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per single fit")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--lrnn", nargs="+", default=LRNN, help="lrnn solvers to time")
+    parser.add_argument(
+        "--max-iter", type=int, default=50_000, help="lrnn's max_iter (first-order solvers)"
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     print(f"time_to_optimum — {time.strftime('%Y-%m-%d')}, {machine()}, lrnn {git_revision()}")
@@ -83,7 +96,8 @@ def main() -> None:
         Xd = X.astype(np.float64) if X.dtype != np.float64 else X
         runs = {}
         candidates = [("scikit-learn", s, fit_sklearn) for s in SKLEARN]
-        candidates += [("lrnn", s, fit_lrnn) for s in LRNN]
+        fit_ours = partial(fit_lrnn, max_iter=args.max_iter)
+        candidates += [("lrnn", s, fit_ours) for s in args.lrnn]
         # pass 1: objective reached at each tolerance (loose → tight), stopping at the budget
         for lib, solver, fit in candidates:
             for tol in TOLERANCES:
@@ -105,7 +119,7 @@ def main() -> None:
                 row.update(seconds=None, tol=None, gap=best_gap, note="did not reach 1e-6")
             else:
                 tol = reached[0][0]
-                fit = fit_sklearn if lib == "scikit-learn" else fit_lrnn
+                fit = fit_sklearn if lib == "scikit-learn" else fit_ours
                 seconds = median_time(partial(fit, X, y, alpha, solver, tol), args.repeats, 0)
                 gap = (reached[0][1] - j_star) / j_star
                 row.update(seconds=seconds, tol=tol, gap=gap, iterations=reached[0][3])

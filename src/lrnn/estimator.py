@@ -128,7 +128,9 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
     ----------
     solver : {"gd", "momentum", "nesterov", "adam", "sgd", "lbfgs", "newton", "auto"}
         How parameters step. ``gd`` is the lesson's gradient descent. ``auto`` picks Newton
-        (exact Hessian) when features + 1 ≤ 1000, L-BFGS otherwise.
+        with the exact Hessian when forming it is cheap (features + 1 ≤ 1000 and
+        samples·(features + 1)² ≤ 1e8), else Newton–CG for wide data (features ≥ samples) and
+        L-BFGS for tall data.
     learning_rate : float or "auto"
         Step size for the first-order solvers. ``"auto"`` uses 1/L, L the Lipschitz constant of
         ∇J (always stable for gd). Ignored by lbfgs/newton (they search their own step).
