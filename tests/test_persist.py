@@ -504,3 +504,19 @@ def test_checkpoint_without_metadata_object(tmp_path):
         tmp_path / "c.ckpt", {"w": np.zeros(1)}, {"format": "lrnn-checkpoint", "format_version": 1}
     )
     assert "metadata is missing" in error_of(load_checkpoint, path)
+
+
+@pytest.mark.parametrize(
+    "key", ["classes", "threshold", "preprocessing", "feature_names", "training", "manifest"]
+)
+def test_metadata_without_a_required_key_is_refused(tmp_path, key):
+    """Found by the fuzz test above: a renamed key used to escape as a bare KeyError."""
+    source = tmp_path / "valid.safetensors"
+    source.write_bytes(valid_bytes())
+    with safetensors.safe_open(source, "numpy") as f:
+        meta = json.loads(f.metadata()["lrnn"])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    del meta[key]
+    path = write_st(tmp_path / "m.safetensors", tensors, meta)
+    message = error_of(load_model, path)
+    assert f"no '{key}'" in message and "retrain" in message

@@ -146,6 +146,10 @@ def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exceptio
         fix = "pass valid values" if error is UsageError else "the file is corrupt — retrain"
         return error(f"{name}: {what}; {fix}.")
 
+    required = ("classes", "threshold", "preprocessing", "feature_names", "training", "manifest")
+    missing = [key for key in required if key not in meta]
+    if missing:
+        raise bad(f"the metadata has no {', '.join(map(repr, missing))}")
     classes = meta.get("classes")
     if not (
         isinstance(classes, list)
