@@ -220,7 +220,8 @@ def _diverged_message(backend: Backend, config: TrainConfig, lr: float | None, w
     return (
         f"training diverged{used} ({why}); the largest stable learning rate for this data is "
         f"about {safe:.3g} (2/L): use a smaller one, or learning_rate='auto' "
-        f"(1/L = {safe / 2:.3g})."
+        f"(--learning-rate auto: 1/L = {safe / 2:.3g}); standardizing the features "
+        "(--standardize) allows larger steps."
     )
 
 
