@@ -169,10 +169,30 @@ def _training_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--tol", type=_finite(0.0), default=None, help="stop when max|∇J| ≤ tol")
     g.add_argument("--batch-size", type=_positive_int, default=None, help="mini-batch size (sgd)")
     g.add_argument("--seed", type=_seed, default=None, help="random seed (splits, sgd)")
-    g.add_argument("--class-weight", type=_class_weight, default=None)
-    g.add_argument("--early-stopping", action="store_true", default=None)
-    g.add_argument("--n-iter-no-change", type=_positive_int, default=None)
-    g.add_argument("--validation-fraction", type=_finite(0.0, strict=True, high=0.99), default=None)
+    g.add_argument(
+        "--class-weight",
+        type=_class_weight,
+        default=None,
+        help="'balanced', or JSON such as '{\"cat\": 2}': weights per class",
+    )
+    g.add_argument(
+        "--early-stopping",
+        action="store_true",
+        default=None,
+        help="stop when the validation loss stops improving; keep the best weights",
+    )
+    g.add_argument(
+        "--n-iter-no-change",
+        type=_positive_int,
+        default=None,
+        help="recorded checks without improvement before early stopping (default 10)",
+    )
+    g.add_argument(
+        "--validation-fraction",
+        type=_finite(0.0, strict=True, high=0.99),
+        default=None,
+        help="share held out for early stopping when --validation is not given (default 0.1)",
+    )
     g.add_argument("--standardize", action="store_true", help="standardise table features")
     g.add_argument("--backend", choices=("auto", "numpy", "dask", "torch"), default="auto")
     g.add_argument("--scheduler", help="address of a running Dask scheduler (with --backend dask)")
@@ -188,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lrnn",
         description="Logistic regression as a single neuron: train, inspect and use it.",
+        epilog="examples:\n"
+        "  lrnn train                                   # the built-in digits, lesson defaults\n"
+        "  lrnn train train.h5 --test test.h5 --report  # the lesson's files, with a report\n"
+        "  lrnn predict --model lrnn-model.safetensors photo.jpg\n"
+        "  lrnn COMMAND --help                          # each command's options and examples",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"lrnn {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -215,7 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plot", action="store_true", help="do not draw the learning curve")
     p.add_argument("--report", nargs="?", const="", default=None, help="also write an HTML report")
     p.add_argument("--history", help="write the training history (.csv or .json)")
-    p.add_argument("--print-every", type=_positive_int, default=None)
+    p.add_argument(
+        "--print-every",
+        type=_positive_int,
+        default=None,
+        help="print (and record in --history) every N iterations (default 100)",
+    )
     p.add_argument("--checkpoint", help="checkpoint file (.safetensors)")
     p.add_argument("--checkpoint-every", type=_positive_int, help="iterations between checkpoints")
     p.add_argument("--resume", help="continue the run saved in this checkpoint")
