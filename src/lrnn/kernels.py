@@ -628,17 +628,22 @@ def lambda_max(
     Same rule (:func:`lrnn.objective.curvature_bound`), so both paths give the same step size.
     """
     m, n = X.shape
-    if objective.exact_curvature_is_cheap(m, n):
-        return objective.augmented_lambda_max(X, sample_weight, scale, power_iterations, seed)
     total = float(m) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
 
     def matvec(vw: NDArray, vb: float) -> NDArray:
         uw, ub = gram_matvec(X, vw, vb, sample_weight, scale)
         return np.append(uw, ub)
 
-    dtype = objective.param_dtype(X.dtype)
     return objective.curvature_bound(
-        m, n, total, dtype, lambda: None, lambda: None, matvec, power_iterations, seed
+        m,
+        n,
+        total,
+        objective.param_dtype(X.dtype),
+        lambda: objective.augmented_gram(X, sample_weight, scale),
+        lambda: objective.augmented_row_gram(X, sample_weight, scale),
+        matvec,
+        power_iterations,
+        seed,
     )
 
 

@@ -321,17 +321,23 @@ def augmented_cross_gram(
     return g
 
 
-def augmented_row_gram(
-    X: NDArray, s: NDArray | None, scale: float, block_bytes: int = 32 * 2**20
-) -> NDArray:
-    """S^½X̃X̃ᵀS^½ (m × m) of an in-memory X, summed over blocks of columns widened to float64
-    (at most ``block_bytes`` at a time), so X is never copied whole."""
+def row_products(X: NDArray, dtype: np.dtype, block_bytes: int = 32 * 2**20) -> NDArray:
+    """XXᵀ (m × m) in ``dtype``: one BLAS product when X already has that dtype, else a sum
+    over blocks of columns widened at most ``block_bytes`` at a time (X is never copied whole)."""
     m, n = X.shape
-    cols = max(1, block_bytes // (8 * max(m, 1)))
-    gram = np.zeros((m, m))
+    if X.dtype == dtype:
+        return X @ X.T
+    cols = max(1, block_bytes // (np.dtype(dtype).itemsize * max(m, 1)))
+    gram = np.zeros((m, m), dtype=dtype)
     for start in range(0, n, cols):
-        block = X[:, start : start + cols].astype(np.float64)
+        block = X[:, start : start + cols].astype(dtype)
         gram += block @ block.T
+    return gram
+
+
+def augmented_row_gram(X: NDArray, s: NDArray | None, scale: float) -> NDArray:
+    """S^½X̃X̃ᵀS^½ (m × m) of an in-memory X, in float64."""
+    gram = row_products(X, np.dtype(np.float64))
     gram *= scale * scale
     gram += 1.0
     if s is not None:

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from lrnn import objective
 from lrnn.objective import DataPass
 
-#: Column block used while forming K, so a uint8 X is widened a slice at a time.
+#: Columns per block when mapping β back to w = scale·Xᵀβ (a uint8 X is widened a slice at a time).
 _COLUMN_BLOCK = 2048
 
 
@@ -47,13 +47,7 @@ class GramBackend:
         self.sample_weight = (
             None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
         )
-        if X.dtype == self.dtype:  # one BLAS product, no copy
-            K = X @ X.T
-        else:  # integer pixels: widen a block of columns at a time
-            K = np.zeros((m, m), dtype=self.dtype)
-            for start in range(0, X.shape[1], _COLUMN_BLOCK):
-                block = X[:, start : start + _COLUMN_BLOCK].astype(self.dtype)
-                K += block @ block.T
+        K = objective.row_products(X, self.dtype)  # uint8 pixels: widened a slice at a time
         K *= self.dtype.type(self.scale * self.scale)
         self.K = K
         self.total = float(m if sample_weight is None else np.sum(self.sample_weight))
