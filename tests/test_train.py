@@ -11,7 +11,8 @@ from sklearn.linear_model import LogisticRegression
 from lrnn.backends.numpy_backend import InMemoryBackend
 from lrnn.errors import TrainingDiverged
 from lrnn.objective import loss_and_grad
-from lrnn.train import Callback, TrainConfig, state_from_checkpoint, state_to_checkpoint, train
+from lrnn.checkpoint import state_from_checkpoint, state_to_checkpoint
+from lrnn.train import Callback, TrainConfig, train
 
 # solver → (relative objective gap allowed, max_iter)
 TARGETS = {

@@ -16,13 +16,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from lrnn import objective
 from lrnn.backends.numpy_backend import InMemoryBackend
+from lrnn.config import PRINT_EVERY, TrainConfig
 from lrnn.errors import UsageError
-from lrnn.train import Callback, TrainConfig, train
+from lrnn.train import Callback, train
 
 logger = logging.getLogger(__name__)
 
-#: How often the lesson records (and prints) the cost.
-RECORD_EVERY = 100
+#: The course's own argument names, for error messages.
+_SPELLING = {"max_iter": "num_iterations"}
 
 
 def sigmoid(z: ArrayLike) -> NDArray[np.floating]:
@@ -96,34 +97,32 @@ def optimize(
     iteration's update; ``grads`` are the last gradients computed (at the last iterate before
     the final update), as in the lesson.
     """
-    _check_schedule(num_iterations, learning_rate)
     w_flat, X_rows, y = _as_course_arrays(w, X, Y)
-    backend = InMemoryBackend(X_rows, y)
-    config = TrainConfig(
+    if num_iterations == 0 and not isinstance(num_iterations, bool):  # nothing to run
+        return (
+            {"w": w_flat.reshape(-1, 1), "b": float(b)},
+            {
+                "dw": np.zeros((w_flat.size, 1)),
+                "db": 0.0,
+            },
+            [],
+        )
+    config = TrainConfig.build(
+        _SPELLING,
         solver="gd",
-        learning_rate=float(learning_rate),
-        max_iter=int(num_iterations),
-        record_every=RECORD_EVERY,
+        learning_rate=learning_rate,
+        max_iter=num_iterations,
+        record_every=PRINT_EVERY,
         tol=0.0,
         divergence_patience=10**9,  # the lesson's loop runs to the end, whatever happens
     )
+    backend = InMemoryBackend(X_rows, y)
     callbacks = [_LessonPrinter()] if print_cost else []
     result = train(backend, config, callbacks=callbacks, init=(w_flat, float(b)))
     params = {"w": result.w.reshape(-1, 1), "b": result.b}
     dw, db = result.last_grad if result.last_grad is not None else (np.zeros_like(w_flat), 0.0)
     grads = {"dw": dw.reshape(-1, 1), "db": db}
     return params, grads, list(result.history.get("cost", []))
-
-
-def _check_schedule(num_iterations: Any, learning_rate: Any) -> None:
-    if isinstance(num_iterations, bool) or not isinstance(num_iterations, int | np.integer):
-        raise UsageError(f"num_iterations must be an integer; got {num_iterations!r}.")
-    if num_iterations < 0:
-        raise UsageError(f"num_iterations must be ≥ 0; got {num_iterations}.")
-    if not isinstance(learning_rate, int | float | np.number) or not np.isfinite(learning_rate):
-        raise UsageError(f"learning_rate must be a finite number; got {learning_rate!r}.")
-    if learning_rate <= 0:
-        raise UsageError(f"learning_rate must be > 0; got {learning_rate!r}.")
 
 
 def predict(w: ArrayLike, b: float, X: ArrayLike) -> NDArray[np.float64]:

@@ -333,33 +333,42 @@ def builtin(name: str, *, standardize: bool = False) -> Dataset:
     return _finish(_builtin_raw(key, None), spec=None, standardize=standardize, require_labels=True)
 
 
-def split(ds: Dataset, test_fraction: float = 0.2, seed: int = 0) -> tuple[Dataset, Dataset]:
-    """Hold out ``test_fraction`` of the examples, stratified by class when labels allow it.
+def split(ds: Dataset, test_fraction: float = 0.2, seed: int | None = 0) -> tuple[Dataset, Dataset]:
+    """Hold out ``test_fraction`` of the examples (see :func:`split_rows`); both parts keep
+    the original order of the examples, the spec and the classes."""
+    keep, test = split_rows(ds.y, ds.X.shape[0], test_fraction, seed, ds.source)
+    return _subset(ds, keep), _subset(ds, test)
 
-    Both parts keep the original order of the examples, the spec and the classes. The test part
-    has ceil(fraction·m) examples; each class gives its share of them (largest remainders
-    break ties), and every class keeps at least one example on each side. A class with a
-    single example cannot be split that way, so the split is then plain random. Written with
-    numpy rather than scikit-learn's ``train_test_split`` because importing scikit-learn takes
-    longer than the whole default ``lrnn train``.
+
+def split_rows(
+    y: np.ndarray | None, m: int, test_fraction: float, seed: int | None, source: str = "the data"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one hold-out algorithm (CLI test split, CLI and estimator early stopping): sorted
+    row indices ``(kept, held_out)``, the same for the same labels, fraction and seed.
+
+    The held-out part has ceil(fraction·m) examples, stratified by class when labels allow
+    it: each class gives its share (largest remainders break ties), and every class keeps at
+    least one example on each side. A class with a single example cannot be split that way, so
+    the split is then plain random. Written with numpy rather than scikit-learn's
+    ``train_test_split`` because importing scikit-learn takes longer than the whole default
+    ``lrnn train``.
     """
     if not (isinstance(test_fraction, float | int) and 0 < test_fraction < 1):
         raise UsageError(f"test_fraction must be between 0 and 1, got {test_fraction!r}; try 0.2.")
-    m = ds.X.shape[0]
     n_test = math.ceil(test_fraction * m)
     if not 0 < n_test < m:
         raise DataError(
-            f"{ds.source}: cannot hold out {test_fraction:g} of {m} examples (it leaves "
+            f"{source}: cannot hold out {test_fraction:g} of {m} examples (it leaves "
             f"{m - n_test} for training and {n_test} for testing); use more data or a different "
             "test fraction."
         )
     rng = np.random.default_rng(seed)
-    test = _stratified_test_rows(ds.y, n_test, rng) if ds.y is not None else None
+    test = _stratified_test_rows(y, n_test, rng) if y is not None else None
     if test is None:
         test = rng.permutation(m)[:n_test]
     keep = np.ones(m, dtype=bool)
     keep[test] = False
-    return _subset(ds, np.flatnonzero(keep)), _subset(ds, np.sort(test))
+    return np.flatnonzero(keep), np.sort(test)
 
 
 def _stratified_test_rows(
@@ -461,6 +470,11 @@ def _conform(ds: Dataset, spec: Preprocessing) -> Dataset:
         if ds.spec.feature_names != spec.feature_names:  # the loaders select by name already
             raise DataError(f"{ds.source}: columns do not match the model's feature names.")
     return ds
+
+
+def subset(ds: Dataset, rows: np.ndarray) -> Dataset:
+    """The examples at ``rows`` (spec and classes kept)."""
+    return _subset(ds, rows)
 
 
 def _subset(ds: Dataset, idx: np.ndarray) -> Dataset:

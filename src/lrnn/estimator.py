@@ -30,16 +30,17 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from lrnn import objective
+from lrnn import objective, run
 from lrnn.backends import BACKEND_NAMES, make_backend
+from lrnn.config import VALIDATION_FRACTION, TrainConfig, check_fraction, default
 from lrnn.errors import UsageError
-from lrnn.train import SOLVERS, Callback, TrainConfig, TrainResult, train
+from lrnn.train import Callback, TrainResult, train
+
+#: scikit-learn's LogisticRegression stops at tol=1e-4 too: an estimator in a pipeline or a
+#: grid search should not run 2000 iterations past its optimum (tol=0 runs the lesson exactly).
+ESTIMATOR_TOL = 1e-4
 
 BINARY_ONLY = "Only binary classification is supported."
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class _VerbosePrinter(Callback):
@@ -126,8 +127,9 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    solver : {"gd", "momentum", "nesterov", "adam", "sgd", "lbfgs", "newton", "auto"}
-        How parameters step. ``gd`` is the lesson's gradient descent. ``auto`` picks Newton
+    solver : str
+        How parameters step: one of :data:`lrnn.solvers.SOLVER_NAMES`. ``gd`` is the
+        lesson's gradient descent. ``auto`` picks Newton
         with the exact Hessian when forming it is cheap (features + 1 ≤ 1000 and
         samples·(features + 1)² ≤ 1e8), else Newton–CG for wide data (features ≥ samples) and
         L-BFGS for tall data.
@@ -160,19 +162,19 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        solver: str = "gd",
-        learning_rate: float | str = 0.005,
-        max_iter: int = 2000,
-        alpha: float = 0.0,
-        tol: float = 1e-4,
-        batch_size: int = 32,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        n_iter_no_change: int = 10,
+        solver: str = default("solver"),
+        learning_rate: float | str = default("learning_rate"),
+        max_iter: int = default("max_iter"),
+        alpha: float = default("alpha"),
+        tol: float = ESTIMATOR_TOL,
+        batch_size: int = default("batch_size"),
+        early_stopping: bool = default("early_stopping"),
+        validation_fraction: float = VALIDATION_FRACTION,
+        n_iter_no_change: int = default("n_iter_no_change"),
         class_weight: dict | str | None = None,
-        record_every: int = 1,
+        record_every: int = default("record_every"),
         warm_start: bool = False,
-        random_state: int | None = 0,
+        random_state: int | None = default("random_state"),
         verbose: int = 0,
         backend: str = "auto",
     ) -> None:
@@ -198,31 +200,26 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = False
         return tags
 
-    def _validate_params(self) -> None:
-        """Check every parameter; messages say what was expected, what came, and the fix."""
+    def _validate_params(self) -> TrainConfig:
+        """Check every parameter (the training ones in TrainConfig, the rest here); messages
+        say what was expected, what came, and the fix. Returns the run's config."""
 
-        def bad(name: str, expected: str, fix: str = "") -> UsageError:
-            value = getattr(self, name)
-            return UsageError(
-                f"{name} must be {expected}; got {value!r}.{' ' + fix if fix else ''}"
-            )
+        def bad(name: str, expected: str) -> UsageError:
+            return UsageError(f"{name} must be {expected}; got {getattr(self, name)!r}.")
 
-        if self.solver not in SOLVERS:
-            raise bad("solver", "one of " + ", ".join(map(repr, SOLVERS)))
-        lr = self.learning_rate
-        if not (lr == "auto" or (_is_number(lr) and np.isfinite(lr) and lr > 0)):
-            raise bad("learning_rate", "a finite number > 0 or 'auto'", "Try 'auto' (1/L).")
-        for name in ("max_iter", "batch_size", "n_iter_no_change", "record_every"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise bad(name, "an integer ≥ 1")
-        if not (_is_number(self.alpha) and np.isfinite(self.alpha) and self.alpha >= 0):
-            raise bad("alpha", "a finite number ≥ 0")
-        if not (_is_number(self.tol) and np.isfinite(self.tol) and self.tol >= 0):
-            raise bad("tol", "a finite number ≥ 0")
-        vf = self.validation_fraction
-        if not (_is_number(vf) and 0 < vf < 1):
-            raise bad("validation_fraction", "a number strictly between 0 and 1")
+        config = TrainConfig(
+            solver=self.solver,
+            learning_rate=self.learning_rate,
+            max_iter=self.max_iter,
+            alpha=self.alpha,
+            tol=self.tol,
+            batch_size=self.batch_size,
+            random_state=self.random_state,
+            record_every=self.record_every,
+            early_stopping=self.early_stopping,
+            n_iter_no_change=self.n_iter_no_change,
+        )
+        check_fraction("validation_fraction", self.validation_fraction)
         cw = self.class_weight
         if not (cw is None or cw == "balanced" or isinstance(cw, dict)):
             raise bad("class_weight", "None, 'balanced' or a dict {class: weight}")
@@ -230,12 +227,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             raise bad("backend", "one of 'auto', " + ", ".join(map(repr, BACKEND_NAMES)))
         if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
             raise bad("verbose", "an integer ≥ 0")
-        rs = self.random_state
-        if not (
-            rs is None
-            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and 0 <= rs < 2**32)
-        ):
-            raise bad("random_state", "None or an integer in [0, 2**32 - 1]")
+        return config
 
     def _validate_X(self, X: ArrayLike, reset: bool) -> NDArray:
         """Keep float32 and uint8 as they are (trained without a float copy), else float64."""
@@ -263,23 +255,6 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             )
         return classes, encoded
 
-    def _class_weights(self, encoded: NDArray) -> NDArray | None:
-        if self.class_weight is None:
-            return None
-        if self.class_weight == "balanced":
-            counts = np.bincount(encoded, minlength=2).astype(np.float64)
-            return (len(encoded) / (2.0 * counts))[encoded]
-        unknown = [k for k in self.class_weight if k not in self.classes_.tolist()]
-        if unknown:
-            raise UsageError(
-                f"class_weight names class {unknown[0]!r}, which is not in the data; "
-                f"the classes are {self.classes_.tolist()!r}."
-            )
-        per_class = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
-        if not np.all(np.isfinite(per_class)) or np.any(per_class < 0):
-            raise UsageError(f"class_weight values must be finite and ≥ 0; got {per_class}.")
-        return per_class[encoded]
-
     # ----------------------------------------------------------------------------------------
     def fit(
         self,
@@ -290,7 +265,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         callbacks: list[Callback] | None = None,
     ) -> LogisticNeuron:
         """Train on X (m, n) and labels y (any two distinct values)."""
-        self._validate_params()
+        config = self._validate_params()
         previous = None
         if self.warm_start and hasattr(self, "coef_"):
             previous = (self.coef_.ravel().copy(), float(self.intercept_[0]))
@@ -323,14 +298,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 raise ValueError("sample_weight must be ≥ 0; got negative values.")
             if weights.sum() <= 0:
                 raise ValueError("sample_weight sums to 0; at least one example needs weight.")
-        class_w = self._class_weights(encoded)
-        if class_w is not None:
-            weights = class_w if weights is None else weights * class_w
-            if not weights.sum() > 0:
-                raise UsageError(
-                    "class_weight (times sample_weight) gives every example weight 0; give at "
-                    "least one class a weight > 0."
-                )
+        class_w = run.class_sample_weights(self.class_weight, encoded, self.classes_.tolist())
+        weights = run.combine_weights(weights, class_w, "class_weight (times sample_weight)")
 
         X_train, y_train, w_train, validation = X, encoded, weights, None
         if eval_set is not None:
@@ -353,27 +322,12 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         backend = make_backend(X_train, y_train, w_train, backend=self.backend)
         if previous is not None and previous[0].shape[0] != X.shape[1]:
             previous = None
-        config = self._config()
         cbs: list[Callback] = list(callbacks or [])
         if self.verbose:
             cbs.append(_VerbosePrinter(int(self.verbose)))
         result = train(backend, config, validation=validation, callbacks=cbs, init=previous)
         self._store(result)
         return self
-
-    def _config(self) -> TrainConfig:
-        return TrainConfig(
-            solver=self.solver,
-            learning_rate=self.learning_rate,
-            max_iter=int(self.max_iter),
-            alpha=float(self.alpha),
-            tol=float(self.tol),
-            batch_size=int(self.batch_size),
-            random_state=self.random_state,
-            record_every=int(self.record_every),
-            early_stopping=bool(self.early_stopping),
-            n_iter_no_change=int(self.n_iter_no_change),
-        )
 
     def _encode_like_classes(self, y: NDArray) -> NDArray:
         unknown = np.setdiff1d(np.unique(y), self.classes_)
@@ -385,24 +339,11 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         return np.searchsorted(self.classes_, y)
 
     def _hold_out(self, X: NDArray, encoded: NDArray, weights: NDArray | None):
-        from sklearn.model_selection import train_test_split
-
-        rows = np.arange(X.shape[0])
-        try:
-            train_rows, val_rows = train_test_split(
-                rows,
-                test_size=self.validation_fraction,
-                stratify=encoded,
-                random_state=self.random_state,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping could not hold out a stratified validation_fraction="
-                f"{self.validation_fraction} of {X.shape[0]} examples ({exc}); give more data, "
-                "a larger validation_fraction, or eval_set=(X_val, y_val)."
-            ) from exc
-        train_rows.sort()
-        val_rows.sort()
+        """The validation part for early stopping: the same rows ``lrnn train
+        --early-stopping`` holds out for the same labels and seed (one algorithm, in run)."""
+        train_rows, val_rows = run.hold_out_rows(
+            encoded, self.validation_fraction, self.random_state
+        )
         validation = make_backend(X[val_rows], encoded[val_rows], backend="auto")
         w_train = None if weights is None else weights[train_rows]
         return X[train_rows], encoded[train_rows], w_train, validation

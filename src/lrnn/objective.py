@@ -439,3 +439,56 @@ def lipschitz_constant(
     Gradient descent with step 1/L always decreases J; steps above 2/L can diverge.
     """
     return augmented_lambda_max(X, sample_weight, scale) / 4.0 + alpha
+
+
+# --------------------------------------------------------------------------------------------
+# Finite differences: backpropagation checked against rise over run
+# --------------------------------------------------------------------------------------------
+class GradientCheck(NamedTuple):
+    """Per-coordinate rows and the overall relative error ‖a − n‖ / (‖a‖ + ‖n‖)."""
+
+    rows: list[dict[str, float | str]]
+    overall: float
+
+
+def finite_difference_check(
+    w: NDArray,
+    b: float,
+    X: NDArray,
+    y: NDArray,
+    coordinates: NDArray,
+    epsilon: float,
+    alpha: float = 0.0,
+) -> GradientCheck:
+    """Compare dw[j] (for each j in ``coordinates``) and db with central differences of J.
+
+    The slope of J along one coordinate is (J(θ + ε) − J(θ − ε)) / 2ε — rise over run — and
+    agrees with backpropagation to about ε² when the gradient is right.
+    """
+    _, dw, db = loss_and_grad(w, b, X, y, alpha)
+    rows: list[dict[str, float | str]] = []
+    for j in [*np.asarray(coordinates).tolist(), "b"]:
+        if j == "b":
+            up = loss_and_grad(w, b + epsilon, X, y, alpha)[0]
+            down = loss_and_grad(w, b - epsilon, X, y, alpha)[0]
+            analytic = float(db)
+        else:
+            e = np.zeros_like(w)
+            e[j] = epsilon
+            up = loss_and_grad(w + e, b, X, y, alpha)[0]
+            down = loss_and_grad(w - e, b, X, y, alpha)[0]
+            analytic = float(dw[j])
+        numeric = (up - down) / (2 * epsilon)  # rise over run
+        rel = abs(analytic - numeric) / max(abs(analytic) + abs(numeric), 1e-300)
+        rows.append(
+            {
+                "coordinate": f"w[{j}]" if j != "b" else "b",
+                "backprop": analytic,
+                "finite_difference": numeric,
+                "relative_error": rel,
+            }
+        )
+    a = np.array([r["backprop"] for r in rows])
+    n = np.array([r["finite_difference"] for r in rows])
+    overall = float(np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-300))
+    return GradientCheck(rows, overall)

@@ -17,17 +17,33 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from lrnn import objective
 from lrnn.objective import DataPass
 
 
 @runtime_checkable
 class Backend(Protocol):
-    """The contract between the training loop and the data."""
+    """The contract between the training loop and the data.
+
+    Parameters travel as one flat vector θ = [w…, b]. For every backend but the wide-data view
+    (:mod:`lrnn.backends.gram_backend`) the w part *is* the weights; that view's parameters are
+    coefficients β with w = scale·Xᵀβ, and ``to_weights`` maps them (``coefficient_space`` says
+    which), so the loop never asks which backend it has.
+    """
 
     name: str
     n_samples: int
     n_features: int
     dtype: np.dtype  # the parameters' (and arithmetic's) dtype
+    coefficient_space: bool
+
+    def evaluate(self, theta: NDArray, alpha: float) -> tuple[float, NDArray, DataPass]:
+        """Cost J (L2 term included), its gradient as one vector like θ, and the data term."""
+        ...
+
+    def to_weights(self, vector: NDArray) -> NDArray:
+        """The weights (or a gradient's w part) in feature space, as a new array."""
+        ...
 
     def data_pass(self, w: NDArray, b: float) -> DataPass:
         """Weighted mean loss, its gradient and accuracy at (w, b): one read of X."""
@@ -52,6 +68,26 @@ class Backend(Protocol):
     def minibatches(self, rng: np.random.Generator, batch_size: int) -> Iterator[Backend]:
         """One epoch of shuffled mini-batches, each itself a backend (for sgd)."""
         ...
+
+
+class WeightSpace:
+    """What every backend whose parameters are the weights themselves shares: J and its
+    gradient from one data pass plus the L2 term (added in :func:`objective.regularize`, the one
+    place it enters)."""
+
+    coefficient_space = False
+
+    def evaluate(self, theta: NDArray, alpha: float) -> tuple[float, NDArray, DataPass]:
+        w, b = theta[:-1], float(theta[-1])
+        data = self.data_pass(w, b)  # type: ignore[attr-defined]
+        cost, dw, db = objective.regularize(data, w, alpha)
+        grad = np.empty_like(theta)
+        grad[:-1] = dw
+        grad[-1] = db
+        return cost, grad, data
+
+    def to_weights(self, vector: NDArray) -> NDArray:
+        return vector.copy()
 
 
 BACKEND_NAMES = ("numpy", "dask", "torch")

@@ -42,6 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import objective
+from lrnn.backends import WeightSpace
 from lrnn.backends import stream_backend as blocks
 from lrnn.errors import DataError, UsageError
 from lrnn.objective import DataPass
@@ -239,7 +240,7 @@ def _as_rows_like(v: Any, X: Any, name: str, dtype: np.dtype) -> Any:
 # --------------------------------------------------------------------------------------------
 # The backend
 # --------------------------------------------------------------------------------------------
-class DaskBackend:
+class DaskBackend(WeightSpace):
     """Training data in a row-chunked dask array (on a cluster or local); y alongside."""
 
     name = "dask"

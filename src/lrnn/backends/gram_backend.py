@@ -32,9 +32,16 @@ def worthwhile(n_samples: int, n_features: int, max_iter: int) -> bool:
 
 
 class GramBackend:
-    """Coefficient-space view of an in-memory backend: parameters are (β, b), β ∈ ℝᵐ."""
+    """Coefficient-space view of an in-memory backend: parameters are (β, b), β ∈ ℝᵐ.
+
+    It answers the backend protocol in its own coordinates: ``evaluate``/``data_pass`` return
+    the *coefficient* gradient (dβ, db) whose images are the usual (dw, db), ``logits`` takes
+    (β, b), ``to_weights`` maps back. Second-order questions (Hessians, mini-batches) have no
+    meaning here: the registry runs only solvers linear in the gradient in this space.
+    """
 
     name = "gram"
+    coefficient_space = True
 
     def __init__(self, X: NDArray, y: NDArray, sample_weight: NDArray | None, scale: float):
         self.X = X
@@ -69,6 +76,21 @@ class GramBackend:
             cost += 0.5 * alpha * float(np.dot(beta, Kbeta))
             grad[:-1] += self.dtype.type(alpha) * beta
         return cost, grad, DataPass(loss, grad[:-1], float(grad[-1]), accuracy)
+
+    def data_pass(self, beta: NDArray, b: float) -> DataPass:
+        """The data term at (β, b), with the coefficient gradient."""
+        theta = np.append(beta, self.dtype.type(b))
+        return self.evaluate(theta, 0.0)[2]
+
+    def logits(self, beta: NDArray, b: float) -> NDArray:
+        return self.K @ beta + self.dtype.type(b)
+
+    def _second_order(self, *args: object) -> NDArray:
+        raise NotImplementedError(
+            "the wide-data view runs only first-order solvers linear in the gradient"
+        )
+
+    hessp = hessian = minibatches = _second_order
 
     def to_weights(self, coefficients: NDArray) -> NDArray:
         """w = scale·Xᵀβ: one pass over X, a block of columns at a time."""

@@ -10,15 +10,20 @@ numbers to rounding; tests/test_kernels.py holds them to it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import kernels, objective
+from lrnn.backends import WeightSpace
 from lrnn.objective import DataPass
 
+if TYPE_CHECKING:
+    from lrnn.backends.gram_backend import GramBackend
 
-class InMemoryBackend:
+
+class InMemoryBackend(WeightSpace):
     """Training data held in memory; y is 0/1 in the parameters' dtype."""
 
     name = "numpy"
@@ -63,6 +68,12 @@ class InMemoryBackend:
         if self._fused:
             return kernels.logits(w, b, self.X, self.scale)
         return objective.logits(w, b, self.X, self.scale)
+
+    def coefficient_view(self) -> GramBackend:
+        """This data seen from the span of its examples: the wide-data shortcut."""
+        from lrnn.backends.gram_backend import GramBackend
+
+        return GramBackend(self.X, self.y, self.sample_weight, self.scale)
 
     def subset(self, rows: NDArray) -> InMemoryBackend:
         """The examples at ``rows`` (a copy of those rows only)."""

@@ -45,6 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import objective
+from lrnn.backends import WeightSpace
 from lrnn.errors import DataError, UsageError
 from lrnn.objective import DataPass
 
@@ -476,7 +477,7 @@ def _labels(y: Any, what: str, m: int) -> NDArray:
 # --------------------------------------------------------------------------------------------
 # The backend
 # --------------------------------------------------------------------------------------------
-class StreamingBackend:
+class StreamingBackend(WeightSpace):
     """Training data streamed from storage one block of rows at a time; y in memory."""
 
     name = "stream"

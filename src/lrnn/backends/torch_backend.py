@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import objective
+from lrnn.backends import WeightSpace
 from lrnn.backends import stream_backend as blocks
 from lrnn.errors import DataError, UsageError
 from lrnn.objective import DataPass
@@ -56,7 +57,7 @@ def _numpy_dtype(tensor_dtype: Any) -> np.dtype:
     return np.dtype(table[tensor_dtype])
 
 
-class TorchBackend:
+class TorchBackend(WeightSpace):
     """Training data in a torch tensor on one device; y and weights alongside, same device."""
 
     name = "torch"

@@ -1,0 +1,197 @@
+"""Run state ⇄ file: checkpoints, their validation, and the reproducibility manifest.
+
+A checkpoint is one safetensors file (via :mod:`lrnn.persist`): the :class:`TrainState` as
+tensors (θ, optimiser moments, best θ) plus JSON metadata (the :class:`TrainConfig`, iteration,
+optimiser counters, RNG state, history, and a description of the data). Everything read back is
+checked before training touches it — a checkpoint may be corrupt or hostile — and a resumed run
+continues bit for bit. The manifest stored in a model file says how to reproduce it.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrnn import __version__, optim, persist
+from lrnn.config import TrainConfig
+from lrnn.errors import ModelFileError, UsageError, one_line
+from lrnn.train import Callback, Records, TrainResult, TrainState
+
+
+def state_to_checkpoint(state: TrainState, config: TrainConfig) -> tuple[dict, dict]:
+    """Tensors and JSON metadata that :func:`state_from_checkpoint` turns back into ``state``."""
+    tensors: dict[str, NDArray] = {"theta": state.theta}
+    opt_meta = None
+    if state.opt_state is not None:
+        opt_tensors, opt_meta = optim.state_to_arrays(state.opt_state)
+        tensors.update({f"opt.{k}": v for k, v in opt_tensors.items()})
+    if state.best_theta is not None:
+        tensors["best_theta"] = state.best_theta
+    history = {k: [float(v) for v in values] for k, values in state.history.items()}
+    meta = {
+        "config": config.to_dict(),
+        "iteration": state.iteration,
+        "opt_state": opt_meta,
+        "rng_state": state.rng_state,
+        "history": history,
+        "best_score": state.best_score,
+        "bad_checks": state.bad_checks,
+        "rising": state.rising,
+        "coefficients": state.coefficients,
+        "previous_cost": state.previous_cost,
+        "lowest_cost": state.lowest_cost,
+    }
+    return tensors, meta
+
+
+def _number(value: Any, missing: float) -> float:
+    """JSON has no inf/NaN (they are stored as null): read them back as ``missing``."""
+    return missing if value is None else float(value)
+
+
+def state_from_checkpoint(tensors: dict, meta: dict) -> tuple[TrainState, TrainConfig]:
+    config = TrainConfig(**meta["config"])
+    opt_state = None
+    if meta.get("opt_state") is not None:
+        opt_tensors = {k[4:]: v for k, v in tensors.items() if k.startswith("opt.")}
+        opt_state = optim.state_from_arrays(opt_tensors, meta["opt_state"])
+    history = Records()
+    for key, values in meta.get("history", {}).items():
+        history[key] = [int(v) if key == "iteration" else _number(v, math.nan) for v in values]
+    state = TrainState(
+        theta=tensors["theta"],
+        opt_state=opt_state,
+        iteration=int(meta["iteration"]),
+        rng_state=meta.get("rng_state"),
+        history=history,
+        best_theta=tensors.get("best_theta"),
+        best_score=_number(meta.get("best_score"), math.inf),
+        bad_checks=int(meta.get("bad_checks", 0)),
+        rising=int(meta.get("rising", 0)),
+        coefficients=bool(meta.get("coefficients", False)),
+        previous_cost=_number(meta.get("previous_cost"), math.inf),
+        lowest_cost=_number(meta.get("lowest_cost"), math.inf),
+    )
+    return state, config
+
+
+def _corrupt(path: str, detail: str) -> ModelFileError:
+    return ModelFileError(
+        f"{path}: {detail}; the checkpoint is corrupt — start training again without --resume."
+    )
+
+
+def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
+    """A checkpoint's tensors, metadata and run settings, the metadata's shape checked."""
+    tensors, meta = persist.load_checkpoint(path)
+    if not isinstance(meta.get("config"), dict) or "iteration" not in meta:
+        raise ModelFileError(
+            f"{path}: not an lrnn training checkpoint (no run settings inside); give a file "
+            "written by lrnn train --checkpoint."
+        )
+    config = TrainConfig.from_dict(meta["config"], source=path, what="run settings")
+    iteration = meta["iteration"]
+    if not (isinstance(iteration, int) and not isinstance(iteration, bool) and iteration >= 0):
+        raise _corrupt(path, f"iteration {iteration!r} is not a count")
+    for key in ("data", "history"):
+        if not isinstance(meta.get(key, {}), dict):
+            raise _corrupt(path, f"'{key}' is not an object")
+    return tensors, meta, config
+
+
+def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> TrainState:
+    """The TrainState in a checkpoint, checked against the data it is to continue on."""
+    stored = meta.get("data", {})
+    if (
+        stored.get("n_features") != data_info["n_features"]
+        or stored.get("sha256") != data_info["sha256"]
+    ):
+        raise UsageError(
+            f"{path}: this checkpoint was made on other data "
+            f"({stored.get('n_samples')} × {stored.get('n_features')} from "
+            f"{stored.get('source')!r}); resume with the same data and options."
+        )
+    try:
+        state, _ = state_from_checkpoint(tensors, meta)
+        if state.rng_state is not None:
+            np.random.PCG64().state = state.rng_state
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise _corrupt(path, f"its training state is incomplete ({one_line(exc)[:100]})") from exc
+    size = (data_info["n_samples"] if state.coefficients else data_info["n_features"]) + 1
+    arrays = {"theta": state.theta, "best_theta": state.best_theta}
+    if state.opt_state is not None:
+        arrays.update(
+            {f"opt.{k}": v for k, v in state.opt_state._asdict().items() if hasattr(v, "shape")}
+        )
+    for key, a in arrays.items():
+        if a is not None and (
+            a.shape != (size,) or a.dtype.kind != "f" or not np.isfinite(a).all()
+        ):
+            raise _corrupt(
+                path,
+                f"tensor '{key}' has shape {a.shape} and dtype {a.dtype}, not {size} finite floats",
+            )
+    return state
+
+
+def agree_with(config: TrainConfig, given: dict[str, Any], flags: dict[str, str]) -> None:
+    """Options given again with --resume must match the checkpoint's; name the one that does
+    not (``flags`` maps a setting to its command-line spelling)."""
+    stored = config.to_dict()
+    for key, value in given.items():
+        if value is not None and stored.get(key) != value:
+            flag = flags.get(key, "--" + key.replace("_", "-"))
+            raise UsageError(
+                f"{flag} {value} differs from the checkpoint's {stored.get(key)!r}; "
+                f"drop {flag} to resume the same run, or start a new run without --resume."
+            )
+
+
+class Checkpointer(Callback):
+    """Saves the run every ``every`` iterations, and stops it (after saving) when asked to —
+    the CLI's Ctrl-C handler sets ``interrupted``."""
+
+    def __init__(
+        self, path: str | None, every: int | None, config: TrainConfig, data_info: dict
+    ) -> None:
+        self.path, self.every, self.config, self.data_info = path, every, config, data_info
+        self.interrupted = False
+
+    def on_step(self, state: TrainState) -> bool:
+        if self.path and self.every and state.iteration % self.every == 0:
+            self.save(state)
+        return self.interrupted
+
+    def save(self, state: TrainState, path: str | None = None) -> None:
+        tensors, meta = state_to_checkpoint(state, self.config)
+        meta["data"] = self.data_info
+        persist.save_checkpoint(path or self.path, tensors, meta)
+
+
+def manifest(config: TrainConfig, data_info: dict, result: TrainResult) -> dict:
+    """How to reproduce a model: versions, settings, seed, the data's fingerprint."""
+    return {
+        "lrnn_version": __version__,
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        "solver_settings": config.to_dict(),
+        "seed": config.random_state,
+        "data_source": data_info["source"],
+        "data_sha256": data_info["sha256"],
+        "final_cost": result.final_cost,
+    }
+
+
+__all__ = [
+    "Checkpointer",
+    "agree_with",
+    "manifest",
+    "read",
+    "resume_state",
+    "state_from_checkpoint",
+    "state_to_checkpoint",
+]

@@ -1,0 +1,77 @@
+"""The ``lrnn`` command: wiring only.
+
+Each sub-command parses its options (:mod:`lrnn.cli.parser`), checks them and every output path
+*before* any work starts, calls the library and prints (:mod:`lrnn.cli.commands`). Errors lrnn
+raises on purpose become one line on stderr (exit 2 for usage, 1 for failures) unless
+``--debug`` asks for the traceback. Results go to stdout; progress and warnings to stderr;
+``--json`` makes stdout JSON only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+
+from lrnn.cli.commands import DEFAULT_MODEL
+from lrnn.cli.parser import build_parser
+from lrnn.errors import LrnnError, UsageError, one_line
+
+__all__ = ["DEFAULT_MODEL", "build_parser", "main"]
+
+
+# --------------------------------------------------------------------------------------------
+# entry point
+# --------------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _one_line_warning
+            return int(args.run(args) or 0)
+    except SystemExit as exc:  # --help, --version: argparse printed and asked to exit
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``lrnn predict … | head``): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except (UsageError, argparse.ArgumentError) as exc:
+        if debug:
+            raise
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    except (LrnnError, ValueError, OSError, MemoryError) as exc:
+        if debug:
+            raise
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the CLI promises one line, not a traceback
+        if debug:
+            raise
+        print(
+            f"error: unexpected {type(exc).__name__}: {one_line(exc)} "
+            "(run again with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {one_line(message)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

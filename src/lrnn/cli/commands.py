@@ -1,0 +1,511 @@
+"""What each ``lrnn`` sub-command does: call the library, print the result.
+
+No math and no data preparation here: :mod:`lrnn.run` prepares training data and builds model
+files, :mod:`lrnn.train` trains, :mod:`lrnn.checkpoint` saves and resumes, :mod:`lrnn.metrics`
+scores, :mod:`lrnn.plots` and :mod:`lrnn.report` draw. Every output path is checked before any
+work starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrnn import config
+from lrnn.config import default
+from lrnn.errors import LrnnError, TrainingDiverged, UsageError
+from lrnn.train import Callback
+
+DEFAULT_MODEL = "lrnn-model.safetensors"
+#: How the CLI spells the TrainConfig fields it sets (for messages).
+FLAGS = {
+    "solver": "--solver",
+    "learning_rate": "--learning-rate",
+    "max_iter": "--iterations",
+    "alpha": "--alpha",
+    "tol": "--tol",
+    "batch_size": "--batch-size",
+    "random_state": "--seed",
+    "early_stopping": "--early-stopping",
+    "n_iter_no_change": "--n-iter-no-change",
+    "record_every": "--print-every",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Shared steps
+# --------------------------------------------------------------------------------------------
+def _out(args: argparse.Namespace, text: str = "", **obj: Any) -> None:
+    """A result: JSON when --json, else the text line."""
+    if getattr(args, "json", False):
+        if obj:
+            print(json.dumps(_json_safe(obj), default=_json_default, allow_nan=False), flush=True)
+    else:
+        print(text, flush=True)
+
+
+def _json_safe(value: Any) -> Any:
+    """Strict JSON: NaN and infinities (e.g. no test accuracy) become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def _check_outputs(*paths: str | None) -> None:
+    from lrnn import persist
+
+    for path in paths:
+        if path:
+            persist.check_writable(path)
+
+
+def _request(args: argparse.Namespace):
+    from lrnn.run import TrainingRequest
+
+    return TrainingRequest(
+        data=args.data,
+        test=getattr(args, "test", None),
+        validation=getattr(args, "validation", None),
+        label=args.label,
+        image_size=args.image_size,
+        standardize=bool(getattr(args, "standardize", False)),
+        stream=bool(getattr(args, "stream", False)),
+        early_stopping=bool(getattr(args, "early_stopping", False)),
+        validation_fraction=getattr(args, "validation_fraction", None),
+        class_weight=getattr(args, "class_weight", None),
+        backend=getattr(args, "backend", "auto"),
+        seed=getattr(args, "seed", None),
+    )
+
+
+def _load_model_and_spec(path: str):
+    from lrnn import data, persist
+
+    model = persist.load_model(path)
+    return model, data.Preprocessing.from_dict(model.preprocessing)
+
+
+def _logits(w: np.ndarray, b: float, ds, scale: float) -> np.ndarray:
+    from lrnn import run
+
+    return run.logits(w, b, ds, scale)
+
+
+class _LessonLines(Callback):
+    """Prints "Cost after iteration i: c" every ``every`` iterations (or JSON lines)."""
+
+    def __init__(self, every: int, as_json: bool) -> None:
+        self.every, self.as_json = every, as_json
+
+    def on_record(self, record: dict[str, float]) -> None:
+        if record["iteration"] % self.every:
+            return
+        if self.as_json:
+            print(
+                json.dumps(_json_safe({"event": "record", **record}), default=_json_default),
+                flush=True,
+            )
+        else:
+            print(f"Cost after iteration {record['iteration']}: {record['cost']:f}", flush=True)
+
+
+def _progress_bar(total: int):
+    import shutil
+
+    from tqdm import tqdm
+
+    class Bar(Callback):
+        def __init__(self) -> None:
+            # A terminal that reports no size (a bare pty) would get no bar at all.
+            size = shutil.get_terminal_size()
+            self.bar = tqdm(
+                total=total,
+                unit="it",
+                file=sys.stderr,
+                leave=False,
+                ncols=size.columns or 80,
+                nrows=size.lines or 24,
+            )
+
+        def on_step(self, state):
+            self.bar.update(state.iteration - self.bar.n)  # tqdm limits its own redraws
+            return None
+
+        def on_end(self, result):
+            self.bar.close()
+
+    return Bar()
+
+
+# --------------------------------------------------------------------------------------------
+# train
+# --------------------------------------------------------------------------------------------
+def _train_config(args, resumed):
+    """The run's TrainConfig: the checkpoint's when resuming (options given again must agree),
+    else the options given over lrnn.config's defaults."""
+    from lrnn import checkpoint, solvers
+    from lrnn.config import TrainConfig
+
+    given = {
+        "solver": args.solver,
+        "learning_rate": args.learning_rate,
+        "max_iter": args.iterations,
+        "alpha": args.alpha,
+        "tol": args.tol,
+        "batch_size": args.batch_size,
+        "random_state": args.seed,
+        "early_stopping": args.early_stopping,
+        "n_iter_no_change": args.n_iter_no_change,
+    }
+    if resumed is not None:
+        checkpoint.agree_with(resumed, given, FLAGS)
+        return resumed
+    settings = {k: v for k, v in given.items() if v is not None}
+    # First-order runs last thousands of iterations: record where the lesson prints. Second-order
+    # solvers finish in tens of iterations, so each one is worth a row of history.
+    solver = solvers.get(settings.get("solver", default("solver")))
+    every = 1 if solver.record_every_iteration else args.print_every or config.PRINT_EVERY
+    return TrainConfig.build(FLAGS, record_every=every, **settings)
+
+
+def _train_paths(args) -> dict[str, str | None]:
+    model_path = args.model
+    paths = {
+        "model": model_path,
+        "plot": None if args.no_plot else (args.plot or str(Path(model_path).with_suffix(".png"))),
+        "report": None,
+        "history": args.history,
+        "checkpoint": args.checkpoint,
+    }
+    if args.report is not None:
+        paths["report"] = args.report or str(Path(model_path).with_suffix(".html"))
+    if args.checkpoint_every and not args.checkpoint:
+        paths["checkpoint"] = str(Path(model_path).with_suffix(".ckpt.safetensors"))
+    return paths
+
+
+def _backend_name(args) -> str:
+    if args.backend == "dask" and args.scheduler:
+        from lrnn.backends.dask_backend import connect
+
+        # The client becomes dask's default for this process; keep it referenced.
+        args.dask_client = connect(args.scheduler)
+    return args.backend
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from lrnn import checkpoint, run
+    from lrnn.train import train
+
+    paths = _train_paths(args)
+    if args.scheduler and args.backend != "dask":
+        raise UsageError("--scheduler needs --backend dask.")
+    _check_outputs(*paths.values())
+
+    resumed = tensors = meta = None
+    if args.resume:
+        tensors, meta, resumed = checkpoint.read(args.resume)
+        paths["checkpoint"] = paths["checkpoint"] or args.resume
+    cfg = _train_config(args, resumed)
+    request = _request(args)
+    if paths["report"] and run.is_out_of_core(request.data, request.stream):
+        raise UsageError(
+            "--report needs data that fits in memory; write the report afterwards with "
+            "lrnn report --model M SMALLER_DATA."
+        )
+    td = run.prepare(request, cfg.random_state, _backend_name(args))
+    state = None
+    if resumed is not None:
+        state = checkpoint.resume_state(args.resume, tensors, meta, td.info)
+
+    if not args.json:
+        print(
+            f"Training on {td.source}: {td.backend.n_samples} examples × "
+            f"{td.backend.n_features} features ({td.stored_dtype}); test: {td.test_description}; "
+            f"solver {cfg.solver}, learning rate {cfg.learning_rate}, "
+            f"{cfg.max_iter} iterations",
+            flush=True,
+        )
+    saver = checkpoint.Checkpointer(paths["checkpoint"], args.checkpoint_every, cfg, td.info)
+    callbacks: list[Any] = [_LessonLines(args.print_every or config.PRINT_EVERY, args.json), saver]
+    if sys.stderr.isatty() and not args.json:
+        callbacks.append(_progress_bar(cfg.max_iter))
+    previous = signal.signal(signal.SIGINT, lambda *_: setattr(saver, "interrupted", True))
+    try:
+        result = train(td.backend, cfg, validation=td.validation, callbacks=callbacks, resume=state)
+    except TrainingDiverged as exc:
+        raise LrnnError(f"{exc} Nothing was saved.") from exc
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if result.stop_reason == "interrupted":
+        target = paths["checkpoint"] or str(Path(args.model).with_suffix(".ckpt.safetensors"))
+        saver.save(result.state, target)
+        print(
+            f"Interrupted at iteration {result.n_iter}; checkpoint saved to {target}. "
+            f"Resume with: lrnn train {_resume_hint(args, target)}",
+            file=sys.stderr,
+        )
+        return 130
+
+    model = run.model_file(result, td, cfg)
+    _save_train_outputs(args, paths, model, result, td)
+    training = model.training
+    if args.json:
+        _out(
+            args,
+            event="result",
+            model=paths["model"],
+            plot=paths["plot"],
+            report=paths["report"],
+            **training,
+        )
+        return 0
+    print(f"train accuracy: {100 * training['train_accuracy']} %")
+    if not math.isnan(training["test_accuracy"]):
+        print(f"test accuracy: {100 * training['test_accuracy']} %")
+    print(f"model saved to {paths['model']}")
+    for what, key in (("learning curve", "plot"), ("history", "history"), ("report", "report")):
+        if paths[key]:
+            print(f"{what} saved to {paths[key]}")
+    return 0
+
+
+def _save_train_outputs(args, paths: dict, model, result, td) -> None:
+    from lrnn import persist
+
+    for path in paths.values():
+        if path:
+            persist.clean_stale_temp_files(path)
+    persist.save_model(paths["model"], model)
+    if paths["history"]:
+        from lrnn.report import save_history
+
+        save_history(result.history, paths["history"])
+    if paths["plot"]:
+        from lrnn import plots
+
+        plots.learning_curve(
+            result.history,
+            paths["plot"],
+            train_accuracy=model.training["train_accuracy"],
+            test_accuracy=model.training["test_accuracy"],
+        )
+    if paths["report"]:
+        from lrnn import report
+
+        report.write_report(
+            paths["report"], model=model, dataset=td.test_ds, history=result.history
+        )
+
+
+def _resume_hint(args, checkpoint: str) -> str:
+    parts = [args.data] if args.data else []
+    if args.test:
+        parts += ["--test", args.test]
+    parts += ["--model", args.model, "--resume", checkpoint]
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# predict / evaluate
+# --------------------------------------------------------------------------------------------
+def cmd_predict(args: argparse.Namespace) -> int:
+    from lrnn import data
+    from lrnn.objective import sigmoid
+
+    model, spec = _load_model_and_spec(args.model)
+    ds = data.load_inputs(args.inputs, spec, label=args.label)
+    threshold = model.threshold if args.threshold is None else args.threshold
+    probability = sigmoid(_logits(model.w, model.b, ds, spec.scale))
+    for name, p in zip(ds.names, probability, strict=True):
+        label = model.classes[1] if p > threshold else model.classes[0]
+        if args.json:
+            _out(args, name=name, probability=float(p), label=label)
+        else:
+            print(f"{name}\t{p:.6f}\t{label}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lrnn import data, metrics, persist, run
+    from lrnn.objective import sigmoid
+
+    if args.save and not args.choose_threshold:
+        raise UsageError("--save stores a threshold chosen with --choose-threshold; add it.")
+    model, spec = _load_model_and_spec(args.model)
+    ds = run.align_classes(data.load(args.data, label=args.label, spec=spec), model.classes)
+    z = _logits(model.w, model.b, ds, spec.scale)
+    threshold = model.threshold if args.threshold is None else args.threshold
+    if args.choose_threshold:
+        threshold = metrics.choose_threshold(sigmoid(z), ds.y, args.choose_threshold)
+    result = metrics.evaluate(z, ds.y, threshold)
+    if args.json:
+        _out(args, **result.to_json())
+    else:
+        print(f"examples: {result.n}")
+        print(f"accuracy: {100 * result.accuracy:.2f} %")
+        print(f"log loss: {result.log_loss:.6f}")
+        print(
+            f"threshold: {threshold:.6g}"
+            + (f" (chosen by {args.choose_threshold})" if args.choose_threshold else "")
+        )
+        print(f"confusion: tp={result.tp} fp={result.fp} tn={result.tn} fn={result.fn}")
+        print(
+            f"precision: {result.precision:.4f}  recall: {result.recall:.4f}  f1: {result.f1:.4f}"
+        )
+    if args.save:
+        from dataclasses import replace
+
+        persist.save_model(args.model, replace(model, threshold=float(threshold)))
+        print(f"threshold {threshold:.6g} saved into {args.model}", file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# compare-lr
+# --------------------------------------------------------------------------------------------
+def cmd_compare_lr(args: argparse.Namespace) -> int:
+    from lrnn import plots, run
+
+    _check_outputs(args.plot)
+    train_ds, test_ds, _ = run.load_train_and_test(_request(args))
+    runs, diverged, rows = run.compare_learning_rates(
+        train_ds, test_ds, args.rates, args.iterations
+    )
+    usable = [r for r in rows if not r["diverged"] and math.isfinite(r["final_cost"])]
+    best = min(usable, key=lambda r: r["final_cost"]) if usable else None
+    plots.lr_comparison(runs, args.plot, diverged=diverged)
+    if args.json:
+        for row in rows:
+            _out(args, **row)
+        _out(args, recommended=None if best is None else best["learning_rate"], plot=args.plot)
+        return 0
+    print(f"{'learning rate':>14} {'final cost':>11} {'train acc':>10} {'test acc':>9}  diverged")
+    for r in rows:
+        print(
+            f"{r['learning_rate']:>14g} {r['final_cost']:>11.6f} "
+            f"{100 * r['train_accuracy']:>9.2f}% {100 * r['test_accuracy']:>8.2f}%  "
+            f"{'yes' if r['diverged'] else 'no'}"
+        )
+    if best is None:
+        print("every rate diverged: try smaller ones (or --learning-rate auto when training)")
+    else:
+        print(
+            f"recommended learning rate: {best['learning_rate']:g} (lowest final cost "
+            f"without diverging after {args.iterations} iterations)"
+        )
+    print(f"cost curves saved to {args.plot}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# gradcheck, slope
+# --------------------------------------------------------------------------------------------
+#: gradcheck passes when backpropagation and finite differences agree this well.
+GRADCHECK_TOLERANCE = 1e-6
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    from lrnn import data, objective
+
+    source = args.data or data.DEFAULT_BUILTIN
+    if args.model:
+        model, spec = _load_model_and_spec(args.model)
+        ds = data.load(source, label=args.label, spec=spec)
+        w, b = np.asarray(model.w, dtype=np.float64), float(model.b)
+    else:
+        ds = data.load(source, label=args.label, image_size=args.image_size)
+        spec = ds.spec
+        rng = np.random.default_rng(args.seed)
+        w, b = rng.standard_normal(ds.X.shape[1]) * 0.01, 0.1
+    X = ds.X.astype(np.float64) * spec.scale  # float64: the check is about the math
+    rng = np.random.default_rng(args.seed)
+    k = min(args.coordinates, w.size)
+    coords = np.sort(rng.choice(w.size, size=k, replace=False))
+    check = objective.finite_difference_check(
+        w, b, X, ds.y.astype(np.float64), coords, args.epsilon
+    )
+    ok = check.overall <= GRADCHECK_TOLERANCE
+    if args.json:
+        for r in check.rows:
+            _out(args, **r)
+        _out(args, overall_relative_error=check.overall, passed=ok, epsilon=args.epsilon)
+        return 0 if ok else 1
+    print(f"{'coordinate':>12} {'backprop':>15} {'finite diff':>15} {'rel. error':>11}")
+    for r in check.rows:
+        print(
+            f"{r['coordinate']:>12} {r['backprop']:>15.8e} {r['finite_difference']:>15.8e} "
+            f"{r['relative_error']:>11.2e}"
+        )
+    print(
+        f"overall relative error: {check.overall:.2e} ({'passed' if ok else 'FAILED'}: "
+        f"threshold {GRADCHECK_TOLERANCE:.0e})"
+    )
+    return 0 if ok else 1
+
+
+def cmd_slope(args: argparse.Namespace) -> int:
+    """The lesson's slopes: nudge a by a little, see how much f moves (rise over run)."""
+    a, run = 2.0, 0.001
+    for name, f, exact in (
+        ("f(a) = 3a", lambda v: 3 * v, lambda v: 3.0),
+        ("f(a) = a²", lambda v: v * v, lambda v: 2 * v),
+        ("f(a) = log a", math.log, lambda v: 1 / v),
+    ):
+        rise = f(a + run) - f(a)
+        print(
+            f"{name:<14} at a = {a}: f moves by {rise:.6f} when a moves by {run} → "
+            f"slope ≈ {rise / run:.4f} (exact derivative {exact(a):.4f})"
+        )
+    print("A straight line has the same slope everywhere; a curve's slope depends on a.")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# report, verify
+# --------------------------------------------------------------------------------------------
+def cmd_report(args: argparse.Namespace) -> int:
+    from lrnn import data, report, run
+
+    _check_outputs(args.output)
+    model, spec = _load_model_and_spec(args.model)
+    ds = run.align_classes(data.load(args.data, label=args.label, spec=spec), model.classes)
+    history = report.load_history(args.history) if args.history else None
+    report.write_report(args.output, model=model, dataset=ds, history=history)
+    print(f"report saved to {args.output}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from lrnn import persist, run
+
+    model = persist.load_model(args.model)
+    result = run.reproduce(model, args.model, args.data, args.label)
+    same = np.array_equal(result.w, model.w) and result.b == model.b
+    diff = float(max(np.max(np.abs(result.w - model.w)), abs(result.b - model.b)))
+    if getattr(args, "json", False):
+        _out(args, bit_identical=same, max_abs_difference=diff)
+    elif same:
+        print(f"bit-identical: retraining reproduces {args.model} exactly")
+    else:
+        print(f"NOT bit-identical: largest difference {diff:.3e}")
+    return 0 if same else 1

@@ -1,0 +1,421 @@
+"""The ``lrnn`` command line's parser: sub-commands, options, their help and their checks.
+
+Training options take their defaults, help text and range checks from :mod:`lrnn.config`
+(one place for each), solver names from :mod:`lrnn.solvers`; argparse only turns text into
+values. Every parse error becomes one line (see :class:`_Parser`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+from lrnn import __version__, config
+from lrnn.cli import commands
+from lrnn.cli.commands import DEFAULT_MODEL
+from lrnn.config import default
+from lrnn.errors import UsageError
+from lrnn.solvers import SOLVER_NAMES
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _setting(name: str, parse: Callable[[str], Any] = float) -> Callable[[str], Any]:
+    """An argparse type for the TrainConfig field ``name``: parse the text, then apply the
+    field's own rule, so the CLI accepts exactly what training accepts."""
+
+    def convert(text: str) -> Any:
+        if parse is float and text == "auto" and name == "learning_rate":
+            value: Any = "auto"
+        else:
+            try:
+                value = parse(text)
+            except ValueError:
+                kind = "a whole number" if parse is int else "a number"
+                extra = " or 'auto'" if name == "learning_rate" else ""
+                raise argparse.ArgumentTypeError(f"expected {kind}{extra}, got {text!r}") from None
+        wrong = config.problem(name, value)
+        if wrong is not None:
+            raise argparse.ArgumentTypeError(wrong)
+        return value
+
+    return convert
+
+
+def _fraction(text: str) -> float:
+    try:
+        return config.check_fraction("value", float(text))
+    except (ValueError, UsageError):
+        raise argparse.ArgumentTypeError(
+            f"must be a number strictly between 0 and 1, got {text!r}"
+        ) from None
+
+
+# Options that are not training settings (thresholds, steps, counts of the CLI's own).
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
+    return value
+
+
+def _finite(low: float | None = None, *, strict: bool = False, high: float | None = None):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+        if low is not None and (value <= low if strict else value < low):
+            raise argparse.ArgumentTypeError(
+                f"must be {'>' if strict else '≥'} {low:g}, got {text}"
+            )
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be ≤ {high:g}, got {text}")
+        return value
+
+    return parse
+
+
+_seed = _setting("random_state", int)
+_rate = _setting("learning_rate", float)
+_probability = _finite(0.0, high=1.0)
+_rate_number = _finite(0.0, strict=True)
+
+
+def _image_size(text: str) -> tuple[int, int]:
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        if len(parts) > 2:
+            raise ValueError(text)
+        h, w = (int(p) for p in parts) if len(parts) == 2 else (int(parts[0]),) * 2
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected HEIGHTxWIDTH such as 64x64, got {text!r}"
+        ) from None
+    if not (1 <= h <= 4096 and 1 <= w <= 4096):
+        raise argparse.ArgumentTypeError(f"sides must be between 1 and 4096, got {text!r}")
+    return h, w
+
+
+def _class_weight(text: str) -> str | dict:
+    if text == "balanced":
+        return text
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict) or not all(
+        isinstance(v, int | float) and math.isfinite(v) and v >= 0 for v in value.values()
+    ):
+        raise argparse.ArgumentTypeError(
+            f"expected 'balanced' or a JSON object of class → weight such as "
+            f"'{{\"cat\": 2}}', got {text!r}"
+        )
+    return {str(k): float(v) for k, v in value.items()}
+
+
+EXAMPLES = {
+    "train": "examples:\n  lrnn train                                  # built-in digits set\n"
+    "  lrnn train train_catvnoncat.h5 --test test_catvnoncat.h5\n"
+    "  lrnn train data.csv --label target --standardize --solver lbfgs --alpha 1e-3",
+    "predict": "example:\n  lrnn predict --model lrnn-model.safetensors my_cat.jpg photos/",
+    "evaluate": "examples:\n  lrnn evaluate --model lrnn-model.safetensors test_catvnoncat.h5\n"
+    "  lrnn evaluate --model m.safetensors val.csv --choose-threshold f1 --save",
+    "compare-lr": "example:\n  lrnn compare-lr train_catvnoncat.h5 --test test_catvnoncat.h5 "
+    "--rates 0.01 0.001 0.0001 --iterations 1500",
+    "gradcheck": "example:\n  lrnn gradcheck train_catvnoncat.h5 --coordinates 20",
+    "report": "example:\n  lrnn report --model lrnn-model.safetensors test_catvnoncat.h5 "
+    "--history history.csv -o report.html",
+    "verify": "example:\n  lrnn verify --model lrnn-model.safetensors train_catvnoncat.h5",
+    "slope": "example:\n  lrnn slope",
+}
+
+
+def _data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--label", default="label", help="label column of CSV/Parquet tables")
+    p.add_argument("--image-size", type=_image_size, help="resize images to HxW, e.g. 64x64")
+
+
+def _training_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        f"training (defaults: the lesson's {default('solver')}, learning rate "
+        f"{default('learning_rate')}, {default('max_iter')} iterations)"
+    )
+    g.add_argument(
+        "--solver",
+        choices=SOLVER_NAMES,
+        default=None,
+        help=f"how the parameters step (default {default('solver')})",
+    )
+    g.add_argument(
+        "--iterations",
+        type=_setting("max_iter", int),
+        default=None,
+        help=f"max iterations; epochs for sgd (default {default('max_iter')})",
+    )
+    g.add_argument(
+        "--learning-rate",
+        type=_rate,
+        default=None,
+        help=f"a number or 'auto' (1/L) (default {default('learning_rate')})",
+    )
+    g.add_argument(
+        "--alpha",
+        type=_setting("alpha"),
+        default=None,
+        help=f"L2 strength on w (default {default('alpha')})",
+    )
+    g.add_argument(
+        "--tol",
+        type=_setting("tol"),
+        default=None,
+        help=f"stop when max|∇J| ≤ tol; 0 never stops early (default {default('tol')})",
+    )
+    g.add_argument(
+        "--batch-size",
+        type=_setting("batch_size", int),
+        default=None,
+        help=f"mini-batch size for sgd (default {default('batch_size')})",
+    )
+    g.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        help=f"random seed for splits and sgd (default {default('random_state')})",
+    )
+    g.add_argument(
+        "--class-weight",
+        type=_class_weight,
+        default=None,
+        help="'balanced', or JSON such as '{\"cat\": 2}': weights per class (default none)",
+    )
+    g.add_argument(
+        "--early-stopping",
+        action="store_true",
+        default=None,
+        help="stop when the validation loss stops improving; keep the best weights",
+    )
+    g.add_argument(
+        "--n-iter-no-change",
+        type=_setting("n_iter_no_change", int),
+        default=None,
+        help="recorded checks without improvement before early stopping "
+        f"(default {default('n_iter_no_change')})",
+    )
+    g.add_argument(
+        "--validation-fraction",
+        type=_fraction,
+        default=None,
+        help="share held out for early stopping when --validation is not given "
+        f"(default {config.VALIDATION_FRACTION})",
+    )
+    g.add_argument("--standardize", action="store_true", help="standardise table features")
+    g.add_argument(
+        "--backend",
+        choices=("auto", "numpy", "dask", "torch"),
+        default="auto",
+        help="where passes over the data run (default auto: numpy in memory)",
+    )
+    g.add_argument("--scheduler", help="address of a running Dask scheduler (with --backend dask)")
+    g.add_argument(
+        "--stream",
+        action="store_true",
+        help="stream a .parquet file from disk instead of loading it (.npy, Zarr and folders "
+        "of X.npy or Parquet files always stream)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="lrnn",
+        description="Logistic regression as a single neuron: train, inspect and use it.",
+        epilog="examples:\n"
+        "  lrnn train                                   # the built-in digits, lesson defaults\n"
+        "  lrnn train train.h5 --test test.h5 --report  # the lesson's files, with a report\n"
+        "  lrnn predict --model lrnn-model.safetensors photo.jpg\n"
+        "  lrnn COMMAND --help                          # each command's options and examples",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"lrnn {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=EXAMPLES.get(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument("--debug", action="store_true", help="show tracebacks")
+        return p
+
+    for add in (
+        _train_parser,
+        _predict_parser,
+        _evaluate_parser,
+        _compare_lr_parser,
+        _gradcheck_parser,
+        _report_parser,
+        _verify_parser,
+        _slope_parser,
+    ):
+        add(command)
+    return parser
+
+
+def _train_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    pct = f"{100 * config.TEST_FRACTION:g} %%"
+    p = command("train", "Train a neuron; print the cost every --print-every iterations.")
+    p.add_argument("data", nargs="?", help="training data (default: built-in 'digits')")
+    p.add_argument("--test", help=f"test data (default: a seeded {pct} hold-out)")
+    p.add_argument("--validation", help="validation data for history and early stopping")
+    _data_options(p)
+    _training_options(p)
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"model file (default {DEFAULT_MODEL})")
+    p.add_argument("--plot", help="learning-curve PNG (default: next to the model)")
+    p.add_argument("--no-plot", action="store_true", help="do not draw the learning curve")
+    p.add_argument(
+        "--report",
+        nargs="?",
+        const="",
+        default=None,
+        help="also write an HTML report (default path: next to the model)",
+    )
+    p.add_argument("--history", help="write the training history (.csv or .json)")
+    p.add_argument(
+        "--print-every",
+        type=_setting("record_every", int),
+        default=None,
+        help=f"print (and record in --history) every N iterations (default {config.PRINT_EVERY})",
+    )
+    p.add_argument("--checkpoint", help="checkpoint file (.safetensors)")
+    p.add_argument(
+        "--checkpoint-every",
+        type=_positive_int,
+        help="iterations between checkpoints (default: next to the model when --checkpoint is "
+        "not given)",
+    )
+    p.add_argument("--resume", help="continue the run saved in this checkpoint")
+    p.add_argument("--json", action="store_true", help="JSON lines on stdout")
+    p.set_defaults(run=commands.cmd_train)
+
+
+def _predict_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("predict", "Predict with a saved model: one line per example.")
+    p.add_argument("inputs", nargs="+", help="image files, an image folder, or a table")
+    p.add_argument("--model", required=True, help="model file written by lrnn train")
+    p.add_argument(
+        "--threshold", type=_probability, help="decision threshold (default: the model's)"
+    )
+    p.add_argument("--label", default=None, help="label column to ignore in a table")
+    p.add_argument("--json", action="store_true", help="one JSON object per example")
+    p.set_defaults(run=commands.cmd_predict)
+
+
+def _evaluate_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("evaluate", "Accuracy, log loss and confusion counts of a model on labelled data.")
+    p.add_argument("data", help="labelled data in any format lrnn train reads")
+    p.add_argument("--model", required=True, help="model file written by lrnn train")
+    _data_options(p)
+    p.add_argument(
+        "--threshold", type=_probability, help="decision threshold (default: the model's)"
+    )
+    p.add_argument("--choose-threshold", metavar="RULE", help="f1 | youden | precision=P")
+    p.add_argument("--save", action="store_true", help="store the chosen threshold in the model")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(run=commands.cmd_evaluate)
+
+
+def _compare_lr_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    pct = f"{100 * config.TEST_FRACTION:g} %%"
+    p = command("compare-lr", "Train one model per learning rate and compare their cost curves.")
+    p.add_argument("data", nargs="?", help="training data (default: built-in 'digits')")
+    p.add_argument("--test", help=f"test data (default: a seeded {pct} hold-out)")
+    _data_options(p)
+    p.add_argument("--standardize", action="store_true", help="standardise table features")
+    p.add_argument(
+        "--rates",
+        type=_rate_number,
+        nargs="+",
+        default=[0.01, 0.001, 0.0001],
+        help="learning rates to compare (default: the lesson's 0.01 0.001 0.0001)",
+    )
+    p.add_argument(
+        "--iterations", type=_positive_int, default=1500, help="iterations per run (default 1500)"
+    )
+    p.add_argument(
+        "--plot", default="lrnn-compare-lr.png", help="picture (default lrnn-compare-lr.png)"
+    )
+    p.add_argument(
+        "--seed",
+        type=_seed,
+        default=default("random_state"),
+        help=f"seed of the hold-out split (default {default('random_state')})",
+    )
+    p.add_argument("--json", action="store_true", help="JSON lines on stdout")
+    p.set_defaults(run=commands.cmd_compare_lr)
+
+
+def _gradcheck_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("gradcheck", "Compare backpropagation with finite differences (rise over run).")
+    p.add_argument("data", nargs="?", help="data (default: built-in 'digits')")
+    p.add_argument("--model", help="check at this model's weights (default: small random ones)")
+    _data_options(p)
+    p.add_argument(
+        "--coordinates", type=_positive_int, default=10, help="weights to check (default 10)"
+    )
+    p.add_argument(
+        "--epsilon",
+        type=_finite(0.0, strict=True, high=1.0),
+        default=1e-6,
+        help="finite-difference step (default 1e-6)",
+    )
+    p.add_argument(
+        "--seed",
+        type=_seed,
+        default=default("random_state"),
+        help=f"which coordinates (default {default('random_state')})",
+    )
+    p.add_argument("--json", action="store_true", help="JSON lines on stdout")
+    p.set_defaults(run=commands.cmd_gradcheck)
+
+
+def _report_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("report", "Write one self-contained HTML report of a model on data.")
+    p.add_argument("data", help="labelled data to report on")
+    p.add_argument("--model", required=True, help="model file written by lrnn train")
+    p.add_argument("--history", help="training history (.csv or .json) for the learning curve")
+    p.add_argument(
+        "-o", "--output", default="lrnn-report.html", help="HTML file (default lrnn-report.html)"
+    )
+    _data_options(p)
+    p.set_defaults(run=commands.cmd_report)
+
+
+def _verify_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("verify", "Retrain from a model's manifest and check the result bit for bit.")
+    p.add_argument(
+        "data", nargs="?", help="training data (default: the source named in the manifest)"
+    )
+    p.add_argument("--model", required=True, help="model file written by lrnn train")
+    _data_options(p)
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(run=commands.cmd_verify)
+
+
+def _slope_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("slope", "The lesson's derivatives as slopes, in a few lines.")
+    p.set_defaults(run=commands.cmd_slope)

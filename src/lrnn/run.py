@@ -1,0 +1,457 @@
+"""What the CLI and the estimator both need before training, written once.
+
+* sample weights from class weights (``"balanced"`` or a mapping class → weight);
+* the hold-out split — one algorithm (:func:`lrnn.data.split_rows`), so ``lrnn train
+  --early-stopping`` and ``LogisticNeuron(early_stopping=True)`` hold out the same rows for the
+  same seed and data;
+* the CLI's training data: loaded into memory (train / test / validation parts, backends) or
+  streamed from disk, with the description, fingerprint and accuracy functions the CLI prints
+  and stores.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrnn import config as defaults
+from lrnn.errors import DataError, UsageError
+
+
+# --------------------------------------------------------------------------------------------
+# Weights
+# --------------------------------------------------------------------------------------------
+def class_sample_weights(
+    class_weight: str | Mapping | None,
+    encoded: NDArray,
+    classes: Sequence[Any],
+    *,
+    option: str = "class_weight",
+) -> NDArray | None:
+    """Per-example weights from per-class ones; ``encoded`` indexes ``classes``.
+
+    ``"balanced"`` gives each class the same total weight: m / (K · count). A mapping names
+    classes as they appear in ``classes`` (unnamed classes keep weight 1).
+    """
+    if class_weight is None:
+        return None
+    if class_weight == "balanced":
+        counts = np.bincount(encoded, minlength=len(classes)).astype(np.float64)
+        return (len(encoded) / (len(classes) * counts))[encoded]
+    if not isinstance(class_weight, Mapping):
+        raise UsageError(
+            f"{option} must be None, 'balanced' or a mapping class → weight; got {class_weight!r}."
+        )
+    known = list(classes)
+    unknown = [k for k in class_weight if k not in known]
+    if unknown:
+        raise UsageError(
+            f"{option} names class {unknown[0]!r}, which is not in the data; the classes are "
+            f"{[c.item() if hasattr(c, 'item') else c for c in known]!r} — use those names."
+        )
+    per_class = np.array([float(class_weight.get(c, 1.0)) for c in known])
+    if not np.all(np.isfinite(per_class)) or np.any(per_class < 0):
+        raise UsageError(f"{option} values must be finite and ≥ 0; got {per_class}.")
+    return per_class[encoded]
+
+
+def combine_weights(
+    sample_weight: NDArray | None, class_weights: NDArray | None, option: str = "class_weight"
+) -> NDArray | None:
+    """Sample weights times class weights; at least one example must keep some weight."""
+    if class_weights is None:
+        return sample_weight
+    weights = class_weights if sample_weight is None else sample_weight * class_weights
+    if not weights.sum() > 0:
+        raise UsageError(
+            f"{option} gives every training example weight 0; give at least one class a weight > 0."
+        )
+    return weights
+
+
+# --------------------------------------------------------------------------------------------
+# Hold-out
+# --------------------------------------------------------------------------------------------
+def hold_out_rows(
+    y: NDArray,
+    fraction: float,
+    seed: int | None,
+    *,
+    source: str = "the data",
+    why: str = "early_stopping could not hold out a validation part",
+    fix: str = "give more data, a larger validation_fraction, or eval_set=(X_val, y_val)",
+) -> tuple[NDArray, NDArray]:
+    """``(training rows, held-out rows)``; the training part must keep two classes."""
+    kept, held = _split_rows(y, len(y), fraction, seed, source)
+    if np.unique(y[kept]).size < 2:
+        raise DataError(
+            f"{why}: the {kept.size} example(s) left for training after holding out "
+            f"{fraction:g} of {len(y)} are all of one class; {fix}."
+        )
+    return kept, held
+
+
+def _split_rows(y, m, fraction, seed, source):
+    from lrnn.data import split_rows
+
+    return split_rows(y, m, fraction, seed, source)
+
+
+# --------------------------------------------------------------------------------------------
+# The CLI's training data
+# --------------------------------------------------------------------------------------------
+@dataclass
+class TrainingRequest:
+    """The data-related choices of one ``lrnn train`` (or ``compare-lr``) run."""
+
+    data: str | None
+    test: str | None = None
+    validation: str | None = None
+    label: str = "label"
+    image_size: tuple[int, int] | None = None
+    standardize: bool = False
+    stream: bool = False
+    early_stopping: bool = False
+    validation_fraction: float | None = None
+    class_weight: str | dict | None = None
+    backend: str = "auto"
+    seed: int | None = None
+
+
+@dataclass
+class TrainingData:
+    """What a training command needs, whether the examples sit in memory or stream from disk."""
+
+    backend: Any
+    validation: Any
+    spec: Any
+    classes: tuple[str, ...]
+    info: dict  # source, n_samples, n_features, sha256 (goes into checkpoints and the manifest)
+    source: str
+    stored_dtype: str
+    test_description: str
+    train_accuracy: Callable[[NDArray, float], float]
+    test_accuracy: Callable[[NDArray, float], float]
+    test_ds: Any = None
+    train_ds: Any = None
+
+
+def accuracy(z: NDArray, y: NDArray) -> float:
+    """Share of examples where the lesson's rule σ(z) > 0.5 gives the label."""
+    from lrnn.objective import sigmoid
+
+    return float(np.mean((sigmoid(z) > 0.5) == (y == 1)))
+
+
+def logits(w: NDArray, b: float, ds: Any, scale: float) -> NDArray:
+    from lrnn import objective
+
+    return objective.logits(np.asarray(w), float(b), ds.X, scale)
+
+
+def load_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
+    """Training and test datasets, and how the test part came to be."""
+    from lrnn import data
+
+    source = request.data or data.DEFAULT_BUILTIN
+    ds = data.load(
+        source,
+        label=request.label,
+        image_size=request.image_size,
+        standardize=request.standardize,
+    )
+    if request.test:
+        test = data.load(request.test, label=request.label, spec=ds.spec)
+        test = align_classes(test, ds.classes)
+        return ds, test, "--test " + request.test
+    seed = request.seed if request.seed is not None else defaults.default("random_state")
+    pct = f"{100 * defaults.TEST_FRACTION:g} %"
+    kept, held = hold_out_rows(
+        ds.y,
+        defaults.TEST_FRACTION,
+        seed,
+        source=ds.source,
+        why=f"{ds.source}: holding out {pct} for testing failed",
+        fix="give more examples, or a separate --test file",
+    )
+    train_part, test_part = data.subset(ds, kept), data.subset(ds, held)
+    return train_part, test_part, f"a {pct} hold-out (seed {seed})"
+
+
+def align_classes(ds: Any, classes: Sequence[str]) -> Any:
+    """Re-index ds.y to ``classes`` by name (folders sort differently from HDF5 lists)."""
+    from dataclasses import replace
+
+    if ds.y is None or ds.classes is None or tuple(ds.classes) == tuple(classes):
+        return ds
+    index = {name: i for i, name in enumerate(classes)}
+    unknown = [c for c in ds.classes if c not in index]
+    present = set(np.unique(ds.y).tolist())
+    if any(ds.classes.index(c) in present for c in unknown):
+        raise DataError(
+            f"{ds.source}: its classes {list(ds.classes)} differ from the model's {list(classes)}; "
+            "use data labelled with the model's classes."
+        )
+    mapping = np.array([index.get(c, -1) for c in ds.classes])
+    return replace(ds, y=mapping[ds.y], classes=tuple(classes))
+
+
+def is_out_of_core(path: str | None, forced: bool) -> bool:
+    """.npy, Zarr stores and folders of X.npy or Parquet files stream from disk; a single
+    .parquet file does with --stream."""
+    if path is None:
+        return False
+    p = Path(path)
+    if forced or p.suffix in (".npy", ".zarr"):
+        return True
+    if p.is_dir():
+        markers = ("X.npy", "zarr.json", ".zgroup")
+        return any((p / m).exists() for m in markers) or any(p.glob("*.parquet"))
+    return False
+
+
+def prepare(request: TrainingRequest, seed: int | None, backend_name: str) -> TrainingData:
+    """Training data in memory or streamed, as the request's data asks."""
+    if is_out_of_core(request.data, request.stream):
+        return _streamed(request)
+    return _in_memory(request, seed, backend_name)
+
+
+def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) -> TrainingData:
+    from lrnn import data
+    from lrnn.backends import make_backend
+
+    train_ds, test_ds, test_desc = load_train_and_test(request)
+    validation_ds = None
+    if request.validation:
+        validation_ds = align_classes(
+            data.load(request.validation, label=request.label, spec=train_ds.spec),
+            train_ds.classes,
+        )
+    if request.early_stopping and validation_ds is None:
+        fraction = request.validation_fraction or defaults.VALIDATION_FRACTION
+        kept, held = hold_out_rows(
+            train_ds.y,
+            fraction,
+            seed,
+            source=train_ds.source,
+            why="--early-stopping could not hold out a validation part",
+            fix="give more data, a larger --validation-fraction, or --validation FILE",
+        )
+        train_ds, validation_ds = data.subset(train_ds, kept), data.subset(train_ds, held)
+    scale = train_ds.spec.scale
+    weights = class_sample_weights(
+        request.class_weight, train_ds.y, train_ds.classes, option="--class-weight"
+    )
+    weights = combine_weights(None, weights, "--class-weight")
+    backend = make_backend(train_ds.X, train_ds.y, weights, scale, backend_name)
+    validation = None
+    if validation_ds is not None:
+        validation = make_backend(validation_ds.X, validation_ds.y, None, scale, "numpy")
+    return TrainingData(
+        backend=backend,
+        validation=validation,
+        spec=train_ds.spec,
+        classes=tuple(train_ds.classes),
+        info={
+            "source": train_ds.source,
+            "n_samples": int(train_ds.X.shape[0]),
+            "n_features": int(train_ds.X.shape[1]),
+            "sha256": data.data_sha256(train_ds.X, train_ds.y),
+        },
+        source=train_ds.source,
+        stored_dtype=str(train_ds.X.dtype),
+        test_description=f"{test_desc} ({test_ds.X.shape[0]} examples)",
+        train_accuracy=lambda w, b: accuracy(logits(w, b, train_ds, scale), train_ds.y),
+        test_accuracy=lambda w, b: accuracy(logits(w, b, test_ds, scale), test_ds.y),
+        test_ds=test_ds,
+        train_ds=train_ds,
+    )
+
+
+def _streamed(request: TrainingRequest) -> TrainingData:
+    """Training data too large for memory: every pass streams blocks of rows from disk."""
+    from lrnn import data
+    from lrnn.backends.stream_backend import StreamingBackend, stream_sha256
+
+    for flag, value in (
+        ("--early-stopping", request.early_stopping),
+        ("--validation", request.validation),
+        ("--class-weight", request.class_weight),
+        ("--standardize", request.standardize),
+    ):
+        if value:
+            raise UsageError(
+                f"{flag} is not available when training streams from disk ({request.data}); "
+                "drop it, or load data that fits in memory."
+            )
+    if request.backend not in ("auto", "numpy"):
+        raise UsageError(f"--backend {request.backend} cannot read {request.data}; drop --backend.")
+    backend = StreamingBackend.open(request.data, label=request.label)
+    test = StreamingBackend.open(request.test, label=request.label) if request.test else None
+    if test is not None and test.n_features != backend.n_features:
+        raise UsageError(
+            f"{request.test} has {test.n_features} features but {request.data} has "
+            f"{backend.n_features}; give test data with the same columns."
+        )
+    features = getattr(backend.source, "features", None)
+    if features is not None:
+        spec = data.Preprocessing(kind="table", feature_names=tuple(features))
+    else:
+        spec = data.Preprocessing(kind="array")
+    return TrainingData(
+        backend=backend,
+        validation=None,
+        spec=spec,
+        classes=("0", "1"),
+        info={
+            "source": str(request.data),
+            "n_samples": int(backend.n_samples),
+            "n_features": int(backend.n_features),
+            "sha256": stream_sha256(backend.source, backend.y),
+        },
+        source=str(request.data),
+        stored_dtype=f"{backend.source.dtype}, streamed from disk",
+        test_description=(
+            f"--test {request.test} ({test.n_samples} examples)" if test else "none (streaming)"
+        ),
+        train_accuracy=lambda w, b: backend.data_pass(w, b).accuracy,
+        test_accuracy=(lambda w, b: test.data_pass(w, b).accuracy)
+        if test
+        else (lambda w, b: math.nan),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# After training: the model file; learning rates side by side; reproducing a model
+# --------------------------------------------------------------------------------------------
+def model_file(result: Any, td: TrainingData, config: Any) -> Any:
+    """The model file of a finished run: weights, classes, preprocessing, scores, manifest."""
+    from lrnn import checkpoint, persist
+
+    train_acc = td.train_accuracy(result.w, result.b)
+    test_acc = td.test_accuracy(result.w, result.b)
+    training = {
+        "solver": result.solver,
+        "learning_rate": result.learning_rate,
+        "iterations": result.n_iter,
+        "alpha": config.alpha,
+        "stop_reason": result.stop_reason,
+        "final_cost": result.final_cost,
+        "train_accuracy": train_acc,
+        "test_accuracy": test_acc,
+    }
+    return persist.ModelFile(
+        w=result.w,
+        b=result.b,
+        classes=tuple(td.classes),
+        preprocessing=td.spec.to_dict(),
+        feature_names=list(td.spec.feature_names) if td.spec.feature_names else None,
+        training=training,
+        manifest=checkpoint.manifest(config, td.info, result),
+    )
+
+
+def compare_learning_rates(
+    train_ds: Any, test_ds: Any, rates: Sequence[float], iterations: int
+) -> tuple[list, list[bool], list[dict]]:
+    """One gd run per learning rate on the same data: ``(runs, diverged, rows)`` where runs
+    are (rate, history) pairs for the plot and rows the final scores of each."""
+    from lrnn.backends import make_backend
+    from lrnn.config import TrainConfig
+    from lrnn.errors import TrainingDiverged
+    from lrnn.train import train
+
+    scale = train_ds.spec.scale
+    backend = make_backend(train_ds.X, train_ds.y, None, scale, "numpy")  # one engine, every rate
+    runs, diverged, rows = [], [], []
+    for rate in rates:
+        config = TrainConfig(
+            learning_rate=rate, max_iter=iterations, record_every=defaults.PRINT_EVERY
+        )
+        try:
+            result, failed = train(backend, config), False
+        except TrainingDiverged as exc:
+            result, failed = exc.result, True
+        runs.append((rate, result.history))
+        diverged.append(failed)
+        rows.append(
+            {
+                "learning_rate": rate,
+                "final_cost": result.final_cost,
+                "train_accuracy": math.nan
+                if failed
+                else accuracy(logits(result.w, result.b, train_ds, scale), train_ds.y),
+                "test_accuracy": math.nan
+                if failed
+                else accuracy(logits(result.w, result.b, test_ds, scale), test_ds.y),
+                "diverged": failed,
+            }
+        )
+    return runs, diverged, rows
+
+
+def reproduce(model: Any, model_path: str, data_path: str | None, label: str) -> Any:
+    """Retrain from a model's manifest on its data (redoing the CLI's hold-out if that is what
+    it was trained on) and return the new TrainResult; the caller compares the bits."""
+    import warnings
+
+    from lrnn import data
+    from lrnn.backends import make_backend
+    from lrnn.config import TrainConfig
+    from lrnn.errors import ModelFileError
+    from lrnn.train import train
+
+    manifest = model.manifest or {}
+    settings = manifest.get("solver_settings")
+    if not isinstance(settings, dict):
+        raise ModelFileError(
+            f"{model_path}: no manifest with solver settings, so it cannot be verified; retrain "
+            "it with lrnn train, which writes one."
+        )
+    config = TrainConfig.from_dict(settings, source=model_path, what="manifest's solver settings")
+    source = data_path or manifest.get("data_source")
+    if not isinstance(source, str) or not source:
+        raise UsageError(
+            f"{model_path}: the manifest names no data source; give the training data: "
+            f"lrnn verify --model {model_path} DATA"
+        )
+    spec = data.Preprocessing.from_dict(model.preprocessing)
+    ds = data.load(source, label=label, spec=spec)
+    if data.data_sha256(ds.X, ds.y) != manifest.get("data_sha256"):
+        # The model may have been trained on the CLI's hold-out split of this data: redo it.
+        seed = config.random_state or 0
+        kept, _ = data.split_rows(ds.y, ds.X.shape[0], defaults.TEST_FRACTION, seed, source)
+        train_part = data.subset(ds, kept)
+        if data.data_sha256(train_part.X, train_part.y) != manifest.get("data_sha256"):
+            raise UsageError(
+                f"{source}: its sha256 differs from the one in {model_path}'s manifest; "
+                "verify with the data the model was trained on."
+            )
+        ds = train_part
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return train(make_backend(ds.X, ds.y, None, spec.scale, "numpy"), config)
+
+
+__all__ = [
+    "TrainingData",
+    "TrainingRequest",
+    "accuracy",
+    "align_classes",
+    "class_sample_weights",
+    "combine_weights",
+    "compare_learning_rates",
+    "hold_out_rows",
+    "is_out_of_core",
+    "load_train_and_test",
+    "model_file",
+    "prepare",
+    "reproduce",
+]

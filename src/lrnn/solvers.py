@@ -1,0 +1,364 @@
+"""The solver registry: each solver is one entry saying what it needs.
+
+An entry names the first-order update it uses (an :mod:`lrnn.optim` pair), whether an
+iteration is an epoch of mini-batches, whether it guards against divergence, whether it may run
+in the span of the examples (the wide-data shortcut), what ``learning_rate="auto"`` means for
+it, how often the CLI records it, and — for the second-order solvers — the step or driver that
+replaces the plain update. The training loop (:mod:`lrnn.train`) asks these questions of the
+entry and never compares solver names; ``"auto"``'s choice lives here too. Adding a solver is
+one entry here and one row in the optimiser or solver table test.
+
+Every step receives the :class:`~lrnn.backends.Backend` (one pass over the data per call) and
+returns an :class:`Advance`; the loop owns recording, stopping and checkpoints.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrnn import optim
+
+if TYPE_CHECKING:
+    from lrnn.backends import Backend
+    from lrnn.config import TrainConfig
+
+#: sgd's step stays near its initial value for about this many epochs, then decays as 1/√t.
+SGD_DECAY_EPOCHS = 50
+
+#: Newton forms the exact (n+1)² Hessian only for at most this many parameters, and only when
+#: that costs at most EXACT_HESSIAN_WORK multiply-adds (m·(n+1)²); otherwise it runs conjugate
+#: gradients on Hessian-vector products, one pass over X each. Measured: on 200,000 × 500 the
+#: exact Hessian made Newton 30× slower than Newton–CG (BENCHMARKS.md, time_to_optimum).
+EXACT_HESSIAN_MAX = 1000
+EXACT_HESSIAN_WORK = 100_000_000
+
+#: Adam's step is in parameter units, not curvature units: its "auto" is this fixed rate.
+ADAM_AUTO_RATE = 0.01
+
+
+def exact_hessian_is_cheap(n_samples: int, n_features: int) -> bool:
+    return (
+        n_features + 1 <= EXACT_HESSIAN_MAX
+        and n_samples * (n_features + 1) ** 2 <= EXACT_HESSIAN_WORK
+    )
+
+
+class Advance(NamedTuple):
+    """What one iteration of a solver produced."""
+
+    theta: NDArray
+    opt_state: Any = None
+    rng_state: dict | None = None
+    at_optimum: bool = False  # nothing left to gain at this precision (Newton)
+    evaluation: Any = None  # (cost, grad, data) at ``theta`` when the step already computed it
+
+
+class Stepper(NamedTuple):
+    """A solver bound to one run: how to advance, and the learning rate used at an iteration."""
+
+    advance: Callable[[Any, float, NDArray], Advance]  # (state, cost, grad) → Advance
+    learning_rate_at: Callable[[int], float | None]
+
+
+@dataclass(frozen=True)
+class Solver:
+    """What one solver needs from the loop (see the module docstring)."""
+
+    name: str
+    summary: str
+    #: builds the first-order update pair from the config; None for second-order solvers.
+    optimizer: Callable[[TrainConfig], optim.Optimizer] | None = None
+    minibatches: bool = False
+    divergence_guard: bool = False
+    #: linear in the gradient, so it may run in the span of the examples (wide data).
+    coefficient_space: bool = False
+    #: learning_rate="auto": None = 1/L from the curvature bound, a number = that rate.
+    auto_rate: float | None = None
+    #: second-order solvers finish in tens of iterations: each is worth a row of history.
+    record_every_iteration: bool = False
+    #: builds this solver's step; None = the plain first-order update.
+    step: Callable[[Backend, TrainConfig, float | None], Stepper] | None = None
+    #: runs the whole optimisation itself (scipy's L-BFGS), calling the loop's recorder.
+    driver: Callable[..., Any] | None = None
+    #: imports scipy (whose OpenBLAS must be loaded before BLAS threads are limited).
+    needs_scipy: bool = False
+
+    @property
+    def uses_learning_rate(self) -> bool:
+        return self.optimizer is not None
+
+    def stepper(self, backend: Backend, config: TrainConfig, lr: float | None) -> Stepper:
+        if self.step is not None:
+            return self.step(backend, config, lr)
+        return _first_order_stepper(self.optimizer(config), lr)
+
+
+# --------------------------------------------------------------------------------------------
+# First-order steps
+# --------------------------------------------------------------------------------------------
+def _first_order_stepper(opt: optim.Optimizer, lr: float | None) -> Stepper:
+    def advance(state: Any, cost: float, grad: NDArray) -> Advance:
+        step, opt_state = opt.update(grad, state.opt_state, state.theta, lr)
+        return Advance(state.theta + step, opt_state)
+
+    return Stepper(advance, lambda iteration: lr)
+
+
+def _sgd_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> Stepper:
+    """One iteration = one epoch of shuffled mini-batches, the step decaying as 1/√t."""
+    opt = optim.gd()
+    batches_per_epoch = math.ceil(backend.n_samples / config.batch_size)
+    schedule = optim.inverse_sqrt_schedule(lr, SGD_DECAY_EPOCHS * batches_per_epoch)
+
+    def advance(state: Any, cost: float, grad: NDArray) -> Advance:
+        rng = np.random.Generator(np.random.PCG64())
+        rng.bit_generator.state = state.rng_state
+        theta, opt_state = state.theta, state.opt_state
+        step_count = state.iteration * batches_per_epoch
+        for batch in backend.minibatches(rng, config.batch_size):
+            _, batch_grad, _ = batch.evaluate(theta, config.alpha)
+            step, opt_state = opt.update(batch_grad, opt_state, theta, schedule(step_count))
+            theta = theta + step
+            step_count += 1
+        return Advance(theta, opt_state, rng.bit_generator.state)
+
+    return Stepper(advance, lambda iteration: schedule(iteration * batches_per_epoch))
+
+
+# --------------------------------------------------------------------------------------------
+# Newton: exact Hessian (Cholesky) when cheap, else conjugate gradients; Armijo line search
+# --------------------------------------------------------------------------------------------
+def _newton_direction(
+    backend: Backend, config: TrainConfig, theta: NDArray, grad: NDArray
+) -> NDArray:
+    w, b = theta[:-1], float(theta[-1])
+    n = backend.n_features
+    if exact_hessian_is_cheap(backend.n_samples, n):
+        H = backend.hessian(w, b)
+        H[np.arange(n), np.arange(n)] += config.alpha
+        # A tiny ridge keeps H positive definite on separable or rank-deficient data.
+        H[np.diag_indices_from(H)] += 1e-12 * max(1.0, float(np.trace(H)) / (n + 1))
+        if not np.isfinite(H).all():  # curvature overflowed (huge features): steepest descent
+            return -grad.astype(np.float64)
+        # LAPACK's Cholesky directly: scipy.linalg's wrappers cost more than the solve itself
+        # at these sizes (a tenth of a millisecond per call, tens of calls per fit).
+        from scipy.linalg import lapack
+
+        factor, info = lapack.dpotrf(H, lower=False, clean=False)
+        if info == 0:
+            direction, info = lapack.dpotrs(factor, grad.astype(np.float64), lower=False)
+            if info == 0:
+                return -direction
+        return -np.linalg.lstsq(H, grad.astype(np.float64), rcond=None)[0]
+    from scipy.sparse.linalg import LinearOperator, cg
+
+    def matvec(v: NDArray) -> NDArray:
+        vw = v[:-1].astype(backend.dtype)
+        hw, hb = backend.hessp(w, b, vw, float(v[-1]))
+        out = np.empty(n + 1)
+        out[:-1] = hw + config.alpha * vw
+        out[-1] = hb
+        return out
+
+    operator = LinearOperator((n + 1, n + 1), matvec=matvec, dtype=np.float64)
+    g = grad.astype(np.float64)
+    forcing = min(0.5, math.sqrt(float(np.linalg.norm(g))))
+    direction, _ = cg(operator, -g, rtol=forcing, maxiter=max(20, min(n + 1, 200)))
+    return direction
+
+
+def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> Stepper:
+    """A Newton step with Armijo backtracking (sufficient decrease), so it never goes uphill.
+
+    Also says whether the optimum is reached to the working precision: the Newton decrement
+    gᵀH⁻¹g estimates 2(J − J*), and once it is below the rounding of J no step can help. The
+    pass evaluated at the accepted point goes back to the loop, which reuses it instead of
+    reading the data again.
+    """
+
+    def advance(state: Any, cost: float, grad: NDArray) -> Advance:
+        theta = state.theta
+        direction = _newton_direction(backend, config, theta, grad)
+        slope = float(np.dot(grad.astype(np.float64), direction))
+        if not slope < 0:  # not a descent direction (numerical trouble): fall back to −∇J
+            direction, slope = -grad.astype(np.float64), -float(np.dot(grad, grad))
+        if -slope <= 8 * np.finfo(theta.dtype).eps * max(abs(cost), np.finfo(float).tiny):
+            return Advance(theta, at_optimum=True)
+        step = 1.0
+        for _ in range(40):
+            candidate = (theta + step * direction).astype(theta.dtype)
+            evaluation = backend.evaluate(candidate, config.alpha)
+            if evaluation[0] <= cost + 1e-4 * step * slope:
+                return Advance(candidate, evaluation=evaluation)
+            step *= 0.5
+        return Advance(theta, at_optimum=True)  # no step decreases J at this precision
+
+    return Stepper(advance, lambda iteration: None)
+
+
+# --------------------------------------------------------------------------------------------
+# L-BFGS: scipy drives, fed by the same pass; the loop's recorder sees every iterate
+# --------------------------------------------------------------------------------------------
+def run_lbfgs(backend: Backend, config: TrainConfig, state: Any, recorder: Any) -> Any:
+    """Minimise with scipy's L-BFGS-B; returns (state, stop reason).
+
+    ``recorder.check(state, cost, grad, data, lr)`` — the same one the loop calls — records
+    each accepted iterate and says when to stop; scipy's own "no further decrease" ends the
+    run as ``converged``.
+    """
+    from scipy.optimize import minimize
+
+    dtype = backend.dtype
+    cache: dict[str, Any] = {}
+
+    def fun(x: NDArray) -> tuple[float, NDArray]:
+        cost, grad, data = backend.evaluate(x.astype(dtype), config.alpha)
+        cache.update(x=x.copy(), cost=cost, grad=grad, data=data)
+        return cost, grad.astype(np.float64)
+
+    progress: dict[str, Any] = {"state": state, "stop": None}
+
+    def at(x: NDArray, iteration: int) -> bool:
+        if cache.get("x") is None or not np.array_equal(cache["x"], x):
+            fun(x)
+        current = progress["state"]._replace(theta=x.astype(dtype), iteration=iteration)
+        current, stop = recorder.check(current, cache["cost"], cache["grad"], cache["data"], None)
+        if stop is None and recorder.interrupted(current):
+            stop = "interrupted"
+        progress.update(state=current, stop=stop)
+        return stop is not None
+
+    def callback(intermediate_result: Any) -> None:
+        if at(intermediate_result.x, progress["state"].iteration + 1):
+            raise StopIteration
+
+    x0 = state.theta.astype(np.float64)
+    if not at(x0, state.iteration) and state.iteration < config.max_iter:
+        res = minimize(
+            fun,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            callback=callback,
+            options={
+                "maxiter": config.max_iter - state.iteration,
+                "gtol": config.tol,
+                "ftol": 0.0 if config.tol == 0 else 64 * np.finfo(float).eps,
+                "maxcor": 20,
+                "maxls": 50,
+            },
+        )
+        if progress["stop"] is None and res.success:
+            # scipy stopped on its own criteria (no further decrease possible): at the optimum
+            # to machine precision.
+            progress["stop"] = "converged"
+        if progress["stop"] in (None, "tol", "converged"):
+            progress["state"] = progress["state"]._replace(theta=res.x.astype(dtype))
+    return progress["state"], progress["stop"] or "max_iter"
+
+
+# --------------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------------
+REGISTRY: dict[str, Solver] = {
+    s.name: s
+    for s in (
+        Solver(
+            "gd",
+            "the lesson's gradient descent",
+            optimizer=lambda config: optim.gd(),
+            divergence_guard=True,
+            coefficient_space=True,
+        ),
+        Solver(
+            "momentum",
+            "heavy-ball momentum",
+            optimizer=lambda config: optim.momentum(config.momentum),
+            coefficient_space=True,
+        ),
+        Solver(
+            "nesterov",
+            "Nesterov momentum",
+            optimizer=lambda config: optim.momentum(config.momentum, nesterov=True),
+            coefficient_space=True,
+        ),
+        Solver(
+            "adam",
+            "Adam",
+            optimizer=lambda config: optim.adam(),
+            auto_rate=ADAM_AUTO_RATE,
+        ),
+        Solver(
+            "sgd",
+            "mini-batch gradient descent (an iteration is an epoch)",
+            optimizer=lambda config: optim.gd(),
+            minibatches=True,
+            step=_sgd_stepper,
+        ),
+        Solver(
+            "lbfgs",
+            "L-BFGS (scipy)",
+            record_every_iteration=True,
+            driver=run_lbfgs,
+            needs_scipy=True,
+        ),
+        Solver(
+            "newton",
+            "Newton with a line search (exact Hessian when cheap, else conjugate gradients)",
+            record_every_iteration=True,
+            step=_newton_stepper,
+            needs_scipy=True,
+        ),
+        Solver(
+            "auto",
+            "Newton when its Hessian is cheap, else Newton–CG (wide data) or L-BFGS (tall data)",
+            record_every_iteration=True,
+            needs_scipy=True,
+        ),
+    )
+}
+
+SOLVER_NAMES: tuple[str, ...] = tuple(REGISTRY)
+
+
+def resolve(name: str, n_samples: int, n_features: int) -> Solver:
+    """The solver that runs for ``name`` on data of this shape.
+
+    ``auto``: Newton with the exact Hessian when forming it is cheap (few parameters: a
+    handful of cheap steps); else Newton–CG when features outnumber examples and L-BFGS when
+    examples do. Measured (BENCHMARKS.md, time_to_optimum): on the wide cat images L-BFGS took
+    4.6× Newton–CG's time to the optimum; on 200,000 × 500 Newton–CG took 1.5× L-BFGS's.
+    """
+    from lrnn.errors import UsageError
+
+    if name not in REGISTRY:
+        raise UsageError(f"solver={name!r} is unknown; choose one of {', '.join(SOLVER_NAMES)}.")
+    if name != "auto":
+        return REGISTRY[name]
+    if exact_hessian_is_cheap(n_samples, n_features) or n_features >= n_samples:
+        return REGISTRY["newton"]
+    return REGISTRY["lbfgs"]
+
+
+def get(name: str) -> Solver:
+    """The registry entry for ``name`` (``auto`` included, unresolved)."""
+    return REGISTRY[name]
+
+
+__all__ = [
+    "REGISTRY",
+    "SOLVER_NAMES",
+    "Advance",
+    "Solver",
+    "Stepper",
+    "exact_hessian_is_cheap",
+    "get",
+    "resolve",
+    "run_lbfgs",
+]

@@ -1,0 +1,91 @@
+"""Run preparation shared by the CLI and the estimator: one hold-out, one set of weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lrnn import persist, run
+from lrnn.cli import main
+from lrnn.errors import UsageError
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    """A 2-feature table with unbalanced classes (so stratification matters)."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((120, 2))
+    y = (X[:, 0] + 0.5 * X[:, 1] + 0.7 * rng.standard_normal(120) > 0.6).astype(int)
+    folder = tmp_path_factory.mktemp("table")
+    lines = ["a,b,label"] + [
+        f"{float(a)!r},{float(b)!r},{c}" for (a, b), c in zip(X, y, strict=True)
+    ]
+    (folder / "data.csv").write_text("\n".join(lines) + "\n")
+    return folder, X, y
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_cli_and_estimator_hold_out_the_same_rows(table, seed, monkeypatch, capsys):
+    from lrnn import LogisticNeuron
+
+    folder, X, y = table
+    monkeypatch.chdir(folder)
+    options = ["--learning-rate", "0.5", "--iterations", "300", "--seed", str(seed)]
+    options += ["--early-stopping", "--n-iter-no-change", "3", "--validation-fraction", "0.25"]
+    code = main(
+        [
+            "train",
+            "data.csv",
+            "--test",
+            "data.csv",
+            *options,
+            "--no-plot",
+            "--model",
+            "m.safetensors",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    model = persist.load_model(folder / "m.safetensors")
+    est = LogisticNeuron(
+        learning_rate=0.5,
+        max_iter=300,
+        tol=0,
+        random_state=seed,
+        early_stopping=True,
+        n_iter_no_change=3,
+        validation_fraction=0.25,
+        record_every=100,
+    ).fit(X, y)
+    # same held-out rows → same training rows → the same weights, bit for bit
+    assert np.array_equal(est.coef_.ravel(), model.w)
+    assert est.intercept_[0] == model.b
+    kept, held = run.hold_out_rows(y, 0.25, seed)
+    assert held.size == 30 and np.array_equal(np.sort(np.concatenate([kept, held])), np.arange(120))
+    assert abs(y[held].mean() - y.mean()) < 0.05  # stratified
+
+
+def test_hold_out_is_stratified_and_depends_on_the_seed():
+    y = np.array([0] * 90 + [1] * 10)
+    kept, held = run.hold_out_rows(y, 0.2, 0)
+    assert held.size == 20 and y[held].sum() == 2
+    assert np.array_equal(held, run.hold_out_rows(y, 0.2, 0)[1])
+    assert not np.array_equal(held, run.hold_out_rows(y, 0.2, 1)[1])
+
+
+def test_hold_out_that_leaves_one_class_names_the_fix():
+    with pytest.raises(ValueError, match="all of one class; give more data"):
+        run.hold_out_rows(np.array([0, 1]), 0.1, 0)
+
+
+def test_class_weights():
+    y = np.array([0, 0, 0, 1])
+    balanced = run.class_sample_weights("balanced", y, ["no", "yes"])
+    assert np.allclose(balanced, [2 / 3, 2 / 3, 2 / 3, 2.0])
+    assert balanced.sum() == pytest.approx(4)
+    named = run.class_sample_weights({"yes": 3}, y, ["no", "yes"])
+    assert np.array_equal(named, [1, 1, 1, 3])
+    assert run.class_sample_weights(None, y, ["no", "yes"]) is None
+    with pytest.raises(UsageError, match="names class 'maybe'"):
+        run.class_sample_weights({"maybe": 1}, y, ["no", "yes"], option="--class-weight")
+    with pytest.raises(UsageError, match="weight 0"):
+        run.combine_weights(None, run.class_sample_weights({"no": 0, "yes": 0}, y, ["no", "yes"]))
