@@ -11,7 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CAT_DIR = ROOT.parent / "shared" / "datasets" / "catvnoncat"
+#: The lesson's files: LRNN_CAT_DATA names their folder (as for the tests).
+CAT_DIR = Path(
+    os.environ.get("LRNN_CAT_DATA") or ROOT.parent / "shared" / "datasets" / "catvnoncat"
+)
 
 
 def median_time(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:

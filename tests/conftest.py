@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CAT_DIR = ROOT.parent / "shared" / "datasets" / "catvnoncat"
+#: The lesson's cat/non-cat files (train_catvnoncat.h5, test_catvnoncat.h5): LRNN_CAT_DATA
+#: names their folder; by default the project's sibling folder shared/datasets/catvnoncat.
+CAT_DIR = Path(
+    os.environ.get("LRNN_CAT_DATA") or ROOT.parent / "shared" / "datasets" / "catvnoncat"
+)
 CAT_TRAIN = CAT_DIR / "train_catvnoncat.h5"
 CAT_TEST = CAT_DIR / "test_catvnoncat.h5"
 
 needs_cat = pytest.mark.skipif(
     not CAT_TRAIN.exists(),
-    reason=f"the lesson's cat/non-cat files are not at {CAT_DIR} (only in the full workspace)",
+    reason=f"the lesson's cat/non-cat files are not at {CAT_DIR} (set LRNN_CAT_DATA to their "
+    "folder)",
 )
 
 

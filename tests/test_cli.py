@@ -89,7 +89,18 @@ def test_default_train_predict_evaluate_round_trip(tmp_path):
     model = tmp_path / "lrnn-model.safetensors"
     proc = run(["evaluate", "--model", model, "digits", "--json"], tmp_path)
     result = json.loads(proc.stdout)
-    assert set(result) == {"n", "accuracy", "log_loss", "confusion", "threshold"}
+    assert set(result) == {
+        "n",
+        "accuracy",
+        "log_loss",
+        "confusion",
+        "precision",
+        "recall",
+        "f1",
+        "threshold",
+        "threshold_source",
+    }
+    assert result["threshold_source"] == "the model's"
     assert 0.5 < result["accuracy"] <= 1 and result["n"] == 357
     # a user's own picture, any size: an 8×8 greyscale digit is made from a big RGB image
     picture = tmp_path / "my digit.png"
@@ -257,7 +268,7 @@ def test_existing_model_survives_a_failed_run(tmp_path, digits_model):
     model.write_bytes(digits_model.read_bytes())
     before = model.read_bytes()
     proc = run(["train", tmp_path / "absent.csv", "--model", model], tmp_path)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # a file that cannot be used: the command cannot run as asked
     assert model.read_bytes() == before
 
 

@@ -31,8 +31,7 @@ from lrnn.data import (
     split,
 )
 from lrnn.errors import DataError, ModelFileError, UsageError
-
-LESSON = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "catvnoncat"
+from tests.conftest import CAT_DIR as LESSON  # noqa: E402
 
 
 def error_of(fn, *args, kind: type[Exception] = DataError, **kwargs) -> str:

@@ -179,7 +179,7 @@ def test_tiny_data_through_the_cli(tmp_path, monkeypatch, capsys):
         tmp_path / "two.csv", index=False
     )
     monkeypatch.chdir(tmp_path)
-    assert main(["train", "two.csv", "--no-plot"]) == 1  # the hold-out would leave one class
+    assert main(["train", "two.csv", "--no-plot"]) == 2  # the hold-out would leave one class
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "one class" in err[0] and "--test" in err[0]
     assert not (tmp_path / "lrnn-model.safetensors").exists()
@@ -266,8 +266,8 @@ def test_evaluating_on_data_of_one_class(tmp_path, monkeypatch, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["n"] == (labels == "yes").sum() and result["confusion"]["tn"] == 0
     assert result["confusion"]["fp"] == 0 and result["confusion"]["tp"] > 0
-    assert main(["evaluate", "maybe.csv", "--model", "lrnn-model.safetensors"]) == 1
+    assert main(["evaluate", "maybe.csv", "--model", "lrnn-model.safetensors"]) == 2
     assert "differ from the model's" in capsys.readouterr().err
-    assert main(["train", "yes.csv", "--no-plot", "--model", "one.safetensors"]) == 1
+    assert main(["train", "yes.csv", "--no-plot", "--model", "one.safetensors"]) == 2
     err = capsys.readouterr().err
     assert "of class 'yes'" in err and "add examples of the other class" in err

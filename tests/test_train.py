@@ -9,9 +9,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from lrnn.backends.numpy_backend import InMemoryBackend
+from lrnn.checkpoint import state_from_checkpoint, state_to_checkpoint
 from lrnn.errors import TrainingDiverged
 from lrnn.objective import loss_and_grad
-from lrnn.checkpoint import state_from_checkpoint, state_to_checkpoint
 from lrnn.train import Callback, TrainConfig, train
 
 # solver → (relative objective gap allowed, max_iter)
@@ -166,3 +166,98 @@ def test_batch_size_larger_than_the_data_is_refused(breast_cancer_std):
     X, y = breast_cancer_std
     with pytest.raises(UsageError, match="batch_size=1000"):
         train(InMemoryBackend(X, y), TrainConfig(solver="sgd", batch_size=1000))
+
+
+# --------------------------------------------------------------------------------------------
+# Honest convergence: a verdict measured on the full gradient at the returned weights
+
+
+def _ill_conditioned(breast_cancer_std):
+    X, y = breast_cancer_std
+    return X * np.logspace(-3, 3, X.shape[1]), y
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+def test_unreachable_tol_is_not_called_converged(breast_cancer_std, solver):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _ill_conditioned(breast_cancer_std)
+    config = TrainConfig(solver=solver, alpha=1e-3, tol=1e-10, max_iter=5000)
+    with pytest.warns(ConvergenceWarning, match=r"max\|∇J\| = .* above tol=1e-10"):
+        result = train(InMemoryBackend(X, y), config)
+    assert not result.converged and result.stop_reason == "stalled"
+    assert result.grad_norm > 1e-10
+
+
+def test_overflowing_curvature_is_not_called_converged(breast_cancer_std):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = breast_cancer_std
+    config = TrainConfig(solver="newton", max_iter=50)
+    with pytest.warns(ConvergenceWarning, match="curvature of the cost overflows"):
+        result = train(InMemoryBackend(X * 1e200, y), config)
+    assert not result.converged and result.stop_reason == "stalled"
+
+
+@pytest.mark.parametrize("solver", ["gd", "momentum", "nesterov", "lbfgs", "newton", "auto"])
+def test_converged_means_the_gradient_met_tol(breast_cancer_std, solver):
+    X, y = breast_cancer_std
+    config = TrainConfig(solver=solver, alpha=1e-2, tol=1e-6, max_iter=20000, learning_rate="auto")
+    result = train(InMemoryBackend(X, y), config)
+    assert result.converged
+    _, grad, _ = InMemoryBackend(X, y).evaluate(np.append(result.w, result.b), 1e-2)
+    assert np.max(np.abs(grad)) == pytest.approx(result.grad_norm) and result.grad_norm <= 1e-6
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL", "tol"),
+        ("CONVERGENCE: RELATIVE REDUCTION OF F <= FACTR*EPSMCH", "converged"),
+        ("STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT", "max_fun"),
+        ("STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT", "max_iter"),
+        ("ABNORMAL: ", "stalled"),
+        ("ABNORMAL_TERMINATION_IN_LNSRCH", "stalled"),
+    ],
+)
+def test_scipy_stop_reasons_are_translated(message, reason):
+    from lrnn.solvers import _scipy_stop_reason
+
+    assert _scipy_stop_reason(message) == reason
+
+
+def test_scipy_evaluation_cap_warns_as_such(breast_cancer_std, monkeypatch):
+    from scipy import optimize
+    from sklearn.exceptions import ConvergenceWarning
+
+    real = optimize.minimize
+
+    def capped(*args, **kwargs):
+        kwargs["options"] = {**kwargs["options"], "maxfun": 3}
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(optimize, "minimize", capped)
+    X, y = breast_cancer_std
+    with pytest.warns(ConvergenceWarning, match="limit of function evaluations"):
+        result = train(InMemoryBackend(X, y), TrainConfig(solver="lbfgs", tol=1e-8))
+    assert result.stop_reason == "max_fun" and not result.converged
+
+
+def test_early_stopping_that_keeps_the_first_weights_says_which(breast_cancer_std):
+    X, y = breast_cancer_std
+    config = TrainConfig(
+        learning_rate=50.0,
+        max_iter=400,
+        record_every=10,
+        early_stopping=True,
+        n_iter_no_change=3,
+        divergence_patience=10**6,
+    )
+    val = InMemoryBackend(X[:100], y[:100])
+    result = train(InMemoryBackend(X[100:], y[100:]), config, validation=val)
+    assert result.stop_reason == "early_stopping"
+    assert result.restored_iteration is not None
+    assert (
+        result.restored_iteration
+        == result.history["iteration"][int(np.argmin(result.history["val_loss"]))]
+    )

@@ -2,8 +2,9 @@
 
 Every door (course functions, estimator, CLI) validates what it is given and raises one of these
 with a message that names the argument or file, the value it got and the way out. The CLI turns
-them into one line on stderr: ``UsageError`` (and plain ``ValueError``/``TypeError`` from
-argument checks) exits 2, everything else exits 1.
+them into one line on stderr: ``UsageError``, ``DataError`` and ``ModelFileError`` — the
+command cannot run as asked — exit 2; a run that starts and fails (``TrainingDiverged``, memory,
+a failing disk) exits 1.
 """
 
 from __future__ import annotations

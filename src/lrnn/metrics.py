@@ -34,6 +34,9 @@ class Evaluation:
             "accuracy": d["accuracy"],
             "log_loss": d["log_loss"],
             "confusion": {k: d[k] for k in ("tp", "fp", "tn", "fn")},
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
             "threshold": d["threshold"],
         }
 

@@ -69,6 +69,8 @@ class ModelFile:
     feature_names: list[str] | None = None
     training: dict = field(default_factory=dict)  # iterations, learning rate, costs, solver, ...
     manifest: dict = field(default_factory=dict)  # versions, seed, data sha256, ...
+    #: the run's recorded history (columns of numbers), so a report always has a learning curve
+    history: dict[str, list[float]] | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -101,6 +103,8 @@ def save_model(path: str | os.PathLike, model: ModelFile) -> None:
         "training": model.training,
         "manifest": model.manifest,
     }
+    if model.history is not None:
+        meta["history"] = _thinned(model.history)
     meta = _jsonable(meta, name, "model")
     _check_model_meta(meta, w, name, error=UsageError)
     tensors = {"w": np.ascontiguousarray(w), "b": np.array([b], dtype=np.float64)}
@@ -136,7 +140,27 @@ def load_model(path: str | os.PathLike) -> ModelFile:
         feature_names=meta["feature_names"],
         training=meta["training"],
         manifest=meta["manifest"],
+        history=None
+        if meta.get("history") is None
+        else {
+            k: [math.nan if v is None else v for v in values]
+            for k, values in meta["history"].items()
+        },
     )
+
+
+#: A model file keeps at most this many rows of its history (evenly spaced, last row kept).
+MAX_HISTORY_ROWS = 1000
+
+
+def _thinned(history: dict) -> dict[str, list[float]]:
+    """The history's columns, thinned to MAX_HISTORY_ROWS rows so a long run stays small."""
+    columns = {str(k): list(v) for k, v in history.items()}
+    rows = len(next(iter(columns.values()), []))
+    if rows <= MAX_HISTORY_ROWS:
+        return columns
+    keep = np.unique(np.linspace(0, rows - 1, MAX_HISTORY_ROWS).round().astype(int))
+    return {k: [v[i] for i in keep] for k, v in columns.items()}
 
 
 def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exception]) -> None:
@@ -170,6 +194,9 @@ def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exceptio
     for key in ("preprocessing", "training", "manifest"):
         if not isinstance(meta.get(key), dict):
             raise bad(f"{key} must be an object, got {type(meta.get(key)).__name__}")
+    history = meta.get("history")
+    if history is not None and not _is_history(history):
+        raise bad("history must be an object of equally long lists of numbers")
     if meta["preprocessing"]:
         from lrnn.data import Preprocessing
 
@@ -179,6 +206,19 @@ def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exceptio
             raise error(f"{name}: {e}") from e
         if spec.n_features is not None and spec.n_features != w.size:
             raise bad(f"the preprocessing gives {spec.n_features} features but w has {w.size}")
+
+
+def _is_history(history: Any) -> bool:
+    if not (isinstance(history, dict) and history):
+        return False
+    lengths = set()
+    for values in history.values():
+        if not isinstance(values, list) or not all(
+            v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values
+        ):
+            return False
+        lengths.add(len(values))
+    return len(lengths) == 1
 
 
 # --------------------------------------------------------------------------------------------

@@ -67,8 +67,9 @@ def _save(fig: Figure, path: str | os.PathLike) -> Path:
     """Render to memory, then write atomically; the figure is cleared either way."""
     buffer = io.BytesIO()
     try:
-        # No "Software" stamp: the same plot gives the same bytes whatever matplotlib wrote it.
-        fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+        # "lrnn" without a version: the same plot gives the same bytes whatever matplotlib or
+        # lrnn version wrote it, and a default output path can tell lrnn's pictures from others.
+        fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": "lrnn"})
     finally:
         fig.clear()
     atomic_write_bytes(path, buffer.getvalue())

@@ -150,9 +150,16 @@ def accuracy(z: NDArray, y: NDArray) -> float:
 
 
 def logits(w: NDArray, b: float, ds: Any, scale: float) -> NDArray:
+    """z for every example of a dataset, its width checked against the weights first."""
     from lrnn import objective
 
-    return objective.logits(np.asarray(w), float(b), ds.X, scale)
+    w = np.asarray(w)
+    if ds.X.shape[1] != w.size:
+        raise DataError(
+            f"{ds.source}: {ds.X.shape[1]} features per example, but the model was trained on "
+            f"{w.size}; give data shaped like the training data."
+        )
+    return objective.logits(w, float(b), ds.X, scale)
 
 
 def load_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
@@ -355,6 +362,7 @@ def model_file(result: Any, td: TrainingData, config: Any) -> Any:
         feature_names=list(td.spec.feature_names) if td.spec.feature_names else None,
         training=training,
         manifest=checkpoint.manifest(config, td.info, result),
+        history=dict(result.history) or None,
     )
 
 

@@ -209,8 +209,8 @@ def run_lbfgs(backend: Backend, config: TrainConfig, state: Any, recorder: Any) 
     """Minimise with scipy's L-BFGS-B; returns (state, stop reason).
 
     ``recorder.check(state, cost, grad, data, lr)`` — the same one the loop calls — records
-    each accepted iterate and says when to stop; scipy's own "no further decrease" ends the
-    run as ``converged``.
+    each accepted iterate and says when to stop; scipy's own stops are translated by
+    :func:`_scipy_stop_reason`.
     """
     from scipy.optimize import minimize
 
@@ -254,13 +254,30 @@ def run_lbfgs(backend: Backend, config: TrainConfig, state: Any, recorder: Any) 
                 "maxls": 50,
             },
         )
-        if progress["stop"] is None and res.success:
-            # scipy stopped on its own criteria (no further decrease possible): at the optimum
-            # to machine precision.
-            progress["stop"] = "converged"
-        if progress["stop"] in (None, "tol", "converged"):
+        if progress["stop"] is None:
+            progress["stop"] = _scipy_stop_reason(str(res.message))
+        if progress["stop"] in ("tol", "converged", "max_iter", "max_fun", "stalled"):
             progress["state"] = progress["state"]._replace(theta=res.x.astype(dtype))
-    return progress["state"], progress["stop"] or "max_iter"
+    return progress["state"], progress["stop"]
+
+
+#: scipy's L-BFGS-B messages, translated to lrnn's stop reasons. Its "relative reduction of f"
+#: means no step lowers J further at this precision; whether the gradient agrees is checked
+#: afterwards, on the full gradient (see lrnn.train's verdict).
+_SCIPY_STOPS = (
+    ("NORM OF PROJECTED GRADIENT", "tol"),
+    ("PROJECTED GRADIENT IS SUFFICIENTLY SMALL", "tol"),
+    ("RELATIVE REDUCTION OF F", "converged"),
+    ("F,G EVALUATIONS EXCEEDS LIMIT", "max_fun"),
+    ("ITERATIONS REACHED LIMIT", "max_iter"),
+)
+
+
+def _scipy_stop_reason(message: str) -> str:
+    for needle, reason in _SCIPY_STOPS:
+        if needle in message.upper():
+            return reason
+    return "stalled"  # abnormal line search, rounding errors: no progress, not an optimum
 
 
 # --------------------------------------------------------------------------------------------

@@ -72,8 +72,9 @@ class TrainResult:
     n_iter: int
     history: Records
     converged: bool
-    # "tol", "converged" (no further decrease possible), "max_iter", "early_stopping",
-    # "separable", "interrupted"
+    # "tol", "converged" (no further decrease possible, gradient small), "max_iter",
+    # "max_fun" (scipy's evaluation cap), "stalled" (no progress, gradient not small),
+    # "early_stopping", "separable", "interrupted", "diverged"
     stop_reason: str
     solver: str
     learning_rate: float | None
@@ -83,6 +84,10 @@ class TrainResult:
     last_grad: tuple[NDArray, float] | None = None
     state: TrainState | None = None
     extras: dict = field(default_factory=dict)
+    #: max |∂J| over w and b at the returned weights (the full gradient, measured at the end)
+    grad_norm: float = math.nan
+    #: early stopping: the iteration whose weights were restored (None otherwise)
+    restored_iteration: int | None = None
 
 
 class Callback:
@@ -128,8 +133,8 @@ def _diverged_message(backend: Backend, config: TrainConfig, lr: float | None, w
     return (
         f"training diverged{used} ({why}); the largest stable learning rate for this data is "
         f"about {safe:.3g} (2/L): use a smaller one, or learning_rate='auto' "
-        f"(--learning-rate auto: 1/L = {safe / 2:.3g}); standardizing the features "
-        "(--standardize) allows larger steps."
+        f"(--learning-rate auto: 1/L = {safe / 2:.3g}); for a table, standardizing the "
+        "features (--standardize) allows larger steps."
     )
 
 
@@ -213,12 +218,15 @@ def train(
         else:
             stepper = solver.stepper(backend, config, lr)
             state, stop_reason = _run_loop(backend, config, solver, stepper, state, recorder)
-    theta = state.theta
-    if stop_reason == "early_stopping" and state.best_theta is not None:
-        theta = state.best_theta
-    result = _finish(backend, config, solver.name, lr, state, theta, stop_reason, recorder)
-    result.lipschitz = lip
-    _warn_if_unfinished(result, solver, config)
+        theta = state.theta
+        if stop_reason == "early_stopping" and state.best_theta is not None:
+            theta = state.best_theta
+        result = _finish(backend, config, solver.name, lr, state, theta, stop_reason, recorder)
+        result.lipschitz = lip
+        if stop_reason == "early_stopping" and state.best_theta is not None:
+            checks = state.history["iteration"]
+            result.restored_iteration = int(checks[len(checks) - 1 - state.bad_checks])
+        _warn_if_unfinished(result, solver, config, backend)
     for cb in callbacks:
         cb.on_end(result)
     return result
@@ -281,20 +289,48 @@ def _use_coefficient_space(
     )
 
 
-def _warn_if_unfinished(result: TrainResult, solver: Solver, config: TrainConfig) -> None:
-    if config.tol > 0 and result.stop_reason == "max_iter":
-        from sklearn.exceptions import ConvergenceWarning
+def _warn_if_unfinished(
+    result: TrainResult, solver: Solver, config: TrainConfig, backend: Backend
+) -> None:
+    """A run that did not do what was asked says so, with the gradient it measured."""
+    from sklearn.exceptions import ConvergenceWarning
 
-        advice = "raise max_iter, scale the features (standardize)"
-        if solver.uses_learning_rate:
-            advice += ", or use solver='lbfgs' or 'newton', which need far fewer iterations"
-        # stacklevel 4: past this helper, train and its BLAS-thread wrapper, to train's caller
-        warnings.warn(
+    measured = f"max|∇J| = {result.grad_norm:.3g} at the returned weights"
+    advice = "raise max_iter, scale the features (standardize)"
+    if solver.uses_learning_rate:
+        advice += ", or use solver='lbfgs' or 'newton', which need far fewer iterations"
+    message = None
+    if result.stop_reason == "max_iter" and config.tol > 0:
+        message = (
             f"{solver.name} stopped at max_iter={config.max_iter} before the gradient norm "
-            f"reached tol={config.tol:g}; {advice}.",
-            ConvergenceWarning,
-            stacklevel=4,
+            f"reached tol={config.tol:g} ({measured}); {advice}."
         )
+    elif result.stop_reason == "max_fun":
+        message = (
+            f"{solver.name} stopped at scipy's limit of function evaluations after "
+            f"{result.n_iter} iterations, not at the optimum ({measured}); {advice}."
+        )
+    elif result.stop_reason == "stalled":
+        wanted = f"tol={config.tol:g}" if config.tol > 0 else "what this precision allows"
+        if stationary_enough(result.grad_norm, result.final_cost, 0.0, backend.dtype):
+            why = (
+                f"tol={config.tol:g} is below what {backend.dtype} resolves for features on "
+                "this scale (the weights are at the optimum to working precision): use a "
+                "larger tol, or standardize the features"
+            )
+        elif not 1.0 / lipschitz(backend, config.alpha) >= np.finfo(backend.dtype).tiny:
+            why = TOO_LARGE
+        else:
+            why = "the features are badly scaled for this solver: standardize them"
+            if solver.name != "newton":
+                why += ", or use solver='newton'"
+        message = (
+            f"{solver.name} stopped at iteration {result.n_iter} because no step lowered the "
+            f"cost any further, but {measured}, above {wanted}; {why}."
+        )
+    if message is not None:
+        # stacklevel 4: past this helper, train and its BLAS-thread wrapper, to train's caller
+        warnings.warn(message, ConvergenceWarning, stacklevel=4)
     if result.stop_reason == "separable":
         warnings.warn(
             f"the training data is perfectly separated (every example right, loss "
@@ -477,6 +513,14 @@ def _early_stopping_check(state: TrainState, val_loss: float) -> TrainState:
     return state._replace(bad_checks=state.bad_checks + 1)
 
 
+def stationary_enough(grad_norm: float, cost: float, tol: float, dtype: np.dtype) -> bool:
+    """Is a solver's "no further decrease possible" believable at this gradient? With tol > 0
+    the user said what is small enough; with tol = 0, √eps of the dtype relative to the cost
+    (a run stuck by overflow or bad scaling claims "no progress" with a large gradient)."""
+    limit = tol if tol > 0 else math.sqrt(np.finfo(dtype).eps) * max(1.0, abs(cost))
+    return grad_norm <= limit
+
+
 def _finish(
     backend: Backend,
     config: TrainConfig,
@@ -487,7 +531,14 @@ def _finish(
     stop_reason: str,
     recorder: Recorder,
 ) -> TrainResult:
-    cost, _, data = backend.evaluate(theta, config.alpha)
+    """The result, with its verdict measured on the full gradient at the returned weights."""
+    cost, grad, data = backend.evaluate(theta, config.alpha)
+    w_grad = backend.to_weights(grad[:-1])
+    grad_norm = max(float(np.max(np.abs(w_grad), initial=0.0)), abs(float(grad[-1])))
+    if stop_reason in ("tol", "converged") and not stationary_enough(
+        grad_norm, cost, config.tol, backend.dtype
+    ):
+        stop_reason = "stalled"
     last_grad = None
     if recorder.last_grad is not None:
         last_grad = (backend.to_weights(recorder.last_grad[:-1]), float(recorder.last_grad[-1]))
@@ -505,6 +556,7 @@ def _finish(
         final_accuracy=data.accuracy,
         last_grad=last_grad,
         state=state,
+        grad_norm=grad_norm,
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from lrnn.cli.commands import DEFAULT_MODEL
 from lrnn.cli.parser import build_parser
-from lrnn.errors import LrnnError, UsageError, one_line
+from lrnn.errors import DataError, LrnnError, ModelFileError, UsageError, one_line
 
 __all__ = ["DEFAULT_MODEL", "build_parser", "main"]
 
@@ -48,12 +48,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except (UsageError, argparse.ArgumentError) as exc:
+    except (UsageError, DataError, ModelFileError, argparse.ArgumentError) as exc:
+        # The command cannot run as asked: an option, a file or the data do not fit.
         if debug:
             raise
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
     except (LrnnError, ValueError, OSError, MemoryError) as exc:
+        # A run that could start but failed (diverged, out of memory, a disk that fills up).
         if debug:
             raise
         print(f"error: {one_line(exc)}", file=sys.stderr)

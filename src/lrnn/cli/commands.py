@@ -13,17 +13,21 @@ import json
 import math
 import signal
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lrnn import config
+from lrnn.cli.outputs import OutputPlan
 from lrnn.config import default
 from lrnn.errors import LrnnError, TrainingDiverged, UsageError
 from lrnn.train import Callback
 
 DEFAULT_MODEL = "lrnn-model.safetensors"
+DEFAULT_REPORT = "lrnn-report.html"
+DEFAULT_COMPARE_PLOT = "lrnn-compare-lr.png"
 #: How the CLI spells the TrainConfig fields it sets (for messages).
 FLAGS = {
     "solver": "--solver",
@@ -68,14 +72,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
-
-
-def _check_outputs(*paths: str | None) -> None:
-    from lrnn import persist
-
-    for path in paths:
-        if path:
-            persist.check_writable(path)
 
 
 def _request(args: argparse.Namespace):
@@ -189,9 +185,13 @@ def _train_config(args, resumed):
 
 def _train_paths(args) -> dict[str, str | None]:
     model_path = args.model
+    if not model_path.strip():
+        raise UsageError("--model is empty; give a file name, e.g. model.safetensors.")
     paths = {
         "model": model_path,
-        "plot": None if args.no_plot else (args.plot or str(Path(model_path).with_suffix(".png"))),
+        "plot": None
+        if args.no_plot
+        else (args.plot if args.plot is not None else str(Path(model_path).with_suffix(".png"))),
         "report": None,
         "history": args.history,
         "checkpoint": args.checkpoint,
@@ -219,7 +219,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     paths = _train_paths(args)
     if args.scheduler and args.backend != "dask":
         raise UsageError("--scheduler needs --backend dask.")
-    _check_outputs(*paths.values())
+    plan = OutputPlan().read("DATA", args.data).read("--test", args.test)
+    plan.read("--validation", args.validation)
+    plan.write("--model", paths["model"], "model")
+    plan.write("--plot", paths["plot"], "plot", derived=args.plot is None)
+    plan.write("--report", paths["report"], "report", derived=not args.report)
+    plan.write("--history", paths["history"], "history")
+    plan.write("--checkpoint", paths["checkpoint"], "checkpoint")
+    plan.check()
 
     resumed = tensors = meta = None
     if args.resume:
@@ -238,13 +245,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         state = checkpoint.resume_state(args.resume, tensors, meta, td.info)
 
     if not args.json:
-        print(
-            f"Training on {td.source}: {td.backend.n_samples} examples × "
-            f"{td.backend.n_features} features ({td.stored_dtype}); test: {td.test_description}; "
-            f"solver {cfg.solver}, learning rate {cfg.learning_rate}, "
-            f"{cfg.max_iter} iterations",
-            flush=True,
-        )
+        print(_header(td, cfg), flush=True)
     saver = checkpoint.Checkpointer(paths["checkpoint"], args.checkpoint_every, cfg, td.info)
     callbacks: list[Any] = [_LessonLines(args.print_every or config.PRINT_EVERY, args.json), saver]
     if sys.stderr.isatty() and not args.json:
@@ -279,6 +280,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             **training,
         )
         return 0
+    print(_stop_line(result))
+    if result.restored_iteration is not None and result.restored_iteration <= _first_checks(cfg):
+        print(
+            f"note: early stopping kept the weights of iteration {result.restored_iteration}, "
+            "one of the first checks: the validation loss never improved on them, so the model "
+            "has barely trained; try a smaller --learning-rate, a larger --n-iter-no-change or "
+            "--validation-fraction, or train without --early-stopping."
+        )
     print(f"train accuracy: {100 * training['train_accuracy']} %")
     if not math.isnan(training["test_accuracy"]):
         print(f"test accuracy: {100 * training['test_accuracy']} %")
@@ -287,6 +296,49 @@ def cmd_train(args: argparse.Namespace) -> int:
         if paths[key]:
             print(f"{what} saved to {paths[key]}")
     return 0
+
+
+def _header(td, cfg) -> str:
+    """What is about to run, said plainly: data, test part, positive class, solver."""
+    from lrnn import solvers
+
+    backend = td.backend
+    solver = solvers.resolve(cfg.solver, backend.n_samples, backend.n_features)
+    name = cfg.solver if solver.name == cfg.solver else f"{cfg.solver} ({solver.name} here)"
+    unit = "epochs" if solver.minibatches else "iterations"
+    if solver.uses_learning_rate:
+        steps = f"learning rate {cfg.learning_rate}, {cfg.max_iter} {unit}"
+    else:
+        steps = f"own step sizes, at most {cfg.max_iter} {unit}"
+    return (
+        f"Training on {td.source}: {backend.n_samples} examples × {backend.n_features} features "
+        f"({td.stored_dtype}); test: {td.test_description}; positive class: "
+        f"{td.classes[-1]!r}; solver {name}, {steps}"
+    )
+
+
+#: Each stop reason in words, for the line after training.
+_STOPS = {
+    "max_iter": "ran every iteration asked for",
+    "tol": "the gradient fell below --tol",
+    "converged": "at the optimum: no step lowers the cost further",
+    "stalled": "no step lowered the cost further, but the gradient is not small (see warning)",
+    "max_fun": "hit the solver's limit of cost evaluations (see warning)",
+    "early_stopping": "early stopping: the validation loss stopped improving",
+    "separable": "the data is perfectly separated (see warning)",
+}
+
+
+def _stop_line(result) -> str:
+    return (
+        f"Stopped after {result.n_iter} iterations ({_STOPS.get(result.stop_reason, '?')}); "
+        f"solver {result.solver}, final cost {result.final_cost:f}"
+    )
+
+
+def _first_checks(cfg) -> int:
+    """Iterations within which restored early-stopping weights count as 'barely trained'."""
+    return cfg.record_every
 
 
 def _save_train_outputs(args, paths: dict, model, result, td) -> None:
@@ -355,19 +407,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     ds = run.align_classes(data.load(args.data, label=args.label, spec=spec), model.classes)
     z = _logits(model.w, model.b, ds, spec.scale)
     threshold = model.threshold if args.threshold is None else args.threshold
+    source = "the model's" if args.threshold is None else "--threshold"
     if args.choose_threshold:
         threshold = metrics.choose_threshold(sigmoid(z), ds.y, args.choose_threshold)
+        source = f"chosen by {args.choose_threshold} on this data"
+        warnings.warn(
+            "the threshold was chosen on the same data it is scored on, so these scores are "
+            "optimistic; choose it on validation data and evaluate on separate test data.",
+            UserWarning,
+            stacklevel=1,
+        )
     result = metrics.evaluate(z, ds.y, threshold)
     if args.json:
-        _out(args, **result.to_json())
+        _out(args, **result.to_json(), threshold_source=source)
     else:
         print(f"examples: {result.n}")
         print(f"accuracy: {100 * result.accuracy:.2f} %")
         print(f"log loss: {result.log_loss:.6f}")
-        print(
-            f"threshold: {threshold:.6g}"
-            + (f" (chosen by {args.choose_threshold})" if args.choose_threshold else "")
-        )
+        print(f"threshold: {threshold:.6g} ({source})")
         print(f"confusion: tp={result.tp} fp={result.fp} tn={result.tn} fn={result.fn}")
         print(
             f"precision: {result.precision:.4f}  recall: {result.recall:.4f}  f1: {result.f1:.4f}"
@@ -386,18 +443,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_compare_lr(args: argparse.Namespace) -> int:
     from lrnn import plots, run
 
-    _check_outputs(args.plot)
+    plot = DEFAULT_COMPARE_PLOT if args.plot is None else args.plot
+    plan = OutputPlan().read("DATA", args.data).read("--test", args.test)
+    plan.write("--plot", plot, "plot", derived=args.plot is None).check()
     train_ds, test_ds, _ = run.load_train_and_test(_request(args))
     runs, diverged, rows = run.compare_learning_rates(
         train_ds, test_ds, args.rates, args.iterations
     )
     usable = [r for r in rows if not r["diverged"] and math.isfinite(r["final_cost"])]
     best = min(usable, key=lambda r: r["final_cost"]) if usable else None
-    plots.lr_comparison(runs, args.plot, diverged=diverged)
+    plots.lr_comparison(runs, plot, diverged=diverged)
     if args.json:
         for row in rows:
             _out(args, **row)
-        _out(args, recommended=None if best is None else best["learning_rate"], plot=args.plot)
+        _out(args, recommended=None if best is None else best["learning_rate"], plot=plot)
         return 0
     print(f"{'learning rate':>14} {'final cost':>11} {'train acc':>10} {'test acc':>9}  diverged")
     for r in rows:
@@ -413,7 +472,7 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
             f"recommended learning rate: {best['learning_rate']:g} (lowest final cost "
             f"without diverging after {args.iterations} iterations)"
         )
-    print(f"cost curves saved to {args.plot}")
+    print(f"cost curves saved to {plot}")
     return 0
 
 
@@ -486,12 +545,16 @@ def cmd_slope(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from lrnn import data, report, run
 
-    _check_outputs(args.output)
+    output = DEFAULT_REPORT if args.output is None else args.output
+    plan = OutputPlan().read("DATA", args.data).read("--model", args.model)
+    plan.read("--history", args.history)
+    plan.write("-o", output, "report", derived=args.output is None).check()
     model, spec = _load_model_and_spec(args.model)
     ds = run.align_classes(data.load(args.data, label=args.label, spec=spec), model.classes)
-    history = report.load_history(args.history) if args.history else None
-    report.write_report(args.output, model=model, dataset=ds, history=history)
-    print(f"report saved to {args.output}")
+    # The model carries its recorded history; --history replaces it (e.g. a finer one).
+    history = report.load_history(args.history) if args.history else model.history
+    report.write_report(output, model=model, dataset=ds, history=history)
+    print(f"report saved to {output}")
     return 0
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from lrnn import __version__, config
 from lrnn.cli import commands
-from lrnn.cli.commands import DEFAULT_MODEL
+from lrnn.cli.commands import DEFAULT_COMPARE_PLOT, DEFAULT_MODEL, DEFAULT_REPORT
 from lrnn.config import default
 from lrnn.errors import UsageError
 from lrnn.solvers import SOLVER_NAMES
@@ -143,8 +143,14 @@ EXAMPLES = {
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--label", default="label", help="label column of CSV/Parquet tables")
-    p.add_argument("--image-size", type=_image_size, help="resize images to HxW, e.g. 64x64")
+    p.add_argument(
+        "--label", default="label", help="label column of CSV/Parquet tables (default label)"
+    )
+    p.add_argument(
+        "--image-size",
+        type=_image_size,
+        help="resize images to HxW, e.g. 64x64 (one number: a square, 64 = 64x64)",
+    )
 
 
 def _training_options(p: argparse.ArgumentParser) -> None:
@@ -356,9 +362,7 @@ def _compare_lr_parser(command: Callable[[str, str], argparse.ArgumentParser]) -
     p.add_argument(
         "--iterations", type=_positive_int, default=1500, help="iterations per run (default 1500)"
     )
-    p.add_argument(
-        "--plot", default="lrnn-compare-lr.png", help="picture (default lrnn-compare-lr.png)"
-    )
+    p.add_argument("--plot", help=f"picture (default {DEFAULT_COMPARE_PLOT})")
     p.add_argument(
         "--seed",
         type=_seed,
@@ -398,9 +402,7 @@ def _report_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> No
     p.add_argument("data", help="labelled data to report on")
     p.add_argument("--model", required=True, help="model file written by lrnn train")
     p.add_argument("--history", help="training history (.csv or .json) for the learning curve")
-    p.add_argument(
-        "-o", "--output", default="lrnn-report.html", help="HTML file (default lrnn-report.html)"
-    )
+    p.add_argument("-o", "--output", help=f"HTML file (default {DEFAULT_REPORT})")
     _data_options(p)
     p.set_defaults(run=commands.cmd_report)
 

@@ -1,0 +1,132 @@
+"""One output plan per command, checked before any work starts.
+
+Every path a command will write (model, plot, history, report, checkpoint, ``-o``) is resolved
+— symlinks followed — and refused, with one line and exit 2, when it is empty, a folder, in a
+folder that does not exist or cannot be written, has a suffix that output cannot have, names one
+of the command's inputs or lies inside an input folder, or names another output of the same
+command. A path the user did not
+give (the learning curve beside the model, say) never replaces a file that lrnn did not write:
+lrnn marks its pictures and reports, and an unmarked file in the way is reported with the
+options that avoid it. So a command that fails on its outputs has changed no file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lrnn.errors import UsageError
+
+#: The suffixes each kind of output can be written as (None: any name).
+SUFFIXES: dict[str, tuple[str, ...] | None] = {
+    "model": None,
+    "checkpoint": None,
+    "plot": (".png",),
+    "history": (".csv", ".json"),
+    "report": (".html", ".htm"),
+}
+
+#: How lrnn marks the files it writes, so a default path never replaces someone else's file.
+PNG_SOFTWARE = "lrnn"
+HTML_GENERATOR = '<meta name="generator" content="lrnn'
+
+
+@dataclass
+class OutputPlan:
+    """The inputs a command reads and the outputs it will write, checked together."""
+
+    inputs: list[tuple[str, str]] = field(default_factory=list)  # (option, path)
+    outputs: list[tuple[str, str, str, bool]] = field(default_factory=list)  # + kind, derived
+
+    def read(self, option: str, path: str | os.PathLike | None) -> OutputPlan:
+        if path:
+            self.inputs.append((option, os.fspath(path)))
+        return self
+
+    def write(
+        self,
+        option: str,
+        path: str | os.PathLike | None,
+        kind: str,
+        *,
+        derived: bool = False,
+    ) -> OutputPlan:
+        if path is not None:
+            self.outputs.append((option, os.fspath(path), kind, derived))
+        return self
+
+    def check(self) -> None:
+        """Raise UsageError for the first output that cannot or must not be written."""
+        from lrnn import persist
+
+        seen: dict[Path, str] = {}
+        inputs = {_resolved(p): (opt, p) for opt, p in self.inputs if Path(p).exists()}
+        for option, path, kind, derived in self.outputs:
+            if not path.strip():
+                raise UsageError(f"{option} is empty; give a file name, e.g. {_example(kind)}.")
+            allowed = SUFFIXES[kind]
+            if allowed and Path(path).suffix.lower() not in allowed:
+                raise UsageError(
+                    f"{option} {path}: a {kind} is written as {' or '.join(allowed)}; "
+                    f"give a name such as {_example(kind)}."
+                )
+            persist.check_writable(path)
+            where = _resolved(path)
+            if where in inputs:
+                in_option, in_path = inputs[where]
+                raise UsageError(
+                    f"{option} {path} is the same file as the input {in_option} {in_path}; "
+                    "writing there would destroy it — choose another output name."
+                )
+            folder = next((inputs[d] for d in where.parents if d in inputs), None)
+            if folder is not None:
+                raise UsageError(
+                    f"{option} {path} is inside the input folder {folder[1]} ({folder[0]}); "
+                    "a file written there would change the data — choose a path outside it."
+                )
+            if where in seen:
+                raise UsageError(
+                    f"{option} {path} is also the {seen[where]} output; give each output its "
+                    "own file."
+                )
+            seen[where] = option
+            if derived and where.exists() and not written_by_lrnn(where, kind):
+                raise UsageError(
+                    f"{path} (the default {kind} path, beside the model) already exists and was "
+                    f"not written by lrnn; give {option} PATH, or {_opt_out(option)}."
+                )
+
+
+def _resolved(path: str | os.PathLike) -> Path:
+    return Path(os.path.realpath(os.path.abspath(os.fspath(path))))
+
+
+def _example(kind: str) -> str:
+    return {
+        "model": "model.safetensors",
+        "checkpoint": "run.ckpt.safetensors",
+        "plot": "curve.png",
+        "history": "history.csv",
+        "report": "report.html",
+    }[kind]
+
+
+def _opt_out(option: str) -> str:
+    return {"--plot": "--no-plot"}.get(option, f"drop {option}")
+
+
+def written_by_lrnn(path: Path, kind: str) -> bool:
+    """Does this file carry lrnn's mark (a PNG text chunk, the report's generator tag)?"""
+    try:
+        if kind == "plot":
+            from PIL import Image
+
+            with Image.open(path) as img:
+                return str(img.info.get("Software", "")).startswith(PNG_SOFTWARE)
+        if kind == "report":
+            with open(path, "rb") as f:
+                return HTML_GENERATOR.encode() in f.read(4096)
+    except (OSError, ValueError):
+        return False
+    return False
