@@ -146,6 +146,9 @@ EXAMPLES = {
     "--history history.csv -o report.html",
     "verify": "example:\n  lrnn verify --model lrnn-model.safetensors train_catvnoncat.h5",
     "slope": "example:\n  lrnn slope",
+    "check": "examples:\n  lrnn check my_solution.ipynb\n"
+    "  lrnn check solution.py --data datasets --show-output\n"
+    "  lrnn check solution.py --json --time-limit 10",
 }
 
 
@@ -310,6 +313,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("slope", "The lesson's derivatives as slopes, in a few lines.")
     p.set_defaults(run=cmd_slope)
+
+    p = command("check", "Check your own lesson functions (.py or .ipynb); name each mistake.")
+    p.add_argument("solution", help="your .py file or Jupyter notebook (.ipynb)")
+    p.add_argument(
+        "--data",
+        metavar="DIR",
+        help="folder with train_catvnoncat.h5 and test_catvnoncat.h5 for the full model check "
+        "(default: a 'datasets' folder next to SOLUTION or in the current folder, if any)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=_finite(0.0, strict=True),
+        default=30.0,
+        help="seconds each function may run before it is stopped (default 30)",
+    )
+    p.add_argument(
+        "--total-time-limit",
+        type=_finite(0.0, strict=True),
+        default=180.0,
+        help="seconds the whole check may take (default 180)",
+    )
+    p.add_argument(
+        "--memory",
+        type=_positive_int,
+        default=2048,
+        metavar="MB",
+        help="memory your code may allocate, in MB (default 2048)",
+    )
+    p.add_argument("--show-output", action="store_true", help="show what your functions printed")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the verdicts")
+    p.set_defaults(run=cmd_check)
     return parser
 
 
@@ -1158,6 +1192,21 @@ def cmd_slope(args: argparse.Namespace) -> int:
         )
     print("A straight line has the same slope everywhere; a curve's slope depends on a.")
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """A learner's lesson functions, each with ✓ or ✗ and the mistake named (lrnn.check)."""
+    from lrnn.check import Limits, check_file
+
+    limits = Limits(args.time_limit, args.total_time_limit, args.memory)
+    report = check_file(args.solution, limits, args.data)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_json()), flush=True)
+    else:
+        print("\n".join(report.lines(args.show_output)), flush=True)
+    return 0 if report.passed else 1
 
 
 # --------------------------------------------------------------------------------------------
