@@ -473,10 +473,39 @@ def test_cli_exit_codes_and_json(tmp_path):
 
 
 def test_cli_partial_solution_reports_not_found(tmp_path):
-    only = write(tmp_path, "import numpy as np\n\ndef sigmoid(z):\n    return 1/(1+np.exp(-z))\n")
-    proc = run(["check", only], tmp_path)
+    only = write(
+        tmp_path,
+        "import numpy as np\n\ndef sigmoid(z):\n    print('hello from sigmoid')\n"
+        "    return 1/(1+np.exp(-z))\n",
+    )
+    proc = run(["check", only, "--show-output"], tmp_path)
     assert proc.returncode == 0
     assert "– propagate: not found" in proc.stdout
+    assert "    | hello from sigmoid" in proc.stdout
+    assert "All 1 functions found pass; not found: initialize_with_zeros" in proc.stdout
+    assert "hello" not in run(["check", only], tmp_path).stdout
+
+
+def test_nothing_found_is_not_a_pass(tmp_path):
+    proc = run(["check", write(tmp_path, "x = 1\n")], tmp_path)
+    assert proc.returncode == 1 and "nothing was checked" in proc.stdout
+
+
+def test_unexplained_answer_shows_expected_got_and_smallest_input(tmp_path):
+    text = mutate([("db = (1 / m) * np.sum(A - Y)", "db = (1 / m) * np.sum(A - Y) + 0.01")])
+    diagnosis = verdicts(check_file(write(tmp_path, text), FAST))["propagate"].diagnosis
+    assert "db is 0.011455578; expected 0.0014555781" in diagnosis, diagnosis
+    assert "Smallest input that shows it: w = [[" in diagnosis and "line 22" in diagnosis
+
+
+def test_notebook_cell_that_does_not_parse(tmp_path):
+    defs = CORRECT.split("\n\n\n")
+    defs[3] = defs[3].replace("m = X.shape[1]", "m = X.shape[1")  # propagate's cell
+    report = check_file(write(tmp_path, notebook(defs), "nb.ipynb"), FAST)
+    v = verdicts(report)
+    assert v["propagate"].found and "cannot be parsed" in v["propagate"].diagnosis
+    assert v["sigmoid"].passed
+    assert any("code cell 4" in n for n in report.notes), report.notes
 
 
 @pytest.mark.parametrize(

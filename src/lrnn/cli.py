@@ -326,12 +326,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-limit",
         type=_finite(0.0, strict=True),
         default=30.0,
+        metavar="SECONDS",
         help="seconds each function may run before it is stopped (default 30)",
     )
     p.add_argument(
         "--total-time-limit",
         type=_finite(0.0, strict=True),
         default=180.0,
+        metavar="SECONDS",
         help="seconds the whole check may take (default 180)",
     )
     p.add_argument(

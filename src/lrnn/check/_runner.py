@@ -277,10 +277,12 @@ def _limit_memory(budget: int) -> None:
                     used = int(line.split()[1]) * 1024
     except OSError:
         pass
-    limit = used + budget
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     big = 256 * 2**20
-    resource.setrlimit(resource.RLIMIT_FSIZE, (big, big))
+    for kind, limit in ((resource.RLIMIT_AS, used + budget), (resource.RLIMIT_FSIZE, big)):
+        try:
+            resource.setrlimit(kind, (limit, resource.getrlimit(kind)[1]))
+        except (ValueError, OSError):  # above the hard limit already: keep the stricter one
+            pass
 
 
 def _missing_module_stub(name: str, reason: str) -> types.ModuleType:

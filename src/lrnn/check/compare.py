@@ -194,8 +194,9 @@ def _judge_number(part: Part, got: Any, g: np.ndarray, exp: float, tol: Toleranc
         return Finding(_overflow(name, g), part.locate)
     if exp != 0 and value != 0:
         ratio = _constant_ratio(np.asarray([value]), np.asarray([exp]))
-        if ratio is not None:
-            return _ratio_finding(part, ratio)
+        found = _ratio_finding(part, ratio) if ratio is not None else None
+        if found is not None and found.known:  # any two numbers have a ratio: only a named one
+            return found
     return Finding(f"{name} is {value:.8g}; expected {exp:.8g}.", part.locate, known=False)
 
 
@@ -250,7 +251,8 @@ def _ratio_finding(part: Part, r: float) -> Finding:
         locate = first_of(assigned("m"), *(part.locate,) if part.locate else ())
     else:
         locate = part.locate
-    return Finding(_ratio_message(part, r), locate)
+    message = _ratio_message(part, r)
+    return Finding(message, locate, known=not message.endswith("times the expected value."))
 
 
 def _ratio_message(part: Part, r: float) -> str:
