@@ -527,3 +527,16 @@ def test_cli_unreadable_file_exits_2(tmp_path, name, content, needle):
 def test_check_file_missing_data_folder(tmp_path):
     with pytest.raises(UsageError, match="train_catvnoncat.h5"):
         check_file(write(tmp_path, CORRECT), FAST, cat_folder=tmp_path)
+
+
+def test_total_time_limit_stops_the_rest(tmp_path):
+    text = replace_body("initialize_with_zeros", "while True:\n    pass")
+    text = text.replace(
+        "    m = X.shape[1]\n    A", "    while True:\n        pass\n    m = 1\n    A"
+    )
+    limits = Limits(time_limit=1.5, total_limit=2.5, memory_mb=1024)
+    v = verdicts(check_file(write(tmp_path, text), limits))
+    assert v["sigmoid"].passed
+    assert "took longer than 1.5 s" in v["initialize_with_zeros"].diagnosis
+    assert "time left (2.5 s for the whole check)" in v["propagate"].diagnosis
+    assert "not checked: the whole check's limit of 2.5 s ran out" in v["model"].diagnosis

@@ -107,7 +107,7 @@ def _encode_arg(value: Any, folder: Path, counter: list[int]) -> Any:
 class _Child:
     """One running child and the events it has sent so far."""
 
-    def __init__(self, job: dict[str, Any], tmp: Path, limits: Limits) -> None:
+    def __init__(self, job: dict[str, Any], tmp: Path) -> None:
         self.tmp = tmp
         job_path = tmp / "job.json"
         job_path.write_text(json.dumps(job), encoding="utf-8")
@@ -245,7 +245,7 @@ def run_solution(
                 "memory_bytes": limits.memory_mb * 2**20,
                 "stack_file": str(tmp / "stack.txt"),
             }
-            child = _Child(job, tmp, limits)
+            child = _Child(job, tmp)
             if first and while_running is not None:
                 while_running()
             remaining = _follow(child, report, remaining, limits, total_deadline, files, first)
@@ -307,7 +307,7 @@ def _follow(
                     child.kill()
                     return []
     except _TooMuch:
-        code = child.kill()
+        child.kill()
         return _blame(
             report, remaining, done, current, "returned more data than the check accepts", None
         )
@@ -320,7 +320,20 @@ def _follow(
         return _blame(
             report, remaining, done, current, f"stopped: the process {_describe_exit(code)}", None
         )
-    # Timed out: say where, stop it, continue without the function that hung.
+    return _timed_out(child, report, remaining, done, current, limits, total_deadline, files)
+
+
+def _timed_out(
+    child: _Child,
+    report: SandboxReport,
+    remaining: list[str],
+    done: set[str],
+    current: str | None,
+    limits: Limits,
+    total_deadline: float,
+    files: set[str],
+) -> list[str]:
+    """Say where the code was, stop it, and continue without the function that hung."""
     stuck = child.where_stuck(files)
     child.kill()
     if time.monotonic() >= total_deadline:
@@ -337,10 +350,6 @@ def _follow(
             ].stopped = (
                 f"took longer than the time left ({limits.total_limit:g} s for the whole check)"
             )
-        elif not any(report.functions[n].stopped for n in remaining):
-            for name in remaining:
-                if name not in done:
-                    report.functions[name].stopped = "not checked: the time limit ran out"
         return []
     why = f"took longer than {limits.time_limit:g} s and was stopped"
     return _blame(report, remaining, done, current, why, stuck)
