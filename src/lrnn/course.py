@@ -173,3 +173,16 @@ def load_dataset(
     train_x, train_y, classes = load_course_h5(train_path)
     test_x, test_y, _ = load_course_h5(test_path)
     return train_x, train_y.reshape(1, -1), test_x, test_y.reshape(1, -1), classes
+
+
+def check(namespace: dict[str, Any], *, show: bool = True) -> Any:
+    """Check your own lesson functions: ``check(globals())`` in your notebook.
+
+    Looks up ``sigmoid``, ``initialize_with_zeros``, ``propagate``, ``optimize``, ``predict`` and
+    ``model`` in ``namespace``, runs the same checks as ``lrnn check`` and prints one line per
+    function (✓, or ✗ with the mistake named) and a summary. It runs here, in your own session,
+    without time limits. Returns the :class:`lrnn.check.CheckReport`.
+    """
+    from lrnn.check import check_namespace
+
+    return check_namespace(namespace, show=show)

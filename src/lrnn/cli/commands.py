@@ -539,6 +539,21 @@ def cmd_slope(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """A learner's lesson functions, each with ✓ or ✗ and the mistake named (lrnn.check)."""
+    from lrnn.check import Limits, check_file
+
+    limits = Limits(args.time_limit, args.total_time_limit, args.memory)
+    report = check_file(args.solution, limits, args.data)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_json()), flush=True)
+    else:
+        print("\n".join(report.lines(args.show_output)), flush=True)
+    return 0 if report.passed else 1
+
+
 # --------------------------------------------------------------------------------------------
 # report, verify
 # --------------------------------------------------------------------------------------------

@@ -139,6 +139,9 @@ EXAMPLES = {
     "--history history.csv -o report.html",
     "verify": "example:\n  lrnn verify --model lrnn-model.safetensors train_catvnoncat.h5",
     "slope": "example:\n  lrnn slope",
+    "check": "examples:\n  lrnn check my_solution.ipynb\n"
+    "  lrnn check solution.py --data datasets --show-output\n"
+    "  lrnn check solution.py --json --time-limit 10",
 }
 
 
@@ -277,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         _report_parser,
         _verify_parser,
         _slope_parser,
+        _check_parser,
     ):
         add(command)
     return parser
@@ -421,3 +425,38 @@ def _verify_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> No
 def _slope_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     p = command("slope", "The lesson's derivatives as slopes, in a few lines.")
     p.set_defaults(run=commands.cmd_slope)
+
+
+def _check_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("check", "Check your own lesson functions (.py or .ipynb); name each mistake.")
+    p.add_argument("solution", help="your .py file or Jupyter notebook (.ipynb)")
+    p.add_argument(
+        "--data",
+        metavar="DIR",
+        help="folder with train_catvnoncat.h5 and test_catvnoncat.h5 for the full model check "
+        "(default: a 'datasets' folder next to SOLUTION or in the current folder, if any)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=_finite(0.0, strict=True),
+        default=30.0,
+        metavar="SECONDS",
+        help="seconds each function may run before it is stopped (default 30)",
+    )
+    p.add_argument(
+        "--total-time-limit",
+        type=_finite(0.0, strict=True),
+        default=180.0,
+        metavar="SECONDS",
+        help="seconds the whole check may take (default 180)",
+    )
+    p.add_argument(
+        "--memory",
+        type=_positive_int,
+        default=2048,
+        metavar="MB",
+        help="memory your code may allocate, in MB (default 2048)",
+    )
+    p.add_argument("--show-output", action="store_true", help="show what your functions printed")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the verdicts")
+    p.set_defaults(run=commands.cmd_check)

@@ -1,0 +1,273 @@
+"""``lrnn check``: a learner's own lesson functions, checked against lrnn, each mistake named.
+
+The learner writes ``sigmoid``, ``initialize_with_zeros``, ``propagate``, ``optimize``,
+``predict`` and ``model``. :func:`check_file` reads a ``.py`` file or notebook
+(:mod:`~lrnn.check.source`: only imports and definitions run), calls those functions in a separate
+limited process (:mod:`~lrnn.check.sandbox`) on the lesson's worked examples, random shapes,
+float32 data, extreme logits, several learning rates and iteration counts, and the lesson's cat
+pictures when their files are found (:mod:`~lrnn.check.cases`, :mod:`~lrnn.check.training`), and
+compares every answer with lrnn's own core. A wrong answer is matched against what the common
+mistakes would have produced, so the report can say *which* mistake it is and on which line
+(:mod:`~lrnn.check.assess`).
+
+:func:`check_namespace` (``lrnn.course.check(globals())``) runs the same checks on functions
+already defined in a notebook session, in that process: there the learner's code is already
+running, so no time or memory limit is applied (interrupt the kernel to stop a loop).
+"""
+
+from __future__ import annotations
+
+import linecache
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrnn.check import _runner
+from lrnn.check.assess import FunctionReport, assess
+from lrnn.check.cases import (
+    SEED,
+    FunctionCheck,
+    init_check,
+    predict_check,
+    propagate_check,
+    sigmoid_check,
+)
+from lrnn.check.locate import FunctionSource
+from lrnn.check.sandbox import FunctionRun, Limits, _result, run_solution
+from lrnn.check.source import Solution, read_solution
+from lrnn.check.training import load_cat, model_check, optimize_check
+from lrnn.errors import UsageError
+
+__all__ = ["LESSON_FUNCTIONS", "CheckReport", "Limits", "check_file", "check_namespace"]
+
+LESSON_FUNCTIONS = ("sigmoid", "initialize_with_zeros", "propagate", "optimize", "predict", "model")
+
+
+@dataclass
+class CheckReport:
+    """Verdicts for the six functions, and notes about the solution as a whole."""
+
+    functions: list[FunctionReport]
+    notes: list[str] = field(default_factory=list)
+    cat: bool = False  # whether the lesson's cat pictures were part of the check
+
+    @property
+    def found(self) -> list[FunctionReport]:
+        return [f for f in self.functions if f.found]
+
+    @property
+    def passed(self) -> bool:
+        """Every function found passes — and at least one was found."""
+        return bool(self.found) and all(f.passed for f in self.found)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "functions": [
+                {
+                    "name": f.name,
+                    "found": f.found,
+                    "passed": f.passed,
+                    "diagnosis": f.diagnosis,
+                    "notes": f.notes,
+                }
+                for f in self.functions
+            ],
+        }
+
+    def lines(self, show_output: bool = False) -> list[str]:
+        out = []
+        for f in self.functions:
+            out.append(f.line())
+            out.extend(f"    note: {note}" for note in f.notes)
+            if show_output and f.output.strip():
+                out.append(f"    output of {f.name}:")
+                out.extend(f"    | {line}" for line in f.output.rstrip().splitlines())
+        out.append(self.summary())
+        return out
+
+    def summary(self) -> str:
+        found = self.found
+        if not found:
+            return (
+                "None of the lesson's functions ("
+                + ", ".join(LESSON_FUNCTIONS)
+                + ") were found: nothing was checked."
+            )
+        good = sum(f.passed for f in found)
+        missing = [f.name for f in self.functions if not f.found]
+        tail = f"; not found: {', '.join(missing)}" if missing else ""
+        data = (
+            ""
+            if self.cat
+            else " (the lesson's cat pictures were not found, so model was "
+            "checked on small data only)"
+        )
+        data = data if any(f.name == "model" for f in found) else ""
+        if good == len(found):
+            return f"All {len(found)} functions found pass{tail}.{data}"
+        bad = [f.name for f in found if not f.passed]
+        return f"{good} of {len(found)} functions pass; to fix: {', '.join(bad)}{tail}.{data}"
+
+
+def build_checks(cat_folder: Path | None) -> list[FunctionCheck]:
+    """The six functions' cases, from a fixed seed (so failing inputs can be shown and rerun)."""
+    rng = np.random.default_rng(SEED)
+    cat = load_cat(cat_folder) if cat_folder is not None else None
+    return [
+        sigmoid_check(rng),
+        init_check(rng),
+        propagate_check(rng),
+        optimize_check(rng),
+        predict_check(rng),
+        model_check(rng, cat),
+    ]
+
+
+def find_cat_folder(candidates: list[Path]) -> Path | None:
+    """The first folder holding the lesson's two .h5 files."""
+    for folder in candidates:
+        if (folder / "train_catvnoncat.h5").is_file() and (folder / "test_catvnoncat.h5").is_file():
+            return folder
+    return None
+
+
+def _prepare_all(checks: list[FunctionCheck]) -> Callable[[], None]:
+    def run() -> None:
+        for check in checks:
+            for case in check.cases:
+                if case.prepare is not None:
+                    case.prepare()
+
+    return run
+
+
+def _source_of(solution: Solution, where: dict[str, Any] | None) -> FunctionSource | None:
+    import ast
+
+    if not where:
+        return None
+    cell = solution.cell(str(where.get("file")))
+    if cell is None or cell.tree is None:
+        return None
+    for node in ast.walk(cell.tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+            if first == where.get("line"):
+                return FunctionSource(node, cell.file, cell.source.splitlines())
+    return None
+
+
+def _verdicts(
+    checks: list[FunctionCheck],
+    runs: dict[str, FunctionRun],
+    sources: dict[str, FunctionSource | None],
+    found: set[str],
+    memory_mb: int | None,
+) -> list[FunctionReport]:
+    reports, failed = [], set()
+    for check in checks:
+        if check.name not in found:
+            reports.append(FunctionReport(check.name, found=False))
+            continue
+        report = assess(check, runs[check.name], sources.get(check.name), failed, memory_mb)
+        if not report.passed:
+            failed.add(check.name)
+        reports.append(report)
+    return reports
+
+
+def check_file(
+    path: str | Path, limits: Limits | None = None, cat_folder: str | Path | None = None
+) -> CheckReport:
+    """Check the lesson functions in a .py file or notebook; UsageError if it cannot be read.
+
+    ``cat_folder`` holds the lesson's ``train_catvnoncat.h5`` / ``test_catvnoncat.h5``; without
+    it, a ``datasets`` folder next to the solution or in the working directory is used if present.
+    """
+    limits = limits or Limits()
+    solution = read_solution(path)
+    if cat_folder is not None:
+        folder = find_cat_folder([Path(cat_folder)])
+        if folder is None:
+            raise UsageError(
+                f"{cat_folder}: no train_catvnoncat.h5 and test_catvnoncat.h5 there; give the "
+                "folder that holds the lesson's two files, or leave out --data."
+            )
+    else:
+        folder = find_cat_folder(
+            [Path(path).resolve().parent / "datasets", Path.cwd() / "datasets"]
+        )
+    checks = build_checks(folder)
+    calls = {c.name: [(case.args, case.optional) for case in c.cases] for c in checks}
+    sandbox = run_solution(solution, calls, limits, while_running=_prepare_all(checks))
+    found = {name for name, run in sandbox.functions.items() if run.where is not None}
+    broken = solution.broken_definitions()
+    sources = {name: _source_of(solution, run.where) for name, run in sandbox.functions.items()}
+    reports = _verdicts(checks, sandbox.functions, sources, found, limits.memory_mb)
+    for report in reports:
+        if not report.found and report.name in broken:
+            report.found, report.passed = True, False
+            report.diagnosis = (
+                f"its cell cannot be parsed ({broken[report.name]}), so it could not be run."
+            )
+    notes = [_statement_note(n) for n in sandbox.notes]
+    notes += [
+        f"{c.file}: skipped, it cannot be parsed ({c.syntax_error})"
+        for c in solution.cells
+        if c.syntax_error
+    ]
+    return CheckReport(reports, notes, cat=any("cat" in c.label for c in checks[-1].cases))
+
+
+def _statement_note(note: dict[str, Any]) -> str:
+    where = note.get("file", "")
+    where = (
+        f"{where}, line {note.get('line')}"
+        if str(where).startswith("code cell")
+        else f"line {note.get('line')}"
+    )
+    text = f"{where}: {note.get('type')}: {note.get('message', '')}"
+    if note.get("type") in ("ImportError", "ModuleNotFoundError"):
+        text += " (the check continues; functions that use it will fail)"
+    return text
+
+
+def check_namespace(
+    namespace: Mapping[str, Any], *, show: bool = True, cat_folder: str | Path | None = None
+) -> CheckReport:
+    """The same checks on functions already defined (``check(globals())``), in this process."""
+    folder = (
+        Path(cat_folder) if cat_folder is not None else find_cat_folder([Path.cwd() / "datasets"])
+    )
+    checks = build_checks(folder)
+    lesson = {c.name: namespace.get(c.name) for c in checks}
+    funcs = {name: fn for name, fn in lesson.items() if callable(fn)}
+    files = {fn.__code__.co_filename for fn in funcs.values() if hasattr(fn, "__code__")}
+    texts = {f: "".join(linecache.getlines(f)) for f in files}
+    runs, sources = {}, {}
+    for check in checks:
+        fn = funcs.get(check.name)
+        if fn is None:
+            continue
+        run = FunctionRun(check.name, where={})
+        output = []
+        for index, case in enumerate(check.cases):
+            args = [a.copy() if isinstance(a, np.ndarray) else a for a in case.args]
+            result, printed = _runner.call_case(fn, args, case.optional, files, texts)
+            output.append(printed)
+            run.results[index] = _result(result)
+        run.output = "".join(output)[-4000:]
+        runs[check.name] = run
+        sources[check.name] = FunctionSource.from_function(fn)
+    report = CheckReport(
+        _verdicts(checks, runs, sources, set(funcs), None),
+        cat=any("cat" in c.label for c in checks[-1].cases),
+    )
+    if show:
+        for line in report.lines():
+            print(line)
+    return report

@@ -1,0 +1,198 @@
+"""From what a learner's function did on each case to one verdict and one diagnosis.
+
+Order of blame, for the first case that goes wrong: the function did not finish (time, memory,
+crash), it raised (its own line and a plain hint for the usual errors), it changed an input in
+place, or its answer is wrong (the case's judge names the mistake). An answer no known mistake
+explains is shown as expected vs got together with the smallest input that fails.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lrnn.check import locate as loc
+from lrnn.check.cases import Case, FunctionCheck
+from lrnn.check.compare import Finding
+from lrnn.check.sandbox import CallResult, FunctionRun
+
+
+@dataclass
+class FunctionReport:
+    """The verdict on one lesson function, as printed and as in --json."""
+
+    name: str
+    found: bool
+    passed: bool = False
+    diagnosis: str = ""
+    notes: list[str] = field(default_factory=list)
+    output: str = ""
+
+    def line(self) -> str:
+        if not self.found:
+            return f"– {self.name}: not found"
+        if self.passed:
+            return f"✓ {self.name}"
+        return f"✗ {self.name}: {self.diagnosis}"
+
+
+def _place(error: dict[str, Any]) -> str:
+    file, line = error.get("file"), error.get("line")
+    if not line:
+        return ""
+    where = f"{file}, line {line}" if str(file).startswith("code cell") else f"line {line}"
+    source = error.get("source")
+    return f"{where}: `{source}`" if source else where
+
+
+def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> str:
+    """'line 7: `dw = …` raised ValueError: shapes … — the sizes do not fit: …'"""
+    kind, text = str(error.get("type", "Exception")), str(error.get("message", ""))
+    place = _place(error)
+    inner = error.get("function")
+    head = f"{place} raised {kind}" if place else f"raised {kind}"
+    if inner and inner != name and inner != "<module>":
+        head += f" (inside {inner})"
+    if kind == "SystemExit":
+        return (
+            f"{head} ({text}): it calls sys.exit() or exit(); a function should return "
+            "its result, not end the program."
+        )
+    head = f"{head}: {text}" if text else head
+    hints = [
+        (
+            ("not aligned", "could not be broadcast", "matmul", "shapes"),
+            "the sizes in a product or sum do not fit: X is (features, examples), w is "
+            "(features, 1), Y is (1, examples); check which array needs .T.",
+        ),
+        (
+            ("only length-1 arrays", "only size-1 arrays", "only 0-dimensional"),
+            "math.exp and math.log take one number; use np.exp and np.log so it works on arrays.",
+        ),
+    ]
+    for needles, hint in hints:
+        if any(n in text for n in needles):
+            return f"{head}. {hint}"
+    if kind == "NameError":
+        return (
+            f"{head}. If that is a global made by a cell that loads data or trains, pass "
+            "it in as an argument: the check runs only imports and definitions."
+        )
+    if kind in ("ImportError", "ModuleNotFoundError"):
+        return f"{head}. The module is not available to the check; install it or drop the import."
+    if kind == "MemoryError":
+        limit = f" (the check allows {memory_mb} MB)" if memory_mb else ""
+        return f"{head}: it ran out of memory{limit}; an array far larger than needed is made."
+    if kind == "RecursionError":
+        return f"{head}: the function calls itself without end."
+    if kind == "EOFError":
+        return f"{head}: it asks for input(); the check has no keyboard."
+    return head
+
+
+def mutation_message(name: str, mutated: list[str]) -> Finding:
+    arg = mutated[0]
+    return Finding(
+        f"{name} changes its argument {arg} in place, so the caller's array is modified too "
+        f"(an update such as {arg} -= … or {arg}[…] = …). Work on a new array: "
+        f"{arg} = {arg} - … (or {arg} = {arg}.copy() first).",
+        loc.in_place(arg),
+    )
+
+
+def _inputs_text(case: Case) -> str:
+    parts = []
+    for key, value in case.inputs.items():
+        if isinstance(value, np.ndarray):
+            text = np.array2string(value, precision=4, separator=", ", threshold=30)
+            text = re.sub(r"\s*\n\s*", " ", text)
+        else:
+            text = repr(value)
+        parts.append(f"{key} = {text}")
+    return ", ".join(parts)
+
+
+def _finding_for(
+    case: Case, result: CallResult, name: str, memory_mb: int | None, explain: bool = True
+) -> Finding | None:
+    if result.error:
+        return Finding(error_message(name, result.error, memory_mb))
+    if result.mutated:
+        return mutation_message(name, result.mutated)
+    return case.judge(result.value, explain=explain)
+
+
+def assess(
+    check: FunctionCheck,
+    run: FunctionRun,
+    src: loc.FunctionSource | None,
+    failed: set[str],
+    memory_mb: int | None = None,
+) -> FunctionReport:
+    """The verdict on ``check.name`` from its run; ``failed`` are lesson functions that failed."""
+    name = check.name
+    report = FunctionReport(name, found=True, output=run.output)
+    findings: list[tuple[int, Finding]] = []
+    deps = sorted(failed & (src.called_names() if src else set(check.calls)))
+    for index, case in enumerate(check.cases):
+        result = run.results.get(index)
+        if result is None:
+            continue
+        found = _finding_for(case, result, name, memory_mb, explain=not deps)
+        if found:
+            findings.append((index, found))
+        elif case.note:
+            note = case.note(result.value)
+            if note:
+                report.notes.append(note)
+    if run.stopped:
+        hint = ""
+        if "longer than" in run.stopped:
+            hint = " Look for a loop that never ends (a while loop whose condition never changes)."
+        report.diagnosis = f"{name} {run.stopped}.{hint}"
+        return report
+    if not findings:
+        report.passed = True
+        return report
+    index, finding = findings[0]
+    case = check.cases[index]
+    text = finding.message
+    if index > 0:
+        text = f"With {case.label}: {text}"
+    if not finding.known:
+        smallest = min(findings, key=lambda f: check.cases[f[0]].size)
+        small_case = check.cases[smallest[0]]
+        if small_case.inputs and small_case.size <= 60:
+            text += f" Smallest input that shows it: {_inputs_text(small_case)}."
+    if deps and not result_mutated(run, index):
+        # What it returns follows from the broken function it calls: name that one only.
+        dep = " and ".join(deps)
+        verb = "fails" if len(deps) == 1 else "fail"
+        report.diagnosis = (
+            f"{name} calls {dep}, which {verb} "
+            f"{'its' if len(deps) == 1 else 'their'} own check: fix that "
+            "first, then check again."
+        )
+        return report
+    where = ""
+    if src is not None and finding.locate is not None:
+        where = src.where(finding.locate(src))
+    text = f"{text} {where or result_warning_line(run, index)}".rstrip()
+    report.diagnosis = text
+    return report
+
+
+def result_mutated(run: FunctionRun, index: int) -> bool:
+    result = run.results.get(index)
+    return bool(result and not result.error and result.mutated)
+
+
+def result_warning_line(run: FunctionRun, index: int) -> str:
+    result = run.results.get(index)
+    if not result or not result.warnings:
+        return ""
+    w = result.warnings[0]
+    return f"({_place(w)}: {w.get('message', '')})" if w.get("line") else ""

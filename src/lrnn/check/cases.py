@@ -1,0 +1,420 @@
+"""What the check calls, and how each answer is judged: sigmoid, initialize_with_zeros,
+propagate and predict (optimize and model are in :mod:`lrnn.check.training`).
+
+Every expected value comes from lrnn's own core (:mod:`lrnn.course`, :mod:`lrnn.objective`);
+every mutant — what a known mistake would have returned — is computed from the same inputs with
+the same math, so a diagnosis is a match, not a guess. Inputs are the lesson's worked examples
+first (learners recognise them), then random problems from a fixed seed with features ≠
+examples, a single example, float32 data and logits of about ±1000.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lrnn import course, objective
+from lrnn.check import locate as loc
+from lrnn.check.compare import (
+    FLOAT32,
+    Finding,
+    Mutant,
+    Part,
+    Tolerance,
+    close,
+    describe,
+    is_number,
+    judge,
+)
+
+#: The seed of the random problems, so a reported failing input can be reproduced.
+SEED = 20240611
+
+
+@dataclass
+class Case:
+    """One call of a learner's function and how to judge what it returns."""
+
+    label: str  # "the lesson's example", "4 features, 7 examples", …
+    args: list[Any]
+    judge: Callable[..., Finding | None]  # (value, explain=True): explain=False skips
+    # the costlier search for a known mistake (when a function it calls already fails)
+    inputs: dict[str, Any] = field(default_factory=dict)  # shown for an unexplained failure
+    optional: int = 0  # trailing arguments the learner's signature may lack (print_cost)
+    note: Callable[[Any], str | None] | None = None  # advice that does not fail the function
+    prepare: Callable[[], Any] | None = None  # heavy reference work, done while the child runs
+
+    @property
+    def size(self) -> int:
+        return sum(np.size(v) for v in self.inputs.values())
+
+
+@dataclass
+class FunctionCheck:
+    """The cases for one lesson function, and the lesson functions it normally calls."""
+
+    name: str
+    cases: list[Case]
+    calls: tuple[str, ...] = ()
+
+
+LESSON_W = np.array([[1.0], [2.0]])
+LESSON_B = 2.0
+LESSON_X = np.array([[1.0, 2.0, -1.0], [3.0, 4.0, -3.2]])
+LESSON_Y = np.array([[1, 0, 1]])
+
+
+def problem(rng: np.random.Generator, n: int, m: int, dtype: Any = np.float64) -> dict[str, Any]:
+    """A random (w, b, X, Y) in the lesson's layout, with both labels present when m > 1."""
+    X = rng.normal(size=(n, m)).astype(dtype)
+    Y = (rng.random((1, m)) < 0.5).astype(np.int64)
+    if m > 1:
+        Y[0, 0], Y[0, 1] = 0, 1
+    w = rng.normal(scale=0.7, size=(n, 1)).astype(dtype)
+    b = float(np.round(rng.normal(scale=0.5), 3))
+    return {"w": w, "b": b, "X": X, "Y": Y}
+
+
+# --------------------------------------------------------------------------------------------
+# sigmoid
+# --------------------------------------------------------------------------------------------
+def _judge_sigmoid(z: Any, tol: Tolerance) -> Callable[[Any], Finding | None]:
+    def run(got: Any, explain: bool = True) -> Finding | None:
+        zf = np.asarray(z, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            mutants = [
+                Mutant(
+                    objective.sigmoid(-zf),
+                    "sigmoid gives σ(−z): the sign in the exponent is wrong; "
+                    "the lesson's σ(z) is 1 / (1 + np.exp(-z)).",
+                ),
+                Mutant(
+                    1 + np.exp(-zf),
+                    "sigmoid gives 1 + e^(−z): 1/1 + np.exp(-z) divides before it adds. "
+                    "Put the denominator in parentheses: 1 / (1 + np.exp(-z)).",
+                ),
+                Mutant(
+                    1 / (1 - np.exp(-zf)),
+                    "sigmoid gives 1 / (1 − e^(−z)): the denominator has a minus where the "
+                    "lesson's has a plus, 1 / (1 + np.exp(-z)).",
+                ),
+            ]
+        expected = objective.sigmoid(zf)
+        if np.ndim(z) == 0:
+            expected = float(expected)
+            mutants = [Mutant(float(m.value), m.message) for m in mutants]
+        part = Part("σ(z)", expected, mutants, number=np.ndim(z) == 0, locate=loc.assigned("s"))
+        found = judge(part, got, tol)
+        if found and np.ndim(z) == 0 and isinstance(got, np.ndarray) and got.size == 1:
+            return None if close(float(got.reshape(())), expected, tol) else found
+        return found
+
+    return run
+
+
+def sigmoid_check(rng: np.random.Generator) -> FunctionCheck:
+    cases = []
+    for label, z, tol in (
+        ("np.array([0, 2]) (the lesson's example)", np.array([0.0, 2.0]), Tolerance()),
+        ("z = 0.0", 0.0, Tolerance()),
+        ("a (3, 4) array", rng.normal(scale=3, size=(3, 4)), Tolerance()),
+        ("a float32 array", rng.normal(scale=3, size=(2, 5)).astype(np.float32), FLOAT32),
+        ("large |z|", np.array([[-1000.0, -40.0, 0.0, 40.0, 1000.0]]), Tolerance(atol=1e-12)),
+    ):
+        cases.append(Case(label, [z], _judge_sigmoid(z, tol), {"z": z}))
+    return FunctionCheck("sigmoid", cases)
+
+
+# --------------------------------------------------------------------------------------------
+# initialize_with_zeros
+# --------------------------------------------------------------------------------------------
+def _judge_init(dim: int) -> Callable[[Any], Finding | None]:
+    def run(got: Any, explain: bool = True) -> Finding | None:
+        if not isinstance(got, tuple | list) or len(got) != 2:
+            return Finding(
+                f"initialize_with_zeros returns {describe(got)}; the lesson's returns two "
+                "values: return w, b."
+            )
+        w, b = got
+        where_w = loc.assigned("w")
+        if not isinstance(w, np.ndarray):
+            return Finding(f"w is {describe(w)}; expected np.zeros((dim, 1)).", where_w)
+        if w.shape != (dim, 1):
+            if w.shape == (dim,):
+                why = "np.zeros(dim) makes a 1-D array; write np.zeros((dim, 1)) for a column."
+            elif w.shape == (1, dim):
+                why = "that is a row; the lesson's w is a column: np.zeros((dim, 1))."
+            elif w.shape[:1] != (dim,):
+                why = "its size does not follow dim: use np.zeros((dim, 1))."
+                where_w = loc.first_of(loc.literal(w.shape[0]), where_w)
+            else:
+                why = "write np.zeros((dim, 1))."
+            return Finding(
+                f"with dim = {dim}, w has shape {w.shape}; expected ({dim}, 1): {why}", where_w
+            )
+        if w.dtype.kind != "f":
+            return Finding(
+                f"w has dtype {w.dtype}; expected floats, so that updates such as "
+                "w -= learning_rate * dw work: np.zeros((dim, 1)) without dtype=int.",
+                where_w,
+            )
+        if np.any(w != 0):
+            return Finding(
+                "w is not all zeros (np.empty leaves whatever memory held, np.ones gives ones); "
+                "use np.zeros((dim, 1)).",
+                where_w,
+            )
+        if isinstance(b, np.ndarray) and b.ndim > 0:
+            return Finding(
+                f"b is {describe(b)}; the lesson's b is a plain number: b = 0.0.", loc.assigned("b")
+            )
+        if not is_number(b) or float(b) != 0.0:
+            return Finding(f"b is {describe(b)}; expected 0.0.", loc.assigned("b"))
+        return None
+
+    return run
+
+
+def init_check(rng: np.random.Generator) -> FunctionCheck:
+    cases = [Case(f"dim = {d}", [d], _judge_init(d), {"dim": d}) for d in (2, 7, 1)]
+    return FunctionCheck("initialize_with_zeros", cases)
+
+
+# --------------------------------------------------------------------------------------------
+# propagate
+# --------------------------------------------------------------------------------------------
+DW = loc.assigned("dw", "dW")
+DB = loc.assigned("db")
+COST = loc.assigned("cost", "J")
+
+
+def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
+    """dw, db and cost from lrnn's core, each with the mistakes learners commonly make."""
+    w, X, Y = (np.asarray(a, dtype=np.float64) for a in (w, X, Y))
+    n, m = X.shape
+    grads, cost = course.propagate(w, b, X, Y)
+    Z = w.T @ X + b  # (1, m)
+    A = objective.sigmoid(Z)
+    Z0 = w.T @ X
+    A0 = objective.sigmoid(Z0)
+    log_a, log_1ma = objective.log_sigmoid(Z), objective.log_sigmoid(-Z)
+    no_b = "b is missing from z: the lesson's A is sigmoid(np.dot(w.T, X) + b)."
+    dw = [
+        Mutant(
+            X * (A - Y) / m,
+            f"dw has shape {(n, m)}; expected {(n, 1)}. This is what X * (A − Y) gives; the "
+            "lesson's formula is a matrix product: np.dot(X, (A − Y).T) / m.",
+        ),
+        Mutant(
+            X @ (A.T - Y).T / m,
+            f"dw has shape {(n, m)}; expected {(n, 1)}: A has shape (m, 1) (np.dot(X.T, w) "
+            "gives a column) while Y is (1, m), so A − Y broadcast into an (m, m) matrix. "
+            "Compute A = sigmoid(np.dot(w.T, X) + b), a (1, m) row.",
+            loc.assigned("A"),
+        ),
+        Mutant(X @ (A0 - Y).T / m, no_b, loc.assigned("A")),
+    ]
+    db = [Mutant(float(np.sum(A0 - Y) / m), no_b, loc.assigned("A"))]
+    costs = [
+        Mutant(
+            float(-(Y.sum() * log_a.sum() + (1 - Y).sum() * log_1ma.sum()) / m),
+            f"cost is {{got}} instead of {cost:.6g}: a transpose is misplaced — Y.T (m, 1) "
+            "times log(A) (1, m) broadcasts into an (m, m) matrix, so the sum runs over every "
+            "pair of examples. Keep Y and A both (1, m): np.sum(Y * np.log(A) + …), or "
+            "np.dot(Y, np.log(A).T).",
+        ),
+        Mutant(
+            float(-(Y * log_a).sum() / m),
+            "cost leaves out the (1 − Y)·log(1 − A) term of the lesson's cost.",
+        ),
+        Mutant(
+            float(-((1 - Y) * log_1ma).sum() / m),
+            "cost leaves out the Y·log(A) term of the lesson's cost.",
+        ),
+        Mutant(objective.cost_from_logits(Z0.ravel(), Y.ravel()), no_b, loc.assigned("A")),
+    ]
+    return [
+        Part("dw", grads["dw"], dw, locate=DW, m=m, n=n),
+        Part("db", float(grads["db"]), db, number=True, locate=DB, m=m, n=n),
+        Part("cost", float(cost), costs, number=True, locate=COST, m=m, n=n),
+    ]
+
+
+def _judge_propagate(p: dict[str, Any], tol: Tolerance, extreme: bool = False):
+    def run(got: Any, explain: bool = True) -> Finding | None:
+        shape = _propagate_shape(got)
+        if shape is not None:
+            return shape
+        grads, cost = got
+        findings = []
+        for part, value in zip(propagate_parts(**p), (grads["dw"], grads["db"], cost), strict=True):
+            if extreme and part.name == "cost" and is_number(value):
+                if not np.isfinite(float(value)):
+                    continue  # the lesson's own formula overflows here: a note, not a failure
+            found = judge(part, value, tol)
+            if found:
+                found.message = found.message.replace("{got}", _short(value))
+                findings.append((part.name, found))
+        return _first_with_rest(findings)
+
+    return run
+
+
+def _short(v: Any) -> str:
+    return f"{float(v):.6g}" if is_number(v) else describe(v)
+
+
+def _first_with_rest(findings: list[tuple[str, Finding]]) -> Finding | None:
+    """The first part's diagnosis, naming the other parts that are also off."""
+    if not findings:
+        return None
+    first = findings[0][1]
+    rest = [name for name, _ in findings[1:]]
+    if rest:
+        first.message += f" ({' and '.join(rest)} {'is' if len(rest) == 1 else 'are'} off too.)"
+    return first
+
+
+def _propagate_shape(got: Any) -> Finding | None:
+    ret = loc.returned
+    if not isinstance(got, tuple | list) or len(got) != 2:
+        return Finding(
+            f"propagate returns {describe(got)}; the lesson's returns two values: "
+            "return grads, cost.",
+            ret,
+        )
+    grads, cost = got
+    if isinstance(cost, dict) and not isinstance(grads, dict):
+        return Finding("propagate returns (cost, grads); the lesson's order is grads, cost.", ret)
+    if not isinstance(grads, dict):
+        return Finding(f"grads is {describe(grads)}; expected a dict {{'dw': dw, 'db': db}}.", ret)
+    if not {"dw", "db"} <= set(grads):
+        keys = ", ".join(repr(k) for k in grads)
+        return Finding(
+            f"grads has the keys {keys}; the lesson's keys are 'dw' and 'db' (lower case).",
+            loc.assigned("grads"),
+        )
+    return None
+
+
+def _overflow_note(got: Any) -> str | None:
+    try:
+        cost = float(got[1])
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+    if np.isfinite(cost):
+        return None
+    return (
+        "for logits of about ±1000 the cost is not finite (numerical overflow: log(0) where σ "
+        "rounds to exactly 0 or 1). The lesson's formula does that too; "
+        "np.logaddexp(0, -z) = −log σ(z) stays finite."
+    )
+
+
+def propagate_check(rng: np.random.Generator) -> FunctionCheck:
+    lesson = {"w": LESSON_W, "b": LESSON_B, "X": LESSON_X, "Y": LESSON_Y}
+    cases = [
+        Case(
+            "the lesson's example",
+            list(lesson.values()),
+            _judge_propagate(lesson, Tolerance()),
+            lesson,
+        )
+    ]
+    for n, m, dtype in (
+        (4, 7, np.float64),
+        (3, 1, np.float64),
+        (1, 5, np.float64),
+        (5, 4, np.float32),
+    ):
+        p = problem(rng, n, m, dtype)
+        tol = FLOAT32 if dtype == np.float32 else Tolerance()
+        label = f"{n} feature{'s' * (n > 1)}, {m} example{'s' * (m > 1)}"
+        label += " (float32)" if dtype == np.float32 else ""
+        cases.append(Case(label, list(p.values()), _judge_propagate(p, tol), p))
+    extreme = {
+        "w": np.array([[1.0], [-1.0]]),
+        "b": 0.0,
+        "X": np.array([[500.0, -500.0, 600.0, -400.0], [-500.0, 500.0, -400.0, 600.0]]),
+        "Y": np.array([[1, 0, 0, 1]]),
+    }
+    cases.append(
+        Case(
+            "logits of ±1000",
+            list(extreme.values()),
+            _judge_propagate(extreme, Tolerance(), True),
+            extreme,
+            note=_overflow_note,
+        )
+    )
+    return FunctionCheck("propagate", cases, calls=("sigmoid",))
+
+
+# --------------------------------------------------------------------------------------------
+# predict
+# --------------------------------------------------------------------------------------------
+def _judge_predict(p: dict[str, Any]) -> Callable[[Any], Finding | None]:
+    def run(got: Any, explain: bool = True) -> Finding | None:
+        w, X = (np.asarray(p[k], dtype=np.float64) for k in ("w", "X"))
+        Z = w.T @ X + p["b"]
+        A = objective.sigmoid(Z)
+        where = loc.returned
+        mutants = [
+            Mutant(
+                (A >= 0.5).astype(float),
+                "an example with a = 0.5 exactly is labelled 1: the threshold is applied as "
+                "a ≥ 0.5; the lesson labels 1 only when a > 0.5.",
+                loc.first_of(loc.comparison(ast.GtE), loc.comparison(ast.LtE)),
+            ),
+            Mutant(
+                (A <= 0.5).astype(float),
+                "the labels are inverted: 1 must go where a > 0.5, 0 elsewhere.",
+                loc.first_of(loc.comparison(ast.Lt), loc.comparison(ast.LtE)),
+            ),
+            Mutant(
+                A,
+                "predict returns the probabilities a = σ(z) themselves; the lesson's predict "
+                "turns them into labels: 1 where a > 0.5, else 0.",
+            ),
+            Mutant(
+                (Z > 0.5).astype(float),
+                "predict compares z (before the sigmoid) with 0.5; compare a = sigmoid(z) "
+                "with 0.5 (or z with 0).",
+                loc.comparison(ast.Gt),
+            ),
+        ]
+        expected = course.predict(p["w"], p["b"], p["X"])
+        return judge(Part("Y_prediction", expected, mutants, locate=where), got, Tolerance())
+
+    return run
+
+
+def predict_check(rng: np.random.Generator) -> FunctionCheck:
+    lesson = {
+        "w": np.array([[0.1124579], [0.23106775]]),
+        "b": -0.3,
+        "X": np.array([[1.0, -1.1, -3.2], [1.2, 2.0, 0.1]]),
+    }
+    # The middle example sits exactly on the boundary: z = 0, σ = 0.5, label 0.
+    edge = {
+        "w": np.array([[0.5], [-0.25], [1.0]]),
+        "b": 0.25,
+        "X": np.array([[1.0, -0.5, -2.0, 0.5], [3.0, 0.0, 1.0, 2.0], [-1.0, 0.0, 2.0, 0.25]]),
+    }
+    cases = [
+        Case("the lesson's example", list(lesson.values()), _judge_predict(lesson), lesson),
+        Case("an example on the boundary (z = 0)", list(edge.values()), _judge_predict(edge), edge),
+    ]
+    for n, m in ((2, 1), (4, 9)):
+        p = problem(rng, n, m)
+        del p["Y"]
+        cases.append(
+            Case(
+                f"{n} features, {m} example{'s' * (m > 1)}", list(p.values()), _judge_predict(p), p
+            )
+        )
+    return FunctionCheck("predict", cases, calls=("sigmoid",))

@@ -1,0 +1,206 @@
+"""Finding the line of a learner's function that a diagnosis is about.
+
+Diagnoses are worked out from values; this module only points at the line to look at, by
+walking the function's syntax tree: the assignment to ``dw``, a literal ``0.009``, a ``>=``
+comparison, an in-place ``X -= …``. When nothing fits, the diagnosis goes without a line.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+#: A locator: given the learner's function source, the line (in its file) to look at, or None.
+Locator = Callable[["FunctionSource"], int | None]
+
+
+@dataclass
+class FunctionSource:
+    """One learner function's syntax tree, with line numbers as in its file or cell."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    file: str  # "solution.py", "code cell 3", or "" inside a notebook session
+    lines: list[str]  # the file's (or cell's) lines, to quote
+
+    @classmethod
+    def from_function(cls, fn: Any) -> FunctionSource | None:
+        """The source of a live function (``check(globals())``), via inspect; None if unknown."""
+        try:
+            lines, first = inspect.getsourcelines(fn)
+            tree = ast.parse(textwrap.dedent("".join(lines)))
+        except (OSError, TypeError, SyntaxError, IndentationError):
+            return None
+        node = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
+        if node is None:
+            return None
+        ast.increment_lineno(tree, max(first, 1) - 1)
+        padded = [""] * (max(first, 1) - 1) + [line.rstrip("\n") for line in lines]
+        return cls(node, "", padded)
+
+    def where(self, line: int | None) -> str:
+        """'Look at line 7: `dw = X * (A - Y) / m`.' — or '' when there is no line."""
+        if not line:
+            return ""
+        place = f"{self.file}, line {line}" if self.file.startswith("code cell") else f"line {line}"
+        text = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
+        if len(text) > 80:
+            text = text[:77] + "…"
+        return f"Look at {place}: `{text}`." if text else f"Look at {place}."
+
+    # -- what the function contains -----------------------------------------------------------
+    def walk(self) -> list[ast.AST]:
+        """Every node of the body (not the signature: its defaults are not the code's numbers)."""
+        return [n for stmt in self.node.body for n in ast.walk(stmt)]
+
+    def called_names(self) -> set[str]:
+        return {
+            n.func.id
+            for n in self.walk()
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
+
+    def params(self) -> list[str]:
+        return [a.arg for a in self.node.args.posonlyargs + self.node.args.args]
+
+
+def _target_names(target: ast.AST) -> set[str]:
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, ast.Tuple | ast.List):
+        return set().union(*(_target_names(t) for t in target.elts)) if target.elts else set()
+    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
+        return {str(target.slice.value)}
+    return set()
+
+
+def assigned(*names: str) -> Locator:
+    """Where any of ``names`` is computed (a variable, ``grads["dw"]``, a dict key).
+
+    The first assignment that does arithmetic wins (``cost = -(1/m) * …`` rather than a later
+    ``cost = np.squeeze(cost)``); failing that, the first assignment of any kind.
+    """
+    wanted = set(names)
+
+    def find(src: FunctionSource) -> int | None:
+        plain = None
+        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+            value = None
+            if isinstance(n, ast.Assign) and any(_target_names(t) & wanted for t in n.targets):
+                value = n.value
+            elif isinstance(n, ast.AugAssign | ast.AnnAssign) and _target_names(n.target) & wanted:
+                value = n
+            elif isinstance(n, ast.Dict):
+                for key, item in zip(n.keys, n.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value in wanted:
+                        plain = plain or item.lineno
+            if value is not None:
+                if any(isinstance(v, ast.BinOp | ast.AugAssign) for v in ast.walk(value)):
+                    return n.lineno
+                plain = plain or n.lineno
+        return plain
+
+    return find
+
+
+def literal(value: float) -> Locator:
+    """The first number literal equal to ``value`` (a hard-coded size, rate or count)."""
+
+    def find(src: FunctionSource) -> int | None:
+        for n in src.walk():
+            if (
+                isinstance(n, ast.Constant)
+                and isinstance(n.value, int | float)
+                and not isinstance(n.value, bool)
+                and n.value == value
+            ):
+                return n.lineno
+        return None
+
+    return find
+
+
+def comparison(op: type[ast.cmpop]) -> Locator:
+    """The first comparison using ``op`` (e.g. ``ast.GtE`` for ``>=``)."""
+
+    def find(src: FunctionSource) -> int | None:
+        for n in src.walk():
+            if isinstance(n, ast.Compare) and any(isinstance(o, op) for o in n.ops):
+                return n.lineno
+        return None
+
+    return find
+
+
+def in_place(param: str) -> Locator:
+    """The first in-place change of ``param``: ``param -= …``, ``param[…] = …``, ``param *= …``."""
+
+    def find(src: FunctionSource) -> int | None:
+        for n in src.walk():
+            if isinstance(n, ast.AugAssign):
+                base = n.target.value if isinstance(n.target, ast.Subscript) else n.target
+                if isinstance(base, ast.Name) and base.id == param:
+                    return n.lineno
+            if isinstance(n, ast.Assign):
+                for t in n.targets:
+                    if (
+                        isinstance(t, ast.Subscript)
+                        and isinstance(t.value, ast.Name)
+                        and t.value.id == param
+                    ):
+                        return n.lineno
+        return None
+
+    return find
+
+
+def first_of(*locators: Locator) -> Locator:
+    """The first locator that finds a line."""
+
+    def find(src: FunctionSource) -> int | None:
+        for locate in locators:
+            line = locate(src)
+            if line:
+                return line
+        return None
+
+    return find
+
+
+def modulo() -> Locator:
+    """The first ``… % k`` (how often something is recorded)."""
+
+    def find(src: FunctionSource) -> int | None:
+        for n in src.walk():
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
+                if isinstance(n.left, ast.Constant) and isinstance(n.left.value, str):
+                    continue  # "%i: %f" % (…) formats text; it is not a modulo
+                return n.lineno
+        return None
+
+    return find
+
+
+def method_call(name: str) -> Locator:
+    """The first call of a method ``name`` (e.g. ``costs.append``)."""
+
+    def find(src: FunctionSource) -> int | None:
+        for n in src.walk():
+            if (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and n.func.attr == name
+            ):
+                return n.lineno
+        return None
+
+    return find
+
+
+def returned(src: FunctionSource) -> int | None:
+    """The last ``return`` statement."""
+    lines = [n.lineno for n in src.walk() if isinstance(n, ast.Return)]
+    return lines[-1] if lines else None

@@ -1,0 +1,393 @@
+"""Running a learner's functions in a separate, limited Python process.
+
+The child is ``python -I`` running :mod:`lrnn.check._runner` as a script, in its own session
+(so a kill reaches anything it started) and in a fresh temporary folder, with a minimal
+environment (one BLAS thread, a non-interactive matplotlib backend), stdin closed and its
+stdout/stderr going to files there. It reports JSON lines on a pipe. The parent:
+
+* gives each function ``time_limit`` seconds and the whole check ``total_limit``; a function that
+  runs over is stopped (after a stack dump that says which of the learner's lines it was on) and
+  the remaining functions continue in a fresh child;
+* treats a child that dies (``os._exit``, a crash, the memory limit) as a failure of the function
+  it was running, and carries on the same way;
+* reads at most :data:`MAX_MESSAGE_BYTES` from the pipe and decodes values with
+  :func:`lrnn.check._runner.decode` — JSON and whitelisted numeric arrays, never pickle.
+
+This is a safety net for honest mistakes (infinite loops, huge arrays, ``sys.exit()``, floods of
+output), not a security boundary for hostile code: the child runs as the same user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrnn.check import _runner
+from lrnn.check.source import Solution
+
+RUNNER = Path(_runner.__file__)
+#: Most bytes the parent reads from one child (results of all its calls together).
+MAX_MESSAGE_BYTES = 512 * 2**20
+#: Seconds the child may take to start and run the learner's imports and definitions.
+SETUP_SECONDS = 60.0
+#: Arrays larger than this travel to the child as .npy files instead of inline base64.
+INLINE_BYTES = 2**20
+
+
+@dataclass
+class CallResult:
+    """One call's outcome as the child reported it, values decoded."""
+
+    value: Any = None
+    error: dict[str, Any] | None = None
+    mutated: list[str] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class FunctionRun:
+    """Everything the child said about one function."""
+
+    name: str
+    where: dict[str, Any] | None = None  # {"file", "line"} of its def, when found
+    results: dict[int, CallResult] = field(default_factory=dict)
+    stopped: str | None = None  # why the function did not finish: timeout, crash, …
+    output: str = ""
+
+
+@dataclass
+class SandboxReport:
+    functions: dict[str, FunctionRun]
+    notes: list[dict[str, Any]] = field(default_factory=list)  # statements that failed
+
+
+@dataclass
+class Limits:
+    time_limit: float = 30.0  # seconds per function
+    total_limit: float = 180.0  # seconds for everything
+    memory_mb: int = 2048  # address space the learner's code may add
+
+
+def _child_env(home: Path) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "TMPDIR": str(home),
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+    }
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        env[var] = "1"
+    return env
+
+
+def _encode_arg(value: Any, folder: Path, counter: list[int]) -> Any:
+    if isinstance(value, np.ndarray) and value.nbytes > INLINE_BYTES:
+        counter[0] += 1
+        path = folder / f"input-{counter[0]}.npy"
+        np.save(path, value, allow_pickle=False)
+        return {"$file": str(path)}
+    return _runner.encode(value)
+
+
+class _Child:
+    """One running child and the events it has sent so far."""
+
+    def __init__(self, job: dict[str, Any], tmp: Path) -> None:
+        self.tmp = tmp
+        job_path = tmp / "job.json"
+        job_path.write_text(json.dumps(job), encoding="utf-8")
+        read_fd, write_fd = os.pipe()
+        work = tmp / "work"
+        work.mkdir(exist_ok=True)
+        with open(tmp / "stdout.txt", "ab") as out, open(tmp / "stderr.txt", "ab") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", str(RUNNER), str(job_path), str(write_fd)],
+                cwd=work,
+                env=_child_env(work),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                pass_fds=(write_fd,),
+                start_new_session=True,
+            )
+        os.close(write_fd)
+        self.fd = read_fd
+        self.buffer = b""
+        self.read_total = 0
+        self.eof = False
+
+    def events(self, deadline: float) -> list[dict[str, Any]]:
+        """Events that arrive before ``deadline`` (monotonic); [] on timeout or end of pipe."""
+        out: list[dict[str, Any]] = []
+        while not out and not self.eof:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                break
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk:
+                self.eof = True
+            self.read_total += len(chunk)
+            if self.read_total > MAX_MESSAGE_BYTES:
+                raise _TooMuch()
+            self.buffer += chunk
+            *lines, self.buffer = self.buffer.split(b"\n")
+            for line in lines:
+                try:
+                    event = json.loads(line)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    continue
+                if isinstance(event, dict):
+                    out.append(event)
+        return out
+
+    def where_stuck(self, files: set[str]) -> str | None:
+        """Ask for a stack dump, then name the learner's innermost line in it."""
+        stack = self.tmp / "stack.txt"
+        try:
+            os.kill(self.proc.pid, signal.SIGUSR1)
+            for _ in range(20):  # the dump is written by the child: wait up to a second
+                time.sleep(0.05)
+                if stack.exists() and "File" in stack.read_text(errors="replace"):
+                    break
+            text = stack.read_text(errors="replace")
+        except (OSError, ProcessLookupError):
+            return None
+        # faulthandler prints the most recent call first: 'File "code cell 3", line 5 in f'
+        for file, line in re.findall(r'File "([^"]+)", line (\d+)', text):
+            if file in files:
+                return f"{file}:{line}"
+        return None
+
+    def kill(self) -> int | None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        os.close(self.fd)
+        return code
+
+
+class _TooMuch(Exception):
+    pass
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "did not end"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (likely out of memory)" if name == "SIGKILL" else ""
+        return f"was killed by {name}{hint}"
+    return f"ended with exit status {code} (os._exit or a crash)"
+
+
+def run_solution(
+    solution: Solution,
+    calls: dict[str, list[tuple[list[Any], int]]],
+    limits: Limits,
+    while_running: Any = None,
+) -> SandboxReport:
+    """Run the learner's definitions and ``calls`` (name → [(args, optional)]) in child(ren).
+
+    ``while_running`` is called once the first child has started, so the parent's own reference
+    computations overlap with the learner's code.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="lrnn-check-"))
+    files = {c.file for c in solution.cells}
+    report = SandboxReport({name: FunctionRun(name) for name in calls})
+    try:
+        counter = [0]
+        encoded = {
+            name: [
+                {"args": [_encode_arg(a, tmp, counter) for a in args], "optional": opt}
+                for args, opt in cases
+            ]
+            for name, cases in calls.items()
+        }
+        cells = [
+            {"file": c.file, "source": c.source, "run": c.run}
+            for c in solution.cells
+            if c.tree is not None
+        ]
+        start = time.monotonic()
+        total_deadline = start + limits.total_limit
+        remaining = list(calls)
+        first = True
+        while remaining:
+            job = {
+                "cells": cells,
+                "functions": [{"name": n, "calls": encoded[n]} for n in remaining],
+                "memory_bytes": limits.memory_mb * 2**20,
+                "stack_file": str(tmp / "stack.txt"),
+            }
+            child = _Child(job, tmp)
+            if first and while_running is not None:
+                while_running()
+            remaining = _follow(child, report, remaining, limits, total_deadline, files, first)
+            first = False
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return report
+
+
+def _follow(
+    child: _Child,
+    report: SandboxReport,
+    remaining: list[str],
+    limits: Limits,
+    total_deadline: float,
+    files: set[str],
+    first: bool,
+) -> list[str]:
+    """Read one child's events; return the functions still to run in a fresh child."""
+    current: str | None = None  # None: the learner's definitions are still running
+    # Starting Python and running the imports and definitions gets its own, longer allowance:
+    # a slow import (matplotlib, torch) on a busy machine is not the learner's mistake.
+    setup = max(limits.time_limit, SETUP_SECONDS)
+    phase_deadline = min(time.monotonic() + setup, total_deadline)
+    done: set[str] = set()
+    try:
+        while True:
+            events = child.events(phase_deadline)
+            if not events:
+                break
+            for ev in events:
+                kind = ev.get("event")
+                if kind == "note" and first:
+                    report.notes.append(ev)
+                elif kind == "ready":
+                    found = ev.get("found", {})
+                    for name in remaining:
+                        report.functions[name].where = found.get(name)
+                        if name not in found:
+                            done.add(name)
+                elif kind == "start":
+                    current = ev.get("fn")
+                    phase_deadline = min(time.monotonic() + limits.time_limit, total_deadline)
+                elif kind == "result" and current in report.functions:
+                    report.functions[current].results[int(ev.get("case", -1))] = _result(ev)
+                elif kind == "end" and current in report.functions:
+                    report.functions[current].output = str(ev.get("output", ""))
+                    done.add(current)
+                    current = None
+                    phase_deadline = min(time.monotonic() + limits.time_limit, total_deadline)
+                elif kind == "fatal":
+                    msg = str(ev.get("message", ""))[:300]
+                    for name in remaining:
+                        if name not in done:
+                            report.functions[name].stopped = f"could not be run: {msg}"
+                    child.kill()
+                    return []
+                elif kind == "done":
+                    child.kill()
+                    return []
+    except _TooMuch:
+        child.kill()
+        return _blame(
+            report, remaining, done, current, "returned more data than the check accepts", None
+        )
+    if child.eof:
+        try:
+            code = child.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        child.kill()
+        return _blame(
+            report, remaining, done, current, f"stopped: the process {_describe_exit(code)}", None
+        )
+    return _timed_out(child, report, remaining, done, current, limits, total_deadline, files)
+
+
+def _timed_out(
+    child: _Child,
+    report: SandboxReport,
+    remaining: list[str],
+    done: set[str],
+    current: str | None,
+    limits: Limits,
+    total_deadline: float,
+    files: set[str],
+) -> list[str]:
+    """Say where the code was, stop it, and continue without the function that hung."""
+    stuck = child.where_stuck(files)
+    child.kill()
+    if time.monotonic() >= total_deadline:
+        for name in remaining:
+            if name not in done and name != current:
+                report.functions[
+                    name
+                ].stopped = (
+                    f"not checked: the whole check's limit of {limits.total_limit:g} s ran out"
+                )
+        if current:
+            report.functions[
+                current
+            ].stopped = (
+                f"took longer than the time left ({limits.total_limit:g} s for the whole check)"
+            )
+        return []
+    why = f"took longer than {limits.time_limit:g} s and was stopped"
+    return _blame(report, remaining, done, current, why, stuck)
+
+
+def _blame(
+    report: SandboxReport,
+    remaining: list[str],
+    done: set[str],
+    current: str | None,
+    why: str,
+    stuck: str | None,
+) -> list[str]:
+    """Mark the function that was running (or all, if the definitions were) and go on."""
+    where = f" (it was at {stuck.replace(':', ', line ')})" if stuck else ""
+    if current is None:
+        for name in remaining:
+            if name not in done:
+                report.functions[
+                    name
+                ].stopped = f"not checked: running the solution's definitions {why}{where}"
+        return []
+    report.functions[current].stopped = f"{why}{where}"
+    return [n for n in remaining if n not in done and n != current]
+
+
+def _result(ev: dict[str, Any]) -> CallResult:
+    value = None
+    error = ev.get("error") if isinstance(ev.get("error"), dict) else None
+    if error is None:
+        try:
+            value = _runner.decode(ev.get("value"))
+        except (ValueError, TypeError, KeyError) as exc:
+            error = {"type": "ValueError", "message": f"the result could not be read back: {exc}"}
+    return CallResult(
+        value=value,
+        error=error,
+        mutated=[str(m) for m in ev.get("mutated", [])][:10],
+        warnings=[w for w in ev.get("warnings", []) if isinstance(w, dict)][:10],
+        seconds=float(ev.get("seconds", 0.0)),
+    )

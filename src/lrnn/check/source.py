@@ -1,0 +1,171 @@
+"""A learner's solution as code cells, and which of their top-level statements the check runs.
+
+A ``.py`` file is one cell; a notebook (``.ipynb``, read with nbformat) is its code cells in
+order. IPython syntax is neutralised line by line before parsing: ``%magic`` and ``!shell`` lines
+(also ``x = !ls`` / ``x = %time f()``) and ``name?`` help lines become ``pass``; a cell that
+starts with a ``%%`` cell magic is dropped unless the magic only times or captures Python code
+(``%%time``, ``%%timeit``, ``%%capture``), in which case its body is kept.
+
+**Only definitions run.** Of each cell's top-level statements the check executes imports,
+``def`` and ``class`` statements, and assignments whose right-hand side calls nothing (constants,
+lambdas, arithmetic on names already defined); ``if``/``try``/``with`` blocks run when everything
+inside them qualifies. Everything else — loading the data set, training, plotting, printing,
+calling the lesson's own tests — is skipped, so a notebook that trains for minutes or reads files
+that are not there still checks in seconds. A function that relies on a global made by a skipped
+statement then fails with a NameError, which the check reports with that advice.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lrnn.errors import UsageError
+
+_LINE_MAGIC = re.compile(r"^(\s*)(?:[%!]|[\w.]+\s*=\s*[%!]|[\w.]+\?{1,2}\s*$|\?)")
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+
+
+@dataclass
+class Cell:
+    """One piece of the learner's code: a label for messages, the source, what runs."""
+
+    file: str  # the name used as the code's file name, e.g. "solution.py" or "code cell 3"
+    source: str
+    run: list[int] = field(default_factory=list)  # indices of top-level statements to execute
+    tree: ast.Module | None = None
+    syntax_error: str | None = None
+
+
+@dataclass
+class Solution:
+    """The learner's code cells, with the statements skipped and cells that did not parse."""
+
+    path: Path
+    cells: list[Cell]
+    skipped: int = 0
+
+    def cell(self, file: str) -> Cell | None:
+        return next((c for c in self.cells if c.file == file), None)
+
+    def broken_definitions(self) -> dict[str, str]:
+        """Function name → syntax error, for ``def`` lines in cells that do not parse."""
+        broken = {}
+        for cell in self.cells:
+            if cell.syntax_error:
+                for name in re.findall(r"^\s*def\s+(\w+)\s*\(", cell.source, re.M):
+                    broken[name] = f"{cell.file}: {cell.syntax_error}"
+        return broken
+
+
+def neutralise_magics(source: str) -> str | None:
+    """IPython-only lines replaced by ``pass`` (same line count); None drops the cell."""
+    lines = source.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        magic = lines[first].lstrip()[2:].split()[0] if lines[first].strip() != "%%" else ""
+        if magic not in _PYTHON_CELL_MAGICS:
+            return None
+        lines[first] = ""
+    out = []
+    for line in lines:
+        match = _LINE_MAGIC.match(line)
+        out.append(f"{match.group(1)}pass" if match else line)
+    return "\n".join(out) + "\n"
+
+
+def _calls_nothing(node: ast.AST) -> bool:
+    """True when evaluating ``node`` calls no function (lambda bodies do not run, so skip them)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Lambda):
+            stack.extend(current.args.defaults + [d for d in current.args.kw_defaults if d])
+            continue
+        if isinstance(current, ast.Call | ast.Await | ast.Yield | ast.YieldFrom | ast.NamedExpr):
+            return False
+        stack.extend(ast.iter_child_nodes(current))
+    return True
+
+
+def runs(stmt: ast.stmt) -> bool:
+    """Whether the check executes this top-level statement (see the module docstring)."""
+    if isinstance(stmt, ast.Import | ast.ImportFrom | ast.Pass):
+        return True
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return True
+    if isinstance(stmt, ast.Assign | ast.AnnAssign):
+        return stmt.value is None or _calls_nothing(stmt.value)
+    if isinstance(stmt, ast.If):
+        return _calls_nothing(stmt.test) and all(map(runs, stmt.body + stmt.orelse))
+    if isinstance(stmt, ast.Try):
+        blocks = stmt.body + stmt.orelse + stmt.finalbody
+        blocks += [s for handler in stmt.handlers for s in handler.body]
+        return all(map(runs, blocks))
+    return False
+
+
+def _parse(cell: Cell) -> None:
+    try:
+        cell.tree = ast.parse(cell.source, filename=cell.file)
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        cell.syntax_error = f"line {line}: {getattr(exc, 'msg', exc)}" if line else str(exc)
+        return
+    except (RecursionError, MemoryError):
+        cell.syntax_error = "too deeply nested to parse"
+        return
+    cell.run = [i for i, stmt in enumerate(cell.tree.body) if runs(stmt)]
+
+
+def _notebook_cells(path: Path, text: str) -> list[str]:
+    """The code cells' sources, in order; nbformat validates the notebook's structure."""
+    import nbformat
+
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except (json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
+        raise UsageError(
+            f"{path}: not a readable notebook (not JSON: {exc}); save it again from Jupyter."
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds for bad notebooks
+        raise UsageError(
+            f"{path}: not a readable notebook ({type(exc).__name__}: {exc})."
+        ) from None
+    return [cell.source for cell in nb.cells if cell.get("cell_type") == "code"]
+
+
+def read_solution(path: str | Path) -> Solution:
+    """Read a ``.py`` file or notebook; UsageError (exit 2) when it cannot be read as either."""
+    path = Path(path)
+    if path.suffix not in (".py", ".ipynb"):
+        raise UsageError(f"{path}: expected a .py file or a .ipynb notebook.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file.") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a folder; give the .py file or .ipynb notebook.") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text; save it as UTF-8.") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    if path.suffix == ".py":
+        cells = [Cell(path.name, text)]
+    else:
+        cells = []
+        for number, source in enumerate(_notebook_cells(path, text), start=1):
+            cleaned = neutralise_magics(source)
+            if cleaned is not None:
+                cells.append(Cell(f"code cell {number}", cleaned))
+    for cell in cells:
+        _parse(cell)
+    if path.suffix == ".py" and cells[0].syntax_error:
+        raise UsageError(
+            f"{path}: {cells[0].syntax_error}. Python cannot read the file; fix that line first."
+        )
+    skipped = sum(len(c.tree.body) - len(c.run) for c in cells if c.tree is not None)
+    return Solution(path, cells, skipped)

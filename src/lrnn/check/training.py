@@ -1,0 +1,468 @@
+"""Checks of the two training functions, optimize and model.
+
+lrnn's :func:`lrnn.course.optimize` gives the expected parameters, gradients and costs. The
+mutants replay gradient descent with one knob turned — a learning rate or iteration count that
+does not follow the arguments, the update's sign, b never updated, costs recorded at other
+iterations — using :func:`lrnn.objective.loss_and_grad` for every gradient, so they share the
+reference's math. They are only computed when an answer is wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from lrnn import course, objective
+from lrnn.check import locate as loc
+from lrnn.check.cases import LESSON_B, LESSON_W, LESSON_X, LESSON_Y, Case, FunctionCheck, problem
+from lrnn.check.compare import Finding, Part, Tolerance, describe, is_number, judge
+from lrnn.config import PRINT_EVERY
+
+#: Learning rates and iteration counts a learner may have typed in place of the argument.
+USUAL_RATES = (0.009, 0.005, 0.5, 0.01, 0.001, 0.1, 0.05, 0.0001, 0.0005)
+USUAL_ITERATIONS = (100, 2000, 1500, 1000, 500, 10, 1)
+RECORD = PRINT_EVERY  # the lesson records the cost every 100 iterations
+
+
+class Run(NamedTuple):
+    """Gradient descent's outcome as the lesson returns it, plus every iterate's cost."""
+
+    w: np.ndarray  # (n, 1)
+    b: float
+    dw: np.ndarray  # (n, 1), the last gradient computed in the loop
+    db: float
+    costs: list[float]
+    trace: list[float]  # cost at every iterate 0 … num_iterations (one more than the loop)
+
+
+def descent(
+    w: Any,
+    b: float,
+    X: Any,
+    Y: Any,
+    iterations: int,
+    rate: float,
+    sign: float = 1.0,
+    update_b: bool = True,
+) -> Run:
+    """The lesson's loop on lrnn's gradient, with the update's sign and b's update as knobs."""
+    w = np.asarray(w, dtype=np.float64).reshape(-1)
+    X_rows = np.asarray(X, dtype=np.float64).T
+    y = np.asarray(Y, dtype=np.float64).reshape(-1)
+    b, trace, dw, db = float(b), [], np.zeros_like(w), 0.0
+    for _ in range(iterations):
+        cost, dw, db = objective.loss_and_grad(w, b, X_rows, y)
+        trace.append(cost)
+        w = w - sign * rate * dw
+        b = b - sign * rate * db if update_b else b
+    with np.errstate(all="ignore"):
+        trace.append(objective.loss_and_grad(w, b, X_rows, y)[0])
+    costs = trace[:iterations:RECORD]
+    return Run(w.reshape(-1, 1), b, dw.reshape(-1, 1), float(db), costs, trace)
+
+
+def reference(w: Any, b: float, X: Any, Y: Any, iterations: int, rate: float) -> Run:
+    """lrnn's own optimize (its core training loop), in the Run layout."""
+    params, grads, costs = course.optimize(w, b, X, Y, iterations, rate)
+    return Run(params["w"], float(params["b"]), grads["dw"], float(grads["db"]), costs, [])
+
+
+# --------------------------------------------------------------------------------------------
+# judging a run (shared by optimize and model)
+# --------------------------------------------------------------------------------------------
+def judge_costs(
+    got: Any,
+    expected: list[float],
+    trace: Callable[[], list[float]],
+    iterations: int,
+    tol: Tolerance,
+    where: loc.Locator | None = None,
+) -> Finding | None:
+    """The recorded costs: a list of numbers at iterations 0, 100, 200 …"""
+    if not isinstance(got, list | tuple | np.ndarray):
+        return Finding(f"costs is {describe(got)}; expected a list of numbers.", where)
+    items = list(got)
+    if any(not is_number(c) for c in items):
+        odd = next(c for c in items if not is_number(c))
+        return Finding(
+            f"costs holds {describe(odd)} rather than numbers: the cost from propagate is not "
+            "squeezed to a number (np.squeeze(cost)).",
+            where,
+        )
+    values = np.asarray(items, dtype=np.float64)
+    if len(values) == len(expected) and np.allclose(values, expected, rtol=tol.rtol, atol=tol.atol):
+        return None
+    full = np.asarray(trace())
+    every = f"with num_iterations = {iterations} the lesson records {len(expected)}"
+    if len(values) == iterations and np.allclose(values, full[:iterations], rtol=tol.rtol):
+        return Finding(
+            f"costs has one entry per iteration ({iterations}); {every}, at iterations 0, "
+            f"{RECORD}, {2 * RECORD} …: append only when i % {RECORD} == 0.",
+            loc.method_call("append") if where else None,
+        )
+    for offset in range(1, RECORD):
+        picked = full[offset : iterations + 1 : RECORD]
+        if len(picked) == len(values) and np.allclose(values, picked, rtol=tol.rtol):
+            when = (
+                "after the update (the cost of the next iterate)"
+                if offset == 1
+                else f"at iterations {offset}, {offset + RECORD} …"
+            )
+            return Finding(
+                f"costs are recorded {when}; the lesson records the cost computed at "
+                f"iterations 0, {RECORD}, {2 * RECORD} … (if i % {RECORD} == 0), before "
+                "that iteration's update.",
+                where,
+            )
+    if len(values) != len(expected):
+        entries = f"{len(values)} entr{'y' if len(values) == 1 else 'ies'}"
+        return Finding(f"costs has {entries}; {every} (iterations 0, {RECORD} …).", where)
+    return judge(Part("costs", np.asarray(expected)), values, tol)
+
+
+def judge_run(
+    got: Run, ref: Run, tol: Tolerance, names: tuple[str, str] = ("w", "b"), with_grads: bool = True
+) -> list[tuple[str, Finding]]:
+    """Parameters (and gradients) against the reference; findings by part name."""
+    parts = [
+        (Part(names[0], ref.w, locate=loc.assigned(names[0])), got.w),
+        (Part(names[1], ref.b, number=True, locate=loc.assigned(names[1])), got.b),
+    ]
+    if with_grads:
+        parts += [
+            (Part("dw", ref.dw, locate=loc.assigned("dw")), got.dw),
+            (Part("db", ref.db, number=True, locate=loc.assigned("db")), got.db),
+        ]
+    out = []
+    for part, value in parts:
+        found = judge(part, value, tol)
+        if found:
+            out.append((part.name, found))
+    return out
+
+
+def matches(got: Run, other: Run, tol: Tolerance) -> bool:
+    return (
+        not judge_run(got, other, tol, with_grads=False)
+        and judge_costs(got.costs, other.costs, lambda: [], len(other.trace) - 1, tol) is None
+    )
+
+
+def explain_run(
+    got: Run, p: dict[str, Any], iterations: int, rate: float, tol: Tolerance, who: str
+) -> Finding | None:
+    """A known mistake that turns lrnn's run into the learner's, or None."""
+    args = (p["w"], p["b"], p["X"], p["Y"])
+    recorded = len(got.costs) if isinstance(got.costs, list | tuple | np.ndarray) else -1
+    same_count = recorded == len(range(0, iterations, RECORD))
+    for other in USUAL_RATES if same_count else ():
+        if other != rate and matches(got, descent(*args, iterations, other), tol):
+            return Finding(
+                f"{who} gives what learning_rate = {other:g} gives, whatever learning rate is "
+                f"passed (here {rate:g}): the learning rate is hard-coded; use the argument.",
+                loc.literal(other),
+            )
+    for other in USUAL_ITERATIONS:
+        if other == iterations or len(range(0, other, RECORD)) != recorded:
+            continue  # a different count would have recorded a different number of costs
+        if matches(got, descent(*args, other, rate), tol):
+            return Finding(
+                f"{who} runs {other} iterations whatever num_iterations is (here {iterations}): "
+                "the count is hard-coded; use range(num_iterations).",
+                loc.literal(other),
+            )
+    if matches(got, descent(*args, iterations, rate, sign=-1.0), tol):
+        return Finding(
+            "the parameters move up the gradient: the update's sign is wrong; the lesson's is "
+            "w = w − learning_rate · dw, b = b − learning_rate · db.",
+            loc.assigned("w"),
+        )
+    if matches(got, descent(*args, iterations, rate, update_b=False), tol):
+        return Finding(
+            "b never changes: add the update b = b − learning_rate · db next to the update of w.",
+            loc.assigned("w"),
+        )
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# optimize
+# --------------------------------------------------------------------------------------------
+def _as_run(got: Any) -> Run | Finding:
+    if not isinstance(got, tuple | list) or len(got) != 3:
+        return Finding(
+            f"optimize returns {describe(got)}; the lesson's returns three values: "
+            "return params, grads, costs."
+        )
+    params, grads, costs = got
+    for name, d, keys in (("params", params, ("w", "b")), ("grads", grads, ("dw", "db"))):
+        if not isinstance(d, dict) or not set(keys) <= set(d):
+            return Finding(
+                f"{name} is {describe(d)}; expected a dict with the keys "
+                f"{' and '.join(map(repr, keys))}.",
+                loc.assigned(name),
+            )
+    return Run(params["w"], params["b"], grads["dw"], grads["db"], costs, [])
+
+
+def _judge_optimize(p: dict[str, Any], iterations: int, rate: float):
+    tol = Tolerance(rtol=1e-5, atol=1e-8)
+    ref_run = cache(lambda: reference(p["w"], p["b"], p["X"], p["Y"], iterations, rate))
+    full = cache(lambda: descent(p["w"], p["b"], p["X"], p["Y"], iterations, rate).trace)
+
+    def run(got: Any, explain: bool = True) -> Finding | None:
+        run_or_finding = _as_run(got)
+        if isinstance(run_or_finding, Finding):
+            return run_or_finding
+        mine, ref = run_or_finding, ref_run()
+        where = loc.first_of(loc.modulo(), loc.method_call("append"), loc.assigned("costs"))
+        costs = judge_costs(mine.costs, ref.costs, full, iterations, tol, where)
+        findings = judge_run(mine, ref, tol)
+        if not findings:
+            return costs
+        known = explain_run(mine, p, iterations, rate, tol, "optimize") if explain else None
+        if known:
+            return known
+        if findings and findings[0][0] in ("dw", "db") and len(findings) <= 2:
+            final = descent(p["w"], p["b"], p["X"], p["Y"], iterations + 1, rate)
+            if not judge_run(
+                Run(ref.w, ref.b, mine.dw, mine.db, [], []),
+                Run(ref.w, ref.b, final.dw, final.db, [], []),
+                tol,
+            ):
+                return Finding(
+                    "grads are computed at the final parameters, after the loop; the lesson "
+                    "returns the last gradients computed inside the loop.",
+                    loc.assigned("grads"),
+                )
+        return costs or findings[0][1]
+
+    return run, ref_run
+
+
+def optimize_check(rng: np.random.Generator) -> FunctionCheck:
+    lesson = {"w": LESSON_W, "b": LESSON_B, "X": LESSON_X, "Y": LESSON_Y}
+    settings = [("the lesson's example, 100 iterations at 0.009", lesson, 100, 0.009)]
+    for n, m, its, rate in ((3, 5, 250, 0.1), (4, 6, 101, 0.5), (2, 1, 30, 0.05)):
+        label = f"{n} features, {m} example{'s' * (m > 1)}, {its} iterations at {rate:g}"
+        settings.append((label, problem(rng, n, m), its, rate))
+    cases = []
+    for label, p, its, rate in settings:
+        judge_fn, ref = _judge_optimize(p, its, rate)
+        cases.append(
+            Case(
+                label,
+                [p["w"], p["b"], p["X"], p["Y"], its, rate, False],
+                judge_fn,
+                {**p, "num_iterations": its, "learning_rate": rate},
+                optional=1,
+                prepare=ref,
+            )
+        )
+    return FunctionCheck("optimize", cases, calls=("propagate",))
+
+
+# --------------------------------------------------------------------------------------------
+# model
+# --------------------------------------------------------------------------------------------
+MODEL_KEYS = (
+    "costs",
+    "Y_prediction_test",
+    "Y_prediction_train",
+    "w",
+    "b",
+    "learning_rate",
+    "num_iterations",
+)
+
+
+class ModelRef(NamedTuple):
+    run: Run
+    train: np.ndarray
+    test: np.ndarray
+
+
+def model_reference(d: dict[str, Any], iterations: int, rate: float) -> ModelRef:
+    X_train, Y_train, X_test = d["X_train"], d["Y_train"], d["X_test"]
+    w, b = course.initialize_with_zeros(int(np.shape(X_train)[0]))
+    with contextlib.redirect_stdout(io.StringIO()):
+        run = reference(w, b, X_train, Y_train, iterations, rate)
+    return ModelRef(
+        run, course.predict(run.w, run.b, X_train), course.predict(run.w, run.b, X_test)
+    )
+
+
+def _accuracy(pred: Any, Y: Any) -> str:
+    try:
+        return f"{100 - np.mean(np.abs(np.asarray(pred, float) - Y)) * 100:.2f} %"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _judge_model(d: dict[str, Any], iterations: int, rate: float, cat: bool = False):
+    tol = Tolerance(rtol=1e-4, atol=1e-7) if cat else Tolerance()
+    ref_fn = cache(lambda: model_reference(d, iterations, rate))
+
+    def run(got: Any, explain: bool = True) -> Finding | None:
+        if not isinstance(got, dict) or not set(MODEL_KEYS) <= set(got):
+            have = sorted(map(str, got)) if isinstance(got, dict) else []
+            missing = [k for k in MODEL_KEYS if k not in have]
+            if not isinstance(got, dict):
+                return Finding(
+                    f"model returns {describe(got)}; the lesson's returns a dict with "
+                    f"the keys {', '.join(MODEL_KEYS)}.",
+                    loc.returned,
+                )
+            return Finding(
+                f"model's dict has no {', '.join(map(repr, missing))}; the lesson's "
+                f"holds {', '.join(MODEL_KEYS)}.",
+                loc.returned,
+            )
+        ref = ref_fn()
+        mine = Run(got["w"], got["b"], np.zeros(0), 0.0, got["costs"], [])
+        findings = judge_run(mine, ref.run, tol, with_grads=False)
+        zeros = np.zeros((int(np.shape(d["X_train"])[0]), 1))
+        full = cache(
+            lambda: descent(zeros, 0.0, d["X_train"], d["Y_train"], iterations, rate).trace
+        )
+        costs = judge_costs(got["costs"], ref.run.costs, full, iterations, tol)
+        train_f = judge(
+            Part("Y_prediction_train", ref.train), got["Y_prediction_train"], Tolerance()
+        )
+        test_f = judge(Part("Y_prediction_test", ref.test), got["Y_prediction_test"], Tolerance())
+        echo = [
+            k
+            for k, v in (("learning_rate", rate), ("num_iterations", iterations))
+            if not (is_number(got[k]) and float(got[k]) == v)
+        ]
+        if not (findings or costs or train_f or test_f or echo):
+            return None
+        if cat and not findings and not costs:
+            return Finding(
+                f"on the lesson's cat pictures the accuracies are "
+                f"{_accuracy(got['Y_prediction_train'], d['Y_train'])} (train) and "
+                f"{_accuracy(got['Y_prediction_test'], d['Y_test'])} (test); the lesson's are "
+                f"{_accuracy(ref.train, d['Y_train'])} and {_accuracy(ref.test, d['Y_test'])}."
+            )
+        if not findings and not costs and train_f and test_f:
+            swapped = (
+                judge(Part("", ref.test), got["Y_prediction_train"], Tolerance()) is None
+                and judge(Part("", ref.train), got["Y_prediction_test"], Tolerance()) is None
+            )
+            if swapped:
+                return Finding("Y_prediction_train and Y_prediction_test are swapped.")
+        if findings or costs:
+            z = {"w": zeros, "b": 0.0, "X": d["X_train"], "Y": d["Y_train"]}
+            known = _explain_model(mine, z, iterations, rate, tol) if explain and not cat else None
+            if known:
+                return known
+            return costs or findings[0][1]
+        if echo:
+            return Finding(
+                f"the returned {echo[0]} is {got[echo[0]]!r}; expected the value "
+                f"passed in ({rate if echo[0] == 'learning_rate' else iterations})."
+            )
+        return train_f or test_f
+
+    return run, ref_fn
+
+
+def _explain_model(
+    mine: Run, z: dict[str, Any], iterations: int, rate: float, tol: Tolerance
+) -> Finding | None:
+    args = (z["w"], z["b"], z["X"], z["Y"])
+    recorded = len(mine.costs) if isinstance(mine.costs, list | tuple | np.ndarray) else -1
+    for its, lr, what in (
+        (100, 0.009, "num_iterations and learning_rate"),
+        (100, rate, "num_iterations"),
+        (iterations, 0.009, "learning_rate"),
+    ):
+        if (its, lr) == (iterations, rate) or len(range(0, its, RECORD)) != recorded:
+            continue
+        if matches(mine, descent(*args, its, lr), tol):
+            return Finding(
+                f"model trains as if {what} had optimize's defaults: it does not pass "
+                f"{what} on to optimize; call optimize(w, b, X_train, Y_train, num_iterations, "
+                "learning_rate, print_cost).",
+                loc.first_of(_call_line("optimize")),
+            )
+    return explain_run(mine, z, iterations, rate, tol, "model")
+
+
+def _call_line(name: str) -> loc.Locator:
+    import ast
+
+    def find(src: loc.FunctionSource) -> int | None:
+        for n in src.walk():
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name:
+                return n.lineno
+        return None
+
+    return find
+
+
+def synthetic(rng: np.random.Generator, n: int, m_train: int, m_test: int) -> dict[str, Any]:
+    """Two Gaussian clouds in the lesson's layout: X (n, m), Y (1, m)."""
+    out = {}
+    for part, m in (("train", m_train), ("test", m_test)):
+        Y = (np.arange(m) % 2).reshape(1, m)
+        X = rng.normal(size=(n, m)) + 1.2 * (2 * Y - 1)
+        out[f"X_{part}"], out[f"Y_{part}"] = X, Y
+    return out
+
+
+def load_cat(folder: Path) -> dict[str, Any] | None:
+    """The lesson's pictures flattened to (12288, m) and scaled by 1/255, or None if absent."""
+    train, test = folder / "train_catvnoncat.h5", folder / "test_catvnoncat.h5"
+    if not (train.is_file() and test.is_file()):
+        return None
+    train_x, train_y, test_x, test_y, _ = course.load_dataset(str(train), str(test))
+    return {
+        "X_train": train_x.reshape(train_x.shape[0], -1).T / 255.0,
+        "Y_train": train_y,
+        "X_test": test_x.reshape(test_x.shape[0], -1).T / 255.0,
+        "Y_test": test_y,
+    }
+
+
+def model_check(rng: np.random.Generator, cat: dict[str, Any] | None) -> FunctionCheck:
+    settings = [
+        (
+            "4 features, 24 + 10 examples, 300 iterations at 0.1",
+            synthetic(rng, 4, 24, 10),
+            300,
+            0.1,
+            False,
+        ),
+        (
+            "3 features, 15 + 6 examples, 150 iterations at 0.02",
+            synthetic(rng, 3, 15, 6),
+            150,
+            0.02,
+            False,
+        ),
+    ]
+    if cat is not None:
+        settings.append(
+            ("the lesson's cat pictures, 2000 iterations at 0.005", cat, 2000, 0.005, True)
+        )
+    cases = []
+    for label, d, its, rate, is_cat in settings:
+        judge_fn, ref = _judge_model(d, its, rate, is_cat)
+        cases.append(
+            Case(
+                label,
+                [d["X_train"], d["Y_train"], d["X_test"], d["Y_test"], its, rate, False],
+                judge_fn,
+                {} if is_cat else {**d, "num_iterations": its, "learning_rate": rate},
+                optional=1,
+                prepare=ref,
+            )
+        )
+    return FunctionCheck("model", cases, calls=("initialize_with_zeros", "optimize", "predict"))

@@ -1,0 +1,542 @@
+"""lrnn check: a learner's lesson functions checked out of process, each mistake named.
+
+The correct solution (tests/check_solutions/correct.py) is written from the lesson's formulas;
+every mutant changes one thing in it, the way learners get it wrong, and must fail on the right
+function with the right diagnosis. The robustness cases (loops, exits, huge arrays, floods of
+output) must each end as one clean verdict, with lrnn's own process untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrnn import course
+from lrnn.check import Limits, check_file
+from lrnn.check._runner import decode, encode
+from lrnn.check.source import neutralise_magics, read_solution
+from lrnn.errors import UsageError
+from tests.cli_helpers import assert_clean_failure, run
+from tests.conftest import CAT_DIR, needs_cat
+
+HERE = Path(__file__).parent
+CORRECT = (HERE / "check_solutions" / "correct.py").read_text()
+FAST = Limits(time_limit=4.0, total_limit=40.0, memory_mb=1024)
+
+# (id, function that must fail, [(old, new), …], words the diagnosis must contain)
+MUTANTS = [
+    ("sigmoid-sign", "sigmoid", [("np.exp(-z))", "np.exp(z))")], ["σ(−z)", "sign"]),
+    (
+        "sigmoid-precedence",
+        "sigmoid",
+        [("1 / (1 + np.exp(-z))", "1 / 1 + np.exp(-z)")],
+        ["parentheses"],
+    ),
+    (
+        "sigmoid-overflow",
+        "sigmoid",
+        [("1 / (1 + np.exp(-z))", "np.exp(z) / (1 + np.exp(z))")],
+        ["nan", "overflow"],
+    ),
+    (
+        "sigmoid-math-exp",
+        "sigmoid",
+        [("import numpy as np", "import math\nimport numpy as np"), ("np.exp(-z)", "math.exp(-z)")],
+        ["TypeError", "np.exp", "line 8"],
+    ),
+    (
+        "init-1d",
+        "initialize_with_zeros",
+        [("np.zeros((dim, 1))", "np.zeros(dim)")],
+        ["shape (2,)", "(dim, 1)"],
+    ),
+    (
+        "init-b-array",
+        "initialize_with_zeros",
+        [("b = 0.0", "b = np.zeros((1, 1))")],
+        ["plain number", "line 13"],
+    ),
+    (
+        "dw-elementwise",
+        "propagate",
+        [("np.dot(X, (A - Y).T)", "X * (A - Y)")],
+        ["shape (2, 3)", "X * (A − Y)", "np.dot(X, (A − Y).T) / m", "line 21"],
+    ),
+    (
+        "dw-no-one-over-m",
+        "propagate",
+        [("dw = (1 / m) * np.dot", "dw = np.dot")],
+        ["1/m is missing", "dw"],
+    ),
+    ("cost-sign", "propagate", [("cost = -(1 / m)", "cost = (1 / m)")], ["cost", "wrong sign"]),
+    (
+        "db-array",
+        "propagate",
+        [("np.sum(A - Y)", "np.sum(A - Y, axis=1, keepdims=True)")],
+        ["db is an array of shape (1, 1)", "plain number"],
+    ),
+    (
+        "cost-not-squeezed",
+        "propagate",
+        [
+            (
+                "np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))",
+                "(np.dot(Y, np.log(A).T) + np.dot(1 - Y, np.log(1 - A).T))",
+            ),
+            ("    cost = np.squeeze(np.array(cost))\n", ""),
+        ],
+        ["cost is an array of shape (1, 1)", "np.squeeze"],
+    ),
+    (
+        "cost-transpose",
+        "propagate",
+        [
+            (
+                "Y * np.log(A) + (1 - Y) * np.log(1 - A)",
+                "Y.T * np.log(A) + (1 - Y.T) * np.log(1 - A)",
+            )
+        ],
+        ["transpose", "(m, m)", "line 20"],
+    ),
+    (
+        "hard-coded-m",
+        "propagate",
+        [("m = X.shape[1]\n    A", "m = 3\n    A")],
+        ["hard-coded", "X.shape[1]", "line 18"],
+    ),
+    (
+        "m-is-features",
+        "propagate",
+        [("m = X.shape[1]\n    A", "m = X.shape[0]\n    A")],
+        ["number of features"],
+    ),
+    (
+        "A-column",
+        "propagate",
+        [
+            (
+                "A = sigmoid(np.dot(w.T, X) + b)\n    cost",
+                "A = sigmoid(np.dot(X.T, w) + b)\n    cost",
+            )
+        ],
+        ["(m, 1)", "broadcast", "np.dot(w.T, X)"],
+    ),
+    ("grads-order", "propagate", [("return grads, cost", "return cost, grads")], ["(cost, grads)"]),
+    (
+        "lr-hard-coded",
+        "optimize",
+        [
+            ("w = w - learning_rate * dw", "w = w - 0.009 * dw"),
+            ("b = b - learning_rate * db", "b = b - 0.009 * db"),
+        ],
+        ["learning rate is hard-coded", "0.009"],
+    ),
+    (
+        "iterations-hard-coded",
+        "optimize",
+        [("range(num_iterations)", "range(100)")],
+        ["100 iterations", "hard-coded"],
+    ),
+    (
+        "costs-every-iteration",
+        "optimize",
+        [("if i % 100 == 0:", "if True:")],
+        ["one entry per iteration"],
+    ),
+    (
+        "costs-offset",
+        "optimize",
+        [("if i % 100 == 0:", "if (i + 1) % 100 == 0:")],
+        ["iterations 99", "before"],
+    ),
+    (
+        "update-in-place",
+        "optimize",
+        [("w = w - learning_rate * dw", "w -= learning_rate * dw")],
+        ["changes its argument w in place", "line 34"],
+    ),
+    (
+        "update-sign",
+        "optimize",
+        [
+            ("w = w - learning_rate", "w = w + learning_rate"),
+            ("b = b - learning_rate", "b = b + learning_rate"),
+        ],
+        ["sign"],
+    ),
+    (
+        "b-not-updated",
+        "optimize",
+        [("        b = b - learning_rate * db\n", "")],
+        ["b never changes"],
+    ),
+    (
+        "threshold-gte",
+        "predict",
+        [("A[0, i] > 0.5", "A[0, i] >= 0.5")],
+        ["a ≥ 0.5", "> 0.5", "line 51"],
+    ),
+    (
+        "predict-1d",
+        "predict",
+        [("    return Y_prediction\n", "    return Y_prediction[0]\n")],
+        ["shape (3,)", "1-D"],
+    ),
+    (
+        "predict-probabilities",
+        "predict",
+        [("    return Y_prediction\n", "    return A\n")],
+        ["probabilities"],
+    ),
+    (
+        "model-defaults",
+        "model",
+        [
+            (
+                "optimize(w, b, X_train, Y_train, num_iterations, learning_rate,\n"
+                "                                    print_cost)",
+                "optimize(w, b, X_train, Y_train)",
+            )
+        ],
+        ["does not pass", "num_iterations and learning_rate"],
+    ),
+    (
+        "model-swapped",
+        "model",
+        [
+            ('"Y_prediction_test": Y_prediction_test', '"Y_prediction_test": Y_prediction_train'),
+            ('"Y_prediction_train": Y_prediction_train', '"Y_prediction_train": Y_prediction_test'),
+        ],
+        ["swapped"],
+    ),
+    ("model-missing-key", "model", [('        "costs": costs,\n', "")], ["costs"]),
+]
+
+
+def mutate(edits: list[tuple[str, str]]) -> str:
+    text = CORRECT
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def write(tmp_path: Path, text: str, name: str = "solution.py") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def verdicts(report) -> dict[str, object]:
+    return {f.name: f for f in report.functions}
+
+
+def notebook(cells: list[str]) -> str:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Logistic regression, my way")] + [
+        nbformat.v4.new_code_cell(c) for c in cells
+    ]
+    return nbformat.writes(nb)
+
+
+# --------------------------------------------------------------------------------------------
+# the correct solution
+# --------------------------------------------------------------------------------------------
+def test_correct_py_passes(tmp_path):
+    report = check_file(write(tmp_path, CORRECT), FAST)
+    assert [f.line() for f in report.functions] == [
+        "✓ sigmoid",
+        "✓ initialize_with_zeros",
+        "✓ propagate",
+        "✓ optimize",
+        "✓ predict",
+        "✓ model",
+    ]
+    assert report.passed
+    # The lesson's own cost formula overflows at logits of ±1000: a note, not a failure.
+    assert "numerical overflow" in verdicts(report)["propagate"].notes[0]
+
+
+def test_correct_notebook_passes_with_magics_and_skipped_cells(tmp_path):
+    defs = CORRECT.split("\n\n\n")
+    cells = [
+        "%matplotlib inline\n!pip install nothing\nimport matplotlib.pyplot as plt\n"
+        "from lr_utils import load_dataset",
+        "train_set_x_orig, train_set_y, test_set_x_orig, test_set_y, classes = load_dataset()",
+        *defs,
+        "%%time\nd = model(train_set_x, train_set_y, test_set_x, test_set_y, 2000, 0.005)",
+        "plt.plot(d['costs'])\nplt.show()",
+        "while True:\n    pass",
+    ]
+    path = write(tmp_path, notebook(cells), "lesson.ipynb")
+    report = check_file(path, FAST)
+    assert report.passed, [f.line() for f in report.functions]
+    # the missing helper module is a note, not a failure
+    assert any("lr_utils" in n and "code cell 1" in n for n in report.notes), report.notes
+
+
+def test_magics_are_neutralised_line_for_line():
+    src = "%time x = 1\nfiles = !ls\n    %debug\nnp.dot?\ny = 2"
+    assert neutralise_magics(src) == "pass\npass\n    pass\npass\ny = 2\n"
+    assert neutralise_magics("%%bash\nls") is None
+    assert neutralise_magics("%%time\nx = 1") == "\nx = 1\n"
+
+
+def test_only_definitions_run():
+    sol_text = "import numpy as np\nK = 3\nL = np.ones(3)\nprint('hi')\ndef f():\n    return K\n"
+    cells = read_solution_from_text(sol_text)
+    assert cells.cells[0].run == [0, 1, 4]  # the call and the print are skipped
+    assert cells.skipped == 2
+
+
+def read_solution_from_text(text: str):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "s.py"
+        path.write_text(text)
+        return read_solution(path)
+
+
+# --------------------------------------------------------------------------------------------
+# mutants: one known mistake each
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def mutant_reports(tmp_path_factory):
+    """All mutants checked at once, in parallel children (keeps the suite fast)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = tmp_path_factory.mktemp("mutants")
+
+    def one(item):
+        ident, _, edits, _ = item
+        return ident, check_file(write(folder, mutate(edits), f"{ident}.py"), FAST)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(one, MUTANTS))
+
+
+@pytest.mark.parametrize("ident, function, edits, words", MUTANTS, ids=[m[0] for m in MUTANTS])
+def test_mutant_names_function_and_mistake(mutant_reports, ident, function, edits, words):
+    report = mutant_reports[ident]
+    failing = [f.name for f in report.functions if f.found and not f.passed]
+    assert failing and failing[0] == function, [f.line() for f in report.functions]
+    diagnosis = verdicts(report)[function].diagnosis
+    for word in words:
+        assert word in diagnosis, diagnosis
+    assert not report.passed
+
+
+def test_dependent_function_points_at_the_failing_one(mutant_reports):
+    # optimize calls a propagate without 1/m: optimize's diagnosis says to fix propagate first.
+    diagnosis = verdicts(mutant_reports["dw-no-one-over-m"])["optimize"].diagnosis
+    assert "propagate" in diagnosis and "fix that first" in diagnosis, diagnosis
+
+
+# --------------------------------------------------------------------------------------------
+# robustness: each misbehaviour is one clean verdict
+# --------------------------------------------------------------------------------------------
+def replace_body(name: str, body: str) -> str:
+    """The correct solution with ``name``'s first statement preceded by ``body``."""
+    head = f"def {name}("
+    start = CORRECT.index(head)
+    colon = CORRECT.index(":\n", start) + 2
+    return (
+        CORRECT[:colon] + "".join(f"    {line}\n" for line in body.splitlines()) + CORRECT[colon:]
+    )
+
+
+def test_infinite_loop_is_stopped_and_others_still_checked(tmp_path):
+    path = write(tmp_path, replace_body("optimize", "while True:\n    pass"))
+    report = check_file(path, Limits(time_limit=1.5, total_limit=30.0, memory_mb=1024))
+    v = verdicts(report)
+    assert "took longer than 1.5 s" in v["optimize"].diagnosis
+    assert "line 29" in v["optimize"].diagnosis or "line 30" in v["optimize"].diagnosis
+    assert v["predict"].passed and v["sigmoid"].passed
+
+
+def test_exception_reports_the_learners_line(tmp_path):
+    path = write(tmp_path, replace_body("propagate", "raise ValueError('my own bug')"))
+    v = verdicts(check_file(path, FAST))
+    assert "line 18" in v["propagate"].diagnosis
+    assert "ValueError: my own bug" in v["propagate"].diagnosis
+
+
+def test_missing_module_fails_only_the_function_using_it(tmp_path):
+    text = "import no_such_module_here\n" + replace_body("predict", "no_such_module_here.f()")
+    report = check_file(write(tmp_path, text), FAST)
+    v = verdicts(report)
+    assert not v["predict"].passed and "no_such_module_here" in v["predict"].diagnosis
+    assert v["propagate"].passed
+    assert any("line 1" in n and "No module named" in n for n in report.notes)
+
+
+def test_sys_exit_is_a_failure_of_that_function(tmp_path):
+    text = replace_body("sigmoid", "import sys\nsys.exit(3)")
+    v = verdicts(check_file(write(tmp_path, text), FAST))
+    assert "sys.exit()" in v["sigmoid"].diagnosis and "line 8" in v["sigmoid"].diagnosis
+    assert v["initialize_with_zeros"].passed
+
+
+def test_os_exit_and_huge_allocation(tmp_path):
+    text = replace_body("initialize_with_zeros", "big = np.ones((100000, 100000))")
+    text = text.replace("    costs = []\n", "    import os\n    os._exit(7)\n")
+    v = verdicts(check_file(write(tmp_path, text), FAST))
+    assert "MemoryError" in v["initialize_with_zeros"].diagnosis
+    assert "out of memory" in v["initialize_with_zeros"].diagnosis
+    assert "exit status 7" in v["optimize"].diagnosis
+    assert v["predict"].passed  # checked in a fresh process after optimize's exit
+
+
+def test_megabytes_of_output_are_capped(tmp_path):
+    text = replace_body("initialize_with_zeros", "print('x' * 5_000_000)")
+    report = check_file(write(tmp_path, text), FAST)
+    v = verdicts(report)
+    assert v["initialize_with_zeros"].passed
+    output = v["initialize_with_zeros"].output
+    assert "5,000,001 characters in all" in output and len(output) < 10_000
+
+
+def test_lrnn_process_is_untouched(tmp_path):
+    before = (os.getcwd(), dict(os.environ))
+    text = replace_body("sigmoid", "import os\nos.chdir('/')\nos.environ['X_LRNN'] = '1'")
+    check_file(write(tmp_path, text), FAST)
+    assert (os.getcwd(), dict(os.environ)) == before
+
+
+# --------------------------------------------------------------------------------------------
+# in the learner's own session, and the codec
+# --------------------------------------------------------------------------------------------
+def test_course_check_on_a_namespace(capsys):
+    namespace: dict = {}
+    exec(
+        compile(
+            mutate([("np.sum(A - Y)", "np.sum(A - Y, axis=1, keepdims=True)")]), "mine.py", "exec"
+        ),
+        namespace,
+    )
+    report = course.check(namespace)
+    printed = capsys.readouterr().out
+    assert "✗ propagate: db is an array of shape (1, 1)" in printed
+    assert "✓ sigmoid" in printed and "✓ predict" in printed
+    assert not report.passed
+
+
+def test_codec_round_trip_and_refuses_unsafe_dtypes():
+    value = ({"dw": np.arange(6.0).reshape(2, 3), "db": np.float32(1.5)}, [1, float("nan")], None)
+    back = decode(json.loads(json.dumps(encode(value))))
+    assert np.array_equal(back[0]["dw"], value[0]["dw"]) and back[0]["db"] == np.float32(1.5)
+    assert np.isnan(back[1][1]) and back[2] is None
+    with pytest.raises(ValueError, match="not allowed"):
+        decode({"$array": "|O", "shape": [1], "b64": ""})
+
+
+@needs_cat
+def test_model_on_the_lesson_cat_pictures(tmp_path):
+    report = check_file(
+        write(tmp_path, mutate([("if A[0, i] > 0.5", "if A[0, i] > 0.6")])),
+        Limits(time_limit=60, total_limit=120),
+        cat_folder=CAT_DIR,
+    )
+    v = verdicts(report)
+    assert report.cat and v["optimize"].passed
+    assert "predict" in v["model"].diagnosis  # model fails because predict does
+
+
+# --------------------------------------------------------------------------------------------
+# the command line
+# --------------------------------------------------------------------------------------------
+def test_cli_exit_codes_and_json(tmp_path):
+    good = write(tmp_path, CORRECT, "good.py")
+    bad = write(tmp_path, mutate(MUTANTS[6][2]), "bad.py")
+    proc = run(["check", good, "--time-limit", "5"], tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[0] == "✓ sigmoid"
+    proc = run(["check", bad, "--json", "--time-limit", "5"], tmp_path)
+    assert proc.returncode == 1
+    result = json.loads(proc.stdout)
+    assert result["passed"] is False
+    assert [f["name"] for f in result["functions"]][:3] == [
+        "sigmoid",
+        "initialize_with_zeros",
+        "propagate",
+    ]
+    prop = result["functions"][2]
+    assert prop["found"] and not prop["passed"] and "X * (A − Y)" in prop["diagnosis"]
+    assert result["functions"][0]["diagnosis"] == ""
+
+
+def test_cli_partial_solution_reports_not_found(tmp_path):
+    only = write(
+        tmp_path,
+        "import numpy as np\n\ndef sigmoid(z):\n    print('hello from sigmoid')\n"
+        "    return 1/(1+np.exp(-z))\n",
+    )
+    proc = run(["check", only, "--show-output"], tmp_path)
+    assert proc.returncode == 0
+    assert "– propagate: not found" in proc.stdout
+    assert "    | hello from sigmoid" in proc.stdout
+    assert "All 1 functions found pass; not found: initialize_with_zeros" in proc.stdout
+    assert "hello" not in run(["check", only], tmp_path).stdout
+
+
+def test_nothing_found_is_not_a_pass(tmp_path):
+    proc = run(["check", write(tmp_path, "x = 1\n")], tmp_path)
+    assert proc.returncode == 1 and "nothing was checked" in proc.stdout
+
+
+def test_unexplained_answer_shows_expected_got_and_smallest_input(tmp_path):
+    text = mutate([("db = (1 / m) * np.sum(A - Y)", "db = (1 / m) * np.sum(A - Y) + 0.01")])
+    diagnosis = verdicts(check_file(write(tmp_path, text), FAST))["propagate"].diagnosis
+    assert "db is 0.011455578; expected 0.0014555781" in diagnosis, diagnosis
+    assert "Smallest input that shows it: w = [[" in diagnosis and "line 22" in diagnosis
+
+
+def test_notebook_cell_that_does_not_parse(tmp_path):
+    defs = CORRECT.split("\n\n\n")
+    defs[3] = defs[3].replace("m = X.shape[1]", "m = X.shape[1")  # propagate's cell
+    report = check_file(write(tmp_path, notebook(defs), "nb.ipynb"), FAST)
+    v = verdicts(report)
+    assert v["propagate"].found and "cannot be parsed" in v["propagate"].diagnosis
+    assert v["sigmoid"].passed
+    assert any("code cell 4" in n for n in report.notes), report.notes
+
+
+@pytest.mark.parametrize(
+    "name, content, needle",
+    [
+        ("missing.py", None, "no such file"),
+        ("broken.py", "def sigmoid(z:\n    return z\n", "line 1"),
+        ("broken.ipynb", "{not json", "not a readable notebook"),
+        ("notes.txt", "hello", ".ipynb"),
+    ],
+)
+def test_cli_unreadable_file_exits_2(tmp_path, name, content, needle):
+    if content is not None:
+        write(tmp_path, content, name)
+    proc = run(["check", tmp_path / name], tmp_path)
+    assert_clean_failure(proc, (2,), needle)
+
+
+def test_check_file_missing_data_folder(tmp_path):
+    with pytest.raises(UsageError, match="train_catvnoncat.h5"):
+        check_file(write(tmp_path, CORRECT), FAST, cat_folder=tmp_path)
+
+
+def test_total_time_limit_stops_the_rest(tmp_path):
+    text = replace_body("initialize_with_zeros", "while True:\n    pass")
+    text = text.replace(
+        "    m = X.shape[1]\n    A", "    while True:\n        pass\n    m = 1\n    A"
+    )
+    limits = Limits(time_limit=1.5, total_limit=2.5, memory_mb=1024)
+    v = verdicts(check_file(write(tmp_path, text), limits))
+    assert v["sigmoid"].passed
+    assert "took longer than 1.5 s" in v["initialize_with_zeros"].diagnosis
+    assert "time left (2.5 s for the whole check)" in v["propagate"].diagnosis
+    assert "not checked: the whole check's limit of 2.5 s ran out" in v["model"].diagnosis
