@@ -146,6 +146,11 @@ EXAMPLES = {
     "--history history.csv -o report.html",
     "verify": "example:\n  lrnn verify --model lrnn-model.safetensors train_catvnoncat.h5",
     "slope": "example:\n  lrnn slope",
+    "export": "examples:\n  lrnn export --model cat.safetensors -o cat.onnx\n"
+    "  lrnn export --model cat.safetensors -o cat32.onnx --float32",
+    "serve": "examples:\n  lrnn serve --model cat.safetensors          # http://127.0.0.1:8000/\n"
+    "  curl --data-binary @my_cat.jpg -H 'Content-Type: image/jpeg' "
+    "http://127.0.0.1:8000/predict",
 }
 
 
@@ -310,7 +315,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("slope", "The lesson's derivatives as slopes, in a few lines.")
     p.set_defaults(run=cmd_slope)
+
+    p = command("export", "Write a model as an ONNX graph that gives lrnn's probabilities.")
+    p.add_argument("--model", required=True, help="the model file (.safetensors) to export")
+    p.add_argument("-o", "--output", help="the .onnx file to write (default: next to the model)")
+    p.add_argument(
+        "--float32", action="store_true", help="compute in float32 (default float64, as lrnn)"
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(run=cmd_export)
+
+    p = command("serve", "Serve a model over HTTP: a JSON API and a page to try it.")
+    p.add_argument("--model", required=True, help="the model file (.safetensors) to serve")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--port", type=_port, default=8000, help="port to listen on; 0 picks a free one (8000)"
+    )
+    p.add_argument(
+        "--max-body-mb",
+        type=_finite(0.0, strict=True, high=1024.0),
+        default=20.0,
+        help="largest request body in MiB (default 20)",
+    )
+    p.add_argument("--access-log", action="store_true", help="log every request on stderr")
+    p.set_defaults(run=cmd_serve)
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {value}")
+    return value
 
 
 def _learning_rate_number(text: str) -> float:
@@ -964,18 +1003,15 @@ def _load_model_and_spec(path: str):
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from lrnn import data
-    from lrnn.objective import sigmoid
+    from lrnn.inference import predict_records
 
     model, spec = _load_model_and_spec(args.model)
     ds = data.load_inputs(args.inputs, spec, label=args.label)
-    threshold = model.threshold if args.threshold is None else args.threshold
-    probability = sigmoid(_logits(model.w, model.b, ds, spec.scale))
-    for name, p in zip(ds.names, probability, strict=True):
-        label = model.classes[1] if p > threshold else model.classes[0]
+    for record in predict_records(model, spec, ds, args.threshold):
         if args.json:
-            _out(args, name=name, probability=float(p), label=label)
+            _out(args, **record)
         else:
-            print(f"{name}\t{p:.6f}\t{label}")
+            print(f"{record['name']}\t{record['probability']:.6f}\t{record['label']}")
     return 0
 
 
@@ -1220,6 +1256,35 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         print(f"NOT bit-identical: largest difference {diff:.3e}")
     return 0 if same else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from lrnn.export import export
+
+    summary = export(args.model, args.output, float32=args.float32)
+    shape = " × ".join(map(str, summary["input"]["shape"]))
+    _out(
+        args,
+        f"wrote {summary['output']} ({summary['bytes']} bytes): input "
+        f"'{summary['input']['name']}' {summary['input']['dtype']} {shape}; outputs label, "
+        f"label_index, probabilities [P({summary['classes'][0]}), P({summary['classes'][1]})], "
+        f"{summary['arithmetic']}, agrees with lrnn to {summary['self_check_max_difference']:.1e}",
+        **summary,
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from lrnn.serve import serve
+
+    serve(
+        args.model,
+        args.host,
+        args.port,
+        max_body_bytes=int(args.max_body_mb * 2**20),
+        access_log=args.access_log,
+    )
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
