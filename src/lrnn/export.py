@@ -138,9 +138,7 @@ def _features(
     return graph_input, "x"
 
 
-def _logits(
-    x: str, w: np.ndarray, b: np.ndarray, scale: float, nodes: list, const: Any
-) -> str:
+def _logits(x: str, w: np.ndarray, b: np.ndarray, scale: float, nodes: list, const: Any) -> str:
     """``(N, K)`` logits ``(x · W) · scale + b``, in lrnn's order of operations."""
     from onnx import helper
 
@@ -164,9 +162,7 @@ def _binary_head(
     _stable_sigmoid("pair", "probabilities", nodes, const)
     one = const("index_one", 1, np.int64)
     nodes.append(helper.make_node("Gather", ["probabilities", one], ["p_pos"], axis=1))
-    nodes.append(
-        helper.make_node("Greater", ["p_pos", const("threshold", threshold)], ["above"])
-    )
+    nodes.append(helper.make_node("Greater", ["p_pos", const("threshold", threshold)], ["above"]))
     nodes.append(helper.make_node("Cast", ["above"], ["label_index"], to=TensorProto.INT64))
     names = const("class_names", np.array(list(classes), dtype=object), object)
     nodes.append(helper.make_node("Gather", [names, "label_index"], ["label"], axis=0))

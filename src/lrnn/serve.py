@@ -491,4 +491,3 @@ def _stop_on_sigterm() -> Any:
         raise _Stopped
 
     return signal.signal(signal.SIGTERM, stop)
-
