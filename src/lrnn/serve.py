@@ -471,8 +471,14 @@ def serve(
     # uvicorn finishes the requests in flight on SIGINT/SIGTERM, then raises the signal again
     # for the previous handler: make that a quiet, successful exit rather than a kill.
     previous = _stop_on_sigterm()
+    from threadpoolctl import threadpool_limits
+
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        # Requests run in parallel worker threads; BLAS threads inside each one would only
+        # compete with them (a one-picture product is far too small to split), and waking
+        # them costs more than the product itself on a busy machine.
+        with threadpool_limits(limits=1):
+            uvicorn.Server(config).run(sockets=[sock])
     except (KeyboardInterrupt, _Stopped):
         pass
     finally:
