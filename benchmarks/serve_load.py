@@ -132,10 +132,7 @@ def main() -> None:
             ds = inference.decode_images([("cat.png", body)], predictor.spec)
             predictor.records(ds)
 
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1):  # as in lrnn serve
-            baseline_ms = median_time(in_process, repeats=200, warmup=5) * 1000
+        baseline_ms = median_time(in_process, repeats=200, warmup=5) * 1000
 
         proc, url = start_server(model)
         try:

@@ -471,14 +471,10 @@ def serve(
     # uvicorn finishes the requests in flight on SIGINT/SIGTERM, then raises the signal again
     # for the previous handler: make that a quiet, successful exit rather than a kill.
     previous = _stop_on_sigterm()
-    from threadpoolctl import threadpool_limits
-
     try:
-        # Requests run in parallel worker threads; BLAS threads inside each one would only
-        # compete with them (a one-picture product is far too small to split), and waking
-        # them costs more than the product itself on a busy machine.
-        with threadpool_limits(limits=1):
-            uvicorn.Server(config).run(sockets=[sock])
+        # BLAS keeps the thread count lrnn predict uses: fewer threads would sum the product
+        # in another order and change the last bit of some probabilities.
+        uvicorn.Server(config).run(sockets=[sock])
     except (KeyboardInterrupt, _Stopped):
         pass
     finally:
