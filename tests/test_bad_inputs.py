@@ -449,6 +449,16 @@ CASES: list[tuple[str, Build, str]] = [
     ("--epsilon inf", lambda f: ["gradcheck", "--epsilon", "inf"], "--epsilon: must be finite"),
     ("--epsilon above one", lambda f: ["gradcheck", "--epsilon", "2"], "--epsilon: must be ≤ 1"),
     ("--epsilon negative", lambda f: ["gradcheck", "--epsilon=-1e-6"], "--epsilon: must be > 0"),
+    # ---- export and serve (the HTTP side of serve: tests/test_serve.py, HTTP_CASES)
+    ("export over its model", lambda f: ["export", "--model", IMAGE_MODEL, "-o", IMAGE_MODEL], "is the model file itself"),
+    ("export into a missing folder", lambda f: ["export", "--model", IMAGE_MODEL, "-o", "no/such/m.onnx"], "does not exist"),
+    ("export a folder as output", lambda f: ["export", "--model", IMAGE_MODEL, "-o", f.directory("out")], "is a folder"),
+    ("export garbage model", lambda f: ["export", "--model", f.bytes("g.safetensors", os.urandom(200))], "g.safetensors"),
+    ("serve garbage model", lambda f: ["serve", "--model", f.bytes("g.safetensors", os.urandom(200)), "--port", "0"], "g.safetensors"),
+    ("serve --port out of range", lambda f: ["serve", "--model", IMAGE_MODEL, "--port", "70000"], "--port: must be between 0 and 65535"),
+    ("serve --port word", lambda f: ["serve", "--model", IMAGE_MODEL, "--port", "http"], "--port: expected a whole number"),
+    ("serve --max-body-mb zero", lambda f: ["serve", "--model", IMAGE_MODEL, "--max-body-mb", "0"], "--max-body-mb: must be > 0"),
+    ("serve address not here", lambda f: ["serve", "--model", IMAGE_MODEL, "--host", "192.0.2.1", "--port", "0"], "cannot listen on 192.0.2.1:0"),
     # ---- the estimator
     ("fit max_iter 0", lambda f: lambda: LogisticNeuron(max_iter=0).fit(_X, _Y), "max_iter must be an integer ≥ 1"),
     ("fit learning_rate nan", lambda f: lambda: LogisticNeuron(learning_rate=float("nan")).fit(_X, _Y), "learning_rate"),

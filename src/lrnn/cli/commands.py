@@ -382,18 +382,15 @@ def _resume_hint(args, checkpoint: str) -> str:
 # --------------------------------------------------------------------------------------------
 def cmd_predict(args: argparse.Namespace) -> int:
     from lrnn import data
-    from lrnn.objective import sigmoid
+    from lrnn.inference import predict_records
 
     model, spec = _load_model_and_spec(args.model)
     ds = data.load_inputs(args.inputs, spec, label=args.label)
-    threshold = model.threshold if args.threshold is None else args.threshold
-    probability = sigmoid(_logits(model.w, model.b, ds, spec.scale))
-    for name, p in zip(ds.names, probability, strict=True):
-        label = model.classes[1] if p > threshold else model.classes[0]
+    for record in predict_records(model, spec, ds, args.threshold):
         if args.json:
-            _out(args, name=name, probability=float(p), label=label)
+            _out(args, **record)
         else:
-            print(f"{name}\t{p:.6f}\t{label}")
+            print(f"{record['name']}\t{record['probability']:.6f}\t{record['label']}")
     return 0
 
 
@@ -536,6 +533,35 @@ def cmd_slope(args: argparse.Namespace) -> int:
             f"slope ≈ {rise / run:.4f} (exact derivative {exact(a):.4f})"
         )
     print("A straight line has the same slope everywhere; a curve's slope depends on a.")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from lrnn.export import export
+
+    summary = export(args.model, args.output, float32=args.float32)
+    shape = " × ".join(map(str, summary["input"]["shape"]))
+    _out(
+        args,
+        f"wrote {summary['output']} ({summary['bytes']} bytes): input "
+        f"'{summary['input']['name']}' {summary['input']['dtype']} {shape}; outputs label, "
+        f"label_index, probabilities [P({summary['classes'][0]}), P({summary['classes'][1]})], "
+        f"{summary['arithmetic']}, agrees with lrnn to {summary['self_check_max_difference']:.1e}",
+        **summary,
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from lrnn.serve import serve
+
+    serve(
+        args.model,
+        args.host,
+        args.port,
+        max_body_bytes=int(args.max_body_mb * 2**20),
+        access_log=args.access_log,
+    )
     return 0
 
 

@@ -139,6 +139,11 @@ EXAMPLES = {
     "--history history.csv -o report.html",
     "verify": "example:\n  lrnn verify --model lrnn-model.safetensors train_catvnoncat.h5",
     "slope": "example:\n  lrnn slope",
+    "export": "examples:\n  lrnn export --model cat.safetensors -o cat.onnx\n"
+    "  lrnn export --model cat.safetensors -o cat32.onnx --float32",
+    "serve": "examples:\n  lrnn serve --model cat.safetensors          # http://127.0.0.1:8000/\n"
+    "  curl --data-binary @my_cat.jpg -H 'Content-Type: image/jpeg' "
+    "http://127.0.0.1:8000/predict",
     "check": "examples:\n  lrnn check my_solution.ipynb\n"
     "  lrnn check solution.py --data datasets --show-output\n"
     "  lrnn check solution.py --json --time-limit 10",
@@ -281,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
         _verify_parser,
         _slope_parser,
         _check_parser,
+        _export_parser,
+        _serve_parser,
     ):
         add(command)
     return parser
@@ -460,3 +467,41 @@ def _check_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
     p.add_argument("--show-output", action="store_true", help="show what your functions printed")
     p.add_argument("--json", action="store_true", help="print one JSON object with the verdicts")
     p.set_defaults(run=commands.cmd_check)
+
+
+def _export_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("export", "Write a model as an ONNX graph that gives lrnn's probabilities.")
+    p.add_argument("--model", required=True, help="the model file (.safetensors) to export")
+    p.add_argument("-o", "--output", help="the .onnx file to write (default: next to the model)")
+    p.add_argument(
+        "--float32", action="store_true", help="compute in float32 (default float64, as lrnn)"
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(run=commands.cmd_export)
+
+
+def _serve_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("serve", "Serve a model over HTTP: a JSON API and a page to try it.")
+    p.add_argument("--model", required=True, help="the model file (.safetensors) to serve")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--port", type=_port, default=8000, help="port to listen on; 0 picks a free one (8000)"
+    )
+    p.add_argument(
+        "--max-body-mb",
+        type=_finite(0.0, strict=True, high=1024.0),
+        default=20.0,
+        help="largest request body in MiB (default 20)",
+    )
+    p.add_argument("--access-log", action="store_true", help="log every request on stderr")
+    p.set_defaults(run=commands.cmd_serve)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {value}")
+    return value

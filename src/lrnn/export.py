@@ -1,0 +1,307 @@
+"""``lrnn export``: a saved model as an ONNX graph that gives lrnn's probabilities.
+
+The graph takes what ``lrnn predict`` has after decoding its inputs, and does the rest itself:
+
+* image models: ``pixels``, uint8 ``(N, H, W, C)`` at the model's size and channel count (the
+  picture after EXIF rotation, conversion and resizing), flattened in C order — row, column,
+  channel — exactly as :mod:`lrnn.data` flattens pictures;
+* table and array models: ``features``, ``(N, n_features)`` raw values in the model's feature
+  order; the standardisation ``(x − mean) / std`` stored in the model happens in the graph.
+
+Outputs: ``probabilities`` ``(N, 2)`` — [P(classes[0]), P(classes[1])] —, ``label_index``
+int64 ``(N,)`` and ``label`` (the class name, a string tensor), the model's stored threshold
+applied as in ``lrnn predict`` (``classes[1]`` when its probability is strictly above it). The
+class names, threshold, preprocessing and lrnn version also travel in the model's
+``metadata_props``.
+
+Why the graph is built from plain operators (Cast, Flatten, Sub, Div, MatMul, Mul, Add, Exp…)
+rather than ONNX-ML's ``LinearClassifier``: that operator exists in float32 only, which is
+where converted linear models lose digits. Here the arithmetic is float64 unless ``--float32``
+asks otherwise, and it follows lrnn's order of operations: ``z = (x · w) · scale + b`` (the
+1/255 of pictures multiplies the dot product, as in :func:`lrnn.objective.logits`), then the
+overflow-free sigmoid of :func:`lrnn.objective.sigmoid` — ``e = exp(−|z|)``, ``1/(1+e)`` or
+``e/(1+e)`` by sign. ONNX's own ``Sigmoid`` is not used: onnxruntime's float64 kernel loses
+relative precision for small probabilities (P = 2.06e-9 at z = −20 comes out 4e-8 off,
+relatively, and anything below about 1e-16 becomes 0).
+
+The head is written for K outputs: :func:`_logits` produces ``(N, K)`` logits and the binary
+head turns the single logit into the pair ``[−z, z]`` before the sigmoid, so a K-class model
+would only swap the head for a softmax and an ArgMax.
+
+Before the file is written, the graph is run in ONNX's reference evaluator on probe inputs and
+compared with :func:`lrnn.inference.predict_records`; a graph that disagrees is never written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrnn import data, inference, persist
+from lrnn._version import __version__
+from lrnn.errors import LrnnError, UsageError
+
+#: The operator set the graph is written for; onnxruntime 1.13 and later run it.
+OPSET = 17
+#: The ONNX IR version matching :data:`OPSET` (newer runtimes read older files).
+IR_VERSION = 8
+#: Largest difference from lrnn accepted by the self-check, per arithmetic.
+CHECK_TOLERANCE = {"float64": 1e-12, "float32": 1e-4}
+#: How many probe examples the self-check runs.
+PROBE_EXAMPLES = 16
+
+
+def _onnx() -> Any:
+    try:
+        import onnx
+    except ImportError as e:
+        raise UsageError(
+            "lrnn export needs the onnx package; install it with pip install 'lrnn[onnx]'."
+        ) from e
+    return onnx
+
+
+def build_graph(
+    model: persist.ModelFile, spec: data.Preprocessing, *, float32: bool = False
+) -> Any:
+    """The ONNX ``ModelProto`` for ``model`` (see the module docstring for its interface)."""
+    onnx = _onnx()
+    from onnx import TensorProto, helper
+
+    ftype = TensorProto.FLOAT if float32 else TensorProto.DOUBLE
+    dtype = np.float32 if float32 else np.float64
+    nodes: list[Any] = []
+    inits: list[Any] = []
+
+    def const(name: str, value: Any, as_dtype: Any = dtype) -> str:
+        inits.append(onnx.numpy_helper.from_array(np.asarray(value, dtype=as_dtype), name))
+        return name
+
+    graph_input, x = _features(spec, np.asarray(model.w).size, ftype, nodes, const)
+    w = np.asarray(model.w, dtype=np.float64).reshape(-1, 1)  # (n, K) with K = 1 here
+    logits = _logits(x, w, np.array([model.b]), spec.scale, nodes, const)
+    outputs = _binary_head(logits, model.classes, model.threshold, ftype, nodes, const)
+
+    graph = helper.make_graph(
+        nodes,
+        "lrnn_neuron",
+        [graph_input],
+        outputs,
+        initializer=inits,
+        doc_string=f"lrnn {model.classes[1]!r} vs {model.classes[0]!r}: one sigmoid neuron",
+    )
+    proto = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="lrnn",
+        producer_version=__version__,
+        doc_string="Logistic regression as a single neuron, exported by lrnn export.",
+    )
+    proto.ir_version = IR_VERSION
+    meta = {
+        "lrnn_version": __version__,
+        "classes": json.dumps(list(model.classes)),
+        "threshold": repr(float(model.threshold)),
+        "preprocessing": json.dumps(spec.to_dict()),
+        "feature_names": json.dumps(model.feature_names),
+        "arithmetic": "float32" if float32 else "float64",
+        "outputs": "probabilities (N, 2) = [P(classes[0]), P(classes[1])]; label_index int64 "
+        "(N,) = 1 when P(classes[1]) > threshold; label = classes[label_index]",
+    }
+    helper.set_model_props(proto, meta)
+    onnx.checker.check_model(proto, full_check=True)
+    return proto
+
+
+def _features(
+    spec: data.Preprocessing, n: int, ftype: int, nodes: list, const: Any
+) -> tuple[Any, str]:
+    """The graph input and the nodes that turn it into ``(N, n)`` rows of floats."""
+    from onnx import TensorProto, helper
+
+    if spec.kind == "image":
+        h, w, c = spec.image_shape  # type: ignore[misc]
+        graph_input = helper.make_tensor_value_info("pixels", TensorProto.UINT8, ["N", h, w, c])
+        nodes.append(helper.make_node("Cast", ["pixels"], ["pixels_float"], to=ftype))
+        # Flatten keeps C order: row, column, channel — the order of lrnn.data's reshape.
+        nodes.append(helper.make_node("Flatten", ["pixels_float"], ["x"], axis=1))
+        return graph_input, "x"
+    graph_input = helper.make_tensor_value_info("features", ftype, ["N", n])
+    if spec.mean is None or spec.std is None:
+        return graph_input, "features"
+    nodes.append(helper.make_node("Sub", ["features", const("mean", spec.mean)], ["centred"]))
+    nodes.append(helper.make_node("Div", ["centred", const("std", spec.std)], ["x"]))
+    return graph_input, "x"
+
+
+def _logits(x: str, w: np.ndarray, b: np.ndarray, scale: float, nodes: list, const: Any) -> str:
+    """``(N, K)`` logits ``(x · W) · scale + b``, in lrnn's order of operations."""
+    from onnx import helper
+
+    nodes.append(helper.make_node("MatMul", [x, const("W", w)], ["xw"]))
+    product = "xw"
+    if scale != 1.0:
+        nodes.append(helper.make_node("Mul", ["xw", const("scale", scale)], ["xw_scaled"]))
+        product = "xw_scaled"
+    nodes.append(helper.make_node("Add", [product, const("b", b)], ["logits"]))
+    return "logits"
+
+
+def _binary_head(
+    logits: str, classes: Any, threshold: float, ftype: int, nodes: list, const: Any
+) -> list:
+    """One logit → [P(neg), P(pos)] with the stable sigmoid, then the thresholded label."""
+    from onnx import TensorProto, helper
+
+    nodes.append(helper.make_node("Neg", [logits], ["neg_logits"]))
+    nodes.append(helper.make_node("Concat", ["neg_logits", logits], ["pair"], axis=1))
+    _stable_sigmoid("pair", "probabilities", nodes, const)
+    one = const("index_one", 1, np.int64)
+    nodes.append(helper.make_node("Gather", ["probabilities", one], ["p_pos"], axis=1))
+    nodes.append(helper.make_node("Greater", ["p_pos", const("threshold", threshold)], ["above"]))
+    nodes.append(helper.make_node("Cast", ["above"], ["label_index"], to=TensorProto.INT64))
+    names = const("class_names", np.array(list(classes), dtype=object), object)
+    nodes.append(helper.make_node("Gather", [names, "label_index"], ["label"], axis=0))
+    return [
+        helper.make_tensor_value_info("label", TensorProto.STRING, ["N"]),
+        helper.make_tensor_value_info("label_index", TensorProto.INT64, ["N"]),
+        helper.make_tensor_value_info("probabilities", ftype, ["N", 2]),
+    ]
+
+
+def _stable_sigmoid(z: str, out: str, nodes: list, const: Any) -> None:
+    """σ(z) as :func:`lrnn.objective.sigmoid` computes it: exp only of −|z|."""
+    from onnx import helper
+
+    one, zero = const("one", 1.0), const("zero", 0.0)
+    nodes += [
+        helper.make_node("Abs", [z], [f"{z}_abs"]),
+        helper.make_node("Neg", [f"{z}_abs"], [f"{z}_neg_abs"]),
+        helper.make_node("Exp", [f"{z}_neg_abs"], [f"{z}_e"]),
+        helper.make_node("Add", [f"{z}_e", one], [f"{z}_denominator"]),
+        helper.make_node("GreaterOrEqual", [z, zero], [f"{z}_nonnegative"]),
+        helper.make_node("Where", [f"{z}_nonnegative", one, f"{z}_e"], [f"{z}_numerator"]),
+        helper.make_node("Div", [f"{z}_numerator", f"{z}_denominator"], [out]),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# The self-check and the command
+
+
+def probe_inputs(spec: data.Preprocessing, n: int, m: int = PROBE_EXAMPLES) -> np.ndarray:
+    """Deterministic raw inputs for the self-check: random pictures (plus all-black and
+    all-white) or random rows around the model's mean."""
+    rng = np.random.default_rng(0)
+    if spec.kind == "image":
+        shape = (m, *spec.image_shape)  # type: ignore[misc]
+        pixels = rng.integers(0, 256, shape, dtype=np.uint8)
+        pixels[0], pixels[1] = 0, 255
+        return pixels
+    rows = rng.standard_normal((m, n)) * 3
+    if spec.mean is not None and spec.std is not None:
+        rows = np.asarray(spec.mean) + rows * np.asarray(spec.std)
+    return rows
+
+
+def raw_dataset(raw: np.ndarray, spec: data.Preprocessing) -> data.Dataset:
+    """Raw graph inputs as the Dataset :mod:`lrnn.data` would build from the same values."""
+    names = [str(i) for i in range(raw.shape[0])]
+    if spec.kind == "image":
+        return data._image_dataset(raw, None, None, names, "probe")
+    X = np.asarray(raw, dtype=np.float64)
+    return data.Dataset(spec.transform(X), None, None, names, spec, "probe")
+
+
+def self_check(
+    proto: Any, model: persist.ModelFile, spec: data.Preprocessing, float32: bool
+) -> float:
+    """Run ``proto`` in ONNX's reference evaluator on probe inputs; compare with lrnn.
+
+    Returns the largest probability difference; raises when it exceeds the tolerance or a
+    label differs away from the threshold.
+    """
+    from onnx.reference import ReferenceEvaluator
+
+    n = np.asarray(model.w).size
+    raw = probe_inputs(spec, n)
+    feed = raw if spec.kind == "image" else raw.astype(np.float32 if float32 else np.float64)
+    label, _, probabilities = ReferenceEvaluator(proto).run(None, {_input_name(spec): feed})
+    records = inference.predict_records(model, spec, raw_dataset(raw, spec))
+    expected = np.array([r["probability"] for r in records])
+    diff = float(np.max(np.abs(probabilities[:, 1].astype(np.float64) - expected)))
+    lrnn_float32 = np.asarray(model.w).dtype == np.float32
+    tol = CHECK_TOLERANCE["float32" if float32 or lrnn_float32 else "float64"]
+    near = np.abs(expected - model.threshold) <= tol
+    labels_ok = all(
+        str(got) == r["label"] or close for got, r, close in zip(label, records, near, strict=True)
+    )
+    if not diff <= tol or not labels_ok:
+        raise LrnnError(
+            f"the exported graph disagrees with lrnn (largest probability difference {diff:.3g}, "
+            f"tolerance {tol:g}); nothing was written — this is a bug in lrnn export, please "
+            "report it with the model file."
+        )
+    return diff
+
+
+def _input_name(spec: data.Preprocessing) -> str:
+    return "pixels" if spec.kind == "image" else "features"
+
+
+def default_output(model_path: str) -> str:
+    """``model.safetensors`` → ``model.onnx`` next to it."""
+    p = Path(model_path)
+    return str(p.with_name(p.name.removesuffix(".safetensors") + ".onnx"))
+
+
+def check_output(output: str, model_path: str) -> None:
+    """Fail before any work: a writable file path that is not the model itself."""
+    persist.check_writable(output)
+    out, src = Path(output), Path(model_path)
+    same = out.resolve() == src.resolve()
+    if not same and out.exists() and src.exists():
+        same = os.path.samefile(out, src)
+    if same:
+        raise UsageError(
+            f"{output}: is the model file itself; give another output path such as "
+            f"{default_output(model_path)}."
+        )
+
+
+def export(model_path: str, output: str | None = None, *, float32: bool = False) -> dict:
+    """Write the ONNX file for ``model_path``; returns a summary for the command line."""
+    output = output or default_output(model_path)
+    check_output(output, model_path)
+    _onnx()
+    predictor = inference.Predictor.load(model_path)
+    proto = build_graph(predictor.model, predictor.spec, float32=float32)
+    diff = self_check(proto, predictor.model, predictor.spec, float32)
+    blob = proto.SerializeToString()
+    try:
+        persist.atomic_write_bytes(output, blob)
+    except OSError as e:
+        raise LrnnError(
+            f"{output}: cannot write ({e.strerror or e}); check the folder is writable and has "
+            "free space."
+        ) from e
+    spec = predictor.spec
+    shape = ["N", *spec.image_shape] if spec.kind == "image" else ["N", predictor.n_features]
+    return {
+        "output": output,
+        "bytes": len(blob),
+        "input": {
+            "name": _input_name(spec),
+            "dtype": "uint8" if spec.kind == "image" else ("float32" if float32 else "float64"),
+            "shape": shape,
+        },
+        "outputs": ["label", "label_index", "probabilities"],
+        "classes": list(predictor.classes),
+        "threshold": predictor.model.threshold,
+        "arithmetic": "float32" if float32 else "float64",
+        "self_check_max_difference": diff,
+    }

@@ -1,0 +1,231 @@
+"""The one prediction path: a saved model, its preprocessing spec and decoded inputs → records.
+
+``lrnn predict``, ``lrnn serve`` and the self-check of ``lrnn export`` all go through
+:func:`predict_records`, so the three cannot drift apart: a probability the server returns is
+the same float, bit for bit, as the one ``lrnn predict --json`` prints for the same input, and
+the ONNX graph is checked against it before it is written.
+
+A record is ``{"name", "probability", "label"}``: ``probability`` is P(``classes[1]``) (the
+positive class), ``label`` the class chosen by the threshold (``probability > threshold``).
+Models are binary today; a K-class model would add a ``"probabilities"`` object (class →
+probability) next to these keys, with ``probability`` then the chosen class's, so clients that
+read the binary fields keep working.
+
+This module also turns raw request bodies into the same decoded inputs the command line gets
+from files: :func:`decode_images` runs each upload through the very decoder (and size checks)
+``lrnn.data`` uses for image files, and :func:`table_rows` builds a table from JSON rows or
+columns and applies the model's standardisation.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrnn import data, objective, persist
+from lrnn.errors import DataError
+
+#: What a prediction record holds, in this order.
+RECORD_KEYS = ("name", "probability", "label")
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """A loaded model with its parsed preprocessing spec: everything prediction needs."""
+
+    model: persist.ModelFile
+    spec: data.Preprocessing
+    source: str = ""
+
+    @classmethod
+    def load(cls, path: str | Path) -> Predictor:
+        """Read and check a model file (see :func:`lrnn.persist.load_model`)."""
+        model = persist.load_model(path)
+        return cls(model, data.Preprocessing.from_dict(model.preprocessing), str(path))
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(self.model.classes)
+
+    @property
+    def n_features(self) -> int:
+        return int(np.asarray(self.model.w).size)
+
+    def positive_probability(self, X: np.ndarray) -> np.ndarray:
+        """σ(scale · X w + b) for already preprocessed rows ``X`` (the model's dtype)."""
+        w = np.asarray(self.model.w)
+        return objective.sigmoid(objective.logits(w, float(self.model.b), X, self.spec.scale))
+
+    def records(
+        self, ds: data.Dataset, threshold: float | None = None
+    ) -> list[dict[str, str | float]]:
+        """One record per example of ``ds`` (as loaded by :mod:`lrnn.data` with this spec)."""
+        return predict_records(self.model, self.spec, ds, threshold)
+
+    def contributions(self, ds: data.Dataset) -> np.ndarray:
+        """``scale · w ⊙ x`` per example and feature: how much each input moved the logit.
+
+        Their row sum plus ``b`` is the logit; positive entries push towards ``classes[1]``.
+        """
+        w = np.asarray(self.model.w, dtype=np.float64)
+        return np.asarray(ds.X, dtype=np.float64) * (w * self.spec.scale)
+
+
+def predict_records(
+    model: persist.ModelFile,
+    spec: data.Preprocessing,
+    ds: data.Dataset,
+    threshold: float | None = None,
+) -> list[dict[str, str | float]]:
+    """Records for every example of ``ds``: the probability of ``classes[1]`` and the label.
+
+    ``threshold`` defaults to the model's stored one; the label is ``classes[1]`` when the
+    probability is strictly above it.
+    """
+    t = model.threshold if threshold is None else threshold
+    w = np.asarray(model.w)
+    probability = objective.sigmoid(objective.logits(w, float(model.b), ds.X, spec.scale))
+    return [
+        {
+            "name": name,
+            "probability": float(p),
+            "label": model.classes[1] if p > t else model.classes[0],
+        }
+        for name, p in zip(ds.names, probability, strict=True)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs that arrive as bytes or JSON rather than as files
+
+
+class _NamedBytes(io.BytesIO):
+    """An in-memory file whose ``str`` is the name the client gave it.
+
+    :mod:`lrnn.data`'s image decoder formats its argument into its error messages; handing it
+    this object instead of a path makes an upload fail with the same one-line messages (and the
+    same size checks) as a file on disk would, naming the upload.
+    """
+
+    def __init__(self, blob: bytes, name: str) -> None:
+        super().__init__(blob)
+        self._name = name
+
+    def __str__(self) -> str:
+        return self._name
+
+    __format__ = object.__format__  # format() → str() → the name
+
+
+def decode_images(blobs: Sequence[tuple[str, bytes]], spec: data.Preprocessing) -> data.Dataset:
+    """``(name, encoded image bytes)`` pairs → a Dataset exactly as ``lrnn predict`` builds it.
+
+    Every image goes through :mod:`lrnn.data`'s decoder: pixel count checked from the header
+    before decoding (decompression bombs), EXIF orientation, conversion to the model's mode and
+    bilinear resize to the model's size.
+    """
+    if spec.kind != "image":
+        raise DataError(
+            f"the model was trained on {spec.kind} data, not images; send JSON rows instead."
+        )
+    if not blobs:
+        raise DataError("no image in the request; send one image or a multipart upload.")
+    mode, size = data._image_target(spec, None)
+    h, w, c = spec.image_shape  # type: ignore[misc]
+    raw = np.empty((len(blobs), h, w, c), dtype=np.uint8)
+    for i, (name, blob) in enumerate(blobs):
+        if not blob:
+            raise DataError(f"{name}: the image is empty (0 bytes); send the file's contents.")
+        raw[i] = data._read_image(_NamedBytes(blob, name), mode, size)  # type: ignore[arg-type]
+    names = [name for name, _ in blobs]
+    return data._image_dataset(raw, None, None, names, ", ".join(names[:3]))
+
+
+def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.Dataset:
+    """JSON ``{"rows": [[…], …]}`` or ``{"columns": {name: […], …}}`` → a preprocessed Dataset.
+
+    Rows are named ``row 1``, ``row 2``, … as ``lrnn predict`` names the rows of a table file;
+    ``columns`` needs every feature the model was trained on (extra columns are ignored, as in
+    a CSV file). Values must be finite numbers.
+    """
+    if spec.kind == "image":
+        raise DataError(
+            "the model was trained on images; send an image (raw body or multipart upload), "
+            "not JSON."
+        )
+    if not isinstance(payload, Mapping) or not ({"rows", "columns"} & set(payload)):
+        raise DataError(
+            'the JSON body must be an object with "rows" (a list of lists of numbers) or '
+            '"columns" (feature name → list of numbers); fix the request.'
+        )
+    if "rows" in payload and "columns" in payload:
+        raise DataError('give either "rows" or "columns", not both; fix the request.')
+    names = list(spec.feature_names) if spec.feature_names is not None else None
+    if "rows" in payload:
+        rows = payload["rows"]
+        if not isinstance(rows, list) or not rows:
+            raise DataError('"rows" must be a non-empty list of rows; send at least one row.')
+        for i, row in enumerate(rows):
+            if not isinstance(row, list):
+                raise DataError(f'"rows"[{i}] is not a list; send each row as a list of numbers.')
+            if len(row) != n_features:
+                raise DataError(
+                    f'"rows"[{i}] has {len(row)} values but the model takes {n_features} '
+                    f"features{_feature_hint(names)}; send rows of {n_features} numbers."
+                )
+        table = [[_number(v, i, j, names) for j, v in enumerate(row)] for i, row in enumerate(rows)]
+        X = np.array(table, dtype=np.float64).reshape(len(rows), n_features)
+    else:
+        columns = payload["columns"]
+        if names is None:
+            raise DataError(
+                'this model has no feature names, so "columns" cannot be matched; send "rows".'
+            )
+        if not isinstance(columns, Mapping):
+            raise DataError('"columns" must be an object: feature name → list of numbers.')
+        absent = [n for n in names if n not in columns]
+        if absent:
+            raise DataError(
+                f'"columns" lacks feature(s) {data._quoted(absent)} that the model was trained '
+                "on; add them (extra columns are ignored)."
+            )
+        lengths = {len(v) if isinstance(v, list) else -1 for v in (columns[n] for n in names)}
+        if -1 in lengths or len(lengths) != 1 or 0 in lengths:
+            raise DataError(
+                '"columns" must map each feature to a non-empty list, all of the same length; '
+                "fix the request."
+            )
+        m = lengths.pop()
+        X = np.empty((m, len(names)), dtype=np.float64)
+        for j, n in enumerate(names):
+            for i, v in enumerate(columns[n]):
+                X[i, j] = _number(v, i, j, names)
+    names_out = [f"row {i + 1}" for i in range(X.shape[0])]
+    return data.Dataset(spec.transform(X), None, None, names_out, spec, "request")
+
+
+def _feature_hint(names: list[str] | None) -> str:
+    return "" if names is None else f" ({data._quoted(names, 5)})"
+
+
+def _number(v: Any, row: int, col: int, names: list[str] | None) -> float:
+    """One JSON value as a finite float, or a DataError naming row and column."""
+    value = None
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        try:
+            value = float(v)
+        except OverflowError:  # an integer beyond float range
+            value = None
+    if value is None or not math.isfinite(value):
+        where = f"column '{names[col]}'" if names is not None else f"column {col + 1}"
+        raise DataError(
+            f"row {row + 1}, {where}: {data._clip(v)!r} is not a finite number; features must be "
+            "numbers — fix the value."
+        )
+    return value

@@ -1,0 +1,498 @@
+"""``lrnn serve``: a model behind a small HTTP API, with a page to try it in a browser.
+
+Routes (JSON everywhere, errors included):
+
+* ``POST /predict`` — for image models an image as the raw body (``Content-Type: image/…`` or
+  ``application/octet-stream``) or a ``multipart/form-data`` upload of one or more images; for
+  table and array models JSON ``{"rows": [[…], …]}`` or ``{"columns": {name: […]}}``. The answer
+  is ``{"predictions": [{"name", "probability", "label"}, …]}``: each record is the one
+  ``lrnn predict --json`` prints for the same input, to the last bit, because both go through
+  :func:`lrnn.inference.predict_records`. Query options: ``threshold=0.3`` (like
+  ``--threshold``), ``name=my.jpg`` (the name of a raw-body image, default ``image``) and
+  ``explain=1``, which adds ``"explanations"``, one per example: for pictures the picture as the
+  model sees it and a heat map of ``w ⊙ x`` as PNG data URIs (made here, so the page needs no
+  weights and no image code), for tables the per-feature contributions to the logit.
+* ``GET /health`` — ``{"status": "ok"}``; ``GET /metadata`` — classes, threshold, features,
+  preprocessing, the lrnn version, the training summary and manifest, and the request limits.
+* ``GET /`` — one self-contained page (inline style and script, no external resource, locked
+  down by a Content-Security-Policy with their hashes) to drop a picture or paste a row.
+
+Bad input never gets a 500: 400 for a malformed request (JSON, multipart, threshold), 413 for a
+body over the limit, 415 for a content type the model cannot take, 422 for well-formed data that
+cannot be used (an undecodable image, a decompression bomb, a row of the wrong width, a value
+that is not a number) — each ``{"error": "<one line naming the problem>"}``. The model is
+read-only after loading, so requests share it without locks; decoding and the arithmetic run
+in worker threads (at most one per core at a time, which also bounds the memory that large
+uploads can take) so a slow upload never stalls ``/health``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import ipaddress
+import json
+import math
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from lrnn import inference
+from lrnn._version import __version__
+from lrnn.errors import DataError, UsageError, one_line
+
+#: Largest request body accepted, by default (``--max-body-mb``).
+DEFAULT_MAX_BODY_BYTES = 20 * 2**20
+#: Most images in one multipart request.
+MAX_IMAGES_PER_REQUEST = 256
+#: An oversized body is read and discarded up to this many times the limit, so the client gets
+#: its 413 answer instead of a reset connection; beyond that the connection is simply closed.
+DRAIN_FACTOR = 4
+#: Content types taken as one raw image.
+_RAW_IMAGE_TYPES = ("application/octet-stream",)
+
+
+class ApiError(Exception):
+    """A request the API refuses: an HTTP status and one line for the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _require_stack() -> None:
+    import importlib.util
+
+    # python_multipart is Starlette's form parser (python-multipart); checked by name, since
+    # importing it under its old name only to test for it prints a deprecation warning.
+    missing = [
+        name
+        for name in ("starlette", "uvicorn", "python_multipart")
+        if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        raise UsageError(
+            f"lrnn serve needs Starlette, uvicorn and python-multipart ({', '.join(missing)} "
+            "missing); install them with pip install 'lrnn[serve]'."
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# The application
+
+
+def create_app(
+    predictor: inference.Predictor,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_images: int = MAX_IMAGES_PER_REQUEST,
+    workers: int | None = None,
+) -> Any:
+    """The Starlette application serving ``predictor``."""
+    _require_stack()
+    import anyio
+    from starlette.applications import Starlette
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, JSONResponse, Response
+    from starlette.routing import Route
+
+    from lrnn.serve_page import CONTENT_SECURITY_POLICY, PAGE
+
+    limiter = anyio.CapacityLimiter(workers or max(1, os.cpu_count() or 1))
+    spec = predictor.spec
+    metadata = _metadata(predictor, max_body_bytes, max_images)
+
+    def error(status: int, message: str) -> JSONResponse:
+        return JSONResponse({"error": message}, status_code=status)
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def get_metadata(request: Request) -> Response:
+        return JSONResponse(metadata)
+
+    async def page(request: Request) -> Response:
+        headers = {
+            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        }
+        return HTMLResponse(PAGE, headers=headers)
+
+    async def predict(request: Request) -> Response:
+        try:
+            threshold = _threshold(request.query_params.get("threshold"))
+            explain = _flag(request.query_params.get("explain"), "explain")
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            body = await _read_body(request, max_body_bytes)
+            _check_media(media, spec.kind)
+            if not body:
+                raise ApiError(400, "the request body is empty; send an image or JSON rows.")
+            if media == "application/json":
+                payload = _parse_json(body)
+                work: Callable[[], Any] = lambda: inference.table_rows(  # noqa: E731
+                    payload, spec, predictor.n_features
+                )
+            else:
+                if media == "multipart/form-data":
+                    blobs = await _multipart(request, body, max_images)
+                else:
+                    blobs = [(request.query_params.get("name") or "image", body)]
+                work = lambda: inference.decode_images(blobs, spec)  # noqa: E731
+
+            def run() -> dict:
+                ds = work()
+                out: dict[str, Any] = {"predictions": predictor.records(ds, threshold)}
+                if explain:
+                    out["explanations"] = explanations(predictor, ds)
+                return out
+
+            result = await anyio.to_thread.run_sync(run, limiter=limiter)
+        except ApiError as e:
+            return error(e.status, e.message)
+        except DataError as e:
+            return error(422, one_line(e))
+        return JSONResponse(result)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            message = (
+                f"no such path {request.url.path!r}; the API has GET /, /health, /metadata and "
+                "POST /predict."
+            )
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}; see GET /metadata."
+        else:
+            message = str(exc.detail)
+        return error(exc.status_code, message)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # A bug, not bad input: the traceback goes to the server's log, never to the client.
+        return error(500, f"internal error ({type(exc).__name__}); see the server's log.")
+
+    routes = [
+        Route("/", page, methods=["GET"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/metadata", get_metadata, methods=["GET"]),
+        Route("/predict", predict, methods=["POST"]),
+    ]
+    return Starlette(
+        routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error}
+    )
+
+
+def _metadata(predictor: inference.Predictor, max_body_bytes: int, max_images: int) -> dict:
+    model, spec = predictor.model, predictor.spec
+    if spec.kind == "image":
+        takes = "an image (raw body or multipart/form-data upload of one or more images)"
+    else:
+        takes = 'JSON {"rows": [[...], ...]} or {"columns": {"feature": [...], ...}}'
+    return _finite_json(
+        {
+            "model": os.path.basename(predictor.source),
+            "lrnn_version": __version__,
+            "kind": spec.kind,
+            "classes": list(model.classes),
+            "positive_class": model.classes[1],
+            "threshold": model.threshold,
+            "n_features": predictor.n_features,
+            "feature_names": model.feature_names,
+            "image_shape": None if spec.image_shape is None else list(spec.image_shape),
+            "preprocessing": spec.to_dict(),
+            "training": model.training,
+            "manifest": model.manifest,
+            "predict": {
+                "takes": takes,
+                "returns": '{"predictions": [{"name", "probability", "label"}, ...]}; '
+                "probability is P(positive_class)",
+                "options": ["threshold=<0..1>", "name=<raw image name>", "explain=1"],
+            },
+            "limits": {"max_body_bytes": max_body_bytes, "max_images": max_images},
+        }
+    )
+
+
+def _finite_json(value: Any) -> Any:
+    """Strict JSON for Starlette's encoder: NaN/inf (e.g. no test accuracy) become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_json(v) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Reading requests
+
+
+def _threshold(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        raise ApiError(400, f"threshold={text!r} is not a number between 0 and 1; fix the query.")
+    return value
+
+
+def _flag(text: str | None, name: str) -> bool:
+    if text is None or text.lower() in ("0", "false", "no", ""):
+        return False
+    if text.lower() in ("1", "true", "yes"):
+        return True
+    raise ApiError(400, f"{name}={text!r} is not 1 or 0; fix the query.")
+
+
+def _check_media(media: str, kind: str) -> None:
+    """Refuse a content type this model cannot take (415)."""
+    images = media.startswith("image/") or media in _RAW_IMAGE_TYPES
+    if kind == "image":
+        if images or media == "multipart/form-data":
+            return
+        raise ApiError(
+            415,
+            f"Content-Type {media or '(none)'!r} is not an image; this model takes pictures — "
+            "send the image as the body with Content-Type image/png (or image/jpeg, "
+            "application/octet-stream) or as multipart/form-data.",
+        )
+    if media == "application/json":
+        return
+    raise ApiError(
+        415,
+        f"Content-Type {media or '(none)'!r} cannot carry table rows; this {kind} model takes "
+        'application/json such as {"rows": [[1.0, 2.0, 3.0]]} — set the content type.',
+    )
+
+
+async def _read_body(request: Any, limit: int) -> bytes:
+    """The body, refused with 413 once it passes ``limit`` bytes (declared or actual)."""
+    declared = request.headers.get("content-length")
+    too_big = ApiError(
+        413,
+        f"the request body is over the server's limit of {limit} bytes; send a smaller image "
+        "or fewer rows (or start the server with a larger --max-body-mb).",
+    )
+    if declared is not None and declared.isdigit() and int(declared) > limit * DRAIN_FACTOR:
+        raise too_big
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit * DRAIN_FACTOR:
+            raise too_big
+        if total <= limit:
+            chunks.append(chunk)
+    if total > limit:
+        raise too_big  # read to the end, so the client is not cut off mid-upload
+    return b"".join(chunks)
+
+
+def _parse_json(body: bytes) -> Any:
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not valid JSON")
+
+    try:
+        return json.loads(body, parse_constant=no_constants)
+    except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError too
+        raise ApiError(400, f"the body is not valid JSON ({one_line(e)}); fix the request.") from e
+
+
+async def _multipart(request: Any, body: bytes, max_images: int) -> list[tuple[str, bytes]]:
+    """The files of a multipart body, parsed by Starlette from the bytes already read."""
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+
+    sent = False
+
+    async def replay() -> dict:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        form = await Request(request.scope, replay).form(
+            max_files=max_images, max_fields=max_images
+        )
+    except HTTPException as e:
+        raise ApiError(400, f"malformed multipart body ({e.detail}); fix the upload.") from e
+    except (ValueError, KeyError, AssertionError) as e:
+        raise ApiError(400, f"malformed multipart body ({one_line(e)}); fix the upload.") from e
+    try:
+        blobs = []
+        for field, value in form.multi_items():
+            if isinstance(value, str):
+                continue  # a plain form field, not a file
+            blobs.append((value.filename or field, await value.read()))
+    finally:
+        await form.close()
+    if not blobs:
+        raise ApiError(400, "the multipart body holds no file; attach at least one image.")
+    return blobs
+
+
+# --------------------------------------------------------------------------------------------
+# Explanations: what the page shows next to the verdict
+
+
+def explanations(predictor: inference.Predictor, ds: Any) -> list[dict]:
+    """Per example: the logit, and either the two pictures (images) or contributions (tables).
+
+    The heat map colours each pixel by Σ_channels scale · w · x, red where it pushed towards
+    the positive class, blue towards the negative one, white where it did not matter; the
+    colour scale is each picture's own largest magnitude (reported as ``heatmap_max``).
+    """
+    contributions = predictor.contributions(ds)
+    logits = contributions.sum(axis=1) + predictor.model.b
+    out = []
+    for i, z in enumerate(logits):
+        item: dict[str, Any] = {"logit": float(z), "bias": float(predictor.model.b)}
+        if predictor.spec.kind == "image":
+            h, w, c = predictor.spec.image_shape  # type: ignore[misc]
+            heat = contributions[i].reshape(h, w, c).sum(axis=2)
+            peak = float(np.max(np.abs(heat)))
+            item["input_png"] = _png_uri(ds.raw_images[i])
+            item["heatmap_png"] = _png_uri(_diverging(heat / peak if peak > 0 else heat))
+            item["heatmap_max"] = peak
+        else:
+            names = predictor.model.feature_names or [
+                f"x{j + 1}" for j in range(predictor.n_features)
+            ]
+            item["contributions"] = [
+                [name, float(v)] for name, v in zip(names, contributions[i], strict=True)
+            ]
+        out.append(item)
+    return out
+
+
+def _diverging(v: np.ndarray) -> np.ndarray:
+    """Values in [-1, 1] → RGB: blue (−1) through white (0) to red (+1)."""
+    pos, neg = np.clip(v, 0, 1), np.clip(-v, 0, 1)
+    rgb = np.stack([1 - neg, 1 - np.abs(v), 1 - pos], axis=-1)
+    return np.rint(rgb * 255).astype(np.uint8)
+
+
+def _png_uri(pixels: np.ndarray) -> str:
+    from PIL import Image
+
+    img = pixels[:, :, 0] if pixels.ndim == 3 and pixels.shape[2] == 1 else pixels
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(img)).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+# --------------------------------------------------------------------------------------------
+# Running it
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready socket on ``host:port`` (port 0: a free one), or a one-line error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Connections accepted from it inherit TCP_NODELAY: a response written in two pieces
+        # (headers, body) must not wait for the client's delayed ACK (40 ms on Linux).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port} ({e.strerror or one_line(e)}); choose another "
+            "--port or --host."
+        ) from e
+    except (OverflowError, UnicodeError) as e:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port} ({one_line(e)}); check --host.") from e
+    return sock
+
+
+def serve(
+    model_path: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    access_log: bool = False,
+    announce: Callable[[str], None] | None = None,
+) -> None:
+    """Load the model, bind, and serve until Ctrl-C (SIGINT) or SIGTERM."""
+    _require_stack()
+    import uvicorn
+
+    predictor = inference.Predictor.load(model_path)
+    app = create_app(predictor, max_body_bytes=max_body_bytes)
+    sock = bind(host, port)
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    say = announce or (lambda line: print(line, file=sys.stderr, flush=True))
+    if not is_loopback(host):
+        say(
+            f"warning: serving on {host}, reachable from other machines; lrnn serve has no "
+            "authentication — put it behind a proxy that has, or use the default 127.0.0.1."
+        )
+    model = predictor.model
+    say(
+        f"lrnn serve: http://{shown}:{bound_port}/ — {os.path.basename(model_path)} "
+        f"({predictor.spec.kind} model, {model.classes[1]!r} vs {model.classes[0]!r}); "
+        "Ctrl-C to stop"
+    )
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=access_log,
+        lifespan="off",
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+    # uvicorn finishes the requests in flight on SIGINT/SIGTERM, then raises the signal again
+    # for the previous handler: make that a quiet, successful exit rather than a kill.
+    previous = _stop_on_sigterm()
+    try:
+        # BLAS keeps the thread count lrnn predict uses: fewer threads would sum the product
+        # in another order and change the last bit of some probabilities.
+        uvicorn.Server(config).run(sockets=[sock])
+    except (KeyboardInterrupt, _Stopped):
+        pass
+    finally:
+        sock.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    say("lrnn serve: stopped")
+
+
+class _Stopped(Exception):
+    """SIGTERM arrived (after uvicorn's graceful shutdown)."""
+
+
+def _stop_on_sigterm() -> Any:
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _Stopped
+
+    return signal.signal(signal.SIGTERM, stop)

@@ -1,0 +1,200 @@
+"""The page ``lrnn serve`` shows at ``/``: drop a picture (or paste a row), see the verdict.
+
+One HTML document with its style and script inline and nothing loaded from elsewhere, so it
+works offline. The page asks ``/metadata`` what the model takes, sends the picture to
+``/predict?explain=1`` and shows the class, the probability, the picture as the model sees it
+and the heat map of ``w ⊙ x`` — both pictures come back from the server as PNG data URIs, so the
+page carries no weights and does no image processing itself. Everything the server says is
+put on the page with ``textContent`` (never as HTML), and :data:`CONTENT_SECURITY_POLICY` allows
+exactly this style and this script (by their SHA-256), images from data URIs, and requests to
+the page's own server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+STYLE = """
+body { font: 16px/1.45 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f5f6f8; }
+header { background: #1d2330; color: #fff; padding: 14px 24px; }
+header h1 { font-size: 20px; margin: 0; }
+header p { margin: 2px 0 0; color: #c9cfdb; font-size: 14px; }
+main { max-width: 860px; margin: 24px auto; padding: 0 24px; }
+#drop { display: block; border: 2px dashed #8a94a6; border-radius: 10px; padding: 36px;
+        text-align: center; background: #fff; cursor: pointer; }
+#drop.over { border-color: #2b6cb0; background: #ebf4ff; }
+#drop input { display: block; margin: 12px auto 0; }
+textarea { width: 100%; min-height: 70px; font: 14px monospace; box-sizing: border-box; }
+button { margin-top: 8px; font-size: 15px; padding: 6px 16px; }
+#result { background: #fff; border-radius: 10px; padding: 18px 24px; margin-top: 20px; }
+#verdict { font-size: 28px; font-weight: 700; margin: 0; }
+#probability { margin: 4px 0 12px; color: #4a5263; }
+.pictures { display: flex; gap: 24px; flex-wrap: wrap; }
+figure { margin: 0; }
+figure img { width: 256px; height: 256px; image-rendering: pixelated; border: 1px solid #d0d5dd;
+             background: #fff; }
+figcaption { font-size: 13px; color: #4a5263; max-width: 256px; }
+table { border-collapse: collapse; font-size: 14px; }
+td, th { padding: 2px 10px; text-align: left; border-bottom: 1px solid #e2e5ea; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.pos { color: #b42318; } .neg { color: #1d4ed8; }
+#error { color: #b42318; background: #fff1f0; padding: 10px 14px; border-radius: 8px; }
+"""
+
+SCRIPT = """
+"use strict";
+const $ = (id) => document.getElementById(id);
+let meta = null;
+
+function showError(message) {
+  $("error").textContent = message;
+  $("error").hidden = false;
+  document.body.dataset.state = "error";
+}
+
+function fmt(p) {
+  return p >= 1e-4 && p <= 1 - 1e-4 ? p.toFixed(4) : p.toPrecision(3);
+}
+
+function show(record, explanation) {
+  $("error").hidden = true;
+  $("verdict").textContent = record.label;
+  $("probability").textContent =
+    "P(" + meta.classes[1] + ") = " + fmt(record.probability) +
+    " \\u00b7 threshold " + meta.threshold + " \\u00b7 logit " + explanation.logit.toFixed(3);
+  const pictures = meta.kind === "image";
+  $("pictures").hidden = !pictures;
+  $("contrib").hidden = pictures;
+  if (pictures) {
+    $("seen").src = explanation.input_png;
+    $("heat").src = explanation.heatmap_png;
+  } else {
+    const body = $("contrib-rows");
+    body.replaceChildren();
+    const rows = explanation.contributions.slice()
+      .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
+    for (const [name, value] of rows) {
+      const tr = document.createElement("tr");
+      const a = document.createElement("td");
+      a.textContent = name;
+      const b = document.createElement("td");
+      b.className = "num " + (value >= 0 ? "pos" : "neg");
+      b.textContent = (value >= 0 ? "+" : "") + value.toFixed(4);
+      tr.append(a, b);
+      body.append(tr);
+    }
+  }
+  $("result").hidden = false;
+  document.body.dataset.state = "done";
+}
+
+async function predict(body, type, name) {
+  document.body.dataset.state = "busy";
+  let query = "predict?explain=1";
+  if (name) query += "&name=" + encodeURIComponent(name);
+  try {
+    const response = await fetch(query, {
+      method: "POST", headers: {"Content-Type": type}, body: body,
+    });
+    const out = await response.json();
+    if (!response.ok) { showError(out.error || response.statusText); return; }
+    show(out.predictions[0], out.explanations[0]);
+  } catch (e) {
+    showError("the server did not answer: " + e);
+  }
+}
+
+function sendFile(file) {
+  if (file) predict(file, file.type || "application/octet-stream", file.name);
+}
+
+function sendRow() {
+  const values = $("row").value.split(/[,;\\s]+/).filter((v) => v !== "").map(Number);
+  if (values.some((v) => !Number.isFinite(v))) {
+    showError("every value must be a number");
+    return;
+  }
+  predict(JSON.stringify({rows: [values]}), "application/json", "");
+}
+
+async function init() {
+  const response = await fetch("metadata");
+  meta = await response.json();
+  $("model").textContent = meta.model + " \\u00b7 " + meta.classes[1] + " or " +
+    meta.classes[0] + " \\u00b7 " + meta.kind + " model \\u00b7 lrnn " + meta.lrnn_version;
+  if (meta.kind === "image") {
+    const [h, w] = meta.image_shape;
+    $("seen-caption").textContent =
+      "As the model sees it: " + h + " \\u00d7 " + w + " pixels";
+    $("heat-caption").textContent = "w \\u2299 x: red pushed towards \\u201c" +
+      meta.classes[1] + "\\u201d, blue towards \\u201c" + meta.classes[0] + "\\u201d";
+    $("image-ui").hidden = false;
+    const drop = $("drop");
+    $("file").addEventListener("change", (e) => sendFile(e.target.files[0]));
+    drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+    drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+    drop.addEventListener("drop", (e) => {
+      e.preventDefault();
+      drop.classList.remove("over");
+      sendFile(e.dataTransfer.files[0]);
+    });
+  } else {
+    const names = meta.feature_names || [];
+    $("columns").textContent = names.length ? names.join(", ") : meta.n_features + " numbers";
+    $("table-ui").hidden = false;
+    $("go").addEventListener("click", sendRow);
+  }
+  document.body.dataset.state = "ready";
+}
+
+init().catch((e) => showError("cannot read the model's metadata: " + e));
+"""
+
+BODY = """
+<header><h1>lrnn serve</h1><p id="model">loading\u2026</p></header>
+<main>
+<section id="image-ui" hidden>
+  <label id="drop" for="file">Drop a picture here, or choose one
+    <input type="file" id="file" accept="image/*"></label>
+</section>
+<section id="table-ui" hidden>
+  <label for="row">One example, values separated by commas: <span id="columns"></span></label>
+  <textarea id="row" spellcheck="false"></textarea>
+  <button id="go" type="button">Predict</button>
+</section>
+<p id="error" role="alert" hidden></p>
+<section id="result" hidden aria-live="polite">
+  <p id="verdict"></p>
+  <p id="probability"></p>
+  <div id="pictures" class="pictures">
+    <figure><img id="seen" alt="the picture as the model sees it">
+      <figcaption id="seen-caption"></figcaption></figure>
+    <figure><img id="heat" alt="heat map of w times x">
+      <figcaption id="heat-caption"></figcaption></figure>
+  </div>
+  <table id="contrib" hidden><thead><tr><th>feature</th><th>w \u2299 x</th></tr></thead>
+    <tbody id="contrib-rows"></tbody></table>
+</section>
+</main>
+"""
+
+PAGE = (
+    '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">\n'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+    f"<title>lrnn serve</title>\n<style>{STYLE}</style></head>\n"
+    f"<body>{BODY}<script>{SCRIPT}</script></body></html>\n"
+)
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+#: Only this page's own style and script run; images only from data URIs; requests only to
+#: the server that sent the page.
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'none'; style-src {_sha256(STYLE)}; script-src {_sha256(SCRIPT)}; "
+    "img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)

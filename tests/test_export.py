@@ -1,0 +1,223 @@
+"""``lrnn export``: the ONNX graph gives ``lrnn predict``'s probabilities and labels.
+
+Every exported file is run twice, in onnxruntime and in ONNX's reference evaluator, on the
+inputs ``lrnn predict`` decoded, and compared with what ``lrnn predict --json`` printed:
+probabilities equal to 1e-12 (absolute and relative), labels identical. Models: a picture
+model (generated PNG/JPEG/BMP files, 6 × 10 RGB), a standardised table model and, when the
+lesson's files are here, the cat model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lrnn import data, inference, objective, persist
+from tests.cli_helpers import assert_clean_failure, run, snapshot
+from tests.conftest import needs_cat
+from tests.serving_helpers import TABLE_COLUMNS, cat_test_pictures, train_models
+from tests.serving_helpers import predict_json as _predict_json
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+from onnx.reference import ReferenceEvaluator  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    return train_models(tmp_path_factory.mktemp("export-models"))
+
+
+_PREDICTED: dict[tuple, list[dict]] = {}
+
+
+def predict_json(model: Path, inputs: list, cwd: Path) -> list[dict]:
+    """lrnn predict --json, run once per model and inputs in this module."""
+    key = (str(model), *map(str, inputs))
+    if key not in _PREDICTED:
+        _PREDICTED[key] = _predict_json(model, inputs, cwd)
+    return _PREDICTED[key]
+
+
+def export_file(model: Path, out: Path, *extra: str) -> Path:
+    proc = run(["export", "--model", model, "-o", out, *extra], out.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert f"wrote {out}" in proc.stdout
+    return out
+
+
+def run_both(path: Path, feed: np.ndarray) -> list[dict[str, np.ndarray]]:
+    """The graph's outputs from onnxruntime and from the reference evaluator."""
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    names = [o.name for o in session.get_outputs()]
+    results = [dict(zip(names, session.run(None, {name: feed}), strict=True))]
+    reference = ReferenceEvaluator(str(path))
+    results.append(
+        dict(zip(reference.output_names, reference.run(None, {name: feed}), strict=True))
+    )
+    return results
+
+
+def assert_same_as_lrnn(outputs: dict[str, np.ndarray], records: list[dict], classes) -> None:
+    expected = np.array([r["probability"] for r in records])
+    got = outputs["probabilities"]
+    assert got.dtype == np.float64 and got.shape == (len(records), 2)
+    diff = np.abs(got[:, 1] - expected)
+    assert diff.max() <= 1e-12, diff.max()
+    assert (diff / expected).max() <= 1e-12, (diff / expected).max()
+    # P(negative) is σ(−z), not 1 − P(positive): equal to it to rounding, exact where it is tiny.
+    np.testing.assert_allclose(got[:, 0], 1 - expected, rtol=0, atol=1e-15)
+    assert [str(v) for v in outputs["label"]] == [r["label"] for r in records]
+    assert [classes[i] for i in outputs["label_index"]] == [r["label"] for r in records]
+
+
+def picture_feed(model: Path, paths: list[Path]) -> np.ndarray:
+    """The uint8 pixels lrnn predict decodes from these files (its own loader)."""
+    spec = inference.Predictor.load(model).spec
+    return data.load_inputs([str(p) for p in paths], spec).raw_images
+
+
+def test_image_model_matches_predict(models):
+    out = export_file(models.image, models.folder / "image.onnx")
+    records = predict_json(models.image, models.pictures, models.folder)
+    feed = picture_feed(models.image, models.pictures)
+    assert feed.shape == (5, 6, 10, 3) and feed.dtype == np.uint8
+    classes = persist.load_model(models.image).classes
+    assert len({r["label"] for r in records}) == 2, "want both classes among the examples"
+    for outputs in run_both(out, feed):
+        assert_same_as_lrnn(outputs, records, classes)
+
+
+def test_table_model_standardises_inside_the_graph(models):
+    out = export_file(models.table, models.folder / "table.onnx")
+    records = predict_json(models.table, [models.table_csv], models.folder)
+    raw = pd.read_csv(models.table_csv)[TABLE_COLUMNS].to_numpy(np.float64)
+    model = persist.load_model(models.table)
+    assert model.preprocessing["mean"] is not None  # the graph really has work to do
+    for outputs in run_both(out, raw):
+        assert_same_as_lrnn(outputs, records, model.classes)
+
+
+@needs_cat
+def test_cat_model_matches_predict(models):
+    out = export_file(models.cat, models.folder / "cat.onnx")
+    pictures = cat_test_pictures(models.folder, count=50)
+    records = predict_json(models.cat, pictures, models.folder)
+    feed = picture_feed(models.cat, pictures)
+    assert feed.shape == (50, 64, 64, 3)
+    classes = persist.load_model(models.cat).classes
+    for outputs in run_both(out, feed):
+        assert_same_as_lrnn(outputs, records, classes)
+
+
+def test_stored_threshold_is_applied(models, tmp_path):
+    model = persist.load_model(models.table)
+    probabilities = [
+        r["probability"] for r in predict_json(models.table, [models.table_csv], models.folder)
+    ]
+    model.threshold = float(np.median(probabilities))  # splits the rows in two
+    persist.save_model(tmp_path / "t.safetensors", model)
+    records = predict_json(tmp_path / "t.safetensors", [models.table_csv], tmp_path)
+    out = export_file(tmp_path / "t.safetensors", tmp_path / "t.onnx")
+    raw = pd.read_csv(models.table_csv)[TABLE_COLUMNS].to_numpy(np.float64)
+    for outputs in run_both(out, raw):
+        assert_same_as_lrnn(outputs, records, model.classes)
+        with_half = (outputs["probabilities"][:, 1] > 0.5).astype(np.int64)
+        assert (outputs["label_index"] != with_half).sum() > 5
+
+
+def test_extreme_logits_keep_their_relative_precision(tmp_path):
+    """Logits from −745 to 745: every probability down to 1e-300 to 1e-12 relative.
+
+    onnxruntime's own Sigmoid misses this (P = 2.06e-9 at z = −20 comes out 4e-8 off,
+    relatively; anything below ~1e-16 becomes 0), which is why the graph does not use it.
+    """
+    z = np.concatenate([np.linspace(-745, 745, 2001), [-36.5, -20.0, -1e-300, 0.0, 1e-300]])
+    w = np.array([1.0, 0.0])
+    model = persist.ModelFile(
+        w=w, b=0.0, classes=("no", "yes"), preprocessing={"kind": "array", "scale": 1.0}
+    )
+    persist.save_model(tmp_path / "x.safetensors", model)
+    out = export_file(tmp_path / "x.safetensors", tmp_path / "x.onnx")
+    feed = np.stack([z, np.ones_like(z)], axis=1)
+    expected = objective.sigmoid(z)
+    for outputs in run_both(out, feed):
+        p = outputs["probabilities"]
+        tiny = expected > 1e-300
+        rel = np.abs(p[tiny, 1] - expected[tiny]) / expected[tiny]
+        assert rel.max() <= 1e-12, rel.max()
+        rel_neg = np.abs(p[:, 0] - objective.sigmoid(-z)) / np.maximum(
+            objective.sigmoid(-z), 1e-300
+        )
+        assert rel_neg[objective.sigmoid(-z) > 1e-300].max() <= 1e-12
+        assert p[z == 0.0, 1][0] == 0.5
+
+
+def test_float32_graph(models):
+    out = export_file(models.image, models.folder / "image32.onnx", "--float32")
+    records = predict_json(models.image, models.pictures, models.folder)
+    feed = picture_feed(models.image, models.pictures)
+    for outputs in run_both(out, feed):
+        assert outputs["probabilities"].dtype == np.float32
+        expected = np.array([r["probability"] for r in records])
+        assert np.abs(outputs["probabilities"][:, 1] - expected).max() <= 1e-5
+
+
+def test_graph_interface_and_metadata(models):
+    out = export_file(models.image, models.folder / "meta.onnx")
+    proto = onnx.load(str(out))
+    onnx.checker.check_model(proto, full_check=True)
+    (graph_input,) = proto.graph.input
+    dims = [d.dim_param or d.dim_value for d in graph_input.type.tensor_type.shape.dim]
+    assert graph_input.name == "pixels" and dims == ["N", 6, 10, 3]
+    assert graph_input.type.tensor_type.elem_type == onnx.TensorProto.UINT8
+    assert [o.name for o in proto.graph.output] == ["label", "label_index", "probabilities"]
+    ops = {n.op_type for n in proto.graph.node}
+    assert "Sigmoid" not in ops and "LinearClassifier" not in ops
+    props = {p.key: p.value for p in proto.metadata_props}
+    model = persist.load_model(models.image)
+    assert json.loads(props["classes"]) == list(model.classes)
+    assert float(props["threshold"]) == model.threshold
+    assert json.loads(props["preprocessing"]) == model.preprocessing
+
+
+def test_default_output_next_to_the_model_and_json(models, tmp_path):
+    model = tmp_path / "m.safetensors"
+    model.write_bytes(models.table.read_bytes())
+    proc = run(["export", "--model", model, "--json"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["output"] == str(tmp_path / "m.onnx") and (tmp_path / "m.onnx").is_file()
+    assert summary["input"] == {"name": "features", "dtype": "float64", "shape": ["N", 3]}
+    assert summary["self_check_max_difference"] <= 1e-12
+
+
+def test_refuses_to_overwrite_the_model(models, tmp_path):
+    model = tmp_path / "m.safetensors"
+    model.write_bytes(models.table.read_bytes())
+    (tmp_path / "link.onnx").symlink_to(model)
+    before = snapshot(tmp_path)
+    for target in ("m.safetensors", "./m.safetensors", "link.onnx"):
+        proc = run(["export", "--model", "m.safetensors", "-o", target], tmp_path)
+        assert_clean_failure(proc, (2,), "is the model file itself")
+    assert snapshot(tmp_path) == before
+
+
+def test_refuses_a_missing_folder_before_any_work(models, tmp_path):
+    proc = run(["export", "--model", models.table, "-o", tmp_path / "no" / "m.onnx"], tmp_path)
+    assert_clean_failure(proc, (2,), "does not exist")
+
+
+def test_predict_still_prints_what_it_printed(models):
+    """lrnn predict now goes through lrnn.inference; its text output is unchanged."""
+    proc = run(["predict", "--model", models.table, models.table_csv], models.folder)
+    records = predict_json(models.table, [models.table_csv], models.folder)
+    lines = proc.stdout.splitlines()
+    assert len(lines) == len(records)
+    for line, r in zip(lines, records, strict=True):
+        assert line == f"{r['name']}\t{r['probability']:.6f}\t{r['label']}"

@@ -1,0 +1,491 @@
+# ruff: noqa: E501 - the bad-request table keeps one case per line
+"""``lrnn serve`` against a real server process on 127.0.0.1 (a free port), through HTTP.
+
+* parity: every record equals what ``lrnn predict --json`` prints for the same file or row,
+  compared as parsed JSON, so the floats must be the same to the last bit;
+* the HTTP bad-input table: each bad request gets its 4xx JSON error naming the problem, no
+  traceback, and the server still answers afterwards;
+* a bounded load test (8 concurrent clients, each response checked against its own expected
+  record, none lost); Ctrl-C and SIGTERM stop the server cleanly;
+* the page, in headless Chromium (marker ``browser``): pick a file, see the verdict and both
+  pictures loaded. With ``LRNN_WRITE_DOCS=1`` the screenshot of the cat model's page is also
+  written to ``docs/serve-page.png`` (how the README's picture is made).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from lrnn import data, inference, persist
+from tests.cli_helpers import assert_clean_failure, run
+from tests.conftest import needs_cat
+from tests.serving_helpers import (
+    TABLE_COLUMNS,
+    Server,
+    cat_test_pictures,
+    png_bomb,
+    predict_json,
+    train_models,
+)
+
+httpx = pytest.importorskip("httpx")
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+#: The image server's body limit (MiB), small so that the 413 case is cheap to send.
+LIMIT_MB = 0.5
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    return train_models(tmp_path_factory.mktemp("serve-models"))
+
+
+@pytest.fixture(scope="module")
+def image_server(models):
+    server = Server(models.image, "--max-body-mb", str(LIMIT_MB), cwd=models.folder)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def table_server(models):
+    server = Server(models.table, cwd=models.folder)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def client():
+    with httpx.Client(timeout=30) as c:
+        yield c
+
+
+def post_image(client, server: Server, path: Path, **params) -> httpx.Response:
+    kind = {".png": "image/png", ".jpg": "image/jpeg", ".bmp": "image/bmp"}[path.suffix]
+    return client.post(
+        server.url + "/predict",
+        content=path.read_bytes(),
+        headers={"Content-Type": kind},
+        params={"name": str(path), **params},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Parity with lrnn predict --json
+
+
+def test_health_and_metadata(image_server, client, models):
+    assert client.get(image_server.url + "/health").json() == {"status": "ok"}
+    meta = client.get(image_server.url + "/metadata").json()
+    model = persist.load_model(models.image)
+    assert meta["classes"] == list(model.classes) and meta["positive_class"] == model.classes[1]
+    assert meta["threshold"] == model.threshold
+    assert meta["kind"] == "image" and meta["image_shape"] == [6, 10, 3]
+    assert meta["n_features"] == 180 and meta["feature_names"] is None
+    assert meta["preprocessing"] == model.preprocessing
+    assert meta["manifest"] == json.loads(json.dumps(model.manifest))
+    assert meta["manifest"]["data_sha256"]
+    from lrnn import __version__
+
+    assert meta["lrnn_version"] == __version__
+    assert meta["limits"]["max_body_bytes"] == int(LIMIT_MB * 2**20)
+
+
+def test_raw_images_match_predict(image_server, client, models):
+    """One picture per request against ``lrnn predict`` of that one file.
+
+    (A batch is compared with the same batch below: BLAS may sum a batch of rows in another
+    order than a single row, so the last bit of a probability can depend on the batch — in
+    ``lrnn predict`` itself too.)
+    """
+    for path in models.pictures[:2]:
+        expected = predict_json(models.image, [path], models.folder)
+        response = post_image(client, image_server, path)
+        assert response.status_code == 200, response.text
+        assert response.json()["predictions"] == expected  # name, label, probability: all bits
+
+
+def test_multipart_batch_matches_predict(image_server, client, models):
+    expected = predict_json(models.image, models.pictures, models.folder)
+    files = [
+        ("images", (p.name, p.read_bytes(), "application/octet-stream")) for p in models.pictures
+    ]
+    response = client.post(image_server.url + "/predict", files=files)
+    assert response.status_code == 200, response.text
+    got = response.json()["predictions"]
+    assert [r["name"] for r in got] == [p.name for p in models.pictures]
+    assert [(r["probability"], r["label"]) for r in got] == [
+        (r["probability"], r["label"]) for r in expected
+    ]
+    assert len({r["label"] for r in got}) == 2
+
+
+def test_threshold_option_matches_predict(image_server, client, models):
+    path = models.pictures[0]
+    expected = predict_json(models.image, [path], models.folder, "--threshold", "0.999")
+    assert (
+        post_image(client, image_server, path, threshold="0.999").json()["predictions"] == expected
+    )
+
+
+def test_table_rows_and_columns_match_predict(table_server, client, models):
+    expected = predict_json(models.table, [models.table_csv], models.folder)
+    frame = pd.read_csv(models.table_csv)
+    rows = frame[TABLE_COLUMNS].to_numpy().tolist()
+    by_rows = client.post(table_server.url + "/predict", json={"rows": rows})
+    assert by_rows.status_code == 200, by_rows.text
+    assert by_rows.json()["predictions"] == expected
+    columns = {c: frame[c].tolist() for c in [*reversed(TABLE_COLUMNS), "label"]}  # any order
+    by_columns = client.post(table_server.url + "/predict", json={"columns": columns})
+    assert by_columns.json()["predictions"] == expected
+
+
+@needs_cat
+def test_cat_pictures_match_predict(models, client):
+    pictures = cat_test_pictures(models.folder)
+    batch = predict_json(models.cat, pictures, models.folder)
+    single = predict_json(models.cat, pictures[:1], models.folder)
+    server = Server(models.cat, cwd=models.folder)
+    try:
+        files = [("f", (p.name, p.read_bytes(), "image/png")) for p in pictures]
+        got = client.post(server.url + "/predict", files=files).json()["predictions"]
+        one = post_image(client, server, pictures[0]).json()["predictions"]
+    finally:
+        server.stop()
+    assert [(r["probability"], r["label"]) for r in got] == [
+        (r["probability"], r["label"]) for r in batch
+    ]
+    assert one == single
+
+
+def test_explanations(image_server, table_server, client, models):
+    path = models.pictures[3]  # an RGBA picture of another size
+    out = post_image(client, image_server, path, explain="1").json()
+    (item,) = out["explanations"]
+    predictor = inference.Predictor.load(models.image)
+    ds = data.load_inputs([str(path)], predictor.spec)
+    seen = Image.open(io.BytesIO(_data_uri(item["input_png"])))
+    assert seen.size == (10, 6) and seen.mode == "RGB"
+    assert np.array_equal(np.asarray(seen), ds.raw_images[0])  # the picture as the model saw it
+    heat = np.asarray(Image.open(io.BytesIO(_data_uri(item["heatmap_png"]))).convert("RGB"))
+    c = predictor.contributions(ds)[0].reshape(6, 10, 3).sum(axis=2)
+    assert item["heatmap_max"] == pytest.approx(np.abs(c).max(), rel=1e-12)
+    strongest = np.unravel_index(np.argmax(np.abs(c)), c.shape)
+    colour = heat[strongest].astype(int)
+    assert tuple(colour) == ((255, 0, 0) if c[strongest] > 0 else (0, 0, 255))
+    assert item["logit"] == pytest.approx(c.sum() + predictor.model.b, abs=1e-12)
+
+    table = client.post(
+        table_server.url + "/predict", params={"explain": "1"}, json={"rows": [[0.5, -200, 49]]}
+    ).json()
+    (row,) = table["explanations"]
+    names = [name for name, _ in row["contributions"]]
+    assert names == TABLE_COLUMNS
+    total = sum(v for _, v in row["contributions"]) + row["bias"]
+    assert total == pytest.approx(row["logit"], abs=1e-12)
+    p = table["predictions"][0]["probability"]
+    assert p == pytest.approx(1 / (1 + np.exp(-row["logit"])), rel=1e-12)
+
+
+def _data_uri(uri: str) -> bytes:
+    prefix = "data:image/png;base64,"
+    assert uri.startswith(prefix)
+    return base64.b64decode(uri[len(prefix) :])
+
+
+# --------------------------------------------------------------------------------------------
+# The HTTP bad-input table
+
+
+def _multipart_without_boundary() -> dict:
+    return {"content": b"--x\r\n", "headers": {"Content-Type": "multipart/form-data"}}
+
+
+def _multipart_text_only() -> dict:
+    body = b'--b1\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n--b1--\r\n'
+    return {"content": body, "headers": {"Content-Type": "multipart/form-data; boundary=b1"}}
+
+
+def _image_body(blob: bytes, kind: str = "image/png") -> dict:
+    return {"content": blob, "headers": {"Content-Type": kind}}
+
+
+def _png(size=(10, 6)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (10, 200, 30)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+# (id, server "image" or "table", request kwargs for client.request, status, needle)
+# fmt: off
+HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
+    ("image: text/plain", "image", {"content": b"hello", "headers": {"Content-Type": "text/plain"}}, 415, "'text/plain' is not an image"),
+    ("image: no content type", "image", {"content": _png()}, 415, "(none)"),
+    ("image: json body", "image", {"json": {"rows": [[1, 2]]}}, 415, "this model takes pictures"),
+    ("image: not an image", "image", _image_body(b"GIF89a but not really"), 422, "not an image file"),
+    ("image: truncated png", "image", _image_body(_png((40, 40))[:60]), 422, "image"),
+    ("image: decompression bomb", "image", _image_body(png_bomb()), 422, "decompression bomb"),
+    ("image: empty body", "image", _image_body(b""), 400, "body is empty"),
+    ("image: body over the limit", "image", _image_body(b"\x89PNG" + bytes(int(LIMIT_MB * 2**20))), 413, "limit of 524288 bytes"),
+    ("image: multipart, no boundary", "image", _multipart_without_boundary(), 400, "multipart"),
+    ("image: multipart, no file", "image", _multipart_text_only(), 400, "no file"),
+    ("image: multipart, one bad file", "image", {"files": [("a", ("ok.png", _png())), ("b", ("bad.png", b"xx"))]}, 422, "bad.png"),
+    ("image: threshold above one", "image", {**_image_body(_png()), "params": {"threshold": "2"}}, 400, "threshold='2'"),
+    ("image: threshold word", "image", {**_image_body(_png()), "params": {"threshold": "high"}}, 400, "between 0 and 1"),
+    ("image: explain word", "image", {**_image_body(_png()), "params": {"explain": "maybe"}}, 400, "explain='maybe'"),
+    ("table: malformed json", "table", {"content": b'{"rows": [[1, 2', "headers": {"Content-Type": "application/json"}}, 400, "not valid json"),
+    ("table: NaN literal", "table", {"content": b'{"rows": [[NaN, 1, 2]]}', "headers": {"Content-Type": "application/json"}}, 400, "NaN is not valid JSON"),
+    ("table: wrong width", "table", {"json": {"rows": [[1.0, 2.0]]}}, 422, "has 2 values but the model takes 3"),
+    ("table: text value", "table", {"json": {"rows": [[1.0, "two", 3.0]]}}, 422, "column 'large'"),
+    ("table: huge integer", "table", {"json": {"rows": [[1, 10**400, 3]]}}, 422, "not a finite number"),
+    ("table: no rows key", "table", {"json": {"data": [[1, 2, 3]]}}, 422, '"rows"'),
+    ("table: empty rows", "table", {"json": {"rows": []}}, 422, "non-empty"),
+    ("table: rows and columns", "table", {"json": {"rows": [[1, 2, 3]], "columns": {}}}, 422, "not both"),
+    ("table: missing column", "table", {"json": {"columns": {"small": [1.0], "large": [2.0]}}}, 422, "'shifted'"),
+    ("table: uneven columns", "table", {"json": {"columns": {"small": [1.0], "large": [2.0, 3.0], "shifted": [1.0]}}}, 422, "same length"),
+    ("table: an image", "table", _image_body(_png()), 415, "application/json"),
+    ("table: json list", "table", {"json": [[1, 2, 3]]}, 422, "must be an object"),
+    ("GET /predict", "image", {"method": "GET"}, 405, "GET is not allowed"),
+    ("unknown path", "image", {"path": "/nope"}, 404, "no such path '/nope'"),
+]
+# fmt: on
+
+
+def _ids() -> list[str]:
+    ids = [c[0] for c in HTTP_CASES]
+    assert len(ids) == len(set(ids))
+    return ids
+
+
+@pytest.mark.parametrize(("case", "which", "kwargs", "status", "needle"), HTTP_CASES, ids=_ids())
+def test_bad_request(case, which, kwargs, status, needle, image_server, table_server, client):
+    server = image_server if which == "image" else table_server
+    kwargs = dict(kwargs)
+    method, path = kwargs.pop("method", "POST"), kwargs.pop("path", "/predict")
+    response = client.request(method, server.url + path, **kwargs)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    message = response.json()["error"]
+    assert needle.lower() in message.lower(), message
+    assert "\n" not in message and "Traceback" not in response.text
+    assert client.get(server.url + "/health").status_code == 200  # still serving
+
+
+def test_declared_oversized_body_is_refused(image_server):
+    """A body far over the limit (declared in Content-Length) is refused without reading it."""
+    with socket.create_connection(("127.0.0.1", int(image_server.url.rsplit(":", 1)[1]))) as s:
+        s.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+            b"Content-Length: 1000000000\r\n\r\n"
+        )
+        reply = s.recv(4096).decode(errors="replace")
+    assert reply.startswith("HTTP/1.1 413"), reply
+    assert httpx.get(image_server.url + "/health").status_code == 200
+
+
+# --------------------------------------------------------------------------------------------
+# Load, concurrency and shutdown
+
+
+def test_concurrent_requests_lose_nothing(image_server, models):
+    """8 clients × 50 requests of different pictures: every answer is its own picture's,
+    as the server gave it when asked one at a time."""
+    bodies = [(str(p), p.read_bytes()) for p in models.pictures]
+    expected = {  # one at a time first
+        name: post_image(httpx, image_server, Path(name)).json()["predictions"][0]
+        for name, _ in bodies
+    }
+    failures: list[str] = []
+    counts = [0] * 8
+
+    def client_loop(k: int) -> None:
+        with httpx.Client(timeout=30) as c:
+            for i in range(50):
+                name, body = bodies[(k + i) % len(bodies)]
+                r = c.post(
+                    image_server.url + "/predict",
+                    content=body,
+                    headers={"Content-Type": "application/octet-stream"},
+                    params={"name": name},
+                )
+                if r.status_code != 200 or r.json()["predictions"] != [expected[name]]:
+                    failures.append(f"{name}: {r.status_code} {r.text[:200]}")
+                counts[k] += 1
+
+    threads = [threading.Thread(target=client_loop, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not failures, failures[:3]
+    assert sum(counts) == 400
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_stops_cleanly(models, sig):
+    server = Server(models.table, cwd=models.folder)
+    status, err = server.stop(sig)
+    assert status == 0, err
+    assert "Traceback" not in err and err.strip().endswith("lrnn serve: stopped"), err
+
+
+def test_port_in_use_is_one_line(models):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        proc = run(["serve", "--model", models.table, "--port", port], models.folder, timeout=60)
+    assert_clean_failure(proc, (2,), f"cannot listen on 127.0.0.1:{port}", "--port")
+
+
+# --------------------------------------------------------------------------------------------
+# The page, in a real browser
+
+
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="headless Chromium is not installed at /usr/bin/chromium (CI installs it with "
+    ".ci/install-chromium)",
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _open_page(browser, server: Server) -> tuple:
+    page = browser.new_page(viewport={"width": 900, "height": 760})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(server.url + "/")
+    page.wait_for_selector("body[data-state=ready]", timeout=15000)
+    return page, requests, problems
+
+
+def _pick_and_check(page, picture: Path, expected: dict) -> None:
+    page.set_input_files("#file", str(picture))
+    page.wait_for_selector("body[data-state=done]", timeout=15000)
+    assert page.text_content("#verdict") == expected["label"]
+    shown = page.text_content("#probability")
+    assert f"{expected['probability']:.4f}" in shown or f"{expected['probability']:.3g}" in shown
+    page.wait_for_function(
+        "['seen', 'heat'].every(id => document.getElementById(id).complete)", timeout=15000
+    )
+    widths = page.eval_on_selector_all("#pictures img", "els => els.map(e => e.naturalWidth)")
+    assert len(widths) == 2 and all(w > 0 for w in widths), widths
+
+
+def _only_own_requests(requests: list[str], server: Server) -> None:
+    foreign = [u for u in requests if not (u.startswith(server.url) or u.startswith("data:"))]
+    assert not foreign, foreign
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_page_predicts_a_picked_picture(browser, image_server, models):
+    page, requests, problems = _open_page(browser, image_server)
+    picture = models.pictures[1]
+    (expected,) = predict_json(models.image, [picture], models.folder)
+    _pick_and_check(page, picture, expected)
+    _only_own_requests(requests, image_server)
+    assert not problems, problems  # no script errors, no CSP violations
+    # a bad file: the page shows the server's error line and keeps working
+    bad = models.folder / "bad.png"
+    bad.write_bytes(b"not a picture")
+    page.set_input_files("#file", str(bad))
+    page.wait_for_selector("body[data-state=error]", timeout=15000)
+    assert "not an image file" in page.text_content("#error")
+    _pick_and_check(
+        page, models.pictures[2], predict_json(models.image, [models.pictures[2]], models.folder)[0]
+    )
+    page.close()
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_page_for_a_table_model(browser, table_server, models):
+    page, requests, problems = _open_page(browser, table_server)
+    assert page.text_content("#columns") == ", ".join(TABLE_COLUMNS)
+    frame = pd.read_csv(models.table_csv)
+    row = frame[TABLE_COLUMNS].iloc[0].tolist()
+    page.fill("#row", ", ".join(repr(v) for v in row))
+    page.click("#go")
+    page.wait_for_selector("body[data-state=done]", timeout=15000)
+    expected = predict_json(models.table, [models.table_csv], models.folder)[0]
+    assert page.text_content("#verdict") == expected["label"]
+    assert page.locator("#contrib-rows tr").count() == 3
+    _only_own_requests(requests, table_server)
+    assert not problems, problems
+    page.close()
+
+
+@pytest.mark.browser
+@needs_chromium
+@needs_cat
+def test_page_screenshot_with_the_cat_model(browser, models, tmp_path):
+    pictures = cat_test_pictures(models.folder)
+    server = Server(models.cat, cwd=models.folder)
+    try:
+        page, requests, problems = _open_page(browser, server)
+        expected = predict_json(models.cat, [pictures[1]], models.folder)[0]
+        _pick_and_check(page, pictures[1], expected)
+        shot = tmp_path / "serve-page.png"
+        page.screenshot(path=str(shot), full_page=True)
+        page.close()
+    finally:
+        server.stop()
+    assert not problems, problems
+    image = Image.open(shot)
+    assert image.size[0] == 900 and np.asarray(image.convert("L")).std() > 10  # not blank
+    if os.environ.get("LRNN_WRITE_DOCS") == "1":
+        shutil.copy(shot, ROOT / "docs" / "serve-page.png")
+
+
+def test_keep_alive_requests_do_not_stall(image_server, models):
+    """Sequential requests on one connection answer in milliseconds: the server's sockets
+    have TCP_NODELAY, without which every response waited ~40 ms for a delayed ACK."""
+    import time
+
+    body = models.pictures[0].read_bytes()
+    times = []
+    with httpx.Client(timeout=30) as c:
+        for _ in range(21):
+            start = time.perf_counter()
+            r = c.post(
+                image_server.url + "/predict", content=body, headers={"Content-Type": "image/png"}
+            )
+            times.append(time.perf_counter() - start)
+            assert r.status_code == 200
+    assert sorted(times[1:])[10] < 0.03, times
