@@ -375,23 +375,10 @@ def _load_training_data(args: argparse.Namespace):
 
 
 def _align_classes(ds, classes: Sequence[str]):
-    """Re-index ds.y to ``classes`` by name (folders sort differently from HDF5 lists)."""
-    from dataclasses import replace
+    """Re-index ds.y to ``classes`` by name (see lrnn.data.align_classes)."""
+    from lrnn import data
 
-    from lrnn.errors import DataError
-
-    if ds.y is None or ds.classes is None or tuple(ds.classes) == tuple(classes):
-        return ds
-    index = {name: i for i, name in enumerate(classes)}
-    unknown = [c for c in ds.classes if c not in index]
-    present = set(np.unique(ds.y).tolist())
-    if any(ds.classes.index(c) in present for c in unknown):
-        raise DataError(
-            f"{ds.source}: its classes {list(ds.classes)} differ from the model's {list(classes)}; "
-            "use data labelled with the model's classes."
-        )
-    mapping = np.array([index.get(c, -1) for c in ds.classes])
-    return replace(ds, y=mapping[ds.y], classes=tuple(classes))
+    return data.align_classes(ds, classes)
 
 
 def _check_outputs(*paths: str | None) -> None:
@@ -672,7 +659,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             persist.clean_stale_temp_files(path)
     persist.save_model(model_path, model)
     if args.history:
-        from lrnn.report import save_history
+        from lrnn.history import save_history
 
         save_history(result.history, args.history)
     if plot_path:
@@ -731,17 +718,10 @@ class _TrainingData:
 
 
 def _is_out_of_core(path: str | None, forced: bool) -> bool:
-    """.npy, Zarr stores and folders of X.npy or Parquet files stream from disk; a single
-    .parquet file does with --stream."""
-    if path is None:
-        return False
-    p = Path(path)
-    if forced or p.suffix in (".npy", ".zarr"):
-        return True
-    if p.is_dir():
-        markers = ("X.npy", "zarr.json", ".zgroup")
-        return any((p / m).exists() for m in markers) or any(p.glob("*.parquet"))
-    return False
+    """Whether the training data streams from disk (see lrnn.data.is_out_of_core)."""
+    from lrnn import data
+
+    return data.is_out_of_core(path, forced)
 
 
 def _in_memory_training_data(args, config) -> _TrainingData:
@@ -786,7 +766,7 @@ def _in_memory_training_data(args, config) -> _TrainingData:
 def _streamed_training_data(args) -> _TrainingData:
     """Training data too large for memory: every pass streams blocks of rows from disk."""
     from lrnn import data
-    from lrnn.backends.stream_backend import StreamingBackend, stream_sha256
+    from lrnn.backends.stream_backend import StreamingBackend
 
     for flag, value in (
         ("--early-stopping", args.early_stopping),
@@ -822,7 +802,7 @@ def _streamed_training_data(args) -> _TrainingData:
             "source": str(args.data),
             "n_samples": int(backend.n_samples),
             "n_features": int(backend.n_features),
-            "sha256": stream_sha256(backend.source, backend.y),
+            "sha256": data.data_sha256(backend.source, backend.y),
         },
         source=str(args.data),
         stored_dtype=f"{backend.source.dtype}, streamed from disk",
@@ -947,9 +927,9 @@ def _resume_hint(args, checkpoint: str) -> str:
 
 
 def _accuracy(z: np.ndarray, y: np.ndarray) -> float:
-    from lrnn.objective import sigmoid
+    from lrnn import metrics
 
-    return float(np.mean((sigmoid(z) > 0.5) == (y == 1)))
+    return metrics.accuracy(z, y)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1165,11 +1145,12 @@ def cmd_slope(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
     from lrnn import data, report
+    from lrnn.history import load_history
 
     _check_outputs(args.output)
     model, spec = _load_model_and_spec(args.model)
     ds = _align_classes(data.load(args.data, label=args.label, spec=spec), model.classes)
-    history = report.load_history(args.history) if args.history else None
+    history = load_history(args.history) if args.history else None
     report.write_report(args.output, model=model, dataset=ds, history=history)
     print(f"report saved to {args.output}")
     return 0

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import objective
-from lrnn.backends import stream_backend as blocks
+from lrnn.backends import blocks
 from lrnn.errors import DataError, UsageError
 from lrnn.objective import DataPass
 
