@@ -21,6 +21,7 @@ pyarrow and zarr are imported only when a source of theirs is opened.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -132,7 +133,14 @@ class ParquetSource:
                 f"{', '.join(schema.names[:10])}{' …' if len(schema.names) > 10 else ''}. "
                 "Pass label=<the column holding 0/1 labels>."
             )
-        self.features = [name for name in schema.names if name != label]
+        index = _pandas_index_columns(schema)  # pandas reads these back as the index
+        if index:
+            warnings.warn(
+                f"{self.files[0]}: column(s) {', '.join(map(repr, index))} hold a saved pandas "
+                "index, not features; they are left out (write with index=False to avoid them).",
+                stacklevel=2,
+            )
+        self.features = [name for name in schema.names if name != label and name not in index]
         if not self.features:
             raise DataError(f"{self.files[0]} has only the label column; there are no features.")
         types = [schema.field(name).type for name in self.features]
@@ -215,6 +223,16 @@ class ParquetSource:
 def is_source(X: Any) -> bool:
     """Whether ``X`` is already a :class:`Source` (it reads itself block by block)."""
     return hasattr(X, "units") and hasattr(X, "read")
+
+
+def _pandas_index_columns(schema: Any) -> list[str]:
+    """Columns that ``DataFrame.to_parquet`` stored for the frame's index (pandas metadata)."""
+    try:
+        meta = schema.pandas_metadata or {}
+    except (ValueError, TypeError):  # metadata that is not JSON: no pandas index to honour
+        return []
+    names = meta.get("index_columns", []) if isinstance(meta, dict) else []
+    return [n for n in names if isinstance(n, str) and n in schema.names]
 
 
 def as_source(X: Any) -> Source:

@@ -7,6 +7,7 @@ declared size before it is read. pandas and pyarrow are imported inside the func
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -99,34 +100,56 @@ def load_table(
     return frame_dataset(df, name, label, wanted, require_labels)
 
 
+#: Names a saved row index gets: ``DataFrame.to_csv()`` writes an empty header cell, which
+#: pandas reads back as "Unnamed: 0"; pyarrow stores a pandas index as "__index_level_0__".
+_INDEX_NAMES = ("", "Unnamed: 0", "__index_level_0__")
+
+
+def drop_saved_index(df: Any, source: str, label: str) -> Any:
+    """``df`` without a leading column that is a saved row index, with a warning naming it.
+
+    ``DataFrame.to_csv()`` writes the index by default, as an unnamed first column holding
+    0, 1, 2, …; trained on, the row number becomes a feature (and a strong, meaningless one when
+    the rows are sorted by class). Such a column — unnamed, integer, equal to the row numbers —
+    is dropped. Anything else stays a feature.
+    """
+    import pandas as pd
+
+    if df.shape[1] == 0 or df.shape[0] == 0:
+        return df
+    first = str(df.columns[0])
+    col = df.iloc[:, 0]
+    if (
+        first == label
+        or first.strip() not in _INDEX_NAMES
+        or not pd.api.types.is_integer_dtype(col)
+        or not np.array_equal(col.to_numpy(), np.arange(df.shape[0]))
+    ):
+        return df
+    warnings.warn(
+        f"{source}: dropped the first column {first!r}: it holds the row numbers 0–"
+        f"{df.shape[0] - 1}, a saved index, not a feature (write the file with index=False to "
+        "avoid it).",
+        stacklevel=3,
+    )
+    return df.iloc[:, 1:]
+
+
 def frame_dataset(
     df: Any, source: str, label: str, wanted: Sequence[str] | None, require_labels: bool
 ) -> Dataset:
-    """A pandas DataFrame → Dataset: numeric feature columns and an optional label column."""
-    import pandas as pd
+    """A pandas DataFrame → Dataset: numeric feature columns and an optional label column.
 
+    With ``wanted`` (a model's feature names) exactly those columns are taken; otherwise every
+    column but the label (a saved row index dropped, see :func:`drop_saved_index`).
+    """
     df = df.set_axis([str(c) for c in df.columns], axis=1)
-    cols = list(df.columns)
     if df.shape[0] == 0:
         raise DataError(f"{source}: no examples (no data rows); add one row per example.")
-
-    y = classes = None
-    if label in cols:
-        col = df[label]
-        missing = col.isna().to_numpy()
-        if missing.any():
-            raise DataError(
-                f"{source}: label column '{label}' is empty in row {int(missing.argmax()) + 1}; "
-                "every example needs a label — fill it in or drop that row."
-            )
-        values = col.to_numpy() if pd.api.types.is_numeric_dtype(col) else col.astype(str)
-        y, classes = encode_labels(np.asarray(values), source, f"label column '{label}'")
-    elif require_labels:
-        raise DataError(
-            f"{source}: no label column '{label}'; the columns are {quoted(cols)} — name the "
-            "label column with --label."
-        )
-
+    if wanted is None:
+        df = drop_saved_index(df, source, label)
+    cols = list(df.columns)
+    y, classes = _table_labels(df, source, label, require_labels)
     if wanted is not None:
         features = list(wanted)
         absent = [c for c in features if c not in cols]
@@ -139,6 +162,51 @@ def frame_dataset(
         features = [c for c in cols if c != label]
         if not features:
             raise DataError(f"{source}: no feature columns besides '{label}'; add features.")
+    _check_numeric(df, source, features)
+    X = df[features].to_numpy(dtype=np.float64, na_value=np.nan)
+    check_finite(X, source, features)
+    spec = Preprocessing(kind="table", feature_names=tuple(features), label_column=label)
+    names = [f"row {i + 1}" for i in range(X.shape[0])]
+    return Dataset(np.ascontiguousarray(X), y, classes, names, spec, source)
+
+
+def _table_labels(
+    df: Any, source: str, label: str, require_labels: bool
+) -> tuple[np.ndarray | None, tuple | None]:
+    """(y, classes) from the label column, or (None, None) when there is none.
+
+    Without ``require_labels`` (data to predict on) the label column is optional and ignored
+    when it cannot be used — blanks, more than two classes — since nothing needs it.
+    """
+    import pandas as pd
+
+    if label not in df.columns:
+        if require_labels:
+            raise DataError(
+                f"{source}: no label column '{label}'; the columns are {quoted(list(df.columns))}"
+                " — name the label column with --label."
+            )
+        return None, None
+    col = df[label]
+    missing = col.isna().to_numpy()
+    try:
+        if missing.any():
+            raise DataError(
+                f"{source}: label column '{label}' is empty in row {int(missing.argmax()) + 1}; "
+                "every example needs a label — fill it in or drop that row."
+            )
+        values = col.to_numpy() if pd.api.types.is_numeric_dtype(col) else col.astype(str)
+        return encode_labels(np.asarray(values), source, f"label column '{label}'")
+    except DataError:
+        if require_labels:
+            raise
+        return None, None
+
+
+def _check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
+    """Refuse the first feature column that holds something other than numbers."""
+    import pandas as pd
+
     for c in features:
         col = df[c]
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col):
@@ -152,8 +220,3 @@ def frame_dataset(
             f"{source}: column '{c}' has non-numeric value '{clip(col.iloc[row])}' "
             f"(row {row + 1}); features must be numeric — drop or encode that column."
         )
-    X = df[features].to_numpy(dtype=np.float64, na_value=np.nan)
-    check_finite(X, source, features)
-    spec = Preprocessing(kind="table", feature_names=tuple(features), label_column=label)
-    names = [f"row {i + 1}" for i in range(X.shape[0])]
-    return Dataset(np.ascontiguousarray(X), y, classes, names, spec, source)
