@@ -163,6 +163,17 @@ class Files:
         Image.new(mode, size, 128).save(self.root / name)
         return name
 
+    def float_tiff(self, name: str, values: list[float]) -> str:
+        """A one-row picture of float pixels (Pillow mode F)."""
+        (self.root / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.array([values], dtype=np.float32)).save(self.root / name)
+        return name
+
+    def int32_tiff(self, name: str, values: list[int]) -> str:
+        """A one-row picture of 32-bit integer pixels (Pillow mode I)."""
+        Image.fromarray(np.array([values], dtype=np.int32)).save(self.root / name)
+        return name
+
     def folder(self, name: str, classes: dict[str, int]) -> str:
         for cls, count in classes.items():
             (self.root / name / cls).mkdir(parents=True, exist_ok=True)
@@ -308,6 +319,13 @@ CASES: list[tuple[str, Build, str]] = [
     ("image data cut short", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("s.png", _png_short_data())], "s.png: cannot decode"),
     ("image declares 10 gigapixels", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("h.png", _png_header_only(100_000, 100_000))], "too large"),
     ("image zero size", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("z.png", _png_header_only(0, 0))], "z.png"),
+    ("float image above 1", lambda f: ["predict", "--model", IMAGE_MODEL, f.float_tiff("f.tiff", [0.0, 255.0])], "f.tiff: floating-point pixels range from 0 to 255, not 0–1"),
+    ("float image negative", lambda f: ["predict", "--model", IMAGE_MODEL, f.float_tiff("f.tiff", [-0.5, 0.5])], "from -0.5 to 0.5, not 0–1"),
+    ("float image NaN", lambda f: ["predict", "--model", IMAGE_MODEL, f.float_tiff("f.tiff", [0.2, float("nan")])], "not 0–1"),
+    ("float image infinite", lambda f: ["predict", "--model", IMAGE_MODEL, f.float_tiff("f.tiff", [0.2, float("inf")])], "not 0–1"),
+    ("float image in a training folder", lambda f: ["train", (f.folder("imgs", {"a": 2, "b": 2}), f.float_tiff("imgs/b/x.tiff", [0.0, 2.0]))[0], *T], "imgs/b/x.tiff: floating-point pixels"),
+    ("32-bit image beyond 16 bits", lambda f: ["predict", "--model", IMAGE_MODEL, f.int32_tiff("i.tiff", [0, 70000])], "i.tiff: integer pixels range from 0 to 70000, beyond 16 bits"),
+    ("32-bit image negative", lambda f: ["evaluate", "--model", IMAGE_MODEL, (f.folder("imgs", {"three": 1, "eight": 1}), f.int32_tiff("imgs/eight/n.tiff", [-1, 5]))[0]], "n.tiff: integer pixels range from -1"),
     ("image plus folder", lambda f: ["predict", "--model", IMAGE_MODEL, f.png("a.png"), f.folder("imgs", {"a": 1, "b": 1})], "not a mix"),
     ("image missing among files", lambda f: ["predict", "--model", IMAGE_MODEL, f.png("a.png"), "gone.png"], "gone.png: no such file"),
     ("images for a table model", lambda f: ["predict", "--model", TABLE_MODEL, f.png("a.png"), f.png("b.png")], "table data"),

@@ -246,7 +246,8 @@ def test_image_folder(tmp_path):
     save_image(root / "cat" / "grey.jpg", (8, 8), mode="L")
     save_image(root / "dog" / "alpha.png", (3, 3), mode="RGBA")
     (root / "dog" / ".DS_Store").write_bytes(b"\0junk")  # hidden files are skipped
-    ds = load(root)
+    with pytest.warns(UserWarning, match="different sizes .*all resized to 8×8"):
+        ds = load(root)
     assert ds.classes == ("cat", "dog")
     assert ds.names == [
         "cat/grey.jpg",

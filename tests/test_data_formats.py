@@ -7,13 +7,16 @@ loaders make of it; a few go through the real ``lrnn`` command to show the user 
 
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from lrnn.data import load, load_inputs
+from lrnn import persist
+from lrnn.data import Preprocessing, load, load_inputs
 from lrnn.errors import DataError
 from tests.cli_helpers import run
 
@@ -100,6 +103,164 @@ def test_train_on_an_indexed_csv_warns_on_stderr(tmp_path):
     assert proc.returncode == 0, proc.stderr
     warning = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
     assert len(warning) == 1 and "dropped the first column 'Unnamed: 0'" in warning[0]
-    from lrnn import persist
 
     assert persist.load_model(tmp_path / "m.safetensors").feature_names == ["a", "b"]
+
+
+# --------------------------------------------------------------------------------------------
+# Pictures of any bit depth and mode
+
+
+def png16(path: Path, pixels: np.ndarray) -> Path:
+    """A 16-bit PNG written byte by byte: grey for (h, w) pixels, RGB for (h, w, 3).
+
+    Pillow writes 16-bit grey PNGs itself but not 16-bit colour ones, so both are built here
+    from the PNG specification (IHDR bit depth 16, colour type 0 or 2, filter byte 0 per row).
+    """
+    import struct
+    import zlib
+
+    h, w = pixels.shape[:2]
+    colour = 2 if pixels.ndim == 3 else 0
+    rows = b"".join(b"\x00" + pixels[r].astype(">u2").tobytes() for r in range(h))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", w, h, 16, colour, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def grey_folder(root: Path, pictures: dict[str, list[np.ndarray]], writer=None) -> Path:
+    """root/<class>/<i>.png from uint8 (or, with ``writer``, any) arrays."""
+    from PIL import Image
+
+    for cls, arrays in pictures.items():
+        (root / cls).mkdir(parents=True)
+        for i, a in enumerate(arrays):
+            path = root / cls / f"{i}.png"
+            writer(path, a) if writer else Image.fromarray(a).save(path)
+    return root
+
+
+MID = np.array([[0, 32768, 65535, 257 * 9]], dtype=np.uint16)  # 0, mid-grey, white, 9/255
+
+
+def test_16_bit_grey_png_is_scaled_by_257(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(MID).save(tmp_path / "a.png")  # Pillow writes uint16 as a 16-bit PNG
+    assert Image.open(tmp_path / "a.png").mode == "I;16"
+    png16(tmp_path / "b.png", MID)  # the same, written by hand
+    spec = Preprocessing("image", (1, 4, 1), 1 / 255)
+    for name in ("a.png", "b.png"):
+        ds = load_inputs([str(tmp_path / name)], spec)
+        assert ds.X.tolist() == [[0, 128, 255, 9]]  # 32768 / 257 = 127.5…; Pillow alone says 255
+
+
+def test_16_bit_colour_png_keeps_its_scale(tmp_path):
+    pixels = np.stack([MID[0], MID[0][::-1], MID[0] // 2], axis=-1)[None]  # (1, 4, 3)
+    png16(tmp_path / "c.png", pixels)
+    ds = load_inputs([str(tmp_path / "c.png")], Preprocessing("image", (1, 4, 3), 1 / 255))
+    assert ds.raw_images[0, 0, :, 0].tolist() == [0, 128, 255, 9]
+    assert ds.raw_images[0, 0, :, 1].tolist() == [9, 255, 128, 0]
+
+
+def test_float_tiff_is_read_as_0_to_1_or_refused(tmp_path):
+    from PIL import Image
+
+    values = np.array([[0.0, 0.5, 1.0, 0.25]], dtype=np.float32)
+    Image.fromarray(values).save(tmp_path / "f.tiff")
+    assert Image.open(tmp_path / "f.tiff").mode == "F"
+    spec = Preprocessing("image", (1, 4, 1), 1 / 255)
+    assert load_inputs([str(tmp_path / "f.tiff")], spec).X.tolist() == [[0, 128, 255, 64]]
+    Image.fromarray(values * 1000).save(tmp_path / "big.tiff")
+    message = error_of(load_inputs, [str(tmp_path / "big.tiff")], spec)
+    assert "big.tiff: floating-point pixels range from 0 to 1000, not 0–1" in message
+    Image.fromarray(np.array([[0.0, np.nan]], dtype=np.float32)).save(tmp_path / "nan.tiff")
+    assert "not 0–1" in error_of(load_inputs, [str(tmp_path / "nan.tiff")], spec)
+
+
+def test_32_bit_integer_pixels_beyond_16_bits_are_refused(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.array([[0, 70000]], dtype=np.int32)).save(tmp_path / "i.tiff")
+    spec = Preprocessing("image", (1, 2, 1), 1 / 255)
+    assert "beyond 16 bits" in error_of(load_inputs, [str(tmp_path / "i.tiff")], spec)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_a_picture_saved_at_16_bits_predicts_like_the_8_bit_one(tmp_path, channels):
+    from PIL import Image
+
+    rng = np.random.default_rng(channels)
+    shape = (5, 6) if channels == 1 else (5, 6, 3)
+    eight = rng.integers(0, 256, shape, dtype=np.uint8)
+    Image.fromarray(eight).save(tmp_path / "p8.png")
+    png16(tmp_path / "p16.png", eight.astype(np.uint16) * 257)
+    for model_channels in (1, 3):  # a grey model and a colour model
+        spec = Preprocessing("image", (5, 6, model_channels), 1 / 255)
+        a = load_inputs([str(tmp_path / "p8.png")], spec).X
+        b = load_inputs([str(tmp_path / "p16.png")], spec).X
+        np.testing.assert_array_equal(a, b)  # same pixels, so the same prediction exactly
+
+
+def test_cli_predicts_a_16_bit_picture_like_the_8_bit_one(tmp_path):
+    rng = np.random.default_rng(0)
+    dark = [rng.integers(0, 100, (6, 6), dtype=np.uint8) for _ in range(6)]
+    light = [rng.integers(150, 256, (6, 6), dtype=np.uint8) for _ in range(6)]
+    grey_folder(tmp_path / "train", {"dark": dark, "light": light})
+    png16(tmp_path / "p16.png", light[0].astype(np.uint16) * 257)
+    common = ["--no-plot", "--iterations", "50", "--model", "m.safetensors"]
+    assert run(["train", "train", *common], tmp_path).returncode == 0
+    proc = run(["predict", "--model", "m.safetensors", "train/light/0.png", "p16.png", "--json"],
+               tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+    p8, p16 = (json.loads(line)["probability"] for line in proc.stdout.splitlines())
+    assert p16 == pytest.approx(p8, abs=1e-3) and p8 > 0.5
+
+
+def test_grey_pictures_train_as_grey(tmp_path):
+    rng = np.random.default_rng(1)
+    grey = {c: [rng.integers(0, 256, (4, 5), dtype=np.uint8) for _ in range(2)] for c in "ab"}
+    ds = load(grey_folder(tmp_path / "grey", grey))
+    assert ds.spec.image_shape == (4, 5, 1) and ds.X.shape == (4, 20)
+    np.testing.assert_array_equal(ds.raw_images[0, :, :, 0], grey["a"][0])
+    # 16-bit grey pictures are grey too
+    deep = grey_folder(tmp_path / "deep", grey, lambda p, a: png16(p, a.astype(np.uint16) * 257))
+    np.testing.assert_array_equal(load(deep).X, ds.X)
+    # the spec makes a colour picture grey when predicting
+    from PIL import Image
+
+    Image.fromarray(np.dstack([grey["a"][0]] * 3)).save(tmp_path / "colour.png")
+    new = load_inputs([str(tmp_path / "colour.png")], ds.spec)
+    np.testing.assert_array_equal(new.X, ds.X[:1])
+    # one colour picture among grey ones makes the folder RGB
+    Image.fromarray(np.dstack([grey["a"][0]] * 3)).save(tmp_path / "grey" / "b" / "c.png")
+    assert load(tmp_path / "grey").spec.image_shape == (4, 5, 3)
+
+
+def test_mixed_sizes_say_what_they_were_resized_to(tmp_path):
+    rng = np.random.default_rng(2)
+    pictures = {
+        "a": [rng.integers(0, 256, (4, 6), dtype=np.uint8) for _ in range(2)],
+        "b": [rng.integers(0, 256, (3, 5), dtype=np.uint8), rng.integers(0, 256, (4, 6), "u1")],
+    }
+    root = grey_folder(tmp_path / "mixed", pictures)
+    with pytest.warns(UserWarning) as rec:
+        assert load(root).spec.image_shape == (4, 6, 1)
+    assert [str(r.message) for r in rec] == [
+        f"images in {root} have different sizes (1 of 4 are not 4×6, e.g. b/0.png is 3×5); "
+        "all resized to 4×6 (height×width of the first image); use --image-size HxW to choose."
+    ]
+    assert no_warning(load, root, image_size=(8, 8)).spec.image_shape == (8, 8, 1)
+    (root / "b" / "0.png").unlink()
+    assert no_warning(load, root).spec.image_shape == (4, 6, 1)
