@@ -370,6 +370,13 @@ CASES: list[tuple[str, Build, str]] = [
     ("npz zero features", lambda f: ["train", f.npz("z.npz", X=np.zeros((4, 0)), y=[0, 1, 0, 1]), *T], "no features"),
     ("npz huge declared", lambda f: ["train", f.npz_members("h.npz", X=_npy_header((10**11, 100)) + b"\0" * 16), *T], "over lrnn's limit"),
     ("npz negative shape", lambda f: ["train", f.npz_members("n.npz", X=_npy_header((-2, 2)) + b"\0" * 32), *T], "'x' is unreadable"),
+    ("npy pickled objects to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("o.npy", _npy_header((2,), "|O") + b"\0" * 16)], "o.npy: the array holds python objects"),
+    ("npy huge declared to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("h.npy", _npy_header((10**11, 100)) + b"\0" * 16)], "over lrnn's limit"),
+    ("npy cut short to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("s.npy", _npy_header((4, 4)) + b"\0" * 8)], "s.npy: not a readable .npy file"),
+    ("npy not numpy to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.text("t.npy", "hello")], "t.npy: not a readable .npy file"),
+    ("npy 3-D to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("d.npy", _npy_header((2, 2, 2)) + b"\0" * 64)], "shape (2, 2, 2)"),
+    ("npy for an image model", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("x.npy", _npy_header((2, 64)) + b"\0" * 1024)], "image data"),
+    ("npy without y.npy to evaluate", lambda f: ["evaluate", "--model", IMAGE_MODEL, f.bytes("x.npy", _npy_header((2, 64)) + b"\0" * 1024)], "no labels beside it"),
     ("npz member cut short", lambda f: ["train", f.npz_members("s.npz", X=_npy_header((2, 2)) + b"\0" * 8), *T], "'x' is unreadable"),
     # ---- model files
     ("model zero bytes", lambda f: ["predict", "--model", f.bytes("e.safetensors", b""), "digits"], "too short"),

@@ -264,3 +264,79 @@ def test_mixed_sizes_say_what_they_were_resized_to(tmp_path):
     assert no_warning(load, root, image_size=(8, 8)).spec.image_shape == (8, 8, 1)
     (root / "b" / "0.png").unlink()
     assert no_warning(load, root).spec.image_shape == (4, 6, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# .npy wherever .npz goes; label columns ignored when predicting
+
+
+def test_npy_loads_with_its_labels_beside_it(tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((20, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    np.save(tmp_path / "X.npy", X)
+    ds = load_inputs([str(tmp_path / "X.npy")], Preprocessing("array"))  # no labels: fine
+    assert ds.y is None and ds.X.dtype == np.float32 and ds.names[:2] == ["0", "1"]
+    np.testing.assert_array_equal(ds.X, X)
+    message = error_of(load, tmp_path / "X.npy")
+    assert "X.npy has no labels beside it: save them as" in message and "y.npy" in message
+    np.save(tmp_path / "y.npy", y)
+    for path in (tmp_path / "X.npy", tmp_path):  # the file, or the folder holding it
+        ds = load(path)
+        assert ds.classes == ("0", "1") and ds.spec.kind == "array"
+        np.testing.assert_array_equal(ds.y, y)
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    assert "holds Python objects" in error_of(load_inputs, [str(tmp_path / "objects.npy")],
+                                              Preprocessing("array"))  # fmt: skip
+
+
+def test_predict_and_evaluate_take_npy_like_train(tmp_path):
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((80, 3))
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", (X[:, 0] + 0.3 * X[:, 1] > 0).astype(np.int64))
+    np.savez(tmp_path / "same.npz", X=X)
+    train = run(["train", "X.npy", "--no-plot", "--iterations", "30", "--model", "m.safetensors"],
+                tmp_path)  # fmt: skip
+    assert train.returncode == 0, train.stderr
+    npy = run(["predict", "--model", "m.safetensors", "X.npy"], tmp_path)
+    npz = run(["predict", "--model", "m.safetensors", "same.npz"], tmp_path)
+    assert npy.returncode == 0, npy.stderr
+    assert npy.stdout == npz.stdout and len(npy.stdout.splitlines()) == 80
+    evaluate = run(["evaluate", "--model", "m.safetensors", "X.npy", "--json"], tmp_path)
+    assert evaluate.returncode == 0, evaluate.stderr
+    assert json.loads(evaluate.stdout)["n"] == 80
+
+
+def test_predict_ignores_a_label_column_it_cannot_use(tmp_path):
+    df = frame()
+    spec = Preprocessing("table", feature_names=("a", "b"), label_column="label")
+    df.to_csv(tmp_path / "clean.csv", index=False)
+    blanks = df.copy()
+    blanks.loc[3, "label"] = None
+    blanks.to_csv(tmp_path / "blanks.csv", index=False)
+    unseen = df.copy()
+    unseen.loc[[1, 2], "label"] = ["maybe", "perhaps"]  # four classes
+    unseen.to_csv(tmp_path / "unseen.csv", index=False)
+    clean = load_inputs([str(tmp_path / "clean.csv")], spec)
+    for name in ("blanks.csv", "unseen.csv"):
+        ds = load_inputs([str(tmp_path / name)], spec)
+        assert ds.y is None
+        np.testing.assert_array_equal(ds.X, clean.X)
+        # training or evaluating on it still needs the labels
+        assert "label column 'label'" in error_of(load, tmp_path / name, spec=spec)
+    np.savez(tmp_path / "nan.npz", X=df[["a", "b"]].to_numpy(), y=np.array([np.nan] * 30))
+    assert load_inputs([str(tmp_path / "nan.npz")], Preprocessing("array")).y is None
+
+
+def test_cli_predict_with_a_blank_label(tmp_path):
+    frame(rows=40).to_csv(tmp_path / "t.csv", index=False)
+    common = ["--no-plot", "--iterations", "20", "--model", "m.safetensors"]
+    assert run(["train", "t.csv", *common], tmp_path).returncode == 0
+    new = frame(rows=5, seed=9)
+    new.loc[0, "label"] = None
+    new.loc[1, "label"] = "unknown"
+    new.to_csv(tmp_path / "new.csv", index=False)
+    proc = run(["predict", "--model", "m.safetensors", "new.csv"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 5

@@ -1,4 +1,5 @@
-"""NumPy arrays: ``.npz`` files holding ``X`` (examples × features) and ``y``.
+"""NumPy arrays: ``.npz`` files holding ``X`` (examples × features) and ``y``, and ``X.npy`` with
+``y.npy`` beside it.
 
 Each array's header is read before the array: no Python objects (``allow_pickle=False``, so
 nothing is unpickled), and a declared size within the limits.
@@ -6,9 +7,11 @@ nothing is unpickled), and a declared size within the limits.
 
 from __future__ import annotations
 
+import os
 import struct
 import zipfile
 import zlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,30 +35,48 @@ _ZIP_ERRORS = (
 )
 
 
-def _npz_array(z: Any, key: str, name: str) -> np.ndarray:
-    """Read one array from an .npz after checking its header: no objects, a sane size."""
+def _check_header(f: Any, name: str, what: str) -> None:
+    """Read an .npy header from ``f`` and refuse Python objects and oversized arrays."""
     fmt = np.lib.format
-    try:
-        with z.zip.open(key + ".npy") as f:
-            version = fmt.read_magic(f)
-            if version == (1, 0):
-                shape, _, dtype = fmt.read_array_header_1_0(f)
-            elif version == (2, 0):
-                shape, _, dtype = fmt.read_array_header_2_0(f)
-            else:
-                raise ValueError(f"unsupported .npy format version {version}")
-    except _ZIP_ERRORS as e:
-        raise DataError(f"{name}: array '{key}' is unreadable ({short(e)}); check the file.") from e
+    version = fmt.read_magic(f)
+    if version == (1, 0):
+        shape, _, dtype = fmt.read_array_header_1_0(f)
+    elif version == (2, 0):
+        shape, _, dtype = fmt.read_array_header_2_0(f)
+    else:
+        raise ValueError(f"unsupported .npy format version {version}")
     if dtype.hasobject:
         raise DataError(
-            f"{name}: array '{key}' holds Python objects (a pickle), which lrnn never loads "
+            f"{name}: {what} holds Python objects (a pickle), which lrnn never loads "
             "because unpickling can run arbitrary code; save plain numeric arrays."
         )
-    check_bytes(name, f"array '{key}'", shape, dtype.itemsize)
+    check_bytes(name, what, shape, dtype.itemsize)
+
+
+def _npz_array(z: Any, key: str, name: str) -> np.ndarray:
+    """Read one array from an .npz after checking its header: no objects, a sane size."""
     try:
+        with z.zip.open(key + ".npy") as f:
+            _check_header(f, name, f"array '{key}'")
         return z[key]
+    except DataError:
+        raise
     except _ZIP_ERRORS as e:
         raise DataError(f"{name}: array '{key}' is unreadable ({short(e)}); check the file.") from e
+
+
+def _npy_array(path: Path) -> np.ndarray:
+    """Read one .npy file after checking its header: no objects, a sane size."""
+    try:
+        with open(path, "rb") as f:
+            _check_header(f, str(path), "the array")
+        return np.load(path, allow_pickle=False)
+    except DataError:
+        raise
+    except _ZIP_ERRORS as e:
+        raise DataError(
+            f"{path}: not a readable .npy file ({short(e)}); save arrays with numpy.save."
+        ) from e
 
 
 def array_dtype(X: np.ndarray) -> np.ndarray:
@@ -66,6 +87,7 @@ def array_dtype(X: np.ndarray) -> np.ndarray:
 
 
 def load_npz(name: str, require_labels: bool) -> Dataset:
+    """``numpy.savez(path, X=features, y=labels)`` → Dataset (``y`` optional to predict on)."""
     try:
         z = np.load(name, allow_pickle=False)
     except _ZIP_ERRORS as e:
@@ -86,35 +108,84 @@ def load_npz(name: str, require_labels: bool) -> Dataset:
             )
         X = _npz_array(z, "X", name)
         y_raw = _npz_array(z, "y", name) if "y" in z.files else None
+    no_labels = (
+        f"{name}: no array named 'y' with the labels (found {quoted(['X'])}); save with "
+        "numpy.savez(path, X=features, y=labels)."
+    )
+    return _arrays_dataset(X, y_raw, name, ("'X'", "'y'"), require_labels, no_labels)
+
+
+def load_npy(path: str | os.PathLike, require_labels: bool) -> Dataset:
+    """An ``X.npy`` file (or a folder holding one) with its labels in ``y.npy`` beside it.
+
+    The layout that streams from disk for training (see :mod:`lrnn.data.sources`), read into
+    memory here — to predict on or evaluate, where a model trained on it is given it again.
+    Without ``require_labels`` the labels are optional.
+    """
+    p = Path(path)
+    x_path = p / "X.npy" if p.is_dir() else p
+    y_path = x_path.parent / "y.npy"
+    X = _npy_array(x_path)
+    has_y = y_path.exists() and y_path.resolve() != x_path.resolve()
+    y_raw = _npy_array(y_path) if has_y else None
+    no_labels = (
+        f"{x_path} has no labels beside it: save them as {y_path} (np.save, one label per row "
+        "of X)."
+    )
+    return _arrays_dataset(X, y_raw, str(x_path), ("X", str(y_path)), require_labels, no_labels)
+
+
+def _arrays_dataset(
+    X: np.ndarray,
+    y_raw: np.ndarray | None,
+    name: str,
+    what: tuple[str, str],
+    require_labels: bool,
+    no_labels: str,
+) -> Dataset:
+    """Checked arrays → Dataset; ``what`` names X and y in messages, ``no_labels`` is the error
+    when labels are required and there are none.
+
+    Without ``require_labels`` (data to predict on) labels that cannot be used — a wrong
+    length, blanks, more than two classes — are ignored rather than refused: nothing needs them.
+    """
+    x_what, y_what = what
     if X.ndim != 2 or X.dtype.kind not in "biuf":
         raise DataError(
-            f"{name}: 'X' has shape {X.shape} and dtype {X.dtype}; expected a 2-D numeric array "
-            "(examples, features) — reshape it with X.reshape(len(X), -1)."
+            f"{name}: {x_what} has shape {X.shape} and dtype {X.dtype}; expected a 2-D numeric "
+            "array (examples, features) — reshape it with X.reshape(len(X), -1)."
         )
     if X.shape[0] == 0:
-        raise DataError(f"{name}: 'X' has no rows; give a file with data.")
+        raise DataError(f"{name}: {x_what} has no rows; give a file with data.")
     X = array_dtype(X)
     check_finite(X, name, None)
     y = classes = None
     if y_raw is not None:
-        if y_raw.ndim == 2 and 1 in y_raw.shape:
-            y_raw = y_raw.reshape(-1)
-        if y_raw.ndim != 1 or y_raw.shape[0] != X.shape[0]:
-            raise DataError(
-                f"{name}: 'y' has shape {y_raw.shape} but 'X' has {X.shape[0]} rows; give one "
-                "label per row."
-            )
-        if y_raw.dtype.kind == "f" and not np.isfinite(y_raw).all():
-            row = int(np.argmin(np.isfinite(y_raw)))
-            raise DataError(
-                f"{name}: y[{row}] is {y_raw[row]}; every label must be a value — fill it in or "
-                "drop that row."
-            )
-        y, classes = encode_labels(y_raw, name, "'y'")
+        try:
+            y, classes = _labels(y_raw, X.shape[0], name, what)
+        except DataError:
+            if require_labels:
+                raise
     elif require_labels:
-        raise DataError(
-            f"{name}: no array named 'y' with the labels (found {quoted(['X'])}); save with "
-            "numpy.savez(path, X=features, y=labels)."
-        )
+        raise DataError(no_labels)
     names = [str(i) for i in range(X.shape[0])]
     return Dataset(X, y, classes, names, Preprocessing(kind="array"), name)
+
+
+def _labels(y_raw: np.ndarray, m: int, name: str, what: tuple[str, str]) -> tuple:
+    """(y, classes) from a label array: one per row, every one a value, two classes."""
+    x_what, y_what = what
+    if y_raw.ndim == 2 and 1 in y_raw.shape:
+        y_raw = y_raw.reshape(-1)
+    if y_raw.ndim != 1 or y_raw.shape[0] != m:
+        raise DataError(
+            f"{name}: {y_what} has shape {y_raw.shape} but {x_what} has {m} rows; give one "
+            "label per row."
+        )
+    if y_raw.dtype.kind == "f" and not np.isfinite(y_raw).all():
+        row = int(np.argmin(np.isfinite(y_raw)))
+        raise DataError(
+            f"{name}: y[{row}] is {y_raw[row]}; every label must be a value — fill it in or "
+            "drop that row."
+        )
+    return encode_labels(y_raw, name, y_what)

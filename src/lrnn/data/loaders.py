@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lrnn.data.arrays import load_npz
+from lrnn.data.arrays import load_npy, load_npz
 from lrnn.data.builtin import BUILTIN_HINT, builtin_name, builtin_raw
 from lrnn.data.dataset import Dataset, require_both_classes
 from lrnn.data.dataset import standardize as standardize_features
@@ -28,12 +28,13 @@ from lrnn.data.images import (
     read_images,
 )
 from lrnn.data.preprocessing import Preprocessing
+from lrnn.data.sources import out_of_core_layout
 from lrnn.data.tables import load_table
 from lrnn.errors import DataError, UsageError
 
 _HDF5_SUFFIXES = (".h5", ".hdf5")
 _TABLE_SUFFIXES = (".csv", ".parquet")
-_DATA_SUFFIXES = (*_HDF5_SUFFIXES, *_TABLE_SUFFIXES, ".npz")
+_DATA_SUFFIXES = (*_HDF5_SUFFIXES, *_TABLE_SUFFIXES, ".npz", ".npy")
 
 
 def load(
@@ -46,7 +47,7 @@ def load(
     require_labels: bool = True,
 ) -> Dataset:
     """Load a data set by file type: a built-in name, .h5/.hdf5, an image folder, .csv,
-    .parquet or .npz.
+    .parquet, .npz, or .npy (labels in y.npy beside it; also a folder holding X.npy).
 
     With ``spec`` (a saved model's preprocessing) the data is converted to match it, and
     ``standardize``/``image_size`` are ignored: the model already fixed them. With
@@ -65,7 +66,9 @@ def load(
                 f"(built-in data sets: {BUILTIN_HINT})."
             )
         suffix = p.suffix.lower()
-        if p.is_dir():
+        if suffix == ".npy" or (p.is_dir() and out_of_core_layout(p) == "npy"):
+            ds = load_npy(p, require_labels)
+        elif p.is_dir():
             mode, size = image_target(spec, image_size)
             ds = load_image_folder(p, mode, size, allow_flat=not require_labels)
         elif suffix in _HDF5_SUFFIXES:
@@ -77,8 +80,8 @@ def load(
         else:
             raise DataError(
                 f"{name}: unsupported file type {suffix or '(no suffix)'!r}; give a .h5/.hdf5, "
-                ".csv, .parquet or .npz file, a folder with one sub-folder of images per class, "
-                f"or a built-in name ({BUILTIN_HINT})."
+                ".csv, .parquet, .npz or .npy file, a folder with one sub-folder of images per "
+                f"class, or a built-in name ({BUILTIN_HINT})."
             )
     return _finish(ds, spec=spec, standardize=standardize, require_labels=require_labels)
 
@@ -114,7 +117,7 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
     if spec.kind != "image":
         raise DataError(
             f"{first}: the model was trained on {spec.kind} data, not images; give a "
-            f"{'.csv or .parquet' if spec.kind == 'table' else '.npz'} file."
+            f"{'.csv or .parquet' if spec.kind == 'table' else '.npz or .npy'} file."
         )
     mode, size = image_target(spec, None)
     raw = read_images(paths, mode, size)
