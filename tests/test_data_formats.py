@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lrnn import persist
+from lrnn import data, persist
 from lrnn.data import Preprocessing, load, load_inputs
-from lrnn.errors import DataError
+from lrnn.errors import DataError, UsageError
 from tests.cli_helpers import run
 
 
@@ -340,3 +340,71 @@ def test_cli_predict_with_a_blank_label(tmp_path):
     proc = run(["predict", "--model", "m.safetensors", "new.csv"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.splitlines()) == 5
+
+
+# --------------------------------------------------------------------------------------------
+# Label spellings and the positive class
+
+
+def test_labels_with_spaces_are_stripped_with_a_warning(tmp_path):
+    df = frame()
+    df["label"] = df["label"].map({"yes": " yes", "no": "no"})  # " yes" sorts before "no"
+    df.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.warns(UserWarning) as rec:
+        ds = load(tmp_path / "t.csv")
+    assert len(rec) == 1 and "\n" not in str(rec[0].message)
+    assert "have spaces around them (e.g. ' yes'); they were stripped, so they count as 'yes'" in (
+        str(rec[0].message)
+    )
+    assert ds.classes == ("no", "yes")
+    np.testing.assert_array_equal(ds.y, (frame()["label"] == "yes").astype(int))
+    # " yes" and "yes" in one column are one class
+    df.loc[0, "label"] = "yes"
+    df.to_csv(tmp_path / "mixed.csv", index=False)
+    with pytest.warns(UserWarning, match="stripped"):
+        assert load(tmp_path / "mixed.csv").classes == ("no", "yes")
+    assert no_warning(load, _csv(tmp_path, frame())).classes == ("no", "yes")
+
+
+def _csv(folder: Path, df: pd.DataFrame, name: str = "plain.csv") -> Path:
+    df.to_csv(folder / name, index=False)
+    return folder / name
+
+
+def test_a_blank_label_is_refused(tmp_path):
+    df = frame()
+    df.loc[4, "label"] = "   "
+    assert "label column 'label' is blank for example 5" in error_of(load, _csv(tmp_path, df))
+
+
+def test_positive_class_by_name(tmp_path):
+    path = _csv(tmp_path, frame())
+    default = load(path)
+    assert default.classes == ("no", "yes")
+    flipped = load(path, positive_class="no")
+    assert flipped.classes == ("yes", "no")
+    np.testing.assert_array_equal(flipped.y, 1 - default.y)
+    assert load(path, positive_class="yes").classes == ("no", "yes")
+    message = error_of(load, path, positive_class="maybe", kind=UsageError)
+    assert "positive class 'maybe' is not one of its classes ('no', 'yes')" in message
+    # every format: numbers, image folders, HDF5 class lists, the built-in sets
+    assert data.builtin("digits", positive_class="three").classes == ("eight", "three")
+    numbers = frame()
+    numbers["label"] = (numbers["label"] == "yes").astype(int)
+    assert load(_csv(tmp_path, numbers, "n.csv"), positive_class="0").classes == ("1", "0")
+    rng = np.random.default_rng(5)
+    pictures = {c: [rng.integers(0, 256, (3, 3), dtype=np.uint8)] * 2 for c in ("cat", "dog")}
+    assert load(grey_folder(tmp_path / "pets", pictures), positive_class="cat").y.tolist() == [
+        1, 1, 0, 0
+    ]  # fmt: skip
+    import h5py
+
+    with h5py.File(tmp_path / "lesson.h5", "w") as f:
+        f["train_set_x"] = rng.integers(0, 256, (4, 2, 2, 3), dtype=np.uint8)
+        f["train_set_y"] = np.array([0, 1, 1, 0])
+        f["list_classes"] = np.array([b"non-cat", b"cat"])
+    lesson = load(tmp_path / "lesson.h5", positive_class="non-cat")
+    assert lesson.classes == ("cat", "non-cat") and lesson.y.tolist() == [1, 0, 0, 1]
+    # a model's spec fixes the classes: the positive class is then left to the model
+    spec = default.spec
+    assert load(path, spec=spec, positive_class="no").classes == ("no", "yes")

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from lrnn.data import limits
 from lrnn.data.builtin import BUILTIN_NAMES, DEFAULT_BUILTIN
-from lrnn.data.dataset import Dataset, align_classes, split, subset
+from lrnn.data.dataset import Dataset, align_classes, set_positive_class, split, subset
 from lrnn.data.fingerprint import data_sha256
 from lrnn.data.hdf5 import load_course_h5
 from lrnn.data.loaders import builtin, load, load_inputs
@@ -62,6 +62,7 @@ __all__ = [
     "load_inputs",
     "open_out_of_core",
     "out_of_core_layout",
+    "set_positive_class",
     "split",
     "subset",
 ]

@@ -6,6 +6,7 @@ classes, standardising features.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -111,7 +112,7 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
             "a label — fill it in or drop that example."
         )
     if values.dtype.kind not in "biuf":
-        values = values.astype(str)
+        values = _stripped(values.astype(str), source, what)
     uniq = np.unique(values)
     if uniq.size > 2:
         shown = ", ".join(repr(clip(label_name(v))) for v in uniq[:5]) + (
@@ -133,6 +134,55 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
             return np.zeros(values.shape[0], dtype=np.int64), (name, name)
     y = np.searchsorted(uniq, values).astype(np.int64)
     return y, (label_name(uniq[0]), label_name(uniq[1]))
+
+
+def _stripped(values: np.ndarray, source: str, what: str) -> np.ndarray:
+    """String labels without surrounding whitespace, with a warning when that changed any.
+
+    " yes" and "yes" are one class to a reader, and two to a computer; worse, " yes" sorts
+    before "no" and silently becomes the negative class. A label left blank is refused.
+    """
+    stripped = np.char.strip(values)
+    blank = stripped == ""
+    if blank.any():
+        row = int(blank.argmax())
+        raise DataError(
+            f"{source}: {what} is blank for example {row + 1}; every example needs a label — "
+            "fill it in or drop that example."
+        )
+    changed = stripped != values
+    if changed.any():
+        i = int(changed.argmax())
+        warnings.warn(
+            f"{source}: {int(changed.sum())} label(s) in {what} have spaces around them "
+            f"(e.g. {clip(repr(str(values[i])))}); they were stripped, so they count as "
+            f"{clip(repr(str(stripped[i])))}.",
+            stacklevel=4,
+        )
+    return stripped
+
+
+def set_positive_class(ds: Dataset, name: str) -> Dataset:
+    """``ds`` with ``name`` as the positive class (``classes[1]``, the class ``y == 1`` means).
+
+    By default the positive class is the second of the two sorted class names ("yes" over
+    "no", 1 over 0, the second sub-folder); this picks it by name instead. Refuses, naming the
+    classes, a name the data does not have.
+    """
+    if ds.y is None or ds.classes is None:
+        raise UsageError(
+            f"{ds.source}: has no labels, so there is no positive class to choose; give "
+            "labelled data or drop the positive class."
+        )
+    name = str(name).strip()
+    if name not in ds.classes:
+        raise UsageError(
+            f"{ds.source}: positive class {clip(repr(name))} is not one of its classes "
+            f"({', '.join(repr(c) for c in dict.fromkeys(ds.classes))}); choose one of them."
+        )
+    if ds.classes[1] == name:
+        return ds
+    return replace(ds, y=1 - ds.y, classes=(ds.classes[1], ds.classes[0]))
 
 
 def label_name(v: Any) -> str:

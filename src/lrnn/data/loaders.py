@@ -17,7 +17,7 @@ import numpy as np
 
 from lrnn.data.arrays import load_npy, load_npz
 from lrnn.data.builtin import BUILTIN_HINT, builtin_name, builtin_raw
-from lrnn.data.dataset import Dataset, require_both_classes
+from lrnn.data.dataset import Dataset, require_both_classes, set_positive_class
 from lrnn.data.dataset import standardize as standardize_features
 from lrnn.data.hdf5 import load_h5
 from lrnn.data.images import (
@@ -45,6 +45,7 @@ def load(
     standardize: bool = False,
     spec: Preprocessing | None = None,
     require_labels: bool = True,
+    positive_class: str | None = None,
 ) -> Dataset:
     """Load a data set by file type: a built-in name, .h5/.hdf5, an image folder, .csv,
     .parquet, .npz, or .npy (labels in y.npy beside it; also a folder holding X.npy).
@@ -52,6 +53,8 @@ def load(
     With ``spec`` (a saved model's preprocessing) the data is converted to match it, and
     ``standardize``/``image_size`` are ignored: the model already fixed them. With
     ``require_labels=False`` labels are read when present and ``y`` is None otherwise.
+    ``positive_class`` names the class that becomes ``y == 1`` (default: the second of the two
+    sorted class names); with ``spec`` it is ignored, since the model's classes decide.
     """
     name = os.fspath(path)
     key = builtin_name(name)
@@ -83,7 +86,13 @@ def load(
                 ".csv, .parquet, .npz or .npy file, a folder with one sub-folder of images per "
                 f"class, or a built-in name ({BUILTIN_HINT})."
             )
-    return _finish(ds, spec=spec, standardize=standardize, require_labels=require_labels)
+    return _finish(
+        ds,
+        spec=spec,
+        standardize=standardize,
+        require_labels=require_labels,
+        positive_class=positive_class,
+    )
 
 
 def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = None) -> Dataset:
@@ -124,16 +133,27 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
     return image_dataset(raw, None, None, list(paths), ", ".join(paths[:3]))
 
 
-def builtin(name: str, *, standardize: bool = False) -> Dataset:
+def builtin(name: str, *, standardize: bool = False, positive_class: str | None = None) -> Dataset:
     """A data set bundled with scikit-learn (no download): ``digits`` or ``breast_cancer``."""
     key = builtin_name(name)
     if key is None:
         raise DataError(f"unknown built-in data set {name!r}; choose one of {BUILTIN_HINT}.")
-    return _finish(builtin_raw(key, None), spec=None, standardize=standardize, require_labels=True)
+    return _finish(
+        builtin_raw(key, None),
+        spec=None,
+        standardize=standardize,
+        require_labels=True,
+        positive_class=positive_class,
+    )
 
 
 def _finish(
-    ds: Dataset, *, spec: Preprocessing | None, standardize: bool, require_labels: bool
+    ds: Dataset,
+    *,
+    spec: Preprocessing | None,
+    standardize: bool,
+    require_labels: bool,
+    positive_class: str | None = None,
 ) -> Dataset:
     """Apply a model's spec, or build the spec for training (checks, standardisation)."""
     if ds.X.ndim != 2 or ds.X.shape[1] == 0:
@@ -146,6 +166,8 @@ def _finish(
         return replace(ds, X=spec.transform(ds.X), spec=spec)
     if require_labels:
         require_both_classes(ds)
+    if positive_class is not None:
+        ds = set_positive_class(ds, positive_class)
     if standardize:
         ds = standardize_features(ds)
     return ds
