@@ -163,6 +163,17 @@ class Files:
         Image.new(mode, size, 128).save(self.root / name)
         return name
 
+    def float_tiff(self, name: str, values: list[float]) -> str:
+        """A one-row picture of float pixels (Pillow mode F)."""
+        (self.root / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.array([values], dtype=np.float32)).save(self.root / name)
+        return name
+
+    def int32_tiff(self, name: str, values: list[int]) -> str:
+        """A one-row picture of 32-bit integer pixels (Pillow mode I)."""
+        Image.fromarray(np.array([values], dtype=np.int32)).save(self.root / name)
+        return name
+
     def folder(self, name: str, classes: dict[str, int]) -> str:
         for cls, count in classes.items():
             (self.root / name / cls).mkdir(parents=True, exist_ok=True)
@@ -312,6 +323,13 @@ CASES: list[tuple[str, Build, str]] = [
     ("image data cut short", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("s.png", _png_short_data())], "s.png: cannot decode"),
     ("image declares 10 gigapixels", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("h.png", _png_header_only(100_000, 100_000))], "too large"),
     ("image zero size", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("z.png", _png_header_only(0, 0))], "z.png"),
+    ("float image above 1", lambda f: ["predict", "--model", IMAGE_MODEL, f.float_tiff("f.tiff", [0.0, 255.0])], "f.tiff: floating-point pixels range from 0 to 255, not 0–1"),
+    ("float image negative", lambda f: ["predict", "--model", IMAGE_MODEL, f.float_tiff("f.tiff", [-0.5, 0.5])], "from -0.5 to 0.5, not 0–1"),
+    ("float image NaN", lambda f: ["predict", "--model", IMAGE_MODEL, f.float_tiff("f.tiff", [0.2, float("nan")])], "not 0–1"),
+    ("float image infinite", lambda f: ["predict", "--model", IMAGE_MODEL, f.float_tiff("f.tiff", [0.2, float("inf")])], "not 0–1"),
+    ("float image in a training folder", lambda f: ["train", (f.folder("imgs", {"a": 2, "b": 2}), f.float_tiff("imgs/b/x.tiff", [0.0, 2.0]))[0], *T], "imgs/b/x.tiff: floating-point pixels"),
+    ("32-bit image beyond 16 bits", lambda f: ["predict", "--model", IMAGE_MODEL, f.int32_tiff("i.tiff", [0, 70000])], "i.tiff: integer pixels range from 0 to 70000, beyond 16 bits"),
+    ("32-bit image negative", lambda f: ["evaluate", "--model", IMAGE_MODEL, (f.folder("imgs", {"three": 1, "eight": 1}), f.int32_tiff("imgs/eight/n.tiff", [-1, 5]))[0]], "n.tiff: integer pixels range from -1"),
     ("image plus folder", lambda f: ["predict", "--model", IMAGE_MODEL, f.png("a.png"), f.folder("imgs", {"a": 1, "b": 1})], "not a mix"),
     ("image missing among files", lambda f: ["predict", "--model", IMAGE_MODEL, f.png("a.png"), "gone.png"], "gone.png: no such file"),
     ("images for a table model", lambda f: ["predict", "--model", TABLE_MODEL, f.png("a.png"), f.png("b.png")], "table data"),
@@ -320,12 +338,16 @@ CASES: list[tuple[str, Build, str]] = [
     ("csv ragged rows", lambda f: ["train", f.text("r.csv", "a,label\n1,0\n2,1,5\n"), *T], "r.csv: cannot read as csv"),
     ("csv binary garbage", lambda f: ["train", f.bytes("g.csv", bytes(range(256)) * 4), *T], "g.csv: cannot read"),
     ("csv unterminated quote", lambda f: ["train", f.text("q.csv", 'a,label\n"1,0\n2,1\n'), *T], "q.csv"),
+    ("csv label only spaces", lambda f: ["train", f.text("l.csv", "a,label\n1,yes\n2,   \n3,no\n"), *T], "l.csv: label column 'label' is blank for example 2"),
+    ("csv label tab only", lambda f: ["evaluate", "--model", TABLE_MODEL, f.text("l.csv", "a,b,c,label\n1,2,3,yes\n1,2,3,\t\n")], "is blank for example 2"),
+    ("positive class not in the data", lambda f: lambda: data.load(f.csv("p.csv", _table_frame()), positive_class="maybe"), "positive class 'maybe' is not one of its classes ('no', 'yes')"),
+    ("positive class of unlabelled data", lambda f: lambda: data.set_positive_class(data.load(f.csv("u.csv", _table_frame()[["a", "b"]]), require_labels=False), "yes"), "no labels"),
     ("csv label missing in a row", lambda f: ["train", f.text("l.csv", "a,label\n1,0\n2,\n3,1\n"), *T], "empty in row 2"),
     ("csv only a label", lambda f: ["train", f.text("o.csv", "label\n0\n1\n"), *T], "no feature columns"),
     ("csv integer beyond float", lambda f: ["train", f.text("i.csv", "a,label\n1" + "0" * 400 + ",0\n2,1\n"), *T], "column 'a'"),
     ("csv semicolons", lambda f: ["train", f.text("s.csv", "a;label\n1;0\n2;1\n"), *T], "no label column 'label'"),
-    ("csv line too long", lambda f: ["train", f.limited(data, "MAX_LINE_BYTES", 64, f.text("long.csv", "a,label\n" + "1" * 100 + ",0\n")), *T], "line 2 is longer"),
-    ("csv too many columns", lambda f: ["train", f.limited(data, "MAX_COLUMNS", 3, f.text("w.csv", "a,b,c,label\n1,2,3,0\n")), *T], "4 columns"),
+    ("csv line too long", lambda f: ["train", f.limited(data.limits, "MAX_LINE_BYTES", 64, f.text("long.csv", "a,label\n" + "1" * 100 + ",0\n")), *T], "line 2 is longer"),
+    ("csv too many columns", lambda f: ["train", f.limited(data.limits, "MAX_COLUMNS", 3, f.text("w.csv", "a,b,c,label\n1,2,3,0\n")), *T], "4 columns"),
     ("csv wrong --label", lambda f: ["train", f.csv("t.csv", _table_frame()), "--label", "target", *T], "no label column 'target'"),
     ("csv missing model column", lambda f: ["predict", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().drop(columns="c"))], "'c'"),
     ("csv other classes than model", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().replace({"yes": "Y", "no": "N"}))], "differ from the model's"),
@@ -340,7 +362,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("parquet text feature", lambda f: ["train", f.parquet("s.parquet", a=["x", "y"], label=[0, 1]), *T], "non-numeric value 'x'"),
     ("parquet date feature", lambda f: ["train", f.parquet("d.parquet", a=pd.to_datetime(["2020-01-01", "2021-01-01"]), label=[0, 1]), *T], "column 'a'"),
     ("parquet nan feature", lambda f: ["train", f.parquet("n.parquet", a=[1.0, np.nan], label=[0, 1]), *T], "has value nan"),
-    ("parquet too many columns", lambda f: ["train", f.limited(data, "MAX_COLUMNS", 2, f.parquet("w.parquet", _table_frame())), *T], "4 columns"),
+    ("parquet too many columns", lambda f: ["train", f.limited(data.limits, "MAX_COLUMNS", 2, f.parquet("w.parquet", _table_frame())), *T], "4 columns"),
     # ---- npz
     ("npz zero bytes", lambda f: ["train", f.bytes("e.npz", b""), *T], "not a readable .npz"),
     ("npz not a zip", lambda f: ["train", f.bytes("g.npz", b"PK\x03\x04" + os.urandom(60)), *T], "g.npz"),
@@ -356,6 +378,13 @@ CASES: list[tuple[str, Build, str]] = [
     ("npz zero features", lambda f: ["train", f.npz("z.npz", X=np.zeros((4, 0)), y=[0, 1, 0, 1]), *T], "no features"),
     ("npz huge declared", lambda f: ["train", f.npz_members("h.npz", X=_npy_header((10**11, 100)) + b"\0" * 16), *T], "over lrnn's limit"),
     ("npz negative shape", lambda f: ["train", f.npz_members("n.npz", X=_npy_header((-2, 2)) + b"\0" * 32), *T], "'x' is unreadable"),
+    ("npy pickled objects to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("o.npy", _npy_header((2,), "|O") + b"\0" * 16)], "o.npy: the array holds python objects"),
+    ("npy huge declared to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("h.npy", _npy_header((10**11, 100)) + b"\0" * 16)], "over lrnn's limit"),
+    ("npy cut short to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("s.npy", _npy_header((4, 4)) + b"\0" * 8)], "s.npy: not a readable .npy file"),
+    ("npy not numpy to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.text("t.npy", "hello")], "t.npy: not a readable .npy file"),
+    ("npy 3-D to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("d.npy", _npy_header((2, 2, 2)) + b"\0" * 64)], "shape (2, 2, 2)"),
+    ("npy for an image model", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("x.npy", _npy_header((2, 64)) + b"\0" * 1024)], "image data"),
+    ("npy without y.npy to evaluate", lambda f: ["evaluate", "--model", IMAGE_MODEL, f.bytes("x.npy", _npy_header((2, 64)) + b"\0" * 1024)], "no labels beside it"),
     ("npz member cut short", lambda f: ["train", f.npz_members("s.npz", X=_npy_header((2, 2)) + b"\0" * 8), *T], "'x' is unreadable"),
     # ---- model files
     ("model zero bytes", lambda f: ["predict", "--model", f.bytes("e.safetensors", b""), "digits"], "too short"),

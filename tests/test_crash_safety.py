@@ -36,7 +36,7 @@ import pytest
 from PIL import Image
 
 from lrnn import persist
-from lrnn.report import load_history
+from lrnn.history import load_history
 from tests.cli_helpers import lrnn_command
 
 pytestmark = pytest.mark.slow

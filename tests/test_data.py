@@ -7,6 +7,7 @@ import json
 import struct
 import zipfile
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import h5py
@@ -244,7 +245,8 @@ def test_image_folder(tmp_path):
     save_image(root / "cat" / "grey.jpg", (8, 8), mode="L")
     save_image(root / "dog" / "alpha.png", (3, 3), mode="RGBA")
     (root / "dog" / ".DS_Store").write_bytes(b"\0junk")  # hidden files are skipped
-    ds = load(root)
+    with pytest.warns(UserWarning, match="different sizes .*all resized to 8×8"):
+        ds = load(root)
     assert ds.classes == ("cat", "dog")
     assert ds.names == [
         "cat/grey.jpg",
@@ -313,9 +315,9 @@ def test_decompression_bomb_refused_before_decoding(tmp_path, monkeypatch):
 
 def test_pixel_limits_are_configurable(tmp_path, monkeypatch):
     root = image_folder(tmp_path / "imgs", {"a": [(10, 10)], "b": [(10, 10)]})
-    monkeypatch.setattr(data, "MAX_IMAGE_PIXELS", 99)
+    monkeypatch.setattr(data.limits, "MAX_IMAGE_PIXELS", 99)
     assert "decompression bomb" in error_of(load, root)
-    monkeypatch.setattr(data, "MAX_IMAGE_PIXELS", 10**9)
+    monkeypatch.setattr(data.limits, "MAX_IMAGE_PIXELS", 10**9)
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10)  # Pillow's own guard → DataError too
     assert "decompression bomb" in error_of(load, root)
 
@@ -403,11 +405,11 @@ def test_table_errors(tmp_path, text, expected):
 
 def test_csv_limits(tmp_path, monkeypatch):
     path = csv(tmp_path / "t.csv", "a,b,c,label\n1,2,3,0\n1,2,3,1\n")
-    monkeypatch.setattr(data, "MAX_COLUMNS", 3)
+    monkeypatch.setattr(data.limits, "MAX_COLUMNS", 3)
     assert "header has 4 columns" in error_of(load, path)
-    monkeypatch.setattr(data, "MAX_COLUMNS", 100)
+    monkeypatch.setattr(data.limits, "MAX_COLUMNS", 100)
     path = csv(tmp_path / "long.csv", "a,label\n1,0\n" + "9" * 100 + ",1\n2,1\n")
-    monkeypatch.setattr(data, "MAX_LINE_BYTES", 50)
+    monkeypatch.setattr(data.limits, "MAX_LINE_BYTES", 50)
     assert "long.csv: line 3 is longer than 50 bytes" in error_of(load, path)
     path = csv(tmp_path / "nonl.csv", "a" * 60)
     assert "line 1 is longer" in error_of(load, path)
@@ -417,7 +419,7 @@ def test_line_check_across_chunks(tmp_path, monkeypatch):
     # Lines that straddle the 1 MiB read chunks are measured whole.
     body = "".join(f"{i},{i % 2}\n" for i in range(200_000))
     path = csv(tmp_path / "big.csv", "a,label\n" + body)
-    monkeypatch.setattr(data, "MAX_LINE_BYTES", 20)
+    monkeypatch.setattr(data.limits, "MAX_LINE_BYTES", 20)
     assert load(path).X.shape == (200_000, 1)
     path.write_text("a,label\n" + body + "1" * 30 + ",0\n")
     assert "line 200002 is longer" in error_of(load, path)
@@ -729,3 +731,28 @@ def test_data_sha256():
     assert data_sha256(X.reshape(4, 3), y) != digest
     assert data_sha256(X, None) != digest
     assert data_sha256(X, np.array([1, 0, 0])) != digest
+    # the value model manifests store: pinned, so a refactoring cannot change it unnoticed
+    assert digest == "e5a88411a98d65dff5694245d1ed74356207fbafb86d9c95788d9766429eb59b"
+
+
+def test_data_sha256_is_the_same_streamed_block_by_block():
+    from lrnn.data.sources import ArraySource
+
+    X = np.arange(12, dtype=np.float64).reshape(3, 4)
+    y = np.array([0, 1, 0])
+    streamed = data_sha256(ArraySource(X), y.astype(np.float64), block_bytes=40)  # 1-row blocks
+    assert streamed == data_sha256(X, y)
+    assert data_sha256(ArraySource(X[::-1].copy()), y) != data_sha256(X, y)
+
+
+def test_align_classes_reindexes_by_name():
+    spec = Preprocessing(kind="array")
+    ds = Dataset(np.zeros((3, 1)), np.array([0, 1, 1]), ("yes", "no"), ["a", "b", "c"], spec, "s")
+    aligned = data.align_classes(ds, ("no", "yes"))
+    assert aligned.classes == ("no", "yes") and aligned.y.tolist() == [1, 0, 0]
+    one = replace(ds, y=np.array([0, 0, 0]), classes=("yes", "yes"))
+    assert data.align_classes(one, ("no", "yes")).y.tolist() == [1, 1, 1]
+    other = replace(ds, classes=("yes", "maybe"))
+    assert "differ from the model's ['no', 'yes']" in error_of(
+        data.align_classes, other, ("no", "yes")
+    )

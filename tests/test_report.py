@@ -3,8 +3,7 @@
 Two small models are trained once per module (an image model on the built-in digits, a table
 model on breast_cancer) and reported on. The page is parsed with the standard library's
 HTMLParser; the browser tests (marker ``browser``) open it in headless Chromium and check that
-it renders and that every picture decodes. History files are checked for round trips and for
-the garbage a user might hand over instead.
+it renders and that every picture decodes. History files are tested in test_history.py.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import json
-import math
 import re
 import shutil
 import subprocess
@@ -23,8 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from PIL import Image
 
 from lrnn import data, objective, persist, report
@@ -365,88 +360,6 @@ def test_failure_leaves_the_old_report(image_case, tmp_path, monkeypatch):
         report.write_report(out, model=model, dataset=test_ds, history=None)
     assert out.read_text() == "old report"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
-
-
-# --------------------------------------------------------------------------------------------
-# History files
-
-
-@pytest.mark.parametrize("suffix", [".csv", ".json"])
-def test_history_round_trip(image_case, tmp_path, suffix):
-    _, _, history = image_case
-    path = report.save_history(history, tmp_path / f"h{suffix}")
-    loaded = report.load_history(path)
-    assert list(loaded) == list(history)
-    assert loaded["iteration"] == list(history["iteration"])
-    assert all(isinstance(v, int) for v in loaded["iteration"])
-    for key in history:
-        np.testing.assert_array_equal(loaded[key], np.asarray(history[key], dtype=float))
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    costs=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=20),
-    suffix=st.sampled_from([".csv", ".json"]),
-)
-def test_history_round_trip_any_floats(tmp_path_factory, costs, suffix):
-    history = {"iteration": list(range(len(costs))), "cost": costs}
-    path = report.save_history(history, tmp_path_factory.mktemp("h") / f"h{suffix}")
-    loaded = report.load_history(path)["cost"]
-    for a, b in zip(loaded, costs, strict=True):
-        if suffix == ".json" and not math.isfinite(b):
-            assert math.isnan(a)  # JSON has no inf/NaN: null, read back as NaN
-        else:
-            assert a == b or (math.isnan(a) and math.isnan(b))
-
-
-def test_save_history_refuses_bad_input(tmp_path):
-    with pytest.raises(UsageError, match=".csv or .json"):
-        report.save_history({"iteration": [0], "cost": [1.0]}, tmp_path / "h.txt")
-    with pytest.raises(UsageError, match="one value per recorded iteration"):
-        report.save_history({"iteration": [0, 1], "cost": [1.0]}, tmp_path / "h.csv")
-    with pytest.raises(UsageError, match="not a number"):
-        report.save_history({"iteration": [0], "cost": ["x"]}, tmp_path / "h.csv")
-    assert list(tmp_path.iterdir()) == []
-
-
-GARBAGE = [
-    ("h.csv", b"", "empty"),
-    ("h.csv", b"iteration,cost\n0,0.7\n1,abc\n", "not a number"),
-    ("h.csv", b"iteration,cost\n0,0.7\n1\n", "line 3 has 1 values"),
-    ("h.csv", b"iteration,cost,cost\n0,1,2\n", "appears twice"),
-    ("h.csv", b"iteration,loss\n0,0.7\n", "no 'cost'"),
-    ("h.csv", b"iteration,cost\n0.5,0.7\n", "whole numbers"),
-    ("h.csv", b"\xff\xfe\x00garbage\x00\x81", "not UTF-8"),
-    ("h.json", b'{"iteration": [0, 1], "cost": [0.7]}', "one value per recorded iteration"),
-    ("h.json", b"[1, 2, 3]", "object of lists"),
-    ("h.json", b'{"iteration": [0], "cost": [true]}', "not a number"),
-    ("h.json", b'{"iteration": [0], "cost": [[1]]}', "not a number"),
-    ("h.json", b"{not json", "not valid JSON"),
-    ("h.json", b"{}", "empty"),
-    ("h.txt", b"iteration,cost\n0,1\n", ".csv or .json"),
-]
-
-
-@pytest.mark.parametrize(("name", "content", "message"), GARBAGE)
-def test_load_history_refuses_garbage(tmp_path, name, content, message):
-    path = tmp_path / name
-    path.write_bytes(content)
-    with pytest.raises(DataError, match=re.escape(message)) as info:
-        report.load_history(path)
-    assert "\n" not in str(info.value)
-
-
-def test_load_history_missing_folder_and_oversized(tmp_path, monkeypatch):
-    with pytest.raises(DataError, match="no such file"):
-        report.load_history(tmp_path / "none.csv")
-    (tmp_path / "dir.csv").mkdir()
-    with pytest.raises(DataError, match="folder"):
-        report.load_history(tmp_path / "dir.csv")
-    big = tmp_path / "big.json"
-    big.write_text(json.dumps({"iteration": list(range(100)), "cost": [0.5] * 100}))
-    monkeypatch.setattr(report, "MAX_HISTORY_BYTES", 100)
-    with pytest.raises(DataError, match="more than"):
-        report.load_history(big)
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from lrnn.backends.numpy_backend import InMemoryBackend
-from lrnn.backends.stream_backend import ArraySource, StreamingBackend, open_out_of_core
+from lrnn.backends.stream_backend import StreamingBackend
+from lrnn.data.sources import ArraySource, is_out_of_core, open_out_of_core, out_of_core_layout
 from lrnn.errors import DataError
 from lrnn.train import TrainConfig, train
 
@@ -178,6 +179,30 @@ def test_wide_short_data_uses_the_row_gram(tmp_path):
     s = rng.uniform(0.5, 2.0, 40)
     got = StreamingBackend(X, y, s, block_rows=15).lambda_max()
     assert rel(InMemoryBackend(X, y, s).lambda_max(), got) < RTOL
+
+
+def test_one_layout_detector(tmp_path, stores, data):
+    X, y = data
+    parquet = write_parquet(tmp_path / "pq", X[:20], y[:20], files=1)
+    single = parquet / "part-0.parquet"
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "table.csv").write_text("a,label\n1,0\n")
+    cases = [
+        (stores["npy"], "npy", True),
+        (stores["npy"] / "X.npy", "npy", True),
+        (stores["zarr"], "zarr", True),
+        (parquet, "parquet", True),
+        (single, "parquet", False),  # one Parquet file loads as a table unless forced
+        (tmp_path / "plain", None, False),
+        (tmp_path / "table.csv", None, False),
+        (tmp_path / "missing.npy", None, True),  # streamed, so open_out_of_core names the gap
+    ]
+    for path, layout, streams in cases:
+        assert out_of_core_layout(path) == layout, path
+        assert is_out_of_core(path) is streams, path
+    assert is_out_of_core(single, forced=True) and not is_out_of_core(None)
+    source, labels = open_out_of_core(single)
+    assert source.n_rows == 20 and labels.tolist() == y[:20].tolist()
 
 
 def test_bad_layouts_say_what_to_do(tmp_path, data):

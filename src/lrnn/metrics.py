@@ -1,7 +1,9 @@
-"""Scores of a trained neuron on labelled data, and the choice of a decision threshold.
+"""Scores of a trained neuron on labelled data, its curves, and the choice of a decision threshold.
 
-A leaf module: probabilities and labels in, numbers out. The CLI's ``evaluate``, the report and
-the plots all read their numbers from here so that they always agree.
+A leaf module: logits or probabilities and labels in, numbers out. The CLI's ``evaluate``, the
+report and the plots all read their numbers from here (accuracy, the confusion counts, ROC and
+precision–recall curves, their areas) so that they always agree. scikit-learn computes the
+curves; it is imported inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -54,6 +56,47 @@ class Evaluation:
         return 2 * p * r / (p + r) if p + r and not math.isnan(p + r) else math.nan
 
 
+def accuracy(z: NDArray, y: NDArray, threshold: float = 0.5) -> float:
+    """Fraction of examples whose prediction σ(z) > ``threshold`` matches the label (y == 1).
+
+    ``z`` are the logits (the neuron's output before the sigmoid), ``y`` 0/1 labels.
+    """
+    from lrnn.objective import sigmoid
+
+    return float(np.mean((sigmoid(z) > threshold) == (np.asarray(y) == 1)))
+
+
+def roc_curve(y: NDArray, probability: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """``(fpr, tpr, thresholds)`` of the ROC curve (scikit-learn's, intermediate points dropped)."""
+    from sklearn.metrics import roc_curve as sk_roc_curve
+
+    return sk_roc_curve(y, probability)
+
+
+def roc_auc(y: NDArray, probability: NDArray) -> float:
+    """Area under the ROC curve; NaN when ``y`` holds one class (the area is undefined)."""
+    from sklearn.metrics import auc
+
+    if np.unique(np.asarray(y)).size != 2:
+        return math.nan
+    fpr, tpr, _ = roc_curve(y, probability)
+    return float(auc(fpr, tpr))
+
+
+def precision_recall_curve(y: NDArray, probability: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """``(precision, recall, thresholds)``, as scikit-learn computes them."""
+    from sklearn.metrics import precision_recall_curve as sk_precision_recall_curve
+
+    return sk_precision_recall_curve(y, probability)
+
+
+def average_precision(y: NDArray, probability: NDArray) -> float:
+    """Average precision: the precision–recall curve summarised as one number."""
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(y, probability))
+
+
 def evaluate(z: NDArray, y: NDArray, threshold: float = 0.5) -> Evaluation:
     """Accuracy, log loss (from logits) and confusion counts at ``threshold`` on σ(z)."""
     from lrnn.objective import sigmoid
@@ -88,8 +131,6 @@ def choose_threshold(probability: NDArray, y: NDArray, rule: str) -> float:
     precision). Predictions are ``probability > threshold``, so the returned value sits just
     below the chosen cut-off score.
     """
-    from sklearn.metrics import precision_recall_curve, roc_curve
-
     y = np.asarray(y).astype(int)
     if len(np.unique(y)) < 2:
         raise UsageError(

@@ -405,7 +405,7 @@ def roc_pr(
     Both curves need examples of both classes; with only one the function raises
     :class:`~lrnn.errors.DataError` rather than draw a meaningless line.
     """
-    from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
+    from lrnn import metrics
 
     y, p = _binary(y_true, probability, "roc_pr")
     positives = int(y.sum())
@@ -414,9 +414,9 @@ def roc_pr(
             "roc_pr: ROC and precision–recall curves need examples of both classes; "
             "use labelled data that has both."
         )
-    fpr, tpr, _ = roc_curve(y, p)
-    precision, recall, _ = precision_recall_curve(y, p)
-    average_precision = average_precision_score(y, p)
+    fpr, tpr, _ = metrics.roc_curve(y, p)
+    precision, recall, _ = metrics.precision_recall_curve(y, p)
+    average_precision = metrics.average_precision(y, p)
     predicted = p > threshold
     tp = int(np.sum(predicted & y))
     fp = int(np.sum(predicted & ~y))
@@ -431,7 +431,7 @@ def roc_pr(
     left.plot(point_fpr, point_tpr, "o", color=_RED, ms=8, label=f"threshold {threshold:g}")
     left.set_xlabel("false positive rate")
     left.set_ylabel("true positive rate (recall)")
-    left.set_title(f"ROC curve (AUC = {auc(fpr, tpr):.3f})")
+    left.set_title(f"ROC curve (AUC = {metrics.roc_auc(y, p):.3f})")
     left.legend(loc="lower right")
 
     right.plot(recall, precision, color=_GREEN, lw=2, drawstyle="steps-post", label="model")

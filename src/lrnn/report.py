@@ -1,4 +1,4 @@
-"""One self-contained HTML page about a trained neuron, and the history files it reads.
+"""One self-contained HTML page about a trained neuron.
 
 :func:`write_report` evaluates a model on labelled data, draws every picture from
 :mod:`lrnn.plots` and writes a single HTML file: pictures inlined as ``data:image/png`` URIs, a
@@ -13,18 +13,13 @@ Like the plots, the report is a window out: it never trains. It is also written 
 (:func:`lrnn.persist.atomic_write_bytes`) after checking the destination is writable *before*
 any work, so a failure leaves either the old report or none, never half a page.
 
-:func:`save_history` / :func:`load_history` move a training history (the column dict kept by
-:class:`lrnn.train.Records`) through CSV or JSON files; the reader treats the file as untrusted
-(size limits, numbers only, equal column lengths) and fails with a one-line
-:class:`~lrnn.errors.DataError`.
+History files are read and written by :mod:`lrnn.history`.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import html
-import io
 import json
 import math
 import os
@@ -42,15 +37,9 @@ from numpy.typing import NDArray
 from lrnn import metrics, objective, persist, plots
 from lrnn._version import __version__
 from lrnn.data import Dataset, Preprocessing, data_sha256
-from lrnn.errors import DataError, LrnnError, ModelFileError, UsageError
+from lrnn.errors import DataError, LrnnError, ModelFileError
+from lrnn.history import columns_of, write_text
 
-#: Largest history file read, in bytes (a million rows of eight columns is ~100 MB of CSV;
-#: lrnn's own histories are far smaller).
-MAX_HISTORY_BYTES = 128 * 2**20
-#: Most columns a history file may have.
-MAX_HISTORY_COLUMNS = 64
-#: Longest column name accepted in a history file.
-MAX_KEY_CHARS = 100
 #: The history table shows at most this many rows (evenly spaced, first and last included).
 HISTORY_TABLE_ROWS = 50
 #: Pictures in the error gallery / rows in the table of most confidently wrong examples.
@@ -73,8 +62,6 @@ SECTIONS = (
     ("reproducibility", "Reproducibility"),
 )
 
-HISTORY_SUFFIXES = (".csv", ".json")
-REQUIRED_HISTORY_KEYS = ("iteration", "cost")
 
 _CSS = """
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1b1b;
@@ -100,215 +87,6 @@ code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .88r
 
 # No scripts, no network: images only from data: URIs, styles only inline.
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'"
-
-
-# --------------------------------------------------------------------------------------------
-# History files
-
-
-def save_history(history: Mapping[str, Sequence[float]], path: str | os.PathLike) -> Path:
-    """Write a training history as CSV (header of keys, one row per record) or JSON
-    (``{"key": [values]}``), chosen by the file's extension; atomically.
-
-    Non-finite values survive a CSV round trip (``nan``, ``inf``); JSON has no such numbers,
-    so they become ``null`` and read back as NaN.
-    """
-    name = os.fspath(path)
-    suffix = Path(name).suffix.lower()
-    if suffix not in HISTORY_SUFFIXES:
-        raise UsageError(
-            f"{name}: a history file ends in .csv or .json, not {suffix or '(no suffix)'!r}; "
-            "rename it, e.g. history.csv."
-        )
-    columns = _columns_of(history, name, error=UsageError)
-    persist.check_writable(name)
-    if suffix == ".json":
-        obj = {
-            key: [v if key == "iteration" or math.isfinite(v) else None for v in values]
-            for key, values in columns.items()
-        }
-        text = json.dumps(obj, allow_nan=False) + "\n"
-    else:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(list(columns))
-        for row in zip(*columns.values(), strict=True):
-            writer.writerow([repr(v) for v in row])
-        text = out.getvalue()
-    _write_text(name, text, "history")
-    return Path(name)
-
-
-def load_history(path: str | os.PathLike) -> dict[str, list]:
-    """Read a history written by :func:`save_history` (or any CSV/JSON of the same shape).
-
-    Returns ``{key: list}`` with ``iteration`` as ints and everything else as floats. Refuses,
-    with one line naming the file and the fix: a missing or oversized file, text that is not
-    CSV/JSON, non-numeric values, columns of unequal length, and histories without
-    ``iteration`` and ``cost``.
-    """
-    name = os.fspath(path)
-    p = Path(name)
-    suffix = p.suffix.lower()
-    if suffix not in HISTORY_SUFFIXES:
-        raise DataError(
-            f"{name}: a history file ends in .csv or .json, not {suffix or '(no suffix)'!r}; "
-            "give the file written by --history."
-        )
-    try:
-        size = p.stat().st_size
-    except FileNotFoundError as e:
-        raise DataError(f"{name}: no such file; check the path.") from e
-    except OSError as e:
-        raise DataError(f"{name}: cannot read ({e.strerror or e}).") from e
-    if p.is_dir():
-        raise DataError(f"{name}: is a folder; give the history file.")
-    if size > MAX_HISTORY_BYTES:
-        raise DataError(
-            f"{name}: {size} bytes is more than the {MAX_HISTORY_BYTES // 2**20} MiB a history "
-            "may have; record less often (--record-every) or give the right file."
-        )
-    try:
-        with open(name, "rb") as f:
-            raw = f.read(MAX_HISTORY_BYTES + 1)
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DataError(f"{name}: is not UTF-8 text; give a CSV or JSON history file.") from e
-    except OSError as e:
-        raise DataError(f"{name}: cannot read ({e.strerror or e}).") from e
-    raw_columns = _parse_json(name, text) if suffix == ".json" else _parse_csv(name, text)
-    columns = _columns_of(raw_columns, name, error=DataError)
-    missing = [k for k in REQUIRED_HISTORY_KEYS if k not in columns]
-    if missing:
-        raise DataError(
-            f"{name}: the history has no {' or '.join(map(repr, missing))} column (it has "
-            f"{', '.join(map(repr, columns)) or 'none'}); give a history written by lrnn."
-        )
-    return {key: list(values) for key, values in columns.items()}
-
-
-def _parse_csv(name: str, text: str) -> dict[str, list[Any]]:
-    rows = csv.reader(io.StringIO(text))
-    try:
-        header = next(rows, None)
-        if header is None or not any(cell.strip() for cell in header):
-            raise DataError(f"{name}: the file is empty; give a history written by lrnn.")
-        keys = [cell.strip() for cell in header]
-        columns: dict[str, list[Any]] = {}
-        for key in keys:
-            if key in columns:
-                raise DataError(f"{name}: the column {key!r} appears twice in the header.")
-            columns[key] = []
-        _check_keys(name, keys)
-        for line_no, row in enumerate(rows, start=2):
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # blank line (a trailing newline, say)
-            if len(row) != len(keys):
-                raise DataError(
-                    f"{name}: line {line_no} has {len(row)} values but the header has "
-                    f"{len(keys)} columns; the file is truncated or not a history — give a history "
-                    "written by lrnn."
-                )
-            for key, cell in zip(keys, row, strict=True):
-                columns[key].append(cell.strip())
-    except csv.Error as e:
-        raise DataError(f"{name}: is not valid CSV ({e}); give a history written by lrnn.") from e
-    return columns
-
-
-def _parse_json(name: str, text: str) -> dict[str, list[Any]]:
-    try:
-        obj = json.loads(text)
-    except (ValueError, RecursionError) as e:
-        raise DataError(f"{name}: is not valid JSON; give a history written by lrnn.") from e
-    if not isinstance(obj, dict) or not all(isinstance(v, list) for v in obj.values()):
-        raise DataError(
-            f'{name}: a JSON history is an object of lists, {{"iteration": [...], "cost": '
-            "[...]}; this file holds something else — give a history written by lrnn."
-        )
-    _check_keys(name, list(obj))
-    return obj
-
-
-def _check_keys(name: str, keys: Sequence[str]) -> None:
-    if len(keys) > MAX_HISTORY_COLUMNS:
-        raise DataError(
-            f"{name}: {len(keys)} columns is more than the {MAX_HISTORY_COLUMNS} a history may "
-            "have; give a history written by lrnn."
-        )
-    for key in keys:
-        if not key or len(key) > MAX_KEY_CHARS:
-            raise DataError(
-                f"{name}: column name {key[:40]!r} is empty or longer than {MAX_KEY_CHARS} "
-                "characters; give a history written by lrnn."
-            )
-
-
-#: The way out of a malformed history (a file, or one passed in code).
-_HISTORY_FIX = "use the history that training recorded (lrnn train --history)"
-
-
-def _number(value: Any, key: str, index: int, name: str, error: type[Exception]) -> float:
-    """One history value as a float: numbers, numeric strings and null (→ NaN) only."""
-    if value is None:
-        return math.nan
-    if isinstance(value, bool):
-        raise error(f"{name}: {key}[{index}] is {value!r}, not a number; {_HISTORY_FIX}.")
-    if isinstance(value, int | float | np.integer | np.floating):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-    raise error(
-        f"{name}: {key}[{index}] is {shown}, not a number; history values must all be numbers "
-        f"— {_HISTORY_FIX}."
-    )
-
-
-def _columns_of(
-    history: Mapping[str, Sequence[Any]], name: str, *, error: type[Exception]
-) -> dict[str, list]:
-    """Validated columns: numbers only, equal lengths, integral ``iteration``."""
-    if not isinstance(history, Mapping) or not history:
-        raise error(f"{name}: the history is empty; pass the history recorded by training.")
-    columns: dict[str, list] = {}
-    length = None
-    for key, values in history.items():
-        if not isinstance(key, str):
-            raise error(f"{name}: history key {key!r} is not a string; {_HISTORY_FIX}.")
-        values = list(values)
-        if length is None:
-            length = len(values)
-        elif len(values) != length:
-            raise error(
-                f"{name}: column {key!r} has {len(values)} values but the first column has "
-                f"{length}; every column needs one value per recorded iteration — "
-                f"{_HISTORY_FIX}."
-            )
-        numbers = [_number(v, key, i, name, error) for i, v in enumerate(values)]
-        if key == "iteration":
-            if not all(math.isfinite(v) and v == int(v) and v >= 0 for v in numbers):
-                raise error(
-                    f"{name}: 'iteration' must hold whole numbers >= 0; the history is corrupt "
-                    f"— {_HISTORY_FIX}."
-                )
-            columns[key] = [int(v) for v in numbers]
-        else:
-            columns[key] = numbers
-    return columns
-
-
-def _write_text(name: str, text: str, what: str) -> None:
-    try:
-        persist.atomic_write_bytes(name, text.encode("utf-8"))
-    except OSError as e:
-        raise LrnnError(
-            f"{name}: cannot write the {what} ({e.strerror or e}); check the folder is writable "
-            "and has free space."
-        ) from e
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,7 +121,7 @@ def write_report(
     y = np.asarray(dataset.y).astype(np.int64)
     columns = None
     if history is not None:
-        columns = _columns_of(history, "history", error=DataError)
+        columns = columns_of(history, "history", error=DataError)
         _check_history_belongs(columns, model)
 
     scale = spec.scale if spec is not None else float(model.preprocessing.get("scale", 1.0))
@@ -370,7 +148,7 @@ def write_report(
         )
         for section_id, heading in SECTIONS:
             page.section(section_id, heading, _SECTION_WRITERS[section_id](ctx))
-    _write_text(name, page.render(), "report")
+    write_text(name, page.render(), "report")
     return Path(name)
 
 
@@ -673,10 +451,8 @@ def _metrics(ctx: _Context) -> str:
         ("F1", ev.f1),
     ]
     if ctx.both_classes:
-        from sklearn.metrics import average_precision_score, roc_auc_score
-
-        rows.append(("ROC AUC", float(roc_auc_score(ctx.y, ctx.probability))))
-        rows.append(("average precision", float(average_precision_score(ctx.y, ctx.probability))))
+        rows.append(("ROC AUC", metrics.roc_auc(ctx.y, ctx.probability)))
+        rows.append(("average precision", metrics.average_precision(ctx.y, ctx.probability)))
     rows += [
         ("true positives (tp)", ev.tp),
         ("false positives (fp)", ev.fp),
@@ -838,14 +614,12 @@ def _roc(ctx: _Context) -> str:
         return _note(
             "ROC and precision–recall curves need examples of both classes; this data has one."
         )
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
     path = plots.roc_pr(
         ctx.y, ctx.probability, ctx.folder / "roc.png", threshold=ctx.model.threshold
     )
     alt = (
-        f"ROC curve (AUC {roc_auc_score(ctx.y, ctx.probability):.3f}) and precision–recall "
-        f"curve (average precision {average_precision_score(ctx.y, ctx.probability):.3f}), "
+        f"ROC curve (AUC {metrics.roc_auc(ctx.y, ctx.probability):.3f}) and precision–recall "
+        f"curve (average precision {metrics.average_precision(ctx.y, ctx.probability):.3f}), "
         f"with the point of threshold {ctx.model.threshold:g} marked on both."
     )
     return _figure(path, alt, "The red dot is where the model's threshold puts it.")
@@ -911,7 +685,5 @@ _SECTION_WRITERS: dict[str, Callable[[_Context], str]] = {
 __all__ = [
     "HISTORY_TABLE_ROWS",
     "SECTIONS",
-    "load_history",
-    "save_history",
     "write_report",
 ]

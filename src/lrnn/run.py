@@ -14,13 +14,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import config as defaults
+from lrnn import metrics
 from lrnn.errors import DataError, UsageError
 
 
@@ -122,6 +122,7 @@ class TrainingRequest:
     class_weight: str | dict | None = None
     backend: str = "auto"
     seed: int | None = None
+    positive_class: str | None = None
 
 
 @dataclass
@@ -140,13 +141,6 @@ class TrainingData:
     test_accuracy: Callable[[NDArray, float], float]
     test_ds: Any = None
     train_ds: Any = None
-
-
-def accuracy(z: NDArray, y: NDArray) -> float:
-    """Share of examples where the lesson's rule σ(z) > 0.5 gives the label."""
-    from lrnn.objective import sigmoid
-
-    return float(np.mean((sigmoid(z) > 0.5) == (y == 1)))
 
 
 def logits(w: NDArray, b: float, ds: Any, scale: float) -> NDArray:
@@ -172,10 +166,11 @@ def load_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         label=request.label,
         image_size=request.image_size,
         standardize=request.standardize,
+        positive_class=request.positive_class,
     )
     if request.test:
         test = data.load(request.test, label=request.label, spec=ds.spec)
-        test = align_classes(test, ds.classes)
+        test = data.align_classes(test, ds.classes)
         return ds, test, "--test " + request.test
     seed = request.seed if request.seed is not None else defaults.default("random_state")
     pct = f"{100 * defaults.TEST_FRACTION:g} %"
@@ -191,41 +186,11 @@ def load_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
     return train_part, test_part, f"a {pct} hold-out (seed {seed})"
 
 
-def align_classes(ds: Any, classes: Sequence[str]) -> Any:
-    """Re-index ds.y to ``classes`` by name (folders sort differently from HDF5 lists)."""
-    from dataclasses import replace
-
-    if ds.y is None or ds.classes is None or tuple(ds.classes) == tuple(classes):
-        return ds
-    index = {name: i for i, name in enumerate(classes)}
-    unknown = [c for c in ds.classes if c not in index]
-    present = set(np.unique(ds.y).tolist())
-    if any(ds.classes.index(c) in present for c in unknown):
-        raise DataError(
-            f"{ds.source}: its classes {list(ds.classes)} differ from the model's {list(classes)}; "
-            "use data labelled with the model's classes."
-        )
-    mapping = np.array([index.get(c, -1) for c in ds.classes])
-    return replace(ds, y=mapping[ds.y], classes=tuple(classes))
-
-
-def is_out_of_core(path: str | None, forced: bool) -> bool:
-    """.npy, Zarr stores and folders of X.npy or Parquet files stream from disk; a single
-    .parquet file does with --stream."""
-    if path is None:
-        return False
-    p = Path(path)
-    if forced or p.suffix in (".npy", ".zarr"):
-        return True
-    if p.is_dir():
-        markers = ("X.npy", "zarr.json", ".zgroup")
-        return any((p / m).exists() for m in markers) or any(p.glob("*.parquet"))
-    return False
-
-
 def prepare(request: TrainingRequest, seed: int | None, backend_name: str) -> TrainingData:
     """Training data in memory or streamed, as the request's data asks."""
-    if is_out_of_core(request.data, request.stream):
+    from lrnn import data
+
+    if data.is_out_of_core(request.data, request.stream):
         return _streamed(request)
     return _in_memory(request, seed, backend_name)
 
@@ -237,7 +202,7 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
     train_ds, test_ds, test_desc = load_train_and_test(request)
     validation_ds = None
     if request.validation:
-        validation_ds = align_classes(
+        validation_ds = data.align_classes(
             data.load(request.validation, label=request.label, spec=train_ds.spec),
             train_ds.classes,
         )
@@ -275,8 +240,8 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
         source=train_ds.source,
         stored_dtype=str(train_ds.X.dtype),
         test_description=f"{test_desc} ({test_ds.X.shape[0]} examples)",
-        train_accuracy=lambda w, b: accuracy(logits(w, b, train_ds, scale), train_ds.y),
-        test_accuracy=lambda w, b: accuracy(logits(w, b, test_ds, scale), test_ds.y),
+        train_accuracy=lambda w, b: metrics.accuracy(logits(w, b, train_ds, scale), train_ds.y),
+        test_accuracy=lambda w, b: metrics.accuracy(logits(w, b, test_ds, scale), test_ds.y),
         test_ds=test_ds,
         train_ds=train_ds,
     )
@@ -285,7 +250,7 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
 def _streamed(request: TrainingRequest) -> TrainingData:
     """Training data too large for memory: every pass streams blocks of rows from disk."""
     from lrnn import data
-    from lrnn.backends.stream_backend import StreamingBackend, stream_sha256
+    from lrnn.backends.stream_backend import StreamingBackend
 
     for flag, value in (
         ("--early-stopping", request.early_stopping),
@@ -321,7 +286,7 @@ def _streamed(request: TrainingRequest) -> TrainingData:
             "source": str(request.data),
             "n_samples": int(backend.n_samples),
             "n_features": int(backend.n_features),
-            "sha256": stream_sha256(backend.source, backend.y),
+            "sha256": data.data_sha256(backend.source, backend.y),
         },
         source=str(request.data),
         stored_dtype=f"{backend.source.dtype}, streamed from disk",
@@ -395,10 +360,10 @@ def compare_learning_rates(
                 "final_cost": result.final_cost,
                 "train_accuracy": math.nan
                 if failed
-                else accuracy(logits(result.w, result.b, train_ds, scale), train_ds.y),
+                else metrics.accuracy(logits(result.w, result.b, train_ds, scale), train_ds.y),
                 "test_accuracy": math.nan
                 if failed
-                else accuracy(logits(result.w, result.b, test_ds, scale), test_ds.y),
+                else metrics.accuracy(logits(result.w, result.b, test_ds, scale), test_ds.y),
                 "diverged": failed,
             }
         )
@@ -451,13 +416,10 @@ def reproduce(model: Any, model_path: str, data_path: str | None, label: str) ->
 __all__ = [
     "TrainingData",
     "TrainingRequest",
-    "accuracy",
-    "align_classes",
     "class_sample_weights",
     "combine_weights",
     "compare_learning_rates",
     "hold_out_rows",
-    "is_out_of_core",
     "load_train_and_test",
     "model_file",
     "prepare",

@@ -6,7 +6,7 @@ a sum of small vectors. One pass is one graph and one ``dask.compute``:
 
 * the parameters travel once per pass, as a single ``dask.delayed`` task every chunk task
   depends on (the scheduler copies n + 1 numbers to each worker, not one copy per chunk);
-* each chunk task runs :func:`lrnn.backends.stream_backend.block_data_pass` (the kernels of
+* each chunk task runs :func:`lrnn.backends.blocks.block_data_pass` (the kernels of
   :mod:`lrnn.kernels`, or the reference where they cannot run) on the chunk where it lives and
   returns n + 3 numbers;
 * the partials are summed by ``dask.array``'s tree reduction with a fixed ``split_every``: the
@@ -42,8 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import objective
-from lrnn.backends import WeightSpace
-from lrnn.backends import stream_backend as blocks
+from lrnn.backends import WeightSpace, blocks
 from lrnn.errors import DataError, UsageError
 from lrnn.objective import DataPass
 
@@ -162,7 +161,7 @@ def _cross_gram_task(
 # --------------------------------------------------------------------------------------------
 # Input checks
 # --------------------------------------------------------------------------------------------
-_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8))
+_KERNEL_DTYPES = blocks.STORED_DTYPES
 
 
 def _unknown_chunks(chunks: tuple[int, ...]) -> bool:

@@ -26,8 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import objective
-from lrnn.backends import WeightSpace
-from lrnn.backends import stream_backend as blocks
+from lrnn.backends import WeightSpace, blocks
 from lrnn.errors import DataError, UsageError
 from lrnn.objective import DataPass
 

@@ -90,6 +90,7 @@ def _request(args: argparse.Namespace):
         class_weight=getattr(args, "class_weight", None),
         backend=getattr(args, "backend", "auto"),
         seed=getattr(args, "seed", None),
+        positive_class=getattr(args, "positive_class", None),
     )
 
 
@@ -213,7 +214,7 @@ def _backend_name(args) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lrnn import checkpoint, run
+    from lrnn import checkpoint, data, run
     from lrnn.train import train
 
     paths = _train_paths(args)
@@ -234,7 +235,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         paths["checkpoint"] = paths["checkpoint"] or args.resume
     cfg = _train_config(args, resumed)
     request = _request(args)
-    if paths["report"] and run.is_out_of_core(request.data, request.stream):
+    if paths["report"] and data.is_out_of_core(request.data, request.stream):
         raise UsageError(
             "--report needs data that fits in memory; write the report afterwards with "
             "lrnn report --model M SMALLER_DATA."
@@ -349,7 +350,7 @@ def _save_train_outputs(args, paths: dict, model, result, td) -> None:
             persist.clean_stale_temp_files(path)
     persist.save_model(paths["model"], model)
     if paths["history"]:
-        from lrnn.report import save_history
+        from lrnn.history import save_history
 
         save_history(result.history, paths["history"])
     if paths["plot"]:
@@ -395,13 +396,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from lrnn import data, metrics, persist, run
+    from lrnn import data, metrics, persist
     from lrnn.objective import sigmoid
 
     if args.save and not args.choose_threshold:
         raise UsageError("--save stores a threshold chosen with --choose-threshold; add it.")
     model, spec = _load_model_and_spec(args.model)
-    ds = run.align_classes(data.load(args.data, label=args.label, spec=spec), model.classes)
+    ds = data.align_classes(data.load(args.data, label=args.label, spec=spec), model.classes)
     z = _logits(model.w, model.b, ds, spec.scale)
     threshold = model.threshold if args.threshold is None else args.threshold
     source = "the model's" if args.threshold is None else "--threshold"
@@ -584,16 +585,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 # report, verify
 # --------------------------------------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
-    from lrnn import data, report, run
+    from lrnn import data, report
+    from lrnn.history import load_history
 
     output = DEFAULT_REPORT if args.output is None else args.output
     plan = OutputPlan().read("DATA", args.data).read("--model", args.model)
     plan.read("--history", args.history)
     plan.write("-o", output, "report", derived=args.output is None).check()
     model, spec = _load_model_and_spec(args.model)
-    ds = run.align_classes(data.load(args.data, label=args.label, spec=spec), model.classes)
+    ds = data.align_classes(data.load(args.data, label=args.label, spec=spec), model.classes)
     # The model carries its recorded history; --history replaces it (e.g. a finer one).
-    history = report.load_history(args.history) if args.history else model.history
+    history = load_history(args.history) if args.history else model.history
     report.write_report(output, model=model, dataset=ds, history=history)
     print(f"report saved to {output}")
     return 0

@@ -299,6 +299,12 @@ def _train_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
     p.add_argument("data", nargs="?", help="training data (default: built-in 'digits')")
     p.add_argument("--test", help=f"test data (default: a seeded {pct} hold-out)")
     p.add_argument("--validation", help="validation data for history and early stopping")
+    p.add_argument(
+        "--positive-class",
+        metavar="NAME",
+        help="the class the neuron's output a is the probability of (default: the second in "
+        "sorted order; the header names it)",
+    )
     _data_options(p)
     _training_options(p)
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"model file (default {DEFAULT_MODEL})")

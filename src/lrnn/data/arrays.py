@@ -1,0 +1,191 @@
+"""NumPy arrays: ``.npz`` files holding ``X`` (examples × features) and ``y``, and ``X.npy`` with
+``y.npy`` beside it.
+
+Each array's header is read before the array: no Python objects (``allow_pickle=False``, so
+nothing is unpickled), and a declared size within the limits.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrnn.data.checks import check_bytes, check_finite, quoted, short
+from lrnn.data.dataset import Dataset, encode_labels
+from lrnn.data.preprocessing import Preprocessing
+from lrnn.errors import DataError
+
+#: What reading a damaged .npz (a zip of .npy files) raises, from zipfile, zlib and numpy.
+_ZIP_ERRORS = (
+    OSError,
+    ValueError,
+    KeyError,
+    EOFError,
+    OverflowError,
+    NotImplementedError,  # "zip file version 12.4", "That compression method is not supported"
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+)
+
+
+def _check_header(f: Any, name: str, what: str) -> None:
+    """Read an .npy header from ``f`` and refuse Python objects and oversized arrays."""
+    fmt = np.lib.format
+    version = fmt.read_magic(f)
+    if version == (1, 0):
+        shape, _, dtype = fmt.read_array_header_1_0(f)
+    elif version == (2, 0):
+        shape, _, dtype = fmt.read_array_header_2_0(f)
+    else:
+        raise ValueError(f"unsupported .npy format version {version}")
+    if dtype.hasobject:
+        raise DataError(
+            f"{name}: {what} holds Python objects (a pickle), which lrnn never loads "
+            "because unpickling can run arbitrary code; save plain numeric arrays."
+        )
+    check_bytes(name, what, shape, dtype.itemsize)
+
+
+def _npz_array(z: Any, key: str, name: str) -> np.ndarray:
+    """Read one array from an .npz after checking its header: no objects, a sane size."""
+    try:
+        with z.zip.open(key + ".npy") as f:
+            _check_header(f, name, f"array '{key}'")
+        return z[key]
+    except DataError:
+        raise
+    except _ZIP_ERRORS as e:
+        raise DataError(f"{name}: array '{key}' is unreadable ({short(e)}); check the file.") from e
+
+
+def _npy_array(path: Path) -> np.ndarray:
+    """Read one .npy file after checking its header: no objects, a sane size."""
+    try:
+        with open(path, "rb") as f:
+            _check_header(f, str(path), "the array")
+        return np.load(path, allow_pickle=False)
+    except DataError:
+        raise
+    except _ZIP_ERRORS as e:
+        raise DataError(
+            f"{path}: not a readable .npy file ({short(e)}); save arrays with numpy.save."
+        ) from e
+
+
+def array_dtype(X: np.ndarray) -> np.ndarray:
+    """Keep float32/float64/uint8 as stored (they train as is); widen anything else."""
+    if X.dtype in (np.float32, np.float64, np.uint8):
+        return np.ascontiguousarray(X, dtype=X.dtype.newbyteorder("="))
+    return np.ascontiguousarray(X, dtype=np.float64)
+
+
+def load_npz(name: str, require_labels: bool) -> Dataset:
+    """``numpy.savez(path, X=features, y=labels)`` → Dataset (``y`` optional to predict on)."""
+    try:
+        z = np.load(name, allow_pickle=False)
+    except _ZIP_ERRORS as e:
+        raise DataError(
+            f"{name}: not a readable .npz file ({short(e)}); save arrays with "
+            "numpy.savez(path, X=features, y=labels)."
+        ) from e
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise DataError(
+            f"{name}: holds a single array, not X and y; save with "
+            "numpy.savez(path, X=features, y=labels)."
+        )
+    with z:
+        if "X" not in z.files:
+            raise DataError(
+                f"{name}: no array named 'X' (found {quoted(z.files)}); save with "
+                "numpy.savez(path, X=features, y=labels)."
+            )
+        X = _npz_array(z, "X", name)
+        y_raw = _npz_array(z, "y", name) if "y" in z.files else None
+    no_labels = (
+        f"{name}: no array named 'y' with the labels (found {quoted(['X'])}); save with "
+        "numpy.savez(path, X=features, y=labels)."
+    )
+    return _arrays_dataset(X, y_raw, name, ("'X'", "'y'"), require_labels, no_labels)
+
+
+def load_npy(path: str | os.PathLike, require_labels: bool) -> Dataset:
+    """An ``X.npy`` file (or a folder holding one) with its labels in ``y.npy`` beside it.
+
+    The layout that streams from disk for training (see :mod:`lrnn.data.sources`), read into
+    memory here — to predict on or evaluate, where a model trained on it is given it again.
+    Without ``require_labels`` the labels are optional.
+    """
+    p = Path(path)
+    x_path = p / "X.npy" if p.is_dir() else p
+    y_path = x_path.parent / "y.npy"
+    X = _npy_array(x_path)
+    has_y = y_path.exists() and y_path.resolve() != x_path.resolve()
+    y_raw = _npy_array(y_path) if has_y else None
+    no_labels = (
+        f"{x_path} has no labels beside it: save them as {y_path} (np.save, one label per row "
+        "of X)."
+    )
+    return _arrays_dataset(X, y_raw, str(x_path), ("X", str(y_path)), require_labels, no_labels)
+
+
+def _arrays_dataset(
+    X: np.ndarray,
+    y_raw: np.ndarray | None,
+    name: str,
+    what: tuple[str, str],
+    require_labels: bool,
+    no_labels: str,
+) -> Dataset:
+    """Checked arrays → Dataset; ``what`` names X and y in messages, ``no_labels`` is the error
+    when labels are required and there are none.
+
+    Without ``require_labels`` (data to predict on) labels that cannot be used — a wrong
+    length, blanks, more than two classes — are ignored rather than refused: nothing needs them.
+    """
+    x_what, y_what = what
+    if X.ndim != 2 or X.dtype.kind not in "biuf":
+        raise DataError(
+            f"{name}: {x_what} has shape {X.shape} and dtype {X.dtype}; expected a 2-D numeric "
+            "array (examples, features) — reshape it with X.reshape(len(X), -1)."
+        )
+    if X.shape[0] == 0:
+        raise DataError(f"{name}: {x_what} has no rows; give a file with data.")
+    X = array_dtype(X)
+    check_finite(X, name, None)
+    y = classes = None
+    if y_raw is not None:
+        try:
+            y, classes = _labels(y_raw, X.shape[0], name, what)
+        except DataError:
+            if require_labels:
+                raise
+    elif require_labels:
+        raise DataError(no_labels)
+    names = [str(i) for i in range(X.shape[0])]
+    return Dataset(X, y, classes, names, Preprocessing(kind="array"), name)
+
+
+def _labels(y_raw: np.ndarray, m: int, name: str, what: tuple[str, str]) -> tuple:
+    """(y, classes) from a label array: one per row, every one a value, two classes."""
+    x_what, y_what = what
+    if y_raw.ndim == 2 and 1 in y_raw.shape:
+        y_raw = y_raw.reshape(-1)
+    if y_raw.ndim != 1 or y_raw.shape[0] != m:
+        raise DataError(
+            f"{name}: {y_what} has shape {y_raw.shape} but {x_what} has {m} rows; give one "
+            "label per row."
+        )
+    if y_raw.dtype.kind == "f" and not np.isfinite(y_raw).all():
+        row = int(np.argmin(np.isfinite(y_raw)))
+        raise DataError(
+            f"{name}: y[{row}] is {y_raw[row]}; every label must be a value — fill it in or "
+            "drop that row."
+        )
+    return encode_labels(y_raw, name, y_what)

@@ -1,0 +1,78 @@
+"""Checks and message pieces shared by every loader.
+
+Every failure a loader reports is one line that names the file, the column or value, and the
+way out; these helpers keep those lines short and alike (values clipped to one line, lists of
+names shortened), and refuse data by its declared size before reading it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from lrnn.data import limits
+from lrnn.errors import DataError
+
+
+def check_finite(X: np.ndarray, source: str, columns: Sequence[str] | None) -> None:
+    """Refuse NaN or infinity in float features, naming the first cell that holds one."""
+    if X.dtype.kind != "f" or np.isfinite(X).all():
+        return
+    row, col = (int(i) for i in np.argwhere(~np.isfinite(X))[0])
+    if columns is not None:
+        where = f"column '{columns[col]}' has value {X[row, col]} (row {row + 1})"
+    else:
+        where = f"X[{row}, {col}] is {X[row, col]}"
+    raise DataError(
+        f"{source}: {where}; features must be finite numbers — fill in or drop that row."
+    )
+
+
+def check_bytes(source: str, what: str, shape: Sequence[int], itemsize: int) -> None:
+    """Refuse an array by its declared size, before a single byte of it is read."""
+    nbytes = math.prod(int(s) for s in shape) * int(itemsize)
+    if nbytes > limits.MAX_ARRAY_BYTES:
+        raise DataError(
+            f"{source}: {what} declares shape {tuple(int(s) for s in shape)} "
+            f"({nbytes / 2**30:.1f} GiB), over lrnn's limit of "
+            f"{limits.MAX_ARRAY_BYTES / 2**30:g} GiB; use a smaller file or stream the data in "
+            "parts."
+        )
+
+
+def short(e: BaseException) -> str:
+    """An exception's message on one line, for embedding in ours."""
+    return " ".join(str(e).split())[:200] or type(e).__name__
+
+
+def is_float(v: Any) -> bool:
+    """Whether ``v`` converts to a finite float (a 400-digit integer does not)."""
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def clip(v: Any, limit: int = 40) -> str:
+    """A value for an error message: at most ``limit`` characters, on one line."""
+    text = " ".join(str(v).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_int(v: Any) -> bool:
+    """A real ``int`` (JSON's integers), not a bool."""
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_number(v: Any) -> bool:
+    """A real ``int`` or ``float``, not a bool."""
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def quoted(names: Sequence[str], limit: int = 10) -> str:
+    """``'a', 'b', ... (12 in all)``: a list of names for a message, at most ``limit`` shown."""
+    shown = ", ".join(f"'{clip(n)}'" for n in names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "") or "none"

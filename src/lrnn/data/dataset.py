@@ -1,0 +1,261 @@
+"""The :class:`Dataset` every loader returns, and what is done to one regardless of its format:
+holding out a test part, taking a subset, encoding labels as 0/1, re-indexing them to a model's
+classes, standardising features.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from lrnn.data.checks import clip
+from lrnn.data.preprocessing import Preprocessing
+from lrnn.errors import DataError, UsageError
+
+
+@dataclass
+class Dataset:
+    """Examples ready for the math, with everything needed to report on them.
+
+    ``X`` is already transformed by ``spec`` (standardised tables); ``raw_images`` is a
+    ``(m, h, w, c)`` view of ``X`` for picture galleries.
+    """
+
+    X: np.ndarray  # (m, n)
+    y: np.ndarray | None  # (m,) int64 in {0, 1}: index into classes
+    classes: tuple[str, str] | None  # classes[1] is the positive class
+    names: list[str]  # one per example
+    spec: Preprocessing
+    source: str
+    raw_images: np.ndarray | None = None
+
+
+def split(ds: Dataset, test_fraction: float = 0.2, seed: int | None = 0) -> tuple[Dataset, Dataset]:
+    """Hold out ``test_fraction`` of the examples (see :func:`split_rows`); both parts keep
+    the original order of the examples, the spec and the classes."""
+    keep, test = split_rows(ds.y, ds.X.shape[0], test_fraction, seed, ds.source)
+    return subset(ds, keep), subset(ds, test)
+
+
+def split_rows(
+    y: np.ndarray | None, m: int, test_fraction: float, seed: int | None, source: str = "the data"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one hold-out algorithm (CLI test split, CLI and estimator early stopping): sorted
+    row indices ``(kept, held_out)``, the same for the same labels, fraction and seed.
+
+    The held-out part has ceil(fraction·m) examples, stratified by class when labels allow
+    it: each class gives its share (largest remainders break ties), and every class keeps at
+    least one example on each side. A class with a single example cannot be split that way, so
+    the split is then plain random. Written with numpy rather than scikit-learn's
+    ``train_test_split`` because importing scikit-learn takes longer than the whole default
+    ``lrnn train``.
+    """
+    if not (isinstance(test_fraction, float | int) and 0 < test_fraction < 1):
+        raise UsageError(f"test_fraction must be between 0 and 1, got {test_fraction!r}; try 0.2.")
+    n_test = math.ceil(test_fraction * m)
+    if not 0 < n_test < m:
+        raise DataError(
+            f"{source}: cannot hold out {test_fraction:g} of {m} examples (it leaves "
+            f"{m - n_test} for training and {n_test} for testing); use more data or a different "
+            "test fraction."
+        )
+    rng = np.random.default_rng(seed)
+    test = _stratified_test_rows(y, n_test, rng) if y is not None else None
+    if test is None:
+        test = rng.permutation(m)[:n_test]
+    keep = np.ones(m, dtype=bool)
+    keep[test] = False
+    return np.flatnonzero(keep), np.sort(test)
+
+
+def _stratified_test_rows(
+    y: np.ndarray, n_test: int, rng: np.random.Generator
+) -> np.ndarray | None:
+    """Rows for a test part of ``n_test`` examples in which each class has its share, or None
+    when some class is too small (one example) or there are more classes than test rows."""
+    classes, counts = np.unique(y, return_counts=True)
+    m = counts.sum()
+    if counts.min() < 2 or not len(classes) <= n_test <= m - len(classes):
+        return None
+    exact = n_test * counts / m
+    take = np.clip(np.floor(exact).astype(np.int64), 1, counts - 1)
+    order = np.argsort(-(exact - np.floor(exact)), kind="stable")  # largest remainders first
+    while take.sum() != n_test:
+        step = 1 if take.sum() < n_test else -1
+        for c in order if step == 1 else order[::-1]:
+            if 1 <= take[c] + step <= counts[c] - 1:
+                take[c] += step
+                break
+    rows = [rng.permutation(np.flatnonzero(y == c))[:k] for c, k in zip(classes, take, strict=True)]
+    return np.concatenate(rows)
+
+
+def subset(ds: Dataset, idx: np.ndarray) -> Dataset:
+    X = ds.X[idx]
+    raw = None if ds.raw_images is None else X.reshape((len(idx), *ds.raw_images.shape[1:]))
+    return replace(
+        ds,
+        X=X,
+        y=None if ds.y is None else ds.y[idx],
+        names=[ds.names[i] for i in idx],
+        raw_images=raw,
+    )
+
+
+def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarray, tuple]:
+    """Two distinct label values → (y as 0/1 int64, class names), classes[1] positive.
+
+    Numbers sort by value, anything else as strings. A single class of 0/1 numbers comes back
+    as the pair ("0", "1"); any other single class as (name, name), with every y = 0.
+    """
+    values = np.asarray(values)
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        row = int(np.argmin(np.isfinite(values)))
+        raise DataError(
+            f"{source}: {what} is {values.flat[row]} for example {row + 1}; every example needs "
+            "a label — fill it in or drop that example."
+        )
+    if values.dtype.kind not in "biuf":
+        values = _stripped(values.astype(str), source, what)
+    uniq = np.unique(values)
+    if uniq.size > 2:
+        shown = ", ".join(repr(clip(label_name(v))) for v in uniq[:5]) + (
+            ", ..." if uniq.size > 5 else ""
+        )
+        raise DataError(
+            f"{source}: {what} has {uniq.size} classes ({shown}). Only binary classification is "
+            "supported. Keep the rows of two classes, or merge classes into two."
+        )
+    if uniq.size == 0:
+        raise DataError(f"{source}: no examples; give a file with data.")
+    if uniq.size == 1:
+        if values.dtype.kind in "biuf" and uniq[0] in (0, 1):
+            uniq = np.array([False, True]) if values.dtype.kind == "b" else np.array([0, 1])
+        else:
+            # Data of one class is fine to evaluate a model on (the model names the other
+            # class; align_classes maps names); training refuses it (require_both_classes).
+            name = label_name(uniq[0])
+            return np.zeros(values.shape[0], dtype=np.int64), (name, name)
+    y = np.searchsorted(uniq, values).astype(np.int64)
+    return y, (label_name(uniq[0]), label_name(uniq[1]))
+
+
+def _stripped(values: np.ndarray, source: str, what: str) -> np.ndarray:
+    """String labels without surrounding whitespace, with a warning when that changed any.
+
+    " yes" and "yes" are one class to a reader, and two to a computer; worse, " yes" sorts
+    before "no" and silently becomes the negative class. A label left blank is refused.
+    """
+    stripped = np.char.strip(values)
+    blank = stripped == ""
+    if blank.any():
+        row = int(blank.argmax())
+        raise DataError(
+            f"{source}: {what} is blank for example {row + 1}; every example needs a label — "
+            "fill it in or drop that example."
+        )
+    changed = stripped != values
+    if changed.any():
+        i = int(changed.argmax())
+        warnings.warn(
+            f"{source}: {int(changed.sum())} label(s) in {what} have spaces around them "
+            f"(e.g. {clip(repr(str(values[i])))}); they were stripped, so they count as "
+            f"{clip(repr(str(stripped[i])))}.",
+            stacklevel=4,
+        )
+    return stripped
+
+
+def set_positive_class(ds: Dataset, name: str) -> Dataset:
+    """``ds`` with ``name`` as the positive class (``classes[1]``, the class ``y == 1`` means).
+
+    By default the positive class is the second of the two sorted class names ("yes" over
+    "no", 1 over 0, the second sub-folder); this picks it by name instead. Refuses, naming the
+    classes, a name the data does not have.
+    """
+    if ds.y is None or ds.classes is None:
+        raise UsageError(
+            f"{ds.source}: has no labels, so there is no positive class to choose; give "
+            "labelled data or drop the positive class."
+        )
+    name = str(name).strip()
+    if name not in ds.classes:
+        raise UsageError(
+            f"{ds.source}: positive class {clip(repr(name))} is not one of its classes "
+            f"({', '.join(repr(c) for c in dict.fromkeys(ds.classes))}); choose one of them."
+        )
+    if ds.classes[1] == name:
+        return ds
+    return replace(ds, y=1 - ds.y, classes=(ds.classes[1], ds.classes[0]))
+
+
+def label_name(v: Any) -> str:
+    """A label value as the class name a model records (``1.0`` → ``"1"``)."""
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))  # 1.0 read from a CSV with blanks is still class "1"
+    if isinstance(v, bool | np.bool_):
+        return str(bool(v))
+    return str(v.item() if isinstance(v, np.generic) else v)
+
+
+def align_classes(ds: Dataset, classes: Sequence[str]) -> Dataset:
+    """Re-index ``ds.y`` to a model's ``classes`` by name.
+
+    Each loader numbers the classes it finds in its own order (folders sort by name, an HDF5
+    file has its ``list_classes``, labels sort by value), so the same class can be 0 in the
+    training data and 1 in the test data. Data of one class, or whose class names are a subset
+    of the model's, is fine; a class the model does not know is refused.
+    """
+    if ds.y is None or ds.classes is None or tuple(ds.classes) == tuple(classes):
+        return ds
+    index = {name: i for i, name in enumerate(classes)}
+    unknown = [c for c in ds.classes if c not in index]
+    present = set(np.unique(ds.y).tolist())
+    if any(ds.classes.index(c) in present for c in unknown):
+        raise DataError(
+            f"{ds.source}: its classes {list(ds.classes)} differ from the model's {list(classes)}; "
+            "use data labelled with the model's classes."
+        )
+    mapping = np.array([index.get(c, -1) for c in ds.classes])
+    return replace(ds, y=mapping[ds.y], classes=tuple(classes))
+
+
+def require_both_classes(ds: Dataset) -> None:
+    """Training needs examples of both classes; refuse labelled data of one."""
+    if ds.y is None or ds.classes is None:
+        return
+    present = np.unique(ds.y)
+    if present.size < 2:
+        raise DataError(
+            f"{ds.source}: all {ds.y.size} examples are of class "
+            f"'{ds.classes[int(present[0])]}'; training needs examples of both classes — "
+            "add examples of the other class."
+        )
+
+
+def standardize(ds: Dataset) -> Dataset:
+    """Scale every feature to mean 0 and std 1; the mean and std go into the spec."""
+    if ds.spec.kind == "image":
+        raise UsageError(
+            f"{ds.source}: standardize applies to tables and arrays; images are scaled by "
+            "1/255 instead — drop --standardize."
+        )
+    X = ds.X.astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = X.mean(axis=0)
+        std = X.std(axis=0)
+    if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+        # Values near the float64 limit: their sums and squares overflow, so scale each
+        # column by its largest magnitude first (and back after).
+        peak = np.max(np.abs(X), axis=0)
+        peak[~(peak > 0)] = 1.0
+        mean = (X / peak).mean(axis=0) * peak
+        std = (X / peak).std(axis=0) * peak
+    std[~(std > 0)] = 1.0  # a constant column stays constant instead of dividing by zero
+    new_spec = replace(ds.spec, mean=tuple(mean.tolist()), std=tuple(std.tolist()))
+    return replace(ds, X=new_spec.transform(X), spec=new_spec)

@@ -1,0 +1,51 @@
+"""The one fingerprint of training data: a SHA-256 of X and y that a model's manifest records.
+
+The digest covers, for X and then y, a header line (``"X <dtype> <shape>"``) and the values'
+bytes in C order, little-endian: the same on every machine, whatever the memory layout. It is
+the same whether X is in memory or streams from storage a block at a time, so ``lrnn verify``
+and the report can tell "this is the data the model was trained on" for either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from lrnn.data.sources import BLOCK_BYTES, is_source
+
+
+def _update(h: Any, tag: str, a: np.ndarray) -> None:
+    a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))  # same bytes on any CPU
+    h.update(f"{tag} {a.dtype.str} {a.shape}\n".encode())
+    h.update(a.reshape(-1).view(np.uint8).data)
+
+
+def data_sha256(X: Any, y: Any, *, block_bytes: int = BLOCK_BYTES) -> str:
+    """Hex SHA-256 of X and y (dtype, shape and bytes in C order).
+
+    ``X`` is an array, or a source of rows on storage (see :mod:`lrnn.data.sources`), which is
+    read ``block_bytes`` at a time and hashed in the dtype its blocks arrive in — the dtype the
+    loaders would give the same data in memory. ``y`` may be None. A source's labels are the
+    streaming backend's 0/1 floats, so they are hashed as the int64 labels the loaders produce:
+    the same data gives the same digest in memory and streamed.
+    """
+    h = hashlib.sha256()
+    if X is None:
+        h.update(b"X none\n")
+    elif is_source(X):
+        dtype = np.dtype(X.dtype).newbyteorder("<")
+        h.update(f"X {dtype.str} {(X.n_rows, X.n_features)}\n".encode())
+        block_rows = max(1, block_bytes // max(1, X.n_features * dtype.itemsize))
+        for _, block in X.read(0, X.n_rows, block_rows):
+            h.update(np.ascontiguousarray(block, dtype=dtype).reshape(-1).view(np.uint8).data)
+        if y is not None:
+            y = np.asarray(y).astype("<i8")
+    else:
+        _update(h, "X", np.asarray(X))
+    if y is None:
+        h.update(b"y none\n")
+    else:
+        _update(h, "y", np.asarray(y))
+    return h.hexdigest()

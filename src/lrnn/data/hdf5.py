@@ -1,0 +1,173 @@
+"""HDF5 files in the lesson's layout: ``*_set_x`` pictures (or a 2-D array), ``*_set_y`` labels
+and ``list_classes`` naming the two classes.
+
+Only plain datasets stored in the file itself are read (a soft or external link could make h5py
+open other files), each after checking its declared size. h5py is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from lrnn.data.arrays import array_dtype
+from lrnn.data.checks import check_bytes, check_finite, quoted, short
+from lrnn.data.dataset import Dataset, encode_labels
+from lrnn.data.images import image_dataset
+from lrnn.data.preprocessing import Preprocessing
+from lrnn.errors import DataError
+
+
+def load_course_h5(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lesson's HDF5 file as the lesson reads it: ``(x_orig, y, classes)``.
+
+    ``x_orig`` is ``(m, h, w, c)`` uint8, ``y`` ``(m,)`` int64, ``classes`` the raw
+    ``list_classes`` bytes. Sizes are checked before anything is read.
+    """
+    name = os.fspath(path)
+    raw = read_h5(name, require_labels=True)
+    if raw["x"].ndim != 4:
+        raise DataError(
+            f"{name}: '{raw['x_key']}' holds {raw['x'].ndim}-D data, the lesson expects pictures "
+            "(examples, height, width, channels); use lrnn.data.load for other arrays."
+        )
+    if raw["classes"] is None:
+        raise DataError(
+            f"{name}: no 'list_classes' dataset; the lesson's files name their two classes there "
+            "— add it or use lrnn.data.load."
+        )
+    return raw["x"], raw["y"].astype(np.int64), raw["classes"]
+
+
+def read_h5(name: str, require_labels: bool) -> dict[str, Any]:
+    """Read the lesson's ``*_set_x``/``*_set_y``/``list_classes`` after checking their sizes."""
+    import h5py
+
+    try:
+        f = h5py.File(name, "r")
+    except OSError as e:
+        raise DataError(
+            f"{name}: not a readable HDF5 file ({short(e)}); give the lesson's .h5 file or "
+            "another supported format."
+        ) from e
+    with f:
+        try:
+            return _h5_contents(f, name, require_labels)
+        except DataError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
+            raise DataError(
+                f"{name}: cannot read the HDF5 data ({short(e)}); the file may be truncated or "
+                "corrupt."
+            ) from e
+
+
+def _h5_contents(f: Any, name: str, require_labels: bool) -> dict[str, Any]:
+    import h5py
+
+    keys = sorted(f.keys())
+    x_keys = [k for k in keys if k.endswith("_set_x")]
+    if len(x_keys) != 1:
+        raise DataError(
+            f"{name}: expected one dataset named '*_set_x' (with '*_set_y' and "
+            f"'list_classes'), found keys {quoted(keys)}; use the lesson's file layout."
+        )
+    x_key = x_keys[0]
+    y_key = x_key[:-1] + "y"
+
+    def dataset(key: str) -> Any:
+        # A soft or external link could make h5py open other files; data stays in this one.
+        link = f.get(key, getlink=True)
+        obj = f.get(key) if isinstance(link, h5py.HardLink) else None
+        if not isinstance(obj, h5py.Dataset) or obj.shape is None or obj.is_virtual or obj.external:
+            raise DataError(
+                f"{name}: '{key}' is not a plain dataset stored in this file; rewrite the "
+                "file with the arrays stored directly."
+            )
+        check_bytes(name, f"'{key}'", obj.shape, obj.dtype.itemsize)
+        return obj
+
+    xd = dataset(x_key)
+    kind = xd.dtype.kind
+    if not (
+        (xd.ndim == 4 and xd.shape[3] in (1, 3) and kind in "biu")
+        or (xd.ndim == 3 and kind in "biu")
+        or (xd.ndim == 2 and kind in "biuf")
+    ):
+        raise DataError(
+            f"{name}: '{x_key}' has shape {xd.shape} and dtype {xd.dtype}; expected 0-255 "
+            "pictures (examples, height, width, 1 or 3 channels) or a 2-D numeric array — "
+            "rewrite the file with one of those."
+        )
+    x = xd[()]
+    if x.ndim == 3:
+        x = x[..., np.newaxis]  # grey pictures without a channel axis
+    if x.ndim == 4 and x.dtype != np.uint8:
+        if x.size and (x.min() < 0 or x.max() > 255):
+            raise DataError(
+                f"{name}: '{x_key}' has pixel values outside 0-255; store pictures as uint8."
+            )
+        x = x.astype(np.uint8)
+
+    y = None
+    if y_key in keys:
+        yd = dataset(y_key)
+        y = np.asarray(yd[()])
+        if y.ndim == 2 and 1 in y.shape:
+            y = y.reshape(-1)  # the lesson's (1, m) row of labels
+        if y.ndim != 1 or y.shape[0] != x.shape[0]:
+            raise DataError(
+                f"{name}: '{y_key}' has shape {yd.shape} but '{x_key}' has {x.shape[0]} "
+                "examples; give one label per example."
+            )
+    elif require_labels:
+        raise DataError(
+            f"{name}: no '{y_key}' labels next to '{x_key}' (keys: {quoted(keys)}); add the "
+            "labels or predict instead of training."
+        )
+
+    classes = None
+    if "list_classes" in keys:
+        classes = np.asarray(dataset("list_classes")[()])
+    return {"x": x, "y": y, "classes": classes, "x_key": x_key, "y_key": y_key}
+
+
+def load_h5(name: str, require_labels: bool) -> Dataset:
+    raw = read_h5(name, require_labels)
+    x, y_raw, classes_raw = raw["x"], raw["y"], raw["classes"]
+    m = x.shape[0]
+    if m == 0:
+        raise DataError(f"{name}: '{raw['x_key']}' holds no examples; give a file with data.")
+    y, classes = None, None
+    if y_raw is not None:
+        if classes_raw is None:
+            y, classes = encode_labels(y_raw, name, f"'{raw['y_key']}'")
+        else:
+            classes = tuple(
+                c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
+                for c in classes_raw.reshape(-1)
+            )
+            if len(classes) != 2:
+                raise DataError(
+                    f"{name}: 'list_classes' names {len(classes)} classes ({quoted(classes, 5)})."
+                    " Only binary classification is supported. Keep two classes."
+                )
+            if classes[0] == classes[1]:
+                raise DataError(
+                    f"{name}: 'list_classes' names the class {classes[0]!r} twice; give the two "
+                    "classes different names."
+                )
+            if y_raw.dtype.kind not in "biuf" or not np.isin(y_raw, (0, 1)).all():
+                raise DataError(
+                    f"{name}: '{raw['y_key']}' must hold 0 or 1 (an index into list_classes); "
+                    "fix the labels."
+                )
+            y = y_raw.astype(np.int64)
+    if x.ndim == 4:
+        return image_dataset(x, y, classes, [str(i) for i in range(m)], name)
+    X = array_dtype(x)
+    check_finite(X, name, None)
+    spec = Preprocessing(kind="array")
+    return Dataset(X, y, classes, [str(i) for i in range(m)], spec, name)

@@ -1,0 +1,240 @@
+"""Pictures: single image files and image folders (one sub-folder per class).
+
+Pictures stay uint8 in memory, ``(m, h·w·c)`` one row per picture; the 1/255 scale is recorded
+in the spec and applied inside the math, so no float copy is ever made. Pictures of any bit
+depth are brought to that 0–255 scale first (16-bit by 257, float pixels as 0–1 intensities), so
+a model trained on 8-bit pictures gives the same answer for the same picture saved at 16 bits.
+A folder of grey pictures trains as grey (h·w features), any colour picture makes it RGB; the
+model's spec records which, and new pictures are converted to it. Every file is refused by
+its declared size before a pixel is decoded (a small PNG can declare a gigapixel image).
+Pillow is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrnn.data import limits
+from lrnn.data.checks import check_bytes, is_int, quoted, short
+from lrnn.data.dataset import Dataset
+from lrnn.data.preprocessing import Preprocessing
+from lrnn.errors import DataError, UsageError
+
+#: Pillow modes of single-channel pictures (grey at any bit depth). A folder whose pictures all
+#: have one of these trains as grey (h·w features); any colour picture makes it RGB (3·h·w).
+_GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
+#: Modes of 16-bit (or 32-bit integer) grey pixels: 0–65535 maps to 0–255 by dividing by 257.
+_DEEP_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+
+
+def image_target(
+    spec: Preprocessing | None, image_size: tuple[int, int] | None
+) -> tuple[str | None, tuple[int, int] | None]:
+    """PIL mode and (height, width) that loaded images are converted to.
+
+    A model's spec fixes both. Without one the mode is None — it follows the pictures (see
+    :func:`read_images`) — and the size is ``image_size`` or None (the first picture's).
+    """
+    if spec is not None and spec.kind == "image" and spec.image_shape is not None:
+        h, w, c = spec.image_shape
+        return ("L" if c == 1 else "RGB"), (h, w)
+    if image_size is not None:
+        if not (len(image_size) == 2 and all(is_int(v) and v > 0 for v in image_size)):
+            raise UsageError(
+                f"image_size must be (height, width) in pixels, got {image_size!r}; e.g. (64, 64)."
+            )
+        return None, (int(image_size[0]), int(image_size[1]))
+    return None, None
+
+
+def _open_checked(path: str) -> Any:
+    """Open an image lazily and refuse it by its declared size before any pixel is decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        im = Image.open(path)
+    except UnidentifiedImageError as e:
+        raise DataError(
+            f"{path}: not an image file (Pillow cannot identify it); remove it or convert it "
+            "to PNG or JPEG."
+        ) from e
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise _bomb(path, short(e)) from e
+    except OSError as e:
+        raise DataError(f"{path}: cannot open image ({short(e)}); check the file.") from e
+    width, height = im.size
+    if width * height > limits.MAX_IMAGE_PIXELS:
+        im.close()
+        raise _bomb(path, f"{width}×{height} pixels")
+    return im
+
+
+def _bomb(path: str, detail: str) -> DataError:
+    return DataError(
+        f"{path}: image is too large to decode safely ({detail}; limit {limits.MAX_IMAGE_PIXELS} "
+        "pixels), possibly a decompression bomb; resize it before use."
+    )
+
+
+def _decoding(path: str, read: Callable[[Any], Any]) -> Any:
+    """``read(image)`` on the opened file, every decoding failure turned into one DataError."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with _open_checked(path) as im:
+                return read(im)
+    except DataError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise _bomb(path, short(e)) from e
+    except (OSError, ValueError, SyntaxError) as e:  # truncated or malformed image data
+        raise DataError(f"{path}: cannot decode image ({short(e)}); check the file.") from e
+
+
+def _as_8bit(im: Any, path: str) -> Any:
+    """A picture of deeper grey pixels as an 8-bit "L" picture on the same 0–1 scale.
+
+    Pillow's own conversion clips 16-bit values at 255 (mid-grey 32768 would become white) and
+    truncates float pixels to 0 or 1, so they are scaled here: 16-bit by 65535/255 = 257
+    (rounded; an 8-bit picture saved at 16 bits comes back exactly), floats taken as 0–1
+    intensities. 16-bit colour PNGs need nothing: Pillow keeps their high byte.
+    """
+    from PIL import Image
+
+    if im.mode in _DEEP_MODES:
+        arr = np.asarray(im)
+        if arr.size and (arr.min() < 0 or arr.max() > 65535):
+            raise DataError(
+                f"{path}: integer pixels range from {arr.min()} to {arr.max()}, beyond 16 bits; "
+                "save the picture as an 8- or 16-bit image."
+            )
+        return Image.fromarray(np.rint(arr / 257.0).astype(np.uint8))
+    if im.mode == "F":
+        arr = np.asarray(im, dtype=np.float64)
+        if arr.size and not (np.isfinite(arr).all() and arr.min() >= 0 and arr.max() <= 1):
+            raise DataError(
+                f"{path}: floating-point pixels range from {np.nanmin(arr):g} to "
+                f"{np.nanmax(arr):g}, not 0–1 (lrnn reads float pictures as 0–1 intensities); "
+                "rescale them to 0–1 or save an 8- or 16-bit image."
+            )
+        return Image.fromarray(np.rint(arr * 255).astype(np.uint8))
+    return im
+
+
+def _read_image(
+    path: str, mode: str, size: tuple[int, int] | None
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """One image file → ((h, w, c) uint8 in ``mode`` resized to ``size``, its own (h, w))."""
+    from PIL import Image, ImageOps
+
+    def read(im: Any) -> tuple[np.ndarray, tuple[int, int]]:
+        im = _as_8bit(ImageOps.exif_transpose(im), path)
+        own = (im.size[1], im.size[0])
+        im = im.convert(mode)
+        if size is not None and im.size != (size[1], size[0]):
+            im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        return np.asarray(im, dtype=np.uint8), own
+
+    arr, own = _decoding(path, read)
+    return arr.reshape(arr.shape[0], arr.shape[1], -1), own
+
+
+def _common_mode(paths: Sequence[str]) -> str:
+    """ "L" when every picture is grey (at any bit depth), else "RGB"; read from the headers."""
+    for p in paths:
+        if _decoding(p, lambda im: im.mode) not in _GREY_MODES:
+            return "RGB"
+    return "L"
+
+
+def read_images(
+    paths: Sequence[str], mode: str | None, size: tuple[int, int] | None, source: str = ""
+) -> np.ndarray:
+    """Image files → (m, h, w, c) uint8.
+
+    ``mode`` None follows the pictures (all grey → "L", else "RGB"). ``size`` None takes the
+    first picture's (upright, after EXIF rotation) and warns, naming ``source``, when others
+    differ: they are resized, which the user may not expect.
+    """
+    mode = mode or _common_mode(paths)
+    chosen = size is None
+    if size is None:  # the first picture, upright (EXIF), sets the size of all
+        size = _read_image(paths[0], mode, None)[0].shape[:2]
+    channels = 1 if mode == "L" else 3
+    check_bytes(paths[0], f"{len(paths)} images", (len(paths), *size, channels), 1)
+    out = np.empty((len(paths), *size, channels), dtype=np.uint8)
+    other: list[tuple[str, tuple[int, int]]] = []
+    for i, p in enumerate(paths):
+        out[i], own = _read_image(p, mode, size)
+        if own != tuple(size):
+            other.append((p, own))
+    if chosen and other:
+        h, w = size
+        name, (oh, ow) = other[0]
+        if source and Path(name).is_relative_to(source):
+            name = Path(name).relative_to(source).as_posix()
+        warnings.warn(
+            f"images in {source or paths[0]} have different sizes ({len(other)} of {len(paths)} "
+            f"are not {h}×{w}, e.g. {name} is {oh}×{ow}); all resized to {h}×{w} (height×width "
+            "of the first image); use --image-size HxW to choose.",
+            stacklevel=2,
+        )
+    return out
+
+
+def convert_image(img: np.ndarray, mode: str, size: tuple[int, int]) -> np.ndarray:
+    """An (h, w, c) uint8 picture converted and resized like a file would be."""
+    from PIL import Image
+
+    im = Image.fromarray(img[:, :, 0] if img.shape[2] == 1 else img)
+    im = im.convert(mode).resize((size[1], size[0]), Image.Resampling.BILINEAR)
+    arr = np.asarray(im, dtype=np.uint8)
+    return arr.reshape(arr.shape[0], arr.shape[1], -1)
+
+
+def image_dataset(
+    raw: np.ndarray, y: np.ndarray | None, classes: tuple | None, names: list[str], source: str
+) -> Dataset:
+    """(m, h, w, c) uint8 pictures → a Dataset with flattened rows and a gallery view."""
+    raw = np.ascontiguousarray(raw, dtype=np.uint8)
+    m, h, w, c = raw.shape
+    X = raw.reshape(m, h * w * c)
+    spec = Preprocessing(kind="image", image_shape=(h, w, c), scale=1 / 255)
+    return Dataset(X, y, classes, names, spec, source, raw_images=X.reshape(m, h, w, c))
+
+
+def _image_files(folder: Path) -> list[Path]:
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise DataError(f"{folder}: no images in this folder; add images or remove the folder.")
+    return files
+
+
+def load_image_folder(
+    folder: Path, mode: str | None, size: tuple[int, int] | None, *, allow_flat: bool
+) -> Dataset:
+    """A folder with one sub-folder of images per class (or, unlabeled, just images)."""
+    subdirs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if len(subdirs) == 2:
+        groups = [_image_files(d) for d in subdirs]
+        files = groups[0] + groups[1]
+        y = np.repeat(np.arange(2, dtype=np.int64), [len(g) for g in groups])
+        classes: tuple[str, str] | None = (subdirs[0].name, subdirs[1].name)
+    elif not subdirs and allow_flat:
+        files, y, classes = _image_files(folder), None, None
+    else:
+        raise DataError(
+            f"{folder}: an image folder needs exactly two sub-folders, one per class; found "
+            f"{len(subdirs)} ({quoted([d.name for d in subdirs])}) — arrange the images as "
+            f"{folder}/<class-a>/*.png and {folder}/<class-b>/*.png."
+        )
+    raw = read_images([str(f) for f in files], mode, size, str(folder))
+    names = [f.relative_to(folder).as_posix() for f in files]
+    return image_dataset(raw, y, classes, names, str(folder))

@@ -1,0 +1,190 @@
+"""The doors in: :func:`load` picks the loader by file type, :func:`load_inputs` reads data to
+predict on, :func:`builtin` the bundled data sets.
+
+Every loader returns a :class:`~lrnn.data.dataset.Dataset` whose ``X`` is ``(m, n)``, one
+example per row; with a model's :class:`~lrnn.data.preprocessing.Preprocessing` the data is
+converted to match what the model was trained on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from lrnn.data.arrays import load_npy, load_npz
+from lrnn.data.builtin import BUILTIN_HINT, builtin_name, builtin_raw
+from lrnn.data.dataset import Dataset, require_both_classes, set_positive_class
+from lrnn.data.dataset import standardize as standardize_features
+from lrnn.data.hdf5 import load_h5
+from lrnn.data.images import (
+    convert_image,
+    image_dataset,
+    image_target,
+    load_image_folder,
+    read_images,
+)
+from lrnn.data.preprocessing import Preprocessing
+from lrnn.data.sources import out_of_core_layout
+from lrnn.data.tables import load_table
+from lrnn.errors import DataError, UsageError
+
+_HDF5_SUFFIXES = (".h5", ".hdf5")
+_TABLE_SUFFIXES = (".csv", ".parquet")
+_DATA_SUFFIXES = (*_HDF5_SUFFIXES, *_TABLE_SUFFIXES, ".npz", ".npy")
+
+
+def load(
+    path: str | os.PathLike,
+    *,
+    label: str = "label",
+    image_size: tuple[int, int] | None = None,
+    standardize: bool = False,
+    spec: Preprocessing | None = None,
+    require_labels: bool = True,
+    positive_class: str | None = None,
+) -> Dataset:
+    """Load a data set by file type: a built-in name, .h5/.hdf5, an image folder, .csv,
+    .parquet, .npz, or .npy (labels in y.npy beside it; also a folder holding X.npy).
+
+    With ``spec`` (a saved model's preprocessing) the data is converted to match it, and
+    ``standardize``/``image_size`` are ignored: the model already fixed them. With
+    ``require_labels=False`` labels are read when present and ``y`` is None otherwise.
+    ``positive_class`` names the class that becomes ``y == 1`` (default: the second of the two
+    sorted class names); with ``spec`` it is ignored, since the model's classes decide.
+    """
+    name = os.fspath(path)
+    key = builtin_name(name)
+    wanted = spec.feature_names if spec is not None else None
+    if key is not None:
+        ds = builtin_raw(key, wanted)
+    else:
+        p = Path(name)
+        if not p.exists():
+            raise DataError(
+                f"{name}: no such file or folder; check the path "
+                f"(built-in data sets: {BUILTIN_HINT})."
+            )
+        suffix = p.suffix.lower()
+        if suffix == ".npy" or (p.is_dir() and out_of_core_layout(p) == "npy"):
+            ds = load_npy(p, require_labels)
+        elif p.is_dir():
+            mode, size = image_target(spec, image_size)
+            ds = load_image_folder(p, mode, size, allow_flat=not require_labels)
+        elif suffix in _HDF5_SUFFIXES:
+            ds = load_h5(name, require_labels)
+        elif suffix in _TABLE_SUFFIXES:
+            ds = load_table(name, label, wanted, require_labels)
+        elif suffix == ".npz":
+            ds = load_npz(name, require_labels)
+        else:
+            raise DataError(
+                f"{name}: unsupported file type {suffix or '(no suffix)'!r}; give a .h5/.hdf5, "
+                ".csv, .parquet, .npz or .npy file, a folder with one sub-folder of images per "
+                f"class, or a built-in name ({BUILTIN_HINT})."
+            )
+    return _finish(
+        ds,
+        spec=spec,
+        standardize=standardize,
+        require_labels=require_labels,
+        positive_class=positive_class,
+    )
+
+
+def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = None) -> Dataset:
+    """Load data to predict on, converted to match a model's ``spec``.
+
+    Accepts image files, one image folder (flat, or with class sub-folders), or one table or
+    array file. ``y`` is filled when labels are available (class sub-folders, a label column),
+    else None.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise UsageError("no inputs given; pass image files, an image folder or a table file.")
+    label = label or spec.label_column or "label"
+    first = paths[0]
+    if len(paths) == 1 and (
+        builtin_name(first) is not None
+        or Path(first).is_dir()
+        or Path(first).suffix.lower() in _DATA_SUFFIXES
+    ):
+        return load(first, label=label, spec=spec, require_labels=False)
+
+    for p in paths:
+        if not Path(p).exists():
+            raise DataError(f"{p}: no such file; check the path.")
+        if Path(p).is_dir() or Path(p).suffix.lower() in _DATA_SUFFIXES:
+            raise DataError(
+                f"{p}: give either image files, or one folder or data file on its own, not a mix."
+            )
+    if spec.kind != "image":
+        raise DataError(
+            f"{first}: the model was trained on {spec.kind} data, not images; give a "
+            f"{'.csv or .parquet' if spec.kind == 'table' else '.npz or .npy'} file."
+        )
+    mode, size = image_target(spec, None)
+    raw = read_images(paths, mode, size)
+    return image_dataset(raw, None, None, list(paths), ", ".join(paths[:3]))
+
+
+def builtin(name: str, *, standardize: bool = False, positive_class: str | None = None) -> Dataset:
+    """A data set bundled with scikit-learn (no download): ``digits`` or ``breast_cancer``."""
+    key = builtin_name(name)
+    if key is None:
+        raise DataError(f"unknown built-in data set {name!r}; choose one of {BUILTIN_HINT}.")
+    return _finish(
+        builtin_raw(key, None),
+        spec=None,
+        standardize=standardize,
+        require_labels=True,
+        positive_class=positive_class,
+    )
+
+
+def _finish(
+    ds: Dataset,
+    *,
+    spec: Preprocessing | None,
+    standardize: bool,
+    require_labels: bool,
+    positive_class: str | None = None,
+) -> Dataset:
+    """Apply a model's spec, or build the spec for training (checks, standardisation)."""
+    if ds.X.ndim != 2 or ds.X.shape[1] == 0:
+        raise DataError(
+            f"{ds.source}: the examples have no features (shape {ds.X.shape}); give data with at "
+            "least one feature column or pixel."
+        )
+    if spec is not None:
+        ds = _conform(ds, spec)
+        return replace(ds, X=spec.transform(ds.X), spec=spec)
+    if require_labels:
+        require_both_classes(ds)
+    if positive_class is not None:
+        ds = set_positive_class(ds, positive_class)
+    if standardize:
+        ds = standardize_features(ds)
+    return ds
+
+
+def _conform(ds: Dataset, spec: Preprocessing) -> Dataset:
+    """Make freshly loaded data look like the data the model was trained on."""
+    if ds.spec.kind != spec.kind:
+        raise DataError(
+            f"{ds.source}: the model was trained on {spec.kind} data but this is {ds.spec.kind} "
+            "data; give data of the same kind as the training data."
+        )
+    if spec.kind == "image" and ds.spec.image_shape != spec.image_shape:
+        mode, size = image_target(spec, None)
+        raw = np.stack([convert_image(img, mode, size) for img in ds.raw_images])
+        return image_dataset(raw, ds.y, ds.classes, ds.names, ds.source)
+    if spec.kind == "table" and spec.feature_names is not None:
+        if ds.spec.feature_names != spec.feature_names:  # the loaders select by name already
+            raise DataError(f"{ds.source}: columns do not match the model's feature names.")
+    return ds

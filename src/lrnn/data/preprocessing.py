@@ -1,0 +1,162 @@
+"""The preprocessing spec: how raw data became the ``X`` a model was trained on.
+
+A saved model carries its :class:`Preprocessing`, so new data given to that model is converted
+the same way (same image size and mode, same columns, same mean and std). The spec is read back
+from a model file, which may be damaged or hostile, so :meth:`Preprocessing.from_dict` checks it
+field by field.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lrnn.data.checks import is_int, is_number
+from lrnn.errors import DataError, ModelFileError
+
+#: What kind of data a model was trained on.
+KINDS = ("image", "table", "array")
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How raw data becomes the ``X`` the model was trained on.
+
+    ``scale`` is not applied by :meth:`transform`: it multiplies the features inside the math
+    (1/255 for uint8 pictures), so images stay uint8 in memory.
+    """
+
+    kind: str  # "image" | "table" | "array"
+    image_shape: tuple[int, int, int] | None = None  # (height, width, channels)
+    scale: float = 1.0
+    feature_names: tuple[str, ...] | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    label_column: str | None = None
+
+    def __post_init__(self) -> None:
+        # Callers may pass lists; tuples keep the frozen spec hashable and really immutable.
+        for name in ("image_shape", "feature_names", "mean", "std"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+
+    @property
+    def n_features(self) -> int | None:
+        """Number of columns ``X`` must have, when the spec knows it."""
+        if self.image_shape is not None:
+            return math.prod(self.image_shape)
+        for names in (self.feature_names, self.mean):
+            if names is not None:
+                return len(names)
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict; :meth:`from_dict` reads it back."""
+
+        def floats(values: tuple[float, ...] | None) -> list[float] | None:
+            return None if values is None else [float(v) for v in values]
+
+        return {
+            "kind": self.kind,
+            "image_shape": None if self.image_shape is None else [int(v) for v in self.image_shape],
+            "scale": float(self.scale),
+            "feature_names": None if self.feature_names is None else list(self.feature_names),
+            "mean": floats(self.mean),
+            "std": floats(self.std),
+            "label_column": self.label_column,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Preprocessing:
+        """Read a spec from a model file, refusing anything that does not make sense.
+
+        The dict comes from a file, so it is checked field by field: a wrong spec would
+        silently feed the model garbage.
+        """
+
+        def bad(what: str) -> ModelFileError:
+            return ModelFileError(
+                f"preprocessing {what}; the model file is corrupt or was not written by lrnn "
+                "— retrain the model."
+            )
+
+        if not isinstance(d, dict):
+            raise bad(f"is a {type(d).__name__}, expected an object")
+        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ModelFileError(
+                f"preprocessing has unknown field(s) {', '.join(map(repr, unknown))}; the model "
+                "was written by a newer lrnn — upgrade lrnn to use it."
+            )
+        kind = d.get("kind")
+        if kind not in KINDS:
+            raise bad(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+
+        image_shape = d.get("image_shape")
+        if image_shape is not None and not (
+            isinstance(image_shape, list | tuple)
+            and len(image_shape) == 3
+            and all(is_int(v) and v > 0 for v in image_shape)
+            and image_shape[2] in (1, 3)
+        ):
+            raise bad(f"image_shape {image_shape!r} is not [height, width, 1 or 3]")
+        if kind == "image" and image_shape is None:
+            raise bad("kind 'image' has no image_shape")
+
+        scale = d.get("scale", 1.0)
+        if not (is_number(scale) and math.isfinite(scale) and scale > 0):
+            raise bad(f"scale {scale!r} is not a positive finite number")
+
+        names = d.get("feature_names")
+        if names is not None and not (
+            isinstance(names, list | tuple) and all(isinstance(v, str) for v in names)
+        ):
+            raise bad("feature_names is not a list of strings")
+
+        mean, std = d.get("mean"), d.get("std")
+        for field_name, values in (("mean", mean), ("std", std)):
+            if values is not None and not (
+                isinstance(values, list | tuple)
+                and all(is_number(v) and math.isfinite(v) for v in values)
+            ):
+                raise bad(f"{field_name} is not a list of finite numbers")
+        if (mean is None) != (std is None):
+            raise bad("has only one of mean and std")
+        if mean is not None:
+            if len(mean) != len(std) or any(v <= 0 for v in std):
+                raise bad("mean and std differ in length or std has a value <= 0")
+            if names is not None and len(names) != len(mean):
+                raise bad(f"has {len(names)} feature_names but {len(mean)} means")
+
+        label = d.get("label_column")
+        if label is not None and not isinstance(label, str):
+            raise bad(f"label_column {label!r} is not a string")
+
+        return cls(
+            kind=kind,
+            image_shape=None if image_shape is None else tuple(int(v) for v in image_shape),
+            scale=float(scale),
+            feature_names=None if names is None else tuple(names),
+            mean=None if mean is None else tuple(float(v) for v in mean),
+            std=None if std is None else tuple(float(v) for v in std),
+            label_column=label,
+        )
+
+    def transform(self, X_raw: np.ndarray) -> np.ndarray:
+        """Standardise ``X_raw`` when the spec holds a mean and std; otherwise return it as is.
+
+        Images come back unchanged (uint8 stays uint8): their scale is applied in the math.
+        """
+        if self.mean is None or self.std is None:
+            return X_raw
+        X = np.asarray(X_raw, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != len(self.mean):
+            raise DataError(
+                f"data has shape {X.shape} but the model standardises {len(self.mean)} features; "
+                "give data with the columns the model was trained on."
+            )
+        return (X - np.asarray(self.mean)) / np.asarray(self.std)

@@ -1,0 +1,364 @@
+"""Data on storage, read a block of rows at a time: the sources the streaming backends walk.
+
+Where the data can live (:func:`open_out_of_core`; :func:`is_out_of_core` says whether a path is
+one of these layouts — the one detector, used by every door):
+
+* **NumPy**: a folder holding ``X.npy`` and ``y.npy`` (or the path of ``X.npy`` itself, with
+  ``y.npy`` beside it). X is memory-mapped (``np.load(mmap_mode="r")``), so blocks are views of
+  the page cache: no copy, and the pages read count as file-backed memory that the kernel
+  reclaims under pressure, not as the process's own (anonymous) memory.
+* **Zarr**: a store (a folder with ``zarr.json`` or ``.zgroup``, usually named ``*.zarr``)
+  holding the arrays ``"X"`` (m × n) and ``"y"`` (m). Blocks are aligned to Zarr's row chunks.
+* **Parquet**: one ``.parquet`` file or a folder of them (read in name order), one numeric
+  column per feature plus the label column (``label=``, default ``"label"``). Features are all
+  other columns, in the first file's order; every file must have the same ones. Files are read
+  a batch of rows at a time with pyarrow, never whole.
+
+In every case y is read into memory (m values) and must hold 0/1 labels (or booleans).
+pyarrow and zarr are imported only when a source of theirs is opened.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrnn.errors import DataError, UsageError
+
+#: Default bytes of X per streamed block: large enough that per-block overhead (a kernel call, a
+#: Parquet batch decode) is negligible, small enough to stay far below any sensible memory cap.
+BLOCK_BYTES = 64 * 1024 * 1024
+
+#: The dtypes blocks keep as stored (the fused kernels' dtypes); other numbers widen to float64.
+STORED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8))
+
+
+class Source(Protocol):
+    """Rows of X on storage. A *unit* is a stretch of rows read as one (a block, a row group)."""
+
+    n_rows: int
+    n_features: int
+    dtype: np.dtype  # the dtype blocks arrive in
+    random_access: bool  # whether take() on scattered rows is cheap
+
+    def units(self, block_rows: int) -> list[tuple[int, int]]:
+        """(start, stop) row ranges covering all rows in order."""
+        ...
+
+    def read(self, start: int, stop: int, block_rows: int) -> Iterator[tuple[int, NDArray]]:
+        """The rows of one unit as (first row, block) pairs of at most ``block_rows`` rows."""
+        ...
+
+    def take(self, rows: NDArray) -> NDArray:
+        """The rows at sorted indices ``rows`` (only when random_access)."""
+        ...
+
+
+def _block_dtype(dtype: np.dtype, what: str) -> np.dtype:
+    """float32/float64/uint8 stream as stored; other numbers are widened to float64 per block."""
+    dtype = np.dtype(dtype)
+    if dtype in STORED_DTYPES:
+        return dtype
+    if dtype.kind in "biuf":
+        return np.dtype(np.float64)
+    raise DataError(
+        f"{what} has dtype {dtype}, not numbers; store the features as float32, float64 or "
+        "uint8 (convert or encode the other columns first)."
+    )
+
+
+class ArraySource:
+    """Rows of anything that slices like an array: ``np.memmap``/``ndarray``, ``zarr.Array``."""
+
+    def __init__(self, array: Any, what: str = "X") -> None:
+        shape = tuple(getattr(array, "shape", ()))
+        if len(shape) != 2:
+            raise DataError(
+                f"{what} must be 2-D (examples × features); got shape {shape}. "
+                "Reshape it to (m, n) and save it again."
+            )
+        self.array = array
+        self.n_rows, self.n_features = int(shape[0]), int(shape[1])
+        self.stored_dtype = np.dtype(array.dtype)
+        self.dtype = _block_dtype(self.stored_dtype, what)
+        self.random_access = isinstance(array, np.ndarray)  # np.memmap is an ndarray
+        chunks = getattr(array, "chunks", None)  # Zarr: align blocks with its row chunks
+        self.chunk_rows = int(chunks[0]) if isinstance(chunks, tuple) and chunks else 1
+
+    def _aligned(self, block_rows: int) -> int:
+        if block_rows >= self.chunk_rows:
+            return block_rows - block_rows % self.chunk_rows
+        return block_rows
+
+    def units(self, block_rows: int) -> list[tuple[int, int]]:
+        step = self._aligned(block_rows)
+        return [(a, min(a + step, self.n_rows)) for a in range(0, self.n_rows, step)]
+
+    def _convert(self, block: Any) -> NDArray:
+        block = np.asarray(block)  # a view for memory maps, a fresh array for Zarr
+        return block if block.dtype == self.dtype else block.astype(self.dtype)
+
+    def read(self, start: int, stop: int, block_rows: int) -> Iterator[tuple[int, NDArray]]:
+        step = self._aligned(block_rows)
+        for a in range(start, stop, step):
+            yield a, self._convert(self.array[a : min(a + step, stop)])
+
+    def take(self, rows: NDArray) -> NDArray:
+        return self._convert(self.array[rows])
+
+
+class ParquetSource:
+    """Rows of one or more Parquet files: features are every column except the label."""
+
+    random_access = False
+
+    def __init__(self, files: list[Path], label: str = "label") -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not files:
+            raise DataError("no Parquet files given; pass a .parquet file or a folder of them.")
+        self.files = list(files)
+        self.label = label
+        schema = pq.read_schema(self.files[0])
+        if label not in schema.names:
+            raise DataError(
+                f"{self.files[0]} has no label column {label!r}; its columns are "
+                f"{', '.join(schema.names[:10])}{' …' if len(schema.names) > 10 else ''}. "
+                "Pass label=<the column holding 0/1 labels>."
+            )
+        index = _pandas_index_columns(schema)  # pandas reads these back as the index
+        if index:
+            warnings.warn(
+                f"{self.files[0]}: column(s) {', '.join(map(repr, index))} hold a saved pandas "
+                "index, not features; they are left out (write with index=False to avoid them).",
+                stacklevel=2,
+            )
+        self.features = [name for name in schema.names if name != label and name not in index]
+        if not self.features:
+            raise DataError(f"{self.files[0]} has only the label column; there are no features.")
+        types = [schema.field(name).type for name in self.features]
+        for name, t in zip(self.features, types, strict=True):
+            if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)):
+                raise DataError(
+                    f"column {name!r} of {self.files[0]} has type {t}, not numbers; encode it "
+                    "as numbers or drop it before training."
+                )
+        if all(t == pa.float32() for t in types):
+            self.dtype = np.dtype(np.float32)
+        elif all(t == pa.uint8() for t in types):
+            self.dtype = np.dtype(np.uint8)
+        else:
+            self.dtype = np.dtype(np.float64)
+        self.n_features = len(self.features)
+        self._row_groups: list[tuple[int, int, int, int]] = []  # (file, group, start, stop)
+        start = 0
+        for k, path in enumerate(self.files):
+            meta = pq.ParquetFile(path).metadata
+            names = set(meta.schema.names)
+            missing = [c for c in (*self.features, label) if c not in names]
+            if missing:
+                raise DataError(
+                    f"{path} lacks column {missing[0]!r} that {self.files[0]} has; every file "
+                    "must hold the same feature and label columns."
+                )
+            for g in range(meta.num_row_groups):
+                rows = meta.row_group(g).num_rows
+                self._row_groups.append((k, g, start, start + rows))
+                start += rows
+        self.n_rows = start
+
+    def units(self, block_rows: int) -> list[tuple[int, int]]:
+        return [(a, b) for _, _, a, b in self._row_groups]
+
+    def read(self, start: int, stop: int, block_rows: int) -> Iterator[tuple[int, NDArray]]:
+        import pyarrow.parquet as pq
+
+        for k, g, a, b in self._row_groups:
+            if b <= start or a >= stop:
+                continue
+            handle = pq.ParquetFile(self.files[k])
+            row = a
+            for batch in handle.iter_batches(
+                batch_size=block_rows, row_groups=[g], columns=self.features
+            ):
+                yield row, self._to_numpy(batch, k)
+                row += batch.num_rows
+
+    def take(self, rows: NDArray) -> NDArray:
+        raise UsageError("Parquet sources have no cheap random row access; use read().")
+
+    def _to_numpy(self, batch: Any, k: int) -> NDArray:
+        out = np.empty((batch.num_rows, self.n_features), dtype=self.dtype)
+        for j, column in enumerate(batch.columns):
+            if column.null_count:
+                raise DataError(
+                    f"column {self.features[j]!r} of {self.files[k]} has "
+                    f"{column.null_count} missing values; impute or drop them first."
+                )
+            out[:, j] = column.to_numpy(zero_copy_only=False)
+        return out
+
+    def labels(self) -> NDArray:
+        import pyarrow.parquet as pq
+
+        parts = []
+        for path in self.files:
+            column = pq.read_table(path, columns=[self.label]).column(0)
+            if column.null_count:
+                raise DataError(
+                    f"the label column {self.label!r} of {path} has {column.null_count} "
+                    "missing values; drop those rows first."
+                )
+            parts.append(column.to_numpy())
+        return np.concatenate(parts)
+
+
+def is_source(X: Any) -> bool:
+    """Whether ``X`` is already a :class:`Source` (it reads itself block by block)."""
+    return hasattr(X, "units") and hasattr(X, "read")
+
+
+def _pandas_index_columns(schema: Any) -> list[str]:
+    """Columns that ``DataFrame.to_parquet`` stored for the frame's index (pandas metadata)."""
+    try:
+        meta = schema.pandas_metadata or {}
+    except (ValueError, TypeError):  # metadata that is not JSON: no pandas index to honour
+        return []
+    names = meta.get("index_columns", []) if isinstance(meta, dict) else []
+    return [n for n in names if isinstance(n, str) and n in schema.names]
+
+
+def as_source(X: Any) -> Source:
+    """A :class:`Source` for ``X``: itself if it already is one, else an :class:`ArraySource`."""
+    if is_source(X):
+        return X
+    return ArraySource(X)
+
+
+# --------------------------------------------------------------------------------------------
+# The one layout detector
+
+
+CONVENTIONS = (
+    "a folder with X.npy and y.npy, a Zarr store with arrays 'X' and 'y', or a .parquet file "
+    "or folder of them with a label column"
+)
+
+#: Files in a folder that mark it as data on storage: a NumPy pair, a Zarr store (v3, v2).
+_FOLDER_MARKERS = {"X.npy": "npy", "zarr.json": "zarr", ".zgroup": "zarr"}
+
+
+def out_of_core_layout(path: str | os.PathLike) -> str | None:
+    """Which out-of-core layout ``path`` holds: ``"npy"``, ``"zarr"``, ``"parquet"`` or None.
+
+    A ``.npy`` file (labels in ``y.npy`` beside it) and a folder holding ``X.npy`` are "npy"; a
+    folder with ``zarr.json`` or ``.zgroup`` is "zarr"; a ``.parquet`` file or a folder holding
+    ``*.parquet`` files is "parquet". Anything else, a missing path included, is None.
+    """
+    p = Path(path)
+    if p.is_file():
+        return {".npy": "npy", ".parquet": "parquet"}.get(p.suffix)
+    if p.is_dir():
+        for marker, layout in _FOLDER_MARKERS.items():
+            if (p / marker).exists():
+                return layout
+        if any(p.glob("*.parquet")):
+            return "parquet"
+    return None
+
+
+def is_out_of_core(path: str | os.PathLike | None, forced: bool = False) -> bool:
+    """Whether training data at ``path`` streams from storage instead of being loaded.
+
+    ``.npy`` files, ``*.zarr`` paths and folders in one of the layouts of
+    :func:`out_of_core_layout` stream; a single ``.parquet`` file is loaded as a table unless
+    ``forced`` (the CLI's ``--stream``). A ``.npy``/``.zarr`` path that does not exist counts as
+    streamed, so :func:`open_out_of_core` names what is missing.
+    """
+    if path is None:
+        return False
+    p = Path(path)
+    if forced or p.suffix in (".npy", ".zarr"):
+        return True
+    return p.is_dir() and out_of_core_layout(p) is not None
+
+
+def open_out_of_core(path: str | os.PathLike, label: str = "label") -> tuple[Source, NDArray]:
+    """The X source and the labels y (in memory) of data stored at ``path``.
+
+    See the module docstring for the layouts understood. The result goes straight into
+    ``StreamingBackend(source, y)`` (or use ``StreamingBackend.open``).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path} does not exist; expected {CONVENTIONS}.")
+    layout = out_of_core_layout(path)
+    if layout == "npy":
+        x_path = path if path.is_file() else path / "X.npy"
+        return _open_npy(x_path, x_path.parent / "y.npy")
+    if layout == "zarr":
+        return _open_zarr(path)
+    if layout == "parquet" and path.is_file():
+        source = ParquetSource([path], label)
+        return source, _labels(source.labels(), f"column {label!r} of {path}", source.n_rows)
+    if layout == "parquet":
+        source = ParquetSource(sorted(path.glob("*.parquet")), label)
+        return source, _labels(source.labels(), f"column {label!r}", source.n_rows)
+    raise DataError(f"{path} is not one of the out-of-core layouts; expected {CONVENTIONS}.")
+
+
+def _open_npy(x_path: Path, y_path: Path) -> tuple[Source, NDArray]:
+    if not y_path.exists():
+        raise DataError(
+            f"{x_path} has no labels beside it: save them as {y_path} (np.save, one 0/1 "
+            "value per row of X)."
+        )
+    try:
+        X = np.load(x_path, mmap_mode="r", allow_pickle=False)
+        y = np.load(y_path, allow_pickle=False)
+    except ValueError as exc:
+        raise DataError(f"{x_path} or {y_path} is not a plain .npy array ({exc}).") from exc
+    source = ArraySource(X, str(x_path))
+    return source, _labels(y, str(y_path), source.n_rows)
+
+
+def _open_zarr(path: Path) -> tuple[Source, NDArray]:
+    try:
+        import zarr
+    except ImportError as exc:
+        raise UsageError(f"reading {path} needs Zarr: pip install 'lrnn[dask]'.") from exc
+    group = zarr.open_group(str(path), mode="r")
+    missing = [k for k in ("X", "y") if k not in group]
+    if missing:
+        raise DataError(
+            f"the Zarr store {path} has no array {missing[0]!r}; it needs 'X' (m × n) and "
+            f"'y' (m labels). It holds: {', '.join(sorted(group.array_keys())) or 'nothing'}."
+        )
+    source = ArraySource(group["X"], f"{path}/X")
+    return source, _labels(group["y"][:], f"{path}/y", source.n_rows)
+
+
+def _labels(y: Any, what: str, m: int) -> NDArray:
+    """0/1 labels as float64, checked: the backends' contract, so bad labels fail here."""
+    y = np.asarray(y)
+    if y.ndim == 2 and 1 in y.shape:
+        y = y.reshape(-1)
+    if y.ndim != 1 or y.shape[0] != m:
+        raise DataError(f"{what} must hold one label per row of X ({m}); got shape {y.shape}.")
+    if y.dtype.kind not in "biuf":
+        raise DataError(f"{what} has dtype {y.dtype}; store labels as 0/1 numbers or booleans.")
+    y = y.astype(np.float64)
+    bad = ~((y == 0) | (y == 1))
+    if bad.any():
+        raise DataError(
+            f"{what} must hold 0/1 labels; found {float(y[bad][0]):g}. Map them first "
+            "(e.g. y = (y == positive_class))."
+        )
+    return y

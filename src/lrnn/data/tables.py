@@ -1,0 +1,222 @@
+"""Tables: CSV and Parquet files, one row per example, numeric feature columns and a label
+column.
+
+CSV lines and column counts are checked before pandas parses anything; a Parquet file's
+declared size before it is read. pandas and pyarrow are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from lrnn.data import limits
+from lrnn.data.checks import check_bytes, check_finite, clip, is_float, quoted, short
+from lrnn.data.dataset import Dataset, encode_labels
+from lrnn.data.preprocessing import Preprocessing
+from lrnn.errors import DataError
+
+
+def _check_csv_lines(name: str) -> None:
+    """Refuse absurdly long lines and too many columns before pandas parses anything."""
+    current = line = 0  # length of the line being read, and how many lines ended before it
+    header: bytes | None = None
+    head = b""
+
+    def refuse(line_no: int) -> DataError:
+        return DataError(
+            f"{name}: line {line_no} is longer than {limits.MAX_LINE_BYTES} bytes; this is not a "
+            "table lrnn can read — check it is a CSV with one example per line."
+        )
+
+    with open(name, "rb") as f:
+        while chunk := f.read(1 << 20):
+            pieces = chunk.split(b"\n")
+            if header is None:
+                head += pieces[0][: limits.MAX_LINE_BYTES + 1 - len(head)]
+                if len(pieces) > 1:
+                    header = head
+            ended = [current + len(pieces[0]), *map(len, pieces[1:-1])] if len(pieces) > 1 else []
+            if ended and max(ended) > limits.MAX_LINE_BYTES:
+                raise refuse(line + ended.index(max(ended)) + 1)
+            line += len(ended)
+            current = len(pieces[-1]) + (current if not ended else 0)
+            if current > limits.MAX_LINE_BYTES:
+                raise refuse(line + 1)
+    fields = (head if header is None else header).count(b",") + 1
+    if fields > limits.MAX_COLUMNS:
+        raise DataError(
+            f"{name}: the header has {fields} columns, over lrnn's limit of {limits.MAX_COLUMNS}; "
+            "select the columns you need first."
+        )
+
+
+def _read_table(name: str, columns: list[str] | None) -> Any:
+    import pandas as pd
+
+    if name.lower().endswith(".csv"):
+        _check_csv_lines(name)
+        try:
+            return pd.read_csv(name, encoding="utf-8-sig")  # spreadsheets often write a BOM
+        except pd.errors.EmptyDataError as e:
+            raise DataError(
+                f"{name}: the file is empty; give a table with a header row and one row per "
+                "example."
+            ) from e
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as e:
+            raise DataError(
+                f"{name}: cannot read as CSV ({short(e)}); check the delimiter is ',' and every "
+                "row has as many fields as the header."
+            ) from e
+
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(name)
+        schema = meta.schema.to_arrow_schema()
+        if len(schema.names) > limits.MAX_COLUMNS:
+            raise DataError(
+                f"{name}: the table has {len(schema.names)} columns, over lrnn's limit of "
+                f"{limits.MAX_COLUMNS}; select the columns you need first."
+            )
+        wanted = None if columns is None else [c for c in schema.names if c in columns]
+        check_bytes(name, "the table", (meta.num_rows, len(wanted or schema.names)), 8)
+        return pd.read_parquet(name, columns=wanted)
+    except DataError:
+        raise
+    except Exception as e:  # noqa: BLE001 - pandas rebuilds a frame from the file's own
+        # metadata, which fails in arbitrary ways (KeyError, TypeError, ...) when it is damaged
+        raise DataError(f"{name}: not a readable Parquet file ({short(e)}); check the file.") from e
+
+
+def load_table(
+    name: str, label: str, wanted: Sequence[str] | None, require_labels: bool
+) -> Dataset:
+    columns = None if wanted is None else [*wanted, label]
+    df = _read_table(name, columns)
+    return frame_dataset(df, name, label, wanted, require_labels)
+
+
+#: Names a saved row index gets: ``DataFrame.to_csv()`` writes an empty header cell, which
+#: pandas reads back as "Unnamed: 0"; pyarrow stores a pandas index as "__index_level_0__".
+_INDEX_NAMES = ("", "Unnamed: 0", "__index_level_0__")
+
+
+def drop_saved_index(df: Any, source: str, label: str) -> Any:
+    """``df`` without a leading column that is a saved row index, with a warning naming it.
+
+    ``DataFrame.to_csv()`` writes the index by default, as an unnamed first column holding
+    0, 1, 2, …; trained on, the row number becomes a feature (and a strong, meaningless one when
+    the rows are sorted by class). Such a column — unnamed, integer, equal to the row numbers —
+    is dropped. Anything else stays a feature.
+    """
+    import pandas as pd
+
+    if df.shape[1] == 0 or df.shape[0] == 0:
+        return df
+    first = str(df.columns[0])
+    col = df.iloc[:, 0]
+    if (
+        first == label
+        or first.strip() not in _INDEX_NAMES
+        or not pd.api.types.is_integer_dtype(col)
+        or not np.array_equal(col.to_numpy(), np.arange(df.shape[0]))
+    ):
+        return df
+    warnings.warn(
+        f"{source}: dropped the first column {first!r}: it holds the row numbers 0–"
+        f"{df.shape[0] - 1}, a saved index, not a feature (write the file with index=False to "
+        "avoid it).",
+        stacklevel=3,
+    )
+    return df.iloc[:, 1:]
+
+
+def frame_dataset(
+    df: Any, source: str, label: str, wanted: Sequence[str] | None, require_labels: bool
+) -> Dataset:
+    """A pandas DataFrame → Dataset: numeric feature columns and an optional label column.
+
+    With ``wanted`` (a model's feature names) exactly those columns are taken; otherwise every
+    column but the label (a saved row index dropped, see :func:`drop_saved_index`).
+    """
+    df = df.set_axis([str(c) for c in df.columns], axis=1)
+    if df.shape[0] == 0:
+        raise DataError(f"{source}: no examples (no data rows); add one row per example.")
+    if wanted is None:
+        df = drop_saved_index(df, source, label)
+    cols = list(df.columns)
+    y, classes = _table_labels(df, source, label, require_labels)
+    if wanted is not None:
+        features = list(wanted)
+        absent = [c for c in features if c not in cols]
+        if absent:
+            raise DataError(
+                f"{source}: missing feature column(s) {quoted(absent)} that the model was "
+                "trained on; add them (extra columns are ignored)."
+            )
+    else:
+        features = [c for c in cols if c != label]
+        if not features:
+            raise DataError(f"{source}: no feature columns besides '{label}'; add features.")
+    _check_numeric(df, source, features)
+    X = df[features].to_numpy(dtype=np.float64, na_value=np.nan)
+    check_finite(X, source, features)
+    spec = Preprocessing(kind="table", feature_names=tuple(features), label_column=label)
+    names = [f"row {i + 1}" for i in range(X.shape[0])]
+    return Dataset(np.ascontiguousarray(X), y, classes, names, spec, source)
+
+
+def _table_labels(
+    df: Any, source: str, label: str, require_labels: bool
+) -> tuple[np.ndarray | None, tuple | None]:
+    """(y, classes) from the label column, or (None, None) when there is none.
+
+    Without ``require_labels`` (data to predict on) the label column is optional and ignored
+    when it cannot be used — blanks, more than two classes — since nothing needs it.
+    """
+    import pandas as pd
+
+    if label not in df.columns:
+        if require_labels:
+            raise DataError(
+                f"{source}: no label column '{label}'; the columns are {quoted(list(df.columns))}"
+                " — name the label column with --label."
+            )
+        return None, None
+    col = df[label]
+    missing = col.isna().to_numpy()
+    try:
+        if missing.any():
+            raise DataError(
+                f"{source}: label column '{label}' is empty in row {int(missing.argmax()) + 1}; "
+                "every example needs a label — fill it in or drop that row."
+            )
+        values = col.to_numpy() if pd.api.types.is_numeric_dtype(col) else col.astype(str)
+        return encode_labels(np.asarray(values), source, f"label column '{label}'")
+    except DataError:
+        if require_labels:
+            raise
+        return None, None
+
+
+def _check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
+    """Refuse the first feature column that holds something other than numbers."""
+    import pandas as pd
+
+    for c in features:
+        col = df[c]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col):
+            continue
+        try:
+            bad = (pd.to_numeric(col, errors="coerce").isna() & col.notna()).to_numpy()
+        except (OverflowError, TypeError, ValueError):  # e.g. an integer too big for a float
+            bad = col.notna().to_numpy() & np.array([not is_float(v) for v in col], dtype=bool)
+        row = int(bad.argmax()) if bad.any() else 0
+        raise DataError(
+            f"{source}: column '{c}' has non-numeric value '{clip(col.iloc[row])}' "
+            f"(row {row + 1}); features must be numeric — drop or encode that column."
+        )

@@ -1,0 +1,410 @@
+"""Data that used to be read silently wrong: saved row indexes, bit depths and modes of images,
+mixed image sizes, .npy inputs, label columns at predict time, label spellings.
+
+Every case writes its own small file (pandas, numpy and Pillow generate them) and checks what the
+loaders make of it; a few go through the real ``lrnn`` command to show the user sees it too.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lrnn import data, persist
+from lrnn.data import Preprocessing, load, load_inputs
+from lrnn.errors import DataError, UsageError
+from tests.cli_helpers import run
+
+
+def error_of(fn, *args, kind: type[Exception] = DataError, **kwargs) -> str:
+    """Call ``fn`` expecting ``kind``; return the message, checked to be one line."""
+    with pytest.raises(kind) as info:
+        fn(*args, **kwargs)
+    message = str(info.value)
+    assert "\n" not in message, message
+    return message
+
+
+def no_warning(fn, *args, **kwargs):
+    """``fn(...)``, failing the test if it warns."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return fn(*args, **kwargs)
+
+
+def frame(rows: int = 30, seed: int = 0) -> pd.DataFrame:
+    """Two features and a yes/no label; sorted by label, as exported tables often are."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(rng.standard_normal((rows, 2)), columns=["a", "b"])
+    df["label"] = np.where(df["a"] > 0, "yes", "no")
+    return df.sort_values("label", ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# A saved row index (DataFrame.to_csv() writes one by default)
+
+
+def test_csv_with_pandas_index_drops_it_with_a_warning(tmp_path):
+    df = frame()
+    df.to_csv(tmp_path / "t.csv")  # header ",a,b,label": pandas reads it back as "Unnamed: 0"
+    with pytest.warns(UserWarning, match=r"dropped the first column 'Unnamed: 0'.*0–29") as rec:
+        ds = load(tmp_path / "t.csv")
+    assert len(rec) == 1 and "\n" not in str(rec[0].message)
+    assert ds.spec.feature_names == ("a", "b")
+    np.testing.assert_array_equal(ds.X, df[["a", "b"]].to_numpy())
+    # the same file to predict on (the model's columns are selected by name): no warning
+    spec = ds.spec
+    assert no_warning(load_inputs, [str(tmp_path / "t.csv")], spec).X.shape == (30, 2)
+
+
+def test_parquet_and_blank_header_index_are_dropped(tmp_path):
+    df = frame()
+    with_index = df.reset_index().rename(columns={"index": "Unnamed: 0"})
+    with_index.to_parquet(tmp_path / "t.parquet", index=False)
+    with pytest.warns(UserWarning, match="'Unnamed: 0'"):
+        assert load(tmp_path / "t.parquet").spec.feature_names == ("a", "b")
+    blank = df.reset_index().rename(columns={"index": ""})
+    blank.to_parquet(tmp_path / "blank.parquet", index=False)
+    with pytest.warns(UserWarning, match="dropped the first column ''"):
+        assert load(tmp_path / "blank.parquet").spec.feature_names == ("a", "b")
+
+
+def test_integer_columns_that_are_not_a_saved_index_stay(tmp_path):
+    df = frame()
+    shuffled = df.sample(frac=1.0, random_state=0)  # its index is no longer 0, 1, 2, …
+    shuffled.to_csv(tmp_path / "shuffled.csv")
+    assert no_warning(load, tmp_path / "shuffled.csv").spec.feature_names[0] == "Unnamed: 0"
+    named = df.reset_index()  # a column called "index" is the user's choice
+    named.to_csv(tmp_path / "named.csv", index=False)
+    assert no_warning(load, tmp_path / "named.csv").spec.feature_names == ("index", "a", "b")
+
+
+def test_streamed_parquet_leaves_out_a_stored_pandas_index(tmp_path):
+    from lrnn.data.sources import open_out_of_core
+
+    df = frame()
+    df["label"] = (df["label"] == "yes").astype(np.int64)
+    df.index = pd.Index(np.random.default_rng(0).permutation(30))  # stored as a column
+    df.to_parquet(tmp_path / "t.parquet")
+    with pytest.warns(UserWarning, match="'__index_level_0__' hold a saved pandas index"):
+        source, y = open_out_of_core(tmp_path / "t.parquet")
+    assert source.features == ["a", "b"] and y.shape == (30,)
+
+
+def test_train_on_an_indexed_csv_warns_on_stderr(tmp_path):
+    frame(rows=60).to_csv(tmp_path / "t.csv")
+    proc = run(["train", "t.csv", "--no-plot", "--iterations", "5", "--model", "m.safetensors"],
+               tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    warning = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and "dropped the first column 'Unnamed: 0'" in warning[0]
+
+    assert persist.load_model(tmp_path / "m.safetensors").feature_names == ["a", "b"]
+
+
+# --------------------------------------------------------------------------------------------
+# Pictures of any bit depth and mode
+
+
+def png16(path: Path, pixels: np.ndarray) -> Path:
+    """A 16-bit PNG written byte by byte: grey for (h, w) pixels, RGB for (h, w, 3).
+
+    Pillow writes 16-bit grey PNGs itself but not 16-bit colour ones, so both are built here
+    from the PNG specification (IHDR bit depth 16, colour type 0 or 2, filter byte 0 per row).
+    """
+    import struct
+    import zlib
+
+    h, w = pixels.shape[:2]
+    colour = 2 if pixels.ndim == 3 else 0
+    rows = b"".join(b"\x00" + pixels[r].astype(">u2").tobytes() for r in range(h))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", w, h, 16, colour, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def grey_folder(root: Path, pictures: dict[str, list[np.ndarray]], writer=None) -> Path:
+    """root/<class>/<i>.png from uint8 (or, with ``writer``, any) arrays."""
+    from PIL import Image
+
+    for cls, arrays in pictures.items():
+        (root / cls).mkdir(parents=True)
+        for i, a in enumerate(arrays):
+            path = root / cls / f"{i}.png"
+            writer(path, a) if writer else Image.fromarray(a).save(path)
+    return root
+
+
+MID = np.array([[0, 32768, 65535, 257 * 9]], dtype=np.uint16)  # 0, mid-grey, white, 9/255
+
+
+def test_16_bit_grey_png_is_scaled_by_257(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(MID).save(tmp_path / "a.png")  # Pillow writes uint16 as a 16-bit PNG
+    assert Image.open(tmp_path / "a.png").mode == "I;16"
+    png16(tmp_path / "b.png", MID)  # the same, written by hand
+    spec = Preprocessing("image", (1, 4, 1), 1 / 255)
+    for name in ("a.png", "b.png"):
+        ds = load_inputs([str(tmp_path / name)], spec)
+        assert ds.X.tolist() == [[0, 128, 255, 9]]  # 32768 / 257 = 127.5…; Pillow alone says 255
+
+
+def test_16_bit_colour_png_keeps_its_scale(tmp_path):
+    pixels = np.stack([MID[0], MID[0][::-1], MID[0] // 2], axis=-1)[None]  # (1, 4, 3)
+    png16(tmp_path / "c.png", pixels)
+    ds = load_inputs([str(tmp_path / "c.png")], Preprocessing("image", (1, 4, 3), 1 / 255))
+    assert ds.raw_images[0, 0, :, 0].tolist() == [0, 128, 255, 9]
+    assert ds.raw_images[0, 0, :, 1].tolist() == [9, 255, 128, 0]
+
+
+def test_float_tiff_is_read_as_0_to_1_or_refused(tmp_path):
+    from PIL import Image
+
+    values = np.array([[0.0, 0.5, 1.0, 0.25]], dtype=np.float32)
+    Image.fromarray(values).save(tmp_path / "f.tiff")
+    assert Image.open(tmp_path / "f.tiff").mode == "F"
+    spec = Preprocessing("image", (1, 4, 1), 1 / 255)
+    assert load_inputs([str(tmp_path / "f.tiff")], spec).X.tolist() == [[0, 128, 255, 64]]
+    Image.fromarray(values * 1000).save(tmp_path / "big.tiff")
+    message = error_of(load_inputs, [str(tmp_path / "big.tiff")], spec)
+    assert "big.tiff: floating-point pixels range from 0 to 1000, not 0–1" in message
+    Image.fromarray(np.array([[0.0, np.nan]], dtype=np.float32)).save(tmp_path / "nan.tiff")
+    assert "not 0–1" in error_of(load_inputs, [str(tmp_path / "nan.tiff")], spec)
+
+
+def test_32_bit_integer_pixels_beyond_16_bits_are_refused(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.array([[0, 70000]], dtype=np.int32)).save(tmp_path / "i.tiff")
+    spec = Preprocessing("image", (1, 2, 1), 1 / 255)
+    assert "beyond 16 bits" in error_of(load_inputs, [str(tmp_path / "i.tiff")], spec)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_a_picture_saved_at_16_bits_predicts_like_the_8_bit_one(tmp_path, channels):
+    from PIL import Image
+
+    rng = np.random.default_rng(channels)
+    shape = (5, 6) if channels == 1 else (5, 6, 3)
+    eight = rng.integers(0, 256, shape, dtype=np.uint8)
+    Image.fromarray(eight).save(tmp_path / "p8.png")
+    png16(tmp_path / "p16.png", eight.astype(np.uint16) * 257)
+    for model_channels in (1, 3):  # a grey model and a colour model
+        spec = Preprocessing("image", (5, 6, model_channels), 1 / 255)
+        a = load_inputs([str(tmp_path / "p8.png")], spec).X
+        b = load_inputs([str(tmp_path / "p16.png")], spec).X
+        np.testing.assert_array_equal(a, b)  # same pixels, so the same prediction exactly
+
+
+def test_cli_predicts_a_16_bit_picture_like_the_8_bit_one(tmp_path):
+    rng = np.random.default_rng(0)
+    dark = [rng.integers(0, 100, (6, 6), dtype=np.uint8) for _ in range(6)]
+    light = [rng.integers(150, 256, (6, 6), dtype=np.uint8) for _ in range(6)]
+    grey_folder(tmp_path / "train", {"dark": dark, "light": light})
+    png16(tmp_path / "p16.png", light[0].astype(np.uint16) * 257)
+    common = ["--no-plot", "--iterations", "50", "--model", "m.safetensors"]
+    assert run(["train", "train", *common], tmp_path).returncode == 0
+    proc = run(["predict", "--model", "m.safetensors", "train/light/0.png", "p16.png", "--json"],
+               tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+    p8, p16 = (json.loads(line)["probability"] for line in proc.stdout.splitlines())
+    assert p16 == pytest.approx(p8, abs=1e-3) and p8 > 0.5
+
+
+def test_grey_pictures_train_as_grey(tmp_path):
+    rng = np.random.default_rng(1)
+    grey = {c: [rng.integers(0, 256, (4, 5), dtype=np.uint8) for _ in range(2)] for c in "ab"}
+    ds = load(grey_folder(tmp_path / "grey", grey))
+    assert ds.spec.image_shape == (4, 5, 1) and ds.X.shape == (4, 20)
+    np.testing.assert_array_equal(ds.raw_images[0, :, :, 0], grey["a"][0])
+    # 16-bit grey pictures are grey too
+    deep = grey_folder(tmp_path / "deep", grey, lambda p, a: png16(p, a.astype(np.uint16) * 257))
+    np.testing.assert_array_equal(load(deep).X, ds.X)
+    # the spec makes a colour picture grey when predicting
+    from PIL import Image
+
+    Image.fromarray(np.dstack([grey["a"][0]] * 3)).save(tmp_path / "colour.png")
+    new = load_inputs([str(tmp_path / "colour.png")], ds.spec)
+    np.testing.assert_array_equal(new.X, ds.X[:1])
+    # one colour picture among grey ones makes the folder RGB
+    Image.fromarray(np.dstack([grey["a"][0]] * 3)).save(tmp_path / "grey" / "b" / "c.png")
+    assert load(tmp_path / "grey").spec.image_shape == (4, 5, 3)
+
+
+def test_mixed_sizes_say_what_they_were_resized_to(tmp_path):
+    rng = np.random.default_rng(2)
+    pictures = {
+        "a": [rng.integers(0, 256, (4, 6), dtype=np.uint8) for _ in range(2)],
+        "b": [rng.integers(0, 256, (3, 5), dtype=np.uint8), rng.integers(0, 256, (4, 6), "u1")],
+    }
+    root = grey_folder(tmp_path / "mixed", pictures)
+    with pytest.warns(UserWarning) as rec:
+        assert load(root).spec.image_shape == (4, 6, 1)
+    assert [str(r.message) for r in rec] == [
+        f"images in {root} have different sizes (1 of 4 are not 4×6, e.g. b/0.png is 3×5); "
+        "all resized to 4×6 (height×width of the first image); use --image-size HxW to choose."
+    ]
+    assert no_warning(load, root, image_size=(8, 8)).spec.image_shape == (8, 8, 1)
+    (root / "b" / "0.png").unlink()
+    assert no_warning(load, root).spec.image_shape == (4, 6, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# .npy wherever .npz goes; label columns ignored when predicting
+
+
+def test_npy_loads_with_its_labels_beside_it(tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((20, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    np.save(tmp_path / "X.npy", X)
+    ds = load_inputs([str(tmp_path / "X.npy")], Preprocessing("array"))  # no labels: fine
+    assert ds.y is None and ds.X.dtype == np.float32 and ds.names[:2] == ["0", "1"]
+    np.testing.assert_array_equal(ds.X, X)
+    message = error_of(load, tmp_path / "X.npy")
+    assert "X.npy has no labels beside it: save them as" in message and "y.npy" in message
+    np.save(tmp_path / "y.npy", y)
+    for path in (tmp_path / "X.npy", tmp_path):  # the file, or the folder holding it
+        ds = load(path)
+        assert ds.classes == ("0", "1") and ds.spec.kind == "array"
+        np.testing.assert_array_equal(ds.y, y)
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    assert "holds Python objects" in error_of(load_inputs, [str(tmp_path / "objects.npy")],
+                                              Preprocessing("array"))  # fmt: skip
+
+
+def test_predict_and_evaluate_take_npy_like_train(tmp_path):
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((80, 3))
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", (X[:, 0] + 0.3 * X[:, 1] > 0).astype(np.int64))
+    np.savez(tmp_path / "same.npz", X=X)
+    train = run(["train", "X.npy", "--no-plot", "--iterations", "30", "--model", "m.safetensors"],
+                tmp_path)  # fmt: skip
+    assert train.returncode == 0, train.stderr
+    npy = run(["predict", "--model", "m.safetensors", "X.npy"], tmp_path)
+    npz = run(["predict", "--model", "m.safetensors", "same.npz"], tmp_path)
+    assert npy.returncode == 0, npy.stderr
+    assert npy.stdout == npz.stdout and len(npy.stdout.splitlines()) == 80
+    evaluate = run(["evaluate", "--model", "m.safetensors", "X.npy", "--json"], tmp_path)
+    assert evaluate.returncode == 0, evaluate.stderr
+    assert json.loads(evaluate.stdout)["n"] == 80
+
+
+def test_predict_ignores_a_label_column_it_cannot_use(tmp_path):
+    df = frame()
+    spec = Preprocessing("table", feature_names=("a", "b"), label_column="label")
+    df.to_csv(tmp_path / "clean.csv", index=False)
+    blanks = df.copy()
+    blanks.loc[3, "label"] = None
+    blanks.to_csv(tmp_path / "blanks.csv", index=False)
+    unseen = df.copy()
+    unseen.loc[[1, 2], "label"] = ["maybe", "perhaps"]  # four classes
+    unseen.to_csv(tmp_path / "unseen.csv", index=False)
+    clean = load_inputs([str(tmp_path / "clean.csv")], spec)
+    for name in ("blanks.csv", "unseen.csv"):
+        ds = load_inputs([str(tmp_path / name)], spec)
+        assert ds.y is None
+        np.testing.assert_array_equal(ds.X, clean.X)
+        # training or evaluating on it still needs the labels
+        assert "label column 'label'" in error_of(load, tmp_path / name, spec=spec)
+    np.savez(tmp_path / "nan.npz", X=df[["a", "b"]].to_numpy(), y=np.array([np.nan] * 30))
+    assert load_inputs([str(tmp_path / "nan.npz")], Preprocessing("array")).y is None
+
+
+def test_cli_predict_with_a_blank_label(tmp_path):
+    frame(rows=40).to_csv(tmp_path / "t.csv", index=False)
+    common = ["--no-plot", "--iterations", "20", "--model", "m.safetensors"]
+    assert run(["train", "t.csv", *common], tmp_path).returncode == 0
+    new = frame(rows=5, seed=9)
+    new.loc[0, "label"] = None
+    new.loc[1, "label"] = "unknown"
+    new.to_csv(tmp_path / "new.csv", index=False)
+    proc = run(["predict", "--model", "m.safetensors", "new.csv"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 5
+
+
+# --------------------------------------------------------------------------------------------
+# Label spellings and the positive class
+
+
+def test_labels_with_spaces_are_stripped_with_a_warning(tmp_path):
+    df = frame()
+    df["label"] = df["label"].map({"yes": " yes", "no": "no"})  # " yes" sorts before "no"
+    df.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.warns(UserWarning) as rec:
+        ds = load(tmp_path / "t.csv")
+    assert len(rec) == 1 and "\n" not in str(rec[0].message)
+    assert "have spaces around them (e.g. ' yes'); they were stripped, so they count as 'yes'" in (
+        str(rec[0].message)
+    )
+    assert ds.classes == ("no", "yes")
+    np.testing.assert_array_equal(ds.y, (frame()["label"] == "yes").astype(int))
+    # " yes" and "yes" in one column are one class
+    df.loc[0, "label"] = "yes"
+    df.to_csv(tmp_path / "mixed.csv", index=False)
+    with pytest.warns(UserWarning, match="stripped"):
+        assert load(tmp_path / "mixed.csv").classes == ("no", "yes")
+    assert no_warning(load, _csv(tmp_path, frame())).classes == ("no", "yes")
+
+
+def _csv(folder: Path, df: pd.DataFrame, name: str = "plain.csv") -> Path:
+    df.to_csv(folder / name, index=False)
+    return folder / name
+
+
+def test_a_blank_label_is_refused(tmp_path):
+    df = frame()
+    df.loc[4, "label"] = "   "
+    assert "label column 'label' is blank for example 5" in error_of(load, _csv(tmp_path, df))
+
+
+def test_positive_class_by_name(tmp_path):
+    path = _csv(tmp_path, frame())
+    default = load(path)
+    assert default.classes == ("no", "yes")
+    flipped = load(path, positive_class="no")
+    assert flipped.classes == ("yes", "no")
+    np.testing.assert_array_equal(flipped.y, 1 - default.y)
+    assert load(path, positive_class="yes").classes == ("no", "yes")
+    message = error_of(load, path, positive_class="maybe", kind=UsageError)
+    assert "positive class 'maybe' is not one of its classes ('no', 'yes')" in message
+    # every format: numbers, image folders, HDF5 class lists, the built-in sets
+    assert data.builtin("digits", positive_class="three").classes == ("eight", "three")
+    numbers = frame()
+    numbers["label"] = (numbers["label"] == "yes").astype(int)
+    assert load(_csv(tmp_path, numbers, "n.csv"), positive_class="0").classes == ("1", "0")
+    rng = np.random.default_rng(5)
+    pictures = {c: [rng.integers(0, 256, (3, 3), dtype=np.uint8)] * 2 for c in ("cat", "dog")}
+    assert load(grey_folder(tmp_path / "pets", pictures), positive_class="cat").y.tolist() == [
+        1, 1, 0, 0
+    ]  # fmt: skip
+    import h5py
+
+    with h5py.File(tmp_path / "lesson.h5", "w") as f:
+        f["train_set_x"] = rng.integers(0, 256, (4, 2, 2, 3), dtype=np.uint8)
+        f["train_set_y"] = np.array([0, 1, 1, 0])
+        f["list_classes"] = np.array([b"non-cat", b"cat"])
+    lesson = load(tmp_path / "lesson.h5", positive_class="non-cat")
+    assert lesson.classes == ("cat", "non-cat") and lesson.y.tolist() == [1, 0, 0, 1]
+    # a model's spec fixes the classes: the positive class is then left to the model
+    spec = default.spec
+    assert load(path, spec=spec, positive_class="no").classes == ("no", "yes")
