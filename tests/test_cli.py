@@ -115,8 +115,10 @@ def test_default_train_predict_evaluate_round_trip(tmp_path):
 def test_table_model_predict_ignores_label_and_checks_names(tmp_path, table, trained_table_model):
     proc = run(["predict", "--model", trained_table_model, table], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert len(proc.stdout.splitlines()) == 60
-    name, probability, label = proc.stdout.splitlines()[0].split("\t")
+    header, *lines = proc.stdout.splitlines()
+    assert header == "name\tP(yes)\tlabel" and len(lines) == 60  # named after the positive class
+    name, probability, label = lines[0].split("\t")
+    assert name == "row 1"
     assert label in ("yes", "no") and 0 <= float(probability) <= 1
     renamed = tmp_path / "renamed.csv"
     pd.read_csv(table).rename(columns={"b": "B"}).to_csv(renamed, index=False)
@@ -128,7 +130,7 @@ def test_table_model_predict_ignores_label_and_checks_names(tmp_path, table, tra
 
 def test_threshold_override_changes_labels(tmp_path, table, trained_table_model):
     low = run(["predict", "--model", trained_table_model, table, "--threshold", "0"], tmp_path)
-    assert {line.split("\t")[2] for line in low.stdout.splitlines()} == {"yes"}
+    assert {line.split("\t")[2] for line in low.stdout.splitlines()[1:]} == {"yes"}
 
 
 # ------------------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def test_h5_small_file(tmp_path):
     assert ds.X.shape == (6, 60) and ds.X.dtype == np.uint8
     np.testing.assert_array_equal(ds.X, x.reshape(6, -1))
     np.testing.assert_array_equal(ds.y, [0, 1, 0, 1, 1, 0])
-    assert ds.classes == ("non-cat", "cat") and ds.names == [str(i) for i in range(6)]
+    assert ds.classes == ("non-cat", "cat") and ds.names == [f"row {i + 1}" for i in range(6)]
     assert ds.spec.kind == "image" and ds.spec.image_shape == (4, 5, 3)
     assert ds.spec.scale == 1 / 255 and ds.spec.mean is None
     assert np.shares_memory(ds.raw_images, ds.X) and ds.raw_images.shape == (6, 4, 5, 3)
@@ -456,7 +456,7 @@ def test_npz_dtypes(tmp_path, dtype, expected):
     np.savez(path, X=np.arange(8).reshape(4, 2).astype(dtype), y=np.array(["n", "p", "p", "n"]))
     ds = load(path)
     assert ds.X.dtype == expected and ds.X.shape == (4, 2)
-    assert ds.classes == ("n", "p") and ds.names == ["0", "1", "2", "3"]
+    assert ds.classes == ("n", "p") and ds.names == ["row 1", "row 2", "row 3", "row 4"]
     assert ds.spec == Preprocessing(kind="array")
 
 

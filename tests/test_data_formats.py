@@ -276,7 +276,7 @@ def test_npy_loads_with_its_labels_beside_it(tmp_path):
     y = (X[:, 0] > 0).astype(np.int64)
     np.save(tmp_path / "X.npy", X)
     ds = load_inputs([str(tmp_path / "X.npy")], Preprocessing("array"))  # no labels: fine
-    assert ds.y is None and ds.X.dtype == np.float32 and ds.names[:2] == ["0", "1"]
+    assert ds.y is None and ds.X.dtype == np.float32 and ds.names[:2] == ["row 1", "row 2"]
     np.testing.assert_array_equal(ds.X, X)
     message = error_of(load, tmp_path / "X.npy")
     assert "X.npy has no labels beside it: save them as" in message and "y.npy" in message
@@ -302,7 +302,7 @@ def test_predict_and_evaluate_take_npy_like_train(tmp_path):
     npy = run(["predict", "--model", "m.safetensors", "X.npy"], tmp_path)
     npz = run(["predict", "--model", "m.safetensors", "same.npz"], tmp_path)
     assert npy.returncode == 0, npy.stderr
-    assert npy.stdout == npz.stdout and len(npy.stdout.splitlines()) == 80
+    assert npy.stdout == npz.stdout and len(npy.stdout.splitlines()) == 1 + 80
     evaluate = run(["evaluate", "--model", "m.safetensors", "X.npy", "--json"], tmp_path)
     assert evaluate.returncode == 0, evaluate.stderr
     assert json.loads(evaluate.stdout)["n"] == 80
@@ -339,7 +339,7 @@ def test_cli_predict_with_a_blank_label(tmp_path):
     new.to_csv(tmp_path / "new.csv", index=False)
     proc = run(["predict", "--model", "m.safetensors", "new.csv"], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert len(proc.stdout.splitlines()) == 5
+    assert len(proc.stdout.splitlines()) == 1 + 5  # the header, then one line per row
 
 
 # --------------------------------------------------------------------------------------------

@@ -214,10 +214,11 @@ def test_refuses_a_missing_folder_before_any_work(models, tmp_path):
 
 
 def test_predict_still_prints_what_it_printed(models):
-    """lrnn predict now goes through lrnn.inference; its text output is unchanged."""
+    """lrnn predict goes through lrnn.inference; its text lines are the JSON records'."""
     proc = run(["predict", "--model", models.table, models.table_csv], models.folder)
     records = predict_json(models.table, [models.table_csv], models.folder)
-    lines = proc.stdout.splitlines()
+    header, *lines = proc.stdout.splitlines()
+    assert header.startswith("name\tP(")
     assert len(lines) == len(records)
     for line, r in zip(lines, records, strict=True):
         assert line == f"{r['name']}\t{r['probability']:.6f}\t{r['label']}"

@@ -43,6 +43,7 @@ import numpy as np
 
 from lrnn import data, inference, persist
 from lrnn._version import __version__
+from lrnn.data import images as image_io
 from lrnn.errors import LrnnError, UsageError
 
 #: The operator set the graph is written for; onnxruntime 1.13 and later run it.
@@ -212,7 +213,7 @@ def raw_dataset(raw: np.ndarray, spec: data.Preprocessing) -> data.Dataset:
     """Raw graph inputs as the Dataset :mod:`lrnn.data` would build from the same values."""
     names = [str(i) for i in range(raw.shape[0])]
     if spec.kind == "image":
-        return data._image_dataset(raw, None, None, names, "probe")
+        return image_io.image_dataset(raw, None, None, names, "probe")
     X = np.asarray(raw, dtype=np.float64)
     return data.Dataset(spec.transform(X), None, None, names, spec, "probe")
 

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 
 from lrnn import data, objective, persist
+from lrnn.data import images as image_io
+from lrnn.data.checks import clip, quoted
 from lrnn.errors import DataError
 
 #: What a prediction record holds, in this order.
@@ -136,15 +138,15 @@ def decode_images(blobs: Sequence[tuple[str, bytes]], spec: data.Preprocessing) 
         )
     if not blobs:
         raise DataError("no image in the request; send one image or a multipart upload.")
-    mode, size = data._image_target(spec, None)
+    mode, size = image_io.image_target(spec, None)
     h, w, c = spec.image_shape  # type: ignore[misc]
     raw = np.empty((len(blobs), h, w, c), dtype=np.uint8)
     for i, (name, blob) in enumerate(blobs):
         if not blob:
             raise DataError(f"{name}: the image is empty (0 bytes); send the file's contents.")
-        raw[i] = data._read_image(_NamedBytes(blob, name), mode, size)  # type: ignore[arg-type]
+        raw[i] = image_io.read_image(_NamedBytes(blob, name), mode, size)  # type: ignore[arg-type]
     names = [name for name, _ in blobs]
-    return data._image_dataset(raw, None, None, names, ", ".join(names[:3]))
+    return image_io.image_dataset(raw, None, None, names, ", ".join(names[:3]))
 
 
 def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.Dataset:
@@ -192,7 +194,7 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
         absent = [n for n in names if n not in columns]
         if absent:
             raise DataError(
-                f'"columns" lacks feature(s) {data._quoted(absent)} that the model was trained '
+                f'"columns" lacks feature(s) {quoted(absent)} that the model was trained '
                 "on; add them (extra columns are ignored)."
             )
         lengths = {len(v) if isinstance(v, list) else -1 for v in (columns[n] for n in names)}
@@ -211,7 +213,7 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
 
 
 def _feature_hint(names: list[str] | None) -> str:
-    return "" if names is None else f" ({data._quoted(names, 5)})"
+    return "" if names is None else f" ({quoted(names, 5)})"
 
 
 def _number(v: Any, row: int, col: int, names: list[str] | None) -> float:
@@ -225,7 +227,7 @@ def _number(v: Any, row: int, col: int, names: list[str] | None) -> float:
     if value is None or not math.isfinite(value):
         where = f"column '{names[col]}'" if names is not None else f"column {col + 1}"
         raise DataError(
-            f"row {row + 1}, {where}: {data._clip(v)!r} is not a finite number; features must be "
+            f"row {row + 1}, {where}: {clip(v)!r} is not a finite number; features must be "
             "numbers — fix the value."
         )
     return value

@@ -396,7 +396,15 @@ def reproduce(model: Any, model_path: str, data_path: str | None, label: str) ->
             f"lrnn verify --model {model_path} DATA"
         )
     spec = data.Preprocessing.from_dict(model.preprocessing)
-    ds = data.load(source, label=label, spec=spec)
+    try:
+        ds = data.load(source, label=label, spec=spec)
+    except DataError as exc:
+        if data_path:
+            raise
+        raise DataError(
+            f"{exc} (that is the data source named in {model_path}'s manifest; give the "
+            f"training data's path here: lrnn verify --model {model_path} DATA)"
+        ) from exc
     if data.data_sha256(ds.X, ds.y) != manifest.get("data_sha256"):
         # The model may have been trained on the CLI's hold-out split of this data: redo it.
         seed = config.random_state or 0

@@ -248,7 +248,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.json:
         print(_header(td, cfg), flush=True)
     saver = checkpoint.Checkpointer(paths["checkpoint"], args.checkpoint_every, cfg, td.info)
-    callbacks: list[Any] = [_LessonLines(args.print_every or config.PRINT_EVERY, args.json), saver]
+    # Second-order solvers record (and so print) every one of their few iterations.
+    callbacks: list[Any] = [_LessonLines(args.print_every or cfg.record_every, args.json), saver]
     if sys.stderr.isatty() and not args.json:
         callbacks.append(_progress_bar(cfg.max_iter))
     previous = signal.signal(signal.SIGINT, lambda *_: setattr(saver, "interrupted", True))
@@ -387,7 +388,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     model, spec = _load_model_and_spec(args.model)
     ds = data.load_inputs(args.inputs, spec, label=args.label)
-    for record in predict_records(model, spec, ds, args.threshold):
+    records = predict_records(model, spec, ds, args.threshold)
+    if not args.json:
+        # The probability is the neuron's a = σ(z): that of the model's positive class.
+        print(f"name\tP({model.classes[1]})\tlabel")
+    for record in records:
         if args.json:
             _out(args, **record)
         else:

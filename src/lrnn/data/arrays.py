@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data.checks import check_bytes, check_finite, quoted, short
-from lrnn.data.dataset import Dataset, encode_labels
+from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError
 
@@ -168,7 +168,7 @@ def _arrays_dataset(
                 raise
     elif require_labels:
         raise DataError(no_labels)
-    names = [str(i) for i in range(X.shape[0])]
+    names = row_names(X.shape[0])
     return Dataset(X, y, classes, names, Preprocessing(kind="array"), name)
 
 

@@ -95,6 +95,12 @@ def _stratified_test_rows(
     return np.concatenate(rows)
 
 
+def row_names(m: int) -> list[str]:
+    """How examples without a file name are called in every output: "row 1", "row 2", …
+    (1-based, as a person counts the rows of a table or an array)."""
+    return [f"row {i + 1}" for i in range(m)]
+
+
 def subset(ds: Dataset, idx: np.ndarray) -> Dataset:
     X = ds.X[idx]
     raw = None if ds.raw_images is None else X.reshape((len(idx), *ds.raw_images.shape[1:]))

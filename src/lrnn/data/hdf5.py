@@ -14,7 +14,7 @@ import numpy as np
 
 from lrnn.data.arrays import array_dtype
 from lrnn.data.checks import check_bytes, check_finite, quoted, short
-from lrnn.data.dataset import Dataset, encode_labels
+from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.images import image_dataset
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError
@@ -166,8 +166,8 @@ def load_h5(name: str, require_labels: bool) -> Dataset:
                 )
             y = y_raw.astype(np.int64)
     if x.ndim == 4:
-        return image_dataset(x, y, classes, [str(i) for i in range(m)], name)
+        return image_dataset(x, y, classes, row_names(m), name)
     X = array_dtype(x)
     check_finite(X, name, None)
     spec = Preprocessing(kind="array")
-    return Dataset(X, y, classes, [str(i) for i in range(m)], spec, name)
+    return Dataset(X, y, classes, row_names(m), spec, name)

@@ -146,6 +146,12 @@ def _read_image(
     return arr.reshape(arr.shape[0], arr.shape[1], -1), own
 
 
+def read_image(path: Any, mode: str, size: tuple[int, int] | None) -> np.ndarray:
+    """One picture (a path, or a named in-memory file) as (h, w, c) uint8 in ``mode`` at
+    ``size``: what the loaders do to each file, for pictures that arrive as bytes (serve)."""
+    return _read_image(path, mode, size)[0]
+
+
 def _common_mode(paths: Sequence[str]) -> str:
     """ "L" when every picture is grey (at any bit depth), else "RGB"; read from the headers."""
     for p in paths:

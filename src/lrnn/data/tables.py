@@ -15,7 +15,7 @@ import numpy as np
 
 from lrnn.data import limits
 from lrnn.data.checks import check_bytes, check_finite, clip, is_float, quoted, short
-from lrnn.data.dataset import Dataset, encode_labels
+from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError
 
@@ -166,7 +166,7 @@ def frame_dataset(
     X = df[features].to_numpy(dtype=np.float64, na_value=np.nan)
     check_finite(X, source, features)
     spec = Preprocessing(kind="table", feature_names=tuple(features), label_column=label)
-    names = [f"row {i + 1}" for i in range(X.shape[0])]
+    names = row_names(X.shape[0])
     return Dataset(np.ascontiguousarray(X), y, classes, names, spec, source)
 
 
