@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from lrnn import objective
 from lrnn.backends.numpy_backend import InMemoryBackend
-from lrnn.config import PRINT_EVERY, TrainConfig
+from lrnn.config import PRINT_EVERY, TrainConfig, default
 from lrnn.errors import UsageError
 from lrnn.train import Callback, train
 
@@ -137,8 +137,8 @@ def model(
     Y_train: ArrayLike,
     X_test: ArrayLike,
     Y_test: ArrayLike,
-    num_iterations: int = 2000,
-    learning_rate: float = 0.5,
+    num_iterations: int = default("max_iter"),  # the lesson's model() runs as many as lrnn
+    learning_rate: float = 0.5,  # the lesson's model() signature (its runs pass 0.005)
     print_cost: bool = False,
 ) -> dict[str, Any]:
     """The lesson's whole pipeline: initialise, optimise, predict, report accuracies."""

@@ -293,8 +293,6 @@ def _warn_if_unfinished(
     result: TrainResult, solver: Solver, config: TrainConfig, backend: Backend
 ) -> None:
     """A run that did not do what was asked says so, with the gradient it measured."""
-    from sklearn.exceptions import ConvergenceWarning
-
     measured = f"max|∇J| = {result.grad_norm:.3g} at the returned weights"
     advice = "raise max_iter, scale the features (standardize)"
     if solver.uses_learning_rate:
@@ -329,6 +327,10 @@ def _warn_if_unfinished(
             f"cost any further, but {measured}, above {wanted}; {why}."
         )
     if message is not None:
+        # scikit-learn's warning class, imported only now: importing scikit-learn costs more
+        # than the lesson's whole run.
+        from sklearn.exceptions import ConvergenceWarning
+
         # stacklevel 4: past this helper, train and its BLAS-thread wrapper, to train's caller
         warnings.warn(message, ConvergenceWarning, stacklevel=4)
     if result.stop_reason == "separable":
