@@ -233,6 +233,12 @@ class Files:
         os.replace(self.root / "one.npy", self.root / name)
         return name
 
+    def array_model(self, name: str) -> str:
+        """A model trained on a 3-feature .npz (an array model: no column names to check)."""
+        self.npz("train.npz", X=_X, y=_Y)
+        assert main(["train", "train.npz", "--test", "train.npz", *T[:3], "--model", name]) == 0
+        return name
+
     def symlink(self, name: str, target: str) -> str:
         (self.root / name).symlink_to(self.root / target)
         return name
@@ -573,6 +579,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("report -o is a folder", lambda f: ["report", "digits", "--model", IMAGE_MODEL, "-o", f.directory("r.html")], "is a folder"),
     # ---- exit 2 for data that cannot be used, whatever the command
     ("predict wrong width npz", lambda f: ["predict", "--model", TABLE_MODEL, f.npz("w.npz", X=np.zeros((2, 5)))], "give"),
+    ("predict array of the wrong width", lambda f: ["predict", "--model", f.array_model("a.safetensors"), f.npz("w.npz", X=np.zeros((2, 5)))], "5 features per example, but the model was trained on 3"),
+    ("evaluate array of the wrong width", lambda f: ["evaluate", f.npz("w.npz", X=np.zeros((2, 5)), y=np.array([0, 1])), "--model", f.array_model("a.safetensors")], "5 features per example, but the model was trained on 3"),
     ("evaluate three classes", lambda f: ["evaluate", f.csv("three.csv", a=[1.0, 2, 3], b=[1.0, 2, 3], c=[1.0, 2, 3], label=["x", "y", "z"]), "--model", TABLE_MODEL], "class"),
     ("train missing file", lambda f: ["train", "no-such-file.csv", *T], "no-such-file.csv"),
     ("evaluate missing file", lambda f: ["evaluate", "no-such-file.h5", "--model", IMAGE_MODEL], "no-such-file.h5"),

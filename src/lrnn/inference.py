@@ -92,6 +92,7 @@ def predict_records(
     """
     t = model.threshold if threshold is None else threshold
     w = np.asarray(model.w)
+    data.check_width(ds, w.size)
     probability = objective.sigmoid(objective.logits(w, float(model.b), ds.X, spec.scale))
     return [
         {

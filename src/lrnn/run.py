@@ -145,14 +145,10 @@ class TrainingData:
 
 def logits(w: NDArray, b: float, ds: Any, scale: float) -> NDArray:
     """z for every example of a dataset, its width checked against the weights first."""
-    from lrnn import objective
+    from lrnn import data, objective
 
     w = np.asarray(w)
-    if ds.X.shape[1] != w.size:
-        raise DataError(
-            f"{ds.source}: {ds.X.shape[1]} features per example, but the model was trained on "
-            f"{w.size}; give data shaped like the training data."
-        )
+    data.check_width(ds, w.size)
     return objective.logits(w, float(b), ds.X, scale)
 
 

@@ -491,7 +491,10 @@ def _serve_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
     p.add_argument("--model", required=True, help="the model file (.safetensors) to serve")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument(
-        "--port", type=_port, default=8000, help="port to listen on; 0 picks a free one (8000)"
+        "--port",
+        type=_port,
+        default=8000,
+        help="port to listen on; 0 picks a free one (default 8000)",
     )
     p.add_argument(
         "--max-body-mb",

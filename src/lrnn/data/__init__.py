@@ -42,6 +42,7 @@ from lrnn.data.builtin import BUILTIN_NAMES, DEFAULT_BUILTIN
 from lrnn.data.dataset import (
     Dataset,
     align_classes,
+    check_width,
     set_positive_class,
     split,
     split_rows,
@@ -70,6 +71,7 @@ __all__ = [
     "open_out_of_core",
     "out_of_core_layout",
     "set_positive_class",
+    "check_width",
     "split",
     "split_rows",
     "subset",

@@ -95,6 +95,15 @@ def _stratified_test_rows(
     return np.concatenate(rows)
 
 
+def check_width(ds: Dataset, n_features: int) -> None:
+    """Data for a model must have the model's number of features per example."""
+    if ds.X.shape[1] != n_features:
+        raise DataError(
+            f"{ds.source}: {ds.X.shape[1]} features per example, but the model was trained on "
+            f"{n_features}; give data shaped like the training data."
+        )
+
+
 def row_names(m: int) -> list[str]:
     """How examples without a file name are called in every output: "row 1", "row 2", …
     (1-based, as a person counts the rows of a table or an array)."""
