@@ -89,3 +89,30 @@ def test_class_weights():
         run.class_sample_weights({"maybe": 1}, y, ["no", "yes"], option="--class-weight")
     with pytest.raises(UsageError, match="weight 0"):
         run.combine_weights(None, run.class_sample_weights({"no": 0, "yes": 0}, y, ["no", "yes"]))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--early-stopping"],
+        ["--positive-class", "no"],
+        ["--class-weight", "balanced"],
+        ["--seed", "3", "--early-stopping", "--class-weight", '{"yes": 2}'],
+        ["--standardize", "--solver", "lbfgs", "--alpha", "1e-3"],
+    ],
+)
+def test_verify_prepares_the_data_as_train_did(table, options, monkeypatch, capsys):
+    """The manifest keeps how the training data was prepared (hold-outs, weights, positive
+    class, label column), so verify retrains on the very same rows and weights."""
+    folder, _, _ = table
+    monkeypatch.chdir(folder)
+    data = folder / "labelled.csv"
+    data.write_text(
+        (folder / "data.csv").read_text().replace("a,b,label", "a,b,target")
+        .replace(",1\n", ",yes\n").replace(",0\n", ",no\n")
+    )  # fmt: skip
+    train = ["train", str(data), "--label", "target", "--iterations", "30", "--no-plot"]
+    assert main([*train, *options, "--model", "v.safetensors"]) == 0
+    capsys.readouterr()
+    assert main(["verify", "--model", "v.safetensors"]) == 0, capsys.readouterr().err
+    assert "bit-identical" in capsys.readouterr().out

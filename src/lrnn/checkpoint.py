@@ -172,9 +172,12 @@ class Checkpointer(Callback):
         persist.save_checkpoint(path or self.path, tensors, meta)
 
 
-def manifest(config: TrainConfig, data_info: dict, result: TrainResult) -> dict:
-    """How to reproduce a model: versions, settings, seed, the data's fingerprint."""
-    return {
+def manifest(
+    config: TrainConfig, data_info: dict, result: TrainResult, request: dict | None = None
+) -> dict:
+    """How to reproduce a model: versions, settings, seed, the data's fingerprint, and how the
+    training data was prepared (``request``: hold-outs, weights, label, positive class)."""
+    out = {
         "lrnn_version": __version__,
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
@@ -184,6 +187,9 @@ def manifest(config: TrainConfig, data_info: dict, result: TrainResult) -> dict:
         "data_sha256": data_info["sha256"],
         "final_cost": result.final_cost,
     }
+    if request is not None:
+        out["request"] = request
+    return out
 
 
 __all__ = [

@@ -123,6 +123,63 @@ class TrainingRequest:
     backend: str = "auto"
     seed: int | None = None
     positive_class: str | None = None
+    #: without --test, hold out TEST_FRACTION for testing (False: train on all of it, no test)
+    hold_out_test: bool = True
+
+    #: what a model's manifest keeps so that ``lrnn verify`` prepares the same training data
+    REPRODUCE = (
+        "data", "test", "validation", "label", "image_size", "standardize", "stream",
+        "early_stopping", "validation_fraction", "class_weight", "positive_class",
+    )  # fmt: skip
+
+    def to_manifest(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in self.REPRODUCE}
+
+    @classmethod
+    def from_manifest(
+        cls, stored: dict, data_path: str | None, label: str | None, source: str = "the model"
+    ) -> TrainingRequest:
+        """The request that prepared a model's training data, to prepare it again here: the
+        test part is not needed (only the training rows are), unless it came out of the data.
+        The manifest may be corrupt or hostile: every value's type is checked first."""
+        from lrnn.errors import ModelFileError
+
+        known = {k: stored[k] for k in cls.REPRODUCE if k in stored}
+        for key, value in known.items():
+            if not _REQUEST_TYPES[key](value):
+                raise ModelFileError(
+                    f"{source}: the manifest's {key}={value!r} cannot be used; the file is "
+                    "corrupt — verify with DATA and options given, or retrain."
+                )
+        if known.get("image_size") is not None:
+            known["image_size"] = tuple(known["image_size"])
+        hold_out = not known.pop("test", None)
+        request = cls(**known, hold_out_test=hold_out, backend="numpy")
+        request.data = data_path or request.data
+        request.label = label or request.label
+        return request
+
+
+def _optional(kind: type) -> Callable[[Any], bool]:
+    return lambda v: v is None or (isinstance(v, kind) and not isinstance(v, bool))
+
+
+_REQUEST_TYPES: dict[str, Callable[[Any], bool]] = {
+    "data": _optional(str),
+    "test": _optional(str),
+    "validation": _optional(str),
+    "label": lambda v: isinstance(v, str),
+    "image_size": lambda v: (
+        v is None
+        or (isinstance(v, list | tuple) and len(v) == 2 and all(_optional(int)(x) for x in v))
+    ),
+    "standardize": lambda v: isinstance(v, bool),
+    "stream": lambda v: isinstance(v, bool),
+    "early_stopping": lambda v: isinstance(v, bool),
+    "validation_fraction": lambda v: v is None or (_optional(float)(v) and 0 < v < 1),
+    "class_weight": lambda v: v is None or v == "balanced" or isinstance(v, dict),
+    "positive_class": _optional(str),
+}
 
 
 @dataclass
@@ -141,6 +198,7 @@ class TrainingData:
     test_accuracy: Callable[[NDArray, float], float]
     test_ds: Any = None
     train_ds: Any = None
+    request: TrainingRequest | None = None
 
 
 def logits(w: NDArray, b: float, ds: Any, scale: float) -> NDArray:
@@ -150,6 +208,19 @@ def logits(w: NDArray, b: float, ds: Any, scale: float) -> NDArray:
     w = np.asarray(w)
     data.check_width(ds, w.size)
     return objective.logits(w, float(b), ds.X, scale)
+
+
+def _check_image_size(size: tuple[int, int] | None, ds: Any) -> None:
+    """--image-size resizes image files; anything else it would silently not touch."""
+    if size is None:
+        return
+    shape = ds.spec.image_shape if ds.spec.kind == "image" else None
+    if shape is None or tuple(shape[:2]) != tuple(size):
+        what = f"pictures stored as {shape[0]}×{shape[1]}" if shape else f"{ds.spec.kind} data"
+        raise UsageError(
+            f"--image-size {size[0]}x{size[1]} resizes image files and folders, but {ds.source} "
+            f"holds {what}, which it cannot change; drop --image-size."
+        )
 
 
 def load_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
@@ -164,10 +235,13 @@ def load_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         standardize=request.standardize,
         positive_class=request.positive_class,
     )
+    _check_image_size(request.image_size, ds)
     if request.test:
         test = data.load(request.test, label=request.label, spec=ds.spec)
         test = data.align_classes(test, ds.classes)
         return ds, test, "--test " + request.test
+    if not request.hold_out_test:
+        return ds, data.subset(ds, np.arange(0)), "none"
     seed = request.seed if request.seed is not None else defaults.default("random_state")
     pct = f"{100 * defaults.TEST_FRACTION:g} %"
     kept, held = hold_out_rows(
@@ -184,11 +258,13 @@ def load_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
 
 def prepare(request: TrainingRequest, seed: int | None, backend_name: str) -> TrainingData:
     """Training data in memory or streamed, as the request's data asks."""
+    from dataclasses import replace
+
     from lrnn import data
 
     if data.is_out_of_core(request.data, request.stream):
-        return _streamed(request)
-    return _in_memory(request, seed, backend_name)
+        return replace(_streamed(request), request=request)
+    return replace(_in_memory(request, seed, backend_name), request=request)
 
 
 def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) -> TrainingData:
@@ -322,7 +398,9 @@ def model_file(result: Any, td: TrainingData, config: Any) -> Any:
         preprocessing=td.spec.to_dict(),
         feature_names=list(td.spec.feature_names) if td.spec.feature_names else None,
         training=training,
-        manifest=checkpoint.manifest(config, td.info, result),
+        manifest=checkpoint.manifest(
+            config, td.info, result, None if td.request is None else td.request.to_manifest()
+        ),
         history=dict(result.history) or None,
     )
 
@@ -366,13 +444,27 @@ def compare_learning_rates(
     return runs, diverged, rows
 
 
-def reproduce(model: Any, model_path: str, data_path: str | None, label: str) -> Any:
-    """Retrain from a model's manifest on its data (redoing the CLI's hold-out if that is what
-    it was trained on) and return the new TrainResult; the caller compares the bits."""
+def _prepare_to_verify(
+    request: TrainingRequest, config: Any, model_path: str, data_path: str | None
+) -> TrainingData:
+    try:
+        return prepare(request, config.random_state, "numpy")
+    except DataError as exc:
+        if data_path:
+            raise
+        raise DataError(
+            f"{exc} (that is the data named in {model_path}'s manifest; give the training "
+            f"data's path here: lrnn verify --model {model_path} DATA)"
+        ) from exc
+
+
+def reproduce(model: Any, model_path: str, data_path: str | None, label: str | None) -> Any:
+    """Retrain from a model's manifest and return the new TrainResult (the caller compares the
+    bits): the same settings on training data prepared as ``lrnn train`` prepared it — the
+    same hold-outs, class weights, positive class, label column and preprocessing."""
     import warnings
 
     from lrnn import data
-    from lrnn.backends import make_backend
     from lrnn.config import TrainConfig
     from lrnn.errors import ModelFileError
     from lrnn.train import train
@@ -385,36 +477,36 @@ def reproduce(model: Any, model_path: str, data_path: str | None, label: str) ->
             "it with lrnn train, which writes one."
         )
     config = TrainConfig.from_dict(settings, source=model_path, what="manifest's solver settings")
-    source = data_path or manifest.get("data_source")
-    if not isinstance(source, str) or not source:
-        raise UsageError(
-            f"{model_path}: the manifest names no data source; give the training data: "
-            f"lrnn verify --model {model_path} DATA"
-        )
-    spec = data.Preprocessing.from_dict(model.preprocessing)
-    try:
-        ds = data.load(source, label=label, spec=spec)
-    except DataError as exc:
-        if data_path:
-            raise
-        raise DataError(
-            f"{exc} (that is the data source named in {model_path}'s manifest; give the "
-            f"training data's path here: lrnn verify --model {model_path} DATA)"
-        ) from exc
-    if data.data_sha256(ds.X, ds.y) != manifest.get("data_sha256"):
-        # The model may have been trained on the CLI's hold-out split of this data: redo it.
-        seed = config.random_state or 0
-        kept, _ = data.split_rows(ds.y, ds.X.shape[0], defaults.TEST_FRACTION, seed, source)
-        train_part = data.subset(ds, kept)
-        if data.data_sha256(train_part.X, train_part.y) != manifest.get("data_sha256"):
+    stored = manifest.get("request")
+    if not isinstance(stored, dict):  # written before manifests kept the request
+        source = manifest.get("data_source")
+        if not data_path and not (isinstance(source, str) and source):
             raise UsageError(
-                f"{source}: its sha256 differs from the one in {model_path}'s manifest; "
-                "verify with the data the model was trained on."
+                f"{model_path}: the manifest names no data source; give the training data: "
+                f"lrnn verify --model {model_path} DATA"
             )
-        ds = train_part
+        stored = {"data": source, "test": "given"}
+    request = TrainingRequest.from_manifest(stored, data_path, label, source=model_path)
+    request.seed = config.random_state  # the seed of the run's hold-outs
+    td = _prepare_to_verify(request, config, model_path, data_path)
+    if td.info["sha256"] != manifest.get("data_sha256") and "request" not in manifest:
+        # An older model does not say whether a 20 % test part was held out: try that too.
+        request.hold_out_test = True
+        td = _prepare_to_verify(request, config, model_path, data_path)
+    kind = data.Preprocessing.from_dict(model.preprocessing).kind
+    if td.spec.kind != kind:
+        raise UsageError(
+            f"{td.source}: the model was trained on {kind} data, this is {td.spec.kind} data; "
+            "verify with the data the model was trained on."
+        )
+    if td.info["sha256"] != manifest.get("data_sha256"):
+        raise UsageError(
+            f"{td.source}: its sha256 differs from the one in {model_path}'s manifest; "
+            "verify with the data the model was trained on."
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return train(make_backend(ds.X, ds.y, None, spec.scale, "numpy"), config)
+        return train(td.backend, config, validation=td.validation)
 
 
 __all__ = [

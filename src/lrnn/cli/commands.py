@@ -74,6 +74,13 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def _choose(option: str, given: str | None, opt_out: str | None = None) -> str | None:
+    """For a path lrnn picks itself (the option not given): how to pick another."""
+    if given:
+        return None
+    return f"give {option} PATH" + (f", or {opt_out}" if opt_out else "")
+
+
 def _request(args: argparse.Namespace):
     from lrnn.run import TrainingRequest
 
@@ -223,8 +230,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     plan = OutputPlan().read("DATA", args.data).read("--test", args.test)
     plan.read("--validation", args.validation)
     plan.write("--model", paths["model"], "model")
-    plan.write("--plot", paths["plot"], "plot", derived=args.plot is None)
-    plan.write("--report", paths["report"], "report", derived=not args.report)
+    plan.write("--plot", paths["plot"], "plot", derived=_choose("--plot", args.plot, "--no-plot"))
+    plan.write("--report", paths["report"], "report", derived=_choose("--report", args.report))
     plan.write("--history", paths["history"], "history")
     plan.write("--checkpoint", paths["checkpoint"], "checkpoint")
     plan.check()
@@ -332,8 +339,9 @@ _STOPS = {
 
 
 def _stop_line(result) -> str:
+    unit = "iteration" if result.n_iter == 1 else "iterations"
     return (
-        f"Stopped after {result.n_iter} iterations ({_STOPS.get(result.stop_reason, '?')}); "
+        f"Stopped after {result.n_iter} {unit}: {_STOPS.get(result.stop_reason, '?')}; "
         f"solver {result.solver}, final cost {result.final_cost:f}"
     )
 
@@ -407,7 +415,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.save and not args.choose_threshold:
         raise UsageError("--save stores a threshold chosen with --choose-threshold; add it.")
     model, spec = _load_model_and_spec(args.model)
-    ds = data.align_classes(data.load(args.data, label=args.label, spec=spec), model.classes)
+    label = args.label or spec.label_column or "label"  # the model's column unless told
+    ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     z = _logits(model.w, model.b, ds, spec.scale)
     threshold = model.threshold if args.threshold is None else args.threshold
     source = "the model's" if args.threshold is None else "--threshold"
@@ -448,7 +457,7 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
 
     plot = DEFAULT_COMPARE_PLOT if args.plot is None else args.plot
     plan = OutputPlan().read("DATA", args.data).read("--test", args.test)
-    plan.write("--plot", plot, "plot", derived=args.plot is None).check()
+    plan.write("--plot", plot, "plot", derived=_choose("--plot", args.plot)).check()
     train_ds, test_ds, _ = run.load_train_and_test(_request(args))
     runs, diverged, rows = run.compare_learning_rates(
         train_ds, test_ds, args.rates, args.iterations
@@ -596,9 +605,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     output = DEFAULT_REPORT if args.output is None else args.output
     plan = OutputPlan().read("DATA", args.data).read("--model", args.model)
     plan.read("--history", args.history)
-    plan.write("-o", output, "report", derived=args.output is None).check()
+    plan.write("-o", output, "report", derived=_choose("-o", args.output)).check()
     model, spec = _load_model_and_spec(args.model)
-    ds = data.align_classes(data.load(args.data, label=args.label, spec=spec), model.classes)
+    label = args.label or spec.label_column or "label"  # the model's column unless told
+    ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     # The model carries its recorded history; --history replaces it (e.g. a finer one).
     history = load_history(args.history) if args.history else model.history
     report.write_report(output, model=model, dataset=ds, history=history)

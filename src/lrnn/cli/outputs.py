@@ -37,7 +37,7 @@ class OutputPlan:
     """The inputs a command reads and the outputs it will write, checked together."""
 
     inputs: list[tuple[str, str]] = field(default_factory=list)  # (option, path)
-    outputs: list[tuple[str, str, str, bool]] = field(default_factory=list)  # + kind, derived
+    outputs: list[tuple[str, str, str, str | None]] = field(default_factory=list)
 
     def read(self, option: str, path: str | os.PathLike | None) -> OutputPlan:
         if path:
@@ -50,8 +50,10 @@ class OutputPlan:
         path: str | os.PathLike | None,
         kind: str,
         *,
-        derived: bool = False,
+        derived: str | None = None,
     ) -> OutputPlan:
+        """``derived``: the path was not given, lrnn chose it; the text says how to choose
+        another (e.g. "give --plot PATH, or --no-plot")."""
         if path is not None:
             self.outputs.append((option, os.fspath(path), kind, derived))
         return self
@@ -93,8 +95,8 @@ class OutputPlan:
             seen[where] = option
             if derived and where.exists() and not written_by_lrnn(where, kind):
                 raise UsageError(
-                    f"{path} (the default {kind} path, beside the model) already exists and was "
-                    f"not written by lrnn; give {option} PATH, or {_opt_out(option)}."
+                    f"{path} (the default {kind} path) already exists and was not written by "
+                    f"lrnn, so it is left alone; {derived}."
                 )
 
 
@@ -110,10 +112,6 @@ def _example(kind: str) -> str:
         "history": "history.csv",
         "report": "report.html",
     }[kind]
-
-
-def _opt_out(option: str) -> str:
-    return {"--plot": "--no-plot"}.get(option, f"drop {option}")
 
 
 def written_by_lrnn(path: Path, kind: str) -> bool:

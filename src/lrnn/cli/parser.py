@@ -150,15 +150,22 @@ EXAMPLES = {
 }
 
 
-def _data_options(p: argparse.ArgumentParser) -> None:
+def _data_options(p: argparse.ArgumentParser, *, model_decides: bool = False) -> None:
+    """--label, and --image-size where no model fixes the size (a model's pictures are always
+    converted to the size it was trained on)."""
     p.add_argument(
-        "--label", default="label", help="label column of CSV/Parquet tables (default label)"
+        "--label",
+        default=None if model_decides else "label",
+        help="label column of CSV/Parquet tables (default: "
+        + ("the model's)" if model_decides else "label)"),
     )
-    p.add_argument(
-        "--image-size",
-        type=_image_size,
-        help="resize images to HxW, e.g. 64x64 (one number: a square, 64 = 64x64)",
-    )
+    if not model_decides:
+        p.add_argument(
+            "--image-size",
+            type=_image_size,
+            help="resize image files to HxW, e.g. 64x64; one number is a square (64 = 64x64) "
+            "(default: the first picture's size)",
+        )
 
 
 def _training_options(p: argparse.ArgumentParser) -> None:
@@ -241,7 +248,10 @@ def _training_options(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="where passes over the data run (default auto: numpy in memory)",
     )
-    g.add_argument("--scheduler", help="address of a running Dask scheduler (with --backend dask)")
+    g.add_argument(
+        "--scheduler",
+        help="address of a running Dask scheduler, with --backend dask (default: a local one)",
+    )
     g.add_argument(
         "--stream",
         action="store_true",
@@ -297,13 +307,21 @@ def _train_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
     pct = f"{100 * config.TEST_FRACTION:g} %%"
     p = command("train", "Train a neuron; print the cost every --print-every iterations.")
     p.add_argument("data", nargs="?", help="training data (default: built-in 'digits')")
-    p.add_argument("--test", help=f"test data (default: a seeded {pct} hold-out)")
-    p.add_argument("--validation", help="validation data for history and early stopping")
+    p.add_argument(
+        "--test",
+        help=f"test data (default: a seeded {pct} hold-out; none when the data streams from disk)",
+    )
+    p.add_argument(
+        "--validation",
+        help="validation data for history and early stopping (default: none; with "
+        "--early-stopping, a held-out share of the training data)",
+    )
     p.add_argument(
         "--positive-class",
         metavar="NAME",
-        help="the class the neuron's output a is the probability of (default: the second in "
-        "sorted order; the header names it)",
+        help="the class whose probability the neuron's output a is (default: the data's second "
+        "class — label 1, the second of list_classes, or the second name in sorted order; the "
+        "first line of the output names it)",
     )
     _data_options(p)
     _training_options(p)
@@ -317,21 +335,27 @@ def _train_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
         default=None,
         help="also write an HTML report (default path: next to the model)",
     )
-    p.add_argument("--history", help="write the training history (.csv or .json)")
+    p.add_argument("--history", help="write the training history (.csv or .json) (default: none)")
     p.add_argument(
         "--print-every",
         type=_setting("record_every", int),
         default=None,
         help=f"print (and record in --history) every N iterations (default {config.PRINT_EVERY})",
     )
-    p.add_argument("--checkpoint", help="checkpoint file (.safetensors)")
+    p.add_argument(
+        "--checkpoint",
+        help="checkpoint file, saved every --checkpoint-every iterations and on Ctrl-C "
+        "(default: MODEL with .ckpt.safetensors)",
+    )
     p.add_argument(
         "--checkpoint-every",
         type=_positive_int,
-        help="iterations between checkpoints (default: next to the model when --checkpoint is "
-        "not given)",
+        help="iterations between checkpoints (default: none — a checkpoint is written only on "
+        "Ctrl-C)",
     )
-    p.add_argument("--resume", help="continue the run saved in this checkpoint")
+    p.add_argument(
+        "--resume", help="continue the run saved in this checkpoint (default: a new run)"
+    )
     p.add_argument("--json", action="store_true", help="JSON lines on stdout")
     p.set_defaults(run=commands.cmd_train)
 
@@ -343,7 +367,11 @@ def _predict_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> N
     p.add_argument(
         "--threshold", type=_probability, help="decision threshold (default: the model's)"
     )
-    p.add_argument("--label", default=None, help="label column to ignore in a table")
+    p.add_argument(
+        "--label",
+        default=None,
+        help="label column to ignore in a table (default: the model's label column)",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per example")
     p.set_defaults(run=commands.cmd_predict)
 
@@ -352,11 +380,15 @@ def _evaluate_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> 
     p = command("evaluate", "Accuracy, log loss and confusion counts of a model on labelled data.")
     p.add_argument("data", help="labelled data in any format lrnn train reads")
     p.add_argument("--model", required=True, help="model file written by lrnn train")
-    _data_options(p)
+    _data_options(p, model_decides=True)
     p.add_argument(
         "--threshold", type=_probability, help="decision threshold (default: the model's)"
     )
-    p.add_argument("--choose-threshold", metavar="RULE", help="f1 | youden | precision=P")
+    p.add_argument(
+        "--choose-threshold",
+        metavar="RULE",
+        help="f1 | youden | precision=P: choose the threshold on this data (default: keep it)",
+    )
     p.add_argument("--save", action="store_true", help="store the chosen threshold in the model")
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(run=commands.cmd_evaluate)
@@ -418,9 +450,13 @@ def _report_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> No
     p = command("report", "Write one self-contained HTML report of a model on data.")
     p.add_argument("data", help="labelled data to report on")
     p.add_argument("--model", required=True, help="model file written by lrnn train")
-    p.add_argument("--history", help="training history (.csv or .json) for the learning curve")
+    p.add_argument(
+        "--history",
+        help="training history (.csv or .json) for the learning curve (default: the one the "
+        "model file carries)",
+    )
     p.add_argument("-o", "--output", help=f"HTML file (default {DEFAULT_REPORT})")
-    _data_options(p)
+    _data_options(p, model_decides=True)
     p.set_defaults(run=commands.cmd_report)
 
 
@@ -430,7 +466,7 @@ def _verify_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> No
         "data", nargs="?", help="training data (default: the source named in the manifest)"
     )
     p.add_argument("--model", required=True, help="model file written by lrnn train")
-    _data_options(p)
+    _data_options(p, model_decides=True)
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(run=commands.cmd_verify)
 
