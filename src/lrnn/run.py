@@ -123,6 +123,7 @@ class TrainingRequest:
     backend: str = "auto"
     seed: int | None = None
     positive_class: str | None = None
+    text: dict | None = None  # text settings (lrnn.data.text.settings) for text data
 
 
 @dataclass
@@ -153,6 +154,10 @@ def logits(w: NDArray, b: float, ds: Any, scale: float) -> NDArray:
             f"{ds.source}: {ds.X.shape[1]} features per example, but the model was trained on "
             f"{w.size}; give data shaped like the training data."
         )
+    if not isinstance(ds.X, np.ndarray):  # scipy.sparse (text, svmlight): never densified
+        from lrnn.backends.sparse_backend import logits as sparse_logits
+
+        return sparse_logits(w, float(b), ds.X, scale)
     return objective.logits(w, float(b), ds.X, scale)
 
 
@@ -167,6 +172,7 @@ def load_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         image_size=request.image_size,
         standardize=request.standardize,
         positive_class=request.positive_class,
+        text=request.text,
     )
     if request.test:
         test = data.load(request.test, label=request.label, spec=ds.spec)
@@ -324,11 +330,19 @@ def model_file(result: Any, td: TrainingData, config: Any) -> Any:
         b=result.b,
         classes=tuple(td.classes),
         preprocessing=td.spec.to_dict(),
-        feature_names=list(td.spec.feature_names) if td.spec.feature_names else None,
+        feature_names=_feature_names(td.spec),
         training=training,
         manifest=checkpoint.manifest(config, td.info, result),
         history=dict(result.history) or None,
+        idf=None if td.spec.vectorizer is None else td.spec.vectorizer.idf,
     )
+
+
+def _feature_names(spec: Any) -> list[str] | None:
+    """A table's columns, or a text model's vocabulary (its words, in column order)."""
+    if spec.vectorizer is not None and spec.vectorizer.vocabulary is not None:
+        return list(spec.vectorizer.vocabulary)
+    return list(spec.feature_names) if spec.feature_names else None
 
 
 def compare_learning_rates(

@@ -91,14 +91,26 @@ def _request(args: argparse.Namespace):
         backend=getattr(args, "backend", "auto"),
         seed=getattr(args, "seed", None),
         positive_class=getattr(args, "positive_class", None),
+        text=_text_settings(args),
     )
 
 
+def _text_settings(args: argparse.Namespace) -> dict | None:
+    """Text settings from --text-column/--ngrams/… (the defaults when none is given)."""
+    from lrnn.data.text import settings
+
+    names = ("text_column", "ngrams", "min_df", "max_features", "hashing", "encoding")
+    if not any(hasattr(args, n) for n in names):
+        return None
+    return settings(**{n: getattr(args, n, None) for n in names})
+
+
 def _load_model_and_spec(path: str):
-    from lrnn import data, persist
+    from lrnn import persist
+    from lrnn.data.text import model_spec
 
     model = persist.load_model(path)
-    return model, data.Preprocessing.from_dict(model.preprocessing)
+    return model, model_spec(model)  # a text model's vectorizer comes attached
 
 
 def _logits(w: np.ndarray, b: float, ds, scale: float) -> np.ndarray:
@@ -386,6 +398,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lrnn.inference import predict_records
 
     model, spec = _load_model_and_spec(args.model)
+    if getattr(args, "encoding", None) and spec.text is not None:
+        from dataclasses import replace
+
+        from lrnn.data.text import settings
+
+        spec = replace(
+            spec, text={**spec.text, "encoding": settings(encoding=args.encoding)["encoding"]}
+        )
     ds = data.load_inputs(args.inputs, spec, label=args.label)
     for record in predict_records(model, spec, ds, args.threshold):
         if args.json:

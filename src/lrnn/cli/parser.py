@@ -161,6 +161,49 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _count_or_power(text: str) -> int:
+    """A whole number, also written as a power of two: 1048576 or 2**20."""
+    base, _, exponent = text.partition("**")
+    try:
+        value = int(base) ** int(exponent) if exponent else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number such as 2**20, got {text!r}"
+        ) from None
+    return value
+
+
+def _count_or_fraction(text: str) -> float:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a count or a fraction, got {text!r}"
+            ) from None
+
+
+def _text_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("text (a folder of .txt files per class, or --text-column)")
+    g.add_argument("--text-column", metavar="COL", help="the CSV/Parquet column holding text")
+    g.add_argument("--ngrams", nargs=2, type=int, metavar=("LOW", "HIGH"), help="default 1 2")
+    g.add_argument(
+        "--min-df",
+        type=_count_or_fraction,
+        help="keep terms in ≥ this many (or this fraction of) documents (default 2)",
+    )
+    g.add_argument("--max-features", type=_count_or_power, help="keep the most frequent terms only")
+    g.add_argument(
+        "--hashing",
+        type=_count_or_power,
+        metavar="N",
+        help="hash terms into N columns, e.g. 2**20 (no vocabulary kept)",
+    )
+    g.add_argument("--encoding", help="the text files' encoding (default utf-8)")
+
+
 def _training_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group(
         f"training (defaults: the lesson's {default('solver')}, learning rate "
@@ -306,6 +349,7 @@ def _train_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
         "sorted order; the header names it)",
     )
     _data_options(p)
+    _text_options(p)
     _training_options(p)
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"model file (default {DEFAULT_MODEL})")
     p.add_argument("--plot", help="learning-curve PNG (default: next to the model)")
@@ -338,7 +382,13 @@ def _train_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
 
 def _predict_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     p = command("predict", "Predict with a saved model: one line per example.")
-    p.add_argument("inputs", nargs="+", help="image files, an image folder, or a table")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        help="image files, an image folder, a table, an svmlight file; for text models .txt "
+        "files, a folder of them, or - (one document per line of standard input)",
+    )
+    p.add_argument("--encoding", help="text models: the documents' encoding (default: the model's)")
     p.add_argument("--model", required=True, help="model file written by lrnn train")
     p.add_argument(
         "--threshold", type=_probability, help="decision threshold (default: the model's)"
