@@ -6,7 +6,6 @@ from __future__ import annotations
 import bz2
 import gzip
 import random
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -147,11 +146,8 @@ def test_svmlight_numbering_detected_and_compressed_files(tmp_path, zero_based, 
         packed = tmp_path / f"d.svm{suffix}"
         packed.write_bytes(compress.compress(path.read_bytes()))
         path = packed
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ds = data.load(path)
-    said = " ".join(str(w.message) for w in caught)
-    assert ("zero-based" if zero_based else "one-based") in said
+    ds = data.load(path)
+    assert ds.source.endswith(f"({'zero' if zero_based else 'one'}-based indices)")
     assert ds.spec.index_base == (0 if zero_based else 1) and ds.spec.width == 8
     assert abs(ds.X - X).max() <= 1e-15 and ds.X.shape == (30, 8)  # %.16g in the file
     np.testing.assert_array_equal(ds.y, y)
@@ -160,9 +156,7 @@ def test_svmlight_numbering_detected_and_compressed_files(tmp_path, zero_based, 
 def test_svmlight_narrower_file_widened_wider_refused(tmp_path):
     X = sp.random(20, 10, density=0.5, random_state=1, format="csr")
     y = np.arange(20) % 2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        spec = data.load(_svm(tmp_path / "train.svm", X, y, False)).spec
+    spec = data.load(_svm(tmp_path / "train.svm", X, y, False)).spec
     narrow = data.load(_svm(tmp_path / "n.svm", X[:, :4], y, False), spec=spec)
     assert narrow.X.shape == (20, 10) and abs(narrow.X[:, :4] - X[:, :4]).max() <= 1e-15
     (tmp_path / "wide.svm").write_text("1 3:1 12:2\n")
@@ -173,35 +167,63 @@ def test_svmlight_narrower_file_widened_wider_refused(tmp_path):
 # --------------------------------------------------------------------------------------------
 # The README's text example, end to end through the real executable
 # --------------------------------------------------------------------------------------------
-def test_text_folder_example_end_to_end(tmp_path):
-    make_corpus(tmp_path / "reviews", per_class=40)
-    common = ["--model", "reviews.safetensors", "--no-plot"]
-    trained = run(["train", "reviews", "--solver", "lbfgs", "--alpha", "1e-3", *common], tmp_path)
-    assert trained.returncode == 0, trained.stderr
-    assert "test accuracy: 100.0 %" in trained.stdout
-    evaluated = run(["evaluate", "--model", "reviews.safetensors", "reviews"], tmp_path)
-    assert "accuracy: 100.00 %" in evaluated.stdout, evaluated.stderr
+def readme_text_example() -> list[str]:
+    """The command lines of the README's text example (the bash block after its marker)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("<!-- text-example", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_readme_text_example_end_to_end(tmp_path):
+    """Every line of the README's text example, run by the shell with the real ``lrnn``."""
+    import os
     import subprocess
 
     from tests.cli_helpers import lrnn_command
 
-    predicted = subprocess.run(
-        [*lrnn_command(), "predict", "--model", "reviews.safetensors", "-"],
-        input="a wonderful, brilliant film\nboring and awful\n",
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
-    )  # fmt: skip
-    lines = [line.split("\t") for line in predicted.stdout.splitlines()]
-    assert [(n, label) for n, _, label in lines] == [("stdin:1", "pos"), ("stdin:2", "neg")]
-    assert float(lines[0][1]) > 0.5 > float(lines[1][1])
-    files = run(
-        ["predict", "--model", "reviews.safetensors", "reviews/pos/000.txt", "reviews/neg/000.txt"],
-        tmp_path,
-    )
-    assert [line.split("\t")[2] for line in files.stdout.splitlines()] == ["pos", "neg"]
-    report = run(["report", "--model", "reviews.safetensors", "reviews", "-o", "r.html"], tmp_path)
-    assert report.returncode == 0, report.stderr
-    page = (tmp_path / "r.html").read_text()
+    make_corpus(tmp_path / "reviews", per_class=40)
+    bin_dir = Path(lrnn_command()[0]).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    lines = readme_text_example()
+    assert len(lines) == 4
+    outputs = []
+    for line in lines:
+        proc = subprocess.run(
+            line, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert proc.returncode == 0, (line, proc.stderr)
+        outputs.append(proc.stdout)
+    trained, evaluated, predicted, words = outputs
+    assert "test accuracy: 100.0 %" in trained
+    assert "accuracy: 100.00 %" in evaluated
+    rows = [line.split("\t") for line in predicted.splitlines()]
+    assert [(n, label) for n, _, label in rows] == [("stdin:1", "pos"), ("stdin:2", "neg")]
+    assert float(rows[0][1]) > 0.5 > float(rows[1][1])
+    towards_pos, towards_neg = words.splitlines()
+    assert towards_pos.startswith("towards 'pos': ") and towards_neg.startswith("towards 'neg': ")
+    assert {w.split(" (")[0] for w in towards_pos[15:].split(", ")} <= set(POSITIVE)
+    assert {w.split(" (")[0] for w in towards_neg[15:].split(", ")} <= set(NEGATIVE)
+    page = (tmp_path / "reviews.html").read_text()
     model = persist.load_model(tmp_path / "reviews.safetensors")
     top = model.feature_names[int(np.argmax(model.w))]
     assert top in POSITIVE and f"<td>{top}</td>" in page
-    assert model.feature_names[int(np.argmin(model.w))] in NEGATIVE
+
+
+def test_predict_text_files_and_svmlight_through_the_cli(tmp_path):
+    make_corpus(tmp_path / "reviews", per_class=20)
+    common = ["--model", "r.safetensors", "--no-plot", "--min-df", "1", "--ngrams", "1", "1"]
+    assert run(["train", "reviews", "--solver", "newton", *common], tmp_path).returncode == 0
+    files = run(
+        ["predict", "--model", "r.safetensors", "reviews/pos/000.txt", "reviews/neg/000.txt"],
+        tmp_path,
+    )
+    assert [line.split("\t")[2] for line in files.stdout.splitlines()] == ["pos", "neg"]
+    X = sp.random(200, 12, density=0.3, random_state=3, format="csr")
+    y = (X @ np.linspace(-1, 1, 12) > 0).astype(int)
+    _svm(tmp_path / "d.svm", X, y, False)
+    trained = run(["train", "d.svm", "--solver", "newton", "--model", "s.safetensors",
+                   "--no-plot"], tmp_path)  # fmt: skip
+    assert "d.svm (one-based indices): 160 examples × 12 features" in trained.stdout
+    _svm(tmp_path / "n.svm", X[:5, :6], y[:5], False)
+    narrow = run(["predict", "--model", "s.safetensors", "n.svm"], tmp_path)
+    assert narrow.returncode == 0 and len(narrow.stdout.splitlines()) == 5

@@ -635,3 +635,24 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         print(f"NOT bit-identical: largest difference {diff:.3e}")
     return 0 if same else 1
+
+
+def cmd_words(args: argparse.Namespace) -> int:
+    """The top positive and negative terms of a text model (lrnn.text_report)."""
+    from lrnn.text_report import top_terms
+
+    model, spec = _load_model_and_spec(args.model)
+    if spec.kind != "text":
+        raise UsageError(
+            f"{args.model}: was trained on {spec.kind} data, not text; use lrnn report to see "
+            "its weights."
+        )
+    positive, negative = top_terms(
+        np.asarray(model.w, dtype=np.float64), model.feature_names, args.top
+    )
+    if args.json:
+        _out(args, positive=positive, negative=negative, classes=list(model.classes))
+        return 0
+    for cls, terms in ((model.classes[1], positive), (model.classes[0], negative)):
+        print(f"towards {cls!r}: " + ", ".join(f"{t} ({v:+.3f})" for t, v in terms))
+    return 0

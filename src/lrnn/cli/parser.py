@@ -128,8 +128,12 @@ def _class_weight(text: str) -> str | dict:
 EXAMPLES = {
     "train": "examples:\n  lrnn train                                  # built-in digits set\n"
     "  lrnn train train_catvnoncat.h5 --test test_catvnoncat.h5\n"
-    "  lrnn train data.csv --label target --standardize --solver lbfgs --alpha 1e-3",
-    "predict": "example:\n  lrnn predict --model lrnn-model.safetensors my_cat.jpg photos/",
+    "  lrnn train data.csv --label target --standardize --solver lbfgs --alpha 1e-3\n"
+    "  lrnn train reviews/ --min-df 2 --ngrams 1 2   # one sub-folder of .txt files per class\n"
+    "  lrnn train data.svm --solver lbfgs --alpha 1e-4",
+    "predict": "examples:\n  lrnn predict --model lrnn-model.safetensors my_cat.jpg photos/\n"
+    "  printf 'a great film\\n' | lrnn predict --model reviews.safetensors -",
+    "words": "example:\n  lrnn words --model reviews.safetensors --top 5",
     "evaluate": "examples:\n  lrnn evaluate --model lrnn-model.safetensors test_catvnoncat.h5\n"
     "  lrnn evaluate --model m.safetensors val.csv --choose-threshold f1 --save",
     "compare-lr": "example:\n  lrnn compare-lr train_catvnoncat.h5 --test test_catvnoncat.h5 "
@@ -293,6 +297,14 @@ def _training_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _words_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("words", "A text model's strongest words: what the neuron looks for.")
+    p.add_argument("--model", required=True, help="a text model written by lrnn train")
+    p.add_argument("--top", type=_positive_int, default=10, help="words per side (default 10)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(run=commands.cmd_words)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lrnn",
@@ -331,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
         _check_parser,
         _export_parser,
         _serve_parser,
+        _words_parser,
     ):
         add(command)
     return parser

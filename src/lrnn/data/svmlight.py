@@ -3,7 +3,8 @@ one example per line, ``label index:value index:value …``, read into a CSR mat
 
 Parsing is scikit-learn's ``load_svmlight_file`` (a compiled, well-tested reader; no pickle).
 Feature numbering is detected: a file whose smallest index is 0 is zero-based, otherwise it is
-taken as one-based (LIBSVM's convention) — and the choice is said in a note. A model records
+taken as one-based (LIBSVM's convention) — and the choice is stated in the data's description
+(``"d.svm (one-based indices)"``, which the training header shows). A model records
 the base and its width, so a file to predict on may be narrower than the training file (its
 missing columns are zeros); an index beyond the model's width is refused, naming the line.
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -90,11 +90,6 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
         )
     if spec is None:
         base = 0 if X.nnz and X.indices.min() == 0 else 1
-        warnings.warn(
-            f"{name}: feature indices read as {'zero' if base == 0 else 'one'}-based "
-            f"({'an index 0 occurs' if base == 0 else 'no index 0 occurs'}).",
-            stacklevel=3,
-        )
         X = _rebased(X, base, name)
         spec = Preprocessing(kind="svmlight", index_base=base, width=int(X.shape[1]))
     else:
@@ -104,7 +99,8 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
     y, classes = None, None
     if require_labels or spec is not None:
         y, classes = encode_labels(labels, name, "the label")
-    return Dataset(X, y, classes, names, spec, name)
+    described = f"{name} ({'zero' if spec.index_base == 0 else 'one'}-based indices)"
+    return Dataset(X, y, classes, names, spec, described)
 
 
 def _rebased(X: Any, base: int, name: str) -> Any:

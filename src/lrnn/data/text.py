@@ -91,16 +91,16 @@ def check_settings(d: Any) -> str | None:
         and all(isinstance(v, int) and not isinstance(v, bool) for v in lo_hi)
         and 1 <= lo_hi[0] <= lo_hi[1] <= 5
     ):
-        return f"--ngrams {lo_hi!r} must be two whole numbers 1 ≤ LOW ≤ HIGH ≤ 5, e.g. 1 2"
+        return f"--ngrams {lo_hi!r} must be two whole numbers 1 ≤ LOW ≤ HIGH ≤ 5; give e.g. 1 2"
     min_df = d["min_df"]
     if isinstance(min_df, bool) or not (
         (isinstance(min_df, int) and min_df >= 1) or (isinstance(min_df, float) and 0 < min_df < 1)
     ):
-        return f"--min-df {min_df!r} must be a count ≥ 1 or a fraction between 0 and 1, e.g. 2"
+        return f"--min-df {min_df!r} must be a count ≥ 1 or a fraction between 0 and 1; give e.g. 2"
     for key, flag in (("max_features", "--max-features"), ("hashing", "--hashing")):
         v = d[key]
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 2**26):
-            return f"{flag} {v!r} must be a whole number between 1 and 2**26, e.g. 1048576"
+            return f"{flag} {v!r} must be a whole number between 1 and 2**26; give e.g. 2**20"
     if not isinstance(d["encoding"], str) or not _known_encoding(d["encoding"]):
         return f"--encoding {d['encoding']!r} is not an encoding Python knows; use e.g. utf-8"
     if d["text_column"] is not None and not isinstance(d["text_column"], str):
@@ -224,7 +224,7 @@ def decode_document(blob: bytes, where: str, encoding: str) -> str:
     if len(blob) > limits.MAX_DOCUMENT_BYTES:
         raise DataError(
             f"{where}: {len(blob)} bytes, over lrnn's limit of {limits.MAX_DOCUMENT_BYTES} per "
-            "document; split it into smaller documents (one per line or file)."
+            "document; give smaller documents (split it, one per line or file)."
         )
     if b"\x00" in blob[:65536]:
         raise DataError(
