@@ -107,9 +107,9 @@ def _logits(w: np.ndarray, b: float, X: Any, scale: float) -> np.ndarray:
     """z for dense rows, or for sparse ones (text, svmlight) without densifying them."""
     if isinstance(X, np.ndarray):
         return objective.logits(w, b, X, scale)
-    from lrnn.backends.sparse_backend import logits
+    from lrnn.backends.sparse_backend import any_logits
 
-    return logits(w, b, X, scale)
+    return any_logits(w, b, X, scale)
 
 
 # --------------------------------------------------------------------------------------------

@@ -126,7 +126,9 @@ def write_report(
 
     scale = spec.scale if spec is not None else float(model.preprocessing.get("scale", 1.0))
     w = np.asarray(model.w)
-    z = _logits(w, float(model.b), X, scale)
+    from lrnn.backends.sparse_backend import any_logits  # sparse X (text) stays sparse
+
+    z = any_logits(w, float(model.b), X, scale)
     probability = objective.sigmoid(z).astype(np.float64)
     evaluation = metrics.evaluate(z, y, model.threshold)
     classes = tuple(str(c) for c in model.classes)
@@ -199,15 +201,6 @@ class _Context:
     @property
     def is_text(self) -> bool:
         return self.spec is not None and self.spec.kind == "text"
-
-
-def _logits(w: NDArray, b: float, X: Any, scale: float) -> NDArray:
-    """z for dense rows, or sparse ones (text, svmlight) without densifying them."""
-    if isinstance(X, np.ndarray):
-        return objective.logits(w, b, X, scale)
-    from lrnn.backends.sparse_backend import logits
-
-    return logits(w, b, X, scale)
 
 
 def _model_spec(model: persist.ModelFile) -> Preprocessing | None:
