@@ -85,7 +85,7 @@ def test_fused_pass_same_bits_for_any_thread_count():
     X = sp.random(20_000, 3_000, density=0.005, random_state=5, format="csr")
     y = (rng.random(20_000) < 0.5).astype(float)
     w = rng.standard_normal(3_000)
-    assert sparse_kernels.plan(X.shape[0], X.nnz) < X.shape[0]  # several chunks
+    assert sparse_kernels.plan(X.shape[0], X.nnz, X.shape[1]) < X.shape[0]  # several chunks
     results = []
 
     def run_with(threads):

@@ -12,7 +12,8 @@ partial gradient into its own row of ``parts`` and its partial sums into ``stats
 chunk rows are added in a fixed order afterwards. Threads are lrnn.kernels' shared pool.
 
 Memory: ``parts`` holds one gradient-sized vector per chunk, and there are at most
-:data:`MAX_CHUNKS` chunks — O(features) vectors, independent of the number of examples.
+:data:`MAX_CHUNKS` chunks, and no more than nnz / (4·features) — O(features) vectors,
+independent of the number of examples, and at most a quarter of the stored values' count.
 
 Numbers follow the dense kernels: products and the gradient accumulate in the parameters'
 dtype (float32 data stays float32), per-example scalars and sums of losses in float64.
@@ -40,9 +41,13 @@ MIN_CHUNK_VALUES = 65_536
 MIN_WORTHWHILE_VALUES = 200_000
 
 
-def plan(m: int, nnz: int) -> int:
-    """Rows per chunk: a function of the shape and the number of stored values only."""
-    n_chunks = max(1, min(MAX_CHUNKS, nnz // MIN_CHUNK_VALUES, m))
+def plan(m: int, nnz: int, n: int = 0) -> int:
+    """Rows per chunk: a function of the shape and the number of stored values only.
+
+    Adding up the chunks' partial gradients costs chunks × n: at most a quarter of the pass
+    itself (nnz), so wide matrices with few stored values (text) get fewer chunks.
+    """
+    n_chunks = max(1, min(MAX_CHUNKS, nnz // MIN_CHUNK_VALUES, m, nnz // max(1, 4 * n)))
     return max(1, -(-m // n_chunks))
 
 
@@ -176,7 +181,7 @@ def _arrays(X: Any, w: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray, int
     w = np.ascontiguousarray(w)
     if w.shape != (n,):
         raise ValueError(f"w has shape {w.shape}, but X has {n} features: expected ({n},).")
-    return X.data, X.indices, X.indptr, w, m, n, plan(m, X.nnz)
+    return X.data, X.indices, X.indptr, w, m, n, plan(m, X.nnz, n)
 
 
 def _vector(v: Any, dtype: np.dtype, m: int) -> NDArray:
