@@ -102,10 +102,15 @@ def objective(X, y, alpha, coef, intercept) -> float:
     return backend.evaluate(theta, alpha)[0]
 
 
+#: Iterations (epochs for sag/saga) any one fit may take, for both libraries: a fit that needs
+#: more does not reach the gap in useful time (set by --max-iter).
+MAX_ITER = [1000]
+
+
 def fit_sklearn(X, y, alpha, solver, tol):
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=1 / (alpha * len(y)), solver=solver, tol=tol, max_iter=100_000)
+    model = LogisticRegression(C=1 / (alpha * len(y)), solver=solver, tol=tol, max_iter=MAX_ITER[0])
     model.fit(X, y)
     return model.coef_, model.intercept_[0], int(np.max(model.n_iter_))
 
@@ -113,7 +118,7 @@ def fit_sklearn(X, y, alpha, solver, tol):
 def fit_lrnn(X, y, alpha, solver, tol):
     from lrnn import LogisticNeuron
 
-    model = LogisticNeuron(solver=solver, alpha=alpha, tol=tol, max_iter=100_000).fit(X, y)
+    model = LogisticNeuron(solver=solver, alpha=alpha, tol=tol, max_iter=MAX_ITER[0]).fit(X, y)
     return model.coef_, model.intercept_[0], model.n_iter_
 
 
@@ -206,9 +211,11 @@ def main() -> None:
     parser.add_argument("--alphas", type=float, nargs="+", default=[1e-4, 1e-6])
     parser.add_argument("--budget", type=float, default=120.0, help="seconds per single fit")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--max-iter", type=int, default=1000, help="per fit, both libraries")
     parser.add_argument("--sklearn", nargs="+", default=SKLEARN)
     parser.add_argument("--lrnn", nargs="+", default=LRNN)
     args = parser.parse_args()
+    MAX_ITER[0] = args.max_iter
     warnings.simplefilter("ignore")
     print(f"sparse_time_to_optimum — {time.strftime('%Y-%m-%d %H:%M')}, {machine()}, "
           f"lrnn {git_revision()}")  # fmt: skip
