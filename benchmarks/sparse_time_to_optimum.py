@@ -7,9 +7,10 @@ memory a fit takes beyond the CSR arrays.
 Data (both built on the machine, nothing downloaded):
 
 * ``synthetic``: TF-IDF-like CSR, ``--rows`` × ``--cols`` (default 200,000 × 100,000) float32,
-  50 column draws per row, Zipf-distributed (a few frequent terms, a long tail), repeats
-  merged as a repeated word would be (≈ 27 distinct stored values per row at the defaults), positive values, rows scaled to unit L2 norm; labels from a planted sparse weight
-  vector plus logistic noise.
+  50 column draws per row, Zipf-distributed (a few frequent terms, a long tail), repeats merged
+  as a repeated word would be (≈ 27 distinct stored values per row at the defaults), positive
+  values, rows scaled to unit L2 norm; labels from a planted sparse weight vector plus logistic
+  noise.
 * ``text``: real English text on this machine — the docstrings of the public functions and
   classes of numpy, scipy and scikit-learn, labelled by which library wrote them (numpy = 0,
   scipy or scikit-learn = 1), vectorized by lrnn's own TF-IDF (1–2-grams, min_df 2).
