@@ -53,6 +53,17 @@ IMAGE_MODEL = "digits.safetensors"  # built-in digits, 8×8 grey pictures, class
 TABLE_MODEL = "table.safetensors"  # columns a, b, c; classes no/yes
 CHECKPOINT = "digits.ckpt.safetensors"  # from the image model's run (gd, default data)
 HISTORY = "history.csv"  # from the image model's run
+TEXT_MODEL = "text.safetensors"  # a folder of generated reviews, classes neg/pos
+SVM_MODEL = "svm.safetensors"  # an svmlight file, 6 features numbered from 1
+
+
+def _reviews(folder: Path) -> str:
+    """Generated reviews: one sub-folder of .txt files per class."""
+    for name, word in (("pos", "great"), ("neg", "awful")):
+        (folder / "reviews" / name).mkdir(parents=True, exist_ok=True)
+        for i in range(6):
+            (folder / "reviews" / name / f"{i}.txt").write_text(f"a {word} film number {i}\n")
+    return "reviews"
 
 
 def _table_frame(rows: int = 40, seed: int = 0) -> pd.DataFrame:
@@ -79,6 +90,10 @@ def trained(tmp_path_factory) -> Path:
             == 0
         )
         assert main(["train", "table.csv", *common, "--model", TABLE_MODEL]) == 0
+        assert main(["train", _reviews(folder), *common, "--model", TEXT_MODEL]) == 0
+        lines = [f"{i % 2} {1 + i % 3}:1.5 {4 + i % 3}:-1" for i in range(12)]
+        (folder / "train.svm").write_text("\n".join(lines) + "\n")
+        assert main(["train", "train.svm", *common, "--model", SVM_MODEL]) == 0
     finally:
         os.chdir(cwd)
     return folder
@@ -146,6 +161,22 @@ class Files:
         with zipfile.ZipFile(self.root / name, "w") as z:
             for key, blob in members.items():
                 z.writestr(key + ".npy", blob)
+        return name
+
+    def stdin(self, blob: bytes) -> str:
+        """Standard input holding ``blob``; returns '-' (read documents from stdin)."""
+        import io
+
+        self.monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(blob)))
+        return "-"
+
+    def reviews(self, name: str, extra: dict[str, bytes]) -> str:
+        """A text folder of good reviews plus ``extra`` files (path under the folder → bytes)."""
+        for cls, word in (("pos", "great"), ("neg", "awful")):
+            for i in range(3):
+                self.text(f"{name}/{cls}/{i}.txt", f"a {word} film {i}")
+        for rel, blob in extra.items():
+            self.bytes(f"{name}/{rel}", blob)
         return name
 
     def csv(self, name: str, frame: pd.DataFrame | None = None, **columns: Any) -> str:
@@ -590,6 +621,34 @@ CASES: list[tuple[str, Build, str]] = [
     ("train missing file", lambda f: ["train", "no-such-file.csv", *T], "no-such-file.csv"),
     ("evaluate missing file", lambda f: ["evaluate", "no-such-file.h5", "--model", IMAGE_MODEL], "no-such-file.h5"),
     ("predict missing model", lambda f: ["predict", "--model", "gone.safetensors", "x.png"], "gone.safetensors"),
+    # ---- text and svmlight
+    ("text folder empty document", lambda f: ["train", f.reviews("r", {"neg/empty.txt": b" \n"}), *T], "empty.txt: the document is empty"),
+    ("text folder binary file", lambda f: ["train", f.reviews("r", {"neg/x.txt": b"\x89PNG\x00\x00"}), *T], "x.txt: looks like a binary file"),
+    ("text folder not utf-8", lambda f: ["train", f.reviews("r", {"neg/l.txt": "café".encode("latin-1")}), *T], "l.txt: not valid utf-8 text (byte 0xe9 at offset 3); give --encoding"),
+    ("text vocabulary empty after --min-df", lambda f: ["train", f.reviews("r", {}), *T, "--min-df", "50"], "no words are left in the vocabulary with --min-df 50"),
+    ("text --min-df fraction above one", lambda f: ["train", f.reviews("r", {}), *T, "--min-df", "1.5"], "--min-df 1.5 must be"),
+    ("text --ngrams reversed", lambda f: ["train", f.reviews("r", {}), *T, "--ngrams", "2", "1"], "--ngrams [2, 1]"),
+    ("text --hashing with --max-features", lambda f: ["train", f.reviews("r", {}), *T, "--hashing", "2**10", "--max-features", "5"], "do not go together"),
+    ("text --hashing not a number", lambda f: ["train", f.reviews("r", {}), *T, "--hashing", "lots"], "--hashing"),
+    ("text --encoding unknown", lambda f: ["train", f.reviews("r", {}), *T, "--encoding", "klingon"], "--encoding 'klingon'"),
+    ("text --text-column missing", lambda f: ["train", f.csv("t.csv", body=["a b", "c d"], label=["x", "y"]), *T, "--text-column", "review"], "no column 'review' for --text-column"),
+    ("text --text-column empty cell", lambda f: ["train", f.csv("t.csv", body=["a good film", None, "a bad film"], label=["x", "y", "x"]), *T, "--text-column", "body"], "row 2, column 'body' is empty"),
+    ("predict text stdin empty line", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin(b"a great film\n\nawful\n")], "standard input, line 2: the document is empty"),
+    ("predict text stdin not utf-8", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin("caf\u00e9\n".encode("latin-1"))], "standard input, line 1: not valid utf-8"),
+    ("predict text stdin huge single line", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin(b"word " * (data.limits.MAX_DOCUMENT_BYTES // 5 + 1))], "over lrnn's limit"),
+    ("predict text stdin nothing", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin(b"")], "standard input is empty"),
+    ("predict text file binary", lambda f: ["predict", "--model", TEXT_MODEL, f.bytes("b.txt", b"\x00\x01\x02")], "b.txt: looks like a binary file"),
+    ("evaluate text model on a table", lambda f: ["evaluate", f.csv("d.csv", _table_frame()), "--model", TEXT_MODEL], "text"),
+    ("export text model", lambda f: ["export", "--model", TEXT_MODEL, "-o", "t.onnx"], "is a text model"),
+    ("svmlight bad index", lambda f: ["train", f.text("b.svm", "1 a:1\n0 1:2\n"), *T], "b.svm: not a valid svmlight file"),
+    ("svmlight unsorted indices", lambda f: ["train", f.text("b.svm", "1 3:1 2:1\n0 1:2\n"), *T], "sorted and unique"),
+    ("svmlight negative index", lambda f: ["train", f.text("b.svm", "1 -1:1\n0 1:2\n"), *T], "invalid index -1"),
+    ("svmlight bad value", lambda f: ["train", f.text("b.svm", "1 1:x\n0 1:2\n"), *T], "could not convert"),
+    ("svmlight nan value", lambda f: ["train", f.text("b.svm", "1 1:2\n0 1:nan\n"), *T], "b.svm: line 2 has a NaN"),
+    ("svmlight huge single line", lambda f: ["train", f.bytes("h.svm", b"1 " + b"1:1" * (data.limits.MAX_LINE_BYTES // 3 + 1) + b"\n"), *T], "h.svm: line 1 is longer than"),
+    ("svmlight index beyond the model's width", lambda f: ["predict", "--model", SVM_MODEL, f.text("w.svm", "1 2:1 9:1\n")], "line 1 has feature index 9, beyond the model's 6 features"),
+    ("svmlight index 0 for a one-based model", lambda f: ["evaluate", f.text("z.svm", "1 0:1\n0 1:1\n"), "--model", SVM_MODEL], "has feature index 0"),
+    ("svmlight --standardize", lambda f: ["train", f.text("s.svm", "1 1:1\n0 2:1\n1 1:2\n0 2:2\n1 1:1\n"), *T, "--standardize"], "--standardize would make sparse data dense"),
 ]
 # fmt: on
 
@@ -601,7 +660,7 @@ def _ids() -> list[str]:
 
 
 def _copy_trained(trained: Path, folder: Path) -> None:
-    for name in (IMAGE_MODEL, TABLE_MODEL, CHECKPOINT, HISTORY):
+    for name in (IMAGE_MODEL, TABLE_MODEL, CHECKPOINT, HISTORY, TEXT_MODEL, SVM_MODEL):
         shutil.copy(trained / name, folder / name)
 
 
@@ -638,7 +697,13 @@ def test_matrix_size():
 
 @pytest.mark.parametrize(
     "case",
-    ["csv ragged rows", "model nan weights", "resume theta shape", "--epsilon above one"],
+    [
+        "csv ragged rows",
+        "model nan weights",
+        "resume theta shape",
+        "--epsilon above one",
+        "text folder not utf-8",
+    ],
 )
 def test_matrix_rows_in_a_subprocess(case, trained, tmp_path, monkeypatch):
     """The in-process runs above say what the real executable says."""

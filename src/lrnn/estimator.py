@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
@@ -32,6 +33,7 @@ from sklearn.utils.validation import (
 
 from lrnn import objective, run
 from lrnn.backends import BACKEND_NAMES, make_backend
+from lrnn.backends.sparse_backend import logits as sparse_logits
 from lrnn.config import VALIDATION_FRACTION, TrainConfig, check_fraction, default
 from lrnn.errors import UsageError
 from lrnn.train import Callback, TrainResult, train
@@ -198,6 +200,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
+        tags.input_tags.sparse = True  # CSR/CSC train in place (backends.sparse_backend)
         return tags
 
     def _validate_params(self) -> TrainConfig:
@@ -237,7 +240,10 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             dtype: Any = None
         else:
             dtype = [np.float64, np.float32]
-        return validate_data(self, X, reset=reset, dtype=dtype, ensure_all_finite=True)
+        # Sparse input stays sparse: CSR as it is, other formats to CSR once (sparse_backend).
+        return validate_data(
+            self, X, reset=reset, dtype=dtype, ensure_all_finite=True, accept_sparse="csr"
+        )
 
     def _encode_targets(self, y: ArrayLike) -> tuple[NDArray, NDArray]:
         check_classification_targets(y)
@@ -364,6 +370,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         X = self._validate_X(X, reset=False)
         if _lazy_kind(X) is not None:
             return _lazy_logits(X, self.coef_.ravel(), float(self.intercept_[0]))
+        if sparse.issparse(X):
+            return sparse_logits(self.coef_.ravel(), float(self.intercept_[0]), X)
         return objective.logits(self.coef_.ravel(), float(self.intercept_[0]), X)
 
     def predict_proba(self, X: ArrayLike) -> NDArray:

@@ -280,6 +280,11 @@ def export(model_path: str, output: str | None = None, *, float32: bool = False)
     check_output(output, model_path)
     _onnx()
     predictor = inference.Predictor.load(model_path)
+    if predictor.spec.kind == "text":
+        raise UsageError(
+            f"{model_path}: is a text model, whose tokenizer and vocabulary an ONNX graph cannot "
+            "hold; use lrnn predict or lrnn serve with it instead."
+        )
     proto = build_graph(predictor.model, predictor.spec, float32=float32)
     diff = self_check(proto, predictor.model, predictor.spec, float32)
     blob = proto.SerializeToString()

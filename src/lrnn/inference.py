@@ -48,8 +48,10 @@ class Predictor:
     @classmethod
     def load(cls, path: str | Path) -> Predictor:
         """Read and check a model file (see :func:`lrnn.persist.load_model`)."""
+        from lrnn.data.text import model_spec
+
         model = persist.load_model(path)
-        return cls(model, data.Preprocessing.from_dict(model.preprocessing), str(path))
+        return cls(model, model_spec(model), str(path))
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -62,7 +64,7 @@ class Predictor:
     def positive_probability(self, X: np.ndarray) -> np.ndarray:
         """σ(scale · X w + b) for already preprocessed rows ``X`` (the model's dtype)."""
         w = np.asarray(self.model.w)
-        return objective.sigmoid(objective.logits(w, float(self.model.b), X, self.spec.scale))
+        return objective.sigmoid(_logits(w, float(self.model.b), X, self.spec.scale))
 
     def records(
         self, ds: data.Dataset, threshold: float | None = None
@@ -93,7 +95,7 @@ def predict_records(
     t = model.threshold if threshold is None else threshold
     w = np.asarray(model.w)
     data.check_width(ds, w.size)
-    probability = objective.sigmoid(objective.logits(w, float(model.b), ds.X, spec.scale))
+    probability = objective.sigmoid(_logits(w, float(model.b), ds.X, spec.scale))
     return [
         {
             "name": name,
@@ -102,6 +104,15 @@ def predict_records(
         }
         for name, p in zip(ds.names, probability, strict=True)
     ]
+
+
+def _logits(w: np.ndarray, b: float, X: Any, scale: float) -> np.ndarray:
+    """z for dense rows, or for sparse ones (text, svmlight) without densifying them."""
+    if isinstance(X, np.ndarray):
+        return objective.logits(w, b, X, scale)
+    from lrnn.backends.sparse_backend import any_logits
+
+    return any_logits(w, b, X, scale)
 
 
 # --------------------------------------------------------------------------------------------

@@ -71,6 +71,9 @@ class ModelFile:
     manifest: dict = field(default_factory=dict)  # versions, seed, data sha256, ...
     #: the run's recorded history (columns of numbers), so a report always has a learning curve
     history: dict[str, list[float]] | None = None
+    #: text models: the IDF weight of each feature (their vocabulary is ``feature_names``);
+    #: stored as the optional tensor ``idf``, so older model files load as before
+    idf: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -108,6 +111,8 @@ def save_model(path: str | os.PathLike, model: ModelFile) -> None:
     meta = _jsonable(meta, name, "model")
     _check_model_meta(meta, w, name, error=UsageError)
     tensors = {"w": np.ascontiguousarray(w), "b": np.array([b], dtype=np.float64)}
+    if model.idf is not None:
+        tensors["idf"] = np.ascontiguousarray(model.idf, dtype=np.float64)
     _write(name, tensors, meta)
 
 
@@ -115,7 +120,7 @@ def load_model(path: str | os.PathLike) -> ModelFile:
     """Read a model file written by :func:`save_model`, checking everything before use."""
     name = os.fspath(path)
     tensors, meta = _read(name, MODEL_FORMAT)
-    if set(tensors) != {"w", "b"}:
+    if set(tensors) - {"idf"} != {"w", "b"}:
         raise ModelFileError(
             f"{name}: a model holds tensors 'w' and 'b', this file holds "
             f"{', '.join(map(repr, sorted(tensors))) or 'none'}; it is not an lrnn model."
@@ -146,7 +151,20 @@ def load_model(path: str | os.PathLike) -> ModelFile:
             k: [math.nan if v is None else v for v in values]
             for k, values in meta["history"].items()
         },
+        idf=_checked_idf(tensors.get("idf"), w, name),
     )
+
+
+def _checked_idf(idf: np.ndarray | None, w: np.ndarray, name: str) -> np.ndarray | None:
+    """A text model's IDF weights: one finite positive float per weight."""
+    if idf is None:
+        return None
+    if idf.shape != w.shape or idf.dtype.kind != "f" or not (np.isfinite(idf) & (idf > 0)).all():
+        raise ModelFileError(
+            f"{name}: the 'idf' tensor must hold one finite positive float per weight; the file "
+            "is corrupt — retrain the model."
+        )
+    return idf
 
 
 #: A model file keeps at most this many rows of its history (evenly spaced, last row kept).

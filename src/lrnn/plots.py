@@ -460,3 +460,31 @@ __all__ = [
     "roc_pr",
     "weights_image",
 ]
+
+
+# --------------------------------------------------------------------------------------------
+# Text models
+
+
+def top_terms(
+    positive: Sequence[tuple[str, float]],
+    negative: Sequence[tuple[str, float]],
+    path: str | os.PathLike,
+    *,
+    classes: Sequence[str] | None = None,
+) -> Path:
+    """A text model's "weights picture": horizontal bars of its strongest words, red for
+    those pushing towards the positive class, blue for those pushing away."""
+    terms = list(positive)[::-1] + list(negative)
+    fig = _figure(max(FIGSIZE[1], 0.28 * max(len(terms), 1) + 1.5))
+    ax = fig.subplots()
+    labels = [t for t, _ in terms]
+    values = [v for _, v in terms]
+    colours = ["#b2182b" if v > 0 else "#2166ac" for v in values]
+    ax.barh(range(len(terms)), values, color=colours)
+    ax.set_yticks(range(len(terms)), labels)
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    pos, neg = ("positive", "negative") if classes is None else (classes[1], classes[0])
+    ax.set_xlabel(f"weight (red: towards '{pos}'; blue: towards '{neg}')")
+    fig.suptitle("What the neuron looks for: its strongest words", fontsize="x-large")
+    return _save(fig, path)

@@ -126,7 +126,9 @@ def write_report(
 
     scale = spec.scale if spec is not None else float(model.preprocessing.get("scale", 1.0))
     w = np.asarray(model.w)
-    z = objective.logits(w, float(model.b), X, scale)
+    from lrnn.backends.sparse_backend import any_logits  # sparse X (text) stays sparse
+
+    z = any_logits(w, float(model.b), X, scale)
     probability = objective.sigmoid(z).astype(np.float64)
     evaluation = metrics.evaluate(z, y, model.threshold)
     classes = tuple(str(c) for c in model.classes)
@@ -190,7 +192,15 @@ class _Context:
         """The features in the data's own units (undoing the model's standardisation)."""
         if self.spec is not None and self.spec.mean is not None and self.spec.std is not None:
             return self.X * np.asarray(self.spec.std) + np.asarray(self.spec.mean)
-        return np.asarray(self.X)
+        return (
+            self.X
+            if not isinstance(self.X, np.ndarray) and hasattr(self.X, "tocsr")
+            else np.asarray(self.X)
+        )
+
+    @property
+    def is_text(self) -> bool:
+        return self.spec is not None and self.spec.kind == "text"
 
 
 def _model_spec(model: persist.ModelFile) -> Preprocessing | None:
@@ -497,6 +507,10 @@ def _learning_curve(ctx: _Context) -> str:
 
 
 def _weights(ctx: _Context) -> str:
+    if ctx.is_text:
+        from lrnn import text_report
+
+        return text_report.weights_section(ctx, _figure, _grid)
     w = np.asarray(ctx.model.w, dtype=np.float64)
     if ctx.is_image:
         assert ctx.spec is not None and ctx.spec.image_shape is not None
@@ -540,6 +554,10 @@ def _errors(ctx: _Context) -> str:
     chosen = plots.most_confident_errors(ctx.y, ctx.probability, ERROR_ROWS, threshold)
     positive = ctx.classes[1]
     names = ctx.dataset.names
+    if ctx.is_text:
+        from lrnn import text_report
+
+        return text_report.errors_section(ctx, chosen, wrong, _grid)
     if ctx.is_image:
         path = plots.error_gallery(
             _pictures(ctx),

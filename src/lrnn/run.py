@@ -123,13 +123,14 @@ class TrainingRequest:
     backend: str = "auto"
     seed: int | None = None
     positive_class: str | None = None
+    text: dict | None = None  # text settings (lrnn.data.text.settings) for text data
     #: without --test, hold out TEST_FRACTION for testing (False: train on all of it, no test)
     hold_out_test: bool = True
 
     #: what a model's manifest keeps so that ``lrnn verify`` prepares the same training data
     REPRODUCE = (
         "data", "test", "validation", "label", "image_size", "standardize", "stream",
-        "early_stopping", "validation_fraction", "class_weight", "positive_class",
+        "early_stopping", "validation_fraction", "class_weight", "positive_class", "text",
     )  # fmt: skip
 
     def to_manifest(self) -> dict[str, Any]:
@@ -179,6 +180,7 @@ _REQUEST_TYPES: dict[str, Callable[[Any], bool]] = {
     "validation_fraction": lambda v: v is None or (_optional(float)(v) and 0 < v < 1),
     "class_weight": lambda v: v is None or v == "balanced" or isinstance(v, dict),
     "positive_class": _optional(str),
+    "text": lambda v: v is None or isinstance(v, dict),
 }
 
 
@@ -207,6 +209,10 @@ def logits(w: NDArray, b: float, ds: Any, scale: float) -> NDArray:
 
     w = np.asarray(w)
     data.check_width(ds, w.size)
+    if not isinstance(ds.X, np.ndarray):  # scipy.sparse (text, svmlight): never densified
+        from lrnn.backends.sparse_backend import logits as sparse_logits
+
+        return sparse_logits(w, float(b), ds.X, scale)
     return objective.logits(w, float(b), ds.X, scale)
 
 
@@ -234,6 +240,7 @@ def load_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         image_size=request.image_size,
         standardize=request.standardize,
         positive_class=request.positive_class,
+        text=request.text,
     )
     _check_image_size(request.image_size, ds)
     if request.test:
@@ -396,13 +403,21 @@ def model_file(result: Any, td: TrainingData, config: Any) -> Any:
         b=result.b,
         classes=tuple(td.classes),
         preprocessing=td.spec.to_dict(),
-        feature_names=list(td.spec.feature_names) if td.spec.feature_names else None,
+        feature_names=_feature_names(td.spec),
         training=training,
         manifest=checkpoint.manifest(
             config, td.info, result, None if td.request is None else td.request.to_manifest()
         ),
         history=dict(result.history) or None,
+        idf=None if td.spec.vectorizer is None else td.spec.vectorizer.idf,
     )
+
+
+def _feature_names(spec: Any) -> list[str] | None:
+    """A table's columns, or a text model's vocabulary (its words, in column order)."""
+    if spec.vectorizer is not None and spec.vectorizer.vocabulary is not None:
+        return list(spec.vectorizer.vocabulary)
+    return list(spec.feature_names) if spec.feature_names else None
 
 
 def compare_learning_rates(

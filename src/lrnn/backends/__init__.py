@@ -103,6 +103,15 @@ def make_backend(
     """Wrap validated data in the backend asked for, or the one its type implies."""
     from lrnn.errors import UsageError
 
+    if type(X).__module__.startswith("scipy.sparse"):  # CSR kernels, in memory (see module)
+        if backend not in ("auto", "numpy"):
+            raise UsageError(
+                f"backend={backend!r} does not take scipy.sparse input; use backend='auto' "
+                "(sparse data trains in memory, never densified)."
+            )
+        from lrnn.backends.sparse_backend import SparseBackend
+
+        return SparseBackend(X, y, sample_weight, scale)
     if backend == "auto":
         module = type(X).__module__.split(".")[0]
         backend = {"dask": "dask", "torch": "torch"}.get(module, "numpy")

@@ -98,14 +98,26 @@ def _request(args: argparse.Namespace):
         backend=getattr(args, "backend", "auto"),
         seed=getattr(args, "seed", None),
         positive_class=getattr(args, "positive_class", None),
+        text=_text_settings(args),
     )
 
 
+def _text_settings(args: argparse.Namespace) -> dict | None:
+    """Text settings from --text-column/--ngrams/… (the defaults when none is given)."""
+    from lrnn.data.text import settings
+
+    names = ("text_column", "ngrams", "min_df", "max_features", "hashing", "encoding")
+    if not any(hasattr(args, n) for n in names):
+        return None
+    return settings(**{n: getattr(args, n, None) for n in names})
+
+
 def _load_model_and_spec(path: str):
-    from lrnn import data, persist
+    from lrnn import persist
+    from lrnn.data.text import model_spec
 
     model = persist.load_model(path)
-    return model, data.Preprocessing.from_dict(model.preprocessing)
+    return model, model_spec(model)  # a text model's vectorizer comes attached
 
 
 def _logits(w: np.ndarray, b: float, ds, scale: float) -> np.ndarray:
@@ -395,6 +407,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lrnn.inference import predict_records
 
     model, spec = _load_model_and_spec(args.model)
+    if getattr(args, "encoding", None) and spec.text is not None:
+        from dataclasses import replace
+
+        from lrnn.data.text import settings
+
+        spec = replace(
+            spec, text={**spec.text, "encoding": settings(encoding=args.encoding)["encoding"]}
+        )
     ds = data.load_inputs(args.inputs, spec, label=args.label)
     records = predict_records(model, spec, ds, args.threshold)
     if not args.json:
@@ -630,3 +650,24 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         print(f"NOT bit-identical: largest difference {diff:.3e}")
     return 0 if same else 1
+
+
+def cmd_words(args: argparse.Namespace) -> int:
+    """The top positive and negative terms of a text model (lrnn.text_report)."""
+    from lrnn.text_report import top_terms
+
+    model, spec = _load_model_and_spec(args.model)
+    if spec.kind != "text":
+        raise UsageError(
+            f"{args.model}: was trained on {spec.kind} data, not text; use lrnn report to see "
+            "its weights."
+        )
+    positive, negative = top_terms(
+        np.asarray(model.w, dtype=np.float64), model.feature_names, args.top
+    )
+    if args.json:
+        _out(args, positive=positive, negative=negative, classes=list(model.classes))
+        return 0
+    for cls, terms in ((model.classes[1], positive), (model.classes[0], negative)):
+        print(f"towards {cls!r}: " + ", ".join(f"{t} ({v:+.3f})" for t, v in terms))
+    return 0

@@ -128,8 +128,12 @@ def _class_weight(text: str) -> str | dict:
 EXAMPLES = {
     "train": "examples:\n  lrnn train                                  # built-in digits set\n"
     "  lrnn train train_catvnoncat.h5 --test test_catvnoncat.h5\n"
-    "  lrnn train data.csv --label target --standardize --solver lbfgs --alpha 1e-3",
-    "predict": "example:\n  lrnn predict --model lrnn-model.safetensors my_cat.jpg photos/",
+    "  lrnn train data.csv --label target --standardize --solver lbfgs --alpha 1e-3\n"
+    "  lrnn train reviews/ --min-df 2 --ngrams 1 2   # one sub-folder of .txt files per class\n"
+    "  lrnn train data.svm --solver lbfgs --alpha 1e-4",
+    "predict": "examples:\n  lrnn predict --model lrnn-model.safetensors my_cat.jpg photos/\n"
+    "  printf 'a great film\\n' | lrnn predict --model reviews.safetensors -",
+    "words": "example:\n  lrnn words --model reviews.safetensors --top 5",
     "evaluate": "examples:\n  lrnn evaluate --model lrnn-model.safetensors test_catvnoncat.h5\n"
     "  lrnn evaluate --model m.safetensors val.csv --choose-threshold f1 --save",
     "compare-lr": "example:\n  lrnn compare-lr train_catvnoncat.h5 --test test_catvnoncat.h5 "
@@ -166,6 +170,49 @@ def _data_options(p: argparse.ArgumentParser, *, model_decides: bool = False) ->
             help="resize image files to HxW, e.g. 64x64; one number is a square (64 = 64x64) "
             "(default: the first picture's size)",
         )
+
+
+def _count_or_power(text: str) -> int:
+    """A whole number, also written as a power of two: 1048576 or 2**20."""
+    base, _, exponent = text.partition("**")
+    try:
+        value = int(base) ** int(exponent) if exponent else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number such as 2**20, got {text!r}"
+        ) from None
+    return value
+
+
+def _count_or_fraction(text: str) -> float:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a count or a fraction, got {text!r}"
+            ) from None
+
+
+def _text_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("text (a folder of .txt files per class, or --text-column)")
+    g.add_argument("--text-column", metavar="COL", help="the CSV/Parquet column holding text")
+    g.add_argument("--ngrams", nargs=2, type=int, metavar=("LOW", "HIGH"), help="default 1 2")
+    g.add_argument(
+        "--min-df",
+        type=_count_or_fraction,
+        help="keep terms in ≥ this many (or this fraction of) documents (default 2)",
+    )
+    g.add_argument("--max-features", type=_count_or_power, help="keep the most frequent terms only")
+    g.add_argument(
+        "--hashing",
+        type=_count_or_power,
+        metavar="N",
+        help="hash terms into N columns, e.g. 2**20 (no vocabulary kept)",
+    )
+    g.add_argument("--encoding", help="the text files' encoding (default utf-8)")
 
 
 def _training_options(p: argparse.ArgumentParser) -> None:
@@ -260,6 +307,14 @@ def _training_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _words_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("words", "A text model's strongest words: what the neuron looks for.")
+    p.add_argument("--model", required=True, help="a text model written by lrnn train")
+    p.add_argument("--top", type=_positive_int, default=10, help="words per side (default 10)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(run=commands.cmd_words)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lrnn",
@@ -298,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         _check_parser,
         _export_parser,
         _serve_parser,
+        _words_parser,
     ):
         add(command)
     return parser
@@ -324,6 +380,7 @@ def _train_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
         "first line of the output names it)",
     )
     _data_options(p)
+    _text_options(p)
     _training_options(p)
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"model file (default {DEFAULT_MODEL})")
     p.add_argument("--plot", help="learning-curve PNG (default: next to the model)")
@@ -362,7 +419,13 @@ def _train_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
 
 def _predict_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     p = command("predict", "Predict with a saved model: one line per example.")
-    p.add_argument("inputs", nargs="+", help="image files, an image folder, or a table")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        help="image files, an image folder, a table, an svmlight file; for text models .txt "
+        "files, a folder of them, or - (one document per line of standard input)",
+    )
+    p.add_argument("--encoding", help="text models: the documents' encoding (default: the model's)")
     p.add_argument("--model", required=True, help="model file written by lrnn train")
     p.add_argument(
         "--threshold", type=_probability, help="decision threshold (default: the model's)"

@@ -33,6 +33,7 @@ class Dataset:
     spec: Preprocessing
     source: str
     raw_images: np.ndarray | None = None
+    documents: list[str] | None = None  # the texts of a text data set (report snippets)
 
 
 def split(ds: Dataset, test_fraction: float = 0.2, seed: int | None = 0) -> tuple[Dataset, Dataset]:
@@ -119,6 +120,7 @@ def subset(ds: Dataset, idx: np.ndarray) -> Dataset:
         y=None if ds.y is None else ds.y[idx],
         names=[ds.names[i] for i in idx],
         raw_images=raw,
+        documents=None if ds.documents is None else [ds.documents[i] for i in idx],
     )
 
 

@@ -42,6 +42,10 @@ def data_sha256(X: Any, y: Any, *, block_bytes: int = BLOCK_BYTES) -> str:
             h.update(np.ascontiguousarray(block, dtype=dtype).reshape(-1).view(np.uint8).data)
         if y is not None:
             y = np.asarray(y).astype("<i8")
+    elif hasattr(X, "indptr"):  # scipy.sparse CSR: its three arrays (never a dense copy)
+        h.update(f"X csr {X.shape}\n".encode())
+        for tag, part in (("data", X.data), ("indices", X.indices), ("indptr", X.indptr)):
+            _update(h, tag, part)
     else:
         _update(h, "X", np.asarray(X))
     if y is None:

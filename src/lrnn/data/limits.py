@@ -15,3 +15,5 @@ MAX_ARRAY_BYTES = 4 * 2**30
 MAX_COLUMNS = 100_000
 #: Longest line accepted in a CSV file.
 MAX_LINE_BYTES = 16 * 2**20
+#: Largest text document (a .txt file, a line of standard input, a table cell) accepted.
+MAX_DOCUMENT_BYTES = 8 * 2**20

@@ -29,6 +29,7 @@ from lrnn.data.images import (
 )
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.data.sources import out_of_core_layout
+from lrnn.data.svmlight import is_svmlight, load_svmlight
 from lrnn.data.tables import load_table
 from lrnn.errors import DataError, UsageError
 
@@ -46,9 +47,14 @@ def load(
     spec: Preprocessing | None = None,
     require_labels: bool = True,
     positive_class: str | None = None,
+    text: dict | None = None,
 ) -> Dataset:
     """Load a data set by file type: a built-in name, .h5/.hdf5, an image folder, .csv,
-    .parquet, .npz, or .npy (labels in y.npy beside it; also a folder holding X.npy).
+    .parquet, .npz, or .npy (labels in y.npy beside it; also a folder holding X.npy), an
+    svmlight file, a folder of .txt files per class, or a table's ``text_column``.
+
+    ``text`` holds the text settings (:func:`lrnn.data.text.settings`) used when training on
+    text; a text model's ``spec`` brings its own vectorizer instead.
 
     With ``spec`` (a saved model's preprocessing) the data is converted to match it, and
     ``standardize``/``image_size`` are ignored: the model already fixed them. With
@@ -69,7 +75,10 @@ def load(
                 f"(built-in data sets: {BUILTIN_HINT})."
             )
         suffix = p.suffix.lower()
-        if suffix == ".npy" or (p.is_dir() and out_of_core_layout(p) == "npy"):
+        sparse_ds = _load_sparse(p, label, spec, require_labels, text)
+        if sparse_ds is not None:
+            ds = sparse_ds
+        elif suffix == ".npy" or (p.is_dir() and out_of_core_layout(p) == "npy"):
             ds = load_npy(p, require_labels)
         elif p.is_dir():
             mode, size = image_target(spec, image_size)
@@ -109,6 +118,14 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
         raise UsageError("no inputs given; pass image files, an image folder or a table file.")
     label = label or spec.label_column or "label"
     first = paths[0]
+    if spec.kind == "text" and not (len(paths) == 1 and Path(first).is_dir()):
+        if len(paths) == 1 and Path(first).suffix.lower() in _TABLE_SUFFIXES:
+            return load(first, label=label, spec=spec, require_labels=False)
+        from lrnn.data.text import load_documents
+
+        return load_documents(paths, spec)
+    if len(paths) == 1 and is_svmlight(first):
+        return load(first, label=label, spec=spec, require_labels=False)
     if len(paths) == 1 and (
         builtin_name(first) is not None
         or Path(first).is_dir()
@@ -169,6 +186,11 @@ def _finish(
     if positive_class is not None:
         ds = set_positive_class(ds, positive_class)
     if standardize:
+        if ds.spec.kind in ("text", "svmlight"):
+            raise UsageError(
+                f"{ds.source}: --standardize would make sparse data dense; drop it (TF-IDF rows "
+                "are already scaled)."
+            )
         ds = standardize_features(ds)
     return ds
 
@@ -188,3 +210,20 @@ def _conform(ds: Dataset, spec: Preprocessing) -> Dataset:
         if ds.spec.feature_names != spec.feature_names:  # the loaders select by name already
             raise DataError(f"{ds.source}: columns do not match the model's feature names.")
     return ds
+
+
+def _load_sparse(
+    p: Path, label: str, spec: Preprocessing | None, require_labels: bool, text: dict | None
+) -> Dataset | None:
+    """svmlight files and text (a folder of .txt files, a table's text column), or None."""
+    from lrnn.data import text as text_data
+
+    is_text_model = spec is not None and spec.kind == "text"
+    if is_svmlight(p):
+        return load_svmlight(str(p), spec, require_labels)
+    if p.is_dir() and (is_text_model or (spec is None and text_data.is_text_folder(p))):
+        return text_data.load_text_folder(p, text or dict(text_data.DEFAULTS), spec, require_labels)
+    wants_column = is_text_model or (spec is None and text and text.get("text_column"))
+    if p.suffix.lower() in _TABLE_SUFFIXES and wants_column:
+        return text_data.load_text_table(str(p), label, text or {}, spec, require_labels)
+    return None

@@ -9,7 +9,7 @@ field by field.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from lrnn.data.checks import is_int, is_number
 from lrnn.errors import DataError, ModelFileError
 
 #: What kind of data a model was trained on.
-KINDS = ("image", "table", "array")
+KINDS = ("image", "table", "array", "text", "svmlight")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,15 @@ class Preprocessing:
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
     label_column: str | None = None
+    #: text models: the vectorizer settings (lrnn.data.text.DEFAULTS's keys)
+    text: dict | None = field(default=None, hash=False)
+    #: svmlight models: 0 or 1, how the training file numbered its features
+    index_base: int | None = None
+    #: svmlight models: the number of features (files to predict on may be narrower)
+    width: int | None = None
+    #: text models: the fitted vectorizer (not part of to_dict: it travels as the model's
+    #: feature names and ``idf`` tensor; lrnn.data.text.model_spec attaches it)
+    vectorizer: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Callers may pass lists; tuples keep the frozen spec hashable and really immutable.
@@ -49,6 +58,8 @@ class Preprocessing:
         """Number of columns ``X`` must have, when the spec knows it."""
         if self.image_shape is not None:
             return math.prod(self.image_shape)
+        if self.width is not None:
+            return self.width
         for names in (self.feature_names, self.mean):
             if names is not None:
                 return len(names)
@@ -60,7 +71,7 @@ class Preprocessing:
         def floats(values: tuple[float, ...] | None) -> list[float] | None:
             return None if values is None else [float(v) for v in values]
 
-        return {
+        out = {
             "kind": self.kind,
             "image_shape": None if self.image_shape is None else [int(v) for v in self.image_shape],
             "scale": float(self.scale),
@@ -69,6 +80,13 @@ class Preprocessing:
             "std": floats(self.std),
             "label_column": self.label_column,
         }
+        if self.text is not None:  # only for these kinds: other models' bytes stay as they were
+            out["text"] = dict(self.text)
+        if self.index_base is not None:
+            out["index_base"] = int(self.index_base)
+        if self.width is not None:
+            out["width"] = int(self.width)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocessing:
@@ -86,7 +104,7 @@ class Preprocessing:
 
         if not isinstance(d, dict):
             raise bad(f"is a {type(d).__name__}, expected an object")
-        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
+        unknown = sorted(set(d) - (set(cls.__dataclass_fields__) - {"vectorizer"}))
         if unknown:
             raise ModelFileError(
                 f"preprocessing has unknown field(s) {', '.join(map(repr, unknown))}; the model "
@@ -136,8 +154,28 @@ class Preprocessing:
         if label is not None and not isinstance(label, str):
             raise bad(f"label_column {label!r} is not a string")
 
+        text, index_base = d.get("text"), d.get("index_base")
+        if text is not None:
+            from lrnn.data.text import check_settings
+
+            problem = check_settings(text)
+            if problem:
+                raise bad(f"text settings: {problem}")
+        if (kind == "text") != (text is not None):
+            raise bad("text settings belong to text models only")
+        if index_base not in (None, 0, 1) or isinstance(index_base, bool):
+            raise bad(f"index_base {index_base!r} is not 0 or 1")
+        width = d.get("width")
+        if width is not None and not (is_int(width) and width > 0):
+            raise bad(f"width {width!r} is not a positive whole number")
+        if (kind == "svmlight") != (width is not None and index_base is not None):
+            raise bad("index_base and width belong to svmlight models only")
+
         return cls(
             kind=kind,
+            text=None if text is None else dict(text),
+            index_base=index_base,
+            width=None if width is None else int(width),
             image_shape=None if image_shape is None else tuple(int(v) for v in image_shape),
             scale=float(scale),
             feature_names=None if names is None else tuple(names),

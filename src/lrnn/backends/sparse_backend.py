@@ -1,0 +1,212 @@
+"""The sparse backend: X is a scipy.sparse matrix or array, held as CSR and never densified.
+
+Input in another sparse format (CSC, COO, …) is converted to CSR once when the backend is made:
+that is one copy of the stored values and their indices (CSR input is used as it is, without a
+copy). Values that are not float32/float64 are converted to float64 (a copy of the values only).
+
+Passes go through :mod:`lrnn.sparse_kernels` (fused, one walk over the rows, deterministic for
+any thread count) when the matrix is large enough for numba's start-up to pay off; smaller
+matrices use scipy's sparse products, the reference the kernels are tested against. Nothing
+here allocates an array of shape (examples, features): per-pass memory is O(examples) for the
+logits and O(features) vectors for the gradient (see sparse_kernels' ``MAX_CHUNKS``).
+
+The exact Hessian (Newton on few features) is formed from sparse products, (n+1)² values; the
+curvature bound for ``learning_rate="auto"`` follows :func:`lrnn.objective.curvature_bound`
+(the exact eigenvalue of the smaller Gram matrix when cheap, else power iteration with
+X̃ᵀSX̃v from one walk over the rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from lrnn import objective, sparse_kernels
+from lrnn.backends import WeightSpace
+from lrnn.backends.gram_backend import GramBackend
+from lrnn.objective import DataPass
+
+
+def is_sparse(X: Any) -> bool:
+    """Whether X is a scipy.sparse matrix or array (without importing scipy for other types)."""
+    return type(X).__module__.startswith("scipy.sparse") and sp.issparse(X)
+
+
+def as_csr(X: Any) -> sp.csr_matrix | sp.csr_array:
+    """X in CSR with float32/float64 values: itself when it already is (no copy)."""
+    if X.format != "csr":
+        X = X.tocsr()
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    return X
+
+
+def logits(w: NDArray, b: float, X: Any, scale: float = 1.0) -> NDArray:
+    """z = scale · X w + b for a sparse X, in w's dtype (prediction and the backend)."""
+    X = as_csr(X)
+    if sparse_kernels.worthwhile(X):
+        return sparse_kernels.logits(w, b, X, scale)
+    z = np.asarray(X @ w, dtype=w.dtype).reshape(-1)
+    if scale != 1.0:
+        z *= w.dtype.type(scale)
+    z += w.dtype.type(b)
+    return z
+
+
+def any_logits(w: NDArray, b: float, X: Any, scale: float = 1.0) -> NDArray:
+    """z for dense rows (objective.logits) or sparse ones (never densified): for the callers
+    that may get either (prediction, reports, accuracy after training)."""
+    if is_sparse(X):
+        return logits(w, b, X, scale)
+    return objective.logits(w, b, X, scale)
+
+
+class SparseBackend(WeightSpace):
+    """Training data as a CSR matrix; y is 0/1 in the parameters' dtype."""
+
+    name = "sparse"
+
+    def __init__(
+        self, X: Any, y: NDArray, sample_weight: NDArray | None = None, scale: float = 1.0
+    ) -> None:
+        self.X = as_csr(X)
+        self.dtype = objective.param_dtype(self.X.dtype)
+        self.y = np.asarray(y, dtype=self.dtype)
+        self.sample_weight = (
+            None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
+        )
+        self.scale = float(scale)
+        self.n_samples, self.n_features = self.X.shape
+        self.total = float(
+            self.n_samples
+            if sample_weight is None
+            else np.sum(self.sample_weight, dtype=np.float64)
+        )
+        self._fused = sparse_kernels.worthwhile(self.X)
+
+    def data_pass(self, w: NDArray, b: float) -> DataPass:
+        if self._fused:
+            return sparse_kernels.data_pass(w, b, self.X, self.y, self.sample_weight, self.scale)
+        z = logits(w, b, self.X, self.scale)
+        loss, residual, accuracy = objective.forward_backward_from_logits(
+            z, self.y, self.sample_weight, self.total
+        )
+        dw = np.asarray(self.X.T @ residual, dtype=w.dtype).reshape(-1)
+        dw *= w.dtype.type(self.scale / self.total)
+        db = float(np.sum(residual, dtype=np.float64) / self.total)
+        return DataPass(loss, dw, db, accuracy)
+
+    def hessp(self, w: NDArray, b: float, vw: NDArray, vb: float) -> tuple[NDArray, float]:
+        if self._fused:
+            hw, hb, total = sparse_kernels.curvature_pass(
+                w, b, self.X, vw, vb, self.sample_weight, self.scale, curved=True
+            )
+            return (hw / total).astype(w.dtype, copy=False), hb / total
+        a = objective.sigmoid(logits(w, b, self.X, self.scale))
+        t = logits(np.asarray(vw, dtype=w.dtype), vb, self.X, self.scale)
+        t *= a * (1 - a)
+        if self.sample_weight is not None:
+            t *= self.sample_weight
+        hw = np.asarray(self.X.T @ t, dtype=w.dtype).reshape(-1)
+        hw *= w.dtype.type(self.scale / self.total)
+        return hw, float(np.sum(t, dtype=np.float64) / self.total)
+
+    def _augmented(self, d: NDArray) -> tuple[Any, NDArray, float]:
+        """(scale²XᵀDX as sparse, scale XᵀD1, Σd) in float64: the blocks of X̃ᵀDX̃."""
+        X = self.X.astype(np.float64) if self.X.dtype != np.float64 else self.X
+        XD = X.multiply(d[:, None]).tocsr()
+        return (
+            (X.T @ XD) * (self.scale**2),
+            np.asarray(XD.sum(axis=0)).ravel() * self.scale,
+            float(d.sum()),
+        )
+
+    def _dense_augmented(self, d: NDArray) -> NDArray:
+        n = self.n_features
+        block, col, corner = self._augmented(d)
+        H = np.empty((n + 1, n + 1))
+        H[:n, :n] = block.toarray()
+        H[:n, n] = H[n, :n] = col
+        H[n, n] = corner
+        return H
+
+    def hessian(self, w: NDArray, b: float) -> NDArray:
+        """(n+1)² Hessian of the data term from sparse products; Newton asks only for small n."""
+        a = objective.sigmoid(logits(w, b, self.X, self.scale)).astype(np.float64)
+        d = a * (1 - a)
+        if self.sample_weight is not None:
+            d *= self.sample_weight
+        return self._dense_augmented(d) / self.total
+
+    def lambda_max(self) -> float:
+        m, n = self.X.shape
+        s = None if self.sample_weight is None else self.sample_weight.astype(np.float64)
+        ones = np.ones(m) if s is None else s
+
+        def row_gram() -> NDArray:
+            X = self.X.astype(np.float64)
+            gram = np.asarray((X @ X.T).toarray()) * self.scale**2 + 1.0
+            if s is not None:
+                root = np.sqrt(s)
+                gram *= root[:, None] * root[None, :]
+            return gram
+
+        def matvec(vw: NDArray, vb: float) -> NDArray:
+            if self._fused:
+                uw, ub, _ = sparse_kernels.curvature_pass(
+                    vw, 0.0, self.X, vw, vb, self.sample_weight, self.scale, curved=False
+                )
+                return np.append(uw, ub)
+            t = logits(vw.astype(np.float64), vb, self.X, self.scale) * ones
+            return np.append(np.asarray(self.X.T @ t).ravel() * self.scale, t.sum())
+
+        return objective.curvature_bound(
+            m, n, self.total, self.dtype, lambda: self._dense_augmented(ones), row_gram, matvec
+        )
+
+    def logits(self, w: NDArray, b: float) -> NDArray:
+        return logits(w, b, self.X, self.scale)
+
+    def coefficient_view(self) -> SparseGramBackend:
+        """This data seen from the span of its examples: the wide-data shortcut."""
+        return SparseGramBackend(self.X, self.y, self.sample_weight, self.scale)
+
+    def subset(self, rows: NDArray) -> SparseBackend:
+        """The examples at ``rows`` (a CSR copy of those rows only)."""
+        weights = None if self.sample_weight is None else self.sample_weight[rows]
+        return SparseBackend(self.X[rows], self.y[rows], weights, self.scale)
+
+    def minibatches(self, rng: np.random.Generator, batch_size: int) -> Iterator[SparseBackend]:
+        order = rng.permutation(self.n_samples)
+        for start in range(0, self.n_samples, batch_size):
+            yield self.subset(np.sort(order[start : start + batch_size]))
+
+
+class SparseGramBackend(GramBackend):
+    """:class:`GramBackend` for a CSR X: K = scale²XXᵀ from a sparse product (m × m dense)."""
+
+    def __init__(self, X: Any, y: NDArray, sample_weight: NDArray | None, scale: float):
+        self.X = X
+        self.scale = float(scale)
+        self.dtype = objective.param_dtype(X.dtype)
+        m = X.shape[0]
+        self.n_samples, self.n_features = m, m
+        self.data_features = X.shape[1]
+        self.y = np.asarray(y, dtype=self.dtype)
+        self.sample_weight = (
+            None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
+        )
+        K = np.asarray((X @ X.T).toarray(), dtype=self.dtype)
+        K *= self.dtype.type(self.scale * self.scale)
+        self.K = K
+        self.total = float(m if sample_weight is None else np.sum(self.sample_weight))
+
+    def to_weights(self, coefficients: NDArray) -> NDArray:
+        """w = scale·Xᵀβ: one sparse product."""
+        w = np.asarray(self.X.T @ coefficients, dtype=self.dtype).reshape(-1)
+        w *= self.dtype.type(self.scale)
+        return w

@@ -1,0 +1,133 @@
+"""svmlight / libsvm files (``.svm``, ``.svmlight``, ``.libsvm``, optionally ``.gz``/``.bz2``):
+one example per line, ``label index:value index:value …``, read into a CSR matrix.
+
+Parsing is scikit-learn's ``load_svmlight_file`` (a compiled, well-tested reader; no pickle).
+Feature numbering is detected: a file whose smallest index is 0 is zero-based, otherwise it is
+taken as one-based (LIBSVM's convention) — and the choice is stated in the data's description
+(``"d.svm (one-based indices)"``, which the training header shows). A model records
+the base and its width, so a file to predict on may be narrower than the training file (its
+missing columns are zeros); an index beyond the model's width is refused, naming the line.
+
+Checked before use: line length (:data:`limits.MAX_LINE_BYTES`, scanned before parsing),
+the parser's own complaints (bad indices or values, named with the file), NaN or infinite
+values (named by line), and, for prediction, indices beyond the model's width.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrnn.data import limits
+from lrnn.data.checks import short
+from lrnn.data.dataset import Dataset, encode_labels, row_names
+from lrnn.data.preprocessing import Preprocessing
+from lrnn.errors import DataError
+
+SUFFIXES = (".svm", ".svmlight", ".libsvm")
+COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open}
+
+
+def is_svmlight(path: str | Path) -> bool:
+    """Whether the file name says svmlight (also under .gz or .bz2)."""
+    suffixes = [s.lower() for s in Path(path).suffixes[-2:]]
+    if suffixes and suffixes[-1] in COMPRESSED:
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1] in SUFFIXES
+
+
+def _open(name: str) -> Any:
+    opener = COMPRESSED.get(Path(name).suffix.lower(), open)
+    return opener(name, "rb")
+
+
+def _check_lines(name: str) -> None:
+    """Refuse a line longer than the limit before the parser holds it in memory."""
+    current, line = 0, 0
+    with _open(name) as f:
+        while chunk := f.read(1 << 20):
+            pieces = chunk.split(b"\n")
+            for k, piece in enumerate(pieces):
+                length = current + len(piece) if k == 0 else len(piece)
+                if length > limits.MAX_LINE_BYTES:
+                    raise DataError(
+                        f"{name}: line {line + k + 1} is longer than {limits.MAX_LINE_BYTES} "
+                        "bytes; check it is an svmlight file with one example per line."
+                    )
+            line += len(pieces) - 1
+            current = len(pieces[-1]) + (current if len(pieces) == 1 else 0)
+
+
+def _bad_value_line(name: str, X: Any) -> int:
+    """The 1-based line of the first example with a NaN or infinite value."""
+    row = int(np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))[~np.isfinite(X.data)][0])
+    return row + 1
+
+
+def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -> Dataset:
+    """An svmlight file → Dataset with a CSR X (float64); see the module docstring."""
+    from sklearn.datasets import load_svmlight_file
+
+    _check_lines(name)
+    try:
+        with _open(name) as f:
+            X, labels = load_svmlight_file(f, zero_based=True, dtype=np.float64)
+    except (ValueError, OSError, EOFError, RuntimeError) as e:
+        raise DataError(
+            f"{name}: not a valid svmlight file ({short(e)}); fix the line, each being "
+            "'label index:value …' with increasing whole-number indices and numeric values."
+        ) from e
+    if X.shape[0] == 0:
+        raise DataError(f"{name}: no examples; give a file with data.")
+    if not np.isfinite(X.data).all():
+        raise DataError(
+            f"{name}: line {_bad_value_line(name, X)} has a NaN or infinite value; fix or "
+            "remove that line."
+        )
+    if spec is None:
+        base = 0 if X.nnz and X.indices.min() == 0 else 1
+        X = _rebased(X, base, name)
+        spec = Preprocessing(kind="svmlight", index_base=base, width=int(X.shape[1]))
+    else:
+        base = spec.index_base or 0
+        X = _to_width(_rebased(X, base, name), int(spec.width or 0), base, name)
+    names = row_names(X.shape[0])
+    y, classes = None, None
+    if require_labels or spec is not None:
+        y, classes = encode_labels(labels, name, "the label")
+    described = f"{name} ({'zero' if spec.index_base == 0 else 'one'}-based indices)"
+    return Dataset(X, y, classes, names, spec, described)
+
+
+def _rebased(X: Any, base: int, name: str) -> Any:
+    """A one-based file's matrix without its unused column 0."""
+    import scipy.sparse as sp
+
+    if base == 0:
+        return X
+    if X.nnz and X.indices.min() == 0:
+        raise DataError(
+            f"{name}: has feature index 0, but the model numbers features from 1; give a file "
+            "numbered like the training file."
+        )
+    width = max(X.shape[1] - 1, 1)
+    return sp.csr_matrix((X.data, X.indices - 1, X.indptr), shape=(X.shape[0], width))
+
+
+def _to_width(X: Any, width: int, base: int, name: str) -> Any:
+    """X with the model's ``width`` columns: a narrower file is widened with zero columns."""
+    import scipy.sparse as sp
+
+    if X.shape[1] > width:
+        over = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))[X.indices >= width]
+        raise DataError(
+            f"{name}: line {int(over[0]) + 1} has feature index {int(X.indices.max()) + base}, "
+            f"beyond the model's {width} features; give data with the training file's features."
+        )
+    if X.shape[1] == width:
+        return X
+    return sp.csr_matrix((X.data, X.indices, X.indptr), shape=(X.shape[0], width))

@@ -1,0 +1,387 @@
+"""Text: folders of ``.txt`` files (one sub-folder per class), a text column of a table, loose
+documents and standard input, turned into sparse TF-IDF rows by a vectorizer that a model
+carries.
+
+Features are word n-grams (1–2 by default), lower-cased, kept when they occur in at least
+``min_df`` documents (at most ``max_features`` of the most frequent), weighted by sublinear
+TF-IDF (``1 + log tf`` times ``idf = log((1 + m)/(1 + df)) + 1``) and scaled to unit L2 norm
+per document. With ``hashing`` the terms are hashed into that many columns instead of being
+kept in a vocabulary (for vocabularies too large to keep; the model then cannot name its words).
+
+Why scikit-learn's ``CountVectorizer``/``HashingVectorizer``: a well-kept tokenizer and n-gram
+counter, the same at training and prediction time. Only the counting is scikit-learn's; the
+weighting (:meth:`TextVectorizer.transform`) is written here so that a saved model needs nothing
+but its vocabulary (a JSON list, the model's ``feature_names``) and its IDF weights (a tensor,
+``idf``) — never a pickle — and gives the same features, bit for bit, when loaded.
+
+Every document is checked before it is used: size (:data:`limits.MAX_DOCUMENT_BYTES`),
+binary content (a NUL byte), the encoding (``--encoding``), emptiness — each a one-line
+:class:`DataError` naming the file.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrnn.data import limits
+from lrnn.data.checks import short
+from lrnn.data.dataset import Dataset, encode_labels
+from lrnn.data.preprocessing import Preprocessing
+from lrnn.errors import DataError, ModelFileError, UsageError
+
+#: The settings a text model records (Preprocessing.text), with their defaults.
+DEFAULTS: dict[str, Any] = {
+    "ngram_range": [1, 2],
+    "min_df": 2,
+    "max_features": None,
+    "hashing": None,
+    "lowercase": True,
+    "sublinear_tf": True,
+    "norm": "l2",
+    "encoding": "utf-8",
+    "text_column": None,
+}
+SUFFIX = ".txt"
+
+
+# --------------------------------------------------------------------------------------------
+# Settings
+# --------------------------------------------------------------------------------------------
+def settings(
+    ngrams: Sequence[int] | None = None,
+    min_df: float | None = None,
+    max_features: int | None = None,
+    hashing: int | None = None,
+    encoding: str | None = None,
+    text_column: str | None = None,
+) -> dict[str, Any]:
+    """The text settings from command-line options (None = the default), checked."""
+    out = dict(DEFAULTS)
+    given = {
+        "ngram_range": None if ngrams is None else [int(v) for v in ngrams],
+        "min_df": min_df,
+        "max_features": max_features,
+        "hashing": hashing,
+        "encoding": encoding,
+        "text_column": text_column,
+    }
+    out.update({k: v for k, v in given.items() if v is not None})
+    problem = check_settings(out)
+    if problem:
+        raise UsageError(f"{problem}.")
+    if out["hashing"] is not None and out["max_features"] is not None:
+        raise UsageError("--hashing and --max-features do not go together; drop one of them.")
+    return out
+
+
+def check_settings(d: Any) -> str | None:
+    """What is wrong with a settings dict (from options or a model file), or None."""
+    if not isinstance(d, dict) or set(d) != set(DEFAULTS):
+        return "the text settings are not the expected object"
+    lo_hi = d["ngram_range"]
+    if not (
+        isinstance(lo_hi, list | tuple)
+        and len(lo_hi) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in lo_hi)
+        and 1 <= lo_hi[0] <= lo_hi[1] <= 5
+    ):
+        return f"--ngrams {lo_hi!r} must be two whole numbers 1 ≤ LOW ≤ HIGH ≤ 5; give e.g. 1 2"
+    min_df = d["min_df"]
+    if isinstance(min_df, bool) or not (
+        (isinstance(min_df, int) and min_df >= 1) or (isinstance(min_df, float) and 0 < min_df < 1)
+    ):
+        return f"--min-df {min_df!r} must be a count ≥ 1 or a fraction between 0 and 1; give e.g. 2"
+    for key, flag in (("max_features", "--max-features"), ("hashing", "--hashing")):
+        v = d[key]
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 2**26):
+            return f"{flag} {v!r} must be a whole number between 1 and 2**26; give e.g. 2**20"
+    if not isinstance(d["encoding"], str) or not _known_encoding(d["encoding"]):
+        return f"--encoding {d['encoding']!r} is not an encoding Python knows; use e.g. utf-8"
+    if d["text_column"] is not None and not isinstance(d["text_column"], str):
+        return "text_column must be a column name"
+    if d["lowercase"] is not True or d["sublinear_tf"] is not True or d["norm"] != "l2":
+        return "only lower-cased, sublinear, L2-normalised TF-IDF is supported"
+    return None
+
+
+def _known_encoding(name: str) -> bool:
+    import codecs
+
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# The vectorizer
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TextVectorizer:
+    """Text → sparse TF-IDF rows; saved in a model as its feature names and ``idf`` tensor."""
+
+    settings: dict
+    vocabulary: tuple[str, ...] | None  # column order; None with hashing
+    idf: np.ndarray  # (n_features,) float64
+
+    @property
+    def n_features(self) -> int:
+        return int(self.idf.shape[0])
+
+    def _counter(self) -> Any:
+        from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
+
+        common = {
+            "ngram_range": tuple(self.settings["ngram_range"]),
+            "lowercase": True,
+            "dtype": np.float64,
+        }
+        if self.settings["hashing"] is not None:
+            return HashingVectorizer(
+                n_features=self.settings["hashing"], alternate_sign=False, norm=None, **common
+            )
+        vocabulary = {term: i for i, term in enumerate(self.vocabulary or ())}
+        return CountVectorizer(vocabulary=vocabulary, **common)
+
+    def transform(self, docs: Sequence[str]) -> Any:
+        """CSR float64 rows: sublinear TF times IDF, unit L2 norm (all-zero rows stay zero)."""
+        from sklearn.preprocessing import normalize
+
+        X = self._counter().transform(list(docs)).tocsr()
+        X.sum_duplicates()
+        np.log(X.data, out=X.data)
+        X.data += 1.0
+        X.data *= self.idf[X.indices]
+        return normalize(X, norm="l2", copy=False)
+
+    @classmethod
+    def fit(cls, docs: Sequence[str], options: dict, source: str) -> TextVectorizer:
+        """Learn the vocabulary (unless hashing) and the IDF weights from training documents."""
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        vocabulary = None
+        if options["hashing"] is None:
+            counter = CountVectorizer(
+                ngram_range=tuple(options["ngram_range"]),
+                lowercase=True,
+                min_df=options["min_df"],
+                max_features=options["max_features"],
+                dtype=np.float64,
+            )
+            try:
+                counter.fit(list(docs))
+            except ValueError as e:  # "empty vocabulary" / "After pruning, no terms remain"
+                raise DataError(
+                    f"{source}: no words are left in the vocabulary with --min-df "
+                    f"{options['min_df']} ({short(e)}); lower --min-df or give more documents."
+                ) from e
+            vocabulary = tuple(counter.get_feature_names_out().tolist())
+        width = options["hashing"] if vocabulary is None else len(vocabulary)
+        draft = cls(options, vocabulary, np.ones(width))
+        counts = draft._counter().transform(list(docs)).tocsr()
+        counts.sum_duplicates()
+        df = np.bincount(counts.indices, minlength=width).astype(np.float64)
+        idf = np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0
+        return cls(options, vocabulary, idf)
+
+
+def vectorizer_for_model(model: Any, spec: Preprocessing) -> TextVectorizer | None:
+    """A text model's vectorizer rebuilt from its file (feature names + idf), else None."""
+    if spec.kind != "text":
+        return None
+    idf = getattr(model, "idf", None)
+    if idf is None or idf.ndim != 1 or idf.shape[0] != np.asarray(model.w).size:
+        raise ModelFileError(
+            "the text model has no usable 'idf' tensor; the file is corrupt — retrain the model."
+        )
+    vocabulary = None if spec.text["hashing"] is not None else tuple(model.feature_names or ())
+    if vocabulary is not None and len(vocabulary) != idf.shape[0]:
+        raise ModelFileError(
+            "the text model's vocabulary and idf differ in length; retrain the model."
+        )
+    return TextVectorizer(dict(spec.text), vocabulary, np.asarray(idf, dtype=np.float64))
+
+
+def model_spec(model: Any) -> Preprocessing:
+    """A saved model's spec, with its text vectorizer attached when it is a text model."""
+    spec = Preprocessing.from_dict(model.preprocessing)
+    vectorizer = vectorizer_for_model(model, spec)
+    return spec if vectorizer is None else replace(spec, vectorizer=vectorizer)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading documents
+# --------------------------------------------------------------------------------------------
+def decode_document(blob: bytes, where: str, encoding: str) -> str:
+    """Checked text of one document: not too large, not binary, decodable, not empty."""
+    if len(blob) > limits.MAX_DOCUMENT_BYTES:
+        raise DataError(
+            f"{where}: {len(blob)} bytes, over lrnn's limit of {limits.MAX_DOCUMENT_BYTES} per "
+            "document; give smaller documents (split it, one per line or file)."
+        )
+    if b"\x00" in blob[:65536]:
+        raise DataError(
+            f"{where}: looks like a binary file (it holds NUL bytes), not text; remove it from "
+            "the folder."
+        )
+    try:
+        text = blob.decode(encoding)
+    except UnicodeDecodeError as e:
+        raise DataError(
+            f"{where}: not valid {encoding} text (byte 0x{blob[e.start]:02x} at offset "
+            f"{e.start}); give --encoding with the file's encoding, e.g. --encoding latin-1."
+        ) from e
+    if not text.strip():
+        raise DataError(f"{where}: the document is empty; remove it or add its text.")
+    return text
+
+
+def load_documents(paths: Sequence[str], spec: Preprocessing) -> Dataset:
+    """Loose documents to predict on: files, or ``-`` for one document per line of standard
+    input (named ``stdin:N``), as TF-IDF rows from the model's vectorizer."""
+    encoding = spec.text["encoding"]
+    docs: list[str] = []
+    names: list[str] = []
+    for p in paths:
+        if p == "-":
+            lines = stdin_documents(encoding)
+            docs.extend(lines)
+            names.extend(f"stdin:{i}" for i in range(1, len(lines) + 1))
+            continue
+        path = Path(p)
+        if not path.is_file():
+            raise DataError(f"{p}: no such file; check the path.")
+        docs.append(decode_document(_read_capped(path), p, encoding))
+        names.append(p)
+    return documents_dataset(docs, None, names, ", ".join(paths[:3]), None, spec)
+
+
+def _read_capped(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(limits.MAX_DOCUMENT_BYTES + 1)
+
+
+def stdin_documents(encoding: str) -> list[str]:
+    """One document per line of standard input (blank lines are errors: nothing to score)."""
+    docs = []
+    stream = sys.stdin.buffer
+    for number, line in enumerate(
+        iter(lambda: stream.readline(limits.MAX_DOCUMENT_BYTES + 1), b""), 1
+    ):
+        body = line.rstrip(b"\r\n")
+        docs.append(decode_document(body, f"standard input, line {number}", encoding))
+    if not docs:
+        raise DataError("standard input is empty; give one document per line.")
+    return docs
+
+
+def is_text_folder(path: Path) -> bool:
+    """A folder whose class sub-folders (or itself) hold mostly ``.txt`` files (an image folder
+    with a stray note stays an image folder; a stray picture in a text folder is refused)."""
+    if not path.is_dir():
+        return False
+    files = [f for f in path.iterdir() if f.is_file()]
+    for child in path.iterdir():
+        if child.is_dir():
+            files.extend(f for f in child.iterdir() if f.is_file())
+    texts = sum(f.suffix.lower() == SUFFIX for f in files)
+    return texts > len(files) - texts
+
+
+def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[str] | None]:
+    """Files of a text folder and their class names (None for a flat folder of documents)."""
+    subdirs = sorted(d for d in path.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not subdirs:
+        if not allow_flat:
+            raise DataError(
+                f"{path}: no class sub-folders; arrange the documents as one sub-folder of "
+                ".txt files per class."
+            )
+        return sorted(f for f in path.iterdir() if f.suffix.lower() == SUFFIX), None
+    files, labels = [], []
+    for d in subdirs:
+        for f in sorted(d.iterdir()):
+            if f.is_file() and not f.name.startswith("."):
+                files.append(f)
+                labels.append(d.name)
+    return files, labels
+
+
+def load_text_folder(
+    path: Path, options: dict, spec: Preprocessing | None, require_labels: bool
+) -> Dataset:
+    """A folder with one sub-folder of .txt files per class → TF-IDF rows (see module)."""
+    files, labels = _folder_documents(path, allow_flat=not require_labels)
+    if not files:
+        raise DataError(f"{path}: no .txt documents found; add one .txt file per document.")
+    encoding = spec.text["encoding"] if spec is not None else options["encoding"]
+    docs = [decode_document(_read_capped(f), str(f), encoding) for f in files]
+    names = [str(f.relative_to(path)) for f in files]
+    return documents_dataset(docs, labels, names, str(path), options, spec)
+
+
+def documents_dataset(
+    docs: list[str],
+    labels: Sequence[Any] | None,
+    names: list[str],
+    source: str,
+    options: dict | None,
+    spec: Preprocessing | None,
+) -> Dataset:
+    """Documents (and labels) → a Dataset of TF-IDF rows: a new vectorizer when training,
+    the model's when ``spec`` (from a saved text model) is given."""
+    if spec is None:
+        vectorizer = TextVectorizer.fit(docs, options, source)
+        spec = Preprocessing(kind="text", text=dict(options), vectorizer=vectorizer)
+    if spec.vectorizer is None:
+        raise DataError(f"{source}: the model was not trained on text; give {spec.kind} data.")
+    X = spec.vectorizer.transform(docs)
+    y, classes = (None, None)
+    if labels is not None:
+        y, classes = encode_labels(np.asarray(labels, dtype=object), source, "the class")
+    return Dataset(X, y, classes, names, spec, source, documents=docs)
+
+
+def load_text_table(
+    name: str, label: str, options: dict, spec: Preprocessing | None, require_labels: bool
+) -> Dataset:
+    """A CSV/Parquet file whose ``text_column`` holds one document per row."""
+    import pandas as pd
+
+    column = (spec.text if spec is not None else options)["text_column"]
+    try:
+        frame = pd.read_csv(name) if name.lower().endswith(".csv") else pd.read_parquet(name)
+    except Exception as e:  # pandas raises many kinds; each becomes one line
+        raise DataError(f"{name}: cannot read the table ({short(e)}); check the file.") from e
+    if column not in frame.columns:
+        raise DataError(
+            f"{name}: no column {column!r} for --text-column; name one of "
+            f"{', '.join(map(repr, list(frame.columns)[:8]))}."
+        )
+    values = frame[column]
+    docs = []
+    for i, v in enumerate(values.tolist()):
+        where = f"{name}: row {i + 1}, column {column!r}"
+        if not isinstance(v, str):
+            raise DataError(f"{where} is empty or not text; fill it or remove the row.")
+        docs.append(decode_document(v.encode("utf-8"), where, "utf-8"))
+    labels = None
+    if label in frame.columns:
+        labels = frame[label].astype(str).tolist()
+    elif require_labels:
+        raise DataError(f"{name}: no label column {label!r}; name it with --label.")
+    names = [f"row {i + 1}" for i in range(len(docs))]
+    return documents_dataset(docs, labels, names, name, options, spec)
+
+
+def snippet(text: str, length: int = 160) -> str:
+    """The start of a document on one line, for reports."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1] + "…"

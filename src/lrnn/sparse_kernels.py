@@ -1,0 +1,247 @@
+"""Fused single-pass kernels over a CSR matrix, with the contract of :mod:`lrnn.objective`.
+
+Why: text and other bag-of-features data have hundreds of thousands of columns and a few dozen
+stored values per row; a dense copy would not fit in memory. Each pass here walks the rows of
+the CSR arrays once: a row's stored values are read for its dot product and, while they are
+still in cache, for its share of ``Xᵀr`` (or of the Hessian-vector product, which takes the
+dot products with ``w`` and with the direction in the same walk over the row).
+
+Determinism follows :mod:`lrnn.kernels`: rows are cut into chunks whose boundaries depend only
+on the shape and number of stored values, never on the thread count; each chunk adds its
+partial gradient into its own row of ``parts`` and its partial sums into ``stats``, and the
+chunk rows are added in a fixed order afterwards. Threads are lrnn.kernels' shared pool.
+
+Memory: ``parts`` holds one gradient-sized vector per chunk, and there are at most
+:data:`MAX_CHUNKS` chunks, and no more than nnz / (4·features) — O(features) vectors,
+independent of the number of examples, and at most a quarter of the stored values' count.
+
+Numbers follow the dense kernels: products and the gradient accumulate in the parameters'
+dtype (float32 data stays float32), per-example scalars and sums of losses in float64.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrnn import kernels
+from lrnn.objective import DataPass
+
+#: Chunks per pass at most: enough to share the work among the threads of a workstation; each
+#: costs one gradient-sized partial vector (see the module docstring).
+MAX_CHUNKS = 16
+#: About this many stored values per chunk at least (fewer chunks for small matrices).
+MIN_CHUNK_VALUES = 65_536
+#: Below this many stored values the backend keeps to scipy's sparse products: loading numba
+#: and its compiled kernels costs more than a whole fit of a small problem.
+MIN_WORTHWHILE_VALUES = 200_000
+
+
+def plan(m: int, nnz: int, n: int = 0) -> int:
+    """Rows per chunk: a function of the shape and the number of stored values only.
+
+    Adding up the chunks' partial gradients costs chunks × n: at most a quarter of the pass
+    itself (nnz), so wide matrices with few stored values (text) get fewer chunks.
+    """
+    n_chunks = max(1, min(MAX_CHUNKS, nnz // MIN_CHUNK_VALUES, m, nnz // max(1, 4 * n)))
+    return max(1, -(-m // n_chunks))
+
+
+def worthwhile(X: Any) -> bool:
+    """Whether the fused kernels should run on the CSR matrix ``X``."""
+    return kernels.numba_installed() and X.nnz >= MIN_WORTHWHILE_VALUES
+
+
+# --------------------------------------------------------------------------------------------
+# Kernel bodies (plain Python here; _compiled() swaps in numba versions on first use)
+# --------------------------------------------------------------------------------------------
+def _pass_chunks(lo, hi, w, bias, data, indices, indptr, y, s, scale, chunk, parts, stats):
+    """Chunks lo..hi-1: parts[c] = Σ rᵢ xᵢ, stats[c] = (Σ sℓ, Σ r, Σ s·hit)."""
+    m = indptr.shape[0] - 1
+    weighted = s.shape[0] > 0
+    cast = np.zeros(1, dtype=parts.dtype)  # rounds σ and r to the parameters' dtype
+    zero = cast[0]
+    for c in range(lo, hi):
+        acc = parts[c]
+        acc[:] = 0
+        loss = 0.0
+        rsum = 0.0
+        hits = 0.0
+        for i in range(c * chunk, min(c * chunk + chunk, m)):
+            start, stop = indptr[i], indptr[i + 1]
+            d = zero
+            for k in range(start, stop):
+                d += data[k] * w[indices[k]]
+            z = float(d) * scale + bias
+            e = math.exp(-abs(z))
+            a = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+            yi = float(y[i])
+            si = float(s[i]) if weighted else 1.0
+            loss += si * (math.log1p(e) + (max(z, 0.0) - yi * z))
+            cast[0] = a
+            if (cast[0] > 0.5) == (yi > 0.5):
+                hits += si
+            r = si * (a - yi)
+            rsum += r
+            cast[0] = r
+            rc = cast[0]
+            for k in range(start, stop):
+                acc[indices[k]] += rc * data[k]
+        stats[c, 0] = loss
+        stats[c, 1] = rsum
+        stats[c, 2] = hits
+
+
+def _curvature_chunks(
+    lo, hi, w, bias, data, indices, indptr, vw, vb, s, curved, scale, chunk, parts, stats
+):
+    """Chunks lo..hi-1: parts[c] = Σ tᵢ xᵢ, stats[c, 0] = Σ tᵢ, tᵢ = dᵢ (scale xᵢ·vw + vb).
+
+    dᵢ = sᵢ σᵢ(1 − σᵢ) when ``curved`` (Hessian product; xᵢ·w taken in the same walk over the
+    row), else dᵢ = sᵢ (X̃ᵀSX̃ v, for the power iteration of λmax).
+    """
+    m = indptr.shape[0] - 1
+    weighted = s.shape[0] > 0
+    cast = np.zeros(1, dtype=parts.dtype)
+    zero = cast[0]
+    for c in range(lo, hi):
+        acc = parts[c]
+        acc[:] = 0
+        tsum = 0.0
+        for i in range(c * chunk, min(c * chunk + chunk, m)):
+            start, stop = indptr[i], indptr[i + 1]
+            dv = zero
+            dz = zero
+            for k in range(start, stop):
+                x = data[k]
+                j = indices[k]
+                dv += x * vw[j]
+                if curved:
+                    dz += x * w[j]
+            t = float(dv) * scale + vb
+            if curved:
+                z = float(dz) * scale + bias
+                e = math.exp(-abs(z))
+                t *= e / ((1.0 + e) * (1.0 + e))
+            if weighted:
+                t *= float(s[i])
+            tsum += t
+            cast[0] = t
+            tc = cast[0]
+            for k in range(start, stop):
+                acc[indices[k]] += tc * data[k]
+        stats[c, 0] = tsum
+
+
+def _logits_chunks(lo, hi, w, bias, data, indices, indptr, scale, chunk, out):
+    """Chunks lo..hi-1 of out = scale · X w + bias."""
+    m = indptr.shape[0] - 1
+    for c in range(lo, hi):
+        for i in range(c * chunk, min(c * chunk + chunk, m)):
+            d = out[i]  # zero: out starts as zeros
+            for k in range(indptr[i], indptr[i + 1]):
+                d += data[k] * w[indices[k]]
+            out[i] = float(d) * scale + bias
+
+
+_lock = threading.Lock()
+_ready = False
+
+
+def _compiled() -> None:
+    """Compile the kernel bodies once (and load lrnn.kernels' numba and thread pool)."""
+    global _ready, _pass_chunks, _curvature_chunks, _logits_chunks
+    if _ready:
+        return
+    with _lock:
+        if _ready:
+            return
+        kernels._compiled()
+        import numba
+
+        # IEEE order everywhere: a row's few stored values are summed in their stored order.
+        strict = numba.njit(nogil=True, cache=True)
+        _pass_chunks = strict(_pass_chunks)
+        _curvature_chunks = strict(_curvature_chunks)
+        _logits_chunks = strict(_logits_chunks)
+        _ready = True
+
+
+# --------------------------------------------------------------------------------------------
+# Running a kernel
+# --------------------------------------------------------------------------------------------
+def _arrays(X: Any, w: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray, int, int, int]:
+    """The CSR arrays, w as a contiguous vector, (m, n) and the chunk plan."""
+    _compiled()
+    m, n = X.shape
+    w = np.ascontiguousarray(w)
+    if w.shape != (n,):
+        raise ValueError(f"w has shape {w.shape}, but X has {n} features: expected ({n},).")
+    return X.data, X.indices, X.indptr, w, m, n, plan(m, X.nnz, n)
+
+
+def _vector(v: Any, dtype: np.dtype, m: int) -> NDArray:
+    if v is None:
+        return np.empty(0, dtype=dtype)
+    return np.ascontiguousarray(v, dtype=dtype).reshape(m)
+
+
+def data_pass(
+    w: NDArray, b: float, X: Any, y: NDArray, sample_weight: NDArray | None, scale: float
+) -> DataPass:
+    """:func:`lrnn.objective.data_pass` for a CSR ``X``, one walk over its rows."""
+    data, indices, indptr, w, m, n, chunk = _arrays(X, w)
+    dtype = w.dtype
+    s = _vector(sample_weight, dtype, m)
+    total = float(m) if sample_weight is None else float(np.sum(s, dtype=np.float64))
+    n_chunks = -(-m // chunk)
+    parts = np.empty((n_chunks, n), dtype=dtype)
+    stats = np.empty((n_chunks, 3))
+    kernels._parallel(
+        _pass_chunks, n_chunks, w, float(b), data, indices, indptr, _vector(y, dtype, m), s,
+        float(scale), chunk, parts, stats,
+    )  # fmt: skip
+    loss, rsum, hits = np.sum(stats, axis=0)
+    dw = kernels._sum_parts(parts, float(scale) / total, dtype)
+    return DataPass(float(loss / total), dw, float(rsum / total), float(hits / total))
+
+
+def curvature_pass(
+    w: NDArray,
+    b: float,
+    X: Any,
+    vw: NDArray,
+    vb: float,
+    sample_weight: NDArray | None,
+    scale: float,
+    curved: bool,
+) -> tuple[NDArray, float, float]:
+    """(scale Σ tᵢ xᵢ in float64, Σ tᵢ, Σ s) — see _curvature_chunks."""
+    data, indices, indptr, w, m, n, chunk = _arrays(X, w)
+    vw = np.ascontiguousarray(vw, dtype=w.dtype).reshape(n)
+    s = _vector(sample_weight, w.dtype, m)
+    total = float(m) if sample_weight is None else float(np.sum(s, dtype=np.float64))
+    n_chunks = -(-m // chunk)
+    parts = np.empty((n_chunks, n), dtype=w.dtype)
+    stats = np.empty((n_chunks, 1))
+    kernels._parallel(
+        _curvature_chunks, n_chunks, w, float(b), data, indices, indptr, vw, float(vb), s,
+        curved, float(scale), chunk, parts, stats,
+    )  # fmt: skip
+    hw = kernels._sum_parts(parts, float(scale), np.dtype(np.float64))
+    return hw, float(np.sum(stats)), total
+
+
+def logits(w: NDArray, b: float, X: Any, scale: float = 1.0) -> NDArray:
+    """z = scale · X w + b in w's dtype, one walk over the rows."""
+    data, indices, indptr, w, m, _, chunk = _arrays(X, w)
+    out = np.zeros(m, dtype=w.dtype)
+    kernels._parallel(
+        _logits_chunks, -(-m // chunk), w, float(b), data, indices, indptr, float(scale), chunk,
+        out,
+    )  # fmt: skip
+    return out

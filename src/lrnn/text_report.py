@@ -1,0 +1,76 @@
+"""The report's sections for text models: what the neuron looks for is a list of words.
+
+For a text model the weights picture is the terms with the largest positive weights (pushing
+towards the positive class) and the largest negative ones (pushing away), as a bar chart and a
+table; the most confidently wrong examples are shown as the start of each document. Used by
+:mod:`lrnn.report`, which passes in its own HTML helpers so the page looks the same throughout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from lrnn import plots
+
+#: Terms shown on each side (positive and negative).
+TOP_TERMS = 15
+
+
+def top_terms(
+    w: np.ndarray, names: Sequence[str] | None, k: int = TOP_TERMS
+) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """The k most positive and k most negative (term, weight) pairs, strongest first."""
+    order = np.argsort(w, kind="stable")
+
+    def term(j: int) -> str:
+        return str(names[j]) if names is not None else f"hash #{j}"
+
+    positive = [(term(j), float(w[j])) for j in order[::-1][:k] if w[j] > 0]
+    negative = [(term(j), float(w[j])) for j in order[:k] if w[j] < 0]
+    return positive, negative
+
+
+def weights_section(ctx: Any, figure: Callable[..., str], grid: Callable[..., str]) -> str:
+    """Bar chart and table of the top positive and negative terms."""
+    w = np.asarray(ctx.model.w, dtype=np.float64)
+    positive, negative = top_terms(w, ctx.model.feature_names)
+    classes = ctx.classes
+    path = plots.top_terms(positive, negative, ctx.folder / "terms.png", classes=classes)
+    alt = (
+        f"The {len(positive)} words with the largest positive weights (towards "
+        f"'{classes[1]}') and the {len(negative)} with the most negative (towards "
+        f"'{classes[0]}')."
+    )
+    rows = [(t, v, classes[1]) for t, v in positive] + [(t, v, classes[0]) for t, v in negative]
+    note = "" if ctx.model.feature_names else " The model hashes its terms, so it shows columns."
+    table = grid(
+        ["term", "weight", "its presence pushes towards"],
+        rows,
+        caption=f"The strongest terms of {w.size} (weights per unit of TF-IDF).{note}",
+    )
+    return figure(path, alt, "What the neuron looks for: its strongest words.") + table
+
+
+def errors_section(ctx: Any, chosen: np.ndarray, wrong: int, grid: Callable[..., str]) -> str:
+    """The most confidently wrong documents, each with the start of its text."""
+    docs = ctx.dataset.documents or []
+    positive = ctx.classes[1]
+    rows = []
+    for i in chosen:
+        text = snippet(docs[i]) if i < len(docs) else "—"
+        name = ctx.dataset.names[i] if i < len(ctx.dataset.names) else f"#{i}"
+        rows.append((name, ctx.classes[int(ctx.y[i])], float(ctx.probability[i]), text))
+    return grid(
+        ["document", "true class", f"P({positive})", "text"],
+        rows,
+        caption=f"The {len(rows)} most confidently wrong of {wrong} misclassified documents.",
+    )
+
+
+def snippet(text: str, length: int = 200) -> str:
+    """The start of a document on one line (escaped later by the report's table)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1] + "…"

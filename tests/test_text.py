@@ -1,0 +1,229 @@
+"""Text and svmlight data: the vectorizer's numbers, its saved form, svmlight numbering and
+widths, and the README's text example end to end through the real ``lrnn`` executable."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import dump_svmlight_file
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
+
+from lrnn import data, persist
+from lrnn.data import text
+from lrnn.data.text import TextVectorizer
+from lrnn.errors import DataError
+from tests.cli_helpers import run
+
+POSITIVE = "great wonderful loved excellent superb enjoyable delightful brilliant".split()
+NEGATIVE = "terrible awful boring hated dull poor worst disappointing".split()
+COMMON = "the movie film plot actors story was and it this a of with".split()
+
+
+def make_corpus(root: Path, per_class: int = 30, seed: int = 0) -> Path:
+    """A folder of generated reviews: pos/ and neg/ sub-folders of .txt files."""
+    rng = random.Random(seed)
+    for name, words in (("pos", POSITIVE), ("neg", NEGATIVE)):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            doc = " ".join(rng.choice(COMMON + words) for _ in range(25))
+            (root / name / f"{i:03d}.txt").write_text(doc.capitalize() + ".\n")
+    return root
+
+
+DOCS = [
+    "The film was great, GREAT fun.",
+    "A dull film; the plot was dull and poor.",
+    "Great actors, poor plot.",
+    "the the the film",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# The vectorizer
+# --------------------------------------------------------------------------------------------
+def test_tfidf_features_equal_scikit_learns_sublinear_tfidf():
+    options = text.settings(min_df=1)
+    ours = TextVectorizer.fit(DOCS, options, "docs")
+    theirs = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True).fit(DOCS)
+    assert list(ours.vocabulary) == theirs.get_feature_names_out().tolist()
+    np.testing.assert_allclose(ours.idf, theirs.idf_, rtol=1e-15)
+    got, want = ours.transform(DOCS), theirs.transform(DOCS)
+    assert abs(got - want).max() <= 1e-15
+    np.testing.assert_allclose(sp.linalg.norm(got, axis=1), 1.0, rtol=1e-15)
+
+
+def test_hashing_features_equal_scikit_learns():
+    options = text.settings(hashing=2**10, ngrams=[1, 1])
+    ours = TextVectorizer.fit(DOCS, options, "docs")
+    counts = HashingVectorizer(n_features=2**10, alternate_sign=False, norm=None).transform(DOCS)
+    want = TfidfTransformer(sublinear_tf=True).fit(counts).transform(counts)
+    assert ours.vocabulary is None and ours.n_features == 2**10
+    assert abs(ours.transform(DOCS) - want).max() <= 1e-15
+
+
+def test_min_df_and_max_features_select_terms():
+    vocab = TextVectorizer.fit(DOCS, text.settings(min_df=2), "docs").vocabulary
+    assert vocab == ("film", "great", "plot", "poor", "the", "the film", "was")
+    top = TextVectorizer.fit(DOCS, text.settings(min_df=1, max_features=2), "docs").vocabulary
+    assert top == ("film", "the")
+    with pytest.raises(DataError, match="lower --min-df"):
+        TextVectorizer.fit(DOCS, text.settings(min_df=4), "docs")
+
+
+@pytest.mark.parametrize("hashing", [None, 2**12])
+def test_saved_model_gives_identical_features(tmp_path, hashing):
+    """The vectorizer travels as feature names (JSON) and an idf tensor; no pickle anywhere."""
+    corpus = make_corpus(tmp_path / "reviews")
+    options = text.settings(min_df=1, hashing=hashing)
+    ds = data.load(corpus, text=options)
+    vectorizer = ds.spec.vectorizer
+    w = np.linspace(-1, 1, vectorizer.n_features)
+    names = None if vectorizer.vocabulary is None else list(vectorizer.vocabulary)
+    model = persist.ModelFile(
+        w=w, b=0.0, classes=ds.classes, preprocessing=ds.spec.to_dict(), feature_names=names,
+        idf=vectorizer.idf,
+    )  # fmt: skip
+    path = tmp_path / "m.safetensors"
+    persist.save_model(path, model)
+    assert b"pickle" not in path.read_bytes() and b"__reduce__" not in path.read_bytes()
+    loaded = persist.load_model(path)
+    spec = text.model_spec(loaded)
+    again = data.load(corpus, spec=spec)
+    for part in ("data", "indices", "indptr"):
+        np.testing.assert_array_equal(getattr(again.X, part), getattr(ds.X, part))
+    assert again.X.shape == ds.X.shape
+
+
+def test_old_models_without_idf_still_load(tmp_path):
+    model = persist.ModelFile(w=np.ones(3), b=0.5, classes=("a", "b"))
+    persist.save_model(tmp_path / "old.safetensors", model)
+    assert persist.load_model(tmp_path / "old.safetensors").idf is None
+
+
+def test_documents_are_checked(tmp_path):
+    with pytest.raises(DataError, match="empty"):
+        text.decode_document(b"  \n", "x.txt", "utf-8")
+    with pytest.raises(DataError, match="binary"):
+        text.decode_document(b"ab\x00cd", "x.txt", "utf-8")
+    with pytest.raises(DataError, match="--encoding latin-1"):
+        text.decode_document("café".encode("latin-1"), "x.txt", "utf-8")
+    assert text.decode_document("café".encode("latin-1"), "x.txt", "latin-1") == "café"
+
+
+def test_image_folder_with_a_stray_note_is_not_text(tmp_path):
+    (tmp_path / "a").mkdir()
+    for i in range(3):
+        (tmp_path / "a" / f"{i}.png").write_bytes(b"")
+    (tmp_path / "a" / "notes.txt").write_text("hello")
+    assert not text.is_text_folder(tmp_path)
+    assert text.is_text_folder(make_corpus(tmp_path / "t"))
+
+
+# --------------------------------------------------------------------------------------------
+# svmlight
+# --------------------------------------------------------------------------------------------
+def _svm(path, X, y, zero_based):
+    dump_svmlight_file(X, y, str(path), zero_based=zero_based)
+    return path
+
+
+@pytest.mark.parametrize("zero_based", [True, False])
+@pytest.mark.parametrize("compress", [None, gzip, bz2])
+def test_svmlight_numbering_detected_and_compressed_files(tmp_path, zero_based, compress):
+    dense = sp.random(30, 8, density=0.4, random_state=0).toarray()
+    dense[:, 0] = 1.0  # column 0 used, so a zero-based file holds index 0
+    X = sp.csr_matrix(dense)
+    y = np.arange(30) % 2
+    path = _svm(tmp_path / "d.svm", X, y, zero_based)
+    if compress is not None:
+        suffix = ".gz" if compress is gzip else ".bz2"
+        packed = tmp_path / f"d.svm{suffix}"
+        packed.write_bytes(compress.compress(path.read_bytes()))
+        path = packed
+    ds = data.load(path)
+    assert ds.source.endswith(f"({'zero' if zero_based else 'one'}-based indices)")
+    assert ds.spec.index_base == (0 if zero_based else 1) and ds.spec.width == 8
+    assert abs(ds.X - X).max() <= 1e-15 and ds.X.shape == (30, 8)  # %.16g in the file
+    np.testing.assert_array_equal(ds.y, y)
+
+
+def test_svmlight_narrower_file_widened_wider_refused(tmp_path):
+    X = sp.random(20, 10, density=0.5, random_state=1, format="csr")
+    y = np.arange(20) % 2
+    spec = data.load(_svm(tmp_path / "train.svm", X, y, False)).spec
+    narrow = data.load(_svm(tmp_path / "n.svm", X[:, :4], y, False), spec=spec)
+    assert narrow.X.shape == (20, 10) and abs(narrow.X[:, :4] - X[:, :4]).max() <= 1e-15
+    (tmp_path / "wide.svm").write_text("1 3:1 12:2\n")
+    with pytest.raises(DataError, match="line 1 has feature index 12, beyond the model's 10"):
+        data.load(tmp_path / "wide.svm", spec=spec)
+
+
+# --------------------------------------------------------------------------------------------
+# The README's text example, end to end through the real executable
+# --------------------------------------------------------------------------------------------
+def readme_text_example() -> list[str]:
+    """The command lines of the README's text example (the bash block after its marker)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("<!-- text-example", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_readme_text_example_end_to_end(tmp_path):
+    """Every line of the README's text example, run by the shell with the real ``lrnn``."""
+    import os
+    import subprocess
+
+    from tests.cli_helpers import lrnn_command
+
+    make_corpus(tmp_path / "reviews", per_class=40)
+    bin_dir = Path(lrnn_command()[0]).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    lines = readme_text_example()
+    assert len(lines) == 4
+    outputs = []
+    for line in lines:
+        proc = subprocess.run(
+            line, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert proc.returncode == 0, (line, proc.stderr)
+        outputs.append(proc.stdout)
+    trained, evaluated, predicted, words = outputs
+    assert "test accuracy: 100.0 %" in trained
+    assert "accuracy: 100.00 %" in evaluated
+    rows = [line.split("\t") for line in predicted.splitlines()[1:]]  # after the header
+    assert [(n, label) for n, _, label in rows] == [("stdin:1", "pos"), ("stdin:2", "neg")]
+    assert float(rows[0][1]) > 0.5 > float(rows[1][1])
+    towards_pos, towards_neg = words.splitlines()
+    assert towards_pos.startswith("towards 'pos': ") and towards_neg.startswith("towards 'neg': ")
+    assert {w.split(" (")[0] for w in towards_pos[15:].split(", ")} <= set(POSITIVE)
+    assert {w.split(" (")[0] for w in towards_neg[15:].split(", ")} <= set(NEGATIVE)
+    page = (tmp_path / "reviews.html").read_text()
+    model = persist.load_model(tmp_path / "reviews.safetensors")
+    top = model.feature_names[int(np.argmax(model.w))]
+    assert top in POSITIVE and f"<td>{top}</td>" in page
+
+
+def test_predict_text_files_and_svmlight_through_the_cli(tmp_path):
+    make_corpus(tmp_path / "reviews", per_class=20)
+    common = ["--model", "r.safetensors", "--no-plot", "--min-df", "1", "--ngrams", "1", "1"]
+    assert run(["train", "reviews", "--solver", "newton", *common], tmp_path).returncode == 0
+    files = run(
+        ["predict", "--model", "r.safetensors", "reviews/pos/000.txt", "reviews/neg/000.txt"],
+        tmp_path,
+    )
+    assert [line.split("\t")[2] for line in files.stdout.splitlines()[1:]] == ["pos", "neg"]
+    X = sp.random(200, 12, density=0.3, random_state=3, format="csr")
+    y = (X @ np.linspace(-1, 1, 12) > 0).astype(int)
+    _svm(tmp_path / "d.svm", X, y, False)
+    trained = run(["train", "d.svm", "--solver", "newton", "--model", "s.safetensors",
+                   "--no-plot"], tmp_path)  # fmt: skip
+    assert "d.svm (one-based indices): 160 examples × 12 features" in trained.stdout
+    _svm(tmp_path / "n.svm", X[:5, :6], y[:5], False)
+    narrow = run(["predict", "--model", "s.safetensors", "n.svm"], tmp_path)
+    assert narrow.returncode == 0 and len(narrow.stdout.splitlines()) == 1 + 5  # header + rows
