@@ -58,7 +58,8 @@ def regularize(data: DataPass, w: NDArray, alpha: float) -> tuple[float, NDArray
     """Add (alpha/2)‖w‖² to the data term: the one place the L2 penalty enters (bias exempt)."""
     if not alpha:
         return data.loss, data.dw, data.db
-    cost = data.loss + 0.5 * alpha * float(np.dot(w.astype(np.float64), w))
+    flat = w.reshape(-1)  # the softmax layer's W (n, K) too
+    cost = data.loss + 0.5 * alpha * float(np.dot(flat.astype(np.float64), flat))
     return cost, data.dw + w.dtype.type(alpha) * w, data.db
 
 

@@ -12,7 +12,7 @@ Heavy backends (dask, torch) are imported only when asked for.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,6 +70,14 @@ class Backend(Protocol):
         ...
 
 
+def split(theta: NDArray) -> tuple[NDArray, Any]:
+    """(w, b) from θ: the sigmoid neuron's θ = [w…, b] gives b as a float; the softmax layer's
+    θ (n + 1, K) gives W = θ[:-1] (n, K) and b = θ[-1] (K,), a copy."""
+    if theta.ndim == 2:
+        return theta[:-1], theta[-1].copy()
+    return theta[:-1], float(theta[-1])
+
+
 class WeightSpace:
     """What every backend whose parameters are the weights themselves shares: J and its
     gradient from one data pass plus the L2 term (added in :func:`objective.regularize`, the one
@@ -78,7 +86,7 @@ class WeightSpace:
     coefficient_space = False
 
     def evaluate(self, theta: NDArray, alpha: float) -> tuple[float, NDArray, DataPass]:
-        w, b = theta[:-1], float(theta[-1])
+        w, b = split(theta)
         data = self.data_pass(w, b)  # type: ignore[attr-defined]
         cost, dw, db = objective.regularize(data, w, alpha)
         grad = np.empty_like(theta)
@@ -99,13 +107,18 @@ def make_backend(
     sample_weight: NDArray | None = None,
     scale: float = 1.0,
     backend: str = "auto",
+    n_classes: int = 2,
 ) -> Backend:
-    """Wrap validated data in the backend asked for, or the one its type implies."""
+    """Wrap validated data in the backend asked for, or the one its type implies.
+
+    ``n_classes`` ≥ 3 gives the softmax layer's backend (y: class indices)."""
     from lrnn.errors import UsageError
 
     if backend == "auto":
         module = type(X).__module__.split(".")[0]
         backend = {"dask": "dask", "torch": "torch"}.get(module, "numpy")
+    if n_classes > 2:
+        return _softmax_backend(X, y, n_classes, sample_weight, scale, backend)
     if backend == "numpy":
         from lrnn.backends.numpy_backend import InMemoryBackend
 
@@ -122,3 +135,19 @@ def make_backend(
         f"backend={backend!r} is not one of {', '.join(BACKEND_NAMES)}; "
         "pick one of those (or 'auto')."
     )
+
+
+def _softmax_backend(
+    X: object, y: NDArray, n_classes: int, sample_weight: NDArray | None, scale: float, name: str
+) -> Backend:
+    """K ≥ 3 classes: the softmax layer, in memory (numpy) only so far."""
+    from lrnn.errors import UsageError
+
+    if name != "numpy":
+        raise UsageError(
+            f"backend={name!r} trains two classes only so far; {n_classes} classes train with "
+            "backend='numpy' (pass the data as a numpy array)."
+        )
+    from lrnn.backends.softmax_backend import SoftmaxBackend
+
+    return SoftmaxBackend(np.asarray(X), y, n_classes, sample_weight, scale)
