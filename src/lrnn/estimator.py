@@ -316,9 +316,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         elif self.early_stopping:
             X_train, y_train, w_train, validation = self._hold_out(X, encoded, weights)
 
-        backend = make_backend(
-            X_train, y_train, w_train, backend=self.backend, n_classes=n_classes
-        )
+        backend = make_backend(X_train, y_train, w_train, backend=self.backend, n_classes=n_classes)
         if previous is not None and previous[0].shape != _weight_shape(X.shape[1], n_classes):
             previous = None
         cbs: list[Callback] = list(callbacks or [])

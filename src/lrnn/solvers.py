@@ -140,7 +140,6 @@ def _newton_direction(
     from lrnn.backends import split
 
     w, b = split(theta)
-    n = backend.n_features
     size, penalised = theta.size, np.arange(theta.size - theta[-1].size)  # W first, b last
     if exact_hessian_is_cheap(backend.n_samples, size - 1):
         H = backend.hessian(w, b)
