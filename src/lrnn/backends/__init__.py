@@ -140,14 +140,21 @@ def make_backend(
 def _softmax_backend(
     X: object, y: NDArray, n_classes: int, sample_weight: NDArray | None, scale: float, name: str
 ) -> Backend:
-    """K ≥ 3 classes: the softmax layer, in memory (numpy) only so far."""
+    """K ≥ 3 classes: the softmax layer's backends."""
     from lrnn.errors import UsageError
 
-    if name != "numpy":
-        raise UsageError(
-            f"backend={name!r} trains two classes only so far; {n_classes} classes train with "
-            "backend='numpy' (pass the data as a numpy array)."
-        )
-    from lrnn.backends.softmax_backend import SoftmaxBackend
+    if name == "numpy":
+        from lrnn.backends.softmax_backend import SoftmaxBackend
 
-    return SoftmaxBackend(np.asarray(X), y, n_classes, sample_weight, scale)
+        return SoftmaxBackend(np.asarray(X), y, n_classes, sample_weight, scale)
+    if name == "dask":
+        from lrnn.backends.softmax_blocks import dask_softmax_backend
+
+        return dask_softmax_backend(X, y, n_classes, sample_weight, scale)
+    if name == "torch":
+        from lrnn.backends.softmax_torch import TorchSoftmaxBackend
+
+        return TorchSoftmaxBackend(X, y, n_classes, sample_weight, scale)
+    raise UsageError(
+        f"backend={name!r} is not one of {', '.join(BACKEND_NAMES)}; pick one of those (or 'auto')."
+    )
