@@ -172,9 +172,9 @@ def test_float32_and_uint8_data_train_in_their_dtypes():
     np.testing.assert_allclose(est8.coef_, ref.coef_, rtol=1e-9, atol=1e-12)
 
 
-def test_other_backends_refuse_k_classes_in_one_line():
+def test_an_unknown_backend_is_refused_in_one_line():
     X, y = DATA["wine"]
     from lrnn.errors import UsageError
 
-    with pytest.raises(UsageError, match="backend='numpy'"):
-        make_backend(X, y, backend="dask", n_classes=3)
+    with pytest.raises(UsageError, match="is not one of numpy, dask, torch"):
+        make_backend(X, y, backend="gpu", n_classes=3)

@@ -106,3 +106,43 @@ def test_curvature_bound_is_above_the_largest_hessian_eigenvalue():
     xt = np.column_stack([X, np.ones(len(X))])
     exact = np.linalg.eigvalsh(xt.T @ (xt * s[:, None]))[-1] / s.sum()
     assert L == pytest.approx(exact / 2 + 0.1, rel=1e-10)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
+def test_fused_passes_match_the_reference(dtype, weighted):
+    from lrnn import softmax_fused
+
+    rng = np.random.default_rng(4)
+    m, n, K = 3001, 70, 6  # several chunks, a last group of fewer than four rows
+    X = rng.integers(0, 256, (m, n)).astype(dtype) if dtype == np.uint8 else None
+    if X is None:
+        X = rng.standard_normal((m, n)).astype(dtype)
+    scale = 1 / 255 if dtype == np.uint8 else 1.0
+    pdtype = np.float32 if dtype == np.float32 else np.float64
+    y = rng.integers(0, K, m)
+    s = rng.uniform(0.5, 2, m) if weighted else None
+    W = (0.1 * rng.standard_normal((n, K))).astype(pdtype)
+    b = (0.1 * rng.standard_normal(K)).astype(pdtype)
+    tol = 1e-4 if pdtype == np.float32 else 1e-12
+    got, ref = (
+        softmax_fused.data_pass(W, b, X, y, s, scale),
+        softmax.data_pass(W, b, X, y, s, scale),
+    )
+    assert got.dw.dtype == pdtype and got.dw.shape == (n, K)
+    assert got.loss == pytest.approx(ref.loss, rel=tol)
+    assert got.accuracy == pytest.approx(ref.accuracy, rel=tol)
+    np.testing.assert_allclose(got.dw, ref.dw, rtol=tol, atol=tol * np.abs(ref.dw).max())
+    np.testing.assert_allclose(got.db, ref.db, rtol=tol, atol=1e-12)
+    blas = softmax_fused._blas_pass(W, b, X, y, s, scale)
+    np.testing.assert_allclose(blas.dw, ref.dw, rtol=tol, atol=tol * np.abs(ref.dw).max())
+    VW, vb = rng.standard_normal((n, K)).astype(pdtype), rng.standard_normal(K).astype(pdtype)
+    for g, r in zip(
+        softmax_fused.hessp(W, b, X, VW, vb, s, scale),
+        softmax.hessp(W, b, X, VW, vb, 0.0, s, scale),
+        strict=True,
+    ):
+        np.testing.assert_allclose(g, r, rtol=tol, atol=tol * np.abs(r).max())
+    np.testing.assert_allclose(
+        softmax_fused.logits(W, b, X, scale), softmax.logits(W, b, X, scale), rtol=tol, atol=tol
+    )

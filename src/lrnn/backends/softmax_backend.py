@@ -1,8 +1,9 @@
 """The in-memory backend of the softmax layer (K ≥ 3 classes).
 
 The same questions as :class:`~lrnn.backends.numpy_backend.InMemoryBackend`, answered for
-parameters θ of shape (n + 1, K) (``θ[:-1]`` = W (n, K), ``θ[-1]`` = b (K,)) through the numpy
-reference in :mod:`lrnn.softmax`. The curvature bound is the binary one's λmax(X̃ᵀSX̃)/Σs — it
+parameters θ of shape (n + 1, K) (``θ[:-1]`` = W (n, K), ``θ[-1]`` = b (K,)): through the
+one-read passes of :mod:`lrnn.softmax_fused` for large C-ordered X, else the numpy reference in
+:mod:`lrnn.softmax`. The curvature bound is the binary one's λmax(X̃ᵀSX̃)/Σs — it
 depends on the data only — scaled by ½ instead of ¼ (``curvature_factor``).
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-from lrnn import kernels, objective, softmax
+from lrnn import kernels, objective, softmax, softmax_fused
 from lrnn.backends import WeightSpace
 from lrnn.objective import DataPass
 
@@ -41,11 +42,17 @@ class SoftmaxBackend(WeightSpace):
         )
         self.scale = float(scale)
         self.n_samples, self.n_features = X.shape
+        # Decided once: large C-ordered X goes through the one-read passes.
+        self._fused = softmax_fused.worthwhile(X)
 
     def data_pass(self, w: NDArray, b: NDArray) -> DataPass:
+        if self._fused:
+            return softmax_fused.data_pass(w, b, self.X, self.y, self.sample_weight, self.scale)
         return softmax.data_pass(w, b, self.X, self.y, self.sample_weight, self.scale)
 
     def hessp(self, w: NDArray, b: NDArray, vw: NDArray, vb: NDArray) -> tuple[NDArray, NDArray]:
+        if self._fused:
+            return softmax_fused.hessp(w, b, self.X, vw, vb, self.sample_weight, self.scale)
         return softmax.hessp(w, b, self.X, vw, vb, 0.0, self.sample_weight, self.scale)
 
     def hessian(self, w: NDArray, b: NDArray) -> NDArray:
@@ -57,6 +64,8 @@ class SoftmaxBackend(WeightSpace):
         return objective.augmented_lambda_max(self.X, self.sample_weight, self.scale)
 
     def logits(self, w: NDArray, b: NDArray) -> NDArray:
+        if self._fused:
+            return softmax_fused.logits(w, b, self.X, self.scale)
         return softmax.logits(w, b, self.X, self.scale)
 
     def subset(self, rows: NDArray) -> SoftmaxBackend:
