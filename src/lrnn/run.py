@@ -143,16 +143,19 @@ class TrainingData:
     train_ds: Any = None
 
 
-def logits(w: NDArray, b: float, ds: Any, scale: float) -> NDArray:
-    """z for every example of a dataset, its width checked against the weights first."""
-    from lrnn import objective
+def logits(w: NDArray, b: Any, ds: Any, scale: float) -> NDArray:
+    """z for every example of a dataset, its width checked against the weights first: (m,)
+    for the sigmoid neuron, (m, K) for a softmax layer (w (n, K), b (K,))."""
+    from lrnn import objective, softmax
 
     w = np.asarray(w)
-    if ds.X.shape[1] != w.size:
+    if ds.X.shape[1] != w.shape[0]:
         raise DataError(
             f"{ds.source}: {ds.X.shape[1]} features per example, but the model was trained on "
-            f"{w.size}; give data shaped like the training data."
+            f"{w.shape[0]}; give data shaped like the training data."
         )
+    if w.ndim == 2:
+        return softmax.logits(w, np.asarray(b, dtype=w.dtype), ds.X, scale)
     return objective.logits(w, float(b), ds.X, scale)
 
 
@@ -222,21 +225,25 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
         request.class_weight, train_ds.y, train_ds.classes, option="--class-weight"
     )
     weights = combine_weights(None, weights, "--class-weight")
-    backend = make_backend(train_ds.X, train_ds.y, weights, scale, backend_name)
+    K = len(train_ds.classes)
+    backend = make_backend(train_ds.X, train_ds.y, weights, scale, backend_name, n_classes=K)
     validation = None
     if validation_ds is not None:
-        validation = make_backend(validation_ds.X, validation_ds.y, None, scale, "numpy")
+        validation = make_backend(validation_ds.X, validation_ds.y, None, scale, "numpy", K)
+    info = {
+        "source": train_ds.source,
+        "n_samples": int(train_ds.X.shape[0]),
+        "n_features": int(train_ds.X.shape[1]),
+        "sha256": data.data_sha256(train_ds.X, train_ds.y),
+    }
+    if K > 2:
+        info["n_classes"] = K
     return TrainingData(
         backend=backend,
         validation=validation,
         spec=train_ds.spec,
         classes=tuple(train_ds.classes),
-        info={
-            "source": train_ds.source,
-            "n_samples": int(train_ds.X.shape[0]),
-            "n_features": int(train_ds.X.shape[1]),
-            "sha256": data.data_sha256(train_ds.X, train_ds.y),
-        },
+        info=info,
         source=train_ds.source,
         stored_dtype=str(train_ds.X.dtype),
         test_description=f"{test_desc} ({test_ds.X.shape[0]} examples)",
@@ -342,7 +349,8 @@ def compare_learning_rates(
     from lrnn.train import train
 
     scale = train_ds.spec.scale
-    backend = make_backend(train_ds.X, train_ds.y, None, scale, "numpy")  # one engine, every rate
+    K = len(train_ds.classes)
+    backend = make_backend(train_ds.X, train_ds.y, None, scale, "numpy", K)  # every rate
     runs, diverged, rows = [], [], []
     for rate in rates:
         config = TrainConfig(
@@ -410,7 +418,8 @@ def reproduce(model: Any, model_path: str, data_path: str | None, label: str) ->
         ds = train_part
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return train(make_backend(ds.X, ds.y, None, spec.scale, "numpy"), config)
+        K = len(model.classes)
+        return train(make_backend(ds.X, ds.y, None, spec.scale, "numpy", K), config)
 
 
 __all__ = [

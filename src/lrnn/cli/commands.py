@@ -302,19 +302,25 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _header(td, cfg) -> str:
     """What is about to run, said plainly: data, test part, positive class, solver."""
     from lrnn import solvers
+    from lrnn.train import theta_shape
 
     backend = td.backend
-    solver = solvers.resolve(cfg.solver, backend.n_samples, backend.n_features)
+    parameters = int(np.prod(theta_shape(backend)))
+    solver = solvers.resolve(cfg.solver, backend.n_samples, parameters - 1)
     name = cfg.solver if solver.name == cfg.solver else f"{cfg.solver} ({solver.name} here)"
     unit = "epochs" if solver.minibatches else "iterations"
     if solver.uses_learning_rate:
         steps = f"learning rate {cfg.learning_rate}, {cfg.max_iter} {unit}"
     else:
         steps = f"own step sizes, at most {cfg.max_iter} {unit}"
+    if len(td.classes) > 2:
+        shown = ", ".join(map(repr, td.classes[:4])) + (", …" if len(td.classes) > 4 else "")
+        target = f"{len(td.classes)} classes ({shown}), a softmax layer"
+    else:
+        target = f"positive class: {td.classes[-1]!r}"
     return (
         f"Training on {td.source}: {backend.n_samples} examples × {backend.n_features} features "
-        f"({td.stored_dtype}); test: {td.test_description}; positive class: "
-        f"{td.classes[-1]!r}; solver {name}, {steps}"
+        f"({td.stored_dtype}); test: {td.test_description}; {target}; solver {name}, {steps}"
     )
 
 
@@ -386,10 +392,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lrnn.inference import predict_records
 
     model, spec = _load_model_and_spec(args.model)
+    many = len(model.classes) > 2
+    if many and args.threshold is not None:
+        raise UsageError(
+            f"{args.model} has {len(model.classes)} classes and predicts the most probable one; "
+            "a --threshold applies to two-class models only — drop it."
+        )
     ds = data.load_inputs(args.inputs, spec, label=args.label)
-    for record in predict_records(model, spec, ds, args.threshold):
+    for record in predict_records(model, spec, ds, args.threshold, args.top):
         if args.json:
             _out(args, **record)
+        elif args.top is not None:
+            ranked = "\t".join(f"{c}={p:.6f}" for c, p in record["probabilities"].items())
+            print(f"{record['name']}\t{ranked}")
         else:
             print(f"{record['name']}\t{record['probability']:.6f}\t{record['label']}")
     return 0
@@ -402,6 +417,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.save and not args.choose_threshold:
         raise UsageError("--save stores a threshold chosen with --choose-threshold; add it.")
     model, spec = _load_model_and_spec(args.model)
+    if len(model.classes) > 2:
+        return _evaluate_classes(args, model, spec)
     ds = data.align_classes(data.load(args.data, label=args.label, spec=spec), model.classes)
     z = _logits(model.w, model.b, ds, spec.scale)
     threshold = model.threshold if args.threshold is None else args.threshold
@@ -417,7 +434,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     result = metrics.evaluate(z, ds.y, threshold)
     if args.json:
-        _out(args, **result.to_json(), threshold_source=source)
+        predicted = (sigmoid(z) > threshold).astype(np.intp)
+        scores = metrics.evaluate_classes(predicted, ds.y, model.classes, result.log_loss)
+        table = scores.to_json()
+        _out(
+            args,
+            **result.to_json(),
+            threshold_source=source,
+            **{k: table[k] for k in ("classes", "confusion_matrix", "per_class")},
+        )
     else:
         print(f"examples: {result.n}")
         print(f"accuracy: {100 * result.accuracy:.2f} %")
@@ -433,6 +458,76 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         persist.save_model(args.model, replace(model, threshold=float(threshold)))
         print(f"threshold {threshold:.6g} saved into {args.model}", file=sys.stderr)
     return 0
+
+
+def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
+    """``lrnn evaluate`` of a K-class model: accuracy, log loss, the K × K confusion matrix,
+    per-class precision/recall/F1 and their macro and weighted averages."""
+    from lrnn import data, metrics
+
+    K = len(model.classes)
+    for flag, value in (
+        ("--choose-threshold", args.choose_threshold),
+        ("--threshold", args.threshold),
+    ):
+        if value is not None:
+            raise UsageError(
+                f"{args.model} has {K} classes and predicts the most probable one; {flag} "
+                "applies to two-class models only — drop it."
+            )
+    ds = data.align_classes(data.load(args.data, label=args.label, spec=spec), model.classes)
+    scores = metrics.evaluate_softmax(
+        _logits(model.w, model.b, ds, spec.scale), ds.y, model.classes
+    )
+    absent = [c for c, row in scores.per_class().items() if row["support"] == 0]
+    if absent:
+        warnings.warn(
+            f"{args.data}: no examples of class {absent[0]!r}"
+            f"{f' (and {len(absent) - 1} more)' if len(absent) > 1 else ''}; its recall and F1 "
+            "are undefined and left out of the macro averages — test on data with every class.",
+            UserWarning,
+            stacklevel=1,
+        )
+    if args.json:
+        _out(
+            args, n=scores.n, accuracy=scores.accuracy, log_loss=scores.log_loss, **scores.to_json()
+        )
+        return 0
+    print(f"examples: {scores.n}")
+    print(f"accuracy: {100 * scores.accuracy:.2f} %")
+    print(f"log loss: {scores.log_loss:.6f}")
+    print(_confusion_table(scores))
+    print(_class_table(scores))
+    return 0
+
+
+def _confusion_table(scores) -> str:
+    """The K × K confusion matrix as text: rows = true class, columns = predicted."""
+    names = [str(c) for c in scores.classes]
+    corner = "true \\ predicted"
+    first = max(len(corner), *(len(c) for c in names))
+    width = max(5, *(len(c) for c in names), len(str(int(scores.confusion.max(initial=0)))))
+    head = corner.ljust(first) + " " + " ".join(c.rjust(width) for c in names)
+    rows = [
+        c.ljust(first) + " " + " ".join(str(int(v)).rjust(width) for v in row)
+        for c, row in zip(names, scores.confusion, strict=True)
+    ]
+    return "confusion matrix (rows: true class, columns: predicted):\n" + "\n".join([head, *rows])
+
+
+def _class_table(scores) -> str:
+    width = max(13, *(len(str(c)) + 1 for c in scores.classes))
+    lines = ["class".ljust(width) + "  precision  recall      f1  support"]
+
+    def row(name: str, r: dict, support: Any) -> str:
+        cells = "".join(f"{r[k]:>{w}.4f}" for k, w in (("precision", 11), ("recall", 8), ("f1", 8)))
+        return f"{name:<{width}}{cells}{support:>9}"
+
+    for name, r in scores.per_class().items():
+        lines.append(row(str(name), r, r["support"]))
+    for name, r in scores.averages().items():
+        lines.append(row(f"{name} avg", r, scores.n))
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------

@@ -344,6 +344,9 @@ def _predict_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> N
         "--threshold", type=_probability, help="decision threshold (default: the model's)"
     )
     p.add_argument("--label", default=None, help="label column to ignore in a table")
+    p.add_argument(
+        "--top", type=_positive_int, metavar="K", help="the K most probable classes per example"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per example")
     p.set_defaults(run=commands.cmd_predict)
 
