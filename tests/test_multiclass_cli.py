@@ -178,3 +178,17 @@ def test_pictures_of_k_classes(tmp_path):
     assert plots_multiclass.confusion_matrix(matrix, CLASSES, tmp_path / "c.png").exists()
     images = rng.integers(0, 255, (15, 4, 4, 1)).astype(np.uint8)
     assert plots_multiclass.error_gallery(images, y, p, CLASSES, tmp_path / "e.png") is not None
+
+
+def test_gradcheck_and_compare_lr_for_k_classes(shapes):
+    proc = run(["gradcheck", "pics", "--coordinates", "4", "--json"], shapes)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["coordinate"] for r in rows[-4:-1]] == ["b[0]", "b[1]", "b[2]"]
+    assert rows[-1]["passed"] and rows[-1]["overall_relative_error"] < 1e-6
+    proc = run(["gradcheck", "pics", "--model", "m.safetensors", "--coordinates", "2"], shapes)
+    assert proc.returncode == 0 and "passed" in proc.stdout
+    proc = run(["compare-lr", "pics", "--iterations", "20", "--json", "--plot", "c.png"], shapes)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert all(0 <= r["test_accuracy"] <= 1 for r in rows[:-1]) and rows[-1]["plot"] == "c.png"

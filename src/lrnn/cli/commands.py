@@ -583,19 +583,35 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     if args.model:
         model, spec = _load_model_and_spec(args.model)
         ds = data.load(source, label=args.label, spec=spec)
-        w, b = np.asarray(model.w, dtype=np.float64), float(model.b)
+        if len(model.classes) > 2:
+            ds = data.align_classes(ds, model.classes)
+            w, b = np.asarray(model.w, dtype=np.float64), np.asarray(model.b, dtype=np.float64)
+        else:
+            w, b = np.asarray(model.w, dtype=np.float64), float(model.b)
     else:
         ds = data.load(source, label=args.label, image_size=args.image_size)
         spec = ds.spec
         rng = np.random.default_rng(args.seed)
-        w, b = rng.standard_normal(ds.X.shape[1]) * 0.01, 0.1
+        if ds.classes is not None and len(ds.classes) > 2:
+            K = len(ds.classes)
+            w, b = rng.standard_normal((ds.X.shape[1], K)) * 0.01, np.full(K, 0.1)
+        else:
+            w, b = rng.standard_normal(ds.X.shape[1]) * 0.01, 0.1
     X = ds.X.astype(np.float64) * spec.scale  # float64: the check is about the math
     rng = np.random.default_rng(args.seed)
     k = min(args.coordinates, w.size)
-    coords = np.sort(rng.choice(w.size, size=k, replace=False))
-    check = objective.finite_difference_check(
-        w, b, X, ds.y.astype(np.float64), coords, args.epsilon
-    )
+    if w.ndim == 2:  # a softmax layer: coordinates (feature, class), plus every bias
+        from lrnn import softmax
+
+        flat = np.sort(rng.choice(w.size, size=k, replace=False))
+        coords = [softmax.Coordinate(*divmod(int(i), w.shape[1])) for i in flat]
+        coords += [softmax.Coordinate(w.shape[0], c) for c in range(w.shape[1])]
+        check = softmax.finite_difference_check(w, b, X, ds.y, coords, args.epsilon)
+    else:
+        coords = np.sort(rng.choice(w.size, size=k, replace=False))
+        check = objective.finite_difference_check(
+            w, b, X, ds.y.astype(np.float64), coords, args.epsilon
+        )
     ok = check.overall <= GRADCHECK_TOLERANCE
     if args.json:
         for r in check.rows:
