@@ -2,6 +2,7 @@
 
     python -m benchmarks.multiclass [--data digits10 synthetic] [--budget 120] [--repeats 3]
     python -m benchmarks.multiclass --pass-only
+    python -m benchmarks.multiclass --data synthetic --sklearn lbfgs newton-cg
 
 Time to optimum: for each data set J* is the lowest objective any solver reaches at its
 tightest tolerance. Each solver then runs with tolerances from loose to tight; its time is the
@@ -93,10 +94,10 @@ def ladder(X, y, alpha, fit, solver, budget) -> list[tuple[float, float, float]]
     return out
 
 
-def time_to_optimum(name: str, budget: float, repeats: int) -> str:
+def time_to_optimum(name: str, budget: float, repeats: int, sklearn: list[str]) -> str:
     X, y, alpha = load(name)
     runs = {}
-    for library, fit, solvers in (("lrnn", fit_lrnn, LRNN), ("sklearn", fit_sklearn, SKLEARN)):
+    for library, fit, solvers in (("lrnn", fit_lrnn, LRNN), ("sklearn", fit_sklearn, sklearn)):
         for solver in solvers:
             runs[(library, solver)] = (fit, ladder(X, y, alpha, fit, solver, budget))
     best = min(j for _, steps in runs.values() for _, _, j in steps)
@@ -168,13 +169,14 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=120.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pass-only", action="store_true")
+    parser.add_argument("--sklearn", nargs="+", default=SKLEARN, help="its solvers to run")
     args = parser.parse_args()
     print(machine(), "commit", git_revision())
     print(one_pass(args.repeats))
     if not args.pass_only:
         for name in args.data:
             print()
-            print(time_to_optimum(name, args.budget, args.repeats))
+            print(time_to_optimum(name, args.budget, args.repeats, args.sklearn))
 
 
 if __name__ == "__main__":
