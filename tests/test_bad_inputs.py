@@ -51,6 +51,7 @@ ADVICE = re.compile(
 
 IMAGE_MODEL = "digits.safetensors"  # built-in digits, 8×8 grey pictures, classes three/eight
 TABLE_MODEL = "table.safetensors"  # columns a, b, c; classes no/yes
+THREE_MODEL = "three.safetensors"  # columns a, b, c; classes hi/lo/mid (a softmax layer)
 CHECKPOINT = "digits.ckpt.safetensors"  # from the image model's run (gd, default data)
 HISTORY = "history.csv"  # from the image model's run
 TEXT_MODEL = "text.safetensors"  # a folder of generated reviews, classes neg/pos
@@ -73,11 +74,18 @@ def _table_frame(rows: int = 40, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
+def _three_frame(rows: int = 40, seed: int = 0) -> pd.DataFrame:
+    frame = _table_frame(rows, seed)
+    frame["label"] = np.where(frame["a"] > 0.5, "hi", np.where(frame["a"] < -0.5, "lo", "mid"))
+    return frame
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     """A folder with the models, checkpoint and history every case starts from."""
     folder = tmp_path_factory.mktemp("trained")
     _table_frame().to_csv(folder / "table.csv", index=False)
+    _three_frame().to_csv(folder / "three.csv", index=False)
     cwd = os.getcwd()
     os.chdir(folder)
     try:
@@ -94,6 +102,7 @@ def trained(tmp_path_factory) -> Path:
         lines = [f"{i % 2} {1 + i % 3}:1.5 {4 + i % 3}:-1" for i in range(12)]
         (folder / "train.svm").write_text("\n".join(lines) + "\n")
         assert main(["train", "train.svm", *common, "--model", SVM_MODEL]) == 0
+        assert main(["train", "three.csv", *common, "--model", THREE_MODEL]) == 0
     finally:
         os.chdir(cwd)
     return folder
@@ -339,7 +348,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("h5 truncated", lambda f: ["train", f.truncated("cut.h5", f.h5_pictures("ok.h5")), *T], "cut.h5"),
     ("h5 no labels", lambda f: ["train", f.h5_pictures("x.h5", train_set_y=None), *T], "'train_set_y'"),
     ("h5 pixels over 255", lambda f: ["train", f.h5_pictures("p.h5", train_set_x=np.full((6, 2, 2, 3), 300, np.int16)), *T], "outside 0-255"),
-    ("h5 three classes", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a", b"b", b"c"]), *T], "only binary"),
+    ("h5 one class listed", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a"]), *T], "two or more classes"),
+    ("h5 label beyond list_classes", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a", b"b", b"c"], train_set_y=np.array([0, 1, 3] * 2)), *T], "must hold 0 … 2"),
     ("h5 one class twice", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a", b"a"]), *T], "twice"),
     ("h5 label not 0/1", lambda f: ["train", f.h5_pictures("l.h5", train_set_y=np.array([0, 2] * 3)), *T], "0 or 1"),
     ("h5 label count", lambda f: ["train", f.h5_pictures("l.h5", train_set_y=np.array([0, 1])), *T], "one label per example"),
@@ -351,10 +361,10 @@ CASES: list[tuple[str, Build, str]] = [
     ("h5 zero features", lambda f: ["train", f.h5("z.h5", train_set_x=np.zeros((4, 0)), train_set_y=np.array([0, 1, 0, 1])), *T], "no features"),
     ("h5 as test, other classes", lambda f: ["train", "--test", f.h5_pictures("t.h5"), *T], "classes"),
     # ---- image folders
-    ("folder three classes", lambda f: ["train", f.folder("imgs", {"a": 1, "b": 1, "c": 1}), *T], "two sub-folders"),
+    ("folder one class", lambda f: ["train", f.folder("imgs", {"a": 2}), *T], "two or more sub-folders"),
     ("folder empty class", lambda f: ["train", f.folder("imgs", {"a": 2, "b": 0}), *T], "imgs/b: no images"),
     ("folder corrupt image", lambda f: ["train", f.folder_with_bad_image("imgs"), *T], "imgs/b/0.png"),
-    ("folder unlabeled for training", lambda f: ["train", f.flat_folder("flat"), *T], "two sub-folders"),
+    ("folder unlabeled for training", lambda f: ["train", f.flat_folder("flat"), *T], "two or more sub-folders"),
     # ---- image files
     ("image empty", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("e.png", b"")], "e.png: not an image"),
     ("image data cut short", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("s.png", _png_short_data())], "s.png: cannot decode"),
@@ -388,7 +398,13 @@ CASES: list[tuple[str, Build, str]] = [
     ("csv wrong --label", lambda f: ["train", f.csv("t.csv", _table_frame()), "--label", "target", *T], "no label column 'target'"),
     ("csv missing model column", lambda f: ["predict", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().drop(columns="c"))], "'c'"),
     ("csv other classes than model", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().replace({"yes": "Y", "no": "N"}))], "differ from the model's"),
-    ("csv three classes to evaluate", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().assign(label=["a", "b", "c", "d"] * 10))], "only binary"),
+    ("csv four classes to evaluate", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().assign(label=["a", "b", "c", "d"] * 10))], "differ from the model's"),
+    ("3-class model: evaluate unseen label", lambda f: ["evaluate", "--model", THREE_MODEL, f.csv("t.csv", _three_frame().assign(label=["lo", "mid", "hi", "huge"] * 10))], "differ from the model's"),
+    ("3-class model: predict --threshold", lambda f: ["predict", "--model", THREE_MODEL, f.csv("t.csv", _three_frame()), "--threshold", "0.3"], "two-class models only"),
+    ("3-class model: evaluate --choose-threshold", lambda f: ["evaluate", "--model", THREE_MODEL, f.csv("t.csv", _three_frame()), "--choose-threshold", "f1"], "two-class models only"),
+    ("3-class model: evaluate --threshold", lambda f: ["evaluate", "--model", THREE_MODEL, f.csv("t.csv", _three_frame()), "--threshold", "0.4"], "two-class models only"),
+    ("3 classes: --positive-class", lambda f: ["train", f.csv("t.csv", _three_frame()), "--positive-class", "mid", *T], "drop --positive-class"),
+    ("predict --top zero", lambda f: ["predict", "--model", THREE_MODEL, f.csv("t.csv", _three_frame()), "--top", "0"], "--top"),
     ("csv inf in a feature", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().assign(b=np.inf))], "column 'b' has value inf"),
     ("csv for an image model", lambda f: ["evaluate", "--model", IMAGE_MODEL, f.csv("t.csv", _table_frame())], "image data"),
     # ---- Parquet
@@ -411,7 +427,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("npz complex X", lambda f: ["train", f.npz("c.npz", X=_X + 1j, y=_Y), *T], "complex128"),
     ("npz y length", lambda f: ["train", f.npz("y.npz", X=_X, y=_Y[:5]), *T], "one label per row"),
     ("npz nan label", lambda f: ["train", f.npz("y.npz", X=_X, y=np.where(_Y == 1, np.nan, 0)), *T], "every label"),
-    ("npz three classes", lambda f: ["train", f.npz("y.npz", X=_X, y=np.arange(20) % 3), *T], "only binary"),
+    ("npz 1001 classes", lambda f: ["train", f.npz("y.npz", X=np.zeros((1001, 2)), y=np.arange(1001)), *T], "is that the label column"),
     ("npz zero features", lambda f: ["train", f.npz("z.npz", X=np.zeros((4, 0)), y=[0, 1, 0, 1]), *T], "no features"),
     ("npz huge declared", lambda f: ["train", f.npz_members("h.npz", X=_npy_header((10**11, 100)) + b"\0" * 16), *T], "over lrnn's limit"),
     ("npz negative shape", lambda f: ["train", f.npz_members("n.npz", X=_npy_header((-2, 2)) + b"\0" * 32), *T], "'x' is unreadable"),
@@ -550,7 +566,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("fit X no features", lambda f: _fit(_X[:, :0]), "0 feature"),
     ("fit X text", lambda f: _fit(np.full((20, 3), "a")), "could not convert"),
     ("fit X complex", lambda f: _fit(_X + 1j), "Complex"),
-    ("fit y three classes", lambda f: _fit(_X, np.arange(20) % 3), "Only binary classification is supported."),
+    ("fit y two columns", lambda f: _fit(_X, np.column_stack([_Y, _Y])), "y must be 1-d"),
     ("fit y one class", lambda f: _fit(_X, np.zeros(20)), "only one class"),
     ("fit y nan", lambda f: _fit(_X, np.where(_Y == 1, np.nan, 0.0)), "NaN"),
     ("fit y continuous", lambda f: _fit(_X, np.linspace(0, 1, 20)), "continuous"),
@@ -660,7 +676,7 @@ def _ids() -> list[str]:
 
 
 def _copy_trained(trained: Path, folder: Path) -> None:
-    for name in (IMAGE_MODEL, TABLE_MODEL, CHECKPOINT, HISTORY, TEXT_MODEL, SVM_MODEL):
+    for name in (IMAGE_MODEL, TABLE_MODEL, THREE_MODEL, CHECKPOINT, HISTORY, TEXT_MODEL, SVM_MODEL):
         shutil.copy(trained / name, folder / name)
 
 

@@ -99,7 +99,14 @@ def test_default_train_predict_evaluate_round_trip(tmp_path):
         "f1",
         "threshold",
         "threshold_source",
+        "classes",
+        "confusion_matrix",
+        "per_class",
     }
+    c = result["confusion"]
+    assert result["confusion_matrix"] == [[c["tn"], c["fp"]], [c["fn"], c["tp"]]]
+    assert result["classes"] == ["three", "eight"]
+    assert result["per_class"]["eight"]["recall"] == pytest.approx(result["recall"])
     assert result["threshold_source"] == "the model's"
     assert 0.5 < result["accuracy"] <= 1 and result["n"] == 357
     # a user's own picture, any size: an 8×8 greyscale digit is made from a big RGB image
@@ -205,12 +212,12 @@ TRAIN_CASES = {
         ],
         "class",
     ),
-    "three classes": (
+    "a thousand and one classes": (
         lambda p: [
             "train",
-            _csv(p, "three.csv", pd.DataFrame({"a": [1.0, 2, 3], "label": [0, 1, 2]})),
+            _csv(p, "many.csv", pd.DataFrame({"a": np.arange(1001.0), "label": np.arange(1001)})),
         ],
-        "binary",
+        "is that the label column?",
     ),
     "empty table": (lambda p: ["train", _write(p, "empty.csv", "a,label\n")], "empty.csv"),
     "learning rate zero": (lambda p: ["train", "--learning-rate", "0"], "learning-rate"),

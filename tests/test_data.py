@@ -216,7 +216,9 @@ def test_h5_huge_declared_dataset_refused_before_reading(tmp_path, monkeypatch):
         (np.full((2, 2, 2, 3), 300, np.int16), [0, 1], (b"a", b"b"), "outside 0-255"),
         (pictures(3), [0, 1], (b"a", b"b"), "one label per example"),
         (pictures(3), [0, 1, 2], (b"a", b"b"), "must hold 0 or 1"),
-        (pictures(3), [0, 1, 2], (b"a", b"b", b"c"), "Only binary classification is supported."),
+        (pictures(3), [0, 1, 3], (b"a", b"b", b"c"), "must hold 0 … 2"),
+        (pictures(3), [0, 1, 0], (b"a",), "name two or more classes"),
+        (pictures(3), [0, 1, 0], (b"a", b"b", b"a"), "names the class 'a' twice"),
         (pictures(3), [0, 0, 0], (b"a", b"b"), "all 3 examples are of class 'a'"),
         (np.zeros((0, 2, 2, 3), np.uint8), np.zeros(0, np.int64), (b"a", b"b"), "no examples"),
     ],
@@ -266,13 +268,26 @@ def test_image_folder(tmp_path):
     np.testing.assert_array_equal(load(root, image_size=(4, 6)).raw_images[3], original)
 
 
-@pytest.mark.parametrize("classes", [["a"], ["a", "b", "c"], []])
+@pytest.mark.parametrize("classes", [["a"], []])
 def test_image_folder_needs_two_class_folders(tmp_path, classes):
     root = image_folder(tmp_path / "imgs", {c: [(3, 3)] for c in classes})
     root.mkdir(exist_ok=True)
     save_image(root / "loose.png", (3, 3))
     message = error_of(load, root)
-    assert "exactly two sub-folders" in message and f"found {len(classes)}" in message
+    assert "two or more sub-folders" in message and f"found {len(classes)}" in message
+
+
+def test_image_folder_with_k_class_folders(tmp_path):
+    root = image_folder(tmp_path / "imgs", {c: [(3, 3)] * 3 for c in ("bird", "cat", "dog")})
+    ds = load(root)
+    assert ds.classes == ("bird", "cat", "dog") and ds.y.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert ds.names[3] == "cat/img0.png"
+
+
+def test_unbalanced_class_folders_warn(tmp_path):
+    root = image_folder(tmp_path / "imgs", {"a": [(3, 3)] * 12, "b": [(3, 3)], "c": [(3, 3)] * 5})
+    with pytest.warns(UserWarning, match=r"unbalanced \('b' has 1 images, 'a' 12\)"):
+        load(root)
 
 
 def test_flat_folder_without_labels(tmp_path):
@@ -388,9 +403,9 @@ def test_standardize(tmp_path):
         ("a,label\n1,x\n2,x\n", "all 2 examples are of class 'x'"),
         ("a,label\n1,0\n2,0\n", "all 2 examples are of class '0'"),
         (
-            "a,label\n" + "".join(f"{i},c{i}\n" for i in range(7)),
-            "has 7 classes ('c0', 'c1', 'c2', 'c3', 'c4', ...). Only binary classification is "
-            "supported.",
+            "a,label\n" + "".join(f"{i},c{i}\n" for i in range(1001)),
+            "label column 'label' has 1001 distinct values ('c0', 'c1', 'c10', 'c100', 'c1000', "
+            "...) — more than 1000 classes; is that the label column?",
         ),
         ("", "the file is empty"),
         ("a,label\n", "no examples"),
@@ -509,7 +524,10 @@ def test_missing_and_unsupported(tmp_path):
 
 
 def test_builtins():
-    assert BUILTIN_NAMES == ("digits", "breast_cancer") and DEFAULT_BUILTIN == "digits"
+    assert BUILTIN_NAMES == ("digits", "digits10", "breast_cancer") and DEFAULT_BUILTIN == "digits"
+    ten = builtin("digits10")
+    assert ten.X.shape == (1797, 64) and ten.classes[3] == "three" and len(ten.classes) == 10
+    assert np.bincount(ten.y).tolist()[:3] == [178, 182, 177]
     digits = builtin("digits")
     assert digits.X.shape == (357, 64) and digits.X.dtype == np.uint8
     assert digits.classes == ("three", "eight") and int(digits.y.sum()) == 174

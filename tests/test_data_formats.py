@@ -316,10 +316,13 @@ def test_predict_ignores_a_label_column_it_cannot_use(tmp_path):
     blanks.loc[3, "label"] = None
     blanks.to_csv(tmp_path / "blanks.csv", index=False)
     unseen = df.copy()
-    unseen.loc[[1, 2], "label"] = ["maybe", "perhaps"]  # four classes
+    unseen.loc[[1, 2], "label"] = ["maybe", "perhaps"]  # four classes: labels predict can use
     unseen.to_csv(tmp_path / "unseen.csv", index=False)
     clean = load_inputs([str(tmp_path / "clean.csv")], spec)
-    for name in ("blanks.csv", "unseen.csv"):
+    four = load_inputs([str(tmp_path / "unseen.csv")], spec)
+    assert len(four.classes) == 4
+    np.testing.assert_array_equal(four.X, clean.X)
+    for name in ("blanks.csv",):
         ds = load_inputs([str(tmp_path / name)], spec)
         assert ds.y is None
         np.testing.assert_array_equal(ds.X, clean.X)

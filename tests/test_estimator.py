@@ -156,10 +156,18 @@ def test_bad_sample_weight(sample_weight, match):
         LogisticNeuron().fit(X, y, sample_weight=sample_weight)
 
 
-def test_multiclass_is_refused_with_binary_only_message():
-    X = np.random.default_rng(8).standard_normal((30, 2))
-    with pytest.raises(ValueError, match="Only binary classification is supported."):
-        LogisticNeuron().fit(X, np.arange(30) % 3)
+def test_three_classes_train_a_softmax_layer():
+    rng = np.random.default_rng(8)
+    y = np.array(["a", "b", "c"] * 20)
+    X = rng.standard_normal((60, 2)) + np.searchsorted(["a", "b", "c"], y)[:, None] * [4.0, -2.0]
+    est = LogisticNeuron(solver="newton", alpha=1e-2).fit(X, y)
+    assert est.coef_.shape == (3, 2) and est.intercept_.shape == (3,)
+    proba = est.predict_proba(X)
+    assert proba.shape == (60, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert est.decision_function(X).shape == (60, 3)
+    np.testing.assert_array_equal(est.predict(X), est.classes_[np.argmax(proba, axis=1)])
+    assert est.score(X, y) > 0.9
 
 
 def test_float32_input_trains_in_float32():

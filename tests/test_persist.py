@@ -107,7 +107,9 @@ def test_file_is_plain_safetensors_with_lrnn_metadata(tmp_path):
 
     with safe_open(str(path), framework="np") as f:
         meta = json.loads(f.metadata()["lrnn"])
-    assert meta["format"] == "lrnn-model" and meta["format_version"] == FORMAT_VERSION
+    # a sigmoid neuron is written as format 1, byte for byte what earlier versions wrote
+    assert meta["format"] == "lrnn-model" and meta["format_version"] == 1 < FORMAT_VERSION
+    assert "kind" not in meta
     assert meta["classes"] == ["no", "yes"] and "lrnn_version" in meta
 
 
@@ -472,7 +474,23 @@ W2 = {"w": np.zeros(2), "b": np.zeros(1)}
 @pytest.mark.parametrize(
     ("tensors", "meta", "expected"),
     [
-        (W2, good_meta(format_version=2), "upgrade lrnn"),
+        (W2, good_meta(format_version=FORMAT_VERSION + 1), "upgrade lrnn"),
+        (W2, good_meta(kind="tree"), "neither 'sigmoid neuron' nor 'softmax layer'"),
+        (
+            {"w": np.zeros((2, 3)), "b": np.zeros(2)},
+            good_meta(format_version=2, kind="softmax layer", classes=["a", "b", "c"]),
+            "b K floats",
+        ),
+        (
+            {"w": np.zeros((2, 3)), "b": np.zeros(3)},
+            good_meta(format_version=2, kind="softmax layer", classes=["a", "b"]),
+            "classes must be 3 different strings",
+        ),
+        (
+            {"w": np.zeros((2, 3)), "b": np.zeros(3)},
+            good_meta(format_version=2, kind="softmax layer", classes=["a", "b", "a"]),
+            "classes must be 3 different strings",
+        ),
         (W2, good_meta(format_version="1"), "format_version"),
         (W2, good_meta(classes=["a"]), "classes"),
         (W2, good_meta(classes=["a", 1]), "classes"),

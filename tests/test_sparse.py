@@ -238,3 +238,23 @@ def test_no_dense_copy_of_a_large_sparse_matrix(solver):
     feature_vectors = 8 * n * 80
     assert peak <= 0.1 * csr_bytes + feature_vectors + 64 * m
     assert peak < m * n * 8 / 100
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam", "lbfgs", "newton"])
+def test_sparse_input_with_three_classes_equals_dense(solver):
+    """K ≥ 3 classes on CSR/CSC take the softmax layer's reference passes on row blocks of the
+    sparse matrix (no full dense copy; the exact Hessian widens X only for few features)."""
+    from lrnn import LogisticNeuron
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 5))
+    X[X < 0.3] = 0
+    y = rng.integers(0, 3, 60)
+    params = {"solver": solver, "alpha": 1e-2, "max_iter": 50, "learning_rate": "auto", "tol": 0}
+    dense = LogisticNeuron(**params).fit(X, y)
+    for matrix in (sp.csr_matrix(X), sp.csc_array(X)):
+        fitted = LogisticNeuron(**params).fit(matrix, y)
+        np.testing.assert_allclose(fitted.coef_, dense.coef_, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            fitted.predict_proba(matrix), dense.predict_proba(X), rtol=0, atol=1e-12
+        )

@@ -122,18 +122,19 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise _corrupt(path, f"its training state is incomplete ({one_line(exc)[:100]})") from exc
     size = (data_info["n_samples"] if state.coefficients else data_info["n_features"]) + 1
+    classes = int(data_info.get("n_classes", 2))
+    shape = (size,) if classes <= 2 else (size, classes)
     arrays = {"theta": state.theta, "best_theta": state.best_theta}
     if state.opt_state is not None:
         arrays.update(
             {f"opt.{k}": v for k, v in state.opt_state._asdict().items() if hasattr(v, "shape")}
         )
     for key, a in arrays.items():
-        if a is not None and (
-            a.shape != (size,) or a.dtype.kind != "f" or not np.isfinite(a).all()
-        ):
+        if a is not None and (a.shape != shape or a.dtype.kind != "f" or not np.isfinite(a).all()):
+            want = f"{size}" if len(shape) == 1 else f"{size} × {classes}"
             raise _corrupt(
                 path,
-                f"tensor '{key}' has shape {a.shape} and dtype {a.dtype}, not {size} finite floats",
+                f"tensor '{key}' has shape {a.shape} and dtype {a.dtype}, not {want} finite floats",
             )
     return state
 

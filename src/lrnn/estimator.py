@@ -12,6 +12,10 @@ The objective minimised is
 with ℓ the log loss and sᵢ the sample weights (default 1) times the class weights; the bias is
 not penalised. Without weights this equals scikit-learn's ``LogisticRegression`` with
 ``C = 1/(alpha·n_samples)``; alpha = 0 is the lesson's cost.
+
+Two classes are the lesson's one sigmoid neuron (``coef_`` (1, n), ``intercept_`` (1,)); K ≥ 3
+classes train a softmax layer of K neurons (:mod:`lrnn.softmax`: ``coef_`` (K, n),
+``intercept_`` (K,), ℓ = −log softmax(z)_y — scikit-learn's multinomial objective).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from lrnn import objective, run
+from lrnn import objective, run, softmax
 from lrnn.backends import BACKEND_NAMES, make_backend
 from lrnn.backends.sparse_backend import logits as sparse_logits
 from lrnn.config import VALIDATION_FRACTION, TrainConfig, check_fraction, default
@@ -41,8 +45,6 @@ from lrnn.train import Callback, TrainResult, train
 #: scikit-learn's LogisticRegression stops at tol=1e-4 too: an estimator in a pipeline or a
 #: grid search should not run 2000 iterations past its optimum (tol=0 runs the lesson exactly).
 ESTIMATOR_TOL = 1e-4
-
-BINARY_ONLY = "Only binary classification is supported."
 
 
 class _VerbosePrinter(Callback):
@@ -199,7 +201,6 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
     # ----------------------------------------------------------------------------------------
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
         tags.input_tags.sparse = True  # CSR/CSC train in place (backends.sparse_backend)
         return tags
 
@@ -253,11 +254,10 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 f"The target has only one class ({classes[0]!r}); this classifier needs samples "
                 "of 2 classes. Add examples of the other class."
             )
-        if len(classes) > 2 or type_of_target(y) not in ("binary",):
+        if type_of_target(y) not in ("binary", "multiclass"):
             raise ValueError(
-                f"{BINARY_ONLY} Got {len(classes)} classes: "
-                f"{', '.join(map(repr, classes[:5].tolist()))}"
-                f"{' …' if len(classes) > 5 else ''}. Train one model per class (one-vs-rest)."
+                f"y must hold one class label per example (binary or multiclass); got "
+                f"{type_of_target(y)!r} targets."
             )
         return classes, encoded
 
@@ -274,7 +274,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         config = self._validate_params()
         previous = None
         if self.warm_start and hasattr(self, "coef_"):
-            previous = (self.coef_.ravel().copy(), float(self.intercept_[0]))
+            previous = _parameters(self.coef_, self.intercept_)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None; "
@@ -297,6 +297,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 f"y must be 1-D with one label per row of X ({X.shape[0]}); got shape {y.shape}."
             )
         self.classes_, encoded = self._encode_targets(y)
+        n_classes = len(self.classes_)
         weights = None
         if sample_weight is not None:
             weights = _check_sample_weight(_to_host(sample_weight), X, dtype=np.float64)
@@ -321,12 +322,12 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                     f"eval_set: y_val must be 1-D with one label per row of X_val "
                     f"({X_val.shape[0]}); got shape {y_val.shape}."
                 )
-            validation = make_backend(X_val, y_val, backend="auto")  # dask/torch stay put
+            validation = make_backend(X_val, y_val, backend="auto", n_classes=n_classes)
         elif self.early_stopping:
             X_train, y_train, w_train, validation = self._hold_out(X, encoded, weights)
 
-        backend = make_backend(X_train, y_train, w_train, backend=self.backend)
-        if previous is not None and previous[0].shape[0] != X.shape[1]:
+        backend = make_backend(X_train, y_train, w_train, backend=self.backend, n_classes=n_classes)
+        if previous is not None and previous[0].shape != _weight_shape(X.shape[1], n_classes):
             previous = None
         cbs: list[Callback] = list(callbacks or [])
         if self.verbose:
@@ -350,13 +351,19 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         train_rows, val_rows = run.hold_out_rows(
             encoded, self.validation_fraction, self.random_state
         )
-        validation = make_backend(X[val_rows], encoded[val_rows], backend="auto")
+        validation = make_backend(
+            X[val_rows], encoded[val_rows], backend="auto", n_classes=len(self.classes_)
+        )
         w_train = None if weights is None else weights[train_rows]
         return X[train_rows], encoded[train_rows], w_train, validation
 
     def _store(self, result: TrainResult) -> None:
-        self.coef_ = result.w.reshape(1, -1)
-        self.intercept_ = np.array([result.b], dtype=result.w.dtype)
+        if result.w.ndim == 2:  # the softmax layer: W (n, K) → coef_ (K, n)
+            self.coef_ = np.ascontiguousarray(result.w.T)
+            self.intercept_ = np.asarray(result.b, dtype=result.w.dtype).copy()
+        else:
+            self.coef_ = result.w.reshape(1, -1)
+            self.intercept_ = np.array([result.b], dtype=result.w.dtype)
         self.n_iter_ = result.n_iter
         self.history_ = result.history
         self.result_ = result
@@ -365,9 +372,13 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
 
     # ----------------------------------------------------------------------------------------
     def decision_function(self, X: ArrayLike) -> NDArray:
-        """The logits z = Xw + b, one per row."""
+        """The logits: z = Xw + b, one per row (two classes), or Z = X Wᵀ + b (m, K)."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        if len(self.classes_) > 2:
+            if _lazy_kind(X) is not None:
+                X = np.asarray(_to_host(X))
+            return softmax.logits(np.ascontiguousarray(self.coef_.T), self.intercept_, X)
         if _lazy_kind(X) is not None:
             return _lazy_logits(X, self.coef_.ravel(), float(self.intercept_[0]))
         if sparse.issparse(X):
@@ -375,11 +386,29 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         return objective.logits(self.coef_.ravel(), float(self.intercept_[0]), X)
 
     def predict_proba(self, X: ArrayLike) -> NDArray:
-        """(m, 2): columns are P(classes_[0]) and P(classes_[1])."""
-        a = objective.sigmoid(self.decision_function(X))
+        """(m, K): column k is P(classes_[k]); rows sum to 1 (σ for two classes, softmax)."""
+        z = self.decision_function(X)
+        if z.ndim == 2:
+            return softmax.softmax(z)
+        a = objective.sigmoid(z)
         return np.column_stack([1 - a, a])
 
     def predict(self, X: ArrayLike) -> NDArray:
-        """classes_[1] where a = σ(z) > 0.5, else classes_[0] (the lesson's rule)."""
-        a = objective.sigmoid(self.decision_function(X))
+        """Two classes: classes_[1] where a = σ(z) > 0.5, else classes_[0] (the lesson's rule);
+        more: the class of the largest logit."""
+        z = self.decision_function(X)
+        if z.ndim == 2:
+            return self.classes_[np.argmax(z, axis=1)]
+        a = objective.sigmoid(z)
         return self.classes_[(a > 0.5).astype(int)]
+
+
+def _weight_shape(n_features: int, n_classes: int) -> tuple[int, ...]:
+    return (n_features,) if n_classes <= 2 else (n_features, n_classes)
+
+
+def _parameters(coef: NDArray, intercept: NDArray) -> tuple[NDArray, Any]:
+    """(w, b) as training takes them, from scikit-learn's coef_ (K or 1, n), intercept_."""
+    if coef.shape[0] > 1:
+        return np.ascontiguousarray(coef.T), intercept.copy()
+    return coef.ravel().copy(), float(intercept[0])

@@ -285,6 +285,11 @@ def export(model_path: str, output: str | None = None, *, float32: bool = False)
             f"{model_path}: is a text model, whose tokenizer and vocabulary an ONNX graph cannot "
             "hold; use lrnn predict or lrnn serve with it instead."
         )
+    if len(predictor.classes) > 2:
+        raise UsageError(
+            f"{model_path}: ONNX export writes two-class models (one sigmoid neuron) so far; "
+            f"this model has {len(predictor.classes)} classes — use lrnn predict or lrnn serve."
+        )
     proto = build_graph(predictor.model, predictor.spec, float32=float32)
     diff = self_check(proto, predictor.model, predictor.spec, float32)
     blob = proto.SerializeToString()

@@ -5,11 +5,12 @@
 the same float, bit for bit, as the one ``lrnn predict --json`` prints for the same input, and
 the ONNX graph is checked against it before it is written.
 
-A record is ``{"name", "probability", "label"}``: ``probability`` is P(``classes[1]``) (the
-positive class), ``label`` the class chosen by the threshold (``probability > threshold``).
-Models are binary today; a K-class model would add a ``"probabilities"`` object (class →
-probability) next to these keys, with ``probability`` then the chosen class's, so clients that
-read the binary fields keep working.
+A record is ``{"name", "probability", "label", "probabilities"}``. For a two-class model
+(the sigmoid neuron) ``probability`` is P(``classes[1]``) (the positive class) and ``label`` the
+class chosen by the threshold (``probability > threshold``). For a K-class model (a softmax
+layer) ``label`` is the most probable class and ``probability`` its probability. Either way
+``probabilities`` maps every class to its probability (in ``classes`` order, or the ``top`` most
+probable first when asked), so clients that read the binary fields keep working.
 
 This module also turns raw request bodies into the same decoded inputs the command line gets
 from files: :func:`decode_images` runs each upload through the very decoder (and size checks)
@@ -34,7 +35,7 @@ from lrnn.data.checks import clip, quoted
 from lrnn.errors import DataError
 
 #: What a prediction record holds, in this order.
-RECORD_KEYS = ("name", "probability", "label")
+RECORD_KEYS = ("name", "probability", "label", "probabilities")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Predictor:
 
     @property
     def n_features(self) -> int:
-        return int(np.asarray(self.model.w).size)
+        return int(np.asarray(self.model.w).shape[0])
 
     def positive_probability(self, X: np.ndarray) -> np.ndarray:
         """σ(scale · X w + b) for already preprocessed rows ``X`` (the model's dtype)."""
@@ -81,28 +82,55 @@ class Predictor:
         return np.asarray(ds.X, dtype=np.float64) * (w * self.spec.scale)
 
 
+def probabilities(model: persist.ModelFile, spec: data.Preprocessing, X: np.ndarray) -> Any:
+    """P(class) for preprocessed rows ``X``: (m,) P(classes[1]) for the sigmoid neuron,
+    (m, K) softmax probabilities for a softmax layer."""
+    w = np.asarray(model.w)
+    if w.ndim == 2:
+        from lrnn import softmax
+
+        b = np.asarray(model.b, dtype=w.dtype)
+        return softmax.softmax(softmax.logits(w, b, X, spec.scale))
+    return objective.sigmoid(_logits(w, float(model.b), X, spec.scale))
+
+
 def predict_records(
     model: persist.ModelFile,
     spec: data.Preprocessing,
     ds: data.Dataset,
     threshold: float | None = None,
-) -> list[dict[str, str | float]]:
-    """Records for every example of ``ds``: the probability of ``classes[1]`` and the label.
+    top: int | None = None,
+) -> list[dict[str, Any]]:
+    """Records for every example of ``ds`` (see the module docstring).
 
-    ``threshold`` defaults to the model's stored one; the label is ``classes[1]`` when the
-    probability is strictly above it.
+    Two classes: ``threshold`` defaults to the model's stored one; the label is ``classes[1]``
+    when the probability is strictly above it. K classes: the most probable class (a
+    threshold does not apply). ``top`` keeps the ``top`` most probable classes in
+    ``probabilities``, most probable first.
     """
+    data.check_width(ds, np.asarray(model.w).shape[0])
+    p = probabilities(model, spec, ds.X)
+    classes = list(model.classes)
+    if p.ndim == 2:
+        chosen = np.argmax(p, axis=1)
+        return [
+            {
+                "name": name,
+                "probability": float(row[k]),
+                "label": classes[k],
+                "probabilities": _by_class(classes, row, top),
+            }
+            for name, row, k in zip(ds.names, p, chosen, strict=True)
+        ]
     t = model.threshold if threshold is None else threshold
-    w = np.asarray(model.w)
-    data.check_width(ds, w.size)
-    probability = objective.sigmoid(_logits(w, float(model.b), ds.X, spec.scale))
     return [
         {
             "name": name,
-            "probability": float(p),
-            "label": model.classes[1] if p > t else model.classes[0],
+            "probability": float(q),
+            "label": classes[1] if q > t else classes[0],
+            "probabilities": _by_class(classes, (1.0 - float(q), float(q)), top),
         }
-        for name, p in zip(ds.names, probability, strict=True)
+        for name, q in zip(ds.names, p, strict=True)
     ]
 
 
@@ -113,6 +141,13 @@ def _logits(w: np.ndarray, b: float, X: Any, scale: float) -> np.ndarray:
     from lrnn.backends.sparse_backend import any_logits
 
     return any_logits(w, b, X, scale)
+
+
+def _by_class(classes: list[str], row: Any, top: int | None) -> dict[str, float]:
+    if top is None:
+        return {c: float(v) for c, v in zip(classes, row, strict=True)}
+    order = np.argsort(-np.asarray(row, dtype=np.float64), kind="stable")[:top]
+    return {classes[k]: float(row[k]) for k in order}
 
 
 # --------------------------------------------------------------------------------------------

@@ -59,10 +59,13 @@ class Evaluation:
 def accuracy(z: NDArray, y: NDArray, threshold: float = 0.5) -> float:
     """Fraction of examples whose prediction σ(z) > ``threshold`` matches the label (y == 1).
 
-    ``z`` are the logits (the neuron's output before the sigmoid), ``y`` 0/1 labels.
+    ``z`` are the logits (the neuron's output before the sigmoid), ``y`` 0/1 labels. Logits of
+    a softmax layer, (m, K), predict the class of the largest one (``y`` class indices).
     """
     from lrnn.objective import sigmoid
 
+    if np.ndim(z) == 2:
+        return float(np.mean(np.argmax(z, axis=1) == np.asarray(y)))
     return float(np.mean((sigmoid(z) > threshold) == (np.asarray(y) == 1)))
 
 
@@ -172,3 +175,89 @@ def choose_threshold(probability: NDArray, y: NDArray, rule: str) -> float:
 def _just_below(cut: float) -> float:
     """sklearn's cut-offs predict positive for score ≥ cut; ours for score > threshold."""
     return float(np.clip(np.nextafter(cut, -np.inf), 0.0, 1.0))
+
+
+# --------------------------------------------------------------------------------------------
+# K classes: the confusion matrix and the scores of each class
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClassEvaluation:
+    """Scores over K classes from one confusion matrix (rows = true class, columns = predicted,
+    both in ``classes`` order). A class with no examples (or never predicted) has recall (or
+    precision) NaN, and is left out of the macro average of that score."""
+
+    classes: tuple[str, ...]
+    confusion: NDArray  # (K, K) int64
+    log_loss: float
+
+    @property
+    def n(self) -> int:
+        return int(self.confusion.sum())
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.trace(self.confusion) / self.n) if self.n else math.nan
+
+    def per_class(self) -> dict[str, dict[str, float]]:
+        """precision, recall, F1 and support (true examples) of each class."""
+        c = self.confusion.astype(np.float64)
+        hits, predicted, support = np.diag(c), c.sum(axis=0), c.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            precision = np.where(predicted > 0, hits / predicted, math.nan)
+            recall = np.where(support > 0, hits / support, math.nan)
+            f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0)
+        f1 = np.where(np.isnan(precision) | np.isnan(recall), math.nan, f1)
+        return {
+            name: {
+                "precision": float(precision[k]),
+                "recall": float(recall[k]),
+                "f1": float(f1[k]),
+                "support": int(support[k]),
+            }
+            for k, name in enumerate(self.classes)
+        }
+
+    def averages(self) -> dict[str, dict[str, float]]:
+        """Macro (each class counts once) and weighted (by support) precision, recall, F1."""
+        rows = list(self.per_class().values())
+        support = np.array([r["support"] for r in rows], dtype=np.float64)
+        out = {}
+        for name in ("macro", "weighted"):
+            out[name] = {}
+            for key in ("precision", "recall", "f1"):
+                v = np.array([r[key] for r in rows])
+                ok = ~np.isnan(v)
+                if name == "macro":
+                    value = float(v[ok].mean()) if ok.any() else math.nan
+                else:
+                    weight = support[ok].sum()
+                    value = float(np.dot(v[ok], support[ok]) / weight) if weight else math.nan
+                out[name][key] = value
+        return out
+
+    def to_json(self) -> dict:
+        return {
+            "classes": list(self.classes),
+            "confusion_matrix": self.confusion.tolist(),
+            "per_class": self.per_class(),
+            **self.averages(),
+        }
+
+
+def evaluate_classes(
+    predicted: NDArray, y: NDArray, classes: tuple[str, ...], log_loss: float
+) -> ClassEvaluation:
+    """The K × K confusion matrix of predicted class indices against true ones."""
+    K = len(classes)
+    confusion = np.zeros((K, K), dtype=np.int64)
+    np.add.at(confusion, (np.asarray(y, dtype=np.intp), np.asarray(predicted, dtype=np.intp)), 1)
+    return ClassEvaluation(tuple(classes), confusion, float(log_loss))
+
+
+def evaluate_softmax(z: NDArray, y: NDArray, classes: tuple[str, ...]) -> ClassEvaluation:
+    """A softmax layer's logits (m, K) against class indices: arg-max predictions, log loss."""
+    from lrnn import softmax
+
+    return evaluate_classes(
+        np.argmax(z, axis=1), y, classes, softmax.cost_from_logits(z, np.asarray(y))
+    )

@@ -58,7 +58,8 @@ def regularize(data: DataPass, w: NDArray, alpha: float) -> tuple[float, NDArray
     """Add (alpha/2)‖w‖² to the data term: the one place the L2 penalty enters (bias exempt)."""
     if not alpha:
         return data.loss, data.dw, data.db
-    cost = data.loss + 0.5 * alpha * float(np.dot(w.astype(np.float64), w))
+    flat = w.reshape(-1)  # the softmax layer's W (n, K) too
+    cost = data.loss + 0.5 * alpha * float(np.dot(flat.astype(np.float64), flat))
     return cost, data.dw + w.dtype.type(alpha) * w, data.db
 
 
@@ -301,7 +302,9 @@ def augmented_gram(x: NDArray, s: NDArray | None, scale: float) -> NDArray:
     gram = np.zeros((n + 1, n + 1))
     for start in range(0, m, rows):
         xt = np.empty((min(rows, m - start), n + 1))
-        xt[:, :n] = x[start : start + rows]
+        block = x[start : start + rows]
+        # scipy.sparse rows (small n only: the exact Gram is formed when it is cheap)
+        xt[:, :n] = block.toarray() if hasattr(block, "toarray") else block
         xt[:, :n] *= scale
         xt[:, n] = 1.0
         weighted = xt if s is None else xt * np.asarray(s[start : start + rows])[:, None]

@@ -3,7 +3,11 @@
 A model file is a safetensors file with two tensors, ``w`` ``(n,)`` and ``b`` ``(1,)``, and one
 metadata key, ``"lrnn"``, whose value is a JSON object: format name and version, the lrnn
 version that wrote it, class names, threshold, preprocessing spec, feature names, training
-summary and manifest. A checkpoint is the same container with any named tensors and a free
+summary and manifest. That is a sigmoid neuron (two classes), written as format version 1 —
+byte for byte what earlier versions wrote, so they still read it. A softmax layer (K ≥ 3
+classes) is format version 2: ``w`` ``(n, K)`` (one column per class, in ``classes`` order),
+``b`` ``(K,)`` and ``"kind": "softmax layer"`` in the metadata; a file without ``kind`` is a
+sigmoid neuron. A checkpoint is the same container with any named tensors and a free
 metadata dict (``"format": "lrnn-checkpoint"``).
 
 Why this shape: safetensors holds raw numbers only, so loading never runs code (a pickle does);
@@ -32,7 +36,11 @@ import numpy as np
 from lrnn._version import __version__
 from lrnn.errors import ModelFileError, UsageError
 
-FORMAT_VERSION = 1
+#: The newest format this version reads (and writes for softmax layers).
+FORMAT_VERSION = 2
+#: What a sigmoid neuron's file (and a checkpoint) is written as: unchanged since version 1.
+SIGMOID_FORMAT_VERSION = 1
+SIGMOID, SOFTMAX = "sigmoid neuron", "softmax layer"
 MODEL_FORMAT = "lrnn-model"
 CHECKPOINT_FORMAT = "lrnn-checkpoint"
 
@@ -61,9 +69,9 @@ _DTYPES = {
 class ModelFile:
     """Everything a trained neuron needs to predict, and what is worth knowing about it."""
 
-    w: np.ndarray  # (n,) float32 or float64
-    b: float
-    classes: tuple[str, str]  # classes[1] is the positive class
+    w: np.ndarray  # (n,) float32 or float64; a softmax layer's (n, K)
+    b: Any  # a float; a softmax layer's (K,) array
+    classes: tuple[str, ...]  # two: classes[1] is the positive class; or K ≥ 3
     threshold: float = 0.5
     preprocessing: dict = field(default_factory=dict)  # Preprocessing.to_dict()
     feature_names: list[str] | None = None
@@ -84,21 +92,28 @@ def save_model(path: str | os.PathLike, model: ModelFile) -> None:
     """Write ``model`` to ``path`` atomically (the old file survives any failure)."""
     name = os.fspath(path)
     w = np.asarray(model.w)
-    b = float(model.b)
-    if w.ndim != 1 or w.dtype not in (np.float32, np.float64) or w.size == 0:
+    layer = w.ndim == 2
+    b = np.asarray(model.b, dtype=np.float64).reshape(-1) if layer else float(model.b)
+    if w.ndim not in (1, 2) or w.dtype not in (np.float32, np.float64) or w.size == 0:
         raise UsageError(
-            f"{name}: w must be a non-empty 1-D float32 or float64 array, got shape {w.shape} "
-            f"and dtype {w.dtype}; pass the trained weights."
+            f"{name}: w must be a non-empty 1-D (or, for K classes, (n, K)) float32 or float64 "
+            f"array, got shape {w.shape} and dtype {w.dtype}; pass the trained weights."
         )
-    if not (np.isfinite(w).all() and math.isfinite(b)):
+    if layer and np.shape(b) != (w.shape[1],):
+        raise UsageError(
+            f"{name}: a softmax layer's b needs {w.shape[1]} values (one per class), got "
+            f"shape {np.shape(b)}; pass the trained biases."
+        )
+    if not (np.isfinite(w).all() and np.isfinite(b).all()):
         raise UsageError(
             f"{name}: the weights are not all finite (training diverged?); lower the learning "
             "rate and retrain before saving."
         )
     meta = {
         "format": MODEL_FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if layer else SIGMOID_FORMAT_VERSION,
         "lrnn_version": __version__,
+        **({"kind": SOFTMAX} if layer else {}),
         "classes": list(model.classes),
         "threshold": model.threshold,
         "preprocessing": model.preprocessing,
@@ -110,7 +125,8 @@ def save_model(path: str | os.PathLike, model: ModelFile) -> None:
         meta["history"] = _thinned(model.history)
     meta = _jsonable(meta, name, "model")
     _check_model_meta(meta, w, name, error=UsageError)
-    tensors = {"w": np.ascontiguousarray(w), "b": np.array([b], dtype=np.float64)}
+    bias = b if layer else np.array([b], dtype=np.float64)
+    tensors = {"w": np.ascontiguousarray(w), "b": bias}
     if model.idf is not None:
         tensors["idf"] = np.ascontiguousarray(model.idf, dtype=np.float64)
     _write(name, tensors, meta)
@@ -126,11 +142,22 @@ def load_model(path: str | os.PathLike) -> ModelFile:
             f"{', '.join(map(repr, sorted(tensors))) or 'none'}; it is not an lrnn model."
         )
     w, b = tensors["w"], tensors["b"]
-    if w.ndim != 1 or w.size == 0 or w.dtype.kind != "f" or b.shape != (1,) or b.dtype.kind != "f":
+    kind = meta.get("kind", SIGMOID)
+    if kind not in (SIGMOID, SOFTMAX):
         raise ModelFileError(
-            f"{name}: w must be a 1-D float array and b a single float, got shapes {w.shape} "
+            f"{name}: the model's kind {str(kind)[:40]!r} is neither {SIGMOID!r} nor "
+            f"{SOFTMAX!r}; the file is corrupt — retrain the model."
+        )
+    layer = kind == SOFTMAX
+    want_b = (w.shape[-1],) if layer else (1,)
+    if w.ndim != (2 if layer else 1) or w.size == 0 or w.dtype.kind != "f" or b.shape != want_b:
+        what = "an (n, K) float array and b K floats" if layer else "a 1-D float array and b a "
+        raise ModelFileError(
+            f"{name}: w must be {what}{'' if layer else 'single float'}, got shapes {w.shape} "
             f"and {b.shape}; the file is corrupt — retrain the model."
         )
+    if b.dtype.kind != "f":
+        raise ModelFileError(f"{name}: b is not a float array; the file is corrupt — retrain.")
     if not (np.isfinite(w).all() and np.isfinite(b).all()):
         raise ModelFileError(
             f"{name}: the weights contain NaN or infinity; the file is corrupt — retrain the model."
@@ -138,8 +165,8 @@ def load_model(path: str | os.PathLike) -> ModelFile:
     _check_model_meta(meta, w, name, error=ModelFileError)
     return ModelFile(
         w=w,
-        b=float(b[0]),
-        classes=(meta["classes"][0], meta["classes"][1]),
+        b=b.copy() if layer else float(b[0]),
+        classes=tuple(meta["classes"]),
         threshold=float(meta["threshold"]),
         preprocessing=meta["preprocessing"],
         feature_names=meta["feature_names"],
@@ -193,13 +220,15 @@ def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exceptio
     if missing:
         raise bad(f"the metadata has no {', '.join(map(repr, missing))}")
     classes = meta.get("classes")
+    want = w.shape[1] if w.ndim == 2 else 2
     if not (
         isinstance(classes, list)
-        and len(classes) == 2
+        and len(classes) == want
         and all(isinstance(c, str) for c in classes)
-        and classes[0] != classes[1]
+        and len(set(classes)) == len(classes)
     ):
-        raise bad(f"classes must be two different strings, got {classes!r}")
+        count = "two" if want == 2 else str(want)
+        raise bad(f"classes must be {count} different strings, got {str(classes)[:200]!s}")
     t = meta.get("threshold")
     if not (isinstance(t, int | float) and not isinstance(t, bool) and 0 <= t <= 1):
         raise bad(f"threshold must be a number in [0, 1], got {t!r}")
@@ -207,8 +236,8 @@ def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exceptio
     if names is not None:
         if not (isinstance(names, list) and all(isinstance(v, str) for v in names)):
             raise bad("feature_names must be a list of strings")
-        if len(names) != w.size:
-            raise bad(f"there are {len(names)} feature_names for {w.size} weights")
+        if len(names) != w.shape[0]:
+            raise bad(f"there are {len(names)} feature_names for {w.shape[0]} weights")
     for key in ("preprocessing", "training", "manifest"):
         if not isinstance(meta.get(key), dict):
             raise bad(f"{key} must be an object, got {type(meta.get(key)).__name__}")
@@ -222,8 +251,8 @@ def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exceptio
             spec = Preprocessing.from_dict(meta["preprocessing"])
         except ModelFileError as e:
             raise error(f"{name}: {e}") from e
-        if spec.n_features is not None and spec.n_features != w.size:
-            raise bad(f"the preprocessing gives {spec.n_features} features but w has {w.size}")
+        if spec.n_features is not None and spec.n_features != w.shape[0]:
+            raise bad(f"the preprocessing gives {spec.n_features} features but w has {w.shape[0]}")
 
 
 def _is_history(history: Any) -> bool:
@@ -262,7 +291,7 @@ def save_checkpoint(
         arrays[key] = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
     meta = {
         "format": CHECKPOINT_FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": SIGMOID_FORMAT_VERSION,
         "lrnn_version": __version__,
         "metadata": metadata,
     }

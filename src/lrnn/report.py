@@ -124,6 +124,11 @@ def write_report(
         columns = columns_of(history, "history", error=DataError)
         _check_history_belongs(columns, model)
 
+    if np.asarray(model.w).ndim == 2:  # a softmax layer: its own sections
+        from lrnn import report_multiclass
+
+        args = (model, dataset, spec, X, y, columns, title, extra_facts)
+        return report_multiclass.write(name, *args)
     scale = spec.scale if spec is not None else float(model.preprocessing.get("scale", 1.0))
     w = np.asarray(model.w)
     from lrnn.backends.sparse_backend import any_logits  # sparse X (text) stays sparse
@@ -216,7 +221,7 @@ def _model_features(
     model: persist.ModelFile, dataset: Dataset, spec: Preprocessing | None
 ) -> NDArray:
     """``dataset.X`` in the units the model was trained on, after checking it fits the model."""
-    n = np.asarray(model.w).size
+    n = np.asarray(model.w).shape[0]
     X = dataset.X
     if X.ndim != 2 or X.shape[1] != n:
         got = X.shape[1] if X.ndim == 2 else f"shape {X.shape}"

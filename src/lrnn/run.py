@@ -203,16 +203,19 @@ class TrainingData:
     request: TrainingRequest | None = None
 
 
-def logits(w: NDArray, b: float, ds: Any, scale: float) -> NDArray:
-    """z for every example of a dataset, its width checked against the weights first."""
-    from lrnn import data, objective
+def logits(w: NDArray, b: Any, ds: Any, scale: float) -> NDArray:
+    """z for every example of a dataset, its width checked against the weights first: (m,)
+    for the sigmoid neuron, (m, K) for a softmax layer (w (n, K), b (K,))."""
+    from lrnn import data, objective, softmax
 
     w = np.asarray(w)
-    data.check_width(ds, w.size)
+    data.check_width(ds, w.shape[0])
+    if w.ndim == 2:
+        return softmax.logits(w, np.asarray(b, dtype=w.dtype), ds.X, scale)
     if not isinstance(ds.X, np.ndarray):  # scipy.sparse (text, svmlight): never densified
-        from lrnn.backends.sparse_backend import logits as sparse_logits
+        from lrnn.backends.sparse_backend import any_logits
 
-        return sparse_logits(w, float(b), ds.X, scale)
+        return any_logits(w, float(b), ds.X, scale)
     return objective.logits(w, float(b), ds.X, scale)
 
 
@@ -301,21 +304,25 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
         request.class_weight, train_ds.y, train_ds.classes, option="--class-weight"
     )
     weights = combine_weights(None, weights, "--class-weight")
-    backend = make_backend(train_ds.X, train_ds.y, weights, scale, backend_name)
+    K = len(train_ds.classes)
+    backend = make_backend(train_ds.X, train_ds.y, weights, scale, backend_name, n_classes=K)
     validation = None
     if validation_ds is not None:
-        validation = make_backend(validation_ds.X, validation_ds.y, None, scale, "numpy")
+        validation = make_backend(validation_ds.X, validation_ds.y, None, scale, "numpy", K)
+    info = {
+        "source": train_ds.source,
+        "n_samples": int(train_ds.X.shape[0]),
+        "n_features": int(train_ds.X.shape[1]),
+        "sha256": data.data_sha256(train_ds.X, train_ds.y),
+    }
+    if K > 2:
+        info["n_classes"] = K
     return TrainingData(
         backend=backend,
         validation=validation,
         spec=train_ds.spec,
         classes=tuple(train_ds.classes),
-        info={
-            "source": train_ds.source,
-            "n_samples": int(train_ds.X.shape[0]),
-            "n_features": int(train_ds.X.shape[1]),
-            "sha256": data.data_sha256(train_ds.X, train_ds.y),
-        },
+        info=info,
         source=train_ds.source,
         stored_dtype=str(train_ds.X.dtype),
         test_description=f"{test_desc} ({test_ds.X.shape[0]} examples)",
@@ -431,7 +438,8 @@ def compare_learning_rates(
     from lrnn.train import train
 
     scale = train_ds.spec.scale
-    backend = make_backend(train_ds.X, train_ds.y, None, scale, "numpy")  # one engine, every rate
+    K = len(train_ds.classes)
+    backend = make_backend(train_ds.X, train_ds.y, None, scale, "numpy", K)  # every rate
     runs, diverged, rows = [], [], []
     for rate in rates:
         config = TrainConfig(

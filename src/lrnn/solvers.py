@@ -137,13 +137,15 @@ def _sgd_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> Ste
 def _newton_direction(
     backend: Backend, config: TrainConfig, theta: NDArray, grad: NDArray
 ) -> NDArray:
-    w, b = theta[:-1], float(theta[-1])
-    n = backend.n_features
-    if exact_hessian_is_cheap(backend.n_samples, n):
+    from lrnn.backends import split
+
+    w, b = split(theta)
+    size, penalised = theta.size, np.arange(theta.size - theta[-1].size)  # W first, b last
+    if exact_hessian_is_cheap(backend.n_samples, size - 1):
         H = backend.hessian(w, b)
-        H[np.arange(n), np.arange(n)] += config.alpha
+        H[penalised, penalised] += config.alpha
         # A tiny ridge keeps H positive definite on separable or rank-deficient data.
-        H[np.diag_indices_from(H)] += 1e-12 * max(1.0, float(np.trace(H)) / (n + 1))
+        H[np.diag_indices_from(H)] += 1e-12 * max(1.0, float(np.trace(H)) / size)
         if not np.isfinite(H).all():  # curvature overflowed (huge features): steepest descent
             return -grad.astype(np.float64)
         # LAPACK's Cholesky directly: scipy.linalg's wrappers cost more than the solve itself
@@ -152,25 +154,28 @@ def _newton_direction(
 
         factor, info = lapack.dpotrf(H, lower=False, clean=False)
         if info == 0:
-            direction, info = lapack.dpotrs(factor, grad.astype(np.float64), lower=False)
+            g = grad.astype(np.float64).reshape(-1)
+            direction, info = lapack.dpotrs(factor, g, lower=False)
             if info == 0:
-                return -direction
-        return -np.linalg.lstsq(H, grad.astype(np.float64), rcond=None)[0]
+                return -direction.reshape(theta.shape)
+        g = grad.astype(np.float64).reshape(-1)
+        return -np.linalg.lstsq(H, g, rcond=None)[0].reshape(theta.shape)
     from scipy.sparse.linalg import LinearOperator, cg
 
     def matvec(v: NDArray) -> NDArray:
+        v = v.reshape(theta.shape)
         vw = v[:-1].astype(backend.dtype)
-        hw, hb = backend.hessp(w, b, vw, float(v[-1]))
-        out = np.empty(n + 1)
+        hw, hb = backend.hessp(w, b, vw, split(v)[1])
+        out = np.empty(theta.shape)
         out[:-1] = hw + config.alpha * vw
         out[-1] = hb
-        return out
+        return out.reshape(-1)
 
-    operator = LinearOperator((n + 1, n + 1), matvec=matvec, dtype=np.float64)
-    g = grad.astype(np.float64)
+    operator = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
+    g = grad.astype(np.float64).reshape(-1)
     forcing = min(0.5, math.sqrt(float(np.linalg.norm(g))))
-    direction, _ = cg(operator, -g, rtol=forcing, maxiter=max(20, min(n + 1, 200)))
-    return direction
+    direction, _ = cg(operator, -g, rtol=forcing, maxiter=max(20, min(size, 200)))
+    return direction.reshape(theta.shape)
 
 
 def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> Stepper:
@@ -185,9 +190,10 @@ def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> 
     def advance(state: Any, cost: float, grad: NDArray) -> Advance:
         theta = state.theta
         direction = _newton_direction(backend, config, theta, grad)
-        slope = float(np.dot(grad.astype(np.float64), direction))
+        slope = float(np.dot(grad.astype(np.float64).reshape(-1), direction.reshape(-1)))
         if not slope < 0:  # not a descent direction (numerical trouble): fall back to −∇J
-            direction, slope = -grad.astype(np.float64), -float(np.dot(grad, grad))
+            flat = grad.reshape(-1)
+            direction, slope = -grad.astype(np.float64), -float(np.dot(flat, flat))
         if -slope <= 8 * np.finfo(theta.dtype).eps * max(abs(cost), np.finfo(float).tiny):
             return Advance(theta, at_optimum=True)
         step = 1.0
@@ -214,20 +220,21 @@ def run_lbfgs(backend: Backend, config: TrainConfig, state: Any, recorder: Any) 
     """
     from scipy.optimize import minimize
 
-    dtype = backend.dtype
+    dtype, shape = backend.dtype, state.theta.shape  # scipy sees θ flat (softmax: (n+1)·K)
     cache: dict[str, Any] = {}
 
     def fun(x: NDArray) -> tuple[float, NDArray]:
-        cost, grad, data = backend.evaluate(x.astype(dtype), config.alpha)
+        cost, grad, data = backend.evaluate(x.astype(dtype).reshape(shape), config.alpha)
         cache.update(x=x.copy(), cost=cost, grad=grad, data=data)
-        return cost, grad.astype(np.float64)
+        return cost, grad.astype(np.float64).reshape(-1)
 
     progress: dict[str, Any] = {"state": state, "stop": None}
 
     def at(x: NDArray, iteration: int) -> bool:
         if cache.get("x") is None or not np.array_equal(cache["x"], x):
             fun(x)
-        current = progress["state"]._replace(theta=x.astype(dtype), iteration=iteration)
+        theta = x.astype(dtype).reshape(shape)
+        current = progress["state"]._replace(theta=theta, iteration=iteration)
         current, stop = recorder.check(current, cache["cost"], cache["grad"], cache["data"], None)
         if stop is None and recorder.interrupted(current):
             stop = "interrupted"
@@ -238,7 +245,7 @@ def run_lbfgs(backend: Backend, config: TrainConfig, state: Any, recorder: Any) 
         if at(intermediate_result.x, progress["state"].iteration + 1):
             raise StopIteration
 
-    x0 = state.theta.astype(np.float64)
+    x0 = state.theta.astype(np.float64).reshape(-1)
     if not at(x0, state.iteration) and state.iteration < config.max_iter:
         res = minimize(
             fun,
@@ -257,7 +264,8 @@ def run_lbfgs(backend: Backend, config: TrainConfig, state: Any, recorder: Any) 
         if progress["stop"] is None:
             progress["stop"] = _scipy_stop_reason(str(res.message))
         if progress["stop"] in ("tol", "converged", "max_iter", "max_fun", "stalled"):
-            progress["state"] = progress["state"]._replace(theta=res.x.astype(dtype))
+            theta = res.x.astype(dtype).reshape(shape)
+            progress["state"] = progress["state"]._replace(theta=theta)
     return progress["state"], progress["stop"]
 
 

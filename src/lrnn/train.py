@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import objective, solvers
-from lrnn.backends import Backend
+from lrnn.backends import Backend, split
 from lrnn.config import TrainConfig
 from lrnn.errors import TrainingDiverged, UsageError
 from lrnn.solvers import Solver, Stepper
@@ -67,8 +67,8 @@ class TrainState(NamedTuple):
 
 @dataclass
 class TrainResult:
-    w: NDArray
-    b: float
+    w: NDArray  # (n,) for the sigmoid neuron, (n, K) for the softmax layer
+    b: float | NDArray  # a float, or (K,)
     n_iter: int
     history: Records
     converged: bool
@@ -112,8 +112,11 @@ def resolve_solver(solver: str, n_samples: int, n_features: int) -> str:
 
 
 def lipschitz(backend: Backend, alpha: float) -> float:
-    """L = λmax(X̃ᵀSX̃)/(4Σs) + alpha: 1/L is a step gradient descent can always take."""
-    return backend.lambda_max() / 4.0 + alpha
+    """L = λmax(X̃ᵀSX̃)/(4Σs) + alpha: 1/L is a step gradient descent can always take.
+
+    The softmax layer's curvature is at most ½ (not ¼) per unit of λmax: its backends say so
+    with ``curvature_factor``."""
+    return backend.lambda_max() * getattr(backend, "curvature_factor", 0.25) + alpha
 
 
 #: What to do when the data's curvature overflows floating point (features near 1e300, or
@@ -189,7 +192,8 @@ def train(
     """Fit (w, b) on ``backend`` by ``config.solver``; see the module docstring.
 
     ``shortcut=False`` forbids the wide-data coefficient-space path (for comparisons)."""
-    solver = solvers.resolve(config.solver, backend.n_samples, backend.n_features)
+    parameters = int(np.prod(theta_shape(backend)))  # the softmax layer has (n + 1)·K
+    solver = solvers.resolve(config.solver, backend.n_samples, parameters - 1)
     if solver.minibatches and not 1 <= config.batch_size <= backend.n_samples:
         raise UsageError(
             f"batch_size={config.batch_size} must be between 1 and the number of training "
@@ -251,7 +255,7 @@ def _learning_rate(
 def _initial_state(
     backend: Backend, config: TrainConfig, solver: Solver, init: tuple[NDArray, float] | None
 ) -> TrainState:
-    theta = np.zeros(backend.n_features + 1, dtype=backend.dtype)
+    theta = np.zeros(theta_shape(backend), dtype=backend.dtype)
     if init is not None and not backend.coefficient_space:  # coefficient space starts at 0
         theta[:-1] = init[0]
         theta[-1] = init[1]
@@ -262,6 +266,17 @@ def _initial_state(
     return TrainState(
         theta, opt_state, 0, rng_state, Records(), coefficients=backend.coefficient_space
     )
+
+
+def theta_shape(backend: Backend) -> tuple[int, ...]:
+    """θ's shape: (n + 1,) for the sigmoid neuron, (n + 1, K) for a softmax layer of K."""
+    classes = getattr(backend, "n_classes", 2)
+    return (backend.n_features + 1,) if classes <= 2 else (backend.n_features + 1, classes)
+
+
+def _bias_norm(grad: NDArray) -> float:
+    """max |∂J/∂b| (one bias, or K)."""
+    return float(np.max(np.abs(grad[-1])))
 
 
 def _use_coefficient_space(
@@ -420,7 +435,7 @@ class Recorder:
     ) -> tuple[TrainState, str | None]:
         config = self.config
         self.lr = lr
-        grad_norm = float(np.maximum.reduce(np.abs(grad)))  # NaN or inf if any component is
+        grad_norm = float(np.maximum.reduce(np.abs(grad), axis=None))  # NaN/inf if any is
         if not (math.isfinite(cost) and math.isfinite(grad_norm)):
             what = "cost" if not math.isfinite(cost) else "gradient"
             value = cost if not math.isfinite(cost) else "infinite"
@@ -468,12 +483,12 @@ class Recorder:
             "cost": cost,
             "loss": data.loss,
             "accuracy": data.accuracy,
-            "grad_norm": max(float(np.max(np.abs(w_grad), initial=0.0)), abs(float(grad[-1]))),
+            "grad_norm": max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad)),
             "learning_rate": math.nan if lr is None else float(lr),
         }
         if self.validation is not None:
             w = self.backend.to_weights(state.theta[:-1])
-            val = self.validation.data_pass(w, float(state.theta[-1]))
+            val = self.validation.data_pass(w, split(state.theta)[1])
             row["val_loss"] = val.loss
             row["val_accuracy"] = val.accuracy
         return row
@@ -536,17 +551,17 @@ def _finish(
     """The result, with its verdict measured on the full gradient at the returned weights."""
     cost, grad, data = backend.evaluate(theta, config.alpha)
     w_grad = backend.to_weights(grad[:-1])
-    grad_norm = max(float(np.max(np.abs(w_grad), initial=0.0)), abs(float(grad[-1])))
+    grad_norm = max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad))
     if stop_reason in ("tol", "converged") and not stationary_enough(
         grad_norm, cost, config.tol, backend.dtype
     ):
         stop_reason = "stalled"
     last_grad = None
     if recorder.last_grad is not None:
-        last_grad = (backend.to_weights(recorder.last_grad[:-1]), float(recorder.last_grad[-1]))
+        last_grad = (backend.to_weights(recorder.last_grad[:-1]), split(recorder.last_grad)[1])
     return TrainResult(
         w=backend.to_weights(theta[:-1]),
-        b=float(theta[-1]),
+        b=split(theta)[1],
         n_iter=state.iteration,
         history=state.history,
         converged=stop_reason in ("tol", "early_stopping", "converged"),
@@ -569,7 +584,7 @@ def _partial_result(
     costs = state.history.get("cost", [math.nan])
     return TrainResult(
         w=backend.to_weights(state.theta[:-1]),
-        b=float(state.theta[-1]),
+        b=split(state.theta)[1],
         n_iter=state.iteration,
         history=state.history,
         converged=False,

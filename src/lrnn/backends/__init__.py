@@ -12,7 +12,7 @@ Heavy backends (dask, torch) are imported only when asked for.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,6 +70,14 @@ class Backend(Protocol):
         ...
 
 
+def split(theta: NDArray) -> tuple[NDArray, Any]:
+    """(w, b) from θ: the sigmoid neuron's θ = [w…, b] gives b as a float; the softmax layer's
+    θ (n + 1, K) gives W = θ[:-1] (n, K) and b = θ[-1] (K,), a copy."""
+    if theta.ndim == 2:
+        return theta[:-1], theta[-1].copy()
+    return theta[:-1], float(theta[-1])
+
+
 class WeightSpace:
     """What every backend whose parameters are the weights themselves shares: J and its
     gradient from one data pass plus the L2 term (added in :func:`objective.regularize`, the one
@@ -78,7 +86,7 @@ class WeightSpace:
     coefficient_space = False
 
     def evaluate(self, theta: NDArray, alpha: float) -> tuple[float, NDArray, DataPass]:
-        w, b = theta[:-1], float(theta[-1])
+        w, b = split(theta)
         data = self.data_pass(w, b)  # type: ignore[attr-defined]
         cost, dw, db = objective.regularize(data, w, alpha)
         grad = np.empty_like(theta)
@@ -99,11 +107,14 @@ def make_backend(
     sample_weight: NDArray | None = None,
     scale: float = 1.0,
     backend: str = "auto",
+    n_classes: int = 2,
 ) -> Backend:
-    """Wrap validated data in the backend asked for, or the one its type implies."""
+    """Wrap validated data in the backend asked for, or the one its type implies.
+
+    ``n_classes`` ≥ 3 gives the softmax layer's backend (y: class indices)."""
     from lrnn.errors import UsageError
 
-    if type(X).__module__.startswith("scipy.sparse"):  # CSR kernels, in memory (see module)
+    if type(X).__module__.startswith("scipy.sparse") and n_classes <= 2:  # CSR kernels
         if backend not in ("auto", "numpy"):
             raise UsageError(
                 f"backend={backend!r} does not take scipy.sparse input; use backend='auto' "
@@ -115,6 +126,8 @@ def make_backend(
     if backend == "auto":
         module = type(X).__module__.split(".")[0]
         backend = {"dask": "dask", "torch": "torch"}.get(module, "numpy")
+    if n_classes > 2:
+        return _softmax_backend(X, y, n_classes, sample_weight, scale, backend)
     if backend == "numpy":
         from lrnn.backends.numpy_backend import InMemoryBackend
 
@@ -130,4 +143,31 @@ def make_backend(
     raise UsageError(
         f"backend={backend!r} is not one of {', '.join(BACKEND_NAMES)}; "
         "pick one of those (or 'auto')."
+    )
+
+
+def _softmax_backend(
+    X: object, y: NDArray, n_classes: int, sample_weight: NDArray | None, scale: float, name: str
+) -> Backend:
+    """K ≥ 3 classes: the softmax layer's backends."""
+    from lrnn.errors import UsageError
+
+    if name == "numpy":
+        from lrnn.backends.softmax_backend import SoftmaxBackend
+
+        sparse = type(X).__module__.startswith("scipy.sparse")
+        if sparse and type(X).__name__ not in ("csr_matrix", "csr_array"):
+            X = X.tocsr()  # one copy of the index arrays: row blocks need CSR
+        # scipy.sparse stays sparse: the numpy reference passes work on row blocks of it
+        return SoftmaxBackend(X if sparse else np.asarray(X), y, n_classes, sample_weight, scale)
+    if name == "dask":
+        from lrnn.backends.softmax_blocks import dask_softmax_backend
+
+        return dask_softmax_backend(X, y, n_classes, sample_weight, scale)
+    if name == "torch":
+        from lrnn.backends.softmax_torch import TorchSoftmaxBackend
+
+        return TorchSoftmaxBackend(X, y, n_classes, sample_weight, scale)
+    raise UsageError(
+        f"backend={name!r} is not one of {', '.join(BACKEND_NAMES)}; pick one of those (or 'auto')."
     )

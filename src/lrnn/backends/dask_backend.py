@@ -379,8 +379,6 @@ class DaskBackend(WeightSpace):
 
     def minibatches(self, rng: np.random.Generator, batch_size: int) -> Iterator[Any]:
         """The in-memory backend's epoch of batches, rows fetched a window at a time."""
-        from lrnn.backends.numpy_backend import InMemoryBackend
-
         y, s = self._labels_here()
         order = rng.permutation(self.n_samples)  # the same draw as InMemoryBackend
         row_bytes = self.n_features * self.X.dtype.itemsize
@@ -393,7 +391,13 @@ class DaskBackend(WeightSpace):
                 rows = np.sort(window[k : k + batch_size])
                 at = np.searchsorted(wanted, rows)
                 weights = None if s is None else s[rows]
-                yield InMemoryBackend(rows_here[at], y[rows], weights, self.scale)
+                yield self._batch(rows_here[at], y[rows], weights)
+
+    def _batch(self, x: NDArray, y: NDArray, s: NDArray | None) -> Any:
+        """One mini-batch, in memory."""
+        from lrnn.backends.numpy_backend import InMemoryBackend
+
+        return InMemoryBackend(x, y, s, self.scale)
 
 
 def logits(X: Any, w: NDArray, b: float, scale: float = 1.0) -> NDArray:

@@ -171,12 +171,7 @@ class StreamingBackend(WeightSpace):
 
     def minibatches(self, rng: np.random.Generator, batch_size: int) -> Iterator[Any]:
         """One epoch of mini-batches, each an in-memory backend of its rows (see module doc)."""
-        from lrnn.backends.numpy_backend import InMemoryBackend
-
-        def batch(x: NDArray, rows: NDArray) -> InMemoryBackend:
-            s = None if self.sample_weight is None else self.sample_weight[rows]
-            return InMemoryBackend(x, self.y[rows], s, self.scale)
-
+        batch = self._batch
         if self.source.random_access:  # the in-memory backend's exact batches
             order = rng.permutation(self.n_samples)
             for start in range(0, self.n_samples, batch_size):
@@ -191,3 +186,10 @@ class StreamingBackend(WeightSpace):
                 for k in range(0, x.shape[0], batch_size):
                     local = np.sort(order[k : k + batch_size])
                     yield batch(x[local], a + local)
+
+    def _batch(self, x: NDArray, rows: NDArray) -> Any:
+        """The mini-batch of ``rows`` (whose features are ``x``), in memory."""
+        from lrnn.backends.numpy_backend import InMemoryBackend
+
+        s = None if self.sample_weight is None else self.sample_weight[rows]
+        return InMemoryBackend(x, self.y[rows], s, self.scale)

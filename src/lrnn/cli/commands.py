@@ -322,19 +322,25 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _header(td, cfg) -> str:
     """What is about to run, said plainly: data, test part, positive class, solver."""
     from lrnn import solvers
+    from lrnn.train import theta_shape
 
     backend = td.backend
-    solver = solvers.resolve(cfg.solver, backend.n_samples, backend.n_features)
+    parameters = int(np.prod(theta_shape(backend)))
+    solver = solvers.resolve(cfg.solver, backend.n_samples, parameters - 1)
     name = cfg.solver if solver.name == cfg.solver else f"{cfg.solver} ({solver.name} here)"
     unit = "epochs" if solver.minibatches else "iterations"
     if solver.uses_learning_rate:
         steps = f"learning rate {cfg.learning_rate}, {cfg.max_iter} {unit}"
     else:
         steps = f"own step sizes, at most {cfg.max_iter} {unit}"
+    if len(td.classes) > 2:
+        shown = ", ".join(map(repr, td.classes[:4])) + (", …" if len(td.classes) > 4 else "")
+        target = f"{len(td.classes)} classes ({shown}), a softmax layer"
+    else:
+        target = f"positive class: {td.classes[-1]!r}"
     return (
         f"Training on {td.source}: {backend.n_samples} examples × {backend.n_features} features "
-        f"({td.stored_dtype}); test: {td.test_description}; positive class: "
-        f"{td.classes[-1]!r}; solver {name}, {steps}"
+        f"({td.stored_dtype}); test: {td.test_description}; {target}; solver {name}, {steps}"
     )
 
 
@@ -407,6 +413,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lrnn.inference import predict_records
 
     model, spec = _load_model_and_spec(args.model)
+    many = len(model.classes) > 2
+    if many and args.threshold is not None:
+        raise UsageError(
+            f"{args.model} has {len(model.classes)} classes and predicts the most probable one; "
+            "a --threshold applies to two-class models only — drop it."
+        )
     if getattr(args, "encoding", None) and spec.text is not None:
         from dataclasses import replace
 
@@ -416,13 +428,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
             spec, text={**spec.text, "encoding": settings(encoding=args.encoding)["encoding"]}
         )
     ds = data.load_inputs(args.inputs, spec, label=args.label)
-    records = predict_records(model, spec, ds, args.threshold)
+    records = predict_records(model, spec, ds, args.threshold, args.top)
     if not args.json:
-        # The probability is the neuron's a = σ(z): that of the model's positive class.
-        print(f"name\tP({model.classes[1]})\tlabel")
+        if args.top is not None:
+            print("name\tclass=probability, most probable first")
+        elif many:
+            print("name\tprobability of the label\tlabel")
+        else:  # the neuron's a = σ(z): the probability of the positive class
+            print(f"name\tP({model.classes[1]})\tlabel")
     for record in records:
         if args.json:
             _out(args, **record)
+        elif args.top is not None:
+            ranked = "\t".join(f"{c}={p:.6f}" for c, p in record["probabilities"].items())
+            print(f"{record['name']}\t{ranked}")
         else:
             print(f"{record['name']}\t{record['probability']:.6f}\t{record['label']}")
     return 0
@@ -435,6 +454,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.save and not args.choose_threshold:
         raise UsageError("--save stores a threshold chosen with --choose-threshold; add it.")
     model, spec = _load_model_and_spec(args.model)
+    if len(model.classes) > 2:
+        return _evaluate_classes(args, model, spec)
     label = args.label or spec.label_column or "label"  # the model's column unless told
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     z = _logits(model.w, model.b, ds, spec.scale)
@@ -451,7 +472,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     result = metrics.evaluate(z, ds.y, threshold)
     if args.json:
-        _out(args, **result.to_json(), threshold_source=source)
+        predicted = (sigmoid(z) > threshold).astype(np.intp)
+        scores = metrics.evaluate_classes(predicted, ds.y, model.classes, result.log_loss)
+        table = scores.to_json()
+        _out(
+            args,
+            **result.to_json(),
+            threshold_source=source,
+            **{k: table[k] for k in ("classes", "confusion_matrix", "per_class")},
+        )
     else:
         print(f"examples: {result.n}")
         print(f"accuracy: {100 * result.accuracy:.2f} %")
@@ -467,6 +496,77 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         persist.save_model(args.model, replace(model, threshold=float(threshold)))
         print(f"threshold {threshold:.6g} saved into {args.model}", file=sys.stderr)
     return 0
+
+
+def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
+    """``lrnn evaluate`` of a K-class model: accuracy, log loss, the K × K confusion matrix,
+    per-class precision/recall/F1 and their macro and weighted averages."""
+    from lrnn import data, metrics
+
+    K = len(model.classes)
+    for flag, value in (
+        ("--choose-threshold", args.choose_threshold),
+        ("--threshold", args.threshold),
+    ):
+        if value is not None:
+            raise UsageError(
+                f"{args.model} has {K} classes and predicts the most probable one; {flag} "
+                "applies to two-class models only — drop it."
+            )
+    label = args.label or spec.label_column or "label"  # the model's column unless told
+    ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
+    scores = metrics.evaluate_softmax(
+        _logits(model.w, model.b, ds, spec.scale), ds.y, model.classes
+    )
+    absent = [c for c, row in scores.per_class().items() if row["support"] == 0]
+    if absent:
+        warnings.warn(
+            f"{args.data}: no examples of class {absent[0]!r}"
+            f"{f' (and {len(absent) - 1} more)' if len(absent) > 1 else ''}; its recall and F1 "
+            "are undefined and left out of the macro averages — test on data with every class.",
+            UserWarning,
+            stacklevel=1,
+        )
+    if args.json:
+        _out(
+            args, n=scores.n, accuracy=scores.accuracy, log_loss=scores.log_loss, **scores.to_json()
+        )
+        return 0
+    print(f"examples: {scores.n}")
+    print(f"accuracy: {100 * scores.accuracy:.2f} %")
+    print(f"log loss: {scores.log_loss:.6f}")
+    print(_confusion_table(scores))
+    print(_class_table(scores))
+    return 0
+
+
+def _confusion_table(scores) -> str:
+    """The K × K confusion matrix as text: rows = true class, columns = predicted."""
+    names = [str(c) for c in scores.classes]
+    corner = "true \\ predicted"
+    first = max(len(corner), *(len(c) for c in names))
+    width = max(5, *(len(c) for c in names), len(str(int(scores.confusion.max(initial=0)))))
+    head = corner.ljust(first) + " " + " ".join(c.rjust(width) for c in names)
+    rows = [
+        c.ljust(first) + " " + " ".join(str(int(v)).rjust(width) for v in row)
+        for c, row in zip(names, scores.confusion, strict=True)
+    ]
+    return "confusion matrix (rows: true class, columns: predicted):\n" + "\n".join([head, *rows])
+
+
+def _class_table(scores) -> str:
+    width = max(13, *(len(str(c)) + 1 for c in scores.classes))
+    lines = ["class".ljust(width) + "  precision  recall      f1  support"]
+
+    def row(name: str, r: dict, support: Any) -> str:
+        cells = "".join(f"{r[k]:>{w}.4f}" for k, w in (("precision", 11), ("recall", 8), ("f1", 8)))
+        return f"{name:<{width}}{cells}{support:>9}"
+
+    for name, r in scores.per_class().items():
+        lines.append(row(str(name), r, r["support"]))
+    for name, r in scores.averages().items():
+        lines.append(row(f"{name} avg", r, scores.n))
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -522,19 +622,35 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     if args.model:
         model, spec = _load_model_and_spec(args.model)
         ds = data.load(source, label=args.label, spec=spec)
-        w, b = np.asarray(model.w, dtype=np.float64), float(model.b)
+        if len(model.classes) > 2:
+            ds = data.align_classes(ds, model.classes)
+            w, b = np.asarray(model.w, dtype=np.float64), np.asarray(model.b, dtype=np.float64)
+        else:
+            w, b = np.asarray(model.w, dtype=np.float64), float(model.b)
     else:
         ds = data.load(source, label=args.label, image_size=args.image_size)
         spec = ds.spec
         rng = np.random.default_rng(args.seed)
-        w, b = rng.standard_normal(ds.X.shape[1]) * 0.01, 0.1
+        if ds.classes is not None and len(ds.classes) > 2:
+            K = len(ds.classes)
+            w, b = rng.standard_normal((ds.X.shape[1], K)) * 0.01, np.full(K, 0.1)
+        else:
+            w, b = rng.standard_normal(ds.X.shape[1]) * 0.01, 0.1
     X = ds.X.astype(np.float64) * spec.scale  # float64: the check is about the math
     rng = np.random.default_rng(args.seed)
     k = min(args.coordinates, w.size)
-    coords = np.sort(rng.choice(w.size, size=k, replace=False))
-    check = objective.finite_difference_check(
-        w, b, X, ds.y.astype(np.float64), coords, args.epsilon
-    )
+    if w.ndim == 2:  # a softmax layer: coordinates (feature, class), plus every bias
+        from lrnn import softmax
+
+        flat = np.sort(rng.choice(w.size, size=k, replace=False))
+        coords = [softmax.Coordinate(*divmod(int(i), w.shape[1])) for i in flat]
+        coords += [softmax.Coordinate(w.shape[0], c) for c in range(w.shape[1])]
+        check = softmax.finite_difference_check(w, b, X, ds.y, coords, args.epsilon)
+    else:
+        coords = np.sort(rng.choice(w.size, size=k, replace=False))
+        check = objective.finite_difference_check(
+            w, b, X, ds.y.astype(np.float64), coords, args.epsilon
+        )
     ok = check.overall <= GRADCHECK_TOLERANCE
     if args.json:
         for r in check.rows:

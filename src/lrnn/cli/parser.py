@@ -435,6 +435,12 @@ def _predict_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> N
         default=None,
         help="label column to ignore in a table (default: the model's label column)",
     )
+    p.add_argument(
+        "--top",
+        type=_positive_int,
+        metavar="K",
+        help="the K most probable classes per example (default: the predicted one)",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per example")
     p.set_defaults(run=commands.cmd_predict)
 

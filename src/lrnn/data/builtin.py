@@ -1,4 +1,5 @@
-"""Data sets bundled with scikit-learn (no download): ``digits`` and ``breast_cancer``."""
+"""Data sets bundled with scikit-learn (no download): ``digits`` (threes against eights),
+``digits10`` (all ten digits) and ``breast_cancer``."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ from lrnn.data.images import image_dataset
 from lrnn.data.tables import frame_dataset
 from lrnn.errors import DataError
 
-BUILTIN_NAMES = ("digits", "breast_cancer")
+BUILTIN_NAMES = ("digits", "digits10", "breast_cancer")
 DEFAULT_BUILTIN = "digits"
 #: The built-in names as an error message lists them.
-BUILTIN_HINT = "digits, breast_cancer"
+BUILTIN_HINT = "digits, digits10, breast_cancer"
+
+
+#: The classes of ``digits10``, in label order.
+DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
 def builtin_name(name: str) -> str | None:
@@ -68,6 +73,12 @@ def builtin_raw(key: str, wanted: Sequence[str] | None) -> Dataset:
         y = (target[keep] == 8).astype(np.int64)
         names = [f"digit-{i}" for i in range(len(keep))]
         return image_dataset(pixels, y, ("three", "eight"), names, source)
+    if key == "digits10":
+        # All ten digits, 1797 pictures: a softmax layer of ten neurons, one per digit.
+        data, target = _digits_table()
+        pixels = np.rint(data * (255 / 16)).astype(np.uint8).reshape(-1, 8, 8, 1)
+        names = [f"digit-{i}" for i in range(len(target))]
+        return image_dataset(pixels, target, DIGIT_NAMES, names, source)
     from sklearn import datasets
 
     d = datasets.load_breast_cancer(as_frame=True)

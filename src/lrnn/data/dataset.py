@@ -27,8 +27,8 @@ class Dataset:
     """
 
     X: np.ndarray  # (m, n)
-    y: np.ndarray | None  # (m,) int64 in {0, 1}: index into classes
-    classes: tuple[str, str] | None  # classes[1] is the positive class
+    y: np.ndarray | None  # (m,) int64 in {0, …, K−1}: index into classes
+    classes: tuple[str, ...] | None  # two: classes[1] is the positive class; or K ≥ 3
     names: list[str]  # one per example
     spec: Preprocessing
     source: str
@@ -124,11 +124,16 @@ def subset(ds: Dataset, idx: np.ndarray) -> Dataset:
     )
 
 
-def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarray, tuple]:
-    """Two distinct label values → (y as 0/1 int64, class names), classes[1] positive.
+#: More distinct labels than this are almost surely not classes (an id or a measurement).
+MAX_CLASSES = 1000
 
-    Numbers sort by value, anything else as strings. A single class of 0/1 numbers comes back
-    as the pair ("0", "1"); any other single class as (name, name), with every y = 0.
+
+def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarray, tuple]:
+    """K distinct label values → (y as int64 in 0…K−1, class names in sorted order).
+
+    Numbers sort by value, anything else as strings; with two classes classes[1] is the
+    positive one. A single class of 0/1 numbers comes back as the pair ("0", "1"); any other
+    single class as (name, name), with every y = 0.
     """
     values = np.asarray(values)
     if values.dtype.kind == "f" and not np.isfinite(values).all():
@@ -140,13 +145,12 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
     if values.dtype.kind not in "biuf":
         values = _stripped(values.astype(str), source, what)
     uniq = np.unique(values)
-    if uniq.size > 2:
-        shown = ", ".join(repr(clip(label_name(v))) for v in uniq[:5]) + (
-            ", ..." if uniq.size > 5 else ""
-        )
+    if uniq.size > MAX_CLASSES:
+        shown = ", ".join(repr(clip(label_name(v))) for v in uniq[:5]) + ", ..."
         raise DataError(
-            f"{source}: {what} has {uniq.size} classes ({shown}). Only binary classification is "
-            "supported. Keep the rows of two classes, or merge classes into two."
+            f"{source}: {what} has {uniq.size} distinct values ({shown}) — more than "
+            f"{MAX_CLASSES} classes; is that the label column? Choose the column of class "
+            "labels (--label NAME)."
         )
     if uniq.size == 0:
         raise DataError(f"{source}: no examples; give a file with data.")
@@ -159,7 +163,13 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
             name = label_name(uniq[0])
             return np.zeros(values.shape[0], dtype=np.int64), (name, name)
     y = np.searchsorted(uniq, values).astype(np.int64)
-    return y, (label_name(uniq[0]), label_name(uniq[1]))
+    names = tuple(label_name(v) for v in uniq)
+    if len(set(names)) != len(names):  # e.g. 1 and 1.0 as strings: one name, two values
+        raise DataError(
+            f"{source}: {what} has labels that read the same ({', '.join(map(repr, names))}); "
+            "write each class one way."
+        )
+    return y, names
 
 
 def _stripped(values: np.ndarray, source: str, what: str) -> np.ndarray:
@@ -199,6 +209,11 @@ def set_positive_class(ds: Dataset, name: str) -> Dataset:
         raise UsageError(
             f"{ds.source}: has no labels, so there is no positive class to choose; give "
             "labelled data or drop the positive class."
+        )
+    if len(ds.classes) > 2:
+        raise UsageError(
+            f"{ds.source}: has {len(ds.classes)} classes, and a positive class belongs to "
+            "two-class data; drop --positive-class."
         )
     name = str(name).strip()
     if name not in ds.classes:
@@ -243,15 +258,24 @@ def align_classes(ds: Dataset, classes: Sequence[str]) -> Dataset:
 
 
 def require_both_classes(ds: Dataset) -> None:
-    """Training needs examples of both classes; refuse labelled data of one."""
+    """Training needs examples of every class (both, for two); refuse labelled data of one,
+    and warn about a class with a single example (it cannot be both learnt and tested)."""
     if ds.y is None or ds.classes is None:
         return
-    present = np.unique(ds.y)
+    present, counts = np.unique(ds.y, return_counts=True)
     if present.size < 2:
         raise DataError(
             f"{ds.source}: all {ds.y.size} examples are of class "
             f"'{ds.classes[int(present[0])]}'; training needs examples of both classes — "
             "add examples of the other class."
+        )
+    single = [ds.classes[int(c)] for c, k in zip(present, counts, strict=True) if k == 1]
+    if single and len(ds.classes) > 2:
+        warnings.warn(
+            f"{ds.source}: class {clip(repr(single[0]))} has a single example"
+            f"{f' (and {len(single) - 1} more classes)' if len(single) > 1 else ''}; it cannot "
+            "be both learnt and tested — add examples of it, or drop it.",
+            stacklevel=3,
         )
 
 

@@ -149,20 +149,23 @@ def load_h5(name: str, require_labels: bool) -> Dataset:
                 c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
                 for c in classes_raw.reshape(-1)
             )
-            if len(classes) != 2:
+            if len(classes) < 2:
                 raise DataError(
-                    f"{name}: 'list_classes' names {len(classes)} classes ({quoted(classes, 5)})."
-                    " Only binary classification is supported. Keep two classes."
+                    f"{name}: 'list_classes' names {len(classes)} class(es) "
+                    f"({quoted(classes, 5)}); name two or more classes."
                 )
-            if classes[0] == classes[1]:
+            if len(set(classes)) != len(classes):
+                twice = next(c for c in classes if classes.count(c) > 1)
                 raise DataError(
-                    f"{name}: 'list_classes' names the class {classes[0]!r} twice; give the two "
+                    f"{name}: 'list_classes' names the class {twice!r} twice; give the "
                     "classes different names."
                 )
-            if y_raw.dtype.kind not in "biuf" or not np.isin(y_raw, (0, 1)).all():
+            K = len(classes)
+            if y_raw.dtype.kind not in "biuf" or not np.isin(y_raw, np.arange(K)).all():
+                allowed = "0 or 1" if K == 2 else f"0 … {K - 1}"
                 raise DataError(
-                    f"{name}: '{raw['y_key']}' must hold 0 or 1 (an index into list_classes); "
-                    "fix the labels."
+                    f"{name}: '{raw['y_key']}' must hold {allowed} (an index into "
+                    "list_classes); fix the labels."
                 )
             y = y_raw.astype(np.int64)
     if x.ndim == 4:

@@ -223,23 +223,45 @@ def _image_files(folder: Path) -> list[Path]:
     return files
 
 
+#: A class folder with fewer than this fraction of the largest one's images is worth a warning.
+UNBALANCED_RATIO = 0.1
+
+
+def _warn_if_unbalanced(folder: Path, subdirs: list[Path], groups: list[list[Path]]) -> None:
+    """Say so when one class has far fewer images than another: a model can then score well by
+    ignoring it (class weights, --class-weight balanced, counter that)."""
+    import warnings
+
+    sizes = [len(g) for g in groups]
+    small = int(np.argmin(sizes))
+    if sizes[small] < UNBALANCED_RATIO * max(sizes):
+        big = int(np.argmax(sizes))
+        warnings.warn(
+            f"{folder}: the classes are unbalanced ({subdirs[small].name!r} has {sizes[small]} "
+            f"images, {subdirs[big].name!r} {sizes[big]}); add images, or train with "
+            "--class-weight balanced.",
+            stacklevel=4,
+        )
+
+
 def load_image_folder(
     folder: Path, mode: str | None, size: tuple[int, int] | None, *, allow_flat: bool
 ) -> Dataset:
     """A folder with one sub-folder of images per class (or, unlabeled, just images)."""
     subdirs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
-    if len(subdirs) == 2:
+    if len(subdirs) >= 2:
         groups = [_image_files(d) for d in subdirs]
-        files = groups[0] + groups[1]
-        y = np.repeat(np.arange(2, dtype=np.int64), [len(g) for g in groups])
-        classes: tuple[str, str] | None = (subdirs[0].name, subdirs[1].name)
+        files = [f for g in groups for f in g]
+        y = np.repeat(np.arange(len(groups), dtype=np.int64), [len(g) for g in groups])
+        classes: tuple[str, ...] | None = tuple(d.name for d in subdirs)
+        _warn_if_unbalanced(folder, subdirs, groups)
     elif not subdirs and allow_flat:
         files, y, classes = _image_files(folder), None, None
     else:
         raise DataError(
-            f"{folder}: an image folder needs exactly two sub-folders, one per class; found "
+            f"{folder}: an image folder needs two or more sub-folders, one per class; found "
             f"{len(subdirs)} ({quoted([d.name for d in subdirs])}) — arrange the images as "
-            f"{folder}/<class-a>/*.png and {folder}/<class-b>/*.png."
+            f"{folder}/<class-a>/*.png, {folder}/<class-b>/*.png, …"
         )
     raw = read_images([str(f) for f in files], mode, size, str(folder))
     names = [f.relative_to(folder).as_posix() for f in files]

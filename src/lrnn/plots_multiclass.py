@@ -1,0 +1,200 @@
+"""Pictures of a softmax layer (K ≥ 3 classes): class templates, the K × K confusion matrix,
+one-vs-rest ROC curves and the most confidently wrong examples.
+
+The same conventions as :mod:`lrnn.plots` (its figure size, colours and atomic PNG writes):
+every function draws from what it is given and never trains.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from lrnn.errors import DataError, UsageError
+from lrnn.plots import FIGSIZE, GALLERY_COLUMNS, GALLERY_ROW_HEIGHT, _figure, _save
+
+_RED = "#d62728"
+#: Panels per row of the class templates.
+TEMPLATE_COLUMNS = 5
+#: Above this many classes the confusion matrix shows colours only, no numbers in the cells.
+CONFUSION_NUMBERS_MAX = 15
+
+
+def class_templates(
+    W: ArrayLike, image_shape: Sequence[int], classes: Sequence[str], path: str | os.PathLike
+) -> Path:
+    """One panel per class: that class's weights as a picture — the "template" the linear
+    classifier matches an image against (red: a bright pixel there raises the class's score,
+    blue: lowers it). Colour pictures show the sum over their three channels. One colour scale,
+    centred at 0, for every panel, so the classes can be compared."""
+    weights = np.asarray(W, dtype=np.float64)
+    shape = tuple(int(v) for v in image_shape)
+    K = len(classes)
+    if weights.ndim != 2 or weights.shape[1] != K or math.prod(shape) != weights.shape[0]:
+        raise DataError(
+            f"class_templates: weights of shape {weights.shape} cannot be shown as {K} pictures "
+            f"of shape {shape}; give W (height × width × channels, K)."
+        )
+    h, wd, c = shape
+    grids = weights.T.reshape(K, h, wd, c).sum(axis=3)
+    finite = np.isfinite(grids)
+    limit = float(np.abs(grids[finite]).max()) if finite.any() else 0.0
+    limit = limit if limit > 0 else 1.0
+    cols = min(TEMPLATE_COLUMNS, K)
+    rows = math.ceil(K / cols)
+    fig = _figure(FIGSIZE[1] + GALLERY_ROW_HEIGHT * max(0, rows - 2))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    image = None
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for k, ax in enumerate(axes.flat[:K]):
+        image = ax.imshow(grids[k], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+        ax.set_title(str(classes[k]))
+    bar = fig.colorbar(image, ax=list(axes.flat), shrink=0.9, pad=0.02)
+    bar.set_label("weight (red: brighter → more this class)")
+    fig.suptitle("What each neuron of the layer looks for", fontsize="x-large")
+    return _save(fig, path)
+
+
+def confusion_matrix(confusion: ArrayLike, classes: Sequence[str], path: str | os.PathLike) -> Path:
+    """The K × K counts (rows: true class, columns: predicted), coloured by each row's share, so
+    a small class's mistakes show as clearly as a large one's."""
+    counts = np.asarray(confusion, dtype=np.int64)
+    K = len(classes)
+    if counts.shape != (K, K):
+        raise UsageError(f"confusion_matrix: counts of shape {counts.shape} for {K} classes.")
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    fig = _figure()
+    ax = fig.add_subplot()
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    names = [str(c) for c in classes]
+    ax.set_xticks(
+        range(K), labels=names, rotation=45 if K > 5 else 0, ha="right" if K > 5 else "center"
+    )
+    ax.set_yticks(range(K), labels=names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    if K <= CONFUSION_NUMBERS_MAX:
+        for r in range(K):
+            for c in range(K):
+                ax.text(
+                    c,
+                    r,
+                    str(counts[r, c]),
+                    ha="center",
+                    va="center",
+                    fontsize="medium" if K <= 10 else "small",
+                    color="white" if share[r, c] > 0.5 else "black",
+                )
+    fig.colorbar(image, ax=ax, label="share of the true class's examples")
+    n = int(counts.sum())
+    accuracy = np.trace(counts) / n if n else math.nan
+    ax.set_title(f"Confusion matrix: {n} examples, accuracy {100 * accuracy:.1f} %")
+    return _save(fig, path)
+
+
+def roc_one_vs_rest(
+    y_true: ArrayLike, probabilities: ArrayLike, classes: Sequence[str], path: str | os.PathLike
+) -> Path:
+    """One ROC curve per class: that class against all the others, scored by its probability.
+    A class without examples (or with nothing but) has no curve and is named in the legend."""
+    from lrnn import metrics
+
+    y = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.ndim != 2 or p.shape != (y.size, len(classes)):
+        raise UsageError(
+            f"roc_one_vs_rest: probabilities of shape {p.shape} for {y.size} labels and "
+            f"{len(classes)} classes."
+        )
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="chance")
+    missing = []
+    for k, name in enumerate(classes):
+        positive = y == k
+        if positive.all() or not positive.any():
+            missing.append(str(name))
+            continue
+        fpr, tpr, _ = metrics.roc_curve(positive.astype(int), p[:, k])
+        auc = metrics.roc_auc(positive.astype(int), p[:, k])
+        ax.plot(fpr, tpr, lw=1.5, label=f"{name} (AUC {auc:.3f})")
+    if missing:
+        ax.plot([], [], " ", label=f"no curve: {', '.join(missing[:3])}")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate (recall)")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small", ncol=2 if len(classes) > 6 else 1)
+    ax.set_title("ROC curves, each class against the rest")
+    return _save(fig, path)
+
+
+def most_confident_errors(y_true: ArrayLike, probabilities: ArrayLike, k: int = 10) -> NDArray:
+    """Indices of up to ``k`` misclassified examples (arg-max class ≠ true class), the most
+    confidently wrong first (highest probability of the predicted class); ties keep order."""
+    y = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(probabilities, dtype=np.float64)
+    if k < 0:
+        raise UsageError(f"most_confident_errors: k={k} must be >= 0.")
+    predicted = np.argmax(p, axis=1)
+    wrong = np.flatnonzero(predicted != y)
+    order = np.argsort(-p[wrong, predicted[wrong]], kind="stable")
+    return wrong[order[:k]]
+
+
+def error_gallery(
+    images: ArrayLike,
+    y_true: ArrayLike,
+    probabilities: ArrayLike,
+    classes: Sequence[str],
+    path: str | os.PathLike,
+    *,
+    k: int = 10,
+) -> Path | None:
+    """The ``k`` most confidently wrong pictures, each captioned with its true class and the
+    predicted one with its probability; None (nothing written) when nothing is wrong."""
+    pictures = np.asarray(images)
+    y = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(probabilities, dtype=np.float64)
+    chosen = most_confident_errors(y, p, k)
+    if chosen.size == 0:
+        return None
+    n_wrong = int(np.sum(np.argmax(p, axis=1) != y))
+    cols = min(GALLERY_COLUMNS, chosen.size)
+    rows = math.ceil(chosen.size / cols)
+    fig = _figure(FIGSIZE[1] + GALLERY_ROW_HEIGHT * max(0, rows - 2))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, i in zip(axes.flat, chosen, strict=False):
+        picture = pictures[i]
+        if picture.shape[2] == 1:
+            ax.imshow(picture[:, :, 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        else:
+            ax.imshow(picture, interpolation="nearest")
+        guess = int(np.argmax(p[i]))
+        ax.set_title(
+            f"true: {classes[int(y[i])]}\nsaid: {classes[guess]} ({p[i, guess]:.2f})",
+            fontsize="medium",
+            color=_RED,
+        )
+    fig.suptitle(
+        f"Most confidently wrong: {chosen.size} of {n_wrong} misclassified", fontsize="x-large"
+    )
+    return _save(fig, path)
+
+
+__all__ = [
+    "class_templates",
+    "confusion_matrix",
+    "error_gallery",
+    "most_confident_errors",
+    "roc_one_vs_rest",
+]

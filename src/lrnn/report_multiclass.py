@@ -1,0 +1,272 @@
+"""The HTML report of a softmax layer (K ≥ 3 classes).
+
+:func:`lrnn.report.write_report` hands a K-class model here after its checks (data fits the
+model, labels present, history belongs). The page has the same sections, ids and building
+blocks as a two-class report — the learning curve, history and reproducibility sections are
+shared — with K-class contents: per-class scores and their averages, one weight template per
+class, the K × K confusion matrix, one-vs-rest ROC curves and the most confidently wrong
+examples with their predicted and true classes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrnn import metrics, persist, plots_multiclass, report, softmax
+from lrnn.data import Dataset, Preprocessing, data_sha256
+from lrnn.history import write_text
+
+
+@dataclass
+class _Context:
+    """What the sections read (attribute names shared with :mod:`lrnn.report`'s context)."""
+
+    model: persist.ModelFile
+    dataset: Dataset
+    spec: Preprocessing | None
+    X: NDArray
+    y: NDArray  # class indices
+    probabilities: NDArray  # (m, K)
+    scores: metrics.ClassEvaluation
+    classes: tuple[str, ...]
+    history: dict[str, list] | None
+    folder: Path
+    extra_facts: dict[str, str]
+
+    @property
+    def is_image(self) -> bool:
+        return self.spec is not None and self.spec.kind == "image" and bool(self.spec.image_shape)
+
+    def feature_names(self) -> list[str]:
+        names = self.model.feature_names or (
+            list(self.spec.feature_names) if self.spec and self.spec.feature_names else None
+        )
+        return names if names else [f"feature {i}" for i in range(self.X.shape[1])]
+
+
+def write(
+    name: str,
+    model: persist.ModelFile,
+    dataset: Dataset,
+    spec: Preprocessing | None,
+    X: NDArray,
+    y: NDArray,
+    history: dict[str, list] | None,
+    title: str,
+    extra_facts: Mapping[str, str] | None,
+) -> Path:
+    """Score the layer on (X, y) and write the page to ``name`` (already checked writable)."""
+    scale = spec.scale if spec is not None else float(model.preprocessing.get("scale", 1.0))
+    W = np.asarray(model.w)
+    z = softmax.logits(W, np.asarray(model.b, dtype=W.dtype), X, scale)
+    classes = tuple(str(c) for c in model.classes)
+    page = report._Page(title)
+    with tempfile.TemporaryDirectory(prefix="lrnn-report-") as tmp:
+        ctx = _Context(
+            model=model,
+            dataset=dataset,
+            spec=spec,
+            X=X,
+            y=y,
+            probabilities=softmax.softmax(z).astype(np.float64),
+            scores=metrics.evaluate_softmax(z, y, classes),
+            classes=classes,
+            history=history,
+            folder=Path(tmp),
+            extra_facts=dict(extra_facts or {}),
+        )
+        for section_id, heading in report.SECTIONS:
+            if section_id == "weights":
+                heading = "What each neuron looks for"
+            page.section(section_id, heading, _WRITERS[section_id](ctx))
+    write_text(name, page.render(), "report")
+    return Path(name)
+
+
+# --------------------------------------------------------------------------------------------
+# Sections
+
+
+def _summary(ctx: _Context) -> str:
+    model = ctx.model
+    K = len(ctx.classes)
+    rows: list[tuple[str, Any]] = [
+        ("kind", f"a softmax layer of {K} neurons, one per class"),
+        ("classes", " · ".join(ctx.classes)),
+        ("decision", "the class with the largest probability"),
+        ("features", ctx.X.shape[1]),
+        ("biases b", ", ".join(f"{v:.4g}" for v in np.asarray(model.b, dtype=np.float64))),
+    ]
+    training = model.training if isinstance(model.training, dict) else {}
+    for key, value in training.items():
+        label = report._TRAINING_LABELS.get(key, key.replace("_", " "))
+        if key in ("train_accuracy", "test_accuracy") and isinstance(value, float):
+            value = f"{100 * value:.2f} %"
+        rows.append((label, value))
+    rows.append(("preprocessing", report._describe_preprocessing(ctx.spec)))
+    rows.extend((str(k), str(v)) for k, v in ctx.extra_facts.items())
+    return report._facts(rows)
+
+
+def _data(ctx: _Context) -> str:
+    ds, m = ctx.dataset, ctx.y.size
+    counts = np.bincount(ctx.y, minlength=len(ctx.classes))
+    digest = data_sha256(ds.X, ds.y)
+    trained_on = ctx.model.manifest.get("data_sha256") if ctx.model.manifest else None
+    same = (
+        "unknown (the model has no data hash)"
+        if trained_on is None
+        else "yes: this is the data the model was trained on (training-set scores)"
+        if trained_on == digest
+        else "no: held-out or other data"
+    )
+    balance = " · ".join(
+        f"{c}: {int(k)} ({report._pct(int(k), m)})"
+        for c, k in zip(ctx.classes, counts, strict=True)
+    )
+    rows = [
+        ("source", ds.source),
+        ("examples", m),
+        ("class balance", balance),
+        ("data sha256", digest),
+        ("same as the training data?", same),
+    ]
+    return report._facts(rows)
+
+
+def _metrics(ctx: _Context) -> str:
+    s = ctx.scores
+    top = report._facts(
+        [
+            ("examples", s.n),
+            ("accuracy", f"{100 * s.accuracy:.2f} %" if s.n else "—"),
+            ("log loss", s.log_loss),
+        ]
+    )
+    rows = [
+        [c, r["precision"], r["recall"], r["f1"], r["support"]] for c, r in s.per_class().items()
+    ]
+    rows += [
+        [f"{k} average", r["precision"], r["recall"], r["f1"], s.n] for k, r in s.averages().items()
+    ]
+    table = report._grid(
+        ["class", "precision", "recall", "F1", "support"], rows, caption="Scores of each class."
+    )
+    return (
+        top
+        + "\n"
+        + table
+        + report._note(
+            "Macro: every class counts once; weighted: by its number of examples. A class "
+            "without examples (or never predicted) has — and is left out of the macro average."
+        )
+    )
+
+
+def _weights(ctx: _Context) -> str:
+    W = np.asarray(ctx.model.w, dtype=np.float64)
+    if ctx.is_image:
+        assert ctx.spec is not None and ctx.spec.image_shape is not None
+        path = plots_multiclass.class_templates(
+            W, ctx.spec.image_shape, ctx.classes, ctx.folder / "templates.png"
+        )
+        return report._figure(
+            path,
+            f"One weight picture per class, {len(ctx.classes)} panels.",
+            "Each class's weights as a picture: red pixels raise that class's score when bright, "
+            "blue ones lower it.",
+        )
+    names = ctx.feature_names()
+    rows = []
+    for k, c in enumerate(ctx.classes):
+        order = np.argsort(-np.abs(W[:, k]), kind="stable")[:3]
+        rows.append([c, *(f"{names[i]} ({W[i, k]:+.3g})" for i in order)])
+    return report._grid(
+        ["class", "strongest weight", "second", "third"],
+        rows,
+        caption="The features that move each class's score most (weight in brackets).",
+    )
+
+
+def _errors(ctx: _Context) -> str:
+    p, y = ctx.probabilities, ctx.y
+    chosen = plots_multiclass.most_confident_errors(y, p, report.ERROR_ROWS)
+    if chosen.size == 0:
+        return report._note("Every example is classified correctly.")
+    names = ctx.dataset.names
+    out = ""
+    if ctx.is_image:
+        path = plots_multiclass.error_gallery(
+            report._pictures(ctx), y, p, ctx.classes, ctx.folder / "errors.png", k=report.ERROR_ROWS
+        )
+        if path is not None:
+            out = report._figure(
+                path,
+                f"The {chosen.size} most confidently wrong pictures.",
+                "Each picture with its true class and the class the model said.",
+            )
+    rows = [
+        [
+            report._name(names, int(i)),
+            ctx.classes[int(y[i])],
+            ctx.classes[int(np.argmax(p[i]))],
+            float(np.max(p[i])),
+        ]
+        for i in chosen
+    ]
+    return out + report._grid(
+        ["example", "true class", "predicted class", "its probability"],
+        rows,
+        caption="Most confidently wrong first.",
+    )
+
+
+def _confusion(ctx: _Context) -> str:
+    path = plots_multiclass.confusion_matrix(
+        ctx.scores.confusion, ctx.classes, ctx.folder / "confusion.png"
+    )
+    table = report._grid(
+        ["true \\ predicted", *ctx.classes],
+        [[c, *map(int, row)] for c, row in zip(ctx.classes, ctx.scores.confusion, strict=True)],
+    )
+    return (
+        report._figure(
+            path,
+            f"{len(ctx.classes)} × {len(ctx.classes)} confusion matrix, accuracy "
+            f"{100 * ctx.scores.accuracy:.1f} %.",
+            "Rows: the true class; columns: the predicted class; colour: share of the row.",
+        )
+        + table
+    )
+
+
+def _roc(ctx: _Context) -> str:
+    path = plots_multiclass.roc_one_vs_rest(
+        ctx.y, ctx.probabilities, ctx.classes, ctx.folder / "roc.png"
+    )
+    return report._figure(
+        path,
+        f"One-vs-rest ROC curves for {len(ctx.classes)} classes.",
+        "Each class against all the others, scored by its probability.",
+    )
+
+
+_WRITERS: dict[str, Callable[[Any], str]] = {
+    "summary": _summary,
+    "data": _data,
+    "metrics": _metrics,
+    "learning-curve": report._learning_curve,
+    "weights": _weights,
+    "errors": _errors,
+    "confusion": _confusion,
+    "roc": _roc,
+    "history": report._history,
+    "reproducibility": report._reproducibility,
+}

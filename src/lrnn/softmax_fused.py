@@ -1,0 +1,340 @@
+"""The softmax layer's passes with X read once: cache-sized blocks of rows, on several threads.
+
+Why: :func:`lrnn.softmax.data_pass` computes Z = XW for all of X and then XᵀR, reading X from
+memory twice. Here each block of rows (about :data:`BLOCK_BYTES`) is used for both products
+while it is still in cache — Z_b = X_b W, the softmax residual R_b, then X_bᵀ R_b — so memory
+traffic is one read of X per pass for all K columns. The products themselves are BLAS calls
+(K columns make them matrix products, which BLAS does at full speed); the per-example softmax
+is numpy on a block of K-wide rows.
+
+Determinism: the rows are cut into chunks that depend only on the shape and dtype of X, each
+chunk adds into its own slot, and the slots are summed in chunk order, so the result is the
+same for any number of threads (the chunks are handed to whichever thread is free). Python
+threads suffice: BLAS and numpy's loops release the GIL.
+
+Memory beyond X: one (n, K) partial gradient per chunk (at most :data:`TARGET_CHUNKS`) and
+one block's logits per thread.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrnn import objective, softmax
+from lrnn.objective import DataPass
+
+#: Bytes of X (in the arithmetic dtype) per block: it stays in L2 between the two products.
+BLOCK_BYTES = 512 * 1024
+#: At most this many chunks, each with its own partial gradient.
+TARGET_CHUNKS = 32
+#: Below this many values of X the reference is as fast (no thread start-up to pay for).
+MIN_ELEMENTS = 200_000
+
+
+def worthwhile(X: Any) -> bool:
+    """C-contiguous float32/float64/uint8 X large enough for blocks and threads to pay."""
+    return (
+        isinstance(X, np.ndarray)
+        and X.ndim == 2
+        and X.flags.c_contiguous
+        and X.dtype in (np.float32, np.float64, np.uint8)
+        and X.size >= MIN_ELEMENTS
+    )
+
+
+def plan(m: int, n: int, itemsize: int) -> tuple[int, int]:
+    """``(block, chunk)`` in rows: functions of the shape and dtype only."""
+    block = max(8, min(4096, BLOCK_BYTES // max(1, n * itemsize)))
+    n_blocks = -(-m // block)
+    return block, block * max(1, -(-n_blocks // TARGET_CHUNKS))
+
+
+def _threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _run(work: Callable[[int], None], n_chunks: int) -> None:
+    """work(c) for every chunk, on up to one thread per core (the caller working too)."""
+    threads = max(1, min(_threads(), n_chunks))
+    if threads == 1:
+        for c in range(n_chunks):
+            work(c)
+        return
+    chunks = iter(range(n_chunks))
+    claim = threading.Lock()
+    errors: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            while True:
+                with claim:
+                    c = next(chunks, None)
+                if c is None or errors:
+                    return
+                work(c)
+        except BaseException as exc:  # re-raised on the calling thread
+            errors.append(exc)
+
+    helpers = [threading.Thread(target=loop, daemon=True) for _ in range(threads - 1)]
+    for t in helpers:
+        t.start()
+    loop()
+    for t in helpers:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def _blocks(X: NDArray, dtype: np.dtype, c: int, block: int, chunk: int):
+    stop = min((c + 1) * chunk, X.shape[0])
+    for start in range(c * chunk, stop, block):
+        rows = slice(start, min(start + block, stop))
+        Xb = X[rows]
+        yield rows, (Xb if Xb.dtype == dtype else Xb.astype(dtype))
+
+
+# --------------------------------------------------------------------------------------------
+# The numba kernel: four rows at a time, K columns vectorised (K padded to a SIMD multiple)
+# --------------------------------------------------------------------------------------------
+def _softmax_rows(z, r, count, y, s, base, bias, scale, K):
+    """Rows q < count of z (raw dot products) → r = s(P − Y); returns (Σ sℓ, Σ s·hit).
+
+    Per row in float64: logits scale·z + b, their maximum, Σ exp, ℓ = log Σ − (z_y − max).
+    Padding rows (q ≥ count: repeats of the last row) get r = 0, so they add exact zeros.
+    """
+    weighted = s.shape[0] > 0
+    loss = 0.0
+    hits = 0.0
+    for q in range(r.shape[0]):
+        for k in range(r.shape[1]):
+            r[q, k] = 0
+    for q in range(count):
+        i = base + q
+        yi = y[i]
+        si = float(s[i]) if weighted else 1.0
+        top = -np.inf
+        best = 0
+        for k in range(K):
+            v = float(z[q, k]) * scale + bias[k]
+            if v > top:
+                top = v
+                best = k
+        total = 0.0
+        for k in range(K):
+            total += np.exp(float(z[q, k]) * scale + bias[k] - top)
+        loss += si * (np.log(total) - (float(z[q, yi]) * scale + bias[yi] - top))
+        if best == yi:
+            hits += si
+        for k in range(K):
+            p = np.exp(float(z[q, k]) * scale + bias[k] - top) / total
+            r[q, k] = si * (p - (1.0 if k == yi else 0.0))
+    return loss, hits
+
+
+def _pass_chunks(lo, hi, Wt, bias, X, y, s, scale, chunk, K, parts, sums):
+    """Chunks lo..hi-1: parts[c] = Σ rᵢ xᵢᵀ (K, n), sums[c] = (Σ sℓ, Σ s·hit, Σ r (K)).
+
+    Four rows at a time: each class's weights (a row of Wt, in L1) are read once for four dot
+    products, and each class's gradient row once for four updates, like the binary kernels.
+    """
+    m, n = X.shape
+    zero = Wt[0, 0] - Wt[0, 0]
+    z = np.empty((4, K), dtype=Wt.dtype)
+    r = np.empty((4, K), dtype=Wt.dtype)
+    for c in range(lo, hi):
+        acc = parts[c]
+        acc[:] = 0
+        stop = min(c * chunk + chunk, m)
+        for i in range(c * chunk, stop, 4):
+            count = min(4, stop - i)
+            i1, i2, i3 = min(i + 1, stop - 1), min(i + 2, stop - 1), min(i + 3, stop - 1)
+            x0, x1, x2, x3 = X[i], X[i1], X[i2], X[i3]
+            for k in range(K):
+                wk = Wt[k]
+                a0 = a1 = a2 = a3 = zero
+                for j in range(n):
+                    wj = wk[j]
+                    a0 += x0[j] * wj
+                    a1 += x1[j] * wj
+                    a2 += x2[j] * wj
+                    a3 += x3[j] * wj
+                z[0, k], z[1, k], z[2, k], z[3, k] = a0, a1, a2, a3
+            bl, bh = _softmax_rows(z, r, count, y, s, i, bias, scale, K)
+            sums[c, 0] += bl
+            sums[c, 1] += bh
+            for k in range(K):
+                r0, r1, r2, r3 = r[0, k], r[1, k], r[2, k], r[3, k]
+                sums[c, 2 + k] += float(r0) + float(r1) + float(r2) + float(r3)
+                ak = acc[k]
+                for j in range(n):
+                    t = ak[j]
+                    t += r0 * x0[j]
+                    t += r1 * x1[j]
+                    t += r2 * x2[j]
+                    t += r3 * x3[j]
+                    ak[j] = t
+
+
+_compiled_lock = threading.Lock()
+_kernel: Any = None
+
+
+def _compiled() -> Any:
+    """The numba-compiled chunk function (compiled on first use, cached on disk)."""
+    global _kernel, _softmax_rows
+    if _kernel is None:
+        with _compiled_lock:
+            if _kernel is None:
+                import numba
+
+                _softmax_rows = numba.njit(nogil=True, cache=True)(_softmax_rows)
+                jit = numba.njit(fastmath={"contract", "reassoc"}, nogil=True, cache=True)
+                _kernel = jit(_pass_chunks)
+    return _kernel
+
+
+def data_pass(
+    W: NDArray,
+    b: NDArray,
+    X: NDArray,
+    y: NDArray,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+) -> DataPass:
+    """:func:`lrnn.softmax.data_pass` with one read of X: the numba kernel when numba is
+    installed, else blocks of BLAS products (see the module docstring)."""
+    from lrnn import kernels
+
+    if kernels.numba_installed():
+        return _kernel_pass(W, b, X, y, sample_weight, scale)
+    return _blas_pass(W, b, X, y, sample_weight, scale)
+
+
+def _kernel_pass(
+    W: NDArray, b: NDArray, X: NDArray, y: NDArray, sample_weight: NDArray | None, scale: float
+) -> DataPass:
+    kernel = _compiled()
+    dtype = W.dtype
+    m, n = X.shape
+    K = W.shape[1]
+    Wt = np.ascontiguousarray(W.T)
+    s = np.empty(0, dtype=dtype) if sample_weight is None else np.asarray(sample_weight, dtype)
+    total = float(m) if sample_weight is None else float(np.sum(s, dtype=np.float64))
+    block, chunk = plan(m, n, X.dtype.itemsize)
+    n_chunks = -(-m // chunk)
+    parts = np.empty((n_chunks, K, n), dtype=dtype)
+    sums = np.zeros((n_chunks, 2 + K))
+    args = (Wt, np.asarray(b, np.float64), np.asarray(X), np.asarray(y, np.intp), s)
+    _run(lambda c: kernel(c, c + 1, *args, float(scale), chunk, K, parts, sums), n_chunks)
+    dw = np.sum(parts, axis=0, dtype=np.float64).T * (scale / total)
+    totals = np.sum(sums, axis=0)
+    return DataPass(
+        float(totals[0] / total), dw.astype(dtype), totals[2:] / total, float(totals[1] / total)
+    )
+
+
+def _blas_pass(
+    W: NDArray, b: NDArray, X: NDArray, y: NDArray, sample_weight: NDArray | None, scale: float
+) -> DataPass:
+    dtype = W.dtype
+    m, n = X.shape
+    K = W.shape[1]
+    y = np.asarray(y, dtype=np.intp)
+    s, total = objective._weights_or_none(sample_weight, m)
+    block, chunk = plan(m, n, dtype.itemsize)
+    n_chunks = -(-m // chunk)
+    parts = np.zeros((n_chunks, n, K), dtype=dtype)
+    sums = np.zeros((n_chunks, 2 + K))  # Σ sℓ, Σ s·hit, Σ s(P − Y)
+    bias = np.asarray(b, dtype=dtype)
+    sc = dtype.type(scale)
+
+    def work(c: int) -> None:
+        for rows, Xb in _blocks(X, dtype, c, block, chunk):
+            z = Xb @ W
+            if scale != 1.0:
+                z *= sc
+            z += bias
+            sb = None if s is None else s[rows]
+            count = float(z.shape[0]) if sb is None else float(np.sum(sb, dtype=np.float64))
+            loss, r, hits = softmax.forward_backward_from_logits(z, y[rows], sb, count)
+            sums[c, 0] += loss * count
+            sums[c, 1] += hits * count
+            sums[c, 2:] += np.sum(r, axis=0, dtype=np.float64)
+            parts[c] += Xb.T @ r
+
+    _run(work, n_chunks)
+    dw = np.sum(parts, axis=0, dtype=np.float64) if n_chunks > 1 else parts[0]
+    dw = (dw * (scale / total)).astype(dtype, copy=False)
+    totals = np.sum(sums, axis=0)
+    return DataPass(float(totals[0] / total), dw, totals[2:] / total, float(totals[1] / total))
+
+
+def hessp(
+    W: NDArray,
+    b: NDArray,
+    X: NDArray,
+    VW: NDArray,
+    vb: NDArray,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+) -> tuple[NDArray, NDArray]:
+    """:func:`lrnn.softmax.hessp` (alpha = 0) with one read of X."""
+    dtype = W.dtype
+    m, n = X.shape
+    K = W.shape[1]
+    s, total = objective._weights_or_none(sample_weight, m)
+    block, chunk = plan(m, n, dtype.itemsize)
+    n_chunks = -(-m // chunk)
+    parts = np.zeros((n_chunks, n, K), dtype=dtype)
+    hb = np.zeros((n_chunks, K))
+    VW = np.asarray(VW, dtype=dtype)
+    bias, vbias, sc = np.asarray(b, dtype), np.asarray(vb, dtype), dtype.type(scale)
+
+    def work(c: int) -> None:
+        for rows, Xb in _blocks(X, dtype, c, block, chunk):
+            z = Xb @ W
+            u = Xb @ VW
+            if scale != 1.0:
+                z *= sc
+                u *= sc
+            z += bias
+            u += vbias
+            p = softmax.softmax(z)
+            t = p * u
+            t -= p * np.sum(t, axis=1, keepdims=True)
+            if s is not None:
+                t *= s[rows, None]
+            hb[c] += np.sum(t, axis=0, dtype=np.float64)
+            parts[c] += Xb.T @ t
+
+    _run(work, n_chunks)
+    hw = np.sum(parts, axis=0, dtype=np.float64) * (scale / total)
+    return hw.astype(dtype, copy=False), np.sum(hb, axis=0) / total
+
+
+def logits(W: NDArray, b: NDArray, X: NDArray, scale: float = 1.0) -> NDArray:
+    """Z = scale · X W + b (m, K), blocks on several threads."""
+    dtype = W.dtype
+    m, n = X.shape
+    block, chunk = plan(m, n, dtype.itemsize)
+    out = np.empty((m, W.shape[1]), dtype=dtype)
+    bias, sc = np.asarray(b, dtype=dtype), dtype.type(scale)
+
+    def work(c: int) -> None:
+        for rows, Xb in _blocks(X, dtype, c, block, chunk):
+            np.matmul(Xb, W, out=out[rows])
+            if scale != 1.0:
+                out[rows] *= sc
+            out[rows] += bias
+
+    _run(work, -(-m // chunk))
+    return out

@@ -1,0 +1,196 @@
+"""K classes end to end through the real ``lrnn`` executable: a folder of PNGs with three class
+sub-folders is trained on, evaluated, predicted on, reported on and resumed; model files of a
+softmax layer; the warnings for thin or missing classes; the K-class pictures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from lrnn import persist, plots_multiclass
+from lrnn.errors import DataError
+from tests.cli_helpers import run
+
+CLASSES = ("bars", "cross", "ring")
+
+
+def _picture(kind: str, rng: np.random.Generator) -> np.ndarray:
+    """A noisy 8 × 8 grey picture of one of three shapes."""
+    img = rng.integers(0, 60, (8, 8)).astype(np.int64)
+    if kind == "bars":
+        img[:, 1::3] += 180
+    elif kind == "cross":
+        img[3:5, :] += 180
+        img[:, 3:5] += 180
+    else:
+        img[1, 1:7] += 180
+        img[6, 1:7] += 180
+        img[1:7, 1] += 180
+        img[1:7, 6] += 180
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shapes")
+    rng = np.random.default_rng(0)
+    for kind in CLASSES:
+        (root / "pics" / kind).mkdir(parents=True)
+        for i in range(15):
+            Image.fromarray(_picture(kind, rng)).save(root / "pics" / kind / f"{i}.png")
+    Image.fromarray(_picture("cross", rng)).save(root / "new.png")
+    proc = run(
+        ["train", "pics", "--solver", "newton", "--alpha", "0.01", "--model", "m.safetensors"]
+        + ["--no-plot", "--history", "h.csv"],
+        root,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "3 classes ('bars', 'cross', 'ring'), a softmax layer" in proc.stdout
+    return root
+
+
+def test_train_writes_a_softmax_layer_model_file(shapes):
+    model = persist.load_model(shapes / "m.safetensors")
+    assert model.classes == CLASSES and model.w.shape == (64, 3) and model.b.shape == (3,)
+    assert model.training["test_accuracy"] == 1.0
+    raw = (shapes / "m.safetensors").read_bytes()
+    header = json.loads(raw[8 : 8 + int.from_bytes(raw[:8], "little")])
+    meta = json.loads(header["__metadata__"]["lrnn"])
+    assert meta["format_version"] == 2 and meta["kind"] == "softmax layer"
+    persist.save_model(shapes / "again.safetensors", model)  # loads and saves back unchanged
+    assert (shapes / "again.safetensors").read_bytes() == raw
+
+
+def test_evaluate_gives_the_confusion_matrix_and_per_class_scores(shapes):
+    proc = run(["evaluate", "pics", "--model", "m.safetensors", "--json"], shapes)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["classes"] == list(CLASSES) and result["n"] == 45
+    matrix = np.array(result["confusion_matrix"])
+    assert matrix.shape == (3, 3) and matrix.sum(axis=1).tolist() == [15, 15, 15]
+    assert result["accuracy"] == pytest.approx(np.trace(matrix) / 45)
+    assert set(result["per_class"]["ring"]) == {"precision", "recall", "f1", "support"}
+    assert set(result["macro"]) == {"precision", "recall", "f1"} and "weighted" in result
+    text = run(["evaluate", "pics", "--model", "m.safetensors"], shapes).stdout
+    assert "confusion matrix (rows: true class, columns: predicted)" in text
+    assert "macro avg" in text and "weighted avg" in text
+
+
+def test_predict_names_the_class_with_its_probability(shapes):
+    proc = run(["predict", "--model", "m.safetensors", "new.png"], shapes)
+    assert proc.returncode == 0, proc.stderr
+    header, line = proc.stdout.strip().splitlines()
+    assert header == "name\tprobability of the label\tlabel"
+    name, p, label = line.split("\t")
+    assert name == "new.png" and label == "cross" and float(p) > 0.5
+    proc = run(["predict", "--model", "m.safetensors", "new.png", "--json", "--top", "2"], shapes)
+    row = json.loads(proc.stdout)
+    assert row["label"] == "cross" and list(row["probabilities"])[0] == "cross"
+    assert len(row["probabilities"]) == 2 and row["probability"] == row["probabilities"]["cross"]
+    everything = json.loads(
+        run(["predict", "--model", "m.safetensors", "new.png", "--json"], shapes).stdout
+    )
+    assert sum(everything["probabilities"].values()) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_report_for_k_classes(shapes):
+    proc = run(
+        ["report", "pics", "--model", "m.safetensors", "--history", "h.csv", "-o", "r.html"], shapes
+    )
+    assert proc.returncode == 0, proc.stderr
+    page = (shapes / "r.html").read_text()
+    assert "a softmax layer of 3 neurons" in page and "One-vs-rest ROC curves" in page
+    assert page.count("data:image/png;base64,") >= 4  # curve, templates, confusion, ROC
+
+
+def test_checkpoint_and_resume_continue_a_k_class_run_exactly(shapes):
+    common = ["train", "pics", "--solver", "gd", "--learning-rate", "0.5", "--no-plot"]
+    common += ["--iterations", "40", "--print-every", "5"]
+    full = run([*common, "--model", "full.safetensors"], shapes)
+    assert full.returncode == 0, full.stderr
+    half = run(
+        [*common, "--model", "a.safetensors", "--checkpoint", "c.ckpt", "--checkpoint-every", "20"],
+        shapes,
+    )
+    assert half.returncode == 0, half.stderr
+    tensors, _ = persist.load_checkpoint(shapes / "c.ckpt")  # the last save: iteration 40
+    assert tensors["theta"].shape == (65, 3)
+    resumed = run(["train", "pics", "--resume", "c.ckpt", "--model", "b.safetensors"], shapes)
+    assert resumed.returncode == 0, resumed.stderr
+    np.testing.assert_array_equal(
+        persist.load_model(shapes / "b.safetensors").w,
+        persist.load_model(shapes / "full.safetensors").w,
+    )
+
+
+def test_thin_and_missing_classes_warn(tmp_path):
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.standard_normal((40, 2)), columns=["a", "b"])
+    frame["label"] = ["x", "y", "z"] * 13 + ["w"]  # 'w' has a single example
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    proc = run(["train", "t.csv", "--test", "t.csv", "--no-plot", "--iterations", "5"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "class 'w' has a single example" in proc.stderr
+    frame[frame["label"] != "z"].to_csv(tmp_path / "no-z.csv", index=False)
+    proc = run(["evaluate", "no-z.csv", "--model", "lrnn-model.safetensors"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "no examples of class 'z'" in proc.stderr
+
+
+def test_unbalanced_folders_warn_on_the_command_line(tmp_path):
+    rng = np.random.default_rng(1)
+    for kind, count in zip(CLASSES, (20, 20, 1), strict=True):
+        (tmp_path / "pics" / kind).mkdir(parents=True)
+        for i in range(count):
+            Image.fromarray(_picture(kind, rng)).save(tmp_path / "pics" / kind / f"{i}.png")
+    proc = run(["train", "pics", "--test", "pics", "--no-plot", "--iterations", "3"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "the classes are unbalanced ('ring' has 1 images, 'bars' 20)" in proc.stderr
+
+
+def test_digits10_is_a_builtin_with_ten_classes(tmp_path):
+    proc = run(["train", "digits10", "--solver", "lbfgs", "--alpha", "1e-3", "--no-plot"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "10 classes ('zero', 'one', 'two', 'three', …)" in proc.stdout
+    assert float(proc.stdout.split("test accuracy: ")[1].split(" %")[0]) > 93
+
+
+def test_most_confident_errors_orders_by_the_predicted_class_probability():
+    y = np.array([0, 1, 2, 0])
+    p = np.array([[0.2, 0.7, 0.1], [0.1, 0.8, 0.1], [0.9, 0.05, 0.05], [0.6, 0.3, 0.1]])
+    assert plots_multiclass.most_confident_errors(y, p).tolist() == [2, 0]
+    assert plots_multiclass.most_confident_errors(y, p, k=1).tolist() == [2]
+
+
+def test_pictures_of_k_classes(tmp_path):
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((16, 3))
+    path = plots_multiclass.class_templates(W, (4, 4, 1), CLASSES, tmp_path / "t.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(DataError, match="cannot be shown as 3 pictures"):
+        plots_multiclass.class_templates(W, (3, 3, 1), CLASSES, tmp_path / "bad.png")
+    y = np.repeat([0, 1, 2], 5)
+    p = rng.dirichlet(np.ones(3), 15)
+    assert plots_multiclass.roc_one_vs_rest(y, p, CLASSES, tmp_path / "roc.png").exists()
+    matrix = np.array([[5, 0, 0], [1, 4, 0], [0, 2, 3]])
+    assert plots_multiclass.confusion_matrix(matrix, CLASSES, tmp_path / "c.png").exists()
+    images = rng.integers(0, 255, (15, 4, 4, 1)).astype(np.uint8)
+    assert plots_multiclass.error_gallery(images, y, p, CLASSES, tmp_path / "e.png") is not None
+
+
+def test_gradcheck_and_compare_lr_for_k_classes(shapes):
+    proc = run(["gradcheck", "pics", "--coordinates", "4", "--json"], shapes)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["coordinate"] for r in rows[-4:-1]] == ["b[0]", "b[1]", "b[2]"]
+    assert rows[-1]["passed"] and rows[-1]["overall_relative_error"] < 1e-6
+    proc = run(["gradcheck", "pics", "--model", "m.safetensors", "--coordinates", "2"], shapes)
+    assert proc.returncode == 0 and "passed" in proc.stdout
+    proc = run(["compare-lr", "pics", "--iterations", "20", "--json", "--plot", "c.png"], shapes)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert all(0 <= r["test_accuracy"] <= 1 for r in rows[:-1]) and rows[-1]["plot"] == "c.png"
