@@ -62,20 +62,19 @@ def fit_sklearn(X, y, alpha, solver, tol):
 
 
 def fit_lrnn(X, y, alpha, solver, tol, max_iter=50_000):
-    import lrnn.train as train
-    from lrnn import LogisticNeuron
+    from lrnn import LogisticNeuron, solvers
 
     # "newton-cg": lrnn's Newton forced onto conjugate gradients (Hessian-vector products),
-    # which it otherwise uses only above train.EXACT_HESSIAN_MAX parameters.
-    exact_max = train.EXACT_HESSIAN_MAX
+    # which it otherwise uses only above solvers.EXACT_HESSIAN_MAX parameters.
+    exact_max = solvers.EXACT_HESSIAN_MAX
     if solver == "newton-cg":
-        solver, train.EXACT_HESSIAN_MAX = "newton", 0
+        solver, solvers.EXACT_HESSIAN_MAX = "newton", 0
     try:
         model = LogisticNeuron(
             solver=solver, alpha=alpha, tol=tol, learning_rate="auto", max_iter=max_iter
         ).fit(X, y)
     finally:
-        train.EXACT_HESSIAN_MAX = exact_max
+        solvers.EXACT_HESSIAN_MAX = exact_max
     return model.coef_, model.intercept_[0], model.n_iter_
 
 
