@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from lrnn import data, inference, objective, persist
 from tests.cli_helpers import assert_clean_failure, run, snapshot
@@ -222,3 +223,32 @@ def test_predict_still_prints_what_it_printed(models):
     assert len(lines) == len(records)
     for line, r in zip(lines, records, strict=True):
         assert line == f"{r['name']}\t{r['probability']:.6f}\t{r['label']}"
+
+
+def test_multiclass_model_matches_predict(tmp_path):
+    """A softmax layer: probabilities (N, K) as lrnn's softmax computes them (the row maximum
+    subtracted first), the most probable class as the label — in both runtimes."""
+    proc = run(
+        ["train", "digits10", "--iterations", "40", "--no-plot", "--model", "d10.safetensors"],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = export_file(tmp_path / "d10.safetensors", tmp_path / "d10.onnx")
+    model = persist.load_model(tmp_path / "d10.safetensors")
+    pictures = []
+    digits = data.builtin("digits10")
+    for i in range(0, 1797, 90):  # twenty pictures of every kind, saved as lrnn predict reads them
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(digits.raw_images[i, :, :, 0]).save(path)
+        pictures.append(path)
+    records = predict_json(tmp_path / "d10.safetensors", pictures, tmp_path)
+    feed = picture_feed(tmp_path / "d10.safetensors", pictures)
+    K = len(model.classes)
+    assert K == 10 and len({r["label"] for r in records}) >= 3
+    expected = np.array([[r["probabilities"][c] for c in model.classes] for r in records])
+    for outputs in run_both(out, feed):
+        got = outputs["probabilities"]
+        assert got.dtype == np.float64 and got.shape == (len(records), K)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+        assert [str(v) for v in outputs["label"]] == [r["label"] for r in records]
+        assert [model.classes[i] for i in outputs["label_index"]] == [r["label"] for r in records]

@@ -24,9 +24,10 @@ overflow-free sigmoid of :func:`lrnn.objective.sigmoid` — ``e = exp(−|z|)``,
 relative precision for small probabilities (P = 2.06e-9 at z = −20 comes out 4e-8 off,
 relatively, and anything below about 1e-16 becomes 0).
 
-The head is written for K outputs: :func:`_logits` produces ``(N, K)`` logits and the binary
-head turns the single logit into the pair ``[−z, z]`` before the sigmoid, so a K-class model
-would only swap the head for a softmax and an ArgMax.
+:func:`_logits` produces ``(N, K)`` logits; the binary head turns the single logit into the pair
+``[−z, z]`` before the sigmoid, and a softmax layer's head is the softmax as
+:func:`lrnn.softmax.softmax` computes it (row maximum subtracted, Exp, divided by the row sum)
+followed by an ArgMax.
 
 Before the file is written, the graph is run in ONNX's reference evaluator on probe inputs and
 compared with :func:`lrnn.inference.predict_records`; a graph that disagrees is never written.
@@ -82,10 +83,16 @@ def build_graph(
         inits.append(onnx.numpy_helper.from_array(np.asarray(value, dtype=as_dtype), name))
         return name
 
-    graph_input, x = _features(spec, np.asarray(model.w).size, ftype, nodes, const)
-    w = np.asarray(model.w, dtype=np.float64).reshape(-1, 1)  # (n, K) with K = 1 here
-    logits = _logits(x, w, np.array([model.b]), spec.scale, nodes, const)
-    outputs = _binary_head(logits, model.classes, model.threshold, ftype, nodes, const)
+    weights = np.asarray(model.w, dtype=np.float64)
+    graph_input, x = _features(spec, weights.shape[0], ftype, nodes, const)
+    if weights.ndim == 2:  # a softmax layer: W (n, K), b (K,)
+        logits = _logits(x, weights, np.asarray(model.b), spec.scale, nodes, const)
+        outputs = _softmax_head(logits, model.classes, ftype, nodes, const)
+        what = f"a softmax layer of {len(model.classes)} neurons"
+    else:
+        logits = _logits(x, weights.reshape(-1, 1), np.array([model.b]), spec.scale, nodes, const)
+        outputs = _binary_head(logits, model.classes, model.threshold, ftype, nodes, const)
+        what = f"{model.classes[1]!r} vs {model.classes[0]!r}: one sigmoid neuron"
 
     graph = helper.make_graph(
         nodes,
@@ -93,7 +100,7 @@ def build_graph(
         [graph_input],
         outputs,
         initializer=inits,
-        doc_string=f"lrnn {model.classes[1]!r} vs {model.classes[0]!r}: one sigmoid neuron",
+        doc_string=f"lrnn {what}",
     )
     proto = helper.make_model(
         graph,
@@ -110,8 +117,9 @@ def build_graph(
         "preprocessing": json.dumps(spec.to_dict()),
         "feature_names": json.dumps(model.feature_names),
         "arithmetic": "float32" if float32 else "float64",
-        "outputs": "probabilities (N, 2) = [P(classes[0]), P(classes[1])]; label_index int64 "
-        "(N,) = 1 when P(classes[1]) > threshold; label = classes[label_index]",
+        "outputs": "probabilities (N, K) = [P(classes[0]), …, P(classes[K-1])]; label_index "
+        "int64 (N,): two classes, 1 when P(classes[1]) > threshold; K classes, the most probable "
+        "(the first on ties); label = classes[label_index]",
     }
     helper.set_model_props(proto, meta)
     onnx.checker.check_model(proto, full_check=True)
@@ -174,6 +182,29 @@ def _binary_head(
     ]
 
 
+def _softmax_head(logits: str, classes: Any, ftype: int, nodes: list, const: Any) -> list:
+    """K logits → softmax probabilities as :func:`lrnn.softmax.softmax` computes them (the row
+    maximum subtracted first, so exp never overflows), then the most probable class."""
+    from onnx import TensorProto, helper
+
+    K = len(classes)
+    nodes += [
+        helper.make_node("ReduceMax", [logits], ["row_max"], axes=[1], keepdims=1),
+        helper.make_node("Sub", [logits, "row_max"], ["shifted"]),
+        helper.make_node("Exp", ["shifted"], ["e"]),
+        helper.make_node("ReduceSum", ["e", const("class_axis", [1], np.int64)], ["e_sum"]),
+        helper.make_node("Div", ["e", "e_sum"], ["probabilities"]),
+        helper.make_node("ArgMax", ["probabilities"], ["label_index"], axis=1, keepdims=0),
+    ]
+    names = const("class_names", np.array(list(classes), dtype=object), object)
+    nodes.append(helper.make_node("Gather", [names, "label_index"], ["label"], axis=0))
+    return [
+        helper.make_tensor_value_info("label", TensorProto.STRING, ["N"]),
+        helper.make_tensor_value_info("label_index", TensorProto.INT64, ["N"]),
+        helper.make_tensor_value_info("probabilities", ftype, ["N", K]),
+    ]
+
+
 def _stable_sigmoid(z: str, out: str, nodes: list, const: Any) -> None:
     """σ(z) as :func:`lrnn.objective.sigmoid` computes it: exp only of −|z|."""
     from onnx import helper
@@ -228,16 +259,20 @@ def self_check(
     """
     from onnx.reference import ReferenceEvaluator
 
-    n = np.asarray(model.w).size
+    n = np.asarray(model.w).shape[0]
     raw = probe_inputs(spec, n)
     feed = raw if spec.kind == "image" else raw.astype(np.float32 if float32 else np.float64)
     label, _, probabilities = ReferenceEvaluator(proto).run(None, {_input_name(spec): feed})
     records = inference.predict_records(model, spec, raw_dataset(raw, spec))
-    expected = np.array([r["probability"] for r in records])
-    diff = float(np.max(np.abs(probabilities[:, 1].astype(np.float64) - expected)))
+    expected = np.array([list(r["probabilities"].values()) for r in records])
+    diff = float(np.max(np.abs(probabilities.astype(np.float64) - expected)))
     lrnn_float32 = np.asarray(model.w).dtype == np.float32
     tol = CHECK_TOLERANCE["float32" if float32 or lrnn_float32 else "float64"]
-    near = np.abs(expected - model.threshold) <= tol
+    if expected.shape[1] == 2:  # a label may flip where P(positive) sits on the threshold
+        near = np.abs(expected[:, 1] - model.threshold) <= tol
+    else:  # … or where the two most probable classes tie to within the tolerance
+        top2 = np.sort(expected, axis=1)[:, -2:]
+        near = top2[:, 1] - top2[:, 0] <= 2 * tol
     labels_ok = all(
         str(got) == r["label"] or close for got, r, close in zip(label, records, near, strict=True)
     )
@@ -284,11 +319,6 @@ def export(model_path: str, output: str | None = None, *, float32: bool = False)
         raise UsageError(
             f"{model_path}: is a text model, whose tokenizer and vocabulary an ONNX graph cannot "
             "hold; use lrnn predict or lrnn serve with it instead."
-        )
-    if len(predictor.classes) > 2:
-        raise UsageError(
-            f"{model_path}: ONNX export writes two-class models (one sigmoid neuron) so far; "
-            f"this model has {len(predictor.classes)} classes — use lrnn predict or lrnn serve."
         )
     proto = build_graph(predictor.model, predictor.spec, float32=float32)
     diff = self_check(proto, predictor.model, predictor.spec, float32)

@@ -696,7 +696,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         args,
         f"wrote {summary['output']} ({summary['bytes']} bytes): input "
         f"'{summary['input']['name']}' {summary['input']['dtype']} {shape}; outputs label, "
-        f"label_index, probabilities [P({summary['classes'][0]}), P({summary['classes'][1]})], "
+        f"label_index, probabilities [{', '.join(f'P({c})' for c in summary['classes'])}], "
         f"{summary['arithmetic']}, agrees with lrnn to {summary['self_check_max_difference']:.1e}",
         **summary,
     )
