@@ -184,7 +184,9 @@ def test_explanations(image_server, table_server, client, models):
     assert seen.size == (10, 6) and seen.mode == "RGB"
     assert np.array_equal(np.asarray(seen), ds.raw_images[0])  # the picture as the model saw it
     heat = np.asarray(Image.open(io.BytesIO(_data_uri(item["heatmap_png"]))).convert("RGB"))
-    c = predictor.contributions(ds)[0].reshape(6, 10, 3).sum(axis=2)
+    contributions, bias = predictor.contributions(ds)
+    assert bias.tolist() == [predictor.model.b]
+    c = contributions[0].reshape(6, 10, 3).sum(axis=2)
     assert item["heatmap_max"] == pytest.approx(np.abs(c).max(), rel=1e-12)
     strongest = np.unravel_index(np.argmax(np.abs(c)), c.shape)
     colour = heat[strongest].astype(int)
@@ -489,3 +491,22 @@ def test_keep_alive_requests_do_not_stall(image_server, models):
             times.append(time.perf_counter() - start)
             assert r.status_code == 200
     assert sorted(times[1:])[10] < 0.03, times
+
+
+def test_softmax_layer_explains_the_predicted_class(tmp_path):
+    """For K classes the heat map is about each example's predicted class: its column of W."""
+    from lrnn import softmax
+
+    proc = run(
+        ["train", "digits10", "--iterations", "30", "--no-plot", "--model", "d.safetensors"],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    predictor = inference.Predictor.load(tmp_path / "d.safetensors")
+    ds = data.subset(data.load("digits10", spec=predictor.spec), np.arange(0, 1797, 200))
+    contributions, bias = predictor.contributions(ds)
+    W, b = np.asarray(predictor.model.w), np.asarray(predictor.model.b)
+    Z = softmax.logits(W, b, ds.X, predictor.spec.scale)
+    np.testing.assert_allclose(contributions.sum(axis=1) + bias, Z.max(axis=1), atol=1e-12)
+    labels = [r["label"] for r in predictor.records(ds)]
+    assert labels == [predictor.model.classes[k] for k in Z.argmax(axis=1)]

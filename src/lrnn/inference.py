@@ -73,13 +73,21 @@ class Predictor:
         """One record per example of ``ds`` (as loaded by :mod:`lrnn.data` with this spec)."""
         return predict_records(self.model, self.spec, ds, threshold)
 
-    def contributions(self, ds: data.Dataset) -> np.ndarray:
-        """``scale · w ⊙ x`` per example and feature: how much each input moved the logit.
+    def contributions(self, ds: data.Dataset) -> tuple[np.ndarray, np.ndarray]:
+        """``scale · w ⊙ x`` per example and feature — how much each input moved the logit of
+        the class explained — and that class's bias, per example.
 
-        Their row sum plus ``b`` is the logit; positive entries push towards ``classes[1]``.
+        Their row sum plus the bias is the logit. The class explained is ``classes[1]`` for the
+        sigmoid neuron (positive entries push towards it) and each example's predicted class for
+        a softmax layer (its column of W).
         """
         w = np.asarray(self.model.w, dtype=np.float64)
-        return np.asarray(ds.X, dtype=np.float64) * (w * self.spec.scale)
+        X = np.asarray(ds.X, dtype=np.float64)
+        if w.ndim == 1:
+            return X * (w * self.spec.scale), np.full(X.shape[0], float(self.model.b))
+        chosen = np.argmax(probabilities(self.model, self.spec, ds.X), axis=1)
+        bias = np.asarray(self.model.b, dtype=np.float64)[chosen]
+        return X * (w[:, chosen].T * self.spec.scale), bias
 
 
 def probabilities(model: persist.ModelFile, spec: data.Preprocessing, X: np.ndarray) -> Any:

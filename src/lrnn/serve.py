@@ -353,14 +353,15 @@ def explanations(predictor: inference.Predictor, ds: Any) -> list[dict]:
     """Per example: the logit, and either the two pictures (images) or contributions (tables).
 
     The heat map colours each pixel by Σ_channels scale · w · x, red where it pushed towards
-    the positive class, blue towards the negative one, white where it did not matter; the
-    colour scale is each picture's own largest magnitude (reported as ``heatmap_max``).
+    the positive class (for a softmax layer: towards the predicted class, with its column of
+    W), blue away from it, white where it did not matter; the colour scale is each picture's
+    own largest magnitude (reported as ``heatmap_max``).
     """
-    contributions = predictor.contributions(ds)
-    logits = contributions.sum(axis=1) + predictor.model.b
+    contributions, bias = predictor.contributions(ds)
+    logits = contributions.sum(axis=1) + bias
     out = []
     for i, z in enumerate(logits):
-        item: dict[str, Any] = {"logit": float(z), "bias": float(predictor.model.b)}
+        item: dict[str, Any] = {"logit": float(z), "bias": float(bias[i])}
         if predictor.spec.kind == "image":
             h, w, c = predictor.spec.image_shape  # type: ignore[misc]
             heat = contributions[i].reshape(h, w, c).sum(axis=2)
