@@ -258,7 +258,8 @@ def _load_everyway(path: Path, spec: data.Preprocessing | None) -> None:
             continue
         assert ds.X.ndim == 2 and ds.X.shape[0] == len(ds.names) and ds.X.shape[1] > 0
         assert ds.X.dtype.kind != "f" or np.isfinite(ds.X).all()
-        assert ds.y is None or set(np.unique(ds.y)) <= {0, 1}
+        # labels index the classes (two, or K since softmax layers): never out of range
+        assert ds.y is None or set(np.unique(ds.y)) <= set(range(len(ds.classes)))
 
 
 def _fuzz_file(suffix: str, blob: bytes, spec: data.Preprocessing | None) -> None:

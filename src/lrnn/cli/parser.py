@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lrnn import __version__, config
-from lrnn.cli import commands
+from lrnn.cli import commands, scoring
 from lrnn.cli.commands import DEFAULT_COMPARE_PLOT, DEFAULT_MODEL, DEFAULT_REPORT
 from lrnn.config import default
 from lrnn.errors import UsageError
@@ -442,7 +442,7 @@ def _predict_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> N
         help="the K most probable classes per example (default: the predicted one)",
     )
     p.add_argument("--json", action="store_true", help="one JSON object per example")
-    p.set_defaults(run=commands.cmd_predict)
+    p.set_defaults(run=scoring.cmd_predict)
 
 
 def _evaluate_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -460,7 +460,7 @@ def _evaluate_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> 
     )
     p.add_argument("--save", action="store_true", help="store the chosen threshold in the model")
     p.add_argument("--json", action="store_true", help="one JSON object")
-    p.set_defaults(run=commands.cmd_evaluate)
+    p.set_defaults(run=scoring.cmd_evaluate)
 
 
 def _compare_lr_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:

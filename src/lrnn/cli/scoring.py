@@ -1,0 +1,178 @@
+"""``lrnn predict`` and ``lrnn evaluate``: a saved model on new data, wiring only.
+
+Predictions come from :mod:`lrnn.inference` (the path ``lrnn serve`` and ``lrnn export`` share),
+scores from :mod:`lrnn.metrics`; this module parses nothing and computes nothing of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+
+from lrnn.cli.commands import _load_model_and_spec, _logits, _out
+from lrnn.errors import UsageError
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from lrnn import data
+    from lrnn.inference import predict_records
+
+    model, spec = _load_model_and_spec(args.model)
+    many = len(model.classes) > 2
+    if many and args.threshold is not None:
+        raise UsageError(
+            f"{args.model} has {len(model.classes)} classes and predicts the most probable one; "
+            "a --threshold applies to two-class models only — drop it."
+        )
+    if getattr(args, "encoding", None) and spec.text is not None:
+        from dataclasses import replace
+
+        from lrnn.data.text import settings
+
+        spec = replace(
+            spec, text={**spec.text, "encoding": settings(encoding=args.encoding)["encoding"]}
+        )
+    ds = data.load_inputs(args.inputs, spec, label=args.label)
+    records = predict_records(model, spec, ds, args.threshold, args.top)
+    if not args.json:
+        if args.top is not None:
+            print("name\tclass=probability, most probable first")
+        elif many:
+            print("name\tprobability of the label\tlabel")
+        else:  # the neuron's a = σ(z): the probability of the positive class
+            print(f"name\tP({model.classes[1]})\tlabel")
+    for record in records:
+        if args.json:
+            _out(args, **record)
+        elif args.top is not None:
+            ranked = "\t".join(f"{c}={p:.6f}" for c, p in record["probabilities"].items())
+            print(f"{record['name']}\t{ranked}")
+        else:
+            print(f"{record['name']}\t{record['probability']:.6f}\t{record['label']}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lrnn import data, metrics, persist
+    from lrnn.objective import sigmoid
+
+    if args.save and not args.choose_threshold:
+        raise UsageError("--save stores a threshold chosen with --choose-threshold; add it.")
+    model, spec = _load_model_and_spec(args.model)
+    if len(model.classes) > 2:
+        return _evaluate_classes(args, model, spec)
+    label = args.label or spec.label_column or "label"  # the model's column unless told
+    ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
+    z = _logits(model.w, model.b, ds, spec.scale)
+    threshold = model.threshold if args.threshold is None else args.threshold
+    source = "the model's" if args.threshold is None else "--threshold"
+    if args.choose_threshold:
+        threshold = metrics.choose_threshold(sigmoid(z), ds.y, args.choose_threshold)
+        source = f"chosen by {args.choose_threshold} on this data"
+        warnings.warn(
+            "the threshold was chosen on the same data it is scored on, so these scores are "
+            "optimistic; choose it on validation data and evaluate on separate test data.",
+            UserWarning,
+            stacklevel=1,
+        )
+    result = metrics.evaluate(z, ds.y, threshold)
+    if args.json:
+        predicted = (sigmoid(z) > threshold).astype(np.intp)
+        scores = metrics.evaluate_classes(predicted, ds.y, model.classes, result.log_loss)
+        table = scores.to_json()
+        _out(
+            args,
+            **result.to_json(),
+            threshold_source=source,
+            **{k: table[k] for k in ("classes", "confusion_matrix", "per_class")},
+        )
+    else:
+        print(f"examples: {result.n}")
+        print(f"accuracy: {100 * result.accuracy:.2f} %")
+        print(f"log loss: {result.log_loss:.6f}")
+        print(f"threshold: {threshold:.6g} ({source})")
+        print(f"confusion: tp={result.tp} fp={result.fp} tn={result.tn} fn={result.fn}")
+        print(
+            f"precision: {result.precision:.4f}  recall: {result.recall:.4f}  f1: {result.f1:.4f}"
+        )
+    if args.save:
+        from dataclasses import replace
+
+        persist.save_model(args.model, replace(model, threshold=float(threshold)))
+        print(f"threshold {threshold:.6g} saved into {args.model}", file=sys.stderr)
+    return 0
+
+
+def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
+    """``lrnn evaluate`` of a K-class model: accuracy, log loss, the K × K confusion matrix,
+    per-class precision/recall/F1 and their macro and weighted averages."""
+    from lrnn import data, metrics
+
+    K = len(model.classes)
+    for flag, value in (
+        ("--choose-threshold", args.choose_threshold),
+        ("--threshold", args.threshold),
+    ):
+        if value is not None:
+            raise UsageError(
+                f"{args.model} has {K} classes and predicts the most probable one; {flag} "
+                "applies to two-class models only — drop it."
+            )
+    label = args.label or spec.label_column or "label"  # the model's column unless told
+    ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
+    scores = metrics.evaluate_softmax(
+        _logits(model.w, model.b, ds, spec.scale), ds.y, model.classes
+    )
+    absent = [c for c, row in scores.per_class().items() if row["support"] == 0]
+    if absent:
+        warnings.warn(
+            f"{args.data}: no examples of class {absent[0]!r}"
+            f"{f' (and {len(absent) - 1} more)' if len(absent) > 1 else ''}; its recall and F1 "
+            "are undefined and left out of the macro averages — test on data with every class.",
+            UserWarning,
+            stacklevel=1,
+        )
+    if args.json:
+        _out(
+            args, n=scores.n, accuracy=scores.accuracy, log_loss=scores.log_loss, **scores.to_json()
+        )
+        return 0
+    print(f"examples: {scores.n}")
+    print(f"accuracy: {100 * scores.accuracy:.2f} %")
+    print(f"log loss: {scores.log_loss:.6f}")
+    print(_confusion_table(scores))
+    print(_class_table(scores))
+    return 0
+
+
+def _confusion_table(scores) -> str:
+    """The K × K confusion matrix as text: rows = true class, columns = predicted."""
+    names = [str(c) for c in scores.classes]
+    corner = "true \\ predicted"
+    first = max(len(corner), *(len(c) for c in names))
+    width = max(5, *(len(c) for c in names), len(str(int(scores.confusion.max(initial=0)))))
+    head = corner.ljust(first) + " " + " ".join(c.rjust(width) for c in names)
+    rows = [
+        c.ljust(first) + " " + " ".join(str(int(v)).rjust(width) for v in row)
+        for c, row in zip(names, scores.confusion, strict=True)
+    ]
+    return "confusion matrix (rows: true class, columns: predicted):\n" + "\n".join([head, *rows])
+
+
+def _class_table(scores) -> str:
+    width = max(13, *(len(str(c)) + 1 for c in scores.classes))
+    lines = ["class".ljust(width) + "  precision  recall      f1  support"]
+
+    def row(name: str, r: dict, support: Any) -> str:
+        cells = "".join(f"{r[k]:>{w}.4f}" for k, w in (("precision", 11), ("recall", 8), ("f1", 8)))
+        return f"{name:<{width}}{cells}{support:>9}"
+
+    for name, r in scores.per_class().items():
+        lines.append(row(str(name), r, r["support"]))
+    for name, r in scores.averages().items():
+        lines.append(row(f"{name} avg", r, scores.n))
+    return "\n".join(lines)
