@@ -64,8 +64,7 @@ class Predictor:
 
     def positive_probability(self, X: np.ndarray) -> np.ndarray:
         """σ(scale · X w + b) for already preprocessed rows ``X`` (the model's dtype)."""
-        w = np.asarray(self.model.w)
-        return objective.sigmoid(_logits(w, float(self.model.b), X, self.spec.scale))
+        return objective.sigmoid(logits(self.model.w, self.model.b, X, self.spec.scale))
 
     def records(
         self, ds: data.Dataset, threshold: float | None = None
@@ -90,16 +89,31 @@ class Predictor:
         return X * (w[:, chosen].T * self.spec.scale), bias
 
 
-def probabilities(model: persist.ModelFile, spec: data.Preprocessing, X: np.ndarray) -> Any:
-    """P(class) for preprocessed rows ``X``: (m,) P(classes[1]) for the sigmoid neuron,
-    (m, K) softmax probabilities for a softmax layer."""
-    w = np.asarray(model.w)
+def logits(w: np.ndarray, b: Any, X: Any, scale: float) -> np.ndarray:
+    """The one place that picks how logits are computed for a model's weights and rows: (m, K)
+    for a softmax layer (w (n, K), b (K,)), (m,) for the sigmoid neuron — sparse rows (text,
+    svmlight) without densifying them, dense rows through :func:`lrnn.objective.logits`."""
+    w = np.asarray(w)
     if w.ndim == 2:
         from lrnn import softmax
 
-        b = np.asarray(model.b, dtype=w.dtype)
-        return softmax.softmax(softmax.logits(w, b, X, spec.scale))
-    return objective.sigmoid(_logits(w, float(model.b), X, spec.scale))
+        return softmax.logits(w, np.asarray(b, dtype=w.dtype), X, scale)
+    if not isinstance(X, np.ndarray):
+        from lrnn.backends.sparse_backend import logits as sparse_logits
+
+        return sparse_logits(w, float(b), X, scale)
+    return objective.logits(w, float(b), X, scale)
+
+
+def probabilities(model: persist.ModelFile, spec: data.Preprocessing, X: np.ndarray) -> Any:
+    """P(class) for preprocessed rows ``X``: (m,) P(classes[1]) for the sigmoid neuron,
+    (m, K) softmax probabilities for a softmax layer."""
+    z = logits(model.w, model.b, X, spec.scale)
+    if z.ndim == 2:
+        from lrnn import softmax
+
+        return softmax.softmax(z)
+    return objective.sigmoid(z)
 
 
 def predict_records(
@@ -140,15 +154,6 @@ def predict_records(
         }
         for name, q in zip(ds.names, p, strict=True)
     ]
-
-
-def _logits(w: np.ndarray, b: float, X: Any, scale: float) -> np.ndarray:
-    """z for dense rows, or for sparse ones (text, svmlight) without densifying them."""
-    if isinstance(X, np.ndarray):
-        return objective.logits(w, b, X, scale)
-    from lrnn.backends.sparse_backend import any_logits
-
-    return any_logits(w, b, X, scale)
 
 
 def _by_class(classes: list[str], row: Any, top: int | None) -> dict[str, float]:

@@ -333,28 +333,33 @@ def error_gallery(
     if chosen.size == 0:
         return None
     n_wrong = int(np.sum((p > threshold) != y))
+    titles = [f"true: {classes[int(y[i])]}\nP({classes[1]}) = {p[i]:.3f}" for i in chosen]
+    heading = (
+        f"Most confidently wrong: {chosen.size} of {n_wrong} misclassified "
+        f"(threshold {threshold:g})"
+    )
+    return picture_gallery(pictures, chosen, titles, heading, path)
+
+
+def picture_gallery(
+    pictures: NDArray, chosen: NDArray, titles: Sequence[str], heading: str, path: str | os.PathLike
+) -> Path:
+    """The pictures at ``chosen``, a titled panel each (grey for one channel), in a grid: the
+    error galleries of the sigmoid neuron and of the softmax layer."""
     cols = min(GALLERY_COLUMNS, chosen.size)
     rows = math.ceil(chosen.size / cols)
     fig = _figure(FIGSIZE[1] + GALLERY_ROW_HEIGHT * max(0, rows - 2))
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
-    for ax, i in zip(axes.flat, chosen, strict=False):
+    for ax, i, title in zip(axes.flat, chosen, titles, strict=False):
         picture = pictures[i]
         if picture.shape[2] == 1:
             ax.imshow(picture[:, :, 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
         else:
             ax.imshow(picture, interpolation="nearest")
-        ax.set_title(
-            f"true: {classes[int(y[i])]}\nP({classes[1]}) = {p[i]:.3f}",
-            fontsize="medium",
-            color=_RED,
-        )
-    fig.suptitle(
-        f"Most confidently wrong: {chosen.size} of {n_wrong} misclassified "
-        f"(threshold {threshold:g})",
-        fontsize="x-large",
-    )
+        ax.set_title(title, fontsize="medium", color=_RED)
+    fig.suptitle(heading, fontsize="x-large")
     return _save(fig, path)
 
 

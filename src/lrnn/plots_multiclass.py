@@ -16,9 +16,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from lrnn.errors import DataError, UsageError
-from lrnn.plots import FIGSIZE, GALLERY_COLUMNS, GALLERY_ROW_HEIGHT, _figure, _save
+from lrnn.plots import FIGSIZE, GALLERY_ROW_HEIGHT, _figure, _save, picture_gallery
 
-_RED = "#d62728"
 #: Panels per row of the class templates.
 TEMPLATE_COLUMNS = 5
 #: Above this many classes the confusion matrix shows colours only, no numbers in the cells.
@@ -167,28 +166,13 @@ def error_gallery(
     if chosen.size == 0:
         return None
     n_wrong = int(np.sum(np.argmax(p, axis=1) != y))
-    cols = min(GALLERY_COLUMNS, chosen.size)
-    rows = math.ceil(chosen.size / cols)
-    fig = _figure(FIGSIZE[1] + GALLERY_ROW_HEIGHT * max(0, rows - 2))
-    axes = fig.subplots(rows, cols, squeeze=False)
-    for ax in axes.flat:
-        ax.set_axis_off()
-    for ax, i in zip(axes.flat, chosen, strict=False):
-        picture = pictures[i]
-        if picture.shape[2] == 1:
-            ax.imshow(picture[:, :, 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-        else:
-            ax.imshow(picture, interpolation="nearest")
-        guess = int(np.argmax(p[i]))
-        ax.set_title(
-            f"true: {classes[int(y[i])]}\nsaid: {classes[guess]} ({p[i, guess]:.2f})",
-            fontsize="medium",
-            color=_RED,
-        )
-    fig.suptitle(
-        f"Most confidently wrong: {chosen.size} of {n_wrong} misclassified", fontsize="x-large"
-    )
-    return _save(fig, path)
+    guesses = np.argmax(p[chosen], axis=1)
+    titles = [
+        f"true: {classes[int(y[i])]}\nsaid: {classes[g]} ({p[i, g]:.2f})"
+        for i, g in zip(chosen, guesses, strict=True)
+    ]
+    heading = f"Most confidently wrong: {chosen.size} of {n_wrong} misclassified"
+    return picture_gallery(pictures, chosen, titles, heading, path)
 
 
 __all__ = [

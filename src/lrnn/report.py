@@ -102,10 +102,9 @@ def write_report(
         args = (model, dataset, spec, X, y, columns, title, extra_facts)
         return report_multiclass.write(name, *args)
     scale = spec.scale if spec is not None else float(model.preprocessing.get("scale", 1.0))
-    w = np.asarray(model.w)
-    from lrnn.backends.sparse_backend import any_logits  # sparse X (text) stays sparse
+    from lrnn import inference
 
-    z = any_logits(w, float(model.b), X, scale)
+    z = inference.logits(model.w, model.b, X, scale)  # sparse X (text) stays sparse
     probability = objective.sigmoid(z).astype(np.float64)
     evaluation = metrics.evaluate(z, y, model.threshold)
     classes = tuple(str(c) for c in model.classes)

@@ -206,17 +206,10 @@ class TrainingData:
 def logits(w: NDArray, b: Any, ds: Any, scale: float) -> NDArray:
     """z for every example of a dataset, its width checked against the weights first: (m,)
     for the sigmoid neuron, (m, K) for a softmax layer (w (n, K), b (K,))."""
-    from lrnn import data, objective, softmax
+    from lrnn import data, inference
 
-    w = np.asarray(w)
-    data.check_width(ds, w.shape[0])
-    if w.ndim == 2:
-        return softmax.logits(w, np.asarray(b, dtype=w.dtype), ds.X, scale)
-    if not isinstance(ds.X, np.ndarray):  # scipy.sparse (text, svmlight): never densified
-        from lrnn.backends.sparse_backend import any_logits
-
-        return any_logits(w, float(b), ds.X, scale)
-    return objective.logits(w, float(b), ds.X, scale)
+    data.check_width(ds, np.asarray(w).shape[0])
+    return inference.logits(w, b, ds.X, scale)
 
 
 def _check_image_size(size: tuple[int, int] | None, ds: Any) -> None:

@@ -423,7 +423,6 @@ class Recorder:
         self.backend, self.config, self.solver = backend, config, solver
         self.validation, self.callbacks = validation, callbacks
         self.last_grad: NDArray | None = None
-        self.lr: float | None = None
 
     def check(
         self,
@@ -434,7 +433,6 @@ class Recorder:
         lr: float | None,
     ) -> tuple[TrainState, str | None]:
         config = self.config
-        self.lr = lr
         grad_norm = float(np.maximum.reduce(np.abs(grad), axis=None))  # NaN/inf if any is
         if not (math.isfinite(cost) and math.isfinite(grad_norm)):
             what = "cost" if not math.isfinite(cost) else "gradient"

@@ -57,14 +57,6 @@ def logits(w: NDArray, b: float, X: Any, scale: float = 1.0) -> NDArray:
     return z
 
 
-def any_logits(w: NDArray, b: float, X: Any, scale: float = 1.0) -> NDArray:
-    """z for dense rows (objective.logits) or sparse ones (never densified): for the callers
-    that may get either (prediction, reports, accuracy after training)."""
-    if is_sparse(X):
-        return logits(w, b, X, scale)
-    return objective.logits(w, b, X, scale)
-
-
 class SparseBackend(WeightSpace):
     """Training data as a CSR matrix; y is 0/1 in the parameters' dtype."""
 

@@ -301,7 +301,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         return 0
     print(_stop_line(result))
-    if result.restored_iteration is not None and result.restored_iteration <= _first_checks(cfg):
+    # weights restored from the first recorded checks: the model has barely trained
+    if result.restored_iteration is not None and result.restored_iteration <= cfg.record_every:
         print(
             f"note: early stopping kept the weights of iteration {result.restored_iteration}, "
             "one of the first checks: the validation loss never improved on them, so the model "
@@ -361,11 +362,6 @@ def _stop_line(result) -> str:
         f"Stopped after {result.n_iter} {unit}: {_STOPS.get(result.stop_reason, '?')}; "
         f"solver {result.solver}, final cost {result.final_cost:f}"
     )
-
-
-def _first_checks(cfg) -> int:
-    """Iterations within which restored early-stopping weights count as 'barely trained'."""
-    return cfg.record_every
 
 
 def _save_train_outputs(args, paths: dict, model, result, td) -> None:
