@@ -78,6 +78,54 @@ def test_streaming_refuses_options_it_cannot_honour(tmp_path, stored):
     assert snapshot(tmp_path) == before
 
 
+def test_streamed_labels_of_three_classes_train_a_softmax_layer(tmp_path):
+    """Any stored labels are classes: three of them stream into a softmax layer whose optimum
+    is the in-memory one; test labels are matched to the training classes by name."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((600, 5))
+    y = np.array(["ant", "bee", "cat"])[
+        np.argmax(X[:, :3] + 0.3 * rng.standard_normal((600, 3)), 1)
+    ]
+    for name, rows in (("train", slice(0, 400)), ("test", slice(400, None))):
+        (tmp_path / name).mkdir()
+        np.save(tmp_path / name / "X.npy", X[rows])
+        np.save(tmp_path / name / "y.npy", y[rows])
+    options = ["--solver", "newton", "--alpha", "1e-2"]
+    streamed = _train_json(
+        [tmp_path / "train", "--test", tmp_path / "test", *options, "--model", "s.safetensors"],
+        tmp_path,
+    )
+    np.savez(tmp_path / "train.npz", X=X[:400], y=y[:400])
+    np.savez(tmp_path / "test.npz", X=X[400:], y=y[400:])
+    in_memory = _train_json(
+        [
+            tmp_path / "train.npz",
+            "--test",
+            tmp_path / "test.npz",
+            *options,
+            "--model",
+            "m.safetensors",
+        ],
+        tmp_path,
+    )
+    s = persist.load_model(tmp_path / "s.safetensors")
+    m = persist.load_model(tmp_path / "m.safetensors")
+    assert tuple(s.classes) == tuple(m.classes) == ("ant", "bee", "cat")
+    assert np.asarray(s.w).shape == (5, 3)
+    np.testing.assert_allclose(s.w, m.w, rtol=1e-8, atol=1e-10)
+    assert streamed["final_cost"] == pytest.approx(in_memory["final_cost"], rel=1e-10)
+    assert streamed["test_accuracy"] == pytest.approx(in_memory["test_accuracy"])
+    assert streamed["test_accuracy"] > 0.8
+
+    (tmp_path / "odd").mkdir()
+    np.save(tmp_path / "odd" / "X.npy", X[:50])
+    np.save(tmp_path / "odd" / "y.npy", np.array(["ant", "dog"] * 25))
+    before = snapshot(tmp_path)
+    proc = run(["train", tmp_path / "train", "--test", tmp_path / "odd", "--no-plot"], tmp_path)
+    assert_clean_failure(proc, (2,), "differ from the model's")
+    assert snapshot(tmp_path) == before
+
+
 @pytest.mark.slow
 def test_train_on_a_running_dask_scheduler(tmp_path):
     distributed = pytest.importorskip("distributed")

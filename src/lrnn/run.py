@@ -329,7 +329,7 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
 def _streamed(request: TrainingRequest) -> TrainingData:
     """Training data too large for memory: every pass streams blocks of rows from disk."""
     from lrnn import data
-    from lrnn.backends.stream_backend import StreamingBackend
+    from lrnn.data.dataset import require_both_classes
 
     for flag, value in (
         ("--early-stopping", request.early_stopping),
@@ -344,13 +344,28 @@ def _streamed(request: TrainingRequest) -> TrainingData:
             )
     if request.backend not in ("auto", "numpy"):
         raise UsageError(f"--backend {request.backend} cannot read {request.data}; drop --backend.")
-    backend = StreamingBackend.open(request.data, label=request.label)
-    test = StreamingBackend.open(request.test, label=request.label) if request.test else None
+    source, train_ds = _streamed_labels(request.data, request.label)
+    require_both_classes(train_ds)
+    if request.positive_class is not None:
+        train_ds = data.set_positive_class(train_ds, request.positive_class)
+    backend = _streaming_backend(source, train_ds)
+    test = None
+    if request.test:
+        test_source, test_ds = _streamed_labels(request.test, request.label)
+        test = _streaming_backend(test_source, data.align_classes(test_ds, train_ds.classes))
     if test is not None and test.n_features != backend.n_features:
         raise UsageError(
             f"{request.test} has {test.n_features} features but {request.data} has "
             f"{backend.n_features}; give test data with the same columns."
         )
+    info = {
+        "source": str(request.data),
+        "n_samples": int(backend.n_samples),
+        "n_features": int(backend.n_features),
+        "sha256": data.data_sha256(backend.source, backend.y),
+    }
+    if len(train_ds.classes) > 2:
+        info["n_classes"] = len(train_ds.classes)
     features = getattr(backend.source, "features", None)
     if features is not None:
         spec = data.Preprocessing(kind="table", feature_names=tuple(features))
@@ -360,13 +375,8 @@ def _streamed(request: TrainingRequest) -> TrainingData:
         backend=backend,
         validation=None,
         spec=spec,
-        classes=("0", "1"),
-        info={
-            "source": str(request.data),
-            "n_samples": int(backend.n_samples),
-            "n_features": int(backend.n_features),
-            "sha256": data.data_sha256(backend.source, backend.y),
-        },
+        classes=tuple(train_ds.classes),
+        info=info,
         source=str(request.data),
         stored_dtype=f"{backend.source.dtype}, streamed from disk",
         test_description=(
@@ -377,6 +387,29 @@ def _streamed(request: TrainingRequest) -> TrainingData:
         if test
         else (lambda w, b: math.nan),
     )
+
+
+def _streamed_labels(path: str, label: str) -> tuple[Any, Any]:
+    """The source of X and its labels encoded as classes, as in-memory data would be (a
+    Dataset without examples in memory: its X is empty)."""
+    from lrnn import data
+    from lrnn.data.dataset import encode_labels
+
+    source, values = data.open_out_of_core(path, label, binary=False)
+    y, classes = encode_labels(values, str(path), "the label")
+    empty = np.empty((source.n_rows, 0), dtype=np.float32)
+    spec = data.Preprocessing(kind="array")
+    return source, data.Dataset(empty, y, classes, [], spec, str(path))
+
+
+def _streaming_backend(source: Any, ds: Any) -> Any:
+    """A sigmoid neuron's backend for two classes, a softmax layer's for three or more."""
+    from lrnn.backends.softmax_blocks import StreamingSoftmaxBackend
+    from lrnn.backends.stream_backend import StreamingBackend
+
+    if len(ds.classes) > 2:
+        return StreamingSoftmaxBackend(source, ds.y, len(ds.classes))
+    return StreamingBackend(source, ds.y.astype(np.float64))
 
 
 # --------------------------------------------------------------------------------------------

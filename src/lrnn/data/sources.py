@@ -14,7 +14,9 @@ one of these layouts — the one detector, used by every door):
   other columns, in the first file's order; every file must have the same ones. Files are read
   a batch of rows at a time with pyarrow, never whole.
 
-In every case y is read into memory (m values) and must hold 0/1 labels (or booleans).
+In every case y is read into memory (m values). The library's streaming backend takes 0/1
+labels (or booleans); the CLI takes any labels as classes (two: a sigmoid neuron; three or
+more: a softmax layer).
 pyarrow and zarr are imported only when a source of theirs is opened.
 """
 
@@ -290,11 +292,15 @@ def is_out_of_core(path: str | os.PathLike | None, forced: bool = False) -> bool
     return p.is_dir() and out_of_core_layout(p) is not None
 
 
-def open_out_of_core(path: str | os.PathLike, label: str = "label") -> tuple[Source, NDArray]:
+def open_out_of_core(
+    path: str | os.PathLike, label: str = "label", *, binary: bool = True
+) -> tuple[Source, NDArray]:
     """The X source and the labels y (in memory) of data stored at ``path``.
 
-    See the module docstring for the layouts understood. The result goes straight into
-    ``StreamingBackend(source, y)`` (or use ``StreamingBackend.open``).
+    See the module docstring for the layouts understood. With ``binary`` (the library's
+    contract) y comes back as checked 0/1 floats and goes straight into
+    ``StreamingBackend(source, y)`` (or use ``StreamingBackend.open``); without it, as the
+    stored label values (one per row, checked for shape), for the CLI to encode as classes.
     """
     path = Path(path)
     if not path.exists():
@@ -302,34 +308,35 @@ def open_out_of_core(path: str | os.PathLike, label: str = "label") -> tuple[Sou
     layout = out_of_core_layout(path)
     if layout == "npy":
         x_path = path if path.is_file() else path / "X.npy"
-        return _open_npy(x_path, x_path.parent / "y.npy")
-    if layout == "zarr":
-        return _open_zarr(path)
-    if layout == "parquet" and path.is_file():
-        source = ParquetSource([path], label)
-        return source, _labels(source.labels(), f"column {label!r} of {path}", source.n_rows)
-    if layout == "parquet":
-        source = ParquetSource(sorted(path.glob("*.parquet")), label)
-        return source, _labels(source.labels(), f"column {label!r}", source.n_rows)
-    raise DataError(f"{path} is not one of the out-of-core layouts; expected {CONVENTIONS}.")
+        source, y, what = _open_npy(x_path, x_path.parent / "y.npy")
+    elif layout == "zarr":
+        source, y, what = _open_zarr(path)
+    elif layout == "parquet":
+        files = [path] if path.is_file() else sorted(path.glob("*.parquet"))
+        source = ParquetSource(files, label)
+        y = source.labels()
+        what = f"column {label!r} of {path}" if path.is_file() else f"column {label!r}"
+    else:
+        raise DataError(f"{path} is not one of the out-of-core layouts; expected {CONVENTIONS}.")
+    y = _one_per_row(y, what, source.n_rows)
+    return source, (_labels(y, what) if binary else y)
 
 
-def _open_npy(x_path: Path, y_path: Path) -> tuple[Source, NDArray]:
+def _open_npy(x_path: Path, y_path: Path) -> tuple[Source, NDArray, str]:
     if not y_path.exists():
         raise DataError(
-            f"{x_path} has no labels beside it: save them as {y_path} (np.save, one 0/1 "
-            "value per row of X)."
+            f"{x_path} has no labels beside it: save them as {y_path} (np.save, one label "
+            "per row of X)."
         )
     try:
         X = np.load(x_path, mmap_mode="r", allow_pickle=False)
         y = np.load(y_path, allow_pickle=False)
     except ValueError as exc:
         raise DataError(f"{x_path} or {y_path} is not a plain .npy array ({exc}).") from exc
-    source = ArraySource(X, str(x_path))
-    return source, _labels(y, str(y_path), source.n_rows)
+    return ArraySource(X, str(x_path)), y, str(y_path)
 
 
-def _open_zarr(path: Path) -> tuple[Source, NDArray]:
+def _open_zarr(path: Path) -> tuple[Source, NDArray, str]:
     try:
         import zarr
     except ImportError as exc:
@@ -341,17 +348,21 @@ def _open_zarr(path: Path) -> tuple[Source, NDArray]:
             f"the Zarr store {path} has no array {missing[0]!r}; it needs 'X' (m × n) and "
             f"'y' (m labels). It holds: {', '.join(sorted(group.array_keys())) or 'nothing'}."
         )
-    source = ArraySource(group["X"], f"{path}/X")
-    return source, _labels(group["y"][:], f"{path}/y", source.n_rows)
+    return ArraySource(group["X"], f"{path}/X"), group["y"][:], f"{path}/y"
 
 
-def _labels(y: Any, what: str, m: int) -> NDArray:
-    """0/1 labels as float64, checked: the backends' contract, so bad labels fail here."""
+def _one_per_row(y: Any, what: str, m: int) -> NDArray:
+    """The stored labels as a 1-D array with one value per row of X."""
     y = np.asarray(y)
     if y.ndim == 2 and 1 in y.shape:
         y = y.reshape(-1)
     if y.ndim != 1 or y.shape[0] != m:
         raise DataError(f"{what} must hold one label per row of X ({m}); got shape {y.shape}.")
+    return y
+
+
+def _labels(y: NDArray, what: str) -> NDArray:
+    """0/1 labels as float64, checked: the backends' contract, so bad labels fail here."""
     if y.dtype.kind not in "biuf":
         raise DataError(f"{what} has dtype {y.dtype}; store labels as 0/1 numbers or booleans.")
     y = y.astype(np.float64)
@@ -359,6 +370,7 @@ def _labels(y: Any, what: str, m: int) -> NDArray:
     if bad.any():
         raise DataError(
             f"{what} must hold 0/1 labels; found {float(y[bad][0]):g}. Map them first "
-            "(e.g. y = (y == positive_class))."
+            "(e.g. y = (y == positive_class)), or train with the lrnn command, which takes "
+            "any labels as classes."
         )
     return y
