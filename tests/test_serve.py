@@ -510,3 +510,42 @@ def test_softmax_layer_explains_the_predicted_class(tmp_path):
     np.testing.assert_allclose(contributions.sum(axis=1) + bias, Z.max(axis=1), atol=1e-12)
     labels = [r["label"] for r in predictor.records(ds)]
     assert labels == [predictor.model.classes[k] for k in Z.argmax(axis=1)]
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_page_lists_every_class_of_a_softmax_layer(browser, tmp_path):
+    """A ten-digit model: the page names its classes and ranks all ten probabilities."""
+    from sklearn.datasets import load_digits
+
+    proc = run(
+        ["train", "digits10", "--iterations", "30", "--no-plot", "--model", "d.safetensors"],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    picture = tmp_path / "seven.png"
+    pixels = np.rint(load_digits().images[7] * (255 / 16)).astype(np.uint8)
+    Image.fromarray(pixels, "L").save(picture)
+    (expected,) = predict_json(tmp_path / "d.safetensors", [picture], tmp_path)
+    server = Server(tmp_path / "d.safetensors", cwd=tmp_path)
+    try:
+        page, requests, problems = _open_page(browser, server)
+        assert "10 classes" in page.text_content("#model")
+        page.set_input_files("#file", str(picture))
+        page.wait_for_selector("body[data-state=done]", timeout=15000)
+        assert page.text_content("#verdict") == expected["label"]
+        cells = page.eval_on_selector_all(
+            "#class-rows tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+        )
+        assert [name for name, _ in cells] == sorted(
+            expected["probabilities"], key=expected["probabilities"].get, reverse=True
+        )
+        assert len(cells) == 10 and cells[0][0] == expected["label"]
+        for name, shown in cells:
+            assert float(shown) == pytest.approx(expected["probabilities"][name], abs=1e-4)
+        assert expected["label"] in page.text_content("#heat-caption")
+        _only_own_requests(requests, server)
+        assert not problems, problems
+        page.close()
+    finally:
+        server.stop()

@@ -60,9 +60,30 @@ function fmt(p) {
 function show(record, explanation) {
   $("error").hidden = true;
   $("verdict").textContent = record.label;
-  $("probability").textContent =
-    "P(" + meta.classes[1] + ") = " + fmt(record.probability) +
-    " \\u00b7 threshold " + meta.threshold + " \\u00b7 logit " + explanation.logit.toFixed(3);
+  const many = meta.classes.length > 2;
+  $("probability").textContent = many
+    ? "P(" + record.label + ") = " + fmt(record.probability) +
+      " \\u00b7 logit " + explanation.logit.toFixed(3)
+    : "P(" + meta.classes[1] + ") = " + fmt(record.probability) +
+      " \\u00b7 threshold " + meta.threshold + " \\u00b7 logit " + explanation.logit.toFixed(3);
+  $("classes").hidden = !many;
+  if (many) {
+    const body = $("class-rows");
+    body.replaceChildren();
+    const ranked = Object.entries(record.probabilities).sort((a, b) => b[1] - a[1]);
+    for (const [name, p] of ranked) {
+      const tr = document.createElement("tr");
+      const a = document.createElement("td");
+      a.textContent = name;
+      const b = document.createElement("td");
+      b.className = "num";
+      b.textContent = fmt(p);
+      tr.append(a, b);
+      body.append(tr);
+    }
+    $("heat-caption").textContent = "w \\u2299 x with the weights of \\u201c" + record.label +
+      "\\u201d: red pushed towards it, blue away from it";
+  }
   const pictures = meta.kind === "image";
   $("pictures").hidden = !pictures;
   $("contrib").hidden = pictures;
@@ -121,8 +142,12 @@ function sendRow() {
 async function init() {
   const response = await fetch("metadata");
   meta = await response.json();
-  $("model").textContent = meta.model + " \\u00b7 " + meta.classes[1] + " or " +
-    meta.classes[0] + " \\u00b7 " + meta.kind + " model \\u00b7 lrnn " + meta.lrnn_version;
+  const K = meta.classes.length;
+  const shown = K > 2
+    ? K + " classes (" + meta.classes.slice(0, 4).join(", ") + (K > 4 ? ", \\u2026" : "") + ")"
+    : meta.classes[1] + " or " + meta.classes[0];
+  $("model").textContent = meta.model + " \\u00b7 " + shown + " \\u00b7 " + meta.kind +
+    " model \\u00b7 lrnn " + meta.lrnn_version;
   if (meta.kind === "image") {
     const [h, w] = meta.image_shape;
     $("seen-caption").textContent =
@@ -167,6 +192,8 @@ BODY = """
 <section id="result" hidden aria-live="polite">
   <p id="verdict"></p>
   <p id="probability"></p>
+  <table id="classes" hidden><thead><tr><th>class</th><th>probability</th></tr></thead>
+    <tbody id="class-rows"></tbody></table>
   <div id="pictures" class="pictures">
     <figure><img id="seen" alt="the picture as the model sees it">
       <figcaption id="seen-caption"></figcaption></figure>
