@@ -25,6 +25,20 @@ from lrnn.objective import DataPass
 #: Columns per block when mapping β back to w = scale·Xᵀβ (a uint8 X is widened a slice at a time).
 _COLUMN_BLOCK = 2048
 
+#: A narrow X (uint8 pixels) whose widened copy fits in this many bytes is widened once and the
+#: copy kept: it is the one block that :func:`objective.row_products` widens for K anyway, and
+#: every recorded iteration maps a gradient back to w (the lesson's run records 20 times; widening
+#: the cat pictures again each time cost more than its 2000 iterations together).
+_KEEP_WIDENED_BYTES = 32 * 2**20
+
+
+def _widened_whole(X: NDArray, dtype: np.dtype) -> NDArray | None:
+    """X in ``dtype``, when X is narrower and row_products would widen it in one block."""
+    m, n = X.shape
+    if X.dtype == dtype or n > max(1, _KEEP_WIDENED_BYTES // (dtype.itemsize * max(m, 1))):
+        return None
+    return X[:, 0:n].astype(dtype)
+
 
 def worthwhile(n_samples: int, n_features: int, max_iter: int) -> bool:
     """K costs about m/2 ordinary passes to build and m² memory; use it when that pays off."""
@@ -54,7 +68,12 @@ class GramBackend:
         self.sample_weight = (
             None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
         )
-        K = objective.row_products(X, self.dtype)  # uint8 pixels: widened a slice at a time
+        self._widened = _widened_whole(X, self.dtype)
+        if self._widened is None:
+            K = objective.row_products(X, self.dtype)  # uint8 pixels: widened a slice at a time
+        else:  # the same sum as row_products' one block, from the copy that is kept
+            K = np.zeros((m, m), dtype=self.dtype)
+            K += self._widened @ self._widened.T
         K *= self.dtype.type(self.scale * self.scale)
         self.K = K
         self.total = float(m if sample_weight is None else np.sum(self.sample_weight))
@@ -97,8 +116,12 @@ class GramBackend:
         if self.X.dtype == self.dtype:
             return (coefficients @ self.X) * self.dtype.type(self.scale)
         w = np.empty(self.data_features, dtype=self.dtype)
+        widened = getattr(self, "_widened", None)
         for start in range(0, self.data_features, _COLUMN_BLOCK):
-            block = self.X[:, start : start + _COLUMN_BLOCK].astype(self.dtype)
+            if widened is not None:  # the same products, without widening X again
+                block = widened[:, start : start + _COLUMN_BLOCK]
+            else:
+                block = self.X[:, start : start + _COLUMN_BLOCK].astype(self.dtype)
             w[start : start + block.shape[1]] = coefficients @ block
         w *= self.dtype.type(self.scale)
         return w
