@@ -57,6 +57,11 @@ class _Workspace(NamedTuple):
     t: NDArray
     mask: NDArray
     positive: NDArray  # y > ½: which examples are labelled positive
+    zeros: NDArray
+    ones: NDArray
+    minus_ones: NDArray
+    halves: NDArray
+    total: np.floating  # Σs (or m) in the parameters' dtype
 
 
 class GramBackend:
@@ -99,23 +104,24 @@ class GramBackend:
         each NumPy call costs more than its arithmetic. So it is
         :func:`objective.forward_backward_from_logits` written out with fewer calls into
         buffers kept between iterations: −|z| in one ``copysign``, the comparison with ½ for
-        the labels made once, the residual divided straight into the gradient. Every value is
-        the same operation on the same operands as there, so the bits are the same.
+        the labels made once, the residual divided straight into the gradient, constants held
+        as arrays (a Python number costs NumPy a conversion on every call). Every value is the
+        same operation on the same operands as there, so the bits are the same.
         """
         work = self._work if hasattr(self, "_work") else self._workspace()
-        dt = self.dtype.type
         beta, b = theta[:-1], theta[-1]
         Kbeta = np.matmul(self.K, beta, out=work.Kbeta)
         z = np.add(Kbeta, b, out=work.z)
-        e = np.copysign(z, -1, out=work.e)  # −|z|
+        e = np.copysign(z, work.minus_ones, out=work.e)  # −|z|
         np.exp(e, out=e)
         losses = np.log1p(e, out=work.losses)
-        losses += np.maximum(z, 0, out=work.t)
+        losses += np.maximum(z, work.zeros, out=work.t)
         losses -= np.multiply(self.y, z, out=work.t)
-        residual = np.where(np.greater_equal(z, 0, out=work.mask), 1, e)
-        e += 1
+        residual = np.where(np.greater_equal(z, work.zeros, out=work.mask), work.ones, e)
+        e += work.ones
         np.divide(residual, e, out=residual)  # a = σ(z)
-        hits = np.equal(np.greater(residual, 0.5, out=work.mask), work.positive, out=work.mask)
+        hits = np.greater(residual, work.halves, out=work.mask)
+        hits = np.equal(hits, work.positive, out=hits)
         residual -= self.y
         m = z.shape[0]
         grad = np.empty_like(theta)
@@ -127,21 +133,26 @@ class GramBackend:
             loss = float(np.dot(losses.astype(np.float64, copy=False), s64) / self.total)
             accuracy = float(np.dot(hits, self.sample_weight) / self.total)
             residual *= self.sample_weight
-        np.divide(residual, dt(self.total), out=grad[:-1])
+        np.divide(residual, work.total, out=grad[:-1])
         grad[-1] = np.add.reduce(grad[:-1], dtype=np.float64)
         cost = loss
         if alpha:
             cost += 0.5 * alpha * float(np.dot(beta, Kbeta))
-            grad[:-1] += dt(alpha) * beta
+            grad[:-1] += self.dtype.type(alpha) * beta
         return cost, grad, DataPass(loss, grad[:-1], float(grad[-1]), accuracy)
 
     def _workspace(self) -> _Workspace:
         """Buffers for :meth:`evaluate`, made on first use (a subclass may set up K itself)."""
-        m = self.K.shape[0]
+        m, dtype = self.K.shape[0], self.dtype
         self._work = _Workspace(
-            *(np.empty(m, dtype=self.dtype) for _ in range(5)),
+            *(np.empty(m, dtype=dtype) for _ in range(5)),
             np.empty(m, dtype=bool),
             np.asarray(self.y) > 0.5,
+            np.zeros(m, dtype=dtype),
+            np.ones(m, dtype=dtype),
+            np.full(m, -1, dtype=dtype),
+            np.full(m, 0.5, dtype=dtype),
+            dtype.type(self.total),
         )
         return self._work
 
