@@ -5,6 +5,10 @@
 Times three ways of running the lesson (2000 iterations, learning rate 0.005, zero start):
 the lesson's code written plainly in float64 numpy, ``lrnn.course.model`` and the ``lrnn
 train`` command (whole process, including start-up and loading). Costs must agree to 1e-9.
+A fourth row times the start-up alone (a process that imports what ``lrnn train`` imports
+before it reads the data: Python, numpy, h5py and lrnn's CLI), which no training change moves.
+The four are timed in rounds that run each once (medians over the rounds), so the machine's
+load falls on all of them alike.
 """
 
 from __future__ import annotations
@@ -13,15 +17,17 @@ import argparse
 import contextlib
 import io
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 
 import h5py
 import numpy as np
 
-from benchmarks._common import CAT_DIR, git_revision, machine, median_time, table
+from benchmarks._common import CAT_DIR, git_revision, machine, table
 
 
 def plain_loop(X, Y, num_iterations=2000, learning_rate=0.005):
@@ -38,6 +44,21 @@ def plain_loop(X, Y, num_iterations=2000, learning_rate=0.005):
         if i % 100 == 0:
             costs.append(cost)
     return costs
+
+
+def interleaved_medians(
+    fns: list[Callable[[], object]], repeats: int, warmup: int = 1
+) -> list[float]:
+    """Median wall time of each of ``fns``, timed in rounds that run each once, so that a busy
+    spell on the machine slows every method alike instead of one of them."""
+    times: list[list[float]] = [[] for _ in fns]
+    for round_ in range(warmup + repeats):
+        for fn, own in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            if round_ >= warmup:
+                own.append(time.perf_counter() - start)
+    return [statistics.median(own) for own in times]
 
 
 def main() -> None:
@@ -85,12 +106,16 @@ def main() -> None:
         return [json.loads(line)["cost"] for line in out.splitlines() if '"record"' in line]
 
     costs_cli = lrnn_cli()
+
+    def start_up():
+        subprocess.run([sys.executable, "-c", "import h5py, lrnn.cli"], check=True)
+
     gap_course = float(np.max(np.abs(np.array(costs_course) - reference)))
     gap_cli = float(np.max(np.abs(np.array(costs_cli) - reference)))
 
-    t_plain = median_time(lambda: plain_loop(X, Y), args.repeats)
-    t_course = median_time(lrnn_model, args.repeats)
-    t_cli = median_time(lrnn_cli, args.repeats)
+    t_plain, t_course, t_cli, t_start = interleaved_medians(
+        [lambda: plain_loop(X, Y), lrnn_model, lrnn_cli, start_up], args.repeats
+    )
     rows = [
         {
             "method": "plain numpy loop (float64)",
@@ -109,6 +134,12 @@ def main() -> None:
             "median s": t_cli,
             "speed-up": t_plain / t_cli,
             "max |cost diff|": gap_cli,
+        },
+        {
+            "method": "start-up alone (import h5py, lrnn.cli)",
+            "median s": t_start,
+            "speed-up": None,
+            "max |cost diff|": None,
         },
     ]
     print(f"seed_loop — {time.strftime('%Y-%m-%d')}, {machine()}, lrnn {git_revision()}")

@@ -118,7 +118,8 @@ def optimize(
     )
     backend = InMemoryBackend(X_rows, y)
     callbacks = [_LessonPrinter()] if print_cost else []
-    result = train(backend, config, callbacks=callbacks, init=(w_flat, float(b)))
+    # Only the costs are returned: no gradient norms in the history (a pass over X each).
+    result = train(backend, config, callbacks=callbacks, init=(w_flat, float(b)), grad_norms=False)
     params = {"w": result.w.reshape(-1, 1), "b": result.b}
     dw, db = result.last_grad if result.last_grad is not None else (np.zeros_like(w_flat), 0.0)
     grads = {"dw": dw.reshape(-1, 1), "db": db}

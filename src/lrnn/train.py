@@ -188,10 +188,14 @@ def train(
     init: tuple[NDArray, float] | None = None,
     resume: TrainState | None = None,
     shortcut: bool = True,
+    grad_norms: bool = True,
 ) -> TrainResult:
     """Fit (w, b) on ``backend`` by ``config.solver``; see the module docstring.
 
-    ``shortcut=False`` forbids the wide-data coefficient-space path (for comparisons)."""
+    ``shortcut=False`` forbids the wide-data coefficient-space path (for comparisons).
+    ``grad_norms=False`` leaves the history's ``grad_norm`` column NaN: for callers that read
+    only the costs (the lesson's functions), since in the span of the examples each of those
+    norms is a pass over X, and 20 of them cost the lesson's run more than its iterations."""
     parameters = int(np.prod(theta_shape(backend)))  # the softmax layer has (n + 1)·K
     solver = solvers.resolve(config.solver, backend.n_samples, parameters - 1)
     if solver.minibatches and not 1 <= config.batch_size <= backend.n_samples:
@@ -213,7 +217,7 @@ def train(
     for cb in callbacks:
         cb.on_start(config, info)
 
-    recorder = Recorder(backend, config, solver.name, validation, callbacks)
+    recorder = Recorder(backend, config, solver.name, validation, callbacks, grad_norms)
     # Overflow on the way to a non-finite cost is reported once, as TrainingDiverged, not as a
     # stream of numpy RuntimeWarnings.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -419,9 +423,11 @@ class Recorder:
         solver: str,
         validation: Backend | None,
         callbacks: Sequence[Callback],
+        grad_norms: bool = True,
     ) -> None:
         self.backend, self.config, self.solver = backend, config, solver
         self.validation, self.callbacks = validation, callbacks
+        self.grad_norms = grad_norms
         self.last_grad: NDArray | None = None
 
     def check(
@@ -475,13 +481,16 @@ class Recorder:
         grad: NDArray,
         lr: float | None,
     ) -> dict[str, float]:
-        w_grad = self.backend.to_weights(grad[:-1])  # coefficient space: O(nm), rare
+        grad_norm = math.nan
+        if self.grad_norms:
+            w_grad = self.backend.to_weights(grad[:-1])  # coefficient space: O(nm), rare
+            grad_norm = max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad))
         row = {
             "iteration": state.iteration,
             "cost": cost,
             "loss": data.loss,
             "accuracy": data.accuracy,
-            "grad_norm": max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad)),
+            "grad_norm": grad_norm,
             "learning_rate": math.nan if lr is None else float(lr),
         }
         if self.validation is not None:

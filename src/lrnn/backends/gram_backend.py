@@ -16,6 +16,8 @@ in the gradient and never use this.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -25,10 +27,41 @@ from lrnn.objective import DataPass
 #: Columns per block when mapping β back to w = scale·Xᵀβ (a uint8 X is widened a slice at a time).
 _COLUMN_BLOCK = 2048
 
+#: A narrow X (uint8 pixels) whose widened copy fits in this many bytes is widened once and the
+#: copy kept: it is the one block that :func:`objective.row_products` widens for K anyway, and
+#: every recorded iteration maps a gradient back to w (the lesson's run records 20 times; widening
+#: the cat pictures again each time cost more than its 2000 iterations together).
+_KEEP_WIDENED_BYTES = 32 * 2**20
+
+
+def _widened_whole(X: NDArray, dtype: np.dtype) -> NDArray | None:
+    """X in ``dtype``, when X is narrower and row_products would widen it in one block."""
+    m, n = X.shape
+    if X.dtype == dtype or n > max(1, _KEEP_WIDENED_BYTES // (dtype.itemsize * max(m, 1))):
+        return None
+    return X[:, 0:n].astype(dtype)
+
 
 def worthwhile(n_samples: int, n_features: int, max_iter: int) -> bool:
     """K costs about m/2 ordinary passes to build and m² memory; use it when that pays off."""
     return n_samples <= 4096 and 2 * n_samples <= n_features and max_iter > n_samples // 2
+
+
+class _Workspace(NamedTuple):
+    """Scratch vectors of m entries that :meth:`GramBackend.evaluate` fills in place."""
+
+    Kbeta: NDArray
+    z: NDArray
+    e: NDArray
+    losses: NDArray
+    t: NDArray
+    mask: NDArray
+    positive: NDArray  # y > ½: which examples are labelled positive
+    zeros: NDArray
+    ones: NDArray
+    minus_ones: NDArray
+    halves: NDArray
+    total: np.floating  # Σs (or m) in the parameters' dtype
 
 
 class GramBackend:
@@ -54,28 +87,74 @@ class GramBackend:
         self.sample_weight = (
             None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
         )
-        K = objective.row_products(X, self.dtype)  # uint8 pixels: widened a slice at a time
+        self._widened = _widened_whole(X, self.dtype)
+        if self._widened is None:
+            K = objective.row_products(X, self.dtype)  # uint8 pixels: widened a slice at a time
+        else:  # the same sum as row_products' one block, from the copy that is kept
+            K = np.zeros((m, m), dtype=self.dtype)
+            K += self._widened @ self._widened.T
         K *= self.dtype.type(self.scale * self.scale)
         self.K = K
         self.total = float(m if sample_weight is None else np.sum(self.sample_weight))
 
     def evaluate(self, theta: NDArray, alpha: float) -> tuple[float, NDArray, DataPass]:
-        """Cost, coefficient gradient (dβ, db) and the data term at θ = (β, b)."""
+        """Cost, coefficient gradient (dβ, db) and the data term at θ = (β, b).
+
+        This runs thousands of times on vectors of m numbers (the lesson: 2000 × 209), where
+        each NumPy call costs more than its arithmetic. So it is
+        :func:`objective.forward_backward_from_logits` written out with fewer calls into
+        buffers kept between iterations: −|z| in one ``copysign``, the comparison with ½ for
+        the labels made once, the residual divided straight into the gradient, constants held
+        as arrays (a Python number costs NumPy a conversion on every call). Every value is the
+        same operation on the same operands as there, so the bits are the same.
+        """
+        work = self._work if hasattr(self, "_work") else self._workspace()
         beta, b = theta[:-1], theta[-1]
-        Kbeta = self.K @ beta
-        z = Kbeta + b
-        loss, residual, accuracy = objective.forward_backward_from_logits(
-            z, self.y, self.sample_weight, self.total
-        )
-        residual /= self.dtype.type(self.total)
+        Kbeta = np.matmul(self.K, beta, out=work.Kbeta)
+        z = np.add(Kbeta, b, out=work.z)
+        e = np.copysign(z, work.minus_ones, out=work.e)  # −|z|
+        np.exp(e, out=e)
+        losses = np.log1p(e, out=work.losses)
+        losses += np.maximum(z, work.zeros, out=work.t)
+        losses -= np.multiply(self.y, z, out=work.t)
+        residual = np.where(np.greater_equal(z, work.zeros, out=work.mask), work.ones, e)
+        e += work.ones
+        np.divide(residual, e, out=residual)  # a = σ(z)
+        hits = np.greater(residual, work.halves, out=work.mask)
+        hits = np.equal(hits, work.positive, out=hits)
+        residual -= self.y
+        m = z.shape[0]
         grad = np.empty_like(theta)
-        grad[:-1] = residual
-        grad[-1] = np.add.reduce(residual, dtype=np.float64)
+        if self.sample_weight is None:
+            loss = float(np.add.reduce(losses, dtype=np.float64)) / m
+            accuracy = np.count_nonzero(hits) / m
+        else:
+            s64 = self.sample_weight.astype(np.float64, copy=False)
+            loss = float(np.dot(losses.astype(np.float64, copy=False), s64) / self.total)
+            accuracy = float(np.dot(hits, self.sample_weight) / self.total)
+            residual *= self.sample_weight
+        np.divide(residual, work.total, out=grad[:-1])
+        grad[-1] = np.add.reduce(grad[:-1], dtype=np.float64)
         cost = loss
         if alpha:
             cost += 0.5 * alpha * float(np.dot(beta, Kbeta))
             grad[:-1] += self.dtype.type(alpha) * beta
         return cost, grad, DataPass(loss, grad[:-1], float(grad[-1]), accuracy)
+
+    def _workspace(self) -> _Workspace:
+        """Buffers for :meth:`evaluate`, made on first use (a subclass may set up K itself)."""
+        m, dtype = self.K.shape[0], self.dtype
+        self._work = _Workspace(
+            *(np.empty(m, dtype=dtype) for _ in range(5)),
+            np.empty(m, dtype=bool),
+            np.asarray(self.y) > 0.5,
+            np.zeros(m, dtype=dtype),
+            np.ones(m, dtype=dtype),
+            np.full(m, -1, dtype=dtype),
+            np.full(m, 0.5, dtype=dtype),
+            dtype.type(self.total),
+        )
+        return self._work
 
     def data_pass(self, beta: NDArray, b: float) -> DataPass:
         """The data term at (β, b), with the coefficient gradient."""
@@ -97,8 +176,12 @@ class GramBackend:
         if self.X.dtype == self.dtype:
             return (coefficients @ self.X) * self.dtype.type(self.scale)
         w = np.empty(self.data_features, dtype=self.dtype)
+        widened = getattr(self, "_widened", None)
         for start in range(0, self.data_features, _COLUMN_BLOCK):
-            block = self.X[:, start : start + _COLUMN_BLOCK].astype(self.dtype)
+            if widened is not None:  # the same products, without widening X again
+                block = widened[:, start : start + _COLUMN_BLOCK]
+            else:
+                block = self.X[:, start : start + _COLUMN_BLOCK].astype(self.dtype)
             w[start : start + block.shape[1]] = coefficients @ block
         w *= self.dtype.type(self.scale)
         return w
