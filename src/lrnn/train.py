@@ -448,7 +448,7 @@ class Recorder:
             )
         self.last_grad = grad  # never changed in place; split into (dw, db) by _finish
         if state.iteration % config.record_every == 0:
-            row = self._row(state, cost, data, grad, lr)
+            row = self._row(state, cost, data, grad, lr, grad_norm)
             state.history.append(row)
             for cb in self.callbacks:
                 cb.on_record(row)
@@ -474,14 +474,17 @@ class Recorder:
         data: objective.DataPass,
         grad: NDArray,
         lr: float | None,
+        grad_norm: float,
     ) -> dict[str, float]:
-        w_grad = self.backend.to_weights(grad[:-1])  # coefficient space: O(nm), rare
+        if self.backend.coefficient_space:  # β's gradient is not w's: O(nm), rare
+            w_grad = self.backend.to_weights(grad[:-1])
+            grad_norm = max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad))
         row = {
             "iteration": state.iteration,
             "cost": cost,
             "loss": data.loss,
             "accuracy": data.accuracy,
-            "grad_norm": max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad)),
+            "grad_norm": grad_norm,  # max |∂J| over w and b
             "learning_rate": math.nan if lr is None else float(lr),
         }
         if self.validation is not None:
