@@ -38,8 +38,11 @@ def plain_X(estimator: Any, X: Any, reset: bool) -> NDArray | None:
         return None
     # A NaN or inf anywhere makes the sum non-finite; a finite sum means all are finite (an
     # overflowing sum of finite values only sends the check to scikit-learn).
-    if X.dtype.kind == "f" and not np.isfinite(np.add.reduce(X, axis=None)):
-        return None
+    if X.dtype.kind == "f":
+        with np.errstate(over="ignore"):
+            total = np.add.reduce(X, axis=None)
+        if not np.isfinite(total):
+            return None
     if reset:
         estimator.n_features_in_ = n
         if hasattr(estimator, "feature_names_in_"):
