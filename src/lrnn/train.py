@@ -423,6 +423,8 @@ class Recorder:
         self.backend, self.config, self.solver = backend, config, solver
         self.validation, self.callbacks = validation, callbacks
         self.last_grad: NDArray | None = None
+        #: (θ, (cost, grad, data)) of the last check: _finish reuses it when θ is the result's
+        self.last_evaluation: tuple[NDArray, tuple] | None = None
 
     def check(
         self,
@@ -447,6 +449,7 @@ class Recorder:
                 _partial_result(self.backend, state, self.solver, lr),
             )
         self.last_grad = grad  # never changed in place; split into (dw, db) by _finish
+        self.last_evaluation = (state.theta, (cost, grad, data))
         if state.iteration % config.record_every == 0:
             row = self._row(state, cost, data, grad, lr, grad_norm)
             state.history.append(row)
@@ -550,7 +553,11 @@ def _finish(
     recorder: Recorder,
 ) -> TrainResult:
     """The result, with its verdict measured on the full gradient at the returned weights."""
-    cost, grad, data = backend.evaluate(theta, config.alpha)
+    last = recorder.last_evaluation
+    if last is not None and last[0] is theta:  # the loop stopped where it last evaluated
+        cost, grad, data = last[1]
+    else:
+        cost, grad, data = backend.evaluate(theta, config.alpha)
     w_grad = backend.to_weights(grad[:-1])
     grad_norm = max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad))
     if stop_reason in ("tol", "converged") and not stationary_enough(
