@@ -1,6 +1,6 @@
 """Small data: a whole ``fit`` against scikit-learn's best solvers, fixed costs included.
 
-    python benchmarks/small_fit.py [--rounds 3] [--repeats 200] [--src SRC ...]
+    python benchmarks/small_fit.py [--rounds 3] [--repeats 200] [--budget 3] [--src SRC ...]
 
 On small problems the arithmetic is a fraction of a millisecond (8 Newton steps on 569 × 30
 are about 0.1 ms of flops), so what a fit costs is mostly fixed costs: input validation, the
@@ -15,11 +15,12 @@ objective any of them reaches at its tightest tolerance) is ≤ 1e-6; and the 10
 user writes it: ``LogisticNeuron().fit(X, y)`` (the defaults: the lesson's gradient descent, 2000
 iterations unless tol stops it) and ``LogisticNeuron(solver="auto").fit(X, y)``.
 
-Every round times all candidates interleaved (one fit of each in turn, ``--repeats`` times) and
-reports each one's median; the summary is the median over rounds with the spread (min–max of
-the round medians). scikit-learn is the baseline in the same process. ``--src`` runs the whole
-measurement once per lrnn source tree (each in its own process, rounds interleaved across the
-trees), e.g. ``--src src /path/to/other/checkout/src`` for a paired comparison of two versions.
+Every round times all candidates interleaved (one fit of each in turn, ``--repeats`` times, a
+candidate dropping out once it has used ``--budget`` seconds) and reports each one's median;
+the summary is the median over rounds with the spread (min–max of the round medians).
+scikit-learn is the baseline in the same process. ``--src`` runs the whole measurement once per
+lrnn source tree (each in its own process, rounds interleaved across the trees), e.g.
+``--src src /path/to/other/checkout/src`` for a paired comparison of two versions.
 """
 
 from __future__ import annotations
@@ -95,21 +96,25 @@ def pick_tolerances(X: np.ndarray, y: np.ndarray, fits: dict) -> dict[str, tuple
     return picked
 
 
-def interleaved(fns: dict[str, object], repeats: int) -> dict[str, float]:
-    """Median seconds of each fn, the fns called in turn ``repeats`` times."""
+def interleaved(fns: dict[str, object], repeats: int, budget: float) -> dict[str, float]:
+    """Median seconds of each fn, the fns called in turn ``repeats`` times; a fn stops being
+    called once it has used ``budget`` seconds (after at least 5 calls), so a slow candidate
+    does not stretch a round to many minutes."""
     for fn in fns.values():  # warm up: imports, numba, caches
         fn()
         fn()
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
+            if len(times[name]) >= 5 and sum(times[name]) > budget:
+                continue
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def worker(repeats: int) -> None:
+def worker(repeats: int, budget: float) -> None:
     """One round in this process: print {case: {candidate: median seconds}} as JSON."""
     warnings.simplefilter("ignore")
     from threadpoolctl import threadpool_limits
@@ -122,18 +127,18 @@ def worker(repeats: int) -> None:
         tols = pick_tolerances(X, y, fits)
         fns = {name: (lambda f=fits[name], t=tols[name][0]: f(t)) for name in fits}
         out[data_name] = {
-            "seconds": interleaved(fns, repeats),
+            "seconds": interleaved(fns, repeats, budget),
             "tol": {name: tols[name][0] for name in fits},
             "gap": {name: tols[name][1] for name in fits},
         }
     X, y = small_data()
     # the defaults run the lesson's 2000 gradient-descent iterations: fewer repeats
     default = {"LogisticNeuron().fit": lambda: LogisticNeuron().fit(X, y)}
-    seconds = interleaved(default, max(5, repeats // 20))
+    seconds = interleaved(default, max(5, repeats // 20), budget)
     auto = lambda: LogisticNeuron(solver="auto").fit(X, y)  # noqa: E731
-    seconds.update(interleaved({'LogisticNeuron(solver="auto").fit': auto}, repeats))
+    seconds.update(interleaved({'LogisticNeuron(solver="auto").fit': auto}, repeats, budget))
     with threadpool_limits(1, user_api="blas"):  # BLAS already on one thread: no limit to set
-        seconds.update(interleaved({"  the same, BLAS already on 1 thread": auto}, repeats))
+        seconds.update(interleaved({"  the same, BLAS already on 1 thread": auto}, repeats, budget))
     out["100x5 alone"] = {"seconds": seconds}
     import lrnn
 
@@ -141,10 +146,10 @@ def worker(repeats: int) -> None:
     print(json.dumps(out))
 
 
-def run_round(src: str, repeats: int) -> dict:
+def run_round(src: str, repeats: int, budget: float) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(src).resolve()), str(ROOT)]))
     proc = subprocess.run(
-        [sys.executable, __file__, "--worker", "--repeats", str(repeats)],
+        [sys.executable, __file__, "--worker", "--repeats", str(repeats), "--budget", str(budget)],
         env=env,
         capture_output=True,
         text=True,
@@ -157,11 +162,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument(
+        "--budget", type=float, default=3.0, help="seconds per candidate and round (≥ 5 fits)"
+    )
     parser.add_argument("--src", nargs="+", default=[str(ROOT / "src")], help="lrnn trees")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.repeats)
+        worker(args.repeats, args.budget)
         return
     sys.path.insert(0, str(ROOT))
     from benchmarks._common import git_revision, machine
@@ -170,7 +178,7 @@ def main() -> None:
     rounds: dict[str, list[dict]] = {src: [] for src in args.src}
     for r in range(args.rounds):
         for src in args.src:
-            rounds[src].append(run_round(src, args.repeats))
+            rounds[src].append(run_round(src, args.repeats, args.budget))
             print(f"round {r + 1} done: {src}", file=sys.stderr)
     for results in rounds.values():
         print(f"\nlrnn from {results[0]['lrnn']}")
