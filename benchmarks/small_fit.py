@@ -21,6 +21,9 @@ the summary is the median over rounds with the spread (min–max of the round me
 scikit-learn is the baseline in the same process. ``--src`` runs the whole measurement once per
 lrnn source tree (each in its own process, rounds interleaved across the trees), e.g.
 ``--src src /path/to/other/checkout/src`` for a paired comparison of two versions.
+``--blas-threads 1`` runs every process with BLAS and OpenMP on one thread: on a machine busy
+with other work, threads that spin-wait for each other made scikit-learn's lbfgs take 0.7 s per
+breast_cancer fit instead of about 12 ms (measured on 2 shared cores).
 """
 
 from __future__ import annotations
@@ -146,8 +149,10 @@ def worker(repeats: int, budget: float) -> None:
     print(json.dumps(out))
 
 
-def run_round(src: str, repeats: int, budget: float) -> dict:
+def run_round(src: str, repeats: int, budget: float, blas_threads: int | None) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(src).resolve()), str(ROOT)]))
+    if blas_threads is not None:  # read by OpenBLAS and OpenMP when they load
+        env.update(OPENBLAS_NUM_THREADS=str(blas_threads), OMP_NUM_THREADS=str(blas_threads))
     proc = subprocess.run(
         [sys.executable, __file__, "--worker", "--repeats", str(repeats), "--budget", str(budget)],
         env=env,
@@ -165,6 +170,12 @@ def main() -> None:
     parser.add_argument(
         "--budget", type=float, default=3.0, help="seconds per candidate and round (≥ 5 fits)"
     )
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="OPENBLAS_NUM_THREADS and OMP_NUM_THREADS for every process (default: as set)",
+    )
     parser.add_argument("--src", nargs="+", default=[str(ROOT / "src")], help="lrnn trees")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -175,10 +186,11 @@ def main() -> None:
     from benchmarks._common import git_revision, machine
 
     print(f"small_fit — {time.strftime('%Y-%m-%d %H:%M')}, {machine()}, lrnn {git_revision()}")
+    print(f"BLAS/OpenMP threads: {args.blas_threads or 'as set in the environment'}")
     rounds: dict[str, list[dict]] = {src: [] for src in args.src}
     for r in range(args.rounds):
         for src in args.src:
-            rounds[src].append(run_round(src, args.repeats, args.budget))
+            rounds[src].append(run_round(src, args.repeats, args.budget, args.blas_threads))
             print(f"round {r + 1} done: {src}", file=sys.stderr)
     for results in rounds.values():
         print(f"\nlrnn from {results[0]['lrnn']}")
