@@ -35,7 +35,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from lrnn import objective, run, softmax
+from lrnn import fast_checks, objective, run, softmax
 from lrnn.backends import BACKEND_NAMES, make_backend
 from lrnn.backends.sparse_backend import logits as sparse_logits
 from lrnn.config import VALIDATION_FRACTION, TrainConfig, check_fraction, default
@@ -237,6 +237,9 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         """Keep float32 and uint8 as they are (trained without a float copy), else float64."""
         if _lazy_kind(X) is not None:  # dask / torch: checked in place (see _check_lazy_X)
             return _check_lazy_X(self, X, reset)
+        plain = fast_checks.plain_X(self, X, reset)  # a plain finite array: the same checks, fast
+        if plain is not None:
+            return plain
         if isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64, np.uint8):
             dtype: Any = None
         else:
@@ -247,14 +250,16 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         )
 
     def _encode_targets(self, y: ArrayLike) -> tuple[NDArray, NDArray]:
-        check_classification_targets(y)
-        classes, encoded = np.unique(y, return_inverse=True)
+        plain = fast_checks.plain_labels(y)  # numeric labels: the same verdict, fast
+        if plain is None:
+            check_classification_targets(y)
+        classes, encoded = plain if plain is not None else np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
                 f"The target has only one class ({classes[0]!r}); this classifier needs samples "
                 "of 2 classes. Add examples of the other class."
             )
-        if type_of_target(y) not in ("binary", "multiclass"):
+        if plain is None and type_of_target(y) not in ("binary", "multiclass"):
             raise ValueError(
                 f"y must hold one class label per example (binary or multiclass); got "
                 f"{type_of_target(y)!r} targets."

@@ -429,6 +429,8 @@ class Recorder:
         self.validation, self.callbacks = validation, callbacks
         self.grad_norms = grad_norms
         self.last_grad: NDArray | None = None
+        #: (θ, (cost, grad, data)) of the last check: _finish reuses it when θ is the result's
+        self.last_evaluation: tuple[NDArray, tuple] | None = None
 
     def check(
         self,
@@ -453,8 +455,9 @@ class Recorder:
                 _partial_result(self.backend, state, self.solver, lr),
             )
         self.last_grad = grad  # never changed in place; split into (dw, db) by _finish
+        self.last_evaluation = (state.theta, (cost, grad, data))
         if state.iteration % config.record_every == 0:
-            row = self._row(state, cost, data, grad, lr)
+            row = self._row(state, cost, data, grad, lr, grad_norm)
             state.history.append(row)
             for cb in self.callbacks:
                 cb.on_record(row)
@@ -480,17 +483,19 @@ class Recorder:
         data: objective.DataPass,
         grad: NDArray,
         lr: float | None,
+        grad_norm: float,
     ) -> dict[str, float]:
-        grad_norm = math.nan
-        if self.grad_norms:
-            w_grad = self.backend.to_weights(grad[:-1])  # coefficient space: O(nm), rare
+        if not self.grad_norms:
+            grad_norm = math.nan
+        elif self.backend.coefficient_space:  # β's gradient is not w's: O(nm), rare
+            w_grad = self.backend.to_weights(grad[:-1])
             grad_norm = max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad))
         row = {
             "iteration": state.iteration,
             "cost": cost,
             "loss": data.loss,
             "accuracy": data.accuracy,
-            "grad_norm": grad_norm,
+            "grad_norm": grad_norm,  # max |∂J| over w and b
             "learning_rate": math.nan if lr is None else float(lr),
         }
         if self.validation is not None:
@@ -556,7 +561,11 @@ def _finish(
     recorder: Recorder,
 ) -> TrainResult:
     """The result, with its verdict measured on the full gradient at the returned weights."""
-    cost, grad, data = backend.evaluate(theta, config.alpha)
+    last = recorder.last_evaluation
+    if last is not None and last[0] is theta:  # the loop stopped where it last evaluated
+        cost, grad, data = last[1]
+    else:
+        cost, grad, data = backend.evaluate(theta, config.alpha)
     w_grad = backend.to_weights(grad[:-1])
     grad_norm = max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad))
     if stop_reason in ("tol", "converged") and not stationary_enough(
