@@ -78,6 +78,9 @@ class Solver:
     divergence_guard: bool = False
     #: linear in the gradient, so it may run in the span of the examples (wide data).
     coefficient_space: bool = False
+    #: Newton: with alpha > 0 it may run on the m coefficients of the span instead (wide data,
+    #: :mod:`lrnn.backends.gram_newton`).
+    newton_span: bool = False
     #: learning_rate="auto": None = 1/L from the curvature bound, a number = that rate.
     auto_rate: float | None = None
     #: second-order solvers finish in tens of iterations: each is worth a row of history.
@@ -189,11 +192,16 @@ def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> 
 
     def advance(state: Any, cost: float, grad: NDArray) -> Advance:
         theta = state.theta
-        direction = _newton_direction(backend, config, theta, grad)
-        slope = float(np.dot(grad.astype(np.float64).reshape(-1), direction.reshape(-1)))
+        if backend.coefficient_space:  # Newton on the span's coefficients (β, b)
+            direction, slope = backend.newton_direction(theta, grad, config.alpha)
+        else:
+            direction = _newton_direction(backend, config, theta, grad)
+            slope = float(np.dot(grad.astype(np.float64).reshape(-1), direction.reshape(-1)))
         if not slope < 0:  # not a descent direction (numerical trouble): fall back to −∇J
             flat = grad.reshape(-1)
             direction, slope = -grad.astype(np.float64), -float(np.dot(flat, flat))
+            if backend.coefficient_space:
+                slope = backend.slope(grad, direction)
         if -slope <= 8 * np.finfo(theta.dtype).eps * max(abs(cost), np.finfo(float).tiny):
             return Advance(theta, at_optimum=True)
         step = 1.0
@@ -339,6 +347,7 @@ REGISTRY: dict[str, Solver] = {
             record_every_iteration=True,
             step=_newton_stepper,
             needs_scipy=True,
+            newton_span=True,
         ),
         Solver(
             "auto",

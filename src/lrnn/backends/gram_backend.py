@@ -54,10 +54,14 @@ class GramBackend:
         self.sample_weight = (
             None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
         )
-        K = objective.row_products(X, self.dtype)  # uint8 pixels: widened a slice at a time
+        K = self._row_products(X)
         K *= self.dtype.type(self.scale * self.scale)
         self.K = K
         self.total = float(m if sample_weight is None else np.sum(self.sample_weight))
+
+    def _row_products(self, X: NDArray) -> NDArray:
+        """XXᵀ in the parameters' dtype (uint8 pixels: widened a slice at a time)."""
+        return objective.row_products(X, self.dtype)
 
     def evaluate(self, theta: NDArray, alpha: float) -> tuple[float, NDArray, DataPass]:
         """Cost, coefficient gradient (dβ, db) and the data term at θ = (β, b)."""
