@@ -3,8 +3,11 @@ optimum on wide data with L2, computed from the m × m Gram matrix."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from lrnn import objective
 from lrnn.backends import gram_newton
@@ -126,9 +129,10 @@ def test_the_gram_matrix_does_not_depend_on_the_workers(monkeypatch):
     blocks = gram_newton.column_blocks(50, 9000, 8)
     assert len(blocks) == gram_newton.GRAM_BLOCKS and blocks[-1].stop == 9000
     results = []
-    for workers in (1, 2, 3, 8):
-        monkeypatch.setattr(gram_newton, "_workers", lambda workers=workers: workers)
-        results.append(gram_newton.gram(X, np.dtype(np.float64)))
+    with threadpool_limits(1, "blas"):  # as inside lrnn.train.train
+        for workers in (1, 2, 3, 8):
+            monkeypatch.setattr(gram_newton, "_workers", lambda workers=workers: workers)
+            results.append(gram_newton.gram(X, np.dtype(np.float64)))
     for K in results[1:]:
         assert np.array_equal(K, results[0])
     np.testing.assert_allclose(results[0], X @ X.T, rtol=1e-12, atol=1e-10)
@@ -173,7 +177,6 @@ def test_history_is_the_same_watched_or_not():
 @needs_cat
 def test_the_cat_pictures_reach_the_optimum_in_the_span():
     import h5py
-    from sklearn.linear_model import LogisticRegression
 
     from lrnn import LogisticNeuron
 
@@ -185,12 +188,24 @@ def test_the_cat_pictures_reach_the_optimum_in_the_span():
     assert model.result_.state.coefficients  # the span was used
     w, b = model.coef_.ravel(), float(model.intercept_[0])
     J, dw, db = objective.loss_and_grad(w, b, X, y.astype(float), alpha)
-    # J is alpha-strongly convex in w: ‖w − w*‖ ≤ ‖∇J‖/alpha, so this puts w within 1e-11 of w*
-    assert max(np.abs(dw).max(), abs(db)) < 1e-13
-    reference = LogisticRegression(C=1 / (alpha * 209), solver="newton-cg", tol=1e-10)
-    reference.fit(X, y)
-    J_ref = objective.loss_and_grad(
-        reference.coef_.ravel(), float(reference.intercept_[0]), X, y.astype(float), alpha
-    )[0]
-    assert J <= J_ref and (J_ref - J) / J < 1e-10
-    np.testing.assert_allclose(w, reference.coef_.ravel(), atol=1e-8 * np.abs(w).max())
+    # J is alpha-strongly convex in w: ‖w − w*‖₂ ≤ ‖∇J‖₂/alpha, and this puts w within 1e-11
+    assert np.sqrt(dw @ dw + db * db) / alpha < 1e-11
+    # the primal Newton–CG run (feature space) to a tight tol lands on the same point
+    primal = train(
+        InMemoryBackend(X, y), TrainConfig(solver="newton", alpha=alpha, tol=1e-11), shortcut=False
+    )
+    assert not primal.state.coefficients and primal.stop_reason == "tol"
+    assert abs(primal.final_cost - J) <= 1e-13 * J
+    np.testing.assert_allclose(w, primal.w, rtol=0, atol=1e-9 * np.abs(w).max())
+    assert b == pytest.approx(primal.b, abs=1e-9)
+
+
+def test_a_resumed_run_ends_on_the_same_bits():
+    X, y, scale = _wide(np.uint8)
+    config = TrainConfig(solver="newton", alpha=0.01, max_iter=50)
+    whole = train(InMemoryBackend(X, y, None, scale), config)
+    first = train(InMemoryBackend(X, y, None, scale), dataclasses.replace(config, max_iter=3))
+    assert first.stop_reason == "max_iter" and first.state.coefficients
+    rest = train(InMemoryBackend(X, y, None, scale), config, resume=first.state)
+    assert rest.history == whole.history and rest.n_iter == whole.n_iter
+    assert np.array_equal(rest.w, whole.w) and rest.b == whole.b

@@ -343,7 +343,8 @@ REGISTRY: dict[str, Solver] = {
         ),
         Solver(
             "newton",
-            "Newton with a line search (exact Hessian when cheap, else conjugate gradients)",
+            "Newton with a line search (exact Hessian when cheap or in the span of wide data, "
+            "else conjugate gradients)",
             record_every_iteration=True,
             step=_newton_stepper,
             needs_scipy=True,
@@ -351,7 +352,8 @@ REGISTRY: dict[str, Solver] = {
         ),
         Solver(
             "auto",
-            "Newton when its Hessian is cheap, else Newton–CG (wide data) or L-BFGS (tall data)",
+            "Newton when its Hessian is cheap or on the span (wide data, alpha > 0), else "
+            "Newton–CG (wide data) or L-BFGS (tall data)",
             record_every_iteration=True,
             needs_scipy=True,
         ),
@@ -368,6 +370,8 @@ def resolve(name: str, n_samples: int, n_features: int) -> Solver:
     handful of cheap steps); else Newton–CG when features outnumber examples and L-BFGS when
     examples do. Measured (BENCHMARKS.md, time_to_optimum): on the wide cat images L-BFGS took
     4.6× Newton–CG's time to the optimum; on 200,000 × 500 Newton–CG took 1.5× L-BFGS's.
+    Wide data with alpha > 0 then runs Newton on the span's coefficients (the training loop
+    decides, :mod:`lrnn.backends.gram_newton`): exact steps from an m × m Cholesky.
     """
     from lrnn.errors import UsageError
 
