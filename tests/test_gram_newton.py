@@ -209,3 +209,29 @@ def test_a_resumed_run_ends_on_the_same_bits():
     rest = train(InMemoryBackend(X, y, None, scale), config, resume=first.state)
     assert rest.history == whole.history and rest.n_iter == whole.n_iter
     assert np.array_equal(rest.w, whole.w) and rest.b == whole.b
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_wide_data_reaches_the_primal_optimum_in_the_span(weighted):
+    import scipy.sparse as sp
+
+    from lrnn.backends import make_backend
+
+    rng = np.random.default_rng(8)
+    X = sp.random(60, 900, density=0.03, format="csr", random_state=8)
+    X.data = rng.random(X.nnz) + 0.5
+    signal = np.asarray(X[:, :40].sum(axis=1)).ravel()
+    y = (signal - np.median(signal) + 0.2 * rng.standard_normal(60) > 0).astype(int)
+    s = rng.random(60) + 0.5 if weighted else None
+    config = TrainConfig(solver="auto", alpha=0.01, max_iter=50)
+    span = train(make_backend(X, y, s), config)
+    primal = train(make_backend(X, y, s), config, shortcut=False)
+    assert span.state.coefficients and not primal.state.coefficients
+    assert span.solver == primal.solver == "newton"
+    assert abs(span.final_cost - primal.final_cost) <= 1e-13 * primal.final_cost
+    np.testing.assert_allclose(span.w, primal.w, rtol=0, atol=1e-10 * np.abs(primal.w).max())
+    assert span.b == pytest.approx(primal.b, abs=1e-10)
+    view = make_backend(X, y, s).newton_view()
+    vectors = list(rng.standard_normal((3, 60)))
+    for v, w in zip(vectors, view.to_weights_many(vectors), strict=True):
+        assert np.array_equal(view.to_weights(v), w)

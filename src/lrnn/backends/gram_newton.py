@@ -244,3 +244,22 @@ class GramNewtonBackend(GramBackend):
             W *= self.dtype.type(self.scale)
             out.extend(W[: len(chunk)])
         return out
+
+
+class SparseGramNewtonBackend(GramNewtonBackend):
+    """:class:`GramNewtonBackend` for a CSR X (wide text data): K from one sparse product,
+    vectors mapped back by sparse products, whose columns are summed independently of each
+    other (so a vector's bits again do not depend on its company)."""
+
+    name = "sparse-gram-newton"
+
+    def _row_products(self, X: NDArray) -> NDArray:
+        return np.asarray((X @ X.T).toarray(), dtype=self.dtype)
+
+    def to_weights_many(self, vectors: Sequence[NDArray]) -> list[NDArray]:
+        if not len(vectors):
+            return []
+        C = np.stack([np.asarray(v, dtype=self.dtype) for v in vectors], axis=1)  # (m, k)
+        W = np.asarray(self.X.T @ C, dtype=self.dtype)
+        W *= self.dtype.type(self.scale)
+        return list(W.T)
