@@ -188,8 +188,10 @@ def test_the_cat_pictures_reach_the_optimum_in_the_span():
     assert model.result_.state.coefficients  # the span was used
     w, b = model.coef_.ravel(), float(model.intercept_[0])
     J, dw, db = objective.loss_and_grad(w, b, X, y.astype(float), alpha)
-    # J is alpha-strongly convex in w: ‖w − w*‖₂ ≤ ‖∇J‖₂/alpha, and this puts w within 1e-11
-    assert np.sqrt(dw @ dw + db * db) / alpha < 1e-11
+    # J is alpha-strongly convex in w: ‖w − w*‖₂ ≤ ‖∇J‖₂/alpha, and this puts w within 1e-10
+    # of w* (‖w*‖₂ ≈ 3.3); the gradient is at its rounding floor (≈ 1e-15 per component)
+    assert np.sqrt(dw @ dw + db * db) / alpha < 1e-10
+    assert np.abs(dw).max() < 1e-14
     # the primal Newton–CG run (feature space) to a tight tol lands on the same point
     primal = train(
         InMemoryBackend(X, y), TrainConfig(solver="newton", alpha=alpha, tol=1e-11), shortcut=False
