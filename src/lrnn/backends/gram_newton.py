@@ -24,7 +24,8 @@ primal Newton step exactly: the primal system (scale²XᵀDX + alpha·I) p_w + s
 stopping decisions are those of the primal Newton method, up to rounding.
 
 DK + alpha·I is not symmetric; with B = D^½ K D^½ + alpha·I (symmetric, eigenvalues in
-[alpha, alpha + λmax(DK)] — the primal Hessian's nonzero spectrum, so no worse conditioned) the
+[alpha, alpha + λmax(DK)] — the spectrum of the primal Hessian's w block, so no worse
+conditioned) the
 push-through identity again gives, without dividing by any dᵢ (which may underflow to 0):
 
     (DK + alpha·I)⁻¹ v = (v − D^½ B⁻¹ D^½ K v)/alpha,      (DK + alpha·I)⁻¹ D 1 = D^½ B⁻¹ D^½ 1.
@@ -35,14 +36,14 @@ every D-term cancels and
 
     pb = 1ᵀ(β − q) / 1ᵀu,        1ᵀu = (D^½1)ᵀ B⁻¹ (D^½1) > 0 unless every dᵢ is 0,
 
-the Schur complement of the bias, exact and positive. Each step: one m × m Cholesky of B
-(m³/3), two triangular solves and a few m² products — no pass over X.
+(alpha·1ᵀu is the Schur complement of the bias: exact and positive). Each step: one m × m
+Cholesky of B (m³/3), two triangular solves and a few m² products — no pass over X.
 
 The directional derivative that the line search needs is ∇Jᵀp = gᵀK pβ + gb·pb (the
 coefficient gradient is not ∇_β J). The stopping test max|∂J/∂(w, b)| ≤ tol is on the primal
-gradient (scale·Xᵀg, gb), which needs a pass over X; ‖scale·Xᵀg‖₂² = gᵀKg bounds it from above
-and, divided by n, from below, so that pass is made only in the iterations where the bounds do
-not decide.
+gradient (scale·Xᵀg, gb), which needs a pass over X; ‖scale·Xᵀg‖₂ = (gᵀKg)^½ bounds its max
+from above and, divided by √n, from below, so that pass is made only in the iterations where
+the bounds do not decide.
 
 K itself is the one large computation. It is computed as a fixed sum of column-block Gram
 products, each one BLAS call on one thread: the partition depends only on the shape, so the
