@@ -63,18 +63,20 @@ def fit_sklearn(X, y, alpha, solver, tol):
 
 def fit_lrnn(X, y, alpha, solver, tol, max_iter=50_000):
     from lrnn import LogisticNeuron, solvers
+    from lrnn.backends import gram_newton
 
-    # "newton-cg": lrnn's Newton forced onto conjugate gradients (Hessian-vector products),
-    # which it otherwise uses only above solvers.EXACT_HESSIAN_MAX parameters.
-    exact_max = solvers.EXACT_HESSIAN_MAX
+    # "newton-cg": lrnn's Newton forced onto conjugate gradients (Hessian-vector products) in
+    # feature space, which it otherwise uses only above solvers.EXACT_HESSIAN_MAX parameters
+    # and off the span of wide data (gram_newton.MAX_SAMPLES).
+    exact_max, span_max = solvers.EXACT_HESSIAN_MAX, gram_newton.MAX_SAMPLES
     if solver == "newton-cg":
-        solver, solvers.EXACT_HESSIAN_MAX = "newton", 0
+        solver, solvers.EXACT_HESSIAN_MAX, gram_newton.MAX_SAMPLES = "newton", 0, 0
     try:
         model = LogisticNeuron(
             solver=solver, alpha=alpha, tol=tol, learning_rate="auto", max_iter=max_iter
         ).fit(X, y)
     finally:
-        solvers.EXACT_HESSIAN_MAX = exact_max
+        solvers.EXACT_HESSIAN_MAX, gram_newton.MAX_SAMPLES = exact_max, span_max
     return model.coef_, model.intercept_[0], model.n_iter_
 
 
@@ -84,6 +86,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per single fit")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--lrnn", nargs="+", default=LRNN, help="lrnn solvers to time")
+    parser.add_argument("--sklearn", nargs="+", default=SKLEARN, help="scikit-learn's to time")
     parser.add_argument(
         "--max-iter", type=int, default=50_000, help="lrnn's max_iter (first-order solvers)"
     )
@@ -94,7 +97,7 @@ def main() -> None:
         X, y, alpha = load(name)
         Xd = X.astype(np.float64) if X.dtype != np.float64 else X
         runs = {}
-        candidates = [("scikit-learn", s, fit_sklearn) for s in SKLEARN]
+        candidates = [("scikit-learn", s, fit_sklearn) for s in args.sklearn]
         fit_ours = partial(fit_lrnn, max_iter=args.max_iter)
         candidates += [("lrnn", s, fit_ours) for s in args.lrnn]
         # pass 1: objective reached at each tolerance (loose → tight), stopping at the budget

@@ -136,7 +136,9 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         lesson's gradient descent. ``auto`` picks Newton
         with the exact Hessian when forming it is cheap (features + 1 ≤ 1000 and
         samples·(features + 1)² ≤ 1e8), else Newton–CG for wide data (features ≥ samples) and
-        L-BFGS for tall data.
+        L-BFGS for tall data. With alpha > 0 on wide data (features ≥ 2 × samples, samples ≤
+        2048) Newton runs on the samples' coefficients of the span (w = Xᵀβ): the same steps,
+        each an m × m Cholesky after one Gram product.
     learning_rate : float or "auto"
         Step size for the first-order solvers. ``"auto"`` uses 1/L, L the Lipschitz constant of
         ∇J (always stable for gd). Ignored by lbfgs/newton (they search their own step).

@@ -78,6 +78,9 @@ class Solver:
     divergence_guard: bool = False
     #: linear in the gradient, so it may run in the span of the examples (wide data).
     coefficient_space: bool = False
+    #: Newton: with alpha > 0 it may run on the m coefficients of the span instead (wide data,
+    #: :mod:`lrnn.backends.gram_newton`).
+    newton_span: bool = False
     #: learning_rate="auto": None = 1/L from the curvature bound, a number = that rate.
     auto_rate: float | None = None
     #: second-order solvers finish in tens of iterations: each is worth a row of history.
@@ -190,11 +193,16 @@ def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> 
 
     def advance(state: Any, cost: float, grad: NDArray) -> Advance:
         theta = state.theta
-        direction = _newton_direction(backend, config, theta, grad)
-        slope = float(np.dot(grad.astype(np.float64).reshape(-1), direction.reshape(-1)))
+        if backend.coefficient_space:  # Newton on the span's coefficients (β, b)
+            direction, slope = backend.newton_direction(theta, grad, config.alpha)
+        else:
+            direction = _newton_direction(backend, config, theta, grad)
+            slope = float(np.dot(grad.astype(np.float64).reshape(-1), direction.reshape(-1)))
         if not slope < 0:  # not a descent direction (numerical trouble): fall back to −∇J
             flat = grad.reshape(-1)
             direction, slope = -grad.astype(np.float64), -float(np.dot(flat, flat))
+            if backend.coefficient_space:
+                slope = backend.slope(grad, direction)
         if -slope <= 8 * np.finfo(theta.dtype).eps * max(abs(cost), np.finfo(float).tiny):
             return Advance(theta, at_optimum=True)
         step = 1.0
@@ -336,14 +344,17 @@ REGISTRY: dict[str, Solver] = {
         ),
         Solver(
             "newton",
-            "Newton with a line search (exact Hessian when cheap, else conjugate gradients)",
+            "Newton with a line search (exact Hessian when cheap or in the span of wide data, "
+            "else conjugate gradients)",
             record_every_iteration=True,
             step=_newton_stepper,
             needs_scipy=True,
+            newton_span=True,
         ),
         Solver(
             "auto",
-            "Newton when its Hessian is cheap, else Newton–CG (wide data) or L-BFGS (tall data)",
+            "Newton when its Hessian is cheap or on the span (wide data, alpha > 0), else "
+            "Newton–CG (wide data) or L-BFGS (tall data)",
             record_every_iteration=True,
             needs_scipy=True,
         ),
@@ -360,6 +371,8 @@ def resolve(name: str, n_samples: int, n_features: int) -> Solver:
     handful of cheap steps); else Newton–CG when features outnumber examples and L-BFGS when
     examples do. Measured (BENCHMARKS.md, time_to_optimum): on the wide cat images L-BFGS took
     4.6× Newton–CG's time to the optimum; on 200,000 × 500 Newton–CG took 1.5× L-BFGS's.
+    Wide data with alpha > 0 then runs Newton on the span's coefficients (the training loop
+    decides, :mod:`lrnn.backends.gram_newton`): exact steps from an m × m Cholesky.
     """
     from lrnn.errors import UsageError
 

@@ -205,7 +205,7 @@ def train(
         )
     lr, lip = _learning_rate(backend, config, solver)
     if shortcut and _use_coefficient_space(backend, config, solver, init, resume):
-        backend = backend.coefficient_view()
+        backend = backend.newton_view() if solver.newton_span else backend.coefficient_view()
     state = resume if resume is not None else _initial_state(backend, config, solver, init)
 
     info = {
@@ -293,11 +293,18 @@ def _use_coefficient_space(
     """The wide-data shortcut (see :mod:`lrnn.backends.gram_backend`) applies to solvers
     linear in the gradient, from w = 0, on in-memory data with many more features than
     examples. With tol > 0 the loop would need the exact gradient in w-space at every
-    iteration, which costs a full pass, so then the ordinary path runs."""
-    from lrnn.backends import gram_backend
+    iteration, which costs a full pass, so then the ordinary path runs. Newton runs there
+    with alpha > 0 and any tol (see :mod:`lrnn.backends.gram_newton`)."""
+    from lrnn.backends import gram_backend, gram_newton
 
     if resume is not None:
         return resume.coefficients
+    if solver.newton_span:
+        return (
+            hasattr(backend, "newton_view")
+            and (init is None or (not np.any(init[0]) and init[1] == 0))
+            and gram_newton.worthwhile(backend.n_samples, backend.n_features, config.alpha)
+        )
     return (
         solver.coefficient_space
         and hasattr(backend, "coefficient_view")
@@ -431,6 +438,25 @@ class Recorder:
         self.last_grad: NDArray | None = None
         #: (θ, (cost, grad, data)) of the last check: _finish reuses it when θ is the result's
         self.last_evaluation: tuple[NDArray, tuple] | None = None
+        # Newton on the span (lrnn.backends.gram_newton) with no one watching the rows as they
+        # come: their gradient norms (a pass over X each) are filled in at the end, together.
+        self.deferred: list[tuple[int, NDArray]] | None = None
+        if hasattr(backend, "to_weights_many") and not callbacks and validation is None:
+            self.deferred = []
+
+    def settle(self, history: Records, vectors: Sequence[NDArray] = ()) -> list[NDArray]:
+        """Fill in the deferred rows' gradient norms; returns ``vectors`` mapped to weights
+        (in the same product when the backend batches them)."""
+        many = getattr(self.backend, "to_weights_many", None)
+        if many is None:
+            return [self.backend.to_weights(v) for v in vectors]
+        pending, self.deferred = self.deferred or [], None if self.deferred is None else []
+        mapped = many([grad[:-1] for _, grad in pending] + list(vectors))
+        for (position, grad), w_grad in zip(pending, mapped, strict=False):
+            history["grad_norm"][position] = max(
+                float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad)
+            )
+        return mapped[len(pending) :]
 
     def check(
         self,
@@ -452,7 +478,7 @@ class Recorder:
                     lr,
                     f"the {what} became {value} at iteration {state.iteration}",
                 ),
-                _partial_result(self.backend, state, self.solver, lr),
+                _partial_result(self.backend, state, self.solver, lr, self),
             )
         self.last_grad = grad  # never changed in place; split into (dw, db) by _finish
         self.last_evaluation = (state.theta, (cost, grad, data))
@@ -465,7 +491,11 @@ class Recorder:
                 state = _early_stopping_check(state, row["val_loss"])
                 if state.bad_checks >= config.n_iter_no_change:
                     return state, "early_stopping"
-        if grad_norm <= config.tol:
+        at_most = getattr(self.backend, "gradient_at_most", None)  # Newton on the span
+        if at_most is not None and config.tol > 0:  # the primal gradient decides
+            if at_most(grad, config.tol):
+                return state, "tol"
+        elif grad_norm <= config.tol:
             return state, "tol"
         if config.alpha == 0 and data.accuracy == 1.0 and data.loss <= SEPARATED_LOSS:
             # Perfectly separable data has no minimiser when alpha = 0 (J → 0 as ‖w‖ → ∞):
@@ -486,6 +516,9 @@ class Recorder:
         grad_norm: float,
     ) -> dict[str, float]:
         if not self.grad_norms:
+            grad_norm = math.nan
+        elif self.deferred is not None:  # filled in by settle()
+            self.deferred.append((len(state.history.get("iteration", ())), grad))
             grad_norm = math.nan
         elif self.backend.coefficient_space:  # β's gradient is not w's: O(nm), rare
             w_grad = self.backend.to_weights(grad[:-1])
@@ -566,17 +599,18 @@ def _finish(
         cost, grad, data = last[1]
     else:
         cost, grad, data = backend.evaluate(theta, config.alpha)
-    w_grad = backend.to_weights(grad[:-1])
+    last = recorder.last_grad
+    w_grad, w, *w_last = recorder.settle(
+        state.history, [grad[:-1], theta[:-1]] + ([] if last is None else [last[:-1]])
+    )
     grad_norm = max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad))
     if stop_reason in ("tol", "converged") and not stationary_enough(
         grad_norm, cost, config.tol, backend.dtype
     ):
         stop_reason = "stalled"
-    last_grad = None
-    if recorder.last_grad is not None:
-        last_grad = (backend.to_weights(recorder.last_grad[:-1]), split(recorder.last_grad)[1])
+    last_grad = None if last is None else (w_last[0], split(last)[1])
     return TrainResult(
-        w=backend.to_weights(theta[:-1]),
+        w=w,
         b=split(theta)[1],
         n_iter=state.iteration,
         history=state.history,
@@ -594,9 +628,15 @@ def _finish(
 
 
 def _partial_result(
-    backend: Backend, state: TrainState, solver: str, lr: float | None
+    backend: Backend,
+    state: TrainState,
+    solver: str,
+    lr: float | None,
+    recorder: Recorder | None = None,
 ) -> TrainResult:
     """What a diverged run still has: its last finite parameters and its history."""
+    if recorder is not None:
+        recorder.settle(state.history)
     costs = state.history.get("cost", [math.nan])
     return TrainResult(
         w=backend.to_weights(state.theta[:-1]),

@@ -87,15 +87,20 @@ class GramBackend:
         self.sample_weight = (
             None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
         )
-        self._widened = _widened_whole(X, self.dtype)
-        if self._widened is None:
-            K = objective.row_products(X, self.dtype)  # uint8 pixels: widened a slice at a time
-        else:  # the same sum as row_products' one block, from the copy that is kept
-            K = np.zeros((m, m), dtype=self.dtype)
-            K += self._widened @ self._widened.T
+        K = self._row_products(X)
         K *= self.dtype.type(self.scale * self.scale)
         self.K = K
         self.total = float(m if sample_weight is None else np.sum(self.sample_weight))
+
+    def _row_products(self, X: NDArray) -> NDArray:
+        """XXᵀ in the parameters' dtype (uint8 pixels: widened a slice at a time). A narrow
+        X's widened copy is kept, so recorded rows map back to w without widening again."""
+        self._widened = _widened_whole(X, self.dtype)
+        if self._widened is None:
+            return objective.row_products(X, self.dtype)
+        K = np.zeros((X.shape[0], X.shape[0]), dtype=self.dtype)  # row_products' one block
+        K += self._widened @ self._widened.T
+        return K
 
     def evaluate(self, theta: NDArray, alpha: float) -> tuple[float, NDArray, DataPass]:
         """Cost, coefficient gradient (dβ, db) and the data term at θ = (β, b).

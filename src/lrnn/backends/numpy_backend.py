@@ -21,6 +21,7 @@ from lrnn.objective import DataPass
 
 if TYPE_CHECKING:
     from lrnn.backends.gram_backend import GramBackend
+    from lrnn.backends.gram_newton import GramNewtonBackend
 
 
 class InMemoryBackend(WeightSpace):
@@ -74,6 +75,12 @@ class InMemoryBackend(WeightSpace):
         from lrnn.backends.gram_backend import GramBackend
 
         return GramBackend(self.X, self.y, self.sample_weight, self.scale)
+
+    def newton_view(self) -> GramNewtonBackend:
+        """The same, for Newton's method on the span's coefficients (alpha > 0)."""
+        from lrnn.backends.gram_newton import GramNewtonBackend
+
+        return GramNewtonBackend(self.X, self.y, self.sample_weight, self.scale)
 
     def subset(self, rows: NDArray) -> InMemoryBackend:
         """The examples at ``rows`` (a copy of those rows only)."""

@@ -19,7 +19,7 @@ X̃ᵀSX̃v from one walk over the rows).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,6 +28,9 @@ from numpy.typing import NDArray
 from lrnn import objective, sparse_kernels
 from lrnn.backends import WeightSpace
 from lrnn.backends.gram_backend import GramBackend
+
+if TYPE_CHECKING:
+    from lrnn.backends.gram_newton import GramNewtonBackend
 from lrnn.objective import DataPass
 
 
@@ -166,6 +169,12 @@ class SparseBackend(WeightSpace):
     def coefficient_view(self) -> SparseGramBackend:
         """This data seen from the span of its examples: the wide-data shortcut."""
         return SparseGramBackend(self.X, self.y, self.sample_weight, self.scale)
+
+    def newton_view(self) -> GramNewtonBackend:
+        """The same, for Newton's method on the span's coefficients (alpha > 0)."""
+        from lrnn.backends.gram_newton import SparseGramNewtonBackend
+
+        return SparseGramNewtonBackend(self.X, self.y, self.sample_weight, self.scale)
 
     def subset(self, rows: NDArray) -> SparseBackend:
         """The examples at ``rows`` (a CSR copy of those rows only)."""
