@@ -423,6 +423,8 @@ class Recorder:
         self.backend, self.config, self.solver = backend, config, solver
         self.validation, self.callbacks = validation, callbacks
         self.last_grad: NDArray | None = None
+        #: (θ, its evaluation) last checked: the result reuses it when it returns that very θ
+        self.last: tuple[NDArray, tuple[float, NDArray, objective.DataPass]] | None = None
 
     def check(
         self,
@@ -447,6 +449,7 @@ class Recorder:
                 _partial_result(self.backend, state, self.solver, lr),
             )
         self.last_grad = grad  # never changed in place; split into (dw, db) by _finish
+        self.last = (state.theta, (cost, grad, data))
         if state.iteration % config.record_every == 0:
             row = self._row(state, cost, data, grad, lr)
             state.history.append(row)
@@ -546,8 +549,13 @@ def _finish(
     stop_reason: str,
     recorder: Recorder,
 ) -> TrainResult:
-    """The result, with its verdict measured on the full gradient at the returned weights."""
-    cost, grad, data = backend.evaluate(theta, config.alpha)
+    """The result, with its verdict measured on the full gradient at the returned weights
+    (the pass the recorder already made there when it returns the weights it checked last:
+    a pass is deterministic, so reading the data again would give the same bits)."""
+    if recorder.last is not None and recorder.last[0] is theta:
+        cost, grad, data = recorder.last[1]
+    else:
+        cost, grad, data = backend.evaluate(theta, config.alpha)
     w_grad = backend.to_weights(grad[:-1])
     grad_norm = max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad))
     if stop_reason in ("tol", "converged") and not stationary_enough(
