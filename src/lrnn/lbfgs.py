@@ -38,6 +38,8 @@ C1, C2 = 1e-4, 0.9
 #: the first step (no pair yet, so no scale) searches closer to the minimum along −∇J: the
 #: pair it leaves sets the scaling of every later step.
 FIRST_C2 = 0.1
+#: a zoom's trial keeps this fraction of the bracket's width away from both ends.
+SAFEGUARD = 0.1
 #: function evaluations one line search may spend before it gives up.
 MAX_TRIALS = 25
 #: no decrease of J by more than this fraction (float64 rounding) counts as progress when a
@@ -184,7 +186,7 @@ def line_search(
         previous, t = point, guess
     while lo is not None and hi is not None and trials < MAX_TRIALS:  # zoom inside [lo, hi]
         width = hi.t - lo.t
-        low_end, high_end = sorted((lo.t + 0.1 * width, hi.t - 0.1 * width))
+        low_end, high_end = sorted((lo.t + SAFEGUARD * width, hi.t - SAFEGUARD * width))
         guess = None
         if math.isfinite(hi.f) and math.isfinite(hi.slope):
             guess = _cubic_minimum(lo, hi)
