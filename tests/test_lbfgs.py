@@ -240,3 +240,15 @@ def test_no_decrease_left_is_converged_at_working_precision(breast_cancer_std):
         )
     assert result.stop_reason == "converged" and result.n_iter < 200
     assert result.grad_norm <= math.sqrt(np.finfo(float).eps) * result.final_cost
+
+
+def test_resuming_twice_from_one_state_gives_the_same_run(breast_cancer_std):
+    """The memory is written in place during a run, but never the caller's resume state."""
+    X, y = breast_cancer_std
+    backend = InMemoryBackend(X, y)
+    config = TrainConfig(solver="lbfgs", alpha=1e-3, max_iter=20, tol=0)
+    state = train(backend, config, callbacks=[_Stopper(6)]).state
+    kept = state.opt_state.s.copy()
+    first = train(backend, config, resume=state)
+    np.testing.assert_array_equal(state.opt_state.s, kept)
+    np.testing.assert_array_equal(train(backend, config, resume=state).w, first.w)

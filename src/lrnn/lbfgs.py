@@ -53,7 +53,11 @@ class LBFGSState(NamedTuple):
     """The memory: ``s[i]``, ``y[i]`` in slot i; the newest pair is in slot (count − 1) % MEMORY.
 
     ``evaluations`` counts function evaluations (passes over the data) spent in line searches,
-    for benchmarks and reports; it is data like the rest, so it survives a checkpoint too."""
+    for benchmarks and reports; it is data like the rest, so it survives a checkpoint too.
+    A run writes its memory in place (copying 2·MEMORY vectors per step would double the
+    solver's memory): the arrays a callback sees are current until the next step, which is
+    when a checkpoint is written; a state given to ``train(resume=...)`` is copied, not
+    changed."""
 
     s: NDArray  # (MEMORY, *θ.shape), the data's dtype
     y: NDArray
@@ -102,15 +106,17 @@ def direction(state: LBFGSState, grad: NDArray) -> NDArray:
     return -r.reshape(grad.shape)
 
 
-def remember(state: LBFGSState, s: NDArray, y: NDArray) -> LBFGSState:
+def remember(state: LBFGSState, s: NDArray, y: NDArray, in_place: bool = False) -> LBFGSState:
     """The memory with (s, y) added, the oldest pair dropped when full; a pair whose
     curvature s·y is not safely positive (rounding, or a step the line search cut short)
-    would break H's positive definiteness, so it is skipped."""
+    would break H's positive definiteness, so it is skipped. ``in_place`` writes into the
+    state's arrays instead of copies (the stepper owns its memory: no 2·MEMORY vectors copied
+    per iteration)."""
     sy, yy = _dot(s, y), _dot(y, y)
     if not (sy > np.finfo(s.dtype).eps * yy and math.isfinite(sy) and math.isfinite(yy)):
         return state
     slot = state.count % state.s.shape[0]
-    S, Y = state.s.copy(), state.y.copy()
+    S, Y = (state.s, state.y) if in_place else (state.s.copy(), state.y.copy())
     S[slot], Y[slot] = s, y
     return LBFGSState(S, Y, state.count + 1, state.evaluations)
 
@@ -222,12 +228,24 @@ def stepper(backend: Backend, config: TrainConfig, lr: float | None = None) -> S
     gradient, see lrnn.train's verdict).
     """
 
+    owned: list[LBFGSState] = []  # the memory this run writes in place (copied once)
+
     def evaluate(theta: NDArray) -> Evaluation:
         return backend.evaluate(theta, config.alpha)
 
     def advance(state: Any, cost: float, grad: NDArray) -> Advance:
         theta = state.theta
-        memory = state.opt_state if isinstance(state.opt_state, LBFGSState) else empty(theta)
+        memory = state.opt_state
+        if not isinstance(memory, LBFGSState):  # a new run, or a checkpoint without memory
+            memory = empty(theta)
+        elif not (owned and owned[0] is memory):  # a resumed state stays the caller's
+            memory = memory._replace(s=memory.s.copy(), y=memory.y.copy())
+        owned[:] = [memory]
+        advanced = _advance(memory, theta, cost, grad)
+        owned[:] = [advanced.opt_state]
+        return advanced
+
+    def _advance(memory: LBFGSState, theta: NDArray, cost: float, grad: NDArray) -> Advance:
         for _ in range(2):  # the quasi-Newton direction; once more along −∇J if it fails
             d = direction(memory, grad)
             slope = _dot(grad, d)
@@ -245,7 +263,7 @@ def stepper(backend: Backend, config: TrainConfig, lr: float | None = None) -> S
                     abs(cost), abs(new_cost), 1
                 ):
                     return Advance(theta, memory, at_optimum=True)
-                memory = remember(memory, point.theta - theta, new_grad - grad)
+                memory = remember(memory, point.theta - theta, new_grad - grad, in_place=True)
                 return Advance(point.theta, memory, evaluation=point.evaluation)
             if not memory.count:
                 break
