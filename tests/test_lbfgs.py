@@ -114,9 +114,10 @@ def test_resume_is_bit_identical(breast_cancer_std, dtype):
     backend = InMemoryBackend(X.astype(dtype), y)
     config = TrainConfig(solver="lbfgs", alpha=1e-3, max_iter=30, tol=0, record_every=1)
     full = train(backend, config)
-    assert full.n_iter == 30 and full.stop_reason == "max_iter"
+    assert full.n_iter > 20  # float32: "converged" at its precision after 26
     resumed = _resumed_through_json(backend, config, 13)
-    assert resumed.w.dtype == dtype
+    assert resumed.w.dtype == dtype and resumed.n_iter == full.n_iter
+    assert resumed.stop_reason == full.stop_reason
     np.testing.assert_array_equal(resumed.w, full.w)
     assert resumed.b == full.b
     np.testing.assert_equal(dict(resumed.history), dict(full.history))  # NaN rates too

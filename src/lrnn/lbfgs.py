@@ -42,8 +42,9 @@ FIRST_C2 = 0.1
 SAFEGUARD = 0.1
 #: function evaluations one line search may spend before it gives up.
 MAX_TRIALS = 25
-#: no decrease of J by more than this fraction (float64 rounding) counts as progress when a
-#: tolerance was given: the optimum is reached to working precision (scipy uses the same).
+#: no decrease of J by more than this fraction of J (float64 rounding) counts as progress when
+#: a tolerance was given: the optimum is reached to working precision (scipy's factr, but
+#: relative to J alone: scipy's max(|J|, 1) ends runs on J ≈ 0.06 before the gradient is small).
 RELATIVE_DECREASE = 64 * np.finfo(np.float64).eps
 
 Evaluation = tuple[float, NDArray, Any]  # (cost, gradient like θ, data pass)
@@ -171,17 +172,28 @@ def line_search(
     def sufficient(p: _Point) -> bool:
         return math.isfinite(p.f) and math.isfinite(p.slope) and p.f <= cost + C1 * p.t * slope
 
+    # Near the optimum the decrease C1·t·φ'(0) drops below the rounding of J, and Armijo's test
+    # fails on noise. J is convex, so a point where φ' is still ≤ 0 but no longer steep lies
+    # before the line's minimum and below J(θ) in exact arithmetic (the approximate Wolfe
+    # conditions of Hager & Zhang): accept it if J is within rounding of J(θ).
+    noise = math.sqrt(np.finfo(theta.dtype).eps) * abs(cost)
+
+    def acceptable(p: _Point) -> bool:
+        if sufficient(p) and abs(p.slope) <= -c2 * slope:
+            return True
+        return math.isfinite(p.f) and p.f <= cost + noise and c2 * slope <= p.slope <= 0
+
     trials = 0
     lo = hi = None
     while trials < MAX_TRIALS:  # bracketing: grow t until J rises or φ' turns positive
         point = at(t)
         trials += 1
+        if acceptable(point):
+            return point, trials
         if not sufficient(point) or (trials > 1 and point.f >= previous.f):
             lo, hi = previous, point
             break
         best = point
-        if abs(point.slope) <= -c2 * slope:
-            return point, trials
         if point.slope >= 0:
             lo, hi = point, previous
             break
@@ -202,12 +214,12 @@ def line_search(
             break
         point = at(guess)
         trials += 1
+        if acceptable(point):
+            return point, trials
         if not sufficient(point) or point.f >= lo.f:
             hi = point
             continue
         best = point if best is None or point.f < best.f else best
-        if abs(point.slope) <= -c2 * slope:
-            return point, trials
         if point.slope * (hi.t - lo.t) >= 0:
             hi = lo
         lo = point
@@ -254,13 +266,21 @@ def stepper(backend: Backend, config: TrainConfig, lr: float | None = None) -> S
                 d, slope = -grad, -_dot(grad, grad)
             if not slope < 0:
                 break
+            # −∇J·d ≈ 2(J − J*) as the Newton decrement (the quasi-Newton one here): once it is
+            # below the rounding of J no step can show a decrease (the rule Newton uses). Asked
+            # for a tolerance, the search goes on: L-BFGS's gradient still falls after J stops
+            # showing it, and the decrease test below ends the run.
+            if config.tol == 0 and -slope <= 8 * np.finfo(theta.dtype).eps * max(
+                abs(cost), np.finfo(float).tiny
+            ):
+                break
             t, c2 = (1.0, C2) if memory.count else (1.0 / math.sqrt(-slope), FIRST_C2)
             point, trials = line_search(evaluate, theta, cost, slope, d, t, c2)
             memory = memory._replace(evaluations=memory.evaluations + trials)
             if point is not None:
                 new_cost, new_grad, _ = point.evaluation
                 if config.tol > 0 and cost - new_cost <= RELATIVE_DECREASE * max(
-                    abs(cost), abs(new_cost), 1
+                    abs(cost), abs(new_cost), np.finfo(float).tiny
                 ):
                     return Advance(theta, memory, at_optimum=True)
                 memory = remember(memory, point.theta - theta, new_grad - grad, in_place=True)
