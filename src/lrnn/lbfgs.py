@@ -98,7 +98,6 @@ def direction(state: LBFGSState, grad: NDArray) -> NDArray:
     a warm fit 1.3× faster there but the first fit in a process 0.3 s slower (numba's import),
     so they stay in NumPy.
     """
-    dtype = grad.dtype.type
     q = grad.reshape(-1).copy()
     slots = _slots(state)
     if not slots:
@@ -111,16 +110,18 @@ def direction(state: LBFGSState, grad: NDArray) -> NDArray:
     sy = np.einsum("ij,ij->i", S64, Y64)
     newest = slots[0]
     gamma = float(sy[newest]) / float(np.dot(Y64[newest], Y64[newest]))
-    rho = 1.0 / sy
+    rho = (1.0 / sy).tolist()
     alphas = [0.0] * used
+    # Python floats times arrays of the data's dtype stay in that dtype (the scalar is rounded
+    # to it first), so float32 data keeps float32 vectors.
     for i in slots:  # newest → oldest
-        alphas[i] = float(rho[i] * np.dot(S[i], q))
-        q -= dtype(alphas[i]) * Y[i]
+        alphas[i] = rho[i] * float(np.dot(S[i], q))
+        q -= alphas[i] * Y[i]
     r = q
-    r *= dtype(gamma)
+    r *= gamma
     for i in reversed(slots):  # oldest → newest
-        beta = float(rho[i] * np.dot(Y[i], r))
-        r += dtype(alphas[i] - beta) * S[i]
+        beta = rho[i] * float(np.dot(Y[i], r))
+        r += (alphas[i] - beta) * S[i]
     return -r.reshape(grad.shape)
 
 
