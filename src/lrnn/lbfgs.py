@@ -6,8 +6,8 @@ copy of θ. Here the memory (the last :data:`MEMORY` pairs s = θₖ₊₁ − �
 part of the training state, so the loop's checkpoint stores it and a resumed run continues bit
 for bit; each line search runs to its end inside one iteration, so no half-done search has to be
 stored. The pairs and the two-loop arithmetic are in the data's dtype (float32 data: float32
-vectors, half the memory traffic); every dot product, and so every curvature decision (s·y > 0,
-the initial scaling s·y / y·y, the Wolfe tests), is taken in float64.
+vectors, half the memory traffic); the dot products that decide curvature (s·y, y·y, and the
+line search's slopes ∇J·d) are taken in float64.
 
 Every function evaluation is one call of ``backend.evaluate`` — one fused pass over the data —
 and the pass at the accepted point goes back to the loop with the step, which records it
