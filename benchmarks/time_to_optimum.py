@@ -1,6 +1,7 @@
 """Wall time to reach the optimum: lrnn's solvers against scikit-learn's.
 
     python benchmarks/time_to_optimum.py [--data breast_cancer cat synthetic] [--budget 60]
+        [--lrnn lbfgs lbfgs-scipy auto] [--sklearn lbfgs newton-cg newton-cholesky]
 
 For each data set, J* is the best objective any solver reaches at its tightest tolerance. Every
 solver is then run with tolerances from loose to tight; its time to the optimum is the wall
@@ -22,7 +23,7 @@ from benchmarks._common import CAT_DIR, git_revision, machine, median_time, tabl
 
 TOLERANCES = [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10, 1e-12]
 SKLEARN = ["lbfgs", "newton-cg", "newton-cholesky", "sag", "saga"]
-LRNN = ["auto", "newton", "newton-cg", "lbfgs", "nesterov", "momentum", "gd"]
+LRNN = ["auto", "newton", "newton-cg", "lbfgs", "lbfgs-scipy", "nesterov", "momentum", "gd"]
 
 
 def load(name: str):
@@ -87,6 +88,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--lrnn", nargs="+", default=LRNN, help="lrnn solvers to time")
     parser.add_argument("--sklearn", nargs="+", default=SKLEARN, help="scikit-learn's to time")
+    parser.add_argument(
+        "--sklearn", nargs="+", default=SKLEARN, help="scikit-learn solvers to time"
+    )
     parser.add_argument(
         "--max-iter", type=int, default=50_000, help="lrnn's max_iter (first-order solvers)"
     )

@@ -66,7 +66,12 @@ def test_registry_answers_what_the_loop_asks():
     assert [n for n, s in reg.items() if s.divergence_guard] == ["gd"]
     assert [n for n, s in reg.items() if s.minibatches] == ["sgd"]
     assert {n for n, s in reg.items() if s.coefficient_space} == {"gd", "momentum", "nesterov"}
-    assert {n for n, s in reg.items() if s.record_every_iteration} == {"lbfgs", "newton", "auto"}
+    assert {n for n, s in reg.items() if s.record_every_iteration} == {
+        "lbfgs",
+        "lbfgs-scipy",
+        "newton",
+        "auto",
+    }
     assert reg["adam"].auto_rate == solvers.ADAM_AUTO_RATE
     assert solvers.resolve("auto", 569, 30).name == "newton"  # exact Hessian is cheap
     assert solvers.resolve("auto", 209, 12288).name == "newton"  # wide: Newton–CG

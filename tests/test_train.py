@@ -20,6 +20,7 @@ TARGETS = {
     "momentum": (1e-6, 50000),
     "nesterov": (1e-6, 50000),
     "lbfgs": (1e-6, 50000),
+    "lbfgs-scipy": (1e-6, 50000),
     "newton": (1e-6, 50000),
     "auto": (1e-6, 50000),
     "adam": (1e-3, 50000),
@@ -239,7 +240,7 @@ def test_scipy_evaluation_cap_warns_as_such(breast_cancer_std, monkeypatch):
     monkeypatch.setattr(optimize, "minimize", capped)
     X, y = breast_cancer_std
     with pytest.warns(ConvergenceWarning, match="limit of function evaluations"):
-        result = train(InMemoryBackend(X, y), TrainConfig(solver="lbfgs", tol=1e-8))
+        result = train(InMemoryBackend(X, y), TrainConfig(solver="lbfgs-scipy", tol=1e-8))
     assert result.stop_reason == "max_fun" and not result.converged
 
 

@@ -130,7 +130,14 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
             {f"opt.{k}": v for k, v in state.opt_state._asdict().items() if hasattr(v, "shape")}
         )
     for key, a in arrays.items():
-        if a is not None and (a.shape != shape or a.dtype.kind != "f" or not np.isfinite(a).all()):
+        if a is None:
+            continue
+        # L-BFGS's memory holds pairs like θ along a first axis: (pairs ≥ 1, *θ.shape)
+        memory = key.startswith("opt.") and a.ndim == len(shape) + 1 and a.shape[1:] == shape
+        memory = memory and a.shape[0] >= 1
+        if memory and {v.shape for k, v in arrays.items() if k.startswith("opt.")} != {a.shape}:
+            raise _corrupt(path, "the optimiser's tensors differ in shape")
+        if (a.shape != shape and not memory) or a.dtype.kind != "f" or not np.isfinite(a).all():
             want = f"{size}" if len(shape) == 1 else f"{size} × {classes}"
             raise _corrupt(
                 path,

@@ -133,7 +133,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
     ----------
     solver : str
         How parameters step: one of :data:`lrnn.solvers.SOLVER_NAMES`. ``gd`` is the
-        lesson's gradient descent. ``auto`` picks Newton
+        lesson's gradient descent; ``lbfgs`` lrnn's own L-BFGS (resumes exactly from a
+        checkpoint), ``lbfgs-scipy`` scipy's L-BFGS-B. ``auto`` picks Newton
         with the exact Hessian when forming it is cheap (features + 1 ≤ 1000 and
         samples·(features + 1)² ≤ 1e8), else Newton–CG for wide data (features ≥ samples) and
         L-BFGS for tall data. With alpha > 0 on wide data (features ≥ 2 × samples, samples ≤

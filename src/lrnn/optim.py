@@ -128,6 +128,11 @@ _STATE_TYPES = {cls.__name__: cls for cls in (EmptyState, TraceState, AdamState)
 
 def state_from_arrays(tensors: dict[str, NDArray], counters: dict[str, Any]) -> Any:
     """Inverse of :func:`state_to_arrays`."""
-    cls = _STATE_TYPES[counters["__type__"]]
+    if counters["__type__"] == "LBFGSState":  # lrnn.lbfgs's memory (imported when met)
+        from lrnn.lbfgs import LBFGSState
+
+        cls = LBFGSState
+    else:
+        cls = _STATE_TYPES[counters["__type__"]]
     values = {f: tensors[f] if f in tensors else int(counters[f]) for f in cls._fields}
     return cls(**values)

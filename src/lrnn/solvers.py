@@ -217,6 +217,13 @@ def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> 
     return Stepper(advance, lambda iteration: None)
 
 
+def _lbfgs_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> Stepper:
+    """lrnn's own L-BFGS (:mod:`lrnn.lbfgs`), imported when used."""
+    from lrnn import lbfgs
+
+    return lbfgs.stepper(backend, config, lr)
+
+
 # --------------------------------------------------------------------------------------------
 # L-BFGS: scipy drives, fed by the same pass; the loop's recorder sees every iterate
 # --------------------------------------------------------------------------------------------
@@ -337,7 +344,13 @@ REGISTRY: dict[str, Solver] = {
         ),
         Solver(
             "lbfgs",
-            "L-BFGS (scipy)",
+            "L-BFGS (lrnn's own: its memory resumes exactly from a checkpoint)",
+            record_every_iteration=True,
+            step=_lbfgs_stepper,
+        ),
+        Solver(
+            "lbfgs-scipy",
+            "scipy's L-BFGS-B (its memory restarts on resume)",
             record_every_iteration=True,
             driver=run_lbfgs,
             needs_scipy=True,

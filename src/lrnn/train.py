@@ -5,8 +5,8 @@ iteration computes the cost and gradient at the current parameters in one pass (
 recorded for iteration i is the one *before* that iteration's update, as in the lesson), hands
 them to the one :class:`Recorder` (history, early stopping, tol, separable data, non-finite
 values), then lets the solver advance. What "advance" means — a first-order update, an epoch of
-mini-batches, a damped Newton step — is the solver's entry in :mod:`lrnn.solvers`; L-BFGS is
-driven by scipy and calls the same recorder.
+mini-batches, a damped Newton step, an L-BFGS step — is the solver's entry in
+:mod:`lrnn.solvers`; scipy's L-BFGS-B (``lbfgs-scipy``) drives itself and calls the same recorder.
 
 The loop never prints. It reports through callbacks (``on_record`` for each recorded
 iteration, ``on_step`` after each iteration with the full :class:`TrainState`, which is what a
