@@ -100,6 +100,32 @@ def test_fused_pass_same_bits_for_any_thread_count():
     np.testing.assert_array_equal(results[0].dw, results[1].dw)
 
 
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_hessp_reuses_the_curvature_of_the_last_pass_bit_for_bit(dtype, weighted, monkeypatch):
+    """After a data pass at (w, b), Hessian products there take σ(1 − σ) kept by that pass (one
+    walk, no exp) and equal the products that recompute it, bit for bit; elsewhere they don't
+    use it."""
+    rng = np.random.default_rng(7)
+    X = sp.random(20_000, 3_000, density=0.005, random_state=7, format="csr", dtype=dtype)
+    y = (rng.random(20_000) < 0.5).astype(int)
+    s = rng.random(20_000) if weighted else None
+    backend = SparseBackend(X, y, s, scale=0.7)
+    assert backend._fused
+    w, vw = (rng.standard_normal(3_000).astype(dtype) for _ in range(2))
+    recomputed = backend.hessp(w, 0.2, vw, -0.3)
+    calls = []
+    original = sparse_kernels.hessp
+    monkeypatch.setattr(sparse_kernels, "hessp", lambda *a: calls.append(1) or original(*a))
+    backend.data_pass(w, 0.2)
+    reused = backend.hessp(w, 0.2, vw, -0.3)
+    elsewhere = backend.hessp(w, 0.25, vw, -0.3)
+    assert calls == [1]
+    np.testing.assert_array_equal(reused[0], recomputed[0])
+    assert reused[1] == recomputed[1] and elsewhere[1] != reused[1]
+
+
 def test_csc_and_sparse_arrays_become_csr_once():
     X, y, _ = problem()
     assert SparseBackend(X, y).X is X  # CSR input: no copy

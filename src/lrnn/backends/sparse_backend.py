@@ -79,10 +79,22 @@ class SparseBackend(WeightSpace):
             else np.sum(self.sample_weight, dtype=np.float64)
         )
         self._fused = sparse_kernels.worthwhile(self.X)
+        # σᵢ(1 − σᵢ) at the last fused data pass and the (w, b) it was taken at: Newton's
+        # Hessian products come at the point where the loop last measured the gradient, and
+        # with these weights each one is a single walk over X (X v, then Xᵀ(D X v)).
+        self._curvature: NDArray | None = None
+        self._curvature_at: tuple[NDArray, float] | None = None
 
     def data_pass(self, w: NDArray, b: float) -> DataPass:
         if self._fused:
-            return sparse_kernels.data_pass(w, b, self.X, self.y, self.sample_weight, self.scale)
+            if self._curvature is None:
+                self._curvature = np.empty(self.n_samples)
+            self._curvature_at = None  # overwritten below; stale if the pass fails
+            result = sparse_kernels.data_pass(
+                w, b, self.X, self.y, self.sample_weight, self.scale, self._curvature
+            )
+            self._curvature_at = (np.array(w, copy=True), float(b))
+            return result
         z = logits(w, b, self.X, self.scale)
         loss, residual, accuracy = objective.forward_backward_from_logits(
             z, self.y, self.sample_weight, self.total
@@ -92,11 +104,21 @@ class SparseBackend(WeightSpace):
         db = float(np.sum(residual, dtype=np.float64) / self.total)
         return DataPass(loss, dw, db, accuracy)
 
+    def _curvature_ready(self, w: NDArray, b: float) -> bool:
+        at = self._curvature_at
+        return at is not None and at[1] == float(b) and np.array_equal(at[0], w)
+
     def hessp(self, w: NDArray, b: float, vw: NDArray, vb: float) -> tuple[NDArray, float]:
         if self._fused:
-            hw, hb, total = sparse_kernels.curvature_pass(
-                w, b, self.X, vw, vb, self.sample_weight, self.scale, curved=True
-            )
+            if self._curvature_ready(w, b):
+                vw = np.asarray(vw, dtype=np.asarray(w).dtype)
+                hw, hb, total = sparse_kernels.hessp(
+                    self.X, vw, vb, self._curvature, self.sample_weight, self.scale
+                )
+            else:
+                hw, hb, total = sparse_kernels.curvature_pass(
+                    w, b, self.X, vw, vb, self.sample_weight, self.scale, curved=True
+                )
             return (hw / total).astype(w.dtype, copy=False), hb / total
         a = objective.sigmoid(logits(w, b, self.X, self.scale))
         t = logits(np.asarray(vw, dtype=w.dtype), vb, self.X, self.scale)
