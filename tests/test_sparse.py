@@ -222,6 +222,19 @@ def test_reaches_scikit_learn_optimum_on_sparse(solver, alpha):
     assert rel(est.coef_, ref.coef_) <= 1e-4
 
 
+def test_auto_runs_newton_cg_on_tall_sparse_data():
+    """Tall data too wide for the exact Hessian: auto is L-BFGS on dense rows and Newton–CG on
+    sparse ones, whose Hessian products are one walk over the stored values."""
+    from lrnn import solvers
+
+    assert solvers.resolve("auto", 200_000, 100_000).name == "lbfgs"
+    assert solvers.resolve("auto", 200_000, 100_000, sparse=True).name == "newton"
+    X, y, _ = problem(m=1_500, n=1_200, density=0.01, seed=6)
+    assert not solvers.exact_hessian_is_cheap(*X.shape)
+    est = LogisticNeuron(solver="auto", alpha=1e-3, tol=1e-8).fit(X, y)
+    assert est.result_.solver == "newton" and est.result_.grad_norm <= 1e-8
+
+
 @pytest.mark.parametrize("solver", ["gd", "momentum", "nesterov", "adam", "sgd"])
 def test_first_order_solvers_on_sparse_converge_or_warn(solver):
     """The ConvergenceWarning contract: either max|∇J| ≤ tol is reached, or a warning says not."""

@@ -352,13 +352,16 @@ REGISTRY: dict[str, Solver] = {
 SOLVER_NAMES: tuple[str, ...] = tuple(REGISTRY)
 
 
-def resolve(name: str, n_samples: int, n_features: int) -> Solver:
+def resolve(name: str, n_samples: int, n_features: int, sparse: bool = False) -> Solver:
     """The solver that runs for ``name`` on data of this shape.
 
     ``auto``: Newton with the exact Hessian when forming it is cheap (few parameters: a
     handful of cheap steps); else Newton–CG when features outnumber examples and L-BFGS when
     examples do. Measured (BENCHMARKS.md, time_to_optimum): on the wide cat images L-BFGS took
     4.6× Newton–CG's time to the optimum; on 200,000 × 500 Newton–CG took 1.5× L-BFGS's.
+    ``sparse`` (a backend whose Hessian products are one walk over the stored values): Newton–CG
+    for any shape; on 200,000 × 100,000 sparse rows L-BFGS took 2–4× its time
+    (BENCHMARKS.md, sparse_time_to_optimum).
     """
     from lrnn.errors import UsageError
 
@@ -366,7 +369,7 @@ def resolve(name: str, n_samples: int, n_features: int) -> Solver:
         raise UsageError(f"solver={name!r} is unknown; choose one of {', '.join(SOLVER_NAMES)}.")
     if name != "auto":
         return REGISTRY[name]
-    if exact_hessian_is_cheap(n_samples, n_features) or n_features >= n_samples:
+    if exact_hessian_is_cheap(n_samples, n_features) or n_features >= n_samples or sparse:
         return REGISTRY["newton"]
     return REGISTRY["lbfgs"]
 

@@ -193,7 +193,8 @@ def train(
 
     ``shortcut=False`` forbids the wide-data coefficient-space path (for comparisons)."""
     parameters = int(np.prod(theta_shape(backend)))  # the softmax layer has (n + 1)·K
-    solver = solvers.resolve(config.solver, backend.n_samples, parameters - 1)
+    sparse = getattr(backend, "sparse_rows", False)
+    solver = solvers.resolve(config.solver, backend.n_samples, parameters - 1, sparse)
     if solver.minibatches and not 1 <= config.batch_size <= backend.n_samples:
         raise UsageError(
             f"batch_size={config.batch_size} must be between 1 and the number of training "

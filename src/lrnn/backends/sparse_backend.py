@@ -61,6 +61,9 @@ class SparseBackend(WeightSpace):
     """Training data as a CSR matrix; y is 0/1 in the parameters' dtype."""
 
     name = "sparse"
+    #: Hessian products are one walk over the stored values: ``auto`` picks Newton–CG
+    #: (lrnn.solvers.resolve).
+    sparse_rows = True
 
     def __init__(
         self, X: Any, y: NDArray, sample_weight: NDArray | None = None, scale: float = 1.0
