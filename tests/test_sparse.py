@@ -126,6 +126,27 @@ def test_hessp_reuses_the_curvature_of_the_last_pass_bit_for_bit(dtype, weighted
     assert reused[1] == recomputed[1] and elsewhere[1] != reused[1]
 
 
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-13), (np.float32, 2e-6)])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fused", [False, True])
+def test_hessian_diagonal_is_the_diagonal_of_the_hessian(dtype, rtol, weighted, fused):
+    """Newton–CG's Jacobi preconditioner: the diagonal of the exact (n+1)² Hessian, taken
+    with or without a data pass at the same point before it."""
+    if fused and not kernels.numba_installed():
+        pytest.skip("numba is not installed")
+    X, y, s = problem(dtype=dtype)
+    s = s.astype(dtype) if weighted else None
+    w = np.random.default_rng(4).standard_normal(X.shape[1]).astype(dtype)
+    want = np.diag(objective.hessian(w, 0.3, X.toarray(), 0.0, s, 0.5))
+    for passed_first in (False, True):
+        backend = SparseBackend(X, y, s, scale=0.5)
+        backend._fused = fused
+        if passed_first:
+            backend.data_pass(w, 0.3)
+        hw, hb = backend.hessian_diagonal(w, 0.3)
+        assert rel(hw, want[:-1]) <= rtol and abs(hb - want[-1]) <= rtol * want[-1]
+
+
 def test_csc_and_sparse_arrays_become_csr_once():
     X, y, _ = problem()
     assert SparseBackend(X, y).X is X  # CSR input: no copy

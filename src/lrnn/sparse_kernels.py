@@ -181,6 +181,30 @@ def _hessp_chunks(lo, hi, data, indices, indptr, vw, vb, curv, s, scale, chunk, 
         stats[c, 0] = tsum
 
 
+def _diagonal_chunks(lo, hi, data, indices, indptr, curv, s, chunk, parts, stats):
+    """Chunks lo..hi-1: parts[c] = Σ dᵢ xᵢ² (elementwise), stats[c, 0] = Σ dᵢ, dᵢ = sᵢ·curv[i]:
+    the diagonal of XᵀDX and its bias corner, one scatter per stored value."""
+    m = indptr.shape[0] - 1
+    weighted = s.shape[0] > 0
+    cast = np.zeros(1, dtype=parts.dtype)
+    for c in range(lo, hi):
+        acc = parts[c]
+        acc[:] = 0
+        tsum = 0.0
+        for i in range(c * chunk, min(c * chunk + chunk, m)):
+            start, stop = _row(indptr, i)
+            t = curv[i]
+            if weighted:
+                t *= float(s[i])
+            tsum += t
+            cast[0] = t
+            tc = cast[0]
+            for k in range(start, stop):
+                x = data[k]
+                acc[_u(indices[k])] += tc * x * x
+        stats[c, 0] = tsum
+
+
 def _logits_chunks(lo, hi, w, bias, data, indices, indptr, scale, chunk, out):
     """Chunks lo..hi-1 of out = scale · X w + bias."""
     m = indptr.shape[0] - 1
@@ -200,6 +224,7 @@ _ready = False
 def _compiled() -> None:
     """Compile the kernel bodies once (and load lrnn.kernels' numba and thread pool)."""
     global _ready, _pass_chunks, _curvature_chunks, _hessp_chunks, _logits_chunks, _u, _row
+    global _diagonal_chunks
     if _ready:
         return
     with _lock:
@@ -214,6 +239,7 @@ def _compiled() -> None:
         _pass_chunks = strict(_pass_chunks)
         _curvature_chunks = strict(_curvature_chunks)
         _hessp_chunks = strict(_hessp_chunks)
+        _diagonal_chunks = strict(_diagonal_chunks)
         _logits_chunks = strict(_logits_chunks)
         _ready = True
 
@@ -315,6 +341,30 @@ def hessp(
     )  # fmt: skip
     hw = kernels._sum_parts(parts, float(scale), np.dtype(np.float64))
     return hw, float(np.sum(stats)), total
+
+
+def hessian_diagonal(
+    X: Any, curvature: NDArray, sample_weight: NDArray | None, scale: float, dtype: np.dtype
+) -> tuple[NDArray, float, float]:
+    """(scale² Σ dᵢ xᵢ² in float64, Σ dᵢ, Σ s), dᵢ = sᵢ σᵢ(1 − σᵢ) from ``curvature``: the
+    diagonal of the data term's Hessian (times Σ s), for a Jacobi preconditioner."""
+    _compiled()
+    m, n = X.shape
+    chunk = plan(m, X.nnz, n)
+    s = _vector(sample_weight, dtype, m)
+    total = float(m) if sample_weight is None else float(np.sum(s, dtype=np.float64))
+    n_chunks = -(-m // chunk)
+    parts = np.empty((n_chunks, n), dtype=dtype)
+    stats = np.empty((n_chunks, 1))
+    kernels._parallel(
+        _diagonal_chunks, n_chunks, X.data, X.indices, X.indptr, curvature, s, chunk, parts,
+        stats,
+    )  # fmt: skip
+    return (
+        kernels._sum_parts(parts, float(scale) ** 2, np.dtype(np.float64)),
+        float(np.sum(stats)),
+        total,
+    )
 
 
 def logits(w: NDArray, b: float, X: Any, scale: float = 1.0) -> NDArray:
