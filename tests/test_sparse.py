@@ -126,6 +126,25 @@ def test_hessp_reuses_the_curvature_of_the_last_pass_bit_for_bit(dtype, weighted
     assert reused[1] == recomputed[1] and elsewhere[1] != reused[1]
 
 
+@needs_numba
+def test_the_same_point_twice_is_read_once(monkeypatch):
+    """Newton's accepted step is evaluated by its line search; the loop's final check at the
+    same weights reuses that pass instead of walking the rows again (and hands out copies)."""
+    rng = np.random.default_rng(8)
+    X = sp.random(20_000, 3_000, density=0.005, random_state=8, format="csr")
+    backend = SparseBackend(X, (rng.random(20_000) < 0.5).astype(int))
+    calls = []
+    original = sparse_kernels.data_pass
+    monkeypatch.setattr(sparse_kernels, "data_pass", lambda *a: calls.append(1) or original(*a))
+    w = rng.standard_normal(3_000)
+    first = backend.data_pass(w, 0.1)
+    first.dw[:] = 0.0
+    again = backend.data_pass(w.copy(), 0.1)
+    other = backend.data_pass(w, 0.2)
+    assert calls == [1, 1] and np.array_equal(again.dw, original(w, 0.1, X, backend.y, None, 1).dw)
+    assert other.loss != again.loss
+
+
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-13), (np.float32, 2e-6)])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("fused", [False, True])

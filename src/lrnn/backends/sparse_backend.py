@@ -87,9 +87,14 @@ class SparseBackend(WeightSpace):
         # with these weights each one is a single walk over X (X v, then Xᵀ(D X v)).
         self._curvature: NDArray | None = None
         self._curvature_at: tuple[NDArray, float] | None = None
+        self._last_pass: DataPass | None = None  # the data pass at _curvature_at
 
     def data_pass(self, w: NDArray, b: float) -> DataPass:
         if self._fused:
+            if self._curvature_ready(w, b) and self._last_pass is not None:
+                # The same point again (the loop's final check after Newton's accepted step).
+                last = self._last_pass
+                return DataPass(last.loss, last.dw.copy(), last.db, last.accuracy)
             if self._curvature is None:
                 self._curvature = np.empty(self.n_samples)
             self._curvature_at = None  # overwritten below; stale if the pass fails
@@ -97,7 +102,8 @@ class SparseBackend(WeightSpace):
                 w, b, self.X, self.y, self.sample_weight, self.scale, self._curvature
             )
             self._curvature_at = (np.array(w, copy=True), float(b))
-            return result
+            self._last_pass = result
+            return DataPass(result.loss, result.dw.copy(), result.db, result.accuracy)
         z = logits(w, b, self.X, self.scale)
         loss, residual, accuracy = objective.forward_backward_from_logits(
             z, self.y, self.sample_weight, self.total
