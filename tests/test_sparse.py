@@ -78,8 +78,10 @@ def test_power_iteration_lambda_max_matches_exact(monkeypatch):
 
 
 @needs_numba
-def test_fused_pass_same_bits_for_any_thread_count():
+def test_fused_pass_same_bits_for_any_thread_count(monkeypatch):
     import numba
+
+    monkeypatch.setattr(sparse_kernels, "THREADED_MIN_VALUES", 0)  # threads even for this size
 
     rng = np.random.default_rng(5)
     X = sp.random(20_000, 3_000, density=0.005, random_state=5, format="csr")
