@@ -359,7 +359,7 @@ REGISTRY: dict[str, Solver] = {
         ),
         Solver(
             "auto",
-            "Newton when its Hessian is cheap, else Newton–CG (wide data) or L-BFGS (tall data)",
+            "Newton when its Hessian is cheap, else Newton–CG (wide or sparse) or L-BFGS (tall)",
             record_every_iteration=True,
             needs_scipy=True,
         ),
