@@ -114,8 +114,13 @@ class SparseBackend(WeightSpace):
         return DataPass(loss, dw, db, accuracy)
 
     def _curvature_ready(self, w: NDArray, b: float) -> bool:
-        at = self._curvature_at
-        return at is not None and at[1] == float(b) and np.array_equal(at[0], w)
+        at, w = self._curvature_at, np.asarray(w)
+        return (
+            at is not None
+            and at[1] == float(b)
+            and at[0].dtype == w.dtype
+            and np.array_equal(at[0], w)
+        )
 
     def hessp(self, w: NDArray, b: float, vw: NDArray, vb: float) -> tuple[NDArray, float]:
         if self._fused:
