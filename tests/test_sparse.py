@@ -78,8 +78,10 @@ def test_power_iteration_lambda_max_matches_exact(monkeypatch):
 
 
 @needs_numba
-def test_fused_pass_same_bits_for_any_thread_count():
+def test_fused_pass_same_bits_for_any_thread_count(monkeypatch):
     import numba
+
+    monkeypatch.setattr(sparse_kernels, "THREADED_MIN_VALUES", 0)  # threads even for this size
 
     rng = np.random.default_rng(5)
     X = sp.random(20_000, 3_000, density=0.005, random_state=5, format="csr")
@@ -98,6 +100,72 @@ def test_fused_pass_same_bits_for_any_thread_count():
         t.join()
     assert results[0].loss == results[1].loss
     np.testing.assert_array_equal(results[0].dw, results[1].dw)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_hessp_reuses_the_curvature_of_the_last_pass_bit_for_bit(dtype, weighted, monkeypatch):
+    """After a data pass at (w, b), Hessian products there take σ(1 − σ) kept by that pass (one
+    walk, no exp) and equal the products that recompute it, bit for bit; elsewhere they don't
+    use it."""
+    rng = np.random.default_rng(7)
+    X = sp.random(20_000, 3_000, density=0.005, random_state=7, format="csr", dtype=dtype)
+    y = (rng.random(20_000) < 0.5).astype(int)
+    s = rng.random(20_000) if weighted else None
+    backend = SparseBackend(X, y, s, scale=0.7)
+    assert backend._fused
+    w, vw = (rng.standard_normal(3_000).astype(dtype) for _ in range(2))
+    recomputed = backend.hessp(w, 0.2, vw, -0.3)
+    calls = []
+    original = sparse_kernels.hessp
+    monkeypatch.setattr(sparse_kernels, "hessp", lambda *a: calls.append(1) or original(*a))
+    backend.data_pass(w, 0.2)
+    reused = backend.hessp(w, 0.2, vw, -0.3)
+    elsewhere = backend.hessp(w, 0.25, vw, -0.3)
+    assert calls == [1]
+    np.testing.assert_array_equal(reused[0], recomputed[0])
+    assert reused[1] == recomputed[1] and elsewhere[1] != reused[1]
+
+
+@needs_numba
+def test_the_same_point_twice_is_read_once(monkeypatch):
+    """Newton's accepted step is evaluated by its line search; the loop's final check at the
+    same weights reuses that pass instead of walking the rows again (and hands out copies)."""
+    rng = np.random.default_rng(8)
+    X = sp.random(20_000, 3_000, density=0.005, random_state=8, format="csr")
+    backend = SparseBackend(X, (rng.random(20_000) < 0.5).astype(int))
+    calls = []
+    original = sparse_kernels.data_pass
+    monkeypatch.setattr(sparse_kernels, "data_pass", lambda *a: calls.append(1) or original(*a))
+    w = rng.standard_normal(3_000)
+    first = backend.data_pass(w, 0.1)
+    first.dw[:] = 0.0
+    again = backend.data_pass(w.copy(), 0.1)
+    other = backend.data_pass(w, 0.2)
+    assert calls == [1, 1] and np.array_equal(again.dw, original(w, 0.1, X, backend.y, None, 1).dw)
+    assert other.loss != again.loss
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-13), (np.float32, 2e-6)])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fused", [False, True])
+def test_hessian_diagonal_is_the_diagonal_of_the_hessian(dtype, rtol, weighted, fused):
+    """Newton–CG's Jacobi preconditioner: the diagonal of the exact (n+1)² Hessian, taken
+    with or without a data pass at the same point before it."""
+    if fused and not kernels.numba_installed():
+        pytest.skip("numba is not installed")
+    X, y, s = problem(dtype=dtype)
+    s = s.astype(dtype) if weighted else None
+    w = np.random.default_rng(4).standard_normal(X.shape[1]).astype(dtype)
+    want = np.diag(objective.hessian(w, 0.3, X.toarray(), 0.0, s, 0.5))
+    for passed_first in (False, True):
+        backend = SparseBackend(X, y, s, scale=0.5)
+        backend._fused = fused
+        if passed_first:
+            backend.data_pass(w, 0.3)
+        hw, hb = backend.hessian_diagonal(w, 0.3)
+        assert rel(hw, want[:-1]) <= rtol and abs(hb - want[-1]) <= rtol * want[-1]
 
 
 def test_csc_and_sparse_arrays_become_csr_once():
@@ -194,6 +262,19 @@ def test_reaches_scikit_learn_optimum_on_sparse(solver, alpha):
     best = cost(ref.coef_, ref.intercept_[0])
     assert cost(est.coef_, est.intercept_[0]) <= best * (1 + 1e-6)
     assert rel(est.coef_, ref.coef_) <= 1e-4
+
+
+def test_auto_runs_newton_cg_on_tall_sparse_data():
+    """Tall data too wide for the exact Hessian: auto is L-BFGS on dense rows and Newton–CG on
+    sparse ones, whose Hessian products are one walk over the stored values."""
+    from lrnn import solvers
+
+    assert solvers.resolve("auto", 200_000, 100_000).name == "lbfgs"
+    assert solvers.resolve("auto", 200_000, 100_000, sparse=True).name == "newton"
+    X, y, _ = problem(m=1_500, n=1_200, density=0.01, seed=6)
+    assert not solvers.exact_hessian_is_cheap(*X.shape)
+    est = LogisticNeuron(solver="auto", alpha=1e-3, tol=1e-8).fit(X, y)
+    assert est.result_.solver == "newton" and est.result_.grad_norm <= 1e-8
 
 
 @pytest.mark.parametrize("solver", ["gd", "momentum", "nesterov", "adam", "sgd"])

@@ -178,8 +178,25 @@ def _newton_direction(
     operator = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
     g = grad.astype(np.float64).reshape(-1)
     forcing = min(0.5, math.sqrt(float(np.linalg.norm(g))))
-    direction, _ = cg(operator, -g, rtol=forcing, maxiter=max(20, min(size, 200)))
+    maxiter = max(20, min(size, 200))
+    direction, _ = cg(operator, -g, rtol=forcing, maxiter=maxiter, M=_jacobi(backend, config, w, b))
     return direction.reshape(theta.shape)
+
+
+def _jacobi(backend: Backend, config: TrainConfig, w: NDArray, b: Any) -> Any:
+    """The inverse of the Hessian's diagonal as a preconditioner for conjugate gradients, for
+    backends that offer the diagonal (sparse rows: word counts' columns differ in scale by
+    orders of magnitude); None otherwise."""
+    diagonal = getattr(backend, "hessian_diagonal", None)
+    if diagonal is None:
+        return None
+    from scipy.sparse.linalg import LinearOperator
+
+    hw, hb = diagonal(w, b)
+    d = np.append(hw + config.alpha, hb)
+    d[~(d > 0)] = 1.0  # an empty column without a penalty: leave that coordinate as it is
+    inverse = 1.0 / d
+    return LinearOperator((d.size, d.size), matvec=lambda v: inverse * v.reshape(-1))
 
 
 def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> Stepper:
@@ -367,7 +384,7 @@ REGISTRY: dict[str, Solver] = {
         Solver(
             "auto",
             "Newton when its Hessian is cheap or on the span (wide data, alpha > 0), else "
-            "Newton–CG (wide data) or L-BFGS (tall data)",
+            "Newton–CG (wide or sparse data) or L-BFGS (tall data)",
             record_every_iteration=True,
             needs_scipy=True,
         ),
@@ -377,7 +394,7 @@ REGISTRY: dict[str, Solver] = {
 SOLVER_NAMES: tuple[str, ...] = tuple(REGISTRY)
 
 
-def resolve(name: str, n_samples: int, n_features: int) -> Solver:
+def resolve(name: str, n_samples: int, n_features: int, sparse: bool = False) -> Solver:
     """The solver that runs for ``name`` on data of this shape.
 
     ``auto``: Newton with the exact Hessian when forming it is cheap (few parameters: a
@@ -386,6 +403,9 @@ def resolve(name: str, n_samples: int, n_features: int) -> Solver:
     4.6× Newton–CG's time to the optimum; on 200,000 × 500 Newton–CG took 1.5× L-BFGS's.
     Wide data with alpha > 0 then runs Newton on the span's coefficients (the training loop
     decides, :mod:`lrnn.backends.gram_newton`): exact steps from an m × m Cholesky.
+    ``sparse`` (a backend whose Hessian products are one walk over the stored values): Newton–CG
+    for any shape; on 200,000 × 100,000 sparse rows L-BFGS took 2–4× its time
+    (BENCHMARKS.md, sparse_time_to_optimum).
     """
     from lrnn.errors import UsageError
 
@@ -393,7 +413,7 @@ def resolve(name: str, n_samples: int, n_features: int) -> Solver:
         raise UsageError(f"solver={name!r} is unknown; choose one of {', '.join(SOLVER_NAMES)}.")
     if name != "auto":
         return REGISTRY[name]
-    if exact_hessian_is_cheap(n_samples, n_features) or n_features >= n_samples:
+    if exact_hessian_is_cheap(n_samples, n_features) or n_features >= n_samples or sparse:
         return REGISTRY["newton"]
     return REGISTRY["lbfgs"]
 

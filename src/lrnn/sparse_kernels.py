@@ -51,6 +51,22 @@ def plan(m: int, nnz: int, n: int = 0) -> int:
     return max(1, -(-m // n_chunks))
 
 
+#: Below this many stored values a pass runs on the calling thread alone: handing a chunk to
+#: another thread costs a wake-up, tens of microseconds on an idle machine but milliseconds on
+#: a busy one, against about 4 ms of work per million values (measured on the text benchmark
+#: with the cores shared: 2,149 × 73,635, 0.87 M values, threads made a Newton fit 5× slower).
+#: Which thread runs a chunk never changes the result.
+THREADED_MIN_VALUES = 2_000_000
+
+
+def _run(nnz: int, kernel: Any, n_chunks: int, *args: Any) -> None:
+    """kernel(lo, hi, *args) over the chunks: on lrnn.kernels' threads for large passes."""
+    if nnz < THREADED_MIN_VALUES:
+        kernel(0, n_chunks, *args)
+    else:
+        kernels._parallel(kernel, n_chunks, *args)
+
+
 def worthwhile(X: Any) -> bool:
     """Whether the fused kernels should run on the CSR matrix ``X``."""
     return kernels.numba_installed() and X.nnz >= MIN_WORTHWHILE_VALUES
@@ -59,10 +75,23 @@ def worthwhile(X: Any) -> bool:
 # --------------------------------------------------------------------------------------------
 # Kernel bodies (plain Python here; _compiled() swaps in numba versions on first use)
 # --------------------------------------------------------------------------------------------
-def _pass_chunks(lo, hi, w, bias, data, indices, indptr, y, s, scale, chunk, parts, stats):
-    """Chunks lo..hi-1: parts[c] = Σ rᵢ xᵢ, stats[c] = (Σ sℓ, Σ r, Σ s·hit)."""
+def _u(j):
+    """An index as an unsigned integer: numba then skips the check for negative indices
+    (Python's a[-1]) on every stored value — measured 2× on a CSR walk (gather or scatter)."""
+    return np.uint64(j)
+
+
+def _row(indptr, i):
+    """Row i's stored values are [start, stop), as unsigned integers (see _u)."""
+    return np.uint64(indptr[i]), np.uint64(indptr[i + 1])
+
+
+def _pass_chunks(lo, hi, w, bias, data, indices, indptr, y, s, scale, chunk, parts, stats, curv):
+    """Chunks lo..hi-1: parts[c] = Σ rᵢ xᵢ, stats[c] = (Σ sℓ, Σ r, Σ s·hit); curv[i] = σᵢ(1 − σᵢ)
+    when ``curv`` is not empty (the Hessian's weights at this point, for :func:`hessp`)."""
     m = indptr.shape[0] - 1
     weighted = s.shape[0] > 0
+    keep = curv.shape[0] > 0
     cast = np.zeros(1, dtype=parts.dtype)  # rounds σ and r to the parameters' dtype
     zero = cast[0]
     for c in range(lo, hi):
@@ -72,13 +101,15 @@ def _pass_chunks(lo, hi, w, bias, data, indices, indptr, y, s, scale, chunk, par
         rsum = 0.0
         hits = 0.0
         for i in range(c * chunk, min(c * chunk + chunk, m)):
-            start, stop = indptr[i], indptr[i + 1]
+            start, stop = _row(indptr, i)
             d = zero
             for k in range(start, stop):
-                d += data[k] * w[indices[k]]
+                d += data[k] * w[_u(indices[k])]
             z = float(d) * scale + bias
             e = math.exp(-abs(z))
             a = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+            if keep:
+                curv[i] = e / ((1.0 + e) * (1.0 + e))
             yi = float(y[i])
             si = float(s[i]) if weighted else 1.0
             loss += si * (math.log1p(e) + (max(z, 0.0) - yi * z))
@@ -90,7 +121,7 @@ def _pass_chunks(lo, hi, w, bias, data, indices, indptr, y, s, scale, chunk, par
             cast[0] = r
             rc = cast[0]
             for k in range(start, stop):
-                acc[indices[k]] += rc * data[k]
+                acc[_u(indices[k])] += rc * data[k]
         stats[c, 0] = loss
         stats[c, 1] = rsum
         stats[c, 2] = hits
@@ -113,12 +144,12 @@ def _curvature_chunks(
         acc[:] = 0
         tsum = 0.0
         for i in range(c * chunk, min(c * chunk + chunk, m)):
-            start, stop = indptr[i], indptr[i + 1]
+            start, stop = _row(indptr, i)
             dv = zero
             dz = zero
             for k in range(start, stop):
                 x = data[k]
-                j = indices[k]
+                j = _u(indices[k])
                 dv += x * vw[j]
                 if curved:
                     dz += x * w[j]
@@ -133,7 +164,60 @@ def _curvature_chunks(
             cast[0] = t
             tc = cast[0]
             for k in range(start, stop):
-                acc[indices[k]] += tc * data[k]
+                acc[_u(indices[k])] += tc * data[k]
+        stats[c, 0] = tsum
+
+
+def _hessp_chunks(lo, hi, data, indices, indptr, vw, vb, curv, s, scale, chunk, parts, stats):
+    """_curvature_chunks' Hessian product with the weights σᵢ(1 − σᵢ) already in ``curv`` (kept
+    by the data pass at the same point): one gather and one scatter per stored value, no exp.
+    The same operations in the same order as the curved product, so the same bits."""
+    m = indptr.shape[0] - 1
+    weighted = s.shape[0] > 0
+    cast = np.zeros(1, dtype=parts.dtype)
+    zero = cast[0]
+    for c in range(lo, hi):
+        acc = parts[c]
+        acc[:] = 0
+        tsum = 0.0
+        for i in range(c * chunk, min(c * chunk + chunk, m)):
+            start, stop = _row(indptr, i)
+            dv = zero
+            for k in range(start, stop):
+                dv += data[k] * vw[_u(indices[k])]
+            t = float(dv) * scale + vb
+            t *= curv[i]
+            if weighted:
+                t *= float(s[i])
+            tsum += t
+            cast[0] = t
+            tc = cast[0]
+            for k in range(start, stop):
+                acc[_u(indices[k])] += tc * data[k]
+        stats[c, 0] = tsum
+
+
+def _diagonal_chunks(lo, hi, data, indices, indptr, curv, s, chunk, parts, stats):
+    """Chunks lo..hi-1: parts[c] = Σ dᵢ xᵢ² (elementwise), stats[c, 0] = Σ dᵢ, dᵢ = sᵢ·curv[i]:
+    the diagonal of XᵀDX and its bias corner, one scatter per stored value."""
+    m = indptr.shape[0] - 1
+    weighted = s.shape[0] > 0
+    cast = np.zeros(1, dtype=parts.dtype)
+    for c in range(lo, hi):
+        acc = parts[c]
+        acc[:] = 0
+        tsum = 0.0
+        for i in range(c * chunk, min(c * chunk + chunk, m)):
+            start, stop = _row(indptr, i)
+            t = curv[i]
+            if weighted:
+                t *= float(s[i])
+            tsum += t
+            cast[0] = t
+            tc = cast[0]
+            for k in range(start, stop):
+                x = data[k]
+                acc[_u(indices[k])] += tc * x * x
         stats[c, 0] = tsum
 
 
@@ -143,8 +227,9 @@ def _logits_chunks(lo, hi, w, bias, data, indices, indptr, scale, chunk, out):
     for c in range(lo, hi):
         for i in range(c * chunk, min(c * chunk + chunk, m)):
             d = out[i]  # zero: out starts as zeros
-            for k in range(indptr[i], indptr[i + 1]):
-                d += data[k] * w[indices[k]]
+            start, stop = _row(indptr, i)
+            for k in range(start, stop):
+                d += data[k] * w[_u(indices[k])]
             out[i] = float(d) * scale + bias
 
 
@@ -154,7 +239,8 @@ _ready = False
 
 def _compiled() -> None:
     """Compile the kernel bodies once (and load lrnn.kernels' numba and thread pool)."""
-    global _ready, _pass_chunks, _curvature_chunks, _logits_chunks
+    global _ready, _pass_chunks, _curvature_chunks, _hessp_chunks, _logits_chunks, _u, _row
+    global _diagonal_chunks
     if _ready:
         return
     with _lock:
@@ -165,8 +251,11 @@ def _compiled() -> None:
 
         # IEEE order everywhere: a row's few stored values are summed in their stored order.
         strict = numba.njit(nogil=True, cache=True)
+        _u, _row = strict(_u), strict(_row)
         _pass_chunks = strict(_pass_chunks)
         _curvature_chunks = strict(_curvature_chunks)
+        _hessp_chunks = strict(_hessp_chunks)
+        _diagonal_chunks = strict(_diagonal_chunks)
         _logits_chunks = strict(_logits_chunks)
         _ready = True
 
@@ -191,9 +280,19 @@ def _vector(v: Any, dtype: np.dtype, m: int) -> NDArray:
 
 
 def data_pass(
-    w: NDArray, b: float, X: Any, y: NDArray, sample_weight: NDArray | None, scale: float
+    w: NDArray,
+    b: float,
+    X: Any,
+    y: NDArray,
+    sample_weight: NDArray | None,
+    scale: float,
+    curvature: NDArray | None = None,
 ) -> DataPass:
-    """:func:`lrnn.objective.data_pass` for a CSR ``X``, one walk over its rows."""
+    """:func:`lrnn.objective.data_pass` for a CSR ``X``, one walk over its rows.
+
+    ``curvature``, a float64 vector of length m, receives σᵢ(1 − σᵢ) at (w, b) in the same walk,
+    so that Hessian products at this point (:func:`hessp`) need not recompute X w.
+    """
     data, indices, indptr, w, m, n, chunk = _arrays(X, w)
     dtype = w.dtype
     s = _vector(sample_weight, dtype, m)
@@ -201,9 +300,9 @@ def data_pass(
     n_chunks = -(-m // chunk)
     parts = np.empty((n_chunks, n), dtype=dtype)
     stats = np.empty((n_chunks, 3))
-    kernels._parallel(
-        _pass_chunks, n_chunks, w, float(b), data, indices, indptr, _vector(y, dtype, m), s,
-        float(scale), chunk, parts, stats,
+    _run(
+        X.nnz, _pass_chunks, n_chunks, w, float(b), data, indices, indptr, _vector(y, dtype, m), s,
+        float(scale), chunk, parts, stats, _vector(curvature, np.dtype(np.float64), m),
     )  # fmt: skip
     loss, rsum, hits = np.sum(stats, axis=0)
     dw = kernels._sum_parts(parts, float(scale) / total, dtype)
@@ -228,20 +327,68 @@ def curvature_pass(
     n_chunks = -(-m // chunk)
     parts = np.empty((n_chunks, n), dtype=w.dtype)
     stats = np.empty((n_chunks, 1))
-    kernels._parallel(
-        _curvature_chunks, n_chunks, w, float(b), data, indices, indptr, vw, float(vb), s,
+    _run(
+        X.nnz, _curvature_chunks, n_chunks, w, float(b), data, indices, indptr, vw, float(vb), s,
         curved, float(scale), chunk, parts, stats,
     )  # fmt: skip
     hw = kernels._sum_parts(parts, float(scale), np.dtype(np.float64))
     return hw, float(np.sum(stats)), total
 
 
+def hessp(
+    X: Any,
+    vw: NDArray,
+    vb: float,
+    curvature: NDArray,
+    sample_weight: NDArray | None,
+    scale: float,
+) -> tuple[NDArray, float, float]:
+    """curvature_pass(curved=True) at the point whose σᵢ(1 − σᵢ) :func:`data_pass` left in
+    ``curvature``: the same result, bit for bit, from one gather and one scatter per value."""
+    data, indices, indptr, vw, m, n, chunk = _arrays(X, vw)
+    s = _vector(sample_weight, vw.dtype, m)
+    total = float(m) if sample_weight is None else float(np.sum(s, dtype=np.float64))
+    n_chunks = -(-m // chunk)
+    parts = np.empty((n_chunks, n), dtype=vw.dtype)
+    stats = np.empty((n_chunks, 1))
+    _run(
+        X.nnz, _hessp_chunks, n_chunks, data, indices, indptr, vw, float(vb), curvature, s,
+        float(scale), chunk, parts, stats,
+    )  # fmt: skip
+    hw = kernels._sum_parts(parts, float(scale), np.dtype(np.float64))
+    return hw, float(np.sum(stats)), total
+
+
+def hessian_diagonal(
+    X: Any, curvature: NDArray, sample_weight: NDArray | None, scale: float, dtype: np.dtype
+) -> tuple[NDArray, float, float]:
+    """(scale² Σ dᵢ xᵢ² in float64, Σ dᵢ, Σ s), dᵢ = sᵢ σᵢ(1 − σᵢ) from ``curvature``: the
+    diagonal of the data term's Hessian (times Σ s), for a Jacobi preconditioner."""
+    _compiled()
+    m, n = X.shape
+    chunk = plan(m, X.nnz, n)
+    s = _vector(sample_weight, dtype, m)
+    total = float(m) if sample_weight is None else float(np.sum(s, dtype=np.float64))
+    n_chunks = -(-m // chunk)
+    parts = np.empty((n_chunks, n), dtype=dtype)
+    stats = np.empty((n_chunks, 1))
+    _run(
+        X.nnz, _diagonal_chunks, n_chunks, X.data, X.indices, X.indptr, curvature, s, chunk, parts,
+        stats,
+    )  # fmt: skip
+    return (
+        kernels._sum_parts(parts, float(scale) ** 2, np.dtype(np.float64)),
+        float(np.sum(stats)),
+        total,
+    )
+
+
 def logits(w: NDArray, b: float, X: Any, scale: float = 1.0) -> NDArray:
     """z = scale · X w + b in w's dtype, one walk over the rows."""
     data, indices, indptr, w, m, _, chunk = _arrays(X, w)
     out = np.zeros(m, dtype=w.dtype)
-    kernels._parallel(
-        _logits_chunks, -(-m // chunk), w, float(b), data, indices, indptr, float(scale), chunk,
-        out,
+    _run(
+        X.nnz, _logits_chunks, -(-m // chunk), w, float(b), data, indices, indptr, float(scale),
+        chunk, out,
     )  # fmt: skip
     return out

@@ -197,7 +197,8 @@ def train(
     only the costs (the lesson's functions), since in the span of the examples each of those
     norms is a pass over X, and 20 of them cost the lesson's run more than its iterations."""
     parameters = int(np.prod(theta_shape(backend)))  # the softmax layer has (n + 1)·K
-    solver = solvers.resolve(config.solver, backend.n_samples, parameters - 1)
+    sparse = getattr(backend, "sparse_rows", False)
+    solver = solvers.resolve(config.solver, backend.n_samples, parameters - 1, sparse)
     if solver.minibatches and not 1 <= config.batch_size <= backend.n_samples:
         raise UsageError(
             f"batch_size={config.batch_size} must be between 1 and the number of training "

@@ -64,6 +64,9 @@ class SparseBackend(WeightSpace):
     """Training data as a CSR matrix; y is 0/1 in the parameters' dtype."""
 
     name = "sparse"
+    #: Hessian products are one walk over the stored values: ``auto`` picks Newton–CG
+    #: (lrnn.solvers.resolve).
+    sparse_rows = True
 
     def __init__(
         self, X: Any, y: NDArray, sample_weight: NDArray | None = None, scale: float = 1.0
@@ -82,10 +85,28 @@ class SparseBackend(WeightSpace):
             else np.sum(self.sample_weight, dtype=np.float64)
         )
         self._fused = sparse_kernels.worthwhile(self.X)
+        # σᵢ(1 − σᵢ) at the last fused data pass and the (w, b) it was taken at: Newton's
+        # Hessian products come at the point where the loop last measured the gradient, and
+        # with these weights each one is a single walk over X (X v, then Xᵀ(D X v)).
+        self._curvature: NDArray | None = None
+        self._curvature_at: tuple[NDArray, float] | None = None
+        self._last_pass: DataPass | None = None  # the data pass at _curvature_at
 
     def data_pass(self, w: NDArray, b: float) -> DataPass:
         if self._fused:
-            return sparse_kernels.data_pass(w, b, self.X, self.y, self.sample_weight, self.scale)
+            if self._curvature_ready(w, b) and self._last_pass is not None:
+                # The same point again (the loop's final check after Newton's accepted step).
+                last = self._last_pass
+                return DataPass(last.loss, last.dw.copy(), last.db, last.accuracy)
+            if self._curvature is None:
+                self._curvature = np.empty(self.n_samples)
+            self._curvature_at = None  # overwritten below; stale if the pass fails
+            result = sparse_kernels.data_pass(
+                w, b, self.X, self.y, self.sample_weight, self.scale, self._curvature
+            )
+            self._curvature_at = (np.array(w, copy=True), float(b))
+            self._last_pass = result
+            return DataPass(result.loss, result.dw.copy(), result.db, result.accuracy)
         z = logits(w, b, self.X, self.scale)
         loss, residual, accuracy = objective.forward_backward_from_logits(
             z, self.y, self.sample_weight, self.total
@@ -95,11 +116,26 @@ class SparseBackend(WeightSpace):
         db = float(np.sum(residual, dtype=np.float64) / self.total)
         return DataPass(loss, dw, db, accuracy)
 
+    def _curvature_ready(self, w: NDArray, b: float) -> bool:
+        at, w = self._curvature_at, np.asarray(w)
+        return (
+            at is not None
+            and at[1] == float(b)
+            and at[0].dtype == w.dtype
+            and np.array_equal(at[0], w)
+        )
+
     def hessp(self, w: NDArray, b: float, vw: NDArray, vb: float) -> tuple[NDArray, float]:
         if self._fused:
-            hw, hb, total = sparse_kernels.curvature_pass(
-                w, b, self.X, vw, vb, self.sample_weight, self.scale, curved=True
-            )
+            if self._curvature_ready(w, b):
+                vw = np.asarray(vw, dtype=np.asarray(w).dtype)
+                hw, hb, total = sparse_kernels.hessp(
+                    self.X, vw, vb, self._curvature, self.sample_weight, self.scale
+                )
+            else:
+                hw, hb, total = sparse_kernels.curvature_pass(
+                    w, b, self.X, vw, vb, self.sample_weight, self.scale, curved=True
+                )
             return (hw / total).astype(w.dtype, copy=False), hb / total
         a = objective.sigmoid(logits(w, b, self.X, self.scale))
         t = logits(np.asarray(vw, dtype=w.dtype), vb, self.X, self.scale)
@@ -109,6 +145,26 @@ class SparseBackend(WeightSpace):
         hw = np.asarray(self.X.T @ t, dtype=w.dtype).reshape(-1)
         hw *= w.dtype.type(self.scale / self.total)
         return hw, float(np.sum(t, dtype=np.float64) / self.total)
+
+    def hessian_diagonal(self, w: NDArray, b: float) -> tuple[NDArray, float]:
+        """The diagonal of the data term's Hessian at (w, b) (weights first, then the bias),
+        float64: conjugate gradients preconditioned by it need fewer Hessian products when
+        column scales differ by orders of magnitude, as word counts do. One walk, a scatter
+        per stored value, with σ(1 − σ) kept by the data pass at (w, b) when there was one."""
+        if self._fused:
+            if not self._curvature_ready(w, b):
+                self.data_pass(w, b)
+            hw, hb, total = sparse_kernels.hessian_diagonal(
+                self.X, self._curvature, self.sample_weight, self.scale, self.dtype
+            )
+            return hw / total, hb / total
+        a = objective.sigmoid(logits(w, b, self.X, self.scale)).astype(np.float64)
+        d = a * (1 - a)
+        if self.sample_weight is not None:
+            d *= self.sample_weight
+        squares = self.X.multiply(self.X).astype(np.float64)
+        hw = np.asarray(squares.T @ d).reshape(-1) * self.scale**2
+        return hw / self.total, float(d.sum()) / self.total
 
     def _augmented(self, d: NDArray) -> tuple[Any, NDArray, float]:
         """(scale²XᵀDX as sparse, scale XᵀD1, Σd) in float64: the blocks of X̃ᵀDX̃."""

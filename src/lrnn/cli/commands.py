@@ -326,7 +326,8 @@ def _header(td, cfg) -> str:
 
     backend = td.backend
     parameters = int(np.prod(theta_shape(backend)))
-    solver = solvers.resolve(cfg.solver, backend.n_samples, parameters - 1)
+    sparse = getattr(backend, "sparse_rows", False)
+    solver = solvers.resolve(cfg.solver, backend.n_samples, parameters - 1, sparse)
     name = cfg.solver if solver.name == cfg.solver else f"{cfg.solver} ({solver.name} here)"
     unit = "epochs" if solver.minibatches else "iterations"
     if solver.uses_learning_rate:
