@@ -89,9 +89,6 @@ def main() -> None:
     parser.add_argument("--lrnn", nargs="+", default=LRNN, help="lrnn solvers to time")
     parser.add_argument("--sklearn", nargs="+", default=SKLEARN, help="scikit-learn's to time")
     parser.add_argument(
-        "--sklearn", nargs="+", default=SKLEARN, help="scikit-learn solvers to time"
-    )
-    parser.add_argument(
         "--max-iter", type=int, default=50_000, help="lrnn's max_iter (first-order solvers)"
     )
     args = parser.parse_args()
