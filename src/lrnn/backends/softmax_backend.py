@@ -10,6 +10,7 @@ depends on the data only — scaled by ½ instead of ¼ (``curvature_factor``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +18,9 @@ from numpy.typing import NDArray
 from lrnn import kernels, objective, softmax, softmax_fused
 from lrnn.backends import WeightSpace
 from lrnn.objective import DataPass
+
+if TYPE_CHECKING:
+    from lrnn.backends.softmax_gram import SoftmaxGramBackend
 
 
 class SoftmaxBackend(WeightSpace):
@@ -67,6 +71,12 @@ class SoftmaxBackend(WeightSpace):
         if self._fused:
             return softmax_fused.logits(w, b, self.X, self.scale)
         return softmax.logits(w, b, self.X, self.scale)
+
+    def coefficient_view(self) -> SoftmaxGramBackend:
+        """This data seen from the span of its examples: the wide-data shortcut."""
+        from lrnn.backends.softmax_gram import SoftmaxGramBackend
+
+        return SoftmaxGramBackend(self.X, self.y, self.n_classes, self.sample_weight, self.scale)
 
     def subset(self, rows: NDArray) -> SoftmaxBackend:
         """The examples at ``rows`` (a copy of those rows only)."""
