@@ -106,9 +106,13 @@ class Callback:
         pass
 
 
-def resolve_solver(solver: str, n_samples: int, n_features: int) -> str:
-    """The name of the solver that runs for ``solver`` (``auto`` resolved) on this shape."""
-    return solvers.resolve(solver, n_samples, n_features).name
+def solver_for(backend: Backend, name: str) -> solvers.Solver:
+    """The solver that runs for ``name`` (``auto`` resolved) on this backend's data: its
+    shape, the number of parameters (a softmax layer has (n + 1)·K) and whether its rows are
+    sparse."""
+    parameters = int(np.prod(theta_shape(backend)))
+    sparse = getattr(backend, "sparse_rows", False)
+    return solvers.resolve(name, backend.n_samples, parameters - 1, sparse)
 
 
 def lipschitz(backend: Backend, alpha: float) -> float:
@@ -196,9 +200,7 @@ def train(
     ``grad_norms=False`` leaves the history's ``grad_norm`` column NaN: for callers that read
     only the costs (the lesson's functions), since in the span of the examples each of those
     norms is a pass over X, and 20 of them cost the lesson's run more than its iterations."""
-    parameters = int(np.prod(theta_shape(backend)))  # the softmax layer has (n + 1)·K
-    sparse = getattr(backend, "sparse_rows", False)
-    solver = solvers.resolve(config.solver, backend.n_samples, parameters - 1, sparse)
+    solver = solver_for(backend, config.solver)
     if solver.minibatches and not 1 <= config.batch_size <= backend.n_samples:
         raise UsageError(
             f"batch_size={config.batch_size} must be between 1 and the number of training "
@@ -595,9 +597,9 @@ def _finish(
     recorder: Recorder,
 ) -> TrainResult:
     """The result, with its verdict measured on the full gradient at the returned weights."""
-    last = recorder.last_evaluation
-    if last is not None and last[0] is theta:  # the loop stopped where it last evaluated
-        cost, grad, data = last[1]
+    checked = recorder.last_evaluation
+    if checked is not None and checked[0] is theta:  # the loop stopped where it last evaluated
+        cost, grad, data = checked[1]
     else:
         cost, grad, data = backend.evaluate(theta, config.alpha)
     last = recorder.last_grad
@@ -663,6 +665,6 @@ __all__ = [
     "TrainResult",
     "TrainState",
     "lipschitz",
-    "resolve_solver",
+    "solver_for",
     "train",
 ]

@@ -179,17 +179,22 @@ class GramBackend:
     def to_weights(self, coefficients: NDArray) -> NDArray:
         """w = scale·Xᵀβ: one pass over X, a block of columns at a time."""
         if self.X.dtype == self.dtype:
-            return (coefficients @ self.X) * self.dtype.type(self.scale)
-        w = np.empty(self.data_features, dtype=self.dtype)
+            return self._product(self.X, coefficients) * self.dtype.type(self.scale)
+        w = np.empty((self.data_features, *coefficients.shape[1:]), dtype=self.dtype)
         widened = getattr(self, "_widened", None)
         for start in range(0, self.data_features, _COLUMN_BLOCK):
             if widened is not None:  # the same products, without widening X again
                 block = widened[:, start : start + _COLUMN_BLOCK]
             else:
                 block = self.X[:, start : start + _COLUMN_BLOCK].astype(self.dtype)
-            w[start : start + block.shape[1]] = coefficients @ block
+            w[start : start + block.shape[1]] = self._product(block, coefficients)
         w *= self.dtype.type(self.scale)
         return w
+
+    @staticmethod
+    def _product(columns: NDArray, coefficients: NDArray) -> NDArray:
+        """Xᵀβ for these columns of X (a softmax layer's view maps K columns of B)."""
+        return coefficients @ columns
 
     def lambda_max(self) -> float:
         """λmax(X̃ᵀSX̃)/Σs from K: X̃X̃ᵀ = K + 11ᵀ shares X̃ᵀX̃'s nonzero eigenvalues."""

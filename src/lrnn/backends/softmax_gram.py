@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import softmax
-from lrnn.backends.gram_backend import _COLUMN_BLOCK, GramBackend
+from lrnn.backends.gram_backend import GramBackend
 from lrnn.objective import DataPass
 
 
@@ -65,15 +65,7 @@ class SoftmaxGramBackend(GramBackend):
     def logits(self, B: NDArray, b: NDArray) -> NDArray:
         return self.K @ B + np.asarray(b, dtype=B.dtype)
 
-    def to_weights(self, coefficients: NDArray) -> NDArray:
-        """W = scale·XᵀB (n, K): one pass over X, a block of columns at a time."""
-        widened = getattr(self, "_widened", None)
-        X = widened if widened is not None else self.X
-        if X.dtype == self.dtype:
-            return (X.T @ coefficients) * self.dtype.type(self.scale)
-        W = np.empty((self.data_features, coefficients.shape[1]), dtype=self.dtype)
-        for start in range(0, self.data_features, _COLUMN_BLOCK):
-            block = X[:, start : start + _COLUMN_BLOCK].astype(self.dtype)
-            W[start : start + block.shape[1]] = block.T @ coefficients
-        W *= self.dtype.type(self.scale)
-        return W
+    @staticmethod
+    def _product(columns: NDArray, coefficients: NDArray) -> NDArray:
+        """XᵀB (columns × K) for these columns of X: W's rows, one per column."""
+        return columns.T @ coefficients

@@ -321,13 +321,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _header(td, cfg) -> str:
     """What is about to run, said plainly: data, test part, positive class, solver."""
-    from lrnn import solvers
-    from lrnn.train import theta_shape
+    from lrnn.train import solver_for
 
     backend = td.backend
-    parameters = int(np.prod(theta_shape(backend)))
-    sparse = getattr(backend, "sparse_rows", False)
-    solver = solvers.resolve(cfg.solver, backend.n_samples, parameters - 1, sparse)
+    solver = solver_for(backend, cfg.solver)
     name = cfg.solver if solver.name == cfg.solver else f"{cfg.solver} ({solver.name} here)"
     unit = "epochs" if solver.minibatches else "iterations"
     if solver.uses_learning_rate:
