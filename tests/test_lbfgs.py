@@ -77,6 +77,26 @@ def test_two_loop_equals_the_dense_bfgs_update():
     np.testing.assert_allclose(lbfgs.direction(state, g), -H @ g, rtol=1e-12, atol=1e-14)
 
 
+def test_a_memory_without_its_inner_products_gives_the_same_direction():
+    """States from checkpoints written before SᵀY and YᵀY were kept: they are formed on load,
+    and the direction is the one the kept products give (float32 memory too)."""
+    rng = np.random.default_rng(1)
+    for dtype in (np.float64, np.float32):
+        state = lbfgs.empty(np.zeros(7, dtype), memory=4)
+        for _ in range(6):  # wraps the ring
+            s = rng.standard_normal(7).astype(dtype)
+            state = lbfgs.remember(state, s, (s + 0.1 * rng.standard_normal(7)).astype(dtype))
+        g = rng.standard_normal(7).astype(dtype)
+        old_format = state._replace(sy=None, yy=None)
+        tol = 1e-12 if dtype == np.float64 else 1e-5
+        np.testing.assert_allclose(
+            lbfgs.direction(old_format, g), lbfgs.direction(state, g), rtol=tol, atol=tol
+        )
+        assert lbfgs.direction(state, g).dtype == dtype
+        grown = lbfgs.remember(old_format, np.ones(7, dtype), np.ones(7, dtype))
+        assert grown.sy is not None and grown.count == state.count + 1
+
+
 def test_empty_memory_means_steepest_descent_and_bad_pairs_are_skipped():
     g = np.array([1.0, -2.0, 3.0])
     state = lbfgs.empty(g)
@@ -149,6 +169,13 @@ def test_checkpoint_file_round_trip_and_a_corrupt_memory(breast_cancer_std, tmp_
     tensors, meta, _ = checkpoint.read(tmp_path / "c.safetensors")
     state = checkpoint.resume_state("c", tensors, meta, info)
     np.testing.assert_array_equal(train(backend, config, resume=state).w, full.w)
+    # a checkpoint from before SᵀY and YᵀY were stored: formed again from s and y on resume
+    older = {k: v for k, v in tensors.items() if k not in ("opt.sy", "opt.yy")}
+    state = checkpoint.resume_state("c", older, meta, info)
+    np.testing.assert_allclose(train(backend, config, resume=state).w, full.w, rtol=1e-9)
+    bad = dict(tensors, **{"opt.sy": tensors["opt.sy"][:2]})
+    with pytest.raises(ModelFileError, match="'opt.sy' does not match"):
+        checkpoint.resume_state("c", bad, meta, info)
     tensors["opt.y"] = tensors["opt.y"][:3]  # pairs of s and y no longer match
     with pytest.raises(ModelFileError, match="optimiser's tensors differ in shape"):
         checkpoint.resume_state("c", tensors, meta, info)

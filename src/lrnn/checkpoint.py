@@ -129,6 +129,8 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
         arrays.update(
             {f"opt.{k}": v for k, v in state.opt_state._asdict().items() if hasattr(v, "shape")}
         )
+    # L-BFGS's inner products of its pairs: square, one row per pair, finite
+    products = {k: arrays.pop(k) for k in ("opt.sy", "opt.yy") if arrays.get(k) is not None}
     for key, a in arrays.items():
         if a is None:
             continue
@@ -143,6 +145,11 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
                 path,
                 f"tensor '{key}' has shape {a.shape} and dtype {a.dtype}, not {want} finite floats",
             )
+    pairs = {arrays[k].shape[0] for k in ("opt.s", "opt.y") if arrays.get(k) is not None}
+    for key, a in products.items():
+        square = len(pairs) == 1 and a.shape == (*pairs, *pairs) and a.dtype.kind == "f"
+        if not square or not np.isfinite(a).all():
+            raise _corrupt(path, f"tensor '{key}' does not match the optimiser's memory")
     return state
 
 

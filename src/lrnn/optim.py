@@ -134,5 +134,9 @@ def state_from_arrays(tensors: dict[str, NDArray], counters: dict[str, Any]) -> 
         cls = LBFGSState
     else:
         cls = _STATE_TYPES[counters["__type__"]]
-    values = {f: tensors[f] if f in tensors else int(counters[f]) for f in cls._fields}
+    values = {
+        f: tensors[f] if f in tensors else int(counters[f])
+        for f in cls._fields
+        if f in tensors or f in counters
+    }  # absent: the field's default (an older file)
     return cls(**values)
