@@ -108,6 +108,26 @@ def test_curvature_bound_is_above_the_largest_hessian_eigenvalue():
     assert L == pytest.approx(exact / 2 + 0.1, rel=1e-10)
 
 
+@pytest.mark.parametrize("m", [400, 3001])  # the numpy reference, then the one-read passes
+def test_hessian_products_at_a_point_reuse_its_probabilities_with_the_same_bits(m):
+    """Conjugate gradients multiply by the Hessian at one point many times: the backend keeps
+    the probabilities there, and each product is the one hessp gives, bit for bit."""
+    from lrnn.backends.softmax_backend import SoftmaxBackend
+
+    rng = np.random.default_rng(7)
+    n, K = 70, 5
+    X = rng.standard_normal((m, n))
+    y, s = rng.integers(0, K, m), rng.uniform(0.5, 2, m)
+    backend = SoftmaxBackend(X, y, K, s, scale=0.5)
+    assert backend._fused == (m == 3001)
+    W, b = 0.1 * rng.standard_normal((n, K)), 0.1 * rng.standard_normal(K)
+    product = backend.hessian_product_at(W, b)
+    for _ in range(2):  # the same kept probabilities serve every product
+        VW, vb = rng.standard_normal((n, K)), rng.standard_normal(K)
+        for got, want in zip(product(VW, vb), backend.hessp(W, b, VW, vb), strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
 def test_fused_passes_match_the_reference(dtype, weighted):

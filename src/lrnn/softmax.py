@@ -178,11 +178,26 @@ def hessp(
     Per example the Hessian in logit space is diag(p) − ppᵀ, so with U = X̃V the product is
     X̃ᵀ S (P ⊙ U − P ⊙ rowsum(P ⊙ U)) / Σs, plus alpha·VW.
     """
-    dtype = W.dtype
+    P = softmax(logits(W, b, X, scale))
+    return hessp_at_probabilities(P, X, VW, vb, alpha, sample_weight, scale)
+
+
+def hessp_at_probabilities(
+    P: NDArray,
+    X: NDArray,
+    VW: NDArray,
+    vb: NDArray,
+    alpha: float = 0.0,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+) -> tuple[NDArray, NDArray]:
+    """:func:`hessp` with the probabilities P = softmax(X̃θ) (m, K) already known: conjugate
+    gradients multiply by the Hessian at one point many times, and P depends on the point
+    only, so each product is then two products with X instead of three."""
+    dtype = P.dtype  # W's: the probabilities are in the parameters' dtype
     s, total = objective._weights_or_none(sample_weight, X.shape[0])
-    p = softmax(logits(W, b, X, scale))
-    t = p * logits(VW, vb, X, scale)  # P ⊙ U
-    t -= p * np.sum(t, axis=1, keepdims=True)
+    t = P * logits(VW, vb, X, scale)  # P ⊙ U
+    t -= P * np.sum(t, axis=1, keepdims=True)
     if s is not None:
         t *= s[:, None]
     hw = _transposed_product(X, t, dtype)

@@ -286,8 +286,11 @@ def hessp(
     vb: NDArray,
     sample_weight: NDArray | None = None,
     scale: float = 1.0,
+    probabilities: NDArray | None = None,
 ) -> tuple[NDArray, NDArray]:
-    """:func:`lrnn.softmax.hessp` (alpha = 0) with one read of X."""
+    """:func:`lrnn.softmax.hessp` (alpha = 0) with one read of X. With ``probabilities``
+    (softmax(X̃θ), from :func:`logits`), the product at θ needs X·VW and Xᵀ(…) only — what
+    conjugate gradients want, many products at one point."""
     dtype = W.dtype
     m, n = X.shape
     K = W.shape[1]
@@ -301,14 +304,18 @@ def hessp(
 
     def work(c: int) -> None:
         for rows, Xb in _blocks(X, dtype, c, block, chunk):
-            z = Xb @ W
             u = Xb @ VW
             if scale != 1.0:
-                z *= sc
                 u *= sc
-            z += bias
             u += vbias
-            p = softmax.softmax(z)
+            if probabilities is None:
+                z = Xb @ W
+                if scale != 1.0:
+                    z *= sc
+                z += bias
+                p = softmax.softmax(z)
+            else:
+                p = probabilities[rows]
             t = p * u
             t -= p * np.sum(t, axis=1, keepdims=True)
             if s is not None:

@@ -166,10 +166,12 @@ def _newton_direction(
         return -np.linalg.lstsq(H, g, rcond=None)[0].reshape(theta.shape)
     from scipy.sparse.linalg import LinearOperator, cg
 
+    product = backend.hessian_product_at(w, b)
+
     def matvec(v: NDArray) -> NDArray:
         v = v.reshape(theta.shape)
         vw = v[:-1].astype(backend.dtype)
-        hw, hb = backend.hessp(w, b, vw, split(v)[1])
+        hw, hb = product(vw, split(v)[1])
         out = np.empty(theta.shape)
         out[:-1] = hw + config.alpha * vw
         out[-1] = hb

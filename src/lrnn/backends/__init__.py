@@ -11,7 +11,7 @@ Heavy backends (dask, torch) are imported only when asked for.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -78,6 +78,10 @@ def split(theta: NDArray) -> tuple[NDArray, Any]:
     return theta[:-1], float(theta[-1])
 
 
+#: (vw, vb) ↦ (H·v)_w, (H·v)_b: products with the data term's Hessian at one fixed point.
+HessianProduct = Callable[[NDArray, Any], tuple[NDArray, Any]]
+
+
 class WeightSpace:
     """What every backend whose parameters are the weights themselves shares: J and its
     gradient from one data pass plus the L2 term (added in :func:`objective.regularize`, the one
@@ -96,6 +100,12 @@ class WeightSpace:
 
     def to_weights(self, vector: NDArray) -> NDArray:
         return vector.copy()
+
+    def hessian_product_at(self, w: NDArray, b: Any) -> HessianProduct:
+        """Products with the Hessian at (w, b) for conjugate gradients, which ask for many at
+        one point; a backend that can keep what depends on the point alone (the softmax
+        layer's probabilities) overrides this."""
+        return lambda vw, vb: self.hessp(w, b, vw, vb)  # type: ignore[attr-defined]
 
 
 BACKEND_NAMES = ("numpy", "dask", "torch")

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import kernels, objective, softmax, softmax_fused
-from lrnn.backends import WeightSpace
+from lrnn.backends import HessianProduct, WeightSpace
 from lrnn.objective import DataPass
 
 if TYPE_CHECKING:
@@ -58,6 +58,15 @@ class SoftmaxBackend(WeightSpace):
         if self._fused:
             return softmax_fused.hessp(w, b, self.X, vw, vb, self.sample_weight, self.scale)
         return softmax.hessp(w, b, self.X, vw, vb, 0.0, self.sample_weight, self.scale)
+
+    def hessian_product_at(self, w: NDArray, b: NDArray) -> HessianProduct:
+        """Products with the Hessian at (w, b), the probabilities there computed once (an
+        (m, K) array, K/n of X's size): each product then reads X for two products, not three."""
+        P = softmax.softmax(self.logits(w, b))
+        X, s, scale = self.X, self.sample_weight, self.scale
+        if self._fused:
+            return lambda vw, vb: softmax_fused.hessp(w, b, X, vw, vb, s, scale, probabilities=P)
+        return lambda vw, vb: softmax.hessp_at_probabilities(P, X, vw, vb, 0.0, s, scale)
 
     def hessian(self, w: NDArray, b: NDArray) -> NDArray:
         return softmax.hessian(w, b, self.X, 0.0, self.sample_weight, self.scale)
