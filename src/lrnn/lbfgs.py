@@ -1,11 +1,11 @@
-"""lrnn's own L-BFGS: the two-loop recursion and a Wolfe line search, one step per iteration.
+"""lrnn's own L-BFGS: the compact-form BFGS update and a Wolfe line search, a step an iteration.
 
 Why not scipy's L-BFGS-B: it keeps its memory inside Fortran, so a run that is checkpointed and
 resumed starts again with an empty memory and ends on other bits; and it works in float64 on a
 copy of θ. Here the memory (the last :data:`MEMORY` pairs s = θₖ₊₁ − θₖ, y = ∇Jₖ₊₁ − ∇Jₖ) is
 part of the training state, so the loop's checkpoint stores it and a resumed run continues bit
 for bit; each line search runs to its end inside one iteration, so no half-done search has to be
-stored. The pairs and the two-loop arithmetic are in the data's dtype (float32 data: float32
+stored. The pairs and the products with them are in the data's dtype (float32 data: float32
 vectors, half the memory traffic); the dot products that decide curvature (s·y, y·y, and the
 line search's slopes ∇J·d) are taken in float64.
 
