@@ -14,8 +14,11 @@ def lrnn_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "lrnn"]
 
 
-def run(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def run(
+    args: list[str], cwd: Path, timeout: float = 300, stdin: str | None = None
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+    feed = {"stdin": subprocess.DEVNULL} if stdin is None else {"input": stdin}
     return subprocess.run(
         [*lrnn_command(), *map(str, args)],
         cwd=cwd,
@@ -23,7 +26,7 @@ def run(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.Complete
         text=True,
         timeout=timeout,
         env=env,
-        stdin=subprocess.DEVNULL,
+        **feed,
     )
 
 

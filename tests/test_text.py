@@ -227,3 +227,35 @@ def test_predict_text_files_and_svmlight_through_the_cli(tmp_path):
     _svm(tmp_path / "n.svm", X[:5, :6], y[:5], False)
     narrow = run(["predict", "--model", "s.safetensors", "n.svm"], tmp_path)
     assert narrow.returncode == 0 and len(narrow.stdout.splitlines()) == 1 + 5  # header + rows
+
+
+def test_three_class_text_model_loads_predicts_and_verifies(tmp_path):
+    """A text folder with three classes: the softmax layer's model file (w (features, 3), one
+    IDF weight per feature) is read back by predict, words and verify."""
+    make_corpus(tmp_path / "news", per_class=15)
+    rng = random.Random(1)
+    (tmp_path / "news" / "tech").mkdir()
+    tech = "computer code software chip laptop cloud server data".split()
+    for i in range(15):
+        doc = " ".join(rng.choice(COMMON + tech) for _ in range(25))
+        (tmp_path / "news" / "tech" / f"{i:03d}.txt").write_text(doc + "\n")
+    common = ["--model", "n.safetensors", "--no-plot", "--min-df", "1", "--ngrams", "1", "1"]
+    trained = run(["train", "news", "--solver", "newton", "--alpha", "1e-2", *common], tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    model = persist.load_model(tmp_path / "n.safetensors")
+    assert model.w.shape == (len(model.feature_names), 3) and model.idf.shape == model.w.shape[:1]
+    stdin = "the laptop and the cloud server\nwonderful superb film\n"
+    predicted = run(["predict", "--model", "n.safetensors", "-"], tmp_path, stdin=stdin)
+    assert [line.split("\t")[-1] for line in predicted.stdout.splitlines()[1:]] == ["tech", "pos"]
+    words = run(["words", "--model", "n.safetensors", "--top", "3"], tmp_path)
+    lines = dict(line.split(": ", 1) for line in words.stdout.splitlines())
+    assert list(lines) == [f"{side} '{c}'" for c in ("neg", "pos", "tech")
+                           for side in ("towards", "away from")]  # fmt: skip
+    assert {w.split(" (")[0] for w in lines["towards 'tech'"].split(", ")} <= set(tech)
+    report = run(["report", "--model", "n.safetensors", "news", "-o", "n.html"], tmp_path)
+    assert report.returncode == 0, report.stderr
+    page = (tmp_path / "n.html").read_text()
+    assert "words that raise its score most" in page
+    verified = run(["verify", "--model", "n.safetensors", "news"], tmp_path)
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("bit-identical")

@@ -183,12 +183,17 @@ def load_model(path: str | os.PathLike) -> ModelFile:
 
 
 def _checked_idf(idf: np.ndarray | None, w: np.ndarray, name: str) -> np.ndarray | None:
-    """A text model's IDF weights: one finite positive float per weight."""
+    """A text model's IDF weights: one finite positive float per feature (a row of w: the
+    softmax layer's w is (features, K))."""
     if idf is None:
         return None
-    if idf.shape != w.shape or idf.dtype.kind != "f" or not (np.isfinite(idf) & (idf > 0)).all():
+    if (
+        idf.shape != w.shape[:1]
+        or idf.dtype.kind != "f"
+        or not (np.isfinite(idf) & (idf > 0)).all()
+    ):
         raise ModelFileError(
-            f"{name}: the 'idf' tensor must hold one finite positive float per weight; the file "
+            f"{name}: the 'idf' tensor must hold one finite positive float per feature; the file "
             "is corrupt — retrain the model."
         )
     return idf

@@ -60,6 +60,31 @@ def class_templates(
     return _save(fig, path)
 
 
+def class_terms(
+    per_class: Sequence[tuple[str, Sequence[tuple[str, float]], Sequence[tuple[str, float]]]],
+    path: str | os.PathLike,
+) -> Path:
+    """A text layer's "templates": one panel per class with the words whose weights raise that
+    class's score most (bars, strongest on top), on one shared weight axis."""
+    K = len(per_class)
+    cols = min(3, K)
+    rows = math.ceil(K / cols)
+    longest = max((len(p) for _, p, _ in per_class), default=1)
+    fig = _figure(max(FIGSIZE[1], rows * (0.25 * longest + 1.0) + 1.0))
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, (name, positive, _) in zip(axes.flat, per_class, strict=False):
+        ax.set_axis_on()
+        terms = list(positive)[::-1]
+        ax.barh(range(len(terms)), [v for _, v in terms], color="#b2182b")
+        ax.set_yticks(range(len(terms)), [t for t, _ in terms])
+        ax.set_title(str(name))
+    fig.supxlabel("weight (how much the word raises the class's score)")
+    fig.suptitle("What each neuron of the layer looks for: its strongest words", fontsize="x-large")
+    return _save(fig, path)
+
+
 def confusion_matrix(confusion: ArrayLike, classes: Sequence[str], path: str | os.PathLike) -> Path:
     """The K × K counts (rows: true class, columns: predicted), coloured by each row's share, so
     a small class's mistakes show as clearly as a large one's."""

@@ -183,6 +183,10 @@ def _weights(ctx: _Context) -> str:
             "Each class's weights as a picture: red pixels raise that class's score when bright, "
             "blue ones lower it.",
         )
+    if ctx.spec is not None and ctx.spec.kind == "text":
+        from lrnn import text_report
+
+        return text_report.weights_section(ctx, report._figure, report._grid)
     names = ctx.feature_names()
     rows = []
     for k, c in enumerate(ctx.classes):
@@ -221,11 +225,15 @@ def _errors(ctx: _Context) -> str:
         ]
         for i in chosen
     ]
-    return out + report._grid(
-        ["example", "true class", "predicted class", "its probability"],
-        rows,
-        caption="Most confidently wrong first.",
-    )
+    header = ["example", "true class", "predicted class", "its probability"]
+    docs = ctx.dataset.documents
+    if docs:  # text: the start of each document instead of a picture
+        from lrnn.text_report import snippet
+
+        header.append("text")
+        for row, i in zip(rows, chosen, strict=True):
+            row.append(snippet(docs[int(i)]) if int(i) < len(docs) else "—")
+    return out + report._grid(header, rows, caption="Most confidently wrong first.")
 
 
 def _confusion(ctx: _Context) -> str:

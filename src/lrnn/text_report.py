@@ -2,7 +2,8 @@
 
 For a text model the weights picture is the terms with the largest positive weights (pushing
 towards the positive class) and the largest negative ones (pushing away), as a bar chart and a
-table; the most confidently wrong examples are shown as the start of each document. Used by
+table — for a softmax layer, those of each class; the most confidently wrong examples are shown
+as the start of each document. Used by
 :mod:`lrnn.report`, which passes in its own HTML helpers so the page looks the same throughout.
 """
 
@@ -17,6 +18,8 @@ from lrnn import plots
 
 #: Terms shown on each side (positive and negative).
 TOP_TERMS = 15
+#: Terms per class in a softmax layer's picture and table (K panels share the page).
+CLASS_TERMS = 8
 
 
 def top_terms(
@@ -33,9 +36,19 @@ def top_terms(
     return positive, negative
 
 
+def class_terms(
+    W: np.ndarray, names: Sequence[str] | None, classes: Sequence[str], k: int = TOP_TERMS
+) -> list[tuple[str, list[tuple[str, float]], list[tuple[str, float]]]]:
+    """A softmax layer's words, class by class: (class, the k terms whose weights raise its
+    score most, the k that lower it most) from each column of W (features, K)."""
+    return [(str(c), *top_terms(W[:, j], names, k)) for j, c in enumerate(classes)]
+
+
 def weights_section(ctx: Any, figure: Callable[..., str], grid: Callable[..., str]) -> str:
-    """Bar chart and table of the top positive and negative terms."""
+    """Bar chart and table of the top positive and negative terms (per class for K ≥ 3)."""
     w = np.asarray(ctx.model.w, dtype=np.float64)
+    if w.ndim == 2:
+        return _class_weights_section(ctx, w, figure, grid)
     positive, negative = top_terms(w, ctx.model.feature_names)
     classes = ctx.classes
     path = plots.top_terms(positive, negative, ctx.folder / "terms.png", classes=classes)
@@ -52,6 +65,29 @@ def weights_section(ctx: Any, figure: Callable[..., str], grid: Callable[..., st
         caption=f"The strongest terms of {w.size} (weights per unit of TF-IDF).{note}",
     )
     return figure(path, alt, "What the neuron looks for: its strongest words.") + table
+
+
+def _class_weights_section(
+    ctx: Any, W: np.ndarray, figure: Callable[..., str], grid: Callable[..., str]
+) -> str:
+    per_class = class_terms(W, ctx.model.feature_names, ctx.classes, CLASS_TERMS)
+    from lrnn import plots_multiclass
+
+    path = plots_multiclass.class_terms(per_class, ctx.folder / "terms.png")
+    alt = f"For each of the {len(per_class)} classes, the words that raise its score most."
+    rows = [
+        (c, ", ".join(t for t, _ in positive), ", ".join(t for t, _ in negative))
+        for c, positive, negative in per_class
+    ]
+    note = "" if ctx.model.feature_names else " The model hashes its terms, so it shows columns."
+    table = grid(
+        ["class", "words that raise its score most", "words that lower it most"],
+        rows,
+        caption=f"The strongest of {W.shape[0]} terms per class, strongest first.{note}",
+    )
+    return figure(path, alt, "What each neuron of the layer looks for: its strongest words.") + (
+        table
+    )
 
 
 def errors_section(ctx: Any, chosen: np.ndarray, wrong: int, grid: Callable[..., str]) -> str:

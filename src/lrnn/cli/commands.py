@@ -586,8 +586,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     model = persist.load_model(args.model)
     result = run.reproduce(model, args.model, args.data, args.label)
-    same = np.array_equal(result.w, model.w) and result.b == model.b
-    diff = float(max(np.max(np.abs(result.w - model.w)), abs(result.b - model.b)))
+    same = np.array_equal(result.w, model.w) and np.array_equal(result.b, model.b)
+    # b is a float for two classes, a (K,) vector for a softmax layer
+    diff = float(max(np.max(np.abs(result.w - model.w)), np.max(np.abs(result.b - model.b))))
     if getattr(args, "json", False):
         _out(args, bit_identical=same, max_abs_difference=diff)
     elif same:
@@ -607,9 +608,20 @@ def cmd_words(args: argparse.Namespace) -> int:
             f"{args.model}: was trained on {spec.kind} data, not text; use lrnn report to see "
             "its weights."
         )
-    positive, negative = top_terms(
-        np.asarray(model.w, dtype=np.float64), model.feature_names, args.top
-    )
+    w = np.asarray(model.w, dtype=np.float64)
+    if w.ndim == 2:  # a softmax layer: each class's words
+        from lrnn.text_report import class_terms
+
+        per_class = class_terms(w, model.feature_names, model.classes, args.top)
+        if args.json:
+            terms = {c: {"positive": p, "negative": n} for c, p, n in per_class}
+            _out(args, classes=list(model.classes), per_class=terms)
+            return 0
+        for cls, positive, negative in per_class:
+            print(f"towards {cls!r}: " + ", ".join(f"{t} ({v:+.3f})" for t, v in positive))
+            print(f"away from {cls!r}: " + ", ".join(f"{t} ({v:+.3f})" for t, v in negative))
+        return 0
+    positive, negative = top_terms(w, model.feature_names, args.top)
     if args.json:
         _out(args, positive=positive, negative=negative, classes=list(model.classes))
         return 0

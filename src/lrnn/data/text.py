@@ -197,7 +197,7 @@ def vectorizer_for_model(model: Any, spec: Preprocessing) -> TextVectorizer | No
     if spec.kind != "text":
         return None
     idf = getattr(model, "idf", None)
-    if idf is None or idf.ndim != 1 or idf.shape[0] != np.asarray(model.w).size:
+    if idf is None or idf.ndim != 1 or idf.shape[0] != np.asarray(model.w).shape[0]:
         raise ModelFileError(
             "the text model has no usable 'idf' tensor; the file is corrupt — retrain the model."
         )
