@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import load_digits, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -178,3 +180,35 @@ def test_an_unknown_backend_is_refused_in_one_line():
 
     with pytest.raises(UsageError, match="is not one of numpy, dask, torch"):
         make_backend(X, y, backend="gpu", n_classes=3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pairs=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=40))
+def test_class_scores_are_scikit_learns_with_zero_division_0(pairs):
+    """Per-class precision/recall/F1 and the macro and weighted averages equal scikit-learn's
+    (labels: those among the examples or the predictions; zero_division=0) — including a class
+    never predicted (precision 0) and one without examples (recall 0)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    from lrnn import metrics
+
+    y_true, y_pred = (np.array(v) for v in zip(*pairs, strict=True))
+    confusion = np.zeros((4, 4), dtype=np.int64)
+    np.add.at(confusion, (y_true, y_pred), 1)
+    scores = metrics.ClassEvaluation(("a", "b", "c", "d"), confusion, 0.0)
+    labels = np.union1d(y_true, y_pred)
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    per_class = scores.per_class()
+    for k, label in enumerate(labels):
+        row = per_class["abcd"[label]]
+        assert (row["precision"], row["recall"], row["f1"], row["support"]) == pytest.approx(
+            (p[k], r[k], f[k], s[k]), abs=1e-12
+        )
+    for k in set(range(4)) - set(labels.tolist()):  # neither an example nor predicted
+        assert np.isnan(per_class["abcd"[k]]["f1"])
+    for average in ("macro", "weighted"):
+        want = precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, average=average, zero_division=0
+        )[:3]
+        got = scores.averages()[average]
+        assert (got["precision"], got["recall"], got["f1"]) == pytest.approx(want, abs=1e-12)

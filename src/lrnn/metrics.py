@@ -183,8 +183,11 @@ def _just_below(cut: float) -> float:
 @dataclass(frozen=True)
 class ClassEvaluation:
     """Scores over K classes from one confusion matrix (rows = true class, columns = predicted,
-    both in ``classes`` order). A class with no examples (or never predicted) has recall (or
-    precision) NaN, and is left out of the macro average of that score."""
+    both in ``classes`` order), by scikit-learn's rules with ``zero_division=0``: a class that
+    is never predicted has precision 0 (not undefined: the examples it missed count against it),
+    one without examples recall 0. Only a class that is neither among the examples nor ever
+    predicted has no scores (NaN) and is left out of the averages — scikit-learn's report does
+    not list it either."""
 
     classes: tuple[str, ...]
     confusion: NDArray  # (K, K) int64
@@ -198,15 +201,21 @@ class ClassEvaluation:
     def accuracy(self) -> float:
         return float(np.trace(self.confusion) / self.n) if self.n else math.nan
 
-    def per_class(self) -> dict[str, dict[str, float]]:
-        """precision, recall, F1 and support (true examples) of each class."""
+    def _scores(self) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
+        """precision, recall, F1, support and which classes are scored, as arrays."""
         c = self.confusion.astype(np.float64)
         hits, predicted, support = np.diag(c), c.sum(axis=0), c.sum(axis=1)
+        scored = (predicted > 0) | (support > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            precision = np.where(predicted > 0, hits / predicted, math.nan)
-            recall = np.where(support > 0, hits / support, math.nan)
+            precision = np.where(predicted > 0, hits / predicted, 0.0)
+            recall = np.where(support > 0, hits / support, 0.0)
             f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0)
-        f1 = np.where(np.isnan(precision) | np.isnan(recall), math.nan, f1)
+        precision, recall, f1 = (np.where(scored, v, math.nan) for v in (precision, recall, f1))
+        return precision, recall, f1, support, scored
+
+    def per_class(self) -> dict[str, dict[str, float]]:
+        """precision, recall, F1 and support (true examples) of each class."""
+        precision, recall, f1, support, _ = self._scores()
         return {
             name: {
                 "precision": float(precision[k]),
@@ -218,21 +227,16 @@ class ClassEvaluation:
         }
 
     def averages(self) -> dict[str, dict[str, float]]:
-        """Macro (each class counts once) and weighted (by support) precision, recall, F1."""
-        rows = list(self.per_class().values())
-        support = np.array([r["support"] for r in rows], dtype=np.float64)
-        out = {}
-        for name in ("macro", "weighted"):
-            out[name] = {}
-            for key in ("precision", "recall", "f1"):
-                v = np.array([r[key] for r in rows])
-                ok = ~np.isnan(v)
-                if name == "macro":
-                    value = float(v[ok].mean()) if ok.any() else math.nan
-                else:
-                    weight = support[ok].sum()
-                    value = float(np.dot(v[ok], support[ok]) / weight) if weight else math.nan
-                out[name][key] = value
+        """Macro (each scored class counts once) and weighted (by support) precision, recall
+        and F1."""
+        precision, recall, f1, support, scored = self._scores()
+        out: dict[str, dict[str, float]] = {"macro": {}, "weighted": {}}
+        weight = support[scored].sum()
+        for key, v in (("precision", precision), ("recall", recall), ("f1", f1)):
+            out["macro"][key] = float(v[scored].mean()) if scored.any() else math.nan
+            out["weighted"][key] = (
+                float(np.dot(v[scored], support[scored]) / weight) if weight else math.nan
+            )
         return out
 
     def to_json(self) -> dict:

@@ -164,8 +164,9 @@ def _metrics(ctx: _Context) -> str:
         + "\n"
         + table
         + report._note(
-            "Macro: every class counts once; weighted: by its number of examples. A class "
-            "without examples (or never predicted) has — and is left out of the macro average."
+            "Macro: every class counts once; weighted: by its number of examples. A class never "
+            "predicted has precision 0, one without examples recall 0; a class that is neither "
+            "among the examples nor predicted has — and is left out of the averages."
         )
     )
 
