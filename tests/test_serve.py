@@ -510,6 +510,31 @@ def test_softmax_layer_explains_the_predicted_class(tmp_path):
     np.testing.assert_allclose(contributions.sum(axis=1) + bias, Z.max(axis=1), atol=1e-12)
     labels = [r["label"] for r in predictor.records(ds)]
     assert labels == [predictor.model.classes[k] for k in Z.argmax(axis=1)]
+    # the application: no threshold for K classes (as the CLI), metadata without a positive
+    # class, and each explanation names the class it explains
+    from starlette.testclient import TestClient
+
+    from lrnn.serve import create_app
+
+    with TestClient(create_app(predictor)) as app:
+        meta = app.get("/metadata").json()
+        assert meta["positive_class"] is None and meta["threshold"] is None
+        assert "threshold=<0..1>" not in meta["predict"]["options"]
+        rows = {"rows": ds.X[:2].tolist()}
+        refused = app.post("/predict?threshold=0.3", json=rows)
+        assert refused.status_code == 400 and "two-class models only" in refused.json()["error"]
+        import io
+
+        from PIL import Image
+        from sklearn.datasets import load_digits
+
+        png = io.BytesIO()
+        Image.fromarray((load_digits().images[0] * 255 / 16).astype(np.uint8)).save(png, "PNG")
+        answer = app.post(
+            "/predict?explain=1", content=png.getvalue(), headers={"Content-Type": "image/png"}
+        ).json()
+        (record,), (explanation,) = answer["predictions"], answer["explanations"]
+        assert explanation["class"] == record["label"]
 
 
 @pytest.mark.browser

@@ -72,6 +72,13 @@ class Predictor:
         """One record per example of ``ds`` (as loaded by :mod:`lrnn.data` with this spec)."""
         return predict_records(self.model, self.spec, ds, threshold)
 
+    def explained_classes(self, ds: data.Dataset) -> np.ndarray:
+        """The class index :meth:`contributions` explains for each example: the positive
+        class for the sigmoid neuron, the predicted class for a softmax layer."""
+        if np.asarray(self.model.w).ndim == 1:
+            return np.ones(ds.X.shape[0], dtype=np.intp)
+        return np.argmax(probabilities(self.model, self.spec, ds.X), axis=1)
+
     def contributions(self, ds: data.Dataset) -> tuple[np.ndarray, np.ndarray]:
         """``scale · w ⊙ x`` per example and feature — how much each input moved the logit of
         the class explained — and that class's bias, per example.
@@ -84,7 +91,7 @@ class Predictor:
         X = np.asarray(ds.X, dtype=np.float64)
         if w.ndim == 1:
             return X * (w * self.spec.scale), np.full(X.shape[0], float(self.model.b))
-        chosen = np.argmax(probabilities(self.model, self.spec, ds.X), axis=1)
+        chosen = self.explained_classes(ds)
         bias = np.asarray(self.model.b, dtype=np.float64)[chosen]
         return X * (w[:, chosen].T * self.spec.scale), bias
 

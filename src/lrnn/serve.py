@@ -108,6 +108,7 @@ def create_app(
 
     limiter = anyio.CapacityLimiter(workers or max(1, os.cpu_count() or 1))
     spec = predictor.spec
+    n_classes = len(predictor.model.classes)
     metadata = _metadata(predictor, max_body_bytes, max_images)
 
     def error(status: int, message: str) -> JSONResponse:
@@ -129,7 +130,7 @@ def create_app(
 
     async def predict(request: Request) -> Response:
         try:
-            threshold = _threshold(request.query_params.get("threshold"))
+            threshold = _threshold(request.query_params.get("threshold"), n_classes)
             explain = _flag(request.query_params.get("explain"), "explain")
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
             body = await _read_body(request, max_body_bytes)
@@ -192,6 +193,20 @@ def create_app(
 
 def _metadata(predictor: inference.Predictor, max_body_bytes: int, max_images: int) -> dict:
     model, spec = predictor.model, predictor.spec
+    layer = len(model.classes) > 2
+    if layer:
+        returns = (
+            '{"predictions": [{"name", "probability", "label", "probabilities"}, ...]}; label '
+            "is the most probable class, probability its probability, probabilities every "
+            "class's"
+        )
+        options = ["name=<raw image name>", "explain=1"]
+    else:
+        returns = (
+            '{"predictions": [{"name", "probability", "label", "probabilities"}, ...]}; '
+            "probability is P(positive_class)"
+        )
+        options = ["threshold=<0..1>", "name=<raw image name>", "explain=1"]
     if spec.kind == "image":
         takes = "an image (raw body or multipart/form-data upload of one or more images)"
     else:
@@ -202,8 +217,9 @@ def _metadata(predictor: inference.Predictor, max_body_bytes: int, max_images: i
             "lrnn_version": __version__,
             "kind": spec.kind,
             "classes": list(model.classes),
-            "positive_class": model.classes[1],
-            "threshold": model.threshold,
+            # a softmax layer has neither: it predicts the most probable class
+            "positive_class": None if layer else model.classes[1],
+            "threshold": None if layer else model.threshold,
             "n_features": predictor.n_features,
             "feature_names": model.feature_names,
             "image_shape": None if spec.image_shape is None else list(spec.image_shape),
@@ -212,9 +228,8 @@ def _metadata(predictor: inference.Predictor, max_body_bytes: int, max_images: i
             "manifest": model.manifest,
             "predict": {
                 "takes": takes,
-                "returns": '{"predictions": [{"name", "probability", "label"}, ...]}; '
-                "probability is P(positive_class)",
-                "options": ["threshold=<0..1>", "name=<raw image name>", "explain=1"],
+                "returns": returns,
+                "options": options,
             },
             "limits": {"max_body_bytes": max_body_bytes, "max_images": max_images},
         }
@@ -236,9 +251,15 @@ def _finite_json(value: Any) -> Any:
 # Reading requests
 
 
-def _threshold(text: str | None) -> float | None:
+def _threshold(text: str | None, n_classes: int) -> float | None:
     if text is None:
         return None
+    if n_classes > 2:  # as the CLI: a softmax layer predicts the most probable class
+        raise ApiError(
+            400,
+            f"threshold={text!r}: a threshold applies to two-class models only (this one has "
+            f"{n_classes} classes and predicts the most probable); drop it from the query.",
+        )
     try:
         value = float(text)
     except ValueError:
@@ -359,9 +380,15 @@ def explanations(predictor: inference.Predictor, ds: Any) -> list[dict]:
     """
     contributions, bias = predictor.contributions(ds)
     logits = contributions.sum(axis=1) + bias
+    classes = predictor.model.classes
+    explained = predictor.explained_classes(ds)
     out = []
     for i, z in enumerate(logits):
-        item: dict[str, Any] = {"logit": float(z), "bias": float(bias[i])}
+        item: dict[str, Any] = {
+            "class": classes[int(explained[i])],
+            "logit": float(z),
+            "bias": float(bias[i]),
+        }
         if predictor.spec.kind == "image":
             h, w, c = predictor.spec.image_shape  # type: ignore[misc]
             heat = contributions[i].reshape(h, w, c).sum(axis=2)
@@ -456,10 +483,13 @@ def serve(
             "authentication — put it behind a proxy that has, or use the default 127.0.0.1."
         )
     model = predictor.model
+    if len(model.classes) > 2:
+        what = f"{len(model.classes)} classes"
+    else:
+        what = f"{model.classes[1]!r} vs {model.classes[0]!r}"
     say(
         f"lrnn serve: http://{shown}:{bound_port}/ — {os.path.basename(model_path)} "
-        f"({predictor.spec.kind} model, {model.classes[1]!r} vs {model.classes[0]!r}); "
-        "Ctrl-C to stop"
+        f"({predictor.spec.kind} model, {what}); Ctrl-C to stop"
     )
     config = uvicorn.Config(
         app,
