@@ -286,7 +286,7 @@ def test_image_folder_with_k_class_folders(tmp_path):
 
 def test_unbalanced_class_folders_warn(tmp_path):
     root = image_folder(tmp_path / "imgs", {"a": [(3, 3)] * 12, "b": [(3, 3)], "c": [(3, 3)] * 5})
-    with pytest.warns(UserWarning, match=r"unbalanced \('b' has 1 images, 'a' 12\)"):
+    with pytest.warns(UserWarning, match=r"unbalanced \('b' has 1 image, 'a' 12\)"):
         load(root)
 
 

@@ -149,7 +149,12 @@ def test_unbalanced_folders_warn_on_the_command_line(tmp_path):
             Image.fromarray(_picture(kind, rng)).save(tmp_path / "pics" / kind / f"{i}.png")
     proc = run(["train", "pics", "--test", "pics", "--no-plot", "--iterations", "3"], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "the classes are unbalanced ('ring' has 1 images, 'bars' 20)" in proc.stderr
+    assert "the classes are unbalanced ('ring' has 1 image, 'bars' 20)" in proc.stderr
+    assert "(--class-weight balanced)" in proc.stderr
+    weighted = ["--class-weight", "balanced", "--model", "w.safetensors"]
+    proc = run(["train", "pics", "--no-plot", "--iterations", "3", *weighted], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "unbalanced" not in proc.stderr  # the remedy is taken: no advice to take it
 
 
 def test_digits10_is_a_builtin_with_ten_classes(tmp_path):

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -274,7 +275,10 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
     from lrnn import data
     from lrnn.backends import make_backend
 
-    train_ds, test_ds, test_desc = load_train_and_test(request)
+    with warnings.catch_warnings():
+        if request.class_weight is not None:  # the remedy the warning suggests is taken
+            warnings.filterwarnings("ignore", message=".*the classes are unbalanced")
+        train_ds, test_ds, test_desc = load_train_and_test(request)
     validation_ds = None
     if request.validation:
         validation_ds = data.align_classes(

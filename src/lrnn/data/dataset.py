@@ -271,10 +271,12 @@ def require_both_classes(ds: Dataset) -> None:
         )
     single = [ds.classes[int(c)] for c, k in zip(present, counts, strict=True) if k == 1]
     if single and len(ds.classes) > 2:
+        named = ", ".join(clip(repr(c)) for c in single[:5])
+        more = f" and {len(single) - 5} more" if len(single) > 5 else ""
+        which = f"class {named} has" if len(single) == 1 else f"classes {named}{more} have"
         warnings.warn(
-            f"{ds.source}: class {clip(repr(single[0]))} has a single example"
-            f"{f' (and {len(single) - 1} more classes)' if len(single) > 1 else ''}; it cannot "
-            "be both learnt and tested — add examples of it, or drop it.",
+            f"{ds.source}: {which} a single example; it cannot be both learnt and tested — "
+            "add examples, or drop the class.",
             stacklevel=3,
         )
 

@@ -236,10 +236,12 @@ def _warn_if_unbalanced(folder: Path, subdirs: list[Path], groups: list[list[Pat
     small = int(np.argmin(sizes))
     if sizes[small] < UNBALANCED_RATIO * max(sizes):
         big = int(np.argmax(sizes))
+        images = "image" if sizes[small] == 1 else "images"
         warnings.warn(
             f"{folder}: the classes are unbalanced ({subdirs[small].name!r} has {sizes[small]} "
-            f"images, {subdirs[big].name!r} {sizes[big]}); add images, or train with "
-            "--class-weight balanced.",
+            f"{images}, {subdirs[big].name!r} {sizes[big]}); a model can score well by ignoring "
+            "the small class — add images, or weight the classes when training "
+            "(--class-weight balanced).",
             stacklevel=4,
         )
 
