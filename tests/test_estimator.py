@@ -176,3 +176,23 @@ def test_float32_input_trains_in_float32():
     y = (X[:, 0] > 0).astype(int)
     est = LogisticNeuron(max_iter=50).fit(X, y)
     assert est.coef_.dtype == np.float32
+
+
+def test_predict_log_proba_is_the_log_of_predict_proba_and_stays_finite():
+    """From the logits directly: where a probability rounds to 0 its log is still finite."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 3))
+    for y in ((X[:, 0] > 0).astype(int), np.argmax(X, axis=1)):  # two classes, three
+        model = LogisticNeuron(solver="newton", alpha=1e-2).fit(X, y)
+        np.testing.assert_allclose(
+            np.exp(model.predict_log_proba(X)), model.predict_proba(X), rtol=1e-9, atol=1e-15
+        )
+        far = model.predict_log_proba(1e4 * X)  # logits in the thousands
+        assert np.isfinite(far).all() and far.min() < -700
+
+
+def test_labels_of_mixed_types_are_one_clear_error():
+    X = np.random.default_rng(0).standard_normal((6, 2))
+    y = np.array(["a", None, "b", "a", "b", "a"], dtype=object)
+    with pytest.raises(ValueError, match="y mixes labels of types NoneType, str"):
+        LogisticNeuron().fit(X, y)

@@ -254,9 +254,19 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
 
     def _encode_targets(self, y: ArrayLike) -> tuple[NDArray, NDArray]:
         plain = fast_checks.plain_labels(y)  # numeric labels: the same verdict, fast
-        if plain is None:
-            check_classification_targets(y)
-        classes, encoded = plain if plain is not None else np.unique(y, return_inverse=True)
+        if plain is not None:
+            classes, encoded = plain
+        else:
+            try:
+                check_classification_targets(y)
+                classes, encoded = np.unique(y, return_inverse=True)
+            except TypeError as exc:  # labels that cannot be ordered: None among strings, …
+                kinds = sorted({type(v).__name__ for v in np.asarray(y, dtype=object).ravel()})
+                raise ValueError(
+                    f"y mixes labels of types {', '.join(kinds)}, which cannot be sorted into "
+                    "classes; give every example a label of one type (a missing label: drop "
+                    "that example)."
+                ) from exc
         if len(classes) < 2:
             raise ValueError(
                 f"The target has only one class ({classes[0]!r}); this classifier needs samples "
@@ -400,6 +410,14 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             return softmax.softmax(z)
         a = objective.sigmoid(z)
         return np.column_stack([1 - a, a])
+
+    def predict_log_proba(self, X: ArrayLike) -> NDArray:
+        """log of :meth:`predict_proba`, from the logits directly (log σ, log softmax), so a
+        probability that rounds to 0 still has its finite logarithm."""
+        z = self.decision_function(X)
+        if z.ndim == 2:
+            return softmax.log_softmax(z)
+        return np.column_stack([objective.log_sigmoid(-z), objective.log_sigmoid(z)])
 
     def predict(self, X: ArrayLike) -> NDArray:
         """Two classes: classes_[1] where a = σ(z) > 0.5, else classes_[0] (the lesson's rule);
