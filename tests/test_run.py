@@ -116,3 +116,16 @@ def test_verify_prepares_the_data_as_train_did(table, options, monkeypatch, caps
     capsys.readouterr()
     assert main(["verify", "--model", "v.safetensors"]) == 0, capsys.readouterr().err
     assert "bit-identical" in capsys.readouterr().out
+
+
+def test_learning_rate_curves_end_at_the_final_cost():
+    """compare-lr's curves: about a hundred points each, the last at the final iteration with
+    the final cost the table shows (250 iterations: not a multiple of the print interval)."""
+    from lrnn import data, run
+
+    ds = data.load("digits")
+    runs, diverged, rows = run.compare_learning_rates(ds, ds, [0.005, 0.05], 250)
+    for (rate, curve), row in zip(runs, rows, strict=True):
+        assert curve["iteration"][:3] == [0, 2, 4] and curve["iteration"][-1] == 250
+        assert curve["cost"][-1] == row["final_cost"] and rate == row["learning_rate"]
+    assert diverged == [False, False]

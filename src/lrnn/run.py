@@ -471,15 +471,20 @@ def compare_learning_rates(
     K = len(train_ds.classes)
     backend = make_backend(train_ds.X, train_ds.y, None, scale, "numpy", K)  # every rate
     runs, diverged, rows = [], [], []
+    # about a hundred points per curve (at least every PRINT_EVERY-th iteration), and the last
+    # iteration's cost, so the curve ends at the final cost the table shows
+    every = max(1, min(defaults.PRINT_EVERY, iterations // 100))
     for rate in rates:
-        config = TrainConfig(
-            learning_rate=rate, max_iter=iterations, record_every=defaults.PRINT_EVERY
-        )
+        config = TrainConfig(learning_rate=rate, max_iter=iterations, record_every=every)
         try:
             result, failed = train(backend, config), False
         except TrainingDiverged as exc:
             result, failed = exc.result, True
-        runs.append((rate, result.history))
+        curve = {k: list(result.history[k]) for k in ("iteration", "cost")}
+        if curve["iteration"] and curve["iteration"][-1] < result.n_iter:
+            curve["iteration"].append(result.n_iter)
+            curve["cost"].append(result.final_cost)
+        runs.append((rate, curve))
         diverged.append(failed)
         rows.append(
             {
