@@ -178,6 +178,16 @@ def test_pictures_of_k_classes(tmp_path):
     assert path.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(DataError, match="cannot be shown as 3 pictures"):
         plots_multiclass.class_templates(W, (3, 3, 1), CLASSES, tmp_path / "bad.png")
+    # colour pictures in colour: a class that looks for red is drawn red, one for blue blue
+    templates = np.zeros((4, 4, 3, 3))
+    templates[:, :, 0, 0], templates[:, :, 2, 1] = 1.0, 1.0  # class 0: red, class 1: blue
+    path = plots_multiclass.class_templates(
+        templates.reshape(48, 3), (4, 4, 3), CLASSES, tmp_path / "rgb.png"
+    )
+    pixels = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3).astype(int)
+    red = (pixels[:, 0] > 200) & (pixels[:, 1] < 160) & (pixels[:, 2] < 160)
+    blue = (pixels[:, 2] > 200) & (pixels[:, 0] < 160) & (pixels[:, 1] < 160)
+    assert red.sum() > 1000 and blue.sum() > 1000
     y = np.repeat([0, 1, 2], 5)
     p = rng.dirichlet(np.ones(3), 15)
     assert plots_multiclass.roc_one_vs_rest(y, p, CLASSES, tmp_path / "roc.png").exists()

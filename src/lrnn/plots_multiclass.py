@@ -29,7 +29,9 @@ def class_templates(
 ) -> Path:
     """One panel per class: that class's weights as a picture — the "template" the linear
     classifier matches an image against (red: a bright pixel there raises the class's score,
-    blue: lowers it). Colour pictures show the sum over their three channels. One colour scale,
+    blue: lowers it). Colour pictures are drawn in colour instead: each channel's weights as
+    that channel's intensity around mid-grey, so a class that looks for red shows red where it
+    does (summing the channels would make a red and a blue class look alike). One scale,
     centred at 0, for every panel, so the classes can be compared."""
     weights = np.asarray(W, dtype=np.float64)
     shape = tuple(int(v) for v in image_shape)
@@ -40,6 +42,8 @@ def class_templates(
             f"of shape {shape}; give W (height × width × channels, K)."
         )
     h, wd, c = shape
+    if c == 3:
+        return _colour_templates(weights.T.reshape(K, h, wd, c), classes, path)
     grids = weights.T.reshape(K, h, wd, c).sum(axis=3)
     finite = np.isfinite(grids)
     limit = float(np.abs(grids[finite]).max()) if finite.any() else 0.0
@@ -56,6 +60,27 @@ def class_templates(
         ax.set_title(str(classes[k]))
     bar = fig.colorbar(image, ax=list(axes.flat), shrink=0.9, pad=0.02)
     bar.set_label("weight (red: brighter → more this class)")
+    fig.suptitle("What each neuron of the layer looks for", fontsize="x-large")
+    return _save(fig, path)
+
+
+def _colour_templates(templates: NDArray, classes: Sequence[str], path: str | os.PathLike) -> Path:
+    """RGB panels: 0.5 + 0.5·w/max|w| per channel (grey where a weight is 0)."""
+    finite = np.isfinite(templates)
+    limit = float(np.abs(templates[finite]).max()) if finite.any() else 0.0
+    limit = limit if limit > 0 else 1.0
+    rgb = np.clip(0.5 + 0.5 * np.where(finite, templates, 0.0) / limit, 0.0, 1.0)
+    K = len(classes)
+    cols = min(TEMPLATE_COLUMNS, K)
+    rows = math.ceil(K / cols)
+    fig = _figure(FIGSIZE[1] + GALLERY_ROW_HEIGHT * max(0, rows - 2))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for k, ax in enumerate(axes.flat[:K]):
+        ax.imshow(rgb[k], interpolation="nearest")
+        ax.set_title(str(classes[k]))
+    fig.supxlabel("each channel's weights as its colour (grey: weight 0)")
     fig.suptitle("What each neuron of the layer looks for", fontsize="x-large")
     return _save(fig, path)
 

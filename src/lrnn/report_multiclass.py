@@ -178,11 +178,16 @@ def _weights(ctx: _Context) -> str:
         path = plots_multiclass.class_templates(
             W, ctx.spec.image_shape, ctx.classes, ctx.folder / "templates.png"
         )
+        colour = ctx.spec.image_shape[2] == 3
+        caption = (
+            "Each class's weights as a colour picture, mid-grey where a weight is 0: where a "
+            "panel is red, green or blue, that colour in a picture raises the class's score."
+            if colour
+            else "Each class's weights as a picture: red pixels raise that class's score when "
+            "bright, blue ones lower it."
+        )
         return report._figure(
-            path,
-            f"One weight picture per class, {len(ctx.classes)} panels.",
-            "Each class's weights as a picture: red pixels raise that class's score when bright, "
-            "blue ones lower it.",
+            path, f"One weight picture per class, {len(ctx.classes)} panels.", caption
         )
     if ctx.spec is not None and ctx.spec.kind == "text":
         from lrnn import text_report
