@@ -457,3 +457,20 @@ def test_browser_enforces_no_scripts(table_report, tmp_path):
     dom = chromium(tmp_path, "--dump-dom", "--virtual-time-budget=5000", probe.as_uri()).stdout
     assert 'id="summary"' in dom
     assert not re.search(r'data-loaded="\d+/\d+"', dom), "a script ran despite the CSP"
+
+
+def test_report_says_whether_the_scored_data_is_the_training_data(tmp_path):
+    """The whole of a data set the model held a test part out of: "partly", not "no"."""
+    from types import SimpleNamespace
+
+    from lrnn.report import training_overlap
+
+    manifest = {"data_sha256": "abc", "data_source": "builtin:digits", "request": {"test": None}}
+    model = SimpleNamespace(manifest=manifest)
+    assert training_overlap(model, "builtin:digits", "abc").startswith("yes")
+    assert training_overlap(model, "builtin:digits", "other").startswith("partly")
+    assert training_overlap(model, "builtin:iris", "other").startswith("no")
+    model.manifest = {**manifest, "request": {"test": "t.csv"}}  # a separate test file
+    assert training_overlap(model, "builtin:digits", "other").startswith("no")
+    model.manifest = {}
+    assert training_overlap(model, "builtin:digits", "abc").startswith("unknown")

@@ -297,18 +297,42 @@ def _describe_preprocessing(spec: Preprocessing | None) -> str:
     return "; ".join(parts)
 
 
+def training_overlap(model: Any, source: str, digest: str) -> str:
+    """Whether the examples scored are the ones the model was trained on: the same data hash
+    (training-set scores), the source it held a part out of (the scores mix training and
+    held-out examples), or other data."""
+    manifest = model.manifest or {}
+    trained_on = manifest.get("data_sha256")
+    if trained_on is None:
+        return "unknown (the model has no data hash)"
+    if trained_on == digest:
+        return "yes: this is the data the model was trained on (training-set scores)"
+    request = manifest.get("request") or {}
+    if _same_source(manifest.get("data_source"), source) and not request.get("test"):
+        return (
+            "partly: the model was trained on a part of this data (the rest was held out for "
+            "testing), so these scores mix training and held-out examples"
+        )
+    return "no: held-out or other data"
+
+
+def _same_source(trained: Any, scored: str) -> bool:
+    if not isinstance(trained, str) or not trained:
+        return False
+    if trained == scored:
+        return True
+    try:
+        return os.path.samefile(trained, scored)
+    except OSError:  # not files (built-in data), or gone
+        return False
+
+
 def _data(ctx: _Context) -> str:
     ds, y = ctx.dataset, ctx.y
     m = y.size
     positives = int(y.sum())
     digest = data_sha256(ds.X, ds.y)
-    trained_on = ctx.model.manifest.get("data_sha256") if ctx.model.manifest else None
-    if trained_on is None:
-        same = "unknown (the model has no data hash)"
-    elif trained_on == digest:
-        same = "yes: this is the data the model was trained on (training-set scores)"
-    else:
-        same = "no: held-out or other data"
+    same = training_overlap(ctx.model, ds.source, digest)
     rows: list[tuple[str, Any]] = [
         ("source", ds.source),
         ("examples", m),

@@ -119,14 +119,7 @@ def _data(ctx: _Context) -> str:
     ds, m = ctx.dataset, ctx.y.size
     counts = np.bincount(ctx.y, minlength=len(ctx.classes))
     digest = data_sha256(ds.X, ds.y)
-    trained_on = ctx.model.manifest.get("data_sha256") if ctx.model.manifest else None
-    same = (
-        "unknown (the model has no data hash)"
-        if trained_on is None
-        else "yes: this is the data the model was trained on (training-set scores)"
-        if trained_on == digest
-        else "no: held-out or other data"
-    )
+    same = report.training_overlap(ctx.model, ds.source, digest)
     balance = " · ".join(
         f"{c}: {int(k)} ({report._pct(int(k), m)})"
         for c, k in zip(ctx.classes, counts, strict=True)
