@@ -203,8 +203,9 @@ def train(
     solver = solver_for(backend, config.solver)
     if solver.minibatches and not 1 <= config.batch_size <= backend.n_samples:
         raise UsageError(
-            f"batch_size={config.batch_size} must be between 1 and the number of training "
-            f"examples ({backend.n_samples}); pick a smaller mini-batch."
+            f"the mini-batch size batch_size={config.batch_size} must be between 1 and the "
+            f"number of training examples ({backend.n_samples}); pick a smaller one "
+            "(--batch-size on the command line)."
         )
     lr, lip = _learning_rate(backend, config, solver)
     if shortcut and _use_coefficient_space(backend, config, solver, init, resume):
