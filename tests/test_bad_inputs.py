@@ -18,6 +18,7 @@ rows through the real ``lrnn`` executable to show the two agree.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -229,6 +230,20 @@ class Files:
         meta.update(meta_changes)
         model = persist.load_model(self.root / IMAGE_MODEL)
         tensors = tensors or {"w": model.w, "b": np.array([model.b])}
+        return self.bytes(
+            name, safetensors.numpy.save(tensors, metadata={"lrnn": json.dumps(meta)})
+        )
+
+    def text_model_variant(self, name: str, feature_names: Any = None, **text_changes: Any) -> str:
+        """The text model's file with other text settings or vocabulary (bypassing save_model)."""
+        raw = (self.root / TEXT_MODEL).read_bytes()
+        (n,) = struct.unpack("<Q", raw[:8])
+        meta = json.loads(json.loads(raw[8 : 8 + n])["__metadata__"]["lrnn"])
+        meta["preprocessing"]["text"].update(text_changes)
+        if feature_names is not None:
+            meta["feature_names"] = feature_names(meta["feature_names"])
+        model = persist.load_model(self.root / TEXT_MODEL)
+        tensors = {"w": model.w, "b": np.array([model.b]), "idf": model.idf}
         return self.bytes(
             name, safetensors.numpy.save(tensors, metadata={"lrnn": json.dumps(meta)})
         )
@@ -474,6 +489,9 @@ CASES: list[tuple[str, Build, str]] = [
     ("resume no theta", lambda f: ["train", "--resume", f.checkpoint_variant("t.ckpt", tensors={"other": np.zeros(65)}), *TR], "'theta'"),
     ("resume theta shape", lambda f: ["train", "--resume", f.checkpoint_variant("t.ckpt", tensors={"theta": np.zeros(3)}), *TR], "tensor 'theta' has shape (3,)"),
     ("resume nan theta", lambda f: ["train", "--resume", f.checkpoint_variant("t.ckpt", tensors={"theta": np.full(65, np.nan)}), *TR], "tensor 'theta'"),
+    ("resume no optimiser state", lambda f: ["train", "--resume", f.checkpoint_variant("o.ckpt", opt_state=None), *TR], "its optimiser state is none"),
+    ("resume ragged history", lambda f: ["train", "--resume", f.checkpoint_variant("h.ckpt", history={"iteration": [0, 1], "cost": [0.7]}), *TR], "history is not columns of equal length"),
+    ("resume iteration beyond the run", lambda f: ["train", "--resume", f.checkpoint_variant("i.ckpt", iteration=10**30), *TR], "is beyond its run's"),
     ("resume bad rng state", lambda f: ["train", "--resume", f.checkpoint_variant("r.ckpt", rng_state={"state": 1}), *TR], "r.ckpt"),
     ("resume other data", lambda f: ["train", f.csv("t.csv", _table_frame()), "--resume", CHECKPOINT, *TR], "other data"),
     ("resume option differs", lambda f: ["train", "--resume", CHECKPOINT, "--learning-rate", "0.1", *TR], "--learning-rate 0.1 differs"),
@@ -664,6 +682,15 @@ CASES: list[tuple[str, Build, str]] = [
     ("svmlight huge single line", lambda f: ["train", f.bytes("h.svm", b"1 " + b"1:1" * (data.limits.MAX_LINE_BYTES // 3 + 1) + b"\n"), *T], "h.svm: line 1 is longer than"),
     ("svmlight index beyond the model's width", lambda f: ["predict", "--model", SVM_MODEL, f.text("w.svm", "1 2:1 9:1\n")], "line 1 has feature index 9, beyond the model's 6 features"),
     ("svmlight index 0 for a one-based model", lambda f: ["evaluate", f.text("z.svm", "1 0:1\n0 1:1\n"), "--model", SVM_MODEL], "has feature index 0"),
+    ("svmlight index over the width limit", lambda f: ["train", f.text("b.svm", "1 1:0.5\n# note\n0 2000000000:1\n"), *T], "b.svm: line 3 has feature index 2000000000, over lrnn's limit"),
+    ("svmlight index too large to parse", lambda f: ["train", f.text("b.svm", "1 1:0.5\n0 99999999999999999999999:1\n"), *T], "b.svm: "),
+    ("svmlight truncated gz", lambda f: ["train", f.bytes("t.svm.gz", gzip.compress(b"1 1:1\n0 2:1\n" * 50)[:30]), *T], "t.svm.gz: not a valid svmlight file"),
+    ("svmlight gz that is not gzip", lambda f: ["train", f.bytes("f.svm.gz", b"not gzip"), *T], "f.svm.gz: not a valid svmlight file"),
+    ("svmlight gz bomb", lambda f: ["train", f.limited(data.limits, "MIN_EXPANSION_BYTES", 0, f.bytes("bomb.svm.gz", gzip.compress(b"0 1:1\n1 2:1\n" * 100_000))), *T], "bomb.svm.gz: expands to more than"),
+    ("svmlight nan after comments", lambda f: ["train", f.text("c.svm", "# a\n\n1 1:2\n0 1:nan\n"), *T], "c.svm: line 4 has a NaN"),
+    ("text --encoding not a text codec", lambda f: ["train", f.reviews("r", {}), *T, "--encoding", "rot13"], "--encoding 'rot13'"),
+    ("text model hashing tampered", lambda f: ["predict", "--model", f.text_model_variant("h.safetensors", hashing=2**20), f.text("d.txt", "a good film")], "hashes into 1048576 columns"),
+    ("text model vocabulary duplicated", lambda f: ["predict", "--model", f.text_model_variant("v.safetensors", lambda names: ["dup"] * len(names)), f.text("d.txt", "a good film")], "vocabulary is not one distinct term per weight"),
     ("svmlight --standardize", lambda f: ["train", f.text("s.svm", "1 1:1\n0 2:1\n1 1:2\n0 2:2\n1 1:1\n"), *T, "--standardize"], "--standardize would make sparse data dense"),
 ]
 # fmt: on

@@ -79,6 +79,20 @@ def state_from_checkpoint(tensors: dict, meta: dict) -> tuple[TrainState, TrainC
     return state, config
 
 
+def _check_optimiser_state(path: str, state: TrainState, config: TrainConfig) -> None:
+    """A first-order solver's checkpoint carries that optimiser's state (momentum's velocity,
+    Adam's moments …): without it, or with another one, the run cannot continue."""
+    from lrnn import solvers
+
+    solver = solvers.REGISTRY.get(config.solver)
+    if solver is None or solver.optimizer is None:
+        return  # Newton, L-BFGS (its memory may start empty), auto: nothing required
+    expected = type(solver.optimizer(config).init(state.theta))
+    if not isinstance(state.opt_state, expected):
+        found = "none" if state.opt_state is None else type(state.opt_state).__name__
+        raise _corrupt(path, f"its optimiser state is {found}, not the {config.solver} solver's")
+
+
 def _corrupt(path: str, detail: str) -> ModelFileError:
     return ModelFileError(
         f"{path}: {detail}; the checkpoint is corrupt — start training again without --resume."
@@ -97,9 +111,14 @@ def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
     iteration = meta["iteration"]
     if not (isinstance(iteration, int) and not isinstance(iteration, bool) and iteration >= 0):
         raise _corrupt(path, f"iteration {iteration!r} is not a count")
+    if iteration > config.max_iter:
+        raise _corrupt(path, f"iteration {iteration} is beyond its run's {config.max_iter}")
     for key in ("data", "history"):
         if not isinstance(meta.get(key, {}), dict):
             raise _corrupt(path, f"'{key}' is not an object")
+    columns = list(meta.get("history", {}).values())
+    if any(not isinstance(c, list) for c in columns) or len({len(c) for c in columns}) > 1:
+        raise _corrupt(path, "its history is not columns of equal length")
     return tensors, meta, config
 
 
@@ -116,11 +135,12 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
             f"{stored.get('source')!r}); resume with the same data and options."
         )
     try:
-        state, _ = state_from_checkpoint(tensors, meta)
+        state, config = state_from_checkpoint(tensors, meta)
         if state.rng_state is not None:
             np.random.PCG64().state = state.rng_state
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise _corrupt(path, f"its training state is incomplete ({one_line(exc)[:100]})") from exc
+    _check_optimiser_state(path, state, config)
     size = (data_info["n_samples"] if state.coefficients else data_info["n_features"]) + 1
     classes = int(data_info.get("n_classes", 2))
     shape = (size,) if classes <= 2 else (size, classes)

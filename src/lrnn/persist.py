@@ -163,6 +163,7 @@ def load_model(path: str | os.PathLike) -> ModelFile:
             f"{name}: the weights contain NaN or infinity; the file is corrupt — retrain the model."
         )
     _check_model_meta(meta, w, name, error=ModelFileError)
+    _check_text_model(meta, w, name)
     return ModelFile(
         w=w,
         b=b.copy() if layer else float(b[0]),
@@ -180,6 +181,34 @@ def load_model(path: str | os.PathLike) -> ModelFile:
         },
         idf=_checked_idf(tensors.get("idf"), w, name),
     )
+
+
+def _check_text_model(meta: dict, w: np.ndarray, name: str) -> None:
+    """A text model's vocabulary fits its weights: a hashing model as many columns as it
+    hashes into, a vocabulary model one distinct, non-empty term per weight row."""
+    preprocessing = meta.get("preprocessing")
+    if not isinstance(preprocessing, dict) or preprocessing.get("kind") != "text":
+        return
+    text = preprocessing.get("text") or {}
+    hashing = text.get("hashing") if isinstance(text, dict) else None
+    names = meta.get("feature_names")
+    if hashing is not None:
+        if hashing != w.shape[0]:
+            raise ModelFileError(
+                f"{name}: the text model hashes into {str(hashing)[:20]} columns but has "
+                f"{w.shape[0]} weights; the file is corrupt — retrain the model."
+            )
+        return
+    if (
+        not isinstance(names, list)
+        or len(names) != w.shape[0]
+        or not all(isinstance(t, str) and t for t in names)
+        or len(set(names)) != len(names)
+    ):
+        raise ModelFileError(
+            f"{name}: the text model's vocabulary is not one distinct term per weight; the file "
+            "is corrupt — retrain the model."
+        )
 
 
 def _checked_idf(idf: np.ndarray | None, w: np.ndarray, name: str) -> np.ndarray | None:

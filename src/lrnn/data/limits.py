@@ -17,3 +17,11 @@ MAX_COLUMNS = 100_000
 MAX_LINE_BYTES = 16 * 2**20
 #: Largest text document (a .txt file, a line of standard input, a table cell) accepted.
 MAX_DOCUMENT_BYTES = 8 * 2**20
+#: Most feature columns of sparse data (svmlight files, hashed text): the weights are a dense
+#: vector of this many floats (128 MiB in float64), whatever few values the file stores.
+MAX_SPARSE_FEATURES = 2**24
+#: A compressed data file may expand to at most this many times its size (plus
+#: :data:`MIN_EXPANSION_BYTES`): real svmlight files compress 3–10×, a decompression bomb
+#: thousands of times.
+MAX_EXPANSION_RATIO = 100
+MIN_EXPANSION_BYTES = 64 * 2**20

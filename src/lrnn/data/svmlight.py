@@ -46,10 +46,20 @@ def _open(name: str) -> Any:
 
 
 def _check_lines(name: str) -> None:
-    """Refuse a line longer than the limit before the parser holds it in memory."""
-    current, line = 0, 0
+    """Refuse a line longer than the limit before the parser holds it in memory, and a
+    compressed file that expands far beyond what real data does (a decompression bomb)."""
+    current, line, expanded = 0, 0, 0
+    compressed = Path(name).suffix.lower() in COMPRESSED
+    budget = limits.MAX_EXPANSION_RATIO * Path(name).stat().st_size + limits.MIN_EXPANSION_BYTES
     with _open(name) as f:
         while chunk := f.read(1 << 20):
+            expanded += len(chunk)
+            if compressed and expanded > budget:
+                raise DataError(
+                    f"{name}: expands to more than {budget} bytes, over "
+                    f"{limits.MAX_EXPANSION_RATIO} times its compressed size — not real data; "
+                    "give the file uncompressed if it is."
+                )
             pieces = chunk.split(b"\n")
             for k, piece in enumerate(pieces):
                 length = current + len(piece) if k == 0 else len(piece)
@@ -62,27 +72,58 @@ def _check_lines(name: str) -> None:
             current = len(pieces[-1]) + (current if len(pieces) == 1 else 0)
 
 
+def _file_line(name: str, example: int) -> int:
+    """The 1-based line of the file that holds example ``example`` (0-based): comment lines
+    (``#``) and blank lines hold none. Only called to name a line in an error."""
+    seen = -1
+    with _open(name) as f:
+        for number, raw in enumerate(f, start=1):
+            if raw.split(b"#", 1)[0].strip():
+                seen += 1
+                if seen == example:
+                    return number
+    return example + 1
+
+
 def _bad_value_line(name: str, X: Any) -> int:
-    """The 1-based line of the first example with a NaN or infinite value."""
+    """The file line of the first example with a NaN or infinite value."""
     row = int(np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))[~np.isfinite(X.data)][0])
-    return row + 1
+    return _file_line(name, row)
 
 
 def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -> Dataset:
     """An svmlight file → Dataset with a CSR X (float64); see the module docstring."""
+    import zlib
+
     from sklearn.datasets import load_svmlight_file
 
-    _check_lines(name)
     try:
+        _check_lines(name)
         with _open(name) as f:
             X, labels = load_svmlight_file(f, zero_based=True, dtype=np.float64)
-    except (ValueError, OSError, EOFError, RuntimeError) as e:
+    except OverflowError as e:
         raise DataError(
-            f"{name}: not a valid svmlight file ({short(e)}); fix the line, each being "
-            "'label index:value …' with increasing whole-number indices and numeric values."
+            f"{name}: holds a feature index too large to be one ({short(e)}); fix the line — "
+            f"lrnn takes at most {limits.MAX_SPARSE_FEATURES} features."
         ) from e
+    except (ValueError, OSError, EOFError, RuntimeError, zlib.error) as e:
+        packed = Path(name).suffix.lower() in COMPRESSED
+        fix = (
+            "check that the file is complete and really compressed that way"
+            if packed and not isinstance(e, ValueError)
+            else "fix the line, each being 'label index:value …' with increasing whole-number "
+            "indices and numeric values"
+        )
+        raise DataError(f"{name}: not a valid svmlight file ({short(e)}); {fix}.") from e
     if X.shape[0] == 0:
         raise DataError(f"{name}: no examples; give a file with data.")
+    if X.shape[1] > limits.MAX_SPARSE_FEATURES + 1:  # + 1: column 0 of a one-based file
+        row = int(np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))[np.argmax(X.indices)])
+        raise DataError(
+            f"{name}: line {_file_line(name, row)} has feature index {int(X.indices.max())}, "
+            f"over lrnn's limit of {limits.MAX_SPARSE_FEATURES} features (the weights would be "
+            "a dense vector that wide); fix that line."
+        )
     if not np.isfinite(X.data).all():
         raise DataError(
             f"{name}: line {_bad_value_line(name, X)} has a NaN or infinite value; fix or "
@@ -123,10 +164,12 @@ def _to_width(X: Any, width: int, base: int, name: str) -> Any:
     import scipy.sparse as sp
 
     if X.shape[1] > width:
-        over = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))[X.indices >= width]
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        first = int(np.flatnonzero(X.indices >= width)[0])  # the first stored value beyond
         raise DataError(
-            f"{name}: line {int(over[0]) + 1} has feature index {int(X.indices.max()) + base}, "
-            f"beyond the model's {width} features; give data with the training file's features."
+            f"{name}: line {_file_line(name, int(rows[first]))} has feature index "
+            f"{int(X.indices[first]) + base}, beyond the model's {width} features; give data "
+            "with the training file's features."
         )
     if X.shape[1] == width:
         return X

@@ -99,10 +99,11 @@ def check_settings(d: Any) -> str | None:
         return f"--min-df {min_df!r} must be a count ≥ 1 or a fraction between 0 and 1; give e.g. 2"
     for key, flag in (("max_features", "--max-features"), ("hashing", "--hashing")):
         v = d[key]
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 2**26):
-            return f"{flag} {v!r} must be a whole number between 1 and 2**26; give e.g. 2**20"
+        top = limits.MAX_SPARSE_FEATURES
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= top):
+            return f"{flag} {v!r} must be a whole number between 1 and {top}; give e.g. 2**20"
     if not isinstance(d["encoding"], str) or not _known_encoding(d["encoding"]):
-        return f"--encoding {d['encoding']!r} is not an encoding Python knows; use e.g. utf-8"
+        return f"--encoding {d['encoding']!r} is not a text encoding Python knows; use e.g. utf-8"
     if d["text_column"] is not None and not isinstance(d["text_column"], str):
         return "text_column must be a column name"
     if d["lowercase"] is not True or d["sublinear_tf"] is not True or d["norm"] != "l2":
@@ -114,10 +115,11 @@ def _known_encoding(name: str) -> bool:
     import codecs
 
     try:
-        codecs.lookup(name)
+        info = codecs.lookup(name)
     except LookupError:
         return False
-    return True
+    # rot13, hex, zlib … are codecs too, but not from bytes to text
+    return bool(getattr(info, "_is_text_encoding", True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -226,10 +228,13 @@ def decode_document(blob: bytes, where: str, encoding: str) -> str:
             f"{where}: {len(blob)} bytes, over lrnn's limit of {limits.MAX_DOCUMENT_BYTES} per "
             "document; give smaller documents (split it, one per line or file)."
         )
-    if b"\x00" in blob[:65536]:
+    # UTF-16 and UTF-32 text holds NUL bytes in every ASCII character: there, the decoder
+    # below is the judge of binary data
+    wide = encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32"))
+    if not wide and b"\x00" in blob[:65536]:
         raise DataError(
-            f"{where}: looks like a binary file (it holds NUL bytes), not text; remove it from "
-            "the folder."
+            f"{where}: looks like a binary file (it holds NUL bytes), not text; give text "
+            "documents (or, for UTF-16/UTF-32 text, --encoding utf-16)."
         )
     try:
         text = blob.decode(encoding)
