@@ -683,7 +683,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("svmlight index beyond the model's width", lambda f: ["predict", "--model", SVM_MODEL, f.text("w.svm", "1 2:1 9:1\n")], "line 1 has feature index 9, beyond the model's 6 features"),
     ("svmlight index 0 for a one-based model", lambda f: ["evaluate", f.text("z.svm", "1 0:1\n0 1:1\n"), "--model", SVM_MODEL], "has feature index 0"),
     ("svmlight index over the width limit", lambda f: ["train", f.text("b.svm", "1 1:0.5\n# note\n0 2000000000:1\n"), *T], "b.svm: line 3 has feature index 2000000000, over lrnn's limit"),
-    ("svmlight index too large to parse", lambda f: ["train", f.text("b.svm", "1 1:0.5\n0 99999999999999999999999:1\n"), *T], "b.svm: "),
+    ("svmlight index too large to parse", lambda f: ["train", f.text("b.svm", "1 1:0.5\n0 99999999999999999999999:1\n"), *T], "b.svm: holds a feature index too large"),
     ("svmlight truncated gz", lambda f: ["train", f.bytes("t.svm.gz", gzip.compress(b"1 1:1\n0 2:1\n" * 50)[:30]), *T], "t.svm.gz: not a valid svmlight file"),
     ("svmlight gz that is not gzip", lambda f: ["train", f.bytes("f.svm.gz", b"not gzip"), *T], "f.svm.gz: not a valid svmlight file"),
     ("svmlight gz bomb", lambda f: ["train", f.limited(data.limits, "MIN_EXPANSION_BYTES", 0, f.bytes("bomb.svm.gz", gzip.compress(b"0 1:1\n1 2:1\n" * 100_000))), *T], "bomb.svm.gz: expands to more than"),
