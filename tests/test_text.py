@@ -259,3 +259,14 @@ def test_three_class_text_model_loads_predicts_and_verifies(tmp_path):
     verified = run(["verify", "--model", "n.safetensors", "news"], tmp_path)
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.startswith("bit-identical")
+
+
+def test_gradcheck_on_text_and_svmlight(tmp_path):
+    """The finite-difference check takes sparse rows (a text folder, an svmlight file)."""
+    make_corpus(tmp_path / "reviews", per_class=10)
+    X = sp.random(60, 12, density=0.3, random_state=3, format="csr")
+    _svm(tmp_path / "d.svm", X, np.arange(60) % 3, False)  # three classes
+    for source in ("reviews", "d.svm"):
+        proc = run(["gradcheck", source], tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert "(passed: threshold" in proc.stdout
