@@ -284,3 +284,22 @@ def test_existing_model_survives_a_failed_run(tmp_path, digits_model):
 def test_debug_shows_the_traceback(tmp_path):
     proc = run(["--debug", "train", tmp_path / "absent.h5"], tmp_path)
     assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_train_saves_its_model_when_the_reader_of_its_output_goes_away(tmp_path):
+    """``lrnn train … | head -1``: the pipe closes after one line; training goes on quietly
+    and the model is saved (exit 0) — the work of train is its files."""
+    import subprocess
+
+    from tests.cli_helpers import lrnn_command
+
+    proc = subprocess.Popen(
+        [*lrnn_command(), "train", "digits", "--iterations", "3000", "--print-every", "1",
+         "--no-plot", "--model", "m.safetensors"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout.readline().startswith(b"Training on")
+    proc.stdout.close()  # the reader goes away
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert (tmp_path / "m.safetensors").exists()

@@ -14,12 +14,52 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from lrnn.cli.commands import DEFAULT_MODEL
 from lrnn.cli.parser import build_parser
 from lrnn.errors import DataError, LrnnError, ModelFileError, UsageError, one_line
 
 __all__ = ["DEFAULT_MODEL", "build_parser", "main"]
+
+
+#: Commands whose work is the files they save: a reader of their output that goes away
+#: (``lrnn train … | head -1``) must not stop them before the files are written.
+SAVING_COMMANDS = frozenset({"train", "report", "export", "compare-lr"})
+
+
+class _MayClose:
+    """stdout for :data:`SAVING_COMMANDS`: once the reader has gone (a broken pipe) the rest of
+    the output is dropped and the command goes on to save its files."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._gone = False
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._drop()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._drop()
+
+    def _drop(self) -> None:
+        self._gone = True
+        try:  # so the interpreter's own flush at exit does not complain either
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+        except (OSError, ValueError, AttributeError):  # no real file behind it (tests)
+            pass
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding, …
+        return getattr(self._stream, name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -37,6 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             warnings.showwarning = _one_line_warning
+            if args.command in SAVING_COMMANDS and not isinstance(sys.stdout, _MayClose):
+                stdout = sys.stdout
+                sys.stdout = _MayClose(stdout)
+                try:
+                    return int(args.run(args) or 0)
+                finally:
+                    sys.stdout = stdout
             return int(args.run(args) or 0)
     except SystemExit as exc:  # --help, --version: argparse printed and asked to exit
         return exc.code if isinstance(exc.code, int) else 0
