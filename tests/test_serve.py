@@ -574,3 +574,64 @@ def test_page_lists_every_class_of_a_softmax_layer(browser, tmp_path):
         page.close()
     finally:
         server.stop()
+
+
+def test_a_text_model_serves_documents(tmp_path):
+    """A text model takes documents — text/plain lines or JSON {"documents": […]} — and answers
+    as ``lrnn predict -`` does; its explanation is the words that moved the logit."""
+    from starlette.testclient import TestClient
+
+    from lrnn.serve import create_app
+    from tests.test_text import POSITIVE, make_corpus
+
+    make_corpus(tmp_path / "reviews", per_class=20)
+    args = ["--min-df", "1", "--solver", "newton", "--no-plot", "--model", "t.safetensors"]
+    assert run(["train", "reviews", *args], tmp_path).returncode == 0
+    docs = "a wonderful superb film\nthe plot was dull and poor\n"
+    cli = run(["predict", "--model", "t.safetensors", "-", "--json"], tmp_path, stdin=docs)
+    want = [json.loads(line) for line in cli.stdout.splitlines()]
+    predictor = inference.Predictor.load(tmp_path / "t.safetensors")
+    with TestClient(create_app(predictor)) as app:
+        plain = app.post("/predict?explain=1", content=docs, headers={"Content-Type": "text/plain"})
+        assert plain.status_code == 200, plain.text
+        got = plain.json()
+        assert [r["probability"] for r in got["predictions"]] == [r["probability"] for r in want]
+        assert [r["label"] for r in got["predictions"]] == ["pos", "neg"]
+        words = [term for term, _ in got["explanations"][0]["contributions"]]
+        assert words and set(words[:2]) <= set(POSITIVE)
+        as_json = app.post("/predict", json={"documents": docs.splitlines()}).json()
+        assert as_json["predictions"] == got["predictions"]
+        assert app.post("/predict", content=b"\x89PNG", headers={"Content-Type": "image/png"}
+                        ).status_code == 415  # fmt: skip
+        empty = app.post("/predict", content=b"good\n\nbad", headers={"Content-Type": "text/plain"})
+        assert empty.status_code == 422 and "line 2: the document is empty" in empty.json()["error"]
+        assert "documents" in app.get("/metadata").json()["predict"]["takes"]
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_page_classifies_a_typed_document_with_a_text_model(browser, tmp_path):
+    """A text model's page: type a document, get its class and the words that decided it."""
+    from tests.test_text import make_corpus
+
+    make_corpus(tmp_path / "reviews", per_class=20)
+    args = ["--min-df", "1", "--solver", "newton", "--no-plot", "--model", "t.safetensors"]
+    assert run(["train", "reviews", *args], tmp_path).returncode == 0
+    server = Server(tmp_path / "t.safetensors", cwd=tmp_path)
+    try:
+        page, requests, problems = _open_page(browser, server)
+        assert "text model" in page.text_content("#model")
+        assert page.text_content("#row-label").startswith("One document")
+        page.fill("#row", "a wonderful and superb film")
+        page.click("#go")
+        page.wait_for_selector("body[data-state=done]", timeout=15000)
+        assert page.text_content("#verdict") == "pos"
+        words = page.eval_on_selector_all(
+            "#contrib-rows tr td:first-child", "c => c.map(x => x.textContent)"
+        )
+        assert {"wonderful", "superb"} <= set(words)
+        _only_own_requests(requests, server)
+        assert not problems, problems
+        page.close()
+    finally:
+        server.stop()

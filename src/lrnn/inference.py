@@ -216,6 +216,52 @@ def decode_images(blobs: Sequence[tuple[str, bytes]], spec: data.Preprocessing) 
     return image_io.image_dataset(raw, None, None, names, ", ".join(names[:3]))
 
 
+#: Documents in one request to a text model.
+MAX_DOCUMENTS_PER_REQUEST = 1000
+
+
+def text_lines(body: bytes, spec: data.Preprocessing) -> list[str]:
+    """A text/plain body: one document per line (as ``lrnn predict -`` reads standard input),
+    each checked like a document file (size, binary data, the model's encoding, emptiness)."""
+    from lrnn.data.text import decode_document
+
+    lines = body.splitlines()
+    _check_count(len(lines))
+    encoding = spec.text["encoding"]
+    return [decode_document(line, f"line {i}", encoding) for i, line in enumerate(lines, 1)]
+
+
+def json_documents(payload: Any) -> list[str]:
+    """JSON ``{"documents": ["…", …]}``: non-empty strings."""
+    docs = payload.get("documents") if isinstance(payload, dict) else None
+    if not isinstance(docs, list) or not all(isinstance(d, str) for d in docs):
+        raise DataError(
+            'a text model takes JSON {"documents": ["…", …]} (a list of strings); fix the body.'
+        )
+    _check_count(len(docs))
+    from lrnn.data.text import decode_document
+
+    return [decode_document(d.encode(), f"document {i}", "utf-8") for i, d in enumerate(docs, 1)]
+
+
+def _check_count(n: int) -> None:
+    if n == 0:
+        raise DataError("no documents in the request; send one document per line.")
+    if n > MAX_DOCUMENTS_PER_REQUEST:
+        raise DataError(
+            f"{n} documents in one request, over the limit of {MAX_DOCUMENTS_PER_REQUEST}; "
+            "send them in several requests."
+        )
+
+
+def text_documents(texts: list[str], spec: data.Preprocessing) -> data.Dataset:
+    """Checked documents → TF-IDF rows by the model's own vectorizer, named ``document N``."""
+    from lrnn.data.text import documents_dataset
+
+    names = [f"document {i}" for i in range(1, len(texts) + 1)]
+    return documents_dataset(texts, None, names, "the request", None, spec)
+
+
 def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.Dataset:
     """JSON ``{"rows": [[…], …]}`` or ``{"columns": {name: […], …}}`` → a preprocessed Dataset.
 

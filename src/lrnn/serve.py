@@ -137,9 +137,16 @@ def create_app(
             _check_media(media, spec.kind)
             if not body:
                 raise ApiError(400, "the request body is empty; send an image or JSON rows.")
-            if media == "application/json":
+            if spec.kind == "text":  # documents: JSON {"documents": […]} or lines of text
+                texts = (
+                    inference.json_documents(_parse_json(body))
+                    if media == "application/json"
+                    else inference.text_lines(body, spec)
+                )
+                work: Callable[[], Any] = lambda: inference.text_documents(texts, spec)  # noqa: E731
+            elif media == "application/json":
                 payload = _parse_json(body)
-                work: Callable[[], Any] = lambda: inference.table_rows(  # noqa: E731
+                work = lambda: inference.table_rows(  # noqa: E731
                     payload, spec, predictor.n_features
                 )
             else:
@@ -209,6 +216,8 @@ def _metadata(predictor: inference.Predictor, max_body_bytes: int, max_images: i
         options = ["threshold=<0..1>", "name=<raw image name>", "explain=1"]
     if spec.kind == "image":
         takes = "an image (raw body or multipart/form-data upload of one or more images)"
+    elif spec.kind == "text":
+        takes = 'text/plain, one document per line, or JSON {"documents": ["...", ...]}'
     else:
         takes = 'JSON {"rows": [[...], ...]} or {"columns": {"feature": [...], ...}}'
     return _finite_json(
@@ -288,6 +297,15 @@ def _check_media(media: str, kind: str) -> None:
             f"Content-Type {media or '(none)'!r} is not an image; this model takes pictures — "
             "send the image as the body with Content-Type image/png (or image/jpeg, "
             "application/octet-stream) or as multipart/form-data.",
+        )
+    if kind == "text":
+        if media in ("text/plain", "application/json"):
+            return
+        raise ApiError(
+            415,
+            f"Content-Type {media or '(none)'!r} cannot carry documents; this text model takes "
+            'text/plain (one document per line) or application/json {"documents": ["…", …]} '
+            "— set the content type.",
         )
     if media == "application/json":
         return
@@ -378,6 +396,8 @@ def explanations(predictor: inference.Predictor, ds: Any) -> list[dict]:
     W), blue away from it, white where it did not matter; the colour scale is each picture's
     own largest magnitude (reported as ``heatmap_max``).
     """
+    if predictor.spec.kind == "text":
+        return _word_explanations(predictor, ds)
     contributions, bias = predictor.contributions(ds)
     logits = contributions.sum(axis=1) + bias
     classes = predictor.model.classes
@@ -404,6 +424,44 @@ def explanations(predictor: inference.Predictor, ds: Any) -> list[dict]:
                 [name, float(v)] for name, v in zip(names, contributions[i], strict=True)
             ]
         out.append(item)
+    return out
+
+
+#: Words listed per explained document (the largest contributions to its logit).
+EXPLAINED_WORDS = 20
+
+
+def _word_explanations(predictor: inference.Predictor, ds: Any) -> list[dict]:
+    """Per document: the logit of the class explained and the words (terms) that moved it
+    most, each as ``[term, w·x]`` — the text model's heat map."""
+    model = predictor.model
+    w = np.asarray(model.w, dtype=np.float64)
+    explained = predictor.explained_classes(ds)
+    X = ds.X.tocsr()
+    scale = predictor.spec.scale
+    names = model.feature_names
+    out = []
+    for i in range(X.shape[0]):
+        k = int(explained[i])
+        column = w if w.ndim == 1 else w[:, k]
+        bias = float(model.b) if w.ndim == 1 else float(np.asarray(model.b)[k])
+        start, stop = X.indptr[i], X.indptr[i + 1]
+        terms, values = (
+            X.indices[start:stop],
+            scale * column[X.indices[start:stop]] * X.data[start:stop],
+        )
+        order = np.argsort(-np.abs(values), kind="stable")[:EXPLAINED_WORDS]
+        out.append(
+            {
+                "class": model.classes[k],
+                "logit": float(values.sum() + bias),
+                "bias": bias,
+                "contributions": [
+                    [str(names[terms[j]]) if names else f"hash #{terms[j]}", float(values[j])]
+                    for j in order
+                ],
+            }
+        )
     return out
 
 

@@ -131,6 +131,12 @@ function sendFile(file) {
 }
 
 function sendRow() {
+  if (meta.kind === "text") {
+    const text = $("row").value.replace(/\\s+/g, " ").trim();
+    if (!text) { showError("write a document first"); return; }
+    predict(text, "text/plain", "");
+    return;
+  }
   const values = $("row").value.split(/[,;\\s]+/).filter((v) => v !== "").map(Number);
   if (values.some((v) => !Number.isFinite(v))) {
     showError("every value must be a number");
@@ -166,7 +172,13 @@ async function init() {
     });
   } else {
     const names = meta.feature_names || [];
-    $("columns").textContent = names.length ? names.join(", ") : meta.n_features + " numbers";
+    if (meta.kind === "text") {
+      $("row-label").firstChild.textContent = "One document: ";
+      $("columns").textContent = "(its words are looked up in the model's vocabulary)";
+      $("contrib-head").textContent = "word";
+    } else {
+      $("columns").textContent = names.length ? names.join(", ") : meta.n_features + " numbers";
+    }
     $("table-ui").hidden = false;
     $("go").addEventListener("click", sendRow);
   }
@@ -184,7 +196,8 @@ BODY = """
     <input type="file" id="file" accept="image/*"></label>
 </section>
 <section id="table-ui" hidden>
-  <label for="row">One example, values separated by commas: <span id="columns"></span></label>
+  <label for="row" id="row-label">One example, values separated by commas:
+    <span id="columns"></span></label>
   <textarea id="row" spellcheck="false"></textarea>
   <button id="go" type="button">Predict</button>
 </section>
@@ -200,7 +213,8 @@ BODY = """
     <figure><img id="heat" alt="heat map of w times x">
       <figcaption id="heat-caption"></figcaption></figure>
   </div>
-  <table id="contrib" hidden><thead><tr><th>feature</th><th>w \u2299 x</th></tr></thead>
+  <table id="contrib" hidden><thead><tr><th id="contrib-head">feature</th>
+    <th>w \u2299 x</th></tr></thead>
     <tbody id="contrib-rows"></tbody></table>
 </section>
 </main>
