@@ -665,7 +665,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("text --hashing with --max-features", lambda f: ["train", f.reviews("r", {}), *T, "--hashing", "2**10", "--max-features", "5"], "do not go together"),
     ("text --hashing not a number", lambda f: ["train", f.reviews("r", {}), *T, "--hashing", "lots"], "--hashing"),
     ("text --encoding unknown", lambda f: ["train", f.reviews("r", {}), *T, "--encoding", "klingon"], "--encoding 'klingon'"),
-    ("text --text-column missing", lambda f: ["train", f.csv("t.csv", body=["a b", "c d"], label=["x", "y"]), *T, "--text-column", "review"], "no column 'review' for --text-column"),
+    ("text --text-column missing", lambda f: ["train", f.csv("t.csv", body=["a b", "c d"], label=["x", "y"]), *T, "--text-column", "review"], "no column 'review' (named by --text-column)"),
     ("text --text-column empty cell", lambda f: ["train", f.csv("t.csv", body=["a good film", None, "a bad film"], label=["x", "y", "x"]), *T, "--text-column", "body"], "row 2, column 'body' is empty"),
     ("predict text stdin empty line", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin(b"a great film\n\nawful\n")], "standard input, line 2: the document is empty"),
     ("predict text stdin not utf-8", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin("caf\u00e9\n".encode("latin-1"))], "standard input, line 1: not valid utf-8"),
@@ -691,6 +691,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("text --encoding not a text codec", lambda f: ["train", f.reviews("r", {}), *T, "--encoding", "rot13"], "--encoding 'rot13'"),
     ("text model hashing tampered", lambda f: ["predict", "--model", f.text_model_variant("h.safetensors", hashing=2**20), f.text("d.txt", "a good film")], "hashes into 1048576 columns"),
     ("text model vocabulary duplicated", lambda f: ["predict", "--model", f.text_model_variant("v.safetensors", lambda names: ["dup"] * len(names)), f.text("d.txt", "a good film")], "vocabulary is not one distinct term per weight"),
+    ("text --text-column over the column limit", lambda f: ["train", f.limited(data.limits, "MAX_COLUMNS", 3, f.csv("t.csv", body=["a b", "c d"], label=["x", "y"], c1=[1, 2], c2=[3, 4])), *T, "--text-column", "body"], "over lrnn's limit of 3"),
+    ("predict text model on a table", lambda f: ["predict", "--model", TEXT_MODEL, f.csv("t.csv", body=["a good film"])], "trained on documents in files"),
     ("svmlight --standardize", lambda f: ["train", f.text("s.svm", "1 1:1\n0 2:1\n1 1:2\n0 2:2\n1 1:1\n"), *T, "--standardize"], "--standardize would make sparse data dense"),
 ]
 # fmt: on

@@ -54,7 +54,9 @@ def _check_csv_lines(name: str) -> None:
         )
 
 
-def _read_table(name: str, columns: list[str] | None) -> Any:
+def read_table(name: str, columns: list[str] | None) -> Any:
+    """A CSV or Parquet file as a frame, its size limits checked before pandas reads it (CSV:
+    line length and column count; Parquet: columns and the declared size)."""
     import pandas as pd
 
     if name.lower().endswith(".csv"):
@@ -96,7 +98,7 @@ def load_table(
     name: str, label: str, wanted: Sequence[str] | None, require_labels: bool
 ) -> Dataset:
     columns = None if wanted is None else [*wanted, label]
-    df = _read_table(name, columns)
+    df = read_table(name, columns)
     return frame_dataset(df, name, label, wanted, require_labels)
 
 

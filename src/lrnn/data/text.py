@@ -358,18 +358,24 @@ def load_text_table(
     name: str, label: str, options: dict, spec: Preprocessing | None, require_labels: bool
 ) -> Dataset:
     """A CSV/Parquet file whose ``text_column`` holds one document per row."""
-    import pandas as pd
+    from lrnn.data.tables import read_table  # the table loader's size limits apply
 
     column = (spec.text if spec is not None else options)["text_column"]
-    try:
-        frame = pd.read_csv(name) if name.lower().endswith(".csv") else pd.read_parquet(name)
-    except Exception as e:  # pandas raises many kinds; each becomes one line
-        raise DataError(f"{name}: cannot read the table ({short(e)}); check the file.") from e
-    if column not in frame.columns:
+    if column is None:  # a model trained on files of documents, given a table
         raise DataError(
-            f"{name}: no column {column!r} for --text-column; name one of "
-            f"{', '.join(map(repr, list(frame.columns)[:8]))}."
+            f"{name}: the model was trained on documents in files, not on a table's text "
+            "column; give .txt files, a folder of them, or - for one document per line."
         )
+    frame = read_table(name, [column, label])
+    if column not in frame.columns:
+        has = ", ".join(map(repr, list(frame.columns)[:8]))
+        fix = (
+            f"give a table with that column (this one has {has})"
+            if spec is not None
+            else f"name one of {has} with --text-column"
+        )
+        whose = "the model's text column" if spec is not None else "named by --text-column"
+        raise DataError(f"{name}: no column {column!r} ({whose}); {fix}.")
     values = frame[column]
     docs = []
     for i, v in enumerate(values.tolist()):
