@@ -693,6 +693,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("text model vocabulary duplicated", lambda f: ["predict", "--model", f.text_model_variant("v.safetensors", lambda names: ["dup"] * len(names)), f.text("d.txt", "a good film")], "vocabulary is not one distinct term per weight"),
     ("text --text-column over the column limit", lambda f: ["train", f.limited(data.limits, "MAX_COLUMNS", 3, f.csv("t.csv", body=["a b", "c d"], label=["x", "y"], c1=[1, 2], c2=[3, 4])), *T, "--text-column", "body"], "over lrnn's limit of 3"),
     ("predict text model on a table", lambda f: ["predict", "--model", TEXT_MODEL, f.csv("t.csv", body=["a good film"])], "trained on documents in files"),
+    ("svmlight file for a text model", lambda f: ["evaluate", f.text("d.svm", "1 1:1\n0 2:1\n"), "--model", TEXT_MODEL], "an svmlight file, but the model was trained on text data"),
+    ("text folder for an svmlight model", lambda f: ["evaluate", f.reviews("r", {}), "--model", SVM_MODEL], "not an svmlight file, but the model was trained on svmlight data"),
     ("svmlight --standardize", lambda f: ["train", f.text("s.svm", "1 1:1\n0 2:1\n1 1:2\n0 2:2\n1 1:1\n"), *T, "--standardize"], "--standardize would make sparse data dense"),
 ]
 # fmt: on

@@ -142,8 +142,8 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
             )
     if spec.kind != "image":
         raise DataError(
-            f"{first}: the model was trained on {spec.kind} data, not images; give a "
-            f"{'.csv or .parquet' if spec.kind == 'table' else '.npz or .npy'} file."
+            f"{first}: the model was trained on {spec.kind} data, not images; give "
+            f"{what_to_give(spec.kind)}."
         )
     mode, size = image_target(spec, None)
     raw = read_images(paths, mode, size)
@@ -195,12 +195,22 @@ def _finish(
     return ds
 
 
+def what_to_give(kind: str) -> str:
+    """What a model trained on ``kind`` data takes, for error messages."""
+    return {
+        "image": "image files or a folder of them",
+        "table": "a .csv or .parquet file",
+        "text": ".txt files, a folder of them, or - for one document per line",
+        "svmlight": "an svmlight file (.svm, .svmlight, .libsvm)",
+    }.get(kind, "a .npz or .npy file")
+
+
 def _conform(ds: Dataset, spec: Preprocessing) -> Dataset:
     """Make freshly loaded data look like the data the model was trained on."""
     if ds.spec.kind != spec.kind:
         raise DataError(
             f"{ds.source}: the model was trained on {spec.kind} data but this is {ds.spec.kind} "
-            "data; give data of the same kind as the training data."
+            f"data; give {what_to_give(spec.kind)}."
         )
     if spec.kind == "image" and ds.spec.image_shape != spec.image_shape:
         mode, size = image_target(spec, None)
@@ -219,6 +229,12 @@ def _load_sparse(
     from lrnn.data import text as text_data
 
     is_text_model = spec is not None and spec.kind == "text"
+    if spec is not None and is_svmlight(p) != (spec.kind == "svmlight"):
+        this = "an svmlight file" if is_svmlight(p) else "not an svmlight file"
+        raise DataError(
+            f"{p}: {this}, but the model was trained on {spec.kind} data; give "
+            f"{what_to_give(spec.kind)}."
+        )
     if is_svmlight(p):
         return load_svmlight(str(p), spec, require_labels)
     if p.is_dir() and (is_text_model or (spec is None and text_data.is_text_folder(p))):
