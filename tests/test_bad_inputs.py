@@ -695,6 +695,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("predict text model on a table", lambda f: ["predict", "--model", TEXT_MODEL, f.csv("t.csv", body=["a good film"])], "trained on documents in files"),
     ("svmlight file for a text model", lambda f: ["evaluate", f.text("d.svm", "1 1:1\n0 2:1\n"), "--model", TEXT_MODEL], "an svmlight file, but the model was trained on text data"),
     ("text folder for an svmlight model", lambda f: ["evaluate", f.reviews("r", {}), "--model", SVM_MODEL], "not an svmlight file, but the model was trained on svmlight data"),
+    ("--model an existing file that is not a model", lambda f: ["train", "--no-plot", "--iterations", "3", "--model", f.text("notes.txt", "my notes")], "--model notes.txt already exists and is not an lrnn model"),
     ("svmlight --standardize", lambda f: ["train", f.text("s.svm", "1 1:1\n0 2:1\n1 1:2\n0 2:2\n1 1:1\n"), *T, "--standardize"], "--standardize would make sparse data dense"),
 ]
 # fmt: on

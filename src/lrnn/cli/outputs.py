@@ -93,6 +93,11 @@ class OutputPlan:
                     "own file."
                 )
             seen[where] = option
+            if kind in ("model", "checkpoint") and where.is_file() and not _lrnn_file(where):
+                raise UsageError(
+                    f"{option} {path} already exists and is not an lrnn {kind}, so it is left "
+                    f"alone; give another {option} path, or move that file away."
+                )
             if derived and where.exists() and not written_by_lrnn(where, kind):
                 raise UsageError(
                     f"{path} (the default {kind} path) already exists and was not written by "
@@ -112,6 +117,25 @@ def _example(kind: str) -> str:
         "history": "history.csv",
         "report": "report.html",
     }[kind]
+
+
+def _lrnn_file(path: Path) -> bool:
+    """A safetensors file whose header carries lrnn's metadata (a model or a checkpoint)."""
+    import json
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if len(head) < 8:
+                return path.stat().st_size == 0  # an empty file holds nothing to lose
+            (size,) = struct.unpack("<Q", head)
+            if size > 16 * 2**20:
+                return False
+            header = json.loads(f.read(size))
+        return isinstance(header, dict) and "lrnn" in (header.get("__metadata__") or {})
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
 
 
 def written_by_lrnn(path: Path, kind: str) -> bool:
