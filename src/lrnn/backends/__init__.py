@@ -128,7 +128,8 @@ def make_backend(
         if backend not in ("auto", "numpy"):
             raise UsageError(
                 f"backend={backend!r} does not take scipy.sparse input; use backend='auto' "
-                "(sparse data trains in memory, never densified)."
+                "(--backend numpy on the command line: sparse data trains in memory, never "
+                "densified)."
             )
         from lrnn.backends.sparse_backend import SparseBackend
 

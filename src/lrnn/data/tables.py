@@ -220,5 +220,6 @@ def _check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
         row = int(bad.argmax()) if bad.any() else 0
         raise DataError(
             f"{source}: column '{c}' has non-numeric value '{clip(col.iloc[row])}' "
-            f"(row {row + 1}); features must be numeric — drop or encode that column."
+            f"(row {row + 1}); features must be numeric — drop or encode that column (if it "
+            f"holds documents, train on them with --text-column '{c}')."
         )

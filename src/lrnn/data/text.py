@@ -182,7 +182,8 @@ class TextVectorizer:
             except ValueError as e:  # "empty vocabulary" / "After pruning, no terms remain"
                 raise DataError(
                     f"{source}: no words are left in the vocabulary with --min-df "
-                    f"{options['min_df']} ({short(e)}); lower --min-df or give more documents."
+                    f"{options['min_df']} ({short(e)}; a word is two or more letters, digits or "
+                    "underscores); lower --min-df or give more documents."
                 ) from e
             vocabulary = tuple(counter.get_feature_names_out().tolist())
         width = options["hashing"] if vocabulary is None else len(vocabulary)
@@ -225,7 +226,7 @@ def decode_document(blob: bytes, where: str, encoding: str) -> str:
     """Checked text of one document: not too large, not binary, decodable, not empty."""
     if len(blob) > limits.MAX_DOCUMENT_BYTES:
         raise DataError(
-            f"{where}: {len(blob)} bytes, over lrnn's limit of {limits.MAX_DOCUMENT_BYTES} per "
+            f"{where}: over lrnn's limit of {limits.MAX_DOCUMENT_BYTES} bytes per "
             "document; give smaller documents (split it, one per line or file)."
         )
     # UTF-16 and UTF-32 text holds NUL bytes in every ASCII character: there, the decoder
