@@ -270,3 +270,25 @@ def test_gradcheck_on_text_and_svmlight(tmp_path):
         proc = run(["gradcheck", source], tmp_path)
         assert proc.returncode == 0, proc.stderr
         assert "(passed: threshold" in proc.stdout
+
+
+def test_stray_files_empty_classes_and_unknown_words_are_said(tmp_path):
+    """A class folder's non-.txt files are left out (as in a flat folder), an empty class
+    folder is named, and a document without a known word is flagged at prediction."""
+    make_corpus(tmp_path / "reviews", per_class=10)
+    (tmp_path / "reviews" / "pos" / "LICENSE").write_text("permission is granted\n")
+    (tmp_path / "reviews" / "empty").mkdir()
+    with pytest.warns(UserWarning) as caught:
+        ds = data.load(str(tmp_path / "reviews"))
+    said = " ".join(str(w.message) for w in caught)
+    assert "1 file(s) without the .txt suffix left out (pos/LICENSE)" in said
+    assert "'empty' hold no .txt document" in said
+    assert len(ds.names) == 20 and ds.classes == ("neg", "pos")
+    common = ["--model", "r.safetensors", "--no-plot", "--min-df", "1"]
+    assert run(["train", "reviews", *common], tmp_path).returncode == 0
+    unknown = run(["predict", "--model", "r.safetensors", "-"], tmp_path, stdin="zzz qqq\n")
+    assert unknown.returncode == 0 and "hold no word the model knows" in unknown.stderr
+    table = run(
+        ["train", "digits", "--ngrams", "1", "1", "--iterations", "2", *common[:3]], tmp_path
+    )
+    assert table.returncode == 0 and "--ngrams apply to text data only" in table.stderr

@@ -13,6 +13,7 @@ import json
 import math
 import signal
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,20 @@ def _request(args: argparse.Namespace):
         positive_class=getattr(args, "positive_class", None),
         text=_text_settings(args),
     )
+
+
+def _warn_unused_text_options(args: argparse.Namespace, kind: str) -> None:
+    """Text options on data that is not text change nothing: say so, not silently."""
+    if kind == "text":
+        return
+    flags = ("text_column", "ngrams", "min_df", "max_features", "hashing", "encoding")
+    given = ["--" + f.replace("_", "-") for f in flags if getattr(args, f, None) is not None]
+    if given:
+        warnings.warn(
+            f"{', '.join(given)} apply to text data only; this is {kind} data, so they are "
+            "ignored — drop them.",
+            stacklevel=2,
+        )
 
 
 def _text_settings(args: argparse.Namespace) -> dict | None:
@@ -258,7 +273,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             "--report needs data that fits in memory; write the report afterwards with "
             "lrnn report --model M SMALLER_DATA."
         )
+    if args.text_column is not None and args.text_column == (args.label or "label"):
+        raise UsageError(
+            f"--text-column {args.text_column} is also the label column; name the column of "
+            "documents with --text-column and the classes with --label."
+        )
     td = run.prepare(request, cfg.random_state, _backend_name(args))
+    _warn_unused_text_options(args, td.spec.kind)
     state = None
     if resumed is not None:
         state = checkpoint.resume_state(args.resume, tensors, meta, td.info)

@@ -311,12 +311,34 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
                 ".txt files per class."
             )
         return sorted(f for f in path.iterdir() if f.suffix.lower() == SUFFIX), None
-    files, labels = [], []
+    files, labels, skipped, empty = [], [], [], []
     for d in subdirs:
+        before = len(files)
         for f in sorted(d.iterdir()):
-            if f.is_file() and not f.name.startswith("."):
-                files.append(f)
-                labels.append(d.name)
+            if not f.is_file() or f.name.startswith("."):
+                continue
+            if f.suffix.lower() != SUFFIX:  # a LICENSE, a notes.md: not a document
+                skipped.append(f)
+                continue
+            files.append(f)
+            labels.append(d.name)
+        if len(files) == before:
+            empty.append(d.name)
+    import warnings
+
+    if skipped:
+        warnings.warn(
+            f"{path}: {len(skipped)} file(s) without the .txt suffix left out "
+            f"({', '.join(str(f.relative_to(path)) for f in skipped[:3])}"
+            f"{', …' if len(skipped) > 3 else ''}); rename them to .txt to use them.",
+            stacklevel=4,
+        )
+    if empty:
+        warnings.warn(
+            f"{path}: class folder(s) {', '.join(map(repr, empty[:5]))} hold no .txt "
+            "document, so those classes are left out; add documents or remove the folders.",
+            stacklevel=4,
+        )
     return files, labels
 
 
@@ -343,12 +365,23 @@ def documents_dataset(
 ) -> Dataset:
     """Documents (and labels) → a Dataset of TF-IDF rows: a new vectorizer when training,
     the model's when ``spec`` (from a saved text model) is given."""
+    scoring = spec is not None and options is None  # a saved model's vectorizer, new text
     if spec is None:
         vectorizer = TextVectorizer.fit(docs, options, source)
         spec = Preprocessing(kind="text", text=dict(options), vectorizer=vectorizer)
     if spec.vectorizer is None:
         raise DataError(f"{source}: the model was not trained on text; give {spec.kind} data.")
     X = spec.vectorizer.transform(docs)
+    if scoring:
+        blank = np.flatnonzero(np.diff(X.tocsr().indptr) == 0)
+        if blank.size:
+            import warnings
+
+            warnings.warn(
+                f"{source}: {blank.size} document(s) hold no word the model knows (e.g. "
+                f"{names[int(blank[0])]!r}); their probabilities come from the bias alone.",
+                stacklevel=3,
+            )
     y, classes = (None, None)
     if labels is not None:
         y, classes = encode_labels(np.asarray(labels, dtype=object), source, "the class")
