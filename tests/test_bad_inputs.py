@@ -697,6 +697,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("text folder for an svmlight model", lambda f: ["evaluate", f.reviews("r", {}), "--model", SVM_MODEL], "not an svmlight file, but the model was trained on svmlight data"),
     ("--model an existing file that is not a model", lambda f: ["train", "--no-plot", "--iterations", "3", "--model", f.text("notes.txt", "my notes")], "--model notes.txt already exists and is not an lrnn model"),
     ("text --text-column is the label column", lambda f: ["train", f.csv("t.csv", body=["a b", "c d"], label=["x", "y"]), *T, "--text-column", "label"], "--text-column label is also the label column"),
+    ("predict text model on an svmlight file", lambda f: ["predict", "--model", TEXT_MODEL, f.text("d.svm", "1 1:1\n")], "d.svm: a data file, but the model was trained on text"),
     ("svmlight --standardize", lambda f: ["train", f.text("s.svm", "1 1:1\n0 2:1\n1 1:2\n0 2:2\n1 1:1\n"), *T, "--standardize"], "--standardize would make sparse data dense"),
 ]
 # fmt: on

@@ -121,6 +121,12 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
     if spec.kind == "text" and not (len(paths) == 1 and Path(first).is_dir()):
         if len(paths) == 1 and Path(first).suffix.lower() in _TABLE_SUFFIXES:
             return load(first, label=label, spec=spec, require_labels=False)
+        for p in paths:  # a data file is not a document: say so rather than score its bytes
+            if is_svmlight(p) or Path(p).suffix.lower() in _DATA_SUFFIXES:
+                raise DataError(
+                    f"{p}: a data file, but the model was trained on text; give "
+                    f"{what_to_give('text')}."
+                )
         from lrnn.data.text import load_documents
 
         return load_documents(paths, spec)
