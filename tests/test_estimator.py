@@ -196,3 +196,12 @@ def test_labels_of_mixed_types_are_one_clear_error():
     y = np.array(["a", None, "b", "a", "b", "a"], dtype=object)
     with pytest.raises(ValueError, match="y mixes labels of types NoneType, str"):
         LogisticNeuron().fit(X, y)
+
+
+def test_warm_start_on_data_of_another_shape_says_it_starts_from_zero():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((40, 3))
+    model = LogisticNeuron(solver="newton", warm_start=True).fit(X, (X[:, 0] > 0).astype(int))
+    with pytest.warns(UserWarning, match=r"warm_start: the previous fit's weights \(3,\)"):
+        model.fit(X[:, :2], (X[:, 0] > 0).astype(int))
+    assert model.coef_.shape == (1, 2)

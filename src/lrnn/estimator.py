@@ -160,7 +160,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
     record_every : int
         Record history (and check early stopping) every this many iterations.
     warm_start : bool
-        Start the next ``fit`` from the current ``coef_``/``intercept_``.
+        Start the next ``fit`` from the current ``coef_``/``intercept_`` (data of another width
+        or number of classes starts from zero, with a warning).
     verbose : int
         > 0 logs the cost (logger "lrnn", INFO) every ``verbose`` recorded iterations.
     backend : {"auto", "numpy", "dask", "torch"}
@@ -346,6 +347,13 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
 
         backend = make_backend(X_train, y_train, w_train, backend=self.backend, n_classes=n_classes)
         if previous is not None and previous[0].shape != _weight_shape(X.shape[1], n_classes):
+            warnings.warn(
+                f"warm_start: the previous fit's weights {previous[0].shape} do not fit this "
+                f"data ({X.shape[1]} features, {n_classes} classes), so this fit starts from "
+                "zero; fit data of the same shape to continue a run.",
+                UserWarning,
+                stacklevel=2,
+            )
             previous = None
         cbs: list[Callback] = list(callbacks or [])
         if self.verbose:

@@ -62,6 +62,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.save and not args.choose_threshold:
         raise UsageError("--save stores a threshold chosen with --choose-threshold; add it.")
+    if args.save:  # before any work: a model that cannot be written back costs nothing
+        persist.check_writable(args.model)
     model, spec = _load_model_and_spec(args.model)
     if len(model.classes) > 2:
         return _evaluate_classes(args, model, spec)
