@@ -76,5 +76,10 @@ def test_registry_answers_what_the_loop_asks():
     assert solvers.resolve("auto", 569, 30).name == "newton"  # exact Hessian is cheap
     assert solvers.resolve("auto", 209, 12288).name == "newton"  # wide: Newton–CG
     assert solvers.resolve("auto", 200_000, 500).name == "lbfgs"  # tall
+    # a small softmax layer (digits10: 1797 examples, 65 × 10 parameters): Newton–CG; the
+    # same parameter count as a sigmoid neuron's, or a large layer: L-BFGS
+    assert solvers.resolve("auto", 1797, 649, classes=10).name == "newton"
+    assert solvers.resolve("auto", 1797, 649).name == "lbfgs"
+    assert solvers.resolve("auto", 20_000, 1009, classes=10).name == "lbfgs"
     with pytest.raises(ValueError, match="unknown"):
         solvers.resolve("rmsprop", 10, 2)

@@ -38,6 +38,13 @@ SGD_DECAY_EPOCHS = 50
 EXACT_HESSIAN_MAX = 1000
 EXACT_HESSIAN_WORK = 100_000_000
 
+#: A softmax layer whose data and parameters multiply to at most this many (m·(n+1)·K) runs
+#: Newton–CG under ``auto``: per-iteration overhead dominates there, and Newton's few
+#: iterations beat L-BFGS's many. Measured (K-class crossover, BENCHMARKS.md multiclass):
+#: digits10 (1.2e6) Newton 0.052–0.072 s vs L-BFGS 0.058–0.084 s in three runs; 5,000 × 300 ×
+#: 5 (7.5e6) even; 20,000 × 100 × 10 (2e7) and 200,000 × 500 × 10 (1e9) L-BFGS faster.
+SMALL_LAYER_WORK = 4_000_000
+
 #: Adam's step is in parameter units, not curvature units: its "auto" is this fixed rate.
 ADAM_AUTO_RATE = 0.01
 
@@ -396,7 +403,9 @@ REGISTRY: dict[str, Solver] = {
 SOLVER_NAMES: tuple[str, ...] = tuple(REGISTRY)
 
 
-def resolve(name: str, n_samples: int, n_features: int, sparse: bool = False) -> Solver:
+def resolve(
+    name: str, n_samples: int, n_features: int, sparse: bool = False, classes: int = 2
+) -> Solver:
     """The solver that runs for ``name`` on data of this shape.
 
     ``auto``: Newton with the exact Hessian when forming it is cheap (few parameters: a
@@ -407,7 +416,8 @@ def resolve(name: str, n_samples: int, n_features: int, sparse: bool = False) ->
     decides, :mod:`lrnn.backends.gram_newton`): exact steps from an m × m Cholesky.
     ``sparse`` (a backend whose Hessian products are one walk over the stored values): Newton–CG
     for any shape; on 200,000 × 100,000 sparse rows L-BFGS took 2–4× its time
-    (BENCHMARKS.md, sparse_time_to_optimum).
+    (BENCHMARKS.md, sparse_time_to_optimum). A small softmax layer (``classes`` > 2, with
+    ``n_features`` its parameter count): Newton–CG, see :data:`SMALL_LAYER_WORK`.
     """
     from lrnn.errors import UsageError
 
@@ -416,6 +426,8 @@ def resolve(name: str, n_samples: int, n_features: int, sparse: bool = False) ->
     if name != "auto":
         return REGISTRY[name]
     if exact_hessian_is_cheap(n_samples, n_features) or n_features >= n_samples or sparse:
+        return REGISTRY["newton"]
+    if classes > 2 and n_samples * (n_features + 1) <= SMALL_LAYER_WORK:
         return REGISTRY["newton"]
     return REGISTRY["lbfgs"]
 

@@ -112,7 +112,8 @@ def solver_for(backend: Backend, name: str) -> solvers.Solver:
     sparse."""
     parameters = int(np.prod(theta_shape(backend)))
     sparse = getattr(backend, "sparse_rows", False)
-    return solvers.resolve(name, backend.n_samples, parameters - 1, sparse)
+    classes = getattr(backend, "n_classes", 2)
+    return solvers.resolve(name, backend.n_samples, parameters - 1, sparse, classes)
 
 
 def lipschitz(backend: Backend, alpha: float) -> float:
