@@ -109,3 +109,41 @@ def test_bad_arguments_name_the_problem(call):
     with pytest.raises(UsageError) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+def test_a_too_large_rate_runs_every_iteration_as_the_lessons_loop_does(cat_course, capsys):
+    """The lesson's own loop runs to the end whatever the cost does; so does course.model at
+    the lesson's model() default rate 0.5 (its plain loop's costs overflow log to nan there,
+    lrnn's are finite), with the lesson's accuracies for that rate."""
+    X_train, Y_train, X_test, Y_test = cat_course
+    d = course.model(X_train, Y_train, X_test, Y_test, 2000, 0.5)
+    assert len(d["costs"]) == 20 and np.isfinite(d["costs"]).all()
+    assert max(d["costs"]) > 10 * d["costs"][0]  # it overshot, as the lesson warns
+    out = capsys.readouterr().out
+    assert "train accuracy: 100.0 %" in out and "test accuracy: 72.0 %" in out
+
+
+def test_a_climbing_cost_and_raw_pixels_are_said():
+    """A run whose cost ends above where it started warns, naming raw pixels when X looks
+    like them; separable data does not cut the lesson's loop short."""
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 256, (20, 30)).astype(float)
+    Y = (rng.random((1, 30)) < 0.5).astype(int)
+    w0, b0 = course.initialize_with_zeros(20)
+    with pytest.warns(RuntimeWarning, match="X's largest value is 255: divide the pixels by 255"):
+        course.optimize(w0, b0, X, Y, 300, 0.5)
+    w, b = np.array([[1.0], [2.0]]), 2.0
+    Xs, Ys = np.array([[1.0, 2.0, -1.0], [3.0, 4.0, -3.2]]), np.array([[1, 0, 1]])
+    _, _, costs = course.optimize(w, b, Xs, Ys, num_iterations=300, learning_rate=50.0)
+    assert len(costs) == 3  # every recorded iteration, as the lesson's loop
+
+
+def test_shapes_that_would_mislead_are_refused_and_a_one_element_b_is_taken():
+    X, Y = np.array([[1.0, 2.0, -1.0], [3.0, 4.0, -3.2]]), np.array([[1, 0, 1]])
+    w = np.array([[1.0], [2.0]])
+    with pytest.raises(UsageError, match=r"Y has shape \(3, 1\), a column.*use Y.T"):
+        course.propagate(w, 2.0, X, Y.T)
+    with pytest.raises(UsageError, match=r"w has shape \(1, 2\), a row"):
+        course.propagate(w.T, 2.0, X, Y)
+    _, cost = course.propagate(w, np.array([[2.0]]), X, Y)  # b as a (1, 1) array
+    assert cost == pytest.approx(5.80154531939415, rel=1e-12)

@@ -52,9 +52,15 @@ def _as_course_arrays(
         X = X.astype(np.float64)
     w = np.asarray(w, dtype=X.dtype)
     if w.size != X.shape[0]:
+        hint = " (is X transposed? the lesson's X is (features, examples))" if Y is not None else ""
         raise UsageError(
-            f"w has {w.size} entries but X has {X.shape[0]} features (rows); "
+            f"w has {w.size} entries but X has {X.shape[0]} features (rows){hint}; "
             "w must have shape (features, 1), e.g. from initialize_with_zeros(X.shape[0])."
+        )
+    if w.ndim == 2 and w.shape[0] == 1 and w.size > 1:
+        raise UsageError(
+            f"w has shape {w.shape}, a row; the lesson's w is a column (features, 1): "
+            "use w.T, or initialize_with_zeros(X.shape[0])."
         )
     y = None
     if Y is not None:
@@ -64,14 +70,32 @@ def _as_course_arrays(
                 f"Y has {Y.size} labels but X has {X.shape[1]} examples (columns); "
                 "Y must have shape (1, examples)."
             )
+        if Y.ndim == 2 and Y.shape[1] == 1 and Y.size > 1:
+            # (m, 1) trains the same, but the lesson's accuracy line |Y_prediction − Y| would
+            # broadcast (1, m) against (m, 1) into an (m, m) array and print a wrong number
+            raise UsageError(
+                f"Y has shape {Y.shape}, a column; the lesson's labels are one row (1, examples):"
+                " use Y.T, or Y.reshape(1, -1)."
+            )
         y = Y.reshape(-1).astype(X.dtype)
     return w.reshape(-1), X.T, y
+
+
+def _bias(b: Any) -> float:
+    """b as the lesson's number; a one-element array (a learner's b can end up as one) is
+    taken as its value."""
+    value = np.asarray(b)
+    if value.size != 1 or not np.issubdtype(value.dtype, np.number):
+        raise UsageError(
+            f"b must be one number, as in the lesson; got {value.shape} {value.dtype}."
+        )
+    return float(value.reshape(()))
 
 
 def propagate(w: ArrayLike, b: float, X: ArrayLike, Y: ArrayLike) -> tuple[dict[str, Any], float]:
     """Forward (cost) and backward (gradients) propagation: ``({"dw", "db"}, cost)``."""
     w_flat, X_rows, y = _as_course_arrays(w, X, Y)
-    cost, dw, db = objective.loss_and_grad(w_flat, float(b), X_rows, y)
+    cost, dw, db = objective.loss_and_grad(w_flat, _bias(b), X_rows, y)
     return {"dw": dw.reshape(-1, 1), "db": db}, cost
 
 
@@ -100,7 +124,7 @@ def optimize(
     w_flat, X_rows, y = _as_course_arrays(w, X, Y)
     if num_iterations == 0 and not isinstance(num_iterations, bool):  # nothing to run
         return (
-            {"w": w_flat.reshape(-1, 1), "b": float(b)},
+            {"w": w_flat.reshape(-1, 1), "b": _bias(b)},
             {
                 "dw": np.zeros((w_flat.size, 1)),
                 "db": 0.0,
@@ -118,18 +142,50 @@ def optimize(
     )
     backend = InMemoryBackend(X_rows, y)
     callbacks = [_LessonPrinter()] if print_cost else []
-    # Only the costs are returned: no gradient norms in the history (a pass over X each).
-    result = train(backend, config, callbacks=callbacks, init=(w_flat, float(b)), grad_norms=False)
+    # Only the costs are returned: no gradient norms in the history (a pass over X each). The
+    # lesson's loop runs every iteration whatever the cost does; so does this one, and it says
+    # afterwards when the cost climbed (the lesson's warning about a too-large α).
+    result = train(
+        backend,
+        config,
+        callbacks=callbacks,
+        init=(w_flat, _bias(b)),
+        grad_norms=False,
+        run_to_the_end=True,
+    )
+    _warn_if_the_cost_climbed(list(result.history.get("cost", [])), learning_rate, X_rows)
     params = {"w": result.w.reshape(-1, 1), "b": result.b}
     dw, db = result.last_grad if result.last_grad is not None else (np.zeros_like(w_flat), 0.0)
     grads = {"dw": dw.reshape(-1, 1), "db": db}
     return params, grads, list(result.history.get("cost", []))
 
 
+def _warn_if_the_cost_climbed(costs: list[float], learning_rate: float, X_rows: NDArray) -> None:
+    """The lesson warns that a too-large α overshoots: say so when the recorded cost ends above
+    where it started, with the likelier cause when the inputs look like raw pixels."""
+    if len(costs) < 2 or not (costs[-1] > costs[0] or not np.isfinite(costs[-1])):
+        return
+    import warnings
+
+    top = float(np.max(X_rows)) if X_rows.size else 0.0
+    advice = (
+        f"X's largest value is {top:g}: divide the pixels by 255 as the lesson does, and its "
+        "learning rates descend"
+        if top > 1.5
+        else "a smaller learning rate descends"
+    )
+    warnings.warn(
+        f"the cost rose from {costs[0]:.6g} to {costs[-1]:.6g} over the run: learning_rate="
+        f"{learning_rate:g} overshoots on this data; {advice}.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
 def predict(w: ArrayLike, b: float, X: ArrayLike) -> NDArray[np.float64]:
     """Labels 0.0/1.0 of shape (1, m): 1 where a = σ(wᵀx + b) > 0.5."""
     w_flat, X_rows, _ = _as_course_arrays(w, X)
-    a = objective.sigmoid(objective.logits(w_flat, float(b), X_rows))
+    a = objective.sigmoid(objective.logits(w_flat, _bias(b), X_rows))
     return (a > 0.5).astype(np.float64).reshape(1, -1)
 
 

@@ -194,9 +194,13 @@ def train(
     resume: TrainState | None = None,
     shortcut: bool = True,
     grad_norms: bool = True,
+    run_to_the_end: bool = False,
 ) -> TrainResult:
     """Fit (w, b) on ``backend`` by ``config.solver``; see the module docstring.
 
+    ``run_to_the_end=True`` runs every iteration asked for, as the lesson's own loop does: no
+    stop when the cost climbs or when the data turns out perfectly separable (the lesson's
+    functions say afterwards what happened instead).
     ``shortcut=False`` forbids the wide-data coefficient-space path (for comparisons).
     ``grad_norms=False`` leaves the history's ``grad_norm`` column NaN: for callers that read
     only the costs (the lesson's functions), since in the span of the examples each of those
@@ -223,6 +227,7 @@ def train(
         cb.on_start(config, info)
 
     recorder = Recorder(backend, config, solver.name, validation, callbacks, grad_norms)
+    recorder.stop_when_separable = not run_to_the_end
     # Overflow on the way to a non-finite cost is reported once, as TrainingDiverged, not as a
     # stream of numpy RuntimeWarnings.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -230,7 +235,8 @@ def train(
             state, stop_reason = solver.driver(backend, config, state, recorder)
         else:
             stepper = solver.stepper(backend, config, lr)
-            state, stop_reason = _run_loop(backend, config, solver, stepper, state, recorder)
+            guard = solver.divergence_guard and not run_to_the_end
+            state, stop_reason = _run_loop(backend, config, guard, stepper, state, recorder)
         theta = state.theta
         if stop_reason == "early_stopping" and state.best_theta is not None:
             theta = state.best_theta
@@ -378,7 +384,7 @@ def _warn_if_unfinished(
 def _run_loop(
     backend: Backend,
     config: TrainConfig,
-    solver: Solver,
+    guard: bool,
     stepper: Stepper,
     state: TrainState,
     recorder: Recorder,
@@ -392,11 +398,7 @@ def _run_loop(
         state, stop = recorder.check(state, cost, grad, data, stepper.learning_rate_at(i))
         if stop is not None:
             return state, stop
-        watch = (
-            _divergence_check(backend, config, stepper, state, cost)
-            if solver.divergence_guard
-            else {}
-        )
+        watch = _divergence_check(backend, config, stepper, state, cost) if guard else {}
         advance = stepper.advance(state, cost, grad)
         if advance.at_optimum:
             return state, "converged"
@@ -440,6 +442,7 @@ class Recorder:
         self.backend, self.config, self.solver = backend, config, solver
         self.validation, self.callbacks = validation, callbacks
         self.grad_norms = grad_norms
+        self.stop_when_separable = True
         self.last_grad: NDArray | None = None
         #: (θ, (cost, grad, data)) of the last check: _finish reuses it when θ is the result's
         self.last_evaluation: tuple[NDArray, tuple] | None = None
@@ -502,7 +505,8 @@ class Recorder:
                 return state, "tol"
         elif grad_norm <= config.tol:
             return state, "tol"
-        if config.alpha == 0 and data.accuracy == 1.0 and data.loss <= SEPARATED_LOSS:
+        separated = data.accuracy == 1.0 and data.loss <= SEPARATED_LOSS
+        if self.stop_when_separable and config.alpha == 0 and separated:
             # Perfectly separable data has no minimiser when alpha = 0 (J → 0 as ‖w‖ → ∞):
             # stop once every example is right with a tiny loss instead of chasing infinity.
             return state, "separable"
