@@ -181,10 +181,28 @@ MUTANTS = [
         ["a ≥ 0.5", "> 0.5", "line 51"],
     ),
     (
+        "threshold-0.4",
+        "predict",
+        [("A[0, i] > 0.5", "A[0, i] > 0.4")],
+        ["threshold is below 0.5", "a = 0.389361 as 0", "line 51"],
+    ),
+    (
+        "threshold-0.6",
+        "predict",
+        [("A[0, i] > 0.5", "A[0, i] > 0.6")],
+        ["threshold is above 0.5", "a = 0.610639 as 1"],
+    ),
+    (
+        "threshold-0.501",
+        "predict",
+        [("A[0, i] > 0.5", "A[0, i] > 0.501")],
+        ["threshold is above 0.5", "a = 0.501 as 0"],
+    ),
+    (
         "predict-1d",
         "predict",
         [("    return Y_prediction\n", "    return Y_prediction[0]\n")],
-        ["shape (3,)", "1-D"],
+        ["shape (23,)", "1-D"],  # the first case: the ladder of a around 0.5
     ),
     (
         "predict-probabilities",

@@ -386,11 +386,40 @@ def _judge_predict(p: dict[str, Any]) -> Callable[[Any], Finding | None]:
                 "with 0.5 (or z with 0).",
                 loc.comparison(ast.Gt),
             ),
+            *_other_threshold(A, got),
         ]
         expected = course.predict(p["w"], p["b"], p["X"])
         return judge(Part("Y_prediction", expected, mutants, locate=where), got, Tolerance())
 
     return run
+
+
+def _other_threshold(A: np.ndarray, got: Any) -> list[Mutant]:
+    """A learner's labels that step from 0 to 1 at some a other than 0.5 (``a > 0.4``, ``a >
+    0.501``): the mistake named with the threshold the answer shows, read off the sorted
+    probabilities (a monotone step only; anything else is left to the other explanations)."""
+    labels = np.asarray(got, dtype=float) if isinstance(got, np.ndarray) else None
+    if labels is None or labels.shape != A.shape or not np.isin(labels, (0.0, 1.0)).all():
+        return []
+    a = A.reshape(-1)
+    order = np.argsort(a, kind="stable")
+    steps = labels.reshape(-1)[order]
+    first = int(np.argmax(steps == 1)) if (steps == 1).any() else steps.size
+    if not ((steps[:first] == 0).all() and (steps[first:] == 1).all()):
+        return []
+    lo = float(a[order][first - 1]) if first > 0 else 0.0
+    hi = float(a[order][first]) if first < steps.size else 1.0
+    if lo <= 0.5 < hi or hi == 0.5:  # the lesson's step, or a ≥ 0.5 (named above)
+        return []
+    side = "below" if hi <= 0.5 else "above"
+    return [
+        Mutant(
+            labels,
+            f"predict's threshold is {side} 0.5: it labels an example with a = {lo:.6g} as 0 "
+            f"and one with a = {hi:.6g} as 1; the lesson labels 1 exactly where a > 0.5.",
+            loc.comparison(ast.Gt),
+        )
+    ]
 
 
 def predict_check(rng: np.random.Generator) -> FunctionCheck:
@@ -405,7 +434,13 @@ def predict_check(rng: np.random.Generator) -> FunctionCheck:
         "b": 0.25,
         "X": np.array([[1.0, -0.5, -2.0, 0.5], [3.0, 0.0, 1.0, 2.0], [-1.0, 0.0, 2.0, 0.25]]),
     }
-    cases = [
+    # One feature, w = 1, b = 0: z itself, on a ladder around 0 fine enough to show any
+    # threshold other than 0.5 by more than σ'(0)·1e-6 (a > 0.4, a > 0.6, a > 0.501 …).
+    z = [-3, -1, -0.45, -0.4, -0.2, -0.1, -0.01, -1e-3, -1e-6, 0, 1e-6, 1e-4, 1e-3, 4e-3, 0.01]
+    z += [0.1, 0.2, 0.4, 0.45, 0.5, 0.7, 1, 3]
+    ladder = {"w": np.array([[1.0]]), "b": 0.0, "X": np.array([z])}
+    cases = [  # the ladder first: it tells the threshold mistakes apart
+        Case("a ladder of a around 0.5", list(ladder.values()), _judge_predict(ladder), ladder),
         Case("the lesson's example", list(lesson.values()), _judge_predict(lesson), lesson),
         Case("an example on the boundary (z = 0)", list(edge.values()), _judge_predict(edge), edge),
     ]
