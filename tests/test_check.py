@@ -500,7 +500,7 @@ def test_cli_partial_solution_reports_not_found(tmp_path):
     assert proc.returncode == 0
     assert "– propagate: not found" in proc.stdout
     assert "    | hello from sigmoid" in proc.stdout
-    assert "All 1 functions found pass; not found: initialize_with_zeros" in proc.stdout
+    assert "The one function found passes; not found: initialize_with_zeros" in proc.stdout
     assert "hello" not in run(["check", only], tmp_path).stdout
 
 
@@ -558,3 +558,35 @@ def test_total_time_limit_stops_the_rest(tmp_path):
     assert "took longer than 1.5 s" in v["initialize_with_zeros"].diagnosis
     assert "time left (2.5 s for the whole check)" in v["propagate"].diagnosis
     assert "not checked: the whole check's limit of 2.5 s ran out" in v["model"].diagnosis
+
+
+def test_a_notebook_imports_modules_beside_it_and_check_takes_the_data_folder(tmp_path):
+    """The lesson's notebook folder holds helper modules (lr_utils.py …): they import as in
+    that folder; course.check(globals(), data=…) runs model's full check on the cat files."""
+    import json as _json
+
+    from lrnn.errors import UsageError
+    from tests.conftest import CAT_DIR, CAT_TRAIN
+
+    (tmp_path / "lr_utils.py").write_text("SCALE = 255\n")
+    cells = [
+        "import numpy as np\nfrom lr_utils import SCALE\n",
+        "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n",
+    ]
+    notebook = {
+        "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": []} for c in cells],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (tmp_path / "nb.ipynb").write_text(_json.dumps(notebook))
+    proc = run(["check", "nb.ipynb"], tmp_path)
+    assert "lr_utils" not in proc.stderr + proc.stdout, proc.stdout
+    assert "✓ sigmoid" in proc.stdout
+    with pytest.raises(UsageError, match="no train_catvnoncat.h5"):
+        course.check({"sigmoid": lambda z: z}, show=False, data=str(tmp_path))
+    if CAT_TRAIN.exists():
+        namespace: dict = {}
+        exec(compile(CORRECT, "mine.py", "exec"), namespace)
+        report = course.check(namespace, show=False, data=str(CAT_DIR))
+        assert report.passed and report.cat

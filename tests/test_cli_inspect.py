@@ -105,6 +105,12 @@ def test_slope_teaches_rise_over_run(tmp_path):
     proc = run(["slope"], tmp_path)
     assert proc.returncode == 0
     assert "slope ≈ 3.0000" in proc.stdout and "f(a) = a²" in proc.stdout
+    # the same functions at two points: the line's slope stays, the curves' change
+    lines = {tuple(line.split(":")[0].split(" at ")): line for line in proc.stdout.splitlines()}
+    assert "f(2) = 6, f(2.001) = 6.003" in lines[("f(a) = 3a     ", "a = 2.0")]
+    assert "slope ≈ 3.0000" in lines[("f(a) = 3a     ", "a = 5.0")]
+    assert "slope ≈ 4.0010" in lines[("f(a) = a²     ", "a = 2.0")]
+    assert "slope ≈ 10.0010" in lines[("f(a) = a²     ", "a = 5.0")]
 
 
 def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):

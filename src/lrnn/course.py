@@ -232,14 +232,16 @@ def load_dataset(
     return train_x, train_y.reshape(1, -1), test_x, test_y.reshape(1, -1), classes
 
 
-def check(namespace: dict[str, Any], *, show: bool = True) -> Any:
+def check(namespace: dict[str, Any], *, show: bool = True, data: str | None = None) -> Any:
     """Check your own lesson functions: ``check(globals())`` in your notebook.
 
     Looks up ``sigmoid``, ``initialize_with_zeros``, ``propagate``, ``optimize``, ``predict`` and
     ``model`` in ``namespace``, runs the same checks as ``lrnn check`` and prints one line per
     function (✓, or ✗ with the mistake named) and a summary. It runs here, in your own session,
-    without time limits. Returns the :class:`lrnn.check.CheckReport`.
+    without time limits. ``data``: the folder with the lesson's two cat files (default: a
+    ``datasets`` folder in the working directory), for the full 2000-iteration check of
+    ``model``. Returns the :class:`lrnn.check.CheckReport`.
     """
     from lrnn.check import check_namespace
 
-    return check_namespace(namespace, show=show)
+    return check_namespace(namespace, show=show, cat_folder=data)

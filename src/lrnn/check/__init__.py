@@ -108,6 +108,8 @@ class CheckReport:
         )
         data = data if any(f.name == "model" for f in found) else ""
         if good == len(found):
+            if len(found) == 1:
+                return f"The one function found passes{tail}.{data}"
             return f"All {len(found)} functions found pass{tail}.{data}"
         bad = [f.name for f in found if not f.passed]
         return f"{good} of {len(found)} functions pass; to fix: {', '.join(bad)}{tail}.{data}"
@@ -240,9 +242,15 @@ def check_namespace(
     namespace: Mapping[str, Any], *, show: bool = True, cat_folder: str | Path | None = None
 ) -> CheckReport:
     """The same checks on functions already defined (``check(globals())``), in this process."""
-    folder = (
-        Path(cat_folder) if cat_folder is not None else find_cat_folder([Path.cwd() / "datasets"])
-    )
+    if cat_folder is not None:
+        folder = find_cat_folder([Path(cat_folder)])
+        if folder is None:
+            raise UsageError(
+                f"{cat_folder}: no train_catvnoncat.h5 and test_catvnoncat.h5 there; give the "
+                "folder that holds the lesson's two files, or leave out data."
+            )
+    else:
+        folder = find_cat_folder([Path.cwd() / "datasets"])
     checks = build_checks(folder)
     lesson = {c.name: namespace.get(c.name) for c in checks}
     funcs = {name: fn for name, fn in lesson.items() if callable(fn)}

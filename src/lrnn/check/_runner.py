@@ -357,6 +357,8 @@ def main(argv: list[str]) -> int:
         chan.send(event="fatal", message=f"numpy cannot be imported: {exc}")
         return 3
     _limit_memory(int(job["memory_bytes"]))
+    if job.get("import_path"):
+        sys.path.append(job["import_path"])  # after the standard library: no shadowing numpy
     sys.stdin = io.StringIO()
     ns, files, sources = _setup(job, chan)
     found = {}

@@ -240,6 +240,8 @@ def run_solution(
         first = True
         while remaining:
             job = {
+                # modules beside the solution (a notebook's lr_utils.py …) import as in its folder
+                "import_path": str(Path(solution.path).resolve().parent),
                 "cells": cells,
                 "functions": [{"name": n, "calls": encoded[n]} for n in remaining],
                 "memory_bytes": limits.memory_mb * 2**20,

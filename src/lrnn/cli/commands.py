@@ -521,18 +521,21 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 
 
 def cmd_slope(args: argparse.Namespace) -> int:
-    """The lesson's slopes: nudge a by a little, see how much f moves (rise over run)."""
-    a, run = 2.0, 0.001
+    """The lesson's slopes: nudge a by a little, see how much f moves (rise over run), at
+    two points — so that the line's slope stays put while the curves' slopes change."""
+    run = 0.001
     for name, f, exact in (
         ("f(a) = 3a", lambda v: 3 * v, lambda v: 3.0),
         ("f(a) = a²", lambda v: v * v, lambda v: 2 * v),
         ("f(a) = log a", math.log, lambda v: 1 / v),
     ):
-        rise = f(a + run) - f(a)
-        print(
-            f"{name:<14} at a = {a}: f moves by {rise:.6f} when a moves by {run} → "
-            f"slope ≈ {rise / run:.4f} (exact derivative {exact(a):.4f})"
-        )
+        for a in (2.0, 5.0):
+            rise = f(a + run) - f(a)
+            print(
+                f"{name:<14} at a = {a}: f({a:g}) = {f(a):.6g}, f({a + run:g}) = "
+                f"{f(a + run):.6g}, a rise of {rise:.6f} over a run of {run} → slope ≈ "
+                f"{rise / run:.4f} (exact derivative {exact(a):.4f})"
+            )
     print("A straight line has the same slope everywhere; a curve's slope depends on a.")
     return 0
 
