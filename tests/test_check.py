@@ -181,6 +181,12 @@ MUTANTS = [
         ["a ≥ 0.5", "> 0.5", "line 51"],
     ),
     (
+        "sigmoid-float32",
+        "sigmoid",
+        [("    s = 1 / (1 + np.exp(-z))", "    s = (1 / (1 + np.exp(-z))).astype(np.float32)")],
+        ["returns float32 for float64 z", "7 significant digits", "line 7"],
+    ),
+    (
         "threshold-0.4",
         "predict",
         [("A[0, i] > 0.5", "A[0, i] > 0.4")],

@@ -109,6 +109,19 @@ def _judge_sigmoid(z: Any, tol: Tolerance) -> Callable[[Any], Finding | None]:
             mutants = [Mutant(float(m.value), m.message) for m in mutants]
         part = Part("σ(z)", expected, mutants, number=np.ndim(z) == 0, locate=loc.assigned("s"))
         found = judge(part, got, tol)
+        narrowed = (
+            isinstance(got, np.ndarray)
+            and np.asarray(z).dtype == np.float64
+            and got.dtype.kind == "f"
+            and got.dtype.itemsize < 8
+        )
+        if found is None and narrowed:  # right to its own precision, but that is 7 digits
+            return Finding(
+                f"sigmoid returns {got.dtype} for float64 z: about 7 significant digits, so the "
+                "costs built on it differ from the lesson's after the 6th; keep z's dtype (no "
+                "dtype= or .astype in sigmoid).",
+                loc.assigned("s"),
+            )
         if found and np.ndim(z) == 0 and isinstance(got, np.ndarray) and got.size == 1:
             return None if close(float(got.reshape(())), expected, tol) else found
         return found
