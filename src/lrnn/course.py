@@ -9,6 +9,7 @@ Layout as in the course: ``X`` is ``(features, examples)``, ``Y`` is ``(1, examp
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -165,8 +166,6 @@ def _warn_if_the_cost_climbed(costs: list[float], learning_rate: float, X_rows: 
     where it started, with the likelier cause when the inputs look like raw pixels."""
     if len(costs) < 2 or not (costs[-1] > costs[0] or not np.isfinite(costs[-1])):
         return
-    import warnings
-
     top = float(np.max(X_rows)) if X_rows.size else 0.0
     advice = (
         f"X's largest value is {top:g}: divide the pixels by 255 as the lesson does, and its "

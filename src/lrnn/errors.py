@@ -42,3 +42,8 @@ def one_line(exc: BaseException) -> str:
     """The message of ``exc`` folded onto one line, for the CLI's stderr."""
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
+
+
+class UnbalancedClassesWarning(UserWarning):
+    """One class has far fewer examples than another: a model can score well by ignoring it.
+    Its own category, so a run that already weights the classes can leave it unsaid."""

@@ -79,19 +79,21 @@ class Predictor:
             return np.ones(ds.X.shape[0], dtype=np.intp)
         return np.argmax(probabilities(self.model, self.spec, ds.X), axis=1)
 
-    def contributions(self, ds: data.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    def contributions(
+        self, ds: data.Dataset, explained: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``scale · w ⊙ x`` per example and feature — how much each input moved the logit of
         the class explained — and that class's bias, per example.
 
         Their row sum plus the bias is the logit. The class explained is ``classes[1]`` for the
         sigmoid neuron (positive entries push towards it) and each example's predicted class for
-        a softmax layer (its column of W).
+        a softmax layer (its column of W): ``explained`` when the caller has them already.
         """
         w = np.asarray(self.model.w, dtype=np.float64)
         X = np.asarray(ds.X, dtype=np.float64)
         if w.ndim == 1:
             return X * (w * self.spec.scale), np.full(X.shape[0], float(self.model.b))
-        chosen = self.explained_classes(ds)
+        chosen = self.explained_classes(ds) if explained is None else explained
         bias = np.asarray(self.model.b, dtype=np.float64)[chosen]
         return X * (w[:, chosen].T * self.spec.scale), bias
 

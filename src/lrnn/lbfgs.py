@@ -67,7 +67,7 @@ class LBFGSState(NamedTuple):
     y: NDArray
     count: int = 0  # pairs stored so far (slots in use: min(count, MEMORY))
     evaluations: int = 0
-    sy: NDArray | None = None  # (MEMORY, MEMORY) float64; None: not formed (an older file)
+    sy: NDArray | None = None  # (MEMORY, MEMORY) float64; None only until with_products()
     yy: NDArray | None = None
 
 
@@ -79,14 +79,21 @@ def empty(theta: NDArray, memory: int | None = None) -> LBFGSState:
     return LBFGSState(zeros, zeros.copy(), 0, 0, products, products.copy())
 
 
+def with_products(state: LBFGSState) -> LBFGSState:
+    """The state with SᵀY and YᵀY formed from its pairs when it came without them (a checkpoint
+    written before they were kept): the one place such a state is completed."""
+    if state.sy is not None and state.yy is not None:
+        return state
+    S, Y = _flat64(state.s), _flat64(state.y)
+    return state._replace(sy=S @ Y.T, yy=Y @ Y.T)
+
+
 def owned_copy(state: LBFGSState) -> LBFGSState:
-    """A copy that a run may write in place, with the inner products formed if the state came
-    without them (a checkpoint written before they were kept)."""
-    state = state._replace(s=state.s.copy(), y=state.y.copy())
-    if state.sy is None or state.yy is None:
-        S, Y = _flat64(state.s), _flat64(state.y)
-        return state._replace(sy=S @ Y.T, yy=Y @ Y.T)
-    return state._replace(sy=np.array(state.sy, np.float64), yy=np.array(state.yy, np.float64))
+    """A copy that a run may write in place."""
+    state = with_products(state)
+    return state._replace(
+        s=state.s.copy(), y=state.y.copy(), sy=state.sy.copy(), yy=state.yy.copy()
+    )
 
 
 def _dot(a: NDArray, b: NDArray) -> float:
@@ -120,8 +127,6 @@ def direction(state: LBFGSState, grad: NDArray) -> NDArray:
     count = state.count
     if not count:
         return -grad
-    if state.sy is None or state.yy is None:  # a state from an older checkpoint
-        return direction(owned_copy(state), grad)
     from scipy.linalg.lapack import dtrtrs  # scipy comes with the solvers
 
     memory = state.s.shape[0]
@@ -168,8 +173,6 @@ def remember(state: LBFGSState, s: NDArray, y: NDArray, in_place: bool = False) 
     sy, yy = float(s64 @ y64), float(y64 @ y64)  # as _dot takes them
     if not (sy > np.finfo(s.dtype).eps * yy and math.isfinite(sy) and math.isfinite(yy)):
         return state
-    if state.sy is None or state.yy is None:
-        state, in_place = owned_copy(state), True
     slot = state.count % state.s.shape[0]
     S, Y, SY, YY = (state.s, state.y, state.sy, state.yy)
     if not in_place:
@@ -357,4 +360,13 @@ def stepper(backend: Backend, config: TrainConfig, lr: float | None = None) -> S
     return Stepper(advance, lambda iteration: None)
 
 
-__all__ = ["MEMORY", "LBFGSState", "direction", "empty", "line_search", "remember", "stepper"]
+__all__ = [
+    "MEMORY",
+    "LBFGSState",
+    "direction",
+    "empty",
+    "line_search",
+    "remember",
+    "stepper",
+    "with_products",
+]

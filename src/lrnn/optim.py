@@ -139,4 +139,8 @@ def state_from_arrays(tensors: dict[str, NDArray], counters: dict[str, Any]) -> 
         for f in cls._fields
         if f in tensors or f in counters
     }  # absent: the field's default (an older file)
+    if cls.__name__ == "LBFGSState":  # an older file's memory lacks its inner products
+        from lrnn.lbfgs import with_products
+
+        return with_products(cls(**values))
     return cls(**values)

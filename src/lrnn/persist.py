@@ -163,7 +163,7 @@ def load_model(path: str | os.PathLike) -> ModelFile:
             f"{name}: the weights contain NaN or infinity; the file is corrupt — retrain the model."
         )
     _check_model_meta(meta, w, name, error=ModelFileError)
-    _check_text_model(meta, w, name)
+    _check_text_model(meta, w, tensors.get("idf"), name)
     return ModelFile(
         w=w,
         b=b.copy() if layer else float(b[0]),
@@ -183,12 +183,17 @@ def load_model(path: str | os.PathLike) -> ModelFile:
     )
 
 
-def _check_text_model(meta: dict, w: np.ndarray, name: str) -> None:
-    """A text model's vocabulary fits its weights: a hashing model as many columns as it
-    hashes into, a vocabulary model one distinct, non-empty term per weight row."""
+def _check_text_model(meta: dict, w: np.ndarray, idf: np.ndarray | None, name: str) -> None:
+    """A text model carries its IDF weights, and its vocabulary fits its weights: a hashing
+    model as many columns as it hashes into, a vocabulary model one distinct, non-empty term
+    per weight row (the vectorizer is rebuilt from these, unchecked)."""
     preprocessing = meta.get("preprocessing")
     if not isinstance(preprocessing, dict) or preprocessing.get("kind") != "text":
         return
+    if idf is None:
+        raise ModelFileError(
+            f"{name}: the text model has no 'idf' tensor; the file is corrupt — retrain the model."
+        )
     text = preprocessing.get("text") or {}
     hashing = text.get("hashing") if isinstance(text, dict) else None
     names = meta.get("feature_names")

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from lrnn import config as defaults
 from lrnn import metrics
-from lrnn.errors import DataError, UsageError
+from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
 
     with warnings.catch_warnings():
         if request.class_weight is not None:  # the remedy the warning suggests is taken
-            warnings.filterwarnings("ignore", message=".*the classes are unbalanced")
+            warnings.simplefilter("ignore", UnbalancedClassesWarning)
         train_ds, test_ds, test_desc = load_train_and_test(request)
     validation_ds = None
     if request.validation:
@@ -520,8 +520,6 @@ def reproduce(model: Any, model_path: str, data_path: str | None, label: str | N
     """Retrain from a model's manifest and return the new TrainResult (the caller compares the
     bits): the same settings on training data prepared as ``lrnn train`` prepared it — the
     same hold-outs, class weights, positive class, label column and preprocessing."""
-    import warnings
-
     from lrnn import data
     from lrnn.config import TrainConfig
     from lrnn.errors import ModelFileError

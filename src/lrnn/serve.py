@@ -201,19 +201,16 @@ def create_app(
 def _metadata(predictor: inference.Predictor, max_body_bytes: int, max_images: int) -> dict:
     model, spec = predictor.model, predictor.spec
     layer = len(model.classes) > 2
+    record = '{"predictions": [{' + ", ".join(f'"{k}"' for k in inference.RECORD_KEYS) + "}, ...]}"
+    options = ["name=<raw image name>", "explain=1"]
     if layer:
         returns = (
-            '{"predictions": [{"name", "probability", "label", "probabilities"}, ...]}; label '
-            "is the most probable class, probability its probability, probabilities every "
-            "class's"
+            f"{record}; label is the most probable class, probability its probability, "
+            "probabilities every class's"
         )
-        options = ["name=<raw image name>", "explain=1"]
     else:
-        returns = (
-            '{"predictions": [{"name", "probability", "label", "probabilities"}, ...]}; '
-            "probability is P(positive_class)"
-        )
-        options = ["threshold=<0..1>", "name=<raw image name>", "explain=1"]
+        returns = f"{record}; probability is P(positive_class)"
+        options = ["threshold=<0..1>", *options]
     if spec.kind == "image":
         takes = "an image (raw body or multipart/form-data upload of one or more images)"
     elif spec.kind == "text":
@@ -398,10 +395,10 @@ def explanations(predictor: inference.Predictor, ds: Any) -> list[dict]:
     """
     if predictor.spec.kind == "text":
         return _word_explanations(predictor, ds)
-    contributions, bias = predictor.contributions(ds)
+    explained = predictor.explained_classes(ds)
+    contributions, bias = predictor.contributions(ds, explained)
     logits = contributions.sum(axis=1) + bias
     classes = predictor.model.classes
-    explained = predictor.explained_classes(ds)
     out = []
     for i, z in enumerate(logits):
         item: dict[str, Any] = {
@@ -434,6 +431,8 @@ EXPLAINED_WORDS = 20
 def _word_explanations(predictor: inference.Predictor, ds: Any) -> list[dict]:
     """Per document: the logit of the class explained and the words (terms) that moved it
     most, each as ``[term, w·x]`` — the text model's heat map."""
+    from lrnn.data.text import term_name
+
     model = predictor.model
     w = np.asarray(model.w, dtype=np.float64)
     explained = predictor.explained_classes(ds)
@@ -457,8 +456,7 @@ def _word_explanations(predictor: inference.Predictor, ds: Any) -> list[dict]:
                 "logit": float(values.sum() + bias),
                 "bias": bias,
                 "contributions": [
-                    [str(names[terms[j]]) if names else f"hash #{terms[j]}", float(values[j])]
-                    for j in order
+                    [term_name(names, int(terms[j])), float(values[j])] for j in order
                 ],
             }
         )

@@ -15,11 +15,14 @@ from typing import Any
 import numpy as np
 
 from lrnn import plots
+from lrnn.data.text import term_name
 
 #: Terms shown on each side (positive and negative).
 TOP_TERMS = 15
 #: Terms per class in a softmax layer's picture and table (K panels share the page).
 CLASS_TERMS = 8
+#: What a hashing model's tables say (it keeps no vocabulary).
+HASHED_NOTE = " The model hashes its terms, so it shows columns."
 
 
 def top_terms(
@@ -27,12 +30,8 @@ def top_terms(
 ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
     """The k most positive and k most negative (term, weight) pairs, strongest first."""
     order = np.argsort(w, kind="stable")
-
-    def term(j: int) -> str:
-        return str(names[j]) if names is not None else f"hash #{j}"
-
-    positive = [(term(j), float(w[j])) for j in order[::-1][:k] if w[j] > 0]
-    negative = [(term(j), float(w[j])) for j in order[:k] if w[j] < 0]
+    positive = [(term_name(names, j), float(w[j])) for j in order[::-1][:k] if w[j] > 0]
+    negative = [(term_name(names, j), float(w[j])) for j in order[:k] if w[j] < 0]
     return positive, negative
 
 
@@ -58,7 +57,7 @@ def weights_section(ctx: Any, figure: Callable[..., str], grid: Callable[..., st
         f"'{classes[0]}')."
     )
     rows = [(t, v, classes[1]) for t, v in positive] + [(t, v, classes[0]) for t, v in negative]
-    note = "" if ctx.model.feature_names else " The model hashes its terms, so it shows columns."
+    note = "" if ctx.model.feature_names else HASHED_NOTE
     table = grid(
         ["term", "weight", "its presence pushes towards"],
         rows,
@@ -79,7 +78,7 @@ def _class_weights_section(
         (c, ", ".join(t for t, _ in positive), ", ".join(t for t, _ in negative))
         for c, positive, negative in per_class
     ]
-    note = "" if ctx.model.feature_names else " The model hashes its terms, so it shows columns."
+    note = "" if ctx.model.feature_names else HASHED_NOTE
     table = grid(
         ["class", "words that raise its score most", "words that lower it most"],
         rows,

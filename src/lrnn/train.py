@@ -226,8 +226,9 @@ def train(
     for cb in callbacks:
         cb.on_start(config, info)
 
-    recorder = Recorder(backend, config, solver.name, validation, callbacks, grad_norms)
-    recorder.stop_when_separable = not run_to_the_end
+    recorder = Recorder(
+        backend, config, solver.name, validation, callbacks, grad_norms, not run_to_the_end
+    )
     # Overflow on the way to a non-finite cost is reported once, as TrainingDiverged, not as a
     # stream of numpy RuntimeWarnings.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -438,11 +439,12 @@ class Recorder:
         validation: Backend | None,
         callbacks: Sequence[Callback],
         grad_norms: bool = True,
+        stop_when_separable: bool = True,
     ) -> None:
         self.backend, self.config, self.solver = backend, config, solver
         self.validation, self.callbacks = validation, callbacks
         self.grad_norms = grad_norms
-        self.stop_when_separable = True
+        self.stop_when_separable = stop_when_separable
         self.last_grad: NDArray | None = None
         #: (θ, (cost, grad, data)) of the last check: _finish reuses it when θ is the result's
         self.last_evaluation: tuple[NDArray, tuple] | None = None

@@ -182,6 +182,20 @@ def _verdicts(
     return reports
 
 
+def _cat_folder(given: str | Path | None, usual: list[Path], option: str) -> Path | None:
+    """The folder with the lesson's cat files: the one given (refused in one line when the
+    files are not there), else the first of the usual places that has them, else None."""
+    if given is None:
+        return find_cat_folder(usual)
+    folder = find_cat_folder([Path(given)])
+    if folder is None:
+        raise UsageError(
+            f"{given}: no train_catvnoncat.h5 and test_catvnoncat.h5 there; give the folder "
+            f"that holds the lesson's two files, or leave out {option}."
+        )
+    return folder
+
+
 def check_file(
     path: str | Path, limits: Limits | None = None, cat_folder: str | Path | None = None
 ) -> CheckReport:
@@ -192,17 +206,9 @@ def check_file(
     """
     limits = limits or Limits()
     solution = read_solution(path)
-    if cat_folder is not None:
-        folder = find_cat_folder([Path(cat_folder)])
-        if folder is None:
-            raise UsageError(
-                f"{cat_folder}: no train_catvnoncat.h5 and test_catvnoncat.h5 there; give the "
-                "folder that holds the lesson's two files, or leave out --data."
-            )
-    else:
-        folder = find_cat_folder(
-            [Path(path).resolve().parent / "datasets", Path.cwd() / "datasets"]
-        )
+    folder = _cat_folder(
+        cat_folder, [Path(path).resolve().parent / "datasets", Path.cwd() / "datasets"], "--data"
+    )
     checks = build_checks(folder)
     calls = {c.name: [(case.args, case.optional) for case in c.cases] for c in checks}
     sandbox = run_solution(solution, calls, limits, while_running=_prepare_all(checks))
@@ -242,15 +248,7 @@ def check_namespace(
     namespace: Mapping[str, Any], *, show: bool = True, cat_folder: str | Path | None = None
 ) -> CheckReport:
     """The same checks on functions already defined (``check(globals())``), in this process."""
-    if cat_folder is not None:
-        folder = find_cat_folder([Path(cat_folder)])
-        if folder is None:
-            raise UsageError(
-                f"{cat_folder}: no train_catvnoncat.h5 and test_catvnoncat.h5 there; give the "
-                "folder that holds the lesson's two files, or leave out data."
-            )
-    else:
-        folder = find_cat_folder([Path.cwd() / "datasets"])
+    folder = _cat_folder(cat_folder, [Path.cwd() / "datasets"], "data")
     checks = build_checks(folder)
     lesson = {c.name: namespace.get(c.name) for c in checks}
     funcs = {name: fn for name, fn in lesson.items() if callable(fn)}

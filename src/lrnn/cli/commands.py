@@ -102,12 +102,15 @@ def _request(args: argparse.Namespace):
     )
 
 
+#: The text options (--text-column, --ngrams, …) as argparse names them.
+TEXT_OPTIONS = ("text_column", "ngrams", "min_df", "max_features", "hashing", "encoding")
+
+
 def _warn_unused_text_options(args: argparse.Namespace, kind: str) -> None:
     """Text options on data that is not text change nothing: say so, not silently."""
     if kind == "text":
         return
-    flags = ("text_column", "ngrams", "min_df", "max_features", "hashing", "encoding")
-    given = ["--" + f.replace("_", "-") for f in flags if getattr(args, f, None) is not None]
+    given = ["--" + f.replace("_", "-") for f in TEXT_OPTIONS if getattr(args, f, None) is not None]
     if given:
         warnings.warn(
             f"{', '.join(given)} apply to text data only; this is {kind} data, so they are "
@@ -120,10 +123,9 @@ def _text_settings(args: argparse.Namespace) -> dict | None:
     """Text settings from --text-column/--ngrams/… (the defaults when none is given)."""
     from lrnn.data.text import settings
 
-    names = ("text_column", "ngrams", "min_df", "max_features", "hashing", "encoding")
-    if not any(hasattr(args, n) for n in names):
+    if not any(hasattr(args, n) for n in TEXT_OPTIONS):
         return None
-    return settings(**{n: getattr(args, n, None) for n in names})
+    return settings(**{n: getattr(args, n, None) for n in TEXT_OPTIONS})
 
 
 def _load_model_and_spec(path: str):
@@ -273,7 +275,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "--report needs data that fits in memory; write the report afterwards with "
             "lrnn report --model M SMALLER_DATA."
         )
-    if args.text_column is not None and args.text_column == (args.label or "label"):
+    if args.text_column is not None and args.text_column == args.label:
         raise UsageError(
             f"--text-column {args.text_column} is also the label column; name the column of "
             "documents with --text-column and the classes with --label."

@@ -124,13 +124,15 @@ def _lrnn_file(path: Path) -> bool:
     import json
     import struct
 
+    from lrnn import persist
+
     try:
         with open(path, "rb") as f:
             head = f.read(8)
             if len(head) < 8:
                 return path.stat().st_size == 0  # an empty file holds nothing to lose
             (size,) = struct.unpack("<Q", head)
-            if size > 16 * 2**20:
+            if size > persist.MAX_HEADER_BYTES:
                 return False
             header = json.loads(f.read(size))
         return isinstance(header, dict) and "lrnn" in (header.get("__metadata__") or {})

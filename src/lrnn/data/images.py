@@ -23,7 +23,7 @@ from lrnn.data import limits
 from lrnn.data.checks import check_bytes, is_int, quoted, short
 from lrnn.data.dataset import Dataset
 from lrnn.data.preprocessing import Preprocessing
-from lrnn.errors import DataError, UsageError
+from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
 
 #: Pillow modes of single-channel pictures (grey at any bit depth). A folder whose pictures all
 #: have one of these trains as grey (h·w features); any colour picture makes it RGB (3·h·w).
@@ -230,8 +230,6 @@ UNBALANCED_RATIO = 0.1
 def _warn_if_unbalanced(folder: Path, subdirs: list[Path], groups: list[list[Path]]) -> None:
     """Say so when one class has far fewer images than another: a model can then score well by
     ignoring it (class weights, --class-weight balanced, counter that)."""
-    import warnings
-
     sizes = [len(g) for g in groups]
     small = int(np.argmin(sizes))
     if sizes[small] < UNBALANCED_RATIO * max(sizes):
@@ -242,6 +240,7 @@ def _warn_if_unbalanced(folder: Path, subdirs: list[Path], groups: list[list[Pat
             f"{images}, {subdirs[big].name!r} {sizes[big]}); a model can score well by ignoring "
             "the small class — add images, or weight the classes when training "
             "(--class-weight balanced).",
+            UnbalancedClassesWarning,
             stacklevel=4,
         )
 

@@ -27,7 +27,7 @@ from lrnn.data.images import (
     load_image_folder,
     read_images,
 )
-from lrnn.data.preprocessing import Preprocessing
+from lrnn.data.preprocessing import TAKES, Preprocessing
 from lrnn.data.sources import out_of_core_layout
 from lrnn.data.svmlight import is_svmlight, load_svmlight
 from lrnn.data.tables import load_table
@@ -124,8 +124,7 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
         for p in paths:  # a data file is not a document: say so rather than score its bytes
             if is_svmlight(p) or Path(p).suffix.lower() in _DATA_SUFFIXES:
                 raise DataError(
-                    f"{p}: a data file, but the model was trained on text; give "
-                    f"{what_to_give('text')}."
+                    f"{p}: a data file, but the model was trained on text; give {TAKES['text']}."
                 )
         from lrnn.data.text import load_documents
 
@@ -149,7 +148,7 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
     if spec.kind != "image":
         raise DataError(
             f"{first}: the model was trained on {spec.kind} data, not images; give "
-            f"{what_to_give(spec.kind)}."
+            f"{TAKES[spec.kind]}."
         )
     mode, size = image_target(spec, None)
     raw = read_images(paths, mode, size)
@@ -201,22 +200,12 @@ def _finish(
     return ds
 
 
-def what_to_give(kind: str) -> str:
-    """What a model trained on ``kind`` data takes, for error messages."""
-    return {
-        "image": "image files or a folder of them",
-        "table": "a .csv or .parquet file",
-        "text": ".txt files, a folder of them, or - for one document per line",
-        "svmlight": "an svmlight file (.svm, .svmlight, .libsvm)",
-    }.get(kind, "a .npz or .npy file")
-
-
 def _conform(ds: Dataset, spec: Preprocessing) -> Dataset:
     """Make freshly loaded data look like the data the model was trained on."""
     if ds.spec.kind != spec.kind:
         raise DataError(
             f"{ds.source}: the model was trained on {spec.kind} data but this is {ds.spec.kind} "
-            f"data; give {what_to_give(spec.kind)}."
+            f"data; give {TAKES[spec.kind]}."
         )
     if spec.kind == "image" and ds.spec.image_shape != spec.image_shape:
         mode, size = image_target(spec, None)
@@ -238,8 +227,7 @@ def _load_sparse(
     if spec is not None and is_svmlight(p) != (spec.kind == "svmlight"):
         this = "an svmlight file" if is_svmlight(p) else "not an svmlight file"
         raise DataError(
-            f"{p}: {this}, but the model was trained on {spec.kind} data; give "
-            f"{what_to_give(spec.kind)}."
+            f"{p}: {this}, but the model was trained on {spec.kind} data; give {TAKES[spec.kind]}."
         )
     if is_svmlight(p):
         return load_svmlight(str(p), spec, require_labels)

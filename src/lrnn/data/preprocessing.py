@@ -19,6 +19,14 @@ from lrnn.errors import DataError, ModelFileError
 
 #: What kind of data a model was trained on.
 KINDS = ("image", "table", "array", "text", "svmlight")
+#: What a model trained on each kind takes, as error messages say it.
+TAKES = {
+    "image": "image files or a folder of them",
+    "table": "a .csv or .parquet file",
+    "array": "a .npz or .npy file",
+    "text": ".txt files, a folder of them, or - for one document per line",
+    "svmlight": "an svmlight file (.svm, .svmlight, .libsvm)",
+}
 
 
 @dataclass(frozen=True)

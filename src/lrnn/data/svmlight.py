@@ -85,9 +85,9 @@ def _file_line(name: str, example: int) -> int:
     return example + 1
 
 
-def _bad_value_line(name: str, X: Any) -> int:
-    """The file line of the first example with a NaN or infinite value."""
-    row = int(np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))[~np.isfinite(X.data)][0])
+def _line_of(name: str, X: Any, position: int) -> int:
+    """The file line of the example that holds stored value ``position`` of the CSR X."""
+    row = int(np.searchsorted(X.indptr, position, side="right")) - 1
     return _file_line(name, row)
 
 
@@ -118,15 +118,16 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
     if X.shape[0] == 0:
         raise DataError(f"{name}: no examples; give a file with data.")
     if X.shape[1] > limits.MAX_SPARSE_FEATURES + 1:  # + 1: column 0 of a one-based file
-        row = int(np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))[np.argmax(X.indices)])
+        widest = int(np.argmax(X.indices))
         raise DataError(
-            f"{name}: line {_file_line(name, row)} has feature index {int(X.indices.max())}, "
+            f"{name}: line {_line_of(name, X, widest)} has feature index {int(X.indices[widest])}, "
             f"over lrnn's limit of {limits.MAX_SPARSE_FEATURES} features (the weights would be "
             "a dense vector that wide); fix that line."
         )
     if not np.isfinite(X.data).all():
         raise DataError(
-            f"{name}: line {_bad_value_line(name, X)} has a NaN or infinite value; fix or "
+            f"{name}: line {_line_of(name, X, int(np.argmin(np.isfinite(X.data))))} has a NaN "
+            "or infinite value; fix or "
             "remove that line."
         )
     if spec is None:
@@ -164,10 +165,9 @@ def _to_width(X: Any, width: int, base: int, name: str) -> Any:
     import scipy.sparse as sp
 
     if X.shape[1] > width:
-        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
         first = int(np.flatnonzero(X.indices >= width)[0])  # the first stored value beyond
         raise DataError(
-            f"{name}: line {_file_line(name, int(rows[first]))} has feature index "
+            f"{name}: line {_line_of(name, X, first)} has feature index "
             f"{int(X.indices[first]) + base}, beyond the model's {width} features; give data "
             "with the training file's features."
         )

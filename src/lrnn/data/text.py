@@ -21,7 +21,9 @@ binary content (a NUL byte), the encoding (``--encoding``), emptiness — each a
 
 from __future__ import annotations
 
+import codecs
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,8 +34,8 @@ import numpy as np
 from lrnn.data import limits
 from lrnn.data.checks import short
 from lrnn.data.dataset import Dataset, encode_labels
-from lrnn.data.preprocessing import Preprocessing
-from lrnn.errors import DataError, ModelFileError, UsageError
+from lrnn.data.preprocessing import TAKES, Preprocessing
+from lrnn.errors import DataError, UsageError
 
 #: The settings a text model records (Preprocessing.text), with their defaults.
 DEFAULTS: dict[str, Any] = {
@@ -112,8 +114,6 @@ def check_settings(d: Any) -> str | None:
 
 
 def _known_encoding(name: str) -> bool:
-    import codecs
-
     try:
         info = codecs.lookup(name)
     except LookupError:
@@ -195,21 +195,19 @@ class TextVectorizer:
         return cls(options, vocabulary, idf)
 
 
+def term_name(names: Sequence[str] | None, column: int) -> str:
+    """How a text model's column is shown: its term, or ``hash #N`` for a hashing model (which
+    keeps no vocabulary)."""
+    return str(names[column]) if names else f"hash #{column}"
+
+
 def vectorizer_for_model(model: Any, spec: Preprocessing) -> TextVectorizer | None:
-    """A text model's vectorizer rebuilt from its file (feature names + idf), else None."""
+    """A text model's vectorizer rebuilt from its file (feature names + idf), else None; the
+    file's reader (:func:`lrnn.persist.load_model`) has checked that they fit its weights."""
     if spec.kind != "text":
         return None
-    idf = getattr(model, "idf", None)
-    if idf is None or idf.ndim != 1 or idf.shape[0] != np.asarray(model.w).shape[0]:
-        raise ModelFileError(
-            "the text model has no usable 'idf' tensor; the file is corrupt — retrain the model."
-        )
     vocabulary = None if spec.text["hashing"] is not None else tuple(model.feature_names or ())
-    if vocabulary is not None and len(vocabulary) != idf.shape[0]:
-        raise ModelFileError(
-            "the text model's vocabulary and idf differ in length; retrain the model."
-        )
-    return TextVectorizer(dict(spec.text), vocabulary, np.asarray(idf, dtype=np.float64))
+    return TextVectorizer(dict(spec.text), vocabulary, np.asarray(model.idf, dtype=np.float64))
 
 
 def model_spec(model: Any) -> Preprocessing:
@@ -231,7 +229,7 @@ def decode_document(blob: bytes, where: str, encoding: str) -> str:
         )
     # UTF-16 and UTF-32 text holds NUL bytes in every ASCII character: there, the decoder
     # below is the judge of binary data
-    wide = encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32"))
+    wide = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
     if not wide and b"\x00" in blob[:65536]:
         raise DataError(
             f"{where}: looks like a binary file (it holds NUL bytes), not text; give text "
@@ -324,8 +322,6 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
             labels.append(d.name)
         if len(files) == before:
             empty.append(d.name)
-    import warnings
-
     if skipped:
         warnings.warn(
             f"{path}: {len(skipped)} file(s) without the .txt suffix left out "
@@ -375,8 +371,6 @@ def documents_dataset(
     if scoring:
         blank = np.flatnonzero(np.diff(X.tocsr().indptr) == 0)
         if blank.size:
-            import warnings
-
             warnings.warn(
                 f"{source}: {blank.size} document(s) hold no word the model knows (e.g. "
                 f"{names[int(blank[0])]!r}); their probabilities come from the bias alone.",
@@ -398,7 +392,7 @@ def load_text_table(
     if column is None:  # a model trained on files of documents, given a table
         raise DataError(
             f"{name}: the model was trained on documents in files, not on a table's text "
-            "column; give .txt files, a folder of them, or - for one document per line."
+            f"column; give {TAKES['text']}."
         )
     frame = read_table(name, [column, label])
     if column not in frame.columns:
