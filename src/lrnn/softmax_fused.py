@@ -105,10 +105,12 @@ def _blocks(X: NDArray, dtype: np.dtype, c: int, block: int, chunk: int):
 # --------------------------------------------------------------------------------------------
 # The numba kernel: four rows at a time, K columns vectorised (K padded to a SIMD multiple)
 # --------------------------------------------------------------------------------------------
-def _softmax_rows(z, r, count, y, s, base, bias, scale, K):
+def _softmax_rows(z, r, count, y, s, base, bias, scale, K, e):
     """Rows q < count of z (raw dot products) → r = s(P − Y); returns (Σ sℓ, Σ s·hit).
 
-    Per row in float64: logits scale·z + b, their maximum, Σ exp, ℓ = log Σ − (z_y − max).
+    Per row in float64: logits scale·z + b, their maximum, the K exponentials once (kept in
+    ``e``, a float64 scratch of K: each exp costs about as much as a class's dot products'
+    share of a row), their sum, ℓ = log Σ − (z_y − max).
     Padding rows (q ≥ count: repeats of the last row) get r = 0, so they add exact zeros.
     """
     weighted = s.shape[0] > 0
@@ -125,18 +127,20 @@ def _softmax_rows(z, r, count, y, s, base, bias, scale, K):
         best = 0
         for k in range(K):
             v = float(z[q, k]) * scale + bias[k]
+            e[k] = v
             if v > top:
                 top = v
                 best = k
+        shifted_y = e[yi] - top
         total = 0.0
         for k in range(K):
-            total += np.exp(float(z[q, k]) * scale + bias[k] - top)
-        loss += si * (np.log(total) - (float(z[q, yi]) * scale + bias[yi] - top))
+            e[k] = np.exp(e[k] - top)
+            total += e[k]
+        loss += si * (np.log(total) - shifted_y)
         if best == yi:
             hits += si
         for k in range(K):
-            p = np.exp(float(z[q, k]) * scale + bias[k] - top) / total
-            r[q, k] = si * (p - (1.0 if k == yi else 0.0))
+            r[q, k] = si * (e[k] / total - (1.0 if k == yi else 0.0))
     return loss, hits
 
 
@@ -150,6 +154,7 @@ def _pass_chunks(lo, hi, Wt, bias, X, y, s, scale, chunk, K, parts, sums):
     zero = Wt[0, 0] - Wt[0, 0]
     z = np.empty((4, K), dtype=Wt.dtype)
     r = np.empty((4, K), dtype=Wt.dtype)
+    e = np.empty(K)  # the softmax's float64 scratch
     for c in range(lo, hi):
         acc = parts[c]
         acc[:] = 0
@@ -168,7 +173,7 @@ def _pass_chunks(lo, hi, Wt, bias, X, y, s, scale, chunk, K, parts, sums):
                     a2 += x2[j] * wj
                     a3 += x3[j] * wj
                 z[0, k], z[1, k], z[2, k], z[3, k] = a0, a1, a2, a3
-            bl, bh = _softmax_rows(z, r, count, y, s, i, bias, scale, K)
+            bl, bh = _softmax_rows(z, r, count, y, s, i, bias, scale, K, e)
             sums[c, 0] += bl
             sums[c, 1] += bh
             for k in range(K):
