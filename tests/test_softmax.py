@@ -166,3 +166,34 @@ def test_fused_passes_match_the_reference(dtype, weighted):
     np.testing.assert_allclose(
         softmax_fused.logits(W, b, X, scale), softmax.logits(W, b, X, scale), rtol=tol, atol=tol
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_fused_pass_has_the_same_bits_for_any_number_of_threads(dtype, monkeypatch):
+    """The chunks and their order of summation depend on X's shape only, and every block's
+    products are one BLAS call on one chunk's rows, so 1, 2 or 3 threads (and BLAS on one
+    thread or its default) give the same bits."""
+    from threadpoolctl import threadpool_limits
+
+    from lrnn import softmax_fused
+
+    rng = np.random.default_rng(8)
+    m, n, K = 20_011, 37, 5  # many chunks; a last block shorter than the others
+    if dtype == np.uint8:
+        X = rng.integers(0, 256, (m, n)).astype(np.uint8)
+    else:
+        X = rng.standard_normal((m, n)).astype(dtype)
+    W = (0.05 * rng.standard_normal((n, K))).astype(np.float32)
+    b = (0.1 * rng.standard_normal(K)).astype(np.float32)
+    y, s = rng.integers(0, K, m), rng.uniform(0.5, 2, m)
+    passes = []
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(softmax_fused, "_threads", lambda threads=threads: threads)
+        passes.append(softmax_fused.data_pass(W, b, X, y, s, 1 / 255))
+    with threadpool_limits(1):
+        passes.append(softmax_fused.data_pass(W, b, X, y, s, 1 / 255))
+    first = passes[0]
+    for other in passes[1:]:
+        np.testing.assert_array_equal(other.dw, first.dw)
+        np.testing.assert_array_equal(other.db, first.db)
+        assert (other.loss, other.accuracy) == (first.loss, first.accuracy)

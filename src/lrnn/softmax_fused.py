@@ -1,19 +1,19 @@
 """The softmax layer's passes with X read once: cache-sized blocks of rows, on several threads.
 
 Why: :func:`lrnn.softmax.data_pass` computes Z = XW for all of X and then XᵀR, reading X from
-memory twice. Here each block of rows (about :data:`BLOCK_BYTES`) is used for both products
-while it is still in cache — Z_b = X_b W, the softmax residual R_b, then X_bᵀ R_b — so memory
-traffic is one read of X per pass for all K columns. The products themselves are BLAS calls
-(K columns make them matrix products, which BLAS does at full speed); the per-example softmax
-is numpy on a block of K-wide rows.
+memory twice. Here each block of rows (a few hundred KiB) is used for both products while it is
+still in cache — Z_b = X_b W, the softmax residual R_b, then X_bᵀ R_b — so memory traffic is one
+read of X per pass for all K columns. The products themselves are BLAS calls (K columns make
+them matrix products, which BLAS does at full speed); the per-example softmax between them is
+compiled (numba) when numba is installed, else numpy on the block.
 
 Determinism: the rows are cut into chunks that depend only on the shape and dtype of X, each
 chunk adds into its own slot, and the slots are summed in chunk order, so the result is the
 same for any number of threads (the chunks are handed to whichever thread is free). Python
-threads suffice: BLAS and numpy's loops release the GIL.
+threads suffice: BLAS, numpy's loops and the compiled kernel release the GIL.
 
 Memory beyond X: one (n, K) partial gradient per chunk (at most :data:`TARGET_CHUNKS`) and
-one block's logits per thread.
+one block's logits (and, for uint8 X, its widened rows) per thread.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ from lrnn.objective import DataPass
 
 #: Bytes of X (in the arithmetic dtype) per block: it stays in L2 between the two products.
 BLOCK_BYTES = 512 * 1024
+#: Bytes of a block of rows in the numba kernel (in the parameters' dtype): the block is read
+#: by two BLAS products in turn, so it should sit in L2 (measured on 200,000 × 500 float32:
+#: 128 rows per block beat 64 and 256).
+KERNEL_BLOCK_BYTES = 256 * 1024
 #: At most this many chunks, each with its own partial gradient.
 TARGET_CHUNKS = 32
 #: Below this many values of X the reference is as fast (no thread start-up to pay for).
@@ -103,7 +107,7 @@ def _blocks(X: NDArray, dtype: np.dtype, c: int, block: int, chunk: int):
 
 
 # --------------------------------------------------------------------------------------------
-# The numba kernel: four rows at a time, K columns vectorised (K padded to a SIMD multiple)
+# The numba kernel: blocks of rows, BLAS products around a compiled softmax
 # --------------------------------------------------------------------------------------------
 def _softmax_rows(z, r, count, y, s, base, bias, scale, K, e):
     """Rows q < count of z (raw dot products) → r = s(P − Y); returns (Σ sℓ, Σ s·hit).
@@ -144,49 +148,61 @@ def _softmax_rows(z, r, count, y, s, base, bias, scale, K, e):
     return loss, hits
 
 
-def _pass_chunks(lo, hi, Wt, bias, X, y, s, scale, chunk, K, parts, sums):
-    """Chunks lo..hi-1: parts[c] = Σ rᵢ xᵢᵀ (K, n), sums[c] = (Σ sℓ, Σ s·hit, Σ r (K)).
+def _pass_chunks(lo, hi, W, bias, X, y, s, scale, chunk, block, K, parts, sums):
+    """Chunks lo..hi-1: parts[c] = Σ xᵢ rᵢᵀ (n, K), sums[c] = (Σ sℓ, Σ s·hit, Σ r (K)).
 
-    Four rows at a time: each class's weights (a row of Wt, in L1) are read once for four dot
-    products, and each class's gradient row once for four updates, like the binary kernels.
+    Block by block of rows (a few hundred KiB, so they stay in L2 between the two products):
+    Z_b = X_b W and then X_bᵀ R_b are BLAS calls — K columns make them matrix products, which
+    BLAS does at about twice the multiply-adds per second of a hand-written loop here — and the
+    softmax between them is compiled code, row by row.
     """
     m, n = X.shape
-    zero = Wt[0, 0] - Wt[0, 0]
-    z = np.empty((4, K), dtype=Wt.dtype)
-    r = np.empty((4, K), dtype=Wt.dtype)
+    z = np.empty((block, K), dtype=W.dtype)
+    r = np.empty((block, K), dtype=W.dtype)
+    product = np.empty((n, K), dtype=W.dtype)
+    rows = np.empty((block, n), dtype=W.dtype)  # a narrow X's block, widened
     e = np.empty(K)  # the softmax's float64 scratch
     for c in range(lo, hi):
         acc = parts[c]
         acc[:] = 0
         stop = min(c * chunk + chunk, m)
-        for i in range(c * chunk, stop, 4):
-            count = min(4, stop - i)
-            i1, i2, i3 = min(i + 1, stop - 1), min(i + 2, stop - 1), min(i + 3, stop - 1)
-            x0, x1, x2, x3 = X[i], X[i1], X[i2], X[i3]
-            for k in range(K):
-                wk = Wt[k]
-                a0 = a1 = a2 = a3 = zero
-                for j in range(n):
-                    wj = wk[j]
-                    a0 += x0[j] * wj
-                    a1 += x1[j] * wj
-                    a2 += x2[j] * wj
-                    a3 += x3[j] * wj
-                z[0, k], z[1, k], z[2, k], z[3, k] = a0, a1, a2, a3
-            bl, bh = _softmax_rows(z, r, count, y, s, i, bias, scale, K, e)
+        for i in range(c * chunk, stop, block):
+            count = min(block, stop - i)
+            Xb = _rows_as(X, i, i + count, rows)
+            zb, rb = z[:count], r[:count]
+            np.dot(Xb, W, zb)
+            bl, bh = _softmax_rows(zb, rb, count, y, s, i, bias, scale, K, e)
             sums[c, 0] += bl
             sums[c, 1] += bh
-            for k in range(K):
-                r0, r1, r2, r3 = r[0, k], r[1, k], r[2, k], r[3, k]
-                sums[c, 2 + k] += float(r0) + float(r1) + float(r2) + float(r3)
-                ak = acc[k]
-                for j in range(n):
-                    t = ak[j]
-                    t += r0 * x0[j]
-                    t += r1 * x1[j]
-                    t += r2 * x2[j]
-                    t += r3 * x3[j]
-                    ak[j] = t
+            for q in range(count):
+                for k in range(K):
+                    sums[c, 2 + k] += float(rb[q, k])
+            np.dot(Xb.T, rb, product)
+            acc += product
+
+
+def _rows_as(X, start, stop, rows):
+    """X[start:stop] in the dtype of ``rows`` (its buffer): a view when X has it already."""
+    raise NotImplementedError  # compiled only: see _compiled
+
+
+def _register_rows_as(numba: Any) -> None:
+    """The two forms of :func:`_rows_as`, chosen by the dtypes when numba types the kernel."""
+    from numba.extending import overload
+
+    @overload(_rows_as)
+    def _rows_as_typed(X, start, stop, rows):
+        if X.dtype == rows.dtype:
+            return lambda X, start, stop, rows: X[start:stop]
+
+        def widened(X, start, stop, rows):
+            out = rows[: stop - start]
+            for q in range(stop - start):
+                for j in range(X.shape[1]):
+                    out[q, j] = X[start + q, j]
+            return out
+
+        return widened
 
 
 _compiled_lock = threading.Lock()
@@ -200,11 +216,22 @@ def _compiled() -> Any:
         with _compiled_lock:
             if _kernel is None:
                 import numba
+                import scipy.linalg.cython_blas  # noqa: F401 - the BLAS numba's np.dot calls
 
+                _register_rows_as(numba)
                 _softmax_rows = numba.njit(nogil=True, cache=True)(_softmax_rows)
-                jit = numba.njit(fastmath={"contract", "reassoc"}, nogil=True, cache=True)
-                _kernel = jit(_pass_chunks)
+                _kernel = numba.njit(nogil=True, cache=True)(_pass_chunks)
     return _kernel
+
+
+def prepare() -> None:
+    """Compile (or load) the kernel now, and with it scipy's BLAS that its products call: a
+    training run limits every BLAS library loaded when it starts to one thread, and a library
+    first loaded inside the run would escape that limit."""
+    from lrnn import kernels
+
+    if kernels.numba_installed():
+        _compiled()
 
 
 def data_pass(
@@ -231,16 +258,17 @@ def _kernel_pass(
     dtype = W.dtype
     m, n = X.shape
     K = W.shape[1]
-    Wt = np.ascontiguousarray(W.T)
     s = np.empty(0, dtype=dtype) if sample_weight is None else np.asarray(sample_weight, dtype)
     total = float(m) if sample_weight is None else float(np.sum(s, dtype=np.float64))
-    block, chunk = plan(m, n, X.dtype.itemsize)
+    _, chunk = plan(m, n, X.dtype.itemsize)
+    block = max(8, min(512, KERNEL_BLOCK_BYTES // (n * dtype.itemsize)))
     n_chunks = -(-m // chunk)
-    parts = np.empty((n_chunks, K, n), dtype=dtype)
+    parts = np.empty((n_chunks, n, K), dtype=dtype)
     sums = np.zeros((n_chunks, 2 + K))
-    args = (Wt, np.asarray(b, np.float64), np.asarray(X), np.asarray(y, np.intp), s)
-    _run(lambda c: kernel(c, c + 1, *args, float(scale), chunk, K, parts, sums), n_chunks)
-    dw = np.sum(parts, axis=0, dtype=np.float64).T * (scale / total)
+    args = (np.ascontiguousarray(W), np.asarray(b, np.float64), np.asarray(X))
+    args += (np.asarray(y, np.intp), s, float(scale), chunk, block, K, parts, sums)
+    _run(lambda c: kernel(c, c + 1, *args), n_chunks)
+    dw = np.sum(parts, axis=0, dtype=np.float64) * (scale / total)
     totals = np.sum(sums, axis=0)
     return DataPass(
         float(totals[0] / total), dw.astype(dtype), totals[2:] / total, float(totals[1] / total)

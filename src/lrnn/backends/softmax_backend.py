@@ -48,6 +48,8 @@ class SoftmaxBackend(WeightSpace):
         self.n_samples, self.n_features = X.shape
         # Decided once: large C-ordered X goes through the one-read passes.
         self._fused = softmax_fused.worthwhile(X)
+        if self._fused:
+            softmax_fused.prepare()
 
     def data_pass(self, w: NDArray, b: NDArray) -> DataPass:
         if self._fused:
