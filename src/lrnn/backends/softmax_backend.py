@@ -47,7 +47,7 @@ class SoftmaxBackend(WeightSpace):
         self.scale = float(scale)
         self.n_samples, self.n_features = X.shape
         # Decided once: large C-ordered X goes through the one-read passes.
-        self._fused = softmax_fused.worthwhile(X)
+        self._fused = softmax_fused.worthwhile(X, self.n_classes)
         if self._fused:
             softmax_fused.prepare()
 
