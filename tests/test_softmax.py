@@ -130,8 +130,8 @@ def test_hessian_products_at_a_point_reuse_its_probabilities_with_the_same_bits(
 
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
-def test_fused_passes_match_the_reference(dtype, weighted):
-    from lrnn import softmax_fused
+def test_fused_passes_match_the_reference(dtype, weighted, monkeypatch):
+    from lrnn import kernels, softmax_fused
 
     rng = np.random.default_rng(4)
     m, n, K = 3001, 70, 6  # several chunks, a last group of fewer than four rows
@@ -157,12 +157,15 @@ def test_fused_passes_match_the_reference(dtype, weighted):
     blas = softmax_fused._blas_pass(W, b, X, y, s, scale)
     np.testing.assert_allclose(blas.dw, ref.dw, rtol=tol, atol=tol * np.abs(ref.dw).max())
     VW, vb = rng.standard_normal((n, K)).astype(pdtype), rng.standard_normal(K).astype(pdtype)
-    for g, r in zip(
-        softmax_fused.hessp(W, b, X, VW, vb, s, scale),
-        softmax.hessp(W, b, X, VW, vb, 0.0, s, scale),
-        strict=True,
-    ):
-        np.testing.assert_allclose(g, r, rtol=tol, atol=tol * np.abs(r).max())
+    want = softmax.hessp(W, b, X, VW, vb, 0.0, s, scale)
+    products = [softmax_fused.hessp(W, b, X, VW, vb, s, scale)]
+    with monkeypatch.context() as without_numba:  # the blocks of numpy calls
+        without_numba.setattr(kernels, "numba_installed", lambda: False)
+        products.append(softmax_fused.hessp(W, b, X, VW, vb, s, scale))
+        assert softmax_fused.worthwhile(X, K) == (X.size >= softmax_fused.MIN_ELEMENTS)
+    for got_product in products:
+        for g, r in zip(got_product, want, strict=True):
+            np.testing.assert_allclose(g, r, rtol=tol, atol=tol * np.abs(r).max())
     np.testing.assert_allclose(
         softmax_fused.logits(W, b, X, scale), softmax.logits(W, b, X, scale), rtol=tol, atol=tol
     )
