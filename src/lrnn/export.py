@@ -296,8 +296,11 @@ def default_output(model_path: str) -> str:
 
 
 def check_output(output: str, model_path: str) -> None:
-    """Fail before any work: a writable file path that is not the model itself."""
-    persist.check_writable(output)
+    """Fail before any work: an ``.onnx`` file path that is not the model itself and holds no
+    file that lrnn did not export (a default path beside the model is as protected as a
+    given one: the user never chose it)."""
+    if Path(output).is_dir():
+        raise UsageError(f"{output}: is a folder; give a file name such as model.onnx.")
     out, src = Path(output), Path(model_path)
     same = out.resolve() == src.resolve()
     if not same and out.exists() and src.exists():
@@ -307,6 +310,39 @@ def check_output(output: str, model_path: str) -> None:
             f"{output}: is the model file itself; give another output path such as "
             f"{default_output(model_path)}."
         )
+    if out.suffix.lower() != ".onnx":
+        raise UsageError(
+            f"-o {output}: an ONNX graph is written as .onnx; give a name such as "
+            f"{default_output(model_path)}."
+        )
+    persist.check_writable(output)
+    if out.is_file() and not exported_by_lrnn(out):
+        raise UsageError(
+            f"{output} already exists and was not written by lrnn export, so it is left alone; "
+            "give another -o path, or move that file away."
+        )
+
+
+def exported_by_lrnn(path: Path) -> bool:
+    """An ONNX file whose producer is lrnn (or an empty file, which holds nothing to lose).
+
+    A serialized ModelProto starts with its fields in number order: ir_version (field 1, a
+    varint), then producer_name (field 2) — so lrnn's graphs begin 0x08, a varint, 0x12 0x04
+    "lrnn". Reading those few bytes needs no ONNX library and trusts nothing in the file.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return False
+    if not head:
+        return True
+    if head[0] != 0x08:
+        return False
+    i = 1
+    while i < len(head) and head[i] & 0x80:  # the varint's continuation bytes
+        i += 1
+    return head[i + 1 : i + 7] == b"\x12\x04lrnn"
 
 
 def export(model_path: str, output: str | None = None, *, float32: bool = False) -> dict:
