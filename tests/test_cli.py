@@ -281,9 +281,12 @@ def test_existing_model_survives_a_failed_run(tmp_path, digits_model):
     assert model.read_bytes() == before
 
 
-def test_debug_shows_the_traceback(tmp_path):
+def test_debug_shows_the_traceback_and_keeps_the_exit_status(tmp_path):
+    plain = run(["train", tmp_path / "absent.h5"], tmp_path)
     proc = run(["--debug", "train", tmp_path / "absent.h5"], tmp_path)
-    assert proc.returncode != 0 and "Traceback" in proc.stderr
+    assert "Traceback" in proc.stderr and "Traceback" not in plain.stderr
+    assert proc.returncode == plain.returncode == 2
+    assert proc.stderr.splitlines()[-1] == plain.stderr.splitlines()[-1]  # the same error line
 
 
 def test_train_saves_its_model_when_the_reader_of_its_output_goes_away(tmp_path):

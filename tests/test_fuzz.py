@@ -432,7 +432,7 @@ def test_cli_never_raises(argv, cli_files, fast_cli, capsys):
 
     names = {**FILES, "digits": "digits", "breast_cancer": "breast_cancer"}
     args = [names.get(a[1], "missing-file.csv") if isinstance(a, tuple) else a for a in argv]
-    args = [a for a in args if a != "--debug"]  # documented: shows the traceback (re-raises)
+    args = [a for a in args if a != "--debug"]  # documented: adds the traceback on stderr
     cwd = os.getcwd()
     before = sorted(os.listdir(cwd))
     with tempfile.TemporaryDirectory() as d:

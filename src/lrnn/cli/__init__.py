@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -97,25 +98,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except (UsageError, DataError, ModelFileError, argparse.ArgumentError) as exc:
         # The command cannot run as asked: an option, a file or the data do not fit.
-        if debug:
-            raise
+        _traceback_if(debug)
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
     except (LrnnError, ValueError, OSError, MemoryError) as exc:
         # A run that could start but failed (diverged, out of memory, a disk that fills up).
-        if debug:
-            raise
+        _traceback_if(debug)
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - the CLI promises one line, not a traceback
         if debug:
-            raise
+            traceback.print_exc()
+            print(f"error: unexpected {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
+            return 1
         print(
             f"error: unexpected {type(exc).__name__}: {one_line(exc)} "
             "(run again with --debug for the traceback)",
             file=sys.stderr,
         )
         return 1
+
+
+def _traceback_if(debug: bool) -> None:
+    """--debug adds the traceback; the one-line error and the exit status stay as without it,
+    so a script that tests for status 2 behaves the same while someone debugs it."""
+    if debug:
+        traceback.print_exc()
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
