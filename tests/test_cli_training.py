@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import subprocess
 
@@ -162,13 +163,14 @@ def test_ctrl_c_checkpoints_and_resume_is_bit_identical(tmp_path, solver):
     part.mkdir()
     interrupted = _interrupt_after(common, part, "iteration 20:")
     assert interrupted.returncode == 130, interrupted.stderr
-    assert "--resume" in interrupted.stderr
     checkpoint = part / "lrnn-model.ckpt.safetensors"
     assert checkpoint.exists() and not (part / "lrnn-model.safetensors").exists()
-    resumed = run(
-        ["train", "breast_cancer", "--standardize", "--resume", checkpoint, "--no-plot"], part
-    )
+    # The command it prints, pasted as it is, resumes (it repeats --standardize, --no-plot …).
+    hint = interrupted.stderr.split("Resume with: lrnn ", 1)[1].strip()
+    assert hint.endswith("--resume lrnn-model.ckpt.safetensors"), hint
+    resumed = run(shlex.split(hint), part)
     assert resumed.returncode == 0, resumed.stderr
+    assert not (part / "lrnn-model.png").exists()  # --no-plot was repeated too
     a = persist.load_model(full_dir / "lrnn-model.safetensors")
     b = persist.load_model(part / "lrnn-model.safetensors")
     np.testing.assert_array_equal(a.w, b.w)

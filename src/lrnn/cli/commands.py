@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shlex
 import signal
 import sys
 import warnings
@@ -414,11 +415,25 @@ def _save_train_outputs(args, paths: dict, model, result, td) -> None:
 
 
 def _resume_hint(args, checkpoint: str) -> str:
-    parts = [args.data] if args.data else []
-    if args.test:
-        parts += ["--test", args.test]
-    parts += ["--model", args.model, "--resume", checkpoint]
-    return " ".join(parts)
+    """The command as it was typed, with ``--resume CHECKPOINT``: a resumed run needs the same
+    data, preprocessing and outputs (a checkpoint refuses other data), so everything given is
+    repeated, quoted for a POSIX shell."""
+    typed = list(getattr(args, "argv", None) or [])
+    after = typed[typed.index("train") + 1 :] if "train" in typed else []
+    kept: list[str] = []
+    skip = False
+    for token in after:
+        if skip:
+            skip = False
+        elif token == "--resume":
+            skip = True
+        elif not token.startswith("--resume="):
+            kept.append(token)
+    if not typed:  # called without the typed command (from Python): the essentials
+        kept = [args.data] if args.data else []
+        kept += ["--test", args.test] if args.test else []
+        kept += ["--model", args.model]
+    return shlex.join([*kept, "--resume", checkpoint])
 
 
 # --------------------------------------------------------------------------------------------
