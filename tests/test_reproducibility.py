@@ -146,6 +146,18 @@ def test_verify_reports_bit_identical(folder, capsys, case):
     assert status == 0 and json.loads(out) == {"bit_identical": True, "max_abs_difference": 0.0}
 
 
+@pytest.mark.parametrize("backend", ["dask", "torch"])
+def test_verify_retrains_on_the_backend_the_model_names(folder, capsys, backend):
+    """Dask and torch sum in their own order (the weights differ from numpy's in the last
+    bits), so verify retrains on the backend the manifest records."""
+    pytest.importorskip("dask.distributed" if backend == "dask" else "torch")
+    model = _train(capsys, "t.csv", "--backend", backend, "--solver", "lbfgs", "--iterations", "30")
+    assert model.manifest["request"]["backend"] == backend
+    status, out, err = _lrnn(capsys, "verify", "--model", "m.safetensors")
+    assert status == 0, (out, err)
+    assert out.startswith("bit-identical")
+
+
 @needs_cat
 def test_verify_the_lessons_cat_model(folder, capsys):
     _train(capsys, CAT_TRAIN, "--test", CAT_TEST, "--iterations", "60")

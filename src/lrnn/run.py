@@ -132,6 +132,7 @@ class TrainingRequest:
     REPRODUCE = (
         "data", "test", "validation", "label", "image_size", "standardize", "stream",
         "early_stopping", "validation_fraction", "class_weight", "positive_class", "text",
+        "backend",
     )  # fmt: skip
 
     def to_manifest(self) -> dict[str, Any]:
@@ -156,7 +157,11 @@ class TrainingRequest:
         if known.get("image_size") is not None:
             known["image_size"] = tuple(known["image_size"])
         hold_out = not known.pop("test", None)
-        request = cls(**known, hold_out_test=hold_out, backend="numpy")
+        # The backend trained the bits: Dask and torch sum in their own order, so verify
+        # retrains on the one the model names (numpy for models that name none).
+        backend = known.pop("backend", None)
+        backend = backend if backend in ("dask", "torch") else "numpy"
+        request = cls(**known, hold_out_test=hold_out, backend=backend)
         request.data = data_path or request.data
         request.label = label or request.label
         return request
@@ -182,6 +187,7 @@ _REQUEST_TYPES: dict[str, Callable[[Any], bool]] = {
     "class_weight": lambda v: v is None or v == "balanced" or isinstance(v, dict),
     "positive_class": _optional(str),
     "text": lambda v: v is None or isinstance(v, dict),
+    "backend": lambda v: isinstance(v, str),
 }
 
 
@@ -506,7 +512,7 @@ def _prepare_to_verify(
     request: TrainingRequest, config: Any, model_path: str, data_path: str | None
 ) -> TrainingData:
     try:
-        return prepare(request, config.random_state, "numpy")
+        return prepare(request, config.random_state, request.backend)
     except DataError as exc:
         if data_path:
             raise
