@@ -27,7 +27,7 @@ from lrnn.data.images import (
     load_image_folder,
     read_images,
 )
-from lrnn.data.preprocessing import TAKES, Preprocessing
+from lrnn.data.preprocessing import TAKES, Preprocessing, takes
 from lrnn.data.sources import out_of_core_layout
 from lrnn.data.svmlight import is_svmlight, load_svmlight
 from lrnn.data.tables import load_table
@@ -69,6 +69,8 @@ def load(
         ds = builtin_raw(key, wanted)
     else:
         p = Path(name)
+        if name == "-" and not p.exists():
+            raise DataError(_standard_input_refused(spec, require_labels))
         if not p.exists():
             raise DataError(
                 f"{name}: no such file or folder; check the path "
@@ -92,8 +94,9 @@ def load(
         else:
             raise DataError(
                 f"{name}: unsupported file type {suffix or '(no suffix)'!r}; give a .h5/.hdf5, "
-                ".csv, .parquet, .npz or .npy file, a folder with one sub-folder of images per "
-                f"class, or a built-in name ({BUILTIN_HINT})."
+                ".csv, .parquet, .npz, .npy or svmlight (.svm, .svmlight, .libsvm) file, a "
+                "folder with one sub-folder of images or of .txt files per class, or a built-in "
+                f"name ({BUILTIN_HINT})."
             )
     return _finish(
         ds,
@@ -139,6 +142,8 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
         return load(first, label=label, spec=spec, require_labels=False)
 
     for p in paths:
+        if p == "-" and not Path(p).exists():
+            raise DataError(_standard_input_refused(spec, False))
         if not Path(p).exists():
             raise DataError(f"{p}: no such file; check the path.")
         if Path(p).is_dir() or Path(p).suffix.lower() in _DATA_SUFFIXES:
@@ -153,6 +158,21 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
     mode, size = image_target(spec, None)
     raw = read_images(paths, mode, size)
     return image_dataset(raw, None, None, list(paths), ", ".join(paths[:3]))
+
+
+def _standard_input_refused(spec: Preprocessing | None, labelled: bool) -> str:
+    """Why ``-`` (standard input) cannot be read here, and what to give instead."""
+    if spec is not None and spec.kind == "text" and labelled:
+        return (
+            "-: standard input gives documents without their classes; to score a text model "
+            f"give {takes('text', True)}."
+        )
+    if spec is not None and spec.kind != "text":
+        return (
+            f"-: standard input is read as documents for text models; this model was trained "
+            f"on {spec.kind} data, so give {takes(spec.kind, labelled)}."
+        )
+    return "-: standard input is read only by lrnn predict with a text model; give a file here."
 
 
 def builtin(name: str, *, standardize: bool = False, positive_class: str | None = None) -> Dataset:
@@ -184,7 +204,7 @@ def _finish(
             "least one feature column or pixel."
         )
     if spec is not None:
-        ds = _conform(ds, spec)
+        ds = _conform(ds, spec, require_labels)
         return replace(ds, X=spec.transform(ds.X), spec=spec)
     if require_labels:
         require_both_classes(ds)
@@ -200,12 +220,12 @@ def _finish(
     return ds
 
 
-def _conform(ds: Dataset, spec: Preprocessing) -> Dataset:
+def _conform(ds: Dataset, spec: Preprocessing, labelled: bool) -> Dataset:
     """Make freshly loaded data look like the data the model was trained on."""
     if ds.spec.kind != spec.kind:
         raise DataError(
             f"{ds.source}: the model was trained on {spec.kind} data but this is {ds.spec.kind} "
-            f"data; give {TAKES[spec.kind]}."
+            f"data; give {takes(spec.kind, labelled)}."
         )
     if spec.kind == "image" and ds.spec.image_shape != spec.image_shape:
         mode, size = image_target(spec, None)
@@ -227,10 +247,13 @@ def _load_sparse(
     if spec is not None and is_svmlight(p) != (spec.kind == "svmlight"):
         this = "an svmlight file" if is_svmlight(p) else "not an svmlight file"
         raise DataError(
-            f"{p}: {this}, but the model was trained on {spec.kind} data; give {TAKES[spec.kind]}."
+            f"{p}: {this}, but the model was trained on {spec.kind} data; give "
+            f"{takes(spec.kind, require_labels)}."
         )
     if is_svmlight(p):
         return load_svmlight(str(p), spec, require_labels)
+    if is_text_model and require_labels and p.is_file() and p.suffix.lower() == ".txt":
+        raise DataError(f"{p}: one document has no class; give {takes('text', True)}.")
     if p.is_dir() and (is_text_model or (spec is None and text_data.is_text_folder(p))):
         return text_data.load_text_folder(p, text or dict(text_data.DEFAULTS), spec, require_labels)
     wants_column = is_text_model or (spec is None and text and text.get("text_column"))

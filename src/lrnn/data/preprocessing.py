@@ -27,6 +27,20 @@ TAKES = {
     "text": ".txt files, a folder of them, or - for one document per line",
     "svmlight": "an svmlight file (.svm, .svmlight, .libsvm)",
 }
+#: What a command that needs labels (evaluate, report, gradcheck, verify) takes, where it
+#: differs from :data:`TAKES`: loose pictures and documents carry no class.
+TAKES_LABELLED = {
+    **TAKES,
+    "image": "a folder with one sub-folder of images per class, or an .h5 file with labels",
+    "text": "a folder with one sub-folder of .txt files per class (or, for a model trained "
+    "on a table's text column, such a table with its label column)",
+}
+
+
+def takes(kind: str, labelled: bool) -> str:
+    """What data to give a model trained on ``kind`` data, for a command with or without
+    labels (the way out that error messages name)."""
+    return (TAKES_LABELLED if labelled else TAKES)[kind]
 
 
 @dataclass(frozen=True)

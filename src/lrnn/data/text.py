@@ -390,9 +390,14 @@ def load_text_table(
 
     column = (spec.text if spec is not None else options)["text_column"]
     if column is None:  # a model trained on files of documents, given a table
+        give = (
+            "a folder with one sub-folder of .txt files per class"
+            if require_labels
+            else TAKES["text"]
+        )
         raise DataError(
             f"{name}: the model was trained on documents in files, not on a table's text "
-            f"column; give {TAKES['text']}."
+            f"column; give {give}."
         )
     frame = read_table(name, [column, label])
     if column not in frame.columns:
