@@ -382,6 +382,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("folder unlabeled for training", lambda f: ["train", f.flat_folder("flat"), *T], "two or more sub-folders"),
     # ---- image files
     ("image empty", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("e.png", b"")], "e.png: not an image"),
+    ("image that is PostScript", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("ps.png", b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 8 8\nshowpage\n")], "ps.png: not an image file lrnn reads"),
     ("image data cut short", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("s.png", _png_short_data())], "s.png: cannot decode"),
     ("image declares 10 gigapixels", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("h.png", _png_header_only(100_000, 100_000))], "too large"),
     ("image zero size", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("z.png", _png_header_only(0, 0))], "z.png"),

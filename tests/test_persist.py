@@ -260,18 +260,23 @@ def dead_pid() -> int:
 
 
 def test_clean_stale_temp_files(tmp_path):
+    """Only names that atomic_write_bytes makes (pid, dash, 8 hex digits) are lrnn's to
+    remove; a user's own file that merely starts like one stays, however old."""
     path = tmp_path / "model.safetensors"
-    dead = tmp_path / f".model.safetensors.tmp-{dead_pid()}-aaaa"
-    live = tmp_path / f".model.safetensors.tmp-{os.getpid()}-bbbb"
-    old_live = tmp_path / f".model.safetensors.tmp-{os.getpid()}-cccc"
-    garbled = tmp_path / ".model.safetensors.tmp-nopid"
-    other = tmp_path / ".other.safetensors.tmp-1-dddd"
-    for p in (dead, live, old_live, garbled, other, path):
+    dead = tmp_path / f".model.safetensors.tmp-{dead_pid()}-aaaa0000"
+    live = tmp_path / f".model.safetensors.tmp-{os.getpid()}-bbbb1111"
+    old_live = tmp_path / f".model.safetensors.tmp-{os.getpid()}-cccc2222"
+    users = [tmp_path / ".model.safetensors.tmp-nopid", tmp_path / ".model.safetensors.tmp-backup"]
+    users.append(tmp_path / f".model.safetensors.tmp-{dead_pid()}-mine")
+    other = tmp_path / ".other.safetensors.tmp-1-dddd3333"
+    for p in (dead, live, old_live, *users, other, path):
         p.write_bytes(b"x")
     hours_ago = time.time() - 2 * 3600
-    os.utime(old_live, (hours_ago, hours_ago))
-    assert clean_stale_temp_files(path) == 3
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, path.name])
+    for p in (old_live, *users):
+        os.utime(p, (hours_ago, hours_ago))
+    assert clean_stale_temp_files(path) == 2
+    kept = [live, *users, other, path]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in kept)
     assert clean_stale_temp_files(tmp_path / "missing-folder" / "m") == 0
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
 import struct
 import time
@@ -565,6 +566,10 @@ def _lrnn_meta(name: str, meta_raw: dict, expected_format: str) -> dict:
 # Files
 
 
+#: What follows the prefix in a temporary file's name: the writer's pid and 4 random bytes.
+_TEMP_SUFFIX = re.compile(r"([0-9]{1,10})-[0-9a-f]{8}")
+
+
 def _temp_prefix(path: str) -> str:
     return f".{os.path.basename(path)}.tmp-"
 
@@ -640,15 +645,17 @@ def clean_stale_temp_files(path: str | os.PathLike) -> int:
         return 0
     now = time.time()
     for entry in names:
-        if not entry.startswith(prefix):
+        # Only names atomic_write_bytes makes (<pid>-<8 hex digits>): a user's own
+        # ".model.safetensors.tmp-backup" is not lrnn's to remove.
+        written = _TEMP_SUFFIX.fullmatch(entry[len(prefix) :]) if entry.startswith(prefix) else None
+        if written is None:
             continue
         full = os.path.join(folder, entry)
-        pid_text = entry[len(prefix) :].split("-", 1)[0]
         try:
             age = now - os.lstat(full).st_mtime
         except OSError:
             continue
-        alive = pid_text.isdigit() and _pid_alive(int(pid_text))
+        alive = _pid_alive(int(written.group(1)))
         if alive and age < STALE_TEMP_SECONDS:
             continue
         try:

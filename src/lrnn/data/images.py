@@ -52,16 +52,22 @@ def image_target(
     return None, None
 
 
+#: The formats Pillow may open: raster formats it decodes itself. Left out on purpose: EPS and
+#: PDF-like formats that Pillow hands to Ghostscript or other programs (attacker bytes must
+#: never reach an external interpreter), and rare plugins no one trains on.
+IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "ICO", "PPM", "TGA")
+
+
 def _open_checked(path: str) -> Any:
     """Open an image lazily and refuse it by its declared size before any pixel is decoded."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        im = Image.open(path)
+        im = Image.open(path, formats=IMAGE_FORMATS)
     except UnidentifiedImageError as e:
         raise DataError(
-            f"{path}: not an image file (Pillow cannot identify it); remove it or convert it "
-            "to PNG or JPEG."
+            f"{path}: not an image file lrnn reads (PNG, JPEG, GIF, BMP, TIFF, WebP, ICO, PPM, "
+            "TGA); remove it or convert it to PNG or JPEG."
         ) from e
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise _bomb(path, short(e)) from e
