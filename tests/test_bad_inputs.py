@@ -473,6 +473,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("verify without manifest", lambda f: ["verify", "--model", f.manifest_variant("n.safetensors", solver_settings=None)], "no manifest"),
     ("verify unknown setting", lambda f: ["verify", "--model", f.manifest_variant("u.safetensors", solver_settings={"solver": "gd", "turbo": 1})], "unknown key(s) 'turbo'"),
     ("verify bad setting", lambda f: ["verify", "--model", f.manifest_variant("s.safetensors", solver_settings={"solver": "gd", "max_iter": -1})], "max_iter=-1"),
+    ("verify a run without end", lambda f: ["verify", "--model", f.manifest_variant("s.safetensors", solver_settings={"solver": "gd", "max_iter": 10**15})], "max_iter=1000000000000000"),
+    ("verify a number beyond float", lambda f: ["verify", "--model", f.manifest_variant("s.safetensors", solver_settings={"solver": "gd", "learning_rate": 10**400})], "learning_rate=1000"),
     ("verify no data source", lambda f: ["verify", "--model", f.manifest_variant("d.safetensors", data_source=7, request=None)], "no data source"),
     ("verify corrupt request", lambda f: ["verify", "--model", f.manifest_variant("d.safetensors", request={"data": 7})], "data=7 cannot be used"),
     ("verify corrupt request fraction", lambda f: ["verify", "--model", f.manifest_variant("d.safetensors", request={"validation_fraction": 2.0})], "validation_fraction=2.0"),
@@ -569,7 +571,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("serve --max-body-mb zero", lambda f: ["serve", "--model", IMAGE_MODEL, "--max-body-mb", "0"], "--max-body-mb: must be > 0"),
     ("serve address not here", lambda f: ["serve", "--model", IMAGE_MODEL, "--host", "192.0.2.1", "--port", "0"], "cannot listen on 192.0.2.1:0"),
     # ---- the estimator
-    ("fit max_iter 0", lambda f: lambda: LogisticNeuron(max_iter=0).fit(_X, _Y), "max_iter must be an integer ≥ 1"),
+    ("fit max_iter 0", lambda f: lambda: LogisticNeuron(max_iter=0).fit(_X, _Y), "max_iter must be an integer between 1 and 10,000,000"),
     ("fit learning_rate nan", lambda f: lambda: LogisticNeuron(learning_rate=float("nan")).fit(_X, _Y), "learning_rate"),
     ("fit learning_rate inf", lambda f: lambda: LogisticNeuron(learning_rate=float("inf")).fit(_X, _Y), "learning_rate"),
     ("fit alpha negative", lambda f: lambda: LogisticNeuron(alpha=-1).fit(_X, _Y), "alpha must be a finite number ≥ 0"),

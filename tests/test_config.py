@@ -52,7 +52,9 @@ def test_defaults_are_the_lessons_run_and_valid():
 
 
 def test_build_names_the_doors_spelling():
-    with pytest.raises(UsageError, match=r"^--iterations must be an integer ≥ 1; got 0\.$"):
+    with pytest.raises(
+        UsageError, match=r"^--iterations must be an integer between 1 and 10,000,000; got 0\.$"
+    ):
         TrainConfig.build({"max_iter": "--iterations"}, max_iter=0)
     assert TrainConfig.build({"max_iter": "--iterations"}, max_iter=7).max_iter == 7
 

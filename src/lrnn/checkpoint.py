@@ -138,7 +138,7 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
         state, config = state_from_checkpoint(tensors, meta)
         if state.rng_state is not None:
             np.random.PCG64().state = state.rng_state
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
         raise _corrupt(path, f"its training state is incomplete ({one_line(exc)[:100]})") from exc
     _check_optimiser_state(path, state, config)
     size = (data_info["n_samples"] if state.coefficients else data_info["n_features"]) + 1

@@ -18,6 +18,7 @@ import numbers
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
+from lrnn.data.checks import clip
 from lrnn.errors import ModelFileError, UsageError
 
 #: Share of the training data the CLI holds out for testing when no --test is given.
@@ -34,8 +35,18 @@ def _is_count(value: Any, low: int = 1) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
 
 
+#: The most iterations a run may ask for: ten million passes is hours on the smallest data,
+#: and a model or checkpoint file (which may be hostile) must not start a run without end.
+MAX_ITER = 10**7
+
+
 def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    try:  # an int beyond float's range (JSON allows 10**400) is no usable number either
+        return (
+            isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+        )
+    except OverflowError:
+        return False
 
 
 def _solver_names() -> tuple[str, ...]:
@@ -56,7 +67,11 @@ _RULES: dict[str, tuple[Any, str, str]] = {
         "a finite number > 0 or 'auto'",
         "Try 'auto' (1/L).",
     ),
-    "max_iter": (_is_count, "an integer ≥ 1", ""),
+    "max_iter": (
+        lambda v: _is_count(v) and v <= MAX_ITER,
+        f"an integer between 1 and {MAX_ITER:,}",
+        "",
+    ),
     "alpha": (lambda v: _is_number(v) and v >= 0, "a finite number ≥ 0", ""),
     "tol": (lambda v: _is_number(v) and v >= 0, "a finite number ≥ 0", ""),
     "batch_size": (_is_count, "an integer ≥ 1", ""),
@@ -127,7 +142,7 @@ class TrainConfig:
             raise bad(f"have unknown key(s) {', '.join(map(repr, unknown))}")
         for key, value in settings.items():
             if not _RULES[key][0](value):
-                raise bad(f"have {key}={value!r}, which training cannot use")
+                raise bad(f"have {key}={clip(repr(value), 60)}, which training cannot use")
         return cls(**settings)
 
 

@@ -184,7 +184,12 @@ def _number(value: Any, key: str, index: int, name: str, error: type[Exception])
     if isinstance(value, bool):
         raise error(f"{name}: {key}[{index}] is {value!r}, not a number; {_HISTORY_FIX}.")
     if isinstance(value, int | float | np.integer | np.floating):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond float's range (JSON allows 10**400)
+            raise error(
+                f"{name}: {key}[{index}] is too large for a number; {_HISTORY_FIX}."
+            ) from None
     if isinstance(value, str):
         try:
             return float(value)

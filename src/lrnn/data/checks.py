@@ -8,6 +8,7 @@ names shortened), and refuse data by its declared size before reading it.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,14 +63,20 @@ def clip(v: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_LARGEST_FLOAT_INT = int(sys.float_info.max)
+
+
 def is_int(v: Any) -> bool:
     """A real ``int`` (JSON's integers), not a bool."""
     return isinstance(v, int) and not isinstance(v, bool)
 
 
 def is_number(v: Any) -> bool:
-    """A real ``int`` or ``float``, not a bool."""
-    return isinstance(v, int | float) and not isinstance(v, bool)
+    """A real ``int`` or ``float``, not a bool, and not an int beyond float's range (JSON
+    allows 10**400, which no computation here can take)."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    return not isinstance(v, int) or abs(v) <= _LARGEST_FLOAT_INT
 
 
 def quoted(names: Sequence[str], limit: int = 10) -> str:
