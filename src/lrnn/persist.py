@@ -269,6 +269,11 @@ def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exceptio
     ):
         count = "two" if want == 2 else str(want)
         raise bad(f"classes must be {count} different strings, got {str(classes)[:200]!s}")
+    from lrnn.data.dataset import class_name_problem
+
+    problem = class_name_problem(classes)
+    if problem:
+        raise bad(f"the model has {problem}")
     t = meta.get("threshold")
     if not (isinstance(t, int | float) and not isinstance(t, bool) and 0 <= t <= 1):
         raise bad(f"threshold must be a number in [0, 1], got {t!r}")

@@ -6,6 +6,7 @@ classes, standardising features.
 from __future__ import annotations
 
 import math
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -126,6 +127,22 @@ def subset(ds: Dataset, idx: np.ndarray) -> Dataset:
 
 #: More distinct labels than this are almost surely not classes (an id or a measurement).
 MAX_CLASSES = 1000
+#: The longest class name lrnn keeps: names are printed on every prediction and stored in the
+#: model file's header, which has a size limit of its own.
+MAX_CLASS_NAME = 1000
+
+
+def class_name_problem(names: Sequence[str]) -> str | None:
+    """What makes these class names unusable, or None: too many, too long, or holding control
+    characters (a newline or a terminal escape in a name would forge lines of lrnn's output)."""
+    if len(names) > MAX_CLASSES:
+        return f"{len(names)} classes, more than {MAX_CLASSES}"
+    for name in names:
+        if len(name) > MAX_CLASS_NAME:
+            return f"a class name of {len(name)} characters (at most {MAX_CLASS_NAME})"
+        if any(unicodedata.category(ch) == "Cc" for ch in name):
+            return f"the class name {name!r}, which holds control characters"
+    return None
 
 
 def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarray, tuple]:
@@ -164,6 +181,9 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
             return np.zeros(values.shape[0], dtype=np.int64), (name, name)
     y = np.searchsorted(uniq, values).astype(np.int64)
     names = tuple(label_name(v) for v in uniq)
+    problem = class_name_problem(names)
+    if problem:
+        raise DataError(f"{source}: {what} has {problem}; give readable class names.")
     if len(set(names)) != len(names):  # e.g. 1 and 1.0 as strings: one name, two values
         raise DataError(
             f"{source}: {what} has labels that read the same ({', '.join(map(repr, names))}); "

@@ -14,7 +14,7 @@ import numpy as np
 
 from lrnn.data.arrays import array_dtype
 from lrnn.data.checks import check_bytes, check_finite, quoted, short
-from lrnn.data.dataset import Dataset, encode_labels, row_names
+from lrnn.data.dataset import MAX_CLASSES, Dataset, class_name_problem, encode_labels, row_names
 from lrnn.data.images import image_dataset
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError
@@ -153,6 +153,12 @@ def load_h5(name: str, require_labels: bool) -> Dataset:
                 raise DataError(
                     f"{name}: 'list_classes' names {len(classes)} class(es) "
                     f"({quoted(classes, 5)}); name two or more classes."
+                )
+            problem = class_name_problem(classes)
+            if problem:
+                raise DataError(
+                    f"{name}: 'list_classes' has {problem}; give at most {MAX_CLASSES} classes "
+                    "with short, readable names."
                 )
             if len(set(classes)) != len(classes):
                 twice = next(c for c in classes if classes.count(c) > 1)
