@@ -113,6 +113,14 @@ def trained(tmp_path_factory) -> Path:
 # Writing small broken files
 
 
+def _long_named_table(columns: int, name_length: int) -> str:
+    """A table whose column names alone would make a model file's header too large to read."""
+    names = [f"c{i:05d}" + "x" * (name_length - 6) for i in range(columns)]
+    rows = [",".join(names) + ",label"]
+    rows += [",".join("1" for _ in names) + f",{k % 2}" for k in range(4)]
+    return "\n".join(rows) + "\n"
+
+
 class Files:
     """Writes the files a case needs into ``root`` (the current folder) and names them."""
 
@@ -386,6 +394,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("folder unlabeled for training", lambda f: ["train", f.flat_folder("flat"), *T], "two or more sub-folders"),
     # ---- image files
     ("image empty", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("e.png", b"")], "e.png: not an image"),
+    ("pictures too large to train on", lambda f: ["train", (f.png("big/a/1.png", (3000, 2000), "RGB"), f.png("big/b/1.png", (3000, 2000), "RGB"), "big")[2], *T], "give --image-size 64 64"),
     ("image that is PostScript", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("ps.png", b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 8 8\nshowpage\n")], "ps.png: not an image file lrnn reads"),
     ("image data cut short", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("s.png", _png_short_data())], "s.png: cannot decode"),
     ("image declares 10 gigapixels", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("h.png", _png_header_only(100_000, 100_000))], "too large"),
@@ -403,6 +412,7 @@ CASES: list[tuple[str, Build, str]] = [
     # ---- CSV
     ("csv zero bytes", lambda f: ["train", f.text("e.csv", ""), *T], "the file is empty"),
     ("csv ragged rows", lambda f: ["train", f.text("r.csv", "a,label\n1,0\n2,1,5\n"), *T], "r.csv: cannot read as csv"),
+    ("csv names too long for a model file", lambda f: ["train", f.text("n.csv", _long_named_table(9000, 1000)), *T], "more than a model file's header holds"),
     ("csv binary garbage", lambda f: ["train", f.bytes("g.csv", bytes(range(256)) * 4), *T], "g.csv: cannot read"),
     ("csv unterminated quote", lambda f: ["train", f.text("q.csv", 'a,label\n"1,0\n2,1\n'), *T], "q.csv"),
     ("csv label only spaces", lambda f: ["train", f.text("l.csv", "a,label\n1,yes\n2,   \n3,no\n"), *T], "l.csv: label column 'label' is blank for example 2"),
@@ -514,7 +524,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("history json uneven", lambda f: [*R, f.text("h.json", '{"iteration": [0, 1], "cost": [1]}')], "column 'cost' has 1 values"),
     ("history other suffix", lambda f: [*R, f.text("h.txt", "iteration,cost\n")], "'.txt'"),
     # ---- numeric options
-    ("--iterations negative", lambda f: ["train", "--iterations", "-5"], "--iterations: must be an integer ≥ 1"),
+    ("--iterations negative", lambda f: ["train", "--iterations", "-5"], "--iterations: must be an integer between 1 and 10,000,000"),
+    ("--iterations beyond the limit", lambda f: ["train", "--iterations", "100000000"], "--iterations: must be an integer between 1 and 10,000,000"),
     ("--iterations fraction", lambda f: ["train", "--iterations", "2.5"], "--iterations: expected a whole number"),
     ("--iterations exponent", lambda f: ["train", "--iterations", "1e3"], "--iterations"),
     ("--learning-rate inf", lambda f: ["train", "--learning-rate", "inf"], "--learning-rate: must be a finite number > 0"),
@@ -549,6 +560,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("--threshold negative", lambda f: ["evaluate", "digits", "--model", IMAGE_MODEL, "--threshold", "-0.1"], "--threshold: must be ≥ 0"),
     ("--threshold nan", lambda f: ["predict", "--model", IMAGE_MODEL, "digits", "--threshold", "nan"], "--threshold: must be finite"),
     ("--choose-threshold unknown", lambda f: ["evaluate", "digits", "--model", IMAGE_MODEL, "--choose-threshold", "best"], "'best'"),
+    ("--threshold with --choose-threshold", lambda f: ["evaluate", "digits", "--model", IMAGE_MODEL, "--threshold", "0.3", "--choose-threshold", "f1"], "give only one of them"),
     ("--choose-threshold precision 2", lambda f: ["evaluate", "digits", "--model", IMAGE_MODEL, "--choose-threshold", "precision=2"], "precision"),
     ("--rates zero", lambda f: ["compare-lr", "--rates", "0.01", "0"], "--rates: must be > 0"),
     ("--rates inf", lambda f: ["compare-lr", "--rates", "inf"], "--rates: must be finite"),
@@ -556,6 +568,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("--rates word", lambda f: ["compare-lr", "--rates", "auto"], "--rates"),
     ("compare-lr --iterations zero", lambda f: ["compare-lr", "--iterations", "0"], "--iterations"),
     ("--coordinates zero", lambda f: ["gradcheck", "--coordinates", "0"], "--coordinates: must be ≥ 1"),
+    ("gradcheck a model on other classes", lambda f: ["gradcheck", "digits10", "--model", IMAGE_MODEL], "differ"),
     ("--coordinates negative", lambda f: ["gradcheck", "--coordinates", "-4"], "--coordinates: must be ≥ 1"),
     ("--epsilon zero", lambda f: ["gradcheck", "--epsilon", "0"], "--epsilon: must be > 0"),
     ("--epsilon inf", lambda f: ["gradcheck", "--epsilon", "inf"], "--epsilon: must be finite"),

@@ -248,6 +248,7 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("image: multipart, no boundary", "image", _multipart_without_boundary(), 400, "multipart"),
     ("image: multipart, no file", "image", _multipart_text_only(), 400, "no file"),
     ("image: multipart, one bad file", "image", {"files": [("a", ("ok.png", _png())), ("b", ("bad.png", b"xx"))]}, 422, "bad.png"),
+    ("image: many megapixels together", "image", {"files": [(f"f{i}", (f"{i}.png", png_bomb(5000, 4000))) for i in range(3)]}, 422, "60 megapixels together"),
     ("image: threshold above one", "image", {**_image_body(_png()), "params": {"threshold": "2"}}, 400, "threshold='2'"),
     ("image: threshold word", "image", {**_image_body(_png()), "params": {"threshold": "high"}}, 400, "between 0 and 1"),
     ("image: explain word", "image", {**_image_body(_png()), "params": {"explain": "maybe"}}, 400, "explain='maybe'"),

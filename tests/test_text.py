@@ -292,3 +292,30 @@ def test_stray_files_empty_classes_and_unknown_words_are_said(tmp_path):
         ["train", "digits", "--ngrams", "1", "1", "--iterations", "2", *common[:3]], tmp_path
     )
     assert table.returncode == 0 and "--ngrams apply to text data only" in table.stderr
+
+
+def test_links_to_files_outside_the_folder_are_left_out(tmp_path):
+    """A downloaded corpus could link to a local secret: its words must not end up in a model
+    (and be printed by lrnn words). Links inside the folder are fine; pictures likewise."""
+    make_corpus(tmp_path / "reviews", per_class=6)
+    secret = tmp_path / "secret.cfg"
+    secret.write_text("aws_secret_access_key akiaexamplesecret\n")
+    for label in ("pos", "neg"):
+        (tmp_path / "reviews" / label / "leak.txt").symlink_to(secret)
+    inside = tmp_path / "reviews" / "pos" / "again.txt"
+    inside.symlink_to(next((tmp_path / "reviews" / "pos").glob("*.txt")))
+    with pytest.warns(UserWarning, match=r"2 file\(s\) are links to places outside the folder"):
+        ds = data.load(str(tmp_path / "reviews"), text={**text.DEFAULTS, "min_df": 1})
+    assert len(ds.names) == 13  # 12 documents and the link inside
+    assert not any("akiaexamplesecret" in term for term in ds.spec.vectorizer.vocabulary)
+    from PIL import Image
+
+    for label in ("a", "b"):
+        (tmp_path / "pics" / label).mkdir(parents=True)
+        for i in range(2):
+            Image.new("L", (4, 4), 60 * i).save(tmp_path / "pics" / label / f"{i}.png")
+    Image.new("L", (4, 4), 255).save(tmp_path / "elsewhere.png")
+    (tmp_path / "pics" / "a" / "2.png").symlink_to(tmp_path / "elsewhere.png")
+    with pytest.warns(UserWarning, match=r"1 file\(s\) are links to places outside"):
+        pics = data.load(str(tmp_path / "pics"))
+    assert len(pics.names) == 4

@@ -31,6 +31,7 @@ import numpy as np
 
 from lrnn import data, objective, persist
 from lrnn.data import images as image_io
+from lrnn.data import limits
 from lrnn.data.checks import clip, quoted
 from lrnn.errors import DataError
 
@@ -209,6 +210,15 @@ def decode_images(blobs: Sequence[tuple[str, bytes]], spec: data.Preprocessing) 
         raise DataError("no image in the request; send one image or a multipart upload.")
     mode, size = image_io.image_target(spec, None)
     h, w, c = spec.image_shape  # type: ignore[misc]
+    # Every picture may have up to MAX_IMAGE_PIXELS, but not all of a request's together: one
+    # upload of many huge pictures would cost a worker minutes of decoding.
+    declared = sum(image_io.declared_pixels(blob) for _, blob in blobs)
+    if declared > limits.MAX_IMAGE_PIXELS:
+        raise DataError(
+            f"the request's {len(blobs)} pictures hold {declared / 1e6:.0f} megapixels "
+            f"together, more than one request may ({limits.MAX_IMAGE_PIXELS / 1e6:.0f}); send "
+            "fewer or smaller pictures per request."
+        )
     raw = np.empty((len(blobs), h, w, c), dtype=np.uint8)
     for i, (name, blob) in enumerate(blobs):
         if not blob:

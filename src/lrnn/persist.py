@@ -89,6 +89,25 @@ class ModelFile:
 # Models
 
 
+#: Room in a model's header for everything but its names (settings, manifest, history).
+_HEADER_ROOM_FOR_THE_REST = 2**20
+
+
+def names_problem(feature_names: Any, classes: Any) -> str | None:
+    """Why a model with these feature and class names could not be read back (its header,
+    which holds the names twice, would pass :data:`MAX_HEADER_BYTES`), with the way out."""
+    size = len(json.dumps(list(classes or ())))
+    if feature_names:
+        size += 2 * len(json.dumps(list(feature_names)))
+    if size + _HEADER_ROOM_FOR_THE_REST <= MAX_HEADER_BYTES:
+        return None
+    return (
+        f"the model's feature and class names take {size / 2**20:.1f} MiB, more than a model "
+        f"file's header holds ({MAX_HEADER_BYTES // 2**20} MiB); use shorter column names, or "
+        "fewer features (for text: --max-features, a larger --min-df, or --hashing)."
+    )
+
+
 def save_model(path: str | os.PathLike, model: ModelFile) -> None:
     """Write ``model`` to ``path`` atomically (the old file survives any failure)."""
     name = os.fspath(path)
@@ -388,7 +407,14 @@ def _jsonable(obj: Any, name: str, what: str) -> Any:
 def _write(name: str, tensors: dict[str, np.ndarray], meta: dict) -> None:
     import safetensors.numpy
 
-    data = safetensors.numpy.save(tensors, metadata={"lrnn": json.dumps(meta, allow_nan=False)})
+    text = json.dumps(meta, allow_nan=False)
+    if len(text) + 2**16 > MAX_HEADER_BYTES:  # lrnn would refuse to read this file back
+        raise UsageError(
+            f"{name}: the file's metadata would take {len(text) / 2**20:.1f} MiB, more than "
+            f"lrnn reads back ({MAX_HEADER_BYTES // 2**20} MiB); use shorter feature or class "
+            "names, or fewer features. Nothing was written."
+        )
+    data = safetensors.numpy.save(tensors, metadata={"lrnn": text})
     try:
         atomic_write_bytes(name, data)
     except OSError as e:
@@ -443,7 +469,13 @@ def _read(name: str, expected_format: str) -> tuple[dict[str, np.ndarray], dict]
                 f"{name}: is not an lrnn model (not a safetensors file); give a file saved by lrnn."
             )
         (header_len,) = struct.unpack("<Q", head[:8])
-        if header_len > MAX_HEADER_BYTES or header_len > size - 8:
+        if header_len > MAX_HEADER_BYTES and header_len <= size - 8:
+            raise ModelFileError(
+                f"{name}: its header takes {header_len} bytes, more than lrnn reads "
+                f"({MAX_HEADER_BYTES // 2**20} MiB); it was not written by this lrnn, or was "
+                "altered — use a model saved by lrnn."
+            )
+        if header_len > size - 8:
             raise ModelFileError(
                 f"{name}: header declares {header_len} bytes but the file has {size}; the file "
                 f"is truncated or corrupt — {_DAMAGED}."

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import config as defaults
-from lrnn import metrics
+from lrnn import metrics, persist
 from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
 
 
@@ -273,8 +273,13 @@ def prepare(request: TrainingRequest, seed: int | None, backend_name: str) -> Tr
     from lrnn import data
 
     if data.is_out_of_core(request.data, request.stream):
-        return replace(_streamed(request), request=request)
-    return replace(_in_memory(request, seed, backend_name), request=request)
+        td = _streamed(request)
+    else:
+        td = _in_memory(request, seed, backend_name)
+    problem = persist.names_problem(_feature_names(td.spec), td.classes)
+    if problem:  # found before training, not when the model is saved
+        raise DataError(f"{td.source}: {problem}")
+    return replace(td, request=request)
 
 
 def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) -> TrainingData:

@@ -488,9 +488,9 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     source = args.data or data.DEFAULT_BUILTIN
     if args.model:
         model, spec = _load_model_and_spec(args.model)
-        ds = data.load(source, label=args.label, spec=spec)
+        # The model's classes, as evaluate has them: other classes are refused, not scored.
+        ds = data.align_classes(data.load(source, label=args.label, spec=spec), model.classes)
         if len(model.classes) > 2:
-            ds = data.align_classes(ds, model.classes)
             w, b = np.asarray(model.w, dtype=np.float64), np.asarray(model.b, dtype=np.float64)
         else:
             w, b = np.asarray(model.w, dtype=np.float64), float(model.b)

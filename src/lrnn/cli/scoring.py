@@ -62,6 +62,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.save and not args.choose_threshold:
         raise UsageError("--save stores a threshold chosen with --choose-threshold; add it.")
+    if args.threshold is not None and args.choose_threshold:
+        raise UsageError(
+            "--threshold sets the threshold and --choose-threshold picks one; give only one of "
+            "them."
+        )
     if args.save:  # before any work: a model that cannot be written back costs nothing
         persist.check_writable(args.model)
     model, spec = _load_model_and_spec(args.model)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -83,3 +84,27 @@ def quoted(names: Sequence[str], limit: int = 10) -> str:
     """``'a', 'b', ... (12 in all)``: a list of names for a message, at most ``limit`` shown."""
     shown = ", ".join(f"'{clip(n)}'" for n in names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "") or "none"
+
+
+def outside(root: Path, files: Sequence[Path]) -> list[Path]:
+    """The files that resolve (symlinks followed) to somewhere outside ``root``: a data set
+    from elsewhere could link to a local file (a key, a password file), whose words or pixels
+    would then be trained into a model that gets shared."""
+    top = root.resolve()
+    return [f for f in files if not f.resolve().is_relative_to(top)]
+
+
+def leave_out_links_outside(root: Path, files: list[Path], stacklevel: int = 4) -> list[Path]:
+    """``files`` without those linking outside ``root``, with a warning naming them."""
+    import warnings
+
+    away = set(outside(root, files))
+    if not away:
+        return files
+    shown = ", ".join(str(f.relative_to(root)) for f in sorted(away)[:3])
+    warnings.warn(
+        f"{root}: {len(away)} file(s) are links to places outside the folder and were left out "
+        f"({shown}{', …' if len(away) > 3 else ''}); copy them into the folder to use them.",
+        stacklevel=stacklevel,
+    )
+    return [f for f in files if f not in away]

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data import limits
-from lrnn.data.checks import check_bytes, is_int, quoted, short
+from lrnn.data.checks import check_bytes, is_int, leave_out_links_outside, quoted, short
 from lrnn.data.dataset import Dataset
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
@@ -78,6 +78,20 @@ def _open_checked(path: str) -> Any:
         im.close()
         raise _bomb(path, f"{width}×{height} pixels")
     return im
+
+
+def declared_pixels(blob: bytes) -> int:
+    """Width × height that an encoded picture declares, read from its header without decoding
+    (0 when it is not a picture lrnn reads: the decoder then says what is wrong)."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(blob), formats=IMAGE_FORMATS) as im:
+            return int(im.size[0]) * int(im.size[1])
+    except Exception:  # noqa: BLE001 - any unreadable header counts as nothing here
+        return 0
 
 
 def _bomb(path: str, detail: str) -> DataError:
@@ -180,6 +194,14 @@ def read_images(
     if size is None:  # the first picture, upright (EXIF), sets the size of all
         size = _read_image(paths[0], mode, None)[0].shape[:2]
     channels = 1 if mode == "L" else 3
+    features = int(size[0]) * int(size[1]) * channels
+    if features > limits.MAX_IMAGE_FEATURES:
+        where = "the first picture's size" if chosen else "the size asked for"
+        raise DataError(
+            f"{source or paths[0]}: pictures of {size[0]}×{size[1]} ({where}) give {features} "
+            f"features, more than lrnn trains on ({limits.MAX_IMAGE_FEATURES}); give "
+            "--image-size 64 64 (or another smaller size) to shrink them."
+        )
     check_bytes(paths[0], f"{len(paths)} images", (len(paths), *size, channels), 1)
     out = np.empty((len(paths), *size, channels), dtype=np.uint8)
     other: list[tuple[str, tuple[int, int]]] = []
@@ -222,8 +244,10 @@ def image_dataset(
     return Dataset(X, y, classes, names, spec, source, raw_images=X.reshape(m, h, w, c))
 
 
-def _image_files(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+def _image_files(folder: Path, files: list[Path] | None = None) -> list[Path]:
+    """The pictures of a folder (or the given ones), refused when there are none."""
+    if files is None:
+        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     if not files:
         raise DataError(f"{folder}: no images in this folder; add images or remove the folder.")
     return files
@@ -258,12 +282,18 @@ def load_image_folder(
     subdirs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
     if len(subdirs) >= 2:
         groups = [_image_files(d) for d in subdirs]
+        inside = set(leave_out_links_outside(folder, [f for g in groups for f in g], 5))
+        groups = [
+            [f for f in g if f in inside] or _image_files(d, [])
+            for d, g in zip(subdirs, groups, strict=True)
+        ]
         files = [f for g in groups for f in g]
         y = np.repeat(np.arange(len(groups), dtype=np.int64), [len(g) for g in groups])
         classes: tuple[str, ...] | None = tuple(d.name for d in subdirs)
         _warn_if_unbalanced(folder, subdirs, groups)
     elif not subdirs and allow_flat:
-        files, y, classes = _image_files(folder), None, None
+        files = leave_out_links_outside(folder, _image_files(folder), 5) or _image_files(folder, [])
+        y, classes = None, None
     else:
         raise DataError(
             f"{folder}: an image folder needs two or more sub-folders, one per class; found "

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 #: Largest image (width × height) decoded; bigger ones are refused before decoding.
 MAX_IMAGE_PIXELS = 50_000_000
+#: Most features (height × width × channels) pictures are trained or scored at: one picture
+#: of 50 megapixels may be read, but a neuron with 150 million weights for every picture of
+#: a folder is gigabytes (--image-size makes them smaller).
+MAX_IMAGE_FEATURES = 2**24
 #: Largest array (declared shape × itemsize) read from any file, checked before reading.
 MAX_ARRAY_BYTES = 4 * 2**30
 #: Most columns a table may have.

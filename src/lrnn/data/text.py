@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data import limits
-from lrnn.data.checks import short
+from lrnn.data.checks import leave_out_links_outside, short
 from lrnn.data.dataset import Dataset, encode_labels
 from lrnn.data.preprocessing import TAKES, Preprocessing
 from lrnn.errors import DataError, UsageError
@@ -308,7 +308,8 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
                 f"{path}: no class sub-folders; arrange the documents as one sub-folder of "
                 ".txt files per class."
             )
-        return sorted(f for f in path.iterdir() if f.suffix.lower() == SUFFIX), None
+        flat = sorted(f for f in path.iterdir() if f.suffix.lower() == SUFFIX)
+        return leave_out_links_outside(path, flat, stacklevel=5), None
     files, labels, skipped, empty = [], [], [], []
     for d in subdirs:
         before = len(files)
@@ -322,6 +323,9 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
             labels.append(d.name)
         if len(files) == before:
             empty.append(d.name)
+    inside = set(leave_out_links_outside(path, files, stacklevel=5))
+    labels = [label for f, label in zip(files, labels, strict=True) if f in inside]
+    files = [f for f in files if f in inside]
     if skipped:
         warnings.warn(
             f"{path}: {len(skipped)} file(s) without the .txt suffix left out "
