@@ -291,7 +291,7 @@ def test_stray_files_empty_classes_and_unknown_words_are_said(tmp_path):
     table = run(
         ["train", "digits", "--ngrams", "1", "1", "--iterations", "2", *common[:3]], tmp_path
     )
-    assert table.returncode == 0 and "--ngrams apply to text data only" in table.stderr
+    assert table.returncode == 0 and "--ngrams applies to text data only" in table.stderr
 
 
 def test_links_to_files_outside_the_folder_are_left_out(tmp_path):

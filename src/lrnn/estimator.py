@@ -270,7 +270,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 ) from exc
         if len(classes) < 2:
             raise ValueError(
-                f"The target has only one class ({classes[0]!r}); this classifier needs samples "
+                f"The target has only one class ({_plain(classes[0])!r}); this classifier needs "
+                "samples "
                 "of 2 classes. Add examples of the other class."
             )
         if plain is None and type_of_target(y) not in ("binary", "multiclass"):
@@ -446,3 +447,8 @@ def _parameters(coef: NDArray, intercept: NDArray) -> tuple[NDArray, Any]:
     if coef.shape[0] > 1:
         return np.ascontiguousarray(coef.T), intercept.copy()
     return coef.ravel().copy(), float(intercept[0])
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds, for messages (0.0, not np.float64(0.0))."""
+    return value.item() if hasattr(value, "item") else value

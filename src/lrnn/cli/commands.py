@@ -114,8 +114,9 @@ def _warn_unused_text_options(args: argparse.Namespace, kind: str) -> None:
     given = ["--" + f.replace("_", "-") for f in TEXT_OPTIONS if getattr(args, f, None) is not None]
     if given:
         warnings.warn(
-            f"{', '.join(given)} apply to text data only; this is {kind} data, so they are "
-            "ignored — drop them.",
+            f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to text data "
+            f"only; this is {kind} data, so {'it is' if len(given) == 1 else 'they are'} "
+            f"ignored — drop {'it' if len(given) == 1 else 'them'}.",
             stacklevel=2,
         )
 
@@ -458,10 +459,14 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
         _out(args, recommended=None if best is None else best["learning_rate"], plot=plot)
         return 0
     print(f"{'learning rate':>14} {'final cost':>11} {'train acc':>10} {'test acc':>9}  diverged")
+
+    def percent(value: float, width: int) -> str:  # a diverged run has no accuracy to show
+        return f"{100 * value:>{width - 1}.2f}%" if math.isfinite(value) else f"{'—':>{width}}"
+
     for r in rows:
         print(
             f"{r['learning_rate']:>14g} {r['final_cost']:>11.6f} "
-            f"{100 * r['train_accuracy']:>9.2f}% {100 * r['test_accuracy']:>8.2f}%  "
+            f"{percent(r['train_accuracy'], 10)} {percent(r['test_accuracy'], 9)}  "
             f"{'yes' if r['diverged'] else 'no'}"
         )
     if best is None:

@@ -198,19 +198,27 @@ def _count_or_fraction(text: str) -> float:
 
 def _text_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("text (a folder of .txt files per class, or --text-column)")
-    g.add_argument("--text-column", metavar="COL", help="the CSV/Parquet column holding text")
+    g.add_argument(
+        "--text-column",
+        metavar="COL",
+        help="the CSV/Parquet column holding text (default: none, the table is numbers)",
+    )
     g.add_argument("--ngrams", nargs=2, type=int, metavar=("LOW", "HIGH"), help="default 1 2")
     g.add_argument(
         "--min-df",
         type=_count_or_fraction,
         help="keep terms in ≥ this many (or this fraction of) documents (default 2)",
     )
-    g.add_argument("--max-features", type=_count_or_power, help="keep the most frequent terms only")
+    g.add_argument(
+        "--max-features",
+        type=_count_or_power,
+        help="keep the most frequent terms only (default: all that pass --min-df)",
+    )
     g.add_argument(
         "--hashing",
         type=_count_or_power,
         metavar="N",
-        help="hash terms into N columns, e.g. 2**20 (no vocabulary kept)",
+        help="hash terms into N columns, e.g. 2**20 (no vocabulary kept; default: a vocabulary)",
     )
     g.add_argument("--encoding", help="the text files' encoding (default utf-8)")
 

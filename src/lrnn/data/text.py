@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data import limits
-from lrnn.data.checks import leave_out_links_outside, short
+from lrnn.data.checks import leave_out_links_outside
 from lrnn.data.dataset import Dataset, encode_labels
 from lrnn.data.preprocessing import TAKES, Preprocessing
 from lrnn.errors import DataError, UsageError
@@ -182,8 +182,8 @@ class TextVectorizer:
             except ValueError as e:  # "empty vocabulary" / "After pruning, no terms remain"
                 raise DataError(
                     f"{source}: no words are left in the vocabulary with --min-df "
-                    f"{options['min_df']} ({short(e)}; a word is two or more letters, digits or "
-                    "underscores); lower --min-df or give more documents."
+                    f"{options['min_df']} (with {len(docs)} documents; a word is two or more "
+                    "letters, digits or underscores); lower --min-df or give more documents."
                 ) from e
             vocabulary = tuple(counter.get_feature_names_out().tolist())
         width = options["hashing"] if vocabulary is None else len(vocabulary)
