@@ -181,3 +181,19 @@ def test_properties_on_random_problems(m, n, seed):
     assert np.isfinite(cost) and cost >= 0
     assert np.all(np.isfinite(dw)) and np.isfinite(db)
     assert abs(db) <= 1.0
+
+
+def test_scoring_narrow_pictures_widens_a_bounded_block_at_a_time():
+    """uint8 pixels are widened to float64 for the reference's products block by block, each
+    block at most WIDENED_BLOCK_BYTES: scoring never holds a float64 copy of X (8× its size)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 256, size=(600, 20_000), dtype=np.uint8)  # 12 MB; float64: 96 MB
+    w = rng.standard_normal(20_000) * 1e-3
+    tracemalloc.start()
+    z = objective.logits(w, 0.1, X, 1 / 255)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < objective.WIDENED_BLOCK_BYTES + 2**20 < X.size * 8
+    np.testing.assert_allclose(z, (X.astype(np.float64) @ w) / 255 + 0.1, rtol=1e-12)

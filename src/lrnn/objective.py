@@ -146,14 +146,22 @@ def _float64_block_rows(n: int) -> int:
     return max(16, min(BLOCK_ROWS, 4 * 2**20 // (8 * (n + 1))))
 
 
+#: Most bytes of a widened block of rows: uint8 pictures of many pixels widened BLOCK_ROWS rows
+#: at a time made float64 copies eight times X's size (a 256 MiB X took 2 GiB to score).
+WIDENED_BLOCK_BYTES = 32 * 2**20
+
+
 def _row_blocks(
     X: NDArray, dtype: np.dtype, block_rows: int = BLOCK_ROWS
 ) -> Iterator[tuple[slice, NDArray]]:
-    """``X`` in the arithmetic dtype: the whole array when it already is, else block by block."""
+    """``X`` in the arithmetic dtype: the whole array when it already is, else block by block,
+    each block at most :data:`WIDENED_BLOCK_BYTES` once widened."""
     m = X.shape[0]
     if X.dtype == dtype:
         yield slice(0, m), X
         return
+    row_bytes = np.dtype(dtype).itemsize * max(1, X.shape[1] if X.ndim > 1 else 1)
+    block_rows = max(1, min(block_rows, WIDENED_BLOCK_BYTES // row_bytes))
     for start in range(0, m, block_rows):
         rows = slice(start, min(start + block_rows, m))
         yield rows, X[rows].astype(dtype)
