@@ -195,5 +195,6 @@ def test_scoring_narrow_pictures_widens_a_bounded_block_at_a_time():
     z = objective.logits(w, 0.1, X, 1 / 255)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert peak < objective.WIDENED_BLOCK_BYTES + 2**20 < X.size * 8
+    # the block being widened and the one before it (still referenced until replaced)
+    assert peak < 2 * objective.WIDENED_BLOCK_BYTES + 2**20 < X.size * 8
     np.testing.assert_allclose(z, (X.astype(np.float64) @ w) / 255 + 0.1, rtol=1e-12)
