@@ -19,6 +19,7 @@ rows through the real ``lrnn`` executable to show the two agree.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import re
@@ -111,6 +112,18 @@ def trained(tmp_path_factory) -> Path:
 
 # --------------------------------------------------------------------------------------------
 # Writing small broken files
+
+
+def _parquet_string_bomb(rows: int) -> bytes:
+    """A few kilobytes of Parquet holding a 1 MiB label on every row (kept once, as a
+    dictionary, in the file): hundreds of megabytes once decoded."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    labels = pa.array(["y" * 2**20, "n" * 2**20] * (rows // 2)).dictionary_encode()
+    out = io.BytesIO()
+    pq.write_table(pa.table({"a": [1.0] * rows, "label": labels}), out, compression="zstd")
+    return out.getvalue()
 
 
 def _long_named_table(columns: int, name_length: int) -> str:
@@ -440,6 +453,7 @@ CASES: list[tuple[str, Build, str]] = [
     # ---- Parquet
     ("parquet garbage", lambda f: ["train", f.bytes("g.parquet", b"PAR1" + os.urandom(64) + b"PAR1"), *T], "not a readable parquet"),
     ("parquet zero bytes", lambda f: ["train", f.bytes("e.parquet", b""), *T], "e.parquet"),
+    ("parquet strings that decode to gigabytes", lambda f: ["train", f.bytes("s.parquet", _parquet_string_bomb(300)), *T], "of text once decoded"),
     ("parquet truncated", lambda f: ["train", f.truncated("cut.parquet", f.parquet("ok.parquet", _table_frame())), *T], "cut.parquet"),
     ("parquet no rows", lambda f: ["train", f.parquet("z.parquet", _table_frame().iloc[:0]), *T], "no examples"),
     ("parquet text feature", lambda f: ["train", f.parquet("s.parquet", a=["x", "y"], label=[0, 1]), *T], "non-numeric value 'x'"),

@@ -160,6 +160,7 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
             "a label — fill it in or drop that example."
         )
     if values.dtype.kind not in "biuf":
+        _check_label_lengths(values, source, what)
         values = _stripped(values.astype(str), source, what)
     uniq = np.unique(values)
     if uniq.size > MAX_CLASSES:
@@ -190,6 +191,25 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
             "write each class one way."
         )
     return y, names
+
+
+def _check_label_lengths(values: np.ndarray, source: str, what: str) -> None:
+    """Refuse labels longer than a class name may be, before they become a fixed-width
+    string array: numpy gives every label the longest one's width, so a few long labels
+    (a Parquet file can hold one 1 MiB string for every row in a kilobyte) would take
+    gigabytes."""
+    if values.dtype.kind in "SU":
+        longest = values.dtype.itemsize // (4 if values.dtype.kind == "U" else 1)
+    else:  # objects: len() of a str is stored, not counted
+        longest = max(
+            (len(v) if isinstance(v, str | bytes) else len(str(v)) for v in values.ravel()),
+            default=0,
+        )
+    if longest > MAX_CLASS_NAME:
+        raise DataError(
+            f"{source}: {what} holds a value of {longest} characters; class names are at most "
+            f"{MAX_CLASS_NAME} — is that the label column? Choose the column of class labels."
+        )
 
 
 def _stripped(values: np.ndarray, source: str, what: str) -> np.ndarray:

@@ -21,6 +21,8 @@ MAX_COLUMNS = 100_000
 MAX_LINE_BYTES = 16 * 2**20
 #: Largest text document (a .txt file, a line of standard input, a table cell) accepted.
 MAX_DOCUMENT_BYTES = 8 * 2**20
+#: Most text one Parquet column may hold once decoded (pandas needs several times that).
+MAX_COLUMN_TEXT_BYTES = 256 * 2**20
 #: Most feature columns of sparse data (svmlight files, hashed text): the weights are a dense
 #: vector of this many floats (128 MiB in float64), whatever few values the file stores.
 MAX_SPARSE_FEATURES = 2**24

@@ -86,12 +86,54 @@ def read_table(name: str, columns: list[str] | None) -> Any:
             )
         wanted = None if columns is None else [c for c in schema.names if c in columns]
         check_bytes(name, "the table", (meta.num_rows, len(wanted or schema.names)), 8)
+        _check_parquet_strings(name, wanted or schema.names)
         return pd.read_parquet(name, columns=wanted)
     except DataError:
         raise
     except Exception as e:  # noqa: BLE001 - pandas rebuilds a frame from the file's own
         # metadata, which fails in arbitrary ways (KeyError, TypeError, ...) when it is damaged
         raise DataError(f"{name}: not a readable Parquet file ({short(e)}); check the file.") from e
+
+
+def _check_parquet_strings(name: str, columns: Sequence[str]) -> None:
+    """Refuse string columns whose values, decoded, would pass lrnn's limits, before pandas
+    decodes them: Parquet keeps a repeated string once (a dictionary) and refers to it per
+    row, so a file of a kilobyte can hold a megabyte string on every row — gigabytes decoded.
+    The strings are read as dictionaries (compact) and measured there."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(name)
+
+    def textual(kind: Any) -> bool:
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+    strings = [c for c in columns if c in schema.names and textual(schema.field(c).type)]
+    if not strings:
+        return
+    table = pq.read_table(name, columns=strings, read_dictionary=strings)
+    for column_name in strings:
+        decoded = 0
+        for chunk in table.column(column_name).chunks:
+            if not pa.types.is_dictionary(chunk.type):
+                chunk = chunk.dictionary_encode()
+            lengths = pc.binary_length(chunk.dictionary)
+            longest = pc.max(lengths).as_py() or 0
+            if longest > limits.MAX_DOCUMENT_BYTES:
+                raise DataError(
+                    f"{name}: column '{column_name}' holds a value of {longest} bytes, over "
+                    f"lrnn's limit of {limits.MAX_DOCUMENT_BYTES} for one cell; check the file."
+                )
+            decoded += pc.sum(pc.take(lengths, chunk.indices)).as_py() or 0
+        if decoded > limits.MAX_COLUMN_TEXT_BYTES:
+            raise DataError(
+                f"{name}: column '{column_name}' holds {decoded / 2**20:.0f} MiB of text once "
+                f"decoded, over lrnn's limit of {limits.MAX_COLUMN_TEXT_BYTES // 2**20} MiB; "
+                "select fewer rows, or check the file."
+            )
 
 
 def load_table(
