@@ -126,6 +126,25 @@ def _parquet_string_bomb(rows: int) -> bytes:
     return out.getvalue()
 
 
+def _h5_gzip_bomb(path: Path) -> str:
+    """72 MB of pictures declared, one chunk written and gzipped: a file of a few kilobytes."""
+    with h5py.File(path, "w") as f:
+        x = f.create_dataset(
+            "train_set_x", (1100, 256, 256, 1), np.uint8, chunks=(64, 256, 256, 1),
+            compression="gzip",
+        )  # fmt: skip
+        x[:64] = 1
+        f["train_set_y"] = np.arange(1100) % 2
+        f["list_classes"] = np.array([b"a", b"b"])
+    return path.name
+
+
+def _npz_bomb(path: Path) -> str:
+    """A 98 MB array of zeros that deflates to a hundred kilobytes."""
+    np.savez_compressed(path, X=np.zeros((1500, 65536), np.uint8), y=np.arange(1500) % 2)
+    return path.name
+
+
 def _long_named_table(columns: int, name_length: int) -> str:
     """A table whose column names alone would make a model file's header too large to read."""
     names = [f"c{i:05d}" + "x" * (name_length - 6) for i in range(columns)]
@@ -387,6 +406,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("h5 one class listed", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a"]), *T], "two or more classes"),
     ("h5 label beyond list_classes", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a", b"b", b"c"], train_set_y=np.array([0, 1, 3] * 2)), *T], "must hold 0 … 2"),
     ("h5 one class twice", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a", b"a"]), *T], "twice"),
+    ("h5 gzip bomb", lambda f: ["train", _h5_gzip_bomb(f.root / "z.h5"), *T], "not real data"),
+    ("npz compressed bomb", lambda f: ["train", _npz_bomb(f.root / "z.npz"), *T], "not real data"),
     ("h5 two thousand classes listed", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"c%d" % i for i in range(2000)]), *T], "2000 classes, more than 1000"),
     ("h5 class name with a newline", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a\nFAKE LINE", b"b"]), *T], "holds control characters"),
     ("csv label with a terminal escape", lambda f: ["train", f.text("e.csv", 'a,label\n1,"y\x1b[31m"\n2,n\n3,n\n4,"y\x1b[31m"\n'), *T], "holds control characters"),

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from lrnn.data.checks import check_bytes, check_finite, quoted, short
+from lrnn.data.checks import check_bytes, check_expansion, check_finite, quoted, short
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError
@@ -56,6 +56,8 @@ def _check_header(f: Any, name: str, what: str) -> None:
 def _npz_array(z: Any, key: str, name: str) -> np.ndarray:
     """Read one array from an .npz after checking its header: no objects, a sane size."""
     try:
+        info = z.zip.getinfo(key + ".npy")
+        check_expansion(name, f"array '{key}'", info.compress_size, info.file_size)
         with z.zip.open(key + ".npy") as f:
             _check_header(f, name, f"array '{key}'")
         return z[key]

@@ -108,3 +108,16 @@ def leave_out_links_outside(root: Path, files: list[Path], stacklevel: int = 4) 
         stacklevel=stacklevel,
     )
     return [f for f in files if f not in away]
+
+
+def check_expansion(name: str, what: str, stored_bytes: int, expanded_bytes: int) -> None:
+    """Refuse data that expands far beyond what real data does when decompressed (or filled
+    in): at most :data:`limits.MAX_EXPANSION_RATIO` times what the file stores, plus
+    :data:`limits.MIN_EXPANSION_BYTES` — a decompression bomb's ratio is in the thousands."""
+    budget = limits.MAX_EXPANSION_RATIO * max(0, int(stored_bytes)) + limits.MIN_EXPANSION_BYTES
+    if expanded_bytes > budget:
+        raise DataError(
+            f"{name}: {what} expands to {expanded_bytes} bytes from {stored_bytes} stored, over "
+            f"{limits.MAX_EXPANSION_RATIO} times — not real data (a decompression bomb?); "
+            "check the file."
+        )

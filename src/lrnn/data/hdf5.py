@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data.arrays import array_dtype
-from lrnn.data.checks import check_bytes, check_finite, quoted, short
+from lrnn.data.checks import check_bytes, check_expansion, check_finite, quoted, short
 from lrnn.data.dataset import MAX_CLASSES, Dataset, class_name_problem, encode_labels, row_names
 from lrnn.data.images import image_dataset
 from lrnn.data.preprocessing import Preprocessing
@@ -87,6 +87,9 @@ def _h5_contents(f: Any, name: str, require_labels: bool) -> dict[str, Any]:
                 "file with the arrays stored directly."
             )
         check_bytes(name, f"'{key}'", obj.shape, obj.dtype.itemsize)
+        if obj.chunks is not None:  # compressed, or chunks never written (read as fill)
+            stored = obj.id.get_storage_size()
+            check_expansion(name, f"'{key}'", stored, obj.size * obj.dtype.itemsize)
         return obj
 
     xd = dataset(x_key)
