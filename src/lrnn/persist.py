@@ -302,6 +302,9 @@ def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exceptio
             raise bad("feature_names must be a list of strings")
         if len(names) != w.shape[0]:
             raise bad(f"there are {len(names)} feature_names for {w.shape[0]} weights")
+        if len(set(names)) != len(names):  # a column would be read twice, another not at all
+            twice = next(n for n in names if names.count(n) > 1)
+            raise bad(f"the feature name {twice[:100]!r} appears twice")
     for key in ("preprocessing", "training", "manifest"):
         if not isinstance(meta.get(key), dict):
             raise bad(f"{key} must be an object, got {type(meta.get(key)).__name__}")

@@ -153,6 +153,10 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
     single class as (name, name), with every y = 0.
     """
     values = np.asarray(values)
+    if values.dtype.kind in "cmMV":  # complex, times, raw bytes: no class names in them
+        raise DataError(
+            f"{source}: {what} holds {values.dtype} values; give the labels as numbers or text."
+        )
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         row = int(np.argmin(np.isfinite(values)))
         raise DataError(

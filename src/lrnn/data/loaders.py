@@ -76,6 +76,8 @@ def load(
                 f"{name}: no such file or folder; check the path "
                 f"(built-in data sets: {BUILTIN_HINT})."
             )
+        if not (p.is_file() or p.is_dir()):  # a FIFO or a device would block or never end
+            raise DataError(f"{name}: not a regular file or folder; give a data file.")
         suffix = p.suffix.lower()
         sparse_ds = _load_sparse(p, label, spec, require_labels, text)
         if sparse_ds is not None:
@@ -146,6 +148,8 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
             raise DataError(_standard_input_refused(spec, False))
         if not Path(p).exists():
             raise DataError(f"{p}: no such file; check the path.")
+        if not (Path(p).is_file() or Path(p).is_dir()):
+            raise DataError(f"{p}: not a regular file; give picture files.")
         if Path(p).is_dir() or Path(p).suffix.lower() in _DATA_SUFFIXES:
             raise DataError(
                 f"{p}: give either image files, or one folder or data file on its own, not a mix."
