@@ -252,6 +252,7 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("image: threshold above one", "image", {**_image_body(_png()), "params": {"threshold": "2"}}, 400, "threshold='2'"),
     ("image: threshold word", "image", {**_image_body(_png()), "params": {"threshold": "high"}}, 400, "between 0 and 1"),
     ("image: explain word", "image", {**_image_body(_png()), "params": {"explain": "maybe"}}, 400, "explain='maybe'"),
+    ("image: threshold twice", "image", {**_image_body(_png()), "params": [("threshold", "0.1"), ("threshold", "0.9")]}, 400, "more than once"),
     ("table: malformed json", "table", {"content": b'{"rows": [[1, 2', "headers": {"Content-Type": "application/json"}}, 400, "not valid json"),
     ("table: NaN literal", "table", {"content": b'{"rows": [[NaN, 1, 2]]}', "headers": {"Content-Type": "application/json"}}, 400, "NaN is not valid JSON"),
     ("table: wrong width", "table", {"json": {"rows": [[1.0, 2.0]]}}, 422, "has 2 values but the model takes 3"),

@@ -130,6 +130,9 @@ def create_app(
 
     async def predict(request: Request) -> Response:
         try:
+            for key in ("threshold", "explain", "name"):  # which of two would be meant?
+                if len(request.query_params.getlist(key)) > 1:
+                    raise ApiError(400, f"?{key}= is given more than once; give it once.")
             threshold = _threshold(request.query_params.get("threshold"), n_classes)
             explain = _flag(request.query_params.get("explain"), "explain")
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
