@@ -202,6 +202,8 @@ def test_resume_refuses_other_options_and_other_data(tmp_path):
     assert_clean_failure(proc, (2,), "--alpha")
     proc = run(["train", "digits", "--resume", "c.safetensors"], tmp_path)
     assert_clean_failure(proc, (2,), "other data")
+    proc = run(["train", "breast_cancer", "--resume", "c.safetensors"], tmp_path)  # unscaled
+    assert_clean_failure(proc, (2,), "prepared another way (--standardize")
     assert snapshot(tmp_path) == before
 
 

@@ -125,6 +125,16 @@ def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
 def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> TrainState:
     """The TrainState in a checkpoint, checked against the data it is to continue on."""
     stored = meta.get("data", {})
+    same_file = stored.get("source") == data_info.get("source") and stored.get(
+        "n_samples"
+    ) == data_info.get("n_samples")
+    if same_file and stored.get("sha256") != data_info["sha256"]:
+        raise UsageError(
+            f"{path}: this checkpoint was made on {stored.get('source')!r} prepared another "
+            "way (--standardize, --label, --image-size, --positive-class or the text options "
+            "differ); resume with the options of the run that made it — the command printed "
+            "when it stopped repeats them."
+        )
     if (
         stored.get("n_features") != data_info["n_features"]
         or stored.get("sha256") != data_info["sha256"]
