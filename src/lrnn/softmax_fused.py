@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -303,19 +303,34 @@ def data_pass(
     return _blas_pass(W, b, X, y, sample_weight, scale)
 
 
-def _kernel_pass(
-    W: NDArray, b: NDArray, X: NDArray, y: NDArray, sample_weight: NDArray | None, scale: float
-) -> DataPass:
-    kernel = _compiled()
-    dtype = W.dtype
+class _Layout(NamedTuple):
+    """How a kernel call cuts X and where its chunks add up (shared by both kernels)."""
+
+    s: NDArray  # the sample weights in the parameters' dtype (empty: none)
+    total: float  # Σs, or m
+    chunk: int  # rows per chunk (a function of X's shape and the parameters' dtype only)
+    block: int  # rows per block (kept in L2 between the two products)
+    n_chunks: int
+    parts: NDArray  # (chunks, n, K): each chunk's share of Xᵀ(…)
+
+
+def _layout(X: NDArray, K: int, dtype: np.dtype, sample_weight: NDArray | None) -> _Layout:
     m, n = X.shape
-    K = W.shape[1]
     s = np.empty(0, dtype=dtype) if sample_weight is None else np.asarray(sample_weight, dtype)
     total = float(m) if sample_weight is None else float(np.sum(s, dtype=np.float64))
     _, chunk = plan(m, n, dtype.itemsize)  # the widened rows: uint8 X gets its float copy's bits
     block = max(8, min(512, KERNEL_BLOCK_BYTES // (n * dtype.itemsize)))
     n_chunks = -(-m // chunk)
-    parts = np.empty((n_chunks, n, K), dtype=dtype)
+    return _Layout(s, total, chunk, block, n_chunks, np.empty((n_chunks, n, K), dtype=dtype))
+
+
+def _kernel_pass(
+    W: NDArray, b: NDArray, X: NDArray, y: NDArray, sample_weight: NDArray | None, scale: float
+) -> DataPass:
+    kernel = _compiled()
+    dtype = W.dtype
+    K = W.shape[1]
+    s, total, chunk, block, n_chunks, parts = _layout(X, K, dtype, sample_weight)
     sums = np.zeros((n_chunks, 2 + K))
     args = (np.ascontiguousarray(W), np.asarray(b, np.float64), np.asarray(X))
     args += (np.asarray(y, np.intp), s, float(scale), chunk, block, K, parts, sums)
@@ -424,14 +439,8 @@ def _kernel_hessp(
 ) -> tuple[NDArray, NDArray]:
     _compiled()
     dtype = P.dtype
-    m, n = X.shape
     K = P.shape[1]
-    s = np.empty(0, dtype=dtype) if sample_weight is None else np.asarray(sample_weight, dtype)
-    total = float(m) if sample_weight is None else float(np.sum(s, dtype=np.float64))
-    _, chunk = plan(m, n, dtype.itemsize)  # the widened rows: uint8 X gets its float copy's bits
-    block = max(8, min(512, KERNEL_BLOCK_BYTES // (n * dtype.itemsize)))
-    n_chunks = -(-m // chunk)
-    parts = np.empty((n_chunks, n, K), dtype=dtype)
+    s, total, chunk, block, n_chunks, parts = _layout(X, K, dtype, sample_weight)
     hb = np.zeros((n_chunks, K))
     args = (np.ascontiguousarray(P), np.ascontiguousarray(VW, dtype=dtype))
     args += (np.asarray(vb, np.float64), np.asarray(X), s, float(scale), chunk, block, K)
