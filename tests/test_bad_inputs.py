@@ -614,6 +614,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("export into a missing folder", lambda f: ["export", "--model", IMAGE_MODEL, "-o", "no/such/m.onnx"], "does not exist"),
     ("export a folder as output", lambda f: ["export", "--model", IMAGE_MODEL, "-o", f.directory("out")], "is a folder"),
     ("export garbage model", lambda f: ["export", "--model", f.bytes("g.safetensors", os.urandom(200))], "g.safetensors"),
+    ("train --model where nothing can be written", lambda f: ["train", "--no-plot", "--iterations", "3", "--model", "/proc/lrnn-x.safetensors"], "cannot write in the folder /proc"),
     ("export over a file it did not write", lambda f: ["export", "--model", IMAGE_MODEL, "-o", f.bytes("mine.onnx", b"my own graph")], "was not written by lrnn export"),
     ("export to a name that is not .onnx", lambda f: ["export", "--model", IMAGE_MODEL, "-o", f.bytes("data.h5", b"data")], "written as .onnx"),
     ("export's default path taken", lambda f: ["export", "--model", (f.bytes("m/digits.onnx", b"mine"), f.bytes("m/digits.safetensors", (f.root / IMAGE_MODEL).read_bytes()))[1]], "was not written by lrnn export"),

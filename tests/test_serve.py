@@ -608,6 +608,14 @@ def test_a_text_model_serves_documents(tmp_path):
         empty = app.post("/predict", content=b"good\n\nbad", headers={"Content-Type": "text/plain"})
         assert empty.status_code == 422 and "line 2: the document is empty" in empty.json()["error"]
         assert "documents" in app.get("/metadata").json()["predict"]["takes"]
+        # A body in another encoding is read by its charset; without one, the way out names it.
+        latin = "a wonderful superb café\n".encode("latin-1")
+        named = app.post(
+            "/predict", content=latin, headers={"Content-Type": "text/plain; charset=latin-1"}
+        )
+        assert named.status_code == 200 and named.json()["predictions"][0]["label"] == "pos"
+        unnamed = app.post("/predict", content=latin, headers={"Content-Type": "text/plain"})
+        assert unnamed.status_code == 422 and "charset=latin-1" in unnamed.json()["error"]
 
 
 @pytest.mark.browser

@@ -232,15 +232,19 @@ def decode_images(blobs: Sequence[tuple[str, bytes]], spec: data.Preprocessing) 
 MAX_DOCUMENTS_PER_REQUEST = 1000
 
 
-def text_lines(body: bytes, spec: data.Preprocessing) -> list[str]:
+def text_lines(body: bytes, spec: data.Preprocessing, charset: str | None = None) -> list[str]:
     """A text/plain body: one document per line (as ``lrnn predict -`` reads standard input),
-    each checked like a document file (size, binary data, the model's encoding, emptiness)."""
-    from lrnn.data.text import decode_document
+    each checked like a document file (size, binary data, emptiness), decoded by the body's
+    own ``charset`` when it names one, else by the model's encoding."""
+    from lrnn.data.text import _known_encoding, decode_document
 
     lines = body.splitlines()
     _check_count(len(lines))
-    encoding = spec.text["encoding"]
-    return [decode_document(line, f"line {i}", encoding) for i, line in enumerate(lines, 1)]
+    if charset is not None and not _known_encoding(charset):
+        raise DataError(f"charset={charset!r} is not a text encoding; name one, e.g. utf-8.")
+    encoding = charset or spec.text["encoding"]
+    fix = "send UTF-8, or name the body's encoding: Content-Type: text/plain; charset=latin-1"
+    return [decode_document(line, f"line {i}", encoding, fix) for i, line in enumerate(lines, 1)]
 
 
 def json_documents(payload: Any) -> list[str]:

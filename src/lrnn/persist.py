@@ -722,3 +722,15 @@ def check_writable(path: str | os.PathLike) -> None:
             f"{name}: the folder {folder} is not writable; choose another path or fix its "
             "permissions."
         )
+    # os.access says yes to root everywhere, also on a read-only mount or in /proc: make the
+    # temporary file the real write will make (named as atomic_write_bytes names them, so a
+    # crash in between leaves a file the next run removes), and remove it.
+    probe = folder / f"{_temp_prefix(name)}{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.unlink(probe)
+    except OSError as e:
+        raise UsageError(
+            f"{name}: cannot write in the folder {folder} ({e.strerror or _short(e)}); "
+            "choose another path."
+        ) from e

@@ -144,7 +144,7 @@ def create_app(
                 texts = (
                     inference.json_documents(_parse_json(body))
                     if media == "application/json"
-                    else inference.text_lines(body, spec)
+                    else inference.text_lines(body, spec, _charset(request))
                 )
                 work: Callable[[], Any] = lambda: inference.text_documents(texts, spec)  # noqa: E731
             elif media == "application/json":
@@ -258,6 +258,15 @@ def _finite_json(value: Any) -> Any:
 
 # --------------------------------------------------------------------------------------------
 # Reading requests
+
+
+def _charset(request: Any) -> str | None:
+    """The ``charset=`` parameter of the request's Content-Type, if any."""
+    for part in request.headers.get("content-type", "").split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return None
 
 
 def _threshold(text: str | None, n_classes: int) -> float | None:

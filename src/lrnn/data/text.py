@@ -220,7 +220,11 @@ def model_spec(model: Any) -> Preprocessing:
 # --------------------------------------------------------------------------------------------
 # Reading documents
 # --------------------------------------------------------------------------------------------
-def decode_document(blob: bytes, where: str, encoding: str) -> str:
+#: How a command-line user names another encoding (serve says it its own way).
+ENCODING_FIX = "give --encoding with the file's encoding, e.g. --encoding latin-1"
+
+
+def decode_document(blob: bytes, where: str, encoding: str, fix: str = ENCODING_FIX) -> str:
     """Checked text of one document: not too large, not binary, decodable, not empty."""
     if len(blob) > limits.MAX_DOCUMENT_BYTES:
         raise DataError(
@@ -240,7 +244,7 @@ def decode_document(blob: bytes, where: str, encoding: str) -> str:
     except UnicodeDecodeError as e:
         raise DataError(
             f"{where}: not valid {encoding} text (byte 0x{blob[e.start]:02x} at offset "
-            f"{e.start}); give --encoding with the file's encoding, e.g. --encoding latin-1."
+            f"{e.start}); {fix}."
         ) from e
     if not text.strip():
         raise DataError(f"{where}: the document is empty; remove it or add its text.")
