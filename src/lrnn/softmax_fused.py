@@ -41,8 +41,10 @@ TARGET_CHUNKS = 32
 #: without numba, the blocks of numpy calls are used from here on.
 MIN_ELEMENTS = 200_000
 #: With numba, the compiled kernel is used from this many multiply-adds per product (values
-#: of X times K) on: it beats the reference's dozens of numpy calls at every size measured,
-#: and from about here (digits' 1797 × 64 × 10) a fit's passes also repay loading numba.
+#: of X times K) on. It beats the reference's dozens of numpy calls at every size measured;
+#: the threshold keeps small problems from loading numba at all (the first fit of this size
+#: or larger in a process pays about 0.4 s for it, once), at about the binary kernels' own
+#: threshold counted in multiply-adds (digits' 1797 × 64 × 10 is just above it).
 KERNEL_MIN_WORK = 1_000_000
 #: Chunks go to several threads from this much work per product on; below it, starting the
 #: threads costs about what they save (measured on a quiet machine, one pass: digits' 1.2e6
