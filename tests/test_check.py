@@ -28,6 +28,9 @@ CORRECT = (HERE / "check_solutions" / "correct.py").read_text()
 FAST = Limits(time_limit=4.0, total_limit=40.0, memory_mb=1024)
 
 # (id, function that must fail, [(old, new), …], words the diagnosis must contain)
+#: predict's line computing A, with the loop after it (propagate has the same A line).
+_PREDICT_A = "    A = sigmoid(np.dot(w.T, X) + b)\n    for i in range(A.shape[1]):"
+
 MUTANTS = [
     ("sigmoid-sign", "sigmoid", [("np.exp(-z))", "np.exp(z))")], ["σ(−z)", "sign"]),
     (
@@ -208,7 +211,31 @@ MUTANTS = [
         "predict-1d",
         "predict",
         [("    return Y_prediction\n", "    return Y_prediction[0]\n")],
-        ["shape (23,)", "1-D"],  # the first case: the ladder of a around 0.5
+        ["shape (24,)", "1-D"],  # the first case: the ladder of a around 0.5
+    ),
+    (
+        "predict-without-b",
+        "predict",
+        [(_PREDICT_A, _PREDICT_A.replace(" + b)", ")"))],
+        ["not wᵀx + b", "line 49"],
+    ),
+    (
+        "predict-minus-b",
+        "predict",
+        [(_PREDICT_A, _PREDICT_A.replace(" + b)", " - b)"))],
+        ["not wᵀx + b", "line 49"],
+    ),
+    (
+        "predict-lesson-orientation",  # the lesson text writes np.dot(X.T, w): A is (m, 1)
+        "predict",
+        [(_PREDICT_A, _PREDICT_A.replace("w.T, X", "X.T, w"))],
+        ["labels only the first example", "line 49"],
+    ),
+    (
+        "predict-rescales-X",
+        "predict",
+        [(_PREDICT_A, "    X = X / 255\n" + _PREDICT_A)],
+        ["rescales X", "line 49"],
     ),
     (
         "predict-probabilities",

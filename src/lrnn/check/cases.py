@@ -393,6 +393,30 @@ def _judge_predict(p: dict[str, Any]) -> Callable[[Any], Finding | None]:
                 "predict returns the probabilities a = σ(z) themselves; the lesson's predict "
                 "turns them into labels: 1 where a > 0.5, else 0.",
             ),
+            # Before z > 0.5: a case after the ladder (b = 0, which tells thresholds apart)
+            # that z > 0.5 fits is better explained by b, since z > 0.5 fails on the ladder.
+            *(
+                Mutant(
+                    (objective.sigmoid(w.T @ X + shift) > 0.5).astype(float),
+                    "predict's z is not wᵀx + b (b left out or subtracted); compute "
+                    "A = sigmoid(np.dot(w.T, X) + b).",
+                    loc.assigned("A"),
+                )
+                for shift in (0.0, -p["b"])
+            ),
+            Mutant(
+                (objective.sigmoid(w.T @ (X / 255) + p["b"]) > 0.5).astype(float),
+                "predict rescales X (divides it by 255?); predict takes X as it is given — "
+                "the pictures are scaled once, before training and predicting.",
+                loc.assigned("X"),
+            ),
+            Mutant(
+                _first_label_only(A),
+                "predict labels only the first example: its A has shape (m, 1) — from "
+                "np.dot(X.T, w) — so a loop over A.shape[1] visits one column; compute "
+                "A = sigmoid(np.dot(w.T, X) + b), of shape (1, m), as the lesson's predict does.",
+                loc.assigned("A"),
+            ),
             Mutant(
                 (Z > 0.5).astype(float),
                 "predict compares z (before the sigmoid) with 0.5; compare a = sigmoid(z) "
@@ -405,6 +429,14 @@ def _judge_predict(p: dict[str, Any]) -> Callable[[Any], Finding | None]:
         return judge(Part("Y_prediction", expected, mutants, locate=where), got, Tolerance())
 
     return run
+
+
+def _first_label_only(A: np.ndarray) -> np.ndarray:
+    """What the notebook's loop ``for i in range(A.shape[1])`` leaves in a (1, m) array of
+    zeros when A came out (m, 1): the first example's label, zeros after it."""
+    labels = np.zeros_like(A)
+    labels.flat[0] = float(A.flat[0] > 0.5)
+    return labels
 
 
 def _other_threshold(A: np.ndarray, got: Any) -> list[Mutant]:
@@ -450,7 +482,7 @@ def predict_check(rng: np.random.Generator) -> FunctionCheck:
     # One feature, w = 1, b = 0: z itself, on a ladder around 0 fine enough to show any
     # threshold other than 0.5 by more than σ'(0)·1e-6 (a > 0.4, a > 0.6, a > 0.501 …).
     z = [-3, -1, -0.45, -0.4, -0.2, -0.1, -0.01, -1e-3, -1e-6, 0, 1e-6, 1e-4, 1e-3, 4e-3, 0.01]
-    z += [0.1, 0.2, 0.4, 0.45, 0.5, 0.7, 1, 3]
+    z += [0.1, 0.2, 0.4, 0.45, 0.5, 0.7, 1, 3, 8]  # σ(8) = 0.99966: a > 0.99 shows too
     ladder = {"w": np.array([[1.0]]), "b": 0.0, "X": np.array([z])}
     cases = [  # the ladder first: it tells the threshold mistakes apart
         Case("a ladder of a around 0.5", list(ladder.values()), _judge_predict(ladder), ladder),
