@@ -214,6 +214,17 @@ MUTANTS = [
         ["shape (24,)", "1-D"],  # the first case: the ladder of a around 0.5
     ),
     (
+        "b-after-sigmoid",
+        "propagate",
+        [
+            (
+                "    A = sigmoid(np.dot(w.T, X) + b)\n    cost",
+                "    A = sigmoid(np.dot(w.T, X)) + b\n    cost",
+            )
+        ],
+        ["added after the sigmoid", "line 19"],
+    ),
+    (
         "predict-without-b",
         "predict",
         [(_PREDICT_A, _PREDICT_A.replace(" + b)", ")"))],

@@ -216,6 +216,11 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
     A0 = objective.sigmoid(Z0)
     log_a, log_1ma = objective.log_sigmoid(Z), objective.log_sigmoid(-Z)
     no_b = "b is missing from z: the lesson's A is sigmoid(np.dot(w.T, X) + b)."
+    # b added after the sigmoid: A = sigmoid(np.dot(w.T, X)) + b (b inside, as z = wᵀx + b).
+    A_after = A0 + b
+    after = "b is added after the sigmoid; it belongs in z: A = sigmoid(np.dot(w.T, X) + b)."
+    with np.errstate(all="ignore"):  # A_after may leave (0, 1): its log is nan, as the learner's
+        cost_after = float(-np.sum(Y * np.log(A_after) + (1 - Y) * np.log(1 - A_after)) / m)
     dw = [
         Mutant(
             X * (A - Y) / m,
@@ -230,8 +235,12 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
             loc.assigned("A"),
         ),
         Mutant(X @ (A0 - Y).T / m, no_b, loc.assigned("A")),
+        Mutant(X @ (A_after - Y).T / m, after, loc.assigned("A")),
     ]
-    db = [Mutant(float(np.sum(A0 - Y) / m), no_b, loc.assigned("A"))]
+    db = [
+        Mutant(float(np.sum(A0 - Y) / m), no_b, loc.assigned("A")),
+        Mutant(float(np.sum(A_after - Y) / m), after, loc.assigned("A")),
+    ]
     costs = [
         Mutant(
             float(-(Y.sum() * log_a.sum() + (1 - Y).sum() * log_1ma.sum()) / m),
@@ -249,6 +258,7 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
             "cost leaves out the Y·log(A) term of the lesson's cost.",
         ),
         Mutant(objective.cost_from_logits(Z0.ravel(), Y.ravel()), no_b, loc.assigned("A")),
+        *([Mutant(cost_after, after, loc.assigned("A"))] if np.isfinite(cost_after) else []),
     ]
     return [
         Part("dw", grads["dw"], dw, locate=DW, m=m, n=n),
