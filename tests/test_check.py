@@ -214,6 +214,12 @@ MUTANTS = [
         ["shape (24,)", "1-D"],  # the first case: the ladder of a around 0.5
     ),
     (
+        "b-updated-with-dw",
+        "optimize",
+        [("b = b - learning_rate * db", "b = b - learning_rate * dw")],
+        ["after an update in optimize", "b with db"],
+    ),
+    (
         "b-after-sigmoid",
         "propagate",
         [

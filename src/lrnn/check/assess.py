@@ -50,7 +50,7 @@ def _place(error: dict[str, Any]) -> str:
 
 def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> str:
     """'line 7: `dw = …` raised ValueError: shapes … — the sizes do not fit: …'"""
-    kind, text = str(error.get("type", "Exception")), str(error.get("message", ""))
+    kind, text = str(error.get("type", "Exception")), str(error.get("message", "")).strip()
     place = _place(error)
     inner = error.get("function")
     head = f"{place} raised {kind}" if place else f"raised {kind}"
@@ -62,10 +62,19 @@ def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> st
             "its result, not end the program."
         )
     head = f"{head}: {text}" if text else head
+    sizes = ("not aligned", "could not be broadcast", "matmul", "shapes")
+    if name == "optimize" and inner == "propagate" and any(n in text for n in sizes):
+        # propagate is checked on its own first: arrays that no longer fit it come from
+        # optimize's updates (b = b − α·dw makes b an array the shape of w).
+        return (
+            f"{head}. The sizes stopped fitting after an update in optimize: check that w "
+            "is updated with dw and b with db (b = b - learning_rate * db), so that w stays "
+            "(features, 1) and b a number."
+        )
     hints = [
         (
-            ("not aligned", "could not be broadcast", "matmul", "shapes"),
-            "the sizes in a product or sum do not fit: X is (features, examples), w is "
+            sizes,
+            "The sizes in a product or sum do not fit: X is (features, examples), w is "
             "(features, 1), Y is (1, examples); check which array needs .T.",
         ),
         (
