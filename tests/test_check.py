@@ -214,6 +214,12 @@ MUTANTS = [
         ["shape (24,)", "1-D"],  # the first case: the ladder of a around 0.5
     ),
     (
+        "m-typed-209",
+        "propagate",
+        [("    m = X.shape[1]\n    A = sigmoid", "    m = 209\n    A = sigmoid")],
+        ["hard-coded from the cat training set", "line 18"],
+    ),
+    (
         "b-updated-with-dw",
         "optimize",
         [("b = b - learning_rate * db", "b = b - learning_rate * dw")],

@@ -245,8 +245,9 @@ def _constant_ratio(g: np.ndarray, e: np.ndarray) -> float | None:
 def _ratio_finding(part: Part, r: float) -> Finding:
     """A constant factor between got and expected, read as the mistake that makes it."""
     m, n = part.m, part.n
-    if m and m != 3 and abs(r - m / 3) <= 1e-6 * m:
-        locate = first_of(literal(3), assigned("m"), *(part.locate,) if part.locate else ())
+    typed = next((t for t in (3, 209) if m and m != t and abs(r - m / t) <= 1e-6 * m), None)
+    if typed is not None:
+        locate = first_of(literal(typed), assigned("m"), *(part.locate,) if part.locate else ())
     elif m and n and n != m and abs(r - m / n) <= 1e-6 * m:
         locate = first_of(assigned("m"), *(part.locate,) if part.locate else ())
     else:
@@ -274,11 +275,12 @@ def _ratio_message(part: Part, r: float) -> str:
             f"{name} is divided by the number of features (X.shape[0] = {n}) instead of the "
             f"number of examples (m = X.shape[1] = {m})."
         )
-    if m and m != 3 and near(m / 3):
-        return (
-            f"{name} is divided by 3 whatever the number of examples ({m} here): m looks "
-            "hard-coded from the lesson's 3-example test; use m = X.shape[1]."
-        )
+    for typed, origin in ((3, "the lesson's 3-example test"), (209, "the cat training set")):
+        if m and m != typed and near(m / typed):
+            return (
+                f"{name} is divided by {typed} whatever the number of examples ({m} here): m "
+                f"looks hard-coded from {origin}; use m = X.shape[1]."
+            )
     if near(1 / math.log(10)):
         return f"{name} uses np.log10; the lesson's logarithm is the natural one, np.log."
     return f"{name} is {r:.6g} times the expected value."
