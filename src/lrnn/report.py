@@ -481,7 +481,13 @@ def _errors(ctx: _Context) -> str:
                 for i in chosen
             ],
         )
-        return _figure(path, alt, f"{wrong} of {ctx.y.size} examples are misclassified.") + listing
+        counted = (
+            " (rows count from 1: row 1 is the file's first picture)"
+            if any(str(_name(names, i)).startswith("row ") for i in chosen)
+            else ""
+        )
+        caption = f"{wrong} of {ctx.y.size} examples are misclassified{counted}."
+        return _figure(path, alt, caption) + listing
     w = np.asarray(ctx.model.w, dtype=np.float64)
     feature_names = ctx.feature_names()
     top = np.argsort(-np.abs(w), kind="stable")[:ERROR_FEATURES]
@@ -561,7 +567,9 @@ def _history(ctx: _Context) -> str:
         index = np.arange(total)
         note = _note(f"All {total} recorded rows.")
     rows = [[ctx.history[k][i] for k in keys] for i in index]
-    return note + _grid([k.replace("_", " ") for k in keys], rows)
+    # grad_norm is the largest |∂J/∂θ| (what tol is compared with), not the L2 norm
+    heads = {"grad_norm": "max |gradient|"}
+    return note + _grid([heads.get(k, k.replace("_", " ")) for k in keys], rows)
 
 
 def _reproducibility(ctx: _Context) -> str:
