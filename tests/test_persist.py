@@ -20,12 +20,10 @@ from hypothesis import strategies as st
 from lrnn import persist
 from lrnn.data import Preprocessing
 from lrnn.errors import ModelFileError, UsageError
+from lrnn.files import atomic_write_bytes, check_writable, clean_stale_temp_files
 from lrnn.persist import (
     FORMAT_VERSION,
     ModelFile,
-    atomic_write_bytes,
-    check_writable,
-    clean_stale_temp_files,
     load_checkpoint,
     load_model,
     save_checkpoint,

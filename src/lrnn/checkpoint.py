@@ -125,9 +125,7 @@ def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
 def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> TrainState:
     """The TrainState in a checkpoint, checked against the data it is to continue on."""
     stored = meta.get("data", {})
-    same_file = stored.get("source") == data_info.get("source") and stored.get(
-        "n_samples"
-    ) == data_info.get("n_samples")
+    same_file = all(stored.get(key) == data_info.get(key) for key in ("source", "n_samples"))
     if same_file and stored.get("sha256") != data_info["sha256"]:
         raise UsageError(
             f"{path}: this checkpoint was made on {stored.get('source')!r} prepared another "

@@ -39,6 +39,7 @@ from lrnn import fast_checks, objective, run, softmax
 from lrnn.backends import BACKEND_NAMES, make_backend
 from lrnn.backends.sparse_backend import logits as sparse_logits
 from lrnn.config import VALIDATION_FRACTION, TrainConfig, check_fraction, default
+from lrnn.data.dataset import label_name
 from lrnn.errors import UsageError
 from lrnn.train import Callback, TrainResult, train
 
@@ -270,9 +271,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 ) from exc
         if len(classes) < 2:
             raise ValueError(
-                f"The target has only one class ({_plain(classes[0])!r}); this classifier needs "
-                "samples "
-                "of 2 classes. Add examples of the other class."
+                f"The target has only one class ({label_name(classes[0])!r}); this classifier "
+                "needs samples of 2 classes. Add examples of the other class."
             )
         if plain is None and type_of_target(y) not in ("binary", "multiclass"):
             raise ValueError(
@@ -447,8 +447,3 @@ def _parameters(coef: NDArray, intercept: NDArray) -> tuple[NDArray, Any]:
     if coef.shape[0] > 1:
         return np.ascontiguousarray(coef.T), intercept.copy()
     return coef.ravel().copy(), float(intercept[0])
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python value it holds, for messages (0.0, not np.float64(0.0))."""
-    return value.item() if hasattr(value, "item") else value

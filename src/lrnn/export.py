@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from lrnn import data, inference, persist
+from lrnn import data, files, inference, persist
 from lrnn._version import __version__
 from lrnn.data import images as image_io
 from lrnn.errors import LrnnError, UsageError
@@ -315,7 +315,7 @@ def check_output(output: str, model_path: str) -> None:
             f"-o {output}: an ONNX graph is written as .onnx; give a name such as "
             f"{default_output(model_path)}."
         )
-    persist.check_writable(output)
+    files.check_writable(output)
     if out.is_file() and not exported_by_lrnn(out):
         raise UsageError(
             f"{output} already exists and was not written by lrnn export, so it is left alone; "
@@ -360,7 +360,7 @@ def export(model_path: str, output: str | None = None, *, float32: bool = False)
     diff = self_check(proto, predictor.model, predictor.spec, float32)
     blob = proto.SerializeToString()
     try:
-        persist.atomic_write_bytes(output, blob)
+        files.atomic_write_bytes(output, blob)
     except OSError as e:
         raise LrnnError(
             f"{output}: cannot write ({e.strerror or e}); check the folder is writable and has "

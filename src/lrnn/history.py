@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from lrnn import persist
+from lrnn import files
 from lrnn.errors import DataError, LrnnError, UsageError
 
 #: Largest history file read, in bytes (a million rows of eight columns is ~100 MB of CSV;
@@ -50,7 +50,7 @@ def save_history(history: Mapping[str, Sequence[float]], path: str | os.PathLike
             "rename it, e.g. history.csv."
         )
     columns = columns_of(history, name, error=UsageError)
-    persist.check_writable(name)
+    files.check_writable(name)
     if suffix == ".json":
         obj = {
             key: [v if key == "iteration" or math.isfinite(v) else None for v in values]
@@ -238,7 +238,7 @@ def columns_of(
 def write_text(name: str, text: str, what: str) -> None:
     """Write ``text`` atomically (a history, a report); a failure is one line naming the file."""
     try:
-        persist.atomic_write_bytes(name, text.encode("utf-8"))
+        files.atomic_write_bytes(name, text.encode("utf-8"))
     except OSError as e:
         raise LrnnError(
             f"{name}: cannot write the {what} ({e.strerror or e}); check the folder is writable "

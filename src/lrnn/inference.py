@@ -236,11 +236,11 @@ def text_lines(body: bytes, spec: data.Preprocessing, charset: str | None = None
     """A text/plain body: one document per line (as ``lrnn predict -`` reads standard input),
     each checked like a document file (size, binary data, emptiness), decoded by the body's
     own ``charset`` when it names one, else by the model's encoding."""
-    from lrnn.data.text import _known_encoding, decode_document
+    from lrnn.data.text import decode_document, known_encoding
 
     lines = body.splitlines()
     _check_count(len(lines))
-    if charset is not None and not _known_encoding(charset):
+    if charset is not None and not known_encoding(charset):
         raise DataError(f"charset={charset!r} is not a text encoding; name one, e.g. utf-8.")
     encoding = charset or spec.text["encoding"]
     fix = "send UTF-8, or name the body's encoding: Content-Type: text/plain; charset=latin-1"

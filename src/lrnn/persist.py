@@ -24,18 +24,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
-import secrets
 import struct
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lrnn._version import __version__
 from lrnn.errors import ModelFileError, UsageError
+from lrnn.files import atomic_write_bytes
 
 #: The newest format this version reads (and writes for softmax layers).
 FORMAT_VERSION = 2
@@ -49,8 +46,6 @@ CHECKPOINT_FORMAT = "lrnn-checkpoint"
 MAX_HEADER_BYTES = 16 * 2**20
 #: Largest total of tensor bytes a file may declare.
 MAX_TENSOR_BYTES = 4 * 2**30
-#: Temporary files older than this are stale even if their writer's pid is alive (pid reuse).
-STALE_TEMP_SECONDS = 3600
 
 #: The way out of a damaged file, for models and checkpoints alike.
 _DAMAGED = "use an intact copy or write the file again (retrain)"
@@ -600,137 +595,3 @@ def _lrnn_meta(name: str, meta_raw: dict, expected_format: str) -> dict:
             f"{FORMAT_VERSION} — upgrade lrnn."
         )
     return meta
-
-
-# --------------------------------------------------------------------------------------------
-# Files
-
-
-#: What follows the prefix in a temporary file's name: the writer's pid and 4 random bytes.
-_TEMP_SUFFIX = re.compile(r"([0-9]{1,10})-[0-9a-f]{8}")
-
-
-def _temp_prefix(path: str) -> str:
-    return f".{os.path.basename(path)}.tmp-"
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix.
-
-    The temporary file ``.<name>.tmp-<pid>-<random>`` sits in the same folder (a rename across
-    file systems is not atomic); its pid lets :func:`clean_stale_temp_files` tell a crashed
-    writer's leftovers from a live writer's file.
-    """
-    target = os.path.abspath(os.fspath(path))
-    folder = os.path.dirname(target)
-    while True:
-        tmp = os.path.join(folder, f"{_temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}")
-        try:
-            # O_EXCL: never follow a planted symlink; mode 0o666 lets the umask decide.
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: str) -> None:
-    """Make the rename itself durable; some systems cannot open folders, which is fine."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists but is not ours, or we cannot tell: keep its file
-    return True
-
-
-def clean_stale_temp_files(path: str | os.PathLike) -> int:
-    """Remove ``.<name>.tmp-*`` files left next to ``path`` by writers that died.
-
-    A file is stale when its writer's pid is gone, or when it is older than an hour (the pid
-    may have been reused). Returns how many files were removed.
-    """
-    target = os.path.abspath(os.fspath(path))
-    folder, prefix = os.path.dirname(target), _temp_prefix(target)
-    removed = 0
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return 0
-    now = time.time()
-    for entry in names:
-        # Only names atomic_write_bytes makes (<pid>-<8 hex digits>): a user's own
-        # ".model.safetensors.tmp-backup" is not lrnn's to remove.
-        written = _TEMP_SUFFIX.fullmatch(entry[len(prefix) :]) if entry.startswith(prefix) else None
-        if written is None:
-            continue
-        full = os.path.join(folder, entry)
-        try:
-            age = now - os.lstat(full).st_mtime
-        except OSError:
-            continue
-        alive = _pid_alive(int(written.group(1)))
-        if alive and age < STALE_TEMP_SECONDS:
-            continue
-        try:
-            os.unlink(full)
-            removed += 1
-        except OSError:
-            pass
-    return removed
-
-
-def check_writable(path: str | os.PathLike) -> None:
-    """Fail before training, not after: the model must be writable where the user asked."""
-    name = os.fspath(path)
-    p = Path(name)
-    if p.is_dir():
-        raise UsageError(f"{name}: is a folder; give a file name such as model.safetensors.")
-    folder = p.absolute().parent
-    if not folder.is_dir():
-        raise UsageError(
-            f"{name}: the folder {folder} does not exist; create it or choose another path."
-        )
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(
-            f"{name}: the folder {folder} is not writable; choose another path or fix its "
-            "permissions."
-        )
-    # os.access says yes to root everywhere, also on a read-only mount or in /proc: make the
-    # temporary file the real write will make (named as atomic_write_bytes names them, so a
-    # crash in between leaves a file the next run removes), and remove it.
-    probe = folder / f"{_temp_prefix(name)}{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        os.unlink(probe)
-    except OSError as e:
-        raise UsageError(
-            f"{name}: cannot write in the folder {folder} ({e.strerror or _short(e)}); "
-            "choose another path."
-        ) from e

@@ -13,7 +13,7 @@ Why it looks like this:
 * Every figure has the same size (:data:`FIGSIZE` at :data:`DPI`: 800 × 500 pixels) so the
   pictures line up in the HTML report and stay readable at 100 % zoom; only a gallery with
   more than two rows grows taller, and the colour weights (three square panels) are shorter.
-* The PNG is rendered to memory and written with :func:`lrnn.persist.atomic_write_bytes`: a
+* The PNG is rendered to memory and written with :func:`lrnn.files.atomic_write_bytes`: a
   crash never leaves half a picture where the caller expected one.
 """
 
@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from lrnn.errors import DataError, UsageError
-from lrnn.persist import atomic_write_bytes
+from lrnn.files import atomic_write_bytes
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure

@@ -11,7 +11,7 @@ model and data give the same bytes: reports can be compared with ``diff`` or che
 repository.
 
 Like the plots, the report is a window out: it never trains. It is also written atomically
-(:func:`lrnn.persist.atomic_write_bytes`) after checking the destination is writable *before*
+(:func:`lrnn.files.atomic_write_bytes`) after checking the destination is writable *before*
 any work, so a failure leaves either the old report or none, never half a page.
 
 History files are read and written by :mod:`lrnn.history`.
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lrnn import metrics, objective, persist, plots
+from lrnn import files, metrics, objective, persist, plots
 from lrnn._version import __version__
 from lrnn.data import Dataset, Preprocessing, data_sha256
 from lrnn.errors import DataError, ModelFileError
@@ -82,7 +82,7 @@ def write_report(
     history table; it must belong to this model. ``extra_facts`` are shown in the summary.
     """
     name = os.fspath(path)
-    persist.check_writable(name)  # before any work: a typo in the path costs nothing
+    files.check_writable(name)  # before any work: a typo in the path costs nothing
 
     spec = _model_spec(model)
     X = _model_features(model, dataset, spec)

@@ -388,11 +388,11 @@ def _stop_line(result) -> str:
 
 
 def _save_train_outputs(args, paths: dict, model, result, td) -> None:
-    from lrnn import persist
+    from lrnn import files, persist
 
     for path in paths.values():
         if path:
-            persist.clean_stale_temp_files(path)
+            files.clean_stale_temp_files(path)
     persist.save_model(paths["model"], model)
     if paths["history"]:
         from lrnn.history import save_history

@@ -60,7 +60,7 @@ class OutputPlan:
 
     def check(self) -> None:
         """Raise UsageError for the first output that cannot or must not be written."""
-        from lrnn import persist
+        from lrnn import files
 
         seen: dict[Path, str] = {}
         inputs = {_resolved(p): (opt, p) for opt, p in self.inputs if Path(p).exists()}
@@ -73,7 +73,7 @@ class OutputPlan:
                     f"{option} {path}: a {kind} is written as {' or '.join(allowed)}; "
                     f"give a name such as {_example(kind)}."
                 )
-            persist.check_writable(path)
+            files.check_writable(path)
             where = _resolved(path)
             if where in inputs:
                 in_option, in_path = inputs[where]

@@ -57,7 +57,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from lrnn import data, metrics, persist
+    from lrnn import data, files, metrics, persist
     from lrnn.objective import sigmoid
 
     if args.save and not args.choose_threshold:
@@ -68,7 +68,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             "them."
         )
     if args.save:  # before any work: a model that cannot be written back costs nothing
-        persist.check_writable(args.model)
+        files.check_writable(args.model)
     model, spec = _load_model_and_spec(args.model)
     if len(model.classes) > 2:
         return _evaluate_classes(args, model, spec)

@@ -86,19 +86,15 @@ def quoted(names: Sequence[str], limit: int = 10) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "") or "none"
 
 
-def outside(root: Path, files: Sequence[Path]) -> list[Path]:
-    """The files that resolve (symlinks followed) to somewhere outside ``root``: a data set
-    from elsewhere could link to a local file (a key, a password file), whose words or pixels
-    would then be trained into a model that gets shared."""
-    top = root.resolve()
-    return [f for f in files if not f.resolve().is_relative_to(top)]
-
-
 def leave_out_links_outside(root: Path, files: list[Path], stacklevel: int = 4) -> list[Path]:
-    """``files`` without those linking outside ``root``, with a warning naming them."""
+    """``files`` without those that resolve (symlinks followed) to somewhere outside ``root``,
+    with a warning naming them: a data set from elsewhere could link to a local file (a key, a
+    password file), whose words or pixels would then be trained into a model that gets shared.
+    """
     import warnings
 
-    away = set(outside(root, files))
+    top = root.resolve()
+    away = {f for f in files if not f.resolve().is_relative_to(top)}
     if not away:
         return files
     shown = ", ".join(str(f.relative_to(root)) for f in sorted(away)[:3])
@@ -110,12 +106,16 @@ def leave_out_links_outside(root: Path, files: list[Path], stacklevel: int = 4) 
     return [f for f in files if f not in away]
 
 
+def expansion_budget(stored_bytes: int) -> int:
+    """The most bytes data stored in ``stored_bytes`` may expand to when decompressed (or
+    filled in): :data:`limits.MAX_EXPANSION_RATIO` times, plus :data:`limits.MIN_EXPANSION_BYTES`
+    — real data compresses 3–10×, a decompression bomb thousands of times."""
+    return limits.MAX_EXPANSION_RATIO * max(0, int(stored_bytes)) + limits.MIN_EXPANSION_BYTES
+
+
 def check_expansion(name: str, what: str, stored_bytes: int, expanded_bytes: int) -> None:
-    """Refuse data that expands far beyond what real data does when decompressed (or filled
-    in): at most :data:`limits.MAX_EXPANSION_RATIO` times what the file stores, plus
-    :data:`limits.MIN_EXPANSION_BYTES` — a decompression bomb's ratio is in the thousands."""
-    budget = limits.MAX_EXPANSION_RATIO * max(0, int(stored_bytes)) + limits.MIN_EXPANSION_BYTES
-    if expanded_bytes > budget:
+    """Refuse data that expands past :func:`expansion_budget`."""
+    if expanded_bytes > expansion_budget(stored_bytes):
         raise DataError(
             f"{name}: {what} expands to {expanded_bytes} bytes from {stored_bytes} stored, over "
             f"{limits.MAX_EXPANSION_RATIO} times — not real data (a decompression bomb?); "

@@ -244,10 +244,11 @@ def image_dataset(
     return Dataset(X, y, classes, names, spec, source, raw_images=X.reshape(m, h, w, c))
 
 
-def _image_files(folder: Path, files: list[Path] | None = None) -> list[Path]:
-    """The pictures of a folder (or the given ones), refused when there are none."""
-    if files is None:
-        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+def _image_files(folder: Path, top: Path) -> list[Path]:
+    """The pictures of a folder of the data folder ``top`` — those linking outside it left
+    out — refused when there are none."""
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = leave_out_links_outside(top, files, stacklevel=6)
     if not files:
         raise DataError(f"{folder}: no images in this folder; add images or remove the folder.")
     return files
@@ -281,19 +282,13 @@ def load_image_folder(
     """A folder with one sub-folder of images per class (or, unlabeled, just images)."""
     subdirs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
     if len(subdirs) >= 2:
-        groups = [_image_files(d) for d in subdirs]
-        inside = set(leave_out_links_outside(folder, [f for g in groups for f in g], 5))
-        groups = [
-            [f for f in g if f in inside] or _image_files(d, [])
-            for d, g in zip(subdirs, groups, strict=True)
-        ]
+        groups = [_image_files(d, folder) for d in subdirs]
         files = [f for g in groups for f in g]
         y = np.repeat(np.arange(len(groups), dtype=np.int64), [len(g) for g in groups])
         classes: tuple[str, ...] | None = tuple(d.name for d in subdirs)
         _warn_if_unbalanced(folder, subdirs, groups)
     elif not subdirs and allow_flat:
-        files = leave_out_links_outside(folder, _image_files(folder), 5) or _image_files(folder, [])
-        y, classes = None, None
+        files, y, classes = _image_files(folder, folder), None, None
     else:
         raise DataError(
             f"{folder}: an image folder needs two or more sub-folders, one per class; found "

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data import limits
-from lrnn.data.checks import short
+from lrnn.data.checks import expansion_budget, short
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError
@@ -50,7 +50,7 @@ def _check_lines(name: str) -> None:
     compressed file that expands far beyond what real data does (a decompression bomb)."""
     current, line, expanded = 0, 0, 0
     compressed = Path(name).suffix.lower() in COMPRESSED
-    budget = limits.MAX_EXPANSION_RATIO * Path(name).stat().st_size + limits.MIN_EXPANSION_BYTES
+    budget = expansion_budget(Path(name).stat().st_size)
     with _open(name) as f:
         while chunk := f.read(1 << 20):
             expanded += len(chunk)

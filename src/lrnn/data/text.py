@@ -104,7 +104,7 @@ def check_settings(d: Any) -> str | None:
         top = limits.MAX_SPARSE_FEATURES
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= top):
             return f"{flag} {v!r} must be a whole number between 1 and {top}; give e.g. 2**20"
-    if not isinstance(d["encoding"], str) or not _known_encoding(d["encoding"]):
+    if not isinstance(d["encoding"], str) or not known_encoding(d["encoding"]):
         return f"--encoding {d['encoding']!r} is not a text encoding Python knows; use e.g. utf-8"
     if d["text_column"] is not None and not isinstance(d["text_column"], str):
         return "text_column must be a column name"
@@ -113,7 +113,7 @@ def check_settings(d: Any) -> str | None:
     return None
 
 
-def _known_encoding(name: str) -> bool:
+def known_encoding(name: str) -> bool:
     try:
         info = codecs.lookup(name)
     except LookupError:
