@@ -200,3 +200,41 @@ def test_fused_pass_has_the_same_bits_for_any_number_of_threads(dtype, monkeypat
         np.testing.assert_array_equal(other.dw, first.dw)
         np.testing.assert_array_equal(other.db, first.db)
         assert (other.loss, other.accuracy) == (first.loss, first.accuracy)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
+def test_compiled_conjugate_gradients_solve_the_newton_system(dtype, weighted):
+    """The Newton–CG direction from the compiled loop: solved tightly it is −(H + αI_W)⁻¹g with
+    H the full Hessian of the plain formulas; loosely, its residual meets scipy's rule; and it
+    stops after ``maxiter`` products."""
+    from lrnn.backends.softmax_backend import SoftmaxBackend
+
+    rng = np.random.default_rng(11)
+    m, n, K, alpha = 3001, 70, 5, 1e-2  # one read per product, on one thread
+    if dtype == np.uint8:
+        X = rng.integers(0, 256, (m, n)).astype(np.uint8)
+    else:
+        X = rng.standard_normal((m, n)).astype(dtype)
+    scale = 1 / 255 if dtype == np.uint8 else 0.5
+    pdtype = np.float32 if dtype != np.float64 else np.float64
+    y, s = rng.integers(0, K, m), rng.uniform(0.5, 2, m) if weighted else None
+    backend = SoftmaxBackend(X, y, K, s, scale=scale)
+    assert backend._compiled_cg
+    W = (0.2 * rng.standard_normal((n, K))).astype(pdtype)
+    b = (0.1 * rng.standard_normal(K)).astype(pdtype)
+    grad = rng.standard_normal((n + 1, K))
+    grad[-1] -= grad[-1].mean()  # as every gradient's: adding c to all biases changes nothing
+    H = softmax.hessian(W.astype(np.float64), b.astype(np.float64), X * scale, alpha, s)
+    exact = -np.linalg.lstsq(H, grad.reshape(-1), rcond=None)[0].reshape(n + 1, K)
+    tol = 1e-9 if pdtype == np.float64 else 2e-4
+    tight = backend.newton_cg(W, b, grad, alpha, 1e-11 if pdtype == np.float64 else 1e-5, 1000)
+    tight[-1] -= tight[-1].mean()  # along the biases' common shift H is 0: no direction there
+    np.testing.assert_allclose(tight, exact, rtol=tol, atol=tol * np.abs(exact).max())
+    loose = backend.newton_cg(W, b, grad, alpha, 0.3, 1000)
+    residual = H @ loose.reshape(-1) + grad.reshape(-1)
+    assert np.linalg.norm(residual) <= 0.3 * np.linalg.norm(grad) * (1 + 1e-6)
+    assert np.linalg.norm(residual) > 1e-3 * np.linalg.norm(grad)  # it did stop early
+    one = backend.newton_cg(W, b, grad, alpha, 1e-12, 1)  # one product: the Cauchy step
+    g = grad.reshape(-1)
+    np.testing.assert_allclose(one.reshape(-1), -(g @ g) / (g @ H @ g) * g, rtol=tol, atol=1e-12)

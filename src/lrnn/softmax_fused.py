@@ -232,6 +232,90 @@ def _hessp_chunks(lo, hi, P, V, vb, X, s, scale, chunk, block, K, parts, hb):
             acc += product
 
 
+def _probabilities(W, bias, X, scale, block, K):
+    """P = softmax(scale·XW + b) (m, K) in W's dtype, block by block (one BLAS product each);
+    each row in float64 as in :func:`_softmax_rows`."""
+    m, n = X.shape
+    P = np.empty((m, K), dtype=W.dtype)
+    rows = np.empty((block, n), dtype=W.dtype)
+    e = np.empty(K)
+    for i in range(0, m, block):
+        count = min(block, m - i)
+        zb = P[i : i + count]
+        np.dot(_rows_as(X, i, i + count, rows), W, zb)
+        for q in range(count):
+            top = -np.inf
+            for k in range(K):
+                e[k] = float(zb[q, k]) * scale + bias[k]
+                top = max(top, e[k])
+            total = 0.0
+            for k in range(K):
+                e[k] = np.exp(e[k] - top)
+                total += e[k]
+            for k in range(K):
+                zb[q, k] = e[k] / total
+    return P
+
+
+def _cg_chunks(W, bias, X, s, scale, chunk, block, K, n_chunks, total, alpha, gw, gb, rtol, limit):
+    """Conjugate gradients for (H + αI_W)·d = −g at (W, b), from d = 0 until ‖r‖ ≤ rtol·‖g‖
+    (scipy's ``cg`` rule) or ``limit`` products; returns (d_W, d_b, products). H·v is
+    :func:`_hessp_chunks` on one thread (as :func:`hessp` below its threading threshold) at the
+    probabilities computed once here; the vectors stay float64 and only v goes to W's dtype for
+    the products. Compiled so that a Newton step on data of digits' size is one call: with
+    scipy driving, each product paid about half its own time again in Python around it."""
+    n = X.shape[1]
+    P = _probabilities(W, bias, X, scale, block, K)
+    dw = np.zeros((n, K))
+    db = np.zeros(K)
+    rw = -gw.astype(np.float64)
+    rb = -gb.astype(np.float64)
+    pw = rw.copy()
+    pb = rb.copy()
+    qw = np.empty((n, K))
+    qb = np.empty(K)
+    v = np.empty((n, K), dtype=W.dtype)
+    parts = np.empty((n_chunks, n, K), dtype=W.dtype)
+    hb = np.empty((n_chunks, K))
+    rr = np.sum(rw * rw) + np.sum(rb * rb)
+    target = rtol * rtol * rr
+    products = 0
+    while products < limit and rr > target:
+        for j in range(n):
+            for k in range(K):
+                v[j, k] = pw[j, k]
+        hb[:] = 0
+        _hessp_kernel(0, n_chunks, P, v, pb, X, s, scale, chunk, block, K, parts, hb)
+        products += 1
+        for j in range(n):
+            for k in range(K):
+                acc = 0.0
+                for c in range(n_chunks):
+                    acc += float(parts[c, j, k])
+                qw[j, k] = acc * (scale / total) + alpha * float(v[j, k])
+        for k in range(K):
+            acc = 0.0
+            for c in range(n_chunks):
+                acc += hb[c, k]
+            qb[k] = acc / total
+        curvature = np.sum(pw * qw) + np.sum(pb * qb)
+        if not curvature > 0:  # flat or negative along p (alpha = 0, separable data): stop
+            break
+        step = rr / curvature
+        dw += step * pw
+        db += step * pb
+        rw -= step * qw
+        rb -= step * qb
+        rr_next = np.sum(rw * rw) + np.sum(rb * rb)
+        ratio = rr_next / rr
+        pw *= ratio
+        pw += rw
+        pb *= ratio
+        pb += rb
+        rr = rr_next
+    return dw, db, products
+
+
 def _rows_as(X, start, stop, rows):
     """X[start:stop] in the dtype of ``rows`` (its buffer): a view when X has it already."""
     raise NotImplementedError  # compiled only: see _compiled
@@ -259,12 +343,13 @@ def _register_rows_as(numba: Any) -> None:
 _compiled_lock = threading.Lock()
 _kernel: Any = None
 _hessp_kernel: Any = None
+_cg_kernel: Any = None
 
 
 def _compiled() -> Any:
     """The numba-compiled chunk functions (compiled on first use, cached on disk); returns the
     pass's (the Hessian product's is :data:`_hessp_kernel`)."""
-    global _kernel, _hessp_kernel, _softmax_rows
+    global _kernel, _hessp_kernel, _cg_kernel, _probabilities, _softmax_rows
     if _kernel is None:
         with _compiled_lock:
             if _kernel is None:
@@ -274,6 +359,8 @@ def _compiled() -> Any:
                 _register_rows_as(numba)
                 _softmax_rows = numba.njit(nogil=True, cache=True)(_softmax_rows)
                 _hessp_kernel = numba.njit(nogil=True, cache=True)(_hessp_chunks)
+                _probabilities = numba.njit(nogil=True, cache=True)(_probabilities)
+                _cg_kernel = numba.njit(nogil=True, cache=True)(_cg_chunks)
                 _kernel = numba.njit(nogil=True, cache=True)(_pass_chunks)
     return _kernel
 
@@ -449,6 +536,47 @@ def _kernel_hessp(
     _run(lambda c: _hessp_kernel(c, c + 1, *args, parts, hb), n_chunks, X.size * K)
     hw = np.sum(parts, axis=0, dtype=np.float64) * (scale / total)
     return hw.astype(dtype, copy=False), np.sum(hb, axis=0) / total
+
+
+def compiled_cg_worthwhile(X: NDArray, n_classes: int) -> bool:
+    """Whether :func:`newton_cg` serves this X: the kernel's shapes, numba installed, and
+    products small enough to run on one thread (above :data:`THREADED_MIN_WORK` they are
+    shared out among threads, and Python's share of a product is small anyway)."""
+    from lrnn import kernels
+
+    return (
+        worthwhile(X, n_classes)
+        and kernels.numba_installed()
+        and X.size * n_classes < THREADED_MIN_WORK
+    )
+
+
+def newton_cg(
+    W: NDArray,
+    b: NDArray,
+    X: NDArray,
+    grad_w: NDArray,
+    grad_b: NDArray,
+    alpha: float,
+    rtol: float,
+    maxiter: int,
+    sample_weight: NDArray | None = None,
+    scale: float = 1.0,
+) -> tuple[NDArray, NDArray]:
+    """The Newton–CG direction (d_W, d_b) ≈ −(H + αI_W)⁻¹g at (W, b), by conjugate gradients
+    in compiled code (:func:`_cg_chunks`); for the X that :func:`compiled_cg_worthwhile`
+    accepts."""
+    _compiled()
+    dtype = W.dtype
+    K = W.shape[1]
+    s, total, chunk, block, n_chunks, _ = _layout(X, K, dtype, sample_weight)
+    dw, db, _ = _cg_kernel(
+        np.ascontiguousarray(W), np.asarray(b, np.float64), np.asarray(X), s, float(scale),
+        chunk, block, K, n_chunks, total, float(alpha),
+        np.ascontiguousarray(grad_w, dtype=np.float64), np.asarray(grad_b, dtype=np.float64),
+        float(rtol), int(maxiter),
+    )  # fmt: skip
+    return dw, db
 
 
 def logits(W: NDArray, b: NDArray, X: NDArray, scale: float = 1.0) -> NDArray:

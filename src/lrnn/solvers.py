@@ -171,6 +171,18 @@ def _newton_direction(
                 return -direction.reshape(theta.shape)
         g = grad.astype(np.float64).reshape(-1)
         return -np.linalg.lstsq(H, g, rcond=None)[0].reshape(theta.shape)
+    g = grad.astype(np.float64).reshape(-1)
+    norm = float(np.linalg.norm(g))
+    # Eisenstat–Walker's √‖g‖, but never more exact than tol asks: near the optimum the step
+    # only has to bring the gradient under tol, and a CG residual of tol/2 leaves the new
+    # gradient about there (the last Newton step used to solve to 1/60 of that).
+    forcing = min(0.5, max(math.sqrt(norm), 0.5 * config.tol / norm if norm > 0 else 0.0))
+    maxiter = max(20, min(size, 200))
+    compiled = getattr(backend, "newton_cg", None)  # the same iteration, compiled
+    if compiled is not None:
+        direction = compiled(w, b, grad, config.alpha, forcing, maxiter)
+        if direction is not None:
+            return direction
     from scipy.sparse.linalg import LinearOperator, cg
 
     product = backend.hessian_product_at(w, b)
@@ -185,13 +197,6 @@ def _newton_direction(
         return out.reshape(-1)
 
     operator = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
-    g = grad.astype(np.float64).reshape(-1)
-    norm = float(np.linalg.norm(g))
-    # Eisenstat–Walker's √‖g‖, but never more exact than tol asks: near the optimum the step
-    # only has to bring the gradient under tol, and a CG residual of tol/2 leaves the new
-    # gradient about there (the last Newton step used to solve to 1/60 of that).
-    forcing = min(0.5, max(math.sqrt(norm), 0.5 * config.tol / norm if norm > 0 else 0.0))
-    maxiter = max(20, min(size, 200))
     direction, _ = cg(operator, -g, rtol=forcing, maxiter=maxiter, M=_jacobi(backend, config, w, b))
     return direction.reshape(theta.shape)
 

@@ -50,6 +50,7 @@ class SoftmaxBackend(WeightSpace):
         self._fused = softmax_fused.worthwhile(X, self.n_classes)
         if self._fused:
             softmax_fused.prepare()
+        self._compiled_cg = softmax_fused.compiled_cg_worthwhile(X, self.n_classes)
 
     def data_pass(self, w: NDArray, b: NDArray) -> DataPass:
         if self._fused:
@@ -69,6 +70,19 @@ class SoftmaxBackend(WeightSpace):
         if self._fused:
             return lambda vw, vb: softmax_fused.hessp(w, b, X, vw, vb, s, scale, probabilities=P)
         return lambda vw, vb: softmax.hessp_at_probabilities(P, X, vw, vb, 0.0, s, scale)
+
+    def newton_cg(
+        self, w: NDArray, b: NDArray, grad: NDArray, alpha: float, rtol: float, maxiter: int
+    ) -> NDArray | None:
+        """The Newton–CG direction by conjugate gradients in compiled code, for X whose
+        Hessian products run on one thread (:func:`softmax_fused.compiled_cg_worthwhile`,
+        decided once); None otherwise, and scipy's ``cg`` runs on :meth:`hessian_product_at`."""
+        if not self._compiled_cg:
+            return None
+        dw, db = softmax_fused.newton_cg(
+            w, b, self.X, grad[:-1], grad[-1], alpha, rtol, maxiter, self.sample_weight, self.scale
+        )
+        return np.vstack([dw, db])
 
     def hessian(self, w: NDArray, b: NDArray) -> NDArray:
         return softmax.hessian(w, b, self.X, 0.0, self.sample_weight, self.scale)
