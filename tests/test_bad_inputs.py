@@ -488,6 +488,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("npz pickled objects", lambda f: ["train", f.npz("o.npz", X=np.array([[1], [2]], dtype=object), y=[0, 1]), *T], "pickle"),
     ("npz no X", lambda f: ["train", f.npz("k.npz", features=_X, y=_Y), *T], "no array named 'x'"),
     ("npz no y", lambda f: ["train", f.npz("k.npz", X=_X), *T], "no array named 'y'"),
+    ("npz X and x", lambda f: ["train", f.npz("k.npz", X=_X, x=_X[:, :2], y=_Y), *T], "both 'x' and 'x'"),
+    ("npz y and Y", lambda f: ["train", f.npz("k.npz", X=_X, y=_Y, Y=1 - _Y), *T], "both 'y' and 'y'"),
     ("npz 3-D X", lambda f: ["train", f.npz("d.npz", X=np.zeros((2, 2, 2)), y=[0, 1]), *T], "shape (2, 2, 2)"),
     ("npz complex X", lambda f: ["train", f.npz("c.npz", X=_X + 1j, y=_Y), *T], "complex128"),
     ("npz y length", lambda f: ["train", f.npz("y.npz", X=_X, y=_Y[:5]), *T], "one label per row"),

@@ -103,6 +103,13 @@ def load_npz(name: str, require_labels: bool) -> Dataset:
             "numpy.savez(path, X=features, y=labels)."
         )
     with z:
+        for key in ("X", "y"):
+            twins = [f for f in z.files if f != key and f.lower() == key.lower()]
+            if key in z.files and twins:
+                raise DataError(
+                    f"{name}: holds both {key!r} and {twins[0]!r}; which is meant is not "
+                    f"clear: save only one, e.g. numpy.savez(path, X=features, y=labels)."
+                )
         if "X" not in z.files:
             raise DataError(
                 f"{name}: no array named 'X' (found {quoted(z.files)}); save with "
