@@ -603,6 +603,13 @@ def test_a_text_model_serves_documents(tmp_path):
         assert words and set(words[:2]) <= set(POSITIVE)
         as_json = app.post("/predict", json={"documents": docs.splitlines()}).json()
         assert as_json["predictions"] == got["predictions"]
+        assert "warnings" not in got  # every document had a word the model knows
+        # No known word: scored by the bias alone, and the answer says so as the CLI does.
+        unknown = app.post("/predict", json={"documents": ["zzyzx qwop", "superb"]}).json()
+        assert unknown["warnings"] == [
+            "1 document(s) hold no word the model knows (e.g. 'document 1'); their "
+            "probabilities come from the bias alone."
+        ]
         assert app.post("/predict", content=b"\x89PNG", headers={"Content-Type": "image/png"}
                         ).status_code == 415  # fmt: skip
         empty = app.post("/predict", content=b"good\n\nbad", headers={"Content-Type": "text/plain"})
@@ -640,6 +647,11 @@ def test_page_classifies_a_typed_document_with_a_text_model(browser, tmp_path):
             "#contrib-rows tr td:first-child", "c => c.map(x => x.textContent)"
         )
         assert {"wonderful", "superb"} <= set(words)
+        assert page.is_hidden("#note")
+        page.fill("#row", "zzyzx qwop")  # no word the model knows: the page says so
+        page.click("#go")
+        page.wait_for_function("!document.getElementById('note').hidden", timeout=15000)
+        assert "knows none of these words" in page.text_content("#note")
         _only_own_requests(requests, server)
         assert not problems, problems
         page.close()

@@ -104,6 +104,7 @@ def create_app(
     from starlette.responses import HTMLResponse, JSONResponse, Response
     from starlette.routing import Route
 
+    from lrnn.data.text import no_known_words
     from lrnn.serve_page import CONTENT_SECURITY_POLICY, PAGE
 
     limiter = anyio.CapacityLimiter(workers or max(1, os.cpu_count() or 1))
@@ -162,6 +163,8 @@ def create_app(
             def run() -> dict:
                 ds = work()
                 out: dict[str, Any] = {"predictions": predictor.records(ds, threshold)}
+                if spec.kind == "text" and (message := no_known_words(ds.X, ds.names)):
+                    out["warnings"] = [message]  # what the command line warns of
                 if explain:
                     out["explanations"] = explanations(predictor, ds)
                 return out

@@ -39,6 +39,7 @@ table { border-collapse: collapse; font-size: 14px; }
 td, th { padding: 2px 10px; text-align: left; border-bottom: 1px solid #e2e5ea; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .pos { color: #b42318; } .neg { color: #1d4ed8; }
+#note { color: #92400e; }
 #error { color: #b42318; background: #fff1f0; padding: 10px 14px; border-radius: 8px; }
 """
 
@@ -66,6 +67,10 @@ function show(record, explanation) {
       " \\u00b7 logit " + explanation.logit.toFixed(3)
     : "P(" + meta.classes[1] + ") = " + fmt(record.probability) +
       " \\u00b7 threshold " + meta.threshold + " \\u00b7 logit " + explanation.logit.toFixed(3);
+  const unknown = meta.kind === "text" && explanation.contributions.length === 0;
+  $("note").hidden = !unknown;
+  $("note").textContent = unknown
+    ? "The model knows none of these words: the probability comes from its bias alone." : "";
   $("classes").hidden = !many;
   if (many) {
     const body = $("class-rows");
@@ -205,6 +210,7 @@ BODY = """
 <section id="result" hidden aria-live="polite">
   <p id="verdict"></p>
   <p id="probability"></p>
+  <p id="note" hidden></p>
   <table id="classes" hidden><thead><tr><th>class</th><th>probability</th></tr></thead>
     <tbody id="class-rows"></tbody></table>
   <div id="pictures" class="pictures">

@@ -359,6 +359,19 @@ def load_text_folder(
     return documents_dataset(docs, labels, names, str(path), options, spec)
 
 
+def no_known_words(X: Any, names: Sequence[str]) -> str | None:
+    """The warning for TF-IDF rows with no stored value — documents none of whose words the
+    model knows, scored by the bias alone (a wrong encoding or language looks like this) —
+    or None when every document has one."""
+    blank = np.flatnonzero(np.diff(X.tocsr().indptr) == 0)
+    if not blank.size:
+        return None
+    return (
+        f"{blank.size} document(s) hold no word the model knows (e.g. {names[int(blank[0])]!r}); "
+        "their probabilities come from the bias alone."
+    )
+
+
 def documents_dataset(
     docs: list[str],
     labels: Sequence[Any] | None,
@@ -376,14 +389,8 @@ def documents_dataset(
     if spec.vectorizer is None:
         raise DataError(f"{source}: the model was not trained on text; give {spec.kind} data.")
     X = spec.vectorizer.transform(docs)
-    if scoring:
-        blank = np.flatnonzero(np.diff(X.tocsr().indptr) == 0)
-        if blank.size:
-            warnings.warn(
-                f"{source}: {blank.size} document(s) hold no word the model knows (e.g. "
-                f"{names[int(blank[0])]!r}); their probabilities come from the bias alone.",
-                stacklevel=3,
-            )
+    if scoring and (message := no_known_words(X, names)):
+        warnings.warn(f"{source}: {message}", stacklevel=3)
     y, classes = (None, None)
     if labels is not None:
         y, classes = encode_labels(np.asarray(labels, dtype=object), source, "the class")
