@@ -22,6 +22,7 @@ import shutil
 import signal
 import socket
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -224,6 +225,11 @@ def _multipart_text_only() -> dict:
     return {"content": body, "headers": {"Content-Type": "multipart/form-data; boundary=b1"}}
 
 
+def _multipart_cut_short() -> dict:
+    body = b'--b1\r\nContent-Disposition: form-data; name="a"; filename="a.png"\r\n\r\n\x89PNG'
+    return {"content": body, "headers": {"Content-Type": 'multipart/form-data; boundary="b1"'}}
+
+
 def _image_body(blob: bytes, kind: str = "image/png") -> dict:
     return {"content": blob, "headers": {"Content-Type": kind}}
 
@@ -247,6 +253,7 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("image: body over the limit", "image", _image_body(b"\x89PNG" + bytes(int(LIMIT_MB * 2**20))), 413, "limit of 524288 bytes"),
     ("image: multipart, no boundary", "image", _multipart_without_boundary(), 400, "multipart"),
     ("image: multipart, no file", "image", _multipart_text_only(), 400, "no file"),
+    ("image: multipart, cut short", "image", _multipart_cut_short(), 400, "before its closing boundary --b1--: the upload was cut short"),
     ("image: multipart, one bad file", "image", {"files": [("a", ("ok.png", _png())), ("b", ("bad.png", b"xx"))]}, 422, "bad.png"),
     ("image: many megapixels together", "image", {"files": [(f"f{i}", (f"{i}.png", png_bomb(5000, 4000))) for i in range(3)]}, 422, "60 megapixels together"),
     ("image: threshold above one", "image", {**_image_body(_png()), "params": {"threshold": "2"}}, 400, "threshold='2'"),
@@ -289,6 +296,24 @@ def test_bad_request(case, which, kwargs, status, needle, image_server, table_se
     assert needle.lower() in message.lower(), message
     assert "\n" not in message and "Traceback" not in response.text
     assert client.get(server.url + "/health").status_code == 200  # still serving
+
+
+def test_a_cut_short_upload_leaves_no_temporary_file_open(models):
+    """The parser would drop an unfinished file and leave its temporary file open (a
+    ResourceWarning in the server's log); the request is refused before it is parsed."""
+    import gc
+
+    from starlette.testclient import TestClient
+
+    from lrnn.serve import create_app
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with TestClient(create_app(inference.Predictor.load(models.image))) as app:
+            response = app.post("/predict", **_multipart_cut_short())
+        gc.collect()
+    assert response.status_code == 400 and "cut short" in response.json()["error"]
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
 
 
 def test_declared_oversized_body_is_refused(image_server):

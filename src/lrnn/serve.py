@@ -363,9 +363,22 @@ def _parse_json(body: bytes) -> Any:
 
 async def _multipart(request: Any, body: bytes, max_images: int) -> list[tuple[str, bytes]]:
     """The files of a multipart body, parsed by Starlette from the bytes already read."""
+    from email.message import Message
+
     from starlette.exceptions import HTTPException
     from starlette.requests import Request
 
+    header = Message()
+    header["content-type"] = request.headers.get("content-type", "")
+    boundary = header.get_param("boundary")
+    if isinstance(boundary, str) and f"--{boundary}--".encode() not in body:
+        # Cut short: the parser would drop the unfinished file (leaving its temporary file
+        # open) and answer as if none had been sent.
+        shown = f" --{boundary}--" if len(boundary) <= 70 else ""  # RFC 2046's longest
+        raise ApiError(
+            400, f"the multipart body ends before its closing boundary{shown}: the upload "
+            "was cut short; send it again whole."
+        )  # fmt: skip
     sent = False
 
     async def replay() -> dict:
