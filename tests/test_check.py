@@ -288,6 +288,30 @@ MUTANTS = [
         ["swapped"],
     ),
     ("model-missing-key", "model", [('        "costs": costs,\n', "")], ["costs"]),
+    (
+        "model-w-sized-by-examples",
+        "model",
+        [("initialize_with_zeros(X_train.shape[0])", "initialize_with_zeros(X_train.shape[1])")],
+        ["sizes w with X_train.shape[1]", "initialize_with_zeros(X_train.shape[0])", "line 60"],
+    ),
+    (
+        "model-skips-num-iterations",
+        "model",
+        [(", num_iterations, learning_rate,\n", ", learning_rate,\n")],
+        ["passes learning_rate as argument 5 of optimize", "takes num_iterations", "line 61"],
+    ),
+    (
+        "model-skips-learning-rate",
+        "model",
+        [(", num_iterations, learning_rate,\n", ", num_iterations,\n")],
+        ["passes print_cost as argument 6 of optimize", "takes learning_rate", "line 61"],
+    ),
+    (
+        "optimize-swaps-X-and-Y",
+        "optimize",
+        [("cost = propagate(w, b, X, Y)", "cost = propagate(w, b, Y, X)")],
+        ["passes Y as argument 3 of propagate", "takes X"],
+    ),
 ]
 
 

@@ -186,6 +186,10 @@ def assess(
             "first, then check again."
         )
         return report
+    mistake = loc.call_mistake(src) if src is not None else None
+    if mistake is not None:  # a call read wrongly explains any failure after it
+        report.diagnosis = f"{mistake[0]} {src.where(mistake[1])}"  # type: ignore[union-attr]
+        return report
     where = ""
     if src is not None and finding.locate is not None:
         where = src.where(finding.locate(src))

@@ -204,3 +204,66 @@ def returned(src: FunctionSource) -> int | None:
     """The last ``return`` statement."""
     lines = [n.lineno for n in src.walk() if isinstance(n, ast.Return)]
     return lines[-1] if lines else None
+
+
+#: The lesson functions' parameters, in the lesson's order: a learner's call is matched by
+#: position against these (a learner may rename them in a definition, not reorder them).
+LESSON_PARAMETERS = {
+    "initialize_with_zeros": ("dim",),
+    "propagate": ("w", "b", "X", "Y"),
+    "optimize": ("w", "b", "X", "Y", "num_iterations", "learning_rate", "print_cost"),
+    "predict": ("w", "b", "X"),
+}
+
+
+def _lesson_name(name: str) -> str:
+    """X_train, X_test → X: what a variable stands for in the lesson's signatures."""
+    for suffix in ("_train", "_test"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def call_mistake(src: FunctionSource) -> tuple[str, int] | None:
+    """A call to a lesson function that passes its arguments wrongly, read from the source:
+    a variable named after one parameter given in another's place (positional arguments
+    are matched by position, so ``optimize(w, b, X, Y, learning_rate)`` trains for
+    ``learning_rate`` iterations), or w sized by the number of examples
+    (``initialize_with_zeros(X.shape[1])``). Returns (the mistake in words, its line)."""
+    caller = src.node.name
+    for n in src.walk():
+        if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Name)):
+            continue
+        callee = n.func.id
+        params = LESSON_PARAMETERS.get(callee)
+        if params is None:
+            continue
+        if callee == "initialize_with_zeros" and n.args:
+            arg = n.args[0]
+            if (
+                isinstance(arg, ast.Subscript)
+                and isinstance(arg.value, ast.Attribute)
+                and arg.value.attr == "shape"
+                and isinstance(arg.slice, ast.Constant)
+                and arg.slice.value in (1, -1)
+            ):
+                data = ast.unparse(arg.value.value)
+                return (
+                    f"{caller} sizes w with {ast.unparse(arg)}, the number of examples; w holds "
+                    f"one weight per feature, and X is (features, examples): call "
+                    f"initialize_with_zeros({data}.shape[0]).",
+                    n.lineno,
+                )
+        for position, arg in enumerate(n.args[: len(params)]):
+            if not isinstance(arg, ast.Name):
+                continue
+            meant = _lesson_name(arg.id)
+            if meant in params and params.index(meant) != position:
+                return (
+                    f"{caller} passes {arg.id} as argument {position + 1} of {callee}, where "
+                    f"{callee} takes {params[position]}: arguments without a name are matched "
+                    f"by position. Pass them in the order {callee}({', '.join(params)}), or "
+                    f"by name ({meant}={arg.id}).",
+                    n.lineno,
+                )
+    return None
