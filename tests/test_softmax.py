@@ -217,7 +217,7 @@ def test_compiled_conjugate_gradients_solve_the_newton_system(dtype, weighted):
     else:
         X = rng.standard_normal((m, n)).astype(dtype)
     scale = 1 / 255 if dtype == np.uint8 else 0.5
-    pdtype = np.float32 if dtype != np.float64 else np.float64
+    pdtype = np.float32 if dtype == np.float32 else np.float64  # as a fit's (uint8: float64)
     y, s = rng.integers(0, K, m), rng.uniform(0.5, 2, m) if weighted else None
     backend = SoftmaxBackend(X, y, K, s, scale=scale)
     assert backend._compiled_cg
@@ -238,3 +238,32 @@ def test_compiled_conjugate_gradients_solve_the_newton_system(dtype, weighted):
     one = backend.newton_cg(W, b, grad, alpha, 1e-12, 1)  # one product: the Cauchy step
     g = grad.reshape(-1)
     np.testing.assert_allclose(one.reshape(-1), -(g @ g) / (g @ H @ g) * g, rtol=tol, atol=1e-12)
+
+
+def test_a_newton_fit_through_the_compiled_loop_reaches_the_scipy_loops_optimum(monkeypatch):
+    """The estimator on data in the compiled loop's window (3001 × 70, five classes): the same
+    optimum as with scipy's cg driving the same Hessian products, and it did run compiled."""
+    from lrnn import LogisticNeuron, softmax_fused
+
+    rng = np.random.default_rng(12)
+    m, n, K = 3001, 70, 5
+    X = rng.standard_normal((m, n))
+    y = np.argmax(X[:, :K] + rng.standard_normal((m, K)), axis=1)
+    s = rng.uniform(0.5, 2, m)
+    calls = []
+    compiled = softmax_fused.newton_cg
+    monkeypatch.setattr(
+        softmax_fused, "newton_cg", lambda *a, **k: calls.append(1) or compiled(*a, **k)
+    )
+
+    def fit() -> LogisticNeuron:
+        model = LogisticNeuron(solver="newton", alpha=1e-3, tol=1e-8)
+        return model.fit(X, y, sample_weight=s)
+
+    fast = fit()
+    assert calls and fast.n_iter_ == len(calls)
+    monkeypatch.setattr(softmax_fused, "compiled_cg_worthwhile", lambda X, K: False)
+    slow = fit()
+    assert len(calls) == fast.n_iter_  # scipy's cg this time
+    np.testing.assert_allclose(fast.coef_, slow.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(fast.intercept_, slow.intercept_, rtol=1e-7, atol=1e-9)
