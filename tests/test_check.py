@@ -379,6 +379,22 @@ def test_correct_notebook_passes_with_magics_and_skipped_cells(tmp_path):
     assert any("lr_utils" in n and "code cell 1" in n for n in report.notes), report.notes
 
 
+def test_a_file_python_reads_is_read_the_same_way(tmp_path):
+    """A byte-order mark (Windows editors), CRLF line ends and a PEP 263 coding line: Python
+    runs such files, so the check reads them too; bytes Python cannot decode are refused."""
+    bom = tmp_path / "bom.py"
+    bom.write_bytes(b"\xef\xbb\xbf" + CORRECT.replace("\n", "\r\n").encode())
+    solution = read_solution(bom)
+    assert solution.cells[0].syntax_error is None and "\r" not in solution.cells[0].source
+    latin = tmp_path / "latin.py"
+    latin.write_bytes(("# -*- coding: latin-1 -*-\n# café\n" + CORRECT).encode("latin-1"))
+    assert read_solution(latin).cells[0].syntax_error is None
+    undeclared = tmp_path / "undeclared.py"
+    undeclared.write_bytes(("# café\n" + CORRECT).encode("latin-1"))
+    with pytest.raises(UsageError, match="not UTF-8 text"):
+        read_solution(undeclared)
+
+
 def test_magics_are_neutralised_line_for_line():
     src = "%time x = 1\nfiles = !ls\n    %debug\nnp.dot?\ny = 2"
     assert neutralise_magics(src) == "pass\npass\n    pass\npass\ny = 2\n"

@@ -138,18 +138,33 @@ def _notebook_cells(path: Path, text: str) -> list[str]:
     return [cell.source for cell in nb.cells if cell.get("cell_type") == "code"]
 
 
+def _read_source(path: Path) -> str:
+    """The file's text as Python reads it: a .py file by its byte-order mark or coding line
+    (editors on Windows start UTF-8 files with a BOM), a notebook as UTF-8 with or without a
+    BOM."""
+    if path.suffix == ".py":
+        import tokenize
+
+        with path.open("rb") as raw:
+            encoding, _ = tokenize.detect_encoding(raw.readline)
+            raw.seek(0)
+            text = raw.read().decode(encoding)
+        return text.replace("\r\n", "\n").replace("\r", "\n")  # as open() in text mode
+    return path.read_text(encoding="utf-8-sig")
+
+
 def read_solution(path: str | Path) -> Solution:
     """Read a ``.py`` file or notebook; UsageError (exit 2) when it cannot be read as either."""
     path = Path(path)
     if path.suffix not in (".py", ".ipynb"):
         raise UsageError(f"{path}: expected a .py file or a .ipynb notebook.")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_source(path)
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file.") from None
     except IsADirectoryError:
         raise UsageError(f"{path}: is a folder; give the .py file or .ipynb notebook.") from None
-    except UnicodeDecodeError:
+    except (UnicodeDecodeError, SyntaxError, LookupError):
         raise UsageError(f"{path}: not UTF-8 text; save it as UTF-8.") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
