@@ -361,6 +361,18 @@ def test_correct_py_passes(tmp_path):
     assert "numerical overflow" in verdicts(report)["propagate"].notes[0]
 
 
+def test_a_clipped_A_passes_with_a_note_as_the_overflowing_formula_does(tmp_path):
+    """np.clip(A, ε, 1 − ε) guards log(0): exact wherever the lesson's formula is finite, and
+    at logits of ±1000 a capped cost where the lesson's formula gives nan — both only a note."""
+    clipped = mutate(
+        [("    cost = -(1 / m)", "    A = np.clip(A, 1e-7, 1 - 1e-7)\n    cost = -(1 / m)")]
+    )
+    report = check_file(write(tmp_path, clipped), FAST)
+    assert report.passed, [f.line() for f in report.functions]
+    note = verdicts(report)["propagate"].notes[0]
+    assert "the cost is 8.05905, not 500" in note and "np.clip" in note
+
+
 def test_correct_notebook_passes_with_magics_and_skipped_cells(tmp_path):
     defs = CORRECT.split("\n\n\n")
     cells = [
