@@ -103,7 +103,19 @@ MUTANTS = [
                 "Y.T * np.log(A) + (1 - Y.T) * np.log(1 - A)",
             )
         ],
-        ["transpose", "(m, m)", "line 20"],
+        ["not have the same shape", "(m, m)", "line 20"],
+    ),
+    (
+        "cost-labels-swapped",
+        "propagate",
+        [("Y * np.log(A) + (1 - Y) * np.log(1 - A)", "(1 - Y) * np.log(A) + Y * np.log(1 - A)")],
+        ["Y and 1 − Y swapped", "line 20"],
+    ),
+    (
+        "db-divides-but-m-is-one",
+        "propagate",
+        [("    m = X.shape[1]\n    A = sigmoid", "    m = len(Y)\n    A = sigmoid")],
+        ["m = 3 times too large, although the line divides by m", "len(Y)", "line 21"],
     ),
     (
         "hard-coded-m",
@@ -620,8 +632,10 @@ def test_nothing_found_is_not_a_pass(tmp_path):
 def test_unexplained_answer_shows_expected_got_and_smallest_input(tmp_path):
     text = mutate([("db = (1 / m) * np.sum(A - Y)", "db = (1 / m) * np.sum(A - Y) + 0.01")])
     diagnosis = verdicts(check_file(write(tmp_path, text), FAST))["propagate"].diagnosis
-    assert "db is 0.011455578; expected 0.0014555781" in diagnosis, diagnosis
-    assert "Smallest input that shows it: w = [[" in diagnosis and "line 22" in diagnosis
+    # got and expected are for the input quoted: the smallest that shows it (one example)
+    assert diagnosis.startswith("With the smallest input that shows it, w = [["), diagnosis
+    assert "Y = [[1]]: db is -0.66982121; expected -0.67982121" in diagnosis
+    assert "line 22" in diagnosis
 
 
 def test_notebook_cell_that_does_not_parse(tmp_path):

@@ -167,15 +167,17 @@ def assess(
         report.passed = True
         return report
     index, finding = findings[0]
+    shown = False
+    if not finding.known:  # expected vs got: on the smallest input that shows it, quoted
+        smallest = min(findings, key=lambda f: check.cases[f[0]].size)
+        if check.cases[smallest[0]].inputs and check.cases[smallest[0]].size <= 60:
+            (index, finding), shown = smallest, True
     case = check.cases[index]
     text = finding.message
-    if index > 0:
+    if shown:
+        text = f"With the smallest input that shows it, {_inputs_text(case)}: {text}"
+    elif index > 0:
         text = f"With {case.label}: {text}"
-    if not finding.known:
-        smallest = min(findings, key=lambda f: check.cases[f[0]].size)
-        small_case = check.cases[smallest[0]]
-        if small_case.inputs and small_case.size <= 60:
-            text += f" Smallest input that shows it: {_inputs_text(small_case)}."
     if deps and not result_mutated(run, index):
         # What it returns follows from the broken function it calls: name that one only.
         dep = " and ".join(deps)
@@ -192,7 +194,12 @@ def assess(
         return report
     where = ""
     if src is not None and finding.locate is not None:
-        where = src.where(finding.locate(src))
+        line = finding.locate(src)
+        where = src.where(line)
+        quoted = src.lines[line - 1] if line and 0 < line <= len(src.lines) else ""
+        if finding.if_divided and re.search(r"/\s*\(?\s*m\b", quoted):
+            text = re.sub(r"\S+ is m = \d+ times too large: the 1/m is missing\.",
+                          lambda _: finding.if_divided, text)  # fmt: skip
     text = f"{text} {where or result_warning_line(run, index)}".rstrip()
     report.diagnosis = text
     return report

@@ -244,10 +244,16 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
     costs = [
         Mutant(
             float(-(Y.sum() * log_a.sum() + (1 - Y).sum() * log_1ma.sum()) / m),
-            f"cost is {{got}} instead of {cost:.6g}: a transpose is misplaced — Y.T (m, 1) "
-            "times log(A) (1, m) broadcasts into an (m, m) matrix, so the sum runs over every "
-            "pair of examples. Keep Y and A both (1, m): np.sum(Y * np.log(A) + …), or "
-            "np.dot(Y, np.log(A).T).",
+            f"cost is {{got}} instead of {cost:.6g}: Y and A do not have the same shape — one "
+            "is a row (1, m), the other a column (m, 1): a .T too many or too few, or A from "
+            "np.dot(X.T, w) — so Y * np.log(A) broadcasts into an (m, m) matrix and the sum "
+            "runs over every pair of examples. Make both (1, m): A = sigmoid(np.dot(w.T, X) + "
+            "b) and Y as given, or np.dot(Y, np.log(A).T).",
+        ),
+        Mutant(
+            float(-((1 - Y) * log_a + Y * log_1ma).sum() / m),
+            "cost has Y and 1 − Y swapped: log(A) goes with Y (the examples labelled 1), "
+            "log(1 − A) with 1 − Y: −(1/m) Σ (Y·log(A) + (1 − Y)·log(1 − A)).",
         ),
         Mutant(
             float(-(Y * log_a).sum() / m),

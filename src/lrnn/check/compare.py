@@ -25,6 +25,8 @@ class Finding:
     message: str
     locate: Locator | None = None
     known: bool = True
+    #: Said instead when the line found already divides by m (the factor has another cause).
+    if_divided: str | None = None
 
 
 @dataclass
@@ -253,7 +255,16 @@ def _ratio_finding(part: Part, r: float) -> Finding:
     else:
         locate = part.locate
     message = _ratio_message(part, r)
-    return Finding(message, locate, known=not message.endswith("times the expected value."))
+    divided = None
+    if m and abs(r - m) <= 1e-6 * m:
+        divided = (
+            f"{part.name} is m = {m} times too large, although the line divides by m: check "
+            "that m is the number of examples, X.shape[1] (len(Y) and Y.shape[0] are 1: Y is "
+            "(1, m)), and that A and Y have the same shape (A from np.dot(X.T, w) is (m, 1), "
+            "and A − Y then broadcasts into an (m, m) matrix)."
+        )
+    known = not message.endswith("times the expected value.")
+    return Finding(message, locate, known=known, if_divided=divided)
 
 
 def _ratio_message(part: Part, r: float) -> str:
