@@ -319,6 +319,12 @@ MUTANTS = [
         ["passes print_cost as argument 6 of optimize", "takes learning_rate", "line 61"],
     ),
     (
+        "no-numpy-import",
+        "sigmoid",
+        [("import numpy as np\n", "")],
+        ["NameError", "Add `import numpy as np`"],
+    ),
+    (
         "optimize-swaps-X-and-Y",
         "optimize",
         [("cost = propagate(w, b, X, Y)", "cost = propagate(w, b, Y, X)")],
@@ -496,6 +502,8 @@ def test_infinite_loop_is_stopped_and_others_still_checked(tmp_path):
     v = verdicts(report)
     assert "took longer than 1.5 s" in v["optimize"].diagnosis
     assert "line 29" in v["optimize"].diagnosis or "line 30" in v["optimize"].diagnosis
+    assert "a loop that never ends" in v["optimize"].diagnosis
+    assert "--time-limit" in v["optimize"].diagnosis
     assert v["predict"].passed and v["sigmoid"].passed
 
 
@@ -679,6 +687,7 @@ def test_total_time_limit_stops_the_rest(tmp_path):
     assert v["sigmoid"].passed
     assert "took longer than 1.5 s" in v["initialize_with_zeros"].diagnosis
     assert "time left (2.5 s for the whole check)" in v["propagate"].diagnosis
+    assert "--total-time-limit" in v["propagate"].diagnosis
     assert "not checked: the whole check's limit of 2.5 s ran out" in v["model"].diagnosis
 
 

@@ -85,6 +85,10 @@ def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> st
     for needles, hint in hints:
         if any(n in text for n in needles):
             return f"{head}. {hint}"
+    missing = re.search(r"name '(\w+)' is not defined", text) if kind == "NameError" else None
+    imports = {"np": "import numpy as np", "math": "import math", "scipy": "import scipy"}
+    if missing and missing.group(1) in imports:
+        return f"{head}. Add `{imports[missing.group(1)]}` at the top of the file (or notebook)."
     if kind == "NameError":
         return (
             f"{head}. If that is a global made by a cell that loads data or trains, pass "
@@ -159,8 +163,17 @@ def assess(
                 report.notes.append(note)
     if run.stopped:
         hint = ""
-        if "longer than" in run.stopped:
-            hint = " Look for a loop that never ends (a while loop whose condition never changes)."
+        if "for the whole check" in run.stopped:
+            hint = (
+                " The functions before it used up the check's time: fix any that fail, or give "
+                "more time with --total-time-limit."
+            )
+        elif "longer than" in run.stopped:
+            hint = (
+                " Look for a loop that never ends (a while loop whose condition never changes), "
+                "or for Python loops over every example and feature, far too slow for the cat "
+                "pictures: use np.dot (or give more time with --time-limit)."
+            )
         report.diagnosis = f"{name} {run.stopped}.{hint}"
         return report
     if not findings:
