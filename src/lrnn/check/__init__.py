@@ -222,7 +222,14 @@ def check_file(
             report.diagnosis = (
                 f"its cell cannot be parsed ({broken[report.name]}), so it could not be run."
             )
-    notes = [_statement_note(n) for n in sandbox.notes]
+    unbound = [n for n in sandbox.notes if n.get("type") == "NameError"]
+    notes = [_statement_note(n) for n in sandbox.notes if n.get("type") != "NameError"]
+    if unbound:  # a notebook's data preparation (m_train = train_set_x_orig.shape[0], …)
+        first = _statement_note(unbound[0]).replace("NameError: ", "")
+        notes.append(
+            f"{len(unbound)} statement(s) outside the functions use data from code the check "
+            f"does not run (loading data, training), so they were left out; the first: {first}"
+        )
     notes += [
         f"{c.file}: skipped, it cannot be parsed ({c.syntax_error})"
         for c in solution.cells
