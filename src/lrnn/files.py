@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import stat
 import time
 from pathlib import Path
 
@@ -55,6 +56,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        if not_a_regular_file(target):  # appeared since the plan checked it
+            raise UsageError(f"{os.fspath(path)}: is not a regular file; give a file name.")
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -125,12 +128,29 @@ def clean_stale_temp_files(path: str | os.PathLike) -> int:
     return removed
 
 
+def not_a_regular_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` (or what its link points to) exists and is not a plain file: /dev/null,
+    a FIFO, a socket. Renaming a new file over it would destroy it (as root, /dev/null)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return False  # a dangling link or no permission: the write itself will say
+    return not stat.S_ISREG(mode)
+
+
 def check_writable(path: str | os.PathLike) -> None:
     """Fail before training, not after: the model must be writable where the user asked."""
     name = os.fspath(path)
     p = Path(name)
     if p.is_dir():
         raise UsageError(f"{name}: is a folder; give a file name such as model.safetensors.")
+    if not_a_regular_file(name):
+        raise UsageError(
+            f"{name}: is not a regular file (a device, a pipe or a socket), and writing the "
+            "output would replace it; give a file name such as model.safetensors."
+        )
     folder = p.absolute().parent
     if not folder.is_dir():
         raise UsageError(
