@@ -533,6 +533,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("verify other table", lambda f: ["verify", "--model", TABLE_MODEL, f.csv("o.csv", _table_frame(seed=5))], "sha256 differs"),
     # ---- checkpoints (train --resume)
     ("resume missing", lambda f: ["train", "--resume", "gone.safetensors", *TR], "gone.safetensors: no such file"),
+    ("resume into itself", lambda f: ["train", "--resume", CHECKPOINT, "--no-plot", "--model", CHECKPOINT], "the checkpoint --resume reads"),
     ("resume from a model", lambda f: ["train", "--resume", IMAGE_MODEL, *TR], "is a model, not a checkpoint"),
     ("resume garbage", lambda f: ["train", "--resume", f.bytes("g.ckpt", os.urandom(100)), *TR], "g.ckpt"),
     ("resume truncated", lambda f: ["train", "--resume", f.truncated("cut.ckpt", CHECKPOINT), *TR], "cut.ckpt"),

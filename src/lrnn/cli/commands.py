@@ -265,6 +265,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     plan.write("--history", paths["history"], "history")
     plan.write("--checkpoint", paths["checkpoint"], "checkpoint")
     plan.check()
+    if args.resume and Path(args.resume).resolve() == Path(paths["model"]).resolve():
+        raise UsageError(
+            f"--model {paths['model']} is the checkpoint --resume reads; the model would "
+            "replace it — give the model another name."
+        )
 
     resumed = tensors = meta = None
     if args.resume:
