@@ -350,3 +350,40 @@ def test_sigkill_never_leaves_a_broken_file(server, tmp_path):
     assert stats["kept previous"] >= 5, stats
     assert stalled_leftovers >= 1, "no stalled write left a temporary file to clean up"
     print(f"crash trials: {stats}; resumed from a killed run's checkpoint: {resumed}")
+
+
+def test_a_train_whose_last_output_cannot_be_written_changes_no_file(tmp_path):
+    """The model, plot, history and report of one `lrnn train` are written all or nothing: a
+    report that cannot be written (the file-size limit stands in for a full disk) leaves the
+    previous model, and no new plot, history or temporary file."""
+    import resource
+
+    from tests.cli_helpers import assert_clean_failure, snapshot
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 3))
+    pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "label": X[:, 0] > 0}).to_csv(
+        tmp_path / "t.csv", index=False
+    )
+    args = ["t.csv", "--label", "label", "--iterations", "3", "--model", "m.safetensors"]
+    first = subprocess.run([*lrnn_command(), "train", *args, "--no-plot"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    before = snapshot(tmp_path)
+
+    for outputs, limit, needle in (  # the model (~2 KB) and history fit, the last output not
+        (["--no-plot", "--report", "r.html"], 100_000, "r.html: cannot write the report"),
+        (["--plot", "p.png"], 10_000, "p.png: cannot write the picture"),
+    ):
+
+        def small_files(limit: int = limit) -> None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+        proc = subprocess.run(
+            [*lrnn_command(), "train", *args, "--learning-rate", "0.5", "--history", "h.csv",
+             *outputs],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120, preexec_fn=small_files,
+        )  # fmt: skip
+        assert_clean_failure(proc, (1,), needle)
+    assert snapshot(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(before)

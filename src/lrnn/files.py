@@ -7,11 +7,15 @@ before any work starts; :func:`clean_stale_temp_files` removes what a killed wri
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import re
 import secrets
 import stat
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from lrnn.errors import UsageError
@@ -32,6 +36,47 @@ def _temp_name(target: str) -> str:
     what :data:`_TEMP_SUFFIX` recognises."""
     folder = os.path.dirname(os.path.abspath(target))
     return os.path.join(folder, f"{_temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}")
+
+
+#: Inside :func:`all_or_nothing`: the (temporary file, target) pairs written but not renamed.
+_staged: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.ContextVar(
+    "staged", default=None
+)
+
+
+@contextlib.contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """A command's outputs written together: inside, :func:`atomic_write_bytes` writes each
+    file's temporary copy in full but replaces nothing; on leaving, the copies are renamed
+    into place one after another. If anything fails first (a full disk at the third file, a
+    plot that cannot be drawn), every copy is removed and no output has changed — a command
+    that fails must not leave the old model replaced by the new one."""
+    pending: list[tuple[str, str]] = []
+    token = _staged.set(pending)
+    try:
+        yield
+    except BaseException:
+        for tmp, _ in pending:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    finally:
+        _staged.reset(token)
+    for tmp, target in pending:
+        os.replace(tmp, target)
+        _fsync_dir(os.path.dirname(target))
+
+
+@contextlib.contextmanager
+def scratch_folder(prefix: str) -> Iterator[str]:
+    """A temporary folder for files that are read back at once (a report's pictures, drawn
+    and then inlined): they are written straight away, even inside :func:`all_or_nothing`."""
+    token = _staged.set(None)
+    try:
+        with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+            yield folder
+    finally:
+        _staged.reset(token)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -58,6 +103,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             os.fsync(f.fileno())
         if not_a_regular_file(target):  # appeared since the plan checked it
             raise UsageError(f"{os.fspath(path)}: is not a regular file; give a file name.")
+        staged = _staged.get()
+        if staged is not None:  # renamed with the command's other outputs
+            staged.append((tmp, target))
+            return
         os.replace(tmp, target)
     except BaseException:
         try:

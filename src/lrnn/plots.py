@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lrnn.errors import DataError, UsageError
+from lrnn.errors import DataError, LrnnError, UsageError
 from lrnn.files import atomic_write_bytes
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -72,7 +72,13 @@ def _save(fig: Figure, path: str | os.PathLike) -> Path:
         fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": "lrnn"})
     finally:
         fig.clear()
-    atomic_write_bytes(path, buffer.getvalue())
+    try:
+        atomic_write_bytes(path, buffer.getvalue())
+    except OSError as e:
+        raise LrnnError(
+            f"{os.fspath(path)}: cannot write the picture ({e.strerror or e}); check the folder "
+            "is writable and has free space."
+        ) from e
     return Path(path)
 
 

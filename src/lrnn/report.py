@@ -22,7 +22,6 @@ from __future__ import annotations
 import html
 import os
 import platform
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +109,7 @@ def write_report(
     classes = tuple(str(c) for c in model.classes)
 
     page = _Page(title)
-    with tempfile.TemporaryDirectory(prefix="lrnn-report-") as tmp:
+    with files.scratch_folder("lrnn-report-") as tmp:
         ctx = _Context(
             model=model,
             dataset=dataset,

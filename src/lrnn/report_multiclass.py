@@ -10,7 +10,6 @@ examples with their predicted and true classes.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lrnn import metrics, persist, plots_multiclass, report, softmax
+from lrnn import files, metrics, persist, plots_multiclass, report, softmax
 from lrnn.data import Dataset, Preprocessing, data_sha256
 from lrnn.history import write_text
 
@@ -68,7 +67,7 @@ def write(
     z = softmax.logits(W, np.asarray(model.b, dtype=W.dtype), X, scale)
     classes = tuple(str(c) for c in model.classes)
     page = report._Page(title)
-    with tempfile.TemporaryDirectory(prefix="lrnn-report-") as tmp:
+    with files.scratch_folder("lrnn-report-") as tmp:
         ctx = _Context(
             model=model,
             dataset=dataset,

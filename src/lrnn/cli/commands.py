@@ -393,11 +393,18 @@ def _stop_line(result) -> str:
 
 
 def _save_train_outputs(args, paths: dict, model, result, td) -> None:
-    from lrnn import files, persist
+    from lrnn import files
 
     for path in paths.values():
         if path:
             files.clean_stale_temp_files(path)
+    with files.all_or_nothing():  # a report that fails to write leaves the old model in place
+        _write_train_outputs(paths, model, result, td)
+
+
+def _write_train_outputs(paths: dict, model, result, td) -> None:
+    from lrnn import persist
+
     persist.save_model(paths["model"], model)
     if paths["history"]:
         from lrnn.history import save_history
