@@ -272,6 +272,7 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("table: uneven columns", "table", {"json": {"columns": {"small": [1.0], "large": [2.0, 3.0], "shifted": [1.0]}}}, 422, "same length"),
     ("table: an image", "table", _image_body(_png()), 415, "application/json"),
     ("table: json list", "table", {"json": [[1, 2, 3]]}, 422, "must be an object"),
+    ("table: too many rows", "table", {"json": {"rows": [[1.0, 2.0, 3.0]] * 10_001}}, 422, "10001 rows in one request, over the limit of 10000"),
     ("GET /predict", "image", {"method": "GET"}, 405, "GET is not allowed"),
     ("unknown path", "image", {"path": "/nope"}, 404, "no such path '/nope'"),
 ]
@@ -648,6 +649,14 @@ def test_a_text_model_serves_documents(tmp_path):
         assert named.status_code == 200 and named.json()["predictions"][0]["label"] == "pos"
         unnamed = app.post("/predict", content=latin, headers={"Content-Type": "text/plain"})
         assert unnamed.status_code == 422 and "charset=latin-1" in unnamed.json()["error"]
+        # Text that is not text: a lone surrogate (valid JSON), a codec that raises UnicodeError
+        lone = app.post("/predict", content=b'{"documents": ["good \\ud800 film"]}',
+                        headers={"Content-Type": "application/json"})  # fmt: skip
+        assert lone.status_code == 422 and "lone surrogate (\\ud800)" in lone.json()["error"]
+        for charset in ("punycode", "undefined"):
+            odd = app.post("/predict", content=b"good film\n",
+                           headers={"Content-Type": f"text/plain; charset={charset}"})  # fmt: skip
+            assert odd.status_code == 422, (charset, odd.text)
 
 
 @pytest.mark.browser
@@ -682,3 +691,32 @@ def test_page_classifies_a_typed_document_with_a_text_model(browser, tmp_path):
         page.close()
     finally:
         server.stop()
+
+
+def test_a_body_that_stops_arriving_is_answered_408_and_a_huge_answer_is_refused(monkeypatch):
+    """A client that sends part of a body and waits is cut off after BODY_SECONDS (its bytes
+    would stay in memory); an answer that would take gigabytes (many classes, long names) is
+    refused before it is built."""
+    import anyio
+
+    from lrnn import serve
+    from lrnn.errors import DataError
+
+    class Stalled:
+        headers = {"content-length": "100"}
+
+        async def stream(self):
+            yield b"x" * 10
+            await anyio.sleep(30)
+
+    monkeypatch.setattr(serve, "BODY_SECONDS", 0.2)
+
+    async def read() -> None:
+        await serve._read_body(Stalled(), 1000)
+
+    with pytest.raises(serve.ApiError) as caught:
+        anyio.run(read)
+    assert caught.value.status == 408 and "longer than 0.2 s" in caught.value.message
+    serve._check_answer_size(3000, ["c"] * 3)  # small: fine
+    with pytest.raises(DataError, match=r"3000 examples of 300 classes would take about \d+ MiB"):
+        serve._check_answer_size(3000, ["n" * 990] * 300)

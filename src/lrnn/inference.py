@@ -257,7 +257,26 @@ def json_documents(payload: Any) -> list[str]:
     _check_count(len(docs))
     from lrnn.data.text import decode_document
 
+    for i, d in enumerate(docs, 1):
+        bad = next((c for c in d if "\ud800" <= c <= "\udfff"), None)
+        if bad is not None:  # valid JSON (an escape), but not text
+            raise DataError(
+                f"document {i}: holds a lone surrogate ({bad.encode('unicode_escape').decode()}), "
+                "which is not a character; send the text as UTF-8."
+            )
     return [decode_document(d.encode(), f"document {i}", "utf-8") for i, d in enumerate(docs, 1)]
+
+
+#: Rows of a table in one request: each costs Python work in parsing and in its answer.
+MAX_ROWS_PER_REQUEST = 10_000
+
+
+def _check_rows(n: int) -> None:
+    if n > MAX_ROWS_PER_REQUEST:
+        raise DataError(
+            f"{n} rows in one request, over the limit of {MAX_ROWS_PER_REQUEST}; send them in "
+            "several requests (or score a file with lrnn predict)."
+        )
 
 
 def _check_count(n: int) -> None:
@@ -302,6 +321,7 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
         rows = payload["rows"]
         if not isinstance(rows, list) or not rows:
             raise DataError('"rows" must be a non-empty list of rows; send at least one row.')
+        _check_rows(len(rows))
         for i, row in enumerate(rows):
             if not isinstance(row, list):
                 raise DataError(f'"rows"[{i}] is not a list; send each row as a list of numbers.')
@@ -327,6 +347,7 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
                 "on; add them (extra columns are ignored)."
             )
         lengths = {len(v) if isinstance(v, list) else -1 for v in (columns[n] for n in names)}
+        _check_rows(max(lengths))
         if -1 in lengths or len(lengths) != 1 or 0 in lengths:
             raise DataError(
                 '"columns" must map each feature to a non-empty list, all of the same length; '

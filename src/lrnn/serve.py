@@ -54,6 +54,11 @@ MAX_IMAGES_PER_REQUEST = 256
 #: An oversized body is read and discarded up to this many times the limit, so the client gets
 #: its 413 answer instead of a reset connection; beyond that the connection is simply closed.
 DRAIN_FACTOR = 4
+#: Seconds a client may take to send a request's body: a client that sends part of one and
+#: waits would otherwise hold its bytes in the server's memory for as long as it likes.
+BODY_SECONDS = 60
+#: Bytes of JSON an answer may take: each row of a softmax layer's answer lists every class.
+MAX_ANSWER_BYTES = 64 * 2**20
 #: Content types taken as one raw image.
 _RAW_IMAGE_TYPES = ("application/octet-stream",)
 
@@ -162,6 +167,7 @@ def create_app(
 
             def run() -> dict:
                 ds = work()
+                _check_answer_size(ds.X.shape[0], predictor.model.classes)
                 out: dict[str, Any] = {"predictions": predictor.records(ds, threshold)}
                 if spec.kind == "text" and (message := no_known_words(ds.X, ds.names)):
                     out["warnings"] = [message]  # what the command line warns of
@@ -328,6 +334,18 @@ def _check_media(media: str, kind: str) -> None:
     )
 
 
+def _check_answer_size(rows: int, classes: Any) -> None:
+    """Refuse a request whose answer would be huge: with many classes (and long names) every
+    row's record lists each class's probability, so a small body can ask for gigabytes."""
+    per_row = 100 + sum(len(str(c)) + 30 for c in classes)
+    if rows * per_row > MAX_ANSWER_BYTES:
+        most = max(1, MAX_ANSWER_BYTES // per_row)
+        raise DataError(
+            f"the answer for {rows} examples of {len(classes)} classes would take about "
+            f"{rows * per_row / 2**20:.0f} MiB; send at most {most} examples per request."
+        )
+
+
 async def _read_body(request: Any, limit: int) -> bytes:
     """The body, refused with 413 once it passes ``limit`` bytes (declared or actual)."""
     declared = request.headers.get("content-length")
@@ -338,14 +356,25 @@ async def _read_body(request: Any, limit: int) -> bytes:
     )
     if declared is not None and declared.isdigit() and int(declared) > limit * DRAIN_FACTOR:
         raise too_big
+    import anyio
+    from starlette.requests import ClientDisconnect
+
     chunks: list[bytes] = []
     total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit * DRAIN_FACTOR:
-            raise too_big
-        if total <= limit:
-            chunks.append(chunk)
+    try:
+        with anyio.fail_after(BODY_SECONDS):
+            async for chunk in request.stream():
+                total += len(chunk)
+                if total > limit * DRAIN_FACTOR:
+                    raise too_big
+                if total <= limit:
+                    chunks.append(chunk)
+    except TimeoutError:
+        raise ApiError(
+            408, f"the request body took longer than {BODY_SECONDS} s to arrive; send it again."
+        ) from None
+    except ClientDisconnect:  # the client left mid-upload: nobody to answer, nothing to log
+        raise ApiError(400, "the client disconnected before sending the whole body.") from None
     if total > limit:
         raise too_big  # read to the end, so the client is not cut off mid-upload
     return b"".join(chunks)

@@ -118,8 +118,14 @@ def known_encoding(name: str) -> bool:
         info = codecs.lookup(name)
     except LookupError:
         return False
-    # rot13, hex, zlib … are codecs too, but not from bytes to text
-    return bool(getattr(info, "_is_text_encoding", True))
+    # rot13, hex, zlib … are codecs too, but not from bytes to text; "undefined" refuses all
+    if not getattr(info, "_is_text_encoding", True):
+        return False
+    sample = "A cat, 42 times.\n"
+    try:
+        return sample.encode(info.name).decode(info.name) == sample
+    except (UnicodeError, LookupError, TypeError):
+        return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,6 +252,8 @@ def decode_document(blob: bytes, where: str, encoding: str, fix: str = ENCODING_
             f"{where}: not valid {encoding} text (byte 0x{blob[e.start]:02x} at offset "
             f"{e.start}); {fix}."
         ) from e
+    except UnicodeError as e:  # codecs such as punycode raise the parent class
+        raise DataError(f"{where}: not valid {encoding} text ({e}); {fix}.") from e
     if not text.strip():
         raise DataError(f"{where}: the document is empty; remove it or add its text.")
     return text
