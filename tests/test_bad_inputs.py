@@ -730,6 +730,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("text --hashing with --max-features", lambda f: ["train", f.reviews("r", {}), *T, "--hashing", "2**10", "--max-features", "5"], "do not go together"),
     ("text --hashing not a number", lambda f: ["train", f.reviews("r", {}), *T, "--hashing", "lots"], "--hashing"),
     ("text --encoding unknown", lambda f: ["train", f.reviews("r", {}), *T, "--encoding", "klingon"], "--encoding 'klingon'"),
+    ("text --encoding undefined", lambda f: ["train", f.reviews("r", {}), *T, "--encoding", "undefined"], "--encoding 'undefined'"),
+    ("svmlight too wide for its classes", lambda f: ["train", f.text("w.svm", "".join(f"{k % 9} 1:1 16777216:1\n" for k in range(18))), *T], "16777216 features × 9 classes need 1.1 GiB of weights"),
     ("text --text-column missing", lambda f: ["train", f.csv("t.csv", body=["a b", "c d"], label=["x", "y"]), *T, "--text-column", "review"], "no column 'review' (named by --text-column)"),
     ("text --text-column empty cell", lambda f: ["train", f.csv("t.csv", body=["a good film", None, "a bad film"], label=["x", "y", "x"]), *T, "--text-column", "body"], "row 2, column 'body' is empty"),
     ("evaluate a text model on pictures", lambda f: ["evaluate", "--model", TEXT_MODEL, f.h5_pictures("p.h5")], "give a folder with one sub-folder of .txt files per class"),

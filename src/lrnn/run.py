@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from lrnn import config as defaults
 from lrnn import metrics, persist
+from lrnn.data import limits
 from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
 
 
@@ -279,6 +280,15 @@ def prepare(request: TrainingRequest, seed: int | None, backend_name: str) -> Tr
     problem = persist.names_problem(_feature_names(td.spec), td.classes)
     if problem:  # found before training, not when the model is saved
         raise DataError(f"{td.source}: {problem}")
+    n, K = td.backend.n_features, len(td.classes)
+    weight_bytes = 8 * n * (K if K > 2 else 1)
+    if weight_bytes > limits.MAX_WEIGHT_BYTES:  # a 7 KB svmlight file asked for 37.5 GiB
+        raise DataError(
+            f"{td.source}: {n} features × {K} classes need {weight_bytes / 2**30:.1f} GiB of "
+            f"weights, over lrnn's limit of {limits.MAX_WEIGHT_BYTES / 2**30:g} GiB; use fewer "
+            "features (renumber an svmlight file's indices, or a smaller --hashing width) or "
+            "fewer classes."
+        )
     return replace(td, request=request)
 
 

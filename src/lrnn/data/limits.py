@@ -26,6 +26,9 @@ MAX_COLUMN_TEXT_BYTES = 256 * 2**20
 #: Most feature columns of sparse data (svmlight files, hashed text): the weights are a dense
 #: vector of this many floats (128 MiB in float64), whatever few values the file stores.
 MAX_SPARSE_FEATURES = 2**24
+#: Most bytes of a model's weights (features × classes, float64): training keeps several
+#: arrays of that size, so 2**24 features suit two classes and a few, not hundreds.
+MAX_WEIGHT_BYTES = 2**30
 #: A compressed data file may expand to at most this many times its size (plus
 #: :data:`MIN_EXPANSION_BYTES`): real svmlight files compress 3–10×, a decompression bomb
 #: thousands of times.
