@@ -300,13 +300,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     callbacks: list[Any] = [_LessonLines(args.print_every or cfg.record_every, args.json), saver]
     if sys.stderr.isatty() and not args.json:
         callbacks.append(_progress_bar(cfg.max_iter))
-    previous = signal.signal(signal.SIGINT, lambda *_: setattr(saver, "interrupted", True))
+    received: list[int] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        received.append(signum)
+        saver.interrupted = True
+
+    # Ctrl-C, and SIGTERM (what timeout, docker stop and batch schedulers send): both end the
+    # run at the next iteration with a checkpoint to resume from.
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         result = train(td.backend, cfg, validation=td.validation, callbacks=callbacks, resume=state)
     except TrainingDiverged as exc:
         raise LrnnError(f"{exc} Nothing was saved.") from exc
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     if result.stop_reason == "interrupted":
         target = paths["checkpoint"] or str(Path(args.model).with_suffix(".ckpt.safetensors"))
         saver.save(result.state, target)
@@ -315,7 +324,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"Resume with: lrnn train {_resume_hint(args, target)}",
             file=sys.stderr,
         )
-        return 130
+        return 128 + (received[0] if received else signal.SIGINT)
 
     model = run.model_file(result, td, cfg)
     _save_train_outputs(args, paths, model, result, td)
