@@ -117,6 +117,14 @@ def test_default_train_predict_evaluate_round_trip(tmp_path):
     row = json.loads(proc.stdout)
     assert row["name"].endswith("my digit.png") and row["label"] in ("three", "eight")
     assert 0 <= row["probability"] <= 1
+    # A file name that holds a tab and a newline cannot forge a row of the table
+    forged = tmp_path / "a.png\t0.999\tthree\nfake.png"
+    Image.new("RGB", (20, 20), (255, 255, 255)).save(forged, format="PNG")
+    proc = run(["predict", "--model", model, forged, picture], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 3 and all(line.count("\t") == 2 for line in lines), lines
+    assert lines[1].startswith(str(forged).replace("\t", "\\t").replace("\n", "\\n"))
 
 
 def test_table_model_predict_ignores_label_and_checks_names(tmp_path, table, trained_table_model):

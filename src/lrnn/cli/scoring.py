@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 import warnings
 from typing import Any
 
@@ -50,10 +51,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
             _out(args, **record)
         elif args.top is not None:
             ranked = "\t".join(f"{c}={p:.6f}" for c, p in record["probabilities"].items())
-            print(f"{record['name']}\t{ranked}")
+            print(f"{_cell(record['name'])}\t{ranked}")
         else:
-            print(f"{record['name']}\t{record['probability']:.6f}\t{record['label']}")
+            print(f"{_cell(record['name'])}\t{record['probability']:.6f}\t{record['label']}")
     return 0
+
+
+def _cell(name: str) -> str:
+    """A file name as one cell of the tab-separated table: a tab, newline or terminal escape
+    in a name (a downloaded folder's) would forge columns or rows, so such a name is shown
+    escaped, as Python writes it."""
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        return ascii(name)[1:-1]
+    return name
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

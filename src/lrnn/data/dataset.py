@@ -132,6 +132,13 @@ MAX_CLASSES = 1000
 MAX_CLASS_NAME = 1000
 
 
+#: Invisible characters that reorder the text around them (U+202E shows "gnp.exe" as
+#: "exe.png"): in a class name they would disguise it, and every name printed after it.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
 def class_name_problem(names: Sequence[str]) -> str | None:
     """What makes these class names unusable, or None: too many, too long, or holding control
     characters (a newline or a terminal escape in a name would forge lines of lrnn's output)."""
@@ -140,7 +147,7 @@ def class_name_problem(names: Sequence[str]) -> str | None:
     for name in names:
         if len(name) > MAX_CLASS_NAME:
             return f"a class name of {len(name)} characters (at most {MAX_CLASS_NAME})"
-        if any(unicodedata.category(ch) == "Cc" for ch in name):
+        if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in name):
             return f"the class name {name!r}, which holds control characters"
     return None
 
