@@ -325,6 +325,17 @@ MUTANTS = [
         ["NameError", "Add `import numpy as np`"],
     ),
     (
+        "model-swaps-keywords",
+        "model",
+        [
+            (
+                ", num_iterations, learning_rate,\n                                    print_cost)",
+                ", num_iterations=learning_rate, learning_rate=num_iterations, print_cost=False)",
+            )
+        ],
+        ["optimize with num_iterations=learning_rate", "line 61"],
+    ),
+    (
         "optimize-swaps-X-and-Y",
         "optimize",
         [("cost = propagate(w, b, X, Y)", "cost = propagate(w, b, Y, X)")],

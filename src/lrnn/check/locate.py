@@ -266,4 +266,16 @@ def call_mistake(src: FunctionSource) -> tuple[str, int] | None:
                     f"by name ({meant}={arg.id}).",
                     n.lineno,
                 )
+        for keyword in n.keywords:
+            value = keyword.value
+            if keyword.arg not in params or not isinstance(value, ast.Name):
+                continue
+            meant = _lesson_name(value.id)
+            if meant in params and meant != keyword.arg:
+                return (
+                    f"{caller} calls {callee} with {keyword.arg}={value.id}, so {value.id} "
+                    f"goes to {callee}'s {keyword.arg}; write {keyword.arg}={keyword.arg} "
+                    f"(and {meant}={meant}).",
+                    n.lineno,
+                )
     return None
