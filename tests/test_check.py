@@ -325,6 +325,12 @@ MUTANTS = [
         ["NameError", "Add `import numpy as np`"],
     ),
     (
+        "db-sum-axis-0",
+        "propagate",
+        [("db = (1 / m) * np.sum(A - Y)", "db = (1 / m) * np.sum(A - Y, axis=0)")],
+        ["np.sum with an axis", "leave the axis out", "line 22"],
+    ),
+    (
         "model-swaps-keywords",
         "model",
         [

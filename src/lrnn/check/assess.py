@@ -210,6 +210,8 @@ def assess(
         line = finding.locate(src)
         where = src.where(line)
         quoted = src.lines[line - 1] if line and 0 < line <= len(src.lines) else ""
+        if finding.if_axis and re.search(r"\baxis\s*=", quoted):
+            text = text.replace(finding.message, finding.if_axis)
         if finding.if_divided and re.search(r"/\s*\(?\s*m\b", quoted):
             text = re.sub(r"\S+ is m = \d+ times too large: the 1/m is missing\.",
                           lambda _: finding.if_divided, text)  # fmt: skip

@@ -27,6 +27,8 @@ class Finding:
     known: bool = True
     #: Said instead when the line found already divides by m (the factor has another cause).
     if_divided: str | None = None
+    #: Said instead when the line found sums along an axis (np.sum is there, the axis is not).
+    if_axis: str | None = None
 
 
 @dataclass
@@ -190,6 +192,11 @@ def _judge_number(part: Part, got: Any, g: np.ndarray, exp: float, tol: Toleranc
                 f"{name} is {describe(got)}; expected one number. "
                 "It needs summing over the examples (np.sum).",
                 part.locate,
+                if_axis=(
+                    f"{name} is {describe(got)}; expected one number: np.sum with an axis "
+                    "sums each column (or row) apart; leave the axis out, np.sum(…), to sum "
+                    "over every example."
+                ),
             )
     value = float(g.reshape(-1)[0])
     if not math.isfinite(value) and math.isfinite(exp):
