@@ -58,6 +58,18 @@ MUTANTS = [
         ["shape (2,)", "(dim, 1)"],
     ),
     (
+        "init-returns-b-first",
+        "initialize_with_zeros",
+        [("    return w, b\n", "    return b, w\n")],
+        ["returns (b, w)", "line 14"],
+    ),
+    (
+        "init-random",
+        "initialize_with_zeros",
+        [("np.zeros((dim, 1))", "np.random.randn(dim, 1) * 0.01")],
+        ["not all zeros", "np.random", "line 12"],
+    ),
+    (
         "init-b-array",
         "initialize_with_zeros",
         [("b = 0.0", "b = np.zeros((1, 1))")],

@@ -154,6 +154,11 @@ def _judge_init(dim: int) -> Callable[[Any], Finding | None]:
             )
         w, b = got
         where_w = loc.assigned("w")
+        if is_number(w) and isinstance(b, np.ndarray) and b.shape == (dim, 1):
+            return Finding(
+                "initialize_with_zeros returns (b, w); the lesson's order is w, b: return w, b.",
+                loc.returned,
+            )
         if not isinstance(w, np.ndarray):
             return Finding(f"w is {describe(w)}; expected np.zeros((dim, 1)).", where_w)
         if w.shape != (dim, 1):
@@ -176,9 +181,10 @@ def _judge_init(dim: int) -> Callable[[Any], Finding | None]:
                 where_w,
             )
         if np.any(w != 0):
+            shown = np.array2string(w.ravel()[:3], precision=4, separator=", ")
             return Finding(
-                "w is not all zeros (np.empty leaves whatever memory held, np.ones gives ones); "
-                "use np.zeros((dim, 1)).",
+                f"w is not all zeros (its first values: {shown}); the lesson starts from "
+                "zeros: np.zeros((dim, 1)) (not np.random, np.ones or np.empty).",
                 where_w,
             )
         if isinstance(b, np.ndarray) and b.ndim > 0:
