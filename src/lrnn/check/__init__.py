@@ -169,8 +169,9 @@ def _verdicts(
     sources: dict[str, FunctionSource | None],
     found: set[str],
     memory_mb: int | None,
+    broken: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[FunctionReport]:
-    reports, failed = [], set()
+    reports, failed = [], set(broken)  # a function whose cell cannot be parsed fails too
     for check in checks:
         if check.name not in found:
             reports.append(FunctionReport(check.name, found=False))
@@ -215,7 +216,7 @@ def check_file(
     found = {name for name, run in sandbox.functions.items() if run.where is not None}
     broken = solution.broken_definitions()
     sources = {name: _source_of(solution, run.where) for name, run in sandbox.functions.items()}
-    reports = _verdicts(checks, sandbox.functions, sources, found, limits.memory_mb)
+    reports = _verdicts(checks, sandbox.functions, sources, found, limits.memory_mb, set(broken))
     for report in reports:
         if not report.found and report.name in broken:
             report.found, report.passed = True, False
