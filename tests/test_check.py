@@ -343,6 +343,12 @@ MUTANTS = [
         ["np.sum with an axis", "leave the axis out", "line 22"],
     ),
     (
+        "optimize-unpacks-grads",
+        "optimize",
+        [('dw = grads["dw"]\n        db = grads["db"]', "dw, db = grads")],
+        ["unpacks grads", "its keys", "grads['dw']"],
+    ),
+    (
         "model-swaps-keywords",
         "model",
         [

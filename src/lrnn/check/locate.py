@@ -232,6 +232,19 @@ def call_mistake(src: FunctionSource) -> tuple[str, int] | None:
     (``initialize_with_zeros(X.shape[1])``). Returns (the mistake in words, its line)."""
     caller = src.node.name
     for n in src.walk():
+        if (  # dw, db = grads: unpacking a dict gives its keys, the strings "dw" and "db"
+            isinstance(n, ast.Assign)
+            and isinstance(n.targets[0], ast.Tuple)
+            and isinstance(n.value, ast.Name)
+            and n.value.id == "grads"
+        ):
+            names = ", ".join(ast.unparse(t) for t in n.targets[0].elts)
+            return (
+                f"{caller} unpacks grads with {names} = grads: unpacking a dict gives its keys "
+                "(the strings 'dw' and 'db'), not its values; write dw = grads['dw'] and "
+                "db = grads['db'].",
+                n.lineno,
+            )
         if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Name)):
             continue
         callee = n.func.id
