@@ -635,7 +635,7 @@ def test_model_on_the_lesson_cat_pictures(tmp_path):
 # --------------------------------------------------------------------------------------------
 def test_cli_exit_codes_and_json(tmp_path):
     good = write(tmp_path, CORRECT, "good.py")
-    bad = write(tmp_path, mutate(MUTANTS[6][2]), "bad.py")
+    bad = write(tmp_path, mutate(next(m for m in MUTANTS if m[0] == "dw-elementwise")[2]), "bad.py")
     proc = run(["check", good, "--time-limit", "5"], tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[0] == "✓ sigmoid"
