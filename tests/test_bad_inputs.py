@@ -483,7 +483,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("parquet nan feature", lambda f: ["train", f.parquet("n.parquet", a=[1.0, np.nan], label=[0, 1]), *T], "has value nan"),
     ("parquet too many columns", lambda f: ["train", f.limited(data.limits, "MAX_COLUMNS", 2, f.parquet("w.parquet", _table_frame())), *T], "4 columns"),
     # ---- npz
-    ("npz zero bytes", lambda f: ["train", f.bytes("e.npz", b""), *T], "not a readable .npz"),
+    ("npz zero bytes", lambda f: ["train", f.bytes("e.npz", b""), *T], "not a .npz file"),
+    ("npz that is a csv", lambda f: ["train", f.text("c.npz", "a,b,label\n1,2,x\n3,4,y\n"), *T], "not a .npz file (a .npz is a zip archive)"),
     ("npz not a zip", lambda f: ["train", f.bytes("g.npz", b"PK\x03\x04" + os.urandom(60)), *T], "g.npz"),
     ("npz single array", lambda f: ["train", f.npy_named_npz("one.npz"), *T], "single array"),
     ("npz pickled objects", lambda f: ["train", f.npz("o.npz", X=np.array([[1], [2]], dtype=object), y=[0, 1]), *T], "pickle"),

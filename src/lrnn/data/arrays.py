@@ -91,6 +91,16 @@ def array_dtype(X: np.ndarray) -> np.ndarray:
 def load_npz(name: str, require_labels: bool) -> Dataset:
     """``numpy.savez(path, X=features, y=labels)`` → Dataset (``y`` optional to predict on)."""
     try:
+        with open(name, "rb") as f:
+            head = f.read(6)
+    except OSError as e:
+        raise DataError(f"{name}: cannot be read ({e.strerror or short(e)}).") from e
+    if head[:4] != b"PK\x03\x04" and head != b"\x93NUMPY":  # numpy would guess a pickle
+        raise DataError(
+            f"{name}: not a .npz file (a .npz is a zip archive); save arrays with "
+            "numpy.savez(path, X=features, y=labels), or give the file its real extension."
+        )
+    try:
         z = np.load(name, allow_pickle=False)
     except _ZIP_ERRORS as e:
         raise DataError(
