@@ -141,6 +141,30 @@ def test_thin_and_missing_classes_warn(tmp_path):
     assert "no examples of class 'z'" in proc.stderr
 
 
+def test_many_classes_with_long_names_print_a_bounded_evaluation(tmp_path):
+    """31 classes, names of 300 characters: the text output cuts names to 40 characters and
+    leaves the 31 × 31 matrix to --json (300 long-named classes printed 90 MB); export's
+    summary counts the classes instead of listing them."""
+    rng = np.random.default_rng(4)
+    names = [f"class{k:02d}" + "x" * 290 for k in range(31)]
+    frame = pd.DataFrame(rng.standard_normal((93, 2)), columns=["a", "b"])
+    frame["label"] = names * 3
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    common = ["--no-plot", "--iterations", "3", "--model", "m.safetensors"]
+    assert run(["train", "t.csv", "--test", "t.csv", *common], tmp_path).returncode == 0
+    proc = run(["evaluate", "t.csv", "--model", "m.safetensors"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "confusion matrix: 31 × 31, too wide to print; --json gives it" in proc.stdout
+    assert max(len(line) for line in proc.stdout.splitlines()) < 130
+    assert f"{names[0][:39]}…" in proc.stdout
+    full = json.loads(run(["evaluate", "t.csv", "--model", "m.safetensors", "--json"],
+                          tmp_path).stdout)  # fmt: skip
+    assert len(full["confusion_matrix"]) == 31 and full["classes"] == names
+    proc = run(["export", "--model", "m.safetensors"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "probabilities [31 classes, in the model's order]" in proc.stdout
+
+
 def test_unbalanced_folders_warn_on_the_command_line(tmp_path):
     rng = np.random.default_rng(1)
     for kind, count in zip(CLASSES, (20, 20, 1), strict=True):

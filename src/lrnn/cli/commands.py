@@ -588,11 +588,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     summary = export(args.model, args.output, float32=args.float32)
     shape = " × ".join(map(str, summary["input"]["shape"]))
+    classes = summary["classes"]
+    probabilities = (
+        ", ".join(f"P({c})" for c in classes)
+        if len(classes) <= 10 and sum(len(str(c)) for c in classes) <= 200
+        else f"{len(classes)} classes, in the model's order"
+    )
     _out(
         args,
         f"wrote {summary['output']} ({summary['bytes']} bytes): input "
         f"'{summary['input']['name']}' {summary['input']['dtype']} {shape}; outputs label, "
-        f"label_index, probabilities [{', '.join(f'P({c})' for c in summary['classes'])}], "
+        f"label_index, probabilities [{probabilities}], "
         f"{summary['arithmetic']}, agrees with lrnn to {summary['self_check_max_difference']:.1e}",
         **summary,
     )

@@ -166,9 +166,27 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
     return 0
 
 
+#: Above this many classes the K × K matrix is not printed (--json has it): lines of
+#: hundreds of columns help nobody, and long class names made them megabytes.
+MAX_PRINTED_CLASSES = 30
+#: Class names in the text tables are cut to this many characters.
+NAME_WIDTH = 40
+
+
+def _short(name: Any) -> str:
+    text = str(name)
+    return text if len(text) <= NAME_WIDTH else text[: NAME_WIDTH - 1] + "…"
+
+
 def _confusion_table(scores) -> str:
     """The K × K confusion matrix as text: rows = true class, columns = predicted."""
-    names = [str(c) for c in scores.classes]
+    K = len(scores.classes)
+    if K > MAX_PRINTED_CLASSES:
+        return (
+            f"confusion matrix: {K} × {K}, too wide to print; --json gives it "
+            '("confusion_matrix", rows: true class, in "classes" order).'
+        )
+    names = [_short(c) for c in scores.classes]
     corner = "true \\ predicted"
     first = max(len(corner), *(len(c) for c in names))
     width = max(5, *(len(c) for c in names), len(str(int(scores.confusion.max(initial=0)))))
@@ -181,7 +199,7 @@ def _confusion_table(scores) -> str:
 
 
 def _class_table(scores) -> str:
-    width = max(13, *(len(str(c)) + 1 for c in scores.classes))
+    width = max(13, *(len(_short(c)) + 1 for c in scores.classes))
     lines = ["class".ljust(width) + "  precision  recall      f1  support"]
 
     def row(name: str, r: dict, support: Any) -> str:
@@ -189,7 +207,7 @@ def _class_table(scores) -> str:
         return f"{name:<{width}}{cells}{support:>9}"
 
     for name, r in scores.per_class().items():
-        lines.append(row(str(name), r, r["support"]))
+        lines.append(row(_short(name), r, r["support"]))
     for name, r in scores.averages().items():
         lines.append(row(f"{name} avg", r, scores.n))
     return "\n".join(lines)
