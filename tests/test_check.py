@@ -337,6 +337,12 @@ MUTANTS = [
         ["NameError", "Add `import numpy as np`"],
     ),
     (
+        "A-elementwise-wx",
+        "propagate",
+        [(_PREDICT_A.split("\n")[0] + "\n    cost", "    A = sigmoid(w * X + b)\n    cost")],
+        ["A has shape (2, 3)", "w * X", "line 19"],
+    ),
+    (
         "db-sum-axis-0",
         "propagate",
         [("db = (1 / m) * np.sum(A - Y)", "db = (1 / m) * np.sum(A - Y, axis=0)")],

@@ -242,6 +242,13 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
         ),
         Mutant(X @ (A0 - Y).T / m, no_b, loc.assigned("A")),
         Mutant(X @ (A_after - Y).T / m, after, loc.assigned("A")),
+        Mutant(
+            X @ (objective.sigmoid(w * X + b) - Y).T / m,
+            f"dw has shape {(n, n)}; expected {(n, 1)}: A has shape {(n, m)}, because w * X "
+            "multiplies each feature's row by its weight instead of summing over the "
+            "features; the lesson's A = sigmoid(np.dot(w.T, X) + b) is (1, m).",
+            loc.assigned("A"),
+        ),
     ]
     db = [
         Mutant(float(np.sum(A0 - Y) / m), no_b, loc.assigned("A")),
