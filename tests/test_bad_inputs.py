@@ -595,6 +595,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("--seed too big", lambda f: ["compare-lr", "--seed", str(2**32)], "--seed"),
     ("--class-weight zero", lambda f: ["train", "--class-weight", '{"three": 0, "eight": 0}', *T], "weight 0"),
     ("--class-weight unknown class", lambda f: ["train", "--class-weight", '{"cat": 2}', *T], "class 'cat'"),
+    ("--class-weight a class twice", lambda f: ["train", "--class-weight", '{"three": 1, "three": 5}', *T], "class 'three' is given two weights"),
     ("--class-weight negative", lambda f: ["train", "--class-weight", '{"three": -1}'], "--class-weight"),
     ("--threshold above one", lambda f: ["predict", "--model", IMAGE_MODEL, "digits", "--threshold", "1.5"], "--threshold: must be ≤ 1"),
     ("--threshold negative", lambda f: ["evaluate", "digits", "--model", IMAGE_MODEL, "--threshold", "-0.1"], "--threshold: must be ≥ 0"),

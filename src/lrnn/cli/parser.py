@@ -111,8 +111,16 @@ def _image_size(text: str) -> tuple[int, int]:
 def _class_weight(text: str) -> str | dict:
     if text == "balanced":
         return text
+
+    def once(pairs: list) -> dict:
+        keys = [k for k, _ in pairs]
+        twice = next((k for k in keys if keys.count(k) > 1), None)
+        if twice is not None:  # which weight was meant? JSON keeps the last silently
+            raise argparse.ArgumentTypeError(f"class {twice!r} is given two weights in {text!r}")
+        return dict(pairs)
+
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=once)
     except json.JSONDecodeError:
         value = None
     if not isinstance(value, dict) or not all(
