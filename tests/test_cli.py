@@ -314,3 +314,21 @@ def test_train_saves_its_model_when_the_reader_of_its_output_goes_away(tmp_path)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert (tmp_path / "m.safetensors").exists()
+
+
+def test_a_deleted_working_folder_is_named(tmp_path):
+    """Run from a folder deleted since the shell went there: one line saying so (it was a bare
+    "[Errno 2] No such file or directory")."""
+    import subprocess
+
+    from tests.cli_helpers import lrnn_command
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = 'cd "$1" && rmdir "$1" && shift && exec "$@"'
+    proc = subprocess.run(
+        ["sh", "-c", script, "sh", str(gone), *lrnn_command(), "train", "--no-plot"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error: the working folder no longer exists")

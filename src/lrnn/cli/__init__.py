@@ -76,6 +76,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 2
         args.argv = argv  # what was typed: a resume hint repeats it
+        try:
+            os.getcwd()
+        except FileNotFoundError:  # every relative path would fail with a bare "[Errno 2]"
+            raise UsageError(
+                "the working folder no longer exists (deleted or moved since this shell went "
+                "there); cd to an existing folder and run the command again."
+            ) from None
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             warnings.showwarning = _one_line_warning
