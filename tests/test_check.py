@@ -355,6 +355,12 @@ MUTANTS = [
         ["unpacks grads", "its keys", "grads['dw']"],
     ),
     (
+        "model-signature-reordered",
+        "model",
+        [("num_iterations=2000, learning_rate=0.5,", "learning_rate=0.5, num_iterations=2000,")],
+        ["takes learning_rate as parameter 5", "takes num_iterations", "line 58"],
+    ),
+    (
         "model-swaps-keywords",
         "model",
         [

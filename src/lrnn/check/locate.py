@@ -213,6 +213,15 @@ LESSON_PARAMETERS = {
     "propagate": ("w", "b", "X", "Y"),
     "optimize": ("w", "b", "X", "Y", "num_iterations", "learning_rate", "print_cost"),
     "predict": ("w", "b", "X"),
+    "model": (
+        "X_train",
+        "Y_train",
+        "X_test",
+        "Y_test",
+        "num_iterations",
+        "learning_rate",
+        "print_cost",
+    ),
 }
 
 
@@ -231,6 +240,15 @@ def call_mistake(src: FunctionSource) -> tuple[str, int] | None:
     ``learning_rate`` iterations), or w sized by the number of examples
     (``initialize_with_zeros(X.shape[1])``). Returns (the mistake in words, its line)."""
     caller = src.node.name
+    own = LESSON_PARAMETERS.get(caller, ())
+    for position, name in enumerate(src.params()[: len(own)]):
+        if name in own and own.index(name) != position:  # the check calls it in this order
+            return (
+                f"{caller} takes {name} as parameter {position + 1}, where the lesson's "
+                f"{caller} takes {own[position]}; the lesson's functions are called with their "
+                f"arguments in order, so keep it: def {caller}({', '.join(own)}).",
+                src.node.lineno,
+            )
     for n in src.walk():
         if (  # dw, db = grads: unpacking a dict gives its keys, the strings "dw" and "db"
             isinstance(n, ast.Assign)
