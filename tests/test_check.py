@@ -361,6 +361,12 @@ MUTANTS = [
         ["takes learning_rate as parameter 5", "takes num_iterations", "line 58"],
     ),
     (
+        "b-update-without-rate",
+        "optimize",
+        [("b = b - learning_rate * db", "b = b - db")],
+        ["b's update leaves out the learning rate", "line 35"],
+    ),
+    (
         "model-swaps-keywords",
         "model",
         [

@@ -50,8 +50,13 @@ def descent(
     rate: float,
     sign: float = 1.0,
     update_b: bool = True,
+    w_rate: float | None = None,
+    b_rate: float | None = None,
 ) -> Run:
-    """The lesson's loop on lrnn's gradient, with the update's sign and b's update as knobs."""
+    """The lesson's loop on lrnn's gradient, with the update's sign, b's update and each
+    parameter's own step size (a learning rate left out of one update) as knobs."""
+    w_step = rate if w_rate is None else w_rate
+    b_step = rate if b_rate is None else b_rate
     w = np.asarray(w, dtype=np.float64).reshape(-1)
     X_rows = np.asarray(X, dtype=np.float64).T
     y = np.asarray(Y, dtype=np.float64).reshape(-1)
@@ -59,8 +64,8 @@ def descent(
     for _ in range(iterations):
         cost, dw, db = objective.loss_and_grad(w, b, X_rows, y)
         trace.append(cost)
-        w = w - sign * rate * dw
-        b = b - sign * rate * db if update_b else b
+        w = w - sign * w_step * dw
+        b = b - sign * b_step * db if update_b else b
     with np.errstate(all="ignore"):
         trace.append(objective.loss_and_grad(w, b, X_rows, y)[0])
     costs = trace[:iterations:RECORD]
@@ -188,6 +193,13 @@ def explain_run(
             "b never changes: add the update b = b − learning_rate · db next to the update of w.",
             loc.assigned("w"),
         )
+    for name, knob in (("b", "b_rate"), ("w", "w_rate")):
+        if rate != 1.0 and matches(got, descent(*args, iterations, rate, **{knob: 1.0}), tol):
+            return Finding(
+                f"{name}'s update leaves out the learning rate: {name} = {name} − "
+                f"learning_rate · d{name}.",
+                loc.assigned(name),
+            )
     return None
 
 
