@@ -367,6 +367,12 @@ MUTANTS = [
         ["b's update leaves out the learning rate", "line 35"],
     ),
     (
+        "loop-from-one",
+        "optimize",
+        [("for i in range(num_iterations):", "for i in range(1, num_iterations):")],
+        ["runs one time fewer than num_iterations", "line 30"],
+    ),
+    (
         "model-swaps-keywords",
         "model",
         [

@@ -193,6 +193,15 @@ def explain_run(
             "b never changes: add the update b = b − learning_rate · db next to the update of w.",
             loc.assigned("w"),
         )
+    for delta, how in ((-1, "one time fewer"), (1, "one time more")):  # range(1, n), range(n + 1)
+        if iterations + delta >= 0 and not judge_run(
+            got, descent(*args, iterations + delta, rate), tol, with_grads=False
+        ):
+            return Finding(
+                f"{who}'s loop runs {how} than num_iterations ({iterations + delta} updates "
+                f"for {iterations}): the lesson's loop is for i in range(num_iterations).",
+                loc.first_of(_call_line("range")),
+            )
     for name, knob in (("b", "b_rate"), ("w", "w_rate")):
         if rate != 1.0 and matches(got, descent(*args, iterations, rate, **{knob: 1.0}), tol):
             return Finding(
