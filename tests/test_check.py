@@ -373,6 +373,12 @@ MUTANTS = [
         ["runs one time fewer than num_iterations", "line 30"],
     ),
     (
+        "model-keeps-initial-w",
+        "model",
+        [('    w = params["w"]\n    b = params["b"]\n', "")],
+        ["w is all zeros, as it starts", 'w = params["w"]'],
+    ),
+    (
         "model-swaps-keywords",
         "model",
         [

@@ -299,6 +299,11 @@ def _ratio_message(part: Part, r: float) -> str:
                 f"{name} is divided by {typed} whatever the number of examples ({m} here): m "
                 f"looks hard-coded from {origin}; use m = X.shape[1]."
             )
+    if r == 0:
+        return (
+            f"{name} is all zeros, as it starts: it is never updated, or not taken from what "
+            f'optimize returns ({name} = params["{name}"]).'
+        )
     if near(1 / math.log(10)):
         return f"{name} uses np.log10; the lesson's logarithm is the natural one, np.log."
     return f"{name} is {r:.6g} times the expected value."
