@@ -379,6 +379,17 @@ MUTANTS = [
         ["w is all zeros, as it starts", 'w = params["w"]'],
     ),
     (
+        "model-rescales-X",
+        "model",
+        [
+            (
+                "    w, b = initialize_with_zeros(",
+                "    X_train = X_train / 255\n    w, b = initialize_with_zeros(",
+            )
+        ],
+        ["divides X_train by 255 again", "line 60"],
+    ),
+    (
         "model-swaps-keywords",
         "model",
         [

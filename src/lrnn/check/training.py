@@ -413,6 +413,13 @@ def _explain_model(
                 "learning_rate, print_cost).",
                 loc.first_of(_call_line("optimize")),
             )
+    rescaled = descent(z["w"], z["b"], np.asarray(z["X"]) / 255, z["Y"], iterations, rate)
+    if matches(mine, rescaled, tol):
+        return Finding(
+            "model divides X_train by 255 again: model's data comes in already scaled (the "
+            "lesson scales the pictures once, before calling model); train on X_train as given.",
+            loc.first_of(loc.literal(255), _call_line("optimize")),
+        )
     return explain_run(mine, z, iterations, rate, tol, "model")
 
 
