@@ -252,3 +252,12 @@ def test_multiclass_model_matches_predict(tmp_path):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
         assert [str(v) for v in outputs["label"]] == [r["label"] for r in records]
         assert [model.classes[i] for i in outputs["label_index"]] == [r["label"] for r in records]
+    # Weights so large that the model's own logits overflow: named as the model's fault
+    import dataclasses
+
+    huge = np.zeros_like(model.w)
+    huge[:, 0], huge[:, 1] = 1e308, -1e308
+    persist.save_model(tmp_path / "huge.safetensors", dataclasses.replace(model, w=huge))
+    proc = run(["export", "--model", "huge.safetensors", "-o", "huge.onnx"], tmp_path)
+    assert proc.returncode == 2 and not (tmp_path / "huge.onnx").exists()
+    assert "the model's probabilities are not finite" in proc.stderr.splitlines()[-1]
