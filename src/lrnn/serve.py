@@ -57,6 +57,8 @@ DRAIN_FACTOR = 4
 #: Seconds a client may take to send a request's body: a client that sends part of one and
 #: waits would otherwise hold its bytes in the server's memory for as long as it likes.
 BODY_SECONDS = 60
+#: Bodies being received at once, in units of --max-body-mb, before new bytes get 503.
+UPLOADS_IN_FLIGHT = 4
 #: Bytes of JSON an answer may take: each row of a softmax layer's answer lists every class.
 MAX_ANSWER_BYTES = 64 * 2**20
 #: Content types taken as one raw image.
@@ -116,6 +118,7 @@ def create_app(
     spec = predictor.spec
     n_classes = len(predictor.model.classes)
     metadata = _metadata(predictor, max_body_bytes, max_images)
+    receiving = _Receiving(UPLOADS_IN_FLIGHT * max_body_bytes)
 
     def error(status: int, message: str) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status)
@@ -142,7 +145,7 @@ def create_app(
             threshold = _threshold(request.query_params.get("threshold"), n_classes)
             explain = _flag(request.query_params.get("explain"), "explain")
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            body = await _read_body(request, max_body_bytes)
+            body = await _read_body(request, max_body_bytes, receiving)
             _check_media(media, spec.kind)
             if not body:
                 raise ApiError(400, "the request body is empty; send an image or JSON rows.")
@@ -346,7 +349,26 @@ def _check_answer_size(rows: int, classes: Any) -> None:
         )
 
 
-async def _read_body(request: Any, limit: int) -> bytes:
+class _Receiving:
+    """Bytes of request bodies being received right now, across all requests: each request's
+    own limit does not bound many connections that each send part of a large body."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.held = 0
+
+    def take(self, n: int) -> None:
+        if self.held + n > self.cap:
+            raise ApiError(
+                503, "the server is receiving too many uploads at once; try again shortly."
+            )
+        self.held += n
+
+    def give_back(self, n: int) -> None:
+        self.held -= n
+
+
+async def _read_body(request: Any, limit: int, receiving: _Receiving | None = None) -> bytes:
     """The body, refused with 413 once it passes ``limit`` bytes (declared or actual)."""
     declared = request.headers.get("content-length")
     too_big = ApiError(
@@ -359,8 +381,9 @@ async def _read_body(request: Any, limit: int) -> bytes:
     import anyio
     from starlette.requests import ClientDisconnect
 
+    receiving = receiving or _Receiving(limit)
     chunks: list[bytes] = []
-    total = 0
+    total = kept = 0
     try:
         with anyio.fail_after(BODY_SECONDS):
             async for chunk in request.stream():
@@ -368,6 +391,8 @@ async def _read_body(request: Any, limit: int) -> bytes:
                 if total > limit * DRAIN_FACTOR:
                     raise too_big
                 if total <= limit:
+                    receiving.take(len(chunk))
+                    kept += len(chunk)
                     chunks.append(chunk)
     except TimeoutError:
         raise ApiError(
@@ -375,6 +400,8 @@ async def _read_body(request: Any, limit: int) -> bytes:
         ) from None
     except ClientDisconnect:  # the client left mid-upload: nobody to answer, nothing to log
         raise ApiError(400, "the client disconnected before sending the whole body.") from None
+    finally:
+        receiving.give_back(kept)  # the body is joined below, and is the request's own
     if total > limit:
         raise too_big  # read to the end, so the client is not cut off mid-upload
     return b"".join(chunks)
