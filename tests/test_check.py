@@ -455,6 +455,13 @@ def test_correct_py_passes(tmp_path):
     assert "numerical overflow" in verdicts(report)["propagate"].notes[0]
 
 
+def test_boolean_labels_pass_with_a_note(tmp_path):
+    vectorised = replace_body("predict", "return sigmoid(np.dot(w.T, X) + b) > 0.5")
+    report = check_file(write(tmp_path, vectorised), FAST)
+    v = verdicts(report)["predict"]
+    assert v.passed and "holds True/False" in v.notes[0]
+
+
 def test_a_clipped_A_passes_with_a_note_as_the_overflowing_formula_does(tmp_path):
     """np.clip(A, ε, 1 − ε) guards log(0): exact wherever the lesson's formula is finite, and
     at logits of ±1000 a capped cost where the lesson's formula gives nan — both only a note."""

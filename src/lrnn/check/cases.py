@@ -513,6 +513,18 @@ def _other_threshold(A: np.ndarray, got: Any) -> list[Mutant]:
     ]
 
 
+def _boolean_labels_note(got: Any) -> str | None:
+    """Right labels as True/False pass (they compare equal to 1 and 0), but the lesson's are
+    numbers, and code written for those (np.sum, subtracting two predictions) treats
+    booleans otherwise."""
+    if isinstance(got, np.ndarray) and got.dtype == bool:
+        return (
+            "Y_prediction holds True/False instead of the numbers 0 and 1 that the lesson's "
+            "predict returns; (A > 0.5).astype(float) gives those."
+        )
+    return None
+
+
 def predict_check(rng: np.random.Generator) -> FunctionCheck:
     lesson = {
         "w": np.array([[0.1124579], [0.23106775]]),
@@ -531,7 +543,13 @@ def predict_check(rng: np.random.Generator) -> FunctionCheck:
     z += [0.1, 0.2, 0.4, 0.45, 0.5, 0.7, 1, 3, 8]  # σ(8) = 0.99966: a > 0.99 shows too
     ladder = {"w": np.array([[1.0]]), "b": 0.0, "X": np.array([z])}
     cases = [  # the ladder first: it tells the threshold mistakes apart
-        Case("a ladder of a around 0.5", list(ladder.values()), _judge_predict(ladder), ladder),
+        Case(
+            "a ladder of a around 0.5",
+            list(ladder.values()),
+            _judge_predict(ladder),
+            ladder,
+            note=_boolean_labels_note,
+        ),
         Case("the lesson's example", list(lesson.values()), _judge_predict(lesson), lesson),
         Case("an example on the boundary (z = 0)", list(edge.values()), _judge_predict(edge), edge),
     ]
