@@ -711,11 +711,14 @@ def test_a_body_that_stops_arriving_is_answered_408_and_a_huge_answer_is_refused
 
     monkeypatch.setattr(serve, "BODY_SECONDS", 0.2)
 
-    async def read() -> None:
-        await serve._read_body(Stalled(), 1000)
+    def run_async(*args):  # on a thread of its own: the browser tests keep a loop on this one
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(anyio.run, *args).result()
 
     with pytest.raises(serve.ApiError) as caught:
-        anyio.run(read)
+        run_async(serve._read_body, Stalled(), 1000)
     assert caught.value.status == 408 and "longer than 0.2 s" in caught.value.message
 
     class Whole:
@@ -725,11 +728,11 @@ def test_a_body_that_stops_arriving_is_answered_408_and_a_huge_answer_is_refused
             yield b"y" * 10
 
     receiving = serve._Receiving(cap=15)  # the bytes all requests may be receiving at once
-    assert anyio.run(serve._read_body, Whole(), 1000, receiving) == b"y" * 10
+    assert run_async(serve._read_body, Whole(), 1000, receiving) == b"y" * 10
     assert receiving.held == 0  # given back once the body is in
     receiving.take(10)  # another upload under way
     with pytest.raises(serve.ApiError) as caught:
-        anyio.run(serve._read_body, Whole(), 1000, receiving)
+        run_async(serve._read_body, Whole(), 1000, receiving)
     assert caught.value.status == 503 and receiving.held == 10
     serve._check_answer_size(3000, ["c"] * 3)  # small: fine
     with pytest.raises(DataError, match=r"3000 examples of 300 classes would take about \d+ MiB"):
