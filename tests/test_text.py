@@ -247,6 +247,13 @@ def test_three_class_text_model_loads_predicts_and_verifies(tmp_path):
     stdin = "the laptop and the cloud server\nwonderful superb film\n"
     predicted = run(["predict", "--model", "n.safetensors", "-"], tmp_path, stdin=stdin)
     assert [line.split("\t")[-1] for line in predicted.stdout.splitlines()[1:]] == ["tech", "pos"]
+    # A stream longer than one batch: one header, every line scored, in order
+    many = stdin * 6001  # 12,002 lines: two batches of STDIN_BATCH = 10,000
+    streamed = run(["predict", "--model", "n.safetensors", "-"], tmp_path, stdin=many)
+    lines = streamed.stdout.splitlines()
+    assert streamed.returncode == 0 and len(lines) == 12_003 and lines[0].startswith("name")
+    assert lines[-1].startswith("stdin:12002\t") and lines[-1].endswith("\tpos")
+    assert lines[10_001].startswith("stdin:10001\t") and lines[10_001].endswith("\ttech")
     words = run(["words", "--model", "n.safetensors", "--top", "3"], tmp_path)
     lines = dict(line.split(": ", 1) for line in words.stdout.splitlines())
     assert list(lines) == [f"{side} '{c}'" for c in ("neg", "pos", "tech")

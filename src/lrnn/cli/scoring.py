@@ -37,24 +37,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
         spec = replace(
             spec, text={**spec.text, "encoding": settings(encoding=args.encoding)["encoding"]}
         )
-    ds = data.load_inputs(args.inputs, spec, label=args.label)
-    records = predict_records(model, spec, ds, args.threshold, args.top)
-    if not args.json:
-        if args.top is not None:
-            print("name\tclass=probability, most probable first")
-        elif many:
-            print("name\tprobability of the label\tlabel")
-        else:  # the neuron's a = σ(z): the probability of the positive class
-            print(f"name\tP({model.classes[1]})\tlabel")
-    for record in records:
-        if args.json:
-            _out(args, **record)
-        elif args.top is not None:
-            ranked = "\t".join(f"{c}={p:.6f}" for c, p in record["probabilities"].items())
-            print(f"{_cell(record['name'])}\t{ranked}")
-        else:
-            print(f"{_cell(record['name'])}\t{record['probability']:.6f}\t{record['label']}")
+    if args.inputs == ["-"] and spec.kind == "text":  # a stream: scored a batch at a time
+        datasets: Any = _stdin_datasets(spec)
+    else:
+        datasets = [data.load_inputs(args.inputs, spec, label=args.label)]
+    for number, ds in enumerate(datasets):
+        records = predict_records(model, spec, ds, args.threshold, args.top)
+        if number == 0 and not args.json:
+            if args.top is not None:
+                print("name\tclass=probability, most probable first")
+            elif many:
+                print("name\tprobability of the label\tlabel")
+            else:  # the neuron's a = σ(z): the probability of the positive class
+                print(f"name\tP({model.classes[1]})\tlabel")
+        for record in records:
+            if args.json:
+                _out(args, **record)
+            elif args.top is not None:
+                ranked = "\t".join(f"{c}={p:.6f}" for c, p in record["probabilities"].items())
+                print(f"{_cell(record['name'])}\t{ranked}")
+            else:
+                print(f"{_cell(record['name'])}\t{record['probability']:.6f}\t{record['label']}")
+        sys.stdout.flush()
     return 0
+
+
+def _stdin_datasets(spec: Any) -> Any:
+    from lrnn.data.text import documents_dataset, stdin_batches
+
+    for docs, names in stdin_batches(spec.text["encoding"]):
+        yield documents_dataset(docs, None, names, "-", None, spec)
 
 
 def _cell(name: str) -> str:
