@@ -101,6 +101,8 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
         _check_lines(name)
         with _open(name) as f:
             X, labels = load_svmlight_file(f, zero_based=True, dtype=np.float64)
+    except DataError:
+        raise  # _check_lines' own message (a bomb, a line too long): complete as it is
     except OverflowError as e:
         raise DataError(
             f"{name}: holds a feature index too large to be one ({short(e)}); fix the line — "
