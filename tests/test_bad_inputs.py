@@ -528,6 +528,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("verify bad setting", lambda f: ["verify", "--model", f.manifest_variant("s.safetensors", solver_settings={"solver": "gd", "max_iter": -1})], "max_iter=-1"),
     ("verify a run without end", lambda f: ["verify", "--model", f.manifest_variant("s.safetensors", solver_settings={"solver": "gd", "max_iter": 10**15})], "max_iter=1000000000000000"),
     ("verify a number beyond float", lambda f: ["verify", "--model", f.manifest_variant("s.safetensors", solver_settings={"solver": "gd", "learning_rate": 10**400})], "learning_rate=1000"),
+    ("verify without a data hash", lambda f: ["verify", "--model", f.manifest_variant("h.safetensors", data_sha256=None)], "records no hash of its training data"),
     ("verify no data source", lambda f: ["verify", "--model", f.manifest_variant("d.safetensors", data_source=7, request=None)], "no data source"),
     ("verify corrupt request", lambda f: ["verify", "--model", f.manifest_variant("d.safetensors", request={"data": 7})], "data=7 cannot be used"),
     ("verify corrupt request fraction", lambda f: ["verify", "--model", f.manifest_variant("d.safetensors", request={"validation_fraction": 2.0})], "validation_fraction=2.0"),

@@ -142,6 +142,7 @@ def test_verify_reports_bit_identical(folder, capsys, case):
     status, out, err = _lrnn(capsys, "verify", "--model", "m.safetensors", *verify_args)
     assert status == 0, (out, err)
     assert out.startswith("bit-identical: retraining reproduces m.safetensors exactly")
+    assert err.startswith("retraining with ")  # said before the retrain, which may be long
     status, out, _ = _lrnn(capsys, "verify", "--model", "m.safetensors", *verify_args, "--json")
     assert status == 0 and json.loads(out) == {"bit_identical": True, "max_abs_difference": 0.0}
 

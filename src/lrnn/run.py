@@ -537,7 +537,13 @@ def _prepare_to_verify(
         ) from exc
 
 
-def reproduce(model: Any, model_path: str, data_path: str | None, label: str | None) -> Any:
+def reproduce(
+    model: Any,
+    model_path: str,
+    data_path: str | None,
+    label: str | None,
+    announce: Any = None,
+) -> Any:
     """Retrain from a model's manifest and return the new TrainResult (the caller compares the
     bits): the same settings on training data prepared as ``lrnn train`` prepared it — the
     same hold-outs, class weights, positive class, label column and preprocessing."""
@@ -576,10 +582,20 @@ def reproduce(model: Any, model_path: str, data_path: str | None, label: str | N
             f"{td.source}: the model was trained on {kind} data, this is {td.spec.kind} data; "
             "verify with the data the model was trained on."
         )
+    if not isinstance(manifest.get("data_sha256"), str):
+        raise ModelFileError(
+            f"{model_path}: the manifest records no hash of its training data, so the data "
+            "cannot be checked; retrain it with lrnn train, which records one."
+        )
     if td.info["sha256"] != manifest.get("data_sha256"):
         raise UsageError(
             f"{td.source}: its sha256 differs from the one in {model_path}'s manifest; "
             "verify with the data the model was trained on."
+        )
+    if announce is not None:  # a long retrain should not look like a hang
+        announce(
+            f"retraining with {config.solver}, at most {config.max_iter} iterations, on "
+            f"{td.source} ({td.backend.n_samples} examples)…"
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

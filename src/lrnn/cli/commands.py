@@ -658,7 +658,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from lrnn import persist, run
 
     model = persist.load_model(args.model)
-    result = run.reproduce(model, args.model, args.data, args.label)
+
+    def announce(line: str) -> None:
+        if not getattr(args, "json", False):
+            print(line, file=sys.stderr, flush=True)
+
+    result = run.reproduce(model, args.model, args.data, args.label, announce)
     same = np.array_equal(result.w, model.w) and np.array_equal(result.b, model.b)
     # b is a float for two classes, a (K,) vector for a softmax layer
     diff = float(max(np.max(np.abs(result.w - model.w)), np.max(np.abs(result.b - model.b))))
