@@ -493,6 +493,8 @@ def test_npz_errors(tmp_path):
     assert "no array named 'y'" in error_of(load, path)
     assert load(path, require_labels=False).y is None
     path.write_bytes(b"not a zip")
+    assert "not a .npz file (a .npz is a zip archive)" in error_of(load, path)
+    path.write_bytes(b"PK\x03\x04" + bytes(60))  # a zip's start, then nothing readable
     assert "not a readable .npz file" in error_of(load, path)
     np.save(tmp_path / "single.npy", np.zeros(2))
     (tmp_path / "single.npy").rename(tmp_path / "single.npz")
