@@ -655,6 +655,8 @@ def test_course_check_on_a_namespace(capsys):
     assert "✗ propagate: db is an array of shape (1, 1)" in printed
     assert "✓ sigmoid" in printed and "✓ predict" in printed
     assert not report.passed
+    # the value Jupyter echoes under the printed verdicts: one line
+    assert repr(report) == "<lrnn check: 3 of 6 functions found pass>"
 
 
 def test_codec_round_trip_and_refuses_unsafe_dtypes():

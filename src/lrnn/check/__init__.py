@@ -46,13 +46,19 @@ __all__ = ["LESSON_FUNCTIONS", "CheckReport", "Limits", "check_file", "check_nam
 LESSON_FUNCTIONS = ("sigmoid", "initialize_with_zeros", "propagate", "optimize", "predict", "model")
 
 
-@dataclass
+@dataclass(repr=False)
 class CheckReport:
     """Verdicts for the six functions, and notes about the solution as a whole."""
 
     functions: list[FunctionReport]
     notes: list[str] = field(default_factory=list)
     cat: bool = False  # whether the lesson's cat pictures were part of the check
+
+    def __repr__(self) -> str:
+        """One line: ``check(globals())`` ends a notebook cell, whose value Jupyter shows
+        under the verdicts it has just printed."""
+        passing = sum(f.passed for f in self.found)
+        return f"<lrnn check: {passing} of {len(self.found)} functions found pass>"
 
     @property
     def found(self) -> list[FunctionReport]:
