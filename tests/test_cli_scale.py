@@ -172,3 +172,16 @@ def test_a_scheduler_that_does_not_answer_is_one_clean_line(tmp_path):
     )
     assert_clean_failure(proc, (1, 2), "127.0.0.1:9")
     assert snapshot(tmp_path) == before
+
+
+def test_the_header_says_where_the_passes_run():
+    """The first line of lrnn train names a Dask cluster, torch's device or streaming (the
+    in-memory default says nothing)."""
+    from types import SimpleNamespace
+
+    from lrnn.cli.commands import _where
+
+    assert _where(SimpleNamespace(name="numpy")) == ""
+    assert _where(SimpleNamespace(name="dask")) == "; on Dask"
+    assert _where(SimpleNamespace(name="torch", device="cuda:0")) == "; on torch (cuda:0)"
+    assert _where(SimpleNamespace(name="stream")) == "; streamed from disk"

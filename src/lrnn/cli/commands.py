@@ -378,7 +378,21 @@ def _header(td, cfg) -> str:
     return (
         f"Training on {td.source}: {backend.n_samples} examples × {backend.n_features} features "
         f"({td.stored_dtype}); test: {td.test_description}; {target}; solver {name}, {steps}"
+        + _where(backend)
     )
+
+
+def _where(backend) -> str:
+    """Where the passes run, when that is not this process's memory: a Dask cluster, torch's
+    device, blocks streamed from disk."""
+    name = getattr(backend, "name", "numpy")
+    if name == "dask":
+        return "; on Dask"
+    if name == "torch":
+        return f"; on torch ({getattr(backend, 'device', 'cpu')})"
+    if name == "stream":
+        return "; streamed from disk"
+    return ""
 
 
 #: Each stop reason in words, for the line after training.
