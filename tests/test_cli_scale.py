@@ -185,3 +185,13 @@ def test_the_header_says_where_the_passes_run():
     assert _where(SimpleNamespace(name="dask")) == "; on Dask"
     assert _where(SimpleNamespace(name="torch", device="cuda:0")) == "; on torch (cuda:0)"
     assert _where(SimpleNamespace(name="stream")) == "; streamed from disk"
+
+
+def test_the_header_names_the_validation_set(tmp_path):
+    from tests.cli_helpers import run
+
+    proc = run(["train", "breast_cancer", "--early-stopping", "--iterations", "3", "--no-plot"],
+               tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    first = proc.stdout.splitlines()[0]
+    assert "; validation: " in first and "examples held out of builtin:breast_cancer" in first

@@ -378,8 +378,18 @@ def _header(td, cfg) -> str:
     return (
         f"Training on {td.source}: {backend.n_samples} examples × {backend.n_features} features "
         f"({td.stored_dtype}); test: {td.test_description}; {target}; solver {name}, {steps}"
+        + _validation(td)
         + _where(backend)
     )
+
+
+def _validation(td) -> str:
+    """The validation set the history's val_ columns (and early stopping) are measured on."""
+    if td.validation is None:
+        return ""
+    given = td.request.validation if td.request is not None else None
+    origin = f" from {given}" if given else f" held out of {td.source}"
+    return f"; validation: {td.validation.n_samples} examples{origin}"
 
 
 def _where(backend) -> str:
