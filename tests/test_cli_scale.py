@@ -190,7 +190,7 @@ def test_the_header_says_where_the_passes_run():
 def test_the_header_names_the_validation_set(tmp_path):
     from tests.cli_helpers import run
 
-    proc = run(["train", "breast_cancer", "--early-stopping", "--iterations", "3", "--no-plot"],
+    proc = run(["train", "breast_cancer", "--standardize", "--early-stopping", "--no-plot"],
                tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     first = proc.stdout.splitlines()[0]
