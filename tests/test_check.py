@@ -508,6 +508,17 @@ def test_a_file_python_reads_is_read_the_same_way(tmp_path):
         read_solution(undeclared)
 
 
+def test_a_function_defined_twice_is_noted(tmp_path):
+    """An old cell's propagate below the fixed one: the check, like running every cell in
+    order, takes the last (here the broken one) and says there are two."""
+    defs = CORRECT.split("\n\n\n")
+    stale = defs[3].replace("np.dot(X, (A - Y).T)", "X * (A - Y)")
+    report = check_file(write(tmp_path, notebook([*defs, stale]), "nb.ipynb"), FAST)
+    assert not verdicts(report)["propagate"].passed
+    note = next(n for n in report.notes if "defined 2 times" in n)
+    assert note.startswith("propagate is defined 2 times (code cell 4, line 1; code cell 8,")
+
+
 def test_magics_are_neutralised_line_for_line():
     src = "%time x = 1\nfiles = !ls\n    %debug\nnp.dot?\ny = 2"
     assert neutralise_magics(src) == "pass\npass\n    pass\npass\ny = 2\n"

@@ -237,6 +237,11 @@ def check_file(
             f"{len(unbound)} statement(s) outside the functions use data from code the check "
             f"does not run (loading data, training), so they were left out; the first: {first}"
         )
+    for name, places in solution.defined_more_than_once({c.name for c in checks}).items():
+        notes.append(
+            f"{name} is defined {len(places)} times ({'; '.join(places)}); the check uses the "
+            "last, as running every cell in order would — keep only the one you mean."
+        )
     notes += [
         f"{c.file}: skipped, it cannot be parsed ({c.syntax_error})"
         for c in solution.cells

@@ -51,6 +51,19 @@ class Solution:
     def cell(self, file: str) -> Cell | None:
         return next((c for c in self.cells if c.file == file), None)
 
+    def defined_more_than_once(self, names: set[str]) -> dict[str, list[str]]:
+        """Lesson function → the cells (or files) defining it, where there are several: a
+        notebook keeps an old cell's version above a fixed one, and the check (like Restart &
+        Run All) takes the last, which may not be the one the kernel last ran."""
+        places: dict[str, list[str]] = {}
+        for cell in self.cells:
+            if cell.tree is None:
+                continue
+            for node in cell.tree.body:
+                if isinstance(node, ast.FunctionDef) and node.name in names:
+                    places.setdefault(node.name, []).append(f"{cell.file}, line {node.lineno}")
+        return {name: where for name, where in places.items() if len(where) > 1}
+
     def broken_definitions(self) -> dict[str, str]:
         """Function name → syntax error, for ``def`` lines in cells that do not parse."""
         broken = {}
