@@ -67,7 +67,7 @@ def _open_checked(path: str) -> Any:
     except UnidentifiedImageError as e:
         raise DataError(
             f"{path}: not an image file lrnn reads (PNG, JPEG, GIF, BMP, TIFF, WebP, ICO, PPM, "
-            "TGA); remove it or convert it to PNG or JPEG."
+            "TGA); convert it to PNG or JPEG, or leave it out."
         ) from e
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise _bomb(path, short(e)) from e
