@@ -179,7 +179,7 @@ def test_the_header_says_where_the_passes_run():
     in-memory default says nothing)."""
     from types import SimpleNamespace
 
-    from lrnn.cli.commands import _where
+    from lrnn.cli.train_lines import _where
 
     assert _where(SimpleNamespace(name="numpy")) == ""
     assert _where(SimpleNamespace(name="dask")) == "; on Dask"

@@ -201,7 +201,7 @@ def assess(
             "first, then check again."
         )
         return report
-    mistake = loc.call_mistake(src) if src is not None else None
+    mistake = loc.source_mistake(src) if src is not None else None
     if mistake is not None:  # a call read wrongly explains any failure after it
         report.diagnosis = f"{mistake[0]} {src.where(mistake[1])}"  # type: ignore[union-attr]
         return report

@@ -233,8 +233,10 @@ def _lesson_name(name: str) -> str:
     return name
 
 
-def call_mistake(src: FunctionSource) -> tuple[str, int] | None:
-    """A call to a lesson function that passes its arguments wrongly, read from the source:
+def source_mistake(src: FunctionSource) -> tuple[str, int] | None:
+    """A mistake read from the source alone: this function's own parameters out of the
+    lesson's order, ``dw, db = grads`` (a dict's keys), or a call to a lesson function that
+    passes its arguments wrongly:
     a variable named after one parameter given in another's place (positional arguments
     are matched by position, so ``optimize(w, b, X, Y, learning_rate)`` trains for
     ``learning_rate`` iterations), or w sized by the number of examples

@@ -22,6 +22,7 @@ import numpy as np
 
 from lrnn import config
 from lrnn.cli.outputs import OutputPlan
+from lrnn.cli.train_lines import header, progress_bar, stop_line
 from lrnn.config import default
 from lrnn.errors import LrnnError, TrainingDiverged, UsageError
 from lrnn.train import Callback
@@ -162,34 +163,6 @@ class _LessonLines(Callback):
             print(f"Cost after iteration {record['iteration']}: {record['cost']:f}", flush=True)
 
 
-def _progress_bar(total: int):
-    import shutil
-
-    from tqdm import tqdm
-
-    class Bar(Callback):
-        def __init__(self) -> None:
-            # A terminal that reports no size (a bare pty) would get no bar at all.
-            size = shutil.get_terminal_size()
-            self.bar = tqdm(
-                total=total,
-                unit="it",
-                file=sys.stderr,
-                leave=False,
-                ncols=size.columns or 80,
-                nrows=size.lines or 24,
-            )
-
-        def on_step(self, state):
-            self.bar.update(state.iteration - self.bar.n)  # tqdm limits its own redraws
-            return None
-
-        def on_end(self, result):
-            self.bar.close()
-
-    return Bar()
-
-
 # --------------------------------------------------------------------------------------------
 # train
 # --------------------------------------------------------------------------------------------
@@ -294,12 +267,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         state = checkpoint.resume_state(args.resume, tensors, meta, td.info)
 
     if not args.json:
-        print(_header(td, cfg), flush=True)
+        print(header(td, cfg), flush=True)
     saver = checkpoint.Checkpointer(paths["checkpoint"], args.checkpoint_every, cfg, td.info)
     # Second-order solvers record (and so print) every one of their few iterations.
     callbacks: list[Any] = [_LessonLines(args.print_every or cfg.record_every, args.json), saver]
     if sys.stderr.isatty() and not args.json:
-        callbacks.append(_progress_bar(cfg.max_iter))
+        callbacks.append(progress_bar(cfg.max_iter))
     received: list[int] = []
 
     def stop(signum: int, _frame: Any) -> None:
@@ -339,7 +312,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             **training,
         )
         return 0
-    print(_stop_line(result))
+    print(stop_line(result))
     # weights restored from the first recorded checks: the model has barely trained
     if result.restored_iteration is not None and result.restored_iteration <= cfg.record_every:
         print(
@@ -356,73 +329,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         if paths[key]:
             print(f"{what} saved to {paths[key]}")
     return 0
-
-
-def _header(td, cfg) -> str:
-    """What is about to run, said plainly: data, test part, positive class, solver."""
-    from lrnn.train import solver_for
-
-    backend = td.backend
-    solver = solver_for(backend, cfg.solver)
-    name = cfg.solver if solver.name == cfg.solver else f"{cfg.solver} ({solver.name} here)"
-    unit = "epochs" if solver.minibatches else "iterations"
-    if solver.uses_learning_rate:
-        steps = f"learning rate {cfg.learning_rate}, {cfg.max_iter} {unit}"
-    else:
-        steps = f"own step sizes, at most {cfg.max_iter} {unit}"
-    if len(td.classes) > 2:
-        shown = ", ".join(map(repr, td.classes[:4])) + (", …" if len(td.classes) > 4 else "")
-        target = f"{len(td.classes)} classes ({shown}), a softmax layer"
-    else:
-        target = f"positive class: {td.classes[-1]!r}"
-    return (
-        f"Training on {td.source}: {backend.n_samples} examples × {backend.n_features} features "
-        f"({td.stored_dtype}); test: {td.test_description}; {target}; solver {name}, {steps}"
-        + _validation(td)
-        + _where(backend)
-    )
-
-
-def _validation(td) -> str:
-    """The validation set the history's val_ columns (and early stopping) are measured on."""
-    if td.validation is None:
-        return ""
-    given = td.request.validation if td.request is not None else None
-    origin = f" from {given}" if given else f" held out of {td.source}"
-    return f"; validation: {td.validation.n_samples} examples{origin}"
-
-
-def _where(backend) -> str:
-    """Where the passes run, when that is not this process's memory: a Dask cluster, torch's
-    device, blocks streamed from disk."""
-    name = getattr(backend, "name", "numpy")
-    if name == "dask":
-        return "; on Dask"
-    if name == "torch":
-        return f"; on torch ({getattr(backend, 'device', 'cpu')})"
-    if name == "stream":
-        return "; streamed from disk"
-    return ""
-
-
-#: Each stop reason in words, for the line after training.
-_STOPS = {
-    "max_iter": "ran every iteration asked for",
-    "tol": "the gradient fell below --tol",
-    "converged": "at the optimum: no step lowers the cost further",
-    "stalled": "no step lowered the cost further, but the gradient is not small (see warning)",
-    "max_fun": "hit the solver's limit of cost evaluations (see warning)",
-    "early_stopping": "early stopping: the validation loss stopped improving",
-    "separable": "the data is perfectly separated (see warning)",
-}
-
-
-def _stop_line(result) -> str:
-    unit = "iteration" if result.n_iter == 1 else "iterations"
-    return (
-        f"Stopped after {result.n_iter} {unit}: {_STOPS.get(result.stop_reason, '?')}; "
-        f"solver {result.solver}, final cost {result.final_cost:f}"
-    )
 
 
 def _save_train_outputs(args, paths: dict, model, result, td) -> None:
