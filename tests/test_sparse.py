@@ -168,6 +168,78 @@ def test_hessian_diagonal_is_the_diagonal_of_the_hessian(dtype, rtol, weighted, 
         assert rel(hw, want[:-1]) <= rtol and abs(hb - want[-1]) <= rtol * want[-1]
 
 
+@needs_numba
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_preconditioned_cg_solves_the_newton_system(dtype, weighted):
+    """The sparse Newton–CG direction from the compiled loop: solved tightly it is
+    −(H + αI_w)⁻¹g with H the exact Hessian of the plain formulas, whatever the (positive)
+    preconditioner; loosely, its residual meets scipy's rule; one product is the preconditioned
+    Cauchy step."""
+    X, y, s = problem(m=400, n=60, density=0.1, dtype=dtype, seed=9)
+    s = s.astype(dtype) if weighted else None
+    rng = np.random.default_rng(5)
+    alpha, scale, n = 1e-2, 0.5, X.shape[1]
+    w = (0.3 * rng.standard_normal(n)).astype(dtype)
+    backend = SparseBackend(X, y, s, scale=scale)
+    backend._fused = True  # the small problem would take scipy's path
+    backend.data_pass(w, 0.2)  # σ(1 − σ) at (w, 0.2), as a Newton step finds it
+    grad = rng.standard_normal(n + 1)
+    dense = X.toarray().astype(np.float64)
+    H = objective.hessian(w.astype(np.float64), 0.2, dense, alpha, s, scale)
+    exact = -np.linalg.solve(H, grad)
+    inverse = rng.uniform(0.1, 10, n + 1)  # any positive diagonal: the same solution
+    tol = 1e-9 if dtype == np.float64 else 2e-4
+
+    def direction(rtol, limit):
+        dw, db, products = sparse_kernels.newton_cg(
+            backend.X, grad[:-1], grad[-1], backend._curvature, backend.sample_weight, scale,
+            alpha, inverse, rtol, limit, backend.dtype,
+        )  # fmt: skip
+        return np.append(dw, db), products
+
+    tight, products = direction(1e-12 if dtype == np.float64 else 1e-6, 1000)
+    np.testing.assert_allclose(tight, exact, rtol=tol, atol=tol * np.abs(exact).max())
+    assert products <= 3 * (n + 1)
+    loose, products = direction(0.3, 1000)
+    residual = H @ loose + grad
+    assert 1e-3 * np.linalg.norm(grad) < np.linalg.norm(residual)  # it did stop early
+    assert np.linalg.norm(residual) <= 0.3 * np.linalg.norm(grad) * (1 + 1e-6)
+    one, products = direction(1e-12, 1)
+    z = inverse * grad
+    want = -(grad @ z) / (z @ H @ z) * z
+    assert products == 1
+    np.testing.assert_allclose(one, want, rtol=tol, atol=tol * np.abs(want).max())
+
+
+@needs_numba
+def test_a_sparse_newton_fit_through_the_compiled_loop_reaches_the_scipy_loops_optimum(
+    monkeypatch,
+):
+    """The estimator on a CSR matrix in the compiled loop's window (fused, one thread, too wide
+    for the exact Hessian): the optimum scipy's cg reaches with the same preconditioner and
+    products, with sample weights, and the compiled loop did run."""
+    X, y, s = problem(m=5_000, n=4_000, density=0.012, dtype=np.float32, seed=8)
+    assert sparse_kernels.compiled_cg_worthwhile(X)
+    calls = []
+    compiled = sparse_kernels.newton_cg
+    monkeypatch.setattr(
+        sparse_kernels, "newton_cg", lambda *a, **k: calls.append(1) or compiled(*a, **k)
+    )
+
+    def fit() -> LogisticNeuron:
+        return LogisticNeuron(solver="newton", alpha=1e-3, tol=1e-6).fit(X, y, sample_weight=s)
+
+    fast = fit()
+    assert calls and fast.n_iter_ == len(calls)
+    monkeypatch.setattr(sparse_kernels, "compiled_cg_worthwhile", lambda X: False)
+    slow = fit()
+    assert len(calls) == fast.n_iter_  # scipy's cg this time
+    assert fast.result_.grad_norm <= 1e-6 and slow.result_.grad_norm <= 1e-6
+    np.testing.assert_allclose(fast.coef_, slow.coef_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(fast.intercept_, slow.intercept_, rtol=1e-4, atol=1e-6)
+
+
 def test_csc_and_sparse_arrays_become_csr_once():
     X, y, _ = problem()
     assert SparseBackend(X, y).X is X  # CSR input: no copy

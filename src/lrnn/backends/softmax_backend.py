@@ -72,12 +72,20 @@ class SoftmaxBackend(WeightSpace):
         return lambda vw, vb: softmax.hessp_at_probabilities(P, X, vw, vb, 0.0, s, scale)
 
     def newton_cg(
-        self, w: NDArray, b: NDArray, grad: NDArray, alpha: float, rtol: float, maxiter: int
+        self,
+        w: NDArray,
+        b: NDArray,
+        grad: NDArray,
+        alpha: float,
+        rtol: float,
+        maxiter: int,
+        inverse_diagonal: NDArray | None = None,
     ) -> NDArray | None:
         """The Newton–CG direction by conjugate gradients in compiled code, for X whose
         Hessian products run on one thread (:func:`softmax_fused.compiled_cg_worthwhile`,
-        decided once); None otherwise, and scipy's ``cg`` runs on :meth:`hessian_product_at`."""
-        if not self._compiled_cg:
+        decided once); None otherwise, and scipy's ``cg`` runs on :meth:`hessian_product_at`.
+        The compiled loop has no preconditioner: given one, scipy's ``cg`` applies it."""
+        if not self._compiled_cg or inverse_diagonal is not None:
             return None
         dw, db = softmax_fused.newton_cg(
             w, b, self.X, grad[:-1], grad[-1], alpha, rtol, maxiter, self.sample_weight, self.scale

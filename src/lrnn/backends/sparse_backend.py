@@ -166,6 +166,32 @@ class SparseBackend(WeightSpace):
         hw = np.asarray(squares.T @ d).reshape(-1) * self.scale**2
         return hw / self.total, float(d.sum()) / self.total
 
+    def newton_cg(
+        self,
+        w: NDArray,
+        b: float,
+        grad: NDArray,
+        alpha: float,
+        rtol: float,
+        maxiter: int,
+        inverse_diagonal: NDArray | None = None,
+    ) -> NDArray | None:
+        """The Newton–CG direction by preconditioned conjugate gradients in compiled code, at
+        the σ(1 − σ) the data pass kept, for matrices whose products run on one thread
+        (:func:`sparse_kernels.compiled_cg_worthwhile`); None otherwise, and scipy's ``cg``
+        runs on :meth:`hessp`."""
+        if not (self._fused and sparse_kernels.compiled_cg_worthwhile(self.X)):
+            return None
+        if not self._curvature_ready(w, b):
+            self.data_pass(w, b)
+        if inverse_diagonal is None:
+            inverse_diagonal = np.ones(self.n_features + 1)
+        dw, db, _ = sparse_kernels.newton_cg(
+            self.X, grad[:-1], float(grad[-1]), self._curvature, self.sample_weight,
+            self.scale, alpha, inverse_diagonal, rtol, maxiter, self.dtype,
+        )  # fmt: skip
+        return np.append(dw, db)
+
     def _augmented(self, d: NDArray) -> tuple[Any, NDArray, float]:
         """(scale²XᵀDX as sparse, scale XᵀD1, Σd) in float64: the blocks of X̃ᵀDX̃."""
         X = self.X.astype(np.float64) if self.X.dtype != np.float64 else self.X
