@@ -390,6 +390,13 @@ def _fitted_on_frame() -> LogisticNeuron:
     return LogisticNeuron(max_iter=3, tol=0).fit(frame, _Y)
 
 
+def _overflowing_three_classes() -> LogisticNeuron:
+    """A fitted softmax layer whose weights were edited to ±1e308: X·W overflows."""
+    model = LogisticNeuron(max_iter=3, tol=0).fit(_X, np.arange(len(_X)) % 3)
+    model.coef_ = np.where(model.coef_ > 0, 1e308, -1e308)
+    return model
+
+
 # --------------------------------------------------------------------------------------------
 # The matrix
 
@@ -516,6 +523,9 @@ CASES: list[tuple[str, Build, str]] = [
     ("model missing", lambda f: ["gradcheck", "--model", "gone.safetensors"], "gone.safetensors: no such file"),
     ("model is a checkpoint", lambda f: ["predict", "--model", CHECKPOINT, "digits"], "is a checkpoint, not a model"),
     ("model nan weights", lambda f: ["evaluate", "--model", f.model_variant("n.safetensors", {"w": np.full(64, np.nan), "b": np.zeros(1)}), "digits"], "nan"),
+    ("model weights overflowing to predict", lambda f: ["predict", "--model", f.model_variant("o.safetensors", {"w": np.tile([1e308, -1e308], 32), "b": np.zeros(1)}), "digits"], "logits of row 0 (counting from 0) overflowed"),
+    ("model weights overflowing to evaluate", lambda f: ["evaluate", "--model", f.model_variant("o.safetensors", {"w": np.tile([1e308, -1e308], 32), "b": np.zeros(1)}), "digits"], "largest |w| = 1e+308"),
+    ("3-class weights overflowing (estimator)", lambda f: lambda: _overflowing_three_classes().predict_proba(_X), "overflowed, beyond floating point"),
     ("model weight count", lambda f: ["evaluate", "--model", f.model_variant("w.safetensors", {"w": np.zeros(10), "b": np.zeros(1)}), "digits"], "64 features but w has 10"),
     ("model newer format", lambda f: ["predict", "--model", f.model_variant("v.safetensors", format_version=99), "digits"], "upgrade lrnn"),
     ("model huge header", lambda f: ["predict", "--model", f.bytes("h.safetensors", struct.pack("<Q", 2**60) + b"{}"), "digits"], "header declares"),

@@ -271,3 +271,24 @@ def test_evaluating_on_data_of_one_class(tmp_path, monkeypatch, capsys):
     assert main(["train", "yes.csv", "--no-plot", "--model", "one.safetensors"]) == 2
     err = capsys.readouterr().err
     assert "of class 'yes'" in err and "add examples of the other class" in err
+
+
+def test_overflowing_logits_are_certainty_for_the_neuron_and_an_error_when_undefined():
+    """σ(±∞) is 0 or 1, an answer; a NaN logit (∞ − ∞ inside X·w) has no probability, and
+    neither has +∞ among a softmax layer's logits: those fail loudly, naming the row."""
+    from lrnn import LogisticNeuron, objective
+    from lrnn.errors import DataError
+
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])
+    model = LogisticNeuron(max_iter=3, tol=0).fit(X, [0, 1, 1])
+    model.coef_ = np.array([[1e308, -1e308]])
+    np.testing.assert_array_equal(model.predict_proba(X[:2])[:, 1], [1.0, 0.0])
+    model.coef_ = np.array([[1e308, 1e308]])
+    np.testing.assert_array_equal(model.predict(X), [1, 1, 1])  # row 2: +∞, certain
+    z = np.array([0.5, np.inf, np.nan, -np.inf])
+    with pytest.raises(DataError, match=r"row 2 \(counting from 0\) overflowed"):
+        objective.require_defined_logits(z, model.coef_)
+    three = LogisticNeuron(max_iter=3, tol=0).fit(X, [0, 1, 2])
+    three.coef_ = np.full_like(three.coef_, 1e308)
+    with pytest.raises(DataError, match=r"row 2 \(counting from 0\) overflowed"):
+        three.predict_proba(X)

@@ -402,6 +402,11 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         """The logits: z = Xw + b, one per row (two classes), or Z = X Wᵀ + b (m, K)."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        with np.errstate(over="ignore", invalid="ignore"):  # said once, below
+            z = self._logits(X)
+        return objective.require_defined_logits(np.asarray(z), self.coef_)
+
+    def _logits(self, X: Any) -> NDArray:
         if len(self.classes_) > 2:
             if _lazy_kind(X) is not None:
                 X = np.asarray(_to_host(X))

@@ -104,15 +104,18 @@ def logits(w: np.ndarray, b: Any, X: Any, scale: float) -> np.ndarray:
     for a softmax layer (w (n, K), b (K,)), (m,) for the sigmoid neuron — sparse rows (text,
     svmlight) without densifying them, dense rows through :func:`lrnn.objective.logits`."""
     w = np.asarray(w)
-    if w.ndim == 2:
-        from lrnn import softmax
+    with np.errstate(over="ignore", invalid="ignore"):  # said once, below, not as warnings
+        if w.ndim == 2:
+            from lrnn import softmax
 
-        return softmax.logits(w, np.asarray(b, dtype=w.dtype), X, scale)
-    if not isinstance(X, np.ndarray):
-        from lrnn.backends.sparse_backend import logits as sparse_logits
+            z = softmax.logits(w, np.asarray(b, dtype=w.dtype), X, scale)
+        elif not isinstance(X, np.ndarray):
+            from lrnn.backends.sparse_backend import logits as sparse_logits
 
-        return sparse_logits(w, float(b), X, scale)
-    return objective.logits(w, float(b), X, scale)
+            z = sparse_logits(w, float(b), X, scale)
+        else:
+            z = objective.logits(w, float(b), X, scale)
+    return objective.require_defined_logits(z, w)
 
 
 def probabilities(model: persist.ModelFile, spec: data.Preprocessing, X: np.ndarray) -> Any:

@@ -167,6 +167,32 @@ def _row_blocks(
         yield rows, X[rows].astype(dtype)
 
 
+def require_defined_logits(z: NDArray, w: NDArray) -> NDArray:
+    """``z`` itself when every probability it gives is defined; else a one-line error naming
+    the row.
+
+    Validated rows are finite, so a NaN logit comes from weights so large that X·w overflows
+    both ways (a damaged or hand-edited model), and so does +∞ among a softmax layer's logits
+    (∞ − ∞ when they are shifted). Their probabilities would be NaN, and NaN predictions would
+    pass as answers: a prediction must fail loudly instead. ±∞ for the sigmoid neuron is
+    certainty (σ = 0 or 1), an answer like any other."""
+    undefined = np.isnan(z)
+    if z.ndim == 2:
+        undefined |= np.isposinf(z)
+    if not undefined.any():
+        return z
+    row = int(np.argwhere(undefined)[0][0])
+    largest = float(np.max(np.abs(w), initial=0.0))
+    from lrnn.errors import DataError
+
+    raise DataError(
+        f"the logits of row {row} (counting from 0) overflowed, beyond floating point: the "
+        f"model's weights are too large for these features (largest |w| = {largest:.3g}); the "
+        "weights are damaged, or the rows are far outside the scale the model was trained "
+        "on: retrain, or check them."
+    )
+
+
 def logits(w: NDArray, b: float, X: NDArray, scale: float = 1.0) -> NDArray[np.floating]:
     """z = scale · X w + b, shape (m,), in the parameters' dtype."""
     dtype = w.dtype
