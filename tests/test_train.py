@@ -120,6 +120,23 @@ def test_resume_from_checkpoint_is_bit_identical(breast_cancer_std, solver):
     assert resumed.history["cost"] == full.history["cost"]
 
 
+@pytest.mark.parametrize("solver", ["gd", "newton"])
+def test_resuming_a_finished_run_adds_no_history_row(breast_cancer_std, solver):
+    """A run that stopped at tol on a recorded iteration, resumed from its final state: it stops
+    there again, with the same weights and the same history (no second row for that iteration)."""
+    X, y = breast_cancer_std
+    backend = InMemoryBackend(X, y)
+    config = TrainConfig(solver=solver, learning_rate="auto", alpha=1e-2, tol=1e-3, record_every=1)
+    done = train(backend, config)
+    assert done.stop_reason == "tol"
+    iterations, costs = list(done.history["iteration"]), list(done.history["cost"])
+    again = train(backend, config, resume=done.state)
+    assert again.stop_reason == "tol" and again.n_iter == done.n_iter
+    np.testing.assert_array_equal(again.w, done.w)
+    assert list(again.history["iteration"]) == iterations
+    assert list(again.history["cost"]) == costs
+
+
 def test_early_stopping_restores_best_weights():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((80, 60))

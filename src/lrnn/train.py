@@ -492,7 +492,12 @@ class Recorder:
             )
         self.last_grad = grad  # never changed in place; split into (dw, db) by _finish
         self.last_evaluation = (state.theta, (cost, grad, data))
-        if state.iteration % config.record_every == 0:
+        recorded = state.history.get("iteration", ())
+        # A resumed run that had already stopped here (at tol) checks this iterate again: its
+        # row is in the history already.
+        if state.iteration % config.record_every == 0 and not (
+            recorded and recorded[-1] == state.iteration
+        ):
             row = self._row(state, cost, data, grad, lr, grad_norm)
             state.history.append(row)
             for cb in self.callbacks:
