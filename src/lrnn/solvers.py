@@ -210,8 +210,9 @@ def _newton_direction(
 #: The preconditioner's share of the Hessian's diagonal D: M = αI + μ·D (μ = 1 is Jacobi's).
 #: Liblinear's authors found a mix more robust than either end; μ = 0.1 was measured on lrnn's
 #: two sparse benchmarks (BENCHMARKS.md, "sparse_time_to_optimum"): Hessian products to the
-#: 1e-6 gap, Jacobi → mix: text 36 → 24 (alpha 1e-4) and 82 → 57 (1e-6); synthetic
-#: 200,000 × 100,000 25 → 18 and 29 → 27. Without it (μ = 0) synthetic took 191 at 1e-6.
+#: 1e-6 gap, Jacobi → mix, both with PRECONDITIONED_FORCING: text 36 → 24 (alpha 1e-4) and
+#: 82 → 57 (1e-6); synthetic 200,000 × 100,000 25 → 18 and 29 → 27. Without the diagonal
+#: (μ = 0) synthetic took 191 at 1e-6.
 PRECONDITIONER_MIX = 0.1
 #: Relative residual each preconditioned CG solve stops at (see _newton_direction).
 PRECONDITIONED_FORCING = 0.1
