@@ -198,3 +198,24 @@ def test_scoring_narrow_pictures_widens_a_bounded_block_at_a_time():
     # the block being widened and the one before it (still referenced until replaced)
     assert peak < 2 * objective.WIDENED_BLOCK_BYTES + 2**20 < X.size * 8
     np.testing.assert_allclose(z, (X.astype(np.float64) @ w) / 255 + 0.1, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_one_product_hessian_equals_the_blocked_one(dtype, weighted):
+    """Small data's Hessian from scale·[X 1] in one product: the same matrix as the blocked
+    form (to rounding), penalty on the weights only; no copy above the size limit."""
+    rng = np.random.default_rng(7)
+    m, n, scale = 300, 12, (1 / 255 if dtype == np.uint8 else 0.5)
+    X = rng.integers(0, 256, (m, n)) if dtype == np.uint8 else rng.standard_normal((m, n))
+    X = X.astype(dtype)
+    s = rng.uniform(0.5, 2, m) if weighted else None
+    w, b = rng.standard_normal(n) * 0.1, 0.3
+    augmented = objective.augmented_rows(X, scale)
+    assert augmented.shape == (m, n + 1) and augmented.dtype == np.float64
+    want = objective.hessian(w, b, X, 1e-2, s, scale)
+    got = objective.hessian(w, b, X, 1e-2, s, scale, augmented=augmented)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    assert got[n, n] == pytest.approx(want[n, n], rel=1e-13)  # no penalty on the bias
+    tall = np.zeros((objective.SMALL_AUGMENTED_VALUES // 2 + 1, 1))
+    assert objective.augmented_rows(tall) is None

@@ -58,7 +58,11 @@ class InMemoryBackend(WeightSpace):
         return objective.hessp(w, b, self.X, vw, vb, 0.0, self.sample_weight, self.scale)
 
     def hessian(self, w: NDArray, b: float) -> NDArray:
-        return objective.hessian(w, b, self.X, 0.0, self.sample_weight, self.scale)
+        if not hasattr(self, "_augmented"):  # made once, at the first Newton step
+            self._augmented = objective.augmented_rows(self.X, self.scale)
+        return objective.hessian(
+            w, b, self.X, 0.0, self.sample_weight, self.scale, augmented=self._augmented
+        )
 
     def lambda_max(self) -> float:
         if self._fused:
