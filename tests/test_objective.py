@@ -219,3 +219,27 @@ def test_one_product_hessian_equals_the_blocked_one(dtype, weighted):
     assert got[n, n] == pytest.approx(want[n, n], rel=1e-13)  # no penalty on the bias
     tall = np.zeros((objective.SMALL_AUGMENTED_VALUES // 2 + 1, 1))
     assert objective.augmented_rows(tall) is None
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_small_data_backend_passes_match_the_reference(weighted):
+    """The in-memory backend on small float64 data (one product per pass from scale·[X 1]):
+    the reference's pass to rounding; its Hessian reuses the last pass's logits only at that
+    point (at another point it is the Hessian there, not the last one's)."""
+    from lrnn.backends.numpy_backend import InMemoryBackend
+
+    rng = np.random.default_rng(8)
+    m, n, scale = 200, 9, 0.5
+    X, y = rng.standard_normal((m, n)), (rng.random(m) > 0.4).astype(float)
+    s = rng.uniform(0.5, 2, m) if weighted else None
+    backend = InMemoryBackend(X, y, s, scale)
+    w1, w2 = rng.standard_normal(n) * 0.2, rng.standard_normal(n) * 0.2
+    got, want = backend.data_pass(w1, 0.1), objective.data_pass(w1, 0.1, X, y, s, scale)
+    assert backend._augmented is not None  # the one-product path ran
+    assert got.loss == pytest.approx(want.loss, rel=1e-13)
+    np.testing.assert_allclose(got.dw, want.dw, rtol=1e-12, atol=1e-15)
+    assert got.db == pytest.approx(want.db, rel=1e-12, abs=1e-15)
+    assert got.accuracy == want.accuracy
+    for w in (w1, w2):  # w1: the last pass's point; w2: another
+        want_H = objective.hessian(w, 0.1, X, 0.0, s, scale)
+        np.testing.assert_allclose(backend.hessian(w, 0.1), want_H, rtol=1e-12, atol=1e-15)

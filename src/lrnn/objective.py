@@ -239,6 +239,25 @@ def data_pass(
     return DataPass(loss, dw, db, accuracy)
 
 
+def augmented_data_pass(
+    theta: NDArray[np.float64],
+    augmented: NDArray[np.float64],
+    y: NDArray,
+    sample_weight: NDArray | None = None,
+) -> tuple[DataPass, NDArray[np.float64]]:
+    """:func:`data_pass` for float64 parameters from ``augmented`` = scale·[X 1] (float64,
+    :func:`augmented_rows`) and θ = (w, b): z = X̃θ and X̃ᵀr are one product each, where the
+    blocked form pays for blocks, the bias and the scaling apart — on small data, at every
+    iteration. Also returns z, for a Hessian at the same point."""
+    m = augmented.shape[0]
+    s, total = _weights_or_none(sample_weight, m)
+    z = augmented @ theta
+    loss, residual, accuracy = forward_backward_from_logits(z, y, s, total)
+    g = residual @ augmented
+    g /= total
+    return DataPass(loss, g[:-1], float(g[-1]), accuracy), z
+
+
 def loss_and_grad(
     w: NDArray,
     b: float,
@@ -293,18 +312,22 @@ def hessian(
     sample_weight: NDArray | None = None,
     scale: float = 1.0,
     augmented: NDArray[np.float64] | None = None,
+    z: NDArray | None = None,
 ) -> NDArray[np.float64]:
     """The full (n+1) × (n+1) Hessian, bias last; only sensible when n is small.
 
     ``augmented``, scale·[X 1] in float64 (see :func:`augmented_rows`), makes it one matrix
     product: on small data (breast_cancer, 569 × 30) the blocks, the bias row and the scaling
-    below cost more than the product itself, at every Newton step."""
+    below cost more than the product itself, at every Newton step. ``z``: the logits at
+    (w, b), when the caller has them from the data pass at the same point."""
     m, n = X.shape
     s, total = _weights_or_none(sample_weight, m)
     # σ(1 − σ) = e/(1 + e)² with e = e^−|z|: fewer array operations than σ and then σ(1 − σ)
     # (this runs at every Newton step, where small data pays per operation), and accurate in
     # both tails, where 1 − σ loses every digit.
-    e = np.abs(logits(w, b, X, scale).astype(np.float64, copy=False))
+    if z is None:
+        z = logits(w, b, X, scale)
+    e = np.abs(z.astype(np.float64, copy=False))
     np.negative(e, out=e)
     np.exp(e, out=e)
     d = e / np.square(e + 1.0)

@@ -35,6 +35,7 @@ class InMemoryBackend(WeightSpace):
         y: NDArray,
         sample_weight: NDArray | None = None,
         scale: float = 1.0,
+        reused: bool = True,
     ) -> None:
         self.X = X
         self.dtype = objective.param_dtype(X.dtype)
@@ -46,10 +47,29 @@ class InMemoryBackend(WeightSpace):
         self.n_samples, self.n_features = X.shape
         # Decided once: the layout and dtype of X do not change during training.
         self._fused = kernels.worthwhile(X)
+        # Small float64 data: passes and Hessians from a kept copy of scale·[X 1], one product
+        # each (objective.augmented_data_pass); the logits of the last pass, for the Hessian.
+        # Not for a mini-batch (``reused=False``): it is read once, so a copy would not pay.
+        self._augmented: NDArray | None = None
+        self._small = reused and not self._fused and X.dtype == np.float64
+        self._last_logits: tuple[NDArray, float, NDArray] | None = None
+
+    def _augmented_rows(self) -> NDArray | None:
+        if self._augmented is None and self._small:
+            self._augmented = objective.augmented_rows(self.X, self.scale)
+            self._small = self._augmented is not None
+        return self._augmented
 
     def data_pass(self, w: NDArray, b: float) -> DataPass:
         if self._fused:
             return kernels.data_pass(w, b, self.X, self.y, self.sample_weight, self.scale)
+        augmented = self._augmented_rows() if w.dtype == np.float64 else None
+        if augmented is not None:
+            theta = np.empty(w.size + 1)
+            theta[:-1], theta[-1] = w, b
+            data, z = objective.augmented_data_pass(theta, augmented, self.y, self.sample_weight)
+            self._last_logits = (theta, float(b), z)
+            return data
         return objective.data_pass(w, b, self.X, self.y, self.sample_weight, self.scale)
 
     def hessp(self, w: NDArray, b: float, vw: NDArray, vb: float) -> tuple[NDArray, float]:
@@ -58,10 +78,13 @@ class InMemoryBackend(WeightSpace):
         return objective.hessp(w, b, self.X, vw, vb, 0.0, self.sample_weight, self.scale)
 
     def hessian(self, w: NDArray, b: float) -> NDArray:
-        if not hasattr(self, "_augmented"):  # made once, at the first Newton step
+        if self._augmented is None:  # made once, at the first Newton step (any dtype of X)
             self._augmented = objective.augmented_rows(self.X, self.scale)
+        last, z = self._last_logits, None
+        if last is not None and last[1] == float(b) and np.array_equal(last[0][:-1], w):
+            z = last[2]  # the data pass at this point left its logits
         return objective.hessian(
-            w, b, self.X, 0.0, self.sample_weight, self.scale, augmented=self._augmented
+            w, b, self.X, 0.0, self.sample_weight, self.scale, augmented=self._augmented, z=z
         )
 
     def lambda_max(self) -> float:
@@ -89,7 +112,7 @@ class InMemoryBackend(WeightSpace):
     def subset(self, rows: NDArray) -> InMemoryBackend:
         """The examples at ``rows`` (a copy of those rows only)."""
         weights = None if self.sample_weight is None else self.sample_weight[rows]
-        return InMemoryBackend(self.X[rows], self.y[rows], weights, self.scale)
+        return InMemoryBackend(self.X[rows], self.y[rows], weights, self.scale, reused=False)
 
     def minibatches(self, rng: np.random.Generator, batch_size: int) -> Iterator[InMemoryBackend]:
         order = rng.permutation(self.n_samples)
