@@ -63,6 +63,17 @@ def regularize(data: DataPass, w: NDArray, alpha: float) -> tuple[float, NDArray
     return cost, data.dw + w.dtype.type(alpha) * w, data.db
 
 
+def regularized_gradient(loss: float, grad: NDArray, w: NDArray, alpha: float) -> float:
+    """:func:`regularize` for a data-term gradient already laid out as θ is (weights, then the
+    bias): the penalty's gradient is added to ``grad`` in place and the cost returned. For
+    small data, where building the gradient anew costs more than computing it."""
+    if not alpha:
+        return loss
+    cost = loss + 0.5 * alpha * float(np.dot(w, w))
+    grad[:-1] += alpha * w
+    return cost
+
+
 # --------------------------------------------------------------------------------------------
 # σ and its logarithm
 # --------------------------------------------------------------------------------------------
@@ -244,18 +255,19 @@ def augmented_data_pass(
     augmented: NDArray[np.float64],
     y: NDArray,
     sample_weight: NDArray | None = None,
-) -> tuple[DataPass, NDArray[np.float64]]:
+) -> tuple[DataPass, NDArray[np.float64], NDArray[np.float64]]:
     """:func:`data_pass` for float64 parameters from ``augmented`` = scale·[X 1] (float64,
     :func:`augmented_rows`) and θ = (w, b): z = X̃θ and X̃ᵀr are one product each, where the
     blocked form pays for blocks, the bias and the scaling apart — on small data, at every
-    iteration. Also returns z, for a Hessian at the same point."""
+    iteration. Also returns z, for a Hessian at the same point, and the gradient (dw, db) as
+    one vector laid out as θ is (the pass's ``dw`` is a copy of its first part)."""
     m = augmented.shape[0]
     s, total = _weights_or_none(sample_weight, m)
     z = augmented @ theta
     loss, residual, accuracy = forward_backward_from_logits(z, y, s, total)
     g = residual @ augmented
     g /= total
-    return DataPass(loss, g[:-1], float(g[-1]), accuracy), z
+    return DataPass(loss, g[:-1].copy(), float(g[-1]), accuracy), z, g
 
 
 def loss_and_grad(

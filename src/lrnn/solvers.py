@@ -157,19 +157,18 @@ def _newton_direction(
         diagonal[penalised] += config.alpha
         # A tiny ridge keeps H positive definite on separable or rank-deficient data.
         diagonal += 1e-12 * max(1.0, float(diagonal.sum()) / size)
-        if not np.isfinite(H).all():  # curvature overflowed (huge features): steepest descent
-            return -grad.astype(np.float64)
         # LAPACK's Cholesky directly: scipy.linalg's wrappers cost more than the solve itself
         # at these sizes (a tenth of a millisecond per call, tens of calls per fit).
         from scipy.linalg import lapack
 
+        g = grad.astype(np.float64).reshape(-1)
         factor, info = lapack.dpotrf(H, lower=False, clean=False)
         if info == 0:
-            g = grad.astype(np.float64).reshape(-1)
             direction, info = lapack.dpotrs(factor, g, lower=False)
-            if info == 0:
+            if info == 0:  # NaN from an overflowed H makes the slope NaN: −∇J then
                 return -direction.reshape(theta.shape)
-        g = grad.astype(np.float64).reshape(-1)
+        if not np.isfinite(H).all():  # curvature overflowed (huge features): steepest descent
+            return -grad.astype(np.float64)
         return -np.linalg.lstsq(H, g, rcond=None)[0].reshape(theta.shape)
     g = grad.astype(np.float64).reshape(-1)
     norm = float(np.linalg.norm(g))

@@ -67,10 +67,20 @@ class InMemoryBackend(WeightSpace):
         if augmented is not None:
             theta = np.empty(w.size + 1)
             theta[:-1], theta[-1] = w, b
-            data, z = objective.augmented_data_pass(theta, augmented, self.y, self.sample_weight)
-            self._last_logits = (theta, float(b), z)
-            return data
+            return self._augmented_pass(theta, augmented)[0]
         return objective.data_pass(w, b, self.X, self.y, self.sample_weight, self.scale)
+
+    def _augmented_pass(self, theta: NDArray, augmented: NDArray) -> tuple[DataPass, NDArray]:
+        data, z, grad = objective.augmented_data_pass(theta, augmented, self.y, self.sample_weight)
+        self._last_logits = (theta.copy(), float(theta[-1]), z)
+        return data, grad
+
+    def evaluate(self, theta: NDArray, alpha: float) -> tuple[float, NDArray, DataPass]:
+        augmented = self._augmented_rows() if theta.dtype == np.float64 else None
+        if augmented is None:
+            return super().evaluate(theta, alpha)
+        data, grad = self._augmented_pass(theta, augmented)  # grad: a vector of its own
+        return objective.regularized_gradient(data.loss, grad, theta[:-1], alpha), grad, data
 
     def hessp(self, w: NDArray, b: float, vw: NDArray, vb: float) -> tuple[NDArray, float]:
         if self._fused:
