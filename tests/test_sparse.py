@@ -240,6 +240,26 @@ def test_a_sparse_newton_fit_through_the_compiled_loop_reaches_the_scipy_loops_o
     np.testing.assert_allclose(fast.intercept_, slow.intercept_, rtol=1e-4, atol=1e-6)
 
 
+@needs_numba
+def test_sparse_newton_cg_reaches_a_tight_tol():
+    """Columns whose scales span four orders of magnitude, tol 1e-11: the loose solves of the
+    preconditioned CG give way to √‖g‖ near the optimum, so Newton reaches tol instead of
+    stalling where a loose step no longer lowers J (it stopped at max|∇J| ≈ 2e-9)."""
+    from lrnn.config import TrainConfig
+    from lrnn.train import train
+
+    rng = np.random.default_rng(1)
+    X = sp.random(20_000, 5_000, density=0.003, format="csr", random_state=1,
+                  data_rvs=lambda k: rng.exponential(1, k))  # fmt: skip
+    X = sp.csr_matrix(X @ sp.diags(10.0 ** rng.uniform(-2, 2, 5_000)))
+    planted = rng.standard_normal(5_000) * (rng.random(5_000) < 0.05)
+    y = ((X @ planted) + 0.3 * rng.standard_normal(20_000) > 0).astype(float)
+    assert sparse_kernels.compiled_cg_worthwhile(X)
+    config = TrainConfig(solver="newton", alpha=1e-4, tol=1e-11, max_iter=100)
+    result = train(SparseBackend(X, y), config)
+    assert result.stop_reason == "tol" and result.grad_norm <= 1e-11
+
+
 def test_csc_and_sparse_arrays_become_csr_once():
     X, y, _ = problem()
     assert SparseBackend(X, y).X is X  # CSR input: no copy
