@@ -273,9 +273,11 @@ def test_evaluating_on_data_of_one_class(tmp_path, monkeypatch, capsys):
     assert "of class 'yes'" in err and "add examples of the other class" in err
 
 
-def test_overflowing_logits_are_certainty_for_the_neuron_and_an_error_when_undefined():
-    """σ(±∞) is 0 or 1, an answer; a NaN logit (∞ − ∞ inside X·w) has no probability, and
-    neither has +∞ among a softmax layer's logits: those fail loudly, naming the row."""
+def test_logits_that_overflow_fail_loudly_naming_the_row():
+    """Finite weights and rows have finite logits, so a non-finite one is an overflow (or a
+    NaN in rows not validated here) whose answer cannot be trusted — ∞ − ∞ may come out as
+    NaN or as ±∞ — and a prediction fails with one line instead. Huge but finite logits are
+    ordinary answers."""
     from lrnn import LogisticNeuron, objective
     from lrnn.errors import DataError
 
@@ -283,12 +285,12 @@ def test_overflowing_logits_are_certainty_for_the_neuron_and_an_error_when_undef
     model = LogisticNeuron(max_iter=3, tol=0).fit(X, [0, 1, 1])
     model.coef_ = np.array([[1e308, -1e308]])
     np.testing.assert_array_equal(model.predict_proba(X[:2])[:, 1], [1.0, 0.0])
-    model.coef_ = np.array([[1e308, 1e308]])
-    np.testing.assert_array_equal(model.predict(X), [1, 1, 1])  # row 2: +∞, certain
-    z = np.array([0.5, np.inf, np.nan, -np.inf])
-    with pytest.raises(DataError, match=r"row 2 \(counting from 0\) overflowed"):
-        objective.require_defined_logits(z, model.coef_)
+    with pytest.raises(DataError, match=r"row 2 \(counting from 0\) are not finite"):
+        model.predict(X)  # 2e308 − 2e308: NaN, or ±∞ with fused multiply-adds
+    z = np.array([0.5, 1e300, np.nan, -np.inf])
+    with pytest.raises(DataError, match=r"row 2 .*largest \|w\| = 1e\+308"):
+        objective.require_finite_logits(z, model.coef_)
     three = LogisticNeuron(max_iter=3, tol=0).fit(X, [0, 1, 2])
     three.coef_ = np.full_like(three.coef_, 1e308)
-    with pytest.raises(DataError, match=r"row 2 \(counting from 0\) overflowed"):
+    with pytest.raises(DataError, match=r"row 2 \(counting from 0\) are not finite"):
         three.predict_proba(X)

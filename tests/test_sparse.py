@@ -219,7 +219,7 @@ def test_a_sparse_newton_fit_through_the_compiled_loop_reaches_the_scipy_loops_o
     """The estimator on a CSR matrix in the compiled loop's window (fused, one thread, too wide
     for the exact Hessian): the optimum scipy's cg reaches with the same preconditioner and
     products, with sample weights, and the compiled loop did run."""
-    X, y, s = problem(m=5_000, n=4_000, density=0.012, dtype=np.float32, seed=8)
+    X, y, s = problem(m=5_000, n=4_000, density=0.012, seed=8)
     assert sparse_kernels.compiled_cg_worthwhile(X)
     calls = []
     compiled = sparse_kernels.newton_cg
@@ -228,16 +228,17 @@ def test_a_sparse_newton_fit_through_the_compiled_loop_reaches_the_scipy_loops_o
     )
 
     def fit() -> LogisticNeuron:
-        return LogisticNeuron(solver="newton", alpha=1e-3, tol=1e-6).fit(X, y, sample_weight=s)
+        return LogisticNeuron(solver="newton", alpha=1e-3, tol=1e-9).fit(X, y, sample_weight=s)
 
     fast = fit()
-    assert calls and fast.n_iter_ == len(calls)
+    compiled_calls = len(calls)  # one per Newton direction (one more if it ends "converged")
+    assert 1 <= fast.n_iter_ <= compiled_calls <= fast.n_iter_ + 1
     monkeypatch.setattr(sparse_kernels, "compiled_cg_worthwhile", lambda X: False)
     slow = fit()
-    assert len(calls) == fast.n_iter_  # scipy's cg this time
-    assert fast.result_.grad_norm <= 1e-6 and slow.result_.grad_norm <= 1e-6
-    np.testing.assert_allclose(fast.coef_, slow.coef_, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(fast.intercept_, slow.intercept_, rtol=1e-4, atol=1e-6)
+    assert len(calls) == compiled_calls  # scipy's cg this time
+    assert fast.result_.grad_norm <= 1e-9 and slow.result_.grad_norm <= 1e-9
+    np.testing.assert_allclose(fast.coef_, slow.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(fast.intercept_, slow.intercept_, rtol=1e-6, atol=1e-8)
 
 
 @needs_numba

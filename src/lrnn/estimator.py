@@ -404,7 +404,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         X = self._validate_X(X, reset=False)
         with np.errstate(over="ignore", invalid="ignore"):  # said once, below
             z = self._logits(X)
-        return objective.require_defined_logits(np.asarray(z), self.coef_)
+        return objective.require_finite_logits(np.asarray(z), self.coef_)
 
     def _logits(self, X: Any) -> NDArray:
         if len(self.classes_) > 2:

@@ -45,7 +45,7 @@ import numpy as np
 from lrnn import data, files, inference, persist
 from lrnn._version import __version__
 from lrnn.data import images as image_io
-from lrnn.errors import LrnnError, ModelFileError, UsageError
+from lrnn.errors import DataError, LrnnError, ModelFileError, UsageError
 
 #: The operator set the graph is written for; onnxruntime 1.13 and later run it.
 OPSET = 17
@@ -263,13 +263,17 @@ def self_check(
     raw = probe_inputs(spec, n)
     feed = raw if spec.kind == "image" else raw.astype(np.float32 if float32 else np.float64)
     label, _, probabilities = ReferenceEvaluator(proto).run(None, {_input_name(spec): feed})
-    records = inference.predict_records(model, spec, raw_dataset(raw, spec))
+    overflowed = ModelFileError(
+        "the model's probabilities are not finite on ordinary inputs (its "
+        "weights are so large that the logits overflow); nothing was written — retrain it."
+    )
+    try:
+        records = inference.predict_records(model, spec, raw_dataset(raw, spec))
+    except DataError as exc:  # the model's own arithmetic overflowed, not the graph's
+        raise overflowed from exc
     expected = np.array([list(r["probabilities"].values()) for r in records], dtype=np.float64)
-    if not np.isfinite(expected).all():  # the model's own arithmetic, not the graph's
-        raise ModelFileError(
-            "the model's probabilities are not finite on ordinary inputs (its "
-            "weights are so large that the logits overflow); nothing was written — retrain it."
-        )
+    if not np.isfinite(expected).all():
+        raise overflowed
     diff = float(np.max(np.abs(probabilities.astype(np.float64) - expected)))
     lrnn_float32 = np.asarray(model.w).dtype == np.float32
     tol = CHECK_TOLERANCE["float32" if float32 or lrnn_float32 else "float64"]

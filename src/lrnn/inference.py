@@ -115,7 +115,7 @@ def logits(w: np.ndarray, b: Any, X: Any, scale: float) -> np.ndarray:
             z = sparse_logits(w, float(b), X, scale)
         else:
             z = objective.logits(w, float(b), X, scale)
-    return objective.require_defined_logits(z, w)
+    return objective.require_finite_logits(z, w)
 
 
 def probabilities(model: persist.ModelFile, spec: data.Preprocessing, X: np.ndarray) -> Any:

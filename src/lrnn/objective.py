@@ -178,18 +178,16 @@ def _row_blocks(
         yield rows, X[rows].astype(dtype)
 
 
-def require_defined_logits(z: NDArray, w: NDArray) -> NDArray:
-    """``z`` itself when every probability it gives is defined; else a one-line error naming
-    the row.
+def require_finite_logits(z: NDArray, w: NDArray) -> NDArray:
+    """``z`` itself when every logit is finite; else a one-line error naming the row.
 
-    Validated rows are finite, so a NaN logit comes from weights so large that X·w overflows
-    both ways (a damaged or hand-edited model), and so does +∞ among a softmax layer's logits
-    (∞ − ∞ when they are shifted). Their probabilities would be NaN, and NaN predictions would
-    pass as answers: a prediction must fail loudly instead. ±∞ for the sigmoid neuron is
-    certainty (σ = 0 or 1), an answer like any other."""
-    undefined = np.isnan(z)
-    if z.ndim == 2:
-        undefined |= np.isposinf(z)
+    Finite weights and finite rows have a finite logit, so one that is not means X·w
+    overflowed (weights so large that a product exceeds floating point: a damaged or
+    hand-edited model) or the row itself holds NaN or ∞ (rows that were not validated here:
+    Dask, torch). Neither has a trustworthy answer: ∞ − ∞ inside the sum comes out as NaN or,
+    with fused multiply-adds, as ±∞ whatever the true logit is, and NaN probabilities would
+    pass as answers. So a prediction fails loudly instead."""
+    undefined = ~np.isfinite(z)
     if not undefined.any():
         return z
     row = int(np.argwhere(undefined)[0][0])
@@ -197,10 +195,9 @@ def require_defined_logits(z: NDArray, w: NDArray) -> NDArray:
     from lrnn.errors import DataError
 
     raise DataError(
-        f"the logits of row {row} (counting from 0) overflowed, beyond floating point: the "
-        f"model's weights are too large for these features (largest |w| = {largest:.3g}); the "
-        "weights are damaged, or the rows are far outside the scale the model was trained "
-        "on: retrain, or check them."
+        f"the logits of row {row} (counting from 0) are not finite: that row holds NaN or "
+        f"infinite values, or X·w overflowed because the model's weights are too large for "
+        f"its features (largest |w| = {largest:.3g}); check the row, or retrain the model."
     )
 
 
@@ -256,7 +253,7 @@ def augmented_data_pass(
     y: NDArray,
     sample_weight: NDArray | None = None,
 ) -> tuple[DataPass, NDArray[np.float64], NDArray[np.float64]]:
-    """:func:`data_pass` for float64 parameters from ``augmented`` = scale·[X 1] (float64,
+    """:func:`data_pass` for float64 parameters from ``augmented`` = [scale·X, 1] (float64,
     :func:`augmented_rows`) and θ = (w, b): z = X̃θ and X̃ᵀr are one product each, where the
     blocked form pays for blocks, the bias and the scaling apart — on small data, at every
     iteration. Also returns z, for a Hessian at the same point, and the gradient (dw, db) as
@@ -328,7 +325,7 @@ def hessian(
 ) -> NDArray[np.float64]:
     """The full (n+1) × (n+1) Hessian, bias last; only sensible when n is small.
 
-    ``augmented``, scale·[X 1] in float64 (see :func:`augmented_rows`), makes it one matrix
+    ``augmented``, [scale·X, 1] in float64 (see :func:`augmented_rows`), makes it one matrix
     product: on small data (breast_cancer, 569 × 30) the blocks, the bias row and the scaling
     below cost more than the product itself, at every Newton step. ``z``: the logits at
     (w, b), when the caller has them from the data pass at the same point."""
@@ -375,13 +372,15 @@ SMALL_AUGMENTED_VALUES = 262_144
 
 
 def augmented_rows(X: NDArray, scale: float = 1.0) -> NDArray[np.float64] | None:
-    """scale·[X 1] in float64 when X is small enough to copy (:data:`SMALL_AUGMENTED_VALUES`),
+    """[scale·X, 1] in float64 when X is small enough to copy (:data:`SMALL_AUGMENTED_VALUES`),
     else None: :func:`hessian`'s one-product form."""
     m, n = X.shape
     if m * (n + 1) > SMALL_AUGMENTED_VALUES:
         return None
     out = np.ones((m, n + 1))
-    np.multiply(X, scale, out=out[:, :n], casting="unsafe")
+    out[:, :n] = X  # widened first: float32 X times scale in float64, as the passes do
+    if scale != 1.0:
+        out[:, :n] *= scale
     return out
 
 

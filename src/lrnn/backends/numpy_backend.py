@@ -47,15 +47,19 @@ class InMemoryBackend(WeightSpace):
         self.n_samples, self.n_features = X.shape
         # Decided once: the layout and dtype of X do not change during training.
         self._fused = kernels.worthwhile(X)
-        # Small float64 data: passes and Hessians from a kept copy of scale·[X 1], one product
+        # Small float64 data: passes and Hessians from a kept copy of [scale·X, 1], one product
         # each (objective.augmented_data_pass); the logits of the last pass, for the Hessian.
-        # Not for a mini-batch (``reused=False``): it is read once, so a copy would not pay.
+        # Not for the mini-batches of :meth:`subset` (``reused=False``): each is read once, so
+        # a copy would not pay. The Hessian makes the copy for any small X, at its first call.
         self._augmented: NDArray | None = None
         self._small = reused and not self._fused and X.dtype == np.float64
         self._last_logits: tuple[NDArray, float, NDArray] | None = None
 
     def _augmented_rows(self) -> NDArray | None:
-        if self._augmented is None and self._small:
+        """The copy for passes: small float64 data only, so a run never changes its pass."""
+        if not self._small:
+            return None
+        if self._augmented is None:
             self._augmented = objective.augmented_rows(self.X, self.scale)
             self._small = self._augmented is not None
         return self._augmented
