@@ -397,7 +397,7 @@ class DaskBackend(WeightSpace):
         """One mini-batch, in memory."""
         from lrnn.backends.numpy_backend import InMemoryBackend
 
-        return InMemoryBackend(x, y, s, self.scale)
+        return InMemoryBackend(x, y, s, self.scale, reused=False)  # read once
 
 
 def logits(X: Any, w: NDArray, b: float, scale: float = 1.0) -> NDArray:

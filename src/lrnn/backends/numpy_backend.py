@@ -49,8 +49,9 @@ class InMemoryBackend(WeightSpace):
         self._fused = kernels.worthwhile(X)
         # Small float64 data: passes and Hessians from a kept copy of [scale·X, 1], one product
         # each (objective.augmented_data_pass); the logits of the last pass, for the Hessian.
-        # Not for the mini-batches of :meth:`subset` (``reused=False``): each is read once, so
-        # a copy would not pay. The Hessian makes the copy for any small X, at its first call.
+        # Not for mini-batches (``reused=False``: :meth:`subset`'s, Dask's and streaming's):
+        # each is read once, so a copy would not pay. The Hessian makes the copy for any small
+        # X, at its first call.
         self._augmented: NDArray | None = None
         self._small = reused and not self._fused and X.dtype == np.float64
         self._last_logits: tuple[NDArray, float, NDArray] | None = None

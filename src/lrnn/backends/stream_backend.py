@@ -192,4 +192,4 @@ class StreamingBackend(WeightSpace):
         from lrnn.backends.numpy_backend import InMemoryBackend
 
         s = None if self.sample_weight is None else self.sample_weight[rows]
-        return InMemoryBackend(x, self.y[rows], s, self.scale)
+        return InMemoryBackend(x, self.y[rows], s, self.scale, reused=False)  # read once
