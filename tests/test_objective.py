@@ -224,7 +224,7 @@ def test_one_product_hessian_equals_the_blocked_one(dtype, weighted):
 @pytest.mark.parametrize("weighted", [False, True])
 def test_small_data_backend_passes_match_the_reference(weighted):
     """The in-memory backend on small float64 data (one product per pass from scale·[X 1]):
-    the reference's pass to rounding; its Hessian reuses the last pass's e^−|z| only at that
+    the reference's pass to rounding; its Hessian reuses the last pass's logits only at that
     point (at another point it is the Hessian there, not the last one's)."""
     from lrnn.backends.numpy_backend import InMemoryBackend
 

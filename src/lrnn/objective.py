@@ -116,11 +116,7 @@ def cost_from_logits(z: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None
 
 
 def forward_backward_from_logits(
-    z: NDArray,
-    y: NDArray,
-    sample_weight: NDArray | None,
-    total: float,
-    exps: list[NDArray] | None = None,
+    z: NDArray, y: NDArray, sample_weight: NDArray | None, total: float
 ) -> tuple[float, NDArray, float]:
     """Everything a pass needs from the logits: (mean loss, residual s(a − y), accuracy).
 
@@ -128,8 +124,7 @@ def forward_backward_from_logits(
     max(z, 0) − y z (what ``logaddexp(0, z) − y z`` computes) and σ(z) = 1/(1+e) or e/(1+e) by
     sign, as in :func:`sigmoid`. Fewer array operations matter when m is small and a pass is
     called thousands of times (the wide-data shortcut). The residual is not yet divided by
-    ``total`` (Σs, or m), so callers can fold that into their own scaling. ``exps``, a list,
-    receives [e, 1 + e]: a Hessian at the same point needs σ(1 − σ) = e/(1 + e)², no more.
+    ``total`` (Σs, or m), so callers can fold that into their own scaling.
     """
     e = np.abs(z)
     np.negative(e, out=e)
@@ -138,10 +133,8 @@ def forward_backward_from_logits(
     losses += np.maximum(z, 0)
     losses -= y * z
     e_or_one = np.where(z >= 0, 1, e)
-    e_plus_one = e + 1
-    residual = np.divide(e_or_one, e_plus_one, out=e_or_one)  # a = σ(z)
-    if exps is not None:
-        exps[:] = [e, e_plus_one]
+    e += 1
+    residual = np.divide(e_or_one, e, out=e_or_one)  # a = σ(z)
     hits = (residual > 0.5) == (y > 0.5)
     residual -= y
     if sample_weight is None:  # add.reduce / m is np.mean without its Python-level wrapper
@@ -259,21 +252,19 @@ def augmented_data_pass(
     augmented: NDArray[np.float64],
     y: NDArray,
     sample_weight: NDArray | None = None,
-) -> tuple[DataPass, tuple[NDArray, NDArray], NDArray[np.float64]]:
+) -> tuple[DataPass, NDArray[np.float64], NDArray[np.float64]]:
     """:func:`data_pass` for float64 parameters from ``augmented`` = [scale·X, 1] (float64,
     :func:`augmented_rows`) and θ = (w, b): z = X̃θ and X̃ᵀr are one product each, where the
     blocked form pays for blocks, the bias and the scaling apart — on small data, at every
-    iteration. Also returns (e^−|z|, 1 + e^−|z|), for a Hessian at the same point, and the
-    gradient (dw, db) as one vector laid out as θ is (the pass's ``dw`` is a copy of its first
-    part)."""
+    iteration. Also returns z, for a Hessian at the same point, and the gradient (dw, db) as
+    one vector laid out as θ is (the pass's ``dw`` is a copy of its first part)."""
     m = augmented.shape[0]
     s, total = _weights_or_none(sample_weight, m)
     z = augmented @ theta
-    exps: list[NDArray] = []
-    loss, residual, accuracy = forward_backward_from_logits(z, y, s, total, exps)
+    loss, residual, accuracy = forward_backward_from_logits(z, y, s, total)
     g = residual @ augmented
     g /= total
-    return DataPass(loss, g[:-1].copy(), float(g[-1]), accuracy), (exps[0], exps[1]), g
+    return DataPass(loss, g[:-1].copy(), float(g[-1]), accuracy), z, g
 
 
 def loss_and_grad(
@@ -330,26 +321,25 @@ def hessian(
     sample_weight: NDArray | None = None,
     scale: float = 1.0,
     augmented: NDArray[np.float64] | None = None,
-    exps: tuple[NDArray, NDArray] | None = None,
+    z: NDArray | None = None,
 ) -> NDArray[np.float64]:
     """The full (n+1) × (n+1) Hessian, bias last; only sensible when n is small.
 
     ``augmented``, [scale·X, 1] in float64 (see :func:`augmented_rows`), makes it one matrix
     product: on small data (breast_cancer, 569 × 30) the blocks, the bias row and the scaling
-    below cost more than the product itself, at every Newton step. ``exps``: (e^−|z|,
-    1 + e^−|z|) in float64 at (w, b), when the data pass at the same point left them
-    (:func:`forward_backward_from_logits`): the same σ(1 − σ) without its four operations."""
+    below cost more than the product itself, at every Newton step. ``z``: the logits at
+    (w, b), when the caller has them from the data pass at the same point."""
     m, n = X.shape
     s, total = _weights_or_none(sample_weight, m)
     # σ(1 − σ) = e/(1 + e)² with e = e^−|z|: fewer array operations than σ and then σ(1 − σ)
     # (this runs at every Newton step, where small data pays per operation), and accurate in
     # both tails, where 1 − σ loses every digit.
-    if exps is None:
-        e = np.abs(logits(w, b, X, scale).astype(np.float64, copy=False))
-        np.negative(e, out=e)
-        np.exp(e, out=e)
-        exps = (e, e + 1.0)
-    d = exps[0] / np.square(exps[1])
+    if z is None:
+        z = logits(w, b, X, scale)
+    e = np.abs(z.astype(np.float64, copy=False))
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    d = e / np.square(e + 1.0)
     if s is not None:
         d *= s
     if augmented is not None:

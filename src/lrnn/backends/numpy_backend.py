@@ -48,13 +48,13 @@ class InMemoryBackend(WeightSpace):
         # Decided once: the layout and dtype of X do not change during training.
         self._fused = kernels.worthwhile(X)
         # Small float64 data: passes and Hessians from a kept copy of [scale·X, 1], one product
-        # each (objective.augmented_data_pass); the last pass's e^−|z|, for the Hessian.
+        # each (objective.augmented_data_pass); the logits of the last pass, for the Hessian.
         # Not for mini-batches (``reused=False``: :meth:`subset`'s, Dask's and streaming's):
         # each is read once, so a copy would not pay. The Hessian makes the copy for any small
         # X, at its first call.
         self._augmented: NDArray | None = None
         self._small = reused and not self._fused and X.dtype == np.float64
-        self._last_exps: tuple[NDArray, float, tuple[NDArray, NDArray]] | None = None
+        self._last_logits: tuple[NDArray, float, NDArray] | None = None
 
     def _augmented_rows(self) -> NDArray | None:
         """The copy for passes: small float64 data only, so a run never changes its pass."""
@@ -76,10 +76,8 @@ class InMemoryBackend(WeightSpace):
         return objective.data_pass(w, b, self.X, self.y, self.sample_weight, self.scale)
 
     def _augmented_pass(self, theta: NDArray, augmented: NDArray) -> tuple[DataPass, NDArray]:
-        data, exps, grad = objective.augmented_data_pass(
-            theta, augmented, self.y, self.sample_weight
-        )
-        self._last_exps = (theta.copy(), float(theta[-1]), exps)
+        data, z, grad = objective.augmented_data_pass(theta, augmented, self.y, self.sample_weight)
+        self._last_logits = (theta.copy(), float(theta[-1]), z)
         return data, grad
 
     def evaluate(self, theta: NDArray, alpha: float) -> tuple[float, NDArray, DataPass]:
@@ -97,11 +95,11 @@ class InMemoryBackend(WeightSpace):
     def hessian(self, w: NDArray, b: float) -> NDArray:
         if self._augmented is None:  # made once, at the first Newton step (any dtype of X)
             self._augmented = objective.augmented_rows(self.X, self.scale)
-        last, exps = self._last_exps, None
+        last, z = self._last_logits, None
         if last is not None and last[1] == float(b) and np.array_equal(last[0][:-1], w):
-            exps = last[2]  # the data pass at this point left its e^−|z|
+            z = last[2]  # the data pass at this point left its logits
         return objective.hessian(
-            w, b, self.X, 0.0, self.sample_weight, self.scale, self._augmented, exps
+            w, b, self.X, 0.0, self.sample_weight, self.scale, augmented=self._augmented, z=z
         )
 
     def lambda_max(self) -> float:
