@@ -58,9 +58,7 @@ def regularize(data: DataPass, w: NDArray, alpha: float) -> tuple[float, NDArray
     """Add (alpha/2)‖w‖² to the data term: the one place the L2 penalty enters (bias exempt)."""
     if not alpha:
         return data.loss, data.dw, data.db
-    flat = w.reshape(-1)  # the softmax layer's W (n, K) too
-    cost = data.loss + 0.5 * alpha * float(np.dot(flat.astype(np.float64), flat))
-    return cost, data.dw + w.dtype.type(alpha) * w, data.db
+    return data.loss + _penalty(w, alpha), data.dw + w.dtype.type(alpha) * w, data.db
 
 
 def regularized_gradient(loss: float, grad: NDArray, w: NDArray, alpha: float) -> float:
@@ -69,9 +67,14 @@ def regularized_gradient(loss: float, grad: NDArray, w: NDArray, alpha: float) -
     small data, where building the gradient anew costs more than computing it."""
     if not alpha:
         return loss
-    cost = loss + 0.5 * alpha * float(np.dot(w, w))
-    grad[:-1] += alpha * w
-    return cost
+    grad[:-1] += w.dtype.type(alpha) * w
+    return loss + _penalty(w, alpha)
+
+
+def _penalty(w: NDArray, alpha: float) -> float:
+    """(alpha/2)‖w‖², summed in float64 (the softmax layer's W (n, K) too)."""
+    flat = w.reshape(-1)
+    return 0.5 * alpha * float(np.dot(flat.astype(np.float64), flat))
 
 
 # --------------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ class InMemoryBackend(WeightSpace):
         # X, at its first call.
         self._augmented: NDArray | None = None
         self._small = reused and not self._fused and X.dtype == np.float64
-        self._last_logits: tuple[NDArray, float, NDArray] | None = None
+        self._last_logits: tuple[NDArray, NDArray] | None = None  # (θ, z) of the last pass
 
     def _augmented_rows(self) -> NDArray | None:
         """The copy for passes: small float64 data only, so a run never changes its pass."""
@@ -77,7 +77,7 @@ class InMemoryBackend(WeightSpace):
 
     def _augmented_pass(self, theta: NDArray, augmented: NDArray) -> tuple[DataPass, NDArray]:
         data, z, grad = objective.augmented_data_pass(theta, augmented, self.y, self.sample_weight)
-        self._last_logits = (theta.copy(), float(theta[-1]), z)
+        self._last_logits = (theta.copy(), z)
         return data, grad
 
     def evaluate(self, theta: NDArray, alpha: float) -> tuple[float, NDArray, DataPass]:
@@ -96,8 +96,8 @@ class InMemoryBackend(WeightSpace):
         if self._augmented is None:  # made once, at the first Newton step (any dtype of X)
             self._augmented = objective.augmented_rows(self.X, self.scale)
         last, z = self._last_logits, None
-        if last is not None and last[1] == float(b) and np.array_equal(last[0][:-1], w):
-            z = last[2]  # the data pass at this point left its logits
+        if last is not None and last[0][-1] == b and np.array_equal(last[0][:-1], w):
+            z = last[1]  # the data pass at this point left its logits
         return objective.hessian(
             w, b, self.X, 0.0, self.sample_weight, self.scale, augmented=self._augmented, z=z
         )

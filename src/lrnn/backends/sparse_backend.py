@@ -178,14 +178,14 @@ class SparseBackend(WeightSpace):
     ) -> NDArray | None:
         """The Newton–CG direction by preconditioned conjugate gradients in compiled code, at
         the σ(1 − σ) the data pass kept, for matrices whose products run on one thread
-        (:func:`sparse_kernels.compiled_cg_worthwhile`); None otherwise, and scipy's ``cg``
-        runs on :meth:`hessp`."""
-        if not (self._fused and sparse_kernels.compiled_cg_worthwhile(self.X)):
+        (:func:`sparse_kernels.compiled_cg_worthwhile`) and a preconditioner (this backend's
+        :meth:`hessian_diagonal` always gives one); None otherwise, and scipy's ``cg`` runs on
+        :meth:`hessp`."""
+        fits = self._fused and sparse_kernels.compiled_cg_worthwhile(self.X)
+        if not fits or inverse_diagonal is None:
             return None
         if not self._curvature_ready(w, b):
             self.data_pass(w, b)
-        if inverse_diagonal is None:
-            inverse_diagonal = np.ones(self.n_features + 1)
         dw, db, _ = sparse_kernels.newton_cg(
             self.X, grad[:-1], float(grad[-1]), self._curvature, self.sample_weight,
             self.scale, alpha, inverse_diagonal, rtol, maxiter, self.dtype,
