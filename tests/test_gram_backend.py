@@ -107,3 +107,94 @@ def test_history_without_gradient_norms_keeps_every_other_number():
         assert lean.history[key] == full.history[key]
     assert lean.w.tobytes() == full.w.tobytes() and lean.b == full.b
     assert lean.grad_norm == full.grad_norm  # the result's own norm is still measured
+
+
+class _Watcher:
+    """A callback that looks at every iteration (and so makes the loop take them one by one)."""
+
+    def on_start(self, config, info):
+        pass
+
+    def on_record(self, record):
+        pass
+
+    def on_step(self, state):
+        return None
+
+    def on_end(self, result):
+        pass
+
+
+def _same_run(a, b) -> None:
+    assert a.n_iter == b.n_iter and a.stop_reason == b.stop_reason
+    assert a.w.tobytes() == b.w.tobytes() and a.b == b.b
+    assert a.last_grad[0].tobytes() == b.last_grad[0].tobytes() and a.last_grad[1] == b.last_grad[1]
+    assert a.history.keys() == b.history.keys()
+    for key in a.history:
+        np.testing.assert_array_equal(a.history[key], b.history[key])  # NaN == NaN here
+    assert a.state.opt_state == b.state.opt_state
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("alpha", [0.0, 0.03])
+def test_unrecorded_gd_steps_in_one_call_give_the_loops_bits(dtype, weighted, alpha, monkeypatch):
+    rng = np.random.default_rng(11)
+    X, y, scale = _data(rng, dtype, m=30, n=3000)
+    s = rng.random(len(y)) + 0.5 if weighted else None
+    calls = []
+    descend = GramBackend.descend
+    monkeypatch.setattr(
+        GramBackend, "descend", lambda self, *a: calls.append(a[-1]) or descend(self, *a)
+    )
+    config = TrainConfig(
+        solver="gd", learning_rate=0.05, max_iter=257, record_every=20, alpha=alpha
+    )
+    runs = [
+        train(InMemoryBackend(X, y, s, scale), config, callbacks=watch, run_to_the_end=True)
+        for watch in ((), (_Watcher(),))
+    ]
+    assert runs[0].state.coefficients and runs[1].state.coefficients
+    # 12 stretches of 19 unrecorded steps between the records 0, 20, …, 240, then 16 to 257
+    assert calls == [19] * 12 + [16]
+    _same_run(*runs)
+    assert runs[0].n_iter == 257 and np.isfinite(runs[0].history["cost"]).all()
+
+
+def test_a_descent_that_overflows_stops_where_the_loop_does():
+    """A learning rate far too large: the cost leaves floating point mid-stretch, and the run
+    stops at the same iteration, with the same message, as when every step is watched."""
+    rng = np.random.default_rng(3)
+    X, y, scale = _data(rng, np.float64, m=20, n=2000)
+    config = TrainConfig(solver="gd", learning_rate=1e305, max_iter=400, record_every=100)
+    errors = []
+    for watch in ((), (_Watcher(),)):
+        with pytest.raises(Exception) as caught:
+            train(
+                InMemoryBackend(X * 1e3, y, None, scale),
+                config,
+                callbacks=watch,
+                run_to_the_end=True,
+            )
+        errors.append(caught.value)
+    assert type(errors[0]).__name__ == "TrainingDiverged"
+    assert str(errors[0]) == str(errors[1])
+    assert errors[0].result.n_iter == errors[1].result.n_iter > 0
+    assert errors[0].result.n_iter % 100 != 0  # inside a stretch the descent ran
+
+
+def test_a_descent_that_reaches_a_zero_gradient_stops_there_like_the_loop():
+    """Separated data with huge features and alpha = 0: σ rounds to exactly 0 and 1, the
+    gradient becomes exactly zero, and tol = 0 stops the run at that iteration."""
+    rng = np.random.default_rng(4)
+    m, n = 6, 40
+    y = np.array([0, 1, 0, 1, 1, 0])
+    X = np.outer(2 * y - 1, np.ones(n)) * 50 + rng.standard_normal((m, n))
+    config = TrainConfig(solver="gd", learning_rate=1.0, max_iter=500, record_every=100)
+    runs = [
+        train(InMemoryBackend(X, y, None, 1.0), config, callbacks=watch, run_to_the_end=True)
+        for watch in ((), (_Watcher(),))
+    ]
+    assert runs[0].state.coefficients
+    assert runs[0].stop_reason == "tol" and 0 < runs[0].n_iter < 100
+    _same_run(*runs)

@@ -71,6 +71,9 @@ class Stepper(NamedTuple):
 
     advance: Callable[[Any, float, NDArray], Advance]  # (state, cost, grad) → Advance
     learning_rate_at: Callable[[int], float | None]
+    #: (state, steps) → (state after that many unrecorded steps, their last gradient), or None
+    #: when the loop must take them one by one; see :func:`_plain_descent`.
+    descend: Callable[[Any, int], tuple[Any, NDArray] | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ class Solver:
     divergence_guard: bool = False
     #: linear in the gradient, so it may run in the span of the examples (wide data).
     coefficient_space: bool = False
+    #: θ ← θ − lr·∇J at a constant rate: a backend may run many such steps in one call.
+    plain_steps: bool = False
     #: Newton: with alpha > 0 it may run on the m coefficients of the span instead (wide data,
     #: :mod:`lrnn.backends.gram_newton`).
     newton_span: bool = False
@@ -106,7 +111,10 @@ class Solver:
     def stepper(self, backend: Backend, config: TrainConfig, lr: float | None) -> Stepper:
         if self.step is not None:
             return self.step(backend, config, lr)
-        return _first_order_stepper(self.optimizer(config), lr)
+        stepper = _first_order_stepper(self.optimizer(config), lr)
+        if self.plain_steps and getattr(backend, "descend", None) is not None:
+            stepper = stepper._replace(descend=_plain_descent(backend, config.alpha, lr))
+        return stepper
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,6 +126,25 @@ def _first_order_stepper(opt: optim.Optimizer, lr: float | None) -> Stepper:
         return Advance(state.theta + step, opt_state)
 
     return Stepper(advance, lambda iteration: lr)
+
+
+def _plain_descent(
+    backend: Backend, alpha: float, lr: float | None
+) -> Callable[[Any, int], tuple[Any, NDArray] | None]:
+    """Many gd steps in one backend call (:meth:`GramBackend.descend`): the lesson's 2000
+    iterations on 209 coefficients cost more in the loop's bookkeeping than in arithmetic."""
+
+    def descend(state: Any, steps: int) -> tuple[Any, NDArray] | None:
+        done = backend.descend(state.theta, lr, alpha, steps)
+        if done is None:
+            return None
+        theta, last_grad = done
+        counted = state.opt_state._replace(count=state.opt_state.count + steps)  # optim.gd's
+        return state._replace(
+            theta=theta, opt_state=counted, iteration=state.iteration + steps
+        ), last_grad
+
+    return descend
 
 
 def _sgd_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> Stepper:
@@ -369,6 +396,7 @@ REGISTRY: dict[str, Solver] = {
             optimizer=lambda config: optim.gd(),
             divergence_guard=True,
             coefficient_space=True,
+            plain_steps=True,
         ),
         Solver(
             "momentum",

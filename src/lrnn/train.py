@@ -391,8 +391,22 @@ def _run_loop(
     recorder: Recorder,
 ) -> tuple[TrainState, str]:
     evaluation = None  # a step that already evaluated its new point hands it over
+    # Between two records, with no one looking at each iteration, plain gd may run its steps
+    # in one backend call (see solvers.Stepper.descend); where that call declines, the loop
+    # takes the steps one by one up to the next record.
+    descend = stepper.descend if recorder.unwatched(guard) else None
+    stepwise_until = 0
     while state.iteration < config.max_iter:
         i = state.iteration
+        if evaluation is None and descend is not None and i >= stepwise_until:
+            to_record = config.record_every - i % config.record_every
+            if to_record < config.record_every:  # i itself is recorded by the check below
+                steps = min(to_record, config.max_iter - i)
+                descended = descend(state, steps)
+                if descended is not None:
+                    state, recorder.last_grad = descended
+                    continue
+                stepwise_until = i + steps
         if evaluation is None:
             evaluation = backend.evaluate(state.theta, config.alpha)
         cost, grad, data = evaluation
@@ -518,6 +532,14 @@ class Recorder:
             # stop once every example is right with a tiny loss instead of chasing infinity.
             return state, "separable"
         return state, None
+
+    def unwatched(self, guard: bool) -> bool:
+        """Whether the steps between two records need none of :meth:`check`'s per-iteration
+        work: no callbacks, no divergence guard, no stop on separated data, tol = 0 (whose
+        stop, an exactly zero gradient, the backend's descent reports itself)."""
+        config = self.config
+        separable_stop = self.stop_when_separable and config.alpha == 0
+        return not (self.callbacks or guard or config.tol > 0 or separable_stop)
 
     def interrupted(self, state: TrainState) -> bool:
         return any([bool(cb.on_step(state)) for cb in self.callbacks])

@@ -16,6 +16,7 @@ in the gradient and never use this.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -113,23 +114,15 @@ class GramBackend:
         as arrays (a Python number costs NumPy a conversion on every call). Every value is the
         same operation on the same operands as there, so the bits are the same.
         """
-        work = self._work if hasattr(self, "_work") else self._workspace()
-        beta, b = theta[:-1], theta[-1]
-        Kbeta = np.matmul(self.K, beta, out=work.Kbeta)
-        z = np.add(Kbeta, b, out=work.z)
-        e = np.copysign(z, work.minus_ones, out=work.e)  # −|z|
-        np.exp(e, out=e)
-        losses = np.log1p(e, out=work.losses)
+        a = self._probabilities(theta)
+        work = self._work
+        z = work.z
+        losses = np.log1p(work.e, out=work.losses)
         losses += np.maximum(z, work.zeros, out=work.t)
         losses -= np.multiply(self.y, z, out=work.t)
-        residual = np.where(np.greater_equal(z, work.zeros, out=work.mask), work.ones, e)
-        e += work.ones
-        np.divide(residual, e, out=residual)  # a = σ(z)
-        hits = np.greater(residual, work.halves, out=work.mask)
+        hits = np.greater(a, work.halves, out=work.mask)
         hits = np.equal(hits, work.positive, out=hits)
-        residual -= self.y
         m = z.shape[0]
-        grad = np.empty_like(theta)
         if self.sample_weight is None:
             loss = float(np.add.reduce(losses, dtype=np.float64)) / m
             accuracy = np.count_nonzero(hits) / m
@@ -137,14 +130,64 @@ class GramBackend:
             s64 = self.sample_weight.astype(np.float64, copy=False)
             loss = float(np.dot(losses.astype(np.float64, copy=False), s64) / self.total)
             accuracy = float(np.dot(hits, self.sample_weight) / self.total)
-            residual *= self.sample_weight
-        np.divide(residual, work.total, out=grad[:-1])
-        grad[-1] = np.add.reduce(grad[:-1], dtype=np.float64)
         cost = loss
         if alpha:
-            cost += 0.5 * alpha * float(np.dot(beta, Kbeta))
-            grad[:-1] += self.dtype.type(alpha) * beta
+            cost += 0.5 * alpha * float(np.dot(theta[:-1], work.Kbeta))
+        grad = np.empty_like(theta)
+        self._gradient(a, theta, alpha, grad)
         return cost, grad, DataPass(loss, grad[:-1], float(grad[-1]), accuracy)
+
+    def _probabilities(self, theta: NDArray) -> NDArray:
+        """a = σ(z) at z = Kβ + b, leaving Kβ, z and e = e^−|z| in the workspace for the loss.
+
+        σ is the reference's stable form, 1/(1 + e) for z ≥ 0 and e/(1 + e) below."""
+        work = self._work if hasattr(self, "_work") else self._workspace()
+        Kbeta = np.matmul(self.K, theta[:-1], out=work.Kbeta)
+        z = np.add(Kbeta, theta[-1], out=work.z)
+        e = np.copysign(z, work.minus_ones, out=work.e)  # −|z|
+        np.exp(e, out=e)
+        a = np.where(np.greater_equal(z, work.zeros, out=work.mask), work.ones, e)
+        return np.divide(a, np.add(e, work.ones, out=work.t), out=a)
+
+    def _gradient(self, a: NDArray, theta: NDArray, alpha: float, grad: NDArray) -> None:
+        """grad = (dβ, db) from a = σ(z): dβ = s(a − y)/Σs + alpha·β, db = Σ s(a − y)/Σs."""
+        residual = np.subtract(a, self.y, out=grad[:-1])
+        if self.sample_weight is not None:
+            residual *= self.sample_weight
+        np.divide(residual, self._work.total, out=residual)
+        grad[-1] = np.add.reduce(residual, dtype=np.float64)
+        if alpha:
+            residual += self.dtype.type(alpha) * theta[:-1]
+
+    def descend(
+        self, theta: NDArray, learning_rate: float, alpha: float, steps: int
+    ) -> tuple[NDArray, NDArray] | None:
+        """``steps`` iterations of the lesson's θ ← θ − lr·∇J from θ, for a loop that records
+        none of them: (the last θ, the gradient of the last step).
+
+        The same arithmetic as :meth:`evaluate` followed by :func:`lrnn.optim.gd`'s update, so
+        the iterates are bit for bit those of the loop; what the loop does besides (the loss,
+        the accuracy, its checks and bookkeeping) is left out, which halves the lesson's
+        iterations. None (the loop then takes these iterations one by one) when a step meets
+        what the loop's checks must see: a logit or penalty that is not finite (the cost
+        would not be), or a zero gradient (tol = 0 stops there).
+        """
+        theta = theta.copy()
+        grad, step = np.empty_like(theta), np.empty_like(theta)
+        rate = -self.dtype.type(learning_rate)  # optim.gd's step: −lr·∇J
+        beta, reduce, isfinite = theta[:-1], np.add.reduce, math.isfinite
+        for _ in range(steps):
+            a = self._probabilities(theta)
+            work = self._work
+            if not isfinite(reduce(work.z)):  # a sum that overflows also sends it back
+                return None
+            if alpha and not isfinite(np.dot(beta, work.Kbeta)):
+                return None
+            self._gradient(a, theta, alpha, grad)
+            np.add(theta, np.multiply(rate, grad, out=step), out=theta)
+        if steps and not grad.any():
+            return None
+        return theta, grad
 
     def _workspace(self) -> _Workspace:
         """Buffers for :meth:`evaluate`, made on first use (a subclass may set up K itself)."""

@@ -29,6 +29,8 @@ class SoftmaxGramBackend(GramBackend):
 
     name = "gram"
     curvature_factor = softmax.CURVATURE_FACTOR
+    #: the binary view's many-step descent is σ's arithmetic; a softmax layer's loop steps alone.
+    descend = None
 
     def __init__(
         self,
