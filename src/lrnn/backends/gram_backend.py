@@ -54,6 +54,7 @@ class _Workspace(NamedTuple):
     Kbeta: NDArray
     z: NDArray
     e: NDArray
+    a: NDArray  # σ(z)
     losses: NDArray
     t: NDArray
     mask: NDArray
@@ -140,13 +141,15 @@ class GramBackend:
     def _probabilities(self, theta: NDArray) -> NDArray:
         """a = σ(z) at z = Kβ + b, leaving Kβ, z and e = e^−|z| in the workspace for the loss.
 
-        σ is the reference's stable form, 1/(1 + e) for z ≥ 0 and e/(1 + e) below."""
+        σ is the reference's stable form, 1/(1 + e) for z ≥ 0 and e/(1 + e) below. Its
+        numerator, 1 or e, is e^min(z, 0): the same bits as choosing with ``np.where``, in
+        half the time."""
         work = self._work if hasattr(self, "_work") else self._workspace()
         Kbeta = np.matmul(self.K, theta[:-1], out=work.Kbeta)
         z = np.add(Kbeta, theta[-1], out=work.z)
         e = np.copysign(z, work.minus_ones, out=work.e)  # −|z|
         np.exp(e, out=e)
-        a = np.where(np.greater_equal(z, work.zeros, out=work.mask), work.ones, e)
+        a = np.exp(np.minimum(z, work.zeros, out=work.a), out=work.a)
         return np.divide(a, np.add(e, work.ones, out=work.t), out=a)
 
     def _gradient(self, a: NDArray, theta: NDArray, alpha: float, grad: NDArray) -> None:
@@ -193,7 +196,7 @@ class GramBackend:
         """Buffers for :meth:`evaluate`, made on first use (a subclass may set up K itself)."""
         m, dtype = self.K.shape[0], self.dtype
         self._work = _Workspace(
-            *(np.empty(m, dtype=dtype) for _ in range(5)),
+            *(np.empty(m, dtype=dtype) for _ in range(6)),
             np.empty(m, dtype=bool),
             np.asarray(self.y) > 0.5,
             np.zeros(m, dtype=dtype),
