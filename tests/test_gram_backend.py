@@ -198,3 +198,35 @@ def test_a_descent_that_reaches_a_zero_gradient_stops_there_like_the_loop():
     assert runs[0].state.coefficients
     assert runs[0].stop_reason == "tol" and 0 < runs[0].n_iter < 100
     _same_run(*runs)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # the weighted loss overflows while the logits' sum does not
+        dict(weights=True, learning_rate=3e303, max_iter=300, record_every=100),
+        # the penalty overflows while β·Kβ does not
+        dict(learning_rate=1.0, alpha=3.0, max_iter=600, record_every=7),
+        # the last step of a stretch overflows the gradient (float32: alpha·β)
+        dict(float32=True, learning_rate=1e-29, alpha=1e30, max_iter=100, record_every=2),
+    ],
+)
+def test_a_descent_whose_cost_or_gradient_overflows_stops_where_the_loop_does(case):
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 256, size=(30, 3000), dtype=np.uint8) / 255
+    y = (rng.random(30) < 0.4).astype(int)
+    s = np.linspace(0.1, 50, 30) if case.pop("weights", False) else None
+    if case.pop("float32", False):
+        X = X.astype(np.float32)
+    config = TrainConfig(solver="gd", **case)
+    outcomes = []
+    for watch in ((), (_Watcher(),)):
+        try:
+            result = train(
+                InMemoryBackend(X, y, s, 1.0), config, callbacks=watch, run_to_the_end=True
+            )
+            outcomes.append(("finished", result.n_iter, result.w.tobytes()))
+        except Exception as exc:  # noqa: BLE001 - the two runs must fail alike
+            outcomes.append((str(exc), exc.result.n_iter, exc.result.w.tobytes()))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0].startswith("training diverged")

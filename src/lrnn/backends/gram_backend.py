@@ -171,24 +171,34 @@ class GramBackend:
         The same arithmetic as :meth:`evaluate` followed by :func:`lrnn.optim.gd`'s update, so
         the iterates are bit for bit those of the loop; what the loop does besides (the loss,
         the accuracy, its checks and bookkeeping) is left out, which halves the lesson's
-        iterations. None (the loop then takes these iterations one by one) when a step meets
-        what the loop's checks must see: a logit or penalty that is not finite (the cost
-        would not be), or a zero gradient (tol = 0 stops there).
+        iterations. None (the loop then takes these iterations one by one, and its checks see
+        what happened where it happened) when the cost or the gradient might not have been
+        finite at some step, or the last gradient is exactly zero (tol = 0 stops there).
+
+        The cost is not computed, so it is bounded instead: each example's loss is at most
+        1 + |zᵢ| ≤ 1 + ‖z‖, so the weighted sum of losses stays below Σs·(1 + ‖z‖) and the
+        cost below that over Σs, plus the penalty. A gradient that overflows shows in the next
+        step's logits, the last step's in its sum.
         """
         theta = theta.copy()
         grad, step = np.empty_like(theta), np.empty_like(theta)
         rate = -self.dtype.type(learning_rate)  # optim.gd's step: −lr·∇J
-        beta, reduce, isfinite = theta[:-1], np.add.reduce, math.isfinite
+        beta, reduce, dot, sqrt = theta[:-1], np.add.reduce, np.dot, math.sqrt
+        weight_sum, finite_enough = max(float(self.total), 1.0), 1e300
         for _ in range(steps):
             a = self._probabilities(theta)
             work = self._work
-            if not isfinite(reduce(work.z)):  # a sum that overflows also sends it back
+            squares = float(dot(work.z, work.z))  # NaN or ∞ when a logit is
+            if not squares < finite_enough:
                 return None
-            if alpha and not isfinite(np.dot(beta, work.Kbeta)):
+            reach = 1.0 + sqrt(squares)
+            if alpha:
+                reach += 0.5 * alpha * abs(float(dot(beta, work.Kbeta)))
+            if not reach * weight_sum < finite_enough:
                 return None
             self._gradient(a, theta, alpha, grad)
             np.add(theta, np.multiply(rate, grad, out=step), out=theta)
-        if steps and not grad.any():
+        if not (grad.any() and math.isfinite(reduce(grad, dtype=np.float64))):
             return None
         return theta, grad
 
