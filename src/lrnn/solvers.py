@@ -287,7 +287,8 @@ def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> 
             return Advance(theta, at_optimum=True)
         step = 1.0
         for _ in range(40):
-            candidate = (theta + step * direction).astype(theta.dtype)
+            moved = direction if step == 1.0 else step * direction  # 1·p is p, bit for bit
+            candidate = (theta + moved).astype(theta.dtype, copy=False)
             evaluation = backend.evaluate(candidate, config.alpha)
             if evaluation[0] <= cost + 1e-4 * step * slope:
                 return Advance(candidate, evaluation=evaluation)

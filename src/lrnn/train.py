@@ -41,7 +41,11 @@ class Records(dict):
 
     def append(self, row: dict[str, float]) -> None:
         for key, value in row.items():
-            self.setdefault(key, []).append(value)
+            column = self.get(key)  # not setdefault: it would build a list for every value
+            if column is None:
+                self[key] = [value]
+            else:
+                column.append(value)
 
     def rows(self) -> list[dict[str, float]]:
         keys = list(self)
