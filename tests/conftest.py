@@ -25,18 +25,15 @@ CAT_DIR = Path(
 CAT_TRAIN = CAT_DIR / "train_catvnoncat.h5"
 CAT_TEST = CAT_DIR / "test_catvnoncat.h5"
 
-needs_cat = pytest.mark.skipif(
-    not CAT_TRAIN.exists(),
-    reason=f"the lesson's cat/non-cat files are not at {CAT_DIR} (set LRNN_CAT_DATA to their "
-    "folder)",
-)
+NO_CAT = f"the lesson's cat/non-cat files are not at {CAT_DIR} (set LRNN_CAT_DATA to their folder)"
+needs_cat = pytest.mark.skipif(not CAT_TRAIN.exists(), reason=NO_CAT)
 
 
 @pytest.fixture(scope="session")
 def cat_course():
     """The lesson's arrays, flattened to (12288, m) and scaled by 1/255, float64."""
     if not CAT_TRAIN.exists():
-        pytest.skip(f"the lesson's cat/non-cat files are not at {CAT_DIR}")
+        pytest.skip(NO_CAT)
     import h5py
 
     with h5py.File(CAT_TRAIN, "r") as f:

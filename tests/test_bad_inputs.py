@@ -207,6 +207,13 @@ class Files:
         np.savez(self.root / name, **arrays)
         return name
 
+    def npy_folder(self, name: str) -> str:
+        """A folder with X.npy and y.npy: data that training streams from disk."""
+        (self.root / name).mkdir()
+        np.save(self.root / name / "X.npy", _X)
+        np.save(self.root / name / "y.npy", _Y)
+        return name
+
     def npz_members(self, name: str, **members: bytes) -> str:
         with zipfile.ZipFile(self.root / name, "w") as z:
             for key, blob in members.items():
@@ -494,6 +501,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("npz that is a csv", lambda f: ["train", f.text("c.npz", "a,b,label\n1,2,x\n3,4,y\n"), *T], "not a .npz file (a .npz is a zip archive)"),
     ("npz not a zip", lambda f: ["train", f.bytes("g.npz", b"PK\x03\x04" + os.urandom(60)), *T], "g.npz"),
     ("npz single array", lambda f: ["train", f.npy_named_npz("one.npz"), *T], "single array"),
+    ("streamed training, --test an .npz", lambda f: ["train", f.npy_folder("big"), "--test", f.npz("t.npz", X=_X, y=_Y), *T], "--test t.npz: streamed training reads its test data"),
     ("npz pickled objects", lambda f: ["train", f.npz("o.npz", X=np.array([[1], [2]], dtype=object), y=[0, 1]), *T], "pickle"),
     ("npz no X", lambda f: ["train", f.npz("k.npz", features=_X, y=_Y), *T], "no array named 'x'"),
     ("npz no y", lambda f: ["train", f.npz("k.npz", X=_X), *T], "no array named 'y'"),

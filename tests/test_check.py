@@ -599,6 +599,8 @@ def test_infinite_loop_is_stopped_and_others_still_checked(tmp_path):
     assert "a loop that never ends" in v["optimize"].diagnosis
     assert "--time-limit" in v["optimize"].diagnosis
     assert v["predict"].passed and v["sigmoid"].passed
+    # model hangs too, inside optimize: its verdict sends the learner there
+    assert "calls optimize, which fails its own check: fix that first" in v["model"].diagnosis
 
 
 def test_exception_reports_the_learners_line(tmp_path):

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -355,6 +356,7 @@ def _streamed(request: TrainingRequest) -> TrainingData:
     """Training data too large for memory: every pass streams blocks of rows from disk."""
     from lrnn import data
     from lrnn.data.dataset import require_both_classes
+    from lrnn.data.sources import CONVENTIONS, out_of_core_layout
 
     for flag, value in (
         ("--early-stopping", request.early_stopping),
@@ -375,6 +377,13 @@ def _streamed(request: TrainingRequest) -> TrainingData:
         train_ds = data.set_positive_class(train_ds, request.positive_class)
     backend = _streaming_backend(source, train_ds)
     test = None
+    if request.test and os.path.exists(request.test) and not out_of_core_layout(request.test):
+        raise UsageError(
+            f"--test {request.test}: streamed training reads its test data from disk the same "
+            f"way, so it must be {CONVENTIONS}; store the test set like the "
+            "training set, or train in memory (a .npz or a table without --stream) to test on "
+            "any format."
+        )
     if request.test:
         test_source, test_ds = _streamed_labels(request.test, request.label)
         test = _streaming_backend(test_source, data.align_classes(test_ds, train_ds.classes))

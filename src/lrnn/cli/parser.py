@@ -139,7 +139,8 @@ EXAMPLES = {
     "  lrnn train data.csv --label target --standardize --solver lbfgs --alpha 1e-3\n"
     "  lrnn train reviews/ --min-df 2 --ngrams 1 2   # one sub-folder of .txt files per class\n"
     "  lrnn train data.svm --solver lbfgs --alpha 1e-4",
-    "predict": "examples:\n  lrnn predict --model lrnn-model.safetensors my_cat.jpg photos/\n"
+    "predict": "examples:\n  lrnn predict --model lrnn-model.safetensors my_cat.jpg my_dog.png\n"
+    "  lrnn predict --model lrnn-model.safetensors photos/\n"
     "  printf 'a great film\\n' | lrnn predict --model reviews.safetensors -",
     "words": "example:\n  lrnn words --model reviews.safetensors --top 5",
     "evaluate": "examples:\n  lrnn evaluate --model lrnn-model.safetensors test_catvnoncat.h5\n"

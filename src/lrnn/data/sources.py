@@ -249,8 +249,8 @@ def as_source(X: Any) -> Source:
 
 
 CONVENTIONS = (
-    "a folder with X.npy and y.npy, a Zarr store with arrays 'X' and 'y', or a .parquet file "
-    "or folder of them with a label column"
+    "a folder with X.npy and y.npy (or an X .npy file with y.npy beside it), a Zarr store with "
+    "arrays 'X' and 'y', or a .parquet file or folder of them with a label column"
 )
 
 #: Files in a folder that mark it as data on storage: a NumPy pair, a Zarr store (v3, v2).
