@@ -282,3 +282,23 @@ def test_resuming_twice_from_one_state_gives_the_same_run(breast_cancer_std):
     first = train(backend, config, resume=state)
     np.testing.assert_array_equal(state.opt_state.s, kept)
     np.testing.assert_array_equal(train(backend, config, resume=state).w, first.w)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+def test_tol_zero_stopping_short_of_the_optimum_at_max_iter_warns(solver, breast_cancer_std):
+    """tol = 0 asks a second-order solver for the optimum: reaching max_iter first is said."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = breast_cancer_std
+    config = TrainConfig(solver=solver, alpha=1e-2, tol=0, max_iter=2)
+    with pytest.warns(ConvergenceWarning, match="max_iter=2 before reaching the optimum"):
+        result = train(InMemoryBackend(X, y), config)
+    assert result.stop_reason == "max_iter" and not result.converged
+
+
+def test_tol_zero_gd_runs_its_iterations_without_a_warning(breast_cancer_std):
+    X, y = breast_cancer_std
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the lesson's gd runs max_iter by design
+        result = train(InMemoryBackend(X, y), TrainConfig(solver="gd", tol=0, max_iter=20))
+    assert result.stop_reason == "max_iter"

@@ -345,6 +345,16 @@ def _warn_if_unfinished(
             f"{solver.name} stopped at max_iter={config.max_iter} before the gradient norm "
             f"reached tol={config.tol:g} ({measured}); {advice}."
         )
+    elif (
+        result.stop_reason == "max_iter"
+        and not solver.uses_learning_rate  # gd with tol = 0 runs max_iter by design
+        and not stationary_enough(result.grad_norm, result.final_cost, 0.0, backend.dtype)
+    ):
+        # With tol = 0 a second-order solver runs to the optimum: stopping short is news.
+        message = (
+            f"{solver.name} stopped at max_iter={config.max_iter} before reaching the optimum "
+            f"({measured}); raise max_iter, or scale the features (standardize)."
+        )
     elif result.stop_reason == "max_fun":
         message = (
             f"{solver.name} stopped at scipy's limit of function evaluations after "
