@@ -599,8 +599,49 @@ def test_infinite_loop_is_stopped_and_others_still_checked(tmp_path):
     assert "a loop that never ends" in v["optimize"].diagnosis
     assert "--time-limit" in v["optimize"].diagnosis
     assert v["predict"].passed and v["sigmoid"].passed
-    # model hangs too, inside optimize: its verdict sends the learner there
-    assert "calls optimize, which fails its own check: fix that first" in v["model"].diagnosis
+    # model would hang too, inside optimize: it is not run, and its verdict sends the learner there
+    assert v["model"].diagnosis == (
+        "model was not run, since it calls optimize, which did not finish: fix that first, then "
+        "check again."
+    )
+
+
+def test_a_hanging_function_is_waited_for_once_not_once_per_caller(tmp_path):
+    """A sigmoid that never returns: its callers (and theirs) are not run, each of which would
+    wait out the time limit in it, and each verdict names the function to fix."""
+    path = write(tmp_path, replace_body("sigmoid", "while True:\n    pass"))
+    report = check_file(path, Limits(time_limit=1.5, total_limit=30.0, memory_mb=1024))
+    v = verdicts(report)
+    assert "took longer than 1.5 s" in v["sigmoid"].diagnosis
+    assert v["initialize_with_zeros"].passed
+    for caller, callees in [
+        ("propagate", "sigmoid"),
+        ("predict", "sigmoid"),
+        ("optimize", "propagate"),
+        ("model", "optimize and predict"),
+    ]:
+        assert v[caller].diagnosis.startswith(
+            f"{caller} was not run, since it calls {callees}, which did not finish: fix th"
+        ), v[caller].diagnosis
+
+
+def test_a_caller_that_hangs_while_a_function_it_calls_fails_is_sent_there(tmp_path):
+    """sigmoid answers wrongly (quickly) and propagate never returns: propagate's verdict says
+    it timed out and sends the learner to sigmoid first."""
+    solution = replace_body("sigmoid", "return z")
+    head = "def propagate("
+    start = solution.index(head)
+    colon = solution.index(":\n", start) + 2
+    solution = solution[:colon] + "    while True:\n        pass\n" + solution[colon:]
+    path = write(tmp_path, solution)
+    report = check_file(path, Limits(time_limit=1.5, total_limit=30.0, memory_mb=1024))
+    v = verdicts(report)
+    assert not v["sigmoid"].passed and "was not run" not in v["sigmoid"].diagnosis
+    assert v["propagate"].diagnosis.startswith("propagate took longer than 1.5 s"), v["propagate"]
+    assert v["propagate"].diagnosis.endswith(
+        "it calls sigmoid, which fails its own check: fix that first, then check again."
+    )
+    assert v["optimize"].diagnosis.startswith("optimize was not run, since it calls propagate")
 
 
 def test_exception_reports_the_learners_line(tmp_path):
@@ -788,7 +829,11 @@ def test_total_time_limit_stops_the_rest(tmp_path):
     assert "took longer than 1.5 s" in v["initialize_with_zeros"].diagnosis
     assert "time left (2.5 s for the whole check)" in v["propagate"].diagnosis
     assert "--total-time-limit" in v["propagate"].diagnosis
-    assert "not checked: the whole check's limit of 2.5 s ran out" in v["model"].diagnosis
+    assert "not checked: the whole check's limit of 2.5 s ran out" in v["predict"].diagnosis
+    # model calls the initialize_with_zeros that hung: it is not run at all
+    assert v["model"].diagnosis.startswith(
+        "model was not run, since it calls initialize_with_zeros, which did not finish"
+    )
 
 
 def test_a_notebook_imports_modules_beside_it_and_check_takes_the_data_folder(tmp_path):

@@ -218,7 +218,10 @@ def check_file(
     )
     checks = build_checks(folder)
     calls = {c.name: [(case.args, case.optional) for case in c.cases] for c in checks}
-    sandbox = run_solution(solution, calls, limits, while_running=_prepare_all(checks))
+    depends = solution.calls_between(set(calls))
+    sandbox = run_solution(
+        solution, calls, limits, while_running=_prepare_all(checks), depends=depends
+    )
     found = {name for name, run in sandbox.functions.items() if run.where is not None}
     broken = solution.broken_definitions()
     sources = {name: _source_of(solution, run.where) for name, run in sandbox.functions.items()}

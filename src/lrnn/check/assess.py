@@ -17,7 +17,7 @@ import numpy as np
 from lrnn.check import locate as loc
 from lrnn.check.cases import Case, FunctionCheck
 from lrnn.check.compare import Finding
-from lrnn.check.sandbox import CallResult, FunctionRun
+from lrnn.check.sandbox import NOT_RUN, CallResult, FunctionRun
 
 
 @dataclass
@@ -162,6 +162,10 @@ def assess(
             if note:
                 report.notes.append(note)
     if run.stopped:
+        if run.stopped.startswith(NOT_RUN):  # the sandbox skipped it: it calls one that hung
+            those = "those" if " and " in run.stopped else "that"
+            report.diagnosis = f"{name} {run.stopped}: fix {those} first, then check again."
+            return report
         if deps and "for the whole check" not in run.stopped:
             # A function it calls hangs or fails: that one is where to look (its own verdict
             # says why), not this caller's loops.

@@ -206,16 +206,25 @@ def _describe_exit(code: int | None) -> str:
     return f"ended with exit status {code} (os._exit or a crash)"
 
 
+#: How a function that was not run because one it calls did not finish is described (the
+#: verdict then sends the learner to that one).
+NOT_RUN = "was not run, since it calls"
+
+
 def run_solution(
     solution: Solution,
     calls: dict[str, list[tuple[list[Any], int]]],
     limits: Limits,
     while_running: Any = None,
+    depends: dict[str, set[str]] | None = None,
 ) -> SandboxReport:
     """Run the learner's definitions and ``calls`` (name → [(args, optional)]) in child(ren).
 
     ``while_running`` is called once the first child has started, so the parent's own reference
-    computations overlap with the learner's code.
+    computations overlap with the learner's code. ``depends`` (name → the names it calls): a
+    function that calls one that hung or crashed is not run, as it would hang or crash there
+    too — with a sigmoid that never returns, its four callers each used to wait out the whole
+    time limit.
     """
     tmp = Path(tempfile.mkdtemp(prefix="lrnn-check-"))
     files = {c.file for c in solution.cells}
@@ -251,10 +260,33 @@ def run_solution(
             if first and while_running is not None:
                 while_running()
             remaining = _follow(child, report, remaining, limits, total_deadline, files, first)
+            remaining = _without_callers_of_unfinished(report, remaining, depends or {})
             first = False
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return report
+
+
+def _without_callers_of_unfinished(
+    report: SandboxReport, remaining: list[str], depends: dict[str, set[str]]
+) -> list[str]:
+    """``remaining`` without the functions that call, directly or through others, one that
+    did not finish; those are marked as not run, naming the one they call."""
+    unfinished = {name for name, run in report.functions.items() if run.stopped}
+    left = list(remaining)
+    changed = True
+    while changed:
+        changed = False
+        for name in list(left):
+            stuck_in = sorted(depends.get(name, set()) & unfinished)
+            if stuck_in:
+                report.functions[
+                    name
+                ].stopped = f"{NOT_RUN} {' and '.join(stuck_in)}, which did not finish"
+                unfinished.add(name)
+                left.remove(name)
+                changed = True
+    return left
 
 
 def _follow(

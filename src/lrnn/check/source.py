@@ -64,6 +64,25 @@ class Solution:
                     places.setdefault(node.name, []).append(f"{cell.file}, line {node.lineno}")
         return {name: where for name, where in places.items() if len(where) > 1}
 
+    def calls_between(self, names: set[str]) -> dict[str, set[str]]:
+        """Each of ``names`` defined here → the others its definition calls by name (the last
+        definition, as the check runs it): who would be stuck in a function that hangs."""
+        calls: dict[str, set[str]] = {}
+        for cell in self.cells:
+            if cell.tree is None:
+                continue
+            for node in cell.tree.body:
+                if isinstance(node, ast.FunctionDef) and node.name in names:
+                    calls[node.name] = {
+                        n.func.id
+                        for n in ast.walk(node)
+                        if isinstance(n, ast.Call)
+                        and isinstance(n.func, ast.Name)
+                        and n.func.id in names
+                        and n.func.id != node.name
+                    }
+        return calls
+
     def broken_definitions(self) -> dict[str, str]:
         """Function name → syntax error, for ``def`` lines in cells that do not parse."""
         broken = {}
