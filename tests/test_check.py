@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -683,7 +684,23 @@ def test_megabytes_of_output_are_capped(tmp_path):
     v = verdicts(report)
     assert v["initialize_with_zeros"].passed
     output = v["initialize_with_zeros"].output
-    assert "5,000,001 characters in all" in output and len(output) < 10_000
+    # one count for all of the function's cases, each of which printed 5,000,001 characters
+    counted = re.search(r"… \(([\d,]+) characters in all\) …", output)
+    assert counted and int(counted[1].replace(",", "")) % 5_000_001 == 0, output[1990:2100]
+    assert len(output) < 10_000
+
+
+def test_output_over_many_cases_keeps_its_start_and_marks_the_cut(tmp_path):
+    """Each case prints a little, all of them a lot: the first lines stay, the cut is marked,
+    and both sides of it are whole lines."""
+    text = replace_body("propagate", "print('first ' + 'p' * 600)\nprint('q' * 600)")
+    report = check_file(write(tmp_path, text), FAST)
+    v = verdicts(report)
+    assert v["propagate"].passed
+    lines = v["propagate"].output.splitlines()
+    assert lines[0] == "first " + "p" * 600
+    cut = next(i for i, line in enumerate(lines) if "characters in all) …" in line)
+    assert all(line in ("first " + "p" * 600, "q" * 600) for line in lines[:cut] + lines[cut + 1 :])
 
 
 def test_lrnn_process_is_untouched(tmp_path):

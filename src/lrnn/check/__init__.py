@@ -282,13 +282,12 @@ def check_namespace(
         if fn is None:
             continue
         run = FunctionRun(check.name, where={})
-        output = []
+        output = _runner.CappedText()  # as the sandbox keeps it: start and end, cut marked
         for index, case in enumerate(check.cases):
             args = [a.copy() if isinstance(a, np.ndarray) else a for a in case.args]
-            result, printed = _runner.call_case(fn, args, case.optional, files, texts)
-            output.append(printed)
+            result, _ = _runner.call_case(fn, args, case.optional, files, texts, output)
             run.results[index] = _result(result)
-        run.output = "".join(output)[-4000:]
+        run.output = output.text()
         runs[check.name] = run
         sources[check.name] = FunctionSource.from_function(fn)
     report = CheckReport(

@@ -164,7 +164,13 @@ class CappedText(io.TextIOBase):
     def text(self) -> str:
         if self.total <= 2 * OUTPUT_KEEP or not self.tail:
             return self.head + self.tail
-        return f"{self.head}\n… ({self.total:,} characters in all) …\n{self.tail}"
+        # whole lines on both sides of the cut, where the kept text has line breaks
+        head, tail = self.head, self.tail
+        if "\n" in head[:-1]:
+            head = head[: head.rindex("\n", 0, len(head) - 1) + 1].rstrip("\n")
+        if "\n" in tail[:-1]:
+            tail = tail[tail.index("\n") + 1 :]
+        return f"{head}\n… ({self.total:,} characters in all) …\n{tail}"
 
 
 def learner_error(exc: BaseException, files: set[str], sources: dict[str, str]) -> dict:
@@ -187,13 +193,19 @@ def learner_error(exc: BaseException, files: set[str], sources: dict[str, str]) 
 
 
 def call_case(
-    fn: Any, args: list, optional: int, files: set[str], sources: dict[str, str]
+    fn: Any,
+    args: list,
+    optional: int,
+    files: set[str],
+    sources: dict[str, str],
+    printed: CappedText | None = None,
 ) -> tuple[dict, str]:
     """Call ``fn(*args)`` once: its encoded result or error, mutated inputs, warnings, output.
 
     Trailing ``optional`` arguments (such as ``print_cost``) are left out when the learner's
     signature has no room for them. Array arguments are copied first so that an in-place change
-    of an input can be named afterwards.
+    of an input can be named afterwards. ``printed``: where the output goes, for a caller that
+    gathers several calls' output in one capped text (then the returned text is empty).
     """
     import numpy as np
 
@@ -209,7 +221,7 @@ def call_case(
     except (TypeError, ValueError):
         pass
     before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
-    out, err = CappedText(), CappedText()
+    out, err = (printed, printed) if printed is not None else (CappedText(), CappedText())
     saved = sys.stdout, sys.stderr
     result: dict[str, Any] = {}
     start = time.perf_counter()
@@ -234,8 +246,7 @@ def call_case(
         if w.filename in files:
             notes.append({"file": w.filename, "line": w.lineno, "message": str(w.message)[:200]})
     result["warnings"] = notes
-    printed = out.text() + err.text()
-    return result, printed
+    return result, ("" if printed is not None else out.text() + err.text())
 
 
 def _same_array(a: Any, b: Any) -> bool:
@@ -376,14 +387,12 @@ def main(argv: list[str]) -> int:
         if name not in found:
             continue
         chan.send(event="start", fn=name, t=time.monotonic())
-        printed = []
+        output = CappedText()  # all its cases' output, cut in the middle (marked) if long
         for index, call in enumerate(spec["calls"]):
             args = [_load_arg(a, np) for a in call["args"]]
-            result, text = call_case(ns[name], args, call["optional"], files, sources)
-            printed.append(text)
+            result, _ = call_case(ns[name], args, call["optional"], files, sources, output)
             chan.send(event="result", fn=name, case=index, **result)
-        output = "".join(printed)
-        chan.send(event="end", fn=name, output=output[-2 * OUTPUT_KEEP :], t=time.monotonic())
+        chan.send(event="end", fn=name, output=output.text(), t=time.monotonic())
     chan.send(event="done")
     return 0
 
