@@ -206,6 +206,8 @@ def _describe_exit(code: int | None) -> str:
     return f"ended with exit status {code} (os._exit or a crash)"
 
 
+#: A function whose answers were too large to read back (it did return: its callers still run).
+TOO_MUCH = "returned more data than the check accepts"
 #: How a function that was not run because one it calls did not finish is described (the
 #: verdict then sends the learner to that one).
 NOT_RUN = "was not run, since it calls"
@@ -272,7 +274,11 @@ def _without_callers_of_unfinished(
 ) -> list[str]:
     """``remaining`` without the functions that call, directly or through others, one that
     did not finish; those are marked as not run, naming the one they call."""
-    unfinished = {name for name, run in report.functions.items() if run.stopped}
+    unfinished = {
+        name
+        for name, run in report.functions.items()
+        if run.stopped and not run.stopped.startswith(TOO_MUCH)  # that one did return
+    }
     left = list(remaining)
     changed = True
     while changed:
@@ -342,9 +348,7 @@ def _follow(
                     return []
     except _TooMuch:
         child.kill()
-        return _blame(
-            report, remaining, done, current, "returned more data than the check accepts", None
-        )
+        return _blame(report, remaining, done, current, TOO_MUCH, None)
     if child.eof:
         try:
             code = child.proc.wait(timeout=5)
