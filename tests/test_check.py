@@ -602,7 +602,7 @@ def test_infinite_loop_is_stopped_and_others_still_checked(tmp_path):
     assert v["predict"].passed and v["sigmoid"].passed
     # model would hang too, inside optimize: it is not run, and its verdict sends the learner there
     assert v["model"].diagnosis == (
-        "model was not run, since it calls optimize, which did not finish: fix that first, then "
+        "model was not run, since it calls optimize, which does not finish: fix that first, then "
         "check again."
     )
 
@@ -615,20 +615,21 @@ def test_a_hanging_function_is_waited_for_once_not_once_per_caller(tmp_path):
     v = verdicts(report)
     assert "took longer than 1.5 s" in v["sigmoid"].diagnosis
     assert v["initialize_with_zeros"].passed
-    for caller, callees in [
+    for caller, path in [
         ("propagate", "sigmoid"),
         ("predict", "sigmoid"),
-        ("optimize", "propagate"),
-        ("model", "optimize and predict"),
+        ("optimize", "sigmoid (through propagate)"),
+        ("model", "sigmoid (through optimize and predict)"),
     ]:
-        assert v[caller].diagnosis.startswith(
-            f"{caller} was not run, since it calls {callees}, which did not finish: fix th"
+        assert v[caller].diagnosis == (
+            f"{caller} was not run, since it calls {path}, which does not finish: fix that "
+            "first, then check again."
         ), v[caller].diagnosis
 
 
-def test_a_caller_that_hangs_while_a_function_it_calls_fails_is_sent_there(tmp_path):
-    """sigmoid answers wrongly (quickly) and propagate never returns: propagate's verdict says
-    it timed out and sends the learner to sigmoid first."""
+def test_a_caller_stuck_in_its_own_loop_is_told_so_even_when_a_callee_fails(tmp_path):
+    """sigmoid answers wrongly (quickly) and propagate loops in its own body: propagate's
+    verdict is about its own loop (the line it was on), not about sigmoid."""
     solution = replace_body("sigmoid", "return z")
     head = "def propagate("
     start = solution.index(head)
@@ -639,10 +640,19 @@ def test_a_caller_that_hangs_while_a_function_it_calls_fails_is_sent_there(tmp_p
     v = verdicts(report)
     assert not v["sigmoid"].passed and "was not run" not in v["sigmoid"].diagnosis
     assert v["propagate"].diagnosis.startswith("propagate took longer than 1.5 s"), v["propagate"]
-    assert v["propagate"].diagnosis.endswith(
-        "it calls sigmoid, which fails its own check: fix that first, then check again."
-    )
+    assert "a loop that never ends" in v["propagate"].diagnosis
+    assert "sigmoid" not in v["propagate"].diagnosis
     assert v["optimize"].diagnosis.startswith("optimize was not run, since it calls propagate")
+
+
+def test_a_wrong_finite_sigmoid_is_not_taken_for_a_mistake_that_gives_infinity():
+    """At z = 0 the minus-sign mistake 1/(1 − e^−z) is infinite; an answer of 0 is wrong, but
+    not that mistake."""
+    from lrnn.check.cases import _judge_sigmoid
+    from lrnn.check.compare import Tolerance
+
+    finding = _judge_sigmoid(0.0, Tolerance())(0.0)
+    assert finding is not None and "minus" not in finding.message, finding.message
 
 
 def test_exception_reports_the_learners_line(tmp_path):
@@ -849,7 +859,7 @@ def test_total_time_limit_stops_the_rest(tmp_path):
     assert "not checked: the whole check's limit of 2.5 s ran out" in v["predict"].diagnosis
     # model calls the initialize_with_zeros that hung: it is not run at all
     assert v["model"].diagnosis.startswith(
-        "model was not run, since it calls initialize_with_zeros, which did not finish"
+        "model was not run, since it calls initialize_with_zeros, which does not finish"
     )
 
 
@@ -883,3 +893,24 @@ def test_a_notebook_imports_modules_beside_it_and_check_takes_the_data_folder(tm
         exec(compile(CORRECT, "mine.py", "exec"), namespace)
         report = course.check(namespace, show=False, data=str(CAT_DIR))
         assert report.passed and report.cat
+
+
+def test_the_call_graph_follows_the_last_definition_guarded_or_not(tmp_path):
+    """Which lesson functions each definition calls, for skipping the callers of one that
+    hangs: the last definition counts, also inside try/if, but not a helper nested in one."""
+    text = (
+        "def optimize(w, b, X, Y):\n    return propagate(w, b, X, Y)\n\n"
+        "def model(X, Y):\n    return optimize(0, 0, X, Y)\n\n"
+        "try:\n    def model(X, Y):\n        return predict(0, 0, X)\n"
+        "except NameError:\n    pass\n\n"
+        "if True:\n    def predict(w, b, X):\n"
+        "        def sigmoid(z):\n            return z\n"
+        "        return sigmoid(X)\n"
+    )
+    solution = read_solution(write(tmp_path, text))
+    names = {"sigmoid", "propagate", "optimize", "predict", "model"}
+    assert solution.calls_between(names) == {
+        "optimize": {"propagate"},
+        "model": {"predict"},  # the guarded, later definition
+        "predict": {"sigmoid"},  # its own nested helper's name: called, so counted
+    }

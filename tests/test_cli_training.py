@@ -230,3 +230,19 @@ def test_every_solver_runs_from_the_command_line(tmp_path, solver):
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.splitlines()[-1])
     assert result["train_accuracy"] > 0.95
+
+
+def test_a_second_order_solver_stopped_short_says_so_in_the_commands_words(tmp_path):
+    """tol is 0 on the command line: L-BFGS stopped by --iterations short of the optimum warns,
+    in one line, naming the options (not the library's max_iter)."""
+    proc = run(
+        ["train", "breast_cancer", "--solver", "lbfgs", "--iterations", "5", "--no-plot"],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    warning = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert warning == [next(line for line in warning if "before reaching the optimum" in line)], (
+        proc.stderr
+    )
+    assert "lbfgs stopped at --iterations 5 before reaching the optimum" in warning[0]
+    assert "raise --iterations" in warning[0] and "max_iter" not in warning[0]

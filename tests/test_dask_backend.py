@@ -152,6 +152,7 @@ def _holds(value, w) -> bool:
     return isinstance(inner, np.ndarray) and inner.shape == (31,) and np.array_equal(inner[:-1], w)
 
 
+@pytest.mark.filterwarnings("ignore:.*before reaching the optimum")  # stopped early on purpose
 def test_dataframe_input(client, data):
     import dask.dataframe as dd
     import pandas as pd
@@ -244,6 +245,7 @@ def test_missing_dask_says_how_to_install(monkeypatch):
     assert str(info.value) == NEEDS_DASK
 
 
+@pytest.mark.filterwarnings("ignore:.*before reaching the optimum")  # stopped early on purpose
 def test_estimator_on_dask(client, data):
     """LogisticNeuron with dask input: auto-selected backend, every option honoured."""
     from lrnn import LogisticNeuron

@@ -202,6 +202,7 @@ def test_the_cat_pictures_reach_the_optimum_in_the_span():
     assert b == pytest.approx(primal.b, abs=1e-9)
 
 
+@pytest.mark.filterwarnings("ignore:.*before reaching the optimum")  # stopped early on purpose
 def test_a_resumed_run_ends_on_the_same_bits():
     X, y, scale = _wide(np.uint8)
     config = TrainConfig(solver="newton", alpha=0.01, max_iter=50)

@@ -131,6 +131,7 @@ def test_line_search_meets_the_strong_wolfe_conditions():
 # --------------------------------------------------------------------------------------------
 # Bit-identical resume: weights and history, binary and K classes, float64 and float32
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.filterwarnings("ignore:.*before reaching the optimum")  # stopped early on purpose
 def test_resume_is_bit_identical(breast_cancer_std, dtype):
     X, y = breast_cancer_std
     backend = InMemoryBackend(X.astype(dtype), y)
@@ -147,6 +148,7 @@ def test_resume_is_bit_identical(breast_cancer_std, dtype):
     assert resumed.state.opt_state.evaluations == full.state.opt_state.evaluations
 
 
+@pytest.mark.filterwarnings("ignore:.*before reaching the optimum")  # stopped early on purpose
 def test_resume_is_bit_identical_for_k_classes():
     X, y = load_wine(return_X_y=True)
     backend = make_backend(StandardScaler().fit_transform(X), y, n_classes=3)
@@ -159,6 +161,7 @@ def test_resume_is_bit_identical_for_k_classes():
     np.testing.assert_equal(dict(resumed.history), dict(full.history))
 
 
+@pytest.mark.filterwarnings("ignore:.*before reaching the optimum")  # stopped early on purpose
 def test_checkpoint_file_round_trip_and_a_corrupt_memory(breast_cancer_std, tmp_path):
     X, y = breast_cancer_std
     backend = InMemoryBackend(X, y)
@@ -272,6 +275,7 @@ def test_no_decrease_left_is_converged_at_working_precision(breast_cancer_std):
     assert result.grad_norm <= math.sqrt(np.finfo(float).eps) * result.final_cost
 
 
+@pytest.mark.filterwarnings("ignore:.*before reaching the optimum")  # stopped early on purpose
 def test_resuming_twice_from_one_state_gives_the_same_run(breast_cancer_std):
     """The memory is written in place during a run, but never the caller's resume state."""
     X, y = breast_cancer_std

@@ -146,6 +146,7 @@ class _Stopper(Callback):
 
 
 @pytest.mark.parametrize("solver", ["gd", "momentum", "adam", "sgd", "newton"])
+@pytest.mark.filterwarnings("ignore:.*before reaching the optimum")  # stopped early on purpose
 def test_resume_from_checkpoint_is_bit_identical_for_k_classes(solver):
     X, y = DATA["wine"]
     backend = make_backend(X, y, n_classes=3)

@@ -81,6 +81,7 @@ def test_a_resumed_run_in_the_span_ends_on_the_same_bits():
     assert rest.history["cost"] == whole.history["cost"]
 
 
+@pytest.mark.filterwarnings("ignore:.*before reaching the optimum")  # stopped early on purpose
 def test_newton_and_lbfgs_stay_in_feature_space():
     X, y, scale = _wide(np.float64)
     for solver in ("newton", "lbfgs", "adam"):

@@ -163,17 +163,8 @@ def assess(
                 report.notes.append(note)
     if run.stopped:
         if run.stopped.startswith(NOT_RUN):  # the sandbox skipped it: it calls one that hung
-            those = "those" if " and " in run.stopped else "that"
+            those = "that" if "which does not finish" in run.stopped else "those"
             report.diagnosis = f"{name} {run.stopped}: fix {those} first, then check again."
-            return report
-        if deps and "for the whole check" not in run.stopped:
-            # A function it calls hangs or fails: that one is where to look (its own verdict
-            # says why), not this caller's loops.
-            dep, one = " and ".join(deps), len(deps) == 1
-            report.diagnosis = (
-                f"{name} {run.stopped}; it calls {dep}, which {'fails' if one else 'fail'} "
-                f"{'its' if one else 'their'} own check: fix that first, then check again."
-            )
             return report
         hint = ""
         if "for the whole check" in run.stopped:

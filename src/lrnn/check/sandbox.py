@@ -273,9 +273,10 @@ def _without_callers_of_unfinished(
     report: SandboxReport, remaining: list[str], depends: dict[str, set[str]]
 ) -> list[str]:
     """``remaining`` without the functions that call, directly or through others, one that
-    did not finish; those are marked as not run, naming the one they call."""
-    unfinished = {
-        name
+    did not finish; those are marked as not run, naming the one(s) that did not finish."""
+    # function → the functions that did not finish that it would reach (itself, if it is one)
+    roots = {
+        name: {name}
         for name, run in report.functions.items()
         if run.stopped and not run.stopped.startswith(TOO_MUCH)  # that one did return
     }
@@ -284,14 +285,16 @@ def _without_callers_of_unfinished(
     while changed:
         changed = False
         for name in list(left):
-            stuck_in = sorted(depends.get(name, set()) & unfinished)
-            if stuck_in:
-                report.functions[
-                    name
-                ].stopped = f"{NOT_RUN} {' and '.join(stuck_in)}, which did not finish"
-                unfinished.add(name)
-                left.remove(name)
-                changed = True
+            through = sorted(depends.get(name, set()) & roots.keys())
+            if not through:
+                continue
+            roots[name] = set().union(*(roots[callee] for callee in through))
+            stuck = " and ".join(sorted(roots[name]))
+            via = "" if set(through) == roots[name] else f" (through {' and '.join(through)})"
+            verb = "does" if len(roots[name]) == 1 else "do"
+            report.functions[name].stopped = f"{NOT_RUN} {stuck}{via}, which {verb} not finish"
+            left.remove(name)
+            changed = True
     return left
 
 

@@ -71,8 +71,8 @@ class Solution:
         for cell in self.cells:
             if cell.tree is None:
                 continue
-            for node in cell.tree.body:
-                if isinstance(node, ast.FunctionDef) and node.name in names:
+            for node in _definitions(cell.tree.body):
+                if node.name in names:
                     calls[node.name] = {
                         n.func.id
                         for n in ast.walk(node)
@@ -91,6 +91,24 @@ class Solution:
                 for name in re.findall(r"^\s*def\s+(\w+)\s*\(", cell.source, re.M):
                     broken[name] = f"{cell.file}: {cell.syntax_error}"
         return broken
+
+
+def _definitions(body: list[ast.stmt]) -> list[ast.FunctionDef]:
+    """The functions a module defines in source order, those inside ``if``/``try``/``with``/
+    loops included (a notebook guards a definition as often as not), but not functions nested
+    in other functions or classes."""
+    found: list[ast.FunctionDef] = []
+    for stmt in body:
+        if isinstance(stmt, ast.FunctionDef):
+            found.append(stmt)
+        elif not isinstance(stmt, ast.AsyncFunctionDef | ast.ClassDef):
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                for inner in getattr(stmt, field, []) or []:
+                    if isinstance(inner, ast.ExceptHandler):
+                        found.extend(_definitions(inner.body))
+                    elif isinstance(inner, ast.stmt):
+                        found.extend(_definitions([inner]))
+    return found
 
 
 def neutralise_magics(source: str) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -135,7 +136,16 @@ def _traceback_if(debug: bool) -> None:
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"warning: {one_line(message)}", file=sys.stderr)
+    print(f"warning: {_in_flags(one_line(message))}", file=sys.stderr)
+
+
+def _in_flags(text: str) -> str:
+    """The training loop's warnings name its settings (max_iter=2000, raise max_iter); on the
+    command line they are options (--iterations 2000, raise --iterations)."""
+    for field, flag in (("max_iter", "--iterations"), ("tol", "--tol")):
+        text = re.sub(rf"\b{field}=(\S+?)([,;)]|\s|$)", rf"{flag} \1\2", text)
+        text = re.sub(rf"\braise {field}\b", f"raise {flag}", text)
+    return text
 
 
 if __name__ == "__main__":
