@@ -245,6 +245,15 @@ MUTANTS = [
         ["hard-coded from the cat training set", "line 18"],
     ),
     (
+        "m-a-global-209",  # the notebook's m = train_set_x.shape[1], read inside propagate
+        "propagate",
+        [
+            ("    m = X.shape[1]\n    A = sigmoid", "    A = sigmoid"),
+            ("def propagate(", "m = 209\n\n\ndef propagate("),
+        ],
+        ["hard-coded from the cat training set", "propagate never sets m, so it reads a global m"],
+    ),
+    (
         "b-updated-with-dw",
         "optimize",
         [("b = b - learning_rate * db", "b = b - learning_rate * dw")],

@@ -8,6 +8,7 @@ explains is shown as expected vs got together with the smallest input that fails
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -216,12 +217,30 @@ def assess(
         quoted = src.lines[line - 1] if line and 0 < line <= len(src.lines) else ""
         if finding.if_axis and re.search(r"\baxis\s*=", quoted):
             text = text.replace(finding.message, finding.if_axis)
+        if "m looks hard-coded" in text:
+            m_line = loc.assigned("m")(src)
+            if m_line is None and _reads_m(src):
+                # the function never sets m: it reads a global m of the notebook (m = 209 …)
+                text = text.replace(
+                    "use m = X.shape[1].",
+                    f"{name} never sets m, so it reads a global m left by other code: set "
+                    "m = X.shape[1] inside it.",
+                )
+            elif m_line and re.search(r"\bm\s*=\s*\d+\s*(#.*)?$", src.lines[m_line - 1]):
+                where = src.where(m_line)  # the number written in, not the line that uses it
         if finding.if_divided and re.search(r"/\s*\(?\s*m\b", quoted):
             text = re.sub(r"\S+ is m = \d+ times too large: the 1/m is missing\.",
                           lambda _: finding.if_divided, text)  # fmt: skip
     text = f"{text} {where or result_warning_line(run, index)}".rstrip()
     report.diagnosis = text
     return report
+
+
+def _reads_m(src: loc.FunctionSource) -> bool:
+    """Whether the function's body uses a name ``m`` (as a value)."""
+    return any(
+        isinstance(n, ast.Name) and n.id == "m" and isinstance(n.ctx, ast.Load) for n in src.walk()
+    )
 
 
 def result_mutated(run: FunctionRun, index: int) -> bool:
