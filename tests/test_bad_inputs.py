@@ -214,6 +214,19 @@ class Files:
         np.save(self.root / name / "y.npy", _Y)
         return name
 
+    def zarr_unknown_codec(self, name: str) -> str:
+        """A Zarr store whose X names a codec no Zarr knows."""
+        import zarr
+
+        root = zarr.open_group(str(self.root / name), mode="w")
+        root.create_array("X", data=_X)
+        root.create_array("y", data=_Y)
+        meta_path = self.root / name / "X" / "zarr.json"
+        meta = json.loads(meta_path.read_text())
+        meta["codecs"].append({"name": "frobnicate", "configuration": {}})
+        meta_path.write_text(json.dumps(meta))
+        return name
+
     def npz_members(self, name: str, **members: bytes) -> str:
         with zipfile.ZipFile(self.root / name, "w") as z:
             for key, blob in members.items():
@@ -501,6 +514,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("npz that is a csv", lambda f: ["train", f.text("c.npz", "a,b,label\n1,2,x\n3,4,y\n"), *T], "not a .npz file (a .npz is a zip archive)"),
     ("npz not a zip", lambda f: ["train", f.bytes("g.npz", b"PK\x03\x04" + os.urandom(60)), *T], "g.npz"),
     ("npz single array", lambda f: ["train", f.npy_named_npz("one.npz"), *T], "single array"),
+    ("zarr with an unknown codec", lambda f: ["train", f.zarr_unknown_codec("d.zarr"), *T], "the zarr store d.zarr cannot be read (unknown codec: 'frobnicate')"),
     ("streamed training, --test an .npz", lambda f: ["train", f.npy_folder("big"), "--test", f.npz("t.npz", X=_X, y=_Y), *T], "--test t.npz: streamed training reads its test data"),
     ("npz pickled objects", lambda f: ["train", f.npz("o.npz", X=np.array([[1], [2]], dtype=object), y=[0, 1]), *T], "pickle"),
     ("npz no X", lambda f: ["train", f.npz("k.npz", features=_X, y=_Y), *T], "no array named 'x'"),

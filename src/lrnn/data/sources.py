@@ -341,14 +341,21 @@ def _open_zarr(path: Path) -> tuple[Source, NDArray, str]:
         import zarr
     except ImportError as exc:
         raise UsageError(f"reading {path} needs Zarr: pip install 'lrnn[dask]'.") from exc
-    group = zarr.open_group(str(path), mode="r")
-    missing = [k for k in ("X", "y") if k not in group]
-    if missing:
+    try:
+        group = zarr.open_group(str(path), mode="r")
+        missing = [k for k in ("X", "y") if k not in group]
+        if missing:
+            raise DataError(
+                f"the Zarr store {path} has no array {missing[0]!r}; it needs 'X' (m × n) and "
+                f"'y' (m labels). It holds: {', '.join(sorted(group.array_keys())) or 'nothing'}."
+            )
+        return ArraySource(group["X"], f"{path}/X"), group["y"][:], f"{path}/y"
+    except zarr.errors.BaseZarrError as exc:  # an unknown codec, damaged metadata, …
         raise DataError(
-            f"the Zarr store {path} has no array {missing[0]!r}; it needs 'X' (m × n) and "
-            f"'y' (m labels). It holds: {', '.join(sorted(group.array_keys())) or 'nothing'}."
-        )
-    return ArraySource(group["X"], f"{path}/X"), group["y"][:], f"{path}/y"
+            f"the Zarr store {path} cannot be read ({exc}); if it was written with a codec this "
+            "Zarr does not know, install that codec's package or write the store again with "
+            "Zarr's default codecs."
+        ) from exc
 
 
 def _one_per_row(y: Any, what: str, m: int) -> NDArray:
