@@ -233,3 +233,34 @@ def test_gradcheck_and_compare_lr_for_k_classes(shapes):
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert all(0 <= r["test_accuracy"] <= 1 for r in rows[:-1]) and rows[-1]["plot"] == "c.png"
+
+
+def test_plots_of_many_classes_with_long_names_stay_readable(tmp_path, monkeypatch):
+    """60 classes with 70-character names: the confusion matrix numbers its axes, the ROC
+    legend names the five classes told apart worst, and no layout gives up (matplotlib warns
+    "constrained_layout not applied" when the names leave the axes no room)."""
+    import warnings
+
+    K = 60
+    names = [f"class {k:02d}: " + "a long descriptive label " * 3 for k in range(K)]
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, K, 600)
+    p = rng.dirichlet(np.ones(K), 600)
+    figures = []
+    real_save = plots_multiclass._save
+
+    def keep_axes(fig, path):  # _save clears the figure: keep what the test looks at first
+        figures.append([(ax.get_legend(), ax.get_xticklabels()) for ax in fig.axes])
+        return real_save(fig, path)
+
+    monkeypatch.setattr(plots_multiclass, "_save", keep_axes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plots_multiclass.roc_one_vs_rest(y, p, names, tmp_path / "roc.png")
+        legend = [t.get_text() for t in figures[-1][0][0].get_texts()]
+        matrix = np.bincount(y * K + rng.integers(0, K, 600), minlength=K * K).reshape(K, K)
+        plots_multiclass.confusion_matrix(matrix, names, tmp_path / "c.png")
+        tick_names = [t.get_text() for t in figures[-1][0][1]]
+    assert legend[0] == "chance" and legend[-1] == f"the {K - 5} others" and len(legend) == 7
+    assert all(len(text.split(" (AUC")[0]) <= plots_multiclass.TICK_NAME_CHARS for text in legend)
+    assert not any("label" in text for text in tick_names)  # numbered, not named

@@ -22,6 +22,19 @@ from lrnn.plots import FIGSIZE, GALLERY_ROW_HEIGHT, _figure, _save, picture_gall
 TEMPLATE_COLUMNS = 5
 #: Above this many classes the confusion matrix shows colours only, no numbers in the cells.
 CONFUSION_NUMBERS_MAX = 15
+#: Above this many classes the confusion matrix's axes are numbered instead of named (hundreds
+#: of names do not fit beside a figure and took most of a report's 18 s to lay out), ...
+NAMED_CLASSES_MAX = 40
+#: ... and tick names are cut to this many characters.
+TICK_NAME_CHARS = 24
+#: Above this many classes the ROC legend names only the ROC_WORST classes told apart worst.
+ROC_LEGEND_MAX = 12
+ROC_WORST = 5
+
+
+def _tick_name(name: object) -> str:
+    text = str(name)
+    return text if len(text) <= TICK_NAME_CHARS else text[: TICK_NAME_CHARS - 1] + "…"
 
 
 def class_templates(
@@ -121,13 +134,17 @@ def confusion_matrix(confusion: ArrayLike, classes: Sequence[str], path: str | o
     fig = _figure()
     ax = fig.add_subplot()
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    names = [str(c) for c in classes]
-    ax.set_xticks(
-        range(K), labels=names, rotation=45 if K > 5 else 0, ha="right" if K > 5 else "center"
-    )
-    ax.set_yticks(range(K), labels=names)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
+    if K <= NAMED_CLASSES_MAX:
+        names = [_tick_name(c) for c in classes]
+        ax.set_xticks(
+            range(K), labels=names, rotation=45 if K > 5 else 0, ha="right" if K > 5 else "center"
+        )
+        ax.set_yticks(range(K), labels=names)
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+    else:  # numbered in the order of the classes (and of the table beside the figure)
+        ax.set_xlabel("predicted class (its position among the classes, from 0)")
+        ax.set_ylabel("true class (position)")
     if K <= CONFUSION_NUMBERS_MAX:
         for r in range(K):
             for c in range(K):
@@ -164,24 +181,36 @@ def roc_one_vs_rest(
     fig = _figure()
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="chance")
-    missing = []
+    missing, curves = [], []
     for k, name in enumerate(classes):
         positive = y == k
         if positive.all() or not positive.any():
             missing.append(str(name))
             continue
         fpr, tpr, _ = metrics.roc_curve(positive.astype(int), p[:, k])
-        auc = metrics.roc_auc(positive.astype(int), p[:, k])
-        ax.plot(fpr, tpr, lw=1.5, label=f"{name} (AUC {auc:.3f})")
+        curves.append((metrics.roc_auc(positive.astype(int), p[:, k]), k, fpr, tpr))
+    # Many classes: every curve, but names (and colours) only for those told apart worst.
+    named = {k for *_, k, _, _ in sorted(curves, key=lambda c: c[0])[:ROC_WORST]}
+    for auc, k, fpr, tpr in curves:
+        if len(classes) <= ROC_LEGEND_MAX or k in named:
+            ax.plot(fpr, tpr, lw=1.5, label=f"{_tick_name(classes[k])} (AUC {auc:.3f})")
+        else:
+            ax.plot(fpr, tpr, lw=0.6, color="#9ecae1", alpha=0.6)
+    if len(classes) > ROC_LEGEND_MAX and len(curves) > ROC_WORST:
+        ax.plot([], [], color="#9ecae1", label=f"the {len(curves) - ROC_WORST} others")
     if missing:
-        ax.plot([], [], " ", label=f"no curve: {', '.join(missing[:3])}")
+        ax.plot([], [], " ", label=f"no curve: {', '.join(map(_tick_name, missing[:3]))}")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate (recall)")
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small", ncol=2 if len(classes) > 6 else 1)
-    ax.set_title("ROC curves, each class against the rest")
+    wide = 6 < len(classes) <= ROC_LEGEND_MAX
+    ax.legend(loc="lower right", fontsize="small", ncol=2 if wide else 1)
+    title = "ROC curves, each class against the rest"
+    if len(classes) > ROC_LEGEND_MAX:
+        title += f" (named: the {min(ROC_WORST, len(curves))} with the lowest AUC)"
+    ax.set_title(title)
     return _save(fig, path)
 
 
