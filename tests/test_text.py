@@ -164,6 +164,17 @@ def test_svmlight_narrower_file_widened_wider_refused(tmp_path):
         data.load(tmp_path / "wide.svm", spec=spec)
 
 
+def test_svmlight_query_ids_are_read_past_and_said_to_be_ignored(tmp_path):
+    X = sp.random(12, 5, density=0.6, random_state=2, format="csr")
+    y = np.arange(12) % 2
+    plain = data.load(_svm(tmp_path / "plain.svm", X, y, False))
+    dump_svmlight_file(X, y, str(tmp_path / "q.svm"), zero_based=False, query_id=np.arange(12) // 4)
+    with pytest.warns(UserWarning, match=r"q.svm: its qid: values .* are ignored"):
+        ranked = data.load(tmp_path / "q.svm")
+    assert abs(ranked.X - plain.X).max() == 0 and ranked.X.shape == plain.X.shape
+    np.testing.assert_array_equal(ranked.y, plain.y)
+
+
 # --------------------------------------------------------------------------------------------
 # The README's text example, end to end through the real executable
 # --------------------------------------------------------------------------------------------

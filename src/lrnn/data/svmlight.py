@@ -100,7 +100,9 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
     try:
         _check_lines(name)
         with _open(name) as f:
-            X, labels = load_svmlight_file(f, zero_based=True, dtype=np.float64)
+            X, labels, queries = load_svmlight_file(
+                f, zero_based=True, dtype=np.float64, query_id=True
+            )
     except DataError:
         raise  # _check_lines' own message (a bomb, a line too long): complete as it is
     except OverflowError as e:
@@ -119,6 +121,15 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
         raise DataError(f"{name}: not a valid svmlight file ({short(e)}); {fix}.") from e
     if X.shape[0] == 0:
         raise DataError(f"{name}: no examples; give a file with data.")
+    if np.any(queries):
+        import warnings
+
+        warnings.warn(
+            f"{name}: its qid: values (query ids, which group examples for ranking) are "
+            "ignored; lrnn classifies each example on its own.",
+            UserWarning,
+            stacklevel=2,
+        )
     if X.shape[1] > limits.MAX_SPARSE_FEATURES + 1:  # + 1: column 0 of a one-based file
         widest = int(np.argmax(X.indices))
         raise DataError(
