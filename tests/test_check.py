@@ -634,6 +634,10 @@ def test_a_hanging_function_is_waited_for_once_not_once_per_caller(tmp_path):
             f"{caller} was not run, since it calls {path}, which does not finish: fix that "
             "first, then check again."
         ), v[caller].diagnosis
+    assert report.summary().startswith(
+        "1 of 6 functions pass; to fix: sigmoid; not run until then: propagate, optimize, "
+        "predict, model."
+    ), report.summary()
 
 
 def test_a_caller_stuck_in_its_own_loop_is_told_so_even_when_a_callee_fails(tmp_path):
