@@ -2,7 +2,7 @@
 CSV or JSON.
 
 :func:`save_history` / :func:`load_history` move a training history (the column dict kept by
-:class:`lrnn.train.Records`) through CSV or JSON files; the reader treats the file as untrusted
+:class:`Records`) through CSV or JSON files; the reader treats the file as untrusted
 (size limits, numbers only, equal column lengths) and fails with a one-line
 :class:`~lrnn.errors.DataError`. :func:`columns_of` is the same check for a history handed over
 in code (the report uses it).
@@ -23,6 +23,23 @@ import numpy as np
 
 from lrnn import files
 from lrnn.errors import DataError, LrnnError, UsageError
+
+
+class Records(dict):
+    """Column-oriented history: ``history["cost"][k]`` belongs to ``history["iteration"][k]``."""
+
+    def append(self, row: dict[str, float]) -> None:
+        for key, value in row.items():
+            column = self.get(key)  # not setdefault: it would build a list for every value
+            if column is None:
+                self[key] = [value]
+            else:
+                column.append(value)
+
+    def rows(self) -> list[dict[str, float]]:
+        keys = list(self)
+        return [dict(zip(keys, values, strict=True)) for values in zip(*self.values(), strict=True)]
+
 
 #: Largest history file read, in bytes (a million rows of eight columns is ~100 MB of CSV;
 #: lrnn's own histories are far smaller).

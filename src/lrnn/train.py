@@ -30,26 +30,11 @@ from lrnn import objective, solvers
 from lrnn.backends import Backend, split
 from lrnn.config import TrainConfig
 from lrnn.errors import TrainingDiverged, UsageError
+from lrnn.history import Records
 from lrnn.solvers import Solver, Stepper
 
 #: The lesson's run (every default of TrainConfig).
 LESSON_CONFIG = TrainConfig()
-
-
-class Records(dict):
-    """Column-oriented history: ``history["cost"][k]`` belongs to ``history["iteration"][k]``."""
-
-    def append(self, row: dict[str, float]) -> None:
-        for key, value in row.items():
-            column = self.get(key)  # not setdefault: it would build a list for every value
-            if column is None:
-                self[key] = [value]
-            else:
-                column.append(value)
-
-    def rows(self) -> list[dict[str, float]]:
-        keys = list(self)
-        return [dict(zip(keys, values, strict=True)) for values in zip(*self.values(), strict=True)]
 
 
 class TrainState(NamedTuple):
@@ -336,24 +321,23 @@ def _warn_if_unfinished(
 ) -> None:
     """A run that did not do what was asked says so, with the gradient it measured."""
     measured = f"max|∇J| = {result.grad_norm:.3g} at the returned weights"
-    advice = "raise max_iter, scale the features (standardize)"
+    advice = "raise max_iter, or scale the features (standardize)"
     if solver.uses_learning_rate:
-        advice += ", or use solver='lbfgs' or 'newton', which need far fewer iterations"
+        advice = "raise max_iter, scale the features (standardize), or use solver='lbfgs' or "
+        advice += "'newton', which need far fewer iterations"
     message = None
-    if result.stop_reason == "max_iter" and config.tol > 0:
+    # With tol = 0 gd runs max_iter by design, but a second-order solver runs to the optimum.
+    short = not (
+        solver.uses_learning_rate
+        or stationary_enough(result.grad_norm, result.final_cost, 0.0, backend.dtype)
+    )
+    if result.stop_reason == "max_iter" and (config.tol > 0 or short):
+        target = "reaching the optimum"
+        if config.tol > 0:
+            target = f"the gradient norm reached tol={config.tol:g}"
         message = (
-            f"{solver.name} stopped at max_iter={config.max_iter} before the gradient norm "
-            f"reached tol={config.tol:g} ({measured}); {advice}."
-        )
-    elif (
-        result.stop_reason == "max_iter"
-        and not solver.uses_learning_rate  # gd with tol = 0 runs max_iter by design
-        and not stationary_enough(result.grad_norm, result.final_cost, 0.0, backend.dtype)
-    ):
-        # With tol = 0 a second-order solver runs to the optimum: stopping short is news.
-        message = (
-            f"{solver.name} stopped at max_iter={config.max_iter} before reaching the optimum "
-            f"({measured}); raise max_iter, or scale the features (standardize)."
+            f"{solver.name} stopped at max_iter={config.max_iter} before {target} "
+            f"({measured}); {advice}."
         )
     elif result.stop_reason == "max_fun":
         message = (
