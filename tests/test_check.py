@@ -634,6 +634,8 @@ def test_a_hanging_function_is_waited_for_once_not_once_per_caller(tmp_path):
             f"{caller} was not run, since it calls {path}, which does not finish: fix that "
             "first, then check again."
         ), v[caller].diagnosis
+    assert v["sigmoid"].ran and not v["propagate"].ran
+    assert [f["ran"] for f in report.to_json()["functions"]] == [True, True] + [False] * 4
     assert report.summary().startswith(
         "1 of 6 functions pass; to fix: sigmoid; not run until then: propagate, optimize, "
         "predict, model."

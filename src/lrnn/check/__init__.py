@@ -36,7 +36,7 @@ from lrnn.check.cases import (
     sigmoid_check,
 )
 from lrnn.check.locate import FunctionSource
-from lrnn.check.sandbox import NOT_RUN, FunctionRun, Limits, _result, run_solution
+from lrnn.check.sandbox import FunctionRun, Limits, _result, run_solution
 from lrnn.check.source import Solution, read_solution
 from lrnn.check.training import load_cat, model_check, optimize_check
 from lrnn.errors import UsageError
@@ -77,6 +77,7 @@ class CheckReport:
                     "name": f.name,
                     "found": f.found,
                     "passed": f.passed,
+                    "ran": f.ran,
                     "diagnosis": f.diagnosis,
                     "notes": f.notes,
                 }
@@ -117,17 +118,12 @@ class CheckReport:
             if len(found) == 1:
                 return f"The one function found passes{tail}.{data}"
             return f"All {len(found)} functions found pass{tail}.{data}"
-        bad = [f.name for f in found if not f.passed and not _not_run(f)]
-        waiting = [f.name for f in found if not f.passed and _not_run(f)]
+        bad = [f.name for f in found if not f.passed and f.ran]
+        waiting = [f.name for f in found if not f.ran]
         later = f"; not run until then: {', '.join(waiting)}" if waiting else ""
         return (
             f"{good} of {len(found)} functions pass; to fix: {', '.join(bad)}{later}{tail}.{data}"
         )
-
-
-def _not_run(report: FunctionReport) -> bool:
-    """Skipped because a function it calls hangs: nothing to fix in it yet."""
-    return report.diagnosis.startswith(f"{report.name} {NOT_RUN}")
 
 
 def build_checks(cat_folder: Path | None) -> list[FunctionCheck]:

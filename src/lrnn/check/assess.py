@@ -31,6 +31,7 @@ class FunctionReport:
     diagnosis: str = ""
     notes: list[str] = field(default_factory=list)
     output: str = ""
+    ran: bool = True  # False: not run, because a function it calls hangs (see the diagnosis)
 
     def line(self) -> str:
         if not self.found:
@@ -164,8 +165,8 @@ def assess(
                 report.notes.append(note)
     if run.stopped:
         if run.stopped.startswith(NOT_RUN):  # the sandbox skipped it: it calls one that hung
-            those = "that" if "which does not finish" in run.stopped else "those"
-            report.diagnosis = f"{name} {run.stopped}: fix {those} first, then check again."
+            report.ran = False
+            report.diagnosis = f"{name} {run.stopped}, then check again."
             return report
         hint = ""
         if "for the whole check" in run.stopped:

@@ -291,8 +291,10 @@ def _without_callers_of_unfinished(
             roots[name] = set().union(*(roots[callee] for callee in through))
             stuck = " and ".join(sorted(roots[name]))
             via = "" if set(through) == roots[name] else f" (through {' and '.join(through)})"
-            verb = "does" if len(roots[name]) == 1 else "do"
-            report.functions[name].stopped = f"{NOT_RUN} {stuck}{via}, which {verb} not finish"
+            verb, those = ("does", "that") if len(roots[name]) == 1 else ("do", "those")
+            report.functions[
+                name
+            ].stopped = f"{NOT_RUN} {stuck}{via}, which {verb} not finish: fix {those} first"
             left.remove(name)
             changed = True
     return left

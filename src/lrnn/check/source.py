@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lrnn.check.locate import FunctionSource
 from lrnn.errors import UsageError
 
 _LINE_MAGIC = re.compile(r"^(\s*)(?:[%!]|[\w.]+\s*=\s*[%!]|[\w.]+\?{1,2}\s*$|\?)")
@@ -73,14 +74,8 @@ class Solution:
                 continue
             for node in _definitions(cell.tree.body):
                 if node.name in names:
-                    calls[node.name] = {
-                        n.func.id
-                        for n in ast.walk(node)
-                        if isinstance(n, ast.Call)
-                        and isinstance(n.func, ast.Name)
-                        and n.func.id in names
-                        and n.func.id != node.name
-                    }
+                    called = FunctionSource(node, cell.file, []).called_names()
+                    calls[node.name] = (called & names) - {node.name}
         return calls
 
     def broken_definitions(self) -> dict[str, str]:
