@@ -142,7 +142,10 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def _in_flags(text: str) -> str:
     """The training loop's warnings name its settings (max_iter=2000, raise max_iter); on the
     command line they are options (--iterations 2000, raise --iterations)."""
-    for field, flag in (("max_iter", "--iterations"), ("tol", "--tol")):
+    from lrnn.cli.commands import FLAGS  # how the command line spells the settings
+
+    for field in ("max_iter", "tol"):
+        flag = FLAGS[field]
         text = re.sub(rf"\b{field}=(\S+?)([,;)]|\s|$)", rf"{flag} \1\2", text)
         text = re.sub(rf"\braise {field}\b", f"raise {flag}", text)
     return text
