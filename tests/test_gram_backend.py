@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lrnn import objective
 from lrnn.backends import gram_backend
@@ -230,3 +233,51 @@ def test_a_descent_whose_cost_or_gradient_overflows_stops_where_the_loop_does(ca
             outcomes.append((str(exc), exc.result.n_iter, exc.result.w.tobytes()))
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0].startswith("training diverged")
+
+
+def test_the_lessons_stretches_run_without_per_step_checks(monkeypatch):
+    """Well-behaved runs settle finiteness once per stretch; only doubtful ones check each step."""
+    rng = np.random.default_rng(12)
+    X, y, scale = _data(rng, np.uint8, m=30, n=3000)
+    checked = []
+    original = GramBackend._descend_checked
+    monkeypatch.setattr(
+        GramBackend, "_descend_checked", lambda self, *a: checked.append(a) or original(self, *a)
+    )
+    config = TrainConfig(solver="gd", learning_rate=0.005, max_iter=300, record_every=100)
+    train(InMemoryBackend(X, y, None, scale), config, run_to_the_end=True)
+    assert checked == []
+    with pytest.raises(Exception, match="training diverged"):
+        train(
+            InMemoryBackend(X * 1e3, y, None, scale),
+            dataclasses.replace(config, learning_rate=1e305),
+            run_to_the_end=True,
+        )
+    assert checked
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    weighted=st.booleans(),
+    log_rate=st.floats(-4, 2),
+    alpha=st.sampled_from([0.0, 1e-3, 0.5, 50.0]),
+    steps=st.integers(1, 40),
+    start=st.floats(-3, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_the_stretch_bound_holds_for_every_step(weighted, log_rate, alpha, steps, start, seed):
+    """Every logit, loss, penalty and gradient entry along the stretch stays under the bound
+    computed before it (the bound is what lets the stretch skip its per-step checks)."""
+    rng = np.random.default_rng(seed)
+    X, y, scale = _data(rng, np.float64, m=12, n=40)
+    s = rng.random(len(y)) * 5 + 0.1 if weighted else None
+    backend = GramBackend(X, y, s, scale)
+    lr = 10.0**log_rate
+    theta = rng.standard_normal(len(y) + 1) * 10.0**start
+    bound = backend._stretch_bound(theta, lr, alpha, steps)
+    for _ in range(steps):
+        cost, grad, data = backend.evaluate(theta, alpha)
+        z = backend.K @ theta[:-1] + theta[-1]
+        assert np.abs(z).max() <= bound and cost <= bound
+        assert np.abs(grad).max() <= bound
+        theta = theta - lr * grad

@@ -35,6 +35,11 @@ _COLUMN_BLOCK = 2048
 _KEEP_WIDENED_BYTES = 32 * 2**20
 
 
+#: What :meth:`GramBackend._stretch_bound` must stay under for a stretch of descent to run
+#: without per-step checks: far from overflow in float32 (3.4e38) as in float64.
+_FINITE_ENOUGH = 1e30
+
+
 def _widened_whole(X: NDArray, dtype: np.dtype) -> NDArray | None:
     """X in ``dtype``, when X is narrower and row_products would widen it in one block."""
     m, n = X.shape
@@ -174,6 +179,90 @@ class GramBackend:
         iterations. None (the loop then takes these iterations one by one, and its checks see
         what happened where it happened) when the cost or the gradient might not have been
         finite at some step, or the last gradient is exactly zero (tol = 0 stops there).
+
+        Whether every step stays finite is settled before the first one where it can be (see
+        :meth:`_stretch_bound`), so the stretch runs as bare NumPy calls into kept buffers;
+        otherwise each step checks its own logits (:meth:`_descend_checked`).
+        """
+        bound = self._stretch_bound(theta, learning_rate, alpha, steps)
+        if not (bound < _FINITE_ENOUGH and bound * max(float(self.total), 1.0) < 1e300):
+            return self._descend_checked(theta, learning_rate, alpha, steps)
+        theta = theta.copy()
+        grad, step = np.empty_like(theta), np.empty_like(theta)
+        work = self._work if hasattr(self, "_work") else self._workspace()
+        K, y, s, total = self.K, self.y, self.sample_weight, work.total
+        Kbeta, z, e, a, t, penalty = work.Kbeta, work.z, work.e, work.a, work.t, work.losses
+        zeros, ones, minus_ones = work.zeros, work.ones, work.minus_ones
+        beta, residual = theta[:-1], grad[:-1]
+        rate, alpha_ = -self.dtype.type(learning_rate), self.dtype.type(alpha)
+        matmul, add, subtract, multiply, divide = (
+            np.matmul,
+            np.add,
+            np.subtract,
+            np.multiply,
+            np.divide,
+        )
+        copysign, exp, minimum, reduce, f64 = (
+            np.copysign,
+            np.exp,
+            np.minimum,
+            add.reduce,
+            np.float64,
+        )
+        for _ in range(steps):  # _probabilities, _gradient and optim.gd, written out
+            z = add(matmul(K, beta, out=Kbeta), theta[-1], out=z)
+            exp(copysign(z, minus_ones, out=e), out=e)
+            exp(minimum(z, zeros, out=a), out=a)
+            divide(a, add(e, ones, out=t), out=a)
+            subtract(a, y, out=residual)
+            if s is not None:
+                multiply(residual, s, out=residual)
+            divide(residual, total, out=residual)
+            grad[-1] = reduce(residual, dtype=f64)
+            if alpha:
+                add(residual, multiply(alpha_, beta, out=penalty), out=residual)
+            add(theta, multiply(rate, grad, out=step), out=theta)
+        if not (grad.any() and math.isfinite(reduce(grad, dtype=np.float64))):
+            return None
+        return theta, grad
+
+    def _stretch_bound(
+        self, theta: NDArray, learning_rate: float, alpha: float, steps: int
+    ) -> float:
+        """An upper bound, before the first step, on every logit, loss, penalty and gradient
+        entry that ``steps`` descent steps from θ can produce (∞ when there is none).
+
+        Each step moves β by lr·(r/Σs + alpha·β) and b by lr·Σr/Σs, where the weighted
+        residuals r = s(a − y) have Σ|rᵢ|/Σs ≤ c = max|a − y| ≤ 1 + max|y|. So after k steps
+        ‖β‖₁ ≤ qᵏ(‖β₀‖₁ + k·lr·c) with q = max(1, |1 − lr·alpha|), |b| ≤ |b₀| + k·lr·c, each
+        logit |zᵢ| ≤ max|K|·‖β‖₁ + |b|, each loss ≤ 1 + c·|z|, the penalty ½alpha·βᵀKβ ≤
+        ½alpha·max|K|·‖β‖₁² and the gradient's entries ≤ max(s)·c/Σs + alpha·‖β‖₁. Rounding
+        moves these by a few parts in 10¹⁶; the threshold they are held to is far below any
+        overflow (for float32 too).
+        """
+        k_max = getattr(self, "_k_max", None)
+        if k_max is None:
+            k_max = self._k_max = float(np.max(np.abs(self.K), initial=0.0))
+            y = self.y
+            self._residual_max = 1.0 + float(np.max(np.abs(y), initial=0.0))
+            s = self.sample_weight
+            self._weight_max = 1.0 if s is None else float(np.max(s, initial=0.0)) / self.total
+        c, lr = self._residual_max, abs(float(learning_rate))
+        q = abs(1.0 - lr * alpha)
+        growth = steps * math.log(q) if q > 1.0 else 0.0
+        if not growth < 40.0:
+            return math.inf
+        theta64 = theta.astype(np.float64, copy=False)
+        beta_sum = math.exp(growth) * (float(np.abs(theta64[:-1]).sum()) + steps * lr * c)
+        logit = k_max * beta_sum + abs(float(theta64[-1])) + steps * lr * c
+        loss = 1.0 + c * logit + 0.5 * alpha * k_max * beta_sum * beta_sum
+        gradient = self._weight_max * c + alpha * beta_sum
+        return max(logit, loss, gradient) if math.isfinite(k_max + c) else math.inf
+
+    def _descend_checked(
+        self, theta: NDArray, learning_rate: float, alpha: float, steps: int
+    ) -> tuple[NDArray, NDArray] | None:
+        """:meth:`descend`, each step checking that its cost and gradient were finite.
 
         The cost is not computed, so it is bounded instead: each example's loss is at most
         1 + |zᵢ| ≤ 1 + ‖z‖, so the weighted sum of losses stays below Σs·(1 + ‖z‖) and the
