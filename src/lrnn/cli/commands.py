@@ -230,19 +230,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     paths = _train_paths(args)
     if args.scheduler and args.backend != "dask":
         raise UsageError("--scheduler needs --backend dask.")
-    plan = OutputPlan().read("DATA", args.data).read("--test", args.test)
-    plan.read("--validation", args.validation)
-    plan.write("--model", paths["model"], "model")
-    plan.write("--plot", paths["plot"], "plot", derived=_choose("--plot", args.plot, "--no-plot"))
-    plan.write("--report", paths["report"], "report", derived=_choose("--report", args.report))
-    plan.write("--history", paths["history"], "history")
-    plan.write("--checkpoint", paths["checkpoint"], "checkpoint")
-    plan.check()
-    if args.resume and Path(args.resume).resolve() == Path(paths["model"]).resolve():
-        raise UsageError(
-            f"--model {paths['model']} is the checkpoint --resume reads; the model would "
-            "replace it — give the model another name."
-        )
+    _check_train_outputs(args, paths)
 
     resumed = tensors = meta = None
     if args.resume:
@@ -301,7 +289,31 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     model = run.model_file(result, td, cfg)
     _save_train_outputs(args, paths, model, result, td)
-    training = model.training
+    _say_what_was_trained(args, paths, model.training, result, cfg.record_every)
+    return 0
+
+
+def _check_train_outputs(args: argparse.Namespace, paths: dict) -> None:
+    """Refuse, before any work, an output that would destroy an input or a file not lrnn's."""
+    plan = OutputPlan().read("DATA", args.data).read("--test", args.test)
+    plan.read("--validation", args.validation)
+    plan.write("--model", paths["model"], "model")
+    plan.write("--plot", paths["plot"], "plot", derived=_choose("--plot", args.plot, "--no-plot"))
+    plan.write("--report", paths["report"], "report", derived=_choose("--report", args.report))
+    plan.write("--history", paths["history"], "history")
+    plan.write("--checkpoint", paths["checkpoint"], "checkpoint")
+    plan.check()
+    if args.resume and Path(args.resume).resolve() == Path(paths["model"]).resolve():
+        raise UsageError(
+            f"--model {paths['model']} is the checkpoint --resume reads; the model would "
+            "replace it — give the model another name."
+        )
+
+
+def _say_what_was_trained(
+    args: argparse.Namespace, paths: dict, training: dict, result: Any, record_every: int
+) -> None:
+    """The run's last lines: one JSON result, or the stop line, accuracies and saved files."""
     if args.json:
         _out(
             args,
@@ -311,10 +323,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             report=paths["report"],
             **training,
         )
-        return 0
+        return
     print(stop_line(result))
     # weights restored from the first recorded checks: the model has barely trained
-    if result.restored_iteration is not None and result.restored_iteration <= cfg.record_every:
+    if result.restored_iteration is not None and result.restored_iteration <= record_every:
         print(
             f"note: early stopping kept the weights of iteration {result.restored_iteration}, "
             "one of the first checks: the validation loss never improved on them, so the model "
@@ -328,7 +340,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     for what, key in (("learning curve", "plot"), ("history", "history"), ("report", "report")):
         if paths[key]:
             print(f"{what} saved to {paths[key]}")
-    return 0
 
 
 def _save_train_outputs(args, paths: dict, model, result, td) -> None:
