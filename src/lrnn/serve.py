@@ -119,6 +119,11 @@ def create_app(
     n_classes = len(predictor.model.classes)
     metadata = _metadata(predictor, max_body_bytes, max_images)
     receiving = _Receiving(UPLOADS_IN_FLIGHT * max_body_bytes)
+    page_headers = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
 
     def error(status: int, message: str) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status)
@@ -130,43 +135,17 @@ def create_app(
         return JSONResponse(metadata)
 
     async def page(request: Request) -> Response:
-        headers = {
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        }
-        return HTMLResponse(PAGE, headers=headers)
+        return HTMLResponse(PAGE, headers=page_headers)
 
     async def predict(request: Request) -> Response:
         try:
-            for key in ("threshold", "explain", "name"):  # which of two would be meant?
-                if len(request.query_params.getlist(key)) > 1:
-                    raise ApiError(400, f"?{key}= is given more than once; give it once.")
-            threshold = _threshold(request.query_params.get("threshold"), n_classes)
-            explain = _flag(request.query_params.get("explain"), "explain")
+            threshold, explain = _query_options(request, n_classes)
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
             body = await _read_body(request, max_body_bytes, receiving)
             _check_media(media, spec.kind)
             if not body:
                 raise ApiError(400, "the request body is empty; send an image or JSON rows.")
-            if spec.kind == "text":  # documents: JSON {"documents": […]} or lines of text
-                texts = (
-                    inference.json_documents(_parse_json(body))
-                    if media == "application/json"
-                    else inference.text_lines(body, spec, _charset(request))
-                )
-                work: Callable[[], Any] = lambda: inference.text_documents(texts, spec)  # noqa: E731
-            elif media == "application/json":
-                payload = _parse_json(body)
-                work = lambda: inference.table_rows(  # noqa: E731
-                    payload, spec, predictor.n_features
-                )
-            else:
-                if media == "multipart/form-data":
-                    blobs = await _multipart(request, body, max_images)
-                else:
-                    blobs = [(request.query_params.get("name") or "image", body)]
-                work = lambda: inference.decode_images(blobs, spec)  # noqa: E731
+            work = await _decoding(request, body, media, predictor, max_images)
 
             def run() -> dict:
                 ds = work()
@@ -187,16 +166,7 @@ def create_app(
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        if exc.status_code == 404:
-            message = (
-                f"no such path {request.url.path!r}; the API has GET /, /health, /metadata and "
-                "POST /predict."
-            )
-        elif exc.status_code == 405:
-            message = f"{request.method} is not allowed on {request.url.path}; see GET /metadata."
-        else:
-            message = str(exc.detail)
-        return error(exc.status_code, message)
+        return error(exc.status_code, _routing_message(request, exc))
 
     async def server_error(request: Request, exc: Exception) -> Response:
         # A bug, not bad input: the traceback goes to the server's log, never to the client.
@@ -211,6 +181,50 @@ def create_app(
     return Starlette(
         routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error}
     )
+
+
+def _query_options(request: Any, n_classes: int) -> tuple[float | None, bool]:
+    """?threshold= and ?explain=, each given at most once (which of two would be meant?)."""
+    for key in ("threshold", "explain", "name"):
+        if len(request.query_params.getlist(key)) > 1:
+            raise ApiError(400, f"?{key}= is given more than once; give it once.")
+    threshold = _threshold(request.query_params.get("threshold"), n_classes)
+    return threshold, _flag(request.query_params.get("explain"), "explain")
+
+
+async def _decoding(
+    request: Any, body: bytes, media: str, predictor: inference.Predictor, max_images: int
+) -> Callable[[], Any]:
+    """The work that turns this body into examples, to run on a worker thread (decoding
+    pictures or vectorising documents takes CPU time the event loop must not spend)."""
+    spec = predictor.spec
+    if spec.kind == "text":  # documents: JSON {"documents": […]} or lines of text
+        texts = (
+            inference.json_documents(_parse_json(body))
+            if media == "application/json"
+            else inference.text_lines(body, spec, _charset(request))
+        )
+        return lambda: inference.text_documents(texts, spec)
+    if media == "application/json":
+        payload = _parse_json(body)
+        return lambda: inference.table_rows(payload, spec, predictor.n_features)
+    if media == "multipart/form-data":
+        blobs = await _multipart(request, body, max_images)
+    else:
+        blobs = [(request.query_params.get("name") or "image", body)]
+    return lambda: inference.decode_images(blobs, spec)
+
+
+def _routing_message(request: Any, exc: Any) -> str:
+    """Starlette's 404 and 405, said with what the API does offer."""
+    if exc.status_code == 404:
+        return (
+            f"no such path {request.url.path!r}; the API has GET /, /health, /metadata and "
+            "POST /predict."
+        )
+    if exc.status_code == 405:
+        return f"{request.method} is not allowed on {request.url.path}; see GET /metadata."
+    return str(exc.detail)
 
 
 def _metadata(predictor: inference.Predictor, max_body_bytes: int, max_images: int) -> dict:
