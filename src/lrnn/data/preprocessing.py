@@ -9,6 +9,7 @@ field by field.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,47 +152,8 @@ class Preprocessing:
         if not (is_number(scale) and math.isfinite(scale) and scale > 0):
             raise bad(f"scale {scale!r} is not a positive finite number")
 
-        names = d.get("feature_names")
-        if names is not None and not (
-            isinstance(names, list | tuple) and all(isinstance(v, str) for v in names)
-        ):
-            raise bad("feature_names is not a list of strings")
-
-        mean, std = d.get("mean"), d.get("std")
-        for field_name, values in (("mean", mean), ("std", std)):
-            if values is not None and not (
-                isinstance(values, list | tuple)
-                and all(is_number(v) and math.isfinite(v) for v in values)
-            ):
-                raise bad(f"{field_name} is not a list of finite numbers")
-        if (mean is None) != (std is None):
-            raise bad("has only one of mean and std")
-        if mean is not None:
-            if len(mean) != len(std) or any(v <= 0 for v in std):
-                raise bad("mean and std differ in length or std has a value <= 0")
-            if names is not None and len(names) != len(mean):
-                raise bad(f"has {len(names)} feature_names but {len(mean)} means")
-
-        label = d.get("label_column")
-        if label is not None and not isinstance(label, str):
-            raise bad(f"label_column {label!r} is not a string")
-
-        text, index_base = d.get("text"), d.get("index_base")
-        if text is not None:
-            from lrnn.data.text import check_settings
-
-            problem = check_settings(text)
-            if problem:
-                raise bad(f"text settings: {problem}")
-        if (kind == "text") != (text is not None):
-            raise bad("text settings belong to text models only")
-        if index_base not in (None, 0, 1) or isinstance(index_base, bool):
-            raise bad(f"index_base {index_base!r} is not 0 or 1")
-        width = d.get("width")
-        if width is not None and not (is_int(width) and width > 0):
-            raise bad(f"width {width!r} is not a positive whole number")
-        if (kind == "svmlight") != (width is not None and index_base is not None):
-            raise bad("index_base and width belong to svmlight models only")
+        names, mean, std, label = _table_fields(d, bad)
+        text, index_base, width = _sparse_fields(d, kind, bad)
 
         return cls(
             kind=kind,
@@ -220,3 +182,53 @@ class Preprocessing:
                 "give data with the columns the model was trained on."
             )
         return (X - np.asarray(self.mean)) / np.asarray(self.std)
+
+
+def _table_fields(d: dict, bad: Callable[[str], ModelFileError]) -> tuple:
+    """A table model's feature names, standardisation and label column, each checked."""
+    names = d.get("feature_names")
+    if names is not None and not (
+        isinstance(names, list | tuple) and all(isinstance(v, str) for v in names)
+    ):
+        raise bad("feature_names is not a list of strings")
+
+    mean, std = d.get("mean"), d.get("std")
+    for field_name, values in (("mean", mean), ("std", std)):
+        if values is not None and not (
+            isinstance(values, list | tuple)
+            and all(is_number(v) and math.isfinite(v) for v in values)
+        ):
+            raise bad(f"{field_name} is not a list of finite numbers")
+    if (mean is None) != (std is None):
+        raise bad("has only one of mean and std")
+    if mean is not None:
+        if len(mean) != len(std) or any(v <= 0 for v in std):
+            raise bad("mean and std differ in length or std has a value <= 0")
+        if names is not None and len(names) != len(mean):
+            raise bad(f"has {len(names)} feature_names but {len(mean)} means")
+
+    label = d.get("label_column")
+    if label is not None and not isinstance(label, str):
+        raise bad(f"label_column {label!r} is not a string")
+    return names, mean, std, label
+
+
+def _sparse_fields(d: dict, kind: str, bad: Callable[[str], ModelFileError]) -> tuple:
+    """A text model's vectorizer settings, or an svmlight model's index base and width."""
+    text, index_base = d.get("text"), d.get("index_base")
+    if text is not None:
+        from lrnn.data.text import check_settings
+
+        problem = check_settings(text)
+        if problem:
+            raise bad(f"text settings: {problem}")
+    if (kind == "text") != (text is not None):
+        raise bad("text settings belong to text models only")
+    if index_base not in (None, 0, 1) or isinstance(index_base, bool):
+        raise bad(f"index_base {index_base!r} is not 0 or 1")
+    width = d.get("width")
+    if width is not None and not (is_int(width) and width > 0):
+        raise bad(f"width {width!r} is not a positive whole number")
+    if (kind == "svmlight") != (width is not None and index_base is not None):
+        raise bad("index_base and width belong to svmlight models only")
+    return text, index_base, width
