@@ -164,23 +164,8 @@ def assess(
             if note:
                 report.notes.append(note)
     if run.stopped:
-        if run.stopped.startswith(NOT_RUN):  # the sandbox skipped it: it calls one that hung
-            report.ran = False
-            report.diagnosis = f"{name} {run.stopped}, then check again."
-            return report
-        hint = ""
-        if "for the whole check" in run.stopped:
-            hint = (
-                " The functions before it used up the check's time: fix any that fail, or give "
-                "more time with --total-time-limit."
-            )
-        elif "longer than" in run.stopped:
-            hint = (
-                " Look for a loop that never ends (a while loop whose condition never changes), "
-                "or for Python loops over every example and feature, far too slow for the cat "
-                "pictures: use np.dot (or give more time with --time-limit)."
-            )
-        report.diagnosis = f"{name} {run.stopped}.{hint}"
+        report.ran = not run.stopped.startswith(NOT_RUN)  # skipped: it calls one that hung
+        report.diagnosis = _stopped_diagnosis(name, run.stopped)
         return report
     if not findings:
         report.passed = True
@@ -213,28 +198,53 @@ def assess(
         return report
     where = ""
     if src is not None and finding.locate is not None:
-        line = finding.locate(src)
-        where = src.where(line)
-        quoted = src.lines[line - 1] if line and 0 < line <= len(src.lines) else ""
-        if finding.if_axis and re.search(r"\baxis\s*=", quoted):
-            text = text.replace(finding.message, finding.if_axis)
-        if "m looks hard-coded" in text:
-            m_line = loc.assigned("m")(src)
-            if m_line is None and _reads_m(src):
-                # the function never sets m: it reads a global m of the notebook (m = 209 …)
-                text = text.replace(
-                    "use m = X.shape[1].",
-                    f"{name} never sets m, so it reads a global m left by other code: set "
-                    "m = X.shape[1] inside it.",
-                )
-            elif m_line and re.search(r"\bm\s*=\s*\d+\s*(#.*)?$", src.lines[m_line - 1]):
-                where = src.where(m_line)  # the number written in, not the line that uses it
-        if finding.if_divided and re.search(r"/\s*\(?\s*m\b", quoted):
-            text = re.sub(r"\S+ is m = \d+ times too large: the 1/m is missing\.",
-                          lambda _: finding.if_divided, text)  # fmt: skip
+        text, where = _pointed(name, finding, src, text)
     text = f"{text} {where or result_warning_line(run, index)}".rstrip()
     report.diagnosis = text
     return report
+
+
+def _stopped_diagnosis(name: str, stopped: str) -> str:
+    """What to do about a function that did not finish (or was not run because of one)."""
+    if stopped.startswith(NOT_RUN):
+        return f"{name} {stopped}, then check again."
+    hint = ""
+    if "for the whole check" in stopped:
+        hint = (
+            " The functions before it used up the check's time: fix any that fail, or give "
+            "more time with --total-time-limit."
+        )
+    elif "longer than" in stopped:
+        hint = (
+            " Look for a loop that never ends (a while loop whose condition never changes), "
+            "or for Python loops over every example and feature, far too slow for the cat "
+            "pictures: use np.dot (or give more time with --time-limit)."
+        )
+    return f"{name} {stopped}.{hint}"
+
+
+def _pointed(name: str, finding: Finding, src: loc.FunctionSource, text: str) -> tuple[str, str]:
+    """The finding's text fitted to the learner's line, and where that line is."""
+    line = finding.locate(src)
+    where = src.where(line)
+    quoted = src.lines[line - 1] if line and 0 < line <= len(src.lines) else ""
+    if finding.if_axis and re.search(r"\baxis\s*=", quoted):
+        text = text.replace(finding.message, finding.if_axis)
+    if "m looks hard-coded" in text:
+        m_line = loc.assigned("m")(src)
+        if m_line is None and _reads_m(src):
+            # the function never sets m: it reads a global m of the notebook (m = 209 …)
+            text = text.replace(
+                "use m = X.shape[1].",
+                f"{name} never sets m, so it reads a global m left by other code: set "
+                "m = X.shape[1] inside it.",
+            )
+        elif m_line and re.search(r"\bm\s*=\s*\d+\s*(#.*)?$", src.lines[m_line - 1]):
+            where = src.where(m_line)  # the number written in, not the line that uses it
+    if finding.if_divided and re.search(r"/\s*\(?\s*m\b", quoted):
+        text = re.sub(r"\S+ is m = \d+ times too large: the 1/m is missing\.",
+                      lambda _: finding.if_divided, text)  # fmt: skip
+    return text, where
 
 
 def _reads_m(src: loc.FunctionSource) -> bool:
