@@ -285,6 +285,11 @@ def _training_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="'balanced', or JSON such as '{\"cat\": 2}': weights per class (default none)",
     )
+    _early_stopping_options(g)
+    _data_handling_options(g)
+
+
+def _early_stopping_options(g: argparse._ArgumentGroup) -> None:
     g.add_argument(
         "--early-stopping",
         action="store_true",
@@ -305,6 +310,10 @@ def _training_options(p: argparse.ArgumentParser) -> None:
         help="share held out for early stopping when --validation is not given "
         f"(default {config.VALIDATION_FRACTION})",
     )
+
+
+def _data_handling_options(g: argparse._ArgumentGroup) -> None:
+    """Features, and where and how the passes over the data run."""
     g.add_argument("--standardize", action="store_true", help="standardise table features")
     g.add_argument(
         "--backend",
