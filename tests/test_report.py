@@ -472,5 +472,20 @@ def test_report_says_whether_the_scored_data_is_the_training_data(tmp_path):
     assert training_overlap(model, "builtin:iris", "other").startswith("no")
     model.manifest = {**manifest, "request": {"test": "t.csv"}}  # a separate test file
     assert training_overlap(model, "builtin:digits", "other").startswith("no")
+    model.manifest = {**manifest, "test_sha256": "held"}  # the examples it was tested on
+    assert training_overlap(model, "builtin:digits", "held").startswith("no: these are the exam")
+    assert training_overlap(model, "builtin:digits", "other").startswith("partly")
     model.manifest = {}
     assert training_overlap(model, "builtin:digits", "abc").startswith("unknown")
+
+
+def test_the_report_written_by_train_knows_its_examples_were_held_out(tmp_path):
+    """`lrnn train --report` scores the hold-out: the model's fingerprint of its test examples
+    says so, instead of "partly" (the same source, seen whole, would mix both)."""
+    from tests.cli_helpers import run
+
+    args = ["train", "digits", "--iterations", "20", "--no-plot", "--model", "m.safetensors"]
+    assert run([*args, "--report", "r.html"], tmp_path).returncode == 0
+    page = (tmp_path / "r.html").read_text()
+    assert "no: these are the examples it was tested on when it was trained" in page
+    assert "partly" not in page

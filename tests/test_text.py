@@ -337,3 +337,25 @@ def test_links_to_files_outside_the_folder_are_left_out(tmp_path):
     with pytest.warns(UserWarning, match=r"1 file\(s\) are links to places outside"):
         pics = data.load(str(tmp_path / "pics"))
     assert len(pics.names) == 4
+
+
+def test_a_text_tables_numeric_labels_and_encoding_are_kept(tmp_path):
+    """Numbers in the label column stay the classes 0 and 1 (not "0.0"); a Latin-1 table reads
+    with --encoding, which the model keeps for the tables it predicts on."""
+    rng = random.Random(4)
+    words = [POSITIVE if k % 2 else NEGATIVE for k in range(40)]
+    rows = [
+        ("café " if k % 2 else "thé ") + " ".join(rng.sample(w, 3)) for k, w in enumerate(words)
+    ]
+    body = "text,label\n" + "".join(f"{doc},{k % 2}\n" for k, doc in enumerate(rows))
+    (tmp_path / "t.csv").write_bytes(body.encode("latin-1"))
+    common = ["--text-column", "text", "--min-df", "1", "--no-plot", "--model", "m.safetensors"]
+    refused = run(["train", "t.csv", *common], tmp_path)
+    assert refused.returncode == 2 and "give --encoding" in refused.stderr
+    trained = run(["train", "t.csv", *common, "--encoding", "latin-1"], tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    assert "positive class: '1'" in trained.stdout
+    assert persist.load_model(tmp_path / "m.safetensors").classes == ("0", "1")
+    predicted = run(["predict", "--model", "m.safetensors", "t.csv"], tmp_path)
+    assert predicted.stdout.splitlines()[0] == "name\tP(1)\tlabel"
+    assert {line.split("\t")[2] for line in predicted.stdout.splitlines()[1:]} == {"0", "1"}

@@ -230,6 +230,8 @@ def manifest(
         "data_sha256": data_info["sha256"],
         "final_cost": result.final_cost,
     }
+    if "test_sha256" in data_info:
+        out["test_sha256"] = data_info["test_sha256"]
     if request is not None:
         out["request"] = request
     return out

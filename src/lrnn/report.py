@@ -298,14 +298,16 @@ def _describe_preprocessing(spec: Preprocessing | None) -> str:
 
 def training_overlap(model: Any, source: str, digest: str) -> str:
     """Whether the examples scored are the ones the model was trained on: the same data hash
-    (training-set scores), the source it held a part out of (the scores mix training and
-    held-out examples), or other data."""
+    (training-set scores), the test examples' hash (held out), the source it held a part out
+    of (the scores mix training and held-out examples), or other data."""
     manifest = model.manifest or {}
     trained_on = manifest.get("data_sha256")
     if trained_on is None:
         return "unknown (the model has no data hash)"
     if trained_on == digest:
         return "yes: this is the data the model was trained on (training-set scores)"
+    if manifest.get("test_sha256") == digest:
+        return "no: these are the examples it was tested on when it was trained (held out)"
     request = manifest.get("request") or {}
     if _same_source(manifest.get("data_source"), source) and not request.get("test"):
         return (

@@ -333,6 +333,8 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
         "n_samples": int(train_ds.X.shape[0]),
         "n_features": int(train_ds.X.shape[1]),
         "sha256": data.data_sha256(train_ds.X, train_ds.y),
+        # so that a report on exactly these examples can say they were held out
+        "test_sha256": data.data_sha256(test_ds.X, test_ds.y),
     }
     if K > 2:
         info["n_classes"] = K

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data import limits
-from lrnn.data.checks import expansion_budget, short
+from lrnn.data.checks import clip, expansion_budget, short
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError
@@ -91,12 +91,47 @@ def _line_of(name: str, X: Any, position: int) -> int:
     return _file_line(name, row)
 
 
+def _number(text: str) -> bool:
+    """Whether the parser reads ``text`` as a number (NaN too: that is refused later, by line)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _first_bad_line(name: str) -> tuple[int, str] | None:
+    """(line number, what is wrong there) for the first line the parser would refuse, read
+    again line by line — only after the compiled parser has refused the file, which does not
+    say where."""
+    with _open(name) as f:
+        for number, raw in enumerate(f, start=1):
+            tokens = raw.split(b"#", 1)[0].decode("utf-8", "replace").split()
+            if not tokens:
+                continue
+            if not _number(tokens[0]):
+                return number, f"starts with {clip(tokens[0])!r}, not a numeric label"
+            previous = -1
+            for token in tokens[1:]:
+                index, _, value = token.partition(":")
+                if index == "qid" and value.isdigit():
+                    continue
+                if not (index.isdigit() and _number(value)):
+                    return number, f"has {clip(token)!r}, not index:value"
+                if int(index) <= previous:
+                    return number, f"has index {index} after {previous}: indices must increase"
+                previous = int(index)
+    return None
+
+
 def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -> Dataset:
     """An svmlight file → Dataset with a CSR X (float64); see the module docstring."""
     import zlib
 
     from sklearn.datasets import load_svmlight_file
 
+    if Path(name).is_dir():
+        raise DataError(f"{name}: is a folder, not an svmlight file; give the file itself.")
     try:
         _check_lines(name)
         with _open(name) as f:
@@ -112,12 +147,16 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
         ) from e
     except (ValueError, OSError, EOFError, RuntimeError, zlib.error) as e:
         packed = Path(name).suffix.lower() in COMPRESSED
+        if packed and not isinstance(e, ValueError):
+            fix = "check that the file is complete and really compressed that way"
+            raise DataError(f"{name}: not a valid svmlight file ({short(e)}); {fix}.") from e
         fix = (
-            "check that the file is complete and really compressed that way"
-            if packed and not isinstance(e, ValueError)
-            else "fix the line, each being 'label index:value …' with increasing whole-number "
-            "indices and numeric values"
+            "each line is 'label index:value …' with increasing whole-number indices and "
+            "numeric values"
         )
+        bad = _first_bad_line(name) if isinstance(e, ValueError) else None
+        if bad is not None:
+            raise DataError(f"{name}: line {bad[0]} {bad[1]}; fix that line — {fix}.") from e
         raise DataError(f"{name}: not a valid svmlight file ({short(e)}); {fix}.") from e
     if X.shape[0] == 0:
         raise DataError(f"{name}: no examples; give a file with data.")
@@ -130,12 +169,22 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
             UserWarning,
             stacklevel=2,
         )
-    if X.shape[1] > limits.MAX_SPARSE_FEATURES + 1:  # + 1: column 0 of a one-based file
+    if spec is None:
+        base = 0 if X.nnz and X.indices.min() == 0 else 1
+        if X.nnz == 0:
+            raise DataError(
+                f"{name}: no line has any feature (index:value), only labels; each line is "
+                "'label index:value …' — give a file with features."
+            )
+    else:
+        base = spec.index_base or 0
+    if X.shape[1] - base > limits.MAX_SPARSE_FEATURES:  # a one-based file has no column 0
         widest = int(np.argmax(X.indices))
         raise DataError(
             f"{name}: line {_line_of(name, X, widest)} has feature index {int(X.indices[widest])}, "
-            f"over lrnn's limit of {limits.MAX_SPARSE_FEATURES} features (the weights would be "
-            "a dense vector that wide); fix that line."
+            f"over lrnn's limit of {limits.MAX_SPARSE_FEATURES} features, so at most "
+            f"{limits.MAX_SPARSE_FEATURES - 1 + base} in a {'zero' if base == 0 else 'one'}-based "
+            "file (the weights would be a dense vector that wide); fix that line."
         )
     if not np.isfinite(X.data).all():
         raise DataError(
@@ -144,11 +193,9 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
             "remove that line."
         )
     if spec is None:
-        base = 0 if X.nnz and X.indices.min() == 0 else 1
         X = _rebased(X, base, name)
         spec = Preprocessing(kind="svmlight", index_base=base, width=int(X.shape[1]))
     else:
-        base = spec.index_base or 0
         X = _to_width(_rebased(X, base, name), int(spec.width or 0), base, name)
     names = row_names(X.shape[0])
     y, classes = None, None

@@ -7,6 +7,7 @@ declared size before it is read. pandas and pyarrow are imported inside the func
 
 from __future__ import annotations
 
+import codecs
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -54,21 +55,34 @@ def _check_csv_lines(name: str) -> None:
         )
 
 
-def read_table(name: str, columns: list[str] | None) -> Any:
+def read_table(
+    name: str,
+    columns: list[str] | None,
+    encoding: str = "utf-8",
+    encoding_fix: str = "save the file as UTF-8",
+) -> Any:
     """A CSV or Parquet file as a frame, its size limits checked before pandas reads it (CSV:
-    line length and column count; Parquet: columns and the declared size)."""
+    line length and column count; Parquet: columns and the declared size). ``encoding`` is the
+    CSV's (Parquet's text is UTF-8 by definition)."""
     import pandas as pd
 
     if name.lower().endswith(".csv"):
         _check_csv_lines(name)
+        if codecs.lookup(encoding).name == "utf-8":
+            encoding = "utf-8-sig"  # spreadsheets often write a byte-order mark
         try:
-            return pd.read_csv(name, encoding="utf-8-sig")  # spreadsheets often write a BOM
+            return pd.read_csv(name, encoding=encoding)
+        except UnicodeDecodeError as e:
+            raise DataError(
+                f"{name}: not valid {e.encoding} text (byte 0x{e.object[e.start]:02x} at offset "
+                f"{e.start}); {encoding_fix}."
+            ) from e
         except pd.errors.EmptyDataError as e:
             raise DataError(
                 f"{name}: the file is empty; give a table with a header row and one row per "
                 "example."
             ) from e
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as e:
+        except (pd.errors.ParserError, ValueError, OSError) as e:
             raise DataError(
                 f"{name}: cannot read as CSV ({short(e)}); check the delimiter is ',' and every "
                 "row has as many fields as the header."
@@ -222,6 +236,20 @@ def _table_labels(
     Without ``require_labels`` (data to predict on) the label column is optional and ignored
     when it cannot be used — blanks, more than two classes — since nothing needs it.
     """
+    values = label_values(df, source, label, require_labels)
+    if values is None:
+        return None, None
+    try:
+        return encode_labels(values, source, f"label column '{label}'")
+    except DataError:
+        if require_labels:
+            raise
+        return None, None
+
+
+def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.ndarray | None:
+    """The label column's values (numbers stay numbers, so 1 is not read as "1.0"), or None
+    when there is none or, without ``require_labels``, when a label is blank."""
     import pandas as pd
 
     if label not in df.columns:
@@ -230,21 +258,17 @@ def _table_labels(
                 f"{source}: no label column '{label}'; the columns are {quoted(list(df.columns))}"
                 " — name the label column with --label."
             )
-        return None, None
+        return None
     col = df[label]
     missing = col.isna().to_numpy()
-    try:
-        if missing.any():
-            raise DataError(
-                f"{source}: label column '{label}' is empty in row {int(missing.argmax()) + 1}; "
-                "every example needs a label — fill it in or drop that row."
-            )
-        values = col.to_numpy() if pd.api.types.is_numeric_dtype(col) else col.astype(str)
-        return encode_labels(np.asarray(values), source, f"label column '{label}'")
-    except DataError:
-        if require_labels:
-            raise
-        return None, None
+    if missing.any():
+        if not require_labels:
+            return None
+        raise DataError(
+            f"{source}: label column '{label}' is empty in row {int(missing.argmax()) + 1}; "
+            "every example needs a label — fill it in or drop that row."
+        )
+    return np.asarray(col.to_numpy() if pd.api.types.is_numeric_dtype(col) else col.astype(str))
 
 
 def _check_numeric(df: Any, source: str, features: Sequence[str]) -> None:

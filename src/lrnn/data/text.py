@@ -418,7 +418,8 @@ def documents_dataset(
         warnings.warn(f"{source}: {message}", stacklevel=3)
     y, classes = (None, None)
     if labels is not None:
-        y, classes = encode_labels(np.asarray(labels, dtype=object), source, "the class")
+        values = labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
+        y, classes = encode_labels(values, source, "the class")
     return Dataset(X, y, classes, names, spec, source, documents=docs)
 
 
@@ -426,9 +427,10 @@ def load_text_table(
     name: str, label: str, options: dict, spec: Preprocessing | None, require_labels: bool
 ) -> Dataset:
     """A CSV/Parquet file whose ``text_column`` holds one document per row."""
-    from lrnn.data.tables import read_table  # the table loader's size limits apply
+    from lrnn.data.tables import label_values, read_table  # the table loader's limits apply
 
-    column = (spec.text if spec is not None else options)["text_column"]
+    settings = spec.text if spec is not None else options
+    column = settings["text_column"]
     if column is None:  # a model trained on files of documents, given a table
         give = (
             "a folder with one sub-folder of .txt files per class"
@@ -439,7 +441,7 @@ def load_text_table(
             f"{name}: the model was trained on documents in files, not on a table's text "
             f"column; give {give}."
         )
-    frame = read_table(name, [column, label])
+    frame = read_table(name, [column, label], settings["encoding"], ENCODING_FIX)
     if column not in frame.columns:
         has = ", ".join(map(repr, list(frame.columns)[:8]))
         fix = (
@@ -456,11 +458,7 @@ def load_text_table(
         if not isinstance(v, str):
             raise DataError(f"{where} is empty or not text; fill it or remove the row.")
         docs.append(decode_document(v.encode("utf-8"), where, "utf-8"))
-    labels = None
-    if label in frame.columns:
-        labels = frame[label].astype(str).tolist()
-    elif require_labels:
-        raise DataError(f"{name}: no label column {label!r}; name it with --label.")
+    labels = label_values(frame, name, label, require_labels)
     names = [f"row {i + 1}" for i in range(len(docs))]
     return documents_dataset(docs, labels, names, name, options, spec)
 
