@@ -764,6 +764,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("text --min-df fraction above one", lambda f: ["train", f.reviews("r", {}), *T, "--min-df", "1.5"], "--min-df 1.5 must be"),
     ("text --ngrams reversed", lambda f: ["train", f.reviews("r", {}), *T, "--ngrams", "2", "1"], "--ngrams [2, 1]"),
     ("text --hashing with --max-features", lambda f: ["train", f.reviews("r", {}), *T, "--hashing", "2**10", "--max-features", "5"], "do not go together"),
+    ("text --hashing with --min-df", lambda f: ["train", f.reviews("r", {}), *T, "--hashing", "2**10", "--min-df", "1"], "--hashing and --min-df do not go together"),
     ("text --hashing not a number", lambda f: ["train", f.reviews("r", {}), *T, "--hashing", "lots"], "--hashing"),
     ("text --encoding unknown", lambda f: ["train", f.reviews("r", {}), *T, "--encoding", "klingon"], "--encoding 'klingon'"),
     ("text --encoding undefined", lambda f: ["train", f.reviews("r", {}), *T, "--encoding", "undefined"], "--encoding 'undefined'"),

@@ -80,7 +80,7 @@ def test_min_df_and_max_features_select_terms():
 def test_saved_model_gives_identical_features(tmp_path, hashing):
     """The vectorizer travels as feature names (JSON) and an idf tensor; no pickle anywhere."""
     corpus = make_corpus(tmp_path / "reviews")
-    options = text.settings(min_df=1, hashing=hashing)
+    options = text.settings(min_df=None if hashing else 1, hashing=hashing)
     ds = data.load(corpus, text=options)
     vectorizer = ds.spec.vectorizer
     w = np.linspace(-1, 1, vectorizer.n_features)
@@ -310,6 +310,12 @@ def test_stray_files_empty_classes_and_unknown_words_are_said(tmp_path):
         ["train", "digits", "--ngrams", "1", "1", "--iterations", "2", *common[:3]], tmp_path
     )
     assert table.returncode == 0 and "--ngrams applies to text data only" in table.stderr
+    folder = run(["train", "reviews", "--text-column", "body", "--label", "y", *common], tmp_path)
+    assert folder.returncode == 0
+    assert "--text-column applies to a CSV/Parquet table of documents only" in folder.stderr
+    assert "--label names the label column of a CSV/Parquet table" in folder.stderr
+    spec = text.model_spec(persist.load_model(tmp_path / "r.safetensors"))
+    assert spec.text["text_column"] is None  # the model takes files, as it was trained on
 
 
 def test_links_to_files_outside_the_folder_are_left_out(tmp_path):

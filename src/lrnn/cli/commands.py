@@ -108,16 +108,27 @@ def _request(args: argparse.Namespace):
 TEXT_OPTIONS = ("text_column", "ngrams", "min_df", "max_features", "hashing", "encoding")
 
 
-def _warn_unused_text_options(args: argparse.Namespace, kind: str) -> None:
-    """Text options on data that is not text change nothing: say so, not silently."""
-    if kind == "text":
-        return
+def _warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
+    """Options that change nothing for this kind of data: say so, not silently."""
+    kind = spec.kind
+    text_table = kind == "text" and spec.text.get("text_column") is not None
     given = ["--" + f.replace("_", "-") for f in TEXT_OPTIONS if getattr(args, f, None) is not None]
+    if kind == "text":
+        given = ["--text-column"] if args.text_column is not None and not text_table else []
     if given:
+        what = "text data" if kind != "text" else "a CSV/Parquet table of documents"
         warnings.warn(
-            f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to text data "
-            f"only; this is {kind} data, so {'it is' if len(given) == 1 else 'they are'} "
-            f"ignored — drop {'it' if len(given) == 1 else 'them'}.",
+            f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to {what} "
+            f"only; this is {'a folder of documents' if kind == 'text' else f'{kind} data'}, "
+            f"so {'it is' if len(given) == 1 else 'they are'} ignored — drop "
+            f"{'it' if len(given) == 1 else 'them'}.",
+            stacklevel=2,
+        )
+    if args.label != "label" and kind != "table" and not text_table:
+        warnings.warn(
+            f"--label names the label column of a CSV/Parquet table; this is "
+            f"{'a folder of documents' if kind == 'text' else f'{kind} data'}, whose classes "
+            "come from the data itself, so it is ignored — drop it.",
             stacklevel=2,
         )
 
@@ -249,7 +260,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "documents with --text-column and the classes with --label."
         )
     td = run.prepare(request, cfg.random_state, _backend_name(args))
-    _warn_unused_text_options(args, td.spec.kind)
+    _warn_unused_options(args, td.spec)
     state = None
     if resumed is not None:
         state = checkpoint.resume_state(args.resume, tensors, meta, td.info)

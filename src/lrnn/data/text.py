@@ -79,6 +79,11 @@ def settings(
         raise UsageError(f"{problem}.")
     if out["hashing"] is not None and out["max_features"] is not None:
         raise UsageError("--hashing and --max-features do not go together; drop one of them.")
+    if hashing is not None and min_df is not None:
+        raise UsageError(
+            "--hashing and --min-df do not go together (hashed columns keep every word, "
+            "however rare); drop one of them."
+        )
     return out
 
 
@@ -381,7 +386,8 @@ def load_text_folder(
     encoding = spec.text["encoding"] if spec is not None else options["encoding"]
     docs = [decode_document(_read_capped(f), str(f), encoding) for f in files]
     names = [str(f.relative_to(path)) for f in files]
-    return documents_dataset(docs, labels, names, str(path), options, spec)
+    files_options = {**options, "text_column": None}  # documents in files, not in a column
+    return documents_dataset(docs, labels, names, str(path), files_options, spec)
 
 
 def no_known_words(X: Any, names: Sequence[str]) -> str | None:
