@@ -698,7 +698,7 @@ def test_load_inputs(tmp_path):
     assert "not a mix" in error_of(load_inputs, [str(one), str(root)], spec)
     assert "no such file" in error_of(load_inputs, [str(one), str(tmp_path / "gone.png")], spec)
     table_spec = Preprocessing(kind="table", feature_names=("a",))
-    assert "trained on table data, not images" in error_of(load_inputs, [str(one)], table_spec)
+    assert "trained on table data; give" in error_of(load_inputs, [str(one)], table_spec)
     error_of(load_inputs, [], spec, kind=UsageError)
     assert load_inputs(["digits"], Preprocessing("image", (8, 8, 1), 1 / 255)).X.shape == (
         357,

@@ -37,6 +37,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         spec = replace(
             spec, text={**spec.text, "encoding": settings(encoding=args.encoding)["encoding"]}
         )
+    if args.inputs.count("-") > 1:
+        raise UsageError("'-' (standard input) is given more than once; give it once.")
     if args.inputs == ["-"] and spec.kind == "text":  # a stream: scored a batch at a time
         datasets: Any = _stdin_datasets(spec)
     else:

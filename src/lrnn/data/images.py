@@ -291,9 +291,10 @@ def load_image_folder(
         files, y, classes = _image_files(folder, folder), None, None
     else:
         raise DataError(
-            f"{folder}: an image folder needs two or more sub-folders, one per class; found "
-            f"{len(subdirs)} ({quoted([d.name for d in subdirs])}) — arrange the images as "
-            f"{folder}/<class-a>/*.png, {folder}/<class-b>/*.png, …"
+            f"{folder}: a folder of examples needs two or more sub-folders, one per class; "
+            f"found {len(subdirs)} ({quoted([d.name for d in subdirs])}) — arrange the images "
+            f"as {folder}/<class-a>/*.png, {folder}/<class-b>/*.png, … (or documents as "
+            f"<class>/*.txt)"
         )
     raw = read_images([str(f) for f in files], mode, size, str(folder))
     names = [f.relative_to(folder).as_posix() for f in files]

@@ -156,8 +156,7 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
             )
     if spec.kind != "image":
         raise DataError(
-            f"{first}: the model was trained on {spec.kind} data, not images; give "
-            f"{TAKES[spec.kind]}."
+            f"{first}: the model was trained on {spec.kind} data; give {TAKES[spec.kind]}."
         )
     mode, size = image_target(spec, None)
     raw = read_images(paths, mode, size)

@@ -22,6 +22,7 @@ binary content (a NUL byte), the encoding (``--encoding``), emptiness — each a
 from __future__ import annotations
 
 import codecs
+import math
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -32,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data import limits
-from lrnn.data.checks import leave_out_links_outside
+from lrnn.data.checks import clip, leave_out_links_outside
 from lrnn.data.dataset import Dataset, encode_labels
 from lrnn.data.preprocessing import TAKES, Preprocessing
 from lrnn.errors import DataError, UsageError
@@ -191,10 +192,15 @@ class TextVectorizer:
             try:
                 counter.fit(list(docs))
             except ValueError as e:  # "empty vocabulary" / "After pruning, no terms remain"
+                fix = (
+                    "give documents with words"
+                    if options["min_df"] == 1  # already the lowest: no document has a word
+                    else "lower --min-df or give more documents"
+                )
                 raise DataError(
                     f"{source}: no words are left in the vocabulary with --min-df "
                     f"{options['min_df']} (with {len(docs)} documents; a word is two or more "
-                    "letters, digits or underscores); lower --min-df or give more documents."
+                    f"letters, digits or underscores); {fix}."
                 ) from e
             vocabulary = tuple(counter.get_feature_names_out().tolist())
         width = options["hashing"] if vocabulary is None else len(vocabulary)
@@ -461,6 +467,11 @@ def load_text_table(
     docs = []
     for i, v in enumerate(values.tolist()):
         where = f"{name}: row {i + 1}, column {column!r}"
+        if isinstance(v, bool | int | float) and not (isinstance(v, float) and math.isnan(v)):
+            raise DataError(
+                f"{where} holds the number {clip(v)}, not text (the whole column is numbers); "
+                "name the column of documents with --text-column."
+            )
         if not isinstance(v, str):
             raise DataError(f"{where} is empty or not text; fill it or remove the row.")
         docs.append(decode_document(v.encode("utf-8"), where, "utf-8"))
