@@ -365,3 +365,19 @@ def test_a_text_tables_numeric_labels_and_encoding_are_kept(tmp_path):
     predicted = run(["predict", "--model", "m.safetensors", "t.csv"], tmp_path)
     assert predicted.stdout.splitlines()[0] == "name\tP(1)\tlabel"
     assert {line.split("\t")[2] for line in predicted.stdout.splitlines()[1:]} == {"0", "1"}
+
+
+def test_words_of_a_model_without_weights_say_there_are_none(tmp_path):
+    from dataclasses import replace
+
+    make_corpus(tmp_path / "reviews", per_class=10)
+    common = ["--model", "r.safetensors", "--no-plot", "--min-df", "1", "--iterations", "5"]
+    assert run(["train", "reviews", *common], tmp_path).returncode == 0
+    model = persist.load_model(tmp_path / "r.safetensors")
+    persist.save_model(tmp_path / "z.safetensors", replace(model, w=np.zeros_like(model.w)))
+    words = run(["words", "--model", "z.safetensors"], tmp_path)
+    assert words.returncode == 0
+    assert words.stdout.splitlines() == [
+        f"towards {c!r}: (no word has a weight this way: the model has not learned any)"
+        for c in ("pos", "neg")
+    ]

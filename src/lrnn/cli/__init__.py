@@ -72,7 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # argparse would point at the top level's help; the command's is the one
+            prog = f"lrnn {args.command}" if args.command else "lrnn"
+            raise UsageError(
+                f"{prog}: unrecognized arguments: {' '.join(unknown)} (see '{prog} --help')"
+            )
         if args.command is None:
             parser.print_help()
             return 2

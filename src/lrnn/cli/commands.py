@@ -648,13 +648,20 @@ def cmd_words(args: argparse.Namespace) -> int:
             _out(args, classes=list(model.classes), per_class=terms)
             return 0
         for cls, positive, negative in per_class:
-            print(f"towards {cls!r}: " + ", ".join(f"{t} ({v:+.3f})" for t, v in positive))
-            print(f"away from {cls!r}: " + ", ".join(f"{t} ({v:+.3f})" for t, v in negative))
+            print(f"towards {cls!r}: {_terms_text(positive)}")
+            print(f"away from {cls!r}: {_terms_text(negative)}")
         return 0
     positive, negative = top_terms(w, model.feature_names, args.top)
     if args.json:
         _out(args, positive=positive, negative=negative, classes=list(model.classes))
         return 0
     for cls, terms in ((model.classes[1], positive), (model.classes[0], negative)):
-        print(f"towards {cls!r}: " + ", ".join(f"{t} ({v:+.3f})" for t, v in terms))
+        print(f"towards {cls!r}: {_terms_text(terms)}")
     return 0
+
+
+def _terms_text(terms: list) -> str:
+    """Terms with their weights, or why there are none (every weight on that side is 0)."""
+    if not terms:
+        return "(no word has a weight this way: the model has not learned any)"
+    return ", ".join(f"{t} ({v:+.3f})" for t, v in terms)

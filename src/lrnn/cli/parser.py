@@ -23,7 +23,7 @@ from lrnn.solvers import SOLVER_NAMES
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+        raise UsageError(f"{self.prog}: {message.rstrip('.')} (see '{self.prog} --help')")
 
 
 def _setting(name: str, parse: Callable[[str], Any] = float) -> Callable[[str], Any]:
