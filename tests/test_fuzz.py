@@ -402,8 +402,11 @@ def argv_lists(draw) -> list:
 def fast_cli(monkeypatch):
     """Training capped at 3 iterations; pictures stubbed (they are not what is fuzzed here)."""
     import lrnn.train
-    from lrnn import plots, report
+    from lrnn import course, estimator, plots, report  # noqa: F401 - see below
 
+    # course and estimator bind ``train`` when first imported: imported here, before the
+    # patch, they keep the real one (imported first by a fuzzed command, they would keep the
+    # 3-iteration stand-in for the rest of the session).
     real_train = lrnn.train.train
 
     def capped(backend, config=None, **kwargs):
