@@ -929,3 +929,56 @@ def test_the_call_graph_follows_the_last_definition_guarded_or_not(tmp_path):
         "model": {"predict"},  # the guarded, later definition
         "predict": {"sigmoid"},  # its own nested helper's name: called, so counted
     }
+
+
+def test_ctrl_c_takes_the_learners_process_down_too(tmp_path):
+    """The learner's code runs in a session of its own (so a terminal's Ctrl-C reaches only
+    lrnn); interrupted, lrnn must stop it rather than leave it looping on its own."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.cli_helpers import lrnn_command
+
+    path = write(tmp_path, replace_body("sigmoid", "while True:\n    pass"))
+    proc = subprocess.Popen([*lrnn_command(), "check", str(path)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+    def runners() -> list[int]:  # the learner's processes that this lrnn started
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(part.endswith(b"_runner.py") for part in cmdline):
+                found.append(int(entry.name))
+        return [pid for pid in found if _child_of(pid, proc.pid)]
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not runners():
+        time.sleep(0.1)
+    mine = runners()
+    assert mine, "the learner's process did not start"
+    time.sleep(0.5)  # inside the endless loop
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in err
+    time.sleep(0.5)
+    assert not [p for p in mine if Path(f"/proc/{p}").exists() and _alive(p)]
+
+
+def _child_of(pid: int, parent: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return int(stat[1]) == parent
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

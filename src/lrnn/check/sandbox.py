@@ -130,6 +130,7 @@ class _Child:
         self.buffer = b""
         self.read_total = 0
         self.eof = False
+        self.killed = False
 
     def events(self, deadline: float) -> list[dict[str, Any]]:
         """Events that arrive before ``deadline`` (monotonic); [] on timeout or end of pipe."""
@@ -177,6 +178,11 @@ class _Child:
         return None
 
     def kill(self) -> int | None:
+        """Stop the child and everything it started (its own session: a Ctrl-C in the terminal
+        reaches only lrnn, which must then take its children down with it)."""
+        if self.killed:
+            return self.proc.returncode
+        self.killed = True
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -249,6 +255,7 @@ def run_solution(
         total_deadline = start + limits.total_limit
         remaining = list(calls)
         first = True
+        child: _Child | None = None
         while remaining:
             job = {
                 # modules beside the solution (a notebook's lr_utils.py …) import as in its folder
@@ -265,6 +272,8 @@ def run_solution(
             remaining = _without_callers_of_unfinished(report, remaining, depends or {})
             first = False
     finally:
+        if child is not None:  # interrupted (Ctrl-C) while it ran: it must not run on alone
+            child.kill()
         shutil.rmtree(tmp, ignore_errors=True)
     return report
 
