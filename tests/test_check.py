@@ -616,6 +616,20 @@ def test_infinite_loop_is_stopped_and_others_still_checked(tmp_path):
     )
 
 
+def test_a_loop_that_never_ends_is_named_in_the_function_that_loops(tmp_path):
+    """optimize's loop never ends but spends its time in propagate and sigmoid: the line named
+    is optimize's own (the loop's body), with the call it was caught in."""
+    solution = replace_body("optimize", "while True:\n    propagate(w, b, X, Y)")
+    path = write(tmp_path, solution)
+    report = check_file(path, Limits(time_limit=1.5, total_limit=30.0, memory_mb=1024))
+    diagnosis = verdicts(report)["optimize"].diagnosis
+    loop_line = solution.splitlines().index("    while True:") + 1
+    named = re.search(r"it was at solution\.py, line (\d+)(?:, in a call to (\w+))?", diagnosis)
+    assert named, diagnosis  # (caught on the loop's own line, there is no call to name)
+    assert int(named[1]) in (loop_line, loop_line + 1)
+    assert named[2] in (None, "propagate", "sigmoid")
+
+
 def test_a_hanging_function_is_waited_for_once_not_once_per_caller(tmp_path):
     """A sigmoid that never returns: its callers (and theirs) are not run, each of which would
     wait out the time limit in it, and each verdict names the function to fix."""

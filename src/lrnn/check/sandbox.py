@@ -159,8 +159,10 @@ class _Child:
                     out.append(event)
         return out
 
-    def where_stuck(self, files: set[str]) -> str | None:
-        """Ask for a stack dump, then name the learner's innermost line in it."""
+    def where_stuck(self, files: set[str], current: str | None) -> str | None:
+        """Ask for a stack dump, then say where in the learner's code it was: the line of the
+        function being checked (its loop is what never ends, even when the moment caught is
+        inside a function it calls, which the phrase then adds), else the innermost line."""
         stack = self.tmp / "stack.txt"
         try:
             os.kill(self.proc.pid, signal.SIGUSR1)
@@ -172,10 +174,18 @@ class _Child:
         except (OSError, ProcessLookupError):
             return None
         # faulthandler prints the most recent call first: 'File "code cell 3", line 5 in f'
-        for file, line in re.findall(r'File "([^"]+)", line (\d+)', text):
-            if file in files:
-                return f"{file}:{line}"
-        return None
+        frames = [
+            (file, line, function)
+            for file, line, function in re.findall(r'File "([^"]+)", line (\d+) in (\S+)', text)
+            if file in files
+        ]
+        if not frames:
+            return None
+        own = next((f for f in frames if f[2] == current), frames[0])
+        where = f"{own[0]}, line {own[1]}"
+        if own is not frames[0] and frames[0][2] != own[2]:
+            where += f", in a call to {frames[0][2]} (line {frames[0][1]})"
+        return where
 
     def kill(self) -> int | None:
         """Stop the child and everything it started (its own session: a Ctrl-C in the terminal
@@ -386,7 +396,7 @@ def _timed_out(
     files: set[str],
 ) -> list[str]:
     """Say where the code was, stop it, and continue without the function that hung."""
-    stuck = child.where_stuck(files)
+    stuck = child.where_stuck(files, current)
     child.kill()
     if time.monotonic() >= total_deadline:
         for name in remaining:
@@ -416,7 +426,7 @@ def _blame(
     stuck: str | None,
 ) -> list[str]:
     """Mark the function that was running (or all, if the definitions were) and go on."""
-    where = f" (it was at {stuck.replace(':', ', line ')})" if stuck else ""
+    where = f" (it was at {stuck})" if stuck else ""
     if current is None:
         for name in remaining:
             if name not in done:
