@@ -583,8 +583,27 @@ def test_mutant_names_function_and_mistake(mutant_reports, ident, function, edit
 
 def test_dependent_function_points_at_the_failing_one(mutant_reports):
     # optimize calls a propagate without 1/m: optimize's diagnosis says to fix propagate first.
-    diagnosis = verdicts(mutant_reports["dw-no-one-over-m"])["optimize"].diagnosis
+    report = mutant_reports["dw-no-one-over-m"]
+    diagnosis = verdicts(report)["optimize"].diagnosis
     assert "propagate" in diagnosis and "fix that first" in diagnosis, diagnosis
+    # the summary keeps the one to fix apart from those that fail only through it
+    assert verdicts(report)["optimize"].waits_for == ["propagate"]
+    assert "; to fix: propagate; failing until then, as they call it: optimize" in report.summary()
+    json_view = {f["name"]: f for f in report.to_json()["functions"]}
+    assert json_view["optimize"]["waits_for"] == ["propagate"]
+    assert json_view["propagate"]["waits_for"] == []
+
+
+def test_functions_the_checks_time_never_reached_are_not_checked_not_wrong(tmp_path):
+    path = write(tmp_path, replace_body("sigmoid", "while True:\n    pass"))
+    report = check_file(path, Limits(time_limit=30.0, total_limit=1.5, memory_mb=1024))
+    v = verdicts(report)
+    assert "took longer than the time left" in v["sigmoid"].diagnosis
+    assert not any(f.ran for f in report.found)
+    assert report.summary() == (
+        "0 of 6 functions pass; not checked, as the check's time ran out: sigmoid, "
+        "initialize_with_zeros, propagate, optimize, predict, model."
+    ), report.summary()
 
 
 # --------------------------------------------------------------------------------------------

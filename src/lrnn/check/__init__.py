@@ -78,6 +78,7 @@ class CheckReport:
                     "found": f.found,
                     "passed": f.passed,
                     "ran": f.ran,
+                    "waits_for": f.waits_for,
                     "diagnosis": f.diagnosis,
                     "notes": f.notes,
                 }
@@ -113,17 +114,23 @@ class CheckReport:
             else " (the lesson's cat pictures were not found, so model was "
             "checked on small data only)"
         )
-        data = data if any(f.name == "model" for f in found) else ""
+        data = data if any(f.name == "model" and f.ran for f in found) else ""
         if good == len(found):
             if len(found) == 1:
                 return f"The one function found passes{tail}.{data}"
             return f"All {len(found)} functions found pass{tail}.{data}"
-        bad = [f.name for f in found if not f.passed and f.ran]
-        waiting = [f.name for f in found if not f.ran]
-        later = f"; not run until then: {', '.join(waiting)}" if waiting else ""
-        return (
-            f"{good} of {len(found)} functions pass; to fix: {', '.join(bad)}{later}{tail}.{data}"
-        )
+        failing = [f for f in found if not f.passed]
+        bad = [f.name for f in failing if f.ran and not f.waits_for]
+        groups = [
+            (f"failing until then, as they call {'it' if len(bad) == 1 else 'one of them'}",
+             [f.name for f in failing if f.ran and f.waits_for]),
+            ("not run until then", [f.name for f in failing if f.skipped == "callee"]),
+            ("not checked, as the check's time ran out",
+             [f.name for f in failing if f.skipped == "time"]),
+        ]  # fmt: skip
+        said = [f"to fix: {', '.join(bad)}"] if bad else []
+        said += [f"{what}: {', '.join(names)}" for what, names in groups if names]
+        return f"{good} of {len(found)} functions pass; {'; '.join(said)}{tail}.{data}"
 
 
 def build_checks(cat_folder: Path | None) -> list[FunctionCheck]:

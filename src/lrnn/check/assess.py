@@ -18,7 +18,7 @@ import numpy as np
 from lrnn.check import locate as loc
 from lrnn.check.cases import Case, FunctionCheck
 from lrnn.check.compare import Finding
-from lrnn.check.sandbox import NOT_RUN, CallResult, FunctionRun
+from lrnn.check.sandbox import CUT_SHORT, NOT_CHECKED, NOT_RUN, CallResult, FunctionRun
 
 
 @dataclass
@@ -31,7 +31,15 @@ class FunctionReport:
     diagnosis: str = ""
     notes: list[str] = field(default_factory=list)
     output: str = ""
-    ran: bool = True  # False: not run, because a function it calls hangs (see the diagnosis)
+    #: Why it was not (fully) run: "" (it was), "callee" (a function it calls hangs), "time"
+    #: (the whole check's time ran out first).
+    skipped: str = ""
+    #: Failing functions it calls that explain its own failure (fix those first).
+    waits_for: list[str] = field(default_factory=list)
+
+    @property
+    def ran(self) -> bool:
+        return not self.skipped
 
     def line(self) -> str:
         if not self.found:
@@ -164,7 +172,10 @@ def assess(
             if note:
                 report.notes.append(note)
     if run.stopped:
-        report.ran = not run.stopped.startswith(NOT_RUN)  # skipped: it calls one that hung
+        if run.stopped.startswith(NOT_RUN):
+            report.skipped = "callee"
+        elif run.stopped.startswith((NOT_CHECKED, CUT_SHORT)):
+            report.skipped = "time"
         report.diagnosis = _stopped_diagnosis(name, run.stopped)
         return report
     if not findings:
@@ -184,6 +195,7 @@ def assess(
         text = f"With {case.label}: {text}"
     if deps and not result_mutated(run, index):
         # What it returns follows from the broken function it calls: name that one only.
+        report.waits_for = deps
         dep = " and ".join(deps)
         verb = "fails" if len(deps) == 1 else "fail"
         report.diagnosis = (
@@ -209,10 +221,10 @@ def _stopped_diagnosis(name: str, stopped: str) -> str:
     if stopped.startswith(NOT_RUN):
         return f"{name} {stopped}, then check again."
     hint = ""
-    if "for the whole check" in stopped:
+    if stopped.startswith(CUT_SHORT):
         hint = (
-            " The functions before it used up the check's time: fix any that fail, or give "
-            "more time with --total-time-limit."
+            " The check's time ran out while it ran: fix any function that fails and check "
+            "again, or give more time with --total-time-limit."
         )
     elif "longer than" in stopped:
         hint = (

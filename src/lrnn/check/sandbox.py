@@ -227,6 +227,10 @@ TOO_MUCH = "returned more data than the check accepts"
 #: How a function that was not run because one it calls did not finish is described (the
 #: verdict then sends the learner to that one).
 NOT_RUN = "was not run, since it calls"
+#: How functions are described that the whole check's time limit left unchecked: those not
+#: reached, and the one it cut short.
+NOT_CHECKED = "not checked: the whole check's limit"
+CUT_SHORT = "took longer than the time left"
 
 
 def run_solution(
@@ -403,15 +407,11 @@ def _timed_out(
             if name not in done and name != current:
                 report.functions[
                     name
-                ].stopped = (
-                    f"not checked: the whole check's limit of {limits.total_limit:g} s ran out"
-                )
+                ].stopped = f"{NOT_CHECKED} of {limits.total_limit:g} s ran out"
         if current:
             report.functions[
                 current
-            ].stopped = (
-                f"took longer than the time left ({limits.total_limit:g} s for the whole check)"
-            )
+            ].stopped = f"{CUT_SHORT} ({limits.total_limit:g} s for the whole check)"
         return []
     why = f"took longer than {limits.time_limit:g} s and was stopped"
     return _blame(report, remaining, done, current, why, stuck)
