@@ -1015,3 +1015,47 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+@needs_cat
+@pytest.mark.parametrize("where", ["notebook", "file"])
+def test_the_full_cat_run_waits_until_model_and_its_callees_pass(tmp_path, monkeypatch, where):
+    """w of shape (n,) from initialize_with_zeros: on the cat pictures model would broadcast it
+    into a 12288 × 12288 matrix and run for many minutes. The check runs the lesson's full run
+    only once model and the functions it calls pass their other cases."""
+    from lrnn.check import _runner, check_namespace
+
+    solution = mutate([("w = np.zeros((dim, 1))", "w = np.zeros(dim)")])
+    if where == "notebook":
+        cat_rows = []
+        real_call = _runner.call_case
+
+        def call_case(fn, args, *rest):
+            if fn.__name__ == "model":
+                cat_rows.append(args[0].shape[0])
+            return real_call(fn, args, *rest)
+
+        monkeypatch.setattr(_runner, "call_case", call_case)
+        namespace: dict = {}
+        exec(compile(solution, "mine.py", "exec"), namespace)
+        report = check_namespace(namespace, show=False, cat_folder=CAT_DIR)
+        assert cat_rows and 12288 not in cat_rows  # the small cases ran, the cat run did not
+    else:
+        report = check_file(write(tmp_path, solution), cat_folder=CAT_DIR)
+    v = verdicts(report)
+    assert not v["initialize_with_zeros"].passed
+    assert v["model"].waits_for == ["initialize_with_zeros"] or not v["model"].passed
+    assert "longer than" not in v["model"].diagnosis
+
+
+@needs_cat
+def test_a_model_whose_callee_fails_elsewhere_waits_for_it_with_a_note(tmp_path):
+    """predict fails only for a single example, which model's small cases never have: model
+    passes them, and its full cat run waits for predict, which its verdict notes."""
+    solution = replace_body("predict", "if X.shape[1] == 1:\n    return np.zeros((2, 2))")
+    report = check_file(write(tmp_path, solution), cat_folder=CAT_DIR)
+    v = verdicts(report)
+    assert not v["predict"].passed and v["model"].passed
+    assert v["model"].notes == [
+        "not yet run on the lesson's cat pictures: that waits until predict passes."
+    ]

@@ -18,6 +18,7 @@ running, so no time or memory limit is applied (interrupt the kernel to stop a l
 from __future__ import annotations
 
 import linecache
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,6 +156,70 @@ def find_cat_folder(candidates: list[Path]) -> Path | None:
     return None
 
 
+def _calls(checks: list[FunctionCheck], chosen: dict[str, list[int]]) -> dict[str, list]:
+    """The sandbox's calls for the ``chosen`` cases (name → case indexes) of ``checks``."""
+    by_name = {c.name: c for c in checks}
+    return {
+        name: [(by_name[name].cases[i].args, by_name[name].cases[i].optional) for i in indexes]
+        for name, indexes in chosen.items()
+        if indexes
+    }
+
+
+def _reindex(runs: dict[str, FunctionRun], chosen: dict[str, list[int]]) -> None:
+    """Results numbered by their place among the chosen cases → by their case index."""
+    for name, run in runs.items():
+        indexes = chosen.get(name, [])
+        run.results = {indexes[k]: result for k, result in run.results.items()}
+
+
+def _merge(
+    runs: dict[str, FunctionRun], more: dict[str, FunctionRun], chosen: dict[str, list[int]]
+) -> None:
+    """A second run's results (of the ``chosen`` cases) added to the first run's."""
+    _reindex(more, chosen)
+    for name, run in more.items():
+        runs[name].results.update(run.results)
+        runs[name].output += run.output
+        runs[name].stopped = runs[name].stopped or run.stopped
+
+
+def _heavy_ready(
+    checks: list[FunctionCheck],
+    reports: list[FunctionReport],
+    sources: Mapping[str, FunctionSource | None],
+) -> tuple[dict[str, list[int]], dict[str, list[str]]]:
+    """(name → heavy cases to run now, name → failing functions those must wait for): a
+    function's heavy cases run once it and the lesson functions it calls pass the others."""
+    verdicts = {r.name: r for r in reports}
+    failing = {r.name for r in reports if r.found and not r.passed}
+    ready: dict[str, list[int]] = {}
+    waiting: dict[str, list[str]] = {}
+    for check in checks:
+        heavy = [i for i, case in enumerate(check.cases) if case.heavy]
+        report = verdicts[check.name]
+        if not heavy or not report.found or not report.passed:
+            continue  # its own verdict stands without them
+        source = sources.get(check.name)
+        callees = source.called_names() if source is not None else set(check.calls)
+        blocking = sorted(failing & callees)
+        if blocking:
+            waiting[check.name] = blocking
+        else:
+            ready[check.name] = heavy
+    return ready, waiting
+
+
+def _say_waiting(reports: list[FunctionReport], waiting: dict[str, list[str]]) -> None:
+    for report in reports:
+        if report.name in waiting:
+            names = " and ".join(waiting[report.name])
+            verb = "passes" if len(waiting[report.name]) == 1 else "pass"
+            report.notes.append(
+                f"not yet run on the lesson's cat pictures: that waits until {names} {verb}."
+            )
+
+
 def _prepare_all(checks: list[FunctionCheck]) -> Callable[[], None]:
     def run() -> None:
         for check in checks:
@@ -229,15 +294,27 @@ def check_file(
         cat_folder, [Path(path).resolve().parent / "datasets", Path.cwd() / "datasets"], "--data"
     )
     checks = build_checks(folder)
-    calls = {c.name: [(case.args, case.optional) for case in c.cases] for c in checks}
-    depends = solution.calls_between(set(calls))
+    started = time.monotonic()
+    light = {c.name: [i for i, case in enumerate(c.cases) if not case.heavy] for c in checks}
+    depends = solution.calls_between(set(light))
     sandbox = run_solution(
-        solution, calls, limits, while_running=_prepare_all(checks), depends=depends
+        solution, _calls(checks, light), limits, while_running=_prepare_all(checks), depends=depends
     )
+    _reindex(sandbox.functions, light)
     found = {name for name, run in sandbox.functions.items() if run.where is not None}
     broken = solution.broken_definitions()
     sources = {name: _source_of(solution, run.where) for name, run in sandbox.functions.items()}
     reports = _verdicts(checks, sandbox.functions, sources, found, limits.memory_mb, set(broken))
+    ready, waiting = _heavy_ready(checks, reports, sources)
+    if ready:  # the lesson's full run, in a child of its own, with the time that is left
+        left = max(limits.total_limit - (time.monotonic() - started), 1.0)
+        rest = Limits(limits.time_limit, left, limits.memory_mb)
+        more = run_solution(solution, _calls(checks, ready), rest, depends=depends)
+        _merge(sandbox.functions, more.functions, ready)
+        reports = _verdicts(
+            checks, sandbox.functions, sources, found, limits.memory_mb, set(broken)
+        )
+    _say_waiting(reports, waiting)
     for report in reports:
         if not report.found and report.name in broken:
             report.found, report.passed = True, False
@@ -288,24 +365,34 @@ def check_namespace(
     funcs = {name: fn for name, fn in lesson.items() if callable(fn)}
     files = {fn.__code__.co_filename for fn in funcs.values() if hasattr(fn, "__code__")}
     texts = {f: "".join(linecache.getlines(f)) for f in files}
-    runs, sources = {}, {}
-    for check in checks:
-        fn = funcs.get(check.name)
-        if fn is None:
-            continue
-        run = FunctionRun(check.name, where={})
-        output = _runner.CappedText()  # as the sandbox keeps it: start and end, cut marked
-        for index, case in enumerate(check.cases):
+    runs: dict[str, FunctionRun] = {}
+    sources: dict[str, FunctionSource | None] = {}
+    outputs: dict[str, Any] = {}
+
+    def run_cases(check: FunctionCheck, indexes: list[int]) -> None:
+        fn = funcs[check.name]
+        run = runs.setdefault(check.name, FunctionRun(check.name, where={}))
+        output = outputs.setdefault(check.name, _runner.CappedText())  # as the sandbox keeps it
+        for index in indexes:
+            case = check.cases[index]
             args = [a.copy() if isinstance(a, np.ndarray) else a for a in case.args]
             result, _ = _runner.call_case(fn, args, case.optional, files, texts, output)
             run.results[index] = _result(result)
         run.output = output.text()
-        runs[check.name] = run
-        sources[check.name] = FunctionSource.from_function(fn)
-    report = CheckReport(
-        _verdicts(checks, runs, sources, set(funcs), None),
-        cat=any("cat" in c.label for c in checks[-1].cases),
-    )
+
+    for check in checks:
+        if check.name in funcs:
+            run_cases(check, [i for i, case in enumerate(check.cases) if not case.heavy])
+            sources[check.name] = FunctionSource.from_function(funcs[check.name])
+    reports = _verdicts(checks, runs, sources, set(funcs), None)
+    ready, waiting = _heavy_ready(checks, reports, sources)
+    for check in checks:
+        if check.name in ready:
+            run_cases(check, ready[check.name])
+    if ready:
+        reports = _verdicts(checks, runs, sources, set(funcs), None)
+    _say_waiting(reports, waiting)
+    report = CheckReport(reports, cat=any("cat" in c.label for c in checks[-1].cases))
     if show:
         for line in report.lines():
             print(line)

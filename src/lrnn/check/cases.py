@@ -47,6 +47,9 @@ class Case:
     optional: int = 0  # trailing arguments the learner's signature may lack (print_cost)
     note: Callable[[Any], str | None] | None = None  # advice that does not fail the function
     prepare: Callable[[], Any] | None = None  # heavy reference work, done while the child runs
+    #: The lesson's full run: made only once the function and those it calls pass the other
+    #: cases (a wrong shape there can make it run for minutes, or allocate gigabytes).
+    heavy: bool = False
 
     @property
     def size(self) -> int:

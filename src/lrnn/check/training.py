@@ -491,6 +491,7 @@ def model_check(rng: np.random.Generator, cat: dict[str, Any] | None) -> Functio
                 {} if is_cat else {**d, "num_iterations": its, "learning_rate": rate},
                 optional=1,
                 prepare=ref,
+                heavy=is_cat,
             )
         )
     return FunctionCheck("model", cases, calls=("initialize_with_zeros", "optimize", "predict"))
