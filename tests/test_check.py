@@ -537,10 +537,15 @@ def test_magics_are_neutralised_line_for_line():
 
 
 def test_only_definitions_run():
-    sol_text = "import numpy as np\nK = 3\nL = np.ones(3)\nprint('hi')\ndef f():\n    return K\n"
+    sol_text = (
+        "import numpy as np\nimport math\nK = 3\nL = np.ones(3)\nEPS = np.finfo(float).eps\n"
+        "TAU = 2 * math.pi\nSHAPE = tuple([64, 64, int('3')])\n"  # constants: they run
+        "data = np.load('x.npy')\nX = load_dataset()\nY = X.reshape(2, -1)\n"  # data: skipped
+        "Z = np.zeros(shape=np.load('s.npy'))\nprint('hi')\ndef f():\n    return K\n"
+    )
     cells = read_solution_from_text(sol_text)
-    assert cells.cells[0].run == [0, 1, 4]  # the call and the print are skipped
-    assert cells.skipped == 2
+    assert cells.cells[0].run == [0, 1, 2, 3, 4, 5, 6, 12]
+    assert cells.skipped == 5
 
 
 def read_solution_from_text(text: str):
@@ -1059,3 +1064,14 @@ def test_a_model_whose_callee_fails_elsewhere_waits_for_it_with_a_note(tmp_path)
     assert v["model"].notes == [
         "not yet run on the lesson's cat pictures: that waits until predict passes."
     ]
+
+
+def test_a_constant_made_by_numpy_is_defined_for_the_functions(tmp_path):
+    """``EPS = np.finfo(float).eps`` at the top, used in the cost: it runs like a literal."""
+    solution = mutate([
+        ("import numpy as np\n", "import numpy as np\n\nEPS = np.finfo(float).eps\n"),
+        ("np.log(A) + (1 - Y) * np.log(1 - A)", "np.log(A + EPS) + (1 - Y) * np.log(1 - A + EPS)"),
+    ])  # fmt: skip
+    report = check_file(write(tmp_path, solution), FAST)
+    assert verdicts(report)["propagate"].passed, verdicts(report)["propagate"].diagnosis
+    assert report.passed

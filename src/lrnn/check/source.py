@@ -7,8 +7,9 @@ starts with a ``%%`` cell magic is dropped unless the magic only times or captur
 (``%%time``, ``%%timeit``, ``%%capture``), in which case its body is kept.
 
 **Only definitions run.** Of each cell's top-level statements the check executes imports,
-``def`` and ``class`` statements, and assignments whose right-hand side calls nothing (constants,
-lambdas, arithmetic on names already defined); ``if``/``try``/``with`` blocks run when everything
+``def`` and ``class`` statements, and assignments whose right-hand side calls nothing but numbers'
+makers (constants such as ``EPS = np.finfo(float).eps``, lambdas, arithmetic on names already
+defined; nothing that reads files); ``if``/``try``/``with`` blocks run when everything
 inside them qualifies. Everything else — loading the data set, training, plotting, printing,
 calling the lesson's own tests — is skipped, so a notebook that trains for minutes or reads files
 that are not there still checks in seconds. A function that relies on a global made by a skipped
@@ -122,13 +123,46 @@ def neutralise_magics(source: str) -> str | None:
     return "\n".join(out) + "\n"
 
 
+#: Calls a constant may make: numbers and containers from Python itself, math, and numpy
+#: apart from what reads or writes files (``EPS = np.finfo(float).eps``, ``TWO_PI = 2 *
+#: math.pi``, ``SHAPE = tuple([64, 64, 3])``).
+_PURE_BUILTINS = {
+    "abs", "bool", "complex", "dict", "float", "frozenset", "int", "len", "list", "max",
+    "min", "pow", "range", "round", "set", "str", "sum", "tuple",
+}  # fmt: skip
+_NUMPY_FILES = {
+    "DataSource", "fromfile", "fromregex", "genfromtxt", "load", "loadtxt", "memmap", "save",
+    "savetxt", "savez", "savez_compressed", "tofile",
+}  # fmt: skip
+
+
+def _harmless_call(call: ast.Call) -> bool:
+    """A call a constant may make (see :data:`_PURE_BUILTINS`): its arguments are checked too."""
+    func, path = call.func, []
+    while isinstance(func, ast.Attribute):
+        path.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name):
+        return False
+    if not path:
+        return func.id in _PURE_BUILTINS
+    if func.id == "math":
+        return True
+    return func.id in ("np", "numpy") and not _NUMPY_FILES & set(path)
+
+
 def _calls_nothing(node: ast.AST) -> bool:
-    """True when evaluating ``node`` calls no function (lambda bodies do not run, so skip them)."""
+    """True when evaluating ``node`` calls no function other than harmless ones (lambda bodies
+    do not run, so they are skipped)."""
     stack = [node]
     while stack:
         current = stack.pop()
         if isinstance(current, ast.Lambda):
             stack.extend(current.args.defaults + [d for d in current.args.kw_defaults if d])
+            continue
+        if isinstance(current, ast.Call) and _harmless_call(current):
+            stack.extend([*current.args, *(k.value for k in current.keywords)])
+            stack.extend(ast.iter_child_nodes(current.func))
             continue
         if isinstance(current, ast.Call | ast.Await | ast.Yield | ast.YieldFrom | ast.NamedExpr):
             return False
