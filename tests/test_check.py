@@ -1075,3 +1075,9 @@ def test_a_constant_made_by_numpy_is_defined_for_the_functions(tmp_path):
     report = check_file(write(tmp_path, solution), FAST)
     assert verdicts(report)["propagate"].passed, verdicts(report)["propagate"].diagnosis
     assert report.passed
+
+
+def test_float_of_an_array_is_named_as_such(tmp_path):
+    solution = mutate([("s = 1 / (1 + np.exp(-z))", "s = float(1 / (1 + np.exp(-z)))")])
+    diagnosis = verdicts(check_file(write(tmp_path, solution), FAST))["sigmoid"].diagnosis
+    assert "float(…) turns an array into one number" in diagnosis and "math.exp" not in diagnosis

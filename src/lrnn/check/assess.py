@@ -81,6 +81,13 @@ def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> st
             "is updated with dw and b with db (b = b - learning_rate * db), so that w stays "
             "(features, 1) and b a number."
         )
+    source = str(error.get("source") or "")
+    to_number = re.search(r"\b(float|int)\s*\(", source)
+    if to_number and any(n in text for n in ("only length-1", "only size-1", "only 0-dim")):
+        return (
+            f"{head}. {to_number.group(1)}(…) turns an array into one number, which works only "
+            "for a single value; keep the array (the lesson's functions work on whole arrays)."
+        )
     hints = [
         (
             sizes,
