@@ -835,6 +835,15 @@ def test_cli_exit_codes_and_json(tmp_path):
     prop = result["functions"][2]
     assert prop["found"] and not prop["passed"] and "X * (A − Y)" in prop["diagnosis"]
     assert result["functions"][0]["diagnosis"] == ""
+    assert result["notes"] == []
+    broken = write(tmp_path, "def sigmoid(z)\n    return z\n", "broken.py")
+    proc = run(["check", broken, "--json"], tmp_path)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ")
+    assert json.loads(proc.stdout) == {
+        "passed": False,
+        "error": proc.stderr.strip().removeprefix("error: "),
+        "functions": [],
+    }
 
 
 def test_cli_partial_solution_reports_not_found(tmp_path):

@@ -85,6 +85,7 @@ class CheckReport:
                 }
                 for f in self.functions
             ],
+            "notes": list(self.notes),
         }
 
     def lines(self, show_output: bool = False) -> list[str]:

@@ -24,7 +24,7 @@ from lrnn import config
 from lrnn.cli.outputs import OutputPlan
 from lrnn.cli.train_lines import header, progress_bar, stop_line
 from lrnn.config import default
-from lrnn.errors import LrnnError, TrainingDiverged, UsageError
+from lrnn.errors import LrnnError, TrainingDiverged, UsageError, one_line
 from lrnn.train import Callback
 
 DEFAULT_MODEL = "lrnn-model.safetensors"
@@ -575,7 +575,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     from lrnn.check import Limits, check_file
 
     limits = Limits(args.time_limit, args.total_time_limit, args.memory)
-    report = check_file(args.solution, limits, args.data)
+    try:
+        report = check_file(args.solution, limits, args.data)
+    except UsageError as exc:  # a file that cannot be read: --json readers get JSON still
+        if args.json:
+            print(json.dumps({"passed": False, "error": one_line(exc), "functions": []}))
+        raise
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:
