@@ -323,6 +323,33 @@ MUTANTS = [
     ),
     ("model-missing-key", "model", [('        "costs": costs,\n', "")], ["costs"]),
     (
+        "model-rescales-by-max",
+        "model",
+        [
+            (
+                "    w, b = initialize_with_zeros(",
+                "    X_train = X_train / np.max(X_train)\n    w, b = initialize_with_zeros(",
+            )
+        ],
+        ["divides X_train by its largest value", "line 60"],
+    ),
+    (
+        "model-train-predictions-on-test",
+        "model",
+        [
+            (
+                "Y_prediction_train = predict(w, b, X_train)",
+                "Y_prediction_train = predict(w, b, X_test)",
+            ),
+            ('    print("train accuracy', '    pass  # print("train accuracy'),
+        ],
+        [
+            "Y_prediction_train holds the predictions for X_test",
+            "predict(w, b, X_train)",
+            "line 66",
+        ],
+    ),
+    (
         "model-w-sized-by-examples",
         "model",
         [("initialize_with_zeros(X_train.shape[0])", "initialize_with_zeros(X_train.shape[1])")],

@@ -378,6 +378,10 @@ def _judge_model(d: dict[str, Any], iterations: int, rate: float, cat: bool = Fa
             )
             if swapped:
                 return Finding("Y_prediction_train and Y_prediction_test are swapped.")
+        if not findings and not costs:
+            crossed = _crossed_predictions(got, ref)
+            if crossed:
+                return crossed
         if findings or costs:
             z = {"w": zeros, "b": 0.0, "X": d["X_train"], "Y": d["Y_train"]}
             known = _explain_model(mine, z, iterations, rate, tol) if explain and not cat else None
@@ -392,6 +396,22 @@ def _judge_model(d: dict[str, Any], iterations: int, rate: float, cat: bool = Fa
         return train_f or test_f
 
     return run, ref_fn
+
+
+def _crossed_predictions(got: dict[str, Any], ref: Any) -> Finding | None:
+    """One set's predictions made from the other set's pictures (predict(w, b, X_test) for
+    Y_prediction_train, or the reverse)."""
+    for key, own, other, own_ref, other_ref in (
+        ("Y_prediction_train", "X_train", "X_test", ref.train, ref.test),
+        ("Y_prediction_test", "X_test", "X_train", ref.test, ref.train),
+    ):
+        wrong = judge(Part(key, own_ref), got[key], Tolerance()) is not None
+        if wrong and judge(Part(key, other_ref), got[key], Tolerance()) is None:
+            return Finding(
+                f"{key} holds the predictions for {other}; make it with predict(w, b, {own}).",
+                loc.assigned(key),
+            )
+    return None
 
 
 def _explain_model(
@@ -413,13 +433,20 @@ def _explain_model(
                 "learning_rate, print_cost).",
                 loc.first_of(_call_line("optimize")),
             )
-    rescaled = descent(z["w"], z["b"], np.asarray(z["X"]) / 255, z["Y"], iterations, rate)
-    if matches(mine, rescaled, tol):
-        return Finding(
-            "model divides X_train by 255 again: model's data comes in already scaled (the "
-            "lesson scales the pictures once, before calling model); train on X_train as given.",
-            loc.first_of(loc.literal(255), _call_line("optimize")),
-        )
+    X = np.asarray(z["X"], dtype=np.float64)
+    for divisor, how, where in (
+        (255, "divides X_train by 255 again", loc.literal(255)),
+        (np.max(X), "divides X_train by its largest value", loc.method_call("max")),
+        (np.max(np.abs(X)), "divides X_train by its largest size", loc.method_call("max")),
+        (np.linalg.norm(X), "divides X_train by its norm", loc.method_call("norm")),
+    ):
+        rescaled = descent(z["w"], z["b"], X / divisor, z["Y"], iterations, rate)
+        if divisor and matches(mine, rescaled, tol):
+            return Finding(
+                f"model {how}: model's data comes in already scaled (the lesson scales the "
+                "pictures once, before calling model); train on X_train as given.",
+                loc.first_of(where, _call_line("optimize")),
+            )
     return explain_run(mine, z, iterations, rate, tol, "model")
 
 
