@@ -321,6 +321,12 @@ MUTANTS = [
         ],
         ["swapped"],
     ),
+    (
+        "optimize-w-sign-only",
+        "optimize",
+        [("w = w - learning_rate * dw", "w = w + learning_rate * dw")],
+        ["w moves up the gradient", "w = w − learning_rate · dw"],
+    ),
     ("model-missing-key", "model", [('        "costs": costs,\n', "")], ["costs"]),
     (
         "model-rescales-by-max",

@@ -188,6 +188,13 @@ def explain_run(
             "w = w − learning_rate · dw, b = b − learning_rate · db.",
             loc.assigned("w"),
         )
+    for name, knob in (("w", "w_rate"), ("b", "b_rate")):  # one of the two signs flipped
+        if matches(got, descent(*args, iterations, rate, **{knob: -rate}), tol):
+            return Finding(
+                f"{name} moves up the gradient: its update's sign is wrong; the lesson's is "
+                f"{name} = {name} − learning_rate · d{name}.",
+                loc.assigned(name),
+            )
     if matches(got, descent(*args, iterations, rate, update_b=False), tol):
         return Finding(
             "b never changes: add the update b = b − learning_rate · db next to the update of w.",
