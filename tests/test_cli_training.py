@@ -246,3 +246,34 @@ def test_a_second_order_solver_stopped_short_says_so_in_the_commands_words(tmp_p
     )
     assert "lbfgs stopped at --iterations 5 before reaching the optimum" in warning[0]
     assert "raise --iterations" in warning[0] and "max_iter" not in warning[0]
+
+
+@pytest.mark.parametrize("interrupts", [1, 2])
+def test_ctrl_c_while_saving_finishes_the_save_or_stops_at_once(tmp_path, monkeypatch, capsys,
+                                                               interrupts):  # fmt: skip
+    """Once the iterations are done, an interrupt lets the model and its files be written
+    first (they are a trained model, not to be thrown away); a second one stops at once,
+    writing nothing."""
+    import os
+
+    from lrnn.cli import commands, main
+
+    real_save = commands._save_train_outputs
+
+    def interrupted_save(*args, **kwargs):
+        for _ in range(interrupts):
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(commands, "_save_train_outputs", interrupted_save)
+    monkeypatch.chdir(tmp_path)
+    status = main(
+        ["train", "--iterations", "20", "--plot", "curve.png", "--model", "m.safetensors"]
+    )
+    err = capsys.readouterr().err
+    assert status == 130
+    assert "interrupted: saving the model and its files first" in err
+    saved = sorted(p.name for p in tmp_path.iterdir())
+    assert saved == (["curve.png", "m.safetensors"] if interrupts == 1 else [])
+    if interrupts == 1:
+        assert persist.load_model(tmp_path / "m.safetensors").training["iterations"] == 20

@@ -9,12 +9,14 @@ work starts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import shlex
 import signal
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -298,10 +300,36 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         return 128 + (received[0] if received else signal.SIGINT)
 
-    model = run.model_file(result, td, cfg)
-    _save_train_outputs(args, paths, model, result, td)
+    with _finishing_first("saving the model and its files") as late:
+        model = run.model_file(result, td, cfg)
+        _save_train_outputs(args, paths, model, result, td)
     _say_what_was_trained(args, paths, model.training, result, cfg.record_every)
-    return 0
+    return 128 + late[0] if late else 0
+
+
+@contextlib.contextmanager
+def _finishing_first(what: str) -> Iterator[list[int]]:
+    """Ctrl-C or SIGTERM once the iterations are done: finish ``what`` (a few seconds at most,
+    the report's pictures being the slowest), then stop — a trained model is not thrown away.
+    A second one stops at once, and then nothing is written (the old files stay)."""
+    received: list[int] = []
+
+    def later(signum: int, _frame: Any) -> None:
+        if received:
+            raise KeyboardInterrupt
+        received.append(signum)
+        print(
+            f"interrupted: {what} first (interrupt again to stop at once, saving nothing)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    previous = {s: signal.signal(s, later) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _check_train_outputs(args: argparse.Namespace, paths: dict) -> None:
