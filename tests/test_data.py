@@ -290,6 +290,25 @@ def test_unbalanced_class_folders_warn(tmp_path):
         load(root)
 
 
+@pytest.mark.parametrize("kind", ["images", "documents"])
+def test_folders_inside_class_folders_are_said_to_be_left_out(tmp_path, kind):
+    root = tmp_path / kind
+    if kind == "images":
+        image_folder(root, {"a": [(3, 3)] * 3, "b": [(3, 3)] * 3})
+        image_folder(root / "a", {"more": [(3, 3)] * 2})
+    else:
+        for cls, words in (("pos", "great fine"), ("neg", "awful dull")):
+            (root / cls / "deeper").mkdir(parents=True)
+            for i in range(3):
+                (root / cls / f"{i}.txt").write_text(f"{words} film {i}")
+            (root / cls / "deeper" / "x.txt").write_text(f"{words} again")
+    with pytest.warns(UserWarning, match="inside the class folders are not read") as caught:
+        ds = load(root)
+    assert len(ds.names) == 6
+    said = " ".join(str(w.message) for w in caught)
+    assert ("a/more" in said) if kind == "images" else ("neg/deeper, pos/deeper" in said)
+
+
 def test_flat_folder_without_labels(tmp_path):
     root = tmp_path / "flat"
     root.mkdir()

@@ -86,6 +86,27 @@ def quoted(names: Sequence[str], limit: int = 10) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "") or "none"
 
 
+def warn_of_nested_folders(root: Path, class_folders: list[Path], stacklevel: int = 4) -> None:
+    """Say that folders inside the class folders are not read: their files would otherwise
+    be left out without a word (a corpus unpacked one level too deep)."""
+    import warnings
+
+    nested = [
+        d
+        for folder in class_folders
+        for d in sorted(folder.iterdir())
+        if d.is_dir() and not d.name.startswith(".")
+    ]
+    if nested:
+        shown = ", ".join(str(d.relative_to(root)) for d in nested[:3])
+        warnings.warn(
+            f"{root}: {len(nested)} folder(s) inside the class folders are not read ({shown}"
+            f"{', …' if len(nested) > 3 else ''}); move their files up into the class folder "
+            "to use them.",
+            stacklevel=stacklevel,
+        )
+
+
 def leave_out_links_outside(root: Path, files: list[Path], stacklevel: int = 4) -> list[Path]:
     """``files`` without those that resolve (symlinks followed) to somewhere outside ``root``,
     with a warning naming them: a data set from elsewhere could link to a local file (a key, a

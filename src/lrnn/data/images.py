@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 
 from lrnn.data import limits
-from lrnn.data.checks import check_bytes, is_int, leave_out_links_outside, quoted, short
+from lrnn.data.checks import (
+    check_bytes,
+    is_int,
+    leave_out_links_outside,
+    quoted,
+    short,
+    warn_of_nested_folders,
+)
 from lrnn.data.dataset import Dataset
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
@@ -287,6 +294,7 @@ def load_image_folder(
         y = np.repeat(np.arange(len(groups), dtype=np.int64), [len(g) for g in groups])
         classes: tuple[str, ...] | None = tuple(d.name for d in subdirs)
         _warn_if_unbalanced(folder, subdirs, groups)
+        warn_of_nested_folders(folder, subdirs, stacklevel=4)
     elif not subdirs and allow_flat:
         files, y, classes = _image_files(folder, folder), None, None
     else:
