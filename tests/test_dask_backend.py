@@ -279,3 +279,28 @@ def test_estimator_on_dask(client, data):
     assert est.result_.solver == "lbfgs"
     with pytest.raises(ValueError, match="expecting 30 features"):
         est.predict(Xd[:, :5])
+
+
+def test_a_dask_dataframes_column_names_are_checked_at_predict_time():
+    """As for pandas: names kept at fit, columns in another order or other names refused, and
+    a model fitted without names warns when given them (no probabilities from shuffled
+    columns)."""
+    import pandas as pd
+    from dask import dataframe as dd
+    from sklearn.datasets import load_breast_cancer
+
+    from lrnn import LogisticNeuron
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = (X - X.mean()) / X.std()
+    model = LogisticNeuron(solver="lbfgs", alpha=1e-2).fit(dd.from_pandas(X, npartitions=2), y)
+    assert list(model.feature_names_in_) == list(X.columns)
+    np.testing.assert_allclose(
+        model.predict_proba(dd.from_pandas(X, npartitions=2)), model.predict_proba(X), atol=1e-12
+    )
+    for other in (X[X.columns[::-1]], X.rename(columns={"mean radius": "radius"})):
+        with pytest.raises(ValueError, match="feature names should match"):
+            model.predict_proba(dd.from_pandas(other, npartitions=2))
+    unnamed = LogisticNeuron(solver="lbfgs", alpha=1e-2).fit(X.to_numpy(), y)
+    with pytest.warns(UserWarning, match="X has feature names"):
+        unnamed.predict(dd.from_pandas(pd.DataFrame(X), npartitions=2))

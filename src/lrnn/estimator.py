@@ -30,6 +30,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
+    _check_feature_names,
     _check_sample_weight,
     check_is_fitted,
     validate_data,
@@ -87,11 +88,16 @@ def _to_host(v: Any) -> Any:
 
 def _check_lazy_X(estimator: Any, X: Any, reset: bool) -> Any:
     """The few checks validate_data would make, without reading X (see above)."""
-    names = None
-    if _lazy_kind(X) == "dask" and hasattr(X, "columns"):  # DataFrame → array, names kept
-        if all(isinstance(c, str) for c in X.columns):
-            names = np.asarray(list(X.columns), dtype=object)
+    # A DataFrame's column names, kept at fit and compared at predict, as for pandas (an
+    # empty pandas frame with its columns stands in for it: nothing is computed).
+    columns = getattr(X, "columns", None) if _lazy_kind(X) == "dask" else None
+    if columns is not None:
+        import pandas as pd
+
+        _check_feature_names(estimator, pd.DataFrame(columns=columns), reset=reset)
         X = X.to_dask_array(lengths=True)
+    else:
+        _check_feature_names(estimator, X, reset=reset)
     shape = tuple(X.shape)
     if len(shape) != 2:
         raise ValueError(
@@ -108,10 +114,6 @@ def _check_lazy_X(estimator: Any, X: Any, reset: bool) -> Any:
         )
     if reset:
         estimator.n_features_in_ = shape[1]
-        if names is not None:
-            estimator.feature_names_in_ = names
-        elif hasattr(estimator, "feature_names_in_"):
-            del estimator.feature_names_in_
     elif shape[1] != estimator.n_features_in_:
         raise ValueError(
             f"X has {shape[1]} features, but {type(estimator).__name__} is expecting "
