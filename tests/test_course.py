@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -107,6 +109,30 @@ def test_model_reproduces_the_lesson_on_cat(cat_course, capsys):
 )
 def test_bad_arguments_name_the_problem(call):
     with pytest.raises(UsageError) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+NAN_X = np.where(np.arange(X.size).reshape(X.shape) == 4, np.nan, X)
+
+
+@pytest.mark.parametrize(
+    ("call", "said"),
+    [
+        # a column Y_test broadcast (1, m) against (m, 1): the accuracy line printed a wrong %
+        (lambda: course.model(X, Y, X, Y.T, 10, 0.1), "Y_test has shape (3, 1), a column"),
+        (lambda: course.model(X, Y, X[:, :2], Y, 10, 0.1), "Y_test has 3 labels but X_test has 2"),
+        # -1/+1 labels made the 'log loss' negative
+        (lambda: course.optimize(W, B, X, 2 * Y - 1, 50, 0.1), "Y holds -1 (example 1)"),
+        (lambda: course.propagate(W, B, X, Y * 2), "Y holds 2 (example 0)"),
+        # NaN in X: predict labelled it 0, optimize blamed the learning rate
+        (lambda: course.predict(W, B, NAN_X), "X holds nan at feature 1, example 1"),
+        (lambda: course.optimize(W, B, NAN_X, Y, 10, 0.1), "X holds nan at feature 1, example 1"),
+        (lambda: course.propagate(W, B, NAN_X, Y), "X holds nan at feature 1, example 1"),
+    ],
+)
+def test_inputs_the_lesson_cannot_mean_are_refused(call, said):
+    with pytest.raises(UsageError, match=re.escape(said)) as info:
         call()
     assert "\n" not in str(info.value)
 

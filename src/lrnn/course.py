@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from lrnn import objective
 from lrnn.backends.numpy_backend import InMemoryBackend
 from lrnn.config import PRINT_EVERY, TrainConfig, default
-from lrnn.errors import UsageError
+from lrnn.errors import TrainingDiverged, UsageError
 from lrnn.train import Callback, train
 
 logger = logging.getLogger(__name__)
@@ -40,23 +40,29 @@ def initialize_with_zeros(dim: int) -> tuple[NDArray[np.float64], float]:
 
 
 def _as_course_arrays(
-    w: ArrayLike, X: ArrayLike, Y: ArrayLike | None = None
+    w: ArrayLike, X: ArrayLike, Y: ArrayLike | None = None, names: tuple[str, str] = ("X", "Y")
 ) -> tuple[NDArray, NDArray, NDArray | None]:
-    """Check the lesson's shapes and return w as (n,) and X as (m, n), Y as (m,)."""
+    """Check the lesson's shapes and labels and return w as (n,), X as (m, n), Y as (m,).
+    ``names``: how X and Y are called where they come from (model's X_test, Y_test)."""
+    x_name, y_name = names
     X = np.asarray(X)
     if X.ndim != 2:
         raise UsageError(
-            f"X must be 2-D (features, examples) as in the lesson; got shape {X.shape}. "
-            "Flatten each example to a column: X.reshape(X.shape[0], -1).T."
+            f"{x_name} must be 2-D (features, examples) as in the lesson; got shape {X.shape}. "
+            f"Flatten each example to a column: {x_name}.reshape({x_name}.shape[0], -1).T."
         )
     if not np.issubdtype(X.dtype, np.floating):
         X = X.astype(np.float64)
     w = np.asarray(w, dtype=X.dtype)
     if w.size != X.shape[0]:
-        hint = " (is X transposed? the lesson's X is (features, examples))" if Y is not None else ""
+        hint = (
+            f" (is {x_name} transposed? the lesson's X is (features, examples))"
+            if Y is not None
+            else ""
+        )
         raise UsageError(
-            f"w has {w.size} entries but X has {X.shape[0]} features (rows){hint}; "
-            "w must have shape (features, 1), e.g. from initialize_with_zeros(X.shape[0])."
+            f"w has {w.size} entries but {x_name} has {X.shape[0]} features (rows){hint}; "
+            f"w must have shape (features, 1), e.g. from initialize_with_zeros(X.shape[0])."
         )
     if w.ndim == 2 and w.shape[0] == 1 and w.size > 1:
         raise UsageError(
@@ -68,18 +74,39 @@ def _as_course_arrays(
         Y = np.asarray(Y)
         if Y.size != X.shape[1]:
             raise UsageError(
-                f"Y has {Y.size} labels but X has {X.shape[1]} examples (columns); "
-                "Y must have shape (1, examples)."
+                f"{y_name} has {Y.size} labels but {x_name} has {X.shape[1]} examples "
+                f"(columns); {y_name} must have shape (1, examples)."
             )
         if Y.ndim == 2 and Y.shape[1] == 1 and Y.size > 1:
             # (m, 1) trains the same, but the lesson's accuracy line |Y_prediction − Y| would
             # broadcast (1, m) against (m, 1) into an (m, m) array and print a wrong number
             raise UsageError(
-                f"Y has shape {Y.shape}, a column; the lesson's labels are one row (1, examples):"
-                " use Y.T, or Y.reshape(1, -1)."
+                f"{y_name} has shape {Y.shape}, a column; the lesson's labels are one row "
+                f"(1, examples): use {y_name}.T, or {y_name}.reshape(1, -1)."
             )
-        y = Y.reshape(-1).astype(X.dtype)
+        y = Y.reshape(-1)
+        not_binary = ~((y == 0) | (y == 1))
+        if not_binary.any():
+            first = int(np.argmax(not_binary))
+            raise UsageError(
+                f"{y_name} holds {y[first].item()!r} (example {first}); the lesson's "
+                "labels are 0 and 1 (non-cat, cat), and the cost is only a log loss for those: "
+                f"map the classes to 0/1 first, e.g. ({y_name} == 1).astype(int)."
+            )
+        y = y.astype(X.dtype)
     return w.reshape(-1), X.T, y
+
+
+def _say_if_not_finite(X_rows: NDArray, name: str = "X") -> None:
+    """Raise naming the first NaN or infinity in X (given as (m, n) rows); called only once a
+    result has come out non-finite, so well-formed inputs pay nothing for it."""
+    bad = ~np.isfinite(X_rows)
+    if bad.any():
+        example, feature = np.unravel_index(int(np.argmax(bad)), X_rows.shape)
+        raise UsageError(
+            f"{name} holds {X_rows[example, feature]} at feature {feature}, example {example}; "
+            "the lesson's inputs are finite numbers: fill in or drop that example."
+        )
 
 
 def _bias(b: Any) -> float:
@@ -97,6 +124,8 @@ def propagate(w: ArrayLike, b: float, X: ArrayLike, Y: ArrayLike) -> tuple[dict[
     """Forward (cost) and backward (gradients) propagation: ``({"dw", "db"}, cost)``."""
     w_flat, X_rows, y = _as_course_arrays(w, X, Y)
     cost, dw, db = objective.loss_and_grad(w_flat, _bias(b), X_rows, y)
+    if not (np.isfinite(cost) and np.isfinite(db)):
+        _say_if_not_finite(X_rows)
     return {"dw": dw.reshape(-1, 1), "db": db}, cost
 
 
@@ -146,14 +175,18 @@ def optimize(
     # Only the costs are returned: no gradient norms in the history (a pass over X each). The
     # lesson's loop runs every iteration whatever the cost does; so does this one, and it says
     # afterwards when the cost climbed (the lesson's warning about a too-large α).
-    result = train(
-        backend,
-        config,
-        callbacks=callbacks,
-        init=(w_flat, _bias(b)),
-        grad_norms=False,
-        run_to_the_end=True,
-    )
+    try:
+        result = train(
+            backend,
+            config,
+            callbacks=callbacks,
+            init=(w_flat, _bias(b)),
+            grad_norms=False,
+            run_to_the_end=True,
+        )
+    except TrainingDiverged:
+        _say_if_not_finite(X_rows)  # a NaN in X, not the step size, made the cost NaN
+        raise
     _warn_if_the_cost_climbed(list(result.history.get("cost", [])), learning_rate, X_rows)
     params = {"w": result.w.reshape(-1, 1), "b": result.b}
     dw, db = result.last_grad if result.last_grad is not None else (np.zeros_like(w_flat), 0.0)
@@ -184,7 +217,10 @@ def _warn_if_the_cost_climbed(costs: list[float], learning_rate: float, X_rows: 
 def predict(w: ArrayLike, b: float, X: ArrayLike) -> NDArray[np.float64]:
     """Labels 0.0/1.0 of shape (1, m): 1 where a = σ(wᵀx + b) > 0.5."""
     w_flat, X_rows, _ = _as_course_arrays(w, X)
-    a = objective.sigmoid(objective.logits(w_flat, _bias(b), X_rows))
+    z = objective.logits(w_flat, _bias(b), X_rows)
+    if not np.isfinite(z).all():  # NaN in X gives NaN here, labelled 0 without a word
+        _say_if_not_finite(X_rows)
+    a = objective.sigmoid(z)
     return (a > 0.5).astype(np.float64).reshape(1, -1)
 
 
@@ -199,6 +235,9 @@ def model(
 ) -> dict[str, Any]:
     """The lesson's whole pipeline: initialise, optimise, predict, report accuracies."""
     X_train = np.asarray(X_train)
+    n = X_train.shape[0] if X_train.ndim == 2 else 0
+    _as_course_arrays(np.zeros(n), X_train, Y_train, names=("X_train", "Y_train"))
+    _as_course_arrays(np.zeros(n), X_test, Y_test, names=("X_test", "Y_test"))
     w, b = initialize_with_zeros(X_train.shape[0])
     params, _, costs = optimize(w, b, X_train, Y_train, num_iterations, learning_rate, print_cost)
     w, b = params["w"], params["b"]
