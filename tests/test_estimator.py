@@ -132,6 +132,8 @@ def test_eval_set_and_early_stopping_record_validation():
         ({"validation_fraction": 1.5}, "validation_fraction"),
         ({"alpha": -1.0}, "alpha"),
         ({"class_weight": {"nope": 2.0}}, "class_weight"),
+        ({"warm_start": "no"}, "warm_start must be True or False; got 'no'"),
+        ({"early_stopping": "yes"}, "early_stopping"),
     ],
 )
 def test_bad_parameters_are_named(params, match):
@@ -139,6 +141,15 @@ def test_bad_parameters_are_named(params, match):
     y = np.array([0, 1] * 10)
     with pytest.raises(ValueError, match=match):
         LogisticNeuron(**params).fit(X, y)
+
+
+def test_numpy_booleans_are_booleans():
+    """A parameter grid built with numpy gives np.bool_ values, as scikit-learn accepts."""
+    X = np.random.default_rng(6).standard_normal((60, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = LogisticNeuron(early_stopping=np.bool_(True), warm_start=np.bool_(False))
+    model.set_params(max_iter=200).fit(X, y)
+    assert "val_loss" in model.history_
 
 
 @pytest.mark.parametrize(

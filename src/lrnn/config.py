@@ -18,6 +18,8 @@ import numbers
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
+import numpy as np
+
 from lrnn.data.checks import clip
 from lrnn.errors import ModelFileError, UsageError
 
@@ -81,7 +83,7 @@ _RULES: dict[str, tuple[Any, str, str]] = {
         "",
     ),
     "record_every": (_is_count, "an integer ≥ 1", ""),
-    "early_stopping": (lambda v: isinstance(v, bool), "True or False", ""),
+    "early_stopping": (lambda v: isinstance(v, bool | np.bool_), "True or False", ""),
     "n_iter_no_change": (_is_count, "an integer ≥ 1", ""),
     "momentum": (lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)", "0.9 is usual."),
     "divergence_patience": (_is_count, "an integer ≥ 1", ""),
@@ -113,6 +115,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         validate(self.to_dict())
+        if isinstance(self.early_stopping, np.bool_):  # a grid from numpy: kept as JSON's bool
+            object.__setattr__(self, "early_stopping", bool(self.early_stopping))
 
     @classmethod
     def build(cls, spelling: dict[str, str] | None = None, **settings: Any) -> TrainConfig:

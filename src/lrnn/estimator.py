@@ -294,6 +294,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
     ) -> LogisticNeuron:
         """Train on X (m, n) and labels y (any two distinct values)."""
         config = self._validate_params()
+        if not isinstance(self.warm_start, bool | np.bool_):  # "no" would warm-start
+            raise UsageError(f"warm_start must be True or False; got {self.warm_start!r}.")
         previous = None
         if self.warm_start and hasattr(self, "coef_"):
             previous = _parameters(self.coef_, self.intercept_)
