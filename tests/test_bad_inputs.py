@@ -670,7 +670,6 @@ CASES: list[tuple[str, Build, str]] = [
     ("fit alpha negative", lambda f: lambda: LogisticNeuron(alpha=-1).fit(_X, _Y), "alpha must be a finite number ≥ 0"),
     ("fit tol inf", lambda f: lambda: LogisticNeuron(tol=float("inf")).fit(_X, _Y), "tol"),
     ("fit batch_size 0", lambda f: lambda: LogisticNeuron(solver="sgd", batch_size=0).fit(_X, _Y), "batch_size"),
-    ("fit batch over data", lambda f: lambda: LogisticNeuron(solver="sgd", batch_size=21).fit(_X, _Y), "batch_size=21"),
     ("fit validation_fraction 1", lambda f: lambda: LogisticNeuron(validation_fraction=1.0, early_stopping=True).fit(_X, _Y), "validation_fraction"),
     ("fit random_state negative", lambda f: lambda: LogisticNeuron(random_state=-1).fit(_X, _Y), "random_state"),
     ("fit random_state text", lambda f: lambda: LogisticNeuron(random_state="seed").fit(_X, _Y), "random_state"),

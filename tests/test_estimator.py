@@ -216,3 +216,15 @@ def test_warm_start_on_data_of_another_shape_says_it_starts_from_zero():
     with pytest.warns(UserWarning, match=r"warm_start: the previous fit's weights \(3,\)"):
         model.fit(X[:, :2], (X[:, 0] > 0).astype(int))
     assert model.coef_.shape == (1, 2)
+
+
+def test_a_batch_larger_than_the_data_is_clipped_with_a_warning():
+    """As scikit-learn's MLP does: the default batch of 32 on 20 examples (or a small CV fold)
+    takes all of them in each step, instead of refusing to fit."""
+    X = np.random.default_rng(6).standard_normal((20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.warns(UserWarning, match="batch_size=32 is more than the 20 training examples"):
+        clipped = LogisticNeuron(solver="sgd", max_iter=30).fit(X, y)
+    full = LogisticNeuron(solver="sgd", max_iter=30, batch_size=20).fit(X, y)
+    np.testing.assert_array_equal(clipped.coef_, full.coef_)
+    assert clipped.get_params()["batch_size"] == 32  # the parameter itself is left as given

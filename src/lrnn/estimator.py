@@ -20,6 +20,7 @@ classes train a softmax layer of K neurons (:mod:`lrnn.softmax`: ``coef_`` (K, n
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import warnings
 from typing import Any
@@ -42,7 +43,7 @@ from lrnn.backends.sparse_backend import logits as sparse_logits
 from lrnn.config import VALIDATION_FRACTION, TrainConfig, check_fraction, default
 from lrnn.data.dataset import label_name
 from lrnn.errors import UsageError
-from lrnn.train import Callback, TrainResult, train
+from lrnn.train import Callback, TrainResult, solver_for, train
 
 #: scikit-learn's LogisticRegression stops at tol=1e-4 too: an estimator in a pipeline or a
 #: grid search should not run 2000 iterations past its optimum (tol=0 runs the lesson exactly).
@@ -360,6 +361,14 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
             previous = None
+        if config.batch_size > backend.n_samples and solver_for(backend, config.solver).minibatches:
+            warnings.warn(  # as scikit-learn's MLP: the default 32 on a small set or CV fold
+                f"batch_size={config.batch_size} is more than the {backend.n_samples} training "
+                f"examples, so it is clipped to {backend.n_samples}: each step uses all of them.",
+                UserWarning,
+                stacklevel=2,
+            )
+            config = dataclasses.replace(config, batch_size=backend.n_samples)
         cbs: list[Callback] = list(callbacks or [])
         if self.verbose:
             cbs.append(_VerbosePrinter(int(self.verbose)))
