@@ -304,3 +304,11 @@ def test_a_dask_dataframes_column_names_are_checked_at_predict_time():
     unnamed = LogisticNeuron(solver="lbfgs", alpha=1e-2).fit(X.to_numpy(), y)
     with pytest.warns(UserWarning, match="X has feature names"):
         unnamed.predict(dd.from_pandas(pd.DataFrame(X), npartitions=2))
+
+
+def test_unknown_chunk_sizes_are_named_with_the_fix():
+    from lrnn import LogisticNeuron
+
+    X = da.from_array(np.random.default_rng(0).standard_normal((100, 3)), chunks=50)
+    with pytest.raises(ValueError, match=r"chunk sizes are unknown .* compute_chunk_sizes\(\)"):
+        LogisticNeuron().fit(X[X[:, 0] > -100], np.arange(100) % 2)

@@ -177,3 +177,19 @@ def test_estimator_takes_tensors(data):
     assert rel(expected.predict_proba(X), proba) < 1e-8
     with pytest.raises(ValueError, match="expecting 30 features"):
         est.predict(torch.from_numpy(X[:, :5]))
+
+
+@needs_torch
+@pytest.mark.parametrize("layout", ["coo", "csr"])
+def test_sparse_tensors_train_as_their_dense_copies(data, layout):
+    import torch
+
+    from lrnn import LogisticNeuron
+
+    X, y, _ = data
+    dense = torch.tensor(X)
+    tensor = dense.to_sparse() if layout == "coo" else dense.to_sparse_csr()
+    sparse_fit = LogisticNeuron(solver="lbfgs", alpha=1e-2, tol=1e-8).fit(tensor, y)
+    dense_fit = LogisticNeuron(solver="lbfgs", alpha=1e-2, tol=1e-8).fit(dense, y)
+    assert rel(sparse_fit.coef_, dense_fit.coef_) < RTOL
+    np.testing.assert_allclose(sparse_fit.predict_proba(tensor), dense_fit.predict_proba(dense))

@@ -21,6 +21,7 @@ classes train a softmax layer of K neurons (:mod:`lrnn.softmax`: ``coef_`` (K, n
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 import warnings
 from typing import Any
@@ -100,6 +101,11 @@ def _check_lazy_X(estimator: Any, X: Any, reset: bool) -> Any:
     else:
         _check_feature_names(estimator, X, reset=reset)
     shape = tuple(X.shape)
+    if any(isinstance(d, float) and math.isnan(d) for d in shape):  # dask, after a filter
+        raise ValueError(
+            f"X's shape is {shape}: its chunk sizes are unknown (as after filtering rows); "
+            "call X.compute_chunk_sizes() first."
+        )
     if len(shape) != 2:
         raise ValueError(
             f"Expected 2D array, got {len(shape)}D array instead (shape {shape}). Reshape your "
