@@ -310,5 +310,5 @@ def test_unknown_chunk_sizes_are_named_with_the_fix():
     from lrnn import LogisticNeuron
 
     X = da.from_array(np.random.default_rng(0).standard_normal((100, 3)), chunks=50)
-    with pytest.raises(ValueError, match=r"chunk sizes are unknown .* compute_chunk_sizes\(\)"):
+    with pytest.raises(ValueError, match=r"chunk sizes are unknown.*X\.compute_chunk_sizes\(\)"):
         LogisticNeuron().fit(X[X[:, 0] > -100], np.arange(100) % 2)
