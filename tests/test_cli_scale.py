@@ -122,7 +122,7 @@ def test_streamed_labels_of_three_classes_train_a_softmax_layer(tmp_path):
     np.save(tmp_path / "odd" / "y.npy", np.array(["ant", "dog"] * 25))
     before = snapshot(tmp_path)
     proc = run(["train", tmp_path / "train", "--test", tmp_path / "odd", "--no-plot"], tmp_path)
-    assert_clean_failure(proc, (2,), "differ from the model's")
+    assert_clean_failure(proc, (2,), "differ from the training data's")
     assert snapshot(tmp_path) == before
 
 

@@ -250,7 +250,7 @@ def load_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
     _check_image_size(request.image_size, ds)
     if request.test:
         test = data.load(request.test, label=request.label, spec=ds.spec)
-        test = data.align_classes(test, ds.classes)
+        test = data.align_classes(test, ds.classes, "the training data's")
         return ds, test, "--test " + request.test
     if not request.hold_out_test:
         return ds, data.subset(ds, np.arange(0)), "none"
@@ -306,6 +306,7 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
         validation_ds = data.align_classes(
             data.load(request.validation, label=request.label, spec=train_ds.spec),
             train_ds.classes,
+            "the training data's",
         )
     if request.early_stopping and validation_ds is None:
         fraction = request.validation_fraction or defaults.VALIDATION_FRACTION
@@ -388,7 +389,9 @@ def _streamed(request: TrainingRequest) -> TrainingData:
         )
     if request.test:
         test_source, test_ds = _streamed_labels(request.test, request.label)
-        test = _streaming_backend(test_source, data.align_classes(test_ds, train_ds.classes))
+        test = _streaming_backend(
+            test_source, data.align_classes(test_ds, train_ds.classes, "the training data's")
+        )
     if test is not None and test.n_features != backend.n_features:
         raise UsageError(
             f"{request.test} has {test.n_features} features but {request.data} has "

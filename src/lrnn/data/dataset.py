@@ -286,7 +286,7 @@ def label_name(v: Any) -> str:
     return str(v.item() if isinstance(v, np.generic) else v)
 
 
-def align_classes(ds: Dataset, classes: Sequence[str]) -> Dataset:
+def align_classes(ds: Dataset, classes: Sequence[str], whose: str = "the model's") -> Dataset:
     """Re-index ``ds.y`` to a model's ``classes`` by name.
 
     Each loader numbers the classes it finds in its own order (folders sort by name, an HDF5
@@ -301,8 +301,8 @@ def align_classes(ds: Dataset, classes: Sequence[str]) -> Dataset:
     present = set(np.unique(ds.y).tolist())
     if any(ds.classes.index(c) in present for c in unknown):
         raise DataError(
-            f"{ds.source}: its classes {list(ds.classes)} differ from the model's {list(classes)}; "
-            "use data labelled with the model's classes."
+            f"{ds.source}: its classes {list(ds.classes)} differ from {whose} {list(classes)}; "
+            f"use data labelled with {whose} classes."
         )
     mapping = np.array([index.get(c, -1) for c in ds.classes])
     return replace(ds, y=mapping[ds.y], classes=tuple(classes))
