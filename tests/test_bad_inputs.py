@@ -490,6 +490,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("csv too many columns", lambda f: ["train", f.limited(data.limits, "MAX_COLUMNS", 3, f.text("w.csv", "a,b,c,label\n1,2,3,0\n")), *T], "4 columns"),
     ("csv wrong --label", lambda f: ["train", f.csv("t.csv", _table_frame()), "--label", "target", *T], "no label column 'target'"),
     ("csv missing model column", lambda f: ["predict", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().drop(columns="c"))], "'c'"),
+    ("csv separated by semicolons", lambda f: ["train", f.text("s.csv", "a;b;label\n1;2;0\n3;4;1\n"), *T], "the header looks ';'-separated, and lrnn reads comma-separated files"),
     ("csv other classes than model", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().replace({"yes": "Y", "no": "N"}))], "differ from the model's"),
     ("csv four classes to evaluate", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().assign(label=["a", "b", "c", "d"] * 10))], "differ from the model's"),
     ("3-class model: evaluate unseen label", lambda f: ["evaluate", "--model", THREE_MODEL, f.csv("t.csv", _three_frame().assign(label=["lo", "mid", "hi", "huge"] * 10))], "differ from the model's"),

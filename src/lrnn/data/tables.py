@@ -254,9 +254,18 @@ def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.n
 
     if label not in df.columns:
         if require_labels:
+            separator = next(
+                (c for c in ";\t|" if len(df.columns) == 1 and c in str(df.columns[0])), None
+            )
+            fix = (
+                f"the header looks {separator!r}-separated, and lrnn reads comma-separated "
+                "files: save it with commas"
+                if separator
+                else "name the label column with --label"
+            )
             raise DataError(
                 f"{source}: no label column '{label}'; the columns are {quoted(list(df.columns))}"
-                " — name the label column with --label."
+                f" — {fix}."
             )
         return None
     col = df[label]
