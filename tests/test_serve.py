@@ -256,6 +256,7 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("image: multipart, cut short", "image", _multipart_cut_short(), 400, "before its closing boundary --b1--: the upload was cut short"),
     ("image: multipart, one bad file", "image", {"files": [("a", ("ok.png", _png())), ("b", ("bad.png", b"xx"))]}, 422, "bad.png"),
     ("image: many megapixels together", "image", {"files": [(f"f{i}", (f"{i}.png", png_bomb(5000, 4000))) for i in range(3)]}, 422, "60 megapixels together"),
+    ("image: misspelt query parameter", "image", {**_image_body(_png()), "params": {"thresh": "0.9"}}, 400, "unknown query parameter ?thresh=; the API takes ?threshold="),
     ("image: threshold above one", "image", {**_image_body(_png()), "params": {"threshold": "2"}}, 400, "threshold='2'"),
     ("image: threshold word", "image", {**_image_body(_png()), "params": {"threshold": "high"}}, 400, "between 0 and 1"),
     ("image: explain word", "image", {**_image_body(_png()), "params": {"explain": "maybe"}}, 400, "explain='maybe'"),

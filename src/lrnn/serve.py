@@ -184,7 +184,15 @@ def create_app(
 
 
 def _query_options(request: Any, n_classes: int) -> tuple[float | None, bool]:
-    """?threshold= and ?explain=, each given at most once (which of two would be meant?)."""
+    """?threshold= and ?explain=, each given at most once (which of two would be meant?); a
+    name the API does not know is refused (a misspelt ?thresh=0.9 would be ignored)."""
+    unknown = sorted(set(request.query_params) - {"threshold", "explain", "name"})
+    if unknown:
+        raise ApiError(
+            400,
+            f"unknown query parameter ?{unknown[0]}=; the API takes ?threshold=, ?explain= "
+            "and ?name= (see GET /metadata).",
+        )
     for key in ("threshold", "explain", "name"):
         if len(request.query_params.getlist(key)) > 1:
             raise ApiError(400, f"?{key}= is given more than once; give it once.")
