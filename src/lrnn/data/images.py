@@ -12,6 +12,7 @@ Pillow is imported inside the functions.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -77,7 +78,7 @@ def _open_checked(path: str) -> Any:
             "TGA); convert it to PNG or JPEG, or leave it out."
         ) from e
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise _bomb(path, short(e)) from e
+        raise _pillows_bomb(path, e) from e
     except OSError as e:
         raise DataError(f"{path}: cannot open image ({short(e)}); check the file.") from e
     width, height = im.size
@@ -101,6 +102,14 @@ def declared_pixels(blob: bytes) -> int:
         return 0
 
 
+def _pillows_bomb(path: str, error: Exception) -> DataError:
+    """Pillow's own refusal, said in lrnn's words (its message quotes a limit of its own)."""
+    declared = re.search(r"\((\d+) pixels\)", str(error))
+    return _bomb(
+        path, f"{declared.group(1)} pixels" if declared else "more pixels than Pillow allows"
+    )
+
+
 def _bomb(path: str, detail: str) -> DataError:
     return DataError(
         f"{path}: image is too large to decode safely ({detail}; limit {limits.MAX_IMAGE_PIXELS} "
@@ -120,7 +129,7 @@ def _decoding(path: str, read: Callable[[Any], Any]) -> Any:
     except DataError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise _bomb(path, short(e)) from e
+        raise _pillows_bomb(path, e) from e
     except (OSError, ValueError, SyntaxError) as e:  # truncated or malformed image data
         raise DataError(f"{path}: cannot decode image ({short(e)}); check the file.") from e
 
