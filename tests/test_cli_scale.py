@@ -185,6 +185,7 @@ def test_the_header_says_where_the_passes_run():
     assert _where(SimpleNamespace(name="dask")) == "; on Dask"
     assert _where(SimpleNamespace(name="torch", device="cuda:0")) == "; on torch (cuda:0)"
     assert _where(SimpleNamespace(name="stream")) == "; streamed from disk"
+    assert _where(SimpleNamespace(name="stream"), "float64, streamed from disk") == ""  # once
 
 
 def test_the_header_names_the_validation_set(tmp_path):

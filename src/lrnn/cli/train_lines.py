@@ -58,7 +58,7 @@ def header(td, cfg) -> str:
         f"Training on {td.source}: {backend.n_samples} examples × {backend.n_features} features "
         f"({td.stored_dtype}); test: {td.test_description}; {target}; solver {name}, {steps}"
         + _validation(td)
-        + _where(backend)
+        + _where(backend, str(td.stored_dtype))
     )
 
 
@@ -71,15 +71,15 @@ def _validation(td) -> str:
     return f"; validation: {td.validation.n_samples} examples{origin}"
 
 
-def _where(backend) -> str:
+def _where(backend, stored: str = "") -> str:
     """Where the passes run, when that is not this process's memory: a Dask cluster, torch's
-    device, blocks streamed from disk."""
+    device, blocks streamed from disk (unless the data's description already says so)."""
     name = getattr(backend, "name", "numpy")
     if name == "dask":
         return "; on Dask"
     if name == "torch":
         return f"; on torch ({getattr(backend, 'device', 'cpu')})"
-    if name == "stream":
+    if name == "stream" and "streamed" not in stored:
         return "; streamed from disk"
     return ""
 
