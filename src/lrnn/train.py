@@ -129,9 +129,10 @@ def _diverged_message(backend: Backend, config: TrainConfig, lr: float | None, w
     safe = 2.0 / lip
     return (
         f"training diverged{used} ({why}); the largest stable learning rate for this data is "
-        f"about {safe:.3g} (2/L): use a smaller one, or learning_rate='auto' "
-        f"(--learning-rate auto: 1/L = {safe / 2:.3g}); for a table, standardizing the "
-        "features (--standardize) allows larger steps."
+        f"about {safe:.3g} (2/L): use a smaller one, or learning_rate='auto' (1/L = "
+        f"{safe / 2:.3g}; --learning-rate auto on the command line); for a table, "
+        "standardized features (--standardize on the command line, a StandardScaler in "
+        "Python) allow larger steps."
     )
 
 
