@@ -320,9 +320,11 @@ def test_flat_folder_without_labels(tmp_path):
 
 def test_not_an_image_and_empty_folders(tmp_path):
     root = image_folder(tmp_path / "imgs", {"a": [(3, 3)], "b": [(3, 3)]})
-    (root / "b" / "notes.txt").write_text("hello")
-    message = error_of(load, root)
-    assert "notes.txt: not an image file" in message
+    (root / "b" / "notes.txt").write_text("hello")  # not named as a picture: left out, said
+    with pytest.warns(UserWarning, match=r"1 file\(s\) not named as pictures left out \(notes"):
+        assert load(root).names == ["a/img0.png", "b/img0.png"]
+    (root / "b" / "notes.png").write_text("hello")  # named as one: refused by name
+    assert "notes.png: not an image file" in error_of(load, root)
     root = image_folder(tmp_path / "imgs2", {"a": [(3, 3)]})
     (root / "empty").mkdir()
     assert "empty: no images" in error_of(load, root)

@@ -260,10 +260,29 @@ def image_dataset(
     return Dataset(X, y, classes, names, spec, source, raw_images=X.reshape(m, h, w, c))
 
 
+def _picture_suffixes() -> set[str]:
+    """File name endings of the formats lrnn decodes (``.png``, ``.jpg``, ``.tif``, …)."""
+    from PIL import Image
+
+    return {ext for ext, fmt in Image.registered_extensions().items() if fmt in IMAGE_FORMATS}
+
+
 def _image_files(folder: Path, top: Path) -> list[Path]:
     """The pictures of a folder of the data folder ``top`` — those linking outside it left
-    out — refused when there are none."""
+    out, and files whose names say they are something else (a README.txt, notes.md) left out
+    with a warning, as a text folder leaves out what is not .txt — refused when there are
+    none. A file named as a picture that does not decode is refused later, by name."""
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    pictures = _picture_suffixes()
+    others = [p for p in files if p.suffix.lower() not in pictures]
+    if others:
+        warnings.warn(
+            f"{folder}: {len(others)} file(s) not named as pictures left out "
+            f"({', '.join(p.name for p in others[:3])}{', …' if len(others) > 3 else ''}); "
+            "give pictures a picture's suffix (.png, .jpg, …) to use them.",
+            stacklevel=6,
+        )
+        files = [p for p in files if p not in others]
     files = leave_out_links_outside(top, files, stacklevel=6)
     if not files:
         raise DataError(f"{folder}: no images in this folder; add images or remove the folder.")
