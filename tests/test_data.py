@@ -324,7 +324,8 @@ def test_not_an_image_and_empty_folders(tmp_path):
     with pytest.warns(UserWarning, match=r"1 file\(s\) not named as pictures left out \(notes"):
         assert load(root).names == ["a/img0.png", "b/img0.png"]
     (root / "b" / "notes.png").write_text("hello")  # named as one: refused by name
-    assert "notes.png: not an image file" in error_of(load, root)
+    with pytest.warns(UserWarning, match="not named as pictures"):
+        assert "notes.png: not an image file" in error_of(load, root)
     root = image_folder(tmp_path / "imgs2", {"a": [(3, 3)]})
     (root / "empty").mkdir()
     assert "empty: no images" in error_of(load, root)

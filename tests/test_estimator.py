@@ -148,7 +148,7 @@ def test_numpy_booleans_are_booleans():
     X = np.random.default_rng(6).standard_normal((60, 2))
     y = (X[:, 0] > 0).astype(int)
     model = LogisticNeuron(early_stopping=np.bool_(True), warm_start=np.bool_(False))
-    model.set_params(max_iter=200).fit(X, y)
+    model.set_params(max_iter=200, tol=0).fit(X, y)
     assert "val_loss" in model.history_
 
 
@@ -224,7 +224,7 @@ def test_a_batch_larger_than_the_data_is_clipped_with_a_warning():
     X = np.random.default_rng(6).standard_normal((20, 2))
     y = (X[:, 0] > 0).astype(int)
     with pytest.warns(UserWarning, match="batch_size=32 is more than the 20 training examples"):
-        clipped = LogisticNeuron(solver="sgd", max_iter=30).fit(X, y)
-    full = LogisticNeuron(solver="sgd", max_iter=30, batch_size=20).fit(X, y)
+        clipped = LogisticNeuron(solver="sgd", max_iter=30, tol=0).fit(X, y)
+    full = LogisticNeuron(solver="sgd", max_iter=30, batch_size=20, tol=0).fit(X, y)
     np.testing.assert_array_equal(clipped.coef_, full.coef_)
     assert clipped.get_params()["batch_size"] == 32  # the parameter itself is left as given

@@ -181,6 +181,7 @@ def test_estimator_takes_tensors(data):
 
 @needs_torch
 @pytest.mark.parametrize("layout", ["coo", "csr"])
+@pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
 def test_sparse_tensors_train_as_their_dense_copies(data, layout):
     import torch
 
