@@ -212,6 +212,8 @@ def test_a_descent_that_reaches_a_zero_gradient_stops_there_like_the_loop():
         dict(learning_rate=1.0, alpha=3.0, max_iter=600, record_every=7),
         # the last step of a stretch overflows the gradient (float32: alpha·β)
         dict(float32=True, learning_rate=1e-29, alpha=1e30, max_iter=100, record_every=2),
+        # float32's βᵀKβ overflows before a tiny alpha scales it down (the bound must see it)
+        dict(float32=True, learning_rate=1e21, alpha=1e-24, max_iter=60, record_every=30),
     ],
 )
 def test_a_descent_whose_cost_or_gradient_overflows_stops_where_the_loop_does(case):

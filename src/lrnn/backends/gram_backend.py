@@ -236,7 +236,8 @@ class GramBackend:
         residuals r = s(a − y) have Σ|rᵢ|/Σs ≤ c = max|a − y| ≤ 1 + max|y|. So after k steps
         ‖β‖₁ ≤ qᵏ(‖β₀‖₁ + k·lr·c) with q = max(1, |1 − lr·alpha|), |b| ≤ |b₀| + k·lr·c, each
         logit |zᵢ| ≤ max|K|·‖β‖₁ + |b|, each loss ≤ 1 + c·|z|, the penalty ½alpha·βᵀKβ ≤
-        ½alpha·max|K|·‖β‖₁² and the gradient's entries ≤ max(s)·c/Σs + alpha·‖β‖₁. Rounding
+        ½alpha·max|K|·‖β‖₁² (βᵀKβ itself, summed before alpha scales it, ≤ max|K|·‖β‖₁²) and
+        the gradient's entries ≤ max(s)·c/Σs + alpha·‖β‖₁. Rounding
         moves these by a few parts in 10¹⁶; the threshold they are held to is far below any
         overflow (for float32 too).
         """
@@ -257,7 +258,10 @@ class GramBackend:
         logit = k_max * beta_sum + abs(float(theta64[-1])) + steps * lr * c
         loss = 1.0 + c * logit + 0.5 * alpha * k_max * beta_sum * beta_sum
         gradient = self._weight_max * c + alpha * beta_sum
-        return max(logit, loss, gradient) if math.isfinite(k_max + c) else math.inf
+        # the penalty's βᵀKβ is summed in the parameters' dtype before alpha scales it
+        quadratic = k_max * beta_sum * beta_sum if alpha else 0.0
+        worst = max(logit, loss, gradient, quadratic)
+        return worst if math.isfinite(k_max + c) else math.inf
 
     def _descend_checked(
         self, theta: NDArray, learning_rate: float, alpha: float, steps: int
