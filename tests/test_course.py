@@ -129,6 +129,15 @@ NAN_X = np.where(np.arange(X.size).reshape(X.shape) == 4, np.nan, X)
         (lambda: course.predict(W, B, NAN_X), "X holds nan at feature 1, example 1"),
         (lambda: course.optimize(W, B, NAN_X, Y, 10, 0.1), "X holds nan at feature 1, example 1"),
         (lambda: course.propagate(W, B, NAN_X, Y), "X holds nan at feature 1, example 1"),
+        # in model, each X by its own name
+        (lambda: course.model(NAN_X, Y, X, Y, 10, 0.1), "X_train holds nan at feature 1"),
+        (lambda: course.model(X, Y, NAN_X, Y, 10, 0.1), "X_test holds nan at feature 1"),
+        (lambda: course.model(X, Y, X[:1], Y, 10, 0.1), "X_test has 1 features (rows) but X_tr"),
+        # labels read from a table as text (object dtype)
+        (
+            lambda: course.propagate(W, B, X, np.array([["cat", "non-cat", "cat"]], dtype=object)),
+            "Y holds 'cat' (example 0)",
+        ),
     ],
 )
 def test_inputs_the_lesson_cannot_mean_are_refused(call, said):

@@ -89,7 +89,8 @@ def _as_course_arrays(
         if not_binary.any():
             first = int(np.argmax(not_binary))
             raise UsageError(
-                f"{y_name} holds {y[first].item()!r} (example {first}); the lesson's "
+                f"{y_name} holds {getattr(y[first], 'item', lambda: y[first])()!r} "
+                f"(example {first}); the lesson's "
                 "labels are 0 and 1 (non-cat, cat), and the cost is only a log loss for those: "
                 f"map the classes to 0/1 first, e.g. ({y_name} == 1).astype(int)."
             )
@@ -216,10 +217,15 @@ def _warn_if_the_cost_climbed(costs: list[float], learning_rate: float, X_rows: 
 
 def predict(w: ArrayLike, b: float, X: ArrayLike) -> NDArray[np.float64]:
     """Labels 0.0/1.0 of shape (1, m): 1 where a = σ(wᵀx + b) > 0.5."""
-    w_flat, X_rows, _ = _as_course_arrays(w, X)
+    return _predict(w, b, X, "X")
+
+
+def _predict(w: ArrayLike, b: float, X: ArrayLike, name: str) -> NDArray[np.float64]:
+    """:func:`predict`, naming X as the caller knows it (model's X_test) in errors."""
+    w_flat, X_rows, _ = _as_course_arrays(w, X, names=(name, "Y"))
     z = objective.logits(w_flat, _bias(b), X_rows)
     if not np.isfinite(z).all():  # NaN in X gives NaN here, labelled 0 without a word
-        _say_if_not_finite(X_rows)
+        _say_if_not_finite(X_rows, name)
     a = objective.sigmoid(z)
     return (a > 0.5).astype(np.float64).reshape(1, -1)
 
@@ -234,15 +240,29 @@ def model(
     print_cost: bool = False,
 ) -> dict[str, Any]:
     """The lesson's whole pipeline: initialise, optimise, predict, report accuracies."""
-    X_train = np.asarray(X_train)
+    X_train, X_test = np.asarray(X_train), np.asarray(X_test)
     n = X_train.shape[0] if X_train.ndim == 2 else 0
     _as_course_arrays(np.zeros(n), X_train, Y_train, names=("X_train", "Y_train"))
+    if X_test.ndim == 2 and X_test.shape[0] != n:
+        raise UsageError(
+            f"X_test has {X_test.shape[0]} features (rows) but X_train has {n}; both are "
+            "(features, examples), with the same features: flatten the test pictures as the "
+            "training ones."
+        )
     _as_course_arrays(np.zeros(n), X_test, Y_test, names=("X_test", "Y_test"))
     w, b = initialize_with_zeros(X_train.shape[0])
-    params, _, costs = optimize(w, b, X_train, Y_train, num_iterations, learning_rate, print_cost)
+    try:
+        params, _, costs = optimize(
+            w, b, X_train, Y_train, num_iterations, learning_rate, print_cost
+        )
+    except UsageError as exc:  # optimize knows its X as X; here it is X_train
+        message = str(exc)
+        if message.startswith("X holds"):
+            raise UsageError("X_train" + message[1:]) from None
+        raise
     w, b = params["w"], params["b"]
-    Y_prediction_test = predict(w, b, X_test)
-    Y_prediction_train = predict(w, b, X_train)
+    Y_prediction_test = _predict(w, b, X_test, "X_test")
+    Y_prediction_train = _predict(w, b, X_train, "X_train")
     train_accuracy = 100 - np.mean(np.abs(Y_prediction_train - np.asarray(Y_train))) * 100
     test_accuracy = 100 - np.mean(np.abs(Y_prediction_test - np.asarray(Y_test))) * 100
     print(f"train accuracy: {train_accuracy} %")
