@@ -277,3 +277,27 @@ def test_ctrl_c_while_saving_finishes_the_save_or_stops_at_once(tmp_path, monkey
     assert saved == (["curve.png", "m.safetensors"] if interrupts == 1 else [])
     if interrupts == 1:
         assert persist.load_model(tmp_path / "m.safetensors").training["iterations"] == 20
+
+
+def test_an_interrupt_after_the_last_iteration_still_saves_and_says_so(
+    tmp_path, monkeypatch, capsys
+):
+    """A SIGTERM while the result is put together (after the loop, before the save) is not
+    lost: the model is saved first, and the exit status says the run was stopped."""
+    import os
+
+    import lrnn.train
+    from lrnn.cli import main
+
+    real_finish = lrnn.train._finish
+
+    def finish_under_sigterm(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_finish(*args, **kwargs)
+
+    monkeypatch.setattr(lrnn.train, "_finish", finish_under_sigterm)
+    monkeypatch.chdir(tmp_path)
+    status = main(["train", "--iterations", "20", "--no-plot", "--model", "m.safetensors"])
+    assert status == 128 + signal.SIGTERM
+    assert "interrupted: saving the model and its files first" in capsys.readouterr().err
+    assert (tmp_path / "m.safetensors").is_file()

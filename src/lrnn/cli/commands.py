@@ -16,7 +16,7 @@ import shlex
 import signal
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -279,6 +279,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     def stop(signum: int, _frame: Any) -> None:
         received.append(signum)
         saver.interrupted = True
+        if len(received) > 1:  # asked twice: stop at once
+            raise KeyboardInterrupt
 
     # Ctrl-C, and SIGTERM (what timeout, docker stop and batch schedulers send): both end the
     # run at the next iteration with a checkpoint to resume from.
@@ -300,7 +302,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         return 128 + (received[0] if received else signal.SIGINT)
 
-    with _finishing_first("saving the model and its files") as late:
+    # an interrupt after the last iteration (while the result was put together) counts too
+    with _finishing_first("saving the model and its files", received) as late:
         model = run.model_file(result, td, cfg)
         _save_train_outputs(args, paths, model, result, td)
     _say_what_was_trained(args, paths, model.training, result, cfg.record_every)
@@ -308,21 +311,28 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _finishing_first(what: str) -> Iterator[list[int]]:
+def _finishing_first(what: str, already: Sequence[int] = ()) -> Iterator[list[int]]:
     """Ctrl-C or SIGTERM once the iterations are done: finish ``what`` (a few seconds at most,
     the report's pictures being the slowest), then stop — a trained model is not thrown away.
-    A second one stops at once, and then nothing is written (the old files stay)."""
-    received: list[int] = []
+    A second one stops at once, and then nothing is written (the old files stay). ``already``:
+    interrupts received before this began (they count as the first)."""
+    received: list[int] = list(already[:1])
 
-    def later(signum: int, _frame: Any) -> None:
-        if received:
-            raise KeyboardInterrupt
-        received.append(signum)
+    def say() -> None:
         print(
             f"interrupted: {what} first (interrupt again to stop at once, saving nothing)",
             file=sys.stderr,
             flush=True,
         )
+
+    def later(signum: int, _frame: Any) -> None:
+        if received:
+            raise KeyboardInterrupt
+        received.append(signum)
+        say()
+
+    if received:
+        say()
 
     previous = {s: signal.signal(s, later) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
