@@ -1011,9 +1011,11 @@ def test_the_call_graph_follows_the_last_definition_guarded_or_not(tmp_path):
     }
 
 
-def test_ctrl_c_takes_the_learners_process_down_too(tmp_path):
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_ctrl_c_takes_the_learners_process_down_too(tmp_path, stop):
     """The learner's code runs in a session of its own (so a terminal's Ctrl-C reaches only
-    lrnn); interrupted, lrnn must stop it rather than leave it looping on its own."""
+    lrnn); interrupted (Ctrl-C, `timeout`'s SIGTERM, a closed terminal's SIGHUP), lrnn must
+    stop it rather than leave it looping on its own."""
     import signal
     import subprocess
     import time
@@ -1041,9 +1043,13 @@ def test_ctrl_c_takes_the_learners_process_down_too(tmp_path):
     mine = runners()
     assert mine, "the learner's process did not start"
     time.sleep(0.5)  # inside the endless loop
-    proc.send_signal(signal.SIGINT)
+    number = getattr(signal, stop)
+    proc.send_signal(number)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130 and "interrupted" in err
+    if stop == "SIGINT":
+        assert proc.returncode == 130 and "interrupted" in err
+    else:
+        assert proc.returncode == 128 + number, err
     time.sleep(0.5)
     assert not [p for p in mine if Path(f"/proc/{p}").exists() and _alive(p)]
 

@@ -308,9 +308,9 @@ def check_file(
     reports = _verdicts(checks, sandbox.functions, sources, found, limits.memory_mb, set(broken))
     ready, waiting = _heavy_ready(checks, reports, sources)
     if ready:  # the lesson's full run, in a child of its own, with the time that is left
-        left = max(limits.total_limit - (time.monotonic() - started), 1.0)
-        rest = Limits(limits.time_limit, left, limits.memory_mb)
-        more = run_solution(solution, _calls(checks, ready), rest, depends=depends)
+        more = run_solution(
+            solution, _calls(checks, ready), limits, depends=depends, started=started
+        )
         _merge(sandbox.functions, more.functions, ready)
         reports = _verdicts(
             checks, sandbox.functions, sources, found, limits.memory_mb, set(broken)

@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,6 +240,7 @@ def run_solution(
     limits: Limits,
     while_running: Any = None,
     depends: dict[str, set[str]] | None = None,
+    started: float | None = None,
 ) -> SandboxReport:
     """Run the learner's definitions and ``calls`` (name → [(args, optional)]) in child(ren).
 
@@ -246,11 +248,13 @@ def run_solution(
     computations overlap with the learner's code. ``depends`` (name → the names it calls): a
     function that calls one that hung or crashed is not run, as it would hang or crash there
     too — with a sigmoid that never returns, its four callers each used to wait out the whole
-    time limit.
+    time limit. ``started`` (monotonic): when the whole check began, if before this call (its
+    total limit counts from there). SIGTERM and SIGHUP, like Ctrl-C, take the child down too.
     """
     tmp = Path(tempfile.mkdtemp(prefix="lrnn-check-"))
     files = {c.file for c in solution.cells}
     report = SandboxReport({name: FunctionRun(name) for name in calls})
+    previous = _exit_on_termination()
     try:
         counter = [0]
         encoded = {
@@ -265,7 +269,7 @@ def run_solution(
             for c in solution.cells
             if c.tree is not None
         ]
-        start = time.monotonic()
+        start = time.monotonic() if started is None else started
         total_deadline = start + limits.total_limit
         remaining = list(calls)
         first = True
@@ -289,7 +293,23 @@ def run_solution(
         if child is not None:  # interrupted (Ctrl-C) while it ran: it must not run on alone
             child.kill()
         shutil.rmtree(tmp, ignore_errors=True)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     return report
+
+
+def _exit_on_termination() -> dict[int, Any]:
+    """SIGTERM (``timeout``, a scheduler) and SIGHUP (a closed terminal) end lrnn by exiting,
+    which runs the clean-up above (the child is killed, its folder removed), instead of
+    vanishing without it; the previous handlers are returned to be put back. Only the main
+    thread can set handlers: elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def exit_now(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    return {s: signal.signal(s, exit_now) for s in (signal.SIGTERM, signal.SIGHUP)}
 
 
 def _without_callers_of_unfinished(
