@@ -7,9 +7,10 @@ starts with a ``%%`` cell magic is dropped unless the magic only times or captur
 (``%%time``, ``%%timeit``, ``%%capture``), in which case its body is kept.
 
 **Only definitions run.** Of each cell's top-level statements the check executes imports,
-``def`` and ``class`` statements, and assignments whose right-hand side calls nothing but numbers'
-makers (constants such as ``EPS = np.finfo(float).eps``, lambdas, arithmetic on names already
-defined; nothing that reads files); ``if``/``try``/``with`` blocks run when everything
+``def`` and ``class`` statements, and assignments whose right-hand side calls nothing but a few
+quick number makers (constants such as ``EPS = np.finfo(float).eps``, lambdas, arithmetic on
+names already defined; nothing that reads files or builds arrays); ``if``/``try``/``with``
+blocks run when everything
 inside them qualifies. Everything else — loading the data set, training, plotting, printing,
 calling the lesson's own tests — is skipped, so a notebook that trains for minutes or reads files
 that are not there still checks in seconds. A function that relies on a global made by a skipped
@@ -123,16 +124,19 @@ def neutralise_magics(source: str) -> str | None:
     return "\n".join(out) + "\n"
 
 
-#: Calls a constant may make: numbers and containers from Python itself, math, and numpy
-#: apart from what reads or writes files (``EPS = np.finfo(float).eps``, ``TWO_PI = 2 *
-#: math.pi``, ``SHAPE = tuple([64, 64, 3])``).
-_PURE_BUILTINS = {
-    "abs", "bool", "complex", "dict", "float", "frozenset", "int", "len", "list", "max",
-    "min", "pow", "range", "round", "set", "str", "sum", "tuple",
+#: Calls a constant may make, each quick and touching no file: number types and a few scalar
+#: functions from Python, math and numpy (``EPS = np.finfo(float).eps``, ``TWO_PI = 2 *
+#: math.pi``, ``LIMIT = np.float32(1e-7)``). Anything else — numpy's arrays of any size, its
+#: file readers, ``sum(range(…))`` — could take long or read files, so it is not run.
+_PURE_BUILTINS = {"abs", "bool", "complex", "float", "int", "round", "str"}
+_PURE_NUMPY = {
+    "finfo", "iinfo", "dtype", "float16", "float32", "float64", "longdouble", "int8", "int16",
+    "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool_", "sqrt", "exp", "log",
+    "log1p", "log2", "log10", "abs",
 }  # fmt: skip
-_NUMPY_FILES = {
-    "DataSource", "fromfile", "fromregex", "genfromtxt", "load", "loadtxt", "memmap", "save",
-    "savetxt", "savez", "savez_compressed", "tofile",
+_PURE_MATH = {
+    "sqrt", "exp", "log", "log1p", "log2", "log10", "fabs", "floor", "ceil", "isfinite", "isinf",
+    "isnan", "nextafter", "ulp",
 }  # fmt: skip
 
 
@@ -146,9 +150,10 @@ def _harmless_call(call: ast.Call) -> bool:
         return False
     if not path:
         return func.id in _PURE_BUILTINS
-    if func.id == "math":
-        return True
-    return func.id in ("np", "numpy") and not _NUMPY_FILES & set(path)
+    if len(path) != 1:
+        return False
+    allowed = {"np": _PURE_NUMPY, "numpy": _PURE_NUMPY, "math": _PURE_MATH}.get(func.id, set())
+    return path[0] in allowed
 
 
 def _calls_nothing(node: ast.AST) -> bool:
