@@ -792,6 +792,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("export text model", lambda f: ["export", "--model", TEXT_MODEL, "-o", "t.onnx"], "is a text model"),
     ("svmlight bad index", lambda f: ["train", f.text("b.svm", "1 a:1\n0 1:2\n"), *T], "b.svm: line 1 has 'a:1', not index:value; fix that line"),
     ("svmlight unsorted indices", lambda f: ["train", f.text("b.svm", "1 1:2\n1 3:1 2:1\n0 1:2\n"), *T], "b.svm: line 2 has index 2 after 3: indices must increase"),
+    ("svmlight bad line after signed numbers", lambda f: ["train", f.text("b.svm", "1 qid:+2 1:1 +2:1\n0 3:1 2:1\n"), *T], "b.svm: line 2 has index 2 after 3"),
     ("svmlight repeated index", lambda f: ["train", f.text("b.svm", "1 2:1 2:1\n0 1:2\n"), *T], "b.svm: line 1 has index 2 after 2"),
     ("svmlight negative index", lambda f: ["train", f.text("b.svm", "1 -1:1\n0 1:2\n"), *T], "b.svm: line 1 has '-1:1', not index:value"),
     ("svmlight bad value", lambda f: ["train", f.text("b.svm", "1 1:x\n0 1:2\n"), *T], "b.svm: line 1 has '1:x', not index:value"),

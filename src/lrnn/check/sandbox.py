@@ -185,7 +185,9 @@ class _Child:
         own = next((f for f in frames if f[2] == current), frames[0])
         where = f"{own[0]}, line {own[1]}"
         if own is not frames[0] and frames[0][2] != own[2]:
-            where += f", in a call to {frames[0][2]} (line {frames[0][1]})"
+            inner = frames[0]
+            place = f"line {inner[1]}" if inner[0] == own[0] else f"{inner[0]}, line {inner[1]}"
+            where += f", in a call to {inner[2]} ({place})"
         return where
 
     def kill(self) -> int | None:

@@ -100,6 +100,14 @@ def _number(text: str) -> bool:
     return True
 
 
+def _whole(text: str) -> int | None:
+    """``text`` as the parser reads a whole number (a sign allowed), or None."""
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
 def _first_bad_line(name: str) -> tuple[int, str] | None:
     """(line number, what is wrong there) for the first line the parser would refuse, read
     again line by line — only after the compiled parser has refused the file, which does not
@@ -114,13 +122,14 @@ def _first_bad_line(name: str) -> tuple[int, str] | None:
             previous = -1
             for token in tokens[1:]:
                 index, _, value = token.partition(":")
-                if index == "qid" and value.isdigit():
+                if index == "qid" and _whole(value) is not None:
                     continue
-                if not (index.isdigit() and _number(value)):
+                position = _whole(index)
+                if position is None or position < 0 or not _number(value):
                     return number, f"has {clip(token)!r}, not index:value"
-                if int(index) <= previous:
+                if position <= previous:
                     return number, f"has index {index} after {previous}: indices must increase"
-                previous = int(index)
+                previous = position
     return None
 
 
