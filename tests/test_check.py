@@ -1129,3 +1129,20 @@ def test_float_of_an_array_is_named_as_such(tmp_path):
     solution = mutate([("s = 1 / (1 + np.exp(-z))", "s = float(1 / (1 + np.exp(-z)))")])
     diagnosis = verdicts(check_file(write(tmp_path, solution), FAST))["sigmoid"].diagnosis
     assert "float(…) turns an array into one number" in diagnosis and "math.exp" not in diagnosis
+
+
+def test_top_level_code_that_does_not_finish_is_named_not_taken_for_missing_functions(tmp_path):
+    """A slow constant at the top: the functions defined were never reached — said so, with
+    the line — instead of 'none of the lesson's functions were found'."""
+    solution = CORRECT.replace(
+        "import numpy as np\n", "import numpy as np\n\nBIG = 7 ** (10**9)\n", 1
+    )
+    report = check_file(write(tmp_path, solution), Limits(time_limit=1.5, total_limit=4.0))
+    v = verdicts(report)
+    assert all(f.found and not f.ran for f in report.functions)
+    assert "was not checked: running the solution's definitions took longer than 4 s" in (
+        v["sigmoid"].diagnosis
+    )
+    line = solution.splitlines().index("BIG = 7 ** (10**9)") + 1
+    assert f"(it was at solution.py, line {line})" in v["sigmoid"].diagnosis
+    assert report.summary().startswith("0 of 6 functions pass; not checked")

@@ -37,7 +37,7 @@ from lrnn.check.cases import (
     sigmoid_check,
 )
 from lrnn.check.locate import FunctionSource
-from lrnn.check.sandbox import FunctionRun, Limits, _result, run_solution
+from lrnn.check.sandbox import DEFINITIONS_STOPPED, FunctionRun, Limits, _result, run_solution
 from lrnn.check.source import Solution, read_solution
 from lrnn.check.training import load_cat, model_check, optimize_check
 from lrnn.errors import UsageError
@@ -322,6 +322,9 @@ def check_file(
             report.diagnosis = (
                 f"its cell cannot be parsed ({broken[report.name]}), so it could not be run."
             )
+    stuck = next((r.stopped for r in sandbox.functions.values() if r.stopped and not found), "")
+    if stuck.startswith(DEFINITIONS_STOPPED):  # nothing was found because nothing got that far
+        reports = [_not_reached(r, stuck) if r.name in depends else r for r in reports]
     unbound = [n for n in sandbox.notes if n.get("type") == "NameError"]
     notes = [_statement_note(n) for n in sandbox.notes if n.get("type") != "NameError"]
     if unbound:  # a notebook's data preparation (m_train = train_set_x_orig.shape[0], …)
@@ -341,6 +344,17 @@ def check_file(
         if c.syntax_error
     ]
     return CheckReport(reports, notes, cat=any("cat" in c.label for c in checks[-1].cases))
+
+
+def _not_reached(report: FunctionReport, stuck: str) -> FunctionReport:
+    """A function the check never reached, because the solution's top-level code did not
+    finish: not 'not found' (it may well be there), but not checked, saying why."""
+    report.found, report.passed, report.skipped = True, False, "time"
+    report.diagnosis = (
+        f"{report.name} was {stuck}. Move slow work at the top level (a constant computed from "
+        "a large array) into a function, or give more time with --time-limit."
+    )
+    return report
 
 
 def _statement_note(note: dict[str, Any]) -> str:

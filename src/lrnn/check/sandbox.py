@@ -233,6 +233,8 @@ NOT_RUN = "was not run, since it calls"
 #: How functions are described that the whole check's time limit left unchecked: those not
 #: reached, and the one it cut short.
 NOT_CHECKED = "not checked: the whole check's limit"
+#: ... and functions never reached because the solution's top-level code did not finish.
+DEFINITIONS_STOPPED = "not checked: running the solution's definitions"
 CUT_SHORT = "took longer than the time left"
 
 
@@ -424,6 +426,10 @@ def _timed_out(
     """Say where the code was, stop it, and continue without the function that hung."""
     stuck = child.where_stuck(files, current)
     child.kill()
+    if current is None:  # the definitions themselves, with their own allowance
+        allowance = min(max(limits.time_limit, SETUP_SECONDS), limits.total_limit)
+        why = f"took longer than {allowance:g} s and was stopped"
+        return _blame(report, remaining, done, None, why, stuck)
     if time.monotonic() >= total_deadline:
         for name in remaining:
             if name not in done and name != current:
@@ -452,9 +458,7 @@ def _blame(
     if current is None:
         for name in remaining:
             if name not in done:
-                report.functions[
-                    name
-                ].stopped = f"not checked: running the solution's definitions {why}{where}"
+                report.functions[name].stopped = f"{DEFINITIONS_STOPPED} {why}{where}"
         return []
     report.functions[current].stopped = f"{why}{where}"
     return [n for n in remaining if n not in done and n != current]
