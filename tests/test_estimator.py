@@ -228,3 +228,23 @@ def test_a_batch_larger_than_the_data_is_clipped_with_a_warning():
     full = LogisticNeuron(solver="sgd", max_iter=30, batch_size=20, tol=0).fit(X, y)
     np.testing.assert_array_equal(clipped.coef_, full.coef_)
     assert clipped.get_params()["batch_size"] == 32  # the parameter itself is left as given
+
+
+def test_balanced_class_weights_count_the_sample_weights_as_scikit_learn_does(
+    breast_cancer_std,
+):
+    """'balanced' with sample_weight: each class's total weight is the same once the sample
+    weights are counted (scikit-learn ≥ 1.9), so both reach the same optimum (C = 1/(alpha·Σs),
+    since J averages over the weights' sum)."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = breast_cancer_std
+    s = np.random.default_rng(0).uniform(0.2, 3.0, len(y))
+    alpha = 1e-2
+    reference = LogisticRegression(
+        C=1 / (alpha * s.sum()), class_weight="balanced", solver="newton-cholesky", tol=1e-12
+    ).fit(X, y, sample_weight=s)
+    model = LogisticNeuron(solver="newton", alpha=alpha, class_weight="balanced", tol=1e-10)
+    model.fit(X, y, sample_weight=s)
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-8)
+    np.testing.assert_allclose(model.intercept_, reference.intercept_, atol=1e-8)

@@ -336,7 +336,9 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 raise ValueError("sample_weight must be ≥ 0; got negative values.")
             if weights.sum() <= 0:
                 raise ValueError("sample_weight sums to 0; at least one example needs weight.")
-        class_w = run.class_sample_weights(self.class_weight, encoded, self.classes_.tolist())
+        class_w = run.class_sample_weights(
+            self.class_weight, encoded, self.classes_.tolist(), sample_weight=weights
+        )
         weights = run.combine_weights(weights, class_w, "class_weight (times sample_weight)")
 
         X_train, y_train, w_train, validation = X, encoded, weights, None

@@ -36,17 +36,21 @@ def class_sample_weights(
     classes: Sequence[Any],
     *,
     option: str = "class_weight",
+    sample_weight: NDArray | None = None,
 ) -> NDArray | None:
     """Per-example weights from per-class ones; ``encoded`` indexes ``classes``.
 
-    ``"balanced"`` gives each class the same total weight: m / (K · count). A mapping names
-    classes as they appear in ``classes`` (unnamed classes keep weight 1).
+    ``"balanced"`` gives each class the same total weight: Σs / (K · Σs over the class), with
+    s the sample weights (1 each without them: m / (K · count)), as scikit-learn counts since
+    1.9. A mapping names classes as they appear in ``classes`` (unnamed classes keep weight 1).
     """
     if class_weight is None:
         return None
     if class_weight == "balanced":
-        counts = np.bincount(encoded, minlength=len(classes)).astype(np.float64)
-        return (len(encoded) / (len(classes) * counts))[encoded]
+        counts = np.bincount(encoded, weights=sample_weight, minlength=len(classes))
+        counts = counts.astype(np.float64)
+        total = len(encoded) if sample_weight is None else float(np.sum(sample_weight))
+        return (total / (len(classes) * counts))[encoded]
     if not isinstance(class_weight, Mapping):
         raise UsageError(
             f"{option} must be None, 'balanced' or a mapping class → weight; got {class_weight!r}."
