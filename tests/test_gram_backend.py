@@ -283,3 +283,20 @@ def test_the_stretch_bound_holds_for_every_step(weighted, log_rate, alpha, steps
         assert np.abs(z).max() <= bound and cost <= bound
         assert np.abs(grad).max() <= bound
         theta = theta - lr * grad
+
+
+def test_a_tol_on_wide_data_is_tested_in_the_span_as_on_w(monkeypatch):
+    """With tol > 0, gradient descent on wide data still runs on the m coefficients: the stop
+    is decided on w's gradient (‖Xᵀg‖₂ bounds, a pass only where they do not decide), so it
+    stops at the iteration the primal loop stops at, with the same weights to rounding, and
+    the history's gradient norms are those of w."""
+    rng = np.random.default_rng(8)
+    X, y, scale = _data(rng, np.float64, m=30, n=3000)
+    config = TrainConfig(solver="gd", learning_rate=0.05, max_iter=3000, tol=2e-3)
+    span = train(InMemoryBackend(X, y, None, scale), config)
+    primal = train(InMemoryBackend(X, y, None, scale), config, shortcut=False)
+    assert span.state.coefficients and not primal.state.coefficients
+    assert span.stop_reason == primal.stop_reason == "tol"
+    assert span.n_iter == primal.n_iter < 3000
+    np.testing.assert_allclose(span.w, primal.w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(span.history["grad_norm"], primal.history["grad_norm"], rtol=1e-8)

@@ -294,9 +294,10 @@ def _use_coefficient_space(
 ) -> bool:
     """The wide-data shortcut (see :mod:`lrnn.backends.gram_backend`) applies to solvers
     linear in the gradient, from w = 0, on in-memory data with many more features than
-    examples. With tol > 0 the loop would need the exact gradient in w-space at every
-    iteration, which costs a full pass, so then the ordinary path runs. Newton runs there
-    with alpha > 0 and any tol (see :mod:`lrnn.backends.gram_newton`)."""
+    examples. With tol > 0 the stop is on the gradient in w-space, which the view tests from
+    ‖Xᵀg‖₂ bounds (a pass only where they do not decide) where its backend says it can
+    (``tol_in_span``); elsewhere the ordinary path runs. Newton runs there with alpha > 0 and
+    any tol (see :mod:`lrnn.backends.gram_newton`)."""
     from lrnn.backends import gram_backend, gram_newton
 
     if resume is not None:
@@ -310,7 +311,7 @@ def _use_coefficient_space(
     return (
         solver.coefficient_space
         and hasattr(backend, "coefficient_view")
-        and config.tol == 0
+        and (config.tol == 0 or getattr(backend, "tol_in_span", False))
         and (init is None or not np.any(init[0]))
         and (init is None or init[1] == 0)
         and gram_backend.worthwhile(backend.n_samples, backend.n_features, config.max_iter)
@@ -464,7 +465,8 @@ class Recorder:
         # Newton on the span (lrnn.backends.gram_newton) with no one watching the rows as they
         # come: their gradient norms (a pass over X each) are filled in at the end, together.
         self.deferred: list[tuple[int, NDArray]] | None = None
-        if hasattr(backend, "to_weights_many") and not callbacks and validation is None:
+        many = getattr(backend, "to_weights_many", None)
+        if many is not None and not callbacks and validation is None:
             self.deferred = []
 
     def settle(self, history: Records, vectors: Sequence[NDArray] = ()) -> list[NDArray]:
@@ -474,12 +476,15 @@ class Recorder:
         if many is None:
             return [self.backend.to_weights(v) for v in vectors]
         pending, self.deferred = self.deferred or [], None if self.deferred is None else []
-        mapped = many([grad[:-1] for _, grad in pending] + list(vectors))
+        batched = list(vectors) if getattr(self.backend, "vectors_in_batches", True) else []
+        mapped = many([grad[:-1] for _, grad in pending] + batched)
         for (position, grad), w_grad in zip(pending, mapped, strict=False):
             history["grad_norm"][position] = max(
                 float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad)
             )
-        return mapped[len(pending) :]
+        if batched:
+            return mapped[len(pending) :]
+        return [self.backend.to_weights(v) for v in vectors]
 
     def check(
         self,
@@ -558,7 +563,8 @@ class Recorder:
             self.deferred.append((len(state.history.get("iteration", ())), grad))
             grad_norm = math.nan
         elif self.backend.coefficient_space:  # β's gradient is not w's: O(nm), rare
-            w_grad = self.backend.to_weights(grad[:-1])
+            many = getattr(self.backend, "to_weights_many", None)  # the bits settle() gives
+            w_grad = self.backend.to_weights(grad[:-1]) if many is None else many([grad[:-1]])[0]
             grad_norm = max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad))
         row = {
             "iteration": state.iteration,

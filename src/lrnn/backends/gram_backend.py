@@ -17,6 +17,7 @@ in the gradient and never use this.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -34,6 +35,11 @@ _COLUMN_BLOCK = 2048
 #: the cat pictures again each time cost more than its 2000 iterations together).
 _KEEP_WIDENED_BYTES = 32 * 2**20
 
+
+#: Vectors mapped back to w = scale·Xᵀβ in batches go through one product of exactly this many
+#: rows (zero-padded): every row then meets the same BLAS kernel, so its bits do not depend on
+#: which other vectors shared the product, and one read of X serves up to this many vectors.
+MAP_ROWS = 8
 
 #: What :meth:`GramBackend._stretch_bound` must stay under for a stretch of descent to run
 #: without per-step checks: far from overflow in float32 (3.4e38) as in float64.
@@ -310,6 +316,28 @@ class GramBackend:
         )
         return self._work
 
+    @property
+    def K64(self) -> NDArray:
+        if self.K.dtype == np.float64:
+            return self.K
+        cached = getattr(self, "_K64", None)
+        if cached is None:
+            cached = self._K64 = self.K.astype(np.float64)
+        return cached
+
+    def gradient_at_most(self, grad: NDArray, tol: float) -> bool:
+        """max|∂J/∂(w, b)| ≤ tol for the primal gradient (scale·Xᵀg, gb) of this coefficient
+        gradient; a pass over X only where ‖·‖₂ ≥ ‖·‖∞ ≥ ‖·‖₂/√n do not decide."""
+        if not abs(float(grad[-1])) <= tol:
+            return False
+        g = grad[:-1].astype(np.float64)
+        norm2 = math.sqrt(max(float(g @ (self.K64 @ g)), 0.0))
+        if norm2 <= tol:
+            return True
+        if norm2 > tol * math.sqrt(self.data_features):
+            return False
+        return float(np.max(np.abs(self.to_weights(grad[:-1])), initial=0.0)) <= tol
+
     def data_pass(self, beta: NDArray, b: float) -> DataPass:
         """The data term at (β, b), with the coefficient gradient."""
         theta = np.append(beta, self.dtype.type(b))
@@ -339,6 +367,33 @@ class GramBackend:
             w[start : start + block.shape[1]] = self._product(block, coefficients)
         w *= self.dtype.type(self.scale)
         return w
+
+    #: Whether :meth:`lrnn.train.Recorder.settle` maps the result's vectors in the same batched
+    #: product as the history's gradients (their bits are then those of ``to_weights_many``);
+    #: here they keep ``to_weights``' bits, the lesson's w among them.
+    vectors_in_batches = False
+
+    def to_weights_many(self, vectors: Sequence[NDArray]) -> list[NDArray]:
+        """scale·Xᵀv for each v, reading X once per :data:`MAP_ROWS` vectors: the history's
+        gradient norms, filled in at the end, in a fraction of the passes they would take
+        one by one (an estimator records every iteration by default)."""
+        source = self.X if self.X.dtype == self.dtype else getattr(self, "_widened", None)
+        out: list[NDArray] = []
+        for start in range(0, len(vectors), MAP_ROWS):
+            chunk = vectors[start : start + MAP_ROWS]
+            C = np.zeros((MAP_ROWS, self.n_samples), dtype=self.dtype)
+            for row, v in zip(C, chunk, strict=False):
+                row[:] = v
+            if source is not None:
+                W = C @ source
+            else:
+                W = np.empty((MAP_ROWS, self.data_features), dtype=self.dtype)
+                for first in range(0, self.data_features, _COLUMN_BLOCK):
+                    block = self.X[:, first : first + _COLUMN_BLOCK].astype(self.dtype)
+                    W[:, first : first + block.shape[1]] = C @ block
+            W *= self.dtype.type(self.scale)
+            out.extend(W[: len(chunk)])
+        return out
 
     @staticmethod
     def _product(columns: NDArray, coefficients: NDArray) -> NDArray:

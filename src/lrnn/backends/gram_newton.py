@@ -61,7 +61,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.typing import NDArray
 
-from lrnn.backends.gram_backend import GramBackend
+from lrnn.backends.gram_backend import MAP_ROWS, GramBackend
 
 #: Newton runs in the span when n_features ≥ WIDE_RATIO·n_samples and n_samples ≤ MAX_SAMPLES:
 #: the Gram product (m²n/2 multiply-adds, once) then costs about m/4 passes over X, and each
@@ -78,11 +78,6 @@ GRAM_BLOCKS = 2
 _MIN_BLOCK_COLUMNS = 1024
 #: ... and at most this many bytes once widened (uint8 pixels are widened a block at a time).
 _BLOCK_BYTES = 32 * 2**20
-
-#: Vectors mapped back to w = scale·Xᵀβ go through one product of exactly this many rows
-#: (zero-padded): every row then meets the same BLAS kernel, so its bits do not depend on
-#: which other vectors shared the product, and one read of X serves up to this many vectors.
-MAP_ROWS = 8
 
 
 def worthwhile(n_samples: int, n_features: int, alpha: float) -> bool:
@@ -161,15 +156,6 @@ class GramNewtonBackend(GramBackend):
         d /= self.total
         return d
 
-    @property
-    def K64(self) -> NDArray:
-        if self.K.dtype == np.float64:
-            return self.K
-        cached = getattr(self, "_K64", None)
-        if cached is None:
-            cached = self._K64 = self.K.astype(np.float64)
-        return cached
-
     def newton_direction(
         self, theta: NDArray, grad: NDArray, alpha: float
     ) -> tuple[NDArray, float]:
@@ -210,18 +196,7 @@ class GramNewtonBackend(GramBackend):
         g = grad[:-1].astype(np.float64)
         return float(g @ (self.K64 @ direction[:-1])) + float(grad[-1]) * float(direction[-1])
 
-    def gradient_at_most(self, grad: NDArray, tol: float) -> bool:
-        """max|∂J/∂(w, b)| ≤ tol for the primal gradient (scale·Xᵀg, gb) of this coefficient
-        gradient; a pass over X only where ‖·‖₂ ≥ ‖·‖∞ ≥ ‖·‖₂/√n do not decide."""
-        if not abs(float(grad[-1])) <= tol:
-            return False
-        g = grad[:-1].astype(np.float64)
-        norm2 = math.sqrt(max(float(g @ (self.K64 @ g)), 0.0))
-        if norm2 <= tol:
-            return True
-        if norm2 > tol * math.sqrt(self.data_features):
-            return False
-        return float(np.max(np.abs(self.to_weights(grad[:-1])), initial=0.0)) <= tol
+    vectors_in_batches = True  # to_weights shares to_weights_many's bits
 
     def to_weights(self, coefficients: NDArray) -> NDArray:
         """w = scale·Xᵀβ (see :meth:`to_weights_many`, whose bits it shares)."""

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 class InMemoryBackend(WeightSpace):
     """Training data held in memory; y is 0/1 in the parameters' dtype."""
 
+    #: its coefficient view tests a tol on w's gradient (GramBackend.gradient_at_most)
+    tol_in_span = True
+
     name = "numpy"
 
     def __init__(

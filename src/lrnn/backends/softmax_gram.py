@@ -31,6 +31,8 @@ class SoftmaxGramBackend(GramBackend):
     curvature_factor = softmax.CURVATURE_FACTOR
     #: the binary view's many-step descent is σ's arithmetic; a softmax layer's loop steps alone.
     descend = None
+    gradient_at_most = None  # a layer's tol is tested on its coefficient gradient
+    to_weights_many = None  # its coefficients are matrices: mapped one by one
 
     def __init__(
         self,

@@ -63,6 +63,9 @@ def logits(w: NDArray, b: float, X: Any, scale: float = 1.0) -> NDArray:
 class SparseBackend(WeightSpace):
     """Training data as a CSR matrix; y is 0/1 in the parameters' dtype."""
 
+    #: its coefficient view tests a tol on w's gradient (GramBackend.gradient_at_most)
+    tol_in_span = True
+
     name = "sparse"
     #: Hessian products are one walk over the stored values: ``auto`` picks Newton–CG
     #: (lrnn.solvers.resolve).
@@ -271,6 +274,8 @@ class SparseBackend(WeightSpace):
 
 class SparseGramBackend(GramBackend):
     """:class:`GramBackend` for a CSR X: K = scale²XXᵀ from a sparse product (m × m dense)."""
+
+    to_weights_many = None  # its sparse products map one vector at a time
 
     def __init__(self, X: Any, y: NDArray, sample_weight: NDArray | None, scale: float):
         self.X = X
