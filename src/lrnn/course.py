@@ -152,7 +152,21 @@ def optimize(
     iteration's update; ``grads`` are the last gradients computed (at the last iterate before
     the final update), as in the lesson.
     """
-    w_flat, X_rows, y = _as_course_arrays(w, X, Y)
+    return _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, "X")
+
+
+def _optimize(
+    w: ArrayLike,
+    b: float,
+    X: ArrayLike,
+    Y: ArrayLike,
+    num_iterations: int,
+    learning_rate: float,
+    print_cost: bool,
+    name: str,
+) -> tuple[dict[str, Any], dict[str, Any], list[float]]:
+    """:func:`optimize`, naming X as the caller knows it (model's X_train) in errors."""
+    w_flat, X_rows, y = _as_course_arrays(w, X, Y, names=(name, "Y"))
     if num_iterations == 0 and not isinstance(num_iterations, bool):  # nothing to run
         return (
             {"w": w_flat.reshape(-1, 1), "b": _bias(b)},
@@ -186,7 +200,7 @@ def optimize(
             run_to_the_end=True,
         )
     except TrainingDiverged:
-        _say_if_not_finite(X_rows)  # a NaN in X, not the step size, made the cost NaN
+        _say_if_not_finite(X_rows, name)  # a NaN in X, not the step size, made the cost NaN
         raise
     _warn_if_the_cost_climbed(list(result.history.get("cost", [])), learning_rate, X_rows)
     params = {"w": result.w.reshape(-1, 1), "b": result.b}
@@ -251,15 +265,9 @@ def model(
         )
     _as_course_arrays(np.zeros(n), X_test, Y_test, names=("X_test", "Y_test"))
     w, b = initialize_with_zeros(X_train.shape[0])
-    try:
-        params, _, costs = optimize(
-            w, b, X_train, Y_train, num_iterations, learning_rate, print_cost
-        )
-    except UsageError as exc:  # optimize knows its X as X; here it is X_train
-        message = str(exc)
-        if message.startswith("X holds"):
-            raise UsageError("X_train" + message[1:]) from None
-        raise
+    params, _, costs = _optimize(
+        w, b, X_train, Y_train, num_iterations, learning_rate, print_cost, "X_train"
+    )
     w, b = params["w"], params["b"]
     Y_prediction_test = _predict(w, b, X_test, "X_test")
     Y_prediction_train = _predict(w, b, X_train, "X_train")

@@ -67,9 +67,9 @@ class TrainResult:
     stop_reason: str
     solver: str
     learning_rate: float | None
-    lipschitz: float | None
     final_cost: float
     final_accuracy: float
+    lipschitz: float | None = None  # L of the cost's gradient, when the step came from it
     last_grad: tuple[NDArray, float] | None = None
     state: TrainState | None = None
     extras: dict = field(default_factory=dict)
@@ -280,9 +280,9 @@ def theta_shape(backend: Backend) -> tuple[int, ...]:
     return (backend.n_features + 1,) if classes <= 2 else (backend.n_features + 1, classes)
 
 
-def _bias_norm(grad: NDArray) -> float:
-    """max |∂J/∂b| (one bias, or K)."""
-    return float(np.max(np.abs(grad[-1])))
+def _weights_norm(w_grad: NDArray, grad: NDArray) -> float:
+    """max |∂J/∂(w, b)|: w's gradient as mapped back, b's (one bias, or K) from θ's."""
+    return max(float(np.max(np.abs(w_grad), initial=0.0)), float(np.max(np.abs(grad[-1]))))
 
 
 def _use_coefficient_space(
@@ -328,12 +328,11 @@ def _warn_if_unfinished(
         advice = "raise max_iter, scale the features (standardize), or use solver='lbfgs' or "
         advice += "'newton', which need far fewer iterations"
     message = None
+    at_precision = stationary_enough(result.grad_norm, result.final_cost, 0.0, backend.dtype)
     # With tol = 0 gd runs max_iter by design, but a second-order solver runs to the optimum.
-    short = not (
-        solver.uses_learning_rate
-        or stationary_enough(result.grad_norm, result.final_cost, 0.0, backend.dtype)
-    )
-    if result.stop_reason == "max_iter" and (config.tol > 0 or short):
+    if result.stop_reason == "max_iter" and (
+        config.tol > 0 or not (solver.uses_learning_rate or at_precision)
+    ):
         target = "reaching the optimum"
         if config.tol > 0:
             target = f"the gradient norm reached tol={config.tol:g}"
@@ -348,7 +347,7 @@ def _warn_if_unfinished(
         )
     elif result.stop_reason == "stalled":
         wanted = f"tol={config.tol:g}" if config.tol > 0 else "what this precision allows"
-        if stationary_enough(result.grad_norm, result.final_cost, 0.0, backend.dtype):
+        if at_precision:
             why = (
                 f"tol={config.tol:g} is below what {backend.dtype} resolves for features on "
                 "this scale (the weights are at the optimum to working precision): use a "
@@ -462,26 +461,20 @@ class Recorder:
         self.last_grad: NDArray | None = None
         #: (θ, (cost, grad, data)) of the last check: _finish reuses it when θ is the result's
         self.last_evaluation: tuple[NDArray, tuple] | None = None
-        # Newton on the span (lrnn.backends.gram_newton) with no one watching the rows as they
-        # come: their gradient norms (a pass over X each) are filled in at the end, together.
-        self.deferred: list[tuple[int, NDArray]] | None = None
-        many = getattr(backend, "to_weights_many", None)
-        if many is not None and not callbacks and validation is None:
-            self.deferred = []
+        # unwatched runs in the span map the rows' gradients to w at the end, in batches
+        unwatched = not callbacks and validation is None
+        batches = getattr(backend, "to_weights_many", None) is not None
+        self.deferred: list[tuple[int, NDArray]] | None = [] if batches and unwatched else None
 
     def settle(self, history: Records, vectors: Sequence[NDArray] = ()) -> list[NDArray]:
         """Fill in the deferred rows' gradient norms; returns ``vectors`` mapped to weights
         (in the same product when the backend batches them)."""
         many = getattr(self.backend, "to_weights_many", None)
-        if many is None:
-            return [self.backend.to_weights(v) for v in vectors]
+        batched = list(vectors) if getattr(self.backend, "vectors_in_batches", False) else []
         pending, self.deferred = self.deferred or [], None if self.deferred is None else []
-        batched = list(vectors) if getattr(self.backend, "vectors_in_batches", True) else []
-        mapped = many([grad[:-1] for _, grad in pending] + batched)
+        mapped = many([grad[:-1] for _, grad in pending] + batched) if many else []
         for (position, grad), w_grad in zip(pending, mapped, strict=False):
-            history["grad_norm"][position] = max(
-                float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad)
-            )
+            history["grad_norm"][position] = _weights_norm(w_grad, grad)
         if batched:
             return mapped[len(pending) :]
         return [self.backend.to_weights(v) for v in vectors]
@@ -565,7 +558,7 @@ class Recorder:
         elif self.backend.coefficient_space:  # β's gradient is not w's: O(nm), rare
             many = getattr(self.backend, "to_weights_many", None)  # the bits settle() gives
             w_grad = self.backend.to_weights(grad[:-1]) if many is None else many([grad[:-1]])[0]
-            grad_norm = max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad))
+            grad_norm = _weights_norm(w_grad, grad)
         row = {
             "iteration": state.iteration,
             "cost": cost,
@@ -646,7 +639,7 @@ def _finish(
     w_grad, w, *w_last = recorder.settle(
         state.history, [grad[:-1], theta[:-1]] + ([] if last is None else [last[:-1]])
     )
-    grad_norm = max(float(np.max(np.abs(w_grad), initial=0.0)), _bias_norm(grad))
+    grad_norm = _weights_norm(w_grad, grad)
     if stop_reason in ("tol", "converged") and not stationary_enough(
         grad_norm, cost, config.tol, backend.dtype
     ):
@@ -661,7 +654,6 @@ def _finish(
         stop_reason=stop_reason,
         solver=solver,
         learning_rate=lr,
-        lipschitz=None,
         final_cost=cost,
         final_accuracy=data.accuracy,
         last_grad=last_grad,
@@ -690,7 +682,6 @@ def _partial_result(
         stop_reason="diverged",
         solver=solver,
         learning_rate=lr,
-        lipschitz=None,
         final_cost=costs[-1],
         final_accuracy=math.nan,
         state=state,

@@ -376,7 +376,8 @@ class GramBackend:
     def to_weights_many(self, vectors: Sequence[NDArray]) -> list[NDArray]:
         """scale·Xᵀv for each v, reading X once per :data:`MAP_ROWS` vectors: the history's
         gradient norms, filled in at the end, in a fraction of the passes they would take
-        one by one (an estimator records every iteration by default)."""
+        one by one (an estimator records every iteration by default); Newton in the span maps
+        its result here too (see ``vectors_in_batches``)."""
         source = self.X if self.X.dtype == self.dtype else getattr(self, "_widened", None)
         out: list[NDArray] = []
         for start in range(0, len(vectors), MAP_ROWS):

@@ -61,7 +61,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.typing import NDArray
 
-from lrnn.backends.gram_backend import MAP_ROWS, GramBackend
+from lrnn.backends.gram_backend import GramBackend
 
 #: Newton runs in the span when n_features ≥ WIDE_RATIO·n_samples and n_samples ≤ MAX_SAMPLES:
 #: the Gram product (m²n/2 multiply-adds, once) then costs about m/4 passes over X, and each
@@ -199,29 +199,9 @@ class GramNewtonBackend(GramBackend):
     vectors_in_batches = True  # to_weights shares to_weights_many's bits
 
     def to_weights(self, coefficients: NDArray) -> NDArray:
-        """w = scale·Xᵀβ (see :meth:`to_weights_many`, whose bits it shares)."""
+        """w = scale·Xᵀβ with :meth:`GramBackend.to_weights_many`'s bits: the result's vectors
+        then share one batched product with the history's gradients."""
         return self.to_weights_many([coefficients])[0]
-
-    def to_weights_many(self, vectors: Sequence[NDArray]) -> list[NDArray]:
-        """scale·Xᵀv for each v, reading X once per :data:`MAP_ROWS` vectors.
-
-        The history's gradient norms and the result's weights all need such a map; batched,
-        a Newton run on the cat pictures reads X twice at the end instead of a dozen times."""
-        out: list[NDArray] = []
-        for start in range(0, len(vectors), MAP_ROWS):
-            chunk = vectors[start : start + MAP_ROWS]
-            C = np.zeros((MAP_ROWS, self.n_samples), dtype=self.dtype)
-            for row, v in zip(C, chunk, strict=False):
-                row[:] = v
-            if self.X.dtype == self.dtype:
-                W = C @ self.X
-            else:
-                W = np.empty((MAP_ROWS, self.data_features), dtype=self.dtype)
-                for cols in column_blocks(self.n_samples, self.data_features, self.dtype.itemsize):
-                    W[:, cols] = C @ self.X[:, cols].astype(self.dtype)
-            W *= self.dtype.type(self.scale)
-            out.extend(W[: len(chunk)])
-        return out
 
 
 class SparseGramNewtonBackend(GramNewtonBackend):

@@ -9,21 +9,19 @@ work starts.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import shlex
 import signal
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lrnn import config
-from lrnn.cli.outputs import OutputPlan
+from lrnn.cli.outputs import OutputPlan, finishing_first
 from lrnn.cli.train_lines import header, progress_bar, stop_line
 from lrnn.config import default
 from lrnn.errors import LrnnError, TrainingDiverged, UsageError, one_line
@@ -303,43 +301,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 128 + (received[0] if received else signal.SIGINT)
 
     # an interrupt after the last iteration (while the result was put together) counts too
-    with _finishing_first("saving the model and its files", received) as late:
+    with finishing_first("saving the model and its files", received) as late:
         model = run.model_file(result, td, cfg)
         _save_train_outputs(args, paths, model, result, td)
     _say_what_was_trained(args, paths, model.training, result, cfg.record_every)
     return 128 + late[0] if late else 0
-
-
-@contextlib.contextmanager
-def _finishing_first(what: str, already: Sequence[int] = ()) -> Iterator[list[int]]:
-    """Ctrl-C or SIGTERM once the iterations are done: finish ``what`` (a few seconds at most,
-    the report's pictures being the slowest), then stop — a trained model is not thrown away.
-    A second one stops at once, and then nothing is written (the old files stay). ``already``:
-    interrupts received before this began (they count as the first)."""
-    received: list[int] = list(already[:1])
-
-    def say() -> None:
-        print(
-            f"interrupted: {what} first (interrupt again to stop at once, saving nothing)",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    def later(signum: int, _frame: Any) -> None:
-        if received:
-            raise KeyboardInterrupt
-        received.append(signum)
-        say()
-
-    if received:
-        say()
-
-    previous = {s: signal.signal(s, later) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield received
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 def _check_train_outputs(args: argparse.Namespace, paths: dict) -> None:

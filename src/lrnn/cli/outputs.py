@@ -1,4 +1,5 @@
-"""One output plan per command, checked before any work starts.
+"""One output plan per command, checked before any work starts (and, once a run has finished,
+its outputs written before an interrupt stops it: :func:`finishing_first`).
 
 Every path a command will write (model, plot, history, report, checkpoint, ``-o``) is resolved
 — symlinks followed — and refused, with one line and exit 2, when it is empty, a folder, in a
@@ -12,9 +13,14 @@ options that avoid it. So a command that fails on its outputs has changed no fil
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lrnn.errors import UsageError
 
@@ -154,3 +160,35 @@ def written_by_lrnn(path: Path, kind: str) -> bool:
     except (OSError, ValueError):
         return False
     return False
+
+
+@contextlib.contextmanager
+def finishing_first(what: str, already: Sequence[int] = ()) -> Iterator[list[int]]:
+    """Ctrl-C or SIGTERM once the iterations are done: finish ``what`` (a few seconds at most,
+    the report's pictures being the slowest), then stop — a trained model is not thrown away.
+    A second one stops at once, and then nothing is written (the old files stay). ``already``:
+    interrupts received before this began (they count as the first)."""
+    received: list[int] = list(already[:1])
+
+    def say() -> None:
+        print(
+            f"interrupted: {what} first (interrupt again to stop at once, saving nothing)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def later(signum: int, _frame: Any) -> None:
+        if received:
+            raise KeyboardInterrupt
+        received.append(signum)
+        say()
+
+    if received:
+        say()
+
+    previous = {s: signal.signal(s, later) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
