@@ -109,7 +109,21 @@ def test_history_without_gradient_norms_keeps_every_other_number():
     for key in ("iteration", "cost", "loss", "accuracy"):
         assert lean.history[key] == full.history[key]
     assert lean.w.tobytes() == full.w.tobytes() and lean.b == full.b
-    assert lean.grad_norm == full.grad_norm  # the result's own norm is still measured
+    assert math.isnan(lean.grad_norm) and full.grad_norm > 0  # nor the result's own
+    assert lean.last_grad[0].tobytes() == full.last_grad[0].tobytes()
+    bare = train(InMemoryBackend(X, y, None, scale), config, grad_norms=False, last_grad=False)
+    assert bare.last_grad is None and bare.w.tobytes() == full.w.tobytes()
+
+
+def test_a_stop_that_rests_on_the_gradient_still_measures_it_without_history_norms():
+    """tol > 0 stops on w's gradient: the result's norm is measured to say so, and matches."""
+    rng = np.random.default_rng(8)
+    X, y, scale = _data(rng, np.float64, m=20, n=300)
+    config = TrainConfig(solver="gd", learning_rate=0.05, max_iter=5000, tol=1e-3, alpha=1e-2)
+    full = train(InMemoryBackend(X, y, None, scale), config)
+    lean = train(InMemoryBackend(X, y, None, scale), config, grad_norms=False)
+    assert lean.state.coefficients and full.stop_reason == lean.stop_reason == "tol"
+    assert lean.grad_norm == full.grad_norm <= 1e-3
 
 
 class _Watcher:

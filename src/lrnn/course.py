@@ -164,8 +164,11 @@ def _optimize(
     learning_rate: float,
     print_cost: bool,
     name: str,
-) -> tuple[dict[str, Any], dict[str, Any], list[float]]:
-    """:func:`optimize`, naming X as the caller knows it (model's X_train) in errors."""
+    grads: bool = True,
+) -> tuple[dict[str, Any], dict[str, Any] | None, list[float]]:
+    """:func:`optimize`, naming X as the caller knows it (model's X_train) in errors;
+    ``grads=False`` (model(), which returns none) leaves them out: on the lesson's wide data
+    mapping the last gradient back to w is a pass over X."""
     w_flat, X_rows, y = _as_course_arrays(w, X, Y, names=(name, "Y"))
     if num_iterations == 0 and not isinstance(num_iterations, bool):  # nothing to run
         return (
@@ -197,6 +200,7 @@ def _optimize(
             callbacks=callbacks,
             init=(w_flat, _bias(b)),
             grad_norms=False,
+            last_grad=grads,
             run_to_the_end=True,
         )
     except TrainingDiverged:
@@ -204,6 +208,8 @@ def _optimize(
         raise
     _warn_if_the_cost_climbed(list(result.history.get("cost", [])), learning_rate, X_rows)
     params = {"w": result.w.reshape(-1, 1), "b": result.b}
+    if not grads:
+        return params, None, list(result.history.get("cost", []))
     dw, db = result.last_grad if result.last_grad is not None else (np.zeros_like(w_flat), 0.0)
     grads = {"dw": dw.reshape(-1, 1), "db": db}
     return params, grads, list(result.history.get("cost", []))
@@ -266,7 +272,7 @@ def model(
     _as_course_arrays(np.zeros(n), X_test, Y_test, names=("X_test", "Y_test"))
     w, b = initialize_with_zeros(X_train.shape[0])
     params, _, costs = _optimize(
-        w, b, X_train, Y_train, num_iterations, learning_rate, print_cost, "X_train"
+        w, b, X_train, Y_train, num_iterations, learning_rate, print_cost, "X_train", grads=False
     )
     w, b = params["w"], params["b"]
     Y_prediction_test = _predict(w, b, X_test, "X_test")

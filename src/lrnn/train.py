@@ -184,6 +184,7 @@ def train(
     resume: TrainState | None = None,
     shortcut: bool = True,
     grad_norms: bool = True,
+    last_grad: bool = True,
     run_to_the_end: bool = False,
 ) -> TrainResult:
     """Fit (w, b) on ``backend`` by ``config.solver``; see the module docstring.
@@ -192,9 +193,12 @@ def train(
     stop when the cost climbs or when the data turns out perfectly separable (the lesson's
     functions say afterwards what happened instead).
     ``shortcut=False`` forbids the wide-data coefficient-space path (for comparisons).
-    ``grad_norms=False`` leaves the history's ``grad_norm`` column NaN: for callers that read
-    only the costs (the lesson's functions), since in the span of the examples each of those
-    norms is a pass over X, and 20 of them cost the lesson's run more than its iterations."""
+    ``grad_norms=False`` leaves the history's ``grad_norm`` column and the result's
+    ``grad_norm`` NaN (the latter is still measured where the stop reason rests on it): for
+    callers that read only the costs (the lesson's functions), since in the span of the
+    examples each of those norms is a pass over X, and 20 of them cost the lesson's run more
+    than its iterations. ``last_grad=False`` leaves ``result.last_grad`` None, for the same
+    reason: the lesson's ``model()`` returns no gradients."""
     solver = solver_for(backend, config.solver)
     if solver.minibatches and not 1 <= config.batch_size <= backend.n_samples:
         raise UsageError(
@@ -217,7 +221,14 @@ def train(
         cb.on_start(config, info)
 
     recorder = Recorder(
-        backend, config, solver.name, validation, callbacks, grad_norms, not run_to_the_end
+        backend,
+        config,
+        solver.name,
+        validation,
+        callbacks,
+        grad_norms,
+        not run_to_the_end,
+        keeps_last_grad=last_grad,
     )
     # Overflow on the way to a non-finite cost is reported once, as TrainingDiverged, not as a
     # stream of numpy RuntimeWarnings.
@@ -453,8 +464,10 @@ class Recorder:
         callbacks: Sequence[Callback],
         grad_norms: bool = True,
         stop_when_separable: bool = True,
+        keeps_last_grad: bool = True,
     ) -> None:
         self.backend, self.config, self.solver = backend, config, solver
+        self.keeps_last_grad = keeps_last_grad  # whether the result carries it (mapped to w)
         self.validation, self.callbacks = validation, callbacks
         self.grad_norms = grad_norms
         self.stop_when_separable = stop_when_separable
@@ -635,16 +648,18 @@ def _finish(
         cost, grad, data = checked[1]
     else:
         cost, grad, data = backend.evaluate(theta, config.alpha)
-    last = recorder.last_grad
-    w_grad, w, *w_last = recorder.settle(
-        state.history, [grad[:-1], theta[:-1]] + ([] if last is None else [last[:-1]])
-    )
-    grad_norm = _weights_norm(w_grad, grad)
+    last = recorder.last_grad if recorder.keeps_last_grad else None
+    # in the span each vector mapped back to w is a pass over X: map only those that are read
+    measured = recorder.grad_norms or stop_reason in ("tol", "converged")
+    wanted = (grad[:-1] if measured else None, theta[:-1], None if last is None else last[:-1])
+    mapped = iter(recorder.settle(state.history, [v for v in wanted if v is not None]))
+    grad_norm = _weights_norm(next(mapped), grad) if measured else math.nan
+    w = next(mapped)
+    last_grad = None if last is None else (next(mapped), split(last)[1])
     if stop_reason in ("tol", "converged") and not stationary_enough(
         grad_norm, cost, config.tol, backend.dtype
     ):
         stop_reason = "stalled"
-    last_grad = None if last is None else (w_last[0], split(last)[1])
     return TrainResult(
         w=w,
         b=split(theta)[1],

@@ -156,7 +156,7 @@ class GramBackend:
         numerator, 1 or e, is e^min(z, 0): the same bits as choosing with ``np.where``, in
         half the time."""
         work = self._work if hasattr(self, "_work") else self._workspace()
-        Kbeta = np.matmul(self.K, theta[:-1], out=work.Kbeta)
+        Kbeta = np.dot(self.K, theta[:-1], work.Kbeta)
         z = np.add(Kbeta, theta[-1], out=work.z)
         e = np.copysign(z, work.minus_ones, out=work.e)  # −|z|
         np.exp(e, out=e)
@@ -201,33 +201,24 @@ class GramBackend:
         zeros, ones, minus_ones = work.zeros, work.ones, work.minus_ones
         beta, residual = theta[:-1], grad[:-1]
         rate, alpha_ = -self.dtype.type(learning_rate), self.dtype.type(alpha)
-        matmul, add, subtract, multiply, divide = (
-            np.matmul,
-            np.add,
-            np.subtract,
-            np.multiply,
-            np.divide,
-        )
-        copysign, exp, minimum, reduce, f64 = (
-            np.copysign,
-            np.exp,
-            np.minimum,
-            add.reduce,
-            np.float64,
-        )
-        for _ in range(steps):  # _probabilities, _gradient and optim.gd, written out
-            z = add(matmul(K, beta, out=Kbeta), theta[-1], out=z)
-            exp(copysign(z, minus_ones, out=e), out=e)
-            exp(minimum(z, zeros, out=a), out=a)
-            divide(a, add(e, ones, out=t), out=a)
-            subtract(a, y, out=residual)
+        dot, add, subtract, multiply, divide = np.dot, np.add, np.subtract, np.multiply, np.divide
+        copysign, exp, minimum, reduce = np.copysign, np.exp, np.minimum, add.reduce
+        f64 = np.float64
+        # _probabilities, _gradient and optim.gd, written out; outputs passed by position, which
+        # NumPy parses faster than keywords (np.minimum alone takes it only as a keyword)
+        for _ in range(steps):
+            add(dot(K, beta, Kbeta), theta[-1], z)
+            exp(copysign(z, minus_ones, e), e)
+            exp(minimum(z, zeros, out=a), a)
+            divide(a, add(e, ones, t), a)
+            subtract(a, y, residual)
             if s is not None:
-                multiply(residual, s, out=residual)
-            divide(residual, total, out=residual)
-            grad[-1] = reduce(residual, dtype=f64)
+                multiply(residual, s, residual)
+            divide(residual, total, residual)
+            grad[-1] = reduce(residual, None, f64)
             if alpha:
-                add(residual, multiply(alpha_, beta, out=penalty), out=residual)
-            add(theta, multiply(rate, grad, out=step), out=theta)
+                add(residual, multiply(alpha_, beta, penalty), residual)
+            add(theta, multiply(rate, grad, step), theta)
         if not (grad.any() and math.isfinite(reduce(grad, dtype=np.float64))):
             return None
         return theta, grad
