@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import os
 import warnings
 from typing import Any
 
@@ -417,6 +418,28 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         self.result_ = result
         self.learning_rate_ = result.learning_rate
         self.solver_ = result.solver
+
+    # ----------------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted neuron to an lrnn model file (``.safetensors``: tensors and checked
+        JSON, never a pickle), so that ``lrnn predict``/``evaluate``/``serve`` and
+        :meth:`load` open it; fitted on a DataFrame, it reads a CSV's columns by name. Written
+        atomically: an existing file is replaced whole or not at all."""
+        from lrnn import persist
+        from lrnn.estimator_files import to_model_file
+
+        check_is_fitted(self)
+        persist.save_model(path, to_model_file(self))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> LogisticNeuron:
+        """A fitted estimator from a model file written by :meth:`save` or by ``lrnn train``
+        (tables, arrays, svmlight, pictures flattened as ``(height, width, channels)``): the
+        file's preprocessing (1/255, standardization) is folded into ``coef_``/``intercept_``,
+        so it takes the raw columns. Text models need their vectorizer: use ``lrnn predict``."""
+        from lrnn.estimator_files import fitted_from_model_file
+
+        return fitted_from_model_file(cls, path)
 
     # ----------------------------------------------------------------------------------------
     def decision_function(self, X: ArrayLike) -> NDArray:

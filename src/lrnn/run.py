@@ -573,9 +573,10 @@ def reproduce(
     manifest = model.manifest or {}
     settings = manifest.get("solver_settings")
     if not isinstance(settings, dict):
+        origin = "" if model.training.get("saved_from") is None else " (saved from Python)"
         raise ModelFileError(
-            f"{model_path}: no manifest with solver settings, so it cannot be verified; retrain "
-            "it with lrnn train, which writes one."
+            f"{model_path}: no manifest with solver settings{origin}, so it cannot be verified; "
+            "retrain it with lrnn train, which writes one."
         )
     config = TrainConfig.from_dict(settings, source=model_path, what="manifest's solver settings")
     stored = manifest.get("request")

@@ -26,6 +26,10 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message.rstrip('.')} (see '{self.prog} --help')")
 
 
+#: What --model takes where any model file will do.
+MODEL_HELP = "model file written by lrnn train or LogisticNeuron.save"
+
+
 def _setting(name: str, parse: Callable[[str], Any] = float) -> Callable[[str], Any]:
     """An argparse type for the TrainConfig field ``name``: parse the text, then apply the
     field's own rule, so the CLI accepts exactly what training accepts."""
@@ -452,7 +456,7 @@ def _predict_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> N
         "files, a folder of them, or - (one document per line of standard input)",
     )
     p.add_argument("--encoding", help="text models: the documents' encoding (default: the model's)")
-    p.add_argument("--model", required=True, help="model file written by lrnn train")
+    p.add_argument("--model", required=True, help=MODEL_HELP)
     p.add_argument(
         "--threshold", type=_probability, help="decision threshold (default: the model's)"
     )
@@ -474,7 +478,7 @@ def _predict_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> N
 def _evaluate_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     p = command("evaluate", "Accuracy, log loss and confusion counts of a model on labelled data.")
     p.add_argument("data", help="labelled data in any format lrnn train reads")
-    p.add_argument("--model", required=True, help="model file written by lrnn train")
+    p.add_argument("--model", required=True, help=MODEL_HELP)
     _data_options(p, model_decides=True)
     p.add_argument(
         "--threshold", type=_probability, help="decision threshold (default: the model's)"
@@ -544,7 +548,7 @@ def _gradcheck_parser(command: Callable[[str, str], argparse.ArgumentParser]) ->
 def _report_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     p = command("report", "Write one self-contained HTML report of a model on data.")
     p.add_argument("data", help="labelled data to report on")
-    p.add_argument("--model", required=True, help="model file written by lrnn train")
+    p.add_argument("--model", required=True, help=MODEL_HELP)
     p.add_argument(
         "--history",
         help="training history (.csv or .json) for the learning curve (default: the one the "

@@ -1,0 +1,158 @@
+"""A fitted :class:`~lrnn.estimator.LogisticNeuron` as an lrnn model file, and back.
+
+Why: a model trained in Python should be servable (``lrnn serve``, ``lrnn predict``) and
+shareable without pickle, whose files run code when opened. The model file is the CLI's own
+(:mod:`lrnn.persist`): weights as tensors, everything else as checked JSON. The estimator's
+``classes_`` keep their type through the file (class names are strings there), and a model
+trained by ``lrnn train`` on a table, arrays, svmlight or pictures loads as an estimator that
+takes the raw columns: its preprocessing (the pixels' 1/255, a table's standardization) is
+folded into the weights.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lrnn import persist
+from lrnn.data import Preprocessing
+from lrnn.data.dataset import label_name
+from lrnn.errors import ModelFileError
+
+#: How ``classes_`` are turned back from the file's strings: the type they had when saved.
+_CLASS_TYPES = {
+    "int": int,
+    "float": float,
+    "bool": {"True": True, "False": False}.__getitem__,
+    "str": str,
+}
+
+
+def _class_type(classes: NDArray) -> str:
+    kind = np.asarray(classes).dtype.kind
+    return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind, "str")
+
+
+def to_model_file(estimator: Any) -> persist.ModelFile:
+    """The model file of a fitted estimator: a table when it was fitted on named columns
+    (a DataFrame; ``lrnn predict`` then reads a CSV's columns by name), else arrays."""
+    coef, intercept = np.asarray(estimator.coef_), np.asarray(estimator.intercept_)
+    layer = len(estimator.classes_) > 2
+    w = np.ascontiguousarray(coef.T) if layer else coef.ravel()
+    b = intercept.astype(np.float64) if layer else float(intercept[0])
+    names = getattr(estimator, "feature_names_in_", None)
+    names = None if names is None else [str(n) for n in names]
+    spec = (
+        Preprocessing(kind="table", feature_names=tuple(names))
+        if names
+        else Preprocessing(kind="array")
+    )
+    params = {k: v for k, v in estimator.get_params().items() if _scalar(v)}
+    history = getattr(estimator, "history_", None)
+    training = {
+        "solver": getattr(estimator, "solver_", None),
+        "learning_rate": getattr(estimator, "learning_rate_", None),
+        "iterations": int(getattr(estimator, "n_iter_", 0)),
+        "alpha": float(estimator.alpha),
+        "saved_from": type(estimator).__name__,
+        "class_type": _class_type(estimator.classes_),
+        "estimator_params": params,
+    }
+    return persist.ModelFile(
+        w=w,
+        b=b,
+        classes=tuple(label_name(c) for c in estimator.classes_),
+        preprocessing=spec.to_dict(),
+        feature_names=names,
+        training=training,
+        manifest={},
+        history={k: list(v) for k, v in history.items()} if history else None,
+    )
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or (
+        isinstance(value, str | bool | int | float)
+        and not (isinstance(value, float) and not math.isfinite(value))
+    )
+
+
+def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
+    """A fitted ``cls`` from a model file, predicting on raw columns as the file's own
+    preprocessing would have prepared them."""
+    name = os.fspath(path)
+    model = persist.load_model(name)
+    spec = Preprocessing.from_dict(model.preprocessing)
+    if spec.kind == "text":
+        raise ModelFileError(
+            f"{name}: a text model needs its vectorizer, which an estimator does not hold; "
+            "predict with `lrnn predict --model` or lrnn.inference.Predictor.load instead."
+        )
+    w, b = _raw_weights(model, spec)
+    estimator = cls()
+    training = model.training
+    params = training.get("estimator_params")
+    if isinstance(params, dict):
+        known = estimator.get_params()
+        estimator.set_params(**{k: v for k, v in params.items() if k in known and _scalar(v)})
+    classes = _classes(model.classes, training.get("class_type"), name)
+    order = np.argsort(classes, kind="stable")  # fit's classes_ are sorted: keep that promise
+    if w.ndim == 2:
+        w, b = w[:, order], np.asarray(b)[order]
+    elif order[0] == 1:  # P(classes[0]) = 1 − σ(z) = σ(−z)
+        w, b = -w, -b
+    estimator.coef_ = np.ascontiguousarray(w.T) if w.ndim == 2 else w.reshape(1, -1)
+    estimator.intercept_ = np.asarray(b, dtype=w.dtype).reshape(-1).copy()
+    estimator.classes_ = classes[order]
+    if w.ndim == 1 and model.threshold != 0.5:
+        warnings.warn(
+            f"{name}: the model predicts {model.classes[1]!r} above the threshold "
+            f"{model.threshold:g}, but the estimator's predict() uses 0.5; for the model's "
+            f"rule compare predict_proba(X)[:, {int(order[0] == 0)}] with {model.threshold:g}.",
+            UserWarning,
+            stacklevel=3,
+        )
+    estimator.n_features_in_ = w.shape[0]
+    if spec.kind == "table" and model.feature_names:
+        estimator.feature_names_in_ = np.asarray(model.feature_names, dtype=object)
+    iterations = training.get("iterations")
+    estimator.n_iter_ = iterations if isinstance(iterations, int) else 0
+    estimator.history_ = dict(model.history) if model.history else {}
+    estimator.solver_ = training.get("solver")
+    estimator.learning_rate_ = training.get("learning_rate")
+    return estimator
+
+
+def _raw_weights(model: persist.ModelFile, spec: Preprocessing) -> tuple[NDArray, Any]:
+    """(w, b) on the raw columns: z = scale·((x − mean)/std)·w + b = x·w' + b'."""
+    w = np.asarray(model.w)
+    b = np.asarray(model.b, dtype=np.float64) if w.ndim == 2 else float(model.b)
+    if spec.scale == 1.0 and spec.mean is None and spec.std is None:
+        return w, b
+    w64 = w.astype(np.float64) * spec.scale
+    if spec.std is not None:
+        std = np.asarray(spec.std, dtype=np.float64)
+        w64 = w64 / (std[:, None] if w.ndim == 2 else std)
+    if spec.mean is not None:
+        b = b - np.asarray(spec.mean, dtype=np.float64) @ w64
+    return w64.astype(w.dtype), b
+
+
+def _classes(names: tuple[str, ...], class_type: Any, name: str) -> NDArray:
+    convert = _CLASS_TYPES.get(class_type, str) if isinstance(class_type, str) else str
+    try:
+        values = [convert(c) for c in names]
+    except (KeyError, ValueError) as exc:
+        raise ModelFileError(
+            f"{name}: the class names {list(names)!r} are not of the type {class_type!r} the "
+            "file records; the file is corrupt — save the estimator again."
+        ) from exc
+    return np.asarray(values)
+
+
+__all__ = ["fitted_from_model_file", "to_model_file"]

@@ -1,0 +1,184 @@
+"""LogisticNeuron.save / LogisticNeuron.load: the estimator as an lrnn model file and back."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from sklearn.exceptions import NotFittedError
+
+from lrnn import LogisticNeuron, persist
+from lrnn.cli import main
+from lrnn.data.dataset import label_name
+from lrnn.errors import ModelFileError, UsageError
+
+
+def _predicted(capsys, model, *inputs):
+    assert main(["predict", "--model", str(model), *map(str, inputs), "--json"]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    rng = np.random.default_rng(3)
+    folder = tmp_path_factory.mktemp("table")
+    X = pd.DataFrame(rng.normal(size=(120, 4)) * [1, 10, 100, 0.1] + [0, 5, -50, 2])
+    X.columns = ["age", "income", "debt", "score"]
+    y = (X["age"] + X["income"] / 10 - X["debt"] / 100 + rng.normal(size=120) > 0.5).astype(int)
+    X.assign(label=y).to_csv(folder / "t.csv", index=False)
+    return folder, X, y
+
+
+def test_a_saved_estimator_predicts_the_same_in_python_and_on_the_command_line(
+    table, tmp_path, capsys
+):
+    _, X, y = table
+    est = LogisticNeuron(solver="auto", alpha=1e-3).fit(X, y)
+    path = tmp_path / "m.safetensors"
+    est.save(path)
+    back = LogisticNeuron.load(path)
+    assert back.predict_proba(X).tobytes() == est.predict_proba(X).tobytes()
+    assert back.classes_.tolist() == [0, 1] and back.classes_.dtype.kind == "i"
+    assert list(back.feature_names_in_) == ["age", "income", "debt", "score"]
+    assert back.get_params()["alpha"] == 1e-3 and back.n_iter_ == est.n_iter_
+    rows = _predicted(capsys, path, table[0] / "t.csv")
+    cli = np.array([r["probability"] for r in rows])
+    np.testing.assert_allclose(cli, est.predict_proba(X)[:, 1], rtol=1e-12, atol=1e-15)
+    assert back.fit(X, y).score(X, y) == est.score(X, y)  # a loaded estimator refits as one
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["setosa", "versicolor", "virginica"]),
+        np.array([-1.0, 1.0]),
+        np.array([False, True]),
+    ],
+    ids=["strings", "floats", "bools"],
+)
+def test_classes_keep_their_type_and_order(labels, tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(90, 3))
+    y = labels[np.arange(90) % len(labels)]
+    X[:, 0] += np.searchsorted(labels, y)  # learnable
+    est = LogisticNeuron(solver="auto").fit(X, y)
+    est.save(tmp_path / "m.safetensors")
+    back = LogisticNeuron.load(tmp_path / "m.safetensors")
+    assert back.classes_.dtype.kind == est.classes_.dtype.kind
+    assert back.classes_.tolist() == est.classes_.tolist()
+    assert (back.predict(X) == est.predict(X)).all()
+    np.save(tmp_path / "x.npy", X)  # arrays without column names: the model takes .npy files
+    rows = _predicted(capsys, tmp_path / "m.safetensors", tmp_path / "x.npy")
+    assert [r["label"] for r in rows] == [label_name(v) for v in est.predict(X)]
+
+
+def test_a_model_trained_by_the_cli_on_a_standardized_table_takes_raw_columns(
+    table, tmp_path, capsys
+):
+    folder, X, y = table
+    model = tmp_path / "cli.safetensors"
+    args = ["train", str(folder / "t.csv"), "--standardize", "--solver", "newton"]
+    args += ["--alpha", "1e-3", "--no-plot", "--model", str(model)]
+    assert main(args) == 0
+    capsys.readouterr()
+    est = LogisticNeuron.load(model)
+    rows = _predicted(capsys, model, folder / "t.csv")
+    cli = np.array([r["probability"] for r in rows])
+    np.testing.assert_allclose(est.predict_proba(X)[:, 1], cli, rtol=1e-9, atol=1e-12)
+
+
+def test_a_picture_model_takes_flattened_pixels_and_its_classes_are_sorted(tmp_path, capsys):
+    """A model whose positive class sorts first loads with sorted classes_ and the sign of its
+    logit turned, so that it predicts as ``lrnn predict`` does."""
+    rng = np.random.default_rng(5)
+    pictures = []
+    for name, level in (("cat", 200), ("dog", 40)):
+        (tmp_path / "pics" / name).mkdir(parents=True)
+        for i in range(8):
+            pixels = np.clip(rng.normal(level, 30, (6, 6, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "pics" / name / f"{i}.png")
+            pictures.append(pixels)
+    model = tmp_path / "pics.safetensors"
+    args = ["train", str(tmp_path / "pics"), "--positive-class", "cat", "--iterations", "50"]
+    assert main([*args, "--no-plot", "--model", str(model)]) == 0
+    capsys.readouterr()
+    assert persist.load_model(model).classes[1] == "cat"
+    est = LogisticNeuron.load(model)
+    assert est.classes_.tolist() == ["cat", "dog"]
+    cat, dog = tmp_path / "pics" / "cat" / "0.png", tmp_path / "pics" / "dog" / "0.png"
+    rows = _predicted(capsys, model, cat, dog)
+    flat = np.stack([pictures[0], pictures[8]]).reshape(2, -1)
+    assert est.predict(flat).tolist() == [r["label"] for r in rows]
+    np.testing.assert_allclose(
+        est.predict_proba(flat)[:, 0], [r["probability"] for r in rows], rtol=1e-6
+    )
+
+
+def test_a_chosen_threshold_is_said_when_loaded(table, tmp_path, capsys):
+    folder, X, y = table
+    model = tmp_path / "m.safetensors"
+    LogisticNeuron(solver="auto").fit(X, y).save(model)
+    args = ["evaluate", "--model", str(model), str(folder / "t.csv"), "--label", "label"]
+    assert main([*args, "--choose-threshold", "youden", "--save"]) == 0
+    threshold = persist.load_model(model).threshold
+    assert threshold != 0.5
+    with pytest.warns(UserWarning, match=rf"threshold {threshold:g}.*predict_proba\(X\)\[:, 1\]"):
+        LogisticNeuron.load(model)
+
+
+def test_what_cannot_be_saved_or_loaded_is_refused_in_one_line(tmp_path):
+    with pytest.raises(NotFittedError):
+        LogisticNeuron().save(tmp_path / "m.safetensors")
+    X, y = np.eye(4), np.array(["a", "b\nforged line", "a", "b\nforged line"])
+    kept = tmp_path / "kept.safetensors"
+    kept.write_bytes(b"an earlier model")
+    with pytest.raises(UsageError, match="control character"):
+        LogisticNeuron(solver="auto").fit(X, y).save(kept)
+    assert kept.read_bytes() == b"an earlier model"  # nothing saved is lost
+    lying = tmp_path / "lying.safetensors"
+    persist.save_model(
+        lying,
+        persist.ModelFile(
+            w=np.ones(2),
+            b=0.0,
+            classes=("a", "b"),
+            preprocessing={"kind": "array"},
+            training={"class_type": "int"},
+        ),
+    )
+    with pytest.raises(ModelFileError, match="not of the type 'int'") as info:
+        LogisticNeuron.load(lying)
+    assert "\n" not in str(info.value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plain = LogisticNeuron.load(_unknown_type(tmp_path))  # an unknown type: names as text
+    assert plain.classes_.tolist() == ["0", "1"]
+
+
+def _unknown_type(folder):
+    path = folder / "odd.safetensors"
+    model = persist.ModelFile(
+        w=np.ones(2),
+        b=0.0,
+        classes=("0", "1"),
+        preprocessing={"kind": "array"},
+        training={"class_type": ["int"], "estimator_params": {"alpha": [1], "nope": 3}},
+    )
+    persist.save_model(path, model)
+    return path
+
+
+def test_a_text_model_points_to_the_command_line(tmp_path, capsys):
+    for label, words in (("pos", "good great fine"), ("neg", "bad awful poor")):
+        (tmp_path / "docs" / label).mkdir(parents=True)
+        for i in range(4):
+            (tmp_path / "docs" / label / f"{i}.txt").write_text(f"{words} {i}")
+    model = tmp_path / "text.safetensors"
+    args = ["train", str(tmp_path / "docs"), "--min-df", "1", "--no-plot"]
+    assert main([*args, "--model", str(model)]) == 0
+    with pytest.raises(ModelFileError, match="text model needs its vectorizer.*lrnn predict"):
+        LogisticNeuron.load(model)
