@@ -782,7 +782,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("predict stdin with a picture model", lambda f: ["predict", "--model", IMAGE_MODEL, f.stdin(b"a great film\n")], "standard input is read as documents for text models"),
     ("train an unknown file type", lambda f: ["train", f.text("notes.xyz", "x"), *T], "svmlight (.svm, .svmlight, .libsvm) file"),
     ("train on a FIFO", lambda f: ["train", (os.mkfifo(f.root / "ff.csv"), "ff.csv")[1], *T], "not a regular file or folder"),
-    ("predict text stdin empty line", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin(b"a great film\n\nawful\n")], "standard input, line 2: the document is empty"),
+    ("predict text stdin only blank lines", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin(b"\n  \n\t\n")], "standard input has only blank lines (3)"),
     ("predict text stdin not utf-8", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin("caf\u00e9\n".encode("latin-1"))], "standard input, line 1: not valid utf-8"),
     ("predict text stdin huge single line", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin(b"word " * (data.limits.MAX_DOCUMENT_BYTES // 5 + 1))], "over lrnn's limit"),
     ("predict text stdin twice", lambda f: ["predict", "--model", TEXT_MODEL, "-", f.stdin(b"a great film\n")], "'-' (standard input) is given more than once"),

@@ -265,6 +265,15 @@ def test_three_class_text_model_loads_predicts_and_verifies(tmp_path):
     assert streamed.returncode == 0 and len(lines) == 12_003 and lines[0].startswith("name")
     assert lines[-1].startswith("stdin:12002\t") and lines[-1].endswith("\tpos")
     assert lines[10_001].startswith("stdin:10001\t") and lines[10_001].endswith("\ttech")
+    # Blank lines (paragraph breaks, a trailing empty line) are left out, said once; the
+    # names keep their line numbers
+    spaced = run(["predict", "--model", "n.safetensors", "-"], tmp_path, stdin="\n" + stdin + " \n")
+    assert spaced.returncode == 0, spaced.stderr
+    assert [line.split("\t")[0] for line in spaced.stdout.splitlines()[1:]] == [
+        "stdin:2",
+        "stdin:3",
+    ]
+    assert "2 blank line(s) left out (line 1, 4)" in spaced.stderr
     words = run(["words", "--model", "n.safetensors", "--top", "3"], tmp_path)
     lines = dict(line.split(": ", 1) for line in words.stdout.splitlines())
     assert list(lines) == [f"{side} '{c}'" for c in ("neg", "pos", "tech")

@@ -278,9 +278,9 @@ def load_documents(paths: Sequence[str], spec: Preprocessing) -> Dataset:
     names: list[str] = []
     for p in paths:
         if p == "-":
-            lines = stdin_documents(encoding)
+            lines, line_names = stdin_documents(encoding)
             docs.extend(lines)
-            names.extend(f"stdin:{i}" for i in range(1, len(lines) + 1))
+            names.extend(line_names)
             continue
         path = Path(p)
         if not path.is_file():
@@ -295,9 +295,14 @@ def _read_capped(path: Path) -> bytes:
         return f.read(limits.MAX_DOCUMENT_BYTES + 1)
 
 
-def stdin_documents(encoding: str) -> list[str]:
-    """One document per line of standard input (blank lines are errors: nothing to score)."""
-    return [doc for docs, _ in stdin_batches(encoding) for doc in docs]
+def stdin_documents(encoding: str) -> tuple[list[str], list[str]]:
+    """Standard input's documents and their names (``stdin:N``), all at once."""
+    docs: list[str] = []
+    names: list[str] = []
+    for batch, batch_names in stdin_batches(encoding):
+        docs += batch
+        names += batch_names
+    return docs, names
 
 
 #: Lines of standard input scored together by ``lrnn predict -``: a stream of any length is
@@ -306,15 +311,21 @@ STDIN_BATCH = 10_000
 
 
 def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list[str], list[str]]]:
-    """Standard input's documents and their names (``stdin:N``), ``size`` lines at a time."""
+    """Standard input's documents and their names (``stdin:N``, N the line), ``size`` lines at
+    a time. Blank lines are left out with a warning (a paragraph break or a trailing empty
+    line is not a document; the names keep the line numbers, so nothing shifts)."""
     docs: list[str] = []
     names: list[str] = []
+    blank: list[int] = []
     stream = sys.stdin.buffer
     number = 0
     for number, line in enumerate(
         iter(lambda: stream.readline(limits.MAX_DOCUMENT_BYTES + 1), b""), 1
     ):
         body = line.rstrip(b"\r\n")
+        if not body.strip() and len(body) <= limits.MAX_DOCUMENT_BYTES:
+            blank.append(number)
+            continue
         docs.append(decode_document(body, f"standard input, line {number}", encoding))
         names.append(f"stdin:{number}")
         if len(docs) == size:
@@ -322,6 +333,18 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
             docs, names = [], []
     if number == 0:
         raise DataError("standard input is empty; give one document per line.")
+    if len(blank) == number:
+        raise DataError(
+            f"standard input has only blank lines ({number}); give one document per line."
+        )
+    if blank:
+        shown = ", ".join(map(str, blank[:5])) + (", …" if len(blank) > 5 else "")
+        warnings.warn(
+            f"standard input: {len(blank)} blank line(s) left out (line {shown}); every other "
+            "line is one document, named stdin:LINE.",
+            UserWarning,
+            stacklevel=2,
+        )
     if docs:
         yield docs, names
 
