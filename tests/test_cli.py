@@ -332,3 +332,22 @@ def test_a_deleted_working_folder_is_named(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: the working folder no longer exists")
+
+
+def test_an_interrupt_while_the_command_loads_says_so_without_a_traceback(monkeypatch, capsys):
+    """Ctrl-C during the imports (numpy and the rest load inside main, where it is caught)."""
+    import importlib.abc
+    import sys
+
+    from lrnn.cli import main
+
+    class Interrupting(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "lrnn.cli.parser":
+                raise KeyboardInterrupt
+            return None
+
+    monkeypatch.delitem(sys.modules, "lrnn.cli.parser", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    assert main(["train", "--help"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"

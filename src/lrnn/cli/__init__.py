@@ -18,11 +18,24 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from lrnn.cli.commands import DEFAULT_MODEL
-from lrnn.cli.parser import build_parser
 from lrnn.errors import DataError, LrnnError, ModelFileError, UsageError, one_line
 
 __all__ = ["DEFAULT_MODEL", "build_parser", "main"]
+
+
+def __getattr__(name: str) -> Any:
+    """The parser and the commands (numpy and the rest, ~0.15 s of imports) load inside
+    :func:`main`, where an interrupt is caught: a Ctrl-C while they load says "interrupted"
+    instead of printing a traceback."""
+    if name == "build_parser":
+        from lrnn.cli.parser import build_parser
+
+        return build_parser
+    if name == "DEFAULT_MODEL":
+        from lrnn.cli.commands import DEFAULT_MODEL
+
+        return DEFAULT_MODEL
+    raise AttributeError(f"module 'lrnn.cli' has no attribute {name!r}")
 
 
 #: Commands whose work is the files they save: a reader of their output that goes away
@@ -70,8 +83,10 @@ class _MayClose:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
-    parser = build_parser()
     try:
+        from lrnn.cli.parser import build_parser
+
+        parser = build_parser()
         args, unknown = parser.parse_known_args(argv)
         if unknown:  # argparse would point at the top level's help; the command's is the one
             prog = f"lrnn {args.command}" if args.command else "lrnn"
