@@ -283,6 +283,12 @@ MUTANTS = [
         ["not wᵀx + b", "line 49"],
     ),
     (
+        "predict-b-after-sigmoid",  # not "rescales X", which happened to match on the example
+        "predict",
+        [(_PREDICT_A, _PREDICT_A.replace("X) + b)", "X)) + b"))],
+        ["added after the sigmoid", "line 49"],
+    ),
+    (
         "predict-lesson-orientation",  # the lesson text writes np.dot(X.T, w): A is (m, 1)
         "predict",
         [(_PREDICT_A, _PREDICT_A.replace("w.T, X", "X.T, w"))],

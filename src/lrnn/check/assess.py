@@ -195,6 +195,8 @@ def assess(
         if check.cases[smallest[0]].inputs and check.cases[smallest[0]].size <= 60:
             (index, finding), shown = smallest, True
     case = check.cases[index]
+    if src is not None:
+        finding = _found_in_code(finding, src)
     text = finding.message
     if shown:
         text = f"With the smallest input that shows it, {_inputs_text(case)}: {text}"
@@ -221,6 +223,18 @@ def assess(
     text = f"{text} {where or result_warning_line(run, index)}".rstrip()
     report.diagnosis = text
     return report
+
+
+def _found_in_code(finding: Finding, src: loc.FunctionSource) -> Finding:
+    """Of the known mistakes that give this answer, the first whose line is in the code: on
+    the lesson's example ``sigmoid(np.dot(w.T, X)) + b`` and ``X / 255`` give the same labels,
+    and only the code tells which one the learner wrote."""
+    candidate: Finding | None = finding
+    while candidate is not None:
+        if candidate.locate is not None and candidate.locate(src) is not None:
+            return candidate
+        candidate = candidate.alternative
+    return finding
 
 
 def _stopped_diagnosis(name: str, stopped: str) -> str:

@@ -459,6 +459,12 @@ def _judge_predict(p: dict[str, Any]) -> Callable[[Any], Finding | None]:
                 "the pictures are scaled once, before training and predicting.",
                 loc.assigned("X"),
             ),
+            # the same labels as X / 255 on the lesson's example: the code tells them apart
+            Mutant(
+                (objective.sigmoid(w.T @ X) + p["b"] > 0.5).astype(float),
+                "b is added after the sigmoid; it belongs in z: A = sigmoid(np.dot(w.T, X) + b).",
+                loc.assigned("A"),
+            ),
             Mutant(
                 _first_label_only(A),
                 "predict labels only the first example: its A has shape (m, 1) — from "

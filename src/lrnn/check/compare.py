@@ -29,6 +29,9 @@ class Finding:
     if_divided: str | None = None
     #: Said instead when the line found sums along an axis (np.sum is there, the axis is not).
     if_axis: str | None = None
+    #: The next known mistake that gives the same answer (on this input both fit): said
+    #: instead when this one's line is not in the code and that one's is.
+    alternative: Finding | None = None
 
 
 @dataclass
@@ -140,9 +143,12 @@ def judge(part: Part, got: Any, tol: Tolerance) -> Finding | None:
     exp = part.expected
     if close(got, exp, tol):
         return None
-    for mutant in part.mutants:
-        if _matches(got, mutant.value, tol):
-            return Finding(mutant.message, mutant.locate or part.locate)
+    fitting = [m for m in part.mutants if _matches(got, m.value, tol)]
+    if fitting:
+        found = None
+        for mutant in reversed(fitting):
+            found = Finding(mutant.message, mutant.locate or part.locate, alternative=found)
+        return found
     g = numeric_array(got)
     e = np.asarray(exp, dtype=np.float64)
     if g is None:
