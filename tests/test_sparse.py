@@ -432,3 +432,37 @@ def test_sparse_input_with_three_classes_equals_dense(solver):
         np.testing.assert_allclose(
             fitted.predict_proba(matrix), dense.predict_proba(X), rtol=0, atol=1e-12
         )
+
+
+def _broken(kind: str):
+    """A sparse matrix whose index arrays do not fit its shape (scipy builds it unchecked)."""
+    ones = np.ones(3)
+    if kind == "column past the end":
+        return sp.csr_matrix((ones, [0, 1, 7], [0, 2, 3]), shape=(2, 3))
+    if kind == "negative column":
+        return sp.csr_matrix((ones, [0, -1, 2], [0, 2, 3]), shape=(2, 3))
+    if kind == "pointers past the values":
+        return sp.csr_matrix((ones, [0, 1, 2], [0, 2, 3]), shape=(2, 3)), 9
+    return sp.csc_matrix((ones, [0, 1, 5], [0, 1, 2, 3]), shape=(2, 3))  # a row past the end
+
+
+@pytest.mark.parametrize(
+    "kind", ["column past the end", "negative column", "pointers past the values", "csc row"]
+)
+def test_index_arrays_that_do_not_fit_the_shape_are_refused_before_any_pass(kind):
+    """The compiled passes index w with the stored column indices: one out of range would read
+    and write outside memory (a crash, or silently wrong weights), so it is refused first."""
+    X = _broken(kind)
+    if isinstance(X, tuple):
+        X, pointer = X
+        X.indptr[-1] = pointer
+    said = "outside its" if kind != "pointers past the values" else "reach past its 3 stored"
+    y = np.array([0, 1])
+    with pytest.raises(ValueError, match=said) as info:
+        LogisticNeuron(solver="lbfgs").fit(X, y)
+    assert "\n" not in str(info.value) and "rebuild it" in str(info.value)
+    with pytest.raises(ValueError, match=said):
+        make_backend(X, y.astype(float))
+    fitted = LogisticNeuron(solver="lbfgs").fit(sp.csr_matrix(np.eye(2, 3)), y)
+    with pytest.raises(ValueError, match=said):
+        fitted.predict_proba(X)

@@ -41,6 +41,7 @@ from sklearn.utils.validation import (
 
 from lrnn import fast_checks, objective, run, softmax
 from lrnn.backends import BACKEND_NAMES, make_backend
+from lrnn.backends.sparse_backend import check_structure
 from lrnn.backends.sparse_backend import logits as sparse_logits
 from lrnn.config import VALIDATION_FRACTION, TrainConfig, check_fraction, default
 from lrnn.data.dataset import label_name
@@ -259,7 +260,9 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             dtype: Any = None
         else:
             dtype = [np.float64, np.float32]
-        # Sparse input stays sparse: CSR as it is, other formats to CSR once (sparse_backend).
+        # Sparse input stays sparse: CSR as it is, other formats to CSR once (sparse_backend),
+        # after its index arrays are checked (scipy's conversion trusts them too).
+        check_structure(X)
         return validate_data(
             self, X, reset=reset, dtype=dtype, ensure_all_finite=True, accept_sparse="csr"
         )

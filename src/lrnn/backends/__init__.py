@@ -124,6 +124,10 @@ def make_backend(
     ``n_classes`` ≥ 3 gives the softmax layer's backend (y: class indices)."""
     from lrnn.errors import UsageError
 
+    if type(X).__module__.startswith("scipy.sparse"):
+        from lrnn.backends.sparse_backend import check_structure
+
+        check_structure(X)
     if type(X).__module__.startswith("scipy.sparse") and n_classes <= 2:  # CSR kernels
         if backend not in ("auto", "numpy"):
             raise UsageError(

@@ -39,6 +39,41 @@ def is_sparse(X: Any) -> bool:
     return type(X).__module__.startswith("scipy.sparse") and sp.issparse(X)
 
 
+def check_structure(X: Any, name: str = "X") -> None:
+    """Refuse a CSR or CSC matrix whose index arrays do not fit its shape, which scipy accepts
+    unchecked: the compiled passes (and scipy's own products and conversions) index w and the
+    gradient with them, so one index out of range would read or write outside their memory.
+    Other formats check their indices when they are built."""
+    if getattr(X, "format", None) not in ("csr", "csc"):
+        return
+    m, n = X.shape
+    rows = X.format == "csr"
+    outer, inner, unit = (m, n, "column") if rows else (n, m, "row")
+    indptr, indices = np.asarray(X.indptr), np.asarray(X.indices)
+    fix = (
+        "rebuild it from valid (row, column) pairs, e.g. "
+        "scipy.sparse.csr_matrix((values, (rows, columns)), shape=(m, n))"
+    )
+    if indptr.shape != (outer + 1,) or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+        raise ValueError(
+            f"{name} is a sparse matrix whose pointers (indptr) do not describe its {outer} "
+            f"{'rows' if rows else 'columns'}; {fix}."
+        )
+    stored = int(indptr[-1])
+    if stored > min(indices.size, np.asarray(X.data).size):
+        raise ValueError(
+            f"{name} is a sparse matrix whose pointers reach past its {indices.size} stored "
+            f"values; {fix}."
+        )
+    used = indices[:stored]
+    if used.size and (int(used.min()) < 0 or int(used.max()) >= inner):
+        bad = int(used.max()) if int(used.max()) >= inner else int(used.min())
+        raise ValueError(
+            f"{name} is a sparse matrix with a stored value in {unit} {bad}, outside its "
+            f"{inner} {unit}s (shape {m} × {n}); {fix}."
+        )
+
+
 def as_csr(X: Any) -> sp.csr_matrix | sp.csr_array:
     """X in CSR with float32/float64 values: itself when it already is (no copy)."""
     if X.format != "csr":
