@@ -126,6 +126,17 @@ def _parquet_string_bomb(rows: int) -> bytes:
     return out.getvalue()
 
 
+def _parquet_repeated_column() -> bytes:
+    """Parquet with two columns named 'a' (pandas will not write one; pyarrow will)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    columns = [pa.array([1.0, 2.0]), pa.array([3.0, 4.0]), pa.array([0, 1])]
+    pq.write_table(pa.table(columns, names=["a", "a", "label"]), out)
+    return out.getvalue()
+
+
 def _h5_gzip_bomb(path: Path) -> str:
     """72 MB of pictures declared, one chunk written and gzipped: a file of a few kilobytes."""
     with h5py.File(path, "w") as f:
@@ -502,6 +513,9 @@ CASES: list[tuple[str, Build, str]] = [
     ("csv inf in a feature", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().assign(b=np.inf))], "column 'b' has value inf"),
     ("csv for an image model", lambda f: ["evaluate", "--model", IMAGE_MODEL, f.csv("t.csv", _table_frame())], "image data"),
     # ---- Parquet
+    ("csv label column twice", lambda f: ["train", f.text("d.csv", "a,label,label\n1,0,0\n3,1,1\n5,0,0\n7,1,1\n"), *T], "d.csv: the column name 'label' appears twice in the header"),
+    ("csv feature column twice", lambda f: ["predict", "--model", TABLE_MODEL, f.text("d.csv", "a,b,a,label\n1,2,3,yes\n")], "d.csv: the column name 'a' appears twice"),
+    ("parquet column twice", lambda f: ["train", f.bytes("d.parquet", _parquet_repeated_column()), *T], "d.parquet: the column name 'a' appears twice"),
     ("parquet garbage", lambda f: ["train", f.bytes("g.parquet", b"PAR1" + os.urandom(64) + b"PAR1"), *T], "not a readable parquet"),
     ("parquet zero bytes", lambda f: ["train", f.bytes("e.parquet", b""), *T], "e.parquet"),
     ("parquet strings that decode to gigabytes", lambda f: ["train", f.bytes("s.parquet", _parquet_string_bomb(300)), *T], "of text once decoded"),

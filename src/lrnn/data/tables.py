@@ -71,7 +71,8 @@ def read_table(
         if codecs.lookup(encoding).name == "utf-8":
             encoding = "utf-8-sig"  # spreadsheets often write a byte-order mark
         try:
-            return pd.read_csv(name, encoding=encoding)
+            frame = pd.read_csv(name, encoding=encoding)
+            header = pd.read_csv(name, encoding=encoding, header=None, nrows=1, dtype=str)
         except UnicodeDecodeError as e:
             raise DataError(
                 f"{name}: not valid {e.encoding} text (byte 0x{e.object[e.start]:02x} at offset "
@@ -87,6 +88,8 @@ def read_table(
                 f"{name}: cannot read as CSV ({short(e)}); check the delimiter is ',' and every "
                 "row has as many fields as the header."
             ) from e
+        _refuse_repeated_names(name, [v for v in header.iloc[0].tolist() if isinstance(v, str)])
+        return frame
 
     import pyarrow.parquet as pq
 
@@ -98,6 +101,7 @@ def read_table(
                 f"{name}: the table has {len(schema.names)} columns, over lrnn's limit of "
                 f"{limits.MAX_COLUMNS}; select the columns you need first."
             )
+        _refuse_repeated_names(name, schema.names)
         wanted = None if columns is None else [c for c in schema.names if c in columns]
         check_bytes(name, "the table", (meta.num_rows, len(wanted or schema.names)), 8)
         _check_parquet_strings(name, wanted or schema.names)
@@ -107,6 +111,19 @@ def read_table(
     except Exception as e:  # noqa: BLE001 - pandas rebuilds a frame from the file's own
         # metadata, which fails in arbitrary ways (KeyError, TypeError, ...) when it is damaged
         raise DataError(f"{name}: not a readable Parquet file ({short(e)}); check the file.") from e
+
+
+def _refuse_repeated_names(name: str, names: Sequence[str]) -> None:
+    """Columns are read by name, and pandas renames a repeated one (``a``, ``a.1``) without a
+    word: a second label column would become a feature that gives the label away."""
+    seen: set[str] = set()
+    for column in names:
+        if column in seen:
+            raise DataError(
+                f"{name}: the column name {column!r} appears twice in the header; rename or "
+                "drop one (lrnn reads columns by name)."
+            )
+        seen.add(column)
 
 
 def _check_parquet_strings(name: str, columns: Sequence[str]) -> None:
