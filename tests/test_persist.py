@@ -546,3 +546,26 @@ def test_metadata_without_a_required_key_is_refused(tmp_path, key):
     path = write_st(tmp_path / "m.safetensors", tensors, meta)
     message = error_of(load_model, path)
     assert f"no '{key}'" in message and "retrain" in message
+
+
+def test_a_link_is_written_through_and_a_file_keeps_its_permissions(tmp_path):
+    """``current.safetensors -> v1.safetensors``: saving to the link updates v1 and keeps the
+    link (as a shell's > does); the replaced file keeps its mode; a read-only file is refused
+    before any work; a dangling link's target is created."""
+    v1, link = tmp_path / "v1.safetensors", tmp_path / "current.safetensors"
+    v1.write_bytes(b"old")
+    v1.chmod(0o600)
+    link.symlink_to("v1.safetensors")
+    check_writable(link)
+    atomic_write_bytes(link, b"new")
+    assert link.is_symlink() and v1.read_bytes() == b"new"
+    assert (v1.stat().st_mode & 0o777) == 0o600
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+    v1.chmod(0o444)
+    with pytest.raises(UsageError, match=r"is read-only.*chmod u\+w"):
+        check_writable(link)
+    v1.chmod(0o644)
+    dangling = tmp_path / "h.csv"
+    dangling.symlink_to("made.csv")
+    atomic_write_bytes(dangling, b"x")
+    assert dangling.is_symlink() and (tmp_path / "made.csv").read_bytes() == b"x"

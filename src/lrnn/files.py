@@ -12,6 +12,7 @@ import contextvars
 import os
 import re
 import secrets
+import shlex
 import stat
 import tempfile
 import time
@@ -81,12 +82,14 @@ def scratch_folder(prefix: str) -> Iterator[str]:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix.
+    A symbolic link is followed: the file it names is replaced (as ``>`` in a shell does), and
+    the new file takes the old one's permissions.
 
     The temporary file ``.<name>.tmp-<pid>-<random>`` sits in the same folder (a rename across
     file systems is not atomic); its pid lets :func:`clean_stale_temp_files` tell a crashed
     writer's leftovers from a live writer's file.
     """
-    target = os.path.abspath(os.fspath(path))
+    target = os.path.realpath(os.fspath(path))  # a link's file is replaced, the link kept
     folder = os.path.dirname(target)
     while True:
         tmp = _temp_name(target)
@@ -101,6 +104,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        with contextlib.suppress(FileNotFoundError):  # the file replaced keeps its permissions
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
         if not_a_regular_file(target):  # appeared since the plan checked it
             raise UsageError(f"{os.fspath(path)}: is not a regular file; give a file name.")
         staged = _staged.get()
@@ -147,7 +152,7 @@ def clean_stale_temp_files(path: str | os.PathLike) -> int:
     A file is stale when its writer's pid is gone, or when it is older than an hour (the pid
     may have been reused). Returns how many files were removed.
     """
-    target = os.path.abspath(os.fspath(path))
+    target = os.path.realpath(os.fspath(path))  # where atomic_write_bytes writes
     folder, prefix = os.path.dirname(target), _temp_prefix(target)
     removed = 0
     try:
@@ -200,7 +205,12 @@ def check_writable(path: str | os.PathLike) -> None:
             f"{name}: is not a regular file (a device, a pipe or a socket), and writing the "
             "output would replace it; give a file name such as model.safetensors."
         )
-    folder = p.absolute().parent
+    folder = Path(os.path.realpath(name)).parent  # where a link's file is replaced
+    if p.is_file() and not os.stat(name).st_mode & 0o222:
+        raise UsageError(
+            f"{name}: is read-only, and writing the output would replace it; make it writable "
+            f"(chmod u+w {shlex.quote(name)}) or choose another path."
+        )
     if not folder.is_dir():
         raise UsageError(
             f"{name}: the folder {folder} does not exist; create it or choose another path."
@@ -213,7 +223,7 @@ def check_writable(path: str | os.PathLike) -> None:
     # os.access says yes to root everywhere, also on a read-only mount or in /proc: make the
     # temporary file the real write will make (named as atomic_write_bytes names them, so a
     # crash in between leaves a file the next run removes), and remove it.
-    probe = _temp_name(name)
+    probe = _temp_name(os.path.realpath(name))
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         os.unlink(probe)
