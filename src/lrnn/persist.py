@@ -297,6 +297,11 @@ def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exceptio
             raise bad("feature_names must be a list of strings")
         if len(names) != w.shape[0]:
             raise bad(f"there are {len(names)} feature_names for {w.shape[0]} weights")
+        from lrnn.data.dataset import has_control_characters
+
+        odd = next((n for n in names if has_control_characters(n)), None)
+        if odd is not None:  # printed by predict's errors, words, the report
+            raise bad(f"the feature name {odd[:100]!r} holds control characters")
         if len(set(names)) != len(names):  # a column would be read twice, another not at all
             twice = next(n for n in names if names.count(n) > 1)
             raise bad(f"the feature name {twice[:100]!r} appears twice")

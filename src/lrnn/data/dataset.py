@@ -139,6 +139,12 @@ _BIDI_CONTROLS = frozenset(
 )
 
 
+def has_control_characters(text: str) -> bool:
+    """A newline, a terminal escape or a bidirectional override: printed, it would forge lines
+    of lrnn's output, clear the screen or reorder what is shown."""
+    return any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in text)
+
+
 def class_name_problem(names: Sequence[str]) -> str | None:
     """What makes these class names unusable, or None: too many, too long, or holding control
     characters (a newline or a terminal escape in a name would forge lines of lrnn's output)."""
@@ -147,7 +153,7 @@ def class_name_problem(names: Sequence[str]) -> str | None:
     for name in names:
         if len(name) > MAX_CLASS_NAME:
             return f"a class name of {len(name)} characters (at most {MAX_CLASS_NAME})"
-        if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in name):
+        if has_control_characters(name):
             return f"the class name {name!r}, which holds control characters"
     return None
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from lrnn.data import limits
 from lrnn.data.checks import check_bytes, check_finite, clip, is_float, quoted, short
-from lrnn.data.dataset import Dataset, encode_labels, row_names
+from lrnn.data.dataset import Dataset, encode_labels, has_control_characters, row_names
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError
 
@@ -225,6 +225,11 @@ def frame_dataset(
         df = drop_saved_index(df, source, label)
     cols = list(df.columns)
     y, classes = _table_labels(df, source, label, require_labels)
+    odd = next((c for c in cols if has_control_characters(c)), None)
+    if odd is not None:  # names are printed (errors, the report): no forged lines
+        raise DataError(
+            f"{source}: the column name {odd[:100]!r} holds control characters; rename it."
+        )
     if wanted is not None:
         features = list(wanted)
         absent = [c for c in features if c not in cols]
