@@ -29,7 +29,7 @@ from lrnn.data.checks import (
     short,
     warn_of_nested_folders,
 )
-from lrnn.data.dataset import Dataset
+from lrnn.data.dataset import Dataset, class_name_problem
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
 
@@ -321,6 +321,9 @@ def load_image_folder(
         files = [f for g in groups for f in g]
         y = np.repeat(np.arange(len(groups), dtype=np.int64), [len(g) for g in groups])
         classes: tuple[str, ...] | None = tuple(d.name for d in subdirs)
+        problem = class_name_problem(classes)
+        if problem:  # before the pictures are read and a model trained, not when it is saved
+            raise DataError(f"{folder}: the class folders give {problem}; rename the folder.")
         _warn_if_unbalanced(folder, subdirs, groups)
         warn_of_nested_folders(folder, subdirs, stacklevel=4)
     elif not subdirs and allow_flat:
