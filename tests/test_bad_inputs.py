@@ -137,6 +137,17 @@ def _parquet_repeated_column() -> bytes:
     return out.getvalue()
 
 
+def _parquet_binary_labels() -> bytes:
+    """Parquet whose label column holds raw bytes, the second of them not UTF-8."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    labels = pa.array([b"yes", b"\xfe"] * 3)
+    pq.write_table(pa.table({"a": [0.5 * i for i in range(6)], "label": labels}), out)
+    return out.getvalue()
+
+
 def _h5_gzip_bomb(path: Path) -> str:
     """72 MB of pictures declared, one chunk written and gzipped: a file of a few kilobytes."""
     with h5py.File(path, "w") as f:
@@ -515,6 +526,7 @@ CASES: list[tuple[str, Build, str]] = [
     # ---- Parquet
     ("csv label column twice", lambda f: ["train", f.text("d.csv", "a,label,label\n1,0,0\n3,1,1\n5,0,0\n7,1,1\n"), *T], "d.csv: the column name 'label' appears twice in the header"),
     ("csv feature column twice", lambda f: ["predict", "--model", TABLE_MODEL, f.text("d.csv", "a,b,a,label\n1,2,3,yes\n")], "d.csv: the column name 'a' appears twice"),
+    ("parquet label bytes not utf-8", lambda f: ["train", f.bytes("b.parquet", _parquet_binary_labels()), *T], "b.parquet: label column 'label' row 2 is not UTF-8 text"),
     ("parquet column twice", lambda f: ["train", f.bytes("d.parquet", _parquet_repeated_column()), *T], "d.parquet: the column name 'a' appears twice"),
     ("parquet garbage", lambda f: ["train", f.bytes("g.parquet", b"PAR1" + os.urandom(64) + b"PAR1"), *T], "not a readable parquet"),
     ("parquet zero bytes", lambda f: ["train", f.bytes("e.parquet", b""), *T], "e.parquet"),

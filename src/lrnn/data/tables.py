@@ -299,7 +299,26 @@ def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.n
             f"{source}: label column '{label}' is empty in row {int(missing.argmax()) + 1}; "
             "every example needs a label — fill it in or drop that row."
         )
-    return np.asarray(col.to_numpy() if pd.api.types.is_numeric_dtype(col) else col.astype(str))
+    if pd.api.types.is_numeric_dtype(col):
+        return np.asarray(col.to_numpy())
+    try:
+        return np.asarray(col.astype(str))
+    except UnicodeDecodeError as e:  # raw bytes (a Parquet binary column) that are not text
+        bad = (i for i, v in enumerate(col, 1) if isinstance(v, bytes) and not _is_utf8(v))
+        row = next(bad, None)
+        where = "a value" if row is None else f"row {row}"
+        raise DataError(
+            f"{source}: label column '{label}' {where} is not UTF-8 text ({e.reason}); "
+            "store the labels as text (UTF-8 strings) or numbers."
+        ) from e
+
+
+def _is_utf8(blob: bytes) -> bool:
+    try:
+        blob.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
