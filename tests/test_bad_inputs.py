@@ -453,6 +453,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("h5 no labels", lambda f: ["train", f.h5_pictures("x.h5", train_set_y=None), *T], "'train_set_y'"),
     ("h5 pixels over 255", lambda f: ["train", f.h5_pictures("p.h5", train_set_x=np.full((6, 2, 2, 3), 300, np.int16)), *T], "outside 0-255"),
     ("h5 one class listed", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a"]), *T], "two or more classes"),
+    ("h5 list_classes not 1-D", lambda f: ["train", f.h5_pictures("c.h5", classes=[[b"a", b"b"], [b"c", b"d"]]), *T], "c.h5: 'list_classes' has shape (2, 2); give a 1-D list"),
+    ("h5 list_classes not utf-8", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"\xff\xfe", b"ok"]), *T], "c.h5: 'list_classes' entry 0 is not UTF-8 text"),
     ("h5 label beyond list_classes", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a", b"b", b"c"], train_set_y=np.array([0, 1, 3] * 2)), *T], "must hold 0 … 2"),
     ("h5 one class twice", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a", b"a"]), *T], "twice"),
     ("h5 gzip bomb", lambda f: ["train", _h5_gzip_bomb(f.root / "z.h5"), *T], "not real data"),

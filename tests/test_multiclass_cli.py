@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
@@ -139,6 +140,19 @@ def test_thin_and_missing_classes_warn(tmp_path):
     proc = run(["evaluate", "no-z.csv", "--model", "lrnn-model.safetensors"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "no examples of class 'z'" in proc.stderr
+
+
+def test_a_class_the_file_names_without_examples_warns_at_training(tmp_path):
+    """HDF5's list_classes may name a class no label uses: its softmax output is kept, and
+    cannot be learnt, so training says so (evaluate did before, training did not)."""
+    rng = np.random.default_rng(4)
+    with h5py.File(tmp_path / "three.h5", "w") as f:
+        f["train_set_x"] = rng.integers(0, 256, (12, 4, 4, 3), dtype=np.uint8)
+        f["train_set_y"] = np.arange(12) % 2
+        f["list_classes"] = np.array([b"non-cat", b"cat", b"dog"])
+    proc = run(["train", "three.h5", "--no-plot", "--iterations", "3"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "class 'dog' has no training example" in proc.stderr
 
 
 def test_many_classes_with_long_names_print_a_bounded_evaluation(tmp_path):

@@ -326,6 +326,16 @@ def require_both_classes(ds: Dataset) -> None:
             f"'{ds.classes[int(present[0])]}'; training needs examples of both classes — "
             "add examples of the other class."
         )
+    empty = [c for i, c in enumerate(ds.classes) if i not in set(present.tolist())]
+    if empty:  # named by the file's own class list (HDF5 list_classes), with no example
+        named = ", ".join(clip(repr(c)) for c in empty[:5])
+        more = f" and {len(empty) - 5} more" if len(empty) > 5 else ""
+        which = f"class {named} has" if len(empty) == 1 else f"classes {named}{more} have"
+        warnings.warn(
+            f"{ds.source}: {which} no training example; the model keeps an output for it "
+            "that it cannot learn — add examples, or drop it from the class list.",
+            stacklevel=3,
+        )
     single = [ds.classes[int(c)] for c, k in zip(present, counts, strict=True) if k == 1]
     if single and len(ds.classes) > 2:
         named = ", ".join(clip(repr(c)) for c in single[:5])

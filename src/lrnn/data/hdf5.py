@@ -137,6 +137,18 @@ def _h5_contents(f: Any, name: str, require_labels: bool) -> dict[str, Any]:
     return {"x": x, "y": y, "classes": classes, "x_key": x_key, "y_key": y_key}
 
 
+def _class_name(value: object, index: int, name: str) -> str:
+    if not isinstance(value, bytes):
+        return str(value)
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(
+            f"{name}: 'list_classes' entry {index} is not UTF-8 text ({e.reason}); store the "
+            "class names as UTF-8."
+        ) from e
+
+
 def load_h5(name: str, require_labels: bool) -> Dataset:
     raw = read_h5(name, require_labels)
     x, y_raw, classes_raw = raw["x"], raw["y"], raw["classes"]
@@ -148,10 +160,12 @@ def load_h5(name: str, require_labels: bool) -> Dataset:
         if classes_raw is None:
             y, classes = encode_labels(y_raw, name, f"'{raw['y_key']}'")
         else:
-            classes = tuple(
-                c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
-                for c in classes_raw.reshape(-1)
-            )
+            if classes_raw.ndim != 1:
+                raise DataError(
+                    f"{name}: 'list_classes' has shape {classes_raw.shape}; give a 1-D list "
+                    "of class names, one per label value."
+                )
+            classes = tuple(_class_name(c, i, name) for i, c in enumerate(classes_raw))
             if len(classes) < 2:
                 raise DataError(
                     f"{name}: 'list_classes' names {len(classes)} class(es) "
