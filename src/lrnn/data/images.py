@@ -154,10 +154,16 @@ def _as_8bit(im: Any, path: str) -> Any:
         return Image.fromarray(np.rint(arr / 257.0).astype(np.uint8))
     if im.mode == "F":
         arr = np.asarray(im, dtype=np.float64)
-        if arr.size and not (np.isfinite(arr).all() and arr.min() >= 0 and arr.max() <= 1):
+        if not np.isfinite(arr).all():
             raise DataError(
-                f"{path}: floating-point pixels range from {np.nanmin(arr):g} to "
-                f"{np.nanmax(arr):g}, not 0–1 (lrnn reads float pictures as 0–1 intensities); "
+                f"{path}: holds NaN or infinite pixels (the first at row "
+                f"{int(np.argwhere(~np.isfinite(arr))[0][0])}); save a picture with finite "
+                "values, or an 8- or 16-bit image."
+            )
+        if arr.size and not (arr.min() >= 0 and arr.max() <= 1):
+            raise DataError(
+                f"{path}: floating-point pixels range from {arr.min():g} to "
+                f"{arr.max():g}, not 0–1 (lrnn reads float pictures as 0–1 intensities); "
                 "rescale them to 0–1 or save an 8- or 16-bit image."
             )
         return Image.fromarray(np.rint(arr * 255).astype(np.uint8))
@@ -216,7 +222,7 @@ def read_images(
         raise DataError(
             f"{source or paths[0]}: pictures of {size[0]}×{size[1]} ({where}) give {features} "
             f"features, more than lrnn trains on ({limits.MAX_IMAGE_FEATURES}); give "
-            "--image-size 64 64 (or another smaller size) to shrink them."
+            "--image-size 64x64 (or another smaller size) to shrink them."
         )
     check_bytes(paths[0], f"{len(paths)} images", (len(paths), *size, channels), 1)
     out = np.empty((len(paths), *size, channels), dtype=np.uint8)
