@@ -262,6 +262,11 @@ class Files:
         self.monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(blob)))
         return "-"
 
+    def closed_stdin(self) -> str:
+        """Standard input closed (a process started with <&-); returns '-'."""
+        self.monkeypatch.setattr("sys.stdin", None)
+        return "-"
+
     def reviews(self, name: str, extra: dict[str, bytes]) -> str:
         """A text folder of good reviews plus ``extra`` files (path under the folder → bytes)."""
         for cls, word in (("pos", "great"), ("neg", "awful")):
@@ -814,6 +819,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("predict text stdin not utf-8", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin("caf\u00e9\n".encode("latin-1"))], "standard input, line 1: not valid utf-8"),
     ("predict text stdin huge single line", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin(b"word " * (data.limits.MAX_DOCUMENT_BYTES // 5 + 1))], "over lrnn's limit"),
     ("predict text stdin twice", lambda f: ["predict", "--model", TEXT_MODEL, "-", f.stdin(b"a great film\n")], "'-' (standard input) is given more than once"),
+    ("predict text stdin closed", lambda f: ["predict", "--model", TEXT_MODEL, f.closed_stdin()], "standard input is closed"),
     ("predict text stdin nothing", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin(b"")], "standard input is empty"),
     ("predict text file binary", lambda f: ["predict", "--model", TEXT_MODEL, f.bytes("b.txt", b"\x00\x01\x02")], "b.txt: looks like a binary file"),
     ("evaluate text model on a table", lambda f: ["evaluate", f.csv("d.csv", _table_frame()), "--model", TEXT_MODEL], "text"),

@@ -317,6 +317,10 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
     docs: list[str] = []
     names: list[str] = []
     blank: list[int] = []
+    if sys.stdin is None:  # started with standard input closed (<&-)
+        raise DataError(
+            "standard input is closed; give one document per line on it, or name files."
+        )
     stream = sys.stdin.buffer
     number = 0
     for number, line in enumerate(
