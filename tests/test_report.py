@@ -284,6 +284,17 @@ def test_no_history_and_no_errors(image_case, tmp_path):
     assert {img["section"] for img in page.images} == {"weights", "confusion", "roc"}
 
 
+def test_a_history_no_axis_can_hold_leaves_the_curve_out_not_the_report(table_case, tmp_path):
+    """A damaged (or hostile) model file's history, ±1e308: matplotlib cannot lay out that
+    axis; the report says so where the curve would be and is written."""
+    model, test_ds, _ = table_case
+    history = {"iteration": [0, 1, 2], "cost": [1e308, -1e308, float("nan")]}
+    path = report.write_report(tmp_path / "r.html", model=model, dataset=test_ds, history=history)
+    page = parse(path)
+    assert "The learning curve cannot be drawn" in page.text("learning-curve")
+    assert "learning-curve" not in {img["section"] for img in page.images}
+
+
 def test_text_is_escaped(table_case, tmp_path):
     model, test_ds, _ = table_case
     path = report.write_report(

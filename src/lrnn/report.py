@@ -390,13 +390,20 @@ def _learning_curve(ctx: _Context) -> str:
     training = ctx.model.training if isinstance(ctx.model.training, dict) else {}
     train_acc = training.get("train_accuracy")
     test_acc = training.get("test_accuracy")
-    path = plots.learning_curve(
-        ctx.history,
-        ctx.folder / "learning-curve.png",
-        train_accuracy=train_acc if isinstance(train_acc, float) else None,
-        test_accuracy=test_acc if isinstance(test_acc, float) else None,
-    )
     finite = cost[np.isfinite(cost)]
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            path = plots.learning_curve(
+                ctx.history,
+                ctx.folder / "learning-curve.png",
+                train_accuracy=train_acc if isinstance(train_acc, float) else None,
+                test_accuracy=test_acc if isinstance(test_acc, float) else None,
+            )
+    except (ValueError, OverflowError):  # an axis matplotlib cannot lay out (a damaged file)
+        return _note(
+            f"The learning curve cannot be drawn: the history's costs span {finite.min():.4g} "
+            f"to {finite.max():.4g}, beyond what a plot's axis can hold."
+        )
     iterations = ctx.history.get("iteration") or [len(cost) - 1]
     alt = (
         f"Learning curve: the training cost goes from {finite[0]:.4g} to {finite[-1]:.4g} "
