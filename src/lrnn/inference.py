@@ -21,6 +21,7 @@ columns and applies the model's standardisation.
 from __future__ import annotations
 
 import io
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -257,6 +258,7 @@ def json_documents(payload: Any) -> list[str]:
         raise DataError(
             'a text model takes JSON {"documents": ["…", …]} (a list of strings); fix the body.'
         )
+    _refuse_unknown_keys(payload, ("documents",))
     _check_count(len(docs))
     from lrnn.data.text import decode_document
 
@@ -319,6 +321,7 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
         )
     if "rows" in payload and "columns" in payload:
         raise DataError('give either "rows" or "columns", not both; fix the request.')
+    _refuse_unknown_keys(payload, ("rows", "columns"))
     names = list(spec.feature_names) if spec.feature_names is not None else None
     if "rows" in payload:
         rows = payload["rows"]
@@ -365,6 +368,18 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
     return data.Dataset(spec.transform(X), None, None, names_out, spec, "request")
 
 
+def _refuse_unknown_keys(payload: Mapping, known: tuple[str, ...]) -> None:
+    """A key the API does not read is refused, not ignored: a "threshold" put in the body
+    would otherwise be silently replaced by the model's own."""
+    unknown = sorted(set(payload) - set(known))
+    if unknown:
+        raise DataError(
+            f"the JSON body has the key(s) {quoted(unknown, 5)}, which this API does not read "
+            f"(it reads {' or '.join(repr(k) for k in known)}); options such as threshold and "
+            "explain go in the query string: POST /predict?threshold=0.9."
+        )
+
+
 def _feature_hint(names: list[str] | None) -> str:
     return "" if names is None else f" ({quoted(names, 5)})"
 
@@ -380,7 +395,15 @@ def _number(v: Any, row: int, col: int, names: list[str] | None) -> float:
     if value is None or not math.isfinite(value):
         where = f"column '{names[col]}'" if names is not None else f"column {col + 1}"
         raise DataError(
-            f"row {row + 1}, {where}: {clip(v)!r} is not a finite number; features must be "
+            f"row {row + 1}, {where}: {clip(_as_json(v))} is not a finite number; features must be "
             "numbers — fix the value."
         )
     return value
+
+
+def _as_json(v: Any) -> str:
+    """A JSON value as the client wrote it (true, null, "x"), for messages about it."""
+    try:
+        return json.dumps(v)
+    except (TypeError, ValueError):
+        return repr(v)
