@@ -229,10 +229,10 @@ class Files:
         np.savez(self.root / name, **arrays)
         return name
 
-    def npy_folder(self, name: str) -> str:
+    def npy_folder(self, name: str, X: np.ndarray | None = None) -> str:
         """A folder with X.npy and y.npy: data that training streams from disk."""
         (self.root / name).mkdir()
-        np.save(self.root / name / "X.npy", _X)
+        np.save(self.root / name / "X.npy", _X if X is None else X)
         np.save(self.root / name / "y.npy", _Y)
         return name
 
@@ -550,6 +550,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("npz not a zip", lambda f: ["train", f.bytes("g.npz", b"PK\x03\x04" + os.urandom(60)), *T], "g.npz"),
     ("npz single array", lambda f: ["train", f.npy_named_npz("one.npz"), *T], "single array"),
     ("zarr with an unknown codec", lambda f: ["train", f.zarr_unknown_codec("d.zarr"), *T], "the zarr store d.zarr cannot be read (unknown codec: 'frobnicate')"),
+    ("streamed training, NaN in X.npy", lambda f: ["train", f.npy_folder("big", np.where(np.arange(60).reshape(20, 3) == 44, np.nan, _X)), *T], "X.npy: X[14, 2] is nan; impute or drop that row"),
     ("streamed training, --test an .npz", lambda f: ["train", f.npy_folder("big"), "--test", f.npz("t.npz", X=_X, y=_Y), *T], "--test t.npz: streamed training reads its test data"),
     ("npz pickled objects", lambda f: ["train", f.npz("o.npz", X=np.array([[1], [2]], dtype=object), y=[0, 1]), *T], "pickle"),
     ("npz no X", lambda f: ["train", f.npz("k.npz", features=_X, y=_Y), *T], "no array named 'x'"),

@@ -36,13 +36,20 @@ def _block_total(x: NDArray, s: NDArray | None) -> float:
 
 
 def block_data_pass(
-    x: NDArray, y: NDArray, s: NDArray | None, w: NDArray, b: float, scale: float
+    x: NDArray,
+    y: NDArray,
+    s: NDArray | None,
+    w: NDArray,
+    b: float,
+    scale: float,
+    where: tuple[str, int] | None = None,
 ) -> NDArray[np.float64]:
     """``[Σ sℓ, Σ s(a−y), Σ s·hit, Σ s(a−y)·scale·x (n values)]`` for one block, in float64.
 
     The kernels (and the reference) return weighted *means*; multiplying back by the block's
     weight total gives sums that add across blocks (relative rounding ~1e-16). A block whose
     weights are all zero contributes nothing (and would divide by zero), so it is skipped.
+    ``where`` (the file, the block's first row) lets a NaN in X be named by file and cell.
     """
     n = w.shape[0]
     out = np.zeros(3 + n)
@@ -57,17 +64,25 @@ def block_data_pass(
     out[3:] = data.dw
     out[3:] *= total
     if not np.isfinite(out).all() and np.isfinite(w).all() and math.isfinite(b):
-        _raise_if_not_finite(x, y, s)
+        _raise_if_not_finite(x, y, s, where)
     return out
 
 
-def _raise_if_not_finite(x: NDArray, y: NDArray, s: NDArray | None) -> None:
+def _raise_if_not_finite(
+    x: NDArray, y: NDArray, s: NDArray | None, where: tuple[str, int] | None = None
+) -> None:
     """Finite parameters gave a non-finite sum: name the input that holds NaN or infinity.
 
     Checking here, only when a sum has gone bad, costs nothing on clean data (a separate check
     would be one more pass over X); with finite inputs the sums stay finite, so a diverging
     run (huge w) is left to the training loop's divergence guard.
     """
+    if where is not None and np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        row, col = (int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        raise DataError(
+            f"{where[0]}: X[{where[1] + row}, {col}] is {x[row, col]}; impute or drop that "
+            "row before training."
+        )
     for name, v in (("X", x), ("y", y), ("sample_weight", s)):
         if v is not None and np.issubdtype(v.dtype, np.floating) and not np.isfinite(v).all():
             raise DataError(

@@ -105,8 +105,10 @@ class StreamingBackend(WeightSpace):
 
     def data_pass(self, w: NDArray, b: float) -> DataPass:
         sums = np.zeros(3 + self.n_features)
-        for _, x, y, s in self._blocks():
-            sums += block_data_pass(x, y, s, w, b, self.scale)
+        what = getattr(self.source, "what", None)
+        for a, x, y, s in self._blocks():
+            where = None if what is None else (what, a)
+            sums += block_data_pass(x, y, s, w, b, self.scale, where)
         return finish_data_pass(sums, self.total, self.dtype)
 
     def hessp(self, w: NDArray, b: float, vw: NDArray, vb: float) -> tuple[NDArray, float]:

@@ -86,6 +86,7 @@ class ArraySource:
                 "Reshape it to (m, n) and save it again."
             )
         self.array = array
+        self.what = what  # the file (or "X"), as errors about its values name it
         self.n_rows, self.n_features = int(shape[0]), int(shape[1])
         self.stored_dtype = np.dtype(array.dtype)
         self.dtype = _block_dtype(self.stored_dtype, what)
