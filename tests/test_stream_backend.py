@@ -235,7 +235,7 @@ def test_bad_layouts_say_what_to_do(tmp_path, data):
     Xn = X.copy()
     Xn[400, 2] = np.nan
     backend = StreamingBackend(Xn, y, block_rows=100)
-    with pytest.raises(DataError, match="X contains NaN"):
+    with pytest.raises(DataError, match=r"^X\[400, 2\] is nan; impute or drop that row"):
         backend.data_pass(np.zeros(30), 0.0)
     with pytest.raises(DataError, match="y has 5 values, but X has 569 rows"):
         StreamingBackend(X, y[:5])

@@ -79,9 +79,10 @@ def _raise_if_not_finite(
     """
     if where is not None and np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
         row, col = (int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        source = "" if where[0] == "X" else f"{where[0]}: "  # a file's name, or an array
         raise DataError(
-            f"{where[0]}: X[{where[1] + row}, {col}] is {x[row, col]}; impute or drop that "
-            "row before training."
+            f"{source}X[{where[1] + row}, {col}] is {x[row, col]}; impute or drop that row "
+            "before training."
         )
     for name, v in (("X", x), ("y", y), ("sample_weight", s)):
         if v is not None and np.issubdtype(v.dtype, np.floating) and not np.isfinite(v).all():
