@@ -1,6 +1,6 @@
 """The lesson's loop in plain numpy against lrnn, on the cat / non-cat files.
 
-    python benchmarks/seed_loop.py [--repeats 3]
+    python -m benchmarks.seed_loop [--repeats 3]
 
 Times three ways of running the lesson (2000 iterations, learning rate 0.005, zero start):
 the lesson's code written plainly in float64 numpy, ``lrnn.course.model`` and the ``lrnn

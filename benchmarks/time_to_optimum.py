@@ -1,6 +1,6 @@
 """Wall time to reach the optimum: lrnn's solvers against scikit-learn's.
 
-    python benchmarks/time_to_optimum.py [--data breast_cancer cat synthetic] [--budget 60]
+    python -m benchmarks.time_to_optimum [--data breast_cancer cat synthetic] [--budget 60]
         [--lrnn lbfgs lbfgs-scipy auto] [--sklearn lbfgs newton-cg newton-cholesky]
 
 For each data set, J* is the best objective any solver reaches at its tightest tolerance. Every

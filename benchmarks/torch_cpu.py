@@ -1,6 +1,6 @@
 """The lesson's full-batch gradient descent in PyTorch on the CPU, against lrnn.
 
-    python benchmarks/torch_cpu.py [--repeats 3]
+    python -m benchmarks.torch_cpu [--repeats 3]
 
 Needs the optional extra: ``pip install torch==2.13.0``. Both sides run 2000 iterations at
 learning rate 0.005 from zero on the cat / non-cat training set (12288 × 209, /255, float64):
