@@ -351,3 +351,20 @@ def test_an_interrupt_while_the_command_loads_says_so_without_a_traceback(monkey
     monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
     assert main(["train", "--help"]) == 130
     assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_the_training_loops_advice_is_said_in_options_on_the_command_line():
+    from lrnn.cli import _in_flags
+
+    said = _in_flags(
+        "gd stopped at max_iter=5 before the gradient norm reached tol=0.001 (max|∇J| = 2); "
+        "raise max_iter, scale the features (standardize), or use solver='lbfgs' or 'newton', "
+        "which need far fewer iterations."
+    )
+    assert said == (
+        "gd stopped at --iterations 5 before the gradient norm reached --tol 0.001 (max|∇J| = "
+        "2); raise --iterations, scale the features (--standardize), or use --solver lbfgs or "
+        "newton, which need far fewer iterations."
+    )
+    stalled = _in_flags("badly scaled for this solver: standardize them, or use solver='newton'.")
+    assert stalled.endswith("standardize them (--standardize), or use --solver newton.")

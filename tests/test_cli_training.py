@@ -301,3 +301,18 @@ def test_an_interrupt_after_the_last_iteration_still_saves_and_says_so(
     assert status == 128 + signal.SIGTERM
     assert "interrupted: saving the model and its files first" in capsys.readouterr().err
     assert (tmp_path / "m.safetensors").is_file()
+
+
+def test_a_chosen_learning_rate_and_a_resumed_run_are_said(tmp_path):
+    common = ["train", "breast_cancer", "--standardize", "--no-plot", "--iterations", "200"]
+    auto = run([*common, "--learning-rate", "auto", "--checkpoint-every", "100"], tmp_path)
+    assert auto.returncode == 0, auto.stderr
+    stop = next(line for line in auto.stdout.splitlines() if line.startswith("Stopped"))
+    assert "solver gd, learning rate" in stop and "(auto: 1/L)" in stop
+    resumed = run(
+        [*common, "--learning-rate", "auto", "--resume", "lrnn-model.ckpt.safetensors"], tmp_path
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.splitlines()[1] == (
+        "Resuming lrnn-model.ckpt.safetensors from iteration 200"
+    )

@@ -168,7 +168,11 @@ def _in_flags(text: str) -> str:
         flag = FLAGS[field]
         text = re.sub(rf"\b{field}=(\S+?)([,;)]|\s|$)", rf"{flag} \1\2", text)
         text = re.sub(rf"\braise {field}\b", f"raise {flag}", text)
-    return text
+    # solver='lbfgs' or 'newton' → --solver lbfgs or newton; solver='newton' → --solver newton
+    text = re.sub(r"\bsolver='(\w+)' or '(\w+)'", r"--solver \1 or \2", text)
+    text = re.sub(r"\bsolver='(\w+)'", r"--solver \1", text)
+    text = text.replace("the features (standardize)", "the features (--standardize)")
+    return re.sub(r"\bstandardize them\b", "standardize them (--standardize)", text)
 
 
 if __name__ == "__main__":

@@ -267,6 +267,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if not args.json:
         print(header(td, cfg), flush=True)
+        if state is not None:
+            print(f"Resuming {args.resume} from iteration {state.iteration}", flush=True)
     saver = checkpoint.Checkpointer(paths["checkpoint"], args.checkpoint_every, cfg, td.info)
     # Second-order solvers record (and so print) every one of their few iterations.
     callbacks: list[Any] = [_LessonLines(args.print_every or cfg.record_every, args.json), saver]
@@ -339,7 +341,7 @@ def _say_what_was_trained(
             **training,
         )
         return
-    print(stop_line(result))
+    print(stop_line(result, chosen_rate=getattr(args, "learning_rate", None) == "auto"))
     # weights restored from the first recorded checks: the model has barely trained
     if result.restored_iteration is not None and result.restored_iteration <= record_every:
         print(
