@@ -354,6 +354,26 @@ def test_links_to_files_outside_the_folder_are_left_out(tmp_path):
     assert len(pics.names) == 4
 
 
+def test_links_to_nothing_and_pipes_in_class_folders_are_said_to_be_left_out(tmp_path):
+    import os
+
+    from PIL import Image
+
+    make_corpus(tmp_path / "reviews", per_class=6)
+    (tmp_path / "reviews" / "pos" / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    said = r"1 entry neither a file nor a folder left out \((pos/gone|b/pipe)"
+    with pytest.warns(UserWarning, match=said):
+        ds = data.load(str(tmp_path / "reviews"), text={**text.DEFAULTS, "min_df": 1})
+    assert len(ds.names) == 12
+    for label in ("a", "b"):
+        (tmp_path / "pics" / label).mkdir(parents=True)
+        for i in range(2):
+            Image.new("L", (4, 4), 60 * i).save(tmp_path / "pics" / label / f"{i}.png")
+    os.mkfifo(tmp_path / "pics" / "b" / "pipe.png")
+    with pytest.warns(UserWarning, match=said):
+        assert len(data.load(str(tmp_path / "pics")).names) == 4
+
+
 def test_a_text_tables_numeric_labels_and_encoding_are_kept(tmp_path):
     """Numbers in the label column stay the classes 0 and 1 (not "0.0"); a Latin-1 table reads
     with --encoding, which the model keeps for the tables it predicts on."""

@@ -107,6 +107,27 @@ def warn_of_nested_folders(root: Path, class_folders: list[Path], stacklevel: in
         )
 
 
+def warn_of_odd_entries(root: Path, folders: list[Path], stacklevel: int = 4) -> None:
+    """Say which entries of ``folders`` are neither files nor folders — a link to nothing, a
+    pipe, a socket — and so are left out: a data set should not lose examples without a word."""
+    import warnings
+
+    odd = sorted(
+        p
+        for folder in folders
+        for p in folder.iterdir()
+        if not p.name.startswith(".") and not p.is_file() and not p.is_dir()
+    )
+    if odd:
+        shown = ", ".join(str(p.relative_to(root)) for p in odd[:3])
+        warnings.warn(
+            f"{root}: {len(odd)} entr{'y' if len(odd) == 1 else 'ies'} neither a file nor a "
+            f"folder left out ({shown}{', …' if len(odd) > 3 else ''}): a link to nothing, a "
+            "pipe or a socket; replace it with the file it stands for to use it.",
+            stacklevel=stacklevel,
+        )
+
+
 def leave_out_links_outside(root: Path, files: list[Path], stacklevel: int = 4) -> list[Path]:
     """``files`` without those that resolve (symlinks followed) to somewhere outside ``root``,
     with a warning naming them: a data set from elsewhere could link to a local file (a key, a

@@ -28,6 +28,7 @@ from lrnn.data.checks import (
     quoted,
     short,
     warn_of_nested_folders,
+    warn_of_odd_entries,
 )
 from lrnn.data.dataset import Dataset, class_name_problem
 from lrnn.data.preprocessing import Preprocessing
@@ -332,8 +333,10 @@ def load_image_folder(
             raise DataError(f"{folder}: the class folders give {problem}; rename the folder.")
         _warn_if_unbalanced(folder, subdirs, groups)
         warn_of_nested_folders(folder, subdirs, stacklevel=4)
+        warn_of_odd_entries(folder, subdirs, stacklevel=4)
     elif not subdirs and allow_flat:
         files, y, classes = _image_files(folder, folder), None, None
+        warn_of_odd_entries(folder, [folder], stacklevel=4)
     else:
         raise DataError(
             f"{folder}: a folder of examples needs two or more sub-folders, one per class; "

@@ -33,7 +33,12 @@ from typing import Any
 import numpy as np
 
 from lrnn.data import limits
-from lrnn.data.checks import clip, leave_out_links_outside, warn_of_nested_folders
+from lrnn.data.checks import (
+    clip,
+    leave_out_links_outside,
+    warn_of_nested_folders,
+    warn_of_odd_entries,
+)
 from lrnn.data.dataset import Dataset, encode_labels
 from lrnn.data.preprocessing import TAKES, Preprocessing
 from lrnn.errors import DataError, UsageError
@@ -391,6 +396,7 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
         if len(files) == before:
             empty.append(d.name)
     warn_of_nested_folders(path, subdirs, stacklevel=5)
+    warn_of_odd_entries(path, subdirs, stacklevel=5)
     inside = set(leave_out_links_outside(path, files, stacklevel=5))
     labels = [label for f, label in zip(files, labels, strict=True) if f in inside]
     files = [f for f in files if f in inside]
