@@ -799,3 +799,16 @@ def test_align_classes_reindexes_by_name():
     assert "differ from the model's ['no', 'yes']" in error_of(
         data.align_classes, other, ("no", "yes")
     )
+
+
+def test_a_standardization_that_overflows_is_named_not_blamed_on_the_weights():
+    """A model file whose std is absurdly small (damaged or hostile) overflows X's scaling;
+    the cell and the model's mean and std are named (the logits check blamed the weights)."""
+    from lrnn.data import Preprocessing
+    from lrnn.errors import DataError
+
+    spec = Preprocessing(kind="table", feature_names=("a", "b"), mean=(0.0, 0.0), std=(1.0, 1e-308))
+    np.testing.assert_array_equal(spec.transform(np.array([[2.0, 0.0]])), [[2.0, 0.0]])
+    said = r"row 2, column 'b' with the model's mean 0 and std 1e-308 overflows"
+    with pytest.raises(DataError, match=said):
+        spec.transform(np.array([[2.0, 0.0], [1.0, 5.0]]))

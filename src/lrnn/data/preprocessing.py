@@ -187,7 +187,18 @@ class Preprocessing:
                 f"data has shape {X.shape} but the model standardises {len(self.mean)} features; "
                 "give data with the columns the model was trained on."
             )
-        return (X - np.asarray(self.mean)) / np.asarray(self.std)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = (X - np.asarray(self.mean)) / np.asarray(self.std)
+        if not np.isfinite(Z).all() and np.isfinite(X).all():  # X's own NaN is named later
+            row, col = (int(i) for i in np.argwhere(~np.isfinite(Z))[0])
+            name = repr(self.feature_names[col]) if self.feature_names else str(col + 1)
+            raise DataError(
+                f"standardizing row {row + 1}, column {name} with the model's mean "
+                f"{self.mean[col]:.6g} and std {self.std[col]:.6g} overflows (value "
+                f"{X[row, col]:.6g}); the model's standardization does not fit this data — "
+                "check the column, or retrain the model on data like it."
+            )
+        return Z
 
 
 def _table_fields(d: dict, bad: Callable[[str], ModelFileError]) -> tuple:
