@@ -550,6 +550,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("npz not a zip", lambda f: ["train", f.bytes("g.npz", b"PK\x03\x04" + os.urandom(60)), *T], "g.npz"),
     ("npz single array", lambda f: ["train", f.npy_named_npz("one.npz"), *T], "single array"),
     ("zarr with an unknown codec", lambda f: ["train", f.zarr_unknown_codec("d.zarr"), *T], "the zarr store d.zarr cannot be read (unknown codec: 'frobnicate')"),
+    ("streamed training, X.npy cut short", lambda f: ["train", (f.npy_folder("big"), f.truncated("big/X.npy", "big/X.npy"), "big")[-1], *T], "big/X.npy is not a plain .npy array (mmap length is greater than file size)"),
     ("streamed training, NaN in X.npy", lambda f: ["train", f.npy_folder("big", np.where(np.arange(60).reshape(20, 3) == 44, np.nan, _X)), *T], "X.npy: X[14, 2] is nan; impute or drop that row"),
     ("streamed training, --test an .npz", lambda f: ["train", f.npy_folder("big"), "--test", f.npz("t.npz", X=_X, y=_Y), *T], "--test t.npz: streamed training reads its test data"),
     ("npz pickled objects", lambda f: ["train", f.npz("o.npz", X=np.array([[1], [2]], dtype=object), y=[0, 1]), *T], "pickle"),

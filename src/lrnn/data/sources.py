@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from lrnn.data.checks import short
 from lrnn.errors import DataError, UsageError
 
 #: Default bytes of X per streamed block: large enough that per-block overhead (a kernel call, a
@@ -329,11 +330,15 @@ def _open_npy(x_path: Path, y_path: Path) -> tuple[Source, NDArray, str]:
             f"{x_path} has no labels beside it: save them as {y_path} (np.save, one label "
             "per row of X)."
         )
-    try:
-        X = np.load(x_path, mmap_mode="r", allow_pickle=False)
-        y = np.load(y_path, allow_pickle=False)
-    except ValueError as exc:
-        raise DataError(f"{x_path} or {y_path} is not a plain .npy array ({exc}).") from exc
+    arrays = []
+    for path, mmap in ((x_path, "r"), (y_path, None)):
+        try:
+            arrays.append(np.load(path, mmap_mode=mmap, allow_pickle=False))
+        except (ValueError, OSError, EOFError) as exc:  # truncated, pickled, not .npy at all
+            raise DataError(
+                f"{path} is not a plain .npy array ({short(exc)}); save it again with np.save."
+            ) from exc
+    X, y = arrays
     return ArraySource(X, str(x_path)), y, str(y_path)
 
 
