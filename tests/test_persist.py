@@ -569,3 +569,32 @@ def test_a_link_is_written_through_and_a_file_keeps_its_permissions(tmp_path):
     dangling.symlink_to("made.csv")
     atomic_write_bytes(dangling, b"x")
     assert dangling.is_symlink() and (tmp_path / "made.csv").read_bytes() == b"x"
+
+
+def test_a_planted_link_in_a_shared_folder_and_a_link_loop_are_refused(tmp_path):
+    """In a sticky, world-writable folder (/tmp) a link that belongs to another user is not
+    followed — the kernel's protected_symlinks rule for a shell's > — and a loop is said
+    before any work."""
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    with pytest.raises(UsageError, match="symbolic links form a loop"):
+        check_writable(loop)
+    if os.geteuid() != 0:
+        pytest.skip("handing a link to another user needs root")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    victim = tmp_path / "victim.conf"
+    victim.write_text("precious\n")
+    planted = shared / "h.csv"
+    planted.symlink_to(victim)
+    os.chown(planted, 1234, 1234, follow_symlinks=False)
+    with pytest.raises(UsageError, match="belongs to another user; lrnn does not write"):
+        check_writable(planted)
+    with pytest.raises(UsageError, match="belongs to another user"):
+        atomic_write_bytes(planted, b"iteration,cost\n")
+    assert victim.read_text() == "precious\n"
+    mine = shared / "mine.csv"
+    mine.symlink_to(victim)  # the caller's own link is followed, as a shell would
+    atomic_write_bytes(mine, b"new\n")
+    assert victim.read_text() == "new\n" and mine.is_symlink()

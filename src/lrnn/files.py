@@ -28,6 +28,39 @@ STALE_TEMP_SECONDS = 3600
 _TEMP_SUFFIX = re.compile(r"([0-9]{1,10})-[0-9a-f]{8}")
 
 
+#: How many symbolic links a path may pass through before it counts as a loop (Linux's own).
+_MAX_LINKS = 40
+
+
+def write_target(path: str | os.PathLike) -> str:
+    """The file a write to ``path`` replaces: ``path`` itself, or, when it is a symbolic link,
+    the file the link names (followed link by link), so the link is kept, as a shell's ``>``
+    keeps it. A link is followed only as the kernel's ``protected_symlinks`` rule would let a
+    shell follow it: not in a sticky, world-writable folder (``/tmp``) when the link belongs to
+    someone else than the caller and the folder's owner — a link planted there must not turn
+    lrnn's output into a write over another file."""
+    name = os.fspath(path)
+    target = os.path.abspath(name)
+    for _ in range(_MAX_LINKS):
+        try:
+            link = os.lstat(target)
+        except (FileNotFoundError, NotADirectoryError):
+            return target
+        if not stat.S_ISLNK(link.st_mode):
+            return target
+        folder = os.path.dirname(target)
+        here = os.stat(folder)
+        shared = here.st_mode & stat.S_ISVTX and here.st_mode & stat.S_IWOTH
+        if shared and link.st_uid not in (os.geteuid(), here.st_uid):
+            raise UsageError(
+                f"{name}: is a symbolic link in the shared folder {folder} that belongs to "
+                "another user; lrnn does not write through it — give the path of the file "
+                "itself, or another name."
+            )
+        target = os.path.normpath(os.path.join(folder, os.readlink(target)))
+    raise UsageError(f"{name}: its symbolic links form a loop; give a file name.")
+
+
 def _temp_prefix(path: str) -> str:
     return f".{os.path.basename(path)}.tmp-"
 
@@ -89,7 +122,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     file systems is not atomic); its pid lets :func:`clean_stale_temp_files` tell a crashed
     writer's leftovers from a live writer's file.
     """
-    target = os.path.realpath(os.fspath(path))  # a link's file is replaced, the link kept
+    target = write_target(path)  # a link's file is replaced, the link kept
     folder = os.path.dirname(target)
     while True:
         tmp = _temp_name(target)
@@ -105,7 +138,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         with contextlib.suppress(FileNotFoundError):  # the file replaced keeps its permissions
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+            old = os.stat(target)
+            os.chmod(tmp, stat.S_IMODE(old.st_mode))
+            if os.geteuid() == 0:  # and, written by root, its owner
+                os.chown(tmp, old.st_uid, old.st_gid)
         if not_a_regular_file(target):  # appeared since the plan checked it
             raise UsageError(f"{os.fspath(path)}: is not a regular file; give a file name.")
         staged = _staged.get()
@@ -152,7 +188,10 @@ def clean_stale_temp_files(path: str | os.PathLike) -> int:
     A file is stale when its writer's pid is gone, or when it is older than an hour (the pid
     may have been reused). Returns how many files were removed.
     """
-    target = os.path.realpath(os.fspath(path))  # where atomic_write_bytes writes
+    try:
+        target = write_target(path)  # where atomic_write_bytes writes
+    except UsageError:  # a link it would refuse to follow: nothing of lrnn's is there
+        return 0
     folder, prefix = os.path.dirname(target), _temp_prefix(target)
     removed = 0
     try:
@@ -205,7 +244,8 @@ def check_writable(path: str | os.PathLike) -> None:
             f"{name}: is not a regular file (a device, a pipe or a socket), and writing the "
             "output would replace it; give a file name such as model.safetensors."
         )
-    folder = Path(os.path.realpath(name)).parent  # where a link's file is replaced
+    target = write_target(name)  # a link's file is replaced (refused: a planted link, a loop)
+    folder = Path(target).parent
     if p.is_file() and not os.stat(name).st_mode & 0o222:
         raise UsageError(
             f"{name}: is read-only, and writing the output would replace it; make it writable "
@@ -223,7 +263,7 @@ def check_writable(path: str | os.PathLike) -> None:
     # os.access says yes to root everywhere, also on a read-only mount or in /proc: make the
     # temporary file the real write will make (named as atomic_write_bytes names them, so a
     # crash in between leaves a file the next run removes), and remove it.
-    probe = _temp_name(os.path.realpath(name))
+    probe = _temp_name(target)
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         os.unlink(probe)
