@@ -443,11 +443,27 @@ def _broken(kind: str):
         return sp.csr_matrix((ones, [0, -1, 2], [0, 2, 3]), shape=(2, 3))
     if kind == "pointers past the values":
         return sp.csr_matrix((ones, [0, 1, 2], [0, 2, 3]), shape=(2, 3)), 9
+    if kind == "coo column changed after building":
+        X = sp.coo_matrix(np.eye(2, 3))
+        X.col[1] = 9
+        return X
+    if kind == "bsr block column changed after building":
+        X = sp.bsr_matrix(np.eye(2, 3), blocksize=(1, 1))
+        X.indices[1] = 9
+        return X
     return sp.csc_matrix((ones, [0, 1, 5], [0, 1, 2, 3]), shape=(2, 3))  # a row past the end
 
 
 @pytest.mark.parametrize(
-    "kind", ["column past the end", "negative column", "pointers past the values", "csc row"]
+    "kind",
+    [
+        "column past the end",
+        "negative column",
+        "pointers past the values",
+        "csc row",
+        "coo column changed after building",
+        "bsr block column changed after building",
+    ],
 )
 def test_index_arrays_that_do_not_fit_the_shape_are_refused_before_any_pass(kind):
     """The compiled passes index w with the stored column indices: one out of range would read

@@ -263,9 +263,12 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         # Sparse input stays sparse: CSR as it is, other formats to CSR once (sparse_backend),
         # after its index arrays are checked (scipy's conversion trusts them too).
         check_structure(X)
-        return validate_data(
+        checked = validate_data(
             self, X, reset=reset, dtype=dtype, ensure_all_finite=True, accept_sparse="csr"
         )
+        if checked is not X and sparse.issparse(checked):  # converted: its arrays are new
+            check_structure(checked)
+        return checked
 
     def _encode_targets(self, y: ArrayLike) -> tuple[NDArray, NDArray]:
         plain = fast_checks.plain_labels(y)  # numeric labels: the same verdict, fast

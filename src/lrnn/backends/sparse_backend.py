@@ -40,27 +40,42 @@ def is_sparse(X: Any) -> bool:
 
 
 def check_structure(X: Any, name: str = "X") -> None:
-    """Refuse a CSR or CSC matrix whose index arrays do not fit its shape, which scipy accepts
-    unchecked: the compiled passes (and scipy's own products and conversions) index w and the
-    gradient with them, so one index out of range would read or write outside their memory.
-    Other formats check their indices when they are built."""
-    if getattr(X, "format", None) not in ("csr", "csc"):
-        return
-    m, n = X.shape
-    rows = X.format == "csr"
-    outer, inner, unit = (m, n, "column") if rows else (n, m, "row")
-    indptr, indices = np.asarray(X.indptr), np.asarray(X.indices)
+    """Refuse a sparse matrix (CSR, CSC, BSR or COO) whose index arrays do not fit its shape,
+    which scipy accepts unchecked (they can be changed after it is built): the compiled passes,
+    scipy's own products and its conversions index w, the gradient and their output with them,
+    so one index out of range would read or write outside their memory. DIA, LIL and DOK keep
+    no index arrays that could point outside."""
+    form = getattr(X, "format", None)
+    m, n = X.shape if form is not None else (0, 0)
     fix = (
         "rebuild it from valid (row, column) pairs, e.g. "
         "scipy.sparse.csr_matrix((values, (rows, columns)), shape=(m, n))"
     )
+    if form == "coo":  # row and column arrays, changeable after scipy checked them
+        for unit, values, size in (("row", X.row, m), ("column", X.col, n)):
+            values = np.asarray(values)
+            if values.size and (int(values.min()) < 0 or int(values.max()) >= size):
+                bad = int(values.max()) if int(values.max()) >= size else int(values.min())
+                raise ValueError(
+                    f"{name} is a sparse matrix with a stored value in {unit} {bad}, outside "
+                    f"its {size} {unit}s (shape {m} × {n}); {fix}."
+                )
+        return
+    if form not in ("csr", "csc", "bsr"):
+        return
+    rows = form != "csc"
+    outer, inner, unit = (m, n, "column") if rows else (n, m, "row")
+    if form == "bsr":  # the same arrays, counting blocks
+        r, c = X.blocksize
+        outer, inner, unit = m // r, n // c, "block column"
+    indptr, indices = np.asarray(X.indptr), np.asarray(X.indices)
     if indptr.shape != (outer + 1,) or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
         raise ValueError(
             f"{name} is a sparse matrix whose pointers (indptr) do not describe its {outer} "
             f"{'rows' if rows else 'columns'}; {fix}."
         )
     stored = int(indptr[-1])
-    if stored > min(indices.size, np.asarray(X.data).size):
+    if stored > min(indices.size, len(np.asarray(X.data))):
         raise ValueError(
             f"{name} is a sparse matrix whose pointers reach past its {indices.size} stored "
             f"values; {fix}."
