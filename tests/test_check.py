@@ -289,6 +289,12 @@ MUTANTS = [
         ["added after the sigmoid", "line 49"],
     ),
     (
+        "predict-rescales-X-inline",  # X / 255 inside the product: no line assigns X
+        "predict",
+        [(_PREDICT_A, _PREDICT_A.replace("w.T, X)", "w.T, X / 255)"))],
+        ["rescales X", "line 49"],
+    ),
+    (
         "predict-lesson-orientation",  # the lesson text writes np.dot(X.T, w): A is (m, 1)
         "predict",
         [(_PREDICT_A, _PREDICT_A.replace("w.T, X", "X.T, w"))],

@@ -157,6 +157,22 @@ def in_place(param: str) -> Locator:
     return find
 
 
+def added_to_call(param: str) -> Locator:
+    """The first ``call(…) + param`` (or ``param + call(…)``): a term added to a function's
+    result rather than to its argument, as ``sigmoid(np.dot(w.T, X)) + b``."""
+
+    def find(src: FunctionSource) -> int | None:
+        for n in src.walk():
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+                sides = (n.left, n.right)
+                named = any(isinstance(x, ast.Name) and x.id == param for x in sides)
+                if named and any(isinstance(x, ast.Call) for x in sides):
+                    return n.lineno
+        return None
+
+    return find
+
+
 def first_of(*locators: Locator) -> Locator:
     """The first locator that finds a line."""
 
