@@ -182,3 +182,21 @@ def test_a_text_model_points_to_the_command_line(tmp_path, capsys):
     assert main([*args, "--model", str(model)]) == 0
     with pytest.raises(ModelFileError, match="text model needs its vectorizer.*lrnn predict"):
         LogisticNeuron.load(model)
+
+
+def test_exact_class_dtypes_and_a_class_weight_dict_come_back(tmp_path):
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(60, 2))
+    for classes in (np.array([3, 7], dtype=np.int8), np.array([2**63 - 10, 2**63 + 10], np.uint64)):
+        y = classes[np.arange(60) % 2]
+        X[:, 0] += np.arange(60) % 2
+        est = LogisticNeuron(solver="auto", class_weight={classes[0]: 2.0, classes[1]: 1.0})
+        est.fit(X, y).save(tmp_path / "m.safetensors")
+        back = LogisticNeuron.load(tmp_path / "m.safetensors")
+        assert back.classes_.dtype == classes.dtype and back.classes_.tolist() == classes.tolist()
+        assert back.get_params()["class_weight"] == {int(classes[0]): 2.0, int(classes[1]): 1.0}
+        assert back.fit(X, y).coef_.tobytes() == est.coef_.tobytes()  # the same weighting
+    objects = pd.Series(["no", "yes"] * 30, dtype=object).to_numpy()
+    est = LogisticNeuron(solver="auto").fit(X, objects)
+    est.save(tmp_path / "o.safetensors")
+    assert LogisticNeuron.load(tmp_path / "o.safetensors").classes_.dtype == object

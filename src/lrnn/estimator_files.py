@@ -53,6 +53,9 @@ def to_model_file(estimator: Any) -> persist.ModelFile:
         else Preprocessing(kind="array")
     )
     params = {k: v for k, v in estimator.get_params().items() if _scalar(v)}
+    weights = estimator.get_params().get("class_weight")
+    if isinstance(weights, dict):  # JSON keys are strings: kept as (class name, weight) pairs
+        params["class_weight"] = [[label_name(k), float(v)] for k, v in weights.items()]
     history = getattr(estimator, "history_", None)
     training = {
         "solver": getattr(estimator, "solver_", None),
@@ -61,6 +64,7 @@ def to_model_file(estimator: Any) -> persist.ModelFile:
         "alpha": float(estimator.alpha),
         "saved_from": type(estimator).__name__,
         "class_type": _class_type(estimator.classes_),
+        "class_dtype": np.asarray(estimator.classes_).dtype.str,
         "estimator_params": params,
     }
     return persist.ModelFile(
@@ -96,11 +100,19 @@ def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
     w, b = _raw_weights(model, spec)
     estimator = cls()
     training = model.training
+    class_type = training.get("class_type")
     params = training.get("estimator_params")
     if isinstance(params, dict):
         known = estimator.get_params()
         estimator.set_params(**{k: v for k, v in params.items() if k in known and _scalar(v)})
-    classes = _classes(model.classes, training.get("class_type"), name)
+        pairs = params.get("class_weight")
+        if isinstance(pairs, list) and all(_weight_pair(p) for p in pairs):
+            typed = _classes(
+                tuple(p[0] for p in pairs), class_type, training.get("class_dtype"), name
+            )
+            weights = dict(zip(typed.tolist(), (p[1] for p in pairs), strict=True))
+            estimator.set_params(class_weight=weights)
+    classes = _classes(model.classes, class_type, training.get("class_dtype"), name)
     order = np.argsort(classes, kind="stable")  # fit's classes_ are sorted: keep that promise
     if w.ndim == 2:
         w, b = w[:, order], np.asarray(b)[order]
@@ -143,16 +155,46 @@ def _raw_weights(model: persist.ModelFile, spec: Preprocessing) -> tuple[NDArray
     return w64.astype(w.dtype), b
 
 
-def _classes(names: tuple[str, ...], class_type: Any, name: str) -> NDArray:
+def _weight_pair(pair: Any) -> bool:
+    return (
+        isinstance(pair, list)
+        and len(pair) == 2
+        and isinstance(pair[0], str)
+        and isinstance(pair[1], int | float)
+        and not isinstance(pair[1], bool)
+    )
+
+
+#: The dtype kinds a file may ask ``classes_`` to come back in, with the class type each fits.
+_DTYPE_KINDS = {"i": "int", "u": "int", "f": "float", "b": "bool", "O": "str"}
+
+
+def _classes(names: tuple[str, ...], class_type: Any, dtype: Any, name: str) -> NDArray:
+    """``classes_`` from the file's names: their type, and their exact dtype (int8 stays int8)
+    when the file records one that fits that type; a string's width comes from the names."""
     convert = _CLASS_TYPES.get(class_type, str) if isinstance(class_type, str) else str
+    bad = ModelFileError(
+        f"{name}: the class names {list(names)!r} are not of the type {class_type!r} the "
+        "file records; the file is corrupt — save the estimator again."
+    )
     try:
         values = [convert(c) for c in names]
     except (KeyError, ValueError) as exc:
-        raise ModelFileError(
-            f"{name}: the class names {list(names)!r} are not of the type {class_type!r} the "
-            "file records; the file is corrupt — save the estimator again."
-        ) from exc
-    return np.asarray(values)
+        raise bad from exc
+    try:
+        wanted = np.dtype(dtype) if isinstance(dtype, str) else None
+    except TypeError:
+        wanted = None
+    if wanted is None or _DTYPE_KINDS.get(wanted.kind) != _class_type_of(convert):
+        return np.asarray(values)
+    try:
+        return np.asarray(values, dtype=wanted)
+    except (OverflowError, ValueError) as exc:
+        raise bad from exc
+
+
+def _class_type_of(convert: Any) -> str:
+    return next((k for k, v in _CLASS_TYPES.items() if v is convert), "str")
 
 
 __all__ = ["fitted_from_model_file", "to_model_file"]
