@@ -532,6 +532,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("csv for an image model", lambda f: ["evaluate", "--model", IMAGE_MODEL, f.csv("t.csv", _table_frame())], "image data"),
     # ---- Parquet
     ("csv label column twice", lambda f: ["train", f.text("d.csv", "a,label,label\n1,0,0\n3,1,1\n5,0,0\n7,1,1\n"), *T], "d.csv: the column name 'label' appears twice in the header"),
+    ("csv column NA twice", lambda f: ["train", f.text("d.csv", "NA,NA,label\n1,2,0\n3,4,1\n1,2,0\n3,4,1\n"), *T], "d.csv: the column name 'NA' appears twice"),
     ("csv feature column twice", lambda f: ["predict", "--model", TABLE_MODEL, f.text("d.csv", "a,b,a,label\n1,2,3,yes\n")], "d.csv: the column name 'a' appears twice"),
     ("parquet label bytes not utf-8", lambda f: ["train", f.bytes("b.parquet", _parquet_binary_labels()), *T], "b.parquet: label column 'label' row 2 is not UTF-8 text"),
     ("parquet column twice", lambda f: ["train", f.bytes("d.parquet", _parquet_repeated_column()), *T], "d.parquet: the column name 'a' appears twice"),
@@ -853,7 +854,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("model feature names duplicated", lambda f: ["predict", "--model", f.model_variant("d.safetensors", feature_names=["a"] * 64), "digits"], "the feature name 'a' appears twice"),
     ("npz complex labels", lambda f: ["train", f.npz("c.npz", X=np.ones((4, 2)), y=np.array([0, 1, 0, 1]) + 0j), *T], "complex128 values"),
     ("text model vocabulary with an escape", lambda f: ["words", "--model", f.text_model_variant("v.safetensors", lambda names: [n if i else "good\nneg\t0.9\x1b[2J" for i, n in enumerate(names)])], "holds control characters"),
-    ("image class folder with a newline", lambda f: ["train", (f.png("nl/ca\nt/1.png"), f.png("nl/ca\nt/2.png"), f.png("nl/dog/1.png"), f.png("nl/dog/2.png"), "nl")[-1], *T], "nl: the class folders give the class name 'ca\\nt', which holds control characters; rename the folder"),
+    ("image class folder with a newline", lambda f: ["train", (f.png("nl/ca\nt/1.png"), f.png("nl/ca\nt/2.png"), f.png("nl/dog/1.png"), f.png("nl/dog/2.png"), "nl")[-1], *T], "nl: the class folders give the class name 'ca\\nt', which holds control characters; rename (or remove) class folders"),
     ("csv column name with an escape", lambda f: ["train", f.text("e.csv", "x\x1b[31m,label\n1,0\n2,1\n3,0\n4,1\n"), *T], "e.csv: the column name 'x\\x1b[31m' holds control characters; rename it"),
     ("text model vocabulary duplicated", lambda f: ["predict", "--model", f.text_model_variant("v.safetensors", lambda names: ["dup"] * len(names)), f.text("d.txt", "a good film")], "the feature name 'dup' appears twice"),
     ("text --text-column over the column limit", lambda f: ["train", f.limited(data.limits, "MAX_COLUMNS", 3, f.csv("t.csv", body=["a b", "c d"], label=["x", "y"], c1=[1, 2], c2=[3, 4])), *T, "--text-column", "body"], "over lrnn's limit of 3"),

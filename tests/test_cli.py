@@ -363,8 +363,8 @@ def test_the_training_loops_advice_is_said_in_options_on_the_command_line():
     )
     assert said == (
         "gd stopped at --iterations 5 before the gradient norm reached --tol 0.001 (max|∇J| = "
-        "2); raise --iterations, scale the features (--standardize), or use --solver lbfgs or "
-        "newton, which need far fewer iterations."
+        "2); raise --iterations, scale the features (--standardize for a table), or use "
+        "--solver lbfgs or newton, which need far fewer iterations."
     )
     stalled = _in_flags("badly scaled for this solver: standardize them, or use solver='newton'.")
-    assert stalled.endswith("standardize them (--standardize), or use --solver newton.")
+    assert stalled.endswith("them (--standardize for a table), or use --solver newton.")

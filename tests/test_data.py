@@ -812,3 +812,16 @@ def test_a_standardization_that_overflows_is_named_not_blamed_on_the_weights():
     said = r"row 2, column 'b' with the model's mean 0 and std 1e-308 overflows"
     with pytest.raises(DataError, match=said):
         spec.transform(np.array([[2.0, 0.0], [1.0, 5.0]]))
+
+
+def test_a_list_classes_of_one_column_or_row_is_read_as_the_list(tmp_path):
+    """(K, 1) and (1, K) arrays of names were read before list_classes had to be 1-D."""
+    from lrnn import data
+
+    rng = np.random.default_rng(0)
+    for shape in ((2, 1), (1, 2)):
+        with h5py.File(tmp_path / "c.h5", "w") as f:
+            f["train_set_x"] = rng.integers(0, 256, (6, 4, 4, 3), dtype=np.uint8)
+            f["train_set_y"] = np.array([0, 1] * 3)
+            f["list_classes"] = np.array([b"non-cat", b"cat"]).reshape(shape)
+        assert data.load(str(tmp_path / "c.h5")).classes == ("non-cat", "cat")

@@ -267,7 +267,9 @@ def test_three_class_text_model_loads_predicts_and_verifies(tmp_path):
     assert lines[10_001].startswith("stdin:10001\t") and lines[10_001].endswith("\ttech")
     # Blank lines (paragraph breaks, a trailing empty line) are left out, said once; the
     # names keep their line numbers
-    spaced = run(["predict", "--model", "n.safetensors", "-"], tmp_path, stdin="\n" + stdin + " \n")
+    spaced = run(
+        ["predict", "--model", "n.safetensors", "-"], tmp_path, stdin="\n" + stdin + "\u00a0 \n"
+    )
     assert spaced.returncode == 0, spaced.stderr
     assert [line.split("\t")[0] for line in spaced.stdout.splitlines()[1:]] == [
         "stdin:2",

@@ -171,8 +171,8 @@ def _in_flags(text: str) -> str:
     # solver='lbfgs' or 'newton' → --solver lbfgs or newton; solver='newton' → --solver newton
     text = re.sub(r"\bsolver='(\w+)' or '(\w+)'", r"--solver \1 or \2", text)
     text = re.sub(r"\bsolver='(\w+)'", r"--solver \1", text)
-    text = text.replace("the features (standardize)", "the features (--standardize)")
-    return re.sub(r"\bstandardize them\b", "standardize them (--standardize)", text)
+    text = text.replace("the features (standardize)", "the features (--standardize for a table)")
+    return re.sub(r"\bstandardize them\b", "standardize them (--standardize for a table)", text)
 
 
 if __name__ == "__main__":

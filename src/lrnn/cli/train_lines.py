@@ -101,7 +101,7 @@ def stop_line(result, chosen_rate: bool = False) -> str:
     unit = "iteration" if result.n_iter == 1 else "iterations"
     rate = ""
     if chosen_rate and result.learning_rate is not None:
-        rate = f", learning rate {result.learning_rate:.4g} (auto: 1/L)"
+        rate = f", learning rate {result.learning_rate:.4g} (auto)"
     return (
         f"Stopped after {result.n_iter} {unit}: {_STOPS.get(result.stop_reason, '?')}; "
         f"solver {result.solver}{rate}, final cost {result.final_cost:f}"

@@ -160,6 +160,8 @@ def load_h5(name: str, require_labels: bool) -> Dataset:
         if classes_raw is None:
             y, classes = encode_labels(y_raw, name, f"'{raw['y_key']}'")
         else:
+            if classes_raw.ndim > 1 and max(classes_raw.shape) == classes_raw.size:
+                classes_raw = classes_raw.reshape(-1)  # a (K, 1) or (1, K) list: one name each
             if classes_raw.ndim != 1:
                 raise DataError(
                     f"{name}: 'list_classes' has shape {classes_raw.shape}; give a 1-D list "

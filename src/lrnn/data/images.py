@@ -330,7 +330,9 @@ def load_image_folder(
         classes: tuple[str, ...] | None = tuple(d.name for d in subdirs)
         problem = class_name_problem(classes)
         if problem:  # before the pictures are read and a model trained, not when it is saved
-            raise DataError(f"{folder}: the class folders give {problem}; rename the folder.")
+            raise DataError(
+                f"{folder}: the class folders give {problem}; rename (or remove) class folders."
+            )
         _warn_if_unbalanced(folder, subdirs, groups)
         warn_of_nested_folders(folder, subdirs, stacklevel=4)
         warn_of_odd_entries(folder, subdirs, stacklevel=4)

@@ -72,7 +72,9 @@ def read_table(
             encoding = "utf-8-sig"  # spreadsheets often write a byte-order mark
         try:
             frame = pd.read_csv(name, encoding=encoding)
-            header = pd.read_csv(name, encoding=encoding, header=None, nrows=1, dtype=str)
+            header = pd.read_csv(
+                name, encoding=encoding, header=None, nrows=1, dtype=str, keep_default_na=False
+            )
         except UnicodeDecodeError as e:
             raise DataError(
                 f"{name}: not valid {e.encoding} text (byte 0x{e.object[e.start]:02x} at offset "
@@ -88,7 +90,8 @@ def read_table(
                 f"{name}: cannot read as CSV ({short(e)}); check the delimiter is ',' and every "
                 "row has as many fields as the header."
             ) from e
-        _refuse_repeated_names(name, [v for v in header.iloc[0].tolist() if isinstance(v, str)])
+        # as written ("NA" stays "NA"); blank cells are pandas' "Unnamed: N", each its own
+        _refuse_repeated_names(name, [v for v in header.iloc[0].tolist() if v])
         return frame
 
     import pyarrow.parquet as pq

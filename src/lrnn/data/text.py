@@ -332,7 +332,7 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
         iter(lambda: stream.readline(limits.MAX_DOCUMENT_BYTES + 1), b""), 1
     ):
         body = line.rstrip(b"\r\n")
-        if not body.strip() and len(body) <= limits.MAX_DOCUMENT_BYTES:
+        if len(body) <= limits.MAX_DOCUMENT_BYTES and _blank(body, encoding):
             blank.append(number)
             continue
         docs.append(decode_document(body, f"standard input, line {number}", encoding))
@@ -356,6 +356,17 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
         )
     if docs:
         yield docs, names
+
+
+def _blank(line: bytes, encoding: str) -> bool:
+    """Whether a line holds only white space (a no-break space too) once decoded; a line that
+    does not decode is not blank, and its document says why."""
+    if not line.strip():
+        return True
+    try:
+        return not line.decode(encoding).strip()
+    except UnicodeError:
+        return False
 
 
 def is_text_folder(path: Path) -> bool:
