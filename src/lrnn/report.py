@@ -381,6 +381,13 @@ def _metrics(ctx: _Context) -> str:
     )
 
 
+#: Costs beyond this cannot be laid out on an axis (matplotlib computes the axis' span and
+#: ticks from differences of the values, which overflow past about 1e308).
+_PLOTTABLE = 1e300
+#: The history's columns the learning curve draws.
+_DRAWN = ("cost", "val_loss", "accuracy", "val_accuracy")
+
+
 def _learning_curve(ctx: _Context) -> str:
     if ctx.history is None:
         return _note("No training history was given, so there is no learning curve.")
@@ -391,19 +398,19 @@ def _learning_curve(ctx: _Context) -> str:
     train_acc = training.get("train_accuracy")
     test_acc = training.get("test_accuracy")
     finite = cost[np.isfinite(cost)]
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            path = plots.learning_curve(
-                ctx.history,
-                ctx.folder / "learning-curve.png",
-                train_accuracy=train_acc if isinstance(train_acc, float) else None,
-                test_accuracy=test_acc if isinstance(test_acc, float) else None,
-            )
-    except (ValueError, OverflowError):  # an axis matplotlib cannot lay out (a damaged file)
+    drawn = [np.asarray(ctx.history[k], dtype=np.float64) for k in _DRAWN if k in ctx.history]
+    largest = max(float(np.max(np.abs(v[np.isfinite(v)]), initial=0.0)) for v in drawn)
+    if not largest < _PLOTTABLE:  # a damaged file: no axis holds it
         return _note(
-            f"The learning curve cannot be drawn: the history's costs span {finite.min():.4g} "
-            f"to {finite.max():.4g}, beyond what a plot's axis can hold."
+            f"The learning curve cannot be drawn: the history holds values as large as "
+            f"{largest:.4g}, beyond what a plot's axis can hold."
         )
+    path = plots.learning_curve(
+        ctx.history,
+        ctx.folder / "learning-curve.png",
+        train_accuracy=train_acc if isinstance(train_acc, float) else None,
+        test_accuracy=test_acc if isinstance(test_acc, float) else None,
+    )
     iterations = ctx.history.get("iteration") or [len(cost) - 1]
     alt = (
         f"Learning curve: the training cost goes from {finite[0]:.4g} to {finite[-1]:.4g} "
