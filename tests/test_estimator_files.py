@@ -159,6 +159,23 @@ def test_what_cannot_be_saved_or_loaded_is_refused_in_one_line(tmp_path):
     assert plain.classes_.tolist() == ["0", "1"]
 
 
+def test_parameters_a_refit_could_not_use_are_refused_on_load(tmp_path):
+    """A hostile file's max_iter of 10**12 (or a solver that does not exist) would only show
+    at a refit, hours later; the CLI's own limits apply when it is read."""
+    for params in ({"max_iter": 10**12}, {"solver": "quantum"}, {"backend": "os"}):
+        path = tmp_path / "p.safetensors"
+        model = persist.ModelFile(
+            w=np.ones(2),
+            b=0.0,
+            classes=("0", "1"),
+            preprocessing={"kind": "array"},
+            training={"class_type": "int", "estimator_params": params},
+        )
+        persist.save_model(path, model)
+        with pytest.raises(ModelFileError, match="saved parameters cannot train"):
+            LogisticNeuron.load(path)
+
+
 def _unknown_type(folder):
     path = folder / "odd.safetensors"
     model = persist.ModelFile(

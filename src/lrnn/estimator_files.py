@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from lrnn import persist
 from lrnn.data import Preprocessing
 from lrnn.data.dataset import label_name
-from lrnn.errors import ModelFileError
+from lrnn.errors import ModelFileError, UsageError
 
 #: How ``classes_`` are turned back from the file's strings: the type they had when saved.
 _CLASS_TYPES = {
@@ -112,6 +112,13 @@ def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
             )
             weights = dict(zip(typed.tolist(), (p[1] for p in pairs), strict=True))
             estimator.set_params(class_weight=weights)
+        try:  # the file may be hostile: a refit must not run what the CLI would refuse
+            estimator._validate_params()
+        except (UsageError, ValueError) as exc:
+            raise ModelFileError(
+                f"{name}: its saved parameters cannot train ({exc}); the file is corrupt — "
+                "save the estimator again."
+            ) from exc
     classes = _classes(model.classes, class_type, training.get("class_dtype"), name)
     order = np.argsort(classes, kind="stable")  # fit's classes_ are sorted: keep that promise
     if w.ndim == 2:
