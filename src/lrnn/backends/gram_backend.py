@@ -197,7 +197,11 @@ class GramBackend:
         grad, step = np.empty_like(theta), np.empty_like(theta)
         work = self._work if hasattr(self, "_work") else self._workspace()
         K, y, s, total = self.K, self.y, self.sample_weight, work.total
-        Kbeta, z, e, a, t, penalty = work.Kbeta, work.z, work.e, work.a, work.t, work.losses
+        Kbeta, z, t, penalty = work.Kbeta, work.z, work.t, work.losses
+        # e = e^−|z| and σ's numerator e^min(z, 0) side by side: one exp call for both (NumPy's
+        # exp gives each element the same bits wherever it sits in the array)
+        exponents = np.empty(2 * self.n_samples, dtype=self.dtype)
+        e, a = exponents[: self.n_samples], exponents[self.n_samples :]
         zeros, ones, minus_ones = work.zeros, work.ones, work.minus_ones
         beta, residual = theta[:-1], grad[:-1]
         rate, alpha_ = -self.dtype.type(learning_rate), self.dtype.type(alpha)
@@ -208,8 +212,9 @@ class GramBackend:
         # NumPy parses faster than keywords (np.minimum alone takes it only as a keyword)
         for _ in range(steps):
             add(dot(K, beta, Kbeta), theta[-1], z)
-            exp(copysign(z, minus_ones, e), e)
-            exp(minimum(z, zeros, out=a), a)
+            copysign(z, minus_ones, e)
+            minimum(z, zeros, out=a)
+            exp(exponents, exponents)
             divide(a, add(e, ones, t), a)
             subtract(a, y, residual)
             if s is not None:
