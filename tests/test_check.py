@@ -295,6 +295,30 @@ MUTANTS = [
         ["rescales X", "line 49"],
     ),
     (
+        "predict-b-added-to-A",  # b after the sigmoid, on a line of its own
+        "predict",
+        [(_PREDICT_A, _PREDICT_A.replace("X) + b)", "X))\n    A += b"))],
+        ["added after the sigmoid", "line 50"],
+    ),
+    (
+        "predict-b-in-the-comparison",
+        "predict",
+        [
+            (_PREDICT_A, _PREDICT_A.replace("X) + b)", "X))")),
+            ("A[0, i] > 0.5", "A[0, i] + b > 0.5"),
+        ],
+        ["added after the sigmoid", "line 51"],
+    ),
+    (
+        "predict-rescales-X-by-a-name",  # X / PIXELS: no 255 written, still a division of X
+        "predict",
+        [
+            (_PREDICT_A, _PREDICT_A.replace("w.T, X)", "w.T, X / PIXELS)")),
+            ("def predict(", "PIXELS = 255\n\n\ndef predict("),
+        ],
+        ["rescales X"],
+    ),
+    (
         "predict-lesson-orientation",  # the lesson text writes np.dot(X.T, w): A is (m, 1)
         "predict",
         [(_PREDICT_A, _PREDICT_A.replace("w.T, X", "X.T, w"))],

@@ -457,13 +457,13 @@ def _judge_predict(p: dict[str, Any]) -> Callable[[Any], Finding | None]:
                 (objective.sigmoid(w.T @ (X / 255) + p["b"]) > 0.5).astype(float),
                 "predict rescales X (divides it by 255?); predict takes X as it is given — "
                 "the pictures are scaled once, before training and predicting.",
-                loc.first_of(loc.assigned("X"), loc.literal(255)),
+                loc.divided("X"),
             ),
             # the same labels as X / 255 on the lesson's example: the code tells them apart
             Mutant(
                 (objective.sigmoid(w.T @ X) + p["b"] > 0.5).astype(float),
                 "b is added after the sigmoid; it belongs in z: A = sigmoid(np.dot(w.T, X) + b).",
-                loc.added_to_call("b"),
+                loc.added_outside_product("b"),
             ),
             Mutant(
                 _first_label_only(A),

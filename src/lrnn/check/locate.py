@@ -157,17 +157,58 @@ def in_place(param: str) -> Locator:
     return find
 
 
-def added_to_call(param: str) -> Locator:
-    """The first ``call(…) + param`` (or ``param + call(…)``): a term added to a function's
-    result rather than to its argument, as ``sigmoid(np.dot(w.T, X)) + b``."""
+def _is_product(node: ast.AST) -> bool:
+    """``np.dot(…)``, ``dot(…)``, ``a @ b``, ``np.matmul(…)``: where z's b belongs."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+        return True
+    if isinstance(node, ast.Call):
+        f = node.func
+        name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+        return name in ("dot", "matmul", "inner")
+    return False
+
+
+def added_outside_product(param: str) -> Locator:
+    """The first place ``param`` is added to (or subtracted from) something other than the
+    product it belongs to: ``sigmoid(np.dot(w.T, X)) + b``, ``A = A + b``, ``A += b``,
+    ``A[0, i] + b > 0.5``, ``a > 0.5 - b`` — but not ``np.dot(w.T, X) + b``."""
+
+    def named(node: ast.AST) -> bool:
+        return isinstance(node, ast.Name) and node.id == param
 
     def find(src: FunctionSource) -> int | None:
-        for n in src.walk():
-            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
-                sides = (n.left, n.right)
-                named = any(isinstance(x, ast.Name) and x.id == param for x in sides)
-                if named and any(isinstance(x, ast.Call) for x in sides):
+        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+            if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add | ast.Sub):
+                if named(n.value):
                     return n.lineno
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub):
+                for mine, other in ((n.left, n.right), (n.right, n.left)):
+                    if named(mine) and not _is_product(other):
+                        return n.lineno
+        return None
+
+    return find
+
+
+def divided(param: str) -> Locator:
+    """The first division (or ``np.divide``) of ``param``: ``X / 255``, ``X /= X.max()``."""
+
+    def named(node: ast.AST) -> bool:
+        return isinstance(node, ast.Name) and node.id == param
+
+    def find(src: FunctionSource) -> int | None:
+        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) and named(n.left):
+                return n.lineno
+            if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Div) and named(n.target):
+                return n.lineno
+            if (
+                isinstance(n, ast.Call)
+                and getattr(n.func, "attr", getattr(n.func, "id", "")) == "divide"
+                and n.args
+                and named(n.args[0])
+            ):
+                return n.lineno
         return None
 
     return find
