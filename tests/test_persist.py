@@ -598,3 +598,17 @@ def test_a_planted_link_in_a_shared_folder_and_a_link_loop_are_refused(tmp_path)
     mine.symlink_to(victim)  # the caller's own link is followed, as a shell would
     atomic_write_bytes(mine, b"new\n")
     assert victim.read_text() == "new\n" and mine.is_symlink()
+
+
+def test_dot_dot_after_a_linked_folder_is_the_file_systems_parent(tmp_path, monkeypatch):
+    """``linked/../m.bin`` with ``linked -> real/sub`` is real/m.bin for the kernel (and a
+    shell's >), not the text's tmp_path/m.bin; a name too long is one line, not an errno."""
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "linked").symlink_to(tmp_path / "real" / "sub")
+    monkeypatch.chdir(tmp_path)
+    check_writable("linked/../m.bin")
+    atomic_write_bytes("linked/../m.bin", b"x")
+    assert (tmp_path / "real" / "m.bin").read_bytes() == b"x"
+    assert not (tmp_path / "m.bin").exists()
+    with pytest.raises(UsageError, match=r"cannot be written there \(File name too long\)"):
+        check_writable("x" * 300 + "/m.bin")

@@ -40,25 +40,38 @@ def write_target(path: str | os.PathLike) -> str:
     someone else than the caller and the folder's owner — a link planted there must not turn
     lrnn's output into a write over another file."""
     name = os.fspath(path)
-    target = os.path.abspath(name)
-    for _ in range(_MAX_LINKS):
-        try:
-            link = os.lstat(target)
-        except (FileNotFoundError, NotADirectoryError):
-            return target
-        if not stat.S_ISLNK(link.st_mode):
-            return target
-        folder = os.path.dirname(target)
-        here = os.stat(folder)
-        shared = here.st_mode & stat.S_ISVTX and here.st_mode & stat.S_IWOTH
-        if shared and link.st_uid not in (os.geteuid(), here.st_uid):
-            raise UsageError(
-                f"{name}: is a symbolic link in the shared folder {folder} that belongs to "
-                "another user; lrnn does not write through it — give the path of the file "
-                "itself, or another name."
-            )
-        target = os.path.normpath(os.path.join(folder, os.readlink(target)))
+    # ``..`` is left to the file system (after a linked folder it is not the text's parent)
+    target = _absolute(name)
+    try:
+        for _ in range(_MAX_LINKS):
+            try:
+                link = os.lstat(target)
+            except (FileNotFoundError, NotADirectoryError):
+                return target
+            if not stat.S_ISLNK(link.st_mode):
+                return target
+            folder = os.path.dirname(target)
+            here = os.stat(folder)
+            shared = here.st_mode & stat.S_ISVTX and here.st_mode & stat.S_IWOTH
+            if shared and link.st_uid not in (os.geteuid(), here.st_uid):
+                raise UsageError(
+                    f"{name}: is a symbolic link in the shared folder {folder} that belongs to "
+                    "another user; lrnn does not write through it — give the path of the file "
+                    "itself, or another name."
+                )
+            target = os.path.join(folder, os.readlink(target))
+    except OSError as e:  # a loop in a folder of the path, a name too long, no permission
+        raise UsageError(
+            f"{name}: cannot be written there ({e.strerror or type(e).__name__}); choose "
+            "another path."
+        ) from e
     raise UsageError(f"{name}: its symbolic links form a loop; give a file name.")
+
+
+def _absolute(path: str) -> str:
+    """``path`` from the root, as written: unlike ``os.path.abspath``, ``..`` is not removed
+    by text, which would be wrong after a folder that is a link."""
+    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
 
 
 def _temp_prefix(path: str) -> str:
@@ -68,7 +81,7 @@ def _temp_prefix(path: str) -> str:
 def _temp_name(target: str) -> str:
     """A new temporary file's path beside ``target``: ``.<name>.tmp-<pid>-<8 hex digits>``,
     what :data:`_TEMP_SUFFIX` recognises."""
-    folder = os.path.dirname(os.path.abspath(target))
+    folder = os.path.dirname(_absolute(target))
     return os.path.join(folder, f"{_temp_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}")
 
 
@@ -115,8 +128,8 @@ def scratch_folder(prefix: str) -> Iterator[str]:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix.
-    A symbolic link is followed: the file it names is replaced (as ``>`` in a shell does), and
-    the new file takes the old one's permissions.
+    A symbolic link is followed (see :func:`write_target`): the file it names is replaced, and
+    the new file takes the old one's permission bits (not its owner: the writer owns it).
 
     The temporary file ``.<name>.tmp-<pid>-<random>`` sits in the same folder (a rename across
     file systems is not atomic); its pid lets :func:`clean_stale_temp_files` tell a crashed
@@ -138,10 +151,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         with contextlib.suppress(FileNotFoundError):  # the file replaced keeps its permissions
-            old = os.stat(target)
-            os.chmod(tmp, stat.S_IMODE(old.st_mode))
-            if os.geteuid() == 0:  # and, written by root, its owner
-                os.chown(tmp, old.st_uid, old.st_gid)
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
         if not_a_regular_file(target):  # appeared since the plan checked it
             raise UsageError(f"{os.fspath(path)}: is not a regular file; give a file name.")
         staged = _staged.get()
@@ -236,6 +246,16 @@ def not_a_regular_file(path: str | os.PathLike) -> bool:
 def check_writable(path: str | os.PathLike) -> None:
     """Fail before training, not after: the model must be writable where the user asked."""
     name = os.fspath(path)
+    try:
+        _check_writable(name)
+    except OSError as e:  # a name too long, a loop among the folders: one line, not an errno
+        raise UsageError(
+            f"{name}: cannot be written there ({e.strerror or type(e).__name__}); choose "
+            "another path."
+        ) from e
+
+
+def _check_writable(name: str) -> None:
     p = Path(name)
     if p.is_dir():
         raise UsageError(f"{name}: is a folder; give a file name such as model.safetensors.")
