@@ -443,6 +443,10 @@ def _broken(kind: str):
         return sp.csr_matrix((ones, [0, -1, 2], [0, 2, 3]), shape=(2, 3))
     if kind == "pointers past the values":
         return sp.csr_matrix((ones, [0, 1, 2], [0, 2, 3]), shape=(2, 3)), 9
+    if kind == "values emptied after building":
+        X = sp.csc_matrix(np.eye(2, 3))
+        X.data = np.empty((2, 0))
+        return X
     if kind == "coo column changed after building":
         X = sp.coo_matrix(np.eye(2, 3))
         X.col[1] = 9
@@ -463,6 +467,7 @@ def _broken(kind: str):
         "csc row",
         "coo column changed after building",
         "bsr block column changed after building",
+        "values emptied after building",
     ],
 )
 def test_index_arrays_that_do_not_fit_the_shape_are_refused_before_any_pass(kind):
@@ -472,7 +477,9 @@ def test_index_arrays_that_do_not_fit_the_shape_are_refused_before_any_pass(kind
     if isinstance(X, tuple):
         X, pointer = X
         X.indptr[-1] = pointer
-    said = "outside its" if kind != "pointers past the values" else "reach past its 3 stored"
+    said = "outside its" if "past the values" not in kind else "reach past its 3 stored"
+    if kind == "values emptied after building":
+        said = "reach past its 0 stored values"
     y = np.array([0, 1])
     with pytest.raises(ValueError, match=said) as info:
         LogisticNeuron(solver="lbfgs").fit(X, y)
@@ -482,3 +489,7 @@ def test_index_arrays_that_do_not_fit_the_shape_are_refused_before_any_pass(kind
     fitted = LogisticNeuron(solver="lbfgs").fit(sp.csr_matrix(np.eye(2, 3)), y)
     with pytest.raises(ValueError, match=said):
         fitted.predict_proba(X)
+    from lrnn import inference
+
+    with pytest.raises(ValueError, match=said):  # the prediction path of files and serve
+        inference.logits(fitted.coef_.ravel(), 0.0, X, 1.0)

@@ -105,6 +105,10 @@ def logits(w: np.ndarray, b: Any, X: Any, scale: float) -> np.ndarray:
     for a softmax layer (w (n, K), b (K,)), (m,) for the sigmoid neuron — sparse rows (text,
     svmlight) without densifying them, dense rows through :func:`lrnn.objective.logits`."""
     w = np.asarray(w)
+    if not isinstance(X, np.ndarray):  # a Predictor may be handed any matrix, not only lrnn's
+        from lrnn.backends.sparse_backend import check_structure
+
+        check_structure(X)
     with np.errstate(over="ignore", invalid="ignore"):  # said once, below, not as warnings
         if w.ndim == 2:
             from lrnn import softmax

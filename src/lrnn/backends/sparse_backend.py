@@ -46,12 +46,19 @@ def check_structure(X: Any, name: str = "X") -> None:
     so one index out of range would read or write outside their memory. DIA, LIL and DOK keep
     no index arrays that could point outside."""
     form = getattr(X, "format", None)
-    m, n = X.shape if form is not None else (0, 0)
+    if form is None or len(X.shape) != 2:  # not sparse, or a 1-D sparse array: said elsewhere
+        return
+    m, n = X.shape
     fix = (
         "rebuild it from valid (row, column) pairs, e.g. "
         "scipy.sparse.csr_matrix((values, (rows, columns)), shape=(m, n))"
     )
     if form == "coo":  # row and column arrays, changeable after scipy checked them
+        stored = np.asarray(X.data).size
+        if not (np.asarray(X.row).size == np.asarray(X.col).size == stored):
+            raise ValueError(
+                f"{name} is a sparse matrix whose rows, columns and values differ in number; {fix}."
+            )
         for unit, values, size in (("row", X.row, m), ("column", X.col, n)):
             values = np.asarray(values)
             if values.size and (int(values.min()) < 0 or int(values.max()) >= size):
@@ -75,10 +82,12 @@ def check_structure(X: Any, name: str = "X") -> None:
             f"{'rows' if rows else 'columns'}; {fix}."
         )
     stored = int(indptr[-1])
-    if stored > min(indices.size, len(np.asarray(X.data))):
+    data = np.asarray(X.data)
+    values = data.size if form != "bsr" else len(data) * (data.shape[1:] == X.blocksize)
+    if stored > min(indices.size, values):
         raise ValueError(
-            f"{name} is a sparse matrix whose pointers reach past its {indices.size} stored "
-            f"values; {fix}."
+            f"{name} is a sparse matrix whose pointers reach past its "
+            f"{min(indices.size, values)} stored values; {fix}."
         )
     used = indices[:stored]
     if used.size and (int(used.min()) < 0 or int(used.max()) >= inner):
