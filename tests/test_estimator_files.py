@@ -162,18 +162,42 @@ def test_what_cannot_be_saved_or_loaded_is_refused_in_one_line(tmp_path):
 def test_parameters_a_refit_could_not_use_are_refused_on_load(tmp_path):
     """A hostile file's max_iter of 10**12 (or a solver that does not exist) would only show
     at a refit, hours later; the CLI's own limits apply when it is read."""
-    for params in ({"max_iter": 10**12}, {"solver": "quantum"}, {"backend": "os"}):
+    hostile = [
+        ({"max_iter": 10**12}, {}, "saved parameters cannot train"),
+        ({"solver": "quantum"}, {}, "saved parameters cannot train"),
+        ({"backend": "os"}, {}, "saved parameters cannot train"),
+        ({"class_weight": [["0", -1.0]]}, {}, "not a list of \\(class, weight\\) pairs"),
+        ({"class_weight": {"0": 1}}, {}, "not a list of \\(class, weight\\) pairs"),
+        ({"class_weight": [["7", 1.0]]}, {}, "names classes the model does not have"),
+        ({}, {"class_dtype": "(100000000000,)i1"}, None),  # not a usable dtype: ignored
+        ({}, {"class_dtype": "U999999999"}, None),
+    ]
+    for params, extra, said in hostile:
         path = tmp_path / "p.safetensors"
         model = persist.ModelFile(
             w=np.ones(2),
             b=0.0,
             classes=("0", "1"),
             preprocessing={"kind": "array"},
-            training={"class_type": "int", "estimator_params": params},
+            training={"class_type": "int", "estimator_params": params, **extra},
         )
         persist.save_model(path, model)
-        with pytest.raises(ModelFileError, match="saved parameters cannot train"):
+        if said is None:
+            assert LogisticNeuron.load(path).classes_.tolist() == [0, 1]
+            continue
+        with pytest.raises(ModelFileError, match=said) as info:
             LogisticNeuron.load(path)
+        assert "\n" not in str(info.value)
+    same = persist.ModelFile(
+        w=np.ones(2),
+        b=0.0,
+        classes=("1", " 1"),
+        preprocessing={"kind": "array"},
+        training={"class_type": "int"},
+    )
+    persist.save_model(tmp_path / "s.safetensors", same)
+    with pytest.raises(ModelFileError, match="name the same class twice"):
+        LogisticNeuron.load(tmp_path / "s.safetensors")
 
 
 def _unknown_type(folder):

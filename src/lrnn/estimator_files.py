@@ -106,7 +106,12 @@ def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
         known = estimator.get_params()
         estimator.set_params(**{k: v for k, v in params.items() if k in known and _scalar(v)})
         pairs = params.get("class_weight")
-        if isinstance(pairs, list) and all(_weight_pair(p) for p in pairs):
+        if pairs is not None and not isinstance(pairs, str):  # "balanced" is set above
+            if not (isinstance(pairs, list) and all(_weight_pair(p) for p in pairs)):
+                raise ModelFileError(
+                    f"{name}: its saved class_weight is not a list of (class, weight) pairs; "
+                    "the file is corrupt — save the estimator again."
+                )
             typed = _classes(
                 tuple(p[0] for p in pairs), class_type, training.get("class_dtype"), name
             )
@@ -120,6 +125,12 @@ def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
                 "save the estimator again."
             ) from exc
     classes = _classes(model.classes, class_type, training.get("class_dtype"), name)
+    weights = estimator.get_params().get("class_weight")
+    if isinstance(weights, dict) and not set(weights) <= set(classes.tolist()):
+        raise ModelFileError(
+            f"{name}: its saved class_weight names classes the model does not have; the file "
+            "is corrupt — save the estimator again."
+        )
     order = np.argsort(classes, kind="stable")  # fit's classes_ are sorted: keep that promise
     if w.ndim == 2:
         w, b = w[:, order], np.asarray(b)[order]
@@ -169,6 +180,8 @@ def _weight_pair(pair: Any) -> bool:
         and isinstance(pair[0], str)
         and isinstance(pair[1], int | float)
         and not isinstance(pair[1], bool)
+        and math.isfinite(pair[1])
+        and pair[1] >= 0
     )
 
 
@@ -190,14 +203,21 @@ def _classes(names: tuple[str, ...], class_type: Any, dtype: Any, name: str) -> 
         raise bad from exc
     try:
         wanted = np.dtype(dtype) if isinstance(dtype, str) else None
-    except TypeError:
+    except (TypeError, ValueError):  # not a dtype at all
         wanted = None
-    if wanted is None or _DTYPE_KINDS.get(wanted.kind) != _class_type_of(convert):
-        return np.asarray(values)
+    fits = wanted is not None and wanted.shape == () and wanted.itemsize <= 16
+    if not fits or _DTYPE_KINDS.get(wanted.kind) != _class_type_of(convert):
+        wanted = None
     try:
-        return np.asarray(values, dtype=wanted)
-    except (OverflowError, ValueError) as exc:
+        classes = np.asarray(values, dtype=wanted)
+    except (OverflowError, ValueError, TypeError) as exc:
         raise bad from exc
+    if len(set(classes.tolist())) != len(names):  # "1" and " 1" are one int class
+        raise ModelFileError(
+            f"{name}: the class names {list(names)!r} name the same class twice as "
+            f"{class_type!r}; the file is corrupt — save the estimator again."
+        )
+    return classes
 
 
 def _class_type_of(convert: Any) -> str:
