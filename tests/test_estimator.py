@@ -248,3 +248,14 @@ def test_balanced_class_weights_count_the_sample_weights_as_scikit_learn_does(
     model.fit(X, y, sample_weight=s)
     np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-8)
     np.testing.assert_allclose(model.intercept_, reference.intercept_, atol=1e-8)
+
+
+def test_a_convergence_warning_points_at_the_users_fit_call():
+    """Not at a line inside lrnn: the warning's location is the caller's own line."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), np.arange(40) % 2
+    with pytest.warns(ConvergenceWarning) as caught:
+        LogisticNeuron(max_iter=2, tol=1e-12, solver="lbfgs").fit(X, y)
+    assert caught[0].filename == __file__

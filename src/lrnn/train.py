@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -379,8 +380,7 @@ def _warn_if_unfinished(
         # than the lesson's whole run.
         from sklearn.exceptions import ConvergenceWarning
 
-        # stacklevel 4: past this helper, train and its BLAS-thread wrapper, to train's caller
-        warnings.warn(message, ConvergenceWarning, stacklevel=4)
+        warnings.warn(message, ConvergenceWarning, stacklevel=_user_stacklevel())
     if result.stop_reason == "separable":
         warnings.warn(
             f"the training data is perfectly separated (every example right, loss "
@@ -388,8 +388,18 @@ def _warn_if_unfinished(
             "alpha=0 the weights would grow without bound, so training stopped at iteration "
             f"{result.n_iter}; set alpha > 0 for a finite optimum.",
             RuntimeWarning,
-            stacklevel=4,
+            stacklevel=_user_stacklevel(),
         )
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning of the caller at the first line outside lrnn:
+    the user's ``fit(…)`` or ``train(…)``, however many of lrnn's frames are between."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(2), 2  # 1: the function that warns, 2: its caller
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _run_loop(
