@@ -319,6 +319,24 @@ MUTANTS = [
         ["rescales X"],
     ),
     (
+        "predict-rescales-X-times-a-fraction",  # and b added to z, inside the sigmoid
+        "predict",
+        [
+            (
+                _PREDICT_A,
+                "    X = X * (1 / 255)\n    z = np.dot(w.T, X)\n"
+                + _PREDICT_A.replace("A = sigmoid(np.dot(w.T, X) + b)", "A = sigmoid(z + b)"),
+            )
+        ],
+        ["rescales X", "line 49"],
+    ),
+    (
+        "predict-rescales-X-with-true-divide",
+        "predict",
+        [(_PREDICT_A, _PREDICT_A.replace("w.T, X)", "w.T, np.true_divide(X, 255))"))],
+        ["rescales X", "line 49"],
+    ),
+    (
         "predict-lesson-orientation",  # the lesson text writes np.dot(X.T, w): A is (m, 1)
         "predict",
         [(_PREDICT_A, _PREDICT_A.replace("w.T, X", "X.T, w"))],

@@ -259,3 +259,11 @@ def test_a_convergence_warning_points_at_the_users_fit_call():
     with pytest.warns(ConvergenceWarning) as caught:
         LogisticNeuron(max_iter=2, tol=1e-12, solver="lbfgs").fit(X, y)
     assert caught[0].filename == __file__
+
+
+def test_a_dataframe_with_a_column_named_format_is_not_taken_for_a_sparse_matrix():
+    import pandas as pd
+
+    X = pd.DataFrame({"format": [0.0, 1, 2, 3], "b": [1.0, 0, 1, 0]})
+    est = LogisticNeuron(solver="auto").fit(X, [0, 1, 0, 1])
+    assert est.predict(X).shape == (4,)

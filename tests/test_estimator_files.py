@@ -241,3 +241,17 @@ def test_exact_class_dtypes_and_a_class_weight_dict_come_back(tmp_path):
     est = LogisticNeuron(solver="auto").fit(X, objects)
     est.save(tmp_path / "o.safetensors")
     assert LogisticNeuron.load(tmp_path / "o.safetensors").classes_.dtype == object
+
+
+def test_a_class_weight_key_of_another_type_is_saved_under_its_class():
+    """fit looks {True: 3} up for the int class 1 (True == 1): saved under "1", it loads."""
+    import tempfile
+    from pathlib import Path
+
+    X, y = np.eye(4), np.array([0, 1, 0, 1])
+    est = LogisticNeuron(solver="auto", class_weight={True: 3.0}).fit(X, y)
+    with tempfile.TemporaryDirectory() as folder:
+        est.save(Path(folder) / "m.safetensors")
+        back = LogisticNeuron.load(Path(folder) / "m.safetensors")
+    assert back.class_weight == {1: 3.0}
+    assert back.fit(X, y).coef_.tobytes() == est.coef_.tobytes()

@@ -612,3 +612,21 @@ def test_dot_dot_after_a_linked_folder_is_the_file_systems_parent(tmp_path, monk
     assert not (tmp_path / "m.bin").exists()
     with pytest.raises(UsageError, match=r"cannot be written there \(File name too long\)"):
         check_writable("x" * 300 + "/m.bin")
+
+
+def test_odd_output_names_are_said_in_one_line_or_written(tmp_path, monkeypatch):
+    """A trailing '/', set-user-ID bits (not copied to the new file) and a name long enough
+    that its temporary file's name would pass 255 bytes."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match="ends with '/'; give a file name"):
+        check_writable("model/")
+    old = tmp_path / "m.bin"
+    old.write_bytes(b"old")
+    old.chmod(0o6755)
+    atomic_write_bytes(old, b"new")
+    assert old.stat().st_mode & 0o7777 == 0o755
+    long_name = "m" * 240 + ".csv"
+    check_writable(long_name)
+    atomic_write_bytes(long_name, b"x")
+    assert (tmp_path / long_name).read_bytes() == b"x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["m.bin", long_name])

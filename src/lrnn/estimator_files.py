@@ -55,7 +55,11 @@ def to_model_file(estimator: Any) -> persist.ModelFile:
     params = {k: v for k, v in estimator.get_params().items() if _scalar(v)}
     weights = estimator.get_params().get("class_weight")
     if isinstance(weights, dict):  # JSON keys are strings: kept as (class name, weight) pairs
-        params["class_weight"] = [[label_name(k), float(v)] for k, v in weights.items()]
+        # each under the name of the class it weighs ({True: 3} weighs the int class 1, as fit
+        # looks it up), so that load reads it back in the classes' own type
+        params["class_weight"] = [
+            [label_name(c), float(weights[c])] for c in estimator.classes_.tolist() if c in weights
+        ]
     history = getattr(estimator, "history_", None)
     training = {
         "solver": getattr(estimator, "solver_", None),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
 import os
 import re
 import secrets
@@ -75,7 +76,13 @@ def _absolute(path: str) -> str:
 
 
 def _temp_prefix(path: str) -> str:
-    return f".{os.path.basename(path)}.tmp-"
+    """``.<name>.tmp-``; a long name is cut (with a digest of the rest), so that the temporary
+    file's name stays within the 255 bytes a file system allows however long the output's is."""
+    name = os.path.basename(path)
+    if len(name.encode()) > 200:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+        name = name.encode()[:100].decode(errors="ignore") + "~" + digest
+    return f".{name}.tmp-"
 
 
 def _temp_name(target: str) -> str:
@@ -151,7 +158,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         with contextlib.suppress(FileNotFoundError):  # the file replaced keeps its permissions
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+            os.chmod(tmp, os.stat(target).st_mode & 0o777)  # not set-user/group-ID bits
         if not_a_regular_file(target):  # appeared since the plan checked it
             raise UsageError(f"{os.fspath(path)}: is not a regular file; give a file name.")
         staged = _staged.get()
@@ -256,6 +263,8 @@ def check_writable(path: str | os.PathLike) -> None:
 
 
 def _check_writable(name: str) -> None:
+    if name.endswith(("/", os.sep)):
+        raise UsageError(f"{name}: ends with '/'; give a file name such as model.safetensors.")
     p = Path(name)
     if p.is_dir():
         raise UsageError(f"{name}: is a folder; give a file name such as model.safetensors.")

@@ -45,9 +45,9 @@ def check_structure(X: Any, name: str = "X") -> None:
     scipy's own products and its conversions index w, the gradient and their output with them,
     so one index out of range would read or write outside their memory. DIA, LIL and DOK keep
     no index arrays that could point outside."""
-    form = getattr(X, "format", None)
-    if form is None or len(X.shape) != 2:  # not sparse, or a 1-D sparse array: said elsewhere
-        return
+    if not is_sparse(X) or len(X.shape) != 2:  # not sparse (a DataFrame's "format" column
+        return  # is no format), or a 1-D sparse array: scikit-learn says what is wrong
+    form = X.format
     m, n = X.shape
     fix = (
         "rebuild it from valid (row, column) pairs, e.g. "

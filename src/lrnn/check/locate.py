@@ -157,33 +157,49 @@ def in_place(param: str) -> Locator:
     return find
 
 
-def _is_product(node: ast.AST) -> bool:
-    """``np.dot(…)``, ``dot(…)``, ``a @ b``, ``np.matmul(…)``: where z's b belongs."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
-        return True
-    if isinstance(node, ast.Call):
-        f = node.func
-        name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
-        return name in ("dot", "matmul", "inner")
-    return False
+def _mentions(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+
+
+def _call_name(node: ast.AST) -> str:
+    f = node.func if isinstance(node, ast.Call) else None
+    return getattr(f, "attr", getattr(f, "id", "")) if f is not None else ""
 
 
 def added_outside_product(param: str) -> Locator:
-    """The first place ``param`` is added to (or subtracted from) something other than the
-    product it belongs to: ``sigmoid(np.dot(w.T, X)) + b``, ``A = A + b``, ``A += b``,
-    ``A[0, i] + b > 0.5``, ``a > 0.5 - b`` — but not ``np.dot(w.T, X) + b``."""
+    """The first place ``param`` is added to (or subtracted from) the sigmoid's result rather
+    than to z: ``sigmoid(np.dot(w.T, X)) + b``, ``A = A + b``, ``A += b``,
+    ``A[0, i] + b > 0.5``, ``a > 0.5 - b`` — not ``np.dot(w.T, X) + b`` nor ``z + b``."""
 
     def named(node: ast.AST) -> bool:
         return isinstance(node, ast.Name) and node.id == param
 
     def find(src: FunctionSource) -> int | None:
-        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+        nodes = sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0))
+        outputs = {  # names given a sigmoid's result: A = sigmoid(…)
+            t.id
+            for n in nodes
+            if isinstance(n, ast.Assign) and _call_name(n.value) == "sigmoid"
+            for t in n.targets
+            if isinstance(t, ast.Name)
+        }
+
+        def after_sigmoid(node: ast.AST) -> bool:
+            if isinstance(node, ast.Subscript):
+                node = node.value
+            return (
+                _call_name(node) == "sigmoid"
+                or (isinstance(node, ast.Name) and node.id in outputs)
+                or isinstance(node, ast.Constant)  # a threshold moved by b: 0.5 - b
+            )
+
+        for n in nodes:
             if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add | ast.Sub):
-                if named(n.value):
+                if named(n.value) and after_sigmoid(n.target):
                     return n.lineno
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub):
                 for mine, other in ((n.left, n.right), (n.right, n.left)):
-                    if named(mine) and not _is_product(other):
+                    if named(mine) and after_sigmoid(other):
                         return n.lineno
         return None
 
@@ -191,22 +207,27 @@ def added_outside_product(param: str) -> Locator:
 
 
 def divided(param: str) -> Locator:
-    """The first division (or ``np.divide``) of ``param``: ``X / 255``, ``X /= X.max()``."""
-
-    def named(node: ast.AST) -> bool:
-        return isinstance(node, ast.Name) and node.id == param
+    """The first rescaling of ``param``: ``X / 255``, ``X.astype(float) / 255``, ``X /= …``,
+    ``X * (1 / 255)``, ``np.divide(X, …)``, ``np.true_divide(X, …)`` — a division, or a
+    product with something that is not a variable (``w * X`` is the weights, not a scale)."""
 
     def find(src: FunctionSource) -> int | None:
         for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
-            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) and named(n.left):
-                return n.lineno
-            if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Div) and named(n.target):
-                return n.lineno
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div):
+                if _mentions(n.left, param):
+                    return n.lineno
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+                for mine, other in ((n.left, n.right), (n.right, n.left)):
+                    scale = not any(isinstance(x, ast.Name) for x in ast.walk(other))
+                    if isinstance(mine, ast.Name) and mine.id == param and scale:
+                        return n.lineno
+            if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Div | ast.Mult):
+                if isinstance(n.target, ast.Name) and n.target.id == param:
+                    return n.lineno
             if (
-                isinstance(n, ast.Call)
-                and getattr(n.func, "attr", getattr(n.func, "id", "")) == "divide"
+                _call_name(n) in ("divide", "true_divide", "multiply")
                 and n.args
-                and named(n.args[0])
+                and _mentions(n.args[0], param)
             ):
                 return n.lineno
         return None
