@@ -139,17 +139,7 @@ def test_what_cannot_be_saved_or_loaded_is_refused_in_one_line(tmp_path):
     with pytest.raises(UsageError, match="control character"):
         LogisticNeuron(solver="auto").fit(X, y).save(kept)
     assert kept.read_bytes() == b"an earlier model"  # nothing saved is lost
-    lying = tmp_path / "lying.safetensors"
-    persist.save_model(
-        lying,
-        persist.ModelFile(
-            w=np.ones(2),
-            b=0.0,
-            classes=("a", "b"),
-            preprocessing={"kind": "array"},
-            training={"class_type": "int"},
-        ),
-    )
+    lying = _saved_array_model(tmp_path / "lying.safetensors", {"class_type": "int"}, ("a", "b"))
     with pytest.raises(ModelFileError, match="not of the type 'int'") as info:
         LogisticNeuron.load(lying)
     assert "\n" not in str(info.value)
@@ -173,44 +163,31 @@ def test_parameters_a_refit_could_not_use_are_refused_on_load(tmp_path):
         ({}, {"class_dtype": "U999999999"}, None),
     ]
     for params, extra, said in hostile:
-        path = tmp_path / "p.safetensors"
-        model = persist.ModelFile(
-            w=np.ones(2),
-            b=0.0,
-            classes=("0", "1"),
-            preprocessing={"kind": "array"},
-            training={"class_type": "int", "estimator_params": params, **extra},
-        )
-        persist.save_model(path, model)
+        training = {"class_type": "int", "estimator_params": params, **extra}
+        path = _saved_array_model(tmp_path / "p.safetensors", training)
         if said is None:
             assert LogisticNeuron.load(path).classes_.tolist() == [0, 1]
             continue
         with pytest.raises(ModelFileError, match=said) as info:
             LogisticNeuron.load(path)
         assert "\n" not in str(info.value)
-    same = persist.ModelFile(
-        w=np.ones(2),
-        b=0.0,
-        classes=("1", " 1"),
-        preprocessing={"kind": "array"},
-        training={"class_type": "int"},
-    )
-    persist.save_model(tmp_path / "s.safetensors", same)
+    same = _saved_array_model(tmp_path / "s.safetensors", {"class_type": "int"}, ("1", " 1"))
     with pytest.raises(ModelFileError, match="name the same class twice"):
-        LogisticNeuron.load(tmp_path / "s.safetensors")
+        LogisticNeuron.load(same)
 
 
-def _unknown_type(folder):
-    path = folder / "odd.safetensors"
+def _saved_array_model(path, training: dict, classes: tuple = ("0", "1")):
+    """A two-feature array model written straight through persist (as a hostile file could be)."""
     model = persist.ModelFile(
-        w=np.ones(2),
-        b=0.0,
-        classes=("0", "1"),
-        preprocessing={"kind": "array"},
-        training={"class_type": ["int"], "estimator_params": {"alpha": [1], "nope": 3}},
+        w=np.ones(2), b=0.0, classes=classes, preprocessing={"kind": "array"}, training=training
     )
     persist.save_model(path, model)
     return path
+
+
+def _unknown_type(folder):
+    training = {"class_type": ["int"], "estimator_params": {"alpha": [1], "nope": 3}}
+    return _saved_array_model(folder / "odd.safetensors", training)
 
 
 def test_a_text_model_points_to_the_command_line(tmp_path, capsys):

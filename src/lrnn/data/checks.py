@@ -98,13 +98,18 @@ def warn_of_nested_folders(root: Path, class_folders: list[Path], stacklevel: in
         if d.is_dir() and not d.name.startswith(".")
     ]
     if nested:
-        shown = ", ".join(str(d.relative_to(root)) for d in nested[:3])
         warnings.warn(
-            f"{root}: {len(nested)} folder(s) inside the class folders are not read ({shown}"
-            f"{', …' if len(nested) > 3 else ''}); move their files up into the class folder "
-            "to use them.",
+            f"{root}: {len(nested)} folder(s) inside the class folders are not read "
+            f"({_first_three(nested, root)}); move their files up into the class folder to use "
+            "them.",
             stacklevel=stacklevel,
         )
+
+
+def _first_three(paths: list[Path], root: Path) -> str:
+    """The first three of ``paths`` relative to ``root``, and "…" when there are more."""
+    shown = ", ".join(str(p.relative_to(root)) for p in paths[:3])
+    return shown + (", …" if len(paths) > 3 else "")
 
 
 def warn_of_odd_entries(root: Path, folders: list[Path], stacklevel: int = 4) -> None:
@@ -119,11 +124,10 @@ def warn_of_odd_entries(root: Path, folders: list[Path], stacklevel: int = 4) ->
         if not p.name.startswith(".") and not p.is_file() and not p.is_dir()
     )
     if odd:
-        shown = ", ".join(str(p.relative_to(root)) for p in odd[:3])
         warnings.warn(
             f"{root}: {len(odd)} entr{'y' if len(odd) == 1 else 'ies'} neither a file nor a "
-            f"folder left out ({shown}{', …' if len(odd) > 3 else ''}): a link to nothing, a "
-            "pipe or a socket; replace it with the file it stands for to use it.",
+            f"folder left out ({_first_three(odd, root)}): a link to nothing, a pipe or a "
+            "socket; replace it with the file it stands for to use it.",
             stacklevel=stacklevel,
         )
 
@@ -139,10 +143,9 @@ def leave_out_links_outside(root: Path, files: list[Path], stacklevel: int = 4) 
     away = {f for f in files if not f.resolve().is_relative_to(top)}
     if not away:
         return files
-    shown = ", ".join(str(f.relative_to(root)) for f in sorted(away)[:3])
     warnings.warn(
         f"{root}: {len(away)} file(s) are links to places outside the folder and were left out "
-        f"({shown}{', …' if len(away) > 3 else ''}); copy them into the folder to use them.",
+        f"({_first_three(sorted(away), root)}); copy them into the folder to use them.",
         stacklevel=stacklevel,
     )
     return [f for f in files if f not in away]

@@ -328,24 +328,25 @@ def require_both_classes(ds: Dataset) -> None:
         )
     empty = [c for i, c in enumerate(ds.classes) if i not in set(present.tolist())]
     if empty:  # named by the file's own class list (HDF5 list_classes), with no example
-        named = ", ".join(clip(repr(c)) for c in empty[:5])
-        more = f" and {len(empty) - 5} more" if len(empty) > 5 else ""
-        which = f"class {named} has" if len(empty) == 1 else f"classes {named}{more} have"
         warnings.warn(
-            f"{ds.source}: {which} no training example; the model keeps an output for it "
-            "that it cannot learn — add examples, or drop it from the class list.",
+            f"{ds.source}: {_classes_have(empty)} no training example; the model keeps an "
+            "output for it that it cannot learn — add examples, or drop it from the class list.",
             stacklevel=3,
         )
     single = [ds.classes[int(c)] for c, k in zip(present, counts, strict=True) if k == 1]
     if single and len(ds.classes) > 2:
-        named = ", ".join(clip(repr(c)) for c in single[:5])
-        more = f" and {len(single) - 5} more" if len(single) > 5 else ""
-        which = f"class {named} has" if len(single) == 1 else f"classes {named}{more} have"
         warnings.warn(
-            f"{ds.source}: {which} a single example; it cannot be both learnt and tested — "
-            "add examples, or drop the class.",
+            f"{ds.source}: {_classes_have(single)} a single example; it cannot be both learnt "
+            "and tested — add examples, or drop the class.",
             stacklevel=3,
         )
+
+
+def _classes_have(names: Sequence[str]) -> str:
+    """ "class 'a' has" or "classes 'a', 'b' and 3 more have": at most five names shown."""
+    named = ", ".join(clip(repr(c)) for c in names[:5])
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    return f"class {named} has" if len(names) == 1 else f"classes {named}{more} have"
 
 
 def standardize(ds: Dataset) -> Dataset:
