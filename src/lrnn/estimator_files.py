@@ -33,9 +33,13 @@ _CLASS_TYPES = {
 }
 
 
+#: The class type of each dtype kind (strings, objects and the rest: "str"): what a file
+#: records, and which dtypes a file may ask ``classes_`` to come back in.
+_DTYPE_KINDS = {"i": "int", "u": "int", "f": "float", "b": "bool", "O": "str"}
+
+
 def _class_type(classes: NDArray) -> str:
-    kind = np.asarray(classes).dtype.kind
-    return {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(kind, "str")
+    return _DTYPE_KINDS.get(np.asarray(classes).dtype.kind, "str")
 
 
 def to_model_file(estimator: Any) -> persist.ModelFile:
@@ -189,14 +193,11 @@ def _weight_pair(pair: Any) -> bool:
     )
 
 
-#: The dtype kinds a file may ask ``classes_`` to come back in, with the class type each fits.
-_DTYPE_KINDS = {"i": "int", "u": "int", "f": "float", "b": "bool", "O": "str"}
-
-
 def _classes(names: tuple[str, ...], class_type: Any, dtype: Any, name: str) -> NDArray:
     """``classes_`` from the file's names: their type, and their exact dtype (int8 stays int8)
     when the file records one that fits that type; a string's width comes from the names."""
-    convert = _CLASS_TYPES.get(class_type, str) if isinstance(class_type, str) else str
+    kind = class_type if isinstance(class_type, str) and class_type in _CLASS_TYPES else "str"
+    convert = _CLASS_TYPES[kind]
     bad = ModelFileError(
         f"{name}: the class names {list(names)!r} are not of the type {class_type!r} the "
         "file records; the file is corrupt — save the estimator again."
@@ -210,7 +211,7 @@ def _classes(names: tuple[str, ...], class_type: Any, dtype: Any, name: str) -> 
     except (TypeError, ValueError):  # not a dtype at all
         wanted = None
     fits = wanted is not None and wanted.shape == () and wanted.itemsize <= 16
-    if not fits or _DTYPE_KINDS.get(wanted.kind) != _class_type_of(convert):
+    if not fits or _DTYPE_KINDS.get(wanted.kind) != kind:
         wanted = None
     try:
         classes = np.asarray(values, dtype=wanted)
@@ -222,10 +223,6 @@ def _classes(names: tuple[str, ...], class_type: Any, dtype: Any, name: str) -> 
             f"{class_type!r}; the file is corrupt — save the estimator again."
         )
     return classes
-
-
-def _class_type_of(convert: Any) -> str:
-    return next((k for k, v in _CLASS_TYPES.items() if v is convert), "str")
 
 
 __all__ = ["fitted_from_model_file", "to_model_file"]

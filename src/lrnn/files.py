@@ -62,11 +62,15 @@ def write_target(path: str | os.PathLike) -> str:
                 )
             target = os.path.join(folder, os.readlink(target))
     except OSError as e:  # a loop in a folder of the path, a name too long, no permission
-        raise UsageError(
-            f"{name}: cannot be written there ({e.strerror or type(e).__name__}); choose "
-            "another path."
-        ) from e
+        raise _unwritable(name, e) from e
     raise UsageError(f"{name}: its symbolic links form a loop; give a file name.")
+
+
+def _unwritable(name: str, e: OSError) -> UsageError:
+    """An output path the system refuses, said in one line (not as an errno)."""
+    return UsageError(
+        f"{name}: cannot be written there ({e.strerror or type(e).__name__}); choose another path."
+    )
 
 
 def _absolute(path: str) -> str:
@@ -256,10 +260,7 @@ def check_writable(path: str | os.PathLike) -> None:
     try:
         _check_writable(name)
     except OSError as e:  # a name too long, a loop among the folders: one line, not an errno
-        raise UsageError(
-            f"{name}: cannot be written there ({e.strerror or type(e).__name__}); choose "
-            "another path."
-        ) from e
+        raise _unwritable(name, e) from e
 
 
 def _check_writable(name: str) -> None:

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import sys
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -33,6 +31,13 @@ from lrnn.config import TrainConfig
 from lrnn.errors import TrainingDiverged, UsageError
 from lrnn.history import Records
 from lrnn.solvers import Solver, Stepper
+from lrnn.verdicts import (
+    TOO_LARGE,
+    diverged_message,
+    lipschitz,
+    stationary_enough,
+    warn_if_unfinished,
+)
 
 #: The lesson's run (every default of TrainConfig).
 LESSON_CONFIG = TrainConfig()
@@ -104,37 +109,6 @@ def solver_for(backend: Backend, name: str) -> solvers.Solver:
     sparse = getattr(backend, "sparse_rows", False)
     classes = getattr(backend, "n_classes", 2)
     return solvers.resolve(name, backend.n_samples, parameters - 1, sparse, classes)
-
-
-def lipschitz(backend: Backend, alpha: float) -> float:
-    """L = λmax(X̃ᵀSX̃)/(4Σs) + alpha: 1/L is a step gradient descent can always take.
-
-    The softmax layer's curvature is at most ½ (not ¼) per unit of λmax: its backends say so
-    with ``curvature_factor``."""
-    return backend.lambda_max() * getattr(backend, "curvature_factor", 0.25) + alpha
-
-
-#: What to do when the data's curvature overflows floating point (features near 1e300, or
-#: near the float32 maximum): no step size can help.
-TOO_LARGE = (
-    "the features are so large that the curvature of the cost overflows floating point; "
-    "scale them first (standardize)"
-)
-
-
-def _diverged_message(backend: Backend, config: TrainConfig, lr: float | None, why: str) -> str:
-    lip = lipschitz(backend, config.alpha)
-    used = "" if lr is None else f" with learning_rate={lr:g}"
-    if not 1.0 / lip >= np.finfo(backend.dtype).tiny:  # no step the dtype can hold helps
-        return f"training diverged{used} ({why}); {TOO_LARGE}."
-    safe = 2.0 / lip
-    return (
-        f"training diverged{used} ({why}); the largest stable learning rate for this data is "
-        f"about {safe:.3g} (2/L): use a smaller one, or learning_rate='auto' (1/L = "
-        f"{safe / 2:.3g}; --learning-rate auto on the command line); for a table, "
-        "standardized features (--standardize on the command line, a StandardScaler in "
-        "Python) allow larger steps."
-    )
 
 
 def _one_blas_thread(fn: Callable[..., TrainResult]) -> Callable[..., TrainResult]:
@@ -248,7 +222,7 @@ def train(
         if stop_reason == "early_stopping" and state.best_theta is not None:
             checks = state.history["iteration"]
             result.restored_iteration = int(checks[len(checks) - 1 - state.bad_checks])
-        _warn_if_unfinished(result, solver, config, backend)
+        warn_if_unfinished(result, solver, config, backend)
     for cb in callbacks:
         cb.on_end(result)
     return result
@@ -328,78 +302,6 @@ def _use_coefficient_space(
         and (init is None or init[1] == 0)
         and gram_backend.worthwhile(backend.n_samples, backend.n_features, config.max_iter)
     )
-
-
-def _warn_if_unfinished(
-    result: TrainResult, solver: Solver, config: TrainConfig, backend: Backend
-) -> None:
-    """A run that did not do what was asked says so, with the gradient it measured."""
-    measured = f"max|∇J| = {result.grad_norm:.3g} at the returned weights"
-    advice = "raise max_iter, or scale the features (standardize)"
-    if solver.uses_learning_rate:
-        advice = "raise max_iter, scale the features (standardize), or use solver='lbfgs' or "
-        advice += "'newton', which need far fewer iterations"
-    message = None
-    at_precision = stationary_enough(result.grad_norm, result.final_cost, 0.0, backend.dtype)
-    # With tol = 0 gd runs max_iter by design, but a second-order solver runs to the optimum.
-    if result.stop_reason == "max_iter" and (
-        config.tol > 0 or not (solver.uses_learning_rate or at_precision)
-    ):
-        target = "reaching the optimum"
-        if config.tol > 0:
-            target = f"the gradient norm reached tol={config.tol:g}"
-        message = (
-            f"{solver.name} stopped at max_iter={config.max_iter} before {target} "
-            f"({measured}); {advice}."
-        )
-    elif result.stop_reason == "max_fun":
-        message = (
-            f"{solver.name} stopped at scipy's limit of function evaluations after "
-            f"{result.n_iter} iterations, not at the optimum ({measured}); {advice}."
-        )
-    elif result.stop_reason == "stalled":
-        wanted = f"tol={config.tol:g}" if config.tol > 0 else "what this precision allows"
-        if at_precision:
-            why = (
-                f"tol={config.tol:g} is below what {backend.dtype} resolves for features on "
-                "this scale (the weights are at the optimum to working precision): use a "
-                "larger tol, or standardize the features"
-            )
-        elif not 1.0 / lipschitz(backend, config.alpha) >= np.finfo(backend.dtype).tiny:
-            why = TOO_LARGE
-        else:
-            why = "the features are badly scaled for this solver: standardize them"
-            if solver.name != "newton":
-                why += ", or use solver='newton'"
-        message = (
-            f"{solver.name} stopped at iteration {result.n_iter} because no step lowered the "
-            f"cost any further, but {measured}, above {wanted}; {why}."
-        )
-    if message is not None:
-        # scikit-learn's warning class, imported only now: importing scikit-learn costs more
-        # than the lesson's whole run.
-        from sklearn.exceptions import ConvergenceWarning
-
-        warnings.warn(message, ConvergenceWarning, stacklevel=_user_stacklevel())
-    if result.stop_reason == "separable":
-        warnings.warn(
-            f"the training data is perfectly separated (every example right, loss "
-            f"{result.final_cost:.2g}): with "
-            "alpha=0 the weights would grow without bound, so training stopped at iteration "
-            f"{result.n_iter}; set alpha > 0 for a finite optimum.",
-            RuntimeWarning,
-            stacklevel=_user_stacklevel(),
-        )
-
-
-def _user_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning of the caller at the first line outside lrnn:
-    the user's ``fit(…)`` or ``train(…)``, however many of lrnn's frames are between."""
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    frame, level = sys._getframe(2), 2  # 1: the function that warns, 2: its caller
-    while frame is not None and frame.f_code.co_filename.startswith(package):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _run_loop(
@@ -516,7 +418,7 @@ class Recorder:
             what = "cost" if not math.isfinite(cost) else "gradient"
             value = cost if not math.isfinite(cost) else "infinite"
             raise TrainingDiverged(
-                _diverged_message(
+                diverged_message(
                     self.backend,
                     config,
                     lr,
@@ -620,7 +522,7 @@ def _divergence_check(
     if why is not None:
         lr = stepper.learning_rate_at(state.iteration)
         raise TrainingDiverged(
-            _diverged_message(backend, config, lr, why),
+            diverged_message(backend, config, lr, why),
             _partial_result(backend, state, config.solver, lr),
         )
     return {"rising": rising, "previous_cost": cost, "lowest_cost": min(cost, state.lowest_cost)}
@@ -632,14 +534,6 @@ def _early_stopping_check(state: TrainState, val_loss: float) -> TrainState:
     ):
         return state._replace(best_theta=state.theta.copy(), best_score=val_loss, bad_checks=0)
     return state._replace(bad_checks=state.bad_checks + 1)
-
-
-def stationary_enough(grad_norm: float, cost: float, tol: float, dtype: np.dtype) -> bool:
-    """Is a solver's "no further decrease possible" believable at this gradient? With tol > 0
-    the user said what is small enough; with tol = 0, √eps of the dtype relative to the cost
-    (a run stuck by overflow or bad scaling claims "no progress" with a large gradient)."""
-    limit = tol if tol > 0 else math.sqrt(np.finfo(dtype).eps) * max(1.0, abs(cost))
-    return grad_norm <= limit
 
 
 def _finish(

@@ -59,14 +59,8 @@ def check_structure(X: Any, name: str = "X") -> None:
             raise ValueError(
                 f"{name} is a sparse matrix whose rows, columns and values differ in number; {fix}."
             )
-        for unit, values, size in (("row", X.row, m), ("column", X.col, n)):
-            values = np.asarray(values)
-            if values.size and (int(values.min()) < 0 or int(values.max()) >= size):
-                bad = int(values.max()) if int(values.max()) >= size else int(values.min())
-                raise ValueError(
-                    f"{name} is a sparse matrix with a stored value in {unit} {bad}, outside "
-                    f"its {size} {unit}s (shape {m} × {n}); {fix}."
-                )
+        _refuse_outside(X.row, m, "row", X.shape, name, fix)
+        _refuse_outside(X.col, n, "column", X.shape, name, fix)
         return
     if form not in ("csr", "csc", "bsr"):
         return
@@ -89,12 +83,20 @@ def check_structure(X: Any, name: str = "X") -> None:
             f"{name} is a sparse matrix whose pointers reach past its "
             f"{min(indices.size, values)} stored values; {fix}."
         )
-    used = indices[:stored]
-    if used.size and (int(used.min()) < 0 or int(used.max()) >= inner):
-        bad = int(used.max()) if int(used.max()) >= inner else int(used.min())
+    _refuse_outside(indices[:stored], inner, unit, X.shape, name, fix)
+
+
+def _refuse_outside(indices: Any, size: int, unit: str, shape: tuple, name: str, fix: str) -> None:
+    """One stored index outside 0 … size − 1 is refused, named."""
+    indices = np.asarray(indices)
+    if not indices.size:
+        return
+    low, high = int(indices.min()), int(indices.max())
+    if low < 0 or high >= size:
+        bad = high if high >= size else low
         raise ValueError(
             f"{name} is a sparse matrix with a stored value in {unit} {bad}, outside its "
-            f"{inner} {unit}s (shape {m} × {n}); {fix}."
+            f"{size} {unit}s (shape {shape[0]} × {shape[1]}); {fix}."
         )
 
 
