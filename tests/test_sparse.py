@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
-from lrnn import LogisticNeuron, kernels, objective, sparse_kernels
+from lrnn import LogisticNeuron, kernels, objective, solvers, sparse_kernels
 from lrnn.backends import make_backend
 from lrnn.backends.sparse_backend import SparseBackend, SparseGramBackend
 from lrnn.solvers import SOLVER_NAMES
@@ -242,10 +242,10 @@ def test_a_sparse_newton_fit_through_the_compiled_loop_reaches_the_scipy_loops_o
 
 
 @needs_numba
-def test_sparse_newton_cg_reaches_a_tight_tol():
-    """Columns whose scales span four orders of magnitude, tol 1e-11: the loose solves of the
-    preconditioned CG give way to √‖g‖ near the optimum, so Newton reaches tol instead of
-    stalling where a loose step no longer lowers J (it stopped at max|∇J| ≈ 2e-9)."""
+def test_sparse_newton_cg_reaches_a_tight_tol(monkeypatch):
+    """Columns whose scales span four orders of magnitude, tol 1e-11: where a loose solve's
+    step no longer lowers J (max|∇J| ≈ 2e-9), the step is solved closely and judged by the
+    gradient, so Newton reaches tol instead of stalling there."""
     from lrnn.config import TrainConfig
     from lrnn.train import train
 
@@ -256,9 +256,42 @@ def test_sparse_newton_cg_reaches_a_tight_tol():
     planted = rng.standard_normal(5_000) * (rng.random(5_000) < 0.05)
     y = ((X @ planted) + 0.3 * rng.standard_normal(20_000) > 0).astype(float)
     assert sparse_kernels.compiled_cg_worthwhile(X)
+    solves = []
+    direction = solvers._newton_direction
+
+    def spy(*args, **kwargs):
+        solves.append(args[4] if len(args) > 4 else kwargs.get("tighter", False))
+        return direction(*args, **kwargs)
+
+    monkeypatch.setattr(solvers, "_newton_direction", spy)
     config = TrainConfig(solver="newton", alpha=1e-4, tol=1e-11, max_iter=100)
     result = train(SparseBackend(X, y), config)
     assert result.stop_reason == "tol" and result.grad_norm <= 1e-11
+    # Loose solves all the way, and a close one only where a loose step stopped helping.
+    assert not solves[0] and solves.count(True) <= 2 and solves.count(False) >= 5
+
+
+def test_newton_forcing_is_loose_for_preconditioned_solves_and_tighter_on_request():
+    from lrnn.solvers import _forcing
+
+    assert _forcing(1e-6, 1e-12, preconditioned=True, tighter=False) == 0.1
+    assert _forcing(1e-6, 1e-12, preconditioned=True, tighter=True) == pytest.approx(1e-3)
+    assert _forcing(1e-10, 1e-16, preconditioned=True, tighter=True) == pytest.approx(1e-5)
+    assert _forcing(1e-6, 1e-12, preconditioned=False, tighter=False) == pytest.approx(1e-3)
+    # Never more exact than tol asks, never looser than 0.5.
+    assert _forcing(1e-6, 1e-7, preconditioned=True, tighter=True) == pytest.approx(0.05)
+    assert _forcing(1e-6, 1e-3, preconditioned=True, tighter=False) == 0.5
+
+
+def test_a_close_step_that_the_cost_cannot_judge_is_taken_when_the_gradient_falls():
+    from lrnn.solvers import _within_rounding
+
+    grad = np.array([2e-9, -1e-9])
+    cost = 0.3
+    ulp = np.finfo(float).eps * cost
+    assert _within_rounding((cost + 2 * ulp, np.array([1e-12, 0.0])), cost, grad)
+    assert not _within_rounding((cost + 2 * ulp, np.array([3e-9, 0.0])), cost, grad)
+    assert not _within_rounding((cost + 1e-12, np.array([1e-12, 0.0])), cost, grad)
 
 
 def test_csc_and_sparse_arrays_become_csr_once():

@@ -172,8 +172,13 @@ def _sgd_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> Ste
 # Newton: exact Hessian (Cholesky) when cheap, else conjugate gradients; Armijo line search
 # --------------------------------------------------------------------------------------------
 def _newton_direction(
-    backend: Backend, config: TrainConfig, theta: NDArray, grad: NDArray
-) -> NDArray:
+    backend: Backend, config: TrainConfig, theta: NDArray, grad: NDArray, tighter: bool = False
+) -> tuple[NDArray, bool]:
+    """The Newton direction, and whether a tighter solve (``tighter=True``) would give another.
+
+    CG solves on sparse rows are loose (:func:`_forcing`); ``tighter`` asks for the close solve
+    that the step falls back to when the loose one's step no longer lowers J.
+    """
     from lrnn.backends import split
 
     w, b = split(theta)
@@ -193,31 +198,21 @@ def _newton_direction(
         if info == 0:
             direction, info = lapack.dpotrs(factor, g, lower=False)
             if info == 0:  # NaN from an overflowed H makes the slope NaN: −∇J then
-                return -direction.reshape(theta.shape)
+                return -direction.reshape(theta.shape), False
         if not np.isfinite(H).all():  # curvature overflowed (huge features): steepest descent
-            return -grad.astype(np.float64)
-        return -np.linalg.lstsq(H, g, rcond=None)[0].reshape(theta.shape)
+            return -grad.astype(np.float64), False
+        return -np.linalg.lstsq(H, g, rcond=None)[0].reshape(theta.shape), False
     g = grad.astype(np.float64).reshape(-1)
     norm = float(np.linalg.norm(g))
     inverse = _inverse_preconditioner(backend, config, w, b)
-    # How exactly each step's system is solved (‖r‖ ≤ forcing·‖g‖): Eisenstat–Walker's √‖g‖,
-    # for superlinear convergence. Preconditioned (sparse rows) never looser than liblinear's
-    # constant 0.1: on the sparse benchmarks that took fewer Hessian products overall than
-    # √‖g‖ alone (text, Jacobi: 39 → 36 and 144 → 82). The constant alone stalled near the
-    # optimum, where loose steps no longer lower J (max|∇J| ≈ 2e-9 against tol 1e-11): √‖g‖
-    # takes over below it. Never more exact than tol asks: near the optimum the step only has
-    # to bring the gradient under tol, and a CG residual of tol/2 leaves the new gradient
-    # about there (the last Newton step used to solve to 1/60 of that).
-    base = math.sqrt(norm)
-    if inverse is not None:
-        base = min(base, PRECONDITIONED_FORCING)
-    forcing = min(0.5, max(base, 0.5 * config.tol / norm if norm > 0 else 0.0))
+    forcing = _forcing(norm, config.tol, inverse is not None, tighter)
+    can_tighten = not tighter and _forcing(norm, config.tol, inverse is not None, True) < forcing
     maxiter = max(20, min(size, 200))
     compiled = getattr(backend, "newton_cg", None)  # the same iteration, compiled
     if compiled is not None:
         direction = compiled(w, b, grad, config.alpha, forcing, maxiter, inverse)
         if direction is not None:
-            return direction
+            return direction, can_tighten
     from scipy.sparse.linalg import LinearOperator, cg
 
     product = backend.hessian_product_at(w, b)
@@ -234,7 +229,26 @@ def _newton_direction(
     operator = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
     M = None if inverse is None else LinearOperator((size, size), matvec=lambda v: inverse * v)
     direction, _ = cg(operator, -g, rtol=forcing, maxiter=maxiter, M=M)
-    return direction.reshape(theta.shape)
+    return direction.reshape(theta.shape), can_tighten
+
+
+def _forcing(norm: float, tol: float, preconditioned: bool, tighter: bool) -> float:
+    """How exactly a step's system is solved: CG stops at ‖r‖ ≤ forcing·‖g‖.
+
+    Eisenstat–Walker's √‖g‖ gives superlinear convergence, and is the rule without a
+    preconditioner. Preconditioned (sparse rows), the solves stay at liblinear's constant 0.1:
+    on the text benchmark that took fewer Hessian products to the 1e-6 gap than √‖g‖ (alpha 1e-6:
+    83 → 58 with the 1e-6 gap reached one tolerance decade earlier; alpha 1e-4: 25 → 23).
+    Near the optimum a loose step can stop lowering J while the gradient is still above tol
+    (max|∇J| ≈ 2e-9 against tol 1e-11 on columns spanning four decades); the step then asks
+    for a ``tighter`` solve, min(√‖g‖, 0.1 × 1e-2). Never more exact than tol asks: near the
+    optimum the step only has to bring the gradient under tol, and a CG residual of tol/2 leaves
+    the new gradient about there.
+    """
+    base = math.sqrt(norm)
+    if preconditioned:
+        base = min(base, PRECONDITIONED_FORCING * 1e-2) if tighter else PRECONDITIONED_FORCING
+    return min(0.5, max(base, 0.5 * tol / norm if norm > 0 else 0.0))
 
 
 #: The preconditioner's share of the Hessian's diagonal D: M = αI + μ·D (μ = 1 is Jacobi's).
@@ -262,6 +276,16 @@ def _inverse_preconditioner(backend: Backend, config: TrainConfig, w: NDArray, b
     return 1.0 / d
 
 
+def _within_rounding(evaluation: tuple, cost: float, grad: NDArray) -> bool:
+    """Whether a close Newton step is right though J cannot show it: J rose by no more than
+    its rounding, and the gradient fell. Near the optimum J changes by about gᵀH⁻¹g, which
+    falls below J's last bits while the gradient is still above tol."""
+    rounding = 8 * np.finfo(grad.dtype).eps * max(abs(cost), np.finfo(float).tiny)
+    return bool(
+        evaluation[0] <= cost + rounding and np.max(np.abs(evaluation[1])) < np.max(np.abs(grad))
+    )
+
+
 def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> Stepper:
     """A Newton step with Armijo backtracking (sufficient decrease), so it never goes uphill.
 
@@ -273,27 +297,41 @@ def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> 
 
     def advance(state: Any, cost: float, grad: NDArray) -> Advance:
         theta = state.theta
-        if backend.coefficient_space:  # Newton on the span's coefficients (β, b)
-            direction, slope = backend.newton_direction(theta, grad, config.alpha)
-        else:
-            direction = _newton_direction(backend, config, theta, grad)
-            slope = float(np.dot(grad.astype(np.float64).reshape(-1), direction.reshape(-1)))
-        if not slope < 0:  # not a descent direction (numerical trouble): fall back to −∇J
-            flat = grad.reshape(-1)
-            direction, slope = -grad.astype(np.float64), -float(np.dot(flat, flat))
-            if backend.coefficient_space:
-                slope = backend.slope(grad, direction)
-        if -slope <= 8 * np.finfo(theta.dtype).eps * max(abs(cost), np.finfo(float).tiny):
-            return Advance(theta, at_optimum=True)
-        step = 1.0
-        for _ in range(40):
-            moved = direction if step == 1.0 else step * direction  # 1·p is p, bit for bit
-            candidate = (theta + moved).astype(theta.dtype, copy=False)
-            evaluation = backend.evaluate(candidate, config.alpha)
-            if evaluation[0] <= cost + 1e-4 * step * slope:
-                return Advance(candidate, evaluation=evaluation)
-            step *= 0.5
-        return Advance(theta, at_optimum=True)  # no step decreases J at this precision
+        tighter = False
+        while True:
+            if backend.coefficient_space:  # Newton on the span's coefficients (β, b)
+                direction, slope = backend.newton_direction(theta, grad, config.alpha)
+                can_tighten = False
+            else:
+                direction, can_tighten = _newton_direction(backend, config, theta, grad, tighter)
+                slope = float(np.dot(grad.astype(np.float64).reshape(-1), direction.reshape(-1)))
+            if not slope < 0:  # not a descent direction (numerical trouble): fall back to −∇J
+                flat = grad.reshape(-1)
+                direction, slope = -grad.astype(np.float64), -float(np.dot(flat, flat))
+                if backend.coefficient_space:
+                    slope = backend.slope(grad, direction)
+            # The predicted decrease is below J's rounding, or no step lowers J: the optimum
+            # to working precision — unless a loose solve is to blame; then solve closely, once.
+            full = None  # the full step's evaluation
+            if -slope > 8 * np.finfo(theta.dtype).eps * max(abs(cost), np.finfo(float).tiny):
+                step = 1.0
+                for _ in range(40):
+                    moved = direction if step == 1.0 else step * direction  # 1·p is p, exactly
+                    candidate = (theta + moved).astype(theta.dtype, copy=False)
+                    evaluation = backend.evaluate(candidate, config.alpha)
+                    if evaluation[0] <= cost + 1e-4 * step * slope:
+                        return Advance(candidate, evaluation=evaluation)
+                    full = (candidate, evaluation) if full is None else full
+                    step *= 0.5
+            if tighter:  # a close step that J cannot judge: the gradient does
+                if full is None:
+                    candidate = (theta + direction).astype(theta.dtype, copy=False)
+                    full = (candidate, backend.evaluate(candidate, config.alpha))
+                if _within_rounding(full[1], cost, grad):
+                    return Advance(full[0], evaluation=full[1])
+            if not can_tighten:
+                return Advance(theta, at_optimum=True)
+            tighter = True
 
     return Stepper(advance, lambda iteration: None)
 

@@ -86,6 +86,34 @@ def _row(indptr, i):
     return np.uint64(indptr[i]), np.uint64(indptr[i + 1])
 
 
+def _row_dot(data, indices, start, stop, v, zero):
+    """Σ data[k]·v[indices[k]] over one row's stored values, summed in ``zero``'s dtype.
+
+    Compiled with reassociation allowed, for this sum only: the compiler then keeps one
+    partial sum per vector lane, fetches v's entries with vector gathers, and adds the lanes at
+    the end (measured 0.66 → 0.38 ms for the text benchmark's 0.87 M values, 16 lanes of
+    AVX-512). The order depends on the row's length and the CPU's vector width alone, so the
+    result is the same for any thread count and any run on a machine; it differs from the
+    strict left-to-right sum by rounding only."""
+    d = zero
+    for k in range(start, stop):
+        d += data[k] * v[_u(indices[k])]
+    return d
+
+
+def _row_dot2(data, indices, start, stop, v, w, zero):
+    """(Σ data[k]·v[j], Σ data[k]·w[j]) over one row, j = indices[k]: :func:`_row_dot` for two
+    vectors in one walk (the curved Hessian product needs xᵢ·v and xᵢ·w)."""
+    dv = zero
+    dw = zero
+    for k in range(start, stop):
+        x = data[k]
+        j = _u(indices[k])
+        dv += x * v[j]
+        dw += x * w[j]
+    return dv, dw
+
+
 def _pass_chunks(lo, hi, w, bias, data, indices, indptr, y, s, scale, chunk, parts, stats, curv):
     """Chunks lo..hi-1: parts[c] = Σ rᵢ xᵢ, stats[c] = (Σ sℓ, Σ r, Σ s·hit); curv[i] = σᵢ(1 − σᵢ)
     when ``curv`` is not empty (the Hessian's weights at this point, for :func:`hessp`)."""
@@ -102,9 +130,7 @@ def _pass_chunks(lo, hi, w, bias, data, indices, indptr, y, s, scale, chunk, par
         hits = 0.0
         for i in range(c * chunk, min(c * chunk + chunk, m)):
             start, stop = _row(indptr, i)
-            d = zero
-            for k in range(start, stop):
-                d += data[k] * w[_u(indices[k])]
+            d = _row_dot(data, indices, start, stop, w, zero)
             z = float(d) * scale + bias
             e = math.exp(-abs(z))
             a = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
@@ -145,14 +171,10 @@ def _curvature_chunks(
         tsum = 0.0
         for i in range(c * chunk, min(c * chunk + chunk, m)):
             start, stop = _row(indptr, i)
-            dv = zero
-            dz = zero
-            for k in range(start, stop):
-                x = data[k]
-                j = _u(indices[k])
-                dv += x * vw[j]
-                if curved:
-                    dz += x * w[j]
+            if curved:
+                dv, dz = _row_dot2(data, indices, start, stop, vw, w, zero)
+            else:
+                dv, dz = _row_dot(data, indices, start, stop, vw, zero), zero
             t = float(dv) * scale + vb
             if curved:
                 z = float(dz) * scale + bias
@@ -182,9 +204,7 @@ def _hessp_chunks(lo, hi, data, indices, indptr, vw, vb, curv, s, scale, chunk, 
         tsum = 0.0
         for i in range(c * chunk, min(c * chunk + chunk, m)):
             start, stop = _row(indptr, i)
-            dv = zero
-            for k in range(start, stop):
-                dv += data[k] * vw[_u(indices[k])]
+            dv = _row_dot(data, indices, start, stop, vw, zero)
             t = float(dv) * scale + vb
             t *= curv[i]
             if weighted:
@@ -221,6 +241,45 @@ def _diagonal_chunks(lo, hi, data, indices, indptr, curv, s, chunk, parts, stats
         stats[c, 0] = tsum
 
 
+def _cg_product(parts, v, scale, total, alpha, pw, qw):
+    """qw = (scale/total)·Σ_c parts[c] + α·v — the chunks added in their fixed order — and
+    returns pwᵀqw: one walk over the feature-length vectors instead of four numpy calls and
+    their temporaries. Reassociation is allowed here (see _row_dot), so the dot product is
+    summed in vector lanes; the order still depends on the length alone."""
+    n_chunks = parts.shape[0]
+    factor = scale / total
+    pq = 0.0
+    for j in range(qw.shape[0]):
+        acc = 0.0
+        for c in range(n_chunks):
+            acc += float(parts[c, j])
+        q = acc * factor + alpha * float(v[j])
+        qw[j] = q
+        pq += pw[j] * q
+    return pq
+
+
+def _cg_step(step, pw, qw, dw, rw, inverse):
+    """dw += step·pw, rw −= step·qw; returns (rᵀr, rᵀM⁻¹r) for the new residual, in one walk."""
+    rr = 0.0
+    rz = 0.0
+    for j in range(rw.shape[0]):
+        dw[j] += step * pw[j]
+        r = rw[j] - step * qw[j]
+        rw[j] = r
+        rr += r * r
+        rz += r * (inverse[j] * r)
+    return rr, rz
+
+
+def _cg_direction(ratio, pw, rw, inverse, v):
+    """pw = M⁻¹rw + ratio·pw, and v = pw in the data's dtype for the next Hessian product."""
+    for j in range(pw.shape[0]):
+        p = inverse[j] * rw[j] + ratio * pw[j]
+        pw[j] = p
+        v[j] = p
+
+
 def _pcg_chunks(
     data,
     indices,
@@ -246,56 +305,50 @@ def _pcg_chunks(
     :func:`_hessp_chunks` on this thread, as :func:`hessp` runs it below its threading threshold,
     and its chunks are added in the same order; the vectors stay float64 and only the direction
     goes to the parameters' dtype (``v``'s) for the product. Compiled so that a Newton step is
-    one call: driven by scipy, each product paid a third of its own time again in Python."""
+    one call: driven by scipy, each product paid a third of its own time again in Python. The
+    vector work between products is three fused walks (_cg_product, _cg_step, _cg_direction),
+    which took it from about 0.5 ms to 0.2 ms per product on the text benchmark's 73,200 features."""
     n = gw.shape[0]
     parts = np.empty((n_chunks, n), dtype=v.dtype)
     stats = np.empty((n_chunks, 1))
     dw = np.zeros(n)
     db = 0.0
-    rw = -gw.astype(np.float64)
+    rw = np.empty(n)
+    for j in range(n):
+        rw[j] = -float(gw[j])
     rb = -float(gb)
-    zw = inverse[:n] * rw
+    pw = np.zeros(n)
+    qw = np.zeros(n)
+    rr, rz = _cg_step(0.0, pw, qw, dw, rw, inverse)  # a step of 0: the norms of r alone
     zb = inverse[n] * rb
-    pw = zw.copy()
+    rz += rb * zb
+    rr += rb * rb
+    _cg_direction(0.0, pw, rw, inverse, v)
     pb = zb
-    qw = np.empty(n)
-    rz = np.dot(rw, zw) + rb * zb
-    rr = np.dot(rw, rw) + rb * rb
     target = rtol * rtol * rr
     products = 0
     while products < limit and rr > target:
-        for j in range(n):
-            v[j] = pw[j]
         _hessp_chunks(
             0, n_chunks, data, indices, indptr, v, pb, curv, s, scale, chunk, parts, stats
         )
         products += 1
-        for j in range(n):
-            acc = 0.0
-            for c in range(n_chunks):
-                acc += float(parts[c, j])
-            qw[j] = acc * scale / total + alpha * float(v[j])
         hb = 0.0
         for c in range(n_chunks):
             hb += stats[c, 0]
         qb = hb / total
-        curvature = np.dot(pw, qw) + pb * qb
+        curvature = _cg_product(parts, v, scale, total, alpha, pw, qw) + pb * qb
         if not curvature > 0:  # flat or negative along p (alpha = 0, separable data): stop
             break
         step = rz / curvature
-        dw += step * pw
         db += step * pb
-        rw -= step * qw
         rb -= step * qb
-        rr = np.dot(rw, rw) + rb * rb
-        for j in range(n):
-            zw[j] = inverse[j] * rw[j]
+        rr, rz_next = _cg_step(step, pw, qw, dw, rw, inverse)
         zb = inverse[n] * rb
-        rz_next = np.dot(rw, zw) + rb * zb
+        rr += rb * rb
+        rz_next += rb * zb
         ratio = rz_next / rz
         rz = rz_next
-        for j in range(n):
-            pw[j] = zw[j] + ratio * pw[j]
+        _cg_direction(ratio, pw, rw, inverse, v)
         pb = zb + ratio * pb
     return dw, db, products
 
@@ -305,10 +358,8 @@ def _logits_chunks(lo, hi, w, bias, data, indices, indptr, scale, chunk, out):
     m = indptr.shape[0] - 1
     for c in range(lo, hi):
         for i in range(c * chunk, min(c * chunk + chunk, m)):
-            d = out[i]  # zero: out starts as zeros
             start, stop = _row(indptr, i)
-            for k in range(start, stop):
-                d += data[k] * w[_u(indices[k])]
+            d = _row_dot(data, indices, start, stop, w, out[i])  # out[i] is zero: the dtype
             out[i] = float(d) * scale + bias
 
 
@@ -319,7 +370,8 @@ _ready = False
 def _compiled() -> None:
     """Compile the kernel bodies once (and load lrnn.kernels' numba and thread pool)."""
     global _ready, _pass_chunks, _curvature_chunks, _hessp_chunks, _logits_chunks, _u, _row
-    global _diagonal_chunks, _pcg_chunks
+    global _diagonal_chunks, _pcg_chunks, _row_dot, _row_dot2
+    global _cg_product, _cg_step, _cg_direction
     if _ready:
         return
     with _lock:
@@ -328,9 +380,18 @@ def _compiled() -> None:
         kernels._compiled()
         import numba
 
-        # IEEE order everywhere: a row's few stored values are summed in their stored order.
+        # IEEE order everywhere but in the row and vector sums below.
         strict = numba.njit(nogil=True, cache=True)
         _u, _row = strict(_u), strict(_row)
+        # Only the rows' dot products may be reordered (see _row_dot); inlined into the
+        # strict kernels below, their instructions keep their own flags.
+        lanes = numba.njit(nogil=True, cache=True, fastmath={"reassoc"})
+        _row_dot, _row_dot2 = lanes(_row_dot), lanes(_row_dot2)
+        _cg_product, _cg_step, _cg_direction = (
+            lanes(_cg_product),
+            lanes(_cg_step),
+            lanes(_cg_direction),
+        )
         _pass_chunks = strict(_pass_chunks)
         _curvature_chunks = strict(_curvature_chunks)
         _hessp_chunks = strict(_hessp_chunks)
