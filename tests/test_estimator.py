@@ -267,3 +267,71 @@ def test_a_dataframe_with_a_column_named_format_is_not_taken_for_a_sparse_matrix
     X = pd.DataFrame({"format": [0.0, 1, 2, 3], "b": [1.0, 0, 1, 0]})
     est = LogisticNeuron(solver="auto").fit(X, [0, 1, 0, 1])
     assert est.predict(X).shape == (4,)
+
+
+def _capture_validation(monkeypatch) -> dict:
+    """The validation backend the estimator hands to training."""
+    from lrnn import estimator as estimator_module
+
+    captured: dict = {}
+    real = estimator_module.train
+
+    def spy(backend, config, validation=None, **kwargs):
+        captured["validation"] = validation
+        return real(backend, config, validation=validation, **kwargs)
+
+    monkeypatch.setattr(estimator_module, "train", spy)
+    return captured
+
+
+def _weighted_log_loss(X, y, weights, w, b):
+    z = X @ w + b
+    losses = np.logaddexp(0.0, z) - y * z
+    return float(np.sum(weights * losses) / np.sum(weights))
+
+
+def test_the_held_out_loss_is_weighted_as_the_training_loss(monkeypatch):
+    from lrnn import run
+
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((120, 4))
+    y = (X[:, 0] + 0.5 * rng.standard_normal(120) > 0).astype(int)
+    s = rng.uniform(0.1, 3.0, 120)
+    captured = _capture_validation(monkeypatch)
+    LogisticNeuron(
+        early_stopping=True, validation_fraction=0.25, random_state=0, class_weight={1: 3.0},
+        max_iter=20,
+    ).fit(X, y, sample_weight=s)  # fmt: skip
+    _, held = run.hold_out_rows(y, 0.25, 0)
+    w, b = rng.standard_normal(4), 0.3
+    weights = s[held] * np.where(y[held] == 1, 3.0, 1.0)
+    want = _weighted_log_loss(X[held], y[held], weights, w, b)
+    assert captured["validation"].data_pass(w, b).loss == pytest.approx(want, rel=1e-12)
+    unweighted = _weighted_log_loss(X[held], y[held], np.ones(len(held)), w, b)
+    assert abs(want - unweighted) > 1e-3  # the check can tell the two apart
+
+
+def test_an_eval_set_is_weighted_by_the_training_class_weights(monkeypatch):
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((100, 3))
+    y = (X[:, 0] > 0.4).astype(int)  # unbalanced: "balanced" weighs class 1 up
+    X_val, y_val = X[:30], y[:30]
+    captured = _capture_validation(monkeypatch)
+    LogisticNeuron(class_weight="balanced", max_iter=5).fit(X, y, eval_set=(X_val, y_val))
+    factors = len(y) / (2 * np.bincount(y))  # from the training labels, not the eval set's
+    w, b = rng.standard_normal(3), -0.2
+    want = _weighted_log_loss(X_val, y_val, factors[y_val], w, b)
+    assert captured["validation"].data_pass(w, b).loss == pytest.approx(want, rel=1e-12)
+
+
+def test_early_stopping_refuses_a_held_out_part_without_weight():
+    from lrnn import run
+
+    X = np.arange(40, dtype=float).reshape(20, 2)
+    y = np.array([0, 1] * 10)
+    _, held = run.hold_out_rows(y, 0.5, 0)
+    weights = np.ones(20)
+    weights[held] = 0.0
+    est = LogisticNeuron(early_stopping=True, validation_fraction=0.5, random_state=0)
+    with pytest.raises(ValueError, match="every held-out example has weight 0"):
+        est.fit(X, y, sample_weight=weights)

@@ -129,3 +129,14 @@ def test_learning_rate_curves_end_at_the_final_cost():
         assert curve["iteration"][:3] == [0, 2, 4] and curve["iteration"][-1] == 250
         assert curve["cost"][-1] == row["final_cost"] and rate == row["learning_rate"]
     assert diverged == [False, False]
+
+
+def test_validation_rows_keep_each_class_factor_from_training():
+    from lrnn.run import class_sample_weights, class_weights_for
+
+    train_labels = np.array([0, 0, 0, 1, 2, 2])
+    factors = class_sample_weights("balanced", train_labels, ["a", "b", "c"])
+    validation_labels = np.array([1, 1, 0])  # no class 2; "balanced" here alone would differ
+    got = class_weights_for(validation_labels, train_labels, factors, 3)
+    np.testing.assert_allclose(got, [2.0, 2.0, 6 / 9])
+    assert class_weights_for(validation_labels, train_labels, None, 3) is None

@@ -166,7 +166,9 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
     early_stopping : bool
         Hold out ``validation_fraction`` (stratified, seeded by ``random_state``) or use
         ``eval_set`` from fit; stop after ``n_iter_no_change`` recorded checks without
-        validation-loss improvement and restore the best weights.
+        validation-loss improvement and restore the best weights. The held-out loss is weighted
+        by the held-out rows' sample and class weights, as the training loss is (an
+        ``eval_set`` is weighted by ``class_weight``).
     class_weight : None, "balanced" or dict
         Multiplies sample weights by class.
     record_every : int
@@ -362,7 +364,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                     f"eval_set: y_val must be 1-D with one label per row of X_val "
                     f"({X_val.shape[0]}); got shape {y_val.shape}."
                 )
-            validation = make_backend(X_val, y_val, backend="auto", n_classes=n_classes)
+            w_val = run.class_weights_for(y_val, encoded, class_w, n_classes)
+            validation = make_backend(X_val, y_val, w_val, backend="auto", n_classes=n_classes)
         elif self.early_stopping:
             X_train, y_train, w_train, validation = self._hold_out(X, encoded, weights)
 
@@ -406,8 +409,14 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         train_rows, val_rows = run.hold_out_rows(
             encoded, self.validation_fraction, self.random_state
         )
+        w_val = None if weights is None else weights[val_rows]
+        if w_val is not None and not w_val.sum() > 0:
+            raise ValueError(
+                "early_stopping: every held-out example has weight 0, so the validation loss "
+                "is undefined; give those examples weight, or pass eval_set=(X_val, y_val)."
+            )
         validation = make_backend(
-            X[val_rows], encoded[val_rows], backend="auto", n_classes=len(self.classes_)
+            X[val_rows], encoded[val_rows], w_val, backend="auto", n_classes=len(self.classes_)
         )
         w_train = None if weights is None else weights[train_rows]
         return X[train_rows], encoded[train_rows], w_train, validation

@@ -68,6 +68,19 @@ def class_sample_weights(
     return per_class[encoded]
 
 
+def class_weights_for(
+    labels: NDArray, train_labels: NDArray, train_class_weights: NDArray | None, n_classes: int
+) -> NDArray | None:
+    """Class weights for other rows (a validation set): each class keeps the factor it has in
+    training, so that the validation loss weighs the classes as the training loss does
+    ("balanced" is not recomputed from the validation rows, which may lack a class)."""
+    if train_class_weights is None:
+        return None
+    per_class = np.ones(n_classes)
+    per_class[train_labels] = train_class_weights
+    return per_class[labels]
+
+
 def combine_weights(
     sample_weight: NDArray | None, class_weights: NDArray | None, option: str = "class_weight"
 ) -> NDArray | None:
@@ -332,7 +345,10 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
     backend = make_backend(train_ds.X, train_ds.y, weights, scale, backend_name, n_classes=K)
     validation = None
     if validation_ds is not None:
-        validation = make_backend(validation_ds.X, validation_ds.y, None, scale, "numpy", K)
+        validation_weights = class_weights_for(validation_ds.y, train_ds.y, weights, K)
+        validation = make_backend(
+            validation_ds.X, validation_ds.y, validation_weights, scale, "numpy", K
+        )
     info = {
         "source": train_ds.source,
         "n_samples": int(train_ds.X.shape[0]),
