@@ -526,3 +526,26 @@ def test_index_arrays_that_do_not_fit_the_shape_are_refused_before_any_pass(kind
 
     with pytest.raises(ValueError, match=said):  # the prediction path of files and serve
         inference.logits(fitted.coef_.ravel(), 0.0, X, 1.0)
+
+
+def test_a_sparse_fit_checks_the_index_arrays_once(monkeypatch):
+    """The estimator checks them in its input validation; its backends do not again
+    (each check is a pass over the stored indices)."""
+    from lrnn import estimator as estimator_module
+    from lrnn.backends import sparse_backend
+
+    X, y, _ = problem()
+    calls = []
+    real = sparse_backend.check_structure
+
+    def counting(X, name="X"):
+        calls.append(1)
+        return real(X, name)
+
+    monkeypatch.setattr(sparse_backend, "check_structure", counting)
+    monkeypatch.setattr(estimator_module, "check_structure", counting)
+    LogisticNeuron(early_stopping=True, max_iter=20).fit(X, y)
+    assert len(calls) == 1
+    calls.clear()
+    make_backend(X, y)  # a library caller's backend still checks
+    assert len(calls) == 1

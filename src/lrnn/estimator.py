@@ -365,11 +365,16 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                     f"({X_val.shape[0]}); got shape {y_val.shape}."
                 )
             w_val = run.class_weights_for(y_val, encoded, class_w, n_classes)
-            validation = make_backend(X_val, y_val, w_val, backend="auto", n_classes=n_classes)
+            validation = make_backend(
+                X_val, y_val, w_val, backend="auto", n_classes=n_classes, structure_checked=True
+            )
         elif self.early_stopping:
             X_train, y_train, w_train, validation = self._hold_out(X, encoded, weights)
 
-        backend = make_backend(X_train, y_train, w_train, backend=self.backend, n_classes=n_classes)
+        backend = make_backend(
+            X_train, y_train, w_train, backend=self.backend, n_classes=n_classes,
+            structure_checked=True,  # by _validate_X; a held-out slice is scipy's own
+        )  # fmt: skip
         if previous is not None and previous[0].shape != _weight_shape(X.shape[1], n_classes):
             warnings.warn(
                 f"warm_start: the previous fit's weights {previous[0].shape} do not fit this "
@@ -416,8 +421,9 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 "is undefined; give those examples weight, or pass eval_set=(X_val, y_val)."
             )
         validation = make_backend(
-            X[val_rows], encoded[val_rows], w_val, backend="auto", n_classes=len(self.classes_)
-        )
+            X[val_rows], encoded[val_rows], w_val, backend="auto", n_classes=len(self.classes_),
+            structure_checked=True,  # a slice of the checked X
+        )  # fmt: skip
         w_train = None if weights is None else weights[train_rows]
         return X[train_rows], encoded[train_rows], w_train, validation
 

@@ -306,8 +306,8 @@ def _pcg_chunks(
     and its chunks are added in the same order; the vectors stay float64 and only the direction
     goes to the parameters' dtype (``v``'s) for the product. Compiled so that a Newton step is
     one call: driven by scipy, each product paid a third of its own time again in Python. The
-    vector work between products is three fused walks (_cg_product, _cg_step, _cg_direction),
-    which took it from about 0.5 ms to 0.2 ms per product on the text benchmark's 73,200 features."""
+    vector work between products is three fused walks (_cg_product, _cg_step, _cg_direction):
+    about 0.2 ms per product on the text benchmark's 73,200 features, 0.5 ms as numpy calls."""
     n = gw.shape[0]
     parts = np.empty((n_chunks, n), dtype=v.dtype)
     stats = np.empty((n_chunks, 1))

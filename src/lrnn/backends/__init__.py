@@ -118,13 +118,17 @@ def make_backend(
     scale: float = 1.0,
     backend: str = "auto",
     n_classes: int = 2,
+    *,
+    structure_checked: bool = False,
 ) -> Backend:
     """Wrap validated data in the backend asked for, or the one its type implies.
 
-    ``n_classes`` ≥ 3 gives the softmax layer's backend (y: class indices)."""
+    ``n_classes`` ≥ 3 gives the softmax layer's backend (y: class indices). A sparse X's index
+    arrays are checked (:func:`~lrnn.backends.sparse_backend.check_structure`, O(stored
+    values)) unless the caller already did, ``structure_checked``."""
     from lrnn.errors import UsageError
 
-    if type(X).__module__.startswith("scipy.sparse"):
+    if type(X).__module__.startswith("scipy.sparse") and not structure_checked:
         from lrnn.backends.sparse_backend import check_structure
 
         check_structure(X)
