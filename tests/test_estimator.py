@@ -290,6 +290,7 @@ def _weighted_log_loss(X, y, weights, w, b):
     return float(np.sum(weights * losses) / np.sum(weights))
 
 
+@pytest.mark.filterwarnings("ignore:gd stopped at max_iter")  # a few steps suffice
 def test_the_held_out_loss_is_weighted_as_the_training_loss(monkeypatch):
     from lrnn import run
 
@@ -311,6 +312,7 @@ def test_the_held_out_loss_is_weighted_as_the_training_loss(monkeypatch):
     assert abs(want - unweighted) > 1e-3  # the check can tell the two apart
 
 
+@pytest.mark.filterwarnings("ignore:gd stopped at max_iter")  # a few steps suffice
 def test_an_eval_set_is_weighted_by_the_training_class_weights(monkeypatch):
     rng = np.random.default_rng(12)
     X = rng.standard_normal((100, 3))

@@ -528,6 +528,7 @@ def test_index_arrays_that_do_not_fit_the_shape_are_refused_before_any_pass(kind
         inference.logits(fitted.coef_.ravel(), 0.0, X, 1.0)
 
 
+@pytest.mark.filterwarnings("ignore:gd stopped at max_iter")  # a few steps suffice
 def test_a_sparse_fit_checks_the_index_arrays_once(monkeypatch):
     """The estimator checks them in its input validation; its backends do not again
     (each check is a pass over the stored indices)."""
