@@ -708,6 +708,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("fit tol inf", lambda f: lambda: LogisticNeuron(tol=float("inf")).fit(_X, _Y), "tol"),
     ("fit batch_size 0", lambda f: lambda: LogisticNeuron(solver="sgd", batch_size=0).fit(_X, _Y), "batch_size"),
     ("fit validation_fraction 1", lambda f: lambda: LogisticNeuron(validation_fraction=1.0, early_stopping=True).fit(_X, _Y), "validation_fraction"),
+    ("fit eval_set of weight 0", lambda f: lambda: LogisticNeuron(early_stopping=True, class_weight={0: 0.0}).fit(_X, _Y, eval_set=(_X[_Y == 0], _Y[_Y == 0])), "the validation set: every example has weight 0"),
+    ("--validation of weight 0", lambda f: ["train", f.csv("table.csv", _table_frame()), "--validation", f.csv("v.csv", _table_frame().query("label == 'no'")), "--class-weight", '{"no": 0}', "--early-stopping", *T], "the validation set: every example has weight 0"),
     ("fit random_state negative", lambda f: lambda: LogisticNeuron(random_state=-1).fit(_X, _Y), "random_state"),
     ("fit random_state text", lambda f: lambda: LogisticNeuron(random_state="seed").fit(_X, _Y), "random_state"),
     ("fit class_weight zeros", lambda f: _fit(_X, _Y, class_weight={0: 0, 1: 0}), "weight 0"),

@@ -335,5 +335,8 @@ def test_early_stopping_refuses_a_held_out_part_without_weight():
     weights = np.ones(20)
     weights[held] = 0.0
     est = LogisticNeuron(early_stopping=True, validation_fraction=0.5, random_state=0)
-    with pytest.raises(ValueError, match="every held-out example has weight 0"):
+    with pytest.raises(ValueError, match="held-out examples: every example has weight 0"):
         est.fit(X, y, sample_weight=weights)
+    zero_class = LogisticNeuron(early_stopping=True, class_weight={0: 0.0})
+    with pytest.raises(ValueError, match="the validation set: every example has weight 0"):
+        zero_class.fit(X, y, eval_set=(X[y == 0], y[y == 0]))  # NaN loss: it never stopped

@@ -166,9 +166,9 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
     early_stopping : bool
         Hold out ``validation_fraction`` (stratified, seeded by ``random_state``) or use
         ``eval_set`` from fit; stop after ``n_iter_no_change`` recorded checks without
-        validation-loss improvement and restore the best weights. The held-out loss is weighted
-        by the held-out rows' sample and class weights, as the training loss is (an
-        ``eval_set`` is weighted by ``class_weight``).
+        validation-loss improvement and restore the best weights. The held-out loss and
+        accuracy are weighted by the held-out rows' sample and class weights, as the training
+        ones are (an ``eval_set`` by ``class_weight``).
     class_weight : None, "balanced" or dict
         Multiplies sample weights by class.
     record_every : int
@@ -415,11 +415,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             encoded, self.validation_fraction, self.random_state
         )
         w_val = None if weights is None else weights[val_rows]
-        if w_val is not None and not w_val.sum() > 0:
-            raise ValueError(
-                "early_stopping: every held-out example has weight 0, so the validation loss "
-                "is undefined; give those examples weight, or pass eval_set=(X_val, y_val)."
-            )
+        run.require_weight(w_val, "early_stopping's held-out examples")
         validation = make_backend(
             X[val_rows], encoded[val_rows], w_val, backend="auto", n_classes=len(self.classes_),
             structure_checked=True,  # a slice of the checked X

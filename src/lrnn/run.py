@@ -78,7 +78,19 @@ def class_weights_for(
         return None
     per_class = np.ones(n_classes)
     per_class[train_labels] = train_class_weights
-    return per_class[labels]
+    weights = per_class[labels]
+    require_weight(weights, "the validation set")
+    return weights
+
+
+def require_weight(weights: NDArray | None, part: str) -> None:
+    """Refuse a validation part whose weights add up to 0: its weighted loss would be NaN, which
+    early stopping cannot compare, so it would quietly never stop."""
+    if weights is not None and not weights.sum() > 0:
+        raise UsageError(
+            f"{part}: every example has weight 0 (its classes' weights, times sample weights), "
+            "so the validation loss is undefined; give them weight, or validate on other rows."
+        )
 
 
 def combine_weights(

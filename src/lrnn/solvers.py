@@ -258,7 +258,8 @@ def _forcing(norm: float, tol: float, preconditioned: bool, tighter: bool) -> fl
 #: 82 → 57 (1e-6); synthetic 200,000 × 100,000 25 → 18 and 29 → 27. Without the diagonal
 #: (μ = 0) synthetic took 191 at 1e-6.
 PRECONDITIONER_MIX = 0.1
-#: The loosest relative residual a preconditioned CG solve stops at (see _newton_direction).
+#: The relative residual a preconditioned CG solve stops at, unless a close solve is asked for
+#: (see _forcing).
 PRECONDITIONED_FORCING = 0.1
 
 
@@ -287,12 +288,15 @@ def _within_rounding(evaluation: tuple, cost: float, grad: NDArray) -> bool:
 
 
 def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> Stepper:
-    """A Newton step with Armijo backtracking (sufficient decrease), so it never goes uphill.
+    """A Newton step with Armijo backtracking (sufficient decrease), so it does not go uphill
+    beyond J's rounding.
 
     Also says whether the optimum is reached to the working precision: the Newton decrement
-    gᵀH⁻¹g estimates 2(J − J*), and once it is below the rounding of J no step can help. The
-    pass evaluated at the accepted point goes back to the loop, which reuses it instead of
-    reading the data again.
+    gᵀH⁻¹g estimates 2(J − J*), and once it is below the rounding of J no step can help —
+    unless the direction came from a loose CG solve; then the system is solved closely once,
+    and that step, if J cannot judge it, is taken when J stays within its rounding and the
+    gradient falls (:func:`_within_rounding`). The pass evaluated at the accepted point goes
+    back to the loop, which reuses it instead of reading the data again.
     """
 
     def advance(state: Any, cost: float, grad: NDArray) -> Advance:

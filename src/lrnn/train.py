@@ -118,9 +118,10 @@ def _one_blas_thread(fn: Callable[..., TrainResult]) -> Callable[..., TrainResul
     matrix X Xᵀ, the Hessian, its Cholesky factor and the long dot products inside L-BFGS-B and
     CG change with the machine's thread count, and so do the trained weights (measured: newton,
     lbfgs and the wide-data shortcut on 2 threads against 1). With BLAS on one thread a run is
-    bit-identical on any machine, which ``lrnn verify`` relies on; the passes over the data keep
-    their own threads (the numba kernels reduce in a fixed order), and DESIGN.md already asks
-    for BLAS to stay out of their way.
+    bit-identical for any thread count, which ``lrnn verify`` relies on; the passes over the
+    data keep their own threads (the numba kernels reduce in a fixed order), and DESIGN.md
+    already asks for BLAS to stay out of their way. Across machines the bits hold where the
+    CPUs share their vector instructions: the compiled kernels sum in vector lanes.
     """
 
     @functools.wraps(fn)
