@@ -140,3 +140,12 @@ def test_validation_rows_keep_each_class_factor_from_training():
     got = class_weights_for(validation_labels, train_labels, factors, 3)
     np.testing.assert_allclose(got, [2.0, 2.0, 6 / 9])
     assert class_weights_for(validation_labels, train_labels, None, 3) is None
+
+
+def test_balanced_weights_leave_a_class_of_weightless_examples_at_zero():
+    from lrnn.run import class_sample_weights
+
+    labels = np.array([0, 0, 1, 1, 2])
+    sample_weight = np.array([1.0, 3.0, 0.0, 0.0, 2.0])
+    got = class_sample_weights("balanced", labels, ["a", "b", "c"], sample_weight=sample_weight)
+    np.testing.assert_allclose(got, [0.5, 0.5, 0.0, 0.0, 1.0])  # 6 / (3 · 4) and 6 / (3 · 2)

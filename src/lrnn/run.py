@@ -50,7 +50,12 @@ def class_sample_weights(
         counts = np.bincount(encoded, weights=sample_weight, minlength=len(classes))
         counts = counts.astype(np.float64)
         total = len(encoded) if sample_weight is None else float(np.sum(sample_weight))
-        return (total / (len(classes) * counts))[encoded]
+        # A class whose examples all have sample weight 0 gets factor 0, not 1/0: its examples
+        # weigh nothing either way, and 0·inf would make their weights NaN.
+        per_class = np.divide(
+            total, len(classes) * counts, out=np.zeros_like(counts), where=counts > 0
+        )
+        return per_class[encoded]
     if not isinstance(class_weight, Mapping):
         raise UsageError(
             f"{option} must be None, 'balanced' or a mapping class → weight; got {class_weight!r}."
