@@ -277,13 +277,18 @@ def _inverse_preconditioner(backend: Backend, config: TrainConfig, w: NDArray, b
     return 1.0 / d
 
 
+def _rounding(cost: float, dtype: np.dtype) -> float:
+    """The smallest change of J that its floating-point value can show (a few ulps of J)."""
+    return 8 * np.finfo(dtype).eps * max(abs(cost), np.finfo(float).tiny)
+
+
 def _within_rounding(evaluation: tuple, cost: float, grad: NDArray) -> bool:
     """Whether a close Newton step is right though J cannot show it: J rose by no more than
     its rounding, and the gradient fell. Near the optimum J changes by about gᵀH⁻¹g, which
     falls below J's last bits while the gradient is still above tol."""
-    rounding = 8 * np.finfo(grad.dtype).eps * max(abs(cost), np.finfo(float).tiny)
     return bool(
-        evaluation[0] <= cost + rounding and np.max(np.abs(evaluation[1])) < np.max(np.abs(grad))
+        evaluation[0] <= cost + _rounding(cost, grad.dtype)
+        and np.max(np.abs(evaluation[1])) < np.max(np.abs(grad))
     )
 
 
@@ -317,7 +322,7 @@ def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> 
             # The predicted decrease is below J's rounding, or no step lowers J: the optimum
             # to working precision — unless a loose solve is to blame; then solve closely, once.
             full = None  # the full step's evaluation
-            if -slope > 8 * np.finfo(theta.dtype).eps * max(abs(cost), np.finfo(float).tiny):
+            if -slope > _rounding(cost, theta.dtype):
                 step = 1.0
                 for _ in range(40):
                     moved = direction if step == 1.0 else step * direction  # 1·p is p, exactly
