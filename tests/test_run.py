@@ -79,16 +79,16 @@ def test_hold_out_that_leaves_one_class_names_the_fix():
 
 def test_class_weights():
     y = np.array([0, 0, 0, 1])
-    balanced = run.class_sample_weights("balanced", y, ["no", "yes"])
+    balanced = run.class_factors("balanced", y, ["no", "yes"])[y]
     assert np.allclose(balanced, [2 / 3, 2 / 3, 2 / 3, 2.0])
     assert balanced.sum() == pytest.approx(4)
-    named = run.class_sample_weights({"yes": 3}, y, ["no", "yes"])
-    assert np.array_equal(named, [1, 1, 1, 3])
-    assert run.class_sample_weights(None, y, ["no", "yes"]) is None
+    named = run.class_factors({"yes": 3}, y, ["no", "yes"])
+    assert np.array_equal(named, [1, 3])
+    assert run.class_factors(None, y, ["no", "yes"]) is None
     with pytest.raises(UsageError, match="names class 'maybe'"):
-        run.class_sample_weights({"maybe": 1}, y, ["no", "yes"], option="--class-weight")
+        run.class_factors({"maybe": 1}, y, ["no", "yes"], option="--class-weight")
     with pytest.raises(UsageError, match="weight 0"):
-        run.combine_weights(None, run.class_sample_weights({"no": 0, "yes": 0}, y, ["no", "yes"]))
+        run.combine_weights(None, run.class_factors({"no": 0, "yes": 0}, y, ["no", "yes"])[y])
 
 
 @pytest.mark.parametrize(
@@ -132,20 +132,23 @@ def test_learning_rate_curves_end_at_the_final_cost():
 
 
 def test_validation_rows_keep_each_class_factor_from_training():
-    from lrnn.run import class_sample_weights, class_weights_for
+    from lrnn.run import class_factors, validation_class_weights
 
     train_labels = np.array([0, 0, 0, 1, 2, 2])
-    factors = class_sample_weights("balanced", train_labels, ["a", "b", "c"])
+    factors = class_factors("balanced", train_labels, ["a", "b", "c"])
+    np.testing.assert_allclose(factors, [6 / 9, 2.0, 1.0])
     validation_labels = np.array([1, 1, 0])  # no class 2; "balanced" here alone would differ
-    got = class_weights_for(validation_labels, train_labels, factors, 3)
+    got = validation_class_weights(validation_labels, factors)
     np.testing.assert_allclose(got, [2.0, 2.0, 6 / 9])
-    assert class_weights_for(validation_labels, train_labels, None, 3) is None
+    assert validation_class_weights(validation_labels, None) is None
+    with pytest.raises(UsageError, match="weight 0"):
+        validation_class_weights(validation_labels, np.array([0.0, 0.0, 1.0]))
 
 
 def test_balanced_weights_leave_a_class_of_weightless_examples_at_zero():
-    from lrnn.run import class_sample_weights
+    from lrnn.run import class_factors
 
     labels = np.array([0, 0, 1, 1, 2])
     sample_weight = np.array([1.0, 3.0, 0.0, 0.0, 2.0])
-    got = class_sample_weights("balanced", labels, ["a", "b", "c"], sample_weight=sample_weight)
-    np.testing.assert_allclose(got, [0.5, 0.5, 0.0, 0.0, 1.0])  # 6 / (3 · 4) and 6 / (3 · 2)
+    got = class_factors("balanced", labels, ["a", "b", "c"], sample_weight=sample_weight)
+    np.testing.assert_allclose(got, [0.5, 0.0, 1.0])  # 6 / (3 · 4) and 6 / (3 · 2)

@@ -345,9 +345,10 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 raise ValueError("sample_weight must be ≥ 0; got negative values.")
             if weights.sum() <= 0:
                 raise ValueError("sample_weight sums to 0; at least one example needs weight.")
-        class_w = run.class_sample_weights(
+        factors = run.class_factors(
             self.class_weight, encoded, self.classes_.tolist(), sample_weight=weights
         )
+        class_w = None if factors is None else factors[encoded]
         weights = run.combine_weights(weights, class_w, "class_weight (times sample_weight)")
 
         X_train, y_train, w_train, validation = X, encoded, weights, None
@@ -364,7 +365,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                     f"eval_set: y_val must be 1-D with one label per row of X_val "
                     f"({X_val.shape[0]}); got shape {y_val.shape}."
                 )
-            w_val = run.class_weights_for(y_val, encoded, class_w, n_classes)
+            w_val = run.validation_class_weights(y_val, factors)
             validation = make_backend(
                 X_val, y_val, w_val, backend="auto", n_classes=n_classes, structure_checked=True
             )

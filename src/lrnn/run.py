@@ -30,7 +30,7 @@ from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
 # --------------------------------------------------------------------------------------------
 # Weights
 # --------------------------------------------------------------------------------------------
-def class_sample_weights(
+def class_factors(
     class_weight: str | Mapping | None,
     encoded: NDArray,
     classes: Sequence[Any],
@@ -38,11 +38,12 @@ def class_sample_weights(
     option: str = "class_weight",
     sample_weight: NDArray | None = None,
 ) -> NDArray | None:
-    """Per-example weights from per-class ones; ``encoded`` indexes ``classes``.
+    """One weight factor per class (``encoded`` indexes ``classes``), or None for no weighting.
 
     ``"balanced"`` gives each class the same total weight: Σs / (K · Σs over the class), with
     s the sample weights (1 each without them: m / (K · count)), as scikit-learn counts since
     1.9. A mapping names classes as they appear in ``classes`` (unnamed classes keep weight 1).
+    The factors, not per-example weights, are what other rows (a validation set) must share.
     """
     if class_weight is None:
         return None
@@ -52,10 +53,7 @@ def class_sample_weights(
         total = len(encoded) if sample_weight is None else float(np.sum(sample_weight))
         # A class whose examples all have sample weight 0 gets factor 0, not 1/0: its examples
         # weigh nothing either way, and 0·inf would make their weights NaN.
-        per_class = np.divide(
-            total, len(classes) * counts, out=np.zeros_like(counts), where=counts > 0
-        )
-        return per_class[encoded]
+        return np.divide(total, len(classes) * counts, out=np.zeros_like(counts), where=counts > 0)
     if not isinstance(class_weight, Mapping):
         raise UsageError(
             f"{option} must be None, 'balanced' or a mapping class → weight; got {class_weight!r}."
@@ -70,20 +68,16 @@ def class_sample_weights(
     per_class = np.array([float(class_weight.get(c, 1.0)) for c in known])
     if not np.all(np.isfinite(per_class)) or np.any(per_class < 0):
         raise UsageError(f"{option} values must be finite and ≥ 0; got {per_class}.")
-    return per_class[encoded]
+    return per_class
 
 
-def class_weights_for(
-    labels: NDArray, train_labels: NDArray, train_class_weights: NDArray | None, n_classes: int
-) -> NDArray | None:
+def validation_class_weights(labels: NDArray, factors: NDArray | None) -> NDArray | None:
     """Class weights for other rows (a validation set): each class keeps the factor it has in
     training, so that the validation loss weighs the classes as the training loss does
     ("balanced" is not recomputed from the validation rows, which may lack a class)."""
-    if train_class_weights is None:
+    if factors is None:
         return None
-    per_class = np.ones(n_classes)
-    per_class[train_labels] = train_class_weights
-    weights = per_class[labels]
+    weights = factors[labels]
     require_weight(weights, "the validation set")
     return weights
 
@@ -354,15 +348,17 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
         )
         train_ds, validation_ds = data.subset(train_ds, kept), data.subset(train_ds, held)
     scale = train_ds.spec.scale
-    weights = class_sample_weights(
+    factors = class_factors(
         request.class_weight, train_ds.y, train_ds.classes, option="--class-weight"
     )
-    weights = combine_weights(None, weights, "--class-weight")
+    weights = combine_weights(
+        None, None if factors is None else factors[train_ds.y], "--class-weight"
+    )
     K = len(train_ds.classes)
     backend = make_backend(train_ds.X, train_ds.y, weights, scale, backend_name, n_classes=K)
     validation = None
     if validation_ds is not None:
-        validation_weights = class_weights_for(validation_ds.y, train_ds.y, weights, K)
+        validation_weights = validation_class_weights(validation_ds.y, factors)
         validation = make_backend(
             validation_ds.X, validation_ds.y, validation_weights, scale, "numpy", K
         )
@@ -657,7 +653,7 @@ def reproduce(
 __all__ = [
     "TrainingData",
     "TrainingRequest",
-    "class_sample_weights",
+    "class_factors",
     "combine_weights",
     "compare_learning_rates",
     "hold_out_rows",
