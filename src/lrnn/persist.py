@@ -25,6 +25,7 @@ import json
 import math
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -308,6 +309,9 @@ def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exceptio
     for key in ("preprocessing", "training", "manifest"):
         if not isinstance(meta.get(key), dict):
             raise bad(f"{key} must be an object, got {type(meta.get(key)).__name__}")
+    if _nesting(meta) > MAX_METADATA_NESTING:  # later copies and JSON writes would recurse
+        raise bad(f"the metadata nests deeper than {MAX_METADATA_NESTING} levels")
+    _refuse_printed_control_characters(meta, bad)
     history = meta.get("history")
     if history is not None and not _is_history(history):
         raise bad("history must be an object of equally long lists of numbers")
@@ -320,6 +324,42 @@ def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exceptio
             raise error(f"{name}: {e}") from e
         if spec.n_features is not None and spec.n_features != w.shape[0]:
             raise bad(f"the preprocessing gives {spec.n_features} features but w has {w.shape[0]}")
+
+
+#: lrnn writes metadata a few levels deep; far deeper nesting only comes from a crafted file.
+MAX_METADATA_NESTING = 32
+
+
+def _nesting(value: Any) -> int:
+    """How deep lists and objects nest in ``value`` (without recursing: the file is untrusted)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_METADATA_NESTING:
+                todo.extend(
+                    (v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)
+                )
+    return deepest
+
+
+def _refuse_printed_control_characters(meta: dict, bad: Callable[[str], Exception]) -> None:
+    """Column names that lrnn prints back must not hold control characters: a newline or a
+    terminal escape from a crafted file would forge lines of lrnn's output or retitle the
+    terminal. (Reading refuses such names too, so no trained model has them. The training
+    data's path in the manifest is not checked: any path is the user's to give.)"""
+    from lrnn.data.dataset import has_control_characters
+
+    preprocessing = meta["preprocessing"]
+    printed = [
+        ("preprocessing.feature_names", preprocessing.get("feature_names")),
+        ("preprocessing.label_column", preprocessing.get("label_column")),
+    ]
+    for where, value in printed:
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and has_control_characters(text):
+                raise bad(f"{where} {text[:100]!r} holds control characters")
 
 
 def _is_history(history: Any) -> bool:

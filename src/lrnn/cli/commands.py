@@ -312,6 +312,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _check_train_outputs(args: argparse.Namespace, paths: dict) -> None:
     """Refuse, before any work, an output that would destroy an input or a file not lrnn's."""
+    if args.resume and Path(args.resume).resolve() == Path(paths["model"]).resolve():
+        raise UsageError(
+            f"--model {paths['model']} is the checkpoint --resume reads; the model would "
+            "replace it — give the model another name."
+        )
     plan = OutputPlan().read("DATA", args.data).read("--test", args.test)
     plan.read("--validation", args.validation)
     plan.write("--model", paths["model"], "model")
@@ -320,11 +325,6 @@ def _check_train_outputs(args: argparse.Namespace, paths: dict) -> None:
     plan.write("--history", paths["history"], "history")
     plan.write("--checkpoint", paths["checkpoint"], "checkpoint")
     plan.check()
-    if args.resume and Path(args.resume).resolve() == Path(paths["model"]).resolve():
-        raise UsageError(
-            f"--model {paths['model']} is the checkpoint --resume reads; the model would "
-            "replace it — give the model another name."
-        )
 
 
 def _say_what_was_trained(

@@ -99,7 +99,7 @@ class OutputPlan:
                     "own file."
                 )
             seen[where] = option
-            if kind in ("model", "checkpoint") and where.is_file() and not _lrnn_file(where):
+            if kind in ("model", "checkpoint") and where.is_file() and not _lrnn_file(where, kind):
                 raise UsageError(
                     f"{option} {path} already exists and is not an lrnn {kind}, so it is left "
                     f"alone; give another {option} path, or move that file away."
@@ -125,8 +125,9 @@ def _example(kind: str) -> str:
     }[kind]
 
 
-def _lrnn_file(path: Path) -> bool:
-    """A safetensors file whose header carries lrnn's metadata (a model or a checkpoint)."""
+def _lrnn_file(path: Path, kind: str) -> bool:
+    """A safetensors file whose header carries lrnn's metadata for this kind of file (a model
+    is never replaced by a checkpoint, nor a checkpoint by a model)."""
     import json
     import struct
 
@@ -141,8 +142,11 @@ def _lrnn_file(path: Path) -> bool:
             if size > persist.MAX_HEADER_BYTES:
                 return False
             header = json.loads(f.read(size))
-        return isinstance(header, dict) and "lrnn" in (header.get("__metadata__") or {})
-    except (OSError, ValueError, UnicodeDecodeError):
+        text = (header.get("__metadata__") or {}).get("lrnn") if isinstance(header, dict) else None
+        meta = json.loads(text) if isinstance(text, str) else None
+        wanted = persist.MODEL_FORMAT if kind == "model" else persist.CHECKPOINT_FORMAT
+        return isinstance(meta, dict) and meta.get("format") == wanted
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError, RecursionError):
         return False
 
 
