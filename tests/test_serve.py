@@ -741,3 +741,17 @@ def test_a_body_that_stops_arriving_is_answered_408_and_a_huge_answer_is_refused
     serve._check_answer_size(3000, ["c"] * 3)  # small: fine
     with pytest.raises(DataError, match=r"3000 examples of 300 classes would take about \d+ MiB"):
         serve._check_answer_size(3000, ["n" * 990] * 300)
+
+
+def test_too_many_images_is_over_the_limit_not_malformed(image_server, client, models):
+    from lrnn.serve import MAX_IMAGES_PER_REQUEST
+
+    picture = models.pictures[0]
+    files = [
+        ("images", (f"{i}{picture.suffix}", picture.read_bytes(), "application/octet-stream"))
+        for i in range(MAX_IMAGES_PER_REQUEST + 1)
+    ]
+    response = client.post(image_server.url + "/predict", files=files)
+    assert response.status_code == 422, response.text
+    assert f"over the limit of {MAX_IMAGES_PER_REQUEST}" in response.json()["error"]
+    assert client.get(image_server.url + "/health").status_code == 200

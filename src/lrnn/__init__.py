@@ -26,3 +26,8 @@ def __getattr__(name: str) -> Any:
 
         return importlib.import_module("lrnn.course")
     raise AttributeError(f"module 'lrnn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The lazily loaded names too, so that tab completion offers them."""
+    return sorted(set(globals()) | set(__all__))

@@ -479,6 +479,12 @@ async def _multipart(request: Any, body: bytes, max_images: int) -> list[tuple[s
             max_files=max_images, max_fields=max_images
         )
     except HTTPException as e:
+        if "Too many files" in str(e.detail) or "Too many fields" in str(e.detail):
+            raise ApiError(
+                422,
+                f"more than {max_images} images (or form fields) in one request, over the limit "
+                f"of {max_images}; send them in several requests.",
+            ) from e
         raise ApiError(400, f"malformed multipart body ({e.detail}); fix the upload.") from e
     except (ValueError, KeyError, AssertionError) as e:
         raise ApiError(400, f"malformed multipart body ({one_line(e)}); fix the upload.") from e
