@@ -40,6 +40,7 @@ from PIL import Image
 
 from lrnn import data, persist
 from lrnn.cli import main
+from lrnn.errors import has_control_characters
 from lrnn.estimator import LogisticNeuron
 from tests.cli_helpers import assert_clean_failure, run, snapshot
 
@@ -602,6 +603,9 @@ CASES: list[tuple[str, Build, str]] = [
     ("verify no data source", lambda f: ["verify", "--model", f.manifest_variant("d.safetensors", data_source=7, request=None)], "no data source"),
     ("verify corrupt request", lambda f: ["verify", "--model", f.manifest_variant("d.safetensors", request={"data": 7})], "data=7 cannot be used"),
     ("verify corrupt request fraction", lambda f: ["verify", "--model", f.manifest_variant("d.safetensors", request={"validation_fraction": 2.0})], "validation_fraction=2.0"),
+    ("verify corrupt request class weight", lambda f: ["verify", "--model", f.manifest_variant("d.safetensors", request={"class_weight": {"1": [1]}})], "class_weight={'1': [1]} cannot be used"),
+    ("verify corrupt request text settings", lambda f: ["verify", "--model", f.manifest_variant("d.safetensors", request={"text": {"ngram_range": "x"}})], "text={'ngram_range': 'x'} cannot be used"),
+    ("verify manifest data path with an escape", lambda f: ["verify", "--model", f.manifest_variant("d.safetensors", request={"data": "d\x1b[2J.csv"})], "d\\x1b[2J.csv: no such file"),
     ("verify other data", lambda f: ["verify", "--model", IMAGE_MODEL, "breast_cancer"], "image data"),
     ("verify other table", lambda f: ["verify", "--model", TABLE_MODEL, f.csv("o.csv", _table_frame(seed=5))], "sha256 differs"),
     # ---- checkpoints (train --resume)
@@ -909,6 +913,7 @@ def test_bad_input(case, build, needle, trained, tmp_path, monkeypatch, capsys):
     assert line.startswith("error: ") and "Traceback" not in err, line
     assert "unexpected" not in line, line  # lrnn's fallback for errors nobody foresaw
     assert needle.lower() in line.lower(), line
+    assert not has_control_characters(line), line  # names from files are printed escaped
     assert ADVICE.search(line.split(":", 1)[1]), f"no way out in: {line}"
     assert snapshot(tmp_path) == before, "a failed command created or changed files"
 

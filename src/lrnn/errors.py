@@ -9,6 +9,8 @@ a failing disk) exits 1.
 
 from __future__ import annotations
 
+import unicodedata
+
 
 class LrnnError(Exception):
     """Base class: a problem lrnn can describe in one line."""
@@ -39,9 +41,36 @@ class TrainingDiverged(LrnnError, ArithmeticError):
 
 
 def one_line(exc: BaseException) -> str:
-    """The message of ``exc`` folded onto one line, for the CLI's stderr."""
-    text = " ".join(str(exc).split())
+    """The message of ``exc`` folded onto one line, for the CLI's stderr. Messages quote what
+    they were given — paths and names out of files that may be hostile — so control characters
+    left after folding are shown escaped, not sent to the terminal."""
+    text = printable(" ".join(str(exc).split()))
     return text or type(exc).__name__
+
+
+#: Invisible characters that reorder the text around them (U+202E shows "gnp.exe" as
+#: "exe.png"): in a class name they would disguise it, and every name printed after it.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS
+
+
+def has_control_characters(text: str) -> bool:
+    """A newline, a terminal escape or a bidirectional override: printed, it would forge lines
+    of lrnn's output, clear the screen or reorder what is shown."""
+    return any(_is_control(ch) for ch in text)
+
+
+def printable(text: str) -> str:
+    """``text`` with each control character written as Python writes it in a string literal
+    (ESC → ``\\x1b``): safe to print, and still says what the text held."""
+    if not has_control_characters(text):
+        return text
+    return "".join(ascii(ch)[1:-1] if _is_control(ch) else ch for ch in text)
 
 
 class UnbalancedClassesWarning(UserWarning):

@@ -298,7 +298,7 @@ def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exceptio
             raise bad("feature_names must be a list of strings")
         if len(names) != w.shape[0]:
             raise bad(f"there are {len(names)} feature_names for {w.shape[0]} weights")
-        from lrnn.data.dataset import has_control_characters
+        from lrnn.errors import has_control_characters
 
         odd = next((n for n in names if has_control_characters(n)), None)
         if odd is not None:  # printed by predict's errors, words, the report
@@ -349,7 +349,7 @@ def _refuse_printed_control_characters(meta: dict, bad: Callable[[str], Exceptio
     terminal escape from a crafted file would forge lines of lrnn's output or retitle the
     terminal. (Reading refuses such names too, so no trained model has them. The training
     data's path in the manifest is not checked: any path is the user's to give.)"""
-    from lrnn.data.dataset import has_control_characters
+    from lrnn.errors import has_control_characters
 
     preprocessing = meta["preprocessing"]
     printed = [

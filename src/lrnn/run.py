@@ -178,11 +178,16 @@ class TrainingRequest:
         from lrnn.errors import ModelFileError
 
         known = {k: stored[k] for k in cls.REPRODUCE if k in stored}
+        given = {"data": data_path, "label": label}  # what the command line replaces
         for key, value in known.items():
-            if not _REQUEST_TYPES[key](value):
+            if not _REQUEST_TYPES[key](value) and not given.get(key):
+                way_out = {
+                    "data": "give the training data as DATA, or ",
+                    "label": "give --label, or ",
+                }
                 raise ModelFileError(
                     f"{source}: the manifest's {key}={value!r} cannot be used; the file is "
-                    "corrupt — verify with DATA and options given, or retrain."
+                    f"corrupt — {way_out.get(key, '')}retrain it with lrnn train."
                 )
         if known.get("image_size") is not None:
             known["image_size"] = tuple(known["image_size"])
@@ -214,11 +219,25 @@ _REQUEST_TYPES: dict[str, Callable[[Any], bool]] = {
     "stream": lambda v: isinstance(v, bool),
     "early_stopping": lambda v: isinstance(v, bool),
     "validation_fraction": lambda v: v is None or (_optional(float)(v) and 0 < v < 1),
-    "class_weight": lambda v: v is None or v == "balanced" or isinstance(v, dict),
+    "class_weight": lambda v: v is None or v == "balanced" or _is_class_weight_mapping(v),
     "positive_class": _optional(str),
-    "text": lambda v: v is None or isinstance(v, dict),
+    "text": lambda v: v is None or _text_settings_problem(v) is None,
     "backend": lambda v: isinstance(v, str),
 }
+
+
+def _is_class_weight_mapping(value: Any) -> bool:
+    """class → weight as ``--class-weight`` stores it: names to finite weights ≥ 0."""
+    return isinstance(value, dict) and all(
+        isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) and w >= 0
+        for w in value.values()
+    )
+
+
+def _text_settings_problem(value: Any) -> str | None:
+    from lrnn.data.text import check_settings
+
+    return check_settings(value)
 
 
 @dataclass

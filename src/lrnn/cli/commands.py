@@ -24,7 +24,7 @@ from lrnn import config
 from lrnn.cli.outputs import OutputPlan, finishing_first
 from lrnn.cli.train_lines import header, progress_bar, stop_line
 from lrnn.config import default
-from lrnn.errors import LrnnError, TrainingDiverged, UsageError, one_line
+from lrnn.errors import LrnnError, TrainingDiverged, UsageError, one_line, printable
 from lrnn.train import Callback
 
 DEFAULT_MODEL = "lrnn-model.safetensors"
@@ -623,8 +623,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     model = persist.load_model(args.model)
 
     def announce(line: str) -> None:
-        if not getattr(args, "json", False):
-            print(line, file=sys.stderr, flush=True)
+        if not getattr(args, "json", False):  # it names the manifest's data: escape it
+            print(printable(line), file=sys.stderr, flush=True)
 
     result = run.reproduce(model, args.model, args.data, args.label, announce)
     same = np.array_equal(result.w, model.w) and np.array_equal(result.b, model.b)

@@ -6,7 +6,6 @@ classes, standardising features.
 from __future__ import annotations
 
 import math
-import unicodedata
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -16,7 +15,7 @@ import numpy as np
 
 from lrnn.data.checks import clip
 from lrnn.data.preprocessing import Preprocessing
-from lrnn.errors import DataError, UsageError
+from lrnn.errors import DataError, UsageError, has_control_characters
 
 
 @dataclass
@@ -130,19 +129,6 @@ MAX_CLASSES = 1000
 #: The longest class name lrnn keeps: names are printed on every prediction and stored in the
 #: model file's header, which has a size limit of its own.
 MAX_CLASS_NAME = 1000
-
-
-#: Invisible characters that reorder the text around them (U+202E shows "gnp.exe" as
-#: "exe.png"): in a class name they would disguise it, and every name printed after it.
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
-
-
-def has_control_characters(text: str) -> bool:
-    """A newline, a terminal escape or a bidirectional override: printed, it would forge lines
-    of lrnn's output, clear the screen or reorder what is shown."""
-    return any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in text)
 
 
 def class_name_problem(names: Sequence[str]) -> str | None:

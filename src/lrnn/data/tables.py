@@ -16,9 +16,9 @@ import numpy as np
 
 from lrnn.data import limits
 from lrnn.data.checks import check_bytes, check_finite, clip, is_float, quoted, short
-from lrnn.data.dataset import Dataset, encode_labels, has_control_characters, row_names
+from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
-from lrnn.errors import DataError
+from lrnn.errors import DataError, has_control_characters
 
 
 def _check_csv_lines(name: str) -> None:
