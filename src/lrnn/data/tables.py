@@ -60,10 +60,12 @@ def read_table(
     columns: list[str] | None,
     encoding: str = "utf-8",
     encoding_fix: str = "save the file as UTF-8",
+    label: str | None = None,
 ) -> Any:
     """A CSV or Parquet file as a frame, its size limits checked before pandas reads it (CSV:
     line length and column count; Parquet: columns and the declared size). ``encoding`` is the
-    CSV's (Parquet's text is UTF-8 by definition)."""
+    CSV's (Parquet's text is UTF-8 by definition). A CSV's ``label`` column is read as written,
+    then made numbers only if that loses nothing (see :func:`_csv_labels`)."""
     import pandas as pd
 
     if name.lower().endswith(".csv"):
@@ -71,7 +73,9 @@ def read_table(
         if codecs.lookup(encoding).name == "utf-8":
             encoding = "utf-8-sig"  # spreadsheets often write a byte-order mark
         try:
-            frame = pd.read_csv(name, encoding=encoding)
+            frame = pd.read_csv(
+                name, encoding=encoding, dtype=None if label is None else {label: str}
+            )
             header = pd.read_csv(
                 name, encoding=encoding, header=None, nrows=1, dtype=str, keep_default_na=False
             )
@@ -92,6 +96,8 @@ def read_table(
             ) from e
         # as written ("NA" stays "NA"); blank cells are pandas' "Unnamed: N", each its own
         _refuse_repeated_names(name, [v for v in header.iloc[0].tolist() if v])
+        if label is not None and label in frame.columns:
+            frame[label] = _csv_labels(frame[label], name, label)
         return frame
 
     import pyarrow.parquet as pq
@@ -114,6 +120,36 @@ def read_table(
     except Exception as e:  # noqa: BLE001 - pandas rebuilds a frame from the file's own
         # metadata, which fails in arbitrary ways (KeyError, TypeError, ...) when it is damaged
         raise DataError(f"{name}: not a readable Parquet file ({short(e)}); check the file.") from e
+
+
+def _csv_labels(column: Any, source: str, label: str) -> Any:
+    """A CSV's labels as numbers when every one is a number, else as the text written. Read as
+    numbers straight away, "01" and "1" (or "1" and "1.0") would become one class without a
+    word; here two spellings of one number are refused instead."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(column)  # few distinct labels: work on those, then index
+    if len(uniques) == 0:  # every label blank: nothing to read as numbers
+        return column
+    written = pd.Series(uniques).str.strip()
+    numbers = pd.to_numeric(written, errors="coerce")
+    if numbers.isna().any():  # some label is not a number: the classes are names
+        return column
+    spelled = pd.DataFrame({"written": written, "number": numbers}).drop_duplicates("written")
+    repeated = spelled["number"].duplicated(keep=False).to_numpy()
+    if repeated.any():
+        first = spelled["number"][repeated].iloc[0]
+        twice = sorted(spelled["written"][spelled["number"] == first])
+        shown = " and ".join(repr(clip(v)) for v in twice[:3])
+        raise DataError(
+            f"{source}: label column '{label}' writes one number two ways ({shown}); they would "
+            "be one class — fix the file so that each class is written one way."
+        )
+    values = numbers.to_numpy()[codes]
+    if (codes < 0).any():  # blank labels stay NaN (predict ignores them, train refuses them)
+        values = values.astype(np.float64)
+        values[codes < 0] = np.nan
+    return pd.Series(values, index=column.index)
 
 
 def _refuse_repeated_names(name: str, names: Sequence[str]) -> None:
@@ -174,7 +210,7 @@ def load_table(
     name: str, label: str, wanted: Sequence[str] | None, require_labels: bool
 ) -> Dataset:
     columns = None if wanted is None else [*wanted, label]
-    df = read_table(name, columns)
+    df = read_table(name, columns, label=label)
     return frame_dataset(df, name, label, wanted, require_labels)
 
 

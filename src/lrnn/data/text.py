@@ -498,7 +498,7 @@ def load_text_table(
             f"{name}: the model was trained on documents in files, not on a table's text "
             f"column; give {give}."
         )
-    frame = read_table(name, [column, label], settings["encoding"], ENCODING_FIX)
+    frame = read_table(name, [column, label], settings["encoding"], ENCODING_FIX, label=label)
     if column not in frame.columns:
         has = ", ".join(map(repr, list(frame.columns)[:8]))
         fix = (
