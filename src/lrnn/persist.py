@@ -33,7 +33,7 @@ import numpy as np
 
 from lrnn._version import __version__
 from lrnn.errors import ModelFileError, UsageError
-from lrnn.files import atomic_write_bytes
+from lrnn.files import atomic_write_bytes, not_a_regular_file
 
 #: The newest format this version reads (and writes for softmax layers).
 FORMAT_VERSION = 2
@@ -483,6 +483,12 @@ def _looks_like_pickle(head: bytes, tail: bytes) -> bool:
 
 def _read(name: str, expected_format: str) -> tuple[dict[str, np.ndarray], dict]:
     """Validate a safetensors file by hand, then load it; returns (tensors, lrnn metadata)."""
+    if not os.path.isdir(name) and not_a_regular_file(name):  # opening a FIFO waits forever
+        kind = "checkpoint" if expected_format == CHECKPOINT_FORMAT else "model file"
+        raise ModelFileError(
+            f"{name}: is not a regular file (a pipe, a device or a socket); give a {kind} "
+            "saved by lrnn."
+        )
     try:
         f = open(name, "rb")  # closed by the with below
     except FileNotFoundError as e:
