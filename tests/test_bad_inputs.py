@@ -623,6 +623,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("resume no theta", lambda f: ["train", "--resume", f.checkpoint_variant("t.ckpt", tensors={"other": np.zeros(65)}), *TR], "'theta'"),
     ("resume from a pipe", lambda f: ["train", "--resume", (os.mkfifo(f.root / "p.ckpt"), "p.ckpt")[1], *TR], "p.ckpt: is not a regular file (a pipe, a device or a socket); give a checkpoint"),
     ("model from a pipe", lambda f: ["predict", "--model", (os.mkfifo(f.root / "m.safetensors"), "m.safetensors")[1], "digits"], "m.safetensors: is not a regular file (a pipe, a device or a socket); give a model file"),
+    ("resume a negative adam count", lambda f: ["train", "--resume", f.checkpoint_variant("t.ckpt", opt_state={"__type__": "AdamState", "count": -5}), *TR], "the optimiser's count -5 is not a count"),
     ("resume theta shape", lambda f: ["train", "--resume", f.checkpoint_variant("t.ckpt", tensors={"theta": np.zeros(3)}), *TR], "tensor 'theta' has shape (3,)"),
     ("resume nan theta", lambda f: ["train", "--resume", f.checkpoint_variant("t.ckpt", tensors={"theta": np.full(65, np.nan)}), *TR], "tensor 'theta'"),
     ("resume no optimiser state", lambda f: ["train", "--resume", f.checkpoint_variant("o.ckpt", opt_state=None), *TR], "its optimiser state is none"),

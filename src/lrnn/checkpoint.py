@@ -116,10 +116,23 @@ def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
     for key in ("data", "history"):
         if not isinstance(meta.get(key, {}), dict):
             raise _corrupt(path, f"'{key}' is not an object")
+    counters = meta.get("opt_state")
+    if counters is not None:
+        if not isinstance(counters, dict) or not isinstance(counters.get("__type__"), str):
+            raise _corrupt(path, "its optimiser state is not an object with a type")
+        for key, value in counters.items():
+            # a count below 0 would turn Adam's bias correction negative, and the run would
+            # then "diverge" for a reason no learning rate explains
+            if key != "__type__" and not _is_count(value):
+                raise _corrupt(path, f"the optimiser's {key} {value!r} is not a count")
     columns = list(meta.get("history", {}).values())
     if any(not isinstance(c, list) for c in columns) or len({len(c) for c in columns}) > 1:
         raise _corrupt(path, "its history is not columns of equal length")
     return tensors, meta, config
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**62
 
 
 def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> TrainState:
