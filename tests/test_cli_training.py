@@ -316,3 +316,11 @@ def test_a_chosen_learning_rate_and_a_resumed_run_are_said(tmp_path):
     assert resumed.stdout.splitlines()[1] == (
         "Resuming lrnn-model.ckpt.safetensors from iteration 200"
     )
+
+
+def test_costs_print_as_the_lesson_does_until_they_blow_up():
+    from lrnn.cli.commands import _cost
+
+    assert _cost(0.6931471805599453) == "0.693147"  # the lesson's "Cost after iteration 0"
+    assert _cost(1e300) == "1.0000e+300"  # not 300 digits
+    assert _cost(float("inf")) == "inf"

@@ -171,7 +171,9 @@ class _LessonLines(Callback):
                 flush=True,
             )
         else:
-            print(f"Cost after iteration {record['iteration']}: {record['cost']:f}", flush=True)
+            print(
+                f"Cost after iteration {record['iteration']}: {_cost(record['cost'])}", flush=True
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -444,7 +446,7 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
 
     for r in rows:
         print(
-            f"{r['learning_rate']:>14g} {r['final_cost']:>11.6f} "
+            f"{r['learning_rate']:>14g} {_cost(r['final_cost']):>11} "
             f"{percent(r['train_accuracy'], 10)} {percent(r['test_accuracy'], 9)}  "
             f"{'yes' if r['diverged'] else 'no'}"
         )
@@ -615,6 +617,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     report.write_report(output, model=model, dataset=ds, history=history)
     print(f"report saved to {output}")
     return 0
+
+
+def _cost(value: float) -> str:
+    """A cost as the lesson prints it (six decimals), or in powers of ten once it is so large
+    that six decimals would be hundreds of digits (a run on its way to diverging)."""
+    return f"{value:f}" if not math.isfinite(value) or abs(value) < 1e6 else f"{value:.4e}"
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
