@@ -133,6 +133,10 @@ NAN_X = np.where(np.arange(X.size).reshape(X.shape) == 4, np.nan, X)
         (lambda: course.model(NAN_X, Y, X, Y, 10, 0.1), "X_train holds nan at feature 1"),
         (lambda: course.model(X, Y, NAN_X, Y, 10, 0.1), "X_test holds nan at feature 1"),
         (lambda: course.model(X, Y, X[:1], Y, 10, 0.1), "X_test has 1 features (rows) but X_tr"),
+        # text pixels: numpy's "could not convert string to float"; no examples: 0/0
+        (lambda: course.propagate(W, B, X.astype(str), Y), "X holds <U32 values"),
+        (lambda: course.model(X[:, :0], Y[:, :0], X, Y, 10, 0.1), "X_train has no examples"),
+        (lambda: course.optimize(W, B, X + 0j, Y, 10, 0.1), "X holds complex128 values"),
         # labels read from a table as text (object dtype)
         (
             lambda: course.propagate(W, B, X, np.array([["cat", "non-cat", "cat"]], dtype=object)),

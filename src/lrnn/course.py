@@ -52,7 +52,12 @@ def _as_course_arrays(
             f"Flatten each example to a column: {x_name}.reshape({x_name}.shape[0], -1).T."
         )
     if not np.issubdtype(X.dtype, np.floating):
-        X = X.astype(np.float64)
+        X = _as_numbers(X, x_name)
+    if Y is not None and X.shape[1] == 0:  # the cost is a mean over the examples: 0/0
+        raise UsageError(
+            f"{x_name} has no examples (shape {X.shape}: 0 columns); the cost is a mean over "
+            "the examples, so give at least one example."
+        )
     w = np.asarray(w, dtype=X.dtype)
     if w.size != X.shape[0]:
         hint = (
@@ -96,6 +101,22 @@ def _as_course_arrays(
             )
         y = y.astype(X.dtype)
     return w.reshape(-1), X.T, y
+
+
+def _as_numbers(X: NDArray, name: str) -> NDArray:
+    """X as float64 when it holds numbers; text, dates or complex values are refused by name
+    (numpy would say "could not convert string to float", or drop imaginary parts)."""
+    if X.dtype.kind in "biu":
+        return X.astype(np.float64)
+    if X.dtype.kind == "O":
+        try:
+            return X.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    raise UsageError(
+        f"{name} holds {X.dtype} values; the neuron computes with numbers: give pixel values or "
+        f"features as a numeric array, e.g. {name}.astype(float) once they are numbers."
+    )
 
 
 def _say_if_not_finite(X_rows: NDArray, name: str = "X") -> None:
