@@ -466,6 +466,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("h5 gzip bomb", lambda f: ["train", _h5_gzip_bomb(f.root / "z.h5"), *T], "not real data"),
     ("npz compressed bomb", lambda f: ["train", _npz_bomb(f.root / "z.npz"), *T], "not real data"),
     ("h5 two thousand classes listed", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"c%d" % i for i in range(2000)]), *T], "2000 classes, more than 1000"),
+    ("h5 empty class name", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"", b"cat"]), *T], "c.h5: 'list_classes' entry 0 is empty; name every class"),
     ("h5 class name with a newline", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a\nFAKE LINE", b"b"]), *T], "holds control characters"),
     ("csv label with a terminal escape", lambda f: ["train", f.text("e.csv", 'a,label\n1,"y\x1b[31m"\n2,n\n3,n\n4,"y\x1b[31m"\n'), *T], "holds control characters"),
     ("csv label reversing the text after it", lambda f: ["train", f.text("e.csv", "a,label\n1,\u202eexe.y\n2,n\n3,n\n4,\u202eexe.y\n"), *T], "holds control characters"),

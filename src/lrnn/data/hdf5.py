@@ -168,6 +168,12 @@ def load_h5(name: str, require_labels: bool) -> Dataset:
                     "of class names, one per label value."
                 )
             classes = tuple(_class_name(c, i, name) for i, c in enumerate(classes_raw))
+            blank = next((i for i, c in enumerate(classes) if not c.strip()), None)
+            if blank is not None:  # every prediction would print an empty label
+                raise DataError(
+                    f"{name}: 'list_classes' entry {blank} is empty; name every class (the "
+                    "lesson's file has b'non-cat', b'cat')."
+                )
             if len(classes) < 2:
                 raise DataError(
                     f"{name}: 'list_classes' names {len(classes)} class(es) "
