@@ -200,6 +200,11 @@ def test_predict_log_proba_is_the_log_of_predict_proba_and_stays_finite():
         )
         far = model.predict_log_proba(1e4 * X)  # logits in the thousands
         assert np.isfinite(far).all() and far.min() < -700
+        # probabilities far below 1e-16 keep their digits in every column (not 1 − p ≈ 0)
+        p, log_p = model.predict_proba(30 * X), model.predict_log_proba(30 * X)
+        small = (p < 1e-16) & (p > 1e-300)
+        assert small[:, 0].any() and small.all(axis=1).sum() == 0
+        np.testing.assert_allclose(p[small], np.exp(log_p[small]), rtol=1e-12, atol=0)
 
 
 def test_labels_of_mixed_types_are_one_clear_error():

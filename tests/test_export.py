@@ -71,7 +71,10 @@ def assert_same_as_lrnn(outputs: dict[str, np.ndarray], records: list[dict], cla
     diff = np.abs(got[:, 1] - expected)
     assert diff.max() <= 1e-12, diff.max()
     assert (diff / expected).max() <= 1e-12, (diff / expected).max()
-    # P(negative) is σ(−z), not 1 − P(positive): equal to it to rounding, exact where it is tiny.
+    # P(negative) is σ(−z) in both, not 1 − P(positive): equal to 1e-12 relative even where
+    # it is tiny
+    first = np.array([r["probabilities"][classes[0]] for r in records])
+    assert (np.abs(got[:, 0] - first) / first).max() <= 1e-12
     np.testing.assert_allclose(got[:, 0], 1 - expected, rtol=0, atol=1e-15)
     assert [str(v) for v in outputs["label"]] == [r["label"] for r in records]
     assert [classes[i] for i in outputs["label_index"]] == [r["label"] for r in records]

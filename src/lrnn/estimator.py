@@ -480,12 +480,13 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         return objective.logits(self.coef_.ravel(), float(self.intercept_[0]), X)
 
     def predict_proba(self, X: ArrayLike) -> NDArray:
-        """(m, K): column k is P(classes_[k]); rows sum to 1 (σ for two classes, softmax)."""
+        """(m, K): column k is P(classes_[k]); rows sum to 1 up to rounding (σ(∓z) for two
+        classes, the softmax for more)."""
         z = self.decision_function(X)
         if z.ndim == 2:
             return softmax.softmax(z)
-        a = objective.sigmoid(z)
-        return np.column_stack([1 - a, a])
+        # σ(−z), not 1 − σ(z): a tiny P(classes_[0]) keeps its digits instead of rounding to 0
+        return np.column_stack([objective.sigmoid(-z), objective.sigmoid(z)])
 
     def predict_log_proba(self, X: ArrayLike) -> NDArray:
         """log of :meth:`predict_proba`, from the logits directly (log σ, log softmax), so a

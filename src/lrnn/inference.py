@@ -149,9 +149,12 @@ def predict_records(
     ``probabilities``, most probable first.
     """
     data.check_width(ds, np.asarray(model.w).shape[0])
-    p = probabilities(model, spec, ds.X)
+    z = logits(model.w, model.b, ds.X, spec.scale)
     classes = list(model.classes)
-    if p.ndim == 2:
+    if z.ndim == 2:
+        from lrnn import softmax
+
+        p = softmax.softmax(z)
         chosen = np.argmax(p, axis=1)
         return [
             {
@@ -163,14 +166,17 @@ def predict_records(
             for name, row, k in zip(ds.names, p, chosen, strict=True)
         ]
     t = model.threshold if threshold is None else threshold
+    # P(classes[0]) is σ(−z), not 1 − σ(z): a probability of 1e-20 keeps its digits (1 − σ(z)
+    # would round to 0), and it is what the exported ONNX graph computes
+    p, p_first = objective.sigmoid(z), objective.sigmoid(-z)
     return [
         {
             "name": name,
             "probability": float(q),
             "label": classes[1] if q > t else classes[0],
-            "probabilities": _by_class(classes, (1.0 - float(q), float(q)), top),
+            "probabilities": _by_class(classes, (float(q0), float(q)), top),
         }
-        for name, q in zip(ds.names, p, strict=True)
+        for name, q, q0 in zip(ds.names, p, p_first, strict=True)
     ]
 
 
