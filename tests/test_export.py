@@ -264,3 +264,17 @@ def test_multiclass_model_matches_predict(tmp_path):
     proc = run(["export", "--model", "huge.safetensors", "-o", "huge.onnx"], tmp_path)
     assert proc.returncode == 2 and not (tmp_path / "huge.onnx").exists()
     assert "the model's probabilities are not finite" in proc.stderr.splitlines()[-1]
+
+
+def test_the_graph_does_not_check_its_input(tmp_path):
+    """What README says the graph does with rows lrnn itself refuses (NaN, ±inf)."""
+    model = persist.ModelFile(
+        w=np.array([1.0, -2.0]), b=0.5, classes=("no", "yes"), preprocessing={"kind": "array"}
+    )
+    persist.save_model(tmp_path / "x.safetensors", model)
+    out = export_file(tmp_path / "x.safetensors", tmp_path / "x.onnx")
+    feed = np.array([[np.nan, 0.0], [np.inf, 0.0], [-np.inf, 0.0]])
+    for outputs in run_both(out, feed):
+        p = outputs["probabilities"]
+        assert np.isnan(p[0]).all() and outputs["label_index"][0] == 0
+        assert p[1].tolist() == [0.0, 1.0] and p[2].tolist() == [1.0, 0.0]
