@@ -105,7 +105,12 @@ def test_health_and_metadata(image_server, client, models):
     from lrnn import __version__
 
     assert meta["lrnn_version"] == __version__
-    assert meta["limits"]["max_body_bytes"] == int(LIMIT_MB * 2**20)
+    assert meta["limits"] == {
+        "max_body_bytes": int(LIMIT_MB * 2**20),
+        "max_answer_bytes": 64 * 2**20,
+        "max_images": 256,
+        "max_image_pixels": 50_000_000,
+    }
 
 
 def test_raw_images_match_predict(image_server, client, models):
@@ -149,6 +154,8 @@ def test_table_rows_and_columns_match_predict(table_server, client, models):
     expected = predict_json(models.table, [models.table_csv], models.folder)
     frame = pd.read_csv(models.table_csv)
     rows = frame[TABLE_COLUMNS].to_numpy().tolist()
+    limits = client.get(table_server.url + "/metadata").json()["limits"]
+    assert limits["max_rows"] == 10_000 and "max_images" not in limits
     by_rows = client.post(table_server.url + "/predict", json={"rows": rows})
     assert by_rows.status_code == 200, by_rows.text
     assert by_rows.json()["predictions"] == expected
@@ -279,6 +286,8 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("table: too many rows", "table", {"json": {"rows": [[1.0, 2.0, 3.0]] * 10_001}}, 422, "10001 rows in one request, over the limit of 10000"),
     ("GET /predict", "image", {"method": "GET"}, 405, "GET is not allowed"),
     ("unknown path", "image", {"path": "/nope"}, 404, "no such path '/nope'"),
+    ("a slash after /predict", "image", {"path": "/predict/"}, 404, "no such path '/predict/'; the API has GET /, /health, /metadata and POST /predict"),
+    ("table: empty body", "table", {"content": b"", "headers": {"Content-Type": "application/json"}}, 400, 'empty; send JSON rows such as {"rows"'),
 ]
 # fmt: on
 
@@ -644,7 +653,12 @@ def test_a_text_model_serves_documents(tmp_path):
                         ).status_code == 415  # fmt: skip
         empty = app.post("/predict", content=b"good\n\nbad", headers={"Content-Type": "text/plain"})
         assert empty.status_code == 422 and "line 2: the document is empty" in empty.json()["error"]
-        assert "documents" in app.get("/metadata").json()["predict"]["takes"]
+        meta = app.get("/metadata").json()
+        assert "documents" in meta["predict"]["takes"]
+        assert meta["limits"]["max_documents"] == inference.MAX_DOCUMENTS_PER_REQUEST
+        nothing = app.post("/predict", content=b"", headers={"Content-Type": "text/plain"})
+        assert nothing.status_code == 400
+        assert "empty; send documents, one per line" in nothing.json()["error"]
         # A body in another encoding is read by its charset; without one, the way out names it.
         latin = "a wonderful superb café\n".encode("latin-1")
         named = app.post(

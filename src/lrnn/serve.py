@@ -61,6 +61,12 @@ BODY_SECONDS = 60
 UPLOADS_IN_FLIGHT = 4
 #: Bytes of JSON an answer may take: each row of a softmax layer's answer lists every class.
 MAX_ANSWER_BYTES = 64 * 2**20
+#: What an empty request should have held, by the model's kind of data.
+_WHAT_TO_SEND = {
+    "image": "an image",
+    "text": "documents, one per line (text/plain) or as JSON",
+    "table": 'JSON rows such as {"rows": [[1.0, 2.0]]}',
+}
 #: Content types taken as one raw image.
 _RAW_IMAGE_TYPES = ("application/octet-stream",)
 
@@ -118,6 +124,7 @@ def create_app(
     spec = predictor.spec
     n_classes = len(predictor.model.classes)
     metadata = _metadata(predictor, max_body_bytes, max_images)
+    what_to_send = _WHAT_TO_SEND.get(spec.kind, _WHAT_TO_SEND["table"])
     receiving = _Receiving(UPLOADS_IN_FLIGHT * max_body_bytes)
     page_headers = {
         "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -144,7 +151,7 @@ def create_app(
             body = await _read_body(request, max_body_bytes, receiving)
             _check_media(media, spec.kind)
             if not body:
-                raise ApiError(400, "the request body is empty; send an image or JSON rows.")
+                raise ApiError(400, f"the request body is empty; send {what_to_send}.")
             work = await _decoding(request, body, media, predictor, max_images)
 
             def run() -> dict:
@@ -178,9 +185,13 @@ def create_app(
         Route("/metadata", get_metadata, methods=["GET"]),
         Route("/predict", predict, methods=["POST"]),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error}
     )
+    # POST /predict/ would get a bare 307 to /predict, which many clients do not follow with
+    # the body: a 404 that names the paths says what to fix
+    app.router.redirect_slashes = False
+    return app
 
 
 def _query_options(request: Any, n_classes: int) -> tuple[float | None, bool]:
@@ -274,9 +285,27 @@ def _metadata(predictor: inference.Predictor, max_body_bytes: int, max_images: i
                 "returns": returns,
                 "options": options,
             },
-            "limits": {"max_body_bytes": max_body_bytes, "max_images": max_images},
+            "limits": _limits(spec.kind, max_body_bytes, max_images),
         }
     )
+
+
+def _limits(kind: str, max_body_bytes: int, max_images: int) -> dict[str, int]:
+    """Every limit a request to this model can meet, so a client can split its work before it
+    is refused (each is also named in the error that enforces it)."""
+    from lrnn.data import limits
+
+    out = {"max_body_bytes": max_body_bytes, "max_answer_bytes": MAX_ANSWER_BYTES}
+    if kind == "image":
+        out |= {"max_images": max_images, "max_image_pixels": limits.MAX_IMAGE_PIXELS}
+    elif kind == "text":
+        out |= {
+            "max_documents": inference.MAX_DOCUMENTS_PER_REQUEST,
+            "max_document_bytes": limits.MAX_DOCUMENT_BYTES,
+        }
+    else:
+        out |= {"max_rows": inference.MAX_ROWS_PER_REQUEST}
+    return out
 
 
 def _finite_json(value: Any) -> Any:
