@@ -769,3 +769,26 @@ def test_too_many_images_is_over_the_limit_not_malformed(image_server, client, m
     assert response.status_code == 422, response.text
     assert f"over the limit of {MAX_IMAGES_PER_REQUEST}" in response.json()["error"]
     assert client.get(image_server.url + "/health").status_code == 200
+
+
+def test_an_svmlight_model_serves_the_bits_lrnn_predict_prints(tmp_path):
+    """Rows sent as JSON go through the sparse kernel that scores an svmlight file, so the
+    answers are the same floats, not the same to rounding."""
+    from sklearn.datasets import dump_svmlight_file, load_svmlight_file
+    from starlette.testclient import TestClient
+
+    from lrnn.serve import create_app
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 40)) * (rng.random((300, 40)) < 0.3)
+    dump_svmlight_file(X, (X[:, :5].sum(axis=1) > 0).astype(int), str(tmp_path / "s.svm"))
+    args = ["--solver", "newton", "--no-plot", "--model", "s.safetensors"]
+    assert run(["train", "s.svm", *args], tmp_path).returncode == 0
+    cli = run(["predict", "--model", "s.safetensors", "s.svm", "--json"], tmp_path)
+    want = [json.loads(line)["probability"] for line in cli.stdout.splitlines()]
+    X = load_svmlight_file(str(tmp_path / "s.svm"))[0].toarray()  # the file's own digits
+    with TestClient(create_app(inference.Predictor.load(tmp_path / "s.safetensors"))) as app:
+        answer = app.post("/predict", json={"rows": X.tolist()})
+        explained = app.post("/predict?explain=1", json={"rows": X[:2].tolist()})
+    assert [r["probability"] for r in answer.json()["predictions"]] == want
+    assert explained.status_code == 200 and len(explained.json()["explanations"]) == 2

@@ -92,7 +92,8 @@ class Predictor:
         a softmax layer (its column of W): ``explained`` when the caller has them already.
         """
         w = np.asarray(self.model.w, dtype=np.float64)
-        X = np.asarray(ds.X, dtype=np.float64)
+        rows = ds.X.toarray() if hasattr(ds.X, "toarray") else ds.X  # one request's rows
+        X = np.asarray(rows, dtype=np.float64)
         if w.ndim == 1:
             return X * (w * self.spec.scale), np.full(X.shape[0], float(self.model.b))
         chosen = self.explained_classes(ds) if explained is None else explained
@@ -375,7 +376,12 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
             for i, v in enumerate(columns[n]):
                 X[i, j] = _number(v, i, j, names)
     names_out = [f"row {i + 1}" for i in range(X.shape[0])]
-    return data.Dataset(spec.transform(X), None, None, names_out, spec, "request")
+    rows = spec.transform(X)
+    if spec.kind == "svmlight":  # scored by the sparse kernel, as lrnn predict scores the file
+        import scipy.sparse as sp  # (a dense product sums in another order: other last bits)
+
+        rows = sp.csr_matrix(rows)
+    return data.Dataset(rows, None, None, names_out, spec, "request")
 
 
 def _refuse_unknown_keys(payload: Mapping, known: tuple[str, ...]) -> None:
