@@ -15,9 +15,9 @@ import warnings
 import numpy as np
 import pytest
 
-pytest.importorskip("dask.array", reason="Dask is not installed (pip install 'lrnn[dask]')")
+pytest.importorskip("dask.array", reason="Dask is not installed (pip install '.[dask]')")
 distributed = pytest.importorskip(
-    "distributed", reason="distributed is not installed (pip install 'lrnn[dask]')"
+    "distributed", reason="distributed is not installed (pip install '.[dask]')"
 )
 
 import dask  # noqa: E402

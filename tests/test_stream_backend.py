@@ -50,7 +50,7 @@ def write_npy(folder: Path, X, y) -> Path:
 
 
 def write_zarr(path: Path, X, y, chunk_rows: int = 64) -> Path:
-    zarr = pytest.importorskip("zarr", reason="Zarr is not installed (pip install 'lrnn[dask]')")
+    zarr = pytest.importorskip("zarr", reason="Zarr is not installed (pip install '.[dask]')")
     group = zarr.open_group(str(path), mode="w")
     group.create_array("X", data=X, chunks=(chunk_rows, X.shape[1]))
     group.create_array("y", data=y)

@@ -21,7 +21,7 @@ from lrnn.train import TrainConfig, train
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 needs_torch = pytest.mark.skipif(
-    not HAVE_TORCH, reason="PyTorch is not installed (pip install 'lrnn[torch]')"
+    not HAVE_TORCH, reason="PyTorch is not installed (pip install torch==2.13.0)"
 )
 SOLVERS = ["gd", "momentum", "nesterov", "adam", "sgd", "lbfgs", "newton"]
 RTOL = 1e-10
@@ -50,7 +50,8 @@ def test_missing_torch_says_how_to_install(monkeypatch):
     with pytest.raises(UsageError) as info:
         make_backend(np.ones((3, 2)), np.array([0.0, 1.0, 1.0]), backend="torch")
     assert str(info.value) == (
-        "backend='torch' needs PyTorch: pip install 'lrnn[torch]' (torch==2.13.0)"
+        "backend='torch' needs PyTorch: install it with pip install torch==2.13.0 (lrnn's "
+        "'torch' extra)"
     )
 
 

@@ -62,7 +62,8 @@ def _onnx() -> Any:
         import onnx
     except ImportError as e:
         raise UsageError(
-            "lrnn export needs the onnx package; install it with pip install 'lrnn[onnx]'."
+            "lrnn export needs the onnx package; install it with pip install onnx onnxruntime "
+            "(lrnn's 'onnx' extra)."
         ) from e
     return onnx
 

@@ -93,7 +93,8 @@ def _require_stack() -> None:
     if missing:
         raise UsageError(
             f"lrnn serve needs Starlette, uvicorn and python-multipart ({', '.join(missing)} "
-            "missing); install them with pip install 'lrnn[serve]'."
+            "missing); install them with pip install starlette uvicorn python-multipart (lrnn's "
+            "'serve' extra)."
         )
 
 

@@ -53,7 +53,10 @@ SPLIT_EVERY = 8
 #: Bytes of mini-batch rows fetched to the client per compute during an sgd epoch.
 WINDOW_BYTES = 64 * 1024 * 1024
 
-NEEDS_DASK = "backend='dask' needs Dask: pip install 'lrnn[dask]' (dask[array] and distributed)."
+NEEDS_DASK = (
+    "backend='dask' needs Dask: install it with pip install 'dask[array,dataframe]' "
+    "distributed (lrnn's 'dask' extra)."
+)
 
 
 def _dask() -> tuple[Any, Any]:

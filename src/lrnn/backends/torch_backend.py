@@ -30,7 +30,10 @@ from lrnn.backends import WeightSpace, blocks
 from lrnn.errors import DataError, UsageError
 from lrnn.objective import DataPass
 
-NEEDS_TORCH = "backend='torch' needs PyTorch: pip install 'lrnn[torch]' (torch==2.13.0)"
+NEEDS_TORCH = (
+    "backend='torch' needs PyTorch: install it with pip install torch==2.13.0 (lrnn's 'torch' "
+    "extra)"
+)
 
 #: Bytes of widened rows per block when X is stored narrower than the arithmetic (uint8) or
 #: when forming float64 Gram products from float32 data.

@@ -346,7 +346,9 @@ def _open_zarr(path: Path) -> tuple[Source, NDArray, str]:
     try:
         import zarr
     except ImportError as exc:
-        raise UsageError(f"reading {path} needs Zarr: pip install 'lrnn[dask]'.") from exc
+        raise UsageError(
+            f"reading {path} needs Zarr: install it with pip install zarr (in lrnn's 'dask' extra)."
+        ) from exc
     try:
         group = zarr.open_group(str(path), mode="r")
         missing = [k for k in ("X", "y") if k not in group]
