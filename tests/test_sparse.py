@@ -467,6 +467,20 @@ def test_sparse_input_with_three_classes_equals_dense(solver):
         )
 
 
+@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+def test_wide_sparse_input_with_three_classes_and_an_auto_rate_equals_dense(solver):
+    """The curvature bound of wide rows comes from their m × m Gram, which sparse rows give as
+    a dense matrix too (it failed: a sparse XXᵀ cannot take the bias's + 1)."""
+    from lrnn import LogisticNeuron
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((15, 30)), rng.integers(0, 3, 15)
+    params = {"solver": solver, "learning_rate": "auto", "max_iter": 50, "tol": 0}
+    dense = LogisticNeuron(**params).fit(X, y)
+    fitted = LogisticNeuron(**params).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(fitted.coef_, dense.coef_, rtol=0, atol=1e-12)
+
+
 def _broken(kind: str):
     """A sparse matrix whose index arrays do not fit its shape (scipy builds it unchecked)."""
     ones = np.ones(3)

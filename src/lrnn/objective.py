@@ -435,8 +435,12 @@ def augmented_cross_gram(
 
 def row_products(X: NDArray, dtype: np.dtype, block_bytes: int = 32 * 2**20) -> NDArray:
     """XXᵀ (m × m) in ``dtype``: one BLAS product when X already has that dtype, else a sum
-    over blocks of columns widened at most ``block_bytes`` at a time (X is never copied whole)."""
+    over blocks of columns widened at most ``block_bytes`` at a time (X is never copied whole).
+    Sparse rows give a dense XXᵀ too (it is m × m, and asked for only when m is small)."""
     m, n = X.shape
+    if not isinstance(X, np.ndarray) and hasattr(X, "tocsr"):  # scipy.sparse
+        rows = X.tocsr().astype(dtype)
+        return np.asarray((rows @ rows.T).toarray())
     if X.dtype == dtype:
         return X @ X.T
     cols = max(1, block_bytes // (np.dtype(dtype).itemsize * max(m, 1)))
