@@ -89,6 +89,15 @@ def test_divergence_guard_names_the_rate_and_the_safe_one(breast_cancer_std):
     assert np.all(np.isfinite(result.w))
 
 
+def test_float32_rounding_at_the_optimum_is_no_divergence(breast_cancer_std):
+    """At the optimum of float32 data the cost wobbles in its last bits; ten such rises in a
+    row were once taken for divergence at a rate far below 2/L."""
+    X, y = breast_cancer_std
+    config = TrainConfig(learning_rate=0.5, alpha=1e-2, tol=0, max_iter=2000)
+    result = train(InMemoryBackend(X.astype(np.float32), y), config)
+    assert result.n_iter == 2000 and np.isfinite(result.final_cost)
+
+
 class _Stopper(Callback):
     def __init__(self, at):
         self.at = at

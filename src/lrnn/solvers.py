@@ -277,7 +277,7 @@ def _inverse_preconditioner(backend: Backend, config: TrainConfig, w: NDArray, b
     return 1.0 / d
 
 
-def _rounding(cost: float, dtype: np.dtype) -> float:
+def cost_rounding(cost: float, dtype: np.dtype) -> float:
     """The smallest change of J that its floating-point value can show (a few ulps of J)."""
     return 8 * np.finfo(dtype).eps * max(abs(cost), np.finfo(float).tiny)
 
@@ -287,7 +287,7 @@ def _within_rounding(evaluation: tuple, cost: float, grad: NDArray) -> bool:
     its rounding, and the gradient fell. Near the optimum J changes by about gᵀH⁻¹g, which
     falls below J's last bits while the gradient is still above tol."""
     return bool(
-        evaluation[0] <= cost + _rounding(cost, grad.dtype)
+        evaluation[0] <= cost + cost_rounding(cost, grad.dtype)
         and np.max(np.abs(evaluation[1])) < np.max(np.abs(grad))
     )
 
@@ -322,7 +322,7 @@ def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> 
             # The predicted decrease is below J's rounding, or no step lowers J: the optimum
             # to working precision — unless a loose solve is to blame; then solve closely, once.
             full = None  # the full step's evaluation
-            if -slope > _rounding(cost, theta.dtype):
+            if -slope > cost_rounding(cost, theta.dtype):
                 step = 1.0
                 for _ in range(40):
                     moved = direction if step == 1.0 else step * direction  # 1·p is p, exactly
