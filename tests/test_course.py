@@ -186,3 +186,19 @@ def test_shapes_that_would_mislead_are_refused_and_a_one_element_b_is_taken():
         course.propagate(w.T, 2.0, X, Y)
     _, cost = course.propagate(w, np.array([[2.0]]), X, Y)  # b as a (1, 1) array
     assert cost == pytest.approx(5.80154531939415, rel=1e-12)
+
+
+def test_a_saturated_neuron_still_records_a_cost_every_hundred_iterations(capsys):
+    """Once every σ rounds to exactly 0 or 1 the gradient is exactly 0; the lesson's loop goes
+    on recording (equal) costs, and so do its functions: the list once stopped short."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(5, 8)) * 300, (rng.random((1, 8)) > 0.5).astype(int)
+    with np.errstate(all="ignore"):  # the plain loop takes log(0)
+        w, b, plain_costs = seed_loop(X, Y, 500, 5.0)
+    out = course.model(X, Y, X, Y, num_iterations=500, learning_rate=5.0)
+    assert len(out["costs"]) == len(plain_costs) == 5
+    assert out["costs"][1:] == [0.0] * 4  # the plain loop's log(0)·0 makes these NaN
+    np.testing.assert_allclose(out["w"], w, rtol=1e-12, atol=0)
+    assert out["b"] == pytest.approx(b, rel=1e-12)
+    _, _, costs = course.optimize(np.array([[1.0], [2.0]]), 2.0, X[:2, :3], Y[:, :3], 300, 1e4)
+    assert len(costs) == 3

@@ -376,14 +376,16 @@ class Recorder:
         validation: Backend | None,
         callbacks: Sequence[Callback],
         grad_norms: bool = True,
-        stop_when_separable: bool = True,
+        stops_early: bool = True,
         keeps_last_grad: bool = True,
     ) -> None:
         self.backend, self.config, self.solver = backend, config, solver
         self.keeps_last_grad = keeps_last_grad  # whether the result carries it (mapped to w)
         self.validation, self.callbacks = validation, callbacks
         self.grad_norms = grad_norms
-        self.stop_when_separable = stop_when_separable
+        #: False for the lesson's functions, whose loop runs every iteration: no stop on
+        #: separated data, nor where the gradient is exactly 0 (the steps then change nothing)
+        self.stops_early = stops_early
         self.last_grad: NDArray | None = None
         #: (θ, (cost, grad, data)) of the last check: _finish reuses it when θ is the result's
         self.last_evaluation: tuple[NDArray, tuple] | None = None
@@ -447,10 +449,10 @@ class Recorder:
         if at_most is not None and config.tol > 0:  # the primal gradient decides
             if at_most(grad, config.tol):
                 return state, "tol"
-        elif grad_norm <= config.tol:
+        elif grad_norm <= config.tol and (config.tol > 0 or self.stops_early):
             return state, "tol"
         separated = data.accuracy == 1.0 and data.loss <= SEPARATED_LOSS
-        if self.stop_when_separable and config.alpha == 0 and separated:
+        if self.stops_early and config.alpha == 0 and separated:
             # Perfectly separable data has no minimiser when alpha = 0 (J → 0 as ‖w‖ → ∞):
             # stop once every example is right with a tiny loss instead of chasing infinity.
             return state, "separable"
@@ -461,7 +463,7 @@ class Recorder:
         work: no callbacks, no divergence guard, no stop on separated data, tol = 0 (whose
         stop, an exactly zero gradient, the backend's descent reports itself)."""
         config = self.config
-        separable_stop = self.stop_when_separable and config.alpha == 0
+        separable_stop = self.stops_early and config.alpha == 0
         return not (self.callbacks or guard or config.tol > 0 or separable_stop)
 
     def interrupted(self, state: TrainState) -> bool:
