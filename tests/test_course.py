@@ -170,7 +170,7 @@ def test_a_climbing_cost_and_raw_pixels_are_said():
     Y = (rng.random((1, 30)) < 0.5).astype(int)
     w0, b0 = course.initialize_with_zeros(20)
     with pytest.warns(RuntimeWarning, match="X's largest value is 255: divide the pixels by 255"):
-        course.optimize(w0, b0, X, Y, 300, 0.5)
+        course.optimize(w0, b0, X, Y, 150, 0.5)
     w, b = np.array([[1.0], [2.0]]), 2.0
     Xs, Ys = np.array([[1.0, 2.0, -1.0], [3.0, 4.0, -3.2]]), np.array([[1, 0, 1]])
     _, _, costs = course.optimize(w, b, Xs, Ys, num_iterations=300, learning_rate=50.0)
