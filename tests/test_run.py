@@ -152,3 +152,24 @@ def test_balanced_weights_leave_a_class_of_weightless_examples_at_zero():
     sample_weight = np.array([1.0, 3.0, 0.0, 0.0, 2.0])
     got = class_factors("balanced", labels, ["a", "b", "c"], sample_weight=sample_weight)
     np.testing.assert_allclose(got, [0.5, 0.0, 1.0])  # 6 / (3 · 4) and 6 / (3 · 2)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_the_positive_class_does_not_change_which_rows_are_held_out(early_stopping):
+    """Naming the other class positive relabels the examples; the test and validation rows
+    stay the same rows (the split draws them class by class, in the order of the codes)."""
+    parts = {}
+    for positive in (None, "three"):
+        request = run.TrainingRequest(
+            data="digits", positive_class=positive, early_stopping=early_stopping
+        )
+        td = run.prepare(request, 0, "numpy")
+        parts[positive] = td
+        assert td.classes[1] == (positive or "eight")
+    natural, swapped = parts[None], parts["three"]
+    for name in ("train_ds", "test_ds"):
+        a, b = getattr(natural, name), getattr(swapped, name)
+        np.testing.assert_array_equal(a.X, b.X)
+        np.testing.assert_array_equal(a.y, 1 - b.y)
+    if early_stopping:
+        np.testing.assert_array_equal(natural.validation.X, swapped.validation.X)

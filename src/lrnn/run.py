@@ -283,6 +283,24 @@ def _check_image_size(size: tuple[int, int] | None, ds: Any) -> None:
 
 def load_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
     """Training and test datasets, and how the test part came to be."""
+    train_ds, test_ds, how = _natural_train_and_test(request)
+    return _positive(train_ds, request), _positive(test_ds, request), how
+
+
+def _positive(ds: Any, request: TrainingRequest) -> Any:
+    """``ds`` with the request's positive class, if it names one. Applied after every
+    hold-out: the rows held out must not depend on which class is called positive (the split
+    draws its rows class by class, in the order of the classes' codes)."""
+    from lrnn import data
+
+    if ds is None or request.positive_class is None:
+        return ds
+    return data.set_positive_class(ds, request.positive_class)
+
+
+def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
+    """:func:`load_train_and_test` with the classes in their natural order (the positive class
+    not applied yet)."""
     from lrnn import data
 
     source = request.data or data.DEFAULT_BUILTIN
@@ -291,9 +309,10 @@ def load_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         label=request.label,
         image_size=request.image_size,
         standardize=request.standardize,
-        positive_class=request.positive_class,
         text=request.text,
     )
+    if request.positive_class is not None:  # a name the data lacks is refused before any work
+        _positive(ds, request)
     _check_image_size(request.image_size, ds)
     if request.test:
         test = data.load(request.test, label=request.label, spec=ds.spec)
@@ -347,7 +366,7 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
     with warnings.catch_warnings():
         if request.class_weight is not None:  # the remedy the warning suggests is taken
             warnings.simplefilter("ignore", UnbalancedClassesWarning)
-        train_ds, test_ds, test_desc = load_train_and_test(request)
+        train_ds, test_ds, test_desc = _natural_train_and_test(request)
     validation_ds = None
     if request.validation:
         validation_ds = data.align_classes(
@@ -366,6 +385,8 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
             fix="give more data, a larger --validation-fraction, or --validation FILE",
         )
         train_ds, validation_ds = data.subset(train_ds, kept), data.subset(train_ds, held)
+    train_ds, test_ds = _positive(train_ds, request), _positive(test_ds, request)
+    validation_ds = _positive(validation_ds, request)
     scale = train_ds.spec.scale
     factors = class_factors(
         request.class_weight, train_ds.y, train_ds.classes, option="--class-weight"
