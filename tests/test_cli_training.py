@@ -209,6 +209,26 @@ def test_resume_refuses_other_options_and_other_data(tmp_path):
     assert snapshot(tmp_path) == before
 
 
+def test_a_bare_resume_saves_where_the_run_did_or_says_why_not(tmp_path):
+    """``--resume CK`` alone once saved the model to the default file (replacing the one
+    there) and dropped the history the run was writing."""
+    common = ["train", "breast_cancer", "--standardize", "--iterations", "30", "--no-plot"]
+    outputs = ["--model", "m.safetensors", "--history", "h.csv", "--checkpoint", "c.safetensors"]
+    first = run([*common, *outputs, "--checkpoint-every", "10"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    kept = (tmp_path / "m.safetensors").read_bytes()  # another model, at the default path
+    (tmp_path / "lrnn-model.safetensors").write_bytes(kept)
+    before = snapshot(tmp_path)
+    bare = run([*common, "--resume", "c.safetensors"], tmp_path)
+    assert_clean_failure(bare, (2,), "saves its model to 'm.safetensors'")
+    assert "give --model m.safetensors" in bare.stderr
+    assert snapshot(tmp_path) == before
+    resumed = run([*common, "--resume", "c.safetensors", "--model", "m.safetensors"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "its history to 'h.csv'; this one writes none — give --history h.csv" in resumed.stderr
+    assert (tmp_path / "lrnn-model.safetensors").read_bytes() == kept
+
+
 @pytest.mark.parametrize("solver", ["momentum", "nesterov", "adam", "newton", "auto"])
 def test_every_solver_runs_from_the_command_line(tmp_path, solver):
     proc = run(

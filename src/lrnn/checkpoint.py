@@ -212,9 +212,16 @@ class Checkpointer(Callback):
     the CLI's Ctrl-C handler sets ``interrupted``."""
 
     def __init__(
-        self, path: str | None, every: int | None, config: TrainConfig, data_info: dict
+        self,
+        path: str | None,
+        every: int | None,
+        config: TrainConfig,
+        data_info: dict,
+        outputs: dict[str, str | None] | None = None,
     ) -> None:
         self.path, self.every, self.config, self.data_info = path, every, config, data_info
+        #: where the run writes its model and history: a resumed run is told if it would not
+        self.outputs = outputs
         self.interrupted = False
 
     def on_step(self, state: TrainState) -> bool:
@@ -225,7 +232,18 @@ class Checkpointer(Callback):
     def save(self, state: TrainState, path: str | None = None) -> None:
         tensors, meta = state_to_checkpoint(state, self.config)
         meta["data"] = self.data_info
+        if self.outputs is not None:
+            meta["outputs"] = self.outputs
         persist.save_checkpoint(path or self.path, tensors, meta)
+
+
+def recorded_outputs(meta: dict) -> dict[str, str]:
+    """The model and history paths the run that wrote a checkpoint used (only well-formed
+    entries: the file may be someone else's)."""
+    outputs = meta.get("outputs")
+    if not isinstance(outputs, dict):
+        return {}
+    return {k: v for k, v in outputs.items() if k in ("model", "history") and isinstance(v, str)}
 
 
 def manifest(

@@ -249,6 +249,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         tensors, meta, resumed = checkpoint.read(args.resume)
         paths["checkpoint"] = paths["checkpoint"] or args.resume
+        _same_model_path(args, paths, checkpoint.recorded_outputs(meta))
     cfg = _train_config(args, resumed)
     request = _request(args)
     if paths["report"] and data.is_out_of_core(request.data, request.stream):
@@ -266,12 +267,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     state = None
     if resumed is not None:
         state = checkpoint.resume_state(args.resume, tensors, meta, td.info)
+        _say_if_no_history(args, paths, checkpoint.recorded_outputs(meta))
 
     if not args.json:
         print(header(td, cfg), flush=True)
         if state is not None:
             print(f"Resuming {args.resume} from iteration {state.iteration}", flush=True)
-    saver = checkpoint.Checkpointer(paths["checkpoint"], args.checkpoint_every, cfg, td.info)
+    outputs = {"model": paths["model"], "history": paths["history"]}
+    saver = checkpoint.Checkpointer(
+        paths["checkpoint"], args.checkpoint_every, cfg, td.info, outputs
+    )
     # Second-order solvers record (and so print) every one of their few iterations.
     callbacks: list[Any] = [_LessonLines(args.print_every or cfg.record_every, args.json), saver]
     if sys.stderr.isatty() and not args.json:
@@ -393,6 +398,39 @@ def _write_train_outputs(paths: dict, model, result, td) -> None:
 
         report.write_report(
             paths["report"], model=model, dataset=td.test_ds, history=result.history
+        )
+
+
+def _typed(args, flag: str) -> bool:
+    """Whether ``flag`` was on the command line (True when called from Python without it)."""
+    typed = getattr(args, "argv", None)
+    if typed is None:
+        return True
+    return any(token == flag or token.startswith(flag + "=") for token in typed)
+
+
+def _same_model_path(args, paths: dict, recorded: dict[str, str]) -> None:
+    """A resumed run saves where the interrupted one would have, unless --model says where: a
+    bare ``--resume CK`` would otherwise put the model in the default file, replacing the
+    one there."""
+    model = recorded.get("model")
+    if model is not None and model != paths["model"] and not _typed(args, "--model"):
+        raise UsageError(
+            f"{args.resume}: the run that wrote it saves its model to {model!r}, this one would "
+            f"save to {paths['model']!r}; give --model {shlex.quote(printable(model))} to "
+            "continue it (or --model with another path to save elsewhere)."
+        )
+
+
+def _say_if_no_history(args, paths: dict, recorded: dict[str, str]) -> None:
+    """A resumed run without --history writes none, though the run it continues did."""
+    history = recorded.get("history")
+    if history is not None and paths["history"] is None:
+        warnings.warn(
+            f"{args.resume}: the run that wrote it also wrote its history to {history!r}; this "
+            f"one writes none — give --history {shlex.quote(printable(history))} to write it.",
+            UserWarning,
+            stacklevel=2,
         )
 
 
