@@ -196,3 +196,26 @@ def test_the_header_names_the_validation_set(tmp_path):
     assert proc.returncode == 0, proc.stderr
     first = proc.stdout.splitlines()[0]
     assert "; validation: " in first and "examples held out of builtin:breast_cancer" in first
+
+
+def test_a_streamed_model_and_a_text_column_model_keep_their_label_column(tmp_path):
+    """evaluate reads the model's label column by default, also for models trained by
+    streaming a Parquet folder or from a table's text column (they once recorded none)."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((400, 3))
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(kind=(X[:, 0] > 0).astype(int))
+    (tmp_path / "parts").mkdir()
+    frame.iloc[:300].to_parquet(tmp_path / "parts" / "p0.parquet")
+    frame.iloc[300:].to_parquet(tmp_path / "test.parquet")
+    _train_json(["parts", "--label", "kind", "--solver", "newton", "--model", "s.safetensors"],
+                tmp_path)  # fmt: skip
+    docs = pd.DataFrame(
+        {"body": ["good fine film", "bad dull film"] * 20, "mood": ["up", "down"] * 20}
+    )
+    docs.to_csv(tmp_path / "docs.csv", index=False)
+    text_args = ["docs.csv", "--text-column", "body", "--label", "mood", "--min-df", "1"]
+    _train_json([*text_args, "--model", "t.safetensors"], tmp_path)
+    for model, data in (("s.safetensors", "test.parquet"), ("t.safetensors", "docs.csv")):
+        evaluated = run(["evaluate", "--model", model, data], tmp_path)
+        assert evaluated.returncode == 0, evaluated.stderr
+        assert "accuracy:" in evaluated.stdout

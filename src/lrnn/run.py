@@ -480,7 +480,10 @@ def _streamed(request: TrainingRequest) -> TrainingData:
         info["n_classes"] = len(train_ds.classes)
     features = getattr(backend.source, "features", None)
     if features is not None:
-        spec = data.Preprocessing(kind="table", feature_names=tuple(features))
+        # the label column recorded, so that evaluate and report read it by default
+        spec = data.Preprocessing(
+            kind="table", feature_names=tuple(features), label_column=request.label
+        )
     else:
         spec = data.Preprocessing(kind="array")
     return TrainingData(

@@ -522,7 +522,10 @@ def load_text_table(
         docs.append(decode_document(v.encode("utf-8"), where, "utf-8"))
     labels = label_values(frame, name, label, require_labels)
     names = [f"row {i + 1}" for i in range(len(docs))]
-    return documents_dataset(docs, labels, names, name, options, spec)
+    ds = documents_dataset(docs, labels, names, name, options, spec)
+    if spec is None:  # evaluate and report read the same label column by default
+        ds = replace(ds, spec=replace(ds.spec, label_column=label))
+    return ds
 
 
 def snippet(text: str, length: int = 160) -> str:
