@@ -657,7 +657,6 @@ CASES: list[tuple[str, Build, str]] = [
     ("--tol negative", lambda f: ["train", "--tol=-1e-3"], "--tol: must be a finite number ≥ 0"),
     ("--tol inf", lambda f: ["train", "--tol", "inf"], "--tol: must be a finite number ≥ 0"),
     ("--batch-size zero", lambda f: ["train", "--batch-size", "0"], "--batch-size: must be an integer ≥ 1"),
-    ("--batch-size over the data", lambda f: ["train", "--solver", "sgd", "--batch-size", "100000", *T], "batch_size=100000"),
     ("--checkpoint-every zero", lambda f: ["train", "--checkpoint-every", "0"], "--checkpoint-every: must be ≥ 1"),
     ("--checkpoint-every negative", lambda f: ["train", "--checkpoint-every", "-3"], "--checkpoint-every: must be ≥ 1"),
     ("--print-every zero", lambda f: ["train", "--print-every", "0"], "--print-every: must be an integer ≥ 1"),

@@ -339,8 +339,26 @@ def test_a_chosen_learning_rate_and_a_resumed_run_are_said(tmp_path):
 
 
 def test_costs_print_as_the_lesson_does_until_they_blow_up():
-    from lrnn.cli.commands import _cost
+    from lrnn.cli.commands import _six_decimals as _cost
 
     assert _cost(0.6931471805599453) == "0.693147"  # the lesson's "Cost after iteration 0"
     assert _cost(1e300) == "1.0000e+300"  # not 300 digits
     assert _cost(float("inf")) == "inf"
+
+
+def test_options_the_run_does_not_use_are_said_and_a_large_batch_is_clipped(tmp_path):
+    common = ["train", "breast_cancer", "--standardize", "--no-plot", "--iterations", "20"]
+    unused = ["--solver", "newton", "--learning-rate", "0.5", "--batch-size", "10"]
+    proc = run([*common, *unused, "--validation-fraction", "0.3", "--n-iter-no-change", "3"],
+               tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    for flag in ("--learning-rate", "--batch-size", "--validation-fraction", "--n-iter-no-change"):
+        assert f"warning: {flag} is ignored: " in proc.stderr, flag
+    clipped = run([*common, "--solver", "sgd", "--batch-size", "100000"], tmp_path)
+    assert clipped.returncode == 0, clipped.stderr
+    assert "--batch-size 100000 is more than the 455 training examples, so it is clipped" in (
+        clipped.stderr
+    )
+    quiet = run([*common, "--solver", "sgd", "--batch-size", "32", "--learning-rate", "0.1"],
+                tmp_path)  # fmt: skip
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr, quiet.stderr

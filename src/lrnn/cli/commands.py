@@ -133,6 +133,43 @@ def _warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
         )
 
 
+def _settings_for_the_data(args: argparse.Namespace, cfg: Any, backend: Any, resumed: bool):
+    """Say which training options the run will not use (the solver takes no learning rate or
+    mini-batches; there is no early stopping for them to shape), and clip a mini-batch larger
+    than the training part to all of it, as the estimator does: the user cannot know the
+    part's size before the hold-outs are drawn."""
+    from dataclasses import replace
+
+    from lrnn.train import solver_for
+
+    solver = solver_for(backend, cfg.solver)
+    named = solver.name + (" solver (auto's choice here)" if cfg.solver == "auto" else " solver")
+    unused = []
+    if args.learning_rate is not None and not solver.uses_learning_rate:
+        unused.append(("--learning-rate", f"the {named} chooses its own steps"))
+    if args.batch_size is not None and not solver.minibatches:
+        unused.append(("--batch-size", f"the {named} uses every example each step"))
+    if args.n_iter_no_change is not None and not cfg.early_stopping:
+        unused.append(("--n-iter-no-change", "it shapes --early-stopping, which is not on"))
+    if args.validation_fraction is not None and (not cfg.early_stopping or args.validation):
+        why = (
+            "--validation gives the validation data"
+            if args.validation
+            else ("it shapes --early-stopping, which is not on")
+        )
+        unused.append(("--validation-fraction", why))
+    for flag, why in unused:
+        warnings.warn(f"{flag} is ignored: {why} — drop it.", stacklevel=2)
+    if solver.minibatches and cfg.batch_size > backend.n_samples and not resumed:
+        warnings.warn(
+            f"--batch-size {cfg.batch_size} is more than the {backend.n_samples} training "
+            f"examples, so it is clipped to {backend.n_samples}: each step uses all of them.",
+            stacklevel=2,
+        )
+        cfg = replace(cfg, batch_size=backend.n_samples)
+    return cfg
+
+
 def _text_settings(args: argparse.Namespace) -> dict | None:
     """Text settings from --text-column/--ngrams/… (the defaults when none is given)."""
     from lrnn.data.text import settings
@@ -171,9 +208,8 @@ class _LessonLines(Callback):
                 flush=True,
             )
         else:
-            print(
-                f"Cost after iteration {record['iteration']}: {_cost(record['cost'])}", flush=True
-            )
+            cost = _six_decimals(record["cost"])
+            print(f"Cost after iteration {record['iteration']}: {cost}", flush=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,6 +300,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     td = run.prepare(request, cfg.random_state, _backend_name(args))
     _warn_unused_options(args, td.spec)
+    cfg = _settings_for_the_data(args, cfg, td.backend, resumed is not None)
     state = None
     if resumed is not None:
         state = checkpoint.resume_state(args.resume, tensors, meta, td.info)
@@ -484,7 +521,7 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
 
     for r in rows:
         print(
-            f"{r['learning_rate']:>14g} {_cost(r['final_cost']):>11} "
+            f"{r['learning_rate']:>14g} {_six_decimals(r['final_cost']):>11} "
             f"{percent(r['train_accuracy'], 10)} {percent(r['test_accuracy'], 9)}  "
             f"{'yes' if r['diverged'] else 'no'}"
         )
@@ -657,7 +694,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cost(value: float) -> str:
+def _six_decimals(value: float) -> str:
     """A cost as the lesson prints it (six decimals), or in powers of ten once it is so large
     that six decimals would be hundreds of digits (a run on its way to diverging)."""
     return f"{value:f}" if not math.isfinite(value) or abs(value) < 1e6 else f"{value:.4e}"
