@@ -164,6 +164,21 @@ def test_svmlight_narrower_file_widened_wider_refused(tmp_path):
         data.load(tmp_path / "wide.svm", spec=spec)
 
 
+def test_a_file_that_counts_from_one_for_a_zero_based_model_is_said(tmp_path):
+    """The model's numbering is used for the files it scores; one that looks one-based is
+    warned of (narrower: every feature would be read one column off) or refused with the
+    numbering named (as wide: its last index is past the model's)."""
+    X = sp.random(20, 10, density=0.5, random_state=1, format="lil")
+    X[:, 0] = 1.0
+    X, y = X.tocsr(), np.arange(20) % 2
+    spec = data.load(_svm(tmp_path / "train.svm", X, y, True)).spec
+    assert spec.index_base == 0
+    with pytest.warns(UserWarning, match="n.svm: no feature is numbered 0, as if the file count"):
+        data.load(_svm(tmp_path / "n.svm", X[:, :4], y, False), spec=spec)
+    with pytest.raises(DataError, match=r"numbered 0 to 9 as in .* seems to count from 1"):
+        data.load(_svm(tmp_path / "one.svm", X, y, False), spec=spec)
+
+
 def test_svmlight_query_ids_are_read_past_and_said_to_be_ignored(tmp_path):
     X = sp.random(12, 5, density=0.6, random_state=2, format="csr")
     y = np.arange(12) % 2

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -170,8 +171,6 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
     if X.shape[0] == 0:
         raise DataError(f"{name}: no examples; give a file with data.")
     if np.any(queries):
-        import warnings
-
         warnings.warn(
             f"{name}: its qid: values (query ids, which group examples for ranking) are "
             "ignored; lrnn classifies each example on its own.",
@@ -205,7 +204,16 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
         X = _rebased(X, base, name)
         spec = Preprocessing(kind="svmlight", index_base=base, width=int(X.shape[1]))
     else:
-        X = _to_width(_rebased(X, base, name), int(spec.width or 0), base, name)
+        counts_from_one = base == 0 and X.nnz > 0 and int(X.indices.min()) > 0
+        X = _to_width(_rebased(X, base, name), int(spec.width or 0), base, name, counts_from_one)
+        if counts_from_one:  # the model's numbering is used; a shift would go unseen
+            warnings.warn(
+                f"{name}: no feature is numbered 0, as if the file counted from 1; it is read "
+                "counting from 0, like the model's training file — if it counts from 1, "
+                "renumber it from 0, or every feature is read one column off.",
+                UserWarning,
+                stacklevel=2,
+            )
     names = row_names(X.shape[0])
     y, classes = None, None
     if require_labels or spec is not None:
@@ -229,16 +237,20 @@ def _rebased(X: Any, base: int, name: str) -> Any:
     return sp.csr_matrix((X.data, X.indices - 1, X.indptr), shape=(X.shape[0], width))
 
 
-def _to_width(X: Any, width: int, base: int, name: str) -> Any:
+def _to_width(X: Any, width: int, base: int, name: str, counts_from_one: bool = False) -> Any:
     """X with the model's ``width`` columns: a narrower file is widened with zero columns."""
     import scipy.sparse as sp
 
     if X.shape[1] > width:
         first = int(np.flatnonzero(X.indices >= width)[0])  # the first stored value beyond
+        renumber = (
+            " (this file seems to count from 1: renumber it from 0)" if counts_from_one else ""
+        )
         raise DataError(
             f"{name}: line {_line_of(name, X, first)} has feature index "
-            f"{int(X.indices[first]) + base}, beyond the model's {width} features; give data "
-            "with the training file's features."
+            f"{int(X.indices[first]) + base}, beyond the model's {width} features, numbered "
+            f"{base} to {width - 1 + base} as in its training file; give data with the "
+            f"training file's features and numbering{renumber}."
         )
     if X.shape[1] == width:
         return X
