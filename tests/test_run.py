@@ -118,6 +118,30 @@ def test_verify_prepares_the_data_as_train_did(table, options, monkeypatch, caps
     assert "bit-identical" in capsys.readouterr().out
 
 
+def test_verify_finds_or_is_given_the_validation_file_early_stopping_read(
+    table, tmp_path, monkeypatch, capsys
+):
+    """Without early stopping a validation file does not shape the weights, so verify does
+    not need it; with it, a relative path named in the manifest may not be found from
+    another folder: verify says whose file it is and takes --validation."""
+    folder, _, _ = table
+    monkeypatch.chdir(folder)
+    common = ["train", "data.csv", "--validation", "data.csv", "--iterations", "30", "--no-plot"]
+    assert main([*common, "--model", "plain.safetensors"]) == 0
+    assert main([*common, "--early-stopping", "--model", "early.safetensors"]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    data, plain, early = (str(folder / n) for n in ("data.csv", "plain", "early"))
+    capsys.readouterr()
+    assert main(["verify", "--model", plain + ".safetensors", data]) == 0
+    assert main(["verify", "--model", early + ".safetensors", data]) == 2
+    assert "data.csv: no such file — the validation data named in" in capsys.readouterr().err
+    verify = ["verify", "--model", early + ".safetensors", data, "--validation", data]
+    assert main(verify) == 0, capsys.readouterr().err
+    assert "bit-identical" in capsys.readouterr().out
+
+
 def test_learning_rate_curves_end_at_the_final_cost():
     """compare-lr's curves: about a hundred points each, the last at the final iteration with
     the final cost the table shows (250 iterations: not a multiple of the print interval)."""

@@ -627,12 +627,30 @@ def _prepare_to_verify(
         ) from exc
 
 
+def _validation_to_verify(
+    request: TrainingRequest, model_path: str, validation: str | None
+) -> None:
+    """The validation data shapes the weights only through early stopping: without it the
+    file is not needed; with it, one named by a relative path may not be found from here."""
+    if not request.early_stopping:
+        request.validation = None
+        return
+    request.validation = validation or request.validation
+    if request.validation and not validation and not os.path.exists(request.validation):
+        raise DataError(
+            f"{request.validation}: no such file — the validation data named in {model_path}'s "
+            "manifest, which early stopping read; give its path here: lrnn verify --model "
+            f"{model_path} --validation PATH (or run verify where the model was trained)."
+        )
+
+
 def reproduce(
     model: Any,
     model_path: str,
     data_path: str | None,
     label: str | None,
     announce: Any = None,
+    validation: str | None = None,
 ) -> Any:
     """Retrain from a model's manifest and return the new TrainResult (the caller compares the
     bits): the same settings on training data prepared as ``lrnn train`` prepared it — the
@@ -662,6 +680,7 @@ def reproduce(
         stored = {"data": source, "test": "given"}
     request = TrainingRequest.from_manifest(stored, data_path, label, source=model_path)
     request.seed = config.random_state  # the seed of the run's hold-outs
+    _validation_to_verify(request, model_path, validation)
     td = _prepare_to_verify(request, config, model_path, data_path)
     if td.info["sha256"] != manifest.get("data_sha256") and "request" not in manifest:
         # An older model does not say whether a 20 % test part was held out: try that too.

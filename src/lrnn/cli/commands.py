@@ -709,7 +709,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if not getattr(args, "json", False):  # it names the manifest's data: escape it
             print(printable(line), file=sys.stderr, flush=True)
 
-    result = run.reproduce(model, args.model, args.data, args.label, announce)
+    result = run.reproduce(model, args.model, args.data, args.label, announce, args.validation)
     same = np.array_equal(result.w, model.w) and np.array_equal(result.b, model.b)
     # b is a float for two classes, a (K,) vector for a softmax layer
     diff = float(max(np.max(np.abs(result.w - model.w)), np.max(np.abs(result.b - model.b))))

@@ -565,6 +565,10 @@ def _verify_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> No
         "data", nargs="?", help="training data (default: the source named in the manifest)"
     )
     p.add_argument("--model", required=True, help="model file written by lrnn train")
+    p.add_argument(
+        "--validation",
+        help="the validation data early stopping read (default: the file named in the manifest)",
+    )
     _data_options(p, model_decides=True)
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(run=commands.cmd_verify)
