@@ -427,3 +427,18 @@ def test_words_of_a_model_without_weights_say_there_are_none(tmp_path):
         f"towards {c!r}: (no word has a weight this way: the model has not learned any)"
         for c in ("pos", "neg")
     ]
+
+
+def test_evaluate_and_report_take_the_encoding_their_messages_name(tmp_path):
+    """A document in another encoding than the model's is refused with "give --encoding";
+    evaluate and report take that option as predict does."""
+    make_corpus(tmp_path / "reviews", per_class=10)
+    common = ["--model", "r.safetensors", "--no-plot", "--min-df", "1", "--iterations", "5"]
+    assert run(["train", "reviews", *common], tmp_path).returncode == 0
+    (tmp_path / "reviews" / "pos" / "latin.txt").write_bytes("café superb".encode("latin-1"))
+    refused = run(["evaluate", "--model", "r.safetensors", "reviews"], tmp_path)
+    assert refused.returncode == 2 and "give --encoding" in refused.stderr
+    for command in (["evaluate"], ["report", "-o", "r.html"]):
+        given = run([*command, "--model", "r.safetensors", "reviews", "--encoding", "latin-1"],
+                    tmp_path)  # fmt: skip
+        assert given.returncode == 0, given.stderr

@@ -179,12 +179,21 @@ def _text_settings(args: argparse.Namespace) -> dict | None:
     return settings(**{n: getattr(args, n, None) for n in TEXT_OPTIONS})
 
 
-def _load_model_and_spec(path: str):
+def _load_model_and_spec(path: str, encoding: str | None = None):
+    """The model and its preprocessing; ``encoding`` (--encoding) replaces a text model's
+    encoding for the documents to score."""
+    from dataclasses import replace
+
     from lrnn import persist
-    from lrnn.data.text import model_spec
+    from lrnn.data.text import model_spec, settings
 
     model = persist.load_model(path)
-    return model, model_spec(model)  # a text model's vectorizer comes attached
+    spec = model_spec(model)  # a text model's vectorizer comes attached
+    if encoding and spec.text is not None:
+        spec = replace(
+            spec, text={**spec.text, "encoding": settings(encoding=encoding)["encoding"]}
+        )
+    return model, spec
 
 
 def _logits(w: np.ndarray, b: float, ds, scale: float) -> np.ndarray:
@@ -684,7 +693,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     plan = OutputPlan().read("DATA", args.data).read("--model", args.model)
     plan.read("--history", args.history)
     plan.write("-o", output, "report", derived=_choose("-o", args.output)).check()
-    model, spec = _load_model_and_spec(args.model)
+    model, spec = _load_model_and_spec(args.model, args.encoding)
     label = args.label or spec.label_column or "label"  # the model's column unless told
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     # The model carries its recorded history; --history replaces it (e.g. a finer one).

@@ -479,6 +479,7 @@ def _evaluate_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> 
     p = command("evaluate", "Accuracy, log loss and confusion counts of a model on labelled data.")
     p.add_argument("data", help="labelled data in any format lrnn train reads")
     p.add_argument("--model", required=True, help=MODEL_HELP)
+    p.add_argument("--encoding", help="text models: the documents' encoding (default: the model's)")
     _data_options(p, model_decides=True)
     p.add_argument(
         "--threshold", type=_probability, help="decision threshold (default: the model's)"
@@ -555,6 +556,7 @@ def _report_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> No
         "model file carries)",
     )
     p.add_argument("-o", "--output", help=f"HTML file (default {DEFAULT_REPORT})")
+    p.add_argument("--encoding", help="text models: the documents' encoding (default: the model's)")
     _data_options(p, model_decides=True)
     p.set_defaults(run=commands.cmd_report)
 

@@ -22,20 +22,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lrnn import data
     from lrnn.inference import predict_records
 
-    model, spec = _load_model_and_spec(args.model)
+    model, spec = _load_model_and_spec(args.model, args.encoding)
     many = len(model.classes) > 2
     if many and args.threshold is not None:
         raise UsageError(
             f"{args.model} has {len(model.classes)} classes and predicts the most probable one; "
             "a --threshold applies to two-class models only — drop it."
-        )
-    if getattr(args, "encoding", None) and spec.text is not None:
-        from dataclasses import replace
-
-        from lrnn.data.text import settings
-
-        spec = replace(
-            spec, text={**spec.text, "encoding": settings(encoding=args.encoding)["encoding"]}
         )
     if args.inputs.count("-") > 1:
         raise UsageError("'-' (standard input) is given more than once; give it once.")
@@ -93,7 +85,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     if args.save:  # before any work: a model that cannot be written back costs nothing
         files.check_writable(args.model)
-    model, spec = _load_model_and_spec(args.model)
+    model, spec = _load_model_and_spec(args.model, args.encoding)
     if len(model.classes) > 2:
         return _evaluate_classes(args, model, spec)
     label = args.label or spec.label_column or "label"  # the model's column unless told
