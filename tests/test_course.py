@@ -9,7 +9,7 @@ import pytest
 
 from lrnn import course
 from lrnn.errors import UsageError
-from tests.conftest import seed_loop
+from tests.conftest import seed_cost, seed_loop
 
 W = np.array([[1.0], [2.0]])
 B = 2.0
@@ -202,3 +202,18 @@ def test_a_saturated_neuron_still_records_a_cost_every_hundred_iterations(capsys
     assert out["b"] == pytest.approx(b, rel=1e-12)
     _, _, costs = course.optimize(np.array([[1.0], [2.0]]), 2.0, X[:2, :3], Y[:, :3], 300, 1e4)
     assert len(costs) == 3
+
+
+def test_arrays_are_promoted_as_numpy_promotes_the_lessons_code():
+    """float16 pixels with a float64 w compute in float64 (they were cast down to float16,
+    three digits); float32 with float32 stays float32."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(5, 8)).astype(np.float16), (rng.random((1, 8)) > 0.5).astype(int)
+    w = rng.normal(size=(5, 1))
+    grads, cost = course.propagate(w, 0.3, X, Y)
+    lesson_cost, lesson_dw, lesson_db = seed_cost(w, 0.3, X, Y)  # numpy's own promotion
+    assert grads["dw"].dtype == np.float64
+    np.testing.assert_allclose(grads["dw"], lesson_dw, rtol=1e-12)
+    assert cost == pytest.approx(lesson_cost, rel=1e-12)
+    grads32, _ = course.propagate(w.astype(np.float32), 0.3, X.astype(np.float32), Y)
+    assert grads32["dw"].dtype == np.float32

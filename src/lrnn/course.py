@@ -58,7 +58,13 @@ def _as_course_arrays(
             f"{x_name} has no examples (shape {X.shape}: 0 columns); the cost is a mean over "
             "the examples, so give at least one example."
         )
-    w = np.asarray(w, dtype=X.dtype)
+    w = np.asarray(w)
+    if not np.issubdtype(w.dtype, np.floating):
+        w = w.astype(np.float64)
+    # numpy's promotion, as the lesson's own code gets it: float32 pixels with the float64 w
+    # of initialize_with_zeros compute in float64 (and float16 would lose three digits)
+    dtype = np.result_type(X.dtype, w.dtype)
+    X, w = X.astype(dtype, copy=False), w.astype(dtype, copy=False)
     if w.size != X.shape[0]:
         hint = (
             f" (is {x_name} transposed? the lesson's X is (features, examples))"
