@@ -197,3 +197,13 @@ def test_the_positive_class_does_not_change_which_rows_are_held_out(early_stoppi
         np.testing.assert_array_equal(a.y, 1 - b.y)
     if early_stopping:
         np.testing.assert_array_equal(natural.validation.X, swapped.validation.X)
+
+
+def test_a_test_or_validation_file_that_is_the_training_file_is_said(table, monkeypatch, capsys):
+    folder, _, _ = table
+    monkeypatch.chdir(folder)
+    common = ["train", "data.csv", "--iterations", "5", "--no-plot", "--model", "s.safetensors"]
+    assert main([*common, "--test", "./data.csv", "--validation", "data.csv"]) == 0
+    err = capsys.readouterr().err
+    assert "--test ./data.csv is the training data itself" in err
+    assert "--validation data.csv is the training data itself" in err

@@ -298,6 +298,21 @@ def _positive(ds: Any, request: TrainingRequest) -> Any:
     return data.set_positive_class(ds, request.positive_class)
 
 
+def _say_if_the_same(path: str, training: str, flag: str, consequence: str) -> None:
+    """A held-out file that is the training file itself: allowed, but said."""
+    try:
+        same = os.path.isfile(path) and os.path.samefile(path, training)
+    except OSError:
+        same = False
+    if same:
+        warnings.warn(
+            f"{flag} {path} is the training data itself, so {consequence}; give data the "
+            "model does not train on.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
     """:func:`load_train_and_test` with the classes in their natural order (the positive class
     not applied yet)."""
@@ -315,6 +330,7 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         _positive(ds, request)
     _check_image_size(request.image_size, ds)
     if request.test:
+        _say_if_the_same(request.test, source, "--test", "the test score measures nothing new")
         test = data.load(request.test, label=request.label, spec=ds.spec)
         test = data.align_classes(test, ds.classes, "the training data's")
         return ds, test, "--test " + request.test
@@ -369,6 +385,13 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
         train_ds, test_ds, test_desc = _natural_train_and_test(request)
     validation_ds = None
     if request.validation:
+        source = request.data or data.DEFAULT_BUILTIN
+        _say_if_the_same(
+            request.validation,
+            source,
+            "--validation",
+            "early stopping and the validation loss watch the very examples the model fits",
+        )
         validation_ds = data.align_classes(
             data.load(request.validation, label=request.label, spec=train_ds.spec),
             train_ds.classes,
