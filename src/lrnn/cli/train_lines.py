@@ -44,7 +44,8 @@ def header(td, cfg) -> str:
     backend = td.backend
     solver = solver_for(backend, cfg.solver)
     name = cfg.solver if solver.name == cfg.solver else f"{cfg.solver} ({solver.name} here)"
-    unit = "epochs" if solver.minibatches else "iterations"
+    unit = "epoch" if solver.minibatches else "iteration"
+    unit += "" if cfg.max_iter == 1 else "s"
     if solver.uses_learning_rate:
         steps = f"learning rate {cfg.learning_rate}, {cfg.max_iter} {unit}"
     else:
