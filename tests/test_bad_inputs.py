@@ -735,6 +735,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("fit y nan", lambda f: _fit(_X, np.where(_Y == 1, np.nan, 0.0)), "NaN"),
     ("fit y continuous", lambda f: _fit(_X, np.linspace(0, 1, 20)), "continuous"),
     ("fit y length", lambda f: _fit(_X, _Y[:5]), "one label per row"),
+    ("fit sample_weight summing past float64", lambda f: lambda: LogisticNeuron().fit(_X, _Y, sample_weight=np.full(20, 1e308)), "sample_weight sums to inf in float64"),
     ("fit sample_weight negative", lambda f: lambda: LogisticNeuron().fit(_X, _Y, sample_weight=-np.ones(20)), "sample_weight"),
     ("fit sample_weight shape", lambda f: lambda: LogisticNeuron().fit(_X, _Y, sample_weight=np.ones(3)), "sample_weight"),
     ("fit eval_set single", lambda f: lambda: LogisticNeuron(max_iter=2).fit(_X, _Y, eval_set=(_X,)), "eval_set must be a pair"),

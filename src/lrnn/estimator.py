@@ -343,8 +343,16 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             weights = _check_sample_weight(_to_host(sample_weight), X, dtype=np.float64)
             if np.any(weights < 0):
                 raise ValueError("sample_weight must be ≥ 0; got negative values.")
-            if weights.sum() <= 0:
+            with np.errstate(over="ignore"):  # an overflow is said below, once
+                total = weights.sum()
+            if total <= 0:
                 raise ValueError("sample_weight sums to 0; at least one example needs weight.")
+            if not np.isfinite(total):  # every loss is divided by it: NaN further on
+                raise ValueError(
+                    f"sample_weight sums to {total} in float64 (largest weight "
+                    f"{weights.max():.3g}); only their ratios matter: divide them by their "
+                    "largest value."
+                )
         factors = run.class_factors(
             self.class_weight, encoded, self.classes_.tolist(), sample_weight=weights
         )
