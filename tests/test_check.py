@@ -476,6 +476,17 @@ MUTANTS = [
         ["w is all zeros, as it starts", 'w = params["w"]'],
     ),
     (
+        "optimize-returns-zero-dw",
+        "optimize",
+        [
+            (
+                '    grads = {"dw": dw, "db": db}\n    return params',
+                '    grads = {"dw": 0 * dw, "db": db}\n    return params',
+            )
+        ],
+        ["dw is all zeros, as it starts", 'dw = grads["dw"]'],
+    ),
+    (
         "model-rescales-X",
         "model",
         [

@@ -308,9 +308,10 @@ def _ratio_message(part: Part, r: float) -> str:
                 f"looks hard-coded from {origin}; use m = X.shape[1]."
             )
     if r == 0:
+        held_in = "grads" if name in ("dw", "db") else "params"  # optimize returns both
         return (
             f"{name} is all zeros, as it starts: it is never updated, or not taken from what "
-            f'optimize returns ({name} = params["{name}"]).'
+            f'optimize returns ({name} = {held_in}["{name}"]).'
         )
     if near(1 / math.log(10)):
         return f"{name} uses np.log10; the lesson's logarithm is the natural one, np.log."
