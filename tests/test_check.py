@@ -484,7 +484,7 @@ MUTANTS = [
                 '    grads = {"dw": 0 * dw, "db": db}\n    return params',
             )
         ],
-        ["dw is all zeros, as it starts", 'dw = grads["dw"]'],
+        ["dw is all zeros, as it starts", 'optimize returns (dw = grads["dw"])'],
     ),
     (
         "model-rescales-X",
