@@ -123,11 +123,11 @@ def test_separable_data_with_alpha_has_a_finite_optimum(solver):
 @pytest.mark.parametrize(("solver", "rate"), [("newton", None), ("gd", "1")])
 def test_separable_data_through_the_cli(tmp_path, monkeypatch, capsys, solver, rate):
     X, y = _separable()
-    pd.DataFrame(X, columns=["a", "b"]).assign(label=y.astype(int)).to_csv(
-        tmp_path / "sep.csv", index=False
-    )
+    frame = pd.DataFrame(X, columns=["a", "b"]).assign(label=y.astype(int))
+    for name in ("sep.csv", "sep_test.csv"):  # the same rows, no hold-out (not the same file)
+        frame.to_csv(tmp_path / name, index=False)
     monkeypatch.chdir(tmp_path)
-    args = ["train", "sep.csv", "--test", "sep.csv", "--solver", solver, "--no-plot"]
+    args = ["train", "sep.csv", "--test", "sep_test.csv", "--solver", solver, "--no-plot"]
     args += ["--iterations", "5000"] + (["--learning-rate", rate] if rate else [])
     assert main([*args, "--model", "m.safetensors"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
@@ -226,11 +226,11 @@ def test_float32_near_its_maximum(solver):
 
 def test_huge_features_through_the_cli(tmp_path, monkeypatch, capsys):
     X, y = _noisy()
-    pd.DataFrame(X * 1e300, columns=["a", "b", "c"]).assign(label=y).to_csv(
-        tmp_path / "huge.csv", index=False
-    )
+    frame = pd.DataFrame(X * 1e300, columns=["a", "b", "c"]).assign(label=y)
+    for name in ("huge.csv", "huge_test.csv"):  # the same rows, no hold-out
+        frame.to_csv(tmp_path / name, index=False)
     monkeypatch.chdir(tmp_path)
-    args = ["train", "huge.csv", "--test", "huge.csv", "--no-plot"]
+    args = ["train", "huge.csv", "--test", "huge_test.csv", "--no-plot"]
     assert main([*args, "--model", "gd.safetensors"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "standardize" in err[0] and "Nothing was saved" in err[0]
