@@ -376,5 +376,5 @@ def _check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
         raise DataError(
             f"{source}: column '{c}' has non-numeric value '{clip(col.iloc[row])}' "
             f"(row {row + 1}); features must be numeric — drop or encode that column (if it "
-            f"holds documents, train on them with --text-column '{c}')."
+            f"holds documents, train a text model on them: lrnn train --text-column '{c}')."
         )
