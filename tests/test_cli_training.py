@@ -223,9 +223,15 @@ def test_a_bare_resume_saves_where_the_run_did_or_says_why_not(tmp_path):
     assert_clean_failure(bare, (2,), "saves its model to 'm.safetensors'")
     assert "give --model m.safetensors" in bare.stderr
     assert snapshot(tmp_path) == before
-    resumed = run([*common, "--resume", "c.safetensors", "--model", "m.safetensors"], tmp_path)
+    resumed = run(
+        [*common, "--resume", "c.safetensors", "--model", "m.safetensors", "--print-every", "5"],
+        tmp_path,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert "its history to 'h.csv'; this one writes none — give --history h.csv" in resumed.stderr
+    assert "--print-every 5: lines are printed that often, but the history keeps" in (
+        resumed.stderr
+    )
     assert (tmp_path / "lrnn-model.safetensors").read_bytes() == kept
 
 

@@ -296,6 +296,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         paths["checkpoint"] = paths["checkpoint"] or args.resume
         _same_model_path(args, paths, checkpoint.recorded_outputs(meta))
     cfg = _train_config(args, resumed)
+    if resumed is not None and args.print_every and args.print_every != cfg.record_every:
+        warnings.warn(  # the history's rows must stay evenly spaced across the two parts
+            f"--print-every {args.print_every}: lines are printed that often, but the history "
+            f"keeps the spacing of the run it continues (every {cfg.record_every} iterations).",
+            stacklevel=1,
+        )
     request = _request(args)
     if paths["report"] and data.is_out_of_core(request.data, request.stream):
         raise UsageError(
