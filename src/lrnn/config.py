@@ -79,7 +79,7 @@ _RULES: dict[str, tuple[Any, str, str]] = {
     "batch_size": (_is_count, "an integer ≥ 1", ""),
     "random_state": (
         lambda v: v is None or (_is_count(v, 0) and v <= MAX_SEED),
-        "an integer in [0, 4294967295] (or None)",
+        "an integer in [0, 4294967295] (or None, from Python)",
         "",
     ),
     "record_every": (_is_count, "an integer ≥ 1", ""),
