@@ -470,6 +470,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("h5 class name with a newline", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a\nFAKE LINE", b"b"]), *T], "holds control characters"),
     ("csv label with a terminal escape", lambda f: ["train", f.text("e.csv", 'a,label\n1,"y\x1b[31m"\n2,n\n3,n\n4,"y\x1b[31m"\n'), *T], "holds control characters"),
     ("csv label reversing the text after it", lambda f: ["train", f.text("e.csv", "a,label\n1,\u202eexe.y\n2,n\n3,n\n4,\u202eexe.y\n"), *T], "holds control characters"),
+    ("csv without a header row", lambda f: ["train", f.text("nh.csv", "0.5,2.5,1\n0.2,3.1,0\n0.1,2.0,1\n0.4,1.0,0\n"), *T], "the columns are '0.5', '2.5', '1' — the first line holds numbers: add a header row"),
+    ("csv without a header, a number twice", lambda f: ["train", f.text("nh.csv", "0.5,0.5,1\n0.2,3.1,0\n0.1,2.0,1\n0.4,1.0,0\n"), *T], "appears twice in the header; the first line holds numbers: add a header row"),
     ("csv label one number written two ways", lambda f: ["train", f.text("n.csv", "a,label\n1,01\n2,1\n3,0\n4,1\n"), *T], "writes one number two ways ('01' and '1'); they would be one class — fix the file"),
     ("csv label one and one point zero", lambda f: ["train", f.text("n.csv", "a,label\n1,1.0\n2,1\n3,0\n4,0\n"), *T], "writes one number two ways ('1' and '1.0')"),
     ("model without preprocessing", lambda f: ["predict", "--model", f.model_variant("p.safetensors", preprocessing={}), "digits"], "does not say what data it takes (its preprocessing is empty)"),

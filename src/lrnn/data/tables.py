@@ -158,11 +158,18 @@ def _refuse_repeated_names(name: str, names: Sequence[str]) -> None:
     seen: set[str] = set()
     for column in names:
         if column in seen:
+            fix = "rename or drop one (lrnn reads columns by name)"
+            if _numbers_only(names):
+                fix = "the first line holds numbers: add a header row that names the columns"
             raise DataError(
-                f"{name}: the column name {column!r} appears twice in the header; rename or "
-                "drop one (lrnn reads columns by name)."
+                f"{name}: the column name {column!r} appears twice in the header; {fix}."
             )
         seen.add(column)
+
+
+def _numbers_only(names: Sequence[Any]) -> bool:
+    """Whether every column name is a number: the file's first line is data, not a header."""
+    return bool(names) and all(is_float(v) for v in names)
 
 
 def _check_parquet_strings(name: str, columns: Sequence[str]) -> None:
@@ -324,6 +331,8 @@ def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.n
                 if separator
                 else "name the label column with --label"
             )
+            if _numbers_only([str(c) for c in df.columns]):
+                fix = "the first line holds numbers: add a header row that names the columns"
             raise DataError(
                 f"{source}: no label column '{label}'; the columns are {quoted(list(df.columns))}"
                 f" — {fix}."
