@@ -417,8 +417,8 @@ def test_standardize(tmp_path):
         (
             "age,label\n1,0\n2,1\nabc,0\n",
             "t.csv: column 'age' has non-numeric value 'abc' (row 3); features must be numeric "
-            "— drop or encode that column (if it holds documents, train on them with "
-            "--text-column 'age').",
+            "— drop or encode that column (if it holds documents, train a text model on them: "
+            "lrnn train --text-column 'age').",
         ),
         ("a,b,label\n1,2,0\n3,,1\n", "column 'b' has value nan (row 2)"),
         ("a,b,label\n1,2,0\n3,inf,1\n", "column 'b' has value inf (row 2)"),
