@@ -486,7 +486,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("h5 zero features", lambda f: ["train", f.h5("z.h5", train_set_x=np.zeros((4, 0)), train_set_y=np.array([0, 1, 0, 1])), *T], "no features"),
     ("h5 as test, other classes", lambda f: ["train", "--test", f.h5_pictures("t.h5"), *T], "classes"),
     # ---- image folders
-    ("folder one class", lambda f: ["train", f.folder("imgs", {"a": 2}), *T], "two or more sub-folders"),
+    ("folder one class", lambda f: ["train", f.folder("imgs", {"a": 2}), *T], "all 2 examples are of class 'a'; training needs examples of both classes"),
     ("folder empty class", lambda f: ["train", f.folder("imgs", {"a": 2, "b": 0}), *T], "imgs/b: no images"),
     ("folder corrupt image", lambda f: ["train", f.folder_with_bad_image("imgs"), *T], "imgs/b/0.png"),
     ("folder unlabeled for training", lambda f: ["train", f.flat_folder("flat"), *T], "two or more sub-folders"),

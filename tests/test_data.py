@@ -268,13 +268,18 @@ def test_image_folder(tmp_path):
     np.testing.assert_array_equal(load(root, image_size=(4, 6)).raw_images[3], original)
 
 
-@pytest.mark.parametrize("classes", [["a"], []])
-def test_image_folder_needs_two_class_folders(tmp_path, classes):
-    root = image_folder(tmp_path / "imgs", {c: [(3, 3)] for c in classes})
+def test_image_folder_needs_class_folders_and_training_two_classes(tmp_path):
+    root = image_folder(tmp_path / "imgs", {})
     root.mkdir(exist_ok=True)
     save_image(root / "loose.png", (3, 3))
     message = error_of(load, root)
-    assert "two or more sub-folders" in message and f"found {len(classes)}" in message
+    assert "two or more sub-folders" in message and "found 0" in message
+    # one class folder is data of one class: training refuses it, a model is scored on it
+    one = image_folder(tmp_path / "one", {"a": [(3, 3), (3, 3)]})
+    assert "all 2 examples are of class 'a'; training needs" in error_of(load, one)
+    two = image_folder(tmp_path / "two", {"a": [(3, 3)] * 2, "b": [(3, 3)] * 2})
+    scored = data.align_classes(load(one, spec=load(two).spec), ("a", "b"))
+    assert scored.y.tolist() == [0, 0] and tuple(scored.classes) == ("a", "b")
 
 
 def test_image_folder_with_k_class_folders(tmp_path):

@@ -323,7 +323,9 @@ def load_image_folder(
 ) -> Dataset:
     """A folder with one sub-folder of images per class (or, unlabeled, just images)."""
     subdirs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
-    if len(subdirs) >= 2:
+    # One class folder is data of one class: a model can be evaluated on it (training refuses
+    # it, naming the one class, as it refuses a table of one class).
+    if len(subdirs) >= 1:
         groups = [_image_files(d, folder) for d in subdirs]
         files = [f for g in groups for f in g]
         y = np.repeat(np.arange(len(groups), dtype=np.int64), [len(g) for g in groups])
