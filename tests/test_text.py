@@ -442,3 +442,18 @@ def test_evaluate_and_report_take_the_encoding_their_messages_name(tmp_path):
         given = run([*command, "--model", "r.safetensors", "reviews", "--encoding", "latin-1"],
                     tmp_path)  # fmt: skip
         assert given.returncode == 0, given.stderr
+
+
+def test_a_text_table_says_which_of_its_columns_it_does_not_read(tmp_path):
+    import pandas as pd
+
+    docs = ["a good superb film", "a dull poor film"] * 10
+    frame = pd.DataFrame({"body": docs, "y": ["pos", "neg"] * 10, "stars": [5, 1] * 10})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_parquet(tmp_path / "t.parquet")
+    common = ["--text-column", "body", "--label", "y", "--min-df", "1", "--no-plot"]
+    for name in ("t.csv", "t.parquet"):
+        trained = run(["train", name, *common, "--model", "m.safetensors"], tmp_path)
+        assert trained.returncode == 0, trained.stderr
+        said = f"{name}: a text model reads only the documents in column 'body'; the other "
+        assert said + "column(s) 'stars' are not used" in trained.stderr, trained.stderr

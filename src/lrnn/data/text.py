@@ -36,6 +36,7 @@ from lrnn.data import limits
 from lrnn.data.checks import (
     clip,
     leave_out_links_outside,
+    quoted,
     warn_of_nested_folders,
     warn_of_odd_entries,
 )
@@ -525,7 +526,27 @@ def load_text_table(
     ds = documents_dataset(docs, labels, names, name, options, spec)
     if spec is None:  # evaluate and report read the same label column by default
         ds = replace(ds, spec=replace(ds.spec, label_column=label))
+        _say_unread_columns(name, frame, column, label)
     return ds
+
+
+def _say_unread_columns(name: str, frame: Any, column: str, label: str) -> None:
+    """A text model reads the documents only: the table's other columns are not features."""
+    if name.lower().endswith(".csv"):
+        columns = list(frame.columns)
+    else:  # Parquet: only the two columns were read; the schema names the rest
+        import pyarrow.parquet as pq
+
+        columns = pq.read_schema(name).names
+    unread = [c for c in columns if c not in (column, label)]
+    if unread:
+        warnings.warn(
+            f"{name}: a text model reads only the documents in column {column!r}; the other "
+            f"column(s) {quoted(unread, 3)} are not used — drop them, or train a table model "
+            "on them without --text-column.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def snippet(text: str, length: int = 160) -> str:
