@@ -368,3 +368,14 @@ def test_options_the_run_does_not_use_are_said_and_a_large_batch_is_clipped(tmp_
     quiet = run([*common, "--solver", "sgd", "--batch-size", "32", "--learning-rate", "0.1"],
                 tmp_path)  # fmt: skip
     assert quiet.returncode == 0 and "warning" not in quiet.stderr, quiet.stderr
+
+
+def test_advice_to_standardize_is_left_out_where_it_was_done(tmp_path):
+    """A run on standardized features is not told to standardize them."""
+    common = ["train", "breast_cancer", "--solver", "gd", "--tol", "1e-5", "--iterations", "300"]
+    common += ["--no-plot", "--model", "m.safetensors"]
+    raw = run([*common, "--learning-rate", "1e-7"], tmp_path)
+    assert "--standardize for a table" in raw.stderr, raw.stderr
+    scaled = run([*common, "--standardize"], tmp_path)
+    assert scaled.returncode == 0 and "stopped at --iterations 300" in scaled.stderr
+    assert "standardize" not in scaled.stderr, scaled.stderr

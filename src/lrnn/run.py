@@ -419,6 +419,8 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
     )
     K = len(train_ds.classes)
     backend = make_backend(train_ds.X, train_ds.y, weights, scale, backend_name, n_classes=K)
+    if request.standardize:  # advice to standardize would not help: it was done
+        backend.scaling_advice = False
     validation = None
     if validation_ds is not None:
         validation_weights = validation_class_weights(validation_ds.y, factors)
@@ -475,6 +477,7 @@ def _streamed(request: TrainingRequest) -> TrainingData:
     if request.positive_class is not None:
         train_ds = data.set_positive_class(train_ds, request.positive_class)
     backend = _streaming_backend(source, train_ds)
+    backend.scaling_advice = False  # streamed data cannot be standardized (--stream refuses it)
     test = None
     if request.test and os.path.exists(request.test) and not out_of_core_layout(request.test):
         raise UsageError(

@@ -33,6 +33,7 @@ from lrnn.history import Records
 from lrnn.solvers import Solver, Stepper
 from lrnn.verdicts import (
     TOO_LARGE,
+    can_advise_scaling,
     diverged_message,
     lipschitz,
     stationary_enough,
@@ -184,7 +185,10 @@ def train(
         )
     lr, lip = _learning_rate(backend, config, solver)
     if shortcut and _use_coefficient_space(backend, config, solver, init, resume):
+        original = backend
         backend = backend.newton_view() if solver.newton_span else backend.coefficient_view()
+        if not can_advise_scaling(original):  # the same data seen from the span
+            backend.scaling_advice = False
     state = resume if resume is not None else _initial_state(backend, config, solver, init)
 
     info = {

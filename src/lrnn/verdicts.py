@@ -39,6 +39,13 @@ TOO_LARGE = (
 )
 
 
+def can_advise_scaling(backend: Backend) -> bool:
+    """Whether "standardize the features" is advice this run can take: not when they already
+    are (``lrnn train --standardize``), nor where the data streams from disk (which cannot
+    be standardized). The command line marks such backends with ``scaling_advice = False``."""
+    return getattr(backend, "scaling_advice", True)
+
+
 def diverged_message(backend: Backend, config: TrainConfig, lr: float | None, why: str) -> str:
     """``why`` the run diverged, with the step that would not have (both spellings)."""
     lip = lipschitz(backend, config.alpha)
@@ -46,12 +53,16 @@ def diverged_message(backend: Backend, config: TrainConfig, lr: float | None, wh
     if not 1.0 / lip >= np.finfo(backend.dtype).tiny:  # no step the dtype can hold helps
         return f"training diverged{used} ({why}); {TOO_LARGE}."
     safe = 2.0 / lip
+    scaling = (
+        "; for a table, standardized features (--standardize on the command line, a "
+        "StandardScaler in Python) allow larger steps"
+        if can_advise_scaling(backend)
+        else ""
+    )
     return (
         f"training diverged{used} ({why}); the largest stable learning rate for this data is "
         f"about {safe:.3g} (2/L): use a smaller one, or learning_rate='auto' (1/L = "
-        f"{safe / 2:.3g}; --learning-rate auto on the command line); for a table, "
-        "standardized features (--standardize on the command line, a StandardScaler in "
-        "Python) allow larger steps."
+        f"{safe / 2:.3g}; --learning-rate auto on the command line){scaling}."
     )
 
 
@@ -60,9 +71,12 @@ def warn_if_unfinished(
 ) -> None:
     """A run that did not do what was asked says so, with the gradient it measured."""
     measured = f"max|∇J| = {result.grad_norm:.3g} at the returned weights"
-    advice = "raise max_iter, or scale the features (standardize)"
+    scale = can_advise_scaling(backend)
+    advice = "raise max_iter, or scale the features (standardize)" if scale else "raise max_iter"
     if solver.uses_learning_rate:
         advice = "raise max_iter, scale the features (standardize), or use solver='lbfgs' or "
+        if not scale:
+            advice = "raise max_iter, or use solver='lbfgs' or "
         advice += "'newton', which need far fewer iterations"
     message = None
     at_precision = stationary_enough(result.grad_norm, result.final_cost, 0.0, backend.dtype)
@@ -88,14 +102,18 @@ def warn_if_unfinished(
             why = (
                 f"tol={config.tol:g} is below what {backend.dtype} resolves for features on "
                 "this scale (the weights are at the optimum to working precision): use a "
-                "larger tol, or standardize the features"
+                + ("larger tol, or standardize the features" if scale else "larger tol")
             )
         elif not 1.0 / lipschitz(backend, config.alpha) >= np.finfo(backend.dtype).tiny:
             why = TOO_LARGE
         else:
-            why = "the features are badly scaled for this solver: standardize them"
-            if solver.name != "newton":
-                why += ", or use solver='newton'"
+            why = "the features are badly scaled for this solver"
+            if scale:
+                why += ": standardize them" + (
+                    ", or use solver='newton'" if solver.name != "newton" else ""
+                )
+            elif solver.name != "newton":
+                why += ": use solver='newton'"
         message = (
             f"{solver.name} stopped at iteration {result.n_iter} because no step lowered the "
             f"cost any further, but {measured}, above {wanted}; {why}."
