@@ -76,6 +76,25 @@ def test_classes_keep_their_type_and_order(labels, tmp_path, capsys):
     assert [r["label"] for r in rows] == [label_name(v) for v in est.predict(X)]
 
 
+def test_classes_a_file_cannot_bring_back_are_said_when_saved(tmp_path):
+    """Dates are saved as their names and come back as strings: said at save time."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(20, 2))
+    days = np.array(["2020-01-01", "2021-06-30"] * 10, dtype="datetime64[D]")
+    est = LogisticNeuron(solver="newton", alpha=1e-2).fit(X, days)
+    with pytest.warns(UserWarning, match=r"classes_ of dtype datetime64\[D\] are saved as"):
+        est.save(tmp_path / "d.safetensors")
+    assert LogisticNeuron.load(tmp_path / "d.safetensors").classes_.tolist() == [
+        "2020-01-01",
+        "2021-06-30",
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ints come back as ints: nothing to say
+        LogisticNeuron(solver="newton", alpha=1e-2).fit(X, np.arange(20) % 2).save(
+            tmp_path / "i.safetensors"
+        )
+
+
 def test_a_model_trained_by_the_cli_on_a_standardized_table_takes_raw_columns(
     table, tmp_path, capsys
 ):

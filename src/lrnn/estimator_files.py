@@ -64,6 +64,7 @@ def to_model_file(estimator: Any) -> persist.ModelFile:
         params["class_weight"] = [
             [label_name(c), float(weights[c])] for c in estimator.classes_.tolist() if c in weights
         ]
+    _say_if_classes_change_type(estimator.classes_)
     history = getattr(estimator, "history_", None)
     training = {
         "solver": getattr(estimator, "solver_", None),
@@ -85,6 +86,23 @@ def to_model_file(estimator: Any) -> persist.ModelFile:
         manifest={},
         history={k: list(v) for k, v in history.items()} if history else None,
     )
+
+
+def _say_if_classes_change_type(classes: NDArray) -> None:
+    """A file keeps class names; ``load`` rebuilds ints, floats, bools and strings from them.
+    Other labels (dates, a mix of types in an object array) come back as their names: said
+    at save time, not found when ``predict`` returns strings."""
+    names = tuple(label_name(c) for c in classes)
+    back = _classes(names, _class_type(classes), np.asarray(classes).dtype.str, "the file")
+    if back.tolist() != np.asarray(classes).tolist():
+        warnings.warn(
+            f"classes_ of dtype {np.asarray(classes).dtype} are saved as their names "
+            f"({', '.join(map(repr, names[:3]))}{', …' if len(names) > 3 else ''}), and a "
+            "loaded model predicts those strings; to get labels of another type back, map "
+            "them after predict, or fit on int, float, bool or str labels.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _scalar(value: Any) -> bool:
