@@ -345,7 +345,7 @@ def test_a_chosen_learning_rate_and_a_resumed_run_are_said(tmp_path):
 
 
 def test_costs_print_as_the_lesson_does_until_they_blow_up():
-    from lrnn.cli.commands import _six_decimals as _cost
+    from lrnn.cli.train_lines import six_decimals as _cost
 
     assert _cost(0.6931471805599453) == "0.693147"  # the lesson's "Cost after iteration 0"
     assert _cost(1e300) == "1.0000e+300"  # not 300 digits

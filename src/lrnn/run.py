@@ -219,19 +219,11 @@ _REQUEST_TYPES: dict[str, Callable[[Any], bool]] = {
     "stream": lambda v: isinstance(v, bool),
     "early_stopping": lambda v: isinstance(v, bool),
     "validation_fraction": lambda v: v is None or (_optional(float)(v) and 0 < v < 1),
-    "class_weight": lambda v: v is None or v == "balanced" or _is_class_weight_mapping(v),
+    "class_weight": lambda v: v is None or v == "balanced" or defaults.is_class_weight_mapping(v),
     "positive_class": _optional(str),
     "text": lambda v: v is None or _text_settings_problem(v) is None,
     "backend": lambda v: isinstance(v, str),
 }
-
-
-def _is_class_weight_mapping(value: Any) -> bool:
-    """class → weight as ``--class-weight`` stores it: names to finite weights ≥ 0."""
-    return isinstance(value, dict) and all(
-        isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) and w >= 0
-        for w in value.values()
-    )
 
 
 def _text_settings_problem(value: Any) -> str | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shlex
 import signal
 import sys
 import warnings
@@ -22,7 +21,16 @@ import numpy as np
 
 from lrnn import config
 from lrnn.cli.outputs import OutputPlan, finishing_first
-from lrnn.cli.train_lines import header, progress_bar, stop_line
+from lrnn.cli.train_lines import (
+    header,
+    progress_bar,
+    resume_hint,
+    same_model_path,
+    say_if_no_history,
+    settings_for_the_data,
+    six_decimals,
+    stop_line,
+)
 from lrnn.config import default
 from lrnn.errors import LrnnError, TrainingDiverged, UsageError, one_line, printable
 from lrnn.train import Callback
@@ -133,43 +141,6 @@ def _warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
         )
 
 
-def _settings_for_the_data(args: argparse.Namespace, cfg: Any, backend: Any, resumed: bool):
-    """Say which training options the run will not use (the solver takes no learning rate or
-    mini-batches; there is no early stopping for them to shape), and clip a mini-batch larger
-    than the training part to all of it, as the estimator does: the user cannot know the
-    part's size before the hold-outs are drawn."""
-    from dataclasses import replace
-
-    from lrnn.train import solver_for
-
-    solver = solver_for(backend, cfg.solver)
-    named = solver.name + (" solver (auto's choice here)" if cfg.solver == "auto" else " solver")
-    unused = []
-    if args.learning_rate is not None and not solver.uses_learning_rate:
-        unused.append(("--learning-rate", f"the {named} chooses its own steps"))
-    if args.batch_size is not None and not solver.minibatches:
-        unused.append(("--batch-size", f"the {named} uses every example each step"))
-    if args.n_iter_no_change is not None and not cfg.early_stopping:
-        unused.append(("--n-iter-no-change", "it shapes --early-stopping, which is not on"))
-    if args.validation_fraction is not None and (not cfg.early_stopping or args.validation):
-        why = (
-            "--validation gives the validation data"
-            if args.validation
-            else ("it shapes --early-stopping, which is not on")
-        )
-        unused.append(("--validation-fraction", why))
-    for flag, why in unused:
-        warnings.warn(f"{flag} is ignored: {why} — drop it.", stacklevel=2)
-    if solver.minibatches and cfg.batch_size > backend.n_samples and not resumed:
-        warnings.warn(
-            f"--batch-size {cfg.batch_size} is more than the {backend.n_samples} training "
-            f"examples, so it is clipped to {backend.n_samples}: each step uses all of them.",
-            stacklevel=2,
-        )
-        cfg = replace(cfg, batch_size=backend.n_samples)
-    return cfg
-
-
 def _text_settings(args: argparse.Namespace) -> dict | None:
     """Text settings from --text-column/--ngrams/… (the defaults when none is given)."""
     from lrnn.data.text import settings
@@ -217,7 +188,7 @@ class _LessonLines(Callback):
                 flush=True,
             )
         else:
-            cost = _six_decimals(record["cost"])
+            cost = six_decimals(record["cost"])
             print(f"Cost after iteration {record['iteration']}: {cost}", flush=True)
 
 
@@ -294,7 +265,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         tensors, meta, resumed = checkpoint.read(args.resume)
         paths["checkpoint"] = paths["checkpoint"] or args.resume
-        _same_model_path(args, paths, checkpoint.recorded_outputs(meta))
+        same_model_path(args, paths, checkpoint.recorded_outputs(meta))
     cfg = _train_config(args, resumed)
     if resumed is not None and args.print_every and args.print_every != cfg.record_every:
         warnings.warn(  # the history's rows must stay evenly spaced across the two parts
@@ -315,11 +286,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     td = run.prepare(request, cfg.random_state, _backend_name(args))
     _warn_unused_options(args, td.spec)
-    cfg = _settings_for_the_data(args, cfg, td.backend, resumed is not None)
+    cfg = settings_for_the_data(args, cfg, td.backend, resumed is not None)
     state = None
     if resumed is not None:
         state = checkpoint.resume_state(args.resume, tensors, meta, td.info)
-        _say_if_no_history(args, paths, checkpoint.recorded_outputs(meta))
+        say_if_no_history(args, paths, checkpoint.recorded_outputs(meta))
 
     if not args.json:
         print(header(td, cfg), flush=True)
@@ -356,7 +327,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         saver.save(result.state, target)
         print(
             f"Interrupted at iteration {result.n_iter}; checkpoint saved to {target}. "
-            f"Resume with: lrnn train {_resume_hint(args, target)}",
+            f"Resume with: lrnn train {resume_hint(args, target)}",
             file=sys.stderr,
         )
         return 128 + (received[0] if received else signal.SIGINT)
@@ -453,61 +424,6 @@ def _write_train_outputs(paths: dict, model, result, td) -> None:
         )
 
 
-def _typed(args, flag: str) -> bool:
-    """Whether ``flag`` was on the command line (True when called from Python without it)."""
-    typed = getattr(args, "argv", None)
-    if typed is None:
-        return True
-    return any(token == flag or token.startswith(flag + "=") for token in typed)
-
-
-def _same_model_path(args, paths: dict, recorded: dict[str, str]) -> None:
-    """A resumed run saves where the interrupted one would have, unless --model says where: a
-    bare ``--resume CK`` would otherwise put the model in the default file, replacing the
-    one there."""
-    model = recorded.get("model")
-    if model is not None and model != paths["model"] and not _typed(args, "--model"):
-        raise UsageError(
-            f"{args.resume}: the run that wrote it saves its model to {model!r}, this one would "
-            f"save to {paths['model']!r}; give --model {shlex.quote(printable(model))} to "
-            "continue it (or --model with another path to save elsewhere)."
-        )
-
-
-def _say_if_no_history(args, paths: dict, recorded: dict[str, str]) -> None:
-    """A resumed run without --history writes none, though the run it continues did."""
-    history = recorded.get("history")
-    if history is not None and paths["history"] is None:
-        warnings.warn(
-            f"{args.resume}: the run that wrote it also wrote its history to {history!r}; this "
-            f"one writes none — give --history {shlex.quote(printable(history))} to write it.",
-            UserWarning,
-            stacklevel=2,
-        )
-
-
-def _resume_hint(args, checkpoint: str) -> str:
-    """The command as it was typed, with ``--resume CHECKPOINT``: a resumed run needs the same
-    data, preprocessing and outputs (a checkpoint refuses other data), so everything given is
-    repeated, quoted for a POSIX shell."""
-    typed = list(getattr(args, "argv", None) or [])
-    after = typed[typed.index("train") + 1 :] if "train" in typed else []
-    kept: list[str] = []
-    skip = False
-    for token in after:
-        if skip:
-            skip = False
-        elif token == "--resume":
-            skip = True
-        elif not token.startswith("--resume="):
-            kept.append(token)
-    if not typed:  # called without the typed command (from Python): the essentials
-        kept = [args.data] if args.data else []
-        kept += ["--test", args.test] if args.test else []
-        kept += ["--model", args.model]
-    return shlex.join([*kept, "--resume", checkpoint])
-
-
 # --------------------------------------------------------------------------------------------
 # compare-lr
 # --------------------------------------------------------------------------------------------
@@ -536,7 +452,7 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
 
     for r in rows:
         print(
-            f"{r['learning_rate']:>14g} {_six_decimals(r['final_cost']):>11} "
+            f"{r['learning_rate']:>14g} {six_decimals(r['final_cost']):>11} "
             f"{percent(r['train_accuracy'], 10)} {percent(r['test_accuracy'], 9)}  "
             f"{'yes' if r['diverged'] else 'no'}"
         )
@@ -707,12 +623,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     report.write_report(output, model=model, dataset=ds, history=history)
     print(f"report saved to {output}")
     return 0
-
-
-def _six_decimals(value: float) -> str:
-    """A cost as the lesson prints it (six decimals), or in powers of ten once it is so large
-    that six decimals would be hundreds of digits (a run on its way to diverging)."""
-    return f"{value:f}" if not math.isfinite(value) or abs(value) < 1e6 else f"{value:.4e}"
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -127,9 +127,7 @@ def _class_weight(text: str) -> str | dict:
         value = json.loads(text, object_pairs_hook=once)
     except json.JSONDecodeError:
         value = None
-    if not isinstance(value, dict) or not all(
-        isinstance(v, int | float) and math.isfinite(v) and v >= 0 for v in value.values()
-    ):
+    if not config.is_class_weight_mapping(value):
         raise argparse.ArgumentTypeError(
             f"expected 'balanced' or a JSON object of class → weight such as "
             f"'{{\"cat\": 2}}', got {text!r}"

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from lrnn.cli.commands import _load_model_and_spec, _logits, _out, _six_decimals
+from lrnn.cli.commands import _load_model_and_spec, _logits, _out
+from lrnn.cli.train_lines import six_decimals
 from lrnn.errors import UsageError
 
 
@@ -116,7 +117,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         print(f"examples: {result.n}")
         print(f"accuracy: {100 * result.accuracy:.2f} %")
-        print(f"log loss: {_six_decimals(result.log_loss)}")
+        print(f"log loss: {six_decimals(result.log_loss)}")
         print(f"threshold: {threshold:.6g} ({source})")
         print(f"confusion: tp={result.tp} fp={result.fp} tn={result.tn} fn={result.fn}")
         print(
@@ -166,7 +167,7 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
         return 0
     print(f"examples: {scores.n}")
     print(f"accuracy: {100 * scores.accuracy:.2f} %")
-    print(f"log loss: {_six_decimals(scores.log_loss)}")
+    print(f"log loss: {six_decimals(scores.log_loss)}")
     print(_confusion_table(scores))
     print(_class_table(scores))
     return 0

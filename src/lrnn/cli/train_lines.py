@@ -1,11 +1,18 @@
 """What ``lrnn train`` says around a run: the line before it (data, test part, target, solver,
-validation set, where the passes run), a progress bar on a terminal, and the line after it
-(why it stopped)."""
+validation set, where the passes run), a progress bar on a terminal, the line after it (why it
+stopped), the options the run will not use, and what a resumed run keeps of the one it
+continues (its model path, history, and the command that resumes it)."""
 
 from __future__ import annotations
 
+import argparse
+import math
+import shlex
 import sys
+import warnings
+from typing import Any
 
+from lrnn.errors import UsageError, printable
 from lrnn.train import Callback
 
 
@@ -107,3 +114,101 @@ def stop_line(result, chosen_rate: bool = False) -> str:
         f"Stopped after {result.n_iter} {unit}: {_STOPS.get(result.stop_reason, '?')}; "
         f"solver {result.solver}{rate}, final cost {result.final_cost:f}"
     )
+
+
+def six_decimals(value: float) -> str:
+    """A cost as the lesson prints it (six decimals), or in powers of ten once it is so large
+    that six decimals would be hundreds of digits (a run on its way to diverging)."""
+    return f"{value:f}" if not math.isfinite(value) or abs(value) < 1e6 else f"{value:.4e}"
+
+
+def settings_for_the_data(args: argparse.Namespace, cfg: Any, backend: Any, resumed: bool):
+    """Say which training options the run will not use (the solver takes no learning rate or
+    mini-batches; there is no early stopping for them to shape), and clip a mini-batch larger
+    than the training part to all of it, as the estimator does: the user cannot know the
+    part's size before the hold-outs are drawn."""
+    from dataclasses import replace
+
+    from lrnn.train import solver_for
+
+    solver = solver_for(backend, cfg.solver)
+    named = solver.name + (" solver (auto's choice here)" if cfg.solver == "auto" else " solver")
+    unused = []
+    if args.learning_rate is not None and not solver.uses_learning_rate:
+        unused.append(("--learning-rate", f"the {named} chooses its own steps"))
+    if args.batch_size is not None and not solver.minibatches:
+        unused.append(("--batch-size", f"the {named} uses every example each step"))
+    if args.n_iter_no_change is not None and not cfg.early_stopping:
+        unused.append(("--n-iter-no-change", "it shapes --early-stopping, which is not on"))
+    if args.validation_fraction is not None and (not cfg.early_stopping or args.validation):
+        why = (
+            "--validation gives the validation data"
+            if args.validation
+            else ("it shapes --early-stopping, which is not on")
+        )
+        unused.append(("--validation-fraction", why))
+    for flag, why in unused:
+        warnings.warn(f"{flag} is ignored: {why} — drop it.", stacklevel=2)
+    if solver.minibatches and cfg.batch_size > backend.n_samples and not resumed:
+        warnings.warn(
+            f"--batch-size {cfg.batch_size} is more than the {backend.n_samples} training "
+            f"examples, so it is clipped to {backend.n_samples}: each step uses all of them.",
+            stacklevel=2,
+        )
+        cfg = replace(cfg, batch_size=backend.n_samples)
+    return cfg
+
+
+def _typed(args, flag: str) -> bool:
+    """Whether ``flag`` was on the command line (True when called from Python without it)."""
+    typed = getattr(args, "argv", None)
+    if typed is None:
+        return True
+    return any(token == flag or token.startswith(flag + "=") for token in typed)
+
+
+def same_model_path(args, paths: dict, recorded: dict[str, str]) -> None:
+    """A resumed run saves where the interrupted one would have, unless --model says where: a
+    bare ``--resume CK`` would otherwise put the model in the default file, replacing the
+    one there."""
+    model = recorded.get("model")
+    if model is not None and model != paths["model"] and not _typed(args, "--model"):
+        raise UsageError(
+            f"{args.resume}: the run that wrote it saves its model to {model!r}, this one would "
+            f"save to {paths['model']!r}; give --model {shlex.quote(printable(model))} to "
+            "continue it (or --model with another path to save elsewhere)."
+        )
+
+
+def say_if_no_history(args, paths: dict, recorded: dict[str, str]) -> None:
+    """A resumed run without --history writes none, though the run it continues did."""
+    history = recorded.get("history")
+    if history is not None and paths["history"] is None:
+        warnings.warn(
+            f"{args.resume}: the run that wrote it also wrote its history to {history!r}; this "
+            f"one writes none — give --history {shlex.quote(printable(history))} to write it.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
+def resume_hint(args, checkpoint: str) -> str:
+    """The command as it was typed, with ``--resume CHECKPOINT``: a resumed run needs the same
+    data, preprocessing and outputs (a checkpoint refuses other data), so everything given is
+    repeated, quoted for a POSIX shell."""
+    typed = list(getattr(args, "argv", None) or [])
+    after = typed[typed.index("train") + 1 :] if "train" in typed else []
+    kept: list[str] = []
+    skip = False
+    for token in after:
+        if skip:
+            skip = False
+        elif token == "--resume":
+            skip = True
+        elif not token.startswith("--resume="):
+            kept.append(token)
+    if not typed:  # called without the typed command (from Python): the essentials
+        kept = [args.data] if args.data else []
+        kept += ["--test", args.test] if args.test else []
+        kept += ["--model", args.model]
+    return shlex.join([*kept, "--resume", checkpoint])
