@@ -10,7 +10,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from lrnn import objective
-from lrnn.backends import gram_newton
+from lrnn.backends import gram_backend
 from lrnn.backends.gram_newton import GramNewtonBackend
 from lrnn.backends.numpy_backend import InMemoryBackend
 from lrnn.config import TrainConfig
@@ -126,19 +126,19 @@ def test_auto_uses_the_span_only_with_l2_on_wide_data():
 def test_the_gram_matrix_does_not_depend_on_the_workers(monkeypatch):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((50, 9000))
-    blocks = gram_newton.column_blocks(50, 9000, 8)
-    assert len(blocks) == gram_newton.GRAM_BLOCKS and blocks[-1].stop == 9000
+    blocks = gram_backend.column_blocks(50, 9000, 8)
+    assert len(blocks) == gram_backend.GRAM_BLOCKS and blocks[-1].stop == 9000
     results = []
     with threadpool_limits(1, "blas"):  # as inside lrnn.train.train
         for workers in (1, 2, 3, 8):
-            monkeypatch.setattr(gram_newton, "_workers", lambda workers=workers: workers)
-            results.append(gram_newton.gram(X, np.dtype(np.float64)))
+            monkeypatch.setattr(gram_backend, "_workers", lambda workers=workers: workers)
+            results.append(gram_backend.gram(X, np.dtype(np.float64)))
     for K in results[1:]:
         assert np.array_equal(K, results[0])
     np.testing.assert_allclose(results[0], X @ X.T, rtol=1e-12, atol=1e-10)
     Xu = rng.integers(0, 256, size=(20, 5000), dtype=np.uint8)  # widened a block at a time
     wide = Xu.astype(np.float64)
-    assert np.array_equal(gram_newton.gram(Xu, np.dtype(np.float64)), wide @ wide.T)  # exact
+    assert np.array_equal(gram_backend.gram(Xu, np.dtype(np.float64)), wide @ wide.T)  # exact
 
 
 def test_mapped_vectors_do_not_depend_on_their_company():

@@ -12,12 +12,19 @@ and because those optimisers are linear in the gradient, running them on (β, b)
 "coefficient gradient" (dβ, db) produces exactly the images of the usual iterates. Each
 iteration then costs O(m²) instead of O(n·m). Adam and the second-order solvers are not linear
 in the gradient and never use this.
+
+K is the one large computation: a fixed sum of column-block Gram products (:func:`gram`), each
+one BLAS call on one thread. The partition depends only on the shape, so the blocks may run in
+parallel (one worker per core) and the sum is the same, bit for bit, on any machine — unlike a
+multi-threaded BLAS product, whose reduction order follows the thread count.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -30,9 +37,9 @@ from lrnn.objective import DataPass
 _COLUMN_BLOCK = 2048
 
 #: A narrow X (uint8 pixels) whose widened copy fits in this many bytes is widened once and the
-#: copy kept: it is the one block that :func:`objective.row_products` widens for K anyway, and
-#: every recorded iteration maps a gradient back to w (the lesson's run records 20 times; widening
-#: the cat pictures again each time cost more than its 2000 iterations together).
+#: copy kept: K needs it widened anyway (:func:`gram`), and every recorded iteration maps a
+#: gradient back to w (the lesson's run records 20 times; widening the cat pictures again each
+#: time cost more than its 2000 iterations together).
 _KEEP_WIDENED_BYTES = 32 * 2**20
 
 
@@ -46,8 +53,66 @@ MAP_ROWS = 8
 _FINITE_ENOUGH = 1e30
 
 
+#: K is summed over this many column blocks (at most), whatever the machine: two run in parallel
+#: on two cores, and one BLAS product per half costs no more than one over all columns (measured
+#: on the cat data; four quarters cost 1.3× as much on one thread).
+GRAM_BLOCKS = 2
+#: ... each at least this many columns (smaller blocks cost more than they parallelise)...
+_MIN_BLOCK_COLUMNS = 1024
+#: ... and at most this many bytes once widened (uint8 pixels are widened a block at a time).
+_BLOCK_BYTES = 32 * 2**20
+
+
+def column_blocks(n_samples: int, n_features: int, itemsize: int) -> list[slice]:
+    """The fixed partition of the columns that K is summed over (shape and dtype only)."""
+    per_block = max(math.ceil(n_features / GRAM_BLOCKS), _MIN_BLOCK_COLUMNS)
+    per_block = min(per_block, max(1, _BLOCK_BYTES // (itemsize * max(n_samples, 1))))
+    return [
+        slice(start, min(start + per_block, n_features))
+        for start in range(0, n_features, per_block)
+    ]
+
+
+def _workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def gram(X: NDArray, dtype: np.dtype) -> NDArray:
+    """XXᵀ (m × m) in ``dtype``: Σ over :func:`column_blocks` of X_k X_kᵀ, summed in block order.
+
+    Each block's product is one BLAS call; the training loop holds BLAS at one thread (see
+    :func:`lrnn.train.train`), so a block's bits do not depend on the machine, and neither
+    does the sum, which is always taken in the same order. The blocks run on up to one thread
+    per core (numpy releases the GIL inside BLAS)."""
+    m, n = X.shape
+    dtype = np.dtype(dtype)
+    blocks = column_blocks(m, n, dtype.itemsize)
+
+    def product(cols: slice) -> NDArray:
+        block = X[:, cols]
+        if block.dtype != dtype:
+            block = block.astype(dtype)
+        return block @ block.T
+
+    workers = min(len(blocks), _workers())
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(product, blocks))
+    else:
+        parts = [product(cols) for cols in blocks]
+    K = parts[0]
+    if K.dtype != dtype or not K.flags.writeable:
+        K = K.astype(dtype)
+    for part in parts[1:]:
+        K += part
+    return K
+
+
 def _widened_whole(X: NDArray, dtype: np.dtype) -> NDArray | None:
-    """X in ``dtype``, when X is narrower and row_products would widen it in one block."""
+    """X in ``dtype``, when X is narrower and small enough to keep widened whole."""
     m, n = X.shape
     if X.dtype == dtype or n > max(1, _KEEP_WIDENED_BYTES // (dtype.itemsize * max(m, 1))):
         return None
@@ -108,12 +173,11 @@ class GramBackend:
     def _row_products(self, X: NDArray) -> NDArray:
         """XXᵀ in the parameters' dtype (uint8 pixels: widened a slice at a time). A narrow
         X's widened copy is kept, so recorded rows map back to w without widening again."""
-        self._widened = _widened_whole(X, self.dtype)
-        if self._widened is None:
+        if not isinstance(X, np.ndarray):  # scipy.sparse rows (a softmax layer's view)
+            self._widened = None
             return objective.row_products(X, self.dtype)
-        K = np.zeros((X.shape[0], X.shape[0]), dtype=self.dtype)  # row_products' one block
-        K += self._widened @ self._widened.T
-        return K
+        self._widened = _widened_whole(X, self.dtype)
+        return gram(X if self._widened is None else self._widened, self.dtype)
 
     def evaluate(self, theta: NDArray, alpha: float) -> tuple[float, NDArray, DataPass]:
         """Cost, coefficient gradient (dβ, db) and the data term at θ = (β, b).

@@ -45,18 +45,13 @@ gradient (scale·Xᵀg, gb), which needs a pass over X; ‖scale·Xᵀg‖₂ = 
 from above and, divided by √n, from below, so that pass is made only in the iterations where
 the bounds do not decide.
 
-K itself is the one large computation. It is computed as a fixed sum of column-block Gram
-products, each one BLAS call on one thread: the partition depends only on the shape, so the
-blocks may run in parallel (one worker per core) and the sum is the same, bit for bit, on any
-machine — unlike a multi-threaded BLAS product, whose reduction order follows the thread count.
+K itself is the one large computation, made as for gradient descent in the span
+(:func:`lrnn.backends.gram_backend.gram`: the same bits on any machine's thread count).
 """
 
 from __future__ import annotations
 
-import math
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,68 +65,11 @@ from lrnn.backends.gram_backend import GramBackend
 MAX_SAMPLES = 2048
 WIDE_RATIO = 2
 
-#: K is summed over this many column blocks (at most), whatever the machine: two run in parallel
-#: on two cores, and one BLAS product per half costs no more than one over all columns (measured
-#: on the cat data; four quarters cost 1.3× as much on one thread).
-GRAM_BLOCKS = 2
-#: ... each at least this many columns (smaller blocks cost more than they parallelise)...
-_MIN_BLOCK_COLUMNS = 1024
-#: ... and at most this many bytes once widened (uint8 pixels are widened a block at a time).
-_BLOCK_BYTES = 32 * 2**20
-
 
 def worthwhile(n_samples: int, n_features: int, alpha: float) -> bool:
     """Newton in the span applies (alpha > 0: otherwise the optimum need not be in the span)
     and pays (wide data, m small enough for m × m factorisations)."""
     return alpha > 0 and n_samples <= MAX_SAMPLES and n_features >= WIDE_RATIO * n_samples
-
-
-def column_blocks(n_samples: int, n_features: int, itemsize: int) -> list[slice]:
-    """The fixed partition of the columns that K is summed over (shape and dtype only)."""
-    per_block = max(math.ceil(n_features / GRAM_BLOCKS), _MIN_BLOCK_COLUMNS)
-    per_block = min(per_block, max(1, _BLOCK_BYTES // (itemsize * max(n_samples, 1))))
-    return [
-        slice(start, min(start + per_block, n_features))
-        for start in range(0, n_features, per_block)
-    ]
-
-
-def _workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def gram(X: NDArray, dtype: np.dtype) -> NDArray:
-    """XXᵀ (m × m) in ``dtype``: Σ over :func:`column_blocks` of X_k X_kᵀ, summed in block order.
-
-    Each block's product is one BLAS call; the training loop holds BLAS at one thread (see
-    :func:`lrnn.train.train`), so a block's bits do not depend on the machine, and neither
-    does the sum, which is always taken in the same order. The blocks run on up to one thread
-    per core (numpy releases the GIL inside BLAS)."""
-    m, n = X.shape
-    dtype = np.dtype(dtype)
-    blocks = column_blocks(m, n, dtype.itemsize)
-
-    def product(cols: slice) -> NDArray:
-        block = X[:, cols]
-        if block.dtype != dtype:
-            block = block.astype(dtype)
-        return block @ block.T
-
-    workers = min(len(blocks), _workers())
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(product, blocks))
-    else:
-        parts = [product(cols) for cols in blocks]
-    K = parts[0]
-    if K.dtype != dtype or not K.flags.writeable:
-        K = K.astype(dtype)
-    for part in parts[1:]:
-        K += part
-    return K
 
 
 class GramNewtonBackend(GramBackend):
@@ -142,9 +80,6 @@ class GramNewtonBackend(GramBackend):
     coordinates) and :meth:`gradient_at_most` (the primal stopping test)."""
 
     name = "gram-newton"
-
-    def _row_products(self, X: NDArray) -> NDArray:
-        return gram(X, self.dtype)
 
     def _curvature(self, beta: NDArray, b: float) -> NDArray:
         """d = s ⊙ σ'(z)/Σs at z = Kβ + b (float64), with σ'(z) = e/(1 + e)², e = exp(−|z|)."""
