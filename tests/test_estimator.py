@@ -345,3 +345,27 @@ def test_early_stopping_refuses_a_held_out_part_without_weight():
     zero_class = LogisticNeuron(early_stopping=True, class_weight={0: 0.0})
     with pytest.raises(ValueError, match="the validation set: every example has weight 0"):
         zero_class.fit(X, y, eval_set=(X[y == 0], y[y == 0]))  # NaN loss: it never stopped
+
+
+def test_a_random_state_object_seeds_each_fit_from_its_draws(breast_cancer_std):
+    """scikit-learn's convention: an int repeats a fit, a RandomState or Generator gives each
+    fit a fresh seed (it was refused as "must be an integer")."""
+    X, y = breast_cancer_std
+    params = {"solver": "sgd", "max_iter": 3, "batch_size": 32}
+    same = [LogisticNeuron(**params, random_state=7).fit(X, y).coef_ for _ in range(2)]
+    np.testing.assert_array_equal(same[0], same[1])
+    for source in (np.random.RandomState(0), np.random.default_rng(0)):
+        shared = LogisticNeuron(**params, random_state=source)
+        first, second = shared.fit(X, y).coef_.copy(), shared.fit(X, y).coef_
+        assert not np.array_equal(first, second)  # two draws, two mini-batch orders
+        assert shared.random_state is source  # the parameter itself is left as given
+    # the same generator state gives the same fit again
+    again = [
+        LogisticNeuron(**params, random_state=np.random.RandomState(3)).fit(X, y).coef_
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(again[0], again[1])
+    scores = cross_val_score(
+        LogisticNeuron(early_stopping=True, random_state=np.random.RandomState(1)), X, y, cv=3
+    )
+    assert scores.min() > 0.9

@@ -43,7 +43,7 @@ from lrnn import fast_checks, objective, run, softmax
 from lrnn.backends import BACKEND_NAMES, make_backend
 from lrnn.backends.sparse_backend import check_structure
 from lrnn.backends.sparse_backend import logits as sparse_logits
-from lrnn.config import VALIDATION_FRACTION, TrainConfig, check_fraction, default
+from lrnn.config import MAX_SEED, VALIDATION_FRACTION, TrainConfig, check_fraction, default
 from lrnn.data.dataset import label_name
 from lrnn.errors import UsageError
 from lrnn.train import Callback, TrainResult, solver_for, train
@@ -51,6 +51,10 @@ from lrnn.train import Callback, TrainResult, solver_for, train
 #: scikit-learn's LogisticRegression stops at tol=1e-4 too: an estimator in a pipeline or a
 #: grid search should not run 2000 iterations past its optimum (tol=0 runs the lesson exactly).
 ESTIMATOR_TOL = 1e-4
+
+
+#: What ``random_state`` takes: scikit-learn's convention (see :func:`_seed_from`).
+RandomStateLike = int | np.random.RandomState | np.random.Generator | None
 
 
 class _VerbosePrinter(Callback):
@@ -163,6 +167,10 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         Stop when the largest absolute component of ∇J (w and b) is ≤ tol. 0 never stops early.
     batch_size : int
         Mini-batch size for ``sgd``.
+    random_state : int, None, numpy RandomState or Generator
+        Seeds the mini-batch order and the early-stopping hold-out. An int repeats a fit
+        exactly; a RandomState or Generator (scikit-learn's convention) gives each fit a seed
+        drawn from it, so repeated fits differ, as they do with scikit-learn's estimators.
     early_stopping : bool
         Hold out ``validation_fraction`` (stratified, seeded by ``random_state``) or use
         ``eval_set`` from fit; stop after ``n_iter_no_change`` recorded checks without
@@ -196,7 +204,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         class_weight: dict | str | None = None,
         record_every: int = default("record_every"),
         warm_start: bool = False,
-        random_state: int | None = default("random_state"),
+        random_state: RandomStateLike = default("random_state"),  # noqa: B008 - an int
         verbose: int = 0,
         backend: str = "auto",
     ) -> None:
@@ -236,7 +244,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             alpha=self.alpha,
             tol=self.tol,
             batch_size=self.batch_size,
-            random_state=self.random_state,
+            random_state=_seed_from(self.random_state),
             record_every=self.record_every,
             early_stopping=self.early_stopping,
             n_iter_no_change=self.n_iter_no_change,
@@ -378,7 +386,9 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 X_val, y_val, w_val, backend="auto", n_classes=n_classes, structure_checked=True
             )
         elif self.early_stopping:
-            X_train, y_train, w_train, validation = self._hold_out(X, encoded, weights)
+            X_train, y_train, w_train, validation = self._hold_out(
+                X, encoded, weights, config.random_state
+            )
 
         backend = make_backend(
             X_train, y_train, w_train, backend=self.backend, n_classes=n_classes,
@@ -417,12 +427,10 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             )
         return np.searchsorted(self.classes_, y)
 
-    def _hold_out(self, X: NDArray, encoded: NDArray, weights: NDArray | None):
+    def _hold_out(self, X: NDArray, encoded: NDArray, weights: NDArray | None, seed: int | None):
         """The validation part for early stopping: the same rows ``lrnn train
         --early-stopping`` holds out for the same labels and seed (one algorithm, in run)."""
-        train_rows, val_rows = run.hold_out_rows(
-            encoded, self.validation_fraction, self.random_state
-        )
+        train_rows, val_rows = run.hold_out_rows(encoded, self.validation_fraction, seed)
         w_val = None if weights is None else weights[val_rows]
         run.require_weight(w_val, "early_stopping's held-out examples")
         validation = make_backend(
@@ -512,6 +520,17 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             return self.classes_[np.argmax(z, axis=1)]
         a = objective.sigmoid(z)
         return self.classes_[(a > 0.5).astype(int)]
+
+
+def _seed_from(random_state: Any) -> Any:
+    """An int seed for this fit. A RandomState or Generator (which scikit-learn's tools pass,
+    e.g. a cross-validation with a shared generator) gives a fresh draw each fit; anything
+    else is checked as given by TrainConfig."""
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, MAX_SEED + 1, dtype=np.int64))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, MAX_SEED, endpoint=True))
+    return random_state
 
 
 def _weight_shape(n_features: int, n_classes: int) -> tuple[int, ...]:
