@@ -369,3 +369,19 @@ def test_a_random_state_object_seeds_each_fit_from_its_draws(breast_cancer_std):
         LogisticNeuron(early_stopping=True, random_state=np.random.RandomState(1)), X, y, cv=3
     )
     assert scores.min() > 0.9
+
+
+def test_an_unfinished_bias_under_a_large_alpha_is_blamed_on_alpha(breast_cancer_std):
+    """With alpha far above the data's curvature, gd's auto step 1/L ≈ 1/alpha leaves the
+    unpenalised bias far from log-odds of the classes; the warning named max_iter and
+    scaling (the features were standardized already)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = breast_cancer_std
+    with pytest.warns(ConvergenceWarning, match=r"alpha=10000 sets the step") as caught:
+        fitted = LogisticNeuron(solver="gd", learning_rate="auto", alpha=1e4).fit(X, y)
+    assert "standardize" not in str(caught[0].message)
+    log_odds = np.log(y.mean() / (1 - y.mean()))  # the optimum's bias as alpha → ∞
+    assert abs(fitted.intercept_[0] - log_odds) > 0.4  # what the warning is about
+    with pytest.warns(ConvergenceWarning, match="raise max_iter, scale"):
+        LogisticNeuron(solver="gd", learning_rate="auto", alpha=1e-4, max_iter=20).fit(X, y)

@@ -78,6 +78,13 @@ def warn_if_unfinished(
         if not scale:
             advice = "raise max_iter, or use solver='lbfgs' or "
         advice += "'newton', which need far fewer iterations"
+        if _alpha_holds_back_the_bias(result, config):
+            advice = (
+                f"alpha={config.alpha:g} sets the step ({result.learning_rate:.3g}), which "
+                "is too small for the bias (alpha does not penalise it, so its curvature is "
+                "at most ¼): use solver='lbfgs' or 'newton', which need far fewer iterations, "
+                "or a smaller alpha"
+            )
     message = None
     at_precision = stationary_enough(result.grad_norm, result.final_cost, 0.0, backend.dtype)
     # With tol = 0 gd runs max_iter by design, but a second-order solver runs to the optimum.
@@ -133,6 +140,18 @@ def warn_if_unfinished(
             RuntimeWarning,
             stacklevel=_user_stacklevel(),
         )
+
+
+def _alpha_holds_back_the_bias(result: TrainResult, config: TrainConfig) -> bool:
+    """A first-order run whose step alpha chose (lr·alpha ≥ ½: a step of 1/L with alpha at
+    least half of L) and whose largest unfinished gradient entry is the bias: w settles at
+    rate lr·alpha, but b, unpenalised, at lr·σ' ≤ lr/4 — the slower the larger alpha."""
+    lr = result.learning_rate
+    if not (lr and config.alpha and lr * config.alpha >= 0.5 and result.last_grad):
+        return False
+    dw, db = result.last_grad
+    db_max = float(np.max(np.abs(np.asarray(db, dtype=np.float64))))
+    return db_max >= float(np.max(np.abs(dw), initial=0.0))
 
 
 def _user_stacklevel() -> int:
