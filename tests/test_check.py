@@ -90,6 +90,34 @@ MUTANTS = [
     ),
     ("cost-sign", "propagate", [("cost = -(1 / m)", "cost = (1 / m)")], ["cost", "wrong sign"]),
     (
+        "dw-labels-for-the-error",
+        "propagate",
+        [("np.dot(X, (A - Y).T)", "np.dot(X, Y.T)")],
+        ["dw uses Y where the lesson's error A − Y belongs", "line 21"],
+    ),
+    (
+        "b-subtracted",
+        "propagate",
+        [
+            (
+                "A = sigmoid(np.dot(w.T, X) + b)\n    cost",
+                "A = sigmoid(np.dot(w.T, X) - b)\n    cost",
+            )
+        ],
+        ["b is subtracted from z", "line 19"],
+    ),
+    (
+        "grads-swapped",
+        "propagate",
+        [
+            (
+                'grads = {"dw": dw, "db": db}\n    return grads, cost',
+                'grads = {"dw": db, "db": dw}\n    return grads, cost',
+            )
+        ],
+        ["dw and db swapped", "line 24"],
+    ),
+    (
         "db-array",
         "propagate",
         [("np.sum(A - Y)", "np.sum(A - Y, axis=1, keepdims=True)")],

@@ -228,6 +228,14 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
     # b added after the sigmoid: A = sigmoid(np.dot(w.T, X)) + b (b inside, as z = wᵀx + b).
     A_after = A0 + b
     after = "b is added after the sigmoid; it belongs in z: A = sigmoid(np.dot(w.T, X) + b)."
+    # b subtracted: A = sigmoid(np.dot(w.T, X) - b)
+    Z_minus = Z0 - b
+    A_minus = objective.sigmoid(Z_minus)
+    minus_b = "b is subtracted from z; the lesson adds it: A = sigmoid(np.dot(w.T, X) + b)."
+    # the labels, or the activations, where the error A − Y belongs
+    error = "the lesson's error A − Y"
+    y_only = f"dw uses Y where {error} belongs: dw = np.dot(X, (A - Y).T) / m."
+    a_only = f"dw uses A where {error} belongs: dw = np.dot(X, (A - Y).T) / m."
     with np.errstate(all="ignore"):  # A_after may leave (0, 1): its log is nan, as the learner's
         cost_after = float(-np.sum(Y * np.log(A_after) + (1 - Y) * np.log(1 - A_after)) / m)
     dw = [
@@ -245,6 +253,9 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
         ),
         Mutant(X @ (A0 - Y).T / m, no_b, loc.assigned("A")),
         Mutant(X @ (A_after - Y).T / m, after, loc.assigned("A")),
+        Mutant(X @ (A_minus - Y).T / m, minus_b, loc.assigned("A")),
+        Mutant(X @ Y.T / m, y_only),
+        Mutant(X @ A.T / m, a_only),
         Mutant(
             X @ (objective.sigmoid(w * X + b) - Y).T / m,
             f"dw has shape {(n, n)}; expected {(n, 1)}: A has shape {(n, m)}, because w * X "
@@ -256,6 +267,15 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
     db = [
         Mutant(float(np.sum(A0 - Y) / m), no_b, loc.assigned("A")),
         Mutant(float(np.sum(A_after - Y) / m), after, loc.assigned("A")),
+        Mutant(float(np.sum(A_minus - Y) / m), minus_b, loc.assigned("A")),
+        Mutant(
+            float(np.sum(Y) / m),
+            y_only.replace("dw", "db").replace("np.dot(X, (A - Y).T)", "np.sum(A - Y)"),
+        ),
+        Mutant(
+            float(np.sum(A) / m),
+            a_only.replace("dw", "db").replace("np.dot(X, (A - Y).T)", "np.sum(A - Y)"),
+        ),
     ]
     costs = [
         Mutant(
@@ -280,6 +300,7 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
             "cost leaves out the Y·log(A) term of the lesson's cost.",
         ),
         Mutant(objective.cost_from_logits(Z0.ravel(), Y.ravel()), no_b, loc.assigned("A")),
+        Mutant(objective.cost_from_logits(Z_minus.ravel(), Y.ravel()), minus_b, loc.assigned("A")),
         *([Mutant(cost_after, after, loc.assigned("A"))] if np.isfinite(cost_after) else []),
     ]
     return [
@@ -295,8 +316,12 @@ def _judge_propagate(p: dict[str, Any], tol: Tolerance, extreme: bool = False):
         if shape is not None:
             return shape
         grads, cost = got
+        parts = propagate_parts(**p)
+        swapped = _swapped_gradients(grads, parts[0].expected, parts[1].expected, tol)
+        if swapped is not None:
+            return swapped
         findings = []
-        for part, value in zip(propagate_parts(**p), (grads["dw"], grads["db"], cost), strict=True):
+        for part, value in zip(parts, (grads["dw"], grads["db"], cost), strict=True):
             if extreme and part.name == "cost" and is_number(value):
                 if _bounded_or_overflowed(float(value), float(part.expected)):
                     continue  # the lesson's formula overflows here, a clipped A bounds it
@@ -307,6 +332,18 @@ def _judge_propagate(p: dict[str, Any], tol: Tolerance, extreme: bool = False):
         return _first_with_rest(findings)
 
     return run
+
+
+def _swapped_gradients(grads: dict, dw: Any, db: float, tol: Tolerance) -> Finding | None:
+    """grads["dw"] holding db and grads["db"] holding dw: each value is right, under the
+    other's key, so the mistake is in the line that builds grads, not in dw's formula."""
+    if close(grads["dw"], db, tol) and close(grads["db"], dw, tol) and not close(dw, db, tol):
+        return Finding(
+            "grads has dw and db swapped: grads['dw'] holds db's value and grads['db'] dw's; "
+            "the lesson's is grads = {'dw': dw, 'db': db}.",
+            loc.assigned("grads"),
+        )
+    return None
 
 
 def _short(v: Any) -> str:
