@@ -385,3 +385,20 @@ def test_an_unfinished_bias_under_a_large_alpha_is_blamed_on_alpha(breast_cancer
     assert abs(fitted.intercept_[0] - log_odds) > 0.4  # what the warning is about
     with pytest.warns(ConvergenceWarning, match="raise max_iter, scale"):
         LogisticNeuron(solver="gd", learning_rate="auto", alpha=1e-4, max_iter=20).fit(X, y)
+
+
+def test_rows_of_weight_zero_are_never_held_out_for_early_stopping(breast_cancer_std):
+    """Which seeds could fit depended on whether the hold-out happened to draw only rows of
+    weight 0 (then refused: the validation loss is undefined)."""
+    X, y = breast_cancer_std
+    weights = np.zeros(len(y))
+    weights[::10] = 1.0  # 57 counted rows, 512 ignored
+    for seed in range(5):
+        est = LogisticNeuron(early_stopping=True, validation_fraction=0.2, random_state=seed)
+        est.fit(X, y, sample_weight=weights)
+        assert est.score(X[::10], y[::10]) > 0.85
+    est = LogisticNeuron(validation_fraction=0.2)
+    est.classes_ = np.array([0, 1])
+    _, _, w_train, validation = est._hold_out(X, y, weights, 0)
+    assert (w_train == 0).sum() == 512  # every row of weight 0 stays in training
+    assert validation.n_samples == 57 - (w_train > 0).sum() > 0

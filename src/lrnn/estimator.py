@@ -172,11 +172,12 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         exactly; a RandomState or Generator (scikit-learn's convention) gives each fit a seed
         drawn from it, so repeated fits differ, as they do with scikit-learn's estimators.
     early_stopping : bool
-        Hold out ``validation_fraction`` (stratified, seeded by ``random_state``) or use
-        ``eval_set`` from fit; stop after ``n_iter_no_change`` recorded checks without
-        validation-loss improvement and restore the best weights. The held-out loss and
-        accuracy are weighted by the held-out rows' sample and class weights, as the training
-        ones are (an ``eval_set`` by ``class_weight``).
+        Hold out ``validation_fraction`` (stratified, seeded by ``random_state``; rows of
+        weight 0 are never held out) or use ``eval_set`` from fit; stop after
+        ``n_iter_no_change`` recorded checks without validation-loss improvement and restore
+        the best weights. The held-out loss and accuracy are weighted by the held-out rows'
+        sample and class weights, as the training ones are (an ``eval_set`` by
+        ``class_weight``).
     class_weight : None, "balanced" or dict
         Multiplies sample weights by class.
     record_every : int
@@ -429,8 +430,17 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
 
     def _hold_out(self, X: NDArray, encoded: NDArray, weights: NDArray | None, seed: int | None):
         """The validation part for early stopping: the same rows ``lrnn train
-        --early-stopping`` holds out for the same labels and seed (one algorithm, in run)."""
-        train_rows, val_rows = run.hold_out_rows(encoded, self.validation_fraction, seed)
+        --early-stopping`` holds out for the same labels and seed (one algorithm, in run).
+        Rows of weight 0 count in neither loss, so they are never held out: otherwise whether
+        the held-out part kept any weight at all would depend on the seed."""
+        counted = None if weights is None else weights > 0
+        if counted is None or counted.all():
+            train_rows, val_rows = run.hold_out_rows(encoded, self.validation_fraction, seed)
+        else:
+            rows = np.flatnonzero(counted)
+            _, held = run.hold_out_rows(encoded[rows], self.validation_fraction, seed)
+            val_rows = rows[held]
+            train_rows = np.setdiff1d(np.arange(encoded.size), val_rows)
         w_val = None if weights is None else weights[val_rows]
         run.require_weight(w_val, "early_stopping's held-out examples")
         validation = make_backend(
