@@ -214,30 +214,18 @@ DB = loc.assigned("db")
 COST = loc.assigned("cost", "J")
 
 
+#: Where the lesson puts b: inside z, added.
+_IN_Z = "A = sigmoid(np.dot(w.T, X) + b)"
+
+
 def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
     """dw, db and cost from lrnn's core, each with the mistakes learners commonly make."""
     w, X, Y = (np.asarray(a, dtype=np.float64) for a in (w, X, Y))
     n, m = X.shape
     grads, cost = course.propagate(w, b, X, Y)
-    Z = w.T @ X + b  # (1, m)
-    A = objective.sigmoid(Z)
-    Z0 = w.T @ X
-    A0 = objective.sigmoid(Z0)
-    log_a, log_1ma = objective.log_sigmoid(Z), objective.log_sigmoid(-Z)
-    no_b = "b is missing from z: the lesson's A is sigmoid(np.dot(w.T, X) + b)."
-    # b added after the sigmoid: A = sigmoid(np.dot(w.T, X)) + b (b inside, as z = wᵀx + b).
-    A_after = A0 + b
-    after = "b is added after the sigmoid; it belongs in z: A = sigmoid(np.dot(w.T, X) + b)."
-    # b subtracted: A = sigmoid(np.dot(w.T, X) - b)
-    Z_minus = Z0 - b
-    A_minus = objective.sigmoid(Z_minus)
-    minus_b = "b is subtracted from z; the lesson adds it: A = sigmoid(np.dot(w.T, X) + b)."
-    # the labels, or the activations, where the error A − Y belongs
-    error = "the lesson's error A − Y"
-    y_only = f"dw uses Y where {error} belongs: dw = np.dot(X, (A - Y).T) / m."
-    a_only = f"dw uses A where {error} belongs: dw = np.dot(X, (A - Y).T) / m."
-    with np.errstate(all="ignore"):  # A_after may leave (0, 1): its log is nan, as the learner's
-        cost_after = float(-np.sum(Y * np.log(A_after) + (1 - Y) * np.log(1 - A_after)) / m)
+    A = objective.sigmoid(w.T @ X + b)  # (1, m)
+    misplaced_b = _misplaced_b(w, b, X, Y)
+    at_A = loc.assigned("A")
     dw = [
         Mutant(
             X * (A - Y) / m,
@@ -248,36 +236,67 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
             X @ (A.T - Y).T / m,
             f"dw has shape {(n, m)}; expected {(n, 1)}: A has shape (m, 1) (np.dot(X.T, w) "
             "gives a column) while Y is (1, m), so A − Y broadcast into an (m, m) matrix. "
-            "Compute A = sigmoid(np.dot(w.T, X) + b), a (1, m) row.",
-            loc.assigned("A"),
+            f"Compute {_IN_Z}, a (1, m) row.",
+            at_A,
         ),
-        Mutant(X @ (A0 - Y).T / m, no_b, loc.assigned("A")),
-        Mutant(X @ (A_after - Y).T / m, after, loc.assigned("A")),
-        Mutant(X @ (A_minus - Y).T / m, minus_b, loc.assigned("A")),
-        Mutant(X @ Y.T / m, y_only),
-        Mutant(X @ A.T / m, a_only),
+        *(Mutant(X @ (A_wrong - Y).T / m, why, at_A) for A_wrong, _, why in misplaced_b),
+        Mutant(X @ Y.T / m, _not_the_error("dw", "Y", "np.dot(X, (A - Y).T)")),
+        Mutant(X @ A.T / m, _not_the_error("dw", "A", "np.dot(X, (A - Y).T)")),
         Mutant(
             X @ (objective.sigmoid(w * X + b) - Y).T / m,
             f"dw has shape {(n, n)}; expected {(n, 1)}: A has shape {(n, m)}, because w * X "
             "multiplies each feature's row by its weight instead of summing over the "
-            "features; the lesson's A = sigmoid(np.dot(w.T, X) + b) is (1, m).",
-            loc.assigned("A"),
+            f"features; the lesson's {_IN_Z} is (1, m).",
+            at_A,
         ),
     ]
     db = [
-        Mutant(float(np.sum(A0 - Y) / m), no_b, loc.assigned("A")),
-        Mutant(float(np.sum(A_after - Y) / m), after, loc.assigned("A")),
-        Mutant(float(np.sum(A_minus - Y) / m), minus_b, loc.assigned("A")),
-        Mutant(
-            float(np.sum(Y) / m),
-            y_only.replace("dw", "db").replace("np.dot(X, (A - Y).T)", "np.sum(A - Y)"),
-        ),
-        Mutant(
-            float(np.sum(A) / m),
-            a_only.replace("dw", "db").replace("np.dot(X, (A - Y).T)", "np.sum(A - Y)"),
-        ),
+        *(Mutant(float(np.sum(A_wrong - Y) / m), why, at_A) for A_wrong, _, why in misplaced_b),
+        Mutant(float(np.sum(Y) / m), _not_the_error("db", "Y", "np.sum(A - Y)")),
+        Mutant(float(np.sum(A) / m), _not_the_error("db", "A", "np.sum(A - Y)")),
     ]
     costs = [
+        *_cost_mutants(w.T @ X + b, Y, float(cost)),
+        *(Mutant(c, why, at_A) for _, c, why in misplaced_b if np.isfinite(c)),
+    ]
+    return [
+        Part("dw", grads["dw"], dw, locate=DW, m=m, n=n),
+        Part("db", float(grads["db"]), db, number=True, locate=DB, m=m, n=n),
+        Part("cost", float(cost), costs, number=True, locate=COST, m=m, n=n),
+    ]
+
+
+def _misplaced_b(w: Any, b: float, X: Any, Y: Any) -> list[tuple[Any, float, str]]:
+    """(A, its cost, what went wrong) for each way learners misplace b."""
+    m = X.shape[1]
+    Z0 = w.T @ X
+    A_after = objective.sigmoid(Z0) + b
+    with np.errstate(all="ignore"):  # A_after may leave (0, 1): its log is nan, as the learner's
+        cost_after = float(-np.sum(Y * np.log(A_after) + (1 - Y) * np.log(1 - A_after)) / m)
+    return [
+        (
+            objective.sigmoid(Z0),
+            objective.cost_from_logits(Z0.ravel(), Y.ravel()),
+            f"b is missing from z: the lesson's A is {_IN_Z}.",
+        ),
+        (A_after, cost_after, f"b is added after the sigmoid; it belongs in z: {_IN_Z}."),
+        (
+            objective.sigmoid(Z0 - b),
+            objective.cost_from_logits((Z0 - b).ravel(), Y.ravel()),
+            f"b is subtracted from z; the lesson adds it: {_IN_Z}.",
+        ),
+    ]
+
+
+def _not_the_error(name: str, used: str, formula: str) -> str:
+    return f"{name} uses {used} where the lesson's error A − Y belongs: {name} = {formula} / m."
+
+
+def _cost_mutants(Z: Any, Y: Any, cost: float) -> list[Mutant]:
+    """The cost's own mistakes: shapes that broadcast, the two terms swapped or left out."""
+    m = Y.shape[1]
+    log_a, log_1ma = objective.log_sigmoid(Z), objective.log_sigmoid(-Z)
+    return [
         Mutant(
             float(-(Y.sum() * log_a.sum() + (1 - Y).sum() * log_1ma.sum()) / m),
             f"cost is {{got}} instead of {cost:.6g}: Y and A do not have the same shape — one "
@@ -299,14 +318,6 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
             float(-((1 - Y) * log_1ma).sum() / m),
             "cost leaves out the Y·log(A) term of the lesson's cost.",
         ),
-        Mutant(objective.cost_from_logits(Z0.ravel(), Y.ravel()), no_b, loc.assigned("A")),
-        Mutant(objective.cost_from_logits(Z_minus.ravel(), Y.ravel()), minus_b, loc.assigned("A")),
-        *([Mutant(cost_after, after, loc.assigned("A"))] if np.isfinite(cost_after) else []),
-    ]
-    return [
-        Part("dw", grads["dw"], dw, locate=DW, m=m, n=n),
-        Part("db", float(grads["db"]), db, number=True, locate=DB, m=m, n=n),
-        Part("cost", float(cost), costs, number=True, locate=COST, m=m, n=n),
     ]
 
 
