@@ -330,38 +330,9 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 "call fit(X, y) with one label per row of X."
             )
         X = self._validate_X(X, reset=True)
-        y = np.asarray(_to_host(y))
-        if y.ndim == 2 and y.shape[1] == 1:
-            from sklearn.exceptions import DataConversionWarning
-
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected; "
-                "use y.ravel() or y.reshape(-1).",
-                DataConversionWarning,
-                stacklevel=2,
-            )
-            y = y.ravel()
-        if y.ndim != 1 or len(y) != X.shape[0]:
-            raise ValueError(
-                f"y must be 1-D with one label per row of X ({X.shape[0]}); got shape {y.shape}."
-            )
-        self.classes_, encoded = self._encode_targets(y)
+        self.classes_, encoded = self._encode_targets(_one_label_per_row(y, X.shape[0]))
         n_classes = len(self.classes_)
-        weights = None
-        if sample_weight is not None:
-            weights = _check_sample_weight(_to_host(sample_weight), X, dtype=np.float64)
-            if np.any(weights < 0):
-                raise ValueError("sample_weight must be ≥ 0; got negative values.")
-            with np.errstate(over="ignore"):  # an overflow is said below, once
-                total = weights.sum()
-            if total <= 0:
-                raise ValueError("sample_weight sums to 0; at least one example needs weight.")
-            if not np.isfinite(total):  # every loss is divided by it: NaN further on
-                raise ValueError(
-                    f"sample_weight sums to {total} in float64 (largest weight "
-                    f"{weights.max():.3g}); only their ratios matter: divide them by their "
-                    "largest value."
-                )
+        weights = None if sample_weight is None else _checked_sample_weight(sample_weight, X)
         factors = run.class_factors(
             self.class_weight, encoded, self.classes_.tolist(), sample_weight=weights
         )
@@ -370,22 +341,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
 
         X_train, y_train, w_train, validation = X, encoded, weights, None
         if eval_set is not None:
-            if not (isinstance(eval_set, tuple | list) and len(eval_set) == 2):
-                raise ValueError(
-                    f"eval_set must be a pair (X_val, y_val); got {type(eval_set).__name__}"
-                    f"{f' of length {len(eval_set)}' if hasattr(eval_set, '__len__') else ''}."
-                )
-            X_val = self._validate_X(eval_set[0], reset=False)
-            y_val = self._encode_like_classes(np.asarray(_to_host(eval_set[1])))
-            if y_val.shape != (X_val.shape[0],):
-                raise ValueError(
-                    f"eval_set: y_val must be 1-D with one label per row of X_val "
-                    f"({X_val.shape[0]}); got shape {y_val.shape}."
-                )
-            w_val = run.validation_class_weights(y_val, factors)
-            validation = make_backend(
-                X_val, y_val, w_val, backend="auto", n_classes=n_classes, structure_checked=True
-            )
+            validation = self._eval_part(eval_set, factors)
         elif self.early_stopping:
             X_train, y_train, w_train, validation = self._hold_out(
                 X, encoded, weights, config.random_state
@@ -419,6 +375,26 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         self._store(result)
         return self
 
+    def _eval_part(self, eval_set: Any, factors: NDArray | None) -> Any:
+        """fit's ``eval_set`` as a validation backend, weighted by ``class_weight`` alone."""
+        if not (isinstance(eval_set, tuple | list) and len(eval_set) == 2):
+            raise ValueError(
+                f"eval_set must be a pair (X_val, y_val); got {type(eval_set).__name__}"
+                f"{f' of length {len(eval_set)}' if hasattr(eval_set, '__len__') else ''}."
+            )
+        X_val = self._validate_X(eval_set[0], reset=False)
+        y_val = self._encode_like_classes(np.asarray(_to_host(eval_set[1])))
+        if y_val.shape != (X_val.shape[0],):
+            raise ValueError(
+                f"eval_set: y_val must be 1-D with one label per row of X_val "
+                f"({X_val.shape[0]}); got shape {y_val.shape}."
+            )
+        w_val = run.validation_class_weights(y_val, factors)
+        return make_backend(
+            X_val, y_val, w_val, backend="auto", n_classes=len(self.classes_),
+            structure_checked=True,
+        )  # fmt: skip
+
     def _encode_like_classes(self, y: NDArray) -> NDArray:
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if unknown.size:
@@ -438,7 +414,13 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             train_rows, val_rows = run.hold_out_rows(encoded, self.validation_fraction, seed)
         else:
             rows = np.flatnonzero(counted)
-            _, held = run.hold_out_rows(encoded[rows], self.validation_fraction, seed)
+            _, held = run.hold_out_rows(
+                encoded[rows],
+                self.validation_fraction,
+                seed,
+                why="early_stopping could not hold out a validation part from the "
+                f"{rows.size} examples of weight > 0 (rows of weight 0 are never held out)",
+            )
             val_rows = rows[held]
             train_rows = np.setdiff1d(np.arange(encoded.size), val_rows)
         w_val = None if weights is None else weights[val_rows]
@@ -530,6 +512,45 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             return self.classes_[np.argmax(z, axis=1)]
         a = objective.sigmoid(z)
         return self.classes_[(a > 0.5).astype(int)]
+
+
+def _one_label_per_row(y: Any, rows: int) -> NDArray:
+    """y as a 1-D array of ``rows`` labels; a column vector is taken with scikit-learn's
+    warning (the warning points at the caller of fit)."""
+    y = np.asarray(_to_host(y))
+    if y.ndim == 2 and y.shape[1] == 1:
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected; "
+            "use y.ravel() or y.reshape(-1).",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        y = y.ravel()
+    if y.ndim != 1 or len(y) != rows:
+        raise ValueError(
+            f"y must be 1-D with one label per row of X ({rows}); got shape {y.shape}."
+        )
+    return y
+
+
+def _checked_sample_weight(sample_weight: Any, X: Any) -> NDArray:
+    """Non-negative float64 weights whose sum is positive and finite (every loss divides by it)."""
+    weights = _check_sample_weight(_to_host(sample_weight), X, dtype=np.float64)
+    if np.any(weights < 0):
+        raise ValueError("sample_weight must be ≥ 0; got negative values.")
+    with np.errstate(over="ignore"):  # an overflow is said below, once
+        total = weights.sum()
+    if total <= 0:
+        raise ValueError("sample_weight sums to 0; at least one example needs weight.")
+    if not np.isfinite(total):
+        raise ValueError(
+            f"sample_weight sums to {total} in float64 (largest weight "
+            f"{weights.max():.3g}); only their ratios matter: divide them by their "
+            "largest value."
+        )
+    return weights
 
 
 def _seed_from(random_state: Any) -> Any:
