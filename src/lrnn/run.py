@@ -342,6 +342,13 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
     return train_part, test_part, f"a {pct} hold-out (seed {seed})"
 
 
+def feature_names(spec: Any) -> list[str] | None:
+    """A table's columns, or a text model's vocabulary (its words, in column order)."""
+    if spec.vectorizer is not None and spec.vectorizer.vocabulary is not None:
+        return list(spec.vectorizer.vocabulary)
+    return list(spec.feature_names) if spec.feature_names else None
+
+
 def prepare(request: TrainingRequest, seed: int | None, backend_name: str) -> TrainingData:
     """Training data in memory or streamed, as the request's data asks."""
     from dataclasses import replace
@@ -352,7 +359,7 @@ def prepare(request: TrainingRequest, seed: int | None, backend_name: str) -> Tr
         td = _streamed(request)
     else:
         td = _in_memory(request, seed, backend_name)
-    problem = persist.names_problem(_feature_names(td.spec), td.classes)
+    problem = persist.names_problem(feature_names(td.spec), td.classes)
     if problem:  # found before training, not when the model is saved
         raise DataError(f"{td.source}: {problem}")
     n, K = td.backend.n_features, len(td.classes)
@@ -545,200 +552,12 @@ def _streaming_backend(source: Any, ds: Any) -> Any:
     return StreamingBackend(source, ds.y.astype(np.float64))
 
 
-# --------------------------------------------------------------------------------------------
-# After training: the model file; learning rates side by side; reproducing a model
-# --------------------------------------------------------------------------------------------
-def model_file(result: Any, td: TrainingData, config: Any) -> Any:
-    """The model file of a finished run: weights, classes, preprocessing, scores, manifest."""
-    from lrnn import checkpoint, persist
-
-    train_acc = td.train_accuracy(result.w, result.b)
-    test_acc = td.test_accuracy(result.w, result.b)
-    training = {
-        "solver": result.solver,
-        "learning_rate": result.learning_rate,
-        "iterations": result.n_iter,
-        "alpha": config.alpha,
-        "stop_reason": result.stop_reason,
-        "final_cost": result.final_cost,
-        "train_accuracy": train_acc,
-        "test_accuracy": test_acc,
-    }
-    return persist.ModelFile(
-        w=result.w,
-        b=result.b,
-        classes=tuple(td.classes),
-        preprocessing=td.spec.to_dict(),
-        feature_names=_feature_names(td.spec),
-        training=training,
-        manifest=checkpoint.manifest(
-            config, td.info, result, None if td.request is None else td.request.to_manifest()
-        ),
-        history=dict(result.history) or None,
-        idf=None if td.spec.vectorizer is None else td.spec.vectorizer.idf,
-    )
-
-
-def _feature_names(spec: Any) -> list[str] | None:
-    """A table's columns, or a text model's vocabulary (its words, in column order)."""
-    if spec.vectorizer is not None and spec.vectorizer.vocabulary is not None:
-        return list(spec.vectorizer.vocabulary)
-    return list(spec.feature_names) if spec.feature_names else None
-
-
-def compare_learning_rates(
-    train_ds: Any, test_ds: Any, rates: Sequence[float], iterations: int
-) -> tuple[list, list[bool], list[dict]]:
-    """One gd run per learning rate on the same data: ``(runs, diverged, rows)`` where runs
-    are (rate, history) pairs for the plot and rows the final scores of each."""
-    from lrnn.backends import make_backend
-    from lrnn.config import TrainConfig
-    from lrnn.errors import TrainingDiverged
-    from lrnn.train import train
-
-    scale = train_ds.spec.scale
-    K = len(train_ds.classes)
-    backend = make_backend(train_ds.X, train_ds.y, None, scale, "numpy", K)  # every rate
-    runs, diverged, rows = [], [], []
-    # about a hundred points per curve (at least every PRINT_EVERY-th iteration), and the last
-    # iteration's cost, so the curve ends at the final cost the table shows
-    every = max(1, min(defaults.PRINT_EVERY, iterations // 100))
-    for rate in rates:
-        config = TrainConfig(learning_rate=rate, max_iter=iterations, record_every=every)
-        try:
-            result, failed = train(backend, config), False
-        except TrainingDiverged as exc:
-            result, failed = exc.result, True
-        curve = {k: list(result.history[k]) for k in ("iteration", "cost")}
-        if curve["iteration"] and curve["iteration"][-1] < result.n_iter:
-            curve["iteration"].append(result.n_iter)
-            curve["cost"].append(result.final_cost)
-        runs.append((rate, curve))
-        diverged.append(failed)
-        rows.append(
-            {
-                "learning_rate": rate,
-                "final_cost": result.final_cost,
-                "train_accuracy": math.nan
-                if failed
-                else metrics.accuracy(logits(result.w, result.b, train_ds, scale), train_ds.y),
-                "test_accuracy": math.nan
-                if failed
-                else metrics.accuracy(logits(result.w, result.b, test_ds, scale), test_ds.y),
-                "diverged": failed,
-            }
-        )
-    return runs, diverged, rows
-
-
-def _prepare_to_verify(
-    request: TrainingRequest, config: Any, model_path: str, data_path: str | None
-) -> TrainingData:
-    try:
-        return prepare(request, config.random_state, request.backend)
-    except DataError as exc:
-        if data_path:
-            raise
-        raise DataError(
-            f"{exc} (that is the data named in {model_path}'s manifest; give the training "
-            f"data's path here: lrnn verify --model {model_path} DATA)"
-        ) from exc
-
-
-def _validation_to_verify(
-    request: TrainingRequest, model_path: str, validation: str | None
-) -> None:
-    """The validation data shapes the weights only through early stopping: without it the
-    file is not needed; with it, one named by a relative path may not be found from here."""
-    if not request.early_stopping:
-        request.validation = None
-        return
-    request.validation = validation or request.validation
-    if request.validation and not validation and not os.path.exists(request.validation):
-        raise DataError(
-            f"{request.validation}: no such file — the validation data named in {model_path}'s "
-            "manifest, which early stopping read; give its path here: lrnn verify --model "
-            f"{model_path} --validation PATH (or run verify where the model was trained)."
-        )
-
-
-def reproduce(
-    model: Any,
-    model_path: str,
-    data_path: str | None,
-    label: str | None,
-    announce: Any = None,
-    validation: str | None = None,
-) -> Any:
-    """Retrain from a model's manifest and return the new TrainResult (the caller compares the
-    bits): the same settings on training data prepared as ``lrnn train`` prepared it — the
-    same hold-outs, class weights, positive class, label column and preprocessing."""
-    from lrnn import data
-    from lrnn.config import TrainConfig
-    from lrnn.errors import ModelFileError
-    from lrnn.train import train
-
-    manifest = model.manifest or {}
-    settings = manifest.get("solver_settings")
-    if not isinstance(settings, dict):
-        origin = "" if model.training.get("saved_from") is None else " (saved from Python)"
-        raise ModelFileError(
-            f"{model_path}: no manifest with solver settings{origin}, so it cannot be verified; "
-            "retrain it with lrnn train, which writes one."
-        )
-    config = TrainConfig.from_dict(settings, source=model_path, what="manifest's solver settings")
-    stored = manifest.get("request")
-    if not isinstance(stored, dict):  # written before manifests kept the request
-        source = manifest.get("data_source")
-        if not data_path and not (isinstance(source, str) and source):
-            raise UsageError(
-                f"{model_path}: the manifest names no data source; give the training data: "
-                f"lrnn verify --model {model_path} DATA"
-            )
-        stored = {"data": source, "test": "given"}
-    request = TrainingRequest.from_manifest(stored, data_path, label, source=model_path)
-    request.seed = config.random_state  # the seed of the run's hold-outs
-    _validation_to_verify(request, model_path, validation)
-    td = _prepare_to_verify(request, config, model_path, data_path)
-    if td.info["sha256"] != manifest.get("data_sha256") and "request" not in manifest:
-        # An older model does not say whether a 20 % test part was held out: try that too.
-        request.hold_out_test = True
-        td = _prepare_to_verify(request, config, model_path, data_path)
-    kind = data.Preprocessing.from_dict(model.preprocessing).kind
-    if td.spec.kind != kind:
-        raise UsageError(
-            f"{td.source}: the model was trained on {kind} data, this is {td.spec.kind} data; "
-            "verify with the data the model was trained on."
-        )
-    if not isinstance(manifest.get("data_sha256"), str):
-        raise ModelFileError(
-            f"{model_path}: the manifest records no hash of its training data, so the data "
-            "cannot be checked; retrain it with lrnn train, which records one."
-        )
-    if td.info["sha256"] != manifest.get("data_sha256"):
-        raise UsageError(
-            f"{td.source}: its sha256 differs from the one in {model_path}'s manifest; "
-            "verify with the data the model was trained on."
-        )
-    if announce is not None:  # a long retrain should not look like a hang
-        announce(
-            f"retraining with {config.solver}, at most {config.max_iter} iterations, on "
-            f"{td.source} ({td.backend.n_samples} examples)…"
-        )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return train(td.backend, config, validation=td.validation)
-
-
 __all__ = [
     "TrainingData",
     "TrainingRequest",
     "class_factors",
     "combine_weights",
-    "compare_learning_rates",
     "hold_out_rows",
     "load_train_and_test",
-    "model_file",
     "prepare",
-    "reproduce",
 ]

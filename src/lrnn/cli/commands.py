@@ -253,7 +253,7 @@ def _backend_name(args) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lrnn import checkpoint, data, run
+    from lrnn import after_training, checkpoint, data, run
     from lrnn.train import train
 
     paths = _train_paths(args)
@@ -334,7 +334,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     # an interrupt after the last iteration (while the result was put together) counts too
     with finishing_first("saving the model and its files", received) as late:
-        model = run.model_file(result, td, cfg)
+        model = after_training.model_file(result, td, cfg)
         _save_train_outputs(args, paths, model, result, td)
     _say_what_was_trained(args, paths, model.training, result, cfg.record_every)
     return 128 + late[0] if late else 0
@@ -428,13 +428,13 @@ def _write_train_outputs(paths: dict, model, result, td) -> None:
 # compare-lr
 # --------------------------------------------------------------------------------------------
 def cmd_compare_lr(args: argparse.Namespace) -> int:
-    from lrnn import plots, run
+    from lrnn import after_training, plots, run
 
     plot = DEFAULT_COMPARE_PLOT if args.plot is None else args.plot
     plan = OutputPlan().read("DATA", args.data).read("--test", args.test)
     plan.write("--plot", plot, "plot", derived=_choose("--plot", args.plot)).check()
     train_ds, test_ds, _ = run.load_train_and_test(_request(args))
-    runs, diverged, rows = run.compare_learning_rates(
+    runs, diverged, rows = after_training.compare_learning_rates(
         train_ds, test_ds, args.rates, args.iterations
     )
     usable = [r for r in rows if not r["diverged"] and math.isfinite(r["final_cost"])]
@@ -626,7 +626,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from lrnn import persist, run
+    from lrnn import after_training, persist
 
     model = persist.load_model(args.model)
 
@@ -634,7 +634,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if not getattr(args, "json", False):  # it names the manifest's data: escape it
             print(printable(line), file=sys.stderr, flush=True)
 
-    result = run.reproduce(model, args.model, args.data, args.label, announce, args.validation)
+    result = after_training.reproduce(
+        model, args.model, args.data, args.label, announce, args.validation
+    )
     same = np.array_equal(result.w, model.w) and np.array_equal(result.b, model.b)
     # b is a float for two classes, a (K,) vector for a softmax layer
     diff = float(max(np.max(np.abs(result.w - model.w)), np.max(np.abs(result.b - model.b))))
