@@ -10,8 +10,9 @@ Routes (JSON everywhere, errors included):
   :func:`lrnn.inference.predict_records`. Query options: ``threshold=0.3`` (like
   ``--threshold``), ``name=my.jpg`` (the name of a raw-body image, default ``image``) and
   ``explain=1``, which adds ``"explanations"``, one per example: for pictures the picture as the
-  model sees it and a heat map of ``w ⊙ x`` as PNG data URIs (made here, so the page needs no
-  weights and no image code), for tables the per-feature contributions to the logit.
+  model sees it and a heat map of ``w ⊙ x`` as PNG data URIs (made by
+  :mod:`lrnn.serve_explanations`, so the page needs no weights and no image code), for tables
+  the per-feature contributions to the logit.
 * ``GET /health`` — ``{"status": "ok"}``; ``GET /metadata`` — classes, threshold, features,
   preprocessing, the lrnn version, the training summary and manifest, and the request limits.
 * ``GET /`` — one self-contained page (inline style and script, no external resource, locked
@@ -28,8 +29,6 @@ uploads can take) so a slow upload never stalls ``/health``.
 
 from __future__ import annotations
 
-import base64
-import io
 import ipaddress
 import json
 import math
@@ -40,8 +39,6 @@ import sys
 import threading
 from collections.abc import Callable
 from typing import Any
-
-import numpy as np
 
 from lrnn import inference
 from lrnn._version import __version__
@@ -118,7 +115,6 @@ def create_app(
     from starlette.responses import HTMLResponse, JSONResponse, Response
     from starlette.routing import Route
 
-    from lrnn.data.text import no_known_words
     from lrnn.serve_page import CONTENT_SECURITY_POLICY, PAGE
 
     limiter = anyio.CapacityLimiter(workers or max(1, os.cpu_count() or 1))
@@ -155,17 +151,9 @@ def create_app(
                 raise ApiError(400, f"the request body is empty; send {what_to_send}.")
             work = await _decoding(request, body, media, predictor, max_images)
 
-            def run() -> dict:
-                ds = work()
-                _check_answer_size(ds.X.shape[0], predictor.model.classes)
-                out: dict[str, Any] = {"predictions": predictor.records(ds, threshold)}
-                if spec.kind == "text" and (message := no_known_words(ds.X, ds.names)):
-                    out["warnings"] = [message]  # what the command line warns of
-                if explain:
-                    out["explanations"] = explanations(predictor, ds)
-                return out
-
-            result = await anyio.to_thread.run_sync(run, limiter=limiter)
+            result = await anyio.to_thread.run_sync(
+                _answer, predictor, work, threshold, explain, limiter=limiter
+            )
         except ApiError as e:
             return error(e.status, e.message)
         except DataError as e:
@@ -193,6 +181,24 @@ def create_app(
     # the body: a 404 that names the paths says what to fix
     app.router.redirect_slashes = False
     return app
+
+
+def _answer(
+    predictor: inference.Predictor, work: Callable[[], Any], threshold: float | None, explain: bool
+) -> dict:
+    """The JSON answer to one request: its predictions, a warning where the command line would
+    give one, and the explanations when asked (run in a worker thread)."""
+    from lrnn.data.text import no_known_words
+    from lrnn.serve_explanations import explanations
+
+    ds = work()
+    _check_answer_size(ds.X.shape[0], predictor.model.classes)
+    out: dict[str, Any] = {"predictions": predictor.records(ds, threshold)}
+    if predictor.spec.kind == "text" and (message := no_known_words(ds.X, ds.names)):
+        out["warnings"] = [message]  # what the command line warns of
+    if explain:
+        out["explanations"] = explanations(predictor, ds)
+    return out
 
 
 def _query_options(request: Any, n_classes: int) -> tuple[float | None, bool]:
@@ -529,104 +535,6 @@ async def _multipart(request: Any, body: bytes, max_images: int) -> list[tuple[s
     if not blobs:
         raise ApiError(400, "the multipart body holds no file; attach at least one image.")
     return blobs
-
-
-# --------------------------------------------------------------------------------------------
-# Explanations: what the page shows next to the verdict
-
-
-def explanations(predictor: inference.Predictor, ds: Any) -> list[dict]:
-    """Per example: the logit, and either the two pictures (images) or contributions (tables).
-
-    The heat map colours each pixel by Σ_channels scale · w · x, red where it pushed towards
-    the positive class (for a softmax layer: towards the predicted class, with its column of
-    W), blue away from it, white where it did not matter; the colour scale is each picture's
-    own largest magnitude (reported as ``heatmap_max``).
-    """
-    if predictor.spec.kind == "text":
-        return _word_explanations(predictor, ds)
-    explained = predictor.explained_classes(ds)
-    contributions, bias = predictor.contributions(ds, explained)
-    logits = contributions.sum(axis=1) + bias
-    classes = predictor.model.classes
-    out = []
-    for i, z in enumerate(logits):
-        item: dict[str, Any] = {
-            "class": classes[int(explained[i])],
-            "logit": float(z),
-            "bias": float(bias[i]),
-        }
-        if predictor.spec.kind == "image":
-            h, w, c = predictor.spec.image_shape  # type: ignore[misc]
-            heat = contributions[i].reshape(h, w, c).sum(axis=2)
-            peak = float(np.max(np.abs(heat)))
-            item["input_png"] = _png_uri(ds.raw_images[i])
-            item["heatmap_png"] = _png_uri(_diverging(heat / peak if peak > 0 else heat))
-            item["heatmap_max"] = peak
-        else:
-            names = predictor.model.feature_names or [
-                f"x{j + 1}" for j in range(predictor.n_features)
-            ]
-            item["contributions"] = [
-                [name, float(v)] for name, v in zip(names, contributions[i], strict=True)
-            ]
-        out.append(item)
-    return out
-
-
-#: Words listed per explained document (the largest contributions to its logit).
-EXPLAINED_WORDS = 20
-
-
-def _word_explanations(predictor: inference.Predictor, ds: Any) -> list[dict]:
-    """Per document: the logit of the class explained and the words (terms) that moved it
-    most, each as ``[term, w·x]`` — the text model's heat map."""
-    from lrnn.data.text import term_name
-
-    model = predictor.model
-    w = np.asarray(model.w, dtype=np.float64)
-    explained = predictor.explained_classes(ds)
-    X = ds.X.tocsr()
-    scale = predictor.spec.scale
-    names = model.feature_names
-    out = []
-    for i in range(X.shape[0]):
-        k = int(explained[i])
-        column = w if w.ndim == 1 else w[:, k]
-        bias = float(model.b) if w.ndim == 1 else float(np.asarray(model.b)[k])
-        start, stop = X.indptr[i], X.indptr[i + 1]
-        terms, values = (
-            X.indices[start:stop],
-            scale * column[X.indices[start:stop]] * X.data[start:stop],
-        )
-        order = np.argsort(-np.abs(values), kind="stable")[:EXPLAINED_WORDS]
-        out.append(
-            {
-                "class": model.classes[k],
-                "logit": float(values.sum() + bias),
-                "bias": bias,
-                "contributions": [
-                    [term_name(names, int(terms[j])), float(values[j])] for j in order
-                ],
-            }
-        )
-    return out
-
-
-def _diverging(v: np.ndarray) -> np.ndarray:
-    """Values in [-1, 1] → RGB: blue (−1) through white (0) to red (+1)."""
-    pos, neg = np.clip(v, 0, 1), np.clip(-v, 0, 1)
-    rgb = np.stack([1 - neg, 1 - np.abs(v), 1 - pos], axis=-1)
-    return np.rint(rgb * 255).astype(np.uint8)
-
-
-def _png_uri(pixels: np.ndarray) -> str:
-    from PIL import Image
-
-    img = pixels[:, :, 0] if pixels.ndim == 3 and pixels.shape[2] == 1 else pixels
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(img)).save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 # --------------------------------------------------------------------------------------------
