@@ -253,12 +253,12 @@ def _backend_name(args) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lrnn import after_training, checkpoint, data, run
+    from lrnn import after_training, checkpoint, run
     from lrnn.train import train
 
     paths = _train_paths(args)
-    if args.scheduler and args.backend != "dask":
-        raise UsageError("--scheduler needs --backend dask.")
+    request = _request(args)
+    _refuse_conflicting_options(args, paths, request)
     _check_train_outputs(args, paths)
 
     resumed = tensors = meta = None
@@ -272,17 +272,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"--print-every {args.print_every}: lines are printed that often, but the history "
             f"keeps the spacing of the run it continues (every {cfg.record_every} iterations).",
             stacklevel=1,
-        )
-    request = _request(args)
-    if paths["report"] and data.is_out_of_core(request.data, request.stream):
-        raise UsageError(
-            "--report needs data that fits in memory; write the report afterwards with "
-            "lrnn report --model M SMALLER_DATA."
-        )
-    if args.text_column is not None and args.text_column == args.label:
-        raise UsageError(
-            f"--text-column {args.text_column} is also the label column; name the column of "
-            "documents with --text-column and the classes with --label."
         )
     td = run.prepare(request, cfg.random_state, _backend_name(args))
     _warn_unused_options(args, td.spec)
@@ -338,6 +327,24 @@ def cmd_train(args: argparse.Namespace) -> int:
         _save_train_outputs(args, paths, model, result, td)
     _say_what_was_trained(args, paths, model.training, result, cfg.record_every)
     return 128 + late[0] if late else 0
+
+
+def _refuse_conflicting_options(args: argparse.Namespace, paths: dict, request: Any) -> None:
+    """Options that cannot go together, refused before any file is read or written."""
+    from lrnn import data
+
+    if args.scheduler and args.backend != "dask":
+        raise UsageError("--scheduler needs --backend dask.")
+    if paths["report"] and data.is_out_of_core(request.data, request.stream):
+        raise UsageError(
+            "--report needs data that fits in memory; write the report afterwards with "
+            "lrnn report --model M SMALLER_DATA."
+        )
+    if args.text_column is not None and args.text_column == args.label:
+        raise UsageError(
+            f"--text-column {args.text_column} is also the label column; name the column of "
+            "documents with --text-column and the classes with --label."
+        )
 
 
 def _check_train_outputs(args: argparse.Namespace, paths: dict) -> None:
