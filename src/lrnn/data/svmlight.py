@@ -136,38 +136,7 @@ def _first_bad_line(name: str) -> tuple[int, str] | None:
 
 def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -> Dataset:
     """An svmlight file → Dataset with a CSR X (float64); see the module docstring."""
-    import zlib
-
-    from sklearn.datasets import load_svmlight_file
-
-    if Path(name).is_dir():
-        raise DataError(f"{name}: is a folder, not an svmlight file; give the file itself.")
-    try:
-        _check_lines(name)
-        with _open(name) as f:
-            X, labels, queries = load_svmlight_file(
-                f, zero_based=True, dtype=np.float64, query_id=True
-            )
-    except DataError:
-        raise  # _check_lines' own message (a bomb, a line too long): complete as it is
-    except OverflowError as e:
-        raise DataError(
-            f"{name}: holds a feature index too large to be one ({short(e)}); fix the line — "
-            f"lrnn takes at most {limits.MAX_SPARSE_FEATURES} features."
-        ) from e
-    except (ValueError, OSError, EOFError, RuntimeError, zlib.error) as e:
-        packed = Path(name).suffix.lower() in COMPRESSED
-        if packed and not isinstance(e, ValueError):
-            fix = "check that the file is complete and really compressed that way"
-            raise DataError(f"{name}: not a valid svmlight file ({short(e)}); {fix}.") from e
-        fix = (
-            "each line is 'label index:value …' with increasing whole-number indices and "
-            "numeric values"
-        )
-        bad = _first_bad_line(name) if isinstance(e, ValueError) else None
-        if bad is not None:
-            raise DataError(f"{name}: line {bad[0]} {bad[1]}; fix that line — {fix}.") from e
-        raise DataError(f"{name}: not a valid svmlight file ({short(e)}); {fix}.") from e
+    X, labels, queries = _parsed(name)
     if X.shape[0] == 0:
         raise DataError(f"{name}: no examples; give a file with data.")
     if np.any(queries):
@@ -220,6 +189,44 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
         y, classes = encode_labels(labels, name, "the label")
     described = f"{name} ({'zero' if spec.index_base == 0 else 'one'}-based indices)"
     return Dataset(X, y, classes, names, spec, described)
+
+
+def _parsed(name: str) -> tuple[Any, Any, Any]:
+    """(X, labels, query ids) as scikit-learn's parser reads them, every failure one line that
+    names the file (and the line, where one is at fault)."""
+    import zlib
+
+    from sklearn.datasets import load_svmlight_file
+
+    if Path(name).is_dir():
+        raise DataError(f"{name}: is a folder, not an svmlight file; give the file itself.")
+    try:
+        _check_lines(name)
+        with _open(name) as f:
+            X, labels, queries = load_svmlight_file(
+                f, zero_based=True, dtype=np.float64, query_id=True
+            )
+    except DataError:
+        raise  # _check_lines' own message (a bomb, a line too long): complete as it is
+    except OverflowError as e:
+        raise DataError(
+            f"{name}: holds a feature index too large to be one ({short(e)}); fix the line — "
+            f"lrnn takes at most {limits.MAX_SPARSE_FEATURES} features."
+        ) from e
+    except (ValueError, OSError, EOFError, RuntimeError, zlib.error) as e:
+        packed = Path(name).suffix.lower() in COMPRESSED
+        if packed and not isinstance(e, ValueError):
+            fix = "check that the file is complete and really compressed that way"
+            raise DataError(f"{name}: not a valid svmlight file ({short(e)}); {fix}.") from e
+        fix = (
+            "each line is 'label index:value …' with increasing whole-number indices and "
+            "numeric values"
+        )
+        bad = _first_bad_line(name) if isinstance(e, ValueError) else None
+        if bad is not None:
+            raise DataError(f"{name}: line {bad[0]} {bad[1]}; fix that line — {fix}.") from e
+        raise DataError(f"{name}: not a valid svmlight file ({short(e)}); {fix}.") from e
+    return X, labels, queries
 
 
 def _rebased(X: Any, base: int, name: str) -> Any:
