@@ -95,6 +95,19 @@ def test_classes_a_file_cannot_bring_back_are_said_when_saved(tmp_path):
         )
 
 
+def test_a_random_state_object_is_said_and_saved_as_none(tmp_path):
+    """A RandomState cannot go into the file: the loaded estimator said random_state=0 (the
+    default) without a word."""
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(20, 2)), np.arange(20) % 2
+    est = LogisticNeuron(solver="newton", alpha=1e-2, random_state=np.random.RandomState(0))
+    with pytest.warns(UserWarning, match=r"random_state=RandomState\(…\) cannot be saved"):
+        est.fit(X, y).save(tmp_path / "r.safetensors")
+    loaded = LogisticNeuron.load(tmp_path / "r.safetensors")
+    assert loaded.get_params()["random_state"] is None
+    np.testing.assert_array_equal(loaded.coef_, est.coef_)
+
+
 def test_a_model_trained_by_the_cli_on_a_standardized_table_takes_raw_columns(
     table, tmp_path, capsys
 ):

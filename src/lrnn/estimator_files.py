@@ -57,6 +57,16 @@ def to_model_file(estimator: Any) -> persist.ModelFile:
         else Preprocessing(kind="array")
     )
     params = {k: v for k, v in estimator.get_params().items() if _scalar(v)}
+    seed = estimator.get_params().get("random_state")
+    if seed is not None and not _scalar(seed):  # a RandomState or Generator
+        warnings.warn(
+            f"random_state={type(seed).__name__}(…) cannot be saved in a model file; the "
+            "loaded estimator has random_state=None (the weights are saved as they are): "
+            "give an int random_state to keep it.",
+            UserWarning,
+            stacklevel=3,
+        )
+        params["random_state"] = None
     weights = estimator.get_params().get("class_weight")
     if isinstance(weights, dict):  # JSON keys are strings: kept as (class name, weight) pairs
         # each under the name of the class it weighs ({True: 3} weighs the int class 1, as fit
