@@ -61,6 +61,23 @@ def test_divergence_guard_catches_lr_10_on_cat(tmp_path):
     assert not (tmp_path / "lrnn-model.safetensors").exists()
 
 
+def test_a_run_that_ends_above_its_starting_cost_says_so(tmp_path):
+    """lr 0.005 on unscaled columns overshoots without blowing up: the cost went 0.693 → 2.0
+    → 1.56 and the run said only "ran every iteration asked for"."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4)) * [1, 10, 100, 0.1]
+    y = np.where(X[:, 0] + X[:, 1] / 10 + rng.normal(size=300) * 0.5 > 0, "yes", "no")
+    rows = [",".join(f"{v:.6g}" for v in x) + f",{c}" for x, c in zip(X, y, strict=True)]
+    (tmp_path / "t.csv").write_text("a,b,c,d,label\n" + "\n".join(rows) + "\n")
+    proc = run(["train", "t.csv", "--no-plot"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (line,) = [ln for ln in proc.stderr.splitlines() if "cost rose" in ln]
+    assert "from 0.693147 to" in line and "2/L" in line and "--standardize" in line
+    assert "raise max_iter" not in proc.stderr  # not the advice for a step that overshoots
+    calm = run(["train", "t.csv", "--no-plot", "--standardize", "--model", "s.lrnn"], tmp_path)
+    assert calm.returncode == 0 and "cost rose" not in calm.stderr
+
+
 def test_history_file_and_solver_options(tmp_path):
     proc = run(
         [

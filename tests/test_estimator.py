@@ -401,3 +401,16 @@ def test_rows_of_weight_zero_are_never_held_out_for_early_stopping(breast_cancer
     _, _, w_train, validation = est._hold_out(X, y, weights, 0)
     assert (w_train == 0).sum() == 512  # every row of weight 0 stays in training
     assert validation.n_samples == 57 - (w_train > 0).sum() > 0
+
+
+def test_a_fit_whose_cost_ends_above_its_start_warns_once():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4)) * [1, 10, 100, 0.1]
+    y = (X[:, 0] + X[:, 1] / 10 + rng.normal(size=300) * 0.5 > 0).astype(int)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        LogisticNeuron(max_iter=300).fit(X, y)
+    (warning,) = caught  # not also "raise max_iter"
+    assert warning.category is RuntimeWarning
+    assert "the cost rose from 0.693147" in str(warning.message)
+    assert "learning_rate='auto'" in str(warning.message)

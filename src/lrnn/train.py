@@ -37,6 +37,7 @@ from lrnn.verdicts import (
     diverged_message,
     lipschitz,
     stationary_enough,
+    warn_if_the_cost_climbed,
     warn_if_unfinished,
 )
 
@@ -227,7 +228,9 @@ def train(
         if stop_reason == "early_stopping" and state.best_theta is not None:
             checks = state.history["iteration"]
             result.restored_iteration = int(checks[len(checks) - 1 - state.bad_checks])
-        warn_if_unfinished(result, solver, config, backend)
+        # the course says a climbing cost in the lesson's words (course.optimize)
+        if run_to_the_end or not warn_if_the_cost_climbed(result, solver, config, backend):
+            warn_if_unfinished(result, solver, config, backend)
     for cb in callbacks:
         cb.on_end(result)
     return result

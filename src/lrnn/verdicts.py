@@ -142,6 +142,40 @@ def warn_if_unfinished(
         )
 
 
+def warn_if_the_cost_climbed(
+    result: TrainResult, solver: Solver, config: TrainConfig, backend: Backend
+) -> bool:
+    """A step size that overshoots without blowing up (the divergence guard stops a cost that
+    climbs 100×) can leave a run whose cost ends above where it started — worse than the
+    zero weights it began from, with "ran every iteration asked for" as its only verdict. The
+    lesson warns of exactly this; say it, with the step that would have descended. True when
+    it warned (the run's other verdicts, "raise max_iter" among them, would mislead then)."""
+    from lrnn.solvers import cost_rounding
+
+    costs = result.history.get("cost") if hasattr(result.history, "get") else None
+    if not solver.uses_learning_rate or costs is None or len(costs) < 2 or not result.learning_rate:
+        return False
+    start, end = float(costs[0]), float(result.final_cost)
+    if not end > start + cost_rounding(start, np.dtype(backend.dtype)):
+        return False
+    lip = lipschitz(backend, config.alpha)
+    scaling = (
+        "; for a table, standardized features (--standardize on the command line, a "
+        "StandardScaler in Python) allow larger steps"
+        if can_advise_scaling(backend)
+        else ""
+    )
+    warnings.warn(
+        f"the cost rose from {start:.6g} to {end:.6g} over the run: learning_rate="
+        f"{result.learning_rate:g} overshoots on this data (the largest stable rate is about "
+        f"{2.0 / lip:.3g}, 2/L); use a smaller one, or learning_rate='auto' (1/L; "
+        f"--learning-rate auto on the command line){scaling}.",
+        RuntimeWarning,
+        stacklevel=_user_stacklevel(),
+    )
+    return True
+
+
 def _alpha_holds_back_the_bias(result: TrainResult, config: TrainConfig) -> bool:
     """A first-order run whose step alpha chose (lr·alpha ≥ ½: a step of 1/L with alpha at
     least half of L) and whose largest unfinished gradient entry is the bias: w settles at
@@ -177,5 +211,6 @@ __all__ = [
     "diverged_message",
     "lipschitz",
     "stationary_enough",
+    "warn_if_the_cost_climbed",
     "warn_if_unfinished",
 ]
