@@ -414,3 +414,31 @@ def test_a_fit_whose_cost_ends_above_its_start_warns_once():
     assert warning.category is RuntimeWarning
     assert "the cost rose from 0.693147" in str(warning.message)
     assert "learning_rate='auto'" in str(warning.message)
+
+
+@pytest.mark.parametrize("weighting", ["sample_weight", "class_weight"])
+def test_sgd_heads_for_the_weighted_optimum(breast_cancer_std, weighting):
+    """Each mini-batch averaged over its own weights, so batches of one cancelled them (the
+    fit was bit for bit the unweighted one), and a batch of zero weights divided by 0."""
+    X, y = breast_cancer_std
+    sw = np.where(y == 1, 10.0, 1.0)
+    fit_kw = {"sample_weight": sw} if weighting == "sample_weight" else {}
+    init_kw = {"class_weight": {0: 1.0, 1: 10.0}} if weighting == "class_weight" else {}
+    optimum = LogisticNeuron(solver="newton", alpha=1e-2, tol=1e-10).fit(X, y, sample_weight=sw)
+    sgd = {"solver": "sgd", "alpha": 1e-2, "batch_size": 1, "max_iter": 60, "tol": 0}
+    sgd["learning_rate"] = 0.01
+    weighted = LogisticNeuron(**sgd, **init_kw).fit(X, y, **fit_kw)
+    plain = LogisticNeuron(**sgd).fit(X, y)
+    best = optimum.result_.final_cost
+    assert weighted.result_.final_cost == pytest.approx(best, rel=1e-3)
+    assert abs(weighted.intercept_[0] - optimum.intercept_[0]) < 0.1
+    assert abs(plain.intercept_[0] - optimum.intercept_[0]) > 1.0  # the unweighted optimum
+
+
+def test_sgd_skips_batches_whose_weights_are_all_zero(breast_cancer_std):
+    X, y = breast_cancer_std
+    sw = np.ones(len(y))
+    sw[:100] = 0.0
+    sgd = {"solver": "sgd", "batch_size": 1, "max_iter": 3, "tol": 0, "random_state": 0}
+    kept = LogisticNeuron(**sgd).fit(X, y, sample_weight=sw)
+    assert np.isfinite(kept.coef_).all()

@@ -147,11 +147,37 @@ def _plain_descent(
     return descend
 
 
+def _weight_sum(backend: Any) -> float | None:
+    """Σs of a backend's examples (numpy or torch weights), None when it is unweighted."""
+    s = getattr(backend, "sample_weight", None)
+    return None if s is None else float(s.sum())
+
+
 def _sgd_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> Stepper:
-    """One iteration = one epoch of shuffled mini-batches, the step decaying as 1/√t."""
+    """One iteration = one epoch of shuffled mini-batches, the step decaying as 1/√t.
+
+    A batch backend averages over its own weights (Σ_B s ℓ / Σ_B s), which would cancel the
+    weights (exactly so for batches of one). The unbiased estimate of J's gradient is the
+    batch's weighted sum over |B|·s̄ (s̄ the mean weight of all examples): the batch's data
+    gradient times Σ_B s/(|B|·s̄), the penalty added after. A batch whose weights are all 0
+    has nothing to step on and is skipped (its step of the schedule still passes)."""
     opt = optim.gd()
     batches_per_epoch = math.ceil(backend.n_samples / config.batch_size)
     schedule = optim.inverse_sqrt_schedule(lr, SGD_DECAY_EPOCHS * batches_per_epoch)
+    total = _weight_sum(backend)
+    mean_weight = None if total is None else total / backend.n_samples
+
+    def batch_gradient(batch: Any, theta: NDArray) -> NDArray | None:
+        if mean_weight is None:
+            return batch.evaluate(theta, config.alpha)[1]
+        batch_total = _weight_sum(batch)
+        if not batch_total:
+            return None
+        grad = batch.evaluate(theta, 0.0)[1]
+        grad *= grad.dtype.type(batch_total / (batch.n_samples * mean_weight))
+        if config.alpha:
+            grad[:-1] += grad.dtype.type(config.alpha) * theta[:-1]
+        return grad
 
     def advance(state: Any, cost: float, grad: NDArray) -> Advance:
         rng = np.random.Generator(np.random.PCG64())
@@ -159,9 +185,10 @@ def _sgd_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> Ste
         theta, opt_state = state.theta, state.opt_state
         step_count = state.iteration * batches_per_epoch
         for batch in backend.minibatches(rng, config.batch_size):
-            _, batch_grad, _ = batch.evaluate(theta, config.alpha)
-            step, opt_state = opt.update(batch_grad, opt_state, theta, schedule(step_count))
-            theta = theta + step
+            batch_grad = batch_gradient(batch, theta)
+            if batch_grad is not None:
+                step, opt_state = opt.update(batch_grad, opt_state, theta, schedule(step_count))
+                theta = theta + step
             step_count += 1
         return Advance(theta, opt_state, rng.bit_generator.state)
 
