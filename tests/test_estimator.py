@@ -442,3 +442,24 @@ def test_sgd_skips_batches_whose_weights_are_all_zero(breast_cancer_std):
     sgd = {"solver": "sgd", "batch_size": 1, "max_iter": 3, "tol": 0, "random_state": 0}
     kept = LogisticNeuron(**sgd).fit(X, y, sample_weight=sw)
     assert np.isfinite(kept.coef_).all()
+
+
+def test_early_stopping_restores_the_best_weights_when_max_iter_comes_first():
+    """The best check's weights were restored only when patience ran out; a run that hit
+    max_iter first returned its last, overfitted, weights."""
+    from sklearn.datasets import load_digits
+    from sklearn.metrics import log_loss
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    train, val = np.arange(len(y)) % 10 < 7, np.arange(len(y)) % 10 >= 7
+    params = {"solver": "newton", "early_stopping": True, "n_iter_no_change": 50, "tol": 0}
+    fitted = LogisticNeuron(**params, max_iter=12).fit(
+        X[train], y[train], eval_set=(X[val], y[val])
+    )
+    losses = fitted.history_["val_loss"]
+    best = int(np.argmin(losses))
+    assert fitted.result_.stop_reason == "max_iter" and best < len(losses) - 1
+    assert fitted.result_.restored_iteration == fitted.history_["iteration"][best]
+    got = log_loss(y[val], fitted.predict_proba(X[val]))
+    assert got == pytest.approx(losses[best], rel=1e-9)

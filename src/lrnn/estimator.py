@@ -174,9 +174,10 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
     early_stopping : bool
         Hold out ``validation_fraction`` (stratified, seeded by ``random_state``; rows of
         weight 0 are never held out) or use ``eval_set`` from fit; stop after
-        ``n_iter_no_change`` recorded checks without validation-loss improvement and restore
-        the best weights. The held-out loss and accuracy are weighted by the held-out rows'
-        sample and class weights, as the training ones are (an ``eval_set`` by
+        ``n_iter_no_change`` recorded checks without validation-loss improvement. The weights
+        of the best check are restored however the run ends (``max_iter`` or ``tol`` first
+        too), as scikit-learn's MLP does. The held-out loss and accuracy are weighted by the
+        held-out rows' sample and class weights, as the training ones are (an ``eval_set`` by
         ``class_weight``).
     class_weight : None, "balanced" or dict
         Multiplies sample weights by class.

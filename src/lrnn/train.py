@@ -221,11 +221,16 @@ def train(
             guard = solver.divergence_guard and not run_to_the_end
             state, stop_reason = _run_loop(backend, config, guard, stepper, state, recorder)
         theta = state.theta
-        if stop_reason == "early_stopping" and state.best_theta is not None:
+        # Early stopping returns the weights of its best check however the run ended (patience
+        # ran out, max_iter or tol came first), as scikit-learn's MLP does; an interrupted run
+        # keeps its state, which its checkpoint resumes from.
+        restore = state.best_theta is not None and state.bad_checks > 0
+        restore = restore and stop_reason not in ("interrupted", "diverged")
+        if restore:
             theta = state.best_theta
         result = _finish(backend, config, solver.name, lr, state, theta, stop_reason, recorder)
         result.lipschitz = lip
-        if stop_reason == "early_stopping" and state.best_theta is not None:
+        if restore:
             checks = state.history["iteration"]
             result.restored_iteration = int(checks[len(checks) - 1 - state.bad_checks])
         # the course says a climbing cost in the lesson's words (course.optimize)

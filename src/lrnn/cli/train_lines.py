@@ -110,8 +110,12 @@ def stop_line(result, chosen_rate: bool = False) -> str:
     rate = ""
     if chosen_rate and result.learning_rate is not None:
         rate = f", learning rate {result.learning_rate:.4g} (auto)"
+    why = _STOPS.get(result.stop_reason, "?")
+    restored = getattr(result, "restored_iteration", None)
+    if restored is not None and result.stop_reason != "early_stopping":
+        why += f", then kept the weights of iteration {restored} (lowest validation loss)"
     return (
-        f"Stopped after {result.n_iter} {unit}: {_STOPS.get(result.stop_reason, '?')}; "
+        f"Stopped after {result.n_iter} {unit}: {why}; "
         f"solver {result.solver}{rate}, final cost {result.final_cost:f}"
     )
 
