@@ -463,3 +463,18 @@ def test_early_stopping_restores_the_best_weights_when_max_iter_comes_first():
     assert fitted.result_.restored_iteration == fitted.history_["iteration"][best]
     got = log_loss(y[val], fitted.predict_proba(X[val]))
     assert got == pytest.approx(losses[best], rel=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs"])
+def test_a_fit_that_separates_the_data_with_alpha_zero_warns_whatever_stopped_it(
+    breast_cancer_std, solver
+):
+    """Standardized breast_cancer is separable: the defaults stopped at tol, "converged",
+    with weights of 300 or 160 depending on the solver, and nothing said."""
+    X, y = breast_cancer_std
+    with pytest.warns(RuntimeWarning, match="perfectly separated.*tol=0.0001 stopped them"):
+        fitted = LogisticNeuron(solver=solver).fit(X, y)
+    assert fitted.score(X, y) == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LogisticNeuron(solver=solver, alpha=1e-2).fit(X, y)  # a unique optimum: nothing to say

@@ -37,6 +37,7 @@ from lrnn.verdicts import (
     diverged_message,
     lipschitz,
     stationary_enough,
+    warn_if_separated,
     warn_if_the_cost_climbed,
     warn_if_unfinished,
 )
@@ -233,9 +234,13 @@ def train(
         if restore:
             checks = state.history["iteration"]
             result.restored_iteration = int(checks[len(checks) - 1 - state.bad_checks])
-        # the course says a climbing cost in the lesson's words (course.optimize)
-        if run_to_the_end or not warn_if_the_cost_climbed(result, solver, config, backend):
+        # the course says a climbing cost in the lesson's words (course.optimize), and runs
+        # the lesson's loop on whatever data it is given without comment
+        if run_to_the_end:
             warn_if_unfinished(result, solver, config, backend)
+        elif not warn_if_the_cost_climbed(result, solver, config, backend):
+            warn_if_unfinished(result, solver, config, backend)
+            warn_if_separated(result, config)
     for cb in callbacks:
         cb.on_end(result)
     return result

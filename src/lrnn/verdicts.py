@@ -176,6 +176,30 @@ def warn_if_the_cost_climbed(
     return True
 
 
+def warn_if_separated(result: TrainResult, config: TrainConfig) -> None:
+    """Every training example right with alpha = 0: then J(c·w) keeps falling as c grows, so
+    the cost has no minimum and the weights are wherever the stopping rule (tol, max_iter)
+    left them — a solver or tol apart, they differ by orders of magnitude. A run that stopped
+    *because* of it (``separable``) says so in :func:`warn_if_unfinished`."""
+    if config.alpha or result.stop_reason in ("separable", "interrupted", "diverged"):
+        return
+    if not result.final_accuracy == 1.0:
+        return
+    stopped = {
+        "tol": f"tol={config.tol:g} stopped them",
+        "max_iter": f"max_iter={config.max_iter} left them",
+        "early_stopping": "early stopping kept them",
+    }.get(result.stop_reason, "the solver left them")
+    warnings.warn(
+        "the training data is perfectly separated (every example right): with alpha=0 the "
+        "cost has no minimum (it keeps falling as the weights grow), so the weights are where "
+        f"{stopped}, and another solver or tol gives others; set alpha > 0 for a unique "
+        "optimum.",
+        RuntimeWarning,
+        stacklevel=_user_stacklevel(),
+    )
+
+
 def _alpha_holds_back_the_bias(result: TrainResult, config: TrainConfig) -> bool:
     """A first-order run whose step alpha chose (lr·alpha ≥ ½: a step of 1/L with alpha at
     least half of L) and whose largest unfinished gradient entry is the bias: w settles at
@@ -211,6 +235,7 @@ __all__ = [
     "diverged_message",
     "lipschitz",
     "stationary_enough",
+    "warn_if_separated",
     "warn_if_the_cost_climbed",
     "warn_if_unfinished",
 ]
