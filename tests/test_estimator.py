@@ -212,6 +212,9 @@ def test_labels_of_mixed_types_are_one_clear_error():
     y = np.array(["a", None, "b", "a", "b", "a"], dtype=object)
     with pytest.raises(ValueError, match="y mixes labels of types NoneType, str"):
         LogisticNeuron().fit(X, y)
+    # the cat files' class names are bytes (h5py): not a mix of types, and the fix is named
+    with pytest.raises(ValueError, match=r"y holds byte strings \(b'cat'\).*y.astype\(str\)"):
+        LogisticNeuron().fit(X, np.array([b"cat", b"non-cat"] * 3))
 
 
 def test_warm_start_on_data_of_another_shape_says_it_starts_from_zero():

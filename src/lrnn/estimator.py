@@ -292,6 +292,12 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 classes, encoded = np.unique(y, return_inverse=True)
             except TypeError as exc:  # labels that cannot be ordered: None among strings, …
                 kinds = sorted({type(v).__name__ for v in np.asarray(y, dtype=object).ravel()})
+                if kinds == ["bytes"]:  # the cat files' class names, as h5py reads them
+                    first = np.asarray(y, dtype=object).ravel()[0]
+                    raise ValueError(
+                        f"y holds byte strings ({first!r}), which scikit-learn's label checks "
+                        "refuse; decode them first: y.astype(str)."
+                    ) from exc
                 raise ValueError(
                     f"y mixes labels of types {', '.join(kinds)}, which cannot be sorted into "
                     "classes; give every example a label of one type (a missing label: drop "
