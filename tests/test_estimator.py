@@ -481,3 +481,10 @@ def test_a_fit_that_separates_the_data_with_alpha_zero_warns_whatever_stopped_it
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         LogisticNeuron(solver=solver, alpha=1e-2).fit(X, y)  # a unique optimum: nothing to say
+
+
+def test_a_hold_out_that_cannot_be_made_names_validation_fraction():
+    with pytest.raises(ValueError, match=r"6 for validation\); .* different validation_fraction"):
+        LogisticNeuron(early_stopping=True, validation_fraction=0.99).fit(
+            np.random.default_rng(0).random((6, 2)), [0, 1] * 3
+        )

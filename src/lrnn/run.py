@@ -117,21 +117,19 @@ def hold_out_rows(
     source: str = "the data",
     why: str = "early_stopping could not hold out a validation part",
     fix: str = "give more data, a larger validation_fraction, or eval_set=(X_val, y_val)",
+    held_for: str = "validation",
+    option: str = "validation_fraction",
 ) -> tuple[NDArray, NDArray]:
     """``(training rows, held-out rows)``; the training part must keep two classes."""
-    kept, held = _split_rows(y, len(y), fraction, seed, source)
+    from lrnn.data import split_rows
+
+    kept, held = split_rows(y, len(y), fraction, seed, source, held_for, option)
     if np.unique(y[kept]).size < 2:
         raise DataError(
             f"{why}: the {kept.size} example(s) left for training after holding out "
             f"{fraction:g} of {len(y)} are all of one class; {fix}."
         )
     return kept, held
-
-
-def _split_rows(y, m, fraction, seed, source):
-    from lrnn.data import split_rows
-
-    return split_rows(y, m, fraction, seed, source)
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,6 +335,8 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         source=ds.source,
         why=f"{ds.source}: holding out {pct} for testing failed",
         fix="give more examples, or a separate --test file",
+        held_for="testing",
+        option="--test file",
     )
     train_part, test_part = data.subset(ds, kept), data.subset(ds, held)
     return train_part, test_part, f"a {pct} hold-out (seed {seed})"
@@ -405,6 +405,7 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
             source=train_ds.source,
             why="--early-stopping could not hold out a validation part",
             fix="give more data, a larger --validation-fraction, or --validation FILE",
+            option="--validation-fraction, or a --validation file",
         )
         train_ds, validation_ds = data.subset(train_ds, kept), data.subset(train_ds, held)
     train_ds, test_ds = _positive(train_ds, request), _positive(test_ds, request)

@@ -44,7 +44,13 @@ def split(ds: Dataset, test_fraction: float = 0.2, seed: int | None = 0) -> tupl
 
 
 def split_rows(
-    y: np.ndarray | None, m: int, test_fraction: float, seed: int | None, source: str = "the data"
+    y: np.ndarray | None,
+    m: int,
+    test_fraction: float,
+    seed: int | None,
+    source: str = "the data",
+    held_for: str = "testing",
+    option: str = "test fraction",
 ) -> tuple[np.ndarray, np.ndarray]:
     """The one hold-out algorithm (CLI test split, CLI and estimator early stopping): sorted
     row indices ``(kept, held_out)``, the same for the same labels, fraction and seed.
@@ -62,8 +68,8 @@ def split_rows(
     if not 0 < n_test < m:
         raise DataError(
             f"{source}: cannot hold out {test_fraction:g} of {m} examples (it leaves "
-            f"{m - n_test} for training and {n_test} for testing); use more data or a different "
-            "test fraction."
+            f"{m - n_test} for training and {n_test} for {held_for}); use more data or a "
+            f"different {option}."
         )
     rng = np.random.default_rng(seed)
     test = _stratified_test_rows(y, n_test, rng) if y is not None else None
