@@ -137,6 +137,11 @@ NAN_X = np.where(np.arange(X.size).reshape(X.shape) == 4, np.nan, X)
         (lambda: course.propagate(W, B, X.astype(str), Y), "X holds <U32 values"),
         (lambda: course.model(X[:, :0], Y[:, :0], X, Y, 10, 0.1), "X_train has no examples"),
         (lambda: course.optimize(W, B, X + 0j, Y, 10, 0.1), "X holds complex128 values"),
+        # parameters: a NaN went through to cost nan, a complex w lost its imaginary part
+        (lambda: course.propagate(W * np.nan, B, X, Y), "w holds nan at feature 0"),
+        (lambda: course.propagate(W, np.nan, X, Y), "b is nan"),
+        (lambda: course.propagate(W + 0j, B, X, Y), "w holds complex128 values"),
+        (lambda: course.predict(W, 1 + 2j, X), "b must be one real number"),
         # labels read from a table as text (object dtype)
         (
             lambda: course.propagate(W, B, X, np.array([["cat", "non-cat", "cat"]], dtype=object)),

@@ -9,6 +9,7 @@ Layout as in the course: ``X`` is ``(features, examples)``, ``Y`` is ``(1, examp
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from typing import Any
 
@@ -60,7 +61,14 @@ def _as_course_arrays(
         )
     w = np.asarray(w)
     if not np.issubdtype(w.dtype, np.floating):
-        w = w.astype(np.float64)
+        w = _as_numbers(w, "w")
+    if not np.isfinite(w).all():  # n numbers: cheap to check up front, unlike X
+        feature = int(np.argmax(~np.isfinite(w.reshape(-1))))
+        raise UsageError(
+            f"w holds {w.reshape(-1)[feature]} at feature {feature}; the lesson's weights are "
+            "finite numbers: start from initialize_with_zeros(X.shape[0]) (a run that "
+            "diverged leaves nan: use a smaller learning rate)."
+        )
     # numpy's promotion, as the lesson's own code gets it: float32 pixels with the float64 w
     # of initialize_with_zeros compute in float64 (and float16 would lose three digits)
     dtype = np.result_type(X.dtype, w.dtype)
@@ -141,11 +149,17 @@ def _bias(b: Any) -> float:
     """b as the lesson's number; a one-element array (a learner's b can end up as one) is
     taken as its value."""
     value = np.asarray(b)
-    if value.size != 1 or not np.issubdtype(value.dtype, np.number):
+    if value.size != 1 or value.dtype.kind not in "biuf":
         raise UsageError(
-            f"b must be one number, as in the lesson; got {value.shape} {value.dtype}."
+            f"b must be one real number, as in the lesson; got {value.shape} {value.dtype}."
         )
-    return float(value.reshape(()))
+    bias = float(value.reshape(()))
+    if not math.isfinite(bias):
+        raise UsageError(
+            f"b is {bias}; the lesson's bias is a finite number: start from b = 0 (a run "
+            "that diverged leaves nan: use a smaller learning rate)."
+        )
+    return bias
 
 
 def propagate(w: ArrayLike, b: float, X: ArrayLike, Y: ArrayLike) -> tuple[dict[str, Any], float]:
