@@ -507,6 +507,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("image plus folder", lambda f: ["predict", "--model", IMAGE_MODEL, f.png("a.png"), f.folder("imgs", {"a": 1, "b": 1})], "not a mix"),
     ("image missing among files", lambda f: ["predict", "--model", IMAGE_MODEL, f.png("a.png"), "gone.png"], "gone.png: no such file"),
     ("images for a table model", lambda f: ["predict", "--model", TABLE_MODEL, f.png("a.png"), f.png("b.png")], "table data"),
+    ("a device for a table model", lambda f: ["predict", "--model", TABLE_MODEL, "/dev/null", f.png("b.png")], "/dev/null: not a regular file (a pipe or a device: data is read from files); give a .csv or .parquet file"),
     # ---- CSV
     ("csv zero bytes", lambda f: ["train", f.text("e.csv", ""), *T], "the file is empty"),
     ("csv ragged rows", lambda f: ["train", f.text("r.csv", "a,label\n1,0\n2,1,5\n"), *T], "r.csv: cannot read as csv"),

@@ -148,8 +148,11 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
             raise DataError(_standard_input_refused(spec, False))
         if not Path(p).exists():
             raise DataError(f"{p}: no such file; check the path.")
-        if not (Path(p).is_file() or Path(p).is_dir()):
-            raise DataError(f"{p}: not a regular file; give picture files.")
+        if not (Path(p).is_file() or Path(p).is_dir()):  # a pipe or device (/dev/stdin)
+            raise DataError(
+                f"{p}: not a regular file (a pipe or a device: data is read from files); "
+                f"give {TAKES.get(spec.kind, 'a data file')}."
+            )
         if Path(p).is_dir() or Path(p).suffix.lower() in _DATA_SUFFIXES:
             raise DataError(
                 f"{p}: give either image files, or one folder or data file on its own, not a mix."
