@@ -74,11 +74,20 @@ def test_parquet_and_blank_header_index_are_dropped(tmp_path):
         assert load(tmp_path / "blank.parquet").spec.feature_names == ("a", "b")
 
 
-def test_integer_columns_that_are_not_a_saved_index_stay(tmp_path):
+def test_a_shuffled_or_split_saved_index_is_dropped_and_named_columns_stay(tmp_path):
+    """A frame shuffled or split before to_csv() keeps its row numbers out of order: they
+    were learnt as a fifth feature, with only "× 5 features" in the header to show it."""
     df = frame()
     shuffled = df.sample(frac=1.0, random_state=0)  # its index is no longer 0, 1, 2, …
     shuffled.to_csv(tmp_path / "shuffled.csv")
-    assert no_warning(load, tmp_path / "shuffled.csv").spec.feature_names[0] == "Unnamed: 0"
+    with pytest.warns(UserWarning, match=r"'Unnamed: 0'.*30 distinct row numbers \(0–29"):
+        assert load(tmp_path / "shuffled.csv").spec.feature_names == ("a", "b")
+    shuffled.iloc[5:20].to_csv(tmp_path / "part.csv")  # some of them: a split's part
+    with pytest.warns(UserWarning, match=r"15 distinct row numbers"):
+        assert load(tmp_path / "part.csv").spec.feature_names == ("a", "b")
+    repeated = df.assign(**{"Unnamed: 0": np.arange(30) % 3})[["Unnamed: 0", "a", "b", "label"]]
+    repeated.to_csv(tmp_path / "repeated.csv", index=False)  # not distinct: a feature
+    assert no_warning(load, tmp_path / "repeated.csv").spec.feature_names[0] == "Unnamed: 0"
     named = df.reset_index()  # a column called "index" is the user's choice
     named.to_csv(tmp_path / "named.csv", index=False)
     assert no_warning(load, tmp_path / "named.csv").spec.feature_names == ("index", "a", "b")

@@ -231,8 +231,10 @@ def drop_saved_index(df: Any, source: str, label: str) -> Any:
 
     ``DataFrame.to_csv()`` writes the index by default, as an unnamed first column holding
     0, 1, 2, …; trained on, the row number becomes a feature (and a strong, meaningless one when
-    the rows are sorted by class). Such a column — unnamed, integer, equal to the row numbers —
-    is dropped. Anything else stays a feature.
+    the rows are sorted by class). Such a column — unnamed, integer, distinct row numbers: 0, 1,
+    2, … or, written after a shuffle or a split, the same numbers in another order or some of
+    them — is dropped (a real feature always has a name in its header). Anything else stays a
+    feature.
     """
     import pandas as pd
 
@@ -244,13 +246,21 @@ def drop_saved_index(df: Any, source: str, label: str) -> Any:
         first == label
         or first.strip() not in _INDEX_NAMES
         or not pd.api.types.is_integer_dtype(col)
-        or not np.array_equal(col.to_numpy(), np.arange(df.shape[0]))
     ):
         return df
+    numbers = col.to_numpy()
+    if np.array_equal(numbers, np.arange(df.shape[0])):
+        held = f"the row numbers 0–{df.shape[0] - 1}"
+    elif numbers.min() >= 0 and np.unique(numbers).size == numbers.size:
+        held = (
+            f"{numbers.size} distinct row numbers ({numbers.min()}–{numbers.max()}, in the "
+            "order of a shuffle or a split)"
+        )
+    else:
+        return df
     warnings.warn(
-        f"{source}: dropped the first column {first!r}: it holds the row numbers 0–"
-        f"{df.shape[0] - 1}, a saved index, not a feature (write the file with index=False to "
-        "avoid it).",
+        f"{source}: dropped the first column {first!r}: it holds {held}, a saved index, not a "
+        "feature (write the file with index=False to avoid it).",
         stacklevel=3,
     )
     return df.iloc[:, 1:]
