@@ -121,6 +121,9 @@ def test_a_model_trained_by_the_cli_on_a_standardized_table_takes_raw_columns(
     rows = _predicted(capsys, model, folder / "t.csv")
     cli = np.array([r["probability"] for r in rows])
     np.testing.assert_allclose(est.predict_proba(X)[:, 1], cli, rtol=1e-9, atol=1e-12)
+    # the command's settings, not the estimator's defaults (it said solver='gd', alpha=0)
+    params = est.get_params()
+    assert (params["solver"], params["alpha"], params["random_state"]) == ("newton", 1e-3, 0)
 
 
 def test_a_picture_model_takes_flattened_pixels_and_its_classes_are_sorted(tmp_path, capsys):

@@ -138,6 +138,8 @@ def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
     training = model.training
     class_type = training.get("class_type")
     params = training.get("estimator_params")
+    if not isinstance(params, dict):  # a model of `lrnn train`: its manifest's settings
+        params = _command_line_settings(model.manifest)
     if isinstance(params, dict):
         known = estimator.get_params()
         estimator.set_params(**{k: v for k, v in params.items() if k in known and _scalar(v)})
@@ -192,6 +194,23 @@ def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
     estimator.solver_ = training.get("solver")
     estimator.learning_rate_ = training.get("learning_rate")
     return estimator
+
+
+def _command_line_settings(manifest: Any) -> dict | None:
+    """The estimator parameters a model of ``lrnn train`` was trained with, from its manifest
+    (its solver settings, and the request's class weights and validation fraction): without
+    them the loaded estimator said solver='gd', alpha=0 — the defaults — and a refit or
+    warm start ran something else."""
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("solver_settings"), dict):
+        return None
+    params = dict(manifest["solver_settings"])
+    request = manifest.get("request")
+    if isinstance(request, dict):
+        if request.get("class_weight") == "balanced":
+            params["class_weight"] = "balanced"
+        if request.get("validation_fraction") is not None:
+            params["validation_fraction"] = request["validation_fraction"]
+    return params
 
 
 def _raw_weights(model: persist.ModelFile, spec: Preprocessing) -> tuple[NDArray, Any]:
