@@ -187,6 +187,14 @@ def test_float32_input_trains_in_float32():
     y = (X[:, 0] > 0).astype(int)
     est = LogisticNeuron(max_iter=50).fit(X, y)
     assert est.coef_.dtype == np.float32
+    assert est.decision_function(X).dtype == np.float32
+    # float64 rows keep their precision, as with scikit-learn's linear models (they were cut
+    # to float32: a finite 1e39 became inf and the row was called not finite)
+    wide = X.astype(np.float64)
+    wide[0, 0] = 1e39
+    z = est.decision_function(wide)
+    assert z.dtype == np.float64 and np.isfinite(z).all()
+    np.testing.assert_allclose(z[1:], est.decision_function(X[1:]), rtol=1e-6)
 
 
 def test_predict_log_proba_is_the_log_of_predict_proba_and_stays_finite():

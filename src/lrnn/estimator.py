@@ -484,15 +484,20 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         return objective.require_finite_logits(np.asarray(z), self.coef_)
 
     def _logits(self, X: Any) -> NDArray:
+        coef = self.coef_
+        if getattr(X, "dtype", None) == np.float64 and coef.dtype == np.float32:
+            # float64 rows keep their precision (as scikit-learn's linear models do): the
+            # weights' dtype sets the arithmetic, and float32 would turn a finite 1e39 into inf
+            coef = coef.astype(np.float64)
         if len(self.classes_) > 2:
             if _lazy_kind(X) is not None:
                 X = np.asarray(_to_host(X))
-            return softmax.logits(np.ascontiguousarray(self.coef_.T), self.intercept_, X)
+            return softmax.logits(np.ascontiguousarray(coef.T), self.intercept_, X)
         if _lazy_kind(X) is not None:
-            return _lazy_logits(X, self.coef_.ravel(), float(self.intercept_[0]))
+            return _lazy_logits(X, coef.ravel(), float(self.intercept_[0]))
         if sparse.issparse(X):
-            return sparse_logits(self.coef_.ravel(), float(self.intercept_[0]), X)
-        return objective.logits(self.coef_.ravel(), float(self.intercept_[0]), X)
+            return sparse_logits(coef.ravel(), float(self.intercept_[0]), X)
+        return objective.logits(coef.ravel(), float(self.intercept_[0]), X)
 
     def predict_proba(self, X: ArrayLike) -> NDArray:
         """(m, K): column k is P(classes_[k]); rows sum to 1 up to rounding (σ(∓z) for two
