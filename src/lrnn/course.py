@@ -118,8 +118,9 @@ def _as_course_arrays(
 
 
 def _as_numbers(X: NDArray, name: str) -> NDArray:
-    """X as float64 when it holds numbers; text, dates or complex values are refused by name
-    (numpy would say "could not convert string to float", or drop imaginary parts)."""
+    """X (or w) as float64 when it holds real numbers; text, dates or complex values are
+    refused by name (numpy would say "could not convert string to float", or drop imaginary
+    parts)."""
     if X.dtype.kind in "biu":
         return X.astype(np.float64)
     if X.dtype.kind == "O":
@@ -127,9 +128,14 @@ def _as_numbers(X: NDArray, name: str) -> NDArray:
             return X.astype(np.float64)
         except (TypeError, ValueError):
             pass
+    fix = (
+        "start from initialize_with_zeros(X.shape[0])"
+        if name == "w"
+        else f"give pixel values or features as a numeric array, e.g. {name}.astype(float) "
+        "once they are numbers"
+    )
     raise UsageError(
-        f"{name} holds {X.dtype} values; the neuron computes with numbers: give pixel values or "
-        f"features as a numeric array, e.g. {name}.astype(float) once they are numbers."
+        f"{name} holds {X.dtype} values; the neuron computes with real numbers: {fix}."
     )
 
 
