@@ -759,8 +759,11 @@ def test_split_edge_cases():
     ds = Dataset(
         X, np.array([0, 0, 0, 0, 1]), ("a", "b"), list("vwxyz"), Preprocessing("array"), "s"
     )
-    train, test = split(ds, 0.4)  # one "b": cannot stratify, falls back to a random split
+    train, test = split(ds, 0.4)  # one "b": it stays in training, the test part is two "a"
     assert len(train.names) + len(test.names) == 5
+    assert "z" in train.names and test.y.tolist() == [0, 0]
+    for seed in range(20):  # a class of one example never loses it to a hold-out
+        assert "z" in split(ds, 0.4, seed=seed)[0].names
     unlabeled = Dataset(X, None, None, list("vwxyz"), Preprocessing("array"), "s")
     assert split(unlabeled, 0.2)[1].y is None
     error_of(split, ds, 1.5, kind=UsageError)

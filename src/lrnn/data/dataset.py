@@ -57,8 +57,9 @@ def split_rows(
 
     The held-out part has ceil(fraction·m) examples, stratified by class when labels allow
     it: each class gives its share (largest remainders break ties), and every class keeps at
-    least one example on each side. A class with a single example cannot be split that way, so
-    the split is then plain random. Written with numpy rather than scikit-learn's
+    least one example on each side. A class with a single example cannot be split that way:
+    it stays in the training part and the other classes are stratified; only where that too
+    fails is the split plain random. Written with numpy rather than scikit-learn's
     ``train_test_split`` because importing scikit-learn takes longer than the whole default
     ``lrnn train``.
     """
@@ -73,6 +74,8 @@ def split_rows(
         )
     rng = np.random.default_rng(seed)
     test = _stratified_test_rows(y, n_test, rng) if y is not None else None
+    if test is None and y is not None:  # single-example classes: learnt, never held out
+        test = _test_rows_without_single_examples(y, n_test, rng)
     if test is None:
         test = rng.permutation(m)[:n_test]
     keep = np.ones(m, dtype=bool)
@@ -100,6 +103,23 @@ def _stratified_test_rows(
                 break
     rows = [rng.permutation(np.flatnonzero(y == c))[:k] for c, k in zip(classes, take, strict=True)]
     return np.concatenate(rows)
+
+
+def _test_rows_without_single_examples(
+    y: np.ndarray, n_test: int, rng: np.random.Generator
+) -> np.ndarray | None:
+    """A stratified test part drawn from the classes with two or more examples, when some
+    class has a single one: that example stays in the training part. Held out, its class
+    had no training example, and its output could not be learnt (a softmax bias that falls
+    without end, while the solver reported the optimum). None when the other classes cannot
+    give ``n_test`` rows in their shares."""
+    classes, counts = np.unique(y, return_counts=True)
+    single = np.isin(y, classes[counts == 1])
+    if not single.any() or single.all():
+        return None
+    rows = np.flatnonzero(~single)
+    chosen = _stratified_test_rows(y[rows], n_test, rng)
+    return None if chosen is None else rows[chosen]
 
 
 def check_width(ds: Dataset, n_features: int) -> None:
@@ -329,7 +349,8 @@ def require_both_classes(ds: Dataset) -> None:
     if single and len(ds.classes) > 2:
         warnings.warn(
             f"{ds.source}: {_classes_have(single)} a single example; it cannot be both learnt "
-            "and tested — add examples, or drop the class.",
+            "and tested, so a hold-out keeps it for training — add examples, or drop the "
+            "class.",
             stacklevel=3,
         )
 
