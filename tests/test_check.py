@@ -365,6 +365,29 @@ MUTANTS = [
         ["rescales X", "line 49"],
     ),
     (
+        "predict-loop-over-features",  # A is right: the loop is what to fix (it blamed A)
+        "predict",
+        [("    for i in range(A.shape[1]):", "    for i in range(X.shape[0]):")],
+        ["labels only the first", "a range over X.shape[0]", "line 50"],
+    ),
+    (
+        "predict-loop-one-short",  # it read as "b left out of z" on the lesson's example
+        "predict",
+        [("    for i in range(A.shape[1]):", "    for i in range(A.shape[1] - 1):")],
+        ["labels only the first", "range(A.shape[1] - 1)", "line 50"],
+    ),
+    (
+        "predict-return-inside-the-loop",
+        "predict",
+        [
+            (
+                "            Y_prediction[0, i] = 0\n    return",
+                "            Y_prediction[0, i] = 0\n        return",
+            )
+        ],
+        ["labels only the first of the", "a return inside the loop", "line 50"],
+    ),
+    (
         "predict-lesson-orientation",  # the lesson text writes np.dot(X.T, w): A is (m, 1)
         "predict",
         [(_PREDICT_A, _PREDICT_A.replace("w.T, X", "X.T, w"))],

@@ -497,7 +497,7 @@ def _judge_predict(p: dict[str, Any]) -> Callable[[Any], Finding | None]:
                     (objective.sigmoid(w.T @ X + shift) > 0.5).astype(float),
                     "predict's z is not wᵀx + b (b left out or subtracted); compute "
                     "A = sigmoid(np.dot(w.T, X) + b).",
-                    loc.assigned("A"),
+                    loc.bias_not_added("b", "A"),
                 )
                 for shift in (0.0, -p["b"])
             ),
@@ -514,12 +514,13 @@ def _judge_predict(p: dict[str, Any]) -> Callable[[Any], Finding | None]:
                 loc.added_outside_product("b"),
             ),
             Mutant(
-                _first_label_only(A),
+                _first_labels_only(A, 1),
                 "predict labels only the first example: its A has shape (m, 1) — from "
                 "np.dot(X.T, w) — so a loop over A.shape[1] visits one column; compute "
                 "A = sigmoid(np.dot(w.T, X) + b), of shape (1, m), as the lesson's predict does.",
-                loc.assigned("A"),
+                loc.transposed_product("X"),
             ),
+            *_loop_ends_early(A),
             Mutant(
                 (Z > 0.5).astype(float),
                 "predict compares z (before the sigmoid) with 0.5; compare a = sigmoid(z) "
@@ -534,12 +535,31 @@ def _judge_predict(p: dict[str, Any]) -> Callable[[Any], Finding | None]:
     return run
 
 
-def _first_label_only(A: np.ndarray) -> np.ndarray:
-    """What the notebook's loop ``for i in range(A.shape[1])`` leaves in a (1, m) array of
-    zeros when A came out (m, 1): the first example's label, zeros after it."""
+def _first_labels_only(A: np.ndarray, k: int) -> np.ndarray:
+    """What a loop that stops after ``k`` examples leaves in the lesson's (1, m) array of
+    zeros: the first k labels, zeros after them (k = 1: the loop over A.shape[1] when A came
+    out (m, 1))."""
     labels = np.zeros_like(A)
-    labels.flat[0] = float(A.flat[0] > 0.5)
+    labels.flat[:k] = (A.reshape(-1)[:k] > 0.5).astype(float)
     return labels
+
+
+def _loop_ends_early(A: np.ndarray) -> list[Mutant]:
+    """A labelling loop that stops before the last example: a ``return`` inside the loop, a
+    range over the features (X.shape[0]) or one short (A.shape[1] - 1)."""
+    m = A.size
+    return [
+        Mutant(
+            _first_labels_only(A, k),
+            f"predict labels only the first {'' if k == 1 else f'{k} '}of the {m} examples: "
+            "its loop ends early or writes one place — a return inside the loop, a range over "
+            "X.shape[0] (the features), range(A.shape[1] - 1), or Y_prediction[0, 0] for "
+            "every i? Label each example, Y_prediction[0, i] for i in range(A.shape[1]), and "
+            "return after the loop.",
+            loc.loop(),
+        )
+        for k in range(1, m)
+    ]
 
 
 def _other_threshold(A: np.ndarray, got: Any) -> list[Mutant]:

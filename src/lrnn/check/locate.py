@@ -235,6 +235,62 @@ def divided(param: str) -> Locator:
     return find
 
 
+def transposed_product(param: str) -> Locator:
+    """The first product that starts from ``param.T``: ``np.dot(X.T, w)`` or ``X.T @ w`` (an
+    activation of shape (m, 1), a column, where the lesson's is a row)."""
+
+    def transposed(node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == "T"
+            and isinstance(node.value, ast.Name)
+            and node.value.id == param
+        )
+
+    def find(src: FunctionSource) -> int | None:
+        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+            if _call_name(n) == "dot" and n.args and transposed(n.args[0]):
+                return n.lineno
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult) and transposed(n.left):
+                return n.lineno
+        return None
+
+    return find
+
+
+def bias_not_added(param: str, output: str) -> Locator:
+    """Where ``output`` is computed when no line adds ``param`` (``… + b``): b left out of z,
+    or subtracted. None where some line adds it (the mistake is elsewhere)."""
+
+    def adds(node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Add)
+            and any(
+                isinstance(side, ast.Name) and side.id == param for side in (node.left, node.right)
+            )
+        )
+
+    def find(src: FunctionSource) -> int | None:
+        if any(adds(n) for n in src.walk()):
+            return None
+        return assigned(output)(src)
+
+    return find
+
+
+def loop() -> Locator:
+    """The first ``for`` or ``while`` loop."""
+
+    def find(src: FunctionSource) -> int | None:
+        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+            if isinstance(n, ast.For | ast.While):
+                return n.lineno
+        return None
+
+    return find
+
+
 def first_of(*locators: Locator) -> Locator:
     """The first locator that finds a line."""
 
