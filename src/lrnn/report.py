@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 
 from lrnn import files, metrics, objective, persist, plots
 from lrnn._version import __version__
-from lrnn.data import Dataset, Preprocessing, data_sha256
+from lrnn.data import Dataset, Preprocessing, align_classes, data_sha256
 from lrnn.errors import DataError, ModelFileError
 from lrnn.history import columns_of, write_text
 from lrnn.report_html import _facts, _figure, _fmt, _grid, _note, _Page, _td
@@ -77,13 +77,17 @@ def write_report(
 
     ``dataset`` is usually loaded with the model's preprocessing (``data.load(..., spec=...)``)
     and so already standardised; raw tables are standardised here with the model's mean and
-    std. ``history`` (from training or :func:`load_history`) adds the learning curve and the
-    history table; it must belong to this model. ``extra_facts`` are shown in the summary.
+    std. Its classes are matched to the model's by name (a loader numbers them in its own
+    order: without this, a model trained with ``--positive-class`` scored 1.6 % instead of
+    98.4 %), and a class the model does not know is refused. ``history`` (from training or
+    :func:`load_history`) adds the learning curve and the history table; it must belong to
+    this model. ``extra_facts`` are shown in the summary.
     """
     name = os.fspath(path)
     files.check_writable(name)  # before any work: a typo in the path costs nothing
 
     spec = _model_spec(model)
+    dataset = align_classes(dataset, model.classes)
     X = _model_features(model, dataset, spec)
     if dataset.y is None:
         raise DataError(

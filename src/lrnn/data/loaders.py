@@ -60,7 +60,9 @@ def load(
     ``standardize``/``image_size`` are ignored: the model already fixed them. With
     ``require_labels=False`` labels are read when present and ``y`` is None otherwise.
     ``positive_class`` names the class that becomes ``y == 1`` (default: the second of the two
-    sorted class names); with ``spec`` it is ignored, since the model's classes decide.
+    sorted class names); with ``spec`` it is ignored, since the model's classes decide: the
+    data keeps its own class order, and :func:`align_classes` re-indexes it to a model's (the
+    commands and :func:`lrnn.report.write_report` do).
     """
     name = os.fspath(path)
     key = builtin_name(name)
