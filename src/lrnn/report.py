@@ -87,8 +87,8 @@ def write_report(
     files.check_writable(name)  # before any work: a typo in the path costs nothing
 
     spec = _model_spec(model)
+    X = _model_features(model, dataset, spec)  # a model of another width: said first
     dataset = align_classes(dataset, model.classes)
-    X = _model_features(model, dataset, spec)
     if dataset.y is None:
         raise DataError(
             f"{dataset.source}: has no labels; a report scores the model, so give labelled data."
