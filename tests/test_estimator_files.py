@@ -267,3 +267,19 @@ def test_a_class_weight_key_of_another_type_is_saved_under_its_class():
         back = LogisticNeuron.load(Path(folder) / "m.safetensors")
     assert back.class_weight == {1: 3.0}
     assert back.fit(X, y).coef_.tobytes() == est.coef_.tobytes()
+
+
+def test_a_float32_model_scores_float64_rows_alike_on_every_path(tmp_path):
+    """predict and serve (Predictor) scored float64 rows in float32 while the estimator and
+    the exported graph used float64: 0.99999988 against 0.99999994."""
+    from lrnn.inference import Predictor
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(scale=30, size=(200, 3))
+    y = (X[:, 0] + rng.normal(scale=5, size=200) > 0).astype(int)
+    est = LogisticNeuron(solver="newton", alpha=1e-2).fit(X.astype(np.float32), y)
+    est.save(tmp_path / "f32.safetensors")
+    predictor = Predictor.load(tmp_path / "f32.safetensors")
+    served = predictor.positive_probability(X)
+    np.testing.assert_allclose(served, est.predict_proba(X)[:, 1], rtol=1e-12, atol=0)
+    assert served.dtype == np.float64

@@ -484,11 +484,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         return objective.require_finite_logits(np.asarray(z), self.coef_)
 
     def _logits(self, X: Any) -> NDArray:
-        coef = self.coef_
-        if getattr(X, "dtype", None) == np.float64 and coef.dtype == np.float32:
-            # float64 rows keep their precision (as scikit-learn's linear models do): the
-            # weights' dtype sets the arithmetic, and float32 would turn a finite 1e39 into inf
-            coef = coef.astype(np.float64)
+        coef = objective.weights_for_rows(self.coef_, X)
         if len(self.classes_) > 2:
             if _lazy_kind(X) is not None:
                 X = np.asarray(_to_host(X))

@@ -105,7 +105,7 @@ def logits(w: np.ndarray, b: Any, X: Any, scale: float) -> np.ndarray:
     """The one place that picks how logits are computed for a model's weights and rows: (m, K)
     for a softmax layer (w (n, K), b (K,)), (m,) for the sigmoid neuron — sparse rows (text,
     svmlight) without densifying them, dense rows through :func:`lrnn.objective.logits`."""
-    w = np.asarray(w)
+    w = objective.weights_for_rows(np.asarray(w), X)
     if not isinstance(X, np.ndarray):  # a Predictor may be handed any matrix, not only lrnn's
         from lrnn.backends.sparse_backend import check_structure
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -202,6 +202,17 @@ def require_finite_logits(z: NDArray, w: NDArray) -> NDArray:
         f"infinite values, or X·w overflowed because the model's weights are too large for "
         f"its features (largest |w| = {largest:.3g}); check the row, or retrain the model."
     )
+
+
+def weights_for_rows(w: NDArray, X: Any) -> NDArray:
+    """The weights in the arithmetic that scoring ``X`` uses: a float32 model scores float64
+    rows in float64, as scikit-learn's linear models do (in float32 a finite 1e39 became inf,
+    and the row was refused), and float32 rows (or uint8 pixels) in its own dtype. Every
+    prediction path — estimator, predict, serve — goes through here, so they agree with
+    each other and with the exported graph."""
+    if getattr(X, "dtype", None) == np.float64 and w.dtype == np.float32:
+        return w.astype(np.float64)
+    return w
 
 
 def logits(w: NDArray, b: float, X: NDArray, scale: float = 1.0) -> NDArray[np.floating]:
