@@ -283,3 +283,28 @@ def test_a_float32_model_scores_float64_rows_alike_on_every_path(tmp_path):
     served = predictor.positive_probability(X)
     np.testing.assert_allclose(served, est.predict_proba(X)[:, 1], rtol=1e-12, atol=0)
     assert served.dtype == np.float64
+
+
+def test_predictor_refuses_what_the_command_line_refuses(tmp_path):
+    """records(threshold=nan) labelled every example with the first class, 1.5 was taken,
+    a softmax layer ignored a threshold, and positive_probability applied a sigmoid to each
+    of K logits (rows summing to 1.44)."""
+    from lrnn import data
+    from lrnn.inference import Predictor
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(60, 2))
+    two = LogisticNeuron(solver="newton", alpha=1e-2).fit(X, (X[:, 0] > 0).astype(int))
+    three = LogisticNeuron(solver="newton", alpha=1e-2).fit(X, np.arange(60) % 3)
+    two.save(tmp_path / "two.safetensors")
+    three.save(tmp_path / "three.safetensors")
+    p2, p3 = (Predictor.load(tmp_path / f"{k}.safetensors") for k in ("two", "three"))
+    rows = data.Dataset(X, None, None, [f"row {i + 1}" for i in range(60)], p2.spec, "rows")
+    for bad in (float("nan"), 1.5, -1, "0.5", True):
+        with pytest.raises(UsageError, match="not a number between 0 and 1"):
+            p2.records(rows, threshold=bad)
+    assert len(p2.records(rows, threshold=0.3)) == 60
+    with pytest.raises(UsageError, match="two-class models only"):
+        p3.records(rows, threshold=0.3)
+    with pytest.raises(UsageError, match="no positive class"):
+        p3.positive_probability(X)

@@ -34,7 +34,7 @@ from lrnn import data, objective, persist
 from lrnn.data import images as image_io
 from lrnn.data import limits
 from lrnn.data.checks import clip, quoted
-from lrnn.errors import DataError
+from lrnn.errors import DataError, UsageError
 
 #: What a prediction record holds, in this order.
 RECORD_KEYS = ("name", "probability", "label", "probabilities")
@@ -65,7 +65,13 @@ class Predictor:
         return int(np.asarray(self.model.w).shape[0])
 
     def positive_probability(self, X: np.ndarray) -> np.ndarray:
-        """σ(scale · X w + b) for already preprocessed rows ``X`` (the model's dtype)."""
+        """σ(scale · X w + b) for already preprocessed rows ``X``: P(classes[1]) of a
+        two-class model (a softmax layer has no positive class: see :func:`probabilities`)."""
+        if np.asarray(self.model.w).ndim == 2:
+            raise UsageError(
+                f"this model has {len(self.classes)} classes and no positive class; "
+                "lrnn.inference.probabilities(model, spec, X) gives each class's probability."
+            )
         return objective.sigmoid(logits(self.model.w, self.model.b, X, self.spec.scale))
 
     def records(
@@ -135,6 +141,21 @@ def probabilities(model: persist.ModelFile, spec: data.Preprocessing, X: np.ndar
     return objective.sigmoid(z)
 
 
+def _check_threshold(threshold: Any, n_classes: int) -> None:
+    """What ``--threshold`` and serve's ``?threshold=`` refuse, refused for Python callers too:
+    a NaN labelled every example with the first class, and a softmax layer ignored it."""
+    if threshold is None:
+        return
+    if n_classes > 2:
+        raise UsageError(
+            f"threshold={threshold!r}: a threshold applies to two-class models only (this one "
+            f"has {n_classes} classes and predicts the most probable); leave it out."
+        )
+    real = isinstance(threshold, int | float | np.integer | np.floating)
+    if not (real and not isinstance(threshold, bool) and 0 <= threshold <= 1):
+        raise UsageError(f"threshold={threshold!r} is not a number between 0 and 1; give one.")
+
+
 def predict_records(
     model: persist.ModelFile,
     spec: data.Preprocessing,
@@ -150,6 +171,7 @@ def predict_records(
     ``probabilities``, most probable first.
     """
     data.check_width(ds, np.asarray(model.w).shape[0])
+    _check_threshold(threshold, len(model.classes))
     z = logits(model.w, model.b, ds.X, spec.scale)
     classes = list(model.classes)
     if z.ndim == 2:
