@@ -195,3 +195,27 @@ def test_sparse_tensors_train_as_their_dense_copies(data, layout):
     dense_fit = LogisticNeuron(solver="lbfgs", alpha=1e-2, tol=1e-8).fit(dense, y)
     assert rel(sparse_fit.coef_, dense_fit.coef_) < RTOL
     np.testing.assert_allclose(sparse_fit.predict_proba(tensor), dense_fit.predict_proba(dense))
+
+
+@needs_torch
+def test_tensors_from_an_autograd_graph_and_sparse_tensors_score_on_every_path(
+    breast_cancer_std,
+):
+    """A tensor with requires_grad failed fit (and two-class predict) with torch's "Can't
+    call numpy() on Tensor that requires grad"; a softmax layer fitted on a sparse tensor
+    could not predict on one ("can't convert Sparse layout tensor to numpy")."""
+    import torch
+
+    from lrnn import LogisticNeuron
+
+    X, y = breast_cancer_std
+    plain = LogisticNeuron(solver="lbfgs", alpha=1e-2).fit(X, y)
+    graph = torch.tensor(X, requires_grad=True)
+    fitted = LogisticNeuron(solver="lbfgs", alpha=1e-2).fit(graph, y)
+    assert rel(fitted.coef_, plain.coef_) < 1e-10
+    np.testing.assert_array_equal(fitted.predict(graph), plain.predict(X))
+    three = np.arange(len(y)) % 3
+    layer = LogisticNeuron(solver="lbfgs", alpha=1e-2).fit(X, three)
+    expected = layer.predict_proba(X)
+    for tensor in (torch.tensor(X).to_sparse(), torch.tensor(X).to_sparse_csr(), graph):
+        assert rel(layer.predict_proba(tensor), expected) < 1e-12

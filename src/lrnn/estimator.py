@@ -85,17 +85,32 @@ def _lazy_kind(X: Any) -> str | None:
 
 
 def _to_host(v: Any) -> Any:
-    """Labels or weights as np.asarray can read them: a tensor leaves its device (m values).
+    """Labels, weights or (for a softmax layer's predictions) rows as numpy or scipy can read
+    them: a tensor leaves its device; a sparse one becomes a scipy CSR matrix (``.numpy()``
+    refuses sparse layouts, and a dense copy is what sparse input avoids).
 
     A dask array or Series needs nothing: np.asarray computes it.
     """
-    if type(v).__module__.split(".")[0] == "torch":
-        return v.detach().cpu().numpy()
-    return v
+    if type(v).__module__.split(".")[0] != "torch":
+        return v
+    import torch
+
+    if v.layout == torch.sparse_coo:
+        v = v.coalesce()
+        rows, cols = v.indices().cpu().numpy()
+        values = v.values().detach().cpu().numpy()
+        return sparse.csr_matrix((values, (rows, cols)), shape=tuple(v.shape))
+    if v.layout == torch.sparse_csr:
+        parts = (v.values(), v.col_indices(), v.crow_indices())
+        values, cols, crow = (t.detach().cpu().numpy() for t in parts)
+        return sparse.csr_matrix((values, cols, crow), shape=tuple(v.shape))
+    return v.detach().cpu().numpy()
 
 
 def _check_lazy_X(estimator: Any, X: Any, reset: bool) -> Any:
     """The few checks validate_data would make, without reading X (see above)."""
+    if getattr(X, "requires_grad", False):  # a tensor from an autograd graph: its values
+        X = X.detach()
     # A DataFrame's column names, kept at fit and compared at predict, as for pandas (an
     # empty pandas frame with its columns stands in for it: nothing is computed).
     columns = getattr(X, "columns", None) if _lazy_kind(X) == "dask" else None
@@ -487,7 +502,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         coef = objective.weights_for_rows(self.coef_, X)
         if len(self.classes_) > 2:
             if _lazy_kind(X) is not None:
-                X = np.asarray(_to_host(X))
+                X = _to_host(X)
+                X = X if sparse.issparse(X) else np.asarray(X)
             return softmax.logits(np.ascontiguousarray(coef.T), self.intercept_, X)
         if _lazy_kind(X) is not None:
             return _lazy_logits(X, coef.ravel(), float(self.intercept_[0]))
