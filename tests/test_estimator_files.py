@@ -162,7 +162,13 @@ def test_a_chosen_threshold_is_said_when_loaded(table, tmp_path, capsys):
     threshold = persist.load_model(model).threshold
     assert threshold != 0.5
     with pytest.warns(UserWarning, match=rf"threshold {threshold:g}.*predict_proba\(X\)\[:, 1\]"):
-        LogisticNeuron.load(model)
+        loaded = LogisticNeuron.load(model)
+    assert loaded.threshold_ == threshold
+    # saved again, the file keeps it (it was written as 0.5, and lrnn predict changed)
+    loaded.save(tmp_path / "again.safetensors")
+    assert persist.load_model(tmp_path / "again.safetensors").threshold == threshold
+    refit = loaded.fit(X, y)  # new weights: the old threshold does not carry over
+    assert not hasattr(refit, "threshold_")
 
 
 def test_what_cannot_be_saved_or_loaded_is_refused_in_one_line(tmp_path):

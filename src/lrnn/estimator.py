@@ -455,6 +455,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         return X[train_rows], encoded[train_rows], w_train, validation
 
     def _store(self, result: TrainResult) -> None:
+        self.__dict__.pop("threshold_", None)  # a loaded file's threshold fits its weights only
         if result.w.ndim == 2:  # the softmax layer: W (n, K) → coef_ (K, n)
             self.coef_ = np.ascontiguousarray(result.w.T)
             self.intercept_ = np.asarray(result.b, dtype=result.w.dtype).copy()

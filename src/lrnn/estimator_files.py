@@ -95,6 +95,9 @@ def to_model_file(estimator: Any) -> persist.ModelFile:
         training=training,
         manifest={},
         history={k: list(v) for k, v in history.items()} if history else None,
+        # a threshold the loaded file carried (lrnn evaluate --save chose it) goes back into
+        # the file: saving a loaded model again must not change what lrnn predict says
+        threshold=float(getattr(estimator, "threshold_", 0.5)),
     )
 
 
@@ -178,6 +181,8 @@ def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
     estimator.intercept_ = np.asarray(b, dtype=w.dtype).reshape(-1).copy()
     estimator.classes_ = classes[order]
     if w.ndim == 1 and model.threshold != 0.5:
+        # the threshold on P(classes_[1]), which is the file's P(classes[0]) when reordered
+        estimator.threshold_ = model.threshold if order[0] == 0 else 1.0 - model.threshold
         warnings.warn(
             f"{name}: the model predicts {model.classes[1]!r} above the threshold "
             f"{model.threshold:g}, but the estimator's predict() uses 0.5; for the model's "
