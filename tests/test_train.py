@@ -288,3 +288,25 @@ def test_early_stopping_that_keeps_the_first_weights_says_which(breast_cancer_st
         result.restored_iteration
         == result.history["iteration"][int(np.argmin(result.history["val_loss"]))]
     )
+
+
+@pytest.mark.parametrize(
+    "labels, classes, said",
+    [
+        (lambda y: np.where(y == 1, 1, -1), 2, "y must hold 0/1 labels; found -1"),
+        (lambda y: y + 1, 2, "y must hold 0/1 labels; found 2"),
+        (lambda y: (np.arange(y.size) % 3) + 3, 3, "class indices 0 to 2; found 3"),
+        (lambda y: y[:10], 2, r"one label per row of X \(40\); got shape \(10,\)"),
+    ],
+)
+def test_labels_a_backend_cannot_train_on_are_refused_where_it_is_made(labels, classes, said):
+    """−1/1 labels trained to a cost of −1861 ("stalled"), 1/2 to −1e305 with accuracy 1, and
+    a class index past K ended in an IndexError."""
+    from lrnn.backends import make_backend
+    from lrnn.errors import DataError
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(np.int64)
+    with pytest.raises(DataError, match=said):
+        make_backend(X, labels(y), n_classes=classes)

@@ -128,6 +128,7 @@ def make_backend(
     values)) unless the caller already did, ``structure_checked``."""
     from lrnn.errors import UsageError
 
+    _check_labels(X, y, n_classes)
     if type(X).__module__.startswith("scipy.sparse") and not structure_checked:
         from lrnn.backends.sparse_backend import check_structure
 
@@ -165,6 +166,34 @@ def make_backend(
     )
 
 
+def _check_labels(X: object, y: object, n_classes: int) -> None:
+    """One label per row, 0/1 for the sigmoid neuron and class indices 0…K−1 for a softmax
+    layer: the backends' contract, checked where every backend is made (labels of −1/1 trained
+    to a cost of −1861, a class index of 5 among 3 classes ended in an IndexError). Labels
+    still on a cluster or device are checked where they are read."""
+    if not isinstance(y, np.ndarray):
+        return
+    from lrnn.errors import DataError
+
+    m = int(getattr(X, "shape", (len(y),))[0])
+    if y.shape != (m,):
+        raise DataError(f"y must hold one label per row of X ({m}); got shape {y.shape}.")
+    if y.dtype.kind not in "biuf":
+        raise DataError(f"y has dtype {y.dtype}; labels here are numbers (0/1, or 0…K−1).")
+    if n_classes <= 2:
+        bad = ~((y == 0) | (y == 1))
+        wanted, mapping = "0/1 labels", "y = (y == positive_class)"
+    else:
+        bad = ~((y >= 0) & (y < n_classes) & (y == np.floor(y)))
+        wanted = f"class indices 0 to {n_classes - 1}"
+        mapping = "y = np.unique(y, return_inverse=True)[1]"
+    if bad.any():
+        raise DataError(
+            f"y must hold {wanted}; found {y[bad][0]:g}. Map them first ({mapping}), or use "
+            "LogisticNeuron or the lrnn command, which take any labels as classes."
+        )
+
+
 def _softmax_backend(
     X: object, y: NDArray, n_classes: int, sample_weight: NDArray | None, scale: float, name: str
 ) -> Backend:
@@ -179,6 +208,12 @@ def _softmax_backend(
             X = X.tocsr()  # one copy of the index arrays: row blocks need CSR
         # scipy.sparse stays sparse: the numpy reference passes work on row blocks of it
         return SoftmaxBackend(X if sparse else np.asarray(X), y, n_classes, sample_weight, scale)
+    if type(X).__module__.startswith("scipy.sparse"):  # as for two classes
+        raise UsageError(
+            f"backend={name!r} does not take scipy.sparse input; use backend='auto' "
+            "(--backend numpy on the command line: sparse data trains in memory, never "
+            "densified)."
+        )
     if name == "dask":
         from lrnn.backends.softmax_blocks import dask_softmax_backend
 
