@@ -96,6 +96,23 @@ MUTANTS = [
         ["dw uses Y where the lesson's error A − Y belongs", "line 21"],
     ),
     (
+        "log-guard-1e-8",  # it failed as a plain "expected … got …" and a note called it fine
+        "propagate",
+        [
+            (
+                "np.log(A) + (1 - Y) * np.log(1 - A)",
+                "np.log(A + 1e-8) + (1 - Y) * np.log(1 - A + 1e-8)",
+            )
+        ],
+        ["adds 1e-08 inside the logs", "np.clip", "line 20"],
+    ),
+    (
+        "dw-with-the-lessons-Y-T",  # A is a correct row: it blamed the A line
+        "propagate",
+        [("np.dot(X, (A - Y).T)", "np.dot(X, (A - Y.T))")],
+        ["A − Y.T subtracts a column", "line 21"],
+    ),
+    (
         "b-subtracted",
         "propagate",
         [

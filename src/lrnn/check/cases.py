@@ -237,7 +237,14 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
             f"dw has shape {(n, m)}; expected {(n, 1)}: A has shape (m, 1) (np.dot(X.T, w) "
             "gives a column) while Y is (1, m), so A − Y broadcast into an (m, m) matrix. "
             f"Compute {_IN_Z}, a (1, m) row.",
-            at_A,
+            loc.transposed_product("X"),
+        ),
+        Mutant(  # the same numbers from a row A and Y.T (the lesson's text writes Y.T)
+            X @ (A.T - Y).T / m,
+            f"dw has shape {(n, m)}; expected {(n, 1)}: A − Y.T subtracts a column (m, 1) "
+            "from the row A (1, m), which broadcasts into an (m, m) matrix. A and Y are both "
+            "(1, m) rows here: dw = np.dot(X, (A - Y).T) / m.",
+            DW,
         ),
         *(Mutant(X @ (A_wrong - Y).T / m, why, at_A) for A_wrong, _, why in misplaced_b),
         Mutant(X @ Y.T / m, _not_the_error("dw", "Y", "np.dot(X, (A - Y).T)")),
@@ -292,11 +299,29 @@ def _not_the_error(name: str, used: str, formula: str) -> str:
     return f"{name} uses {used} where the lesson's error A − Y belongs: {name} = {formula} / m."
 
 
+#: Small numbers learners add inside the cost's logs to keep them finite (np.log(A + 1e-8)).
+_LOG_GUARDS = (1e-15, 1e-12, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3)
+
+
 def _cost_mutants(Z: Any, Y: Any, cost: float) -> list[Mutant]:
-    """The cost's own mistakes: shapes that broadcast, the two terms swapped or left out."""
+    """The cost's own mistakes: shapes that broadcast, the two terms swapped or left out, a
+    small number added inside the logs."""
     m = Y.shape[1]
     log_a, log_1ma = objective.log_sigmoid(Z), objective.log_sigmoid(-Z)
+    A = objective.sigmoid(Z)
+    guarded = [
+        Mutant(
+            float(-np.sum(Y * np.log(A + eps) + (1 - Y) * np.log(1 - A + eps)) / m),
+            f"cost is {{got}} instead of {cost:.6g}: it adds {eps:g} inside the logs "
+            f"(np.log(A + {eps:g})). Where a or 1 − a is small — on the lesson's example "
+            "1 − a ≈ 6e-6 — that moves the cost; use the lesson's formula as it is, or keep A "
+            "away from 0 and 1 with np.clip(A, 1e-15, 1 - 1e-15), which changes nothing here.",
+            COST,
+        )
+        for eps in _LOG_GUARDS
+    ]
     return [
+        *guarded,
         Mutant(
             float(-(Y.sum() * log_a.sum() + (1 - Y).sum() * log_1ma.sum()) / m),
             f"cost is {{got}} instead of {cost:.6g}: Y and A do not have the same shape — one "
