@@ -496,6 +496,18 @@ MUTANTS = [
         ["passes print_cost as argument 6 of optimize", "takes learning_rate", "line 61"],
     ),
     (
+        "a-label-typed-in-lower-case",  # it was told to pass a notebook global as an argument
+        "propagate",
+        [("db = (1 / m) * np.sum(A - Y)", "db = (1 / m) * np.sum(A - y)")],
+        ["NameError", "A typo for Y?", "line 22"],
+    ),
+    (
+        "a-placeholder-left-as-None",
+        "predict",
+        [("    A = sigmoid(np.dot(w.T, X) + b)\n    for", "    A = None\n    for")],
+        ["'NoneType' object has no attribute 'shape'", "placeholder (such as A = None)"],
+    ),
+    (
         "no-numpy-import",
         "sigmoid",
         [("import numpy as np\n", "")],

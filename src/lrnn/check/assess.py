@@ -107,9 +107,11 @@ def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> st
     if missing and missing.group(1) in imports:
         return f"{head}. Add `{imports[missing.group(1)]}` at the top of the file (or notebook)."
     if kind == "NameError":
+        return f"{head}. {_name_error_hint(missing.group(1) if missing else '')}"
+    if "NoneType" in text and kind in ("AttributeError", "TypeError"):
         return (
-            f"{head}. If that is a global made by a cell that loads data or trains, pass "
-            "it in as an argument: the check runs only imports and definitions."
+            f"{head}. A value here is None: an exercise placeholder (such as A = None) not "
+            "replaced yet, or a function that returns nothing (its return line missing)?"
         )
     if kind in ("ImportError", "ModuleNotFoundError"):
         return f"{head}. The module is not available to the check; install it or drop the import."
@@ -121,6 +123,39 @@ def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> st
     if kind == "EOFError":
         return f"{head}: it asks for input(); the check has no keyboard."
     return head
+
+
+#: The lesson's functions and the names its code uses, for telling a typo from a global.
+_LESSON_FUNCTIONS = (
+    "sigmoid",
+    "initialize_with_zeros",
+    "propagate",
+    "optimize",
+    "predict",
+    "model",
+)
+_LESSON_NAMES = ("w", "b", "X", "Y", "A", "m", "dw", "db", "cost", "costs", "grads", "params")
+
+
+def _name_error_hint(missing: str) -> str:
+    """What a missing name most likely is: a lesson function not written (yet), a name typed
+    in the other case (Python tells y from Y), or a global from code the check does not run."""
+    if missing in _LESSON_FUNCTIONS:
+        return (
+            f"{missing} is one of the lesson's functions, and the file does not define it "
+            "(yet): write it, then check again."
+        )
+    same = [n for n in _LESSON_NAMES if n.lower() == missing.lower() and n != missing]
+    if same:
+        return (
+            f"A typo for {same[0]}? Python tells upper and lower case apart ({missing} is "
+            f"not {same[0]})."
+        )
+    return (
+        "If that is a global made by code that loads data or trains (a notebook cell, or the "
+        "file's top level), pass it in as an argument: the check runs only imports and "
+        "definitions."
+    )
 
 
 def mutation_message(name: str, mutated: list[str]) -> Finding:
