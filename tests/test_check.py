@@ -496,6 +496,12 @@ MUTANTS = [
         ["passes print_cost as argument 6 of optimize", "takes learning_rate", "line 61"],
     ),
     (
+        "optimize-returns-out-of-order",  # it blamed the propagate call ("grads is a list")
+        "optimize",
+        [("    return params, grads, costs", "    return params, costs, grads")],
+        ["optimize returns (params, costs, grads)", "line 42"],
+    ),
+    (
         "a-label-typed-in-lower-case",  # it was told to pass a notebook global as an argument
         "propagate",
         [("db = (1 / m) * np.sum(A - Y)", "db = (1 / m) * np.sum(A - y)")],

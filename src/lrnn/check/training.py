@@ -228,6 +228,13 @@ def _as_run(got: Any) -> Run | Finding:
             f"optimize returns {describe(got)}; the lesson's returns three values: "
             "return params, grads, costs."
         )
+    order = _return_order(got)
+    if order is not None and order != ("params", "grads", "costs"):
+        return Finding(
+            f"optimize returns ({', '.join(order)}); the lesson's order is params, grads, "
+            "costs: return params, grads, costs.",
+            loc.returned,
+        )
     params, grads, costs = got
     for name, d, keys in (("params", params, ("w", "b")), ("grads", grads, ("dw", "db"))):
         if not isinstance(d, dict) or not set(keys) <= set(d):
@@ -237,6 +244,22 @@ def _as_run(got: Any) -> Run | Finding:
                 loc.assigned(name),
             )
     return Run(params["w"], params["b"], grads["dw"], grads["db"], costs, [])
+
+
+def _return_order(got: Any) -> tuple[str, ...] | None:
+    """The three values' names when each is recognisable — the dict with w and b (params),
+    the dict with dw and db (grads), the list (costs) — whatever their order; else None."""
+    names = []
+    for value in got:
+        if isinstance(value, dict) and {"w", "b"} <= set(value):
+            names.append("params")
+        elif isinstance(value, dict) and {"dw", "db"} <= set(value):
+            names.append("grads")
+        elif isinstance(value, list | tuple | np.ndarray) and not isinstance(value, dict):
+            names.append("costs")
+        else:
+            return None
+    return tuple(names) if sorted(names) == ["costs", "grads", "params"] else None
 
 
 def _judge_optimize(p: dict[str, Any], iterations: int, rate: float):
