@@ -502,6 +502,12 @@ MUTANTS = [
         ["optimize returns (params, costs, grads)", "line 42"],
     ),
     (
+        "integer-division-by-m",  # it said dw is never updated or not taken from grads
+        "propagate",
+        [("dw = (1 / m) * np.dot", "dw = (1 // m) * np.dot")],
+        ["dw is all zeros: // is integer division", "line 21"],
+    ),
+    (
         "a-label-typed-in-lower-case",  # it was told to pass a notebook global as an argument
         "propagate",
         [("db = (1 / m) * np.sum(A - Y)", "db = (1 / m) * np.sum(A - y)")],

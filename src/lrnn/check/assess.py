@@ -309,6 +309,15 @@ def _pointed(name: str, finding: Finding, src: loc.FunctionSource, text: str) ->
             )
         elif m_line and re.search(r"\bm\s*=\s*\d+\s*(#.*)?$", src.lines[m_line - 1]):
             where = src.where(m_line)  # the number written in, not the line that uses it
+    if "is all zeros, as it starts" in text and "//" in quoted:
+        text = re.sub(
+            r"(\S+) is all zeros, as it starts: [^.]*\.",
+            lambda hit: (
+                f"{hit.group(1)} is all zeros: // is integer division (1 // m is 0 for "
+                "m > 1); write 1 / m."
+            ),
+            text,
+        )
     if finding.if_divided and re.search(r"/\s*\(?\s*m\b", quoted):
         text = re.sub(r"\S+ is m = \d+ times too large: the 1/m is missing\.",
                       lambda _: finding.if_divided, text)  # fmt: skip
