@@ -216,3 +216,22 @@ def test_roc_pr_needs_both_classes(tmp_path):
     with pytest.raises(DataError, match="both classes"):
         plots.roc_pr(np.ones(5), np.linspace(0.1, 0.9, 5), tmp_path / "roc.png")
     assert not (tmp_path / "roc.png").exists()
+
+
+def test_two_class_scores_read_labels_by_one_rule(tmp_path):
+    """1/2 labels gave accuracy 0.4 from metrics.accuracy (y == 1) and 0.6 from
+    metrics.evaluate (y != 0), and roc_pr said both classes were missing."""
+    from lrnn import metrics, plots
+    from lrnn.errors import DataError
+
+    z = np.array([-2.0, 1, 3, 0.5, -1])
+    good = np.array([0, 1, 1, 0, 1])
+    assert metrics.accuracy(z, good) == metrics.evaluate(z, good).accuracy == 0.6
+    assert metrics.accuracy(z, good.astype(bool)) == 0.6
+    for bad in ([1, 2, 2, 1, 2], [-1, 1, 1, -1, 1]):
+        with pytest.raises(DataError, match="must hold 0/1 labels"):
+            metrics.accuracy(z, bad)
+        with pytest.raises(DataError, match="must hold 0/1 labels"):
+            metrics.evaluate(z, bad)
+        with pytest.raises(DataError, match="must hold 0/1 labels"):
+            plots.roc_pr(bad, 1 / (1 + np.exp(-z)), tmp_path / "r.png")

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from lrnn.errors import UsageError
+from lrnn.errors import DataError, UsageError
 from lrnn.objective import cost_from_logits
 
 
@@ -56,6 +56,21 @@ class Evaluation:
         return 2 * p * r / (p + r) if p + r and not math.isnan(p + r) else math.nan
 
 
+def binary_labels(y: NDArray, what: str = "y") -> NDArray[np.bool_]:
+    """0/1 (or boolean) labels as booleans, the one rule every two-class score reads them by.
+    Other values are refused: accuracy read 1/2 labels as y == 1 while the confusion counts
+    read them as y != 0, and the two disagreed without a word."""
+    y = np.asarray(y).reshape(-1)
+    if y.dtype != np.bool_:
+        bad = ~((y == 0) | (y == 1))
+        if bad.any():
+            raise DataError(
+                f"{what} must hold 0/1 labels (or booleans); found {y[bad][0]!r}. Map them "
+                "first, e.g. y = (y == positive_class)."
+            )
+    return y.astype(bool)
+
+
 def accuracy(z: NDArray, y: NDArray, threshold: float = 0.5) -> float:
     """Fraction of examples whose prediction σ(z) > ``threshold`` matches the label (y == 1).
 
@@ -66,7 +81,7 @@ def accuracy(z: NDArray, y: NDArray, threshold: float = 0.5) -> float:
 
     if np.ndim(z) == 2:
         return float(np.mean(np.argmax(z, axis=1) == np.asarray(y)))
-    return float(np.mean((sigmoid(z) > threshold) == (np.asarray(y) == 1)))
+    return float(np.mean((sigmoid(z) > threshold) == binary_labels(y)))
 
 
 def roc_curve(y: NDArray, probability: NDArray) -> tuple[NDArray, NDArray, NDArray]:
@@ -104,7 +119,7 @@ def evaluate(z: NDArray, y: NDArray, threshold: float = 0.5) -> Evaluation:
     """Accuracy, log loss (from logits) and confusion counts at ``threshold`` on σ(z)."""
     from lrnn.objective import sigmoid
 
-    y = np.asarray(y).astype(bool)
+    y = binary_labels(y)
     predicted = sigmoid(z) > threshold
     tp = int(np.sum(predicted & y))
     fp = int(np.sum(predicted & ~y))

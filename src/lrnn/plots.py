@@ -111,7 +111,9 @@ def _as_percent(value: float) -> float:
 
 
 def _binary(y_true: ArrayLike, probability: ArrayLike, what: str) -> tuple[NDArray, NDArray]:
-    y = np.asarray(y_true).reshape(-1).astype(bool)
+    from lrnn.metrics import binary_labels
+
+    y = binary_labels(y_true, f"{what}: the labels")
     p = np.asarray(probability, dtype=np.float64).reshape(-1)
     if y.size != p.size:
         raise UsageError(
