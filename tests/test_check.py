@@ -462,6 +462,17 @@ MUTANTS = [
         ["divides X_train by its largest value", "line 60"],
     ),
     (
+        "model-test-predictions-on-train-with-the-lessons-prints",  # the print line crashes
+        "model",
+        [
+            (
+                "Y_prediction_test = predict(w, b, X_test)",
+                "Y_prediction_test = predict(w, b, X_train)",
+            )
+        ],
+        ["differ in size", "the other set's pictures", "predict(w, b, X_test)"],
+    ),
+    (
         "model-train-predictions-on-test",
         "model",
         [

@@ -82,6 +82,15 @@ def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> st
             "(features, 1) and b a number."
         )
     source = str(error.get("source") or "")
+    rows = re.findall(r"\(1,\s*(\d+)\)", text) if "could not be broadcast" in text else []
+    if name == "model" and len(set(rows)) == 2 and "Y_prediction" in source:
+        small, large = sorted(map(int, set(rows)))
+        return (
+            f"{head}. A set's predictions and its labels differ in size ({small} against "
+            f"{large} examples): the predictions come from the other set's pictures? "
+            "Y_prediction_test = predict(w, b, X_test) and Y_prediction_train = predict(w, "
+            "b, X_train)."
+        )
     to_number = re.search(r"\b(float|int)\s*\(", source)
     if to_number and any(n in text for n in ("only length-1", "only size-1", "only 0-dim")):
         return (
