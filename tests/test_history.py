@@ -67,6 +67,9 @@ def test_save_history_refuses_bad_input(tmp_path):
         save_history({"iteration": [0, 1], "cost": [1.0]}, tmp_path / "h.csv")
     with pytest.raises(UsageError, match="not a number"):
         save_history({"iteration": [0], "cost": ["x"]}, tmp_path / "h.csv")
+    # a file load_history would refuse is not written (it was, and then refused on reading)
+    with pytest.raises(UsageError, match="needs the columns 'iteration'"):
+        save_history({"cost": [0.7, 0.6]}, tmp_path / "h.csv")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -67,6 +67,13 @@ def save_history(history: Mapping[str, Sequence[float]], path: str | os.PathLike
             "rename it, e.g. history.csv."
         )
     columns = columns_of(history, name, error=UsageError)
+    missing = [key for key in REQUIRED_HISTORY_KEYS if key not in columns]
+    if missing:  # load_history would refuse the file: say so before writing it
+        raise UsageError(
+            f"{name}: a history needs the columns {' and '.join(map(repr, missing))} "
+            "(load_history reads only files with them); add them, e.g. "
+            "history['iteration'] = list(range(len(history['cost'])))."
+        )
     files.check_writable(name)
     if suffix == ".json":
         obj = {
