@@ -519,6 +519,12 @@ MUTANTS = [
         ["dw is all zeros: // is integer division", "line 21"],
     ),
     (
+        "costs-record-the-iteration",  # it pointed at params["costs"], which does not exist
+        "optimize",
+        [("costs.append(cost)", "costs.append(i)")],
+        ["costs holds zeros where the lesson records the cost", "costs.append(cost)"],
+    ),
+    (
         "a-label-typed-in-lower-case",  # it was told to pass a notebook global as an argument
         "propagate",
         [("db = (1 / m) * np.sum(A - Y)", "db = (1 / m) * np.sum(A - y)")],

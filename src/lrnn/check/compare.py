@@ -307,6 +307,11 @@ def _ratio_message(part: Part, r: float) -> str:
                 f"{name} is divided by {typed} whatever the number of examples ({m} here): m "
                 f"looks hard-coded from {origin}; use m = X.shape[1]."
             )
+    if r == 0 and name == "costs":  # the recorded numbers are not the costs
+        return (
+            "costs holds zeros where the lesson records the cost: costs.append(cost) every "
+            "100 iterations, not the iteration number i or a value that was never computed."
+        )
     if r == 0:
         held_in = "grads" if name in ("dw", "db") else "params"  # optimize returns both
         return (
