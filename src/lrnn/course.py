@@ -21,6 +21,7 @@ from lrnn.backends.numpy_backend import InMemoryBackend
 from lrnn.config import PRINT_EVERY, TrainConfig, default
 from lrnn.errors import TrainingDiverged, UsageError
 from lrnn.train import Callback, train
+from lrnn.verdicts import cost_climbed
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +266,7 @@ def _optimize(
 def _warn_if_the_cost_climbed(costs: list[float], learning_rate: float, X_rows: NDArray) -> None:
     """The lesson warns that a too-large α overshoots: say so when the recorded cost ends above
     where it started, with the likelier cause when the inputs look like raw pixels."""
-    if len(costs) < 2 or not (costs[-1] > costs[0] or not np.isfinite(costs[-1])):
+    if len(costs) < 2 or not cost_climbed(costs[0], costs[-1], X_rows.dtype):
         return
     top = float(np.max(X_rows)) if X_rows.size else 0.0
     advice = (

@@ -46,6 +46,24 @@ def can_advise_scaling(backend: Backend) -> bool:
     return getattr(backend, "scaling_advice", True)
 
 
+def _larger_steps_advice(backend: Backend) -> str:
+    """The clause that ends a too-large-step message, where standardizing can be advised."""
+    if not can_advise_scaling(backend):
+        return ""
+    return (
+        "; for a table, standardized features (--standardize on the command line, a "
+        "StandardScaler in Python) allow larger steps"
+    )
+
+
+def cost_climbed(start: float, end: float, dtype: np.dtype) -> bool:
+    """The cost ended above where it started by more than its rounding (or not finite): the
+    step overshoots. One test for the course's lesson-worded warning and the others'."""
+    from lrnn.solvers import cost_rounding
+
+    return not end <= start + cost_rounding(start, np.dtype(dtype))
+
+
 def diverged_message(backend: Backend, config: TrainConfig, lr: float | None, why: str) -> str:
     """``why`` the run diverged, with the step that would not have (both spellings)."""
     lip = lipschitz(backend, config.alpha)
@@ -53,12 +71,7 @@ def diverged_message(backend: Backend, config: TrainConfig, lr: float | None, wh
     if not 1.0 / lip >= np.finfo(backend.dtype).tiny:  # no step the dtype can hold helps
         return f"training diverged{used} ({why}); {TOO_LARGE}."
     safe = 2.0 / lip
-    scaling = (
-        "; for a table, standardized features (--standardize on the command line, a "
-        "StandardScaler in Python) allow larger steps"
-        if can_advise_scaling(backend)
-        else ""
-    )
+    scaling = _larger_steps_advice(backend)
     return (
         f"training diverged{used} ({why}); the largest stable learning rate for this data is "
         f"about {safe:.3g} (2/L): use a smaller one, or learning_rate='auto' (1/L = "
@@ -150,21 +163,14 @@ def warn_if_the_cost_climbed(
     zero weights it began from, with "ran every iteration asked for" as its only verdict. The
     lesson warns of exactly this; say it, with the step that would have descended. True when
     it warned (the run's other verdicts, "raise max_iter" among them, would mislead then)."""
-    from lrnn.solvers import cost_rounding
-
     costs = result.history.get("cost") if hasattr(result.history, "get") else None
     if not solver.uses_learning_rate or costs is None or len(costs) < 2 or not result.learning_rate:
         return False
     start, end = float(costs[0]), float(result.final_cost)
-    if not end > start + cost_rounding(start, np.dtype(backend.dtype)):
+    if not math.isfinite(end) or not cost_climbed(start, end, backend.dtype):
         return False
     lip = lipschitz(backend, config.alpha)
-    scaling = (
-        "; for a table, standardized features (--standardize on the command line, a "
-        "StandardScaler in Python) allow larger steps"
-        if can_advise_scaling(backend)
-        else ""
-    )
+    scaling = _larger_steps_advice(backend)
     warnings.warn(
         f"the cost rose from {start:.6g} to {end:.6g} over the run: learning_rate="
         f"{result.learning_rate:g} overshoots on this data (the largest stable rate is about "

@@ -135,11 +135,7 @@ def make_backend(
         check_structure(X)
     if type(X).__module__.startswith("scipy.sparse") and n_classes <= 2:  # CSR kernels
         if backend not in ("auto", "numpy"):
-            raise UsageError(
-                f"backend={backend!r} does not take scipy.sparse input; use backend='auto' "
-                "(--backend numpy on the command line: sparse data trains in memory, never "
-                "densified)."
-            )
+            raise _sparse_refused(backend)
         from lrnn.backends.sparse_backend import SparseBackend
 
         return SparseBackend(X, y, sample_weight, scale)
@@ -163,6 +159,16 @@ def make_backend(
     raise UsageError(
         f"backend={backend!r} is not one of {', '.join(BACKEND_NAMES)}; "
         "pick one of those (or 'auto')."
+    )
+
+
+def _sparse_refused(name: str) -> Exception:
+    """scipy.sparse input asked of a backend other than the in-memory one (any class count)."""
+    from lrnn.errors import UsageError
+
+    return UsageError(
+        f"backend={name!r} does not take scipy.sparse input; use backend='auto' (--backend "
+        "numpy on the command line: sparse data trains in memory, never densified)."
     )
 
 
@@ -209,11 +215,7 @@ def _softmax_backend(
         # scipy.sparse stays sparse: the numpy reference passes work on row blocks of it
         return SoftmaxBackend(X if sparse else np.asarray(X), y, n_classes, sample_weight, scale)
     if type(X).__module__.startswith("scipy.sparse"):  # as for two classes
-        raise UsageError(
-            f"backend={name!r} does not take scipy.sparse input; use backend='auto' "
-            "(--backend numpy on the command line: sparse data trains in memory, never "
-            "densified)."
-        )
+        raise _sparse_refused(name)
     if name == "dask":
         from lrnn.backends.softmax_blocks import dask_softmax_backend
 
