@@ -318,3 +318,48 @@ def test_a_tol_on_wide_data_is_tested_in_the_span_as_on_w(monkeypatch):
     assert span.n_iter == primal.n_iter < 3000
     np.testing.assert_allclose(span.w, primal.w, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(span.history["grad_norm"], primal.history["grad_norm"], rtol=1e-8)
+
+
+class _LastWeights:
+    """A callback that maps the last step's state to (w, b) the way a user's would."""
+
+    def on_start(self, config, info):
+        self.weights_of = info["weights_of"]
+
+    def on_record(self, record):
+        pass
+
+    def on_step(self, state):
+        self.state = state
+
+    def on_end(self, result):
+        self.w, self.b = self.weights_of(self.state)
+
+
+@pytest.mark.parametrize("shortcut", [True, False])
+def test_a_callback_reads_w_and_b_whichever_space_the_run_is_in(shortcut):
+    rng = np.random.default_rng(12)
+    X, y, scale = _data(rng, np.float64, m=20, n=2000)
+    watcher = _LastWeights()
+    config = TrainConfig(solver="gd", learning_rate=0.05, max_iter=30)
+    result = train(
+        InMemoryBackend(X, y, None, scale), config, callbacks=(watcher,), shortcut=shortcut
+    )
+    assert watcher.state.coefficients is shortcut
+    assert watcher.w.shape == (2000,)
+    np.testing.assert_array_equal(watcher.w, result.w)
+    assert watcher.b == result.b
+
+
+def test_a_checkpoint_of_the_shortcut_is_not_resumed_outside_it():
+    rng = np.random.default_rng(13)
+    X, y, scale = _data(rng, np.float64, m=20, n=2000)
+    config = TrainConfig(solver="gd", learning_rate=0.01, max_iter=12)
+    first = train(InMemoryBackend(X, y, None, scale), config)
+    assert first.state.coefficients
+    longer = dataclasses.replace(config, max_iter=24)
+    with pytest.raises(Exception, match="shortcut=True") as caught:
+        train(InMemoryBackend(X, y, None, scale), longer, resume=first.state, shortcut=False)
+    assert type(caught.value).__name__ == "UsageError"
+    resumed = train(InMemoryBackend(X, y, None, scale), longer, resume=first.state)
+    assert resumed.n_iter == 24 and resumed.w.shape == (2000,)

@@ -89,7 +89,12 @@ class TrainResult:
 
 
 class Callback:
-    """Hooks the loop calls; override what you need. ``on_step`` returning True stops."""
+    """Hooks the loop calls; override what you need. ``on_step`` returning True stops.
+
+    ``on_step``'s state is what a checkpoint stores, in the solver's own coordinates: on the
+    wide-data shortcut (``state.coefficients``) θ holds (β, b) with w = Xᵀβ, not (w, b).
+    ``info["weights_of"](state)``, handed to ``on_start``, gives (w, b) either way (on the
+    shortcut a pass over X, so call it where it is needed, not on every step)."""
 
     def on_start(self, config: TrainConfig, info: dict[str, Any]) -> None:
         pass
@@ -186,6 +191,16 @@ def train(
             "(--batch-size on the command line)."
         )
     lr, lip = _learning_rate(backend, config, solver)
+    if (
+        resume is not None
+        and resume.coefficients
+        and not (shortcut and hasattr(backend, "coefficient_view"))
+    ):
+        raise UsageError(
+            "this checkpoint holds the coefficients β of the wide-data shortcut (w = Xᵀβ), "
+            "which only that shortcut can continue; resume it with shortcut=True on in-memory "
+            "data, or start the run again."
+        )
     if shortcut and _use_coefficient_space(backend, config, solver, init, resume):
         original = backend
         backend = backend.newton_view() if solver.newton_span else backend.coefficient_view()
@@ -198,6 +213,7 @@ def train(
         "learning_rate": lr,
         "lipschitz": lip,
         "dtype": str(backend.dtype),
+        "weights_of": functools.partial(_weights_of, backend),
     }
     for cb in callbacks:
         cb.on_start(config, info)
@@ -276,6 +292,12 @@ def _initial_state(
     return TrainState(
         theta, opt_state, 0, rng_state, Records(), coefficients=backend.coefficient_space
     )
+
+
+def _weights_of(backend: Backend, state: TrainState) -> tuple[NDArray, float | NDArray]:
+    """(w, b) of a state: θ's own split, or w mapped back from the span's β."""
+    w, b = split(state.theta)
+    return (backend.to_weights(w) if state.coefficients else w.copy()), b
 
 
 def theta_shape(backend: Backend) -> tuple[int, ...]:
