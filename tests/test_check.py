@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,37 @@ FAST = Limits(time_limit=4.0, total_limit=40.0, memory_mb=1024)
 #: predict's line computing A, with the loop after it (propagate has the same A line).
 _PREDICT_A = "    A = sigmoid(np.dot(w.T, X) + b)\n    for i in range(A.shape[1]):"
 
+#: propagate's A computed with Python loops over every example and feature: right, but slow.
+_LOOPED_A = (
+    "    m = X.shape[1]\n    A = sigmoid(np.dot(w.T, X) + b)",
+    "    m = X.shape[1]\n    A = np.zeros((1, m))\n    for i in range(m):\n        z = b\n"
+    "        for j in range(X.shape[0]):\n            z = z + w[j, 0] * X[j, i]\n"
+    "        A[0, i] = sigmoid(z)",
+)
+_PRINT_LINE = 'print("Cost after iteration %i: %f" % (i, cost))'
+
 MUTANTS = [
+    ("propagate-python-loops", "propagate", [_LOOPED_A], ["far too slow", "line 20", "np.dot"]),
+    (
+        "propagate-loop-over-features",
+        "propagate",
+        [
+            (
+                _LOOPED_A[0],
+                "    m = X.shape[1]\n    z = np.zeros((1, m)) + b\n"
+                "    for j in range(X.shape[0]):\n        z = z + w[j, 0] * X[j : j + 1, :]\n"
+                "    A = sigmoid(z)",
+            )
+        ],
+        ["far too slow", "line 20"],
+    ),
+    ("print-cost-nothing", "optimize", [(_PRINT_LINE, "pass")], ["printed nothing", "i % 100"]),
+    (
+        "print-cost-gradient",
+        "optimize",
+        [(_PRINT_LINE, 'print("Cost after iteration %i: %f" % (i, db))')],
+        ["no printed line shows the cost after iteration 0 (0.", "line 39"],
+    ),
     ("sigmoid-sign", "sigmoid", [("np.exp(-z))", "np.exp(z))")], ["σ(−z)", "sign"]),
     (
         "sigmoid-precedence",
@@ -1010,6 +1041,45 @@ def test_codec_round_trip_and_refuses_unsafe_dtypes():
 
 
 @needs_cat
+@needs_cat
+def test_a_slow_propagate_holds_up_the_cat_run_instead_of_failing_model(tmp_path):
+    started = time.monotonic()
+    report = check_file(
+        write(tmp_path, mutate([_LOOPED_A])), Limits(time_limit=60), cat_folder=CAT_DIR
+    )
+    v = verdicts(report)
+    assert not v["propagate"].passed and "far too slow" in v["propagate"].diagnosis
+    assert v["model"].passed and v["optimize"].passed  # on the small data they are right
+    assert any("waits until propagate passes" in note for note in v["model"].notes)
+    assert time.monotonic() - started < 30  # the lesson's 2000 slow calls never started
+
+
+_EVERY_ITERATION = (
+    "        if i % 100 == 0:\n            costs.append(cost)\n            if print_cost:\n"
+    "                " + _PRINT_LINE,
+    "        if print_cost:\n            " + _PRINT_LINE + "\n        if i % 100 == 0:\n"
+    "            costs.append(cost)",
+)
+_NO_PRINT_COST = [
+    ("learning_rate=0.009, print_cost=False):", "learning_rate=0.009):"),
+    ("            if print_cost:\n", "            if False:\n"),
+]
+
+
+@pytest.mark.parametrize(
+    "edits, note",
+    [
+        ([_EVERY_ITERATION], "printed 250 lines for 250 iterations"),
+        (_NO_PRINT_COST, "no print_cost parameter"),
+    ],
+)
+def test_print_cost_that_differs_from_the_lesson_only_in_form_is_a_note(tmp_path, edits, note):
+    report = check_file(write(tmp_path, mutate(edits)), FAST)
+    v = verdicts(report)
+    assert v["optimize"].passed, v["optimize"].diagnosis
+    assert any(note in n for n in v["optimize"].notes), v["optimize"].notes
+
+
 def test_model_on_the_lesson_cat_pictures(tmp_path):
     report = check_file(
         write(tmp_path, mutate([("if A[0, i] > 0.5", "if A[0, i] > 0.6")])),

@@ -161,7 +161,10 @@ def _calls(checks: list[FunctionCheck], chosen: dict[str, list[int]]) -> dict[st
     """The sandbox's calls for the ``chosen`` cases (name → case indexes) of ``checks``."""
     by_name = {c.name: c for c in checks}
     return {
-        name: [(by_name[name].cases[i].args, by_name[name].cases[i].optional) for i in indexes]
+        name: [
+            (case.args, case.optional, case.repeat)
+            for case in (by_name[name].cases[i] for i in indexes)
+        ]
         for name, indexes in chosen.items()
         if indexes
     }
@@ -196,13 +199,22 @@ def _heavy_ready(
     failing = {r.name for r in reports if r.found and not r.passed}
     ready: dict[str, list[int]] = {}
     waiting: dict[str, list[str]] = {}
+    direct = {}
+    for check in checks:
+        source = sources.get(check.name)
+        direct[check.name] = source.called_names() if source is not None else set(check.calls)
     for check in checks:
         heavy = [i for i, case in enumerate(check.cases) if case.heavy]
         report = verdicts[check.name]
         if not heavy or not report.found or not report.passed:
             continue  # its own verdict stands without them
-        source = sources.get(check.name)
-        callees = source.called_names() if source is not None else set(check.calls)
+        # model → optimize → propagate: a slow propagate holds up model's run as well
+        callees, todo = set(), list(direct[check.name])
+        while todo:
+            name = todo.pop()
+            if name not in callees:
+                callees.add(name)
+                todo.extend(direct.get(name, ()))
         blocking = sorted(failing & callees)
         if blocking:
             waiting[check.name] = blocking
@@ -391,7 +403,9 @@ def check_namespace(
         for index in indexes:
             case = check.cases[index]
             args = [a.copy() if isinstance(a, np.ndarray) else a for a in case.args]
-            result, _ = _runner.call_case(fn, args, case.optional, files, texts, output)
+            result, _ = _runner.call_case(
+                fn, args, case.optional, files, texts, output, case.repeat
+            )
             run.results[index] = _result(result)
         run.output = output.text()
 

@@ -196,7 +196,11 @@ def _finding_for(
         return Finding(error_message(name, result.error, memory_mb))
     if result.mutated:
         return mutation_message(name, result.mutated)
-    return case.judge(result.value, explain=explain)
+    found = case.judge(result.value, explain=explain)
+    if found is None and case.call_test is not None:
+        tested = case.call_test(result)
+        return tested if isinstance(tested, Finding) else None
+    return found
 
 
 def assess(
@@ -218,10 +222,11 @@ def assess(
         found = _finding_for(case, result, name, memory_mb, explain=not deps)
         if found:
             findings.append((index, found))
-        elif case.note:
-            note = case.note(result.value)
-            if note:
-                report.notes.append(note)
+        else:
+            notes = [case.note(result.value) if case.note else None]
+            if case.call_test is not None:
+                notes.append(case.call_test(result))
+            report.notes += [n for n in notes if isinstance(n, str) and n]
     if run.stopped:
         if run.stopped.startswith(NOT_RUN):
             report.skipped = "callee"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from lrnn.check.compare import (
     is_number,
     judge,
 )
+
+if TYPE_CHECKING:
+    from lrnn.check.sandbox import CallResult
 
 #: The seed of the random problems, so a reported failing input can be reproduced.
 SEED = 20240611
@@ -50,6 +53,11 @@ class Case:
     #: The lesson's full run: made only once the function and those it calls pass the other
     #: cases (a wrong shape there can make it run for minutes, or allocate gigabytes).
     heavy: bool = False
+    #: A further test of the call once its value passes, on what the value does not show (its
+    #: time, what it printed): a Finding fails the function, a string is a note.
+    call_test: Callable[[CallResult], Finding | str | None] | None = None
+    #: Calls to time (the fastest counts); 1: the call is made once.
+    repeat: int = 1
 
     @property
     def size(self) -> int:
@@ -486,7 +494,64 @@ def propagate_check(rng: np.random.Generator) -> FunctionCheck:
             note=_overflow_note(float(objective.cost_from_logits(z_extreme, extreme["Y"][0]))),
         )
     )
+    cases.append(_timed_propagate_case())
     return FunctionCheck("propagate", cases, calls=("sigmoid",))
+
+
+#: The lesson's cat pictures: features × examples, and the calls of propagate in its model.
+CAT_SHAPE, CAT_CALLS = (12288, 209), 2000
+#: The timed case's shape, features × examples, and how its time is scaled to the cat
+#: pictures': by the number of values, which over-estimates a loop over one axis (1000 features
+#: stand for 12288, 25 examples for 209: both 12× or less, against 103× for the values) and is
+#: right for Python loops over both. A wrong shape in the answer stays small (w * X or an
+#: outer product makes a features × features matrix: 8 MB).
+TIMED_SHAPE = (1000, 25)
+#: A propagate that may take longer than this per call on the cat pictures fails: the lesson's
+#: model could take over 3 minutes (the check gives it 30 s). np.dot takes milliseconds there
+#: (this estimate: 4 ms, 19 ms at most over 200 calls); Python loops over every feature take
+#: a tenth of a second, over every example and feature a second.
+TOO_SLOW_PER_CAT_CALL = 0.1
+
+
+def _timed_propagate_case() -> Case:
+    """propagate on a mid-sized problem, timed: a propagate that is right but loops in Python
+    passes every small case, then the lesson's model runs out of time, blamed on model."""
+    p = problem(np.random.default_rng(SEED + 1), *TIMED_SHAPE)
+    n, m = TIMED_SHAPE
+    p["w"] /= np.sqrt(n)  # logits of about ±1, as in training, not saturated
+    return Case(
+        f"{n} features, {m} examples (timed)",
+        list(p.values()),
+        _judge_propagate(p, Tolerance()),
+        p,
+        call_test=_fast_enough,
+        repeat=5,
+    )
+
+
+def _fast_enough(result: CallResult) -> Finding | None:
+    scale = (CAT_SHAPE[0] * CAT_SHAPE[1]) / (TIMED_SHAPE[0] * TIMED_SHAPE[1])
+    per_cat_call = result.seconds * scale
+    if per_cat_call <= TOO_SLOW_PER_CAT_CALL:
+        return None
+    n, m = TIMED_SHAPE
+    return Finding(
+        f"the numbers are right, but it is far too slow for the lesson: a call on {n} "
+        f"features × {m} examples took {result.seconds * 1e3:.0f} ms, so on the cat pictures "
+        f"({CAT_SHAPE[0]} × {CAT_SHAPE[1]}) each call may take up to {per_cat_call:.1f} s "
+        f"and model's {CAT_CALLS} iterations up to {_duration(per_cat_call * CAT_CALLS)}. "
+        "Python loops over the examples or features cost that: compute A with "
+        "np.dot(w.T, X) + b and dw with np.dot(X, (A - Y).T), a whole matrix at a time.",
+        loc.loop(),
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.1f} hours"
 
 
 # --------------------------------------------------------------------------------------------

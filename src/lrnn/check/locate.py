@@ -334,6 +334,18 @@ def method_call(name: str) -> Locator:
     return find
 
 
+def called(name: str) -> Locator:
+    """The first call of a function ``name`` (``print(...)``)."""
+
+    def find(src: FunctionSource) -> int | None:
+        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name:
+                return n.lineno
+        return None
+
+    return find
+
+
 def returned(src: FunctionSource) -> int | None:
     """The last ``return`` statement."""
     lines = [n.lineno for n in src.walk() if isinstance(n, ast.Return)]

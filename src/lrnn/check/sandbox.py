@@ -20,6 +20,7 @@ output), not a security boundary for hostile code: the child runs as the same us
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import select
@@ -57,6 +58,9 @@ class CallResult:
     mutated: list[str] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    printed: str = ""  # what this call printed (its middle cut out when long)
+    printed_lines: int = 0  # how many lines it printed, all told
+    left_out: int = 0  # trailing optional arguments its signature had no room for
 
 
 @dataclass
@@ -263,8 +267,12 @@ def run_solution(
         counter = [0]
         encoded = {
             name: [
-                {"args": [_encode_arg(a, tmp, counter) for a in args], "optional": opt}
-                for args, opt in cases
+                {
+                    "args": [_encode_arg(a, tmp, counter) for a in args],
+                    "optional": opt,
+                    "repeat": repeat,
+                }
+                for args, opt, repeat in cases
             ]
             for name, cases in calls.items()
         }
@@ -477,5 +485,17 @@ def _result(ev: dict[str, Any]) -> CallResult:
         error=error,
         mutated=[str(m) for m in ev.get("mutated", [])][:10],
         warnings=[w for w in ev.get("warnings", []) if isinstance(w, dict)][:10],
-        seconds=float(ev.get("seconds", 0.0)),
+        seconds=_number(ev.get("seconds")),
+        printed=str(ev.get("printed", ""))[: 2 * _runner.OUTPUT_KEEP + 200],
+        left_out=int(_number(ev.get("left_out"))),
+        printed_lines=int(_number(ev.get("printed_lines"))),
     )
+
+
+def _number(value: Any) -> float:
+    """A number the child reported, 0 when it is not one (the child runs the learner's code)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0

@@ -10,11 +10,13 @@ reference's math. They are only computed when an answer is wrong.
 from __future__ import annotations
 
 import contextlib
+import decimal
 import io
+import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -23,6 +25,9 @@ from lrnn.check import locate as loc
 from lrnn.check.cases import LESSON_B, LESSON_W, LESSON_X, LESSON_Y, Case, FunctionCheck, problem
 from lrnn.check.compare import Finding, Part, Tolerance, describe, is_number, judge
 from lrnn.config import PRINT_EVERY
+
+if TYPE_CHECKING:
+    from lrnn.check.sandbox import CallResult
 
 #: Learning rates and iteration counts a learner may have typed in place of the argument.
 USUAL_RATES = (0.009, 0.005, 0.5, 0.01, 0.001, 0.1, 0.05, 0.0001, 0.0005)
@@ -316,7 +321,94 @@ def optimize_check(rng: np.random.Generator) -> FunctionCheck:
                 prepare=ref,
             )
         )
+    # print_cost=True on the second problem: the same answer, and its costs on the screen
+    label, p, its, rate = settings[1]
+    judge_fn, ref = _judge_optimize(p, its, rate)
+    cases.append(
+        Case(
+            f"{label}, print_cost=True",
+            [p["w"], p["b"], p["X"], p["Y"], its, rate, True],
+            judge_fn,
+            {**p, "num_iterations": its, "learning_rate": rate, "print_cost": True},
+            optional=1,
+            call_test=_prints_costs(p, its, rate),
+        )
+    )
     return FunctionCheck("optimize", cases, calls=("propagate",))
+
+
+#: A number as printed: with a decimal point or an exponent (iteration counts have neither).
+_PRINTED_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?\d+[eE][-+]?\d+")
+
+
+def _printed_numbers(line: str) -> list[tuple[float, float]]:
+    """(value, half a unit in its last printed digit) for each decimal number on the line."""
+    found = []
+    for token in _PRINTED_NUMBER.findall(line):
+        digits = decimal.Decimal(token)
+        exponent = digits.as_tuple().exponent
+        if isinstance(exponent, int):
+            found.append((float(digits), 0.5 * 10.0**exponent))
+    return found
+
+
+def _prints_costs(
+    p: dict[str, Any], iterations: int, rate: float
+) -> Callable[[CallResult], Finding | str | None]:
+    """With print_cost=True the lesson prints the cost every PRINT_EVERY iterations: one line
+    for each recorded cost, its value to the digits shown (any wording, any format)."""
+
+    def test(result: CallResult) -> Finding | str | None:
+        if result.left_out:
+            return (
+                "it has no print_cost parameter: the lesson's optimize(w, b, X, Y, "
+                "num_iterations, learning_rate, print_cost=False) prints the cost every "
+                f"{PRINT_EVERY} iterations when print_cost is True."
+            )
+        costs = [
+            float(c) for c in reference(p["w"], p["b"], p["X"], p["Y"], iterations, rate).costs
+        ]
+        lines = [line for line in result.printed.splitlines() if line.strip()]
+        if not lines:
+            return Finding(
+                f"it printed nothing: the lesson prints the cost every "
+                f"{PRINT_EVERY} iterations (after iteration 0, {PRINT_EVERY}, …), e.g. "
+                f'print(f"Cost after iteration {{i}}: {{cost:f}}") inside `if i % {PRINT_EVERY} '
+                "== 0:`.",
+                loc.first_of(loc.modulo(), loc.loop()),
+            )
+        numbers = [_printed_numbers(line) for line in lines]
+        start = 0
+        for k, cost in enumerate(costs):
+            hit = next(
+                (
+                    row
+                    for row in range(start, len(lines))
+                    if any(abs(v - cost) <= half + 1e-9 * abs(cost) for v, half in numbers[row])
+                ),
+                None,
+            )
+            if hit is None and result.printed_lines > len(lines):
+                continue  # its line may be in the middle that was cut out of a long output
+            if hit is None:
+                return Finding(
+                    f"no printed line shows the cost after iteration "
+                    f"{k * PRINT_EVERY} ({cost:f}); the lesson prints the cost J computed in "
+                    f"that iteration, every {PRINT_EVERY} iterations. It printed: "
+                    f"{lines[0][:120]!r}" + (" …" if len(lines) > 1 else "") + ".",
+                    loc.first_of(loc.called("print"), loc.modulo()),
+                )
+            start = hit + 1
+        printed = max(len(lines), result.printed_lines)
+        if printed > 2 * len(costs):
+            return (
+                f"with print_cost=True it printed {printed} lines for {iterations} "
+                f"iterations; the lesson prints one cost every {PRINT_EVERY} iterations "
+                f"({len(costs)} here), which keeps a 2000-iteration run readable."
+            )
+        return None
+
+    return test
 
 
 # --------------------------------------------------------------------------------------------
