@@ -243,3 +243,16 @@ def test_small_data_backend_passes_match_the_reference(weighted):
     for w in (w1, w2):  # w1: the last pass's point; w2: another
         want_H = objective.hessian(w, 0.1, X, 0.0, s, scale)
         np.testing.assert_allclose(backend.hessian(w, 0.1), want_H, rtol=1e-12, atol=1e-15)
+
+
+@given(st.lists(st.sampled_from([0, 1, 0.0, 1.0, True, False, -1, 2, 0.5, np.nan]), max_size=30))
+def test_first_non_binary_is_the_first_label_other_than_0_or_1(labels):
+    y = np.array(labels, dtype=np.float64)
+    others = [v for v in y if v not in (0.0, 1.0)]
+    found = objective.first_non_binary(y)
+    if not others:
+        assert found is None
+    else:
+        assert found is not None and (
+            found == others[0] or (np.isnan(found) and np.isnan(others[0]))
+        )

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn.errors import DataError, UsageError
-from lrnn.objective import cost_from_logits
+from lrnn.objective import TO_BINARY, cost_from_logits, first_non_binary
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,11 @@ def binary_labels(y: NDArray, what: str = "y") -> NDArray[np.bool_]:
     read them as y != 0, and the two disagreed without a word."""
     y = np.asarray(y).reshape(-1)
     if y.dtype != np.bool_:
-        bad = ~((y == 0) | (y == 1))
-        if bad.any():
+        found = first_non_binary(y)
+        if found is not None:
             raise DataError(
-                f"{what} must hold 0/1 labels (or booleans); found {y[bad][0]!r}. Map them "
-                "first, e.g. y = (y == positive_class)."
+                f"{what} must hold 0/1 labels (or booleans); found {found!r}. Map them "
+                f"first, e.g. {TO_BINARY}."
             )
     return y.astype(bool)
 

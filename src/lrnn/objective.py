@@ -54,6 +54,18 @@ class DataPass(NamedTuple):
     accuracy: float
 
 
+#: How labels of other values become the sigmoid neuron's 0/1, said wherever they are refused.
+TO_BINARY = "y = (y == positive_class)"
+
+
+def first_non_binary(y: NDArray) -> Any | None:
+    """The first label that is neither 0 nor 1, None when every one is: the loss −y log a −
+    (1 − y) log(1 − a) means nothing else (labels of −1/1 trained to a cost of −1861). The one
+    rule that the backends, the streamed sources and the two-class scores read labels by."""
+    bad = ~((y == 0) | (y == 1))
+    return y[bad][0] if bad.any() else None
+
+
 def regularize(data: DataPass, w: NDArray, alpha: float) -> tuple[float, NDArray, float]:
     """Add (alpha/2)‖w‖² to the data term: the one place the L2 penalty enters (bias exempt)."""
     if not alpha:

@@ -187,15 +187,16 @@ def _check_labels(X: object, y: object, n_classes: int) -> None:
     if y.dtype.kind not in "biuf":
         raise DataError(f"y has dtype {y.dtype}; labels here are numbers (0/1, or 0…K−1).")
     if n_classes <= 2:
-        bad = ~((y == 0) | (y == 1))
-        wanted, mapping = "0/1 labels", "y = (y == positive_class)"
+        found = objective.first_non_binary(y)
+        wanted, mapping = "0/1 labels", objective.TO_BINARY
     else:
         bad = ~((y >= 0) & (y < n_classes) & (y == np.floor(y)))
+        found = y[bad][0] if bad.any() else None
         wanted = f"class indices 0 to {n_classes - 1}"
         mapping = "y = np.unique(y, return_inverse=True)[1]"
-    if bad.any():
+    if found is not None:
         raise DataError(
-            f"y must hold {wanted}; found {y[bad][0]:g}. Map them first ({mapping}), or use "
+            f"y must hold {wanted}; found {found:g}. Map them first ({mapping}), or use "
             "LogisticNeuron or the lrnn command, which take any labels as classes."
         )
 

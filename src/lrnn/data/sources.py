@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from lrnn import objective
 from lrnn.data.checks import short
 from lrnn.errors import DataError, UsageError
 
@@ -381,11 +382,11 @@ def _labels(y: NDArray, what: str) -> NDArray:
     if y.dtype.kind not in "biuf":
         raise DataError(f"{what} has dtype {y.dtype}; store labels as 0/1 numbers or booleans.")
     y = y.astype(np.float64)
-    bad = ~((y == 0) | (y == 1))
-    if bad.any():
+    found = objective.first_non_binary(y)
+    if found is not None:
         raise DataError(
-            f"{what} must hold 0/1 labels; found {float(y[bad][0]):g}. Map them first "
-            "(e.g. y = (y == positive_class)), or train with the lrnn command, which takes "
+            f"{what} must hold 0/1 labels; found {float(found):g}. Map them first "
+            f"(e.g. {objective.TO_BINARY}), or train with the lrnn command, which takes "
             "any labels as classes."
         )
     return y
