@@ -141,19 +141,28 @@ def probabilities(model: persist.ModelFile, spec: data.Preprocessing, X: np.ndar
     return objective.sigmoid(z)
 
 
-def _check_threshold(threshold: Any, n_classes: int) -> None:
-    """What ``--threshold`` and serve's ``?threshold=`` refuse, refused for Python callers too:
-    a NaN labelled every example with the first class, and a softmax layer ignored it."""
+def threshold_problem(threshold: Any, n_classes: int) -> str | None:
+    """What is wrong with a decision threshold (None: nothing), for ``--threshold``, serve's
+    ``?threshold=`` and Python callers alike: a NaN labelled every example with the first
+    class, and a softmax layer ignored it."""
     if threshold is None:
-        return
+        return None
     if n_classes > 2:
-        raise UsageError(
-            f"threshold={threshold!r}: a threshold applies to two-class models only (this one "
-            f"has {n_classes} classes and predicts the most probable); leave it out."
+        return (
+            f"a threshold applies to two-class models only (this one has {n_classes} classes "
+            "and predicts the most probable)"
         )
     real = isinstance(threshold, int | float | np.integer | np.floating)
     if not (real and not isinstance(threshold, bool) and 0 <= threshold <= 1):
-        raise UsageError(f"threshold={threshold!r} is not a number between 0 and 1; give one.")
+        return "not a number between 0 and 1"
+    return None
+
+
+def _check_threshold(threshold: Any, n_classes: int) -> None:
+    problem = threshold_problem(threshold, n_classes)
+    if problem is not None:
+        way_out = "leave it out" if n_classes > 2 else "give one"
+        raise UsageError(f"threshold={threshold!r}: {problem}; {way_out}.")
 
 
 def predict_records(

@@ -342,18 +342,14 @@ def _charset(request: Any) -> str | None:
 def _threshold(text: str | None, n_classes: int) -> float | None:
     if text is None:
         return None
-    if n_classes > 2:  # as the CLI: a softmax layer predicts the most probable class
-        raise ApiError(
-            400,
-            f"threshold={text!r}: a threshold applies to two-class models only (this one has "
-            f"{n_classes} classes and predicts the most probable); drop it from the query.",
-        )
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and 0 <= value <= 1):
-        raise ApiError(400, f"threshold={text!r} is not a number between 0 and 1; fix the query.")
+    problem = inference.threshold_problem(value, n_classes)
+    if problem is not None:
+        way_out = "drop it from the query" if n_classes > 2 else "fix the query"
+        raise ApiError(400, f"threshold={text!r}: {problem}; {way_out}.")
     return value
 
 
