@@ -59,6 +59,12 @@ MUTANTS = [
     ),
     ("print-cost-nothing", "optimize", [(_PRINT_LINE, "pass")], ["printed nothing", "i % 100"]),
     (
+        "model-print-cost-not-handed-on",
+        "model",
+        [("learning_rate,\n                                    print_cost)", "learning_rate)")],
+        ["printed no costs", "hand print_cost on to optimize", "line 61"],
+    ),
+    (
         "print-cost-gradient",
         "optimize",
         [(_PRINT_LINE, 'print("Cost after iteration %i: %f" % (i, db))')],

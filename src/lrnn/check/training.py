@@ -331,7 +331,7 @@ def optimize_check(rng: np.random.Generator) -> FunctionCheck:
             judge_fn,
             {**p, "num_iterations": its, "learning_rate": rate, "print_cost": True},
             optional=1,
-            call_test=_prints_costs(p, its, rate),
+            call_test=_prints_costs(p, its, rate, "optimize"),
         )
     )
     return FunctionCheck("optimize", cases, calls=("propagate",))
@@ -352,23 +352,41 @@ def _printed_numbers(line: str) -> list[tuple[float, float]]:
     return found
 
 
+#: What the lesson's optimize and model are called with, for messages about print_cost.
+_SIGNATURES = {
+    "optimize": "optimize(w, b, X, Y, num_iterations, learning_rate, print_cost=False)",
+    "model": "model(X_train, Y_train, X_test, Y_test, num_iterations, learning_rate, "
+    "print_cost=False)",
+}
+
+
 def _prints_costs(
-    p: dict[str, Any], iterations: int, rate: float
+    p: dict[str, Any], iterations: int, rate: float, name: str
 ) -> Callable[[CallResult], Finding | str | None]:
     """With print_cost=True the lesson prints the cost every PRINT_EVERY iterations: one line
-    for each recorded cost, its value to the digits shown (any wording, any format)."""
+    for each recorded cost, its value to the digits shown (any wording, any format). model
+    does it by handing print_cost on to optimize."""
 
     def test(result: CallResult) -> Finding | str | None:
         if result.left_out:
             return (
-                "it has no print_cost parameter: the lesson's optimize(w, b, X, Y, "
-                "num_iterations, learning_rate, print_cost=False) prints the cost every "
-                f"{PRINT_EVERY} iterations when print_cost is True."
+                f"it has no print_cost parameter: the lesson's {_SIGNATURES[name]} prints the "
+                f"cost every {PRINT_EVERY} iterations when print_cost is True."
             )
         costs = [
             float(c) for c in reference(p["w"], p["b"], p["X"], p["Y"], iterations, rate).costs
         ]
         lines = [line for line in result.printed.splitlines() if line.strip()]
+        numbers = [_printed_numbers(line) for line in lines]
+        if name == "model" and not any(
+            abs(v - costs[0]) <= half + 1e-9 for row in numbers for v, half in row
+        ):
+            return Finding(
+                "with print_cost=True it printed no costs: hand print_cost on to optimize "
+                "(optimize(w, b, X_train, Y_train, num_iterations, learning_rate, print_cost)), "
+                f"which prints the cost every {PRINT_EVERY} iterations.",
+                loc.called("optimize"),
+            )
         if not lines:
             return Finding(
                 f"it printed nothing: the lesson prints the cost every "
@@ -377,7 +395,6 @@ def _prints_costs(
                 "== 0:`.",
                 loc.first_of(loc.modulo(), loc.loop()),
             )
-        numbers = [_printed_numbers(line) for line in lines]
         start = 0
         for k, cost in enumerate(costs):
             hit = next(
@@ -643,4 +660,20 @@ def model_check(rng: np.random.Generator, cat: dict[str, Any] | None) -> Functio
                 heavy=is_cat,
             )
         )
+    # print_cost=True on the first problem: model hands it on to optimize
+    label, d, its, rate, _ = settings[0]
+    judge_fn, ref = _judge_model(d, its, rate, False)
+    start = {"w": np.zeros((d["X_train"].shape[0], 1)), "b": 0.0}
+    cases.append(
+        Case(
+            f"{label}, print_cost=True",
+            [d["X_train"], d["Y_train"], d["X_test"], d["Y_test"], its, rate, True],
+            judge_fn,
+            {**d, "num_iterations": its, "learning_rate": rate, "print_cost": True},
+            optional=1,
+            call_test=_prints_costs(
+                {**start, "X": d["X_train"], "Y": d["Y_train"]}, its, rate, "model"
+            ),
+        )
+    )
     return FunctionCheck("model", cases, calls=("initialize_with_zeros", "optimize", "predict"))
