@@ -361,5 +361,12 @@ def test_a_checkpoint_of_the_shortcut_is_not_resumed_outside_it():
     with pytest.raises(Exception, match="shortcut=True") as caught:
         train(InMemoryBackend(X, y, None, scale), longer, resume=first.state, shortcut=False)
     assert type(caught.value).__name__ == "UsageError"
+    # lbfgs would read β as w and run, silently, in the wrong coordinates
+    lbfgs = dataclasses.replace(longer, solver="lbfgs")
+    with pytest.raises(Exception, match="only that shortcut continues"):
+        train(InMemoryBackend(X, y, None, scale), lbfgs, resume=first.state)
+    # on data with another number of examples β has the wrong length
+    with pytest.raises(Exception, match="made on other data"):
+        train(InMemoryBackend(X[:15], y[:15], None, scale), longer, resume=first.state)
     resumed = train(InMemoryBackend(X, y, None, scale), longer, resume=first.state)
     assert resumed.n_iter == 24 and resumed.w.shape == (2000,)

@@ -249,10 +249,23 @@ def test_small_data_backend_passes_match_the_reference(weighted):
 def test_first_non_binary_is_the_first_label_other_than_0_or_1(labels):
     y = np.array(labels, dtype=np.float64)
     others = [v for v in y if v not in (0.0, 1.0)]
-    found = objective.first_non_binary(y)
+    at = objective.first_non_binary(y)
     if not others:
-        assert found is None
+        assert at is None
     else:
-        assert found is not None and (
-            found == others[0] or (np.isnan(found) and np.isnan(others[0]))
-        )
+        assert at is not None and np.all(np.isin(y[:at], (0.0, 1.0)))
+        assert y[at] == others[0] or (np.isnan(y[at]) and np.isnan(others[0]))
+
+
+def test_a_none_among_object_labels_is_refused_not_taken_for_all_clear():
+    from lrnn import metrics
+    from lrnn.errors import DataError
+
+    z = np.array([-1.0, 2, -3, 4])
+    for y in (np.array([0, 1, None, 1], dtype=object), [0, 1, None, 1]):
+        assert objective.first_non_binary(np.asarray(y)) == 2
+        with pytest.raises(DataError, match="found None"):
+            metrics.accuracy(z, y)
+    for score in (metrics.roc_auc, metrics.average_precision):
+        with pytest.raises(DataError, match="found 2"):
+            score(np.array([1, 2, 1, 2]), z)

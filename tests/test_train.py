@@ -297,6 +297,9 @@ def test_early_stopping_that_keeps_the_first_weights_says_which(breast_cancer_st
         (lambda y: y + 1, 2, "y must hold 0/1 labels; found 2"),
         (lambda y: (np.arange(y.size) % 3) + 3, 3, "class indices 0 to 2; found 3"),
         (lambda y: y[:10], 2, r"one label per row of X \(40\); got shape \(10,\)"),
+        # a list and a pandas Series are checked as their arrays are (they used to train)
+        (lambda y: list(np.where(y == 1, 1, -1)), 2, "y must hold 0/1 labels; found -1"),
+        (lambda y: __import__("pandas").Series(y + 1), 2, "y must hold 0/1 labels; found 2"),
     ],
 )
 def test_labels_a_backend_cannot_train_on_are_refused_where_it_is_made(labels, classes, said):
@@ -310,3 +313,35 @@ def test_labels_a_backend_cannot_train_on_are_refused_where_it_is_made(labels, c
     y = (X[:, 0] > 0).astype(np.int64)
     with pytest.raises(DataError, match=said):
         make_backend(X, labels(y), n_classes=classes)
+
+
+def _small(m: int = 60, n: int = 4):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((m, n))
+    return X, (X[:, 0] > 0).astype(float)
+
+
+def test_a_state_made_by_another_solver_is_refused_in_one_line():
+    from lrnn.errors import UsageError
+
+    X, y = _small()
+    config = TrainConfig(solver="momentum", learning_rate=0.1, max_iter=3)
+    made = train(InMemoryBackend(X, y, None, 1.0), config).state
+    for other in ("adam", "gd", "sgd"):
+        longer = TrainConfig(solver=other, learning_rate=0.1, max_iter=6, batch_size=10)
+        with pytest.raises(UsageError, match="made by another solver"):
+            train(InMemoryBackend(X, y, None, 1.0), longer, resume=made)
+    # the solver that made it continues
+    again = TrainConfig(solver="momentum", learning_rate=0.1, max_iter=6)
+    assert train(InMemoryBackend(X, y, None, 1.0), again, resume=made).n_iter == 6
+
+
+def test_a_state_from_data_of_another_width_is_refused_in_one_line():
+    from lrnn.errors import UsageError
+
+    X, y = _small()
+    config = TrainConfig(solver="gd", learning_rate=0.1, max_iter=3)
+    made = train(InMemoryBackend(X, y, None, 1.0), config).state
+    longer = TrainConfig(solver="gd", learning_rate=0.1, max_iter=6)
+    with pytest.raises(UsageError, match=r"shape \(5,\), but the data here needs \(4,\)"):
+        train(InMemoryBackend(X[:, :3], y, None, 1.0), longer, resume=made)

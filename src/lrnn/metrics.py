@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn.errors import DataError, UsageError
-from lrnn.objective import TO_BINARY, cost_from_logits, first_non_binary
+from lrnn.objective import TO_BINARY, cost_from_logits, first_non_binary, shown
 
 
 @dataclass(frozen=True)
@@ -62,10 +62,10 @@ def binary_labels(y: NDArray, what: str = "y") -> NDArray[np.bool_]:
     read them as y != 0, and the two disagreed without a word."""
     y = np.asarray(y).reshape(-1)
     if y.dtype != np.bool_:
-        found = first_non_binary(y)
-        if found is not None:
+        at = first_non_binary(y)
+        if at is not None:
             raise DataError(
-                f"{what} must hold 0/1 labels (or booleans); found {found!r}. Map them "
+                f"{what} must hold 0/1 labels (or booleans); found {shown(y[at])}. Map them "
                 f"first, e.g. {TO_BINARY}."
             )
     return y.astype(bool)
@@ -88,14 +88,15 @@ def roc_curve(y: NDArray, probability: NDArray) -> tuple[NDArray, NDArray, NDArr
     """``(fpr, tpr, thresholds)`` of the ROC curve (scikit-learn's, intermediate points dropped)."""
     from sklearn.metrics import roc_curve as sk_roc_curve
 
-    return sk_roc_curve(y, probability)
+    return sk_roc_curve(binary_labels(y), probability)
 
 
 def roc_auc(y: NDArray, probability: NDArray) -> float:
     """Area under the ROC curve; NaN when ``y`` holds one class (the area is undefined)."""
     from sklearn.metrics import auc
 
-    if np.unique(np.asarray(y)).size != 2:
+    y = binary_labels(y)
+    if np.unique(y).size != 2:
         return math.nan
     fpr, tpr, _ = roc_curve(y, probability)
     return float(auc(fpr, tpr))
@@ -105,14 +106,14 @@ def precision_recall_curve(y: NDArray, probability: NDArray) -> tuple[NDArray, N
     """``(precision, recall, thresholds)``, as scikit-learn computes them."""
     from sklearn.metrics import precision_recall_curve as sk_precision_recall_curve
 
-    return sk_precision_recall_curve(y, probability)
+    return sk_precision_recall_curve(binary_labels(y), probability)
 
 
 def average_precision(y: NDArray, probability: NDArray) -> float:
     """Average precision: the precision–recall curve summarised as one number."""
     from sklearn.metrics import average_precision_score
 
-    return float(average_precision_score(y, probability))
+    return float(average_precision_score(binary_labels(y), probability))
 
 
 def evaluate(z: NDArray, y: NDArray, threshold: float = 0.5) -> Evaluation:
@@ -149,7 +150,7 @@ def choose_threshold(probability: NDArray, y: NDArray, rule: str) -> float:
     precision). Predictions are ``probability > threshold``, so the returned value sits just
     below the chosen cut-off score.
     """
-    y = np.asarray(y).astype(int)
+    y = binary_labels(y).astype(int)
     if len(np.unique(y)) < 2:
         raise UsageError(
             "choosing a threshold needs examples of both classes in the data; "

@@ -177,7 +177,9 @@ def _check_labels(X: object, y: object, n_classes: int) -> None:
     layer: the backends' contract, checked where every backend is made (labels of −1/1 trained
     to a cost of −1861, a class index of 5 among 3 classes ended in an IndexError). Labels
     still on a cluster or device are checked where they are read."""
-    if not isinstance(y, np.ndarray):
+    if isinstance(y, list | tuple) or hasattr(y, "to_numpy"):  # a list, a pandas Series
+        y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+    if not isinstance(y, np.ndarray):  # on a cluster or a device: checked where it is read
         return
     from lrnn.errors import DataError
 
@@ -187,17 +189,18 @@ def _check_labels(X: object, y: object, n_classes: int) -> None:
     if y.dtype.kind not in "biuf":
         raise DataError(f"y has dtype {y.dtype}; labels here are numbers (0/1, or 0…K−1).")
     if n_classes <= 2:
-        found = objective.first_non_binary(y)
+        at = objective.first_non_binary(y)
         wanted, mapping = "0/1 labels", objective.TO_BINARY
     else:
-        bad = ~((y >= 0) & (y < n_classes) & (y == np.floor(y)))
-        found = y[bad][0] if bad.any() else None
+        bad = np.flatnonzero(~((y >= 0) & (y < n_classes) & (y == np.floor(y))))
+        at = int(bad[0]) if bad.size else None
         wanted = f"class indices 0 to {n_classes - 1}"
         mapping = "y = np.unique(y, return_inverse=True)[1]"
-    if found is not None:
+    if at is not None:
         raise DataError(
-            f"y must hold {wanted}; found {found:g}. Map them first ({mapping}), or use "
-            "LogisticNeuron or the lrnn command, which take any labels as classes."
+            f"y must hold {wanted}; found {objective.shown(y[at])} (row {at}). Map them first "
+            f"({mapping}), or use LogisticNeuron or the lrnn command, which take any labels "
+            "as classes."
         )
 
 

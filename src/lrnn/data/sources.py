@@ -382,10 +382,10 @@ def _labels(y: NDArray, what: str) -> NDArray:
     if y.dtype.kind not in "biuf":
         raise DataError(f"{what} has dtype {y.dtype}; store labels as 0/1 numbers or booleans.")
     y = y.astype(np.float64)
-    found = objective.first_non_binary(y)
-    if found is not None:
+    at = objective.first_non_binary(y)
+    if at is not None:
         raise DataError(
-            f"{what} must hold 0/1 labels; found {float(found):g}. Map them first "
+            f"{what} must hold 0/1 labels; found {objective.shown(y[at])}. Map them first "
             f"(e.g. {objective.TO_BINARY}), or train with the lrnn command, which takes "
             "any labels as classes."
         )
