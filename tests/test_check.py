@@ -59,6 +59,22 @@ MUTANTS = [
     ),
     ("print-cost-nothing", "optimize", [(_PRINT_LINE, "pass")], ["printed nothing", "i % 100"]),
     (
+        "loop-counts-from-one",
+        "optimize",
+        [("    for i in range(num_iterations):\n", "    for i in range(1, num_iterations + 1):\n")],
+        ["counted from 1", "line 30"],
+    ),
+    (
+        "update-never-carried-over",
+        "optimize",
+        [
+            ("        w = w - learning_rate * dw", "        w_new = w - learning_rate * dw"),
+            ("        b = b - learning_rate * db", "        b_new = b - learning_rate * db"),
+            ('params = {"w": w, "b": b}', 'params = {"w": w_new, "b": b_new}'),
+        ],
+        ["never carried over", "line 34"],
+    ),
+    (
         "model-print-cost-not-handed-on",
         "model",
         [("learning_rate,\n                                    print_cost)", "learning_rate)")],
@@ -1378,7 +1394,28 @@ def test_a_constant_made_by_numpy_is_defined_for_the_functions(tmp_path):
 def test_float_of_an_array_is_named_as_such(tmp_path):
     solution = mutate([("s = 1 / (1 + np.exp(-z))", "s = float(1 / (1 + np.exp(-z)))")])
     diagnosis = verdicts(check_file(write(tmp_path, solution), FAST))["sigmoid"].diagnosis
-    assert "float(…) turns an array into one number" in diagnosis and "math.exp" not in diagnosis
+    assert "float(…)" in diagnosis and "keep the array" in diagnosis
+    assert "math.exp" not in diagnosis
+
+
+def test_float_of_a_one_by_one_cost_is_told_how_to_take_its_value(tmp_path):
+    """The classic notebook's cost from np.dot is (1, 1); float() of it raises since NumPy 2.4
+    (it warned before), though it holds one value: the way out is np.squeeze or .item()."""
+    solution = mutate([
+        (
+            "    cost = -(1 / m) * np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))",
+            "    cost = -(np.dot(Y, np.log(A).T) + np.dot(1 - Y, np.log(1 - A).T)) / m\n"
+            "    cost = float(cost)",
+        )
+    ])  # fmt: skip
+    report = verdicts(check_file(write(tmp_path, solution), FAST))["propagate"]
+    try:
+        float(np.ones((1, 1)))
+    except TypeError:
+        assert "np.squeeze(" in report.diagnosis and ".item()" in report.diagnosis
+        assert "Since NumPy 2.4, float(…)" in report.diagnosis
+    else:  # an older NumPy takes it
+        assert report.passed, report.diagnosis
 
 
 def test_top_level_code_that_does_not_finish_is_named_not_taken_for_missing_functions(tmp_path):

@@ -92,7 +92,15 @@ def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> st
             "b, X_train)."
         )
     to_number = re.search(r"\b(float|int)\s*\(", source)
-    if to_number and any(n in text for n in ("only length-1", "only size-1", "only 0-dim")):
+    if to_number and "only 0-dim" in text:  # NumPy ≥ 2.4: even a (1, 1) array is refused
+        call = to_number.group(1)
+        return (
+            f"{head}. Since NumPy 2.4, {call}(…) takes only a 0-dimensional array, not a "
+            f"(1, 1) one: if the array holds a single value (a cost from np.dot), take it "
+            f"with np.squeeze(…) or .item(), e.g. {call}(np.squeeze(cost)); if it holds "
+            "more, keep the array (the lesson's functions work on whole arrays)."
+        )
+    if to_number and any(n in text for n in ("only length-1", "only size-1")):
         return (
             f"{head}. {to_number.group(1)}(…) turns an array into one number, which works only "
             "for a single value; keep the array (the lesson's functions work on whole arrays)."

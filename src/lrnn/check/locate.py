@@ -334,6 +334,43 @@ def method_call(name: str) -> Locator:
     return find
 
 
+def update_kept_apart(param: str) -> Locator:
+    """The first ``other = param - …`` whose result is stored under another name than
+    ``param`` (``w_new = w - learning_rate * dw``): the next iteration starts from the old one."""
+
+    def find(src: FunctionSource) -> int | None:
+        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+            if not (isinstance(n, ast.Assign) and isinstance(n.value, ast.BinOp)):
+                continue
+            left = n.value.left
+            from_param = isinstance(left, ast.Name) and left.id == param
+            if from_param and isinstance(n.value.op, ast.Sub | ast.Add):
+                if param not in set().union(*(_target_names(t) for t in n.targets)):
+                    return n.lineno
+        return None
+
+    return find
+
+
+def range_from_one() -> Locator:
+    """The first ``range(1, …)``: a loop that counts from 1."""
+
+    def find(src: FunctionSource) -> int | None:
+        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+            if (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Name)
+                and n.func.id == "range"
+                and len(n.args) >= 2
+                and isinstance(n.args[0], ast.Constant)
+                and n.args[0].value == 1
+            ):
+                return n.lineno
+        return None
+
+    return find
+
+
 def called(name: str) -> Locator:
     """The first call of a function ``name`` (``print(...)``)."""
 

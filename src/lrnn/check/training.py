@@ -124,11 +124,21 @@ def judge_costs(
                 if offset == 1
                 else f"at iterations {offset}, {offset + RECORD} …"
             )
-            return Finding(
+            found = Finding(
                 f"costs are recorded {when}; the lesson records the cost computed at "
                 f"iterations 0, {RECORD}, {2 * RECORD} … (if i % {RECORD} == 0), before "
                 "that iteration's update.",
                 where,
+            )
+            if offset != RECORD - 1:
+                return found
+            return Finding(  # i counts from 1: i % RECORD == 0 is one iteration late
+                f"costs are recorded after iterations {RECORD}, {2 * RECORD} … counted from 1 "
+                f"(the loop counts from 1), so the first, at iteration 0, is missed: the lesson "
+                f"counts from 0, for i in range(num_iterations), and records when "
+                f"i % {RECORD} == 0 (0, {RECORD}, {2 * RECORD} …).",
+                loc.range_from_one(),
+                alternative=found,
             )
     if len(values) != len(expected):
         entries = f"{len(values)} entr{'y' if len(values) == 1 else 'ies'}"
@@ -182,10 +192,21 @@ def explain_run(
         if other == iterations or len(range(0, other, RECORD)) != recorded:
             continue  # a different count would have recorded a different number of costs
         if matches(got, descent(*args, other, rate), tol):
-            return Finding(
-                f"{who} runs {other} iterations whatever num_iterations is (here {iterations}): "
-                "the count is hard-coded; use range(num_iterations).",
+            hard_coded = Finding(
+                f"{who} runs {other} iteration{'s' * (other != 1)} whatever num_iterations is "
+                f"(here {iterations}): the count is hard-coded; use range(num_iterations).",
                 loc.literal(other),
+            )
+            if other != 1:
+                return hard_coded
+            # one update's worth: as often an update stored apart and never carried over
+            return Finding(
+                f"{who} ends where one update from the start ends, whatever num_iterations is "
+                f"(here {iterations}): each iteration updates the starting w and b again, "
+                "because the update is stored under another name (w_new = w − …) and never "
+                "carried over; update w and b themselves: w = w − learning_rate · dw.",
+                loc.update_kept_apart("w"),
+                alternative=hard_coded,
             )
     if matches(got, descent(*args, iterations, rate, sign=-1.0), tol):
         return Finding(
@@ -212,7 +233,7 @@ def explain_run(
             return Finding(
                 f"{who}'s loop runs {how} than num_iterations ({iterations + delta} updates "
                 f"for {iterations}): the lesson's loop is for i in range(num_iterations).",
-                loc.first_of(_call_line("range")),
+                loc.called("range"),
             )
     for name, knob in (("b", "b_rate"), ("w", "w_rate")):
         if rate != 1.0 and matches(got, descent(*args, iterations, rate, **{knob: 1.0}), tol):
@@ -384,7 +405,8 @@ def _prints_costs(
             return Finding(
                 "with print_cost=True it printed no costs: hand print_cost on to optimize "
                 "(optimize(w, b, X_train, Y_train, num_iterations, learning_rate, print_cost)), "
-                f"which prints the cost every {PRINT_EVERY} iterations.",
+                f"which prints the cost every {PRINT_EVERY} iterations (an optimize without a "
+                "print_cost parameter needs one first).",
                 loc.called("optimize"),
             )
         if not lines:
@@ -570,7 +592,7 @@ def _explain_model(
                 f"model trains as if {what} had optimize's defaults: it does not pass "
                 f"{what} on to optimize; call optimize(w, b, X_train, Y_train, num_iterations, "
                 "learning_rate, print_cost).",
-                loc.first_of(_call_line("optimize")),
+                loc.called("optimize"),
             )
     X = np.asarray(z["X"], dtype=np.float64)
     for divisor, how, where in (
@@ -584,21 +606,9 @@ def _explain_model(
             return Finding(
                 f"model {how}: model's data comes in already scaled (the lesson scales the "
                 "pictures once, before calling model); train on X_train as given.",
-                loc.first_of(where, _call_line("optimize")),
+                loc.first_of(where, loc.called("optimize")),
             )
     return explain_run(mine, z, iterations, rate, tol, "model")
-
-
-def _call_line(name: str) -> loc.Locator:
-    import ast
-
-    def find(src: loc.FunctionSource) -> int | None:
-        for n in src.walk():
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name:
-                return n.lineno
-        return None
-
-    return find
 
 
 def synthetic(rng: np.random.Generator, n: int, m_train: int, m_test: int) -> dict[str, Any]:
