@@ -266,6 +266,8 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("image: misspelt query parameter", "image", {**_image_body(_png()), "params": {"thresh": "0.9"}}, 400, "unknown query parameter ?thresh=; the API takes ?threshold="),
     ("image: threshold above one", "image", {**_image_body(_png()), "params": {"threshold": "2"}}, 400, "threshold='2'"),
     ("image: threshold word", "image", {**_image_body(_png()), "params": {"threshold": "high"}}, 400, "between 0 and 1"),
+    ("image: threshold with an underscore", "image", {**_image_body(_png()), "params": {"threshold": "0.5_0"}}, 400, "between 0 and 1"),
+    ("image: threshold in other digits", "image", {**_image_body(_png()), "params": {"threshold": "\u0660.\u0665"}}, 400, "between 0 and 1"),
     ("image: explain word", "image", {**_image_body(_png()), "params": {"explain": "maybe"}}, 400, "explain='maybe'"),
     ("image: threshold twice", "image", {**_image_body(_png()), "params": [("threshold", "0.1"), ("threshold", "0.9")]}, 400, "more than once"),
     ("table: malformed json", "table", {"content": b'{"rows": [[1, 2', "headers": {"Content-Type": "application/json"}}, 400, "not valid json"),

@@ -342,8 +342,8 @@ def _charset(request: Any) -> str | None:
 def _threshold(text: str | None, n_classes: int) -> float | None:
     if text is None:
         return None
-    try:
-        value = float(text)
+    try:  # plain ASCII digits only: float() also reads "0.5_0" and other scripts' digits
+        value = float(text) if text.isascii() and "_" not in text else math.nan
     except ValueError:
         value = math.nan
     problem = inference.threshold_problem(value, n_classes)

@@ -10,6 +10,7 @@ reference's math. They are only computed when an answer is wrong.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import decimal
 import io
 import re
@@ -343,19 +344,22 @@ def optimize_check(rng: np.random.Generator) -> FunctionCheck:
             )
         )
     # print_cost=True on the second problem: the same answer, and its costs on the screen
-    label, p, its, rate = settings[1]
-    judge_fn, ref = _judge_optimize(p, its, rate)
-    cases.append(
-        Case(
-            f"{label}, print_cost=True",
-            [p["w"], p["b"], p["X"], p["Y"], its, rate, True],
-            judge_fn,
-            {**p, "num_iterations": its, "learning_rate": rate, "print_cost": True},
-            optional=1,
-            call_test=_prints_costs(p, its, rate, "optimize"),
-        )
-    )
+    _label, p, its, rate = settings[1]
+    cases.append(with_print_cost(cases[1], _prints_costs(p, its, rate, "optimize")))
     return FunctionCheck("optimize", cases, calls=("propagate",))
+
+
+def with_print_cost(case: Case, test: Callable[[CallResult], Finding | str | None]) -> Case:
+    """The same call with print_cost=True (its last argument): the same answer is expected,
+    and ``test`` judges what it printed."""
+    return dataclasses.replace(
+        case,
+        label=f"{case.label}, print_cost=True",
+        args=[*case.args[:-1], True],
+        inputs={**case.inputs, "print_cost": True},
+        prepare=None,
+        call_test=test,
+    )
 
 
 #: A number as printed: with a decimal point or an exponent (iteration counts have neither).
@@ -671,19 +675,8 @@ def model_check(rng: np.random.Generator, cat: dict[str, Any] | None) -> Functio
             )
         )
     # print_cost=True on the first problem: model hands it on to optimize
-    label, d, its, rate, _ = settings[0]
-    judge_fn, ref = _judge_model(d, its, rate, False)
-    start = {"w": np.zeros((d["X_train"].shape[0], 1)), "b": 0.0}
-    cases.append(
-        Case(
-            f"{label}, print_cost=True",
-            [d["X_train"], d["Y_train"], d["X_test"], d["Y_test"], its, rate, True],
-            judge_fn,
-            {**d, "num_iterations": its, "learning_rate": rate, "print_cost": True},
-            optional=1,
-            call_test=_prints_costs(
-                {**start, "X": d["X_train"], "Y": d["Y_train"]}, its, rate, "model"
-            ),
-        )
-    )
+    _label, d, its, rate, _ = settings[0]
+    start = {"w": np.zeros((d["X_train"].shape[0], 1)), "b": 0.0, "X": d["X_train"]}
+    printed = _prints_costs({**start, "Y": d["Y_train"]}, its, rate, "model")
+    cases.append(with_print_cost(cases[0], printed))
     return FunctionCheck("model", cases, calls=("initialize_with_zeros", "optimize", "predict"))
