@@ -32,11 +32,11 @@ from lrnn.check.cases import (
     SEED,
     FunctionCheck,
     init_check,
-    predict_check,
     propagate_check,
     sigmoid_check,
 )
 from lrnn.check.locate import FunctionSource
+from lrnn.check.predict_cases import predict_check
 from lrnn.check.sandbox import DEFINITIONS_STOPPED, FunctionRun, Limits, _result, run_solution
 from lrnn.check.source import Solution, read_solution
 from lrnn.check.training import load_cat, model_check, optimize_check
