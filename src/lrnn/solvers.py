@@ -259,6 +259,25 @@ def _newton_direction(
     return direction.reshape(theta.shape), can_tighten
 
 
+def _without_class_shift(direction: NDArray, alpha: float) -> NDArray:
+    """A softmax layer's Newton direction with its shift along every class taken out.
+
+    Adding one constant to every class's bias (and, without a penalty, to every class's
+    weight for a feature) changes no probability: the Hessian is singular along it, and the
+    tiny ridge that keeps it invertible lets rounding noise grow there — the biases came out
+    shifted by a different constant on every fit (their sum 1.8e-4 on iris, where gradient
+    methods and scikit-learn keep it at 0), so decision_function differed between equivalent
+    fits. The exact direction has no such shift (the gradient's class sums are zero), so this
+    removes only noise. A sigmoid neuron's direction is returned as it is."""
+    if direction.ndim != 2:
+        return direction
+    direction = np.array(direction, dtype=np.float64)
+    direction[-1] -= direction[-1].mean()
+    if not alpha:
+        direction[:-1] -= direction[:-1].mean(axis=1, keepdims=True)
+    return direction
+
+
 def _forcing(norm: float, tol: float, preconditioned: bool, tighter: bool) -> float:
     """How exactly a step's system is solved: CG stops at ‖r‖ ≤ forcing·‖g‖.
 
@@ -337,9 +356,11 @@ def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> 
         while True:
             if backend.coefficient_space:  # Newton on the span's coefficients (β, b)
                 direction, slope = backend.newton_direction(theta, grad, config.alpha)
+                direction = _without_class_shift(direction, 1.0)  # β rows: penalised
                 can_tighten = False
             else:
                 direction, can_tighten = _newton_direction(backend, config, theta, grad, tighter)
+                direction = _without_class_shift(direction, config.alpha)
                 slope = float(np.dot(grad.astype(np.float64).reshape(-1), direction.reshape(-1)))
             if not slope < 0:  # not a descent direction (numerical trouble): fall back to −∇J
                 flat = grad.reshape(-1)
