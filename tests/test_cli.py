@@ -368,3 +368,25 @@ def test_the_training_loops_advice_is_said_in_options_on_the_command_line():
     )
     stalled = _in_flags("badly scaled for this solver: standardize them, or use solver='newton'.")
     assert stalled.endswith("them (--standardize for a table), or use --solver newton.")
+
+
+def test_a_file_this_user_may_not_read_is_one_line_with_exit_2(tmp_path, monkeypatch, capsys):
+    """The tests run as root, whom no permission stops, so the refusal is simulated where the
+    file is first opened; as another user `chmod 000` gives the same line (checked by hand)."""
+    from lrnn.cli import main
+    from lrnn.data import tables
+
+    table = tmp_path / "locked.csv"
+    table.write_text("a,label\n1,0\n2,1\n3,0\n4,1\n")
+
+    def locked(name: str) -> None:
+        raise PermissionError(13, "Permission denied", name)
+
+    monkeypatch.setattr(tables, "_check_csv_lines", locked)
+    assert main(["train", str(table), "--no-plot", "--model", str(tmp_path / "m.safetensors")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"error: {table}: permission denied; give a file this user may read (and a folder "
+        "it may write to), or change its permissions."
+    ]
+    assert not (tmp_path / "m.safetensors").exists()

@@ -125,6 +125,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except PermissionError as exc:  # a file or folder this user may not read (or write)
+        _traceback_if(debug)
+        where = exc.filename if exc.filename is not None else "a file"
+        print(
+            f"error: {where}: permission denied; give a file this user may read (and a folder "
+            "it may write to), or change its permissions.",
+            file=sys.stderr,
+        )
+        return 2
     except (UsageError, DataError, ModelFileError, argparse.ArgumentError) as exc:
         # The command cannot run as asked: an option, a file or the data do not fit.
         _traceback_if(debug)

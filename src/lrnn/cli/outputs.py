@@ -109,6 +109,11 @@ class OutputPlan:
                     f"{path} (the default {kind} path) already exists and was not written by "
                     f"lrnn, so it is left alone; {derived}."
                 )
+            if kind in WITH_A_MARK and where.is_file() and not written_by_lrnn(where, kind):
+                raise UsageError(
+                    f"{option} {path} already exists and was not written by lrnn, so it is "
+                    f"left alone; give another {option} path, or move that file away."
+                )
 
 
 def _resolved(path: str | os.PathLike) -> Path:
@@ -150,6 +155,12 @@ def _lrnn_file(path: Path, kind: str) -> bool:
         return False
 
 
+#: Outputs whose files lrnn recognises as its own, so that an existing file is replaced only
+#: when lrnn wrote it (as a model or checkpoint is): a photo given as --plot, a data CSV as
+#: --history or a page as --report used to be overwritten without a word.
+WITH_A_MARK = ("plot", "history", "report")
+
+
 def written_by_lrnn(path: Path, kind: str) -> bool:
     """Does this file carry lrnn's mark (a PNG text chunk, the report's generator tag)?"""
     try:
@@ -161,6 +172,15 @@ def written_by_lrnn(path: Path, kind: str) -> bool:
         if kind == "report":
             with open(path, "rb") as f:
                 return HTML_GENERATOR.encode() in f.read(4096)
+        if kind == "history":  # a header (CSV) or keys (JSON) with lrnn's history columns
+            from lrnn.history import REQUIRED_HISTORY_KEYS
+
+            with open(path, "rb") as f:
+                start = f.read(4096).decode("utf-8", errors="replace")
+            if path.suffix.lower() == ".json":
+                return all(f'"{key}": [' in start for key in REQUIRED_HISTORY_KEYS)
+            header = start.split("\n", 1)[0].strip().split(",")
+            return all(key in header for key in REQUIRED_HISTORY_KEYS)
     except (OSError, ValueError):
         return False
     return False

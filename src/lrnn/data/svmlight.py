@@ -206,8 +206,8 @@ def _parsed(name: str) -> tuple[Any, Any, Any]:
             X, labels, queries = load_svmlight_file(
                 f, zero_based=True, dtype=np.float64, query_id=True
             )
-    except DataError:
-        raise  # _check_lines' own message (a bomb, a line too long): complete as it is
+    except (DataError, PermissionError):
+        raise  # _check_lines' own message (a bomb, a line too long), or one the CLI words
     except OverflowError as e:
         raise DataError(
             f"{name}: holds a feature index too large to be one ({short(e)}); fix the line — "

@@ -73,12 +73,21 @@ def read_table(
         if codecs.lookup(encoding).name == "utf-8":
             encoding = "utf-8-sig"  # spreadsheets often write a byte-order mark
         try:
-            frame = pd.read_csv(
-                name, encoding=encoding, dtype=None if label is None else {label: str}
-            )
+            # index_col=False: a row with more fields than the header would otherwise make
+            # pandas take the first column as an index and shift every name one column over
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(
+                    name,
+                    encoding=encoding,
+                    dtype=None if label is None else {label: str},
+                    index_col=False,
+                )
             header = pd.read_csv(
                 name, encoding=encoding, header=None, nrows=1, dtype=str, keep_default_na=False
             )
+        except pd.errors.ParserWarning as e:
+            raise DataError(_longer_than_header(name, encoding)) from e
         except UnicodeDecodeError as e:
             raise DataError(
                 f"{name}: not valid {e.encoding} text (byte 0x{e.object[e.start]:02x} at offset "
@@ -120,6 +129,23 @@ def read_table(
     except Exception as e:  # noqa: BLE001 - pandas rebuilds a frame from the file's own
         # metadata, which fails in arbitrary ways (KeyError, TypeError, ...) when it is damaged
         raise DataError(f"{name}: not a readable Parquet file ({short(e)}); check the file.") from e
+
+
+def _longer_than_header(name: str, encoding: str) -> str:
+    """Which row has more fields than the header, said in words (read again, only on error)."""
+    import csv
+
+    with open(name, encoding=encoding, newline="") as f:
+        rows = csv.reader(f)
+        names = len(next(rows, []))
+        for number, row in enumerate(rows, start=2):
+            if len(row) > names and any(field.strip() for field in row[names:]):
+                return (
+                    f"{name}: row {number} has {len(row)} fields but the header names {names} "
+                    "columns; give every column a name in the header, or remove the extra "
+                    "fields (a stray ',' in a value needs quotes)."
+                )
+    return f"{name}: a row has more fields than the header names; give every column a name."
 
 
 def _csv_labels(column: Any, source: str, label: str) -> Any:
