@@ -390,3 +390,20 @@ def test_a_file_this_user_may_not_read_is_one_line_with_exit_2(tmp_path, monkeyp
         "it may write to), or change its permissions."
     ]
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_predict_refuses_before_it_writes_a_single_row(tmp_path, capsys):
+    """Records are written as they are made (a table of millions of rows is not held as a
+    list); the checks still come first, so a refused table leaves stdout empty."""
+    from lrnn.cli import main
+
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
+    model = tmp_path / "m.safetensors"
+    assert main(["train", str(table), "--no-plot", "--iterations", "5", "--model", str(model)]) == 0
+    capsys.readouterr()
+    narrow = tmp_path / "narrow.csv"
+    narrow.write_text("a\n1\n2\n")
+    assert main(["predict", "--model", str(model), str(narrow)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("error: ")

@@ -21,7 +21,7 @@ from lrnn.errors import UsageError
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from lrnn import data
-    from lrnn.inference import predict_records
+    from lrnn.inference import iter_records
 
     model, spec = _load_model_and_spec(args.model, args.encoding)
     many = len(model.classes) > 2
@@ -37,7 +37,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         datasets = [data.load_inputs(args.inputs, spec, label=args.label)]
     for number, ds in enumerate(datasets):
-        records = predict_records(model, spec, ds, args.threshold, args.top)
+        records = iter_records(model, spec, ds, args.threshold, args.top)
         if number == 0 and not args.json:
             if args.top is not None:
                 print("name\tclass=probability, most probable first")
