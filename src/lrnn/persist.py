@@ -504,8 +504,13 @@ def _read(name: str, expected_format: str) -> tuple[dict[str, np.ndarray], dict]
         if not looks_safetensors:
             f.seek(max(0, size - 16))
             if _looks_like_pickle(head, f.read(16)):
+                what = (
+                    "a zip archive (as PyTorch saves its pickles)"
+                    if head.startswith(b"PK\x03\x04")
+                    else "a Python pickle"
+                )
                 raise ModelFileError(
-                    f"{name}: this is a Python pickle, which lrnn never loads because unpickling "
+                    f"{name}: this is {what}, which lrnn never loads because unpickling "
                     "can run arbitrary code; retrain or convert the model to lrnn's "
                     ".safetensors format."
                 )
