@@ -511,9 +511,9 @@ CASES: list[tuple[str, Build, str]] = [
     # ---- CSV
     ("csv zero bytes", lambda f: ["train", f.text("e.csv", ""), *T], "the file is empty"),
     ("csv ragged rows", lambda f: ["train", f.text("r.csv", "a,label\n1,0\n2,1,5\n"), *T], "r.csv: cannot read as csv"),
-    ("csv first row longer than the header", lambda f: ["train", f.text("s.csv", "a,b,label\n1,2,3,0\n0.1,0.2,1\n0.3,0.4,0\n0.5,0.6,1\n"), *T], "s.csv: row 2 has 4 fields but the header names 3 columns"),
-    ("csv every row longer than the header", lambda f: ["train", f.text("s.csv", "a,b,label\n9,1,2,0\n9,0.1,0.2,1\n9,0.3,0.4,0\n9,0.5,0.6,1\n"), *T], "row 2 has 4 fields but the header names 3"),
-    ("predict on a csv whose first row is longer", lambda f: ["predict", "--model", TABLE_MODEL, f.text("s.csv", "a,b,c\n1,2,3,4\n0.1,0.2,0.3\n")], "s.csv: row 2 has 4 fields"),
+    ("csv first row longer than the header", lambda f: ["train", f.text("s.csv", "a,b,label\n1,2,3,0\n0.1,0.2,1\n0.3,0.4,0\n0.5,0.6,1\n"), *T], "s.csv: line 2 has 4 fields but the header names 3 columns"),
+    ("csv every row longer than the header", lambda f: ["train", f.text("s.csv", "a,b,label\n9,1,2,0\n9,0.1,0.2,1\n9,0.3,0.4,0\n9,0.5,0.6,1\n"), *T], "line 2 has 4 fields but the header names 3"),
+    ("predict on a csv whose first row is longer", lambda f: ["predict", "--model", TABLE_MODEL, f.text("s.csv", "a,b,c\n1,2,3,4\n0.1,0.2,0.3\n")], "s.csv: line 2 has 4 fields"),
     ("--history over a file lrnn did not write", lambda f: ["train", *T, "--history", f.text("mine.csv", "a,b\n1,2\n")], "--history mine.csv already exists and was not written by lrnn"),
     ("--plot over a picture lrnn did not write", lambda f: ["train", "--iterations", "3", "--model", "new.safetensors", "--plot", f.png("photo.png")], "--plot photo.png already exists and was not written by lrnn"),
     ("--report over a page lrnn did not write", lambda f: ["train", *T, "--report", f.text("mine.html", "<html>mine</html>")], "--report mine.html already exists and was not written by lrnn"),

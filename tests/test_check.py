@@ -1433,3 +1433,24 @@ def test_top_level_code_that_does_not_finish_is_named_not_taken_for_missing_func
     line = solution.splitlines().index("BIG = 7 ** (10**9)") + 1
     assert f"(it was at solution.py, line {line})" in v["sigmoid"].diagnosis
     assert report.summary().startswith("0 of 6 functions pass; not checked")
+
+
+def test_print_cost_blank_lines_do_not_excuse_wrong_costs():
+    """Blank lines once read as a cut output, which excused every cost not found."""
+    from lrnn.check.sandbox import CallResult
+    from lrnn.check.training import _prints_costs, reference
+
+    rng = np.random.default_rng(0)
+    p = {
+        "w": np.zeros((3, 1)),
+        "b": 0.0,
+        "X": rng.normal(size=(3, 5)),
+        "Y": np.array([[0, 1, 1, 0, 1]]),
+    }
+    test = _prints_costs(p, 250, 0.1, "optimize")
+    costs = reference(p["w"], p["b"], p["X"], p["Y"], 250, 0.1).costs
+    right = "".join(f"Cost after iteration {100 * k}: {c:f}\n\n" for k, c in enumerate(costs))
+    wrong = "".join(f"Cost after iteration {100 * k}: {c + 0.1:f}\n\n" for k, c in enumerate(costs))
+    assert test(CallResult(printed=right, printed_lines=right.count("\n"))) is None
+    found = test(CallResult(printed=wrong, printed_lines=wrong.count("\n")))
+    assert found is not None and "no printed line shows the cost after iteration 0" in found.message

@@ -421,3 +421,13 @@ def test_positive_class_by_name(tmp_path):
     # a model's spec fixes the classes: the positive class is then left to the model
     spec = default.spec
     assert load(path, spec=spec, positive_class="no").classes == ("no", "yes")
+
+
+def test_a_long_csv_row_is_named_by_its_line_after_leading_blank_lines(tmp_path):
+    from lrnn.data.tables import read_table
+    from lrnn.errors import DataError
+
+    table = tmp_path / "t.csv"
+    table.write_text("\na,b,label\n1,2,0,9\n3,4,1\n")
+    with pytest.raises(DataError, match="line 3 has 4 fields but the header names 3 columns"):
+        read_table(str(table), None)

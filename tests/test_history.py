@@ -111,3 +111,19 @@ def test_load_history_missing_folder_and_oversized(tmp_path, monkeypatch):
     monkeypatch.setattr(history_module, "MAX_HISTORY_BYTES", 100)
     with pytest.raises(DataError, match="more than"):
         load_history(big)
+
+
+def test_a_long_json_history_is_still_known_as_lrnn_s_own(tmp_path):
+    """Its whole iteration list comes before the cost key: a look at the first 4 KiB alone
+    refused to replace lrnn's own file on the next run."""
+    from pathlib import Path
+
+    from lrnn.cli.outputs import written_by_lrnn
+    from lrnn.history import save_history
+
+    long, short, other = tmp_path / "long.json", tmp_path / "short.json", tmp_path / "o.json"
+    save_history({"iteration": list(range(5000)), "cost": [0.5] * 5000}, long)
+    save_history({"iteration": [0, 1], "cost": [0.7, 0.6]}, short)
+    other.write_text('{"iteration": [1], "loss": [2]}')
+    assert written_by_lrnn(Path(long), "history") and written_by_lrnn(Path(short), "history")
+    assert not written_by_lrnn(Path(other), "history")

@@ -85,9 +85,9 @@ def _check_optimiser_state(path: str, state: TrainState, config: TrainConfig) ->
     from lrnn import solvers
 
     solver = solvers.REGISTRY.get(config.solver)
-    if solver is None or solver.optimizer is None:
+    expected = None if solver is None else solvers.kept_state(solver, config, state.theta)
+    if expected is None:
         return  # Newton, L-BFGS (its memory may start empty), auto: nothing required
-    expected = type(solver.optimizer(config).init(state.theta))
     if not isinstance(state.opt_state, expected):
         found = "none" if state.opt_state is None else type(state.opt_state).__name__
         raise _corrupt(path, f"its optimiser state is {found}, not the {config.solver} solver's")

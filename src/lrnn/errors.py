@@ -40,6 +40,20 @@ class TrainingDiverged(LrnnError, ArithmeticError):
         self.result = result
 
 
+#: How labels of other values become the sigmoid neuron's 0/1, said wherever they are refused.
+TO_BINARY = "y = (y == positive_class)"
+
+
+def shown(value: object) -> str:
+    """A label as a message quotes it: -1, not np.int64(-1); 'a', not np.str_('a')."""
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) == ():  # a numpy scalar
+        value = item()
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:g}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def one_line(exc: BaseException) -> str:
     """The message of ``exc`` folded onto one line, for the CLI's stderr. Messages quote what
     they were given — paths and names out of files that may be hostile — so control characters

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from lrnn.errors import DataError, UsageError
-from lrnn.objective import TO_BINARY, cost_from_logits, first_non_binary, shown
+from lrnn.errors import TO_BINARY, DataError, UsageError, shown
+from lrnn.objective import cost_from_logits, first_non_binary
 
 
 @dataclass(frozen=True)

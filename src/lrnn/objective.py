@@ -54,10 +54,6 @@ class DataPass(NamedTuple):
     accuracy: float
 
 
-#: How labels of other values become the sigmoid neuron's 0/1, said wherever they are refused.
-TO_BINARY = "y = (y == positive_class)"
-
-
 def first_non_binary(y: NDArray) -> int | None:
     """Where the first label that is neither 0 nor 1 sits, None when every one is: the loss
     −y log a − (1 − y) log(1 − a) means nothing else (labels of −1/1 trained to a cost of
@@ -65,15 +61,6 @@ def first_non_binary(y: NDArray) -> int | None:
     labels by. An index, not the label: a None among object labels is a label to refuse."""
     bad = np.flatnonzero(~((y == 0) | (y == 1)))
     return int(bad[0]) if bad.size else None
-
-
-def shown(value: Any) -> str:
-    """A label as a message quotes it: -1, not np.int64(-1); 'a', not np.str_('a')."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:g}"
-    return repr(value) if isinstance(value, str) else str(value)
 
 
 def regularize(data: DataPass, w: NDArray, alpha: float) -> tuple[float, NDArray, float]:

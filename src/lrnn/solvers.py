@@ -259,7 +259,15 @@ def _newton_direction(
     return direction.reshape(theta.shape), can_tighten
 
 
-def _without_class_shift(direction: NDArray, alpha: float) -> NDArray:
+def kept_state(solver: Solver, config: TrainConfig, theta: NDArray) -> type | None:
+    """The kind of optimiser state this solver carries from step to step (None: none that a
+    resumed run must bring; Newton keeps none, L-BFGS's memory may start empty)."""
+    if solver.optimizer is None:
+        return None
+    return type(solver.optimizer(config).init(theta))
+
+
+def _without_class_shift(direction: NDArray, weights_penalised: bool) -> NDArray:
     """A softmax layer's Newton direction with its shift along every class taken out.
 
     Adding one constant to every class's bias (and, without a penalty, to every class's
@@ -273,7 +281,7 @@ def _without_class_shift(direction: NDArray, alpha: float) -> NDArray:
         return direction
     direction = np.array(direction, dtype=np.float64)
     direction[-1] -= direction[-1].mean()
-    if not alpha:
+    if not weights_penalised:  # β rows in the span are always penalised
         direction[:-1] -= direction[:-1].mean(axis=1, keepdims=True)
     return direction
 
@@ -356,11 +364,11 @@ def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> 
         while True:
             if backend.coefficient_space:  # Newton on the span's coefficients (β, b)
                 direction, slope = backend.newton_direction(theta, grad, config.alpha)
-                direction = _without_class_shift(direction, 1.0)  # β rows: penalised
+                direction = _without_class_shift(direction, weights_penalised=True)
                 can_tighten = False
             else:
                 direction, can_tighten = _newton_direction(backend, config, theta, grad, tighter)
-                direction = _without_class_shift(direction, config.alpha)
+                direction = _without_class_shift(direction, bool(config.alpha))
                 slope = float(np.dot(grad.astype(np.float64).reshape(-1), direction.reshape(-1)))
             if not slope < 0:  # not a descent direction (numerical trouble): fall back to −∇J
                 flat = grad.reshape(-1)

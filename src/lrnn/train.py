@@ -190,22 +190,14 @@ def train(
             f"number of training examples ({backend.n_samples}); pick a smaller one "
             "(--batch-size on the command line)."
         )
+    if resume is not None:  # before any work on the data: a refusal costs nothing
+        _check_resume(backend, config, solver, resume, shortcut)
     lr, lip = _learning_rate(backend, config, solver)
-    if resume is not None and resume.coefficients:
-        _check_span_resume(backend, solver, shortcut)
     if shortcut and _use_coefficient_space(backend, config, solver, init, resume):
         original = backend
         backend = backend.newton_view() if solver.newton_span else backend.coefficient_view()
         if not can_advise_scaling(original):  # the same data seen from the span
             backend.scaling_advice = False
-    if resume is not None and resume.theta.shape != theta_shape(backend):
-        raise UsageError(
-            f"this checkpoint's parameters have shape {resume.theta.shape}, but the data here "
-            f"needs {theta_shape(backend)}: it was made on other data (another number of "
-            "examples, features or classes); resume on the data it was made on, or start again."
-        )
-    if resume is not None:
-        _check_resumed_solver(backend, config, solver, resume)
     state = resume if resume is not None else _initial_state(backend, config, solver, init)
 
     info = {
@@ -262,34 +254,46 @@ def train(
     return result
 
 
-def _check_resumed_solver(
-    backend: Backend, config: TrainConfig, solver: Solver, resume: TrainState
+def _check_resume(
+    backend: Backend, config: TrainConfig, solver: Solver, resume: TrainState, shortcut: bool
 ) -> None:
-    """A state keeps the optimiser's memory of the solver that made it (momentum's velocity,
-    Adam's moments, L-BFGS's pairs, the mini-batch stream): another solver cannot read it."""
-    fresh = _initial_state(backend, config, solver, None)
-    own = fresh.opt_state is not None and type(resume.opt_state) is not type(fresh.opt_state)
-    if own or (fresh.rng_state is not None and resume.rng_state is None):
+    """Whether this run can continue ``resume``, said in one line when it cannot (the checkpoint
+    file's own integrity is :mod:`lrnn.checkpoint`'s to check).
+
+    The shape of θ must be this data's: n + 1 values (times K classes), or m + 1 for the span's
+    coefficients (β, b). Those continue only where the span does: with a solver that runs
+    there, on in-memory data with the view it needs; elsewhere β would be read as w (a raw
+    shape error, or, with lbfgs, a silent run in the wrong coordinates). And a solver that
+    keeps an optimiser's memory (momentum's velocity, Adam's moments) or a mini-batch stream
+    needs the state to carry that kind."""
+    shape = theta_shape(backend)
+    if resume.coefficients:
+        view = "newton_view" if solver.newton_span else "coefficient_view"
+        span = solver.coefficient_space or solver.newton_span
+        if not (shortcut and span and hasattr(backend, view)):
+            names = [s.name for s in solvers.REGISTRY.values() if s.coefficient_space]
+            names += [s.name for s in solvers.REGISTRY.values() if s.newton_span]
+            raise UsageError(
+                "this checkpoint holds the coefficients β of the wide-data shortcut (w = Xᵀβ), "
+                f"which only that shortcut continues: with {', '.join(names)}, on the "
+                "in-memory data it was made on (no --backend or --stream; from Python, "
+                "shortcut=True). Or start again."
+            )
+        shape = (backend.n_samples + 1, *shape[1:])
+    if resume.theta.shape != shape:
         raise UsageError(
-            f"this checkpoint was made by another solver than {solver.name} (its optimiser "
-            "state does not match); resume with the solver that made it, or start again."
+            f"this checkpoint's parameters have shape {resume.theta.shape}, but the data here "
+            f"needs {shape}: it was made on other data (another number of examples, features "
+            "or classes); resume on the data it was made on, or start again."
         )
-
-
-def _check_span_resume(backend: Backend, solver: Solver, shortcut: bool) -> None:
-    """A state in the span's coefficients (β, b) continues only where the span does: with a
-    solver that runs there, on in-memory data with the view it needs. Elsewhere β would be
-    read as w (a raw shape error, or, with lbfgs, a silent run in the wrong coordinates)."""
-    view = "newton_view" if solver.newton_span else "coefficient_view"
-    span_solver = solver.coefficient_space or solver.newton_span
-    if shortcut and span_solver and hasattr(backend, view):
-        return
-    names = ", ".join(s.name for s in solvers.REGISTRY.values() if s.coefficient_space)
-    raise UsageError(
-        "this checkpoint holds the coefficients β of the wide-data shortcut (w = Xᵀβ), which "
-        f"only that shortcut continues: with {names} or newton, on the in-memory data it "
-        "was made on (no --backend or --stream; from Python, shortcut=True). Or start again."
-    )
+    kind = solvers.kept_state(solver, config, resume.theta)
+    missing_stream = solver.minibatches and resume.rng_state is None
+    if (kind is not None and not isinstance(resume.opt_state, kind)) or missing_stream:
+        raise UsageError(
+            f"this checkpoint was made by another solver than {solver.name} (it lacks the "
+            f"{solver.name} solver's own state); resume with the solver that made it, or "
+            "start again."
+        )
 
 
 def _learning_rate(

@@ -181,7 +181,7 @@ def _check_labels(X: object, y: object, n_classes: int) -> None:
         y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
     if not isinstance(y, np.ndarray):  # on a cluster or a device: checked where it is read
         return
-    from lrnn.errors import DataError
+    from lrnn.errors import TO_BINARY, DataError, shown
 
     m = int(getattr(X, "shape", (len(y),))[0])
     if y.shape != (m,):
@@ -190,7 +190,7 @@ def _check_labels(X: object, y: object, n_classes: int) -> None:
         raise DataError(f"y has dtype {y.dtype}; labels here are numbers (0/1, or 0…K−1).")
     if n_classes <= 2:
         at = objective.first_non_binary(y)
-        wanted, mapping = "0/1 labels", objective.TO_BINARY
+        wanted, mapping = "0/1 labels", TO_BINARY
     else:
         bad = np.flatnonzero(~((y >= 0) & (y < n_classes) & (y == np.floor(y))))
         at = int(bad[0]) if bad.size else None
@@ -198,7 +198,7 @@ def _check_labels(X: object, y: object, n_classes: int) -> None:
         mapping = "y = np.unique(y, return_inverse=True)[1]"
     if at is not None:
         raise DataError(
-            f"y must hold {wanted}; found {objective.shown(y[at])} (row {at}). Map them first "
+            f"y must hold {wanted}; found {shown(y[at])} (row {at}). Map them first "
             f"({mapping}), or use LogisticNeuron or the lrnn command, which take any labels "
             "as classes."
         )

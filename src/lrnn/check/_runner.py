@@ -162,8 +162,13 @@ class CappedText(io.TextIOBase):
             self.tail = (self.tail + s)[-OUTPUT_KEEP:]
         return written
 
+    @property
+    def cut(self) -> bool:
+        """Whether :meth:`text` leaves out a middle part."""
+        return self.total > 2 * OUTPUT_KEEP and bool(self.tail)
+
     def text(self) -> str:
-        if self.total <= 2 * OUTPUT_KEEP or not self.tail:
+        if not self.cut:
             return self.head + self.tail
         # whole lines on both sides of the cut, where the kept text has line breaks
         head, tail = self.head, self.tail
@@ -247,6 +252,7 @@ def call_case(
         result["seconds"] = _fastest(fn, before, args, repeat - 1, result["seconds"])
     result["printed"] = own.text()
     result["printed_lines"] = own.lines
+    result["printed_cut"] = own.cut
     result["left_out"] = given - len(args)
     result["mutated"] = [
         names[i]
@@ -282,7 +288,7 @@ def _fastest(fn: Any, before: list, args: list, more: int, seconds: float) -> fl
     sys.stdout = sys.stderr = CappedText()
     try:
         for _ in range(more):
-            if seconds >= 1.0:
+            if seconds >= 0.1:  # repeats steady short times; a slow call's verdict is clear
                 break
             fresh = [b.copy() if b is not None else a for a, b in zip(args, before, strict=True)]
             start = time.perf_counter()

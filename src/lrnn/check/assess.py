@@ -95,8 +95,8 @@ def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> st
     if to_number and "only 0-dim" in text:  # NumPy ≥ 2.4: even a (1, 1) array is refused
         call = to_number.group(1)
         return (
-            f"{head}. Since NumPy 2.4, {call}(…) takes only a 0-dimensional array, not a "
-            f"(1, 1) one: if the array holds a single value (a cost from np.dot), take it "
+            f"{head}. Since NumPy 2.4, {call}(…) takes only a 0-dimensional array, not even "
+            f"a (1, 1) one: if the array holds a single value (a cost from np.dot), take it "
             f"with np.squeeze(…) or .item(), e.g. {call}(np.squeeze(cost)); if it holds "
             "more, keep the array (the lesson's functions work on whole arrays)."
         )
@@ -204,11 +204,7 @@ def _finding_for(
         return Finding(error_message(name, result.error, memory_mb))
     if result.mutated:
         return mutation_message(name, result.mutated)
-    found = case.judge(result.value, explain=explain)
-    if found is None and case.call_test is not None:
-        tested = case.call_test(result)
-        return tested if isinstance(tested, Finding) else None
-    return found
+    return case.judge(result.value, explain=explain)
 
 
 def assess(
@@ -228,12 +224,15 @@ def assess(
         if result is None:
             continue
         found = _finding_for(case, result, name, memory_mb, explain=not deps)
+        notes: list[str | Finding | None] = []
+        if not found and case.call_test is not None:  # what the value does not show
+            tested = case.call_test(result)
+            found = tested if isinstance(tested, Finding) else None
+            notes.append(tested)
         if found:
             findings.append((index, found))
         else:
-            notes = [case.note(result.value) if case.note else None]
-            if case.call_test is not None:
-                notes.append(case.call_test(result))
+            notes.append(case.note(result.value) if case.note else None)
             report.notes += [n for n in notes if isinstance(n, str) and n]
     if run.stopped:
         if run.stopped.startswith(NOT_RUN):

@@ -60,6 +60,7 @@ class CallResult:
     seconds: float = 0.0
     printed: str = ""  # what this call printed (its middle cut out when long)
     printed_lines: int = 0  # how many lines it printed, all told
+    printed_cut: bool = False  # whether ``printed`` lost its middle (a long output)
     left_out: int = 0  # trailing optional arguments its signature had no room for
 
 
@@ -489,6 +490,7 @@ def _result(ev: dict[str, Any]) -> CallResult:
         printed=str(ev.get("printed", ""))[: 2 * _runner.OUTPUT_KEEP + 200],
         left_out=int(_number(ev.get("left_out"))),
         printed_lines=int(_number(ev.get("printed_lines"))),
+        printed_cut=ev.get("printed_cut") is True,
     )
 
 

@@ -431,8 +431,9 @@ def _prints_costs(
                 ),
                 None,
             )
-            if hit is None and result.printed_lines > len(lines):
-                continue  # its line may be in the middle that was cut out of a long output
+            if hit is None and result.printed_cut and k > 0:
+                continue  # its line may be in the middle cut out of a long output (the
+                # first cost's line, at the start, is always kept)
             if hit is None:
                 return Finding(
                     f"no printed line shows the cost after iteration "

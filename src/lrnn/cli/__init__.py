@@ -127,9 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except PermissionError as exc:  # a file or folder this user may not read (or write)
         _traceback_if(debug)
-        where = exc.filename if exc.filename is not None else "a file"
+        where = f"{exc.filename}: " if exc.filename is not None else ""
         print(
-            f"error: {where}: permission denied; give a file this user may read (and a folder "
+            f"error: {where}permission denied; give a file this user may read (and a folder "
             "it may write to), or change its permissions.",
             file=sys.stderr,
         )

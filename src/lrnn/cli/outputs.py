@@ -175,14 +175,36 @@ def written_by_lrnn(path: Path, kind: str) -> bool:
         if kind == "history":  # a header (CSV) or keys (JSON) with lrnn's history columns
             from lrnn.history import REQUIRED_HISTORY_KEYS
 
+            if path.suffix.lower() == ".json":  # {"iteration": [...], "cost": [...], ...}
+                return _json_history(path, REQUIRED_HISTORY_KEYS)
             with open(path, "rb") as f:
                 start = f.read(4096).decode("utf-8", errors="replace")
-            if path.suffix.lower() == ".json":
-                return all(f'"{key}": [' in start for key in REQUIRED_HISTORY_KEYS)
             header = start.split("\n", 1)[0].strip().split(",")
             return all(key in header for key in REQUIRED_HISTORY_KEYS)
     except (OSError, ValueError):
         return False
+    return False
+
+
+def _json_history(path: Path, keys: Sequence[str]) -> bool:
+    """Whether a JSON file is an object that opens with lrnn's history columns: its keys are
+    looked for a block at a time, as a long history holds its first column's whole list
+    before the next key (read up to the size a history of 10⁶ records takes)."""
+    wanted = {f'"{key}": ['.encode() for key in keys}
+    with open(path, "rb") as f:
+        if not f.read(2) == b'{"':
+            return False
+        f.seek(0)
+        tail = b""
+        for _ in range(64 * 1024):  # blocks of 4 KiB: at most 256 MiB
+            block = f.read(4096)
+            if not block:
+                return False
+            text = tail + block
+            wanted = {w for w in wanted if w not in text}
+            if not wanted:
+                return True
+            tail = text[-16:]
     return False
 
 

@@ -21,15 +21,13 @@ from lrnn.errors import UsageError
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from lrnn import data
-    from lrnn.inference import iter_records
+    from lrnn.inference import iter_records, threshold_problem
 
     model, spec = _load_model_and_spec(args.model, args.encoding)
     many = len(model.classes) > 2
-    if many and args.threshold is not None:
-        raise UsageError(
-            f"{args.model} has {len(model.classes)} classes and predicts the most probable one; "
-            "a --threshold applies to two-class models only — drop it."
-        )
+    problem = threshold_problem(args.threshold, len(model.classes))
+    if problem is not None:  # before any data is read
+        raise UsageError(f"{args.model}: --threshold {args.threshold:g}: {problem}; drop it.")
     if args.inputs.count("-") > 1:
         raise UsageError("'-' (standard input) is given more than once; give it once.")
     if args.inputs == ["-"] and spec.kind == "text":  # a stream: scored a batch at a time

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from lrnn import objective
 from lrnn.data.checks import short
-from lrnn.errors import DataError, UsageError
+from lrnn.errors import TO_BINARY, DataError, UsageError, shown
 
 #: Default bytes of X per streamed block: large enough that per-block overhead (a kernel call, a
 #: Parquet batch decode) is negligible, small enough to stay far below any sensible memory cap.
@@ -385,8 +385,8 @@ def _labels(y: NDArray, what: str) -> NDArray:
     at = objective.first_non_binary(y)
     if at is not None:
         raise DataError(
-            f"{what} must hold 0/1 labels; found {objective.shown(y[at])}. Map them first "
-            f"(e.g. {objective.TO_BINARY}), or train with the lrnn command, which takes "
+            f"{what} must hold 0/1 labels; found {shown(y[at])}. Map them first "
+            f"(e.g. {TO_BINARY}), or train with the lrnn command, which takes "
             "any labels as classes."
         )
     return y

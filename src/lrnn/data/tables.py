@@ -137,11 +137,12 @@ def _longer_than_header(name: str, encoding: str) -> str:
 
     with open(name, encoding=encoding, newline="") as f:
         rows = csv.reader(f)
-        names = len(next(rows, []))
-        for number, row in enumerate(rows, start=2):
+        names = len(next((row for row in rows if row), []))  # pandas skips blank lines too
+        for row in rows:
             if len(row) > names and any(field.strip() for field in row[names:]):
                 return (
-                    f"{name}: row {number} has {len(row)} fields but the header names {names} "
+                    f"{name}: line {rows.line_num} has {len(row)} fields but the header names "
+                    f"{names} "
                     "columns; give every column a name in the header, or remove the extra "
                     "fields (a stray ',' in a value needs quotes)."
                 )
