@@ -278,3 +278,20 @@ def test_the_graph_does_not_check_its_input(tmp_path):
         p = outputs["probabilities"]
         assert np.isnan(p[0]).all() and outputs["label_index"][0] == 0
         assert p[1].tolist() == [0.0, 1.0] and p[2].tolist() == [1.0, 0.0]
+
+
+def test_weights_too_large_to_score_are_one_line_and_nothing_written(tmp_path):
+    """The graph's own products overflow on such weights: numpy's RuntimeWarning from inside
+    the evaluator used to come before lrnn's one line."""
+    model = persist.ModelFile(
+        w=np.array([1e308, 1e308]), b=0.0, classes=("no", "yes"),
+        preprocessing={"kind": "array", "scale": 1.0},
+    )  # fmt: skip
+    persist.save_model(tmp_path / "big.safetensors", model)
+    result = run(["export", "--model", "big.safetensors", "-o", "b.onnx"], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: the model's probabilities are not finite on ordinary inputs (its weights are so "
+        "large that the logits overflow); nothing was written — retrain it."
+    ]
+    assert not (tmp_path / "b.onnx").exists()
