@@ -1447,8 +1447,8 @@ def test_print_cost_blank_lines_do_not_excuse_wrong_costs():
         "X": rng.normal(size=(3, 5)),
         "Y": np.array([[0, 1, 1, 0, 1]]),
     }
-    test = _prints_costs(p, 250, 0.1, "optimize")
     costs = reference(p["w"], p["b"], p["X"], p["Y"], 250, 0.1).costs
+    test = _prints_costs(lambda: costs, 250, "optimize")
     right = "".join(f"Cost after iteration {100 * k}: {c:f}\n\n" for k, c in enumerate(costs))
     wrong = "".join(f"Cost after iteration {100 * k}: {c + 0.1:f}\n\n" for k, c in enumerate(costs))
     assert test(CallResult(printed=right, printed_lines=right.count("\n"))) is None

@@ -214,7 +214,7 @@ def call_case(
     of an input can be named afterwards. ``printed``: where the output goes, for a caller that
     gathers several calls' output in one capped text (then the returned text is empty).
     ``repeat`` > 1 times the call: it is made again on fresh copies of the inputs, silently, up
-    to that many times in all while each returns within a second, and the fastest time is
+    to that many times in all while each returns within 0.1 s, and the fastest time is
     reported (one call's time on a busy machine can be a preemption, not the learner's code).
     """
     import numpy as np
@@ -283,7 +283,7 @@ class _Both(io.TextIOBase):
 
 def _fastest(fn: Any, before: list, args: list, more: int, seconds: float) -> float:
     """The fastest of ``seconds`` and up to ``more`` further calls on fresh copies of the
-    inputs (their output discarded), stopping at the first that fails or takes a second."""
+    inputs (their output discarded), stopping at the first that fails or takes 0.1 s."""
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = CappedText()
     try:

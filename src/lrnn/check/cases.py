@@ -30,6 +30,7 @@ from lrnn.check.compare import (
     is_number,
     judge,
 )
+from lrnn.config import default
 
 if TYPE_CHECKING:
     from lrnn.check.sandbox import CallResult
@@ -498,8 +499,9 @@ def propagate_check(rng: np.random.Generator) -> FunctionCheck:
     return FunctionCheck("propagate", cases, calls=("sigmoid",))
 
 
-#: The lesson's cat pictures: features × examples, and the calls of propagate in its model.
-CAT_SHAPE, CAT_CALLS = (12288, 209), 2000
+#: The lesson's cat pictures: features × examples, and the calls of propagate in its model
+#: (one an iteration, the lesson's count).
+CAT_SHAPE, CAT_CALLS = (12288, 209), int(default("max_iter"))
 #: The timed case's shape, features × examples, and how its time is scaled to the cat
 #: pictures': by the number of values, which over-estimates a loop over one axis (1000 features
 #: stand for 12288, 25 examples for 209: both 12× or less, against 103× for the values) and is

@@ -56,6 +56,11 @@ class FunctionSource:
         """Every node of the body (not the signature: its defaults are not the code's numbers)."""
         return [n for stmt in self.node.body for n in ast.walk(stmt)]
 
+    def in_line_order(self) -> list[ast.AST]:
+        """:meth:`walk`'s nodes by line (ast.walk goes breadth first): the first one found is
+        the first the learner wrote."""
+        return sorted(self.walk(), key=lambda n: getattr(n, "lineno", 0))
+
     def called_names(self) -> set[str]:
         return {
             n.func.id
@@ -87,7 +92,7 @@ def assigned(*names: str) -> Locator:
 
     def find(src: FunctionSource) -> int | None:
         plain = None
-        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+        for n in src.in_line_order():
             value = None
             if isinstance(n, ast.Assign) and any(_target_names(t) & wanted for t in n.targets):
                 value = n.value
@@ -175,7 +180,7 @@ def added_outside_product(param: str) -> Locator:
         return isinstance(node, ast.Name) and node.id == param
 
     def find(src: FunctionSource) -> int | None:
-        nodes = sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0))
+        nodes = src.in_line_order()
         outputs = {  # names given a sigmoid's result: A = sigmoid(…)
             t.id
             for n in nodes
@@ -212,7 +217,7 @@ def divided(param: str) -> Locator:
     product with something that is not a variable (``w * X`` is the weights, not a scale)."""
 
     def find(src: FunctionSource) -> int | None:
-        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+        for n in src.in_line_order():
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div):
                 if _mentions(n.left, param):
                     return n.lineno
@@ -248,7 +253,7 @@ def transposed_product(param: str) -> Locator:
         )
 
     def find(src: FunctionSource) -> int | None:
-        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+        for n in src.in_line_order():
             if _call_name(n) == "dot" and n.args and transposed(n.args[0]):
                 return n.lineno
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult) and transposed(n.left):
@@ -283,7 +288,7 @@ def loop() -> Locator:
     """The first ``for`` or ``while`` loop."""
 
     def find(src: FunctionSource) -> int | None:
-        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+        for n in src.in_line_order():
             if isinstance(n, ast.For | ast.While):
                 return n.lineno
         return None
@@ -339,7 +344,7 @@ def update_kept_apart(param: str) -> Locator:
     ``param`` (``w_new = w - learning_rate * dw``): the next iteration starts from the old one."""
 
     def find(src: FunctionSource) -> int | None:
-        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+        for n in src.in_line_order():
             if not (isinstance(n, ast.Assign) and isinstance(n.value, ast.BinOp)):
                 continue
             left = n.value.left
@@ -356,7 +361,7 @@ def range_from_one() -> Locator:
     """The first ``range(1, …)``: a loop that counts from 1."""
 
     def find(src: FunctionSource) -> int | None:
-        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+        for n in src.in_line_order():
             if (
                 isinstance(n, ast.Call)
                 and isinstance(n.func, ast.Name)
@@ -375,7 +380,7 @@ def called(name: str) -> Locator:
     """The first call of a function ``name`` (``print(...)``)."""
 
     def find(src: FunctionSource) -> int | None:
-        for n in sorted(src.walk(), key=lambda n: getattr(n, "lineno", 0)):
+        for n in src.in_line_order():
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name:
                 return n.lineno
         return None

@@ -344,21 +344,24 @@ def optimize_check(rng: np.random.Generator) -> FunctionCheck:
             )
         )
     # print_cost=True on the second problem: the same answer, and its costs on the screen
-    _label, p, its, rate = settings[1]
-    cases.append(with_print_cost(cases[1], _prints_costs(p, its, rate, "optimize")))
+    cases.append(with_print_cost(cases[1], "optimize", lambda ref: ref.costs))
     return FunctionCheck("optimize", cases, calls=("propagate",))
 
 
-def with_print_cost(case: Case, test: Callable[[CallResult], Finding | str | None]) -> Case:
+def with_print_cost(case: Case, name: str, costs: Callable[[Any], list[float]]) -> Case:
     """The same call with print_cost=True (its last argument): the same answer is expected,
-    and ``test`` judges what it printed."""
+    and what it printed must show the recorded costs, ``costs`` of the case's own reference
+    run (its ``prepare``, computed once for both cases)."""
+    reference_run = case.prepare
+    assert reference_run is not None
+    iterations = case.inputs["num_iterations"]
     return dataclasses.replace(
         case,
         label=f"{case.label}, print_cost=True",
         args=[*case.args[:-1], True],
         inputs={**case.inputs, "print_cost": True},
         prepare=None,
-        call_test=test,
+        call_test=_prints_costs(lambda: costs(reference_run()), iterations, name),
     )
 
 
@@ -386,7 +389,7 @@ _SIGNATURES = {
 
 
 def _prints_costs(
-    p: dict[str, Any], iterations: int, rate: float, name: str
+    expected: Callable[[], list[float]], iterations: int, name: str
 ) -> Callable[[CallResult], Finding | str | None]:
     """With print_cost=True the lesson prints the cost every PRINT_EVERY iterations: one line
     for each recorded cost, its value to the digits shown (any wording, any format). model
@@ -398,9 +401,7 @@ def _prints_costs(
                 f"it has no print_cost parameter: the lesson's {_SIGNATURES[name]} prints the "
                 f"cost every {PRINT_EVERY} iterations when print_cost is True."
             )
-        costs = [
-            float(c) for c in reference(p["w"], p["b"], p["X"], p["Y"], iterations, rate).costs
-        ]
+        costs = [float(c) for c in expected()]
         lines = [line for line in result.printed.splitlines() if line.strip()]
         numbers = [_printed_numbers(line) for line in lines]
         if name == "model" and not any(
@@ -676,8 +677,5 @@ def model_check(rng: np.random.Generator, cat: dict[str, Any] | None) -> Functio
             )
         )
     # print_cost=True on the first problem: model hands it on to optimize
-    _label, d, its, rate, _ = settings[0]
-    start = {"w": np.zeros((d["X_train"].shape[0], 1)), "b": 0.0, "X": d["X_train"]}
-    printed = _prints_costs({**start, "Y": d["Y_train"]}, its, rate, "model")
-    cases.append(with_print_cost(cases[0], printed))
+    cases.append(with_print_cost(cases[0], "model", lambda ref: ref.run.costs))
     return FunctionCheck("model", cases, calls=("initialize_with_zeros", "optimize", "predict"))
