@@ -322,6 +322,24 @@ class Files:
             name, safetensors.numpy.save(tensors, metadata={"lrnn": json.dumps(meta)})
         )
 
+    def repeated_key(self, name: str, in_metadata: bool = False) -> str:
+        """The image model's file with tensor 'w' (or, in its lrnn metadata, 'format_version')
+        named twice: Python's json would keep the last silently, another reader the first."""
+        raw = (self.root / IMAGE_MODEL).read_bytes()
+        (n,) = struct.unpack("<Q", raw[:8])
+        header = json.loads(raw[8 : 8 + n])
+        pairs = [(key, json.dumps(value)) for key, value in header.items()]
+        if in_metadata:
+            meta_text = header["__metadata__"]["lrnn"]
+            forged = '{"format_version": 99, ' + meta_text[1:]
+            pairs = [
+                (k, json.dumps({"lrnn": forged}) if k == "__metadata__" else v) for k, v in pairs
+            ]
+        else:
+            pairs.append(("w", json.dumps(header["w"])))
+        text = ("{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in pairs) + "}").encode()
+        return self.bytes(name, struct.pack("<Q", len(text)) + text + raw[8 + n :])
+
     def text_model_variant(self, name: str, feature_names: Any = None, **text_changes: Any) -> str:
         """The text model's file with other text settings or vocabulary (bypassing save_model)."""
         raw = (self.root / TEXT_MODEL).read_bytes()
@@ -603,6 +621,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("model weight count", lambda f: ["evaluate", "--model", f.model_variant("w.safetensors", {"w": np.zeros(10), "b": np.zeros(1)}), "digits"], "64 features but w has 10"),
     ("model newer format", lambda f: ["predict", "--model", f.model_variant("v.safetensors", format_version=99), "digits"], "upgrade lrnn"),
     ("model huge header", lambda f: ["predict", "--model", f.bytes("h.safetensors", struct.pack("<Q", 2**60) + b"{}"), "digits"], "header declares"),
+    ("model naming a tensor twice", lambda f: ["predict", "--model", f.repeated_key("r.safetensors"), "digits"], "r.safetensors: the header names 'w' twice"),
+    ("model naming a metadata key twice", lambda f: ["evaluate", "--model", f.repeated_key("r.safetensors", in_metadata=True), "digits"], "r.safetensors: the lrnn metadata names 'format_version' twice"),
     ("model huge tensor", lambda f: ["predict", "--model", f.header_only("t.safetensors", {"w": {"dtype": "F64", "shape": [2**40], "data_offsets": [0, 8]}}), "digits"], "t.safetensors: tensor 'w'"),
     ("model on another kind of data", lambda f: ["evaluate", "--model", TABLE_MODEL, "digits"], "table data"),
     ("model feature count for report", lambda f: ["report", "breast_cancer", "--model", IMAGE_MODEL, "-o", "r.html"], "image data"),

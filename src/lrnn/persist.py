@@ -555,9 +555,40 @@ def _read(name: str, expected_format: str) -> tuple[dict[str, np.ndarray], dict]
     return tensors, meta
 
 
+class _RepeatedKey(ValueError):
+    """A JSON object that names one key twice (see :func:`_once_each`)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refusing a key given twice. Python's json keeps the last
+    of them silently, other readers may keep the first: a header naming tensor 'w' twice could
+    then mean one model to lrnn's checks and another to the next tool that reads the file."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return obj
+
+
+def _repeated(name: str, where: str, e: _RepeatedKey) -> ModelFileError:
+    return ModelFileError(
+        f"{name}: {where} names {e.key[:60]!r} twice, so readers may disagree on what it holds; "
+        f"the file was altered — {_DAMAGED}."
+    )
+
+
 def _parse_header(name: str, header_bytes: bytes) -> tuple[dict, dict]:
     try:
-        header = json.loads(header_bytes)
+        header = json.loads(header_bytes, object_pairs_hook=_once_each)
+    except _RepeatedKey as e:
+        raise _repeated(name, "the header", e) from e
     except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError too
         raise ModelFileError(
             f"{name}: the header is not valid JSON; the file is truncated or corrupt — {_DAMAGED}."
@@ -623,7 +654,9 @@ def _lrnn_meta(name: str, meta_raw: dict, expected_format: str) -> dict:
             f"{name}: is not an lrnn model (no lrnn metadata); give a file saved by lrnn."
         )
     try:
-        meta = json.loads(text)
+        meta = json.loads(text, object_pairs_hook=_once_each)
+    except _RepeatedKey as e:
+        raise _repeated(name, "the lrnn metadata", e) from e
     except (ValueError, RecursionError) as e:
         raise ModelFileError(
             f"{name}: the lrnn metadata is not valid JSON; corrupt file — {_DAMAGED}."
