@@ -575,7 +575,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("parquet no rows", lambda f: ["train", f.parquet("z.parquet", _table_frame().iloc[:0]), *T], "no examples"),
     ("parquet text feature", lambda f: ["train", f.parquet("s.parquet", a=["x", "y"], label=[0, 1]), *T], "non-numeric value 'x'"),
     ("parquet date feature", lambda f: ["train", f.parquet("d.parquet", a=pd.to_datetime(["2020-01-01", "2021-01-01"]), label=[0, 1]), *T], "column 'a'"),
-    ("parquet nan feature", lambda f: ["train", f.parquet("n.parquet", a=[1.0, np.nan], label=[0, 1]), *T], "has value nan"),
+    ("parquet nan feature", lambda f: ["train", f.parquet("n.parquet", a=[1.0, np.nan], label=[0, 1]), *T], "column 'a' is empty or NaN (row 2)"),
     ("parquet too many columns", lambda f: ["train", f.limited(data.limits, "MAX_COLUMNS", 2, f.parquet("w.parquet", _table_frame())), *T], "4 columns"),
     # ---- npz
     ("npz zero bytes", lambda f: ["train", f.bytes("e.npz", b""), *T], "not a .npz file"),

@@ -425,8 +425,9 @@ def test_standardize(tmp_path):
             "— drop or encode that column (if it holds documents, train a text model on them: "
             "lrnn train --text-column 'age').",
         ),
-        ("a,b,label\n1,2,0\n3,,1\n", "column 'b' has value nan (row 2)"),
-        ("a,b,label\n1,2,0\n3,inf,1\n", "column 'b' has value inf (row 2)"),
+        ("a,b,label\n1,2,0\n3,,1\n", "column 'b' is empty or NaN (row 2)"),
+        ("a,b,label\n1,2,0\n3,inf,1\n", "column 'b' has value inf (row 2), infinite or beyond"),
+        ("a,b,label\n1,2,0\n3,1e400,1\n", "column 'b' has value inf (row 2), infinite or beyond"),
         ("a,b\n1,2\n", "no label column 'label'; the columns are 'a', 'b' — name the label"),
         ("a,label\n1,x\n2,x\n", "all 2 examples are of class 'x'"),
         ("a,label\n1,0\n2,0\n", "all 2 examples are of class '0'"),

@@ -24,8 +24,14 @@ def check_finite(X: np.ndarray, source: str, columns: Sequence[str] | None) -> N
     if X.dtype.kind != "f" or np.isfinite(X).all():
         return
     row, col = (int(i) for i in np.argwhere(~np.isfinite(X))[0])
-    if columns is not None:
-        where = f"column '{columns[col]}' has value {X[row, col]} (row {row + 1})"
+    if columns is not None:  # a table: NaN is what pandas makes of an empty cell, inf of 1e400
+        value = X[row, col]
+        where = (
+            f"column '{columns[col]}' is empty or NaN (row {row + 1})"
+            if np.isnan(value)
+            else f"column '{columns[col]}' has value {value} (row {row + 1}), infinite or "
+            "beyond a float's range (±1.8e308)"
+        )
     else:
         where = f"X[{row}, {col}] is {X[row, col]}"
     raise DataError(
