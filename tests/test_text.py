@@ -253,6 +253,16 @@ def test_predict_text_files_and_svmlight_through_the_cli(tmp_path):
     _svm(tmp_path / "n.svm", X[:5, :6], y[:5], False)
     narrow = run(["predict", "--model", "s.safetensors", "n.svm"], tmp_path)
     assert narrow.returncode == 0 and len(narrow.stdout.splitlines()) == 1 + 5  # header + rows
+    # predict ignores the labels (as a table's label column), so a NaN placeholder is fine there;
+    # evaluate needs them and names the example
+    unknown = (tmp_path / "n.svm").read_text().splitlines()
+    (tmp_path / "u.svm").write_text(
+        "".join("nan" + line[line.index(" ") :] + "\n" for line in unknown)
+    )
+    unlabelled = run(["predict", "--model", "s.safetensors", "u.svm"], tmp_path)
+    assert unlabelled.returncode == 0 and unlabelled.stdout == narrow.stdout
+    scored = run(["evaluate", "--model", "s.safetensors", "u.svm"], tmp_path)
+    assert scored.returncode == 2 and "u.svm: the label is nan for example 1" in scored.stderr
 
 
 def test_three_class_text_model_loads_predicts_and_verifies(tmp_path):

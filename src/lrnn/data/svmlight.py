@@ -185,7 +185,9 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
             )
     names = row_names(X.shape[0])
     y, classes = None, None
-    if require_labels or spec is not None:
+    # predict reads labels only when all are usable, and ignores them otherwise, as it ignores a
+    # table's label column: a NaN placeholder where the class is unknown is no reason to refuse
+    if require_labels or (spec is not None and np.isfinite(labels).all()):
         y, classes = encode_labels(labels, name, "the label")
     described = f"{name} ({'zero' if spec.index_base == 0 else 'one'}-based indices)"
     return Dataset(X, y, classes, names, spec, described)
