@@ -621,6 +621,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("model weight count", lambda f: ["evaluate", "--model", f.model_variant("w.safetensors", {"w": np.zeros(10), "b": np.zeros(1)}), "digits"], "64 features but w has 10"),
     ("model newer format", lambda f: ["predict", "--model", f.model_variant("v.safetensors", format_version=99), "digits"], "upgrade lrnn"),
     ("model huge header", lambda f: ["predict", "--model", f.bytes("h.safetensors", struct.pack("<Q", 2**60) + b"{}"), "digits"], "header declares"),
+    ("model history longer than lrnn keeps", lambda f: ["report", "digits", "--model", f.model_variant("h.safetensors", history={"iteration": list(range(1001)), "cost": [0.5] * 1001}), "-o", "r.html"], "h.safetensors: the history holds 1001 rows; lrnn keeps at most 1000"),
+    ("model history past its iterations", lambda f: ["report", "digits", "--model", f.model_variant("h.safetensors", history={"iteration": [0, 10**6], "cost": [0.7, 0.1]}), "-o", "r.html"], "the history records iteration 1000000 but the model trained for"),
     ("model naming a tensor twice", lambda f: ["predict", "--model", f.repeated_key("r.safetensors"), "digits"], "r.safetensors: the header names 'w' twice"),
     ("model naming a metadata key twice", lambda f: ["evaluate", "--model", f.repeated_key("r.safetensors", in_metadata=True), "digits"], "r.safetensors: the lrnn metadata names 'format_version' twice"),
     ("model huge tensor", lambda f: ["predict", "--model", f.header_only("t.safetensors", {"w": {"dtype": "F64", "shape": [2**40], "data_offsets": [0, 8]}}), "digits"], "t.safetensors: tensor 'w'"),

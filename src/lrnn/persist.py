@@ -315,6 +315,8 @@ def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exceptio
     history = meta.get("history")
     if history is not None and not _is_history(history):
         raise bad("history must be an object of equally long lists of numbers")
+    if history is not None:
+        _check_history_fits(history, meta["training"], bad)
     if meta["preprocessing"]:
         from lrnn.data import Preprocessing
 
@@ -360,6 +362,22 @@ def _refuse_printed_control_characters(meta: dict, bad: Callable[[str], Exceptio
         for text in value if isinstance(value, list) else [value]:
             if isinstance(text, str) and has_control_characters(text):
                 raise bad(f"{where} {text[:100]!r} holds control characters")
+
+
+def _check_history_fits(history: dict, training: dict, bad: Callable[[str], Exception]) -> None:
+    """A model's own history: no longer than lrnn keeps, and no iteration past the model's last.
+    Anything else was put there by hand, and every report of the model would show it."""
+    rows = len(next(iter(history.values())))
+    if rows > MAX_HISTORY_ROWS:
+        raise bad(f"the history holds {rows} rows; lrnn keeps at most {MAX_HISTORY_ROWS}")
+    iterations = training.get("iterations")
+    recorded = [v for v in history.get("iteration") or [] if v is not None]
+    if recorded and isinstance(iterations, int | float) and not isinstance(iterations, bool):
+        if max(recorded) > iterations:
+            raise bad(
+                f"the history records iteration {max(recorded):.15g} but the model trained for "
+                f"{iterations:.15g} iterations"
+            )
 
 
 def _is_history(history: Any) -> bool:
