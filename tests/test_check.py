@@ -1082,6 +1082,13 @@ _EVERY_ITERATION = (
     "        if print_cost:\n            " + _PRINT_LINE + "\n        if i % 100 == 0:\n"
     "            costs.append(cost)",
 )
+_ALL_AT_THE_END = [  # print(costs) once, after the loop
+    ("            if print_cost:\n                " + _PRINT_LINE, "            pass"),
+    (
+        '    params = {"w": w, "b": b}\n    grads',
+        '    if print_cost:\n        print(costs)\n    params = {"w": w, "b": b}\n    grads',
+    ),
+]
 _NO_PRINT_COST = [
     ("learning_rate=0.009, print_cost=False):", "learning_rate=0.009):"),
     ("            if print_cost:\n", "            if False:\n"),
@@ -1093,6 +1100,7 @@ _NO_PRINT_COST = [
     [
         ([_EVERY_ITERATION], "printed 250 lines for 250 iterations"),
         (_NO_PRINT_COST, "no print_cost parameter"),
+        (_ALL_AT_THE_END, "it printed the costs several to a line (the whole list at the end?)"),
     ],
 )
 def test_print_cost_that_differs_from_the_lesson_only_in_form_is_a_note(tmp_path, edits, note):
@@ -1454,3 +1462,9 @@ def test_print_cost_blank_lines_do_not_excuse_wrong_costs():
     assert test(CallResult(printed=right, printed_lines=right.count("\n"))) is None
     found = test(CallResult(printed=wrong, printed_lines=wrong.count("\n")))
     assert found is not None and "no printed line shows the cost after iteration 0" in found.message
+    # all on one line (print(costs)): a note when the numbers are right, a finding otherwise
+    listed = str(costs) + "\n"
+    assert "several to a line" in test(CallResult(printed=listed, printed_lines=1))
+    off = str([*costs[:-1], costs[-1] + 0.1]) + "\n"
+    found = test(CallResult(printed=off, printed_lines=1))
+    assert "no printed line shows the cost after iteration 200" in found.message

@@ -380,6 +380,27 @@ def _printed_numbers(line: str) -> list[tuple[float, float]]:
     return found
 
 
+def _first_not_printed(costs: list[float], numbers: list[list[tuple[float, float]]]) -> int | None:
+    """The first cost missing from the printed numbers read in order, several to a line if
+    need be; None when all are there (``print(costs)`` after the loop: the numbers are right,
+    only the lesson's one line per cost is not)."""
+    printed = [(v, half) for line in numbers for v, half in line]
+    start = 0
+    for k, cost in enumerate(costs):
+        at = next(
+            (
+                i
+                for i in range(start, len(printed))
+                if abs(printed[i][0] - cost) <= printed[i][1] + 1e-9 * abs(cost)
+            ),
+            None,
+        )
+        if at is None:
+            return k
+        start = at + 1
+    return None
+
+
 #: What the lesson's optimize and model are called with, for messages about print_cost.
 _SIGNATURES = {
     "optimize": "optimize(w, b, X, Y, num_iterations, learning_rate, print_cost=False)",
@@ -436,10 +457,17 @@ def _prints_costs(
                 continue  # its line may be in the middle cut out of a long output (the
                 # first cost's line, at the start, is always kept)
             if hit is None:
+                missing = _first_not_printed(costs, numbers)  # several to a line, say
+                if missing is None:
+                    return (
+                        "it printed the costs several to a line (the whole list at the end?); "
+                        f"the lesson prints each cost on its own line as it is computed, every "
+                        f"{PRINT_EVERY} iterations, so that a long run shows its progress."
+                    )
                 return Finding(
-                    f"no printed line shows the cost after iteration "
-                    f"{k * PRINT_EVERY} ({cost:f}); the lesson prints the cost J computed in "
-                    f"that iteration, every {PRINT_EVERY} iterations. It printed: "
+                    f"no printed line shows the cost after iteration {missing * PRINT_EVERY} "
+                    f"({costs[missing]:f}); the lesson prints the cost J computed in that "
+                    f"iteration, every {PRINT_EVERY} iterations. It printed: "
                     f"{lines[0][:120]!r}" + (" …" if len(lines) > 1 else "") + ".",
                     loc.first_of(loc.called("print"), loc.modulo()),
                 )
