@@ -862,6 +862,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("predict stdin with a picture model", lambda f: ["predict", "--model", IMAGE_MODEL, f.stdin(b"a great film\n")], "standard input is read as documents for text models"),
     ("train an unknown file type", lambda f: ["train", f.text("notes.xyz", "x"), *T], "svmlight (.svm, .svmlight, .libsvm) file"),
     ("train on a FIFO", lambda f: ["train", (os.mkfifo(f.root / "ff.csv"), "ff.csv")[1], *T], "not a regular file or folder"),
+    ("predict text file and folder", lambda f: ["predict", "--model", TEXT_MODEL, f.text("one.txt", "a great film"), f.reviews("r", {})], "r: a folder among other inputs; give either .txt files (and - for standard input), or one folder on its own, not a mix"),
+    ("predict text from a pipe", lambda f: ["predict", "--model", TEXT_MODEL, f.text("one.txt", "a great film"), (os.mkfifo(f.root / "p.txt"), "p.txt")[1]], "p.txt: not a regular file (a pipe or a device)"),
     ("predict text stdin only blank lines", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin(b"\n  \n\t\n")], "standard input has only blank lines (3)"),
     ("predict text stdin not utf-8", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin("caf\u00e9\n".encode("latin-1"))], "standard input, line 1: not valid utf-8"),
     ("predict text stdin huge single line", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin(b"word " * (data.limits.MAX_DOCUMENT_BYTES // 5 + 1))], "over lrnn's limit"),

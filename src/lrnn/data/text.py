@@ -282,16 +282,29 @@ def load_documents(paths: Sequence[str], spec: Preprocessing) -> Dataset:
     encoding = spec.text["encoding"]
     docs: list[str] = []
     names: list[str] = []
+    for p in paths:  # every path checked before standard input is read
+        path = Path(p)
+        if p == "-":
+            continue
+        if path.is_dir():  # one folder on its own is read by the folder loader
+            raise DataError(
+                f"{p}: a folder among other inputs; give either .txt files (and - for standard "
+                "input), or one folder on its own, not a mix."
+            )
+        if not path.exists():
+            raise DataError(f"{p}: no such file; check the path.")
+        if not path.is_file():  # a pipe or a device would be read without end
+            raise DataError(
+                f"{p}: not a regular file (a pipe or a device); give .txt files, a folder of "
+                "them, or - for one document per line."
+            )
     for p in paths:
         if p == "-":
             lines, line_names = stdin_documents(encoding)
             docs.extend(lines)
             names.extend(line_names)
             continue
-        path = Path(p)
-        if not path.is_file():
-            raise DataError(f"{p}: no such file; check the path.")
-        docs.append(decode_document(_read_capped(path), p, encoding))
+        docs.append(decode_document(_read_capped(Path(p)), p, encoding))
         names.append(p)
     return documents_dataset(docs, None, names, ", ".join(paths[:3]), None, spec)
 
