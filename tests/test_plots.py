@@ -152,6 +152,14 @@ def test_weights_image_refuses_a_wrong_shape(tmp_path):
         plots.weights_image(np.zeros(18), (3, 3, 2), tmp_path / "w.png")
 
 
+def test_a_picture_into_a_missing_folder_names_the_folder(tmp_path):
+    """From Python as on the command line: the folder is named, nothing is written."""
+    target = tmp_path / "docs" / "w.png"
+    with pytest.raises(UsageError, match=r"the folder .*docs does not exist; create it"):
+        plots.weights_image(np.linspace(-1, 2, 64), (8, 8, 1), target)
+    assert not target.parent.exists()
+
+
 def test_most_confident_errors_order_ties_and_threshold():
     y = np.array([1, 0, 1, 0, 1, 0])
     p = np.array([0.1, 0.9, 0.6, 0.2, 0.3, 0.9])

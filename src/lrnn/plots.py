@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from lrnn.errors import DataError, LrnnError, UsageError
-from lrnn.files import atomic_write_bytes
+from lrnn.files import atomic_write_bytes, check_writable
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
@@ -64,7 +64,14 @@ def _figure(height: float = FIGSIZE[1]) -> Figure:
 
 
 def _save(fig: Figure, path: str | os.PathLike) -> Path:
-    """Render to memory, then write atomically; the figure is cleared either way."""
+    """Render to memory, then write atomically; the figure is cleared either way. The path is
+    checked first, as the command line checks its outputs: a missing folder is named as one,
+    not as a write that failed (for want of space or permission)."""
+    try:
+        check_writable(path)
+    except LrnnError:
+        fig.clear()
+        raise
     buffer = io.BytesIO()
     try:
         # "lrnn" without a version: the same plot gives the same bytes whatever matplotlib or

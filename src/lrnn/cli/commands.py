@@ -256,10 +256,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     from lrnn import after_training, checkpoint, run
     from lrnn.train import train
 
+    model_chosen_by_lrnn = args.model is None  # messages then say "the default model path"
+    if model_chosen_by_lrnn:
+        args.model = DEFAULT_MODEL
     paths = _train_paths(args)
     request = _request(args)
     _refuse_conflicting_options(args, paths, request)
-    _check_train_outputs(args, paths)
+    _check_train_outputs(args, paths, model_chosen_by_lrnn)
 
     resumed = tensors = meta = None
     if args.resume:
@@ -347,7 +350,9 @@ def _refuse_conflicting_options(args: argparse.Namespace, paths: dict, request: 
         )
 
 
-def _check_train_outputs(args: argparse.Namespace, paths: dict) -> None:
+def _check_train_outputs(
+    args: argparse.Namespace, paths: dict, model_chosen_by_lrnn: bool = False
+) -> None:
     """Refuse, before any work, an output that would destroy an input or a file not lrnn's."""
     if args.resume and Path(args.resume).resolve() == Path(paths["model"]).resolve():
         raise UsageError(
@@ -356,7 +361,8 @@ def _check_train_outputs(args: argparse.Namespace, paths: dict) -> None:
         )
     plan = OutputPlan().read("DATA", args.data).read("--test", args.test)
     plan.read("--validation", args.validation)
-    plan.write("--model", paths["model"], "model")
+    model_choice = None if model_chosen_by_lrnn else args.model
+    plan.write("--model", paths["model"], "model", derived=_choose("--model", model_choice))
     plan.write("--plot", paths["plot"], "plot", derived=_choose("--plot", args.plot, "--no-plot"))
     plan.write("--report", paths["report"], "report", derived=_choose("--report", args.report))
     plan.write("--history", paths["history"], "history")

@@ -100,11 +100,18 @@ class OutputPlan:
                 )
             seen[where] = option
             if kind in ("model", "checkpoint") and where.is_file() and not _lrnn_file(where, kind):
+                named = f"{path} (the default {kind} path)" if derived else f"{option} {path}"
+                way_out = derived or f"give another {option} path, or move that file away"
                 raise UsageError(
-                    f"{option} {path} already exists and is not an lrnn {kind}, so it is left "
-                    f"alone; give another {option} path, or move that file away."
+                    f"{named} already exists and is not an lrnn {kind}, so it is left alone; "
+                    f"{way_out}."
                 )
-            if derived and where.exists() and not written_by_lrnn(where, kind):
+            if (
+                derived
+                and kind in WITH_A_MARK
+                and where.exists()
+                and not written_by_lrnn(where, kind)
+            ):
                 raise UsageError(
                     f"{path} (the default {kind} path) already exists and was not written by "
                     f"lrnn, so it is left alone; {derived}."

@@ -410,7 +410,7 @@ def _train_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
     _data_options(p)
     _text_options(p)
     _training_options(p)
-    p.add_argument("--model", default=DEFAULT_MODEL, help=f"model file (default {DEFAULT_MODEL})")
+    p.add_argument("--model", help=f"model file (default {DEFAULT_MODEL})")
     p.add_argument("--plot", help="learning-curve PNG (default: next to the model)")
     p.add_argument("--no-plot", action="store_true", help="do not draw the learning curve")
     p.add_argument(
