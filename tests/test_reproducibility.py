@@ -135,6 +135,15 @@ VERIFIED = {
 }
 
 
+def test_verify_names_the_backend_it_retrains_on(folder, capsys):
+    """A Dask model is retrained through Dask (its chunked sums give the model's bits), and
+    verify says so; without a scheduler address Dask computes in this process."""
+    _train(capsys, "t.csv", "--backend", "dask", "--iterations", "5")
+    status, out, err = _lrnn(capsys, "verify", "--model", "m.safetensors", "t.csv")
+    assert status == 0 and out.startswith("bit-identical"), (out, err)
+    assert err.startswith("retraining with gd on the dask backend, at most 5 iterations")
+
+
 @pytest.mark.parametrize("case", list(VERIFIED))
 def test_verify_reports_bit_identical(folder, capsys, case):
     train_args, verify_args = VERIFIED[case]

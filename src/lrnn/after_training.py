@@ -184,9 +184,10 @@ def reproduce(
             "verify with the data the model was trained on."
         )
     if announce is not None:  # a long retrain should not look like a hang
+        on_backend = "" if request.backend == "numpy" else f" on the {request.backend} backend"
         announce(
-            f"retraining with {config.solver}, at most {config.max_iter} iterations, on "
-            f"{td.source} ({td.backend.n_samples} examples)…"
+            f"retraining with {config.solver}{on_backend}, at most {config.max_iter} iterations, "
+            f"on {td.source} ({td.backend.n_samples} examples)…"
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
