@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
 
 from lrnn import course
-from lrnn.errors import UsageError
+from lrnn.errors import TrainingDiverged, UsageError
 from tests.conftest import seed_cost, seed_loop
 
 W = np.array([[1.0], [2.0]])
@@ -134,19 +135,40 @@ NAN_X = np.where(np.arange(X.size).reshape(X.shape) == 4, np.nan, X)
         (lambda: course.model(X, Y, NAN_X, Y, 10, 0.1), "X_test holds nan at feature 1"),
         (lambda: course.model(X, Y, X[:1], Y, 10, 0.1), "X_test has 1 features (rows) but X_tr"),
         # text pixels: numpy's "could not convert string to float"; no examples: 0/0
-        (lambda: course.propagate(W, B, X.astype(str), Y), "X holds <U32 values"),
+        (lambda: course.propagate(W, B, X.astype(str), Y), "X holds text"),
         (lambda: course.model(X[:, :0], Y[:, :0], X, Y, 10, 0.1), "X_train has no examples"),
-        (lambda: course.optimize(W, B, X + 0j, Y, 10, 0.1), "X holds complex128 values"),
+        (lambda: course.optimize(W, B, X + 0j, Y, 10, 0.1), "X holds complex numbers"),
         # parameters: a NaN went through to cost nan, a complex w lost its imaginary part
         (lambda: course.propagate(W * np.nan, B, X, Y), "w holds nan at feature 0"),
         (lambda: course.propagate(W, np.nan, X, Y), "b is nan"),
-        (lambda: course.propagate(W + 0j, B, X, Y), "w holds complex128 values"),
+        (lambda: course.propagate(W + 0j, B, X, Y), "w holds complex numbers"),
         (lambda: course.predict(W, 1 + 2j, X), "b must be one real number"),
         # labels read from a table as text (object dtype)
         (
             lambda: course.propagate(W, B, X, np.array([["cat", "non-cat", "cat"]], dtype=object)),
             "Y holds 'cat' (example 0)",
         ),
+        # None (a variable never filled in): a nan cost, or a learning rate blamed
+        (lambda: course.propagate(W, B, X, None), "Y is None; give the labels as one row"),
+        (lambda: course.optimize(W, B, X, None, 10, 0.1), "Y is None"),
+        (lambda: course.model(X, Y, X, None, 10, 0.1), "Y_test is None"),
+        (lambda: course.propagate(None, B, X, Y), "w is None; give the weights as a column"),
+        (lambda: course.sigmoid(None), "z is None"),
+        # ragged lists: numpy's "inhomogeneous shape"
+        (lambda: course.propagate(W, B, [[1, 2], [3]], Y), "X is a ragged list"),
+        # one example as a flat vector: the advice for a stack of pictures made it (1, n)
+        (lambda: course.predict(W, B, X[:, 0]), "one example? give it as a column: X.reshape(-1"),
+        # shapes and types that were taken silently
+        (lambda: course.propagate(W, True, X, Y), "got True (a bool)"),
+        (lambda: course.propagate(W.reshape(2, 1, 1), B, X, Y), "w has shape (2, 1, 1)"),
+        (lambda: course.propagate(W, B, X, Y.reshape(1, 1, 3)), "Y has shape (1, 1, 3)"),
+        (lambda: course.optimize(W, B, X, Y, 10, 0.1, print_cost="False"), "print_cost must be"),
+        (lambda: course.sigmoid("a"), "z holds text"),
+        (lambda: course.sigmoid(np.array([1 + 1j])), "z holds complex numbers"),
+        # no iterations: the other arguments are still checked
+        (lambda: course.optimize(W, B, X, Y, 0, -1), "learning_rate must be"),
+        # labels of two other values: the larger becomes 1 in the advice
+        (lambda: course.propagate(W, B, X, Y * 255), "(Y == 255).astype(int)"),
     ],
 )
 def test_inputs_the_lesson_cannot_mean_are_refused(call, said):
@@ -183,6 +205,38 @@ def test_a_climbing_cost_and_raw_pixels_are_said():
     Xs, Ys = np.array([[1.0, 2.0, -1.0], [3.0, 4.0, -3.2]]), np.array([[1, 0, 1]])
     _, _, costs = course.optimize(w, b, Xs, Ys, num_iterations=300, learning_rate=50.0)
     assert len(costs) == 3  # every recorded iteration, as the lesson's loop
+
+
+def test_raw_pixels_are_said_at_the_learners_own_line(cat_course):
+    """Undivided uint8 pictures: the lesson's call ran to 100 % / 72 % with costs of 80,000 and
+    not a word (plain numpy at least printed nan). The warning names the array and points at
+    the caller's line, however deep inside lrnn it is raised."""
+    X_train, Y_train, X_test, Y_test = cat_course
+    raw = np.rint(X_test * 255).astype(np.uint8)
+    with pytest.warns(UserWarning, match=r"X_test holds whole numbers up to 255 \(uint8\)") as seen:
+        course.model(X_train[:, :40], Y_train[:, :40], raw, Y_test, 5, 0.005)
+    assert [w.filename for w in seen] == [__file__]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scaled pictures: no warning
+        course.predict(np.zeros((X_test.shape[0], 1)), 0.0, X_test)
+
+
+def test_a_number_gives_a_number_and_no_iterations_hand_back_a_copy():
+    assert type(course.sigmoid(0)) is np.float64 and course.sigmoid(0) == 0.5
+    np.testing.assert_array_equal(course.sigmoid([0, 0]), [0.5, 0.5])
+    w = np.array([[1.0], [2.0]])
+    params, grads, costs = course.optimize(w, 2.0, X, Y, 0)
+    params["w"][0, 0] = 99.0
+    assert w[0, 0] == 1.0 and costs == [] and grads["db"] == 0.0
+
+
+def test_a_diverged_run_is_told_in_the_lessons_words():
+    with pytest.raises(TrainingDiverged) as info:
+        course.optimize(W, B, X, Y, 100, 1e308)
+    message = str(info.value)
+    assert "(the cost became nan at iteration 1)" in message
+    assert "use a smaller one (the lesson's runs use 0.005)." in message
+    assert "command line" not in message and "standardize" not in message
 
 
 def test_shapes_that_would_mislead_are_refused_and_a_one_element_b_is_taken():

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,7 @@ from lrnn.backends.numpy_backend import InMemoryBackend
 from lrnn.config import PRINT_EVERY, TrainConfig, default
 from lrnn.errors import TrainingDiverged, UsageError
 from lrnn.train import Callback, train
-from lrnn.verdicts import cost_climbed
+from lrnn.verdicts import cost_climbed, diverged_message
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +32,14 @@ _SPELLING = {"max_iter": "num_iterations"}
 
 
 def sigmoid(z: ArrayLike) -> NDArray[np.floating]:
-    """σ(z), elementwise; stable for any finite z."""
-    return objective.sigmoid(z)
+    """σ(z), elementwise; stable for any finite z. A number gives a number (np.float64), as
+    the lesson's 1 / (1 + np.exp(-z)) does; text, None or complex values are refused by name
+    (numpy would give nan, or drop the imaginary part)."""
+    values = _array(z, "z")
+    if values.dtype.kind not in "biuf":
+        values = _as_numbers(values, "z")
+    a = objective.sigmoid(values)
+    return a[()] if a.ndim == 0 else a
 
 
 def initialize_with_zeros(dim: int) -> tuple[NDArray[np.float64], float]:
@@ -47,11 +55,16 @@ def _as_course_arrays(
     """Check the lesson's shapes and labels and return w as (n,), X as (m, n), Y as (m,).
     ``names``: how X and Y are called where they come from (model's X_test, Y_test)."""
     x_name, y_name = names
-    X = np.asarray(X)
+    X = _array(X, x_name)
     if X.ndim != 2:
+        fix = (
+            f"one example? give it as a column: {x_name}.reshape(-1, 1)"
+            if X.ndim == 1
+            else f"flatten each example to a column: {x_name}.reshape({x_name}.shape[0], -1).T"
+        )
         raise UsageError(
-            f"{x_name} must be 2-D (features, examples) as in the lesson; got shape {X.shape}. "
-            f"Flatten each example to a column: {x_name}.reshape({x_name}.shape[0], -1).T."
+            f"{x_name} must be 2-D (features, examples) as in the lesson; got shape {X.shape}; "
+            f"{fix}."
         )
     if not np.issubdtype(X.dtype, np.floating):
         X = _as_numbers(X, x_name)
@@ -60,7 +73,12 @@ def _as_course_arrays(
             f"{x_name} has no examples (shape {X.shape}: 0 columns); the cost is a mean over "
             "the examples, so give at least one example."
         )
-    w = np.asarray(w)
+    w = _array(w, "w")
+    if w.ndim > 2 or (w.ndim == 2 and 1 not in w.shape):
+        raise UsageError(
+            f"w has shape {w.shape}; the lesson's w is a column (features, 1): start from "
+            "initialize_with_zeros(X.shape[0])."
+        )
     if not np.issubdtype(w.dtype, np.floating):
         w = _as_numbers(w, "w")
     if not np.isfinite(w).all():  # n numbers: cheap to check up front, unlike X
@@ -91,7 +109,12 @@ def _as_course_arrays(
         )
     y = None
     if Y is not None:
-        Y = np.asarray(Y)
+        Y = _array(Y, y_name)
+        if Y.ndim > 2:
+            raise UsageError(
+                f"{y_name} has shape {Y.shape}; the lesson's labels are one row (1, examples): "
+                f"use {y_name}.reshape(1, -1)."
+            )
         if Y.size != X.shape[1]:
             raise UsageError(
                 f"{y_name} has {Y.size} labels but {x_name} has {X.shape[1]} examples "
@@ -112,7 +135,7 @@ def _as_course_arrays(
                 f"{y_name} holds {getattr(y[first], 'item', lambda: y[first])()!r} "
                 f"(example {first}); the lesson's "
                 "labels are 0 and 1 (non-cat, cat), and the cost is only a log loss for those: "
-                f"map the classes to 0/1 first, e.g. ({y_name} == 1).astype(int)."
+                f"map the classes to 0/1 first, e.g. {_to_binary(y, y_name)}."
             )
         y = y.astype(X.dtype)
     return w.reshape(-1), X.T, y
@@ -135,8 +158,87 @@ def _as_numbers(X: NDArray, name: str) -> NDArray:
         else f"give pixel values or features as a numeric array, e.g. {name}.astype(float) "
         "once they are numbers"
     )
+    kinds = {"U": "text", "S": "bytes", "c": "complex numbers", "M": "dates", "m": "durations"}
+    held = kinds.get(X.dtype.kind, f"{X.dtype} values")
+    if X.dtype.kind == "O":
+        first = next((v for v in X.reshape(-1) if not isinstance(v, int | float)), None)
+        held = f"Python objects such as {first!r}"[:80]
+    raise UsageError(f"{name} holds {held}; the neuron computes with real numbers: {fix}.")
+
+
+def _array(value: Any, name: str) -> NDArray:
+    """``value`` as an array, or one line saying why it is none: None (a variable never
+    filled in) or a ragged list (numpy's own words are about "inhomogeneous shapes")."""
+    if value is None:
+        raise UsageError(
+            f"{name} is None; give {_WHAT.get(name[0], 'an array of numbers')} (a variable "
+            "that was never assigned, or a function that returns nothing?)."
+        )
+    try:
+        return np.asarray(value)
+    except ValueError as e:
+        raise UsageError(
+            f"{name} is a ragged list (its rows have different lengths); give a rectangular "
+            f"array: {_WHAT.get(name[0], 'every row as long as the others')}."
+        ) from e
+
+
+#: What each argument of the lesson holds, for messages (by its first letter: X_train is X).
+_WHAT = {
+    "X": "the examples as columns, shape (features, examples)",
+    "Y": "the labels as one row of 0s and 1s, shape (1, examples)",
+    "w": "the weights as a column, shape (features, 1), e.g. from initialize_with_zeros",
+    "z": "a number or an array of numbers",
+}
+
+
+def _to_binary(y: NDArray, y_name: str) -> str:
+    """How these labels become the lesson's 0/1: the larger of two values is taken as 1 (255
+    for 0/255 pixels' masks, 2 for 1/2, 1 for −1/1); other label sets get the general form."""
+    try:
+        values = np.unique(y)
+    except TypeError:  # mixed types that do not sort
+        values = np.array([])
+    if values.size == 2 and values.dtype.kind in "biuf":
+        return f"({y_name} == {values[1].item()!r}).astype(int)"
+    return f"({y_name} == positive_label).astype(int)"
+
+
+def _learner_stacklevel() -> int:
+    """The stacklevel that points a warning at the first line outside lrnn (the learner's),
+    however deep inside lrnn the warning is raised."""
+    package = Path(__file__).resolve().parent
+    frame, level = sys._getframe(1), 1
+    while frame is not None and Path(frame.f_code.co_filename).resolve().is_relative_to(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _warn_if_raw_pixels(X: Any, name: str) -> None:
+    """Whole numbers above 1 in an integer array are pixel values the lesson divides by 255
+    first. Undivided, the cost swings wildly (plain numpy prints nan and overflow warnings;
+    lrnn's stable cost stays finite, so nothing else would say it)."""
+    values = np.asarray(X) if isinstance(X, np.ndarray) else None
+    if values is None or values.dtype.kind not in "iu" or values.size == 0:
+        return
+    top = values.max()
+    if top > 1:
+        warnings.warn(
+            f"{name} holds whole numbers up to {top} ({values.dtype}): raw pixel values? The "
+            f"lesson divides the pictures by 255 first ({name} / 255); without it the cost "
+            "swings wildly and the lesson's learning rates overshoot.",
+            UserWarning,
+            stacklevel=_learner_stacklevel(),
+        )
+
+
+def _print_cost(print_cost: Any) -> bool:
+    if isinstance(print_cost, bool | np.bool_) or (
+        isinstance(print_cost, int | np.integer) and print_cost in (0, 1)
+    ):
+        return bool(print_cost)
     raise UsageError(
-        f"{name} holds {X.dtype} values; the neuron computes with real numbers: {fix}."
+        f"print_cost must be True or False; got {print_cost!r} ({type(print_cost).__name__})."
     )
 
 
@@ -155,10 +257,13 @@ def _say_if_not_finite(X_rows: NDArray, name: str = "X") -> None:
 def _bias(b: Any) -> float:
     """b as the lesson's number; a one-element array (a learner's b can end up as one) is
     taken as its value."""
-    value = np.asarray(b)
-    if value.size != 1 or value.dtype.kind not in "biuf":
+    value = _array(b, "b")
+    if value.size != 1 or value.dtype.kind not in "iuf":
+        got = (
+            f"{b!r} (a bool)" if value.dtype.kind == "b" else f"shape {value.shape}, {value.dtype}"
+        )
         raise UsageError(
-            f"b must be one real number, as in the lesson; got {value.shape} {value.dtype}."
+            f"b must be one real number, as in the lesson (b = 0.0 to start); got {got}."
         )
     bias = float(value.reshape(()))
     if not math.isfinite(bias):
@@ -171,8 +276,11 @@ def _bias(b: Any) -> float:
 
 def propagate(w: ArrayLike, b: float, X: ArrayLike, Y: ArrayLike) -> tuple[dict[str, Any], float]:
     """Forward (cost) and backward (gradients) propagation: ``({"dw", "db"}, cost)``."""
-    w_flat, X_rows, y = _as_course_arrays(w, X, Y)
-    cost, dw, db = objective.loss_and_grad(w_flat, _bias(b), X_rows, y)
+    _warn_if_raw_pixels(X, "X")
+    w_flat, X_rows, y = _as_course_arrays(w, X, _array(Y, "Y"))
+    bias = _bias(b)
+    with np.errstate(invalid="ignore", over="ignore"):  # a NaN in X is named below instead
+        cost, dw, db = objective.loss_and_grad(w_flat, bias, X_rows, y)
     if not (np.isfinite(cost) and np.isfinite(db)):
         _say_if_not_finite(X_rows)
     return {"dw": dw.reshape(-1, 1), "db": db}, cost
@@ -200,6 +308,7 @@ def optimize(
     iteration's update; ``grads`` are the last gradients computed (at the last iterate before
     the final update), as in the lesson.
     """
+    _warn_if_raw_pixels(X, "X")
     return _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, "X")
 
 
@@ -217,25 +326,29 @@ def _optimize(
     """:func:`optimize`, naming X as the caller knows it (model's X_train) in errors;
     ``grads=False`` (model(), which returns none) leaves them out: on the lesson's wide data
     mapping the last gradient back to w is a pass over X."""
-    w_flat, X_rows, y = _as_course_arrays(w, X, Y, names=(name, "Y"))
-    if num_iterations == 0 and not isinstance(num_iterations, bool):  # nothing to run
-        return (
-            {"w": w_flat.reshape(-1, 1), "b": _bias(b)},
-            {
-                "dw": np.zeros((w_flat.size, 1)),
-                "db": 0.0,
-            },
-            [],
-        )
-    config = TrainConfig.build(
+    y_name = "Y_train" if name == "X_train" else "Y"
+    w_flat, X_rows, y = _as_course_arrays(w, X, _array(Y, y_name), names=(name, y_name))
+    bias, print_cost = _bias(b), _print_cost(print_cost)
+    nothing_to_run = (
+        isinstance(num_iterations, int | np.integer)
+        and not isinstance(num_iterations, bool)
+        and num_iterations == 0
+    )
+    config = TrainConfig.build(  # checks learning_rate and num_iterations, also for 0 of them
         _SPELLING,
         solver="gd",
         learning_rate=learning_rate,
-        max_iter=num_iterations,
+        max_iter=1 if nothing_to_run else num_iterations,
         record_every=PRINT_EVERY,
         tol=0.0,
         divergence_patience=10**9,  # the lesson's loop runs to the end, whatever happens
     )
+    if nothing_to_run:  # the learner's own w is never handed back: a copy
+        return (
+            {"w": w_flat.reshape(-1, 1).copy(), "b": bias},
+            {"dw": np.zeros((w_flat.size, 1)), "db": 0.0},
+            [],
+        )
     backend = InMemoryBackend(X_rows, y)
     callbacks = [_LessonPrinter()] if print_cost else []
     # Only the costs are returned: no gradient norms in the history (a pass over X each). The
@@ -246,14 +359,18 @@ def _optimize(
             backend,
             config,
             callbacks=callbacks,
-            init=(w_flat, _bias(b)),
+            init=(w_flat, bias),
             grad_norms=False,
             last_grad=grads,
             run_to_the_end=True,
         )
-    except TrainingDiverged:
+    except TrainingDiverged as e:
         _say_if_not_finite(X_rows, name)  # a NaN in X, not the step size, made the cost NaN
-        raise
+        if not e.reason:
+            raise
+        advice = f" (the lesson's runs use 0.005){_pixel_advice(X_rows, ', and')}"
+        message = diverged_message(backend, config, learning_rate, e.reason, advice)
+        raise TrainingDiverged(message, e.result, e.reason) from None
     _warn_if_the_cost_climbed(list(result.history.get("cost", [])), learning_rate, X_rows)
     params = {"w": result.w.reshape(-1, 1), "b": result.b}
     if not grads:
@@ -268,30 +385,39 @@ def _warn_if_the_cost_climbed(costs: list[float], learning_rate: float, X_rows: 
     where it started, with the likelier cause when the inputs look like raw pixels."""
     if len(costs) < 2 or not cost_climbed(costs[0], costs[-1], X_rows.dtype):
         return
-    top = float(np.max(X_rows)) if X_rows.size else 0.0
-    advice = (
-        f"X's largest value is {top:g}: divide the pixels by 255 as the lesson does, and its "
-        "learning rates descend"
-        if top > 1.5
-        else "a smaller learning rate descends"
-    )
+    advice = _pixel_advice(X_rows, ":") or ": a smaller learning rate descends"
     warnings.warn(
         f"the cost rose from {costs[0]:.6g} to {costs[-1]:.6g} over the run: learning_rate="
-        f"{learning_rate:g} overshoots on this data; {advice}.",
+        f"{learning_rate:g} overshoots on this data{advice}.",
         RuntimeWarning,
-        stacklevel=3,
+        stacklevel=_learner_stacklevel(),
+    )
+
+
+def _pixel_advice(X_rows: NDArray, joint: str) -> str:
+    """The likelier cause of an overshoot when X looks like raw pixels — whole numbers up to
+    255, some above 1 — and '' otherwise (a run that has already gone wrong pays for it)."""
+    top = float(np.max(X_rows)) if X_rows.size else 0.0
+    if not 1.5 < top <= 255 or not np.array_equal(X_rows, np.floor(X_rows)):
+        return ""
+    return (
+        f"{joint} X's largest value is {top:g}: divide the pixels by 255 as the lesson does "
+        "(its learning rates are meant for values between 0 and 1)"
     )
 
 
 def predict(w: ArrayLike, b: float, X: ArrayLike) -> NDArray[np.float64]:
     """Labels 0.0/1.0 of shape (1, m): 1 where a = σ(wᵀx + b) > 0.5."""
+    _warn_if_raw_pixels(X, "X")
     return _predict(w, b, X, "X")
 
 
 def _predict(w: ArrayLike, b: float, X: ArrayLike, name: str) -> NDArray[np.float64]:
     """:func:`predict`, naming X as the caller knows it (model's X_test) in errors."""
     w_flat, X_rows, _ = _as_course_arrays(w, X, names=(name, "Y"))
-    z = objective.logits(w_flat, _bias(b), X_rows)
+    bias = _bias(b)
+    with np.errstate(invalid="ignore", over="ignore"):  # a NaN in X is named below instead
+        z = objective.logits(w_flat, bias, X_rows)
     if not np.isfinite(z).all():  # NaN in X gives NaN here, labelled 0 without a word
         _say_if_not_finite(X_rows, name)
     a = objective.sigmoid(z)
@@ -308,7 +434,10 @@ def model(
     print_cost: bool = False,
 ) -> dict[str, Any]:
     """The lesson's whole pipeline: initialise, optimise, predict, report accuracies."""
-    X_train, X_test = np.asarray(X_train), np.asarray(X_test)
+    X_train, X_test = _array(X_train, "X_train"), _array(X_test, "X_test")
+    Y_train, Y_test = _array(Y_train, "Y_train"), _array(Y_test, "Y_test")
+    _warn_if_raw_pixels(X_train, "X_train")
+    _warn_if_raw_pixels(X_test, "X_test")
     n = X_train.shape[0] if X_train.ndim == 2 else 0
     _as_course_arrays(np.zeros(n), X_train, Y_train, names=("X_train", "Y_train"))
     if X_test.ndim == 2 and X_test.shape[0] != n:

@@ -35,9 +35,10 @@ class TrainingDiverged(LrnnError, ArithmeticError):
     such as ``compare-lr`` can still report and plot the run.
     """
 
-    def __init__(self, message: str, result: object | None = None) -> None:
+    def __init__(self, message: str, result: object | None = None, reason: str = "") -> None:
         super().__init__(message)
         self.result = result
+        self.reason = reason  # what happened, without advice (the course words its own)
 
 
 #: How labels of other values become the sigmoid neuron's 0/1, said wherever they are refused.

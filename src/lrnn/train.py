@@ -493,14 +493,11 @@ class Recorder:
         if not (math.isfinite(cost) and math.isfinite(grad_norm)):
             what = "cost" if not math.isfinite(cost) else "gradient"
             value = cost if not math.isfinite(cost) else "infinite"
+            why = f"the {what} became {value} at iteration {state.iteration}"
             raise TrainingDiverged(
-                diverged_message(
-                    self.backend,
-                    config,
-                    lr,
-                    f"the {what} became {value} at iteration {state.iteration}",
-                ),
+                diverged_message(self.backend, config, lr, why),
                 _partial_result(self.backend, state, self.solver, lr, self),
+                reason=why,
             )
         self.last_grad = grad  # never changed in place; split into (dw, db) by _finish
         self.last_evaluation = (state.theta, (cost, grad, data))
@@ -603,6 +600,7 @@ def _divergence_check(
         raise TrainingDiverged(
             diverged_message(backend, config, lr, why),
             _partial_result(backend, state, config.solver, lr),
+            reason=why,
         )
     return {"rising": rising, "previous_cost": cost, "lowest_cost": min(cost, state.lowest_cost)}
 

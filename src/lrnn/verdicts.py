@@ -64,13 +64,25 @@ def cost_climbed(start: float, end: float, dtype: np.dtype) -> bool:
     return not end <= start + cost_rounding(start, np.dtype(dtype))
 
 
-def diverged_message(backend: Backend, config: TrainConfig, lr: float | None, why: str) -> str:
-    """``why`` the run diverged, with the step that would not have (both spellings)."""
+def diverged_message(
+    backend: Backend,
+    config: TrainConfig,
+    lr: float | None,
+    why: str,
+    lesson_advice: str | None = None,
+) -> str:
+    """``why`` the run diverged, with the step that would not have (both spellings).
+    ``lesson_advice``: the course's own closing words instead of the library's options."""
     lip = lipschitz(backend, config.alpha)
     used = "" if lr is None else f" with learning_rate={lr:g}"
     if not 1.0 / lip >= np.finfo(backend.dtype).tiny:  # no step the dtype can hold helps
         return f"training diverged{used} ({why}); {TOO_LARGE}."
     safe = 2.0 / lip
+    if lesson_advice is not None:
+        return (
+            f"training diverged{used} ({why}); the largest stable learning rate for this data "
+            f"is about {safe:.3g}: use a smaller one{lesson_advice}."
+        )
     scaling = _larger_steps_advice(backend)
     return (
         f"training diverged{used} ({why}); the largest stable learning rate for this data is "
