@@ -126,6 +126,34 @@ def test_a_model_trained_by_the_cli_on_a_standardized_table_takes_raw_columns(
     assert (params["solver"], params["alpha"], params["random_state"]) == ("newton", 1e-3, 0)
 
 
+def test_a_cli_model_of_number_labels_and_class_weights_loads_as_fit_would_make_it(
+    tmp_path, capsys
+):
+    """Labels 5, 6, 10 came back as the text '10', '5', '6' (so score(X, y) refused the file's
+    own labels and the columns were in text order), and a --class-weight JSON was dropped, so
+    a refit trained another model."""
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(90, 3)), columns=["a", "b", "c"])
+    y = np.array([5, 6, 10])[np.argmax(X.to_numpy() + rng.normal(0, 0.3, (90, 3)), axis=1)]
+    X.assign(label=y).to_csv(tmp_path / "t.csv", index=False)
+    model = tmp_path / "m.safetensors"
+    weights = '{"5": 2, "6": 1, "10": 0.5}'
+    args = ["train", str(tmp_path / "t.csv"), "--test", str(tmp_path / "t.csv")]  # all rows
+    args += ["--solver", "newton", "--alpha", "1e-2", "--tol", "1e-8"]
+    args += ["--class-weight", weights, "--no-plot", "--model", str(model)]
+    assert main(args) == 0
+    capsys.readouterr()
+    est = LogisticNeuron.load(model)
+    assert est.classes_.tolist() == [5, 6, 10] and est.classes_.dtype.kind == "i"
+    assert est.class_weight == {5: 2, 6: 1, 10: 0.5}
+    rows = _predicted(capsys, model, tmp_path / "t.csv")
+    cli = np.array([[r["probabilities"][str(c)] for c in (5, 6, 10)] for r in rows])
+    np.testing.assert_allclose(est.predict_proba(X), cli, rtol=1e-9, atol=1e-12)
+    assert est.score(X, y) == pytest.approx(np.mean(est.predict(X) == y))
+    refit = LogisticNeuron(**est.get_params()).fit(X, y)  # the same settings: the same model
+    np.testing.assert_allclose(refit.predict_proba(X), cli, atol=1e-7)
+
+
 def test_a_picture_model_takes_flattened_pixels_and_its_classes_are_sorted(tmp_path, capsys):
     """A model whose positive class sorts first loads with sorted classes_ and the sign of its
     logit turned, so that it predicts as ``lrnn predict`` does."""

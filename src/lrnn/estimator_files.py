@@ -143,6 +143,8 @@ def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
     params = training.get("estimator_params")
     if not isinstance(params, dict):  # a model of `lrnn train`: its manifest's settings
         params = _command_line_settings(model.manifest)
+        if class_type is None:  # the command line records names only
+            class_type = _command_line_class_type(model.classes)
     if isinstance(params, dict):
         known = estimator.get_params()
         estimator.set_params(**{k: v for k, v in params.items() if k in known and _scalar(v)})
@@ -211,11 +213,30 @@ def _command_line_settings(manifest: Any) -> dict | None:
     params = dict(manifest["solver_settings"])
     request = manifest.get("request")
     if isinstance(request, dict):
-        if request.get("class_weight") == "balanced":
+        weights = request.get("class_weight")
+        if weights == "balanced":
             params["class_weight"] = "balanced"
+        elif isinstance(weights, dict):  # {class name: weight}, as --class-weight JSON gives
+            params["class_weight"] = [[str(k), v] for k, v in weights.items()]
         if request.get("validation_fraction") is not None:
             params["validation_fraction"] = request["validation_fraction"]
     return params
+
+
+def _command_line_class_type(names: tuple[str, ...]) -> str:
+    """The type of a command-line model's classes, which it records as names only: numbers
+    when every name is one as lrnn writes them (label 10 is "10", 2.5 is "2.5"), so that
+    ``classes_`` sort as ``fit`` sorts those labels (5, 6, 10, not "10", "5", "6") and
+    ``score`` takes the file's own labels; text otherwise."""
+    from lrnn.data.dataset import label_name
+
+    for kind, convert in (("int", int), ("float", float)):
+        try:
+            if all(label_name(convert(name)) == name for name in names):
+                return kind
+        except (ValueError, OverflowError):
+            continue
+    return "str"
 
 
 def _raw_weights(model: persist.ModelFile, spec: Preprocessing) -> tuple[NDArray, Any]:
