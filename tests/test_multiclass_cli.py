@@ -193,6 +193,8 @@ def test_unbalanced_folders_warn_on_the_command_line(tmp_path):
     proc = run(["train", "pics", "--no-plot", "--iterations", "3", *weighted], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "unbalanced" not in proc.stderr  # the remedy is taken: no advice to take it
+    proc = run(["predict", "--model", "w.safetensors", "pics"], tmp_path)
+    assert proc.returncode == 0 and "unbalanced" not in proc.stderr  # predict ignores classes
 
 
 def test_digits10_is_a_builtin_with_ten_classes(tmp_path):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,7 +77,10 @@ def _save(fig: Figure, path: str | os.PathLike) -> Path:
     try:
         # "lrnn" without a version: the same plot gives the same bytes whatever matplotlib or
         # lrnn version wrote it, and a default output path can tell lrnn's pictures from others.
-        fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": "lrnn"})
+        with warnings.catch_warnings():  # a class name in emoji or CJK shows as boxes; the
+            # picture is still right, and matplotlib's note on its fonts would be lrnn's output
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+            fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": "lrnn"})
     finally:
         fig.clear()
     try:

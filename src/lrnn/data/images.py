@@ -335,7 +335,8 @@ def load_image_folder(
             raise DataError(
                 f"{folder}: the class folders give {problem}; rename (or remove) class folders."
             )
-        _warn_if_unbalanced(folder, subdirs, groups)
+        if not allow_flat:  # predict (which takes flat folders) ignores the classes
+            _warn_if_unbalanced(folder, subdirs, groups)
         warn_of_nested_folders(folder, subdirs, stacklevel=4)
         warn_of_odd_entries(folder, subdirs, stacklevel=4)
     elif not subdirs and allow_flat:
