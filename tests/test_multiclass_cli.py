@@ -142,6 +142,27 @@ def test_thin_and_missing_classes_warn(tmp_path):
     assert "no examples of class 'z'" in proc.stderr
 
 
+def test_an_absent_class_is_said_as_the_macro_averages_count_it():
+    """A class predicted though it has no examples scores 0 in the macro averages (as
+    scikit-learn's zero_division=0); only one never predicted either is left out. The warning
+    said both were left out."""
+    from lrnn.cli.scoring import _say_absent_classes
+
+    nan = float("nan")
+    per_class = {
+        "a": {"precision": nan, "recall": nan, "f1": nan, "support": 0},
+        "b": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0},
+        "c": {"precision": 1.0, "recall": 0.9, "f1": 0.95, "support": 15},
+    }
+    with pytest.warns(UserWarning) as seen:
+        _say_absent_classes("t.csv", per_class)
+    assert str(seen[0].message) == (
+        "t.csv: no examples of class 'a' (and 1 more): 'a', never predicted either, left out of "
+        "the macro averages; 'b', predicted all the same, counted there with precision, recall "
+        "and F1 0 — test on data with every class."
+    )
+
+
 def test_a_class_the_file_names_without_examples_warns_at_training(tmp_path):
     """HDF5's list_classes may name a class no label uses: its softmax output is kept, and
     cannot be learnt, so training says so (evaluate did before, training did not)."""

@@ -7,6 +7,7 @@ scores from :mod:`lrnn.metrics`; this module parses nothing and computes nothing
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import unicodedata
 import warnings
@@ -149,15 +150,7 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
     scores = metrics.evaluate_softmax(
         _logits(model.w, model.b, ds, spec.scale), ds.y, model.classes
     )
-    absent = [c for c, row in scores.per_class().items() if row["support"] == 0]
-    if absent:
-        warnings.warn(
-            f"{args.data}: no examples of class {absent[0]!r}"
-            f"{f' (and {len(absent) - 1} more)' if len(absent) > 1 else ''}; its recall and F1 "
-            "are undefined and left out of the macro averages — test on data with every class.",
-            UserWarning,
-            stacklevel=1,
-        )
+    _say_absent_classes(args.data, scores.per_class())
     if args.json:
         _out(
             args, n=scores.n, accuracy=scores.accuracy, log_loss=scores.log_loss, **scores.to_json()
@@ -169,6 +162,36 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
     print(_confusion_table(scores))
     print(_class_table(scores))
     return 0
+
+
+def _say_absent_classes(source: str, per_class: dict[str, dict[str, float]]) -> None:
+    """Classes with no examples here: one never predicted either has no scores at all and is
+    left out of the macro averages; one predicted all the same scores 0 there (every
+    prediction of it is wrong), as scikit-learn's zero_division=0 counts it."""
+    absent = [c for c, row in per_class.items() if row["support"] == 0]
+    if not absent:
+        return
+
+    def named(classes: list[str]) -> str:
+        more = f" (and {len(classes) - 1} more)" if len(classes) > 1 else ""
+        return f"{classes[0]!r}{more}"
+
+    unscored = [c for c in absent if math.isnan(per_class[c]["precision"])]
+    predicted = [c for c in absent if c not in unscored]
+    parts = []
+    if unscored:
+        parts.append(f"{named(unscored)}, never predicted either, left out of the macro averages")
+    if predicted:
+        parts.append(
+            f"{named(predicted)}, predicted all the same, counted there with precision, recall "
+            "and F1 0"
+        )
+    warnings.warn(
+        f"{source}: no examples of class {named(absent)}: {'; '.join(parts)} — test on data "
+        "with every class.",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 #: Above this many classes the K × K matrix is not printed (--json has it): lines of
