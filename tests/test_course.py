@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lrnn import course
-from lrnn.errors import TrainingDiverged, UsageError
+from lrnn.errors import DataError, TrainingDiverged, UsageError
 from tests.conftest import seed_cost, seed_loop
 
 W = np.array([[1.0], [2.0]])
@@ -169,6 +169,10 @@ NAN_X = np.where(np.arange(X.size).reshape(X.shape) == 4, np.nan, X)
         (lambda: course.optimize(W, B, X, Y, 0, -1), "learning_rate must be"),
         # labels of two other values: the larger becomes 1 in the advice
         (lambda: course.propagate(W, B, X, Y * 255), "(Y == 255).astype(int)"),
+        # arguments in another order: said as such
+        (lambda: course.optimize(W, B, X, Y, 0.009, 100), "learning_rate 100: swapped?"),
+        (lambda: course.model(X, X, Y, Y, 10, 0.1), "The lesson's order is model(X_train, Y_tr"),
+        (lambda: course.propagate(W, "2", X, Y), "got '2' (text)"),
     ],
 )
 def test_inputs_the_lesson_cannot_mean_are_refused(call, said):
@@ -228,6 +232,17 @@ def test_a_number_gives_a_number_and_no_iterations_hand_back_a_copy():
     params, grads, costs = course.optimize(w, 2.0, X, Y, 0)
     params["w"][0, 0] = 99.0
     assert w[0, 0] == 1.0 and costs == [] and grads["db"] == 0.0
+
+
+def test_load_dataset_names_a_missing_file_and_swapped_paths(tmp_path):
+    from tests.conftest import CAT_TEST, CAT_TRAIN, needs_cat
+
+    with pytest.raises(DataError, match=r"^nope.h5: no such file; check the path\.$"):
+        course.load_dataset("nope.h5", "nope2.h5")
+    if needs_cat.args[0]:
+        pytest.skip(needs_cat.kwargs["reason"])
+    with pytest.raises(DataError, match=r"holds the test set \('test_set_x'\) where the train"):
+        course.load_dataset(str(CAT_TEST), str(CAT_TRAIN))
 
 
 def test_a_diverged_run_is_told_in_the_lessons_words():

@@ -116,9 +116,15 @@ def _as_course_arrays(
                 f"use {y_name}.reshape(1, -1)."
             )
         if Y.size != X.shape[1]:
+            order = (
+                f" ({y_name} has shape {Y.shape}: pictures, not labels? The lesson's order is "
+                "model(X_train, Y_train, X_test, Y_test, …))"
+                if Y.ndim == 2 and min(Y.shape) > 1
+                else ""
+            )
             raise UsageError(
                 f"{y_name} has {Y.size} labels but {x_name} has {X.shape[1]} examples "
-                f"(columns); {y_name} must have shape (1, examples)."
+                f"(columns); {y_name} must have shape (1, examples){order}."
             )
         if Y.ndim == 2 and Y.shape[1] == 1 and Y.size > 1:
             # (m, 1) trains the same, but the lesson's accuracy line |Y_prediction − Y| would
@@ -260,7 +266,11 @@ def _bias(b: Any) -> float:
     value = _array(b, "b")
     if value.size != 1 or value.dtype.kind not in "iuf":
         got = (
-            f"{b!r} (a bool)" if value.dtype.kind == "b" else f"shape {value.shape}, {value.dtype}"
+            f"{b!r} (a bool)"
+            if value.dtype.kind == "b"
+            else f"{b!r} (text)"
+            if value.dtype.kind in "US"
+            else f"shape {value.shape}, {value.dtype}"
         )
         raise UsageError(
             f"b must be one real number, as in the lesson (b = 0.0 to start); got {got}."
@@ -334,6 +344,17 @@ def _optimize(
         and not isinstance(num_iterations, bool)
         and num_iterations == 0
     )
+    if (
+        isinstance(num_iterations, float)
+        and 0 < num_iterations < 1
+        and isinstance(learning_rate, int | np.integer)
+        and learning_rate >= 1
+    ):
+        raise UsageError(
+            f"num_iterations is {num_iterations:g} and learning_rate {learning_rate}: swapped? "
+            "The order is (…, num_iterations, learning_rate), e.g. num_iterations=2000, "
+            "learning_rate=0.005."
+        )
     config = TrainConfig.build(  # checks learning_rate and num_iterations, also for 0 of them
         _SPELLING,
         solver="gd",
@@ -476,8 +497,8 @@ def load_dataset(
     """The lesson's arrays: ``(train_x_orig, train_y (1, m), test_x_orig, test_y, classes)``."""
     from lrnn.data import load_course_h5
 
-    train_x, train_y, classes = load_course_h5(train_path)
-    test_x, test_y, _ = load_course_h5(test_path)
+    train_x, train_y, classes = load_course_h5(train_path, part="train")
+    test_x, test_y, _ = load_course_h5(test_path, part="test")
     return train_x, train_y.reshape(1, -1), test_x, test_y.reshape(1, -1), classes
 
 

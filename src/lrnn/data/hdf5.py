@@ -20,14 +20,24 @@ from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError
 
 
-def load_course_h5(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def load_course_h5(
+    path: str | os.PathLike, part: str | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The lesson's HDF5 file as the lesson reads it: ``(x_orig, y, classes)``.
 
     ``x_orig`` is ``(m, h, w, c)`` uint8, ``y`` ``(m,)`` int64, ``classes`` the raw
-    ``list_classes`` bytes. Sizes are checked before anything is read.
+    ``list_classes`` bytes. Sizes are checked before anything is read. ``part`` ("train" or
+    "test"): the set the caller expects, so that two paths given the wrong way round are said
+    (the lesson's files name their set in their keys) instead of training on the test set.
     """
     name = os.fspath(path)
     raw = read_h5(name, require_labels=True)
+    held = str(raw["x_key"]).split("_", 1)[0]
+    if part is not None and held in ("train", "test") and held != part:
+        raise DataError(
+            f"{name}: holds the {held} set ('{raw['x_key']}') where the {part} set was expected; "
+            "the order is load_dataset(train_path, test_path) — swap the two paths."
+        )
     if raw["x"].ndim != 4:
         raise DataError(
             f"{name}: '{raw['x_key']}' holds {raw['x'].ndim}-D data, the lesson expects pictures "
@@ -45,6 +55,8 @@ def read_h5(name: str, require_labels: bool) -> dict[str, Any]:
     """Read the lesson's ``*_set_x``/``*_set_y``/``list_classes`` after checking their sizes."""
     import h5py
 
+    if not os.path.exists(name):
+        raise DataError(f"{name}: no such file; check the path.")
     try:
         f = h5py.File(name, "r")
     except OSError as e:
