@@ -114,6 +114,7 @@ def test_bad_arguments_name_the_problem(call):
     assert "\n" not in str(info.value)
 
 
+HUGE = np.array([[1e308, -1e308], [1e308, -1e308]])  # finite, but wᵀx overflows
 NAN_X = np.where(np.arange(X.size).reshape(X.shape) == 4, np.nan, X)
 
 
@@ -173,6 +174,23 @@ NAN_X = np.where(np.arange(X.size).reshape(X.shape) == 4, np.nan, X)
         (lambda: course.optimize(W, B, X, Y, 0.009, 100), "learning_rate 100: swapped?"),
         (lambda: course.model(X, X, Y, Y, 10, 0.1), "The lesson's order is model(X_train, Y_tr"),
         (lambda: course.propagate(W, "2", X, Y), "got '2' (text)"),
+        # a missing label was told to map (Y == nan)
+        (lambda: course.propagate(W, B, X, [[1, np.nan, 1]]), "Y holds nan (example 1): a miss"),
+        # a number, or a row of examples of one feature
+        (lambda: course.predict([[0.5]], 0.0, 3.0), "one feature of one example is np.array([[3"),
+        (lambda: course.predict([[0.5]], 0.0, [1.0, 2.0]), "give them as a row: X.reshape(1, -1)"),
+        # b's messages: one short line, and b's own advice
+        (lambda: course.propagate(W, np.zeros(100, bool), X, Y), "got shape (100,), bool"),
+        (lambda: course.propagate(W, None, X, Y), "b is None; give one number, e.g. b = 0.0"),
+        # None or text among numbers: nan, or a number read from text
+        (lambda: course.sigmoid([1, None]), "z holds None among its numbers"),
+        (
+            lambda: course.propagate(W, B, np.array([[1, 2, "3"], [3, 4, 5]], dtype=object), Y),
+            "X holds '3' among its numbers",
+        ),
+        # finite X whose logits overflow: the cost came out nan without a word
+        (lambda: course.propagate(W, 0.0, HUGE, [[1, 0]]), "wᵀx + b overflows for these inpu"),
+        (lambda: course.predict(W, 0.0, HUGE), "wᵀx + b came out inf: wᵀx + b overflows"),
     ],
 )
 def test_inputs_the_lesson_cannot_mean_are_refused(call, said):
@@ -221,8 +239,13 @@ def test_raw_pixels_are_said_at_the_learners_own_line(cat_course):
         course.model(X_train[:, :40], Y_train[:, :40], raw, Y_test, 5, 0.005)
     assert [w.filename for w in seen] == [__file__]
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # scaled pictures: no warning
+        warnings.simplefilter("error")  # scaled pictures, or a toy integer X: no warning
         course.predict(np.zeros((X_test.shape[0], 1)), 0.0, X_test)
+        course.predict(W, B, np.array([[1, 2, 3], [4, 5, 6]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an input refused is refused without a warning first
+        with pytest.raises(UsageError, match="Y_test is None"):
+            course.model(X_train, Y_train, raw, None, 5, 0.005)
 
 
 def test_a_number_gives_a_number_and_no_iterations_hand_back_a_copy():

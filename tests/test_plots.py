@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -158,6 +159,30 @@ def test_a_picture_into_a_missing_folder_names_the_folder(tmp_path):
     with pytest.raises(UsageError, match=r"the folder .*docs does not exist; create it"):
         plots.weights_image(np.linspace(-1, 2, 64), (8, 8, 1), target)
     assert not target.parent.exists()
+
+
+@pytest.mark.parametrize(
+    "wording",
+    [
+        "Glyph 128049 (\\N{CAT FACE}) missing from current font.",  # matplotlib 3.8
+        "Glyph 128049 (\\N{CAT FACE}) missing from font(s) DejaVu Sans.",
+    ],  # fmt: skip
+)
+def test_missing_glyphs_are_not_lrnns_output(tmp_path, monkeypatch, wording):
+    """A class named in emoji shows as a box in the picture; matplotlib's note about its fonts
+    (worded differently across the versions lrnn takes) must not reach lrnn's output."""
+    from matplotlib.figure import Figure
+
+    real = Figure.savefig
+
+    def noting(self, *args, **kwargs):
+        warnings.warn(wording, UserWarning, stacklevel=2)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", noting)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plots.weights_image(np.linspace(-1, 2, 64), (8, 8, 1), tmp_path / "w.png")
 
 
 def test_most_confident_errors_order_ties_and_threshold():

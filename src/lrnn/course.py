@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -32,9 +33,9 @@ _SPELLING = {"max_iter": "num_iterations"}
 
 
 def sigmoid(z: ArrayLike) -> NDArray[np.floating]:
-    """σ(z), elementwise; stable for any finite z. A number gives a number (np.float64), as
-    the lesson's 1 / (1 + np.exp(-z)) does; text, None or complex values are refused by name
-    (numpy would give nan, or drop the imaginary part)."""
+    """σ(z), elementwise; stable for any finite z. A number gives a number (a NumPy scalar),
+    as the lesson's 1 / (1 + np.exp(-z)) does; text, None or complex values are refused by
+    name (numpy would give nan, or drop the imaginary part)."""
     values = _array(z, "z")
     if values.dtype.kind not in "biuf":
         values = _as_numbers(values, "z")
@@ -57,11 +58,15 @@ def _as_course_arrays(
     x_name, y_name = names
     X = _array(X, x_name)
     if X.ndim != 2:
-        fix = (
-            f"one example? give it as a column: {x_name}.reshape(-1, 1)"
-            if X.ndim == 1
-            else f"flatten each example to a column: {x_name}.reshape({x_name}.shape[0], -1).T"
-        )
+        features = np.size(w) if isinstance(w, np.ndarray | list | tuple) else None
+        if X.ndim == 0:
+            fix = f"one feature of one example is np.array([[{_quoted(X.item())}]])"
+        elif X.ndim == 1 and features == 1 and X.size > 1:
+            fix = f"{X.size} examples of one feature? give them as a row: {x_name}.reshape(1, -1)"
+        elif X.ndim == 1:
+            fix = f"one example? give it as a column: {x_name}.reshape(-1, 1)"
+        else:
+            fix = f"flatten each example to a column: {x_name}.reshape({x_name}.shape[0], -1).T"
         raise UsageError(
             f"{x_name} must be 2-D (features, examples) as in the lesson; got shape {X.shape}; "
             f"{fix}."
@@ -137,9 +142,14 @@ def _as_course_arrays(
         not_binary = ~((y == 0) | (y == 1))
         if not_binary.any():
             first = int(np.argmax(not_binary))
+            label = getattr(y[first], "item", lambda: y[first])()
+            if isinstance(label, float) and math.isnan(label):
+                raise UsageError(
+                    f"{y_name} holds nan (example {first}): a missing label; every example needs "
+                    "one (0 or 1): fill it in or drop that example."
+                )
             raise UsageError(
-                f"{y_name} holds {getattr(y[first], 'item', lambda: y[first])()!r} "
-                f"(example {first}); the lesson's "
+                f"{y_name} holds {_quoted(label)} (example {first}); the lesson's "
                 "labels are 0 and 1 (non-cat, cat), and the cost is only a log loss for those: "
                 f"map the classes to 0/1 first, e.g. {_to_binary(y, y_name)}."
             )
@@ -153,11 +163,10 @@ def _as_numbers(X: NDArray, name: str) -> NDArray:
     parts)."""
     if X.dtype.kind in "biu":
         return X.astype(np.float64)
-    if X.dtype.kind == "O":
-        try:
-            return X.astype(np.float64)
-        except (TypeError, ValueError):
-            pass
+    if X.dtype.kind == "O" and all(
+        isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in X.flat
+    ):  # a list of Python numbers of mixed types; None or "1" among them are refused below
+        return X.astype(np.float64)
     fix = (
         "start from initialize_with_zeros(X.shape[0])"
         if name == "w"
@@ -167,35 +176,42 @@ def _as_numbers(X: NDArray, name: str) -> NDArray:
     kinds = {"U": "text", "S": "bytes", "c": "complex numbers", "M": "dates", "m": "durations"}
     held = kinds.get(X.dtype.kind, f"{X.dtype} values")
     if X.dtype.kind == "O":
-        first = next((v for v in X.reshape(-1) if not isinstance(v, int | float)), None)
-        held = f"Python objects such as {first!r}"[:80]
+        first = next(v for v in X.flat if not isinstance(v, int | float | np.number))
+        held = f"{_quoted(first)} among its numbers"
     raise UsageError(f"{name} holds {held}; the neuron computes with real numbers: {fix}.")
 
 
 def _array(value: Any, name: str) -> NDArray:
     """``value`` as an array, or one line saying why it is none: None (a variable never
     filled in) or a ragged list (numpy's own words are about "inhomogeneous shapes")."""
+    what = _WHAT.get(name[0], "an array of numbers")
     if value is None:
         raise UsageError(
-            f"{name} is None; give {_WHAT.get(name[0], 'an array of numbers')} (a variable "
-            "that was never assigned, or a function that returns nothing?)."
+            f"{name} is None; give {what} (a variable that was never assigned, or a function "
+            "that returns nothing?)."
         )
     try:
         return np.asarray(value)
     except ValueError as e:
         raise UsageError(
-            f"{name} is a ragged list (its rows have different lengths); give a rectangular "
-            f"array: {_WHAT.get(name[0], 'every row as long as the others')}."
+            f"{name} is a ragged list (its rows have different lengths); give {what}."
         ) from e
 
 
 #: What each argument of the lesson holds, for messages (by its first letter: X_train is X).
 _WHAT = {
-    "X": "the examples as columns, shape (features, examples)",
+    "X": "a rectangular array with the examples as columns, shape (features, examples)",
     "Y": "the labels as one row of 0s and 1s, shape (1, examples)",
     "w": "the weights as a column, shape (features, 1), e.g. from initialize_with_zeros",
+    "b": "one number, e.g. b = 0.0",
     "z": "a number or an array of numbers",
 }
+
+
+def _quoted(value: Any) -> str:
+    """A value as a message quotes it: on one line, at most 60 characters."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _to_binary(y: NDArray, y_name: str) -> str:
@@ -207,25 +223,30 @@ def _to_binary(y: NDArray, y_name: str) -> str:
         values = np.array([])
     if values.size == 2 and values.dtype.kind in "biuf":
         return f"({y_name} == {values[1].item()!r}).astype(int)"
-    return f"({y_name} == positive_label).astype(int)"
+    return f"({y_name} == positive_class).astype(int)"  # errors.TO_BINARY's form
 
 
 def _learner_stacklevel() -> int:
     """The stacklevel that points a warning at the first line outside lrnn (the learner's),
     however deep inside lrnn the warning is raised."""
     package = Path(__file__).resolve().parent
+
+    def inside(filename: str) -> bool:  # "<stdin>", "<ipython-input-…>": the learner's
+        return os.path.isabs(filename) and Path(filename).resolve().is_relative_to(package)
+
     frame, level = sys._getframe(1), 1
-    while frame is not None and Path(frame.f_code.co_filename).resolve().is_relative_to(package):
+    while frame is not None and inside(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
     return level
 
 
 def _warn_if_raw_pixels(X: Any, name: str) -> None:
-    """Whole numbers above 1 in an integer array are pixel values the lesson divides by 255
-    first. Undivided, the cost swings wildly (plain numpy prints nan and overflow warnings;
-    lrnn's stable cost stays finite, so nothing else would say it)."""
-    values = np.asarray(X) if isinstance(X, np.ndarray) else None
-    if values is None or values.dtype.kind not in "iu" or values.size == 0:
+    """A uint8 X (the lesson's files hold the pictures so) with values above 1 holds pixel
+    values the lesson divides by 255 first. Undivided, the cost swings wildly (plain numpy
+    prints nan and overflow warnings; lrnn's stable cost stays finite, so nothing else would
+    say it). Other integer arrays (a learner's toy [[1, 2, 3]]) are not pictures."""
+    values = X if isinstance(X, np.ndarray) else None
+    if values is None or values.dtype != np.uint8 or values.size == 0:
         return
     top = values.max()
     if top > 1:
@@ -244,7 +265,8 @@ def _print_cost(print_cost: Any) -> bool:
     ):
         return bool(print_cost)
     raise UsageError(
-        f"print_cost must be True or False; got {print_cost!r} ({type(print_cost).__name__})."
+        f"print_cost must be True or False; got {_quoted(print_cost)} "
+        f"({type(print_cost).__name__})."
     )
 
 
@@ -260,16 +282,26 @@ def _say_if_not_finite(X_rows: NDArray, name: str = "X") -> None:
         )
 
 
+def _say_overflow(w: NDArray, X_rows: NDArray, what: str, value: Any) -> None:
+    """Raise for a result that is not finite although X is: wᵀx + b overflowed."""
+    raise UsageError(
+        f"{what} came out {value}: wᵀx + b overflows for these inputs (largest |x| "
+        f"{float(np.max(np.abs(X_rows), initial=0.0)):g}, largest |w| "
+        f"{float(np.max(np.abs(w), initial=0.0)):g}); scale the features (the lesson divides "
+        "pixels by 255) or start from w = 0."
+    )
+
+
 def _bias(b: Any) -> float:
     """b as the lesson's number; a one-element array (a learner's b can end up as one) is
     taken as its value."""
     value = _array(b, "b")
     if value.size != 1 or value.dtype.kind not in "iuf":
         got = (
-            f"{b!r} (a bool)"
-            if value.dtype.kind == "b"
-            else f"{b!r} (text)"
-            if value.dtype.kind in "US"
+            f"{_quoted(b)} (a bool)"
+            if value.dtype.kind == "b" and value.size == 1
+            else f"{_quoted(b)} (text)"
+            if value.dtype.kind in "US" and value.size == 1
             else f"shape {value.shape}, {value.dtype}"
         )
         raise UsageError(
@@ -286,13 +318,14 @@ def _bias(b: Any) -> float:
 
 def propagate(w: ArrayLike, b: float, X: ArrayLike, Y: ArrayLike) -> tuple[dict[str, Any], float]:
     """Forward (cost) and backward (gradients) propagation: ``({"dw", "db"}, cost)``."""
-    _warn_if_raw_pixels(X, "X")
     w_flat, X_rows, y = _as_course_arrays(w, X, _array(Y, "Y"))
     bias = _bias(b)
-    with np.errstate(invalid="ignore", over="ignore"):  # a NaN in X is named below instead
+    _warn_if_raw_pixels(X, "X")
+    with np.errstate(invalid="ignore", over="ignore"):  # said below in lrnn's words instead
         cost, dw, db = objective.loss_and_grad(w_flat, bias, X_rows, y)
     if not (np.isfinite(cost) and np.isfinite(db)):
         _say_if_not_finite(X_rows)
+        _say_overflow(w_flat, X_rows, "the cost", cost)
     return {"dw": dw.reshape(-1, 1), "db": db}, cost
 
 
@@ -318,6 +351,7 @@ def optimize(
     iteration's update; ``grads`` are the last gradients computed (at the last iterate before
     the final update), as in the lesson.
     """
+    _as_course_arrays(w, X, _array(Y, "Y"))  # an input refused gets no warning before it
     _warn_if_raw_pixels(X, "X")
     return _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, "X")
 
@@ -347,8 +381,10 @@ def _optimize(
     if (
         isinstance(num_iterations, float)
         and 0 < num_iterations < 1
-        and isinstance(learning_rate, int | np.integer)
+        and isinstance(learning_rate, int | float | np.integer | np.floating)
+        and not isinstance(learning_rate, bool)
         and learning_rate >= 1
+        and float(learning_rate).is_integer()
     ):
         raise UsageError(
             f"num_iterations is {num_iterations:g} and learning_rate {learning_rate}: swapped? "
@@ -389,10 +425,10 @@ def _optimize(
         _say_if_not_finite(X_rows, name)  # a NaN in X, not the step size, made the cost NaN
         if not e.reason:
             raise
-        advice = f" (the lesson's runs use 0.005){_pixel_advice(X_rows, ', and')}"
+        advice = f" (the lesson's runs use 0.005){_pixel_advice(X_rows, name, ', and')}"
         message = diverged_message(backend, config, learning_rate, e.reason, advice)
         raise TrainingDiverged(message, e.result, e.reason) from None
-    _warn_if_the_cost_climbed(list(result.history.get("cost", [])), learning_rate, X_rows)
+    _warn_if_the_cost_climbed(list(result.history.get("cost", [])), learning_rate, X_rows, name)
     params = {"w": result.w.reshape(-1, 1), "b": result.b}
     if not grads:
         return params, None, list(result.history.get("cost", []))
@@ -401,12 +437,14 @@ def _optimize(
     return params, grads, list(result.history.get("cost", []))
 
 
-def _warn_if_the_cost_climbed(costs: list[float], learning_rate: float, X_rows: NDArray) -> None:
+def _warn_if_the_cost_climbed(
+    costs: list[float], learning_rate: float, X_rows: NDArray, name: str
+) -> None:
     """The lesson warns that a too-large α overshoots: say so when the recorded cost ends above
     where it started, with the likelier cause when the inputs look like raw pixels."""
     if len(costs) < 2 or not cost_climbed(costs[0], costs[-1], X_rows.dtype):
         return
-    advice = _pixel_advice(X_rows, ":") or ": a smaller learning rate descends"
+    advice = _pixel_advice(X_rows, name, ":") or ": a smaller learning rate descends"
     warnings.warn(
         f"the cost rose from {costs[0]:.6g} to {costs[-1]:.6g} over the run: learning_rate="
         f"{learning_rate:g} overshoots on this data{advice}.",
@@ -415,32 +453,34 @@ def _warn_if_the_cost_climbed(costs: list[float], learning_rate: float, X_rows: 
     )
 
 
-def _pixel_advice(X_rows: NDArray, joint: str) -> str:
+def _pixel_advice(X_rows: NDArray, name: str, joint: str) -> str:
     """The likelier cause of an overshoot when X looks like raw pixels — whole numbers up to
     255, some above 1 — and '' otherwise (a run that has already gone wrong pays for it)."""
     top = float(np.max(X_rows)) if X_rows.size else 0.0
     if not 1.5 < top <= 255 or not np.array_equal(X_rows, np.floor(X_rows)):
         return ""
     return (
-        f"{joint} X's largest value is {top:g}: divide the pixels by 255 as the lesson does "
+        f"{joint} {name}'s largest value is {top:g}: divide the pixels by 255 as the lesson does "
         "(its learning rates are meant for values between 0 and 1)"
     )
 
 
 def predict(w: ArrayLike, b: float, X: ArrayLike) -> NDArray[np.float64]:
     """Labels 0.0/1.0 of shape (1, m): 1 where a = σ(wᵀx + b) > 0.5."""
+    labels = _predict(w, b, X, "X")
     _warn_if_raw_pixels(X, "X")
-    return _predict(w, b, X, "X")
+    return labels
 
 
 def _predict(w: ArrayLike, b: float, X: ArrayLike, name: str) -> NDArray[np.float64]:
     """:func:`predict`, naming X as the caller knows it (model's X_test) in errors."""
     w_flat, X_rows, _ = _as_course_arrays(w, X, names=(name, "Y"))
     bias = _bias(b)
-    with np.errstate(invalid="ignore", over="ignore"):  # a NaN in X is named below instead
+    with np.errstate(invalid="ignore", over="ignore"):  # said below in lrnn's words instead
         z = objective.logits(w_flat, bias, X_rows)
     if not np.isfinite(z).all():  # NaN in X gives NaN here, labelled 0 without a word
         _say_if_not_finite(X_rows, name)
+        _say_overflow(w_flat, X_rows, "wᵀx + b", z[~np.isfinite(z)][0])
     a = objective.sigmoid(z)
     return (a > 0.5).astype(np.float64).reshape(1, -1)
 
@@ -457,8 +497,6 @@ def model(
     """The lesson's whole pipeline: initialise, optimise, predict, report accuracies."""
     X_train, X_test = _array(X_train, "X_train"), _array(X_test, "X_test")
     Y_train, Y_test = _array(Y_train, "Y_train"), _array(Y_test, "Y_test")
-    _warn_if_raw_pixels(X_train, "X_train")
-    _warn_if_raw_pixels(X_test, "X_test")
     n = X_train.shape[0] if X_train.ndim == 2 else 0
     _as_course_arrays(np.zeros(n), X_train, Y_train, names=("X_train", "Y_train"))
     if X_test.ndim == 2 and X_test.shape[0] != n:
@@ -468,6 +506,8 @@ def model(
             "training ones."
         )
     _as_course_arrays(np.zeros(n), X_test, Y_test, names=("X_test", "Y_test"))
+    _warn_if_raw_pixels(X_train, "X_train")
+    _warn_if_raw_pixels(X_test, "X_test")
     w, b = initialize_with_zeros(X_train.shape[0])
     params, _, costs = _optimize(
         w, b, X_train, Y_train, num_iterations, learning_rate, print_cost, "X_train", grads=False

@@ -254,25 +254,26 @@ def not_a_regular_file(path: str | os.PathLike) -> bool:
     return not stat.S_ISREG(mode)
 
 
-def check_writable(path: str | os.PathLike) -> None:
-    """Fail before training, not after: the model must be writable where the user asked."""
+def check_writable(path: str | os.PathLike, example: str = "model.safetensors") -> None:
+    """Fail before training, not after: the model must be writable where the user asked.
+    ``example``: a file name of the kind written, for the messages' way out."""
     name = os.fspath(path)
     try:
-        _check_writable(name)
+        _check_writable(name, example)
     except OSError as e:  # a name too long, a loop among the folders: one line, not an errno
         raise _unwritable(name, e) from e
 
 
-def _check_writable(name: str) -> None:
+def _check_writable(name: str, example: str) -> None:
     if name.endswith(("/", os.sep)):
-        raise UsageError(f"{name}: ends with '/'; give a file name such as model.safetensors.")
+        raise UsageError(f"{name}: ends with '/'; give a file name such as {example}.")
     p = Path(name)
     if p.is_dir():
-        raise UsageError(f"{name}: is a folder; give a file name such as model.safetensors.")
+        raise UsageError(f"{name}: is a folder; give a file name such as {example}.")
     if not_a_regular_file(name):
         raise UsageError(
             f"{name}: is not a regular file (a device, a pipe or a socket), and writing the "
-            "output would replace it; give a file name such as model.safetensors."
+            f"output would replace it; give a file name such as {example}."
         )
     target = write_target(name)  # a link's file is replaced (refused: a planted link, a loop)
     folder = Path(target).parent

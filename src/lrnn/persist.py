@@ -573,8 +573,8 @@ def _read(name: str, expected_format: str) -> tuple[dict[str, np.ndarray], dict]
     return tensors, meta
 
 
-class _RepeatedKey(ValueError):
-    """A JSON object that names one key twice (see :func:`_once_each`)."""
+class RepeatedKey(ValueError):
+    """A JSON object that names one key twice (see :func:`json_once_each`)."""
 
     def __init__(self, key: str):
         super().__init__(key)
@@ -582,20 +582,25 @@ class _RepeatedKey(ValueError):
 
 
 def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object's pairs as a dict, refusing a key given twice. Python's json keeps the last
-    of them silently, other readers may keep the first: a header naming tensor 'w' twice could
-    then mean one model to lrnn's checks and another to the next tool that reads the file."""
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise _RepeatedKey(key)
+                raise RepeatedKey(key)
             seen.add(key)
     return obj
 
 
-def _repeated(name: str, where: str, e: _RepeatedKey) -> ModelFileError:
+def json_once_each(text: str | bytes) -> Any:
+    """JSON that names each key of an object once, else :class:`RepeatedKey`. Python's json
+    keeps the last of two silently, other readers may keep the first: a model header naming
+    tensor 'w' twice could mean one model to lrnn's checks and another to the next tool, and
+    a class given two weights on the command line could mean either."""
+    return json.loads(text, object_pairs_hook=_once_each)
+
+
+def _repeated(name: str, where: str, e: RepeatedKey) -> ModelFileError:
     return ModelFileError(
         f"{name}: {where} names {e.key[:60]!r} twice, so readers may disagree on what it holds; "
         f"the file was altered — {_DAMAGED}."
@@ -604,8 +609,8 @@ def _repeated(name: str, where: str, e: _RepeatedKey) -> ModelFileError:
 
 def _parse_header(name: str, header_bytes: bytes) -> tuple[dict, dict]:
     try:
-        header = json.loads(header_bytes, object_pairs_hook=_once_each)
-    except _RepeatedKey as e:
+        header = json_once_each(header_bytes)
+    except RepeatedKey as e:
         raise _repeated(name, "the header", e) from e
     except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError too
         raise ModelFileError(
@@ -672,8 +677,8 @@ def _lrnn_meta(name: str, meta_raw: dict, expected_format: str) -> dict:
             f"{name}: is not an lrnn model (no lrnn metadata); give a file saved by lrnn."
         )
     try:
-        meta = json.loads(text, object_pairs_hook=_once_each)
-    except _RepeatedKey as e:
+        meta = json_once_each(text)
+    except RepeatedKey as e:
         raise _repeated(name, "the lrnn metadata", e) from e
     except (ValueError, RecursionError) as e:
         raise ModelFileError(

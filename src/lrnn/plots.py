@@ -69,7 +69,7 @@ def _save(fig: Figure, path: str | os.PathLike) -> Path:
     checked first, as the command line checks its outputs: a missing folder is named as one,
     not as a write that failed (for want of space or permission)."""
     try:
-        check_writable(path)
+        check_writable(path, example="picture.png")
     except LrnnError:
         fig.clear()
         raise
@@ -79,7 +79,7 @@ def _save(fig: Figure, path: str | os.PathLike) -> Path:
         # lrnn version wrote it, and a default output path can tell lrnn's pictures from others.
         with warnings.catch_warnings():  # a class name in emoji or CJK shows as boxes; the
             # picture is still right, and matplotlib's note on its fonts would be lrnn's output
-            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from (current )?font")
             fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": "lrnn"})
     finally:
         fig.clear()

@@ -76,6 +76,11 @@ def diverged_message(
     lip = lipschitz(backend, config.alpha)
     used = "" if lr is None else f" with learning_rate={lr:g}"
     if not 1.0 / lip >= np.finfo(backend.dtype).tiny:  # no step the dtype can hold helps
+        if lesson_advice is not None:
+            return (
+                f"training diverged{used} ({why}); the inputs are so large that no learning "
+                "rate helps: scale them first (the lesson divides the pixels by 255)."
+            )
         return f"training diverged{used} ({why}); {TOO_LARGE}."
     safe = 2.0 / lip
     if lesson_advice is not None:

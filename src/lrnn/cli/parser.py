@@ -116,15 +116,12 @@ def _class_weight(text: str) -> str | dict:
     if text == "balanced":
         return text
 
-    def once(pairs: list) -> dict:
-        keys = [k for k, _ in pairs]
-        twice = next((k for k in keys if keys.count(k) > 1), None)
-        if twice is not None:  # which weight was meant? JSON keeps the last silently
-            raise argparse.ArgumentTypeError(f"class {twice!r} is given two weights in {text!r}")
-        return dict(pairs)
+    from lrnn.persist import RepeatedKey, json_once_each
 
     try:
-        value = json.loads(text, object_pairs_hook=once)
+        value = json_once_each(text)
+    except RepeatedKey as e:  # which weight was meant?
+        raise argparse.ArgumentTypeError(f"class {e.key!r} is given two weights in {text!r}") from e
     except json.JSONDecodeError:
         value = None
     if not config.is_class_weight_mapping(value):

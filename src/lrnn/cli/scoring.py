@@ -178,17 +178,16 @@ def _say_absent_classes(source: str, per_class: dict[str, dict[str, float]]) -> 
 
     unscored = [c for c in absent if math.isnan(per_class[c]["precision"])]
     predicted = [c for c in absent if c not in unscored]
-    parts = []
-    if unscored:
-        parts.append(f"{named(unscored)}, never predicted either, left out of the macro averages")
-    if predicted:
-        parts.append(
-            f"{named(predicted)}, predicted all the same, counted there with precision, recall "
-            "and F1 0"
-        )
+    left_out = "never predicted either, left out of the macro averages"
+    zeros = "predicted all the same, counted in the macro averages with precision, recall and F1 0"
+    if not predicted:
+        said = f"{named(absent)}, {left_out}"
+    elif not unscored:
+        said = f"{named(absent)}, {zeros}"
+    else:
+        said = f"{named(absent)}: {named(unscored)} {left_out}; {named(predicted)} {zeros}"
     warnings.warn(
-        f"{source}: no examples of class {named(absent)}: {'; '.join(parts)} — test on data "
-        "with every class.",
+        f"{source}: no examples of class {said} — test on data with every class.",
         UserWarning,
         stacklevel=2,
     )
