@@ -29,7 +29,10 @@ def as_course_arrays(
     x_name, y_name = names
     X = array_of(X, x_name)
     if X.ndim != 2:
-        features = np.size(w) if isinstance(w, np.ndarray | list | tuple) else None
+        try:
+            features = np.size(w) if w is not None else None
+        except ValueError:  # a ragged w: said once X is right
+            features = None
         if X.ndim == 0:
             fix = f"one feature of one example is np.array([[{quoted(X.item())}]])"
         elif X.ndim == 1 and features == 1 and X.size > 1:
