@@ -418,6 +418,8 @@ window.addEventListener("load", function () {
     if (images[i].complete && images[i].naturalWidth > 0) loaded++;
   }
   document.body.setAttribute("data-loaded", loaded + "/" + images.length);
+  document.body.setAttribute("data-width", document.documentElement.scrollWidth + "/" +
+                             window.innerWidth);
 });
 </script>
 """
@@ -458,6 +460,23 @@ def test_browser_loads_every_image_and_section(which, request, tmp_path):
     assert total == len(parse(path).images) and loaded == total
     for sid in SECTION_IDS:
         assert f'id="{sid}"' in dom
+
+
+@pytest.mark.browser
+@needs_chromium
+@pytest.mark.parametrize("which", ["image_report", "table_report"])
+def test_a_phone_wide_window_does_not_scroll_the_whole_page_sideways(which, request, tmp_path):
+    """Wide tables (a 10-class confusion matrix, the reproducibility facts) made a 320-pixel
+    page 765-874 pixels wide; they now scroll in their own box."""
+    probe = _with_probe(request.getfixturevalue(which), tmp_path / "p.html", keep_csp=False)
+    dom = chromium(
+        tmp_path, "--dump-dom", "--window-size=320,2000", "--virtual-time-budget=5000",
+        probe.as_uri(),
+    ).stdout  # fmt: skip
+    found = re.search(r'data-width="(\d+)/(\d+)"', dom)  # headless windows are ≥ 500 wide
+    assert found, "the probe did not run"
+    page_width, window_width = map(int, found.groups())
+    assert window_width <= 500 and page_width <= window_width
 
 
 @pytest.mark.browser

@@ -472,9 +472,40 @@ def test_page_predicts_a_picked_picture(browser, image_server, models):
     page.set_input_files("#file", str(bad))
     page.wait_for_selector("body[data-state=error]", timeout=15000)
     assert "not an image file" in page.text_content("#error")
-    _pick_and_check(
-        page, models.pictures[2], predict_json(models.image, [models.pictures[2]], models.folder)[0]
+    assert page.is_hidden("#result")  # not the previous picture's verdict under this error
+    second = predict_json(models.image, [models.pictures[2]], models.folder)[0]
+    _pick_and_check(page, models.pictures[2], second)
+    sent = len([u for u in requests if "/predict" in u])
+    page.evaluate("() => { document.body.dataset.state = 'again'; }")
+    _pick_and_check(page, models.pictures[2], second)  # the same file again is sent again
+    assert len([u for u in requests if "/predict" in u]) == sent + 1
+    # an answer that comes late does not replace the answer to a later picture
+    page.evaluate(
+        """() => { const real = window.fetch; let n = 0;
+        window.fetch = (...args) => { n += 1; const wait = n === 1 ? 1500 : 0;
+          return new Promise((go) => setTimeout(go, wait)).then(() => real(...args)); }; }"""
     )
+    page.set_input_files("#file", str(picture))
+    page.set_input_files("#file", str(models.pictures[2]))
+    page.wait_for_timeout(2500)
+    assert page.text_content("#verdict") == second["label"]
+    assert f"{second['probability']:.4f}" in page.text_content("#probability")
+    page.close()
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_page_says_a_broken_answer_in_one_sentence(browser, table_server):
+    """A proxy's HTML error page was parsed as JSON and shown as a SyntaxError."""
+    page, _, _ = _open_page(browser, table_server)
+    page.route(
+        "**/predict*",
+        lambda route: route.fulfill(status=502, content_type="text/html", body="<html>bad</html>"),
+    )
+    page.fill("#row", ", ".join(["1"] * len(TABLE_COLUMNS)))
+    page.click("#go")
+    page.wait_for_selector("body[data-state=error]", timeout=15000)
+    assert page.text_content("#error") == "the server answered 502 Bad Gateway; try again"
     page.close()
 
 
@@ -491,6 +522,7 @@ def test_page_for_a_table_model(browser, table_server, models):
     expected = predict_json(models.table, [models.table_csv], models.folder)[0]
     assert page.text_content("#verdict") == expected["label"]
     assert page.locator("#contrib-rows tr").count() == 3
+    assert page.is_hidden("#pictures")  # a table has no pictures: no broken image boxes
     _only_own_requests(requests, table_server)
     assert not problems, problems
     page.close()

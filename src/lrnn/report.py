@@ -35,7 +35,7 @@ from lrnn._version import __version__
 from lrnn.data import Dataset, Preprocessing, align_classes, data_sha256
 from lrnn.errors import DataError, ModelFileError
 from lrnn.history import columns_of, write_text
-from lrnn.report_html import _facts, _figure, _fmt, _grid, _note, _Page, _td
+from lrnn.report_html import _facts, _figure, _fmt, _grid, _note, _Page, _td, scrolling
 
 #: The history table shows at most this many rows (evenly spaced, first and last included).
 HISTORY_TABLE_ROWS = 50
@@ -378,7 +378,8 @@ def _metrics(ctx: _Context) -> str:
     ]
     head = "".join(f'<th scope="col">{h}</th>' for h in ("metric", "value"))
     body = "".join(f'<tr><th scope="row">{html.escape(k)}</th>{_td(v)}</tr>' for k, v in rows)
-    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>\n" + _note(
+    table = f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>\n"
+    return scrolling(table) + _note(
         f"Positive class: {ctx.classes[1]}. Predicted positive when "
         f"P({ctx.classes[1]}) > {ev.threshold:g}. Precision, recall and F1 are — when "
         "undefined (no positive predictions or no positive examples)."

@@ -30,6 +30,7 @@ h2 { font-size: 1.35rem; border-bottom: 2px solid #e3e3e3; padding-bottom: .2rem
 nav ul { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; }
 nav a { color: #1f5fa8; }
 table { border-collapse: collapse; margin: .6rem 0; font-size: .92rem; }
+.scroll { overflow-x: auto; max-width: 100%; }
 th, td { border: 1px solid #d6d6d6; padding: .25rem .6rem; text-align: left;
          vertical-align: top; }
 th { background: #f3f5f8; }
@@ -109,7 +110,7 @@ def _facts(rows: Sequence[tuple[str, Any]]) -> str:
         f'<tr><th scope="row">{html.escape(k)}</th>{_td(v, align_numbers=False)}</tr>'
         for k, v in rows
     )
-    return f"<table>\n<tbody>{body}</tbody>\n</table>"
+    return scrolling(f"<table>\n<tbody>{body}</tbody>\n</table>")
 
 
 def _grid(header: Sequence[str], rows: Sequence[Sequence[Any]], caption: str = "") -> str:
@@ -117,7 +118,15 @@ def _grid(header: Sequence[str], rows: Sequence[Sequence[Any]], caption: str = "
     head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in header)
     body = "\n".join("<tr>" + "".join(_td(v) for v in row) + "</tr>" for row in rows)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f"<table>{cap}\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+    return scrolling(
+        f"<table>{cap}\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+    )
+
+
+def scrolling(table: str) -> str:
+    """A table in a box that scrolls sideways on a narrow screen, instead of the whole page
+    (a confusion matrix of ten classes is wider than a phone)."""
+    return f'<div class="scroll">{table}</div>'
 
 
 def _note(text: str) -> str:

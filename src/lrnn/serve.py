@@ -129,14 +129,17 @@ def create_app(
         "Cache-Control": "no-store",
     }
 
+    # every answer, not the page alone: a browser never reads an answer as another type
+    answer_headers = {"X-Content-Type-Options": "nosniff"}
+
     def error(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"error": message}, status_code=status)
+        return JSONResponse({"error": message}, status_code=status, headers=answer_headers)
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok"}, headers=answer_headers)
 
     async def get_metadata(request: Request) -> Response:
-        return JSONResponse(metadata)
+        return JSONResponse(metadata, headers=answer_headers)
 
     async def page(request: Request) -> Response:
         return HTMLResponse(PAGE, headers=page_headers)
@@ -158,7 +161,7 @@ def create_app(
             return error(e.status, e.message)
         except DataError as e:
             return error(422, one_line(e))
-        return JSONResponse(result)
+        return JSONResponse(result, headers=answer_headers)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -16,15 +16,16 @@ import base64
 import hashlib
 
 STYLE = """
+[hidden] { display: none !important; }
 body { font: 16px/1.45 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f5f6f8; }
 header { background: #1d2330; color: #fff; padding: 14px 24px; }
 header h1 { font-size: 20px; margin: 0; }
-header p { margin: 2px 0 0; color: #c9cfdb; font-size: 14px; }
+header p { margin: 2px 0 0; color: #c9cfdb; font-size: 14px; overflow-wrap: anywhere; }
 main { max-width: 860px; margin: 24px auto; padding: 0 24px; }
 #drop { display: block; border: 2px dashed #8a94a6; border-radius: 10px; padding: 36px;
         text-align: center; background: #fff; cursor: pointer; }
 #drop.over { border-color: #2b6cb0; background: #ebf4ff; }
-#drop input { display: block; margin: 12px auto 0; }
+#drop input { display: block; margin: 12px auto 0; max-width: 100%; }
 textarea { width: 100%; min-height: 70px; font: 14px monospace; box-sizing: border-box; }
 button { margin-top: 8px; font-size: 15px; padding: 6px 16px; }
 #result { background: #fff; border-radius: 10px; padding: 18px 24px; margin-top: 20px; }
@@ -32,8 +33,8 @@ button { margin-top: 8px; font-size: 15px; padding: 6px 16px; }
 #probability { margin: 4px 0 12px; color: #4a5263; }
 .pictures { display: flex; gap: 24px; flex-wrap: wrap; }
 figure { margin: 0; }
-figure img { width: 256px; height: 256px; image-rendering: pixelated; border: 1px solid #d0d5dd;
-             background: #fff; }
+figure img { width: 256px; height: 256px; max-width: 100%; height: auto; aspect-ratio: 1;
+             image-rendering: pixelated; border: 1px solid #d0d5dd; background: #fff; }
 figcaption { font-size: 13px; color: #4a5263; max-width: 256px; }
 table { border-collapse: collapse; font-size: 14px; }
 td, th { padding: 2px 10px; text-align: left; border-bottom: 1px solid #e2e5ea; }
@@ -41,17 +42,34 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .pos { color: #b42318; } .neg { color: #1d4ed8; }
 #note { color: #92400e; }
 #error { color: #b42318; background: #fff1f0; padding: 10px 14px; border-radius: 8px; }
+#busy { color: #4a5263; }
+@media (max-width: 480px) { main { padding: 0 12px; } #drop { padding: 20px 12px; }
+  #result { padding: 14px 12px; } }
 """
 
 SCRIPT = """
 "use strict";
 const $ = (id) => document.getElementById(id);
 let meta = null;
+let latest = 0;  // the number of the last request sent: an older answer is not shown
 
 function showError(message) {
   $("error").textContent = message;
   $("error").hidden = false;
+  $("result").hidden = true;  // not the previous input's verdict under this input's error
+  $("busy").hidden = true;
   document.body.dataset.state = "error";
+}
+
+async function answer(response) {
+  // One sentence for any answer that is not lrnn's JSON (a proxy's HTML page, a crash).
+  const text = await response.text();
+  let out = null;
+  try { out = JSON.parse(text); } catch (e) { out = null; }
+  if (response.ok && out) return out;
+  const said = out && typeof out.error === "string" ? out.error
+    : "the server answered " + response.status + " " + response.statusText + "; try again";
+  throw new Error(said);
 }
 
 function fmt(p) {
@@ -112,27 +130,35 @@ function show(record, explanation) {
     }
   }
   $("result").hidden = false;
+  $("busy").hidden = true;
   document.body.dataset.state = "done";
 }
 
 async function predict(body, type, name) {
+  const mine = ++latest;
   document.body.dataset.state = "busy";
+  $("busy").hidden = false;
   let query = "predict?explain=1";
   if (name) query += "&name=" + encodeURIComponent(name);
+  let out = null;
+  let failed = null;
   try {
     const response = await fetch(query, {
       method: "POST", headers: {"Content-Type": type}, body: body,
     });
-    const out = await response.json();
-    if (!response.ok) { showError(out.error || response.statusText); return; }
-    show(out.predictions[0], out.explanations[0]);
+    out = await answer(response);
   } catch (e) {
-    showError("the server did not answer: " + e);
+    failed = e instanceof TypeError ? "the server did not answer; is lrnn serve still running?"
+      : e.message;
   }
+  if (mine !== latest) return;  // a later input was sent meanwhile: its answer is the one shown
+  if (failed !== null) { showError(failed); return; }
+  show(out.predictions[0], out.explanations[0]);
 }
 
 function sendFile(file) {
   if (file) predict(file, file.type || "application/octet-stream", file.name);
+  $("file").value = "";  // choosing the same file again is a new request
 }
 
 function sendRow() {
@@ -151,8 +177,8 @@ function sendRow() {
 }
 
 async function init() {
-  const response = await fetch("metadata");
-  meta = await response.json();
+  meta = await answer(await fetch("metadata"));
+  if (!Array.isArray(meta.classes)) throw new Error("it names no classes");
   const K = meta.classes.length;
   const shown = K > 2
     ? K + " classes (" + meta.classes.slice(0, 4).join(", ") + (K > 4 ? ", \\u2026" : "") + ")"
@@ -190,7 +216,11 @@ async function init() {
   document.body.dataset.state = "ready";
 }
 
-init().catch((e) => showError("cannot read the model's metadata: " + e));
+init().catch((e) => {
+  $("model").textContent = "the model could not be read";
+  showError("cannot read the model's metadata: " + (e instanceof TypeError
+    ? "the server did not answer" : e.message));
+});
 """
 
 BODY = """
@@ -206,6 +236,7 @@ BODY = """
   <textarea id="row" spellcheck="false"></textarea>
   <button id="go" type="button">Predict</button>
 </section>
+<p id="busy" hidden>Working…</p>
 <p id="error" role="alert" hidden></p>
 <section id="result" hidden aria-live="polite">
   <p id="verdict"></p>
