@@ -497,7 +497,18 @@ def test_page_predicts_a_picked_picture(browser, image_server, models):
 @needs_chromium
 def test_page_says_a_broken_answer_in_one_sentence(browser, table_server):
     """A proxy's HTML error page was parsed as JSON and shown as a SyntaxError."""
-    page, _, _ = _open_page(browser, table_server)
+    page, requests, problems = _open_page(browser, table_server)
+    for typed, said in [
+        ("1,,2", "value 2 is empty; fill it in"),  # was dropped: one value fewer
+        ("0x10, 1, 2", "value 1 (0x10) is not a number"),  # was read as 16
+        ("", "type one example first: " + ", ".join(TABLE_COLUMNS)),
+    ]:
+        page.fill("#row", typed)
+        page.click("#go")
+        page.wait_for_selector("body[data-state=error]", timeout=15000)
+        assert page.text_content("#error") == said
+        page.evaluate("() => { document.body.dataset.state = 'again'; }")
+    assert not [u for u in requests if "/predict" in u] and not problems
     page.route(
         "**/predict*",
         lambda route: route.fulfill(status=502, content_type="text/html", body="<html>bad</html>"),

@@ -72,6 +72,10 @@ async function answer(response) {
   throw new Error(said);
 }
 
+function logit(z) {
+  return (Math.abs(z) < 5e-4 ? 0 : z).toFixed(3);  // not "-0.000"
+}
+
 function fmt(p) {
   return p >= 1e-4 && p <= 1 - 1e-4 ? p.toFixed(4) : p.toPrecision(3);
 }
@@ -82,9 +86,9 @@ function show(record, explanation) {
   const many = meta.classes.length > 2;
   $("probability").textContent = many
     ? "P(" + record.label + ") = " + fmt(record.probability) +
-      " \\u00b7 logit " + explanation.logit.toFixed(3)
+      " \\u00b7 logit " + logit(explanation.logit)
     : "P(" + meta.classes[1] + ") = " + fmt(record.probability) +
-      " \\u00b7 threshold " + meta.threshold + " \\u00b7 logit " + explanation.logit.toFixed(3);
+      " \\u00b7 threshold " + meta.threshold + " \\u00b7 logit " + logit(explanation.logit);
   const unknown = meta.kind === "text" && explanation.contributions.length === 0;
   $("note").hidden = !unknown;
   $("note").textContent = unknown
@@ -168,12 +172,20 @@ function sendRow() {
     predict(text, "text/plain", "");
     return;
   }
-  const values = $("row").value.split(/[,;\\s]+/).filter((v) => v !== "").map(Number);
-  if (values.some((v) => !Number.isFinite(v))) {
-    showError("every value must be a number");
+  const text = $("row").value.trim();
+  if (!text) { showError("type one example first: " + $("columns").textContent); return; }
+  // commas (or semicolons) separate the values when there are any, else spaces; an empty
+  // value between two commas is a missing value, not one value fewer
+  const parts = /[,;]/.test(text) ? text.split(/[,;]/).map((v) => v.trim()) : text.split(/\\s+/);
+  const empty = parts.findIndex((v) => v === "");
+  if (empty >= 0) { showError("value " + (empty + 1) + " is empty; fill it in"); return; }
+  const decimal = /^[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?$/;
+  const odd = parts.findIndex((v) => !decimal.test(v) || !Number.isFinite(Number(v)));
+  if (odd >= 0) {
+    showError("value " + (odd + 1) + " (" + parts[odd].slice(0, 20) + ") is not a number");
     return;
   }
-  predict(JSON.stringify({rows: [values]}), "application/json", "");
+  predict(JSON.stringify({rows: [parts.map(Number)]}), "application/json", "");
 }
 
 async function init() {
