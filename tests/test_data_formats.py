@@ -105,6 +105,44 @@ def test_streamed_parquet_leaves_out_a_stored_pandas_index(tmp_path):
     assert source.features == ["a", "b"] and y.shape == (30,)
 
 
+def test_a_parquet_folder_is_read_by_every_files_types(tmp_path):
+    """The first file's types set the blocks': a later file's int64 423 was read into uint8
+    as 167, its text failed as "could not convert string to float", and an empty or damaged
+    file gave pyarrow's words without its name."""
+    from lrnn.data.sources import open_out_of_core
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (40, 3))
+    y = np.arange(40) % 2
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    first = pd.DataFrame(pixels[:20].astype(np.uint8), columns=["a", "b", "c"])
+    first.assign(label=y[:20]).to_parquet(folder / "part0.parquet", index=False)
+    second = pd.DataFrame(pixels[20:] * 3, columns=["a", "b", "c"])  # int64, up to 765
+    second.assign(label=y[20:]).to_parquet(folder / "part1.parquet", index=False)
+    source, labels = open_out_of_core(folder)
+    blocks = np.vstack([block for _, block in source.read(0, source.n_rows, 7)])
+    assert source.dtype == np.float64
+    np.testing.assert_array_equal(blocks, np.vstack([pixels[:20], pixels[20:] * 3]))
+    text = second.astype({"b": str}).assign(label=y[20:])
+    text.to_parquet(folder / "part1.parquet", index=False)
+    with pytest.raises(DataError, match=r"column 'b' of .*part1.parquet has type \w*string"):
+        open_out_of_core(folder)
+    (folder / "part1.parquet").write_bytes(b"")
+    with pytest.raises(DataError, match=r"part1.parquet: not a readable Parquet file"):
+        open_out_of_core(folder)
+
+
+def test_a_zarr_store_with_damaged_metadata_is_named(tmp_path):
+    pytest.importorskip("zarr")
+    from lrnn.data.sources import open_out_of_core
+
+    (tmp_path / "bad.zarr").mkdir()
+    (tmp_path / "bad.zarr" / "zarr.json").write_text("{bad")
+    with pytest.raises(DataError, match=r"the Zarr store .*bad.zarr cannot be read"):
+        open_out_of_core(tmp_path / "bad.zarr")
+
+
 def test_train_on_an_indexed_csv_warns_on_stderr(tmp_path):
     frame(rows=60).to_csv(tmp_path / "t.csv")
     proc = run(["train", "t.csv", "--no-plot", "--iterations", "5", "--model", "m.safetensors"],

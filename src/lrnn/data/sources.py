@@ -125,18 +125,18 @@ class ParquetSource:
 
     def __init__(self, files: list[Path], label: str = "label") -> None:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         if not files:
             raise DataError("no Parquet files given; pass a .parquet file or a folder of them.")
         self.files = list(files)
         self.label = label
-        schema = pq.read_schema(self.files[0])
+        schema = _parquet_schema(self.files[0])
         if label not in schema.names:
             raise DataError(
                 f"{self.files[0]} has no label column {label!r}; its columns are "
                 f"{', '.join(schema.names[:10])}{' …' if len(schema.names) > 10 else ''}. "
-                "Pass label=<the column holding 0/1 labels>."
+                "Name the column of class labels (--label NAME on the command line, label= in "
+                "Python)."
             )
         index = _pandas_index_columns(schema)  # pandas reads these back as the index
         if index:
@@ -148,36 +148,43 @@ class ParquetSource:
         self.features = [name for name in schema.names if name != label and name not in index]
         if not self.features:
             raise DataError(f"{self.files[0]} has only the label column; there are no features.")
-        types = [schema.field(name).type for name in self.features]
-        for name, t in zip(self.features, types, strict=True):
-            if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)):
-                raise DataError(
-                    f"column {name!r} of {self.files[0]} has type {t}, not numbers; encode it "
-                    "as numbers or drop it before training."
-                )
-        if all(t == pa.float32() for t in types):
-            self.dtype = np.dtype(np.float32)
-        elif all(t == pa.uint8() for t in types):
-            self.dtype = np.dtype(np.uint8)
-        else:
-            self.dtype = np.dtype(np.float64)
-        self.n_features = len(self.features)
+        # Every file's types, not the first file's alone: a later file's int64 column read into
+        # the first file's uint8 blocks wrapped 423 to 167, and its text failed unnamed.
+        types: list[Any] = []
         self._row_groups: list[tuple[int, int, int, int]] = []  # (file, group, start, stop)
         start = 0
         for k, path in enumerate(self.files):
-            meta = pq.ParquetFile(path).metadata
-            names = set(meta.schema.names)
+            file_schema = schema if k == 0 else _parquet_schema(path)
+            names = set(file_schema.names)
             missing = [c for c in (*self.features, label) if c not in names]
             if missing:
                 raise DataError(
                     f"{path} lacks column {missing[0]!r} that {self.files[0]} has; every file "
                     "must hold the same feature and label columns."
                 )
+            for name in self.features:
+                t = file_schema.field(name).type
+                if not (
+                    pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+                ):
+                    raise DataError(
+                        f"column {name!r} of {path} has type {t}, not numbers; encode it as "
+                        "numbers or drop it before training."
+                    )
+                types.append(t)
+            meta = _parquet_metadata(path)
             for g in range(meta.num_row_groups):
                 rows = meta.row_group(g).num_rows
                 self._row_groups.append((k, g, start, start + rows))
                 start += rows
         self.n_rows = start
+        if all(t == pa.float32() for t in types):
+            self.dtype = np.dtype(np.float32)
+        elif all(t == pa.uint8() for t in types):
+            self.dtype = np.dtype(np.uint8)
+        else:  # mixed or wider types: float64 holds them all (integers up to 2⁵³ exactly)
+            self.dtype = np.dtype(np.float64)
+        self.n_features = len(self.features)
 
     def units(self, block_rows: int) -> list[tuple[int, int]]:
         return [(a, b) for _, _, a, b in self._row_groups]
@@ -223,6 +230,33 @@ class ParquetSource:
                 )
             parts.append(column.to_numpy())
         return np.concatenate(parts)
+
+
+def _parquet_schema(path: Path) -> Any:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_schema(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise _not_parquet(path, exc) from exc
+
+
+def _parquet_metadata(path: Path) -> Any:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path).metadata
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise _not_parquet(path, exc) from exc
+
+
+def _not_parquet(path: Path, exc: BaseException) -> DataError:
+    return DataError(
+        f"{path}: not a readable Parquet file ({short(exc)}); it is empty, cut short or of "
+        "another format — write it again (pandas: DataFrame.to_parquet) or remove it."
+    )
 
 
 def is_source(X: Any) -> bool:
@@ -359,7 +393,10 @@ def _open_zarr(path: Path) -> tuple[Source, NDArray, str]:
                 f"'y' (m labels). It holds: {', '.join(sorted(group.array_keys())) or 'nothing'}."
             )
         return ArraySource(group["X"], f"{path}/X"), group["y"][:], f"{path}/y"
-    except zarr.errors.BaseZarrError as exc:  # an unknown codec, damaged metadata, …
+    except DataError:
+        raise
+    except (zarr.errors.BaseZarrError, ValueError, KeyError, OSError) as exc:
+        # an unknown codec, damaged metadata (its JSON too), …
         raise DataError(
             f"the Zarr store {path} cannot be read ({exc}); if it was written with a codec this "
             "Zarr does not know, install that codec's package or write the store again with "
