@@ -222,7 +222,10 @@ def test_bad_layouts_say_what_to_do(tmp_path, data):
     with pytest.raises(DataError, match="one label per row"):
         open_out_of_core(write_npy(tmp_path / "short", X, y[:5]))
     parquet = write_parquet(tmp_path / "pq", X, y, files=1, label="target")
-    with pytest.raises(DataError, match="no label column 'label'.*--label NAME on the command line, label= in Python"):
+    with pytest.raises(
+        DataError,
+        match="no label column 'label'.*--label NAME on the command line, label= in Python",
+    ):
         open_out_of_core(parquet)
     assert open_out_of_core(parquet, label="target")[0].n_features == 30
     store = write_zarr(tmp_path / "bad.zarr", X, y)
