@@ -133,6 +133,26 @@ def test_a_parquet_folder_is_read_by_every_files_types(tmp_path):
         open_out_of_core(folder)
 
 
+def test_y_npy_beside_several_arrays_labels_none_of_them(tmp_path):
+    """train.npy, test.npy and one y.npy: the test file took the training labels silently
+    (same length), so evaluate scored against the wrong classes."""
+    from lrnn.data.sources import open_out_of_core
+
+    rng = np.random.default_rng(1)
+    for name in ("train", "test"):
+        np.save(tmp_path / f"{name}.npy", rng.normal(size=(20, 3)))
+    np.save(tmp_path / "y.npy", np.arange(20) % 2)
+    unclear = r"y.npy sits beside several arrays \('test.npy', 'train.npy'\)"
+    with pytest.raises(DataError, match=unclear):
+        load(tmp_path / "test.npy")
+    with pytest.raises(DataError, match=unclear):
+        open_out_of_core(tmp_path / "train.npy")
+    spec = Preprocessing(kind="array")
+    assert load_inputs([str(tmp_path / "test.npy")], spec).y is None  # predict: no labels
+    (tmp_path / "test.npy").unlink()  # one array beside y.npy: its labels
+    assert load(tmp_path / "train.npy").y.shape == (20,)
+
+
 def test_a_zarr_store_with_damaged_metadata_is_named(tmp_path):
     pytest.importorskip("zarr")
     from lrnn.data.sources import open_out_of_core

@@ -134,6 +134,24 @@ def load_npz(name: str, require_labels: bool) -> Dataset:
     return _arrays_dataset(X, y_raw, name, ("'X'", "'y'"), require_labels, no_labels)
 
 
+def labels_beside(x_path: Path) -> tuple[Path, str | None]:
+    """``y.npy`` beside an array, and why it cannot be taken as that array's labels (None when
+    it can). It labels ``X.npy``, or the one array beside it; with several arrays beside it
+    (train.npy, test.npy) it is not clear which it labels — a test file of the same length
+    silently took the training labels."""
+    y_path = x_path.parent / "y.npy"
+    if x_path.name == "X.npy" or not y_path.exists():
+        return y_path, None
+    others = sorted(p.name for p in x_path.parent.glob("*.npy") if p.name not in ("X.npy", "y.npy"))
+    if len(others) <= 1:
+        return y_path, None
+    return y_path, (
+        f"{y_path} sits beside several arrays ({quoted(others)}), so it is not clear which one "
+        f"it labels; put {x_path.name} and its labels in a folder of their own, as X.npy and "
+        "y.npy"
+    )
+
+
 def load_npy(path: str | os.PathLike, require_labels: bool) -> Dataset:
     """An ``X.npy`` file (or a folder holding one) with its labels in ``y.npy`` beside it.
 
@@ -143,9 +161,11 @@ def load_npy(path: str | os.PathLike, require_labels: bool) -> Dataset:
     """
     p = Path(path)
     x_path = p / "X.npy" if p.is_dir() else p
-    y_path = x_path.parent / "y.npy"
+    y_path, unclear = labels_beside(x_path)
+    if unclear and require_labels:
+        raise DataError(f"{x_path}: {unclear}.")
     X = _npy_array(x_path)
-    has_y = y_path.exists() and y_path.resolve() != x_path.resolve()
+    has_y = not unclear and y_path.exists() and y_path.resolve() != x_path.resolve()
     y_raw = _npy_array(y_path) if has_y else None
     no_labels = (
         f"{x_path} has no labels beside it: save them as {y_path} (np.save, one label per row "

@@ -344,8 +344,13 @@ def open_out_of_core(
         raise DataError(f"{path} does not exist; expected {CONVENTIONS}.")
     layout = out_of_core_layout(path)
     if layout == "npy":
+        from lrnn.data.arrays import labels_beside
+
         x_path = path if path.is_file() else path / "X.npy"
-        source, y, what = _open_npy(x_path, x_path.parent / "y.npy")
+        y_path, unclear = labels_beside(x_path)
+        if unclear:
+            raise DataError(f"{x_path}: {unclear}.")
+        source, y, what = _open_npy(x_path, y_path)
     elif layout == "zarr":
         source, y, what = _open_zarr(path)
     elif layout == "parquet":
