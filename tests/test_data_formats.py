@@ -153,6 +153,19 @@ def test_y_npy_beside_several_arrays_labels_none_of_them(tmp_path):
     assert load(tmp_path / "train.npy").y.shape == (20,)
 
 
+def test_stores_that_only_train_streams_are_named_where_data_is_read_into_memory(tmp_path):
+    """A Zarr store or a folder of Parquet files given to predict or evaluate was read as a
+    picture folder ("no images in this folder")."""
+    (tmp_path / "s.zarr").mkdir()
+    (tmp_path / "s.zarr" / "zarr.json").write_text("{}")
+    (tmp_path / "parts").mkdir()
+    frame().to_parquet(tmp_path / "parts" / "a.parquet")
+    with pytest.raises(DataError, match=r"s.zarr: a Zarr store, which `lrnn train` streams"):
+        load(tmp_path / "s.zarr")
+    with pytest.raises(DataError, match=r"parts: a folder of Parquet files, .* give one of its"):
+        load_inputs([str(tmp_path / "parts")], Preprocessing(kind="table"))
+
+
 def test_a_zarr_store_with_damaged_metadata_is_named(tmp_path):
     pytest.importorskip("zarr")
     from lrnn.data.sources import open_out_of_core

@@ -86,6 +86,16 @@ def load(
             ds = sparse_ds
         elif suffix == ".npy" or (p.is_dir() and out_of_core_layout(p) == "npy"):
             ds = load_npy(p, require_labels)
+        elif p.is_dir() and out_of_core_layout(p) in ("zarr", "parquet"):
+            # not pictures: its zarr.json was "a file not named as a picture left out"
+            zarr_store = out_of_core_layout(p) == "zarr"
+            raise DataError(
+                f"{name}: {'a Zarr store' if zarr_store else 'a folder of Parquet files'}, "
+                "which `lrnn train` streams from disk; here the data is read into memory from "
+                + ("its X and y saved with numpy (X.npy and y.npy in a folder)" if zarr_store
+                   else "one .parquet file: give one of its files, or join them into one")
+                + "."
+            )  # fmt: skip
         elif p.is_dir():
             mode, size = image_target(spec, image_size)
             ds = load_image_folder(p, mode, size, allow_flat=not require_labels)
