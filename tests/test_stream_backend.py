@@ -240,8 +240,18 @@ def test_bad_layouts_say_what_to_do(tmp_path, data):
     backend = StreamingBackend(Xn, y, block_rows=100)
     with pytest.raises(DataError, match=r"^X\[400, 2\] is nan; impute or drop that row"):
         backend.data_pass(np.zeros(30), 0.0)
-    with pytest.raises(DataError, match="y has 5 values, but X has 569 rows"):
+    with pytest.raises(
+        DataError, match=r"y must hold one label per row of X \(569\); got shape \(5,\)"
+    ):
         StreamingBackend(X, y[:5])
+    # a source given directly gets .open()'s label checks: these ended in numpy's conversion
+    # error, a ZeroDivisionError at the first pass, or trained on 0.5 "labels"
+    with pytest.raises(DataError, match="y has dtype <U1; store labels as 0/1"):
+        StreamingBackend(X, np.where(y == 1, "a", "b"))
+    with pytest.raises(DataError, match="y must hold 0/1 labels; found 0.5"):
+        StreamingBackend(X, y * 0.5)
+    with pytest.raises(DataError, match="sample_weight sums to 0"):
+        StreamingBackend(X, y, np.zeros(len(y)))
 
 
 # --------------------------------------------------------------------------------------------

@@ -41,6 +41,9 @@ class TrainingDiverged(LrnnError, ArithmeticError):
         self.reason = reason  # what happened, without advice (the course words its own)
 
 
+#: Weights that sum to 0 leave every loss divided by 0: said by every backend that takes them.
+NO_WEIGHT = "sample_weight sums to 0; at least one example needs weight."
+
 #: How labels of other values become the sigmoid neuron's 0/1, said wherever they are refused.
 TO_BINARY = "y = (y == positive_class)"
 

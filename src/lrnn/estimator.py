@@ -45,7 +45,7 @@ from lrnn.backends.sparse_backend import check_structure
 from lrnn.backends.sparse_backend import logits as sparse_logits
 from lrnn.config import MAX_SEED, VALIDATION_FRACTION, TrainConfig, check_fraction, default
 from lrnn.data.dataset import label_name
-from lrnn.errors import UsageError
+from lrnn.errors import NO_WEIGHT, UsageError
 from lrnn.train import Callback, TrainResult, solver_for, train
 
 #: scikit-learn's LogisticRegression stops at tol=1e-4 too: an estimator in a pipeline or a
@@ -568,7 +568,7 @@ def _checked_sample_weight(sample_weight: Any, X: Any) -> NDArray:
     with np.errstate(over="ignore"):  # an overflow is said below, once
         total = weights.sum()
     if total <= 0:
-        raise ValueError("sample_weight sums to 0; at least one example needs weight.")
+        raise ValueError(NO_WEIGHT)
     if not np.isfinite(total):
         raise ValueError(
             f"sample_weight sums to {total} in float64 (largest weight "

@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 
 from lrnn import objective
 from lrnn.backends import WeightSpace, blocks
-from lrnn.errors import DataError, UsageError
+from lrnn.errors import NO_WEIGHT, DataError, UsageError
 from lrnn.objective import DataPass
 
 #: Partials added per node of the reduction tree: small enough that many nodes run in parallel,
@@ -276,7 +276,7 @@ class DaskBackend(WeightSpace):
         self.window_bytes = int(window_bytes)
         self.total = float(self.n_samples) if s is None else float(s.sum(dtype=np.float64))
         if not self.total > 0:
-            raise DataError("sample_weight sums to 0; at least one example needs weight.")
+            raise DataError(NO_WEIGHT)
         self._local: tuple[NDArray, NDArray | None] | None = None
 
     # ----------------------------------------------------------------------------------------

@@ -39,8 +39,14 @@ from lrnn.backends.blocks import (
     finish_data_pass,
     power_dtype,
 )
-from lrnn.data.sources import BLOCK_BYTES, as_source, open_out_of_core
-from lrnn.errors import DataError, UsageError
+from lrnn.data.sources import (
+    BLOCK_BYTES,
+    as_source,
+    checked_binary_labels,
+    one_label_per_row,
+    open_out_of_core,
+)
+from lrnn.errors import NO_WEIGHT, DataError, UsageError
 from lrnn.objective import DataPass
 
 
@@ -63,7 +69,10 @@ class StreamingBackend(WeightSpace):
         if self.n_samples == 0 or self.n_features == 0:
             raise DataError(f"X has shape ({self.n_samples}, {self.n_features}); it is empty.")
         self.dtype = objective.param_dtype(self.source.dtype)
-        self.y = self._vector(y, "y")
+        # the labels' checks of .open() for a source given directly, too: text labels and
+        # weights summing to 0 ended in numpy's conversion error and a ZeroDivisionError
+        labels = one_label_per_row(y, "y", self.n_samples)
+        self.y = self._vector(checked_binary_labels(labels, "y"), "y")
         self.sample_weight = None if sample_weight is None else self._vector(sample_weight, "s")
         self.scale = float(scale)
         self.total = (
@@ -71,6 +80,8 @@ class StreamingBackend(WeightSpace):
             if self.sample_weight is None
             else float(np.sum(self.sample_weight, dtype=np.float64))
         )
+        if not self.total > 0:
+            raise DataError(NO_WEIGHT)
         if block_rows is None:
             row_bytes = self.n_features * max(self.source.dtype.itemsize, 1)
             block_rows = max(1, block_bytes // row_bytes)

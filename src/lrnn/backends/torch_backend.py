@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from lrnn import objective
 from lrnn.backends import WeightSpace, blocks
-from lrnn.errors import DataError, UsageError
+from lrnn.errors import NO_WEIGHT, DataError, UsageError
 from lrnn.objective import DataPass
 
 NEEDS_TORCH = (
@@ -116,7 +116,7 @@ class TorchBackend(WeightSpace):
             else float(self.sample_weight.sum(dtype=torch.float64))
         )
         if not self.total > 0:
-            raise DataError("sample_weight sums to 0; at least one example needs weight.")
+            raise DataError(NO_WEIGHT)
         itemsize = 8 if self.X.dtype == torch.uint8 else self.X.element_size()
         self.block_rows = max(1, int(block_bytes) // (self.n_features * itemsize))
 

@@ -360,8 +360,8 @@ def open_out_of_core(
         what = f"column {label!r} of {path}" if path.is_file() else f"column {label!r}"
     else:
         raise DataError(f"{path} is not one of the out-of-core layouts; expected {CONVENTIONS}.")
-    y = _one_per_row(y, what, source.n_rows)
-    return source, (_labels(y, what) if binary else y)
+    y = one_label_per_row(y, what, source.n_rows)
+    return source, (checked_binary_labels(y, what) if binary else y)
 
 
 def _open_npy(x_path: Path, y_path: Path) -> tuple[Source, NDArray, str]:
@@ -409,7 +409,7 @@ def _open_zarr(path: Path) -> tuple[Source, NDArray, str]:
         ) from exc
 
 
-def _one_per_row(y: Any, what: str, m: int) -> NDArray:
+def one_label_per_row(y: Any, what: str, m: int) -> NDArray:
     """The stored labels as a 1-D array with one value per row of X."""
     y = np.asarray(y)
     if y.ndim == 2 and 1 in y.shape:
@@ -419,7 +419,7 @@ def _one_per_row(y: Any, what: str, m: int) -> NDArray:
     return y
 
 
-def _labels(y: NDArray, what: str) -> NDArray:
+def checked_binary_labels(y: NDArray, what: str) -> NDArray:
     """0/1 labels as float64, checked: the backends' contract, so bad labels fail here."""
     if y.dtype.kind not in "biuf":
         raise DataError(f"{what} has dtype {y.dtype}; store labels as 0/1 numbers or booleans.")
