@@ -100,6 +100,7 @@ class StreamingSoftmaxBackend(StreamingBackend):
     """K ≥ 3 classes streamed a block of rows at a time; y holds class indices."""
 
     curvature_factor = softmax.CURVATURE_FACTOR
+    binary_labels = False
 
     def __init__(self, source: Any, y: NDArray, n_classes: int, *args: Any, **kw: Any) -> None:
         super().__init__(source, y, *args, **kw)

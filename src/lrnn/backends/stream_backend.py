@@ -54,6 +54,8 @@ class StreamingBackend(WeightSpace):
     """Training data streamed from storage one block of rows at a time; y in memory."""
 
     name = "stream"
+    #: 0/1 labels (a softmax layer's subclass takes class indices, checked where it is made)
+    binary_labels = True
 
     def __init__(
         self,
@@ -72,7 +74,9 @@ class StreamingBackend(WeightSpace):
         # the labels' checks of .open() for a source given directly, too: text labels and
         # weights summing to 0 ended in numpy's conversion error and a ZeroDivisionError
         labels = one_label_per_row(y, "y", self.n_samples)
-        self.y = self._vector(checked_binary_labels(labels, "y"), "y")
+        if self.binary_labels:
+            labels = checked_binary_labels(labels, "y")
+        self.y = self._vector(labels, "y")
         self.sample_weight = None if sample_weight is None else self._vector(sample_weight, "s")
         self.scale = float(scale)
         self.total = (
