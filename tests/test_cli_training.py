@@ -252,6 +252,18 @@ def test_a_bare_resume_saves_where_the_run_did_or_says_why_not(tmp_path):
     assert (tmp_path / "lrnn-model.safetensors").read_bytes() == kept
 
 
+def test_resuming_lbfgs_with_its_own_print_every_gives_no_warning(tmp_path):
+    """lbfgs and newton record every iteration whatever is printed; the resume line the run
+    printed itself (same --print-every) warned that the history keeps another spacing."""
+    command = ["train", "breast_cancer", "--standardize", "--solver", "lbfgs", "--iterations",
+               "5", "--print-every", "1000", "--no-plot", "--model", "m.safetensors",
+               "--checkpoint", "c.safetensors"]  # fmt: skip
+    assert run([*command, "--checkpoint-every", "5"], tmp_path).returncode == 0
+    resumed = run([*command, "--resume", "c.safetensors"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "keeps the spacing" not in resumed.stderr
+
+
 @pytest.mark.parametrize("solver", ["momentum", "nesterov", "adam", "newton", "auto"])
 def test_every_solver_runs_from_the_command_line(tmp_path, solver):
     proc = run(

@@ -253,7 +253,7 @@ def _backend_name(args) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lrnn import after_training, checkpoint, run
+    from lrnn import after_training, checkpoint, run, solvers
     from lrnn.train import train
 
     model_chosen_by_lrnn = args.model is None  # messages then say "the default model path"
@@ -270,7 +270,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         paths["checkpoint"] = paths["checkpoint"] or args.resume
         same_model_path(args, paths, checkpoint.recorded_outputs(meta))
     cfg = _train_config(args, resumed)
-    if resumed is not None and args.print_every and args.print_every != cfg.record_every:
+    records_every_iteration = solvers.get(cfg.solver).record_every_iteration  # whatever is
+    # printed (lbfgs, newton): the resumed run's --print-every changes no history row
+    if (
+        resumed is not None
+        and args.print_every
+        and not records_every_iteration
+        and args.print_every != cfg.record_every
+    ):
         warnings.warn(  # the history's rows must stay evenly spaced across the two parts
             f"--print-every {args.print_every}: lines are printed that often, but the history "
             f"keeps the spacing of the run it continues (every {cfg.record_every} iterations).",
