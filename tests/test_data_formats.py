@@ -166,6 +166,19 @@ def test_stores_that_only_train_streams_are_named_where_data_is_read_into_memory
         load_inputs([str(tmp_path / "parts")], Preprocessing(kind="table"))
 
 
+def test_an_infinity_in_a_streamed_parquet_file_is_named_by_file_row_and_column(tmp_path):
+    from lrnn.backends.stream_backend import StreamingBackend
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(900, 3))
+    X[700, 1] = np.inf
+    df = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=np.arange(900) % 2)
+    df.to_parquet(tmp_path / "t.parquet", index=False, row_group_size=300)
+    backend = StreamingBackend.open(tmp_path / "t.parquet")
+    with pytest.raises(DataError, match=r"t.parquet: X\[700, 1\] is inf; impute or drop"):
+        backend.data_pass(np.zeros(3), 0.0)  # it said "X contains NaN or infinity (in a block)"
+
+
 def test_a_zarr_store_with_damaged_metadata_is_named(tmp_path):
     pytest.importorskip("zarr")
     from lrnn.data.sources import open_out_of_core

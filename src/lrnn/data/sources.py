@@ -130,6 +130,8 @@ class ParquetSource:
             raise DataError("no Parquet files given; pass a .parquet file or a folder of them.")
         self.files = list(files)
         self.label = label
+        # as errors about its values name it (X[row, column] counts rows across the files)
+        self.what = str(self.files[0] if len(self.files) == 1 else self.files[0].parent)
         schema = _parquet_schema(self.files[0])
         if label not in schema.names:
             raise DataError(
