@@ -252,6 +252,8 @@ def test_bad_layouts_say_what_to_do(tmp_path, data):
         StreamingBackend(X, y * 0.5)
     with pytest.raises(DataError, match="sample_weight sums to 0"):
         StreamingBackend(X, y, np.zeros(len(y)))
+    with pytest.raises(DataError, match="has dtype complex128, complex numbers; the neuron takes"):
+        StreamingBackend(X + 0j, y)  # "not numbers" was wrong for them
 
 
 # --------------------------------------------------------------------------------------------

@@ -71,9 +71,10 @@ def _block_dtype(dtype: np.dtype, what: str) -> np.dtype:
         return dtype
     if dtype.kind in "biuf":
         return np.dtype(np.float64)
+    kind = "complex numbers" if dtype.kind == "c" else "not numbers"
     raise DataError(
-        f"{what} has dtype {dtype}, not numbers; store the features as float32, float64 or "
-        "uint8 (convert or encode the other columns first)."
+        f"{what} has dtype {dtype}, {kind}; the neuron takes real numbers: store the features "
+        "as float32, float64 or uint8 (convert or encode the other columns first)."
     )
 
 
