@@ -142,15 +142,19 @@ def test_y_npy_beside_several_arrays_labels_none_of_them(tmp_path):
     for name in ("train", "test"):
         np.save(tmp_path / f"{name}.npy", rng.normal(size=(20, 3)))
     np.save(tmp_path / "y.npy", np.arange(20) % 2)
-    unclear = r"y.npy sits beside several arrays \('test.npy', 'train.npy'\)"
+    unclear = r"y.npy sits beside several arrays of its length \('test.npy', 'train.npy'\)"
     with pytest.raises(DataError, match=unclear):
         load(tmp_path / "test.npy")
     with pytest.raises(DataError, match=unclear):
         open_out_of_core(tmp_path / "train.npy")
     spec = Preprocessing(kind="array")
     assert load_inputs([str(tmp_path / "test.npy")], spec).y is None  # predict: no labels
-    (tmp_path / "test.npy").unlink()  # one array beside y.npy: its labels
+    np.save(tmp_path / "test.npy", np.ones((1, 3)))  # a saved mean: no rival, its labels
     assert load(tmp_path / "train.npy").y.shape == (20,)
+    np.save(tmp_path / "X.npy", rng.normal(size=(20, 3)))  # y.npy labels X.npy, no other
+    with pytest.raises(DataError, match=r"y.npy labels X.npy beside it, not train.npy"):
+        load(tmp_path / "train.npy")
+    assert load(tmp_path / "X.npy").y.shape == (20,)
 
 
 def test_stores_that_only_train_streams_are_named_where_data_is_read_into_memory(tmp_path):

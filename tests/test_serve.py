@@ -509,6 +509,18 @@ def test_page_says_a_broken_answer_in_one_sentence(browser, table_server):
         assert page.text_content("#error") == said
         page.evaluate("() => { document.body.dataset.state = 'again'; }")
     assert not [u for u in requests if "/predict" in u] and not problems
+    # an answer still on its way when the page refuses the next input is not drawn over that
+    page.evaluate(
+        """() => { const real = window.fetch; window.fetch = (...args) =>
+          new Promise((go) => setTimeout(go, 1200)).then(() => real(...args)); }"""
+    )
+    page.fill("#row", ", ".join(["1"] * len(TABLE_COLUMNS)))
+    page.click("#go")
+    page.fill("#row", "1,,2")
+    page.click("#go")
+    page.wait_for_timeout(2000)
+    assert page.text_content("#error") == "value 2 is empty; fill it in"
+    assert page.is_hidden("#result")
     page.route(
         "**/predict*",
         lambda route: route.fulfill(status=502, content_type="text/html", body="<html>bad</html>"),

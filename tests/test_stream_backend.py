@@ -246,10 +246,16 @@ def test_bad_layouts_say_what_to_do(tmp_path, data):
         StreamingBackend(X, y[:5])
     # a source given directly gets .open()'s label checks: these ended in numpy's conversion
     # error, a ZeroDivisionError at the first pass, or trained on 0.5 "labels"
-    with pytest.raises(DataError, match="y has dtype <U1; store labels as 0/1"):
+    with pytest.raises(DataError, match=r"y has dtype <U1; labels here are numbers \(0/1"):
         StreamingBackend(X, np.where(y == 1, "a", "b"))
     with pytest.raises(DataError, match="y must hold 0/1 labels; found 0.5"):
         StreamingBackend(X, y * 0.5)
+    with pytest.raises(DataError, match="sample_weight holds NaN or infinity"):
+        StreamingBackend(X, y, np.full(len(y), np.nan))  # it said "sums to 0"
+    from lrnn.backends.softmax_blocks import StreamingSoftmaxBackend
+
+    with pytest.raises(DataError, match=r"y must hold class indices 0 to 2; found 3 \(row 7\)"):
+        StreamingSoftmaxBackend(X, np.arange(len(y)) % 3 + 2 * (np.arange(len(y)) == 7), 3)
     with pytest.raises(DataError, match="sample_weight sums to 0"):
         StreamingBackend(X, y, np.zeros(len(y)))
     with pytest.raises(DataError, match="has dtype complex128, complex numbers; the neuron takes"):

@@ -54,6 +54,7 @@ let meta = null;
 let latest = 0;  // the number of the last request sent: an older answer is not shown
 
 function showError(message) {
+  latest += 1;  // an answer still on its way is older than this error: it is not drawn
   $("error").textContent = message;
   $("error").hidden = false;
   $("result").hidden = true;  // not the previous input's verdict under this input's error

@@ -100,11 +100,10 @@ class StreamingSoftmaxBackend(StreamingBackend):
     """K ≥ 3 classes streamed a block of rows at a time; y holds class indices."""
 
     curvature_factor = softmax.CURVATURE_FACTOR
-    binary_labels = False
 
     def __init__(self, source: Any, y: NDArray, n_classes: int, *args: Any, **kw: Any) -> None:
+        self.n_classes = self.label_classes = int(n_classes)  # before the labels are checked
         super().__init__(source, y, *args, **kw)
-        self.n_classes = int(n_classes)
         self.labels = np.asarray(self.y, dtype=np.intp)
 
     def data_pass(self, w: NDArray, b: NDArray) -> DataPass:

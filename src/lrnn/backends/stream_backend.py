@@ -21,6 +21,7 @@ the in-memory backend's, so sgd reaches the same optimum along a different path.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import objective
-from lrnn.backends import WeightSpace
+from lrnn.backends import WeightSpace, _check_labels
 from lrnn.backends.blocks import (
     block_data_pass,
     block_gram_matvec,
@@ -42,7 +43,6 @@ from lrnn.backends.blocks import (
 from lrnn.data.sources import (
     BLOCK_BYTES,
     as_source,
-    checked_binary_labels,
     one_label_per_row,
     open_out_of_core,
 )
@@ -54,8 +54,8 @@ class StreamingBackend(WeightSpace):
     """Training data streamed from storage one block of rows at a time; y in memory."""
 
     name = "stream"
-    #: 0/1 labels (a softmax layer's subclass takes class indices, checked where it is made)
-    binary_labels = True
+    #: 0/1 labels (a softmax layer's subclass takes the class indices of its K classes)
+    label_classes = 2
 
     def __init__(
         self,
@@ -74,8 +74,7 @@ class StreamingBackend(WeightSpace):
         # the labels' checks of .open() for a source given directly, too: text labels and
         # weights summing to 0 ended in numpy's conversion error and a ZeroDivisionError
         labels = one_label_per_row(y, "y", self.n_samples)
-        if self.binary_labels:
-            labels = checked_binary_labels(labels, "y")
+        _check_labels(labels, labels, self.label_classes)  # the backends' one label rule
         self.y = self._vector(labels, "y")
         self.sample_weight = None if sample_weight is None else self._vector(sample_weight, "s")
         self.scale = float(scale)
@@ -84,6 +83,8 @@ class StreamingBackend(WeightSpace):
             if self.sample_weight is None
             else float(np.sum(self.sample_weight, dtype=np.float64))
         )
+        if not math.isfinite(self.total):
+            raise DataError("sample_weight holds NaN or infinity; give finite weights ≥ 0.")
         if not self.total > 0:
             raise DataError(NO_WEIGHT)
         if block_rows is None:

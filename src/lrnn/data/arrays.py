@@ -136,20 +136,43 @@ def load_npz(name: str, require_labels: bool) -> Dataset:
 
 def labels_beside(x_path: Path) -> tuple[Path, str | None]:
     """``y.npy`` beside an array, and why it cannot be taken as that array's labels (None when
-    it can). It labels ``X.npy``, or the one array beside it; with several arrays beside it
-    (train.npy, test.npy) it is not clear which it labels — a test file of the same length
-    silently took the training labels."""
+    it can). It labels ``X.npy`` when there is one, else the one array beside it that could be
+    labelled by it (2-D, one row per label; a saved ``mean.npy`` of one row is no rival). With
+    several (train.npy, test.npy) it is not clear which it labels: a test file of the same
+    length silently took the training labels."""
     y_path = x_path.parent / "y.npy"
     if x_path.name == "X.npy" or not y_path.exists():
         return y_path, None
-    others = sorted(p.name for p in x_path.parent.glob("*.npy") if p.name not in ("X.npy", "y.npy"))
-    if len(others) <= 1:
+    if (x_path.parent / "X.npy").exists():
+        return (
+            y_path,
+            f"{y_path} labels X.npy beside it, not {x_path.name}; put {x_path.name} "
+            "and its labels in a folder of their own, as X.npy and y.npy",
+        )
+    rows = _npy_rows(y_path)
+    rivals = sorted(
+        p.name
+        for p in x_path.parent.glob("*.npy")
+        if p.name not in ("X.npy", "y.npy") and _npy_rows(p, two_d=True) == rows
+    )
+    if len(rivals) <= 1:
         return y_path, None
     return y_path, (
-        f"{y_path} sits beside several arrays ({quoted(others)}), so it is not clear which one "
-        f"it labels; put {x_path.name} and its labels in a folder of their own, as X.npy and "
-        "y.npy"
+        f"{y_path} sits beside several arrays of its length ({quoted(rivals)}), so it is not "
+        f"clear which one it labels; put {x_path.name} and its labels in a folder of their own, "
+        "as X.npy and y.npy"
     )
+
+
+def _npy_rows(path: Path, two_d: bool = False) -> int | None:
+    """The row count in a .npy file's header (None when unreadable, or not 2-D if asked)."""
+    try:  # a memory map: the header is read, not the data
+        shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+    except (OSError, ValueError, EOFError):
+        return None
+    if not shape or (two_d and len(shape) != 2):
+        return None
+    return int(shape[0])
 
 
 def load_npy(path: str | os.PathLike, require_labels: bool) -> Dataset:

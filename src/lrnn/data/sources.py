@@ -403,7 +403,7 @@ def _open_zarr(path: Path) -> tuple[Source, NDArray, str]:
         return ArraySource(group["X"], f"{path}/X"), group["y"][:], f"{path}/y"
     except DataError:
         raise
-    except (zarr.errors.BaseZarrError, ValueError, KeyError, OSError) as exc:
+    except (zarr.errors.BaseZarrError, ValueError, KeyError, OSError, TypeError) as exc:
         # an unknown codec, damaged metadata (its JSON too), …
         raise DataError(
             f"the Zarr store {path} cannot be read ({exc}); if it was written with a codec this "
