@@ -501,6 +501,7 @@ def test_page_says_a_broken_answer_in_one_sentence(browser, table_server):
     for typed, said in [
         ("1,,2", "value 2 is empty; fill it in"),  # was dropped: one value fewer
         ("0x10, 1, 2", "value 1 (0x10) is not a number"),  # was read as 16
+        ("1, 2\n3, 4", "value 2 (2 3) is not a number"),  # two rows pasted: one line
         ("", "type one example first: " + ", ".join(TABLE_COLUMNS)),
     ]:
         page.fill("#row", typed)
@@ -539,7 +540,7 @@ def test_page_for_a_table_model(browser, table_server, models):
     assert page.text_content("#columns") == ", ".join(TABLE_COLUMNS)
     frame = pd.read_csv(models.table_csv)
     row = frame[TABLE_COLUMNS].iloc[0].tolist()
-    page.fill("#row", ", ".join(repr(v) for v in row))
+    page.fill("#row", ", ".join(repr(v) for v in row) + ",")  # a trailing comma ends the row
     page.click("#go")
     page.wait_for_selector("body[data-state=done]", timeout=15000)
     expected = predict_json(models.table, [models.table_csv], models.folder)[0]

@@ -69,7 +69,8 @@ async function answer(response) {
   try { out = JSON.parse(text); } catch (e) { out = null; }
   if (response.ok && out) return out;
   const said = out && typeof out.error === "string" ? out.error
-    : "the server answered " + response.status + " " + response.statusText + "; try again";
+    : "the server answered " + [response.status, response.statusText].join(" ").trim() +
+      "; try again";  // HTTP/2 has no status text
   throw new Error(said);
 }
 
@@ -173,7 +174,7 @@ function sendRow() {
     predict(text, "text/plain", "");
     return;
   }
-  const text = $("row").value.trim();
+  const text = $("row").value.trim().replace(/[,;]$/, "");  // "1, 2, 3," is three values
   if (!text) { showError("type one example first: " + $("columns").textContent); return; }
   // commas (or semicolons) separate the values when there are any, else spaces; an empty
   // value between two commas is a missing value, not one value fewer
@@ -183,7 +184,8 @@ function sendRow() {
   const decimal = /^[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?$/;
   const odd = parts.findIndex((v) => !decimal.test(v) || !Number.isFinite(Number(v)));
   if (odd >= 0) {
-    showError("value " + (odd + 1) + " (" + parts[odd].slice(0, 20) + ") is not a number");
+    const shown = parts[odd].replace(/\\s+/g, " ").slice(0, 20);  // two pasted rows: one line
+    showError("value " + (odd + 1) + " (" + shown + ") is not a number");
     return;
   }
   predict(JSON.stringify({rows: [parts.map(Number)]}), "application/json", "");
