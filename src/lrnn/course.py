@@ -93,9 +93,7 @@ def optimize(
     iteration's update; ``grads`` are the last gradients computed (at the last iterate before
     the final update), as in the lesson.
     """
-    as_course_arrays(w, X, array_of(Y, "Y"))  # an input refused gets no warning before it
-    warn_if_raw_pixels(X, "X")
-    return _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, "X")
+    return _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, "X", warn=True)
 
 
 def _optimize(
@@ -108,6 +106,7 @@ def _optimize(
     print_cost: bool,
     name: str,
     grads: bool = True,
+    warn: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any] | None, list[float]]:
     """:func:`optimize`, naming X as the caller knows it (model's X_train) in errors;
     ``grads=False`` (model(), which returns none) leaves them out: on the lesson's wide data
@@ -142,6 +141,8 @@ def _optimize(
         tol=0.0,
         divergence_patience=10**9,  # the lesson's loop runs to the end, whatever happens
     )
+    if warn:  # after every check: an input refused gets no warning first (model warns itself)
+        warn_if_raw_pixels(X, name)
     if nothing_to_run:  # the learner's own w is never handed back: a copy
         return (
             {"w": w_flat.reshape(-1, 1).copy(), "b": bias},

@@ -9,7 +9,9 @@ a failing disk) exits 1.
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from typing import Any
 
 
 class LrnnError(Exception):
@@ -94,3 +96,28 @@ def printable(text: str) -> str:
 class UnbalancedClassesWarning(UserWarning):
     """One class has far fewer examples than another: a model can score well by ignoring it.
     Its own category, so a run that already weights the classes can leave it unsaid."""
+
+
+class RepeatedKey(ValueError):
+    """A JSON object that names one key twice (see :func:`json_once_each`)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):  # counted, not searched: a hostile header may hold 10⁶ keys
+        from collections import Counter
+
+        raise RepeatedKey(next(k for k, n in Counter(k for k, _ in pairs).items() if n > 1))
+    return obj
+
+
+def json_once_each(text: str | bytes) -> Any:
+    """JSON that names each key of an object once, else :class:`RepeatedKey`. Python's json
+    keeps the last of two silently, other readers may keep the first: a model header naming
+    tensor 'w' twice could mean one model to lrnn's checks and another to the next tool, and
+    a class given two weights on the command line could mean either."""
+    return json.loads(text, object_pairs_hook=_once_each)

@@ -268,3 +268,18 @@ def write_text(name: str, text: str, what: str) -> None:
             f"{name}: cannot write the {what} ({e.strerror or e}); check the folder is writable "
             "and has free space."
         ) from e
+
+
+def past_the_model(history: Mapping[str, Any], training: Any) -> str | None:
+    """'records iteration N but the model trained for M iterations', or None: a history that
+    goes past its model's last iteration is another run's (embedded, or a --history file)."""
+    iterations = training.get("iterations") if isinstance(training, dict) else None
+    recorded = [v for v in history.get("iteration") or [] if v is not None]
+    if not recorded or not isinstance(iterations, int | float) or isinstance(iterations, bool):
+        return None
+    if max(recorded) <= iterations:
+        return None
+    return (
+        f"records iteration {max(recorded):.15g} but the model trained for "
+        f"{iterations:.15g} iterations"
+    )

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from lrnn._version import __version__
-from lrnn.errors import ModelFileError, UsageError
+from lrnn.errors import ModelFileError, RepeatedKey, UsageError, json_once_each
 from lrnn.files import atomic_write_bytes, not_a_regular_file
 
 #: The newest format this version reads (and writes for softmax layers).
@@ -370,14 +370,11 @@ def _check_history_fits(history: dict, training: dict, bad: Callable[[str], Exce
     rows = len(next(iter(history.values())))
     if rows > MAX_HISTORY_ROWS:
         raise bad(f"the history holds {rows} rows; lrnn keeps at most {MAX_HISTORY_ROWS}")
-    iterations = training.get("iterations")
-    recorded = [v for v in history.get("iteration") or [] if v is not None]
-    if recorded and isinstance(iterations, int | float) and not isinstance(iterations, bool):
-        if max(recorded) > iterations:
-            raise bad(
-                f"the history records iteration {max(recorded):.15g} but the model trained for "
-                f"{iterations:.15g} iterations"
-            )
+    from lrnn.history import past_the_model
+
+    past = past_the_model(history, training)
+    if past:
+        raise bad(f"the history {past}")
 
 
 def _is_history(history: Any) -> bool:
@@ -571,33 +568,6 @@ def _read(name: str, expected_format: str) -> tuple[dict[str, np.ndarray], dict]
         raise ModelFileError(f"{name}: corrupt safetensors data ({_short(e)}); {_DAMAGED}.") from e
     tensors = {k: np.array(v, dtype=v.dtype.newbyteorder("=")) for k, v in tensors.items()}
     return tensors, meta
-
-
-class RepeatedKey(ValueError):
-    """A JSON object that names one key twice (see :func:`json_once_each`)."""
-
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
-
-
-def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise RepeatedKey(key)
-            seen.add(key)
-    return obj
-
-
-def json_once_each(text: str | bytes) -> Any:
-    """JSON that names each key of an object once, else :class:`RepeatedKey`. Python's json
-    keeps the last of two silently, other readers may keep the first: a model header naming
-    tensor 'w' twice could mean one model to lrnn's checks and another to the next tool, and
-    a class given two weights on the command line could mean either."""
-    return json.loads(text, object_pairs_hook=_once_each)
 
 
 def _repeated(name: str, where: str, e: RepeatedKey) -> ModelFileError:

@@ -34,7 +34,7 @@ from lrnn import files, metrics, objective, persist, plots
 from lrnn._version import __version__
 from lrnn.data import Dataset, Preprocessing, align_classes, data_sha256
 from lrnn.errors import DataError, ModelFileError
-from lrnn.history import columns_of, write_text
+from lrnn.history import columns_of, past_the_model, write_text
 from lrnn.report_html import _facts, _figure, _fmt, _grid, _note, _Page, _td, scrolling
 
 #: The history table shows at most this many rows (evenly spaced, first and last included).
@@ -227,15 +227,11 @@ def _model_features(
 
 def _check_history_belongs(columns: dict[str, list], model: persist.ModelFile) -> None:
     """A history whose iterations go past the model's cannot be this model's history."""
-    iterations = model.training.get("iterations") if isinstance(model.training, dict) else None
-    recorded = columns.get("iteration") or []
-    if not recorded or not isinstance(iterations, int | float) or isinstance(iterations, bool):
-        return
-    if max(recorded) > iterations:
+    past = past_the_model(columns, model.training)
+    if past:
         raise DataError(
-            f"history file records iteration {max(recorded)} but the model trained for "
-            f"{int(iterations)} iterations: it does not belong to this model; give the history "
-            "saved with this model (or none)."
+            f"history file {past}: it does not belong to this model; give the history saved "
+            "with this model (or none)."
         )
 
 

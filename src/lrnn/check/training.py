@@ -380,24 +380,19 @@ def _printed_numbers(line: str) -> list[tuple[float, float]]:
     return found
 
 
+def _shows(value: float, half: float, cost: float) -> bool:
+    """A printed number shows the cost to the digits printed (half a unit of the last one)."""
+    return abs(value - cost) <= half + 1e-9 * abs(cost)
+
+
 def _first_not_printed(costs: list[float], numbers: list[list[tuple[float, float]]]) -> int | None:
     """The first cost missing from the printed numbers read in order, several to a line if
     need be; None when all are there (``print(costs)`` after the loop: the numbers are right,
     only the lesson's one line per cost is not)."""
-    printed = [(v, half) for line in numbers for v, half in line]
-    start = 0
+    printed = iter([number for line in numbers for number in line])
     for k, cost in enumerate(costs):
-        at = next(
-            (
-                i
-                for i in range(start, len(printed))
-                if abs(printed[i][0] - cost) <= printed[i][1] + 1e-9 * abs(cost)
-            ),
-            None,
-        )
-        if at is None:
+        if not any(_shows(v, half, cost) for v, half in printed):  # reads on from the last
             return k
-        start = at + 1
     return None
 
 
@@ -445,14 +440,8 @@ def _prints_costs(
             )
         start = 0
         for k, cost in enumerate(costs):
-            hit = next(
-                (
-                    row
-                    for row in range(start, len(lines))
-                    if any(abs(v - cost) <= half + 1e-9 * abs(cost) for v, half in numbers[row])
-                ),
-                None,
-            )
+            after = range(start, len(lines))
+            hit = next((r for r in after if any(_shows(v, h, cost) for v, h in numbers[r])), None)
             if hit is None and result.printed_cut and k > 0:
                 continue  # its line may be in the middle cut out of a long output (the
                 # first cost's line, at the start, is always kept)

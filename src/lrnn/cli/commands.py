@@ -256,13 +256,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from lrnn import after_training, checkpoint, run, solvers
     from lrnn.train import train
 
-    model_chosen_by_lrnn = args.model is None  # messages then say "the default model path"
-    if model_chosen_by_lrnn:
-        args.model = DEFAULT_MODEL
+    lrnn_chose_model = args.model is None  # messages then say "the default model path"
+    args.model = DEFAULT_MODEL if lrnn_chose_model else args.model
     paths = _train_paths(args)
     request = _request(args)
     _refuse_conflicting_options(args, paths, request)
-    _check_train_outputs(args, paths, model_chosen_by_lrnn)
+    _check_train_outputs(args, paths, lrnn_chose_model)
 
     resumed = tensors = meta = None
     if args.resume:
@@ -270,14 +269,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         paths["checkpoint"] = paths["checkpoint"] or args.resume
         same_model_path(args, paths, checkpoint.recorded_outputs(meta))
     cfg = _train_config(args, resumed)
-    records_every_iteration = solvers.get(cfg.solver).record_every_iteration  # whatever is
-    # printed (lbfgs, newton): the resumed run's --print-every changes no history row
-    if (
-        resumed is not None
-        and args.print_every
-        and not records_every_iteration
-        and args.print_every != cfg.record_every
-    ):
+    # lbfgs and newton record every iteration, whatever is printed: no history row changes
+    spaced = resumed is not None and not solvers.get(cfg.solver).record_every_iteration
+    if spaced and args.print_every not in (None, 0, cfg.record_every):
         warnings.warn(  # the history's rows must stay evenly spaced across the two parts
             f"--print-every {args.print_every}: lines are printed that often, but the history "
             f"keeps the spacing of the run it continues (every {cfg.record_every} iterations).",
@@ -357,9 +351,7 @@ def _refuse_conflicting_options(args: argparse.Namespace, paths: dict, request: 
         )
 
 
-def _check_train_outputs(
-    args: argparse.Namespace, paths: dict, model_chosen_by_lrnn: bool = False
-) -> None:
+def _check_train_outputs(args: argparse.Namespace, paths: dict, lrnn_chose_model: bool) -> None:
     """Refuse, before any work, an output that would destroy an input or a file not lrnn's."""
     if args.resume and Path(args.resume).resolve() == Path(paths["model"]).resolve():
         raise UsageError(
@@ -368,8 +360,8 @@ def _check_train_outputs(
         )
     plan = OutputPlan().read("DATA", args.data).read("--test", args.test)
     plan.read("--validation", args.validation)
-    model_choice = None if model_chosen_by_lrnn else args.model
-    plan.write("--model", paths["model"], "model", derived=_choose("--model", model_choice))
+    given = None if lrnn_chose_model else args.model
+    plan.write("--model", paths["model"], "model", derived=_choose("--model", given))
     plan.write("--plot", paths["plot"], "plot", derived=_choose("--plot", args.plot, "--no-plot"))
     plan.write("--report", paths["report"], "report", derived=_choose("--report", args.report))
     plan.write("--history", paths["history"], "history")

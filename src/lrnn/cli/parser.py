@@ -17,7 +17,7 @@ from lrnn import __version__, config
 from lrnn.cli import commands, scoring
 from lrnn.cli.commands import DEFAULT_COMPARE_PLOT, DEFAULT_MODEL, DEFAULT_REPORT
 from lrnn.config import default
-from lrnn.errors import UsageError
+from lrnn.errors import RepeatedKey, UsageError, json_once_each
 from lrnn.solvers import SOLVER_NAMES
 
 
@@ -115,8 +115,6 @@ def _image_size(text: str) -> tuple[int, int]:
 def _class_weight(text: str) -> str | dict:
     if text == "balanced":
         return text
-
-    from lrnn.persist import RepeatedKey, json_once_each
 
     try:
         value = json_once_each(text)

@@ -51,6 +51,14 @@ def check_bytes(source: str, what: str, shape: Sequence[int], itemsize: int) -> 
         )
 
 
+def not_parquet(path: Any, exc: BaseException) -> DataError:
+    """A Parquet file that pyarrow or pandas cannot read, in one line, for every loader."""
+    return DataError(
+        f"{path}: not a readable Parquet file ({short(exc)}); it is empty, cut short or of "
+        "another format — write it again (pandas: DataFrame.to_parquet) or remove it."
+    )
+
+
 def short(e: BaseException) -> str:
     """An exception's message on one line, for embedding in ours."""
     return " ".join(str(e).split())[:200] or type(e).__name__

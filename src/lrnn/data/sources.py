@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import objective
-from lrnn.data.checks import short
+from lrnn.data.checks import not_parquet, short
 from lrnn.errors import TO_BINARY, DataError, UsageError, shown
 
 #: Default bytes of X per streamed block: large enough that per-block overhead (a kernel call, a
@@ -242,7 +242,7 @@ def _parquet_schema(path: Path) -> Any:
     try:
         return pq.read_schema(path)
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise _not_parquet(path, exc) from exc
+        raise not_parquet(path, exc) from exc
 
 
 def _parquet_metadata(path: Path) -> Any:
@@ -252,14 +252,7 @@ def _parquet_metadata(path: Path) -> Any:
     try:
         return pq.ParquetFile(path).metadata
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise _not_parquet(path, exc) from exc
-
-
-def _not_parquet(path: Path, exc: BaseException) -> DataError:
-    return DataError(
-        f"{path}: not a readable Parquet file ({short(exc)}); it is empty, cut short or of "
-        "another format — write it again (pandas: DataFrame.to_parquet) or remove it."
-    )
+        raise not_parquet(path, exc) from exc
 
 
 def is_source(X: Any) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data import limits
-from lrnn.data.checks import check_bytes, check_finite, clip, is_float, quoted, short
+from lrnn.data.checks import check_bytes, check_finite, clip, is_float, not_parquet, quoted, short
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError, has_control_characters
@@ -128,7 +128,7 @@ def read_table(
         raise
     except Exception as e:  # noqa: BLE001 - pandas rebuilds a frame from the file's own
         # metadata, which fails in arbitrary ways (KeyError, TypeError, ...) when it is damaged
-        raise DataError(f"{name}: not a readable Parquet file ({short(e)}); check the file.") from e
+        raise not_parquet(name, e) from e
 
 
 def _longer_than_header(name: str, encoding: str) -> str:
