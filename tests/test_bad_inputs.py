@@ -287,6 +287,14 @@ class Files:
         (frame if frame is not None else pd.DataFrame(columns)).to_parquet(self.root / name)
         return name
 
+    def parquet_folder(self, name: str, a: list[float | None], label: list[int | None]) -> str:
+        """A folder of two Parquet files (streamed): a clean one, then one with these columns."""
+        (self.root / name).mkdir()
+        clean = pd.DataFrame({"a": [0.5, -0.5, 1.0], "label": [1, 0, 1]})
+        clean.to_parquet(self.root / name / "part-0.parquet")
+        pd.DataFrame({"a": a, "label": label}).to_parquet(self.root / name / "part-1.parquet")
+        return name
+
     def png(self, name: str, size: tuple[int, int] = (8, 8), mode: str = "L") -> str:
         (self.root / name).parent.mkdir(parents=True, exist_ok=True)
         Image.new(mode, size, 128).save(self.root / name)
@@ -584,7 +592,10 @@ CASES: list[tuple[str, Build, str]] = [
     ("npz single array", lambda f: ["train", f.npy_named_npz("one.npz"), *T], "single array"),
     ("zarr with an unknown codec", lambda f: ["train", f.zarr_unknown_codec("d.zarr"), *T], "the zarr store d.zarr cannot be read (unknown codec: 'frobnicate')"),
     ("streamed training, X.npy cut short", lambda f: ["train", (f.npy_folder("big"), f.truncated("big/X.npy", "big/X.npy"), "big")[-1], *T], "big/X.npy is not a plain .npy array (mmap length is greater than file size)"),
-    ("streamed training, NaN in X.npy", lambda f: ["train", f.npy_folder("big", np.where(np.arange(60).reshape(20, 3) == 44, np.nan, _X)), *T], "X.npy: X[14, 2] is nan; impute or drop that row"),
+    ("streamed training, NaN in X.npy", lambda f: ["train", f.npy_folder("big", np.where(np.arange(60).reshape(20, 3) == 44, np.nan, _X)), *T], "X.npy: X[14, 2] is nan; features must be finite numbers — fill in or drop that row"),
+    ("streamed Parquet folder, inf in its second file", lambda f: ["train", f.parquet_folder("parts", [1.0, np.inf], [0, 1]), *T], "parts/part-1.parquet: column 'a' has value inf (row 2), infinite"),
+    ("streamed Parquet folder, an empty cell", lambda f: ["train", f.parquet_folder("parts", [1.0, 2.0, None], [0, 1, 0]), *T], "parts/part-1.parquet: column 'a' is empty (row 3); fill in or drop that row"),
+    ("streamed Parquet folder, an empty label", lambda f: ["train", f.parquet_folder("parts", [1.0, 2.0], [None, 1]), *T], "parts/part-1.parquet: the label column 'label' is empty (row 1)"),
     ("streamed training, --test an .npz", lambda f: ["train", f.npy_folder("big"), "--test", f.npz("t.npz", X=_X, y=_Y), *T], "--test t.npz: streamed training reads its test data"),
     ("npz pickled objects", lambda f: ["train", f.npz("o.npz", X=np.array([[1], [2]], dtype=object), y=[0, 1]), *T], "pickle"),
     ("npz no X", lambda f: ["train", f.npz("k.npz", features=_X, y=_Y), *T], "no array named 'x'"),

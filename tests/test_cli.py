@@ -407,3 +407,23 @@ def test_predict_refuses_before_it_writes_a_single_row(tmp_path, capsys):
     assert main(["predict", "--model", str(model), str(narrow)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("error: ")
+
+
+def test_a_streamed_folder_error_follows_the_header_in_one_stream(tmp_path):
+    """``lrnn train … 2>&1 | tee log`` on a Parquet folder: the header, then one line naming the
+    file and its own row (it named the folder and a row counted across its files)."""
+    import subprocess
+
+    from tests.cli_helpers import lrnn_command
+
+    (tmp_path / "parts").mkdir()
+    pd.DataFrame({"a": [0.0, 1.0], "label": [0, 1]}).to_parquet(tmp_path / "parts/0.parquet")
+    pd.DataFrame({"a": [np.inf, 1.0], "label": [0, 1]}).to_parquet(tmp_path / "parts/1.parquet")
+    proc = subprocess.run(
+        [*lrnn_command(), "train", "parts", "--no-plot", "--model", "m.safetensors"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120,
+    )  # fmt: skip
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 2 and len(lines) == 2, proc.stdout
+    assert lines[0].startswith("Training on parts: 4 examples")
+    assert lines[1].startswith("error: parts/1.parquet: column 'a' has value inf (row 1)")

@@ -179,8 +179,32 @@ def test_an_infinity_in_a_streamed_parquet_file_is_named_by_file_row_and_column(
     df = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=np.arange(900) % 2)
     df.to_parquet(tmp_path / "t.parquet", index=False, row_group_size=300)
     backend = StreamingBackend.open(tmp_path / "t.parquet")
-    with pytest.raises(DataError, match=r"t.parquet: X\[700, 1\] is inf; impute or drop"):
+    with pytest.raises(DataError, match=r"t.parquet: column 'b' has value inf \(row 701\)"):
         backend.data_pass(np.zeros(3), 0.0)  # it said "X contains NaN or infinity (in a block)"
+
+
+def test_a_streamed_parquet_folder_names_the_file_and_its_own_row(tmp_path):
+    """A folder's rows run on across its files; the error names the file and that file's row,
+    for a softmax layer too (it said "X contains NaN or infinity (in a block of 3 rows)")."""
+    from lrnn.backends.softmax_blocks import StreamingSoftmaxBackend
+    from lrnn.backends.stream_backend import StreamingBackend
+
+    (tmp_path / "parts").mkdir()
+    pd.DataFrame({"a": [0.0, 1.0, 2.0], "label": [0, 1, 2]}).to_parquet(
+        tmp_path / "parts/0.parquet"
+    )
+    bad = pd.DataFrame({"a": [0.0, -np.inf, 2.0], "label": [2, 1, 0]})
+    bad.to_parquet(tmp_path / "parts/1.parquet")
+    message = r"parts/1.parquet: column 'a' has value -inf \(row 2\)"
+    three = StreamingSoftmaxBackend.open(tmp_path / "parts", n_classes=3)
+    with pytest.raises(DataError, match=message):
+        three.data_pass(np.zeros((1, 3)), np.zeros(3))
+    bad.assign(label=[1, 0, 1]).to_parquet(tmp_path / "parts/1.parquet")
+    pd.DataFrame({"a": [0.0, 1.0, 2.0], "label": [0, 1, 0]}).to_parquet(
+        tmp_path / "parts/0.parquet"
+    )
+    with pytest.raises(DataError, match=message):
+        StreamingBackend.open(tmp_path / "parts").data_pass(np.zeros(1), 0.0)
 
 
 def test_a_zarr_store_with_damaged_metadata_is_named(tmp_path):

@@ -238,7 +238,7 @@ def test_bad_layouts_say_what_to_do(tmp_path, data):
     Xn = X.copy()
     Xn[400, 2] = np.nan
     backend = StreamingBackend(Xn, y, block_rows=100)
-    with pytest.raises(DataError, match=r"^X\[400, 2\] is nan; impute or drop that row"):
+    with pytest.raises(DataError, match=r"^X\[400, 2\] is nan; features must be finite numbers"):
         backend.data_pass(np.zeros(30), 0.0)
     with pytest.raises(
         DataError, match=r"y must hold one label per row of X \(569\); got shape \(5,\)"

@@ -11,6 +11,7 @@ kernels/objective; this module only turns its means into sums that add across bl
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -42,14 +43,14 @@ def block_data_pass(
     w: NDArray,
     b: float,
     scale: float,
-    where: tuple[str, int] | None = None,
+    check_x: Callable[[NDArray], None] | None = None,
 ) -> NDArray[np.float64]:
     """``[Σ sℓ, Σ s(a−y), Σ s·hit, Σ s(a−y)·scale·x (n values)]`` for one block, in float64.
 
     The kernels (and the reference) return weighted *means*; multiplying back by the block's
     weight total gives sums that add across blocks (relative rounding ~1e-16). A block whose
     weights are all zero contributes nothing (and would divide by zero), so it is skipped.
-    ``where`` (the file, the block's first row) lets a NaN in X be named by file and cell.
+    ``check_x`` (a streamed source's check of this block) names a NaN in X by file and cell.
     """
     n = w.shape[0]
     out = np.zeros(3 + n)
@@ -64,12 +65,12 @@ def block_data_pass(
     out[3:] = data.dw
     out[3:] *= total
     if not np.isfinite(out).all() and np.isfinite(w).all() and math.isfinite(b):
-        _raise_if_not_finite(x, y, s, where)
+        _raise_if_not_finite(x, y, s, check_x)
     return out
 
 
 def _raise_if_not_finite(
-    x: NDArray, y: NDArray, s: NDArray | None, where: tuple[str, int] | None = None
+    x: NDArray, y: NDArray, s: NDArray | None, check_x: Callable[[NDArray], None] | None = None
 ) -> None:
     """Finite parameters gave a non-finite sum: name the input that holds NaN or infinity.
 
@@ -77,13 +78,8 @@ def _raise_if_not_finite(
     would be one more pass over X); with finite inputs the sums stay finite, so a diverging
     run (huge w) is left to the training loop's divergence guard.
     """
-    if where is not None and np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
-        row, col = (int(i) for i in np.argwhere(~np.isfinite(x))[0])
-        source = "" if where[0] == "X" else f"{where[0]}: "  # a file's name, or an array
-        raise DataError(
-            f"{source}X[{where[1] + row}, {col}] is {x[row, col]}; impute or drop that row "
-            "before training."
-        )
+    if check_x is not None:
+        check_x(x)
     for name, v in (("X", x), ("y", y), ("sample_weight", s)):
         if v is not None and np.issubdtype(v.dtype, np.floating) and not np.isfinite(v).all():
             raise DataError(

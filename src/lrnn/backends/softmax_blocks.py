@@ -12,6 +12,8 @@ Layout of a data-pass sum: ``[Σ sℓ, Σ s·hit, Σ s(P − Y) (K), Σ s·scale
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,7 @@ from lrnn import softmax
 from lrnn.backends import blocks
 from lrnn.backends.softmax_backend import SoftmaxBackend
 from lrnn.backends.stream_backend import StreamingBackend
+from lrnn.data.sources import open_out_of_core
 from lrnn.objective import DataPass
 
 
@@ -29,7 +32,13 @@ def _total(x: NDArray, s: NDArray | None) -> float:
 
 
 def block_data_pass(
-    x: NDArray, y: NDArray, s: NDArray | None, W: NDArray, b: NDArray, scale: float
+    x: NDArray,
+    y: NDArray,
+    s: NDArray | None,
+    W: NDArray,
+    b: NDArray,
+    scale: float,
+    check_x: Callable[[NDArray], None] | None = None,
 ) -> NDArray[np.float64]:
     """One block's sums (see the module docstring), in float64; empty or weightless → zeros."""
     n, K = W.shape
@@ -44,7 +53,7 @@ def block_data_pass(
     out[2 + K :] = data.dw.reshape(-1)
     out[2 + K :] *= total
     if not np.isfinite(out).all() and np.isfinite(W).all() and np.isfinite(b).all():
-        blocks._raise_if_not_finite(x, y, s)
+        blocks._raise_if_not_finite(x, y, s, check_x)
     return out
 
 
@@ -106,11 +115,18 @@ class StreamingSoftmaxBackend(StreamingBackend):
         super().__init__(source, y, *args, **kw)
         self.labels = np.asarray(self.y, dtype=np.intp)
 
+    @classmethod
+    def open(cls, path: str | Path, label: str = "label", **kwargs: Any) -> StreamingBackend:
+        """Stored data whose label column holds class indices 0 … K−1 (not 0/1 labels)."""
+        source, y = open_out_of_core(path, label, binary=False)
+        return cls(source, y, **kwargs)
+
     def data_pass(self, w: NDArray, b: NDArray) -> DataPass:
         n, K = self.n_features, self.n_classes
         sums = np.zeros(2 + K + n * K)
         for a, x, _, s in self._blocks():
-            sums += block_data_pass(x, self.labels[a : a + x.shape[0]], s, w, b, self.scale)
+            y = self.labels[a : a + x.shape[0]]
+            sums += block_data_pass(x, y, s, w, b, self.scale, self._check_x(a))
         return finish_data_pass(sums, self.total, n, K, self.dtype)
 
     def hessp(self, w: NDArray, b: NDArray, vw: NDArray, vb: NDArray) -> tuple[NDArray, NDArray]:

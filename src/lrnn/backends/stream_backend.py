@@ -21,8 +21,9 @@ the in-memory backend's, so sgd reaches the same optimum along a different path.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,11 +122,14 @@ class StreamingBackend(WeightSpace):
 
     def data_pass(self, w: NDArray, b: float) -> DataPass:
         sums = np.zeros(3 + self.n_features)
-        what = getattr(self.source, "what", None)
         for a, x, y, s in self._blocks():
-            where = None if what is None else (what, a)
-            sums += block_data_pass(x, y, s, w, b, self.scale, where)
+            sums += block_data_pass(x, y, s, w, b, self.scale, self._check_x(a))
         return finish_data_pass(sums, self.total, self.dtype)
+
+    def _check_x(self, start: int) -> Callable[[NDArray], None] | None:
+        """The source's check of the block read from row ``start``: it names file and cell."""
+        check = getattr(self.source, "check_finite", None)  # a Source of one's own may lack it
+        return None if check is None else functools.partial(check, start=start)
 
     def hessp(self, w: NDArray, b: float, vw: NDArray, vb: float) -> tuple[NDArray, float]:
         sums = np.zeros(self.n_features + 1)

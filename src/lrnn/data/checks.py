@@ -19,13 +19,19 @@ from lrnn.data import limits
 from lrnn.errors import DataError
 
 
-def check_finite(X: np.ndarray, source: str, columns: Sequence[str] | None) -> None:
-    """Refuse NaN or infinity in float features, naming the first cell that holds one."""
+def check_finite(
+    X: np.ndarray, source: str, columns: Sequence[str] | None, first_row: int = 0
+) -> None:
+    """Refuse NaN or infinity in float features, naming the first cell that holds one.
+
+    ``first_row`` is the file's row of ``X[0]``: a streamed block is one part of its file.
+    """
     if X.dtype.kind != "f" or np.isfinite(X).all():
         return
     row, col = (int(i) for i in np.argwhere(~np.isfinite(X))[0])
+    row += first_row
     if columns is not None:  # a table: NaN is what pandas makes of an empty cell, inf of 1e400
-        value = X[row, col]
+        value = X[row - first_row, col]
         where = (
             f"column '{columns[col]}' is empty or NaN (row {row + 1})"
             if np.isnan(value)
@@ -33,9 +39,10 @@ def check_finite(X: np.ndarray, source: str, columns: Sequence[str] | None) -> N
             "beyond a float's range (±1.8e308)"
         )
     else:
-        where = f"X[{row}, {col}] is {X[row, col]}"
+        where = f"X[{row}, {col}] is {X[row - first_row, col]}"
     raise DataError(
-        f"{source}: {where}; features must be finite numbers — fill in or drop that row."
+        f"{source + ': ' if source else ''}{where}; features must be finite numbers — fill in "
+        "or drop that row."
     )
 
 

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import objective
-from lrnn.data.checks import not_parquet, short
+from lrnn.data.checks import check_finite, not_parquet, short
 from lrnn.errors import TO_BINARY, DataError, UsageError, shown
 
 #: Default bytes of X per streamed block: large enough that per-block overhead (a kernel call, a
@@ -61,6 +61,10 @@ class Source(Protocol):
 
     def take(self, rows: NDArray) -> NDArray:
         """The rows at sorted indices ``rows`` (only when random_access)."""
+        ...
+
+    def check_finite(self, block: NDArray, start: int) -> None:
+        """Refuse NaN or infinity in a block read from row ``start``, naming its file and cell."""
         ...
 
 
@@ -117,6 +121,9 @@ class ArraySource:
 
     def take(self, rows: NDArray) -> NDArray:
         return self._convert(self.array[rows])
+
+    def check_finite(self, block: NDArray, start: int) -> None:
+        check_finite(block, "" if self.what == "X" else self.what, None, first_row=start)
 
 
 class ParquetSource:
@@ -203,19 +210,29 @@ class ParquetSource:
             for batch in handle.iter_batches(
                 batch_size=block_rows, row_groups=[g], columns=self.features
             ):
-                yield row, self._to_numpy(batch, k)
+                yield row, self._to_numpy(batch, k, row - self._file_start(k))
                 row += batch.num_rows
 
     def take(self, rows: NDArray) -> NDArray:
         raise UsageError("Parquet sources have no cheap random row access; use read().")
 
-    def _to_numpy(self, batch: Any, k: int) -> NDArray:
+    def check_finite(self, block: NDArray, start: int) -> None:
+        """Name the file, its column and its own row (a folder's rows run on across files)."""
+        k = next(k for k, _, a, b in self._row_groups if a <= start < b)
+        check_finite(block, str(self.files[k]), self.features, start - self._file_start(k))
+
+    def _file_start(self, k: int) -> int:
+        """The folder-wide row of file ``k``'s first row."""
+        return next(a for j, _, a, _ in self._row_groups if j == k)
+
+    def _to_numpy(self, batch: Any, k: int, first_row: int) -> NDArray:
         out = np.empty((batch.num_rows, self.n_features), dtype=self.dtype)
         for j, column in enumerate(batch.columns):
             if column.null_count:
+                row = first_row + int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
                 raise DataError(
-                    f"column {self.features[j]!r} of {self.files[k]} has "
-                    f"{column.null_count} missing values; impute or drop them first."
+                    f"{self.files[k]}: column {self.features[j]!r} is empty (row {row + 1}); "
+                    "fill in or drop that row."
                 )
             out[:, j] = column.to_numpy(zero_copy_only=False)
         return out
@@ -227,9 +244,11 @@ class ParquetSource:
         for path in self.files:
             column = pq.read_table(path, columns=[self.label]).column(0)
             if column.null_count:
+                row = int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
+                more = "" if column.null_count == 1 else f", and {column.null_count - 1} more"
                 raise DataError(
-                    f"the label column {self.label!r} of {path} has {column.null_count} "
-                    "missing values; drop those rows first."
+                    f"{path}: the label column {self.label!r} is empty (row {row + 1}{more}); "
+                    "drop the rows that have no label."
                 )
             parts.append(column.to_numpy())
         return np.concatenate(parts)
