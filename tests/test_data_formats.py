@@ -164,9 +164,9 @@ def test_stores_that_only_train_streams_are_named_where_data_is_read_into_memory
     (tmp_path / "s.zarr" / "zarr.json").write_text("{}")
     (tmp_path / "parts").mkdir()
     frame().to_parquet(tmp_path / "parts" / "a.parquet")
-    with pytest.raises(DataError, match=r"s.zarr: a Zarr store, which `lrnn train` streams"):
+    with pytest.raises(DataError, match=r"s.zarr: a Zarr store; `lrnn train` streams it"):
         load(tmp_path / "s.zarr")
-    with pytest.raises(DataError, match=r"parts: a folder of Parquet files, .* give one of its"):
+    with pytest.raises(DataError, match=r"parts: a folder of Parquet files; .* give one of its"):
         load_inputs([str(tmp_path / "parts")], Preprocessing(kind="table"))
 
 

@@ -321,6 +321,9 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
     _check_image_size(request.image_size, ds)
     if request.test:
         _say_if_the_same(request.test, source, "--test", "the test score measures nothing new")
+        layout = data.out_of_core_layout(request.test)
+        if os.path.isdir(request.test) and layout in ("zarr", "parquet"):
+            raise data.streamed_only(f"--test {request.test}", layout == "zarr", as_test=True)
         test = data.load(request.test, label=request.label, spec=ds.spec)
         test = data.align_classes(test, ds.classes, "the training data's")
         return ds, test, "--test " + request.test

@@ -50,7 +50,7 @@ from lrnn.data.dataset import (
 )
 from lrnn.data.fingerprint import data_sha256
 from lrnn.data.hdf5 import load_course_h5
-from lrnn.data.loaders import builtin, load, load_inputs
+from lrnn.data.loaders import builtin, load, load_inputs, streamed_only
 from lrnn.data.preprocessing import KINDS, Preprocessing
 from lrnn.data.sources import is_out_of_core, open_out_of_core, out_of_core_layout
 
@@ -73,6 +73,7 @@ __all__ = [
     "set_positive_class",
     "check_width",
     "split",
+    "streamed_only",
     "split_rows",
     "subset",
 ]

@@ -88,14 +88,7 @@ def load(
             ds = load_npy(p, require_labels)
         elif p.is_dir() and out_of_core_layout(p) in ("zarr", "parquet"):
             # not pictures: its zarr.json was "a file not named as a picture left out"
-            zarr_store = out_of_core_layout(p) == "zarr"
-            raise DataError(
-                f"{name}: {'a Zarr store' if zarr_store else 'a folder of Parquet files'}, "
-                "which `lrnn train` streams from disk; here the data is read into memory from "
-                + ("its X and y saved with numpy (X.npy and y.npy in a folder)" if zarr_store
-                   else "one .parquet file: give one of its files, or join them into one")
-                + "."
-            )  # fmt: skip
+            raise streamed_only(name, out_of_core_layout(p) == "zarr", as_test=False)
         elif p.is_dir():
             mode, size = image_target(spec, image_size)
             ds = load_image_folder(p, mode, size, allow_flat=not require_labels)
@@ -278,3 +271,20 @@ def _load_sparse(
     if p.suffix.lower() in _TABLE_SUFFIXES and wants_column:
         return text_data.load_text_table(str(p), label, text or {}, spec, require_labels)
     return None
+
+
+def streamed_only(name: str, zarr_store: bool, as_test: bool) -> DataError:
+    """A Zarr store or Parquet folder where data is read into memory: training streams them,
+    a test set or the data of predict and evaluate is one file."""
+    kind = "a Zarr store" if zarr_store else "a folder of Parquet files"
+    where = (
+        "training streams it from disk, but a test set is read into memory"
+        if as_test
+        else "`lrnn train` streams it from disk; here the data is read into memory"
+    )
+    form = (
+        "its X and y saved with numpy (X.npy and y.npy in a folder)"
+        if zarr_store
+        else "one .parquet file: give one of its files, or join them into one"
+    )
+    return DataError(f"{name}: {kind}; {where} from {form}.")
