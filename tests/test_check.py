@@ -725,6 +725,33 @@ def test_correct_py_passes(tmp_path):
     assert "numerical overflow" in verdicts(report)["propagate"].notes[0]
 
 
+def test_printing_dw_does_not_make_a_vectorised_propagate_too_slow(tmp_path):
+    """NumPy prints the timed case's 1000 weights in full but the cat pictures' 12288 as a
+    summary: ``print(dw)`` alone was scaled up to "far too slow … up to 15 minutes"."""
+    printing = mutate([("    grads = {", "    print(dw)\n    print(db, cost)\n    grads = {")])
+    report = check_file(write(tmp_path, printing), FAST)
+    assert verdicts(report)["propagate"].passed, verdicts(report)["propagate"].line()
+
+
+def test_math_log_at_extreme_logits_is_a_note_like_the_lesson_formulas_overflow(tmp_path):
+    """A cost summed with math.log over the examples: math.log(0) raises where np.log gives
+    −inf; the lesson's own formula only gets a note there, so this did not fail either."""
+    with_math = mutate(
+        [
+            (
+                "    cost = -(1 / m) * np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))",
+                "    import math\n"
+                "    cost = -sum(math.log(a) if y == 1 else math.log(1 - a)\n"
+                "                for a, y in zip(A[0], Y[0])) / m",
+            )
+        ]
+    )
+    report = check_file(write(tmp_path, with_math), FAST)
+    v = verdicts(report)["propagate"]
+    assert v.passed, v.line()
+    assert any("raised 'math domain error'" in n and "math.log(0)" in n for n in v.notes)
+
+
 def test_boolean_labels_pass_with_a_note(tmp_path):
     vectorised = replace_body("predict", "return sigmoid(np.dot(w.T, X) + b) > 0.5")
     report = check_file(write(tmp_path, vectorised), FAST)
