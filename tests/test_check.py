@@ -1472,8 +1472,9 @@ def test_top_level_code_that_does_not_finish_is_named_not_taken_for_missing_func
 
 def test_print_cost_blank_lines_do_not_excuse_wrong_costs():
     """Blank lines once read as a cut output, which excused every cost not found."""
+    from lrnn.check.printed import _prints_costs
     from lrnn.check.sandbox import CallResult
-    from lrnn.check.training import _prints_costs, reference
+    from lrnn.check.training import reference
 
     rng = np.random.default_rng(0)
     p = {
@@ -1495,3 +1496,53 @@ def test_print_cost_blank_lines_do_not_excuse_wrong_costs():
     off = str([*costs[:-1], costs[-1] + 0.1]) + "\n"
     found = test(CallResult(printed=off, printed_lines=1))
     assert "no printed line shows the cost after iteration 200" in found.message
+
+
+def test_model_printing_the_error_rate_as_its_accuracy_fails(tmp_path):
+    """Without ``100 −`` model prints the share of mistakes; its returned predictions are right,
+    so only the printed line shows it (it passed)."""
+    error_rate = mutate(
+        [
+            (
+                "100 - np.mean(np.abs(Y_prediction_train - Y_train)) * 100",
+                "np.mean(np.abs(Y_prediction_train - Y_train)) * 100",
+            )
+        ]
+    )
+    v = verdicts(check_file(write(tmp_path, error_rate), FAST))["model"]
+    assert not v.passed
+    assert "it prints 0.0 as the train accuracy, but its own Y_prediction_train is 100.00 % " in (
+        v.diagnosis
+    )
+    assert "that is the error rate" in v.diagnosis
+
+
+@pytest.mark.parametrize(
+    ("printed", "verdict"),
+    [
+        ("train accuracy: 90.0 %\ntest accuracy: 70.0 %", None),
+        ("train accuracy: 0.9\ntest accuracy: 0.7", None),  # fractions
+        ("train_acc = 90 | test_acc = 70", None),
+        ("train accuracy after 2000 iterations: 90.0 %", None),
+        ("train/test accuracy: 90.00 / 70.00", None),
+        ("train accuracy: 90.0 %\ntest accuracy: 90.0 %", "that is the train accuracy (90.00 %)"),
+        ("Train accuracy: 10.0 %", "that is the error rate"),
+        ("test accuracy: 71.5 %", "it prints 71.5 as the test accuracy, but its own"),
+        ("Cost after iteration 100: 0.4\nretrain: 5.0 accuracy", None),
+    ],
+)
+def test_printed_accuracies_are_read_against_models_own_predictions(printed, verdict):
+    from lrnn.check.printed import judge_printed_accuracies
+    from lrnn.check.sandbox import CallResult
+
+    Y_train, Y_test = np.ones((1, 10)), np.ones((1, 10))
+    predictions = {
+        "Y_prediction_train": np.array([[1.0] * 9 + [0.0]]),  # 90 % right
+        "Y_prediction_test": np.array([[1.0] * 7 + [0.0] * 3]),  # 70 % right
+    }
+    test = judge_printed_accuracies({"Y_train": Y_train, "Y_test": Y_test})
+    found = test(CallResult(value=predictions, printed=printed))
+    if verdict is None:
+        assert found is None, found.message
+    else:
+        assert found is not None and verdict in found.message

@@ -388,6 +388,20 @@ def called(name: str) -> Locator:
     return find
 
 
+def printed_words(word: str) -> Locator:
+    """The first ``print(...)`` whose text mentions ``word`` (any case): "train accuracy"."""
+
+    def find(src: FunctionSource) -> int | None:
+        for n in src.in_line_order():
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print":
+                texts = [c.value for c in ast.walk(n) if isinstance(c, ast.Constant)]
+                if any(isinstance(t, str) and word in t.lower() for t in texts):
+                    return n.lineno
+        return None
+
+    return find
+
+
 def returned(src: FunctionSource) -> int | None:
     """The last ``return`` statement."""
     lines = [n.lineno for n in src.walk() if isinstance(n, ast.Return)]

@@ -10,10 +10,7 @@ reference's math. They are only computed when an answer is wrong.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import decimal
 import io
-import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -25,10 +22,11 @@ from lrnn import course, objective
 from lrnn.check import locate as loc
 from lrnn.check.cases import LESSON_B, LESSON_W, LESSON_X, LESSON_Y, Case, FunctionCheck, problem
 from lrnn.check.compare import Finding, Part, Tolerance, describe, is_number, judge
+from lrnn.check.printed import judge_printed_accuracies, with_print_cost
 from lrnn.config import PRINT_EVERY
 
 if TYPE_CHECKING:
-    from lrnn.check.sandbox import CallResult
+    pass
 
 #: Learning rates and iteration counts a learner may have typed in place of the argument.
 USUAL_RATES = (0.009, 0.005, 0.5, 0.01, 0.001, 0.1, 0.05, 0.0001, 0.0005)
@@ -348,131 +346,6 @@ def optimize_check(rng: np.random.Generator) -> FunctionCheck:
     return FunctionCheck("optimize", cases, calls=("propagate",))
 
 
-def with_print_cost(case: Case, name: str, costs: Callable[[Any], list[float]]) -> Case:
-    """The same call with print_cost=True (its last argument): the same answer is expected,
-    and what it printed must show the recorded costs, ``costs`` of the case's own reference
-    run (its ``prepare``, computed once for both cases)."""
-    reference_run = case.prepare
-    assert reference_run is not None
-    iterations = case.inputs["num_iterations"]
-    return dataclasses.replace(
-        case,
-        label=f"{case.label}, print_cost=True",
-        args=[*case.args[:-1], True],
-        inputs={**case.inputs, "print_cost": True},
-        prepare=None,
-        call_test=_prints_costs(lambda: costs(reference_run()), iterations, name),
-    )
-
-
-#: A number as printed: with a decimal point or an exponent (iteration counts have neither).
-_PRINTED_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?\d+[eE][-+]?\d+")
-
-
-def _printed_numbers(line: str) -> list[tuple[float, float]]:
-    """(value, half a unit in its last printed digit) for each decimal number on the line."""
-    found = []
-    for token in _PRINTED_NUMBER.findall(line):
-        digits = decimal.Decimal(token)
-        exponent = digits.as_tuple().exponent
-        if isinstance(exponent, int):
-            found.append((float(digits), 0.5 * 10.0**exponent))
-    return found
-
-
-def _shows(value: float, half: float, cost: float) -> bool:
-    """A printed number shows the cost to the digits printed (half a unit of the last one)."""
-    return abs(value - cost) <= half + 1e-9 * abs(cost)
-
-
-def _first_not_printed(costs: list[float], numbers: list[list[tuple[float, float]]]) -> int | None:
-    """The first cost missing from the printed numbers read in order, several to a line if
-    need be; None when all are there (``print(costs)`` after the loop: the numbers are right,
-    only the lesson's one line per cost is not)."""
-    printed = iter([number for line in numbers for number in line])
-    for k, cost in enumerate(costs):
-        if not any(_shows(v, half, cost) for v, half in printed):  # reads on from the last
-            return k
-    return None
-
-
-#: What the lesson's optimize and model are called with, for messages about print_cost.
-_SIGNATURES = {
-    "optimize": "optimize(w, b, X, Y, num_iterations, learning_rate, print_cost=False)",
-    "model": "model(X_train, Y_train, X_test, Y_test, num_iterations, learning_rate, "
-    "print_cost=False)",
-}
-
-
-def _prints_costs(
-    expected: Callable[[], list[float]], iterations: int, name: str
-) -> Callable[[CallResult], Finding | str | None]:
-    """With print_cost=True the lesson prints the cost every PRINT_EVERY iterations: one line
-    for each recorded cost, its value to the digits shown (any wording, any format). model
-    does it by handing print_cost on to optimize."""
-
-    def test(result: CallResult) -> Finding | str | None:
-        if result.left_out:
-            return (
-                f"it has no print_cost parameter: the lesson's {_SIGNATURES[name]} prints the "
-                f"cost every {PRINT_EVERY} iterations when print_cost is True."
-            )
-        costs = [float(c) for c in expected()]
-        lines = [line for line in result.printed.splitlines() if line.strip()]
-        numbers = [_printed_numbers(line) for line in lines]
-        if name == "model" and not any(
-            abs(v - costs[0]) <= half + 1e-9 for row in numbers for v, half in row
-        ):
-            return Finding(
-                "with print_cost=True it printed no costs: hand print_cost on to optimize "
-                "(optimize(w, b, X_train, Y_train, num_iterations, learning_rate, print_cost)), "
-                f"which prints the cost every {PRINT_EVERY} iterations (an optimize without a "
-                "print_cost parameter needs one first).",
-                loc.called("optimize"),
-            )
-        if not lines:
-            return Finding(
-                f"it printed nothing: the lesson prints the cost every "
-                f"{PRINT_EVERY} iterations (after iteration 0, {PRINT_EVERY}, …), e.g. "
-                f'print(f"Cost after iteration {{i}}: {{cost:f}}") inside `if i % {PRINT_EVERY} '
-                "== 0:`.",
-                loc.first_of(loc.modulo(), loc.loop()),
-            )
-        start = 0
-        for k, cost in enumerate(costs):
-            after = range(start, len(lines))
-            hit = next((r for r in after if any(_shows(v, h, cost) for v, h in numbers[r])), None)
-            if hit is None and result.printed_cut and k > 0:
-                continue  # its line may be in the middle cut out of a long output (the
-                # first cost's line, at the start, is always kept)
-            if hit is None:
-                missing = _first_not_printed(costs, numbers)  # several to a line, say
-                if missing is None:
-                    return (
-                        "it printed the costs several to a line (the whole list at the end?); "
-                        f"the lesson prints each cost on its own line as it is computed, every "
-                        f"{PRINT_EVERY} iterations, so that a long run shows its progress."
-                    )
-                return Finding(
-                    f"no printed line shows the cost after iteration {missing * PRINT_EVERY} "
-                    f"({costs[missing]:f}); the lesson prints the cost J computed in that "
-                    f"iteration, every {PRINT_EVERY} iterations. It printed: "
-                    f"{lines[0][:120]!r}" + (" …" if len(lines) > 1 else "") + ".",
-                    loc.first_of(loc.called("print"), loc.modulo()),
-                )
-            start = hit + 1
-        printed = max(len(lines), result.printed_lines)
-        if printed > 2 * len(costs):
-            return (
-                f"with print_cost=True it printed {printed} lines for {iterations} "
-                f"iterations; the lesson prints one cost every {PRINT_EVERY} iterations "
-                f"({len(costs)} here), which keeps a 2000-iteration run readable."
-            )
-        return None
-
-    return test
-
-
 # --------------------------------------------------------------------------------------------
 # model
 # --------------------------------------------------------------------------------------------
@@ -691,6 +564,7 @@ def model_check(rng: np.random.Generator, cat: dict[str, Any] | None) -> Functio
                 optional=1,
                 prepare=ref,
                 heavy=is_cat,
+                call_test=judge_printed_accuracies(d),
             )
         )
     # print_cost=True on the first problem: model hands it on to optimize
