@@ -1546,3 +1546,44 @@ def test_printed_accuracies_are_read_against_models_own_predictions(printed, ver
         assert found is None, found.message
     else:
         assert found is not None and verdict in found.message
+
+
+def test_a_renamed_lesson_function_is_named_beside_not_found(tmp_path):
+    """sigmoid_fn for sigmoid: "not found" alone left the learner at exit 0, unaware."""
+    renamed = CORRECT.replace("def initialize_with_zeros(", "def initialize_zeros(")
+    renamed = renamed.replace("initialize_with_zeros(", "initialize_zeros(")
+    report = check_file(write(tmp_path, renamed), FAST)
+    assert verdicts(report)["initialize_with_zeros"].line() == (
+        "– initialize_with_zeros: not found; the file defines initialize_zeros, but the check "
+        "looks for the lesson's name: rename it initialize_with_zeros to have it checked"
+    )
+    assert verdicts(report)["sigmoid"].line() == "✓ sigmoid"  # no guess for what is there
+
+
+def test_costs_printed_without_print_cost_are_a_note(tmp_path):
+    always = mutate([("            if print_cost:\n", "            if True:\n")])
+    report = check_file(write(tmp_path, always), FAST)
+    v = verdicts(report)["optimize"]
+    assert v.passed
+    assert v.notes == [
+        "with print_cost=False it still prints the costs; the lesson prints them only when "
+        "asked: `if print_cost and i % 100 == 0:`."
+    ]
+    assert verdicts(check_file(write(tmp_path, CORRECT), FAST))["optimize"].notes == []
+
+
+def test_a_notebook_without_cell_ids_checks_without_nbformats_warning(tmp_path):
+    """nbformat 4.5 notebooks written by older tools lack cell ids; nbformat's warning ("use
+    normalize()") is advice for a tool's author, and a learner can do nothing about it."""
+    import warnings
+
+    from lrnn.check.source import read_solution
+
+    nb = json.loads(notebook(CORRECT.split("\n\n\n")))
+    nb["nbformat_minor"] = 5
+    for cell in nb["cells"]:
+        cell.pop("id", None)
+    path = write(tmp_path, json.dumps(nb), "old.ipynb")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_solution(path).cells) == len(CORRECT.split("\n\n\n"))

@@ -17,6 +17,7 @@ running, so no time or memory limit is applied (interrupt the kernel to stop a l
 
 from __future__ import annotations
 
+import difflib
 import linecache
 import time
 from collections.abc import Callable, Mapping
@@ -334,6 +335,11 @@ def check_file(
             report.diagnosis = (
                 f"its cell cannot be parsed ({broken[report.name]}), so it could not be run."
             )
+    others = sorted(solution.function_names() - set(LESSON_FUNCTIONS))
+    for report in reports:
+        like = difflib.get_close_matches(report.name, others, n=1, cutoff=0.6)
+        if not report.found and like:  # renamed (initialize_zeros): say so, not just "not found"
+            report.like = like[0]
     stuck = next((r.stopped for r in sandbox.functions.values() if r.stopped and not found), "")
     if stuck.startswith(DEFINITIONS_STOPPED):  # nothing was found because nothing got that far
         reports = [_not_reached(r, stuck) if r.name in depends else r for r in reports]

@@ -36,6 +36,8 @@ class FunctionReport:
     skipped: str = ""
     #: Failing functions it calls that explain its own failure (fix those first).
     waits_for: list[str] = field(default_factory=list)
+    #: Not found, but the file defines a function of a name close to it (sigmoid_fn).
+    like: str = ""
 
     @property
     def ran(self) -> bool:
@@ -43,6 +45,11 @@ class FunctionReport:
 
     def line(self) -> str:
         if not self.found:
+            if self.like:
+                return (
+                    f"– {self.name}: not found; the file defines {self.like}, but the check "
+                    f"looks for the lesson's name: rename it {self.name} to have it checked"
+                )
             return f"– {self.name}: not found"
         if self.passed:
             return f"✓ {self.name}"
@@ -237,7 +244,7 @@ def assess(
             findings.append((index, found))
         else:
             notes.append(case.note(result.value) if case.note else None)
-            report.notes += [n for n in notes if isinstance(n, str) and n]
+            report.notes += [n for n in notes if isinstance(n, str) and n and n not in report.notes]
     if run.stopped:
         if run.stopped.startswith(NOT_RUN):
             report.skipped = "callee"

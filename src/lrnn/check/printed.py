@@ -24,22 +24,44 @@ from lrnn.check.compare import Finding
 from lrnn.check.sandbox import CallResult
 from lrnn.config import PRINT_EVERY
 
+CallTest = Callable[[CallResult], Finding | str | None]
 
-def with_print_cost(case: Case, name: str, costs: Callable[[Any], list[float]]) -> Case:
+
+def in_turn(*tests: CallTest) -> CallTest:
+    """Several call tests as one: the first failure, else the first note."""
+
+    def test(result: CallResult) -> Finding | str | None:
+        verdicts = [t(result) for t in tests]
+        failure = next((v for v in verdicts if isinstance(v, Finding)), None)
+        return failure or next((v for v in verdicts if v), None)
+
+    return test
+
+
+def quiet_without_print_cost(result: CallResult) -> str | None:
+    """With print_cost=False the lesson prints no costs: a note (the answer is still right)."""
+    if result.left_out:  # no print_cost parameter: the print_cost=True case says so
+        return None
+    if not any("cost" in line.lower() for line in result.printed.splitlines()):
+        return None
+    return (  # the same words for every case, so that the function gets one note
+        "with print_cost=False it still prints the costs; the lesson prints them only when "
+        f"asked: `if print_cost and i % {PRINT_EVERY} == 0:`."
+    )
+
+
+def with_print_cost(
+    case: Case, name: str, costs: Callable[[Any], list[float]], also: CallTest | None = None
+) -> Case:
     """The same call with print_cost=True (its last argument): the same answer is expected,
     and what it printed must show the recorded costs, ``costs`` of the case's own reference
-    run (its ``prepare``, computed once for both cases)."""
+    run (its ``prepare``, computed once for both cases); ``also``: a further test of the call
+    (model's printed accuracies, often printed only with print_cost)."""
     reference_run = case.prepare
     assert reference_run is not None
     iterations = case.inputs["num_iterations"]
     prints_costs = _prints_costs(lambda: costs(reference_run()), iterations, name)
-    also = case.call_test  # model's printed accuracies, often printed only with print_cost
-
-    def call_test(result: CallResult) -> Finding | str | None:
-        verdict = prints_costs(result)
-        if isinstance(verdict, Finding) or also is None:
-            return verdict
-        return also(result) or verdict
+    call_test = prints_costs if also is None else in_turn(prints_costs, also)
 
     return dataclasses.replace(
         case,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,16 @@ class Solution:
 
     def cell(self, file: str) -> Cell | None:
         return next((c for c in self.cells if c.file == file), None)
+
+    def function_names(self) -> set[str]:
+        """Every function the cells define at their top level."""
+        return {
+            node.name
+            for cell in self.cells
+            if cell.tree is not None
+            for node in cell.tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
 
     def defined_more_than_once(self, names: set[str]) -> dict[str, list[str]]:
         """Lesson function → the cells (or files) defining it, where there are several: a
@@ -210,7 +221,11 @@ def _notebook_cells(path: Path, text: str) -> list[str]:
     import nbformat
 
     try:
-        nb = nbformat.reads(text, as_version=4)
+        with warnings.catch_warnings():
+            # "Cell is missing an id field … use normalize()": nbformat's advice to a tool's
+            # author, which a learner can do nothing about (the check never writes the file)
+            warnings.filterwarnings("ignore", message="Cell is missing an id field")
+            nb = nbformat.reads(text, as_version=4)
     except (json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
         raise UsageError(
             f"{path}: not a readable notebook (not JSON: {exc}); save it again from Jupyter."

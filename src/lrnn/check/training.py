@@ -22,7 +22,12 @@ from lrnn import course, objective
 from lrnn.check import locate as loc
 from lrnn.check.cases import LESSON_B, LESSON_W, LESSON_X, LESSON_Y, Case, FunctionCheck, problem
 from lrnn.check.compare import Finding, Part, Tolerance, describe, is_number, judge
-from lrnn.check.printed import judge_printed_accuracies, with_print_cost
+from lrnn.check.printed import (
+    in_turn,
+    judge_printed_accuracies,
+    quiet_without_print_cost,
+    with_print_cost,
+)
 from lrnn.config import PRINT_EVERY
 
 if TYPE_CHECKING:
@@ -339,6 +344,7 @@ def optimize_check(rng: np.random.Generator) -> FunctionCheck:
                 {**p, "num_iterations": its, "learning_rate": rate},
                 optional=1,
                 prepare=ref,
+                call_test=quiet_without_print_cost,
             )
         )
     # print_cost=True on the second problem: the same answer, and its costs on the screen
@@ -564,9 +570,10 @@ def model_check(rng: np.random.Generator, cat: dict[str, Any] | None) -> Functio
                 optional=1,
                 prepare=ref,
                 heavy=is_cat,
-                call_test=judge_printed_accuracies(d),
+                call_test=in_turn(judge_printed_accuracies(d), quiet_without_print_cost),
             )
         )
     # print_cost=True on the first problem: model hands it on to optimize
-    cases.append(with_print_cost(cases[0], "model", lambda ref: ref.run.costs))
+    accuracies = judge_printed_accuracies(settings[0][1])
+    cases.append(with_print_cost(cases[0], "model", lambda ref: ref.run.costs, accuracies))
     return FunctionCheck("model", cases, calls=("initialize_with_zeros", "optimize", "predict"))

@@ -154,7 +154,12 @@ EXAMPLES = {
     "serve": "examples:\n  lrnn serve --model cat.safetensors          # http://127.0.0.1:8000/\n"
     "  curl --data-binary @my_cat.jpg -H 'Content-Type: image/jpeg' "
     "http://127.0.0.1:8000/predict",
-    "check": "examples:\n  lrnn check my_solution.ipynb\n"
+    "check": "It looks for the lesson's functions by name: sigmoid, initialize_with_zeros, "
+    "propagate,\noptimize, predict and model. Only imports, definitions and constants run "
+    "(loading data,\ntraining and plotting are skipped), in a separate Python process.\n\n"
+    "exit status: 0 every function found passes, 1 one fails (or none is found),\n"
+    "             2 the file cannot be read\n\n"
+    "examples:\n  lrnn check my_solution.ipynb\n"
     "  lrnn check solution.py --data datasets --show-output\n"
     "  lrnn check solution.py --json --time-limit 10",
 }
