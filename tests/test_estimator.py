@@ -507,6 +507,20 @@ def test_early_stopping_restores_the_best_weights_when_max_iter_comes_first():
 
 
 @pytest.mark.parametrize("solver", ["newton", "lbfgs"])
+def test_early_stopping_that_restores_after_tol_is_not_called_stalled(breast_cancer_std, solver):
+    """tol stopped the run, then the validation's best weights came back: judged by the
+    gradient there the run read "stalled", with a ConvergenceWarning to standardize features
+    that already were."""
+    X, y = breast_cancer_std
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted = LogisticNeuron(solver=solver, alpha=1e-4, early_stopping=True).fit(X, y)
+    assert fitted.result_.restored_iteration is not None
+    assert fitted.result_.restored_iteration < fitted.n_iter_
+    assert fitted.result_.stop_reason == "early_stopping" and fitted.result_.converged
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs"])
 def test_a_fit_that_separates_the_data_with_alpha_zero_warns_whatever_stopped_it(
     breast_cancer_std, solver
 ):

@@ -237,6 +237,11 @@ def train(
         restore = restore and stop_reason not in ("interrupted", "diverged")
         if restore:
             theta = state.best_theta
+            if stop_reason in ("tol", "converged"):
+                # the weights returned are the validation's best, not the optimum that the
+                # tolerance found; judged by the gradient there they read as "stalled", and
+                # the user was told to standardize features that already were
+                stop_reason = "early_stopping"
         result = _finish(backend, config, solver.name, lr, state, theta, stop_reason, recorder)
         result.lipschitz = lip
         if restore:
