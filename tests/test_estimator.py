@@ -540,3 +540,22 @@ def test_a_hold_out_that_cannot_be_made_names_validation_fraction():
         LogisticNeuron(early_stopping=True, validation_fraction=0.99).fit(
             np.random.default_rng(0).random((6, 2)), [0, 1] * 3
         )
+
+
+def test_a_class_weight_may_name_absent_classes_when_it_names_every_present_one():
+    """scikit-learn's rule, so that cross-validation on a rare class works: a fold without
+    class 7 fits with {0: 1, 1: 2, 7: 5}; a mapping that leaves a present class unnamed
+    and names an absent one is a typo, refused by both."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.random.default_rng(7).standard_normal((30, 2))
+    y = np.array([0, 1] * 15)
+    covering, typo = {0: 1.0, 1: 2.0, 7: 5.0}, {0: 1.0, 7: 5.0}
+    ours = LogisticNeuron(solver="newton", alpha=1e-2, class_weight=covering).fit(X, y)
+    plain = LogisticNeuron(solver="newton", alpha=1e-2, class_weight={0: 1.0, 1: 2.0}).fit(X, y)
+    np.testing.assert_array_equal(ours.coef_, plain.coef_)
+    LogisticRegression(class_weight=covering).fit(X, y)  # scikit-learn takes it too
+    with pytest.raises(ValueError, match="names class 7, which is not in the data"):
+        LogisticNeuron(class_weight=typo).fit(X, y)
+    with pytest.raises(ValueError):
+        LogisticRegression(class_weight=typo).fit(X, y)

@@ -60,7 +60,10 @@ def class_factors(
         )
     known = list(classes)
     unknown = [k for k in class_weight if k not in known]
-    if unknown:
+    # scikit-learn's rule: a name the data lacks is a typo only while a class of the data goes
+    # unnamed; a mapping that names every class may name more (a cross-validation fold that
+    # lacks a rare class)
+    if unknown and any(c not in class_weight for c in known):
         raise UsageError(
             f"{option} names class {unknown[0]!r}, which is not in the data; the classes are "
             f"{[c.item() if hasattr(c, 'item') else c for c in known]!r} — use those names."
