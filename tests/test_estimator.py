@@ -559,3 +559,15 @@ def test_a_class_weight_may_name_absent_classes_when_it_names_every_present_one(
         LogisticNeuron(class_weight=typo).fit(X, y)
     with pytest.raises(ValueError):
         LogisticRegression(class_weight=typo).fit(X, y)
+
+
+def test_nan_labels_are_refused_without_a_stray_cast_warning():
+    """Only "Input y contains NaN", as scikit-learn says it; numpy's "invalid value
+    encountered in cast" came first."""
+    X = np.random.default_rng(0).standard_normal((10, 2))
+    y = np.array([0.0, 1.0] * 5)
+    y[3] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="Input y contains NaN"):
+            LogisticNeuron().fit(X, y)

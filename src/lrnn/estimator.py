@@ -303,7 +303,10 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             classes, encoded = plain
         else:
             try:
-                check_classification_targets(y)
+                # NaN labels: scikit-learn's check casts them to int on its way to "Input y
+                # contains NaN", and numpy warned about that cast first
+                with np.errstate(invalid="ignore"):
+                    check_classification_targets(y)
                 classes, encoded = np.unique(y, return_inverse=True)
             except TypeError as exc:  # labels that cannot be ordered: None among strings, …
                 kinds = sorted({type(v).__name__ for v in np.asarray(y, dtype=object).ravel()})
