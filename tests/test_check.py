@@ -1587,3 +1587,19 @@ def test_a_notebook_without_cell_ids_checks_without_nbformats_warning(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(read_solution(path).cells) == len(CORRECT.split("\n\n\n"))
+
+
+def test_a_check_on_a_terminal_says_it_is_working_before_the_verdicts(
+    tmp_path, capsys, monkeypatch
+):
+    """The verdicts come at the end: on a terminal nothing showed for up to the time limit, and
+    a learner took the check for hung. Piped or --json output stays as it was."""
+    from lrnn.cli import main
+
+    path = write(tmp_path, "\n\n\n".join(CORRECT.split("\n\n\n")[:2]) + "\n")  # sigmoid
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    assert main(["check", str(path), "--time-limit", "7"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"checking {path} (each function may run up to 7 s; Ctrl-C stops) …")
+    assert main(["check", str(path), "--json"]) == 0
+    assert "checking" not in capsys.readouterr().err

@@ -32,7 +32,7 @@ from lrnn.cli.train_lines import (
     stop_line,
 )
 from lrnn.config import default
-from lrnn.errors import LrnnError, TrainingDiverged, UsageError, one_line, printable
+from lrnn.errors import LrnnError, TrainingDiverged, UsageError, printable
 from lrnn.train import Callback
 
 DEFAULT_MODEL = "lrnn-model.safetensors"
@@ -541,26 +541,6 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def cmd_slope(args: argparse.Namespace) -> int:
-    """The lesson's slopes: nudge a by a little, see how much f moves (rise over run), at
-    two points — so that the line's slope stays put while the curves' slopes change."""
-    run = 0.001
-    for name, f, exact in (
-        ("f(a) = 3a", lambda v: 3 * v, lambda v: 3.0),
-        ("f(a) = a²", lambda v: v * v, lambda v: 2 * v),
-        ("f(a) = log a", math.log, lambda v: 1 / v),
-    ):
-        for a in (2.0, 5.0):
-            rise = f(a + run) - f(a)
-            print(
-                f"{name:<14} at a = {a}: f({a:g}) = {f(a):.6g}, f({a + run:g}) = "
-                f"{f(a + run):.6g}, a rise of {rise:.6f} over a run of {run} → slope ≈ "
-                f"{rise / run:.4f} (exact derivative {exact(a):.4f})"
-            )
-    print("A straight line has the same slope everywhere; a curve's slope depends on a.")
-    return 0
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from lrnn.export import export
 
@@ -594,26 +574,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=args.access_log,
     )
     return 0
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    """A learner's lesson functions, each with ✓ or ✗ and the mistake named (lrnn.check)."""
-    from lrnn.check import Limits, check_file
-
-    limits = Limits(args.time_limit, args.total_time_limit, args.memory)
-    try:
-        report = check_file(args.solution, limits, args.data)
-    except UsageError as exc:  # a file that cannot be read: --json readers get JSON still
-        if args.json:
-            print(json.dumps({"passed": False, "error": one_line(exc), "functions": []}))
-        raise
-    for note in report.notes:
-        print(f"note: {note}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(report.to_json()), flush=True)
-    else:
-        print("\n".join(report.lines(args.show_output)), flush=True)
-    return 0 if report.passed else 1
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lrnn import __version__, config
-from lrnn.cli import commands, scoring
+from lrnn.cli import commands, lesson, scoring
 from lrnn.cli.commands import DEFAULT_COMPARE_PLOT, DEFAULT_MODEL, DEFAULT_REPORT
 from lrnn.config import default
 from lrnn.errors import RepeatedKey, UsageError, json_once_each
@@ -576,7 +576,7 @@ def _verify_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> No
 
 def _slope_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     p = command("slope", "The lesson's derivatives as slopes, in a few lines.")
-    p.set_defaults(run=commands.cmd_slope)
+    p.set_defaults(run=lesson.cmd_slope)
 
 
 def _check_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -611,7 +611,7 @@ def _check_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
     )
     p.add_argument("--show-output", action="store_true", help="show what your functions printed")
     p.add_argument("--json", action="store_true", help="print one JSON object with the verdicts")
-    p.set_defaults(run=commands.cmd_check)
+    p.set_defaults(run=lesson.cmd_check)
 
 
 def _export_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
