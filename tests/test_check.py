@@ -1025,7 +1025,16 @@ def test_os_exit_and_huge_allocation(tmp_path):
     assert "MemoryError" in v["initialize_with_zeros"].diagnosis
     assert "out of memory" in v["initialize_with_zeros"].diagnosis
     assert "exit status 7" in v["optimize"].diagnosis
+    # a child that runs out of the --memory limit as it starts also ends with a status
+    assert "or memory beyond the --memory limit of 1024 MB" in v["optimize"].diagnosis
     assert v["predict"].passed  # checked in a fresh process after optimize's exit
+
+
+def test_a_long_error_message_is_cut_to_its_first_two_lines(tmp_path):
+    """numpy's np.float error runs to five lines and a link; a verdict is one line."""
+    text = replace_body("sigmoid", "raise AttributeError(chr(10).join(['one', 'two', 'three']))")
+    v = verdicts(check_file(write(tmp_path, text), FAST))["sigmoid"]
+    assert v.diagnosis.endswith("raised AttributeError: one two …")
 
 
 def test_megabytes_of_output_are_capped(tmp_path):

@@ -68,6 +68,11 @@ def _place(error: dict[str, Any]) -> str:
 def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> str:
     """'line 7: `dw = …` raised ValueError: shapes … — the sizes do not fit: …'"""
     kind, text = str(error.get("type", "Exception")), str(error.get("message", "")).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > 2:  # numpy's np.float message runs to five lines with a link: the first two
+        text = " ".join(lines[:2]) + " …"
+    else:
+        text = " ".join(lines)
     place = _place(error)
     inner = error.get("function")
     head = f"{place} raised {kind}" if place else f"raised {kind}"

@@ -217,7 +217,7 @@ class _TooMuch(Exception):
     pass
 
 
-def _describe_exit(code: int | None) -> str:
+def _describe_exit(code: int | None, memory_mb: int | None = None) -> str:
     if code is None:
         return "did not end"
     if code < 0:
@@ -227,7 +227,8 @@ def _describe_exit(code: int | None) -> str:
             name = f"signal {-code}"
         hint = " (likely out of memory)" if name == "SIGKILL" else ""
         return f"was killed by {name}{hint}"
-    return f"ended with exit status {code} (os._exit or a crash)"
+    memory = "" if memory_mb is None else f", or memory beyond the --memory limit of {memory_mb} MB"
+    return f"ended with exit status {code} (os._exit or a crash{memory})"
 
 
 #: A function whose answers were too large to read back (it did return: its callers still run).
@@ -416,9 +417,8 @@ def _follow(
         except subprocess.TimeoutExpired:
             code = None
         child.kill()
-        return _blame(
-            report, remaining, done, current, f"stopped: the process {_describe_exit(code)}", None
-        )
+        ended = _describe_exit(code, limits.memory_mb)
+        return _blame(report, remaining, done, current, f"stopped: the process {ended}", None)
     return _timed_out(child, report, remaining, done, current, limits, total_deadline, files)
 
 
