@@ -365,6 +365,35 @@ def test_huge_declared_tensors_are_refused(tmp_path):
     assert "header declares" in error_of(load_model, path)
 
 
+def test_bytes_beyond_the_tensors_are_refused_before_they_are_read(tmp_path):
+    """A sparse file (kilobytes on disk, gigabytes long) was read whole into memory, then
+    refused by the parser: 4 GB of memory for an 8 KB download. The tensors must tile the data
+    bytes, checked from the header before any data byte is read."""
+    path = tmp_path / "m.safetensors"
+    save_model(path, small_model(n=3))
+    good = path.read_bytes()
+    with open(path, "r+b") as f:
+        f.truncate(len(good) + 2**31)  # a hole: no disk used
+    message = error_of(load_model, path)
+    assert "its tensors do not cover its" in message and "data bytes end to end" in message
+    # a gap between two tensors, and an overlap, are refused the same way
+    header, body = _header_and_body(good)
+    tensors = sorted(
+        (k for k in header if k != "__metadata__"), key=lambda k: header[k]["data_offsets"]
+    )
+    last = tensors[-1]
+    for shift in (8, -8):
+        altered = json.loads(json.dumps(header))
+        altered[last]["data_offsets"] = [o + shift for o in altered[last]["data_offsets"]]
+        raw_file(path, altered, body + b"\0" * 8 * (shift > 0))
+        assert "do not cover its" in error_of(load_model, path)
+
+
+def _header_and_body(blob: bytes) -> tuple[dict, bytes]:
+    (length,) = struct.unpack("<Q", blob[:8])
+    return json.loads(blob[8 : 8 + length]), blob[8 + length :]
+
+
 def test_total_tensor_size_limit(tmp_path, monkeypatch):
     path = tmp_path / "m.safetensors"
     save_model(path, small_model(n=64))

@@ -555,18 +555,18 @@ def _read(name: str, expected_format: str) -> tuple[dict[str, np.ndarray], dict]
         data_len = size - 8 - header_len
         _check_entries(name, entries, data_len)
         meta = _lrnn_meta(name, meta_raw, expected_format)
-        f.seek(0)
-        data = f.read()
-    if len(data) != size:
-        raise ModelFileError(f"{name}: the file changed while it was read; try again.")
-
-    import safetensors.numpy
-
-    try:
-        tensors = safetensors.numpy.load(data)
-    except Exception as e:  # the parser's own errors, after our checks
-        raise ModelFileError(f"{name}: corrupt safetensors data ({_short(e)}); {_DAMAGED}.") from e
-    tensors = {k: np.array(v, dtype=v.dtype.newbyteorder("=")) for k, v in tensors.items()}
+        # The tensors tile the data bytes exactly (checked above), so this reads at most
+        # MAX_TENSOR_BYTES, once: views into it are the arrays, no parser's copy beside them.
+        data = bytearray(data_len)
+        if f.readinto(data) != data_len or f.read(1):
+            raise ModelFileError(f"{name}: the file changed while it was read; try again.")
+    tensors = {}
+    for key, entry in entries.items():
+        dtype = _DTYPES[entry["dtype"]]
+        start, stop = entry["data_offsets"]
+        count = (stop - start) // dtype.itemsize
+        array = np.frombuffer(data, dtype=dtype, count=count, offset=start)
+        tensors[key] = array.reshape(entry["shape"]).astype(dtype.newbyteorder("="), copy=False)
     return tensors, meta
 
 
@@ -638,6 +638,20 @@ def _check_entries(name: str, entries: dict, data_len: int) -> None:
                 f"{name}: the tensors declare more than {MAX_TENSOR_BYTES / 2**30:g} GiB; refusing "
                 "to load a file this large; give a model or checkpoint written by lrnn."
             )
+    # safetensors' own rule, checked before a byte of data is read: the tensors' spans follow
+    # one another from the first data byte to the last. Bytes beyond them (a file padded, or
+    # sparse: gigabytes on disk in a few kilobytes) would otherwise be read, then refused.
+    end = 0
+    for start, stop in sorted(tuple(e["data_offsets"]) for e in entries.values()):
+        if start != end:
+            break
+        end = stop
+    if end != data_len:
+        raise ModelFileError(
+            f"{name}: its tensors do not cover its {data_len} data bytes end to end (bytes "
+            f"added, removed or overlapping after byte {end}); the file is corrupt — "
+            f"{_DAMAGED}."
+        )
 
 
 def _lrnn_meta(name: str, meta_raw: dict, expected_format: str) -> dict:
