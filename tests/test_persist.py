@@ -535,6 +535,20 @@ W2 = {"w": np.zeros(2), "b": np.zeros(1)}
         (W2, good_meta(threshold=True), "threshold"),
         (W2, good_meta(feature_names=["x", "y", "z"]), "3 feature_names for 2 weights"),
         (W2, good_meta(feature_names=[1, 2]), "feature_names"),
+        # predict read columns by one list, the estimator, ONNX and served rows by the other
+        (
+            W2,
+            good_meta(
+                feature_names=["x", "y"],
+                preprocessing={"kind": "table", "feature_names": ["y", "x"]},
+            ),
+            "feature_names and preprocessing.feature_names list different columns",
+        ),
+        (
+            W2,
+            good_meta(preprocessing={"kind": "table", "feature_names": ["x", "x"]}),
+            "preprocessing.feature_names names 'x' twice",
+        ),
         (W2, good_meta(training=[]), "training"),
         (W2, good_meta(preprocessing={"kind": "sound"}), "preprocessing kind"),
         (W2, good_meta(preprocessing={"kind": "image", "image_shape": [8, 8, 1]}), "64 features"),

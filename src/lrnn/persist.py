@@ -25,7 +25,6 @@ import json
 import math
 import os
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +33,7 @@ import numpy as np
 from lrnn._version import __version__
 from lrnn.errors import ModelFileError, RepeatedKey, UsageError, json_once_each
 from lrnn.files import atomic_write_bytes, not_a_regular_file
+from lrnn.model_meta import MAX_HISTORY_ROWS, check_model_meta, check_text_model, checked_idf
 
 #: The newest format this version reads (and writes for softmax layers).
 FORMAT_VERSION = 2
@@ -140,7 +140,7 @@ def save_model(path: str | os.PathLike, model: ModelFile) -> None:
     if model.history is not None:
         meta["history"] = _thinned(model.history)
     meta = _jsonable(meta, name, "model")
-    _check_model_meta(meta, w, name, error=UsageError)
+    check_model_meta(meta, w, name, error=UsageError)
     bias = b if layer else np.array([b], dtype=np.float64)
     tensors = {"w": np.ascontiguousarray(w), "b": bias}
     if model.idf is not None:
@@ -178,8 +178,8 @@ def load_model(path: str | os.PathLike) -> ModelFile:
         raise ModelFileError(
             f"{name}: the weights contain NaN or infinity; the file is corrupt — retrain the model."
         )
-    _check_model_meta(meta, w, name, error=ModelFileError)
-    _check_text_model(meta, w, tensors.get("idf"), name)
+    check_model_meta(meta, w, name, error=ModelFileError)
+    check_text_model(meta, w, tensors.get("idf"), name)
     return ModelFile(
         w=w,
         b=b.copy() if layer else float(b[0]),
@@ -195,62 +195,8 @@ def load_model(path: str | os.PathLike) -> ModelFile:
             k: [math.nan if v is None else v for v in values]
             for k, values in meta["history"].items()
         },
-        idf=_checked_idf(tensors.get("idf"), w, name),
+        idf=checked_idf(tensors.get("idf"), w, name),
     )
-
-
-def _check_text_model(meta: dict, w: np.ndarray, idf: np.ndarray | None, name: str) -> None:
-    """A text model carries its IDF weights, and its vocabulary fits its weights: a hashing
-    model as many columns as it hashes into, a vocabulary model one distinct, non-empty term
-    per weight row (the vectorizer is rebuilt from these, unchecked)."""
-    preprocessing = meta.get("preprocessing")
-    if not isinstance(preprocessing, dict) or preprocessing.get("kind") != "text":
-        return
-    if idf is None:
-        raise ModelFileError(
-            f"{name}: the text model has no 'idf' tensor; the file is corrupt — retrain the model."
-        )
-    text = preprocessing.get("text") or {}
-    hashing = text.get("hashing") if isinstance(text, dict) else None
-    names = meta.get("feature_names")
-    if hashing is not None:
-        if hashing != w.shape[0]:
-            raise ModelFileError(
-                f"{name}: the text model hashes into {str(hashing)[:20]} columns but has "
-                f"{w.shape[0]} weights; the file is corrupt — retrain the model."
-            )
-        return
-    if (
-        not isinstance(names, list)
-        or len(names) != w.shape[0]
-        or not all(isinstance(t, str) and t for t in names)
-        or len(set(names)) != len(names)
-    ):
-        raise ModelFileError(
-            f"{name}: the text model's vocabulary is not one distinct term per weight; the file "
-            "is corrupt — retrain the model."
-        )
-
-
-def _checked_idf(idf: np.ndarray | None, w: np.ndarray, name: str) -> np.ndarray | None:
-    """A text model's IDF weights: one finite positive float per feature (a row of w: the
-    softmax layer's w is (features, K))."""
-    if idf is None:
-        return None
-    if (
-        idf.shape != w.shape[:1]
-        or idf.dtype.kind != "f"
-        or not (np.isfinite(idf) & (idf > 0)).all()
-    ):
-        raise ModelFileError(
-            f"{name}: the 'idf' tensor must hold one finite positive float per feature; the file "
-            "is corrupt — retrain the model."
-        )
-    return idf
-
-
-#: A model file keeps at most this many rows of its history (evenly spaced, last row kept).
-MAX_HISTORY_ROWS = 1000
 
 
 def _thinned(history: dict) -> dict[str, list[float]]:
@@ -261,133 +207,6 @@ def _thinned(history: dict) -> dict[str, list[float]]:
         return columns
     keep = np.unique(np.linspace(0, rows - 1, MAX_HISTORY_ROWS).round().astype(int))
     return {k: [v[i] for i in keep] for k, v in columns.items()}
-
-
-def _check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exception]) -> None:
-    """The metadata must describe a usable model: on save a caller bug, on load a bad file."""
-
-    def bad(what: str) -> Exception:
-        fix = "pass valid values" if error is UsageError else "the file is corrupt — retrain"
-        return error(f"{name}: {what}; {fix}.")
-
-    required = ("classes", "threshold", "preprocessing", "feature_names", "training", "manifest")
-    missing = [key for key in required if key not in meta]
-    if missing:
-        raise bad(f"the metadata has no {', '.join(map(repr, missing))}")
-    classes = meta.get("classes")
-    want = w.shape[1] if w.ndim == 2 else 2
-    if not (
-        isinstance(classes, list)
-        and len(classes) == want
-        and all(isinstance(c, str) for c in classes)
-        and len(set(classes)) == len(classes)
-    ):
-        count = "two" if want == 2 else str(want)
-        raise bad(f"classes must be {count} different strings, got {str(classes)[:200]!s}")
-    from lrnn.data.dataset import class_name_problem
-
-    problem = class_name_problem(classes)
-    if problem:
-        raise bad(f"the model has {problem}")
-    t = meta.get("threshold")
-    if not (isinstance(t, int | float) and not isinstance(t, bool) and 0 <= t <= 1):
-        raise bad(f"threshold must be a number in [0, 1], got {t!r}")
-    names = meta.get("feature_names")
-    if names is not None:
-        if not (isinstance(names, list) and all(isinstance(v, str) for v in names)):
-            raise bad("feature_names must be a list of strings")
-        if len(names) != w.shape[0]:
-            raise bad(f"there are {len(names)} feature_names for {w.shape[0]} weights")
-        from lrnn.errors import has_control_characters
-
-        odd = next((n for n in names if has_control_characters(n)), None)
-        if odd is not None:  # printed by predict's errors, words, the report
-            raise bad(f"the feature name {odd[:100]!r} holds control characters")
-        if len(set(names)) != len(names):  # a column would be read twice, another not at all
-            twice = next(n for n in names if names.count(n) > 1)
-            raise bad(f"the feature name {twice[:100]!r} appears twice")
-    for key in ("preprocessing", "training", "manifest"):
-        if not isinstance(meta.get(key), dict):
-            raise bad(f"{key} must be an object, got {type(meta.get(key)).__name__}")
-    if _nesting(meta) > MAX_METADATA_NESTING:  # later copies and JSON writes would recurse
-        raise bad(f"the metadata nests deeper than {MAX_METADATA_NESTING} levels")
-    _refuse_printed_control_characters(meta, bad)
-    history = meta.get("history")
-    if history is not None and not _is_history(history):
-        raise bad("history must be an object of equally long lists of numbers")
-    if history is not None:
-        _check_history_fits(history, meta["training"], bad)
-    if meta["preprocessing"]:
-        from lrnn.data import Preprocessing
-
-        try:
-            spec = Preprocessing.from_dict(meta["preprocessing"])
-        except ModelFileError as e:
-            raise error(f"{name}: {e}") from e
-        if spec.n_features is not None and spec.n_features != w.shape[0]:
-            raise bad(f"the preprocessing gives {spec.n_features} features but w has {w.shape[0]}")
-
-
-#: lrnn writes metadata a few levels deep; far deeper nesting only comes from a crafted file.
-MAX_METADATA_NESTING = 32
-
-
-def _nesting(value: Any) -> int:
-    """How deep lists and objects nest in ``value`` (without recursing: the file is untrusted)."""
-    deepest, todo = 0, [(value, 1)]
-    while todo:
-        item, depth = todo.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            if depth <= MAX_METADATA_NESTING:
-                todo.extend(
-                    (v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)
-                )
-    return deepest
-
-
-def _refuse_printed_control_characters(meta: dict, bad: Callable[[str], Exception]) -> None:
-    """Column names that lrnn prints back must not hold control characters: a newline or a
-    terminal escape from a crafted file would forge lines of lrnn's output or retitle the
-    terminal. (Reading refuses such names too, so no trained model has them. The training
-    data's path in the manifest is not checked: any path is the user's to give.)"""
-    from lrnn.errors import has_control_characters
-
-    preprocessing = meta["preprocessing"]
-    printed = [
-        ("preprocessing.feature_names", preprocessing.get("feature_names")),
-        ("preprocessing.label_column", preprocessing.get("label_column")),
-    ]
-    for where, value in printed:
-        for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str) and has_control_characters(text):
-                raise bad(f"{where} {text[:100]!r} holds control characters")
-
-
-def _check_history_fits(history: dict, training: dict, bad: Callable[[str], Exception]) -> None:
-    """A model's own history: no longer than lrnn keeps, and no iteration past the model's last.
-    Anything else was put there by hand, and every report of the model would show it."""
-    rows = len(next(iter(history.values())))
-    if rows > MAX_HISTORY_ROWS:
-        raise bad(f"the history holds {rows} rows; lrnn keeps at most {MAX_HISTORY_ROWS}")
-    from lrnn.history import past_the_model
-
-    past = past_the_model(history, training)
-    if past:
-        raise bad(f"the history {past}")
-
-
-def _is_history(history: Any) -> bool:
-    if not (isinstance(history, dict) and history):
-        return False
-    lengths = set()
-    for values in history.values():
-        if not isinstance(values, list) or not all(
-            v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values
-        ):
-            return False
-        lengths.add(len(values))
-    return len(lengths) == 1
 
 
 # --------------------------------------------------------------------------------------------
