@@ -528,6 +528,22 @@ W2 = {"w": np.zeros(2), "b": np.zeros(1)}
             good_meta(format_version=2, kind="softmax layer", classes=["a", "b", "a"]),
             "classes must be 3 different strings",
         ),
+        # a "layer" of two classes ignored its threshold; one of one failed on an index
+        (
+            {"w": np.zeros((2, 2)), "b": np.zeros(2)},
+            good_meta(format_version=2, kind="softmax layer", classes=["a", "b"], threshold=0.9),
+            "a softmax layer has 3 or more classes (lrnn's model format 2), this one 2",
+        ),
+        (
+            {"w": np.zeros((2, 1)), "b": np.zeros(1)},
+            good_meta(format_version=2, kind="softmax layer", classes=["a"]),
+            "this one 1 (format 2)",
+        ),
+        (
+            {"w": np.zeros((2, 3)), "b": np.zeros(3)},
+            good_meta(format_version=1, kind="softmax layer", classes=["a", "b", "c"]),
+            "this one 3 (format 1)",
+        ),
         (W2, good_meta(format_version="1"), "format_version"),
         (W2, good_meta(classes=["a"]), "classes"),
         (W2, good_meta(classes=["a", 1]), "classes"),

@@ -172,6 +172,14 @@ def load_model(path: str | os.PathLike) -> ModelFile:
             f"{name}: w must be {what}{'' if layer else 'single float'}, got shapes {w.shape} "
             f"and {b.shape}; the file is corrupt — retrain the model."
         )
+    if layer and (w.shape[1] < 3 or meta.get("format_version") == 1):
+        # two classes are one sigmoid neuron with a threshold; readers of a "layer" of two
+        # took the argmax and ignored the threshold, and one of one failed on an index
+        raise ModelFileError(
+            f"{name}: a softmax layer has 3 or more classes (lrnn's model format 2), this "
+            f"one {w.shape[1]} (format {str(meta.get('format_version'))[:10]}); the file is "
+            "corrupt — retrain the model."
+        )
     if b.dtype.kind != "f":
         raise ModelFileError(f"{name}: b is not a float array; the file is corrupt — retrain.")
     if not (np.isfinite(w).all() and np.isfinite(b).all()):
