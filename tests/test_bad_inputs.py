@@ -18,6 +18,7 @@ rows through the real ``lrnn`` executable to show the two agree.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import json
@@ -194,6 +195,17 @@ class Files:
     def truncated(self, name: str, source: str, keep: float = 0.5) -> str:
         blob = (self.root / source).read_bytes()
         return self.bytes(name, blob[: int(len(blob) * keep)])
+
+    def huge_weights(self, name: str, source: str) -> str:
+        """A copy of a trained model with one class's weights at 1e308: finite, but X·w
+        overflows."""
+        from lrnn import persist
+
+        model = persist.load_model(self.root / source)
+        w = np.array(model.w)
+        w[:, 0] = 1e308
+        persist.save_model(self.root / name, dataclasses.replace(model, w=w))
+        return name
 
     def h5(self, name: str, classes: Any = None, **datasets: Any) -> str:
         with h5py.File(self.root / name, "w") as f:
@@ -563,6 +575,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("csv other classes than model", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().replace({"yes": "Y", "no": "N"}))], "differ from the model's"),
     ("csv four classes to evaluate", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().assign(label=["a", "b", "c", "d"] * 10))], "differ from the model's"),
     ("3-class model: evaluate unseen label", lambda f: ["evaluate", "--model", THREE_MODEL, f.csv("t.csv", _three_frame().assign(label=["lo", "mid", "hi", "huge"] * 10))], "differ from the model's"),
+    ("3-class model with weights of 1e308: report", lambda f: ["report", "--model", f.huge_weights("h.safetensors", THREE_MODEL), f.csv("t.csv", _three_frame()), "-o", "r.html"], "(counting from 0) are not finite: that row holds NaN or infinite values, or X·w overflowed"),
     ("3-class model: predict --threshold", lambda f: ["predict", "--model", THREE_MODEL, f.csv("t.csv", _three_frame()), "--threshold", "0.3"], "two-class models only"),
     ("3-class model: evaluate --choose-threshold", lambda f: ["evaluate", "--model", THREE_MODEL, f.csv("t.csv", _three_frame()), "--choose-threshold", "f1"], "two-class models only"),
     ("3-class model: evaluate --threshold", lambda f: ["evaluate", "--model", THREE_MODEL, f.csv("t.csv", _three_frame()), "--threshold", "0.4"], "two-class models only"),

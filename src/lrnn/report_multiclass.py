@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lrnn import files, metrics, persist, plots_multiclass, report, softmax
+from lrnn import files, inference, metrics, persist, plots_multiclass, report, softmax
 from lrnn.data import Dataset, Preprocessing, data_sha256
 from lrnn.history import write_text
 
@@ -63,8 +63,7 @@ def write(
 ) -> Path:
     """Score the layer on (X, y) and write the page to ``name`` (already checked writable)."""
     scale = spec.scale if spec is not None else float(model.preprocessing.get("scale", 1.0))
-    W = np.asarray(model.w)
-    z = softmax.logits(W, np.asarray(model.b, dtype=W.dtype), X, scale)
+    z = inference.logits(model.w, model.b, X, scale)  # finite, or one line naming the row
     classes = tuple(str(c) for c in model.classes)
     page = report._Page(title)
     with files.scratch_folder("lrnn-report-") as tmp:
