@@ -512,6 +512,12 @@ W2 = {"w": np.zeros(2), "b": np.zeros(1)}
     ("tensors", "meta", "expected"),
     [
         (W2, good_meta(format_version=FORMAT_VERSION + 1), "upgrade lrnn"),
+        # the writer's version is quoted escaped: LogisticNeuron.load's message held raw ESC
+        (
+            W2,
+            good_meta(format_version=FORMAT_VERSION + 1, lrnn_version="9\x1b]0;pwned\x07"),
+            "by lrnn 9\\x1b]0;pwned\\x07; this lrnn",
+        ),
         (W2, good_meta(kind="tree"), "neither 'sigmoid neuron' nor 'softmax layer'"),
         (
             {"w": np.zeros((2, 3)), "b": np.zeros(2)},

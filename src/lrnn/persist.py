@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from lrnn._version import __version__
-from lrnn.errors import ModelFileError, RepeatedKey, UsageError, json_once_each
+from lrnn.errors import ModelFileError, RepeatedKey, UsageError, json_once_each, printable
 from lrnn.files import atomic_write_bytes, not_a_regular_file
 from lrnn.model_meta import MAX_HISTORY_ROWS, check_model_meta, check_text_model, checked_idf
 
@@ -509,12 +509,13 @@ def _lrnn_meta(name: str, meta_raw: dict, expected_format: str) -> dict:
         )
     if not (isinstance(version, int) and not isinstance(version, bool) and version >= 1):
         raise ModelFileError(
-            f"{name}: format_version {version!r} is invalid; corrupt file — {_DAMAGED}."
+            f"{name}: format_version {repr(version)[:40]} is invalid; corrupt file — {_DAMAGED}."
         )
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{name}: written in format version {version} by lrnn "
-            f"{meta.get('lrnn_version', '?')}; this lrnn {__version__} reads version "
+            f"{printable(str(meta.get('lrnn_version', '?'))[:40])}; this lrnn {__version__} "
+            "reads version "
             f"{FORMAT_VERSION} — upgrade lrnn."
         )
     return meta
