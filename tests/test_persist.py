@@ -553,6 +553,9 @@ W2 = {"w": np.zeros(2), "b": np.zeros(1)}
         (W2, good_meta(format_version="1"), "format_version"),
         (W2, good_meta(classes=["a"]), "classes"),
         (W2, good_meta(classes=["a", 1]), "classes"),
+        # predict printed an empty label, or a line break (U+2028) inside one
+        (W2, good_meta(classes=[" ", "b"]), "the class name ' ', which is blank"),
+        (W2, good_meta(classes=["a\u2028b", "c"]), "'a\\u2028b', which holds control"),
         (W2, good_meta(threshold=1.5), "threshold"),
         (W2, good_meta(threshold=True), "threshold"),
         (W2, good_meta(feature_names=["x", "y", "z"]), "3 feature_names for 2 weights"),

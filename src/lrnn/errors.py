@@ -75,8 +75,12 @@ _BIDI_CONTROLS = frozenset(
 )
 
 
+#: Unicode's line and paragraph separators: editors and some terminals break the line there.
+_LINE_SEPARATORS = frozenset("\u2028\u2029")
+
+
 def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS
+    return unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS or ch in _LINE_SEPARATORS
 
 
 def has_control_characters(text: str) -> bool:

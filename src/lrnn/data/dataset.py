@@ -158,8 +158,9 @@ MAX_CLASS_NAME = 1000
 
 
 def class_name_problem(names: Sequence[str]) -> str | None:
-    """What makes these class names unusable, or None: too many, too long, or holding control
-    characters (a newline or a terminal escape in a name would forge lines of lrnn's output)."""
+    """What makes these class names unusable, or None: too many, too long, blank, or holding
+    control characters (a newline or a terminal escape in a name would forge lines of lrnn's
+    output)."""
     if len(names) > MAX_CLASSES:
         return f"{len(names)} classes, more than {MAX_CLASSES}"
     for name in names:
@@ -167,6 +168,8 @@ def class_name_problem(names: Sequence[str]) -> str | None:
             return f"a class name of {len(name)} characters (at most {MAX_CLASS_NAME})"
         if has_control_characters(name):
             return f"the class name {name!r}, which holds control characters"
+        if not name.strip():  # printed, an empty label column or one that looks like none
+            return f"the class name {name!r}, which is blank"
     return None
 
 
