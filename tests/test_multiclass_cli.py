@@ -308,3 +308,32 @@ def test_plots_of_many_classes_with_long_names_stay_readable(tmp_path, monkeypat
     assert legend[0] == "chance" and legend[-1] == f"the {K - 5} others" and len(legend) == 7
     assert all(len(text.split(" (AUC")[0]) <= plots_multiclass.TICK_NAME_CHARS for text in legend)
     assert not any("label" in text for text in tick_names)  # numbered, not named
+
+
+def test_evaluate_tables_line_up_for_wide_and_combining_class_names(tmp_path, capsys):
+    """CJK characters and emoji take two terminal columns, a combining accent none: padded
+    by len(), the confusion matrix and the per-class table went out of line."""
+    import unicodedata
+
+    from lrnn.cli import main
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((60, 2)), columns=["a", "b"])
+    names = np.array(["dog", "猫猫", "🐱 cat", "cafe\u0301"])
+    frame["label"] = names[np.digitize(frame["a"], [-0.6, 0.0, 0.6])]
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    model = tmp_path / "m.safetensors"
+    assert main(["train", str(tmp_path / "t.csv"), "--solver", "newton", "--alpha", "1e-2",
+                 "--no-plot", "--model", str(model)]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "t.csv"), "--model", str(model)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+
+    def columns(line: str) -> int:
+        wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in line)
+        return len(line) + wide - sum(bool(unicodedata.combining(ch)) for ch in line)
+
+    start = lines.index("confusion matrix (rows: true class, columns: predicted):") + 1
+    matrix, table = lines[start : start + 5], lines[start + 5 : start + 12]
+    assert len({columns(line) for line in matrix}) == 1, matrix
+    assert len({columns(line) for line in table}) == 1, table

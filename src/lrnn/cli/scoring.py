@@ -205,6 +205,27 @@ def _short(name: Any) -> str:
     return text if len(text) <= NAME_WIDTH else text[: NAME_WIDTH - 1] + "…"
 
 
+def _cells(text: str) -> int:
+    """How many terminal columns ``text`` takes: CJK characters and most emoji take two,
+    combining marks and zero-width joiners none (len() misaligned tables of such names)."""
+    return sum(
+        0
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf")
+        else 2
+        if unicodedata.east_asian_width(ch) in "WF"
+        else 1
+        for ch in text
+    )
+
+
+def _left(text: str, width: int) -> str:
+    return text + " " * max(0, width - _cells(text))
+
+
+def _right(text: str, width: int) -> str:
+    return " " * max(0, width - _cells(text)) + text
+
+
 def _confusion_table(scores) -> str:
     """The K × K confusion matrix as text: rows = true class, columns = predicted."""
     K = len(scores.classes)
@@ -215,23 +236,23 @@ def _confusion_table(scores) -> str:
         )
     names = [_short(c) for c in scores.classes]
     corner = "true \\ predicted"
-    first = max(len(corner), *(len(c) for c in names))
-    width = max(5, *(len(c) for c in names), len(str(int(scores.confusion.max(initial=0)))))
-    head = corner.ljust(first) + " " + " ".join(c.rjust(width) for c in names)
+    first = max(len(corner), *(_cells(c) for c in names))
+    width = max(5, *(_cells(c) for c in names), len(str(int(scores.confusion.max(initial=0)))))
+    head = corner.ljust(first) + " " + " ".join(_right(c, width) for c in names)
     rows = [
-        c.ljust(first) + " " + " ".join(str(int(v)).rjust(width) for v in row)
+        _left(c, first) + " " + " ".join(str(int(v)).rjust(width) for v in row)
         for c, row in zip(names, scores.confusion, strict=True)
     ]
     return "confusion matrix (rows: true class, columns: predicted):\n" + "\n".join([head, *rows])
 
 
 def _class_table(scores) -> str:
-    width = max(13, *(len(_short(c)) + 1 for c in scores.classes))
+    width = max(13, *(_cells(_short(c)) + 1 for c in scores.classes))
     lines = ["class".ljust(width) + "  precision  recall      f1  support"]
 
     def row(name: str, r: dict, support: Any) -> str:
         cells = "".join(f"{r[k]:>{w}.4f}" for k, w in (("precision", 11), ("recall", 8), ("f1", 8)))
-        return f"{name:<{width}}{cells}{support:>9}"
+        return f"{_left(name, width)}{cells}{support:>9}"
 
     for name, r in scores.per_class().items():
         lines.append(row(_short(name), r, r["support"]))
