@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from lrnn import persist
 from lrnn.data import Preprocessing
+from lrnn.data.dataset import class_name_problem
 from lrnn.errors import ModelFileError, UsageError
 from lrnn.files import atomic_write_bytes, check_writable, clean_stale_temp_files
 from lrnn.persist import (
@@ -128,8 +129,10 @@ def test_numpy_values_and_non_finite_numbers_become_plain_json(tmp_path):
     w=st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=8),
     b=st.floats(allow_nan=False, allow_infinity=False),
     threshold=st.floats(0, 1),
-    classes=st.lists(  # control characters are refused (they would forge output lines)
-        st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=10),
+    classes=st.lists(  # control characters and blank names are refused
+        st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=10).filter(
+            lambda name: class_name_problem([name]) is None
+        ),
         min_size=2,
         max_size=2,
         unique=True,
