@@ -15,19 +15,23 @@ def lrnn_command() -> list[str]:
 
 
 def run(
-    args: list[str], cwd: Path, timeout: float = 300, stdin: str | None = None
+    args: list[str], cwd: Path, timeout: float = 300, stdin: str | bytes | None = None
 ) -> subprocess.CompletedProcess:
+    """``lrnn ARGS`` in a subprocess; ``stdin`` as text, or as bytes in any encoding."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
     feed = {"stdin": subprocess.DEVNULL} if stdin is None else {"input": stdin}
-    return subprocess.run(
+    proc = subprocess.run(
         [*lrnn_command(), *map(str, args)],
         cwd=cwd,
         capture_output=True,
-        text=True,
+        text=not isinstance(stdin, bytes),
         timeout=timeout,
         env=env,
         **feed,
     )
+    if isinstance(stdin, bytes):
+        proc.stdout, proc.stderr = proc.stdout.decode(), proc.stderr.decode()
+    return proc
 
 
 def snapshot(folder: Path) -> dict[str, str]:

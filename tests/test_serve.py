@@ -725,6 +725,15 @@ def test_a_text_model_serves_documents(tmp_path):
         assert named.status_code == 200 and named.json()["predictions"][0]["label"] == "pos"
         unnamed = app.post("/predict", content=latin, headers={"Content-Type": "text/plain"})
         assert unnamed.status_code == 422 and "charset=latin-1" in unnamed.json()["error"]
+        # UTF-16 is split into lines after decoding (its 0x0a bytes are halves of characters)
+        for charset in ("utf-16", "utf-16-le", "utf-32"):
+            wide = app.post(
+                "/predict",
+                content="a wonderful superb café\r\nawful dull\n".encode(charset),
+                headers={"Content-Type": f"text/plain; charset={charset}"},
+            )
+            assert wide.status_code == 200, (charset, wide.text)
+            assert [p["label"] for p in wide.json()["predictions"]] == ["pos", "neg"]
         # Text that is not text: a lone surrogate (valid JSON), a codec that raises UnicodeError
         lone = app.post("/predict", content=b'{"documents": ["good \\ud800 film"]}',
                         headers={"Content-Type": "application/json"})  # fmt: skip

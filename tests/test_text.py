@@ -284,6 +284,11 @@ def test_three_class_text_model_loads_predicts_and_verifies(tmp_path):
     predicted = run(["predict", "--model", "n.safetensors", "-"], tmp_path, stdin=stdin)
     assert [line.split("\t")[-1] for line in predicted.stdout.splitlines()[1:]] == ["tech", "pos"]
     # A stream longer than one batch: one header, every line scored, in order
+    for encoding in ("utf-16", "utf-32-le"):  # split into lines after decoding, not before
+        wide = run(["predict", "--model", "n.safetensors", "--encoding", encoding, "-"],
+                   tmp_path, stdin=stdin.encode(encoding))  # fmt: skip
+        assert wide.returncode == 0, wide.stderr
+        assert wide.stdout == predicted.stdout
     many = stdin * 6001  # 12,002 lines: two batches of STDIN_BATCH = 10,000
     streamed = run(["predict", "--model", "n.safetensors", "-"], tmp_path, stdin=many)
     lines = streamed.stdout.splitlines()

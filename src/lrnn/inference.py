@@ -296,14 +296,17 @@ def text_lines(body: bytes, spec: data.Preprocessing, charset: str | None = None
     """A text/plain body: one document per line (as ``lrnn predict -`` reads standard input),
     each checked like a document file (size, binary data, emptiness), decoded by the body's
     own ``charset`` when it names one, else by the model's encoding."""
-    from lrnn.data.text import decode_document, known_encoding
+    from lrnn.data.text import decode_document, is_wide, known_encoding, wide_lines
 
-    lines = body.splitlines()
-    _check_count(len(lines))
     if charset is not None and not known_encoding(charset):
         raise DataError(f"charset={charset!r} is not a text encoding; name one, e.g. utf-8.")
     encoding = charset or spec.text["encoding"]
     fix = "send UTF-8, or name the body's encoding: Content-Type: text/plain; charset=latin-1"
+    if is_wide(encoding):  # split after decoding: a 0x0a byte is half of many characters
+        lines = wide_lines(decode_document(body, "the body", encoding, fix), encoding)
+    else:
+        lines = body.splitlines()
+    _check_count(len(lines))
     return [decode_document(line, f"line {i}", encoding, fix) for i, line in enumerate(lines, 1)]
 
 

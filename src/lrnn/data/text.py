@@ -247,6 +247,21 @@ def model_spec(model: Any) -> Preprocessing:
 ENCODING_FIX = "give --encoding with the file's encoding, e.g. --encoding latin-1"
 
 
+def is_wide(encoding: str) -> bool:
+    """UTF-16 or UTF-32: a line break is two or four bytes there, so text in them is split
+    into lines after decoding, not before (a 0x0a byte is half of many characters)."""
+    return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+
+
+def wide_lines(text: str, encoding: str) -> list[bytes]:
+    """Decoded UTF-16/32 text split at its line breaks, each line encoded again, so that lines
+    go through the checks of :func:`decode_document` as lines of any other encoding do."""
+    lines = text.split("\n")
+    if lines and not lines[-1].strip("\r"):  # the break that ends the last line
+        lines.pop()
+    return [line.rstrip("\r").encode(encoding) for line in lines]
+
+
 def decode_document(blob: bytes, where: str, encoding: str, fix: str = ENCODING_FIX) -> str:
     """Checked text of one document: not too large, not binary, decodable, not empty."""
     if len(blob) > limits.MAX_DOCUMENT_BYTES:
@@ -256,8 +271,7 @@ def decode_document(blob: bytes, where: str, encoding: str, fix: str = ENCODING_
         )
     # UTF-16 and UTF-32 text holds NUL bytes in every ASCII character: there, the decoder
     # below is the judge of binary data
-    wide = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
-    if not wide and b"\x00" in blob[:65536]:
+    if not is_wide(encoding) and b"\x00" in blob[:65536]:
         raise DataError(
             f"{where}: looks like a binary file (it holds NUL bytes), not text; give text "
             "documents (or, for UTF-16/UTF-32 text, --encoding utf-16)."
@@ -340,12 +354,8 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
         raise DataError(
             "standard input is closed; give one document per line on it, or name files."
         )
-    stream = sys.stdin.buffer
     number = 0
-    for number, line in enumerate(
-        iter(lambda: stream.readline(limits.MAX_DOCUMENT_BYTES + 1), b""), 1
-    ):
-        body = line.rstrip(b"\r\n")
+    for number, body in enumerate(_stdin_lines(sys.stdin.buffer, encoding), 1):
         if len(body) <= limits.MAX_DOCUMENT_BYTES and _blank(body, encoding):
             blank.append(number)
             continue
@@ -370,6 +380,35 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
         )
     if docs:
         yield docs, names
+
+
+def _stdin_lines(stream: Any, encoding: str) -> Iterator[bytes]:
+    """Standard input's lines without their line breaks, as bytes in ``encoding``; UTF-16/32
+    decoded first (see :func:`is_wide`) and read as text, a line at a time all the same."""
+    limit = limits.MAX_DOCUMENT_BYTES + 1
+    if not is_wide(encoding):
+        for line in iter(lambda: stream.readline(limit), b""):
+            yield line.rstrip(b"\r\n")
+        return
+    import io
+
+    reader = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    number = 0
+    try:
+        while True:
+            try:
+                line = reader.readline(limit)
+            except UnicodeDecodeError as e:
+                raise DataError(
+                    f"standard input, line {number + 1}: not valid {encoding} text "
+                    f"({e.reason}); {ENCODING_FIX}."
+                ) from None
+            if not line:
+                return
+            number += 1
+            yield line.rstrip("\r\n").encode(encoding)
+    finally:
+        reader.detach()  # standard input stays open for whoever reads it next
 
 
 def _blank(line: bytes, encoding: str) -> bool:
