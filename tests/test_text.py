@@ -347,6 +347,16 @@ def test_stray_files_empty_classes_and_unknown_words_are_said(tmp_path):
     assert run(["train", "reviews", *common], tmp_path).returncode == 0
     unknown = run(["predict", "--model", "r.safetensors", "-"], tmp_path, stdin="zzz qqq\n")
     assert unknown.returncode == 0 and "hold no word the model knows" in unknown.stderr
+    # a folder to score says it too (only files and standard input did), and training data
+    # whose documents keep no word (emoji only) is named before it trains on the bias alone
+    (tmp_path / "new" / "pos").mkdir(parents=True)
+    (tmp_path / "new" / "pos" / "a.txt").write_text("zzz qqq\n")
+    (tmp_path / "new" / "pos" / "b.txt").write_text("superb\n")
+    folder = run(["predict", "--model", "r.safetensors", "new"], tmp_path)
+    assert "new: 1 document(s) hold no word the model knows (e.g. 'pos/a.txt')" in folder.stderr
+    (tmp_path / "reviews" / "neg" / "emoji.txt").write_text("\U0001f621\U0001f621 \U0001f44e !!!\n")
+    with pytest.warns(UserWarning, match=r"1 of 21 document\(s\) hold no word the vocabulary"):
+        data.load(str(tmp_path / "reviews"))
     table = run(
         ["train", "digits", "--ngrams", "1", "1", "--iterations", "2", *common[:3]], tmp_path
     )

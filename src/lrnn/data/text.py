@@ -494,15 +494,24 @@ def load_text_folder(
     return documents_dataset(docs, labels, names, str(path), files_options, spec)
 
 
-def no_known_words(X: Any, names: Sequence[str]) -> str | None:
+def no_known_words(X: Any, names: Sequence[str], training: bool = False) -> str | None:
     """The warning for TF-IDF rows with no stored value — documents none of whose words the
     model knows, scored by the bias alone (a wrong encoding or language looks like this) —
-    or None when every document has one."""
+    or None when every document has one. In training data such a row (emoji, punctuation
+    or digits only, or words --min-df left out) teaches nothing but the bias."""
     blank = np.flatnonzero(np.diff(X.tocsr().indptr) == 0)
     if not blank.size:
         return None
+    example = names[int(blank[0])]
+    if training:
+        return (
+            f"{blank.size} of {X.shape[0]} document(s) hold no word the vocabulary keeps (e.g. "
+            f"{example!r}): a word is two or more letters, digits or underscores, so emoji, "
+            "punctuation and single characters are left out; those rows teach the neuron "
+            "nothing but the bias — check them, or lower --min-df."
+        )
     return (
-        f"{blank.size} document(s) hold no word the model knows (e.g. {names[int(blank[0])]!r}); "
+        f"{blank.size} document(s) hold no word the model knows (e.g. {example!r}); "
         "their probabilities come from the bias alone."
     )
 
@@ -517,7 +526,7 @@ def documents_dataset(
 ) -> Dataset:
     """Documents (and labels) → a Dataset of TF-IDF rows: a new vectorizer when training,
     the model's when ``spec`` (from a saved text model) is given."""
-    scoring = spec is not None and options is None  # a saved model's vectorizer, new text
+    scoring = spec is not None  # a saved model's vectorizer, on a file, folder or table
     if spec is None:
         vectorizer = TextVectorizer.fit(docs, options, source)
         spec = Preprocessing(kind="text", text=dict(options), vectorizer=vectorizer)
@@ -525,6 +534,8 @@ def documents_dataset(
         raise DataError(f"{source}: the model was not trained on text; give {spec.kind} data.")
     X = spec.vectorizer.transform(docs)
     if scoring and (message := no_known_words(X, names)):
+        warnings.warn(f"{source}: {message}", stacklevel=3)
+    elif not scoring and (message := no_known_words(X, names, training=True)):
         warnings.warn(f"{source}: {message}", stacklevel=3)
     y, classes = (None, None)
     if labels is not None:
