@@ -4,6 +4,7 @@ widths, and the README's text example end to end through the real ``lrnn`` execu
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import random
 from pathlib import Path
@@ -114,6 +115,22 @@ def test_documents_are_checked(tmp_path):
     with pytest.raises(DataError, match="--encoding latin-1"):
         text.decode_document("café".encode("latin-1"), "x.txt", "utf-8")
     assert text.decode_document("café".encode("latin-1"), "x.txt", "latin-1") == "café"
+    # the option applies to every document: the advice says so, and names converting one
+    message = str(
+        pytest.raises(DataError, text.decode_document, b"caf\xe9", "x.txt", "utf-8").value
+    )
+    assert "encoding that all the documents share" in message and "iconv" in message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_a_byte_order_mark_names_the_documents_encoding(encoding):
+    """A UTF-16 file with its BOM among UTF-8 ones was refused as binary; a UTF-8 BOM stayed
+    in the text. The mark says the encoding for certain, whatever --encoding says."""
+    blob = "café film".encode(encoding)
+    if encoding == "utf-16-be":
+        blob = codecs.BOM_UTF16_BE + blob
+    for option in ("utf-8", "latin-1"):
+        assert text.decode_document(blob, "x.txt", option) == "café film"
 
 
 def test_image_folder_with_a_stray_note_is_not_text(tmp_path):

@@ -244,7 +244,20 @@ def model_spec(model: Any) -> Preprocessing:
 # Reading documents
 # --------------------------------------------------------------------------------------------
 #: How a command-line user names another encoding (serve says it its own way).
-ENCODING_FIX = "give --encoding with the file's encoding, e.g. --encoding latin-1"
+ENCODING_FIX = (
+    "give --encoding with the encoding that all the documents share (e.g. --encoding latin-1), "
+    "or convert this one to theirs (iconv -f latin-1 -t utf-8)"
+)
+
+#: Byte-order marks name their encoding for certain (UTF-32's before UTF-16's: FF FE 00 00
+#: starts both).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+)
 
 
 def is_wide(encoding: str) -> bool:
@@ -269,6 +282,9 @@ def decode_document(blob: bytes, where: str, encoding: str, fix: str = ENCODING_
             f"{where}: over lrnn's limit of {limits.MAX_DOCUMENT_BYTES} bytes per "
             "document; give smaller documents (split it, one per line or file)."
         )
+    # a document that starts with a byte-order mark is read by it, whatever the option says
+    # (a UTF-16 file among UTF-8 ones was "binary", and a UTF-8 BOM stayed in the text)
+    encoding = next((name for bom, name in _BOMS if blob.startswith(bom)), encoding)
     # UTF-16 and UTF-32 text holds NUL bytes in every ASCII character: there, the decoder
     # below is the judge of binary data
     if not is_wide(encoding) and b"\x00" in blob[:65536]:
