@@ -131,6 +131,13 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
     if spec.kind == "text" and not (len(paths) == 1 and Path(first).is_dir()):
         if len(paths) == 1 and Path(first).suffix.lower() in _TABLE_SUFFIXES:
             return load(first, label=label, spec=spec, require_labels=False)
+        tables = [p for p in paths if Path(p).suffix.lower() in _TABLE_SUFFIXES]
+        if tables:  # "a data file, but the model was trained on text" to one that was
+            raise DataError(
+                f"{tables[0]}: a table among other inputs; a text model reads one CSV or "
+                "Parquet file at a time (or .txt files and - for standard input): give one per "
+                "run, or join them into one."
+            )
         for p in paths:  # a data file is not a document: say so rather than score its bytes
             if is_svmlight(p) or Path(p).suffix.lower() in _DATA_SUFFIXES:
                 raise DataError(
@@ -158,7 +165,15 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
                 f"{p}: not a regular file (a pipe or a device: data is read from files); "
                 f"give {TAKES.get(spec.kind, 'a data file')}."
             )
-        if Path(p).is_dir() or Path(p).suffix.lower() in _DATA_SUFFIXES:
+        data_file = Path(p).is_dir() or Path(p).suffix.lower() in _DATA_SUFFIXES
+        if spec.kind != "image" and (data_file or is_svmlight(p)):
+            # it said "trained on svmlight data; give an svmlight file" to one who had
+            raise DataError(
+                f"{p}: one of {len(paths)} inputs, but a model trained on {spec.kind} data "
+                f"reads one data file at a time ({TAKES[spec.kind]}): give one per run, or "
+                "join them into one."
+            )
+        if data_file:
             raise DataError(
                 f"{p}: give either image files, or one folder or data file on its own, not a mix."
             )
