@@ -153,7 +153,11 @@ def test_verify_reports_bit_identical(folder, capsys, case):
     assert out.startswith("bit-identical: retraining reproduces m.safetensors exactly")
     assert err.startswith("retraining with ")  # said before the retrain, which may be long
     status, out, _ = _lrnn(capsys, "verify", "--model", "m.safetensors", *verify_args, "--json")
-    assert status == 0 and json.loads(out) == {"bit_identical": True, "max_abs_difference": 0.0}
+    assert status == 0 and json.loads(out) == {
+        "bit_identical": True,
+        "max_abs_difference": 0.0,
+        "differs": [],
+    }
 
 
 @pytest.mark.parametrize("backend", ["dask", "torch"])
@@ -199,6 +203,35 @@ def test_verify_reports_altered_weights(folder, capsys, change, expected):
     assert status == 1 and result["bit_identical"] is False
     largest = max(np.max(np.abs(altered.w - model.w)), abs(altered.b - model.b))
     assert result["max_abs_difference"] == largest > 0
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda m: setattr(m, "classes", m.classes[::-1]), "classes"),
+        (
+            lambda m: m.preprocessing.__setitem__(
+                "mean", [m.preprocessing["mean"][0] + 5, *m.preprocessing["mean"][1:]]
+            ),
+            "preprocessing",
+        ),
+    ],
+    ids=["classes swapped", "a mean moved"],
+)
+def test_verify_finds_what_decides_predictions_besides_the_weights(folder, capsys, change, named):
+    """The weights were all it compared: a file whose classes were swapped, or whose scaling
+    was moved, predicted otherwise and still verified "bit-identical"."""
+    _train(capsys, "t.csv", "--iterations", "40", "--standardize")
+    altered = persist.load_model("m.safetensors")
+    change(altered)
+    persist.save_model("altered.safetensors", altered)
+    status, out, _ = _lrnn(capsys, "verify", "--model", "altered.safetensors", "t.csv")
+    assert status == 1
+    assert out.startswith(f"NOT the same model: its {named} differ from what retraining makes")
+    status, out, _ = _lrnn(capsys, "verify", "--model", "altered.safetensors", "t.csv", "--json")
+    assert json.loads(out)["differs"] == [named] and status == 1
+    status, out, _ = _lrnn(capsys, "verify", "--model", "m.safetensors", "t.csv", "--json")
+    assert json.loads(out) == {"bit_identical": True, "max_abs_difference": 0.0, "differs": []}
 
 
 # --------------------------------------------------------------------------------------------

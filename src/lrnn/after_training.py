@@ -133,9 +133,10 @@ def reproduce(
     announce: Any = None,
     validation: str | None = None,
 ) -> Any:
-    """Retrain from a model's manifest and return the new TrainResult (the caller compares the
-    bits): the same settings on training data prepared as ``lrnn train`` prepared it — the
-    same hold-outs, class weights, positive class, label column and preprocessing."""
+    """Retrain from a model's manifest and return the model file that run makes (the caller
+    compares it with the saved one): the same settings on training data prepared as ``lrnn
+    train`` prepared it — the same hold-outs, class weights, positive class, label column and
+    preprocessing."""
     from lrnn import data
     from lrnn.config import TrainConfig
     from lrnn.errors import ModelFileError
@@ -191,7 +192,33 @@ def reproduce(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return train(td.backend, config, validation=td.validation)
+        return model_file(train(td.backend, config, validation=td.validation), td, config)
 
 
-__all__ = ["compare_learning_rates", "model_file", "reproduce"]
+def differences(saved: Any, again: Any) -> list[str]:
+    """What differs between a saved model and the one retraining made, besides the weights:
+    the parts that decide its predictions (a file's classes or preprocessing edited by hand
+    predicts otherwise with the same weights). A threshold chosen after training (``evaluate
+    --save``) is the user's, not the run's, and is left out."""
+    import json
+
+    import numpy as np
+
+    def plain(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, default=list)
+
+    parts = [
+        ("classes", list(saved.classes), list(again.classes)),
+        ("preprocessing", saved.preprocessing, again.preprocessing),
+        ("feature names", saved.feature_names, again.feature_names),
+    ]
+    found = [name for name, a, b in parts if plain(a) != plain(b)]
+    idf_saved, idf_again = saved.idf, again.idf
+    if (idf_saved is None) != (idf_again is None) or (
+        idf_saved is not None and not np.array_equal(idf_saved, idf_again)
+    ):
+        found.append("IDF weights")
+    return found
+
+
+__all__ = ["compare_learning_rates", "differences", "model_file", "reproduce"]

@@ -606,16 +606,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if not getattr(args, "json", False):  # it names the manifest's data: escape it
             print(printable(line), file=sys.stderr, flush=True)
 
-    result = after_training.reproduce(
+    again = after_training.reproduce(
         model, args.model, args.data, args.label, announce, args.validation
     )
-    same = np.array_equal(result.w, model.w) and np.array_equal(result.b, model.b)
     # b is a float for two classes, a (K,) vector for a softmax layer
-    diff = float(max(np.max(np.abs(result.w - model.w)), np.max(np.abs(result.b - model.b))))
+    w, b = np.asarray(again.w), np.asarray(again.b)
+    diff = float(max(np.max(np.abs(w - model.w)), np.max(np.abs(b - model.b))))
+    other = after_training.differences(model, again)  # what decides predictions besides w, b
+    same = np.array_equal(w, model.w) and np.array_equal(b, model.b) and not other
     if getattr(args, "json", False):
-        _out(args, bit_identical=same, max_abs_difference=diff)
+        _out(args, bit_identical=same, max_abs_difference=diff, differs=other)
     elif same:
         print(f"bit-identical: retraining reproduces {args.model} exactly")
+    elif other:
+        print(
+            f"NOT the same model: its {', '.join(other)} differ from what retraining makes "
+            f"(largest weight difference {diff:.3e}); the file was changed after training"
+        )
     else:
         print(f"NOT bit-identical: largest difference {diff:.3e}")
     return 0 if same else 1
