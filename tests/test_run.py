@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -140,6 +142,11 @@ def test_verify_finds_or_is_given_the_validation_file_early_stopping_read(
     verify = ["verify", "--model", early + ".safetensors", data, "--validation", data]
     assert main(verify) == 0, capsys.readouterr().err
     assert "bit-identical" in capsys.readouterr().out
+    # another validation file: named as such (it was "NOT bit-identical", blaming the run)
+    other = elsewhere / "other.csv"
+    other.write_text(Path(data).read_text().replace("\n1", "\n2", 1))
+    assert main([*verify[:-1], str(other)]) == 2
+    assert f"--validation {other}: its sha256 differs from the one in" in capsys.readouterr().err
 
 
 def test_learning_rate_curves_end_at_the_final_cost():

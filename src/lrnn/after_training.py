@@ -184,6 +184,13 @@ def reproduce(
             f"{td.source}: its sha256 differs from the one in {model_path}'s manifest; "
             "verify with the data the model was trained on."
         )
+    # older models record no validation hash, and without early stopping none is read here
+    stored_validation, read = manifest.get("validation_sha256"), td.info.get("validation_sha256")
+    if None not in (stored_validation, read) and read != stored_validation:
+        raise UsageError(
+            f"--validation {request.validation}: its sha256 differs from the one in "
+            f"{model_path}'s manifest; verify with the validation data early stopping read."
+        )
     if announce is not None:  # a long retrain should not look like a hang
         on_backend = "" if request.backend == "numpy" else f" on the {request.backend} backend"
         announce(

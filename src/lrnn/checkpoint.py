@@ -261,8 +261,9 @@ def manifest(
         "data_sha256": data_info["sha256"],
         "final_cost": result.final_cost,
     }
-    if "test_sha256" in data_info:
-        out["test_sha256"] = data_info["test_sha256"]
+    for part in ("test_sha256", "validation_sha256"):
+        if part in data_info:
+            out[part] = data_info[part]
     if request is not None:
         out["request"] = request
     return out

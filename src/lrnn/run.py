@@ -441,6 +441,8 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
         # so that a report on exactly these examples can say they were held out
         "test_sha256": data.data_sha256(test_ds.X, test_ds.y),
     }
+    if request.validation and validation_ds is not None:  # verify names a changed file
+        info["validation_sha256"] = data.data_sha256(validation_ds.X, validation_ds.y)
     if K > 2:
         info["n_classes"] = K
     return TrainingData(
