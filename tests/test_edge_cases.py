@@ -233,8 +233,14 @@ def test_huge_features_through_the_cli(tmp_path, monkeypatch, capsys):
     args = ["train", "huge.csv", "--test", "huge_test.csv", "--no-plot"]
     assert main([*args, "--model", "gd.safetensors"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "standardize" in err[0] and "Nothing was saved" in err[0]
+    assert len(err) == 1 and "standardize" in err[0] and "The model was not saved." in err[0]
     assert not (tmp_path / "gd.safetensors").exists()
+    # a checkpoint written on the way is named (it said "Nothing was saved" beside one)
+    assert main([*args, "--model", "gd.safetensors", "--checkpoint-every", "1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith("The model was not saved; gd.ckpt.safetensors holds iteration 1, on the "
+                        "way to diverging.")  # fmt: skip
+    assert (tmp_path / "gd.ckpt.safetensors").exists()
     assert main([*args, "--standardize", "--model", "std.safetensors"]) == 0
     capsys.readouterr()
     model = persist.load_model(tmp_path / "std.safetensors")

@@ -223,6 +223,8 @@ class Checkpointer(Callback):
         #: where the run writes its model and history: a resumed run is told if it would not
         self.outputs = outputs
         self.interrupted = False
+        #: the iteration of the last checkpoint this run wrote (None: none yet)
+        self.saved_at: int | None = None
 
     def on_step(self, state: TrainState) -> bool:
         if self.path and self.every and state.iteration % self.every == 0:
@@ -235,6 +237,7 @@ class Checkpointer(Callback):
         if self.outputs is not None:
             meta["outputs"] = self.outputs
         persist.save_checkpoint(path or self.path, tensors, meta)
+        self.saved_at = state.iteration
 
 
 def recorded_outputs(meta: dict) -> dict[str, str]:

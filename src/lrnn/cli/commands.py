@@ -311,7 +311,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         result = train(td.backend, cfg, validation=td.validation, callbacks=callbacks, resume=state)
     except TrainingDiverged as exc:
-        raise LrnnError(f"{exc} Nothing was saved.") from exc
+        kept = (
+            "The model was not saved"
+            if saver.saved_at is None
+            else f"The model was not saved; {paths['checkpoint']} holds iteration "
+            f"{saver.saved_at}, on the way to diverging"
+        )
+        raise LrnnError(f"{exc} {kept}.") from exc
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
