@@ -8,6 +8,7 @@ import signal
 import subprocess
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -222,8 +223,20 @@ def test_resume_refuses_other_options_and_other_data(tmp_path):
     proc = run(["train", "digits", "--resume", "c.safetensors"], tmp_path)
     assert_clean_failure(proc, (2,), "other data")
     proc = run(["train", "breast_cancer", "--resume", "c.safetensors"], tmp_path)  # unscaled
-    assert_clean_failure(proc, (2,), "prepared another way (--standardize")
+    assert_clean_failure(proc, (2,), "prepared another way (--standardize differs)")
     assert snapshot(tmp_path) == before
+
+
+def test_a_resume_on_a_changed_file_says_the_file_changed(tmp_path):
+    """The same options on a file edited since the checkpoint: it said "prepared another way
+    (--standardize, --label … differ)", though every option was the same."""
+    frame = pd.DataFrame({"a": [0.1, 0.9, 0.2, 0.8] * 5, "label": [0, 1, 0, 1] * 5})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    common = ["train", "d.csv", "--iterations", "30", "--no-plot", "--checkpoint", "c.safetensors"]
+    assert run([*common, "--checkpoint-every", "10"], tmp_path).returncode == 0
+    frame.assign(a=frame["a"] + 1).to_csv(tmp_path / "d.csv", index=False)
+    proc = run(["train", "d.csv", "--resume", "c.safetensors", "--no-plot"], tmp_path)
+    assert_clean_failure(proc, (2,), "made on 'd.csv' as it was then; the file has changed since")
 
 
 def test_a_bare_resume_saves_where_the_run_did_or_says_why_not(tmp_path):

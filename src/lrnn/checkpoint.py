@@ -131,6 +131,11 @@ def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
     return tensors, meta, config
 
 
+def _flag(field: str) -> str:
+    """A preparation setting as the command line spells it."""
+    return "the text options" if field == "text" else "--" + field.replace("_", "-")
+
+
 def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**62
 
@@ -140,11 +145,27 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
     stored = meta.get("data", {})
     same_file = all(stored.get(key) == data_info.get(key) for key in ("source", "n_samples"))
     if same_file and stored.get("sha256") != data_info["sha256"]:
+        before, now = stored.get("request"), data_info.get("request")
+        if isinstance(before, dict) and isinstance(now, dict):  # checkpoints since 0.1.0
+            changed = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+            if not changed:  # the same options: the file itself is another
+                raise UsageError(
+                    f"{path}: this checkpoint was made on {stored.get('source')!r} as it was "
+                    "then; the file has changed since (its sha256 differs). Resume on the data "
+                    "it was made on, or start a new run."
+                )
+            raise UsageError(
+                f"{path}: this checkpoint was made on {stored.get('source')!r} prepared "
+                f"another way ({', '.join(map(_flag, changed))} "
+                f"{'differs' if len(changed) == 1 else 'differ'}); resume with the "
+                "options of the run that made it — the command printed when it stopped repeats "
+                "them."
+            )
         raise UsageError(
             f"{path}: this checkpoint was made on {stored.get('source')!r} prepared another "
             "way (--standardize, --label, --image-size, --positive-class or the text options "
-            "differ); resume with the options of the run that made it — the command printed "
-            "when it stopped repeats them."
+            "differ), or the file has changed since; resume with the data and options of the "
+            "run that made it — the command printed when it stopped repeats them."
         )
     if (
         stored.get("n_features") != data_info["n_features"]

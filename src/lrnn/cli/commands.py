@@ -281,8 +281,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     _warn_unused_options(args, td.spec)
     cfg = settings_for_the_data(args, cfg, td.backend, resumed is not None)
     state = None
+    # how the data was prepared travels in the checkpoint: a resume can tell a changed file
+    # from other options
+    data_info = {**td.info, "request": td.request and td.request.to_manifest()}
     if resumed is not None:
-        state = checkpoint.resume_state(args.resume, tensors, meta, td.info)
+        state = checkpoint.resume_state(args.resume, tensors, meta, data_info)
         say_if_no_history(args, paths, checkpoint.recorded_outputs(meta))
 
     if not args.json:
@@ -291,7 +294,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"Resuming {args.resume} from iteration {state.iteration}", flush=True)
     outputs = {"model": paths["model"], "history": paths["history"]}
     saver = checkpoint.Checkpointer(
-        paths["checkpoint"], args.checkpoint_every, cfg, td.info, outputs
+        paths["checkpoint"], args.checkpoint_every, cfg, data_info, outputs
     )
     # Second-order solvers record (and so print) every one of their few iterations.
     callbacks: list[Any] = [_LessonLines(args.print_every or cfg.record_every, args.json), saver]
