@@ -425,7 +425,8 @@ def _train_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
         "--print-every",
         type=_setting("record_every", int),
         default=None,
-        help=f"print (and record in --history) every N iterations (default {config.PRINT_EVERY})",
+        help=f"print (and record in --history) every N iterations (default {config.PRINT_EVERY}"
+        "; lbfgs, lbfgs-scipy and newton record each of their few iterations)",
     )
     p.add_argument(
         "--checkpoint",
