@@ -49,6 +49,8 @@ def test_compare_lr_reproduces_the_lessons_experiment(tmp_path):
     assert round(100 * by_rate[0.0001]["train_accuracy"], 2) == 68.42
     assert round(100 * by_rate[0.0001]["test_accuracy"], 2) == 36.0
     assert not any(r["diverged"] for r in by_rate.values())
+    # the lesson's plot: at 0.01 the cost oscillates before it settles; the others fall steadily
+    assert [by_rate[r]["cost_rose"] for r in (0.01, 0.001, 0.0001)] == [True, False, False]
     assert rows[-1]["recommended"] == 0.01
     with Image.open(tmp_path / "rates.png") as img:
         assert np.asarray(img.convert("L")).std() > 5

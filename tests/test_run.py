@@ -162,6 +162,31 @@ def test_learning_rate_curves_end_at_the_final_cost():
     assert diverged == [False, False]
 
 
+def test_compare_lr_tells_an_overshooting_rate_and_has_no_cost_for_a_diverged_one(
+    capsys, tmp_path, monkeypatch
+):
+    """The lesson: too large a rate overshoots. A rate whose cost rose on the way said
+    "diverged no" and could be recommended; a diverged one showed its starting cost, 0.693147,
+    as its final cost."""
+    import json
+    import warnings
+
+    from lrnn import after_training, data
+
+    monkeypatch.chdir(tmp_path)
+    ds = data.load("digits")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, diverged, rows = after_training.compare_learning_rates(ds, ds, [1.0, 5.0, 1e6], 100)
+    assert [r["cost_rose"] for r in rows] == [False, True, True] and diverged[2]
+    assert np.isnan(rows[2]["final_cost"]) and rows[1]["final_cost"] < rows[0]["final_cost"]
+    assert main(["compare-lr", "digits", "--rates", "1", "5", "1e6", "--iterations", "100",
+                 "--plot", "c.png", "--json"]) == 0  # fmt: skip
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[2]["final_cost"] is None and lines[-1]["recommended"] == 5.0
+    assert [line.get("cost_rose") for line in lines[:3]] == [False, True, True]
+
+
 def test_validation_rows_keep_each_class_factor_from_training():
     from lrnn.run import class_factors, validation_class_weights
 

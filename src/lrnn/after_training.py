@@ -12,6 +12,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from lrnn import config as defaults
 from lrnn import metrics
 from lrnn.errors import DataError, UsageError
@@ -78,10 +80,14 @@ def compare_learning_rates(
             curve["cost"].append(result.final_cost)
         runs.append((rate, curve))
         diverged.append(failed)
+        costs = np.asarray(curve["cost"], dtype=float)
         rows.append(
             {
                 "learning_rate": rate,
-                "final_cost": result.final_cost,
+                # a diverged run's last finite cost is not where it ended: none is
+                "final_cost": math.nan if failed else result.final_cost,
+                # the lesson's overshoot: the cost went up on the way, diverged or not
+                "cost_rose": bool(failed or np.any(np.diff(costs) > 0)),
                 "train_accuracy": math.nan
                 if failed
                 else metrics.accuracy(logits(result.w, result.b, train_ds, scale), train_ds.y),

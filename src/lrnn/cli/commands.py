@@ -467,22 +467,28 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
         _out(args, recommended=None if best is None else best["learning_rate"], plot=plot)
         return 0
     print(f"{'learning rate':>14} {'final cost':>11} {'train acc':>10} {'test acc':>9}  diverged")
+    cost = lambda value: six_decimals(value) if math.isfinite(value) else "—"  # noqa: E731
 
     def percent(value: float, width: int) -> str:  # a diverged run has no accuracy to show
         return f"{100 * value:>{width - 1}.2f}%" if math.isfinite(value) else f"{'—':>{width}}"
 
     for r in rows:
         print(
-            f"{r['learning_rate']:>14g} {six_decimals(r['final_cost']):>11} "
+            f"{r['learning_rate']:>14g} {cost(r['final_cost']):>11} "
             f"{percent(r['train_accuracy'], 10)} {percent(r['test_accuracy'], 9)}  "
-            f"{'yes' if r['diverged'] else 'no'}"
+            f"{'yes' if r['diverged'] else 'no, but the cost rose' if r['cost_rose'] else 'no'}"
         )
     if best is None:
         print("every rate diverged: try smaller ones (or --learning-rate auto when training)")
     else:
         print(
             f"recommended learning rate: {best['learning_rate']:g} (lowest final cost "
-            f"without diverging after {args.iterations} iterations)"
+            f"without diverging after {args.iterations} iterations"
+            + (
+                "; its cost rose on the way: a smaller rate is steadier)"
+                if best["cost_rose"]
+                else ")"
+            )
         )
     print(f"cost curves saved to {plot}")
     return 0
