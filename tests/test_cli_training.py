@@ -112,32 +112,24 @@ def test_history_file_and_solver_options(tmp_path):
 
 
 def test_early_stopping_and_class_weight_options(tmp_path):
-    proc = run(
-        [
-            "train",
-            "breast_cancer",
-            "--standardize",
-            "--learning-rate",
-            "auto",
-            "--early-stopping",
-            "--n-iter-no-change",
-            "3",
-            "--class-weight",
-            "balanced",
-            "--iterations",
-            "20000",
-            "--print-every",
-            "10",
-            "--json",
-            "--no-plot",
-        ],
-        tmp_path,
-    )
+    args = ["train", "breast_cancer", "--standardize", "--learning-rate", "auto",
+            "--early-stopping", "--n-iter-no-change", "3", "--class-weight", "balanced",
+            "--iterations", "20000", "--print-every", "10", "--no-plot"]  # fmt: skip
+    proc = run([*args, "--json"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.splitlines()[-1])
     assert result["stop_reason"] == "early_stopping" and result["iterations"] < 20000
     records = [json.loads(line) for line in proc.stdout.splitlines()[:-1]]
     assert "val_loss" in records[0]
+    # the weights are the best check's, not the last iteration's: both outputs say whose
+    best = min(records, key=lambda r: r["val_loss"])["iteration"]
+    assert result["restored_iteration"] == best < result["iterations"]
+    assert result["converged"] is True and result["history"] is None
+    lines = run(args, tmp_path).stdout
+    assert (
+        "early stopping: the validation loss stopped improving, then kept the weights of "
+        f"iteration {best} (lowest validation loss)"
+    ) in lines
 
 
 def _interrupt_after(args, cwd, marker: str, sig=signal.SIGINT) -> subprocess.CompletedProcess:

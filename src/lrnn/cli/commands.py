@@ -389,6 +389,9 @@ def _say_what_was_trained(
             model=paths["model"],
             plot=paths["plot"],
             report=paths["report"],
+            history=paths["history"],
+            converged=result.converged,
+            restored_iteration=result.restored_iteration,
             **training,
         )
         return

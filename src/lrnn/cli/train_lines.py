@@ -112,7 +112,7 @@ def stop_line(result, chosen_rate: bool = False) -> str:
         rate = f", learning rate {result.learning_rate:.4g} (auto)"
     why = _STOPS.get(result.stop_reason, "?")
     restored = getattr(result, "restored_iteration", None)
-    if restored is not None and result.stop_reason != "early_stopping":
+    if restored is not None:  # early stopping's own stop too: the weights are not the last
         why += f", then kept the weights of iteration {restored} (lowest validation loss)"
     return (
         f"Stopped after {result.n_iter} {unit}: {why}; "
