@@ -573,6 +573,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("predict on two tables", lambda f: ["predict", "--model", TABLE_MODEL, f.csv("a.csv", _table_frame()), f.csv("b.csv", _table_frame())], "a.csv: one of 2 inputs, but a model trained on table data reads one data file at a time"),
     ("predict on two svmlight files", lambda f: ["predict", "--model", SVM_MODEL, f.text("a.svm", "1 1:1\n"), f.text("b.svm", "0 2:1\n")], "a.svm: one of 2 inputs, but a model trained on svmlight data reads one"),
     ("text model: a table among documents", lambda f: ["predict", "--model", TEXT_MODEL, f.text("d.txt", "good film"), f.csv("t.csv", body=["a good film"])], "t.csv: a table among other inputs"),
+    ("--validation of another kind than the training data", lambda f: ["train", f.csv("t.csv", _table_frame()), "--validation", f.npz("v.npz", X=_X, y=_Y), *T], "v.npz: the training data is table data but this is array data"),
     ("csv missing model column", lambda f: ["predict", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().drop(columns="c"))], "'c'"),
     ("csv separated by semicolons", lambda f: ["train", f.text("s.csv", "a;b;label\n1;2;0\n3;4;1\n"), *T], "the header looks ';'-separated, and lrnn reads comma-separated files"),
     ("csv other classes than model", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().replace({"yes": "Y", "no": "N"}))], "differ from the model's"),

@@ -306,6 +306,10 @@ def _say_if_the_same(path: str, training: str, flag: str, consequence: str) -> N
         )
 
 
+#: Whose preprocessing a test or validation file must match, in messages (there is no model yet).
+_TRAINING_IS = "the training data is"
+
+
 def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
     """:func:`load_train_and_test` with the classes in their natural order (the positive class
     not applied yet)."""
@@ -327,7 +331,7 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         layout = data.out_of_core_layout(request.test)
         if os.path.isdir(request.test) and layout in ("zarr", "parquet"):
             raise data.streamed_only(f"--test {request.test}", layout == "zarr", as_test=True)
-        test = data.load(request.test, label=request.label, spec=ds.spec)
+        test = data.load(request.test, label=request.label, spec=ds.spec, spec_of=_TRAINING_IS)
         test = data.align_classes(test, ds.classes, "the training data's")
         return ds, test, "--test " + request.test
     if not request.hold_out_test:
@@ -398,7 +402,9 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
             "early stopping and the validation loss watch the very examples the model fits",
         )
         validation_ds = data.align_classes(
-            data.load(request.validation, label=request.label, spec=train_ds.spec),
+            data.load(
+                request.validation, label=request.label, spec=train_ds.spec, spec_of=_TRAINING_IS
+            ),
             train_ds.classes,
             "the training data's",
         )

@@ -48,6 +48,7 @@ def load(
     require_labels: bool = True,
     positive_class: str | None = None,
     text: dict | None = None,
+    spec_of: str = "the model was trained on",
 ) -> Dataset:
     """Load a data set by file type: a built-in name, .h5/.hdf5, an image folder, .csv,
     .parquet, .npz, or .npy (labels in y.npy beside it; also a folder holding X.npy), an
@@ -62,7 +63,8 @@ def load(
     ``positive_class`` names the class that becomes ``y == 1`` (default: the second of the two
     sorted class names); with ``spec`` it is ignored, since the model's classes decide: the
     data keeps its own class order, and :func:`align_classes` re-indexes it to a model's (the
-    commands and :func:`lrnn.report.write_report` do).
+    commands and :func:`lrnn.report.write_report` do). ``spec_of`` says whose ``spec`` it is
+    in messages (a test or validation file is held to the training data's).
     """
     name = os.fspath(path)
     key = builtin_name(name)
@@ -111,6 +113,7 @@ def load(
         standardize=standardize,
         require_labels=require_labels,
         positive_class=positive_class,
+        spec_of=spec_of,
     )
 
 
@@ -222,6 +225,7 @@ def _finish(
     standardize: bool,
     require_labels: bool,
     positive_class: str | None = None,
+    spec_of: str = "the model was trained on",
 ) -> Dataset:
     """Apply a model's spec, or build the spec for training (checks, standardisation)."""
     if ds.X.ndim != 2 or ds.X.shape[1] == 0:
@@ -230,7 +234,7 @@ def _finish(
             "least one feature column or pixel."
         )
     if spec is not None:
-        ds = _conform(ds, spec, require_labels)
+        ds = _conform(ds, spec, require_labels, spec_of)
         return replace(ds, X=spec.transform(ds.X), spec=spec)
     if require_labels:
         require_both_classes(ds)
@@ -246,11 +250,11 @@ def _finish(
     return ds
 
 
-def _conform(ds: Dataset, spec: Preprocessing, labelled: bool) -> Dataset:
+def _conform(ds: Dataset, spec: Preprocessing, labelled: bool, spec_of: str) -> Dataset:
     """Make freshly loaded data look like the data the model was trained on."""
     if ds.spec.kind != spec.kind:
         raise DataError(
-            f"{ds.source}: the model was trained on {spec.kind} data but this is {ds.spec.kind} "
+            f"{ds.source}: {spec_of} {spec.kind} data but this is {ds.spec.kind} "
             f"data; give {takes(spec.kind, labelled)}."
         )
     if spec.kind == "image" and ds.spec.image_shape != spec.image_shape:
