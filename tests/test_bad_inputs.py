@@ -735,6 +735,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("--seed negative", lambda f: ["train", "--seed", "-1"], "--seed: must be an integer in [0, 4294967295]"),
     ("--seed too big", lambda f: ["compare-lr", "--seed", str(2**32)], "--seed"),
     ("--class-weight zero", lambda f: ["train", "--class-weight", '{"three": 0, "eight": 0}', *T], "weight 0"),
+    ("--class-weight negative", lambda f: ["train", "--class-weight", '{"three": -1}', *T], "class 'three' has weight -1; weights are finite numbers ≥ 0"),
     ("--class-weight unknown class", lambda f: ["train", "--class-weight", '{"cat": 2}', *T], "class 'cat'"),
     ("--class-weight a class twice", lambda f: ["train", "--class-weight", '{"three": 1, "three": 5}', *T], "class 'three' is given two weights"),
     ("--class-weight negative", lambda f: ["train", "--class-weight", '{"three": -1}'], "--class-weight"),

@@ -122,6 +122,12 @@ def _class_weight(text: str) -> str | dict:
         raise argparse.ArgumentTypeError(f"class {e.key!r} is given two weights in {text!r}") from e
     except json.JSONDecodeError:
         value = None
+    if isinstance(value, dict) and not config.is_class_weight_mapping(value):
+        bad = next(k for k, w in value.items() if not config.is_class_weight_mapping({k: w}))
+        raise argparse.ArgumentTypeError(  # the shape is right: say which weight is not
+            f"class {bad!r} has weight {str(value[bad])[:40]}; weights are finite numbers ≥ 0 "
+            f"(0 leaves the class out), in {text!r}"
+        )
     if not config.is_class_weight_mapping(value):
         raise argparse.ArgumentTypeError(
             f"expected 'balanced' or a JSON object of class → weight such as "
