@@ -89,6 +89,21 @@ def test_divergence_guard_names_the_rate_and_the_safe_one(breast_cancer_std):
     assert np.all(np.isfinite(result.w))
 
 
+@pytest.mark.parametrize(
+    ("solver", "advice"),
+    [("momentum", "(2/L)"), ("nesterov", "(2/L)"), ("adam", "Adam moves each weight by about")],
+)
+def test_momentum_and_adam_stop_when_the_cost_blows_up(breast_cancer_std, solver, advice):
+    """Only gd was guarded: momentum, Nesterov and Adam at a rate of 1e5 ran all their
+    iterations to costs in the thousands, warned, and the command line saved the model."""
+    X, y = breast_cancer_std
+    with pytest.raises(TrainingDiverged, match=r"over 100× its lowest value") as info:
+        train(InMemoryBackend(X, y), TrainConfig(solver=solver, learning_rate=1e5))
+    assert advice in str(info.value) and info.value.result.n_iter < 10
+    # at their usual rates they still run to the end, rises on the way allowed
+    train(InMemoryBackend(X, y), TrainConfig(solver=solver, learning_rate=0.5, max_iter=300))
+
+
 def test_float32_rounding_at_the_optimum_is_no_divergence(breast_cancer_std):
     """At the optimum of float32 data the cost wobbles in its last bits; ten such rises in a
     row were once taken for divergence at a rate far below 2/L."""

@@ -23,10 +23,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import optim
+from lrnn.errors import UsageError
 
 if TYPE_CHECKING:
     from lrnn.backends import Backend
     from lrnn.config import TrainConfig
+    from lrnn.train import TrainState
 
 #: sgd's step stays near its initial value for about this many epochs, then decays as 1/√t.
 SGD_DECAY_EPOCHS = 50
@@ -85,7 +87,11 @@ class Solver:
     #: builds the first-order update pair from the config; None for second-order solvers.
     optimizer: Callable[[TrainConfig], optim.Optimizer] | None = None
     minibatches: bool = False
+    #: stop with TrainingDiverged when the cost climbs far above its lowest value, or rises
+    #: iteration after iteration (gd); ``blow_up_guard``: on the climb alone (momentum and
+    #: Adam rise for a while by design; a mini-batch cost is too noisy for either)
     divergence_guard: bool = False
+    blow_up_guard: bool = False
     #: linear in the gradient, so it may run in the span of the examples (wide data).
     coefficient_space: bool = False
     #: θ ← θ − lr·∇J at a constant rate: a backend may run many such steps in one call.
@@ -506,18 +512,21 @@ REGISTRY: dict[str, Solver] = {
             "momentum",
             "heavy-ball momentum",
             optimizer=lambda config: optim.momentum(config.momentum),
+            blow_up_guard=True,
             coefficient_space=True,
         ),
         Solver(
             "nesterov",
             "Nesterov momentum",
             optimizer=lambda config: optim.momentum(config.momentum, nesterov=True),
+            blow_up_guard=True,
             coefficient_space=True,
         ),
         Solver(
             "adam",
             "Adam",
             optimizer=lambda config: optim.adam(),
+            blow_up_guard=True,
             auto_rate=ADAM_AUTO_RATE,
         ),
         Solver(
@@ -596,14 +605,64 @@ def get(name: str) -> Solver:
     return REGISTRY[name]
 
 
+def theta_shape(backend: Backend) -> tuple[int, ...]:
+    """θ's shape: (n + 1,) for the sigmoid neuron, (n + 1, K) for a softmax layer of K."""
+    classes = getattr(backend, "n_classes", 2)
+    return (backend.n_features + 1,) if classes <= 2 else (backend.n_features + 1, classes)
+
+
+def check_resume(
+    backend: Backend, config: TrainConfig, solver: Solver, resume: TrainState, shortcut: bool
+) -> None:
+    """Whether this run can continue ``resume``, said in one line when it cannot (the checkpoint
+    file's own integrity is :mod:`lrnn.checkpoint`'s to check).
+
+    The shape of θ must be this data's: n + 1 values (times K classes), or m + 1 for the span's
+    coefficients (β, b). Those continue only where the span does: with a solver that runs
+    there, on in-memory data with the view it needs; elsewhere β would be read as w (a raw
+    shape error, or, with lbfgs, a silent run in the wrong coordinates). And a solver that
+    keeps an optimiser's memory (momentum's velocity, Adam's moments) or a mini-batch stream
+    needs the state to carry that kind."""
+    shape = theta_shape(backend)
+    if resume.coefficients:
+        view = "newton_view" if solver.newton_span else "coefficient_view"
+        span = solver.coefficient_space or solver.newton_span
+        if not (shortcut and span and hasattr(backend, view)):
+            names = [s.name for s in REGISTRY.values() if s.coefficient_space]
+            names += [s.name for s in REGISTRY.values() if s.newton_span]
+            raise UsageError(
+                "this checkpoint holds the coefficients β of the wide-data shortcut (w = Xᵀβ), "
+                f"which only that shortcut continues: with {', '.join(names)}, on the "
+                "in-memory data it was made on (no --backend or --stream; from Python, "
+                "shortcut=True). Or start again."
+            )
+        shape = (backend.n_samples + 1, *shape[1:])
+    if resume.theta.shape != shape:
+        raise UsageError(
+            f"this checkpoint's parameters have shape {resume.theta.shape}, but the data here "
+            f"needs {shape}: it was made on other data (another number of examples, features "
+            "or classes); resume on the data it was made on, or start again."
+        )
+    kind = kept_state(solver, config, resume.theta)
+    missing_stream = solver.minibatches and resume.rng_state is None
+    if (kind is not None and not isinstance(resume.opt_state, kind)) or missing_stream:
+        raise UsageError(
+            f"this checkpoint was made by another solver than {solver.name} (it lacks the "
+            f"{solver.name} solver's own state); resume with the solver that made it, or "
+            "start again."
+        )
+
+
 __all__ = [
     "REGISTRY",
     "SOLVER_NAMES",
     "Advance",
     "Solver",
     "Stepper",
+    "check_resume",
     "exact_hessian_is_cheap",
     "get",
     "resolve",
     "run_lbfgs",
+    "theta_shape",
 ]

@@ -113,7 +113,7 @@ def solver_for(backend: Backend, name: str) -> solvers.Solver:
     """The solver that runs for ``name`` (``auto`` resolved) on this backend's data: its
     shape, the number of parameters (a softmax layer has (n + 1)·K) and whether its rows are
     sparse."""
-    parameters = int(np.prod(theta_shape(backend)))
+    parameters = int(np.prod(solvers.theta_shape(backend)))
     sparse = getattr(backend, "sparse_rows", False)
     classes = getattr(backend, "n_classes", 2)
     return solvers.resolve(name, backend.n_samples, parameters - 1, sparse, classes)
@@ -191,7 +191,7 @@ def train(
             "(--batch-size on the command line)."
         )
     if resume is not None:  # before any work on the data: a refusal costs nothing
-        _check_resume(backend, config, solver, resume, shortcut)
+        solvers.check_resume(backend, config, solver, resume, shortcut)
     lr, lip = _learning_rate(backend, config, solver)
     if shortcut and _use_coefficient_space(backend, config, solver, init, resume):
         original = backend
@@ -227,8 +227,10 @@ def train(
             state, stop_reason = solver.driver(backend, config, state, recorder)
         else:
             stepper = solver.stepper(backend, config, lr)
-            guard = solver.divergence_guard and not run_to_the_end
-            state, stop_reason = _run_loop(backend, config, guard, stepper, state, recorder)
+            guard = (solver.divergence_guard or solver.blow_up_guard) and not run_to_the_end
+            state, stop_reason = _run_loop(
+                backend, config, guard, stepper, state, recorder, solver.divergence_guard
+            )
         theta = state.theta
         # Early stopping returns the weights of its best check however the run ended (patience
         # ran out, max_iter or tol came first), as scikit-learn's MLP does; an interrupted run
@@ -259,48 +261,6 @@ def train(
     return result
 
 
-def _check_resume(
-    backend: Backend, config: TrainConfig, solver: Solver, resume: TrainState, shortcut: bool
-) -> None:
-    """Whether this run can continue ``resume``, said in one line when it cannot (the checkpoint
-    file's own integrity is :mod:`lrnn.checkpoint`'s to check).
-
-    The shape of θ must be this data's: n + 1 values (times K classes), or m + 1 for the span's
-    coefficients (β, b). Those continue only where the span does: with a solver that runs
-    there, on in-memory data with the view it needs; elsewhere β would be read as w (a raw
-    shape error, or, with lbfgs, a silent run in the wrong coordinates). And a solver that
-    keeps an optimiser's memory (momentum's velocity, Adam's moments) or a mini-batch stream
-    needs the state to carry that kind."""
-    shape = theta_shape(backend)
-    if resume.coefficients:
-        view = "newton_view" if solver.newton_span else "coefficient_view"
-        span = solver.coefficient_space or solver.newton_span
-        if not (shortcut and span and hasattr(backend, view)):
-            names = [s.name for s in solvers.REGISTRY.values() if s.coefficient_space]
-            names += [s.name for s in solvers.REGISTRY.values() if s.newton_span]
-            raise UsageError(
-                "this checkpoint holds the coefficients β of the wide-data shortcut (w = Xᵀβ), "
-                f"which only that shortcut continues: with {', '.join(names)}, on the "
-                "in-memory data it was made on (no --backend or --stream; from Python, "
-                "shortcut=True). Or start again."
-            )
-        shape = (backend.n_samples + 1, *shape[1:])
-    if resume.theta.shape != shape:
-        raise UsageError(
-            f"this checkpoint's parameters have shape {resume.theta.shape}, but the data here "
-            f"needs {shape}: it was made on other data (another number of examples, features "
-            "or classes); resume on the data it was made on, or start again."
-        )
-    kind = solvers.kept_state(solver, config, resume.theta)
-    missing_stream = solver.minibatches and resume.rng_state is None
-    if (kind is not None and not isinstance(resume.opt_state, kind)) or missing_stream:
-        raise UsageError(
-            f"this checkpoint was made by another solver than {solver.name} (it lacks the "
-            f"{solver.name} solver's own state); resume with the solver that made it, or "
-            "start again."
-        )
-
-
 def _learning_rate(
     backend: Backend, config: TrainConfig, solver: Solver
 ) -> tuple[float | None, float | None]:
@@ -320,7 +280,7 @@ def _learning_rate(
 def _initial_state(
     backend: Backend, config: TrainConfig, solver: Solver, init: tuple[NDArray, float] | None
 ) -> TrainState:
-    theta = np.zeros(theta_shape(backend), dtype=backend.dtype)
+    theta = np.zeros(solvers.theta_shape(backend), dtype=backend.dtype)
     if init is not None and not backend.coefficient_space:  # coefficient space starts at 0
         theta[:-1] = init[0]
         theta[-1] = init[1]
@@ -337,12 +297,6 @@ def _weights_of(backend: Backend, state: TrainState) -> tuple[NDArray, float | N
     """(w, b) of a state: θ's own split, or w mapped back from the span's β."""
     w, b = split(state.theta)
     return (backend.to_weights(w) if state.coefficients else w.copy()), b
-
-
-def theta_shape(backend: Backend) -> tuple[int, ...]:
-    """θ's shape: (n + 1,) for the sigmoid neuron, (n + 1, K) for a softmax layer of K."""
-    classes = getattr(backend, "n_classes", 2)
-    return (backend.n_features + 1,) if classes <= 2 else (backend.n_features + 1, classes)
 
 
 def _weights_norm(w_grad: NDArray, grad: NDArray) -> float:
@@ -390,6 +344,7 @@ def _run_loop(
     stepper: Stepper,
     state: TrainState,
     recorder: Recorder,
+    rising_too: bool = True,
 ) -> tuple[TrainState, str]:
     evaluation = None  # a step that already evaluated its new point hands it over
     # Between two records, with no one looking at each iteration, plain gd may run its steps
@@ -414,7 +369,9 @@ def _run_loop(
         state, stop = recorder.check(state, cost, grad, data, stepper.learning_rate_at(i))
         if stop is not None:
             return state, stop
-        watch = _divergence_check(backend, config, stepper, state, cost) if guard else {}
+        watch = (
+            _divergence_check(backend, config, stepper, state, cost, rising_too) if guard else {}
+        )
         advance = stepper.advance(state, cost, grad)
         if advance.at_optimum:
             return state, "converged"
@@ -579,9 +536,16 @@ class Recorder:
 
 
 def _divergence_check(
-    backend: Backend, config: TrainConfig, stepper: Stepper, state: TrainState, cost: float
+    backend: Backend,
+    config: TrainConfig,
+    stepper: Stepper,
+    state: TrainState,
+    cost: float,
+    rising_too: bool = True,
 ) -> dict[str, float]:
-    """Stop gd that overshoots, without stopping the lesson's own runs.
+    """Stop gd that overshoots, without stopping the lesson's own runs (``rising_too=False``:
+    momentum and Adam, whose cost may rise for a while on the way down, stop on the climb far
+    above the lowest cost alone).
 
     Logistic regression forgives a step above 2/L: the curvature is largest at w = 0 and
     shrinks as the neuron grows confident, so the lesson's lr = 0.005 and 0.01 on the cat data
@@ -598,7 +562,7 @@ def _divergence_check(
             f"the cost jumped to {cost:.6g}, over {BLOW_UP_FACTOR:g}× its lowest value "
             f"{state.lowest_cost:.6g}, at iteration {state.iteration}"
         )
-    elif rising >= config.divergence_patience:
+    elif rising_too and rising >= config.divergence_patience:
         why = f"the cost rose {rising} iterations in a row, to {cost:.6g}"
     if why is not None:
         lr = stepper.learning_rate_at(state.iteration)

@@ -83,6 +83,14 @@ def diverged_message(
             )
         return f"training diverged{used} ({why}); {TOO_LARGE}."
     safe = 2.0 / lip
+    if config.solver == "adam":  # its steps are about the rate per weight, whatever L is
+        from lrnn.solvers import ADAM_AUTO_RATE
+
+        return (
+            f"training diverged{used} ({why}); Adam moves each weight by about the learning "
+            f"rate per step: use a smaller one, or learning_rate='auto' ({ADAM_AUTO_RATE:g}; "
+            f"--learning-rate auto on the command line){_larger_steps_advice(backend)}."
+        )
     if lesson_advice is not None:
         return (
             f"training diverged{used} ({why}); the largest stable learning rate for this data "
