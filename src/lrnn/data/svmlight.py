@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -92,21 +93,22 @@ def _line_of(name: str, X: Any, position: int) -> int:
     return _file_line(name, row)
 
 
+#: Numbers as the compiled parser reads them: ASCII digits (Python's float() also takes
+#: Arabic-Indic digits, which the parser refuses, so the line at fault was not found).
+_NUMBER = re.compile(
+    r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:nan|inf|infinity)", re.I | re.A
+)
+_WHOLE = re.compile(r"[+-]?\d+", re.A)
+
+
 def _number(text: str) -> bool:
     """Whether the parser reads ``text`` as a number (NaN too: that is refused later, by line)."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return _NUMBER.fullmatch(text) is not None
 
 
 def _whole(text: str) -> int | None:
     """``text`` as the parser reads a whole number (a sign allowed), or None."""
-    try:
-        return int(text)
-    except ValueError:
-        return None
+    return int(text) if _WHOLE.fullmatch(text) else None
 
 
 def _first_bad_line(name: str) -> tuple[int, str] | None:
@@ -130,6 +132,11 @@ def _first_bad_line(name: str) -> tuple[int, str] | None:
                     return number, f"has {clip(token)!r}, not index:value"
                 if position <= previous:
                     return number, f"has index {index} after {previous}: indices must increase"
+                if position > limits.MAX_SPARSE_FEATURES:
+                    return number, (
+                        f"has index {clip(index)}, beyond lrnn's {limits.MAX_SPARSE_FEATURES} "
+                        "features"
+                    )
                 previous = position
     return None
 
@@ -211,6 +218,9 @@ def _parsed(name: str) -> tuple[Any, Any, Any]:
     except (DataError, PermissionError):
         raise  # _check_lines' own message (a bomb, a line too long), or one the CLI words
     except OverflowError as e:
+        bad = _first_bad_line(name)
+        if bad is not None:
+            raise DataError(f"{name}: line {bad[0]} {bad[1]}; fix that line.") from e
         raise DataError(
             f"{name}: holds a feature index too large to be one ({short(e)}); fix the line — "
             f"lrnn takes at most {limits.MAX_SPARSE_FEATURES} features."
