@@ -504,7 +504,15 @@ def load_text_folder(
     if not files:
         raise DataError(f"{path}: no .txt documents found; add one .txt file per document.")
     encoding = spec.text["encoding"] if spec is not None else options["encoding"]
-    docs = [decode_document(_read_capped(f), str(f), encoding) for f in files]
+    blobs = [_read_capped(f) for f in files]
+    empty = [f for f, blob in zip(files, blobs, strict=True) if _blank(blob, encoding)]
+    if empty:  # all of them in one line, not one per run
+        shown = ", ".join(str(f.relative_to(path)) for f in empty[:3])
+        raise DataError(
+            f"{path}: {len(empty)} of {len(files)} document(s) are empty ({shown}"
+            f"{', …' if len(empty) > 3 else ''}); remove them or add their text."
+        )
+    docs = [decode_document(blob, str(f), encoding) for f, blob in zip(files, blobs, strict=True)]
     names = [str(f.relative_to(path)) for f in files]
     files_options = {**options, "text_column": None}  # documents in files, not in a column
     return documents_dataset(docs, labels, names, str(path), files_options, spec)
