@@ -499,3 +499,16 @@ def test_a_text_table_says_which_of_its_columns_it_does_not_read(tmp_path):
         assert trained.returncode == 0, trained.stderr
         said = f"{name}: a text model reads only the documents in column 'body'; the other "
         assert said + "column(s) 'stars' are not used" in trained.stderr, trained.stderr
+
+
+def test_a_corpus_of_files_without_suffixes_is_a_text_folder(tmp_path):
+    """20 Newsgroups names each document by a number, no suffix: its files were left out as
+    "not named as pictures" and then "no images in this folder". A stray LICENSE beside .txt
+    documents is still left out."""
+    for cls, words in (("sci", "rocket orbit launch"), ("rec", "hockey game team")):
+        (tmp_path / "news" / cls).mkdir(parents=True)
+        for i in range(4):
+            (tmp_path / "news" / cls / str(49960 + i)).write_text(f"the {words} {i}\n")
+    assert text.is_text_folder(tmp_path / "news")
+    ds = data.load(str(tmp_path / "news"))
+    assert len(ds.names) == 8 and ds.classes == ("rec", "sci") and "sci/49960" in ds.names

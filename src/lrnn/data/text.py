@@ -443,12 +443,27 @@ def is_text_folder(path: Path) -> bool:
     with a stray note stays an image folder; a stray picture in a text folder is refused)."""
     if not path.is_dir():
         return False
+    files = _files_in(path)
+    texts = sum(f.suffix.lower() == _document_suffix(files) for f in files)
+    return texts > len(files) - texts
+
+
+def _files_in(path: Path) -> list[Path]:
+    """The visible files of a folder and of its sub-folders."""
     files = [f for f in path.iterdir() if f.is_file()]
     for child in path.iterdir():
         if child.is_dir():
             files.extend(f for f in child.iterdir() if f.is_file())
-    texts = sum(f.suffix.lower() == SUFFIX for f in files)
-    return texts > len(files) - texts
+    return [f for f in files if not f.name.startswith(".")]
+
+
+def _document_suffix(files: Sequence[Path]) -> str:
+    """``.txt``; or no suffix at all in a corpus with no ``.txt`` file, where every document is
+    named by a number (the layout of 20 Newsgroups and others): its files were left out as
+    "not named as pictures". A picture has a suffix, so such a folder is no image folder."""
+    if any(f.suffix.lower() == SUFFIX for f in files) or not any(not f.suffix for f in files):
+        return SUFFIX
+    return ""
 
 
 def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[str] | None]:
@@ -460,15 +475,17 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
                 f"{path}: no class sub-folders; arrange the documents as one sub-folder of "
                 ".txt files per class."
             )
-        flat = sorted(f for f in path.iterdir() if f.suffix.lower() == SUFFIX)
+        suffix = _document_suffix(_files_in(path))
+        flat = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() == suffix)
         return leave_out_links_outside(path, flat, stacklevel=5), None
+    suffix = _document_suffix(_files_in(path))
     files, labels, skipped, empty = [], [], [], []
     for d in subdirs:
         before = len(files)
         for f in sorted(d.iterdir()):
             if not f.is_file() or f.name.startswith("."):
                 continue
-            if f.suffix.lower() != SUFFIX:  # a LICENSE, a notes.md: not a document
+            if f.suffix.lower() != suffix:  # a LICENSE, a notes.md: not a document
                 skipped.append(f)
                 continue
             files.append(f)
