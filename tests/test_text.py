@@ -353,12 +353,14 @@ def test_stray_files_empty_classes_and_unknown_words_are_said(tmp_path):
     folder is named, and a document without a known word is flagged at prediction."""
     make_corpus(tmp_path / "reviews", per_class=10)
     (tmp_path / "reviews" / "pos" / "LICENSE").write_text("permission is granted\n")
+    (tmp_path / "reviews" / "notes.txt").write_text("collected in 2026\n")  # beside the classes
     (tmp_path / "reviews" / "empty").mkdir()
     with pytest.warns(UserWarning) as caught:
         ds = data.load(str(tmp_path / "reviews"))
     said = " ".join(str(w.message) for w in caught)
     assert "1 file(s) without the .txt suffix left out (pos/LICENSE)" in said
     assert "'empty' hold no .txt document" in said
+    assert "1 file(s) beside the class folders left out (notes.txt)" in said
     assert len(ds.names) == 20 and ds.classes == ("neg", "pos")
     common = ["--model", "r.safetensors", "--no-plot", "--min-df", "1"]
     assert run(["train", "reviews", *common], tmp_path).returncode == 0

@@ -494,6 +494,14 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
             empty.append(d.name)
     warn_of_nested_folders(path, subdirs, stacklevel=5)
     warn_of_odd_entries(path, subdirs, stacklevel=5)
+    beside = sorted(f for f in path.iterdir() if f.is_file() and not f.name.startswith("."))
+    if beside:  # a README, or documents meant for a class: either way not read
+        warnings.warn(
+            f"{path}: {len(beside)} file(s) beside the class folders left out "
+            f"({', '.join(f.name for f in beside[:3])}{', …' if len(beside) > 3 else ''}); a "
+            "document belongs in its class's sub-folder.",
+            stacklevel=4,
+        )
     inside = set(leave_out_links_outside(path, files, stacklevel=5))
     labels = [label for f, label in zip(files, labels, strict=True) if f in inside]
     files = [f for f in files if f in inside]
