@@ -7,6 +7,7 @@ import bz2
 import codecs
 import gzip
 import random
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -514,3 +515,19 @@ def test_a_corpus_of_files_without_suffixes_is_a_text_folder(tmp_path):
     assert text.is_text_folder(tmp_path / "news")
     ds = data.load(str(tmp_path / "news"))
     assert len(ds.names) == 8 and ds.classes == ("rec", "sci") and "sci/49960" in ds.names
+
+
+def test_an_svmlight_file_whose_columns_are_nearly_all_empty_is_named(tmp_path):
+    """One stray index (16000000:1 beside 3 real features) made a model 16 million weights
+    wide, L-BFGS used 6.4 GB on 40 rows, and nothing was said."""
+    lines = [f"{i % 2} 1:{i} 2:0.5 3:1" for i in range(40)]
+    lines[7] += " 16000000:1"
+    (tmp_path / "w.svm").write_text("\n".join(lines) + "\n")
+    with pytest.warns(UserWarning, match=r"w.svm: its feature indices run to 16000000 \(line 8\)"
+                      r", but only 4 columns hold a value"):  # fmt: skip
+        ds = data.load(str(tmp_path / "w.svm"))
+    assert ds.X.shape == (40, 16_000_000)
+    (tmp_path / "n.svm").write_text("\n".join(lines[:7]) + "\n")  # narrow: nothing to say
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data.load(str(tmp_path / "n.svm"))
