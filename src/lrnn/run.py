@@ -101,10 +101,18 @@ def combine_weights(
     """Sample weights times class weights; at least one example must keep some weight."""
     if class_weights is None:
         return sample_weight
-    weights = class_weights if sample_weight is None else sample_weight * class_weights
-    if not weights.sum() > 0:
+    with np.errstate(over="ignore"):  # an overflow is said below, once
+        weights = class_weights if sample_weight is None else sample_weight * class_weights
+        total = weights.sum()
+    if not total > 0:
         raise UsageError(
             f"{option} gives every training example weight 0; give at least one class a weight > 0."
+        )
+    if not np.isfinite(total):  # every loss divides by the total: it became nan at once
+        raise UsageError(
+            f"{option}'s weights, times the examples' own, add up to {total} in float64 "
+            f"(largest class weight {np.max(class_weights):.3g}); only their ratios matter: "
+            "divide them by their largest value."
         )
     return weights
 

@@ -32,10 +32,10 @@ from lrnn.errors import TrainingDiverged, UsageError
 from lrnn.history import Records
 from lrnn.solvers import Solver, Stepper
 from lrnn.verdicts import (
-    TOO_LARGE,
     can_advise_scaling,
     diverged_message,
     lipschitz,
+    no_usable_step,
     stationary_enough,
     warn_if_separated,
     warn_if_the_cost_climbed,
@@ -272,8 +272,9 @@ def _learning_rate(
     if solver.auto_rate is not None:
         return solver.auto_rate, None
     lip = lipschitz(backend, config.alpha)
-    if not 1.0 / lip >= np.finfo(backend.dtype).tiny:
-        raise UsageError(f"learning_rate='auto' has no usable value: {TOO_LARGE}.")
+    stuck = no_usable_step(backend, config.alpha, lip)
+    if stuck is not None:
+        raise UsageError(f"learning_rate='auto' has no usable value: {stuck}.")
     return 1.0 / lip, lip
 
 

@@ -39,6 +39,21 @@ TOO_LARGE = (
 )
 
 
+def no_usable_step(backend: Backend, alpha: float, lip: float | None = None) -> str | None:
+    """Why no step size floating point can hold helps (1/L underflows), or None: the features'
+    curvature overflows (:data:`TOO_LARGE`), or alpha alone is that large. ``lip``: L when the
+    caller has it (each λmax is a power iteration over the data)."""
+    tiny = np.finfo(backend.dtype).tiny
+    if 1.0 / (lipschitz(backend, alpha) if lip is None else lip) >= tiny:
+        return None
+    if 1.0 / lipschitz(backend, 0.0) >= tiny:
+        return (
+            f"alpha={alpha:g} makes the penalty's curvature too large for any step floating "
+            "point can hold: use a smaller alpha (1e-4 to 1 is the usual range)"
+        )
+    return TOO_LARGE
+
+
 def can_advise_scaling(backend: Backend) -> bool:
     """Whether "standardize the features" is advice this run can take: not when they already
     are (``lrnn train --standardize``), nor where the data streams from disk (which cannot
@@ -75,13 +90,14 @@ def diverged_message(
     ``lesson_advice``: the course's own closing words instead of the library's options."""
     lip = lipschitz(backend, config.alpha)
     used = "" if lr is None else f" with learning_rate={lr:g}"
-    if not 1.0 / lip >= np.finfo(backend.dtype).tiny:  # no step the dtype can hold helps
-        if lesson_advice is not None:
+    stuck = no_usable_step(backend, config.alpha, lip)
+    if stuck is not None:  # no step the dtype can hold helps
+        if lesson_advice is not None and stuck == TOO_LARGE:
             return (
                 f"training diverged{used} ({why}); the inputs are so large that no learning "
                 "rate helps: scale them first (the lesson divides the pixels by 255)."
             )
-        return f"training diverged{used} ({why}); {TOO_LARGE}."
+        return f"training diverged{used} ({why}); {stuck}."
     safe = 2.0 / lip
     if config.solver == "adam":  # its steps are about the rate per weight, whatever L is
         from lrnn.solvers import ADAM_AUTO_RATE
@@ -149,8 +165,8 @@ def warn_if_unfinished(
                 "this scale (the weights are at the optimum to working precision): use a "
                 + ("larger tol, or standardize the features" if scale else "larger tol")
             )
-        elif not 1.0 / lipschitz(backend, config.alpha) >= np.finfo(backend.dtype).tiny:
-            why = TOO_LARGE
+        elif (stuck := no_usable_step(backend, config.alpha)) is not None:
+            why = stuck
         else:
             why = "the features are badly scaled for this solver"
             if scale:
@@ -263,6 +279,7 @@ def stationary_enough(grad_norm: float, cost: float, tol: float, dtype: np.dtype
 
 __all__ = [
     "TOO_LARGE",
+    "no_usable_step",
     "diverged_message",
     "lipschitz",
     "stationary_enough",

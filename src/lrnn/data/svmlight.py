@@ -177,7 +177,7 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
             "remove that line."
         )
     if spec is None:
-        _say_if_mostly_empty(name, X, base)
+        _say_if_mostly_empty(name, X, base, int(np.unique(labels).size))
         X = _rebased(X, base, name)
         spec = Preprocessing(kind="svmlight", index_base=base, width=int(X.shape[1]))
     else:
@@ -247,13 +247,14 @@ def _parsed(name: str) -> tuple[Any, Any, Any]:
 WIDE_ENOUGH_TO_SAY = 2**20
 
 
-def _say_if_mostly_empty(name: str, X: Any, base: int) -> None:
+def _say_if_mostly_empty(name: str, X: Any, base: int, classes: int) -> None:
     """One stray index (16000000:1 on a file of 20 features) makes a model that wide: every
     solver's vectors, the model file and an exported graph's input are that long (L-BFGS took
     6.4 GB on 200 rows). Say so, naming the line that holds the highest index."""
     width = int(X.shape[1]) - base  # a one-based file has no column 0
     used = int(np.unique(X.indices).size)
-    if width < WIDE_ENOUGH_TO_SAY or used * 100 > width:
+    refused = 8 * width * (classes if classes > 2 else 1) > limits.MAX_WEIGHT_BYTES
+    if width < WIDE_ENOUGH_TO_SAY or used * 100 > width or refused:  # refused: said then
         return
     widest = int(np.argmax(X.indices))
     warnings.warn(
