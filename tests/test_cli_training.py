@@ -415,3 +415,17 @@ def test_advice_to_standardize_is_left_out_where_it_was_done(tmp_path):
     scaled = run([*common, "--standardize"], tmp_path)
     assert scaled.returncode == 0 and "stopped at --iterations 300" in scaled.stderr
     assert "standardize" not in scaled.stderr, scaled.stderr
+
+
+def test_sgd_counts_epochs_to_the_end_and_plot_with_no_plot_is_named(tmp_path, capsys, monkeypatch):
+    """The header said "5 epochs", the stop line "Stopped after 5 iterations"; --plot beside
+    --no-plot drew nothing and said nothing."""
+    from lrnn.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "digits", "--solver", "sgd", "--iterations", "5", "--model", "m.safetensors"]
+    assert main([*args, "--no-plot", "--plot", "p.png"]) == 0
+    out, err = capsys.readouterr()
+    assert "Stopped after 5 epochs: ran every epoch asked for; solver sgd" in out
+    assert "warning: --plot is ignored: --no-plot asks for no learning curve — drop it." in err
+    assert not (tmp_path / "p.png").exists()

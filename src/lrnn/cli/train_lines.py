@@ -105,12 +105,16 @@ _STOPS = {
 
 
 def stop_line(result, chosen_rate: bool = False) -> str:
-    """How the run ended; ``chosen_rate``: the learning rate lrnn picked (``auto``) is said."""
-    unit = "iteration" if result.n_iter == 1 else "iterations"
+    """How the run ended; ``chosen_rate``: the learning rate lrnn picked (``auto``) is said.
+    sgd counts epochs, as its header says."""
+    unit = "epoch" if result.solver == "sgd" else "iteration"
+    unit += "" if result.n_iter == 1 else "s"
     rate = ""
     if chosen_rate and result.learning_rate is not None:
         rate = f", learning rate {result.learning_rate:.4g} (auto)"
     why = _STOPS.get(result.stop_reason, "?")
+    if result.solver == "sgd":
+        why = why.replace("every iteration", "every epoch")
     restored = getattr(result, "restored_iteration", None)
     if restored is not None:  # early stopping's own stop too: the weights are not the last
         why += f", then kept the weights of iteration {restored} (lowest validation loss)"
@@ -151,6 +155,8 @@ def settings_for_the_data(args: argparse.Namespace, cfg: Any, backend: Any, resu
             else ("it shapes --early-stopping, which is not on")
         )
         unused.append(("--validation-fraction", why))
+    if getattr(args, "plot", None) and getattr(args, "no_plot", False):
+        unused.append(("--plot", "--no-plot asks for no learning curve"))
     for flag, why in unused:
         warnings.warn(f"{flag} is ignored: {why} — drop it.", stacklevel=2)
     if solver.minibatches and cfg.batch_size > backend.n_samples and not resumed:
