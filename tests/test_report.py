@@ -14,6 +14,7 @@ import io
 import re
 import shutil
 import subprocess
+import warnings
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -335,6 +336,13 @@ def test_history_of_another_model(image_case, tmp_path):
     with pytest.raises(DataError, match="does not belong to this model"):
         report.write_report(out, model=model, dataset=test_ds, history=longer)
     assert not out.exists()
+    # a shorter run's history was drawn without a word
+    shorter = {k: list(v)[:2] for k, v in history.items()}
+    with pytest.warns(UserWarning, match=r"the history ends at iteration \d+, but the model "):
+        report.write_report(out, model=model, dataset=test_ds, history=shorter)
+    with warnings.catch_warnings():  # its own history is all of it
+        warnings.simplefilter("error")
+        report.write_report(out, model=model, dataset=test_ds, history=history)
 
 
 def test_unlabelled_data(image_case, tmp_path):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import os
 import platform
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from numpy.typing import NDArray
 
 from lrnn import files, metrics, objective, persist, plots
 from lrnn._version import __version__
+from lrnn.config import PRINT_EVERY
 from lrnn.data import Dataset, Preprocessing, align_classes, data_sha256
 from lrnn.errors import DataError, ModelFileError
 from lrnn.history import columns_of, past_the_model, write_text
@@ -233,6 +235,18 @@ def _check_history_belongs(columns: dict[str, list], model: persist.ModelFile) -
             f"history file {past}: it does not belong to this model; give the history saved "
             "with this model (or none)."
         )
+    recorded = sorted(v for v in columns.get("iteration") or [] if v is not None)
+    iterations = model.training.get("iterations")
+    if recorded and isinstance(iterations, int | float) and not isinstance(iterations, bool):
+        # the history's own spacing (one row: the usual one)
+        step = recorded[-1] - recorded[-2] if len(recorded) >= 2 else PRINT_EVERY
+        if iterations - recorded[-1] > max(step, 1):  # a shorter run's, by its end
+            warnings.warn(
+                f"the history ends at iteration {recorded[-1]:.15g}, but the model trained for "
+                f"{iterations:.15g} iterations: it may be another run's; the page shows it "
+                "as given.",
+                stacklevel=3,
+            )
 
 
 # --------------------------------------------------------------------------------------------
