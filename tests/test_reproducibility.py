@@ -322,3 +322,15 @@ def test_weights_do_not_depend_on_the_number_of_threads(tmp_path):
     assert results["1"]["fused kernels used"], "the data should take the numba kernel path"
     differ = [name for name in results["1"] if results["1"][name] != results["2"][name]]
     assert not differ, f"weights change with the thread count: {differ}"
+
+
+def test_verify_on_data_of_another_kind_names_the_manifests_option(folder, capsys):
+    """A standardized table model verified on pictures said "drop --standardize", an option
+    verify does not have: it comes from the model's manifest."""
+    _train(capsys, "t.csv", "--iterations", "5", "--standardize")
+    status, _, err = _lrnn(capsys, "verify", "--model", "m.safetensors", "digits")
+    assert status == 2
+    assert err.strip() == (
+        "error: digits: m.safetensors was trained with --standardize on a table, and this is "
+        "not one; verify with the data the model was trained on."
+    )

@@ -105,6 +105,14 @@ def _prepare_to_verify(
 ) -> TrainingData:
     try:
         return prepare(request, config.random_state, request.backend)
+    except UsageError as exc:
+        if not (request.standardize and "--standardize" in str(exc)):
+            raise
+        # the option is the manifest's, not the user's: "drop --standardize" means nothing here
+        raise UsageError(
+            f"{data_path or request.data}: {model_path} was trained with --standardize on a "
+            "table, and this is not one; verify with the data the model was trained on."
+        ) from exc
     except DataError as exc:
         if data_path:
             raise
