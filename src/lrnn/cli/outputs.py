@@ -79,7 +79,7 @@ class OutputPlan:
                     f"{option} {path}: a {kind} is written as {' or '.join(allowed)}; "
                     f"give a name such as {_example(kind)}."
                 )
-            files.check_writable(path)
+            files.check_writable(path, _example(kind))
             where = _resolved(path)
             if where in inputs:
                 in_option, in_path = inputs[where]
