@@ -429,3 +429,18 @@ def test_sgd_counts_epochs_to_the_end_and_plot_with_no_plot_is_named(tmp_path, c
     assert "Stopped after 5 epochs: ran every epoch asked for; solver sgd" in out
     assert "warning: --plot is ignored: --no-plot asks for no learning curve — drop it." in err
     assert not (tmp_path / "p.png").exists()
+
+
+def test_a_finished_run_leaves_its_final_state_as_the_checkpoint(tmp_path, capsys, monkeypatch):
+    """The last periodic checkpoint (iteration 20 of 25) stayed: resuming from it redid the
+    tail and replaced the model (with other bits for lbfgs-scipy)."""
+    from lrnn import checkpoint
+    from lrnn.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    common = ["train", "digits", "--iterations", "25", "--no-plot", "--model", "m.safetensors"]
+    assert main([*common, "--checkpoint", "c.safetensors", "--checkpoint-every", "10"]) == 0
+    assert checkpoint.read("c.safetensors")[1]["iteration"] == 25
+    capsys.readouterr()
+    assert main([*common, "--resume", "c.safetensors"]) == 0
+    assert "Resuming c.safetensors from iteration 25" in capsys.readouterr().out

@@ -338,6 +338,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     with finishing_first("saving the model and its files", received) as late:
         model = after_training.model_file(result, td, cfg)
         _save_train_outputs(args, paths, model, result, td)
+        if saver.saved_at is not None and saver.saved_at != result.state.iteration:
+            # the last periodic checkpoint was short of the end: a resume from it redid the
+            # tail and replaced the model; from the finished state it has nothing left to do
+            saver.save(result.state)
     _say_what_was_trained(args, paths, model.training, result, cfg.record_every)
     return 128 + late[0] if late else 0
 
