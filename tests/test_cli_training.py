@@ -444,3 +444,16 @@ def test_a_finished_run_leaves_its_final_state_as_the_checkpoint(tmp_path, capsy
     capsys.readouterr()
     assert main([*common, "--resume", "c.safetensors"]) == 0
     assert "Resuming c.safetensors from iteration 25" in capsys.readouterr().out
+
+
+def test_json_output_ends_with_an_interrupted_event(tmp_path):
+    """With --json a stream cut by Ctrl-C just stopped: the interruption and the checkpoint
+    were on stderr only."""
+    args = ["train", "breast_cancer", "--standardize", "--iterations", "200000", "--no-plot",
+            "--print-every", "10", "--model", "m.safetensors", "--json"]  # fmt: skip
+    proc = _interrupt_after(args, tmp_path, '"iteration": 20,')
+    assert proc.returncode == 130, proc.stderr
+    last = json.loads(proc.stdout.splitlines()[-1])
+    assert last["event"] == "interrupted" and last["checkpoint"] == "m.ckpt.safetensors"
+    assert last["iteration"] >= 20 and last["resume"].startswith("lrnn train ")
+    assert (tmp_path / "m.ckpt.safetensors").exists()

@@ -327,9 +327,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if result.stop_reason == "interrupted":
         target = paths["checkpoint"] or str(Path(args.model).with_suffix(".ckpt.safetensors"))
         saver.save(result.state, target)
+        hint = f"lrnn train {resume_hint(args, target)}"
+        if args.json:  # a reader of the stream learns why it ends, and how to go on
+            _out(args, event="interrupted", iteration=result.n_iter, checkpoint=target, resume=hint)
         print(
             f"Interrupted at iteration {result.n_iter}; checkpoint saved to {target}. "
-            f"Resume with: lrnn train {resume_hint(args, target)}",
+            f"Resume with: {hint}",
             file=sys.stderr,
         )
         return 128 + (received[0] if received else signal.SIGINT)
