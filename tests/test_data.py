@@ -397,7 +397,10 @@ def test_label_values(tmp_path, labels, classes, y):
         tmp_path / "t.csv", "x,label\n" + "".join(f"{i},{v}\n" for i, v in enumerate(labels))
     )
     if classes is None:
-        assert "label column 'label' is empty in row 3" in error_of(load, path)
+        assert (
+            "label column 'label' is empty (or NA, None, null or N/A, which a CSV reader takes for missing) in row 3"
+            in error_of(load, path)
+        )
         return
     ds = load(path)
     assert ds.classes == classes

@@ -380,9 +380,12 @@ def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.n
     if missing.any():
         if not require_labels:
             return None
+        csv = str(source).lower().endswith(".csv")
+        also = " (or NA, None, null or N/A, which a CSV reader takes for missing)" if csv else ""
         raise DataError(
-            f"{source}: label column '{label}' is empty in row {int(missing.argmax()) + 1}; "
-            "every example needs a label — fill it in or drop that row."
+            f"{source}: label column '{label}' is empty{also} in row "
+            f"{int(missing.argmax()) + 1}; every example needs a label — fill it in (a class "
+            "called NA needs another spelling, such as 'na') or drop that row."
         )
     if pd.api.types.is_numeric_dtype(col):
         return np.asarray(col.to_numpy())

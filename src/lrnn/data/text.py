@@ -622,6 +622,8 @@ def load_text_table(
         whose = "the model's text column" if spec is not None else "named by --text-column"
         raise DataError(f"{name}: no column {column!r} ({whose}); {fix}.")
     values = frame[column]
+    if name.lower().endswith(".csv"):  # documents as written: "None" or "NA" is text, not NaN
+        values = _csv_column_as_written(name, column, settings["encoding"])
     docs = []
     for i, v in enumerate(values.tolist()):
         where = f"{name}: row {i + 1}, column {column!r}"
@@ -640,6 +642,20 @@ def load_text_table(
         ds = replace(ds, spec=replace(ds.spec, label_column=label))
         _say_unread_columns(name, frame, column, label)
     return ds
+
+
+def _csv_column_as_written(name: str, column: str, encoding: str) -> Any:
+    """One CSV column as its cells are written, only an empty cell missing: pandas reads "None",
+    "NA" or "null" as missing, and a document of that text was refused as empty. (The file
+    has passed the table loader's checks already.)"""
+    import pandas as pd
+
+    if codecs.lookup(encoding).name == "utf-8":
+        encoding = "utf-8-sig"
+    cells = pd.read_csv(
+        name, usecols=[column], dtype=str, keep_default_na=False, encoding=encoding
+    )[column]
+    return cells.where(cells != "", None)
 
 
 def _say_unread_columns(name: str, frame: Any, column: str, label: str) -> None:
