@@ -27,6 +27,7 @@ from lrnn.cli.train_lines import (
     resume_hint,
     same_model_path,
     say_if_no_history,
+    say_if_the_lessons_rate_is_tiny,
     settings_for_the_data,
     six_decimals,
     stop_line,
@@ -346,6 +347,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             # tail and replaced the model; from the finished state it has nothing left to do
             saver.save(result.state)
     _say_what_was_trained(args, paths, model.training, result, cfg.record_every)
+    if not args.json:
+        say_if_the_lessons_rate_is_tiny(args, td, cfg, result)
     return 128 + late[0] if late else 0
 
 

@@ -222,3 +222,24 @@ def resume_hint(args, checkpoint: str) -> str:
         kept += ["--test", args.test] if args.test else []
         kept += ["--model", args.model]
     return shlex.join([*kept, "--resume", checkpoint])
+
+
+def say_if_the_lessons_rate_is_tiny(args: argparse.Namespace, td: Any, cfg: Any, result) -> None:
+    """On TF-IDF rows (unit length) the curvature is small, so the lesson's 0.005 is hundreds
+    of times below the step gd can take: 2000 iterations end near the start (a cost of 0.5
+    with every document right), and nothing said why. Text and svmlight only: on the lesson's
+    pictures 0.005 is the lesson's own choice, near the largest stable step."""
+    from lrnn.verdicts import lipschitz
+
+    default_gd = cfg.solver == "gd" and args.learning_rate is None
+    sparse = td.spec.kind in ("text", "svmlight")
+    if not (default_gd and sparse and result.stop_reason == "max_iter"):
+        return
+    lip = lipschitz(td.backend, cfg.alpha)
+    if float(cfg.learning_rate) * lip < 0.01:
+        print(
+            f"note: the lesson's learning rate {float(cfg.learning_rate):g} is "
+            f"{1 / (float(cfg.learning_rate) * lip):.0f}× below the step this data allows "
+            f"(1/L = {1 / lip:.3g}): --learning-rate auto takes that step, and --solver auto "
+            "reaches the optimum in a few iterations."
+        )
