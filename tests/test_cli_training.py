@@ -457,3 +457,18 @@ def test_json_output_ends_with_an_interrupted_event(tmp_path):
     assert last["event"] == "interrupted" and last["checkpoint"] == "m.ckpt.safetensors"
     assert last["iteration"] >= 20 and last["resume"].startswith("lrnn train ")
     assert (tmp_path / "m.ckpt.safetensors").exists()
+
+
+def test_seed_with_test_data_and_nothing_random_is_named(tmp_path, capsys, monkeypatch):
+    """--test replaces the hold-out and gd takes every example in order: --seed changed
+    nothing and nothing said so. sgd draws its batches from it, so there it is used."""
+    from lrnn.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame({"a": [0.1, 0.9] * 10, "label": [0, 1] * 10}).to_csv("t.csv", index=False)
+    common = ["train", "t.csv", "--test", "t.csv", "--seed", "5", "--iterations", "3", "--no-plot"]
+    assert main([*common, "--model", "m.safetensors"]) == 0
+    said = "warning: --seed is ignored: with --test and the gd solver nothing is drawn at random"
+    assert said in capsys.readouterr().err
+    assert main([*common, "--model", "s.safetensors", "--solver", "sgd"]) == 0
+    assert "--seed is ignored" not in capsys.readouterr().err

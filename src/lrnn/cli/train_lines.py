@@ -155,6 +155,11 @@ def settings_for_the_data(args: argparse.Namespace, cfg: Any, backend: Any, resu
             else ("it shapes --early-stopping, which is not on")
         )
         unused.append(("--validation-fraction", why))
+    draws = solver.minibatches or (cfg.early_stopping and not getattr(args, "validation", None))
+    if getattr(args, "seed", None) is not None and getattr(args, "test", None) and not draws:
+        # nothing is drawn at random: --test replaces the hold-out, the solver takes every
+        # example in order, and no validation part is held out
+        unused.append(("--seed", f"with --test and the {named} nothing is drawn at random"))
     if getattr(args, "plot", None) and getattr(args, "no_plot", False):
         unused.append(("--plot", "--no-plot asks for no learning curve"))
     for flag, why in unused:
