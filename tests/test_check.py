@@ -1612,3 +1612,16 @@ def test_a_check_on_a_terminal_says_it_is_working_before_the_verdicts(
     assert err.startswith(f"checking {path} (each function may run up to 7 s; Ctrl-C stops) …")
     assert main(["check", str(path), "--json"]) == 0
     assert "checking" not in capsys.readouterr().err
+
+
+def test_a_whole_number_accuracy_may_be_cut_off_rather_than_rounded():
+    """``"%d %%" % 66.67`` prints 66: a correct model failed as "prints 66 … is 66.67 % right"."""
+    from lrnn.check.printed import judge_printed_accuracies
+    from lrnn.check.sandbox import CallResult
+
+    Y = np.ones((1, 3))
+    predictions = {"Y_prediction_train": np.array([[1.0, 1.0, 0.0]]), "Y_prediction_test": Y}
+    test = judge_printed_accuracies({"Y_train": Y, "Y_test": Y})
+    for printed in ("train accuracy: 66 %", "train accuracy: 67 %", "train accuracy: 66.67 %"):
+        assert test(CallResult(value=predictions, printed=printed)) is None, printed
+    assert test(CallResult(value=predictions, printed="train accuracy: 65 %")) is not None

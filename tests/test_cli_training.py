@@ -230,7 +230,7 @@ def test_a_resume_on_a_changed_file_says_the_file_changed(tmp_path):
     assert run([*common, "--checkpoint-every", "10"], tmp_path).returncode == 0
     frame.assign(a=frame["a"] + 1).to_csv(tmp_path / "d.csv", index=False)
     proc = run(["train", "d.csv", "--resume", "c.safetensors", "--no-plot"], tmp_path)
-    assert_clean_failure(proc, (2,), "made on 'd.csv' as it was then; the file has changed since")
+    assert_clean_failure(proc, (2,), "made on 'd.csv' as it was then; the data has changed since")
 
 
 def test_a_bare_resume_saves_where_the_run_did_or_says_why_not(tmp_path):

@@ -398,8 +398,8 @@ def test_label_values(tmp_path, labels, classes, y):
     )
     if classes is None:
         assert (
-            "label column 'label' is empty (or NA, None, null or N/A, which a CSV reader takes for missing) in row 3"
-            in error_of(load, path)
+            "label column 'label' is empty (or NA, None, null or N/A, which a CSV reader "
+            "takes for missing) in row 3" in error_of(load, path)
         )
         return
     ds = load(path)

@@ -385,6 +385,12 @@ def test_bytes_beyond_the_tensors_are_refused_before_they_are_read(tmp_path):
         (k for k in header if k != "__metadata__"), key=lambda k: header[k]["data_offsets"]
     )
     last = tensors[-1]
+    # b over w's last bytes, the spans ending where the data ends: it loaded (b = w[1])
+    overlap = {**header, "w": {"dtype": "F64", "shape": [2], "data_offsets": [0, 16]},
+               "b": {"dtype": "F64", "shape": [1], "data_offsets": [8, 16]}}  # fmt: skip
+    overlap = {k: v for k, v in overlap.items() if k in ("w", "b", "__metadata__")}
+    raw_file(path, overlap, np.array([0.5, 0.25]).tobytes())
+    assert "do not cover its 16 data bytes end to end" in error_of(load_model, path)
     for shift in (8, -8):
         altered = json.loads(json.dumps(header))
         altered[last]["data_offsets"] = [o + shift for o in altered[last]["data_offsets"]]

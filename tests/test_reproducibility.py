@@ -227,7 +227,7 @@ def test_verify_finds_what_decides_predictions_besides_the_weights(folder, capsy
     persist.save_model("altered.safetensors", altered)
     status, out, _ = _lrnn(capsys, "verify", "--model", "altered.safetensors", "t.csv")
     assert status == 1
-    assert out.startswith(f"NOT the same model: its {named} differ from what retraining makes")
+    assert out.startswith(f"NOT the same model: retraining makes other {named} (largest")
     status, out, _ = _lrnn(capsys, "verify", "--model", "altered.safetensors", "t.csv", "--json")
     assert json.loads(out)["differs"] == [named] and status == 1
     status, out, _ = _lrnn(capsys, "verify", "--model", "m.safetensors", "t.csv", "--json")

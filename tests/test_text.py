@@ -507,14 +507,17 @@ def test_a_text_table_says_which_of_its_columns_it_does_not_read(tmp_path):
 
 def test_a_corpus_of_files_without_suffixes_is_a_text_folder(tmp_path):
     """20 Newsgroups names each document by a number, no suffix: its files were left out as
-    "not named as pictures" and then "no images in this folder". A stray LICENSE beside .txt
-    documents is still left out."""
+    "not named as pictures" and then "no images in this folder". A README.txt in a class and
+    a notes.txt beside the classes do not decide it (the majority of the class files does)."""
     for cls, words in (("sci", "rocket orbit launch"), ("rec", "hockey game team")):
         (tmp_path / "news" / cls).mkdir(parents=True)
         for i in range(4):
             (tmp_path / "news" / cls / str(49960 + i)).write_text(f"the {words} {i}\n")
+    (tmp_path / "news" / "sci" / "README.txt").write_text("about this corpus\n")
+    (tmp_path / "news" / "notes.txt").write_text("collected in 2026\n")
     assert text.is_text_folder(tmp_path / "news")
-    ds = data.load(str(tmp_path / "news"))
+    with pytest.warns(UserWarning, match=r"1 file\(s\) with a suffix left out \(sci/README.txt\)"):
+        ds = data.load(str(tmp_path / "news"))
     assert len(ds.names) == 8 and ds.classes == ("rec", "sci") and "sci/49960" in ds.names
 
 

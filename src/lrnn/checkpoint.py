@@ -9,6 +9,7 @@ continues bit for bit. The manifest stored in a model file says how to reproduce
 
 from __future__ import annotations
 
+import json
 import math
 import platform
 from typing import Any
@@ -133,7 +134,8 @@ def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
 
 def _flag(field: str) -> str:
     """A preparation setting as the command line spells it."""
-    return "the text options" if field == "text" else "--" + field.replace("_", "-")
+    named = {"text": "the text options", "data": "the data's path"}
+    return named.get(field, "--" + field.replace("_", "-"))
 
 
 def _is_count(value: Any) -> bool:
@@ -147,11 +149,12 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
     if same_file and stored.get("sha256") != data_info["sha256"]:
         before, now = stored.get("request"), data_info.get("request")
         if isinstance(before, dict) and isinstance(now, dict):  # checkpoints since 0.1.0
+            now = json.loads(json.dumps(now, default=list))  # as the file has it: no tuples
             changed = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
             if not changed:  # the same options: the file itself is another
                 raise UsageError(
                     f"{path}: this checkpoint was made on {stored.get('source')!r} as it was "
-                    "then; the file has changed since (its sha256 differs). Resume on the data "
+                    "then; the data has changed since (its sha256 differs). Resume on the data "
                     "it was made on, or start a new run."
                 )
             raise UsageError(

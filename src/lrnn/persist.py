@@ -11,9 +11,11 @@ sigmoid neuron. A checkpoint is the same container with any named tensors and a 
 metadata dict (``"format": "lrnn-checkpoint"``).
 
 Why this shape: safetensors holds raw numbers only, so loading never runs code (a pickle does);
-the JSON metadata is readable with any tool; and the header is checked by hand *before* the
-safetensors library sees the bytes, so a hostile or truncated file fails with a one-line
-:class:`ModelFileError` instead of an allocation of whatever size the file declares.
+the JSON metadata is readable with any tool; and the header is checked by hand *before* a
+data byte is read — dtypes, shapes, spans that tile the data end to end — so a hostile or
+truncated file fails with a one-line :class:`ModelFileError` instead of an allocation of
+whatever size the file declares. The checked data is read once, and each tensor is a view of
+it (the safetensors library writes the files).
 
 Writes are atomic: a temporary file in the same folder, fsync, rename, fsync the folder. A
 crash leaves either the old file or the new one, never half of one.
@@ -468,12 +470,13 @@ def _check_entries(name: str, entries: dict, data_len: int) -> None:
     # safetensors' own rule, checked before a byte of data is read: the tensors' spans follow
     # one another from the first data byte to the last. Bytes beyond them (a file padded, or
     # sparse: gigabytes on disk in a few kilobytes) would otherwise be read, then refused.
-    end = 0
+    end, tiled = 0, True
     for start, stop in sorted(tuple(e["data_offsets"]) for e in entries.values()):
-        if start != end:
+        if start != end:  # a gap, or an overlap: either way not one tensor after another
+            tiled = False
             break
         end = stop
-    if end != data_len:
+    if not tiled or end != data_len:
         raise ModelFileError(
             f"{name}: its tensors do not cover its {data_len} data bytes end to end (bytes "
             f"added, removed or overlapping after byte {end}); the file is corrupt — "

@@ -102,10 +102,15 @@ def diverged_message(
     if config.solver == "adam":  # its steps are about the rate per weight, whatever L is
         from lrnn.solvers import ADAM_AUTO_RATE
 
+        auto = (
+            ""
+            if lr is not None and lr <= ADAM_AUTO_RATE
+            else f", or learning_rate='auto' ({ADAM_AUTO_RATE:g}; --learning-rate auto on the "
+            "command line)"
+        )
         return (
             f"training diverged{used} ({why}); Adam moves each weight by about the learning "
-            f"rate per step: use a smaller one, or learning_rate='auto' ({ADAM_AUTO_RATE:g}; "
-            f"--learning-rate auto on the command line){_larger_steps_advice(backend)}."
+            f"rate per step: use a smaller one{auto}{_larger_steps_advice(backend)}."
         )
     if lesson_advice is not None:
         return (

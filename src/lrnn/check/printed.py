@@ -208,8 +208,11 @@ def printed_accuracies(text: str) -> list[tuple[str, list[tuple[float, float, st
 
 
 def _shows_percent(value: float, half: float, percent: float) -> bool:
-    """A printed number shows a percentage, or the same as a fraction, to its printed digits."""
-    return any(abs(value - p) <= half + 1e-9 for p in (percent, percent / 100))
+    """A printed number shows a percentage, or the same as a fraction, to its printed digits;
+    a whole number may be the percentage cut off rather than rounded (``"%d" % 66.67``)."""
+    if any(abs(value - p) <= half + 1e-9 for p in (percent, percent / 100)):
+        return True
+    return half == 0.5 and value <= percent < value + 1
 
 
 def judge_printed_accuracies(

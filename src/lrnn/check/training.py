@@ -14,7 +14,7 @@ import io
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -29,9 +29,6 @@ from lrnn.check.printed import (
     with_print_cost,
 )
 from lrnn.config import PRINT_EVERY
-
-if TYPE_CHECKING:
-    pass
 
 #: Learning rates and iteration counts a learner may have typed in place of the argument.
 USUAL_RATES = (0.009, 0.005, 0.5, 0.01, 0.001, 0.1, 0.05, 0.0001, 0.0005)

@@ -342,10 +342,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     with finishing_first("saving the model and its files", received) as late:
         model = after_training.model_file(result, td, cfg)
         _save_train_outputs(args, paths, model, result, td)
-        if saver.saved_at is not None and saver.saved_at != result.state.iteration:
-            # the last periodic checkpoint was short of the end: a resume from it redid the
-            # tail and replaced the model; from the finished state it has nothing left to do
-            saver.save(result.state)
+        kept = paths["checkpoint"] or args.resume  # a checkpoint this run wrote or continued
+        if kept and (saver.saved_at is not None or args.resume):
+            if saver.saved_at != result.state.iteration:
+                # short of the end, a resume from it redid the tail and replaced the model;
+                # from the finished state it has nothing left to do
+                saver.save(result.state, kept)
     _say_what_was_trained(args, paths, model.training, result, cfg.record_every)
     if not args.json:
         say_if_the_lessons_rate_is_tiny(args, td, cfg, result)
@@ -648,8 +650,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"bit-identical: retraining reproduces {args.model} exactly")
     elif other:
         print(
-            f"NOT the same model: its {', '.join(other)} differ from what retraining makes "
-            f"(largest weight difference {diff:.3e}); the file was changed after training"
+            f"NOT the same model: retraining makes other {', '.join(other)} (largest weight "
+            f"difference {diff:.3e}); the file was changed after training"
         )
     else:
         print(f"NOT bit-identical: largest difference {diff:.3e}")

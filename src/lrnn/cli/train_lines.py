@@ -117,7 +117,8 @@ def stop_line(result, chosen_rate: bool = False) -> str:
         why = why.replace("every iteration", "every epoch")
     restored = getattr(result, "restored_iteration", None)
     if restored is not None:  # early stopping's own stop too: the weights are not the last
-        why += f", then kept the weights of iteration {restored} (lowest validation loss)"
+        step = "epoch" if result.solver == "sgd" else "iteration"
+        why += f", then kept the weights of {step} {restored} (lowest validation loss)"
     return (
         f"Stopped after {result.n_iter} {unit}: {why}; "
         f"solver {result.solver}{rate}, final cost {result.final_cost:f}"

@@ -218,12 +218,17 @@ class ParquetSource:
 
     def check_finite(self, block: NDArray, start: int) -> None:
         """Name the file, its column and its own row (a folder's rows run on across files)."""
-        k = next(k for k, _, a, b in self._row_groups if a <= start < b)
+        k = next(k for k, _, a, b in self._row_groups if a <= start < b)  # only on a failure
         check_finite(block, str(self.files[k]), self.features, start - self._file_start(k))
 
     def _file_start(self, k: int) -> int:
-        """The folder-wide row of file ``k``'s first row."""
-        return next(a for j, _, a, _ in self._row_groups if j == k)
+        """The folder-wide row of file ``k``'s first row (a table made once, not a scan per
+        block: a folder of thousands of files has as many row groups)."""
+        if not hasattr(self, "_starts"):
+            self._starts: dict[int, int] = {}
+            for j, _, a, _ in self._row_groups:
+                self._starts.setdefault(j, a)
+        return self._starts[k]
 
     def _to_numpy(self, batch: Any, k: int, first_row: int) -> NDArray:
         out = np.empty((batch.num_rows, self.n_features), dtype=self.dtype)

@@ -101,13 +101,18 @@ _NUMBER = re.compile(
 _WHOLE = re.compile(r"[+-]?\d+", re.A)
 
 
+#: An underscore between two digits, which the parser (Python's float) reads as nothing.
+_GROUPING = re.compile(r"(?<=\d)_(?=\d)")
+
+
 def _number(text: str) -> bool:
     """Whether the parser reads ``text`` as a number (NaN too: that is refused later, by line)."""
-    return _NUMBER.fullmatch(text) is not None
+    return _NUMBER.fullmatch(_GROUPING.sub("", text)) is not None
 
 
 def _whole(text: str) -> int | None:
     """``text`` as the parser reads a whole number (a sign allowed), or None."""
+    text = _GROUPING.sub("", text)
     return int(text) if _WHOLE.fullmatch(text) else None
 
 
@@ -252,9 +257,11 @@ def _say_if_mostly_empty(name: str, X: Any, base: int, classes: int) -> None:
     solver's vectors, the model file and an exported graph's input are that long (L-BFGS took
     6.4 GB on 200 rows). Say so, naming the line that holds the highest index."""
     width = int(X.shape[1]) - base  # a one-based file has no column 0
-    used = int(np.unique(X.indices).size)
     refused = 8 * width * (classes if classes > 2 else 1) > limits.MAX_WEIGHT_BYTES
-    if width < WIDE_ENOUGH_TO_SAY or used * 100 > width or refused:  # refused: said then
+    if width < WIDE_ENOUGH_TO_SAY or refused:  # refused: said then
+        return
+    used = int(np.unique(X.indices).size)  # after the cheap tests: this sorts every value
+    if used * 100 > width:
         return
     widest = int(np.argmax(X.indices))
     warnings.warn(

@@ -260,6 +260,10 @@ _BOMS = (
 )
 
 
+#: The refusal of a blank document (a folder's loader gathers them all before refusing).
+EMPTY = "the document is empty; remove it or add its text."
+
+
 def is_wide(encoding: str) -> bool:
     """UTF-16 or UTF-32: a line break is two or four bytes there, so text in them is split
     into lines after decoding, not before (a 0x0a byte is half of many characters)."""
@@ -302,7 +306,7 @@ def decode_document(blob: bytes, where: str, encoding: str, fix: str = ENCODING_
     except UnicodeError as e:  # codecs such as punycode raise the parent class
         raise DataError(f"{where}: not valid {encoding} text ({e}); {fix}.") from e
     if not text.strip():
-        raise DataError(f"{where}: the document is empty; remove it or add its text.")
+        raise DataError(f"{where}: {EMPTY}")
     return text
 
 
@@ -443,27 +447,35 @@ def is_text_folder(path: Path) -> bool:
     with a stray note stays an image folder; a stray picture in a text folder is refused)."""
     if not path.is_dir():
         return False
-    files = _files_in(path)
-    texts = sum(f.suffix.lower() == _document_suffix(files) for f in files)
+    files = [f for f in path.iterdir() if f.is_file() and not f.name.startswith(".")]
+    files += _class_files(path)
+    suffix = _document_suffix(path)  # once: it reads the folder itself
+    texts = sum(f.suffix.lower() == suffix for f in files)
     return texts > len(files) - texts
 
 
-def _files_in(path: Path) -> list[Path]:
-    """The visible files of a folder and of its sub-folders."""
-    files = [f for f in path.iterdir() if f.is_file()]
-    for child in path.iterdir():
-        if child.is_dir():
-            files.extend(f for f in child.iterdir() if f.is_file())
-    return [f for f in files if not f.name.startswith(".")]
+def _class_files(path: Path) -> list[Path]:
+    """The visible files of a folder's sub-folders (its classes)."""
+    return [
+        f
+        for child in path.iterdir()
+        if child.is_dir() and not child.name.startswith(".")
+        for f in child.iterdir()
+        if f.is_file() and not f.name.startswith(".")
+    ]
 
 
-def _document_suffix(files: Sequence[Path]) -> str:
-    """``.txt``; or no suffix at all in a corpus with no ``.txt`` file, where every document is
-    named by a number (the layout of 20 Newsgroups and others): its files were left out as
-    "not named as pictures". A picture has a suffix, so such a folder is no image folder."""
-    if any(f.suffix.lower() == SUFFIX for f in files) or not any(not f.suffix for f in files):
-        return SUFFIX
-    return ""
+def _document_suffix(path: Path) -> str:
+    """``.txt``; or no suffix at all where the class folders (or a flat folder) hold more files
+    without a suffix than ``.txt`` files: a corpus whose documents are named by a number (20
+    Newsgroups and others), whose files were left out as "not named as pictures". A picture has
+    a suffix, so such a folder is no image folder; a README.txt or notes.txt beside the classes
+    does not decide it."""
+    files = _class_files(path) or [
+        f for f in path.iterdir() if f.is_file() and not f.name.startswith(".")
+    ]
+    bare = sum(not f.suffix for f in files)
+    return "" if bare > sum(f.suffix.lower() == SUFFIX for f in files) else SUFFIX
 
 
 def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[str] | None]:
@@ -475,10 +487,10 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
                 f"{path}: no class sub-folders; arrange the documents as one sub-folder of "
                 ".txt files per class."
             )
-        suffix = _document_suffix(_files_in(path))
+        suffix = _document_suffix(path)
         flat = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() == suffix)
         return leave_out_links_outside(path, flat, stacklevel=5), None
-    suffix = _document_suffix(_files_in(path))
+    suffix = _document_suffix(path)
     files, labels, skipped, empty = [], [], [], []
     for d in subdirs:
         before = len(files)
@@ -506,10 +518,14 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
     labels = [label for f, label in zip(files, labels, strict=True) if f in inside]
     files = [f for f in files if f in inside]
     if skipped:
+        named = ", ".join(str(f.relative_to(path)) for f in skipped[:3])
+        named += ", …" if len(skipped) > 3 else ""
         warnings.warn(
-            f"{path}: {len(skipped)} file(s) without the .txt suffix left out "
-            f"({', '.join(str(f.relative_to(path)) for f in skipped[:3])}"
-            f"{', …' if len(skipped) > 3 else ''}); rename them to .txt to use them.",
+            f"{path}: {len(skipped)} file(s) without the .txt suffix left out ({named}); "
+            "rename them to .txt to use them."
+            if suffix
+            else f"{path}: {len(skipped)} file(s) with a suffix left out ({named}): the "
+            "documents here have none; rename them without it to use them.",
             stacklevel=4,
         )
     if empty:
@@ -529,15 +545,20 @@ def load_text_folder(
     if not files:
         raise DataError(f"{path}: no .txt documents found; add one .txt file per document.")
     encoding = spec.text["encoding"] if spec is not None else options["encoding"]
-    blobs = [_read_capped(f) for f in files]
-    empty = [f for f, blob in zip(files, blobs, strict=True) if _blank(blob, encoding)]
+    docs, empty = [], []
+    for f in files:  # one file in memory at a time, decoded once
+        try:
+            docs.append(decode_document(_read_capped(f), str(f), encoding))
+        except DataError as e:
+            if not str(e).endswith(EMPTY):
+                raise
+            empty.append(f)
     if empty:  # all of them in one line, not one per run
         shown = ", ".join(str(f.relative_to(path)) for f in empty[:3])
         raise DataError(
             f"{path}: {len(empty)} of {len(files)} document(s) are empty ({shown}"
             f"{', …' if len(empty) > 3 else ''}); remove them or add their text."
         )
-    docs = [decode_document(blob, str(f), encoding) for f, blob in zip(files, blobs, strict=True)]
     names = [str(f.relative_to(path)) for f in files]
     files_options = {**options, "text_column": None}  # documents in files, not in a column
     return documents_dataset(docs, labels, names, str(path), files_options, spec)
@@ -622,8 +643,12 @@ def load_text_table(
         whose = "the model's text column" if spec is not None else "named by --text-column"
         raise DataError(f"{name}: no column {column!r} ({whose}); {fix}.")
     values = frame[column]
-    if name.lower().endswith(".csv"):  # documents as written: "None" or "NA" is text, not NaN
-        values = _csv_column_as_written(name, column, settings["encoding"])
+    if name.lower().endswith(".csv") and values.isna().any():
+        # documents as written: "None" or "NA" is text, not NaN (only the cells pandas took
+        # for missing are read again; a column of numbers stays one, and is refused below)
+        values = values.where(
+            values.notna(), _csv_column_as_written(name, column, settings["encoding"])
+        )
     docs = []
     for i, v in enumerate(values.tolist()):
         where = f"{name}: row {i + 1}, column {column!r}"
