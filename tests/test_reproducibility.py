@@ -334,3 +334,34 @@ def test_verify_on_data_of_another_kind_names_the_manifests_option(folder, capsy
         "error: digits: m.safetensors was trained with --standardize on a table, and this is "
         "not one; verify with the data the model was trained on."
     )
+
+
+def test_verify_with_another_label_column_name_is_still_the_same_model(folder, capsys):
+    """verify --label names the column in the file given; comparing the preprocessing with the
+    label column's name in it called the model "changed after training"."""
+    _train(capsys, "t.csv", "--iterations", "5")
+    Path("t2.csv").write_text(Path("t.csv").read_text().replace(",label\n", ",target\n", 1))
+    status, out, _ = _lrnn(capsys, "verify", "--model", "m.safetensors", "t2.csv", "--label",
+                           "target")  # fmt: skip
+    assert status == 0 and out.startswith("bit-identical"), out
+
+
+def test_a_cost_that_wobbles_by_its_rounding_did_not_rise():
+    from lrnn.after_training import _rose
+
+    assert not _rose([0.7, 0.5, 0.5 + 1e-17, 0.5], np.dtype(np.float64))
+    assert _rose([0.7, 0.5, 0.5 + 1e-9], np.dtype(np.float64))
+
+
+def test_a_resume_compares_options_as_the_checkpoint_stores_them():
+    """The checkpoint's request comes back from JSON (lists); the live one held a tuple, so an
+    unchanged --image-size 4x4 was named as the option that differs."""
+    from lrnn.checkpoint import resume_state
+    from lrnn.errors import UsageError
+
+    request = {"data": "imgs", "image_size": (4, 4), "standardize": False}
+    stored = {"source": "imgs", "n_samples": 12, "n_features": 16, "sha256": "a" * 64,
+              "request": {**request, "image_size": [4, 4]}}  # fmt: skip
+    now = {**stored, "sha256": "b" * 64, "request": request}
+    with pytest.raises(UsageError, match="as it was then; the data has changed since"):
+        resume_state("c.safetensors", {}, {"data": stored}, now)
