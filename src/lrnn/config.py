@@ -46,8 +46,7 @@ def is_class_weight_mapping(value: Any) -> bool:
     """class → weight as ``--class-weight`` takes it and a manifest stores it: finite weights
     ≥ 0 (the one check for both, so a stored mapping is what the option could have given)."""
     return isinstance(value, dict) and all(
-        isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) and w >= 0
-        for w in value.values()
+        isinstance(w, int | float) and _is_number(w) and w >= 0 for w in value.values()
     )
 
 
