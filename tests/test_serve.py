@@ -859,3 +859,17 @@ def test_an_svmlight_model_serves_the_bits_lrnn_predict_prints(tmp_path):
         explained = app.post("/predict?explain=1", json={"rows": X[:2].tolist()})
     assert [r["probability"] for r in answer.json()["predictions"]] == want
     assert explained.status_code == 200 and len(explained.json()["explanations"]) == 2
+
+
+def test_a_utf16_body_is_held_to_the_size_of_each_document_not_of_one():
+    """A UTF-16 body is decoded whole, then split: a body over one document's limit (8 MiB)
+    of many short lines was refused as "the body: over lrnn's limit … per document"."""
+    from lrnn.data import limits
+    from lrnn.data.text import settings
+
+    spec = data.Preprocessing(kind="text", text=settings(min_df=1))
+    line = "a good film " * 400 + "\n"
+    body = (line * 900).encode("utf-16")
+    assert len(body) > limits.MAX_DOCUMENT_BYTES
+    lines = inference.text_lines(body, spec, "utf-16")
+    assert len(lines) == 900 and lines[0] == line.strip("\n")

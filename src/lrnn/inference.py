@@ -303,7 +303,11 @@ def text_lines(body: bytes, spec: data.Preprocessing, charset: str | None = None
     encoding = charset or spec.text["encoding"]
     fix = "send UTF-8, or name the body's encoding: Content-Type: text/plain; charset=latin-1"
     if is_wide(encoding):  # split after decoding: a 0x0a byte is half of many characters
-        lines = wide_lines(decode_document(body, "the body", encoding, fix), encoding)
+        try:  # the whole body at once (each line is held to a document's size below)
+            text = body.decode(encoding)
+        except UnicodeError as e:
+            raise DataError(f"the body is not valid {encoding} text ({e}); {fix}.") from e
+        lines = wide_lines(text, encoding)
     else:
         lines = body.splitlines()
     _check_count(len(lines))
