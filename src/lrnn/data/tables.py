@@ -55,6 +55,23 @@ def _check_csv_lines(name: str) -> None:
         )
 
 
+def _csv_encoding(encoding: str) -> str:
+    """UTF-8 read as UTF-8 with an optional byte-order mark: spreadsheets often write one."""
+    return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+
+
+def csv_column_as_written(name: str, column: str, encoding: str) -> Any:
+    """One CSV column as its cells are written, only an empty cell missing: pandas reads "None",
+    "NA" or "null" as missing, and a document of that text was refused as empty. (For a file
+    :func:`read_table` has read and checked already.)"""
+    import pandas as pd
+
+    cells = pd.read_csv(
+        name, usecols=[column], dtype=str, keep_default_na=False, encoding=_csv_encoding(encoding)
+    )[column]
+    return cells.where(cells != "", None)
+
+
 def read_table(
     name: str,
     columns: list[str] | None,
@@ -70,8 +87,7 @@ def read_table(
 
     if name.lower().endswith(".csv"):
         _check_csv_lines(name)
-        if codecs.lookup(encoding).name == "utf-8":
-            encoding = "utf-8-sig"  # spreadsheets often write a byte-order mark
+        encoding = _csv_encoding(encoding)
         try:
             # index_col=False: a row with more fields than the header would otherwise make
             # pandas take the first column as an index and shift every name one column over

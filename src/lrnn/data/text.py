@@ -447,22 +447,21 @@ def is_text_folder(path: Path) -> bool:
     with a stray note stays an image folder; a stray picture in a text folder is refused)."""
     if not path.is_dir():
         return False
-    files = [f for f in path.iterdir() if f.is_file() and not f.name.startswith(".")]
-    files += _class_files(path)
+    files = _visible_files(path) + _class_files(path)
     suffix = _document_suffix(path)  # once: it reads the folder itself
     texts = sum(f.suffix.lower() == suffix for f in files)
     return texts > len(files) - texts
 
 
+def _visible_files(folder: Path) -> list[Path]:
+    """A folder's files, hidden ones (.DS_Store) left out."""
+    return [f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")]
+
+
 def _class_files(path: Path) -> list[Path]:
     """The visible files of a folder's sub-folders (its classes)."""
-    return [
-        f
-        for child in path.iterdir()
-        if child.is_dir() and not child.name.startswith(".")
-        for f in child.iterdir()
-        if f.is_file() and not f.name.startswith(".")
-    ]
+    classes = [d for d in path.iterdir() if d.is_dir() and not d.name.startswith(".")]
+    return [f for d in classes for f in _visible_files(d)]
 
 
 def _document_suffix(path: Path) -> str:
@@ -471,9 +470,7 @@ def _document_suffix(path: Path) -> str:
     Newsgroups and others), whose files were left out as "not named as pictures". A picture has
     a suffix, so such a folder is no image folder; a README.txt or notes.txt beside the classes
     does not decide it."""
-    files = _class_files(path) or [
-        f for f in path.iterdir() if f.is_file() and not f.name.startswith(".")
-    ]
+    files = _class_files(path) or _visible_files(path)
     bare = sum(not f.suffix for f in files)
     return "" if bare > sum(f.suffix.lower() == SUFFIX for f in files) else SUFFIX
 
@@ -506,7 +503,7 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
             empty.append(d.name)
     warn_of_nested_folders(path, subdirs, stacklevel=5)
     warn_of_odd_entries(path, subdirs, stacklevel=5)
-    beside = sorted(f for f in path.iterdir() if f.is_file() and not f.name.startswith("."))
+    beside = sorted(_visible_files(path))
     if beside:  # a README, or documents meant for a class: either way not read
         warnings.warn(
             f"{path}: {len(beside)} file(s) beside the class folders left out "
@@ -618,7 +615,8 @@ def load_text_table(
     name: str, label: str, options: dict, spec: Preprocessing | None, require_labels: bool
 ) -> Dataset:
     """A CSV/Parquet file whose ``text_column`` holds one document per row."""
-    from lrnn.data.tables import label_values, read_table  # the table loader's limits apply
+    # the table loader's limits apply
+    from lrnn.data.tables import csv_column_as_written, label_values, read_table
 
     settings = spec.text if spec is not None else options
     column = settings["text_column"]
@@ -647,7 +645,7 @@ def load_text_table(
         # documents as written: "None" or "NA" is text, not NaN (only the cells pandas took
         # for missing are read again; a column of numbers stays one, and is refused below)
         values = values.where(
-            values.notna(), _csv_column_as_written(name, column, settings["encoding"])
+            values.notna(), csv_column_as_written(name, column, settings["encoding"])
         )
     docs = []
     for i, v in enumerate(values.tolist()):
@@ -667,20 +665,6 @@ def load_text_table(
         ds = replace(ds, spec=replace(ds.spec, label_column=label))
         _say_unread_columns(name, frame, column, label)
     return ds
-
-
-def _csv_column_as_written(name: str, column: str, encoding: str) -> Any:
-    """One CSV column as its cells are written, only an empty cell missing: pandas reads "None",
-    "NA" or "null" as missing, and a document of that text was refused as empty. (The file
-    has passed the table loader's checks already.)"""
-    import pandas as pd
-
-    if codecs.lookup(encoding).name == "utf-8":
-        encoding = "utf-8-sig"
-    cells = pd.read_csv(
-        name, usecols=[column], dtype=str, keep_default_na=False, encoding=encoding
-    )[column]
-    return cells.where(cells != "", None)
 
 
 def _say_unread_columns(name: str, frame: Any, column: str, label: str) -> None:
