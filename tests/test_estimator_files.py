@@ -57,8 +57,9 @@ def test_a_saved_estimator_predicts_the_same_in_python_and_on_the_command_line(
         np.array(["setosa", "versicolor", "virginica"]),
         np.array([-1.0, 1.0]),
         np.array([False, True]),
+        np.array(["", "spam"]),  # scikit-learn takes "" as a class; its model loads again
     ],
-    ids=["strings", "floats", "bools"],
+    ids=["strings", "floats", "bools", "blank"],
 )
 def test_classes_keep_their_type_and_order(labels, tmp_path, capsys):
     rng = np.random.default_rng(4)

@@ -42,7 +42,7 @@ def check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exception
         raise bad(f"classes must be {count} different strings, got {str(classes)[:200]!s}")
     from lrnn.data.dataset import class_name_problem
 
-    problem = class_name_problem(classes)
+    problem = class_name_problem(classes, blank_ok=True)
     if problem:
         raise bad(f"the model has {problem}")
     t = meta.get("threshold")

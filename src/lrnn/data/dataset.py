@@ -157,10 +157,14 @@ MAX_CLASSES = 1000
 MAX_CLASS_NAME = 1000
 
 
-def class_name_problem(names: Sequence[str]) -> str | None:
+def class_name_problem(names: Sequence[str], blank_ok: bool = False) -> str | None:
     """What makes these class names unusable, or None: too many, too long, blank, or holding
     control characters (a newline or a terminal escape in a name would forge lines of lrnn's
-    output)."""
+    output).
+
+    ``blank_ok``: a model file may hold a blank name. A blank label read from data is almost
+    surely an empty cell, but the estimator takes ``""`` as a class like any other label, as
+    scikit-learn does, and the model it saves must load again."""
     if len(names) > MAX_CLASSES:
         return f"{len(names)} classes, more than {MAX_CLASSES}"
     for name in names:
@@ -168,7 +172,7 @@ def class_name_problem(names: Sequence[str]) -> str | None:
             return f"a class name of {len(name)} characters (at most {MAX_CLASS_NAME})"
         if has_control_characters(name):
             return f"the class name {name!r}, which holds control characters"
-        if not name.strip():  # printed, an empty label column or one that looks like none
+        if not blank_ok and not name.strip():  # an empty label column, or one that looks like none
             return f"the class name {name!r}, which is blank"
     return None
 
