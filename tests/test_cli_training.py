@@ -6,6 +6,7 @@ import json
 import shlex
 import signal
 import subprocess
+import time
 
 import numpy as np
 import pandas as pd
@@ -148,6 +149,29 @@ def _interrupt_after(args, cwd, marker: str, sig=signal.SIGINT) -> subprocess.Co
             break
     out, err = proc.communicate(timeout=120)
     return subprocess.CompletedProcess(proc.args, proc.returncode, "".join(lines) + out, err)
+
+
+def test_ctrl_c_pressed_twice_quickly_still_exits_with_130(tmp_path):
+    """The second press lands while lrnn is already leaving (checkpoint saved, message
+    printed): it used to raise outside every handler, and the process died by the signal."""
+    for gap in (0.0, 0.002, 0.005, 0.01, 0.02, 0.03):
+        proc = subprocess.Popen(
+            [*lrnn_command(), "train", "--iterations", "1000000", "--no-plot"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for line in proc.stdout:  # training has begun: the first interrupt checkpoints
+            if "Cost after iteration 0" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        assert "Interrupted at iteration" in proc.stderr.readline()
+        time.sleep(gap)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, (gap, err)
+        assert "Traceback" not in err
 
 
 @pytest.mark.slow

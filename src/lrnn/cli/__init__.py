@@ -80,7 +80,28 @@ class _MayClose:
 # --------------------------------------------------------------------------------------------
 # entry point
 # --------------------------------------------------------------------------------------------
+def _ignore_further_interrupts() -> None:
+    """Once lrnn returns its exit status nothing is left to interrupt."""
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``lrnn`` command (``argv`` None), or one of its command lines run from Python."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # a second one while the first one's "interrupted" was printed
+        return 130
+    finally:
+        # The process is ending: a Ctrl-C or SIGTERM now, typically the second of two pressed
+        # quickly, would raise outside every handler and end it by the signal, not with 130.
+        if argv is None:
+            _ignore_further_interrupts()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
