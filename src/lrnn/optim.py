@@ -86,6 +86,14 @@ def adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimiz
         m_hat = first / dt(1 - beta1**t)
         v_hat = second / dt(1 - beta2**t)
         step = -dt(lr) * m_hat / (np.sqrt(v_hat) + dt(eps))
+        if step.ndim == 2:
+            # A softmax layer (a column per class): one constant added to every class's bias,
+            # or one vector to every class's weights, changes no probability, and gradient
+            # steps never take that direction (the gradient's class sums are zero). Adam's
+            # per-entry scaling does, so its biases drifted apart by a common shift (their sum
+            # −0.63 on iris, 0 for every other solver and scikit-learn) and, with a penalty,
+            # the weights paid for it. Each step is kept off that direction.
+            step -= step.mean(axis=1, keepdims=True)
         return step, AdamState(first, second, t)
 
     return Optimizer(init, update)
