@@ -326,10 +326,15 @@ def test_every_solver_on_csr_equals_dense(solver):
     X, y, s = problem()
     a, b = _fit_both(X, y, solver=solver, alpha=1e-2, max_iter=60, tol=0, batch_size=32)
     _assert_same(a, b)
+    # scipy's driver ends (here after 18 iterations) with line searches that compare costs
+    # equal to their last bit, where a sparse and a dense sum may round apart: on a machine
+    # without AVX-512 its CSC run then stopped 8.5e-9 (relative) from the dense one, both at
+    # the optimum to working precision. Up to that endgame the two agree to 1e-16.
+    iterations = 15 if solver == "lbfgs-scipy" else 30
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        wa = LogisticNeuron(solver=solver, alpha=1e-2, max_iter=30, tol=0, batch_size=32)
-        wb = LogisticNeuron(solver=solver, alpha=1e-2, max_iter=30, tol=0, batch_size=32)
+        wa = LogisticNeuron(solver=solver, alpha=1e-2, max_iter=iterations, tol=0, batch_size=32)
+        wb = LogisticNeuron(solver=solver, alpha=1e-2, max_iter=iterations, tol=0, batch_size=32)
         wa.fit(X.tocsc(), y, sample_weight=s)
         wb.fit(X.toarray(), y, sample_weight=s)
     _assert_same(wa, wb)
