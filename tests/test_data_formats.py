@@ -286,6 +286,37 @@ def test_16_bit_grey_png_is_scaled_by_257(tmp_path):
         assert ds.X.tolist() == [[0, 128, 255, 9]]  # 32768 / 257 = 127.5…; Pillow alone says 255
 
 
+@pytest.mark.parametrize("mode", ["I;16", "F"])
+def test_deep_pictures_are_converted_strip_by_strip_to_the_same_bytes(mode, monkeypatch):
+    """A 49-megapixel float TIFF of 297 KB took 1.6 GB to convert (whole-picture float64
+    copies); strips of rows keep the temporaries small, with every value as before."""
+    import tracemalloc
+
+    from PIL import Image
+
+    from lrnn.data import images
+
+    rng = np.random.default_rng(0)
+    if mode == "F":
+        values = rng.random((1000, 1000)).astype(np.float32)
+        values[0, :4] = [0.0, 1.0, 0.5 / 255, 1.5 / 255]  # the ends, and halves rounded to even
+        want = np.rint(values.astype(np.float64) * 255).astype(np.uint8)
+    else:
+        values = rng.integers(0, 65536, (1000, 1000), dtype=np.uint16)
+        values[0, :3] = [0, 65535, 257 * 9 + 128]
+        want = np.rint(values / 257.0).astype(np.uint8)
+    picture = Image.fromarray(values)
+    assert picture.mode == mode
+    monkeypatch.setattr(images, "_CONVERT_BLOCK", 3000)  # strips of 3 rows, the last of 1
+    tracemalloc.start()
+    converted = images._as_8bit(picture, "p.tif")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    np.testing.assert_array_equal(np.asarray(converted), want)
+    # the 8-bit result, Pillow's copy of it and a strip; a float64 copy alone is 8 per pixel
+    assert peak < 3 * values.size
+
+
 def test_16_bit_colour_png_keeps_its_scale(tmp_path):
     pixels = np.stack([MID[0], MID[0][::-1], MID[0] // 2], axis=-1)[None]  # (1, 4, 3)
     png16(tmp_path / "c.png", pixels)

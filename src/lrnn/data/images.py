@@ -135,6 +135,11 @@ def _decoding(path: str, read: Callable[[Any], Any]) -> Any:
         raise DataError(f"{path}: cannot decode image ({short(e)}); check the file.") from e
 
 
+#: Pixels converted at a time from a 16-bit or float picture: the temporaries stay a few MB
+#: however large the picture (whole-picture float64 copies took 1.6 GB for 49 megapixels).
+_CONVERT_BLOCK = 1 << 20
+
+
 def _as_8bit(im: Any, path: str) -> Any:
     """A picture of deeper grey pixels as an 8-bit "L" picture on the same 0–1 scale.
 
@@ -145,30 +150,45 @@ def _as_8bit(im: Any, path: str) -> Any:
     """
     from PIL import Image
 
-    if im.mode in _DEEP_MODES:
-        arr = np.asarray(im)
-        if arr.size and (arr.min() < 0 or arr.max() > 65535):
-            raise DataError(
-                f"{path}: integer pixels range from {arr.min()} to {arr.max()}, beyond 16 bits; "
-                "save the picture as an 8- or 16-bit image."
-            )
-        return Image.fromarray(np.rint(arr / 257.0).astype(np.uint8))
-    if im.mode == "F":
-        arr = np.asarray(im, dtype=np.float64)
-        if not np.isfinite(arr).all():
+    if im.mode not in _DEEP_MODES and im.mode != "F":
+        return im
+    width, height = im.size
+    out = np.empty((height, width), dtype=np.uint8)
+    rows = max(1, _CONVERT_BLOCK // max(1, width))
+    for start in range(0, height, rows):
+        # a strip at a time: np.asarray of the whole picture copies it twice over
+        block = np.asarray(im.crop((0, start, width, min(start + rows, height))))
+        target = out[start : start + rows]
+        if im.mode in _DEEP_MODES:
+            if block.size and (block.min() < 0 or block.max() > 65535):
+                low, high = im.getextrema()
+                raise DataError(
+                    f"{path}: integer pixels range from {low} to {high}, beyond 16 bits; save "
+                    "the picture as an 8- or 16-bit image."
+                )
+            # round(v / 257) in integers: v / 257 is never a half (257 is odd)
+            wide = block.astype(np.int64) + 128
+            np.floor_divide(wide, 257, out=wide)
+            target[...] = wide
+            continue
+        values = block.astype(np.float64)
+        finite = np.isfinite(values)
+        if not finite.all():
             raise DataError(
                 f"{path}: holds NaN or infinite pixels (the first at row "
-                f"{int(np.argwhere(~np.isfinite(arr))[0][0])}); save a picture with finite "
+                f"{start + int(np.argwhere(~finite)[0][0])}); save a picture with finite "
                 "values, or an 8- or 16-bit image."
             )
-        if arr.size and not (arr.min() >= 0 and arr.max() <= 1):
+        if values.size and not (values.min() >= 0 and values.max() <= 1):
+            low, high = im.getextrema()
             raise DataError(
-                f"{path}: floating-point pixels range from {arr.min():g} to "
-                f"{arr.max():g}, not 0–1 (lrnn reads float pictures as 0–1 intensities); "
-                "rescale them to 0–1 or save an 8- or 16-bit image."
+                f"{path}: floating-point pixels range from {low:g} to {high:g}, not 0–1 "
+                "(lrnn reads float pictures as 0–1 "
+                "intensities); rescale them to 0–1 or save an 8- or 16-bit image."
             )
-        return Image.fromarray(np.rint(arr * 255).astype(np.uint8))
-    return im
+        values *= 255
+        target[...] = np.rint(values, out=values)
+    return Image.fromarray(out)
 
 
 def _read_image(
