@@ -734,6 +734,20 @@ def test_a_text_model_serves_documents(tmp_path):
             )
             assert wide.status_code == 200, (charset, wide.text)
             assert [p["label"] for p in wide.json()["predictions"]] == ["pos", "neg"]
+        # ... and so is a body whose byte-order mark alone names UTF-16/32 (line 2 was
+        # "binary"); a lone CR is no line break, as for `lrnn predict -`
+        for encoding in ("utf-16", "utf-32"):
+            marked = app.post(
+                "/predict",
+                content="a wonderful superb café\nawful dull\n".encode(encoding),
+                headers={"Content-Type": "text/plain"},
+            )
+            assert marked.status_code == 200, (encoding, marked.text)
+            assert [p["label"] for p in marked.json()["predictions"]] == ["pos", "neg"]
+        one = app.post(
+            "/predict", content=b"wonderful\rdull\r\n", headers={"Content-Type": "text/plain"}
+        )
+        assert one.status_code == 200 and len(one.json()["predictions"]) == 1
         # Text that is not text: a lone surrogate (valid JSON), a codec that raises UnicodeError
         lone = app.post("/predict", content=b'{"documents": ["good \\ud800 film"]}',
                         headers={"Content-Type": "application/json"})  # fmt: skip

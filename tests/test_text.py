@@ -308,6 +308,11 @@ def test_three_class_text_model_loads_predicts_and_verifies(tmp_path):
                    tmp_path, stdin=stdin.encode(encoding))  # fmt: skip
         assert wide.returncode == 0, wide.stderr
         assert wide.stdout == predicted.stdout
+        # without --encoding, the byte-order mark names it (line 2 was "a binary file")
+        marked = run(["predict", "--model", "n.safetensors", "-"], tmp_path,
+                     stdin=stdin.encode(encoding.removesuffix("-le")))  # fmt: skip
+        assert marked.returncode == 0, marked.stderr
+        assert marked.stdout == predicted.stdout
     many = stdin * 6001  # 12,002 lines: two batches of STDIN_BATCH = 10,000
     streamed = run(["predict", "--model", "n.safetensors", "-"], tmp_path, stdin=many)
     lines = streamed.stdout.splitlines()

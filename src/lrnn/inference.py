@@ -296,11 +296,14 @@ def text_lines(body: bytes, spec: data.Preprocessing, charset: str | None = None
     """A text/plain body: one document per line (as ``lrnn predict -`` reads standard input),
     each checked like a document file (size, binary data, emptiness), decoded by the body's
     own ``charset`` when it names one, else by the model's encoding."""
-    from lrnn.data.text import decode_document, is_wide, known_encoding, wide_lines
+    from lrnn.data.text import bom_encoding, decode_document, is_wide, known_encoding, wide_lines
 
     if charset is not None and not known_encoding(charset):
         raise DataError(f"charset={charset!r} is not a text encoding; name one, e.g. utf-8.")
     encoding = charset or spec.text["encoding"]
+    marked = bom_encoding(body[:4])  # a UTF-16/32 byte-order mark: split as that encoding
+    if marked is not None and is_wide(marked):
+        encoding = marked
     fix = "send UTF-8, or name the body's encoding: Content-Type: text/plain; charset=latin-1"
     if is_wide(encoding):  # split after decoding: a 0x0a byte is half of many characters
         try:  # the whole body at once (each line is held to a document's size below)
@@ -309,7 +312,11 @@ def text_lines(body: bytes, spec: data.Preprocessing, charset: str | None = None
             raise DataError(f"the body is not valid {encoding} text ({e}); {fix}.") from e
         lines = wide_lines(text, encoding)
     else:
-        lines = body.splitlines()
+        # at line feeds only (a CR before one is dropped), as `lrnn predict -` reads its input:
+        # bytes.splitlines() also split at a lone CR, so the two read one body differently
+        lines = [line.removesuffix(b"\r") for line in body.split(b"\n")]
+        if lines and not lines[-1]:  # the break that ends the last line
+            lines.pop()
     _check_count(len(lines))
     return [decode_document(line, f"line {i}", encoding, fix) for i, line in enumerate(lines, 1)]
 

@@ -264,6 +264,12 @@ _BOMS = (
 EMPTY = "the document is empty; remove it or add its text."
 
 
+def bom_encoding(start: bytes) -> str | None:
+    """The encoding a byte-order mark at ``start`` names, or None: it decides for a whole
+    stream or body too, which is split into lines only once its encoding is known."""
+    return next((name for bom, name in _BOMS if start.startswith(bom)), None)
+
+
 def is_wide(encoding: str) -> bool:
     """UTF-16 or UTF-32: a line break is two or four bytes there, so text in them is split
     into lines after decoding, not before (a 0x0a byte is half of many characters)."""
@@ -288,7 +294,7 @@ def decode_document(blob: bytes, where: str, encoding: str, fix: str = ENCODING_
         )
     # a document that starts with a byte-order mark is read by it, whatever the option says
     # (a UTF-16 file among UTF-8 ones was "binary", and a UTF-8 BOM stayed in the text)
-    encoding = next((name for bom, name in _BOMS if blob.startswith(bom)), encoding)
+    encoding = bom_encoding(blob) or encoding
     # UTF-16 and UTF-32 text holds NUL bytes in every ASCII character: there, the decoder
     # below is the judge of binary data
     if not is_wide(encoding) and b"\x00" in blob[:65536]:
@@ -406,6 +412,10 @@ def _stdin_lines(stream: Any, encoding: str) -> Iterator[bytes]:
     """Standard input's lines without their line breaks, as bytes in ``encoding``; UTF-16/32
     decoded first (see :func:`is_wide`) and read as text, a line at a time all the same."""
     limit = limits.MAX_DOCUMENT_BYTES + 1
+    peek = getattr(stream, "peek", None)  # a UTF-16 stream's BOM: split it as UTF-16
+    marked = bom_encoding(peek(4)[:4]) if peek is not None else None
+    if marked is not None and is_wide(marked):
+        encoding = marked
     if not is_wide(encoding):
         for line in iter(lambda: stream.readline(limit), b""):
             yield line.rstrip(b"\r\n")
