@@ -91,6 +91,19 @@ def post_image(client, server: Server, path: Path, **params) -> httpx.Response:
 # Parity with lrnn predict --json
 
 
+def test_a_loopback_server_answers_to_local_names_only(table_server, client):
+    """DNS rebinding: a page of attacker.example whose name resolves to 127.0.0.1 reaches
+    the server, but its requests name attacker.example in their Host header."""
+    port = table_server.url.rsplit(":", 1)[1]
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "LOCALHOST.", "127.0.0.1"):
+        assert client.get(table_server.url + "/health", headers={"Host": host}).status_code == 200
+    for host in (f"attacker.example:{port}", "127.0.0.2", "[::2]:80", "localhost.evil"):
+        answer = client.get(table_server.url + "/metadata", headers={"Host": host})
+        assert answer.status_code == 421, host
+        assert "answers to 127.0.0.1, [::1], localhost only" in answer.json()["error"]
+        assert "model" not in answer.json()
+
+
 def test_health_and_metadata(image_server, client, models):
     assert client.get(image_server.url + "/health").json() == {"status": "ok"}
     meta = client.get(image_server.url + "/metadata").json()
@@ -336,7 +349,7 @@ def test_declared_oversized_body_is_refused(image_server):
     """A body far over the limit (declared in Content-Length) is refused without reading it."""
     with socket.create_connection(("127.0.0.1", int(image_server.url.rsplit(":", 1)[1]))) as s:
         s.sendall(
-            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+            b"POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/png\r\n"
             b"Content-Length: 1000000000\r\n\r\n"
         )
         reply = s.recv(4096).decode(errors="replace")

@@ -105,8 +105,10 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_images: int = MAX_IMAGES_PER_REQUEST,
     workers: int | None = None,
+    host_names: frozenset[str] | None = None,
 ) -> Any:
-    """The Starlette application serving ``predictor``."""
+    """The Starlette application serving ``predictor``. ``host_names``: the only names it
+    answers to (the Host header, without its port); None answers any."""
     _require_stack()
     import anyio
     from starlette.applications import Starlette
@@ -183,7 +185,39 @@ def create_app(
     # POST /predict/ would get a bare 307 to /predict, which many clients do not follow with
     # the body: a 404 that names the paths says what to fix
     app.router.redirect_slashes = False
-    return app
+    return app if host_names is None else _answering_only(app, host_names, error)
+
+
+#: What a server on a loopback address is called by the browsers and tools on its machine.
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def _answering_only(app: Any, names: frozenset[str], error: Callable[[int, str], Any]) -> Any:
+    """``app``, refusing requests addressed to another host name.
+
+    A server on 127.0.0.1 is out of other machines' reach, but not of a web page open in this
+    machine's browser: a page of attacker.example can make its own name resolve to 127.0.0.1
+    (DNS rebinding) and then read /metadata and predictions as a page of the same origin. Its
+    requests still say ``Host: attacker.example``, which is what gives them away."""
+
+    async def guarded(scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            host = next((v for k, v in scope["headers"] if k == b"host"), None)
+            if host is not None:
+                name = host.decode("latin-1").lower()
+                name = name.rsplit(":", 1)[0] if not name.endswith("]") else name
+                if name.rstrip(".") not in names:
+                    shown = one_line(host.decode("latin-1"))[:100]
+                    message = (
+                        f"this server answers to {', '.join(sorted(names))} only, not to "
+                        f"the host name {shown!r} (a page of another site can reach it that "
+                        "way); use one of those names, or serve with --host for others."
+                    )
+                    await error(421, message)(scope, receive, send)
+                    return
+        await app(scope, receive, send)
+
+    return guarded
 
 
 def _answer(
@@ -585,9 +619,15 @@ def serve(
     import uvicorn
 
     predictor = inference.Predictor.load(model_path)
-    app = create_app(predictor, max_body_bytes=max_body_bytes)
     sock = bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
+    # on a loopback address, only the names a local client uses; elsewhere any name (a proxy,
+    # a DNS name, a container's) may stand for the machine
+    names = None
+    if is_loopback(host):
+        shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+        names = LOOPBACK_NAMES | {host.lower(), shown_host}
+    app = create_app(predictor, max_body_bytes=max_body_bytes, host_names=names)
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     say = announce or (lambda line: print(line, file=sys.stderr, flush=True))
     if not is_loopback(host):
