@@ -341,6 +341,17 @@ def test_not_an_image_and_empty_folders(tmp_path):
     assert "img0.png: cannot decode image" in error_of(load, broken)
 
 
+def test_a_picture_beside_the_class_folders_is_said_to_be_left_out(tmp_path):
+    """It has no class, so it is no example, for training and for predict alike; it was
+    dropped without a word."""
+    root = image_folder(tmp_path / "imgs", {"a": [(3, 3)], "b": [(3, 3)]})
+    save_image(root / "stray.png", (3, 3), seed=9)
+    said = r"1 file\(s\) beside the class folders left out \(stray"
+    for require_labels in (True, False):
+        with pytest.warns(UserWarning, match=said):
+            assert load(root, require_labels=require_labels).names == ["a/img0.png", "b/img0.png"]
+
+
 def test_decompression_bomb_refused_before_decoding(tmp_path, monkeypatch):
     def no_decoding(self, *args, **kwargs):
         raise AssertionError("the image was decoded")

@@ -338,6 +338,20 @@ def _warn_if_unbalanced(folder: Path, subdirs: list[Path], groups: list[list[Pat
         )
 
 
+def _warn_of_files_beside_classes(folder: Path) -> None:
+    """A picture next to the class folders has no class, and is no example: say so, rather
+    than train or predict on the folders alone without a word."""
+    loose = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    if loose:
+        shown = ", ".join(loose[:3]) + (", …" if len(loose) > 3 else "")
+        warnings.warn(
+            f"{folder}: {len(loose)} file(s) beside the class folders left out ({shown}); only "
+            "what is inside a class folder is an example — move each into its class's folder "
+            "(or give pictures to predict by name).",
+            stacklevel=5,
+        )
+
+
 def load_image_folder(
     folder: Path, mode: str | None, size: tuple[int, int] | None, *, allow_flat: bool
 ) -> Dataset:
@@ -359,6 +373,7 @@ def load_image_folder(
             _warn_if_unbalanced(folder, subdirs, groups)
         warn_of_nested_folders(folder, subdirs, stacklevel=4)
         warn_of_odd_entries(folder, subdirs, stacklevel=4)
+        _warn_of_files_beside_classes(folder)
     elif not subdirs and allow_flat:
         files, y, classes = _image_files(folder, folder), None, None
         warn_of_odd_entries(folder, [folder], stacklevel=4)
