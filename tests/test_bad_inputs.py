@@ -612,6 +612,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("streamed training, NaN in X.npy", lambda f: ["train", f.npy_folder("big", np.where(np.arange(60).reshape(20, 3) == 44, np.nan, _X)), *T], "X.npy: X[14, 2] is nan; features must be finite numbers — fill in or drop that row"),
     ("streamed Parquet folder, inf in its second file", lambda f: ["train", f.parquet_folder("parts", [1.0, np.inf], [0, 1]), *T], "parts/part-1.parquet: column 'a' has value inf (row 2), infinite"),
     ("streamed Parquet folder, an empty cell", lambda f: ["train", f.parquet_folder("parts", [1.0, 2.0, None], [0, 1, 0]), *T], "parts/part-1.parquet: column 'a' is empty (row 3); fill in or drop that row"),
+    ("--stream with a built-in data set", lambda f: ["train", "digits", "--stream", *T], "--stream reads training data from disk (.npy files, a Zarr store, Parquet); the built-in 'digits' is small and loaded into memory — drop --stream"),
+    ("--stream with the default data set", lambda f: ["train", "--stream", *T], "the built-in 'digits' is small and loaded into memory — drop --stream"),
     ("--test a Parquet folder, training in memory", lambda f: ["train", f.csv("t.csv", _table_frame()), "--test", f.parquet_folder("parts", [1.0], [0]), *T], "--test parts: a folder of Parquet files; training streams it from disk, but a test set is read into memory"),
     ("streamed Parquet folder, an empty label", lambda f: ["train", f.parquet_folder("parts", [1.0, 2.0], [None, 1]), *T], "parts/part-1.parquet: the label column 'label' is empty (row 1)"),
     ("streamed training, --test an .npz", lambda f: ["train", f.npy_folder("big"), "--test", f.npz("t.npz", X=_X, y=_Y), *T], "--test t.npz: streamed training reads its test data"),

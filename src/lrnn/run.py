@@ -372,7 +372,14 @@ def prepare(request: TrainingRequest, seed: int | None, backend_name: str) -> Tr
     from dataclasses import replace
 
     from lrnn import data
+    from lrnn.data.builtin import builtin_name
 
+    builtin = builtin_name(request.data or data.DEFAULT_BUILTIN)
+    if request.stream and builtin is not None:  # said, not left aside (or looked for on disk)
+        raise UsageError(
+            f"--stream reads training data from disk (.npy files, a Zarr store, Parquet); the "
+            f"built-in {builtin!r} is small and loaded into memory — drop --stream."
+        )
     if data.is_out_of_core(request.data, request.stream):
         td = _streamed(request)
     else:
