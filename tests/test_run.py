@@ -231,6 +231,24 @@ def test_the_positive_class_does_not_change_which_rows_are_held_out(early_stoppi
         np.testing.assert_array_equal(natural.validation.X, swapped.validation.X)
 
 
+def test_standardize_learns_its_mean_and_std_from_the_training_rows_alone():
+    """The held-out test rows' own statistics leaked into the model scored on them."""
+    from lrnn import data
+
+    raw = data.load("breast_cancer")
+    request = run.TrainingRequest(data="breast_cancer", standardize=True)
+    train_ds, test_ds, _ = run.load_train_and_test(request)
+    plain, plain_test, _ = run.load_train_and_test(run.TrainingRequest(data="breast_cancer"))
+    assert len(train_ds.y) + len(test_ds.y) == len(raw.y) and train_ds.names == plain.names
+    spec = train_ds.spec
+    np.testing.assert_allclose(spec.mean, plain.X.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(spec.std, plain.X.std(axis=0), rtol=1e-12)
+    assert not np.allclose(spec.mean, raw.X.mean(axis=0), rtol=1e-6)
+    assert test_ds.spec is spec
+    np.testing.assert_array_equal(test_ds.X, spec.transform(plain_test.X))
+    np.testing.assert_allclose(train_ds.X.mean(axis=0), 0, atol=1e-12)
+
+
 def test_a_test_or_validation_file_that_is_the_training_file_is_said(table, monkeypatch, capsys):
     folder, _, _ = table
     monkeypatch.chdir(folder)

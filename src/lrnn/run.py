@@ -324,11 +324,14 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
     from lrnn import data
 
     source = request.data or data.DEFAULT_BUILTIN
+    # with a hold-out, the mean and std come from the rows trained on, after the split: the
+    # held-out rows' own statistics would leak into the model that is scored on them
+    held_out = not request.test and request.hold_out_test
     ds = data.load(
         source,
         label=request.label,
         image_size=request.image_size,
-        standardize=request.standardize,
+        standardize=request.standardize and not held_out,
         text=request.text,
     )
     if request.positive_class is not None:  # a name the data lacks is refused before any work
@@ -357,6 +360,14 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         option="--test file",
     )
     train_part, test_part = data.subset(ds, kept), data.subset(ds, held)
+    if request.standardize:
+        from dataclasses import replace
+
+        from lrnn.data.dataset import standardize
+
+        train_part = standardize(train_part)
+        spec = train_part.spec
+        test_part = replace(test_part, X=spec.transform(test_part.X), spec=spec)
     return train_part, test_part, f"a {pct} hold-out (seed {seed})"
 
 

@@ -376,6 +376,11 @@ def standardize(ds: Dataset) -> Dataset:
             f"{ds.source}: standardize applies to tables and arrays; images are scaled by "
             "1/255 instead — drop --standardize."
         )
+    if ds.spec.kind in ("text", "svmlight"):
+        raise UsageError(
+            f"{ds.source}: --standardize would make sparse data dense; drop it (TF-IDF rows "
+            "are already scaled)."
+        )
     X = ds.X.astype(np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         mean = X.mean(axis=0)

@@ -241,11 +241,6 @@ def _finish(
     if positive_class is not None:
         ds = set_positive_class(ds, positive_class)
     if standardize:
-        if ds.spec.kind in ("text", "svmlight"):
-            raise UsageError(
-                f"{ds.source}: --standardize would make sparse data dense; drop it (TF-IDF rows "
-                "are already scaled)."
-            )
         ds = standardize_features(ds)
     return ds
 
