@@ -247,9 +247,18 @@ def test_predict_log_proba_is_the_log_of_predict_proba_and_stays_finite():
 
 def test_labels_of_mixed_types_are_one_clear_error():
     X = np.random.default_rng(0).standard_normal((6, 2))
-    y = np.array(["a", None, "b", "a", "b", "a"], dtype=object)
-    with pytest.raises(ValueError, match="y mixes labels of types NoneType, str"):
+    y = np.array(["a", 1, "b", "a", "b", "a"], dtype=object)
+    with pytest.raises(ValueError, match="y mixes labels of types int, str"):
         LogisticNeuron().fit(X, y)
+    # a missing label among text or categories, however spelt (scikit-learn's check called
+    # NaN among strings "Unknown label type: unknown … a regression target")
+    text = np.array(["a", "b", "b", "a", "b", "a"], dtype=object)
+    for missing in (None, np.nan, pd.NA):
+        y = text.copy()
+        y[4] = missing
+        for given in (y, pd.Categorical(y), pd.Series(y, dtype="string")):
+            with pytest.raises(ValueError, match=r"y holds a missing label \(.*\) at example 4"):
+                LogisticNeuron().fit(X, given)
     # the cat files' class names are bytes (h5py): not a mix of types, and the fix is named
     with pytest.raises(ValueError, match=r"y holds byte strings \(b'cat'\).*y.astype\(str\)"):
         LogisticNeuron().fit(X, np.array([b"cat", b"non-cat"] * 3))

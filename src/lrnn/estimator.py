@@ -302,6 +302,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         if plain is not None:
             classes, encoded = plain
         else:
+            _refuse_missing_labels(y)
             try:
                 # NaN labels: scikit-learn's check casts them to int on its way to "Input y
                 # contains NaN", and numpy warned about that cast first
@@ -601,3 +602,21 @@ def _parameters(coef: NDArray, intercept: NDArray) -> tuple[NDArray, Any]:
     if coef.shape[0] > 1:
         return np.ascontiguousarray(coef.T), intercept.copy()
     return coef.ravel().copy(), float(intercept[0])
+
+
+def _refuse_missing_labels(y: ArrayLike) -> None:
+    """A missing label (NaN, None, pandas' NA) among text or categorical labels: scikit-learn's
+    check calls such y "Unknown label type: unknown … a regression target"."""
+    import pandas as pd
+
+    if np.asarray(y).dtype.kind in "biuf":
+        return  # numbers: scikit-learn's own "Input y contains NaN" says it
+    values = np.asarray(y, dtype=object).ravel()
+    if values.size:
+        missing = pd.isna(values)
+        if missing.any():
+            first = int(np.argmax(missing))
+            raise ValueError(
+                f"y holds a missing label ({values[first]!r}) at example {first} (counting from "
+                f"0; {int(missing.sum())} in all); drop those examples or give each a class."
+            )
