@@ -580,3 +580,26 @@ def test_nan_labels_are_refused_without_a_stray_cast_warning():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="Input y contains NaN"):
             LogisticNeuron().fit(X, y)
+
+
+def test_a_fit_that_fails_leaves_the_estimator_as_it_was():
+    """New classes were stored before class_weight was checked: the old weights then
+    predicted under the new names, scoring 0.007 without an error."""
+    from sklearn.datasets import load_iris
+
+    from lrnn.errors import UsageError
+
+    X, y = load_iris(return_X_y=True)
+    model = LogisticNeuron(solver="lbfgs", alpha=1e-2).fit(X, y)
+    coef, classes = model.coef_.copy(), model.classes_.copy()
+    names = np.array(["virginica", "setosa", "versicolor"])[y]
+    model.set_params(class_weight={"setosa": 1, "virginca": 2})
+    with pytest.raises(UsageError, match="'virginca', which is not in the data"):
+        model.fit(X[:, :2], names)
+    assert model.classes_.tolist() == classes.tolist() and model.n_features_in_ == 4
+    np.testing.assert_array_equal(model.coef_, coef)
+    assert model.score(X, y) > 0.9
+    fresh = LogisticNeuron(class_weight={"a": 1})
+    with pytest.raises(UsageError):
+        fresh.fit(X, names)
+    assert not [name for name in vars(fresh) if name.endswith("_")]

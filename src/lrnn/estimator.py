@@ -343,7 +343,27 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         eval_set: tuple[ArrayLike, ArrayLike] | None = None,
         callbacks: list[Callback] | None = None,
     ) -> LogisticNeuron:
-        """Train on X (m, n) and labels y (any two distinct values)."""
+        """Train on X (m, n) and labels y (any two distinct values).
+
+        A fit that fails (bad input, a diverged run, Ctrl-C) leaves the estimator as it was:
+        new classes beside old weights would predict wrongly without a word."""
+        before = {k: v for k, v in vars(self).items() if _is_fitted_attribute(k)}
+        try:
+            return self._fit(X, y, sample_weight, eval_set, callbacks)
+        except BaseException:
+            for name in [k for k in vars(self) if _is_fitted_attribute(k)]:
+                delattr(self, name)
+            vars(self).update(before)
+            raise
+
+    def _fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None,
+        eval_set: tuple[ArrayLike, ArrayLike] | None,
+        callbacks: list[Callback] | None,
+    ) -> LogisticNeuron:
         config = self._validate_params()
         if not isinstance(self.warm_start, bool | np.bool_):  # "no" would warm-start
             raise UsageError(f"warm_start must be True or False; got {self.warm_start!r}.")
@@ -602,6 +622,11 @@ def _parameters(coef: NDArray, intercept: NDArray) -> tuple[NDArray, Any]:
     if coef.shape[0] > 1:
         return np.ascontiguousarray(coef.T), intercept.copy()
     return coef.ravel().copy(), float(intercept[0])
+
+
+def _is_fitted_attribute(name: str) -> bool:
+    """scikit-learn's convention: what fit learns ends in one underscore (``coef_``)."""
+    return name.endswith("_") and not name.startswith("_")
 
 
 def _refuse_missing_labels(y: ArrayLike) -> None:
