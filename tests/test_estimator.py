@@ -603,3 +603,19 @@ def test_a_fit_that_fails_leaves_the_estimator_as_it_was():
     with pytest.raises(UsageError):
         fresh.fit(X, names)
     assert not [name for name in vars(fresh) if name.endswith("_")]
+
+
+def test_warm_start_on_other_classes_says_it_starts_from_zero():
+    """Each class's weights belong to its name: other names (as many of them) took the old
+    columns silently."""
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((60, 3))
+    y = np.digitize(X[:, 0], [-0.5, 0.5])
+    model = LogisticNeuron(solver="newton", alpha=0.1, warm_start=True).fit(X, y)
+    fresh = LogisticNeuron(solver="newton", alpha=0.1).fit(X, np.array(["x", "y", "z"])[y])
+    with pytest.warns(UserWarning, match=r"classes \[0, 1, 2\] are not this data's \['x', 'y'"):
+        model.fit(X, np.array(["x", "y", "z"])[y])
+    np.testing.assert_array_equal(model.coef_, fresh.coef_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(X, np.array(["x", "y", "z"])[y])  # the same classes again: it continues

@@ -367,9 +367,10 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         config = self._validate_params()
         if not isinstance(self.warm_start, bool | np.bool_):  # "no" would warm-start
             raise UsageError(f"warm_start must be True or False; got {self.warm_start!r}.")
-        previous = None
+        previous, previous_classes = None, None
         if self.warm_start and hasattr(self, "coef_"):
             previous = _parameters(self.coef_, self.intercept_)
+            previous_classes = self.classes_.tolist()
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None; "
@@ -403,7 +404,16 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 f"data ({X.shape[1]} features, {n_classes} classes), so this fit starts from "
                 "zero; fit data of the same shape to continue a run.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
+            )
+            previous = None
+        elif previous is not None and previous_classes != self.classes_.tolist():
+            warnings.warn(
+                f"warm_start: the previous fit's classes {_shown(previous_classes)} are not "
+                f"this data's {_shown(self.classes_.tolist())}, so this fit starts from zero "
+                "(each class's weights belong to its name); keep the labels to continue a run.",
+                UserWarning,
+                stacklevel=3,
             )
             previous = None
         if config.batch_size > backend.n_samples and solver_for(backend, config.solver).minibatches:
@@ -411,7 +421,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 f"batch_size={config.batch_size} is more than the {backend.n_samples} training "
                 f"examples, so it is clipped to {backend.n_samples}: each step uses all of them.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             config = dataclasses.replace(config, batch_size=backend.n_samples)
         cbs: list[Callback] = list(callbacks or [])
@@ -622,6 +632,12 @@ def _parameters(coef: NDArray, intercept: NDArray) -> tuple[NDArray, Any]:
     if coef.shape[0] > 1:
         return np.ascontiguousarray(coef.T), intercept.copy()
     return coef.ravel().copy(), float(intercept[0])
+
+
+def _shown(classes: list) -> str:
+    """A list of class labels for a message: the first five, and how many more."""
+    more = f" and {len(classes) - 5} more" if len(classes) > 5 else ""
+    return "[" + ", ".join(repr(c) for c in classes[:5]) + more + "]"
 
 
 def _is_fitted_attribute(name: str) -> bool:
