@@ -223,6 +223,16 @@ def test_a_climbing_cost_and_raw_pixels_are_said():
     w0, b0 = course.initialize_with_zeros(20)
     with pytest.warns(RuntimeWarning, match="X's largest value is 255: divide the pixels by 255"):
         course.optimize(w0, b0, X, Y, 150, 0.5)
+    # the warning names the rate that would not overshoot, 2/L with L = λmax(X̃ᵀX̃)/4m
+    # (X̃: X with the bias's row of ones), as a diverged run does
+    X1 = np.vstack([X, np.ones((1, 30))])
+    stable = 2 / (np.linalg.eigvalsh(X1 @ X1.T).max() / (4 * 30))
+    with pytest.warns(RuntimeWarning) as caught:
+        course.optimize(w0, b0, X, Y, 150, 0.5)
+    said = re.search(
+        r"largest stable learning rate for it is about (\S+)\)", str(caught[-1].message)
+    )
+    assert said and float(said.group(1)) == pytest.approx(stable, rel=1e-2)
     w, b = np.array([[1.0], [2.0]]), 2.0
     Xs, Ys = np.array([[1.0, 2.0, -1.0], [3.0, 4.0, -3.2]]), np.array([[1, 0, 1]])
     _, _, costs = course.optimize(w, b, Xs, Ys, num_iterations=300, learning_rate=50.0)

@@ -171,7 +171,9 @@ def _optimize(
         advice = f" (the lesson's runs use 0.005){pixel_advice(X_rows, name, ', and')}"
         message = diverged_message(backend, config, learning_rate, e.reason, advice)
         raise TrainingDiverged(message, e.result, e.reason) from None
-    _warn_if_the_cost_climbed(list(result.history.get("cost", [])), learning_rate, X_rows, name)
+    _warn_if_the_cost_climbed(
+        list(result.history.get("cost", [])), learning_rate, X_rows, name, backend
+    )
     params = {"w": result.w.reshape(-1, 1), "b": result.b}
     if not grads:
         return params, None, list(result.history.get("cost", []))
@@ -181,16 +183,21 @@ def _optimize(
 
 
 def _warn_if_the_cost_climbed(
-    costs: list[float], learning_rate: float, X_rows: NDArray, name: str
+    costs: list[float], learning_rate: float, X_rows: NDArray, name: str, backend: Any
 ) -> None:
     """The lesson warns that a too-large α overshoots: say so when the recorded cost ends above
-    where it started, with the likelier cause when the inputs look like raw pixels."""
+    where it started, with the rate that would not (2/L, as a diverged run says) and the
+    likelier cause when the inputs look like raw pixels."""
     if len(costs) < 2 or not cost_climbed(costs[0], costs[-1], X_rows.dtype):
         return
+    from lrnn.train import lipschitz
+
+    stable = 2.0 / lipschitz(backend, 0.0)
     advice = pixel_advice(X_rows, name, ":") or ": a smaller learning rate descends"
     warnings.warn(
         f"the cost rose from {costs[0]:.6g} to {costs[-1]:.6g} over the run: learning_rate="
-        f"{learning_rate:g} overshoots on this data{advice}.",
+        f"{learning_rate:g} overshoots on this data (the largest stable learning rate for it "
+        f"is about {stable:.3g}){advice}.",
         RuntimeWarning,
         stacklevel=learner_stacklevel(),
     )
