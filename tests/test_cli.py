@@ -427,3 +427,18 @@ def test_a_streamed_folder_error_follows_the_header_in_one_stream(tmp_path):
     assert proc.returncode == 2 and len(lines) == 2, proc.stdout
     assert lines[0].startswith("Training on parts: 4 examples")
     assert lines[1].startswith("error: parts/1.parquet: column 'a' has value inf (row 1)")
+
+
+def test_a_label_option_that_names_no_column_is_said_to_be_ignored(tmp_path):
+    """A built-in set has its own labels, and pictures have no label column: --label changed
+    nothing there, without a word."""
+    common = ["--no-plot", "--iterations", "3", "--model", "m.safetensors"]
+    trained = run(["train", "digits", "--label", "foo", *common], tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    assert "the built-in 'digits' has its own labels, so it is ignored" in trained.stderr
+    picture = tmp_path / "p.png"
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(picture)
+    args = ["predict", "--model", "m.safetensors", "--label", "foo", str(picture)]
+    predicted = run(args, tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    assert "this model takes image data, which has none, so it is ignored" in predicted.stderr

@@ -133,7 +133,16 @@ def _warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
             f"{'it' if len(given) == 1 else 'them'}.",
             stacklevel=2,
         )
-    if args.label != "label" and kind != "table" and not text_table:
+    from lrnn.data.builtin import DEFAULT_BUILTIN, builtin_name
+
+    builtin = builtin_name(args.data or DEFAULT_BUILTIN)
+    if args.label != "label" and builtin is not None:
+        warnings.warn(
+            f"--label names the label column of a CSV/Parquet table; the built-in {builtin!r} "
+            "has its own labels, so it is ignored — drop it.",
+            stacklevel=2,
+        )
+    elif args.label != "label" and kind != "table" and not text_table:
         warnings.warn(
             f"--label names the label column of a CSV/Parquet table; this is "
             f"{'a folder of documents' if kind == 'text' else f'{kind} data'}, whose classes "

@@ -31,6 +31,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.model}: --threshold {args.threshold:g}: {problem}; drop it.")
     if args.inputs.count("-") > 1:
         raise UsageError("'-' (standard input) is given more than once; give it once.")
+    text_table = spec.kind == "text" and spec.text.get("text_column") is not None
+    if args.label is not None and spec.kind != "table" and not text_table:
+        warnings.warn(  # as lrnn train says it: a label column belongs to tables
+            f"--label names a label column to leave out of a CSV/Parquet table; this model "
+            f"takes {spec.kind} data, which has none, so it is ignored — drop it.",
+            stacklevel=2,
+        )
     if args.inputs == ["-"] and spec.kind == "text":  # a stream: scored a batch at a time
         datasets: Any = _stdin_datasets(spec)
     else:
