@@ -469,9 +469,15 @@ def _number(v: Any, row: int, col: int, names: list[str] | None) -> float:
             value = None
     if value is None or not math.isfinite(value):
         where = f"column '{names[col]}'" if names is not None else f"column {col + 1}"
+        beyond = isinstance(v, float) and math.isinf(v) or value is None and type(v) is int
+        if beyond:
+            raise DataError(  # JSON has no infinity: a number such as 1e400 was read as one
+                f"row {row + 1}, {where}: a number beyond float64's range (about 1.8e308); "
+                "features must be finite numbers — fix the value."
+            )
         raise DataError(
-            f"row {row + 1}, {where}: {clip(_as_json(v))} is not a finite number; features must be "
-            "numbers — fix the value."
+            f"row {row + 1}, {where}: {clip(_as_json(v))} is not a finite number; features "
+            "must be numbers — fix the value."
         )
     return value
 

@@ -42,6 +42,7 @@ from typing import Any
 
 from lrnn import inference
 from lrnn._version import __version__
+from lrnn.data.checks import clip
 from lrnn.errors import DataError, UsageError, one_line
 
 #: Largest request body accepted, by default (``--max-body-mb``).
@@ -150,6 +151,12 @@ def create_app(
         try:
             threshold, explain = _query_options(request, n_classes)
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            coding = request.headers.get("content-encoding", "identity").strip().lower()
+            if coding not in ("", "identity"):  # its bytes would be read as the body itself
+                raise ApiError(
+                    415,
+                    f"Content-Encoding {clip(coding)} is not accepted; send the body uncompressed.",
+                )
             body = await _read_body(request, max_body_bytes, receiving)
             _check_media(media, spec.kind)
             if not body:
@@ -512,8 +519,17 @@ def _parse_json(body: bytes) -> Any:
 
     try:
         return json.loads(body, parse_constant=no_constants, object_pairs_hook=once_each)
-    except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError too
-        raise ApiError(400, f"the body is not valid JSON ({one_line(e)}); fix the request.") from e
+    except RecursionError as e:
+        raise ApiError(400, "the body's JSON is nested too deeply; fix the request.") from e
+    except UnicodeDecodeError as e:
+        raise ApiError(
+            400, f"the body is not UTF-8 JSON ({one_line(e)}); send UTF-8, uncompressed."
+        ) from e
+    except ValueError as e:  # JSONDecodeError too
+        why = one_line(e)
+        if "integer string conversion" in why:  # Python's own words name its setting
+            why = "a whole number of more than 4300 digits"
+        raise ApiError(400, f"the body is not valid JSON ({why}); fix the request.") from e
 
 
 async def _multipart(request: Any, body: bytes, max_images: int) -> list[tuple[str, bytes]]:

@@ -298,9 +298,11 @@ def decode_document(blob: bytes, where: str, encoding: str, fix: str = ENCODING_
     # UTF-16 and UTF-32 text holds NUL bytes in every ASCII character: there, the decoder
     # below is the judge of binary data
     if not is_wide(encoding) and b"\x00" in blob[:65536]:
+        # a served body names its encoding in its header, not with an option
+        wide = "--encoding utf-16" if fix == ENCODING_FIX else "charset=utf-16 in Content-Type"
         raise DataError(
             f"{where}: looks like a binary file (it holds NUL bytes), not text; give text "
-            "documents (or, for UTF-16/UTF-32 text, --encoding utf-16)."
+            f"documents (or, for UTF-16/UTF-32 text, {wide})."
         )
     try:
         text = blob.decode(encoding)
