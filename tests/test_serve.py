@@ -291,6 +291,8 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("table: 1e400", "table", {"content": b'{"rows": [[1, 1e400, 3]]}', "headers": {"Content-Type": "application/json"}}, 422, "row 1, column 'large': a number beyond float64's range"),
     ("table: 5000 digits", "table", {"content": b'{"rows": [[1, ' + b"9" * 5000 + b', 3]]}', "headers": {"Content-Type": "application/json"}}, 400, "a whole number of more than 4300 digits"),
     ("table: nested too deeply", "table", {"content": b"[" * 100_000, "headers": {"Content-Type": "application/json"}}, 400, "nested too deeply"),
+    ("long path", "table", {"path": "/" + "x" * 60_000}, 404, "no such path '/xxxx"),
+    ("long ?name=", "table", {"params": {"name": "n" * 5000}}, 400, "?name= is 5000 characters long"),
     ("table: gzip body", "table", {"content": b"\x1f\x8b\x08\x00", "headers": {"Content-Type": "application/json", "Content-Encoding": "gzip"}}, 415, "Content-Encoding gzip is not accepted; send the body uncompressed"),
     ("table: no rows key", "table", {"json": {"data": [[1, 2, 3]]}}, 422, '"rows"'),
     ("table: empty rows", "table", {"json": {"rows": []}}, 422, "non-empty"),
@@ -328,6 +330,7 @@ def test_bad_request(case, which, kwargs, status, needle, image_server, table_se
     message = response.json()["error"]
     assert needle.lower() in message.lower(), message
     assert "\n" not in message and "Traceback" not in response.text
+    assert len(message) < 1000  # what the client sent is clipped (a 60 KB path came back whole)
     assert client.get(server.url + "/health").status_code == 200  # still serving
 
 

@@ -258,6 +258,9 @@ def _query_options(request: Any, n_classes: int) -> tuple[float | None, bool]:
     for key in ("threshold", "explain", "name"):
         if len(request.query_params.getlist(key)) > 1:
             raise ApiError(400, f"?{key}= is given more than once; give it once.")
+    name = request.query_params.get("name")
+    if name is not None and len(name) > 1000:  # it comes back in every record
+        raise ApiError(400, f"?name= is {len(name)} characters long; give at most 1000.")
     threshold = _threshold(request.query_params.get("threshold"), n_classes)
     return threshold, _flag(request.query_params.get("explain"), "explain")
 
@@ -288,12 +291,15 @@ async def _decoding(
 def _routing_message(request: Any, exc: Any) -> str:
     """Starlette's 404 and 405, said with what the API does offer."""
     if exc.status_code == 404:
-        return (
-            f"no such path {request.url.path!r}; the API has GET /, /health, /metadata and "
-            "POST /predict."
+        return (  # the path clipped: a 60 KB one came back whole in the answer
+            f"no such path {clip(request.url.path, 100)!r}; the API has GET /, /health, "
+            "/metadata and POST /predict."
         )
     if exc.status_code == 405:
-        return f"{request.method} is not allowed on {request.url.path}; see GET /metadata."
+        return (
+            f"{clip(request.method, 20)} is not allowed on {clip(request.url.path, 100)}; "
+            "see GET /metadata."
+        )
     return str(exc.detail)
 
 
