@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -257,3 +258,33 @@ def test_a_test_or_validation_file_that_is_the_training_file_is_said(table, monk
     err = capsys.readouterr().err
     assert "--test ./data.csv is the training data itself" in err
     assert "--validation data.csv is the training data itself" in err
+
+
+def test_a_model_standardized_on_all_rows_still_verifies(tmp_path, monkeypatch, capsys):
+    """Models made before --standardize left the test rows out have no standardize_on in
+    their manifest: verify (and resume) repeat their rule, rather than blame the data."""
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "breast_cancer", "--standardize", "--solver", "newton", "--no-plot"]
+    with monkeypatch.context() as old:  # the code before the rule: all rows, no field
+        from lrnn.cli import commands
+
+        build = commands._request
+        old.setattr(
+            commands,
+            "_request",
+            lambda a: dataclasses.replace(build(a), standardize_on="all rows"),
+        )
+        stored = run.TrainingRequest.to_manifest
+        old.setattr(
+            run.TrainingRequest,
+            "to_manifest",
+            lambda self: {k: v for k, v in stored(self).items() if k != "standardize_on"},
+        )
+        assert main([*args, "--model", "old.safetensors"]) == 0
+    assert main([*args, "--model", "new.safetensors"]) == 0
+    old_mean = persist.load_model("old.safetensors").preprocessing["mean"]
+    assert old_mean != persist.load_model("new.safetensors").preprocessing["mean"]
+    capsys.readouterr()
+    for model in ("old.safetensors", "new.safetensors"):
+        assert main(["verify", "--model", model]) == 0, capsys.readouterr().err
+        assert "bit-identical" in capsys.readouterr().out

@@ -166,12 +166,16 @@ class TrainingRequest:
     text: dict | None = None  # text settings (lrnn.data.text.settings) for text data
     #: without --test, hold out TEST_FRACTION for testing (False: train on all of it, no test)
     hold_out_test: bool = True
+    #: the rows --standardize takes its mean and std from: "training rows" (held-out test rows
+    #: left out), or "all rows", as models made before that rule were standardized — a
+    #: manifest without this field is one of those, and verify and resume repeat its rule
+    standardize_on: str = "training rows"
 
     #: what a model's manifest keeps so that ``lrnn verify`` prepares the same training data
     REPRODUCE = (
         "data", "test", "validation", "label", "image_size", "standardize", "stream",
         "early_stopping", "validation_fraction", "class_weight", "positive_class", "text",
-        "backend",
+        "backend", "standardize_on",
     )  # fmt: skip
 
     def to_manifest(self) -> dict[str, Any]:
@@ -187,6 +191,7 @@ class TrainingRequest:
         from lrnn.errors import ModelFileError
 
         known = {k: stored[k] for k in cls.REPRODUCE if k in stored}
+        known.setdefault("standardize_on", "all rows")  # written before the field existed
         given = {"data": data_path, "label": label}  # what the command line replaces
         for key, value in known.items():
             if not _REQUEST_TYPES[key](value) and not given.get(key):
@@ -232,6 +237,7 @@ _REQUEST_TYPES: dict[str, Callable[[Any], bool]] = {
     "positive_class": _optional(str),
     "text": lambda v: v is None or _text_settings_problem(v) is None,
     "backend": lambda v: isinstance(v, str),
+    "standardize_on": lambda v: v in ("training rows", "all rows"),
 }
 
 
@@ -326,7 +332,9 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
     source = request.data or data.DEFAULT_BUILTIN
     # with a hold-out, the mean and std come from the rows trained on, after the split: the
     # held-out rows' own statistics would leak into the model that is scored on them
-    held_out = not request.test and request.hold_out_test
+    held_out = (
+        not request.test and request.hold_out_test and request.standardize_on == "training rows"
+    )
     ds = data.load(
         source,
         label=request.label,
@@ -360,7 +368,7 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         option="--test file",
     )
     train_part, test_part = data.subset(ds, kept), data.subset(ds, held)
-    if request.standardize:
+    if request.standardize and held_out:
         from dataclasses import replace
 
         from lrnn.data.dataset import standardize

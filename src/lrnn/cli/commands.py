@@ -9,6 +9,7 @@ work starts.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import signal
@@ -278,6 +279,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         tensors, meta, resumed = checkpoint.read(args.resume)
         paths["checkpoint"] = paths["checkpoint"] or args.resume
         same_model_path(args, paths, checkpoint.recorded_outputs(meta))
+        made = (meta.get("data") or {}).get("request")
+        if isinstance(made, dict) and made.get("standardize_on") in (None, "all rows"):
+            # a checkpoint from before --standardize left the test rows out: its rule
+            request = dataclasses.replace(request, standardize_on="all rows")
     cfg = _train_config(args, resumed)
     # lbfgs and newton record every iteration, whatever is printed: no history row changes
     spaced = resumed is not None and not solvers.get(cfg.solver).record_every_iteration
