@@ -104,6 +104,28 @@ def test_a_loopback_server_answers_to_local_names_only(table_server, client):
         assert "model" not in answer.json()
 
 
+def test_the_host_guard_follows_the_address_bound_and_takes_a_proxys_name(models, client):
+    """--host 127.1 is 127.0.0.1 too (the guard read the string typed and let every name in);
+    a reverse proxy that passes its own Host header is let in by --allow-host."""
+    from lrnn.serve import host_name
+
+    assert [host_name(h) for h in ("::1", "[::1]:80", "LocalHost.:8000", "")] == [
+        "[::1]",
+        "[::1]",
+        "localhost",
+        "",
+    ]
+    server = Server(models.table, "--host", "127.1", "--allow-host", "Proxy.Example")
+    try:
+        for host, status in (("evil.example", 421), ("proxy.example:443", 200), ("", 421)):
+            answer = client.get(server.url + "/health", headers={"Host": host})
+            assert answer.status_code == status, (host, answer.text)
+        assert "not to the host name ''" in answer.json()["error"]  # not "str"
+        assert "reachable from other machines" not in server.stop()[1]
+    finally:
+        server.stop()
+
+
 def test_health_and_metadata(image_server, client, models):
     assert client.get(image_server.url + "/health").json() == {"status": "ok"}
     meta = client.get(image_server.url + "/metadata").json()

@@ -584,7 +584,7 @@ def _one_label_per_row(y: Any, rows: int) -> NDArray:
             "A column-vector y was passed when a 1d array was expected; "
             "use y.ravel() or y.reshape(-1).",
             DataConversionWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         y = y.ravel()
     if y.ndim != 1 or len(y) != rows:

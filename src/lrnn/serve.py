@@ -199,6 +199,19 @@ def create_app(
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
 
 
+def host_name(header: str) -> str:
+    """A Host header's name, lower-cased, without its port or a final dot; an IPv6 address
+    in brackets, as a URL writes it ("::1" and "[::1]:8000" are both "[::1]")."""
+    name = header.strip().lower()
+    if name.startswith("["):
+        name = name[: name.find("]") + 1] if "]" in name else name
+    elif name.count(":") == 1:
+        name = name.rsplit(":", 1)[0]
+    elif name.count(":") > 1:
+        name = f"[{name}]"
+    return name.rstrip(".")
+
+
 def _answering_only(app: Any, names: frozenset[str], error: Callable[[int, str], Any]) -> Any:
     """``app``, refusing requests addressed to another host name.
 
@@ -210,18 +223,15 @@ def _answering_only(app: Any, names: frozenset[str], error: Callable[[int, str],
     async def guarded(scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             host = next((v for k, v in scope["headers"] if k == b"host"), None)
-            if host is not None:
-                name = host.decode("latin-1").lower()
-                name = name.rsplit(":", 1)[0] if not name.endswith("]") else name
-                if name.rstrip(".") not in names:
-                    shown = one_line(host.decode("latin-1"))[:100]
-                    message = (
-                        f"this server answers to {', '.join(sorted(names))} only, not to "
-                        f"the host name {shown!r} (a page of another site can reach it that "
-                        "way); use one of those names, or serve with --host for others."
-                    )
-                    await error(421, message)(scope, receive, send)
-                    return
+            if host is not None and host_name(host.decode("latin-1")) not in names:
+                shown = clip(host.decode("latin-1"), 100)
+                message = (
+                    f"this server answers to {', '.join(sorted(names))} only, not to the "
+                    f"host name {shown!r} (a page of another site can reach it that way); use "
+                    "one of those names, or serve with --allow-host NAME for a proxy's."
+                )
+                await error(421, message)(scope, receive, send)
+                return
         await app(scope, receive, send)
 
     return guarded
@@ -635,6 +645,7 @@ def serve(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     access_log: bool = False,
     announce: Callable[[str], None] | None = None,
+    allowed_hosts: list[str] | None = None,
 ) -> None:
     """Load the model, bind, and serve until Ctrl-C (SIGINT) or SIGTERM."""
     _require_stack()
@@ -646,13 +657,12 @@ def serve(
     # on a loopback address, only the names a local client uses; elsewhere any name (a proxy,
     # a DNS name, a container's) may stand for the machine
     names = None
-    if is_loopback(host):
-        shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-        names = LOOPBACK_NAMES | {host.lower(), shown_host}
+    if is_loopback(bound_host):  # the address bound, however --host spelt it (127.1)
+        names = LOOPBACK_NAMES | {host_name(h) for h in [host, bound_host, *(allowed_hosts or [])]}
     app = create_app(predictor, max_body_bytes=max_body_bytes, host_names=names)
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     say = announce or (lambda line: print(line, file=sys.stderr, flush=True))
-    if not is_loopback(host):
+    if not is_loopback(bound_host):
         say(
             f"warning: serving on {host}, reachable from other machines; lrnn serve has no "
             "authentication — put it behind a proxy that has, or use the default 127.0.0.1."

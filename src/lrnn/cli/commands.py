@@ -137,7 +137,8 @@ def _warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
     from lrnn.data.builtin import DEFAULT_BUILTIN, builtin_name
 
     builtin = builtin_name(args.data or DEFAULT_BUILTIN)
-    if args.label != "label" and builtin is not None:
+    reads_tables = getattr(args, "test", None) or getattr(args, "validation", None)
+    if args.label != "label" and builtin is not None and not reads_tables:
         warnings.warn(
             f"--label names the label column of a CSV/Parquet table; the built-in {builtin!r} "
             "has its own labels, so it is ignored — drop it.",
@@ -616,6 +617,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         args.port,
         max_body_bytes=int(args.max_body_mb * 2**20),
         access_log=args.access_log,
+        allowed_hosts=args.allow_host,
     )
     return 0
 

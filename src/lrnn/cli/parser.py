@@ -648,6 +648,14 @@ def _serve_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
         default=20.0,
         help="largest request body in MiB (default 20)",
     )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="on a loopback address, answer requests addressed to NAME too (a reverse proxy that "
+        "passes its own Host header); repeat for more names",
+    )
     p.add_argument("--access-log", action="store_true", help="log every request on stderr")
     p.set_defaults(run=commands.cmd_serve)
 
