@@ -346,7 +346,8 @@ def test_a_picture_beside_the_class_folders_is_said_to_be_left_out(tmp_path):
     dropped without a word."""
     root = image_folder(tmp_path / "imgs", {"a": [(3, 3)], "b": [(3, 3)]})
     save_image(root / "stray.png", (3, 3), seed=9)
-    said = r"1 file\(s\) beside the class folders left out \(stray"
+    (root / "README.txt").write_text("about these pictures")  # no example: not named
+    said = r"1 picture\(s\) beside the class folders left out \(stray.png\);"
     for require_labels in (True, False):
         with pytest.warns(UserWarning, match=said):
             assert load(root, require_labels=require_labels).names == ["a/img0.png", "b/img0.png"]

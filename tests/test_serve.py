@@ -21,7 +21,9 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -31,7 +33,7 @@ import pytest
 from PIL import Image
 
 from lrnn import data, inference, persist
-from tests.cli_helpers import assert_clean_failure, run
+from tests.cli_helpers import assert_clean_failure, lrnn_command, run
 from tests.conftest import needs_cat
 from tests.serving_helpers import (
     TABLE_COLUMNS,
@@ -728,6 +730,21 @@ def test_a_text_model_serves_documents(tmp_path):
     make_corpus(tmp_path / "reviews", per_class=20)
     args = ["--min-df", "1", "--solver", "newton", "--no-plot", "--model", "t.safetensors"]
     assert run(["train", "reviews", *args], tmp_path).returncode == 0
+    # a byte-order mark that reaches standard input a byte at a time still names UTF-16
+    slow = subprocess.Popen(
+        [*lrnn_command(), "predict", "--model", "t.safetensors", "-"],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    wide = "a wonderful superb film\nthe plot was dull and poor\n".encode("utf-16")
+    slow.stdin.write(wide[:1])
+    slow.stdin.flush()
+    time.sleep(0.5)
+    out, err = slow.communicate(wide[1:], timeout=60)
+    assert slow.returncode == 0, err
+    assert len(out.decode().splitlines()) == 3
     docs = "a wonderful superb film\nthe plot was dull and poor\n"
     cli = run(["predict", "--model", "t.safetensors", "-", "--json"], tmp_path, stdin=docs)
     want = [json.loads(line) for line in cli.stdout.splitlines()]
@@ -794,6 +811,10 @@ def test_a_text_model_serves_documents(tmp_path):
         lone = app.post("/predict", content=b'{"documents": ["good \\ud800 film"]}',
                         headers={"Content-Type": "application/json"})  # fmt: skip
         assert lone.status_code == 422 and "lone surrogate (\\ud800)" in lone.json()["error"]
+        nul = app.post("/predict", json={"documents": ["good\u0000day"]})  # no file, no option
+        assert nul.status_code == 422 and nul.json()["error"] == (
+            "document 1: holds a NUL character (\\u0000); remove it."
+        )
         for charset in ("punycode", "undefined"):
             odd = app.post("/predict", content=b"good film\n",
                            headers={"Content-Type": f"text/plain; charset={charset}"})  # fmt: skip

@@ -318,7 +318,10 @@ def text_lines(body: bytes, spec: data.Preprocessing, charset: str | None = None
         if lines and not lines[-1]:  # the break that ends the last line
             lines.pop()
     _check_count(len(lines))
-    return [decode_document(line, f"line {i}", encoding, fix) for i, line in enumerate(lines, 1)]
+    wide = "charset=utf-16 in Content-Type"  # a served body names its encoding in its header
+    return [
+        decode_document(line, f"line {i}", encoding, fix, wide) for i, line in enumerate(lines, 1)
+    ]
 
 
 def json_documents(payload: Any) -> list[str]:
@@ -339,7 +342,10 @@ def json_documents(payload: Any) -> list[str]:
                 f"document {i}: holds a lone surrogate ({bad.encode('unicode_escape').decode()}), "
                 "which is not a character; send the text as UTF-8."
             )
-    return [decode_document(d.encode(), f"document {i}", "utf-8") for i, d in enumerate(docs, 1)]
+    return [
+        decode_document(d.encode(), f"document {i}", "utf-8", "send the documents as text")
+        for i, d in enumerate(docs, 1)
+    ]
 
 
 #: Rows of a table in one request: each costs Python work in parsing and in its answer.

@@ -341,13 +341,18 @@ def _warn_if_unbalanced(folder: Path, subdirs: list[Path], groups: list[list[Pat
 def _warn_of_files_beside_classes(folder: Path) -> None:
     """A picture next to the class folders has no class, and is no example: say so, rather
     than train or predict on the folders alone without a word."""
-    loose = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    if loose:
+    pictures = _picture_suffixes()
+    loose = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in pictures
+    )
+    if loose:  # a README.txt there is no example, and needs no word
         shown = ", ".join(loose[:3]) + (", …" if len(loose) > 3 else "")
         warnings.warn(
-            f"{folder}: {len(loose)} file(s) beside the class folders left out ({shown}); only "
-            "what is inside a class folder is an example — move each into its class's folder "
-            "(or give pictures to predict by name).",
+            f"{folder}: {len(loose)} picture(s) beside the class folders left out ({shown}); "
+            "only what is inside a class folder is an example — move each into its class's "
+            "folder (or give pictures to predict by name).",
             stacklevel=5,
         )
 

@@ -285,8 +285,13 @@ def wide_lines(text: str, encoding: str) -> list[bytes]:
     return [line.rstrip("\r").encode(encoding) for line in lines]
 
 
-def decode_document(blob: bytes, where: str, encoding: str, fix: str = ENCODING_FIX) -> str:
-    """Checked text of one document: not too large, not binary, decodable, not empty."""
+def decode_document(
+    blob: bytes, where: str, encoding: str, fix: str = ENCODING_FIX, wide: str | None = None
+) -> str:
+    """Checked text of one document: not too large, not binary, decodable, not empty.
+
+    ``wide``: how this reader names UTF-16 (the option, a served body's charset); None for
+    text that already is characters (a JSON string), where a NUL is just a NUL."""
     if len(blob) > limits.MAX_DOCUMENT_BYTES:
         raise DataError(
             f"{where}: over lrnn's limit of {limits.MAX_DOCUMENT_BYTES} bytes per "
@@ -298,11 +303,11 @@ def decode_document(blob: bytes, where: str, encoding: str, fix: str = ENCODING_
     # UTF-16 and UTF-32 text holds NUL bytes in every ASCII character: there, the decoder
     # below is the judge of binary data
     if not is_wide(encoding) and b"\x00" in blob[:65536]:
-        # a served body names its encoding in its header, not with an option
-        wide = "--encoding utf-16" if fix == ENCODING_FIX else "charset=utf-16 in Content-Type"
+        if wide is None and fix != ENCODING_FIX:
+            raise DataError(f"{where}: holds a NUL character (\\u0000); remove it.")
         raise DataError(
             f"{where}: looks like a binary file (it holds NUL bytes), not text; give text "
-            f"documents (or, for UTF-16/UTF-32 text, {wide})."
+            f"documents (or, for UTF-16/UTF-32 text, {wide or '--encoding utf-16'})."
         )
     try:
         text = blob.decode(encoding)
@@ -410,14 +415,40 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
         yield docs, names
 
 
+def _after(head: bytes, stream: Any) -> Any:
+    """``stream`` with ``head``, already read from it, in front again. BufferedReader.read(4)
+    waits for four bytes (or the end), where peek gives what one read of a pipe brought: a
+    BOM written a byte at a time was missed."""
+    import io
+
+    class Prefixed(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            nonlocal head
+            if head:
+                n = min(len(buffer), len(head))
+                buffer[:n], head = head[:n], head[n:]
+                return n
+            data = (
+                stream.read1(len(buffer)) if hasattr(stream, "read1") else stream.read(len(buffer))
+            )
+            buffer[: len(data)] = data
+            return len(data)
+
+    return io.BufferedReader(Prefixed())
+
+
 def _stdin_lines(stream: Any, encoding: str) -> Iterator[bytes]:
     """Standard input's lines without their line breaks, as bytes in ``encoding``; UTF-16/32
     decoded first (see :func:`is_wide`) and read as text, a line at a time all the same."""
     limit = limits.MAX_DOCUMENT_BYTES + 1
-    peek = getattr(stream, "peek", None)  # a UTF-16 stream's BOM: split it as UTF-16
-    marked = bom_encoding(peek(4)[:4]) if peek is not None else None
+    head = stream.read(4)  # a UTF-16/32 stream's BOM: split it as that encoding
+    marked = bom_encoding(head)
     if marked is not None and is_wide(marked):
         encoding = marked
+    stream = _after(head, stream)
     if not is_wide(encoding):
         for line in iter(lambda: stream.readline(limit), b""):
             yield line.rstrip(b"\r\n")
