@@ -105,6 +105,10 @@ def test_report_for_k_classes(shapes):
     assert proc.returncode == 0, proc.stderr
     page = (shapes / "r.html").read_text()
     assert "a softmax layer of 3 neurons" in page and "One-vs-rest ROC curves" in page
+    # a layer draws no precision–recall curves: its heading said it did
+    assert "<h2>ROC, one class against the rest</h2>" in page
+    assert "precision–recall</h2>" not in page
+    assert "<title>lrnn report: pics</title>" in page  # tabs of several reports tell apart
     assert page.count("data:image/png;base64,") >= 4  # curve, templates, confusion, ROC
 
 

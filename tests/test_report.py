@@ -196,6 +196,10 @@ def test_self_contained_no_network_no_script(which, request):
     assert not any(v.lower().startswith("javascript:") for v in page.attr_values)
     csp = [m for m in page.meta if m.get("http-equiv") == "Content-Security-Policy"]
     assert csp and "default-src 'none'" in csp[0]["content"]
+    # long unbroken names and words wrap instead of widening the page; printed, wide tables
+    # are not clipped by their scrolling box
+    assert "td, th, caption, figcaption, .note { overflow-wrap: anywhere; }" in text
+    assert "@media print {\n  .scroll { overflow: visible; }" in text
 
 
 def test_image_report_content(image_report, image_case):

@@ -87,6 +87,8 @@ def write_report(
     """
     name = os.fspath(path)
     files.check_writable(name)  # before any work: a typo in the path costs nothing
+    if title == "lrnn report":  # a tab of its own: which data it scores
+        title = f"lrnn report: {Path(dataset.source).name or dataset.source}"
 
     spec = _model_spec(model)
     X = _model_features(model, dataset, spec)  # a model of another width: said first

@@ -42,6 +42,13 @@ figcaption, .note { color: #555; font-size: .92rem; }
 code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .88rem;
        word-break: break-all; }
 .wrong { color: #b3261e; }
+td, th, caption, figcaption, .note { overflow-wrap: anywhere; }
+@media print {
+  .scroll { overflow: visible; }
+  table { width: 100%; }
+  h2, h3 { break-after: avoid; }
+  figure, tr, img { break-inside: avoid; }
+}
 """
 
 # No scripts, no network: images only from data: URIs, styles only inline.

@@ -81,11 +81,18 @@ def write(
             extra_facts=dict(extra_facts or {}),
         )
         for section_id, heading in report.SECTIONS:
-            if section_id == "weights":
-                heading = "What each neuron looks for"
+            heading = _LAYER_HEADINGS.get(section_id, heading)
             page.section(section_id, heading, _WRITERS[section_id](ctx))
     write_text(name, page.render(), "report")
     return Path(name)
+
+
+#: Headings that read otherwise for a layer of K neurons: each looks for its own class, and
+#: its curves are one-vs-rest ROC only (no precision–recall curves).
+_LAYER_HEADINGS = {
+    "weights": "What each neuron looks for",
+    "roc": "ROC, one class against the rest",
+}
 
 
 # --------------------------------------------------------------------------------------------
