@@ -557,3 +557,24 @@ def test_the_datas_classes_are_matched_to_the_models_by_name(table_case, tmp_pat
     other = replace(model, classes=("x", "y"))
     with pytest.raises(DataError, match="differ from the model's"):
         report.write_report(tmp_path / "c.html", model=other, dataset=test_ds, history=None)
+
+
+@pytest.mark.parametrize("zero_based", [False, True])
+def test_svmlight_features_are_named_as_their_file_numbers_them(tmp_path, zero_based):
+    """A one-based file's column 28 was named "feature 27" in the weights and mistakes."""
+    from sklearn.datasets import dump_svmlight_file
+
+    from tests.cli_helpers import run
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    X[:, 2] *= 5  # the one column that decides
+    y = (X[:, 2] > 0).astype(int)
+    dump_svmlight_file(X, y, str(tmp_path / "d.svm"), zero_based=zero_based)
+    args = ["train", "d.svm", "--solver", "newton", "--alpha", "0.1", "--no-plot", "--report"]
+    proc = run([*args, "r.html", "--model", "m.safetensors"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    page = (tmp_path / "r.html").read_text()
+    first = 0 if zero_based else 1
+    names = set(re.findall(r"feature \d+", page))
+    assert names == {f"feature {first + i}" for i in range(3)}, names

@@ -62,6 +62,13 @@ SECTIONS = (
 )
 
 
+def numbered_features(count: int, spec: Any) -> list[str]:
+    """Names for unnamed columns, numbered as their file numbers them: an svmlight file's own
+    indices (one-based ones were shown one lower than the file writes them), else from 0."""
+    base = (spec.index_base or 0) if spec is not None and spec.kind == "svmlight" else 0
+    return [f"feature {i + base}" for i in range(count)]
+
+
 # --------------------------------------------------------------------------------------------
 # The report
 
@@ -169,7 +176,7 @@ class _Context:
         names = self.model.feature_names or (
             list(self.spec.feature_names) if self.spec and self.spec.feature_names else None
         )
-        return names if names else [f"feature {i}" for i in range(np.asarray(self.model.w).size)]
+        return names or numbered_features(np.asarray(self.model.w).size, self.spec)
 
     def raw_features(self) -> NDArray:
         """The features in the data's own units (undoing the model's standardisation)."""

@@ -47,7 +47,7 @@ class _Context:
         names = self.model.feature_names or (
             list(self.spec.feature_names) if self.spec and self.spec.feature_names else None
         )
-        return names if names else [f"feature {i}" for i in range(self.X.shape[1])]
+        return names or report.numbered_features(self.X.shape[1], self.spec)
 
 
 def write(
