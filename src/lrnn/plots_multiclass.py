@@ -16,7 +16,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from lrnn.errors import DataError, UsageError
-from lrnn.plots import FIGSIZE, GALLERY_ROW_HEIGHT, _figure, _save, picture_gallery
+from lrnn.plots import (
+    FIGSIZE,
+    GALLERY_ROW_HEIGHT,
+    _figure,
+    _save,
+    picture_gallery,
+    readable_text_on,
+)
 
 #: Panels per row of the class templates.
 TEMPLATE_COLUMNS = 5
@@ -155,7 +162,7 @@ def confusion_matrix(confusion: ArrayLike, classes: Sequence[str], path: str | o
                     ha="center",
                     va="center",
                     fontsize="medium" if K <= 10 else "small",
-                    color="white" if share[r, c] > 0.5 else "black",
+                    color=readable_text_on(image.cmap(image.norm(share[r, c]))),
                 )
     fig.colorbar(image, ax=ax, label="share of the true class's examples")
     n = int(counts.sum())
