@@ -436,6 +436,18 @@ def test_a_label_option_that_names_no_column_is_said_to_be_ignored(tmp_path):
     trained = run(["train", "digits", "--label", "foo", *common], tmp_path)
     assert trained.returncode == 0, trained.stderr
     assert "the built-in 'digits' has its own labels, so it is ignored" in trained.stderr
+    # beside a --test table, --label names that table's label column: it is used
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "diagnosis"})
+    frame.tail(50).to_csv(tmp_path / "bc.csv", index=False)
+    tested = run(
+        ["train", "breast_cancer", "--standardize", "--test", "bc.csv", "--label", "diagnosis",
+         *common],
+        tmp_path,
+    )  # fmt: skip
+    assert tested.returncode == 0, tested.stderr
+    assert "--label" not in tested.stderr
     picture = tmp_path / "p.png"
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(picture)
     args = ["predict", "--model", "m.safetensors", "--label", "foo", str(picture)]
