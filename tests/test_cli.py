@@ -440,10 +440,11 @@ def test_a_label_option_that_names_no_column_is_said_to_be_ignored(tmp_path):
     from sklearn.datasets import load_breast_cancer
 
     frame = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "diagnosis"})
+    frame["diagnosis"] = np.array(["malignant", "benign"])[frame["diagnosis"]]
     frame.tail(50).to_csv(tmp_path / "bc.csv", index=False)
     tested = run(
         ["train", "breast_cancer", "--standardize", "--test", "bc.csv", "--label", "diagnosis",
-         *common],
+         *common, "--model", "bc.safetensors"],
         tmp_path,
     )  # fmt: skip
     assert tested.returncode == 0, tested.stderr
