@@ -109,7 +109,7 @@ def test_a_loopback_server_answers_to_local_names_only(table_server, client):
 def test_the_host_guard_follows_the_address_bound_and_takes_a_proxys_name(models, client):
     """--host 127.1 is 127.0.0.1 too (the guard read the string typed and let every name in);
     a reverse proxy that passes its own Host header is let in by --allow-host."""
-    from lrnn.serve import host_name
+    from lrnn.serve_hosts import host_name
 
     assert [host_name(h) for h in ("::1", "[::1]:80", "LocalHost.:8000", "")] == [
         "[::1]",

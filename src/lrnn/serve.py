@@ -192,49 +192,11 @@ def create_app(
     # POST /predict/ would get a bare 307 to /predict, which many clients do not follow with
     # the body: a 404 that names the paths says what to fix
     app.router.redirect_slashes = False
-    return app if host_names is None else _answering_only(app, host_names, error)
+    if host_names is None:
+        return app
+    from lrnn.serve_hosts import answering_only
 
-
-#: What a server on a loopback address is called by the browsers and tools on its machine.
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
-
-
-def host_name(header: str) -> str:
-    """A Host header's name, lower-cased, without its port or a final dot; an IPv6 address
-    in brackets, as a URL writes it ("::1" and "[::1]:8000" are both "[::1]")."""
-    name = header.strip().lower()
-    if name.startswith("["):
-        name = name[: name.find("]") + 1] if "]" in name else name
-    elif name.count(":") == 1:
-        name = name.rsplit(":", 1)[0]
-    elif name.count(":") > 1:
-        name = f"[{name}]"
-    return name.rstrip(".")
-
-
-def _answering_only(app: Any, names: frozenset[str], error: Callable[[int, str], Any]) -> Any:
-    """``app``, refusing requests addressed to another host name.
-
-    A server on 127.0.0.1 is out of other machines' reach, but not of a web page open in this
-    machine's browser: a page of attacker.example can make its own name resolve to 127.0.0.1
-    (DNS rebinding) and then read /metadata and predictions as a page of the same origin. Its
-    requests still say ``Host: attacker.example``, which is what gives them away."""
-
-    async def guarded(scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            host = next((v for k, v in scope["headers"] if k == b"host"), None)
-            if host is not None and host_name(host.decode("latin-1")) not in names:
-                shown = clip(host.decode("latin-1"), 100)
-                message = (
-                    f"this server answers to {', '.join(sorted(names))} only, not to the "
-                    f"host name {shown!r} (a page of another site can reach it that way); use "
-                    "one of those names, or serve with --allow-host NAME for a proxy's."
-                )
-                await error(421, message)(scope, receive, send)
-                return
-        await app(scope, receive, send)
-
-    return guarded
+    return answering_only(app, host_names, error)
 
 
 def _answer(
@@ -658,6 +620,8 @@ def serve(
     # a DNS name, a container's) may stand for the machine
     names = None
     if is_loopback(bound_host):  # the address bound, however --host spelt it (127.1)
+        from lrnn.serve_hosts import LOOPBACK_NAMES, host_name
+
         names = LOOPBACK_NAMES | {host_name(h) for h in [host, bound_host, *(allowed_hosts or [])]}
     app = create_app(predictor, max_body_bytes=max_body_bytes, host_names=names)
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host

@@ -23,6 +23,7 @@ import numpy as np
 from lrnn import config
 from lrnn.cli.outputs import OutputPlan, finishing_first
 from lrnn.cli.train_lines import (
+    TEXT_OPTIONS,
     header,
     progress_bar,
     resume_hint,
@@ -32,6 +33,7 @@ from lrnn.cli.train_lines import (
     settings_for_the_data,
     six_decimals,
     stop_line,
+    warn_unused_options,
 )
 from lrnn.config import default
 from lrnn.errors import LrnnError, TrainingDiverged, UsageError, printable
@@ -112,45 +114,6 @@ def _request(args: argparse.Namespace):
         positive_class=getattr(args, "positive_class", None),
         text=_text_settings(args),
     )
-
-
-#: The text options (--text-column, --ngrams, …) as argparse names them.
-TEXT_OPTIONS = ("text_column", "ngrams", "min_df", "max_features", "hashing", "encoding")
-
-
-def _warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
-    """Options that change nothing for this kind of data: say so, not silently."""
-    kind = spec.kind
-    text_table = kind == "text" and spec.text.get("text_column") is not None
-    given = ["--" + f.replace("_", "-") for f in TEXT_OPTIONS if getattr(args, f, None) is not None]
-    if kind == "text":
-        given = ["--text-column"] if args.text_column is not None and not text_table else []
-    if given:
-        what = "text data" if kind != "text" else "a CSV/Parquet table of documents"
-        warnings.warn(
-            f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to {what} "
-            f"only; this is {'a folder of documents' if kind == 'text' else f'{kind} data'}, "
-            f"so {'it is' if len(given) == 1 else 'they are'} ignored — drop "
-            f"{'it' if len(given) == 1 else 'them'}.",
-            stacklevel=2,
-        )
-    from lrnn.data.builtin import DEFAULT_BUILTIN, builtin_name
-
-    builtin = builtin_name(args.data or DEFAULT_BUILTIN)
-    reads_tables = getattr(args, "test", None) or getattr(args, "validation", None)
-    if args.label != "label" and builtin is not None and not reads_tables:
-        warnings.warn(
-            f"--label names the label column of a CSV/Parquet table; the built-in {builtin!r} "
-            "has its own labels, so it is ignored — drop it.",
-            stacklevel=2,
-        )
-    elif args.label != "label" and kind != "table" and not text_table:
-        warnings.warn(
-            f"--label names the label column of a CSV/Parquet table; this is "
-            f"{'a folder of documents' if kind == 'text' else f'{kind} data'}, whose classes "
-            "come from the data itself, so it is ignored — drop it.",
-            stacklevel=2,
-        )
 
 
 def _text_settings(args: argparse.Namespace) -> dict | None:
@@ -294,7 +257,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             stacklevel=1,
         )
     td = run.prepare(request, cfg.random_state, _backend_name(args))
-    _warn_unused_options(args, td.spec)
+    warn_unused_options(args, td.spec)
     cfg = settings_for_the_data(args, cfg, td.backend, resumed is not None)
     state = None
     # how the data was prepared travels in the checkpoint: a resume can tell a changed file

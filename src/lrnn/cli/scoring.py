@@ -64,7 +64,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _stdin_datasets(spec: Any) -> Any:
-    from lrnn.data.text import documents_dataset, stdin_batches
+    from lrnn.data.text import documents_dataset
+    from lrnn.data.text_stdin import stdin_batches
 
     for docs, names in stdin_batches(spec.text["encoding"]):
         yield documents_dataset(docs, None, names, "-", None, spec)

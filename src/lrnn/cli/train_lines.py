@@ -249,3 +249,42 @@ def say_if_the_lessons_rate_is_tiny(args: argparse.Namespace, td: Any, cfg: Any,
             f"(1/L = {1 / lip:.3g}): --learning-rate auto takes that step, and --solver auto "
             "reaches the optimum in a few iterations."
         )
+
+
+#: The text options (--text-column, --ngrams, …) as argparse names them.
+TEXT_OPTIONS = ("text_column", "ngrams", "min_df", "max_features", "hashing", "encoding")
+
+
+def warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
+    """Options that change nothing for this kind of data: say so, not silently."""
+    kind = spec.kind
+    text_table = kind == "text" and spec.text.get("text_column") is not None
+    given = ["--" + f.replace("_", "-") for f in TEXT_OPTIONS if getattr(args, f, None) is not None]
+    if kind == "text":
+        given = ["--text-column"] if args.text_column is not None and not text_table else []
+    if given:
+        what = "text data" if kind != "text" else "a CSV/Parquet table of documents"
+        warnings.warn(
+            f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to {what} "
+            f"only; this is {'a folder of documents' if kind == 'text' else f'{kind} data'}, "
+            f"so {'it is' if len(given) == 1 else 'they are'} ignored — drop "
+            f"{'it' if len(given) == 1 else 'them'}.",
+            stacklevel=2,
+        )
+    from lrnn.data.builtin import DEFAULT_BUILTIN, builtin_name
+
+    builtin = builtin_name(args.data or DEFAULT_BUILTIN)
+    reads_tables = getattr(args, "test", None) or getattr(args, "validation", None)
+    if args.label != "label" and builtin is not None and not reads_tables:
+        warnings.warn(
+            f"--label names the label column of a CSV/Parquet table; the built-in {builtin!r} "
+            "has its own labels, so it is ignored — drop it.",
+            stacklevel=2,
+        )
+    elif args.label != "label" and kind != "table" and not text_table:
+        warnings.warn(
+            f"--label names the label column of a CSV/Parquet table; this is "
+            f"{'a folder of documents' if kind == 'text' else f'{kind} data'}, whose classes "
+            "come from the data itself, so it is ignored — drop it.",
+            stacklevel=2,
+        )
