@@ -650,9 +650,10 @@ def _refuse_missing_labels(y: ArrayLike) -> None:
     check calls such y "Unknown label type: unknown … a regression target"."""
     import pandas as pd
 
-    if np.asarray(y).dtype.kind in "biuf":
+    given = np.asarray(y)
+    if given.dtype.kind in "biuf":
         return  # numbers: scikit-learn's own "Input y contains NaN" says it
-    values = np.asarray(y, dtype=object).ravel()
+    values = given.astype(object, copy=False).ravel()
     if values.size:
         missing = pd.isna(values)
         if missing.any():
