@@ -188,6 +188,36 @@ def test_compare_lr_tells_an_overshooting_rate_and_has_no_cost_for_a_diverged_on
     assert [line.get("cost_rose") for line in lines[:3]] == [False, True, True]
 
 
+def test_compare_lr_names_the_steady_rates_when_its_choice_overshoots(
+    capsys, tmp_path, monkeypatch
+):
+    """A recommended rate whose cost rose, or no rate at all, came with "a smaller rate is
+    steadier" and no figure: compare-lr now says below which rate gd descends (2/L, with L
+    the largest eigenvalue of X̃ᵀX̃/(4m) — computed here directly)."""
+    import json
+
+    from lrnn import data
+
+    monkeypatch.chdir(tmp_path)
+    ds = data.load("digits")
+    X = np.asarray(ds.X, dtype=np.float64) * ds.spec.scale
+    augmented = np.hstack([X, np.ones((len(X), 1))])
+    bound = 2 / (np.linalg.eigvalsh(augmented.T @ augmented / len(X))[-1] / 4)
+    args = ["compare-lr", "digits", "--test", "digits", "--iterations", "100", "--plot", "c.png"]
+    assert main([*args, "--rates", "5", "1e6"]) == 0
+    out = capsys.readouterr().out
+    assert "recommended learning rate: 5 " in out and "its cost rose on the way" in out
+    assert f"rates below about {bound:.3g} (2/L) descend steadily on this data" in out
+    assert main([*args, "--rates", "1e6"]) == 0
+    out = capsys.readouterr().out
+    assert f"every rate diverged: rates below about {bound:.3g} (2/L)" in out
+    assert main([*args, "--rates", "5", "--json"]) == 0
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert last["recommended"] == 5.0 and last["steady_below"] == pytest.approx(bound, rel=1e-9)
+    assert main([*args, "--rates", "0.5"]) == 0  # a steady choice needs no such clause
+    assert "2/L" not in capsys.readouterr().out
+
+
 def test_validation_rows_keep_each_class_factor_from_training():
     from lrnn.run import class_factors, validation_class_weights
 

@@ -100,6 +100,19 @@ def compare_learning_rates(
     return runs, diverged, rows
 
 
+def steady_rate_bound(train_ds: Any) -> tuple[float, str]:
+    """2/L for gradient descent on ``train_ds`` (no penalty, as compare-lr trains): rates below
+    it descend on this data, rates above it can overshoot. With the clause that advises
+    standardizing where that would allow larger steps ("" where it would not)."""
+    from lrnn.backends import make_backend
+    from lrnn.verdicts import larger_steps_advice, lipschitz
+
+    backend = make_backend(
+        train_ds.X, train_ds.y, None, train_ds.spec.scale, "numpy", len(train_ds.classes)
+    )
+    return 2.0 / lipschitz(backend, 0.0), larger_steps_advice(backend)
+
+
 def _rose(costs: Any, dtype: Any) -> bool:
     """Whether a recorded cost rose by more than J's rounding in the data's precision (at the
     optimum it wobbles by its last bits, which is no overshoot)."""

@@ -61,7 +61,7 @@ def can_advise_scaling(backend: Backend) -> bool:
     return getattr(backend, "scaling_advice", True)
 
 
-def _larger_steps_advice(backend: Backend) -> str:
+def larger_steps_advice(backend: Backend) -> str:
     """The clause that ends a too-large-step message, where standardizing can be advised."""
     if not can_advise_scaling(backend):
         return ""
@@ -110,14 +110,14 @@ def diverged_message(
         )
         return (
             f"training diverged{used} ({why}); Adam moves each weight by about the learning "
-            f"rate per step: use a smaller one{auto}{_larger_steps_advice(backend)}."
+            f"rate per step: use a smaller one{auto}{larger_steps_advice(backend)}."
         )
     if lesson_advice is not None:
         return (
             f"training diverged{used} ({why}); the largest stable learning rate for this data "
             f"is about {safe:.3g}: use a smaller one{lesson_advice}."
         )
-    scaling = _larger_steps_advice(backend)
+    scaling = larger_steps_advice(backend)
     return (
         f"training diverged{used} ({why}); the largest stable learning rate for this data is "
         f"about {safe:.3g} (2/L): use a smaller one, or learning_rate='auto' (1/L = "
@@ -216,7 +216,7 @@ def warn_if_the_cost_climbed(
     if not math.isfinite(end) or not cost_climbed(start, end, backend.dtype):
         return False
     lip = lipschitz(backend, config.alpha)
-    scaling = _larger_steps_advice(backend)
+    scaling = larger_steps_advice(backend)
     warnings.warn(
         f"the cost rose from {start:.6g} to {end:.6g} over the run: learning_rate="
         f"{result.learning_rate:g} overshoots on this data (the largest stable rate is about "

@@ -454,10 +454,13 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
     usable = [r for r in rows if not r["diverged"] and math.isfinite(r["final_cost"])]
     best = min(usable, key=lambda r: r["final_cost"]) if usable else None
     plots.lr_comparison(runs, plot, diverged=diverged)
+    # Where no rate tried descends steadily, say which ones would: the lesson's way out.
+    bound, scaling = after_training.steady_rate_bound(train_ds)
     if args.json:
         for row in rows:
             _out(args, **row)
-        _out(args, recommended=None if best is None else best["learning_rate"], plot=plot)
+        recommended = None if best is None else best["learning_rate"]
+        _out(args, recommended=recommended, steady_below=bound, plot=plot)
         return 0
     print(f"{'learning rate':>14} {'final cost':>11} {'train acc':>10} {'test acc':>9}  diverged")
     cost = lambda value: six_decimals(value) if math.isfinite(value) else "—"  # noqa: E731
@@ -471,17 +474,17 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
             f"{percent(r['train_accuracy'], 10)} {percent(r['test_accuracy'], 9)}  "
             f"{'yes' if r['diverged'] else 'no, but the cost rose' if r['cost_rose'] else 'no'}"
         )
+    steady = f"rates below about {bound:.3g} (2/L) descend steadily on this data"
     if best is None:
-        print("every rate diverged: try smaller ones (or --learning-rate auto when training)")
+        print(
+            f"every rate diverged: {steady}; try smaller ones (--rates), or --learning-rate "
+            f"auto when training{scaling}"
+        )
     else:
         print(
             f"recommended learning rate: {best['learning_rate']:g} (lowest final cost "
             f"without diverging after {args.iterations} iterations"
-            + (
-                "; its cost rose on the way: a smaller rate is steadier)"
-                if best["cost_rose"]
-                else ")"
-            )
+            + (f"; its cost rose on the way: {steady}{scaling})" if best["cost_rose"] else ")")
         )
     print(f"cost curves saved to {plot}")
     return 0
