@@ -936,6 +936,10 @@ def test_an_svmlight_model_serves_the_bits_lrnn_predict_prints(tmp_path):
         explained = app.post("/predict?explain=1", json={"rows": X[:2].tolist()})
     assert [r["probability"] for r in answer.json()["predictions"]] == want
     assert explained.status_code == 200 and len(explained.json()["explanations"]) == 2
+    # unnamed columns are named as the report names them, by the file's own indices (they
+    # were x1…x40 here, the report's feature 0…39)
+    names = [name for name, _ in explained.json()["explanations"][0]["contributions"]]
+    assert names == [f"feature {j}" for j in range(40)]  # dump_svmlight_file counts from 0
 
 
 def test_a_utf16_body_is_held_to_the_size_of_each_document_not_of_one():

@@ -63,10 +63,11 @@ SECTIONS = (
 
 
 def numbered_features(count: int, spec: Any) -> list[str]:
-    """Names for unnamed columns, numbered as their file numbers them: an svmlight file's own
-    indices (one-based ones were shown one lower than the file writes them), else from 0."""
-    base = (spec.index_base or 0) if spec is not None and spec.kind == "svmlight" else 0
-    return [f"feature {i + base}" for i in range(count)]
+    """Names for unnamed columns (see :meth:`Preprocessing.numbered_features`); a plain
+    array's without a spec."""
+    if spec is None:
+        return [f"feature {i}" for i in range(count)]
+    return spec.numbered_features(count)
 
 
 # --------------------------------------------------------------------------------------------

@@ -46,9 +46,9 @@ def explanations(predictor: inference.Predictor, ds: Any) -> list[dict]:
             item["heatmap_png"] = _png_uri(_diverging(heat / peak if peak > 0 else heat))
             item["heatmap_max"] = peak
         else:
-            names = predictor.model.feature_names or [
-                f"x{j + 1}" for j in range(predictor.n_features)
-            ]
+            names = predictor.model.feature_names or predictor.spec.numbered_features(
+                predictor.n_features
+            )
             item["contributions"] = [
                 [name, float(v)] for name, v in zip(names, contributions[i], strict=True)
             ]

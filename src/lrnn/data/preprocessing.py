@@ -88,6 +88,13 @@ class Preprocessing:
                 return len(names)
         return None
 
+    def numbered_features(self, count: int) -> list[str]:
+        """Names for ``count`` unnamed columns, numbered as their file numbers them: an
+        svmlight file's own indices (one-based ones were shown one lower than the file writes
+        them), else from 0. The report and the server show the same names."""
+        base = (self.index_base or 0) if self.kind == "svmlight" else 0
+        return [f"feature {i + base}" for i in range(count)]
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict; :meth:`from_dict` reads it back."""
 
