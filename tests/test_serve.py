@@ -488,7 +488,10 @@ def _pick_and_check(page, picture: Path, expected: dict) -> None:
     page.wait_for_selector("body[data-state=done]", timeout=15000)
     assert page.text_content("#verdict") == expected["label"]
     shown = page.text_content("#probability")
-    assert f"{expected['probability']:.4f}" in shown or f"{expected['probability']:.3g}" in shown
+    p = expected["probability"]
+    assert (
+        f"{p:.4f}" if 1e-4 <= p <= 1 - 1e-4 else f"{min(p, 1 - p):.2e}".replace("e-0", "e-")
+    ) in shown
     page.wait_for_function(
         "['seen', 'heat'].every(id => document.getElementById(id).complete)", timeout=15000
     )
@@ -574,6 +577,20 @@ def test_page_says_a_broken_answer_in_one_sentence(browser, table_server):
     page.click("#go")
     page.wait_for_selector("body[data-state=error]", timeout=15000)
     assert page.text_content("#error") == "the server answered 502 Bad Gateway; try again"
+    page.close()
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_page_shows_probabilities_near_certainty_without_rounding_to_it(browser, table_server):
+    """P = 0.99999 was shown as "1.00" and 3e-5 as "0.0000300": the tails now read as powers
+    of ten, the upper one as its distance from 1."""
+    page, _, problems = _open_page(browser, table_server)
+    shown = page.evaluate("[1 - 1e-5, 1 - 2.5e-9, 3e-5, 0.25, 0.99985, 1, 0].map(fmt)")
+    assert shown == [
+        "1 \u2212 1.00e-5", "1 \u2212 2.50e-9", "3.00e-5", "0.2500", "0.9999", "1", "0",
+    ]  # fmt: skip
+    assert not problems, problems
     page.close()
 
 

@@ -79,7 +79,11 @@ function logit(z) {
 }
 
 function fmt(p) {
-  return p >= 1e-4 && p <= 1 - 1e-4 ? p.toFixed(4) : p.toPrecision(3);
+  // Both tails as powers of ten: 0.99999 read "1.00", certainty it is not; 1 − p is exact
+  // there (p > 0.5), so the distance from certainty keeps its digits.
+  if (p >= 1e-4 && p <= 1 - 1e-4) return p.toFixed(4);
+  if (p === 0 || p === 1 || !Number.isFinite(p)) return String(p);
+  return p < 0.5 ? p.toExponential(2) : "1 \u2212 " + (1 - p).toExponential(2);
 }
 
 function show(record, explanation) {
