@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from lrnn import persist, plots_multiclass
+from lrnn import persist, plots, plots_multiclass
 from lrnn.errors import DataError
 from tests.cli_helpers import run
 
@@ -310,7 +310,7 @@ def test_plots_of_many_classes_with_long_names_stay_readable(tmp_path, monkeypat
         plots_multiclass.confusion_matrix(matrix, names, tmp_path / "c.png")
         tick_names = [t.get_text() for t in figures[-1][0][1]]
     assert legend[0] == "chance" and legend[-1] == f"the {K - 5} others" and len(legend) == 7
-    assert all(len(text.split(" (AUC")[0]) <= plots_multiclass.TICK_NAME_CHARS for text in legend)
+    assert all(len(text.split(" (AUC")[0]) <= plots.TICK_NAME_CHARS for text in legend)
     assert not any("label" in text for text in tick_names)  # numbered, not named
 
 

@@ -240,6 +240,28 @@ def test_confusion_matrix(tmp_path, scores):
     check_png(plots.confusion_matrix(ev, ("non-cat", "cat"), tmp_path / "cm.png"))
 
 
+def test_two_class_confusion_matrix_keeps_its_size_with_long_class_names(tmp_path, scores):
+    """Names of sixty characters squeezed the matrix into a sliver to fit them whole, its
+    cells' text over each other (longer ones ran off the picture); they are cut as the K-class
+    matrix cuts them, and the matrix (its blue cells) keeps the area it has with short names."""
+    from PIL import Image
+
+    def blue_area(path) -> int:
+        with Image.open(path) as picture:
+            rgb = np.asarray(picture.convert("RGB")).astype(int)
+        return int(np.count_nonzero(rgb[..., 2] - rgb[..., 0] > 40))
+
+    y, p = scores
+    ev = evaluate(np.log(p / (1 - p)), y, 0.5)
+    short = plots.confusion_matrix(ev, ("non-cat", "cat"), tmp_path / "short.png")
+    names = (
+        "the negative class with a very long name indeed, longer than any axis",
+        "positive class name that is also quite long for a tick label",
+    )
+    long = plots.confusion_matrix(ev, names, tmp_path / "long.png")
+    assert blue_area(long) > 0.8 * blue_area(short)
+
+
 def test_roc_pr(tmp_path, scores):
     y, p = scores
     check_png(plots.roc_pr(y, p, tmp_path / "roc.png", threshold=0.3))

@@ -296,7 +296,9 @@ def weights_image(
             ax.set_ylabel("pixel row")
         else:
             ax.tick_params(labelleft=False)
-    positive = f"'{classes[1]}'" if classes is not None and len(classes) == 2 else "positive"
+    positive = (
+        f"'{tick_name(classes[1])}'" if classes is not None and len(classes) == 2 else "positive"
+    )
     bar = fig.colorbar(image, ax=list(axes), shrink=0.9, pad=0.02)
     bar.set_label(f"weight (red: brighter → more {positive})")
     fig.suptitle("What the neuron looks for", fontsize="x-large")
@@ -352,7 +354,8 @@ def error_gallery(
     if chosen.size == 0:
         return None
     n_wrong = int(np.sum((p > threshold) != y))
-    titles = [f"true: {classes[int(y[i])]}\nP({classes[1]}) = {p[i]:.3f}" for i in chosen]
+    true, positive = [tick_name(c) for c in classes], tick_name(classes[1])
+    titles = [f"true: {true[int(y[i])]}\nP({positive}) = {p[i]:.3f}" for i in chosen]
     heading = (
         f"Most confidently wrong: {chosen.size} of {n_wrong} misclassified "
         f"(threshold {threshold:g})"
@@ -394,6 +397,17 @@ def readable_text_on(rgba: tuple[float, ...]) -> str:
     return "black" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "white"
 
 
+#: Class names on a figure's axes and legends are cut to this many characters: a name of
+#: hundreds (a text label, a file path) pushed the matrix into a corner of a wide picture.
+TICK_NAME_CHARS = 24
+
+
+def tick_name(name: object) -> str:
+    """A class name short enough for an axis (the tables beside the figure show it whole)."""
+    text = str(name)
+    return text if len(text) <= TICK_NAME_CHARS else text[: TICK_NAME_CHARS - 1] + "…"
+
+
 def confusion_matrix(
     evaluation: Evaluation, classes: Sequence[str], path: str | os.PathLike
 ) -> Path:
@@ -403,7 +417,7 @@ def confusion_matrix(
     fig = _figure()
     ax = fig.add_subplot()
     image = ax.imshow(counts, cmap="Blues", vmin=0, vmax=max(int(counts.max()), 1))
-    names = [str(c) for c in classes]
+    names = [tick_name(c) for c in classes]
     ax.set_xticks([0, 1], labels=names)
     ax.set_yticks([0, 1], labels=names)
     ax.set_xlabel("predicted class")
@@ -515,7 +529,11 @@ def top_terms(
     ax.barh(range(len(terms)), values, color=colours)
     ax.set_yticks(range(len(terms)), labels)
     ax.axvline(0.0, color="black", linewidth=0.8)
-    pos, neg = ("positive", "negative") if classes is None else (classes[1], classes[0])
+    pos, neg = (
+        ("positive", "negative")
+        if classes is None
+        else (tick_name(classes[1]), tick_name(classes[0]))
+    )
     ax.set_xlabel(f"weight (red: towards '{pos}'; blue: towards '{neg}')")
     fig.suptitle("What the neuron looks for: its strongest words", fontsize="x-large")
     return _save(fig, path)

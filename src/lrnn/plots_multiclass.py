@@ -23,6 +23,7 @@ from lrnn.plots import (
     _save,
     picture_gallery,
     readable_text_on,
+    tick_name,
 )
 
 #: Panels per row of the class templates.
@@ -32,16 +33,9 @@ CONFUSION_NUMBERS_MAX = 15
 #: Above this many classes the confusion matrix's axes are numbered instead of named (hundreds
 #: of names do not fit beside a figure and took most of a report's 18 s to lay out), ...
 NAMED_CLASSES_MAX = 40
-#: ... and tick names are cut to this many characters.
-TICK_NAME_CHARS = 24
 #: Above this many classes the ROC legend names only the ROC_WORST classes told apart worst.
 ROC_LEGEND_MAX = 12
 ROC_WORST = 5
-
-
-def _tick_name(name: object) -> str:
-    text = str(name)
-    return text if len(text) <= TICK_NAME_CHARS else text[: TICK_NAME_CHARS - 1] + "…"
 
 
 def class_templates(
@@ -142,7 +136,7 @@ def confusion_matrix(confusion: ArrayLike, classes: Sequence[str], path: str | o
     ax = fig.add_subplot()
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     if K <= NAMED_CLASSES_MAX:
-        names = [_tick_name(c) for c in classes]
+        names = [tick_name(c) for c in classes]
         ax.set_xticks(
             range(K), labels=names, rotation=45 if K > 5 else 0, ha="right" if K > 5 else "center"
         )
@@ -200,13 +194,13 @@ def roc_one_vs_rest(
     named = {k for *_, k, _, _ in sorted(curves, key=lambda c: c[0])[:ROC_WORST]}
     for auc, k, fpr, tpr in curves:
         if len(classes) <= ROC_LEGEND_MAX or k in named:
-            ax.plot(fpr, tpr, lw=1.5, label=f"{_tick_name(classes[k])} (AUC {auc:.3f})")
+            ax.plot(fpr, tpr, lw=1.5, label=f"{tick_name(classes[k])} (AUC {auc:.3f})")
         else:
             ax.plot(fpr, tpr, lw=0.6, color="#9ecae1", alpha=0.6)
     if len(classes) > ROC_LEGEND_MAX and len(curves) > ROC_WORST:
         ax.plot([], [], color="#9ecae1", label=f"the {len(curves) - ROC_WORST} others")
     if missing:
-        ax.plot([], [], " ", label=f"no curve: {', '.join(map(_tick_name, missing[:3]))}")
+        ax.plot([], [], " ", label=f"no curve: {', '.join(map(tick_name, missing[:3]))}")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate (recall)")
     ax.set_xlim(-0.02, 1.02)
