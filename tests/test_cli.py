@@ -97,12 +97,20 @@ def test_default_train_predict_evaluate_round_trip(tmp_path):
         "precision",
         "recall",
         "f1",
+        "roc_auc",
         "threshold",
         "threshold_source",
         "classes",
         "confusion_matrix",
         "per_class",
     }
+    from sklearn.metrics import roc_auc_score
+
+    from lrnn import data, persist
+
+    saved, digits = persist.load_model(model), data.load("digits")
+    z = (digits.X * saved.preprocessing["scale"]) @ saved.w + saved.b
+    assert result["roc_auc"] == pytest.approx(roc_auc_score(digits.y, z), rel=1e-12)
     c = result["confusion"]
     assert result["confusion_matrix"] == [[c["tn"], c["fp"]], [c["fn"], c["tp"]]]
     assert result["classes"] == ["three", "eight"]

@@ -5,6 +5,7 @@ softmax layer; the warnings for thin or missing classes; the K-class pictures.""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -76,7 +77,20 @@ def test_evaluate_gives_the_confusion_matrix_and_per_class_scores(shapes):
     assert result["accuracy"] == pytest.approx(np.trace(matrix) / 45)
     assert set(result["per_class"]["ring"]) == {"precision", "recall", "f1", "support"}
     assert set(result["macro"]) == {"precision", "recall", "f1"} and "weighted" in result
+    # ROC AUC, each class against the rest, as scikit-learn computes it from the probabilities
+    from sklearn.metrics import roc_auc_score
+
+    rows = run(["predict", "pics", "--model", "m.safetensors", "--json"], shapes).stdout
+    rows = [json.loads(line) for line in rows.splitlines()]
+    P = np.array([[r["probabilities"][c] for c in CLASSES] for r in rows])
+    y = np.array([CLASSES.index(Path(r["name"]).parent.name) for r in rows])
+    for k, c in enumerate(CLASSES):
+        want = roc_auc_score(y == k, P[:, k])
+        assert result["roc_auc_one_vs_rest"][c] == pytest.approx(want, rel=1e-9)
+    want = roc_auc_score(y, P, multi_class="ovr")
+    assert result["roc_auc_macro"] == pytest.approx(want, rel=1e-9)
     text = run(["evaluate", "pics", "--model", "m.safetensors"], shapes).stdout
+    assert f"ROC AUC (each class against the rest, macro average): {want:.4f}" in text
     assert "confusion matrix (rows: true class, columns: predicted)" in text
     assert "macro avg" in text and "weighted avg" in text
 
@@ -107,6 +121,9 @@ def test_report_for_k_classes(shapes):
     assert "a softmax layer of 3 neurons" in page and "One-vs-rest ROC curves" in page
     # a layer draws no precision–recall curves: its heading said it did
     assert "<h2>ROC, one class against the rest</h2>" in page
+    # each class's AUC in a table, not only in the figure's legend (cut at 12 classes)
+    assert "<caption>Each class against the rest; — where a class has no examples" in page
+    assert page.count("ROC AUC (each class against the rest, macro average)") == 1
     assert "precision–recall</h2>" not in page
     assert "<title>lrnn report: pics</title>" in page  # tabs of several reports tell apart
     assert page.count("data:image/png;base64,") >= 4  # curve, templates, confusion, ROC

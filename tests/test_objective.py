@@ -269,3 +269,27 @@ def test_a_none_among_object_labels_is_refused_not_taken_for_all_clear():
     for score in (metrics.roc_auc, metrics.average_precision):
         with pytest.raises(DataError, match="found 2"):
             score(np.array([1, 2, 1, 2]), z)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(3, 6), st.integers(12, 60))
+def test_one_vs_rest_aucs_are_scikit_learns(seed, K, m):
+    """Each class against the rest from its own column; a class with no examples has none
+    (NaN) and the macro average is over the others — scikit-learn's "ovr" where all have."""
+    from sklearn.metrics import roc_auc_score
+
+    from lrnn import metrics
+
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(np.ones(K), size=m).round(2)  # rounded: ties, as saturated models have
+    y = rng.integers(0, K - 1, size=m)  # the last class never occurs
+    y[:2] = [0, 1]
+    aucs = metrics.one_vs_rest_aucs(y, P)
+    assert np.isnan(aucs[-1])
+    for k in range(K - 1):
+        if 0 < np.count_nonzero(y == k) < m:
+            assert aucs[k] == pytest.approx(roc_auc_score(y == k, P[:, k]), rel=1e-12)
+    defined = [k for k in range(K) if 0 < np.count_nonzero(y == k) < m]
+    mean = np.mean([roc_auc_score(y == k, P[:, k]) for k in defined])
+    assert metrics.macro_auc(aucs) == pytest.approx(mean, rel=1e-12)
+    assert np.isnan(metrics.macro_auc(np.array([np.nan, np.nan])))

@@ -102,6 +102,23 @@ def roc_auc(y: NDArray, probability: NDArray) -> float:
     return float(auc(fpr, tpr))
 
 
+def one_vs_rest_aucs(y: NDArray, probabilities: NDArray) -> NDArray[np.float64]:
+    """Each class's ROC AUC against all the others, scored by its own probability column; NaN
+    for a class with no examples, or nothing but (its area is undefined). Their mean over the
+    defined ones is scikit-learn's ``roc_auc_score(..., multi_class="ovr")`` where every class
+    has examples."""
+    y = np.asarray(y, dtype=np.int64)
+    p = np.asarray(probabilities, dtype=np.float64)
+    return np.array([roc_auc((y == k).astype(np.int64), p[:, k]) for k in range(p.shape[1])])
+
+
+def macro_auc(aucs: NDArray) -> float:
+    """The mean of the defined one-vs-rest AUCs (NaN if none is)."""
+    defined = np.asarray(aucs, dtype=np.float64)
+    defined = defined[~np.isnan(defined)]
+    return float(defined.mean()) if defined.size else math.nan
+
+
 def precision_recall_curve(y: NDArray, probability: NDArray) -> tuple[NDArray, NDArray, NDArray]:
     """``(precision, recall, thresholds)``, as scikit-learn computes them."""
     from sklearn.metrics import precision_recall_curve as sk_precision_recall_curve

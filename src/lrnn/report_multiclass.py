@@ -10,6 +10,7 @@ examples with their predicted and true classes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,15 @@ class _Context:
     @property
     def is_image(self) -> bool:
         return self.spec is not None and self.spec.kind == "image" and bool(self.spec.image_shape)
+
+    @functools.cached_property
+    def aucs(self) -> NDArray:
+        """Each class's one-vs-rest ROC AUC (NaN where undefined)."""
+        return metrics.one_vs_rest_aucs(self.y, self.probabilities)
+
+    @property
+    def macro_auc(self) -> float:
+        return metrics.macro_auc(self.aucs)
 
     def feature_names(self) -> list[str]:
         names = self.model.feature_names or (
@@ -146,6 +156,7 @@ def _metrics(ctx: _Context) -> str:
             ("examples", s.n),
             ("accuracy", f"{100 * s.accuracy:.2f} %" if s.n else "—"),
             ("log loss", s.log_loss),
+            ("ROC AUC (each class against the rest, macro average)", ctx.macro_auc),
         ]
     )
     rows = [
@@ -263,10 +274,22 @@ def _roc(ctx: _Context) -> str:
     path = plots_multiclass.roc_one_vs_rest(
         ctx.y, ctx.probabilities, ctx.classes, ctx.folder / "roc.png"
     )
-    return report._figure(
-        path,
-        f"One-vs-rest ROC curves for {len(ctx.classes)} classes.",
-        "Each class against all the others, scored by its probability.",
+    counts = np.bincount(ctx.y, minlength=len(ctx.classes))
+    rows = [[c, auc, int(k)] for c, auc, k in zip(ctx.classes, ctx.aucs, counts, strict=True)] + [
+        ["macro average", ctx.macro_auc, ctx.y.size]
+    ]
+    table = report._grid(
+        ["class", "ROC AUC", "examples"],
+        rows,
+        caption="Each class against the rest; — where a class has no examples here, or only.",
+    )
+    return (
+        report._figure(
+            path,
+            f"One-vs-rest ROC curves for {len(ctx.classes)} classes.",
+            "Each class against all the others, scored by its probability.",
+        )
+        + table
     )
 
 

@@ -111,6 +111,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             stacklevel=1,
         )
     result = metrics.evaluate(z, ds.y, threshold)
+    # threshold-free: how well the probabilities rank the examples (NaN with one class only)
+    auc = metrics.roc_auc(ds.y, sigmoid(z))
     if args.json:
         predicted = (sigmoid(z) > threshold).astype(np.intp)
         scores = metrics.evaluate_classes(predicted, ds.y, model.classes, result.log_loss)
@@ -118,6 +120,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         _out(
             args,
             **result.to_json(),
+            roc_auc=auc,
             threshold_source=source,
             **{k: table[k] for k in ("classes", "confusion_matrix", "per_class")},
         )
@@ -125,6 +128,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"examples: {result.n}")
         print(f"accuracy: {100 * result.accuracy:.2f} %")
         print(f"log loss: {six_decimals(result.log_loss)}")
+        print(f"ROC AUC: {_auc_text(auc)}")
         print(f"threshold: {threshold:.6g} ({source})")
         print(f"confusion: tp={result.tp} fp={result.fp} tn={result.tn} fn={result.fn}")
         print(
@@ -155,21 +159,35 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
             )
     label = args.label or spec.label_column or "label"  # the model's column unless told
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
-    scores = metrics.evaluate_softmax(
-        _logits(model.w, model.b, ds, spec.scale), ds.y, model.classes
-    )
+    from lrnn import softmax
+
+    z = _logits(model.w, model.b, ds, spec.scale)
+    scores = metrics.evaluate_softmax(z, ds.y, model.classes)
+    aucs = metrics.one_vs_rest_aucs(ds.y, softmax.softmax(z))
     _say_absent_classes(args.data, scores.per_class())
     if args.json:
         _out(
-            args, n=scores.n, accuracy=scores.accuracy, log_loss=scores.log_loss, **scores.to_json()
+            args,
+            n=scores.n,
+            accuracy=scores.accuracy,
+            log_loss=scores.log_loss,
+            roc_auc_macro=metrics.macro_auc(aucs),
+            roc_auc_one_vs_rest=dict(zip(model.classes, aucs.tolist(), strict=True)),
+            **scores.to_json(),
         )
         return 0
     print(f"examples: {scores.n}")
     print(f"accuracy: {100 * scores.accuracy:.2f} %")
     print(f"log loss: {six_decimals(scores.log_loss)}")
+    macro = _auc_text(metrics.macro_auc(aucs))
+    print(f"ROC AUC (each class against the rest, macro average): {macro}")
     print(_confusion_table(scores))
     print(_class_table(scores))
     return 0
+
+
+def _auc_text(auc: float) -> str:
+    return f"{auc:.4f}" if math.isfinite(auc) else "— (the data holds one class only)"
 
 
 def _say_absent_classes(source: str, per_class: dict[str, dict[str, float]]) -> None:
