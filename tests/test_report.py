@@ -578,3 +578,20 @@ def test_svmlight_features_are_named_as_their_file_numbers_them(tmp_path, zero_b
     first = 0 if zero_based else 1
     names = set(re.findall(r"feature \d+", page))
     assert names == {f"feature {first + i}" for i in range(3)}, names
+
+
+def test_the_manifest_is_shown_whole(table_case, tmp_path):
+    """The manifest table said "as stored in the model" but cut each value at 400 characters:
+    a `lrnn train` request (≈ 470) lost its end, the part a reader needs to run it again."""
+    import html
+    import json
+
+    model, test_ds, history = table_case
+    request = {f"option_{i:02d}": f"value number {i}" for i in range(30)}
+    assert len(json.dumps(request)) > 600
+    manifest = {**model.manifest, "request": request}
+    path = tmp_path / "r.html"
+    report.write_report(
+        path, model=replace(model, manifest=manifest), dataset=test_ds, history=history
+    )
+    assert html.escape(json.dumps(request, sort_keys=True)) in path.read_text(encoding="utf-8")

@@ -629,7 +629,9 @@ def _reproducibility(ctx: _Context) -> str:
     if manifest:
         items = sorted(manifest.items())
         out += "\n<h3>Manifest</h3>\n" + _grid(
-            ["key", "value"], [(k, _fmt(v)) for k, v in items], caption="As stored in the model."
+            ["key", "value"],
+            [(k, _fmt(v, limit=None)) for k, v in items],  # whole: it is what reproduces the run
+            caption="As stored in the model.",
         )
     else:
         out += _note("The model has no manifest.")

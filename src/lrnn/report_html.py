@@ -85,8 +85,9 @@ class _Page:
         )
 
 
-def _fmt(value: Any) -> str:
-    """A value as short text: 6 significant digits, — for missing, compact JSON for the rest."""
+def _fmt(value: Any, limit: int | None = 400) -> str:
+    """A value as short text: 6 significant digits, — for missing, compact JSON for the rest
+    (cut at ``limit`` characters; None keeps it whole)."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -99,7 +100,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, str):
         return value
     text = json.dumps(value, default=str, sort_keys=True)
-    return text if len(text) <= 400 else text[:397] + "..."
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _td(value: Any, *, align_numbers: bool = True) -> str:
