@@ -19,7 +19,7 @@ one example per class          trained (separable: the warning for newton/lbfgs)
 features of 1e30               trained by newton and lbfgs (their steps follow the curvature,
                                w ~ 1e-30); adam, momentum, nesterov and sgd end finite but far
                                from the optimum; gd with a fixed learning rate diverges with a
-                               message naming the largest stable rate.
+                               message naming the rate sure to descend (2/L).
 features of 1e300 (float64),   the curvature overflows floating point: the first-order solvers
 float32 near its maximum       stop with TrainingDiverged, learning_rate="auto" with a
                                UsageError, both saying "scale them first (standardize)"; the

@@ -17,7 +17,14 @@ import numpy as np
 from lrnn import config as defaults
 from lrnn import metrics
 from lrnn.errors import DataError, UsageError
-from lrnn.run import TrainingData, TrainingRequest, feature_names, logits, prepare
+from lrnn.run import (
+    TrainingData,
+    TrainingRequest,
+    feature_names,
+    logits,
+    prepare,
+    scaling_can_help,
+)
 
 
 def model_file(result: Any, td: TrainingData, config: Any) -> Any:
@@ -100,7 +107,7 @@ def compare_learning_rates(
     return runs, diverged, rows
 
 
-def steady_rate_bound(train_ds: Any) -> tuple[float, str]:
+def steady_rate_bound(train_ds: Any, standardized: bool) -> tuple[float, str]:
     """2/L for gradient descent on ``train_ds`` (no penalty, as compare-lr trains): rates below
     it descend on this data, rates above it can overshoot. With the clause that advises
     standardizing where that would allow larger steps ("" where it would not)."""
@@ -110,6 +117,7 @@ def steady_rate_bound(train_ds: Any) -> tuple[float, str]:
     backend = make_backend(
         train_ds.X, train_ds.y, None, train_ds.spec.scale, "numpy", len(train_ds.classes)
     )
+    backend.scaling_advice = scaling_can_help(train_ds.spec, standardized)
     return 2.0 / lipschitz(backend, 0.0), larger_steps_advice(backend)
 
 

@@ -186,18 +186,35 @@ def _warn_if_the_cost_climbed(
     costs: list[float], learning_rate: float, X_rows: NDArray, name: str, backend: Any
 ) -> None:
     """The lesson warns that a too-large α overshoots: say so when the recorded cost ends above
-    where it started, with the rate that would not (2/L, as a diverged run says) and the
-    likelier cause when the inputs look like raw pixels."""
-    if len(costs) < 2 or not cost_climbed(costs[0], costs[-1], X_rows.dtype):
-        return
-    from lrnn.train import lipschitz
+    where it started, or jumped on the way to more than 100× its lowest so far (the rule by
+    which ``lrnn train`` calls a run diverged) and came back down — the run then ends with a
+    good accuracy and nothing seemed wrong. With the rate that is sure to descend (2/L, as a
+    diverged run says) and the likelier cause when the inputs look like raw pixels."""
+    from lrnn.train import BLOW_UP_FACTOR, lipschitz
 
-    stable = 2.0 / lipschitz(backend, 0.0)
+    if len(costs) < 2:
+        return
+    lowest, jump = costs[0], None
+    for i, cost in enumerate(costs[1:], start=1):
+        if jump is None and cost > BLOW_UP_FACTOR * lowest:
+            jump = i
+        lowest = min(lowest, cost)
+    if jump is not None:
+        peak = max(range(jump, len(costs)), key=lambda i: costs[i])
+        what = (
+            f"the cost jumped to {costs[peak]:.6g} at iteration {peak * PRINT_EVERY} (over "
+            f"{BLOW_UP_FACTOR:g}× its lowest before, as lrnn train would call diverged) and "
+            f"ended at {costs[-1]:.6g}"
+        )
+    elif cost_climbed(costs[0], costs[-1], X_rows.dtype):
+        what = f"the cost rose from {costs[0]:.6g} to {costs[-1]:.6g} over the run"
+    else:
+        return
+    steady = 2.0 / lipschitz(backend, 0.0)
     advice = pixel_advice(X_rows, name, ":") or ": a smaller learning rate descends"
     warnings.warn(
-        f"the cost rose from {costs[0]:.6g} to {costs[-1]:.6g} over the run: learning_rate="
-        f"{learning_rate:g} overshoots on this data (the largest stable learning rate for it "
-        f"is about {stable:.3g}){advice}.",
+        f"{what}: learning_rate={learning_rate:g} overshoots on this data (steps below about "
+        f"{steady:.3g}, 2/L, are sure to descend on it){advice}.",
         RuntimeWarning,
         stacklevel=learner_stacklevel(),
     )

@@ -386,6 +386,14 @@ def feature_names(spec: Any) -> list[str] | None:
     return list(spec.feature_names) if spec.feature_names else None
 
 
+def scaling_can_help(spec: Any, standardized: bool) -> bool:
+    """Whether a too-large-step message may advise standardizing: for a table's (or an
+    array's) columns that are not standardized yet — not for pictures (pixels share one scale,
+    1/255), text (TF-IDF rows already have length 1) or sparse svmlight columns (centring
+    them would make every zero a value)."""
+    return spec.kind in ("table", "array") and not standardized
+
+
 def prepare(request: TrainingRequest, seed: int | None, backend_name: str) -> TrainingData:
     """Training data in memory or streamed, as the request's data asks."""
     from dataclasses import replace
@@ -465,8 +473,7 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
     )
     K = len(train_ds.classes)
     backend = make_backend(train_ds.X, train_ds.y, weights, scale, backend_name, n_classes=K)
-    if request.standardize:  # advice to standardize would not help: it was done
-        backend.scaling_advice = False
+    backend.scaling_advice = scaling_can_help(train_ds.spec, request.standardize)
     validation = None
     if validation_ds is not None:
         validation_weights = validation_class_weights(validation_ds.y, factors)

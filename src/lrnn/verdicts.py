@@ -114,13 +114,13 @@ def diverged_message(
         )
     if lesson_advice is not None:
         return (
-            f"training diverged{used} ({why}); the largest stable learning rate for this data "
-            f"is about {safe:.3g}: use a smaller one{lesson_advice}."
+            f"training diverged{used} ({why}); steps below about {safe:.3g} (2/L) are sure to "
+            f"descend on this data: use a smaller learning rate{lesson_advice}."
         )
     scaling = larger_steps_advice(backend)
     return (
-        f"training diverged{used} ({why}); the largest stable learning rate for this data is "
-        f"about {safe:.3g} (2/L): use a smaller one, or learning_rate='auto' (1/L = "
+        f"training diverged{used} ({why}); steps below about {safe:.3g} (2/L) are sure to "
+        f"descend on this data: use a smaller learning rate, or learning_rate='auto' (1/L = "
         f"{safe / 2:.3g}; --learning-rate auto on the command line){scaling}."
     )
 
@@ -219,8 +219,9 @@ def warn_if_the_cost_climbed(
     scaling = larger_steps_advice(backend)
     warnings.warn(
         f"the cost rose from {start:.6g} to {end:.6g} over the run: learning_rate="
-        f"{result.learning_rate:g} overshoots on this data (the largest stable rate is about "
-        f"{2.0 / lip:.3g}, 2/L); use a smaller one, or learning_rate='auto' (1/L; "
+        f"{result.learning_rate:g} overshoots on this data (steps below about "
+        f"{2.0 / lip:.3g}, 2/L, are sure to descend on it); use a smaller one, or "
+        "learning_rate='auto' (1/L; "
         f"--learning-rate auto on the command line){scaling}.",
         RuntimeWarning,
         stacklevel=_user_stacklevel(),

@@ -455,7 +455,7 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
     best = min(usable, key=lambda r: r["final_cost"]) if usable else None
     plots.lr_comparison(runs, plot, diverged=diverged)
     # Where no rate tried descends steadily, say which ones would: the lesson's way out.
-    bound, scaling = after_training.steady_rate_bound(train_ds)
+    bound, scaling = after_training.steady_rate_bound(train_ds, args.standardize)
     if args.json:
         for row in rows:
             _out(args, **row)
