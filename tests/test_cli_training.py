@@ -62,6 +62,7 @@ def test_divergence_guard_catches_lr_10_on_cat(tmp_path):
     proc = run(["train", CAT_TRAIN, "--test", CAT_TEST, "--learning-rate", "10"], tmp_path)
     line = assert_clean_failure(proc, (1,), "learning_rate=10", "2/L")
     assert "auto" in line
+    assert "standardize" not in line  # pictures share one scale (1/255): no table advice
     assert not (tmp_path / "lrnn-model.safetensors").exists()
 
 
