@@ -1527,6 +1527,38 @@ def test_model_printing_the_error_rate_as_its_accuracy_fails(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("printed", "said"),
+    [
+        # the training figure under "test": on a problem both parts of which are all right,
+        # as the only printing case was, it read the same and passed
+        (
+            '"test accuracy: {} %".format(100 - np.mean(np.abs(Y_prediction_train - Y_train))'
+            " * 100)",
+            "as the test accuracy, but its own Y_prediction_test is ",
+        ),
+        (  # "× 100" forgotten
+            '"test accuracy: {} %".format(100 - np.mean(np.abs(Y_prediction_test - Y_test)))',
+            "as the test accuracy, but its own Y_prediction_test is ",
+        ),
+    ],
+)
+def test_model_printing_another_figure_as_its_test_accuracy_fails(tmp_path, printed, said):
+    """The lesson's model prints its accuracies only with print_cost=True; that case now runs
+    on data where neither part is all right and the two differ."""
+    right = '"test accuracy: {} %".format(100 - np.mean(np.abs(Y_prediction_test - Y_test)) * 100)'
+    source = mutate([(right, printed)])
+    source = source.replace(
+        '    print("train accuracy', '    if print_cost:\n        print("train accuracy'
+    )
+    source = source.replace(
+        '    print("test accuracy', '    if print_cost:\n        print("test accuracy'
+    )
+    v = verdicts(check_file(write(tmp_path, source), FAST))["model"]
+    assert not v.passed and said in v.diagnosis, v.diagnosis
+    assert "some labels swapped" in v.diagnosis  # the case where the two figures differ
+
+
+@pytest.mark.parametrize(
     ("printed", "verdict"),
     [
         ("train accuracy: 90.0 %\ntest accuracy: 70.0 %", None),

@@ -510,12 +510,17 @@ def _explain_model(
     return explain_run(mine, z, iterations, rate, tol, "model")
 
 
-def synthetic(rng: np.random.Generator, n: int, m_train: int, m_test: int) -> dict[str, Any]:
-    """Two Gaussian clouds in the lesson's layout: X (n, m), Y (1, m)."""
+def synthetic(
+    rng: np.random.Generator, n: int, m_train: int, m_test: int, flipped: tuple[int, int] = (0, 0)
+) -> dict[str, Any]:
+    """Two Gaussian clouds in the lesson's layout: X (n, m), Y (1, m). ``flipped``: how many
+    labels of the training and the test part to swap, so that neither is classified all right
+    (then a printed accuracy shows which part it belongs to)."""
     out = {}
-    for part, m in (("train", m_train), ("test", m_test)):
+    for (part, m), flips in zip((("train", m_train), ("test", m_test)), flipped, strict=True):
         Y = (np.arange(m) % 2).reshape(1, m)
         X = rng.normal(size=(n, m)) + 1.2 * (2 * Y - 1)
+        Y[0, :flips] = 1 - Y[0, :flips]
         out[f"X_{part}"], out[f"Y_{part}"] = X, Y
     return out
 
@@ -570,7 +575,20 @@ def model_check(rng: np.random.Generator, cat: dict[str, Any] | None) -> Functio
                 call_test=in_turn(judge_printed_accuracies(d), quiet_without_print_cost),
             )
         )
-    # print_cost=True on the first problem: model hands it on to optimize
-    accuracies = judge_printed_accuracies(settings[0][1])
-    cases.append(with_print_cost(cases[0], "model", lambda ref: ref.run.costs, accuracies))
+    # print_cost=True, where the lesson's model prints both accuracies: on a problem where
+    # neither part is classified all right and the two differ (on the first, both are 100 %,
+    # so the training figure printed as the test one, or the error rate, would pass), and
+    # model hands print_cost on to optimize.
+    noisy = synthetic(rng, 4, 24, 10, flipped=(3, 2))
+    judge_fn, ref = _judge_model(noisy, 300, 0.1, False)
+    printing = Case(
+        "4 features, 24 + 10 examples with some labels swapped, 300 iterations at 0.1",
+        [noisy["X_train"], noisy["Y_train"], noisy["X_test"], noisy["Y_test"], 300, 0.1, False],
+        judge_fn,
+        {**noisy, "num_iterations": 300, "learning_rate": 0.1},
+        optional=1,
+        prepare=ref,
+    )
+    accuracies = judge_printed_accuracies(noisy)
+    cases.append(with_print_cost(printing, "model", lambda ref: ref.run.costs, accuracies))
     return FunctionCheck("model", cases, calls=("initialize_with_zeros", "optimize", "predict"))
