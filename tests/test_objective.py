@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from lrnn import objective
+from lrnn.errors import UsageError
 from tests.conftest import seed_cost
 
 
@@ -293,3 +294,36 @@ def test_one_vs_rest_aucs_are_scikit_learns(seed, K, m):
     mean = np.mean([roc_auc_score(y == k, P[:, k]) for k in defined])
     assert metrics.macro_auc(aucs) == pytest.approx(mean, rel=1e-12)
     assert np.isnan(metrics.macro_auc(np.array([np.nan, np.nan])))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["f1", "youden", "precision=0.8"]))
+def test_a_chosen_threshold_sits_midway_between_two_scores(seed, rule):
+    """One ulp below the cut-off score made that example's label flip with the last bit of its
+    probability, which differs between a file's batch, one row sent to the server and the
+    estimator: the threshold is now midway to the next lower score, and still the best one."""
+    from sklearn.metrics import f1_score
+
+    from lrnn import metrics
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, 40)
+    y[:2] = [0, 1]
+    p = np.clip(np.round(0.35 * y + 0.65 * rng.random(40), 3), 0.001, 0.999)  # with ties
+    try:
+        t = metrics.choose_threshold(p, y, rule)
+    except UsageError:  # no threshold reaches the asked precision
+        assert rule.startswith("precision")
+        return
+    distinct = np.unique(np.concatenate([[0.0], p]))
+    at = np.searchsorted(distinct, t, side="right")  # distinct[at - 1] ≤ t < distinct[at]
+    assert t == pytest.approx(0.5 * (distinct[at - 1] + distinct[at]), abs=1e-15)
+    labels = p > t
+    for wobble in (1 - 1e-13, 1 + 1e-13):  # rounding cannot move a score across it
+        assert np.array_equal(p * wobble > t, labels)
+    if rule == "f1":  # the best F1 of every threshold between two scores
+        best = max(
+            f1_score(y, p > 0.5 * (a + b), zero_division=0)
+            for a, b in zip(distinct[:-1], distinct[1:], strict=True)
+        )
+        assert f1_score(y, labels, zero_division=0) == pytest.approx(best, abs=1e-12)

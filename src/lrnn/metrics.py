@@ -164,9 +164,11 @@ def choose_threshold(probability: NDArray, y: NDArray, rule: str) -> float:
 
     ``f1``: maximise F1. ``youden``: maximise TPR − FPR (Youden's J on the ROC curve).
     ``precision=P``: the lowest threshold whose precision is at least P (most recall at that
-    precision). Predictions are ``probability > threshold``, so the returned value sits just
-    below the chosen cut-off score.
+    precision). Predictions are ``probability > threshold``; the returned value sits midway
+    between the chosen cut-off score and the next lower score in the data (see
+    :func:`_between`).
     """
+    scores = np.asarray(probability, dtype=np.float64)
     y = binary_labels(y).astype(int)
     if len(np.unique(y)) < 2:
         raise UsageError(
@@ -176,13 +178,13 @@ def choose_threshold(probability: NDArray, y: NDArray, rule: str) -> float:
     if rule == "youden":
         fpr, tpr, cuts = roc_curve(y, probability)
         best = int(np.argmax(tpr - fpr))
-        return _just_below(float(cuts[best]))
+        return _between(float(cuts[best]), scores)
     precision, recall, cuts = precision_recall_curve(y, probability)
     precision, recall = precision[:-1], recall[:-1]
     if rule == "f1":
         with np.errstate(invalid="ignore", divide="ignore"):
             f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0)
-        return _just_below(float(cuts[int(np.argmax(f1))]))
+        return _between(float(cuts[int(np.argmax(f1))]), scores)
     if rule.startswith("precision="):
         try:
             target = float(rule.split("=", 1)[1])
@@ -199,15 +201,22 @@ def choose_threshold(probability: NDArray, y: NDArray, rule: str) -> float:
                 f"no threshold reaches precision {target:g} on this data (best is "
                 f"{precision.max():.3f}); ask for a lower precision."
             )
-        return _just_below(float(cuts[ok[0]]))
+        return _between(float(cuts[ok[0]]), scores)
     raise UsageError(
         f"--choose-threshold {rule!r} is not a rule lrnn knows; use f1, youden or precision=P."
     )
 
 
-def _just_below(cut: float) -> float:
-    """sklearn's cut-offs predict positive for score ≥ cut; ours for score > threshold."""
-    return float(np.clip(np.nextafter(cut, -np.inf), 0.0, 1.0))
+def _between(cut: float, scores: NDArray) -> float:
+    """A threshold for scikit-learn's cut-off ``cut`` (positive for score ≥ cut; ours is score
+    > threshold): midway between it and the next lower score here (0 below the lowest). One
+    ulp below ``cut`` made the example at the cut-off flip with the last bit of its
+    probability, which differs between ways of computing it (a file's batch, one row sent to
+    the server, the estimator): the label of that very example depended on how it was asked."""
+    lower = scores[scores < cut]
+    below = float(lower.max()) if lower.size else 0.0
+    threshold = 0.5 * (cut + below)
+    return float(threshold if below <= threshold < cut else below)
 
 
 # --------------------------------------------------------------------------------------------
