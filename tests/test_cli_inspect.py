@@ -140,3 +140,35 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
     assert "Cost after iteration 500" in out  # results still on stdout
     plain = run(["train", "--iterations", "300", "--no-plot"], tmp_path)
     assert "it/s" not in plain.stderr and plain.stderr.strip() == ""
+
+
+def test_evaluate_says_when_it_scores_the_training_examples(tmp_path):
+    """evaluate printed training-set scores as if the data were new (the report said so in
+    its data section); now a warning names the file and what it holds."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    lines = ["a,b,c,label", *(f"{r[0]},{r[1]},{r[2]},{c}" for r, c in zip(X, y, strict=True))]
+    (tmp_path / "all.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "train.csv").write_text("\n".join(lines[:400]) + "\n")
+    (tmp_path / "test.csv").write_text("\n".join([lines[0], *lines[400:]]) + "\n")
+    args = ["--standardize", "--solver", "newton", "--alpha", "1e-2", "--no-plot"]
+    assert run(["train", "train.csv", "--test", "test.csv", *args], tmp_path).returncode == 0
+    assert run(["train", "all.csv", *args, "--model", "held.safetensors"], tmp_path).returncode == 0
+    said = {
+        (model, data): run(["evaluate", "--model", model, data], tmp_path).stderr
+        for model, data in [
+            ("lrnn-model.safetensors", "train.csv"),
+            ("lrnn-model.safetensors", "test.csv"),
+            ("held.safetensors", "all.csv"),
+        ]
+    }
+    assert (
+        "train.csv: the model was trained on these very examples"
+        in said[("lrnn-model.safetensors", "train.csv")]
+    )
+    assert said[("lrnn-model.safetensors", "test.csv")] == ""
+    assert (
+        "all.csv: the model was trained on a part of this data"
+        in said[("held.safetensors", "all.csv")]
+    )

@@ -122,7 +122,7 @@ def test_report_for_k_classes(shapes):
     # a layer draws no precision–recall curves: its heading said it did
     assert "<h2>ROC, one class against the rest</h2>" in page
     # each class's AUC in a table, not only in the figure's legend (cut at 12 classes)
-    assert "<caption>Each class against the rest; — where a class has no examples" in page
+    assert "<caption>Each class against all the others; a class with no examples here" in page
     assert page.count("ROC AUC (each class against the rest, macro average)") == 1
     assert "precision–recall</h2>" not in page
     assert "<title>lrnn report: pics</title>" in page  # tabs of several reports tell apart

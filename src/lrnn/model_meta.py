@@ -8,6 +8,7 @@ the estimator, the exported graph, the server) sees the same model.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -205,3 +206,35 @@ def checked_idf(idf: np.ndarray | None, w: np.ndarray, name: str) -> np.ndarray 
             "is corrupt — retrain the model."
         )
     return idf
+
+
+def training_overlap(model: Any, source: str, digest: str) -> str:
+    """Whether the examples scored are the ones the model was trained on: the same data hash
+    (training-set scores), the test examples' hash (held out), the source it held a part out
+    of (the scores mix training and held-out examples), or other data."""
+    manifest = model.manifest or {}
+    trained_on = manifest.get("data_sha256")
+    if trained_on is None:
+        return "unknown (the model has no data hash)"
+    if trained_on == digest:
+        return "yes: this is the data the model was trained on (training-set scores)"
+    if manifest.get("test_sha256") == digest:
+        return "no: these are the examples it was tested on when it was trained (held out)"
+    request = manifest.get("request") or {}
+    if _same_source(manifest.get("data_source"), source) and not request.get("test"):
+        return (
+            "partly: the model was trained on a part of this data (the rest was held out for "
+            "testing), so these scores mix training and held-out examples"
+        )
+    return "no: held-out or other data"
+
+
+def _same_source(trained: Any, scored: str) -> bool:
+    if not isinstance(trained, str) or not trained:
+        return False
+    if trained == scored:
+        return True
+    try:
+        return os.path.samefile(trained, scored)
+    except OSError:  # not files (built-in data), or gone
+        return False

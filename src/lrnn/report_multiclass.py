@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from lrnn import files, inference, metrics, persist, plots_multiclass, report, softmax
 from lrnn.data import Dataset, Preprocessing, data_sha256
 from lrnn.history import write_text
+from lrnn.model_meta import training_overlap
 
 
 @dataclass
@@ -134,7 +135,7 @@ def _data(ctx: _Context) -> str:
     ds, m = ctx.dataset, ctx.y.size
     counts = np.bincount(ctx.y, minlength=len(ctx.classes))
     digest = data_sha256(ds.X, ds.y)
-    same = report.training_overlap(ctx.model, ds.source, digest)
+    same = training_overlap(ctx.model, ds.source, digest)
     balance = " · ".join(
         f"{c}: {int(k)} ({report._pct(int(k), m)})"
         for c, k in zip(ctx.classes, counts, strict=True)
@@ -281,7 +282,8 @@ def _roc(ctx: _Context) -> str:
     table = report._grid(
         ["class", "ROC AUC", "examples"],
         rows,
-        caption="Each class against the rest; — where a class has no examples here, or only.",
+        caption="Each class against all the others; a class with no examples here, or with "
+        "nothing but its own, has no curve and no AUC (—).",
     )
     return (
         report._figure(

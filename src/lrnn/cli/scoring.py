@@ -98,6 +98,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return _evaluate_classes(args, model, spec)
     label = args.label or spec.label_column or "label"  # the model's column unless told
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
+    _say_if_trained_on(args.data, model, ds)
     z = _logits(model.w, model.b, ds, spec.scale)
     threshold = model.threshold if args.threshold is None else args.threshold
     source = "the model's" if args.threshold is None else "--threshold"
@@ -159,6 +160,7 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
             )
     label = args.label or spec.label_column or "label"  # the model's column unless told
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
+    _say_if_trained_on(args.data, model, ds)
     from lrnn import softmax
 
     z = _logits(model.w, model.b, ds, spec.scale)
@@ -184,6 +186,30 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
     print(_confusion_table(scores))
     print(_class_table(scores))
     return 0
+
+
+def _say_if_trained_on(source: str, model: Any, ds: Any) -> None:
+    """Scores on the examples a model was trained on flatter it (as ``lrnn report`` says in its
+    data section); evaluate printed them as if the data were new."""
+    from lrnn.data import data_sha256
+    from lrnn.model_meta import training_overlap
+
+    overlap = training_overlap(model, ds.source, data_sha256(ds.X, ds.y))
+    if overlap.startswith("yes"):
+        said = "the model was trained on these very examples, so its scores here flatter it"
+    elif overlap.startswith("partly"):
+        said = (
+            "the model was trained on a part of this data (the rest was held out for its test "
+            "score), so these scores mix training and held-out examples and flatter it"
+        )
+    else:
+        return
+    warnings.warn(
+        f"{source}: {said}; evaluate on data it has not seen (give a --test file when training "
+        "to keep one apart).",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 def _auc_text(auc: float) -> str:
