@@ -609,6 +609,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("npz single array", lambda f: ["train", f.npy_named_npz("one.npz"), *T], "single array"),
     ("zarr with an unknown codec", lambda f: ["train", f.zarr_unknown_codec("d.zarr"), *T], "the zarr store d.zarr cannot be read (unknown codec: 'frobnicate')"),
     ("streamed training, X.npy cut short", lambda f: ["train", (f.npy_folder("big"), f.truncated("big/X.npy", "big/X.npy"), "big")[-1], *T], "big/X.npy is not a plain .npy array (mmap length is greater than file size)"),
+    ("streamed training, X.npy of a negative shape", lambda f: ["train", (f.npy_folder("neg"), f.bytes("neg/X.npy", _npy_header((-10, 3)) + b"\0" * 240), "neg/X.npy")[-1], *T], "neg/X.npy is not a plain .npy array (memory mapped length must be positive)"),
     ("streamed training, NaN in X.npy", lambda f: ["train", f.npy_folder("big", np.where(np.arange(60).reshape(20, 3) == 44, np.nan, _X)), *T], "X.npy: X[14, 2] is nan; features must be finite numbers — fill in or drop that row"),
     ("streamed Parquet folder, inf in its second file", lambda f: ["train", f.parquet_folder("parts", [1.0, np.inf], [0, 1]), *T], "parts/part-1.parquet: column 'a' has value inf (row 2), infinite"),
     ("streamed Parquet folder, an empty cell", lambda f: ["train", f.parquet_folder("parts", [1.0, 2.0, None], [0, 1, 0]), *T], "parts/part-1.parquet: column 'a' is empty (row 3); fill in or drop that row"),

@@ -157,6 +157,18 @@ def test_y_npy_beside_several_arrays_labels_none_of_them(tmp_path):
     assert load(tmp_path / "X.npy").y.shape == (20,)
 
 
+def test_a_damaged_npy_beside_the_data_does_not_stop_it_loading(tmp_path):
+    """Looking for rivals of y.npy read every .npy's header: one declaring a negative shape
+    raised OverflowError, an internal error, though the data itself was fine."""
+    np.save(tmp_path / "data.npy", np.random.default_rng(0).normal(size=(10, 3)))
+    np.save(tmp_path / "y.npy", np.arange(10) % 2)
+    with open(tmp_path / "junk.npy", "wb") as f:
+        header = {"descr": "<f8", "fortran_order": False, "shape": (-10, 3)}
+        np.lib.format.write_array_header_1_0(f, header)
+        f.write(bytes(240))
+    assert load(tmp_path / "data.npy").y.shape == (10,)
+
+
 def test_stores_that_only_train_streams_are_named_where_data_is_read_into_memory(tmp_path):
     """A Zarr store or a folder of Parquet files given to predict or evaluate was read as a
     picture folder ("no images in this folder")."""

@@ -168,7 +168,7 @@ def _npy_rows(path: Path, two_d: bool = False) -> int | None:
     """The row count in a .npy file's header (None when unreadable, or not 2-D if asked)."""
     try:  # a memory map: the header is read, not the data
         shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
-    except (OSError, ValueError, EOFError):
+    except _ZIP_ERRORS:  # a header that lies (a negative shape: OverflowError) reads as none
         return None
     if not shape or (two_d and len(shape) != 2):
         return None

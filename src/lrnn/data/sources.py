@@ -394,7 +394,8 @@ def _open_npy(x_path: Path, y_path: Path) -> tuple[Source, NDArray, str]:
     for path, mmap in ((x_path, "r"), (y_path, None)):
         try:
             arrays.append(np.load(path, mmap_mode=mmap, allow_pickle=False))
-        except (ValueError, OSError, EOFError) as exc:  # truncated, pickled, not .npy at all
+        # truncated, pickled, not .npy at all, or a header that lies (a negative shape)
+        except (ValueError, OSError, EOFError, OverflowError) as exc:
             raise DataError(
                 f"{path} is not a plain .npy array ({short(exc)}); save it again with np.save."
             ) from exc
