@@ -49,6 +49,8 @@ CHECKPOINT_FORMAT = "lrnn-checkpoint"
 MAX_HEADER_BYTES = 16 * 2**20
 #: Largest total of tensor bytes a file may declare.
 MAX_TENSOR_BYTES = 4 * 2**30
+#: Most axes of a tensor in a model or checkpoint file (see _check_entries).
+MAX_TENSOR_AXES = 3
 
 #: The way out of a damaged file, for models and checkpoints alike.
 _DAMAGED = "use an intact copy or write the file again (retrain)"
@@ -429,6 +431,12 @@ def _parse_header(name: str, header_bytes: bytes) -> tuple[dict, dict]:
     return header, meta_raw or {}
 
 
+def _clipped(value: Any, limit: int = 60) -> str:
+    """A value from a file for a one-line message: its repr, cut at ``limit`` characters."""
+    text = printable(repr(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _check_entries(name: str, entries: dict, data_len: int) -> None:
     """Every tensor: an allowed dtype, a shape whose size matches its byte span, inside the file."""
     total = 0
@@ -450,7 +458,12 @@ def _check_entries(name: str, entries: dict, data_len: int) -> None:
             isinstance(shape, list)
             and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)
         ):
-            raise bad(f"has a malformed shape {shape!r}")
+            raise bad(f"has a malformed shape {_clipped(shape)}")
+        # lrnn writes at most 3 axes (a checkpoint's L-BFGS pairs of a K-class layer); a shape
+        # of 71 axes, or of 0 × 2⁶² × 2⁶² (0 bytes), passed the byte count and then failed in
+        # NumPy with its own message
+        if len(shape) > MAX_TENSOR_AXES or any(s > MAX_TENSOR_BYTES for s in shape):
+            raise bad(f"has a shape lrnn never writes ({_clipped(shape)})")
         if not (
             isinstance(offsets, list)
             and len(offsets) == 2
