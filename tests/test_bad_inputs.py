@@ -687,6 +687,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("resume unknown setting", lambda f: ["train", "--resume", f.checkpoint_variant("u.ckpt", config={"warp": 9}), *TR], "unknown key(s) 'warp'"),
     ("resume bad learning rate", lambda f: ["train", "--resume", f.checkpoint_variant("l.ckpt", config={"learning_rate": "fast"}), *TR], "learning_rate='fast'"),
     ("resume bad iteration", lambda f: ["train", "--resume", f.checkpoint_variant("i.ckpt", iteration=-3), *TR], "iteration -3"),
+    ("resume history past its iteration", lambda f: ["train", "--resume", f.checkpoint_variant("h.ckpt", iteration=10, history={"iteration": [0, 1e300], "cost": [0.7, 0.6]}), *TR], "h.ckpt: its history records iteration 1e+300 (the checkpoint is at 10)"),
+    ("resume history of text", lambda f: ["train", "--resume", f.checkpoint_variant("h.ckpt", iteration=10, history={"iteration": [0, 5], "cost": [0.7, "low"]}), *TR], "h.ckpt: its history holds values that are not numbers"),
     ("resume no theta", lambda f: ["train", "--resume", f.checkpoint_variant("t.ckpt", tensors={"other": np.zeros(65)}), *TR], "'theta'"),
     ("resume from a pipe", lambda f: ["train", "--resume", (os.mkfifo(f.root / "p.ckpt"), "p.ckpt")[1], *TR], "p.ckpt: is not a regular file (a pipe, a device or a socket); give a checkpoint"),
     ("model from a pipe", lambda f: ["predict", "--model", (os.mkfifo(f.root / "m.safetensors"), "m.safetensors")[1], "digits"], "m.safetensors: is not a regular file (a pipe, a device or a socket); give a model file"),

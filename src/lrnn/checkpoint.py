@@ -126,9 +126,25 @@ def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
             # then "diverge" for a reason no learning rate explains
             if key != "__type__" and not _is_count(value):
                 raise _corrupt(path, f"the optimiser's {key} {value!r} is not a count")
-    columns = list(meta.get("history", {}).values())
+    history = meta.get("history", {})
+    columns = list(history.values())
     if any(not isinstance(c, list) for c in columns) or len({len(c) for c in columns}) > 1:
         raise _corrupt(path, "its history is not columns of equal length")
+    numbers = (int, float, type(None))
+    if any(isinstance(v, bool) or not isinstance(v, numbers) for c in columns for v in c):
+        raise _corrupt(path, "its history holds values that are not numbers")
+    # each recorded iteration a count, in order, none past the checkpoint's own: a value like
+    # 1e300 was taken in, trained on, and only refused when the model was saved — as a fault
+    # of the new model file
+    recorded = history.get("iteration", [])
+
+    def counted(v: Any) -> bool:  # written as floats (history columns are), whole ones
+        return v is not None and math.isfinite(v) and float(v).is_integer() and 0 <= v <= iteration
+
+    if not all(counted(v) for v in recorded) or recorded != sorted(set(recorded)):
+        shown = next((v for v in recorded if not counted(v)), None)
+        said = f"iteration {shown!r}" if shown is not None else "iterations out of order"
+        raise _corrupt(path, f"its history records {said} (the checkpoint is at {iteration})")
     return tensors, meta, config
 
 
