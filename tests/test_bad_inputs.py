@@ -652,6 +652,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("3-class weights overflowing (estimator)", lambda f: lambda: _overflowing_three_classes().predict_proba(_X), "X·w overflowed"),
     ("model weight count", lambda f: ["evaluate", "--model", f.model_variant("w.safetensors", {"w": np.zeros(10), "b": np.zeros(1)}), "digits"], "64 features but w has 10"),
     ("model newer format", lambda f: ["predict", "--model", f.model_variant("v.safetensors", format_version=99), "digits"], "upgrade lrnn"),
+    ("model format version of 4000 digits", lambda f: ["predict", "--model", f.model_variant("v.safetensors", format_version=10**4000), "digits"], "written in format version 1000000000000000000… by lrnn"),
     ("model huge header", lambda f: ["predict", "--model", f.bytes("h.safetensors", struct.pack("<Q", 2**60) + b"{}"), "digits"], "header declares"),
     ("model history longer than lrnn keeps", lambda f: ["report", "digits", "--model", f.model_variant("h.safetensors", history={"iteration": list(range(1001)), "cost": [0.5] * 1001}), "-o", "r.html"], "h.safetensors: the history holds 1001 rows; lrnn keeps at most 1000"),
     ("model history past its iterations", lambda f: ["report", "digits", "--model", f.model_variant("h.safetensors", history={"iteration": [0, 10**6], "cost": [0.7, 0.1]}), "-o", "r.html"], "the history records iteration 1000000 but the model trained for"),

@@ -529,7 +529,7 @@ def _lrnn_meta(name: str, meta_raw: dict, expected_format: str) -> dict:
         )
     if version > FORMAT_VERSION:
         raise ModelFileError(
-            f"{name}: written in format version {version} by lrnn "
+            f"{name}: written in format version {_clipped(version, 20)} by lrnn "
             f"{printable(str(meta.get('lrnn_version', '?'))[:40])}; this lrnn {__version__} "
             "reads version "
             f"{FORMAT_VERSION} — upgrade lrnn."
