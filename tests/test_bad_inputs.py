@@ -529,7 +529,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("folder corrupt image", lambda f: ["train", f.folder_with_bad_image("imgs"), *T], "imgs/b/0.png"),
     ("folder unlabeled for training", lambda f: ["train", f.flat_folder("flat"), *T], "two or more sub-folders"),
     # ---- image files
-    ("image empty", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("e.png", b"")], "e.png: not an image"),
+    ("image empty", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("e.png", b"")], "e.png: is empty (0 bytes), not a picture; save or copy it again"),
     ("pictures too large to train on", lambda f: ["train", (f.png("big/a/1.png", (3000, 2000), "RGB"), f.png("big/b/1.png", (3000, 2000), "RGB"), "big")[2], *T], "give --image-size 64x64"),
     ("image that is PostScript", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("ps.png", b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 8 8\nshowpage\n")], "ps.png: not an image file lrnn reads"),
     ("image data cut short", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("s.png", _png_short_data())], "s.png: cannot decode"),

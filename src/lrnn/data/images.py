@@ -12,6 +12,7 @@ Pillow is imported inside the functions.
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -74,6 +75,11 @@ def _open_checked(path: str) -> Any:
     try:
         im = Image.open(path, formats=IMAGE_FORMATS)
     except UnidentifiedImageError as e:
+        if _is_empty(path):
+            raise DataError(
+                f"{path}: is empty (0 bytes), not a picture; save or copy it again, or leave it "
+                "out."
+            ) from e
         raise DataError(
             f"{path}: not an image file lrnn reads (PNG, JPEG, GIF, BMP, TIFF, WebP, ICO, PPM, "
             "TGA); convert it to PNG or JPEG, or leave it out."
@@ -87,6 +93,13 @@ def _open_checked(path: str) -> Any:
         im.close()
         raise _bomb(path, f"{width}×{height} pixels")
     return im
+
+
+def _is_empty(path: Any) -> bool:
+    try:
+        return os.path.getsize(path) == 0
+    except (OSError, TypeError):
+        return False
 
 
 def declared_pixels(blob: bytes) -> int:
