@@ -463,3 +463,20 @@ def test_a_label_option_that_names_no_column_is_said_to_be_ignored(tmp_path):
     predicted = run(args, tmp_path)
     assert predicted.returncode == 0, predicted.stderr
     assert "this model takes image data, which has none, so it is ignored" in predicted.stderr
+
+
+def test_paths_with_a_newline_cannot_forge_a_line_of_output(tmp_path):
+    """ "Training on bad<newline>error: forged …" printed a line that looked like lrnn's error,
+    as did the model's path in "model saved to"; each is printed escaped, on its own line."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    rows = [f"{a:.6g},{b:.6g},{'yes' if a > 0 else 'no'}" for a, b in X]
+    data = tmp_path / "bad\nerror: forged.csv"
+    data.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    model = "new\nline.safetensors"
+    proc = run(["train", data.name, "--no-plot", "--iterations", "10", "--model", model], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert not any(line.startswith("error:") for line in proc.stdout.splitlines())
+    assert "Training on bad\\nerror: forged.csv: 32 examples" in proc.stdout
+    assert "model saved to new\\nline.safetensors" in proc.stdout
+    assert (tmp_path / model).exists()  # the file itself has the name asked for

@@ -270,7 +270,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.json:
         print(header(td, cfg), flush=True)
         if state is not None:
-            print(f"Resuming {args.resume} from iteration {state.iteration}", flush=True)
+            print(f"Resuming {printable(args.resume)} from iteration {state.iteration}", flush=True)
     outputs = {"model": paths["model"], "history": paths["history"]}
     saver = checkpoint.Checkpointer(
         paths["checkpoint"], args.checkpoint_every, cfg, data_info, outputs
@@ -310,7 +310,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.json:  # a reader of the stream learns why it ends, and how to go on
             _out(args, event="interrupted", iteration=result.n_iter, checkpoint=target, resume=hint)
         print(
-            f"Interrupted at iteration {result.n_iter}; checkpoint saved to {target}. "
+            f"Interrupted at iteration {result.n_iter}; checkpoint saved to {printable(target)}. "
             f"Resume with: {hint}",
             file=sys.stderr,
         )
@@ -397,10 +397,10 @@ def _say_what_was_trained(
     print(f"train accuracy: {100 * training['train_accuracy']} %")
     if not math.isnan(training["test_accuracy"]):
         print(f"test accuracy: {100 * training['test_accuracy']} %")
-    print(f"model saved to {paths['model']}")
+    print(f"model saved to {printable(paths['model'])}")
     for what, key in (("learning curve", "plot"), ("history", "history"), ("report", "report")):
         if paths[key]:
-            print(f"{what} saved to {paths[key]}")
+            print(f"{what} saved to {printable(paths[key])}")
 
 
 def _save_train_outputs(args, paths: dict, model, result, td) -> None:
@@ -486,7 +486,7 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
             f"without diverging after {args.iterations} iterations"
             + (f"; its cost rose on the way: {steady}{scaling})" if best["cost_rose"] else ")")
         )
-    print(f"cost curves saved to {plot}")
+    print(f"cost curves saved to {printable(plot)}")
     return 0
 
 
@@ -565,7 +565,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     _out(
         args,
-        f"wrote {summary['output']} ({summary['bytes']} bytes): input "
+        f"wrote {printable(summary['output'])} ({summary['bytes']} bytes): input "
         f"'{summary['input']['name']}' {summary['input']['dtype']} {shape}; outputs label, "
         f"label_index, probabilities [{probabilities}], "
         f"{summary['arithmetic']}, agrees with lrnn to {summary['self_check_max_difference']:.1e}",
@@ -605,7 +605,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     # The model carries its recorded history; --history replaces it (e.g. a finer one).
     history = load_history(args.history) if args.history else model.history
     report.write_report(output, model=model, dataset=ds, history=history)
-    print(f"report saved to {output}")
+    print(f"report saved to {printable(str(output))}")
     return 0
 
 

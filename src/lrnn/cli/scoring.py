@@ -17,7 +17,7 @@ import numpy as np
 
 from lrnn.cli.commands import _load_model_and_spec, _logits, _out
 from lrnn.cli.train_lines import six_decimals
-from lrnn.errors import UsageError
+from lrnn.errors import UsageError, printable
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -139,7 +139,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         persist.save_model(args.model, replace(model, threshold=float(threshold)))
-        print(f"threshold {threshold:.6g} saved into {args.model}", file=sys.stderr)
+        print(f"threshold {threshold:.6g} saved into {printable(args.model)}", file=sys.stderr)
     return 0
 
 

@@ -63,7 +63,8 @@ def header(td, cfg) -> str:
     else:
         target = f"positive class: {td.classes[-1]!r}"
     return (
-        f"Training on {td.source}: {backend.n_samples} examples × {backend.n_features} features "
+        f"Training on {printable(str(td.source))}: {backend.n_samples} examples × "
+        f"{backend.n_features} features "
         f"({td.stored_dtype}); test: {td.test_description}; {target}; solver {name}, {steps}"
         + _validation(td)
         + _where(backend, str(td.stored_dtype))
