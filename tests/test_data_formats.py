@@ -586,3 +586,39 @@ def test_a_long_csv_row_is_named_by_its_line_after_leading_blank_lines(tmp_path)
     table.write_text("\na,b,label\n1,2,0,9\n3,4,1\n")
     with pytest.raises(DataError, match="line 3 has 4 fields but the header names 3 columns"):
         read_table(str(table), None)
+
+
+def test_a_large_picture_is_resized_without_copies_of_itself(tmp_path):
+    """Reading a 4000 × 4000 colour picture to the model's size held the decoded picture four
+    times (the original, EXIF's upright copy, the mode conversion's copy, …): 49 megapixels sent
+    to ``lrnn serve`` took 600 MB each. What is left is the decoded picture itself (Pillow keeps
+    colour pixels in 4 bytes)."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    if not Path("/proc/self/status").exists():
+        pytest.skip("reads the peak memory from /proc")
+    Image.new("RGB", (4000, 4000), (10, 200, 30)).save(tmp_path / "big.png")
+    # VmHWM (the peak resident size) starts afresh in the new program; ru_maxrss would not
+    code = (
+        "import re, sys\n"
+        "from lrnn.data.images import read_image\n"
+        "def peak():\n"
+        "    status = open('/proc/self/status').read()\n"
+        "    return int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) * 1024\n"
+        "before = peak()\n"
+        "picture = read_image(sys.argv[1], 'RGB', (64, 64))\n"
+        "print(picture.shape == (64, 64, 3), picture[0, 0].tolist(), peak() - before)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "big.png")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.startswith("True [10, 200, 30] "), out
+    decoded = 4000 * 4000 * 4
+    grew = int(out.split()[-1])
+    assert grew < 1.5 * decoded, grew / decoded

@@ -204,6 +204,10 @@ def _as_8bit(im: Any, path: str) -> Any:
     return Image.fromarray(out)
 
 
+#: The EXIF tag that says how a camera held the picture (1: upright).
+_ORIENTATION = 0x0112
+
+
 def _read_image(
     path: str, mode: str, size: tuple[int, int] | None
 ) -> tuple[np.ndarray, tuple[int, int]]:
@@ -211,9 +215,15 @@ def _read_image(
     from PIL import Image, ImageOps
 
     def read(im: Any) -> tuple[np.ndarray, tuple[int, int]]:
-        im = _as_8bit(ImageOps.exif_transpose(im), path)
+        # No copy where nothing changes: exif_transpose and convert each copied the whole
+        # picture even then, and with the decoded original alive a 49-megapixel upload held
+        # 600 MB (four copies) until its resize to the model's few thousand pixels.
+        if im.getexif().get(_ORIENTATION, 1) != 1:
+            im = ImageOps.exif_transpose(im)
+        im = _as_8bit(im, path)
         own = (im.size[1], im.size[0])
-        im = im.convert(mode)
+        if im.mode != mode:
+            im = im.convert(mode)
         if size is not None and im.size != (size[1], size[0]):
             im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
         return np.asarray(im, dtype=np.uint8), own
