@@ -622,3 +622,21 @@ def test_a_large_picture_is_resized_without_copies_of_itself(tmp_path):
     decoded = 4000 * 4000 * 4
     grew = int(out.split()[-1])
     assert grew < 1.5 * decoded, grew / decoded
+
+
+def test_a_picture_taken_sideways_is_read_upright(tmp_path):
+    """A camera's EXIF orientation (6: turn 90° clockwise) is applied; the one copy that
+    costs is made only for such pictures."""
+    from PIL import Image
+
+    from lrnn.data.images import read_image
+
+    pixels = np.zeros((2, 3), dtype=np.uint8)
+    pixels[0, 0] = 255  # top left, as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(pixels).save(tmp_path / "side.png", exif=exif)
+    Image.fromarray(pixels).save(tmp_path / "flat.png")
+    upright = read_image(str(tmp_path / "side.png"), "L", None)[:, :, 0]
+    assert upright.shape == (3, 2) and upright[0, 1] == 255 and upright.sum() == 255
+    assert read_image(str(tmp_path / "flat.png"), "L", None)[:, :, 0].tolist() == pixels.tolist()
