@@ -360,3 +360,26 @@ def test_a_state_from_data_of_another_width_is_refused_in_one_line():
     longer = TrainConfig(solver="gd", learning_rate=0.1, max_iter=6)
     with pytest.raises(UsageError, match=r"shape \(5,\), but the data here needs \(4,\)"):
         train(InMemoryBackend(X[:, :3], y, None, 1.0), longer, resume=made)
+
+
+def test_a_stalled_lbfgs_run_shows_its_gradient_apart_from_tol_and_names_newton():
+    """ "max|∇J| = 1e-08 … above tol=1e-08" read as equal numbers; and the advice named only
+    a larger tol and standardizing (the features were standardized), where Newton's step,
+    which follows the gradient rather than the cost, gets below such a tol."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from lrnn import LogisticNeuron
+    from lrnn.verdicts import _apart
+    from tests.test_sparse import problem
+
+    assert _apart(1.0004e-8, 1e-8) == "1.0004e-08" and _apart(3.73e-9, 1e-9) == "3.73e-09"
+    assert _apart(1e-8 * (1 + 2**-52), 1e-8) == "1.0000000000000002e-08"
+    X, y, _ = problem(m=500, n=80, density=0.1, seed=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        LogisticNeuron(solver="lbfgs", alpha=1e-2, tol=1e-9, max_iter=2000).fit(X, y)
+    (message,) = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+    assert "because no step lowered the cost any further" in message
+    assert "use a larger tol, solver='newton', or standardized features" in message

@@ -129,7 +129,7 @@ def warn_if_unfinished(
     result: TrainResult, solver: Solver, config: TrainConfig, backend: Backend
 ) -> None:
     """A run that did not do what was asked says so, with the gradient it measured."""
-    measured = f"max|∇J| = {result.grad_norm:.3g} at the returned weights"
+    measured = f"max|∇J| = {_apart(result.grad_norm, config.tol)} at the returned weights"
     scale = can_advise_scaling(backend)
     advice = "raise max_iter, or scale the features (standardize)" if scale else "raise max_iter"
     if solver.uses_learning_rate:
@@ -165,10 +165,15 @@ def warn_if_unfinished(
     elif result.stop_reason == "stalled":
         wanted = f"tol={config.tol:g}" if config.tol > 0 else "what this precision allows"
         if at_precision:
+            # the cost, which a line search compares, stops resolving a gradient of about
+            # √eps; Newton's step follows the gradient itself and gets further
+            ways = ["a larger tol"] + (["solver='newton'"] if solver.name != "newton" else [])
+            ways += ["standardized features"] if scale else []
+            said = ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + ", or " + ways[-1]
             why = (
-                f"tol={config.tol:g} is below what {backend.dtype} resolves for features on "
-                "this scale (the weights are at the optimum to working precision): use a "
-                + ("larger tol, or standardize the features" if scale else "larger tol")
+                f"tol={config.tol:g} is below what the cost resolves in {backend.dtype} for "
+                "features on this scale (the weights are at the optimum to working precision):"
+                f" use {said}"
             )
         elif (stuck := no_usable_step(backend, config.alpha)) is not None:
             why = stuck
@@ -273,6 +278,16 @@ def _user_stacklevel() -> int:
     while frame is not None and frame.f_code.co_filename.startswith(package):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def _apart(value: float, tol: float) -> str:
+    """``value`` to 3 significant digits, or as many more as it takes not to read the same as
+    ``tol`` beside it ("max|∇J| = 1e-08 … above tol=1e-08" for 1.0004e-8)."""
+    for digits in range(3, 18):
+        shown = f"{value:.{digits}g}"
+        if tol <= 0 or shown != f"{tol:.{digits}g}":
+            return shown
+    return repr(value)
 
 
 def stationary_enough(grad_norm: float, cost: float, tol: float, dtype: np.dtype) -> bool:
