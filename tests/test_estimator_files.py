@@ -343,3 +343,29 @@ def test_predictor_refuses_what_the_command_line_refuses(tmp_path):
         p3.records(rows, threshold=0.3)
     with pytest.raises(UsageError, match="no positive class"):
         p3.positive_probability(X)
+
+
+def test_a_model_fitted_on_a_named_series_tells_the_cli_its_label_column(tmp_path):
+    """A model saved from fit(df, df["diagnosis"]) recorded the label column as 'label', so
+    ``lrnn evaluate`` on the same CSV failed ("no label column 'label'") without --label."""
+    import pandas as pd
+    from sklearn.datasets import load_breast_cancer
+
+    from lrnn import LogisticNeuron
+    from tests.cli_helpers import run
+
+    data = load_breast_cancer(as_frame=True).frame.iloc[:, [0, 1, 2, -1]]
+    data = data.rename(columns={"target": "diagnosis"})
+    features = data.drop(columns="diagnosis")
+    features = (features - features.mean()) / features.std()
+    est = LogisticNeuron(solver="newton", alpha=1e-2).fit(features, data["diagnosis"])
+    assert est.label_column_ == "diagnosis"
+    est.save(tmp_path / "m.safetensors")
+    assert LogisticNeuron.load(tmp_path / "m.safetensors").label_column_ == "diagnosis"
+    pd.concat([features, data["diagnosis"]], axis=1).to_csv(tmp_path / "d.csv", index=False)
+    proc = run(["evaluate", "--model", "m.safetensors", "d.csv", "--json"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    scored = json.loads(proc.stdout)
+    assert scored["accuracy"] == pytest.approx(est.score(features, data["diagnosis"]), abs=1e-12)
+    plain = LogisticNeuron(solver="newton", alpha=1e-2)
+    assert plain.fit(features.to_numpy(), data["diagnosis"].to_numpy()).label_column_ is None

@@ -45,7 +45,7 @@ from lrnn.backends.sparse_backend import check_structure
 from lrnn.backends.sparse_backend import logits as sparse_logits
 from lrnn.config import MAX_SEED, VALIDATION_FRACTION, TrainConfig, check_fraction, default
 from lrnn.data.dataset import label_name
-from lrnn.errors import NO_WEIGHT, UsageError
+from lrnn.errors import NO_WEIGHT, UsageError, has_control_characters
 from lrnn.train import Callback, TrainResult, solver_for, train
 
 #: scikit-learn's LogisticRegression stops at tol=1e-4 too: an estimator in a pipeline or a
@@ -378,6 +378,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             )
         X = self._validate_X(X, reset=True)
         self.classes_, encoded = self._encode_targets(_one_label_per_row(y, X.shape[0]))
+        self.label_column_ = _column_name(y)
         n_classes = len(self.classes_)
         weights = None if sample_weight is None else _checked_sample_weight(sample_weight, X)
         factors = run.class_factors(
@@ -638,6 +639,15 @@ def _shown(classes: list) -> str:
     """A list of class labels for a message: the first five, and how many more."""
     more = f" and {len(classes) - 5} more" if len(classes) > 5 else ""
     return "[" + ", ".join(repr(c) for c in classes[:5]) + more + "]"
+
+
+def _column_name(y: Any) -> str | None:
+    """The name of a pandas Series of labels (``df["diagnosis"]``), kept so that a saved model
+    tells ``lrnn evaluate`` which column of a CSV holds the labels; None otherwise."""
+    name = getattr(y, "name", None)
+    if isinstance(name, str) and name.strip() and not has_control_characters(name):
+        return name
+    return None
 
 
 def _is_fitted_attribute(name: str) -> bool:

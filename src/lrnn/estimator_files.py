@@ -52,7 +52,11 @@ def to_model_file(estimator: Any) -> persist.ModelFile:
     names = getattr(estimator, "feature_names_in_", None)
     names = None if names is None else [str(n) for n in names]
     spec = (
-        Preprocessing(kind="table", feature_names=tuple(names))
+        Preprocessing(
+            kind="table",
+            feature_names=tuple(names),
+            label_column=getattr(estimator, "label_column_", None),
+        )
         if names
         else Preprocessing(kind="array")
     )
@@ -195,6 +199,7 @@ def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
     estimator.n_features_in_ = w.shape[0]
     if spec.kind == "table" and model.feature_names:
         estimator.feature_names_in_ = np.asarray(model.feature_names, dtype=object)
+    estimator.label_column_ = spec.label_column if spec.kind == "table" else None
     iterations = training.get("iterations")
     estimator.n_iter_ = iterations if isinstance(iterations, int) else 0
     estimator.history_ = dict(model.history) if model.history else {}
