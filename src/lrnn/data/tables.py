@@ -8,6 +8,7 @@ declared size before it is read. pandas and pyarrow are imported inside the func
 from __future__ import annotations
 
 import codecs
+import difflib
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -378,10 +379,15 @@ def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.n
             separator = next(
                 (c for c in ";\t|" if len(df.columns) == 1 and c in str(df.columns[0])), None
             )
+            names = [str(c) for c in df.columns]
+            near = [c for c in names if c.casefold() == label.casefold()]
+            near = near or difflib.get_close_matches(label, names, n=1, cutoff=0.75)
             fix = (
                 f"the header looks {separator!r}-separated, and lrnn reads comma-separated "
                 "files: save it with commas"
                 if separator
+                else f"give --label '{clip(near[0])}' if that is the column meant"
+                if near
                 else "name the label column with --label"
             )
             if _numbers_only([str(c) for c in df.columns]):
