@@ -251,6 +251,40 @@ MUTANTS = [
         ],
         ["(m, 1)", "broadcast", "np.dot(w.T, X)"],
     ),
+    (  # the lesson text's layout (A a column) with Y where it writes Y.T
+        "lesson-layout-dw-without-Y.T",
+        "propagate",
+        [
+            (
+                "A = sigmoid(np.dot(w.T, X) + b)\n    cost",
+                "A = sigmoid(np.dot(X.T, w) + b)\n    cost",
+            ),
+            (
+                "np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))",
+                "np.sum(Y.T * np.log(A) + (1 - Y.T) * np.log(1 - A))",
+            ),
+            ("np.dot(X, (A - Y).T)", "np.dot(X, (A - Y))"),
+            ("np.sum(A - Y)\n", "np.sum(A - Y.T)\n"),
+        ],
+        ["as the lesson's text writes it", "np.dot(X, A - Y.T) / m"],
+    ),
+    (
+        "lesson-layout-db-without-Y.T",
+        "propagate",
+        [
+            (
+                "A = sigmoid(np.dot(w.T, X) + b)\n    cost",
+                "A = sigmoid(np.dot(X.T, w) + b)\n    cost",
+            ),
+            (
+                "np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))",
+                "np.sum(Y.T * np.log(A) + (1 - Y.T) * np.log(1 - A))",
+            ),
+            ("np.dot(X, (A - Y).T)", "np.dot(X, (A - Y.T))"),
+            ("np.sum(A - Y)\n", "np.sum(A - Y)\n"),
+        ],
+        ["db is m times too large", "np.sum(A - Y.T) / m"],
+    ),
     ("grads-order", "propagate", [("return grads, cost", "return cost, grads")], ["(cost, grads)"]),
     (
         "lr-hard-coded",

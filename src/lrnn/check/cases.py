@@ -250,6 +250,14 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
             f"Compute {_IN_Z}, a (1, m) row.",
             loc.transposed_product("X"),
         ),
+        Mutant(  # the lesson text's layout, A a column from np.dot(X.T, w), with Y for Y.T
+            X @ (A.T - Y) / m,
+            f"dw has shape {(n, m)}; expected {(n, 1)}: A has shape (m, 1) (np.dot(X.T, w), "
+            "as the lesson's text writes it, gives a column) while Y is (1, m), so A − Y "
+            "broadcasts into an (m, m) matrix. In that layout subtract Y.T, as the text does: "
+            "np.dot(X, A - Y.T) / m.",
+            DW,
+        ),
         Mutant(  # the same numbers from a row A and Y.T (the lesson's text writes Y.T)
             X @ (A.T - Y).T / m,
             f"dw has shape {(n, m)}; expected {(n, 1)}: A − Y.T subtracts a column (m, 1) "
@@ -269,6 +277,14 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
         ),
     ]
     db = [
+        Mutant(  # the lesson text's column A with Y for Y.T: m² terms, m times the sum
+            float(np.sum(A.T - Y) / m),
+            "db is m times too large: A has shape (m, 1) (np.dot(X.T, w), as the lesson's text "
+            "writes it, gives a column) while Y is (1, m), so A − Y broadcasts into an (m, m) "
+            "matrix and np.sum adds m² terms. In that layout subtract Y.T, as the text does: "
+            "np.sum(A - Y.T) / m.",
+            DB,
+        ),
         *(Mutant(float(np.sum(A_wrong - Y) / m), why, at_A) for A_wrong, _, why in misplaced_b),
         Mutant(float(np.sum(Y) / m), _not_the_error("db", "Y", "np.sum(A - Y)")),
         Mutant(float(np.sum(A) / m), _not_the_error("db", "A", "np.sum(A - Y)")),

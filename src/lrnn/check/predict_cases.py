@@ -66,7 +66,8 @@ def _judge_predict(p: dict[str, Any]) -> Callable[[Any], Finding | None]:
                 _first_labels_only(A, 1),
                 "predict labels only the first example: its A has shape (m, 1) — from "
                 "np.dot(X.T, w) — so a loop over A.shape[1] visits one column; compute "
-                "A = sigmoid(np.dot(w.T, X) + b), of shape (1, m), as the lesson's predict does.",
+                "A = sigmoid(np.dot(w.T, X) + b), of shape (1, m), or loop over A.shape[0] "
+                "in that layout.",
                 loc.transposed_product("X"),
             ),
             *_loop_ends_early(A),
