@@ -1398,6 +1398,26 @@ def test_ctrl_c_takes_the_learners_process_down_too(tmp_path, stop):
     assert not [p for p in mine if Path(f"/proc/{p}").exists() and _alive(p)]
 
 
+def test_ctrl_c_still_gives_json_readers_one_object(tmp_path):
+    """`lrnn check --json` stopped by Ctrl-C printed nothing on stdout, where a reader waits
+    for one JSON object (lrnn train --json ends its stream with an "interrupted" event)."""
+    import json
+    import signal
+    import subprocess
+    import time
+
+    from tests.cli_helpers import lrnn_command
+
+    path = write(tmp_path, replace_body("sigmoid", "while True:\n    pass"))
+    proc = subprocess.Popen([*lrnn_command(), "check", str(path), "--json"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    time.sleep(4)  # lrnn started, the learner's code is looping
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert json.loads(out) == {"passed": False, "interrupted": True, "functions": []}
+
+
 def _child_of(pid: int, parent: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

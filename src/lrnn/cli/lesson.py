@@ -49,6 +49,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"passed": False, "error": one_line(exc), "functions": []}))
         raise
+    except KeyboardInterrupt:  # so do those of a run stopped by Ctrl-C (it printed nothing)
+        if args.json:
+            print(json.dumps({"passed": False, "interrupted": True, "functions": []}), flush=True)
+        raise
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:
