@@ -662,6 +662,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("model huge tensor", lambda f: ["predict", "--model", f.header_only("t.safetensors", {"w": {"dtype": "F64", "shape": [2**40], "data_offsets": [0, 8]}}), "digits"], "t.safetensors: tensor 'w'"),
     ("model tensor of 71 axes", lambda f: ["predict", "--model", f.header_only("t.safetensors", {"w": {"dtype": "F64", "shape": [1] * 70 + [1], "data_offsets": [0, 8]}}), "digits"], "t.safetensors: tensor 'w' has a shape lrnn never writes"),
     ("model empty tensor of huge axes", lambda f: ["predict", "--model", f.header_only("t.safetensors", {"w": {"dtype": "F64", "shape": [1], "data_offsets": [0, 8]}, "idf": {"dtype": "F64", "shape": [0, 2**62, 2**62], "data_offsets": [8, 8]}}), "digits"], "tensor 'idf' has a shape lrnn never writes ([0, 4611686018427387904"),
+    ("text folder to a table model", lambda f: ["predict", "--model", TABLE_MODEL, (f.text("docs/neg/a.txt", "a dull film"), f.text("docs/pos/b.txt", "a fine film"), "docs")[-1]], "docs: the model was trained on table data but this is a folder of text files; give a .csv or .parquet file"),
+    ("text folder to an image model", lambda f: ["evaluate", "--model", IMAGE_MODEL, (f.text("docs/neg/a.txt", "a dull film"), f.text("docs/pos/b.txt", "a fine film"), "docs")[-1]], "docs: the model was trained on image data but this is a folder of text files"),
     ("model on another kind of data", lambda f: ["evaluate", "--model", TABLE_MODEL, "digits"], "table data"),
     ("model feature count for report", lambda f: ["report", "breast_cancer", "--model", IMAGE_MODEL, "-o", "r.html"], "image data"),
     # ---- verify (the manifest is read from the model file)

@@ -281,6 +281,12 @@ def _load_sparse(
         raise DataError(f"{p}: one document has no class; give {takes('text', True)}.")
     if p.is_dir() and (is_text_model or (spec is None and text_data.is_text_folder(p))):
         return text_data.load_text_folder(p, text or dict(text_data.DEFAULTS), spec, require_labels)
+    if p.is_dir() and spec is not None and text_data.is_text_folder(p):
+        # read as pictures it said "no images in this folder", of one of its class folders
+        raise DataError(
+            f"{p}: the model was trained on {spec.kind} data but this is a folder of text "
+            f"files; give {takes(spec.kind, require_labels)}."
+        )
     wants_column = is_text_model or (spec is None and text and text.get("text_column"))
     if p.suffix.lower() in _TABLE_SUFFIXES and wants_column:
         return text_data.load_text_table(str(p), label, text or {}, spec, require_labels)
