@@ -570,6 +570,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("csv line too long", lambda f: ["train", f.limited(data.limits, "MAX_LINE_BYTES", 64, f.text("long.csv", "a,label\n" + "1" * 100 + ",0\n")), *T], "line 2 is longer"),
     ("csv too many columns", lambda f: ["train", f.limited(data.limits, "MAX_COLUMNS", 3, f.text("w.csv", "a,b,c,label\n1,2,3,0\n")), *T], "4 columns"),
     ("csv --label in other case", lambda f: ["train", f.csv("t.csv", _table_frame()), "--label", "Label", *T], "no label column 'Label'; the columns are 'a', 'b', 'c', 'label' — give --label 'label' if that is the column meant"),
+    ("csv semicolons to predict", lambda f: ["predict", "--model", TABLE_MODEL, f.text("s.csv", "a;b;c\n1;2;3\n")], "s.csv: missing feature column(s) 'a', 'b', 'c' that the model was trained on; the header looks ';'-separated"),
     ("csv wrong --label", lambda f: ["train", f.csv("t.csv", _table_frame()), "--label", "target", *T], "no label column 'target'"),
     ("predict on two tables", lambda f: ["predict", "--model", TABLE_MODEL, f.csv("a.csv", _table_frame()), f.csv("b.csv", _table_frame())], "a.csv: one of 2 inputs, but a model trained on table data reads one data file at a time"),
     ("predict on two svmlight files", lambda f: ["predict", "--model", SVM_MODEL, f.text("a.svm", "1 1:1\n"), f.text("b.svm", "0 2:1\n")], "a.svm: one of 2 inputs, but a model trained on svmlight data reads one"),

@@ -334,9 +334,16 @@ def frame_dataset(
         features = list(wanted)
         absent = [c for c in features if c not in cols]
         if absent:
+            separator = _other_separator(df)
+            fix = (
+                f"the header looks {separator!r}-separated, and lrnn reads comma-separated "
+                "files: save it with commas"
+                if separator
+                else "add them (extra columns are ignored)"
+            )
             raise DataError(
                 f"{source}: missing feature column(s) {quoted(absent)} that the model was "
-                "trained on; add them (extra columns are ignored)."
+                f"trained on; {fix}."
             )
     else:
         features = [c for c in cols if c != label]
@@ -369,6 +376,14 @@ def _table_labels(
         return None, None
 
 
+def _other_separator(df: Any) -> str | None:
+    """';', tab or '|' when a header read as one column holds it: a file saved with another
+    separator than the comma lrnn reads."""
+    if len(df.columns) != 1:
+        return None
+    return next((c for c in ";\t|" if c in str(df.columns[0])), None)
+
+
 def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.ndarray | None:
     """The label column's values (numbers stay numbers, so 1 is not read as "1.0"), or None
     when there is none or, without ``require_labels``, when a label is blank."""
@@ -376,9 +391,7 @@ def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.n
 
     if label not in df.columns:
         if require_labels:
-            separator = next(
-                (c for c in ";\t|" if len(df.columns) == 1 and c in str(df.columns[0])), None
-            )
+            separator = _other_separator(df)
             names = [str(c) for c in df.columns]
             near = [c for c in names if c.casefold() == label.casefold()]
             near = near or difflib.get_close_matches(label, names, n=1, cutoff=0.75)
