@@ -98,7 +98,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return _evaluate_classes(args, model, spec)
     label = args.label or spec.label_column or "label"  # the model's column unless told
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
-    _say_if_trained_on(args.data, model, ds)
     z = _logits(model.w, model.b, ds, spec.scale)
     threshold = model.threshold if args.threshold is None else args.threshold
     source = "the model's" if args.threshold is None else "--threshold"
@@ -114,6 +113,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     result = metrics.evaluate(z, ds.y, threshold)
     # threshold-free: how well the probabilities rank the examples (NaN with one class only)
     auc = metrics.roc_auc(ds.y, sigmoid(z))
+    _say_if_trained_on(args.data, model, ds)  # once nothing can fail: a failure is one line
     if args.json:
         predicted = (sigmoid(z) > threshold).astype(np.intp)
         scores = metrics.evaluate_classes(predicted, ds.y, model.classes, result.log_loss)
@@ -160,13 +160,13 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
             )
     label = args.label or spec.label_column or "label"  # the model's column unless told
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
-    _say_if_trained_on(args.data, model, ds)
     from lrnn import softmax
 
     z = _logits(model.w, model.b, ds, spec.scale)
     scores = metrics.evaluate_softmax(z, ds.y, model.classes)
     aucs = metrics.one_vs_rest_aucs(ds.y, softmax.softmax(z))
     _say_absent_classes(args.data, scores.per_class())
+    _say_if_trained_on(args.data, model, ds)
     if args.json:
         _out(
             args,
