@@ -497,3 +497,49 @@ def test_seed_with_test_data_and_nothing_random_is_named(tmp_path, capsys, monke
     assert said in capsys.readouterr().err
     assert main([*common, "--model", "s.safetensors", "--solver", "sgd"]) == 0
     assert "--seed is ignored" not in capsys.readouterr().err
+
+
+def test_drop_leaves_an_id_column_out_and_a_numbering_column_is_pointed_out(tmp_path):
+    """A table's ID column was trained on as a feature, with no way to leave it out and no
+    word: in a file sorted by class it is the best predictor of all. It is now named in a
+    warning, and --drop leaves it out of training, of the model and of what predict reads;
+    verify retrains the same model."""
+    from sklearn.datasets import load_breast_cancer
+
+    from lrnn import persist
+
+    X, y = load_breast_cancer(return_X_y=True)
+    order = np.argsort(y, kind="stable")  # sorted by class: the row number predicts it
+    X, y = X[order][:, :4], y[order]
+    lines = ["patient_id,a,b,c,d,label"]
+    lines += [
+        f"{i},{','.join(f'{v:.6g}' for v in row)},{c}"
+        for i, (row, c) in enumerate(zip(X, y, strict=True))
+    ]
+    (tmp_path / "p.csv").write_text("\n".join(lines) + "\n")
+    common = [
+        "train",
+        "p.csv",
+        "--standardize",
+        "--solver",
+        "newton",
+        "--alpha",
+        "1e-2",
+        "--no-plot",
+    ]
+    plain = run([*common, "--model", "with.safetensors"], tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert "column 'patient_id' holds a different whole number on every row and runs in order" in (
+        plain.stderr
+    )
+    assert "--drop 'patient_id'" in plain.stderr
+    dropped = run([*common, "--drop", "patient_id", "--model", "without.safetensors"], tmp_path)
+    assert dropped.returncode == 0, dropped.stderr
+    assert "patient_id" not in dropped.stderr and "4 features" in dropped.stdout
+    model = persist.load_model(tmp_path / "without.safetensors")
+    assert model.feature_names == ["a", "b", "c", "d"] and model.w.shape == (4,)
+    assert model.manifest["request"]["drop"] == ["patient_id"]
+    predicted = run(["predict", "--model", "without.safetensors", "p.csv"], tmp_path)
+    assert predicted.returncode == 0 and len(predicted.stdout.splitlines()) == 570
+    verified = run(["verify", "--model", "without.safetensors"], tmp_path)
+    assert verified.returncode == 0 and "bit-identical" in verified.stdout, verified.stderr

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -170,12 +171,14 @@ class TrainingRequest:
     #: left out), or "all rows", as models made before that rule were standardized — a
     #: manifest without this field is one of those, and verify and resume repeat its rule
     standardize_on: str = "training rows"
+    #: table columns not to train on (an ID, a row number): ``--drop``
+    drop: tuple[str, ...] = ()
 
     #: what a model's manifest keeps so that ``lrnn verify`` prepares the same training data
     REPRODUCE = (
         "data", "test", "validation", "label", "image_size", "standardize", "stream",
         "early_stopping", "validation_fraction", "class_weight", "positive_class", "text",
-        "backend", "standardize_on",
+        "backend", "standardize_on", "drop",
     )  # fmt: skip
 
     def to_manifest(self) -> dict[str, Any]:
@@ -205,6 +208,7 @@ class TrainingRequest:
                 )
         if known.get("image_size") is not None:
             known["image_size"] = tuple(known["image_size"])
+        known["drop"] = tuple(known.get("drop") or ())
         hold_out = not known.pop("test", None)
         # The backend trained the bits: Dask and torch sum in their own order, so verify
         # retrains on the one the model names (numpy for models that name none).
@@ -238,6 +242,7 @@ _REQUEST_TYPES: dict[str, Callable[[Any], bool]] = {
     "text": lambda v: v is None or _text_settings_problem(v) is None,
     "backend": lambda v: isinstance(v, str),
     "standardize_on": lambda v: v in ("training rows", "all rows"),
+    "drop": lambda v: isinstance(v, list | tuple) and all(isinstance(c, str) for c in v),
 }
 
 
@@ -339,9 +344,16 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         source,
         label=request.label,
         image_size=request.image_size,
-        standardize=request.standardize and not held_out,
+        standardize=request.standardize and not held_out and not request.drop,
         text=request.text,
     )
+    if request.drop:  # before standardizing: the statistics are of the columns kept
+        ds = without_columns(ds, request.drop)
+        if request.standardize and not held_out:
+            from lrnn.data.dataset import standardize
+
+            ds = standardize(ds)
+    _say_if_a_column_numbers_the_rows(ds)
     if request.positive_class is not None:  # a name the data lacks is refused before any work
         _positive(ds, request)
     _check_image_size(request.image_size, ds)
@@ -377,6 +389,66 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         spec = train_part.spec
         test_part = replace(test_part, X=spec.transform(test_part.X), spec=spec)
     return train_part, test_part, f"a {pct} hold-out (seed {seed})"
+
+
+#: A column named like this, of distinct whole numbers, identifies rows rather than describing
+#: them.
+_ID_NAME = re.compile(r"(^|[^a-z])(id|index|row|rownum)$", re.IGNORECASE)
+
+
+def _say_if_a_column_numbers_the_rows(ds: Any) -> None:
+    """A table column of distinct whole numbers that runs in order, or is named like an ID,
+    numbers the rows: trained on, it lets the model predict from a row's position (a file
+    sorted by class makes it the best "feature"). Said once, with ``--drop`` as the way out."""
+    names = ds.spec.feature_names if ds.spec.kind == "table" else None
+    m = ds.X.shape[0]
+    if not names or m < 20:
+        return
+    for j, name in enumerate(names):
+        column = np.asarray(ds.X[:, j], dtype=np.float64)
+        if ds.spec.mean is not None:  # standardized already: the file's own values
+            column = column * ds.spec.std[j] + ds.spec.mean[j]
+        if not np.allclose(column, np.round(column), rtol=0, atol=1e-6):
+            continue
+        column = np.round(column)
+        steps = np.diff(column)
+        in_order = bool(np.all(steps > 0) or np.all(steps < 0))
+        if in_order or (_ID_NAME.search(name) and np.unique(column).size == m):
+            warnings.warn(
+                f"{ds.source}: column {name!r} holds a different whole number on every row"
+                f"{' and runs in order' if in_order else ''}, as a row number or an ID does; "
+                f"trained on, it lets the model predict from where a row sits in the file — "
+                f"leave it out with --drop {name!r}.",
+                UserWarning,
+                stacklevel=2,
+            )
+            return
+
+
+def without_columns(ds: Any, drop: Sequence[str]) -> Any:
+    """``ds`` without the table columns named in ``drop`` (``--drop``): an ID or a row number
+    that would otherwise be trained on as a feature. A name the table lacks is refused."""
+    from dataclasses import replace
+
+    from lrnn.data.checks import quoted
+
+    names = list(ds.spec.feature_names or ()) if ds.spec.kind == "table" else []
+    if not names:
+        raise UsageError(
+            f"--drop leaves out columns of a table; {ds.source} is {ds.spec.kind} data — "
+            "drop the option."
+        )
+    missing = [c for c in drop if c not in names]
+    if missing:
+        raise DataError(
+            f"{ds.source}: --drop names {quoted(missing)}, which the table's feature columns "
+            f"({quoted(names)}) do not hold; check the name."
+        )
+    kept = [j for j, c in enumerate(names) if c not in drop]
+    if not kept:
+        raise UsageError(f"--drop leaves {ds.source} no feature column; keep at least one.")
+    spec = replace(ds.spec, feature_names=tuple(names[j] for j in kept))
+    return replace(ds, X=np.ascontiguousarray(ds.X[:, kept]), spec=spec)
 
 
 def feature_names(spec: Any) -> list[str] | None:
@@ -519,6 +591,7 @@ def _streamed(request: TrainingRequest) -> TrainingData:
         ("--validation", request.validation),
         ("--class-weight", request.class_weight),
         ("--standardize", request.standardize),
+        ("--drop", request.drop),
     ):
         if value:
             raise UsageError(

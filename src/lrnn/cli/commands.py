@@ -113,6 +113,7 @@ def _request(args: argparse.Namespace):
         seed=getattr(args, "seed", None),
         positive_class=getattr(args, "positive_class", None),
         text=_text_settings(args),
+        drop=tuple(getattr(args, "drop", ()) or ()),
     )
 
 

@@ -324,6 +324,13 @@ def _data_handling_options(g: argparse._ArgumentGroup) -> None:
     """Features, and where and how the passes over the data run."""
     g.add_argument("--standardize", action="store_true", help="standardise table features")
     g.add_argument(
+        "--drop",
+        nargs="+",
+        default=(),
+        metavar="COL",
+        help="table columns not to train on (an ID, a row number); predict ignores them too",
+    )
+    g.add_argument(
         "--backend",
         choices=("auto", "numpy", "dask", "torch"),
         default="auto",
