@@ -199,6 +199,18 @@ def test_table_rows_and_columns_match_predict(table_server, client, models):
     columns = {c: frame[c].tolist() for c in [*reversed(TABLE_COLUMNS), "label"]}  # any order
     by_columns = client.post(table_server.url + "/predict", json={"columns": columns})
     assert by_columns.json()["predictions"] == expected
+    # rows as records (pandas' to_json(orient="records")): the body itself, or under "rows";
+    # both were refused ("must be an object with rows", "rows[0] is not a list")
+    records = frame[[*reversed(TABLE_COLUMNS), "label"]].to_json(orient="records")
+    headers = {"Content-Type": "application/json"}
+    by_records = client.post(table_server.url + "/predict", content=records, headers=headers)
+    assert by_records.status_code == 200, by_records.text
+    assert by_records.json()["predictions"] == expected
+    under_rows = client.post(table_server.url + "/predict", json={"rows": json.loads(records)})
+    assert under_rows.json()["predictions"] == expected
+    lacking = client.post(table_server.url + "/predict", json=[{TABLE_COLUMNS[0]: 1.0}])
+    assert lacking.status_code == 422
+    assert f"\"rows\"[0] lacks feature(s) '{TABLE_COLUMNS[1]}'" in lacking.json()["error"]
 
 
 @needs_cat

@@ -390,10 +390,13 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
             "the model was trained on images; send an image (raw body or multipart upload), "
             "not JSON."
         )
+    if isinstance(payload, list):  # pandas' to_json(orient="records"): a list of rows
+        payload = {"rows": payload}
     if not isinstance(payload, Mapping) or not ({"rows", "columns"} & set(payload)):
         raise DataError(
-            'the JSON body must be an object with "rows" (a list of lists of numbers) or '
-            '"columns" (feature name → list of numbers); fix the request.'
+            'the JSON body must be an object with "rows" (a list of rows: lists of numbers, '
+            'or objects of feature name → number) or "columns" (feature name → list of '
+            "numbers); fix the request."
         )
     if "rows" in payload and "columns" in payload:
         raise DataError('give either "rows" or "columns", not both; fix the request.')
@@ -404,9 +407,16 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
         if not isinstance(rows, list) or not rows:
             raise DataError('"rows" must be a non-empty list of rows; send at least one row.')
         _check_rows(len(rows))
+        rows = [
+            _by_name(row, i, names) if isinstance(row, Mapping) else row
+            for i, row in enumerate(rows)
+        ]
         for i, row in enumerate(rows):
             if not isinstance(row, list):
-                raise DataError(f'"rows"[{i}] is not a list; send each row as a list of numbers.')
+                raise DataError(
+                    f'"rows"[{i}] is neither a list nor an object; send each row as a list of '
+                    "numbers, or as an object of feature name → number."
+                )
             if len(row) != n_features:
                 raise DataError(
                     f'"rows"[{i}] has {len(row)} values but the model takes {n_features} '
@@ -447,6 +457,24 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
 
         rows = sp.csr_matrix(rows)
     return data.Dataset(rows, None, None, names_out, spec, "request")
+
+
+def _by_name(row: Mapping, i: int, names: list[str] | None) -> list[Any]:
+    """A row sent as an object (feature name → value, as a record of pandas' to_json) as the
+    list of its values in the model's feature order; other keys are ignored, as a CSV's extra
+    columns are."""
+    if names is None:
+        raise DataError(
+            f'"rows"[{i}] is an object, but this model has no feature names to match its keys; '
+            "send each row as a list of numbers."
+        )
+    absent = [n for n in names if n not in row]
+    if absent:
+        raise DataError(
+            f'"rows"[{i}] lacks feature(s) {quoted(absent)} that the model was trained on; add '
+            "them (extra keys are ignored)."
+        )
+    return [row[n] for n in names]
 
 
 def _refuse_unknown_keys(payload: Mapping, known: tuple[str, ...]) -> None:

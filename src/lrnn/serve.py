@@ -293,7 +293,10 @@ def _metadata(predictor: inference.Predictor, max_body_bytes: int, max_images: i
     elif spec.kind == "text":
         takes = 'text/plain, one document per line, or JSON {"documents": ["...", ...]}'
     else:
-        takes = 'JSON {"rows": [[...], ...]} or {"columns": {"feature": [...], ...}}'
+        takes = (
+            'JSON {"rows": [[...], ...]}, {"rows": [{"feature": ...}, ...]} or '
+            '{"columns": {"feature": [...], ...}}'
+        )
     return _finite_json(
         {
             "model": os.path.basename(predictor.source),
