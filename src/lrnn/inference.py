@@ -390,7 +390,9 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
             "the model was trained on images; send an image (raw body or multipart upload), "
             "not JSON."
         )
-    if isinstance(payload, list):  # pandas' to_json(orient="records"): a list of rows
+    # pandas' to_json(orient="records"): a list of objects (a bare list of lists stays refused:
+    # one row or many, it cannot say)
+    if isinstance(payload, list) and payload and all(isinstance(r, Mapping) for r in payload):
         payload = {"rows": payload}
     if not isinstance(payload, Mapping) or not ({"rows", "columns"} & set(payload)):
         raise DataError(
