@@ -1398,6 +1398,17 @@ def test_ctrl_c_takes_the_learners_process_down_too(tmp_path, stop):
     assert not [p for p in mine if Path(f"/proc/{p}").exists() and _alive(p)]
 
 
+def test_a_cost_computed_twice_is_located_at_the_second_formula(tmp_path):
+    """The diagnosis quoted the first of two cost formulas, the one the second replaces; the
+    value returned (an array here) comes from the second."""
+    second = "cost = -(1 / m) * (np.dot(Y, np.log(A).T) + np.dot(1 - Y, np.log(1 - A).T))"
+    source = mutate([("cost = np.squeeze(np.array(cost))", second)])
+    line = next(i for i, text in enumerate(source.splitlines(), 1) if second in text)
+    v = verdicts(check_file(write(tmp_path, source), FAST))["propagate"]
+    assert not v.passed and "array of shape (1, 1)" in v.diagnosis
+    assert f"Look at line {line}: `{second}`" in v.diagnosis, v.diagnosis
+
+
 def test_ctrl_c_still_gives_json_readers_one_object(tmp_path):
     """`lrnn check --json` stopped by Ctrl-C printed nothing on stdout, where a reader waits
     for one JSON object (lrnn train --json ends its stream with an "interrupted" event)."""

@@ -85,13 +85,15 @@ def _target_names(target: ast.AST) -> set[str]:
 def assigned(*names: str) -> Locator:
     """Where any of ``names`` is computed (a variable, ``grads["dw"]``, a dict key).
 
-    The first assignment that does arithmetic wins (``cost = -(1/m) * …`` rather than a later
-    ``cost = np.squeeze(cost)``); failing that, the first assignment of any kind.
+    The last assignment that does arithmetic wins — it sets the value the function returns
+    (``cost = -(1/m) * …`` rather than a later ``cost = np.squeeze(cost)``, and of two
+    formulas the second, which replaces the first); failing that, the first assignment of
+    any kind.
     """
     wanted = set(names)
 
     def find(src: FunctionSource) -> int | None:
-        plain = None
+        plain, computed = None, None
         for n in src.in_line_order():
             value = None
             if isinstance(n, ast.Assign) and any(_target_names(t) & wanted for t in n.targets):
@@ -104,9 +106,9 @@ def assigned(*names: str) -> Locator:
                         plain = plain or item.lineno
             if value is not None:
                 if any(isinstance(v, ast.BinOp | ast.AugAssign) for v in ast.walk(value)):
-                    return n.lineno
+                    computed = n.lineno
                 plain = plain or n.lineno
-        return plain
+        return computed or plain
 
     return find
 
