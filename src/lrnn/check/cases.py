@@ -467,9 +467,10 @@ def _overflow_note(exact: float) -> Callable[[Any], str | None]:
             )
         if 0 < cost < exact:
             return (
-                f"for logits of about ±1000 the cost is {cost:.6g}, not {exact:.6g}: A is "
-                "kept away from 0 and 1 (np.clip), which caps each example's loss. Fine for "
-                "training; np.logaddexp(0, -z) = −log σ(z) gives the exact cost and stays finite."
+                f"for logits of about ±1000 the cost is {cost:.6g}, not {exact:.6g}: the logs "
+                "never see 0 (A clipped with np.clip, or a small number added inside them), "
+                "which caps each example's loss. Fine for training; np.logaddexp(0, -z) = "
+                "−log σ(z) gives the exact cost and stays finite."
             )
         return None
 
