@@ -395,6 +395,32 @@ def test_stray_files_empty_classes_and_unknown_words_are_said(tmp_path):
     assert spec.text["text_column"] is None  # the model takes files, as it was trained on
 
 
+def test_a_flat_folder_to_predict_on_skips_hidden_files_and_names_others(tmp_path):
+    """Predict on a flat folder of suffix-less documents (20 Newsgroups' layout) read
+    .hidden as a document, and a .DS_Store's NUL bytes stopped it; training skips hidden
+    files. A flat .txt folder dropped a suffix-less file without the warning training gives."""
+    make_corpus(tmp_path / "reviews", per_class=10)
+    common = ["--model", "r.safetensors", "--no-plot", "--min-df", "1"]
+    assert run(["train", "reviews", *common], tmp_path).returncode == 0
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for i, name in enumerate(sorted((tmp_path / "reviews" / "pos").iterdir())[:3]):
+        (bare / str(51000 + i)).write_bytes(name.read_bytes())
+    (bare / ".hidden").write_text("x")
+    (bare / ".DS_Store").write_bytes(b"\x00\x01\x02")
+    proc = run(["predict", "--model", "r.safetensors", "bare"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    names = [line.split("\t")[0] for line in proc.stdout.splitlines()[1:]]
+    assert names == [str(51000 + i) for i in range(3)] and proc.stderr == ""
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "a.txt").write_text("a superb film\n")
+    (flat / "notes").write_text("seen twice\n")
+    proc = run(["predict", "--model", "r.safetensors", "flat"], tmp_path)
+    assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 2
+    assert "flat: 1 file(s) without the .txt suffix left out (notes)" in proc.stderr
+
+
 def test_links_to_files_outside_the_folder_are_left_out(tmp_path):
     """A downloaded corpus could link to a local secret: its words must not end up in a model
     (and be printed by lrnn words). Links inside the folder are fine; pictures likewise."""

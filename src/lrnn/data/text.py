@@ -405,7 +405,9 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
                 ".txt files per class."
             )
         suffix = _document_suffix(path)
-        flat = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() == suffix)
+        visible = sorted(_visible_files(path))  # hidden files (.DS_Store) are no documents
+        flat = [f for f in visible if f.suffix.lower() == suffix]
+        _say_left_out(path, [f for f in visible if f.suffix.lower() != suffix], suffix)
         return leave_out_links_outside(path, flat, stacklevel=5), None
     suffix = _document_suffix(path)
     files, labels, skipped, empty = [], [], [], []
@@ -434,17 +436,7 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
     inside = set(leave_out_links_outside(path, files, stacklevel=5))
     labels = [label for f, label in zip(files, labels, strict=True) if f in inside]
     files = [f for f in files if f in inside]
-    if skipped:
-        named = ", ".join(str(f.relative_to(path)) for f in skipped[:3])
-        named += ", …" if len(skipped) > 3 else ""
-        warnings.warn(
-            f"{path}: {len(skipped)} file(s) without the .txt suffix left out ({named}); "
-            "rename them to .txt to use them."
-            if suffix
-            else f"{path}: {len(skipped)} file(s) with a suffix left out ({named}): the "
-            "documents here have none; rename them without it to use them.",
-            stacklevel=4,
-        )
+    _say_left_out(path, skipped, suffix)
     if empty:
         warnings.warn(
             f"{path}: class folder(s) {', '.join(map(repr, empty[:5]))} hold no .txt "
@@ -452,6 +444,22 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
             stacklevel=4,
         )
     return files, labels
+
+
+def _say_left_out(path: Path, skipped: list[Path], suffix: str) -> None:
+    """Files of a text folder that are not documents by their suffix, named in a warning."""
+    if not skipped:
+        return
+    named = ", ".join(str(f.relative_to(path)) for f in skipped[:3])
+    named += ", …" if len(skipped) > 3 else ""
+    warnings.warn(
+        f"{path}: {len(skipped)} file(s) without the .txt suffix left out ({named}); "
+        "rename them to .txt to use them."
+        if suffix
+        else f"{path}: {len(skipped)} file(s) with a suffix left out ({named}): the "
+        "documents here have none; rename them without it to use them.",
+        stacklevel=5,
+    )
 
 
 def load_text_folder(
