@@ -421,6 +421,16 @@ def test_a_flat_folder_to_predict_on_skips_hidden_files_and_names_others(tmp_pat
     assert "flat: 1 file(s) without the .txt suffix left out (notes)" in proc.stderr
 
 
+def test_min_df_written_as_a_whole_float_is_that_count():
+    """--min-df 2.0 was refused as "must be a count ≥ 1 or a fraction", which it seems to be."""
+    from lrnn.cli.parser import _count_or_fraction
+
+    assert _count_or_fraction("2.0") == 2 and isinstance(_count_or_fraction("2.0"), int)
+    assert _count_or_fraction("0.05") == 0.05 and _count_or_fraction("3") == 3
+    assert _count_or_fraction("1.0") == 1.0 and isinstance(_count_or_fraction("1.0"), float)
+    assert text.settings(min_df=_count_or_fraction("2.0"))["min_df"] == 2
+
+
 def test_links_to_files_outside_the_folder_are_left_out(tmp_path):
     """A downloaded corpus could link to a local secret: its words must not end up in a model
     (and be printed by lrnn words). Links inside the folder are fine; pictures likewise."""

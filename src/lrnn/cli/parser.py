@@ -202,15 +202,18 @@ def _count_or_power(text: str) -> int:
 
 
 def _count_or_fraction(text: str) -> float:
+    """A count (2, or 2.0 written as a number: a float of 1.0 or more can only mean one) or a
+    fraction of the documents (0.01)."""
     try:
         return int(text)
     except ValueError:
         try:
-            return float(text)
+            value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"expected a count or a fraction, got {text!r}"
             ) from None
+        return int(value) if value > 1 and value.is_integer() else value
 
 
 def _text_options(p: argparse.ArgumentParser) -> None:

@@ -109,7 +109,11 @@ def check_settings(d: Any) -> str | None:
     if isinstance(min_df, bool) or not (
         (isinstance(min_df, int) and min_df >= 1) or (isinstance(min_df, float) and 0 < min_df < 1)
     ):
-        return f"--min-df {min_df!r} must be a count ≥ 1 or a fraction between 0 and 1; give e.g. 2"
+        return (
+            f"--min-df {min_df!r} must be a whole count ≥ 1 (of documents) or a fraction "
+            "between 0 and 1 (of the documents, 1 itself excluded: give the count 1 for a term "
+            "in one document or more); give e.g. 2"
+        )
     for key, flag in (("max_features", "--max-features"), ("hashing", "--hashing")):
         v = d[key]
         top = limits.MAX_SPARSE_FEATURES
