@@ -329,6 +329,7 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("table: nested too deeply", "table", {"content": b"[" * 100_000, "headers": {"Content-Type": "application/json"}}, 400, "nested too deeply"),
     ("long path", "table", {"path": "/" + "x" * 60_000}, 404, "no such path '/xxxx"),
     ("long ?name=", "table", {"params": {"name": "n" * 5000}}, 400, "?name= is 5000 characters long"),
+    ("table: ?name= not used", "table", {"json": {"rows": [[1, 2, 3]]}, "params": {"name": "mine"}}, 400, "?name= names a picture sent as the raw body; records here are named 'row N' or 'document N' — drop ?name="),
     ("table: gzip body", "table", {"content": b"\x1f\x8b\x08\x00", "headers": {"Content-Type": "application/json", "Content-Encoding": "gzip"}}, 415, "Content-Encoding gzip is not accepted; send the body uncompressed"),
     ("table: no rows key", "table", {"json": {"data": [[1, 2, 3]]}}, 422, '"rows"'),
     ("table: empty rows", "table", {"json": {"rows": []}}, 422, "non-empty"),

@@ -243,6 +243,18 @@ async def _decoding(
     """The work that turns this body into examples, to run on a worker thread (decoding
     pictures or vectorising documents takes CPU time the event loop must not spend)."""
     spec = predictor.spec
+    raw_image = spec.kind == "image" and media not in ("application/json", "multipart/form-data")
+    if request.query_params.get("name") is not None and not raw_image:  # said, not ignored
+        raise ApiError(
+            400,
+            "?name= names a picture sent as the raw body; "
+            + (
+                "an upload's pictures are named by their file names"
+                if media == "multipart/form-data"
+                else "records here are named 'row N' or 'document N'"
+            )
+            + " — drop ?name=.",
+        )
     if spec.kind == "text":  # documents: JSON {"documents": […]} or lines of text
         texts = (
             inference.json_documents(_parse_json(body))
