@@ -106,9 +106,12 @@ def read_table(
         except pd.errors.ParserWarning as e:
             raise DataError(_longer_than_header(name, encoding)) from e
         except UnicodeDecodeError as e:
+            where = _first_undecodable(name, encoding)
+            byte, place = (
+                (f"0x{e.object[e.start]:02x}", f"at offset {e.start}") if where is None else where
+            )
             raise DataError(
-                f"{name}: not valid {e.encoding} text (byte 0x{e.object[e.start]:02x} at offset "
-                f"{e.start}); {encoding_fix}."
+                f"{name}: not valid {e.encoding} text (byte {byte} {place}); {encoding_fix}."
             ) from e
         except pd.errors.EmptyDataError as e:
             raise DataError(
@@ -255,6 +258,32 @@ def _check_parquet_strings(name: str, columns: Sequence[str]) -> None:
                 f"decoded, over lrnn's limit of {limits.MAX_COLUMN_TEXT_BYTES // 2**20} MiB; "
                 "select fewer rows, or check the file."
             )
+
+
+def _first_undecodable(name: str, encoding: str) -> tuple[str, str] | None:
+    """(the byte, "on line N, offset K") of the first byte of ``name`` that ``encoding``
+    cannot decode: pandas reports an offset inside the block it was decoding, which names no
+    row. None when the file reads clean (or not at all) this way."""
+    import codecs
+
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        offset, lines = 0, 1
+        with open(name, "rb") as f:
+            while block := f.read(1 << 20):
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as e:
+                    # the decoder may hold back the bytes of a character cut by the block
+                    start = max(0, e.start - (len(e.object) - len(block)))
+                    at = offset + start
+                    lines += block.count(b"\n", 0, start)
+                    return f"0x{block[start]:02x}", f"on line {lines}, offset {at}"
+                offset += len(block)
+                lines += block.count(b"\n")
+    except (OSError, LookupError):
+        return None
+    return None
 
 
 def load_table(
