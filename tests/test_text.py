@@ -431,6 +431,23 @@ def test_min_df_written_as_a_whole_float_is_that_count():
     assert text.settings(min_df=_count_or_fraction("2.0"))["min_df"] == 2
 
 
+def test_standard_input_with_carriage_returns_only_is_said_to_be_one_document(monkeypatch):
+    """Old Mac line ends (CR alone) made all of standard input one document without a word."""
+    import io
+    import sys
+
+    from lrnn.data.text_stdin import stdin_documents
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"wonderful\rboring\r")))
+    with pytest.warns(UserWarning, match=r"carriage returns \(CR\) but no line feed"):
+        docs, _ = stdin_documents("utf-8")
+    assert docs == ["wonderful\rboring"]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"wonderful\r\nboring\r\n")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(stdin_documents("utf-8")[0]) == 2  # Windows line ends: two documents
+
+
 def test_links_to_files_outside_the_folder_are_left_out(tmp_path):
     """A downloaded corpus could link to a local secret: its words must not end up in a model
     (and be printed by lrnn words). Links inside the folder are fine; pictures likewise."""

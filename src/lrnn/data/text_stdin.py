@@ -56,6 +56,15 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
         raise DataError(
             f"standard input has only blank lines ({number}); give one document per line."
         )
+    if number == 1 and docs and "\r" in docs[0].rstrip("\r"):
+        # old Mac line ends (CR alone): the whole input is one line, so one document
+        warnings.warn(
+            "standard input: one line that holds carriage returns (CR) but no line feed, so "
+            "it is read as one document; if each CR ends a document, convert them first "
+            "(tr '\\r' '\\n').",
+            UserWarning,
+            stacklevel=2,
+        )
     if blank:
         shown = ", ".join(map(str, blank[:5])) + (", …" if len(blank) > 5 else "")
         warnings.warn(
