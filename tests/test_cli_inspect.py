@@ -172,3 +172,13 @@ def test_evaluate_says_when_it_scores_the_training_examples(tmp_path):
         "all.csv: the model was trained on a part of this data"
         in said[("held.safetensors", "all.csv")]
     )
+    # told by content, not by the name as typed: another file of the same name in another
+    # folder is new data, and the same file reached by another path is the same
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "all.csv").write_text((tmp_path / "test.csv").read_text())
+    other = run(["evaluate", "--model", "../held.safetensors", "all.csv"], tmp_path / "other")
+    assert other.returncode == 0 and other.stderr == "", other.stderr
+    again = run(["evaluate", "--model", "held.safetensors", "other/../all.csv"], tmp_path)
+    assert "the model was trained on a part of this data" in again.stderr
+    # trained with --test: no advice to give one
+    assert "--test file" not in said[("lrnn-model.safetensors", "train.csv")]

@@ -121,6 +121,32 @@ def steady_rate_bound(train_ds: Any, standardized: bool) -> tuple[float, str]:
     return 2.0 / lipschitz(backend, 0.0), larger_steps_advice(backend)
 
 
+def training_rows_in(model: Any, ds: Any) -> str | None:
+    """ "all" when ``ds`` (loaded with the model's preprocessing) holds exactly the examples
+    the model was trained on, "part" when it is the file a hold-out split them from (split
+    again with the model's seed, its held-out rows hash to the model's test rows), else None.
+    Told by content, not by the file's name: a path as typed names another file from another
+    folder, and one file has many spellings."""
+    from lrnn.data import data_sha256
+
+    manifest = model.manifest if isinstance(model.manifest, dict) else {}
+    if manifest.get("data_sha256") == data_sha256(ds.X, ds.y):
+        return "all"
+    request, test_rows = manifest.get("request"), manifest.get("test_sha256")
+    if not isinstance(request, dict) or request.get("test") or not isinstance(test_rows, str):
+        return None
+    seed = manifest.get("seed")
+    seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+    seed = defaults.default("random_state") if seed is None else seed
+    try:
+        from lrnn.run import hold_out_rows
+
+        _, held = hold_out_rows(np.asarray(ds.y), defaults.TEST_FRACTION, seed)
+    except (DataError, ValueError):  # one class, too few rows: not the file it was split from
+        return None
+    return "part" if data_sha256(ds.X[held], ds.y[held]) == test_rows else None
+
+
 def _rose(costs: Any, dtype: Any) -> bool:
     """Whether a recorded cost rose by more than J's rounding in the data's precision (at the
     optimum it wobbles by its last bits, which is no overshoot)."""

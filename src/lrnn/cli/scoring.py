@@ -191,22 +191,21 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
 def _say_if_trained_on(source: str, model: Any, ds: Any) -> None:
     """Scores on the examples a model was trained on flatter it (as ``lrnn report`` says in its
     data section); evaluate printed them as if the data were new."""
-    from lrnn.data import data_sha256
-    from lrnn.model_meta import training_overlap
+    from lrnn.after_training import training_rows_in
 
-    overlap = training_overlap(model, ds.source, data_sha256(ds.X, ds.y))
-    if overlap.startswith("yes"):
+    overlap = training_rows_in(model, ds)
+    if overlap == "all":
         said = "the model was trained on these very examples, so its scores here flatter it"
-    elif overlap.startswith("partly"):
+    elif overlap == "part":
         said = (
             "the model was trained on a part of this data (the rest was held out for its test "
             "score), so these scores mix training and held-out examples and flatter it"
         )
     else:
         return
+    keep_apart = "" if overlap == "all" else " (give a --test file when training to keep one apart)"
     warnings.warn(
-        f"{source}: {said}; evaluate on data it has not seen (give a --test file when training "
-        "to keep one apart).",
+        f"{source}: {said}; evaluate on data it has not seen{keep_apart}.",
         UserWarning,
         stacklevel=2,
     )
