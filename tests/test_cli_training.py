@@ -533,7 +533,10 @@ def test_drop_leaves_an_id_column_out_and_a_numbering_column_is_pointed_out(tmp_
         plain.stderr
     )
     assert "--drop 'patient_id'" in plain.stderr
-    dropped = run([*common, "--drop", "patient_id", "--model", "without.safetensors"], tmp_path)
+    # --drop before DATA: one column per flag, so the path is not taken for a second column
+    dropped = run(
+        ["train", "--drop", "patient_id", *common[1:], "--model", "without.safetensors"], tmp_path
+    )
     assert dropped.returncode == 0, dropped.stderr
     assert "patient_id" not in dropped.stderr and "4 features" in dropped.stdout
     model = persist.load_model(tmp_path / "without.safetensors")
@@ -543,3 +546,6 @@ def test_drop_leaves_an_id_column_out_and_a_numbering_column_is_pointed_out(tmp_
     assert predicted.returncode == 0 and len(predicted.stdout.splitlines()) == 570
     verified = run(["verify", "--model", "without.safetensors"], tmp_path)
     assert verified.returncode == 0 and "bit-identical" in verified.stdout, verified.stderr
+    # verify repeats a model's run as it was: no advice it cannot take
+    repeated = run(["verify", "--model", "with.safetensors"], tmp_path)
+    assert repeated.returncode == 0 and "patient_id" not in repeated.stderr, repeated.stderr

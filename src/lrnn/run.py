@@ -173,6 +173,9 @@ class TrainingRequest:
     standardize_on: str = "training rows"
     #: table columns not to train on (an ID, a row number): ``--drop``
     drop: tuple[str, ...] = ()
+    #: whether a column that numbers the rows is pointed out (not when a model's manifest is
+    #: repeated: verify and resume cannot change what it dropped)
+    advise_columns: bool = True
 
     #: what a model's manifest keeps so that ``lrnn verify`` prepares the same training data
     REPRODUCE = (
@@ -214,7 +217,7 @@ class TrainingRequest:
         # retrains on the one the model names (numpy for models that name none).
         backend = known.pop("backend", None)
         backend = backend if backend in ("dask", "torch") else "numpy"
-        request = cls(**known, hold_out_test=hold_out, backend=backend)
+        request = cls(**known, hold_out_test=hold_out, backend=backend, advise_columns=False)
         request.data = data_path or request.data
         request.label = label or request.label
         return request
@@ -353,7 +356,8 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
             from lrnn.data.dataset import standardize
 
             ds = standardize(ds)
-    _say_if_a_column_numbers_the_rows(ds)
+    if request.advise_columns:
+        _say_if_a_column_numbers_the_rows(ds)
     if request.positive_class is not None:  # a name the data lacks is refused before any work
         _positive(ds, request)
     _check_image_size(request.image_size, ds)

@@ -326,13 +326,7 @@ def _early_stopping_options(g: argparse._ArgumentGroup) -> None:
 def _data_handling_options(g: argparse._ArgumentGroup) -> None:
     """Features, and where and how the passes over the data run."""
     g.add_argument("--standardize", action="store_true", help="standardise table features")
-    g.add_argument(
-        "--drop",
-        nargs="+",
-        default=(),
-        metavar="COL",
-        help="table columns not to train on (an ID, a row number); predict ignores them too",
-    )
+    _drop_option(g)
     g.add_argument(
         "--backend",
         choices=("auto", "numpy", "dask", "torch"),
@@ -509,6 +503,18 @@ def _evaluate_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> 
     p.set_defaults(run=scoring.cmd_evaluate)
 
 
+def _drop_option(g: Any) -> None:
+    # one column per flag: with nargs="+" a DATA path after it was taken for a second column
+    g.add_argument(
+        "--drop",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="a table column not to train on (an ID, a row number); repeat for more; predict "
+        "ignores it too",
+    )
+
+
 def _compare_lr_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     pct = f"{100 * config.TEST_FRACTION:g} %%"
     p = command("compare-lr", "Train one model per learning rate and compare their cost curves.")
@@ -516,6 +522,7 @@ def _compare_lr_parser(command: Callable[[str, str], argparse.ArgumentParser]) -
     p.add_argument("--test", help=f"test data (default: a seeded {pct} hold-out)")
     _data_options(p)
     p.add_argument("--standardize", action="store_true", help="standardise table features")
+    _drop_option(p)
     p.add_argument(
         "--rates",
         type=_rate_number,
