@@ -572,6 +572,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("csv --label in other case", lambda f: ["train", f.csv("t.csv", _table_frame()), "--label", "Label", *T], "no label column 'Label'; the columns are 'a', 'b', 'c', 'label' — give --label 'label' if that is the column meant"),
     ("csv semicolons to predict", lambda f: ["predict", "--model", TABLE_MODEL, f.text("s.csv", "a;b;c\n1;2;3\n")], "s.csv: missing feature column(s) 'a', 'b', 'c' that the model was trained on; the header looks ';'-separated"),
     ("--drop a column the table lacks", lambda f: ["train", f.csv("t.csv", _table_frame()), "--drop", "id", *T], "t.csv: --drop names 'id', which the table's feature columns ('a', 'b', 'c') do not hold"),
+    ("--drop the label column", lambda f: ["train", f.csv("t.csv", _table_frame()), "--drop", "label", *T], "--drop 'label': that is the label column, which is never trained on as a feature"),
     ("--drop every column", lambda f: ["train", f.csv("t.csv", _table_frame()), "--drop", "a", "--drop", "b", "--drop", "c", *T], "--drop leaves t.csv no feature column"),
     ("--drop on pictures", lambda f: ["train", "digits", "--drop", "a", *T], "--drop leaves out columns of a table; builtin:digits is image data"),
     ("--drop while streaming", lambda f: ["train", f.npy_folder("big"), "--drop", "a", *T], "--drop is not available when training streams from disk"),

@@ -964,6 +964,9 @@ def test_an_svmlight_model_serves_the_bits_lrnn_predict_prints(tmp_path):
     with TestClient(create_app(inference.Predictor.load(tmp_path / "s.safetensors"))) as app:
         answer = app.post("/predict", json={"rows": X.tolist()})
         explained = app.post("/predict?explain=1", json={"rows": X[:2].tolist()})
+        takes = app.get("/metadata").json()["predict"]["takes"]
+    # no feature names: rows as objects cannot be matched, and /metadata does not offer them
+    assert "no feature names" in takes and "columns" not in takes
     assert [r["probability"] for r in answer.json()["predictions"]] == want
     assert explained.status_code == 200 and len(explained.json()["explanations"]) == 2
     # unnamed columns are named as the report names them, by the file's own indices (they

@@ -383,3 +383,24 @@ def test_a_stalled_lbfgs_run_shows_its_gradient_apart_from_tol_and_names_newton(
     (message,) = [str(w.message) for w in caught if w.category is ConvergenceWarning]
     assert "because no step lowered the cost any further" in message
     assert "use a larger tol, solver='newton', or standardized features" in message
+
+
+def test_a_stalled_float32_lbfgs_run_is_not_sent_to_newton():
+    """In float32 Newton stalls at that tol too (at a larger gradient): the advice to try it
+    holds in float64 only."""
+    import warnings
+
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.exceptions import ConvergenceWarning
+
+    from lrnn import LogisticNeuron
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = X[:, :5]
+    X32 = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = LogisticNeuron(solver="lbfgs", tol=1e-8, alpha=1e-3).fit(X32, y)
+    (message,) = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+    assert fitted.result_.stop_reason == "stalled" and "resolves in float32" in message
+    assert "newton" not in message

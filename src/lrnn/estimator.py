@@ -44,7 +44,7 @@ from lrnn.backends import BACKEND_NAMES, make_backend
 from lrnn.backends.sparse_backend import check_structure
 from lrnn.backends.sparse_backend import logits as sparse_logits
 from lrnn.config import MAX_SEED, VALIDATION_FRACTION, TrainConfig, check_fraction, default
-from lrnn.data.dataset import label_name
+from lrnn.data.dataset import MAX_CLASS_NAME, label_name
 from lrnn.errors import NO_WEIGHT, UsageError, has_control_characters
 from lrnn.train import Callback, TrainResult, solver_for, train
 
@@ -645,9 +645,8 @@ def _column_name(y: Any) -> str | None:
     """The name of a pandas Series of labels (``df["diagnosis"]``), kept so that a saved model
     tells ``lrnn evaluate`` which column of a CSV holds the labels; None otherwise."""
     name = getattr(y, "name", None)
-    if isinstance(name, str) and name.strip() and not has_control_characters(name):
-        return name
-    return None
+    usable = isinstance(name, str) and name.strip() and len(name) <= MAX_CLASS_NAME
+    return name if usable and not has_control_characters(name) else None
 
 
 def _is_fitted_attribute(name: str) -> bool:

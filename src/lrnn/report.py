@@ -66,9 +66,7 @@ SECTIONS = (
 def numbered_features(count: int, spec: Any) -> list[str]:
     """Names for unnamed columns (see :meth:`Preprocessing.numbered_features`); a plain
     array's without a spec."""
-    if spec is None:
-        return [f"feature {i}" for i in range(count)]
-    return spec.numbered_features(count)
+    return (spec if spec is not None else Preprocessing(kind="array")).numbered_features(count)
 
 
 # --------------------------------------------------------------------------------------------

@@ -442,6 +442,12 @@ def without_columns(ds: Any, drop: Sequence[str]) -> Any:
             f"--drop leaves out columns of a table; {ds.source} is {ds.spec.kind} data — "
             "drop the option."
         )
+    label = ds.spec.label_column
+    if label in drop:
+        raise UsageError(
+            f"--drop {label!r}: that is the label column, which is never trained on as a "
+            "feature; drop only feature columns."
+        )
     missing = [c for c in drop if c not in names]
     if missing:
         raise DataError(

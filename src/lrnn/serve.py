@@ -308,6 +308,8 @@ def _metadata(predictor: inference.Predictor, max_body_bytes: int, max_images: i
         takes = (
             'JSON {"rows": [[...], ...]}, {"rows": [{"feature": ...}, ...]} or '
             '{"columns": {"feature": [...], ...}}'
+            if model.feature_names
+            else 'JSON {"rows": [[...], ...]} (this model has no feature names to match)'
         )
     return _finite_json(
         {
