@@ -640,3 +640,27 @@ def test_a_picture_taken_sideways_is_read_upright(tmp_path):
     upright = read_image(str(tmp_path / "side.png"), "L", None)[:, :, 0]
     assert upright.shape == (3, 2) and upright[0, 1] == 255 and upright.sum() == 255
     assert read_image(str(tmp_path / "flat.png"), "L", None)[:, :, 0].tolist() == pixels.tolist()
+
+
+def test_a_shuffled_id_column_is_told_by_its_name_and_a_quoted_way_out():
+    """Distinct whole numbers out of order are an ID only by name ("PatientID", "row_id" — not
+    "valid" or "grid"); the --drop given is one a shell takes as it is."""
+    import warnings
+
+    from lrnn.data.columns import say_if_a_column_numbers_the_rows
+    from lrnn.data.dataset import Dataset
+
+    rng = np.random.default_rng(0)
+    ids = rng.permutation(50).astype(float)
+    for name, told in [("PatientID", True), ("row_id", True), ("valid", False), ("grid", False),
+                       ("it's id", True)]:  # fmt: skip
+        spec = Preprocessing(kind="table", feature_names=(name, "x"))
+        X = np.column_stack([ids, rng.normal(size=50)])
+        ds = Dataset(X, np.arange(50) % 2, ("a", "b"), [f"row {i}" for i in range(50)], spec, "t")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            say_if_a_column_numbers_the_rows(ds)
+        said = [str(w.message) for w in caught]
+        assert bool(said) is told, (name, said)
+        if name == "it's id":
+            assert said[0].endswith("--drop 'it'\"'\"'s id'.")

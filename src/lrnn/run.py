@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from numpy.typing import NDArray
 
 from lrnn import config as defaults
 from lrnn import metrics, persist
-from lrnn.data import limits
+from lrnn.data import columns, limits
 from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
 
 
@@ -351,13 +350,13 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         text=request.text,
     )
     if request.drop:  # before standardizing: the statistics are of the columns kept
-        ds = without_columns(ds, request.drop)
+        ds = columns.without_columns(ds, request.drop)
         if request.standardize and not held_out:
             from lrnn.data.dataset import standardize
 
             ds = standardize(ds)
     if request.advise_columns:
-        _say_if_a_column_numbers_the_rows(ds)
+        columns.say_if_a_column_numbers_the_rows(ds)
     if request.positive_class is not None:  # a name the data lacks is refused before any work
         _positive(ds, request)
     _check_image_size(request.image_size, ds)
@@ -393,72 +392,6 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         spec = train_part.spec
         test_part = replace(test_part, X=spec.transform(test_part.X), spec=spec)
     return train_part, test_part, f"a {pct} hold-out (seed {seed})"
-
-
-#: A column named like this, of distinct whole numbers, identifies rows rather than describing
-#: them.
-_ID_NAME = re.compile(r"(^|[^a-z])(id|index|row|rownum)$", re.IGNORECASE)
-
-
-def _say_if_a_column_numbers_the_rows(ds: Any) -> None:
-    """A table column of distinct whole numbers that runs in order, or is named like an ID,
-    numbers the rows: trained on, it lets the model predict from a row's position (a file
-    sorted by class makes it the best "feature"). Said once, with ``--drop`` as the way out."""
-    names = ds.spec.feature_names if ds.spec.kind == "table" else None
-    m = ds.X.shape[0]
-    if not names or m < 20:
-        return
-    for j, name in enumerate(names):
-        column = np.asarray(ds.X[:, j], dtype=np.float64)
-        if ds.spec.mean is not None:  # standardized already: the file's own values
-            column = column * ds.spec.std[j] + ds.spec.mean[j]
-        if not np.allclose(column, np.round(column), rtol=0, atol=1e-6):
-            continue
-        column = np.round(column)
-        steps = np.diff(column)
-        in_order = bool(np.all(steps > 0) or np.all(steps < 0))
-        if in_order or (_ID_NAME.search(name) and np.unique(column).size == m):
-            warnings.warn(
-                f"{ds.source}: column {name!r} holds a different whole number on every row"
-                f"{' and runs in order' if in_order else ''}, as a row number or an ID does; "
-                f"trained on, it lets the model predict from where a row sits in the file — "
-                f"leave it out with --drop {name!r}.",
-                UserWarning,
-                stacklevel=2,
-            )
-            return
-
-
-def without_columns(ds: Any, drop: Sequence[str]) -> Any:
-    """``ds`` without the table columns named in ``drop`` (``--drop``): an ID or a row number
-    that would otherwise be trained on as a feature. A name the table lacks is refused."""
-    from dataclasses import replace
-
-    from lrnn.data.checks import quoted
-
-    names = list(ds.spec.feature_names or ()) if ds.spec.kind == "table" else []
-    if not names:
-        raise UsageError(
-            f"--drop leaves out columns of a table; {ds.source} is {ds.spec.kind} data — "
-            "drop the option."
-        )
-    label = ds.spec.label_column
-    if label in drop:
-        raise UsageError(
-            f"--drop {label!r}: that is the label column, which is never trained on as a "
-            "feature; drop only feature columns."
-        )
-    missing = [c for c in drop if c not in names]
-    if missing:
-        raise DataError(
-            f"{ds.source}: --drop names {quoted(missing)}, which the table's feature columns "
-            f"({quoted(names)}) do not hold; check the name."
-        )
-    kept = [j for j, c in enumerate(names) if c not in drop]
-    if not kept:
-        raise UsageError(f"--drop leaves {ds.source} no feature column; keep at least one.")
-    spec = replace(ds.spec, feature_names=tuple(names[j] for j in kept))
-    return replace(ds, X=np.ascontiguousarray(ds.X[:, kept]), spec=spec)
 
 
 def feature_names(spec: Any) -> list[str] | None:
