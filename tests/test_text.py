@@ -448,6 +448,39 @@ def test_standard_input_with_carriage_returns_only_is_said_to_be_one_document(mo
         assert len(stdin_documents("utf-8")[0]) == 2  # Windows line ends: two documents
 
 
+def test_a_model_trained_on_files_scores_a_tables_column_of_documents(tmp_path):
+    """A model trained on a folder could not score a CSV of the same documents (predict and
+    evaluate had no --text-column): now the same documents get the same probabilities."""
+    import json
+
+    import pandas as pd
+
+    make_corpus(tmp_path / "reviews", per_class=10)
+    common = ["--model", "r.safetensors", "--no-plot", "--min-df", "1"]
+    assert run(["train", "reviews", *common], tmp_path).returncode == 0
+    files = sorted((tmp_path / "reviews").glob("*/*.txt"))
+    frame = pd.DataFrame(
+        {"body": [f.read_text() for f in files], "kind": [f.parent.name for f in files]}
+    )
+    frame.to_csv(tmp_path / "docs.csv", index=False)
+    by_file = run(["predict", "--model", "r.safetensors", *map(str, files), "--json"], tmp_path)
+    by_row = run(
+        ["predict", "--model", "r.safetensors", "docs.csv", "--text-column", "body", "--json"],
+        tmp_path,
+    )
+    assert by_row.returncode == 0, by_row.stderr
+    probability = [json.loads(line)["probability"] for line in by_file.stdout.splitlines()]
+    assert [json.loads(line)["probability"] for line in by_row.stdout.splitlines()] == probability
+    scored = run(
+        ["evaluate", "--model", "r.safetensors", "docs.csv", "--text-column", "body"]
+        + ["--label", "kind", "--json"],
+        tmp_path,
+    )
+    assert scored.returncode == 0 and json.loads(scored.stdout)["n"] == 20, scored.stderr
+    refused = run(["predict", "--model", "r.safetensors", "docs.csv"], tmp_path)
+    assert "name the table's column of documents with --text-column" in refused.stderr
+
+
 def test_links_to_files_outside_the_folder_are_left_out(tmp_path):
     """A downloaded corpus could link to a local secret: its words must not end up in a model
     (and be printed by lrnn words). Links inside the folder are fine; pictures likewise."""

@@ -126,9 +126,10 @@ def _text_settings(args: argparse.Namespace) -> dict | None:
     return settings(**{n: getattr(args, n, None) for n in TEXT_OPTIONS})
 
 
-def _load_model_and_spec(path: str, encoding: str | None = None):
+def _load_model_and_spec(path: str, encoding: str | None = None, text_column: str | None = None):
     """The model and its preprocessing; ``encoding`` (--encoding) replaces a text model's
-    encoding for the documents to score."""
+    encoding for the documents to score, ``text_column`` (--text-column) the table column
+    they are read from (a model trained on a folder of files scores a CSV's column too)."""
     from dataclasses import replace
 
     from lrnn import persist
@@ -136,10 +137,17 @@ def _load_model_and_spec(path: str, encoding: str | None = None):
 
     model = persist.load_model(path)
     spec = model_spec(model)  # a text model's vectorizer comes attached
+    if text_column is not None and spec.text is None:
+        raise UsageError(
+            f"--text-column names a table's column of documents for a text model; {path} is "
+            f"a model of {spec.kind} data — drop --text-column."
+        )
     if encoding and spec.text is not None:
         spec = replace(
             spec, text={**spec.text, "encoding": settings(encoding=encoding)["encoding"]}
         )
+    if text_column is not None:
+        spec = replace(spec, text={**spec.text, "text_column": text_column})
     return model, spec
 
 
@@ -600,7 +608,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     plan = OutputPlan().read("DATA", args.data).read("--model", args.model)
     plan.read("--history", args.history)
     plan.write("-o", output, "report", derived=_choose("-o", args.output)).check()
-    model, spec = _load_model_and_spec(args.model, args.encoding)
+    model, spec = _load_model_and_spec(args.model, args.encoding, args.text_column)
     label = args.label or spec.label_column or "label"  # the model's column unless told
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     # The model carries its recorded history; --history replaces it (e.g. a finer one).

@@ -464,7 +464,7 @@ def _predict_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> N
         help="image files, an image folder, a table, an svmlight file; for text models .txt "
         "files, a folder of them, or - (one document per line of standard input)",
     )
-    p.add_argument("--encoding", help="text models: the documents' encoding (default: the model's)")
+    _documents_options(p)
     p.add_argument("--model", required=True, help=MODEL_HELP)
     p.add_argument(
         "--threshold", type=_probability, help="decision threshold (default: the model's)"
@@ -488,7 +488,7 @@ def _evaluate_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> 
     p = command("evaluate", "Accuracy, log loss and confusion counts of a model on labelled data.")
     p.add_argument("data", help="labelled data in any format lrnn train reads")
     p.add_argument("--model", required=True, help=MODEL_HELP)
-    p.add_argument("--encoding", help="text models: the documents' encoding (default: the model's)")
+    _documents_options(p)
     _data_options(p, model_decides=True)
     p.add_argument(
         "--threshold", type=_probability, help="decision threshold (default: the model's)"
@@ -512,6 +512,16 @@ def _drop_option(g: Any) -> None:
         metavar="COL",
         help="a table column not to train on (an ID, a row number); repeat for more; predict "
         "ignores it too",
+    )
+
+
+def _documents_options(p: argparse.ArgumentParser) -> None:
+    """How a text model's documents are read where a saved model scores them."""
+    p.add_argument("--encoding", help="text models: the documents' encoding (default: the model's)")
+    p.add_argument(
+        "--text-column",
+        metavar="COL",
+        help="text models: the CSV/Parquet column of documents (default: the model's)",
     )
 
 
@@ -578,7 +588,7 @@ def _report_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> No
         "model file carries)",
     )
     p.add_argument("-o", "--output", help=f"HTML file (default {DEFAULT_REPORT})")
-    p.add_argument("--encoding", help="text models: the documents' encoding (default: the model's)")
+    _documents_options(p)
     _data_options(p, model_decides=True)
     p.set_defaults(run=commands.cmd_report)
 

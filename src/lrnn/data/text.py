@@ -560,7 +560,7 @@ def load_text_table(
         )
         raise DataError(
             f"{name}: the model was trained on documents in files, not on a table's text "
-            f"column; give {give}."
+            f"column; give {give}, or name the table's column of documents with --text-column."
         )
     frame = read_table(name, [column, label], settings["encoding"], ENCODING_FIX, label=label)
     if column not in frame.columns:
