@@ -505,7 +505,7 @@ def test_report_says_whether_the_scored_data_is_the_training_data(tmp_path):
     """The whole of a data set the model held a test part out of: "partly", not "no"."""
     from types import SimpleNamespace
 
-    from lrnn.model_meta import training_overlap
+    from lrnn.report import training_overlap
 
     manifest = {"data_sha256": "abc", "data_source": "builtin:digits", "request": {"test": None}}
     model = SimpleNamespace(manifest=manifest)

@@ -21,9 +21,11 @@ from lrnn.run import (
     TrainingData,
     TrainingRequest,
     feature_names,
+    hold_out_for_testing,
     logits,
     prepare,
     scaling_can_help,
+    testing_seed,
 )
 
 
@@ -136,12 +138,9 @@ def training_rows_in(model: Any, ds: Any) -> str | None:
     if not isinstance(request, dict) or request.get("test") or not isinstance(test_rows, str):
         return None
     seed = manifest.get("seed")
-    seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
-    seed = defaults.default("random_state") if seed is None else seed
+    seed = testing_seed(seed if isinstance(seed, int) and not isinstance(seed, bool) else None)
     try:
-        from lrnn.run import hold_out_rows
-
-        _, held = hold_out_rows(np.asarray(ds.y), defaults.TEST_FRACTION, seed)
+        _, held = hold_out_for_testing(np.asarray(ds.y), seed)
     except (DataError, ValueError):  # one class, too few rows: not the file it was split from
         return None
     return "part" if data_sha256(ds.X[held], ds.y[held]) == test_rows else None

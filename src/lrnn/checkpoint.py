@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from lrnn import __version__, optim, persist
 from lrnn.config import TrainConfig
 from lrnn.errors import ModelFileError, UsageError, one_line
+from lrnn.model_meta import history_numbers
 from lrnn.train import Callback, Records, TrainResult, TrainState
 
 
@@ -130,8 +131,7 @@ def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
     columns = list(history.values())
     if any(not isinstance(c, list) for c in columns) or len({len(c) for c in columns}) > 1:
         raise _corrupt(path, "its history is not columns of equal length")
-    numbers = (int, float, type(None))
-    if any(isinstance(v, bool) or not isinstance(v, numbers) for c in columns for v in c):
+    if not all(history_numbers(c) for c in columns):
         raise _corrupt(path, "its history holds values that are not numbers")
     # each recorded iteration a count, in order, none past the checkpoint's own: a value like
     # 1e300 was taken in, trained on, and only refused when the model was saved — as a fault

@@ -8,7 +8,6 @@ the estimator, the exported graph, the server) sees the same model.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -145,14 +144,19 @@ def _check_history_fits(history: dict, training: dict, bad: Callable[[str], Exce
         raise bad(f"the history {past}")
 
 
+def history_numbers(values: list) -> bool:
+    """A history column's values: numbers, or None where one was not measured."""
+    return all(
+        v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values
+    )
+
+
 def _is_history(history: Any) -> bool:
     if not (isinstance(history, dict) and history):
         return False
     lengths = set()
     for values in history.values():
-        if not isinstance(values, list) or not all(
-            v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values
-        ):
+        if not isinstance(values, list) or not history_numbers(values):
             return False
         lengths.add(len(values))
     return len(lengths) == 1
@@ -206,35 +210,3 @@ def checked_idf(idf: np.ndarray | None, w: np.ndarray, name: str) -> np.ndarray 
             "is corrupt — retrain the model."
         )
     return idf
-
-
-def training_overlap(model: Any, source: str, digest: str) -> str:
-    """Whether the examples scored are the ones the model was trained on: the same data hash
-    (training-set scores), the test examples' hash (held out), the source it held a part out
-    of (the scores mix training and held-out examples), or other data."""
-    manifest = model.manifest or {}
-    trained_on = manifest.get("data_sha256")
-    if trained_on is None:
-        return "unknown (the model has no data hash)"
-    if trained_on == digest:
-        return "yes: this is the data the model was trained on (training-set scores)"
-    if manifest.get("test_sha256") == digest:
-        return "no: these are the examples it was tested on when it was trained (held out)"
-    request = manifest.get("request") or {}
-    if _same_source(manifest.get("data_source"), source) and not request.get("test"):
-        return (
-            "partly: the model was trained on a part of this data (the rest was held out for "
-            "testing), so these scores mix training and held-out examples"
-        )
-    return "no: held-out or other data"
-
-
-def _same_source(trained: Any, scored: str) -> bool:
-    if not isinstance(trained, str) or not trained:
-        return False
-    if trained == scored:
-        return True
-    try:
-        return os.path.samefile(trained, scored)
-    except OSError:  # not files (built-in data), or gone
-        return False

@@ -37,7 +37,6 @@ from lrnn.config import PRINT_EVERY
 from lrnn.data import Dataset, Preprocessing, align_classes, data_sha256
 from lrnn.errors import DataError, ModelFileError
 from lrnn.history import columns_of, past_the_model, write_text
-from lrnn.model_meta import training_overlap
 from lrnn.report_html import _facts, _figure, _fmt, _grid, _note, _Page, _td, scrolling
 
 #: The history table shows at most this many rows (evenly spaced, first and last included).
@@ -67,6 +66,38 @@ def numbered_features(count: int, spec: Any) -> list[str]:
     """Names for unnamed columns (see :meth:`Preprocessing.numbered_features`); a plain
     array's without a spec."""
     return (spec if spec is not None else Preprocessing(kind="array")).numbered_features(count)
+
+
+def training_overlap(model: Any, source: str, digest: str) -> str:
+    """Whether the examples scored are the ones the model was trained on: the same data hash
+    (training-set scores), the test examples' hash (held out), the source it held a part out
+    of (the scores mix training and held-out examples), or other data."""
+    manifest = model.manifest or {}
+    trained_on = manifest.get("data_sha256")
+    if trained_on is None:
+        return "unknown (the model has no data hash)"
+    if trained_on == digest:
+        return "yes: this is the data the model was trained on (training-set scores)"
+    if manifest.get("test_sha256") == digest:
+        return "no: these are the examples it was tested on when it was trained (held out)"
+    request = manifest.get("request") or {}
+    if _same_source(manifest.get("data_source"), source) and not request.get("test"):
+        return (
+            "partly: the model was trained on a part of this data (the rest was held out for "
+            "testing), so these scores mix training and held-out examples"
+        )
+    return "no: held-out or other data"
+
+
+def _same_source(trained: Any, scored: str) -> bool:
+    if not isinstance(trained, str) or not trained:
+        return False
+    if trained == scored:
+        return True
+    try:
+        return os.path.samefile(trained, scored)
+    except OSError:  # not files (built-in data), or gone
+        return False
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from numpy.typing import NDArray
 from lrnn import files, inference, metrics, persist, plots_multiclass, report, softmax
 from lrnn.data import Dataset, Preprocessing, data_sha256
 from lrnn.history import write_text
-from lrnn.model_meta import training_overlap
 
 
 @dataclass
@@ -135,7 +134,7 @@ def _data(ctx: _Context) -> str:
     ds, m = ctx.dataset, ctx.y.size
     counts = np.bincount(ctx.y, minlength=len(ctx.classes))
     digest = data_sha256(ds.X, ds.y)
-    same = training_overlap(ctx.model, ds.source, digest)
+    same = report.training_overlap(ctx.model, ds.source, digest)
     balance = " · ".join(
         f"{c}: {int(k)} ({report._pct(int(k), m)})"
         for c, k in zip(ctx.classes, counts, strict=True)

@@ -143,6 +143,29 @@ def hold_out_rows(
     return kept, held
 
 
+def testing_seed(seed: int | None) -> int:
+    """The seed of the test hold-out: ``--seed``, else the default random_state."""
+    return seed if seed is not None else defaults.default("random_state")
+
+
+def hold_out_for_testing(
+    y: NDArray, seed: int, source: str = "the data"
+) -> tuple[NDArray, NDArray]:
+    """``(training rows, held-out test rows)`` of ``lrnn train`` without ``--test``: the one
+    split, so that a model's rows can be found again from its seed (lrnn evaluate does)."""
+    pct = f"{100 * defaults.TEST_FRACTION:g} %"
+    return hold_out_rows(
+        y,
+        defaults.TEST_FRACTION,
+        seed,
+        source=source,
+        why=f"{source}: holding out {pct} for testing failed",
+        fix="give more examples, or a separate --test file",
+        held_for="testing",
+        option="--test file",
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # The CLI's training data
 # --------------------------------------------------------------------------------------------
@@ -342,21 +365,17 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
     held_out = (
         not request.test and request.hold_out_test and request.standardize_on == "training rows"
     )
-    ds = data.load(
-        source,
-        label=request.label,
-        image_size=request.image_size,
-        standardize=request.standardize and not held_out and not request.drop,
-        text=request.text,
-    )
-    if request.drop:  # before standardizing: the statistics are of the columns kept
+    # standardized here, not by the loader: after --drop (the statistics are of the columns
+    # kept) and after the look at the file's own values for a column that numbers the rows
+    ds = data.load(source, label=request.label, image_size=request.image_size, text=request.text)
+    if request.drop:
         ds = columns.without_columns(ds, request.drop)
-        if request.standardize and not held_out:
-            from lrnn.data.dataset import standardize
-
-            ds = standardize(ds)
     if request.advise_columns:
         columns.say_if_a_column_numbers_the_rows(ds)
+    if request.standardize and not held_out:
+        from lrnn.data.dataset import standardize
+
+        ds = standardize(ds)
     if request.positive_class is not None:  # a name the data lacks is refused before any work
         _positive(ds, request)
     _check_image_size(request.image_size, ds)
@@ -370,18 +389,9 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         return ds, test, "--test " + request.test
     if not request.hold_out_test:
         return ds, data.subset(ds, np.arange(0)), "none"
-    seed = request.seed if request.seed is not None else defaults.default("random_state")
+    seed = testing_seed(request.seed)
+    kept, held = hold_out_for_testing(ds.y, seed, ds.source)
     pct = f"{100 * defaults.TEST_FRACTION:g} %"
-    kept, held = hold_out_rows(
-        ds.y,
-        defaults.TEST_FRACTION,
-        seed,
-        source=ds.source,
-        why=f"{ds.source}: holding out {pct} for testing failed",
-        fix="give more examples, or a separate --test file",
-        held_for="testing",
-        option="--test file",
-    )
     train_part, test_part = data.subset(ds, kept), data.subset(ds, held)
     if request.standardize and held_out:
         from dataclasses import replace

@@ -99,10 +99,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     label = args.label or spec.label_column or "label"  # the model's column unless told
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     z = _logits(model.w, model.b, ds, spec.scale)
+    p = sigmoid(z)
     threshold = model.threshold if args.threshold is None else args.threshold
     source = "the model's" if args.threshold is None else "--threshold"
     if args.choose_threshold:
-        threshold = metrics.choose_threshold(sigmoid(z), ds.y, args.choose_threshold)
+        threshold = metrics.choose_threshold(p, ds.y, args.choose_threshold)
         source = f"chosen by {args.choose_threshold} on this data"
         warnings.warn(
             "the threshold was chosen on the same data it is scored on, so these scores are "
@@ -112,10 +113,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     result = metrics.evaluate(z, ds.y, threshold)
     # threshold-free: how well the probabilities rank the examples (NaN with one class only)
-    auc = metrics.roc_auc(ds.y, sigmoid(z))
+    auc = metrics.roc_auc(ds.y, p)
     _say_if_trained_on(args.data, model, ds)  # once nothing can fail: a failure is one line
     if args.json:
-        predicted = (sigmoid(z) > threshold).astype(np.intp)
+        predicted = (p > threshold).astype(np.intp)
         scores = metrics.evaluate_classes(predicted, ds.y, model.classes, result.log_loss)
         table = scores.to_json()
         _out(

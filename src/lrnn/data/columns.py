@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from lrnn.data.checks import quoted
 from lrnn.errors import DataError, UsageError
 
 #: A column named like this, of distinct whole numbers, identifies rows rather than describing
@@ -30,9 +31,7 @@ def say_if_a_column_numbers_the_rows(ds: Any) -> None:
     m = ds.X.shape[0]
     if not names or m < 20:
         return
-    X = np.asarray(ds.X, dtype=np.float64)
-    if ds.spec.mean is not None:  # standardized already: the file's own values
-        X = X * np.asarray(ds.spec.std) + np.asarray(ds.spec.mean)
+    X = np.asarray(ds.X)  # the file's own values: training standardizes after this look
     whole = np.all(np.abs(X - np.round(X)) <= 1e-6, axis=0)
     if not whole.any():
         return
@@ -59,8 +58,6 @@ def without_columns(ds: Any, drop: Sequence[str]) -> Any:
     """``ds`` without the table columns named in ``drop`` (``--drop``): an ID or a row number
     that would otherwise be trained on as a feature. A name the table lacks is refused."""
     from dataclasses import replace
-
-    from lrnn.data.checks import quoted
 
     names = list(ds.spec.feature_names or ()) if ds.spec.kind == "table" else []
     if not names:
