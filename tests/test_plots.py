@@ -91,6 +91,36 @@ def test_learning_curve(tmp_path, history):
     check_png(out)
 
 
+def _drawn_lines(monkeypatch):
+    """The (label, x, y) of every line the next figure draws, taken as it is saved."""
+    drawn: list[tuple[str, list, list]] = []
+    save = plots._save
+
+    def keep(fig, path):
+        for ax in fig.axes:
+            for line in ax.get_lines():
+                drawn.append((line.get_label(), list(line.get_xdata()), list(line.get_ydata())))
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    return drawn
+
+
+def test_learning_curve_ends_at_the_final_cost(tmp_path, monkeypatch, history):
+    # A run of 200 iterations recorded every 2 has its last row at 198: the curve goes on to
+    # the final cost the run printed; the other columns stay at their recorded rows.
+    drawn = _drawn_lines(monkeypatch)
+    check_png(plots.learning_curve(history, tmp_path / "lc.png", final=(200, 0.123)))
+    lines = {label: (x, y) for label, x, y in drawn}
+    assert lines["training cost"][0][-2:] == [198, 200]
+    assert lines["training cost"][1][-1] == 0.123
+    assert lines["validation loss"][0][-1] == 198
+    assert lines["training accuracy"][0][-1] == 198
+    drawn.clear()  # a final point at or before the last row adds nothing
+    plots.learning_curve(history, tmp_path / "lc.png", final=(198, 0.5))
+    assert {label: x for label, x, _ in drawn}["training cost"][-1] == 198
+
+
 def test_learning_curve_minimal_history_and_non_finite_costs(tmp_path):
     history = {"iteration": [0, 1, 2, 3], "cost": [0.7, math.inf, 0.5, 0.45]}
     check_png(plots.learning_curve(history, tmp_path / "lc.png"))

@@ -214,6 +214,10 @@ def test_image_report_content(image_report, image_case):
     assert "held-out" in page.text("data")
     sections = {img["section"] for img in page.images}
     assert sections == {"learning-curve", "weights", "errors", "confusion", "roc"}
+    # the history's last row is iteration 59; the curve goes on to where the run ended
+    assert history["iteration"][-1] == 59 and model.training["iterations"] == 60
+    curve = next(img["alt"] for img in page.images if img["section"] == "learning-curve")
+    assert f"to {model.training['final_cost']:.4g} over 60 iterations" in curve
     # 60 recorded rows > 50: an evenly spaced selection, and it says so
     assert len(history["iteration"]) > report.HISTORY_TABLE_ROWS
     assert f"Showing {report.HISTORY_TABLE_ROWS} of 60 recorded rows" in page.text("history")

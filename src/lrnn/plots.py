@@ -144,19 +144,28 @@ def learning_curve(
     title: str | None = None,
     train_accuracy: float | None = None,
     test_accuracy: float | None = None,
+    final: tuple[float, float] | None = None,
 ) -> Path:
     """Cost (and validation loss) against iteration, accuracy on a second y axis.
 
     ``train_accuracy``/``test_accuracy`` (fractions, or percentages above 1) are the final
-    scores worth reading off the picture; they go into the title.
+    scores worth reading off the picture; they go into the title. ``final``, (iteration,
+    cost) where the run ended: the history holds every ``record_every``-th iteration, so a
+    run of 2000 recorded every 100 has its last row at 1900, and the curve would stop short of
+    the final cost the run printed; it is drawn to that point when it lies beyond the last row.
     """
     iterations = _iterations(history, "learning_curve")
     cost = _column(history, "cost")
     assert cost is not None  # checked by _iterations
+    cost_at = iterations  # the other columns stay at the recorded rows
+    if final is not None and math.isfinite(final[1]) and iterations.size:
+        if final[0] > iterations[-1]:
+            cost_at = np.append(iterations, float(final[0]))
+            cost = np.append(cost, float(final[1]))
     fig = _figure()
     ax = fig.add_subplot()
     finite = np.isfinite(cost)
-    lines = ax.plot(iterations[finite], cost[finite], color=_BLUE, lw=2, label="training cost")
+    lines = ax.plot(cost_at[finite], cost[finite], color=_BLUE, lw=2, label="training cost")
     val_loss = _column(history, "val_loss")
     if val_loss is not None and val_loss.size == iterations.size:
         ok = np.isfinite(val_loss)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lrnn import files, metrics, objective, persist, plots
+from lrnn import files, metrics, model_meta, objective, persist, plots
 from lrnn._version import __version__
 from lrnn.config import PRINT_EVERY
 from lrnn.data import Dataset, Preprocessing, align_classes, data_sha256
@@ -428,13 +428,20 @@ def _learning_curve(ctx: _Context) -> str:
             f"The learning curve cannot be drawn: the history holds values as large as "
             f"{largest:.4g}, beyond what a plot's axis can hold."
         )
+    final = model_meta.final_point(training)
+    if final is not None and not max(abs(final[0]), abs(final[1])) < _PLOTTABLE:
+        final = None
     path = plots.learning_curve(
         ctx.history,
         ctx.folder / "learning-curve.png",
         train_accuracy=train_acc if isinstance(train_acc, float) else None,
         test_accuracy=test_acc if isinstance(test_acc, float) else None,
+        final=final,
     )
-    iterations = ctx.history.get("iteration") or [len(cost) - 1]
+    iterations = list(ctx.history.get("iteration") or [len(cost) - 1])
+    if final is not None and final[0] > max(iterations):
+        iterations.append(int(final[0]))
+        finite = np.append(finite, final[1])
     alt = (
         f"Learning curve: the training cost goes from {finite[0]:.4g} to {finite[-1]:.4g} "
         f"over {max(iterations)} iterations"

@@ -423,7 +423,7 @@ def _save_train_outputs(args, paths: dict, model, result, td) -> None:
 
 
 def _write_train_outputs(paths: dict, model, result, td) -> None:
-    from lrnn import persist
+    from lrnn import model_meta, persist
 
     persist.save_model(paths["model"], model)
     if paths["history"]:
@@ -438,6 +438,7 @@ def _write_train_outputs(paths: dict, model, result, td) -> None:
             paths["plot"],
             train_accuracy=model.training["train_accuracy"],
             test_accuracy=model.training["test_accuracy"],
+            final=model_meta.final_point(model.training),
         )
     if paths["report"]:
         from lrnn import report
