@@ -6,6 +6,7 @@ classes, standardising features.
 from __future__ import annotations
 
 import math
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -174,7 +175,25 @@ def class_name_problem(names: Sequence[str], blank_ok: bool = False) -> str | No
             return f"the class name {name!r}, which holds control characters"
         if not blank_ok and not name.strip():  # an empty label column, or one that looks like none
             return f"the class name {name!r}, which is blank"
+    seen: dict[str, str] = {}
+    for name in names:
+        other = seen.setdefault(_appearance(name), name)
+        if other != name:  # ascii(): the two differ where a reader's eye cannot see it
+            return (
+                f"the class names {ascii(other)} and {ascii(name)}, which look the same (they "
+                "differ only in spacing, invisible characters or how an accent is encoded)"
+            )
     return None
+
+
+def _appearance(name: str) -> str:
+    """A class name as it looks when printed: composed accents (NFC: "é" typed as e plus a
+    combining accent is "é"), no invisible format characters (zero-width spaces and joiners,
+    a byte-order mark), every run of spacing one space. Two names that differ only there are
+    two classes to the model and one to everyone who reads its output."""
+    composed = unicodedata.normalize("NFC", name)
+    visible = "".join(ch for ch in composed if unicodedata.category(ch) != "Cf")
+    return " ".join(visible.split())
 
 
 def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarray, tuple]:
