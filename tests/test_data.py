@@ -711,6 +711,15 @@ def test_builtin_table_with_spec():
     np.testing.assert_allclose(load("breast_cancer", spec=reordered).X, cancer.X[:, ::-1])
 
 
+def test_black_and_white_pictures_are_black_and_white(tmp_path):
+    # h5py stores numpy's bool as an enum it reads back as bool: True is a white pixel (255,
+    # 1.0 once scaled), not 1 (1/255: every picture nearly black)
+    masks = np.random.default_rng(0).random((4, 3, 5)) > 0.5
+    ds = load(write_h5(tmp_path / "bw.h5", masks, np.array([0, 1, 0, 1])))
+    assert ds.X.dtype == np.uint8
+    np.testing.assert_array_equal(ds.X, np.where(masks, 255, 0).reshape(4, -1))
+
+
 def test_images_with_spec(tmp_path):
     root = image_folder(tmp_path / "imgs", {"a": [(10, 6), (3, 3)], "b": [(7, 7)]})
     spec = Preprocessing(kind="image", image_shape=(8, 8, 1), scale=1 / 255)
@@ -718,7 +727,9 @@ def test_images_with_spec(tmp_path):
     assert ds.X.shape == (3, 64) and ds.raw_images.shape == (3, 8, 8, 1)
     # Lesson-style HDF5 pictures are resized to the model's size too.
     h5 = write_h5(tmp_path / "t.h5", pictures(2, 4, 4, 3), np.array([0, 1]))
-    ds = load(h5, spec=spec)
+    said = "t.h5: the pictures are 4×4 with 3 channels, the model's are 8×8 with 1 channel; "
+    with pytest.warns(UserWarning, match=said + "they were converted and resized"):
+        ds = load(h5, spec=spec)
     assert ds.spec is spec and ds.X.shape == (2, 64)
     message = error_of(load, csv(tmp_path / "t.csv", "a,label\n1,0\n2,1\n"), spec=spec)
     assert "trained on image data but this is table data" in message

@@ -119,6 +119,8 @@ def _h5_contents(f: Any, name: str, require_labels: bool) -> dict[str, Any]:
     x = xd[()]
     if x.ndim == 3:
         x = x[..., np.newaxis]  # grey pictures without a channel axis
+    if x.ndim == 4 and x.dtype == np.bool_:  # black and white: True is white (255), not 1
+        x = np.where(x, np.uint8(255), np.uint8(0))
     if x.ndim == 4 and x.dtype != np.uint8:
         if x.size and (x.min() < 0 or x.max() > 255):
             raise DataError(

@@ -9,6 +9,7 @@ converted to match what the model was trained on.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -253,13 +254,27 @@ def _conform(ds: Dataset, spec: Preprocessing, labelled: bool, spec_of: str) -> 
             f"data; give {takes(spec.kind, labelled)}."
         )
     if spec.kind == "image" and ds.spec.image_shape != spec.image_shape:
+        # Picture files are read at the model's size as they are decoded (a photo of any size
+        # is the usual input); an array of pictures (HDF5, .npz) of another size is more
+        # likely the wrong file, so its conversion is said.
         mode, size = image_target(spec, None)
+        warnings.warn(
+            f"{ds.source}: the pictures are {_picture_shape(ds.spec.image_shape)}, the model's "
+            f"are {_picture_shape(spec.image_shape)}; they were converted and resized to the "
+            "model's (bilinear), so scores may differ from pictures taken at that size.",
+            stacklevel=4,
+        )
         raw = np.stack([convert_image(img, mode, size) for img in ds.raw_images])
         return image_dataset(raw, ds.y, ds.classes, ds.names, ds.source)
     if spec.kind == "table" and spec.feature_names is not None:
         if ds.spec.feature_names != spec.feature_names:  # the loaders select by name already
             raise DataError(f"{ds.source}: columns do not match the model's feature names.")
     return ds
+
+
+def _picture_shape(shape: tuple | None) -> str:
+    h, w, c = shape  # type: ignore[misc]
+    return f"{h}×{w} with {c} channel{'s' if c != 1 else ''}"
 
 
 def _load_sparse(
