@@ -321,6 +321,26 @@ def test_text_is_escaped(table_case, tmp_path):
     assert "a & b <i>" in parse(path).text("summary")
 
 
+def test_right_to_left_class_names_are_set_apart_from_the_text_around_them(table_case, tmp_path):
+    # "negative: לא · positive: כן" or "כן: 120 (40 %)" without isolation: the bidirectional
+    # algorithm pulls the colon, the numbers and the brackets into the names' right-to-left run
+    model, test_ds, _ = table_case
+    classes = ("לא", "כן")
+    path = report.write_report(
+        tmp_path / "r.html",
+        model=replace(model, classes=classes),
+        dataset=replace(test_ds, classes=classes),
+        history=None,
+    )
+    text = path.read_text(encoding="utf-8")
+    assert "negative: <bdi>לא</bdi> · positive: <bdi>כן</bdi>" in text
+    assert "P(<bdi>כן</bdi>) &gt; 0.5" in text
+    assert re.search(r"<bdi>כן</bdi>: \d+ \(", text)  # the class balance
+    assert "\u2068" not in text.split("<img")[0]  # the markers became elements in the text
+    page = parse(path)
+    assert "negative: לא · positive: כן" in page.text("summary")  # what a reader sees
+
+
 # --------------------------------------------------------------------------------------------
 # Refusals: checked before work, nothing half-written
 

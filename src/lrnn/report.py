@@ -37,7 +37,17 @@ from lrnn.config import PRINT_EVERY
 from lrnn.data import Dataset, Preprocessing, align_classes, data_sha256
 from lrnn.errors import DataError, ModelFileError
 from lrnn.history import columns_of, past_the_model, write_text
-from lrnn.report_html import _facts, _figure, _fmt, _grid, _note, _Page, _td, scrolling
+from lrnn.report_html import (
+    _facts,
+    _figure,
+    _fmt,
+    _grid,
+    _note,
+    _Page,
+    _td,
+    isolated,
+    scrolling,
+)
 
 #: The history table shows at most this many rows (evenly spaced, first and last included).
 HISTORY_TABLE_ROWS = 50
@@ -314,9 +324,10 @@ def _summary(ctx: _Context) -> str:
         features = f"{n} ({h} × {wd} pixels × {c} channel{'s' if c > 1 else ''})"
     else:
         features = str(n)
+    negative, positive = isolated(ctx.classes[0]), isolated(ctx.classes[1])
     rows: list[tuple[str, Any]] = [
-        ("classes", f"negative: {ctx.classes[0]} · positive: {ctx.classes[1]}"),
-        ("decision threshold", f"P({ctx.classes[1]}) > {model.threshold:g}"),
+        ("classes", f"negative: {negative} · positive: {positive}"),
+        ("decision threshold", f"P({positive}) > {model.threshold:g}"),
         ("features", features),
         ("bias b", float(model.b)),
     ]
@@ -361,8 +372,8 @@ def _data(ctx: _Context) -> str:
         ("examples", m),
         (
             "class balance",
-            f"{ctx.classes[1]}: {positives} ({_pct(positives, m)}) · "
-            f"{ctx.classes[0]}: {m - positives} ({_pct(m - positives, m)})",
+            f"{isolated(ctx.classes[1])}: {positives} ({_pct(positives, m)}) · "
+            f"{isolated(ctx.classes[0])}: {m - positives} ({_pct(m - positives, m)})",
         ),
         ("data sha256", digest),
         ("same as the training data?", same),
@@ -398,8 +409,8 @@ def _metrics(ctx: _Context) -> str:
     body = "".join(f'<tr><th scope="row">{html.escape(k)}</th>{_td(v)}</tr>' for k, v in rows)
     table = f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>\n"
     return scrolling(table) + _note(
-        f"Positive class: {ctx.classes[1]}. Predicted positive when "
-        f"P({ctx.classes[1]}) > {ev.threshold:g}. Precision, recall and F1 are — when "
+        f"Positive class: {isolated(ctx.classes[1])}. Predicted positive when "
+        f"P({isolated(ctx.classes[1])}) > {ev.threshold:g}. Precision, recall and F1 are — when "
         "undefined (no positive predictions or no positive examples)."
     )
 
@@ -466,8 +477,8 @@ def _weights(ctx: _Context) -> str:
         )
         alt = (
             f"The {w.size} weights drawn as a {h} × {wd} picture per colour channel "
-            f"({c} panel{'s' if c > 1 else ''}): red pixels push towards '{ctx.classes[1]}', "
-            f"blue ones towards '{ctx.classes[0]}'."
+            f"({c} panel{'s' if c > 1 else ''}): red pixels push towards "
+            f"'{isolated(ctx.classes[1])}', blue ones towards '{isolated(ctx.classes[0])}'."
         )
         return _figure(
             path, alt, "One weight per pixel and channel, on one colour scale centred at 0."

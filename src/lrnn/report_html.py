@@ -85,6 +85,25 @@ class _Page:
         )
 
 
+#: First Strong Isolate and Pop Directional Isolate: a name between them is laid out on its
+#: own, as <bdi> does. A Hebrew or Arabic class name in "negative: A · positive: B" or
+#: "A: 120 (40 %)" otherwise pulls the punctuation and numbers beside it into its right-to-left
+#: run, and the sentence reads scrambled. Names cannot hold these characters themselves (they
+#: are refused as control characters), so :func:`_escaped` turns each pair into a <bdi> element,
+#: and where no markup may go (an image's alt text) the characters do the same job.
+_ISOLATE, _POP = "\u2068", "\u2069"
+
+
+def isolated(name: Any) -> str:
+    """A name (a class, a feature, a word) set apart from the text around it; see _ISOLATE."""
+    return f"{_ISOLATE}{name}{_POP}"
+
+
+def _escaped(text: str) -> str:
+    """Text as HTML, each isolated name a <bdi> element."""
+    return html.escape(text).replace(_ISOLATE, "<bdi>").replace(_POP, "</bdi>")
+
+
 def _fmt(value: Any, limit: int | None = 400) -> str:
     """A value as short text: 6 significant digits, — for missing, compact JSON for the rest
     (cut at ``limit`` characters; None keeps it whole)."""
@@ -109,23 +128,22 @@ def _td(value: Any, *, align_numbers: bool = True) -> str:
         value, bool
     )
     css = ' class="num"' if numeric and align_numbers else ""
-    return f"<td{css}>{html.escape(_fmt(value))}</td>"
+    return f"<td{css}>{_escaped(_fmt(value))}</td>"
 
 
 def _facts(rows: Sequence[tuple[str, Any]]) -> str:
     """A two-column table of label → value (values of mixed kinds, so all left-aligned)."""
     body = "".join(
-        f'<tr><th scope="row">{html.escape(k)}</th>{_td(v, align_numbers=False)}</tr>'
-        for k, v in rows
+        f'<tr><th scope="row">{_escaped(k)}</th>{_td(v, align_numbers=False)}</tr>' for k, v in rows
     )
     return scrolling(f"<table>\n<tbody>{body}</tbody>\n</table>")
 
 
 def _grid(header: Sequence[str], rows: Sequence[Sequence[Any]], caption: str = "") -> str:
     """A table with a header row; ``caption`` says what it is."""
-    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in header)
+    head = "".join(f'<th scope="col">{_escaped(h)}</th>' for h in header)
     body = "\n".join("<tr>" + "".join(_td(v) for v in row) + "</tr>" for row in rows)
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    cap = f"<caption>{_escaped(caption)}</caption>" if caption else ""
     return scrolling(
         f"<table>{cap}\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
     )
@@ -138,7 +156,7 @@ def scrolling(table: str) -> str:
 
 
 def _note(text: str) -> str:
-    return f'<p class="note">{html.escape(text)}</p>'
+    return f'<p class="note">{_escaped(text)}</p>'
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -156,7 +174,7 @@ def _figure(path: Path, alt: str, caption: str) -> str:
     return (
         f'<figure>\n<img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}" '
         f'width="{width}" height="{height}">\n'
-        f"<figcaption>{html.escape(caption)}</figcaption>\n</figure>"
+        f"<figcaption>{_escaped(caption)}</figcaption>\n</figure>"
     )
 
 

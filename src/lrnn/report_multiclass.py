@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from lrnn import files, inference, metrics, persist, plots_multiclass, report, softmax
 from lrnn.data import Dataset, Preprocessing, data_sha256
 from lrnn.history import write_text
+from lrnn.report_html import isolated
 
 
 @dataclass
@@ -114,7 +115,7 @@ def _summary(ctx: _Context) -> str:
     K = len(ctx.classes)
     rows: list[tuple[str, Any]] = [
         ("kind", f"a softmax layer of {K} neurons, one per class"),
-        ("classes", " · ".join(ctx.classes)),
+        ("classes", " · ".join(map(isolated, ctx.classes))),
         ("decision", "the class with the largest probability"),
         ("features", ctx.X.shape[1]),
         ("biases b", ", ".join(f"{v:.4g}" for v in np.asarray(model.b, dtype=np.float64))),
@@ -136,7 +137,7 @@ def _data(ctx: _Context) -> str:
     digest = data_sha256(ds.X, ds.y)
     same = report.training_overlap(ctx.model, ds.source, digest)
     balance = " · ".join(
-        f"{c}: {int(k)} ({report._pct(int(k), m)})"
+        f"{isolated(c)}: {int(k)} ({report._pct(int(k), m)})"
         for c, k in zip(ctx.classes, counts, strict=True)
     )
     rows = [
@@ -206,7 +207,7 @@ def _weights(ctx: _Context) -> str:
     rows = []
     for k, c in enumerate(ctx.classes):
         order = np.argsort(-np.abs(W[:, k]), kind="stable")[:3]
-        rows.append([c, *(f"{names[i]} ({W[i, k]:+.3g})" for i in order)])
+        rows.append([c, *(f"{isolated(names[i])} ({W[i, k]:+.3g})" for i in order)])
     return report._grid(
         ["class", "strongest weight", "second", "third"],
         rows,

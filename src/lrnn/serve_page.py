@@ -86,14 +86,19 @@ function fmt(p) {
   return p < 0.5 ? p.toExponential(2) : "1 \u2212 " + (1 - p).toExponential(2);
 }
 
+// A class name set apart from the text around it (First Strong Isolate … Pop Directional
+// Isolate, what <bdi> does): a right-to-left name otherwise pulls the brackets and numbers
+// beside it into its own run, and "P(name) = 0.73" reads scrambled.
+const iso = (name) => "\\u2068" + name + "\\u2069";
+
 function show(record, explanation) {
   $("error").hidden = true;
   $("verdict").textContent = record.label;
   const many = meta.classes.length > 2;
   $("probability").textContent = many
-    ? "P(" + record.label + ") = " + fmt(record.probability) +
+    ? "P(" + iso(record.label) + ") = " + fmt(record.probability) +
       " \\u00b7 logit " + logit(explanation.logit)
-    : "P(" + meta.classes[1] + ") = " + fmt(record.probability) +
+    : "P(" + iso(meta.classes[1]) + ") = " + fmt(record.probability) +
       " \\u00b7 threshold " + meta.threshold + " \\u00b7 logit " + logit(explanation.logit);
   const unknown = meta.kind === "text" && explanation.contributions.length === 0;
   $("note").hidden = !unknown;
@@ -114,7 +119,7 @@ function show(record, explanation) {
       tr.append(a, b);
       body.append(tr);
     }
-    $("heat-caption").textContent = "w \\u2299 x with the weights of \\u201c" + record.label +
+    $("heat-caption").textContent = "w \\u2299 x with the weights of \\u201c" + iso(record.label) +
       "\\u201d: red pushed towards it, blue away from it";
   }
   const pictures = meta.kind === "image";
@@ -200,8 +205,9 @@ async function init() {
   if (!Array.isArray(meta.classes)) throw new Error("it names no classes");
   const K = meta.classes.length;
   const shown = K > 2
-    ? K + " classes (" + meta.classes.slice(0, 4).join(", ") + (K > 4 ? ", \\u2026" : "") + ")"
-    : meta.classes[1] + " or " + meta.classes[0];
+    ? K + " classes (" + meta.classes.slice(0, 4).map(iso).join(", ") +
+      (K > 4 ? ", \\u2026" : "") + ")"
+    : iso(meta.classes[1]) + " or " + iso(meta.classes[0]);
   $("model").textContent = meta.model + " \\u00b7 " + shown + " \\u00b7 " + meta.kind +
     " model \\u00b7 lrnn " + meta.lrnn_version;
   if (meta.kind === "image") {
@@ -209,7 +215,7 @@ async function init() {
     $("seen-caption").textContent =
       "As the model sees it: " + h + " \\u00d7 " + w + " pixels";
     $("heat-caption").textContent = "w \\u2299 x: red pushed towards \\u201c" +
-      meta.classes[1] + "\\u201d, blue towards \\u201c" + meta.classes[0] + "\\u201d";
+      iso(meta.classes[1]) + "\\u201d, blue towards \\u201c" + iso(meta.classes[0]) + "\\u201d";
     $("image-ui").hidden = false;
     const drop = $("drop");
     $("file").addEventListener("change", (e) => sendFile(e.target.files[0]));

@@ -16,6 +16,7 @@ import numpy as np
 
 from lrnn import plots
 from lrnn.data.text import term_name
+from lrnn.report_html import isolated
 
 #: Terms shown on each side (positive and negative).
 TOP_TERMS = 15
@@ -53,8 +54,8 @@ def weights_section(ctx: Any, figure: Callable[..., str], grid: Callable[..., st
     path = plots.top_terms(positive, negative, ctx.folder / "terms.png", classes=classes)
     alt = (
         f"The {len(positive)} words with the largest positive weights (towards "
-        f"'{classes[1]}') and the {len(negative)} with the most negative (towards "
-        f"'{classes[0]}')."
+        f"'{isolated(classes[1])}') and the {len(negative)} with the most negative (towards "
+        f"'{isolated(classes[0])}')."
     )
     rows = [(t, v, classes[1]) for t, v in positive] + [(t, v, classes[0]) for t, v in negative]
     note = "" if ctx.model.feature_names else HASHED_NOTE
