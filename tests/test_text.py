@@ -20,7 +20,7 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer,
 from lrnn import data, persist
 from lrnn.data import text
 from lrnn.data.text import TextVectorizer
-from lrnn.errors import DataError
+from lrnn.errors import DataError, UsageError
 from tests.cli_helpers import run
 
 POSITIVE = "great wonderful loved excellent superb enjoyable delightful brilliant".split()
@@ -282,6 +282,36 @@ def test_predict_text_files_and_svmlight_through_the_cli(tmp_path):
     assert unlabelled.returncode == 0 and unlabelled.stdout == narrow.stdout
     scored = run(["evaluate", "--model", "s.safetensors", "u.svm"], tmp_path)
     assert scored.returncode == 2 and "u.svm: the label is nan for example 1" in scored.stderr
+
+
+def test_python_predicts_raw_documents_as_the_cli_does(tmp_path):
+    """A text model in Python: Predictor.predict_documents takes strings and gives the records
+    ``lrnn predict -`` prints for one document per line (the estimator cannot hold the
+    vectorizer, and its refusal points here)."""
+    from lrnn import LogisticNeuron
+    from lrnn.errors import ModelFileError
+    from lrnn.inference import Predictor
+
+    make_corpus(tmp_path / "reviews", per_class=20)
+    common = ["--model", "r.safetensors", "--no-plot", "--solver", "newton"]
+    assert run(["train", "reviews", *common], tmp_path).returncode == 0
+    documents = [f"{POSITIVE[0]} {POSITIVE[1]} film", f"{NEGATIVE[0]} film", "film à l'été"]
+    lines = "\n".join(documents)
+    printed = run(["predict", "--model", "r.safetensors", "-"], tmp_path, stdin=lines)
+    rows = [line.split("\t") for line in printed.stdout.splitlines()[1:]]
+    predictor = Predictor.load(tmp_path / "r.safetensors")
+    records = predictor.predict_documents(documents)
+    assert [r["name"] for r in records] == ["document 1", "document 2", "document 3"]
+    assert [r["label"] for r in records] == [label for _, _, label in rows]
+    assert [f"{r['probability']:.6f}" for r in records] == [p for _, p, _ in rows]
+    with pytest.raises(UsageError, match=r"not one string; wrap it: predict_documents\(\[text\]\)"):
+        predictor.predict_documents(documents[0])
+    with pytest.raises(UsageError, match="document 2 is a bytes, not a string"):
+        predictor.predict_documents(["fine", b"bytes"])
+    with pytest.raises(DataError, match="document 2: the document is empty"):
+        predictor.predict_documents(["fine", ""])
+    with pytest.raises(ModelFileError, match=r"Predictor.load\(path\).predict_documents"):
+        LogisticNeuron.load(tmp_path / "r.safetensors")
 
 
 def test_three_class_text_model_loads_predicts_and_verifies(tmp_path):

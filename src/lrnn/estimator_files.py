@@ -138,7 +138,8 @@ def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
     if spec.kind == "text":
         raise ModelFileError(
             f"{name}: a text model needs its vectorizer, which an estimator does not hold; "
-            "predict with `lrnn predict --model` or lrnn.inference.Predictor.load instead."
+            "predict with `lrnn predict --model`, or in Python with "
+            "lrnn.inference.Predictor.load(path).predict_documents([text, ...])."
         )
     w, b = _raw_weights(model, spec)
     estimator = cls()

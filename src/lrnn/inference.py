@@ -80,6 +80,34 @@ class Predictor:
         """One record per example of ``ds`` (as loaded by :mod:`lrnn.data` with this spec)."""
         return predict_records(self.model, self.spec, ds, threshold)
 
+    def predict_documents(
+        self, documents: Sequence[str], threshold: float | None = None
+    ) -> list[dict[str, Any]]:
+        """One record per document of raw text, as ``lrnn predict -`` prints them for one
+        document per line: the model's own vectorizer (vocabulary, IDF, n-grams, saved in the
+        file) makes the features, so a text model needs no preprocessing from its caller.
+        Documents are named ``document 1``, ``document 2``, …"""
+        if self.spec.kind != "text":
+            raise UsageError(
+                f"{self.source or 'this model'} was trained on {self.spec.kind} data, not text; "
+                "load that data with lrnn.data.load_inputs and pass it to records()."
+            )
+        if isinstance(documents, str | bytes):  # a string is a sequence of one-letter documents
+            raise UsageError(
+                "predict_documents takes a list of documents, not one string; "
+                "wrap it: predict_documents([text])."
+            )
+        texts = list(documents)
+        if not texts:
+            raise UsageError("predict_documents: no documents; give a list of strings.")
+        odd = next((i for i, d in enumerate(texts, 1) if not isinstance(d, str)), None)
+        if odd is not None:
+            raise UsageError(
+                f"document {odd} is a {type(texts[odd - 1]).__name__}, not a string; give text "
+                "(decode bytes first: data.decode('utf-8'))."
+            )
+        return self.records(text_documents(checked_documents(texts), self.spec), threshold)
+
     def explained_classes(self, ds: data.Dataset) -> np.ndarray:
         """The class index :meth:`contributions` explains for each example: the positive
         class for the sigmoid neuron, the predicted class for a softmax layer."""
@@ -333,6 +361,12 @@ def json_documents(payload: Any) -> list[str]:
         )
     _refuse_unknown_keys(payload, ("documents",))
     _check_count(len(docs))
+    return checked_documents(docs)
+
+
+def checked_documents(docs: list[str]) -> list[str]:
+    """Strings checked as document files are (no binary data, not empty), each named by its
+    place: ``document 1``, …"""
     from lrnn.data.text import decode_document
 
     for i, d in enumerate(docs, 1):
