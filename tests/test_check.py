@@ -759,6 +759,37 @@ def test_correct_py_passes(tmp_path):
     assert "numerical overflow" in verdicts(report)["propagate"].notes[0]
 
 
+@needs_cat
+def test_ctrl_c_during_the_cat_run_keeps_the_verdicts_already_made(tmp_path, monkeypatch, capsys):
+    """The small cases run first, in one child; Ctrl-C during the longer run on the cat
+    pictures used to throw their verdicts away. They are printed, saying what did not run."""
+    import lrnn.check as check_module
+    from lrnn.cli import main
+
+    real, calls = check_module.run_solution, []
+
+    def stopped_on_the_cat_run(*args, **kwargs):
+        calls.append(args[1])
+        if len(calls) == 2:  # the heavy cases: model on the cat pictures
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(check_module, "run_solution", stopped_on_the_cat_run)
+    path = write(tmp_path, CORRECT)
+    report = check_file(path, FAST, CAT_DIR)
+    assert len(calls) == 2 and "model" in calls[1]
+    assert report.interrupted and report.to_json()["interrupted"] is True
+    assert [f.line() for f in report.functions][-1] == "✓ model"
+    assert "Ctrl-C stopped that run" in verdicts(report)["model"].notes[-1]
+    assert report.summary().endswith(
+        "Ctrl-C stopped the run on the lesson's cat pictures: run again to finish it."
+    )
+    calls.clear()
+    assert main(["check", str(path), "--data", str(CAT_DIR)]) == 130  # as a shell expects
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "✓ sigmoid" and "Ctrl-C stopped the run" in out[-1]
+
+
 def test_printing_dw_does_not_make_a_vectorised_propagate_too_slow(tmp_path):
     """NumPy prints the timed case's 1000 weights in full but the cat pictures' 12288 as a
     summary: ``print(dw)`` alone was scaled up to "far too slow … up to 15 minutes"."""

@@ -55,6 +55,8 @@ class CheckReport:
     functions: list[FunctionReport]
     notes: list[str] = field(default_factory=list)
     cat: bool = False  # whether the lesson's cat pictures were part of the check
+    #: Ctrl-C stopped the run on the cat pictures; the verdicts are the small cases'
+    interrupted: bool = False
 
     def __repr__(self) -> str:
         """One line: ``check(globals())`` ends a notebook cell, whose value Jupyter shows
@@ -74,6 +76,7 @@ class CheckReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
+            **({"interrupted": True} if self.interrupted else {}),
             "functions": [
                 {
                     "name": f.name,
@@ -118,6 +121,8 @@ class CheckReport:
             "checked on small data only)"
         )
         data = data if any(f.name == "model" and f.ran for f in found) else ""
+        if self.interrupted:
+            data = " Ctrl-C stopped the run on the lesson's cat pictures: run again to finish it."
         if good == len(found):
             if len(found) == 1:
                 return f"The one function found passes{tail}.{data}"
@@ -320,14 +325,25 @@ def check_file(
     sources = {name: _source_of(solution, run.where) for name, run in sandbox.functions.items()}
     reports = _verdicts(checks, sandbox.functions, sources, found, limits.memory_mb, set(broken))
     ready, waiting = _heavy_ready(checks, reports, sources)
+    interrupted = False
     if ready:  # the lesson's full run, in a child of its own, with the time that is left
-        more = run_solution(
-            solution, _calls(checks, ready), limits, depends=depends, started=started
-        )
-        _merge(sandbox.functions, more.functions, ready)
-        reports = _verdicts(
-            checks, sandbox.functions, sources, found, limits.memory_mb, set(broken)
-        )
+        try:
+            more = run_solution(
+                solution, _calls(checks, ready), limits, depends=depends, started=started
+            )
+        except KeyboardInterrupt:  # the small cases' verdicts are in: they are kept and shown
+            interrupted = True
+            for report in reports:
+                if report.name in ready:
+                    report.notes.append(
+                        "not run on the lesson's cat pictures: Ctrl-C stopped that run, so "
+                        "this verdict comes from the small cases only."
+                    )
+        else:
+            _merge(sandbox.functions, more.functions, ready)
+            reports = _verdicts(
+                checks, sandbox.functions, sources, found, limits.memory_mb, set(broken)
+            )
     _say_waiting(reports, waiting)
     for report in reports:
         if not report.found and report.name in broken:
@@ -361,7 +377,8 @@ def check_file(
         for c in solution.cells
         if c.syntax_error
     ]
-    return CheckReport(reports, notes, cat=any("cat" in c.label for c in checks[-1].cases))
+    cat = any("cat" in c.label for c in checks[-1].cases)
+    return CheckReport(reports, notes, cat=cat, interrupted=interrupted)
 
 
 def _not_reached(report: FunctionReport, stuck: str) -> FunctionReport:

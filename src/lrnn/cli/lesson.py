@@ -59,4 +59,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json()), flush=True)
     else:
         print("\n".join(report.lines(args.show_output)), flush=True)
+    if report.interrupted:  # as a shell expects of a run stopped by Ctrl-C
+        return 130
     return 0 if report.passed else 1
