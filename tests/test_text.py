@@ -103,6 +103,24 @@ def test_saved_model_gives_identical_features(tmp_path, hashing):
     assert again.X.shape == ds.X.shape
 
 
+def test_an_accent_typed_as_a_combining_mark_is_the_same_word(tmp_path):
+    """"café" as é or as e + U+0301 (some editors, PDF copies, macOS): one word to a reader;
+    without composing, the tokenizer cut the second at the accent into "cafe"."""
+    composed, decomposed = "un café noir", "un cafe\u0301 noir"
+    ours = TextVectorizer.fit([composed, "the tea", "the cafe"], text.settings(min_df=1), "docs")
+    assert "café" in ours.vocabulary and "cafe" in ours.vocabulary
+    assert abs(ours.transform([decomposed]) - ours.transform([composed])).max() == 0
+    # a model saved before the setting existed: its settings lack it, load, and are read as
+    # they were trained (no composing), so its features do not change
+    older = {k: v for k, v in ours.settings.items() if k != "unicode_form"}
+    assert text.check_settings(older) is None
+    before = TextVectorizer(older, ours.vocabulary, ours.idf)
+    column = {term: i for i, term in enumerate(ours.vocabulary)}
+    assert before.transform([decomposed])[0, column["cafe"]] > 0
+    assert before.transform([decomposed])[0, column["café"]] == 0
+    assert "unicode_form 'NFD'" in text.check_settings({**ours.settings, "unicode_form": "NFD"})
+
+
 def test_old_models_without_idf_still_load(tmp_path):
     model = persist.ModelFile(w=np.ones(3), b=0.5, classes=("a", "b"))
     persist.save_model(tmp_path / "old.safetensors", model)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import math
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -54,8 +55,12 @@ DEFAULTS: dict[str, Any] = {
     "norm": "l2",
     "encoding": "utf-8",
     "text_column": None,
+    "unicode_form": "NFC",
 }
 SUFFIX = ".txt"
+#: A model file written before ``unicode_form`` existed lacks it: its documents were not
+#: normalised, and are not now (the same features as when it was trained).
+_OPTIONAL_SETTINGS = frozenset({"unicode_form"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -95,8 +100,10 @@ def settings(
 
 def check_settings(d: Any) -> str | None:
     """What is wrong with a settings dict (from options or a model file), or None."""
-    if not isinstance(d, dict) or set(d) != set(DEFAULTS):
+    if not isinstance(d, dict) or not set(DEFAULTS) - _OPTIONAL_SETTINGS <= set(d) <= set(DEFAULTS):
         return "the text settings are not the expected object"
+    if d.get("unicode_form") not in (None, "NFC"):
+        return f'unicode_form {d["unicode_form"]!r} must be "NFC" or absent'
     lo_hi = d["ngram_range"]
     if not (
         isinstance(lo_hi, list | tuple)
@@ -146,6 +153,25 @@ def known_encoding(name: str) -> bool:
 # --------------------------------------------------------------------------------------------
 # The vectorizer
 # --------------------------------------------------------------------------------------------
+def _counting(settings: dict) -> dict[str, Any]:
+    """scikit-learn's counting options for these settings. With ``unicode_form`` "NFC" each
+    document is put in composed form before it is lower-cased: "café" typed as e plus a
+    combining accent (as some editors, PDF copies and macOS write it) is otherwise split at the
+    accent into "cafe", and matches neither the word nor the model's vocabulary."""
+    common: dict[str, Any] = {
+        "ngram_range": tuple(settings["ngram_range"]),
+        "lowercase": True,
+        "dtype": np.float64,
+    }
+    if settings.get("unicode_form") == "NFC":
+        common["preprocessor"] = _composed_lower_case  # in place of lowercase=True's own step
+    return common
+
+
+def _composed_lower_case(document: str) -> str:
+    return unicodedata.normalize("NFC", document).lower()
+
+
 @dataclass(frozen=True)
 class TextVectorizer:
     """Text → sparse TF-IDF rows; saved in a model as its feature names and ``idf`` tensor."""
@@ -161,11 +187,7 @@ class TextVectorizer:
     def _counter(self) -> Any:
         from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer
 
-        common = {
-            "ngram_range": tuple(self.settings["ngram_range"]),
-            "lowercase": True,
-            "dtype": np.float64,
-        }
+        common = _counting(self.settings)
         if self.settings["hashing"] is not None:
             return HashingVectorizer(
                 n_features=self.settings["hashing"], alternate_sign=False, norm=None, **common
@@ -192,11 +214,7 @@ class TextVectorizer:
         vocabulary = None
         if options["hashing"] is None:
             counter = CountVectorizer(
-                ngram_range=tuple(options["ngram_range"]),
-                lowercase=True,
-                min_df=options["min_df"],
-                max_features=options["max_features"],
-                dtype=np.float64,
+                min_df=options["min_df"], max_features=options["max_features"], **_counting(options)
             )
             try:
                 counter.fit(list(docs))
