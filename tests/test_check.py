@@ -1006,6 +1006,26 @@ def test_a_loop_that_never_ends_is_named_in_the_function_that_loops(tmp_path):
     assert named[2] in (None, "propagate", "sigmoid")
 
 
+def test_a_loop_that_never_ends_is_named_by_its_first_line(tmp_path):
+    """The moment caught is wherever the loop's body was (a sleep here, every time): the
+    verdict names the while loop it ran in too, whose condition is what never changes."""
+    solution = replace_body("optimize", "import time\nwhile True:\n    time.sleep(0.05)")
+    path = write(tmp_path, solution)
+    report = check_file(path, Limits(time_limit=1.5, total_limit=30.0, memory_mb=1024))
+    diagnosis = verdicts(report)["optimize"].diagnosis
+    loop_line = solution.splitlines().index("    while True:") + 1
+    said = f"line {loop_line + 1}; the while loop it ran in starts at line {loop_line})"
+    assert f"it was at solution.py, {said}" in diagnosis
+
+
+def test_enclosing_while_loops():
+    from lrnn.check.sandbox import _enclosing_while
+
+    source = "def f():\n    while a:\n        while b:\n            g()\n        h()\n    k()\n"
+    assert [_enclosing_while(source, line) for line in range(1, 7)] == [None, None, 2, 3, 2, None]
+    assert _enclosing_while("def f(:\n", 1) is None
+
+
 def test_a_hanging_function_is_waited_for_once_not_once_per_caller(tmp_path):
     """A sigmoid that never returns: its callers (and theirs) are not run, each of which would
     wait out the time limit in it, and each verdict names the function to fix."""

@@ -165,10 +165,12 @@ class _Child:
                     out.append(event)
         return out
 
-    def where_stuck(self, files: set[str], current: str | None) -> str | None:
+    def where_stuck(self, files: dict[str, str], current: str | None) -> str | None:
         """Ask for a stack dump, then say where in the learner's code it was: the line of the
         function being checked (its loop is what never ends, even when the moment caught is
-        inside a function it calls, which the phrase then adds), else the innermost line."""
+        inside a function it calls, which the phrase then adds), else the innermost line; and
+        the ``while`` loop that line is in, if any: the line caught is wherever the loop's body
+        happened to be, the loop's condition is what to look at. ``files``: file → source."""
         stack = self.tmp / "stack.txt"
         try:
             os.kill(self.proc.pid, signal.SIGUSR1)
@@ -193,6 +195,9 @@ class _Child:
             inner = frames[0]
             place = f"line {inner[1]}" if inner[0] == own[0] else f"{inner[0]}, line {inner[1]}"
             where += f", in a call to {inner[2]} ({place})"
+        loop = _enclosing_while(files.get(own[0], ""), int(own[1]))
+        if loop is not None:
+            where += f"; the while loop it ran in starts at line {loop}"
         return where
 
     def kill(self) -> int | None:
@@ -262,7 +267,7 @@ def run_solution(
     total limit counts from there). SIGTERM and SIGHUP, like Ctrl-C, take the child down too.
     """
     tmp = Path(tempfile.mkdtemp(prefix="lrnn-check-"))
-    files = {c.file for c in solution.cells}
+    files = {c.file: c.source for c in solution.cells}
     report = SandboxReport({name: FunctionRun(name) for name in calls})
     previous = _exit_on_termination()
     try:
@@ -363,7 +368,7 @@ def _follow(
     remaining: list[str],
     limits: Limits,
     total_deadline: float,
-    files: set[str],
+    files: dict[str, str],
     first: bool,
 ) -> list[str]:
     """Read one child's events; return the functions still to run in a fresh child."""
@@ -430,7 +435,7 @@ def _timed_out(
     current: str | None,
     limits: Limits,
     total_deadline: float,
-    files: set[str],
+    files: dict[str, str],
 ) -> list[str]:
     """Say where the code was, stop it, and continue without the function that hung."""
     stuck = child.where_stuck(files, current)
@@ -452,6 +457,23 @@ def _timed_out(
         return []
     why = f"took longer than {limits.time_limit:g} s and was stopped"
     return _blame(report, remaining, done, current, why, stuck)
+
+
+def _enclosing_while(source: str, line: int) -> int | None:
+    """The first line of the innermost ``while`` loop whose body holds ``line`` (None when the
+    line is the loop's own first line, or in no while loop, or the source does not parse)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    loops = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.While) and node.lineno < line <= (node.end_lineno or 0)
+    ]
+    return max(loops, default=None)
 
 
 def _blame(
