@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -526,23 +527,45 @@ def test_browser_enforces_no_scripts(table_report, tmp_path):
 
 
 def test_report_says_whether_the_scored_data_is_the_training_data(tmp_path):
-    """The whole of a data set the model held a test part out of: "partly", not "no"."""
+    """The whole of a data set the model held a test part out of: "partly", not "no" — told
+    by content (the hold-out split again), as evaluate tells it, so a renamed copy counts;
+    by the source's name only for model files without the test rows' hash."""
     from types import SimpleNamespace
 
     from lrnn.report import training_overlap
+    from tests.cli_helpers import run
+
+    def data(source):
+        return SimpleNamespace(source=source, X=np.zeros((4, 1)), y=np.array([0, 1, 0, 1]))
 
     manifest = {"data_sha256": "abc", "data_source": "builtin:digits", "request": {"test": None}}
     model = SimpleNamespace(manifest=manifest)
-    assert training_overlap(model, "builtin:digits", "abc").startswith("yes")
-    assert training_overlap(model, "builtin:digits", "other").startswith("partly")
-    assert training_overlap(model, "builtin:iris", "other").startswith("no")
+    assert training_overlap(model, data("builtin:digits"), "abc").startswith("yes")
+    assert training_overlap(model, data("builtin:digits"), "other").startswith("partly")
+    assert training_overlap(model, data("builtin:iris"), "other").startswith("no")
     model.manifest = {**manifest, "request": {"test": "t.csv"}}  # a separate test file
-    assert training_overlap(model, "builtin:digits", "other").startswith("no")
+    assert training_overlap(model, data("builtin:digits"), "other").startswith("no")
     model.manifest = {**manifest, "test_sha256": "held"}  # the examples it was tested on
-    assert training_overlap(model, "builtin:digits", "held").startswith("no: these are the exam")
-    assert training_overlap(model, "builtin:digits", "other").startswith("partly")
+    assert training_overlap(model, data("builtin:digits"), "held").startswith("no: these are")
+    assert training_overlap(model, data("builtin:digits"), "other").startswith("no: held-out")
     model.manifest = {}
-    assert training_overlap(model, "builtin:digits", "abc").startswith("unknown")
+    assert training_overlap(model, data("builtin:digits"), "abc").startswith("unknown")
+    # a real model: the file it was split from, under another name in another folder
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((60, 3)), columns=["a", "b", "c"])
+    frame["label"] = np.where(frame["a"] > 0, "yes", "no")
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    common = ["--iterations", "20", "--no-plot", "--model", "m.safetensors"]
+    assert run(["train", "t.csv", *common], tmp_path).returncode == 0
+    (tmp_path / "elsewhere").mkdir()
+    shutil.copy(tmp_path / "t.csv", tmp_path / "elsewhere" / "copy.csv")
+    made = run(
+        ["report", "--model", "m.safetensors", "elsewhere/copy.csv", "-o", "r.html"], tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    assert (
+        "partly: the model was trained on a part of this data" in (tmp_path / "r.html").read_text()
+    )
 
 
 def test_the_report_written_by_train_knows_its_examples_were_held_out(tmp_path):

@@ -78,10 +78,13 @@ def numbered_features(count: int, spec: Any) -> list[str]:
     return (spec if spec is not None else Preprocessing(kind="array")).numbered_features(count)
 
 
-def training_overlap(model: Any, source: str, digest: str) -> str:
+def training_overlap(model: Any, ds: Dataset, digest: str) -> str:
     """Whether the examples scored are the ones the model was trained on: the same data hash
-    (training-set scores), the test examples' hash (held out), the source it held a part out
-    of (the scores mix training and held-out examples), or other data."""
+    (training-set scores), the test examples' hash (held out), the data it held a part out of
+    (the scores mix training and held-out examples: told by content, as ``lrnn evaluate``
+    tells it, so a copy of the file under another name counts too), or other data."""
+    from lrnn.after_training import training_rows_in
+
     manifest = model.manifest or {}
     trained_on = manifest.get("data_sha256")
     if trained_on is None:
@@ -91,7 +94,10 @@ def training_overlap(model: Any, source: str, digest: str) -> str:
     if manifest.get("test_sha256") == digest:
         return "no: these are the examples it was tested on when it was trained (held out)"
     request = manifest.get("request") or {}
-    if _same_source(manifest.get("data_source"), source) and not request.get("test"):
+    partly = training_rows_in(model, ds) == "part"
+    if "test_sha256" not in manifest:  # a model file from before the test rows' hash: by name
+        partly = _same_source(manifest.get("data_source"), ds.source) and not request.get("test")
+    if partly:
         return (
             "partly: the model was trained on a part of this data (the rest was held out for "
             "testing), so these scores mix training and held-out examples"
@@ -366,7 +372,7 @@ def _data(ctx: _Context) -> str:
     m = y.size
     positives = int(y.sum())
     digest = data_sha256(ds.X, ds.y)
-    same = training_overlap(ctx.model, ds.source, digest)
+    same = training_overlap(ctx.model, ds, digest)
     rows: list[tuple[str, Any]] = [
         ("source", ds.source),
         ("examples", m),

@@ -135,7 +135,7 @@ def _data(ctx: _Context) -> str:
     ds, m = ctx.dataset, ctx.y.size
     counts = np.bincount(ctx.y, minlength=len(ctx.classes))
     digest = data_sha256(ds.X, ds.y)
-    same = report.training_overlap(ctx.model, ds.source, digest)
+    same = report.training_overlap(ctx.model, ds, digest)
     balance = " · ".join(
         f"{isolated(c)}: {int(k)} ({report._pct(int(k), m)})"
         for c, k in zip(ctx.classes, counts, strict=True)
