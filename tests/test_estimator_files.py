@@ -241,7 +241,11 @@ def test_parameters_a_refit_could_not_use_are_refused_on_load(tmp_path):
         with pytest.raises(ModelFileError, match=said) as info:
             LogisticNeuron.load(path)
         assert "\n" not in str(info.value)
-    same = _saved_array_model(tmp_path / "s.safetensors", {"class_type": "int"}, ("1", " 1"))
+    # "1" and " 1": one class to int(); to a reader too, so no model file holds both (a
+    # crafted one is refused on load by the same check, see test_bad_inputs)
+    with pytest.raises(UsageError, match="the class names '1' and ' 1', which look the same"):
+        _saved_array_model(tmp_path / "s.safetensors", {"class_type": "int"}, ("1", " 1"))
+    same = _saved_array_model(tmp_path / "s.safetensors", {"class_type": "int"}, ("1", "01"))
     with pytest.raises(ModelFileError, match="name the same class twice"):
         LogisticNeuron.load(same)
 

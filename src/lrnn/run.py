@@ -384,8 +384,13 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         layout = data.out_of_core_layout(request.test)
         if os.path.isdir(request.test) and layout in ("zarr", "parquet"):
             raise data.streamed_only(f"--test {request.test}", layout == "zarr", as_test=True)
-        test = data.load(request.test, label=request.label, spec=ds.spec, spec_of=_TRAINING_IS)
-        test = data.align_classes(test, ds.classes, "the training data's")
+        # what loading said (pictures resized, …) waits until the classes are known to
+        # match: a refusal comes alone, not after advice about a file that cannot be used
+        with warnings.catch_warnings(record=True) as said:
+            test = data.load(request.test, label=request.label, spec=ds.spec, spec_of=_TRAINING_IS)
+            test = data.align_classes(test, ds.classes, "the training data's")
+        for w in said:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return ds, test, "--test " + request.test
     if not request.hold_out_test:
         return ds, data.subset(ds, np.arange(0)), "none"
