@@ -127,6 +127,19 @@ def test_early_stopping_and_class_weight_options(tmp_path):
     best = min(records, key=lambda r: r["val_loss"])["iteration"]
     assert result["restored_iteration"] == best < result["iterations"]
     assert result["converged"] is True and result["history"] is None
+    # the model file says so too, and its learning curve then ends at its last recorded row
+    # (the final cost is the restored weights', not the last iteration's) — also when the
+    # iterations, not patience, ended the run
+    from lrnn.model_meta import final_point
+
+    training = persist.load_model(tmp_path / "lrnn-model.safetensors").training
+    assert training["restored_iteration"] == best and final_point(training) is None
+    assert final_point({**training, "stop_reason": "max_iter"}) is None
+    del training["restored_iteration"]
+    assert final_point({**training, "stop_reason": "max_iter"}) == (
+        result["iterations"],
+        training["final_cost"],
+    )
     lines = run(args, tmp_path).stdout
     assert (
         "early stopping: the validation loss stopped improving, then kept the weights of "

@@ -119,6 +119,9 @@ def test_learning_curve_ends_at_the_final_cost(tmp_path, monkeypatch, history):
     drawn.clear()  # a final point at or before the last row adds nothing
     plots.learning_curve(history, tmp_path / "lc.png", final=(198, 0.5))
     assert {label: x for label, x, _ in drawn}["training cost"][-1] == 198
+    drawn.clear()  # the lesson's list of costs is drawn at 0, 1, 2, …: no iteration fits it
+    plots.learning_curve({"cost": [0.69, 0.5, 0.4]}, tmp_path / "lc.png", final=(2000, 0.1))
+    assert {label: x for label, x, _ in drawn}["training cost"] == [0, 1, 2]
 
 
 def test_learning_curve_minimal_history_and_non_finite_costs(tmp_path):

@@ -104,7 +104,7 @@ def test_saved_model_gives_identical_features(tmp_path, hashing):
 
 
 def test_an_accent_typed_as_a_combining_mark_is_the_same_word(tmp_path):
-    """"café" as é or as e + U+0301 (some editors, PDF copies, macOS): one word to a reader;
+    """ "café" as é or as e + U+0301 (some editors, PDF copies, macOS): one word to a reader;
     without composing, the tokenizer cut the second at the accent into "cafe"."""
     composed, decomposed = "un café noir", "un cafe\u0301 noir"
     ours = TextVectorizer.fit([composed, "the tea", "the cafe"], text.settings(min_df=1), "docs")

@@ -45,6 +45,8 @@ def model_file(result: Any, td: TrainingData, config: Any) -> Any:
         "train_accuracy": train_acc,
         "test_accuracy": test_acc,
     }
+    if result.restored_iteration is not None:  # early stopping kept an earlier check's weights
+        training["restored_iteration"] = result.restored_iteration
     return persist.ModelFile(
         w=result.w,
         b=result.b,

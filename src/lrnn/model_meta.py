@@ -215,9 +215,11 @@ def checked_idf(idf: np.ndarray | None, w: np.ndarray, name: str) -> np.ndarray 
 def final_point(training: Any) -> tuple[float, float] | None:
     """(iteration, cost) where a model's run ended, for a learning curve to end there too (its
     history holds every ``record_every``-th row only); None when the file does not say, or when
-    early stopping returned the weights of an earlier check, whose cost is not the last
-    iteration's."""
+    early stopping returned the weights of an earlier check (whether patience ran out or the
+    iterations did), whose cost is not the last iteration's."""
     if not isinstance(training, dict) or training.get("stop_reason") == "early_stopping":
+        return None
+    if training.get("restored_iteration") is not None:
         return None
     iterations, cost = training.get("iterations"), training.get("final_cost")
     pair = (iterations, cost)

@@ -158,7 +158,9 @@ def learning_curve(
     cost = _column(history, "cost")
     assert cost is not None  # checked by _iterations
     cost_at = iterations  # the other columns stay at the recorded rows
-    if final is not None and math.isfinite(final[1]) and iterations.size:
+    # (a history without iterations is drawn at 0, 1, 2, …: no iteration number fits there)
+    recorded = "iteration" in history
+    if final is not None and recorded and math.isfinite(final[1]) and iterations.size:
         if final[0] > iterations[-1]:
             cost_at = np.append(iterations, float(final[0]))
             cost = np.append(cost, float(final[1]))

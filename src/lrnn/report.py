@@ -318,6 +318,7 @@ _TRAINING_LABELS = {
     "final_cost": "final cost",
     "train_accuracy": "training accuracy (at training time)",
     "test_accuracy": "test accuracy (at training time)",
+    "restored_iteration": "weights restored from iteration (early stopping)",
 }
 
 

@@ -390,8 +390,7 @@ def _say_what_was_trained(
             report=paths["report"],
             history=paths["history"],
             converged=result.converged,
-            restored_iteration=result.restored_iteration,
-            **training,
+            **{"restored_iteration": result.restored_iteration, **training},
         )
         return
     print(stop_line(result, chosen_rate=getattr(args, "learning_rate", None) == "auto"))
