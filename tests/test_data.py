@@ -831,9 +831,55 @@ def test_align_classes_reindexes_by_name():
     one = replace(ds, y=np.array([0, 0, 0]), classes=("yes", "yes"))
     assert data.align_classes(one, ("no", "yes")).y.tolist() == [1, 1, 1]
     other = replace(ds, classes=("yes", "maybe"))
-    assert "differ from the model's ['no', 'yes']" in error_of(
+    assert "differ from the model's ('no', 'yes')" in error_of(
         data.align_classes, other, ("no", "yes")
     )
+    # labels written on another system (accents as combining marks, a trailing zero-width
+    # space) are the model's classes still; a class that only looks alike in print is named
+    # with what tells it apart
+    written = replace(ds, classes=("the\u0301", "cafe\u0301"))
+    aligned = data.align_classes(written, ("caf\u00e9", "th\u00e9"))
+    assert aligned.classes == ("caf\u00e9", "th\u00e9") and aligned.y.tolist() == [1, 0, 0]
+    hidden = replace(ds, classes=("no\u200b", "yes"))
+    assert data.align_classes(hidden, ("no", "yes")).y.tolist() == [0, 1, 1]
+    assert "its classes ('x\\u3000', 'yes') differ" in error_of(
+        data.align_classes, replace(ds, classes=("x\u3000", "yes")), ("no", "yes")
+    )
+
+
+def test_look_alike_class_names_are_said_readably():
+    from lrnn.data.dataset import look_alike_problem
+
+    said = look_alike_problem(["猫", "猫\u3000"])
+    assert said == "the class names '猫' and '猫\\u3000' look the same: they differ only in spacing"
+    said = look_alike_problem(["caf\u00e9", "cafe\u0301"])
+    assert said.endswith(
+        "one writes an accented letter as one character, the other as a letter and a "
+        "combining accent"
+    )
+    said = look_alike_problem(["cat", "ca\u034ft"])
+    assert said == (
+        "the class names 'cat' and 'ca\\u034ft' look the same: they differ only in characters "
+        "that draw nothing (shown as \\u…)"
+    )
+    for hidden in ("cat\u3164", "cat\ufe0f", "cat\u2800", "cat\u00ad"):
+        assert look_alike_problem(["cat", hidden]) is not None, ascii(hidden)
+    # names that draw differently: flags of tag sequences, a visible Arabic sign, a Persian
+    # word with and without its non-joiner, an emoji sequence and its parts
+    different = [
+        (
+            "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+            "\U0001f3f4\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f",
+        ),
+        ("\u0600\u0661\u0662", "\u0661\u0662"),
+        (
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+            "\u0645\u06cc\u062e\u0648\u0627\u0647\u0645",
+        ),
+        ("\U0001f468\u200d\U0001f4bb", "\U0001f468\U0001f4bb"),
+    ]
+    for pair in different:
+        assert look_alike_problem(pair) is None, ascii(pair)
 
 
 def test_a_standardization_that_overflows_is_named_not_blamed_on_the_weights():

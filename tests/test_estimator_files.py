@@ -243,11 +243,26 @@ def test_parameters_a_refit_could_not_use_are_refused_on_load(tmp_path):
         assert "\n" not in str(info.value)
     # "1" and " 1": one class to int(); to a reader too, so no model file holds both (a
     # crafted one is refused on load by the same check, see test_bad_inputs)
-    with pytest.raises(UsageError, match="the class names '1' and ' 1', which look the same"):
+    said = "the class names '1' and ' 1' look the same: they differ only in spacing"
+    with pytest.raises(UsageError, match=said):
         _saved_array_model(tmp_path / "s.safetensors", {"class_type": "int"}, ("1", " 1"))
     same = _saved_array_model(tmp_path / "s.safetensors", {"class_type": "int"}, ("1", "01"))
     with pytest.raises(ModelFileError, match="name the same class twice"):
         LogisticNeuron.load(same)
+
+
+def test_labels_that_look_alike_fit_but_are_not_saved(tmp_path):
+    """fit takes any labels, as scikit-learn does; a model file's readers tell classes apart
+    by what they print, so save refuses, before writing, and says what to do."""
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    est = LogisticNeuron(solver="auto").fit(X, np.array(["cat", "cat "] * 10))
+    said = (
+        r"not saved: among the labels fit was given, the class names 'cat' and 'cat ' look "
+        r"the same: they differ only in spacing; .* fix the labels"
+    )
+    with pytest.raises(UsageError, match=said):
+        est.save(tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
 
 
 def _saved_array_model(path, training: dict, classes: tuple = ("0", "1")):

@@ -513,7 +513,17 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         from lrnn.estimator_files import to_model_file
 
         check_is_fitted(self)
-        persist.save_model(path, to_model_file(self))
+        model = to_model_file(self)
+        from lrnn.data.dataset import look_alike_problem
+
+        alike = look_alike_problem(model.classes)
+        if alike:  # fit takes any labels, as scikit-learn does; a model file's readers cannot
+            raise UsageError(
+                f"{os.fspath(path)}: not saved: among the labels fit was given, {alike}; a model "
+                "file's classes must read apart — fix the labels (e.g. y.str.strip()) and fit "
+                "again."
+            )
+        persist.save_model(path, model)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> LogisticNeuron:

@@ -40,9 +40,9 @@ def check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exception
     ):
         count = "two" if want == 2 else str(want)
         raise bad(f"classes must be {count} different strings, got {str(classes)[:200]!s}")
-    from lrnn.data.dataset import class_name_problem
+    from lrnn.data.dataset import class_name_problem, look_alike_problem
 
-    problem = class_name_problem(classes, blank_ok=True)
+    problem = class_name_problem(classes, blank_ok=True) or look_alike_problem(classes)
     if problem:
         raise bad(f"the model has {problem}")
     t = meta.get("threshold")

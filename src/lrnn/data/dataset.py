@@ -175,25 +175,65 @@ def class_name_problem(names: Sequence[str], blank_ok: bool = False) -> str | No
             return f"the class name {name!r}, which holds control characters"
         if not blank_ok and not name.strip():  # an empty label column, or one that looks like none
             return f"the class name {name!r}, which is blank"
-    seen: dict[str, str] = {}
-    for name in names:
-        other = seen.setdefault(_appearance(name), name)
-        if other != name:  # ascii(): the two differ where a reader's eye cannot see it
-            return (
-                f"the class names {ascii(other)} and {ascii(name)}, which look the same (they "
-                "differ only in spacing, invisible characters or how an accent is encoded)"
-            )
     return None
 
 
-def _appearance(name: str) -> str:
-    """A class name as it looks when printed: composed accents (NFC: "é" typed as e plus a
-    combining accent is "é"), no invisible format characters (zero-width spaces and joiners,
-    a byte-order mark), every run of spacing one space. Two names that differ only there are
-    two classes to the model and one to everyone who reads its output."""
+#: Characters that draw nothing in a name: a soft hyphen, the zero-width space and word joiner,
+#: invisible operators, the combining grapheme joiner, Hangul fillers, the Mongolian vowel
+#: separator, a byte-order mark and the variation selectors. The zero-width joiner and
+#: non-joiner are not among them (they change how Persian, Arabic and Indic words and emoji
+#: are drawn), nor are format characters that draw something (U+0600) or build a flag.
+INVISIBLE = frozenset(
+    "\u00ad\u034f\u115f\u1160\u180e\u200b\u2060\u2061\u2062\u2063\u2064\u3164\ufeff\uffa0"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+)
+
+
+def appearance(name: str) -> str:
+    """A class name as it looks when printed: accents composed (NFC: "é" typed as e plus a
+    combining accent is "é"), no character that draws nothing (:data:`INVISIBLE`), every run of
+    spacing (a braille blank too) one space. Two names with one appearance are two classes
+    to the model and one to everyone who reads its output."""
     composed = unicodedata.normalize("NFC", name)
-    visible = "".join(ch for ch in composed if unicodedata.category(ch) != "Cf")
+    visible = "".join(" " if ch == "\u2800" else ch for ch in composed if ch not in INVISIBLE)
     return " ".join(visible.split())
+
+
+def look_alike_problem(names: Sequence[str]) -> str | None:
+    """Two of ``names`` that look the same (see :func:`appearance`), said so a reader can see
+    where they differ, or None."""
+    seen: dict[str, str] = {}
+    for name in names:
+        other = seen.setdefault(appearance(name), name)
+        if other != name:
+            accents = unicodedata.normalize("NFC", other) == unicodedata.normalize("NFC", name)
+            if accents:
+                why = (
+                    "one writes an accented letter as one character, the other as a letter "
+                    "and a combining accent"
+                )
+            elif "".join(other.split()) == "".join(name.split()):
+                why = "they differ only in spacing"
+            else:
+                why = "they differ only in characters that draw nothing (shown as \\u…)"
+            a, b = shown(other, accents), shown(name, accents)
+            return f"the class names {a} and {b} look the same: {why}"
+    return None
+
+
+def shown(name: str, accents: bool = False) -> str:
+    """A name quoted, with the characters a reader cannot see (spacing other than a space,
+    invisible and control characters) written as escapes, and every other one as it is;
+    ``accents``: accented letters and combining marks escaped too, where the two forms of an
+    accent are what tells two names apart."""
+    return "'" + "".join(ch if _seen(ch, accents) else ascii(ch)[1:-1] for ch in name) + "'"
+
+
+def _seen(ch: str, accents: bool) -> bool:
+    category = unicodedata.category(ch)[0]
+    if accents and (category == "M" or unicodedata.decomposition(ch)):
+        return False
+    return ch == " " or (category not in "CZ" and ch not in INVISIBLE)
 
 
 def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarray, tuple]:
@@ -240,6 +280,9 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
     problem = class_name_problem(names)
     if problem:
         raise DataError(f"{source}: {what} has {problem}; give readable class names.")
+    alike = look_alike_problem(names)
+    if alike:
+        raise DataError(f"{source}: in {what}, {alike}; fix the labels: one way per class.")
     if len(set(names)) != len(names):  # e.g. 1 and 1.0 as strings: one name, two values
         raise DataError(
             f"{source}: {what} has labels that read the same ({', '.join(map(repr, names))}); "
@@ -336,19 +379,23 @@ def align_classes(ds: Dataset, classes: Sequence[str], whose: str = "the model's
     Each loader numbers the classes it finds in its own order (folders sort by name, an HDF5
     file has its ``list_classes``, labels sort by value), so the same class can be 0 in the
     training data and 1 in the test data. Data of one class, or whose class names are a subset
-    of the model's, is fine; a class the model does not know is refused.
+    of the model's, is fine; a class the model does not know is refused. Names are matched as
+    they look (:func:`appearance`): labels written on another system, with accents as
+    combining marks, are the model's classes still.
     """
     if ds.y is None or ds.classes is None or tuple(ds.classes) == tuple(classes):
         return ds
-    index = {name: i for i, name in enumerate(classes)}
-    unknown = [c for c in ds.classes if c not in index]
+    index = {appearance(name): i for i, name in enumerate(classes)}
+    index.update({name: i for i, name in enumerate(classes)})
+    unknown = [c for c in ds.classes if c not in index and appearance(c) not in index]
     present = set(np.unique(ds.y).tolist())
     if any(ds.classes.index(c) in present for c in unknown):
+        ours, theirs = ", ".join(map(shown, ds.classes)), ", ".join(map(shown, classes))
         raise DataError(
-            f"{ds.source}: its classes {list(ds.classes)} differ from {whose} {list(classes)}; "
-            f"use data labelled with {whose} classes."
+            f"{ds.source}: its classes ({ours}) differ from {whose} ({theirs}); use data "
+            f"labelled with {whose} classes."
         )
-    mapping = np.array([index.get(c, -1) for c in ds.classes])
+    mapping = np.array([index.get(c, index.get(appearance(c), -1)) for c in ds.classes])
     return replace(ds, y=mapping[ds.y], classes=tuple(classes))
 
 

@@ -14,7 +14,14 @@ import numpy as np
 
 from lrnn.data.arrays import array_dtype
 from lrnn.data.checks import check_bytes, check_expansion, check_finite, quoted, short
-from lrnn.data.dataset import MAX_CLASSES, Dataset, class_name_problem, encode_labels, row_names
+from lrnn.data.dataset import (
+    MAX_CLASSES,
+    Dataset,
+    class_name_problem,
+    encode_labels,
+    look_alike_problem,
+    row_names,
+)
 from lrnn.data.images import image_dataset
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError
@@ -199,6 +206,9 @@ def load_h5(name: str, require_labels: bool) -> Dataset:
                     f"{name}: 'list_classes' has {problem}; give at most {MAX_CLASSES} classes "
                     "with short, readable names."
                 )
+            alike = look_alike_problem(classes)
+            if alike:
+                raise DataError(f"{name}: in 'list_classes', {alike}; name each class one way.")
             if len(set(classes)) != len(classes):
                 twice = next(c for c in classes if classes.count(c) > 1)
                 raise DataError(

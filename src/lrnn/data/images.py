@@ -31,7 +31,7 @@ from lrnn.data.checks import (
     warn_of_nested_folders,
     warn_of_odd_entries,
 )
-from lrnn.data.dataset import Dataset, class_name_problem
+from lrnn.data.dataset import Dataset, class_name_problem, look_alike_problem
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
 
@@ -396,6 +396,12 @@ def load_image_folder(
         if problem:  # before the pictures are read and a model trained, not when it is saved
             raise DataError(
                 f"{folder}: the class folders give {problem}; rename (or remove) class folders."
+            )
+        alike = look_alike_problem(classes)
+        if alike:
+            raise DataError(
+                f"{folder}: as class folders, {alike}; rename one, or move its pictures into "
+                "the other."
             )
         if not allow_flat:  # predict (which takes flat folders) ignores the classes
             _warn_if_unbalanced(folder, subdirs, groups)
