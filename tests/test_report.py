@@ -337,6 +337,7 @@ def test_right_to_left_class_names_are_set_apart_from_the_text_around_them(table
     assert "negative: <bdi>לא</bdi> · positive: <bdi>כן</bdi>" in text
     assert "P(<bdi>כן</bdi>) &gt; 0.5" in text
     assert re.search(r"<bdi>כן</bdi>: \d+ \(", text)  # the class balance
+    assert '<th scope="col">P(<bdi>כן</bdi>)</th>' in text  # the errors table's header
     assert "\u2068" not in text.split("<img")[0]  # the markers became elements in the text
     page = parse(path)
     assert "negative: לא · positive: כן" in page.text("summary")  # what a reader sees

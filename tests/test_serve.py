@@ -611,7 +611,8 @@ def test_page_shows_probabilities_near_certainty_without_rounding_to_it(browser,
 @needs_chromium
 def test_page_for_a_table_model(browser, table_server, models):
     page, requests, problems = _open_page(browser, table_server)
-    assert page.text_content("#columns") == ", ".join(TABLE_COLUMNS)
+    # each name set apart, as a right-to-left one would need (else "אורך, رقم" swap places)
+    assert page.text_content("#columns") == ", ".join(f"\u2068{c}\u2069" for c in TABLE_COLUMNS)
     frame = pd.read_csv(models.table_csv)
     row = frame[TABLE_COLUMNS].iloc[0].tolist()
     page.fill("#row", ", ".join(repr(v) for v in row) + ",")  # a trailing comma ends the row

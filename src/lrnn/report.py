@@ -516,7 +516,7 @@ def _errors(ctx: _Context) -> str:
             "No misclassified examples: every example is on the right side of the threshold."
         )
     chosen = plots.most_confident_errors(ctx.y, ctx.probability, ERROR_ROWS, threshold)
-    positive = ctx.classes[1]
+    positive = isolated(ctx.classes[1])
     names = ctx.dataset.names
     if ctx.is_text:
         from lrnn import text_report
@@ -555,7 +555,7 @@ def _errors(ctx: _Context) -> str:
     feature_names = ctx.feature_names()
     top = np.argsort(-np.abs(w), kind="stable")[:ERROR_FEATURES]
     raw = ctx.raw_features()
-    header = ["example", "true class", f"P({positive})"] + [feature_names[j] for j in top]
+    header = ["example", "true class", f"P({positive})"] + [isolated(feature_names[j]) for j in top]
     rows = [
         [_name(names, i), ctx.classes[int(ctx.y[i])], float(ctx.probability[i])]
         + [float(raw[i, j]) for j in top]

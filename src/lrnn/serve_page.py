@@ -233,7 +233,8 @@ async function init() {
       $("columns").textContent = "(its words are looked up in the model's vocabulary)";
       $("contrib-head").textContent = "word";
     } else {
-      $("columns").textContent = names.length ? names.join(", ") : meta.n_features + " numbers";
+      $("columns").textContent =
+        names.length ? names.map(iso).join(", ") : meta.n_features + " numbers";
     }
     $("table-ui").hidden = false;
     $("go").addEventListener("click", sendRow);

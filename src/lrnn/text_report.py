@@ -93,7 +93,7 @@ def _class_weights_section(
 def errors_section(ctx: Any, chosen: np.ndarray, wrong: int, grid: Callable[..., str]) -> str:
     """The most confidently wrong documents, each with the start of its text."""
     docs = ctx.dataset.documents or []
-    positive = ctx.classes[1]
+    positive = isolated(ctx.classes[1])
     rows = []
     for i in chosen:
         text = snippet(docs[i]) if i < len(docs) else "—"
