@@ -728,7 +728,9 @@ def test_images_with_spec(tmp_path):
     # Lesson-style HDF5 pictures are resized to the model's size too.
     h5 = write_h5(tmp_path / "t.h5", pictures(2, 4, 4, 3), np.array([0, 1]))
     said = "t.h5: the pictures are 4×4 with 3 channels, the model's are 8×8 with 1 channel; "
-    with pytest.warns(UserWarning, match=said + "they were converted and resized"):
+    with pytest.warns(
+        UserWarning, match=said + r"they were resized to 8×8 \(bilinear\) and made grey"
+    ):
         ds = load(h5, spec=spec)
     assert ds.spec is spec and ds.X.shape == (2, 64)
     message = error_of(load, csv(tmp_path / "t.csv", "a,label\n1,0\n2,1\n"), spec=spec)

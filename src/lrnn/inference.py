@@ -106,7 +106,8 @@ class Predictor:
                 f"document {odd} is a {type(texts[odd - 1]).__name__}, not a string; give text "
                 "(decode bytes first: data.decode('utf-8'))."
             )
-        return self.records(text_documents(checked_documents(texts), self.spec), threshold)
+        ds = text_documents(checked_documents(texts), self.spec, "predict_documents")
+        return self.records(ds, threshold)
 
     def explained_classes(self, ds: data.Dataset) -> np.ndarray:
         """The class index :meth:`contributions` explains for each example: the positive
@@ -404,12 +405,15 @@ def _check_count(n: int) -> None:
         )
 
 
-def text_documents(texts: list[str], spec: data.Preprocessing) -> data.Dataset:
-    """Checked documents → TF-IDF rows by the model's own vectorizer, named ``document N``."""
+def text_documents(
+    texts: list[str], spec: data.Preprocessing, source: str = "the request"
+) -> data.Dataset:
+    """Checked documents → TF-IDF rows by the model's own vectorizer, named ``document N``;
+    ``source`` is what messages call them (a request to the server, or a Python call)."""
     from lrnn.data.text import documents_dataset
 
     names = [f"document {i}" for i in range(1, len(texts) + 1)]
-    return documents_dataset(texts, None, names, "the request", None, spec)
+    return documents_dataset(texts, None, names, source, None, spec)
 
 
 def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.Dataset:

@@ -255,13 +255,16 @@ def _conform(ds: Dataset, spec: Preprocessing, labelled: bool, spec_of: str) -> 
         )
     if spec.kind == "image" and ds.spec.image_shape != spec.image_shape:
         # Picture files are read at the model's size as they are decoded (a photo of any size
-        # is the usual input); an array of pictures (HDF5, .npz) of another size is more
+        # is the usual input); an HDF5 array of pictures of another size or colour is more
         # likely the wrong file, so its conversion is said.
         mode, size = image_target(spec, None)
+        (h, w, c), (H, W, C) = ds.spec.image_shape, spec.image_shape
+        done = [f"resized to {H}×{W} (bilinear)"] if (h, w) != (H, W) else []
+        done += [f"made {'grey' if C == 1 else 'colour'}"] if c != C else []
         warnings.warn(
             f"{ds.source}: the pictures are {_picture_shape(ds.spec.image_shape)}, the model's "
-            f"are {_picture_shape(spec.image_shape)}; they were converted and resized to the "
-            "model's (bilinear), so scores may differ from pictures taken at that size.",
+            f"are {_picture_shape(spec.image_shape)}; they were {' and '.join(done)} as the "
+            "model's are, so scores may differ from pictures taken that way.",
             stacklevel=4,
         )
         raw = np.stack([convert_image(img, mode, size) for img in ds.raw_images])
