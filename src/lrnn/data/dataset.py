@@ -282,7 +282,7 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
         raise DataError(f"{source}: {what} has {problem}; give readable class names.")
     alike = look_alike_problem(names)
     if alike:
-        raise DataError(f"{source}: in {what}, {alike}; fix the labels: one way per class.")
+        raise DataError(f"{source}: in {what}, {alike}; give each class one spelling.")
     if len(set(names)) != len(names):  # e.g. 1 and 1.0 as strings: one name, two values
         raise DataError(
             f"{source}: {what} has labels that read the same ({', '.join(map(repr, names))}); "

@@ -508,7 +508,9 @@ def load_text_folder(
         )
     names = [str(f.relative_to(path)) for f in files]
     files_options = {**options, "text_column": None}  # documents in files, not in a column
-    return documents_dataset(docs, labels, names, str(path), files_options, spec)
+    return documents_dataset(
+        docs, labels, names, str(path), files_options, spec, "the class folders"
+    )
 
 
 def no_known_words(X: Any, names: Sequence[str], training: bool = False) -> str | None:
@@ -540,6 +542,7 @@ def documents_dataset(
     source: str,
     options: dict | None,
     spec: Preprocessing | None,
+    labels_are: str = "the class",
 ) -> Dataset:
     """Documents (and labels) → a Dataset of TF-IDF rows: a new vectorizer when training,
     the model's when ``spec`` (from a saved text model) is given."""
@@ -557,7 +560,7 @@ def documents_dataset(
     y, classes = (None, None)
     if labels is not None:
         values = labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
-        y, classes = encode_labels(values, source, "the class")
+        y, classes = encode_labels(values, source, labels_are)
     return Dataset(X, y, classes, names, spec, source, documents=docs)
 
 
@@ -610,7 +613,7 @@ def load_text_table(
         docs.append(decode_document(v.encode("utf-8"), where, "utf-8"))
     labels = label_values(frame, name, label, require_labels)
     names = [f"row {i + 1}" for i in range(len(docs))]
-    ds = documents_dataset(docs, labels, names, name, options, spec)
+    ds = documents_dataset(docs, labels, names, name, options, spec, f"label column {label!r}")
     if spec is None:  # evaluate and report read the same label column by default
         ds = replace(ds, spec=replace(ds.spec, label_column=label))
         _say_unread_columns(name, frame, column, label)
