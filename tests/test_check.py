@@ -1480,6 +1480,44 @@ def test_ctrl_c_still_gives_json_readers_one_object(tmp_path):
     assert json.loads(out) == {"passed": False, "interrupted": True, "functions": []}
 
 
+def test_ctrl_c_keeps_the_verdicts_of_the_functions_that_finished(tmp_path):
+    """The small cases run in one child; Ctrl-C while optimize runs kept nothing, though
+    sigmoid, initialize_with_zeros and propagate had finished: their verdicts are printed, the
+    others said to be unchecked (neither ✓ nor ✗), and the exit status is a shell's 130."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.cli_helpers import lrnn_command
+
+    started = tmp_path / "optimize-started"
+    body = f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(60)"
+    path = write(tmp_path, replace_body("optimize", body))
+    command = [*lrnn_command(), "check", str(path), "--time-limit", "120"]
+    proc = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not started.exists():
+        time.sleep(0.05)
+    assert started.exists(), "optimize never started"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert out.splitlines() == [
+        "✓ sigmoid",
+        "✓ initialize_with_zeros",
+        "✓ propagate",
+        "    note: nothing to fix, the lesson's formula does it too: for logits of about ±1000 "
+        "the cost is not finite (numerical overflow: log(0) where σ rounds to exactly 0 or 1). "
+        "For a cost that never overflows, np.logaddexp(0, -z) = −log σ(z).",
+        "– optimize: not checked: Ctrl-C stopped the check first",
+        "– predict: not checked: Ctrl-C stopped the check first",
+        "– model: not checked: Ctrl-C stopped the check first",
+        "3 of 6 functions pass; not checked, as Ctrl-C stopped the check: optimize, predict, "
+        "model. Ctrl-C stopped the check before it finished: run again to check the rest.",
+    ]
+
+
 def _child_of(pid: int, parent: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -123,6 +123,8 @@ class CheckReport:
         data = data if any(f.name == "model" and f.ran for f in found) else ""
         if self.interrupted:
             data = " Ctrl-C stopped the run on the lesson's cat pictures: run again to finish it."
+            if any(f.skipped == "interrupted" for f in found):
+                data = " Ctrl-C stopped the check before it finished: run again to check the rest."
         if good == len(found):
             if len(found) == 1:
                 return f"The one function found passes{tail}.{data}"
@@ -135,6 +137,8 @@ class CheckReport:
             ("not run until then", [f.name for f in failing if f.skipped == "callee"]),
             ("not checked, as the check's time ran out",
              [f.name for f in failing if f.skipped == "time"]),
+            ("not checked, as Ctrl-C stopped the check",
+             [f.name for f in failing if f.skipped == "interrupted"]),
         ]  # fmt: skip
         said = [f"to fix: {', '.join(bad)}"] if bad else []
         said += [f"{what}: {', '.join(names)}" for what, names in groups if names]
@@ -325,7 +329,9 @@ def check_file(
     sources = {name: _source_of(solution, run.where) for name, run in sandbox.functions.items()}
     reports = _verdicts(checks, sandbox.functions, sources, found, limits.memory_mb, set(broken))
     ready, waiting = _heavy_ready(checks, reports, sources)
-    interrupted = False
+    interrupted = sandbox.interrupted  # Ctrl-C, after some functions had finished
+    if interrupted:
+        ready, waiting = {}, {}
     if ready:  # the lesson's full run, in a child of its own, with the time that is left
         try:
             more = run_solution(

@@ -18,7 +18,14 @@ import numpy as np
 from lrnn.check import locate as loc
 from lrnn.check.cases import Case, FunctionCheck
 from lrnn.check.compare import Finding
-from lrnn.check.sandbox import CUT_SHORT, NOT_CHECKED, NOT_RUN, CallResult, FunctionRun
+from lrnn.check.sandbox import (
+    CUT_SHORT,
+    INTERRUPTED,
+    NOT_CHECKED,
+    NOT_RUN,
+    CallResult,
+    FunctionRun,
+)
 
 
 @dataclass
@@ -53,6 +60,8 @@ class FunctionReport:
             return f"– {self.name}: not found"
         if self.passed:
             return f"✓ {self.name}"
+        if self.skipped == "interrupted":  # no verdict either way
+            return f"– {self.name}: {INTERRUPTED}"
         return f"✗ {self.name}: {self.diagnosis}"
 
 
@@ -255,6 +264,8 @@ def assess(
             report.skipped = "callee"
         elif run.stopped.startswith((NOT_CHECKED, CUT_SHORT)):
             report.skipped = "time"
+        elif run.stopped == INTERRUPTED:
+            report.skipped = "interrupted"
         report.diagnosis = _stopped_diagnosis(name, run.stopped)
         return report
     if not findings:

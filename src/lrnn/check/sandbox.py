@@ -73,12 +73,16 @@ class FunctionRun:
     results: dict[int, CallResult] = field(default_factory=dict)
     stopped: str | None = None  # why the function did not finish: timeout, crash, …
     output: str = ""
+    finished: bool = False  # every case ran to its end (a result or an exception each)
 
 
 @dataclass
 class SandboxReport:
     functions: dict[str, FunctionRun]
     notes: list[dict[str, Any]] = field(default_factory=list)  # statements that failed
+    #: Ctrl-C came after some functions had finished: theirs are the results, the others
+    #: are marked INTERRUPTED
+    interrupted: bool = False
 
 
 @dataclass
@@ -247,6 +251,8 @@ NOT_CHECKED = "not checked: the whole check's limit"
 #: ... and functions never reached because the solution's top-level code did not finish.
 DEFINITIONS_STOPPED = "not checked: running the solution's definitions"
 CUT_SHORT = "took longer than the time left"
+#: ... and functions Ctrl-C left unchecked.
+INTERRUPTED = "not checked: Ctrl-C stopped the check first"
 
 
 def run_solution(
@@ -305,7 +311,16 @@ def run_solution(
             child = _Child(job, tmp)
             if first and while_running is not None:
                 while_running()
-            remaining = _follow(child, report, remaining, limits, total_deadline, files, first)
+            try:
+                remaining = _follow(child, report, remaining, limits, total_deadline, files, first)
+            except KeyboardInterrupt:  # what has finished is kept, unless nothing has
+                if not any(run.finished for run in report.functions.values()):
+                    raise
+                report.interrupted = True
+                for run in report.functions.values():
+                    if not run.finished and run.stopped is None:
+                        run.stopped = INTERRUPTED
+                break
             remaining = _without_callers_of_unfinished(report, remaining, depends or {})
             first = False
     finally:
@@ -400,6 +415,7 @@ def _follow(
                     report.functions[current].results[int(ev.get("case", -1))] = _result(ev)
                 elif kind == "end" and current in report.functions:
                     report.functions[current].output = str(ev.get("output", ""))
+                    report.functions[current].finished = True
                     done.add(current)
                     current = None
                     phase_deadline = min(time.monotonic() + limits.time_limit, total_deadline)
