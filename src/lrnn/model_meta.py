@@ -193,6 +193,39 @@ def check_text_model(meta: dict, w: np.ndarray, idf: np.ndarray | None, name: st
             f"{name}: the text model's vocabulary is not one distinct term per weight; the file "
             "is corrupt — retrain the model."
         )
+    odd = _unmatchable_term(names, text)
+    if odd is not None:  # its weight could never count: `lrnn words` would show it all the same
+        lo, hi = text["ngram_range"]
+        raise ModelFileError(
+            f"{name}: the vocabulary term {odd[:60]!r} can never be found in a document (a term "
+            f"is {lo}–{hi} lower-case words of two or more letters, digits or underscores, "
+            "one space apart); the file is corrupt — retrain the model."
+        )
+
+
+def _unmatchable_term(terms: list[str], settings: Any) -> str | None:
+    """A term the vectorizer cannot produce from any document, or None. All terms are checked
+    at once by one pattern over them joined by newlines (a vocabulary of 100,000 terms takes
+    milliseconds), and only a failure looks for the culprit."""
+    import re
+    import unicodedata
+
+    if not isinstance(settings, dict):
+        return None
+    lo, hi = settings["ngram_range"]
+    term = re.compile(rf"^\w{{2,}}(?: \w{{2,}}){{{lo - 1},{hi - 1}}}$", re.MULTILINE)
+    composed = settings.get("unicode_form") == "NFC"
+
+    def fine(text: str, count: int) -> bool:
+        return (
+            len(term.findall(text)) == count
+            and text == text.lower()
+            and (not composed or unicodedata.is_normalized("NFC", text))
+        )
+
+    if fine("\n".join(terms), len(terms)):
+        return None
+    return next((t for t in terms if not fine(t, 1)), None)
 
 
 def checked_idf(idf: np.ndarray | None, w: np.ndarray, name: str) -> np.ndarray | None:
