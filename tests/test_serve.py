@@ -562,7 +562,7 @@ def test_page_says_a_broken_answer_in_one_sentence(browser, table_server):
         ("1,,2", "value 2 is empty; fill it in"),  # was dropped: one value fewer
         ("0x10, 1, 2", "value 1 (0x10) is not a number"),  # was read as 16
         ("1, 2\n3, 4", "value 2 (2 3) is not a number"),  # two rows pasted: one line
-        ("", "type one example first: " + ", ".join(TABLE_COLUMNS)),
+        ("", "type one example first: " + ", ".join(f"\u2068{c}\u2069" for c in TABLE_COLUMNS)),
     ]:
         page.fill("#row", typed)
         page.click("#go")
