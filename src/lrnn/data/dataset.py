@@ -178,25 +178,54 @@ def class_name_problem(names: Sequence[str], blank_ok: bool = False) -> str | No
     return None
 
 
-#: Characters that draw nothing in a name: a soft hyphen, the zero-width space and word joiner,
-#: invisible operators, the combining grapheme joiner, Hangul fillers, the Mongolian vowel
-#: separator, a byte-order mark and the variation selectors. The zero-width joiner and
-#: non-joiner are not among them (they change how Persian, Arabic and Indic words and emoji
-#: are drawn), nor are format characters that draw something (U+0600) or build a flag.
-INVISIBLE = frozenset(
-    "\u00ad\u034f\u115f\u1160\u180e\u200b\u2060\u2061\u2062\u2063\u2064\u3164\ufeff\uffa0"
+#: Format characters that draw something, or change how their neighbours are drawn: the
+#: zero-width non-joiner and joiner (Persian, Arabic and Indic words, emoji sequences) and the
+#: number signs that enclose digits (Arabic, Syriac, Kaithi). Every other format character
+#: (category Cf: the zero-width space, a soft hyphen, a byte-order mark, invisible operators,
+#: tags outside a flag…) draws nothing.
+_DRAWN_FORMATS = frozenset("\u200c\u200d\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f")
+_DRAWN_FORMATS |= frozenset("\u0890\u0891\u08e2\U000110bd\U000110cd")
+#: Characters of other categories that draw nothing: the combining grapheme joiner, variation
+#: selectors (U+FE00–FE0F, U+E0100–E01EF, Mongolian U+180B–180D and U+180F), Khmer's
+#: inherent vowels, Hangul fillers.
+_BLANK_OTHERS = frozenset(
+    "\u034f\u180b\u180c\u180d\u180f\u17b4\u17b5\u115f\u1160\u3164\uffa0"
     + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
 )
+_FLAG, _TAGS = "\U0001f3f4", range(0xE0020, 0xE0080)
+
+
+def draws_nothing(ch: str, previous: str = "") -> bool:
+    """Whether ``ch`` leaves no mark where it stands: an unassigned code point, a format
+    character other than :data:`_DRAWN_FORMATS`, or one of :data:`_BLANK_OTHERS`. Tag
+    characters after a black flag (or another tag) are the flag's: Scotland's and Wales's
+    flags differ only there."""
+    if ord(ch) in _TAGS and (previous == _FLAG or (previous and ord(previous) in _TAGS)):
+        return False
+    if ch in _BLANK_OTHERS:
+        return True
+    category = unicodedata.category(ch)
+    return category == "Cn" or (category == "Cf" and ch not in _DRAWN_FORMATS)
 
 
 def appearance(name: str) -> str:
-    """A class name as it looks when printed: accents composed (NFC: "é" typed as e plus a
-    combining accent is "é"), no character that draws nothing (:data:`INVISIBLE`), every run of
-    spacing (a braille blank too) one space. Two names with one appearance are two classes
-    to the model and one to everyone who reads its output."""
-    composed = unicodedata.normalize("NFC", name)
-    visible = "".join(" " if ch == "\u2800" else ch for ch in composed if ch not in INVISIBLE)
-    return " ".join(visible.split())
+    """A class name as it looks when printed: without the characters that draw nothing
+    (:func:`draws_nothing`), accents composed (NFC: "é" typed as e plus a combining accent is
+    "é"; composed again after the removal, which can bring a letter and its accent together),
+    every run of spacing (a braille blank too) one space. Two names with one appearance are
+    two classes to the model and one to everyone who reads its output."""
+    return unicodedata.normalize("NFC", _visible(unicodedata.normalize("NFC", name)))
+
+
+def _visible(name: str) -> str:
+    """``name`` without the characters that draw nothing, each run of spacing one space."""
+    kept, previous = [], ""
+    for ch in name:
+        if not draws_nothing(ch, previous):
+            kept.append(" " if ch == "\u2800" else ch)
+        previous = ch
+    return " ".join("".join(kept).split())
 
 
 def look_alike_problem(names: Sequence[str]) -> str | None:
@@ -205,27 +234,30 @@ def look_alike_problem(names: Sequence[str]) -> str | None:
     seen: dict[str, str] = {}
     for name in names:
         other = seen.setdefault(appearance(name), name)
-        if other != name:
-            accents = unicodedata.normalize("NFC", other) == unicodedata.normalize("NFC", name)
-            if accents:
-                why = (
-                    "one writes an accented letter as one character, the other as a letter "
-                    "and a combining accent"
-                )
-            elif "".join(other.split()) == "".join(name.split()):
-                why = "they differ only in spacing"
-            else:
-                why = "they differ only in characters that draw nothing (shown as \\u…)"
-            a, b = shown(other, accents), shown(name, accents)
-            return f"the class names {a} and {b} look the same: {why}"
+        if other == name:
+            continue
+        encodings = _visible(other) != _visible(name)  # composing is what makes them one
+        if encodings and any(unicodedata.category(ch)[0] == "M" for ch in other + name):
+            why = (
+                "one writes an accented letter as one character, the other as a letter and a "
+                "combining accent"
+            )
+        elif encodings:  # Å and the ångström sign U+212B: one letter, two code points
+            why = "they write one letter with different code points"
+        elif "".join(other.split()) == "".join(name.split()):
+            why = "they differ only in spacing"
+        else:
+            why = "they differ only in characters that draw nothing (shown as \\u…)"
+        a, b = shown(other, encodings), shown(name, encodings)
+        return f"the class names {a} and {b} look the same: {why}"
     return None
 
 
 def shown(name: str, accents: bool = False) -> str:
     """A name quoted, with the characters a reader cannot see (spacing other than a space,
-    invisible and control characters) written as escapes, and every other one as it is;
-    ``accents``: accented letters and combining marks escaped too, where the two forms of an
-    accent are what tells two names apart."""
+    characters that draw nothing, control characters) written as escapes, and every other one
+    as it is; ``accents``: letters with an accent or another decomposition, and combining
+    marks, escaped too, where the way a letter is encoded is what tells two names apart."""
     return "'" + "".join(ch if _seen(ch, accents) else ascii(ch)[1:-1] for ch in name) + "'"
 
 
@@ -233,7 +265,7 @@ def _seen(ch: str, accents: bool) -> bool:
     category = unicodedata.category(ch)[0]
     if accents and (category == "M" or unicodedata.decomposition(ch)):
         return False
-    return ch == " " or (category not in "CZ" and ch not in INVISIBLE)
+    return ch == " " or (category not in "CZ" and not draws_nothing(ch))
 
 
 def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarray, tuple]:
