@@ -326,6 +326,10 @@ def test_python_predicts_raw_documents_as_the_cli_does(tmp_path):
         predictor.predict_documents(documents[0])
     with pytest.raises(UsageError, match="document 2 is a bytes, not a string"):
         predictor.predict_documents(["fine", b"bytes"])
+    for unordered in ({"documents": documents}, set(documents), None):  # the server's body too
+        with pytest.raises(UsageError, match="takes a list of documents .strings, in order."):
+            predictor.predict_documents(unordered)
+    assert predictor.predict_documents(iter(documents)) == records  # any ordered iterable
     with pytest.raises(DataError, match="document 2: the document is empty"):
         predictor.predict_documents(["fine", ""])
     with pytest.raises(ModelFileError, match=r"Predictor.load\(path\).predict_documents"):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,14 @@ class Predictor:
                 "predict_documents takes a list of documents, not one string; "
                 "wrap it: predict_documents([text])."
             )
+        # a dict would give its keys (the server's {"documents": [...]} scored "documents"),
+        # a set an order that names none of the caller's documents
+        ordered = not isinstance(documents, Mapping | Set) and isinstance(documents, Iterable)
+        if not ordered:
+            raise UsageError(
+                f"predict_documents takes a list of documents (strings, in order), not a "
+                f"{type(documents).__name__}; give e.g. predict_documents([text, ...])."
+            )
         texts = list(documents)
         if not texts:
             raise UsageError("predict_documents: no documents; give a list of strings.")
@@ -106,7 +114,7 @@ class Predictor:
                 f"document {odd} is a {type(texts[odd - 1]).__name__}, not a string; give text "
                 "(decode bytes first: data.decode('utf-8'))."
             )
-        ds = text_documents(checked_documents(texts), self.spec, "predict_documents")
+        ds = text_documents(checked_documents(texts, "remove it"), self.spec, "predict_documents")
         return self.records(ds, threshold)
 
     def explained_classes(self, ds: data.Dataset) -> np.ndarray:
@@ -365,9 +373,10 @@ def json_documents(payload: Any) -> list[str]:
     return checked_documents(docs)
 
 
-def checked_documents(docs: list[str]) -> list[str]:
+def checked_documents(docs: list[str], way_out: str = "send the text as UTF-8") -> list[str]:
     """Strings checked as document files are (no binary data, not empty), each named by its
-    place: ``document 1``, …"""
+    place: ``document 1``, …; ``way_out`` ends the refusal of a lone surrogate (a request
+    sends UTF-8; a Python caller gives text)."""
     from lrnn.data.text import decode_document
 
     for i, d in enumerate(docs, 1):
@@ -375,7 +384,7 @@ def checked_documents(docs: list[str]) -> list[str]:
         if bad is not None:  # valid JSON (an escape), but not text
             raise DataError(
                 f"document {i}: holds a lone surrogate ({bad.encode('unicode_escape').decode()}), "
-                "which is not a character; send the text as UTF-8."
+                f"which is not a character; {way_out}."
             )
     return [
         decode_document(d.encode(), f"document {i}", "utf-8", "send the documents as text")

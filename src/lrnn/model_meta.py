@@ -182,6 +182,12 @@ def check_text_model(meta: dict, w: np.ndarray, idf: np.ndarray | None, name: st
                 f"{name}: the text model hashes into {str(hashing)[:20]} columns but has "
                 f"{w.shape[0]} weights; the file is corrupt — retrain the model."
             )
+        if names is not None:  # `words` would show them as the hashed columns' words
+            raise ModelFileError(
+                f"{name}: the text model hashes its words into columns, yet names them "
+                "(feature_names); a hashing model keeps no vocabulary, so the file is corrupt "
+                "— retrain the model."
+            )
         return
     if (
         not isinstance(names, list)
@@ -195,11 +201,14 @@ def check_text_model(meta: dict, w: np.ndarray, idf: np.ndarray | None, name: st
         )
     odd = _unmatchable_term(names, text)
     if odd is not None:  # its weight could never count: `lrnn words` would show it all the same
+        from lrnn.data.dataset import shown
+
         lo, hi = text["ngram_range"]
+        term = shown(odd[:60], accents=True) + ("…" if len(odd) > 60 else "")
         raise ModelFileError(
-            f"{name}: the vocabulary term {odd[:60]!r} can never be found in a document (a term "
-            f"is {lo}–{hi} lower-case words of two or more letters, digits or underscores, "
-            "one space apart); the file is corrupt — retrain the model."
+            f"{name}: the vocabulary term {term} ({len(odd)} characters) can never be found in "
+            f"a document (a term is {lo}–{hi} lower-case words of two or more letters, digits "
+            "or underscores, one space apart); the file is corrupt — retrain the model."
         )
 
 

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from lrnn import config as defaults
 from lrnn import metrics, persist
 from lrnn.data import columns, limits
+from lrnn.data.checks import clip
 from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
 
 
@@ -227,9 +228,11 @@ class TrainingRequest:
                     "data": "give the training data as DATA, or ",
                     "label": "give --label, or ",
                 }
+                why = _text_settings_problem(value) if key == "text" else None  # which setting
                 raise ModelFileError(
-                    f"{source}: the manifest's {key}={value!r} cannot be used; the file is "
-                    f"corrupt — {way_out.get(key, '')}retrain it with lrnn train."
+                    f"{source}: the manifest's {key}={clip(repr(value), 200)} cannot be used"
+                    f"{f' ({why})' if why else ''}; the file is corrupt — "
+                    f"{way_out.get(key, '')}retrain it with lrnn train."
                 )
         if known.get("image_size") is not None:
             known["image_size"] = tuple(known["image_size"])

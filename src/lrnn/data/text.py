@@ -103,7 +103,7 @@ def check_settings(d: Any) -> str | None:
     if not isinstance(d, dict) or not set(DEFAULTS) - _OPTIONAL_SETTINGS <= set(d) <= set(DEFAULTS):
         return "the text settings are not the expected object"
     if d.get("unicode_form") not in (None, "NFC"):
-        return f'unicode_form {d["unicode_form"]!r} must be "NFC" or absent'
+        return f'unicode_form {clip(repr(d["unicode_form"]))} must be "NFC" or null'
     lo_hi = d["ngram_range"]
     if not (
         isinstance(lo_hi, list | tuple)
@@ -111,13 +111,16 @@ def check_settings(d: Any) -> str | None:
         and all(isinstance(v, int) and not isinstance(v, bool) for v in lo_hi)
         and 1 <= lo_hi[0] <= lo_hi[1] <= 5
     ):
-        return f"--ngrams {lo_hi!r} must be two whole numbers 1 ≤ LOW ≤ HIGH ≤ 5; give e.g. 1 2"
+        return (
+            f"--ngrams {clip(repr(lo_hi))} must be two whole numbers 1 ≤ LOW ≤ HIGH ≤ 5; "
+            "give e.g. 1 2"
+        )
     min_df = d["min_df"]
     if isinstance(min_df, bool) or not (
         (isinstance(min_df, int) and min_df >= 1) or (isinstance(min_df, float) and 0 < min_df < 1)
     ):
         return (
-            f"--min-df {min_df!r} must be a whole count ≥ 1 (of documents) or a fraction "
+            f"--min-df {clip(repr(min_df))} must be a whole count ≥ 1 (of documents) or a fraction "
             "between 0 and 1 (of the documents, 1 itself excluded: give the count 1 for a term "
             "in one document or more); give e.g. 2"
         )
@@ -125,9 +128,15 @@ def check_settings(d: Any) -> str | None:
         v = d[key]
         top = limits.MAX_SPARSE_FEATURES
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= top):
-            return f"{flag} {v!r} must be a whole number between 1 and {top}; give e.g. 2**20"
+            return (
+                f"{flag} {clip(repr(v))} must be a whole number between 1 and {top}; "
+                "give e.g. 2**20"
+            )
     if not isinstance(d["encoding"], str) or not known_encoding(d["encoding"]):
-        return f"--encoding {d['encoding']!r} is not a text encoding Python knows; use e.g. utf-8"
+        return (
+            f"--encoding {clip(repr(d['encoding']))} is not a text encoding Python knows; "
+            "use e.g. utf-8"
+        )
     if d["text_column"] is not None and not isinstance(d["text_column"], str):
         return "text_column must be a column name"
     if d["lowercase"] is not True or d["sublinear_tf"] is not True or d["norm"] != "l2":
