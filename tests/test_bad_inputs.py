@@ -891,7 +891,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("evaluate missing file", lambda f: ["evaluate", "no-such-file.h5", "--model", IMAGE_MODEL], "no-such-file.h5"),
     ("predict missing model", lambda f: ["predict", "--model", "gone.safetensors", "x.png"], "gone.safetensors"),
     # ---- text and svmlight
-    ("text folder empty documents", lambda f: ["train", f.reviews("r", {"neg/empty.txt": b" \n", "pos/none.txt": b""}), *T], "r: 2 of 8 document(s) are empty (neg/empty.txt, pos/none.txt); remove them"),
+    ("text folder of empty documents only", lambda f: ["train", (f.bytes("r/neg/empty.txt", b" \n"), f.bytes("r/pos/none.txt", b""), "r")[2], *T], "r: 2 of 2 document(s) are empty (neg/empty.txt, pos/none.txt); add their text"),
     ("text folder binary file", lambda f: ["train", f.reviews("r", {"neg/x.txt": b"\x89PNG\x00\x00"}), *T], "x.txt: looks like a binary file"),
     ("text folder not utf-8", lambda f: ["train", f.reviews("r", {"neg/l.txt": "café".encode("latin-1")}), *T], "l.txt: not valid utf-8 text (byte 0xe9 at offset 3); give --encoding"),
     ("text vocabulary empty after --min-df", lambda f: ["train", f.reviews("r", {}), *T, "--min-df", "50"], "no words are left in the vocabulary with --min-df 50"),

@@ -432,6 +432,13 @@ def test_stray_files_empty_classes_and_unknown_words_are_said(tmp_path):
     (tmp_path / "new" / "pos" / "b.txt").write_text("superb\n")
     folder = run(["predict", "--model", "r.safetensors", "new"], tmp_path)
     assert "new: 1 document(s) hold no word the model knows (e.g. 'pos/a.txt')" in folder.stderr
+    # an empty file (a failed download) is left out, named, as stray files are; a document of
+    # emoji alone stays, said to teach the bias alone
+    (tmp_path / "reviews" / "pos" / "empty.txt").write_text(" \n")
+    with pytest.warns(UserWarning, match=r"1 of 21 document\(s\) are empty \(pos/empty.txt\), so"):
+        ds = data.load(str(tmp_path / "reviews"))
+    assert "pos/empty.txt" not in ds.names and len(ds.names) == len(ds.y) == 20
+    (tmp_path / "reviews" / "pos" / "empty.txt").unlink()
     (tmp_path / "reviews" / "neg" / "emoji.txt").write_text("\U0001f621\U0001f621 \U0001f44e !!!\n")
     with pytest.warns(UserWarning, match=r"1 of 21 document\(s\) hold no word the vocabulary"):
         data.load(str(tmp_path / "reviews"))

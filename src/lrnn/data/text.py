@@ -509,12 +509,22 @@ def load_text_folder(
             if not str(e).endswith(EMPTY):
                 raise
             empty.append(f)
-    if empty:  # all of them in one line, not one per run
+    if empty:  # all of them in one line; left out, as a folder's stray files are
         shown = ", ".join(str(f.relative_to(path)) for f in empty[:3])
-        raise DataError(
-            f"{path}: {len(empty)} of {len(files)} document(s) are empty ({shown}"
-            f"{', …' if len(empty) > 3 else ''}); remove them or add their text."
+        said = f"{len(empty)} of {len(files)} document(s) are empty ({shown}"
+        said += f"{', …' if len(empty) > 3 else ''})"
+        if len(empty) == len(files):
+            raise DataError(f"{path}: {said}; add their text.")
+        # a document of punctuation alone is kept (it teaches the bias, and is said so); an
+        # empty file is more likely a download or export that failed: left out, and said
+        warnings.warn(
+            f"{path}: {said}, so they are left out; add their text or remove them.",
+            stacklevel=4,
         )
+        gone = set(empty)
+        if labels is not None:
+            labels = [label for f, label in zip(files, labels, strict=True) if f not in gone]
+        files = [f for f in files if f not in gone]
     names = [str(f.relative_to(path)) for f in files]
     files_options = {**options, "text_column": None}  # documents in files, not in a column
     return documents_dataset(
