@@ -788,6 +788,22 @@ def test_ctrl_c_during_the_cat_run_keeps_the_verdicts_already_made(tmp_path, mon
     assert main(["check", str(path), "--data", str(CAT_DIR)]) == 130  # as a shell expects
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "✓ sigmoid" and "Ctrl-C stopped the run" in out[-1]
+    # the cat run handing back its report with model cut short (as it does when Ctrl-C comes
+    # after another of its functions finished): model keeps its small cases' verdict, noted
+    from lrnn.check.sandbox import INTERRUPTED
+
+    def model_cut_short(*args, **kwargs):
+        report = real(*args, **kwargs)
+        if list(args[1]) == ["model"]:  # the cat run
+            report.functions["model"].stopped, report.interrupted = INTERRUPTED, True
+        return report
+
+    monkeypatch.setattr(check_module, "run_solution", model_cut_short)
+    report = check_file(path, FAST, CAT_DIR)
+    assert report.interrupted and [f.passed for f in report.functions] == [True] * 6
+    notes = verdicts(report)
+    assert "Ctrl-C stopped that run" in notes["model"].notes[-1]
+    assert not any("Ctrl-C" in n for n in notes["optimize"].notes)
 
 
 def test_printing_dw_does_not_make_a_vectorised_propagate_too_slow(tmp_path):

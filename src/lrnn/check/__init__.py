@@ -38,7 +38,14 @@ from lrnn.check.cases import (
 )
 from lrnn.check.locate import FunctionSource
 from lrnn.check.predict_cases import predict_check
-from lrnn.check.sandbox import DEFINITIONS_STOPPED, FunctionRun, Limits, _result, run_solution
+from lrnn.check.sandbox import (
+    DEFINITIONS_STOPPED,
+    INTERRUPTED,
+    FunctionRun,
+    Limits,
+    _result,
+    run_solution,
+)
 from lrnn.check.source import Solution, read_solution
 from lrnn.check.training import load_cat, model_check, optimize_check
 from lrnn.errors import UsageError
@@ -343,19 +350,25 @@ def check_file(
             more = run_solution(
                 solution, _calls(checks, ready), limits, depends=depends, started=started
             )
-        except KeyboardInterrupt:  # the small cases' verdicts are in: they are kept and shown
-            interrupted = True
-            for report in reports:
-                if report.name in ready:
-                    report.notes.append(
-                        "not run on the lesson's cat pictures: Ctrl-C stopped that run, so "
-                        "this verdict comes from the small cases only."
-                    )
-        else:
-            _merge(sandbox.functions, more.functions, ready)
+        except KeyboardInterrupt:  # before any finished: the small cases' verdicts stand
+            more = None
+        # what Ctrl-C cut short keeps its small cases' verdict; what finished is merged
+        cut = set(ready) if more is None else {
+            name for name, run in more.functions.items() if run.stopped == INTERRUPTED
+        }  # fmt: skip
+        interrupted = bool(cut)
+        kept = {name: cases for name, cases in ready.items() if name not in cut}
+        if more is not None and kept:
+            _merge(sandbox.functions, {n: more.functions[n] for n in kept}, kept)
             reports = _verdicts(
                 checks, sandbox.functions, sources, found, limits.memory_mb, set(broken)
             )
+        for report in reports:
+            if report.name in cut:
+                report.notes.append(
+                    "not run on the lesson's cat pictures: Ctrl-C stopped that run, so this "
+                    "verdict comes from the small cases only."
+                )
     _say_waiting(reports, waiting)
     for report in reports:
         if not report.found and report.name in broken:
