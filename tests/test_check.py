@@ -779,6 +779,8 @@ def test_ctrl_c_during_the_cat_run_keeps_the_verdicts_already_made(tmp_path, mon
     report = check_file(path, FAST, CAT_DIR)
     assert len(calls) == 2 and "model" in calls[1]
     assert report.interrupted and report.to_json()["interrupted"] is True
+    assert report.to_json()["passed"] is False  # verdicts so far are not a pass
+    assert report.summary().startswith("All 6 functions found pass so far.")
     assert [f.line() for f in report.functions][-1] == "✓ model"
     assert "Ctrl-C stopped that run" in verdicts(report)["model"].notes[-1]
     assert report.summary().endswith(
@@ -804,6 +806,19 @@ def test_ctrl_c_during_the_cat_run_keeps_the_verdicts_already_made(tmp_path, mon
     notes = verdicts(report)
     assert "Ctrl-C stopped that run" in notes["model"].notes[-1]
     assert not any("Ctrl-C" in n for n in notes["optimize"].notes)
+
+
+@needs_cat
+def test_the_cat_files_are_found_where_lrnn_cat_data_points(tmp_path, monkeypatch):
+    """The tests' own variable names the cat folder for lrnn check too; without it (and no
+    --data or datasets folder) the summary says how to give it."""
+    path = write(tmp_path, CORRECT)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LRNN_CAT_DATA", raising=False)
+    alone = check_file(path, FAST)
+    assert not alone.cat and "give their folder with --data DIR" in alone.summary()
+    monkeypatch.setenv("LRNN_CAT_DATA", str(CAT_DIR))
+    assert check_file(path, FAST).cat
 
 
 def test_printing_dw_does_not_make_a_vectorised_propagate_too_slow(tmp_path):

@@ -548,7 +548,9 @@ def test_report_says_whether_the_scored_data_is_the_training_data(tmp_path):
     assert training_overlap(model, data("builtin:digits"), "other").startswith("no")
     model.manifest = {**manifest, "test_sha256": "held"}  # the examples it was tested on
     assert training_overlap(model, data("builtin:digits"), "held").startswith("no: these are")
-    assert training_overlap(model, data("builtin:digits"), "other").startswith("no: held-out")
+    assert training_overlap(model, data("builtin:digits"), "other").startswith(
+        "no: neither the training data"
+    )
     model.manifest = {}
     assert training_overlap(model, data("builtin:digits"), "abc").startswith("unknown")
     # a real model: the file it was split from, under another name in another folder
@@ -579,6 +581,9 @@ def test_the_report_written_by_train_knows_its_examples_were_held_out(tmp_path):
     page = (tmp_path / "r.html").read_text()
     assert "no: these are the examples it was tested on when it was trained" in page
     assert "partly" not in page
+    # how the run stopped, in the words train printed
+    assert "<td>max_iter: ran every iteration asked for</td>" in page
+    assert "pictures of 8 × 8 pixels, 1 channel" in page
 
 
 def test_the_datas_classes_are_matched_to_the_models_by_name(table_case, tmp_path):

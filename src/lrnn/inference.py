@@ -110,10 +110,9 @@ class Predictor:
             raise UsageError("predict_documents: no documents; give a list of strings.")
         odd = next((i for i, d in enumerate(texts, 1) if not isinstance(d, str)), None)
         if odd is not None:
-            raise UsageError(
-                f"document {odd} is a {type(texts[odd - 1]).__name__}, not a string; give text "
-                "(decode bytes first: data.decode('utf-8'))."
-            )
+            kind = type(texts[odd - 1]).__name__
+            hint = " (decode bytes first: data.decode('utf-8'))" if kind == "bytes" else ""
+            raise UsageError(f"document {odd} is a {kind}, not a string; give text{hint}.")
         ds = text_documents(checked_documents(texts, "remove it"), self.spec, "predict_documents")
         return self.records(ds, threshold)
 

@@ -102,7 +102,10 @@ def training_overlap(model: Any, ds: Dataset, digest: str) -> str:
             "partly: the model was trained on a part of this data (the rest was held out for "
             "testing), so these scores mix training and held-out examples"
         )
-    return "no: held-out or other data"
+    return (
+        "no: neither the training data nor the file it was split from (single rows are not "
+        "compared)"
+    )
 
 
 def _same_source(trained: Any, scored: str) -> bool:
@@ -322,6 +325,18 @@ _TRAINING_LABELS = {
 }
 
 
+def _training_value(key: str, value: Any) -> Any:
+    """A model's training fact as the summary shows it: accuracies in percent, the stop reason
+    in the words ``lrnn train`` printed when it stopped."""
+    from lrnn.verdicts import STOPS
+
+    if key in ("train_accuracy", "test_accuracy") and isinstance(value, float):
+        return f"{100 * value:.2f} %"
+    if key == "stop_reason" and isinstance(value, str) and value in STOPS:
+        return f"{value}: {STOPS[value].replace(' (see warning)', '')}"
+    return value
+
+
 def _summary(ctx: _Context) -> str:
     model, spec = ctx.model, ctx.spec
     n = np.asarray(model.w).size
@@ -341,9 +356,7 @@ def _summary(ctx: _Context) -> str:
     training = model.training if isinstance(model.training, dict) else {}
     for key, value in training.items():
         label = _TRAINING_LABELS.get(key, key.replace("_", " "))
-        if key in ("train_accuracy", "test_accuracy") and isinstance(value, float):
-            value = f"{100 * value:.2f} %"
-        rows.append((label, value))
+        rows.append((label, _training_value(key, value)))
     rows.append(("preprocessing", _describe_preprocessing(spec)))
     rows.extend((str(k), str(v)) for k, v in ctx.extra_facts.items())
     return _facts(rows)
@@ -355,7 +368,7 @@ def _describe_preprocessing(spec: Preprocessing | None) -> str:
     parts = [f"{spec.kind} data"]
     if spec.image_shape is not None:
         h, wd, c = spec.image_shape
-        parts.append(f"pictures resized to {h} × {wd}, {c} channel{'s' if c > 1 else ''}")
+        parts.append(f"pictures of {h} × {wd} pixels, {c} channel{'s' if c > 1 else ''}")
     if spec.scale != 1.0:
         parts.append(
             f"features multiplied by {spec.scale:.6g}"

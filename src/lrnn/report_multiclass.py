@@ -123,9 +123,7 @@ def _summary(ctx: _Context) -> str:
     training = model.training if isinstance(model.training, dict) else {}
     for key, value in training.items():
         label = report._TRAINING_LABELS.get(key, key.replace("_", " "))
-        if key in ("train_accuracy", "test_accuracy") and isinstance(value, float):
-            value = f"{100 * value:.2f} %"
-        rows.append((label, value))
+        rows.append((label, report._training_value(key, value)))
     rows.append(("preprocessing", report._describe_preprocessing(ctx.spec)))
     rows.extend((str(k), str(v)) for k, v in ctx.extra_facts.items())
     return report._facts(rows)

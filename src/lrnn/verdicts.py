@@ -23,6 +23,18 @@ if TYPE_CHECKING:
     from lrnn.train import TrainResult
 
 
+#: Each stop reason in words: the line after training, and the report's summary.
+STOPS = {
+    "max_iter": "ran every iteration asked for",
+    "tol": "the gradient fell below --tol",
+    "converged": "at the optimum: no step lowers the cost further",
+    "stalled": "no step lowered the cost further, but the gradient is not small (see warning)",
+    "max_fun": "hit the solver's limit of cost evaluations (see warning)",
+    "early_stopping": "early stopping: the validation loss stopped improving",
+    "separable": "the data is perfectly separated (see warning)",
+}
+
+
 def lipschitz(backend: Backend, alpha: float) -> float:
     """L = λmax(X̃ᵀSX̃)/(4Σs) + alpha: 1/L is a step gradient descent can always take.
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import linecache
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -77,8 +78,9 @@ class CheckReport:
 
     @property
     def passed(self) -> bool:
-        """Every function found passes — and at least one was found."""
-        return bool(self.found) and all(f.passed for f in self.found)
+        """Every function found passes — and at least one was found, and the check ran to its
+        end (Ctrl-C leaves the verdicts made so far, not a pass)."""
+        return bool(self.found) and all(f.passed for f in self.found) and not self.interrupted
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -124,8 +126,9 @@ class CheckReport:
         data = (
             ""
             if self.cat
-            else " (the lesson's cat pictures were not found, so model was "
-            "checked on small data only)"
+            else " (the lesson's cat pictures were not found — give their folder with --data "
+            "DIR, or put them in a 'datasets' folder beside your file — so model was checked "
+            "on small data only)"
         )
         data = data if any(f.name == "model" and f.ran for f in found) else ""
         if self.interrupted:
@@ -133,9 +136,10 @@ class CheckReport:
             if any(f.skipped == "interrupted" for f in found):
                 data = " Ctrl-C stopped the check before it finished: run again to check the rest."
         if good == len(found):
+            so_far = " so far" if self.interrupted else ""
             if len(found) == 1:
-                return f"The one function found passes{tail}.{data}"
-            return f"All {len(found)} functions found pass{tail}.{data}"
+                return f"The one function found passes{so_far}{tail}.{data}"
+            return f"All {len(found)} functions found pass{so_far}{tail}.{data}"
         failing = [f for f in found if not f.passed]
         bad = [f.name for f in failing if f.ran and not f.waits_for]
         groups = [
@@ -296,6 +300,16 @@ def _verdicts(
     return reports
 
 
+def _usual_cat_folders(beside: Path | None) -> list[Path]:
+    """Where the cat files are looked for without --data: the folder LRNN_CAT_DATA names (as
+    for lrnn's own tests), a ``datasets`` folder beside the solution, one in the working
+    directory."""
+    env = os.environ.get("LRNN_CAT_DATA")
+    places = [Path(env)] if env else []
+    places += [beside / "datasets"] if beside is not None else []
+    return [*places, Path.cwd() / "datasets"]
+
+
 def _cat_folder(given: str | Path | None, usual: list[Path], option: str) -> Path | None:
     """The folder with the lesson's cat files: the one given (refused in one line when the
     files are not there), else the first of the usual places that has them, else None."""
@@ -320,9 +334,7 @@ def check_file(
     """
     limits = limits or Limits()
     solution = read_solution(path)
-    folder = _cat_folder(
-        cat_folder, [Path(path).resolve().parent / "datasets", Path.cwd() / "datasets"], "--data"
-    )
+    folder = _cat_folder(cat_folder, _usual_cat_folders(Path(path).resolve().parent), "--data")
     checks = build_checks(folder)
     started = time.monotonic()
     light = {c.name: [i for i, case in enumerate(c.cases) if not case.heavy] for c in checks}
@@ -434,7 +446,7 @@ def check_namespace(
     namespace: Mapping[str, Any], *, show: bool = True, cat_folder: str | Path | None = None
 ) -> CheckReport:
     """The same checks on functions already defined (``check(globals())``), in this process."""
-    folder = _cat_folder(cat_folder, [Path.cwd() / "datasets"], "data")
+    folder = _cat_folder(cat_folder, _usual_cat_folders(None), "data")
     checks = build_checks(folder)
     lesson = {c.name: namespace.get(c.name) for c in checks}
     funcs = {name: fn for name, fn in lesson.items() if callable(fn)}

@@ -620,7 +620,8 @@ def _check_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
         "--data",
         metavar="DIR",
         help="folder with train_catvnoncat.h5 and test_catvnoncat.h5 for the full model check "
-        "(default: a 'datasets' folder next to SOLUTION or in the current folder, if any)",
+        "(default: $LRNN_CAT_DATA, else a 'datasets' folder next to SOLUTION or in the "
+        "current folder, if any)",
     )
     p.add_argument(
         "--time-limit",

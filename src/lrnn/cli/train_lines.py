@@ -14,6 +14,7 @@ from typing import Any
 
 from lrnn.errors import UsageError, printable
 from lrnn.train import Callback
+from lrnn.verdicts import STOPS
 
 
 def progress_bar(total: int):
@@ -93,18 +94,6 @@ def _where(backend, stored: str = "") -> str:
     return ""
 
 
-#: Each stop reason in words, for the line after training.
-_STOPS = {
-    "max_iter": "ran every iteration asked for",
-    "tol": "the gradient fell below --tol",
-    "converged": "at the optimum: no step lowers the cost further",
-    "stalled": "no step lowered the cost further, but the gradient is not small (see warning)",
-    "max_fun": "hit the solver's limit of cost evaluations (see warning)",
-    "early_stopping": "early stopping: the validation loss stopped improving",
-    "separable": "the data is perfectly separated (see warning)",
-}
-
-
 def stop_line(result, chosen_rate: bool = False) -> str:
     """How the run ended; ``chosen_rate``: the learning rate lrnn picked (``auto``) is said.
     sgd counts epochs, as its header says."""
@@ -113,7 +102,7 @@ def stop_line(result, chosen_rate: bool = False) -> str:
     rate = ""
     if chosen_rate and result.learning_rate is not None:
         rate = f", learning rate {result.learning_rate:.4g} (auto)"
-    why = _STOPS.get(result.stop_reason, "?")
+    why = STOPS.get(result.stop_reason, "?")
     if result.solver == "sgd":
         why = why.replace("every iteration", "every epoch")
     restored = getattr(result, "restored_iteration", None)
