@@ -927,6 +927,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("predict text stdin twice", lambda f: ["predict", "--model", TEXT_MODEL, "-", f.stdin(b"a great film\n")], "'-' (standard input) is given more than once"),
     ("predict text stdin closed", lambda f: ["predict", "--model", TEXT_MODEL, f.closed_stdin()], "standard input is closed"),
     ("predict text stdin nothing", lambda f: ["predict", "--model", TEXT_MODEL, f.stdin(b"")], "standard input is empty"),
+    ("predict text model on a picture", lambda f: ["predict", "--model", TEXT_MODEL, f.png("p.png")], "p.png: is a PNG picture, not text; a text model reads documents"),
     ("predict text file binary", lambda f: ["predict", "--model", TEXT_MODEL, f.bytes("b.txt", b"\x00\x01\x02")], "b.txt: looks like a binary file"),
     ("evaluate text model on a table", lambda f: ["evaluate", f.csv("d.csv", _table_frame()), "--model", TEXT_MODEL], "text"),
     ("export text model", lambda f: ["export", "--model", TEXT_MODEL, "-o", "t.onnx"], "is a text model"),

@@ -290,6 +290,16 @@ _BOMS = (
 )
 
 
+#: How the picture formats people hand to the wrong model begin (a JPEG was "a binary file").
+_PICTURE_MAGIC = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
 #: The refusal of a blank document (a folder's loader gathers them all before refusing).
 EMPTY = "the document is empty; remove it or add its text."
 
@@ -330,10 +340,17 @@ def decode_document(
     # a document that starts with a byte-order mark is read by it, whatever the option says
     # (a UTF-16 file among UTF-8 ones was "binary", and a UTF-8 BOM stayed in the text)
     encoding = bom_encoding(blob) or encoding
+    picture = next((name for magic, name in _PICTURE_MAGIC if blob.startswith(magic)), None)
+    characters = wide is None and fix != ENCODING_FIX  # a JSON string: text already
+    if picture is not None and not characters:
+        raise DataError(
+            f"{where}: is a {picture} picture, not text; a text model reads documents — give "
+            "it text (pictures go to a model trained on pictures)."
+        )
     # UTF-16 and UTF-32 text holds NUL bytes in every ASCII character: there, the decoder
     # below is the judge of binary data
     if not is_wide(encoding) and b"\x00" in blob[:65536]:
-        if wide is None and fix != ENCODING_FIX:
+        if characters:
             raise DataError(f"{where}: holds a NUL character (\\u0000); remove it.")
         raise DataError(
             f"{where}: looks like a binary file (it holds NUL bytes), not text; give text "
