@@ -172,6 +172,12 @@ def test_evaluate_says_when_it_scores_the_training_examples(tmp_path):
         "all.csv: the model was trained on a part of this data"
         in said[("held.safetensors", "all.csv")]
     )
+    # the way out names the test score train printed, and how to keep new data apart
+    assert (
+        "the test accuracy lrnn train printed is the held-out part's; to score new data "
+        "later, keep it in a file of its own and train with --test FILE"
+        in " ".join(said[("held.safetensors", "all.csv")].split())
+    )
     # told by content, not by the name as typed: another file of the same name in another
     # folder is new data, and the same file reached by another path is the same
     (tmp_path / "other").mkdir()

@@ -204,7 +204,12 @@ def _say_if_trained_on(source: str, model: Any, ds: Any) -> None:
         )
     else:
         return
-    keep_apart = "" if overlap == "all" else " (give a --test file when training to keep one apart)"
+    keep_apart = (
+        ""
+        if overlap == "all"
+        else " (the test accuracy lrnn train printed is the held-out part's; to score new data "
+        "later, keep it in a file of its own and train with --test FILE)"
+    )
     warnings.warn(
         f"{source}: {said}; evaluate on data it has not seen{keep_apart}.",
         UserWarning,
