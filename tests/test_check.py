@@ -1549,6 +1549,32 @@ def test_ctrl_c_keeps_the_verdicts_of_the_functions_that_finished(tmp_path):
     ]
 
 
+def test_ctrl_c_while_lrnn_loads_still_gives_json_readers_one_object(tmp_path, monkeypatch, capsys):
+    """Ctrl-C before `lrnn check` itself ran (Python still loading the command) printed only
+    "interrupted"; a --json reader gets its one object, and only one when check printed it."""
+    import json
+
+    import lrnn.check as check_module
+    import lrnn.cli.parser as parser
+    from lrnn.cli import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    path = write(tmp_path, CORRECT)
+    monkeypatch.setattr(parser, "build_parser", interrupted)
+    assert main(["check", str(path), "--json"]) == 130
+    out = capsys.readouterr().out
+    assert json.loads(out) == {"passed": False, "interrupted": True, "functions": []}
+    assert main(["train", "--json"]) == 130 and capsys.readouterr().out == ""  # not check's
+    monkeypatch.undo()
+    monkeypatch.setattr(check_module, "run_solution", interrupted)  # inside the check
+    assert main(["check", str(path), "--json"]) == 130
+    assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == [
+        {"passed": False, "interrupted": True, "functions": []}
+    ]
+
+
 def _child_of(pid: int, parent: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
