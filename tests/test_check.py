@@ -1575,6 +1575,37 @@ def test_ctrl_c_while_lrnn_loads_still_gives_json_readers_one_object(tmp_path, m
     ]
 
 
+def test_a_second_ctrl_c_does_not_stop_the_clean_up(tmp_path):
+    """A second Ctrl-C right after the first landed in the clean-up and left the check's
+    inputs (tens of MB) in /tmp: the clean-up now holds interrupts until it is done. Here an
+    interrupt arrives during the removal itself, in a process of its own (an interrupt that
+    escaped would end a test session)."""
+    import subprocess
+    import sys
+
+    path = write(tmp_path, CORRECT)
+    script = f"""
+import os, shutil, signal, tempfile
+import lrnn.check.sandbox as sandbox
+from lrnn.check import Limits, check_file
+made = []
+real_mkdtemp, real_rmtree = tempfile.mkdtemp, shutil.rmtree
+def mkdtemp(*args, **kwargs):
+    made.append(real_mkdtemp(*args, **kwargs))
+    return made[-1]
+def rmtree(path, *args, **kwargs):
+    os.kill(os.getpid(), signal.SIGINT)  # pressed as the removal starts
+    real_rmtree(path, *args, **kwargs)
+sandbox.tempfile.mkdtemp, sandbox.shutil.rmtree = mkdtemp, rmtree
+report = check_file({str(path)!r}, Limits(4.0, 40.0, 1024))
+print(report.passed, len(made) > 0 and not any(os.path.exists(p) for p in made))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "True True", proc.stdout
+
+
 def _child_of(pid: int, parent: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

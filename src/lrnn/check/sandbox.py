@@ -324,12 +324,32 @@ def run_solution(
             remaining = _without_callers_of_unfinished(report, remaining, depends or {})
             first = False
     finally:
-        if child is not None:  # interrupted (Ctrl-C) while it ran: it must not run on alone
-            child.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        # A second Ctrl-C pressed right after the first would stop the clean-up halfway and
+        # leave the inputs (tens of MB of cat pictures) in /tmp: it waits until this is done.
+        while True:  # a press can land inside the call that holds them: it is made again
+            try:
+                held = _hold_interrupts()
+                break
+            except KeyboardInterrupt:
+                continue
+        try:
+            if child is not None:  # interrupted (Ctrl-C) while it ran: it must not run on alone
+                child.kill()
+            shutil.rmtree(tmp, ignore_errors=True)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+        finally:
+            if held is not None:
+                signal.signal(signal.SIGINT, held)
     return report
+
+
+def _hold_interrupts() -> Any:
+    """Ignore SIGINT for a moment (main thread only, where handlers can be set); the previous
+    handler, to put back, or None."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _exit_on_termination() -> dict[int, Any]:
