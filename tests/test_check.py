@@ -721,6 +721,14 @@ def mutate(edits: list[tuple[str, str]]) -> str:
     return text
 
 
+@pytest.fixture(autouse=True)
+def _cat_files_only_where_a_test_gives_them(monkeypatch):
+    """LRNN_CAT_DATA, which points the test suite at the cat files, points `lrnn check` at them
+    too; these tests give them by --data (or cat_folder=) where they want them, so each check
+    stays as fast and as its assertions expect wherever the suite runs."""
+    monkeypatch.delenv("LRNN_CAT_DATA", raising=False)
+
+
 def write(tmp_path: Path, text: str, name: str = "solution.py") -> Path:
     path = tmp_path / name
     path.write_text(text)
