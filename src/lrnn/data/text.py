@@ -300,7 +300,7 @@ _PICTURE_MAGIC = (
     (b"MM\x00*", "TIFF"),
 )
 
-#: The refusal of a blank document (a folder's loader gathers them all before refusing).
+#: The refusal of a blank document (a folder's loader gathers them all and leaves them out).
 EMPTY = "the document is empty; remove it or add its text."
 
 
