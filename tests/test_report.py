@@ -549,7 +549,7 @@ def test_report_says_whether_the_scored_data_is_the_training_data(tmp_path):
     model.manifest = {**manifest, "test_sha256": "held"}  # the examples it was tested on
     assert training_overlap(model, data("builtin:digits"), "held").startswith("no: these are")
     assert training_overlap(model, data("builtin:digits"), "other").startswith(
-        "no: neither the training data"
+        "no: held-out or other data (neither"
     )
     model.manifest = {}
     assert training_overlap(model, data("builtin:digits"), "abc").startswith("unknown")

@@ -103,8 +103,8 @@ def training_overlap(model: Any, ds: Dataset, digest: str) -> str:
             "testing), so these scores mix training and held-out examples"
         )
     return (
-        "no: neither the training data nor the file it was split from (single rows are not "
-        "compared)"
+        "no: held-out or other data (neither the training data nor the file it was split from; "
+        "single rows are not compared)"
     )
 
 
