@@ -125,16 +125,17 @@ def steady_rate_bound(train_ds: Any, standardized: bool) -> tuple[float, str]:
     return 2.0 / lipschitz(backend, 0.0), larger_steps_advice(backend)
 
 
-def training_rows_in(model: Any, ds: Any) -> str | None:
+def training_rows_in(model: Any, ds: Any, digest: str | None = None) -> str | None:
     """ "all" when ``ds`` (loaded with the model's preprocessing) holds exactly the examples
     the model was trained on, "part" when it is the file a hold-out split them from (split
     again with the model's seed, its held-out rows hash to the model's test rows), else None.
     Told by content, not by the file's name: a path as typed names another file from another
-    folder, and one file has many spellings."""
+    folder, and one file has many spellings. ``digest``: ``data_sha256`` of ``ds``, when the
+    caller has it (hashing is a pass over the data)."""
     from lrnn.data import data_sha256
 
     manifest = model.manifest if isinstance(model.manifest, dict) else {}
-    if manifest.get("data_sha256") == data_sha256(ds.X, ds.y):
+    if manifest.get("data_sha256") == (digest or data_sha256(ds.X, ds.y)):
         return "all"
     request, test_rows = manifest.get("request"), manifest.get("test_sha256")
     if not isinstance(request, dict) or request.get("test") or not isinstance(test_rows, str):

@@ -93,9 +93,10 @@ def training_overlap(model: Any, ds: Dataset, digest: str) -> str:
         return "yes: this is the data the model was trained on (training-set scores)"
     if manifest.get("test_sha256") == digest:
         return "no: these are the examples it was tested on when it was trained (held out)"
-    request = manifest.get("request") or {}
-    partly = training_rows_in(model, ds) == "part"
-    if "test_sha256" not in manifest:  # a model file from before the test rows' hash: by name
+    if "test_sha256" in manifest:
+        partly = training_rows_in(model, ds, digest) == "part"
+    else:  # a model file from before the test rows' hash: told by the source's name
+        request = manifest.get("request") or {}
         partly = _same_source(manifest.get("data_source"), ds.source) and not request.get("test")
     if partly:
         return (

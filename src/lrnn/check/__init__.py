@@ -244,6 +244,15 @@ def _heavy_ready(
     return ready, waiting
 
 
+def _say_cut_from_the_cat_run(reports: list[FunctionReport], names: set[str]) -> None:
+    for report in reports:
+        if report.name in names:
+            report.notes.append(
+                "not run on the lesson's cat pictures: Ctrl-C stopped that run, so this "
+                "verdict comes from the small cases only."
+            )
+
+
 def _say_waiting(reports: list[FunctionReport], waiting: dict[str, list[str]]) -> None:
     for report in reports:
         if report.name in waiting:
@@ -350,12 +359,7 @@ def check_file(
     ready, waiting = _heavy_ready(checks, reports, sources)
     interrupted = sandbox.interrupted  # Ctrl-C, after some functions had finished
     if interrupted:  # the cat run is not started; those that would have had it say so
-        for report in reports:
-            if report.name in ready:
-                report.notes.append(
-                    "not run on the lesson's cat pictures: Ctrl-C stopped the check first, so "
-                    "this verdict comes from the small cases only."
-                )
+        _say_cut_from_the_cat_run(reports, set(ready))
         ready, waiting = {}, {}
     if ready:  # the lesson's full run, in a child of its own, with the time that is left
         try:
@@ -375,12 +379,7 @@ def check_file(
             reports = _verdicts(
                 checks, sandbox.functions, sources, found, limits.memory_mb, set(broken)
             )
-        for report in reports:
-            if report.name in cut:
-                report.notes.append(
-                    "not run on the lesson's cat pictures: Ctrl-C stopped that run, so this "
-                    "verdict comes from the small cases only."
-                )
+        _say_cut_from_the_cat_run(reports, cut)
     _say_waiting(reports, waiting)
     for report in reports:
         if not report.found and report.name in broken:

@@ -10,19 +10,6 @@ import sys
 
 from lrnn.errors import UsageError, one_line
 
-#: Whether ``lrnn check --json``'s one object for an interrupted check has been printed.
-_interrupted_said = False
-
-
-def say_check_interrupted() -> None:
-    """``lrnn check --json``'s one object when Ctrl-C stops it before any verdict: printed
-    once, by the command, or by the CLI's own handler when Ctrl-C came while Python was still
-    loading the command (a reader of --json waits for one object either way)."""
-    global _interrupted_said
-    if not _interrupted_said:
-        _interrupted_said = True
-        print(json.dumps({"passed": False, "interrupted": True, "functions": []}), flush=True)
-
 
 def cmd_slope(args: argparse.Namespace) -> int:
     """The lesson's slopes: nudge a by a little, see how much f moves (rise over run), at
@@ -61,10 +48,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     except UsageError as exc:  # a file that cannot be read: --json readers get JSON still
         if args.json:
             print(json.dumps({"passed": False, "error": one_line(exc), "functions": []}))
-        raise
-    except KeyboardInterrupt:  # so do those of a run stopped by Ctrl-C (it printed nothing)
-        if args.json:
-            say_check_interrupted()
         raise
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
