@@ -312,6 +312,24 @@ def test_a_saturated_neuron_still_records_a_cost_every_hundred_iterations(capsys
     assert len(costs) == 3
 
 
+@pytest.mark.parametrize("iterations", [1, 50, 100])
+def test_a_short_run_that_overshoots_is_told_by_the_cost_it_ends_on(iterations):
+    """A run of 100 iterations or fewer records one cost, its first: it was silent however far
+    the cost climbed. The cost at the weights it hands back tells."""
+    w, b = np.array([[1.0], [2.0]]), 2.0
+    X, Y = 100 * np.array([[1.0, 2.0, -1.0], [3.0, 4.0, -3.2]]), np.array([[1, 0, 1]])
+    with pytest.warns(RuntimeWarning, match="overshoots") as caught:
+        params, _, costs = course.optimize(w, b, X, Y, iterations, 10.0)
+    ended = course.propagate(params["w"], params["b"], X, Y)[1]
+    assert len(costs) == 1 and ended > 100 * costs[0]
+    assert str(caught[-1].message).startswith(
+        f"the cost rose from {costs[0]:.6g} to {ended:.6g} over the run"
+    )
+    with warnings.catch_warnings():  # the lesson's own small run descends: no word
+        warnings.simplefilter("error")
+        course.optimize(w, b, X / 100, Y, 100, 0.009)
+
+
 def test_arrays_are_promoted_as_numpy_promotes_the_lessons_code():
     """float16 pixels with a float64 w compute in float64 (they were cast down to float16,
     three digits); float32 with float32 stays float32."""
@@ -335,12 +353,13 @@ def test_a_cost_that_jumps_and_comes_back_is_told(cat_course):
     X, Y, _, _ = cat_course
     w0 = np.zeros((X.shape[0], 1))
     with pytest.warns(RuntimeWarning) as caught:
-        _, _, costs = course.optimize(w0, 0.0, X, Y, 2000, 0.5)
+        params, _, costs = course.optimize(w0, 0.0, X, Y, 2000, 0.5)
     peak = int(np.argmax(costs))
     assert costs[peak] > 100 * costs[0] and costs[-1] < costs[0]  # up, then down again
     message = str(caught[-1].message)
     assert message.startswith(f"the cost jumped to {costs[peak]:.6g} at iteration {100 * peak} ")
-    assert f"ended at {costs[-1]:.6g}: learning_rate=0.5 overshoots" in message
+    ended = course.propagate(params["w"], params["b"], X, Y)[1]  # at the returned weights
+    assert f"ended at {ended:.6g}: learning_rate=0.5 overshoots" in message
     for rate in (0.005, 0.01):
         with warnings.catch_warnings():
             warnings.simplefilter("error")

@@ -172,7 +172,12 @@ def _optimize(
         message = diverged_message(backend, config, learning_rate, e.reason, advice)
         raise TrainingDiverged(message, e.result, e.reason) from None
     _warn_if_the_cost_climbed(
-        list(result.history.get("cost", [])), learning_rate, X_rows, name, backend
+        list(result.history.get("cost", [])),
+        (result.n_iter, result.final_cost),
+        learning_rate,
+        X_rows,
+        name,
+        backend,
     )
     params = {"w": result.w.reshape(-1, 1), "b": result.b}
     if not grads:
@@ -183,31 +188,44 @@ def _optimize(
 
 
 def _warn_if_the_cost_climbed(
-    costs: list[float], learning_rate: float, X_rows: NDArray, name: str, backend: Any
+    costs: list[float],
+    final: tuple[int, float],
+    learning_rate: float,
+    X_rows: NDArray,
+    name: str,
+    backend: Any,
 ) -> None:
-    """The lesson warns that a too-large α overshoots: say so when the recorded cost ends above
-    where it started, or jumped on the way to more than 100× its lowest so far (the rule by
-    which ``lrnn train`` calls a run diverged) and came back down — the run then ends with a
-    good accuracy and nothing seemed wrong. With the rate that is sure to descend (2/L, as a
-    diverged run says) and the likelier cause when the inputs look like raw pixels."""
+    """The lesson warns that a too-large α overshoots: say so when the cost ends above where
+    it started, or jumped on the way to more than 100× its lowest so far (the rule by which
+    ``lrnn train`` calls a run diverged) and came back down — the run then ends with a good
+    accuracy and nothing seemed wrong. With the rate that is sure to descend (2/L, as a
+    diverged run says) and the likelier cause when the inputs look like raw pixels.
+
+    The recorded costs (every 100 iterations) and ``final``, (iteration, cost) at the returned
+    weights: a run of 100 iterations or fewer records only its first cost, and the cost it
+    ends on is the one the learner's weights have."""
     from lrnn.train import BLOW_UP_FACTOR, lipschitz
 
-    if len(costs) < 2:
+    points = [(i * PRINT_EVERY, cost) for i, cost in enumerate(costs)]
+    if points and final[0] > points[-1][0]:
+        points.append(final)
+    if len(points) < 2:
         return
-    lowest, jump = costs[0], None
-    for i, cost in enumerate(costs[1:], start=1):
-        if jump is None and cost > BLOW_UP_FACTOR * lowest:
+    lowest, jump = points[0][1], None
+    for i, (_, cost) in enumerate(points[1:], start=1):
+        if jump is None and not cost <= BLOW_UP_FACTOR * lowest:
             jump = i
         lowest = min(lowest, cost)
-    if jump is not None:
-        peak = max(range(jump, len(costs)), key=lambda i: costs[i])
+    (_, first), (_, last) = points[0], points[-1]
+    if jump is not None and jump < len(points) - 1:
+        peak = max(range(jump, len(points)), key=lambda i: points[i][1])
         what = (
-            f"the cost jumped to {costs[peak]:.6g} at iteration {peak * PRINT_EVERY} (over "
+            f"the cost jumped to {points[peak][1]:.6g} at iteration {points[peak][0]} (over "
             f"{BLOW_UP_FACTOR:g}× its lowest before, as lrnn train would call diverged) and "
-            f"ended at {costs[-1]:.6g}"
+            f"ended at {last:.6g}"
         )
-    elif cost_climbed(costs[0], costs[-1], X_rows.dtype):
-        what = f"the cost rose from {costs[0]:.6g} to {costs[-1]:.6g} over the run"
+    elif jump is not None or cost_climbed(first, last, X_rows.dtype):
+        what = f"the cost rose from {first:.6g} to {last:.6g} over the run"
     else:
         return
     steady = 2.0 / lipschitz(backend, 0.0)
