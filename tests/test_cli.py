@@ -480,3 +480,27 @@ def test_paths_with_a_newline_cannot_forge_a_line_of_output(tmp_path):
     assert "Training on bad\\nerror: forged.csv: 32 examples" in proc.stdout
     assert "model saved to new\\nline.safetensors" in proc.stdout
     assert (tmp_path / model).exists()  # the file itself has the name asked for
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["trian"], "invalid choice: 'trian' (choose from 'train', "),
+        (["train", "--tset", "t.h5"], "unrecognized arguments: --tset; did you mean --test?"),
+        (["train", "--learning_rate", "0.1"], "did you mean --learning-rate?"),
+        (["train", "--solver", "nweton"], "did you mean 'newton'?"),
+        (["predict", "x.csv", "--modle", "m"], "--model; --modle is not an option; did you mean"),
+    ],
+)
+def test_a_mistyped_command_or_option_is_named_with_the_one_meant(argv, said, capsys):
+    """argparse lists every choice, or says an option is unknown; a typo gets the word meant.
+    A missing --model beside a mistyped one says so; a typo of another option does not."""
+    from lrnn.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert said in err and err.count("\n") == 0 and err.endswith("--help')")
+    if argv == ["trian"]:
+        assert "did you mean 'train'?" in err
+    assert main(["serve", "--prot", "8000"]) == 2  # --model is missing; --prot is no typo of it
+    assert "did you mean" not in capsys.readouterr().err

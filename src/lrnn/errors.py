@@ -9,8 +9,10 @@ a failing disk) exits 1.
 
 from __future__ import annotations
 
+import difflib
 import json
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -48,6 +50,15 @@ NO_WEIGHT = "sample_weight sums to 0; at least one example needs weight."
 
 #: How labels of other values become the sigmoid neuron's 0/1, said wherever they are refused.
 TO_BINARY = "y = (y == positive_class)"
+
+
+def closest(typed: str, options: Iterable[str], quoted: bool = True) -> str:
+    """ "; did you mean 'train'?" for the option nearest to a mistyped word, or "" when none is
+    near: a typo named with its fix beats a list of every choice to search by eye."""
+    near = difflib.get_close_matches(typed, list(options), n=1, cutoff=0.6)
+    if not near:
+        return ""
+    return f"; did you mean {repr(near[0]) if quoted else near[0]}?"
 
 
 def shown(value: object) -> str:

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from lrnn.errors import DataError, LrnnError, ModelFileError, UsageError, one_line
+from lrnn.errors import DataError, LrnnError, ModelFileError, UsageError, closest, one_line
 
 __all__ = ["DEFAULT_MODEL", "build_parser", "main"]
 
@@ -109,6 +109,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+def _nearest_option(parser: Any, command: str | None, words: list[str]) -> tuple[str, str]:
+    """(the first option in ``words`` that ``command`` does not have, "; did you mean --test?"
+    when it is near one that it has) — or ("", ""). argparse already takes an unambiguous
+    prefix of an option; this is for a typo."""
+    commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    where = commands[0].choices.get(command, parser) if commands and command else parser
+    known = [s for action in where._actions for s in action.option_strings if s.startswith("--")]
+    typed = [w.split("=")[0] for w in words if w.startswith("--")]
+    unknown = [w for w in typed if not any(k.startswith(w) for k in known)]
+    hints = [(w, closest(w, known, quoted=False)) for w in unknown]
+    return next((pair for pair in hints if pair[1]), hints[0] if hints else ("", ""))
+
+
 def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
@@ -116,11 +129,21 @@ def _main(argv: Sequence[str] | None) -> int:
         from lrnn.cli.parser import build_parser
 
         parser = build_parser()
-        args, unknown = parser.parse_known_args(argv)
+        try:
+            args, unknown = parser.parse_known_args(argv)
+        except UsageError as error:  # a missing --model may be a mistyped one
+            command = next((word for word in argv if not word.startswith("-")), None)
+            typed, hint = _nearest_option(parser, command, argv)
+            missing = str(error).partition("arguments are required: ")[2].split(" (see ")[0]
+            if not hint or hint[len("; did you mean ") : -1] not in missing.split(", "):
+                raise
+            message, see = str(error).rsplit(" (see ", 1)
+            raise UsageError(f"{message}; {typed} is not an option{hint} (see {see}") from None
         if unknown:  # argparse would point at the top level's help; the command's is the one
             prog = f"lrnn {args.command}" if args.command else "lrnn"
+            hint = _nearest_option(parser, args.command, unknown)[1]
             raise UsageError(
-                f"{prog}: unrecognized arguments: {' '.join(unknown)} (see '{prog} --help')"
+                f"{prog}: unrecognized arguments: {' '.join(unknown)}{hint} (see '{prog} --help')"
             )
         if args.command is None:
             parser.print_help()
