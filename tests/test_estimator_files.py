@@ -388,3 +388,24 @@ def test_a_model_fitted_on_a_named_series_tells_the_cli_its_label_column(tmp_pat
     assert scored["accuracy"] == pytest.approx(est.score(features, data["diagnosis"]), abs=1e-12)
     plain = LogisticNeuron(solver="newton", alpha=1e-2)
     assert plain.fit(features.to_numpy(), data["diagnosis"].to_numpy()).label_column_ is None
+
+
+def test_numpy_scalar_parameters_come_back_from_the_model_file(tmp_path):
+    """A grid search hands np.int64, np.float32 and np.bool_ values to the estimator; they
+    were left out of the file without a word and came back as the defaults (max_iter 2000)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((60, 3)), np.arange(60) % 2
+    given = {
+        "max_iter": np.int64(25),
+        "learning_rate": np.float32(0.01),
+        "early_stopping": np.True_,
+        "random_state": np.int64(3),
+        "alpha": np.float64(1e-3),
+    }
+    model = LogisticNeuron(solver="sgd", tol=0, **given).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.save(tmp_path / "m.safetensors")
+    loaded = LogisticNeuron.load(tmp_path / "m.safetensors").get_params()
+    for name, value in given.items():
+        assert loaded[name] == value.item() and type(loaded[name]) is type(value.item())

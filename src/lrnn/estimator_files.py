@@ -60,8 +60,19 @@ def to_model_file(estimator: Any) -> persist.ModelFile:
         if names
         else Preprocessing(kind="array")
     )
-    params = {k: v for k, v in estimator.get_params().items() if _scalar(v)}
-    seed = estimator.get_params().get("random_state")
+    # numpy's scalars (a grid search's np.arange values, np.True_) as Python's: JSON keeps them
+    given = {k: _plain(v) for k, v in estimator.get_params().items()}
+    params = {k: v for k, v in given.items() if _scalar(v)}
+    left_out = sorted(set(given) - set(params) - {"random_state", "class_weight"})
+    if left_out:
+        warnings.warn(
+            f"{', '.join(f'{k}={given[k]!r}' for k in left_out)} cannot be saved in a model "
+            "file; the loaded estimator has the default instead (the weights are saved as they "
+            "are): give plain numbers or strings to keep it.",
+            UserWarning,
+            stacklevel=3,
+        )
+    seed = given.get("random_state")
     if seed is not None and not _scalar(seed):  # a RandomState or Generator
         warnings.warn(
             f"random_state={type(seed).__name__}(…) cannot be saved in a model file; the "
@@ -120,6 +131,11 @@ def _say_if_classes_change_type(classes: NDArray) -> None:
             UserWarning,
             stacklevel=3,
         )
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds; anything else as it is."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _scalar(value: Any) -> bool:
