@@ -287,6 +287,12 @@ def test_predict_text_files_and_svmlight_through_the_cli(tmp_path):
     trained = run(["train", "d.svm", "--solver", "newton", "--model", "s.safetensors",
                    "--no-plot"], tmp_path)  # fmt: skip
     assert "d.svm (one-based indices): 160 examples × 12 features" in trained.stdout
+    # said to be sparse: its stored values and their share of the 160 × 12 matrix
+    told = re.search(
+        r"\(float64, sparse: (\d+) stored values, ([\d.]+) % of the matrix\)", trained.stdout
+    )
+    assert told and 0 < int(told[1]) < X.nnz
+    assert float(told[2]) == float(f"{100 * int(told[1]) / (160 * 12):.2g}")
     _svm(tmp_path / "n.svm", X[:5, :6], y[:5], False)
     narrow = run(["predict", "--model", "s.safetensors", "n.svm"], tmp_path)
     assert narrow.returncode == 0 and len(narrow.stdout.splitlines()) == 1 + 5  # header + rows

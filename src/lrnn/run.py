@@ -533,7 +533,7 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
         info=info,
         source=train_ds.source,
         stored_dtype=str(train_ds.X.dtype),
-        test_description=f"{test_desc} ({test_ds.X.shape[0]} examples)",
+        test_description=f"{test_desc} ({_examples(test_ds.X.shape[0])})",
         train_accuracy=lambda w, b: metrics.accuracy(logits(w, b, train_ds, scale), train_ds.y),
         test_accuracy=lambda w, b: metrics.accuracy(logits(w, b, test_ds, scale), test_ds.y),
         test_ds=test_ds,
@@ -610,13 +610,17 @@ def _streamed(request: TrainingRequest) -> TrainingData:
         source=str(request.data),
         stored_dtype=f"{backend.source.dtype}, streamed from disk",
         test_description=(
-            f"--test {request.test} ({test.n_samples} examples)" if test else "none (streaming)"
+            f"--test {request.test} ({_examples(test.n_samples)})" if test else "none (streaming)"
         ),
         train_accuracy=lambda w, b: backend.data_pass(w, b).accuracy,
         test_accuracy=(lambda w, b: test.data_pass(w, b).accuracy)
         if test
         else (lambda w, b: math.nan),
     )
+
+
+def _examples(count: int) -> str:
+    return f"{count} example{'' if count == 1 else 's'}"
 
 
 def _streamed_labels(path: str, label: str) -> tuple[Any, Any]:
