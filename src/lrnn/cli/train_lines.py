@@ -67,14 +67,12 @@ def header(td, cfg) -> str:
         f"Training on {printable(str(td.source))}: {backend.n_samples} examples × "
         f"{backend.n_features} features "
         f"({td.stored_dtype}{_sparseness(backend)}); test: {td.test_description}; {target}; "
-        f"solver {name}, {steps}"
-        + _validation(td)
-        + _where(backend, str(td.stored_dtype))
+        f"solver {name}, {steps}" + _validation(td) + _where(backend, str(td.stored_dtype))
     )
 
 
 def _sparseness(backend) -> str:
-    """", sparse: 3,141 stored values (2.1 %)" for sparse rows (text, svmlight): the matrix is
+    """ ", sparse: 3,141 stored values (2.1 %)" for sparse rows (text, svmlight): the matrix is
     never made dense, and its width alone would suggest it is."""
     stored = getattr(getattr(backend, "X", None), "nnz", None)
     if not getattr(backend, "sparse_rows", False) or stored is None:

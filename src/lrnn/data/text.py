@@ -589,10 +589,11 @@ def documents_dataset(
     if spec.vectorizer is None:
         raise DataError(f"{source}: the model was not trained on text; give {spec.kind} data.")
     X = spec.vectorizer.transform(docs)
+    said = "standard input" if source == "-" else source  # as its blank lines are told
     if scoring and (message := no_known_words(X, names)):
-        warnings.warn(f"{source}: {message}", stacklevel=3)
+        warnings.warn(f"{said}: {message}", stacklevel=3)
     elif not scoring and (message := no_known_words(X, names, training=True)):
-        warnings.warn(f"{source}: {message}", stacklevel=3)
+        warnings.warn(f"{said}: {message}", stacklevel=3)
     y, classes = (None, None)
     if labels is not None:
         values = labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
