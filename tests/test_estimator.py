@@ -453,16 +453,20 @@ def test_rows_of_weight_zero_are_never_held_out_for_early_stopping(breast_cancer
     assert validation.n_samples == 57 - (w_train > 0).sum() > 0
 
 
-def test_a_fit_whose_cost_ends_above_its_start_warns_once():
+@pytest.mark.parametrize("record_every", [1, 1000])
+def test_a_fit_whose_cost_ends_above_its_start_warns_once(record_every):
+    """Also when the history holds the first cost alone (a run shorter than record_every):
+    the cost at the returned weights is the other end."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 4)) * [1, 10, 100, 0.1]
     y = (X[:, 0] + X[:, 1] / 10 + rng.normal(size=300) * 0.5 > 0).astype(int)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        LogisticNeuron(max_iter=300).fit(X, y)
+        model = LogisticNeuron(max_iter=300, record_every=record_every).fit(X, y)
     (warning,) = caught  # not also "raise max_iter"
     assert warning.category is RuntimeWarning
-    assert "the cost rose from 0.693147" in str(warning.message)
+    ended = model.result_.final_cost
+    assert f"the cost rose from 0.693147 to {ended:.6g} over the run" in str(warning.message)
     assert "learning_rate='auto'" in str(warning.message)
 
 

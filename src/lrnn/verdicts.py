@@ -229,7 +229,9 @@ def warn_if_the_cost_climbed(
     lesson warns of exactly this; say it, with the step that would have descended. True when
     it warned (the run's other verdicts, "raise max_iter" among them, would mislead then)."""
     costs = result.history.get("cost") if hasattr(result.history, "get") else None
-    if not solver.uses_learning_rate or costs is None or len(costs) < 2 or not result.learning_rate:
+    # the first recorded cost and the cost at the returned weights: a run shorter than its
+    # record_every records only the first
+    if not solver.uses_learning_rate or not costs or not result.learning_rate:
         return False
     start, end = float(costs[0]), float(result.final_cost)
     if not math.isfinite(end) or not cost_climbed(start, end, backend.dtype):
