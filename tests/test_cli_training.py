@@ -562,3 +562,24 @@ def test_drop_leaves_an_id_column_out_and_a_numbering_column_is_pointed_out(tmp_
     # verify repeats a model's run as it was: no advice it cannot take
     repeated = run(["verify", "--model", "with.safetensors"], tmp_path)
     assert repeated.returncode == 0 and "patient_id" not in repeated.stderr, repeated.stderr
+
+
+def test_ctrl_c_leaves_a_foreign_file_at_the_default_checkpoint_path_alone(tmp_path):
+    """A run that schedules no checkpoint writes one only when stopped, at MODEL.ckpt
+    .safetensors: a file of the user's there was replaced (its path is checked only when a
+    checkpoint is scheduled). It is left alone; the checkpoint goes to the next free name."""
+    (tmp_path / "o.ckpt.safetensors").write_text("precious\n")
+    args = ["train", "--model", "o.safetensors", "--iterations", "1000000", "--no-plot"]
+    proc = _interrupt_after(args, tmp_path, "Cost after iteration 0")
+    assert proc.returncode == 130, proc.stderr
+    assert (tmp_path / "o.ckpt.safetensors").read_text() == "precious\n"
+    assert (
+        "checkpoint saved to o-2.ckpt.safetensors (o.ckpt.safetensors holds another file, "
+        "left alone). Resume with: " in proc.stderr
+    )
+    from lrnn import checkpoint, persist
+
+    state, _ = checkpoint.state_from_checkpoint(
+        *persist.load_checkpoint(tmp_path / "o-2.ckpt.safetensors")
+    )
+    assert state.iteration > 0

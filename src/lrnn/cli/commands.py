@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from lrnn import config
-from lrnn.cli.outputs import OutputPlan, finishing_first
+from lrnn.cli.outputs import OutputPlan, finishing_first, interrupt_checkpoint
 from lrnn.cli.train_lines import (
     TEXT_OPTIONS,
     header,
@@ -313,14 +313,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         for number, handler in previous.items():
             signal.signal(number, handler)
     if result.stop_reason == "interrupted":
-        target = paths["checkpoint"] or str(Path(args.model).with_suffix(".ckpt.safetensors"))
+        target, note = (paths["checkpoint"], "")
+        if target is None:
+            target, note = interrupt_checkpoint(args.model)
         saver.save(result.state, target)
         hint = f"lrnn train {resume_hint(args, target)}"
         if args.json:  # a reader of the stream learns why it ends, and how to go on
             _out(args, event="interrupted", iteration=result.n_iter, checkpoint=target, resume=hint)
         print(
-            f"Interrupted at iteration {result.n_iter}; checkpoint saved to {printable(target)}. "
-            f"Resume with: {hint}",
+            f"Interrupted at iteration {result.n_iter}; checkpoint saved to {printable(target)}"
+            f"{printable(note)}. Resume with: {hint}",
             file=sys.stderr,
         )
         return 128 + (received[0] if received else signal.SIGINT)

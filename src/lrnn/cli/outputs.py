@@ -123,6 +123,24 @@ class OutputPlan:
                 )
 
 
+def interrupt_checkpoint(model_path: str) -> tuple[str, str]:
+    """(where a run stopped by Ctrl-C or SIGTERM saves its state, a note on why not at the
+    default path): MODEL.ckpt.safetensors, unless something other than an lrnn checkpoint is
+    there — a run that schedules no checkpoint writes one only when stopped, so its default
+    path was never checked — then MODEL-2.ckpt.safetensors, MODEL-3…, the first that is free
+    or holds a checkpoint."""
+    base = Path(model_path).with_suffix("")
+    for number in range(1, 1000):
+        path = Path(f"{base}{'' if number == 1 else f'-{number}'}.ckpt.safetensors")
+        if not os.path.lexists(path) or (
+            path.is_file() and not path.is_symlink() and _lrnn_file(path, "checkpoint")
+        ):
+            break
+    default = Path(f"{base}.ckpt.safetensors")
+    note = "" if path == default else f" ({default} holds another file, left alone)"
+    return str(path), note
+
+
 def _resolved(path: str | os.PathLike) -> Path:
     return Path(os.path.realpath(os.path.abspath(os.fspath(path))))
 
