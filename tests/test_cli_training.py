@@ -583,3 +583,21 @@ def test_ctrl_c_leaves_a_foreign_file_at_the_default_checkpoint_path_alone(tmp_p
         *persist.load_checkpoint(tmp_path / "o-2.ckpt.safetensors")
     )
     assert state.iteration > 0
+
+
+def test_drop_leaves_out_a_column_of_text_ids(tmp_path):
+    """The error for a text column says to drop it, and --drop did not: the table's values
+    were checked before the column was left out. A misspelt --drop names the column meant."""
+    rows = [f"x{i},{i % 7},{(3 * i) % 5},{'yes' if i % 2 else 'no'}" for i in range(40)]
+    (tmp_path / "named.csv").write_text("name,a,b,label\n" + "\n".join(rows) + "\n")
+    common = ["named.csv", "--no-plot", "--iterations", "5", "--model", "m.safetensors"]
+    refused = run(["train", *common], tmp_path)
+    assert refused.returncode == 2 and "column 'name' has non-numeric value 'x0'" in refused.stderr
+    trained = run(["train", *common, "--drop", "name"], tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    assert "named.csv: 32 examples × 2 features" in trained.stdout
+    predicted = run(["predict", "--model", "m.safetensors", "named.csv"], tmp_path)
+    assert predicted.returncode == 0 and len(predicted.stdout.splitlines()) == 41
+    misspelt = run(["train", *common, "--drop", "nme"], tmp_path)
+    assert misspelt.returncode == 2
+    assert "do not hold; check the name; did you mean 'name'?" in misspelt.stderr

@@ -370,9 +370,13 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
     )
     # standardized here, not by the loader: after --drop (the statistics are of the columns
     # kept) and after the look at the file's own values for a column that numbers the rows
-    ds = data.load(source, label=request.label, image_size=request.image_size, text=request.text)
-    if request.drop:
-        ds = columns.without_columns(ds, request.drop)
+    ds = data.load(
+        source,
+        label=request.label,
+        image_size=request.image_size,
+        text=request.text,
+        drop=request.drop,
+    )
     if request.advise_columns:
         columns.say_if_a_column_numbers_the_rows(ds)
     if request.standardize and not held_out:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data.checks import quoted
-from lrnn.errors import DataError, UsageError
+from lrnn.errors import DataError, UsageError, closest
 
 #: A column named like this, of distinct whole numbers, identifies rows rather than describing
 #: them: "id", "row_id", "PatientID", "customerId", "index".
@@ -54,9 +54,34 @@ def say_if_a_column_numbers_the_rows(ds: Any) -> None:
             return
 
 
+def kept_columns(
+    names: Sequence[str], label: str | None, drop: Sequence[str], source: str
+) -> list[str]:
+    """The feature columns ``names`` without those named in ``drop`` (``--drop``): an ID or a
+    row number that would otherwise be trained on as a feature. The label, a name the table
+    lacks, and dropping every feature are refused. The table reader calls this before it looks
+    at the values: a column of text IDs is what --drop is for."""
+    if label in drop:
+        raise UsageError(
+            f"--drop {label!r}: that is the label column, which is never trained on as a "
+            "feature; drop only feature columns."
+        )
+    missing = [c for c in drop if c not in names]
+    if missing:
+        hint = closest(missing[0], names) or "."
+        raise DataError(
+            f"{source}: --drop names {quoted(missing)}, which the table's feature columns "
+            f"({quoted(names)}) do not hold; check the name{hint}"
+        )
+    kept = [c for c in names if c not in drop]
+    if not kept:
+        raise UsageError(f"--drop leaves {source} no feature column; keep at least one.")
+    return kept
+
+
 def without_columns(ds: Any, drop: Sequence[str]) -> Any:
-    """``ds`` without the table columns named in ``drop`` (``--drop``): an ID or a row number
-    that would otherwise be trained on as a feature. A name the table lacks is refused."""
+    """``ds`` without the table columns named in ``drop`` (see :func:`kept_columns`); data
+    other than a table has no columns to leave out."""
     from dataclasses import replace
 
     names = list(ds.spec.feature_names or ()) if ds.spec.kind == "table" else []
@@ -65,20 +90,7 @@ def without_columns(ds: Any, drop: Sequence[str]) -> Any:
             f"--drop leaves out columns of a table; {ds.source} is {ds.spec.kind} data — "
             "drop the option."
         )
-    label = ds.spec.label_column
-    if label in drop:
-        raise UsageError(
-            f"--drop {label!r}: that is the label column, which is never trained on as a "
-            "feature; drop only feature columns."
-        )
-    missing = [c for c in drop if c not in names]
-    if missing:
-        raise DataError(
-            f"{ds.source}: --drop names {quoted(missing)}, which the table's feature columns "
-            f"({quoted(names)}) do not hold; check the name."
-        )
-    kept = [j for j, c in enumerate(names) if c not in drop]
-    if not kept:
-        raise UsageError(f"--drop leaves {ds.source} no feature column; keep at least one.")
-    spec = replace(ds.spec, feature_names=tuple(names[j] for j in kept))
-    return replace(ds, X=np.ascontiguousarray(ds.X[:, kept]), spec=spec)
+    kept = set(kept_columns(names, ds.spec.label_column, drop, ds.source))
+    columns = [j for j, c in enumerate(names) if c in kept]
+    spec = replace(ds.spec, feature_names=tuple(names[j] for j in columns))
+    return replace(ds, X=np.ascontiguousarray(ds.X[:, columns]), spec=spec)

@@ -50,6 +50,7 @@ def load(
     positive_class: str | None = None,
     text: dict | None = None,
     spec_of: str = "the model was trained on",
+    drop: Sequence[str] = (),
 ) -> Dataset:
     """Load a data set by file type: a built-in name, .h5/.hdf5, an image folder, .csv,
     .parquet, .npz, or .npy (labels in y.npy beside it; also a folder holding X.npy), an
@@ -65,7 +66,8 @@ def load(
     sorted class names); with ``spec`` it is ignored, since the model's classes decide: the
     data keeps its own class order, and :func:`align_classes` re-indexes it to a model's (the
     commands and :func:`lrnn.report.write_report` do). ``spec_of`` says whose ``spec`` it is
-    in messages (a test or validation file is held to the training data's).
+    in messages (a test or validation file is held to the training data's). ``drop`` names
+    table columns to leave out (``--drop``; refused for data without columns).
     """
     name = os.fspath(path)
     key = builtin_name(name)
@@ -98,7 +100,8 @@ def load(
         elif suffix in _HDF5_SUFFIXES:
             ds = load_h5(name, require_labels)
         elif suffix in _TABLE_SUFFIXES:
-            ds = load_table(name, label, wanted, require_labels)
+            ds = load_table(name, label, wanted, require_labels, drop)
+            drop = ()  # left out as the file was read
         elif suffix == ".npz":
             ds = load_npz(name, require_labels)
         else:
@@ -108,6 +111,10 @@ def load(
                 "folder with one sub-folder of images or of .txt files per class, or a built-in "
                 f"name ({BUILTIN_HINT})."
             )
+    if drop:
+        from lrnn.data.columns import without_columns
+
+        ds = without_columns(ds, drop)
     return _finish(
         ds,
         spec=spec,

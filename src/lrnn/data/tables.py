@@ -287,11 +287,15 @@ def _first_undecodable(name: str, encoding: str) -> tuple[str, str] | None:
 
 
 def load_table(
-    name: str, label: str, wanted: Sequence[str] | None, require_labels: bool
+    name: str,
+    label: str,
+    wanted: Sequence[str] | None,
+    require_labels: bool,
+    drop: Sequence[str] = (),
 ) -> Dataset:
     columns = None if wanted is None else [*wanted, label]
     df = read_table(name, columns, label=label)
-    return frame_dataset(df, name, label, wanted, require_labels)
+    return frame_dataset(df, name, label, wanted, require_labels, drop)
 
 
 #: Names a saved row index gets: ``DataFrame.to_csv()`` writes an empty header cell, which
@@ -340,12 +344,18 @@ def drop_saved_index(df: Any, source: str, label: str) -> Any:
 
 
 def frame_dataset(
-    df: Any, source: str, label: str, wanted: Sequence[str] | None, require_labels: bool
+    df: Any,
+    source: str,
+    label: str,
+    wanted: Sequence[str] | None,
+    require_labels: bool,
+    drop: Sequence[str] = (),
 ) -> Dataset:
     """A pandas DataFrame → Dataset: numeric feature columns and an optional label column.
 
     With ``wanted`` (a model's feature names) exactly those columns are taken; otherwise every
-    column but the label (a saved row index dropped, see :func:`drop_saved_index`).
+    column but the label and those in ``drop`` (``--drop``; a saved row index dropped, see
+    :func:`drop_saved_index`).
     """
     df = df.set_axis([str(c) for c in df.columns], axis=1)
     if df.shape[0] == 0:
@@ -378,6 +388,10 @@ def frame_dataset(
         features = [c for c in cols if c != label]
         if not features:
             raise DataError(f"{source}: no feature columns besides '{label}'; add features.")
+        if drop:  # before the values are looked at: a column of text IDs is what it is for
+            from lrnn.data.columns import kept_columns
+
+            features = kept_columns(features, label, drop, source)
     _check_numeric(df, source, features)
     X = df[features].to_numpy(dtype=np.float64, na_value=np.nan)
     check_finite(X, source, features)
