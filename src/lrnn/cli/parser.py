@@ -196,12 +196,12 @@ def _count_or_power(text: str) -> int:
     """A whole number, also written as a power of two: 1048576 or 2**20."""
     base, _, exponent = text.partition("**")
     try:
-        value = int(base) ** int(exponent) if exponent else int(text)
+        value, power = (int(base), int(exponent)) if exponent else (int(text), 1)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number such as 2**20, got {text!r}"
-        ) from None
-    return value
+        value, power = 0, -1
+    if power < 0 or abs(value) > 1 and power * math.log2(abs(value)) > 64:  # not 2**4000000000
+        raise argparse.ArgumentTypeError(f"expected a count such as 2**20 (< 2**64), got {text!r}")
+    return value**power
 
 
 def _count_or_fraction(text: str) -> float:
