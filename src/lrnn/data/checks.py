@@ -8,6 +8,7 @@ names shortened), and refuse data by its declared size before reading it.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,8 +81,9 @@ def is_float(v: Any) -> bool:
 
 
 def clip(v: Any, limit: int = 40) -> str:
-    """A value for an error message: at most ``limit`` characters, on one line."""
-    text = " ".join(str(v).split())
+    """A value for an error message: at most ``limit`` characters, on one line, its spaces
+    kept (a column named ' label' shown as 'label' sent the user to --label 'label')."""
+    text = re.sub(r"\s", " ", str(v))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
