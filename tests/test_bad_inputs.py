@@ -572,6 +572,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("csv semicolons", lambda f: ["train", f.text("s.csv", "a;label\n1;0\n2;1\n"), *T], "no label column 'label'"),
     ("csv line too long", lambda f: ["train", f.limited(data.limits, "MAX_LINE_BYTES", 64, f.text("long.csv", "a,label\n" + "1" * 100 + ",0\n")), *T], "line 2 is longer"),
     ("csv too many columns", lambda f: ["train", f.limited(data.limits, "MAX_COLUMNS", 3, f.text("w.csv", "a,b,c,label\n1,2,3,0\n")), *T], "4 columns"),
+    ("parquet label column of structs", lambda f: ["train", f.parquet("s.parquet", a=np.arange(20.0) % 3, label=[{"k": c} for c in ["yes", "no"] * 10]), *T], "s.parquet: label column 'label' holds structs (e.g. {'k': 'yes'}), not one label per example"),
+    ("parquet label column of lists", lambda f: ["train", f.parquet("s.parquet", a=np.arange(20.0) % 3, label=[[c] for c in ["yes", "no"] * 10]), *T], "s.parquet: label column 'label' holds lists (e.g. ['yes']), not one label per example"),
     ("csv label column named with a space before it", lambda f: ["train", f.csv("t.csv", _table_frame().rename(columns={"label": " label"})), "--label", "label", *T], "no label column 'label'; the columns are 'a', 'b', 'c', ' label' — give --label ' label' if that is the column meant"),
     ("csv --label in other case", lambda f: ["train", f.csv("t.csv", _table_frame()), "--label", "Label", *T], "no label column 'Label'; the columns are 'a', 'b', 'c', 'label' — give --label 'label' if that is the column meant"),
     ("csv semicolons to predict", lambda f: ["predict", "--model", TABLE_MODEL, f.text("s.csv", "a;b;c\n1;2;3\n")], "s.csv: missing feature column(s) 'a', 'b', 'c' that the model was trained on; the header looks ';'-separated"),

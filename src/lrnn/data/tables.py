@@ -467,6 +467,16 @@ def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.n
         )
     if pd.api.types.is_numeric_dtype(col):
         return np.asarray(col.to_numpy())
+    # a Parquet column of lists or structs: its values' text would become class names
+    nested = next((v for v in col if isinstance(v, dict | list | tuple | set | np.ndarray)), None)
+    if nested is not None:
+        if not require_labels:
+            return None
+        kind, shown = ("struct", nested) if isinstance(nested, dict) else ("list", list(nested))
+        raise DataError(
+            f"{source}: label column '{label}' holds {kind}s (e.g. {clip(repr(shown))}), not "
+            "one label per example; give a column of plain labels (text or numbers)."
+        )
     try:
         return np.asarray(col.astype(str))
     except UnicodeDecodeError as e:  # raw bytes (a Parquet binary column) that are not text
