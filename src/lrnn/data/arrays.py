@@ -213,9 +213,14 @@ def _arrays_dataset(
     """
     x_what, y_what = what
     if X.ndim != 2 or X.dtype.kind not in "biuf":
+        fix = (  # the way out for what is wrong: the values, else the shape
+            "save the features as numbers (X.astype(float))"
+            if X.dtype.kind not in "biuf"
+            else "reshape it with X.reshape(len(X), -1)"
+        )
         raise DataError(
             f"{name}: {x_what} has shape {X.shape} and dtype {X.dtype}; expected a 2-D numeric "
-            "array (examples, features) — reshape it with X.reshape(len(X), -1)."
+            f"array (examples, features) — {fix}."
         )
     if X.shape[0] == 0:
         raise DataError(f"{name}: {x_what} has no rows; give a file with data.")

@@ -47,6 +47,13 @@ def _open(name: str) -> Any:
     return opener(name, "rb")
 
 
+def _compressed_as(name: str) -> str | None:
+    """ "gzip" or "bzip2" when the file starts with that format's signature, else None."""
+    with open(name, "rb") as f:
+        head = f.read(3)
+    return "gzip" if head[:2] == b"\x1f\x8b" else "bzip2" if head == b"BZh" else None
+
+
 def _check_lines(name: str) -> None:
     """Refuse a line longer than the limit before the parser holds it in memory, and a
     compressed file that expands far beyond what real data does (a decompression bomb)."""
@@ -240,6 +247,13 @@ def _parsed(name: str) -> tuple[Any, Any, Any]:
             "each line is 'label index:value …' with increasing whole-number indices and "
             "numeric values"
         )
+        magic = _compressed_as(name) if not packed else None
+        if magic is not None:  # not text at all: its bytes would be shown as the first label
+            raise DataError(
+                f"{name}: is {magic}-compressed, but named as plain text; name it with its "
+                f"compression's suffix ({name}.{'gz' if magic == 'gzip' else 'bz2'}) or "
+                "decompress it first."
+            ) from e
         bad = _first_bad_line(name) if isinstance(e, ValueError) else None
         if bad is not None:
             raise DataError(f"{name}: line {bad[0]} {bad[1]}; fix that line — {fix}.") from e
