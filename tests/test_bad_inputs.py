@@ -648,6 +648,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("npy pickled objects to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("o.npy", _npy_header((2,), "|O") + b"\0" * 16)], "o.npy: the array holds python objects"),
     ("npy huge declared to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("h.npy", _npy_header((10**11, 100)) + b"\0" * 16)], "over lrnn's limit"),
     ("npy cut short to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("s.npy", _npy_header((4, 4)) + b"\0" * 8)], "s.npy: not a readable .npy file"),
+    ("npy header with a call to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("c.npy", _npy_header("__import__('os').getpid()") + b"\0" * 16)], "c.npy: not a readable .npy file (malformed node or string on line 1: ast.Call); save arrays with numpy.save"),
     ("npy not numpy to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.text("t.npy", "hello")], "t.npy: not a readable .npy file"),
     ("npy 3-D to predict", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("d.npy", _npy_header((2, 2, 2)) + b"\0" * 64)], "shape (2, 2, 2)"),
     ("npy for an image model", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("x.npy", _npy_header((2, 64)) + b"\0" * 1024)], "image data"),

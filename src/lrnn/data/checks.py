@@ -68,8 +68,10 @@ def not_parquet(path: Any, exc: BaseException) -> DataError:
 
 
 def short(e: BaseException) -> str:
-    """An exception's message on one line, for embedding in ours."""
-    return " ".join(str(e).split())[:200] or type(e).__name__
+    """An exception's message on one line, for embedding in ours; an object's repr in it is
+    its type alone (numpy's .npy reader says "<ast.Call object at 0x7f…>")."""
+    text = re.sub(r"<([\w.]+) object at 0x[0-9a-fA-F]+>", r"\1", str(e))
+    return " ".join(text.split())[:200] or type(e).__name__
 
 
 def is_float(v: Any) -> bool:
