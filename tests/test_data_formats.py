@@ -664,3 +664,22 @@ def test_a_shuffled_id_column_is_told_by_its_name_and_a_quoted_way_out():
         assert bool(said) is told, (name, said)
         if name == "it's id":
             assert said[0].endswith("--drop 'it'\"'\"'s id'.")
+
+
+def test_parquet_decimal_features_are_numbers_and_a_null_column_is_empty(tmp_path):
+    """Decimal columns (pandas reads them as objects) were refused as 'non-numeric value
+    '0.50''; a column of nulls was told to hold the value 'None'."""
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    values = [decimal.Decimal(f"{i}.25") for i in range(8)]
+    table = {"a": pa.array(values, pa.decimal128(5, 2)), "label": ["yes", "no"] * 4}
+    pq.write_table(pa.table(table), tmp_path / "d.parquet")
+    ds = data.load(str(tmp_path / "d.parquet"))
+    np.testing.assert_array_equal(ds.X[:, 0], [float(v) for v in values])
+    table["a"] = pa.nulls(8)
+    pq.write_table(pa.table(table), tmp_path / "n.parquet")
+    with pytest.raises(DataError, match=r"n.parquet: column 'a' is empty or NaN \(row 1\)"):
+        data.load(str(tmp_path / "n.parquet"))

@@ -509,7 +509,9 @@ def _check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
             bad = (pd.to_numeric(col, errors="coerce").isna() & col.notna()).to_numpy()
         except (OverflowError, TypeError, ValueError):  # e.g. an integer too big for a float
             bad = col.notna().to_numpy() & np.array([not is_float(v) for v in col], dtype=bool)
-        row = int(bad.argmax()) if bad.any() else 0
+        if col.dtype == object and not bad.any():  # Parquet decimals, nulls (said later)
+            continue
+        row = int(bad.argmax()) if bad.any() else 0  # dates, times: not numbers to train on
         raise DataError(
             f"{source}: column '{c}' has non-numeric value '{clip(col.iloc[row])}' "
             f"(row {row + 1}); features must be numeric — drop or encode that column (if it "
