@@ -33,7 +33,14 @@ from typing import Any
 import numpy as np
 
 from lrnn._version import __version__
-from lrnn.errors import ModelFileError, RepeatedKey, UsageError, json_once_each, printable
+from lrnn.errors import (
+    LrnnError,
+    ModelFileError,
+    RepeatedKey,
+    UsageError,
+    json_once_each,
+    printable,
+)
 from lrnn.files import atomic_write_bytes, not_a_regular_file
 from lrnn.model_meta import MAX_HISTORY_ROWS, check_model_meta, check_text_model, checked_idf
 
@@ -306,8 +313,8 @@ def _write(name: str, tensors: dict[str, np.ndarray], meta: dict) -> None:
     data = safetensors.numpy.save(tensors, metadata={"lrnn": text})
     try:
         atomic_write_bytes(name, data)
-    except OSError as e:
-        raise ModelFileError(
+    except OSError as e:  # the run is done and its output fails (a full disk): exit 1 in the CLI,
+        raise LrnnError(  # as for the plot, the history and the report
             f"{name}: cannot write ({e.strerror or _short(e)}); check the folder exists, is "
             "writable and has free space."
         ) from e
