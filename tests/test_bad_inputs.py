@@ -661,6 +661,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("model is a folder", lambda f: ["evaluate", "--model", f.directory("m.safetensors"), "digits"], "is a folder"),
     ("model missing", lambda f: ["gradcheck", "--model", "gone.safetensors"], "gone.safetensors: no such file"),
     ("model is a checkpoint", lambda f: ["predict", "--model", CHECKPOINT, "digits"], "is a checkpoint, not a model"),
+    ("model integer weights", lambda f: ["evaluate", "--model", f.model_variant("i.safetensors", {"w": np.zeros(64, dtype=np.int64), "b": np.zeros(1)}), "digits"], "got shapes (64,) and (1,) of dtype int64 and float64; the file is corrupt"),
     ("model nan weights", lambda f: ["evaluate", "--model", f.model_variant("n.safetensors", {"w": np.full(64, np.nan), "b": np.zeros(1)}), "digits"], "nan"),
     ("model weights overflowing to predict", lambda f: ["predict", "--model", f.model_variant("o.safetensors", {"w": np.tile([1e308, -1e308], 32), "b": np.zeros(1)}), "digits"], "logits of row 0 (counting from 0) are not finite"),
     ("model weights overflowing to evaluate", lambda f: ["evaluate", "--model", f.model_variant("o.safetensors", {"w": np.tile([1e308, -1e308], 32), "b": np.zeros(1)}), "digits"], "largest |w| = 1e+308"),

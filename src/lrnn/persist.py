@@ -181,7 +181,8 @@ def load_model(path: str | os.PathLike) -> ModelFile:
         what = "an (n, K) float array and b K floats" if layer else "a 1-D float array and b a "
         raise ModelFileError(
             f"{name}: w must be {what}{'' if layer else 'single float'}, got shapes {w.shape} "
-            f"and {b.shape}; the file is corrupt — retrain the model."
+            f"and {b.shape} of dtype {w.dtype} and {b.dtype}; the file is corrupt — retrain the "
+            "model."
         )
     if layer and (w.shape[1] < 3 or meta.get("format_version") == 1):
         # two classes are one sigmoid neuron with a threshold; readers of a "layer" of two
