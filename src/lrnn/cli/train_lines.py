@@ -72,8 +72,8 @@ def header(td, cfg) -> str:
 
 
 def _sparseness(backend) -> str:
-    """ ", sparse: 3,141 stored values (2.1 %)" for sparse rows (text, svmlight): the matrix is
-    never made dense, and its width alone would suggest it is."""
+    """ ", sparse: 3,141 stored values, 2.1 % of the matrix" for sparse rows (text, svmlight):
+    the matrix is never made dense, and its width alone would suggest it is."""
     stored = getattr(getattr(backend, "X", None), "nnz", None)
     if not getattr(backend, "sparse_rows", False) or stored is None:
         return ""
