@@ -285,6 +285,12 @@ MUTANTS = [
         ],
         ["db is m times too large", "np.sum(A - Y.T) / m"],
     ),
+    (
+        "db-without-one-over-m",  # the same number as the column layout's slip: both are named
+        "propagate",
+        [("db = (1 / m) * np.sum(A - Y)", "db = np.sum(A - Y)")],
+        ["db is m times too large: the 1/m is missing (np.sum(A - Y) / m) — or A has shape"],
+    ),
     ("grads-order", "propagate", [("return grads, cost", "return cost, grads")], ["(cost, grads)"]),
     (
         "lr-hard-coded",

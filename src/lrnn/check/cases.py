@@ -279,10 +279,11 @@ def propagate_parts(w: Any, b: float, X: Any, Y: Any) -> list[Part]:
     db = [
         Mutant(  # the lesson text's column A with Y for Y.T: m² terms, m times the sum
             float(np.sum(A.T - Y) / m),
-            "db is m times too large: A has shape (m, 1) (np.dot(X.T, w), as the lesson's text "
-            "writes it, gives a column) while Y is (1, m), so A − Y broadcasts into an (m, m) "
-            "matrix and np.sum adds m² terms. In that layout subtract Y.T, as the text does: "
-            "np.sum(A - Y.T) / m.",
+            # the same number as a missing 1/m: both causes are named, the likelier first
+            "db is m times too large: the 1/m is missing (np.sum(A - Y) / m) — or A has shape "
+            "(m, 1) (np.dot(X.T, w), as the lesson's text writes it, gives a column) while Y "
+            "is (1, m), so A − Y broadcasts into an (m, m) matrix and np.sum adds m² terms; in "
+            "that layout subtract Y.T, as the text does: np.sum(A - Y.T) / m.",
             DB,
         ),
         *(Mutant(float(np.sum(A_wrong - Y) / m), why, at_A) for A_wrong, _, why in misplaced_b),
