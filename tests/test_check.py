@@ -286,6 +286,12 @@ MUTANTS = [
         ["db is m times too large", "np.sum(A - Y.T) / m"],
     ),
     (
+        "db-over-features",  # m itself is right: the slip is on db's own line
+        "propagate",
+        [("db = (1 / m) * np.sum(A - Y)", "db = np.sum(A - Y) / X.shape[0]")],
+        ["db is divided by the number of features", "line 22"],
+    ),
+    (
         "db-without-one-over-m",  # the same number as the column layout's slip: both are named
         "propagate",
         [("db = (1 / m) * np.sum(A - Y)", "db = np.sum(A - Y)")],

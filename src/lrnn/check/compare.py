@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from lrnn.check.locate import Locator, assigned, first_of, literal
+from lrnn.check.locate import Locator, assigned, first_of, literal, shape_index
 
 
 @dataclass
@@ -266,7 +266,7 @@ def _ratio_finding(part: Part, r: float) -> Finding:
     if typed is not None:
         locate = first_of(literal(typed), assigned("m"), *(part.locate,) if part.locate else ())
     elif m and n and n != m and abs(r - m / n) <= 1e-6 * m:
-        locate = first_of(assigned("m"), *(part.locate,) if part.locate else ())
+        locate = first_of(shape_index(0), assigned("m"), *(part.locate,) if part.locate else ())
     else:
         locate = part.locate
     message = _ratio_message(part, r)

@@ -130,6 +130,25 @@ def literal(value: float) -> Locator:
     return find
 
 
+def shape_index(index: int) -> Locator:
+    """The first ``….shape[index]``: where m is taken as the number of features (``m =
+    X.shape[0]``, or ``/ X.shape[0]`` in a formula of its own)."""
+
+    def find(src: FunctionSource) -> int | None:
+        lines = [
+            n.lineno
+            for n in src.walk()
+            if isinstance(n, ast.Subscript)
+            and isinstance(n.value, ast.Attribute)
+            and n.value.attr == "shape"
+            and isinstance(n.slice, ast.Constant)
+            and n.slice.value == index
+        ]
+        return min(lines, default=None)
+
+    return find
+
+
 def comparison(op: type[ast.cmpop]) -> Locator:
     """The first comparison using ``op`` (e.g. ``ast.GtE`` for ``>=``)."""
 
