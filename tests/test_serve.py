@@ -499,7 +499,7 @@ def _open_page(browser, server: Server) -> tuple:
 def _pick_and_check(page, picture: Path, expected: dict) -> None:
     page.set_input_files("#file", str(picture))
     page.wait_for_selector("body[data-state=done]", timeout=15000)
-    assert page.text_content("#verdict") == expected["label"]
+    assert page.text_content("#verdict") == f"\u2068{expected['label']}\u2069"
     shown = page.text_content("#probability")
     p = expected["probability"]
     assert (
@@ -533,6 +533,14 @@ def test_page_predicts_a_picked_picture(browser, image_server, models):
     page.wait_for_selector("body[data-state=error]", timeout=15000)
     assert "not an image file" in page.text_content("#error")
     assert page.is_hidden("#result")  # not the previous picture's verdict under this error
+    # a text file is named as a file too (the page sent its type, and the server answered
+    # about a Content-Type the user never chose)
+    notes = models.folder / "notes.txt"
+    notes.write_text("a shopping list\n")
+    page.evaluate("() => { document.body.dataset.state = 'again'; }")
+    page.set_input_files("#file", str(notes))
+    page.wait_for_selector("body[data-state=error]", timeout=15000)
+    assert "notes.txt: not an image file" in page.text_content("#error")
     second = predict_json(models.image, [models.pictures[2]], models.folder)[0]
     _pick_and_check(page, models.pictures[2], second)
     sent = len([u for u in requests if "/predict" in u])
@@ -548,7 +556,7 @@ def test_page_predicts_a_picked_picture(browser, image_server, models):
     page.set_input_files("#file", str(picture))
     page.set_input_files("#file", str(models.pictures[2]))
     page.wait_for_timeout(2500)
-    assert page.text_content("#verdict") == second["label"]
+    assert page.text_content("#verdict") == f"\u2068{second['label']}\u2069"
     assert f"{second['probability']:.4f}" in page.text_content("#probability")
     page.close()
 
@@ -619,7 +627,7 @@ def test_page_for_a_table_model(browser, table_server, models):
     page.click("#go")
     page.wait_for_selector("body[data-state=done]", timeout=15000)
     expected = predict_json(models.table, [models.table_csv], models.folder)[0]
-    assert page.text_content("#verdict") == expected["label"]
+    assert page.text_content("#verdict") == f"\u2068{expected['label']}\u2069"
     # class names sit in isolates, as <bdi> would set them: a right-to-left name cannot pull
     # the brackets and numbers beside it into its own run
     positive = persist.load_model(models.table).classes[1]
@@ -737,7 +745,7 @@ def test_page_lists_every_class_of_a_softmax_layer(browser, tmp_path):
         assert "10 classes" in page.text_content("#model")
         page.set_input_files("#file", str(picture))
         page.wait_for_selector("body[data-state=done]", timeout=15000)
-        assert page.text_content("#verdict") == expected["label"]
+        assert page.text_content("#verdict") == f"\u2068{expected['label']}\u2069"
         cells = page.eval_on_selector_all(
             "#class-rows tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
         )
@@ -874,7 +882,7 @@ def test_page_classifies_a_typed_document_with_a_text_model(browser, tmp_path):
         page.fill("#row", "a wonderful and superb film")
         page.click("#go")
         page.wait_for_selector("body[data-state=done]", timeout=15000)
-        assert page.text_content("#verdict") == "pos"
+        assert page.text_content("#verdict") == "\u2068pos\u2069"
         words = page.eval_on_selector_all(
             "#contrib-rows tr td:first-child", "c => c.map(x => x.textContent)"
         )

@@ -93,7 +93,7 @@ const iso = (name) => "\\u2068" + name + "\\u2069";
 
 function show(record, explanation) {
   $("error").hidden = true;
-  $("verdict").textContent = record.label;
+  $("verdict").textContent = iso(record.label);  // as the probability line sets it
   const many = meta.classes.length > 2;
   $("probability").textContent = many
     ? "P(" + iso(record.label) + ") = " + fmt(record.probability) +
@@ -172,7 +172,9 @@ async function predict(body, type, name) {
 }
 
 function sendFile(file) {
-  if (file) predict(file, file.type || "application/octet-stream", file.name);
+  // only a picture's own type goes with it: the server names any other file by its bytes
+  const type = file && file.type.startsWith("image/") ? file.type : "application/octet-stream";
+  if (file) predict(file, type, file.name);
   $("file").value = "";  // choosing the same file again is a new request
 }
 
