@@ -122,6 +122,24 @@ def _nearest_option(parser: Any, command: str | None, words: list[str]) -> tuple
     return next((pair for pair in hints if pair[1]), hints[0] if hints else ("", ""))
 
 
+def _with_the_word_meant(message: str, parser: Any, argv: list[str]) -> str:
+    """argparse's ``message`` with the word meant, where a typo caused it: an invalid choice
+    ('did you mean 'train'?'), or a required option that was given mistyped."""
+    if " (see " not in message:  # not argparse's own line
+        return message
+    text, see = message.rsplit(" (see ", 1)
+    typo = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", text)
+    if typo:
+        choices = re.findall(r"'([^']*)'", typo[2])
+        return f"{text}{closest(typo[1], choices)} (see {see}"
+    command = next((word for word in argv if not word.startswith("-")), None)
+    typed, hint = _nearest_option(parser, command, argv)
+    missing = text.partition("arguments are required: ")[2]
+    if not hint or hint[len("; did you mean ") : -1] not in missing.split(", "):
+        return message
+    return f"{text}; {typed} is not an option{hint} (see {see}"
+
+
 def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
@@ -131,14 +149,8 @@ def _main(argv: Sequence[str] | None) -> int:
         parser = build_parser()
         try:
             args, unknown = parser.parse_known_args(argv)
-        except UsageError as error:  # a missing --model may be a mistyped one
-            command = next((word for word in argv if not word.startswith("-")), None)
-            typed, hint = _nearest_option(parser, command, argv)
-            missing = str(error).partition("arguments are required: ")[2].split(" (see ")[0]
-            if not hint or hint[len("; did you mean ") : -1] not in missing.split(", "):
-                raise
-            message, see = str(error).rsplit(" (see ", 1)
-            raise UsageError(f"{message}; {typed} is not an option{hint} (see {see}") from None
+        except UsageError as error:  # a mistyped choice, or a missing --model mistyped
+            raise UsageError(_with_the_word_meant(str(error), parser, argv)) from None
         if unknown:  # argparse would point at the top level's help; the command's is the one
             prog = f"lrnn {args.command}" if args.command else "lrnn"
             hint = _nearest_option(parser, args.command, unknown)[1]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,15 +17,13 @@ from lrnn import __version__, config
 from lrnn.cli import commands, lesson, scoring
 from lrnn.cli.commands import DEFAULT_COMPARE_PLOT, DEFAULT_MODEL, DEFAULT_REPORT
 from lrnn.config import default
-from lrnn.errors import RepeatedKey, UsageError, closest, json_once_each
+from lrnn.errors import RepeatedKey, UsageError, json_once_each
 from lrnn.solvers import SOLVER_NAMES
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        typo = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
-        hint = closest(typo[1], re.findall(r"'([^']*)'", typo[2])) if typo else ""
-        raise UsageError(f"{self.prog}: {message.rstrip('.')}{hint} (see '{self.prog} --help')")
+        raise UsageError(f"{self.prog}: {message.rstrip('.')} (see '{self.prog} --help')")
 
 
 #: What --model takes where any model file will do.

@@ -467,8 +467,11 @@ def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.n
         )
     if pd.api.types.is_numeric_dtype(col):
         return np.asarray(col.to_numpy())
-    # a Parquet column of lists or structs: its values' text would become class names
-    nested = next((v for v in col if isinstance(v, dict | list | tuple | set | np.ndarray)), None)
+    # a Parquet column of lists or structs: its values' text would become class names (looked
+    # for only where pandas does not already see text alone: a Python walk of a million labels
+    # takes seconds)
+    plain = pd.api.types.infer_dtype(col, skipna=True) in ("string", "bytes", "boolean")
+    nested = None if plain else next((v for v in col.to_numpy() if isinstance(v, _NESTED)), None)
     if nested is not None:
         if not require_labels:
             return None
@@ -487,6 +490,10 @@ def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.n
             f"{source}: label column '{label}' {where} is not UTF-8 text ({e.reason}); "
             "store the labels as text (UTF-8 strings) or numbers."
         ) from e
+
+
+#: Values that hold several (a list, a struct): no one label.
+_NESTED = (dict, list, tuple, set, np.ndarray)
 
 
 def _is_utf8(blob: bytes) -> bool:
