@@ -541,6 +541,17 @@ def test_page_predicts_a_picked_picture(browser, image_server, models):
     page.set_input_files("#file", str(notes))
     page.wait_for_selector("body[data-state=error]", timeout=15000)
     assert "notes.txt: not an image file" in page.text_content("#error")
+    # two pictures dropped at once: the first was judged without a word about the second
+    sent = len([u for u in requests if "/predict" in u])
+    page.evaluate(
+        """() => { const d = new DataTransfer();
+        for (const n of ["a.png", "b.png"]) d.items.add(new File(["x"], n, {type: "image/png"}));
+        document.getElementById("drop").dispatchEvent(
+          new DragEvent("drop", {dataTransfer: d, bubbles: true, cancelable: true})); }"""
+    )
+    page.wait_for_selector("body[data-state=error]", timeout=15000)
+    assert page.text_content("#error") == "2 files were dropped; drop one picture at a time"
+    assert len([u for u in requests if "/predict" in u]) == sent
     second = predict_json(models.image, [models.pictures[2]], models.folder)[0]
     _pick_and_check(page, models.pictures[2], second)
     sent = len([u for u in requests if "/predict" in u])
@@ -571,6 +582,12 @@ def test_page_says_a_broken_answer_in_one_sentence(browser, table_server):
         ("0x10, 1, 2", "value 1 (0x10) is not a number"),  # was read as 16
         ("1, 2\n3, 4", "value 2 (2 3) is not a number"),  # two rows pasted: one line
         ("", "type one example first: " + ", ".join(f"\u2068{c}\u2069" for c in TABLE_COLUMNS)),
+        # was sent, and answered in the API's words ('"rows"[0] has 2 values …')
+        (
+            "1, 2",
+            "the model takes 3 values (\u2068small\u2069, \u2068large\u2069, "
+            "\u2068shifted\u2069); 2 were typed",
+        ),
     ]:
         page.fill("#row", typed)
         page.click("#go")
@@ -611,6 +628,11 @@ def test_page_shows_probabilities_near_certainty_without_rounding_to_it(browser,
     assert shown == [
         "1 \u2212 1.00e-5", "1 \u2212 2.50e-9", "3.00e-5", "0.2500", "0.9999", "1", "0",
     ]  # fmt: skip
+    # a threshold of 1/3 had its seventeen digits, a logit of 1e20 its twenty-one
+    assert page.evaluate("[1 / 3, 0.5, 0.25, 1e-7].map(short)") == ["0.3333", "0.5", "0.25", "1e-7"]
+    assert page.evaluate("[1e20, -2.5e6, 12.3456, -1e-5].map(logit)") == [
+        "1.000e+20", "-2.500e+6", "12.346", "0.000",
+    ]  # fmt: skip
     assert not problems, problems
     page.close()
 
@@ -635,6 +657,13 @@ def test_page_for_a_table_model(browser, table_server, models):
     assert f"\u2068{positive}\u2069 or " in page.text_content("#model")
     assert page.locator("#contrib-rows tr").count() == 3
     assert page.is_hidden("#pictures")  # a table has no pictures: no broken image boxes
+    # Enter sends a row (a new line means nothing in one), Ctrl+Enter sends as in any form
+    for keys in ("Enter", "Control+Enter"):
+        page.evaluate("() => { document.body.dataset.state = 'again'; }")
+        page.fill("#row", ", ".join(repr(v) for v in row))
+        page.press("#row", keys)
+        page.wait_for_selector("body[data-state=done]", timeout=15000)
+        assert page.text_content("#verdict") == f"\u2068{expected['label']}\u2069"
     _only_own_requests(requests, table_server)
     assert not problems, problems
     page.close()

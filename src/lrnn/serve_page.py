@@ -75,7 +75,14 @@ async function answer(response) {
 }
 
 function logit(z) {
+  // a logit of 1e20 read "100000000000000000000.000": past a million, a power of ten
+  if (Math.abs(z) >= 1e6) return z.toExponential(3);
   return (Math.abs(z) < 5e-4 ? 0 : z).toFixed(3);  // not "-0.000"
+}
+
+function short(t) {
+  // a threshold chosen as 1/3 is shown as 0.3333, not with its seventeen digits
+  return String(Number(t.toPrecision(4)));
 }
 
 function fmt(p) {
@@ -99,7 +106,7 @@ function show(record, explanation) {
     ? "P(" + iso(record.label) + ") = " + fmt(record.probability) +
       " \\u00b7 logit " + logit(explanation.logit)
     : "P(" + iso(meta.classes[1]) + ") = " + fmt(record.probability) +
-      " \\u00b7 threshold " + meta.threshold + " \\u00b7 logit " + logit(explanation.logit);
+      " \\u00b7 threshold " + short(meta.threshold) + " \\u00b7 logit " + logit(explanation.logit);
   const unknown = meta.kind === "text" && explanation.contributions.length === 0;
   $("note").hidden = !unknown;
   $("note").textContent = unknown
@@ -190,6 +197,13 @@ function sendRow() {
   // commas (or semicolons) separate the values when there are any, else spaces; an empty
   // value between two commas is a missing value, not one value fewer
   const parts = /[,;]/.test(text) ? text.split(/[,;]/).map((v) => v.trim()) : text.split(/\\s+/);
+  if (parts.length !== meta.n_features) {
+    const names = meta.feature_names || [];
+    showError("the model takes " + meta.n_features + " values" +
+      (names.length ? " (" + names.map(iso).join(", ") + ")" : "") + "; " + parts.length +
+      (parts.length === 1 ? " was" : " were") + " typed");
+    return;
+  }
   const empty = parts.findIndex((v) => v === "");
   if (empty >= 0) { showError("value " + (empty + 1) + " is empty; fill it in"); return; }
   const decimal = /^[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?$/;
@@ -226,7 +240,13 @@ async function init() {
     drop.addEventListener("drop", (e) => {
       e.preventDefault();
       drop.classList.remove("over");
-      sendFile(e.dataTransfer.files[0]);
+      const files = e.dataTransfer.files;
+      // several pictures dropped at once: which one the verdict is about would be a guess
+      if (files.length > 1) {
+        showError(files.length + " files were dropped; drop one picture at a time");
+      } else {
+        sendFile(files[0]);
+      }
     });
   } else {
     const names = meta.feature_names || [];
@@ -240,6 +260,15 @@ async function init() {
     }
     $("table-ui").hidden = false;
     $("go").addEventListener("click", sendRow);
+    // Ctrl+Enter (⌘+Enter) sends, as in most forms with a text box; a plain Enter sends a
+    // table's row, where a new line has no meaning, and starts a new line in a document
+    $("row").addEventListener("keydown", (e) => {
+      if (e.key !== "Enter" || e.isComposing) return;
+      if (e.ctrlKey || e.metaKey || (meta.kind !== "text" && !e.shiftKey)) {
+        e.preventDefault();
+        sendRow();
+      }
+    });
   }
   document.body.dataset.state = "ready";
 }
@@ -262,7 +291,7 @@ BODY = """
   <label for="row" id="row-label">One example, values separated by commas:
     <span id="columns"></span></label>
   <textarea id="row" spellcheck="false"></textarea>
-  <button id="go" type="button">Predict</button>
+  <button id="go" type="button" title="Ctrl+Enter">Predict</button>
 </section>
 <p id="busy" hidden>Working…</p>
 <p id="error" role="alert" hidden></p>
