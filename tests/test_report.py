@@ -584,6 +584,12 @@ def test_the_report_written_by_train_knows_its_examples_were_held_out(tmp_path):
     # how the run stopped, in the words train printed
     assert "<td>max_iter: ran every iteration asked for</td>" in page
     assert "pictures of 8 × 8 pixels, 1 channel" in page
+    # titled as the held-out part, not like a report on the whole data set
+    title = "lrnn report: builtin:digits, a 20 % hold-out (seed 0) (72 examples)"
+    assert f"<title>{title}</title>" in page
+    # the history table's rows are every 100th iteration; where the run ended is said under it
+    history = parse(tmp_path / "r.html").text("history")
+    assert "The run ended at iteration 20 with cost" in history
 
 
 def test_the_datas_classes_are_matched_to_the_models_by_name(table_case, tmp_path):

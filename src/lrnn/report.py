@@ -646,7 +646,16 @@ def _history(ctx: _Context) -> str:
     rows = [[ctx.history[k][i] for k in keys] for i in index]
     # grad_norm is the largest |∂J/∂θ| (what tol is compared with), not the L2 norm
     heads = {"grad_norm": "max |gradient|"}
-    return note + _grid([heads.get(k, k.replace("_", " ")) for k in keys], rows)
+    table = _grid([heads.get(k, k.replace("_", " ")) for k in keys], rows)
+    # every record_every-th iteration is a row: the run's own end is usually not one of them
+    final = model_meta.final_point(ctx.model.training)
+    recorded = ctx.history.get("iteration") or []
+    if final is not None and recorded and final[0] > max(recorded):
+        table += _note(
+            f"The run ended at iteration {final[0]:.15g} with cost {final[1]:.6g}, after the "
+            "last recorded row."
+        )
+    return note + table
 
 
 def _reproducibility(ctx: _Context) -> str:

@@ -444,8 +444,13 @@ def _write_train_outputs(paths: dict, model, result, td) -> None:
     if paths["report"]:
         from lrnn import report
 
+        # a report on the held-out rows is not a report on the whole folder it is named after
+        request = td.request
+        title = "lrnn report"
+        if request is not None and not request.test and request.hold_out_test:
+            title = f"lrnn report: {Path(td.source).name or td.source}, {td.test_description}"
         report.write_report(
-            paths["report"], model=model, dataset=td.test_ds, history=result.history
+            paths["report"], model=model, dataset=td.test_ds, history=result.history, title=title
         )
 
 
