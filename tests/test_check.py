@@ -868,6 +868,26 @@ def test_math_log_at_extreme_logits_is_a_note_like_the_lesson_formulas_overflow(
     assert any("raised 'math domain error'" in n and "math.log(0)" in n for n in v.notes)
 
 
+@pytest.mark.parametrize(
+    ("wrong_log", "said"),
+    [
+        ("np.log(A - 1)", "numpy warned 'invalid value encountered in log'. np.log of a negative"),
+        ("np.log(1 - Y)", "numpy warned 'divide by zero encountered in log'. np.log(0) is −inf"),
+    ],
+)
+def test_a_nan_no_overflow_made_is_named_by_numpys_warning_not_blamed_on_overflow(
+    tmp_path, wrong_log, said
+):
+    """``np.log(A - 1)`` is nan on every input: it was explained as overflow (with advice about
+    σ), next to the extreme case's note that there was "nothing to fix"."""
+    wrong = mutate([("np.log(1 - A)", wrong_log)])
+    v = verdicts(check_file(write(tmp_path, wrong), FAST))["propagate"]
+    assert not v.passed
+    line = v.line()
+    assert "cost contains nan, and nothing overflowed: " + said in line, line
+    assert "overflow. np.exp" not in line and not any("nothing to fix" in n for n in v.notes)
+
+
 def test_boolean_labels_pass_with_a_note(tmp_path):
     vectorised = replace_body("predict", "return sigmoid(np.dot(w.T, X) + b) > 0.5")
     report = check_file(write(tmp_path, vectorised), FAST)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -228,6 +228,37 @@ def _finding_for(
     return case.judge(result.value, explain=explain)
 
 
+#: What numpy's warning says made the nan (or inf) when nothing overflowed, and the way out.
+_NOT_OVERFLOW = {
+    "invalid value encountered in log": (
+        "np.log of a negative number is nan: the loss takes log A and log(1 − A), "
+        "both of numbers between 0 and 1"
+    ),
+    "divide by zero encountered in log": (
+        "np.log(0) is −inf (and 0 · −inf is nan): the logs take A and 1 − A, which are never 0 "
+        "for these inputs, not Y or 1 − Y"
+    ),
+    "invalid value encountered in divide": "0 / 0 is nan: look at what is divided there",
+    "divide by zero encountered in divide": "a number divided by 0 is inf: look at the divisor",
+    "invalid value encountered in sqrt": "np.sqrt of a negative number is nan",
+}
+
+
+def _nan_without_overflow(found: Finding, result: CallResult) -> Finding:
+    """A nan that numpy made without any overflow (``np.log(A - 1)``) was explained as
+    overflow, with advice about σ that does not apply: numpy's own warning says what it was."""
+    if ": numerical overflow." not in found.message or not result.warnings:
+        return found
+    said = [str(w.get("message", "")) for w in result.warnings]
+    if any("overflow" in s for s in said):
+        return found
+    head = found.message.split(": numerical overflow.")[0]
+    why = _NOT_OVERFLOW.get(said[0], "look at what that line computes")
+    return replace(
+        found, message=f"{head}, and nothing overflowed: numpy warned '{said[0]}'. {why}."
+    )
+
+
 def assess(
     check: FunctionCheck,
     run: FunctionRun,
@@ -239,6 +270,9 @@ def assess(
     name = check.name
     report = FunctionReport(name, found=True, output=run.output)
     findings: list[tuple[int, Finding]] = []
+    # what an extreme case forgives ("nothing to fix …") is said only when nothing else fails:
+    # beside a real failure it reads as telling the learner to leave that failure alone
+    forgiven: list[str] = []
     deps = sorted(failed & (src.called_names() if src else set(check.calls)))
     for index, case in enumerate(check.cases):
         result = run.results.get(index)
@@ -246,7 +280,7 @@ def assess(
             continue
         excuse = case.excused(result.error) if result.error and case.excused else None
         if excuse:  # an error the case forgives (math.log(0) at extreme logits)
-            report.notes.append(excuse)
+            forgiven.append(excuse)
             continue
         found = _finding_for(case, result, name, memory_mb, explain=not deps)
         notes: list[str | Finding | None] = []
@@ -255,10 +289,14 @@ def assess(
             found = tested if isinstance(tested, Finding) else None
             notes.append(tested)
         if found:
-            findings.append((index, found))
+            findings.append((index, _nan_without_overflow(found, result)))
         else:
-            notes.append(case.note(result.value) if case.note else None)
             report.notes += [n for n in notes if isinstance(n, str) and n and n not in report.notes]
+            note = case.note(result.value) if case.note else None
+            if note:
+                forgiven.append(note)
+    if not findings:
+        report.notes += [n for n in forgiven if n not in report.notes]
     if run.stopped:
         if run.stopped.startswith(NOT_RUN):
             report.skipped = "callee"
