@@ -310,6 +310,7 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("image: multipart, no boundary", "image", _multipart_without_boundary(), 400, "multipart"),
     ("image: multipart, no file", "image", _multipart_text_only(), 400, "no file"),
     ("image: multipart, cut short", "image", _multipart_cut_short(), 400, "before its closing boundary --b1--: the upload was cut short"),
+    ("image: threshold as a form field", "image", {"files": [("a", ("ok.png", _png()))], "data": {"threshold": "0.99"}}, 422, "the form field(s) 'threshold', which this API does not read (it reads files); options such as threshold and explain go in the query string"),
     ("image: multipart, one bad file", "image", {"files": [("a", ("ok.png", _png())), ("b", ("bad.png", b"xx"))]}, 422, "bad.png"),
     ("image: many megapixels together", "image", {"files": [(f"f{i}", (f"{i}.png", png_bomb(5000, 4000))) for i in range(3)]}, 422, "60 megapixels together"),
     ("image: misspelt query parameter", "image", {**_image_body(_png()), "params": {"thresh": "0.9"}}, 400, "unknown query parameter ?thresh=; the API takes ?threshold="),
@@ -339,13 +340,15 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("table: threshold in the body", "table", {"json": {"rows": [[1, 2, 3]], "threshold": 0.9}}, 422, "the key(s) 'threshold', which this API does not read"),
     ("table: a key twice", "table", {"content": b'{"columns": {"small": [1], "small": [100], "large": [2], "shifted": [3]}}', "headers": {"Content-Type": "application/json"}}, 400, "the key 'small' appears twice"),
     ("table: true as a feature", "table", {"json": {"rows": [[True, 2, 3]]}}, 422, "true is not a finite number"),
-    ("table: an image", "table", _image_body(_png()), 415, "application/json"),
+    ("table: an image", "table", _image_body(_png()), 415, 'application/json such as {"rows": [[1.0, 1.0, 1.0]]}'),
+    ("table: csv", "table", {"content": b"1,2,3", "headers": {"Content-Type": "text/csv"}}, 415, "'text/csv' cannot carry table rows; this table model takes application/json such as {\"rows\": [[1.0, 1.0, 1.0]]}"),
     ("table: json list", "table", {"json": [[1, 2, 3]]}, 422, "must be an object"),
     ("table: too many rows", "table", {"json": {"rows": [[1.0, 2.0, 3.0]] * 10_001}}, 422, "10001 rows in one request, over the limit of 10000"),
-    ("GET /predict", "image", {"method": "GET"}, 405, "GET is not allowed"),
+    ("GET /predict", "image", {"method": "GET"}, 405, "GET is not allowed on /predict; use POST /predict."),
+    ("DELETE /health", "image", {"method": "DELETE", "path": "/health"}, 405, "DELETE is not allowed on /health; use GET /health."),
     ("unknown path", "image", {"path": "/nope"}, 404, "no such path '/nope'"),
     ("a slash after /predict", "image", {"path": "/predict/"}, 404, "no such path '/predict/'; the API has GET /, /health, /metadata and POST /predict"),
-    ("table: empty body", "table", {"content": b"", "headers": {"Content-Type": "application/json"}}, 400, 'empty; send JSON rows such as {"rows"'),
+    ("table: empty body", "table", {"content": b"", "headers": {"Content-Type": "application/json"}}, 400, 'empty; send JSON rows such as {"rows": [[1.0, 1.0, 1.0]]}'),
 ]
 # fmt: on
 
@@ -368,6 +371,8 @@ def test_bad_request(case, which, kwargs, status, needle, image_server, table_se
     assert needle.lower() in message.lower(), message
     assert "\n" not in message and "Traceback" not in response.text
     assert len(message) < 1000  # what the client sent is clipped (a 60 KB path came back whole)
+    if status == 405:  # which methods are allowed, as RFC 9110 asks of a 405
+        assert response.headers["allow"] in ("POST", "GET, HEAD"), response.headers
     assert client.get(server.url + "/health").status_code == 200  # still serving
 
 
@@ -655,7 +660,13 @@ def test_page_for_a_table_model(browser, table_server, models):
     positive = persist.load_model(models.table).classes[1]
     assert page.text_content("#probability").startswith(f"P(\u2068{positive}\u2069) = ")
     assert f"\u2068{positive}\u2069 or " in page.text_content("#model")
-    assert page.locator("#contrib-rows tr").count() == 3
+    # one row per feature and the bias, adding up to the logit shown (the bias was left out)
+    cells = page.eval_on_selector_all(
+        "#contrib-rows tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+    )
+    assert [name for name, _ in cells][-1] == "bias b" and len(cells) == 4
+    logit = float(page.text_content("#probability").rsplit("logit ", 1)[1])
+    assert sum(float(v) for _, v in cells) == pytest.approx(logit, abs=3e-3)
     assert page.is_hidden("#pictures")  # a table has no pictures: no broken image boxes
     # Enter sends a row (a new line means nothing in one), Ctrl+Enter sends as in any form
     for keys in ("Enter", "Control+Enter"):

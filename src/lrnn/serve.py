@@ -42,7 +42,7 @@ from typing import Any
 
 from lrnn import inference
 from lrnn._version import __version__
-from lrnn.data.checks import clip
+from lrnn.data.checks import clip, quoted
 from lrnn.errors import DataError, UsageError, one_line
 
 #: Largest request body accepted, by default (``--max-body-mb``).
@@ -63,8 +63,17 @@ MAX_ANSWER_BYTES = 64 * 2**20
 _WHAT_TO_SEND = {
     "image": "an image",
     "text": "documents, one per line (text/plain) or as JSON",
-    "table": 'JSON rows such as {"rows": [[1.0, 2.0]]}',
 }
+
+
+def _rows_example(n_features: int) -> str:
+    """A JSON body of this model's own width: an example of another width, copied, was refused
+    next for its width."""
+    if n_features <= 5:
+        return '{"rows": [[' + ", ".join(["1.0"] * n_features) + "]]}"
+    return f'{{"rows": [[1.0, 2.0, …]]}} with {n_features} numbers in each row'
+
+
 #: Content types taken as one raw image.
 _RAW_IMAGE_TYPES = ("application/octet-stream",)
 
@@ -124,7 +133,8 @@ def create_app(
     spec = predictor.spec
     n_classes = len(predictor.model.classes)
     metadata = _metadata(predictor, max_body_bytes, max_images)
-    what_to_send = _WHAT_TO_SEND.get(spec.kind, _WHAT_TO_SEND["table"])
+    rows_example = _rows_example(predictor.n_features)
+    what_to_send = _WHAT_TO_SEND.get(spec.kind, "JSON rows such as " + rows_example)
     receiving = _Receiving(UPLOADS_IN_FLIGHT * max_body_bytes)
     page_headers = {
         "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -158,7 +168,7 @@ def create_app(
                     f"Content-Encoding {clip(coding)} is not accepted; send the body uncompressed.",
                 )
             body = await _read_body(request, max_body_bytes, receiving)
-            _check_media(media, spec.kind)
+            _check_media(media, spec.kind, rows_example)
             if not body:
                 raise ApiError(400, f"the request body is empty; send {what_to_send}.")
             work = await _decoding(request, body, media, predictor, max_images)
@@ -174,7 +184,10 @@ def create_app(
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        return error(exc.status_code, _routing_message(request, exc))
+        answer = error(exc.status_code, _routing_message(request, exc))
+        if exc.headers and "Allow" in exc.headers:  # a 405 says which methods are (RFC 9110)
+            answer.headers["Allow"] = exc.headers["Allow"]
+        return answer
 
     async def server_error(request: Request, exc: Exception) -> Response:
         # A bug, not bad input: the traceback goes to the server's log, never to the client.
@@ -280,10 +293,10 @@ def _routing_message(request: Any, exc: Any) -> str:
             "/metadata and POST /predict."
         )
     if exc.status_code == 405:
-        return (
-            f"{clip(request.method, 20)} is not allowed on {clip(request.url.path, 100)}; "
-            "see GET /metadata."
-        )
+        path = clip(request.url.path, 100)
+        allowed = [m.strip() for m in (exc.headers or {}).get("Allow", "").split(",")]
+        allowed = [m for m in allowed if m and m != "HEAD"] or ["GET"]  # HEAD comes with GET
+        return f"{clip(request.method, 20)} is not allowed on {path}; use {allowed[0]} {path}."
     return str(exc.detail)
 
 
@@ -400,7 +413,7 @@ def _flag(text: str | None, name: str) -> bool:
     raise ApiError(400, f"{name}={text!r} is not 1 or 0; fix the query.")
 
 
-def _check_media(media: str, kind: str) -> None:
+def _check_media(media: str, kind: str, rows_example: str) -> None:
     """Refuse a content type this model cannot take (415)."""
     images = media.startswith("image/") or media in _RAW_IMAGE_TYPES
     if kind == "image":
@@ -426,7 +439,7 @@ def _check_media(media: str, kind: str) -> None:
     raise ApiError(
         415,
         f"Content-Type {media or '(none)'!r} cannot carry table rows; this {kind} model takes "
-        'application/json such as {"rows": [[1.0, 2.0, 3.0]]} — set the content type.',
+        f"application/json such as {rows_example} — set the content type.",
     )
 
 
@@ -570,14 +583,23 @@ async def _multipart(request: Any, body: bytes, max_images: int) -> list[tuple[s
         raise ApiError(400, f"malformed multipart body ({one_line(e)}); fix the upload.") from e
     try:
         blobs = []
+        fields = []
         for field, value in form.multi_items():
             if isinstance(value, str):
-                continue  # a plain form field, not a file
-            blobs.append((value.filename or field, await value.read()))
+                fields.append(field)  # a plain form field, not a file
+            else:
+                blobs.append((value.filename or field, await value.read()))
     finally:
         await form.close()
     if not blobs:
         raise ApiError(400, "the multipart body holds no file; attach at least one image.")
+    if fields:  # a threshold sent as a field would be silently replaced by the model's own
+        raise ApiError(
+            422,
+            f"the multipart body has the form field(s) {quoted(sorted(set(fields)), 5)}, which "
+            "this API does not read (it reads files); options such as threshold and explain "
+            "go in the query string: POST /predict?threshold=0.9.",
+        )
     return blobs
 
 

@@ -40,6 +40,7 @@ table { border-collapse: collapse; font-size: 14px; }
 td, th { padding: 2px 10px; text-align: left; border-bottom: 1px solid #e2e5ea; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .pos { color: #b42318; } .neg { color: #1d4ed8; }
+tr.bias td { border-top: 2px solid #c9cfdb; font-style: italic; }
 #note { color: #92400e; }
 #error { color: #b42318; background: #fff1f0; padding: 10px 14px; border-radius: 8px; }
 #busy { color: #4a5263; }
@@ -147,6 +148,18 @@ function show(record, explanation) {
       const b = document.createElement("td");
       b.className = "num " + (value >= 0 ? "pos" : "neg");
       b.textContent = (value >= 0 ? "+" : "") + value.toFixed(4);
+      tr.append(a, b);
+      body.append(tr);
+    }
+    // the bias is the rest of the logit: without it the rows do not add up to the logit shown
+    if (typeof explanation.bias === "number") {
+      const tr = document.createElement("tr");
+      tr.className = "bias";
+      const a = document.createElement("td");
+      a.textContent = "bias b";
+      const b = document.createElement("td");
+      b.className = "num " + (explanation.bias >= 0 ? "pos" : "neg");
+      b.textContent = (explanation.bias >= 0 ? "+" : "") + explanation.bias.toFixed(4);
       tr.append(a, b);
       body.append(tr);
     }
