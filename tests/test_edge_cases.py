@@ -291,12 +291,12 @@ def test_logits_that_overflow_fail_loudly_naming_the_row():
     model = LogisticNeuron(max_iter=3, tol=0).fit(X, [0, 1, 1])
     model.coef_ = np.array([[1e308, -1e308]])
     np.testing.assert_array_equal(model.predict_proba(X[:2])[:, 1], [1.0, 0.0])
-    with pytest.raises(DataError, match=r"row 2 \(counting from 0\) are not finite"):
+    with pytest.raises(DataError, match=r"row 2 \(counting from 0\): its logit is not finite"):
         model.predict(X)  # 2e308 − 2e308: NaN, or ±∞ with fused multiply-adds
     z = np.array([0.5, 1e300, np.nan, -np.inf])
     with pytest.raises(DataError, match=r"row 2 .*largest \|w\| = 1e\+308"):
         objective.require_finite_logits(z, model.coef_)
     three = LogisticNeuron(max_iter=3, tol=0).fit(X, [0, 1, 2])
     three.coef_ = np.full_like(three.coef_, 1e308)
-    with pytest.raises(DataError, match=r"row 2 \(counting from 0\) are not finite"):
+    with pytest.raises(DataError, match=r"row 2 \(counting from 0\): its logit is not finite"):
         three.predict_proba(X)

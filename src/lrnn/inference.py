@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,10 +143,20 @@ class Predictor:
         return X * (w[:, chosen].T * self.spec.scale), bias
 
 
-def logits(w: np.ndarray, b: Any, X: Any, scale: float) -> np.ndarray:
+def row_namer(ds: data.Dataset) -> Callable[[int], str]:
+    """A row of ``ds`` as an error should name it: its file and the name ``lrnn predict``
+    prints for it ("big.csv: row 2"), not its index from 0."""
+    names = ds.names
+    return lambda i: f"{ds.source}: {names[i] if i < len(names) else f'row {i + 1}'}"
+
+
+def logits(
+    w: np.ndarray, b: Any, X: Any, scale: float, name_row: Callable[[int], str] | None = None
+) -> np.ndarray:
     """The one place that picks how logits are computed for a model's weights and rows: (m, K)
     for a softmax layer (w (n, K), b (K,)), (m,) for the sigmoid neuron — sparse rows (text,
-    svmlight) without densifying them, dense rows through :func:`lrnn.objective.logits`."""
+    svmlight) without densifying them, dense rows through :func:`lrnn.objective.logits`.
+    ``name_row`` names a row whose logit is not finite (see :func:`row_namer`)."""
     w = objective.weights_for_rows(np.asarray(w), X)
     if not isinstance(X, np.ndarray):  # a Predictor may be handed any matrix, not only lrnn's
         from lrnn.backends.sparse_backend import check_structure
@@ -163,7 +173,7 @@ def logits(w: np.ndarray, b: Any, X: Any, scale: float) -> np.ndarray:
             z = sparse_logits(w, float(b), X, scale)
         else:
             z = objective.logits(w, float(b), X, scale)
-    return objective.require_finite_logits(z, w)
+    return objective.require_finite_logits(z, w, name_row)
 
 
 def probabilities(model: persist.ModelFile, spec: data.Preprocessing, X: np.ndarray) -> Any:
@@ -231,7 +241,7 @@ def iter_records(
     record."""
     data.check_width(ds, np.asarray(model.w).shape[0])
     _check_threshold(threshold, len(model.classes))
-    z = logits(model.w, model.b, ds.X, spec.scale)
+    z = logits(model.w, model.b, ds.X, spec.scale, row_namer(ds))
     classes = list(model.classes)
     if z.ndim == 2:
         from lrnn import softmax

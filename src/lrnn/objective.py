@@ -190,8 +190,12 @@ def _row_blocks(
         yield rows, X[rows].astype(dtype)
 
 
-def require_finite_logits(z: NDArray, w: NDArray) -> NDArray:
-    """``z`` itself when every logit is finite; else a one-line error naming the row.
+def require_finite_logits(
+    z: NDArray, w: NDArray, name_row: Callable[[int], str] | None = None
+) -> NDArray:
+    """``z`` itself when every logit is finite; else a one-line error naming the row —
+    as ``name_row`` names it (the file and the name ``lrnn predict`` prints), else by its
+    index from 0 (an estimator's caller holds an array).
 
     Finite weights and finite rows have a finite logit, so one that is not means X·w
     overflowed (weights so large that a product exceeds floating point: a damaged or
@@ -206,8 +210,9 @@ def require_finite_logits(z: NDArray, w: NDArray) -> NDArray:
     largest = float(np.max(np.abs(w), initial=0.0))
     from lrnn.errors import DataError
 
+    named = name_row(row) if name_row is not None else f"row {row} (counting from 0)"
     raise DataError(
-        f"the logits of row {row} (counting from 0) are not finite: that row holds NaN or "
+        f"{named}: its logit is not finite: that row holds NaN or "
         f"infinite values, or X·w overflowed because the model's weights are too large for "
         f"its features (largest |w| = {largest:.3g}); check the row, or retrain the model."
     )

@@ -169,7 +169,7 @@ def write_report(
     scale = spec.scale if spec is not None else float(model.preprocessing.get("scale", 1.0))
     from lrnn import inference
 
-    z = inference.logits(model.w, model.b, X, scale)  # sparse X (text) stays sparse
+    z = inference.logits(model.w, model.b, X, scale, inference.row_namer(dataset))  # sparse: kept
     probability = objective.sigmoid(z).astype(np.float64)
     evaluation = metrics.evaluate(z, y, model.threshold)
     classes = tuple(str(c) for c in model.classes)

@@ -74,7 +74,7 @@ def write(
 ) -> Path:
     """Score the layer on (X, y) and write the page to ``name`` (already checked writable)."""
     scale = spec.scale if spec is not None else float(model.preprocessing.get("scale", 1.0))
-    z = inference.logits(model.w, model.b, X, scale)  # finite, or one line naming the row
+    z = inference.logits(model.w, model.b, X, scale, inference.row_namer(dataset))
     classes = tuple(str(c) for c in model.classes)
     page = report._Page(title)
     with files.scratch_folder("lrnn-report-") as tmp:

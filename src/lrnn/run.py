@@ -305,7 +305,7 @@ def logits(w: NDArray, b: Any, ds: Any, scale: float) -> NDArray:
     from lrnn import data, inference
 
     data.check_width(ds, np.asarray(w).shape[0])
-    return inference.logits(w, b, ds.X, scale)
+    return inference.logits(w, b, ds.X, scale, inference.row_namer(ds))
 
 
 def _check_image_size(size: tuple[int, int] | None, ds: Any) -> None:

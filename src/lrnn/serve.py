@@ -186,7 +186,8 @@ def create_app(
         assert isinstance(exc, HTTPException)
         answer = error(exc.status_code, _routing_message(request, exc))
         if exc.headers and "Allow" in exc.headers:  # a 405 says which methods are (RFC 9110)
-            answer.headers["Allow"] = exc.headers["Allow"]
+            methods = {m.strip() for m in exc.headers["Allow"].split(",")}  # a set: any order
+            answer.headers["Allow"] = ", ".join(sorted(methods, key=lambda m: (m == "HEAD", m)))
         return answer
 
     async def server_error(request: Request, exc: Exception) -> Response:
