@@ -569,3 +569,23 @@ def test_a_sparse_fit_checks_the_index_arrays_once(monkeypatch):
     calls.clear()
     make_backend(X, y)  # a library caller's backend still checks
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("stored", "shape", "said"),
+    [
+        (12_000, (400, 30), "12,000 stored values, 100 % of the matrix"),  # was "1e+02 %"
+        (11_999, (400, 30), "11,999 stored values, 99.9 % of the matrix"),  # not rounded to 100
+        (252, (120, 100), "252 stored values, 2.1 % of the matrix"),
+        (3, (1000, 1000), "3 stored values, 0.0003 % of the matrix"),
+    ],
+)
+def test_the_training_header_says_how_much_of_a_sparse_matrix_is_stored(stored, shape, said):
+    from types import SimpleNamespace
+
+    from lrnn.cli.train_lines import _sparseness
+
+    backend = SimpleNamespace(
+        X=SimpleNamespace(nnz=stored), sparse_rows=True, n_samples=shape[0], n_features=shape[1]
+    )
+    assert _sparseness(backend) == ", sparse: " + said

@@ -77,8 +77,10 @@ def _sparseness(backend) -> str:
     stored = getattr(getattr(backend, "X", None), "nnz", None)
     if not getattr(backend, "sparse_rows", False) or stored is None:
         return ""
-    share = stored / max(1, backend.n_samples * backend.n_features)
-    return f", sparse: {stored:,} stored values, {100 * share:.2g} % of the matrix"
+    cells = max(1, backend.n_samples * backend.n_features)
+    # three digits, never "1e+02 %", and 100 % only when every cell is stored
+    percent = 100.0 if stored >= cells else min(100 * stored / cells, 99.9)
+    return f", sparse: {stored:,} stored values, {percent:.3g} % of the matrix"
 
 
 def _validation(td) -> str:
