@@ -8,6 +8,7 @@ loaders make of it; a few go through the real ``lrnn`` command to show the user 
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -80,8 +81,19 @@ def test_a_shuffled_or_split_saved_index_is_dropped_and_named_columns_stay(tmp_p
     df = frame()
     shuffled = df.sample(frac=1.0, random_state=0)  # its index is no longer 0, 1, 2, …
     shuffled.to_csv(tmp_path / "shuffled.csv")
-    with pytest.warns(UserWarning, match=r"'Unnamed: 0'.*30 distinct row numbers \(0–29"):
+    with pytest.warns(
+        UserWarning,
+        match=r"'Unnamed: 0'.*30 distinct row numbers \(0–29, in the order of a shuffle",
+    ):
         assert load(tmp_path / "shuffled.csv").spec.feature_names == ("a", "b")
+    # in order, the numbers are not called a shuffle: a frame's own index, or a split's part
+    for index, said in [
+        (np.arange(1000, 1030), "1000–1029, in order)"),
+        (np.arange(0, 60, 2), "0–58, in order, some left out (a split))"),
+    ]:
+        df.set_axis(index).to_csv(tmp_path / "rising.csv")
+        with pytest.warns(UserWarning, match=re.escape(f"30 distinct row numbers ({said}")):
+            assert load(tmp_path / "rising.csv").spec.feature_names == ("a", "b")
     shuffled.iloc[5:20].to_csv(tmp_path / "part.csv")  # some of them: a split's part
     with pytest.warns(UserWarning, match=r"15 distinct row numbers"):
         assert load(tmp_path / "part.csv").spec.feature_names == ("a", "b")

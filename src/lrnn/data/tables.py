@@ -332,10 +332,17 @@ def drop_saved_index(df: Any, source: str, label: str) -> Any:
     if np.array_equal(numbers, np.arange(df.shape[0])):
         held = f"the row numbers 0–{df.shape[0] - 1}"
     elif numbers.min() >= 0 and np.unique(numbers).size == numbers.size:
-        held = (
-            f"{numbers.size} distinct row numbers ({numbers.min()}–{numbers.max()}, in the "
-            "order of a shuffle or a split)"
+        # how they came to be is said only where the numbers show it: 1000–1099 in order is
+        # a frame's own index, not a shuffle
+        rising = bool(np.all(np.diff(numbers) > 0))
+        how = (
+            "in order, some left out (a split)"
+            if rising and numbers.max() - numbers.min() + 1 > numbers.size
+            else "in order"
+            if rising
+            else "in the order of a shuffle or a split"
         )
+        held = f"{numbers.size} distinct row numbers ({numbers.min()}–{numbers.max()}, {how})"
     else:
         return df
     warnings.warn(
