@@ -385,6 +385,29 @@ def test_a_stalled_lbfgs_run_shows_its_gradient_apart_from_tol_and_names_newton(
     assert "use a larger tol, solver='newton', or standardized features" in message
 
 
+def test_features_a_standard_scaler_made_are_not_advised_to_be_standardized():
+    """The estimator cannot know that a StandardScaler came first, but its columns show it:
+    "use … standardized features" was advised on features that already were."""
+    import warnings
+
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+
+    from lrnn import LogisticNeuron
+
+    X, y = load_breast_cancer(return_X_y=True)
+    said = {}
+    for name, rows in [("standardized", StandardScaler().fit_transform(X)), ("raw", X / 100)]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            LogisticNeuron(solver="lbfgs", alpha=1e-2, tol=1e-10).fit(rows, y)
+        (said[name],) = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+    assert "standardiz" not in said["standardized"], said["standardized"]
+    assert said["standardized"].endswith("use a larger tol, or solver='newton'.")
+    assert "standardize them" in said["raw"]  # advised where it helps
+
+
 def test_a_stalled_float32_lbfgs_run_is_not_sent_to_newton():
     """In float32 Newton stalls at that tol too (at a larger gradient): the advice to try it
     holds in float64 only."""

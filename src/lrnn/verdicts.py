@@ -18,6 +18,8 @@ import numpy as np
 from lrnn.config import TrainConfig
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from lrnn.backends import Backend
     from lrnn.solvers import Solver
     from lrnn.train import TrainResult
@@ -68,9 +70,28 @@ def no_usable_step(backend: Backend, alpha: float, lip: float | None = None) -> 
 
 def can_advise_scaling(backend: Backend) -> bool:
     """Whether "standardize the features" is advice this run can take: not when they already
-    are (``lrnn train --standardize``), nor where the data streams from disk (which cannot
+    are (``lrnn train --standardize``, or a StandardScaler before the estimator: its columns
+    have mean 0 and standard deviation 1), nor where the data streams from disk (which cannot
     be standardized). The command line marks such backends with ``scaling_advice = False``."""
-    return getattr(backend, "scaling_advice", True)
+    if not getattr(backend, "scaling_advice", True):
+        return False
+    X = getattr(backend, "X", None)
+    # one look at the columns, made only when a warning is about to advise (a rare path)
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[0] > 1 and X.size <= 2**26:
+        return not _standardized(X, float(getattr(backend, "scale", 1.0)))
+    return True
+
+
+def _standardized(X: NDArray, scale: float) -> bool:
+    """Every column that varies has mean ≈ 0 and standard deviation ≈ 1 (as trained on)."""
+    with np.errstate(all="ignore"):
+        columns = X.astype(np.float64) * scale
+        mean = columns.mean(axis=0)
+        std = columns.std(axis=0)
+    varies = std > 0
+    if not varies.any():
+        return False
+    return bool(np.all(np.abs(mean[varies]) <= 1e-3) and np.all(np.abs(std[varies] - 1) <= 1e-2))
 
 
 def larger_steps_advice(backend: Backend) -> str:
