@@ -432,8 +432,12 @@ def test_an_unfinished_bias_under_a_large_alpha_is_blamed_on_alpha(breast_cancer
     assert "standardize" not in str(caught[0].message)
     log_odds = np.log(y.mean() / (1 - y.mean()))  # the optimum's bias as alpha → ∞
     assert abs(fitted.intercept_[0] - log_odds) > 0.4  # what the warning is about
+    # standardized already: scaling is not advised; on the same columns scaled, it is
+    short = LogisticNeuron(solver="gd", learning_rate="auto", alpha=1e-4, max_iter=20)
+    with pytest.warns(ConvergenceWarning, match="raise max_iter, or use solver='lbfgs'"):
+        short.fit(X, y)
     with pytest.warns(ConvergenceWarning, match="raise max_iter, scale"):
-        LogisticNeuron(solver="gd", learning_rate="auto", alpha=1e-4, max_iter=20).fit(X, y)
+        short.fit(X * np.linspace(1, 30, X.shape[1]), y)
 
 
 def test_rows_of_weight_zero_are_never_held_out_for_early_stopping(breast_cancer_std):
