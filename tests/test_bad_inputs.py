@@ -761,6 +761,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("--seed negative", lambda f: ["train", "--seed", "-1"], "--seed: must be an integer in [0, 4294967295]"),
     ("--seed too big", lambda f: ["compare-lr", "--seed", str(2**32)], "--seed"),
     ("--class-weight zero", lambda f: ["train", "--class-weight", '{"three": 0, "eight": 0}', *T], "weight 0"),
+    ("--class-weight zero for one class", lambda f: ["train", "--class-weight", '{"three": 0}', *T], "--class-weight gives every example of class 'three' weight 0: the fit would learn the other classes alone"),
     ("--class-weight of 400 digits", lambda f: ["train", "--class-weight", '{"three": 1' + "0" * 400 + "}", *T], "class 'three' has weight 10000"),
     ("--class-weight whose total overflows", lambda f: ["train", "--class-weight", '{"three": 1e308, "eight": 1e308}', *T], "add up to inf in float64 (largest class weight 1e+308); only their ratios matter"),
     ("--alpha so large no step helps", lambda f: ["train", "--alpha", "1e308", "--learning-rate", "auto", *T], "alpha=1e+308 makes the penalty's curvature too large"),

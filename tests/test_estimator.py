@@ -392,8 +392,30 @@ def test_early_stopping_refuses_a_validation_part_without_weight():
     est = LogisticNeuron(early_stopping=True, validation_fraction=0.5, random_state=0)
     assert est.fit(X, y, sample_weight=weights).n_iter_ >= 1
     zero_class = LogisticNeuron(early_stopping=True, class_weight={0: 0.0})
-    with pytest.raises(ValueError, match="the validation set: every example has weight 0"):
-        zero_class.fit(X, y, eval_set=(X[y == 0], y[y == 0]))  # NaN loss: it never stopped
+    # a class of weight 0 leaves a validation part of it without weight (a NaN loss: it never
+    # stopped); it is refused before, for the training part, whose cost has no minimum then
+    with pytest.raises(ValueError, match="class_weight gives every example of class '0' weight"):
+        zero_class.fit(X, y, eval_set=(X[y == 0], y[y == 0]))
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs", "gd"])
+def test_a_class_whose_examples_all_weigh_zero_is_refused(solver):
+    """Its cost has no minimum (the unpenalised bias grows until tol stops it): newton said
+    "converged" with an intercept of 10.2, lbfgs 11.3, and every prediction was one class."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, 0] + rng.normal(size=80) > 0).astype(int)
+    est = LogisticNeuron(solver=solver, alpha=1e-2)
+    with pytest.raises(
+        ValueError, match=r"^sample_weight gives every example of class '0' weight 0"
+    ):
+        est.fit(X, y, sample_weight=(y == 1).astype(float))
+    with pytest.raises(ValueError, match=r"^sample_weight × class_weight gives every example of "):
+        est.set_params(class_weight={0: 0.5}).fit(X, y, sample_weight=(y == 1).astype(float))
+    three = np.where(X[:, 1] > 1, 2, y)
+    with pytest.raises(ValueError, match=r"^class_weight gives every example of class '2' weight"):
+        est.set_params(class_weight={2: 0}).fit(X, three)
+    est.set_params(class_weight={0: 1e-3}).fit(X, y)  # a small weight is a weight
 
 
 def test_a_random_state_object_seeds_each_fit_from_its_draws(breast_cancer_std):

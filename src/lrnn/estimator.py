@@ -386,6 +386,12 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         )
         class_w = None if factors is None else factors[encoded]
         weights = run.combine_weights(weights, class_w, "class_weight (times sample_weight)")
+        given = [
+            n
+            for n, v in (("sample_weight", sample_weight), ("class_weight", class_w))
+            if v is not None
+        ]
+        run.refuse_weightless_class(weights, encoded, self.classes_.tolist(), " × ".join(given))
 
         X_train, y_train, w_train, validation = X, encoded, weights, None
         if eval_set is not None:

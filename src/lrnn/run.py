@@ -118,6 +118,27 @@ def combine_weights(
     return weights
 
 
+def refuse_weightless_class(
+    weights: NDArray | None, encoded: NDArray, classes: Sequence[Any], option: str
+) -> None:
+    """A class whose examples all weigh 0 is absent from the cost: the fit learns the other
+    classes alone, and with the bias unpenalised that cost has no minimum — the bias grows
+    until tol stops it, the run says it converged, and every prediction is another class."""
+    if weights is None:
+        return
+    totals = np.bincount(encoded, weights=weights, minlength=len(classes))
+    empty = np.flatnonzero(~(totals > 0))
+    if empty.size:
+        from lrnn.data.dataset import label_name
+
+        name = label_name(classes[int(empty[0])])
+        raise UsageError(
+            f"{option} gives every example of class {name!r} weight 0: the fit would learn the "
+            "other classes alone, a cost without a minimum (the bias grows without end); give "
+            "that class some weight, or drop its rows."
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # Hold-out
 # --------------------------------------------------------------------------------------------
@@ -508,6 +529,7 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
     weights = combine_weights(
         None, None if factors is None else factors[train_ds.y], "--class-weight"
     )
+    refuse_weightless_class(weights, train_ds.y, train_ds.classes, "--class-weight")
     K = len(train_ds.classes)
     backend = make_backend(train_ds.X, train_ds.y, weights, scale, backend_name, n_classes=K)
     backend.scaling_advice = scaling_can_help(train_ds.spec, request.standardize)
@@ -655,6 +677,7 @@ __all__ = [
     "TrainingRequest",
     "class_factors",
     "combine_weights",
+    "refuse_weightless_class",
     "hold_out_rows",
     "load_train_and_test",
     "prepare",
