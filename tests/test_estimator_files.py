@@ -155,6 +155,22 @@ def test_a_cli_model_of_number_labels_and_class_weights_loads_as_fit_would_make_
     np.testing.assert_allclose(refit.predict_proba(X), cli, atol=1e-7)
 
 
+def test_a_cli_model_of_true_false_labels_loads_with_bool_classes(tmp_path, capsys):
+    """A table's True/False column (bools to pandas) came back as the strings 'False' and
+    'True', so predict gave strings and ``predict(X) == y`` was False on every row."""
+    rng = np.random.default_rng(6)
+    X = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"])
+    y = (X["a"] + rng.normal(0, 0.5, 60)) > 0
+    X.assign(label=y).to_csv(tmp_path / "t.csv", index=False)
+    model = tmp_path / "m.safetensors"
+    args = ["train", str(tmp_path / "t.csv"), "--solver", "newton", "--alpha", "1e-2"]
+    assert main([*args, "--no-plot", "--model", str(model)]) == 0
+    capsys.readouterr()
+    est = LogisticNeuron.load(model)
+    assert est.classes_.tolist() == [False, True] and est.classes_.dtype == bool
+    assert np.mean(est.predict(X) == y) == est.score(X, y) > 0.7
+
+
 def test_a_picture_model_takes_flattened_pixels_and_its_classes_are_sorted(tmp_path, capsys):
     """A model whose positive class sorts first loads with sorted classes_ and the sign of its
     logit turned, so that it predicts as ``lrnn predict`` does."""

@@ -249,9 +249,13 @@ def _command_line_class_type(names: tuple[str, ...]) -> str:
     """The type of a command-line model's classes, which it records as names only: numbers
     when every name is one as lrnn writes them (label 10 is "10", 2.5 is "2.5"), so that
     ``classes_`` sort as ``fit`` sorts those labels (5, 6, 10, not "10", "5", "6") and
-    ``score`` takes the file's own labels; text otherwise."""
+    ``score`` takes the file's own labels; bools when they are "False" and "True" (a table's
+    True/False column, which pandas reads as bools: ``predict`` gave the strings, and
+    ``pred == True`` was False everywhere); text otherwise."""
     from lrnn.data.dataset import label_name
 
+    if set(names) == {"False", "True"}:
+        return "bool"
     for kind, convert in (("int", int), ("float", float)):
         try:
             if all(label_name(convert(name)) == name for name in names):
