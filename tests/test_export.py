@@ -295,3 +295,32 @@ def test_weights_too_large_to_score_are_one_line_and_nothing_written(tmp_path):
         "large that the logits overflow); nothing was written — retrain it."
     ]
     assert not (tmp_path / "b.onnx").exists()
+
+
+def test_the_float32_self_check_measures_rows_whose_probabilities_are_not_0_or_1(tmp_path):
+    """Random rows put a model with large weights at probabilities of exactly 0 and 1, where
+    any graph agrees: a float32 export was said to agree "to 9.2e-34" while it was 2e-6 off
+    on the training rows. The probes now include rows at logits between −6 and 6."""
+    from lrnn.export import export
+
+    rng = np.random.default_rng(3)
+    w = 300.0 * rng.choice([-1.0, 1.0], 30)
+    model = persist.ModelFile(
+        w=w, b=0.5, classes=("no", "yes"), preprocessing={"kind": "array", "scale": 1.0}
+    )
+    persist.save_model(tmp_path / "large.safetensors", model)
+    said = {}
+    for float32 in (False, True):
+        out = tmp_path / f"large-{float32}.onnx"
+        said[float32] = export(tmp_path / "large.safetensors", out, float32=float32)
+    assert said[False]["self_check_max_difference"] <= 1e-12
+    assert 1e-7 < said[True]["self_check_max_difference"] < 1e-2
+    # what it says is what onnxruntime shows on rows near the decision boundary
+    ort = pytest.importorskip("onnxruntime")
+    session = ort.InferenceSession(str(tmp_path / "large-True.onnx"))
+    x = rng.standard_normal((200, 30))
+    x -= np.outer(x @ w / (w @ w), w)  # on the boundary: z = 0.5
+    x += np.outer(np.linspace(-6, 6, 200) / (w @ w), w)
+    got = session.run(None, {"features": x.astype(np.float32)})[2][:, 1]
+    exact = 1 / (1 + np.exp(-(x @ w + 0.5)))
+    assert 1e-7 < np.max(np.abs(got - exact)) < 10 * said[True]["self_check_max_difference"]
