@@ -1117,6 +1117,16 @@ def test_a_hanging_function_is_waited_for_once_not_once_per_caller(tmp_path):
         ), v[caller].diagnosis
     assert v["sigmoid"].ran and not v["propagate"].ran
     assert [f["ran"] for f in report.to_json()["functions"]] == [True, True] + [False] * 4
+    # --json names what each waits for, as the text does (its waits_for was empty)
+    waits = {f["name"]: f["waits_for"] for f in report.to_json()["functions"]}
+    assert waits == {
+        "sigmoid": [],
+        "initialize_with_zeros": [],
+        "propagate": ["sigmoid"],
+        "optimize": ["sigmoid"],
+        "predict": ["sigmoid"],
+        "model": ["sigmoid"],
+    }
     assert report.summary().startswith(
         "1 of 6 functions pass; to fix: sigmoid; not run until then: propagate, optimize, "
         "predict, model."

@@ -300,6 +300,7 @@ def assess(
     if run.stopped:
         if run.stopped.startswith(NOT_RUN):
             report.skipped = "callee"
+            report.waits_for = list(run.not_run_for)  # --json names them as the text does
         elif run.stopped.startswith((NOT_CHECKED, CUT_SHORT)):
             report.skipped = "time"
         elif run.stopped == INTERRUPTED:

@@ -74,6 +74,8 @@ class FunctionRun:
     stopped: str | None = None  # why the function did not finish: timeout, crash, …
     output: str = ""
     finished: bool = False  # every case ran to its end (a result or an exception each)
+    #: the functions it calls, directly or not, that did not finish (so it was not run)
+    not_run_for: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -389,9 +391,9 @@ def _without_callers_of_unfinished(
             stuck = " and ".join(sorted(roots[name]))
             via = "" if set(through) == roots[name] else f" (through {' and '.join(through)})"
             verb, those = ("does", "that") if len(roots[name]) == 1 else ("do", "those")
-            report.functions[
-                name
-            ].stopped = f"{NOT_RUN} {stuck}{via}, which {verb} not finish: fix {those} first"
+            skipped = report.functions[name]
+            skipped.stopped = f"{NOT_RUN} {stuck}{via}, which {verb} not finish: fix {those} first"
+            skipped.not_run_for = sorted(roots[name])
             left.remove(name)
             changed = True
     return left
