@@ -1191,6 +1191,11 @@ def test_os_exit_and_huge_allocation(tmp_path):
     assert "MemoryError" in v["initialize_with_zeros"].diagnosis
     assert "out of memory" in v["initialize_with_zeros"].diagnosis
     assert "exit status 7" in v["optimize"].diagnosis
+    # os._exit leaves no traceback: the line that ends the process is found in the code
+    exit_line = text.splitlines().index("    os._exit(7)") + 1
+    assert v["optimize"].diagnosis.endswith(
+        f"It ends the process itself. Look at line {exit_line}: `os._exit(7)`."
+    ), v["optimize"].diagnosis
     # a child that runs out of the --memory limit as it starts also ends with a status
     assert "or memory beyond the --memory limit of 1024 MB" in v["optimize"].diagnosis
     assert v["predict"].passed  # checked in a fresh process after optimize's exit

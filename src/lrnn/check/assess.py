@@ -305,7 +305,7 @@ def assess(
             report.skipped = "time"
         elif run.stopped == INTERRUPTED:
             report.skipped = "interrupted"
-        report.diagnosis = _stopped_diagnosis(name, run.stopped)
+        report.diagnosis = _stopped_diagnosis(name, run.stopped, src)
         return report
     if not findings:
         report.passed = True
@@ -359,11 +359,14 @@ def _found_in_code(finding: Finding, src: loc.FunctionSource) -> Finding:
     return finding
 
 
-def _stopped_diagnosis(name: str, stopped: str) -> str:
+def _stopped_diagnosis(name: str, stopped: str, src: loc.FunctionSource | None = None) -> str:
     """What to do about a function that did not finish (or was not run because of one)."""
     if stopped.startswith(NOT_RUN):
         return f"{name} {stopped}, then check again."
     hint = ""
+    line = loc.process_ender(src) if src is not None and "exit status" in stopped else None
+    if line is not None:  # os._exit leaves no traceback: the line is found in the code
+        return f"{name} {stopped}. It ends the process itself. {src.where(line)}"
     if stopped.startswith(CUT_SHORT):
         hint = (
             " The check's time ran out while it ran: fix any function that fails and check "

@@ -397,6 +397,22 @@ def range_from_one() -> Locator:
     return find
 
 
+#: Calls that end the process at once, with no exception to trace back to a line.
+_PROCESS_ENDERS = {"_exit", "abort", "kill", "killpg", "raise_signal"}
+
+
+def process_ender(src: FunctionSource) -> int | None:
+    """The first ``os._exit(…)`` (``os.abort``, ``os.kill``, ``signal.raise_signal``): the
+    process ends there without a traceback, so only the code can say where."""
+    for n in src.in_line_order():
+        if isinstance(n, ast.Call):
+            f = n.func
+            called_name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
+            if called_name in _PROCESS_ENDERS:
+                return n.lineno
+    return None
+
+
 def called(name: str) -> Locator:
     """The first call of a function ``name`` (``print(...)``)."""
 
