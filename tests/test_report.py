@@ -322,6 +322,24 @@ def test_text_is_escaped(table_case, tmp_path):
     assert "a & b <i>" in parse(path).text("summary")
 
 
+def test_terminal_escapes_from_a_model_file_are_written_out(table_case, tmp_path):
+    """A model file's strings (its training facts, its history's column names) reached the
+    page byte for byte: ``cat report.html`` then retitled and recoloured the terminal."""
+    import dataclasses
+
+    model, test_ds, history = table_case
+    escape = "\x1b]0;PWNED\x07\x1b[31m"
+    training = {**model.training, "solver": "lbfgs" + escape}
+    forged = dataclasses.replace(model, training=training)
+    columns = {**history, "x" + escape: list(history["cost"])}
+    path = report.write_report(
+        tmp_path / "r.html", model=forged, dataset=test_ds, history=columns, title="t" + escape
+    )
+    text = path.read_text(encoding="utf-8")
+    assert not any(ch in text for ch in "\x1b\x07"), "a raw control character reached the page"
+    assert text.count("\\x1b]0;PWNED\\x07\\x1b[31m") >= 3  # solver, column, title
+
+
 def test_right_to_left_class_names_are_set_apart_from_the_text_around_them(table_case, tmp_path):
     # "negative: לא · positive: כן" or "כן: 120 (40 %)" without isolation: the bidirectional
     # algorithm pulls the colon, the numbers and the brackets into the names' right-to-left run

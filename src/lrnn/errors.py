@@ -100,12 +100,13 @@ def has_control_characters(text: str) -> bool:
     return any(_is_control(ch) for ch in text)
 
 
-def printable(text: str) -> str:
+def printable(text: str, keep: str = "") -> str:
     """``text`` with each control character written as Python writes it in a string literal
-    (ESC → ``\\x1b``): safe to print, and still says what the text held."""
+    (ESC → ``\\x1b``): safe to print, and still says what the text held. ``keep``: control
+    characters left as they are (a page's own line breaks and isolates)."""
     if not has_control_characters(text):
         return text
-    return "".join(ascii(ch)[1:-1] if _is_control(ch) else ch for ch in text)
+    return "".join(ascii(ch)[1:-1] if _is_control(ch) and ch not in keep else ch for ch in text)
 
 
 class UnbalancedClassesWarning(UserWarning):

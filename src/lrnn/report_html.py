@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from lrnn._version import __version__
-from lrnn.errors import LrnnError
+from lrnn.errors import LrnnError, printable
 
 _CSS = """
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1b1b;
@@ -64,7 +64,9 @@ class _Page:
         self.sections.append((section_id, heading, body))
 
     def render(self) -> str:
-        e = html.escape
+        def e(text: str) -> str:  # no markup in a <title>: control characters written out only
+            return html.escape(printable(text, keep="\n\t"))
+
         nav = "".join(f'<li><a href="#{sid}">{e(h)}</a></li>' for sid, h, _ in self.sections)
         body = "\n".join(
             f'<section id="{sid}">\n<h2>{e(h)}</h2>\n{content}\n</section>'
@@ -100,7 +102,10 @@ def isolated(name: Any) -> str:
 
 
 def _escaped(text: str) -> str:
-    """Text as HTML, each isolated name a <bdi> element."""
+    """Text as HTML, each isolated name a <bdi> element, and any other control character
+    written out (ESC as \\x1b): a model file's strings reach the page, and a terminal escape
+    in them would retitle or recolour the terminal of whoever runs cat on the report."""
+    text = printable(text, keep="\n\t" + _ISOLATE + _POP)
     return html.escape(text).replace(_ISOLATE, "<bdi>").replace(_POP, "</bdi>")
 
 
