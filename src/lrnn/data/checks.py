@@ -49,6 +49,11 @@ def check_finite(
 
 def check_bytes(source: str, what: str, shape: Sequence[int], itemsize: int) -> None:
     """Refuse an array by its declared size, before a single byte of it is read."""
+    if any(int(s) < 0 for s in shape):  # numpy would go on to say the file is cut short
+        raise DataError(
+            f"{source}: {what} declares the shape {tuple(int(s) for s in shape)}, with a "
+            "negative size: the file is damaged or not made by numpy.save; save the array again."
+        )
     nbytes = math.prod(int(s) for s in shape) * int(itemsize)
     if nbytes > limits.MAX_ARRAY_BYTES:
         raise DataError(
