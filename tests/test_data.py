@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import warnings
 import zipfile
 import zlib
 from dataclasses import replace
@@ -926,3 +927,20 @@ def test_a_list_classes_of_one_column_or_row_is_read_as_the_list(tmp_path):
             f["train_set_y"] = np.array([0, 1] * 3)
             f["list_classes"] = np.array([b"non-cat", b"cat"]).reshape(shape)
         assert data.load(str(tmp_path / "c.h5")).classes == ("non-cat", "cat")
+
+
+def test_an_animation_is_read_as_its_first_frame_with_a_warning(tmp_path):
+    """An animated GIF (or a multi-page TIFF) was scored on its first frame without a word."""
+    from PIL import Image
+
+    from lrnn.data.images import read_images
+
+    frames = [Image.new("RGB", (8, 8), (40 * i, 0, 0)) for i in range(5)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(tmp_path / "still.gif")
+    with pytest.warns(UserWarning, match=r"anim.gif: holds 5 frames .* only the first is used"):
+        pixels = read_images([str(tmp_path / "anim.gif")], "RGB", None)
+    np.testing.assert_array_equal(pixels, read_images([str(tmp_path / "still.gif")], "RGB", None))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_images([str(tmp_path / "still.gif")], "RGB", None)  # one frame: nothing to say

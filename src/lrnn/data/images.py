@@ -218,6 +218,13 @@ def _read_image(
         # No copy where nothing changes: exif_transpose and convert each copied the whole
         # picture even then, and with the decoded original alive a 49-megapixel upload held
         # 600 MB (four copies) until its resize to the model's few thousand pixels.
+        frames = getattr(im, "n_frames", 1)
+        if isinstance(frames, int) and frames > 1:  # an animation, a multi-page TIFF
+            warnings.warn(
+                f"{path}: holds {frames} frames (an animation or several pages); only the "
+                "first is used — save the frame you mean as a picture of its own.",
+                stacklevel=2,
+            )
         if im.getexif().get(_ORIENTATION, 1) != 1:
             im = ImageOps.exif_transpose(im)
         im = _as_8bit(im, path)
