@@ -452,6 +452,19 @@ def test_stops_cleanly(models, sig):
     assert "Traceback" not in err and err.strip().endswith("lrnn serve: stopped"), err
 
 
+def test_the_access_log_has_a_line_per_request_on_stderr(models):
+    """--access-log logged nothing: uvicorn writes requests at INFO, under the server's
+    log level of WARNING (and on stdout, where the help said stderr)."""
+    import httpx
+
+    server = Server(models.table, "--access-log", cwd=models.folder)
+    httpx.get(server.url + "/health", timeout=5)
+    httpx.get(server.url + "/no/such/path", timeout=5)
+    status, err = server.stop()
+    assert status == 0 and server.stdout == "", server.stdout
+    assert '"GET /health HTTP/1.1" 200' in err and '"GET /no/such/path HTTP/1.1" 404' in err, err
+
+
 def test_port_in_use_is_one_line(models):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

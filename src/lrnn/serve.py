@@ -608,6 +608,19 @@ async def _multipart(request: Any, body: bytes, max_images: int) -> list[tuple[s
 # Running it
 
 
+def _log_requests_on_stderr() -> None:
+    """uvicorn's access log as --access-log promises it: each request a line on stderr, beside
+    lrnn's own lines (uvicorn logs requests at INFO, which log_level="warning" silenced, and
+    on stdout). The path in each line is percent-encoded by uvicorn: no terminal escapes."""
+    import logging
+
+    access = logging.getLogger("uvicorn.access")
+    access.setLevel(logging.INFO)
+    for handler in access.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -688,6 +701,8 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=5,
     )
+    if access_log:
+        _log_requests_on_stderr()
     # uvicorn finishes the requests in flight on SIGINT/SIGTERM, then raises the signal again
     # for the previous handler: make that a quiet, successful exit rather than a kill.
     previous = _stop_on_sigterm()
