@@ -152,6 +152,8 @@ def test_verify_reports_bit_identical(folder, capsys, case):
     assert status == 0, (out, err)
     assert out.startswith("bit-identical: retraining reproduces m.safetensors exactly")
     assert err.startswith("retraining with ")  # said before the retrain, which may be long
+    # a path read from the model file, not given by the user, is said to be the manifest's
+    assert ("the data the model's manifest names" in err) == (not verify_args), err
     status, out, _ = _lrnn(capsys, "verify", "--model", "m.safetensors", *verify_args, "--json")
     assert status == 0 and json.loads(out) == {
         "bit_identical": True,

@@ -264,9 +264,11 @@ def reproduce(
         )
     if announce is not None:  # a long retrain should not look like a hang
         on_backend = "" if request.backend == "numpy" else f" on the {request.backend} backend"
+        # a path read from the model file, not from the user: said as such
+        named = "" if data_path else ", the data the model's manifest names"
         announce(
             f"retraining with {config.solver}{on_backend}, at most {config.max_iter} iterations, "
-            f"on {td.source} ({td.backend.n_samples} examples)…"
+            f"on {td.source} ({td.backend.n_samples} examples{named})…"
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
