@@ -314,6 +314,28 @@ MUTANTS = [
         ["100 iterations", "hard-coded"],
     ),
     (
+        "model-iterations-hard-coded",  # model has no loop: range(num_iterations) fits not
+        "model",
+        [
+            (
+                "X_train, Y_train, num_iterations, learning_rate",
+                "X_train, Y_train, 2000, learning_rate",
+            )
+        ],
+        ["runs 2000 iterations whatever num_iterations is", "pass num_iterations on to optimize"],
+    ),
+    (
+        "reads-a-file",  # FileNotFoundError for a file beside the learner's, without a word
+        "initialize_with_zeros",
+        [
+            (
+                "    w = np.zeros((dim, 1))",
+                "    open('train.h5', 'rb').read(10)\n    w = np.zeros((dim, 1))",
+            )
+        ],
+        ["FileNotFoundError", "runs each function in an empty folder of its own"],
+    ),
+    (
         "costs-every-iteration",
         "optimize",
         [("if i % 100 == 0:", "if True:")],
@@ -1377,6 +1399,10 @@ def test_cli_partial_solution_reports_not_found(tmp_path):
 def test_nothing_found_is_not_a_pass(tmp_path):
     proc = run(["check", write(tmp_path, "x = 1\n")], tmp_path)
     assert proc.returncode == 1 and "nothing was checked" in proc.stdout
+    # --json: a function not found did not run (it said "ran": true)
+    proc = run(["check", str(tmp_path / "solution.py"), "--json"], tmp_path)
+    functions = json.loads(proc.stdout)["functions"]
+    assert [(f["found"], f["ran"]) for f in functions] == [(False, False)] * 6
 
 
 def test_unexplained_answer_shows_expected_got_and_smallest_input(tmp_path):

@@ -91,7 +91,7 @@ class CheckReport:
                     "name": f.name,
                     "found": f.found,
                     "passed": f.passed,
-                    "ran": f.ran,
+                    "ran": f.found and f.ran,  # a function not found never ran
                     "waits_for": f.waits_for,
                     "diagnosis": f.diagnosis,
                     "notes": f.notes,
@@ -399,9 +399,10 @@ def check_file(
     notes = [_statement_note(n) for n in sandbox.notes if n.get("type") != "NameError"]
     if unbound:  # a notebook's data preparation (m_train = train_set_x_orig.shape[0], …)
         first = _statement_note(unbound[0]).replace("NameError: ", "")
-        notes.append(
-            f"{len(unbound)} statement(s) outside the functions use data from code the check "
-            f"does not run (loading data, training), so they were left out; the first: {first}"
+        notes.append(  # as expected of a lesson's file: said as such, not as an error
+            f"{len(unbound)} statement(s) outside the functions use data the check does not "
+            f"load (your data loading and training), so they were skipped, as expected; the "
+            f"first: {first}"
         )
     for name, places in solution.defined_more_than_once({c.name for c in checks}).items():
         notes.append(

@@ -93,6 +93,12 @@ def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> st
             "its result, not end the program."
         )
     head = f"{head}: {text}" if text else head
+    if kind in ("FileNotFoundError", "PermissionError", "IsADirectoryError"):
+        return (  # the file beside theirs is not beside the code while it is checked
+            f"{head}. The check runs each function in an empty folder of its own, so files "
+            "beside your code are not there: a lesson function takes its data as arguments "
+            "and reads no file; load the data outside the functions."
+        )
     sizes = ("not aligned", "could not be broadcast", "matmul", "shapes")
     if name == "optimize" and inner == "propagate" and any(n in text for n in sizes):
         # propagate is checked on its own first: arrays that no longer fit it come from

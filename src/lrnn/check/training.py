@@ -193,9 +193,15 @@ def explain_run(
         if other == iterations or len(range(0, other, RECORD)) != recorded:
             continue  # a different count would have recorded a different number of costs
         if matches(got, descent(*args, other, rate), tol):
+            # model has no loop of its own: its count is what it hands to optimize
+            use = (
+                "pass num_iterations on to optimize"
+                if who == "model"
+                else "use range(num_iterations)"
+            )
             hard_coded = Finding(
                 f"{who} runs {other} iteration{'s' * (other != 1)} whatever num_iterations is "
-                f"(here {iterations}): the count is hard-coded; use range(num_iterations).",
+                f"(here {iterations}): the count is hard-coded; {use}.",
                 loc.literal(other),
             )
             if other != 1:
