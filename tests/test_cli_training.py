@@ -169,6 +169,8 @@ def test_ctrl_c_pressed_twice_quickly_still_exits_with_130(tmp_path):
     """The second press lands while lrnn is already leaving (checkpoint saved, message
     printed): it used to raise outside every handler, and the process died by the signal."""
     for gap in (0.0, 0.002, 0.005, 0.01, 0.02, 0.03):
+        for left in tmp_path.glob("*.ckpt.safetensors"):  # each round a first run
+            left.unlink()
         proc = subprocess.Popen(
             [*lrnn_command(), "train", "--iterations", "1000000", "--no-plot"],
             cwd=tmp_path,
@@ -579,6 +581,34 @@ def test_ctrl_c_leaves_a_foreign_file_at_the_default_checkpoint_path_alone(tmp_p
     )
     from lrnn import checkpoint, persist
 
+    state, _ = checkpoint.state_from_checkpoint(
+        *persist.load_checkpoint(tmp_path / "o-2.ckpt.safetensors")
+    )
+    assert state.iteration > 0
+
+
+def test_ctrl_c_leaves_an_earlier_runs_checkpoint_alone_and_the_start_says_it_waits(tmp_path):
+    """A second run that forgot --resume replaced the first one's checkpoint when stopped (its
+    627,869 iterations of progress lost), and nothing was said at its start."""
+    from lrnn import checkpoint, persist
+
+    args = ["train", "--model", "o.safetensors", "--iterations", "1000000", "--no-plot"]
+    first = _interrupt_after(args, tmp_path, "Cost after iteration 0")
+    assert first.returncode == 130 and "checkpoint saved to o.ckpt.safetensors." in first.stderr
+    kept = (tmp_path / "o.ckpt.safetensors").read_bytes()
+    stopped_at = checkpoint.read(str(tmp_path / "o.ckpt.safetensors"))[1]["iteration"]
+    second = _interrupt_after(args, tmp_path, "Cost after iteration 0")
+    assert second.returncode == 130, second.stderr
+    assert (
+        f"warning: o.ckpt.safetensors holds an earlier run stopped at iteration {stopped_at}; "
+        "this run starts afresh and leaves it alone — to continue that run instead, add "
+        "--resume o.ckpt.safetensors." in second.stderr
+    )
+    assert (
+        "checkpoint saved to o-2.ckpt.safetensors (o.ckpt.safetensors holds an earlier run's "
+        "checkpoint, left alone)" in second.stderr
+    )
+    assert (tmp_path / "o.ckpt.safetensors").read_bytes() == kept
     state, _ = checkpoint.state_from_checkpoint(
         *persist.load_checkpoint(tmp_path / "o-2.ckpt.safetensors")
     )

@@ -247,6 +247,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     _refuse_conflicting_options(args, paths, request)
     _check_train_outputs(args, paths, lrnn_chose_model)
 
+    if not args.resume and paths["checkpoint"] is None:
+        _say_if_an_earlier_run_waits(args.model)
     resumed = tensors = meta = None
     if args.resume:
         tensors, meta, resumed = checkpoint.read(args.resume)
@@ -421,6 +423,28 @@ def _save_train_outputs(args, paths: dict, model, result, td) -> None:
             files.clean_stale_temp_files(path)
     with files.all_or_nothing():  # a report that fails to write leaves the old model in place
         _write_train_outputs(paths, model, result, td)
+
+
+def _say_if_an_earlier_run_waits(model_path: str) -> None:
+    """A checkpoint at the default path is an earlier run's, stopped and not resumed: this run
+    starts afresh (and a Ctrl-C now leaves that file alone), which is said at once, while
+    --resume can still be added."""
+    from lrnn.cli.outputs import earlier_checkpoint
+
+    path = earlier_checkpoint(model_path)
+    if path is None:
+        return
+    try:
+        from lrnn import checkpoint
+
+        at = f" at iteration {checkpoint.read(str(path))[1]['iteration']}"
+    except (LrnnError, KeyError, TypeError):
+        at = ""
+    warnings.warn(
+        f"{printable(str(path))} holds an earlier run stopped{at}; this run starts afresh and "
+        f"leaves it alone — to continue that run instead, add --resume {printable(str(path))}.",
+        stacklevel=2,
+    )
 
 
 def _write_train_outputs(paths: dict, model, result, td) -> None:

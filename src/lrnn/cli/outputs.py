@@ -123,22 +123,36 @@ class OutputPlan:
                 )
 
 
+def default_checkpoint(model_path: str) -> Path:
+    """MODEL.ckpt.safetensors: where a run that schedules no checkpoint saves one when stopped."""
+    return Path(f"{Path(model_path).with_suffix('')}.ckpt.safetensors")
+
+
+def earlier_checkpoint(model_path: str) -> Path | None:
+    """The default checkpoint path when an lrnn checkpoint is there: an earlier run's, which
+    a run that neither resumes it nor names a checkpoint must leave alone."""
+    path = default_checkpoint(model_path)
+    if path.is_file() and not path.is_symlink() and _lrnn_file(path, "checkpoint"):
+        return path
+    return None
+
+
 def interrupt_checkpoint(model_path: str) -> tuple[str, str]:
     """(where a run stopped by Ctrl-C or SIGTERM saves its state, a note on why not at the
-    default path): MODEL.ckpt.safetensors, unless something other than an lrnn checkpoint is
-    there — a run that schedules no checkpoint writes one only when stopped, so its default
-    path was never checked — then MODEL-2.ckpt.safetensors, MODEL-3…, the first that is free
-    or holds a checkpoint."""
+    default path): MODEL.ckpt.safetensors when nothing is there, else MODEL-2.ckpt.safetensors,
+    MODEL-3…, the first that is free. What is there is never replaced: another file, or an
+    earlier run's checkpoint — its progress (627,869 iterations) was lost to a run that only
+    forgot --resume."""
+    default = default_checkpoint(model_path)
     base = Path(model_path).with_suffix("")
     for number in range(1, 1000):
         path = Path(f"{base}{'' if number == 1 else f'-{number}'}.ckpt.safetensors")
-        if not os.path.lexists(path) or (
-            path.is_file() and not path.is_symlink() and _lrnn_file(path, "checkpoint")
-        ):
+        if not os.path.lexists(path):
             break
-    default = Path(f"{base}.ckpt.safetensors")
-    note = "" if path == default else f" ({default} holds another file, left alone)"
-    return str(path), note
+    if path == default:
+        return str(path), ""
+    held = "an earlier run's checkpoint" if earlier_checkpoint(model_path) else "another file"
+    return str(path), f" ({default} holds {held}, left alone)"
 
 
 def _resolved(path: str | os.PathLike) -> Path:
