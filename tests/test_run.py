@@ -288,6 +288,17 @@ def test_a_test_or_validation_file_that_is_the_training_file_is_said(table, monk
     err = capsys.readouterr().err
     assert "--test ./data.csv is the training data itself" in err
     assert "--validation data.csv is the training data itself" in err
+    # the same file for validation and test: the examples that chose the weights score them
+    import shutil
+
+    shutil.copy("data.csv", "other.csv")
+    assert main([*common, "--test", "other.csv", "--validation", "./other.csv"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "--validation ./other.csv is the --test data itself, so the test score is measured on "
+        "the examples that chose the weights kept (early stopping) and flatters the model; give "
+        "a validation file apart from the test file." in err
+    ), err
 
 
 def test_a_model_standardized_on_all_rows_still_verifies(tmp_path, monkeypatch, capsys):

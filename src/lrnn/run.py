@@ -359,16 +359,23 @@ def _positive(ds: Any, request: TrainingRequest) -> Any:
     return data.set_positive_class(ds, request.positive_class)
 
 
-def _say_if_the_same(path: str, training: str, flag: str, consequence: str) -> None:
-    """A held-out file that is the training file itself: allowed, but said."""
+def _say_if_the_same(
+    path: str,
+    training: str,
+    flag: str,
+    consequence: str,
+    what: str = "the training data",
+    remedy: str = "give data the model does not train on",
+) -> None:
+    """A held-out file that is the training file itself (or the test file, for --validation):
+    allowed, but said."""
     try:
         same = os.path.isfile(path) and os.path.samefile(path, training)
     except OSError:
         same = False
     if same:
         warnings.warn(
-            f"{flag} {path} is the training data itself, so {consequence}; give data the "
-            "model does not train on.",
+            f"{flag} {path} is {what} itself, so {consequence}; {remedy}.",
             UserWarning,
             stacklevel=3,
         )
@@ -501,6 +508,16 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
             "--validation",
             "early stopping and the validation loss watch the very examples the model fits",
         )
+        if request.test:  # the examples that chose the weights would also score them
+            _say_if_the_same(
+                request.validation,
+                request.test,
+                "--validation",
+                "the test score is measured on the examples that chose the weights kept (early "
+                "stopping) and flatters the model",
+                what="the --test data",
+                remedy="give a validation file apart from the test file",
+            )
         validation_ds = data.align_classes(
             data.load(
                 request.validation, label=request.label, spec=train_ds.spec, spec_of=_TRAINING_IS
