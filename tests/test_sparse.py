@@ -589,3 +589,15 @@ def test_the_training_header_says_how_much_of_a_sparse_matrix_is_stored(stored, 
         X=SimpleNamespace(nnz=stored), sparse_rows=True, n_samples=shape[0], n_features=shape[1]
     )
     assert _sparseness(backend) == ", sparse: " + said
+
+
+def test_a_softmax_layers_header_says_its_rows_are_sparse_too():
+    """Text of three classes trains a softmax layer, whose backend has no sparse_rows flag:
+    the header said "(float64)" alone, as if the matrix had been made dense."""
+    from lrnn.cli.train_lines import _sparseness
+
+    X = sp.random(60, 400, density=0.05, format="csr", random_state=0)
+    backend = make_backend(X, np.arange(60) % 3, n_classes=3)
+    assert _sparseness(backend) == f", sparse: {X.nnz:,} stored values, 5 % of the matrix"
+    dense = make_backend(X.toarray(), np.arange(60) % 3, n_classes=3)
+    assert _sparseness(dense) == ""

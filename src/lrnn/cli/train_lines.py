@@ -74,8 +74,10 @@ def header(td, cfg) -> str:
 def _sparseness(backend) -> str:
     """ ", sparse: 3,141 stored values, 2.1 % of the matrix" for sparse rows (text, svmlight):
     the matrix is never made dense, and its width alone would suggest it is."""
+    # the rows' own type, not the backend's flag: a softmax layer's backend holds sparse rows
+    # too, and its header said nothing of them
     stored = getattr(getattr(backend, "X", None), "nnz", None)
-    if not getattr(backend, "sparse_rows", False) or stored is None:
+    if not isinstance(stored, int) or isinstance(stored, bool):
         return ""
     cells = max(1, backend.n_samples * backend.n_features)
     # three digits, never "1e+02 %", and 100 % only when every cell is stored
