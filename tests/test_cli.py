@@ -462,7 +462,22 @@ def test_a_label_option_that_names_no_column_is_said_to_be_ignored(tmp_path):
     args = ["predict", "--model", "m.safetensors", "--label", "foo", str(picture)]
     predicted = run(args, tmp_path)
     assert predicted.returncode == 0, predicted.stderr
-    assert "this model takes image data, which has none, so it is ignored" in predicted.stderr
+    assert (
+        "this model takes image data, whose labels (if any) come with the data, so it is "
+        "ignored" in predicted.stderr
+    )
+    # evaluate and report said nothing of a --label they ignore, predict of an --encoding
+    h5 = tmp_path / "p.h5"
+    with h5py.File(h5, "w") as f:
+        f["x"] = np.zeros((4, 8, 8), np.uint8)
+        f["y"] = np.array([0, 1, 0, 1])
+    for command, extra, said in [
+        ("evaluate", ["--label", "foo"], "--label names the column of labels in a CSV/Parquet"),
+        ("report", ["--label", "foo", "-o", "r.html"], "--label names the column of labels in"),
+        ("predict", ["--encoding", "latin-1"], "--encoding reads the documents of a text model"),
+    ]:
+        proc = run([command, "--model", "m.safetensors", str(h5), *extra], tmp_path)
+        assert said in proc.stderr and "so it is ignored — drop it" in proc.stderr, proc.stderr
 
 
 def test_paths_with_a_newline_cannot_forge_a_line_of_output(tmp_path):

@@ -142,6 +142,12 @@ def _load_model_and_spec(path: str, encoding: str | None = None, text_column: st
             f"--text-column names a table's column of documents for a text model; {path} is "
             f"a model of {spec.kind} data — drop --text-column."
         )
+    if encoding and spec.text is None:  # refused for --text-column; said, not ignored, here
+        warnings.warn(
+            f"--encoding reads the documents of a text model; {path} is a model of {spec.kind} "
+            "data, so it is ignored — drop it.",
+            stacklevel=3,
+        )
     if encoding and spec.text is not None:
         spec = replace(
             spec, text={**spec.text, "encoding": settings(encoding=encoding)["encoding"]}
@@ -149,6 +155,21 @@ def _load_model_and_spec(path: str, encoding: str | None = None, text_column: st
     if text_column is not None:
         spec = replace(spec, text={**spec.text, "text_column": text_column})
     return model, spec
+
+
+def say_if_label_is_unused(label: str | None, spec: Any, scoring: bool) -> None:
+    """--label names a table's column: for pictures, arrays or a folder of documents the
+    labels come from the data itself, so the option changes nothing — said, as lrnn train
+    says it, not silently ignored."""
+    text_table = spec.kind == "text" and spec.text.get("text_column") is not None
+    if label is None or spec.kind == "table" or text_table:
+        return
+    what = "a label column to leave out of" if not scoring else "the column of labels in"
+    warnings.warn(
+        f"--label names {what} a CSV/Parquet table; this model takes {spec.kind} data, whose "
+        "labels (if any) come with the data, so it is ignored — drop it.",
+        stacklevel=3,
+    )
 
 
 def _logits(w: np.ndarray, b: float, ds, scale: float) -> np.ndarray:
@@ -640,6 +661,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     plan.read("--history", args.history)
     plan.write("-o", output, "report", derived=_choose("-o", args.output)).check()
     model, spec = _load_model_and_spec(args.model, args.encoding, args.text_column)
+    say_if_label_is_unused(args.label, spec, scoring=True)
     label = args.label or spec.label_column or "label"  # the model's column unless told
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     # The model carries its recorded history; --history replaces it (e.g. a finer one).

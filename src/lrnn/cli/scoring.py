@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from lrnn.cli.commands import _load_model_and_spec, _logits, _out
+from lrnn.cli.commands import _load_model_and_spec, _logits, _out, say_if_label_is_unused
 from lrnn.cli.train_lines import six_decimals
 from lrnn.errors import UsageError, printable
 
@@ -31,13 +31,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.model}: --threshold {args.threshold:g}: {problem}; drop it.")
     if args.inputs.count("-") > 1:
         raise UsageError("'-' (standard input) is given more than once; give it once.")
-    text_table = spec.kind == "text" and spec.text.get("text_column") is not None
-    if args.label is not None and spec.kind != "table" and not text_table:
-        warnings.warn(  # as lrnn train says it: a label column belongs to tables
-            f"--label names a label column to leave out of a CSV/Parquet table; this model "
-            f"takes {spec.kind} data, which has none, so it is ignored — drop it.",
-            stacklevel=2,
-        )
+    say_if_label_is_unused(args.label, spec, scoring=False)
     if args.inputs == ["-"] and spec.kind == "text":  # a stream: scored a batch at a time
         datasets: Any = _stdin_datasets(spec)
     else:
@@ -94,6 +88,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.save:  # before any work: a model that cannot be written back costs nothing
         files.check_writable(args.model)
     model, spec = _load_model_and_spec(args.model, args.encoding, args.text_column)
+    say_if_label_is_unused(args.label, spec, scoring=True)
     if len(model.classes) > 2:
         return _evaluate_classes(args, model, spec)
     label = args.label or spec.label_column or "label"  # the model's column unless told
