@@ -1230,6 +1230,19 @@ def test_a_long_error_message_is_cut_to_its_first_two_lines(tmp_path):
     assert v.diagnosis.endswith("raised AttributeError: one two …")
 
 
+def test_cost_lines_between_long_printed_lines_are_still_found(tmp_path):
+    """2000 characters printed each iteration pushed the cost lines into the middle that a
+    long output loses: a right optimize failed for "no printed line shows the cost"."""
+    noisy = CORRECT.replace(
+        "        grads, cost = propagate(w, b, X, Y)\n",
+        "        grads, cost = propagate(w, b, X, Y)\n        print('x' * 2000)\n",
+    )
+    assert noisy != CORRECT
+    v = verdicts(check_file(write(tmp_path, noisy), FAST))["optimize"]
+    assert v.passed, v.line()
+    assert any("printed 253 lines for 250 iterations" in n for n in v.notes), v.notes
+
+
 def test_megabytes_of_output_are_capped(tmp_path):
     text = replace_body("initialize_with_zeros", "print('x' * 5_000_000)")
     report = check_file(write(tmp_path, text), FAST)

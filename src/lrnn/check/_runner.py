@@ -140,20 +140,39 @@ def decode(obj: Any, depth: int = 0) -> Any:
 # --------------------------------------------------------------------------------------------
 # capturing output and calling one function
 # --------------------------------------------------------------------------------------------
+#: Short lines with a number in them (a printed cost) kept apart from the head and tail, and
+#: how long such a line may be: with 2000 characters of other output per iteration, the cost
+#: lines fell in the cut middle and a right optimize failed for "no printed line shows the cost".
+NUMBERED_KEEP, NUMBERED_LINE = 1000, 200
+
+
 class CappedText(io.TextIOBase):
-    """A text stream that keeps the first and last :data:`OUTPUT_KEEP` characters and a count."""
+    """A text stream that keeps the first and last :data:`OUTPUT_KEEP` characters and a count,
+    and the short lines that hold a number (see :data:`NUMBERED_KEEP`)."""
 
     def __init__(self) -> None:
         self.head, self.tail, self.total, self.lines = "", "", 0, 0
+        self.numbered: list[str] = []
+        self._partial = ""  # the line being written, up to NUMBERED_LINE + 1 characters
 
     def writable(self) -> bool:
         return True
+
+    def _keep_numbered(self, s: str) -> None:
+        if len(self.numbered) >= NUMBERED_KEEP:
+            return
+        *complete, rest = (self._partial + s).split("\n")
+        self._partial = rest[: NUMBERED_LINE + 1]
+        for line in complete:
+            if len(line) <= NUMBERED_LINE and any(c.isdigit() for c in line):
+                self.numbered.append(line)
 
     def write(self, s: str) -> int:
         s = str(s)
         written = len(s)
         self.total += written
         self.lines += s.count("\n")
+        self._keep_numbered(s)
         room = OUTPUT_KEEP - len(self.head)
         if room > 0:
             self.head += s[:room]
@@ -253,6 +272,9 @@ def call_case(
     result["printed"] = own.text()
     result["printed_lines"] = own.lines
     result["printed_cut"] = own.cut
+    if own.cut:  # the lines a cost may be on, which the cut middle would have hidden
+        tail = [own._partial] if any(c.isdigit() for c in own._partial) else []
+        result["printed_numbered"] = "\n".join(own.numbered + tail)
     result["left_out"] = given - len(args)
     result["mutated"] = [
         names[i]

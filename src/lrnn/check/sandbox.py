@@ -61,6 +61,8 @@ class CallResult:
     printed: str = ""  # what this call printed (its middle cut out when long)
     printed_lines: int = 0  # how many lines it printed, all told
     printed_cut: bool = False  # whether ``printed`` lost its middle (a long output)
+    #: when it did: its short lines that hold a number, in order (where costs are printed)
+    printed_numbered: str = ""
     left_out: int = 0  # trailing optional arguments its signature had no room for
 
 
@@ -551,6 +553,9 @@ def _result(ev: dict[str, Any]) -> CallResult:
         left_out=int(_number(ev.get("left_out"))),
         printed_lines=int(_number(ev.get("printed_lines"))),
         printed_cut=ev.get("printed_cut") is True,
+        printed_numbered=str(ev.get("printed_numbered", ""))[
+            : _runner.NUMBERED_KEEP * (_runner.NUMBERED_LINE + 1)
+        ],
     )
 
 
