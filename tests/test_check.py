@@ -299,6 +299,18 @@ MUTANTS = [
     ),
     ("grads-order", "propagate", [("return grads, cost", "return cost, grads")], ["(cost, grads)"]),
     (
+        "b-learning-rate-twice",  # w moves too (b shifts the logits): b is further off
+        "optimize",
+        [("b = b - learning_rate * db", "b = b - learning_rate * learning_rate * db")],
+        ["b is -0.36848996; expected -0.96061165", "Look at line 35"],
+    ),
+    (
+        "w-learning-rate-twice",
+        "optimize",
+        [("w = w - learning_rate * dw", "w = w - learning_rate * learning_rate * dw")],
+        ["w is [[", "Look at line 34"],
+    ),
+    (
         "lr-hard-coded",
         "optimize",
         [
