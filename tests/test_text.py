@@ -292,7 +292,7 @@ def test_predict_text_files_and_svmlight_through_the_cli(tmp_path):
         r"\(float64, sparse: (\d+) stored values, ([\d.]+) % of the matrix\)", trained.stdout
     )
     assert told and 0 < int(told[1]) < X.nnz
-    assert float(told[2]) == float(f"{100 * int(told[1]) / (160 * 12):.2g}")
+    assert float(told[2]) == float(f"{100 * int(told[1]) / (160 * 12):.3g}")
     _svm(tmp_path / "n.svm", X[:5, :6], y[:5], False)
     narrow = run(["predict", "--model", "s.safetensors", "n.svm"], tmp_path)
     assert narrow.returncode == 0 and len(narrow.stdout.splitlines()) == 1 + 5  # header + rows
