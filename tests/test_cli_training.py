@@ -600,7 +600,8 @@ def test_ctrl_c_leaves_an_earlier_runs_checkpoint_alone_and_the_start_says_it_wa
     second = _interrupt_after(args, tmp_path, "Cost after iteration 0")
     assert second.returncode == 130, second.stderr
     assert (
-        f"warning: o.ckpt.safetensors holds an earlier run stopped at iteration {stopped_at}; "
+        f"warning: o.ckpt.safetensors holds an earlier run stopped at iteration {stopped_at} of "
+        "1000000; "
         "this run starts afresh and leaves it alone — to continue that run instead, add "
         "--resume o.ckpt.safetensors." in second.stderr
     )
@@ -613,6 +614,12 @@ def test_ctrl_c_leaves_an_earlier_runs_checkpoint_alone_and_the_start_says_it_wa
         *persist.load_checkpoint(tmp_path / "o-2.ckpt.safetensors")
     )
     assert state.iteration > 0
+    # a run that ran to its end keeps its last state there: nothing waits, nothing is said
+    done = ["train", "--model", "f.safetensors", "--iterations", "5", "--no-plot"]
+    ran = run([*done, "--checkpoint", "f.ckpt.safetensors", "--checkpoint-every", "2"], tmp_path)
+    assert ran.returncode == 0 and (tmp_path / "f.ckpt.safetensors").exists(), ran.stderr
+    again = run(done, tmp_path)
+    assert again.returncode == 0 and "earlier run" not in again.stderr, again.stderr
 
 
 def test_drop_leaves_out_a_column_of_text_ids(tmp_path):

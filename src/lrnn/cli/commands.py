@@ -458,9 +458,13 @@ def _say_if_an_earlier_run_waits(model_path: str) -> None:
     try:
         from lrnn import checkpoint
 
-        at = f" at iteration {checkpoint.read(str(path))[1]['iteration']}"
-    except (LrnnError, KeyError, TypeError):
-        at = ""
+        _, meta, config = checkpoint.read(str(path))
+        done, planned = int(meta["iteration"]), int(config.max_iter)
+    except (LrnnError, KeyError, TypeError, ValueError):
+        done = planned = None
+    if done is not None and planned is not None and done >= planned:
+        return  # a run resumed to its end keeps its last state there: nothing waits
+    at = "" if done is None else f" at iteration {done} of {planned}"
     warnings.warn(
         f"{printable(str(path))} holds an earlier run stopped{at}; this run starts afresh and "
         f"leaves it alone — to continue that run instead, add --resume {printable(str(path))}.",
