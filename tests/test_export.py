@@ -172,6 +172,51 @@ def test_float32_graph(models):
         assert np.abs(outputs["probabilities"][:, 1] - expected).max() <= 1e-5
 
 
+def test_the_self_checks_probes_include_undecided_pictures_and_rows(models):
+    """Random probes put a model at probabilities of 0 and 1, where a wrong graph agrees too:
+    pictures and rows aimed at logits between −6 and 6 are added (images had none)."""
+    from lrnn import export
+
+    import dataclasses
+
+    for path in (models.image, models.table):
+        predictor = inference.Predictor.load(path)
+        spec = predictor.spec  # weights 50 times larger: random probes are all 0 or 1
+        model = dataclasses.replace(predictor.model, w=np.asarray(predictor.model.w) * 50)
+        raw = export.probe_inputs(spec, np.asarray(model.w).shape[0], model=model)
+        records = inference.predict_records(model, spec, export.raw_dataset(raw, spec))
+        p = np.array([r["probability"] for r in records])
+        undecided = np.sum((p > 0.01) & (p < 0.99))
+        assert undecided >= 8, (path, p.round(3))
+
+
+def test_a_float32_graph_that_is_wrong_is_refused_and_one_float32_cannot_hold_too(tmp_path):
+    """The float32 tolerance grew with the weights until a graph with its bias dropped was
+    said to agree to 0.16; it is held per row to what rounding allows, and at most 1e-2."""
+    import dataclasses
+
+    from lrnn import export
+    from lrnn.errors import LrnnError, UsageError
+
+    rng = np.random.default_rng(5)
+    w = rng.normal(0, 0.1, 2000)
+    model = persist.ModelFile(
+        w=w, b=0.3, classes=("no", "yes"), preprocessing={"kind": "array", "scale": 1.0}
+    )
+    from lrnn.data.text import model_spec
+
+    spec = model_spec(model)
+    assert (
+        export.self_check(export.build_graph(model, spec, float32=True), model, spec, True) < 1e-4
+    )
+    wrong = dataclasses.replace(model, w=w * 0.8, b=0.0)
+    with pytest.raises(LrnnError, match="the exported graph disagrees with lrnn"):
+        export.self_check(export.build_graph(wrong, spec, float32=True), model, spec, True)
+    huge = dataclasses.replace(model, w=w * 1e6)
+    with pytest.raises(UsageError, match="float32 arithmetic cannot give this model's prob"):
+        export.self_check(export.build_graph(huge, spec, float32=True), huge, spec, True)
+
+
 def test_graph_interface_and_metadata(models):
     out = export_file(models.image, models.folder / "meta.onnx")
     proto = onnx.load(str(out))
