@@ -175,9 +175,9 @@ def test_float32_graph(models):
 def test_the_self_checks_probes_include_undecided_pictures_and_rows(models):
     """Random probes put a model at probabilities of 0 and 1, where a wrong graph agrees too:
     pictures and rows aimed at logits between −6 and 6 are added (images had none)."""
-    from lrnn import export
-
     import dataclasses
+
+    from lrnn import export
 
     for path in (models.image, models.table):
         predictor = inference.Predictor.load(path)
