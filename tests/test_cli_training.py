@@ -614,10 +614,20 @@ def test_ctrl_c_leaves_an_earlier_runs_checkpoint_alone_and_the_start_says_it_wa
         *persist.load_checkpoint(tmp_path / "o-2.ckpt.safetensors")
     )
     assert state.iteration > 0
-    # a run that ran to its end keeps its last state there: nothing waits, nothing is said
-    done = ["train", "--model", "f.safetensors", "--iterations", "5", "--no-plot"]
-    ran = run([*done, "--checkpoint", "f.ckpt.safetensors", "--checkpoint-every", "2"], tmp_path)
+    # scheduled checkpoints do not replace it either: they go to the next free name
+    scheduled = run(
+        [*args[:3], "--iterations", "5", "--no-plot", "--checkpoint-every", "2"], tmp_path
+    )
+    assert scheduled.returncode == 0, scheduled.stderr
+    assert "(its checkpoints go to o-3.ckpt.safetensors)" in scheduled.stderr
+    assert (tmp_path / "o.ckpt.safetensors").read_bytes() == kept
+    assert (tmp_path / "o-3.ckpt.safetensors").exists()
+    # a run that ended (here stopped early by tol, short of max_iter) keeps its last state
+    # there, marked finished: nothing waits, nothing is said
+    done = ["train", "--model", "f.safetensors", "--solver", "newton", "--no-plot"]
+    ran = run([*done, "--checkpoint-every", "2"], tmp_path)
     assert ran.returncode == 0 and (tmp_path / "f.ckpt.safetensors").exists(), ran.stderr
+    assert checkpoint.read(str(tmp_path / "f.ckpt.safetensors"))[1]["iteration"] < 100
     again = run(done, tmp_path)
     assert again.returncode == 0 and "earlier run" not in again.stderr, again.stderr
 

@@ -271,8 +271,12 @@ class Checkpointer(Callback):
             self.save(state)
         return self.interrupted
 
-    def save(self, state: TrainState, path: str | None = None) -> None:
+    def save(self, state: TrainState, path: str | None = None, finished: str | None = None) -> None:
+        """``finished``: the run's stop reason, for the state saved at its end — a later run
+        is told of an earlier run's checkpoint only when that run did not finish."""
         tensors, meta = state_to_checkpoint(state, self.config)
+        if finished is not None:
+            meta["finished"] = finished
         meta["data"] = self.data_info
         if self.outputs is not None:
             meta["outputs"] = self.outputs

@@ -244,7 +244,12 @@ def _train_paths(args) -> dict[str, str | None]:
     if args.report is not None:
         paths["report"] = args.report or str(Path(model_path).with_suffix(".html"))
     if args.checkpoint_every and not args.checkpoint:
-        paths["checkpoint"] = str(Path(model_path).with_suffix(".ckpt.safetensors"))
+        from lrnn.cli.outputs import interrupt_checkpoint
+
+        # the default path, unless a file is there: an earlier run's checkpoint is never
+        # replaced by a run that does not resume it (the next free name instead)
+        default = str(Path(model_path).with_suffix(".ckpt.safetensors"))
+        paths["checkpoint"] = default if args.resume else interrupt_checkpoint(model_path)[0]
     return paths
 
 
@@ -268,8 +273,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     _refuse_conflicting_options(args, paths, request)
     _check_train_outputs(args, paths, lrnn_chose_model)
 
-    if not args.resume and paths["checkpoint"] is None:
-        _say_if_an_earlier_run_waits(args.model)
+    if not args.resume and not args.checkpoint:
+        _say_if_an_earlier_run_waits(args.model, paths["checkpoint"])
     resumed = tensors = meta = None
     if args.resume:
         tensors, meta, resumed = checkpoint.read(args.resume)
@@ -356,10 +361,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         _save_train_outputs(args, paths, model, result, td)
         kept = paths["checkpoint"] or args.resume  # a checkpoint this run wrote or continued
         if kept and (saver.saved_at is not None or args.resume):
-            if saver.saved_at != result.state.iteration:
-                # short of the end, a resume from it redid the tail and replaced the model;
-                # from the finished state it has nothing left to do
-                saver.save(result.state, kept)
+            # the finished state, marked as such: a resume from it has nothing left to do
+            # (short of the end, it redid the tail and replaced the model), and a later run
+            # is not told that this one waits to be resumed
+            saver.save(result.state, kept, finished=result.stop_reason)
     _say_what_was_trained(args, paths, model.training, result, cfg.record_every)
     if not args.json:
         say_if_the_lessons_rate_is_tiny(args, td, cfg, result)
@@ -446,7 +451,7 @@ def _save_train_outputs(args, paths: dict, model, result, td) -> None:
         _write_train_outputs(paths, model, result, td)
 
 
-def _say_if_an_earlier_run_waits(model_path: str) -> None:
+def _say_if_an_earlier_run_waits(model_path: str, own: str | None) -> None:
     """A checkpoint at the default path is an earlier run's, stopped and not resumed: this run
     starts afresh (and a Ctrl-C now leaves that file alone), which is said at once, while
     --resume can still be added."""
@@ -460,14 +465,18 @@ def _say_if_an_earlier_run_waits(model_path: str) -> None:
 
         _, meta, config = checkpoint.read(str(path))
         done, planned = int(meta["iteration"]), int(config.max_iter)
+        finished = meta.get("finished") is not None
     except (LrnnError, KeyError, TypeError, ValueError):
         done = planned = None
-    if done is not None and planned is not None and done >= planned:
-        return  # a run resumed to its end keeps its last state there: nothing waits
+        finished = False
+    if finished or (done is not None and planned is not None and done >= planned):
+        return  # a run that ended keeps its last state there: nothing waits
     at = "" if done is None else f" at iteration {done} of {planned}"
+    goes = f" (its checkpoints go to {printable(own)})" if own else ""
     warnings.warn(
         f"{printable(str(path))} holds an earlier run stopped{at}; this run starts afresh and "
-        f"leaves it alone — to continue that run instead, add --resume {printable(str(path))}.",
+        f"leaves it alone{goes} — to continue that run instead, add --resume "
+        f"{printable(str(path))}.",
         stacklevel=2,
     )
 
