@@ -1253,6 +1253,14 @@ def test_cost_lines_between_long_printed_lines_are_still_found(tmp_path):
     v = verdicts(check_file(write(tmp_path, noisy), FAST))["optimize"]
     assert v.passed, v.line()
     assert any("printed 253 lines for 250 iterations" in n for n in v.notes), v.notes
+    # a cost line longer than the kept numbered lines is still found at the output's start
+    long_line = CORRECT.replace(
+        "        grads, cost = propagate(w, b, X, Y)\n",
+        "        grads, cost = propagate(w, b, X, Y)\n        print('step', i)\n",
+    ).replace("(i, cost))", '(i, cost), "w", "0.123456 " * 120)')
+    assert "0.123456" in long_line
+    v = verdicts(check_file(write(tmp_path, long_line), FAST))["optimize"]
+    assert v.passed, v.line()
 
 
 def test_megabytes_of_output_are_capped(tmp_path):

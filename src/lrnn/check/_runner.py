@@ -159,11 +159,11 @@ class CappedText(io.TextIOBase):
         return True
 
     def _keep_numbered(self, s: str) -> None:
-        if len(self.numbered) >= NUMBERED_KEEP:
-            return
         *complete, rest = (self._partial + s).split("\n")
         self._partial = rest[: NUMBERED_LINE + 1]
         for line in complete:
+            if len(self.numbered) >= NUMBERED_KEEP:
+                break
             if len(line) <= NUMBERED_LINE and any(c.isdigit() for c in line):
                 self.numbered.append(line)
 

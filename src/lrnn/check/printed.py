@@ -126,12 +126,11 @@ def _prints_costs(
                 f"cost every {PRINT_EVERY} iterations when print_cost is True."
             )
         costs = [float(c) for c in expected()]
-        # a long output keeps its start and end; its short numbered lines are kept whole
-        text = (
-            result.printed_numbered
-            if result.printed_cut and result.printed_numbered
-            else result.printed
-        )
+        # a long output keeps its start and end, and its short numbered lines whole: searched
+        # in that order (a cost line over 200 characters is found at the start, as before)
+        text = result.printed
+        if result.printed_cut and result.printed_numbered:
+            text += "\n" + result.printed_numbered
         lines = [line for line in text.splitlines() if line.strip()]
         numbers = [_printed_numbers(line) for line in lines]
         if name == "model" and not any(
