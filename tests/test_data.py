@@ -941,6 +941,9 @@ def test_an_animation_is_read_as_its_first_frame_with_a_warning(tmp_path):
     with pytest.warns(UserWarning, match=r"anim.gif: holds 5 frames .* only the first is used"):
         pixels = read_images([str(tmp_path / "anim.gif")], "RGB", None)
     np.testing.assert_array_equal(pixels, read_images([str(tmp_path / "still.gif")], "RGB", None))
+    # a camera's JPEG with a preview (MPO, two frames): the first frame is the photo
+    frames[0].save(tmp_path / "camera.jpg", format="MPO", save_all=True, append_images=frames[1:2])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_images([str(tmp_path / "still.gif")], "RGB", None)  # one frame: nothing to say
+        read_images([str(tmp_path / "camera.jpg")], "RGB", None)

@@ -406,6 +406,11 @@ def test_features_a_standard_scaler_made_are_not_advised_to_be_standardized():
     assert "standardiz" not in said["standardized"], said["standardized"]
     assert said["standardized"].endswith("use a larger tol, or solver='newton'.")
     assert "standardize them" in said["raw"]  # advised where it helps
+    # early stopping trains on a part of the standardized rows: still standardized enough
+    short = LogisticNeuron(solver="gd", learning_rate="auto", alpha=1e-4, max_iter=20)
+    short.set_params(early_stopping=True, n_iter_no_change=1000)
+    with pytest.warns(ConvergenceWarning, match="raise max_iter, or use solver='lbfgs'"):
+        short.fit(StandardScaler().fit_transform(X), y)
 
 
 def test_a_stalled_float32_lbfgs_run_is_not_sent_to_newton():

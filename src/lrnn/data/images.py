@@ -219,7 +219,9 @@ def _read_image(
         # picture even then, and with the decoded original alive a 49-megapixel upload held
         # 600 MB (four copies) until its resize to the model's few thousand pixels.
         frames = getattr(im, "n_frames", 1)
-        if isinstance(frames, int) and frames > 1:  # an animation, a multi-page TIFF
+        # an animation, a multi-page TIFF; not a camera's JPEG with a preview frame (MPO),
+        # whose first frame is the photo
+        if isinstance(frames, int) and frames > 1 and im.format != "MPO":
             warnings.warn(
                 f"{path}: holds {frames} frames (an animation or several pages); only the "
                 "first is used — save the frame you mean as a picture of its own.",
