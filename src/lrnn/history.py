@@ -15,6 +15,7 @@ import io
 import json
 import math
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from lrnn import files
+from lrnn.config import PRINT_EVERY
 from lrnn.errors import DataError, LrnnError, UsageError
 
 
@@ -283,3 +285,26 @@ def past_the_model(history: Mapping[str, Any], training: Any) -> str | None:
         f"records iteration {max(recorded):.15g} but the model trained for "
         f"{iterations:.15g} iterations"
     )
+
+
+def check_belongs(columns: Mapping[str, Any], training: Any) -> None:
+    """A history whose iterations go past the model's (``training``: its file's facts) cannot
+    be this model's history: refused; one that ends well short of them is said."""
+    past = past_the_model(columns, training)
+    if past:
+        raise DataError(
+            f"history file {past}: it does not belong to this model; give the history saved "
+            "with this model (or none)."
+        )
+    recorded = sorted(v for v in columns.get("iteration") or [] if v is not None)
+    iterations = training.get("iterations") if isinstance(training, dict) else None
+    if recorded and isinstance(iterations, int | float) and not isinstance(iterations, bool):
+        # the history's own spacing (one row: the usual one)
+        step = recorded[-1] - recorded[-2] if len(recorded) >= 2 else PRINT_EVERY
+        if iterations - recorded[-1] > max(step, 1):  # a shorter run's, by its end
+            warnings.warn(
+                f"the history ends at iteration {recorded[-1]:.15g}, but the model trained for "
+                f"{iterations:.15g} iterations: it may be another run's; the page shows it "
+                "as given.",
+                stacklevel=3,
+            )

@@ -22,7 +22,6 @@ from __future__ import annotations
 import html
 import os
 import platform
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +32,9 @@ from numpy.typing import NDArray
 
 from lrnn import files, metrics, model_meta, objective, persist, plots
 from lrnn._version import __version__
-from lrnn.config import PRINT_EVERY
 from lrnn.data import Dataset, Preprocessing, align_classes, data_sha256
 from lrnn.errors import DataError, ModelFileError
-from lrnn.history import columns_of, past_the_model, write_text
+from lrnn.history import check_belongs, columns_of, write_text
 from lrnn.report_html import (
     _facts,
     _figure,
@@ -159,7 +157,7 @@ def write_report(
     columns = None
     if history is not None:
         columns = columns_of(history, "history", error=DataError)
-        _check_history_belongs(columns, model)
+        check_belongs(columns, model.training)
 
     if np.asarray(model.w).ndim == 2:  # a softmax layer: its own sections
         from lrnn import report_multiclass
@@ -285,28 +283,6 @@ def _model_features(
         # Standardised with other statistics (its own): back to raw units first.
         X = np.asarray(X, dtype=np.float64) * np.asarray(std) + np.asarray(mean)
     return spec.transform(X)
-
-
-def _check_history_belongs(columns: dict[str, list], model: persist.ModelFile) -> None:
-    """A history whose iterations go past the model's cannot be this model's history."""
-    past = past_the_model(columns, model.training)
-    if past:
-        raise DataError(
-            f"history file {past}: it does not belong to this model; give the history saved "
-            "with this model (or none)."
-        )
-    recorded = sorted(v for v in columns.get("iteration") or [] if v is not None)
-    iterations = model.training.get("iterations")
-    if recorded and isinstance(iterations, int | float) and not isinstance(iterations, bool):
-        # the history's own spacing (one row: the usual one)
-        step = recorded[-1] - recorded[-2] if len(recorded) >= 2 else PRINT_EVERY
-        if iterations - recorded[-1] > max(step, 1):  # a shorter run's, by its end
-            warnings.warn(
-                f"the history ends at iteration {recorded[-1]:.15g}, but the model trained for "
-                f"{iterations:.15g} iterations: it may be another run's; the page shows it "
-                "as given.",
-                stacklevel=3,
-            )
 
 
 # --------------------------------------------------------------------------------------------

@@ -367,8 +367,7 @@ def _say_if_the_same(
     what: str = "the training data",
     remedy: str = "give data the model does not train on",
 ) -> None:
-    """A held-out file that is the training file itself (or the test file, for --validation):
-    allowed, but said."""
+    """A held-out file that is the training (or the test) file itself: allowed, but said."""
     try:
         same = os.path.isfile(path) and os.path.samefile(path, training)
     except OSError:

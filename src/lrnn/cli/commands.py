@@ -21,13 +21,19 @@ from typing import Any
 import numpy as np
 
 from lrnn import config
-from lrnn.cli.outputs import OutputPlan, finishing_first, interrupt_checkpoint
+from lrnn.cli.outputs import (
+    OutputPlan,
+    finishing_first,
+    interrupt_checkpoint,
+    say_if_an_earlier_run_waits,
+)
 from lrnn.cli.train_lines import (
     TEXT_OPTIONS,
     header,
     progress_bar,
     resume_hint,
     same_model_path,
+    say_if_label_is_unused,
     say_if_no_history,
     say_if_the_lessons_rate_is_tiny,
     settings_for_the_data,
@@ -157,21 +163,6 @@ def _load_model_and_spec(path: str, encoding: str | None = None, text_column: st
     return model, spec
 
 
-def say_if_label_is_unused(label: str | None, spec: Any, scoring: bool) -> None:
-    """--label names a table's column: for pictures, arrays or a folder of documents the
-    labels come from the data itself, so the option changes nothing — said, as lrnn train
-    says it, not silently ignored."""
-    text_table = spec.kind == "text" and spec.text.get("text_column") is not None
-    if label is None or spec.kind == "table" or text_table:
-        return
-    what = "a label column to leave out of" if not scoring else "the column of labels in"
-    warnings.warn(
-        f"--label names {what} a CSV/Parquet table; this model takes {spec.kind} data, whose "
-        "labels (if any) come with the data, so it is ignored — drop it.",
-        stacklevel=3,
-    )
-
-
 def _logits(w: np.ndarray, b: float, ds, scale: float) -> np.ndarray:
     from lrnn import run
 
@@ -274,7 +265,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_train_outputs(args, paths, lrnn_chose_model)
 
     if not args.resume and not args.checkpoint:
-        _say_if_an_earlier_run_waits(args.model, paths["checkpoint"])
+        say_if_an_earlier_run_waits(args.model, paths["checkpoint"])
     resumed = tensors = meta = None
     if args.resume:
         tensors, meta, resumed = checkpoint.read(args.resume)
@@ -449,36 +440,6 @@ def _save_train_outputs(args, paths: dict, model, result, td) -> None:
             files.clean_stale_temp_files(path)
     with files.all_or_nothing():  # a report that fails to write leaves the old model in place
         _write_train_outputs(paths, model, result, td)
-
-
-def _say_if_an_earlier_run_waits(model_path: str, own: str | None) -> None:
-    """A checkpoint at the default path is an earlier run's, stopped and not resumed: this run
-    starts afresh (and a Ctrl-C now leaves that file alone), which is said at once, while
-    --resume can still be added."""
-    from lrnn.cli.outputs import earlier_checkpoint
-
-    path = earlier_checkpoint(model_path)
-    if path is None:
-        return
-    try:
-        from lrnn import checkpoint
-
-        _, meta, config = checkpoint.read(str(path))
-        done, planned = int(meta["iteration"]), int(config.max_iter)
-        finished = meta.get("finished") is not None
-    except (LrnnError, KeyError, TypeError, ValueError):
-        done = planned = None
-        finished = False
-    if finished or (done is not None and planned is not None and done >= planned):
-        return  # a run that ended keeps its last state there: nothing waits
-    at = "" if done is None else f" at iteration {done} of {planned}"
-    goes = f" (its checkpoints go to {printable(own)})" if own else ""
-    warnings.warn(
-        f"{printable(str(path))} holds an earlier run stopped{at}; this run starts afresh and "
-        f"leaves it alone{goes} — to continue that run instead, add --resume "
-        f"{printable(str(path))}.",
-        stacklevel=2,
-    )
 
 
 def _write_train_outputs(paths: dict, model, result, td) -> None:
@@ -713,42 +674,3 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         print(f"NOT bit-identical: largest difference {diff:.3e}")
     return 0 if same else 1
-
-
-def cmd_words(args: argparse.Namespace) -> int:
-    """The top positive and negative terms of a text model (lrnn.text_report)."""
-    from lrnn.text_report import top_terms
-
-    model, spec = _load_model_and_spec(args.model)
-    if spec.kind != "text":
-        raise UsageError(
-            f"{args.model}: was trained on {spec.kind} data, not text; use lrnn report to see "
-            "its weights."
-        )
-    w = np.asarray(model.w, dtype=np.float64)
-    if w.ndim == 2:  # a softmax layer: each class's words
-        from lrnn.text_report import class_terms
-
-        per_class = class_terms(w, model.feature_names, model.classes, args.top)
-        if args.json:
-            terms = {c: {"positive": p, "negative": n} for c, p, n in per_class}
-            _out(args, classes=list(model.classes), per_class=terms)
-            return 0
-        for cls, positive, negative in per_class:
-            print(f"towards {cls!r}: {_terms_text(positive)}")
-            print(f"away from {cls!r}: {_terms_text(negative)}")
-        return 0
-    positive, negative = top_terms(w, model.feature_names, args.top)
-    if args.json:
-        _out(args, positive=positive, negative=negative, classes=list(model.classes))
-        return 0
-    for cls, terms in ((model.classes[1], positive), (model.classes[0], negative)):
-        print(f"towards {cls!r}: {_terms_text(terms)}")
-    return 0
-
-
-def _terms_text(terms: list) -> str:
-    """Terms with their weights, or why there are none (every weight on that side is 0)."""
-    if not terms:
-        return "(no word has a weight this way: the model has not learned any)"
-    return ", ".join(f"{t} ({v:+.3f})" for t, v in terms)

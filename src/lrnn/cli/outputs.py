@@ -17,12 +17,13 @@ import contextlib
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lrnn.errors import UsageError
+from lrnn.errors import LrnnError, UsageError, printable
 
 #: The suffixes each kind of output can be written as (None: any name).
 SUFFIXES: dict[str, tuple[str, ...] | None] = {
@@ -277,3 +278,31 @@ def finishing_first(what: str, already: Sequence[int] = ()) -> Iterator[list[int
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def say_if_an_earlier_run_waits(model_path: str, own: str | None) -> None:
+    """A checkpoint at the default path is an earlier run's, stopped and not resumed: this run
+    starts afresh (and a Ctrl-C now leaves that file alone), which is said at once, while
+    --resume can still be added."""
+    path = earlier_checkpoint(model_path)
+    if path is None:
+        return
+    try:
+        from lrnn import checkpoint
+
+        _, meta, config = checkpoint.read(str(path))
+        done, planned = int(meta["iteration"]), int(config.max_iter)
+        finished = meta.get("finished") is not None
+    except (LrnnError, KeyError, TypeError, ValueError):
+        done = planned = None
+        finished = False
+    if finished or (done is not None and planned is not None and done >= planned):
+        return  # a run that ended keeps its last state there: nothing waits
+    at = "" if done is None else f" at iteration {done} of {planned}"
+    goes = f" (its checkpoints go to {printable(own)})" if own else ""
+    warnings.warn(
+        f"{printable(str(path))} holds an earlier run stopped{at}; this run starts afresh and "
+        f"leaves it alone{goes} — to continue that run instead, add --resume "
+        f"{printable(str(path))}.",
+        stacklevel=2,
+    )

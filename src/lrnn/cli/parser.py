@@ -350,7 +350,7 @@ def _words_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
     p.add_argument("--model", required=True, help="a text model written by lrnn train")
     p.add_argument("--top", type=_positive_int, default=10, help="words per side (default 10)")
     p.add_argument("--json", action="store_true", help="one JSON object")
-    p.set_defaults(run=commands.cmd_words)
+    p.set_defaults(run=scoring.cmd_words)
 
 
 def build_parser() -> argparse.ArgumentParser:

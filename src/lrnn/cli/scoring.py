@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from lrnn.cli.commands import _load_model_and_spec, _logits, _out, say_if_label_is_unused
-from lrnn.cli.train_lines import six_decimals
+from lrnn.cli.commands import _load_model_and_spec, _logits, _out
+from lrnn.cli.train_lines import say_if_label_is_unused, six_decimals
 from lrnn.errors import UsageError, printable
 
 
@@ -311,3 +311,42 @@ def _class_table(scores) -> str:
     for name, r in scores.averages().items():
         lines.append(row(f"{name} avg", r, scores.n))
     return "\n".join(lines)
+
+
+def cmd_words(args: argparse.Namespace) -> int:
+    """The top positive and negative terms of a text model (lrnn.text_report)."""
+    from lrnn.text_report import top_terms
+
+    model, spec = _load_model_and_spec(args.model)
+    if spec.kind != "text":
+        raise UsageError(
+            f"{args.model}: was trained on {spec.kind} data, not text; use lrnn report to see "
+            "its weights."
+        )
+    w = np.asarray(model.w, dtype=np.float64)
+    if w.ndim == 2:  # a softmax layer: each class's words
+        from lrnn.text_report import class_terms
+
+        per_class = class_terms(w, model.feature_names, model.classes, args.top)
+        if args.json:
+            terms = {c: {"positive": p, "negative": n} for c, p, n in per_class}
+            _out(args, classes=list(model.classes), per_class=terms)
+            return 0
+        for cls, positive, negative in per_class:
+            print(f"towards {cls!r}: {_terms_text(positive)}")
+            print(f"away from {cls!r}: {_terms_text(negative)}")
+        return 0
+    positive, negative = top_terms(w, model.feature_names, args.top)
+    if args.json:
+        _out(args, positive=positive, negative=negative, classes=list(model.classes))
+        return 0
+    for cls, terms in ((model.classes[1], positive), (model.classes[0], negative)):
+        print(f"towards {cls!r}: {_terms_text(terms)}")
+    return 0
+
+
+def _terms_text(terms: list) -> str:
+    """Terms with their weights, or why there are none (every weight on that side is 0)."""
+    if not terms:
+        return "(no word has a weight this way: the model has not learned any)"
+    return ", ".join(f"{t} ({v:+.3f})" for t, v in terms)

@@ -291,3 +291,18 @@ def warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
             "come from the data itself, so it is ignored — drop it.",
             stacklevel=2,
         )
+
+
+def say_if_label_is_unused(label: str | None, spec: Any, scoring: bool) -> None:
+    """--label names a table's column: for pictures, arrays or a folder of documents the
+    labels come from the data itself, so the option changes nothing — said, as lrnn train
+    says it, not silently ignored."""
+    text_table = spec.kind == "text" and spec.text.get("text_column") is not None
+    if label is None or spec.kind == "table" or text_table:
+        return
+    what = "a label column to leave out of" if not scoring else "the column of labels in"
+    warnings.warn(
+        f"--label names {what} a CSV/Parquet table; this model takes {spec.kind} data, whose "
+        "labels (if any) come with the data, so it is ignored — drop it.",
+        stacklevel=3,
+    )
