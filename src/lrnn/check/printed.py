@@ -174,7 +174,10 @@ def _prints_costs(
                     loc.first_of(loc.called("print"), loc.modulo()),
                 )
             start = hit + 1
-        printed = max(len(lines), result.printed_lines)
+        # a cut output's lines above hold some twice (its numbered lines): its own count
+        printed = (
+            result.printed_lines if result.printed_cut else max(len(lines), result.printed_lines)
+        )
         if printed > 2 * len(costs):
             return (
                 f"with print_cost=True it printed {printed} lines for {iterations} "
