@@ -237,10 +237,10 @@ def _train_paths(args) -> dict[str, str | None]:
     if args.checkpoint_every and not args.checkpoint:
         from lrnn.cli.outputs import interrupt_checkpoint
 
-        # the default path, unless a file is there: an earlier run's checkpoint is never
-        # replaced by a run that does not resume it (the next free name instead)
-        default = str(Path(model_path).with_suffix(".ckpt.safetensors"))
-        paths["checkpoint"] = default if args.resume else interrupt_checkpoint(model_path)[0]
+        # a resumed run goes on saving into the checkpoint it continues (as its Ctrl-C does);
+        # a new one to the default path, unless a file is there: an earlier run's checkpoint is
+        # never replaced by a run that does not resume it (the next free name instead)
+        paths["checkpoint"] = args.resume or interrupt_checkpoint(model_path)[0]
     return paths
 
 
