@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -129,6 +130,18 @@ def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
         raise RepeatedKey(next(k for k, n in Counter(k for k, _ in pairs).items() if n > 1))
     return obj
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` for strict JSON: NaN and infinities (no test accuracy, say) become null — the
+    one rule for the command line's --json lines and serve's answers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(v) for v in value]
+    return value
 
 
 def json_once_each(text: str | bytes) -> Any:

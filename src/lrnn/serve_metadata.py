@@ -3,12 +3,11 @@ starts, from the model file and the server's limits (:mod:`lrnn.serve` serves it
 
 from __future__ import annotations
 
-import math
 import os
-from typing import Any
 
 from lrnn import inference
 from lrnn._version import __version__
+from lrnn.errors import finite_json
 
 
 def describe(
@@ -39,7 +38,7 @@ def describe(
             if model.feature_names
             else 'JSON {"rows": [[...], ...]} (this model has no feature names to match)'
         )
-    return _finite_json(
+    return finite_json(
         {
             "model": os.path.basename(predictor.source),
             "lrnn_version": __version__,
@@ -82,18 +81,3 @@ def _limits(
     else:
         out |= {"max_rows": inference.MAX_ROWS_PER_REQUEST}
     return out
-
-
-def _finite_json(value: Any) -> Any:
-    """Strict JSON for Starlette's encoder: NaN/inf (e.g. no test accuracy) become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite_json(v) for v in value]
-    return value
-
-
-# --------------------------------------------------------------------------------------------
-# Reading requests

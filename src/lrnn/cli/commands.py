@@ -42,7 +42,7 @@ from lrnn.cli.train_lines import (
     warn_unused_options,
 )
 from lrnn.config import default
-from lrnn.errors import LrnnError, TrainingDiverged, UsageError, printable
+from lrnn.errors import LrnnError, TrainingDiverged, UsageError, finite_json, printable
 from lrnn.train import Callback
 
 DEFAULT_MODEL = "lrnn-model.safetensors"
@@ -70,20 +70,9 @@ def _out(args: argparse.Namespace, text: str = "", **obj: Any) -> None:
     """A result: JSON when --json, else the text line."""
     if getattr(args, "json", False):
         if obj:
-            print(json.dumps(_json_safe(obj), default=_json_default, allow_nan=False), flush=True)
+            print(json.dumps(finite_json(obj), default=_json_default, allow_nan=False), flush=True)
     else:
         print(text, flush=True)
-
-
-def _json_safe(value: Any) -> Any:
-    """Strict JSON: NaN and infinities (e.g. no test accuracy) become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 def _json_default(value: Any) -> Any:
@@ -180,7 +169,7 @@ class _LessonLines(Callback):
             return
         if self.as_json:
             print(
-                json.dumps(_json_safe({"event": "record", **record}), default=_json_default),
+                json.dumps(finite_json({"event": "record", **record}), default=_json_default),
                 flush=True,
             )
         else:
