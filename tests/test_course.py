@@ -262,7 +262,11 @@ def test_a_number_gives_a_number_and_no_iterations_hand_back_a_copy():
     w = np.array([[1.0], [2.0]])
     params, grads, costs = course.optimize(w, 2.0, X, Y, 0)
     params["w"][0, 0] = 99.0
-    assert w[0, 0] == 1.0 and costs == [] and grads["db"] == 0.0
+    assert w[0, 0] == 1.0 and costs == []
+    # no step ran: the gradient handed back is the one at (w, b), not zeros (an "optimum")
+    at_start, _ = course.propagate(w, 2.0, X, Y)
+    np.testing.assert_array_equal(grads["dw"], at_start["dw"])
+    assert grads["db"] == at_start["db"] != 0.0
 
 
 def test_load_dataset_names_a_missing_file_and_swapped_paths(tmp_path):

@@ -91,7 +91,7 @@ def optimize(
 
     ``costs`` holds the cost at every iteration i with i % 100 == 0, taken before that
     iteration's update; ``grads`` are the last gradients computed (at the last iterate before
-    the final update), as in the lesson.
+    the final update), as in the lesson; with ``num_iterations=0`` the gradient at (w, b).
     """
     return _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost, "X", warn=True)
 
@@ -144,11 +144,14 @@ def _optimize(
     if warn:  # after every check: an input refused gets no warning first (model warns itself)
         warn_if_raw_pixels(X, name)
     if nothing_to_run:  # the learner's own w is never handed back: a copy
-        return (
-            {"w": w_flat.reshape(-1, 1).copy(), "b": bias},
-            {"dw": np.zeros((w_flat.size, 1)), "db": 0.0},
-            [],
-        )
+        # no step ran: the gradient is the one the first step would have taken, at (w, b)
+        # (zeros here read as "w, b is the optimum")
+        at_start = None
+        if grads:
+            with np.errstate(invalid="ignore", over="ignore"):
+                _, dw, db = objective.loss_and_grad(w_flat, bias, X_rows, y)
+            at_start = {"dw": dw.reshape(-1, 1), "db": db}
+        return {"w": w_flat.reshape(-1, 1).copy(), "b": bias}, at_start, []
     backend = InMemoryBackend(X_rows, y)
     callbacks = [_LessonPrinter()] if print_cost else []
     # Only the costs are returned: no gradient norms in the history (a pass over X each). The
