@@ -1405,6 +1405,10 @@ def test_cli_exit_codes_and_json(tmp_path):
     assert prop["found"] and not prop["passed"] and "X * (A − Y)" in prop["diagnosis"]
     assert result["functions"][0]["diagnosis"] == ""
     assert result["notes"] == []
+    # the text output's last line, with its word that model ran on small data only
+    assert result["cat_pictures"] is False
+    text = run(["check", bad, "--time-limit", "5"], tmp_path).stdout.splitlines()[-1]
+    assert result["summary"] == text and "cat pictures were not found" in text
     broken = write(tmp_path, "def sigmoid(z)\n    return z\n", "broken.py")
     proc = run(["check", broken, "--json"], tmp_path)
     assert proc.returncode == 2 and proc.stderr.startswith("error: ")

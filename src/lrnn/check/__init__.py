@@ -99,6 +99,10 @@ class CheckReport:
                 for f in self.functions
             ],
             "notes": list(self.notes),
+            # what the text output ends with: the verdict in a sentence, and whether model ran
+            # on the lesson's cat pictures or on small data only (a pass means less without)
+            "summary": self.summary(),
+            "cat_pictures": self.cat,
         }
 
     def lines(self, show_output: bool = False) -> list[str]:
