@@ -58,6 +58,17 @@ MUTANTS = [
         ["far too slow", "line 20"],
     ),
     ("print-cost-nothing", "optimize", [(_PRINT_LINE, "pass")], ["printed nothing", "i % 100"]),
+    (  # the line to look at is the one after the loop, not the loop's own propagate call
+        "grads-recomputed-after-the-loop",
+        "optimize",
+        [
+            (
+                '    grads = {"dw": dw, "db": db}\n    return params',
+                "    grads, _ = propagate(w, b, X, Y)\n    return params",
+            )
+        ],
+        ["at the final parameters, after the loop", "line 41"],
+    ),
     (
         "loop-counts-from-one",
         "optimize",

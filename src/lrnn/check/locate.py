@@ -317,6 +317,26 @@ def loop() -> Locator:
     return find
 
 
+def assigned_after_loop(*names: str) -> Locator:
+    """Where any of ``names`` is first set after the first loop ends: a value the loop had
+    computed, computed again afterwards (grads at the final parameters)."""
+    wanted = set(names)
+
+    def find(src: FunctionSource) -> int | None:
+        nodes = src.in_line_order()
+        loops = [n for n in nodes if isinstance(n, ast.For | ast.While)]
+        if not loops:
+            return None
+        end = loops[0].end_lineno or loops[0].lineno
+        for n in nodes:
+            if getattr(n, "lineno", 0) > end and isinstance(n, ast.Assign):
+                if any(_target_names(t) & wanted for t in n.targets):
+                    return n.lineno
+        return None
+
+    return find
+
+
 def first_of(*locators: Locator) -> Locator:
     """The first locator that finds a line."""
 

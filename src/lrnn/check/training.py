@@ -324,7 +324,9 @@ def _judge_optimize(p: dict[str, Any], iterations: int, rate: float):
                 return Finding(
                     "grads are computed at the final parameters, after the loop; the lesson "
                     "returns the last gradients computed inside the loop.",
-                    loc.assigned("grads"),
+                    loc.first_of(
+                        loc.assigned_after_loop("grads", "dw", "db"), loc.assigned("grads")
+                    ),
                 )
         return costs or _most_off(findings, mine, ref)[1]
 
