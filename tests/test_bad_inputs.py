@@ -596,6 +596,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("3-class model: predict --threshold", lambda f: ["predict", "--model", THREE_MODEL, f.csv("t.csv", _three_frame()), "--threshold", "0.3"], "two-class models only"),
     ("3-class model: evaluate --choose-threshold", lambda f: ["evaluate", "--model", THREE_MODEL, f.csv("t.csv", _three_frame()), "--choose-threshold", "f1"], "two-class models only"),
     ("3-class model: evaluate --threshold", lambda f: ["evaluate", "--model", THREE_MODEL, f.csv("t.csv", _three_frame()), "--threshold", "0.4"], "two-class models only"),
+    ("3-class model: evaluate --save", lambda f: ["evaluate", "--model", THREE_MODEL, f.csv("t.csv", _three_frame()), "--save"], "--save (it stores a chosen threshold) applies to two-class models only — drop it"),
+    ("evaluate --save without --choose-threshold", lambda f: ["evaluate", "digits", "--model", IMAGE_MODEL, "--save"], "--save stores a threshold chosen with --choose-threshold; add it"),
     ("3 classes: --positive-class", lambda f: ["train", f.csv("t.csv", _three_frame()), "--positive-class", "mid", *T], "drop --positive-class"),
     ("predict --top zero", lambda f: ["predict", "--model", THREE_MODEL, f.csv("t.csv", _three_frame()), "--top", "0"], "--top"),
     ("csv inf in a feature", lambda f: ["evaluate", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame().assign(b=np.inf))], "column 'b' has value inf"),

@@ -179,15 +179,15 @@ def test_an_absent_class_is_said_as_the_macro_averages_count_it():
         _say_absent_classes("t.csv", per_class)
     assert str(seen[0].message) == (
         "t.csv: no examples of class 'a' (and 1 more): 'a' never predicted either, left out of "
-        "the macro averages; 'b' predicted all the same, counted in the macro averages with "
+        "the macro averages; 'b' yet predicted for some rows, counted in the macro averages with "
         "precision, recall and F1 0 — test on data with every class."
     )
     del per_class["a"]
     with pytest.warns(UserWarning) as seen:
         _say_absent_classes("t.csv", per_class)
     assert str(seen[0].message) == (
-        "t.csv: no examples of class 'b', predicted all the same, counted in the macro averages "
-        "with precision, recall and F1 0 — test on data with every class."
+        "t.csv: no examples of class 'b', yet predicted for some rows, counted in the macro "
+        "averages with precision, recall and F1 0 — test on data with every class."
     )
 
 

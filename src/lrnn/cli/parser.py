@@ -126,7 +126,7 @@ def _class_weight(text: str) -> str | dict:
         bad = next(k for k, w in value.items() if not config.is_class_weight_mapping({k: w}))
         raise argparse.ArgumentTypeError(  # the shape is right: say which weight is not
             f"class {bad!r} has weight {str(value[bad])[:40]}; weights are finite numbers ≥ 0 "
-            "(0 leaves the class out)"
+            "(to leave a class out, drop its rows)"
         )
     if not config.is_class_weight_mapping(value):
         raise argparse.ArgumentTypeError(

@@ -78,8 +78,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from lrnn import data, files, metrics, persist
     from lrnn.objective import sigmoid
 
-    if args.save and not args.choose_threshold:
-        raise UsageError("--save stores a threshold chosen with --choose-threshold; add it.")
     if args.threshold is not None and args.choose_threshold:
         raise UsageError(
             "--threshold sets the threshold and --choose-threshold picks one; give only one of "
@@ -91,6 +89,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     say_if_label_is_unused(args.label, spec, scoring=True)
     if len(model.classes) > 2:
         return _evaluate_classes(args, model, spec)
+    if args.save and not args.choose_threshold:  # (a K-class model has no threshold to save)
+        raise UsageError("--save stores a threshold chosen with --choose-threshold; add it.")
     label = args.label or spec.label_column or "label"  # the model's column unless told
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     z = _logits(model.w, model.b, ds, spec.scale)
@@ -148,6 +148,7 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
     for flag, value in (
         ("--choose-threshold", args.choose_threshold),
         ("--threshold", args.threshold),
+        ("--save (it stores a chosen threshold)", args.save or None),
     ):
         if value is not None:
             raise UsageError(
@@ -218,7 +219,7 @@ def _auc_text(auc: float) -> str:
 
 def _say_absent_classes(source: str, per_class: dict[str, dict[str, float]]) -> None:
     """Classes with no examples here: one never predicted either has no scores at all and is
-    left out of the macro averages; one predicted all the same scores 0 there (every
+    left out of the macro averages; one predicted nonetheless scores 0 there (every
     prediction of it is wrong), as scikit-learn's zero_division=0 counts it."""
     absent = [c for c, row in per_class.items() if row["support"] == 0]
     if not absent:
@@ -231,7 +232,9 @@ def _say_absent_classes(source: str, per_class: dict[str, dict[str, float]]) -> 
     unscored = [c for c in absent if math.isnan(per_class[c]["precision"])]
     predicted = [c for c in absent if c not in unscored]
     left_out = "never predicted either, left out of the macro averages"
-    zeros = "predicted all the same, counted in the macro averages with precision, recall and F1 0"
+    zeros = (
+        "yet predicted for some rows, counted in the macro averages with precision, recall and F1 0"
+    )
     if not predicted:
         said = f"{named(absent)}, {left_out}"
     elif not unscored:
