@@ -149,6 +149,10 @@ def test_eval_set_and_early_stopping_record_validation():
     es = LogisticNeuron(early_stopping=True, validation_fraction=0.2, max_iter=5000)
     es.fit(X, y)
     assert "val_accuracy" in es.history_
+    # a label the training classes lack is named as the caller wrote it, not as np.str_('zz')
+    names = np.where(y == 1, "yes", "no")
+    with pytest.raises(ValueError, match=r"eval_set labels include 'zz', not among the train"):
+        LogisticNeuron(max_iter=5).fit(X[:80], names[:80], eval_set=(X[80:85], ["zz"] * 5))
 
 
 @pytest.mark.parametrize(

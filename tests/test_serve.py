@@ -213,6 +213,21 @@ def test_table_rows_and_columns_match_predict(table_server, client, models):
     assert f"\"rows\"[0] lacks feature(s) '{TABLE_COLUMNS[1]}'" in lacking.json()["error"]
 
 
+def test_a_row_whose_logit_overflows_is_named_as_the_request_names_it(models):
+    """As text documents are ("the request: document 2: …"); it read "request: row 1: …",
+    a file name that looked like a placeholder."""
+    from lrnn import inference
+    from lrnn.errors import DataError
+
+    predictor = inference.Predictor.load(models.table)
+    ds = inference.table_rows({"rows": [[1.0, 2.0, 3.0], [1e300, 1e300, 1e300]]}, predictor.spec, 3)
+    huge = np.full_like(np.asarray(predictor.model.w), 1e300)
+    with pytest.raises(DataError, match=r"^the request: row 2: its logit is not finite"):
+        inference.logits(
+            huge, predictor.model.b, ds.X, predictor.spec.scale, inference.row_namer(ds)
+        )
+
+
 @needs_cat
 def test_cat_pictures_match_predict(models, client):
     pictures = cat_test_pictures(models.folder)
@@ -321,6 +336,8 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("image: explain word", "image", {**_image_body(_png()), "params": {"explain": "maybe"}}, 400, "explain='maybe'"),
     ("image: threshold twice", "image", {**_image_body(_png()), "params": [("threshold", "0.1"), ("threshold", "0.9")]}, 400, "more than once"),
     ("table: malformed json", "table", {"content": b'{"rows": [[1, 2', "headers": {"Content-Type": "application/json"}}, 400, "not valid json"),
+    ("table: not UTF-8", "table", {"content": b'{"rows": [[1, 2, \xff]]}', "headers": {"Content-Type": "application/json"}}, 400, "the body is not UTF-8 JSON (at byte offset 17: invalid start byte)"),
+    ("table: a broken UTF-16 mark", "table", {"content": b"\xff\xfe{", "headers": {"Content-Type": "application/json"}}, 400, "its first bytes mark it as UTF-16-LE, which it is not either"),
     ("table: NaN literal", "table", {"content": b'{"rows": [[NaN, 1, 2]]}', "headers": {"Content-Type": "application/json"}}, 400, "NaN is not valid JSON"),
     ("table: wrong width", "table", {"json": {"rows": [[1.0, 2.0]]}}, 422, "has 2 values but the model takes 3"),
     ("table: text value", "table", {"json": {"rows": [[1.0, "two", 3.0]]}}, 422, "column 'large'"),
@@ -342,7 +359,9 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("table: true as a feature", "table", {"json": {"rows": [[True, 2, 3]]}}, 422, "true is not a finite number"),
     ("table: an image", "table", _image_body(_png()), 415, 'application/json such as {"rows": [[1.0, 1.0, 1.0]]}'),
     ("table: csv", "table", {"content": b"1,2,3", "headers": {"Content-Type": "text/csv"}}, 415, "'text/csv' cannot carry table rows; this table model takes application/json such as {\"rows\": [[1.0, 1.0, 1.0]]}"),
-    ("table: json list", "table", {"json": [[1, 2, 3]]}, 422, "must be an object"),
+    ("table: json list", "table", {"json": [[1, 2, 3]]}, 422, 'or a list of row objects (feature name → number) (a bare list of lists is not read: it cannot tell one row from many; send {"rows": [[…], …]})'),
+    ("table: rows as an object", "table", {"json": {"rows": {"a": [1, 2, 3]}}}, 422, '"rows" must be a list of rows, not an object; send [[…], …]'),
+    ("table: rows as a string", "table", {"json": {"rows": "1,2,3"}}, 422, '"rows" must be a list of rows, not a string'),
     ("table: too many rows", "table", {"json": {"rows": [[1.0, 2.0, 3.0]] * 10_001}}, 422, "10001 rows in one request, over the limit of 10000"),
     ("GET /predict", "image", {"method": "GET"}, 405, "GET is not allowed on /predict; use POST /predict."),
     ("DELETE /health", "image", {"method": "DELETE", "path": "/health"}, 405, "DELETE is not allowed on /health; use GET /health."),

@@ -462,7 +462,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if unknown.size:
             raise ValueError(
-                f"eval_set labels include {unknown[0]!r}, not among the training classes "
+                f"eval_set labels include {unknown[0].item()!r}, not among the training classes "
                 f"{self.classes_.tolist()!r}."
             )
         return np.searchsorted(self.classes_, y)

@@ -451,10 +451,15 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
     if isinstance(payload, list) and payload and all(isinstance(r, Mapping) for r in payload):
         payload = {"rows": payload}
     if not isinstance(payload, Mapping) or not ({"rows", "columns"} & set(payload)):
+        bare = (
+            " (a bare list of lists is not read: it cannot tell one row from many; send "
+            '{"rows": [[…], …]})'
+        )
         raise DataError(
             'the JSON body must be an object with "rows" (a list of rows: lists of numbers, '
             'or objects of feature name → number) or "columns" (feature name → list of '
-            "numbers); fix the request."
+            "numbers), or a list of row objects (feature name → number)"
+            f"{bare if isinstance(payload, list) else ''}; fix the request."
         )
     if "rows" in payload and "columns" in payload:
         raise DataError('give either "rows" or "columns", not both; fix the request.')
@@ -462,7 +467,12 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
     names = list(spec.feature_names) if spec.feature_names is not None else None
     if "rows" in payload:
         rows = payload["rows"]
-        if not isinstance(rows, list) or not rows:
+        if not isinstance(rows, list):
+            raise DataError(
+                f'"rows" must be a list of rows, not {_json_kind(rows)}; send [[…], …] '
+                "(one row: [[…]]), or give a single object of feature name → number as [{…}]."
+            )
+        if not rows:
             raise DataError('"rows" must be a non-empty list of rows; send at least one row.')
         _check_rows(len(rows))
         rows = [
@@ -514,7 +524,7 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
         import scipy.sparse as sp  # (a dense product sums in another order: other last bits)
 
         rows = sp.csr_matrix(rows)
-    return data.Dataset(rows, None, None, names_out, spec, "request")
+    return data.Dataset(rows, None, None, names_out, spec, "the request")  # as text_documents
 
 
 def _by_name(row: Mapping, i: int, names: list[str] | None) -> list[Any]:
@@ -533,6 +543,19 @@ def _by_name(row: Mapping, i: int, names: list[str] | None) -> list[Any]:
             "them (extra keys are ignored)."
         )
     return [row[n] for n in names]
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words (the request's author wrote JSON, not Python)."""
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "true/false"
+    if value is None:
+        return "null"
+    return "a number"
 
 
 def _refuse_unknown_keys(payload: Mapping, known: tuple[str, ...]) -> None:

@@ -448,9 +448,14 @@ def _parse_json(body: bytes) -> Any:
         return json.loads(body, parse_constant=no_constants, object_pairs_hook=once_each)
     except RecursionError as e:
         raise ApiError(400, "the body's JSON is nested too deeply; fix the request.") from e
-    except UnicodeDecodeError as e:
+    except UnicodeDecodeError as e:  # json.loads reads UTF-16/32 too, by their first bytes
+        where = (
+            f"at byte offset {e.start}: {e.reason}"
+            if e.encoding.startswith("utf-8")
+            else f"its first bytes mark it as {e.encoding.upper()}, which it is not either"
+        )
         raise ApiError(
-            400, f"the body is not UTF-8 JSON ({one_line(e)}); send UTF-8, uncompressed."
+            400, f"the body is not UTF-8 JSON ({where}); send UTF-8, uncompressed."
         ) from e
     except ValueError as e:  # JSONDecodeError too
         why = one_line(e)
