@@ -290,6 +290,19 @@ def test_image_folder_with_k_class_folders(tmp_path):
     assert ds.names[3] == "cat/img0.png"
 
 
+def test_class_folders_named_by_numbers_take_the_numbers_order(tmp_path):
+    """As a table's labels read as numbers do: -1 before +1 (so +1 is the positive class), 9
+    before 10. Sorted as text, '+1' came first and '10' before '9'."""
+    pm = image_folder(tmp_path / "pm", {"+1": [(3, 3)] * 2, "-1": [(3, 3)] * 3})
+    ds = load(pm)
+    assert ds.classes == ("-1", "+1") and ds.y.tolist() == [0, 0, 0, 1, 1]
+    assert ds.names[0].startswith("-1/")
+    k = image_folder(tmp_path / "k", {c: [(3, 3)] for c in ("10", "9", "2.5")})
+    assert load(k).classes == ("2.5", "9", "10")
+    mixed = image_folder(tmp_path / "mixed", {c: [(3, 3)] for c in ("10", "9", "x")})
+    assert load(mixed).classes == ("10", "9", "x")  # not all numbers: as text
+
+
 def test_unbalanced_class_folders_warn(tmp_path):
     root = image_folder(tmp_path / "imgs", {"a": [(3, 3)] * 12, "b": [(3, 3)], "c": [(3, 3)] * 5})
     with pytest.warns(UserWarning, match=r"unbalanced \('b' has 1 image, 'a' 12\)"):

@@ -79,6 +79,19 @@ def test_min_df_and_max_features_select_terms():
         TextVectorizer.fit(DOCS, text.settings(min_df=4), "docs")
 
 
+def test_class_folders_named_by_numbers_take_the_numbers_order(tmp_path):
+    """+1/-1 folders (a common layout): -1 first, so +1 is the positive class, as the same
+    labels in a CSV or an svmlight file make it; sorted as text '+1' came first."""
+    corpus = make_corpus(tmp_path / "reviews")
+    (corpus / "pos").rename(corpus / "+1")
+    (corpus / "neg").rename(corpus / "-1")
+    ds = data.load(corpus, text=text.settings(min_df=1))
+    assert ds.classes == ("-1", "+1")
+    assert all(
+        (label == 1) == name.startswith("+1") for label, name in zip(ds.y, ds.names, strict=True)
+    )
+
+
 @pytest.mark.parametrize("hashing", [None, 2**12])
 def test_saved_model_gives_identical_features(tmp_path, hashing):
     """The vectorizer travels as feature names (JSON) and an idf tensor; no pickle anywhere."""

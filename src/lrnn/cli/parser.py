@@ -414,8 +414,8 @@ def _train_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
         "--positive-class",
         metavar="NAME",
         help="the class whose probability the neuron's output a is (default: the data's second "
-        "class — label 1, the second of list_classes, or the second name in sorted order; the "
-        "first line of the output names it)",
+        "class — label 1, the second of list_classes, or the second name in sorted order, by value "
+        "when every name is a number; the first line of the output names it)",
     )
     _data_options(p)
     _text_options(p)

@@ -6,6 +6,7 @@ classes, standardising features.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 import warnings
 from collections.abc import Sequence
@@ -268,10 +269,27 @@ def _seen(ch: str, accents: bool) -> bool:
     return ch == " " or (category not in "CZ" and not draws_nothing(ch))
 
 
+#: A class name that is a number as written ("-1", "+1", "10", "2.5"): folder names and text
+#: labels of this form sort by value, as the same labels read as numbers from a table do.
+_NUMBER_NAME = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
+def by_value_if_numbers(names: Sequence[str]) -> list[str]:
+    """Class names in the order classes take: by value when every one is a number as
+    written ("-1" before "+1", "9" before "10"), else as text. A class folder's name is text,
+    and sorted as text "+1" came before "-1", so the positive class was -1 — where a table's
+    ±1 labels, read as numbers, make it 1."""
+    ordered = sorted(names)
+    if ordered and all(_NUMBER_NAME.fullmatch(n) for n in ordered):
+        ordered.sort(key=float)  # stable: equal values ("1", "1.0") keep their text order
+    return ordered
+
+
 def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarray, tuple]:
     """K distinct label values → (y as int64 in 0…K−1, class names in sorted order).
 
-    Numbers sort by value, anything else as strings; with two classes classes[1] is the
+    Numbers sort by value, and so do strings that all are numbers as written (see
+    :func:`by_value_if_numbers`); anything else as strings; with two classes classes[1] is the
     positive one. A single class of 0/1 numbers comes back as the pair ("0", "1"); any other
     single class as (name, name), with every y = 0.
     """
@@ -308,6 +326,12 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
             name = label_name(uniq[0])
             return np.zeros(values.shape[0], dtype=np.int64), (name, name)
     y = np.searchsorted(uniq, values).astype(np.int64)
+    if uniq.dtype.kind == "U":
+        order = by_value_if_numbers(list(uniq))
+        if order != list(uniq):
+            position = {name: k for k, name in enumerate(order)}
+            y = np.array([position[name] for name in uniq], dtype=np.int64)[y]
+            uniq = np.array(order)
     names = tuple(label_name(v) for v in uniq)
     problem = class_name_problem(names)
     if problem:

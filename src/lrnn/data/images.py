@@ -31,7 +31,7 @@ from lrnn.data.checks import (
     warn_of_nested_folders,
     warn_of_odd_entries,
 )
-from lrnn.data.dataset import Dataset, class_name_problem, look_alike_problem
+from lrnn.data.dataset import Dataset, by_value_if_numbers, class_name_problem, look_alike_problem
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
 
@@ -393,7 +393,8 @@ def load_image_folder(
     folder: Path, mode: str | None, size: tuple[int, int] | None, *, allow_flat: bool
 ) -> Dataset:
     """A folder with one sub-folder of images per class (or, unlabeled, just images)."""
-    subdirs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    found = {d.name: d for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".")}
+    subdirs = [found[name] for name in by_value_if_numbers(list(found))]
     # One class folder is data of one class: a model can be evaluated on it (training refuses
     # it, naming the one class, as it refuses a table of one class).
     if len(subdirs) >= 1:
