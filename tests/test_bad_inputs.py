@@ -905,6 +905,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("text folder binary file", lambda f: ["train", f.reviews("r", {"neg/x.txt": b"\x89PNG\x00\x00"}), *T], "x.txt: looks like a binary file"),
     ("text folder not utf-8", lambda f: ["train", f.reviews("r", {"neg/l.txt": "café".encode("latin-1")}), *T], "l.txt: not valid utf-8 text (byte 0xe9 at offset 3); give --encoding"),
     ("text vocabulary empty after --min-df", lambda f: ["train", f.reviews("r", {}), *T, "--min-df", "50"], "no words are left in the vocabulary with --min-df 50"),
+    ("text folder without a word, hashed", lambda f: ["train", (f.text("e/a/1.txt", "😀 !"), f.text("e/b/1.txt", "😢 ?"), "e")[2], *T, "--hashing", "64"], "e: none of the 2 documents holds a word (two or more letters, digits or underscores"),
+    ("text folder without a word", lambda f: ["train", (f.text("e/a/1.txt", "😀 !"), f.text("e/b/1.txt", "😢 ?"), "e")[2], *T], "no words are left in the vocabulary with --min-df 2 (with 2 documents; a word is two or more letters, digits or underscores); give documents with words."),
     ("--text-column to a table model", lambda f: ["predict", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame()), "--text-column", "a"], "--text-column names a table's column of documents for a text model; table.safetensors is a model of table data — drop --text-column"),
     ("text --min-df 1.0", lambda f: ["train", f.reviews("r", {}), *T, "--min-df", "1.0"], "--min-df 1.0 must be a whole count ≥ 1 (of documents) or a fraction between 0 and 1 (of the documents, 1 itself excluded: give the count 1"),
     ("text --min-df fraction above one", lambda f: ["train", f.reviews("r", {}), *T, "--min-df", "1.5"], "--min-df 1.5 must be"),

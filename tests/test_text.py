@@ -79,6 +79,19 @@ def test_min_df_and_max_features_select_terms():
         TextVectorizer.fit(DOCS, text.settings(min_df=4), "docs")
 
 
+def test_documents_without_a_word_are_refused_with_advice_that_helps():
+    """No document holds a word: lowering --min-df (the advice at its default of 2) cannot
+    help, and with --hashing (which has no --min-df) the model was trained on nothing."""
+    wordless = ["😀 !", "😢 ?", "a b", "…"]
+    with pytest.raises(DataError, match=r"--min-df 2 .*; give documents with words\.$"):
+        TextVectorizer.fit(wordless, text.settings(min_df=2), "docs")
+    with pytest.raises(DataError, match=r"^docs: none of the 4 documents holds a word"):
+        TextVectorizer.fit(wordless, text.settings(min_df=None, hashing=64), "docs")
+    rows = TextVectorizer.fit(["a good film", "😀"], text.settings(min_df=None, hashing=64), "d")
+    said = text.no_known_words(rows.transform(["a good film", "😀"]), ["1", "2"], True, True)
+    assert said.endswith("nothing but the bias — check them.")
+
+
 def test_class_folders_named_by_numbers_take_the_numbers_order(tmp_path):
     """+1/-1 folders (a common layout): -1 first, so +1 is the positive class, as the same
     labels in a CSV or an svmlight file make it; sorted as text '+1' came first."""

@@ -229,9 +229,9 @@ class TextVectorizer:
                 counter.fit(list(docs))
             except ValueError as e:  # "empty vocabulary" / "After pruning, no terms remain"
                 fix = (
-                    "give documents with words"
-                    if options["min_df"] == 1  # already the lowest: no document has a word
-                    else "lower --min-df or give more documents"
+                    "lower --min-df or give more documents"
+                    if options["min_df"] != 1 and _any_word(docs, options)
+                    else "give documents with words"  # no --min-df would leave one
                 )
                 raise DataError(
                     f"{source}: no words are left in the vocabulary with --min-df "
@@ -243,9 +243,26 @@ class TextVectorizer:
         draft = cls(options, vocabulary, np.ones(width))
         counts = draft._counter().transform(list(docs)).tocsr()
         counts.sum_duplicates()
+        if counts.nnz == 0:  # hashing keeps every word, so none was there: nothing to learn
+            raise DataError(
+                f"{source}: none of the {len(docs)} documents holds a word (two or more "
+                "letters, digits or underscores: emoji, punctuation and single characters are "
+                "left out); give documents with words."
+            )
         df = np.bincount(counts.indices, minlength=width).astype(np.float64)
         idf = np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0
         return cls(options, vocabulary, idf)
+
+
+def _any_word(docs: Sequence[str], options: dict) -> bool:
+    """Whether any document holds a word at all (what --min-df 1 would keep)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    try:
+        CountVectorizer(min_df=1, **_counting(options)).fit(list(docs))
+    except ValueError:
+        return False
+    return True
 
 
 def term_name(names: Sequence[str] | None, column: int) -> str:
@@ -549,7 +566,9 @@ def load_text_folder(
     )
 
 
-def no_known_words(X: Any, names: Sequence[str], training: bool = False) -> str | None:
+def no_known_words(
+    X: Any, names: Sequence[str], training: bool = False, hashing: bool = False
+) -> str | None:
     """The warning for TF-IDF rows with no stored value — documents none of whose words the
     model knows, scored by the bias alone (a wrong encoding or language looks like this) —
     or None when every document has one. In training data such a row (emoji, punctuation
@@ -563,7 +582,7 @@ def no_known_words(X: Any, names: Sequence[str], training: bool = False) -> str 
             f"{blank.size} of {X.shape[0]} document(s) hold no word the vocabulary keeps (e.g. "
             f"{example!r}): a word is two or more letters, digits or underscores, so emoji, "
             "punctuation and single characters are left out; those rows teach the neuron "
-            "nothing but the bias — check them, or lower --min-df."
+            f"nothing but the bias — check them{'' if hashing else ', or lower --min-df'}."
         )
     return (
         f"{blank.size} document(s) hold no word the model knows (e.g. {example!r}); "
@@ -592,7 +611,11 @@ def documents_dataset(
     said = "standard input" if source == "-" else source  # as its blank lines are told
     if scoring and (message := no_known_words(X, names)):
         warnings.warn(f"{said}: {message}", stacklevel=3)
-    elif not scoring and (message := no_known_words(X, names, training=True)):
+    elif not scoring and (
+        message := no_known_words(
+            X, names, training=True, hashing=spec.vectorizer.settings["hashing"] is not None
+        )
+    ):
         warnings.warn(f"{said}: {message}", stacklevel=3)
     y, classes = (None, None)
     if labels is not None:
