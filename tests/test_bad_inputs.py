@@ -994,7 +994,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("model metadata nested too deep", lambda f: ["predict", "--model", f.model_variant("d.safetensors", training={"deep": json.loads("[" * 100 + "]" * 100)}), "digits"], "nests deeper than 32 levels"),
     ("text --text-column is the label column", lambda f: ["train", f.csv("t.csv", body=["a b", "c d"], label=["x", "y"]), *T, "--text-column", "label"], "--text-column label is also the label column"),
     ("predict text model on an svmlight file", lambda f: ["predict", "--model", TEXT_MODEL, f.text("d.svm", "1 1:1\n")], "d.svm: a data file, but the model was trained on text"),
-    ("svmlight --standardize", lambda f: ["train", f.text("s.svm", "1 1:1\n0 2:1\n1 1:2\n0 2:2\n1 1:1\n"), *T, "--standardize"], "--standardize would make sparse data dense"),
+    ("svmlight --standardize", lambda f: ["train", f.text("s.svm", "1 1:1\n0 2:1\n1 1:2\n0 2:2\n1 1:1\n"), *T, "--standardize"], "--standardize would make sparse data dense (subtracting a column's mean fills its zeros); drop it, and if the columns' scales are far apart, divide each by its largest absolute value"),
 ]
 # fmt: on
 

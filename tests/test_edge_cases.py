@@ -36,6 +36,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from lrnn import persist
 from lrnn.cli import main
@@ -212,6 +213,23 @@ def test_features_of_1e300(solver, scale):
     if solver in ("gd", "momentum", "nesterov"):
         with pytest.raises(UsageError, match="'auto' has no usable value.*standardize"):
             fit(X * scale, y, solver, learning_rate="auto")
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_run_to_max_iter_on_huge_features_is_not_told_to_raise_max_iter(sparse):
+    """tol=0 (as lrnn train's lbfgs runs): lbfgs can take no step and runs out max_iter; the
+    warning said "raise max_iter", which cannot help, and for sparse rows nothing else."""
+    import scipy.sparse
+
+    X, y = _noisy()
+    X[5] = 1e308
+    X = scipy.sparse.csr_matrix(X) if sparse else X
+    with pytest.warns(ConvergenceWarning) as seen:
+        LogisticNeuron(solver="lbfgs", tol=0.0, max_iter=50, alpha=1e-3).fit(X, y)
+    said = str(seen[-1].message)
+    assert "stopped at max_iter=50" in said and "raise max_iter" not in said, said
+    assert said.endswith("the curvature of the cost overflows floating point; scale them first "
+                         "(standardize).")  # fmt: skip
 
 
 @pytest.mark.parametrize("solver", SOLVERS)

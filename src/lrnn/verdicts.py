@@ -53,6 +53,11 @@ TOO_LARGE = (
 )
 
 
+#: max|∇J| above which "raise max_iter" is no advice: the gradient of the mean loss is at most
+#: the largest |feature| (plus alpha·|w|), so features of this size are the problem.
+HOPELESS_GRADIENT = 1e150
+
+
 def no_usable_step(backend: Backend, alpha: float, lip: float | None = None) -> str | None:
     """Why no step size floating point can hold helps (1/L underflows), or None: the features'
     curvature overflows (:data:`TOO_LARGE`), or alpha alone is that large. ``lip``: L when the
@@ -195,6 +200,10 @@ def warn_if_unfinished(
         target = "reaching the optimum"
         if config.tol > 0:
             target = f"the gradient norm reached tol={config.tol:g}"
+        # a gradient this far beyond any feature scale a run can use: more iterations cannot
+        # help, and the reason (the curvature overflows; one power iteration says) is the advice
+        if result.grad_norm > HOPELESS_GRADIENT:
+            advice = no_usable_step(backend, config.alpha) or advice
         message = (
             f"{solver.name} stopped at max_iter={config.max_iter} before {target} "
             f"({measured}); {advice}."

@@ -498,10 +498,16 @@ def standardize(ds: Dataset) -> Dataset:
             f"{ds.source}: standardize applies to tables and arrays; images are scaled by "
             "1/255 instead — drop --standardize."
         )
-    if ds.spec.kind in ("text", "svmlight"):
+    if ds.spec.kind == "text":
         raise UsageError(
             f"{ds.source}: --standardize would make sparse data dense; drop it (TF-IDF rows "
             "are already scaled)."
+        )
+    if ds.spec.kind == "svmlight":
+        raise UsageError(
+            f"{ds.source}: --standardize would make sparse data dense (subtracting a column's "
+            "mean fills its zeros); drop it, and if the columns' scales are far apart, divide "
+            "each by its largest absolute value before writing the file."
         )
     X = ds.X.astype(np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
