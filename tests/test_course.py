@@ -191,6 +191,9 @@ NAN_X = np.where(np.arange(X.size).reshape(X.shape) == 4, np.nan, X)
         # finite X whose logits overflow: the cost came out nan without a word
         (lambda: course.propagate(W, 0.0, HUGE, [[1, 0]]), "wᵀx + b overflows for these inpu"),
         (lambda: course.predict(W, 0.0, HUGE), "wᵀx + b came out inf: wᵀx + b overflows"),
+        # X transposed where no w comes with it, or no Y: said, as propagate says it
+        (lambda: course.model(X.T, Y, X.T, Y, 10, 0.005), "(is X_train transposed? the lesson"),
+        (lambda: course.predict(np.zeros((3, 1)), 0.0, X), "(is X transposed? the lesson's X"),
     ],
 )
 def test_inputs_the_lesson_cannot_mean_are_refused(call, said):

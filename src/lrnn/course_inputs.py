@@ -72,9 +72,9 @@ def as_course_arrays(
     dtype = np.result_type(X.dtype, w.dtype)
     X, w = X.astype(dtype, copy=False), w.astype(dtype, copy=False)
     if w.size != X.shape[0]:
-        hint = (
+        hint = (  # predict has no Y, but a w that fits X's columns says it as clearly
             f" (is {x_name} transposed? the lesson's X is (features, examples))"
-            if Y is not None
+            if Y is not None or (X.ndim == 2 and X.shape[1] == w.size)
             else ""
         )
         raise UsageError(
@@ -99,6 +99,8 @@ def as_course_arrays(
                 f" ({y_name} has shape {Y.shape}: pictures, not labels? The lesson's order is "
                 "model(X_train, Y_train, X_test, Y_test, …))"
                 if Y.ndim == 2 and min(Y.shape) > 1
+                else f" (is {x_name} transposed? the lesson's X is (features, examples))"
+                if Y.size == X.shape[0]
                 else ""
             )
             raise UsageError(
