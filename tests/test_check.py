@@ -1444,6 +1444,18 @@ def test_cli_partial_solution_reports_not_found(tmp_path):
     assert "hello" not in run(["check", only], tmp_path).stdout
 
 
+def test_a_function_that_fails_only_for_a_missing_one_waits_for_it(tmp_path):
+    """model fails with NameError because predict is not written (renamed): the summary said
+    "to fix: model", sending the learner to a function with nothing wrong in it."""
+    text = CORRECT.replace("def predict(w, b, X):", "def predict_labels(w, b, X):")
+    report = check_file(write(tmp_path, text), FAST)
+    model = verdicts(report)["model"]
+    assert "NameError" in model.diagnosis and model.waits_for == ["predict"]
+    summary = report.summary()
+    assert "failing until predict is written: model; not found: predict." in summary, summary
+    assert "to fix" not in summary
+
+
 def test_nothing_found_is_not_a_pass(tmp_path):
     proc = run(["check", write(tmp_path, "x = 1\n")], tmp_path)
     assert proc.returncode == 1 and "nothing was checked" in proc.stdout

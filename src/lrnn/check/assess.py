@@ -181,6 +181,15 @@ _LESSON_FUNCTIONS = (
 _LESSON_NAMES = ("w", "b", "X", "Y", "A", "m", "dw", "db", "cost", "costs", "grads", "params")
 
 
+def missing_lesson_function(error: dict[str, Any] | None) -> str | None:
+    """The lesson function whose absence raised ``error`` (a NameError), if that is what it
+    was: the function that raised it waits for that one to be written."""
+    if not error or error.get("type") != "NameError":
+        return None
+    missing = re.search(r"name '(\w+)' is not defined", str(error.get("message", "")))
+    return missing.group(1) if missing and missing.group(1) in _LESSON_FUNCTIONS else None
+
+
 def _name_error_hint(missing: str) -> str:
     """What a missing name most likely is: a lesson function not written (yet), a name typed
     in the other case (Python tells y from Y), or a global from code the check does not run."""
@@ -350,6 +359,9 @@ def assess(
         text, where = _pointed(name, finding, src, text)
     text = f"{text} {where or result_warning_line(run, index)}".rstrip()
     report.diagnosis = text
+    missing = missing_lesson_function(run.results[index].error)
+    if missing is not None:  # the summary then says to write that one, not to fix this one
+        report.waits_for = [missing]
     return report
 
 
