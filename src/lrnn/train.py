@@ -500,6 +500,8 @@ class Recorder:
         return not (self.callbacks or guard or config.tol > 0 or separable_stop)
 
     def interrupted(self, state: TrainState) -> bool:
+        if not self.callbacks:  # asked at every iteration
+            return False
         return any([bool(cb.on_step(state)) for cb in self.callbacks])
 
     def _row(
