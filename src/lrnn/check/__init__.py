@@ -449,7 +449,7 @@ def _statement_note(note: dict[str, Any]) -> str:
     )
     text = f"{where}: {note.get('type')}: {note.get('message', '')}"
     if note.get("type") in ("ImportError", "ModuleNotFoundError"):
-        text += " (the check continues; functions that use it will fail)"
+        text += " (the check continues; any function that uses it will fail)"
     return text
 
 
