@@ -54,8 +54,8 @@ SPLIT_EVERY = 8
 WINDOW_BYTES = 64 * 1024 * 1024
 
 NEEDS_DASK = (
-    "backend='dask' needs Dask: install it with pip install 'dask[array,dataframe]' "
-    "distributed (lrnn's 'dask' extra)."
+    "backend='dask' needs Dask: install lrnn's 'dask' extra, pip install 'lrnn[dask]' (from "
+    "a checkout: pip install '.[dask]'), which brings dask, distributed and zarr."
 )
 
 
