@@ -99,7 +99,7 @@ class TorchSoftmaxBackend(TorchBackend):
 
     def hessian(self, w: NDArray, b: NDArray) -> NDArray:
         s = None if self.sample_weight is None else self.sample_weight.cpu().numpy()
-        return softmax.hessian(w, b, self.X.cpu().numpy(), 0.0, s, self.scale)
+        return softmax.hessian(w, b, self.host_rows(), 0.0, s, self.scale)
 
     def logits(self, w: NDArray, b: NDArray) -> NDArray:
         return self._logits(w, b).cpu().numpy()

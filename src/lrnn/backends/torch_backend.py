@@ -48,6 +48,17 @@ def _torch() -> Any:
     return torch
 
 
+def _as_coo(X: Any) -> Any:
+    """A sparse tensor as coalesced COO, in float32 or float64: the one sparse layout whose
+    products, transposes and row selections (mini-batches) torch runs on CPU and CUDA alike —
+    CSR lacks index_select, broadcasting and transposed products (one copy of the indices)."""
+    torch = _torch()
+    X = X.to_sparse_coo() if X.layout != torch.sparse_coo else X
+    if X.dtype == torch.uint8:  # pixels are not stored sparse; widened like integers
+        X = X.to(torch.float64)
+    return X.coalesce()
+
+
 def _numpy_dtype(tensor_dtype: Any) -> np.dtype:
     torch = _torch()
     table = {torch.float32: np.float32, torch.float64: np.float64, torch.uint8: np.uint8}
@@ -86,6 +97,8 @@ class TorchBackend(WeightSpace):
             if X.is_complex():
                 raise DataError(f"X has dtype {X.dtype}; pass real numbers.")
             X = X.to(torch.float64)  # integers, bool, half: widened once, like the estimator
+        if X.layout != torch.strided:
+            X = _as_coo(X)
         if device is None:
             device = X.device
         device = torch.device(device)
@@ -144,6 +157,7 @@ class TorchBackend(WeightSpace):
         sw = parent.sample_weight
         self.sample_weight = None if sw is None else sw.index_select(0, rows)
         self.n_samples = int(rows.shape[0])
+        self._host = None  # the parent's rows are not these
         self.total = (
             float(self.n_samples)
             if sw is None
@@ -244,10 +258,34 @@ class TorchBackend(WeightSpace):
         hw *= self.scale / self.total
         return hw.cpu().numpy(), float(self._sum64(t).cpu()) / self.total
 
+    def host_rows(self) -> Any:
+        """X on the host, where the exact Hessians (formed only for few features) are
+        computed: a float64 scipy CSR matrix when X is sparse (made once), else numpy."""
+        if not self.X.is_sparse:
+            return self.X.cpu().numpy()
+        host = getattr(self, "_host", None)
+        if host is None:
+            from scipy import sparse
+
+            X = self.X.cpu()
+            rows, cols = X.indices().numpy()
+            values = X.values().to(self._torch.float64).numpy()
+            host = self._host = sparse.csr_matrix((values, (rows, cols)), shape=tuple(X.shape))
+        return host
+
     def _gram_like(self, d: Any) -> NDArray:
         """X̃ᵀ diag(d) X̃ in float64 ((n+1)²), X̃ = [scale·X, 1], a block of rows at a time."""
         torch = self._torch
         n = self.n_features
+        if self.X.is_sparse:  # on the host, as scipy products (n is small here)
+            X, dh = self.host_rows(), d.cpu().numpy()
+            Xd = X.multiply(dh[:, None]).tocsr()
+            G = np.zeros((n + 1, n + 1))
+            G[:n, :n] = (Xd.T @ X).toarray() * (self.scale * self.scale)
+            G[:n, n] = np.asarray(Xd.sum(axis=0)).ravel() * self.scale
+            G[n, :n] = G[:n, n]
+            G[n, n] = dh.sum()
+            return G
         H = torch.zeros((n + 1, n + 1), dtype=torch.float64, device=self.device)
         for rows, Xb in self._rows(torch.float64):
             Xd = Xb * d[rows, None]
@@ -282,7 +320,8 @@ class TorchBackend(WeightSpace):
 
         def row_gram() -> NDArray:
             X64 = self.X.to(torch.float64)
-            G = (X64 @ X64.T) * (self.scale * self.scale) + 1.0
+            G = X64 @ X64.T
+            G = (G.to_dense() if G.is_sparse else G) * (self.scale * self.scale) + 1.0
             if self.sample_weight is not None:
                 root = s64.sqrt()
                 G *= root[:, None] * root[None, :]
