@@ -220,8 +220,14 @@ def test_bad_inputs_say_what_to_do(data):
         DaskBackend(da.from_array(X.astype(str)), y, persist=False)
     Xn = X.copy()
     Xn[300, 4] = np.nan
-    with dask.config.set(scheduler="sync"), pytest.raises(DataError, match="X contains NaN"):
+    # by its place in X: a chunk's task knows only "a block of 100 rows"
+    said = r"^X holds nan at row 300, column 4 \(counting from 0\); impute or drop that row"
+    with dask.config.set(scheduler="sync"), pytest.raises(DataError, match=said):
         DaskBackend(chunked(Xn), y, persist=False).data_pass(np.zeros(30), 0.0)
+    weights = np.ones(len(y))
+    weights[77] = np.inf
+    with dask.config.set(scheduler="sync"), pytest.raises(DataError, match="^sample_weight hol"):
+        DaskBackend(chunked(X), y, da.from_array(weights), persist=False).data_pass(np.zeros(30), 0)
 
 
 def test_connect_to_a_silent_address_fails_in_one_line():

@@ -153,8 +153,11 @@ def test_bad_inputs_say_what_to_do(data):
         TorchBackend(torch.from_numpy(X[:, 0]), y)
     Xn = X.copy()
     Xn[5, 3] = np.nan
-    with pytest.raises(DataError, match="X contains NaN"):
+    said = r"^X holds nan at row 5, column 3 \(counting from 0\); impute or drop that row"
+    with pytest.raises(DataError, match=said):
         TorchBackend(torch.from_numpy(Xn), y).data_pass(np.zeros(30), 0.0)
+    with pytest.raises(DataError, match=said):  # sparse: the stored value's place
+        TorchBackend(torch.from_numpy(Xn).to_sparse_csr(), y).data_pass(np.zeros(30), 0.0)
     if not torch.cuda.is_available():
         with pytest.raises(UsageError, match="no CUDA device"):
             TorchBackend(torch.from_numpy(X), y, device="cuda")

@@ -88,6 +88,16 @@ def _raise_if_not_finite(
             )
 
 
+def not_finite_at(name: str, value: float, row: int, column: int | None = None) -> DataError:
+    """The error for a NaN or infinity found at a place in the data (counting from 0, as the
+    caller's array does)."""
+    where = f"row {row}" if column is None else f"row {row}, column {column}"
+    return DataError(
+        f"{name} holds {value} at {where} (counting from 0); impute or drop that row before "
+        "training."
+    )
+
+
 def finish_data_pass(sums: NDArray[np.float64], total: float, dtype: np.dtype) -> DataPass:
     """Turn summed block partials (see :func:`block_data_pass`) into the weighted means."""
     return DataPass(

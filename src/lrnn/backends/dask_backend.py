@@ -302,7 +302,31 @@ class DaskBackend(WeightSpace):
             meta=np.empty((0, 0)),
             **kwargs,
         )
-        return parts.sum(axis=0, split_every=self.split_every).compute()
+        try:
+            return parts.sum(axis=0, split_every=self.split_every).compute()
+        except DataError as e:
+            if "contains NaN or infinity" in str(e):  # a chunk saw it: say where it is
+                self._raise_where_not_finite()
+            raise
+
+    def _raise_where_not_finite(self) -> None:
+        """The first NaN or infinity of X (then y, the weights) by its row and column: a
+        chunk's task knows only its own rows, so it is looked for again here (the run has
+        failed; one more pass costs nothing that matters)."""
+        da = self._da
+        for name, v in (("X", self.X), ("y", self.y), ("sample_weight", self.sample_weight)):
+            if v is None or not np.issubdtype(v.dtype, np.floating):
+                continue
+            bad = ~da.isfinite(v)
+            rows = bad.any(axis=1) if v.ndim == 2 else bad
+            row = int(da.argmax(rows).compute())
+            if not bool(rows[row].compute()):
+                continue
+            if v.ndim == 1:
+                raise blocks.not_finite_at(name, float(v[row].compute()), row)
+            values = np.asarray(v[row].compute())
+            column = int(np.argmax(~np.isfinite(values)))
+            raise blocks.not_finite_at(name, float(values[column]), row, column)
 
     def _theta(self, w: NDArray, b: float, dtype: np.dtype | None = None) -> NDArray:
         theta = np.empty(self.n_features + 1, dtype=dtype or np.asarray(w).dtype)

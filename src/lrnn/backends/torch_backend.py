@@ -238,10 +238,20 @@ class TorchBackend(WeightSpace):
         if not (np.isfinite(w).all() and math.isfinite(b)):
             return
         for name, v in (("X", self.X), ("y", self.y), ("sample_weight", self.sample_weight)):
-            if v is not None and v.is_floating_point() and not bool(torch.isfinite(v).all()):
-                raise DataError(
-                    f"{name} contains NaN or infinity; impute or drop those rows before training."
-                )
+            if v is None or not v.is_floating_point():
+                continue
+            values = v.values() if v.is_sparse else v
+            bad = torch.nonzero(~torch.isfinite(values))
+            if bad.shape[0] == 0:
+                continue
+            first = int(bad[0, 0])
+            if v.is_sparse:  # the stored value's place in X
+                row, column = (int(i) for i in v.indices()[:, first])
+                raise blocks.not_finite_at(name, float(values[first]), row, column)
+            if v.ndim == 1:
+                raise blocks.not_finite_at(name, float(v[first]), first)
+            column = int(bad[0, 1])
+            raise blocks.not_finite_at(name, float(v[first, column]), first, column)
 
     def hessp(self, w: NDArray, b: float, vw: NDArray, vb: float) -> tuple[NDArray, float]:
         wt, vt = self._param(w), self._param(vw)
