@@ -218,6 +218,56 @@ def test_compare_lr_names_the_steady_rates_when_its_choice_overshoots(
     assert "2/L" not in capsys.readouterr().out
 
 
+def test_compare_lr_recommends_no_rate_that_ends_above_the_start_and_draws_a_blow_up(
+    capsys, tmp_path, monkeypatch
+):
+    """breast_cancer unscaled: 1e-4 ends at 11.39, far above the zero weights' 0.693147, and
+    was recommended (beside a warning to go smaller); a rate that diverged between two
+    records drew as a flat line at the last recorded cost."""
+    import json
+    import warnings
+
+    from lrnn import after_training, data
+
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        args = ["compare-lr", "breast_cancer", "--iterations", "50", "--plot", "c.png"]
+        assert main([*args, "--rates", "1e-4", "1e-2"]) == 0
+        out = capsys.readouterr().out
+        assert "recommended" not in out
+        assert "no rate ended below the starting cost 0.693147: rates below about" in out
+        assert main([*args, "--rates", "1e-4", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out.splitlines()[-1])["recommended"] is None
+        ds = data.load("digits")
+        runs, diverged, _ = after_training.compare_learning_rates(ds, ds, [1e6], 300)
+    curve = runs[0][1]
+    assert diverged == [True] and curve["iteration"][-1] > 0  # it ends where it stopped
+    assert curve["cost"][-1] > 100 * curve["cost"][0]
+
+
+def test_gradcheck_compare_lr_and_verify_say_what_they_ignore(tmp_path, monkeypatch, capsys):
+    """--image-size on pictures of another size, --label beside data with its own labels,
+    --validation for a model trained without early stopping: passed over without a word."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["gradcheck", "digits", "--image-size", "4x4"]) == 2
+    assert "--image-size 4x4 resizes image files and folders" in capsys.readouterr().err
+    assert main(["gradcheck", "digits", "--label", "foo"]) == 0
+    assert "--label names" in capsys.readouterr().err
+    assert main(["gradcheck", "digits"]) == 0
+    assert "--label" not in capsys.readouterr().err  # its default is no word
+    common = ["--iterations", "5", "--rates", "0.01", "--plot", "c.png"]
+    assert main(["compare-lr", "digits", "--label", "foo", *common]) == 0
+    assert "--label names" in capsys.readouterr().err
+    assert (
+        main(["train", "digits", "--iterations", "3", "--no-plot", "--model", "m.safetensors"]) == 0
+    )
+    capsys.readouterr()
+    assert main(["verify", "--model", "m.safetensors", "--validation", "nope.h5"]) == 0
+    said = capsys.readouterr().err
+    assert "--validation nope.h5 is not needed: m.safetensors was trained without early" in said
+
+
 def test_validation_rows_keep_each_class_factor_from_training():
     from lrnn.run import class_factors, validation_class_weights
 

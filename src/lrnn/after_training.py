@@ -86,9 +86,12 @@ def compare_learning_rates(
         except TrainingDiverged as exc:
             result, failed = exc.result, True
         curve = {k: list(result.history[k]) for k in ("iteration", "cost")}
-        if curve["iteration"] and curve["iteration"][-1] < result.n_iter:
-            curve["iteration"].append(result.n_iter)
-            curve["cost"].append(result.final_cost)
+        # a diverged run's curve ends at the cost that stopped it (its final_cost is the last
+        # recorded one: the blow-up between two records drew as a flat line)
+        end = result.extras.get("diverged_at") if failed else (result.n_iter, result.final_cost)
+        if end is not None and curve["iteration"] and curve["iteration"][-1] < end[0]:
+            curve["iteration"].append(end[0])
+            curve["cost"].append(end[1])
         runs.append((rate, curve))
         diverged.append(failed)
         costs = np.asarray(curve["cost"], dtype=float)
@@ -185,6 +188,12 @@ def _validation_to_verify(
     """The validation data shapes the weights only through early stopping: without it the
     file is not needed; with it, one named by a relative path may not be found from here."""
     if not request.early_stopping:
+        if validation is not None:  # said, not silently passed over (a wrong path included)
+            warnings.warn(
+                f"--validation {validation} is not needed: {model_path} was trained without "
+                "early stopping, so its validation data did not shape the weights — ignored.",
+                stacklevel=3,
+            )
         request.validation = None
         return
     request.validation = validation or request.validation

@@ -329,7 +329,7 @@ def logits(w: NDArray, b: Any, ds: Any, scale: float) -> NDArray:
     return inference.logits(w, b, ds.X, scale, inference.row_namer(ds))
 
 
-def _check_image_size(size: tuple[int, int] | None, ds: Any) -> None:
+def check_image_size(size: tuple[int, int] | None, ds: Any) -> None:
     """--image-size resizes image files; anything else it would silently not touch."""
     if size is None:
         return
@@ -412,7 +412,7 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         ds = standardize(ds)
     if request.positive_class is not None:  # a name the data lacks is refused before any work
         _positive(ds, request)
-    _check_image_size(request.image_size, ds)
+    check_image_size(request.image_size, ds)
     if request.test:
         _say_if_the_same(request.test, source, "--test", "the test score measures nothing new")
         layout = data.out_of_core_layout(request.test)

@@ -569,11 +569,9 @@ def _divergence_check(
         why = f"the cost rose {rising} iterations in a row, to {cost:.6g}"
     if why is not None:
         lr = stepper.learning_rate_at(state.iteration)
-        raise TrainingDiverged(
-            diverged_message(backend, config, lr, why),
-            _partial_result(backend, state, config.solver, lr),
-            reason=why,
-        )
+        partial = _partial_result(backend, state, config.solver, lr)
+        partial.extras["diverged_at"] = (state.iteration, cost)  # where it went: for curves
+        raise TrainingDiverged(diverged_message(backend, config, lr, why), partial, reason=why)
     return {"rising": rising, "previous_cost": cost, "lowest_cost": min(cost, state.lowest_cost)}
 
 

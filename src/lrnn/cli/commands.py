@@ -472,10 +472,18 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
     plan = OutputPlan().read("DATA", args.data).read("--test", args.test)
     plan.write("--plot", plot, "plot", derived=_choose("--plot", args.plot)).check()
     train_ds, test_ds, _ = run.load_train_and_test(_request(args))
+    given = None if args.label == "label" else args.label  # "label" is the default
+    say_if_label_is_unused(given, train_ds.spec, scoring=False)
     runs, diverged, rows = after_training.compare_learning_rates(
         train_ds, test_ds, args.rates, args.iterations
     )
-    usable = [r for r in rows if not r["diverged"] and math.isfinite(r["final_cost"])]
+    # a rate is recommended only if it ended below where it started: one that ends above the
+    # zero weights' cost made things worse, however it compares with the others
+    start = runs[0][1]["cost"][0] if runs and runs[0][1]["cost"] else math.inf
+    usable = [
+        r for r in rows
+        if not r["diverged"] and math.isfinite(r["final_cost"]) and r["final_cost"] < start
+    ]  # fmt: skip
     best = min(usable, key=lambda r: r["final_cost"]) if usable else None
     plots.lr_comparison(runs, plot, diverged=diverged)
     # Where no rate tried descends steadily, say which ones would: the lesson's way out.
@@ -500,8 +508,13 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
         )
     steady = f"rates below about {bound:.3g} (2/L) descend steadily on this data"
     if best is None:
+        what = (
+            "every rate diverged"
+            if all(diverged)
+            else (f"no rate ended below the starting cost {six_decimals(start)}")
+        )
         print(
-            f"every rate diverged: {steady}; try smaller ones (--rates), or --learning-rate "
+            f"{what}: {steady}; try smaller ones (--rates), or --learning-rate "
             f"auto when training{scaling}"
         )
     else:
@@ -534,7 +547,10 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         else:
             w, b = np.asarray(model.w, dtype=np.float64), float(model.b)
     else:
+        from lrnn.run import check_image_size
+
         ds = data.load(source, label=args.label, image_size=args.image_size)
+        check_image_size(args.image_size, ds)  # as train refuses it where it cannot resize
         spec = ds.spec
         rng = np.random.default_rng(args.seed)
         if ds.classes is not None and len(ds.classes) > 2:
@@ -542,6 +558,8 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
             w, b = rng.standard_normal((ds.X.shape[1], K)) * 0.01, np.full(K, 0.1)
         else:
             w, b = rng.standard_normal(ds.X.shape[1]) * 0.01, 0.1
+    given = None if args.label == "label" else args.label  # "label" is the default
+    say_if_label_is_unused(given, spec, scoring=args.model is not None)
     X = ds.X.astype(np.float64) * spec.scale  # float64: the check is about the math
     rng = np.random.default_rng(args.seed)
     k = min(args.coordinates, w.size)
@@ -638,6 +656,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from lrnn import after_training, persist
 
     model = persist.load_model(args.model)
+    from lrnn.data.text import model_spec
+
+    say_if_label_is_unused(args.label, model_spec(model), scoring=False)
 
     def announce(line: str) -> None:
         if not getattr(args, "json", False):  # it names the manifest's data: escape it
