@@ -388,6 +388,14 @@ def test_history_of_another_model(image_case, tmp_path):
     shorter = {k: list(v)[:2] for k, v in history.items()}
     with pytest.warns(UserWarning, match=r"the history ends at iteration \d+, but the model "):
         report.write_report(out, model=model, dataset=test_ds, history=shorter)
+    # and the page says it too, and does not join the model's own end to that history (the
+    # curve ran from the other run's last row to this model's final cost; the table said
+    # "the run ended at iteration N, after the last recorded row")
+    page = out.read_text()
+    end = shorter["iteration"][-1]
+    assert f"Note: the history ends at iteration {end}, but the model trained for" in page
+    assert "after the last recorded row" not in page
+    assert f"over {end} iterations" in page
     with warnings.catch_warnings():  # its own history is all of it
         warnings.simplefilter("error")
         report.write_report(out, model=model, dataset=test_ds, history=history)

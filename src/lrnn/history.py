@@ -287,9 +287,10 @@ def past_the_model(history: Mapping[str, Any], training: Any) -> str | None:
     )
 
 
-def check_belongs(columns: Mapping[str, Any], training: Any) -> None:
+def check_belongs(columns: Mapping[str, Any], training: Any) -> str | None:
     """A history whose iterations go past the model's (``training``: its file's facts) cannot
-    be this model's history: refused; one that ends well short of them is said."""
+    be this model's history: refused; one that ends well short of them is said, and the
+    sentence returned (for the page: a curve must not run from its end to the model's)."""
     past = past_the_model(columns, training)
     if past:
         raise DataError(
@@ -302,9 +303,10 @@ def check_belongs(columns: Mapping[str, Any], training: Any) -> None:
         # the history's own spacing (one row: the usual one)
         step = recorded[-1] - recorded[-2] if len(recorded) >= 2 else PRINT_EVERY
         if iterations - recorded[-1] > max(step, 1):  # a shorter run's, by its end
-            warnings.warn(
+            said = (
                 f"the history ends at iteration {recorded[-1]:.15g}, but the model trained for "
-                f"{iterations:.15g} iterations: it may be another run's; the page shows it "
-                "as given.",
-                stacklevel=3,
+                f"{iterations:.15g} iterations: it may be another run's"
             )
+            warnings.warn(f"{said}; the page shows it as given.", stacklevel=3)
+            return said
+    return None

@@ -154,16 +154,16 @@ def write_report(
             f"{dataset.source}: has no labels; a report scores the model, so give labelled data."
         )
     y = np.asarray(dataset.y).astype(np.int64)
-    columns = None
+    columns, caveat = None, None
     if history is not None:
         columns = columns_of(history, "history", error=DataError)
-        check_belongs(columns, model.training)
+        caveat = check_belongs(columns, model.training)
 
     if np.asarray(model.w).ndim == 2:  # a softmax layer: its own sections
         from lrnn import report_multiclass
 
         args = (model, dataset, spec, X, y, columns, title, extra_facts)
-        return report_multiclass.write(name, *args)
+        return report_multiclass.write(name, *args, history_caveat=caveat)
     scale = spec.scale if spec is not None else float(model.preprocessing.get("scale", 1.0))
     from lrnn import inference
 
@@ -186,6 +186,7 @@ def write_report(
             history=columns,
             folder=Path(tmp),
             extra_facts=dict(extra_facts or {}),
+            history_caveat=caveat,
         )
         for section_id, heading in SECTIONS:
             page.section(section_id, heading, _SECTION_WRITERS[section_id](ctx))
@@ -208,6 +209,9 @@ class _Context:
     history: dict[str, list] | None
     folder: Path  # where the plots are drawn before being inlined
     extra_facts: dict[str, str]
+    #: the history may be another run's (it ends well short of the model's iterations): said
+    #: on the page, and the model's own end is not joined to it
+    history_caveat: str | None = None
 
     @property
     def is_image(self) -> bool:
@@ -439,6 +443,8 @@ def _learning_curve(ctx: _Context) -> str:
     final = model_meta.final_point(training)
     if final is not None and not max(abs(final[0]), abs(final[1])) < _PLOTTABLE:
         final = None
+    if ctx.history_caveat:
+        final = None
     path = plots.learning_curve(
         ctx.history,
         ctx.folder / "learning-curve.png",
@@ -457,7 +463,10 @@ def _learning_curve(ctx: _Context) -> str:
         + ("; validation loss dashed" if "val_loss" in ctx.history else "")
         + "."
     )
-    return _figure(path, alt, "Cost (left axis) and accuracy (right axis) while training.")
+    figure = _figure(path, alt, "Cost (left axis) and accuracy (right axis) while training.")
+    if ctx.history_caveat:
+        return _note(f"Note: {ctx.history_caveat}; it is drawn as given.") + figure
+    return figure
 
 
 def _weights(ctx: _Context) -> str:
@@ -626,7 +635,9 @@ def _history(ctx: _Context) -> str:
     # every record_every-th iteration is a row: the run's own end is usually not one of them
     final = model_meta.final_point(ctx.model.training)
     recorded = ctx.history.get("iteration") or []
-    if final is not None and recorded and final[0] > max(recorded):
+    if ctx.history_caveat:
+        table += _note(f"Note: {ctx.history_caveat}.")
+    elif final is not None and recorded and final[0] > max(recorded):
         table += _note(
             f"The run ended at iteration {final[0]:.15g} with cost {final[1]:.6g}, after the "
             "last recorded row."

@@ -40,6 +40,7 @@ class _Context:
     history: dict[str, list] | None
     folder: Path
     extra_facts: dict[str, str]
+    history_caveat: str | None = None  # as lrnn.report's: the history may be another run's
 
     @property
     def is_image(self) -> bool:
@@ -71,6 +72,7 @@ def write(
     history: dict[str, list] | None,
     title: str,
     extra_facts: Mapping[str, str] | None,
+    history_caveat: str | None = None,
 ) -> Path:
     """Score the layer on (X, y) and write the page to ``name`` (already checked writable)."""
     scale = spec.scale if spec is not None else float(model.preprocessing.get("scale", 1.0))
@@ -90,6 +92,7 @@ def write(
             history=history,
             folder=Path(tmp),
             extra_facts=dict(extra_facts or {}),
+            history_caveat=history_caveat,
         )
         for section_id, heading in report.SECTIONS:
             heading = _LAYER_HEADINGS.get(section_id, heading)
