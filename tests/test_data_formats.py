@@ -188,9 +188,15 @@ def test_stores_that_only_train_streams_are_named_where_data_is_read_into_memory
     (tmp_path / "s.zarr" / "zarr.json").write_text("{}")
     (tmp_path / "parts").mkdir()
     frame().to_parquet(tmp_path / "parts" / "a.parquet")
-    with pytest.raises(DataError, match=r"s.zarr: a Zarr store; `lrnn train` streams it"):
+    # (its advice read "here the data is read into memory from its X and y saved with numpy")
+    said = (
+        r"s.zarr: a Zarr store; `lrnn train` streams it from disk, but here the data is read "
+        r"into memory: save its X and y with numpy \(X.npy and y.npy in a folder\) and give "
+        r"that folder\.$"
+    )
+    with pytest.raises(DataError, match=said):
         load(tmp_path / "s.zarr")
-    with pytest.raises(DataError, match=r"parts: a folder of Parquet files; .* give one of its"):
+    with pytest.raises(DataError, match=r"parts: a folder of Parquet files; .*: give one .parquet"):
         load_inputs([str(tmp_path / "parts")], Preprocessing(kind="table"))
 
 

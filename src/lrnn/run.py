@@ -602,7 +602,12 @@ def _streamed(request: TrainingRequest) -> TrainingData:
                 "drop it, or load data that fits in memory."
             )
     if request.backend not in ("auto", "numpy"):
-        raise UsageError(f"--backend {request.backend} cannot read {request.data}; drop --backend.")
+        raise UsageError(
+            f"--backend {request.backend} cannot read {request.data}: it streams from disk, a "
+            "block of rows at a time, through lrnn's own reader (a Dask cluster takes a dask "
+            "array or DataFrame from Python: dask.array.from_zarr, dask.dataframe.read_parquet); "
+            "drop --backend."
+        )
     source, train_ds = _streamed_labels(request.data, request.label)
     require_both_classes(train_ds)
     if request.positive_class is not None:

@@ -325,11 +325,11 @@ def streamed_only(name: str, zarr_store: bool, as_test: bool) -> DataError:
     where = (
         "training streams it from disk, but a test set is read into memory"
         if as_test
-        else "`lrnn train` streams it from disk; here the data is read into memory"
+        else "`lrnn train` streams it from disk, but here the data is read into memory"
     )
     form = (
-        "its X and y saved with numpy (X.npy and y.npy in a folder)"
+        "save its X and y with numpy (X.npy and y.npy in a folder) and give that folder"
         if zarr_store
-        else "one .parquet file: give one of its files, or join them into one"
+        else "give one .parquet file (one of its files, or them joined into one)"
     )
-    return DataError(f"{name}: {kind}; {where} from {form}.")
+    return DataError(f"{name}: {kind}; {where}: {form}.")
