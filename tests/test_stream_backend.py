@@ -334,3 +334,22 @@ def test_two_gigabytes_train_in_under_600_mb(tmp_path):
     assert report["m"] == m
     assert report["costs"][-1] < report["costs"][0]
     assert report["peak_anon"] < 600 * 10**6
+
+
+def test_a_parquet_file_of_one_large_row_group_is_said_to_be_read_whole(tmp_path, monkeypatch):
+    """Parquet decodes a row group whole: a file written as one group (pandas' default) peaked
+    at 900 MB while "streaming" 1M × 50 in 64 MiB blocks, without a word."""
+    import pandas as pd
+
+    from lrnn.data import sources
+
+    frame = pd.DataFrame({"a": np.arange(1000.0), "b": 1.0, "label": np.arange(1000) % 2})
+    frame.to_parquet(tmp_path / "one.parquet")  # one row group
+    frame.to_parquet(tmp_path / "many.parquet", row_group_size=100)
+    monkeypatch.setattr(sources, "BLOCK_BYTES", 4096)  # 1000 rows × 2 features × 8 > 2 blocks
+    with pytest.warns(UserWarning, match=r"one.parquet holds a row group of 1000 rows .*"
+                      r"row_group_size="):  # fmt: skip
+        open_out_of_core(tmp_path / "one.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        open_out_of_core(tmp_path / "many.parquet")

@@ -172,6 +172,14 @@ class ParquetSource:
                     f"{path} lacks column {missing[0]!r} that {self.files[0]} has; every file "
                     "must hold the same feature and label columns."
                 )
+            known = {*self.features, label, *_pandas_index_columns(file_schema)}
+            extra = [c for c in file_schema.names if c not in known]
+            if extra:  # it was left out without a word (the other way round is refused)
+                raise DataError(
+                    f"{path} has column {extra[0]!r} that {self.files[0]} lacks; every file "
+                    "must hold the same feature and label columns: drop it from that file, or "
+                    "add it to the others."
+                )
             for name in self.features:
                 t = file_schema.field(name).type
                 if not (
@@ -188,6 +196,7 @@ class ParquetSource:
                 self._row_groups.append((k, g, start, start + rows))
                 start += rows
         self.n_rows = start
+        self._say_if_row_groups_are_large()
         if all(t == pa.float32() for t in types):
             self.dtype = np.dtype(np.float32)
         elif all(t == pa.uint8() for t in types):
@@ -195,6 +204,21 @@ class ParquetSource:
         else:  # mixed or wider types: float64 holds them all (integers up to 2⁵³ exactly)
             self.dtype = np.dtype(np.float64)
         self.n_features = len(self.features)
+
+    def _say_if_row_groups_are_large(self) -> None:
+        """Parquet is decoded a row group at a time (pyarrow reads a group's column chunks
+        whole), so a file written as one group — pandas' default — is in memory whole while
+        it streams: said, with the way to write it for streaming."""
+        k, g, a, b = max(self._row_groups, key=lambda r: r[3] - r[2], default=(0, 0, 0, 0))
+        decoded = (b - a) * len(self.features) * 8  # as float64, before the block's dtype
+        if decoded > 2 * BLOCK_BYTES:
+            warnings.warn(
+                f"{self.files[k]} holds a row group of {b - a} rows (about "
+                f"{decoded / 2**20:.0f} MiB decoded); Parquet is read a row group at a time, so "
+                "streaming holds that much in memory, not one 64 MiB block — write it with "
+                "smaller row groups (pandas: to_parquet(..., row_group_size=100_000)).",
+                stacklevel=3,
+            )
 
     def units(self, block_rows: int) -> list[tuple[int, int]]:
         return [(a, b) for _, _, a, b in self._row_groups]
