@@ -353,3 +353,25 @@ def test_a_parquet_file_of_one_large_row_group_is_said_to_be_read_whole(tmp_path
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         open_out_of_core(tmp_path / "many.parquet")
+
+
+def test_evaluate_says_it_scores_the_examples_a_streamed_model_was_trained_on(
+    tmp_path, monkeypatch, capsys
+):
+    """A streamed run hashes float32 columns as float32; evaluate reads the same file widened
+    to float64, so the digests differed and the warning that the scores flatter the model was
+    never given for a model trained with --stream."""
+    import pandas as pd
+
+    from lrnn.cli import main
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3)).astype(np.float32)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=(X[:, 0] > 0).astype(int))
+    frame.to_parquet(tmp_path / "s.parquet")
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "s.parquet", "--stream", "--solver", "lbfgs", "--alpha", "1e-3", "--no-plot"]
+    assert main([*args, "--model", "s.safetensors"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--model", "s.safetensors", "s.parquet"]) == 0
+    assert "the model was trained on these very examples" in capsys.readouterr().err

@@ -140,6 +140,9 @@ def training_rows_in(model: Any, ds: Any, digest: str | None = None) -> str | No
     manifest = model.manifest if isinstance(model.manifest, dict) else {}
     if manifest.get("data_sha256") == (digest or data_sha256(ds.X, ds.y)):
         return "all"
+    narrow = _as_streamed(ds.X)  # a streamed run hashed float32 columns as float32
+    if narrow is not None and manifest.get("data_sha256") == data_sha256(narrow, ds.y):
+        return "all"
     request, test_rows = manifest.get("request"), manifest.get("test_sha256")
     if not isinstance(request, dict) or request.get("test") or not isinstance(test_rows, str):
         return None
@@ -150,6 +153,15 @@ def training_rows_in(model: Any, ds: Any, digest: str | None = None) -> str | No
     except (DataError, ValueError):  # one class, too few rows: not the file it was split from
         return None
     return "part" if data_sha256(ds.X[held], ds.y[held]) == test_rows else None
+
+
+def _as_streamed(X: Any) -> Any:
+    """X in float32 when it is float64 holding float32 values exactly (a Parquet file's float32
+    columns, which a table loader widens and a streamed run hashed as they are), else None."""
+    if not isinstance(X, np.ndarray) or X.dtype != np.float64:
+        return None
+    narrow = X.astype(np.float32)
+    return narrow if np.array_equal(narrow, X) else None
 
 
 def _rose(costs: Any, dtype: Any) -> bool:
