@@ -375,3 +375,15 @@ def test_evaluate_says_it_scores_the_examples_a_streamed_model_was_trained_on(
     capsys.readouterr()
     assert main(["evaluate", "--model", "s.safetensors", "s.parquet"]) == 0
     assert "the model was trained on these very examples" in capsys.readouterr().err
+
+
+def test_a_folder_of_arrays_and_parquet_files_says_which_it_reads(tmp_path):
+    import pandas as pd
+
+    folder = write_npy(tmp_path / "both", np.eye(4), np.array([0, 1, 0, 1]))
+    pd.DataFrame({"a": [1.0, 2.0], "label": [0, 1]}).to_parquet(folder / "more.parquet")
+    with pytest.warns(
+        UserWarning,
+        match=r"holds .parquet files too; X.npy and y.npy are read and the .parquet files left",
+    ):
+        open_out_of_core(folder)

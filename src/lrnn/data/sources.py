@@ -387,6 +387,13 @@ def open_out_of_core(
     if not path.exists():
         raise DataError(f"{path} does not exist; expected {CONVENTIONS}.")
     layout = out_of_core_layout(path)
+    if path.is_dir() and layout in ("npy", "zarr") and any(path.glob("*.parquet")):
+        read = "X.npy and y.npy are" if layout == "npy" else "the Zarr store is"
+        warnings.warn(  # one folder, two data sets: which one trains was not said
+            f"{path} holds .parquet files too; {read} read and the .parquet files left out — "
+            "keep each data set in a folder of its own.",
+            stacklevel=2,
+        )
     if layout == "npy":
         from lrnn.data.arrays import labels_beside
 
