@@ -387,3 +387,15 @@ def test_a_folder_of_arrays_and_parquet_files_says_which_it_reads(tmp_path):
         match=r"holds .parquet files too; X.npy and y.npy are read and the .parquet files left",
     ):
         open_out_of_core(folder)
+
+
+def test_backend_numpy_on_data_that_streams_is_said(tmp_path, monkeypatch, capsys):
+    """--backend numpy means in memory; a folder of .npy or Parquet files streams anyway."""
+    from lrnn.cli import main
+
+    write_npy(tmp_path / "arrays", np.eye(6), np.array([0, 1] * 3))
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "arrays", "--backend", "numpy", "--iterations", "2", "--no-plot"]
+    assert main([*args, "--model", "m.safetensors"]) == 0
+    said = capsys.readouterr().err
+    assert "--backend numpy reads data into memory, but arrays streams from disk" in said

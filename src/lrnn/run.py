@@ -329,19 +329,6 @@ def logits(w: NDArray, b: Any, ds: Any, scale: float) -> NDArray:
     return inference.logits(w, b, ds.X, scale, inference.row_namer(ds))
 
 
-def check_image_size(size: tuple[int, int] | None, ds: Any) -> None:
-    """--image-size resizes image files; anything else it would silently not touch."""
-    if size is None:
-        return
-    shape = ds.spec.image_shape if ds.spec.kind == "image" else None
-    if shape is None or tuple(shape[:2]) != tuple(size):
-        what = f"pictures stored as {shape[0]}×{shape[1]}" if shape else f"{ds.spec.kind} data"
-        raise UsageError(
-            f"--image-size {size[0]}x{size[1]} resizes image files and folders, but {ds.source} "
-            f"holds {what}, which it cannot change; drop --image-size."
-        )
-
-
 def load_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
     """Training and test datasets, and how the test part came to be."""
     train_ds, test_ds, how = _natural_train_and_test(request)
@@ -412,6 +399,8 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         ds = standardize(ds)
     if request.positive_class is not None:  # a name the data lacks is refused before any work
         _positive(ds, request)
+    from lrnn.data.images import check_image_size
+
     check_image_size(request.image_size, ds)
     if request.test:
         _say_if_the_same(request.test, source, "--test", "the test score measures nothing new")
@@ -601,7 +590,13 @@ def _streamed(request: TrainingRequest) -> TrainingData:
                 f"{flag} is not available when training streams from disk ({request.data}); "
                 "drop it, or load data that fits in memory."
             )
-    if request.backend not in ("auto", "numpy"):
+    if request.backend == "numpy":  # it reads into memory; this streams: said, not passed over
+        warnings.warn(
+            f"--backend numpy reads data into memory, but {request.data} streams from disk a "
+            "block of rows at a time (lrnn's streaming backend) — drop --backend.",
+            stacklevel=2,
+        )
+    elif request.backend != "auto":
         raise UsageError(
             f"--backend {request.backend} cannot read {request.data}: it streams from disk, a "
             "block of rows at a time, through lrnn's own reader (a Dask cluster takes a dask "

@@ -547,7 +547,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         else:
             w, b = np.asarray(model.w, dtype=np.float64), float(model.b)
     else:
-        from lrnn.run import check_image_size
+        from lrnn.data.images import check_image_size
 
         ds = data.load(source, label=args.label, image_size=args.image_size)
         check_image_size(args.image_size, ds)  # as train refuses it where it cannot resize

@@ -431,3 +431,16 @@ def load_image_folder(
     raw = read_images([str(f) for f in files], mode, size, str(folder))
     names = [f.relative_to(folder).as_posix() for f in files]
     return image_dataset(raw, y, classes, names, str(folder))
+
+
+def check_image_size(size: tuple[int, int] | None, ds: Any) -> None:
+    """--image-size resizes image files; anything else it would silently not touch."""
+    if size is None:
+        return
+    shape = ds.spec.image_shape if ds.spec.kind == "image" else None
+    if shape is None or tuple(shape[:2]) != tuple(size):
+        what = f"pictures stored as {shape[0]}×{shape[1]}" if shape else f"{ds.spec.kind} data"
+        raise UsageError(
+            f"--image-size {size[0]}x{size[1]} resizes image files and folders, but {ds.source} "
+            f"holds {what}, which it cannot change; drop --image-size."
+        )
