@@ -342,13 +342,18 @@ def test_a_test_or_validation_file_that_is_the_training_file_is_said(table, monk
     import shutil
 
     shutil.copy("data.csv", "other.csv")
-    assert main([*common, "--test", "other.csv", "--validation", "./other.csv"]) == 0
+    both = ["--test", "other.csv", "--validation", "./other.csv"]
+    assert main([*common, *both, "--early-stopping"]) == 0
     err = capsys.readouterr().err
     assert (
         "--validation ./other.csv is the --test data itself, so the test score is measured on "
         "the examples that chose the weights kept (early stopping) and flatters the model; give "
         "a validation file apart from the test file." in err
     ), err
+    # without early stopping nothing was chosen by them: said as it is
+    assert main([*common, *both]) == 0
+    err = capsys.readouterr().err
+    assert "early stopping" not in err and "measure the same examples" in err, err
 
 
 def test_a_model_standardized_on_all_rows_still_verifies(tmp_path, monkeypatch, capsys):

@@ -360,11 +360,7 @@ def _say_if_the_same(
     except OSError:
         same = False
     if same:
-        warnings.warn(
-            f"{flag} {path} is {what} itself, so {consequence}; {remedy}.",
-            UserWarning,
-            stacklevel=3,
-        )
+        warnings.warn(f"{flag} {path} is {what} itself, so {consequence}; {remedy}.", stacklevel=3)
 
 
 #: Whose preprocessing a test or validation file must match, in messages (there is no model yet).
@@ -502,7 +498,10 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
                 request.test,
                 "--validation",
                 "the test score is measured on the examples that chose the weights kept (early "
-                "stopping) and flatters the model",
+                "stopping) and flatters the model"
+                if request.early_stopping
+                else "the validation curve and the test score measure the same examples, so the "
+                "test score says nothing the curve did not",
                 what="the --test data",
                 remedy="give a validation file apart from the test file",
             )
