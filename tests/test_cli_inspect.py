@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 
 import pytest
@@ -111,6 +112,19 @@ def test_slope_teaches_rise_over_run(tmp_path):
     assert "slope ≈ 3.0000" in lines[("f(a) = 3a     ", "a = 5.0")]
     assert "slope ≈ 4.0010" in lines[("f(a) = a²     ", "a = 2.0")]
     assert "slope ≈ 10.0010" in lines[("f(a) = a²     ", "a = 5.0")]
+    # the values shown give the rise shown, and the rise the slope (to the digits shown)
+    assert (
+        "f(5) = 25, f(5.001) = 25.010001, a rise of 0.010001 "
+        in lines[("f(a) = a²     ", "a = 5.0")]
+    )
+    for line in lines.values():
+        if " at a = " not in line:
+            continue
+        numbers = re.findall(r"= (-?[\d.]+(?:e-?\d+)?)", line.split("→")[0])
+        before, after = float(numbers[-2]), float(numbers[-1])
+        rise = float(re.search(r"a rise of (\S+)", line).group(1))
+        slope = float(re.search(r"slope ≈ (\S+)", line).group(1))
+        assert abs((after - before) - rise) <= 1e-9 and abs(rise / 0.001 - slope) <= 5e-5, line
 
 
 def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):

@@ -22,9 +22,11 @@ def cmd_slope(args: argparse.Namespace) -> int:
     ):
         for a in (2.0, 5.0):
             rise = f(a + run) - f(a)
+            # ten digits: the two values shown give the rise shown when subtracted (six gave
+            # f(5) = 25, f(5.001) = 25.01, "a rise of 0.010001")
             print(
-                f"{name:<14} at a = {a}: f({a:g}) = {f(a):.6g}, f({a + run:g}) = "
-                f"{f(a + run):.6g}, a rise of {rise:.6f} over a run of {run} → slope ≈ "
+                f"{name:<14} at a = {a}: f({a:g}) = {f(a):.10g}, f({a + run:g}) = "
+                f"{f(a + run):.10g}, a rise of {rise:.10g} over a run of {run} → slope ≈ "
                 f"{rise / run:.4f} (exact derivative {exact(a):.4f})"
             )
     print("A straight line has the same slope everywhere; a curve's slope depends on a.")
