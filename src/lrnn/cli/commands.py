@@ -591,6 +591,12 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         f"overall relative error: {check.overall:.2e} ({'passed' if ok else 'FAILED'}: "
         f"threshold {GRADCHECK_TOLERANCE:.0e})"
     )
+    flat = all(r["finite_difference"] == 0 for r in check.rows)
+    if not ok and flat and any(r["backprop"] != 0 for r in check.rows):
+        print(  # no nudge moved the cost: the step, not backpropagation, is what failed
+            f"every finite difference is 0: a nudge of --epsilon {args.epsilon:g} does not "
+            "move the cost in floating point; use a larger one (the default is 1e-06)."
+        )
     return 0 if ok else 1
 
 
