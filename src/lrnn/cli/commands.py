@@ -520,7 +520,8 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
     else:
         print(
             f"recommended learning rate: {best['learning_rate']:g} (lowest final cost "
-            f"without diverging after {args.iterations} iterations"
+            f"without diverging after {args.iterations} iteration"
+            f"{'' if args.iterations == 1 else 's'}"
             + (f"; its cost rose on the way: {steady}{scaling})" if best["cost_rose"] else ")")
         )
     print(f"cost curves saved to {printable(plot)}")

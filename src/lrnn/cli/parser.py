@@ -572,7 +572,8 @@ def _gradcheck_parser(command: Callable[[str, str], argparse.ArgumentParser]) ->
         "--seed",
         type=_seed,
         default=default("random_state"),
-        help=f"which coordinates (default {default('random_state')})",
+        help="which coordinates are checked, and (without --model) the random weights they are "
+        f"checked at (default {default('random_state')})",
     )
     p.add_argument("--json", action="store_true", help="JSON lines on stdout")
     p.set_defaults(run=commands.cmd_gradcheck)
