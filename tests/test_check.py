@@ -1456,6 +1456,14 @@ def test_a_function_that_fails_only_for_a_missing_one_waits_for_it(tmp_path):
     summary = report.summary()
     assert "failing until predict is written: model; not found: predict." in summary, summary
     assert "to fix" not in summary
+    # through a chain: optimize fails as propagate does, which waits for sigmoid ("failing
+    # until then, as they call one of them" followed nothing: no function was left to fix)
+    text = CORRECT.replace("def sigmoid(z):", "def sigmoid_of(z):")
+    summary = check_file(write(tmp_path, text, "nosig.py"), FAST).summary()
+    assert summary.startswith(
+        "1 of 5 functions pass; failing until sigmoid is written: propagate, optimize, "
+        "predict, model; not found: sigmoid."
+    ), summary
 
 
 def test_nothing_found_is_not_a_pass(tmp_path):

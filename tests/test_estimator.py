@@ -153,6 +153,11 @@ def test_eval_set_and_early_stopping_record_validation():
     names = np.where(y == 1, "yes", "no")
     with pytest.raises(ValueError, match=r"eval_set labels include 'zz', not among the train"):
         LogisticNeuron(max_iter=5).fit(X[:80], names[:80], eval_set=(X[80:85], ["zz"] * 5))
+    objects = pd.Series(names).astype(object)  # np.unique gives str here, which has no .item
+    with pytest.raises(ValueError, match=r"eval_set labels include 'zz', not among the train"):
+        LogisticNeuron(max_iter=5).fit(
+            X[:80], objects[:80], eval_set=(X[80:85], objects[:5].map(lambda _: "zz"))
+        )
 
 
 @pytest.mark.parametrize(

@@ -158,6 +158,12 @@ def test_bad_inputs_say_what_to_do(data):
         TorchBackend(torch.from_numpy(Xn), y).data_pass(np.zeros(30), 0.0)
     with pytest.raises(DataError, match=said):  # sparse: the stored value's place
         TorchBackend(torch.from_numpy(Xn).to_sparse_csr(), y).data_pass(np.zeros(30), 0.0)
+    # early stopping trains on a part of X: the row named is still X's own (it was the part's)
+    from lrnn import LogisticNeuron
+
+    Xn[5, 3], Xn[400, 7] = 0.0, np.nan
+    with pytest.raises(DataError, match=r"^X holds nan at row 400, column 7 \(counting from 0"):
+        LogisticNeuron(solver="lbfgs", early_stopping=True).fit(torch.from_numpy(Xn), y)
     if not torch.cuda.is_available():
         with pytest.raises(UsageError, match="no CUDA device"):
             TorchBackend(torch.from_numpy(X), y, device="cuda")
@@ -219,7 +225,8 @@ def test_sparse_tensors_train_as_their_dense_copies_with_every_solver(classes, l
         dense = torch.tensor(X, dtype=dtype)
         tensor = dense.to_sparse() if layout == "coo" else dense.to_sparse_csr()
         for solver, extra in [("gd", {"learning_rate": "auto"}), ("lbfgs", {}), ("newton", {}),
-                              ("auto", {}), ("sgd", {"random_state": 0})]:  # fmt: skip
+                              ("auto", {}), ("sgd", {"random_state": 0}),
+                              ("lbfgs", {"early_stopping": True})]:  # fmt: skip
             params = dict(solver=solver, alpha=1e-2, max_iter=30, **extra)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # 30 iterations of gd or sgd: unfinished

@@ -84,6 +84,17 @@ def _lazy_kind(X: Any) -> str | None:
     return kind if kind in ("dask", "torch") else None
 
 
+def _rows_of(X: Any, rows: NDArray) -> Any:
+    """X's rows at ``rows``: a sparse torch tensor takes no fancy index (COO's index_select)."""
+    if _lazy_kind(X) == "torch":
+        import torch
+
+        if X.layout != torch.strided:
+            coo = X if X.layout == torch.sparse_coo else X.to_sparse_coo()
+            return coo.index_select(0, torch.as_tensor(rows, device=X.device))
+    return X[rows]
+
+
 def _to_host(v: Any) -> Any:
     """Labels, weights or (for a softmax layer's predictions) rows as numpy or scipy can read
     them: a tensor leaves its device; a sparse one becomes a scipy CSR matrix (``.numpy()``
@@ -394,10 +405,11 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         run.refuse_weightless_class(weights, encoded, self.classes_.tolist(), " × ".join(given))
 
         X_train, y_train, w_train, validation = X, encoded, weights, None
+        train_rows = None
         if eval_set is not None:
             validation = self._eval_part(eval_set, factors)
         elif self.early_stopping:
-            X_train, y_train, w_train, validation = self._hold_out(
+            X_train, y_train, w_train, validation, train_rows = self._hold_out(
                 X, encoded, weights, config.random_state
             )
 
@@ -405,12 +417,12 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             X_train, y_train, w_train, backend=self.backend, n_classes=n_classes,
             structure_checked=True,  # by _validate_X; a held-out slice is scipy's own
         )  # fmt: skip
+        backend.caller_rows = train_rows  # a NaN found in the part is named by X's own row
         if previous is not None and previous[0].shape != _weight_shape(X.shape[1], n_classes):
             warnings.warn(
                 f"warm_start: the previous fit's weights {previous[0].shape} do not fit this "
                 f"data ({X.shape[1]} features, {n_classes} classes), so this fit starts from "
                 "zero; fit data of the same shape to continue a run.",
-                UserWarning,
                 stacklevel=3,
             )
             previous = None
@@ -419,7 +431,6 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 f"warm_start: the previous fit's classes {_shown(previous_classes)} are not "
                 f"this data's {_shown(self.classes_.tolist())}, so this fit starts from zero "
                 "(each class's weights belong to its name); keep the labels to continue a run.",
-                UserWarning,
                 stacklevel=3,
             )
             previous = None
@@ -427,7 +438,6 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             warnings.warn(  # as scikit-learn's MLP: the default 32 on a small set or CV fold
                 f"batch_size={config.batch_size} is more than the {backend.n_samples} training "
                 f"examples, so it is clipped to {backend.n_samples}: each step uses all of them.",
-                UserWarning,
                 stacklevel=3,
             )
             config = dataclasses.replace(config, batch_size=backend.n_samples)
@@ -462,7 +472,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if unknown.size:
             raise ValueError(
-                f"eval_set labels include {unknown[0].item()!r}, not among the training classes "
+                f"eval_set labels include {getattr(unknown[0], 'item', lambda: unknown[0])()!r}, "
+                f"not among the training classes "
                 f"{self.classes_.tolist()!r}."
             )
         return np.searchsorted(self.classes_, y)
@@ -489,11 +500,11 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         w_val = None if weights is None else weights[val_rows]
         run.require_weight(w_val, "early_stopping's held-out examples")
         validation = make_backend(
-            X[val_rows], encoded[val_rows], w_val, backend="auto", n_classes=len(self.classes_),
-            structure_checked=True,  # a slice of the checked X
+            _rows_of(X, val_rows), encoded[val_rows], w_val, backend="auto",
+            n_classes=len(self.classes_), structure_checked=True,  # a slice of the checked X
         )  # fmt: skip
-        w_train = None if weights is None else weights[train_rows]
-        return X[train_rows], encoded[train_rows], w_train, validation
+        validation.caller_rows, w_train = val_rows, None if weights is None else weights[train_rows]
+        return _rows_of(X, train_rows), encoded[train_rows], w_train, validation, train_rows
 
     def _store(self, result: TrainResult) -> None:
         self.__dict__.pop("threshold_", None)  # a loaded file's threshold fits its weights only

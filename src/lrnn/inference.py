@@ -451,15 +451,17 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
     if isinstance(payload, list) and payload and all(isinstance(r, Mapping) for r in payload):
         payload = {"rows": payload}
     if not isinstance(payload, Mapping) or not ({"rows", "columns"} & set(payload)):
-        bare = (
-            " (a bare list of lists is not read: it cannot tell one row from many; send "
-            '{"rows": [[…], …]})'
+        bare = isinstance(payload, list) and payload and all(isinstance(r, list) for r in payload)
+        why = (  # a list of lists cannot say whether it is one row or many
+            ' (a bare list of lists is not read: it cannot tell one row from many; send {"rows": '
+            "[[…], …]})"
+            if bare
+            else ""
         )
         raise DataError(
             'the JSON body must be an object with "rows" (a list of rows: lists of numbers, '
             'or objects of feature name → number) or "columns" (feature name → list of '
-            "numbers), or a list of row objects (feature name → number)"
-            f"{bare if isinstance(payload, list) else ''}; fix the request."
+            f"numbers), or a list of row objects (feature name → number){why}; fix the request."
         )
     if "rows" in payload and "columns" in payload:
         raise DataError('give either "rows" or "columns", not both; fix the request.')

@@ -452,7 +452,8 @@ def _parse_json(body: bytes) -> Any:
         where = (
             f"at byte offset {e.start}: {e.reason}"
             if e.encoding.startswith("utf-8")
-            else f"its first bytes mark it as {e.encoding.upper()}, which it is not either"
+            else f"its first bytes mark it as {e.encoding.upper()}, but it is not valid "
+            f"{e.encoding.upper()} either"
         )
         raise ApiError(
             400, f"the body is not UTF-8 JSON ({where}); send UTF-8, uncompressed."

@@ -88,6 +88,9 @@ class WeightSpace:
     place it enters)."""
 
     coefficient_space = False
+    #: the caller's row of each row here, when this backend holds a part of the caller's data
+    #: (early stopping's training or validation rows): errors name the caller's rows
+    caller_rows: NDArray | None = None
 
     def evaluate(self, theta: NDArray, alpha: float) -> tuple[float, NDArray, DataPass]:
         w, b = split(theta)

@@ -88,9 +88,14 @@ def _raise_if_not_finite(
             )
 
 
-def not_finite_at(name: str, value: float, row: int, column: int | None = None) -> DataError:
+def not_finite_at(
+    name: str, value: float, row: int, column: int | None = None, caller_rows: Any = None
+) -> DataError:
     """The error for a NaN or infinity found at a place in the data (counting from 0, as the
-    caller's array does)."""
+    caller's array does). ``caller_rows``: the caller's row of each of this backend's rows,
+    when it holds a part of the caller's data (the rows early stopping trains on)."""
+    if caller_rows is not None:
+        row = int(caller_rows[row])
     where = f"row {row}" if column is None else f"row {row}, column {column}"
     return DataError(
         f"{name} holds {value} at {where} (counting from 0); impute or drop that row before "

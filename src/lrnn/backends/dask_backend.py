@@ -323,10 +323,14 @@ class DaskBackend(WeightSpace):
             if not bool(rows[row].compute()):
                 continue
             if v.ndim == 1:
-                raise blocks.not_finite_at(name, float(v[row].compute()), row)
+                raise blocks.not_finite_at(
+                    name, float(v[row].compute()), row, caller_rows=self.caller_rows
+                )
             values = np.asarray(v[row].compute())
             column = int(np.argmax(~np.isfinite(values)))
-            raise blocks.not_finite_at(name, float(values[column]), row, column)
+            raise blocks.not_finite_at(
+                name, float(values[column]), row, column, caller_rows=self.caller_rows
+            )
 
     def _theta(self, w: NDArray, b: float, dtype: np.dtype | None = None) -> NDArray:
         theta = np.empty(self.n_features + 1, dtype=dtype or np.asarray(w).dtype)

@@ -247,11 +247,17 @@ class TorchBackend(WeightSpace):
             first = int(bad[0, 0])
             if v.is_sparse:  # the stored value's place in X
                 row, column = (int(i) for i in v.indices()[:, first])
-                raise blocks.not_finite_at(name, float(values[first]), row, column)
+                raise blocks.not_finite_at(
+                    name, float(values[first]), row, column, caller_rows=self.caller_rows
+                )
             if v.ndim == 1:
-                raise blocks.not_finite_at(name, float(v[first]), first)
+                raise blocks.not_finite_at(
+                    name, float(v[first]), first, caller_rows=self.caller_rows
+                )
             column = int(bad[0, 1])
-            raise blocks.not_finite_at(name, float(v[first, column]), first, column)
+            raise blocks.not_finite_at(
+                name, float(v[first, column]), first, column, caller_rows=self.caller_rows
+            )
 
     def hessp(self, w: NDArray, b: float, vw: NDArray, vb: float) -> tuple[NDArray, float]:
         wt, vt = self._param(w), self._param(vw)

@@ -146,14 +146,29 @@ class CheckReport:
             return f"All {len(found)} functions found pass{so_far}{tail}.{data}"
         failing = [f for f in found if not f.passed]
         bad = [f.name for f in failing if f.ran and not f.waits_for]
-        # a function that fails only because one it calls is not written yet
-        unwritten = [
-            f for f in failing if f.ran and f.waits_for and set(f.waits_for) <= set(missing)
-        ]
-        callees = sorted({name for f in unwritten for name in f.waits_for})
+        # functions that fail only because one they call (or one it calls…) is not written yet
+        waiting: set[str] = set()
+        grew = True
+        while grew:
+            grew = False
+            for f in failing:
+                if (
+                    f.name not in waiting
+                    and f.ran
+                    and f.waits_for
+                    and all(name in missing or name in waiting for name in f.waits_for)
+                ):
+                    waiting.add(f.name)
+                    grew = True
+        unwritten = [f for f in failing if f.name in waiting]
+        callees = sorted({name for f in unwritten for name in f.waits_for if name in missing})
+        until = (
+            f"failing until then, as they call {'it' if len(bad) == 1 else 'one of them'}"
+            if bad
+            else "failing as they call a function that fails"
+        )
         groups = [
-            (f"failing until then, as they call {'it' if len(bad) == 1 else 'one of them'}",
-             [f.name for f in failing if f.ran and f.waits_for and f not in unwritten]),
+            (until, [f.name for f in failing if f.ran and f.waits_for and f not in unwritten]),
             (f"failing until {' and '.join(callees)} {'is' if len(callees) == 1 else 'are'} "
              "written", [f.name for f in unwritten]),
             ("not run until then", [f.name for f in failing if f.skipped == "callee"]),

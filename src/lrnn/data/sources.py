@@ -172,7 +172,7 @@ class ParquetSource:
                     f"{path} lacks column {missing[0]!r} that {self.files[0]} has; every file "
                     "must hold the same feature and label columns."
                 )
-            known = {*self.features, label, *_pandas_index_columns(file_schema)}
+            known = {*self.features, label, *index, *_pandas_index_columns(file_schema)}
             extra = [c for c in file_schema.names if c not in known]
             if extra:  # it was left out without a word (the other way round is refused)
                 raise DataError(
