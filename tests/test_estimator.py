@@ -483,7 +483,7 @@ def test_rows_of_weight_zero_are_never_held_out_for_early_stopping(breast_cancer
         assert est.score(X[::10], y[::10]) > 0.85
     est = LogisticNeuron(validation_fraction=0.2)
     est.classes_ = np.array([0, 1])
-    _, _, w_train, validation = est._hold_out(X, y, weights, 0)
+    _, _, w_train, validation, _ = est._hold_out(X, y, weights, 0)
     assert (w_train == 0).sum() == 512  # every row of weight 0 stays in training
     assert validation.n_samples == 57 - (w_train > 0).sum() > 0
 
