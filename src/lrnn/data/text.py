@@ -609,13 +609,8 @@ def documents_dataset(
         raise DataError(f"{source}: the model was not trained on text; give {spec.kind} data.")
     X = spec.vectorizer.transform(docs)
     said = "standard input" if source == "-" else source  # as its blank lines are told
-    if scoring and (message := no_known_words(X, names)):
-        warnings.warn(f"{said}: {message}", stacklevel=3)
-    elif not scoring and (
-        message := no_known_words(
-            X, names, training=True, hashing=spec.vectorizer.settings["hashing"] is not None
-        )
-    ):
+    hashed = spec.vectorizer.settings["hashing"] is not None  # (no --min-df to advise)
+    if message := no_known_words(X, names, not scoring, hashed):
         warnings.warn(f"{said}: {message}", stacklevel=3)
     y, classes = (None, None)
     if labels is not None:
