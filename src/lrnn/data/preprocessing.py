@@ -234,6 +234,8 @@ def _table_fields(d: dict, bad: Callable[[str], ModelFileError]) -> tuple:
     label = d.get("label_column")
     if label is not None and not isinstance(label, str):
         raise bad(f"label_column {label!r} is not a string")
+    if label is not None and names is not None and label in names:  # training never writes it
+        raise bad(f"label_column {label!r} is also one of its feature_names")
     return names, mean, std, label
 
 
