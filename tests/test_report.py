@@ -680,3 +680,14 @@ def test_the_manifest_is_shown_whole(table_case, tmp_path):
         path, model=replace(model, manifest=manifest), dataset=test_ds, history=history
     )
     assert html.escape(json.dumps(request, sort_keys=True)) in path.read_text(encoding="utf-8")
+
+
+def test_a_long_training_fact_is_clipped_on_the_page(image_case, tmp_path):
+    """A model file's training facts are shown as written; a 15 MB one (an edited file) made
+    a 15 MB page."""
+    model, test_ds, _ = image_case
+    edited = replace(model, training={**model.training, "notes": "x" * 100_000})
+    out = tmp_path / "r.html"
+    report.write_report(out, model=edited, dataset=test_ds, history=None)
+    page = out.read_text()
+    assert "… (100000 characters in the model file)" in page and "x" * 301 not in page

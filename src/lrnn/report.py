@@ -315,6 +315,8 @@ def _training_value(key: str, value: Any) -> Any:
         return f"{100 * value:.2f} %"
     if key == "stop_reason" and isinstance(value, str) and value in STOPS:
         return f"{value}: {STOPS[value].replace(' (see warning)', '')}"
+    if isinstance(value, str | list | dict) and len(text := str(value)) > 300:  # an edited file
+        return f"{text[:300]}… ({len(text)} characters in the model file)"
     return value
 
 
