@@ -960,3 +960,16 @@ def test_an_animation_is_read_as_its_first_frame_with_a_warning(tmp_path):
         warnings.simplefilter("error")
         read_images([str(tmp_path / "still.gif")], "RGB", None)  # one frame: nothing to say
         read_images([str(tmp_path / "camera.jpg")], "RGB", None)
+
+
+def test_list_classes_of_arrays_are_said_not_to_be_names(tmp_path):
+    """A variable-length integer type for list_classes read as "names the class '[]' twice"."""
+    path = tmp_path / "o.h5"
+    with h5py.File(path, "w") as f:
+        f["train_set_x"] = np.zeros((4, 8, 8, 1), "u1")
+        f["train_set_y"] = np.array([0, 1, 0, 1])
+        f.create_dataset("list_classes", (2,), dtype=h5py.vlen_dtype(np.dtype("i8")))
+    assert (
+        "'list_classes' entry 0 is an array ([]), not a class name; store the class names "
+        "as text" in error_of(load, path)
+    )

@@ -159,6 +159,11 @@ def _h5_contents(f: Any, name: str, require_labels: bool) -> dict[str, Any]:
 
 
 def _class_name(value: object, index: int, name: str) -> str:
+    if isinstance(value, np.ndarray | list | tuple):  # a variable-length array type
+        raise DataError(
+            f"{name}: 'list_classes' entry {index} is an array ({str(value)[:40]}), not a class "
+            "name; store the class names as text."
+        )
     if not isinstance(value, bytes):
         return str(value)
     try:
