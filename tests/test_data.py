@@ -641,12 +641,20 @@ table_specs = st.builds(
         ),
     ),
     st.one_of(st.none(), st.text()),
+).filter(  # a label column among the features is no spec training writes: refused (below)
+    lambda spec: spec.label_column is None or spec.label_column not in (spec.feature_names or ())
 )
 
 
 @given(table_specs)
 def test_spec_round_trip_through_json(spec):
     assert Preprocessing.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+def test_a_spec_whose_label_column_is_a_feature_is_refused():
+    spec = Preprocessing(kind="table", feature_names=("a", "b"), label_column="a").to_dict()
+    with pytest.raises(ModelFileError, match="label_column 'a' is also one of its feature_names"):
+        Preprocessing.from_dict(spec)
 
 
 def test_image_spec_round_trip():

@@ -425,3 +425,18 @@ def test_numpy_scalar_parameters_come_back_from_the_model_file(tmp_path):
     loaded = LogisticNeuron.load(tmp_path / "m.safetensors").get_params()
     for name, value in given.items():
         assert loaded[name] == value.item() and type(loaded[name]) is type(value.item())
+
+
+def test_a_label_series_that_is_also_a_feature_column_saves_and_loads(tmp_path):
+    """A model file may not name a feature as its label column (an edited file does); an
+    estimator fitted with y = df["label"] and "label" among X's columns too still saves a
+    file that loads (it names no label column then)."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": np.arange(20.0), "label": [0, 1] * 10})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = LogisticNeuron(max_iter=5).fit(frame, frame["label"])
+    fitted.save(tmp_path / "m.safetensors")
+    loaded = LogisticNeuron.load(tmp_path / "m.safetensors")
+    assert list(loaded.feature_names_in_) == ["a", "label"]

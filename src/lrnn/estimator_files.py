@@ -51,12 +51,11 @@ def to_model_file(estimator: Any) -> persist.ModelFile:
     b = intercept.astype(np.float64) if layer else float(intercept[0])
     names = getattr(estimator, "feature_names_in_", None)
     names = None if names is None else [str(n) for n in names]
+    label = getattr(estimator, "label_column_", None)
+    if names and label in names:  # y's Series was also a column of X: no column to leave out
+        label = None
     spec = (
-        Preprocessing(
-            kind="table",
-            feature_names=tuple(names),
-            label_column=getattr(estimator, "label_column_", None),
-        )
+        Preprocessing(kind="table", feature_names=tuple(names), label_column=label)
         if names
         else Preprocessing(kind="array")
     )
