@@ -140,10 +140,13 @@ def training_rows_in(model: Any, ds: Any, digest: str | None = None) -> str | No
     manifest = model.manifest if isinstance(model.manifest, dict) else {}
     if manifest.get("data_sha256") == (digest or data_sha256(ds.X, ds.y)):
         return "all"
-    narrow = _as_streamed(ds.X)  # a streamed run hashed float32 columns as float32
+    request, test_rows = manifest.get("request"), manifest.get("test_sha256")
+    # a --stream run hashed a Parquet file's float32 columns as float32, read here widened:
+    # hashed again as float32 (a copy and a pass) only for such a model
+    streamed = isinstance(request, dict) and request.get("stream") is True
+    narrow = _as_streamed(ds.X) if streamed else None
     if narrow is not None and manifest.get("data_sha256") == data_sha256(narrow, ds.y):
         return "all"
-    request, test_rows = manifest.get("request"), manifest.get("test_sha256")
     if not isinstance(request, dict) or request.get("test") or not isinstance(test_rows, str):
         return None
     seed = manifest.get("seed")

@@ -29,6 +29,8 @@ TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.1
 #: The lesson prints (and the CLI records first-order runs) every this many iterations.
 PRINT_EVERY = 100
+#: The label column of a CSV/Parquet table when --label names none (and no model names one).
+LABEL_COLUMN = "label"
 #: A seed must fit numpy's legacy 32-bit range (scikit-learn's convention for random_state).
 MAX_SEED = 2**32 - 1
 

@@ -89,9 +89,10 @@ def _rows_of(X: Any, rows: NDArray) -> Any:
     if _lazy_kind(X) == "torch":
         import torch
 
+        from lrnn.backends.torch_backend import as_coo
+
         if X.layout != torch.strided:
-            coo = X if X.layout == torch.sparse_coo else X.to_sparse_coo()
-            return coo.index_select(0, torch.as_tensor(rows, device=X.device))
+            return as_coo(X).index_select(0, torch.as_tensor(rows, device=X.device))
     return X[rows]
 
 
@@ -106,16 +107,9 @@ def _to_host(v: Any) -> Any:
         return v
     import torch
 
-    if v.layout == torch.sparse_coo:
-        v = v.coalesce()
-        rows, cols = v.indices().cpu().numpy()
-        values = v.values().detach().cpu().numpy()
-        return sparse.csr_matrix((values, (rows, cols)), shape=tuple(v.shape))
-    if v.layout == torch.sparse_csr:
-        parts = (v.values(), v.col_indices(), v.crow_indices())
-        values, cols, crow = (t.detach().cpu().numpy() for t in parts)
-        return sparse.csr_matrix((values, cols, crow), shape=tuple(v.shape))
-    return v.detach().cpu().numpy()
+    from lrnn.backends.torch_backend import to_scipy
+
+    return v.detach().cpu().numpy() if v.layout == torch.strided else to_scipy(v)
 
 
 def _check_lazy_X(estimator: Any, X: Any, reset: bool) -> Any:

@@ -443,10 +443,10 @@ def _learning_curve(ctx: _Context) -> str:
             f"{largest:.4g}, beyond what a plot's axis can hold."
         )
     final = model_meta.final_point(training)
-    if final is not None and not max(abs(final[0]), abs(final[1])) < _PLOTTABLE:
-        final = None
-    if ctx.history_caveat:
-        final = None
+    if ctx.history_caveat or (
+        final is not None and not max(abs(final[0]), abs(final[1])) < _PLOTTABLE
+    ):
+        final = None  # another run's history is not joined to this model's end
     path = plots.learning_curve(
         ctx.history,
         ctx.folder / "learning-curve.png",

@@ -69,6 +69,11 @@ def block_data_pass(
     return out
 
 
+class NotFiniteInBlock(DataError):
+    """A block holds NaN or infinity; the block knows only its own rows, so a backend that
+    sees the whole data (Dask's client) catches this and names the place in X."""
+
+
 def _raise_if_not_finite(
     x: NDArray, y: NDArray, s: NDArray | None, check_x: Callable[[NDArray], None] | None = None
 ) -> None:
@@ -82,7 +87,7 @@ def _raise_if_not_finite(
         check_x(x)
     for name, v in (("X", x), ("y", y), ("sample_weight", s)):
         if v is not None and np.issubdtype(v.dtype, np.floating) and not np.isfinite(v).all():
-            raise DataError(
+            raise NotFiniteInBlock(
                 f"{name} contains NaN or infinity (in a block of {x.shape[0]} rows); "
                 "impute or drop those rows before training."
             )

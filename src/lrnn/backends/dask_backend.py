@@ -304,9 +304,8 @@ class DaskBackend(WeightSpace):
         )
         try:
             return parts.sum(axis=0, split_every=self.split_every).compute()
-        except DataError as e:
-            if "contains NaN or infinity" in str(e):  # a chunk saw it: say where it is
-                self._raise_where_not_finite()
+        except blocks.NotFiniteInBlock:  # a chunk saw it: say where it is in X
+            self._raise_where_not_finite()
             raise
 
     def _raise_where_not_finite(self) -> None:

@@ -48,7 +48,7 @@ def _torch() -> Any:
     return torch
 
 
-def _as_coo(X: Any) -> Any:
+def as_coo(X: Any) -> Any:
     """A sparse tensor as coalesced COO, in float32 or float64: the one sparse layout whose
     products, transposes and row selections (mini-batches) torch runs on CPU and CUDA alike —
     CSR lacks index_select, broadcasting and transposed products (one copy of the indices)."""
@@ -57,6 +57,22 @@ def _as_coo(X: Any) -> Any:
     if X.dtype == torch.uint8:  # pixels are not stored sparse; widened like integers
         X = X.to(torch.float64)
     return X.coalesce()
+
+
+def to_scipy(t: Any) -> Any:
+    """A sparse tensor as a scipy CSR matrix on the host (its values' dtype kept): what numpy
+    code reads (``.numpy()`` refuses sparse layouts, and a dense copy is what sparse avoids)."""
+    from scipy import sparse
+
+    torch = _torch()
+    shape = tuple(t.shape)
+    if t.layout == torch.sparse_csr:
+        parts = (t.values(), t.col_indices(), t.crow_indices())
+        values, cols, crow = (p.detach().cpu().numpy() for p in parts)
+        return sparse.csr_matrix((values, cols, crow), shape=shape)
+    t = t.coalesce() if t.layout == torch.sparse_coo else t.to_sparse_coo().coalesce()
+    rows, cols = t.indices().cpu().numpy()
+    return sparse.csr_matrix((t.values().detach().cpu().numpy(), (rows, cols)), shape=shape)
 
 
 def _numpy_dtype(tensor_dtype: Any) -> np.dtype:
@@ -98,7 +114,7 @@ class TorchBackend(WeightSpace):
                 raise DataError(f"X has dtype {X.dtype}; pass real numbers.")
             X = X.to(torch.float64)  # integers, bool, half: widened once, like the estimator
         if X.layout != torch.strided:
-            X = _as_coo(X)
+            X = as_coo(X)
         if device is None:
             device = X.device
         device = torch.device(device)
@@ -281,12 +297,7 @@ class TorchBackend(WeightSpace):
             return self.X.cpu().numpy()
         host = getattr(self, "_host", None)
         if host is None:
-            from scipy import sparse
-
-            X = self.X.cpu()
-            rows, cols = X.indices().numpy()
-            values = X.values().to(self._torch.float64).numpy()
-            host = self._host = sparse.csr_matrix((values, (rows, cols)), shape=tuple(X.shape))
+            host = self._host = to_scipy(self.X).astype(np.float64)
         return host
 
     def _gram_like(self, d: Any) -> NDArray:

@@ -29,6 +29,7 @@ from lrnn.cli.outputs import (
 )
 from lrnn.cli.train_lines import (
     TEXT_OPTIONS,
+    given_label,
     header,
     progress_bar,
     resume_hint,
@@ -472,8 +473,7 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
     plan = OutputPlan().read("DATA", args.data).read("--test", args.test)
     plan.write("--plot", plot, "plot", derived=_choose("--plot", args.plot)).check()
     train_ds, test_ds, _ = run.load_train_and_test(_request(args))
-    given = None if args.label == "label" else args.label  # "label" is the default
-    say_if_label_is_unused(given, train_ds.spec, scoring=False)
+    say_if_label_is_unused(given_label(args), train_ds.spec, scoring=False)
     runs, diverged, rows = after_training.compare_learning_rates(
         train_ds, test_ds, args.rates, args.iterations
     )
@@ -559,8 +559,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
             w, b = rng.standard_normal((ds.X.shape[1], K)) * 0.01, np.full(K, 0.1)
         else:
             w, b = rng.standard_normal(ds.X.shape[1]) * 0.01, 0.1
-    given = None if args.label == "label" else args.label  # "label" is the default
-    say_if_label_is_unused(given, spec, scoring=args.model is not None)
+    say_if_label_is_unused(given_label(args), spec, scoring=args.model is not None)
     X = ds.X.astype(np.float64) * spec.scale  # float64: the check is about the math
     rng = np.random.default_rng(args.seed)
     k = min(args.coordinates, w.size)
@@ -650,7 +649,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     plan.write("-o", output, "report", derived=_choose("-o", args.output)).check()
     model, spec = _load_model_and_spec(args.model, args.encoding, args.text_column)
     say_if_label_is_unused(args.label, spec, scoring=True)
-    label = args.label or spec.label_column or "label"  # the model's column unless told
+    label = args.label or spec.label_column or config.LABEL_COLUMN  # the model's unless told
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     # The model carries its recorded history; --history replaces it (e.g. a finer one).
     history = load_history(args.history) if args.history else model.history

@@ -176,9 +176,9 @@ def _data_options(p: argparse.ArgumentParser, *, model_decides: bool = False) ->
     converted to the size it was trained on)."""
     p.add_argument(
         "--label",
-        default=None if model_decides else "label",
+        default=None if model_decides else config.LABEL_COLUMN,
         help="label column of CSV/Parquet tables (default: "
-        + ("the model's)" if model_decides else "label)"),
+        + ("the model's)" if model_decides else f"{config.LABEL_COLUMN})"),
     )
     if not model_decides:
         p.add_argument(

@@ -12,6 +12,7 @@ import sys
 import warnings
 from typing import Any
 
+from lrnn import config
 from lrnn.errors import UsageError, printable
 from lrnn.train import Callback
 from lrnn.verdicts import STOPS
@@ -278,19 +279,26 @@ def warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
 
     builtin = builtin_name(args.data or DEFAULT_BUILTIN)
     reads_tables = getattr(args, "test", None) or getattr(args, "validation", None)
-    if args.label != "label" and builtin is not None and not reads_tables:
+    label = given_label(args)
+    if label is not None and builtin is not None and not reads_tables:
         warnings.warn(
             f"--label names the label column of a CSV/Parquet table; the built-in {builtin!r} "
             "has its own labels, so it is ignored — drop it.",
             stacklevel=2,
         )
-    elif args.label != "label" and kind != "table" and not text_table:
+    elif label is not None and kind != "table" and not text_table:
         warnings.warn(
             f"--label names the label column of a CSV/Parquet table; this is "
             f"{'a folder of documents' if kind == 'text' else f'{kind} data'}, whose classes "
             "come from the data itself, so it is ignored — drop it.",
             stacklevel=2,
         )
+
+
+def given_label(args: argparse.Namespace) -> str | None:
+    """--label as typed: None where it was left at its default (which names no column the
+    user chose, so nothing is said of it being unused)."""
+    return None if args.label in (None, config.LABEL_COLUMN) else args.label
 
 
 def say_if_label_is_unused(label: str | None, spec: Any, scoring: bool) -> None:
