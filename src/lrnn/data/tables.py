@@ -102,11 +102,10 @@ def read_table(
                     index_col=False,
                 )
             # the header as written, by the csv module: pandas took 6 s to read this one row
-            # as text when it had 100,000 columns (the limit), three times the whole table
+            # as text when it had 100,000 columns (the limit), three times the whole table;
+            # blank lines are skipped, as pandas skips them
             with open(name, encoding=encoding, newline="") as handle:
-                header = next(
-                    (row for row in csv.reader(handle) if row), []
-                )  # as pandas skips blank lines
+                header = next((row for row in csv.reader(handle) if row), [])
         except pd.errors.ParserWarning as e:
             raise DataError(_longer_than_header(name, encoding)) from e
         except UnicodeDecodeError as e:
