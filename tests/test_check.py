@@ -1328,6 +1328,29 @@ def test_course_check_on_a_namespace(capsys):
     assert repr(report) == "<lrnn check: 3 of 6 functions found pass>"
 
 
+def test_course_check_runs_the_learners_code_on_one_blas_thread():
+    """As lrnn check's sandbox does: on busy cores, BLAS threads made the in-notebook check
+    four times slower than the command line's; the kernel's own setting comes back after."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen: list[list[int]] = []
+    namespace: dict = {}
+    exec(compile(mutate([]), "mine.py", "exec"), namespace)
+    own_sigmoid = namespace["sigmoid"]
+
+    def sigmoid(z):
+        seen.append([pool["num_threads"] for pool in threadpool_info()])
+        return own_sigmoid(z)
+
+    namespace["sigmoid"] = sigmoid
+    with threadpool_limits(2):
+        before = [pool["num_threads"] for pool in threadpool_info()]
+        course.check(namespace, show=False)
+        after = [pool["num_threads"] for pool in threadpool_info()]
+    assert seen and all(threads == [1] * len(threads) for threads in seen)
+    assert after == before and max(before) > 1
+
+
 def test_codec_round_trip_and_refuses_unsafe_dtypes():
     value = ({"dw": np.arange(6.0).reshape(2, 3), "db": np.float32(1.5)}, [1, float("nan")], None)
     back = decode(json.loads(json.dumps(encode(value))))

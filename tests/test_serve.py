@@ -1013,6 +1013,17 @@ def test_a_body_that_stops_arriving_is_answered_408_and_a_huge_answer_is_refused
     with pytest.raises(serve.ApiError) as caught:
         run_async(serve._read_body, Whole(), 1000, receiving)
     assert caught.value.status == 503 and receiving.held == 10
+
+    class Oversized:  # declared over the limit: a 413, whatever else is being received
+        headers = {"content-length": "1500"}
+
+        async def stream(self):
+            for _ in range(3):
+                yield b"z" * 500
+
+    with pytest.raises(serve.ApiError) as caught:
+        run_async(serve._read_body, Oversized(), 1000, receiving)
+    assert caught.value.status == 413 and receiving.held == 10
     serve._check_answer_size(3000, ["c"] * 3)  # small: fine
     with pytest.raises(DataError, match=r"3000 examples of 300 classes would take about \d+ MiB"):
         serve._check_answer_size(3000, ["n" * 990] * 300)
@@ -1074,3 +1085,27 @@ def test_a_utf16_body_is_held_to_the_size_of_each_document_not_of_one():
     assert len(body) > limits.MAX_DOCUMENT_BYTES
     lines = inference.text_lines(body, spec, "utf-16")
     assert len(lines) == 900 and lines[0] == line.strip("\n")
+
+
+def test_an_animation_is_answered_with_the_warning_predict_prints(image_server, client, tmp_path):
+    """The client sees no server log: what lrnn predict warns of comes back in the answer."""
+    from PIL import Image
+
+    frames = [Image.new("RGB", (8, 8), (60 * i, 0, 0)) for i in range(3)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(tmp_path / "still.gif")
+    for name, said in [("anim.gif", True), ("still.gif", False)]:
+        response = client.post(
+            image_server.url + "/predict",
+            content=(tmp_path / name).read_bytes(),
+            headers={"Content-Type": "image/gif"},
+            params={"name": name},
+        )
+        assert response.status_code == 200, response.text
+        if said:
+            assert response.json()["warnings"] == [
+                "anim.gif: holds 3 frames (an animation or several pages); only the first is "
+                "used — save the frame you mean as a picture of its own."
+            ]
+        else:
+            assert "warnings" not in response.json()

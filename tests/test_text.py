@@ -263,14 +263,25 @@ def readme_text_example() -> list[str]:
     return [line for line in block.splitlines() if line and not line.startswith("#")]
 
 
+def readme_text_corpus() -> str:
+    """The README's Python that writes a toy corpus for its text example."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    return readme.split("<!-- text-corpus", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+
+
 def test_readme_text_example_end_to_end(tmp_path):
-    """Every line of the README's text example, run by the shell with the real ``lrnn``."""
+    """The README's toy corpus, then every line of its text example, run by the shell with
+    the real ``lrnn``: a reader without a corpus of their own can run them as written."""
     import os
     import subprocess
+    import sys
 
     from tests.cli_helpers import lrnn_command
 
-    make_corpus(tmp_path / "reviews", per_class=40)
+    (tmp_path / "make_reviews.py").write_text(readme_text_corpus())
+    subprocess.run([sys.executable, "make_reviews.py"], cwd=tmp_path, check=True, timeout=60)
+    written = {p.relative_to(tmp_path).as_posix() for p in tmp_path.glob("reviews/*/*.txt")}
+    assert written == {f"reviews/{c}/{i:03d}.txt" for c in ("pos", "neg") for i in range(40)}
     bin_dir = Path(lrnn_command()[0]).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     lines = readme_text_example()

@@ -326,12 +326,15 @@ def decode_images(blobs: Sequence[tuple[str, bytes]], spec: data.Preprocessing) 
             "fewer or smaller pictures per request."
         )
     raw = np.empty((len(blobs), h, w, c), dtype=np.uint8)
+    notes: list[str] = []  # the answer's warnings: a client sees no server log
     for i, (name, blob) in enumerate(blobs):
         if not blob:
             raise DataError(f"{name}: the image is empty (0 bytes); send the file's contents.")
-        raw[i] = image_io.read_image(_NamedBytes(blob, name), mode, size)  # type: ignore[arg-type]
+        raw[i] = image_io.read_image(_NamedBytes(blob, name), mode, size, notes)  # type: ignore[arg-type]
     names = [name for name, _ in blobs]
-    return image_io.image_dataset(raw, None, None, names, ", ".join(names[:3]))
+    ds = image_io.image_dataset(raw, None, None, names, ", ".join(names[:3]))
+    ds.notes = notes
+    return ds
 
 
 #: Documents in one request to a text model.

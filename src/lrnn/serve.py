@@ -224,8 +224,11 @@ def _answer(
     ds = work()
     _check_answer_size(ds.X.shape[0], predictor.model.classes)
     out: dict[str, Any] = {"predictions": predictor.records(ds, threshold)}
+    said = list(ds.notes)  # what the command line warns of
     if predictor.spec.kind == "text" and (message := no_known_words(ds.X, ds.names)):
-        out["warnings"] = [message]  # what the command line warns of
+        said.append(message)
+    if said:
+        out["warnings"] = said
     if explain:
         out["explanations"] = explanations(predictor, ds)
     return out
@@ -401,7 +404,8 @@ async def _read_body(request: Any, limit: int, receiving: _Receiving | None = No
         f"the request body is over the server's limit of {limit} bytes; send a smaller image "
         "or fewer rows (or start the server with a larger --max-body-mb).",
     )
-    if declared is not None and declared.isdigit() and int(declared) > limit * DRAIN_FACTOR:
+    declared_size = int(declared) if declared is not None and declared.isdigit() else None
+    if declared_size is not None and declared_size > limit * DRAIN_FACTOR:
         raise too_big
     import anyio
     from starlette.requests import ClientDisconnect
@@ -409,16 +413,25 @@ async def _read_body(request: Any, limit: int, receiving: _Receiving | None = No
     receiving = receiving or _Receiving(limit)
     chunks: list[bytes] = []
     total = kept = 0
+    refused = declared_size is not None and declared_size > limit
     try:
         with anyio.fail_after(BODY_SECONDS):
             async for chunk in request.stream():
                 total += len(chunk)
                 if total > limit * DRAIN_FACTOR:
                     raise too_big
-                if total <= limit:
-                    receiving.take(len(chunk))
-                    kept += len(chunk)
-                    chunks.append(chunk)
+                if refused or total > limit:
+                    # Read to the end and dropped: a body already refused holds no share of
+                    # what uploads may hold at once (it made others' uploads, and its own
+                    # answer, a 503 "try again" when several arrived together).
+                    refused = True
+                    receiving.give_back(kept)
+                    kept = 0
+                    chunks.clear()
+                    continue
+                receiving.take(len(chunk))
+                kept += len(chunk)
+                chunks.append(chunk)
     except TimeoutError:
         raise ApiError(
             408, f"the request body took longer than {BODY_SECONDS} s to arrive; send it again."
@@ -427,7 +440,7 @@ async def _read_body(request: Any, limit: int, receiving: _Receiving | None = No
         raise ApiError(400, "the client disconnected before sending the whole body.") from None
     finally:
         receiving.give_back(kept)  # the body is joined below, and is the request's own
-    if total > limit:
+    if refused:
         raise too_big  # read to the end, so the client is not cut off mid-upload
     return b"".join(chunks)
 

@@ -331,7 +331,8 @@ def _data_handling_options(g: argparse._ArgumentGroup) -> None:
         "--backend",
         choices=("auto", "numpy", "dask", "torch"),
         default="auto",
-        help="where passes over the data run (default auto: numpy in memory)",
+        help="where passes over the data run (default auto: in memory, or streamed from disk "
+        "for data that streams: a .npy, a Zarr store, a folder of Parquet files)",
     )
     g.add_argument(
         "--scheduler",

@@ -10,7 +10,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,9 @@ class Dataset:
     source: str
     raw_images: np.ndarray | None = None
     documents: list[str] | None = None  # the texts of a text data set (report snippets)
+    #: What reading the examples warned of, kept for an answer with no terminal to warn on
+    #: (serve's JSON): only data read by a caller that asked for it (see ``read_image``).
+    notes: list[str] = field(default_factory=list)
 
 
 def split(ds: Dataset, test_fraction: float = 0.2, seed: int | None = 0) -> tuple[Dataset, Dataset]:

@@ -209,9 +209,10 @@ _ORIENTATION = 0x0112
 
 
 def _read_image(
-    path: str, mode: str, size: tuple[int, int] | None
+    path: str, mode: str, size: tuple[int, int] | None, notes: list[str] | None = None
 ) -> tuple[np.ndarray, tuple[int, int]]:
-    """One image file → ((h, w, c) uint8 in ``mode`` resized to ``size``, its own (h, w))."""
+    """One image file → ((h, w, c) uint8 in ``mode`` resized to ``size``, its own (h, w));
+    what it warns of is appended to ``notes`` instead, where given."""
     from PIL import Image, ImageOps
 
     def read(im: Any) -> tuple[np.ndarray, tuple[int, int]]:
@@ -222,11 +223,14 @@ def _read_image(
         # an animation, a multi-page TIFF; not a camera's JPEG with a preview frame (MPO),
         # whose first frame is the photo
         if isinstance(frames, int) and frames > 1 and im.format != "MPO":
-            warnings.warn(
+            message = (
                 f"{path}: holds {frames} frames (an animation or several pages); only the "
-                "first is used — save the frame you mean as a picture of its own.",
-                stacklevel=2,
+                "first is used — save the frame you mean as a picture of its own."
             )
+            if notes is None:
+                warnings.warn(message, stacklevel=2)
+            else:
+                notes.append(message)
         if im.getexif().get(_ORIENTATION, 1) != 1:
             im = ImageOps.exif_transpose(im)
         im = _as_8bit(im, path)
@@ -241,10 +245,13 @@ def _read_image(
     return arr.reshape(arr.shape[0], arr.shape[1], -1), own
 
 
-def read_image(path: Any, mode: str, size: tuple[int, int] | None) -> np.ndarray:
+def read_image(
+    path: Any, mode: str, size: tuple[int, int] | None, notes: list[str] | None = None
+) -> np.ndarray:
     """One picture (a path, or a named in-memory file) as (h, w, c) uint8 in ``mode`` at
-    ``size``: what the loaders do to each file, for pictures that arrive as bytes (serve)."""
-    return _read_image(path, mode, size)[0]
+    ``size``: what the loaders do to each file, for pictures that arrive as bytes (serve,
+    whose answer carries the ``notes`` a terminal would have shown as warnings)."""
+    return _read_image(path, mode, size, notes)[0]
 
 
 def _common_mode(paths: Sequence[str]) -> str:
