@@ -687,6 +687,24 @@ MUTANTS = [
         ["NameError", "Add `import numpy as np`"],
     ),
     (
+        "copy-not-imported",  # the lesson's optimize starts with copy.deepcopy
+        "optimize",
+        [("    costs = []\n", "    w = copy.deepcopy(w)\n    costs = []\n")],
+        ["NameError", "Add `import copy`"],
+    ),
+    (
+        "sigmoid-by-math-exp-per-element",  # works for small z, overflows below about −709
+        "sigmoid",
+        [
+            (
+                "    s = 1 / (1 + np.exp(-z))",
+                "    import math\n    s = np.array([1 / (1 + math.exp(-v)) for v in "
+                "np.ravel(z)]).reshape(np.shape(z))",
+            )
+        ],
+        ["OverflowError", "math.exp raises this beyond e^709", "use np.exp"],
+    ),
+    (
         "A-elementwise-wx",
         "propagate",
         [(_PREDICT_A.split("\n")[0] + "\n    cost", "    A = sigmoid(w * X + b)\n    cost")],
@@ -1095,9 +1113,12 @@ def replace_body(name: str, body: str) -> str:
 
 
 def test_infinite_loop_is_stopped_and_others_still_checked(tmp_path):
-    path = write(tmp_path, replace_body("optimize", "while True:\n    pass"))
+    body = "print('optimize starts with', w.shape)\nwhile True:\n    pass"
+    path = write(tmp_path, replace_body("optimize", body))
     report = check_file(path, Limits(time_limit=1.5, total_limit=30.0, memory_mb=1024))
     v = verdicts(report)
+    # what it printed before the hang is kept (--show-output): it was lost with the process
+    assert v["optimize"].output == "optimize starts with (2, 1)\n"
     assert "took longer than 1.5 s" in v["optimize"].diagnosis
     assert "line 29" in v["optimize"].diagnosis or "line 30" in v["optimize"].diagnosis
     assert "a loop that never ends" in v["optimize"].diagnosis
@@ -2015,6 +2036,9 @@ def test_a_renamed_lesson_function_is_named_beside_not_found(tmp_path):
         "looks for the lesson's name: rename it initialize_with_zeros to have it checked"
     )
     assert verdicts(report)["sigmoid"].line() == "✓ sigmoid"  # no guess for what is there
+    as_json = {f["name"]: f for f in report.to_json()["functions"]}  # --json says it too
+    assert as_json["initialize_with_zeros"]["defined_as"] == "initialize_zeros"
+    assert as_json["sigmoid"]["defined_as"] == ""
 
 
 def test_costs_printed_without_print_cost_are_a_note(tmp_path):

@@ -618,7 +618,10 @@ def test_page_says_a_broken_answer_in_one_sentence(browser, table_server):
     for typed, said in [
         ("1,,2", "value 2 is empty; fill it in"),  # was dropped: one value fewer
         ("0x10, 1, 2", "value 1 (0x10) is not a number"),  # was read as 16
-        ("1, 2\n3, 4", "value 2 (2 3) is not a number"),  # two rows pasted: one line
+        # two rows pasted: their count ran one row's end into the next's start
+        ("1, 2, 3\n4, 5, 6", "one example at a time: 2 rows were pasted; keep one"),
+        ("1, 2\n3 4", "one example at a time: 2 rows were pasted; keep one"),
+        ("1,\n2,\nx", "value 3 (x) is not a number"),  # a value per line: one example
         ("", "type one example first: " + ", ".join(f"\u2068{c}\u2069" for c in TABLE_COLUMNS)),
         # was sent, and answered in the API's words ('"rows"[0] has 2 values …')
         (

@@ -207,6 +207,13 @@ function sendRow() {
   }
   const text = $("row").value.trim().replace(/[,;]$/, "");  // "1, 2, 3," is three values
   if (!text) { showError("type one example first: " + $("columns").textContent); return; }
+  // two or more lines of several values each are rows pasted from a table (their count ran
+  // one row's end into the next's start); a value per line is one example, as a column
+  const rows = text.split("\\n").filter((l) => /\\S[,;\\s]+\\S/.test(l.trim()));
+  if (rows.length > 1) {
+    showError("one example at a time: " + rows.length + " rows were pasted; keep one");
+    return;
+  }
   // commas (or semicolons) separate the values when there are any, else spaces; an empty
   // value between two commas is a missing value, not one value fewer
   const parts = /[,;]/.test(text) ? text.split(/[,;]/).map((v) => v.trim()) : text.split(/\\s+/);

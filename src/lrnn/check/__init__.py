@@ -93,6 +93,9 @@ class CheckReport:
                     "passed": f.passed,
                     "ran": f.found and f.ran,  # a function not found never ran
                     "waits_for": f.waits_for,
+                    # a function not found: the name the file gives a function like it, as
+                    # the text output says ("" when none)
+                    "defined_as": f.like,
                     "diagnosis": f.diagnosis,
                     "notes": f.notes,
                 }

@@ -434,6 +434,7 @@ def _setup(job: dict, chan: _Channel) -> tuple[dict, set[str], dict[str, str]]:
 def main(argv: list[str]) -> int:
     job_path, fd = argv[1], int(argv[2])
     chan = _Channel(fd)
+    printing: list[CappedText] = []  # the output of the function being checked, once one is
     with open(job_path, encoding="utf-8") as f:
         job = json.load(f)
     try:
@@ -443,6 +444,13 @@ def main(argv: list[str]) -> int:
         # On a timeout the parent asks for a stack dump first, to say where the code was stuck.
         dump = open(job["stack_file"], "w")  # noqa: SIM115 - lives as long as the process
         faulthandler.register(signal.SIGUSR1, file=dump, all_threads=False)
+        # ...and then for what the stopped function printed so far: its output is otherwise
+        # sent when it ends, and a function stopped for its time never ends (the lines it
+        # printed before a hang are what a learner looks at to find it).
+        signal.signal(
+            signal.SIGUSR2,
+            lambda *_: printing and chan.send(event="output", output=printing[-1].text()),
+        )
     except (ImportError, AttributeError, OSError, ValueError):
         pass
     try:
@@ -471,6 +479,7 @@ def main(argv: list[str]) -> int:
             continue
         chan.send(event="start", fn=name, t=time.monotonic())
         output = CappedText()  # all its cases' output, cut in the middle (marked) if long
+        printing[:] = [output]
         for index, call in enumerate(spec["calls"]):
             args = [_load_arg(a, np) for a in call["args"]]
             result, _ = call_case(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -142,12 +143,27 @@ def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> st
             ("only length-1 arrays", "only size-1 arrays", "only 0-dimensional"),
             "math.exp and math.log take one number; use np.exp and np.log so it works on arrays.",
         ),
+        (
+            ("math range error",),
+            "math.exp raises this beyond e^709 (z below about −709 in σ's e^−z); np.exp gives "
+            "inf there instead, which σ turns into 0: use np.exp, which also works on arrays.",
+        ),
     ]
     for needles, hint in hints:
         if any(n in text for n in needles):
             return f"{head}. {hint}"
     missing = re.search(r"name '(\w+)' is not defined", text) if kind == "NameError" else None
-    imports = {"np": "import numpy as np", "math": "import math", "scipy": "import scipy"}
+    imports = {
+        "np": "import numpy as np",
+        "pd": "import pandas as pd",
+        "plt": "import matplotlib.pyplot as plt",
+        "scipy": "import scipy",
+    }
+    if missing and missing.group(1) in sys.stdlib_module_names:
+        # a module of Python's own used as one (the lesson's optimize calls copy.deepcopy);
+        # not a variable that happens to share a module's name (array, code, string)
+        if re.search(rf"\b{missing.group(1)}\s*\.", source):
+            imports[missing.group(1)] = f"import {missing.group(1)}"
     if missing and missing.group(1) in imports:
         return f"{head}. Add `{imports[missing.group(1)]}` at the top of the file (or notebook)."
     if kind == "NameError":

@@ -208,6 +208,20 @@ class _Child:
             where += f"; the while loop it ran in starts at line {loop}"
         return where
 
+    def output_so_far(self) -> str | None:
+        """What the function being run has printed so far (asked for before it is stopped:
+        its output otherwise arrives only when it ends); None if no answer within a second."""
+        try:
+            os.kill(self.proc.pid, signal.SIGUSR2)
+        except (OSError, ProcessLookupError):
+            return None
+        deadline = time.monotonic() + 1.0
+        while (events := self.events(deadline)) and time.monotonic() < deadline:
+            for event in events:
+                if event.get("event") == "output":
+                    return str(event.get("output", ""))
+        return None
+
     def kill(self) -> int | None:
         """Stop the child and everything it started (its own session: a Ctrl-C in the terminal
         reaches only lrnn, which must then take its children down with it)."""
@@ -479,6 +493,8 @@ def _timed_out(
 ) -> list[str]:
     """Say where the code was, stop it, and continue without the function that hung."""
     stuck = child.where_stuck(files, current)
+    if current is not None and (printed := child.output_so_far()) is not None:
+        report.functions[current].output = printed
     child.kill()
     if current is None:  # the definitions themselves, with their own allowance
         allowance = min(max(limits.time_limit, SETUP_SECONDS), limits.total_limit)

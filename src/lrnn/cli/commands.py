@@ -616,7 +616,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         f"wrote {printable(summary['output'])} ({summary['bytes']} bytes): input "
         f"'{summary['input']['name']}' {summary['input']['dtype']} {shape}; outputs label, "
         f"label_index, probabilities [{probabilities}], "
-        f"{summary['arithmetic']}, agrees with lrnn to {summary['self_check_max_difference']:.1e}",
+        f"{summary['arithmetic']}, agrees with lrnn to {summary['self_check_max_difference']:.1e} "
+        "on the rows it was tried on",
         **summary,
     )
     return 0
