@@ -182,7 +182,7 @@ def test_tiny_data_through_the_cli(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["train", "two.csv", "--no-plot"]) == 2  # the hold-out would leave one class
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "one class" in err[0] and "--test" in err[0]
+    assert len(err) == 1 and "without a training example" in err[0] and "--test" in err[0]
     assert not (tmp_path / "lrnn-model.safetensors").exists()
     for solver in ("gd", "newton", "sgd"):
         args = ["train", "two.csv", "--test", "two.csv", "--solver", solver, "--batch-size", "1"]

@@ -30,7 +30,12 @@ def test_scikit_learn_estimator_checks_pass():
 
 @pytest.mark.parametrize(
     "params",
-    [{"solver": "newton", "alpha": 1e-2}, {"solver": "auto", "alpha": 1e-2}, {"solver": "lbfgs"}],
+    [
+        {"solver": "newton", "alpha": 1e-2},
+        {"solver": "auto", "alpha": 1e-2},
+        {"solver": "lbfgs"},
+        {"solver": "momentum", "learning_rate": "auto"},  # as the README says
+    ],
 )
 def test_scikit_learn_estimator_checks_pass_for_the_second_order_solvers(params):
     """Newton's softmax biases drifted along the shift that changes no probability, so

@@ -10,6 +10,7 @@ import pytest
 
 from lrnn import persist, run
 from lrnn.cli import main
+from lrnn.data import split_rows
 from lrnn.errors import UsageError
 
 
@@ -76,8 +77,29 @@ def test_hold_out_is_stratified_and_depends_on_the_seed():
 
 
 def test_hold_out_that_leaves_one_class_names_the_fix():
-    with pytest.raises(ValueError, match="all of one class; give more data"):
+    with pytest.raises(ValueError, match="without a training example; give more data"):
         run.hold_out_rows(np.array([0, 1]), 0.1, 0)
+
+
+def test_a_hold_out_never_takes_a_class_whole():
+    """More classes than held-out rows (no stratified part exists): the part was plain random,
+    and held out both examples of a class, or the only one — a class never learnt."""
+    y = np.repeat(np.arange(10), 2)  # 10 classes of 2: 3 rows held out at 0.15
+    for seed in range(40):
+        kept, held = run.hold_out_rows(y, 0.15, seed)
+        assert held.size == 3 and set(y[kept]) == set(range(10)), seed
+    with pytest.raises(ValueError, match="holding out 1 of 3 examples would leave one of the 3"):
+        run.hold_out_rows(np.array([0, 1, 2]), 0.2, 0)  # a class each: none can be spared
+    with pytest.raises(ValueError, match="cannot hold out 1 of 3 examples for testing and keep"):
+        split_rows(np.array([0, 1, 2]), 3, 0.2, 0)  # its other callers get its own words
+
+
+def test_a_fraction_given_as_a_numpy_float_is_a_fraction():
+    """np.float32(0.2) passed the estimator's check and was then called out of range."""
+    y = np.array([0] * 90 + [1] * 10)
+    assert np.array_equal(
+        run.hold_out_rows(y, np.float32(0.2), 0)[1], run.hold_out_rows(y, 0.2, 0)[1]
+    )
 
 
 def test_class_weights():

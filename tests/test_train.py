@@ -305,6 +305,27 @@ def test_early_stopping_that_keeps_the_first_weights_says_which(breast_cancer_st
     )
 
 
+def test_early_stopping_that_keeps_the_zero_start_says_nothing_was_learned():
+    """Raw breast_cancer with sgd at the lesson's rate: every step makes the validation loss
+    worse, so its best check is iteration 0. The zero weights came back as 'converged', with
+    no warning at all — where the same run without early stopping warns of the climb."""
+    from sklearn.datasets import load_breast_cancer
+
+    from lrnn import LogisticNeuron
+
+    X, y = load_breast_cancer(return_X_y=True)
+    with pytest.warns(RuntimeWarning) as caught:
+        model = LogisticNeuron(solver="sgd", early_stopping=True).fit(X, y)
+    said = [str(w.message) for w in caught]
+    assert len(said) == 1 and said[0].startswith(
+        "early stopping kept the starting weights: the validation loss was lowest at "
+        "iteration 0 (0.693147 there and at best "
+    ), said
+    assert "learning_rate=0.005 overshoots on this data" in said[0]
+    assert model.result_.restored_iteration == 0 and not model.coef_.any()
+    assert not model.result_.converged
+
+
 @pytest.mark.parametrize(
     "labels, classes, said",
     [

@@ -156,7 +156,7 @@ def hold_out_rows(
     """``(training rows, held-out rows)``; the training part must keep two classes."""
     from lrnn.data import split_rows
 
-    kept, held = split_rows(y, len(y), fraction, seed, source, held_for, option)
+    kept, held = split_rows(y, len(y), fraction, seed, source, held_for, option, why, fix)
     if np.unique(y[kept]).size < 2:
         raise DataError(
             f"{why}: the {kept.size} example(s) left for training after holding out "

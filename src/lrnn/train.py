@@ -39,6 +39,7 @@ from lrnn.verdicts import (
     stationary_enough,
     warn_if_separated,
     warn_if_the_cost_climbed,
+    warn_if_the_start_was_kept,
     warn_if_unfinished,
 )
 
@@ -249,10 +250,13 @@ def train(
         if restore:
             checks = state.history["iteration"]
             result.restored_iteration = int(checks[len(checks) - 1 - state.bad_checks])
+            result.converged = result.converged and result.restored_iteration > 0
         # the course says a climbing cost in the lesson's words (course.optimize), and runs
         # the lesson's loop on whatever data it is given without comment
         if run_to_the_end:
             warn_if_unfinished(result, solver, config, backend)
+        elif warn_if_the_start_was_kept(result, solver, config, backend):
+            pass  # its own verdict: the others speak of weights that learned something
         elif not warn_if_the_cost_climbed(result, solver, config, backend):
             warn_if_unfinished(result, solver, config, backend)
             warn_if_separated(result, config)

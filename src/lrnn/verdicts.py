@@ -289,6 +289,37 @@ def warn_if_the_cost_climbed(
     return True
 
 
+def warn_if_the_start_was_kept(
+    result: TrainResult, solver: Solver, config: TrainConfig, backend: Backend
+) -> bool:
+    """Early stopping whose best check was iteration 0 hands back the zero start: a model
+    that learned nothing and gives every row the same answer, reported as "early stopping" —
+    while the same run without early stopping warns that its cost climbed. Said, with the
+    same advice; True when it warned."""
+    if result.restored_iteration != 0:
+        return False
+    losses = [float(v) for v in result.history.get("val_loss", [])]
+    after = f" and at best {min(losses[1:]):.6g} after it" if len(losses) > 1 else ""
+    start = f" ({losses[0]:.6g} there{after})" if losses else ""
+    if solver.uses_learning_rate and result.learning_rate:
+        lip = lipschitz(backend, config.alpha)
+        advice = (
+            f"learning_rate={result.learning_rate:g} overshoots on this data (steps below "
+            f"about {2.0 / lip:.3g}, 2/L, are sure to descend on it); use a smaller one, or "
+            f"learning_rate='auto'{larger_steps_advice(backend)}"
+        )
+    else:
+        advice = "no step made it better: look at the validation rows, or fit without it"
+    warnings.warn(
+        "early stopping kept the starting weights: the validation loss was lowest at "
+        f"iteration 0{start}, so the model learned nothing and gives every example the same "
+        f"answer; {advice}.",
+        RuntimeWarning,
+        stacklevel=_user_stacklevel(),
+    )
+    return True
+
+
 def warn_if_separated(result: TrainResult, config: TrainConfig) -> None:
     """Every training example right with alpha = 0: then J(c·w) keeps falling as c grows, so
     the cost has no minimum and the weights are wherever the stopping rule (tol, max_iter)

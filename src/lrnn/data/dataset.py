@@ -6,6 +6,7 @@ classes, standardising features.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import unicodedata
 import warnings
@@ -56,6 +57,8 @@ def split_rows(
     source: str = "the data",
     held_for: str = "testing",
     option: str = "test fraction",
+    why: str | None = None,
+    fix: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The one hold-out algorithm (CLI test split, CLI and estimator early stopping): sorted
     row indices ``(kept, held_out)``, the same for the same labels, fraction and seed.
@@ -68,8 +71,14 @@ def split_rows(
     ``train_test_split`` because importing scikit-learn takes longer than the whole default
     ``lrnn train``.
     """
-    if not (isinstance(test_fraction, float | int) and 0 < test_fraction < 1):
+    real = isinstance(test_fraction, numbers.Real) and not isinstance(test_fraction, bool)
+    if not (real and 0 < test_fraction < 1):  # numpy's floats too (np.float32(0.2))
         raise UsageError(f"test_fraction must be between 0 and 1, got {test_fraction!r}; try 0.2.")
+    # np.float32(0.2) is 0.2000000030 as a float: its shortest digits, "0.2", are what was
+    # meant (ceil(0.2000000030 · 100) held out 21 rows of 100)
+    test_fraction = float(
+        str(test_fraction) if isinstance(test_fraction, np.floating) else test_fraction
+    )
     n_test = math.ceil(test_fraction * m)
     if not 0 < n_test < m:
         raise DataError(
@@ -81,6 +90,18 @@ def split_rows(
     test = _stratified_test_rows(y, n_test, rng) if y is not None else None
     if test is None and y is not None:  # single-example classes: learnt, never held out
         test = _test_rows_without_single_examples(y, n_test, rng)
+    if test is None and y is not None:
+        test = _test_rows_keeping_every_class(y, n_test, rng)
+        if test is None:  # ``why`` and ``fix``: the caller's words for what failed and why
+            classes = np.unique(y).size
+            raise DataError(
+                f"{why}: holding out {n_test} of {m} examples would leave one of the {classes} "
+                f"classes without a training example; {fix}."
+                if why and fix
+                else f"{source}: cannot hold out {n_test} of {m} examples for {held_for} and "
+                f"keep an example of each of the {classes} classes for training (a class held "
+                f"out whole is never learnt); use more data or a different {option}."
+            )
     if test is None:
         test = rng.permutation(m)[:n_test]
     keep = np.ones(m, dtype=bool)
@@ -125,6 +146,19 @@ def _test_rows_without_single_examples(
     rows = np.flatnonzero(~single)
     chosen = _stratified_test_rows(y[rows], n_test, rng)
     return None if chosen is None else rows[chosen]
+
+
+def _test_rows_keeping_every_class(
+    y: np.ndarray, n_test: int, rng: np.random.Generator
+) -> np.ndarray | None:
+    """Where no stratified part exists (more classes than test rows, or too few of each): a
+    random part that leaves one example of every class, drawn at random, for training; None
+    when the rest are fewer than ``n_test``. A plain random part held out the only example of
+    a class (three examples of three classes: one class was never learnt)."""
+    order = rng.permutation(y.size)
+    _, first = np.unique(y[order], return_index=True)
+    spare = np.delete(order, first)
+    return None if spare.size < n_test else spare[:n_test]
 
 
 def check_width(ds: Dataset, n_features: int) -> None:
