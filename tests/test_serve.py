@@ -701,6 +701,8 @@ def test_page_for_a_table_model(browser, table_server, models):
         "#contrib-rows tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
     )
     assert [name for name, _ in cells][-1] == "bias b" and len(cells) == 4
+    # a standardized model weighs the standardized value, not the one typed: the header says so
+    assert page.text_content("#contrib-value") == "w \u2299 x (x standardized)"
     logit = float(page.text_content("#probability").rsplit("logit ", 1)[1])
     assert sum(float(v) for _, v in cells) == pytest.approx(logit, abs=3e-3)
     assert page.is_hidden("#pictures")  # a table has no pictures: no broken image boxes

@@ -250,8 +250,10 @@ async function init() {
     const [h, w] = meta.image_shape;
     $("seen-caption").textContent =
       "As the model sees it: " + h + " \\u00d7 " + w + " pixels";
-    $("heat-caption").textContent = "w \\u2299 x: red pushed towards \\u201c" +
-      iso(meta.classes[1]) + "\\u201d, blue towards \\u201c" + iso(meta.classes[0]) + "\\u201d";
+    $("heat-caption").textContent = K > 2
+      ? "w \\u2299 x with the weights of the class predicted"
+      : "w \\u2299 x: red pushed towards \\u201c" + iso(meta.classes[1]) +
+        "\\u201d, blue towards \\u201c" + iso(meta.classes[0]) + "\\u201d";
     $("image-ui").hidden = false;
     const drop = $("drop");
     $("file").addEventListener("change", (e) => sendFile(e.target.files[0]));
@@ -277,6 +279,10 @@ async function init() {
     } else {
       $("columns").textContent =
         names.length ? names.map(iso).join(", ") : meta.n_features + " numbers";
+      // a standardized model weighs (x − mean) / std, not the value typed
+      if (meta.preprocessing && meta.preprocessing.mean) {
+        $("contrib-value").textContent = "w \\u2299 x (x standardized)";
+      }
     }
     $("table-ui").hidden = false;
     $("go").addEventListener("click", sendRow);
@@ -328,7 +334,7 @@ BODY = """
       <figcaption id="heat-caption"></figcaption></figure>
   </div>
   <table id="contrib" hidden><thead><tr><th id="contrib-head">feature</th>
-    <th>w \u2299 x</th></tr></thead>
+    <th id="contrib-value">w \u2299 x</th></tr></thead>
     <tbody id="contrib-rows"></tbody></table>
 </section>
 </main>
