@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -322,6 +324,41 @@ def test_train_saves_its_model_when_the_reader_of_its_output_goes_away(tmp_path)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert (tmp_path / "m.safetensors").exists()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_standard_streams_that_fail_cost_no_saved_work(tmp_path):
+    """A warning that could not be written threw a finished run away (2>/dev/full: no model,
+    exit 1); a closed stdout was an 'unexpected AttributeError'; a full one a bare errno; a
+    console without UTF-8 failed every train on the '×' of its first line."""
+    import subprocess
+
+    from tests.cli_helpers import lrnn_command
+
+    lrnn = " ".join(f"'{part}'" for part in lrnn_command())
+
+    def shell(line: str, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["sh", "-c", line], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+            env={**os.environ, **env},
+        )  # fmt: skip
+
+    options = "--solver lbfgs --iterations 2 --no-plot"  # lbfgs warns: stopped at max_iter
+    proc = shell(f"{lrnn} train digits {options} --model a.safetensors 2>/dev/full")
+    assert proc.returncode == 0 and (tmp_path / "a.safetensors").exists()
+    proc = shell(f"{lrnn} train digits {options} --model b.safetensors >/dev/full")
+    assert proc.returncode == 0 and (tmp_path / "b.safetensors").exists(), proc.stderr
+    proc = shell(f"{lrnn} predict --model a.safetensors digits >&-")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: standard output is closed; lrnn predict prints")
+    proc = shell(f"{lrnn} predict --model a.safetensors digits >/dev/full")
+    assert proc.returncode == 1 and proc.stderr.splitlines()[-1] == (
+        "error: cannot write to standard output (No space left on device); free space where "
+        "it goes, or send it elsewhere"
+    )
+    proc = shell(f"{lrnn} train digits {options} --model c.safetensors", LC_ALL="C", PYTHONUTF8="0")
+    assert proc.returncode == 0 and (tmp_path / "c.safetensors").exists(), proc.stderr
+    assert "examples \\xd7 64 features" in proc.stdout  # escaped, not a failed run
 
 
 def test_a_deleted_working_folder_is_named(tmp_path):

@@ -44,8 +44,10 @@ SAVING_COMMANDS = frozenset({"train", "report", "export", "compare-lr"})
 
 
 class _MayClose:
-    """stdout for :data:`SAVING_COMMANDS`: once the reader has gone (a broken pipe) the rest of
-    the output is dropped and the command goes on to save its files."""
+    """stdout for :data:`SAVING_COMMANDS`: once the reader has gone (a broken pipe) or the
+    output cannot be written (a full disk), the rest of it is dropped and the command goes on
+    to save its files. Also stderr for every command: a warning that cannot be written must
+    not throw away a finished run (with 2>/dev/full it did, model unsaved, exit 1)."""
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
@@ -55,7 +57,7 @@ class _MayClose:
         if not self._gone:
             try:
                 return self._stream.write(text)
-            except BrokenPipeError:
+            except (OSError, ValueError):  # ValueError: the stream was closed
                 self._drop()
         return len(text)
 
@@ -63,7 +65,7 @@ class _MayClose:
         if not self._gone:
             try:
                 self._stream.flush()
-            except BrokenPipeError:
+            except (OSError, ValueError):
                 self._drop()
 
     def _drop(self) -> None:
@@ -140,9 +142,31 @@ def _with_the_word_meant(message: str, parser: Any, argv: list[str]) -> str:
     return f"{text}; {typed} is not an option{hint} (see {see}"
 
 
+def _writable_streams() -> None:
+    """Standard output and error as a command can use them. A console that cannot show
+    lrnn's characters (LC_ALL=C without Python's UTF-8 mode, a cp1252 console) gets escapes
+    for them, not a failed run ('ascii' codec can't encode '×'); a closed one (>&-) gets
+    /dev/null, so that what can be saved still is (``lrnn predict`` then says it has nowhere
+    to write)."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+            if name == "stdout":
+                sys.stdout.closed_by_caller = True  # type: ignore[attr-defined]
+            continue
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("_", "-")
+        if encoding not in ("utf-8", "utf8") and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # closed, or not reconfigurable
+                pass
+
+
 def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    _writable_streams()
     try:
         from lrnn.cli.parser import build_parser
 
@@ -168,17 +192,30 @@ def _main(argv: Sequence[str] | None) -> int:
                 "the working folder no longer exists (deleted or moved since this shell went "
                 "there); cd to an existing folder and run the command again."
             ) from None
+        if getattr(sys.stdout, "closed_by_caller", False) and args.command not in SAVING_COMMANDS:
+            raise UsageError(
+                f"standard output is closed; lrnn {args.command} prints its results there: "
+                "redirect it to a file (> results.txt) or a pipe instead of closing it."
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             warnings.showwarning = _one_line_warning
-            if args.command in SAVING_COMMANDS and not isinstance(sys.stdout, _MayClose):
-                stdout = sys.stdout
+            stdout, stderr = sys.stdout, sys.stderr
+            if not isinstance(stderr, _MayClose):
+                sys.stderr = _MayClose(stderr)
+            if args.command in SAVING_COMMANDS and not isinstance(stdout, _MayClose):
                 sys.stdout = _MayClose(stdout)
-                try:
-                    return int(args.run(args) or 0)
-                finally:
-                    sys.stdout = stdout
-            return int(args.run(args) or 0)
+            try:
+                return int(args.run(args) or 0)
+            except OSError as exc:  # a write to stdout that failed is named as such
+                if exc.filename is None and _is_stdout_failure(stdout):
+                    raise OSError(
+                        f"cannot write to standard output ({exc.strerror or exc}); free space "
+                        "where it goes, or send it elsewhere"
+                    ) from exc
+                raise
+            finally:
+                sys.stdout, sys.stderr = stdout, stderr
     except SystemExit as exc:  # --help, --version: argparse printed and asked to exit
         return exc.code if isinstance(exc.code, int) else 0
     except KeyboardInterrupt:
@@ -224,6 +261,16 @@ def _main(argv: Sequence[str] | None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _is_stdout_failure(stdout: Any) -> bool:
+    """Whether standard output itself fails: one more write of nothing, flushed, tells."""
+    try:
+        stdout.write("")
+        stdout.flush()
+    except (OSError, ValueError):
+        return True
+    return False
 
 
 def _traceback_if(debug: bool) -> None:
