@@ -773,6 +773,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("--class-weight unknown class", lambda f: ["train", "--class-weight", '{"cat": 2}', *T], "class 'cat'"),
     ("--class-weight a class twice", lambda f: ["train", "--class-weight", '{"three": 1, "three": 5}', *T], "class 'three' is given two weights"),
     ("--class-weight negative", lambda f: ["train", "--class-weight", '{"three": -1}'], "class 'three' has weight -1; weights are finite numbers ≥ 0"),
+    ("--class-weight a string", lambda f: ["train", "--class-weight", '{"three": "2"}'], "class 'three' has weight \"2\"; weights are finite numbers ≥ 0"),
     ("--threshold above one", lambda f: ["predict", "--model", IMAGE_MODEL, "digits", "--threshold", "1.5"], "--threshold: must be ≤ 1"),
     ("--threshold negative", lambda f: ["evaluate", "digits", "--model", IMAGE_MODEL, "--threshold", "-0.1"], "--threshold: must be ≥ 0"),
     ("--threshold nan", lambda f: ["predict", "--model", IMAGE_MODEL, "digits", "--threshold", "nan"], "--threshold: must be finite"),

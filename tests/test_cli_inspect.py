@@ -97,7 +97,7 @@ def test_gradcheck_fails_when_the_step_is_absurd(tmp_path):
     assert "every finite difference is 0" not in proc.stdout  # too large: another failure
     # too small for the cost to move at all: every difference 0, said as the step's fault
     proc = run(["gradcheck", "digits", "--epsilon", "1e-20"], tmp_path)
-    assert proc.returncode == 1 and "FAILED" in proc.stdout
+    assert proc.returncode == 2 and "FAILED" in proc.stdout  # an option's fault: 2, not 1
     assert "every finite difference is 0: a nudge of --epsilon 1e-20 does not move" in proc.stdout
 
 

@@ -576,11 +576,16 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
             w, b, X, ds.y.astype(np.float64), coords, args.epsilon
         )
     ok = check.overall <= GRADCHECK_TOLERANCE
+    # no nudge moved the cost: the step given, not backpropagation, failed (exit 2, as for
+    # any option that cannot work; 1 says backpropagation is wrong)
+    flat = all(r["finite_difference"] == 0 for r in check.rows)
+    flat = flat and not ok and any(r["backprop"] != 0 for r in check.rows)
+    failed = 0 if ok else 2 if flat else 1
     if args.json:
         for r in check.rows:
             _out(args, **r)
         _out(args, overall_relative_error=check.overall, passed=ok, epsilon=args.epsilon)
-        return 0 if ok else 1
+        return failed
     print(f"{'coordinate':>12} {'backprop':>15} {'finite diff':>15} {'rel. error':>11}")
     for r in check.rows:
         print(
@@ -591,13 +596,12 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         f"overall relative error: {check.overall:.2e} ({'passed' if ok else 'FAILED'}: "
         f"threshold {GRADCHECK_TOLERANCE:.0e})"
     )
-    flat = all(r["finite_difference"] == 0 for r in check.rows)
-    if not ok and flat and any(r["backprop"] != 0 for r in check.rows):
-        print(  # no nudge moved the cost: the step, not backpropagation, is what failed
+    if flat:
+        print(
             f"every finite difference is 0: a nudge of --epsilon {args.epsilon:g} does not "
             "move the cost in floating point; use a larger one (the default is 1e-06)."
         )
-    return 0 if ok else 1
+    return failed
 
 
 def cmd_export(args: argparse.Namespace) -> int:

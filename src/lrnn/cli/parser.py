@@ -125,7 +125,8 @@ def _class_weight(text: str) -> str | dict:
     if isinstance(value, dict) and not config.is_class_weight_mapping(value):
         bad = next(k for k, w in value.items() if not config.is_class_weight_mapping({k: w}))
         raise argparse.ArgumentTypeError(  # the shape is right: say which weight is not
-            f"class {bad!r} has weight {str(value[bad])[:40]}; weights are finite numbers ≥ 0 "
+            f"class {bad!r} has weight {json.dumps(value[bad])[:40]}; weights are finite numbers "
+            "≥ 0 "
             "(to leave a class out, drop its rows)"
         )
     if not config.is_class_weight_mapping(value):
@@ -331,8 +332,7 @@ def _data_handling_options(g: argparse._ArgumentGroup) -> None:
         "--backend",
         choices=("auto", "numpy", "dask", "torch"),
         default="auto",
-        help="where passes over the data run (default auto: in memory, or streamed from disk "
-        "for data that streams: a .npy, a Zarr store, a folder of Parquet files)",
+        help="where passes run (default auto: in memory; streamed for .npy, Zarr, Parquet folders)",
     )
     g.add_argument(
         "--scheduler",
