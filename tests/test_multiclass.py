@@ -4,6 +4,7 @@ and keeps the loop's contracts (auto rate, weights, warm start, early stopping, 
 from __future__ import annotations
 
 import json
+import math
 import warnings
 
 import numpy as np
@@ -184,6 +185,25 @@ def test_an_unknown_backend_is_refused_in_one_line():
 
     with pytest.raises(UsageError, match="is not one of numpy, dask, torch"):
         make_backend(X, y, backend="gpu", n_classes=3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pairs=st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1)), min_size=1, max_size=30))
+def test_two_classes_per_class_scores_are_the_two_class_scores(pairs):
+    """For two classes evaluate --json gives per_class beside the positive class's own
+    precision, recall and F1: the same numbers, an undefined one undefined in both places (a
+    class never predicted had precision null at the top and 0.0 in per_class)."""
+    from lrnn import metrics
+
+    y_true, y_pred = (np.array(v) for v in zip(*pairs, strict=True))
+    confusion = np.zeros((2, 2), dtype=np.int64)
+    np.add.at(confusion, (y_true, y_pred), 1)
+    positive = metrics.ClassEvaluation(("no", "yes"), confusion, 0.0).per_class(math.nan)["yes"]
+    z = np.where(y_pred == 1, 1.0, -1.0)  # logits on the side of the threshold predicted
+    top = metrics.evaluate(z, y_true, 0.5)
+    for key in ("precision", "recall", "f1"):
+        got, want = positive[key], getattr(top, key)
+        assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want, abs=1e-12)
 
 
 @settings(max_examples=60, deadline=None)

@@ -224,8 +224,14 @@ def test_most_confident_errors_order_ties_and_threshold():
     # wrong at 0.5: 0 (|0.1-0.5| = .4), 1 (.4), 4 (.2), 5 (.4); ties keep the data's order
     np.testing.assert_array_equal(plots.most_confident_errors(y, p, 10, 0.5), [0, 1, 5, 4])
     np.testing.assert_array_equal(plots.most_confident_errors(y, p, 2, 0.5), [0, 1])
-    # at 0.25, example 4 (p = .3) is right and example 3 (p = .2) still right
-    np.testing.assert_array_equal(plots.most_confident_errors(y, p, 10, 0.25), [1, 5, 0])
+    # at 0.25, example 4 (p = .3) is right and example 3 (p = .2) still right; 0, 1 and 5 each
+    # gave their true class 0.1 (by the distance from 0.25, example 0 came last)
+    np.testing.assert_array_equal(plots.most_confident_errors(y, p, 10, 0.25), [0, 1, 5])
+    # a threshold of 0.16: a cat at P(cat) 0.031 before a non-cat at 0.528 (97 % against 47 %)
+    cats = np.array([0, 1, 0])
+    np.testing.assert_array_equal(
+        plots.most_confident_errors(cats, np.array([0.528, 0.031, 0.348]), 10, 0.16), [1, 0, 2]
+    )
     assert plots.most_confident_errors(y, p, 0, 0.5).size == 0
     with pytest.raises(UsageError, match="labels"):
         plots.most_confident_errors(y[:3], p, 2, 0.5)

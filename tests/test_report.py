@@ -691,3 +691,24 @@ def test_a_long_training_fact_is_clipped_on_the_page(image_case, tmp_path):
     report.write_report(out, model=edited, dataset=test_ds, history=None)
     page = out.read_text()
     assert "… (100000 characters in the model file)" in page and "x" * 301 not in page
+
+
+def test_a_history_the_model_file_thinned_is_said_to_be(tmp_path):
+    """lrnn report without --history shows the model file's copy, thinned to 1000 rows of a
+    2000-row run: it said "Showing 50 of 1000 recorded rows … the history file has them all"."""
+    from tests.cli_helpers import run
+
+    options = ["--print-every", "1", "--no-plot", "--history", "h.csv", "--model", "m.safetensors"]
+    assert run(["train", "digits", *options], tmp_path).returncode == 0
+    assert (
+        run(["report", "--model", "m.safetensors", "digits", "-o", "a.html"], tmp_path).returncode
+        == 0
+    )
+    page = (tmp_path / "a.html").read_text()
+    assert (
+        "Showing 50 of the 1000 rows the model file keeps of a longer history (a run&#x27;s --history "
+        "file has every row), evenly spaced" in page
+    )
+    args = ["report", "--model", "m.safetensors", "digits", "--history", "h.csv", "-o", "b.html"]
+    assert run(args, tmp_path).returncode == 0
+    assert "Showing 50 of 2000 recorded rows, evenly spaced" in (tmp_path / "b.html").read_text()

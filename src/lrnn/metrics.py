@@ -243,21 +243,27 @@ class ClassEvaluation:
     def accuracy(self) -> float:
         return float(np.trace(self.confusion) / self.n) if self.n else math.nan
 
-    def _scores(self) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
-        """precision, recall, F1, support and which classes are scored, as arrays."""
+    def _scores(
+        self, zero_division: float = 0.0
+    ) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
+        """precision, recall, F1, support and which classes are scored, as arrays; a 0/0
+        score (F1's when precision and recall are both 0) is ``zero_division``."""
         c = self.confusion.astype(np.float64)
         hits, predicted, support = np.diag(c), c.sum(axis=0), c.sum(axis=1)
         scored = (predicted > 0) | (support > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            precision = np.where(predicted > 0, hits / predicted, 0.0)
-            recall = np.where(support > 0, hits / support, 0.0)
-            f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0)
+            precision = np.where(predicted > 0, hits / predicted, zero_division)
+            recall = np.where(support > 0, hits / support, zero_division)
+            both = precision + recall  # NaN where either is undefined: F1 is then too
+            f1 = np.where(both > 0, 2 * precision * recall / both, zero_division)
         precision, recall, f1 = (np.where(scored, v, math.nan) for v in (precision, recall, f1))
         return precision, recall, f1, support, scored
 
-    def per_class(self) -> dict[str, dict[str, float]]:
-        """precision, recall, F1 and support (true examples) of each class."""
-        precision, recall, f1, support, _ = self._scores()
+    def per_class(self, zero_division: float = 0.0) -> dict[str, dict[str, float]]:
+        """precision, recall, F1 and support (true examples) of each class. Two classes keep
+        an undefined score undefined (``zero_division`` NaN), as their own precision does: the
+        same class's precision was null at the top of ``evaluate --json`` and 0 here."""
+        precision, recall, f1, support, _ = self._scores(zero_division)
         return {
             name: {
                 "precision": float(precision[k]),

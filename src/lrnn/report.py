@@ -623,10 +623,16 @@ def _history(ctx: _Context) -> str:
         return _note("The history has no recorded rows.")
     if total > HISTORY_TABLE_ROWS:
         index = np.unique(np.linspace(0, total - 1, HISTORY_TABLE_ROWS).round().astype(int))
-        note = _note(
-            f"Showing {index.size} of {total} recorded rows, evenly spaced (first and last "
-            "included); the history file has them all."
+        # a model file keeps at most MAX_HISTORY_ROWS rows of a longer run, evenly spaced:
+        # its iterations then step unevenly (it said "of 1000 recorded rows" of 2000)
+        steps = set(np.diff(np.asarray(ctx.history.get("iteration") or [], dtype=float)))
+        kept = (
+            f"of the {total} rows the model file keeps of a longer history (a run's --history "
+            "file has every row)"
+            if total >= model_meta.MAX_HISTORY_ROWS and len(steps) > 1
+            else f"of {total} recorded rows"
         )
+        note = _note(f"Showing {index.size} {kept}, evenly spaced (first and last included).")
     else:
         index = np.arange(total)
         note = _note(f"All {total} recorded rows.")

@@ -120,7 +120,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             **result.to_json(),
             roc_auc=auc,
             threshold_source=source,
-            **{k: table[k] for k in ("classes", "confusion_matrix", "per_class")},
+            **{k: table[k] for k in ("classes", "confusion_matrix")},
+            per_class=scores.per_class(zero_division=math.nan),  # undefined stays undefined
         )
     else:
         print(f"examples: {result.n}")
