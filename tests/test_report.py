@@ -706,8 +706,8 @@ def test_a_history_the_model_file_thinned_is_said_to_be(tmp_path):
     )
     page = (tmp_path / "a.html").read_text()
     assert (
-        "Showing 50 of the 1000 rows the model file keeps of a longer history (a run&#x27;s --history "
-        "file has every row), evenly spaced" in page
+        "Showing 50 of the 1000 rows the model file keeps of a longer history (a "
+        "run&#x27;s --history file has every row), evenly spaced" in page
     )
     args = ["report", "--model", "m.safetensors", "digits", "--history", "h.csv", "-o", "b.html"]
     assert run(args, tmp_path).returncode == 0
