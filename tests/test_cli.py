@@ -556,3 +556,18 @@ def test_a_mistyped_command_or_option_is_named_with_the_one_meant(argv, said, ca
         assert "did you mean 'train'?" in err
     assert main(["serve", "--prot", "8000"]) == 2  # --model is missing; --prot is no typo of it
     assert "did you mean" not in capsys.readouterr().err
+
+
+def test_the_checkpoint_an_interrupt_asked_for_is_not_cut_short_by_a_second():
+    """A second Ctrl-C pressed right after the first cut the interrupted run's checkpoint
+    short: nothing was saved, and the run was lost. The save holds interrupts off."""
+    import signal
+
+    from lrnn.cli.outputs import interrupts_held
+
+    before = signal.getsignal(signal.SIGINT)
+    with interrupts_held():
+        os.kill(os.getpid(), signal.SIGINT)  # ignored: no KeyboardInterrupt here
+        os.kill(os.getpid(), signal.SIGTERM)
+        saved = True
+    assert saved and signal.getsignal(signal.SIGINT) is before

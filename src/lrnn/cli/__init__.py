@@ -218,8 +218,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 sys.stdout, sys.stderr = stdout, stderr
     except SystemExit as exc:  # --help, --version: argparse printed and asked to exit
         return exc.code if isinstance(exc.code, int) else 0
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # its words, where it has some, say what was not done
+        print(f"interrupted: {exc}" if str(exc) else "interrupted", file=sys.stderr)
         # `lrnn check --json` stopped before any verdict, while loading or checking: its
         # reader waits for one object all the same (a later Ctrl-C keeps the verdicts made)
         words = [a for a in argv if not a.startswith("-")]

@@ -25,6 +25,7 @@ from lrnn.cli.outputs import (
     OutputPlan,
     finishing_first,
     interrupt_checkpoint,
+    interrupts_held,
     say_if_an_earlier_run_waits,
 )
 from lrnn.cli.train_lines import (
@@ -303,7 +304,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         received.append(signum)
         saver.interrupted = True
         if len(received) > 1:  # asked twice: stop at once
-            raise KeyboardInterrupt
+            raise KeyboardInterrupt("stopped at once, in the iteration: no checkpoint saved")
 
     # Ctrl-C, and SIGTERM (what timeout, docker stop and batch schedulers send): both end the
     # run at the next iteration with a checkpoint to resume from.
@@ -325,7 +326,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         target, note = (paths["checkpoint"], "")
         if target is None:
             target, note = interrupt_checkpoint(args.model)
-        saver.save(result.state, target)
+        with interrupts_held():  # the checkpoint the first Ctrl-C asked for
+            saver.save(result.state, target)
         hint = f"lrnn train {resume_hint(args, target)}"
         if args.json:  # a reader of the stream learns why it ends, and how to go on
             _out(args, event="interrupted", iteration=result.n_iter, checkpoint=target, resume=hint)

@@ -249,6 +249,18 @@ def _json_history(path: Path, keys: Sequence[str]) -> bool:
 
 
 @contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM ignored for a few milliseconds of writing: a second Ctrl-C pressed
+    right after the first cut the checkpoint that the first asked for, and the run was lost."""
+    held = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
+
+
+@contextlib.contextmanager
 def finishing_first(what: str, already: Sequence[int] = ()) -> Iterator[list[int]]:
     """Ctrl-C or SIGTERM once the iterations are done: finish ``what`` (a few seconds at most,
     the report's pictures being the slowest), then stop — a trained model is not thrown away.
