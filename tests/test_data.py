@@ -212,7 +212,12 @@ def test_h5_huge_declared_dataset_refused_before_reading(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("x", "y", "classes", "expected"),
     [
-        (pictures(3).astype(np.float32), [0, 1, 0], (b"a", b"b"), "expected 0-255 pictures"),
+        (
+            pictures(3).astype(np.float32),
+            [0, 1, 0],
+            (b"a", b"b"),
+            "reads pictures as 0-255 integers",
+        ),
         (pictures(3, c=4), [0, 1, 0], (b"a", b"b"), "1 or 3 channels"),
         (np.full((2, 2, 2, 3), 300, np.int16), [0, 1], (b"a", b"b"), "outside 0-255"),
         (pictures(3), [0, 1], (b"a", b"b"), "one label per example"),
@@ -981,3 +986,20 @@ def test_list_classes_of_arrays_are_said_not_to_be_names(tmp_path):
         "'list_classes' entry 0 is an array ([]), not a class name; store the class names "
         "as text" in error_of(load, path)
     )
+
+
+def test_flattened_uint8_pictures_in_hdf5_are_said_to_be_read_as_a_table(tmp_path):
+    """The lesson flattens its pictures after loading them; stored flat, 209 × 12288 uint8
+    trained as a table (not divided by 255) and diverged, advising --standardize."""
+    import h5py
+
+    with h5py.File(tmp_path / "flat.h5", "w") as f:
+        f["train_set_x"] = np.arange(4 * 192, dtype=np.uint8).reshape(4, 192)
+        f["train_set_y"] = np.array([[0, 1, 0, 1]])
+    with pytest.warns(
+        UserWarning,
+        match=r"flat.h5: 'train_set_x' is a 2-D array of uint8 "
+        r"\(4 × 192\): read as a table of numbers, not as pictures",
+    ):
+        ds = data.load(str(tmp_path / "flat.h5"))
+    assert ds.X.shape == (4, 192)

@@ -229,7 +229,7 @@ def _arrays_dataset(
     y = classes = None
     if y_raw is not None:
         try:
-            y, classes = _labels(y_raw, X.shape[0], name, what)
+            y, classes = _labels(y_raw, X.shape[0], name, what, X.shape[-1])
         except DataError:
             if require_labels:
                 raise
@@ -239,15 +239,33 @@ def _arrays_dataset(
     return Dataset(X, y, classes, names, Preprocessing(kind="array"), name)
 
 
-def _labels(y_raw: np.ndarray, m: int, name: str, what: tuple[str, str]) -> tuple:
-    """(y, classes) from a label array: one per row, every one a value, two classes."""
+def transposed_hint(
+    x_what: str, labels: int, rows: int, columns: int | None, per: str = "row"
+) -> str:
+    """The way out of a label count that does not match the examples: one label per row, or,
+    where the labels match X's columns, X stored as the lesson lays it out (features ×
+    examples), to be transposed."""
+    if columns is not None and labels == columns and labels != rows:
+        return (
+            f"there is one label per column of {x_what}, as in the lesson's layout (features × "
+            f"examples): store {x_what} transposed (X.T), one example per row."
+        )
+    return f"give one label per {per}."
+
+
+def _labels(
+    y_raw: np.ndarray, m: int, name: str, what: tuple[str, str], columns: int | None = None
+) -> tuple:
+    """(y, classes) from a label array: one per row, every one a value, two classes.
+    ``columns``: X's width, to recognise the lesson's layout (X as features × examples)."""
     x_what, y_what = what
+    stored = y_raw.shape
     if y_raw.ndim == 2 and 1 in y_raw.shape:
         y_raw = y_raw.reshape(-1)
     if y_raw.ndim != 1 or y_raw.shape[0] != m:
         raise DataError(
-            f"{name}: {y_what} has shape {y_raw.shape} but {x_what} has {m} rows; give one "
-            "label per row."
+            f"{name}: {y_what} has shape {stored} but {x_what} has {m} rows; "
+            + transposed_hint(x_what, y_raw.size, m, columns)
         )
     if y_raw.dtype.kind == "f" and not np.isfinite(y_raw).all():
         row = int(np.argmin(np.isfinite(y_raw)))

@@ -8,11 +8,12 @@ open other files), each after checking its declared size. h5py is imported insid
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
 
-from lrnn.data.arrays import array_dtype
+from lrnn.data.arrays import array_dtype, transposed_hint
 from lrnn.data.checks import check_bytes, check_expansion, check_finite, quoted, short
 from lrnn.data.dataset import (
     MAX_CLASSES,
@@ -113,6 +114,20 @@ def _h5_contents(f: Any, name: str, require_labels: bool) -> dict[str, Any]:
 
     xd = dataset(x_key)
     kind = xd.dtype.kind
+    if xd.ndim in (3, 4) and kind == "f":  # pictures already scaled, most likely to 0–1
+        raise DataError(
+            f"{name}: '{x_key}' holds pictures of dtype {xd.dtype} (shape {xd.shape}); lrnn "
+            "reads pictures as 0-255 integers and scales them itself: store them as uint8 — "
+            "(x * 255).round().astype('uint8') if they are 0–1 — or as a 2-D array "
+            "(examples, features) to train on the values as they are."
+        )
+    if xd.ndim == 2 and xd.dtype == np.uint8 and xd.shape[1] >= 64:
+        warnings.warn(  # the lesson flattens its pictures after loading them, not before
+            f"{name}: '{x_key}' is a 2-D array of uint8 ({xd.shape[0]} × {xd.shape[1]}): read "
+            "as a table of numbers, not as pictures, so not scaled by 1/255; if these are "
+            "flattened pictures, store them as (examples, height, width, channels).",
+            stacklevel=3,
+        )
     if not (
         (xd.ndim == 4 and xd.shape[3] in (1, 3) and kind in "biu")
         or (xd.ndim == 3 and kind in "biu")
@@ -142,9 +157,10 @@ def _h5_contents(f: Any, name: str, require_labels: bool) -> dict[str, Any]:
         if y.ndim == 2 and 1 in y.shape:
             y = y.reshape(-1)  # the lesson's (1, m) row of labels
         if y.ndim != 1 or y.shape[0] != x.shape[0]:
+            columns = x.shape[-1] if x.ndim == 2 else None
             raise DataError(
                 f"{name}: '{y_key}' has shape {yd.shape} but '{x_key}' has {x.shape[0]} "
-                "examples; give one label per example."
+                "examples; " + transposed_hint(f"'{x_key}'", y.size, x.shape[0], columns, "example")
             )
     elif require_labels:
         raise DataError(
