@@ -1003,3 +1003,20 @@ def test_flattened_uint8_pictures_in_hdf5_are_said_to_be_read_as_a_table(tmp_pat
     ):
         ds = data.load(str(tmp_path / "flat.h5"))
     assert ds.X.shape == (4, 192)
+
+
+@pytest.mark.parametrize(
+    "labels, said",
+    [
+        ([0.0, 1.0] * 20 + [0.5], r"'y' is 0.5 for example 41, a fraction among whole numbers"),
+        (["True", "False"] * 20 + ["1"], r"mixes True/False with '1': each is a class of its own"),
+    ],
+)
+def test_labels_that_look_mistyped_are_warned_of(tmp_path, labels, said):
+    """A lone 0.5 among 0/1 labels, a '1' among True/False: each trained a softmax layer with
+    a class of its own, said only as 'a class with a single example'."""
+    X = np.arange(2 * len(labels), dtype=np.float64).reshape(len(labels), 2)
+    np.savez(tmp_path / "d.npz", X=X, y=np.array(labels))
+    with pytest.warns(UserWarning, match=said):
+        ds = data.load(str(tmp_path / "d.npz"))
+    assert len(ds.classes) == 3

@@ -354,6 +354,7 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
         )
     if uniq.size == 0:
         raise DataError(f"{source}: no examples; give a file with data.")
+    _say_if_labels_look_wrong(values, uniq, source, what)
     if uniq.size == 1:
         if values.dtype.kind in "biuf" and uniq[0] in (0, 1):
             uniq = np.array([False, True]) if values.dtype.kind == "b" else np.array([0, 1])
@@ -490,6 +491,39 @@ def align_classes(ds: Dataset, classes: Sequence[str], whose: str = "the model's
         )
     mapping = np.array([index.get(c, index.get(appearance(c), -1)) for c in ds.classes])
     return replace(ds, y=mapping[ds.y], classes=tuple(classes))
+
+
+def _say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, what: str) -> None:
+    """Labels that are not classes: nearly every value different (a feature or an ID chosen
+    as the label) is refused; a few fractions among whole numbers (0.5 among 0/1) and True or
+    False beside numbers are warned of. Each trained a softmax layer of odd classes, with at
+    most a warning about classes of a single example."""
+    m = values.shape[0]
+    if uniq.size >= 20 and uniq.size >= 0.8 * m:
+        raise DataError(
+            f"{source}: {what} holds {uniq.size} different values in {m} examples, nearly "
+            "all of them once: that looks like a feature or an ID, not classes; choose the "
+            "column of class labels (--label NAME)."
+        )
+    if values.dtype.kind == "f":
+        fractional = np.flatnonzero(values != np.round(values))
+        if 0 < fractional.size <= 0.05 * m:
+            row = int(fractional[0])
+            warnings.warn(
+                f"{source}: {what} is {values[row]:g} for example {row + 1}, a fraction among "
+                f"whole numbers ({fractional.size} such): each such value is a class of its own "
+                "— fix it if it is a typo.",
+                stacklevel=4,
+            )
+    elif values.dtype.kind == "U":
+        words = {str(v).strip().lower() for v in uniq}
+        if words & {"true", "false"} and words - {"true", "false"}:
+            others = sorted(str(v) for v in uniq if str(v).strip().lower() not in ("true", "false"))
+            warnings.warn(
+                f"{source}: {what} mixes True/False with {', '.join(map(repr, others[:3]))}: "
+                "each is a class of its own — write every label one way.",
+                stacklevel=4,
+            )
 
 
 def require_both_classes(ds: Dataset) -> None:
