@@ -47,6 +47,37 @@ def check_finite(
     )
 
 
+#: How the picture formats people hand to the wrong model begin (a JPEG was "a binary file").
+PICTURE_MAGIC = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+#: ...and the other files that get named as text (a PNG saved as .csv was "not valid utf-8").
+FILE_MAGIC = (
+    *((magic, f"{name} picture") for magic, name in PICTURE_MAGIC),
+    (b"%PDF", "PDF document"),
+    (b"PK\x03\x04", "ZIP archive (an .xlsx or .npz is one)"),
+    (b"\x1f\x8b", "gzip-compressed file"),
+    (b"PAR1", "Parquet file"),
+    (b"\x89HDF", "HDF5 file"),
+    (b"\x93NUMPY", "NumPy .npy file"),
+)
+
+
+def file_kind(path: str | Path) -> str | None:
+    """What a file is by its first bytes, when they name one of :data:`FILE_MAGIC`."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return None
+    return next((kind for magic, kind in FILE_MAGIC if head.startswith(magic)), None)
+
+
 def check_bytes(source: str, what: str, shape: Sequence[int], itemsize: int) -> None:
     """Refuse an array by its declared size, before a single byte of it is read."""
     if any(int(s) < 0 for s in shape):  # numpy would go on to say the file is cut short

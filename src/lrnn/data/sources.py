@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import objective
-from lrnn.data.checks import check_finite, not_parquet, short
+from lrnn.data.checks import check_finite, file_kind, not_parquet, short
 from lrnn.errors import TO_BINARY, DataError, UsageError, shown
 
 #: Default bytes of X per streamed block: large enough that per-block overhead (a kernel call, a
@@ -416,13 +416,20 @@ def open_out_of_core(
 
 
 def _open_npy(x_path: Path, y_path: Path) -> tuple[Source, NDArray, str]:
-    if not y_path.exists():
-        raise DataError(
-            f"{x_path} has no labels beside it: save them as {y_path} (np.save, one label "
-            "per row of X)."
-        )
     arrays = []
     for path, mmap in ((x_path, "r"), (y_path, None)):
+        if path == y_path and not y_path.exists():  # X first: a CSV named .npy is no X
+            raise DataError(
+                f"{x_path} has no labels beside it: save them as {y_path} (np.save, one label "
+                "per row of X)."
+            )
+        kind = file_kind(path)
+        if path.exists() and kind != "NumPy .npy file":  # numpy would guess a pickle
+            what = f"it is a {kind}" if kind else "it does not begin as one"
+            raise DataError(
+                f"{path} is not a .npy array ({what}); save the array with np.save, or name the "
+                "file by what it holds."
+            )
         try:
             arrays.append(np.load(path, mmap_mode=mmap, allow_pickle=False))
         # truncated, pickled, not .npy at all, or a header that lies (a negative shape)

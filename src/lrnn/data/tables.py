@@ -17,7 +17,16 @@ from typing import Any
 import numpy as np
 
 from lrnn.data import limits
-from lrnn.data.checks import check_bytes, check_finite, clip, is_float, not_parquet, quoted, short
+from lrnn.data.checks import (
+    check_bytes,
+    check_finite,
+    clip,
+    file_kind,
+    is_float,
+    not_parquet,
+    quoted,
+    short,
+)
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError, has_control_characters
@@ -109,6 +118,12 @@ def read_table(
         except pd.errors.ParserWarning as e:
             raise DataError(_longer_than_header(name, encoding)) from e
         except UnicodeDecodeError as e:
+            kind = file_kind(name)
+            if kind is not None:
+                raise DataError(
+                    f"{name}: is a {kind}, not a CSV table; give a CSV (or name the file by "
+                    "what it holds)."
+                ) from e
             where = _first_undecodable(name, encoding)
             byte, place = (
                 (f"0x{e.object[e.start]:02x}", f"at offset {e.start}") if where is None else where

@@ -34,6 +34,7 @@ import numpy as np
 
 from lrnn.data import limits
 from lrnn.data.checks import (
+    PICTURE_MAGIC,
     clip,
     leave_out_links_outside,
     quoted,
@@ -307,16 +308,6 @@ _BOMS = (
 )
 
 
-#: How the picture formats people hand to the wrong model begin (a JPEG was "a binary file").
-_PICTURE_MAGIC = (
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"),
-    (b"II*\x00", "TIFF"),
-    (b"MM\x00*", "TIFF"),
-)
-
 #: The refusal of a blank document (a folder's loader gathers them all and leaves them out).
 EMPTY = "the document is empty; remove it or add its text."
 
@@ -357,7 +348,7 @@ def decode_document(
     # a document that starts with a byte-order mark is read by it, whatever the option says
     # (a UTF-16 file among UTF-8 ones was "binary", and a UTF-8 BOM stayed in the text)
     encoding = bom_encoding(blob) or encoding
-    picture = next((name for magic, name in _PICTURE_MAGIC if blob.startswith(magic)), None)
+    picture = next((name for magic, name in PICTURE_MAGIC if blob.startswith(magic)), None)
     characters = wide is None and fix != ENCODING_FIX  # a JSON string: text already
     if picture is not None and not characters:
         raise DataError(
