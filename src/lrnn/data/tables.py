@@ -143,6 +143,11 @@ def read_table(
             ) from e
         # as written ("NA" stays "NA"); blank cells are pandas' "Unnamed: N", each its own
         _refuse_repeated_names(name, [v for v in header if v])
+        if len(header) > 1 and not header[-1].strip() and frame.iloc[:, -1].isna().all():
+            raise DataError(  # it was "column 'Unnamed: 4' is empty or NaN (row 1)"
+                f"{name}: every line ends with an extra ',' (a last column with no name and "
+                "no values); remove the trailing commas."
+            )
         if label is not None and label in frame.columns:
             frame[label] = _csv_labels(frame[label], name, label)
         return frame
