@@ -180,7 +180,16 @@ def _longer_than_header(name: str, encoding: str) -> str:
 
     with open(name, encoding=encoding, newline="") as f:
         rows = csv.reader(f)
-        names = len(next((row for row in rows if row), []))  # pandas skips blank lines too
+        head = next((row for row in rows if row), [])  # pandas skips blank lines too
+        names = len(head)
+        other = next((c for c in ";\t|" if names == 1 and c in head[0]), None)
+        if other is not None:  # a European spreadsheet: ';' between fields, ',' in numbers
+            return (
+                f"{name}: the header looks {other!r}-separated (its rows then split at the "
+                "commas of decimal numbers such as 0,5); lrnn reads comma-separated files with "
+                "'.' in numbers: save it so (pandas: pd.read_csv(path, sep="
+                f"{other!r}, decimal=',').to_csv(new_path, index=False))."
+            )
         for row in rows:
             if len(row) > names and any(field.strip() for field in row[names:]):
                 return (
