@@ -2097,3 +2097,12 @@ def test_a_whole_number_accuracy_may_be_cut_off_rather_than_rounded():
     for printed in ("train accuracy: 66 %", "train accuracy: 67 %", "train accuracy: 66.67 %"):
         assert test(CallResult(value=predictions, printed=printed)) is None, printed
     assert test(CallResult(value=predictions, printed="train accuracy: 65 %")) is not None
+
+
+def test_a_name_numpy_has_too_is_not_sent_to_pythons_module(tmp_path):
+    """random.randn meant as np.random.randn: "Add `import random`" would lead to an
+    AttributeError (Python's random has no randn); copy.deepcopy is Python's, and is advised."""
+    text = mutate([("w = np.zeros((dim, 1))", "w = random.randn(dim, 1) * 0")])
+    report = check_file(write(tmp_path, text), FAST)
+    diagnosis = verdicts(report)["initialize_with_zeros"].diagnosis
+    assert "NameError" in diagnosis and "import random" not in diagnosis

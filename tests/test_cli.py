@@ -351,6 +351,9 @@ def test_standard_streams_that_fail_cost_no_saved_work(tmp_path):
     proc = shell(f"{lrnn} predict --model a.safetensors digits >&-")
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: standard output is closed; lrnn predict prints")
+    # a command that saves as well saves with its output closed: evaluate --save, as train
+    proc = shell(f"{lrnn} evaluate --model a.safetensors digits --choose-threshold f1 --save >&-")
+    assert proc.returncode == 0, proc.stderr
     proc = shell(f"{lrnn} predict --model a.safetensors digits >/dev/full")
     assert proc.returncode == 1 and proc.stderr.splitlines()[-1] == (
         "error: cannot write to standard output (No space left on device); free space where "

@@ -1020,3 +1020,21 @@ def test_labels_that_look_mistyped_are_warned_of(tmp_path, labels, said):
     with pytest.warns(UserWarning, match=said):
         ds = data.load(str(tmp_path / "d.npz"))
     assert len(ds.classes) == 3
+
+
+def test_one_example_of_each_of_many_classes_is_scored_but_not_trained_on(tmp_path):
+    """A 25-class model scored on 25 rows, one of each class, was refused as 'an ID column';
+    the refusal is for training data, where it names a feature chosen as the label."""
+    from tests.cli_helpers import run
+
+    labels = [f"c{k:02d}" for k in range(25)]
+    frame = pd.DataFrame({"a": np.arange(25.0), "label": labels})
+    pd.concat([frame, frame]).to_csv(tmp_path / "train.csv", index=False)
+    frame.to_csv(tmp_path / "one_each.csv", index=False)
+    args = ["--solver", "lbfgs", "--iterations", "20", "--no-plot", "--model", "m.safetensors"]
+    assert run(["train", "train.csv", "--test", "train.csv", *args], tmp_path).returncode == 0
+    scored = run(["evaluate", "--model", "m.safetensors", "one_each.csv"], tmp_path)
+    assert scored.returncode == 0 and "examples: 25" in scored.stdout, scored.stderr
+    trained = run(["train", "one_each.csv", *args], tmp_path)
+    assert trained.returncode == 2
+    assert "the labels hold 25 different values in 25 examples, nearly all" in trained.stderr

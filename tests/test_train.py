@@ -324,6 +324,31 @@ def test_early_stopping_that_keeps_the_zero_start_says_nothing_was_learned():
     assert "learning_rate=0.005 overshoots on this data" in said[0]
     assert model.result_.restored_iteration == 0 and not model.coef_.any()
     assert not model.result_.converged
+    # a warm start's own weights kept are not "nothing learned"
+    import warnings as w
+
+    from sklearn.preprocessing import StandardScaler
+
+    Xs = StandardScaler().fit_transform(X)
+    warm = LogisticNeuron(solver="lbfgs", alpha=1e-2).fit(Xs, y)
+    warm.set_params(warm_start=True, early_stopping=True, solver="gd", learning_rate=5.0)
+    with w.catch_warnings(record=True) as caught:
+        w.simplefilter("always")
+        warm.fit(Xs, y)
+    assert warm.result_.restored_iteration == 0 and warm.coef_.any()
+    assert not [c for c in caught if "kept the starting weights" in str(c.message)]
+    # data with nothing to learn, at steps that descend: not blamed on the step
+    rng = np.random.default_rng(0)
+    noise, coin = rng.standard_normal((60, 20)), rng.integers(0, 2, 60)
+    kept = []
+    for seed in range(6):
+        with w.catch_warnings(record=True) as caught:
+            w.simplefilter("always")
+            LogisticNeuron(learning_rate="auto", early_stopping=True, random_state=seed).fit(
+                noise, coin
+            )
+        kept += [str(c.message) for c in caught if "kept the starting weights" in str(c.message)]
+    assert kept and all("overshoots" not in m and "carries over" in m for m in kept)
 
 
 @pytest.mark.parametrize(

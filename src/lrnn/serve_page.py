@@ -207,16 +207,17 @@ function sendRow() {
   }
   const text = $("row").value.trim().replace(/[,;]$/, "");  // "1, 2, 3," is three values
   if (!text) { showError("type one example first: " + $("columns").textContent); return; }
-  // two or more lines of several values each are rows pasted from a table (their count ran
-  // one row's end into the next's start); a value per line is one example, as a column
-  const rows = text.split("\\n").filter((l) => /\\S[,;\\s]+\\S/.test(l.trim()));
-  if (rows.length > 1) {
-    showError("one example at a time: " + rows.length + " rows were pasted; keep one");
-    return;
-  }
   // commas (or semicolons) separate the values when there are any, else spaces; an empty
   // value between two commas is a missing value, not one value fewer
   const parts = /[,;]/.test(text) ? text.split(/[,;]/).map((v) => v.trim()) : text.split(/\\s+/);
+  // the wrong count over two or more lines of several values each: rows pasted from a table
+  // (their count ran one row's end into the next's start); one row that wraps, or a value
+  // per line, has the model's count and is one example
+  const rows = text.split("\\n").filter((l) => /\\S[,;\\s]+\\S/.test(l.trim()));
+  if (parts.length !== meta.n_features && rows.length > 1) {
+    showError("one example at a time: " + rows.length + " rows were pasted; keep one");
+    return;
+  }
   if (parts.length !== meta.n_features) {
     const names = meta.feature_names || [];
     showError("the model takes " + meta.n_features + " values" +

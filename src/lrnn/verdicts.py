@@ -299,20 +299,26 @@ def warn_if_the_start_was_kept(
     that learned nothing and gives every row the same answer, reported as "early stopping" —
     while the same run without early stopping warns that its cost climbed. Said, with the
     same advice; True when it warned."""
-    if result.restored_iteration != 0:
+    # the zero start only: a warm start's own weights kept are weights that learned
+    if result.restored_iteration != 0 or np.any(result.w) or np.any(result.b):
         return False
     losses = [float(v) for v in result.history.get("val_loss", [])]
     after = f" and at best {min(losses[1:]):.6g} after it" if len(losses) > 1 else ""
     start = f" ({losses[0]:.6g} there{after})" if losses else ""
-    if solver.uses_learning_rate and result.learning_rate:
-        lip = lipschitz(backend, config.alpha)
+    lip = lipschitz(backend, config.alpha) if solver.uses_learning_rate else None
+    if lip and result.learning_rate and result.learning_rate > 2.0 / lip:
+        auto = "" if config.learning_rate == "auto" else ", or learning_rate='auto'"
         advice = (
             f"learning_rate={result.learning_rate:g} overshoots on this data (steps below "
-            f"about {2.0 / lip:.3g}, 2/L, are sure to descend on it); use a smaller one, or "
-            f"learning_rate='auto'{larger_steps_advice(backend)}"
+            f"about {2.0 / lip:.3g}, 2/L, are sure to descend on it); use a smaller one"
+            f"{auto}{larger_steps_advice(backend)}"
         )
-    else:
-        advice = "no step made it better: look at the validation rows, or fit without it"
+    else:  # steps that descend, and still worse on the validation rows from the first one
+        advice = (
+            "the training steps made it worse from the first one on, so little in the data "
+            "carries over to the validation rows: give more data, set alpha > 0, or fit "
+            "without early stopping"
+        )
     warnings.warn(
         "early stopping kept the starting weights: the validation loss was lowest at "
         f"iteration 0{start}, so the model learned nothing and gives every example the same "

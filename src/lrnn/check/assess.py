@@ -161,8 +161,10 @@ def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> st
     }
     if missing and missing.group(1) in sys.stdlib_module_names:
         # a module of Python's own used as one (the lesson's optimize calls copy.deepcopy);
-        # not a variable that happens to share a module's name (array, code, string)
-        if re.search(rf"\b{missing.group(1)}\s*\.", source):
+        # not a variable that happens to share a module's name (array, code, string), nor
+        # NumPy's module of the name (random.randn is np.random's, not Python's random's)
+        used = re.search(rf"\b{missing.group(1)}\s*\.\s*(\w+)", source)
+        if used and _module_has(missing.group(1), used.group(1)):
             imports[missing.group(1)] = f"import {missing.group(1)}"
     if missing and missing.group(1) in imports:
         return f"{head}. Add `{imports[missing.group(1)]}` at the top of the file (or notebook)."
@@ -183,6 +185,14 @@ def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> st
     if kind == "EOFError":
         return f"{head}: it asks for input(); the check has no keyboard."
     return head
+
+
+def _module_has(module: str, name: str) -> bool:
+    """Whether Python's own ``module`` has ``name``: asked only of a module this process has
+    loaded already (copy, math, random, …), so that no module is imported for the question
+    (some act on import: ``this`` prints, ``antigravity`` opens a browser)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and hasattr(loaded, name)
 
 
 #: The lesson's functions and the names its code uses, for telling a typo from a global.

@@ -192,7 +192,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 "the working folder no longer exists (deleted or moved since this shell went "
                 "there); cd to an existing folder and run the command again."
             ) from None
-        if getattr(sys.stdout, "closed_by_caller", False) and args.command not in SAVING_COMMANDS:
+        saves = args.command in SAVING_COMMANDS or getattr(args, "save", False)
+        if getattr(sys.stdout, "closed_by_caller", False) and not saves and args.command != "serve":
             raise UsageError(
                 f"standard output is closed; lrnn {args.command} prints its results there: "
                 "redirect it to a file (> results.txt) or a pipe instead of closing it."

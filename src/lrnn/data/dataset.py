@@ -94,9 +94,11 @@ def split_rows(
         test = _test_rows_keeping_every_class(y, n_test, rng)
         if test is None:  # ``why`` and ``fix``: the caller's words for what failed and why
             classes = np.unique(y).size
+            # holding out fewer is the way out here: "a larger" fraction, the fix for a part
+            # too small, would make it worse
             raise DataError(
                 f"{why}: holding out {n_test} of {m} examples would leave one of the {classes} "
-                f"classes without a training example; {fix}."
+                f"classes without a training example; {fix.replace('a larger', 'a smaller')}."
                 if why and fix
                 else f"{source}: cannot hold out {n_test} of {m} examples for {held_for} and "
                 f"keep an example of each of the {classes} classes for training (a class held "
@@ -494,17 +496,10 @@ def align_classes(ds: Dataset, classes: Sequence[str], whose: str = "the model's
 
 
 def _say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, what: str) -> None:
-    """Labels that are not classes: nearly every value different (a feature or an ID chosen
-    as the label) is refused; a few fractions among whole numbers (0.5 among 0/1) and True or
-    False beside numbers are warned of. Each trained a softmax layer of odd classes, with at
-    most a warning about classes of a single example."""
+    """Labels that look mistyped: a few fractions among whole numbers (0.5 among 0/1) and
+    True or False beside numbers are warned of. Each trained a softmax layer with a class of
+    its own, with at most a warning about classes of a single example."""
     m = values.shape[0]
-    if uniq.size >= 20 and uniq.size >= 0.8 * m:
-        raise DataError(
-            f"{source}: {what} holds {uniq.size} different values in {m} examples, nearly "
-            "all of them once: that looks like a feature or an ID, not classes; choose the "
-            "column of class labels (--label NAME)."
-        )
     if values.dtype.kind == "f":
         fractional = np.flatnonzero(values != np.round(values))
         if 0 < fractional.size <= 0.05 * m:
@@ -532,6 +527,15 @@ def require_both_classes(ds: Dataset) -> None:
     if ds.y is None or ds.classes is None:
         return
     present, counts = np.unique(ds.y, return_counts=True)
+    m = ds.y.size
+    # Training data only: a file scored by a model of 25 classes may well hold one example of
+    # each (refused as "an ID" when this was checked for every labelled file).
+    if present.size >= 20 and present.size >= 0.8 * m:
+        raise DataError(
+            f"{ds.source}: the labels hold {present.size} different values in {m} examples, "
+            "nearly all of them once: that looks like a feature or an ID, not classes; choose "
+            "the column of class labels (--label NAME)."
+        )
     if present.size < 2:
         raise DataError(
             f"{ds.source}: all {ds.y.size} examples are of class "
