@@ -478,3 +478,18 @@ def test_a_stalled_float32_lbfgs_run_is_not_sent_to_newton():
     (message,) = [str(w.message) for w in caught if w.category is ConvergenceWarning]
     assert fitted.result_.stop_reason == "stalled" and "resolves in float32" in message
     assert "newton" not in message
+
+
+def test_a_rate_too_small_to_move_the_cost_is_said():
+    """--learning-rate 1e-320 trained without a word and saved a model that learned nothing:
+    the cost was 0.693147 at every recorded iteration."""
+    rng = np.random.default_rng(0)
+    X = rng.random((48, 2))
+    y = (X[:, 0] > 0.5).astype(np.float64)
+    with pytest.warns(RuntimeWarning, match=r"the cost did not move in 50 iterations \(0.693147"):
+        train(InMemoryBackend(X, y), TrainConfig(learning_rate=1e-320, max_iter=50))
+    import warnings
+
+    with warnings.catch_warnings():  # a rate that moves it, however little, is not told
+        warnings.simplefilter("error")
+        train(InMemoryBackend(X, y), TrainConfig(learning_rate=1e-6, max_iter=50))

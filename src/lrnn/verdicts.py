@@ -299,6 +299,23 @@ def warn_if_the_start_was_kept(
     that learned nothing and gives every row the same answer, reported as "early stopping" —
     while the same run without early stopping warns that its cost climbed. Said, with the
     same advice; True when it warned."""
+    if result.restored_iteration is None:  # no early stopping: did the steps move it at all?
+        costs = result.history.get("cost") if hasattr(result.history, "get") else None
+        still = bool(costs) and result.n_iter > 0 and float(costs[0]) == result.final_cost
+        if not (still and solver.uses_learning_rate and result.learning_rate):
+            return False
+        if not result.grad_norm > 0:  # a zero gradient: the start is where it belongs
+            return False
+        lip = lipschitz(backend, config.alpha)
+        warnings.warn(  # --learning-rate 1e-320 trained "fine" and saved a model of ~zeros
+            f"the cost did not move in {result.n_iter} iterations ({result.final_cost:.6g} "
+            f"throughout): learning_rate={result.learning_rate:g} is too small for floating "
+            f"point to change it (1/L = {1.0 / lip:.3g} is the step this data allows; "
+            "learning_rate='auto' takes it).",
+            RuntimeWarning,
+            stacklevel=_user_stacklevel(),
+        )
+        return True
     # the zero start only: a warm start's own weights kept are weights that learned
     if result.restored_iteration != 0 or np.any(result.w) or np.any(result.b):
         return False
