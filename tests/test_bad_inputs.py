@@ -512,7 +512,6 @@ CASES: list[tuple[str, Build, str]] = [
     ("a PNG named .csv", lambda f: ["train", f.bytes("p.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256))), *T], "p.csv: is a PNG picture, not a CSV table"),
     ("a CSV named .npy", lambda f: ["train", f.text("c.npy", "a,label\n1,0\n2,1\n"), *T], "c.npy is not a .npy array (it does not begin as one)"),
     ("csv from a European spreadsheet (';' and decimal commas)", lambda f: ["train", f.text("eu.csv", "a;b;label\n0,5;1,25;1\n0,25;2,5;0\n1,5;0,5;1\n"), *T], "eu.csv: the header looks ';'-separated (its rows then split at the commas of decimal numbers such as 0,5)"),
-    ("csv whose every line ends with a comma", lambda f: ["train", f.text("tc.csv", "a,b,label,\n1,2,0,\n2,1,1,\n3,1,0,\n"), *T], "tc.csv: every line ends with an extra ','"),
     ("csv without a header row", lambda f: ["train", f.text("nh.csv", "0.5,2.5,1\n0.2,3.1,0\n0.1,2.0,1\n0.4,1.0,0\n"), *T], "the columns are '0.5', '2.5', '1' — the first line holds numbers: add a header row"),
     ("csv without a header, a number twice", lambda f: ["train", f.text("nh.csv", "0.5,0.5,1\n0.2,3.1,0\n0.1,2.0,1\n0.4,1.0,0\n"), *T], "appears twice in the header; the first line holds numbers: add a header row"),
     ("csv label one number written two ways", lambda f: ["train", f.text("n.csv", "a,label\n1,01\n2,1\n3,0\n4,1\n"), *T], "writes one number two ways ('01' and '1'); they would be one class — fix the file"),

@@ -1038,3 +1038,30 @@ def test_one_example_of_each_of_many_classes_is_scored_but_not_trained_on(tmp_pa
     trained = run(["train", "one_each.csv", *args], tmp_path)
     assert trained.returncode == 2
     assert "the labels hold 25 different values in 25 examples, nearly all" in trained.stderr
+
+
+def test_a_csv_whose_lines_end_with_a_comma_leaves_that_empty_column_out(tmp_path):
+    """It was "column 'Unnamed: 3' is empty or NaN (row 1)", of a column pandas invented; the
+    first fix refused the file, which predict and evaluate had read (found by review)."""
+    (tmp_path / "tc.csv").write_text("a,b,label,\n1,2,0,\n2,1,1,\n3,1,0,\n4,0,1,\n")
+    with pytest.warns(UserWarning, match="tc.csv: the header ends with an extra ','"):
+        ds = data.load(str(tmp_path / "tc.csv"))
+    assert ds.X.shape == (4, 2)
+
+
+def test_folders_of_many_classes_are_not_taken_for_an_id_column():
+    """25 class folders of one or two pictures each: folder names are classes (the check for
+    a feature chosen as the label refused them, advising --label)."""
+    from dataclasses import replace
+
+    from lrnn.data.dataset import require_both_classes
+    from lrnn.data.preprocessing import Preprocessing
+
+    y = np.arange(25)
+    ds = data.Dataset(
+        np.zeros((25, 4)), y, tuple(f"c{k}" for k in y), [str(k) for k in y],
+        Preprocessing(kind="image", image_shape=(2, 2, 1)), "folder",
+    )  # fmt: skip
+    require_both_classes(ds)  # no refusal
+    with pytest.raises(DataError, match="looks like a feature or an ID"):
+        require_both_classes(replace(ds, spec=Preprocessing(kind="table")))

@@ -306,12 +306,17 @@ def warn_if_the_start_was_kept(
             return False
         if not result.grad_norm > 0:  # a zero gradient: the start is where it belongs
             return False
-        lip = lipschitz(backend, config.alpha)
+        allows = "use a larger one"
+        if solver.name in ("gd", "momentum", "nesterov"):  # steps of lr·∇J: 1/L is theirs
+            allows = (
+                f"1/L = {1.0 / lipschitz(backend, config.alpha):.3g} is the step this data "
+                "allows; learning_rate='auto' takes it (--learning-rate auto on the command "
+                "line)"
+            )
         warnings.warn(  # --learning-rate 1e-320 trained "fine" and saved a model of ~zeros
             f"the cost did not move in {result.n_iter} iterations ({result.final_cost:.6g} "
             f"throughout): learning_rate={result.learning_rate:g} is too small for floating "
-            f"point to change it (1/L = {1.0 / lip:.3g} is the step this data allows; "
-            "learning_rate='auto' takes it).",
+            f"point to change it ({allows}).",
             RuntimeWarning,
             stacklevel=_user_stacklevel(),
         )

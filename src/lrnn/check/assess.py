@@ -187,11 +187,22 @@ def error_message(name: str, error: dict[str, Any], memory_mb: int | None) -> st
     return head
 
 
+#: Python's own modules a learner's numeric code uses, which do nothing when imported: the
+#: only ones imported to answer :func:`_module_has` (``this`` prints, ``antigravity`` opens a
+#: browser); any other is asked only if this process has loaded it already.
+_QUIET_MODULES = frozenset(
+    "copy math random statistics fractions decimal itertools functools collections time json "
+    "os sys re string operator numbers".split()
+)
+
+
 def _module_has(module: str, name: str) -> bool:
-    """Whether Python's own ``module`` has ``name``: asked only of a module this process has
-    loaded already (copy, math, random, …), so that no module is imported for the question
-    (some act on import: ``this`` prints, ``antigravity`` opens a browser)."""
+    """Whether Python's own ``module`` has ``name``."""
+    import importlib
+
     loaded = sys.modules.get(module)
+    if loaded is None and module in _QUIET_MODULES:
+        loaded = importlib.import_module(module)
     return loaded is not None and hasattr(loaded, name)
 
 

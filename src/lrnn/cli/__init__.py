@@ -10,6 +10,7 @@ raises on purpose become one line on stderr (exit 2 for usage, 1 for failures) u
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import re
 import sys
@@ -151,7 +152,9 @@ def _writable_streams() -> None:
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is None:
-            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+            stand_in = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+            atexit.register(stand_in.close)  # not left to the collector, which would warn
+            setattr(sys, name, stand_in)
             if name == "stdout":
                 sys.stdout.closed_by_caller = True  # type: ignore[attr-defined]
             continue
@@ -204,7 +207,7 @@ def _main(argv: Sequence[str] | None) -> int:
             stdout, stderr = sys.stdout, sys.stderr
             if not isinstance(stderr, _MayClose):
                 sys.stderr = _MayClose(stderr)
-            if args.command in SAVING_COMMANDS and not isinstance(stdout, _MayClose):
+            if saves and not isinstance(stdout, _MayClose):
                 sys.stdout = _MayClose(stdout)
             try:
                 return int(args.run(args) or 0)

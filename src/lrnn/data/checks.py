@@ -59,20 +59,23 @@ PICTURE_MAGIC = (
 #: ...and the other files that get named as text (a PNG saved as .csv was "not valid utf-8").
 FILE_MAGIC = (
     *((magic, f"{name} picture") for magic, name in PICTURE_MAGIC),
-    (b"%PDF", "PDF document"),
     (b"PK\x03\x04", "ZIP archive (an .xlsx or .npz is one)"),
     (b"\x1f\x8b", "gzip-compressed file"),
-    (b"PAR1", "Parquet file"),
-    (b"\x89HDF", "HDF5 file"),
+    (b"\x89HDF\r\n\x1a\n", "HDF5 file"),
     (b"\x93NUMPY", "NumPy .npy file"),
 )
 
 
 def file_kind(path: str | Path) -> str | None:
-    """What a file is by its first bytes, when they name one of :data:`FILE_MAGIC`."""
+    """What a file is by its first bytes, when they name one of :data:`FILE_MAGIC` (bytes no
+    text file begins with), or a Parquet file ("PAR1" at both ends: text may begin so)."""
     try:
         with open(path, "rb") as f:
             head = f.read(8)
+            if head.startswith(b"PAR1") and f.seek(0, 2) >= 12:
+                f.seek(-4, 2)
+                if f.read(4) == b"PAR1":
+                    return "Parquet file"
     except OSError:
         return None
     return next((kind for magic, kind in FILE_MAGIC if head.startswith(magic)), None)

@@ -530,7 +530,8 @@ def require_both_classes(ds: Dataset) -> None:
     m = ds.y.size
     # Training data only: a file scored by a model of 25 classes may well hold one example of
     # each (refused as "an ID" when this was checked for every labelled file).
-    if present.size >= 20 and present.size >= 0.8 * m:
+    named_by_folders = ds.spec.kind in ("image", "text")  # folder names are classes
+    if present.size >= 20 and present.size >= 0.8 * m and not named_by_folders:
         raise DataError(
             f"{ds.source}: the labels hold {present.size} different values in {m} examples, "
             "nearly all of them once: that looks like a feature or an ID, not classes; choose "

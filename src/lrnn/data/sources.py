@@ -424,7 +424,7 @@ def _open_npy(x_path: Path, y_path: Path) -> tuple[Source, NDArray, str]:
                 "per row of X)."
             )
         kind = file_kind(path)
-        if path.exists() and kind != "NumPy .npy file":  # numpy would guess a pickle
+        if path.is_file() and kind != "NumPy .npy file":  # numpy would guess a pickle
             what = f"it is a {kind}" if kind else "it does not begin as one"
             raise DataError(
                 f"{path} is not a .npy array ({what}); save the array with np.save, or name the "

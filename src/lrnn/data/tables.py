@@ -144,10 +144,13 @@ def read_table(
         # as written ("NA" stays "NA"); blank cells are pandas' "Unnamed: N", each its own
         _refuse_repeated_names(name, [v for v in header if v])
         if len(header) > 1 and not header[-1].strip() and frame.iloc[:, -1].isna().all():
-            raise DataError(  # it was "column 'Unnamed: 4' is empty or NaN (row 1)"
-                f"{name}: every line ends with an extra ',' (a last column with no name and "
-                "no values); remove the trailing commas."
+            # it was "column 'Unnamed: 4' is empty or NaN (row 1)", a column pandas invented
+            warnings.warn(
+                f"{name}: the header ends with an extra ',' and that last column has no "
+                "values; it is left out (remove the trailing commas to silence this).",
+                stacklevel=3,
             )
+            frame = frame.iloc[:, :-1]
         if label is not None and label in frame.columns:
             frame[label] = _csv_labels(frame[label], name, label)
         return frame
@@ -183,12 +186,18 @@ def _longer_than_header(name: str, encoding: str) -> str:
         head = next((row for row in rows if row), [])  # pandas skips blank lines too
         names = len(head)
         other = next((c for c in ";\t|" if names == 1 and c in head[0]), None)
-        if other is not None:  # a European spreadsheet: ';' between fields, ',' in numbers
+        if other == ";":  # a European spreadsheet: ';' between fields, ',' in numbers
             return (
-                f"{name}: the header looks {other!r}-separated (its rows then split at the "
-                "commas of decimal numbers such as 0,5); lrnn reads comma-separated files with "
-                "'.' in numbers: save it so (pandas: pd.read_csv(path, sep="
-                f"{other!r}, decimal=',').to_csv(new_path, index=False))."
+                f"{name}: the header looks ';'-separated (its rows then split at the commas "
+                "of decimal numbers such as 0,5); lrnn reads comma-separated files with '.' in "
+                "numbers: save it so (pandas: pd.read_csv(path, sep=';', decimal=',')"
+                ".to_csv(new_path, index=False))."
+            )
+        if other is not None:
+            return (
+                f"{name}: the header looks {other!r}-separated; lrnn reads comma-separated "
+                f"files: save it so (pandas: pd.read_csv(path, sep={other!r})"
+                ".to_csv(new_path, index=False))."
             )
         for row in rows:
             if len(row) > names and any(field.strip() for field in row[names:]):
