@@ -77,8 +77,11 @@ def test_hold_out_is_stratified_and_depends_on_the_seed():
 
 
 def test_hold_out_that_leaves_one_class_names_the_fix():
-    # fewer held out is the way out ("a larger validation_fraction" made it worse)
+    # fewer held out is the way out ("a larger validation_fraction" made it worse); with one
+    # example held out already, only more data or another validation set is
     with pytest.raises(ValueError, match="example; give more data, a smaller validation_fraction"):
+        run.hold_out_rows(np.repeat([0, 1, 2, 3], 2), 0.6, 0)
+    with pytest.raises(ValueError, match=r"example; give more data, or eval_set=\(X_val"):
         run.hold_out_rows(np.array([0, 1]), 0.1, 0)
 
 
@@ -89,8 +92,12 @@ def test_a_hold_out_never_takes_a_class_whole():
     for seed in range(40):
         kept, held = run.hold_out_rows(y, 0.15, seed)
         assert held.size == 3 and set(y[kept]) == set(range(10)), seed
-    with pytest.raises(ValueError, match="holding out 1 of 3 examples would leave one of the 3"):
+    with pytest.raises(ValueError, match="would leave one of the 3 classes without a training ex"):
         run.hold_out_rows(np.array([0, 1, 2]), 0.2, 0)  # a class each: none can be spared
+    with pytest.raises(
+        ValueError, match=r"example; give more data, or eval_set=\(X_val, y_val\)\.$"
+    ):
+        run.hold_out_rows(np.array([0, 1, 2]), 0.2, 0)  # one held out: a smaller part can't help
     with pytest.raises(ValueError, match="cannot hold out 1 of 3 examples for testing and keep"):
         split_rows(np.array([0, 1, 2]), 3, 0.2, 0)  # its other callers get its own words
 

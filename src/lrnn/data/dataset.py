@@ -94,11 +94,13 @@ def split_rows(
         test = _test_rows_keeping_every_class(y, n_test, rng)
         if test is None:  # ``why`` and ``fix``: the caller's words for what failed and why
             classes = np.unique(y).size
-            # holding out fewer is the way out here: "a larger" fraction, the fix for a part
-            # too small, would make it worse
+            # holding out fewer is the way out here ("a larger" fraction, the fix for a part
+            # too small, would make it worse), unless one example is all it holds out already
+            fewer = re.sub(r", a larger [^,]+", "", fix) if fix and n_test == 1 else fix
+            fewer = (fewer or "").replace("a larger", "a smaller")
             raise DataError(
                 f"{why}: holding out {n_test} of {m} examples would leave one of the {classes} "
-                f"classes without a training example; {fix.replace('a larger', 'a smaller')}."
+                f"classes without a training example; {fewer}."
                 if why and fix
                 else f"{source}: cannot hold out {n_test} of {m} examples for {held_for} and "
                 f"keep an example of each of the {classes} classes for training (a class held "
