@@ -39,6 +39,7 @@ from lrnn.verdicts import (
     stationary_enough,
     warn_if_separated,
     warn_if_the_cost_climbed,
+    warn_if_the_cost_never_moved,
     warn_if_the_start_was_kept,
     warn_if_unfinished,
 )
@@ -257,6 +258,8 @@ def train(
             warn_if_unfinished(result, solver, config, backend)
         elif warn_if_the_start_was_kept(result, solver, config, backend):
             pass  # its own verdict: the others speak of weights that learned something
+        elif warn_if_the_cost_never_moved(result, solver, config, backend):
+            pass
         elif not warn_if_the_cost_climbed(result, solver, config, backend):
             warn_if_unfinished(result, solver, config, backend)
             warn_if_separated(result, config)

@@ -279,13 +279,54 @@ def warn_if_the_cost_climbed(
     if not math.isfinite(end) or not cost_climbed(start, end, backend.dtype):
         return False
     lip = lipschitz(backend, config.alpha)
-    scaling = larger_steps_advice(backend)
     warnings.warn(
-        f"the cost rose from {start:.6g} to {end:.6g} over the run: learning_rate="
-        f"{result.learning_rate:g} overshoots on this data (steps below about "
-        f"{2.0 / lip:.3g}, 2/L, are sure to descend on it); use a smaller one, or "
-        "learning_rate='auto' (1/L; "
-        f"--learning-rate auto on the command line){scaling}.",
+        f"the cost rose from {start:.6g} to {end:.6g} over the run: "
+        f"{_overshoots(result, config, backend, lip)}.",
+        RuntimeWarning,
+        stacklevel=_user_stacklevel(),
+    )
+    return True
+
+
+def _overshoots(result: TrainResult, config: TrainConfig, backend: Backend, lip: float) -> str:
+    """The advice for a step above 2/L: the step that would descend, and the ways to it
+    ('auto' only to a run that did not use it)."""
+    auto = (
+        ""
+        if config.learning_rate == "auto"
+        else ", or learning_rate='auto' (1/L; --learning-rate auto on the command line)"
+    )
+    return (
+        f"learning_rate={result.learning_rate:g} overshoots on this data (steps below about "
+        f"{2.0 / lip:.3g}, 2/L, are sure to descend on it); use a smaller one{auto}"
+        f"{larger_steps_advice(backend)}"
+    )
+
+
+def warn_if_the_cost_never_moved(
+    result: TrainResult, solver: Solver, config: TrainConfig, backend: Backend
+) -> bool:
+    """A step too small for floating point (--learning-rate 1e-320) leaves the cost where it
+    started, bit for bit, at a gradient that is not 0: the run trained "fine" and saved a
+    model that learned nothing. Said, with the step the data allows; True when it warned."""
+    if result.restored_iteration is not None:  # early stopping's weights: its own verdict
+        return False
+    costs = result.history.get("cost") if hasattr(result.history, "get") else None
+    still = bool(costs) and result.n_iter > 0 and float(costs[0]) == result.final_cost
+    if not (still and solver.uses_learning_rate and result.learning_rate):
+        return False
+    if not result.grad_norm > 0:  # a zero gradient: the start is where it belongs
+        return False
+    allows = "use a larger one"
+    if solver.name in ("gd", "momentum", "nesterov"):  # steps of lr·∇J: 1/L is theirs
+        allows = (
+            f"1/L = {1.0 / lipschitz(backend, config.alpha):.3g} is the step this data "
+            "allows; learning_rate='auto' takes it (--learning-rate auto on the command line)"
+        )
+    warnings.warn(
+        f"the cost did not move in {result.n_iter} iterations ({result.final_cost:.6g} "
+        f"throughout): learning_rate={result.learning_rate:g} is too small for floating "
+        f"point to change it ({allows}).",
         RuntimeWarning,
         stacklevel=_user_stacklevel(),
     )
@@ -298,30 +339,8 @@ def warn_if_the_start_was_kept(
     """Early stopping whose best check was iteration 0 hands back the zero start: a model
     that learned nothing and gives every row the same answer, reported as "early stopping" —
     while the same run without early stopping warns that its cost climbed. Said, with the
-    same advice; True when it warned."""
-    if result.restored_iteration is None:  # no early stopping: did the steps move it at all?
-        costs = result.history.get("cost") if hasattr(result.history, "get") else None
-        still = bool(costs) and result.n_iter > 0 and float(costs[0]) == result.final_cost
-        if not (still and solver.uses_learning_rate and result.learning_rate):
-            return False
-        if not result.grad_norm > 0:  # a zero gradient: the start is where it belongs
-            return False
-        allows = "use a larger one"
-        if solver.name in ("gd", "momentum", "nesterov"):  # steps of lr·∇J: 1/L is theirs
-            allows = (
-                f"1/L = {1.0 / lipschitz(backend, config.alpha):.3g} is the step this data "
-                "allows; learning_rate='auto' takes it (--learning-rate auto on the command "
-                "line)"
-            )
-        warnings.warn(  # --learning-rate 1e-320 trained "fine" and saved a model of ~zeros
-            f"the cost did not move in {result.n_iter} iterations ({result.final_cost:.6g} "
-            f"throughout): learning_rate={result.learning_rate:g} is too small for floating "
-            f"point to change it ({allows}).",
-            RuntimeWarning,
-            stacklevel=_user_stacklevel(),
-        )
-        return True
-    # the zero start only: a warm start's own weights kept are weights that learned
+    reason where the step is it; True when it warned. (A warm start's own weights kept are
+    weights that learned: not said.)"""
     if result.restored_iteration != 0 or np.any(result.w) or np.any(result.b):
         return False
     losses = [float(v) for v in result.history.get("val_loss", [])]
@@ -329,12 +348,7 @@ def warn_if_the_start_was_kept(
     start = f" ({losses[0]:.6g} there{after})" if losses else ""
     lip = lipschitz(backend, config.alpha) if solver.uses_learning_rate else None
     if lip and result.learning_rate and result.learning_rate > 2.0 / lip:
-        auto = "" if config.learning_rate == "auto" else ", or learning_rate='auto'"
-        advice = (
-            f"learning_rate={result.learning_rate:g} overshoots on this data (steps below "
-            f"about {2.0 / lip:.3g}, 2/L, are sure to descend on it); use a smaller one"
-            f"{auto}{larger_steps_advice(backend)}"
-        )
+        advice = _overshoots(result, config, backend, lip)
     else:  # steps that descend, and still worse on the validation rows from the first one
         advice = (
             "the training steps made it worse from the first one on, so little in the data "

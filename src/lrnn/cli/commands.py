@@ -38,6 +38,7 @@ from lrnn.cli.train_lines import (
     say_if_label_is_unused,
     say_if_no_history,
     say_if_the_lessons_rate_is_tiny,
+    scored_label,
     settings_for_the_data,
     six_decimals,
     stop_line,
@@ -656,7 +657,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     plan.write("-o", output, "report", derived=_choose("-o", args.output)).check()
     model, spec = _load_model_and_spec(args.model, args.encoding, args.text_column)
     say_if_label_is_unused(args.label, spec, scoring=True)
-    label = args.label or spec.label_column or config.LABEL_COLUMN  # the model's unless told
+    label = scored_label(args, spec)
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     # The model carries its recorded history; --history replaces it (e.g. a finer one).
     history = load_history(args.history) if args.history else model.history

@@ -15,9 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from lrnn import config
 from lrnn.cli.commands import _load_model_and_spec, _logits, _out
-from lrnn.cli.train_lines import say_if_label_is_unused, six_decimals
+from lrnn.cli.train_lines import say_if_label_is_unused, scored_label, six_decimals
 from lrnn.errors import UsageError, printable
 
 
@@ -92,7 +91,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return _evaluate_classes(args, model, spec)
     if args.save and not args.choose_threshold:  # (a K-class model has no threshold to save)
         raise UsageError("--save stores a threshold chosen with --choose-threshold; add it.")
-    label = args.label or spec.label_column or config.LABEL_COLUMN  # the model's unless told
+    label = scored_label(args, spec)
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     z = _logits(model.w, model.b, ds, spec.scale)
     p = sigmoid(z)
@@ -157,7 +156,7 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
                 f"{args.model} has {K} classes and predicts the most probable one; {flag} "
                 "applies to two-class models only — drop it."
             )
-    label = args.label or spec.label_column or config.LABEL_COLUMN  # the model's unless told
+    label = scored_label(args, spec)
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     from lrnn import softmax
 

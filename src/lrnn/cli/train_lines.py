@@ -295,6 +295,12 @@ def warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
         )
 
 
+def scored_label(args: argparse.Namespace, spec: Any) -> str:
+    """The label column a model's data is scored by: --label, else the model's own, else
+    the default name (evaluate, report)."""
+    return args.label or spec.label_column or config.LABEL_COLUMN
+
+
 def given_label(args: argparse.Namespace) -> str | None:
     """--label as typed: None where it was left at its default (which names no column the
     user chose, so nothing is said of it being unused)."""

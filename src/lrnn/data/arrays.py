@@ -16,7 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from lrnn.data.checks import check_bytes, check_expansion, check_finite, quoted, short
+from lrnn.data.checks import (
+    NPY_FILE,
+    ZIP_FILE,
+    check_bytes,
+    check_expansion,
+    check_finite,
+    file_kind,
+    quoted,
+    short,
+)
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError
@@ -91,13 +100,13 @@ def array_dtype(X: np.ndarray) -> np.ndarray:
 def load_npz(name: str, require_labels: bool) -> Dataset:
     """``numpy.savez(path, X=features, y=labels)`` → Dataset (``y`` optional to predict on)."""
     try:
-        with open(name, "rb") as f:
-            head = f.read(6)
+        kind = file_kind(name)
     except OSError as e:
         raise DataError(f"{name}: cannot be read ({e.strerror or short(e)}).") from e
-    if head[:4] != b"PK\x03\x04" and head != b"\x93NUMPY":  # numpy would guess a pickle
+    if kind not in (ZIP_FILE, NPY_FILE):  # numpy would guess a pickle
+        said = f"it is a {kind}; " if kind else ""
         raise DataError(
-            f"{name}: not a .npz file (a .npz is a zip archive); save arrays with "
+            f"{name}: not a .npz file ({said}a .npz is a zip archive); save arrays with "
             "numpy.savez(path, X=features, y=labels), or give the file its real extension."
         )
     try:

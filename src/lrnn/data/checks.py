@@ -56,28 +56,29 @@ PICTURE_MAGIC = (
     (b"II*\x00", "TIFF"),
     (b"MM\x00*", "TIFF"),
 )
+#: The kinds :func:`file_kind` names, that callers compare with.
+ZIP_FILE = "ZIP archive (an .xlsx or .npz is one)"
+NPY_FILE = "NumPy .npy file"
 #: ...and the other files that get named as text (a PNG saved as .csv was "not valid utf-8").
 FILE_MAGIC = (
     *((magic, f"{name} picture") for magic, name in PICTURE_MAGIC),
-    (b"PK\x03\x04", "ZIP archive (an .xlsx or .npz is one)"),
+    (b"PK\x03\x04", ZIP_FILE),
     (b"\x1f\x8b", "gzip-compressed file"),
     (b"\x89HDF\r\n\x1a\n", "HDF5 file"),
-    (b"\x93NUMPY", "NumPy .npy file"),
+    (b"\x93NUMPY", NPY_FILE),
 )
 
 
 def file_kind(path: str | Path) -> str | None:
     """What a file is by its first bytes, when they name one of :data:`FILE_MAGIC` (bytes no
-    text file begins with), or a Parquet file ("PAR1" at both ends: text may begin so)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-            if head.startswith(b"PAR1") and f.seek(0, 2) >= 12:
-                f.seek(-4, 2)
-                if f.read(4) == b"PAR1":
-                    return "Parquet file"
-    except OSError:
-        return None
+    text file begins with), or a Parquet file ("PAR1" at both ends: text may begin so).
+    An OSError (a folder, a file this user may not read) is the caller's to say."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if head.startswith(b"PAR1") and f.seek(0, 2) >= 12:
+            f.seek(-4, 2)
+            if f.read(4) == b"PAR1":
+                return "Parquet file"
     return next((kind for magic, kind in FILE_MAGIC if head.startswith(magic)), None)
 
 

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import objective
-from lrnn.data.checks import check_finite, file_kind, not_parquet, short
+from lrnn.data.checks import NPY_FILE, check_finite, file_kind, not_parquet, short
 from lrnn.errors import TO_BINARY, DataError, UsageError, shown
 
 #: Default bytes of X per streamed block: large enough that per-block overhead (a kernel call, a
@@ -423,8 +423,8 @@ def _open_npy(x_path: Path, y_path: Path) -> tuple[Source, NDArray, str]:
                 f"{x_path} has no labels beside it: save them as {y_path} (np.save, one label "
                 "per row of X)."
             )
-        kind = file_kind(path)
-        if path.is_file() and kind != "NumPy .npy file":  # numpy would guess a pickle
+        kind = file_kind(path) if path.is_file() else NPY_FILE  # else np.load says what
+        if kind != NPY_FILE:  # numpy would guess a pickle
             what = f"it is a {kind}" if kind else "it does not begin as one"
             raise DataError(
                 f"{path} is not a .npy array ({what}); save the array with np.save, or name the "

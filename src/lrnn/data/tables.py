@@ -185,7 +185,7 @@ def _longer_than_header(name: str, encoding: str) -> str:
         rows = csv.reader(f)
         head = next((row for row in rows if row), [])  # pandas skips blank lines too
         names = len(head)
-        other = next((c for c in ";\t|" if names == 1 and c in head[0]), None)
+        other = _other_separator(head)
         if other == ";":  # a European spreadsheet: ';' between fields, ',' in numbers
             return (
                 f"{name}: the header looks ';'-separated (its rows then split at the commas "
@@ -424,7 +424,7 @@ def frame_dataset(
         features = list(wanted)
         absent = [c for c in features if c not in cols]
         if absent:
-            separator = _other_separator(df)
+            separator = _other_separator(list(df.columns))
             fix = (
                 f"the header looks {separator!r}-separated, and lrnn reads comma-separated "
                 "files: save it with commas"
@@ -470,12 +470,12 @@ def _table_labels(
         return None, None
 
 
-def _other_separator(df: Any) -> str | None:
+def _other_separator(names: Sequence[Any]) -> str | None:
     """';', tab or '|' when a header read as one column holds it: a file saved with another
     separator than the comma lrnn reads."""
-    if len(df.columns) != 1:
+    if len(names) != 1:
         return None
-    return next((c for c in ";\t|" if c in str(df.columns[0])), None)
+    return next((c for c in ";\t|" if c in str(names[0])), None)
 
 
 def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.ndarray | None:
@@ -485,7 +485,7 @@ def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.n
 
     if label not in df.columns:
         if require_labels:
-            separator = _other_separator(df)
+            separator = _other_separator(list(df.columns))
             names = [str(c) for c in df.columns]
             near = [c for c in names if c.casefold() == label.casefold()]
             near = near or difflib.get_close_matches(label, names, n=1, cutoff=0.75)
