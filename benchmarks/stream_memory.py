@@ -1,7 +1,7 @@
 """Streaming from disk: a whole ``lrnn train`` process's peak memory, by storage format.
 
     python -m benchmarks.stream_memory [--rows 1000000] [--features 40] [--files 4]
-        [--row-group 50000] [--runs 3] [--tmp DIR]
+        [--row-group 50000] [--runs 3] [--tmp DIR] [--command train|evaluate]
 
 The same float64 data (``--rows`` × ``--features``, 0/1 labels) is written as ``X.npy`` +
 ``y.npy`` in a folder, as a folder of ``--files`` Parquet files (row groups of ``--row-group``
@@ -10,7 +10,9 @@ installed, as a Zarr store. Each is trained by ``lrnn train DATA --solver lbfgs 
 --no-plot`` in a fresh process whose peak anonymous memory (RssAnon, sampled every 20 ms) is
 recorded; a memory map's pages are file-backed and not counted. The baseline in the same run is
 the same command on 1,000 rows as ``.npy``: lrnn's imports and code paths, next to no data.
-Medians of ``--runs`` with the spread.
+Medians of ``--runs`` with the spread. ``--command evaluate`` measures ``lrnn evaluate --model
+M DATA`` instead, M trained on the same data first (a Parquet folder's model is a table's, so
+each format has its own), the baseline again on 1,000 rows.
 
 Why: the README says streaming holds one 64 MiB block of rows; what pyarrow's decoding adds on
 top of that, and whether it grows with the data, is measured here rather than assumed.
@@ -92,22 +94,30 @@ def main() -> None:
     parser.add_argument("--row-group", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tmp", default=None)
+    parser.add_argument("--command", choices=("train", "evaluate"), default="train")
     args = parser.parse_args()
     lrnn = [sys.executable, "-m", "lrnn"]
-    print(f"# {machine()}, commit {git_revision()}, {args.rows} × {args.features} float64")
+    print(
+        f"# {machine()}, commit {git_revision()}, lrnn {args.command}, "
+        f"{args.rows} × {args.features} float64"
+    )
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         folder = Path(tmp)
         paths = write_data(folder, args.rows, args.features, args.files, args.row_group)
         commands = {}
-        for name, path in paths.items():
-            model = str(folder / "model.safetensors")
+        for k, (name, path) in enumerate(paths.items()):
+            model = str(folder / f"model{k}.safetensors")
             commands[name] = [*lrnn, "train", str(path), "--solver", "lbfgs", "--iterations",
                               "5", "--no-plot", "--model", model]  # fmt: skip
+            if args.command == "evaluate":  # the model once, then what is measured
+                subprocess.run(commands[name], check=True, capture_output=True)
+                commands[name] = [*lrnn, "evaluate", "--model", model, str(path)]
         peaks: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):  # interleaved, so a busy moment touches every format
-            for name, command in commands.items():
+            for k, (name, command) in enumerate(commands.items()):
                 peaks[name].append(peak_anonymous_mib(command))
-                Path(folder / "model.safetensors").unlink(missing_ok=True)
+                if args.command == "train":
+                    Path(folder / f"model{k}.safetensors").unlink(missing_ok=True)
     print("| data | peak RssAnon, median [min–max] |\n|---|---|")
     for name, values in peaks.items():
         low, middle, high = min(values), statistics.median(values), max(values)

@@ -219,3 +219,100 @@ def test_a_streamed_model_and_a_text_column_model_keep_their_label_column(tmp_pa
         evaluated = run(["evaluate", "--model", model, data], tmp_path)
         assert evaluated.returncode == 0, evaluated.stderr
         assert "accuracy:" in evaluated.stdout
+
+
+def _evaluate_json(args, cwd):
+    proc = run(["evaluate", *args, "--json"], cwd)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout), proc.stderr
+
+
+def _predictions(args, cwd):
+    proc = run(["predict", *args], cwd)
+    assert proc.returncode == 0, proc.stderr
+    return [line.split("\t") for line in proc.stdout.splitlines()[1:]]
+
+
+def test_evaluate_and_predict_read_a_parquet_folder_a_block_at_a_time(tmp_path, stored):
+    """A model trained on a Parquet folder is scored on such a folder (it was refused: "give
+    one .parquet file", which is then read whole): the same scores as the one file, and the
+    warning that these are its training rows, told from the rows as they stream by."""
+    X, y, _, parquet = stored
+    _train_json([parquet, "--solver", "newton", "--model", "p.safetensors"], tmp_path)
+    frame = pd.read_parquet(parquet)
+    frame.to_parquet(tmp_path / "whole.parquet")
+    folder, said = _evaluate_json(["--model", "p.safetensors", parquet], tmp_path)
+    whole, _ = _evaluate_json(["--model", "p.safetensors", tmp_path / "whole.parquet"], tmp_path)
+    assert folder["n"] == 3000
+    for key in ("accuracy", "confusion", "roc_auc"):
+        assert folder[key] == whole[key]
+    assert folder["log_loss"] == pytest.approx(whole["log_loss"], rel=1e-12)
+    assert "trained on these very examples" in said
+
+    # to predict on: no label column, the columns in another order, one column more
+    unlabelled = tmp_path / "new"
+    unlabelled.mkdir()
+    shuffled = frame.drop(columns="label")[[f"f{i}" for i in reversed(range(12))]]
+    for k in range(2):
+        part = shuffled.iloc[k * 1500 : (k + 1) * 1500].assign(note=1.0)
+        part.to_parquet(unlabelled / f"part-{k}.parquet")
+    streamed = _predictions(["--model", "p.safetensors", unlabelled], tmp_path)
+    frame.drop(columns="label").to_csv(tmp_path / "new.csv", index=False)
+    in_memory = _predictions(["--model", "p.safetensors", tmp_path / "new.csv"], tmp_path)
+    assert len(streamed) == 3000 and streamed[1500][0] == "row 1501"
+    assert streamed == in_memory
+
+    (tmp_path / "narrow").mkdir()
+    frame.drop(columns="f3").to_parquet(tmp_path / "narrow" / "a.parquet")
+    proc = run(["evaluate", "--model", "p.safetensors", tmp_path / "narrow"], tmp_path)
+    assert_clean_failure(proc, (1, 2), "has no column 'f3', which the model was trained on")
+
+
+def test_a_standardized_table_model_scores_a_parquet_folder_as_its_csv(tmp_path, monkeypatch):
+    """The model's mean and std apply to every block; blocks of a few rows (the block size
+    made tiny) give the scores of the whole table."""
+    from argparse import Namespace
+
+    from lrnn.cli.scoring import _scored
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(50, 10, (300, 4)), columns=list("abcd"))
+    frame["label"] = np.where(frame.a - frame.b + rng.normal(0, 5, 300) > 0, "yes", "no")
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    (tmp_path / "parts").mkdir()
+    for k in range(3):
+        frame.iloc[k * 100 : (k + 1) * 100].to_parquet(tmp_path / "parts" / f"{k}.parquet")
+    proc = run(["train", "t.csv", "--standardize", "--solver", "newton", "--no-plot"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    model = persist.load_model(tmp_path / "lrnn-model.safetensors")
+    from lrnn.data import Preprocessing
+
+    spec = Preprocessing.from_dict(model.preprocessing)
+    monkeypatch.setattr("lrnn.data.sources.BLOCK_BYTES", 4 * 8 * 7)  # 7 rows a block
+    args = Namespace(data=str(tmp_path / "parts"), label=None)
+    ds, z, digest = _scored(args, model, spec)
+    whole_args = Namespace(data=str(tmp_path / "t.csv"), label=None)
+    whole, z_whole, _ = _scored(whole_args, model, spec)
+    np.testing.assert_array_equal(ds.y, whole.y)
+    np.testing.assert_allclose(z, z_whole, rtol=1e-12)
+    assert ds.classes == ("no", "yes") and digest is not None
+
+
+def test_evaluate_streams_a_zarr_store_of_three_classes(tmp_path):
+    from tests.test_stream_backend import write_zarr
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((500, 4)).astype(np.float32)
+    y = np.array(["ant", "bee", "cat"])[np.argmax(X[:, :3], 1)]
+    write_zarr(tmp_path / "train.zarr", X[:400], y[:400])
+    write_zarr(tmp_path / "test.zarr", X[400:], y[400:])
+    _train_json(["train.zarr", "--solver", "newton", "--model", "z.safetensors"], tmp_path)
+    streamed, said = _evaluate_json(["--model", "z.safetensors", "test.zarr"], tmp_path)
+    np.savez(tmp_path / "test.npz", X=X[400:], y=y[400:])
+    in_memory, _ = _evaluate_json(["--model", "z.safetensors", "test.npz"], tmp_path)
+    assert streamed["n"] == 100 and streamed["accuracy"] > 0.8
+    assert streamed["confusion_matrix"] == in_memory["confusion_matrix"]
+    assert streamed["log_loss"] == pytest.approx(in_memory["log_loss"], rel=1e-6)
+    assert "trained on" not in said
+    trained_on, said = _evaluate_json(["--model", "z.safetensors", "train.zarr"], tmp_path)
+    assert "trained on these very examples" in said

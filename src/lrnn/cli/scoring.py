@@ -34,6 +34,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     say_if_label_is_unused(args.label, spec, scoring=False)
     if args.inputs == ["-"] and spec.kind == "text":  # a stream: scored a batch at a time
         datasets: Any = _stdin_datasets(spec)
+    elif len(args.inputs) == 1 and data.scored_streamed(args.inputs[0]):  # a block at a time
+        label = args.label or spec.label_column or "label"
+        source, ds = data.load_streamed(args.inputs[0], spec, label, require_labels=False)
+        datasets = data.streamed_blocks(source, ds)
     else:
         datasets = [data.load_inputs(args.inputs, spec, label=args.label)]
     for number, ds in enumerate(datasets):
@@ -75,7 +79,7 @@ def _cell(name: str) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from lrnn import data, files, metrics, persist
+    from lrnn import files, metrics, persist
     from lrnn.objective import sigmoid
 
     if args.threshold is not None and args.choose_threshold:
@@ -91,9 +95,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return _evaluate_classes(args, model, spec)
     if args.save and not args.choose_threshold:  # (a K-class model has no threshold to save)
         raise UsageError("--save stores a threshold chosen with --choose-threshold; add it.")
-    label = scored_label(args, spec)
-    ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
-    z = _logits(model.w, model.b, ds, spec.scale)
+    ds, z, digest = _scored(args, model, spec)
     p = sigmoid(z)
     threshold = model.threshold if args.threshold is None else args.threshold
     source = "the model's" if args.threshold is None else "--threshold"
@@ -109,7 +111,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     result = metrics.evaluate(z, ds.y, threshold)
     # threshold-free: how well the probabilities rank the examples (NaN with one class only)
     auc = metrics.roc_auc(ds.y, p)
-    _say_if_trained_on(args.data, model, ds)  # once nothing can fail: a failure is one line
+    _say_if_trained_on(args.data, model, ds, digest)  # once nothing can fail: one line
     if args.json:
         predicted = (p > threshold).astype(np.intp)
         scores = metrics.evaluate_classes(predicted, ds.y, model.classes, result.log_loss)
@@ -143,7 +145,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
     """``lrnn evaluate`` of a K-class model: accuracy, log loss, the K × K confusion matrix,
     per-class precision/recall/F1 and their macro and weighted averages."""
-    from lrnn import data, metrics
+    from lrnn import metrics
 
     K = len(model.classes)
     for flag, value in (
@@ -156,15 +158,13 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
                 f"{args.model} has {K} classes and predicts the most probable one; {flag} "
                 "applies to two-class models only — drop it."
             )
-    label = scored_label(args, spec)
-    ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     from lrnn import softmax
 
-    z = _logits(model.w, model.b, ds, spec.scale)
+    ds, z, digest = _scored(args, model, spec)
     scores = metrics.evaluate_softmax(z, ds.y, model.classes)
     aucs = metrics.one_vs_rest_aucs(ds.y, softmax.softmax(z))
     _say_absent_classes(args.data, scores.per_class())
-    _say_if_trained_on(args.data, model, ds)
+    _say_if_trained_on(args.data, model, ds, digest)
     if args.json:
         _out(
             args,
@@ -186,12 +186,31 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
     return 0
 
 
-def _say_if_trained_on(source: str, model: Any, ds: Any) -> None:
+def _scored(args: argparse.Namespace, model: Any, spec: Any) -> tuple[Any, np.ndarray, Any]:
+    """The labelled data to evaluate on, its classes the model's, its logits, and its digest
+    where it was taken as the rows went by (else None). A Parquet folder or a Zarr store is
+    read a block of rows at a time, as training streams it: only the logits and the labels
+    are kept, K + 1 numbers a row."""
+    from lrnn import data
+
+    label = scored_label(args, spec)
+    if not data.scored_streamed(args.data):
+        ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
+        return ds, _logits(model.w, model.b, ds, spec.scale), None
+    source, ds = data.load_streamed(args.data, spec, label, require_labels=True)
+    ds = data.align_classes(ds, model.classes)
+    digest = data.SourceDigest(source)
+    blocks = data.streamed_blocks(source, ds, digest)
+    z = np.concatenate([_logits(model.w, model.b, block, spec.scale) for block in blocks])
+    return ds, z, digest.hexdigest(ds.y)
+
+
+def _say_if_trained_on(source: str, model: Any, ds: Any, digest: str | None = None) -> None:
     """Scores on the examples a model was trained on flatter it (as ``lrnn report`` says in its
     data section); evaluate printed them as if the data were new."""
     from lrnn.after_training import training_rows_in
 
-    overlap = training_rows_in(model, ds)
+    overlap = training_rows_in(model, ds, digest)
     if overlap == "all":
         said = "the model was trained on these very examples, so its scores here flatter it"
     elif overlap == "part":

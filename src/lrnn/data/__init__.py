@@ -17,7 +17,8 @@ One module per format family, and the pieces they share:
 
 =================  ==========================================================================
 ``loaders``        :func:`load` (by file type), :func:`load_inputs` (to predict on),
-                   :func:`builtin`
+                   :func:`load_streamed` (a Parquet folder or Zarr store to score a block
+                   at a time), :func:`builtin`
 ``images``         single images and image folders (one sub-folder per class)
 ``hdf5``           the lesson's ``.h5`` files (:func:`load_course_h5`)
 ``tables``         CSV and Parquet
@@ -48,9 +49,17 @@ from lrnn.data.dataset import (
     split_rows,
     subset,
 )
-from lrnn.data.fingerprint import data_sha256
+from lrnn.data.fingerprint import SourceDigest, data_sha256
 from lrnn.data.hdf5 import load_course_h5
-from lrnn.data.loaders import builtin, load, load_inputs, streamed_only
+from lrnn.data.loaders import (
+    builtin,
+    load,
+    load_inputs,
+    load_streamed,
+    scored_streamed,
+    streamed_blocks,
+    streamed_only,
+)
 from lrnn.data.preprocessing import KINDS, Preprocessing
 from lrnn.data.sources import is_out_of_core, open_out_of_core, out_of_core_layout
 
@@ -60,6 +69,7 @@ __all__ = [
     "KINDS",
     "Dataset",
     "Preprocessing",
+    "SourceDigest",
     "align_classes",
     "builtin",
     "data_sha256",
@@ -68,11 +78,14 @@ __all__ = [
     "load",
     "load_course_h5",
     "load_inputs",
+    "load_streamed",
     "open_out_of_core",
     "out_of_core_layout",
     "set_positive_class",
     "check_width",
     "split",
+    "scored_streamed",
+    "streamed_blocks",
     "streamed_only",
     "split_rows",
     "subset",

@@ -31,25 +31,47 @@ def data_sha256(X: Any, y: Any, *, block_bytes: int = BLOCK_BYTES) -> str:
     streaming backend's 0/1 floats, so they are hashed as the int64 labels the loaders produce:
     the same data gives the same digest in memory and streamed.
     """
+    if is_source(X):
+        digest = SourceDigest(X)
+        block_rows = max(1, block_bytes // max(1, X.n_features * digest.dtype.itemsize))
+        for _, block in X.read(0, X.n_rows, block_rows):
+            digest.add(block)
+        return digest.hexdigest(y)
     h = hashlib.sha256()
     if X is None:
         h.update(b"X none\n")
-    elif is_source(X):
-        dtype = np.dtype(X.dtype).newbyteorder("<")
-        h.update(f"X {dtype.str} {(X.n_rows, X.n_features)}\n".encode())
-        block_rows = max(1, block_bytes // max(1, X.n_features * dtype.itemsize))
-        for _, block in X.read(0, X.n_rows, block_rows):
-            h.update(np.ascontiguousarray(block, dtype=dtype).reshape(-1).view(np.uint8).data)
-        if y is not None:
-            y = np.asarray(y).astype("<i8")
     elif hasattr(X, "indptr"):  # scipy.sparse CSR: its three arrays (never a dense copy)
         h.update(f"X csr {X.shape}\n".encode())
         for tag, part in (("data", X.data), ("indices", X.indices), ("indptr", X.indptr)):
             _update(h, tag, part)
     else:
         _update(h, "X", np.asarray(X))
+    return _finish(h, y)
+
+
+def _finish(h: Any, y: Any) -> str:
     if y is None:
         h.update(b"y none\n")
     else:
         _update(h, "y", np.asarray(y))
     return h.hexdigest()
+
+
+class SourceDigest:
+    """:func:`data_sha256` of a source whose blocks, read in order from its first row, are
+    handed to :meth:`add` by a caller reading them for its own work: scoring a folder and
+    telling whether it is the training data is then one read of it, not two."""
+
+    def __init__(self, source: Any) -> None:
+        self.dtype = np.dtype(source.dtype).newbyteorder("<")
+        self._h = hashlib.sha256()
+        self._h.update(f"X {self.dtype.str} {(source.n_rows, source.n_features)}\n".encode())
+
+    def add(self, block: np.ndarray) -> None:
+        self._h.update(
+            np.ascontiguousarray(block, dtype=self.dtype).reshape(-1).view(np.uint8).data
+        )
+
+    def hexdigest(self, y: Any) -> str:
+        """The digest with the labels (int64, as the loaders give them), or None's."""
+        return _finish(self._h, None if y is None else np.asarray(y).astype("<i8"))

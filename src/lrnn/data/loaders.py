@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from lrnn.data.images import (
     read_images,
 )
 from lrnn.data.preprocessing import TAKES, Preprocessing, takes
-from lrnn.data.sources import out_of_core_layout
+from lrnn.data.sources import Source, out_of_core_layout
 from lrnn.data.svmlight import is_svmlight, load_svmlight
 from lrnn.data.tables import load_table
 from lrnn.errors import DataError, UsageError
@@ -316,6 +317,59 @@ def _load_sparse(
     if p.suffix.lower() in _TABLE_SUFFIXES and wants_column:
         return text_data.load_text_table(str(p), label, text or {}, spec, require_labels)
     return None
+
+
+def scored_streamed(path: str) -> bool:
+    """Whether ``lrnn predict``/``evaluate`` read ``path`` a block of rows at a time: a folder
+    of Parquet files or a Zarr store, which training streams too (a NumPy pair is memory-mapped
+    by :func:`load`, a single Parquet file read as a table)."""
+    p = Path(path)
+    return p.is_dir() and out_of_core_layout(p) in ("zarr", "parquet")
+
+
+def load_streamed(
+    path: str, spec: Preprocessing, label: str, require_labels: bool
+) -> tuple[Source, Dataset]:
+    """A Parquet folder or Zarr store to score with a saved model: the source of its rows (a
+    Parquet folder's in the model's columns, by name) and a :class:`Dataset` of its labels,
+    if any, as classes; its ``X`` is empty, the rows stay on storage
+    (:func:`streamed_blocks` reads them)."""
+    from lrnn.data.dataset import encode_labels
+    from lrnn.data.sources import open_out_of_core
+
+    parquet = out_of_core_layout(path) == "parquet"
+    kind = "table" if parquet else "array"
+    if spec.kind != kind:
+        raise DataError(
+            f"{path}: the model was trained on {spec.kind} data but this is {kind} data; give "
+            f"{takes(spec.kind, require_labels)}."
+        )
+    columns = spec.feature_names if parquet else None
+    source, values = open_out_of_core(
+        path, label, binary=False, columns=columns, labelled=require_labels
+    )
+    if source.n_rows == 0:
+        raise DataError(f"{path}: no rows to score; give data with at least one example.")
+    y, classes = (None, None) if values is None else encode_labels(values, path, "the label")
+    empty = np.empty((source.n_rows, 0), dtype=source.dtype)
+    return source, Dataset(empty, y, classes, [], spec, path)
+
+
+def streamed_blocks(source: Source, ds: Dataset, digest: Any = None) -> Iterator[Dataset]:
+    """The rows of ``source`` (from :func:`load_streamed`) as datasets of about one 64 MiB
+    block each, converted by the model's spec and named "row N" as a table's rows are; each
+    raw block also goes to ``digest`` (a :class:`~lrnn.data.fingerprint.SourceDigest`)."""
+    from lrnn.data.sources import BLOCK_BYTES
+
+    block_rows = max(1, BLOCK_BYTES // max(1, source.n_features * source.dtype.itemsize))
+    for start, block in source.read(0, source.n_rows, block_rows):
+        source.check_finite(block, start)
+        if digest is not None:
+            digest.add(block)
+        rows = slice(start, start + block.shape[0])
+        names = [f"row {i + 1}" for i in range(rows.start, rows.stop)]
+        y = None if ds.y is None else ds.y[rows]
+        yield replace(ds, X=ds.spec.transform(block), y=y, names=names)
 
 
 def streamed_only(name: str, zarr_store: bool, as_test: bool) -> DataError:

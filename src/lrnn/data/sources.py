@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -131,17 +131,29 @@ class ParquetSource:
 
     random_access = False
 
-    def __init__(self, files: list[Path], label: str = "label") -> None:
+    def __init__(
+        self,
+        files: list[Path],
+        label: str = "label",
+        *,
+        columns: Sequence[str] | None = None,
+        labelled: bool = True,
+    ) -> None:
+        """``columns``: a saved model's features, read by name in its order (other columns
+        are left out); without it every column but the label is a feature. ``labelled=False``
+        (data to predict on) takes files without the label column."""
         import pyarrow as pa
 
         if not files:
             raise DataError("no Parquet files given; pass a .parquet file or a folder of them.")
         self.files = list(files)
-        self.label = label
         # as errors about its values name it (X[row, column] counts rows across the files)
         self.what = str(self.files[0] if len(self.files) == 1 else self.files[0].parent)
         schema = _parquet_schema(self.files[0])
-        if label not in schema.names:
+        self.label: str | None = label
+        if label not in schema.names and not labelled:
+            self.label = None
+        elif label not in schema.names:
             raise DataError(
                 f"{self.files[0]} has no label column {label!r}; its columns are "
                 f"{', '.join(schema.names[:10])}{' …' if len(schema.names) > 10 else ''}. "
@@ -155,7 +167,11 @@ class ParquetSource:
                 "index, not features; they are left out (write with index=False to avoid them).",
                 stacklevel=2,
             )
-        self.features = [name for name in schema.names if name != label and name not in index]
+        self.features = (
+            list(columns)
+            if columns is not None
+            else [name for name in schema.names if name != label and name not in index]
+        )
         if not self.features:
             raise DataError(f"{self.files[0]} has only the label column; there are no features.")
         # Every file's types, not the first file's alone: a later file's int64 column read into
@@ -166,15 +182,22 @@ class ParquetSource:
         for k, path in enumerate(self.files):
             file_schema = schema if k == 0 else _parquet_schema(path)
             names = set(file_schema.names)
-            missing = [c for c in (*self.features, label) if c not in names]
+            wanted = [*self.features, *([self.label] if self.label is not None else [])]
+            missing = [c for c in wanted if c not in names]
+            if missing and columns is not None and missing[0] != self.label:
+                raise DataError(
+                    f"{path} has no column {missing[0]!r}, which the model was trained on; "
+                    "give data with the model's feature columns."
+                )
             if missing:
                 raise DataError(
                     f"{path} lacks column {missing[0]!r} that {self.files[0]} has; every file "
                     "must hold the same feature and label columns."
                 )
-            known = {*self.features, label, *index, *_pandas_index_columns(file_schema)}
+            known = {*wanted, *index, *_pandas_index_columns(file_schema)}
             extra = [c for c in file_schema.names if c not in known]
-            if extra:  # it was left out without a word (the other way round is refused)
+            if extra and columns is None:  # it was left out without a word (the other way
+                # round is refused); a model's columns are picked by name, the rest left out
                 raise DataError(
                     f"{path} has column {extra[0]!r} that {self.files[0]} lacks; every file "
                     "must hold the same feature and label columns: drop it from that file, or "
@@ -266,9 +289,11 @@ class ParquetSource:
             out[:, j] = column.to_numpy(zero_copy_only=False)
         return out
 
-    def labels(self) -> NDArray:
+    def labels(self) -> NDArray | None:
         import pyarrow.parquet as pq
 
+        if self.label is None:
+            return None
         parts = []
         for path in self.files:
             column = pq.read_table(path, columns=[self.label]).column(0)
@@ -374,7 +399,12 @@ def is_out_of_core(path: str | os.PathLike | None, forced: bool = False) -> bool
 
 
 def open_out_of_core(
-    path: str | os.PathLike, label: str = "label", *, binary: bool = True
+    path: str | os.PathLike,
+    label: str = "label",
+    *,
+    binary: bool = True,
+    columns: Sequence[str] | None = None,
+    labelled: bool = True,
 ) -> tuple[Source, NDArray]:
     """The X source and the labels y (in memory) of data stored at ``path``.
 
@@ -382,6 +412,8 @@ def open_out_of_core(
     contract) y comes back as checked 0/1 floats and goes straight into
     ``StreamingBackend(source, y)`` (or use ``StreamingBackend.open``); without it, as the
     stored label values (one per row, checked for shape), for the CLI to encode as classes.
+    ``columns`` and ``labelled=False`` are for scoring with a saved model
+    (:class:`ParquetSource`); unlabelled data then has y None.
     """
     path = Path(path)
     if not path.exists():
@@ -403,14 +435,16 @@ def open_out_of_core(
             raise DataError(f"{x_path}: {unclear}.")
         source, y, what = _open_npy(x_path, y_path)
     elif layout == "zarr":
-        source, y, what = _open_zarr(path)
+        source, y, what = _open_zarr(path, labelled)
     elif layout == "parquet":
         files = [path] if path.is_file() else sorted(path.glob("*.parquet"))
-        source = ParquetSource(files, label)
+        source = ParquetSource(files, label, columns=columns, labelled=labelled)
         y = source.labels()
         what = f"column {label!r} of {path}" if path.is_file() else f"column {label!r}"
     else:
         raise DataError(f"{path} is not one of the out-of-core layouts; expected {CONVENTIONS}.")
+    if y is None and not labelled:
+        return source, y
     y = one_label_per_row(y, what, source.n_rows)
     return source, (checked_binary_labels(y, what) if binary else y)
 
@@ -441,7 +475,7 @@ def _open_npy(x_path: Path, y_path: Path) -> tuple[Source, NDArray, str]:
     return ArraySource(X, str(x_path)), y, str(y_path)
 
 
-def _open_zarr(path: Path) -> tuple[Source, NDArray, str]:
+def _open_zarr(path: Path, labelled: bool = True) -> tuple[Source, NDArray | None, str]:
     try:
         import zarr
     except ImportError as exc:
@@ -451,6 +485,8 @@ def _open_zarr(path: Path) -> tuple[Source, NDArray, str]:
     try:
         group = zarr.open_group(str(path), mode="r")
         missing = [k for k in ("X", "y") if k not in group]
+        if missing == ["y"] and not labelled:
+            return ArraySource(group["X"], f"{path}/X"), None, f"{path}/y"
         if missing:
             raise DataError(
                 f"the Zarr store {path} has no array {missing[0]!r}; it needs 'X' (m × n) and "
