@@ -1010,16 +1010,43 @@ def test_flattened_uint8_pictures_in_hdf5_are_said_to_be_read_as_a_table(tmp_pat
     [
         ([0.0, 1.0] * 20 + [0.5], r"'y' is 0.5 for example 41, a fraction among whole numbers"),
         (["True", "False"] * 20 + ["1"], r"mixes True/False with '1': each is a class of its own"),
+        (["yes", "no"] * 20 + ["Yes"], r"has 'Yes' and 'yes', which differ only in case"),
     ],
 )
 def test_labels_that_look_mistyped_are_warned_of(tmp_path, labels, said):
-    """A lone 0.5 among 0/1 labels, a '1' among True/False: each trained a softmax layer with
-    a class of its own, said only as 'a class with a single example'."""
+    """A lone 0.5 among 0/1 labels, a '1' among True/False, a capitalised 'Yes' among yes/no:
+    each trained a softmax layer with a class of its own, said only as 'a class with a single
+    example'."""
     X = np.arange(2 * len(labels), dtype=np.float64).reshape(len(labels), 2)
     np.savez(tmp_path / "d.npz", X=X, y=np.array(labels))
     with pytest.warns(UserWarning, match=said):
         ds = data.load(str(tmp_path / "d.npz"))
     assert len(ds.classes) == 3
+
+
+def test_single_letters_of_both_cases_are_classes_without_a_warning(tmp_path):
+    labels = np.array(["a", "A", "b", "B"] * 10)
+    np.savez(tmp_path / "d.npz", X=np.arange(80.0).reshape(40, 2), y=labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert data.load(str(tmp_path / "d.npz")).classes == ("A", "B", "a", "b")
+
+
+@pytest.mark.parametrize(
+    "written, classes",
+    [
+        (["00", "01"], ("00", "01")),  # codes: read as numbers they were '0' and '1'
+        (["-1", "+1"], ("-1", "+1")),  # by value, as class folders sort: +1 is positive
+        (["0.0", "1.0"], ("0", "1")),  # numbers as Python writes them stay numbers
+        (["-1", "1"], ("-1", "1")),
+    ],
+)
+def test_csv_labels_keep_their_spelling_unless_they_are_plain_numbers(tmp_path, written, classes):
+    """The same labels stored as text in Parquet kept "01", so a model trained on one could
+    not score the other ("its classes ('0', '1') differ from the model's ('00', '01'))."""
+    rows = "".join(f"{k},{written[k % 2]}\n" for k in range(10))
+    (tmp_path / "t.csv").write_text("a,label\n" + rows)
+    assert data.load(str(tmp_path / "t.csv")).classes == classes
 
 
 def test_one_example_of_each_of_many_classes_is_scored_but_not_trained_on(tmp_path):

@@ -498,9 +498,11 @@ def align_classes(ds: Dataset, classes: Sequence[str], whose: str = "the model's
 
 
 def _say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, what: str) -> None:
-    """Labels that look mistyped: a few fractions among whole numbers (0.5 among 0/1) and
-    True or False beside numbers are warned of. Each trained a softmax layer with a class of
-    its own, with at most a warning about classes of a single example."""
+    """Labels that look mistyped: a few fractions among whole numbers (0.5 among 0/1), True or
+    False beside numbers, and words that differ only in case ("yes" and "Yes") are warned of.
+    Each trained a softmax layer with a class of its own, with at most a warning about classes
+    of a single example (a yes/no column with a few capitalised rows: four classes). Single
+    letters are left alone: "a" and "A" are two classes of handwriting."""
     m = values.shape[0]
     if values.dtype.kind == "f":
         fractional = np.flatnonzero(values != np.round(values))
@@ -519,6 +521,19 @@ def _say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str,
             warnings.warn(
                 f"{source}: {what} mixes True/False with {', '.join(map(repr, others[:3]))}: "
                 "each is a class of its own — write every label one way.",
+                stacklevel=4,
+            )
+        spelled: dict[str, list[str]] = {}
+        for v in uniq:
+            if len(str(v).strip()) > 1:
+                spelled.setdefault(str(v).strip().casefold(), []).append(str(v))
+        alike = sorted(sorted(group) for group in spelled.values() if len(group) > 1)
+        if alike:
+            more = f" (and {len(alike) - 1} more such group(s))" if len(alike) > 1 else ""
+            warnings.warn(
+                f"{source}: {what} has {' and '.join(map(repr, alike[0][:3]))}{more}, which "
+                "differ only in case: each is a class of its own — if they are one, write them "
+                "alike.",
                 stacklevel=4,
             )
 

@@ -211,9 +211,11 @@ def _longer_than_header(name: str, encoding: str) -> str:
 
 
 def _csv_labels(column: Any, source: str, label: str) -> Any:
-    """A CSV's labels as numbers when every one is a number, else as the text written. Read as
-    numbers straight away, "01" and "1" (or "1" and "1.0") would become one class without a
-    word; here two spellings of one number are refused instead."""
+    """A CSV's labels as numbers when every one is a number written as Python writes it
+    ("1", "-1", "0.5", "1.0"), else as the text written: codes such as "01" and "00", or "+1"
+    beside "-1", are names (read as numbers they became "1", "0" and "1", where the same
+    labels stored as text in Parquet kept their spelling). Read as numbers straight away, "1"
+    and "1.0" would become one class without a word; two spellings of one number are refused."""
     import pandas as pd
 
     codes, uniques = pd.factorize(column)  # few distinct labels: work on those, then index
@@ -233,11 +235,20 @@ def _csv_labels(column: Any, source: str, label: str) -> Any:
             f"{source}: label column '{label}' writes one number two ways ({shown}); they would "
             "be one class — fix the file so that each class is written one way."
         )
+    if not all(map(_as_python_writes, written, numbers)):  # codes: kept as written
+        return column
     values = numbers.to_numpy()[codes]
     if (codes < 0).any():  # blank labels stay NaN (predict ignores them, train refuses them)
         values = values.astype(np.float64)
         values[codes < 0] = np.nan
     return pd.Series(values, index=column.index)
+
+
+def _as_python_writes(text: str, number: float) -> bool:
+    """Whether ``text`` is how Python writes ``number`` (as an int or a float)."""
+    if float(number).is_integer() and text == str(int(number)):
+        return True
+    return text == repr(float(number))
 
 
 def _refuse_repeated_names(name: str, names: Sequence[str]) -> None:
