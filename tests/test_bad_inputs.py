@@ -163,6 +163,16 @@ def _h5_gzip_bomb(path: Path) -> str:
     return path.name
 
 
+def _h5_unwritten(path: Path) -> str:
+    """72 MB of contiguous pictures declared and never written: read as their fill value from
+    a file of a few kilobytes (the check was for chunked datasets only)."""
+    with h5py.File(path, "w") as f:
+        f.create_dataset("train_set_x", (1100, 256, 256, 1), np.uint8, fillvalue=7)
+        f["train_set_y"] = np.arange(1100) % 2
+        f["list_classes"] = np.array([b"a", b"b"])
+    return path.name
+
+
 def _npz_bomb(path: Path) -> str:
     """A 98 MB array of zeros that deflates to a hundred kilobytes."""
     np.savez_compressed(path, X=np.zeros((1500, 65536), np.uint8), y=np.arange(1500) % 2)
@@ -502,6 +512,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("h5 label beyond list_classes", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a", b"b", b"c"], train_set_y=np.array([0, 1, 3] * 2)), *T], "must hold 0 … 2"),
     ("h5 one class twice", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a", b"a"]), *T], "twice"),
     ("h5 gzip bomb", lambda f: ["train", _h5_gzip_bomb(f.root / "z.h5"), *T], "not real data"),
+    ("h5 contiguous array never written", lambda f: ["train", _h5_unwritten(f.root / "u.h5"), *T], "'train_set_x' expands to 72089600 bytes from 0 stored"),
     ("npz compressed bomb", lambda f: ["train", _npz_bomb(f.root / "z.npz"), *T], "not real data"),
     ("h5 two thousand classes listed", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"c%d" % i for i in range(2000)]), *T], "2000 classes, more than 1000"),
     ("h5 empty class name", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"", b"cat"]), *T], "c.h5: 'list_classes' entry 0 is empty; name every class"),
@@ -684,6 +695,9 @@ CASES: list[tuple[str, Build, str]] = [
     ("model huge header", lambda f: ["predict", "--model", f.bytes("h.safetensors", struct.pack("<Q", 2**60) + b"{}"), "digits"], "header declares"),
     ("model history longer than lrnn keeps", lambda f: ["report", "digits", "--model", f.model_variant("h.safetensors", history={"iteration": list(range(1001)), "cost": [0.5] * 1001}), "-o", "r.html"], "h.safetensors: the history holds 1001 rows; lrnn keeps at most 1000"),
     ("model history past its iterations", lambda f: ["report", "digits", "--model", f.model_variant("h.safetensors", history={"iteration": [0, 10**6], "cost": [0.7, 0.1]}), "-o", "r.html"], "the history records iteration 1000000 but the model trained for"),
+    ("model dtype of a million characters", lambda f: ["predict", "--model", f.header_only("d.safetensors", {"w": {"dtype": "X" * 10**6, "shape": [1], "data_offsets": [0, 8]}}), "digits"], "tensor 'w' has dtype 'XXXXXXXX"),
+    ("model preprocessing kind of a million characters", lambda f: ["predict", "--model", f.model_variant("k.safetensors", preprocessing={"kind": "x" * 10**6}), "digits"], "kind 'xxxxxxxx"),
+    ("model with an idf tensor but not trained on text", lambda f: ["predict", "--model", f.model_variant("i.safetensors", {"w": np.zeros(64), "b": np.zeros(1), "idf": np.ones(64)}), "digits"], "i.safetensors: an 'idf' tensor in a model not trained on text; the file is corrupt"),
     ("model naming a tensor twice", lambda f: ["predict", "--model", f.repeated_key("r.safetensors"), "digits"], "r.safetensors: the header names 'w' twice"),
     ("model naming a metadata key twice", lambda f: ["evaluate", "--model", f.repeated_key("r.safetensors", in_metadata=True), "digits"], "r.safetensors: the lrnn metadata names 'format_version' twice"),
     ("model huge tensor", lambda f: ["predict", "--model", f.header_only("t.safetensors", {"w": {"dtype": "F64", "shape": [2**40], "data_offsets": [0, 8]}}), "digits"], "t.safetensors: tensor 'w'"),
@@ -1045,6 +1059,7 @@ def test_bad_input(case, build, needle, trained, tmp_path, monkeypatch, capsys):
     assert "unexpected" not in line, line  # lrnn's fallback for errors nobody foresaw
     assert needle.lower() in line.lower(), line
     assert not has_control_characters(line), line  # names from files are printed escaped
+    assert len(line) < 1500, line[:300]  # values from files are cut short, not quoted whole
     assert ADVICE.search(line.split(":", 1)[1]), f"no way out in: {line}"
     assert snapshot(tmp_path) == before, "a failed command created or changed files"
 

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from lrnn import __version__, optim, persist
 from lrnn.config import TrainConfig
-from lrnn.errors import ModelFileError, UsageError, one_line
+from lrnn.errors import ModelFileError, UsageError, clipped_repr, one_line
 from lrnn.model_meta import history_numbers
 from lrnn.train import Callback, Records, TrainResult, TrainState
 
@@ -112,7 +112,7 @@ def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
     config = TrainConfig.from_dict(meta["config"], source=path, what="run settings")
     iteration = meta["iteration"]
     if not (isinstance(iteration, int) and not isinstance(iteration, bool) and iteration >= 0):
-        raise _corrupt(path, f"iteration {iteration!r} is not a count")
+        raise _corrupt(path, f"iteration {clipped_repr(iteration)} is not a count")
     if iteration > config.max_iter:
         raise _corrupt(path, f"iteration {iteration} is beyond its run's {config.max_iter}")
     for key in ("data", "history"):
@@ -126,7 +126,7 @@ def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
             # a count below 0 would turn Adam's bias correction negative, and the run would
             # then "diverge" for a reason no learning rate explains
             if key != "__type__" and not _is_count(value):
-                raise _corrupt(path, f"the optimiser's {key} {value!r} is not a count")
+                raise _corrupt(path, f"the optimiser's {key} {clipped_repr(value)} is not a count")
     history = meta.get("history", {})
     columns = list(history.values())
     if any(not isinstance(c, list) for c in columns) or len({len(c) for c in columns}) > 1:
@@ -143,7 +143,9 @@ def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
 
     if not all(counted(v) for v in recorded) or recorded != sorted(set(recorded)):
         shown = next((v for v in recorded if not counted(v)), None)
-        said = f"iteration {shown!r}" if shown is not None else "iterations out of order"
+        said = (
+            f"iteration {clipped_repr(shown)}" if shown is not None else "iterations out of order"
+        )
         raise _corrupt(path, f"its history records {said} (the checkpoint is at {iteration})")
     return tensors, meta, config
 
@@ -161,6 +163,7 @@ def _is_count(value: Any) -> bool:
 def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> TrainState:
     """The TrainState in a checkpoint, checked against the data it is to continue on."""
     stored = meta.get("data", {})
+    made_on = clipped_repr(stored.get("source"), 300)
     same_file = all(stored.get(key) == data_info.get(key) for key in ("source", "n_samples"))
     if same_file and stored.get("sha256") != data_info["sha256"]:
         before, now = stored.get("request"), data_info.get("request")
@@ -169,19 +172,19 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
             changed = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
             if not changed:  # the same options: the file itself is another
                 raise UsageError(
-                    f"{path}: this checkpoint was made on {stored.get('source')!r} as it was "
-                    "then; the data has changed since (its sha256 differs). Resume on the data "
+                    f"{path}: this checkpoint was made on {made_on} as it was then; "
+                    "the data has changed since (its sha256 differs). Resume on the data "
                     "it was made on, or start a new run."
                 )
             raise UsageError(
-                f"{path}: this checkpoint was made on {stored.get('source')!r} prepared "
+                f"{path}: this checkpoint was made on {made_on} prepared "
                 f"another way ({', '.join(map(_flag, changed))} "
                 f"{'differs' if len(changed) == 1 else 'differ'}); resume with the "
                 "options of the run that made it — the command printed when it stopped repeats "
                 "them."
             )
         raise UsageError(
-            f"{path}: this checkpoint was made on {stored.get('source')!r} prepared another "
+            f"{path}: this checkpoint was made on {made_on} prepared another "
             "way (--standardize, --label, --image-size, --positive-class or the text options "
             "differ), or the file has changed since; resume with the data and options of the "
             "run that made it — the command printed when it stopped repeats them."
@@ -193,7 +196,7 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
         raise UsageError(
             f"{path}: this checkpoint was made on other data "
             f"({stored.get('n_samples')} × {stored.get('n_features')} from "
-            f"{stored.get('source')!r}); resume with the same data and options."
+            f"{made_on}); resume with the same data and options."
         )
     try:
         state, config = state_from_checkpoint(tensors, meta)
@@ -242,7 +245,7 @@ def agree_with(config: TrainConfig, given: dict[str, Any], flags: dict[str, str]
         if value is not None and stored.get(key) != value:
             flag = flags.get(key, "--" + key.replace("_", "-"))
             raise UsageError(
-                f"{flag} {value} differs from the checkpoint's {stored.get(key)!r}; "
+                f"{flag} {value} differs from the checkpoint's {clipped_repr(stored.get(key))}; "
                 f"drop {flag} to resume the same run, or start a new run without --resume."
             )
 

@@ -110,6 +110,13 @@ def printable(text: str, keep: str = "") -> str:
     return "".join(ascii(ch)[1:-1] if _is_control(ch) and ch not in keep else ch for ch in text)
 
 
+def clipped_repr(value: Any, limit: int = 60) -> str:
+    """A value out of a file for a one-line message: its repr, printable, cut at ``limit``
+    characters (a model file's dtype of a million characters made a line a megabyte long)."""
+    text = printable(repr(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class UnbalancedClassesWarning(UserWarning):
     """One class has far fewer examples than another: a model can score well by ignoring it.
     Its own category, so a run that already weights the classes can leave it unsaid."""

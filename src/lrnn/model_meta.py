@@ -8,12 +8,13 @@ the estimator, the exported graph, the server) sees the same model.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from lrnn.errors import ModelFileError, UsageError
+from lrnn.errors import ModelFileError, UsageError, clipped_repr
 
 #: A model file keeps at most this many rows of its history (evenly spaced, last row kept).
 MAX_HISTORY_ROWS = 1000
@@ -47,7 +48,7 @@ def check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exception
         raise bad(f"the model has {problem}")
     t = meta.get("threshold")
     if not (isinstance(t, int | float) and not isinstance(t, bool) and 0 <= t <= 1):
-        raise bad(f"threshold must be a number in [0, 1], got {t!r}")
+        raise bad(f"threshold must be a number in [0, 1], got {clipped_repr(t)}")
     names = meta.get("feature_names")
     if names is not None:
         if not (isinstance(names, list) and all(isinstance(v, str) for v in names)):
@@ -168,6 +169,11 @@ def check_text_model(meta: dict, w: np.ndarray, idf: np.ndarray | None, name: st
     per weight row (the vectorizer is rebuilt from these, unchecked)."""
     preprocessing = meta.get("preprocessing")
     if not isinstance(preprocessing, dict) or preprocessing.get("kind") != "text":
+        if idf is not None:  # loaded and never used: what else the file says is in doubt
+            raise ModelFileError(
+                f"{name}: an 'idf' tensor in a model not trained on text; the file is corrupt "
+                "— retrain the model."
+            )
         return
     if idf is None:
         raise ModelFileError(
@@ -267,6 +273,8 @@ def final_point(training: Any) -> tuple[float, float] | None:
     pair = (iterations, cost)
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pair):
         return None
-    if not (np.isfinite(iterations) and np.isfinite(cost)):
+    try:  # an int past float's range (10**300 iterations) made np.isfinite an object array
+        point = float(iterations), float(cost)
+    except OverflowError:
         return None
-    return float(iterations), float(cost)
+    return point if all(map(math.isfinite, point)) else None

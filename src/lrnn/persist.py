@@ -38,6 +38,7 @@ from lrnn.errors import (
     ModelFileError,
     RepeatedKey,
     UsageError,
+    clipped_repr,
     json_once_each,
     printable,
 )
@@ -439,12 +440,6 @@ def _parse_header(name: str, header_bytes: bytes) -> tuple[dict, dict]:
     return header, meta_raw or {}
 
 
-def _clipped(value: Any, limit: int = 60) -> str:
-    """A value from a file for a one-line message: its repr, cut at ``limit`` characters."""
-    text = printable(repr(value))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _check_entries(name: str, entries: dict, data_len: int) -> None:
     """Every tensor: an allowed dtype, a shape whose size matches its byte span, inside the file."""
     total = 0
@@ -460,25 +455,28 @@ def _check_entries(name: str, entries: dict, data_len: int) -> None:
         name_of_dtype = entry.get("dtype")
         dtype = _DTYPES.get(name_of_dtype) if isinstance(name_of_dtype, str) else None
         if dtype is None:
-            raise bad(f"has dtype {entry.get('dtype')!r}, which lrnn does not use")
+            raise bad(f"has dtype {clipped_repr(entry.get('dtype'))}, which lrnn does not use")
         shape, offsets = entry.get("shape"), entry.get("data_offsets")
         if not (
             isinstance(shape, list)
             and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)
         ):
-            raise bad(f"has a malformed shape {_clipped(shape)}")
+            raise bad(f"has a malformed shape {clipped_repr(shape)}")
         # lrnn writes at most 3 axes (a checkpoint's L-BFGS pairs of a K-class layer); a shape
         # of 71 axes, or of 0 × 2⁶² × 2⁶² (0 bytes), passed the byte count and then failed in
         # NumPy with its own message
         if len(shape) > MAX_TENSOR_AXES or any(s > MAX_TENSOR_BYTES for s in shape):
-            raise bad(f"has a shape lrnn never writes ({_clipped(shape)})")
+            raise bad(f"has a shape lrnn never writes ({clipped_repr(shape)})")
         if not (
             isinstance(offsets, list)
             and len(offsets) == 2
             and all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
             and 0 <= offsets[0] <= offsets[1] <= data_len
         ):
-            raise bad(f"has offsets {offsets!r} outside the {data_len} data bytes (truncated?)")
+            raise bad(
+                f"has offsets {clipped_repr(offsets)} outside the {data_len} data bytes "
+                "(truncated?)"
+            )
         nbytes = math.prod(shape) * dtype.itemsize
         if nbytes != offsets[1] - offsets[0]:
             raise bad(f"declares {nbytes} bytes but spans {offsets[1] - offsets[0]}")
@@ -537,7 +535,7 @@ def _lrnn_meta(name: str, meta_raw: dict, expected_format: str) -> dict:
         )
     if version > FORMAT_VERSION:
         raise ModelFileError(
-            f"{name}: written in format version {_clipped(version, 20)} by lrnn "
+            f"{name}: written in format version {clipped_repr(version, 20)} by lrnn "
             f"{printable(str(meta.get('lrnn_version', '?'))[:40])}; this lrnn {__version__} "
             "reads version "
             f"{FORMAT_VERSION} — upgrade lrnn."

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data.checks import is_int, is_number
-from lrnn.errors import DataError, ModelFileError
+from lrnn.errors import DataError, ModelFileError, clipped_repr
 
 #: What kind of data a model was trained on.
 KINDS = ("image", "table", "array", "text", "svmlight")
@@ -148,7 +148,7 @@ class Preprocessing:
             )
         kind = d.get("kind")
         if kind not in KINDS:
-            raise bad(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+            raise bad(f"kind {clipped_repr(kind)} is not one of {', '.join(KINDS)}")
 
         image_shape = d.get("image_shape")
         if image_shape is not None and not (
@@ -157,13 +157,13 @@ class Preprocessing:
             and all(is_int(v) and v > 0 for v in image_shape)
             and image_shape[2] in (1, 3)
         ):
-            raise bad(f"image_shape {image_shape!r} is not [height, width, 1 or 3]")
+            raise bad(f"image_shape {clipped_repr(image_shape)} is not [height, width, 1 or 3]")
         if kind == "image" and image_shape is None:
             raise bad("kind 'image' has no image_shape")
 
         scale = d.get("scale", 1.0)
         if not (is_number(scale) and math.isfinite(scale) and scale > 0):
-            raise bad(f"scale {scale!r} is not a positive finite number")
+            raise bad(f"scale {clipped_repr(scale)} is not a positive finite number")
 
         names, mean, std, label = _table_fields(d, bad)
         text, index_base, width = _sparse_fields(d, kind, bad)
@@ -233,9 +233,9 @@ def _table_fields(d: dict, bad: Callable[[str], ModelFileError]) -> tuple:
 
     label = d.get("label_column")
     if label is not None and not isinstance(label, str):
-        raise bad(f"label_column {label!r} is not a string")
+        raise bad(f"label_column {clipped_repr(label)} is not a string")
     if label is not None and names is not None and label in names:  # training never writes it
-        raise bad(f"label_column {label!r} is also one of its feature_names")
+        raise bad(f"label_column {clipped_repr(label)} is also one of its feature_names")
     return names, mean, std, label
 
 
@@ -251,10 +251,10 @@ def _sparse_fields(d: dict, kind: str, bad: Callable[[str], ModelFileError]) -> 
     if (kind == "text") != (text is not None):
         raise bad("text settings belong to text models only")
     if index_base not in (None, 0, 1) or isinstance(index_base, bool):
-        raise bad(f"index_base {index_base!r} is not 0 or 1")
+        raise bad(f"index_base {clipped_repr(index_base)} is not 0 or 1")
     width = d.get("width")
     if width is not None and not (is_int(width) and width > 0):
-        raise bad(f"width {width!r} is not a positive whole number")
+        raise bad(f"width {clipped_repr(width)} is not a positive whole number")
     if (kind == "svmlight") != (width is not None and index_base is not None):
         raise bad("index_base and width belong to svmlight models only")
     return text, index_base, width
