@@ -76,12 +76,14 @@ def _npz_array(z: Any, key: str, name: str) -> np.ndarray:
         raise DataError(f"{name}: array '{key}' is unreadable ({short(e)}); check the file.") from e
 
 
-def _npy_array(path: Path) -> np.ndarray:
-    """Read one .npy file after checking its header: no objects, a sane size."""
+def _npy_array(path: Path, mmap_mode: str | None = None) -> np.ndarray:
+    """Read one .npy file after checking its header: no objects, a sane size. ``mmap_mode="r"``
+    maps it instead: its pages are the file's, read as used, never the process's own memory
+    (scoring a 305 MiB X.npy held 573 MiB when it was read whole)."""
     try:
         with open(path, "rb") as f:
             _check_header(f, str(path), "the array")
-        return np.load(path, allow_pickle=False)
+        return np.load(path, allow_pickle=False, mmap_mode=mmap_mode)
     except DataError:
         raise
     except _ZIP_ERRORS as e:
@@ -196,7 +198,7 @@ def load_npy(path: str | os.PathLike, require_labels: bool) -> Dataset:
     y_path, unclear = labels_beside(x_path)
     if unclear and require_labels:
         raise DataError(f"{x_path}: {unclear}.")
-    X = _npy_array(x_path)
+    X = _npy_array(x_path, mmap_mode="r")
     has_y = not unclear and y_path.exists() and y_path.resolve() != x_path.resolve()
     y_raw = _npy_array(y_path) if has_y else None
     no_labels = (
