@@ -23,7 +23,7 @@ distributed = pytest.importorskip(
 import dask  # noqa: E402
 import dask.array as da  # noqa: E402
 
-from lrnn import objective  # noqa: E402
+from lrnn import LogisticNeuron, objective  # noqa: E402
 from lrnn.backends import make_backend  # noqa: E402
 from lrnn.backends import stream_backend as blocks  # noqa: E402
 from lrnn.backends.dask_backend import NEEDS_DASK, DaskBackend, connect  # noqa: E402
@@ -202,6 +202,21 @@ def test_labels_are_rechunked_to_x(client, data):
         )
         < RTOL
     )
+
+
+def test_a_dask_array_of_sparse_chunks_is_refused_by_the_estimator(data):
+    """It was taken: lbfgs trained, Newton failed in a matmul inside, a softmax layer's
+    predict_proba raised IndexError."""
+    import scipy.sparse as sp
+
+    X, y, _ = data
+    sparse_chunks = da.from_array(sp.csr_matrix(X), chunks=100, asarray=False)
+    said = r"X is a dask array of sparse chunks \(csr_matrix\).*X.compute\(\)"
+    with pytest.raises(ValueError, match=said):
+        LogisticNeuron(solver="newton").fit(sparse_chunks, y)
+    fitted = LogisticNeuron(solver="newton", alpha=1e-2).fit(X, y)
+    with pytest.raises(ValueError, match=said):
+        fitted.predict_proba(sparse_chunks)
 
 
 def test_bad_inputs_say_what_to_do(data):

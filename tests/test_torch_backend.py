@@ -207,6 +207,24 @@ def test_sparse_tensors_train_as_their_dense_copies(data, layout):
 
 
 @needs_torch
+@pytest.mark.parametrize("layout", ["coo", "csr"])
+@pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
+def test_a_sparse_tensor_trains_in_memory_when_the_numpy_backend_is_asked_for(data, layout):
+    """backend="numpy" with a sparse tensor raised torch's "can't convert Sparse layout tensor
+    to numpy. Use Tensor.to_dense() first" — the dense copy sparse input avoids."""
+    import torch
+
+    from lrnn import LogisticNeuron
+
+    X, y, _ = data
+    dense = torch.tensor(X)
+    tensor = dense.to_sparse() if layout == "coo" else dense.to_sparse_csr()
+    asked = LogisticNeuron(backend="numpy", solver="newton", alpha=1e-2).fit(tensor, y)
+    plain = LogisticNeuron(solver="newton", alpha=1e-2).fit(X, y)
+    assert rel(asked.coef_, plain.coef_) < 1e-10
+
+
+@needs_torch
 @pytest.mark.parametrize("classes", [2, 3])
 @pytest.mark.parametrize("layout", ["coo", "csr"])
 @pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")

@@ -493,3 +493,17 @@ def test_a_rate_too_small_to_move_the_cost_is_said():
     with warnings.catch_warnings():  # a rate that moves it, however little, is not told
         warnings.simplefilter("error")
         train(InMemoryBackend(X, y), TrainConfig(learning_rate=1e-6, max_iter=50))
+
+
+def test_early_stopping_without_rows_to_watch_is_refused(tmp_path):
+    """train(StreamingBackend.open(path), TrainConfig(early_stopping=True)) ran to its tol
+    without a word: no validation backend, nothing watched."""
+    from lrnn.backends.stream_backend import StreamingBackend
+    from lrnn.errors import UsageError
+
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "X.npy", rng.standard_normal((50, 3)))
+    np.save(tmp_path / "y.npy", np.arange(50) % 2)
+    config = TrainConfig(solver="lbfgs", early_stopping=True)
+    with pytest.raises(UsageError, match="early_stopping=True needs the rows to watch"):
+        train(StreamingBackend.open(tmp_path), config)

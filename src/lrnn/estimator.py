@@ -126,6 +126,13 @@ def _check_lazy_X(estimator: Any, X: Any, reset: bool) -> Any:
         X = X.to_dask_array(lengths=True)
     else:
         _check_feature_names(estimator, X, reset=reset)
+    meta = getattr(X, "_meta", None)  # a dask array's chunk type
+    if type(meta).__module__.split(".")[0] in ("scipy", "sparse"):
+        raise ValueError(
+            f"X is a dask array of sparse chunks ({type(meta).__name__}), which lrnn does not "
+            "take; give X.compute() (a scipy.sparse matrix: trained in memory, never "
+            "densified) or dense chunks (X.map_blocks(lambda b: b.toarray()))."
+        )
     shape = tuple(X.shape)
     if any(isinstance(d, float) and math.isnan(d) for d in shape):  # dask, after a filter
         raise ValueError(

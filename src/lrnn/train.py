@@ -192,6 +192,11 @@ def train(
             f"number of training examples ({backend.n_samples}); pick a smaller one "
             "(--batch-size on the command line)."
         )
+    if config.early_stopping and validation is None:  # it was dropped without a word
+        raise UsageError(
+            "early_stopping=True needs the rows to watch: pass validation= (a backend of "
+            "held-out rows); LogisticNeuron(early_stopping=True) holds them out itself."
+        )
     if resume is not None:  # before any work on the data: a refusal costs nothing
         solvers.check_resume(backend, config, solver, resume, shortcut)
     lr, lip = _learning_rate(backend, config, solver)

@@ -132,6 +132,11 @@ def make_backend(
     from lrnn.errors import UsageError
 
     _check_labels(X, y, n_classes)
+    if backend == "numpy" and type(X).__module__.split(".")[0] == "torch":
+        from lrnn.backends.torch_backend import to_scipy
+
+        if str(X.layout) != "torch.strided":  # sparse: in memory as scipy's CSR, not dense
+            X = to_scipy(X)
     if type(X).__module__.startswith("scipy.sparse") and not structure_checked:
         from lrnn.backends.sparse_backend import check_structure
 
