@@ -76,9 +76,15 @@ class OutputPlan:
                 raise UsageError(f"{option} is empty; give a file name, e.g. {_example(kind)}.")
             allowed = SUFFIXES[kind]
             if allowed and Path(path).suffix.lower() not in allowed:
+                # --report's name is optional, so `--report DATA` took the data as the name
+                data_first = (
+                    f" (to train on {path}, give it before {option}: lrnn train {path} {option})"
+                    if option == "--report" and Path(path).exists() and derived is None
+                    else ""
+                )
                 raise UsageError(
                     f"{option} {path}: a {kind} is written as {' or '.join(allowed)}; "
-                    f"give a name such as {_example(kind)}."
+                    f"give a name such as {_example(kind)}{data_first}."
                 )
             files.check_writable(path, _example(kind))
             where = _resolved(path)

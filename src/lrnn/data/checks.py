@@ -179,7 +179,8 @@ def _first_three(paths: list[Path], root: Path) -> str:
 
 def warn_of_odd_entries(root: Path, folders: list[Path], stacklevel: int = 4) -> None:
     """Say which entries of ``folders`` are neither files nor folders — a link to nothing, a
-    pipe, a socket — and so are left out: a data set should not lose examples without a word."""
+    pipe, a socket, a device (or a link to one: /dev/zero was called "a link to nothing") —
+    and so are left out: a data set should not lose examples without a word."""
     import warnings
 
     odd = sorted(
@@ -191,8 +192,8 @@ def warn_of_odd_entries(root: Path, folders: list[Path], stacklevel: int = 4) ->
     if odd:
         warnings.warn(
             f"{root}: {len(odd)} entr{'y' if len(odd) == 1 else 'ies'} neither a file nor a "
-            f"folder left out ({_first_three(odd, root)}): a link to nothing, a pipe or a "
-            "socket; replace it with the file it stands for to use it.",
+            f"folder left out ({_first_three(odd, root)}): a link to nothing, a pipe, a "
+            "socket or a device; replace it with the file it stands for to use it.",
             stacklevel=stacklevel,
         )
 
