@@ -8,6 +8,7 @@ import pty
 import re
 import subprocess
 
+import numpy as np
 import pytest
 
 from lrnn import persist
@@ -207,3 +208,37 @@ def test_evaluate_says_when_it_scores_the_training_examples(tmp_path):
     assert "the model was trained on a part of this data" in again.stderr
     # trained with --test: no advice to give one
     assert "--test file" not in said[("lrnn-model.safetensors", "train.csv")]
+
+
+def test_predict_names_a_tables_rows_by_its_id_column(tmp_path):
+    """Rows came out as "row N" only, so joining predictions back to records relied on row
+    order; --id names them by a column, as written (an ID "0007" is not 7), in a CSV, a
+    Parquet file and a streamed Parquet folder alike."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((40, 3)), columns=["a", "b", "c"])
+    frame["label"] = (frame.a > 0).astype(int)
+    frame.insert(0, "patient", [f"{k:04d}" for k in range(40)])
+    frame.loc[2, "patient"] = ""
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    train = ["train", "t.csv", "--drop", "patient", "--solver", "newton", "--no-plot"]
+    assert run(train, tmp_path).returncode == 0
+    frame.to_parquet(tmp_path / "t.parquet")
+    (tmp_path / "parts").mkdir()
+    frame.iloc[:25].to_parquet(tmp_path / "parts" / "a.parquet")
+    frame.iloc[25:].to_parquet(tmp_path / "parts" / "b.parquet")
+    model = ["--model", "lrnn-model.safetensors"]
+    plain = run(["predict", *model, "t.csv"], tmp_path).stdout.splitlines()
+    for data in ("t.csv", "t.parquet", "parts"):
+        proc = run(["predict", *model, data, "--id", "patient"], tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        lines = proc.stdout.splitlines()
+        names = [line.split("\t")[0] for line in lines[1:]]
+        assert names[:4] == ["0000", "0001", "row 3", "0003"] and names[-1] == "0039", data
+        # the same scores, only the names differ
+        assert [x.split("\t")[1:] for x in lines] == [x.split("\t")[1:] for x in plain]
+    proc = run(["predict", *model, "t.csv", "--id", "patien"], tmp_path)
+    assert_clean_failure(proc, (2,), "no column 'patien' to name the rows by (--id); did you mean")
+    proc = run(["predict", *model, "digits", "--id", "patient"], tmp_path)
+    assert_clean_failure(proc, (2,), "--id names the rows of a table")

@@ -203,8 +203,7 @@ def _count_or_power(text: str) -> int:
 
 
 def _count_or_fraction(text: str) -> float:
-    """A count (2, or 2.0 written as a number: a float of 1.0 or more can only mean one) or a
-    fraction of the documents (0.01)."""
+    """A count (2, or 2.0: a float of 1.0 or more can only mean one) or a fraction (0.01)."""
     try:
         return int(text)
     except ValueError:
@@ -475,6 +474,7 @@ def _predict_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> N
         default=None,
         help="label column to ignore in a table (default: the model's label column)",
     )
+    p.add_argument("--id", metavar="COL", help="a table's column that names each row's line")
     p.add_argument(
         "--top",
         type=_positive_int,

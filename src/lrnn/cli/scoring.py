@@ -32,14 +32,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.inputs.count("-") > 1:
         raise UsageError("'-' (standard input) is given more than once; give it once.")
     say_if_label_is_unused(args.label, spec, scoring=False)
+    if args.inputs == ["-"] and args.id is not None:
+        raise UsageError(
+            "--id names the rows of a table by one of its columns; - (standard "
+            "input) gives documents, named by their line — drop --id."
+        )
     if args.inputs == ["-"] and spec.kind == "text":  # a stream: scored a batch at a time
         datasets: Any = _stdin_datasets(spec)
     elif len(args.inputs) == 1 and data.scored_streamed(args.inputs[0]):  # a block at a time
         label = args.label or spec.label_column or "label"
-        source, ds = data.load_streamed(args.inputs[0], spec, label, require_labels=False)
+        source, ds = data.load_streamed(args.inputs[0], spec, label, False, args.id)
         datasets = data.streamed_blocks(source, ds)
     else:
-        datasets = [data.load_inputs(args.inputs, spec, label=args.label)]
+        datasets = [data.load_inputs(args.inputs, spec, label=args.label, name_column=args.id)]
     for number, ds in enumerate(datasets):
         records = iter_records(model, spec, ds, args.threshold, args.top)
         if number == 0 and not args.json:

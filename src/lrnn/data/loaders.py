@@ -32,7 +32,7 @@ from lrnn.data.images import (
 from lrnn.data.preprocessing import TAKES, Preprocessing, takes
 from lrnn.data.sources import Source, out_of_core_layout
 from lrnn.data.svmlight import is_svmlight, load_svmlight
-from lrnn.data.tables import load_table
+from lrnn.data.tables import load_table, named_rows, table_row_names
 from lrnn.errors import DataError, UsageError
 
 _HDF5_SUFFIXES = (".h5", ".hdf5")
@@ -52,6 +52,7 @@ def load(
     text: dict | None = None,
     spec_of: str = "the model was trained on",
     drop: Sequence[str] = (),
+    name_column: str | None = None,
 ) -> Dataset:
     """Load a data set by file type: a built-in name, .h5/.hdf5, an image folder, .csv,
     .parquet, .npz, or .npy (labels in y.npy beside it; also a folder holding X.npy), an
@@ -69,6 +70,7 @@ def load(
     commands and :func:`lrnn.report.write_report` do). ``spec_of`` says whose ``spec`` it is
     in messages (a test or validation file is held to the training data's). ``drop`` names
     table columns to leave out (``--drop``; refused for data without columns).
+    ``name_column`` names a table's rows by that column (``--id``; refused for other data).
     """
     name = os.fspath(path)
     key = builtin_name(name)
@@ -112,6 +114,15 @@ def load(
                 "folder with one sub-folder of images or of .txt files per class, or a built-in "
                 f"name ({BUILTIN_HINT})."
             )
+    if name_column is not None:  # a table's numbers or its text column's documents
+        if key is not None or Path(name).suffix.lower() not in _TABLE_SUFFIXES:
+            raise UsageError(
+                f"--id names the rows of a table by one of its columns; {name} is not a .csv "
+                "or .parquet table — drop --id."
+            )
+        encoding = ((spec.text if spec is not None else None) or text or {}).get("encoding")
+        names = table_row_names(name, name_column, ds.X.shape[0], encoding or "utf-8")
+        ds = replace(ds, names=names)
     if drop:
         from lrnn.data.columns import without_columns
 
@@ -126,7 +137,12 @@ def load(
     )
 
 
-def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = None) -> Dataset:
+def load_inputs(
+    paths: Sequence[str],
+    spec: Preprocessing,
+    label: str | None = None,
+    name_column: str | None = None,
+) -> Dataset:
     """Load data to predict on, converted to match a model's ``spec``.
 
     Accepts image files, one image folder (flat, or with class sub-folders), or one table or
@@ -140,9 +156,18 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
         raise UsageError("no inputs given; pass image files, an image folder or a table file.")
     label = label or spec.label_column or "label"
     first = paths[0]
+    if name_column is not None and not (
+        len(paths) == 1 and Path(first).suffix.lower() in _TABLE_SUFFIXES
+    ):
+        raise UsageError(
+            f"--id names the rows of a table by one of its columns; give one .csv or .parquet "
+            f"file, not {', '.join(paths[:3])}{' …' if len(paths) > 3 else ''} — or drop --id."
+        )
     if spec.kind == "text" and not (len(paths) == 1 and Path(first).is_dir()):
         if len(paths) == 1 and Path(first).suffix.lower() in _TABLE_SUFFIXES:
-            return load(first, label=label, spec=spec, require_labels=False)
+            return load(
+                first, label=label, spec=spec, require_labels=False, name_column=name_column
+            )
         tables = [p for p in paths if Path(p).suffix.lower() in _TABLE_SUFFIXES]
         if tables:  # "a data file, but the model was trained on text" to one that was
             raise DataError(
@@ -165,7 +190,7 @@ def load_inputs(paths: Sequence[str], spec: Preprocessing, label: str | None = N
         or Path(first).is_dir()
         or Path(first).suffix.lower() in _DATA_SUFFIXES
     ):
-        return load(first, label=label, spec=spec, require_labels=False)
+        return load(first, label=label, spec=spec, require_labels=False, name_column=name_column)
 
     for p in paths:
         if p == "-" and not Path(p).exists():
@@ -328,7 +353,11 @@ def scored_streamed(path: str) -> bool:
 
 
 def load_streamed(
-    path: str, spec: Preprocessing, label: str, require_labels: bool
+    path: str,
+    spec: Preprocessing,
+    label: str,
+    require_labels: bool,
+    name_column: str | None = None,
 ) -> tuple[Source, Dataset]:
     """A Parquet folder or Zarr store to score with a saved model: the source of its rows (a
     Parquet folder's in the model's columns, by name) and a :class:`Dataset` of its labels,
@@ -352,7 +381,15 @@ def load_streamed(
         raise DataError(f"{path}: no rows to score; give data with at least one example.")
     y, classes = (None, None) if values is None else encode_labels(values, path, "the label")
     empty = np.empty((source.n_rows, 0), dtype=source.dtype)
-    return source, Dataset(empty, y, classes, [], spec, path)
+    names: list[str] = []
+    if name_column is not None:  # predict's --id: the names are kept, one string a row
+        if not parquet:
+            raise UsageError(
+                f"--id names the rows of a table by one of its columns; {path} is a Zarr store, "
+                "whose rows have no columns — drop --id."
+            )
+        names = named_rows(source.column(name_column))  # type: ignore[attr-defined]
+    return source, Dataset(empty, y, classes, names, spec, path)
 
 
 def streamed_blocks(source: Source, ds: Dataset, digest: Any = None) -> Iterator[Dataset]:
@@ -367,7 +404,7 @@ def streamed_blocks(source: Source, ds: Dataset, digest: Any = None) -> Iterator
         if digest is not None:
             digest.add(block)
         rows = slice(start, start + block.shape[0])
-        names = [f"row {i + 1}" for i in range(rows.start, rows.stop)]
+        names = ds.names[rows] if ds.names else [f"row {i + 1}" for i in range(start, rows.stop)]
         y = None if ds.y is None else ds.y[rows]
         yield replace(ds, X=ds.spec.transform(block), y=y, names=names)
 

@@ -289,6 +289,20 @@ class ParquetSource:
             out[:, j] = column.to_numpy(zero_copy_only=False)
         return out
 
+    def column(self, name: str) -> list[Any]:
+        """Every row's value in column ``name`` (predict's ``--id``), None where blank."""
+        import pyarrow.parquet as pq
+
+        values: list[Any] = []
+        for path in self.files:
+            if name not in _parquet_schema(path).names:
+                raise DataError(
+                    f"{path}: no column {name!r} to name the rows by (--id); its columns are "
+                    f"{', '.join(_parquet_schema(path).names[:10])}."
+                )
+            values += pq.read_table(path, columns=[name]).column(0).to_pylist()
+        return values
+
     def labels(self) -> NDArray | None:
         import pyarrow.parquet as pq
 

@@ -29,7 +29,7 @@ from lrnn.data.checks import (
 )
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
-from lrnn.errors import DataError, has_control_characters
+from lrnn.errors import DataError, closest, has_control_characters
 
 
 def _check_csv_lines(name: str) -> None:
@@ -351,6 +351,39 @@ def load_table(
     columns = None if wanted is None else [*wanted, label]
     df = read_table(name, columns, label=label)
     return frame_dataset(df, name, label, wanted, require_labels, drop)
+
+
+def table_row_names(name: str, column: str, m: int, encoding: str = "utf-8") -> list[str]:
+    """The names of a table's ``m`` rows, from its ``column`` (predict's ``--id``), as written
+    (an ID "007" is not 7); a blank one is "row N", its place, as without ``--id``. For a
+    file read and checked already."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    if name.lower().endswith(".csv"):
+        with open(name, encoding=_csv_encoding(encoding), newline="") as handle:
+            header = next((row for row in csv.reader(handle) if row), [])
+        values = csv_column_as_written(name, column, encoding) if column in header else None
+    else:
+        header = pq.read_schema(name).names
+        values = pd.read_parquet(name, columns=[column])[column] if column in header else None
+    if values is None:
+        near = closest(column, header)
+        said = near if near else f"; the columns are {quoted(header)}."
+        raise DataError(f"{name}: no column {column!r} to name the rows by (--id){said}")
+    if len(values) != m:  # not the rows that were scored: no names rather than wrong ones
+        raise DataError(f"{name}: column {column!r} has {len(values)} rows, not {m}.")
+    return named_rows(values)
+
+
+def named_rows(values: Sequence[Any]) -> list[str]:
+    """Row names from a column's values; a blank one is "row N", its place."""
+    import pandas as pd
+
+    return [
+        f"row {i + 1}" if v is None or pd.isna(v) or not str(v).strip() else str(v)
+        for i, v in enumerate(values)
+    ]
 
 
 #: Names a saved row index gets: ``DataFrame.to_csv()`` writes an empty header cell, which
