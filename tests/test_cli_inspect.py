@@ -162,6 +162,36 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
     assert "it/s" not in plain.stderr and plain.stderr.strip() == ""
 
 
+def test_cost_lines_on_a_terminal_clear_the_progress_bar_first(tmp_path):
+    """With stdout and stderr on one terminal, each cost line went on at the end of the bar's
+    line (" 12%|████▌ | 361/3000 [...]Cost after iteration 500: 0.303273")."""
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [*lrnn_command(), "train", "--iterations", "3000", "--print-every", "500", "--no-plot"],
+        cwd=tmp_path,
+        stdout=secondary,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            data = os.read(primary, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(primary)
+    assert proc.wait(timeout=300) == 0
+    screen = [
+        line.rstrip("\r").split("\r")[-1]
+        for line in b"".join(chunks).decode("utf-8", "replace").split("\n")
+    ]
+    costs = [line for line in screen if "Cost after iteration" in line]
+    assert len(costs) == 6 and all(line.startswith("Cost after iteration") for line in costs), costs
+
+
 def test_evaluate_says_when_it_scores_the_training_examples(tmp_path):
     """evaluate printed training-set scores as if the data were new (the report said so in
     its data section); now a warning names the file and what it holds."""

@@ -663,3 +663,21 @@ def test_warm_start_on_other_classes_says_it_starts_from_zero():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.fit(X, np.array(["x", "y", "z"])[y])  # the same classes again: it continues
+
+
+def test_verbose_logs_every_verbose_th_recorded_iteration(caplog):
+    """verbose=5 with a record every 10 iterations logged every record (0, 10, 20, ...): the
+    test was on the iteration number, not on the count of records."""
+    import logging
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with caplog.at_level(logging.INFO, logger="lrnn"):
+        LogisticNeuron(tol=0, max_iter=120, record_every=10, verbose=5).fit(X, y)
+    said = [r.getMessage() for r in caplog.records if r.name == "lrnn"]
+    assert [line.split(":")[0] for line in said] == [
+        "Cost after iteration 0",
+        "Cost after iteration 50",
+        "Cost after iteration 100",
+    ]

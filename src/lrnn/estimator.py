@@ -65,10 +65,12 @@ class _VerbosePrinter(Callback):
 
         self.log = logging.getLogger("lrnn")
         self.every = every
+        self.records = 0  # counted: iteration % every logged every record of record_every=10
 
     def on_record(self, record: dict[str, float]) -> None:
-        if record["iteration"] % self.every == 0:
+        if self.records % self.every == 0:
             self.log.info("Cost after iteration %d: %f", record["iteration"], record["cost"])
+        self.records += 1
 
 
 # --------------------------------------------------------------------------------------------

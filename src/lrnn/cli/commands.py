@@ -164,8 +164,8 @@ def _logits(w: np.ndarray, b: float, ds, scale: float) -> np.ndarray:
 class _LessonLines(Callback):
     """Prints "Cost after iteration i: c" every ``every`` iterations (or JSON lines)."""
 
-    def __init__(self, every: int, as_json: bool) -> None:
-        self.every, self.as_json = every, as_json
+    def __init__(self, every: int, as_json: bool, bar: Any = None) -> None:
+        self.every, self.as_json, self.bar = every, as_json, bar
 
     def on_record(self, record: dict[str, float]) -> None:
         if record["iteration"] % self.every:
@@ -175,9 +175,9 @@ class _LessonLines(Callback):
                 json.dumps(finite_json({"event": "record", **record}), default=_json_default),
                 flush=True,
             )
-        else:
-            cost = six_decimals(record["cost"])
-            print(f"Cost after iteration {record['iteration']}: {cost}", flush=True)
+        else:  # past the progress bar, not on its line
+            say = self.bar.say if self.bar is not None else print
+            say(f"Cost after iteration {record['iteration']}: {six_decimals(record['cost'])}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,9 +296,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         paths["checkpoint"], args.checkpoint_every, cfg, data_info, outputs
     )
     # Second-order solvers record (and so print) every one of their few iterations.
-    callbacks: list[Any] = [_LessonLines(args.print_every or cfg.record_every, args.json), saver]
-    if sys.stderr.isatty() and not args.json:
-        callbacks.append(progress_bar(cfg.max_iter))
+    bar = progress_bar(cfg.max_iter) if sys.stderr.isatty() and not args.json else None
+    lines = _LessonLines(args.print_every or cfg.record_every, args.json, bar)
+    callbacks: list[Any] = [lines, saver, *([bar] if bar is not None else [])]
     received: list[int] = []
 
     def stop(signum: int, _frame: Any) -> None:

@@ -40,6 +40,12 @@ def progress_bar(total: int):
             self.bar.update(state.iteration - self.bar.n)  # tqdm limits its own redraws
             return None
 
+        def say(self, line: str) -> None:
+            """A line on standard output with the bar cleared first and drawn again below it
+            (printed plainly, a cost line went on at the end of the bar's line)."""
+            with tqdm.external_write_mode(file=sys.stdout):
+                print(line, flush=True)
+
         def on_end(self, result):
             self.bar.close()
 
