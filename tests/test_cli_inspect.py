@@ -272,3 +272,19 @@ def test_predict_names_a_tables_rows_by_its_id_column(tmp_path):
     assert_clean_failure(proc, (2,), "no column 'patien' to name the rows by (--id); did you mean")
     proc = run(["predict", *model, "digits", "--id", "patient"], tmp_path)
     assert_clean_failure(proc, (2,), "--id names the rows of a table")
+
+
+@needs_cat
+def test_a_report_says_which_iterations_weights_early_stopping_kept(tmp_path):
+    """Its curve went on to iteration 650 and a cost of 0.2266 while the model was iteration
+    150's (cost 0.4559); the picture marks it and its description says it."""
+    from tests.conftest import CAT_TEST
+
+    args = ["train", CAT_TRAIN, "--validation", CAT_TEST, "--early-stopping", "--print-every"]
+    args += ["50", "--iterations", "3000", "--report", "r.html"]
+    proc = run(args, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "kept the weights of iteration 150" in proc.stdout
+    assert (
+        "the weights kept are iteration 150&#x27;s (dotted)." in (tmp_path / "r.html").read_text()
+    )

@@ -124,6 +124,19 @@ def test_learning_curve_ends_at_the_final_cost(tmp_path, monkeypatch, history):
     assert {label: x for label, x, _ in drawn}["training cost"] == [0, 1, 2]
 
 
+def test_learning_curve_marks_the_weights_early_stopping_kept(tmp_path, monkeypatch, history):
+    """The curves go on past the iteration whose weights were kept; nothing marked it, so the
+    picture's last costs and accuracies read as the model's."""
+    from lrnn.model_meta import kept_iteration
+
+    drawn = _drawn_lines(monkeypatch)
+    plots.learning_curve(history, tmp_path / "lc.png", kept=150)
+    marks = [(x, label) for label, x, _ in drawn if label.startswith("weights kept")]
+    assert marks == [([150, 150], "weights kept: iteration 150")]
+    assert kept_iteration({"restored_iteration": 150}) == 150
+    assert kept_iteration({"restored_iteration": None}) is kept_iteration({}) is None
+
+
 def test_learning_curve_minimal_history_and_non_finite_costs(tmp_path):
     history = {"iteration": [0, 1, 2, 3], "cost": [0.7, math.inf, 0.5, 0.45]}
     check_png(plots.learning_curve(history, tmp_path / "lc.png"))

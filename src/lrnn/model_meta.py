@@ -278,3 +278,10 @@ def final_point(training: Any) -> tuple[float, float] | None:
     except OverflowError:
         return None
     return point if all(map(math.isfinite, point)) else None
+
+
+def kept_iteration(training: Any) -> int | None:
+    """The iteration whose weights early stopping kept, when it kept an earlier one: a curve
+    drawn on past it shows weights that were thrown away, so it marks where the model is."""
+    kept = training.get("restored_iteration") if isinstance(training, dict) else None
+    return kept if isinstance(kept, int) and not isinstance(kept, bool) and kept >= 0 else None

@@ -145,6 +145,7 @@ def learning_curve(
     train_accuracy: float | None = None,
     test_accuracy: float | None = None,
     final: tuple[float, float] | None = None,
+    kept: int | None = None,
 ) -> Path:
     """Cost (and validation loss) against iteration, accuracy on a second y axis.
 
@@ -153,6 +154,8 @@ def learning_curve(
     cost) where the run ended: the history holds every ``record_every``-th iteration, so a
     run of 2000 recorded every 100 has its last row at 1900, and the curve would stop short of
     the final cost the run printed; it is drawn to that point when it lies beyond the last row.
+    ``kept``: the iteration whose weights early stopping kept, marked by a dotted line (the
+    curves go on past it, the model does not; the title's scores are the kept weights').
     """
     iterations = _iterations(history, "learning_curve")
     cost = _column(history, "cost")
@@ -173,6 +176,10 @@ def learning_curve(
         ok = np.isfinite(val_loss)
         lines += ax.plot(
             iterations[ok], val_loss[ok], color=_BLUE, lw=2, ls="--", label="validation loss"
+        )
+    if kept is not None:
+        lines.append(
+            ax.axvline(kept, color="0.35", lw=1.2, ls=":", label=f"weights kept: iteration {kept}")
         )
     ax.set_xlabel("iteration")
     ax.set_ylabel("cost (log loss)", color=_BLUE)

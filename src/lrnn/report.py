@@ -71,8 +71,7 @@ SECTIONS = (
 
 
 def numbered_features(count: int, spec: Any) -> list[str]:
-    """Names for unnamed columns (see :meth:`Preprocessing.numbered_features`); a plain
-    array's without a spec."""
+    """Names for unnamed columns (:meth:`Preprocessing.numbered_features`; none: an array's)."""
     return (spec if spec is not None else Preprocessing(kind="array")).numbered_features(count)
 
 
@@ -447,12 +446,14 @@ def _learning_curve(ctx: _Context) -> str:
         final is not None and not max(abs(final[0]), abs(final[1])) < _PLOTTABLE
     ):
         final = None  # another run's history is not joined to this model's end
+    kept = None if ctx.history_caveat else model_meta.kept_iteration(training)
     path = plots.learning_curve(
         ctx.history,
         ctx.folder / "learning-curve.png",
         train_accuracy=train_acc if isinstance(train_acc, float) else None,
         test_accuracy=test_acc if isinstance(test_acc, float) else None,
         final=final,
+        kept=kept,  # the curves go on past the weights early stopping kept
     )
     iterations = list(ctx.history.get("iteration") or [len(cost) - 1])
     if final is not None and final[0] > max(iterations):
@@ -463,7 +464,7 @@ def _learning_curve(ctx: _Context) -> str:
         f"over {max(iterations)} iterations"
         + ("; training accuracy on a second axis" if "accuracy" in ctx.history else "")
         + ("; validation loss dashed" if "val_loss" in ctx.history else "")
-        + "."
+        + ("." if kept is None else f"; the weights kept are iteration {kept}'s (dotted).")
     )
     figure = _figure(path, alt, "Cost (left axis) and accuracy (right axis) while training.")
     if ctx.history_caveat:

@@ -125,9 +125,8 @@ def _text_settings(args: argparse.Namespace) -> dict | None:
 
 
 def _load_model_and_spec(path: str, encoding: str | None = None, text_column: str | None = None):
-    """The model and its preprocessing; ``encoding`` (--encoding) replaces a text model's
-    encoding for the documents to score, ``text_column`` (--text-column) the table column
-    they are read from (a model trained on a folder of files scores a CSV's column too)."""
+    """The model and its preprocessing; --encoding replaces a text model's encoding, and
+    --text-column its column of documents (a model of a folder of files scores a CSV too)."""
     from dataclasses import replace
 
     from lrnn import persist
@@ -452,6 +451,7 @@ def _write_train_outputs(paths: dict, model, result, td) -> None:
             train_accuracy=model.training["train_accuracy"],
             test_accuracy=model.training["test_accuracy"],
             final=model_meta.final_point(model.training),
+            kept=model_meta.kept_iteration(model.training),  # early stopping's, marked
         )
     if paths["report"]:
         from lrnn import report
