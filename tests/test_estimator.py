@@ -681,3 +681,22 @@ def test_verbose_logs_every_verbose_th_recorded_iteration(caplog):
         "Cost after iteration 50",
         "Cost after iteration 100",
     ]
+
+
+def test_the_readmes_callback_example_runs_as_written():
+    """The README's example of watching a fit, run with its X and y: the last line's value
+    is what its comment says."""
+    import ast
+    from pathlib import Path
+
+    from sklearn.datasets import load_breast_cancer
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("<!-- callback-example", 1)[1].split("```python\n", 1)[1]
+    code = block.split("```", 1)[0]
+    *body, last = code.strip().splitlines()
+    expression, said = last.split("  # ", 1)
+    X, y = load_breast_cancer(return_X_y=True)
+    namespace = {"X": StandardScaler().fit_transform(X), "y": y}
+    exec("\n".join(body), namespace)
+    assert eval(expression, namespace) == ast.literal_eval(said)

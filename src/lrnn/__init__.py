@@ -12,11 +12,16 @@ from lrnn._version import __version__
 
 if TYPE_CHECKING:
     from lrnn.estimator import LogisticNeuron
+    from lrnn.train import Callback
 
-__all__ = ["LogisticNeuron", "__version__", "course"]
+__all__ = ["Callback", "LogisticNeuron", "__version__", "course"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "Callback":  # the hooks fit(callbacks=...) calls while it trains
+        from lrnn.train import Callback
+
+        return Callback
     if name == "LogisticNeuron":
         from lrnn.estimator import LogisticNeuron
 

@@ -359,6 +359,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
     ) -> LogisticNeuron:
         """Train on X (m, n) and labels y (any two distinct values).
 
+        ``callbacks``: :class:`lrnn.Callback` objects called as it trains (each recorded row,
+        each step; ``on_step`` returning True stops it), to watch a run or end it early.
         A fit that fails (bad input, a diverged run, Ctrl-C) leaves the estimator as it was:
         new classes beside old weights would predict wrongly without a word."""
         before = {k: v for k, v in vars(self).items() if _is_fitted_attribute(k)}
