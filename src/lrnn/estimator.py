@@ -21,7 +21,6 @@ classes train a softmax layer of K neurons (:mod:`lrnn.softmax`: ``coef_`` (K, n
 from __future__ import annotations
 
 import dataclasses
-import math
 import numbers
 import os
 import warnings
@@ -33,7 +32,6 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
-    _check_feature_names,
     _check_sample_weight,
     check_is_fitted,
     validate_data,
@@ -46,6 +44,7 @@ from lrnn.backends.sparse_backend import logits as sparse_logits
 from lrnn.config import MAX_SEED, VALIDATION_FRACTION, TrainConfig, check_fraction, default
 from lrnn.data.dataset import MAX_CLASS_NAME, label_name
 from lrnn.errors import NO_WEIGHT, UsageError, has_control_characters
+from lrnn.lazy_inputs import check_lazy_X, lazy_kind, lazy_logits, rows_of, to_host
 from lrnn.train import Callback, TrainResult, solver_for, train
 
 #: scikit-learn's LogisticRegression stops at tol=1e-4 too: an estimator in a pipeline or a
@@ -71,104 +70,6 @@ class _VerbosePrinter(Callback):
         if self.records % self.every == 0:
             self.log.info("Cost after iteration %d: %f", record["iteration"], record["cost"])
         self.records += 1
-
-
-# --------------------------------------------------------------------------------------------
-# Lazy inputs: dask arrays/DataFrames and torch tensors skip numpy validation, so the data stays
-# on the cluster or the device and the backend reads it in place. Checked here: 2-D, numbers,
-# at least one row, n_features. Not checked here: NaN/inf, because that is one more full pass
-# over data that may not fit in memory; instead the backends raise DataError when a pass from
-# finite parameters comes out non-finite (the only way NaN in X shows itself).
-# --------------------------------------------------------------------------------------------
-def _lazy_kind(X: Any) -> str | None:
-    """'dask' or 'torch' for their arrays, DataFrames and tensors; None for everything else."""
-    kind = type(X).__module__.split(".")[0]
-    return kind if kind in ("dask", "torch") else None
-
-
-def _rows_of(X: Any, rows: NDArray) -> Any:
-    """X's rows at ``rows``: a sparse torch tensor takes no fancy index (COO's index_select)."""
-    if _lazy_kind(X) == "torch":
-        import torch
-
-        from lrnn.backends.torch_backend import as_coo
-
-        if X.layout != torch.strided:
-            return as_coo(X).index_select(0, torch.as_tensor(rows, device=X.device))
-    return X[rows]
-
-
-def _to_host(v: Any) -> Any:
-    """Labels, weights or (for a softmax layer's predictions) rows as numpy or scipy can read
-    them: a tensor leaves its device; a sparse one becomes a scipy CSR matrix (``.numpy()``
-    refuses sparse layouts, and a dense copy is what sparse input avoids).
-
-    A dask array or Series needs nothing: np.asarray computes it.
-    """
-    if type(v).__module__.split(".")[0] != "torch":
-        return v
-    import torch
-
-    from lrnn.backends.torch_backend import to_scipy
-
-    return v.detach().cpu().numpy() if v.layout == torch.strided else to_scipy(v)
-
-
-def _check_lazy_X(estimator: Any, X: Any, reset: bool) -> Any:
-    """The few checks validate_data would make, without reading X (see above)."""
-    if getattr(X, "requires_grad", False):  # a tensor from an autograd graph: its values
-        X = X.detach()
-    # A DataFrame's column names, kept at fit and compared at predict, as for pandas (an
-    # empty pandas frame with its columns stands in for it: nothing is computed).
-    columns = getattr(X, "columns", None) if _lazy_kind(X) == "dask" else None
-    if columns is not None:
-        import pandas as pd
-
-        _check_feature_names(estimator, pd.DataFrame(columns=columns), reset=reset)
-        X = X.to_dask_array(lengths=True)
-    else:
-        _check_feature_names(estimator, X, reset=reset)
-    meta = getattr(X, "_meta", None)  # a dask array's chunk type
-    if type(meta).__module__.split(".")[0] in ("scipy", "sparse"):
-        raise ValueError(
-            f"X is a dask array of sparse chunks ({type(meta).__name__}), which lrnn does not "
-            "take; give X.compute() (a scipy.sparse matrix: trained in memory, never "
-            "densified) or dense chunks (X.map_blocks(lambda b: b.toarray()))."
-        )
-    shape = tuple(X.shape)
-    if any(isinstance(d, float) and math.isnan(d) for d in shape):  # dask, after a filter
-        raise ValueError(
-            f"X's shape is {shape}: its chunk sizes are unknown (as after filtering rows); "
-            "call X.compute_chunk_sizes() first."
-        )
-    if len(shape) != 2:
-        raise ValueError(
-            f"Expected 2D array, got {len(shape)}D array instead (shape {shape}). Reshape your "
-            "data to (examples, features)."
-        )
-    dtype = X.dtype
-    numeric = dtype.kind in "biuf" if isinstance(dtype, np.dtype) else not dtype.is_complex
-    if not numeric:
-        raise ValueError(f"X has dtype {dtype}; pass numbers (float32, float64 or uint8).")
-    if not shape[0] >= 1:
-        raise ValueError(
-            f"Found array with 0 sample(s) (shape={shape}) while a minimum of 1 is required."
-        )
-    if reset:
-        estimator.n_features_in_ = shape[1]
-    elif shape[1] != estimator.n_features_in_:
-        raise ValueError(
-            f"X has {shape[1]} features, but {type(estimator).__name__} is expecting "
-            f"{estimator.n_features_in_} features as input."
-        )
-    return X
-
-
-def _lazy_logits(X: Any, w: NDArray, b: float) -> NDArray:
-    """Logits computed where X lives (cluster or device); m values come back."""
-    import importlib
-
-    return importlib.import_module(f"lrnn.backends.{_lazy_kind(X)}_backend").logits(X, w, b)
 
 
 class LogisticNeuron(ClassifierMixin, BaseEstimator):
@@ -292,8 +193,8 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
 
     def _validate_X(self, X: ArrayLike, reset: bool) -> NDArray:
         """Keep float32 and uint8 as they are (trained without a float copy), else float64."""
-        if _lazy_kind(X) is not None:  # dask / torch: checked in place (see _check_lazy_X)
-            return _check_lazy_X(self, X, reset)
+        if lazy_kind(X) is not None:  # dask / torch: checked in place (see check_lazy_X)
+            return check_lazy_X(self, X, reset)
         plain = fast_checks.plain_X(self, X, reset)  # a plain finite array: the same checks, fast
         if plain is not None:
             return plain
@@ -461,7 +362,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 f"{f' of length {len(eval_set)}' if hasattr(eval_set, '__len__') else ''}."
             )
         X_val = self._validate_X(eval_set[0], reset=False)
-        y_val = self._encode_like_classes(np.asarray(_to_host(eval_set[1])))
+        y_val = self._encode_like_classes(np.asarray(to_host(eval_set[1])))
         if y_val.shape != (X_val.shape[0],):
             raise ValueError(
                 f"eval_set: y_val must be 1-D with one label per row of X_val "
@@ -505,11 +406,11 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         w_val = None if weights is None else weights[val_rows]
         run.require_weight(w_val, "early_stopping's held-out examples")
         validation = make_backend(
-            _rows_of(X, val_rows), encoded[val_rows], w_val, backend="auto",
+            rows_of(X, val_rows), encoded[val_rows], w_val, backend="auto",
             n_classes=len(self.classes_), structure_checked=True,  # a slice of the checked X
         )  # fmt: skip
         validation.caller_rows, w_train = val_rows, None if weights is None else weights[train_rows]
-        return _rows_of(X, train_rows), encoded[train_rows], w_train, validation, train_rows
+        return rows_of(X, train_rows), encoded[train_rows], w_train, validation, train_rows
 
     def _store(self, result: TrainResult) -> None:
         self.__dict__.pop("threshold_", None)  # a loaded file's threshold fits its weights only
@@ -569,12 +470,12 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
     def _logits(self, X: Any) -> NDArray:
         coef = objective.weights_for_rows(self.coef_, X)
         if len(self.classes_) > 2:
-            if _lazy_kind(X) is not None:
-                X = _to_host(X)
+            if lazy_kind(X) is not None:
+                X = to_host(X)
                 X = X if sparse.issparse(X) else np.asarray(X)
             return softmax.logits(np.ascontiguousarray(coef.T), self.intercept_, X)
-        if _lazy_kind(X) is not None:
-            return _lazy_logits(X, coef.ravel(), float(self.intercept_[0]))
+        if lazy_kind(X) is not None:
+            return lazy_logits(X, coef.ravel(), float(self.intercept_[0]))
         if sparse.issparse(X):
             return sparse_logits(coef.ravel(), float(self.intercept_[0]), X)
         return objective.logits(coef.ravel(), float(self.intercept_[0]), X)
@@ -609,7 +510,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
 def _one_label_per_row(y: Any, rows: int) -> NDArray:
     """y as a 1-D array of ``rows`` labels; a column vector is taken with scikit-learn's
     warning (the warning points at the caller of fit)."""
-    y = np.asarray(_to_host(y))
+    y = np.asarray(to_host(y))
     if y.ndim == 2 and y.shape[1] == 1:
         from sklearn.exceptions import DataConversionWarning
 
@@ -629,7 +530,7 @@ def _one_label_per_row(y: Any, rows: int) -> NDArray:
 
 def _checked_sample_weight(sample_weight: Any, X: Any) -> NDArray:
     """Non-negative float64 weights whose sum is positive and finite (every loss divides by it)."""
-    weights = _check_sample_weight(_to_host(sample_weight), X, dtype=np.float64)
+    weights = _check_sample_weight(to_host(sample_weight), X, dtype=np.float64)
     if np.any(weights < 0):
         raise ValueError("sample_weight must be ≥ 0; got negative values.")
     with np.errstate(over="ignore"):  # an overflow is said below, once
