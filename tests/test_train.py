@@ -507,3 +507,28 @@ def test_early_stopping_without_rows_to_watch_is_refused(tmp_path):
     config = TrainConfig(solver="lbfgs", early_stopping=True)
     with pytest.raises(UsageError, match="early_stopping=True needs the rows to watch"):
         train(StreamingBackend.open(tmp_path), config)
+
+
+def test_blas_runs_on_one_thread_during_training_and_is_restored_after():
+    """The bits of a run must not depend on the machine's thread count (lrnn verify relies on
+    it): BLAS is held to one thread while training, and given back its count afterwards."""
+    import scipy.linalg  # noqa: F401 - its own OpenBLAS, held to one thread too
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads() -> list[int]:
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    class Watch(Callback):
+        seen: list[int] = []
+
+        def on_step(self, state):
+            Watch.seen = blas_threads()
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(np.float64)
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        train(InMemoryBackend(X, y), TrainConfig(solver="newton"), callbacks=[Watch()])
+        assert Watch.seen and set(Watch.seen) == {1}
+        assert blas_threads() == before == [2] * len(before)
