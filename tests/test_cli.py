@@ -574,3 +574,30 @@ def test_the_checkpoint_an_interrupt_asked_for_is_not_cut_short_by_a_second():
         os.kill(os.getpid(), signal.SIGTERM)
         saved = True
     assert saved and signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_csv_in_another_encoding_is_read_with_encoding(tmp_path):
+    """A Latin-1 CSV (a spreadsheet's export) could only be saved again as UTF-8: --encoding
+    was for documents, and said so. It now reads tables too, for the test set of the same run
+    and for predict and evaluate; a Parquet table's text is UTF-8, so it is still ignored
+    there, with a warning."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((80, 2)), columns=["âge", "poids"])
+    frame["label"] = np.where(frame["âge"] > 0, "oui", "désolé")
+    frame.iloc[:60].to_csv(tmp_path / "train.csv", index=False, encoding="latin-1")
+    frame.iloc[60:].to_csv(tmp_path / "test.csv", index=False, encoding="latin-1")
+    plain = run(["train", "train.csv", "--no-plot"], tmp_path)
+    assert_clean_failure(plain, (2,), "give its encoding (--encoding cp1252, latin-1, …)")
+    args = ["train.csv", "--test", "test.csv", "--encoding", "latin-1", "--no-plot"]
+    proc = run(["train", *args, "--solver", "newton", "--alpha", "1e-2", "--json"], tmp_path)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1])["test_accuracy"] > 0.9
+    model = ["--model", "lrnn-model.safetensors", "--encoding", "latin-1"]
+    assert "accuracy" in run(["evaluate", *model, "test.csv"], tmp_path).stdout
+    lines = run(["predict", *model, "test.csv"], tmp_path).stdout.splitlines()
+    assert lines[0] == "name\tP(oui)\tlabel" and len(lines) == 21
+    frame.to_parquet(tmp_path / "t.parquet")
+    proc = run(["train", "t.parquet", "--encoding", "latin-1", "--no-plot"], tmp_path)
+    assert "--encoding applies to text data and CSV tables only" in proc.stderr

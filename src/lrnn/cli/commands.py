@@ -79,9 +79,7 @@ def _out(args: argparse.Namespace, text: str = "", **obj: Any) -> None:
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.generic | np.ndarray):  # a number, or a list of them
         return value.tolist()
     return str(value)
 
@@ -96,7 +94,7 @@ def _choose(option: str, given: str | None, opt_out: str | None = None) -> str |
 def _request(args: argparse.Namespace):
     from lrnn.run import TrainingRequest
 
-    return TrainingRequest(
+    return TrainingRequest(  # what the options ask for, as the run reads it
         data=args.data,
         test=getattr(args, "test", None),
         validation=getattr(args, "validation", None),
@@ -125,8 +123,8 @@ def _text_settings(args: argparse.Namespace) -> dict | None:
 
 
 def _load_model_and_spec(path: str, encoding: str | None = None, text_column: str | None = None):
-    """The model and its preprocessing; --encoding replaces a text model's encoding, and
-    --text-column its column of documents (a model of a folder of files scores a CSV too)."""
+    """The model and its preprocessing, with --encoding (documents', CSV tables') and
+    --text-column (a model of a folder of files scores a CSV's column too) applied."""
     from dataclasses import replace
 
     from lrnn import persist
@@ -139,15 +137,16 @@ def _load_model_and_spec(path: str, encoding: str | None = None, text_column: st
             f"--text-column names a table's column of documents for a text model; {path} is "
             f"a model of {spec.kind} data — drop --text-column."
         )
-    if encoding and spec.text is None:  # refused for --text-column; said, not ignored, here
+    known = encoding and settings(encoding=encoding)["encoding"]
+    if known and spec.text is not None:  # a text model's documents
+        spec = replace(spec, text={**spec.text, "encoding": known})
+    elif known and spec.kind == "table":  # its CSV files (a Parquet file's text is UTF-8)
+        spec = replace(spec, encoding=known)
+    elif known:  # refused for --text-column; said, not ignored, here
         warnings.warn(
-            f"--encoding reads the documents of a text model; {path} is a model of {spec.kind} "
+            f"--encoding reads documents and CSV tables; {path} is a model of {spec.kind} "
             "data, so it is ignored — drop it.",
             stacklevel=3,
-        )
-    if encoding and spec.text is not None:
-        spec = replace(
-            spec, text={**spec.text, "encoding": settings(encoding=encoding)["encoding"]}
         )
     if text_column is not None:
         spec = replace(spec, text={**spec.text, "text_column": text_column})

@@ -240,7 +240,7 @@ def _text_options(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="hash terms into N columns, e.g. 2**20 (no vocabulary kept; default: a vocabulary)",
     )
-    g.add_argument("--encoding", help="the text files' encoding (default utf-8)")
+    g.add_argument("--encoding", help="the text files' and CSV tables' encoding (default utf-8)")
 
 
 def _training_options(p: argparse.ArgumentParser) -> None:
@@ -518,7 +518,7 @@ def _drop_option(g: Any) -> None:
 
 def _documents_options(p: argparse.ArgumentParser) -> None:
     """How a text model's documents are read where a saved model scores them."""
-    p.add_argument("--encoding", help="text models: the documents' encoding (default: the model's)")
+    p.add_argument("--encoding", help="the documents' (default: the model's) or CSV's encoding")
     p.add_argument(
         "--text-column",
         metavar="COL",

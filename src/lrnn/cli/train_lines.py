@@ -270,13 +270,17 @@ def warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
     kind = spec.kind
     text_table = kind == "text" and spec.text.get("text_column") is not None
     given = ["--" + f.replace("_", "-") for f in TEXT_OPTIONS if getattr(args, f, None) is not None]
+    if kind == "table" and str(getattr(args, "data", "")).lower().endswith(".csv"):
+        given = [g for g in given if g != "--encoding"]  # it read the CSV
     if kind == "text":
         given = ["--text-column"] if args.text_column is not None and not text_table else []
     if given:
         what = "text data" if kind != "text" else "a CSV/Parquet table of documents"
+        what += " and CSV tables" if given == ["--encoding"] else ""
+        this = {"text": "a folder of documents", "table": "a Parquet table"}.get(kind, kind)
         warnings.warn(
             f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to {what} "
-            f"only; this is {'a folder of documents' if kind == 'text' else f'{kind} data'}, "
+            f"only; this is {this}{' data' if kind not in ('text', 'table') else ''}, "
             f"so {'it is' if len(given) == 1 else 'they are'} ignored — drop "
             f"{'it' if len(given) == 1 else 'them'}.",
             stacklevel=2,

@@ -103,7 +103,8 @@ def load(
         elif suffix in _HDF5_SUFFIXES:
             ds = load_h5(name, require_labels)
         elif suffix in _TABLE_SUFFIXES:
-            ds = load_table(name, label, wanted, require_labels, drop)
+            encoding = (text or {}).get("encoding") or (spec.encoding if spec else None)
+            ds = load_table(name, label, wanted, require_labels, drop, encoding)
             drop = ()  # left out as the file was read
         elif suffix == ".npz":
             ds = load_npz(name, require_labels)

@@ -68,6 +68,9 @@ class Preprocessing:
     #: text models: the fitted vectorizer (not part of to_dict: it travels as the model's
     #: feature names and ``idf`` tensor; lrnn.data.text.model_spec attaches it)
     vectorizer: Any = field(default=None, compare=False, repr=False)
+    #: tables: the encoding CSV files are read in (``--encoding``), for this run only: it is a
+    #: property of a file, not of the model, so it is not part of to_dict
+    encoding: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Callers may pass lists; tuples keep the frozen spec hashable and really immutable.

@@ -12,6 +12,7 @@ import csv
 import difflib
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -347,10 +348,15 @@ def load_table(
     wanted: Sequence[str] | None,
     require_labels: bool,
     drop: Sequence[str] = (),
+    encoding: str | None = None,
 ) -> Dataset:
+    """A CSV or Parquet table; ``encoding`` is a CSV's (``--encoding``; UTF-8 by default),
+    kept in the spec for the files read after it in this run (a test set)."""
     columns = None if wanted is None else [*wanted, label]
-    df = read_table(name, columns, label=label)
-    return frame_dataset(df, name, label, wanted, require_labels, drop)
+    fix = "give its encoding (--encoding cp1252, latin-1, …) or save the file as UTF-8"
+    df = read_table(name, columns, encoding or "utf-8", fix, label=label)
+    ds = frame_dataset(df, name, label, wanted, require_labels, drop)
+    return replace(ds, spec=replace(ds.spec, encoding=encoding)) if encoding else ds
 
 
 def table_row_names(name: str, column: str, m: int, encoding: str = "utf-8") -> list[str]:
