@@ -63,6 +63,7 @@ def test_tfidf_features_equal_scikit_learns_sublinear_tfidf():
 
 def test_hashing_features_equal_scikit_learns():
     options = text.settings(hashing=2**10, ngrams=[1, 1])
+    assert options["min_df"] == 1  # what it does, as its model file says (it said 2)
     ours = TextVectorizer.fit(DOCS, options, "docs")
     counts = HashingVectorizer(n_features=2**10, alternate_sign=False, norm=None).transform(DOCS)
     want = TfidfTransformer(sublinear_tf=True).fit(counts).transform(counts)
@@ -240,6 +241,10 @@ def test_a_file_that_counts_from_one_for_a_zero_based_model_is_said(tmp_path):
         data.load(_svm(tmp_path / "n.svm", X[:, :4], y, False), spec=spec)
     with pytest.raises(DataError, match=r"numbered 0 to 9 as in .* seems to count from 1"):
         data.load(_svm(tmp_path / "one.svm", X, y, False), spec=spec)
+    # wider than renumbering can mend: no advice to renumber
+    wider = sp.hstack([X, sp.csr_matrix(np.ones((20, 3)))]).tocsr()
+    with pytest.raises(DataError, match=r"numbering\.$"):
+        data.load(_svm(tmp_path / "wider.svm", wider, y, False), spec=spec)
 
 
 def test_svmlight_query_ids_are_read_past_and_said_to_be_ignored(tmp_path):
@@ -746,3 +751,30 @@ def test_the_lessons_rate_on_tfidf_rows_gets_a_note(tmp_path, capsys, monkeypatc
     for chosen in (["--learning-rate", "0.005"], ["--learning-rate", "auto"]):
         assert main([*common, *chosen]) == 0
         assert "note: the lesson's learning rate" not in capsys.readouterr().out
+
+
+def test_a_test_folder_that_is_the_training_folder_is_said(tmp_path):
+    """`--test reviews` with `reviews` trained on scored 100 % without a word (a file given
+    twice was said; a folder was not)."""
+    from tests.cli_helpers import run
+
+    make_corpus(tmp_path / "reviews", per_class=8)
+    args = ["train", "reviews", "--test", "reviews", "--solver", "lbfgs", "--no-plot"]
+    proc = run([*args, "--alpha", "1e-3"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "--test reviews is the training data itself" in proc.stderr
+
+
+def test_a_softmax_layer_over_millions_of_hashed_columns_is_said_to_be_large():
+    """4 classes over 2**24 hashed columns took 7 GB and three minutes for 177 documents
+    (two classes, one neuron: 1.4 GB, 8 s); training now says what it is about to hold."""
+    from types import SimpleNamespace
+
+    from lrnn.cli.train_lines import warn_of_a_large_layer
+
+    with pytest.warns(UserWarning, match=r"4 classes over 16777216 columns .* \(512 MiB a copy\)"):
+        warn_of_a_large_layer(SimpleNamespace(n_classes=4, n_features=2**24))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_of_a_large_layer(SimpleNamespace(n_features=2**24))  # one neuron: no layer
+        warn_of_a_large_layer(SimpleNamespace(n_classes=4, n_features=2**20))

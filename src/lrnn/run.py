@@ -354,9 +354,10 @@ def _say_if_the_same(
     what: str = "the training data",
     remedy: str = "give data the model does not train on",
 ) -> None:
-    """A held-out file that is the training (or the test) file itself: allowed, but said."""
+    """A held-out file or folder that is the training (or the test) data itself: allowed, but
+    said (a folder of documents or pictures given twice scored 100 % without a word)."""
     try:
-        same = os.path.isfile(path) and os.path.samefile(path, training)
+        same = os.path.exists(path) and os.path.samefile(path, training)
     except OSError:
         same = False
     if same:

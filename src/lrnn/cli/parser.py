@@ -238,7 +238,7 @@ def _text_options(p: argparse.ArgumentParser) -> None:
         "--hashing",
         type=_count_or_power,
         metavar="N",
-        help="hash terms into N columns, e.g. 2**20 (no vocabulary kept; default: a vocabulary)",
+        help="hash terms into N columns, e.g. 2**20 (no vocabulary: no --min-df/--max-features)",
     )
     g.add_argument("--encoding", help="the text files' and CSV tables' encoding (default utf-8)")
 

@@ -310,9 +310,9 @@ def _to_width(X: Any, width: int, base: int, name: str, counts_from_one: bool = 
 
     if X.shape[1] > width:
         first = int(np.flatnonzero(X.indices >= width)[0])  # the first stored value beyond
-        renumber = (
-            " (this file seems to count from 1: renumber it from 0)" if counts_from_one else ""
-        )
+        # only where renumbering would fit: a file wider by more than one column is wider
+        fits = counts_from_one and int(X.indices.max()) - 1 < width
+        renumber = " (this file seems to count from 1: renumber it from 0)" if fits else ""
         raise DataError(
             f"{name}: line {_line_of(name, X, first)} has feature index "
             f"{int(X.indices[first]) + base}, beyond the model's {width} features, numbered "

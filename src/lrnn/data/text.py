@@ -96,6 +96,8 @@ def settings(
             "--hashing and --min-df do not go together (hashed columns keep every word, "
             "however rare); drop one of them."
         )
+    if out["hashing"] is not None:  # as the model file says it: hashing keeps every word
+        out["min_df"] = 1
     return out
 
 
