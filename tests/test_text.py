@@ -778,3 +778,15 @@ def test_a_softmax_layer_over_millions_of_hashed_columns_is_said_to_be_large():
         warnings.simplefilter("error")
         warn_of_a_large_layer(SimpleNamespace(n_features=2**24))  # one neuron: no layer
         warn_of_a_large_layer(SimpleNamespace(n_classes=4, n_features=2**20))
+
+
+def test_a_text_column_given_for_documents_is_said_to_be_ignored(tmp_path):
+    from tests.cli_helpers import run
+
+    make_corpus(tmp_path / "reviews", per_class=8)
+    train = ["train", "reviews", "--solver", "lbfgs", "--alpha", "1e-3", "--no-plot"]
+    assert run(train, tmp_path).returncode == 0
+    document = sorted((tmp_path / "reviews").glob("*/*.txt"))[0]
+    args = ["predict", "--model", "lrnn-model.safetensors", str(document), "--text-column", "b"]
+    proc = run(args, tmp_path)
+    assert proc.returncode == 0 and "--text-column names a CSV/Parquet table's" in proc.stderr

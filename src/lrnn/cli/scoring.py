@@ -29,6 +29,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     problem = threshold_problem(args.threshold, len(model.classes))
     if problem is not None:  # before any data is read
         raise UsageError(f"{args.model}: --threshold {args.threshold:g}: {problem}; drop it.")
+    tables = [p for p in args.inputs if p.lower().endswith((".csv", ".parquet"))]
+    if args.text_column is not None and not tables:  # it was ignored without a word
+        warnings.warn(
+            "--text-column names a CSV/Parquet table's column of documents; these inputs are "
+            "documents themselves, so it is ignored — drop it.",
+            stacklevel=2,
+        )
     if args.inputs.count("-") > 1:
         raise UsageError("'-' (standard input) is given more than once; give it once.")
     say_if_label_is_unused(args.label, spec, scoring=False)

@@ -635,7 +635,8 @@ def load_text_table(
     if column not in frame.columns:
         has = ", ".join(map(repr, list(frame.columns)[:8]))
         fix = (
-            f"give a table with that column (this one has {has})"
+            f"give a table with that column, or name this one's column of documents with "
+            f"--text-column (it has {has})"
             if spec is not None
             else f"name one of {has} with --text-column"
         )
