@@ -192,6 +192,12 @@ def test_learning_rate_curves_end_at_the_final_cost():
         assert curve["iteration"] == list(range(251))
         assert curve["cost"][-1] == row["final_cost"] and rate == row["learning_rate"]
     assert diverged == [False, False]
+    # a long run keeps about CURVE_POINTS points, not one per iteration (and no gradients:
+    # waiting for their norms held every one, 9.9 GB for 100,000 iterations of the cat data)
+    runs, _, rows = after_training.compare_learning_rates(ds, ds, [0.005], 4000)
+    iterations = runs[0][1]["iteration"]
+    assert iterations[:3] == [0, 3, 6] and iterations[-1] == 4000 and len(iterations) == 1335
+    assert runs[0][1]["cost"][-1] == rows[0]["final_cost"]
 
 
 def test_compare_lr_tells_an_overshooting_rate_and_has_no_cost_for_a_diverged_one(

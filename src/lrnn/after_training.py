@@ -61,6 +61,10 @@ def model_file(result: Any, td: TrainingData, config: Any) -> Any:
     )
 
 
+#: compare-lr draws every iteration's cost up to this many iterations, then this many points.
+CURVE_POINTS = 1500
+
+
 def compare_learning_rates(
     train_ds: Any, test_ds: Any, rates: Sequence[float], iterations: int
 ) -> tuple[list, list[bool], list[dict]]:
@@ -75,13 +79,16 @@ def compare_learning_rates(
     K = len(train_ds.classes)
     backend = make_backend(train_ds.X, train_ds.y, None, scale, "numpy", K)  # every rate
     runs, diverged, rows = [], [], []
-    # every iteration's cost, and the last one's, so the curve ends at the final cost the
-    # table shows: sampled every 15th, a cost that rose and fell every 3 iterations (the
-    # lesson's 0.01) drew as a slow zigzag, and a rise between two samples went unseen
+    # every iteration's cost up to CURVE_POINTS iterations (then as many points, evenly
+    # spaced), and the last one's, so the curve ends at the final cost the table shows: sampled
+    # every 15th, a cost that rose and fell every 3 iterations (the lesson's 0.01) drew as a
+    # slow zigzag. Costs only: each recorded gradient's norm is a pass over X on wide data,
+    # and waiting for it held every gradient (100,000 iterations of the cat data: 9.9 GB).
+    every = max(1, -(-iterations // CURVE_POINTS))
     for rate in rates:
-        config = TrainConfig(learning_rate=rate, max_iter=iterations, record_every=1)
+        config = TrainConfig(learning_rate=rate, max_iter=iterations, record_every=every)
         try:
-            result, failed = train(backend, config), False
+            result, failed = train(backend, config, grad_norms=False, last_grad=False), False
         except TrainingDiverged as exc:
             result, failed = exc.result, True
         curve = {k: list(result.history[k]) for k in ("iteration", "cost")}
