@@ -514,7 +514,11 @@ def test_a_label_option_that_names_no_column_is_said_to_be_ignored(tmp_path):
     for command, extra, said in [
         ("evaluate", ["--label", "foo"], "--label names the column of labels in a CSV/Parquet"),
         ("report", ["--label", "foo", "-o", "r.html"], "--label names the column of labels in"),
-        ("predict", ["--encoding", "latin-1"], "--encoding reads the documents of a text model"),
+        (
+            "predict",
+            ["--encoding", "latin-1"],
+            "--encoding reads documents and CSV tables; m.safetensors is a model of image data",
+        ),
     ]:
         proc = run([command, "--model", "m.safetensors", str(h5), *extra], tmp_path)
         assert said in proc.stderr and "so it is ignored — drop it" in proc.stderr, proc.stderr
@@ -589,7 +593,9 @@ def test_a_csv_in_another_encoding_is_read_with_encoding(tmp_path):
     frame.iloc[:60].to_csv(tmp_path / "train.csv", index=False, encoding="latin-1")
     frame.iloc[60:].to_csv(tmp_path / "test.csv", index=False, encoding="latin-1")
     plain = run(["train", "train.csv", "--no-plot"], tmp_path)
-    assert_clean_failure(plain, (2,), "give its encoding (--encoding cp1252, latin-1, …)")
+    assert_clean_failure(
+        plain, (2,), "give its encoding to train, predict, evaluate or report (--encoding cp1252"
+    )
     args = ["train.csv", "--test", "test.csv", "--encoding", "latin-1", "--no-plot"]
     proc = run(["train", *args, "--solver", "newton", "--alpha", "1e-2", "--json"], tmp_path)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
@@ -598,6 +604,9 @@ def test_a_csv_in_another_encoding_is_read_with_encoding(tmp_path):
     assert "accuracy" in run(["evaluate", *model, "test.csv"], tmp_path).stdout
     lines = run(["predict", *model, "test.csv"], tmp_path).stdout.splitlines()
     assert lines[0] == "name\tP(oui)\tlabel" and len(lines) == 21
+    named = run(["predict", *model, "test.csv", "--id", "label"], tmp_path)  # read as Latin-1
+    assert named.returncode == 0, named.stderr
+    assert {line.split("\t")[0] for line in named.stdout.splitlines()[1:]} == {"oui", "désolé"}
     frame.to_parquet(tmp_path / "t.parquet")
     proc = run(["train", "t.parquet", "--encoding", "latin-1", "--no-plot"], tmp_path)
     assert "--encoding applies to text data and CSV tables only" in proc.stderr

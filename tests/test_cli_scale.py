@@ -261,6 +261,12 @@ def test_evaluate_and_predict_read_a_parquet_folder_a_block_at_a_time(tmp_path, 
     in_memory = _predictions(["--model", "p.safetensors", tmp_path / "new.csv"], tmp_path)
     assert len(streamed) == 3000 and streamed[1500][0] == "row 1501"
     assert streamed == in_memory
+    # labels predict does not read: blank in one file, absent from another
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    frame.iloc[:1500].assign(label=np.nan).to_parquet(mixed / "part-0.parquet")
+    frame.iloc[1500:].drop(columns="label").to_parquet(mixed / "part-1.parquet")
+    assert _predictions(["--model", "p.safetensors", mixed], tmp_path) == in_memory
 
     (tmp_path / "narrow").mkdir()
     frame.drop(columns="f3").to_parquet(tmp_path / "narrow" / "a.parquet")

@@ -1092,3 +1092,20 @@ def test_folders_of_many_classes_are_not_taken_for_an_id_column():
     require_both_classes(ds)  # no refusal
     with pytest.raises(DataError, match="looks like a feature or an ID"):
         require_both_classes(replace(ds, spec=Preprocessing(kind="table")))
+
+
+def test_numeric_classes_match_by_value_across_spellings(tmp_path):
+    """A model whose CSV labels "+1"/"-1" were read as the numbers 1/-1 (before labels kept
+    their spelling) refused that very CSV: "its classes ('-1', '+1') differ from the model's
+    ('-1', '1')". Numbers match by value where every class is one; names stay names."""
+    (tmp_path / "pm.csv").write_text(
+        "a,label\n" + "".join(f"{k},{'+1' if k % 2 else '-1'}\n" for k in range(6))
+    )
+    ds = data.load(str(tmp_path / "pm.csv"))
+    assert ds.classes == ("-1", "+1")
+    aligned = data.align_classes(ds, ("-1", "1"))
+    assert aligned.classes == ("-1", "1") and aligned.y.tolist() == ds.y.tolist()
+    padded = data.align_classes(replace(ds, classes=("00", "01")), ("0", "1"))
+    assert padded.y.tolist() == ds.y.tolist()
+    with pytest.raises(DataError, match="differ from the model's"):
+        data.align_classes(replace(ds, classes=("-1", "+1")), ("no", "yes"))

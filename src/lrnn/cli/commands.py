@@ -692,7 +692,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     elif other:
         print(
             f"NOT the same model: retraining makes other {', '.join(other)} (largest weight "
-            f"difference {diff:.3e}); the file was changed after training"
+            f"difference {diff:.3e}); the file was changed after training, or this lrnn reads "
+            "the data otherwise than the one that trained it (class names, columns)"
         )
     else:
         print(f"NOT bit-identical: largest difference {diff:.3e}")

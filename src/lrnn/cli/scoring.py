@@ -29,7 +29,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     problem = threshold_problem(args.threshold, len(model.classes))
     if problem is not None:  # before any data is read
         raise UsageError(f"{args.model}: --threshold {args.threshold:g}: {problem}; drop it.")
-    tables = [p for p in args.inputs if p.lower().endswith((".csv", ".parquet"))]
+    tables = [p for p in args.inputs if p.lower().endswith(data.TABLE_SUFFIXES)]
     if args.text_column is not None and not tables:  # it was ignored without a word
         warnings.warn(
             "--text-column names a CSV/Parquet table's column of documents; these inputs are "
@@ -40,10 +40,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise UsageError("'-' (standard input) is given more than once; give it once.")
     say_if_label_is_unused(args.label, spec, scoring=False)
     if args.inputs == ["-"] and args.id is not None:
-        raise UsageError(
-            "--id names the rows of a table by one of its columns; - (standard "
-            "input) gives documents, named by their line — drop --id."
-        )
+        raise data.id_refused("- (standard input) gives documents, named by their line")
     if args.inputs == ["-"] and spec.kind == "text":  # a stream: scored a batch at a time
         datasets: Any = _stdin_datasets(spec)
     elif len(args.inputs) == 1 and data.scored_streamed(args.inputs[0]):  # a block at a time

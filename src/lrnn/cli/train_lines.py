@@ -12,6 +12,8 @@ import sys
 import warnings
 from typing import Any
 
+import numpy as np
+
 from lrnn import config
 from lrnn.errors import UsageError, printable
 from lrnn.train import Callback
@@ -61,7 +63,7 @@ def warn_of_a_large_layer(backend: Any) -> None:
     and its solver several copies of them: 4 classes over 2**24 hashed columns took 7 GB and
     three minutes for 177 documents, where two classes (one neuron) took 1.4 GB and 8 s."""
     classes, n = getattr(backend, "n_classes", 2), backend.n_features
-    size = 8 * classes * (n + 1)
+    size = np.dtype(getattr(backend, "dtype", np.float64)).itemsize * classes * (n + 1)
     if classes > 2 and size > LARGE_LAYER_BYTES:
         warnings.warn(
             f"{classes} classes over {n} columns make a softmax layer of {classes * (n + 1)} "

@@ -52,7 +52,9 @@ from lrnn.data.dataset import (
 from lrnn.data.fingerprint import SourceDigest, data_sha256
 from lrnn.data.hdf5 import load_course_h5
 from lrnn.data.loaders import (
+    TABLE_SUFFIXES,
     builtin,
+    id_refused,
     load,
     load_inputs,
     load_streamed,
@@ -65,6 +67,7 @@ from lrnn.data.sources import is_out_of_core, open_out_of_core, out_of_core_layo
 
 __all__ = [
     "BUILTIN_NAMES",
+    "TABLE_SUFFIXES",
     "DEFAULT_BUILTIN",
     "KINDS",
     "Dataset",
@@ -73,6 +76,7 @@ __all__ = [
     "align_classes",
     "builtin",
     "data_sha256",
+    "id_refused",
     "is_out_of_core",
     "limits",
     "load",

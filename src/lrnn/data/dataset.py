@@ -479,12 +479,19 @@ def align_classes(ds: Dataset, classes: Sequence[str], whose: str = "the model's
     training data and 1 in the test data. Data of one class, or whose class names are a subset
     of the model's, is fine; a class the model does not know is refused. Names are matched as
     they look (:func:`appearance`): labels written on another system, with accents as
-    combining marks, are the model's classes still.
+    combining marks, are the model's classes still; numbers, where all are, by value.
     """
     if ds.y is None or ds.classes is None or tuple(ds.classes) == tuple(classes):
         return ds
     index = {appearance(name): i for i, name in enumerate(classes)}
     index.update({name: i for i, name in enumerate(classes)})
+    if all(_NUMBER_NAME.fullmatch(str(c)) for c in (*classes, *ds.classes)):
+        # numbers by value: "+1" is 1 and "01" is 1 (a CSV's "+1" was read as 1 before its
+        # labels kept their spelling, so older models name that class "1")
+        for name in ds.classes:
+            same = [i for i, c in enumerate(classes) if float(c) == float(name)]
+            if name not in index and len(same) == 1:
+                index[name] = same[0]
     unknown = [c for c in ds.classes if c not in index and appearance(c) not in index]
     present = set(np.unique(ds.y).tolist())
     if any(ds.classes.index(c) in present for c in unknown):

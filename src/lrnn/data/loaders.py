@@ -36,8 +36,8 @@ from lrnn.data.tables import load_table, named_rows, table_row_names
 from lrnn.errors import DataError, UsageError
 
 _HDF5_SUFFIXES = (".h5", ".hdf5")
-_TABLE_SUFFIXES = (".csv", ".parquet")
-_DATA_SUFFIXES = (*_HDF5_SUFFIXES, *_TABLE_SUFFIXES, ".npz", ".npy")
+TABLE_SUFFIXES = (".csv", ".parquet")
+_DATA_SUFFIXES = (*_HDF5_SUFFIXES, *TABLE_SUFFIXES, ".npz", ".npy")
 
 
 def load(
@@ -102,9 +102,8 @@ def load(
             ds = load_image_folder(p, mode, size, allow_flat=not require_labels)
         elif suffix in _HDF5_SUFFIXES:
             ds = load_h5(name, require_labels)
-        elif suffix in _TABLE_SUFFIXES:
-            encoding = (text or {}).get("encoding") or (spec.encoding if spec else None)
-            ds = load_table(name, label, wanted, require_labels, drop, encoding)
+        elif suffix in TABLE_SUFFIXES:
+            ds = load_table(name, label, wanted, require_labels, drop, csv_encoding(spec, text))
             drop = ()  # left out as the file was read
         elif suffix == ".npz":
             ds = load_npz(name, require_labels)
@@ -116,13 +115,10 @@ def load(
                 f"name ({BUILTIN_HINT})."
             )
     if name_column is not None:  # a table's numbers or its text column's documents
-        if key is not None or Path(name).suffix.lower() not in _TABLE_SUFFIXES:
-            raise UsageError(
-                f"--id names the rows of a table by one of its columns; {name} is not a .csv "
-                "or .parquet table — drop --id."
-            )
-        encoding = ((spec.text if spec is not None else None) or text or {}).get("encoding")
-        names = table_row_names(name, name_column, ds.X.shape[0], encoding or "utf-8")
+        if key is not None or Path(name).suffix.lower() not in TABLE_SUFFIXES:
+            raise id_refused(f"{name} is not a .csv or .parquet table")
+        encoding = csv_encoding(spec, text) or "utf-8"
+        names = table_row_names(name, name_column, ds.X.shape[0], encoding)
         ds = replace(ds, names=names)
     if drop:
         from lrnn.data.columns import without_columns
@@ -136,6 +132,18 @@ def load(
         positive_class=positive_class,
         spec_of=spec_of,
     )
+
+
+def id_refused(why: str) -> UsageError:
+    """predict's ``--id`` given for data whose rows no column names."""
+    return UsageError(f"--id names the rows of a table by one of its columns; {why} — drop --id.")
+
+
+def csv_encoding(spec: Preprocessing | None, text: dict | None) -> str | None:
+    """The encoding a CSV is read in: a text model's documents' (its spec), a table model's
+    given for this run (``--encoding``), or the one training was given; None: UTF-8."""
+    given = (spec.text if spec is not None and spec.text else None) or text or {}
+    return given.get("encoding") or (spec.encoding if spec is not None else None)
 
 
 def load_inputs(
@@ -158,18 +166,16 @@ def load_inputs(
     label = label or spec.label_column or "label"
     first = paths[0]
     if name_column is not None and not (
-        len(paths) == 1 and Path(first).suffix.lower() in _TABLE_SUFFIXES
+        len(paths) == 1 and Path(first).suffix.lower() in TABLE_SUFFIXES
     ):
-        raise UsageError(
-            f"--id names the rows of a table by one of its columns; give one .csv or .parquet "
-            f"file, not {', '.join(paths[:3])}{' …' if len(paths) > 3 else ''} — or drop --id."
-        )
+        many = f"{', '.join(paths[:3])}{' …' if len(paths) > 3 else ''}"
+        raise id_refused(f"give one .csv or .parquet file, not {many}")
     if spec.kind == "text" and not (len(paths) == 1 and Path(first).is_dir()):
-        if len(paths) == 1 and Path(first).suffix.lower() in _TABLE_SUFFIXES:
+        if len(paths) == 1 and Path(first).suffix.lower() in TABLE_SUFFIXES:
             return load(
                 first, label=label, spec=spec, require_labels=False, name_column=name_column
             )
-        tables = [p for p in paths if Path(p).suffix.lower() in _TABLE_SUFFIXES]
+        tables = [p for p in paths if Path(p).suffix.lower() in TABLE_SUFFIXES]
         if tables:  # "a data file, but the model was trained on text" to one that was
             raise DataError(
                 f"{tables[0]}: a table among other inputs; a text model reads one CSV or "
@@ -340,7 +346,7 @@ def _load_sparse(
             f"files; give {takes(spec.kind, require_labels)}."
         )
     wants_column = is_text_model or (spec is None and text and text.get("text_column"))
-    if p.suffix.lower() in _TABLE_SUFFIXES and wants_column:
+    if p.suffix.lower() in TABLE_SUFFIXES and wants_column:
         return text_data.load_text_table(str(p), label, text or {}, spec, require_labels)
     return None
 
@@ -385,10 +391,7 @@ def load_streamed(
     names: list[str] = []
     if name_column is not None:  # predict's --id: the names are kept, one string a row
         if not parquet:
-            raise UsageError(
-                f"--id names the rows of a table by one of its columns; {path} is a Zarr store, "
-                "whose rows have no columns — drop --id."
-            )
+            raise id_refused(f"{path} is a Zarr store, whose rows have no columns")
         names = named_rows(source.column(name_column))  # type: ignore[attr-defined]
     return source, Dataset(empty, y, classes, names, spec, path)
 

@@ -23,7 +23,7 @@ KINDS = ("image", "table", "array", "text", "svmlight")
 #: What a model trained on each kind takes, as error messages say it.
 TAKES = {
     "image": "image files or a folder of them",
-    "table": "a .csv or .parquet file",
+    "table": "a .csv or .parquet file (or a folder of .parquet files)",
     "array": "a .npz or .npy file",
     "text": ".txt files, a folder of them, or - for one document per line",
     "svmlight": "an svmlight file (.svm, .svmlight, .libsvm)",

@@ -150,10 +150,10 @@ class ParquetSource:
         # as errors about its values name it (X[row, column] counts rows across the files)
         self.what = str(self.files[0] if len(self.files) == 1 else self.files[0].parent)
         schema = _parquet_schema(self.files[0])
-        self.label: str | None = label
-        if label not in schema.names and not labelled:
-            self.label = None
-        elif label not in schema.names:
+        # data to predict on: its labels are not read (a blank one refused it), nor needed in
+        # every file; the column is still no feature
+        self.label: str | None = label if labelled else None
+        if label not in schema.names and labelled:
             raise DataError(
                 f"{self.files[0]} has no label column {label!r}; its columns are "
                 f"{', '.join(schema.names[:10])}{' …' if len(schema.names) > 10 else ''}. "
@@ -194,7 +194,7 @@ class ParquetSource:
                     f"{path} lacks column {missing[0]!r} that {self.files[0]} has; every file "
                     "must hold the same feature and label columns."
                 )
-            known = {*wanted, *index, *_pandas_index_columns(file_schema)}
+            known = {*wanted, label, *index, *_pandas_index_columns(file_schema)}
             extra = [c for c in file_schema.names if c not in known]
             if extra and columns is None:  # it was left out without a word (the other way
                 # round is refused); a model's columns are picked by name, the rest left out
@@ -210,7 +210,7 @@ class ParquetSource:
                 ):
                     raise DataError(
                         f"column {name!r} of {path} has type {t}, not numbers; encode it as "
-                        "numbers or drop it before training."
+                        "numbers or drop it before training (or scoring)."
                     )
                 types.append(t)
             meta = _parquet_metadata(path)
