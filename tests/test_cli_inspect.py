@@ -133,29 +133,32 @@ def test_slope_teaches_rise_over_run(tmp_path):
         assert abs((after - before) - rise) <= 1e-9 and abs(rise / 0.001 - slope) <= 5e-5, line
 
 
-def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
+def _on_a_terminal(args: list[str], cwd, stdout_too: bool) -> tuple[int, str, str]:
+    """``lrnn ARGS`` with stderr (and, with ``stdout_too``, stdout) on a pseudo-terminal:
+    (exit status, what the terminal got, what a piped stdout got)."""
     primary, secondary = pty.openpty()
-    proc = subprocess.Popen(
-        [*lrnn_command(), "train", "--iterations", "600", "--no-plot"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=secondary,
-        text=True,
-    )
+    out_to = secondary if stdout_too else subprocess.PIPE
+    proc = subprocess.Popen([*lrnn_command(), *args], cwd=cwd, stdout=out_to, stderr=secondary)
     os.close(secondary)
-    out, _ = proc.communicate(timeout=300)
+    out = b"" if stdout_too else proc.stdout.read()
     chunks = []
     while True:
         try:
             data = os.read(primary, 65536)
-        except OSError:
+        except OSError:  # the other end closed: all of it read
             break
         if not data:
             break
         chunks.append(data)
     os.close(primary)
-    terminal = b"".join(chunks).decode(errors="replace")
-    assert proc.returncode == 0
+    status = proc.wait(timeout=300)
+    return status, b"".join(chunks).decode("utf-8", "replace"), out.decode()
+
+
+def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
+    args = ["train", "--iterations", "600", "--no-plot"]
+    status, terminal, out = _on_a_terminal(args, tmp_path, stdout_too=False)
+    assert status == 0
     assert "it/s" in terminal or "it]" in terminal  # tqdm's bar went to the terminal
     assert "Cost after iteration 500" in out  # results still on stdout
     plain = run(["train", "--iterations", "300", "--no-plot"], tmp_path)
@@ -165,29 +168,10 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
 def test_cost_lines_on_a_terminal_clear_the_progress_bar_first(tmp_path):
     """With stdout and stderr on one terminal, each cost line went on at the end of the bar's
     line (" 12%|████▌ | 361/3000 [...]Cost after iteration 500: 0.303273")."""
-    primary, secondary = pty.openpty()
-    proc = subprocess.Popen(
-        [*lrnn_command(), "train", "--iterations", "3000", "--print-every", "500", "--no-plot"],
-        cwd=tmp_path,
-        stdout=secondary,
-        stderr=secondary,
-    )
-    os.close(secondary)
-    chunks = []
-    while True:
-        try:
-            data = os.read(primary, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(primary)
-    assert proc.wait(timeout=300) == 0
-    screen = [
-        line.rstrip("\r").split("\r")[-1]
-        for line in b"".join(chunks).decode("utf-8", "replace").split("\n")
-    ]
+    args = ["train", "--iterations", "3000", "--print-every", "500", "--no-plot"]
+    status, terminal, _ = _on_a_terminal(args, tmp_path, stdout_too=True)
+    assert status == 0
+    screen = [line.rstrip("\r").split("\r")[-1] for line in terminal.split("\n")]
     costs = [line for line in screen if "Cost after iteration" in line]
     assert len(costs) == 6 and all(line.startswith("Cost after iteration") for line in costs), costs
 
