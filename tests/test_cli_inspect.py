@@ -256,6 +256,8 @@ def test_predict_names_a_tables_rows_by_its_id_column(tmp_path):
     assert_clean_failure(proc, (2,), "no column 'patien' to name the rows by (--id); did you mean")
     proc = run(["predict", *model, "digits", "--id", "patient"], tmp_path)
     assert_clean_failure(proc, (2,), "--id names the rows of a table")
+    proc = run(["predict", *model, "t.csv", "t.csv", "--id", "patient"], tmp_path)
+    assert_clean_failure(proc, (2,), "t.csv, t.csv are 2 inputs; give one .csv or .parquet file")
 
 
 @needs_cat

@@ -1107,5 +1107,13 @@ def test_numeric_classes_match_by_value_across_spellings(tmp_path):
     assert aligned.classes == ("-1", "1") and aligned.y.tolist() == ds.y.tolist()
     padded = data.align_classes(replace(ds, classes=("00", "01")), ("0", "1"))
     assert padded.y.tolist() == ds.y.tolist()
+    swapped = data.align_classes(replace(ds, classes=("+1", "-1")), ("-1", "1"))  # re-indexed
+    assert swapped.y.tolist() == (1 - ds.y).tolist()
+    three = replace(ds, classes=("1", "+1", "-1"), y=np.array([0, 1, 2, 0, 1, 2]))
+    with pytest.raises(DataError, match=r"classes '1' and '\+1' write one number two ways"):
+        data.align_classes(three, ("-1", "1"))
+    big = replace(ds, classes=("0", "9007199254740992"))  # 2**53: as a float, 2**53 + 1 too
+    with pytest.raises(DataError, match="differ from the model's"):
+        data.align_classes(big, ("0", "9007199254740993"))
     with pytest.raises(DataError, match="differ from the model's"):
         data.align_classes(replace(ds, classes=("-1", "+1")), ("no", "yes"))

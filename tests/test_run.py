@@ -12,6 +12,7 @@ from lrnn import persist, run
 from lrnn.cli import main
 from lrnn.data import split_rows
 from lrnn.errors import UsageError
+from tests.conftest import CAT_TRAIN, needs_cat
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +181,7 @@ def test_verify_finds_or_is_given_the_validation_file_early_stopping_read(
     assert f"--validation {other}: its sha256 differs from the one in" in capsys.readouterr().err
 
 
-def test_learning_rate_curves_end_at_the_final_cost():
+def test_learning_rate_curves_end_at_the_final_cost(monkeypatch):
     """compare-lr's curves: every iteration (sampled every 15th, the lesson's 0.01, whose
     cost rises and falls every 3 iterations, drew as a slow zigzag), the last at the final
     iteration with the final cost the table shows."""
@@ -192,12 +193,25 @@ def test_learning_rate_curves_end_at_the_final_cost():
         assert curve["iteration"] == list(range(251))
         assert curve["cost"][-1] == row["final_cost"] and rate == row["learning_rate"]
     assert diverged == [False, False]
-    # a long run keeps about CURVE_POINTS points, not one per iteration (and no gradients:
+    # a long run keeps at most CURVE_POINTS points, not one per iteration (and no gradients:
     # waiting for their norms held every one, 9.9 GB for 100,000 iterations of the cat data)
+    monkeypatch.setattr(after_training, "CURVE_POINTS", 1500)
     runs, _, rows = after_training.compare_learning_rates(ds, ds, [0.005], 4000)
     iterations = runs[0][1]["iteration"]
     assert iterations[:3] == [0, 3, 6] and iterations[-1] == 4000 and len(iterations) == 1335
     assert runs[0][1]["cost"][-1] == rows[0]["final_cost"]
+
+
+@needs_cat
+def test_compare_lr_marks_a_single_rise_past_1500_iterations():
+    """The cat data's 0.004 rises once, at its first step: with the curve thinned past 1500
+    iterations the rise fell between two samples, and at 1501 iterations the rate lost its
+    "cost rose" and its 2/L advice."""
+    from lrnn import after_training, data
+
+    ds = data.load(str(CAT_TRAIN))
+    _, _, rows = after_training.compare_learning_rates(ds, ds, [0.004], 1501)
+    assert rows[0]["cost_rose"]
 
 
 def test_compare_lr_tells_an_overshooting_rate_and_has_no_cost_for_a_diverged_one(

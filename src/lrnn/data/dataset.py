@@ -12,6 +12,7 @@ import unicodedata
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -486,12 +487,19 @@ def align_classes(ds: Dataset, classes: Sequence[str], whose: str = "the model's
     index = {appearance(name): i for i, name in enumerate(classes)}
     index.update({name: i for i, name in enumerate(classes)})
     if all(_NUMBER_NAME.fullmatch(str(c)) for c in (*classes, *ds.classes)):
-        # numbers by value: "+1" is 1 and "01" is 1 (a CSV's "+1" was read as 1 before its
-        # labels kept their spelling, so older models name that class "1")
+        # numbers by value, exactly: "+1" is 1 and "01" is 1 (a CSV's "+1" was read as 1 before
+        # its labels kept their spelling, so older models name that class "1")
         for name in ds.classes:
-            same = [i for i, c in enumerate(classes) if float(c) == float(name)]
+            same = [i for i, c in enumerate(classes) if Decimal(c) == Decimal(name)]
             if name not in index and len(same) == 1:
                 index[name] = same[0]
+                twin = [c for c in ds.classes if c != name and index.get(c) == same[0]]
+                if twin:  # "1" and "+1" in one file: two classes here, one in the model
+                    raise DataError(
+                        f"{ds.source}: its classes {twin[0]!r} and {name!r} write one number "
+                        f"two ways, the model's class {classes[same[0]]!r}; write each class "
+                        "one way."
+                    )
     unknown = [c for c in ds.classes if c not in index and appearance(c) not in index]
     present = set(np.unique(ds.y).tolist())
     if any(ds.classes.index(c) in present for c in unknown):

@@ -136,7 +136,10 @@ def load(
 
 def id_refused(why: str) -> UsageError:
     """predict's ``--id`` given for data whose rows no column names."""
-    return UsageError(f"--id names the rows of a table by one of its columns; {why} — drop --id.")
+    return UsageError(
+        f"--id names the rows of a table by one of its columns, and {why}; give one .csv or "
+        ".parquet file (or a folder of .parquet files), or drop --id."
+    )
 
 
 def csv_encoding(spec: Preprocessing | None, text: dict | None) -> str | None:
@@ -169,7 +172,11 @@ def load_inputs(
         len(paths) == 1 and Path(first).suffix.lower() in TABLE_SUFFIXES
     ):
         many = f"{', '.join(paths[:3])}{' …' if len(paths) > 3 else ''}"
-        raise id_refused(f"give one .csv or .parquet file, not {many}")
+        raise id_refused(
+            f"{first} is not a .csv or .parquet table"
+            if len(paths) == 1
+            else f"{many} are {len(paths)} inputs"
+        )
     if spec.kind == "text" and not (len(paths) == 1 and Path(first).is_dir()):
         if len(paths) == 1 and Path(first).suffix.lower() in TABLE_SUFFIXES:
             return load(
