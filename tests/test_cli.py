@@ -610,3 +610,14 @@ def test_a_csv_in_another_encoding_is_read_with_encoding(tmp_path):
     frame.to_parquet(tmp_path / "t.parquet")
     proc = run(["train", "t.parquet", "--encoding", "latin-1", "--no-plot"], tmp_path)
     assert "--encoding applies to text data and CSV tables only" in proc.stderr
+
+
+def test_an_option_given_twice_with_two_values_is_said(tmp_path):
+    """`--iterations 10 … --iterations 20` ran 20 without a word (argparse keeps the last)."""
+    args = ["train", "--iterations", "10", "--no-plot", "--iterations=20"]
+    proc = run(args, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    said = "--iterations is given 2 times ('10', '20'); the last, '20', is used — give it once."
+    assert said in proc.stderr and "Stopped after 20 iterations" in proc.stdout
+    again = run(["train", "--iterations", "20", "--iterations", "20", "--no-plot"], tmp_path)
+    assert again.returncode == 0 and "given 2 times" not in again.stderr  # the same value

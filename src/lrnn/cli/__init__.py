@@ -125,6 +125,37 @@ def _nearest_option(parser: Any, command: str | None, words: list[str]) -> tuple
     return next((pair for pair in hints if pair[1]), hints[0] if hints else ("", ""))
 
 
+def _options_given_twice(parser: Any, command: str, argv: list[str]) -> list[str]:
+    """An option that takes one value, given twice with two values: argparse keeps the last
+    without a word (``--iterations 10 … --iterations 20`` ran 20). Options that collect
+    (``--drop``) and flags are left alone."""
+    commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    where = commands[0].choices.get(command, parser) if commands else parser
+    single = {
+        s: action
+        for action in where._actions
+        if isinstance(action, argparse._StoreAction) and action.nargs in (None, "?")
+        for s in action.option_strings
+    }
+    seen: dict[Any, list[tuple[str, str]]] = {}
+    for i, word in enumerate(argv):
+        name, eq, value = word.partition("=")
+        if name in single:
+            if not eq:
+                following = argv[i + 1] if i + 1 < len(argv) else ""
+                value = "" if following.startswith("--") else following
+            seen.setdefault(single[name], []).append((name, value))
+    said = []
+    for given in seen.values():
+        values = [value for _, value in given]
+        if len(given) > 1 and len(set(values)) > 1:
+            said.append(
+                f"{given[0][0]} is given {len(given)} times ({', '.join(map(repr, values))}); "
+                f"the last, {values[-1]!r}, is used — give it once."
+            )
+    return said
+
+
 def _with_the_word_meant(message: str, parser: Any, argv: list[str]) -> str:
     """argparse's ``message`` with the word meant, where a typo caused it: an invalid choice
     ('did you mean 'train'?'), or a required option that was given mistyped."""
@@ -209,6 +240,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 sys.stderr = _MayClose(stderr)
             if saves and not isinstance(stdout, _MayClose):
                 sys.stdout = _MayClose(stdout)
+            for said in _options_given_twice(parser, args.command, argv):
+                warnings.warn(said, UserWarning, stacklevel=1)
             try:
                 return int(args.run(args) or 0)
             except OSError as exc:  # a write to stdout that failed is named as such
