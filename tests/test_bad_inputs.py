@@ -940,6 +940,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("text --hashing with --min-df", lambda f: ["train", f.reviews("r", {}), *T, "--hashing", "2**10", "--min-df", "1"], "--hashing and --min-df do not go together"),
     ("text --hashing not a number", lambda f: ["train", f.reviews("r", {}), *T, "--hashing", "lots"], "--hashing"),
     ("text --hashing a power too large to compute", lambda f: ["train", f.reviews("r", {}), *T, "--hashing", "2**4000000000"], "argument --hashing: expected a count such as 2**20 (< 2**64), got '2**4000000000'"),
+    ("text --max-features zero", lambda f: ["train", f.reviews("r", {}), *T, "--max-features", "0"], "--max-features 0 must be a whole number between 1 and 16777216; give e.g. 20000"),
     ("text --max-features a power of many digits", lambda f: ["train", f.reviews("r", {}), *T, "--max-features", "10**100000"], "argument --max-features: expected a count such as 2**20"),
     ("text --hashing a negative power", lambda f: ["train", f.reviews("r", {}), *T, "--hashing", "2**-3"], "argument --hashing: expected a count such as 2**20"),
     ("text --encoding unknown", lambda f: ["train", f.reviews("r", {}), *T, "--encoding", "klingon"], "--encoding 'klingon'"),

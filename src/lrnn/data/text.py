@@ -127,13 +127,16 @@ def check_settings(d: Any) -> str | None:
             "between 0 and 1 (of the documents, 1 itself excluded: give the count 1 for a term "
             "in one document or more); give e.g. 2"
         )
-    for key, flag in (("max_features", "--max-features"), ("hashing", "--hashing")):
+    for key, flag, example in (
+        ("max_features", "--max-features", "20000"),
+        ("hashing", "--hashing", "2**20"),
+    ):
         v = d[key]
         top = limits.MAX_SPARSE_FEATURES
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= top):
             return (
                 f"{flag} {clip(repr(v))} must be a whole number between 1 and {top}; "
-                "give e.g. 2**20"
+                f"give e.g. {example}"
             )
     if not isinstance(d["encoding"], str) or not known_encoding(d["encoding"]):
         return (
