@@ -790,3 +790,12 @@ def test_a_text_column_given_for_documents_is_said_to_be_ignored(tmp_path):
     args = ["predict", "--model", "lrnn-model.safetensors", str(document), "--text-column", "b"]
     proc = run(args, tmp_path)
     assert proc.returncode == 0 and "--text-column names a CSV/Parquet table's" in proc.stderr
+
+
+def test_an_index_0_in_a_file_for_a_one_based_model_names_its_line(tmp_path):
+    X = sp.random(20, 6, density=0.5, random_state=3, format="csr")
+    spec = data.load(_svm(tmp_path / "train.svm", X, np.arange(20) % 2, False)).spec
+    assert spec.index_base == 1
+    (tmp_path / "z.svm").write_text("1 1:0.5 3:1\n0 2:1\n1 0:2 4:1\n")
+    with pytest.raises(DataError, match=r"z.svm: line 3 has feature index 0, but the model"):
+        data.load(tmp_path / "z.svm", spec=spec)

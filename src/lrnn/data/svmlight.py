@@ -296,9 +296,10 @@ def _rebased(X: Any, base: int, name: str) -> Any:
     if base == 0:
         return X
     if X.nnz and X.indices.min() == 0:
+        first = int(np.flatnonzero(X.indices == 0)[0])  # named by its line, as a wide one is
         raise DataError(
-            f"{name}: has feature index 0, but the model numbers features from 1; give a file "
-            "numbered like the training file."
+            f"{name}: line {_line_of(name, X, first)} has feature index 0, but the model "
+            "numbers features from 1; give a file numbered like the training file."
         )
     width = max(X.shape[1] - 1, 1)
     return sp.csr_matrix((X.data, X.indices - 1, X.indptr), shape=(X.shape[0], width))
