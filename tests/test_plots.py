@@ -355,3 +355,21 @@ def test_numbers_on_a_cell_take_the_more_readable_of_black_and_white():
     assert readable_text_on(blues(1.0)) == "white" and readable_text_on(blues(0.0)) == "black"
     assert readable_text_on((1.0, 1.0, 1.0, 1.0)) == "black"
     assert readable_text_on((0.0, 0.0, 0.0, 1.0)) == "white"
+
+
+def test_a_single_recorded_accuracy_is_drawn_as_a_point(tmp_path, monkeypatch):
+    """--print-every past --iterations records iteration 0 only: its accuracy was a line of no
+    length, invisible, with a legend entry all the same."""
+    import matplotlib.lines
+
+    markers: list = []
+    original = matplotlib.lines.Line2D.__init__
+
+    def spy(self, *args, **kwargs):
+        markers.append((kwargs.get("label"), kwargs.get("marker")))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.lines.Line2D, "__init__", spy)
+    history = {"iteration": [0], "cost": [0.69], "accuracy": [0.5]}
+    plots.learning_curve(history, tmp_path / "one.png", final=(50, 0.4))
+    assert ("training accuracy", "o") in markers

@@ -208,6 +208,7 @@ def learning_curve(
                     ls=style,
                     alpha=0.75,
                     label=label,
+                    marker="o" if ok.sum() == 1 else None,  # one record: a line of no length
                 )
         ax2.set_ylabel("accuracy (%)", color=_ORANGE)
         ax2.tick_params(axis="y", colors=_ORANGE)
