@@ -700,3 +700,16 @@ def test_the_readmes_callback_example_runs_as_written():
     namespace = {"X": StandardScaler().fit_transform(X), "y": y}
     exec("\n".join(body), namespace)
     assert eval(expression, namespace) == ast.literal_eval(said)
+
+
+def test_a_validation_fraction_of_less_than_one_example_is_said():
+    """validation_fraction=1e-9 held out one example and judged early stopping by it without
+    a word."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 0] + rng.standard_normal(60) > 0).astype(int)  # not separable
+    with pytest.warns(UserWarning, match=r"1e-09 of 60 examples is less than one, so one"):
+        LogisticNeuron(early_stopping=True, validation_fraction=1e-9, max_iter=20).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LogisticNeuron(early_stopping=True, validation_fraction=0.1, max_iter=20, tol=0).fit(X, y)

@@ -109,6 +109,13 @@ def split_rows(
             )
     if test is None:
         test = rng.permutation(m)[:n_test]
+    if n_test == 1 and test_fraction * m < 0.5:  # 1e-9 of 569: one example, without a word
+        warnings.warn(
+            f"{source}: {test_fraction:g} of {m} examples is less than one, so one example is "
+            f"held out for {held_for}, and a score on one example says little; hold out more "
+            "(a larger fraction, or a file of its own).",
+            stacklevel=4,
+        )
     keep = np.ones(m, dtype=bool)
     keep[test] = False
     return np.flatnonzero(keep), np.sort(test)
