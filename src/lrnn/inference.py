@@ -523,7 +523,7 @@ def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.
         for j, n in enumerate(names):
             for i, v in enumerate(columns[n]):
                 X[i, j] = _number(v, i, j, names)
-    names_out = [f"row {i + 1}" for i in range(X.shape[0])]
+    names_out = data.row_names(X.shape[0])
     rows = spec.transform(X)
     if spec.kind == "svmlight":  # scored by the sparse kernel, as lrnn predict scores the file
         import scipy.sparse as sp  # (a dense product sums in another order: other last bits)

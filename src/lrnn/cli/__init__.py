@@ -112,12 +112,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+def _command_parser(parser: Any, command: str | None) -> Any:
+    """The sub-command's own parser (its options), or the top level's without one."""
+    commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return commands[0].choices.get(command, parser) if commands and command else parser
+
+
 def _nearest_option(parser: Any, command: str | None, words: list[str]) -> tuple[str, str]:
     """(the first option in ``words`` that ``command`` does not have, "; did you mean --test?"
     when it is near one that it has) — or ("", ""). argparse already takes an unambiguous
     prefix of an option; this is for a typo."""
-    commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    where = commands[0].choices.get(command, parser) if commands and command else parser
+    where = _command_parser(parser, command)
     known = [s for action in where._actions for s in action.option_strings if s.startswith("--")]
     typed = [w.split("=")[0] for w in words if w.startswith("--")]
     unknown = [w for w in typed if not any(k.startswith(w) for k in known)]
@@ -129,8 +134,7 @@ def _options_given_twice(parser: Any, command: str, argv: list[str]) -> list[str
     """An option that takes one value, given twice with two values: argparse keeps the last
     without a word (``--iterations 10 … --iterations 20`` ran 20). Options that collect
     (``--drop``) and flags are left alone."""
-    commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    where = commands[0].choices.get(command, parser) if commands else parser
+    where = _command_parser(parser, command)
     single = {
         s: action
         for action in where._actions

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data.checks import clip
-from lrnn.data.preprocessing import Preprocessing
+from lrnn.data.preprocessing import Preprocessing, takes
 from lrnn.errors import DataError, UsageError, has_control_characters
 
 
@@ -173,6 +173,15 @@ def _test_rows_keeping_every_class(
     return None if spare.size < n_test else spare[:n_test]
 
 
+def kind_mismatch(source: str, kind: str, spec: Any, labelled: bool, spec_of: str) -> DataError:
+    """Data of ``kind`` given where ``spec``'s kind was trained on (``spec_of``: "the model
+    was trained on", or the training data's words), with what to give instead."""
+    return DataError(
+        f"{source}: {spec_of} {spec.kind} data but this is {kind} data; give "
+        f"{takes(spec.kind, labelled)}."
+    )
+
+
 def check_width(ds: Dataset, n_features: int) -> None:
     """Data for a model must have the model's number of features per example."""
     if ds.X.shape[1] != n_features:
@@ -182,10 +191,11 @@ def check_width(ds: Dataset, n_features: int) -> None:
         )
 
 
-def row_names(m: int) -> list[str]:
+def row_names(m: int, start: int = 0) -> list[str]:
     """How examples without a file name are called in every output: "row 1", "row 2", …
-    (1-based, as a person counts the rows of a table or an array)."""
-    return [f"row {i + 1}" for i in range(m)]
+    (1-based, as a person counts the rows of a table or an array); ``start``: the first row's
+    place from 0, for a block of rows read on its own."""
+    return [f"row {i + 1}" for i in range(start, start + m)]
 
 
 def subset(ds: Dataset, idx: np.ndarray) -> Dataset:

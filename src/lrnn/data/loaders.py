@@ -19,7 +19,13 @@ import numpy as np
 
 from lrnn.data.arrays import load_npy, load_npz
 from lrnn.data.builtin import BUILTIN_HINT, builtin_name, builtin_raw
-from lrnn.data.dataset import Dataset, require_both_classes, set_positive_class
+from lrnn.data.dataset import (
+    Dataset,
+    kind_mismatch,
+    require_both_classes,
+    row_names,
+    set_positive_class,
+)
 from lrnn.data.dataset import standardize as standardize_features
 from lrnn.data.hdf5 import load_h5
 from lrnn.data.images import (
@@ -296,10 +302,7 @@ def _finish(
 def _conform(ds: Dataset, spec: Preprocessing, labelled: bool, spec_of: str) -> Dataset:
     """Make freshly loaded data look like the data the model was trained on."""
     if ds.spec.kind != spec.kind:
-        raise DataError(
-            f"{ds.source}: {spec_of} {spec.kind} data but this is {ds.spec.kind} "
-            f"data; give {takes(spec.kind, labelled)}."
-        )
+        raise kind_mismatch(ds.source, ds.spec.kind, spec, labelled, spec_of)
     if spec.kind == "image" and ds.spec.image_shape != spec.image_shape:
         # Picture files are read at the model's size as they are decoded (a photo of any size
         # is the usual input); an HDF5 array of pictures of another size or colour is more
@@ -383,10 +386,7 @@ def load_streamed(
     parquet = out_of_core_layout(path) == "parquet"
     kind = "table" if parquet else "array"
     if spec.kind != kind:
-        raise DataError(
-            f"{path}: the model was trained on {spec.kind} data but this is {kind} data; give "
-            f"{takes(spec.kind, require_labels)}."
-        )
+        raise kind_mismatch(path, kind, spec, require_labels, "the model was trained on")
     columns = spec.feature_names if parquet else None
     source, values = open_out_of_core(
         path, label, binary=False, columns=columns, labelled=require_labels
@@ -415,7 +415,7 @@ def streamed_blocks(source: Source, ds: Dataset, digest: Any = None) -> Iterator
         if digest is not None:
             digest.add(block)
         rows = slice(start, start + block.shape[0])
-        names = ds.names[rows] if ds.names else [f"row {i + 1}" for i in range(start, rows.stop)]
+        names = ds.names[rows] if ds.names else row_names(block.shape[0], start)
         y = None if ds.y is None else ds.y[rows]
         yield replace(ds, X=ds.spec.transform(block), y=y, names=names)
 

@@ -390,8 +390,8 @@ def named_rows(values: Sequence[Any]) -> list[str]:
     import pandas as pd
 
     return [
-        f"row {i + 1}" if v is None or pd.isna(v) or not str(v).strip() else str(v)
-        for i, v in enumerate(values)
+        default if v is None or pd.isna(v) or not str(v).strip() else str(v)
+        for default, v in zip(row_names(len(values)), values, strict=True)
     ]
 
 

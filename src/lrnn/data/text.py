@@ -41,7 +41,7 @@ from lrnn.data.checks import (
     warn_of_nested_folders,
     warn_of_odd_entries,
 )
-from lrnn.data.dataset import Dataset, encode_labels
+from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import TAKES, Preprocessing
 from lrnn.errors import DataError, UsageError
 
@@ -664,7 +664,7 @@ def load_text_table(
             raise DataError(f"{where} is empty or not text; fill it or remove the row.")
         docs.append(decode_document(v.encode("utf-8"), where, "utf-8"))
     labels = label_values(frame, name, label, require_labels)
-    names = [f"row {i + 1}" for i in range(len(docs))]
+    names = row_names(len(docs))
     ds = documents_dataset(docs, labels, names, name, options, spec, f"label column {label!r}")
     if spec is None:  # evaluate and report read the same label column by default
         ds = replace(ds, spec=replace(ds.spec, label_column=label))
