@@ -610,6 +610,10 @@ def test_a_csv_in_another_encoding_is_read_with_encoding(tmp_path):
     frame.to_parquet(tmp_path / "t.parquet")
     proc = run(["train", "t.parquet", "--encoding", "latin-1", "--no-plot"], tmp_path)
     assert "--encoding applies to text data and CSV tables only" in proc.stderr
+    for command in ("predict", "evaluate"):  # they read the Parquet file without a word
+        proc = run([command, *model, "t.parquet"], tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert "--encoding reads CSV tables; t.parquet is not one" in proc.stderr, command
 
 
 def test_an_option_given_twice_with_two_values_is_said(tmp_path):

@@ -24,7 +24,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lrnn import data
     from lrnn.inference import iter_records, threshold_problem
 
-    model, spec = _load_model_and_spec(args.model, args.encoding, args.text_column)
+    model, spec = _load_model_and_spec(args.model, args.encoding, args.text_column, args.inputs)
     many = len(model.classes) > 2
     problem = threshold_problem(args.threshold, len(model.classes))
     if problem is not None:  # before any data is read
@@ -98,7 +98,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     if args.save:  # before any work: a model that cannot be written back costs nothing
         files.check_writable(args.model)
-    model, spec = _load_model_and_spec(args.model, args.encoding, args.text_column)
+    model, spec = _load_model_and_spec(args.model, args.encoding, args.text_column, [args.data])
     say_if_label_is_unused(args.label, spec, scoring=True)
     if len(model.classes) > 2:
         return _evaluate_classes(args, model, spec)
