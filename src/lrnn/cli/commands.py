@@ -15,7 +15,6 @@ import math
 import signal
 import sys
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from lrnn.cli.outputs import (
     interrupts_held,
     say_if_an_earlier_run_waits,
 )
+from lrnn.cli.saved_model import load_model_and_spec
 from lrnn.cli.train_lines import (
     TEXT_OPTIONS,
     given_label,
@@ -121,60 +121,6 @@ def _text_settings(args: argparse.Namespace) -> dict | None:
     if not any(hasattr(args, n) for n in TEXT_OPTIONS):
         return None
     return settings(**{n: getattr(args, n, None) for n in TEXT_OPTIONS})
-
-
-def _load_model_and_spec(
-    path: str,
-    encoding: str | None = None,
-    text_column: str | None = None,
-    data_paths: Sequence[str] = (),
-):
-    """The model and its preprocessing, with --encoding (documents', CSV tables') and
-    --text-column (a model of a folder of files scores a CSV's column too) applied; an
-    --encoding that none of ``data_paths`` (the data to be scored) would be read in is said."""
-    from dataclasses import replace
-
-    from lrnn import persist
-    from lrnn.data.text import model_spec, settings
-
-    model = persist.load_model(path)
-    spec = model_spec(model)  # a text model's vectorizer comes attached
-    if text_column is not None and spec.text is None:
-        raise UsageError(
-            f"--text-column names a table's column of documents for a text model; {path} is "
-            f"a model of {spec.kind} data — drop --text-column."
-        )
-    known = encoding and settings(encoding=encoding)["encoding"]
-    if known and spec.text is not None:  # a text model's documents
-        spec = replace(spec, text={**spec.text, "encoding": known})
-    elif known and spec.kind == "table":  # its CSV files (a Parquet file's text is UTF-8)
-        spec = replace(spec, encoding=known)
-        if data_paths and not any(_maybe_csv(p) for p in data_paths):
-            warnings.warn(
-                f"--encoding reads CSV tables; {printable(data_paths[0])} is not one (a "
-                "Parquet table's text is UTF-8), so it is ignored — drop it.",
-                stacklevel=3,
-            )
-    elif known:  # refused for --text-column; said, not ignored, here
-        warnings.warn(
-            f"--encoding reads documents and CSV tables; {path} is a model of {spec.kind} "
-            "data, so it is ignored — drop it.",
-            stacklevel=3,
-        )
-    if text_column is not None:
-        spec = replace(spec, text={**spec.text, "text_column": text_column})
-    return model, spec
-
-
-def _maybe_csv(path: str) -> bool:
-    """Whether the scored data may be read as CSV: a .csv file or standard input."""
-    return path == "-" or str(path).lower().endswith(".csv")
-
-
-def _logits(w: np.ndarray, b: float, ds, scale: float) -> np.ndarray:
-    from lrnn import run
-
-    return run.logits(w, b, ds, scale)
 
 
 class _LessonLines(Callback):
@@ -560,7 +506,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 
     source = args.data or data.DEFAULT_BUILTIN
     if args.model:
-        model, spec = _load_model_and_spec(args.model)
+        model, spec = load_model_and_spec(args.model)
         # The model's classes, as evaluate has them: other classes are refused, not scored.
         ds = data.align_classes(data.load(source, label=args.label, spec=spec), model.classes)
         if len(model.classes) > 2:
@@ -672,7 +618,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     plan = OutputPlan().read("DATA", args.data).read("--model", args.model)
     plan.read("--history", args.history)
     plan.write("-o", output, "report", derived=_choose("-o", args.output)).check()
-    model, spec = _load_model_and_spec(args.model, args.encoding, args.text_column, [args.data])
+    model, spec = load_model_and_spec(args.model, args.encoding, args.text_column, [args.data])
     say_if_label_is_unused(args.label, spec, scoring=True)
     label = scored_label(args, spec)
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)

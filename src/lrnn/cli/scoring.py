@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from lrnn.cli.commands import _load_model_and_spec, _logits, _out
+from lrnn.cli.commands import _out
+from lrnn.cli.saved_model import load_model_and_spec, logits
 from lrnn.cli.train_lines import say_if_label_is_unused, scored_label, six_decimals
 from lrnn.errors import UsageError, printable
 
@@ -24,7 +25,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lrnn import data
     from lrnn.inference import iter_records, threshold_problem
 
-    model, spec = _load_model_and_spec(args.model, args.encoding, args.text_column, args.inputs)
+    model, spec = load_model_and_spec(args.model, args.encoding, args.text_column, args.inputs)
     many = len(model.classes) > 2
     problem = threshold_problem(args.threshold, len(model.classes))
     if problem is not None:  # before any data is read
@@ -98,7 +99,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     if args.save:  # before any work: a model that cannot be written back costs nothing
         files.check_writable(args.model)
-    model, spec = _load_model_and_spec(args.model, args.encoding, args.text_column, [args.data])
+    model, spec = load_model_and_spec(args.model, args.encoding, args.text_column, [args.data])
     say_if_label_is_unused(args.label, spec, scoring=True)
     if len(model.classes) > 2:
         return _evaluate_classes(args, model, spec)
@@ -205,12 +206,12 @@ def _scored(args: argparse.Namespace, model: Any, spec: Any) -> tuple[Any, np.nd
     label = scored_label(args, spec)
     if not data.scored_streamed(args.data):
         ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
-        return ds, _logits(model.w, model.b, ds, spec.scale), None
+        return ds, logits(model.w, model.b, ds, spec.scale), None
     source, ds = data.load_streamed(args.data, spec, label, require_labels=True)
     ds = data.align_classes(ds, model.classes)
     digest = data.SourceDigest(source)
     blocks = data.streamed_blocks(source, ds, digest)
-    z = np.concatenate([_logits(model.w, model.b, block, spec.scale) for block in blocks])
+    z = np.concatenate([logits(model.w, model.b, block, spec.scale) for block in blocks])
     return ds, z, digest.hexdigest(ds.y)
 
 
@@ -349,7 +350,7 @@ def cmd_words(args: argparse.Namespace) -> int:
     """The top positive and negative terms of a text model (lrnn.text_report)."""
     from lrnn.text_report import top_terms
 
-    model, spec = _load_model_and_spec(args.model)
+    model, spec = load_model_and_spec(args.model)
     if spec.kind != "text":
         raise UsageError(
             f"{args.model}: was trained on {spec.kind} data, not text; use lrnn report to see "
