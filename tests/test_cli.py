@@ -594,7 +594,7 @@ def test_a_csv_in_another_encoding_is_read_with_encoding(tmp_path):
     frame.iloc[60:].to_csv(tmp_path / "test.csv", index=False, encoding="latin-1")
     plain = run(["train", "train.csv", "--no-plot"], tmp_path)
     assert_clean_failure(
-        plain, (2,), "give its encoding to train, predict, evaluate or report (--encoding cp1252"
+        plain, (2,), "give its encoding (--encoding cp1252, latin-1, …), or save the file as"
     )
     args = ["train.csv", "--test", "test.csv", "--encoding", "latin-1", "--no-plot"]
     proc = run(["train", *args, "--solver", "newton", "--alpha", "1e-2", "--json"], tmp_path)
@@ -614,6 +614,14 @@ def test_a_csv_in_another_encoding_is_read_with_encoding(tmp_path):
         proc = run([command, *model, "t.parquet"], tmp_path)
         assert proc.returncode == 0, proc.stderr
         assert "--encoding reads CSV tables; t.parquet is not one" in proc.stderr, command
+    # compare-lr and gradcheck read UTF-8 only, and said to give the encoding to other commands
+    compare = ["compare-lr", "train.csv", "--iterations", "20", "--encoding", "latin-1"]
+    assert run(compare, tmp_path).returncode == 0
+    for check in (["gradcheck", "train.csv"], ["gradcheck", "test.csv", *model[:2]]):
+        proc = run([*check, "--encoding", "latin-1"], tmp_path)
+        assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    proc = run(["gradcheck", "t.parquet", "--encoding", "latin-1"], tmp_path)
+    assert "this is a Parquet table (its text is UTF-8), so it is ignored" in proc.stderr
 
 
 def test_an_option_given_twice_with_two_values_is_said(tmp_path):

@@ -36,6 +36,7 @@ from lrnn.cli.train_lines import (
     progress_bar,
     resume_hint,
     same_model_path,
+    say_if_encoding_is_unused,
     say_if_label_is_unused,
     say_if_no_history,
     say_if_the_lessons_rate_is_tiny,
@@ -440,6 +441,8 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
     plan.write("--plot", plot, "plot", derived=_choose("--plot", args.plot)).check()
     train_ds, test_ds, _ = run.load_train_and_test(_request(args))
     say_if_label_is_unused(given_label(args), train_ds.spec, scoring=False)
+    read = [p for p in (args.data, args.test) if p]
+    say_if_encoding_is_unused(args.encoding, train_ds.spec.kind, read)
     runs, diverged, rows = after_training.compare_learning_rates(
         train_ds, test_ds, args.rates, args.iterations
     )
@@ -506,7 +509,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 
     source = args.data or data.DEFAULT_BUILTIN
     if args.model:
-        model, spec = load_model_and_spec(args.model)
+        model, spec = load_model_and_spec(args.model, args.encoding, None, [source])
         # The model's classes, as evaluate has them: other classes are refused, not scored.
         ds = data.align_classes(data.load(source, label=args.label, spec=spec), model.classes)
         if len(model.classes) > 2:
@@ -516,9 +519,11 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     else:
         from lrnn.data.images import check_image_size
 
-        ds = data.load(source, label=args.label, image_size=args.image_size)
+        text = _text_settings(args)
+        ds = data.load(source, label=args.label, image_size=args.image_size, text=text)
         check_image_size(args.image_size, ds)  # as train refuses it where it cannot resize
         spec = ds.spec
+        say_if_encoding_is_unused(args.encoding, spec.kind, [source])
         rng = np.random.default_rng(args.seed)
         if ds.classes is not None and len(ds.classes) > 2:
             K = len(ds.classes)

@@ -240,7 +240,11 @@ def _text_options(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="hash terms into N columns, e.g. 2**20 (no vocabulary: no --min-df/--max-features)",
     )
-    g.add_argument("--encoding", help="the text files' and CSV tables' encoding (default utf-8)")
+    _encoding_option(g)
+
+
+def _encoding_option(p: Any) -> None:
+    p.add_argument("--encoding", help="the text files' and CSV tables' encoding (default utf-8)")
 
 
 def _training_options(p: argparse.ArgumentParser) -> None:
@@ -551,6 +555,7 @@ def _compare_lr_parser(command: Callable[[str, str], argparse.ArgumentParser]) -
         default=default("random_state"),
         help=f"seed of the hold-out split (default {default('random_state')})",
     )
+    _encoding_option(p)
     p.add_argument("--json", action="store_true", help="JSON lines on stdout")
     p.set_defaults(run=commands.cmd_compare_lr)
 
@@ -576,6 +581,7 @@ def _gradcheck_parser(command: Callable[[str, str], argparse.ArgumentParser]) ->
         help="which coordinates are checked, and (without --model) the random weights they are "
         f"checked at (default {default('random_state')})",
     )
+    _encoding_option(p)
     p.add_argument("--json", action="store_true", help="JSON lines on stdout")
     p.set_defaults(run=commands.cmd_gradcheck)
 

@@ -10,6 +10,7 @@ import math
 import shlex
 import sys
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -289,13 +290,32 @@ def say_if_the_lessons_rate_is_tiny(args: argparse.Namespace, td: Any, cfg: Any,
 TEXT_OPTIONS = ("text_column", "ngrams", "min_df", "max_features", "hashing", "encoding")
 
 
+def encoding_reads(kind: str, paths: Sequence[str]) -> bool:
+    """Whether --encoding reads any of ``paths``: documents do, and a table's CSV files (or
+    standard input); a Parquet table's text is UTF-8, and other data has no text."""
+    csv = any(p == "-" or str(p).lower().endswith(".csv") for p in paths)
+    return kind == "text" or (kind == "table" and csv)
+
+
+def say_if_encoding_is_unused(encoding: str | None, kind: str, paths: Sequence[str]) -> None:
+    """--encoding given for data that has no text to read in it: said, not ignored."""
+    if encoding is not None and not encoding_reads(kind, paths):
+        this = "a Parquet table (its text is UTF-8)" if kind == "table" else f"{kind} data"
+        warnings.warn(
+            f"--encoding reads documents and CSV tables; this is {this}, so it is ignored — "
+            "drop it.",
+            stacklevel=3,
+        )
+
+
 def warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
     """Options that change nothing for this kind of data: say so, not silently."""
     kind = spec.kind
     text_table = kind == "text" and spec.text.get("text_column") is not None
     given = ["--" + f.replace("_", "-") for f in TEXT_OPTIONS if getattr(args, f, None) is not None]
-    if kind == "table" and str(getattr(args, "data", "")).lower().endswith(".csv"):
-        given = [g for g in given if g != "--encoding"]  # it read the CSV
+    read = [getattr(args, n, None) for n in ("data", "test", "validation")]
+    if kind == "table" and encoding_reads(kind, [p for p in read if p]):
+        given = [g for g in given if g != "--encoding"]  # it read a CSV
     if kind == "text":
         given = ["--text-column"] if args.text_column is not None and not text_table else []
     if given:

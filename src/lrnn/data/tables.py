@@ -353,10 +353,7 @@ def load_table(
     """A CSV or Parquet table; ``encoding`` is a CSV's (``--encoding``; UTF-8 by default),
     kept in the spec for the files read after it in this run (a test set)."""
     columns = None if wanted is None else [*wanted, label]
-    fix = (  # compare-lr and gradcheck read UTF-8 only
-        "give its encoding to train, predict, evaluate or report (--encoding cp1252, "
-        "latin-1, …), or save the file as UTF-8"
-    )
+    fix = "give its encoding (--encoding cp1252, latin-1, …), or save the file as UTF-8"
     df = read_table(name, columns, encoding or "utf-8", fix, label=label)
     ds = frame_dataset(df, name, label, wanted, require_labels, drop)
     return replace(ds, spec=replace(ds.spec, encoding=encoding)) if encoding else ds
