@@ -734,6 +734,15 @@ MUTANTS = [
         [("b = b - learning_rate * db", "b = b - db")],
         ["b's update leaves out the learning rate", "line 35"],
     ),
+    (  # both at once was "w is …; expected …": only one left out was recognised
+        "updates-without-rate",
+        "optimize",
+        [
+            ("b = b - learning_rate * db", "b = b - db"),
+            ("w = w - learning_rate * dw", "w = w - dw"),
+        ],
+        ["the updates leave out the learning rate", "line 34"],
+    ),
     (
         "loop-from-one",
         "optimize",

@@ -243,6 +243,12 @@ def explain_run(
                 f"for {iterations}): the lesson's loop is for i in range(num_iterations).",
                 loc.called("range"),
             )
+    if rate != 1.0 and matches(got, descent(*args, iterations, rate, w_rate=1.0, b_rate=1.0), tol):
+        return Finding(
+            "the updates leave out the learning rate: w = w − learning_rate · dw, "
+            "b = b − learning_rate · db.",
+            loc.assigned("w"),
+        )
     for name, knob in (("b", "b_rate"), ("w", "w_rate")):
         if rate != 1.0 and matches(got, descent(*args, iterations, rate, **{knob: 1.0}), tol):
             return Finding(
