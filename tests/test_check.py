@@ -57,6 +57,12 @@ MUTANTS = [
         ],
         ["far too slow", "line 20"],
     ),
+    (  # it said Python loops cost the time, and named no line: there is no loop
+        "propagate-sleeps",
+        "propagate",
+        [("    m = X.shape[1]\n", "    m = X.shape[1]\n    __import__('time').sleep(0.03)\n")],
+        ["far too slow", "It has no loop; a call that prints or waits", "line 19"],
+    ),
     ("print-cost-nothing", "optimize", [(_PRINT_LINE, "pass")], ["printed nothing", "i % 100"]),
     (  # the line to look at is the one after the loop, not the loop's own propagate call
         "grads-recomputed-after-the-loop",
@@ -1164,6 +1170,21 @@ def test_a_loop_that_never_ends_is_named_by_its_first_line(tmp_path):
     loop_line = solution.splitlines().index("    while True:") + 1
     said = f"line {loop_line + 1}; the while loop it ran in starts at line {loop_line})"
     assert f"it was at solution.py, {said}" in diagnosis
+
+
+def test_a_loop_stopped_at_a_call_that_waits_or_prints_names_that_call(tmp_path):
+    """A for loop that ends, each iteration slow because of a call in it: the advice was to
+    look for a loop that never ends or for loops over every example, not at the call."""
+    solution = CORRECT.replace(
+        '        dw = grads["dw"]\n', '        dw = grads["dw"]\n        time.sleep(0.5)\n'
+    ).replace("import numpy as np", "import time\n\nimport numpy as np", 1)
+    path = write(tmp_path, solution)
+    report = check_file(path, Limits(time_limit=1.5, total_limit=30.0, memory_mb=1024))
+    diagnosis = verdicts(report)["optimize"].diagnosis
+    line = solution.splitlines().index("        time.sleep(0.5)") + 1
+    assert "took longer than 1.5 s" in diagnosis, diagnosis
+    assert f"Line {line} waits (sleep) at every iteration" in diagnosis, diagnosis
+    assert "a loop that never ends" not in diagnosis
 
 
 def test_enclosing_while_loops():

@@ -93,9 +93,16 @@ def test_gradcheck_passes_on_builtin_and_model(tmp_path, cancer_model):
 
 
 def test_gradcheck_fails_when_the_step_is_absurd(tmp_path):
+    # too large: the cost curves between the nudges; it failed with exit 1 and no word on
+    # the step, read as backpropagation being wrong. The default step is tried and agrees.
     proc = run(["gradcheck", "breast_cancer", "--epsilon", "0.9"], tmp_path)
-    assert proc.returncode == 1 and "FAILED" in proc.stdout
-    assert "every finite difference is 0" not in proc.stdout  # too large: another failure
+    assert proc.returncode == 2 and "FAILED" in proc.stdout
+    assert "every finite difference is 0" not in proc.stdout
+    assert "a nudge of --epsilon 0.9 is too coarse" in proc.stdout
+    at_default = float(re.search(r"the overall relative error is (\S+), so", proc.stdout)[1])
+    assert at_default < 1e-6
+    proc = run(["gradcheck", "digits", "--epsilon", "1e-3"], tmp_path)  # fine enough
+    assert proc.returncode == 0 and "too coarse" not in proc.stdout
     # too small for the cost to move at all: every difference 0, said as the step's fault
     proc = run(["gradcheck", "digits", "--epsilon", "1e-20"], tmp_path)
     assert proc.returncode == 2 and "FAILED" in proc.stdout  # an option's fault: 2, not 1

@@ -427,6 +427,11 @@ def _stopped_diagnosis(name: str, stopped: str, src: loc.FunctionSource | None =
             " The check's time ran out while it ran: fix any function that fails and check "
             "again, or give more time with --total-time-limit."
         )
+    elif "longer than" in stopped and (slow := _slow_call_at(stopped, src)):
+        hint = (
+            f" Line {slow[0]} {slow[1]} at every iteration, which is what took the time on the "
+            "cat pictures: leave it out of the loop (or give more time with --time-limit)."
+        )
     elif "longer than" in stopped:
         hint = (
             " Look for a loop that never ends (a while loop whose condition never changes), "
@@ -434,6 +439,25 @@ def _stopped_diagnosis(name: str, stopped: str, src: loc.FunctionSource | None =
             "pictures: use np.dot (or give more time with --time-limit)."
         )
     return f"{name} {stopped}.{hint}"
+
+
+_SLOW_CALL = re.compile(rf"\b({'|'.join(loc.SLOW_CALLS)})\s*\(")
+
+
+def _slow_call_at(stopped: str, src: loc.FunctionSource | None) -> tuple[int, str] | None:
+    """(line, what it does) when the line a stopped run was caught at — the innermost one
+    named, in the function's own file — prints or waits: no loop is too slow there, so the
+    advice about loops would send the learner looking for one that is not."""
+    if src is None or "the while loop it ran in" in stopped:  # the loop never ends
+        return None
+    inner = re.search(r"in a call to \w+ \(line (\d+)\)", stopped) or re.search(
+        r"it was at [^,()]+, line (\d+)\b(?!, in a call)", stopped
+    )
+    line = int(inner.group(1)) if inner else 0
+    if not 0 < line <= len(src.lines):
+        return None
+    call = _SLOW_CALL.search(src.lines[line - 1].split("#", 1)[0])
+    return (line, loc.SLOW_CALLS[call.group(1)]) if call else None
 
 
 def _pointed(name: str, finding: Finding, src: loc.FunctionSource, text: str) -> tuple[str, str]:

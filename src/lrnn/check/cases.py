@@ -571,14 +571,24 @@ def _fast_enough(result: CallResult) -> Finding | None:
     if per_cat_call <= TOO_SLOW_PER_CAT_CALL:
         return None
     n, m = TIMED_SHAPE
-    return Finding(
+    slow = (
         f"the numbers are right, but it is far too slow for the lesson: a call on {n} "
         f"features × {m} examples took {result.seconds * 1e3:.0f} ms, so on the cat pictures "
         f"({CAT_SHAPE[0]} × {CAT_SHAPE[1]}) each call may take up to {per_cat_call:.1f} s "
-        f"and model's {CAT_CALLS} iterations up to {_duration(per_cat_call * CAT_CALLS)}. "
-        "Python loops over the examples or features cost that: compute A with "
+        f"and model's {CAT_CALLS} iterations up to {_duration(per_cat_call * CAT_CALLS)}."
+    )
+    # without a loop, a call that prints or waits is what costs the time (first_of: a loop
+    # that makes such a call is still the loop's fault)
+    waits = Finding(
+        f"{slow} It has no loop; a call that prints or waits at every call costs that: leave "
+        "it out.",
+        loc.slow_call(),
+    )
+    return Finding(
+        f"{slow} Python loops over the examples or features cost that: compute A with "
         "np.dot(w.T, X) + b and dw with np.dot(X, (A - Y).T), a whole matrix at a time.",
         loc.loop(),
+        alternative=waits,
     )
 
 

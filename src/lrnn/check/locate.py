@@ -433,6 +433,32 @@ def process_ender(src: FunctionSource) -> int | None:
     return None
 
 
+#: Calls that take time of their own at every iteration, and what they do: no loop is to
+#: blame for the time a function takes when it makes one of these.
+SLOW_CALLS = {
+    "print": "prints",
+    "display": "prints",
+    "pprint": "prints",
+    "sleep": "waits (sleep)",
+    "input": "waits for input",
+}
+
+
+def slow_call() -> Locator:
+    """The first call of one of :data:`SLOW_CALLS` (``print(…)``, ``time.sleep(…)``)."""
+
+    def find(src: FunctionSource) -> int | None:
+        for n in src.in_line_order():
+            if isinstance(n, ast.Call):
+                f = n.func
+                name = f.id if isinstance(f, ast.Name) else getattr(f, "attr", None)
+                if name in SLOW_CALLS:
+                    return n.lineno
+        return None
+
+    return find
+
+
 def called(name: str) -> Locator:
     """The first call of a function ``name`` (``print(...)``)."""
 

@@ -15,6 +15,7 @@ import math
 import signal
 import sys
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -502,6 +503,8 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------
 #: gradcheck passes when backpropagation and finite differences agree this well.
 GRADCHECK_TOLERANCE = 1e-6
+#: ... at this finite-difference step, unless --epsilon says otherwise.
+GRADCHECK_EPSILON = 1e-6
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
@@ -540,22 +543,34 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         flat = np.sort(rng.choice(w.size, size=k, replace=False))
         coords = [softmax.Coordinate(*divmod(int(i), w.shape[1])) for i in flat]
         coords += [softmax.Coordinate(w.shape[0], c) for c in range(w.shape[1])]
-        check = softmax.finite_difference_check(w, b, X, ds.y, coords, args.epsilon)
+        check_at = partial(softmax.finite_difference_check, w, b, X, ds.y, coords)
     else:
         coords = np.sort(rng.choice(w.size, size=k, replace=False))
-        check = objective.finite_difference_check(
-            w, b, X, ds.y.astype(np.float64), coords, args.epsilon
-        )
+        y = ds.y.astype(np.float64)
+        check_at = partial(objective.finite_difference_check, w, b, X, y, coords)
+    check = check_at(args.epsilon)
     ok = check.overall <= GRADCHECK_TOLERANCE
-    # no nudge moved the cost: the step given, not backpropagation, failed (exit 2, as for
-    # any option that cannot work; 1 says backpropagation is wrong)
+    # no nudge moved the cost, or a coarse one bent the slope (its error grows as epsilon²):
+    # the step given, not backpropagation, failed (exit 2, as for any option that cannot
+    # work; 1 says backpropagation is wrong)
     flat = all(r["finite_difference"] == 0 for r in check.rows)
     flat = flat and not ok and any(r["backprop"] != 0 for r in check.rows)
-    failed = 0 if ok else 2 if flat else 1
+    finer = None
+    if not (ok or flat) and args.epsilon > GRADCHECK_EPSILON:
+        finer = check_at(GRADCHECK_EPSILON).overall
+    coarse = finer is not None and finer <= GRADCHECK_TOLERANCE
+    failed = 0 if ok else 2 if flat or coarse else 1
     if args.json:
         for r in check.rows:
             _out(args, **r)
-        _out(args, overall_relative_error=check.overall, passed=ok, epsilon=args.epsilon)
+        at_default = {} if finer is None else {"overall_relative_error_at_default": finer}
+        _out(
+            args,
+            overall_relative_error=check.overall,
+            passed=ok,
+            epsilon=args.epsilon,
+            **at_default,
+        )
         return failed
     print(f"{'coordinate':>12} {'backprop':>15} {'finite diff':>15} {'rel. error':>11}")
     for r in check.rows:
@@ -570,7 +585,15 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     if flat:
         print(
             f"every finite difference is 0: a nudge of --epsilon {args.epsilon:g} does not "
-            "move the cost in floating point; use a larger one (the default is 1e-06)."
+            f"move the cost in floating point; use a larger one (the default is "
+            f"{GRADCHECK_EPSILON:g})."
+        )
+    elif coarse:
+        print(
+            f"a nudge of --epsilon {args.epsilon:g} is too coarse: the cost curves between "
+            "the two nudges, which moves the finite difference by about epsilon²; at the "
+            f"default {GRADCHECK_EPSILON:g} the overall relative error is {finer:.2e}, so "
+            "backpropagation agrees — use a smaller step."
         )
     return failed
 

@@ -571,8 +571,8 @@ def _gradcheck_parser(command: Callable[[str, str], argparse.ArgumentParser]) ->
     p.add_argument(
         "--epsilon",
         type=_finite(0.0, strict=True, high=1.0),
-        default=1e-6,
-        help="finite-difference step (default 1e-6)",
+        default=commands.GRADCHECK_EPSILON,
+        help=f"finite-difference step (default {commands.GRADCHECK_EPSILON:g})",
     )
     p.add_argument(
         "--seed",
