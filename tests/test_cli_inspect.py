@@ -109,6 +109,27 @@ def test_gradcheck_fails_when_the_step_is_absurd(tmp_path):
     assert "every finite difference is 0: a nudge of --epsilon 1e-20 does not move" in proc.stdout
 
 
+def test_gradcheck_at_an_optimum_says_the_gradient_is_too_small_to_judge(tmp_path):
+    """At a converged model's weights every gradient is ~1e-9, as small as the finite
+    differences' rounding: it said FAILED (exit 1), read as backpropagation being wrong."""
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame.iloc[:, [0, 1, 2, 30]]
+    frame = frame.rename(columns={"target": "label"})
+    frame.iloc[:400].to_csv(tmp_path / "small.csv", index=False)
+    frame.iloc[400:].to_csv(tmp_path / "rest.csv", index=False)
+    train = ["train", "small.csv", "--test", "rest.csv", "--solver", "newton", "--no-plot"]
+    assert run(train, tmp_path).returncode == 0
+    proc = run(["gradcheck", "small.csv", "--model", "lrnn-model.safetensors"], tmp_path)
+    assert proc.returncode == 2 and "FAILED" in proc.stdout, proc.stdout
+    assert "the gradient here is tiny (‖dw, db‖ = " in proc.stdout
+    proc = run(["gradcheck", "small.csv", "--model", "lrnn-model.safetensors", "--json"], tmp_path)
+    summary = json.loads(proc.stdout.splitlines()[-1])
+    rows = [json.loads(line) for line in proc.stdout.splitlines()[:-1]]
+    differences = [r["backprop"] - r["finite_difference"] for r in rows]
+    assert 0 < np.linalg.norm(differences) <= summary["rounding"] < 1e-8
+
+
 @needs_cat
 def test_gradcheck_on_cat(tmp_path):
     proc = run(["gradcheck", CAT_TRAIN, "--coordinates", "20"], tmp_path)

@@ -599,10 +599,38 @@ def lipschitz_constant(
 # Finite differences: backpropagation checked against rise over run
 # --------------------------------------------------------------------------------------------
 class GradientCheck(NamedTuple):
-    """Per-coordinate rows and the overall relative error ‖a − n‖ / (‖a‖ + ‖n‖)."""
+    """Per-coordinate rows, the overall relative error ‖a − n‖ / (‖a‖ + ‖n‖), and how far
+    rounding in the cost alone can move the finite differences (``rounding``, in ‖a − n‖):
+    where a gradient is that small (weights at an optimum), the relative error decides
+    nothing."""
 
     rows: list[dict[str, float | str]]
     overall: float
+    rounding: float
+
+    @classmethod
+    def of(cls, rows: list[dict[str, float | str]], cost: float, epsilon: float) -> GradientCheck:
+        a, n = cls._vectors(rows)
+        overall = float(np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-300))
+        # J is a mean of losses each good to a few ulps: within about 10·u·J (generously);
+        # two of them over the run 2ε move each difference by up to 10·u·J/ε
+        per_difference = 10.0 * float(np.finfo(np.float64).eps) * abs(cost) / epsilon
+        return cls(rows, overall, math.sqrt(len(rows)) * per_difference)
+
+    @staticmethod
+    def _vectors(rows: list[dict[str, float | str]]) -> tuple[NDArray, NDArray]:
+        a = np.array([r["backprop"] for r in rows], dtype=np.float64)
+        return a, np.array([r["finite_difference"] for r in rows], dtype=np.float64)
+
+    @property
+    def gradient_norm(self) -> float:
+        return float(np.linalg.norm(self._vectors(self.rows)[0]))
+
+    @property
+    def within_rounding(self) -> bool:
+        """Whether backpropagation and the differences differ by no more than rounding."""
+        a, n = self._vectors(self.rows)
+        return float(np.linalg.norm(a - n)) <= self.rounding
 
 
 def finite_difference_check(
@@ -619,7 +647,7 @@ def finite_difference_check(
     The slope of J along one coordinate is (J(θ + ε) − J(θ − ε)) / 2ε — rise over run — and
     agrees with backpropagation to about ε² when the gradient is right.
     """
-    _, dw, db = loss_and_grad(w, b, X, y, alpha)
+    cost, dw, db = loss_and_grad(w, b, X, y, alpha)
     rows: list[dict[str, float | str]] = []
     for j in [*np.asarray(coordinates).tolist(), "b"]:
         if j == "b":
@@ -642,7 +670,4 @@ def finite_difference_check(
                 "relative_error": rel,
             }
         )
-    a = np.array([r["backprop"] for r in rows])
-    n = np.array([r["finite_difference"] for r in rows])
-    overall = float(np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-300))
-    return GradientCheck(rows, overall)
+    return GradientCheck.of(rows, cost, epsilon)

@@ -557,18 +557,22 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     flat = flat and not ok and any(r["backprop"] != 0 for r in check.rows)
     finer = None
     if not (ok or flat) and args.epsilon > GRADCHECK_EPSILON:
-        finer = check_at(GRADCHECK_EPSILON).overall
-    coarse = finer is not None and finer <= GRADCHECK_TOLERANCE
-    failed = 0 if ok else 2 if flat or coarse else 1
+        finer = check_at(GRADCHECK_EPSILON)
+    coarse = finer is not None and finer.overall <= GRADCHECK_TOLERANCE
+    # a gradient as small as the differences' rounding (weights at an optimum): nothing shown
+    judged = finer or check
+    tiny = not (ok or flat or coarse) and judged.within_rounding
+    failed = 0 if ok else 2 if flat or coarse or tiny else 1
     if args.json:
         for r in check.rows:
             _out(args, **r)
-        at_default = {} if finer is None else {"overall_relative_error_at_default": finer}
+        at_default = {} if finer is None else {"overall_relative_error_at_default": finer.overall}
         _out(
             args,
             overall_relative_error=check.overall,
             passed=ok,
             epsilon=args.epsilon,
+            rounding=check.rounding,
             **at_default,
         )
         return failed
@@ -592,8 +596,16 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
         print(
             f"a nudge of --epsilon {args.epsilon:g} is too coarse: the cost curves between "
             "the two nudges, which moves the finite difference by about epsilon²; at the "
-            f"default {GRADCHECK_EPSILON:g} the overall relative error is {finer:.2e}, so "
-            "backpropagation agrees — use a smaller step."
+            f"default {GRADCHECK_EPSILON:g} the overall relative error is {finer.overall:.2e}, "
+            "so backpropagation agrees — use a smaller step."
+        )
+    elif tiny:
+        print(
+            f"the gradient here is tiny (‖dw, db‖ = {judged.gradient_norm:.1e}: these weights "
+            "sit at an optimum), no larger than rounding in the cost moves finite differences "
+            f"at epsilon {GRADCHECK_EPSILON if finer else args.epsilon:g} (about "
+            f"{judged.rounding:.1e}), so the relative error says nothing: check at weights "
+            "away from the optimum (leave out --model)."
         )
     return failed
 
