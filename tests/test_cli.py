@@ -622,6 +622,9 @@ def test_a_csv_in_another_encoding_is_read_with_encoding(tmp_path):
         assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     proc = run(["gradcheck", "t.parquet", "--encoding", "latin-1"], tmp_path)
     assert "this is a Parquet table (its text is UTF-8), so it is ignored" in proc.stderr
+    proc = run(["train", *args, "--min-df", "5", "--iterations", "2"], tmp_path)  # a CSV
+    said = "--min-df applies to text data only; this is a table of numbers, so it is ignored"
+    assert said in proc.stderr  # it was called "a Parquet table"
 
 
 def test_an_option_given_twice_with_two_values_is_said(tmp_path):

@@ -321,7 +321,9 @@ def warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
     if given:
         what = "text data" if kind != "text" else "a CSV/Parquet table of documents"
         what += " and CSV tables" if given == ["--encoding"] else ""
-        this = {"text": "a folder of documents", "table": "a Parquet table"}.get(kind, kind)
+        # a table: of numbers (no --text-column), or Parquet for --encoding alone
+        table = "a Parquet table" if given == ["--encoding"] else "a table of numbers"
+        this = {"text": "a folder of documents", "table": table}.get(kind, kind)
         warnings.warn(
             f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to {what} "
             f"only; this is {this}{' data' if kind not in ('text', 'table') else ''}, "
