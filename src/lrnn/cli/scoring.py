@@ -39,7 +39,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         )
     if args.inputs.count("-") > 1:
         raise UsageError("'-' (standard input) is given more than once; give it once.")
-    say_if_label_is_unused(args.label, spec, scoring=False)
+    say_if_label_is_unused(args.label, spec, scoring=False, predicting=True)
     if args.inputs == ["-"] and args.id is not None:
         raise data.id_refused("- (standard input) gives documents, named by their line")
     if args.inputs == ["-"] and spec.kind == "text":  # a stream: scored a batch at a time

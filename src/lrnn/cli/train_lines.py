@@ -363,11 +363,35 @@ def given_label(args: argparse.Namespace) -> str | None:
     return None if args.label in (None, config.LABEL_COLUMN) else args.label
 
 
-def say_if_label_is_unused(label: str | None, spec: Any, scoring: bool) -> None:
+def say_if_label_is_unused(
+    label: str | None, spec: Any, scoring: bool, predicting: bool = False
+) -> None:
     """--label names a table's column: for pictures, arrays or a folder of documents the
     labels come from the data itself, so the option changes nothing — said, as lrnn train
-    says it, not silently ignored."""
+    says it, not silently ignored. ``predicting``: predict reads a table model's columns by
+    name, so there --label changes nothing for a table either; a model's feature named as
+    the labels (``scoring``) is refused."""
     text_table = spec.kind == "text" and spec.text.get("text_column") is not None
+    feature = label is not None and spec.kind == "table" and label in (spec.feature_names or ())
+    if feature and (scoring or predicting):
+        if scoring:  # its values as labels: a class per value, refused as unknown classes
+            raise UsageError(
+                f"--label {label!r} is one of the model's features, not its labels; name the "
+                f"column of labels (the model's is {spec.label_column or config.LABEL_COLUMN!r})."
+            )
+        warnings.warn(
+            f"--label {label!r} is one of the model's features, and is read as one: predict "
+            "reads a table's columns by the model's names, so --label is ignored — drop it.",
+            stacklevel=3,
+        )
+        return
+    if label is not None and spec.kind == "table" and predicting:
+        warnings.warn(
+            "--label changes nothing here: predict reads a table's columns by the model's "
+            "names and leaves the others out, so it is ignored — drop it.",
+            stacklevel=3,
+        )
+        return
     if label is None or spec.kind == "table" or text_table:
         return
     what = "a label column to leave out of" if not scoring else "the column of labels in"

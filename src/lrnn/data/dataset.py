@@ -520,13 +520,23 @@ def align_classes(ds: Dataset, classes: Sequence[str], whose: str = "the model's
     unknown = [c for c in ds.classes if c not in index and appearance(c) not in index]
     present = set(np.unique(ds.y).tolist())
     if any(ds.classes.index(c) in present for c in unknown):
-        ours, theirs = ", ".join(map(shown, ds.classes)), ", ".join(map(shown, classes))
+        # a numeric feature read as the labels has a class per value: a few of them say it
+        column = " (is the label column the right one?)" if len(ds.classes) > _LISTED else ""
         raise DataError(
-            f"{ds.source}: its classes ({ours}) differ from {whose} ({theirs}); use data "
-            f"labelled with {whose} classes."
+            f"{ds.source}: its classes ({_listed(ds.classes)}) differ from {whose} "
+            f"({_listed(classes)}){column}; use data labelled with {whose} classes."
         )
     mapping = np.array([index.get(c, index.get(appearance(c), -1)) for c in ds.classes])
     return replace(ds, y=mapping[ds.y], classes=tuple(classes))
+
+
+#: Class names quoted in a message, at most (a float column read as labels has thousands).
+_LISTED = 10
+
+
+def _listed(names: Sequence[str]) -> str:
+    more = f", … ({len(names)} in all)" if len(names) > _LISTED else ""
+    return ", ".join(map(shown, names[:_LISTED])) + more
 
 
 def _say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, what: str) -> None:
