@@ -317,6 +317,14 @@ def test_gradcheck_compare_lr_and_verify_say_what_they_ignore(tmp_path, monkeypa
     assert main(["verify", "--model", "m.safetensors", "--validation", "nope.h5"]) == 0
     said = capsys.readouterr().err
     assert "--validation nope.h5 is not needed: m.safetensors was trained without early" in said
+    # early stopping on rows held out of the training data: the file named blamed the
+    # training data ("its sha256 differs"), which was the right one
+    args = ["train", "digits", "--iterations", "30", "--no-plot", "--early-stopping"]
+    assert main([*args, "--model", "es.safetensors"]) == 0
+    capsys.readouterr()
+    assert main(["verify", "--model", "es.safetensors", "--validation", "nope.h5"]) == 0
+    said = capsys.readouterr().err
+    assert "--validation nope.h5 is not needed: es.safetensors's early stopping judged by" in said
 
 
 def test_validation_rows_keep_each_class_factor_from_training():

@@ -219,6 +219,13 @@ def _validation_to_verify(
             )
         request.validation = None
         return
+    if validation is not None and not request.validation:  # its own rows, held out
+        warnings.warn(
+            f"--validation {validation} is not needed: {model_path}'s early stopping judged "
+            "by rows held out of its training data, not by a file — ignored.",
+            stacklevel=3,
+        )
+        return
     request.validation = validation or request.validation
     if request.validation and not validation and not os.path.exists(request.validation):
         raise DataError(
