@@ -574,6 +574,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("csv every row longer than the header", lambda f: ["train", f.text("s.csv", "a,b,label\n9,1,2,0\n9,0.1,0.2,1\n9,0.3,0.4,0\n9,0.5,0.6,1\n"), *T], "line 2 has 4 fields but the header names 3"),
     ("predict on a csv whose first row is longer", lambda f: ["predict", "--model", TABLE_MODEL, f.text("s.csv", "a,b,c\n1,2,3,4\n0.1,0.2,0.3\n")], "s.csv: line 2 has 4 fields"),
     ("--history over a file lrnn did not write", lambda f: ["train", *T, "--history", f.text("mine.csv", "a,b\n1,2\n")], "--history mine.csv already exists and was not written by lrnn"),
+    ("--history over a log with lrnn's columns and notes", lambda f: ["train", *T, "--history", f.text("log.csv", "iteration,cost,notes\n1,0.5,keep this\n")], "--history log.csv already exists and was not written by lrnn"),
+    ("--history over a JSON log with lrnn's keys and notes", lambda f: ["train", *T, "--history", f.text("log.json", '{"iteration": [1], "cost": [0.5], "notes": ["keep this"]}')], "--history log.json already exists and was not written by lrnn"),
     ("--plot over a picture lrnn did not write", lambda f: ["train", "--iterations", "3", "--model", "new.safetensors", "--plot", f.png("photo.png")], "--plot photo.png already exists and was not written by lrnn"),
     ("--report over a page lrnn did not write", lambda f: ["train", *T, "--report", f.text("mine.html", "<html>mine</html>")], "--report mine.html already exists and was not written by lrnn"),
     ("report -o over a page lrnn did not write", lambda f: ["report", "--model", TABLE_MODEL, "-o", f.text("mine.html", "<html>mine</html>"), "table.csv"], "-o mine.html already exists and was not written by lrnn"),

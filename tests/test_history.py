@@ -127,3 +127,17 @@ def test_a_long_json_history_is_still_known_as_lrnn_s_own(tmp_path):
     other.write_text('{"iteration": [1], "loss": [2]}')
     assert written_by_lrnn(Path(long), "history") and written_by_lrnn(Path(short), "history")
     assert not written_by_lrnn(Path(other), "history")
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_every_recorded_column_is_one_a_history_file_is_known_by(classes):
+    """An existing --history file is replaced only when all its columns are lrnn's: a column
+    recorded by training but missing from HISTORY_COLUMNS would make lrnn refuse its own."""
+    from lrnn import LogisticNeuron
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = np.digitize(X[:, 0], [-0.5, 0.5]) % classes
+    model = LogisticNeuron(early_stopping=True, max_iter=30, learning_rate=0.1).fit(X, y)
+    assert "val_loss" in model.history_
+    assert set(model.history_) <= set(history_module.HISTORY_COLUMNS)

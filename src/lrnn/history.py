@@ -52,6 +52,12 @@ MAX_HISTORY_COLUMNS = 64
 MAX_KEY_CHARS = 100
 HISTORY_SUFFIXES = (".csv", ".json")
 REQUIRED_HISTORY_KEYS = ("iteration", "cost")
+#: Every column a training history has (:meth:`lrnn.train` records them): a file with any
+#: other is not one lrnn wrote, and is not replaced as if it were.
+HISTORY_COLUMNS = (
+    *REQUIRED_HISTORY_KEYS,
+    *("loss", "accuracy", "grad_norm", "learning_rate", "val_loss", "val_accuracy"),
+)
 
 
 def save_history(history: Mapping[str, Sequence[float]], path: str | os.PathLike) -> Path:

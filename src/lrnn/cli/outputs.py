@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 import warnings
@@ -218,25 +219,27 @@ def written_by_lrnn(path: Path, kind: str) -> bool:
         if kind == "report":
             with open(path, "rb") as f:
                 return HTML_GENERATOR.encode() in f.read(4096)
-        if kind == "history":  # a header (CSV) or keys (JSON) with lrnn's history columns
-            from lrnn.history import REQUIRED_HISTORY_KEYS
+        if kind == "history":  # a header (CSV) or keys (JSON) of lrnn's history columns only
+            from lrnn.history import HISTORY_COLUMNS, REQUIRED_HISTORY_KEYS
 
             if path.suffix.lower() == ".json":  # {"iteration": [...], "cost": [...], ...}
-                return _json_history(path, REQUIRED_HISTORY_KEYS)
+                return _json_history(path, REQUIRED_HISTORY_KEYS, HISTORY_COLUMNS)
             with open(path, "rb") as f:
                 start = f.read(4096).decode("utf-8", errors="replace")
             header = start.split("\n", 1)[0].strip().split(",")
-            return all(key in header for key in REQUIRED_HISTORY_KEYS)
+            ours = all(key in HISTORY_COLUMNS for key in header)  # a column of notes: not ours
+            return ours and all(key in header for key in REQUIRED_HISTORY_KEYS)
     except (OSError, ValueError):
         return False
     return False
 
 
-def _json_history(path: Path, keys: Sequence[str]) -> bool:
-    """Whether a JSON file is an object that opens with lrnn's history columns: its keys are
-    looked for a block at a time, as a long history holds its first column's whole list
-    before the next key (read up to the size a history of 10⁶ records takes)."""
-    wanted = {f'"{key}": ['.encode() for key in keys}
+def _json_history(path: Path, keys: Sequence[str], columns: Sequence[str]) -> bool:
+    """Whether a JSON file is an object of lrnn's history columns, ``keys`` among them: its
+    keys (a name before a list: the lists hold numbers only) are read a block at a time, as a
+    long history holds its first column's whole list before the next key (read up to the size
+    a history of 10⁶ records takes)."""
+    wanted, found = set(keys), set()
     with open(path, "rb") as f:
         if not f.read(2) == b'{"':
             return False
@@ -244,14 +247,17 @@ def _json_history(path: Path, keys: Sequence[str]) -> bool:
         tail = b""
         for _ in range(64 * 1024):  # blocks of 4 KiB: at most 256 MiB
             block = f.read(4096)
-            if not block:
-                return False
             text = tail + block
-            wanted = {w for w in wanted if w not in text}
-            if not wanted:
-                return True
-            tail = text[-16:]
+            found.update(k.decode("utf-8", "replace") for k in _JSON_KEY.findall(text))
+            if not block:
+                return wanted <= found <= set(columns)
+            tail = text[-(_LONGEST_KEY + 8) :]
     return False
+
+
+#: A history's key as JSON writes it before its list, and the longest one looked for.
+_JSON_KEY = re.compile(rb'"([^"\\]{1,100})": ?\[')
+_LONGEST_KEY = 100
 
 
 @contextlib.contextmanager
