@@ -280,6 +280,7 @@ def test_a_bare_resume_saves_where_the_run_did_or_says_why_not(tmp_path):
     outputs = ["--model", "m.safetensors", "--history", "h.csv", "--checkpoint", "c.safetensors"]
     first = run([*common, *outputs, "--checkpoint-every", "10"], tmp_path)
     assert first.returncode == 0, first.stderr
+    assert "checkpoint saved to c.safetensors" in first.stdout  # with the other files
     kept = (tmp_path / "m.safetensors").read_bytes()  # another model, at the default path
     (tmp_path / "lrnn-model.safetensors").write_bytes(kept)
     before = snapshot(tmp_path)
@@ -306,6 +307,12 @@ def test_resuming_lbfgs_with_its_own_print_every_gives_no_warning(tmp_path):
                "5", "--print-every", "1000", "--no-plot", "--model", "m.safetensors",
                "--checkpoint", "c.safetensors"]  # fmt: skip
     assert run([*command, "--checkpoint-every", "5"], tmp_path).returncode == 0
+    # each run with --checkpoint-every and no --checkpoint keeps a checkpoint of its own
+    # beside the model (m.ckpt, m-2.ckpt, …): said where, as --json says it
+    numbered = run([*command[:-2], "--checkpoint-every", "5", "--json"], tmp_path)
+    names = [json.loads(line)["checkpoint"] for line in numbered.stdout.splitlines()[-1:]]
+    again = run([*command[:-2], "--checkpoint-every", "5"], tmp_path)
+    assert names == ["m.ckpt.safetensors"] and "checkpoint saved to m-2.ckpt" in again.stdout
     resumed = run([*command, "--resume", "c.safetensors"], tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert "keeps the spacing" not in resumed.stderr

@@ -308,11 +308,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         model = after_training.model_file(result, td, cfg)
         _save_train_outputs(args, paths, model, result, td)
         kept = paths["checkpoint"] or args.resume  # a checkpoint this run wrote or continued
-        if kept and (saver.saved_at is not None or args.resume):
+        if not (kept and (saver.saved_at is not None or args.resume)):
+            kept = None
+        if kept:
             # the finished state, marked as such: a resume from it has nothing left to do
             # (short of the end, it redid the tail and replaced the model), and a later run
             # is not told that this one waits to be resumed
             saver.save(result.state, kept, finished=result.stop_reason)
+    paths = {**paths, "checkpoint": kept}  # said with the other files (-2, -3… when taken)
     _say_what_was_trained(args, paths, model.training, result, cfg.record_every)
     if not args.json:
         say_if_the_lessons_rate_is_tiny(args, td, cfg, result)
@@ -367,6 +370,7 @@ def _say_what_was_trained(
             plot=paths["plot"],
             report=paths["report"],
             history=paths["history"],
+            checkpoint=paths["checkpoint"],
             converged=result.converged,
             **{"restored_iteration": result.restored_iteration, **training},
         )
@@ -384,7 +388,8 @@ def _say_what_was_trained(
     if not math.isnan(training["test_accuracy"]):
         print(f"test accuracy: {100 * training['test_accuracy']} %")
     print(f"model saved to {printable(paths['model'])}")
-    for what, key in (("learning curve", "plot"), ("history", "history"), ("report", "report")):
+    saved = ("learning curve", "plot"), ("history", "history"), ("report", "report")
+    for what, key in (*saved, ("checkpoint", "checkpoint")):
         if paths[key]:
             print(f"{what} saved to {printable(paths[key])}")
 
