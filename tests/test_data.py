@@ -1117,3 +1117,25 @@ def test_numeric_classes_match_by_value_across_spellings(tmp_path):
         data.align_classes(big, ("0", "9007199254740993"))
     with pytest.raises(DataError, match="differ from the model's"):
         data.align_classes(replace(ds, classes=("-1", "+1")), ("no", "yes"))
+
+
+def test_columns_a_model_was_not_trained_on_are_said_to_be_left_out(tmp_path):
+    """A test file of another layout (27 more columns) was scored on the model's 3 without a
+    word; the --id column, the model's own label column and --drop'ped ones are not news."""
+    frame = pd.DataFrame(
+        {"id": ["x", "y"], "a": [1.0, 2.0], "c": [0.0, 1.0], "b": [3.0, 4.0], "label": [0, 1]}
+    )
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    spec = Preprocessing(kind="table", feature_names=("a", "b"), label_column="label")
+    path = str(tmp_path / "t.csv")
+    with pytest.warns(UserWarning) as caught:
+        ds = data.load(path, spec=spec, name_column="id")
+    said = [str(w.message) for w in caught]
+    assert said == [f"{path}: 1 column(s) the model was not trained on are left out ('c'); it "
+                    "reads its 2 by name."]  # fmt: skip
+    assert ds.X.tolist() == [[1.0, 3.0], [2.0, 4.0]] and list(ds.names) == ["x", "y"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data.load(path, spec=spec, name_column="id", drop=("c",))
+        data.load(str(tmp_path / "t.csv"), spec=spec, label="c", require_labels=False,
+                  name_column="id")  # fmt: skip

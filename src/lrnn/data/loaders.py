@@ -8,6 +8,7 @@ converted to match what the model was trained on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Iterator, Sequence
@@ -81,51 +82,57 @@ def load(
     name = os.fspath(path)
     key = builtin_name(name)
     wanted = spec.feature_names if spec is not None else None
-    if key is not None:
-        ds = builtin_raw(key, wanted)
-    else:
-        p = Path(name)
-        if name == "-" and not p.exists():
-            raise DataError(_standard_input_refused(spec, require_labels))
-        if not p.exists():
-            raise DataError(
-                f"{name}: no such file or folder; check the path "
-                f"(built-in data sets: {BUILTIN_HINT})."
-            )
-        if not (p.is_file() or p.is_dir()):  # a FIFO or a device would block or never end
-            raise DataError(f"{name}: not a regular file or folder; give a data file.")
-        suffix = p.suffix.lower()
-        sparse_ds = _load_sparse(p, label, spec, require_labels, text)
-        if sparse_ds is not None:
-            ds = sparse_ds
-        elif suffix == ".npy" or (p.is_dir() and out_of_core_layout(p) == "npy"):
-            ds = load_npy(p, require_labels)
-        elif p.is_dir() and out_of_core_layout(p) in ("zarr", "parquet"):
-            # not pictures: its zarr.json was "a file not named as a picture left out"
-            raise streamed_only(name, out_of_core_layout(p) == "zarr", as_test=False)
-        elif p.is_dir():
-            mode, size = image_target(spec, image_size)
-            ds = load_image_folder(p, mode, size, allow_flat=not require_labels)
-        elif suffix in _HDF5_SUFFIXES:
-            ds = load_h5(name, require_labels)
-        elif suffix in TABLE_SUFFIXES:
-            ds = load_table(name, label, wanted, require_labels, drop, csv_encoding(spec, text))
-            drop = ()  # left out as the file was read
-        elif suffix == ".npz":
-            ds = load_npz(name, require_labels)
+    # a missing --id column is the one line said: what reading the table warned of (its
+    # columns left out, the --id one among them) waits until the rows are named
+    with _warnings_held(name_column is not None):
+        if key is not None:
+            ds = builtin_raw(key, wanted)
         else:
-            raise DataError(
-                f"{name}: unsupported file type {suffix or '(no suffix)'!r}; give a .h5/.hdf5, "
-                ".csv, .parquet, .npz, .npy or svmlight (.svm, .svmlight, .libsvm) file, a "
-                "folder with one sub-folder of images or of .txt files per class, or a built-in "
-                f"name ({BUILTIN_HINT})."
-            )
-    if name_column is not None:  # a table's numbers or its text column's documents
-        if key is not None or Path(name).suffix.lower() not in TABLE_SUFFIXES:
-            raise id_refused(f"{name} is not a .csv or .parquet table")
-        encoding = csv_encoding(spec, text) or "utf-8"
-        names = table_row_names(name, name_column, ds.X.shape[0], encoding)
-        ds = replace(ds, names=names)
+            p = Path(name)
+            if name == "-" and not p.exists():
+                raise DataError(_standard_input_refused(spec, require_labels))
+            if not p.exists():
+                raise DataError(
+                    f"{name}: no such file or folder; check the path "
+                    f"(built-in data sets: {BUILTIN_HINT})."
+                )
+            if not (p.is_file() or p.is_dir()):  # a FIFO or a device would block or never end
+                raise DataError(f"{name}: not a regular file or folder; give a data file.")
+            suffix = p.suffix.lower()
+            sparse_ds = _load_sparse(p, label, spec, require_labels, text)
+            if sparse_ds is not None:
+                ds = sparse_ds
+            elif suffix == ".npy" or (p.is_dir() and out_of_core_layout(p) == "npy"):
+                ds = load_npy(p, require_labels)
+            elif p.is_dir() and out_of_core_layout(p) in ("zarr", "parquet"):
+                # not pictures: its zarr.json was "a file not named as a picture left out"
+                raise streamed_only(name, out_of_core_layout(p) == "zarr", as_test=False)
+            elif p.is_dir():
+                mode, size = image_target(spec, image_size)
+                ds = load_image_folder(p, mode, size, allow_flat=not require_labels)
+            elif suffix in _HDF5_SUFFIXES:
+                ds = load_h5(name, require_labels)
+            elif suffix in TABLE_SUFFIXES:
+                # the --id column, and the model's own labels when --label names another column
+                used = [c for c in (name_column, spec and spec.label_column) if c]
+                encoding = csv_encoding(spec, text)
+                ds = load_table(name, label, wanted, require_labels, drop, encoding, used)
+                drop = ()  # left out as the file was read
+            elif suffix == ".npz":
+                ds = load_npz(name, require_labels)
+            else:
+                raise DataError(
+                    f"{name}: unsupported file type {suffix or '(no suffix)'!r}; give a "
+                    ".h5/.hdf5, .csv, .parquet, .npz, .npy or svmlight (.svm, .svmlight, "
+                    ".libsvm) file, a folder with one sub-folder of images or of .txt files per "
+                    f"class, or a built-in name ({BUILTIN_HINT})."
+                )
+        if name_column is not None:  # a table's numbers or its text column's documents
+            if key is not None or Path(name).suffix.lower() not in TABLE_SUFFIXES:
+                raise id_refused(f"{name} is not a .csv or .parquet table")
+            encoding = csv_encoding(spec, text) or "utf-8"
+            names = table_row_names(name, name_column, ds.X.shape[0], encoding)
+            ds = replace(ds, names=names)
     if drop:
         from lrnn.data.columns import without_columns
 
@@ -138,6 +145,19 @@ def load(
         positive_class=positive_class,
         spec_of=spec_of,
     )
+
+
+@contextlib.contextmanager
+def _warnings_held(hold: bool) -> Iterator[None]:
+    """Warnings raised inside given once it ends without an error, when ``hold``."""
+    if not hold:
+        yield
+        return
+    with warnings.catch_warnings(record=True) as held:
+        warnings.simplefilter("always")
+        yield
+    for said in held:
+        warnings.warn(said.message, said.category, stacklevel=4)
 
 
 def id_refused(why: str) -> UsageError:

@@ -349,13 +349,15 @@ def load_table(
     require_labels: bool,
     drop: Sequence[str] = (),
     encoding: str | None = None,
+    used: Sequence[str] = (),
 ) -> Dataset:
     """A CSV or Parquet table; ``encoding`` is a CSV's (``--encoding``; UTF-8 by default),
-    kept in the spec for the files read after it in this run (a test set)."""
+    kept in the spec for the files read after it in this run (a test set). ``used``: columns
+    read for something else (``--id``), not left out unread."""
     columns = None if wanted is None else [*wanted, label]
     fix = "give its encoding (--encoding cp1252, latin-1, …), or save the file as UTF-8"
     df = read_table(name, columns, encoding or "utf-8", fix, label=label)
-    ds = frame_dataset(df, name, label, wanted, require_labels, drop)
+    ds = frame_dataset(df, name, label, wanted, require_labels, drop, used)
     return replace(ds, spec=replace(ds.spec, encoding=encoding)) if encoding else ds
 
 
@@ -451,12 +453,14 @@ def frame_dataset(
     wanted: Sequence[str] | None,
     require_labels: bool,
     drop: Sequence[str] = (),
+    used: Sequence[str] = (),
 ) -> Dataset:
     """A pandas DataFrame → Dataset: numeric feature columns and an optional label column.
 
-    With ``wanted`` (a model's feature names) exactly those columns are taken; otherwise every
-    column but the label and those in ``drop`` (``--drop``; a saved row index dropped, see
-    :func:`drop_saved_index`).
+    With ``wanted`` (a model's feature names) exactly those columns are taken, and any other
+    (but the label, ``drop`` and ``used``) is said to be left out: a test file of another
+    layout is most often the wrong file; otherwise every column but the label and those in
+    ``drop`` (``--drop``; a saved row index dropped, see :func:`drop_saved_index`).
     """
     df = df.set_axis([str(c) for c in df.columns], axis=1)
     if df.shape[0] == 0:
@@ -484,6 +488,16 @@ def frame_dataset(
             raise DataError(
                 f"{source}: missing feature column(s) {quoted(absent)} that the model was "
                 f"trained on; {fix}."
+            )
+        known = {*features, label, *drop, *used}
+        extra = [c for c in cols if c not in known]
+        if extra[:1] == cols[:1] and cols[0].strip() in _INDEX_NAMES:
+            extra = extra[1:]  # a saved row index, left out in training as well
+        if extra:
+            warnings.warn(
+                f"{source}: {len(extra)} column(s) the model was not trained on are left out "
+                f"({quoted(extra)}); it reads its {len(features)} by name.",
+                stacklevel=2,
             )
     else:
         features = [c for c in cols if c != label]
