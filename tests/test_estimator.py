@@ -510,6 +510,26 @@ def test_a_fit_whose_cost_ends_above_its_start_warns_once(record_every):
     assert "learning_rate='auto'" in str(warning.message)
 
 
+def test_sgds_noise_at_the_optimum_is_not_called_an_overshooting_rate(breast_cancer_std):
+    """A warm start at the optimum rose by 2e-7 over 200 sgd epochs at the rate 'auto' chose
+    (1/L): "learning_rate=0.300264 overshoots … steps below about 0.601 are sure to descend",
+    and that warning took the place of the ConvergenceWarning the run was due."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from lrnn.objective import lipschitz_constant
+
+    X, y = breast_cancer_std
+    model = LogisticNeuron(solver="sgd", learning_rate="auto", alpha=1e-2, warm_start=True)
+    model.set_params(max_iter=200)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+        model.fit(X, y)
+    said = [(w.category, str(w.message)) for w in caught]
+    assert [c for c, _ in said] == [ConvergenceWarning, ConvergenceWarning], said
+    assert model.result_.learning_rate < 2 / lipschitz_constant(X, 1e-2)
+
+
 @pytest.mark.parametrize("weighting", ["sample_weight", "class_weight"])
 def test_sgd_heads_for_the_weighted_optimum(breast_cancer_std, weighting):
     """Each mini-batch averaged over its own weights, so batches of one cancelled them (the

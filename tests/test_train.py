@@ -459,6 +459,29 @@ def test_features_a_standard_scaler_made_are_not_advised_to_be_standardized():
         short.fit(StandardScaler().fit_transform(X), y)
 
 
+def test_a_stall_just_above_root_eps_on_scaled_features_is_the_costs_precision():
+    """max|∇J| = 1.59e-08 against √eps·J = 1.49e-08, on standardized features: it said "the
+    features are badly scaled for this solver", of features a StandardScaler had made."""
+    import warnings
+
+    from sklearn.datasets import make_classification
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+
+    from lrnn import LogisticNeuron
+
+    X, y = make_classification(
+        n_samples=300, n_features=5, n_informative=3, random_state=0, flip_y=0.1
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = LogisticNeuron(solver="lbfgs", alpha=1e-2, tol=1e-8)
+        fitted.fit(StandardScaler().fit_transform(X), y)
+    (message,) = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+    assert fitted.result_.stop_reason == "stalled" and "badly scaled" not in message
+    assert "is below what the cost resolves in float64" in message
+
+
 def test_a_stalled_float32_lbfgs_run_is_not_sent_to_newton():
     """In float32 Newton stalls at that tol too (at a larger gradient): the advice to try it
     holds in float64 only."""

@@ -218,7 +218,12 @@ def warn_if_unfinished(
         )
     elif result.stop_reason == "stalled":
         wanted = f"tol={config.tol:g}" if config.tol > 0 else "what this precision allows"
-        if at_precision:
+        # a line search stalls once its best decrease, about ∇J²/2L, is below eps·J: at up to
+        # √(2L) times √(eps·J). On features already scaled that is what stopped it (√eps·J
+        # alone called such runs "badly scaled", advising the scaling they had).
+        margin = STALL_MARGIN if not scale else 1.0
+        near = stationary_enough(result.grad_norm / margin, result.final_cost, 0.0, backend.dtype)
+        if at_precision or near:
             # the cost, which a line search compares, stops resolving a gradient of about
             # √eps; Newton's step follows the gradient itself and gets further
             # in float32 Newton meets the same wall (its solve is no finer than the data)
@@ -279,6 +284,10 @@ def warn_if_the_cost_climbed(
     if not math.isfinite(end) or not cost_climbed(start, end, backend.dtype):
         return False
     lip = lipschitz(backend, config.alpha)
+    if abs(float(result.learning_rate)) < 2.0 / lip:
+        # a step that cannot overshoot: a rise is sgd's sampling noise (a warm start at the
+        # optimum rose by 2e-7) or momentum's swing, and the usual verdicts say the rest
+        return False
     warnings.warn(
         f"the cost rose from {start:.6g} to {end:.6g} over the run: "
         f"{_overshoots(result, config, backend, lip)}.",
@@ -419,6 +428,11 @@ def _apart(value: float, tol: float) -> str:
         if tol <= 0 or shown != f"{tol:.{digits}g}":
             return shown
     return repr(value)
+
+
+#: How far above √eps·J a stalled line search's gradient may be on scaled features, and the
+#: stall still be the cost's precision: √(2L) for curvatures L up to 50.
+STALL_MARGIN = 10.0
 
 
 def stationary_enough(grad_norm: float, cost: float, tol: float, dtype: np.dtype) -> bool:
