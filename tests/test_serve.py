@@ -323,7 +323,7 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("image: empty body", "image", _image_body(b""), 400, "body is empty"),
     ("image: body over the limit", "image", _image_body(b"\x89PNG" + bytes(int(LIMIT_MB * 2**20))), 413, "limit of 524288 bytes"),
     ("image: multipart, no boundary", "image", _multipart_without_boundary(), 400, "multipart"),
-    ("image: multipart, no file", "image", _multipart_text_only(), 400, "no file"),
+    ("image: multipart, no file", "image", _multipart_text_only(), 400, "holds no file, only the form field(s) 'note' (a part without a file name); attach each image as a file: curl -F image=@photo.jpg"),
     ("image: multipart, cut short", "image", _multipart_cut_short(), 400, "before its closing boundary --b1--: the upload was cut short"),
     ("image: threshold as a form field", "image", {"files": [("a", ("ok.png", _png()))], "data": {"threshold": "0.99"}}, 422, "the form field(s) 'threshold', which this API does not read (it reads files); options such as threshold and explain go in the query string"),
     ("image: multipart, one bad file", "image", {"files": [("a", ("ok.png", _png())), ("b", ("bad.png", b"xx"))]}, 422, "bad.png"),
@@ -412,6 +412,41 @@ def test_a_cut_short_upload_leaves_no_temporary_file_open(models):
         gc.collect()
     assert response.status_code == 400 and "cut short" in response.json()["error"]
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def test_a_pictures_declared_size_is_read_without_pillows_warning():
+    """100 megapixels (over Pillow's own warning line, under its error line): refused by
+    lrnn's limit, and Pillow's warning went to the server's log for every such request."""
+    from lrnn.data.images import declared_pixels
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert declared_pixels(png_bomb(10_000, 10_000)) == 10**8
+
+
+def test_an_answer_is_made_into_json_off_the_event_loop(models, monkeypatch):
+    """The predictions ran in a worker thread but their JSON text (up to 64 MB) was made on
+    the event loop, where /health waited seconds for a large answer."""
+    from starlette import responses
+    from starlette.testclient import TestClient
+
+    from lrnn.serve import create_app
+
+    rendered = []
+    render = responses.JSONResponse.render
+
+    def recording(self, content):
+        rendered.append((threading.current_thread(), "predictions" in content))
+        return render(self, content)
+
+    monkeypatch.setattr(responses.JSONResponse, "render", recording)
+    with TestClient(create_app(inference.Predictor.load(models.table))) as app:
+        loop = app.portal.call(threading.current_thread)  # the thread the event loop runs on
+        rows = pd.read_csv(models.table_csv).drop(columns="label").to_numpy()
+        answer = app.post("/predict", json={"rows": rows[:3].tolist()})
+    assert answer.status_code == 200, answer.text
+    threads = [thread for thread, is_answer in rendered if is_answer]
+    assert threads and loop not in threads
 
 
 def test_declared_oversized_body_is_refused(image_server):

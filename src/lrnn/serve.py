@@ -173,14 +173,18 @@ def create_app(
                 raise ApiError(400, f"the request body is empty; send {what_to_send}.")
             work = await _decoding(request, body, media, predictor, max_images)
 
-            result = await anyio.to_thread.run_sync(
-                _answer, predictor, work, threshold, explain, limiter=limiter
+            return await anyio.to_thread.run_sync(
+                answered, predictor, work, threshold, explain, limiter=limiter
             )
         except ApiError as e:
             return error(e.status, e.message)
         except DataError as e:
             return error(422, one_line(e))
-        return JSONResponse(result, headers=answer_headers)
+
+    def answered(*args: Any) -> Response:
+        # the JSON text made in the worker too: tens of MB of it (many classes, ?explain=1)
+        # took seconds on the event loop, where /health and every other request waited
+        return JSONResponse(_answer(*args), headers=answer_headers)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -529,6 +533,13 @@ async def _multipart(request: Any, body: bytes, max_images: int) -> list[tuple[s
                 blobs.append((value.filename or field, await value.read()))
     finally:
         await form.close()
+    if not blobs and fields:  # curl -F a=<pic.png sends the picture as a field's text
+        raise ApiError(
+            400,
+            f"the multipart body holds no file, only the form field(s) "
+            f"{quoted(sorted(set(fields)), 5)} (a part without a file name); attach each "
+            "image as a file: curl -F image=@photo.jpg.",
+        )
     if not blobs:
         raise ApiError(400, "the multipart body holds no file; attach at least one image.")
     if fields:  # a threshold sent as a field would be silently replaced by the model's own
