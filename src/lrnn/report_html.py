@@ -42,7 +42,9 @@ figcaption, .note { color: #555; font-size: .92rem; }
 code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .88rem;
        word-break: break-all; }
 .wrong { color: #b3261e; }
-td, th, caption, figcaption, .note { overflow-wrap: anywhere; }
+caption, figcaption, .note { overflow-wrap: anywhere; }
+td, th { overflow-wrap: break-word; }
+td.num { white-space: nowrap; }
 @media print {
   .scroll { overflow: visible; }
   table { width: 100%; }
