@@ -373,3 +373,27 @@ def test_a_single_recorded_accuracy_is_drawn_as_a_point(tmp_path, monkeypatch):
     history = {"iteration": [0], "cost": [0.69], "accuracy": [0.5]}
     plots.learning_curve(history, tmp_path / "one.png", final=(50, 0.4))
     assert ("training accuracy", "o") in markers
+
+
+def test_names_with_dollar_signs_are_drawn_as_written(tmp_path, monkeypatch):
+    """matplotlib reads text between two "$" as a formula: price bins "$10-$20" and
+    "under $10" were drawn as "10 − 20" on the confusion matrices' axes."""
+    from matplotlib.text import Text
+
+    from lrnn import metrics, plots_multiclass
+
+    drawn: list[Text] = []
+    save = plots._save
+
+    def keeping(fig, path):
+        drawn.extend(t for t in fig.findobj(Text) if "$" in t.get_text())
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keeping)
+    monkeypatch.setattr(plots_multiclass, "_save", keeping)
+    y = np.array([0, 1, 1, 0])
+    binary = metrics.evaluate(np.array([-1.0, 2.0, -3.0, 1.0]), y, 0.5)
+    plots.confusion_matrix(binary, ["$10-$20", "under $10"], tmp_path / "two.png")
+    classes = ["$10-$20", "under $10", "$20-$30"]
+    plots_multiclass.confusion_matrix(np.eye(3, dtype=int), classes, tmp_path / "three.png")
+    assert len(drawn) >= 4 and not any(t.get_parse_math() for t in drawn)

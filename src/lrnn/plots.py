@@ -19,19 +19,23 @@ Why it looks like this:
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from lrnn.errors import DataError, LrnnError, UsageError
 from lrnn.files import atomic_write_bytes, check_writable
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
@@ -56,6 +60,21 @@ _BLUE, _ORANGE, _GREEN, _RED = "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"
 
 # --------------------------------------------------------------------------------------------
 # Shared helpers
+
+
+def _as_written(draw: Callable[P, R]) -> Callable[P, R]:
+    """Draw with every text as written: matplotlib reads text between two "$" as a formula,
+    so classes "$10-$20" and "under $10" were drawn as "10 − 20" (names, words and file names
+    come from the data)."""
+
+    @functools.wraps(draw)
+    def drawing(*args: P.args, **kwargs: P.kwargs) -> R:
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+
+    return drawing
 
 
 def _figure(height: float = FIGSIZE[1]) -> Figure:
@@ -137,6 +156,7 @@ def _binary(y_true: ArrayLike, probability: ArrayLike, what: str) -> tuple[NDArr
 # Training
 
 
+@_as_written
 def learning_curve(
     history: Mapping[str, Sequence[float]],
     path: str | os.PathLike,
@@ -228,6 +248,7 @@ def learning_curve(
     return _save(fig, path)
 
 
+@_as_written
 def lr_comparison(
     runs: Sequence[tuple[float, Mapping[str, Sequence[float]]]],
     path: str | os.PathLike,
@@ -273,6 +294,7 @@ def lr_comparison(
 # The model
 
 
+@_as_written
 def weights_image(
     w: ArrayLike,
     image_shape: Sequence[int],
@@ -354,6 +376,7 @@ def most_confident_errors(
     return wrong[order[:k]]
 
 
+@_as_written
 def error_gallery(
     images: ArrayLike,
     y_true: ArrayLike,
@@ -386,6 +409,7 @@ def error_gallery(
     return picture_gallery(pictures, chosen, titles, heading, path)
 
 
+@_as_written
 def picture_gallery(
     pictures: NDArray, chosen: NDArray, titles: Sequence[str], heading: str, path: str | os.PathLike
 ) -> Path:
@@ -431,6 +455,7 @@ def tick_name(name: object) -> str:
     return text if len(text) <= TICK_NAME_CHARS else text[: TICK_NAME_CHARS - 1] + "…"
 
 
+@_as_written
 def confusion_matrix(
     evaluation: Evaluation, classes: Sequence[str], path: str | os.PathLike
 ) -> Path:
@@ -465,6 +490,7 @@ def confusion_matrix(
     return _save(fig, path)
 
 
+@_as_written
 def roc_pr(
     y_true: ArrayLike, probability: ArrayLike, path: str | os.PathLike, *, threshold: float = 0.5
 ) -> Path:
@@ -534,6 +560,7 @@ __all__ = [
 # Text models
 
 
+@_as_written
 def top_terms(
     positive: Sequence[tuple[str, float]],
     negative: Sequence[tuple[str, float]],

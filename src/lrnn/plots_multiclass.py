@@ -19,6 +19,7 @@ from lrnn.errors import DataError, UsageError
 from lrnn.plots import (
     FIGSIZE,
     GALLERY_ROW_HEIGHT,
+    _as_written,
     _figure,
     _save,
     picture_gallery,
@@ -38,6 +39,7 @@ ROC_LEGEND_MAX = 12
 ROC_WORST = 5
 
 
+@_as_written
 def class_templates(
     W: ArrayLike, image_shape: Sequence[int], classes: Sequence[str], path: str | os.PathLike
 ) -> Path:
@@ -99,6 +101,7 @@ def _colour_templates(templates: NDArray, classes: Sequence[str], path: str | os
     return _save(fig, path)
 
 
+@_as_written
 def class_terms(
     per_class: Sequence[tuple[str, Sequence[tuple[str, float]], Sequence[tuple[str, float]]]],
     path: str | os.PathLike,
@@ -124,6 +127,7 @@ def class_terms(
     return _save(fig, path)
 
 
+@_as_written
 def confusion_matrix(confusion: ArrayLike, classes: Sequence[str], path: str | os.PathLike) -> Path:
     """The K × K counts (rows: true class, columns: predicted), coloured by each row's share, so
     a small class's mistakes show as clearly as a large one's."""
@@ -165,6 +169,7 @@ def confusion_matrix(confusion: ArrayLike, classes: Sequence[str], path: str | o
     return _save(fig, path)
 
 
+@_as_written
 def roc_one_vs_rest(
     y_true: ArrayLike, probabilities: ArrayLike, classes: Sequence[str], path: str | os.PathLike
 ) -> Path:
@@ -228,6 +233,7 @@ def most_confident_errors(y_true: ArrayLike, probabilities: ArrayLike, k: int = 
     return wrong[order[:k]]
 
 
+@_as_written
 def error_gallery(
     images: ArrayLike,
     y_true: ArrayLike,
