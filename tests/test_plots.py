@@ -8,6 +8,7 @@ errors, one class, wrong shapes) are handled instead of producing nonsense.
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 import warnings
@@ -397,3 +398,57 @@ def test_names_with_dollar_signs_are_drawn_as_written(tmp_path, monkeypatch):
     classes = ["$10-$20", "under $10", "$20-$30"]
     plots_multiclass.confusion_matrix(np.eye(3, dtype=int), classes, tmp_path / "three.png")
     assert len(drawn) >= 4 and not any(t.get_parse_math() for t in drawn)
+
+
+def _overlaps(boxes) -> list[tuple[int, int]]:
+    return [
+        (i, j)
+        for i in range(len(boxes))
+        for j in range(i + 1, len(boxes))
+        if boxes[i].overlaps(boxes[j])
+    ]
+
+
+def test_long_class_names_leave_gallery_titles_and_axis_names_apart(tmp_path, monkeypatch):
+    """Class names of 18+ characters ran each panel's title into the next and past the edge
+    (two classes), and four names of 30 characters were written over each other below a
+    confusion matrix (K classes)."""
+    from lrnn import plots_multiclass
+
+    measured: dict[str, list] = {}
+    save = plots._save
+
+    def measuring(fig, path):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        fig.draw(renderer)
+        edge = fig.bbox
+        titles = [ax.title for ax in fig.axes if ax.title.get_text()]
+        ticks = [t for ax in fig.axes for t in ax.get_xticklabels() if t.get_text()]
+        texts = titles if len(titles) > 1 else ticks
+        boxes = [t.get_window_extent(renderer) for t in texts]
+        inside = all(edge.x0 <= b.x0 and b.x1 <= edge.x1 for b in boxes)
+        # slanted names run side by side, whatever their boxes (upright rectangles) say
+        level = [b for b, t in zip(boxes, texts, strict=True) if t.get_rotation() == 0]
+        measured[os.path.basename(path)] = [len(boxes), _overlaps(level), inside]
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", measuring)
+    monkeypatch.setattr(plots_multiclass, "_save", measuring)
+    rng = np.random.default_rng(0)
+    pictures = rng.integers(0, 255, size=(12, 16, 16, 3), dtype=np.uint8)
+    y = np.array([0, 1] * 6)
+    two = ["domestic cat photos", "anything but a cat at all"]
+    plots.error_gallery(pictures, y, np.where(y == 1, 0.1, 0.9), two, tmp_path / "two.png")
+    names = [f"Iris {kind} (a rather long common name)" for kind in "abcd"]
+    y4 = np.arange(12) % 4
+    p4 = np.full((12, 4), 0.1)
+    p4[np.arange(12), (y4 + 1) % 4] = 0.7
+    plots_multiclass.error_gallery(pictures, y4, p4, names, tmp_path / "four.png")
+    plots_multiclass.confusion_matrix(np.eye(4, dtype=int), names, tmp_path / "matrix.png")
+    assert measured == {
+        "two.png": [10, [], True],
+        "four.png": [10, [], True],
+        "matrix.png": [4, [], True],
+    }

@@ -400,8 +400,8 @@ def error_gallery(
     if chosen.size == 0:
         return None
     n_wrong = int(np.sum((p > threshold) != y))
-    true, positive = [tick_name(c) for c in classes], tick_name(classes[1])
-    titles = [f"true: {true[int(y[i])]}\nP({positive}) = {p[i]:.3f}" for i in chosen]
+    short = [tick_name(c, GALLERY_NAME_CHARS) for c in classes]
+    titles = [f"true: {short[int(y[i])]}\nP({short[1]})\n= {p[i]:.3f}" for i in chosen]
     heading = (
         f"Most confidently wrong: {chosen.size} of {n_wrong} misclassified "
         f"(threshold {threshold:g})"
@@ -427,7 +427,7 @@ def picture_gallery(
             ax.imshow(picture[:, :, 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
         else:
             ax.imshow(picture, interpolation="nearest")
-        ax.set_title(title, fontsize="medium", color=_RED)
+        ax.set_title(title, fontsize="small", color=_RED)
     fig.suptitle(heading, fontsize="x-large")
     return _save(fig, path)
 
@@ -449,10 +449,15 @@ def readable_text_on(rgba: tuple[float, ...]) -> str:
 TICK_NAME_CHARS = 24
 
 
-def tick_name(name: object) -> str:
+def tick_name(name: object, limit: int = TICK_NAME_CHARS) -> str:
     """A class name short enough for an axis (the tables beside the figure show it whole)."""
     text = str(name)
-    return text if len(text) <= TICK_NAME_CHARS else text[: TICK_NAME_CHARS - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: Longest class name in a gallery panel's title: five panels to a row leave each about 20
+#: characters of its smaller type.
+GALLERY_NAME_CHARS = 14
 
 
 @_as_written

@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from lrnn.errors import DataError, UsageError
 from lrnn.plots import (
     FIGSIZE,
+    GALLERY_NAME_CHARS,
     GALLERY_ROW_HEIGHT,
     _as_written,
     _figure,
@@ -27,6 +28,9 @@ from lrnn.plots import (
     tick_name,
 )
 
+#: The confusion matrix's predicted-class names are written level while all of them together
+#: take at most this many characters (the axis is about 5 inches wide), slanted beyond.
+LEVEL_TICK_CHARS = 40
 #: Panels per row of the class templates.
 TEMPLATE_COLUMNS = 5
 #: Above this many classes the confusion matrix shows colours only, no numbers in the cells.
@@ -141,8 +145,10 @@ def confusion_matrix(confusion: ArrayLike, classes: Sequence[str], path: str | o
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     if K <= NAMED_CLASSES_MAX:
         names = [tick_name(c) for c in classes]
+        # side by side they fit about 40 characters in all: slanted beyond that
+        slant = K > 5 or K * max(map(len, names)) > LEVEL_TICK_CHARS
         ax.set_xticks(
-            range(K), labels=names, rotation=45 if K > 5 else 0, ha="right" if K > 5 else "center"
+            range(K), labels=names, rotation=45 if slant else 0, ha="right" if slant else "center"
         )
         ax.set_yticks(range(K), labels=names)
         ax.set_xlabel("predicted class")
@@ -253,8 +259,9 @@ def error_gallery(
         return None
     n_wrong = int(np.sum(np.argmax(p, axis=1) != y))
     guesses = np.argmax(p[chosen], axis=1)
+    short = [tick_name(c, GALLERY_NAME_CHARS) for c in classes]
     titles = [
-        f"true: {classes[int(y[i])]}\nsaid: {classes[g]} ({p[i, g]:.2f})"
+        f"true: {short[int(y[i])]}\nsaid: {short[g]}\n(p = {p[i, g]:.2f})"
         for i, g in zip(chosen, guesses, strict=True)
     ]
     heading = f"Most confidently wrong: {chosen.size} of {n_wrong} misclassified"
