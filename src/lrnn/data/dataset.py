@@ -367,12 +367,24 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
         _check_label_lengths(values, source, what)
         values = _stripped(values.astype(str), source, what)
     uniq = np.unique(values)
+    shown = ", ".join(repr(clip(label_name(v))) for v in uniq[:5]) + ", ..."
+    # only a table has a column to choose (an .npz's labels are its y)
+    choose = "choose the column of class labels (--label NAME)"
+    if not what.startswith("label column"):
+        choose = "give class labels"
     if uniq.size > MAX_CLASSES:
-        shown = ", ".join(repr(clip(label_name(v))) for v in uniq[:5]) + ", ..."
         raise DataError(
             f"{source}: {what} has {uniq.size} distinct values ({shown}) — more than "
-            f"{MAX_CLASSES} classes; is that the label column? Choose the column of class "
-            "labels (--label NAME)."
+            f"{MAX_CLASSES} classes; is that the label column? {choose[0].upper()}{choose[1:]}."
+        )
+    measured = values.dtype.kind == "f" and uniq.size > MEASUREMENT_VALUES
+    if measured and np.mean(values != np.round(values)) > 0.05:
+        # a regression target: each value would be a class of one or two examples (the
+        # estimator refuses it as scikit-learn does: "continuous")
+        raise DataError(
+            f"{source}: {what} holds {uniq.size} distinct values with fractions ({shown}): "
+            f"measurements, not classes, each of which would be a class of its own; "
+            f"{choose}, or bin the values into a few classes."
         )
     if uniq.size == 0:
         raise DataError(f"{source}: no examples; give a file with data.")
@@ -530,6 +542,9 @@ def align_classes(ds: Dataset, classes: Sequence[str], whose: str = "the model's
     return replace(ds, y=mapping[ds.y], classes=tuple(classes))
 
 
+#: More distinct labels than this, most of them fractions, are measurements (a regression
+#: target), not classes: iris's petal lengths have 43, wine's alcohol 126.
+MEASUREMENT_VALUES = 20
 #: Class names quoted in a message, at most (a float column read as labels has thousands).
 _LISTED = 10
 
