@@ -384,6 +384,12 @@ def test_history_of_another_model(image_case, tmp_path):
     out = tmp_path / "r.html"
     with pytest.raises(DataError, match="does not belong to this model"):
         report.write_report(out, model=model, dataset=test_ds, history=longer)
+    # named by its file (lrnn report --history): "history file records …" named none
+    said = r"^--history sv.csv: the history records iteration \d+ but the model trained for"
+    with pytest.raises(DataError, match=said):
+        report.write_report(
+            out, model=model, dataset=test_ds, history=longer, history_name="--history sv.csv"
+        )
     assert not out.exists()
     # a shorter run's history was drawn without a word
     shorter = {k: list(v)[:2] for k, v in history.items()}

@@ -293,15 +293,16 @@ def past_the_model(history: Mapping[str, Any], training: Any) -> str | None:
     )
 
 
-def check_belongs(columns: Mapping[str, Any], training: Any) -> str | None:
+def check_belongs(columns: Mapping[str, Any], training: Any, name: str = "history") -> str | None:
     """A history whose iterations go past the model's (``training``: its file's facts) cannot
-    be this model's history: refused; one that ends well short of them is said, and the
-    sentence returned (for the page: a curve must not run from its end to the model's)."""
+    be this model's history: refused, by its ``name`` (a --history file's); one that ends
+    well short of them is said, and the sentence returned (for the page: a curve must not
+    run from its end to the model's)."""
     past = past_the_model(columns, training)
     if past:
         raise DataError(
-            f"history file {past}: it does not belong to this model; give the history saved "
-            "with this model (or none)."
+            f"{name}: the history {past}: it does not belong to this model; give the history "
+            "saved with this model (or none)."
         )
     recorded = sorted(v for v in columns.get("iteration") or [] if v is not None)
     iterations = training.get("iterations") if isinstance(training, dict) else None

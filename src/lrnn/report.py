@@ -129,6 +129,7 @@ def write_report(
     history: Mapping[str, Sequence[float]] | None,
     title: str = "lrnn report",
     extra_facts: Mapping[str, str] | None = None,
+    history_name: str = "history",
 ) -> Path:
     """Evaluate ``model`` on the labelled ``dataset`` and write one self-contained HTML page.
 
@@ -137,9 +138,8 @@ def write_report(
     std. Its classes are matched to the model's by name (a loader numbers them in its own
     order: without this, a model trained with ``--positive-class`` scored 1.6 % instead of
     98.4 %), and a class the model does not know is refused. ``history`` (from training or
-    :func:`load_history`) adds the learning curve and the history table; it must belong to
-    this model. ``extra_facts`` are shown in the summary.
-    """
+    :func:`load_history`, named in messages as ``history_name``) adds the learning curve and
+    the history table; it must belong to this model. ``extra_facts`` go in the summary."""
     name = os.fspath(path)
     files.check_writable(name)  # before any work: a typo in the path costs nothing
     if title == "lrnn report":  # a tab of its own: which data it scores
@@ -155,8 +155,8 @@ def write_report(
     y = np.asarray(dataset.y).astype(np.int64)
     columns, caveat = None, None
     if history is not None:
-        columns = columns_of(history, "history", error=DataError)
-        caveat = check_belongs(columns, model.training)
+        columns = columns_of(history, history_name, error=DataError)
+        caveat = check_belongs(columns, model.training, history_name)
 
     if np.asarray(model.w).ndim == 2:  # a softmax layer: its own sections
         from lrnn import report_multiclass

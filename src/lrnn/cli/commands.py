@@ -669,7 +669,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     ds = data.align_classes(data.load(args.data, label=label, spec=spec), model.classes)
     # The model carries its recorded history; --history replaces it (e.g. a finer one).
     history = load_history(args.history) if args.history else model.history
-    report.write_report(output, model=model, dataset=ds, history=history)
+    named = f"--history {args.history}" if args.history else "the model's history"
+    report.write_report(output, model=model, dataset=ds, history=history, history_name=named)
     print(f"report saved to {printable(str(output))}")
     return 0
 
