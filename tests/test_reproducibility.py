@@ -217,8 +217,10 @@ def test_verify_reports_altered_weights(folder, capsys, change, expected):
             ),
             "preprocessing",
         ),
+        (lambda m: m.training.__setitem__("train_accuracy", 1.0), "training record"),
+        (lambda m: m.training.__setitem__("test_accuracy", 1.0), "training record"),
     ],
-    ids=["classes swapped", "a mean moved"],
+    ids=["classes swapped", "a mean moved", "train accuracy edited", "test accuracy edited"],
 )
 def test_verify_finds_what_decides_predictions_besides_the_weights(folder, capsys, change, named):
     """The weights were all it compared: a file whose classes were swapped, or whose scaling

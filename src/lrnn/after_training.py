@@ -314,11 +314,17 @@ def reproduce(
         return model_file(train(td.backend, config, validation=td.validation), td, config)
 
 
+#: The training record's facts a retrain makes again, bit for bit: an edited score in a
+#: model file (a report shows it) verified as "reproduces … exactly".
+_RECORDED = ["solver", "iterations", "stop_reason", "final_cost", "train_accuracy"]
+
+
 def differences(saved: Any, again: Any) -> list[str]:
     """What differs between a saved model and the one retraining made, besides the weights:
     the parts that decide its predictions (a file's classes or preprocessing edited by hand
-    predicts otherwise with the same weights). A threshold chosen after training (``evaluate
-    --save``) is the user's, not the run's, and is left out."""
+    predicts otherwise with the same weights), and what the training record says of the run.
+    A threshold chosen after training (``evaluate --save``) is the user's, not the run's, and
+    is left out."""
     import json
 
     import numpy as np
@@ -329,10 +335,19 @@ def differences(saved: Any, again: Any) -> list[str]:
     def prepared(spec: dict) -> dict:  # verify --label may name the column otherwise
         return {k: v for k, v in spec.items() if k != "label_column"}
 
+    def record(training: dict, test: bool) -> dict:  # what the run says of itself
+        keys = [*_RECORDED, "test_accuracy"] if test else _RECORDED
+        return {k: training.get(k) for k in keys}
+
+    # scores the report and the file show: a test accuracy only where this run scored one too
+    # (a --test file not found here is not read again)
+    scored = isinstance(again.training.get("test_accuracy"), float)
+    test = scored and not np.isnan(again.training["test_accuracy"])
     parts = [
         ("classes", list(saved.classes), list(again.classes)),
         ("preprocessing", prepared(saved.preprocessing), prepared(again.preprocessing)),
         ("feature names", saved.feature_names, again.feature_names),
+        ("training record", record(saved.training, test), record(again.training, test)),
     ]
     found = [name for name, a, b in parts if plain(a) != plain(b)]
     idf_saved, idf_again = saved.idf, again.idf
