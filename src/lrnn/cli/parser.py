@@ -590,11 +590,7 @@ def _report_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> No
     p = command("report", "Write one self-contained HTML report of a model on data.")
     p.add_argument("data", help="labelled data to report on")
     p.add_argument("--model", required=True, help=MODEL_HELP)
-    p.add_argument(
-        "--history",
-        help="training history (.csv or .json) for the learning curve (default: the one the "
-        "model file carries)",
-    )
+    p.add_argument("--history", help="training history (.csv/.json) (default: the model's own)")
     p.add_argument("-o", "--output", help=f"HTML file (default {DEFAULT_REPORT})")
     _documents_options(p)
     _data_options(p, model_decides=True)
@@ -603,14 +599,9 @@ def _report_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> No
 
 def _verify_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     p = command("verify", "Retrain from a model's manifest and check the result bit for bit.")
-    p.add_argument(
-        "data", nargs="?", help="training data (default: the source named in the manifest)"
-    )
+    p.add_argument("data", nargs="?", help="training data (default: the manifest's source)")
     p.add_argument("--model", required=True, help="model file written by lrnn train")
-    p.add_argument(
-        "--validation",
-        help="the validation data early stopping read (default: the file named in the manifest)",
-    )
+    p.add_argument("--validation", help="the data early stopping read (default: the manifest's)")
     _data_options(p, model_decides=True)
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(run=commands.cmd_verify)
