@@ -137,6 +137,8 @@ def read_table(
                 f"{name}: the file is empty; give a table with a header row and one row per "
                 "example."
             ) from e
+        except UnicodeError as e:  # not a decoding error: utf-16 without its byte-order mark
+            raise DataError(f"{name}: not {encoding} text ({short(e)}); {encoding_fix}.") from e
         except (pd.errors.ParserError, ValueError, OSError) as e:
             raise DataError(
                 f"{name}: cannot read as CSV ({short(e)}); check the delimiter is ',' and every "
