@@ -452,3 +452,21 @@ def test_long_class_names_leave_gallery_titles_and_axis_names_apart(tmp_path, mo
         "four.png": [10, [], True],
         "matrix.png": [4, [], True],
     }
+
+
+def test_a_log_cost_axis_keeps_its_math_tick_labels(tmp_path, monkeypatch):
+    """Drawing names as written (math text off) printed a log axis's ticks as their TeX,
+    "$\\mathdefault{10^{0}}$", under compare-lr's curves of a rate that blew up."""
+    ticks = []
+    save = plots._save
+
+    def keeping(fig, path):
+        ax = fig.axes[0]
+        ticks.extend(t for t in ax.get_yticklabels() if "$" in t.get_text())
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keeping)
+    steady = {"iteration": [0, 1, 2], "cost": [0.69, 0.6, 0.5]}
+    runs = [(5.0, {"iteration": [0, 1, 2], "cost": [0.69, 30.0, 400.0]}), (0.01, steady)]
+    plots.lr_comparison(runs, tmp_path / "c.png", diverged=[True, False])
+    assert ticks and all(t.get_parse_math() for t in ticks)

@@ -65,7 +65,8 @@ _BLUE, _ORANGE, _GREEN, _RED = "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"
 def _as_written(draw: Callable[P, R]) -> Callable[P, R]:
     """Draw with every text as written: matplotlib reads text between two "$" as a formula,
     so classes "$10-$20" and "under $10" were drawn as "10 − 20" (names, words and file names
-    come from the data)."""
+    come from the data). For drawings of names only: a log axis's tick labels are math text
+    ("$\\mathdefault{10^{-1}}$"), printed as such under it."""
 
     @functools.wraps(draw)
     def drawing(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -156,7 +157,6 @@ def _binary(y_true: ArrayLike, probability: ArrayLike, what: str) -> tuple[NDArr
 # Training
 
 
-@_as_written
 def learning_curve(
     history: Mapping[str, Sequence[float]],
     path: str | os.PathLike,
@@ -248,7 +248,6 @@ def learning_curve(
     return _save(fig, path)
 
 
-@_as_written
 def lr_comparison(
     runs: Sequence[tuple[float, Mapping[str, Sequence[float]]]],
     path: str | os.PathLike,
