@@ -103,6 +103,11 @@ def test_gradcheck_fails_when_the_step_is_absurd(tmp_path):
     assert at_default < 1e-6
     proc = run(["gradcheck", "digits", "--epsilon", "1e-3"], tmp_path)  # fine enough
     assert proc.returncode == 0 and "too coarse" not in proc.stdout
+    # too fine: rounding drowns the slope (it was said to be an optimum's tiny gradient)
+    proc = run(["gradcheck", "--epsilon", "1e-10"], tmp_path)
+    assert proc.returncode == 2 and "FAILED" in proc.stdout, proc.stdout
+    assert "a nudge of --epsilon 1e-10 is too fine: rounding in the cost moves" in proc.stdout
+    assert "gradient here is tiny" not in proc.stdout
     # too small for the cost to move at all: every difference 0, said as the step's fault
     proc = run(["gradcheck", "digits", "--epsilon", "1e-20"], tmp_path)
     assert proc.returncode == 2 and "FAILED" in proc.stdout  # an option's fault: 2, not 1

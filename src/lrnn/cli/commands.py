@@ -15,7 +15,6 @@ import math
 import signal
 import sys
 import warnings
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -504,117 +503,8 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# gradcheck, slope
+# export, serve
 # --------------------------------------------------------------------------------------------
-#: gradcheck passes when backpropagation and finite differences agree this well.
-GRADCHECK_TOLERANCE = 1e-6
-#: ... at this finite-difference step, unless --epsilon says otherwise.
-GRADCHECK_EPSILON = 1e-6
-
-
-def cmd_gradcheck(args: argparse.Namespace) -> int:
-    from lrnn import data, objective
-
-    source = args.data or data.DEFAULT_BUILTIN
-    if args.model:
-        model, spec = load_model_and_spec(args.model, args.encoding, None, [source])
-        # The model's classes, as evaluate has them: other classes are refused, not scored.
-        ds = data.align_classes(data.load(source, label=args.label, spec=spec), model.classes)
-        if len(model.classes) > 2:
-            w, b = np.asarray(model.w, dtype=np.float64), np.asarray(model.b, dtype=np.float64)
-        else:
-            w, b = np.asarray(model.w, dtype=np.float64), float(model.b)
-    else:
-        from lrnn.data.images import check_image_size
-
-        text = _text_settings(args)
-        ds = data.load(source, label=args.label, image_size=args.image_size, text=text)
-        check_image_size(args.image_size, ds)  # as train refuses it where it cannot resize
-        spec = ds.spec
-        say_if_encoding_is_unused(args.encoding, spec.kind, [source])
-        rng = np.random.default_rng(args.seed)
-        if ds.classes is not None and len(ds.classes) > 2:
-            K = len(ds.classes)
-            w, b = rng.standard_normal((ds.X.shape[1], K)) * 0.01, np.full(K, 0.1)
-        else:
-            w, b = rng.standard_normal(ds.X.shape[1]) * 0.01, 0.1
-    say_if_label_is_unused(given_label(args), spec, scoring=args.model is not None)
-    X = ds.X.astype(np.float64) * spec.scale  # float64: the check is about the math
-    rng = np.random.default_rng(args.seed)
-    k = min(args.coordinates, w.size)
-    if w.ndim == 2:  # a softmax layer: coordinates (feature, class), plus every bias
-        from lrnn import softmax
-
-        flat = np.sort(rng.choice(w.size, size=k, replace=False))
-        coords = [softmax.Coordinate(*divmod(int(i), w.shape[1])) for i in flat]
-        coords += [softmax.Coordinate(w.shape[0], c) for c in range(w.shape[1])]
-        check_at = partial(softmax.finite_difference_check, w, b, X, ds.y, coords)
-    else:
-        coords = np.sort(rng.choice(w.size, size=k, replace=False))
-        y = ds.y.astype(np.float64)
-        check_at = partial(objective.finite_difference_check, w, b, X, y, coords)
-    check = check_at(args.epsilon)
-    ok = check.overall <= GRADCHECK_TOLERANCE
-    # no nudge moved the cost, or a coarse one bent the slope (its error grows as epsilon²):
-    # the step given, not backpropagation, failed (exit 2, as for any option that cannot
-    # work; 1 says backpropagation is wrong)
-    flat = all(r["finite_difference"] == 0 for r in check.rows)
-    flat = flat and not ok and any(r["backprop"] != 0 for r in check.rows)
-    finer = None
-    if not (ok or flat) and args.epsilon > GRADCHECK_EPSILON:
-        finer = check_at(GRADCHECK_EPSILON)
-    coarse = finer is not None and finer.overall <= GRADCHECK_TOLERANCE
-    # a gradient as small as the differences' rounding (weights at an optimum): nothing shown
-    judged = finer or check
-    tiny = not (ok or flat or coarse) and judged.within_rounding
-    failed = 0 if ok else 2 if flat or coarse or tiny else 1
-    if args.json:
-        for r in check.rows:
-            _out(args, **r)
-        at_default = {} if finer is None else {"overall_relative_error_at_default": finer.overall}
-        _out(
-            args,
-            overall_relative_error=check.overall,
-            passed=ok,
-            epsilon=args.epsilon,
-            rounding=check.rounding,
-            **at_default,
-        )
-        return failed
-    print(f"{'coordinate':>12} {'backprop':>15} {'finite diff':>15} {'rel. error':>11}")
-    for r in check.rows:
-        print(
-            f"{r['coordinate']:>12} {r['backprop']:>15.8e} {r['finite_difference']:>15.8e} "
-            f"{r['relative_error']:>11.2e}"
-        )
-    print(
-        f"overall relative error: {check.overall:.2e} ({'passed' if ok else 'FAILED'}: "
-        f"threshold {GRADCHECK_TOLERANCE:.0e})"
-    )
-    if flat:
-        print(
-            f"every finite difference is 0: a nudge of --epsilon {args.epsilon:g} does not "
-            f"move the cost in floating point; use a larger one (the default is "
-            f"{GRADCHECK_EPSILON:g})."
-        )
-    elif coarse:
-        print(
-            f"a nudge of --epsilon {args.epsilon:g} is too coarse: the cost curves between "
-            "the two nudges, which moves the finite difference by about epsilon²; at the "
-            f"default {GRADCHECK_EPSILON:g} the overall relative error is {finer.overall:.2e}, "
-            "so backpropagation agrees — use a smaller step."
-        )
-    elif tiny:
-        print(
-            f"the gradient here is tiny (‖dw, db‖ = {judged.gradient_norm:.1e}: these weights "
-            "sit at an optimum), no larger than rounding in the cost moves finite differences "
-            f"at epsilon {GRADCHECK_EPSILON if finer else args.epsilon:g} (about "
-            f"{judged.rounding:.1e}), so the relative error says nothing: check at weights "
-            "away from the optimum (leave out --model)."
-        )
-    return failed
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from lrnn.export import export
 

@@ -571,8 +571,8 @@ def _gradcheck_parser(command: Callable[[str, str], argparse.ArgumentParser]) ->
     p.add_argument(
         "--epsilon",
         type=_finite(0.0, strict=True, high=1.0),
-        default=commands.GRADCHECK_EPSILON,
-        help=f"finite-difference step (default {commands.GRADCHECK_EPSILON:g})",
+        default=lesson.GRADCHECK_EPSILON,
+        help=f"finite-difference step (default {lesson.GRADCHECK_EPSILON:g})",
     )
     p.add_argument(
         "--seed",
@@ -583,7 +583,7 @@ def _gradcheck_parser(command: Callable[[str, str], argparse.ArgumentParser]) ->
     )
     _encoding_option(p)
     p.add_argument("--json", action="store_true", help="JSON lines on stdout")
-    p.set_defaults(run=commands.cmd_gradcheck)
+    p.set_defaults(run=lesson.cmd_gradcheck)
 
 
 def _report_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
