@@ -63,6 +63,18 @@ MUTANTS = [
         [("    m = X.shape[1]\n", "    m = X.shape[1]\n    __import__('time').sleep(0.03)\n")],
         ["far too slow", "It has no loop; a call that prints or waits", "line 19"],
     ),
+    (  # loops written as comprehensions, beside a print: the print was blamed
+        "propagate-comprehension-loops-and-a-print",
+        "propagate",
+        [
+            (
+                _PREDICT_A.split("\n")[0] + "\n    cost",
+                '    print("X shape:", X.shape)\n    A = np.array([[sigmoid(sum(w[j, 0] * X[j, i] '
+                "for j in range(X.shape[0])) + b) for i in range(m)]])\n    cost",
+            )
+        ],
+        ["far too slow", "Python loops over the examples or features cost that", "line 20"],
+    ),
     ("print-cost-nothing", "optimize", [(_PRINT_LINE, "pass")], ["printed nothing", "i % 100"]),
     (  # the line to look at is the one after the loop, not the loop's own propagate call
         "grads-recomputed-after-the-loop",

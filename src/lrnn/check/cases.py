@@ -577,8 +577,8 @@ def _fast_enough(result: CallResult) -> Finding | None:
         f"({CAT_SHAPE[0]} × {CAT_SHAPE[1]}) each call may take up to {per_cat_call:.1f} s "
         f"and model's {CAT_CALLS} iterations up to {_duration(per_cat_call * CAT_CALLS)}."
     )
-    # without a loop, a call that prints or waits is what costs the time (first_of: a loop
-    # that makes such a call is still the loop's fault)
+    # without a loop (or a comprehension), a call that prints or waits is what costs the
+    # time; a loop that makes such a call is still the loop's fault
     waits = Finding(
         f"{slow} It has no loop; a call that prints or waits at every call costs that: leave "
         "it out.",
@@ -587,7 +587,7 @@ def _fast_enough(result: CallResult) -> Finding | None:
     return Finding(
         f"{slow} Python loops over the examples or features cost that: compute A with "
         "np.dot(w.T, X) + b and dw with np.dot(X, (A - Y).T), a whole matrix at a time.",
-        loc.loop(),
+        loc.first_of(loc.loop(), loc.comprehension()),
         alternative=waits,
     )
 

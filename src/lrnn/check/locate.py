@@ -317,6 +317,18 @@ def loop() -> Locator:
     return find
 
 
+def comprehension() -> Locator:
+    """The first list, set or dict comprehension or generator expression: a loop too."""
+
+    def find(src: FunctionSource) -> int | None:
+        for n in src.in_line_order():
+            if isinstance(n, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+                return n.lineno
+        return None
+
+    return find
+
+
 def assigned_after_loop(*names: str) -> Locator:
     """Where any of ``names`` is first set after the first loop ends: a value the loop had
     computed, computed again afterwards (grads at the final parameters)."""
