@@ -524,27 +524,34 @@ def test_a_label_option_that_names_no_column_is_said_to_be_ignored(tmp_path):
         assert said in proc.stderr and "so it is ignored — drop it" in proc.stderr, proc.stderr
 
 
-def test_label_on_a_table_model_is_said_where_it_changes_nothing_or_names_a_feature(tmp_path):
-    """predict read a table by the model's column names whatever --label said, without a word;
-    evaluate with --label naming a feature (or any column of numbers) refused with all of its
-    values as 'classes', an error line of 8 KB."""
+def test_label_on_a_table_model_names_the_label_column_and_not_a_feature(tmp_path):
+    """predict read a --label naming one of the model's features as that feature, without a
+    word; evaluate with --label naming a feature (or any column of numbers) refused with all
+    of its values as 'classes', an error line of 8 KB. A --label naming the file's own label
+    column keeps it out of the columns said to be left out."""
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"])
     frame["label"] = np.where(frame["a"] > 0, "yes", "no")
     frame.to_csv(tmp_path / "t.csv", index=False)
     assert run(["train", "t.csv", "--no-plot", "--iterations", "5"], tmp_path).returncode == 0
     model = ["--model", "lrnn-model.safetensors", "t.csv"]
-    proc = run(["predict", *model, "--label", "nosuch"], tmp_path)
-    assert proc.returncode == 0 and "--label changes nothing here" in proc.stderr
+    frame.rename(columns={"label": "diagnosis"}).to_csv(tmp_path / "d.csv", index=False)
+    proc = run(["predict", *model[:2], "d.csv", "--label", "diagnosis"], tmp_path)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr  # the column left out
+    proc = run(["predict", *model[:2], "d.csv"], tmp_path)
+    assert "are left out ('diagnosis')" in proc.stderr
     proc = run(["predict", *model, "--label", "a"], tmp_path)
     assert proc.returncode == 0
     assert "--label 'a' is one of the model's features, and is read as one" in proc.stderr
     said = "--label 'a' is one of the model's features, not its labels; name the column of"
     assert_clean_failure(run(["evaluate", *model, "--label", "a"], tmp_path), (2,), said)
-    frame.assign(c=rng.normal(size=60)).to_csv(tmp_path / "t.csv", index=False)
+    frame.assign(c=np.arange(60)).to_csv(tmp_path / "t.csv", index=False)  # a row number
     proc = run(["evaluate", *model, "--label", "c"], tmp_path)
     assert_clean_failure(proc, (2,), "… (60 in all)) differ from the model's ('no', 'yes') (is")
     assert len(proc.stderr) < 400
+    frame.assign(c=rng.normal(size=60)).to_csv(tmp_path / "t.csv", index=False)  # measured
+    proc = run(["evaluate", *model, "--label", "c"], tmp_path)
+    assert_clean_failure(proc, (2,), "label column 'c' holds 60 distinct values with fractions")
 
 
 def test_paths_with_a_newline_cannot_forge_a_line_of_output(tmp_path):

@@ -368,9 +368,9 @@ def say_if_label_is_unused(
 ) -> None:
     """--label names a table's column: for pictures, arrays or a folder of documents the
     labels come from the data itself, so the option changes nothing — said, as lrnn train
-    says it, not silently ignored. ``predicting``: predict reads a table model's columns by
-    name, so there --label changes nothing for a table either; a model's feature named as
-    the labels (``scoring``) is refused."""
+    says it, not silently ignored. A table model's feature named as the labels is refused
+    where labels are scored, and said where they are not (``predicting``: predict reads the
+    model's columns by name, that one included)."""
     text_table = spec.kind == "text" and spec.text.get("text_column") is not None
     feature = label is not None and spec.kind == "table" and label in (spec.feature_names or ())
     if feature and (scoring or predicting):
@@ -382,13 +382,6 @@ def say_if_label_is_unused(
         warnings.warn(
             f"--label {label!r} is one of the model's features, and is read as one: predict "
             "reads a table's columns by the model's names, so --label is ignored — drop it.",
-            stacklevel=3,
-        )
-        return
-    if label is not None and spec.kind == "table" and predicting:
-        warnings.warn(
-            "--label changes nothing here: predict reads a table's columns by the model's "
-            "names and leaves the others out, so it is ignored — drop it.",
             stacklevel=3,
         )
         return
