@@ -554,6 +554,26 @@ def test_label_on_a_table_model_names_the_label_column_and_not_a_feature(tmp_pat
     assert_clean_failure(proc, (2,), "label column 'c' holds 60 distinct values with fractions")
 
 
+def test_columns_dropped_in_training_are_not_said_to_be_left_out_later(tmp_path):
+    """--drop id, then a test file and predict on files with that id column: each said the
+    column 'id' was left out, a warning on every command of the documented workflow."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(size=(80, 2)), columns=["a", "b"])
+    frame.insert(0, "id", [f"p{i:03d}" for i in range(80)])
+    frame["label"] = np.where(frame["a"] + rng.normal(size=80) > 0, "yes", "no")  # overlapping
+    frame.iloc[:60].to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[60:].to_csv(tmp_path / "test.csv", index=False)
+    args = ["train", "train.csv", "--drop", "id", "--test", "test.csv", "--no-plot"]
+    proc = run([*args, "--iterations", "5"], tmp_path)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    for command in ("predict", "evaluate"):
+        proc = run([command, "--model", "lrnn-model.safetensors", "test.csv"], tmp_path)
+        assert proc.returncode == 0 and proc.stderr == "", (command, proc.stderr)
+    frame.iloc[60:].assign(extra=1.0).to_csv(tmp_path / "test.csv", index=False)
+    proc = run(["evaluate", "--model", "lrnn-model.safetensors", "test.csv"], tmp_path)
+    assert "1 column(s) the model was not trained on are left out ('extra')" in proc.stderr
+
+
 def test_paths_with_a_newline_cannot_forge_a_line_of_output(tmp_path):
     """ "Training on bad<newline>error: forged …" printed a line that looked like lrnn's error,
     as did the model's path in "model saved to"; each is printed escaped, on its own line."""

@@ -1139,3 +1139,16 @@ def test_columns_a_model_was_not_trained_on_are_said_to_be_left_out(tmp_path):
         data.load(path, spec=spec, name_column="id", drop=("c",))
         data.load(str(tmp_path / "t.csv"), spec=spec, label="c", require_labels=False,
                   name_column="id")  # fmt: skip
+
+
+def test_a_parquet_files_columns_left_unread_are_said_too(tmp_path):
+    """A Parquet file is read by the model's columns only, so its others were never seen, and
+    a test file of another layout went unsaid there while a CSV's was said."""
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0], "c": [0.0, 1.0], "label": [0, 1]})
+    frame.to_parquet(tmp_path / "t.parquet")
+    spec = Preprocessing(kind="table", feature_names=("a", "b"), label_column="label")
+    path = str(tmp_path / "t.parquet")
+    with pytest.warns(
+        UserWarning, match=r"1 column\(s\) the model was not trained on are left out \('c'\)"
+    ):
+        assert data.load(path, spec=spec).X.tolist() == [[1.0, 3.0], [2.0, 4.0]]

@@ -52,6 +52,10 @@ def load_model_and_spec(
         )
     if text_column is not None:
         spec = replace(spec, text={**spec.text, "text_column": text_column})
+    request = (model.manifest or {}).get("request")
+    dropped = request.get("drop") if isinstance(request, dict) else None
+    if isinstance(dropped, list) and all(isinstance(c, str) for c in dropped):
+        spec = replace(spec, dropped=tuple(dropped))  # columns training was told to leave out
     return model, spec
 
 

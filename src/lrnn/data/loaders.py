@@ -115,6 +115,7 @@ def load(
             elif suffix in TABLE_SUFFIXES:
                 # the --id column, and the model's own labels when --label names another column
                 used = [c for c in (name_column, spec and spec.label_column) if c]
+                used += spec.dropped if spec is not None else ()  # --drop'ped in training
                 encoding = csv_encoding(spec, text)
                 ds = load_table(name, label, wanted, require_labels, drop, encoding, used)
                 drop = ()  # left out as the file was read

@@ -71,6 +71,9 @@ class Preprocessing:
     #: tables: the encoding CSV files are read in (``--encoding``), for this run only: it is a
     #: property of a file, not of the model, so it is not part of to_dict
     encoding: str | None = field(default=None, compare=False, repr=False)
+    #: tables: the columns training left out (``--drop``), known from the training run or the
+    #: model's manifest: not news when a file to score has them (not part of to_dict)
+    dropped: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Callers may pass lists; tuples keep the frozen spec hashable and really immutable.

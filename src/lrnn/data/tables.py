@@ -172,7 +172,9 @@ def read_table(
         wanted = None if columns is None else [c for c in schema.names if c in columns]
         check_bytes(name, "the table", (meta.num_rows, len(wanted or schema.names)), 8)
         _check_parquet_strings(name, wanted or schema.names)
-        return pd.read_parquet(name, columns=wanted)
+        frame = pd.read_parquet(name, columns=wanted)
+        frame.attrs["columns"] = list(schema.names)  # those not read: said as left out
+        return frame
     except DataError:
         raise
     except Exception as e:  # noqa: BLE001 - pandas rebuilds a frame from the file's own
@@ -464,6 +466,7 @@ def frame_dataset(
     layout is most often the wrong file; otherwise every column but the label and those in
     ``drop`` (``--drop``; a saved row index dropped, see :func:`drop_saved_index`).
     """
+    every = [str(c) for c in df.attrs.get("columns", df.columns)]  # a Parquet file's unread
     df = df.set_axis([str(c) for c in df.columns], axis=1)
     if df.shape[0] == 0:
         raise DataError(f"{source}: no examples (no data rows); add one row per example.")
@@ -492,8 +495,8 @@ def frame_dataset(
                 f"trained on; {fix}."
             )
         known = {*features, label, *drop, *used}
-        extra = [c for c in cols if c not in known]
-        if extra[:1] == cols[:1] and cols[0].strip() in _INDEX_NAMES:
+        extra = [c for c in every if c not in known]
+        if extra[:1] == every[:1] and every[0].strip() in _INDEX_NAMES:
             extra = extra[1:]  # a saved row index, left out in training as well
         if extra:
             warnings.warn(
@@ -513,6 +516,8 @@ def frame_dataset(
     X = df[features].to_numpy(dtype=np.float64, na_value=np.nan)
     check_finite(X, source, features)
     spec = Preprocessing(kind="table", feature_names=tuple(features), label_column=label)
+    if drop and wanted is None:  # the files scored after it may have them too
+        spec = replace(spec, dropped=tuple(drop))
     names = row_names(X.shape[0])
     return Dataset(np.ascontiguousarray(X), y, classes, names, spec, source)
 
