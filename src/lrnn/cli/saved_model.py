@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lrnn.cli.train_lines import encoding_reads
-from lrnn.errors import UsageError, printable
+from lrnn.cli.train_lines import say_if_encoding_is_unused
+from lrnn.errors import UsageError
 
 
 def load_model_and_spec(
@@ -38,12 +38,8 @@ def load_model_and_spec(
         spec = replace(spec, text={**spec.text, "encoding": known})
     elif known and spec.kind == "table":  # its CSV files (a Parquet file's text is UTF-8)
         spec = replace(spec, encoding=known)
-        if data_paths and not encoding_reads(spec.kind, data_paths):
-            warnings.warn(
-                f"--encoding reads CSV tables; {printable(data_paths[0])} is not one (a "
-                "Parquet table's text is UTF-8), so it is ignored — drop it.",
-                stacklevel=3,
-            )
+        if data_paths:
+            say_if_encoding_is_unused(known, spec.kind, data_paths)
     elif known:  # refused for --text-column; said, not ignored, here
         warnings.warn(
             f"--encoding reads documents and CSV tables; {path} is a model of {spec.kind} "
