@@ -8,6 +8,7 @@ output) must each end as one clean verdict, with lrnn's own process untouched.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -1197,6 +1198,26 @@ def test_a_loop_stopped_at_a_call_that_waits_or_prints_names_that_call(tmp_path)
     assert "took longer than 1.5 s" in diagnosis, diagnosis
     assert f"Line {line} waits (sleep) at every iteration" in diagnosis, diagnosis
     assert "a loop that never ends" not in diagnosis
+
+
+def test_a_run_caught_between_two_slow_calls_names_the_one_in_its_loop():
+    """On a busy machine the moment caught can be the line after the sleep; the loop it ran
+    in holds the call that takes the time."""
+    from lrnn.check import locate as loc
+    from lrnn.check.assess import _slow_call_at
+
+    solution = CORRECT.replace(
+        '        dw = grads["dw"]\n', '        dw = grads["dw"]\n        time.sleep(0.5)\n'
+    )
+    tree = ast.parse(solution)
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "optimize")
+    src = loc.FunctionSource(node, "solution.py", solution.splitlines())
+    sleep = solution.splitlines().index("        time.sleep(0.5)") + 1
+    for caught in (sleep, sleep + 2):  # at the sleep, or two lines later in the same loop
+        stopped = f"took longer than 1.5 s and was stopped (it was at solution.py, line {caught})"
+        assert _slow_call_at(stopped, src) == (sleep, "waits (sleep)")
+    before = f"took longer than 1.5 s and was stopped (it was at solution.py, line {node.lineno})"
+    assert _slow_call_at(before, src) is None  # outside the loop: not its doing
 
 
 def test_enclosing_while_loops():

@@ -457,7 +457,14 @@ def _slow_call_at(stopped: str, src: loc.FunctionSource | None) -> tuple[int, st
     if not 0 < line <= len(src.lines):
         return None
     call = _SLOW_CALL.search(src.lines[line - 1].split("#", 1)[0])
-    return (line, loc.SLOW_CALLS[call.group(1)]) if call else None
+    if call:
+        return line, loc.SLOW_CALLS[call.group(1)]
+    # caught between two of its calls (a busy machine): the slow call in the loop it ran in
+    found = loc.slow_call_in_loop_at(src, line)
+    if found is None:
+        return None
+    call = _SLOW_CALL.search(src.lines[found - 1].split("#", 1)[0])
+    return (found, loc.SLOW_CALLS[call.group(1)]) if call else None
 
 
 def _pointed(name: str, finding: Finding, src: loc.FunctionSource, text: str) -> tuple[str, str]:

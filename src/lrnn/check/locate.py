@@ -471,6 +471,20 @@ def slow_call() -> Locator:
     return find
 
 
+def slow_call_in_loop_at(src: FunctionSource, line: int) -> int | None:
+    """The first of :data:`SLOW_CALLS` inside the innermost ``for`` loop of this function that
+    holds ``line``: where a run caught at that line spent its time, on a busy machine too."""
+    loops = [
+        n
+        for n in src.walk()
+        if isinstance(n, ast.For) and n.lineno <= line <= (n.end_lineno or n.lineno)
+    ]
+    if not loops:
+        return None
+    innermost = max(loops, key=lambda n: n.lineno)
+    return slow_call()(FunctionSource(innermost, src.file, src.lines))  # type: ignore[arg-type]
+
+
 def called(name: str) -> Locator:
     """The first call of a function ``name`` (``print(...)``)."""
 
