@@ -572,6 +572,11 @@ def test_columns_dropped_in_training_are_not_said_to_be_left_out_later(tmp_path)
     frame.iloc[60:].assign(extra=1.0).to_csv(tmp_path / "test.csv", index=False)
     proc = run(["evaluate", "--model", "lrnn-model.safetensors", "test.csv"], tmp_path)
     assert "1 column(s) the model was not trained on are left out ('extra')" in proc.stderr
+    (tmp_path / "rows").mkdir()  # a Parquet folder, scored a block at a time: the same
+    frame.iloc[60:].assign(extra=1.0).to_parquet(tmp_path / "rows" / "part-0.parquet")
+    proc = run(["evaluate", "--model", "lrnn-model.safetensors", "rows"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 column(s) the model was not trained on are left out ('extra')" in proc.stderr
 
 
 def test_paths_with_a_newline_cannot_forge_a_line_of_output(tmp_path):

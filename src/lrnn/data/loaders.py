@@ -414,6 +414,13 @@ def load_streamed(
     )
     if source.n_rows == 0:
         raise DataError(f"{path}: no rows to score; give data with at least one example.")
+    if parquet:  # as a file read whole says them
+        from lrnn.data.sources import parquet_column_names
+        from lrnn.data.tables import say_columns_left_out
+
+        first = source.files[0]  # type: ignore[attr-defined]
+        known = {*columns, label, spec.label_column, name_column, *spec.dropped}
+        say_columns_left_out(str(first), parquet_column_names(first), known, len(columns))
     y, classes = (None, None) if values is None else encode_labels(values, path, "the label")
     empty = np.empty((source.n_rows, 0), dtype=source.dtype)
     names: list[str] = []

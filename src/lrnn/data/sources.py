@@ -347,6 +347,13 @@ def is_source(X: Any) -> bool:
     return hasattr(X, "units") and hasattr(X, "read")
 
 
+def parquet_column_names(path: Path) -> list[str]:
+    """A Parquet file's columns, but those that hold a saved pandas index."""
+    schema = _parquet_schema(path)
+    index = _pandas_index_columns(schema)
+    return [name for name in schema.names if name not in index]
+
+
 def _pandas_index_columns(schema: Any) -> list[str]:
     """Columns that ``DataFrame.to_parquet`` stored for the frame's index (pandas metadata)."""
     try:

@@ -494,16 +494,7 @@ def frame_dataset(
                 f"{source}: missing feature column(s) {quoted(absent)} that the model was "
                 f"trained on; {fix}."
             )
-        known = {*features, label, *drop, *used}
-        extra = [c for c in every if c not in known]
-        if extra[:1] == every[:1] and every[0].strip() in _INDEX_NAMES:
-            extra = extra[1:]  # a saved row index, left out in training as well
-        if extra:
-            warnings.warn(
-                f"{source}: {len(extra)} column(s) the model was not trained on are left out "
-                f"({quoted(extra)}); it reads its {len(features)} by name.",
-                stacklevel=2,
-            )
+        say_columns_left_out(source, every, {*features, label, *drop, *used}, len(features))
     else:
         features = [c for c in cols if c != label]
         if not features:
@@ -520,6 +511,21 @@ def frame_dataset(
         spec = replace(spec, dropped=tuple(drop))
     names = row_names(X.shape[0])
     return Dataset(np.ascontiguousarray(X), y, classes, names, spec, source)
+
+
+def say_columns_left_out(source: str, every: Sequence[str], known: set, features: int) -> None:
+    """Columns of a table scored by a model that it was not trained on (``known``: its
+    features and the columns read or dropped for a reason), said: a test file of another
+    layout is most often the wrong file."""
+    extra = [c for c in every if c not in known]
+    if extra[:1] == list(every[:1]) and every[0].strip() in _INDEX_NAMES:
+        extra = extra[1:]  # a saved row index, left out in training as well
+    if extra:
+        warnings.warn(
+            f"{source}: {len(extra)} column(s) the model was not trained on are left out "
+            f"({quoted(extra)}); it reads its {features} by name.",
+            stacklevel=3,
+        )
 
 
 def _table_labels(
