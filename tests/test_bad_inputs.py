@@ -668,7 +668,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("npz y length", lambda f: ["train", f.npz("y.npz", X=_X, y=_Y[:5]), *T], "one label per row"),
     ("npz nan label", lambda f: ["train", f.npz("y.npz", X=_X, y=np.where(_Y == 1, np.nan, 0)), *T], "every label"),
     ("npz 1001 classes", lambda f: ["train", f.npz("y.npz", X=np.zeros((1001, 2)), y=np.arange(1001)), *T], "is that the label column? Give class labels."),
-    ("csv of UTF-8 read as UTF-16", lambda f: ["train", f.text("u.csv", "a,label\n1,0\n2,1\n"), *T, "--encoding", "utf-16"], "u.csv: not utf-16 text (UTF-16 stream does not start with BOM); give its encoding"),
+    ("csv of UTF-8 read as UTF-16", lambda f: ["train", f.text("u.csv", "a,label\n1,0\n2,1\n"), *T, "--encoding", "utf-16"], "u.csv: no byte-order mark at its start, which utf-16 needs (UTF-16 stream does not start with BOM); UTF-16 without one is --encoding utf-16-le or utf-16-be"),
     ("csv label column of measurements", lambda f: ["train", f.csv("w.csv", a=np.arange(60.0), alcohol=np.arange(1100, 1160) / 100), "--label", "alcohol", *T], "w.csv: label column 'alcohol' holds 60 distinct values with fractions ('11', '11.01', '11.02', '11.03', '11.04', ...): measurements, not classes, each of which would be a class of its own; choose the column of class labels (--label NAME), or bin the values into a few classes"),
     ("npz labels of measurements", lambda f: ["train", f.npz("m.npz", X=np.zeros((40, 2)), y=np.linspace(1.0, 6.9, 40)), *T], "m.npz: 'y' holds 40 distinct values with fractions"),
     ("npz zero features", lambda f: ["train", f.npz("z.npz", X=np.zeros((4, 0)), y=[0, 1, 0, 1]), *T], "no features"),

@@ -76,6 +76,18 @@ MUTANTS = [
         ],
         ["far too slow", "Python loops over the examples or features cost that", "line 20"],
     ),
+    (  # ... but a comprehension over three written-out arrays is not the slow part
+        "propagate-prints-beside-a-small-comprehension",
+        "propagate",
+        [
+            (
+                "    m = X.shape[1]\n",
+                "    m = X.shape[1]\n    assert all(a.ndim == 2 for a in (w, X, Y))\n"
+                "    __import__('time').sleep(0.03)\n",
+            )
+        ],
+        ["far too slow", "It has no loop; a call that prints or waits", "line 20"],
+    ),
     ("print-cost-nothing", "optimize", [(_PRINT_LINE, "pass")], ["printed nothing", "i % 100"]),
     (  # the line to look at is the one after the loop, not the loop's own propagate call
         "grads-recomputed-after-the-loop",

@@ -1152,3 +1152,8 @@ def test_a_parquet_files_columns_left_unread_are_said_too(tmp_path):
         UserWarning, match=r"1 column\(s\) the model was not trained on are left out \('c'\)"
     ):
         assert data.load(path, spec=spec).X.tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    # a split frame's index, stored as __index_level_0__ (last), is not one of its columns
+    frame.drop(columns="c").set_axis([10, 3]).to_parquet(tmp_path / "split.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data.load(str(tmp_path / "split.parquet"), spec=spec)

@@ -318,12 +318,16 @@ def loop() -> Locator:
 
 
 def comprehension() -> Locator:
-    """The first list, set or dict comprehension or generator expression: a loop too."""
+    """The first list, set or dict comprehension or generator expression over something the
+    data sizes (``range(m)``, a row of X): a loop too. One over a few written-out items
+    (``all(a.ndim == 2 for a in (w, X, Y))``) costs nothing."""
+    written_out = ast.Tuple | ast.List | ast.Set | ast.Dict
 
     def find(src: FunctionSource) -> int | None:
         for n in src.in_line_order():
             if isinstance(n, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
-                return n.lineno
+                if not all(isinstance(g.iter, written_out) for g in n.generators):
+                    return n.lineno
         return None
 
     return find

@@ -185,12 +185,12 @@ def _gradcheck_why(check: Any, at_default: Any, epsilon: float) -> str | None:
             f"finite difference by up to about {check.rounding:.1e}; {agrees} — use a larger "
             "step."
         )
-    judged = at_default or check
+    judged, step = (at_default, GRADCHECK_EPSILON) if at_default else (check, epsilon)
     if judged.within_rounding:
         return (
             f"the gradient here is tiny (‖dw, db‖ = {judged.gradient_norm:.1e}: these weights "
             "sit at an optimum), no larger than rounding in the cost moves finite differences "
-            f"(about {judged.rounding:.1e}), so the relative error says nothing: check at "
-            "weights away from the optimum (leave out --model)."
+            f"at epsilon {step:g} (about {judged.rounding:.1e}), so the relative error says "
+            "nothing: check at weights away from the optimum (leave out --model)."
         )
     return None

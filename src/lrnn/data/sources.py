@@ -160,7 +160,7 @@ class ParquetSource:
                 "Name the column of class labels (--label NAME on the command line, label= in "
                 "Python)."
             )
-        index = _pandas_index_columns(schema)  # pandas reads these back as the index
+        index = pandas_index_columns(schema)  # pandas reads these back as the index
         if index:
             warnings.warn(
                 f"{self.files[0]}: column(s) {', '.join(map(repr, index))} hold a saved pandas "
@@ -194,7 +194,7 @@ class ParquetSource:
                     f"{path} lacks column {missing[0]!r} that {self.files[0]} has; every file "
                     "must hold the same feature and label columns."
                 )
-            known = {*wanted, label, *index, *_pandas_index_columns(file_schema)}
+            known = {*wanted, label, *index, *pandas_index_columns(file_schema)}
             extra = [c for c in file_schema.names if c not in known]
             if extra and columns is None:  # it was left out without a word (the other way
                 # round is refused); a model's columns are picked by name, the rest left out
@@ -350,11 +350,11 @@ def is_source(X: Any) -> bool:
 def parquet_column_names(path: Path) -> list[str]:
     """A Parquet file's columns, but those that hold a saved pandas index."""
     schema = _parquet_schema(path)
-    index = _pandas_index_columns(schema)
+    index = pandas_index_columns(schema)
     return [name for name in schema.names if name not in index]
 
 
-def _pandas_index_columns(schema: Any) -> list[str]:
+def pandas_index_columns(schema: Any) -> list[str]:
     """Columns that ``DataFrame.to_parquet`` stored for the frame's index (pandas metadata)."""
     try:
         meta = schema.pandas_metadata or {}

@@ -138,7 +138,11 @@ def read_table(
                 "example."
             ) from e
         except UnicodeError as e:  # not a decoding error: utf-16 without its byte-order mark
-            raise DataError(f"{name}: not {encoding} text ({short(e)}); {encoding_fix}.") from e
+            raise DataError(
+                f"{name}: no byte-order mark at its start, which {encoding} needs ({short(e)}); "
+                "UTF-16 without one is --encoding utf-16-le or utf-16-be, and a file in another "
+                f"encoding needs its own (a UTF-8 file none)."
+            ) from e
         except (pd.errors.ParserError, ValueError, OSError) as e:
             raise DataError(
                 f"{name}: cannot read as CSV ({short(e)}); check the delimiter is ',' and every "
@@ -173,13 +177,23 @@ def read_table(
         check_bytes(name, "the table", (meta.num_rows, len(wanted or schema.names)), 8)
         _check_parquet_strings(name, wanted or schema.names)
         frame = pd.read_parquet(name, columns=wanted)
-        frame.attrs["columns"] = list(schema.names)  # those not read: said as left out
+        # those not read are said as left out, but a saved pandas index (pyarrow's
+        # __index_level_0__, written last), which pandas reads back as the frame's index
+        index = set(_parquet_index_columns(meta))
+        frame.attrs["columns"] = [c for c in schema.names if c not in index]
         return frame
     except DataError:
         raise
     except Exception as e:  # noqa: BLE001 - pandas rebuilds a frame from the file's own
         # metadata, which fails in arbitrary ways (KeyError, TypeError, ...) when it is damaged
         raise not_parquet(name, e) from e
+
+
+def _parquet_index_columns(meta: Any) -> list[str]:
+    """The columns ``DataFrame.to_parquet`` stored for the frame's index (pandas metadata)."""
+    from lrnn.data.sources import pandas_index_columns
+
+    return pandas_index_columns(meta.schema.to_arrow_schema())
 
 
 def _longer_than_header(name: str, encoding: str) -> str:
