@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -440,11 +440,17 @@ _PROCESS_ENDERS = {"_exit", "abort", "kill", "killpg", "raise_signal"}
 def process_ender(src: FunctionSource) -> int | None:
     """The first ``os._exit(…)`` (``os.abort``, ``os.kill``, ``signal.raise_signal``): the
     process ends there without a traceback, so only the code can say where."""
+    return _first_call_of(src, _PROCESS_ENDERS)
+
+
+def _first_call_of(src: FunctionSource, names: Collection[str]) -> int | None:
+    """The line of the first call of a function (``f(…)``) or method (``m.f(…)``) named in
+    ``names``."""
     for n in src.in_line_order():
         if isinstance(n, ast.Call):
             f = n.func
             called_name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
-            if called_name in _PROCESS_ENDERS:
+            if called_name in names:
                 return n.lineno
     return None
 
@@ -464,13 +470,7 @@ def slow_call() -> Locator:
     """The first call of one of :data:`SLOW_CALLS` (``print(…)``, ``time.sleep(…)``)."""
 
     def find(src: FunctionSource) -> int | None:
-        for n in src.in_line_order():
-            if isinstance(n, ast.Call):
-                f = n.func
-                name = f.id if isinstance(f, ast.Name) else getattr(f, "attr", None)
-                if name in SLOW_CALLS:
-                    return n.lineno
-        return None
+        return _first_call_of(src, SLOW_CALLS)
 
     return find
 
