@@ -461,6 +461,21 @@ def test_declared_oversized_body_is_refused(image_server):
     assert httpx.get(image_server.url + "/health").status_code == 200
 
 
+def test_oversized_body_waiting_for_continue_is_refused_before_it_is_sent(image_server):
+    """A client that waits for "100 Continue" before sending a body over the limit is answered
+    413 at once: told to go on, it sent megabytes to be drained before its refusal."""
+    declared = int(2 * LIMIT_MB * 2**20)  # over the limit, under what the server drains
+    with socket.create_connection(("127.0.0.1", int(image_server.url.rsplit(":", 1)[1]))) as s:
+        s.settimeout(10)
+        s.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/png\r\n"
+            b"Expect: 100-continue\r\nContent-Length: " + str(declared).encode() + b"\r\n\r\n"
+        )
+        reply = s.recv(4096).decode(errors="replace")
+    assert reply.startswith("HTTP/1.1 413"), reply
+    assert httpx.get(image_server.url + "/health").status_code == 200
+
+
 # --------------------------------------------------------------------------------------------
 # Load, concurrency and shutdown
 

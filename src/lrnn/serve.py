@@ -400,6 +400,11 @@ class _Receiving:
         self.held -= n
 
 
+def _waits_to_send(request: Any) -> bool:
+    """Whether the client asked to be told to send its body (``Expect: 100-continue``)."""
+    return request.headers.get("expect", "").strip().lower() == "100-continue"
+
+
 async def _read_body(request: Any, limit: int, receiving: _Receiving | None = None) -> bytes:
     """The body, refused with 413 once it passes ``limit`` bytes (declared or actual)."""
     declared = request.headers.get("content-length")
@@ -410,6 +415,10 @@ async def _read_body(request: Any, limit: int, receiving: _Receiving | None = No
     )
     declared_size = int(declared) if declared is not None and declared.isdigit() else None
     if declared_size is not None and declared_size > limit * DRAIN_FACTOR:
+        raise too_big
+    if declared_size is not None and declared_size > limit and _waits_to_send(request):
+        # The client holds its body until told to go on, which reading would tell it: it got
+        # "100 Continue", sent megabytes to be drained, and only then its 413.
         raise too_big
     import anyio
     from starlette.requests import ClientDisconnect
