@@ -683,6 +683,40 @@ def test_a_csv_in_another_encoding_is_read_with_encoding(tmp_path):
     assert said in proc.stderr  # it was called "a Parquet table"
 
 
+def test_a_csv_in_utf16_is_read_by_its_byte_order_mark(tmp_path):
+    """A spreadsheet's "Unicode text" export is UTF-16 with a byte-order mark: it was "not
+    valid utf-8 (byte 0xff)" with advice of latin-1, and without the mark its zero bytes made
+    column names such as 'a\\x00'. The mark now decides, as for a document; UTF-16 without
+    one is named, with the option that reads it."""
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.standard_normal((60, 2)), columns=["âge", "poids"])
+    frame["label"] = np.where(frame["âge"] > 0, "oui", "non")
+    text = frame.to_csv(index=False)
+    (tmp_path / "utf8.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "marked.csv").write_bytes(text.encode("utf-16"))
+    (tmp_path / "unmarked.csv").write_bytes(text.encode("utf-16-le"))
+    fit = ["--solver", "newton", "--alpha", "1e-2", "--no-plot", "--json"]
+    results = []
+    for name in ("utf8.csv", "marked.csv"):
+        proc = run(["train", name, "--model", f"{name}.safetensors", *fit], tmp_path)
+        assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+        results.append(json.loads(proc.stdout.splitlines()[-1])["final_cost"])
+    assert results[0] == results[1]
+    scored = run(["predict", "--model", "utf8.csv.safetensors", "marked.csv"], tmp_path)
+    assert scored.returncode == 0 and len(scored.stdout.splitlines()) == 61, scored.stderr
+    assert_clean_failure(
+        run(["train", "unmarked.csv", *fit], tmp_path),
+        (2,),
+        "unmarked.csv: looks like UTF-16-LE text without a byte-order mark (a zero byte beside "
+        "each character); give --encoding utf-16-le, or save the file as UTF-8.",
+    )
+    proc = run(["train", "unmarked.csv", "--encoding", "utf-16-le", *fit], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1])["final_cost"] == results[0]
+
+
 def test_an_option_given_twice_with_two_values_is_said(tmp_path):
     """`--iterations 10 … --iterations 20` ran 20 without a word (argparse keeps the last)."""
     args = ["train", "--iterations", "10", "--no-plot", "--iterations=20"]

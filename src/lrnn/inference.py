@@ -345,7 +345,8 @@ def text_lines(body: bytes, spec: data.Preprocessing, charset: str | None = None
     """A text/plain body: one document per line (as ``lrnn predict -`` reads standard input),
     each checked like a document file (size, binary data, emptiness), decoded by the body's
     own ``charset`` when it names one, else by the model's encoding."""
-    from lrnn.data.text import bom_encoding, decode_document, is_wide, known_encoding, wide_lines
+    from lrnn.data.checks import bom_encoding
+    from lrnn.data.text import decode_document, is_wide, known_encoding, wide_lines
 
     if charset is not None and not known_encoding(charset):
         raise DataError(f"charset={charset!r} is not a text encoding; name one, e.g. utf-8.")

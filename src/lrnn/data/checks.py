@@ -7,6 +7,7 @@ names shortened), and refuse data by its declared size before reading it.
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 import sys
@@ -18,6 +19,22 @@ import numpy as np
 
 from lrnn.data import limits
 from lrnn.errors import DataError
+
+#: Byte-order marks name their encoding for certain (UTF-32's before UTF-16's: FF FE 00 00
+#: starts both).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+)
+
+
+def bom_encoding(start: bytes) -> str | None:
+    """The encoding a byte-order mark at ``start`` names, or None: it decides for a whole
+    stream or body too, which is split into lines only once its encoding is known."""
+    return next((name for bom, name in _BOMS if start.startswith(bom)), None)
 
 
 def check_finite(

@@ -19,6 +19,7 @@ import numpy as np
 
 from lrnn.data import limits
 from lrnn.data.checks import (
+    bom_encoding,
     check_bytes,
     check_finite,
     clip,
@@ -67,9 +68,39 @@ def _check_csv_lines(name: str) -> None:
         )
 
 
-def _csv_encoding(encoding: str) -> str:
-    """UTF-8 read as UTF-8 with an optional byte-order mark: spreadsheets often write one."""
-    return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+def _csv_encoding(name: str, encoding: str) -> str:
+    """The encoding a CSV is read in. A byte-order mark at its start decides, as for a document:
+    a spreadsheet's "Unicode text" export is UTF-16 with one, and was "not valid utf-8 (byte
+    0xff)" with advice of latin-1. UTF-8 is read with an optional mark. UTF-16 without a mark,
+    read as UTF-8, is refused by name: its zero bytes made column names such as 'a\\x00'."""
+    with open(name, "rb") as handle:
+        head = handle.read(4096)
+    marked = bom_encoding(head)
+    if marked is not None:
+        return marked
+    if codecs.lookup(encoding).name != "utf-8":
+        return encoding
+    wide = _unmarked_utf16(head)
+    if wide is not None:
+        raise DataError(
+            f"{name}: looks like {wide.upper()} text without a byte-order mark (a zero byte "
+            f"beside each character); give --encoding {wide}, or save the file as UTF-8."
+        )
+    return "utf-8-sig"
+
+
+def _unmarked_utf16(head: bytes) -> str | None:
+    """ "utf-16-le" or "utf-16-be" where most of the first bytes' odd (or even) places hold
+    zeros and the others none, as ASCII text in UTF-16 does; None for anything else."""
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    low, high = head[0 : 2 * pairs : 2].count(0), head[1 : 2 * pairs : 2].count(0)
+    if high >= 0.5 * pairs and low == 0:
+        return "utf-16-le"
+    if low >= 0.5 * pairs and high == 0:
+        return "utf-16-be"
+    return None
 
 
 def csv_column_as_written(name: str, column: str, encoding: str) -> Any:
@@ -79,7 +110,11 @@ def csv_column_as_written(name: str, column: str, encoding: str) -> Any:
     import pandas as pd
 
     cells = pd.read_csv(
-        name, usecols=[column], dtype=str, keep_default_na=False, encoding=_csv_encoding(encoding)
+        name,
+        usecols=[column],
+        dtype=str,
+        keep_default_na=False,
+        encoding=_csv_encoding(name, encoding),
     )[column]
     return cells.where(cells != "", None)
 
@@ -99,7 +134,7 @@ def read_table(
 
     if name.lower().endswith(".csv"):
         _check_csv_lines(name)
-        encoding = _csv_encoding(encoding)
+        encoding = _csv_encoding(name, encoding)
         try:
             # index_col=False: a row with more fields than the header would otherwise make
             # pandas take the first column as an index and shift every name one column over
@@ -387,7 +422,7 @@ def table_row_names(name: str, column: str, m: int, encoding: str = "utf-8") -> 
     import pyarrow.parquet as pq
 
     if name.lower().endswith(".csv"):
-        with open(name, encoding=_csv_encoding(encoding), newline="") as handle:
+        with open(name, encoding=_csv_encoding(name, encoding), newline="") as handle:
             header = next((row for row in csv.reader(handle) if row), [])
         values = csv_column_as_written(name, column, encoding) if column in header else None
     else:

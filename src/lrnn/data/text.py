@@ -35,6 +35,7 @@ import numpy as np
 from lrnn.data import limits
 from lrnn.data.checks import (
     PICTURE_MAGIC,
+    bom_encoding,
     clip,
     leave_out_links_outside,
     quoted,
@@ -302,25 +303,8 @@ ENCODING_FIX = (
     "or convert this one to theirs (iconv -f latin-1 -t utf-8)"
 )
 
-#: Byte-order marks name their encoding for certain (UTF-32's before UTF-16's: FF FE 00 00
-#: starts both).
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-)
-
-
 #: The refusal of a blank document (a folder's loader gathers them all and leaves them out).
 EMPTY = "the document is empty; remove it or add its text."
-
-
-def bom_encoding(start: bytes) -> str | None:
-    """The encoding a byte-order mark at ``start`` names, or None: it decides for a whole
-    stream or body too, which is split into lines only once its encoding is known."""
-    return next((name for bom, name in _BOMS if start.startswith(bom)), None)
 
 
 def is_wide(encoding: str) -> bool:

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from lrnn.data import limits
-from lrnn.data.text import ENCODING_FIX, bom_encoding, decode_document, is_wide
+from lrnn.data.checks import bom_encoding
+from lrnn.data.text import ENCODING_FIX, decode_document, is_wide
 from lrnn.errors import DataError
 
 
