@@ -408,6 +408,28 @@ def test_history_of_another_model(image_case, tmp_path):
         report.write_report(out, model=model, dataset=test_ds, history=history)
 
 
+def test_one_row_history_of_a_run_recorded_sparsely_is_its_own(image_case, tmp_path):
+    """300 iterations recorded every 1000 (--print-every past --iterations) keep one row, at
+    iteration 0: the report called the model's own history "another run's" and left its curve
+    short of the final cost. The run's spacing, in the model's manifest, judges it."""
+    model, test_ds, history = image_case
+    settings = {**model.manifest.get("solver_settings", {}), "record_every": 1000}
+    own = replace(
+        model,
+        training={**model.training, "iterations": 300},
+        manifest={**model.manifest, "solver_settings": settings},
+    )
+    one_row = {k: list(v)[:1] for k, v in history.items()}
+    out = tmp_path / "r.html"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report.write_report(out, model=own, dataset=test_ds, history=one_row)
+    assert "another run's" not in out.read_text()
+    settings["record_every"] = 100  # the same row from a run recorded every 100: not its own
+    with pytest.warns(UserWarning, match="the history ends at iteration 0, but the model"):
+        report.write_report(out, model=own, dataset=test_ds, history=one_row)
+
+
 def test_unlabelled_data(image_case, tmp_path):
     model, test_ds, _ = image_case
     with pytest.raises(DataError, match="no labels"):

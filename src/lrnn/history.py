@@ -293,11 +293,14 @@ def past_the_model(history: Mapping[str, Any], training: Any) -> str | None:
     )
 
 
-def check_belongs(columns: Mapping[str, Any], training: Any, name: str = "history") -> str | None:
+def check_belongs(
+    columns: Mapping[str, Any], training: Any, name: str = "history", manifest: Any = None
+) -> str | None:
     """A history whose iterations go past the model's (``training``: its file's facts) cannot
     be this model's history: refused, by its ``name`` (a --history file's); one that ends
     well short of them is said, and the sentence returned (for the page: a curve must not
-    run from its end to the model's)."""
+    run from its end to the model's). The run's own spacing, where its file's ``manifest`` says
+    it, judges a history of one row: 300 iterations recorded every 1000 end at 0."""
     past = past_the_model(columns, training)
     if past:
         raise DataError(
@@ -307,8 +310,11 @@ def check_belongs(columns: Mapping[str, Any], training: Any, name: str = "histor
     recorded = sorted(v for v in columns.get("iteration") or [] if v is not None)
     iterations = training.get("iterations") if isinstance(training, dict) else None
     if recorded and isinstance(iterations, int | float) and not isinstance(iterations, bool):
-        # the history's own spacing (one row: the usual one)
-        step = recorded[-1] - recorded[-2] if len(recorded) >= 2 else PRINT_EVERY
+        # the history's own spacing (one row: the run's, else the usual one)
+        settings = manifest.get("solver_settings") if isinstance(manifest, dict) else None
+        every = settings.get("record_every") if isinstance(settings, dict) else None
+        every = every if type(every) is int and every > 0 else None
+        step = recorded[-1] - recorded[-2] if len(recorded) >= 2 else every or PRINT_EVERY
         if iterations - recorded[-1] > max(step, 1):  # a shorter run's, by its end
             said = (
                 f"the history ends at iteration {recorded[-1]:.15g}, but the model trained for "

@@ -156,7 +156,7 @@ def write_report(
     columns, caveat = None, None
     if history is not None:
         columns = columns_of(history, history_name, error=DataError)
-        caveat = check_belongs(columns, model.training, history_name)
+        caveat = check_belongs(columns, model.training, history_name, model.manifest)
 
     if np.asarray(model.w).ndim == 2:  # a softmax layer: its own sections
         from lrnn import report_multiclass
