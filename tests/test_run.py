@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrnn import persist, run
+from lrnn import class_weights, persist, run
 from lrnn.cli import main
 from lrnn.data import split_rows
 from lrnn.errors import UsageError
@@ -113,16 +113,18 @@ def test_a_fraction_given_as_a_numpy_float_is_a_fraction():
 
 def test_class_weights():
     y = np.array([0, 0, 0, 1])
-    balanced = run.class_factors("balanced", y, ["no", "yes"])[y]
+    balanced = class_weights.class_factors("balanced", y, ["no", "yes"])[y]
     assert np.allclose(balanced, [2 / 3, 2 / 3, 2 / 3, 2.0])
     assert balanced.sum() == pytest.approx(4)
-    named = run.class_factors({"yes": 3}, y, ["no", "yes"])
+    named = class_weights.class_factors({"yes": 3}, y, ["no", "yes"])
     assert np.array_equal(named, [1, 3])
-    assert run.class_factors(None, y, ["no", "yes"]) is None
+    assert class_weights.class_factors(None, y, ["no", "yes"]) is None
     with pytest.raises(UsageError, match="names class 'maybe'"):
-        run.class_factors({"maybe": 1}, y, ["no", "yes"], option="--class-weight")
+        class_weights.class_factors({"maybe": 1}, y, ["no", "yes"], option="--class-weight")
     with pytest.raises(UsageError, match="weight 0"):
-        run.combine_weights(None, run.class_factors({"no": 0, "yes": 0}, y, ["no", "yes"])[y])
+        class_weights.combine_weights(
+            None, class_weights.class_factors({"no": 0, "yes": 0}, y, ["no", "yes"])[y]
+        )
 
 
 @pytest.mark.parametrize(
@@ -328,7 +330,7 @@ def test_gradcheck_compare_lr_and_verify_say_what_they_ignore(tmp_path, monkeypa
 
 
 def test_validation_rows_keep_each_class_factor_from_training():
-    from lrnn.run import class_factors, validation_class_weights
+    from lrnn.class_weights import class_factors, validation_class_weights
 
     train_labels = np.array([0, 0, 0, 1, 2, 2])
     factors = class_factors("balanced", train_labels, ["a", "b", "c"])
@@ -342,7 +344,7 @@ def test_validation_rows_keep_each_class_factor_from_training():
 
 
 def test_balanced_weights_leave_a_class_of_weightless_examples_at_zero():
-    from lrnn.run import class_factors
+    from lrnn.class_weights import class_factors
 
     labels = np.array([0, 0, 1, 1, 2])
     sample_weight = np.array([1.0, 3.0, 0.0, 0.0, 2.0])
@@ -397,6 +399,7 @@ def test_a_test_or_validation_file_that_is_the_training_file_is_said(table, monk
     err = capsys.readouterr().err
     assert "--test ./data.csv is the training data itself" in err
     assert "--validation data.csv is the training data itself" in err
+    assert "a copy of the training data" not in err  # said once, by its name
     # the same file for validation and test: the examples that chose the weights score them
     import shutil
 
@@ -404,6 +407,9 @@ def test_a_test_or_validation_file_that_is_the_training_file_is_said(table, monk
     both = ["--test", "other.csv", "--validation", "./other.csv"]
     assert main([*common, *both, "--early-stopping"]) == 0
     err = capsys.readouterr().err
+    # a copy under another name: a copied folder scored 100 % without a word
+    for flag, path in (("--test", "other.csv"), ("--validation", "./other.csv")):
+        assert f"{flag} {path} holds the very examples trained on (a copy of the training " in err
     assert (
         "--validation ./other.csv is the --test data itself, so the test score is measured on "
         "the examples that chose the weights kept (early stopping) and flatters the model; give "
@@ -411,7 +417,7 @@ def test_a_test_or_validation_file_that_is_the_training_file_is_said(table, monk
     ), err
     # without early stopping nothing was chosen by them: said as it is
     assert main([*common, *both]) == 0
-    err = capsys.readouterr().err
+    err = next(line for line in capsys.readouterr().err.splitlines() if "--test data" in line)
     assert "early stopping" not in err and "measure the same examples" in err, err
 
 

@@ -37,7 +37,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from lrnn import fast_checks, objective, run, softmax
+from lrnn import class_weights, fast_checks, objective, run, softmax
 from lrnn.backends import BACKEND_NAMES, make_backend
 from lrnn.backends.sparse_backend import check_structure
 from lrnn.backends.sparse_backend import logits as sparse_logits
@@ -298,17 +298,21 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         self.label_column_ = _column_name(y)
         n_classes = len(self.classes_)
         weights = None if sample_weight is None else _checked_sample_weight(sample_weight, X)
-        factors = run.class_factors(
+        factors = class_weights.class_factors(
             self.class_weight, encoded, self.classes_.tolist(), sample_weight=weights
         )
         class_w = None if factors is None else factors[encoded]
-        weights = run.combine_weights(weights, class_w, "class_weight (times sample_weight)")
+        weights = class_weights.combine_weights(
+            weights, class_w, "class_weight (times sample_weight)"
+        )
         given = [
             n
             for n, v in (("sample_weight", sample_weight), ("class_weight", class_w))
             if v is not None
         ]
-        run.refuse_weightless_class(weights, encoded, self.classes_.tolist(), " × ".join(given))
+        class_weights.refuse_weightless_class(
+            weights, encoded, self.classes_.tolist(), " × ".join(given)
+        )
 
         X_train, y_train, w_train, validation = X, encoded, weights, None
         train_rows = None
@@ -368,7 +372,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 f"eval_set: y_val must be 1-D with one label per row of X_val "
                 f"({X_val.shape[0]}); got shape {y_val.shape}."
             )
-        w_val = run.validation_class_weights(y_val, factors)
+        w_val = class_weights.validation_class_weights(y_val, factors)
         return make_backend(
             X_val, y_val, w_val, backend="auto", n_classes=len(self.classes_),
             structure_checked=True,
@@ -404,7 +408,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             val_rows = rows[held]
             train_rows = np.setdiff1d(np.arange(encoded.size), val_rows)
         w_val = None if weights is None else weights[val_rows]
-        run.require_weight(w_val, "early_stopping's held-out examples")
+        class_weights.require_weight(w_val, "early_stopping's held-out examples")
         validation = make_backend(
             rows_of(X, val_rows), encoded[val_rows], w_val, backend="auto",
             n_classes=len(self.classes_), structure_checked=True,  # a slice of the checked X
