@@ -248,6 +248,43 @@ def test_h5_links_to_other_data_are_refused(tmp_path):
 # Image folders and image files
 
 
+def test_pictures_with_see_through_pixels_are_said(tmp_path):
+    """Converting a picture to RGB drops its alpha: the colours stored under transparent
+    pixels count as if they showed, so two pictures that look alike were read as opposite
+    pictures without a word. Said once per load, with a count; opaque pictures that carry an
+    alpha channel (255 everywhere) or an unused transparent palette entry are not counted."""
+    from lrnn.data.images import read_image
+
+    folder = tmp_path / "shapes"
+    for name in ("a", "b"):
+        (folder / name).mkdir(parents=True)
+        for i in range(3):
+            save_image(folder / name / f"{i}.png", (4, 4), seed=i)
+    opaque = np.full((4, 4, 4), 255, np.uint8)
+    Image.fromarray(opaque, "RGBA").save(folder / "a" / "opaque.png")
+    palette = Image.new("P", (4, 4), 1)
+    palette.save(folder / "b" / "unused-key.png", transparency=0)  # entry 0 drawn nowhere
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load(folder)
+    clear = opaque.copy()
+    clear[:2, :, 3] = 0  # the top half transparent
+    Image.fromarray(clear, "RGBA").save(folder / "a" / "clear.png")
+    Image.new("P", (4, 4), 0).save(folder / "b" / "used-key.png", transparency=0)
+    Image.fromarray(clear[..., [0, 3]], "LA").save(folder / "b" / "grey.png")
+    with pytest.warns(UserWarning) as said:
+        ds = load(folder)
+    (line,) = [str(w.message) for w in said if "see-through" in str(w.message)]
+    assert line.startswith(f"{folder}: 3 of 11 pictures (e.g. a/clear.png) have see-through ")
+    assert "flatten them onto one background first" in line
+    assert ds.X.shape[0] == 11  # read all the same, as stored
+    notes: list[str] = []  # serve's answer carries it as a note
+    read_image(str(folder / "a" / "clear.png"), "RGB", (4, 4), notes)
+    assert notes == [
+        f"{folder / 'a' / 'clear.png'}: has see-through pixels" + line.split("pixels", 1)[1]
+    ]
+
+
 def test_image_folder(tmp_path):
     root = image_folder(tmp_path / "pets", {"dog": [(6, 4), (9, 7)], "cat": [(5, 3)]})
     save_image(root / "cat" / "grey.jpg", (8, 8), mode="L")

@@ -212,14 +212,41 @@ def _as_8bit(im: Any, path: str) -> Any:
 _ORIENTATION = 0x0112
 
 
+def _has_see_through_pixels(im: Any) -> bool:
+    """Whether a picture shows some pixels (partly) transparent. Converting it to RGB or L
+    drops the alpha, so the colours stored under them count as if they showed: two pictures
+    that look the same could get opposite labels, without a word."""
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        return im.getextrema()[-1][0] < 255  # alpha's extremes, without a copy
+    key = im.info.get("transparency")
+    if key is None:
+        return False
+    if im.mode == "P" and not isinstance(key, int):  # an alpha for each palette entry
+        return im.convert("RGBA").getextrema()[-1][0] < 255
+    if im.mode in ("P", "L") and isinstance(key, int):  # one palette entry or grey level
+        return im.histogram()[key] > 0
+    if im.mode == "RGB" and isinstance(key, tuple):  # one colour
+        return bool((np.asarray(im) == np.asarray(key, dtype=np.uint8)).all(axis=-1).any())
+    return False
+
+
+#: What is said of pictures with see-through pixels, after the files' names.
+SEE_THROUGH = (
+    "see-through pixels; their colours are read as stored, as if opaque, so what lies under "
+    "the see-through parts counts — flatten them onto one background first (e.g. white) if "
+    "the model should see them as they are shown"
+)
+
+
 def _read_image(
     path: str, mode: str, size: tuple[int, int] | None, notes: list[str] | None = None
-) -> tuple[np.ndarray, tuple[int, int]]:
-    """One image file → ((h, w, c) uint8 in ``mode`` resized to ``size``, its own (h, w));
-    what it warns of is appended to ``notes`` instead, where given."""
+) -> tuple[np.ndarray, tuple[int, int], bool]:
+    """One image file → ((h, w, c) uint8 in ``mode`` resized to ``size``, its own (h, w),
+    whether it has see-through pixels); what it warns of is appended to ``notes`` instead,
+    where given."""
     from PIL import Image, ImageOps
 
-    def read(im: Any) -> tuple[np.ndarray, tuple[int, int]]:
+    def read(im: Any) -> tuple[np.ndarray, tuple[int, int], bool]:
         # No copy where nothing changes: exif_transpose and convert each copied the whole
         # picture even then, and with the decoded original alive a 49-megapixel upload held
         # 600 MB (four copies) until its resize to the model's few thousand pixels.
@@ -239,14 +266,15 @@ def _read_image(
             im = ImageOps.exif_transpose(im)
         im = _as_8bit(im, path)
         own = (im.size[1], im.size[0])
+        see_through = _has_see_through_pixels(im)
         if im.mode != mode:
             im = im.convert(mode)
         if size is not None and im.size != (size[1], size[0]):
             im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-        return np.asarray(im, dtype=np.uint8), own
+        return np.asarray(im, dtype=np.uint8), own, see_through
 
-    arr, own = _decoding(path, read)
-    return arr.reshape(arr.shape[0], arr.shape[1], -1), own
+    arr, own, see_through = _decoding(path, read)
+    return arr.reshape(arr.shape[0], arr.shape[1], -1), own, see_through
 
 
 def read_image(
@@ -255,7 +283,14 @@ def read_image(
     """One picture (a path, or a named in-memory file) as (h, w, c) uint8 in ``mode`` at
     ``size``: what the loaders do to each file, for pictures that arrive as bytes (serve,
     whose answer carries the ``notes`` a terminal would have shown as warnings)."""
-    return _read_image(path, mode, size, notes)[0]
+    picture, _, see_through = _read_image(path, mode, size, notes)
+    if see_through:
+        said = f"{getattr(path, 'name', path)}: has {SEE_THROUGH}."
+        if notes is None:
+            warnings.warn(said, stacklevel=2)
+        else:
+            notes.append(said)
+    return picture
 
 
 def _common_mode(paths: Sequence[str]) -> str:
@@ -291,22 +326,40 @@ def read_images(
     check_bytes(paths[0], f"{len(paths)} images", (len(paths), *size, channels), 1)
     out = np.empty((len(paths), *size, channels), dtype=np.uint8)
     other: list[tuple[str, tuple[int, int]]] = []
+    see_through: list[str] = []
     for i, p in enumerate(paths):
-        out[i], own = _read_image(p, mode, size)
+        out[i], own, shows_through = _read_image(p, mode, size)
         if own != tuple(size):
             other.append((p, own))
+        if shows_through:
+            see_through.append(p)
+
+    def shown(name: str) -> str:
+        return Path(name).relative_to(source).as_posix() if _within(name, source) else name
+
     if chosen and other:
         h, w = size
         name, (oh, ow) = other[0]
-        if source and Path(name).is_relative_to(source):
-            name = Path(name).relative_to(source).as_posix()
         warnings.warn(
             f"images in {source or paths[0]} have different sizes ({len(other)} of {len(paths)} "
-            f"are not {h}×{w}, e.g. {name} is {oh}×{ow}); all resized to {h}×{w} (height×width "
-            "of the first image); use --image-size HxW to choose.",
+            f"are not {h}×{w}, e.g. {shown(name)} is {oh}×{ow}); all resized to {h}×{w} "
+            "(height×width of the first image); use --image-size HxW to choose.",
             stacklevel=2,
         )
+    if see_through:
+        where, verb = f"{source}: " if source else "", "has" if len(see_through) == 1 else "have"
+        which = (
+            f"{see_through[0]}: has"
+            if len(paths) == 1
+            else f"{where}{len(see_through)} of {len(paths)} pictures (e.g. "
+            f"{shown(see_through[0])}) {verb}"
+        )
+        warnings.warn(f"{which} {SEE_THROUGH}.", stacklevel=2)
     return out
+
+
+def _within(name: str, source: str) -> bool:
+    return bool(source) and Path(name).is_relative_to(source)
 
 
 def convert_image(img: np.ndarray, mode: str, size: tuple[int, int]) -> np.ndarray:
