@@ -397,6 +397,38 @@ def test_not_an_image_and_empty_folders(tmp_path):
     assert "img0.png: cannot decode image" in error_of(load, broken)
 
 
+def test_a_class_folder_without_pictures_is_told_why(tmp_path):
+    """ "split/test: no images in this folder" pointed the wrong way: a data set split into
+    train/ and test/, each with its class folders, is named as such with the data to give; a
+    class folder of sub-folders is told to move its pictures up; pictures that all link
+    outside the data are said to be the reason (the line came after a warning)."""
+    split = tmp_path / "split"
+    for part in ("train", "test"):
+        image_folder(split / part, {"cat": [(3, 3)], "dog": [(3, 3)]})
+    said = error_of(load, split)
+    assert said == (
+        f"{split / 'test'}: holds folders ('cat', 'dog'), not pictures: {split} looks like data "
+        f"sets ('test', 'train') each with its class folders; give one as the data (e.g. "
+        f"{split / 'train'}; when training, {split / 'test'} as --test)."
+    )
+    nested = image_folder(tmp_path / "nested", {"cat": [(3, 3)]})
+    image_folder(nested / "dog", {"2019": [(3, 3)]})
+    said = error_of(load, nested)
+    assert said == (
+        f"{nested / 'dog'}: holds folders ('2019'), not pictures: a class's pictures lie "
+        "directly in its folder (folders inside it are left out); move them up into it."
+    )
+    elsewhere = image_folder(tmp_path / "elsewhere", {"dog": [(3, 3), (3, 3)]})
+    linked = image_folder(tmp_path / "linked", {"cat": [(3, 3)]})
+    (linked / "dog").symlink_to(elsewhere / "dog")
+    with pytest.warns(UserWarning, match="links to places outside the folder"):
+        said = error_of(load, linked)
+    assert said == (
+        f"{linked / 'dog'}: its 2 picture(s) all link outside {linked} and were left out; copy "
+        "them into the folder (or give the folder they are in)."
+    )
+
+
 def test_a_picture_beside_the_class_folders_is_said_to_be_left_out(tmp_path):
     """It has no class, so it is no example, for training and for predict alike; it was
     dropped without a word."""

@@ -406,10 +406,43 @@ def _image_files(folder: Path, top: Path) -> list[Path]:
             stacklevel=6,
         )
         files = [p for p in files if p not in others]
+    linked = len(files)
     files = leave_out_links_outside(top, files, stacklevel=6)
     if not files:
-        raise DataError(f"{folder}: no images in this folder; add images or remove the folder.")
+        raise DataError(_no_pictures(folder, top, linked))
     return files
+
+
+def _no_pictures(folder: Path, top: Path, linked: int) -> str:
+    """Why a class folder gives no pictures, and the way out: a data set split into folders
+    (train/, test/, each with its class folders) was "split/test: no images in this folder";
+    pictures that all link outside were the same line after a warning."""
+    if linked:
+        return (
+            f"{folder}: its {linked} picture(s) all link outside {top} and were left out; copy "
+            "them into the folder (or give the folder they are in)."
+        )
+    inner = _folders_in(folder)
+    if not inner:
+        return f"{folder}: no images in this folder; add images or remove the folder."
+    sets = _folders_in(top)
+    if not all(_folders_in(top / name) for name in sets):  # one class folder of sub-folders
+        return (
+            f"{folder}: holds folders ({quoted(inner)}), not pictures: a class's pictures lie "
+            "directly in its folder (folders inside it are left out); move them up into it."
+        )
+    train = next((n for n in sets if "train" in n.lower()), sets[0])
+    test = next((n for n in sets if n != train and "test" in n.lower()), None)
+    also = f"; when training, {top / test} as --test" if test else ""
+    return (
+        f"{folder}: holds folders ({quoted(inner)}), not pictures: {top} looks like data sets "
+        f"({quoted(sets)}) each with its class folders; give one as the data (e.g. "
+        f"{top / train}{also})."
+    )
+
+
+def _folders_in(folder: Path) -> list[str]:
+    return sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
 
 
 #: A class folder with fewer than this fraction of the largest one's images is worth a warning.
