@@ -733,3 +733,51 @@ def test_a_validation_fraction_of_less_than_one_example_is_said():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         LogisticNeuron(early_stopping=True, validation_fraction=0.1, max_iter=20, tol=0).fit(X, y)
+
+
+def test_raw_pixels_that_diverge_are_told_to_be_divided_by_255():
+    """The estimator given a picture's uint8 pixels diverged with a table's advice
+    (--standardize, a StandardScaler): the lesson's way out, X / 255, was not named. Whole
+    numbers in a float array of pixels' width get it as a possibility, beside the table's."""
+    from lrnn.errors import TrainingDiverged
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (40, 192), dtype=np.uint8)
+    y = np.arange(40) % 2
+    with pytest.raises(TrainingDiverged) as raw:
+        LogisticNeuron(tol=0).fit(pixels, y)
+    assert str(raw.value).endswith(
+        "; X holds a picture's raw pixels (uint8, 0–255): divide them by 255 (X / 255, as the "
+        "lesson does), which allows larger steps."
+    )
+    with pytest.raises(TrainingDiverged) as whole:
+        LogisticNeuron(tol=0).fit(pixels.astype(np.float64), y)
+    said = str(whole.value)
+    assert "if they are a picture's pixels, divide them by 255" in said
+    assert "StandardScaler in Python" in said
+    with pytest.raises(TrainingDiverged) as table:  # a few columns of counts: a table's advice
+        LogisticNeuron(tol=0).fit(pixels[:, :5].astype(np.float64) * 40, y)
+    assert "pixels" not in str(table.value) and "StandardScaler in Python" in str(table.value)
+    LogisticNeuron(tol=0, max_iter=50).fit(pixels / 255, y)  # the way out trains
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("one", "callbacks must be a list of lrnn.Callback objects; got Callback — put it in a"),
+        ("function", "callbacks[0] is a function, not an lrnn.Callback (it has no on_start);"),
+        ("text", "callbacks must be a list of lrnn.Callback objects; got str"),
+    ],
+)
+def test_callbacks_that_are_not_a_list_of_callbacks_are_refused_first(given, said):
+    """One Callback given bare raised "'Callback' object is not iterable"; a function in the
+    list "'function' object has no attribute 'on_start'" from inside the loop."""
+    from lrnn import Callback
+    from lrnn.errors import UsageError
+
+    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2
+    value = {"one": Callback(), "function": [lambda row: None], "text": "print"}[given]
+    model = LogisticNeuron(max_iter=5)
+    with pytest.raises(UsageError) as info:
+        model.fit(X, y, callbacks=value)
+    assert str(info.value).startswith(said) and not hasattr(model, "coef_")

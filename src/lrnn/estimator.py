@@ -282,6 +282,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         callbacks: list[Callback] | None,
     ) -> LogisticNeuron:
         config = self._validate_params()
+        callbacks = _checked_callbacks(callbacks)  # before any work, not in the first step
         if not isinstance(self.warm_start, bool | np.bool_):  # "no" would warm-start
             raise UsageError(f"warm_start must be True or False; got {self.warm_start!r}.")
         previous, previous_classes = None, None
@@ -351,7 +352,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
                 stacklevel=3,
             )
             config = dataclasses.replace(config, batch_size=backend.n_samples)
-        cbs: list[Callback] = list(callbacks or [])
+        cbs: list[Callback] = list(callbacks)
         if self.verbose:
             cbs.append(_VerbosePrinter(int(self.verbose)))
         result = train(backend, config, validation=validation, callbacks=cbs, init=previous)
@@ -509,6 +510,34 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             return self.classes_[np.argmax(z, axis=1)]
         a = objective.sigmoid(z)
         return self.classes_[(a > 0.5).astype(int)]
+
+
+#: What the training loop calls on each callback.
+_CALLBACK_HOOKS = ("on_start", "on_record", "on_step", "on_end")
+
+
+def _checked_callbacks(callbacks: Any) -> list[Callback]:
+    """``callbacks`` as a list whose items have every hook: one Callback given bare raised
+    "'Callback' object is not iterable", and a function "has no attribute 'on_start'" from
+    inside the loop."""
+    if callbacks is None:
+        return []
+    bare = any(hasattr(callbacks, hook) for hook in _CALLBACK_HOOKS)
+    if bare or isinstance(callbacks, str | bytes) or not hasattr(callbacks, "__iter__"):
+        raise UsageError(
+            f"callbacks must be a list of lrnn.Callback objects; got {type(callbacks).__name__}"
+            " — put it in a list: callbacks=[it]."
+        )
+    checked = list(callbacks)
+    for i, item in enumerate(checked):
+        missing = [hook for hook in _CALLBACK_HOOKS if not callable(getattr(item, hook, None))]
+        if missing:
+            raise UsageError(
+                f"callbacks[{i}] is a {type(item).__name__}, not an lrnn.Callback (it has no "
+                f"{missing[0]}); subclass lrnn.Callback and override the hooks you need "
+                "(on_record, on_step, …)."
+            )
+    return checked
 
 
 def _one_label_per_row(y: Any, rows: int) -> NDArray:

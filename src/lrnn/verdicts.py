@@ -109,13 +109,42 @@ def _standardized(X: NDArray, scale: float) -> bool:
 
 
 def larger_steps_advice(backend: Backend) -> str:
-    """The clause that ends a too-large-step message, where standardizing can be advised."""
+    """The clause that ends a too-large-step message, where standardizing can be advised; for
+    raw pixels (0–255 whole numbers, as an estimator given a picture's uint8 array holds),
+    dividing them by 255 is the advice the lesson gives, not a table's scaling."""
+    pixels = _raw_pixels(backend)
+    if pixels == "uint8":
+        return (
+            "; X holds a picture's raw pixels (uint8, 0–255): divide them by 255 (X / 255, as "
+            "the lesson does), which allows larger steps"
+        )
+    said = (
+        "; X holds whole numbers up to 255: if they are a picture's pixels, divide them by 255 "
+        "(X / 255, as the lesson does), which allows larger steps"
+        if pixels
+        else ""
+    )
     if not can_advise_scaling(backend):
-        return ""
-    return (
+        return said
+    return said + (
         "; for a table, standardized features (--standardize on the command line, a "
         "StandardScaler in Python) allow larger steps"
     )
+
+
+def _raw_pixels(backend: Backend) -> str | None:
+    """ "uint8" for a picture's raw pixels, "whole" for 0–255 whole numbers in 64 columns or
+    more (a table's counts may look so too), read unscaled (the command line folds 1/255 into
+    its image models' scale): one look, made only when a message is about to advise."""
+    X = getattr(backend, "X", None)
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.size == 0 or X.size > 2**26:
+        return None
+    if float(getattr(backend, "scale", 1.0)) != 1.0 or not X.max() > 1.5:
+        return None
+    if X.dtype == np.uint8:
+        return "uint8"
+    whole = X.max() <= 255 and X.min() >= 0 and np.array_equal(X, np.floor(X))
+    return "whole" if X.shape[1] >= 64 and whole else None
 
 
 def cost_climbed(start: float, end: float, dtype: np.dtype) -> bool:
