@@ -151,6 +151,22 @@ def test_learning_curve_refuses_history_without_cost(tmp_path):
     assert not (tmp_path / "lc.png").exists()
 
 
+def test_the_course_models_dict_is_a_history(tmp_path):
+    """course.model's dict (costs every 100 iterations) was "no 'cost' values"; its list of
+    costs given alone failed with "'list' object has no attribute 'get'"."""
+    costs = [0.69, 0.58, 0.47, 0.38, 0.33]
+    course_dict = {"costs": costs, "learning_rate": 0.005, "num_iterations": 500}
+    drawn = plots.learning_curve(course_dict, tmp_path / "course.png").read_bytes()
+    explicit = {"iteration": [0, 100, 200, 300, 400], "cost": costs}
+    assert drawn == plots.learning_curve(explicit, tmp_path / "explicit.png").read_bytes()
+    runs = [(0.005, course_dict), (0.01, explicit)]
+    check_png(plots.lr_comparison(runs, tmp_path / "rates.png"))
+    with pytest.raises(UsageError) as info:
+        plots.learning_curve(costs, tmp_path / "list.png")
+    assert str(info.value).startswith("learning_curve: got a list, not a history; pass a ")
+    assert not (tmp_path / "list.png").exists()
+
+
 def test_same_input_same_bytes(tmp_path, history):
     # No timestamps or version stamps in the PNG: reports built from it are reproducible.
     a = plots.learning_curve(history, tmp_path / "a.png").read_bytes()

@@ -26,7 +26,7 @@ import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -120,6 +120,24 @@ def _column(history: Mapping[str, Sequence[float]], key: str) -> NDArray[np.floa
     return np.asarray(values, dtype=np.float64)
 
 
+def _as_history(history: Any, what: str) -> Mapping[str, Sequence[float]]:
+    """A history's columns; the dict ``course.model`` returns (its ``costs`` recorded every
+    100 iterations, as the lesson's) taken as one: it was "no 'cost' values", and its list of
+    costs alone drawn at iterations 0, 1, 2 … was refused as "'list' object has no attribute"."""
+    if not isinstance(history, Mapping):
+        raise UsageError(
+            f"{what}: got a {type(history).__name__}, not a history; pass a mapping of columns "
+            "such as {'iteration': [...], 'cost': [...]} (an estimator's history_, or the dict "
+            "course.model returns)."
+        )
+    if "cost" not in history and "costs" in history:
+        from lrnn.config import PRINT_EVERY
+
+        costs = [float(np.asarray(c)) for c in history["costs"]]
+        return {"iteration": [i * PRINT_EVERY for i in range(len(costs))], "cost": costs}
+    return history
+
+
 def _iterations(history: Mapping[str, Sequence[float]], what: str) -> NDArray[np.float64]:
     cost = _column(history, "cost")
     if cost is None:
@@ -177,6 +195,7 @@ def learning_curve(
     ``kept``: the iteration whose weights early stopping kept, marked by a dotted line (the
     curves go on past it, the model does not; the title's scores are the kept weights').
     """
+    history = _as_history(history, "learning_curve")
     iterations = _iterations(history, "learning_curve")
     cost = _column(history, "cost")
     assert cost is not None  # checked by _iterations
@@ -271,6 +290,7 @@ def lr_comparison(
     ax = fig.add_subplot()
     positive: list[NDArray] = []
     for (lr, history), gone in zip(runs, flags, strict=True):
+        history = _as_history(history, f"lr_comparison (lr = {lr:g})")
         iterations = _iterations(history, f"lr_comparison (lr = {lr:g})")
         cost = _column(history, "cost")
         assert cost is not None
