@@ -547,6 +547,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("h5 as test, other classes", lambda f: ["train", "--test", f.h5_pictures("t.h5"), *T], "classes"),
     # ---- image folders
     ("folder one class", lambda f: ["train", f.folder("imgs", {"a": 2}), *T], "all 2 examples are of class 'a'; training needs examples of both classes"),
+    ("folder classes writing one number two ways", lambda f: ["train", f.folder("imgs", {"1": 2, "01": 2}), *T], "imgs: as class folders, the class names '01' and '1' write one number two ways; rename one, or move its pictures into the other."),
+    ("npz text labels writing one number two ways", lambda f: ["train", f.npz("s.npz", X=np.zeros((4, 2)), y=np.array(["1", "1.0", "1", "1.0"])), *T], "s.npz: in 'y', the class names '1' and '1.0' write one number two ways; give each class one spelling."),
     ("folder empty class", lambda f: ["train", f.folder("imgs", {"a": 2, "b": 0}), *T], "imgs/b: no images"),
     ("folder corrupt image", lambda f: ["train", f.folder_with_bad_image("imgs"), *T], "imgs/b/0.png"),
     ("folder unlabeled for training", lambda f: ["train", f.flat_folder("flat"), *T], "two or more sub-folders"),

@@ -333,6 +333,20 @@ def _seen(ch: str, accents: bool) -> bool:
 _NUMBER_NAME = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
 
+def number_written_twice(names: Sequence[str]) -> str | None:
+    """Two class names that write one number ("1" and "01", "1" and "1.0"), said, or None:
+    classes are matched by value when a model scores data (a folder "09" is the model's class
+    "9"), so such a model could never tell which class data means; a table refuses them too."""
+    if not names or not all(_NUMBER_NAME.fullmatch(n) for n in names):
+        return None
+    seen: dict[float, str] = {}
+    for name in names:
+        other = seen.setdefault(float(name), name)
+        if other != name:
+            return f"the class names {other!r} and {name!r} write one number two ways"
+    return None
+
+
 def by_value_if_numbers(names: Sequence[str]) -> list[str]:
     """Class names in the order classes take: by value when every one is a number as
     written ("-1" before "+1", "9" before "10"), else as text. A class folder's name is text,
@@ -408,7 +422,7 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
     problem = class_name_problem(names)
     if problem:
         raise DataError(f"{source}: {what} has {problem}; give readable class names.")
-    alike = look_alike_problem(names)
+    alike = look_alike_problem(names) or number_written_twice(names)
     if alike:
         raise DataError(f"{source}: in {what}, {alike}; give each class one spelling.")
     if len(set(names)) != len(names):  # e.g. 1 and 1.0 as strings: one name, two values

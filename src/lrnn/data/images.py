@@ -31,7 +31,13 @@ from lrnn.data.checks import (
     warn_of_nested_folders,
     warn_of_odd_entries,
 )
-from lrnn.data.dataset import Dataset, by_value_if_numbers, class_name_problem, look_alike_problem
+from lrnn.data.dataset import (
+    Dataset,
+    by_value_if_numbers,
+    class_name_problem,
+    look_alike_problem,
+    number_written_twice,
+)
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
 
@@ -504,7 +510,7 @@ def load_image_folder(
             raise DataError(
                 f"{folder}: the class folders give {problem}; rename (or remove) class folders."
             )
-        alike = look_alike_problem(classes)
+        alike = look_alike_problem(classes) or number_written_twice(classes)
         if alike:
             raise DataError(
                 f"{folder}: as class folders, {alike}; rename one, or move its pictures into "
