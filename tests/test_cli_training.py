@@ -261,6 +261,60 @@ def test_resume_refuses_other_options_and_other_data(tmp_path):
     assert snapshot(tmp_path) == before
 
 
+def test_a_resume_refuses_other_class_weights_and_another_validation_file(tmp_path):
+    """--class-weight and --validation change what a run fits and judges, not its training
+    rows: a resume with another of them (or without the one it had) went on from the
+    checkpoint as another run, exit 0, and verify then called the model changed."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((90, 3))
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=(X[:, 0] > 0.3).astype(int))
+    frame.iloc[:60].to_csv(tmp_path / "d.csv", index=False)
+    frame.iloc[60:].to_csv(tmp_path / "v.csv", index=False)
+    flipped = frame.iloc[60:].assign(label=lambda f: 1 - f["label"])
+    flipped.to_csv(tmp_path / "v2.csv", index=False)
+    common = ["train", "d.csv", "--iterations", "30", "--no-plot", "--checkpoint", "c.ckpt"]
+    first = [*common, "--checkpoint-every", "10", "--class-weight", "balanced"]
+    assert run([*first, "--validation", "v.csv"], tmp_path).returncode == 0
+    before = snapshot(tmp_path)
+    resume = ["train", "d.csv", "--resume", "c.ckpt", "--no-plot"]
+    cases = [
+        (["--validation", "v.csv"], "had --class-weight balanced, this one no --class-weight;"),
+        (
+            ["--class-weight", '{"0": 1, "1": 3}', "--validation", "v.csv"],
+            'had --class-weight balanced, this one --class-weight {"0": 1.0, "1": 3.0};',
+        ),
+        (["--class-weight", "balanced"], "had --validation v.csv, this one no --validation;"),
+        (
+            ["--class-weight", "balanced", "--validation", "v2.csv"],
+            "had --validation v.csv, this one --validation v2.csv;",
+        ),
+    ]
+    for options, said in cases:
+        line = assert_clean_failure(run([*resume, *options], tmp_path), (2,), said)
+        assert line.startswith("error: c.ckpt: the run that made this checkpoint had "), line
+    flipped.to_csv(tmp_path / "v.csv", index=False)  # the same name, other rows
+    proc = run([*resume, "--class-weight", "balanced", "--validation", "v.csv"], tmp_path)
+    assert_clean_failure(proc, (2,), "had --validation v.csv as it was then (its rows have")
+    assert snapshot(tmp_path) == {**before, "v.csv": snapshot(tmp_path)["v.csv"]}
+
+
+def test_a_named_checkpoint_of_an_unfinished_run_is_not_replaced(tmp_path):
+    """An explicit --checkpoint path holding an earlier run's unfinished checkpoint was
+    replaced by a new run's saves (the default path is left alone, with a warning)."""
+    args = ["train", "--iterations", "1000000", "--no-plot", "--checkpoint", "keep.ckpt"]
+    first = _interrupt_after(args, tmp_path, "Cost after iteration 0")
+    assert first.returncode == 130, first.stderr
+    kept = (tmp_path / "keep.ckpt").read_bytes()
+    again = ["train", "--iterations", "50", "--no-plot", "--checkpoint", "keep.ckpt"]
+    proc = run([*again, "--checkpoint-every", "10"], tmp_path)
+    assert_clean_failure(
+        proc, (2,), "--checkpoint keep.ckpt holds an earlier run stopped at iteration "
+    )
+    assert "continue that run with --resume keep.ckpt, or give another --checkpoint" in proc.stderr
+    assert (tmp_path / "keep.ckpt").read_bytes() == kept
+    assert not (tmp_path / "lrnn-model.safetensors").exists()
+
+
 def test_a_resume_on_a_changed_file_says_the_file_changed(tmp_path):
     """The same options on a file edited since the checkpoint: it said "prepared another way
     (--standardize, --label … differ)", though every option was the same."""

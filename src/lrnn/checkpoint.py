@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from lrnn import __version__, optim, persist
 from lrnn.config import TrainConfig
-from lrnn.errors import ModelFileError, UsageError, clipped_repr, one_line
+from lrnn.errors import ModelFileError, UsageError, clipped_repr, one_line, printable
 from lrnn.model_meta import history_numbers
 from lrnn.train import Callback, Records, TrainResult, TrainState
 
@@ -163,6 +163,7 @@ def _is_count(value: Any) -> bool:
 def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> TrainState:
     """The TrainState in a checkpoint, checked against the data it is to continue on."""
     stored = meta.get("data", {})
+    _same_weights_and_judge(path, stored, data_info)
     made_on = clipped_repr(stored.get("source"), 300)
     same_file = all(stored.get(key) == data_info.get(key) for key in ("source", "n_samples"))
     if same_file and stored.get("sha256") != data_info["sha256"]:
@@ -235,6 +236,40 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
         if not square or not np.isfinite(a).all():
             raise _corrupt(path, f"tensor '{key}' does not match the optimiser's memory")
     return state
+
+
+def _same_weights_and_judge(path: str, stored: Any, data_info: dict) -> None:
+    """--class-weight and --validation change what a run fits and which weights early stopping
+    keeps, not its training rows: a resume with another of them (or without the one it had)
+    went on from this run's state as another run, and verify then called the model changed."""
+    before = stored.get("request") if isinstance(stored, dict) else None
+    now = data_info.get("request")
+    if not isinstance(before, dict) or not isinstance(now, dict):
+        return
+    now = json.loads(json.dumps(now, default=list))  # as the file has it: no tuples
+
+    def said(flag: str, value: Any) -> str:
+        shown = value if isinstance(value, str) else json.dumps(value, default=str)
+        return f"no {flag}" if value is None else f"{flag} {printable(shown[:200])}"
+
+    weights = before.get("class_weight"), now.get("class_weight")
+    judge = before.get("validation"), now.get("validation")
+    # (checkpoints from before the field was kept cannot tell)
+    was = stored.get("validation_sha256", data_info.get("validation_sha256"))
+    rows_differ = was != data_info.get("validation_sha256")
+    if weights[0] != weights[1]:
+        why = f"{said('--class-weight', weights[0])}, this one {said('--class-weight', weights[1])}"
+    elif (judge[0] is None) != (judge[1] is None) or (rows_differ and judge[0] != judge[1]):
+        why = f"{said('--validation', judge[0])}, this one {said('--validation', judge[1])}"
+    elif rows_differ:
+        why = f"{said('--validation', judge[0])} as it was then (its rows have changed since)"
+    else:
+        return
+    raise UsageError(
+        f"{path}: the run that made this checkpoint had {why}; resume with the options and data "
+        "of the run that made it — the command printed when it stopped repeats them — or start a "
+        "new run without --resume."
+    )
 
 
 def agree_with(config: TrainConfig, given: dict[str, Any], flags: dict[str, str]) -> None:

@@ -26,6 +26,7 @@ from lrnn.cli.outputs import (
     finishing_first,
     interrupt_checkpoint,
     interrupts_held,
+    refuse_replacing_a_waiting_run,
     say_if_an_earlier_run_waits,
 )
 from lrnn.cli.saved_model import load_model_and_spec
@@ -221,6 +222,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if not args.resume and not args.checkpoint:
         say_if_an_earlier_run_waits(args.model, paths["checkpoint"])
+    elif args.checkpoint:
+        refuse_replacing_a_waiting_run(args.checkpoint, args.resume)
     resumed = tensors = meta = None
     if args.resume:
         tensors, meta, resumed = checkpoint.read(args.resume)

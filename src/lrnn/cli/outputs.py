@@ -304,13 +304,9 @@ def finishing_first(what: str, already: Sequence[int] = ()) -> Iterator[list[int
             signal.signal(number, handler)
 
 
-def say_if_an_earlier_run_waits(model_path: str, own: str | None) -> None:
-    """A checkpoint at the default path is an earlier run's, stopped and not resumed: this run
-    starts afresh (and a Ctrl-C now leaves that file alone), which is said at once, while
-    --resume can still be added."""
-    path = earlier_checkpoint(model_path)
-    if path is None:
-        return
+def _where_it_stopped(path: Path) -> str | None:
+    """ " at iteration N of M" (or "" when the file cannot tell) for the checkpoint of a run
+    that did not finish; None for one that did."""
     try:
         from lrnn import checkpoint
 
@@ -318,11 +314,37 @@ def say_if_an_earlier_run_waits(model_path: str, own: str | None) -> None:
         done, planned = int(meta["iteration"]), int(config.max_iter)
         finished = meta.get("finished") is not None
     except (LrnnError, KeyError, TypeError, ValueError):
-        done = planned = None
-        finished = False
-    if finished or (done is not None and planned is not None and done >= planned):
+        return ""
+    if finished or done >= planned:
+        return None
+    return f" at iteration {done} of {planned}"
+
+
+def refuse_replacing_a_waiting_run(path: str, resume: str | None) -> None:
+    """A --checkpoint path that holds an earlier run's unfinished checkpoint: a new run's
+    saves (or its Ctrl-C) replaced it without a word, where the default path is left alone."""
+    target = Path(path)
+    if not target.is_file() or target.is_symlink() or not _lrnn_file(target, "checkpoint"):
+        return
+    if resume is not None and os.path.exists(resume) and os.path.samefile(resume, target):
+        return  # the run it continues
+    at = _where_it_stopped(target)
+    if at is not None:
+        raise UsageError(
+            f"--checkpoint {printable(path)} holds an earlier run stopped{at}, which this run "
+            f"would replace; continue that run with --resume {printable(path)}, or give "
+            "another --checkpoint path."
+        )
+
+
+def say_if_an_earlier_run_waits(model_path: str, own: str | None) -> None:
+    """A checkpoint at the default path is an earlier run's, stopped and not resumed: this run
+    starts afresh (and a Ctrl-C now leaves that file alone), which is said at once, while
+    --resume can still be added."""
+    path = earlier_checkpoint(model_path)
+    at = None if path is None else _where_it_stopped(path)
+    if path is None or at is None:
         return  # a run that ended keeps its last state there: nothing waits
-    at = "" if done is None else f" at iteration {done} of {planned}"
     goes = f" (its checkpoints go to {printable(own)})" if own else ""
     warnings.warn(
         f"{printable(str(path))} holds an earlier run stopped{at}; this run starts afresh and "
