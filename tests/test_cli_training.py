@@ -348,8 +348,9 @@ def test_a_bare_resume_saves_where_the_run_did_or_says_why_not(tmp_path):
     )
     assert resumed.returncode == 0, resumed.stderr
     assert "its history to 'h.csv'; this one writes none — give --history h.csv" in resumed.stderr
-    assert "--print-every 5: lines are printed that often, but the history keeps" in (
-        resumed.stderr
+    assert (  # lines come at the history's rows: it said "printed that often"
+        "--print-every 5: the history keeps the spacing of the run it continues (every 100 "
+        "iterations), and lines are printed at its rows — every 100 iterations." in resumed.stderr
     )
     assert (tmp_path / "lrnn-model.safetensors").read_bytes() == kept
 

@@ -175,6 +175,32 @@ def test_checkpoint_round_trip(tmp_path):
         assert back[key].flags.writeable
 
 
+def test_a_checkpoint_whose_tensors_changed_is_refused(tmp_path):
+    """One flipped bit in θ resumed without a word to other weights (a resume continues bit
+    for bit), and damage near the end was reported as a diverged run: a checksum of the
+    tensors, saved beside them, is checked on reading. Checkpoints written without one load."""
+    from lrnn import persist
+
+    theta = np.linspace(-1, 1, 9)
+    path = tmp_path / "run.ckpt"
+    save_checkpoint(path, {"theta": theta, "step": np.array(3, dtype=np.int64)}, {"i": 3})
+    blob = bytearray(path.read_bytes())
+    blob[-30] ^= 0x01  # a bit of θ's last values
+    damaged = tmp_path / "damaged.ckpt"
+    damaged.write_bytes(bytes(blob))
+    with pytest.raises(ModelFileError) as info:
+        load_checkpoint(damaged)
+    assert str(info.value) == (
+        f"{damaged}: the checkpoint's tensors differ from the checksum saved with them; the file "
+        "was damaged or edited since it was written — resume from another checkpoint, or start "
+        "training again without --resume."
+    )
+    meta = {"format": persist.CHECKPOINT_FORMAT, "format_version": 1, "metadata": {"i": 3}}
+    older = tmp_path / "older.ckpt"
+    persist._write(str(older), {"theta": theta}, meta)  # no checksum: as written before it
+    np.testing.assert_array_equal(load_checkpoint(older)[0]["theta"], theta)
+
+
 def test_save_refuses_what_it_could_not_load(tmp_path):
     path = tmp_path / "m.safetensors"
     bad = small_model()

@@ -23,6 +23,7 @@ crash leaves either the old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -256,14 +257,34 @@ def save_checkpoint(
         "format_version": SIGMOID_FORMAT_VERSION,
         "lrnn_version": __version__,
         "metadata": metadata,
+        "tensors_sha256": _tensors_digest(arrays),
     }
     _write(name, arrays, _jsonable(meta, name, "checkpoint"))
+
+
+def _tensors_digest(tensors: dict[str, np.ndarray]) -> str:
+    """SHA-256 of a checkpoint's tensors (names, dtypes, shapes, little-endian bytes): a
+    resume continues from them bit for bit, so one flipped bit in θ resumed without a word
+    to other weights, and damage near the end was "training diverged"."""
+    h = hashlib.sha256()
+    for key in sorted(tensors):
+        a = np.ascontiguousarray(tensors[key], dtype=tensors[key].dtype.newbyteorder("<"))
+        h.update(f"{key} {a.dtype.str} {a.shape}\n".encode())
+        h.update(a.reshape(-1).view(np.uint8).data)
+    return h.hexdigest()
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
     """Read a checkpoint: ``(tensors, metadata)`` as given to :func:`save_checkpoint`."""
     name = os.fspath(path)
     tensors, meta = _read(name, CHECKPOINT_FORMAT)
+    saved = meta.get("tensors_sha256")  # (checkpoints written before it have none)
+    if saved is not None and saved != _tensors_digest(tensors):
+        raise ModelFileError(
+            f"{name}: the checkpoint's tensors differ from the checksum saved with them; the "
+            "file was damaged or edited since it was written — resume from another checkpoint, "
+            "or start training again without --resume."
+        )
     metadata = meta.get("metadata")
     if not isinstance(metadata, dict):
         raise ModelFileError(

@@ -237,9 +237,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     # lbfgs and newton record every iteration, whatever is printed: no history row changes
     spaced = resumed is not None and not solvers.get(cfg.solver).record_every_iteration
     if spaced and args.print_every not in (None, 0, cfg.record_every):
-        warnings.warn(  # the history's rows must stay evenly spaced across the two parts
-            f"--print-every {args.print_every}: lines are printed that often, but the history "
-            f"keeps the spacing of the run it continues (every {cfg.record_every} iterations).",
+        # the history's rows must stay evenly spaced across the two parts, and lines are
+        # printed at its rows: every N where both fall (it said "printed that often")
+        every = math.lcm(args.print_every, cfg.record_every)
+        warnings.warn(
+            f"--print-every {args.print_every}: the history keeps the spacing of the run it "
+            f"continues (every {cfg.record_every} iterations), and lines are printed at its rows"
+            f" — every {every} iterations.",
             stacklevel=1,
         )
     td = run.prepare(request, cfg.random_state, _backend_name(args))
