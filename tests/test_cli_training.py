@@ -298,6 +298,39 @@ def test_a_resume_refuses_other_class_weights_and_another_validation_file(tmp_pa
     assert snapshot(tmp_path) == {**before, "v.csv": snapshot(tmp_path)["v.csv"]}
 
 
+def test_a_file_put_at_an_output_path_while_the_run_trains_is_left_alone(tmp_path):
+    """The outputs were checked at the start only: a file of the user's written at the model
+    path during the run was replaced. Checked again when the run is done, it is left alone,
+    and the run's final state is saved so that the refusal costs no training."""
+    args = ["train", "--iterations", "20000", "--print-every", "1000", "--no-plot"]
+    proc = subprocess.Popen(
+        [*lrnn_command(), *args, "--model", "m.safetensors"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in proc.stdout:
+        if "Cost after iteration 1000" in line:
+            (tmp_path / "m.safetensors").write_text("precious")
+            break
+    _, err = proc.communicate(timeout=120)
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, "", err)
+    assert_clean_failure(
+        done,
+        (2,),
+        "--model m.safetensors already exists and is not an lrnn model, so it is left alone; "
+        "give another --model path, or move that file away (found once the run was done); its "
+        "final state is saved to m.ckpt.safetensors — once that is sorted out, lrnn train ",
+    )
+    assert (tmp_path / "m.safetensors").read_text() == "precious"
+    (tmp_path / "m.safetensors").rename(tmp_path / "precious.txt")
+    resumed = run([*args, "--model", "m.safetensors", "--resume", "m.ckpt.safetensors"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Stopped after 20000 iterations" in resumed.stdout
+    assert "Cost after iteration" not in resumed.stdout  # nothing trained again
+
+
 def test_a_named_checkpoint_of_an_unfinished_run_is_not_replaced(tmp_path):
     """An explicit --checkpoint path holding an earlier run's unfinished checkpoint was
     replaced by a new run's saves (the default path is left alone, with a warning)."""

@@ -15,6 +15,7 @@ import math
 import signal
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -311,6 +312,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     # an interrupt after the last iteration (while the result was put together) counts too
     with finishing_first("saving the model and its files", received) as late:
+        _check_outputs_again(args, paths, lrnn_chose_model, saver, result.state)
         model = after_training.model_file(result, td, cfg)
         _save_train_outputs(args, paths, model, result, td)
         kept = paths["checkpoint"] or args.resume  # a checkpoint this run wrote or continued
@@ -326,6 +328,37 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.json:
         say_if_the_lessons_rate_is_tiny(args, td, cfg, result)
     return 128 + late[0] if late else 0
+
+
+def _check_outputs_again(
+    args: argparse.Namespace, paths: dict, lrnn_chose_model: bool, saver: Any, state: Any
+) -> None:
+    """The outputs checked again once the run is done: a file not lrnn's put at one of the
+    paths while it trained (or a folder made read-only) was replaced, or every iteration lost.
+    The run's final state is saved first (its checkpoint path, else a free one beside the
+    model, else the temporary folder), so that the refusal costs no training."""
+    try:
+        _check_train_outputs(args, paths, lrnn_chose_model)
+    except UsageError as refused:
+        import tempfile
+
+        chosen = paths["checkpoint"] or interrupt_checkpoint(args.model)[0]
+
+        def places() -> Iterator[str]:  # the temporary folder made only when needed
+            yield chosen
+            yield str(Path(tempfile.mkdtemp(prefix="lrnn-")) / Path(chosen).name)
+
+        for target in places():
+            try:
+                saver.save(state, target)
+            except (OSError, LrnnError):
+                continue
+            raise UsageError(
+                f"{str(refused).rstrip('.')} (found once the run was done); its final state is "
+                f"saved to {printable(target)} — once that is sorted out, lrnn train "
+                f"{resume_hint(args, target)} saves the model without training again."
+            ) from None
+        raise
 
 
 def _refuse_conflicting_options(args: argparse.Namespace, paths: dict, request: Any) -> None:
