@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from lrnn import persist
+from lrnn.errors import UsageError
 from tests.cli_helpers import assert_clean_failure, lrnn_command, run, snapshot
 from tests.conftest import CAT_TEST, CAT_TRAIN, needs_cat
 
@@ -331,6 +332,20 @@ def test_a_file_put_at_an_output_path_while_the_run_trains_is_left_alone(tmp_pat
     assert "Cost after iteration" not in resumed.stdout  # nothing trained again
 
 
+def test_class_weights_written_another_way_are_the_same_on_resume():
+    """A class left out of a mapping weighs 1: {"1": 3} and {"0": 1, "1": 3} are one weighting
+    (the resume refused it as another)."""
+    from lrnn.checkpoint import _same_weights_and_judge
+
+    def request(weights):
+        return {"request": {"class_weight": weights, "validation": None}}
+
+    _same_weights_and_judge("c", request({"1": 3}), request({"0": 1, "1": 3}))
+    _same_weights_and_judge("c", request({"0": 1}), request(None))
+    with pytest.raises(UsageError, match="had --class-weight balanced, this one no"):
+        _same_weights_and_judge("c", request("balanced"), request(None))
+
+
 def test_a_named_checkpoint_of_an_unfinished_run_is_not_replaced(tmp_path):
     """An explicit --checkpoint path holding an earlier run's unfinished checkpoint was
     replaced by a new run's saves (the default path is left alone, with a warning)."""
@@ -346,6 +361,14 @@ def test_a_named_checkpoint_of_an_unfinished_run_is_not_replaced(tmp_path):
     assert "continue that run with --resume keep.ckpt, or give another --checkpoint" in proc.stderr
     assert (tmp_path / "keep.ckpt").read_bytes() == kept
     assert not (tmp_path / "lrnn-model.safetensors").exists()
+    # an empty file (made by mktemp or touch) holds no run, nor does a diverged run's
+    (tmp_path / "empty.ckpt").touch()
+    fresh = ["train", "--iterations", "20", "--no-plot", "--checkpoint-every", "5"]
+    assert run([*fresh, "--checkpoint", "empty.ckpt"], tmp_path).returncode == 0
+    wild = ["train", "breast_cancer", "--learning-rate", "50", "--iterations", "50", "--no-plot"]
+    diverged = run([*wild, "--checkpoint", "gone.ckpt", "--checkpoint-every", "1"], tmp_path)
+    assert "gone.ckpt holds iteration 1, on the way to diverging" in diverged.stderr
+    assert run([*fresh, "--checkpoint", "gone.ckpt"], tmp_path).returncode == 0
 
 
 def test_a_resume_on_a_changed_file_says_the_file_changed(tmp_path):

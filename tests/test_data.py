@@ -278,6 +278,16 @@ def test_pictures_with_see_through_pixels_are_said(tmp_path):
     assert line.startswith(f"{folder}: 3 of 11 pictures (e.g. a/clear.png) have see-through ")
     assert "flatten them onto one background first" in line
     assert ds.X.shape[0] == 11  # read all the same, as stored
+    from lrnn.data.images import _has_see_through_pixels
+
+    sixteen = Image.new("RGB", (2, 2))  # a 16-bit colour PNG's key: it crashed every command
+    sixteen.info["transparency"] = (65535, 1000, 0)
+    assert not _has_see_through_pixels(sixteen)
+    entries = Image.new("P", (2, 2), 1)  # alpha per palette entry, the see-through one unused
+    entries.info["transparency"] = bytes([0, 255])
+    assert not _has_see_through_pixels(entries)
+    entries.putpixel((0, 0), 0)
+    assert _has_see_through_pixels(entries)
     notes: list[str] = []  # serve's answer carries it as a note
     read_image(str(folder / "a" / "clear.png"), "RGB", (4, 4), notes)
     assert notes == [
@@ -418,6 +428,10 @@ def test_a_class_folder_without_pictures_is_told_why(tmp_path):
         f"{nested / 'dog'}: holds folders ('2019'), not pictures: a class's pictures lie "
         "directly in its folder (folders inside it are left out); move them up into it."
     )
+    places = tmp_path / "places"  # every class in sub-folders, not named as a split's parts
+    for name in ("cat", "dog"):
+        image_folder(places / name, {"indoor": [(3, 3)], "outdoor": [(3, 3)]})
+    assert "move them up into it" in error_of(load, places)  # not "give one as the data"
     elsewhere = image_folder(tmp_path / "elsewhere", {"dog": [(3, 3), (3, 3)]})
     linked = image_folder(tmp_path / "linked", {"cat": [(3, 3)]})
     (linked / "dog").symlink_to(elsewhere / "dog")
@@ -427,6 +441,19 @@ def test_a_class_folder_without_pictures_is_told_why(tmp_path):
         f"{linked / 'dog'}: its 2 picture(s) all link outside {linked} and were left out; copy "
         "them into the folder (or give the folder they are in)."
     )
+
+
+def test_numbers_written_two_ways_are_compared_exactly():
+    """'1' and '01' are one number; two IDs past 2**53 are two ('12345678901234567' and
+    '12345678901234568' were one as floats, and refused)."""
+    from lrnn.data.dataset import number_written_twice
+
+    assert number_written_twice(["01", "1"]) == (
+        "the class names '01' and '1' write one number two ways"
+    )
+    assert number_written_twice(["1", "+1.0"]) is not None
+    assert number_written_twice(["12345678901234567", "12345678901234568"]) is None
+    assert number_written_twice(["0", "1", "cat"]) is None
 
 
 def test_a_picture_beside_the_class_folders_is_said_to_be_left_out(tmp_path):

@@ -758,6 +758,9 @@ def test_raw_pixels_that_diverge_are_told_to_be_divided_by_255():
     with pytest.raises(TrainingDiverged) as table:  # a few columns of counts: a table's advice
         LogisticNeuron(tol=0).fit(pixels[:, :5].astype(np.float64) * 40, y)
     assert "pixels" not in str(table.value) and "StandardScaler in Python" in str(table.value)
+    with pytest.raises(TrainingDiverged) as counts:  # a few uint8 columns: a table too
+        LogisticNeuron(learning_rate=100.0, max_iter=50).fit(pixels[:, :3] % 4, y)
+    assert "pixels" not in str(counts.value) and "StandardScaler" in str(counts.value)
     LogisticNeuron(tol=0, max_iter=50).fit(pixels / 255, y)  # the way out trains
 
 
@@ -767,6 +770,7 @@ def test_raw_pixels_that_diverge_are_told_to_be_divided_by_255():
         ("one", "callbacks must be a list of lrnn.Callback objects; got Callback — put it in a"),
         ("function", "callbacks[0] is a function, not an lrnn.Callback (it has no on_start);"),
         ("text", "callbacks must be a list of lrnn.Callback objects; got str"),
+        ("class", "callbacks[0] is the class Callback, not one of its objects; give Callback()"),
     ],
 )
 def test_callbacks_that_are_not_a_list_of_callbacks_are_refused_first(given, said):
@@ -776,7 +780,9 @@ def test_callbacks_that_are_not_a_list_of_callbacks_are_refused_first(given, sai
     from lrnn.errors import UsageError
 
     X, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2
-    value = {"one": Callback(), "function": [lambda row: None], "text": "print"}[given]
+    value = {"one": Callback(), "function": [lambda row: None], "text": "print"}.get(
+        given, [Callback]
+    )
     model = LogisticNeuron(max_iter=5)
     with pytest.raises(UsageError) as info:
         model.fit(X, y, callbacks=value)

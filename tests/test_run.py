@@ -400,6 +400,10 @@ def test_a_test_or_validation_file_that_is_the_training_file_is_said(table, monk
     assert "--test ./data.csv is the training data itself" in err
     assert "--validation data.csv is the training data itself" in err
     assert "a copy of the training data" not in err  # said once, by its name
+    builtin = ["train", "--iterations", "5", "--no-plot", "--model", "b.safetensors"]
+    assert main([*builtin, "--test", "digits"]) == 0  # a built-in set by its name: itself
+    err = capsys.readouterr().err
+    assert "--test digits is the training data itself" in err and "a copy" not in err
     # the same file for validation and test: the examples that chose the weights score them
     import shutil
 

@@ -252,7 +252,14 @@ def _same_weights_and_judge(path: str, stored: Any, data_info: dict) -> None:
         shown = value if isinstance(value, str) else json.dumps(value, default=str)
         return f"no {flag}" if value is None else f"{flag} {printable(shown[:200])}"
 
+    def factors(value: Any) -> Any:  # a class left out of a mapping weighs 1
+        if not isinstance(value, dict):
+            return value
+        return {key: w for key, w in value.items() if w != 1} or None
+
     weights = before.get("class_weight"), now.get("class_weight")
+    if factors(weights[0]) == factors(weights[1]):
+        weights = weights[0], weights[0]
     judge = before.get("validation"), now.get("validation")
     # (checkpoints from before the field was kept cannot tell)
     was = stored.get("validation_sha256", data_info.get("validation_sha256"))
@@ -320,6 +327,13 @@ class Checkpointer(Callback):
             meta["outputs"] = self.outputs
         persist.save_checkpoint(path or self.path, tensors, meta)
         self.saved_at = state.iteration
+
+
+def mark_finished(path: str, reason: str) -> None:
+    """Mark a checkpoint's run as ended (a diverged one): a new run may then take its path,
+    where an unfinished run's checkpoint is kept from being replaced."""
+    tensors, meta = persist.load_checkpoint(path)
+    persist.save_checkpoint(path, tensors, {**meta, "finished": reason})
 
 
 def recorded_outputs(meta: dict) -> dict[str, str]:

@@ -291,12 +291,21 @@ def bias_of(b: Any) -> float:
     return bias
 
 
+def looks_like_raw_pixels(X: NDArray) -> bool:
+    """Whole numbers from 0 up to 255, some above 1: pixel values not divided by 255 yet."""
+    if X.size == 0:
+        return False
+    top = float(np.max(X))
+    return 1.5 < top <= 255 and float(np.min(X)) >= 0 and bool(np.array_equal(X, np.floor(X)))
+
+
 def pixel_advice(X_rows: NDArray, name: str, joint: str) -> str:
-    """The likelier cause of an overshoot when X looks like raw pixels — whole numbers up to
-    255, some above 1 — and '' otherwise (a run that has already gone wrong pays for it)."""
-    top = float(np.max(X_rows)) if X_rows.size else 0.0
-    if not 1.5 < top <= 255 or not np.array_equal(X_rows, np.floor(X_rows)):
+    """The likelier cause of an overshoot when X looks like raw pixels (see
+    :func:`looks_like_raw_pixels`), and '' otherwise (a run that has already gone wrong pays
+    for the look)."""
+    if not looks_like_raw_pixels(X_rows):
         return ""
+    top = float(np.max(X_rows))
     return (
         f"{joint} {name}'s largest value is {top:g}: divide the pixels by 255 as the lesson does "
         "(its learning rates are meant for values between 0 and 1)"

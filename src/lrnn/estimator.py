@@ -530,6 +530,11 @@ def _checked_callbacks(callbacks: Any) -> list[Callback]:
         )
     checked = list(callbacks)
     for i, item in enumerate(checked):
+        if isinstance(item, type):  # the class, its hooks unbound: they failed in the loop
+            raise UsageError(
+                f"callbacks[{i}] is the class {item.__name__}, not one of its objects; give "
+                f"{item.__name__}() instead."
+            )
         missing = [hook for hook in _CALLBACK_HOOKS if not callable(getattr(item, hook, None))]
         if missing:
             raise UsageError(

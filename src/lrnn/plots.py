@@ -133,7 +133,13 @@ def _as_history(history: Any, what: str) -> Mapping[str, Sequence[float]]:
     if "cost" not in history and "costs" in history:
         from lrnn.config import PRINT_EVERY
 
-        costs = [float(np.asarray(c)) for c in history["costs"]]
+        try:
+            costs = [float(np.asarray(c)) for c in history["costs"]]
+        except (TypeError, ValueError) as e:
+            raise UsageError(
+                f"{what}: the history's 'costs' are not all numbers ({e}); pass the costs a "
+                "run recorded."
+            ) from None
         return {"iteration": [i * PRINT_EVERY for i in range(len(costs))], "cost": costs}
     return history
 

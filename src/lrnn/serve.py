@@ -81,10 +81,13 @@ _RAW_IMAGE_TYPES = ("application/octet-stream",)
 class ApiError(Exception):
     """A request the API refuses: an HTTP status and one line for the client."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, close: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        #: the body was left unread: the connection ends with the answer, or the client's next
+        #: request would be read as the rest of this one's body
+        self.close = close
 
 
 def _require_stack() -> None:
@@ -145,8 +148,9 @@ def create_app(
     # every answer, not the page alone: a browser never reads an answer as another type
     answer_headers = {"X-Content-Type-Options": "nosniff"}
 
-    def error(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"error": message}, status_code=status, headers=answer_headers)
+    def error(status: int, message: str, close: bool = False) -> JSONResponse:
+        headers = {**answer_headers, "Connection": "close"} if close else answer_headers
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"}, headers=answer_headers)
@@ -177,7 +181,7 @@ def create_app(
                 answered, predictor, work, threshold, explain, limiter=limiter
             )
         except ApiError as e:
-            return error(e.status, e.message)
+            return error(e.status, e.message, e.close)
         except DataError as e:
             return error(422, one_line(e))
 
@@ -414,12 +418,13 @@ async def _read_body(request: Any, limit: int, receiving: _Receiving | None = No
         "or fewer rows (or start the server with a larger --max-body-mb).",
     )
     declared_size = int(declared) if declared is not None and declared.isdigit() else None
+    unread = ApiError(too_big.status, too_big.message, close=True)
     if declared_size is not None and declared_size > limit * DRAIN_FACTOR:
-        raise too_big
+        raise unread
     if declared_size is not None and declared_size > limit and _waits_to_send(request):
         # The client holds its body until told to go on, which reading would tell it: it got
         # "100 Continue", sent megabytes to be drained, and only then its 413.
-        raise too_big
+        raise unread
     import anyio
     from starlette.requests import ClientDisconnect
 
@@ -432,7 +437,7 @@ async def _read_body(request: Any, limit: int, receiving: _Receiving | None = No
             async for chunk in request.stream():
                 total += len(chunk)
                 if total > limit * DRAIN_FACTOR:
-                    raise too_big
+                    raise unread
                 if refused or total > limit:
                     # Read to the end and dropped: a body already refused holds no share of
                     # what uploads may hold at once (it made others' uploads, and its own

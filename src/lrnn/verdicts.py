@@ -133,18 +133,18 @@ def larger_steps_advice(backend: Backend) -> str:
 
 
 def _raw_pixels(backend: Backend) -> str | None:
-    """ "uint8" for a picture's raw pixels, "whole" for 0–255 whole numbers in 64 columns or
-    more (a table's counts may look so too), read unscaled (the command line folds 1/255 into
-    its image models' scale): one look, made only when a message is about to advise."""
+    """Whether X looks like raw pixels ("uint8" or "whole" numbers) in 64 columns or more (an
+    8 × 8 picture; a table of a few small counts is a table), read unscaled (the command line
+    folds 1/255 into its image models' scale): one look, made only when a message is about to
+    advise."""
+    from lrnn.course_inputs import looks_like_raw_pixels
+
     X = getattr(backend, "X", None)
-    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.size == 0 or X.size > 2**26:
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] < 64 or X.size > 2**26:
         return None
-    if float(getattr(backend, "scale", 1.0)) != 1.0 or not X.max() > 1.5:
+    if float(getattr(backend, "scale", 1.0)) != 1.0 or not looks_like_raw_pixels(X):
         return None
-    if X.dtype == np.uint8:
-        return "uint8"
-    whole = X.max() <= 255 and X.min() >= 0 and np.array_equal(X, np.floor(X))
-    return "whole" if X.shape[1] >= 64 and whole else None
+    return "uint8" if X.dtype == np.uint8 else "whole"
 
 
 def cost_climbed(start: float, end: float, dtype: np.dtype) -> bool:

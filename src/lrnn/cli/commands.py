@@ -284,12 +284,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         result = train(td.backend, cfg, validation=td.validation, callbacks=callbacks, resume=state)
     except TrainingDiverged as exc:
-        kept = (
-            "The model was not saved"
-            if saver.saved_at is None
-            else f"The model was not saved; {paths['checkpoint']} holds iteration "
-            f"{saver.saved_at}, on the way to diverging"
-        )
+        kept = "The model was not saved"
+        if saver.saved_at is not None:  # marked, so that a new run may use its path
+            checkpoint.mark_finished(paths["checkpoint"], "diverged")
+            kept += (
+                f"; {paths['checkpoint']} holds iteration {saver.saved_at}, on the way to diverging"
+            )
         raise LrnnError(f"{exc} {kept}.") from exc
     finally:
         for number, handler in previous.items():

@@ -306,7 +306,9 @@ def finishing_first(what: str, already: Sequence[int] = ()) -> Iterator[list[int
 
 def _where_it_stopped(path: Path) -> str | None:
     """ " at iteration N of M" (or "" when the file cannot tell) for the checkpoint of a run
-    that did not finish; None for one that did."""
+    that did not finish; None for one that did (or diverged), or an empty file."""
+    if path.stat().st_size == 0:
+        return None
     try:
         from lrnn import checkpoint
 
@@ -329,7 +331,7 @@ def refuse_replacing_a_waiting_run(path: str, resume: str | None) -> None:
     if resume is not None and os.path.exists(resume) and os.path.samefile(resume, target):
         return  # the run it continues
     at = _where_it_stopped(target)
-    if at is not None:
+    if at:  # one that cannot be read holds no run to continue
         raise UsageError(
             f"--checkpoint {printable(path)} holds an earlier run stopped{at}, which this run "
             f"would replace; continue that run with --resume {printable(path)}, or give "

@@ -339,9 +339,11 @@ def number_written_twice(names: Sequence[str]) -> str | None:
     "9"), so such a model could never tell which class data means; a table refuses them too."""
     if not names or not all(_NUMBER_NAME.fullmatch(n) for n in names):
         return None
-    seen: dict[float, str] = {}
+    from fractions import Fraction
+
+    seen: dict[Fraction, str] = {}  # exact: floats made two IDs past 2**53 one number
     for name in names:
-        other = seen.setdefault(float(name), name)
+        other = seen.setdefault(Fraction(name), name)
         if other != name:
             return f"the class names {other!r} and {name!r} write one number two ways"
     return None

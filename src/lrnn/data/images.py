@@ -225,14 +225,21 @@ def _has_see_through_pixels(im: Any) -> bool:
     if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         return im.getextrema()[-1][0] < 255  # alpha's extremes, without a copy
     key = im.info.get("transparency")
-    if key is None:
+    if key is None or im.mode not in ("P", "L", "1", "RGB"):
         return False
-    if im.mode == "P" and not isinstance(key, int):  # an alpha for each palette entry
-        return im.convert("RGBA").getextrema()[-1][0] < 255
-    if im.mode in ("P", "L") and isinstance(key, int):  # one palette entry or grey level
-        return im.histogram()[key] > 0
-    if im.mode == "RGB" and isinstance(key, tuple):  # one colour
-        return bool((np.asarray(im) == np.asarray(key, dtype=np.uint8)).all(axis=-1).any())
+    try:
+        if im.mode == "P" and isinstance(key, bytes):  # an alpha for each palette entry
+            counts = im.histogram()
+            return any(counts[i] and alpha < 255 for i, alpha in enumerate(key[:256]))
+        if im.mode in ("P", "L") and isinstance(key, int) and 0 <= key < 256:
+            return im.histogram()[key] > 0  # one palette entry or grey level
+        if im.mode == "1" and key in (0, 1, 255):  # black or white
+            return im.histogram()[255 if key else 0] > 0
+        if im.mode == "RGB" and isinstance(key, tuple) and all(0 <= k < 256 for k in key):
+            return bool((np.asarray(im) == np.asarray(key, dtype=np.uint8)).all(axis=-1).any())
+    except (TypeError, ValueError, IndexError):  # a key of another form: no transparency read
+        return False
+    # (a 16-bit colour's key, whose pixels Pillow keeps as 8 bits, cannot be matched exactly)
     return False
 
 
@@ -432,7 +439,9 @@ def _no_pictures(folder: Path, top: Path, linked: int) -> str:
     if not inner:
         return f"{folder}: no images in this folder; add images or remove the folder."
     sets = _folders_in(top)
-    if not all(_folders_in(top / name) for name in sets):  # one class folder of sub-folders
+    # a split names its parts so (cat/indoor and dog/indoor are classes of sub-folders)
+    split = any(re.search(r"train|test|val|dev", name, re.IGNORECASE) for name in sets)
+    if not split or not all(_folders_in(top / name) for name in sets):
         return (
             f"{folder}: holds folders ({quoted(inner)}), not pictures: a class's pictures lie "
             "directly in its folder (folders inside it are left out); move them up into it."

@@ -96,9 +96,10 @@ def _unmarked_utf16(head: bytes) -> str | None:
     if pairs < 2:
         return None
     low, high = head[0 : 2 * pairs : 2].count(0), head[1 : 2 * pairs : 2].count(0)
-    if high >= 0.5 * pairs and low == 0:
+    few = 0.02 * pairs  # a character such as 一 (U+4E00) has a zero low byte
+    if high >= 0.5 * pairs and low <= few:
         return "utf-16-le"
-    if low >= 0.5 * pairs and high == 0:
+    if low >= 0.5 * pairs and high <= few:
         return "utf-16-be"
     return None
 
