@@ -58,6 +58,30 @@ def test_compare_lr_reproduces_the_lessons_experiment(tmp_path):
         assert np.asarray(img.convert("L")).std() > 5
 
 
+def test_compare_lr_leaves_out_runs_that_stopped_early_and_points_the_right_way(tmp_path):
+    """A rate 10⁵ × 2/L on separated data stopped after one step with a cost of 0 and was
+    recommended "after 1500 iterations"; rates far below 2/L were told to try smaller ones;
+    the separation warning did not say which rate it was about."""
+    X = np.array([[-2.0, 0.1], [-1.5, -0.3], [-1.0, 0.2], [1.0, -0.1], [1.5, 0.3], [2.0, 0.0]])
+    frame = pd.DataFrame(np.tile(X, (5, 1)), columns=["a", "b"]).assign(
+        label=[0, 0, 0, 1, 1, 1] * 5
+    )
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    common = ["compare-lr", "d.csv", "--iterations", "200", "--plot", "c.png"]
+    proc = run([*common, "--rates", "0.5", "1e6", "--json"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    huge = next(r for r in rows if r.get("learning_rate") == 1e6)
+    assert (huge["iterations"], huge["stop_reason"]) == (1, "separable")
+    assert rows[-1]["recommended"] == 0.5
+    assert "warning: learning rate 1e+06: the training data is perfectly separated" in proc.stderr
+    text = run([*common, "--rates", "1e6"], tmp_path)
+    assert "no; stopped at 1: the data is perfectly separated (see warning)" in text.stdout
+    assert "after all its iterations (those that stopped early are left out)" in text.stdout
+    tiny = run([*common, "--rates", "1e-300"], tmp_path)
+    assert "(2/L) descend steadily on this data; try larger ones (--rates)" in tiny.stdout
+
+
 @needs_cat
 def test_divergence_guard_catches_lr_10_on_cat(tmp_path):
     proc = run(["train", CAT_TRAIN, "--test", CAT_TEST, "--learning-rate", "10"], tmp_path)

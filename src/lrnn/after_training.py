@@ -89,10 +89,14 @@ def compare_learning_rates(
     every = max(1, -(-iterations // CURVE_POINTS))
     for rate in rates:
         config = TrainConfig(learning_rate=rate, max_iter=iterations, record_every=every)
-        try:
-            result, failed = train(backend, config, grad_norms=False, last_grad=False), False
-        except TrainingDiverged as exc:
-            result, failed = exc.result, True
+        with warnings.catch_warnings(record=True) as said:  # each said with its rate
+            warnings.simplefilter("always")
+            try:
+                result, failed = train(backend, config, grad_norms=False, last_grad=False), False
+            except TrainingDiverged as exc:
+                result, failed = exc.result, True
+        for w in said:
+            warnings.warn(f"learning rate {rate:g}: {w.message}", w.category, stacklevel=2)
         curve = {k: list(result.history[k]) for k in ("iteration", "cost")}
         # a diverged run's curve ends at the cost that stopped it (its final_cost is the last
         # recorded one: the blow-up between two records drew as a flat line)
@@ -117,6 +121,10 @@ def compare_learning_rates(
                 if failed
                 else metrics.accuracy(logits(result.w, result.b, test_ds, scale), test_ds.y),
                 "diverged": failed,
+                # where a run ended before its iterations (separated data, a gradient of 0),
+                # and why: its cost is not one after all of them
+                "iterations": result.n_iter,
+                "stop_reason": "diverged" if failed else result.stop_reason,
             }
         )
     return runs, diverged, rows

@@ -499,13 +499,17 @@ class Recorder:
                 state = _early_stopping_check(state, row["val_loss"])
                 if state.bad_checks >= config.n_iter_no_change:
                     return state, "early_stopping"
+        separated = data.accuracy == 1.0 and data.loss <= SEPARATED_LOSS
+        if grad_norm == 0 and self.stops_early and (separated or config.tol == 0):
+            # exactly 0: no step moves the weights. Separated data whose every σ saturated (a
+            # rate 10⁵ × 2/L), or an exact optimum: "the gradient fell below --tol 0" was said
+            return state, "separable" if separated and config.alpha == 0 else "converged"
         at_most = getattr(self.backend, "gradient_at_most", None)  # Newton on the span
         if at_most is not None and config.tol > 0:  # the primal gradient decides
             if at_most(grad, config.tol):
                 return state, "tol"
         elif grad_norm <= config.tol and (config.tol > 0 or self.stops_early):
             return state, "tol"
-        separated = data.accuracy == 1.0 and data.loss <= SEPARATED_LOSS
         if self.stops_early and config.alpha == 0 and separated:
             # Perfectly separable data has no minimiser when alpha = 0 (J → 0 as ‖w‖ → ∞):
             # stop once every example is right with a tiny loss instead of chasing infinity.

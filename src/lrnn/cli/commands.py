@@ -51,6 +51,7 @@ from lrnn.cli.train_lines import (
 from lrnn.config import default
 from lrnn.errors import LrnnError, TrainingDiverged, UsageError, finite_json, printable
 from lrnn.train import Callback
+from lrnn.verdicts import STOPS
 
 DEFAULT_MODEL = "lrnn-model.safetensors"
 DEFAULT_REPORT = "lrnn-report.html"
@@ -494,9 +495,12 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
     # a rate is recommended only if it ended below where it started: one that ends above the
     # zero weights' cost made things worse, however it compares with the others
     start = runs[0][1]["cost"][0] if runs and runs[0][1]["cost"] else math.inf
+    # nor one that stopped short of its iterations without converging (separated data, a
+    # gradient of 0 at a rate 10⁵ × 2/L): its cost was not one after all of them
     usable = [
         r for r in rows
         if not r["diverged"] and math.isfinite(r["final_cost"]) and r["final_cost"] < start
+        and r["stop_reason"] in ("max_iter", "tol", "converged")
     ]  # fmt: skip
     best = min(usable, key=lambda r: r["final_cost"]) if usable else None
     plots.lr_comparison(runs, plot, diverged=diverged)
@@ -515,20 +519,33 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
         return f"{100 * value:>{width - 1}.2f}%" if math.isfinite(value) else f"{'—':>{width}}"
 
     for r in rows:
+        ended = (
+            f"; stopped at {r['iterations']}: {STOPS.get(r['stop_reason'], r['stop_reason'])}"
+            if not r["diverged"] and r["stop_reason"] not in ("max_iter", "tol", "converged")
+            else ""
+        )
         print(
             f"{r['learning_rate']:>14g} {cost(r['final_cost']):>11} "
             f"{percent(r['train_accuracy'], 10)} {percent(r['test_accuracy'], 9)}  "
             f"{'yes' if r['diverged'] else 'no, but the cost rose' if r['cost_rose'] else 'no'}"
+            f"{ended}"
         )
     steady = f"rates below about {bound:.3g} (2/L) descend steadily on this data"
     if best is None:
+        early = any(
+            not r["diverged"] and r["stop_reason"] not in ("max_iter", "tol", "converged")
+            for r in rows
+        )
         what = (
             "every rate diverged"
             if all(diverged)
-            else (f"no rate ended below the starting cost {six_decimals(start)}")
+            else f"no rate ended below the starting cost {six_decimals(start)}"
+            + (" after all its iterations (those that stopped early are left out)" if early else "")
         )
+        # rates far below 2/L move the cost too little to tell: larger ones, then
+        way = "smaller" if any(rate >= bound for rate in args.rates) else "larger"
         print(
-            f"{what}: {steady}; try smaller ones (--rates), or --learning-rate "
+            f"{what}: {steady}; try {way} ones (--rates), or --learning-rate "
             f"auto when training{scaling}"
         )
     else:
