@@ -9,6 +9,7 @@ import re
 import subprocess
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lrnn import persist
@@ -96,7 +97,7 @@ def test_gradcheck_fails_when_the_step_is_absurd(tmp_path):
     # too large: the cost curves between the nudges; it failed with exit 1 and no word on
     # the step, read as backpropagation being wrong. The default step is tried and agrees.
     proc = run(["gradcheck", "breast_cancer", "--epsilon", "0.9"], tmp_path)
-    assert proc.returncode == 2 and "FAILED" in proc.stdout
+    assert proc.returncode == 2 and "(not judged: threshold 1e-06)" in proc.stdout
     assert "every finite difference is 0" not in proc.stdout
     assert "a nudge of --epsilon 0.9 is too coarse" in proc.stdout
     at_default = float(re.search(r"the overall relative error is (\S+), so", proc.stdout)[1])
@@ -105,12 +106,12 @@ def test_gradcheck_fails_when_the_step_is_absurd(tmp_path):
     assert proc.returncode == 0 and "too coarse" not in proc.stdout
     # too fine: rounding drowns the slope (it was said to be an optimum's tiny gradient)
     proc = run(["gradcheck", "--epsilon", "1e-10"], tmp_path)
-    assert proc.returncode == 2 and "FAILED" in proc.stdout, proc.stdout
+    assert proc.returncode == 2 and "not judged" in proc.stdout, proc.stdout
     assert "a nudge of --epsilon 1e-10 is too fine: rounding in the cost moves" in proc.stdout
     assert "gradient here is tiny" not in proc.stdout
     # too small for the cost to move at all: every difference 0, said as the step's fault
     proc = run(["gradcheck", "digits", "--epsilon", "1e-20"], tmp_path)
-    assert proc.returncode == 2 and "FAILED" in proc.stdout  # an option's fault: 2, not 1
+    assert proc.returncode == 2 and "not judged" in proc.stdout  # an option's fault: 2, not 1
     assert "every finite difference is 0: a nudge of --epsilon 1e-20 does not move" in proc.stdout
 
 
@@ -126,13 +127,28 @@ def test_gradcheck_at_an_optimum_says_the_gradient_is_too_small_to_judge(tmp_pat
     train = ["train", "small.csv", "--test", "rest.csv", "--solver", "newton", "--no-plot"]
     assert run(train, tmp_path).returncode == 0
     proc = run(["gradcheck", "small.csv", "--model", "lrnn-model.safetensors"], tmp_path)
-    assert proc.returncode == 2 and "FAILED" in proc.stdout, proc.stdout
+    assert proc.returncode == 2 and "not judged" in proc.stdout, proc.stdout
     assert "the gradient here is tiny (‖dw, db‖ = " in proc.stdout
     proc = run(["gradcheck", "small.csv", "--model", "lrnn-model.safetensors", "--json"], tmp_path)
     summary = json.loads(proc.stdout.splitlines()[-1])
     rows = [json.loads(line) for line in proc.stdout.splitlines()[:-1]]
     differences = [r["backprop"] - r["finite_difference"] for r in rows]
     assert 0 < np.linalg.norm(differences) <= summary["rounding"] < 1e-8
+    assert summary["reason"].startswith("the gradient here is tiny")  # a script can tell why
+
+
+def test_gradcheck_where_every_derivative_is_zero_says_nothing(tmp_path):
+    """σ saturated (separated data after a rate of 10⁶): every backprop value and every
+    finite difference is exactly 0, and 0 / 0 read as "passed" (exit 0)."""
+    values = [-3.0, -2.0, -1.0, 1.0, 2.0, 3.0] * 4
+    frame = pd.DataFrame({"a": values, "label": [0, 0, 0, 1, 1, 1] * 4})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    trained = run(["train", "d.csv", "--learning-rate", "1e6", "--no-plot"], tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    proc = run(["gradcheck", "d.csv", "--model", "lrnn-model.safetensors", "--json"], tmp_path)
+    summary = json.loads(proc.stdout.splitlines()[-1])
+    assert proc.returncode == 2 and summary["passed"] is False
+    assert summary["reason"].startswith("every derivative compared is exactly 0")
 
 
 @needs_cat
