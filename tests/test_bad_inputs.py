@@ -774,6 +774,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("--iterations exponent", lambda f: ["train", "--iterations", "1e3"], "--iterations"),
     ("--learning-rate inf", lambda f: ["train", "--learning-rate", "inf"], "--learning-rate: must be a finite number > 0"),
     ("--learning-rate word", lambda f: ["train", "--learning-rate", "fast"], "'auto'"),
+    ("--learning-rate negative in exponent form", lambda f: ["train", "--learning-rate", "-1e-3"], "--learning-rate: must be a finite number > 0 or 'auto'; got -0.001"),
+    ("--epsilon negative in exponent form", lambda f: ["gradcheck", "--epsilon", "-1e-6"], "argument --epsilon: must be > 0, got -1e-6"),
     ("--alpha nan", lambda f: ["train", "--alpha", "nan"], "--alpha: must be a finite number ≥ 0"),
     ("--alpha negative", lambda f: ["train", "--alpha", "-0.1"], "--alpha: must be a finite number ≥ 0"),
     ("--alpha overflow", lambda f: ["train", "--alpha", "1e309"], "--alpha"),

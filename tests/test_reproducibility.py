@@ -338,6 +338,44 @@ def test_verify_on_data_of_another_kind_names_the_manifests_option(folder, capsy
         "error: digits: m.safetensors was trained with --standardize on a table, and this is "
         "not one; verify with the data the model was trained on."
     )
+    # --drop and --image-size come from the manifest too ("drop the option" was said)
+    _train(capsys, "t.csv", "--iterations", "5", "--drop", "b")
+    status, _, err = _lrnn(capsys, "verify", "--model", "m.safetensors", "digits")
+    assert status == 2 and "m.safetensors was trained with --drop on a table, and this" in err
+    from PIL import Image
+
+    for name, shade in (("dark", 40), ("light", 200)):
+        Path("pics", name).mkdir(parents=True)
+        for i in range(4):
+            Image.new("L", (6, 6), shade + i).save(Path("pics", name, f"{i}.png"))
+    _train(capsys, "pics", "--iterations", "5", "--image-size", "4")
+    status, _, err = _lrnn(capsys, "verify", "--model", "m.safetensors", "t.csv")
+    assert status == 2, err
+    assert "m.safetensors was trained with --image-size on pictures, and this is not" in err
+
+
+def test_verify_reads_the_test_file_again_or_says_it_could_not(folder, capsys):
+    """A --test file was never read again: a test accuracy edited in the model file, or scored
+    on a file replaced since, verified as "reproduces … exactly". It is now read and compared
+    where it is found, and said to be unchecked where it is not, or has changed."""
+    import shutil
+
+    model = _train(capsys, "t.csv", "--test", "test.csv", "--solver", "newton")
+    blob = Path("m.safetensors").read_bytes()
+    score = json.dumps(model.training["test_accuracy"]).encode()
+    edited = blob.replace(b'\\"test_accuracy\\": ' + score, b'\\"test_accuracy\\": 0.5', 1)
+    assert edited != blob
+    Path("edited.safetensors").write_bytes(edited)
+    status, out, _ = _lrnn(capsys, "verify", "--model", "edited.safetensors", "--json")
+    assert status == 1 and json.loads(out)["differs"] == ["training record"]
+    shutil.move("test.csv", "moved.csv")
+    status, out, err = _lrnn(capsys, "verify", "--model", "m.safetensors")
+    assert status == 0 and out.startswith("bit-identical")
+    said = "the test accuracy is not checked: test.csv, the --test data it was scored on, is "
+    assert said in err
+    pd.read_csv("moved.csv").iloc[:5].to_csv("test.csv", index=False)  # another file
+    status, out, err = _lrnn(capsys, "verify", "--model", "m.safetensors")
+    assert status == 0 and "test.csv, the --test data it was scored on, has changed since" in err
 
 
 def test_verify_with_another_label_column_name_is_still_the_same_model(folder, capsys):

@@ -197,12 +197,20 @@ def _prepare_to_verify(
     try:
         return prepare(request, config.random_state, request.backend)
     except UsageError as exc:
-        if not (request.standardize and "--standardize" in str(exc)):
+        # the options are the manifest's, not the user's: "drop --standardize" means nothing
+        given = {
+            "--standardize": (request.standardize, "a table"),
+            "--drop": (bool(request.drop), "a table"),
+            "--image-size": (request.image_size is not None, "pictures"),
+        }
+        option = next((o for o, (used, _) in given.items() if used and o in str(exc)), None)
+        if option is None:
             raise
-        # the option is the manifest's, not the user's: "drop --standardize" means nothing here
+        kind = given[option][1]
         raise UsageError(
-            f"{data_path or request.data}: {model_path} was trained with --standardize on a "
-            "table, and this is not one; verify with the data the model was trained on."
+            f"{data_path or request.data}: {model_path} was trained with {option} on {kind}, "
+            f"and this is not {'one' if kind == 'a table' else kind}; verify with the data the "
+            "model was trained on."
         ) from exc
     except DataError as exc:
         if data_path:
@@ -281,7 +289,12 @@ def reproduce(
     request = TrainingRequest.from_manifest(stored, data_path, label, source=model_path)
     request.seed = config.random_state  # the seed of the run's hold-outs
     _validation_to_verify(request, model_path, validation)
+    unchecked = _test_to_verify(request, stored.get("test"))
     td = _prepare_to_verify(request, config, model_path, data_path)
+    if request.test and td.info.get("test_sha256") != manifest.get(
+        "test_sha256", td.info.get("test_sha256")
+    ):
+        unchecked = f"{request.test}, the --test data it was scored on, has changed since"
     if td.info["sha256"] != manifest.get("data_sha256") and "request" not in manifest:
         # An older model does not say whether a 20 % test part was held out: try that too.
         request.hold_out_test = True
@@ -319,7 +332,25 @@ def reproduce(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return model_file(train(td.backend, config, validation=td.validation), td, config)
+        again = model_file(train(td.backend, config, validation=td.validation), td, config)
+    if unchecked:  # said, not silently passed over: an edited score verified as exact
+        again.training["test_accuracy"] = math.nan
+        warnings.warn(f"the test accuracy is not checked: {unchecked}.", stacklevel=2)
+    return again
+
+
+def _test_to_verify(request: TrainingRequest, test: Any) -> str | None:
+    """The --test data a model was scored on, read again where it is found, so that its test
+    accuracy is compared too (an edited score, or one on a replaced file, verified as
+    "reproduces … exactly"); otherwise why it is not."""
+    from lrnn import data
+
+    if not isinstance(test, str) or test == "given":  # "given": an old model's placeholder
+        return None
+    if not (os.path.exists(test) or test in data.BUILTIN_NAMES):
+        return f"{test}, the --test data it was scored on, is not found here"
+    request.test = test
+    return None
 
 
 #: The training record's facts a retrain makes again, bit for bit: an edited score in a

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,11 @@ from lrnn.solvers import SOLVER_NAMES
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "-1e-3" is a value as "-0.001" is, not an option ("expected one argument" was said)
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message.rstrip('.')} (see '{self.prog} --help')")
 
@@ -56,9 +62,8 @@ def _fraction(text: str) -> float:
     try:
         return config.check_fraction("value", float(text))
     except (ValueError, UsageError):
-        raise argparse.ArgumentTypeError(
-            f"must be a number strictly between 0 and 1, got {text!r}"
-        ) from None
+        said = f"must be a number strictly between 0 and 1, got {text!r}"
+        raise argparse.ArgumentTypeError(said) from None
 
 
 # Options that are not training settings (thresholds, steps, counts of the CLI's own).
@@ -115,7 +120,6 @@ def _image_size(text: str) -> tuple[int, int]:
 def _class_weight(text: str) -> str | dict:
     if text == "balanced":
         return text
-
     try:
         value = json_once_each(text)
     except RepeatedKey as e:  # which weight was meant?
@@ -126,8 +130,7 @@ def _class_weight(text: str) -> str | dict:
         bad = next(k for k, w in value.items() if not config.is_class_weight_mapping({k: w}))
         raise argparse.ArgumentTypeError(  # the shape is right: say which weight is not
             f"class {bad!r} has weight {json.dumps(value[bad])[:40]}; weights are finite numbers "
-            "≥ 0 "
-            "(to leave a class out, drop its rows)"
+            "≥ 0 (to leave a class out, drop its rows)"
         )
     if not config.is_class_weight_mapping(value):
         raise argparse.ArgumentTypeError(
