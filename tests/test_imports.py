@@ -24,3 +24,26 @@ def test_lower_layers_import_no_door_and_nothing_heavy():
     loaded = set(json.loads(out.stdout))
     assert loaded.isdisjoint(DOORS), sorted(loaded & set(DOORS))
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+
+
+def test_the_command_starts_on_the_standard_library_alone_and_an_early_ctrl_c_is_said():
+    """A Ctrl-C while the command line loads printed a KeyboardInterrupt traceback: the entry
+    point imports only lrnn's version before the guarded import of the CLI (typing, and the
+    re it takes, are not loaded: ~10 ms), and an interrupt there is "interrupted", exit 130."""
+    code = (
+        "import json, sys\nbefore = set(sys.modules)\nimport lrnn._entry\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=60
+    )
+    assert set(json.loads(out.stdout)) <= {"lrnn", "lrnn._version", "lrnn._entry", "__future__"}
+    code = (
+        "import builtins, sys\nreal = builtins.__import__\n"
+        "def stopped(name, *args, **kwargs):\n"
+        "    if name == 'lrnn.cli':\n        raise KeyboardInterrupt\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = stopped\nfrom lrnn._entry import main\nsys.exit(main())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stderr) == (130, "interrupted\n")

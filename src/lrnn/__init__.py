@@ -6,11 +6,14 @@ are loaded on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from lrnn._version import __version__
 
+# typing is not imported when the command starts (it takes re with it, ~10 ms in which a Ctrl-C
+# printed a traceback): type checkers read this name as typing.TYPE_CHECKING
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from lrnn.estimator import LogisticNeuron
     from lrnn.train import Callback
 

@@ -1,5 +1,5 @@
 """``python -m lrnn`` is the ``lrnn`` command."""
 
-from lrnn.cli import main
+from lrnn._entry import main
 
 raise SystemExit(main())
