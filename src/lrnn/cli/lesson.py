@@ -16,7 +16,7 @@ import numpy as np
 from lrnn.cli.commands import _out, _text_settings
 from lrnn.cli.saved_model import load_model_and_spec
 from lrnn.cli.train_lines import given_label, say_if_encoding_is_unused, say_if_label_is_unused
-from lrnn.errors import UsageError, one_line
+from lrnn.errors import UsageError, one_line, printable
 
 
 def cmd_slope(args: argparse.Namespace) -> int:
@@ -130,6 +130,8 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     # the step given (or weights that show nothing), not backpropagation, failed: exit 2, as
     # for any option that cannot work; 1 says backpropagation is wrong
     failed = 0 if ok else 1 if why is None else 2
+    if args.model:
+        _say_which_cost(model, ds.X.shape[0], source)
     if args.json:
         for r in check.rows:
             _out(args, **r)
@@ -158,6 +160,27 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     if why is not None:
         print(why)
     return failed
+
+
+def _say_which_cost(model: Any, examples: int, source: str) -> None:
+    """The cost checked is the lesson's (no penalty, every example of DATA); a model trained
+    with alpha > 0, or on a part of its data, minimised another, so its gradient here is not
+    the one its run drove to 0 (a teacher read large dw at a converged model as a fault)."""
+    training = model.training if isinstance(model.training, dict) else {}
+    request = (model.manifest or {}).get("request")
+    alpha = training.get("alpha")
+    other = []
+    if isinstance(alpha, int | float) and not isinstance(alpha, bool) and alpha > 0:
+        other.append(f"a penalty (alpha {alpha:g})")
+    if isinstance(request, dict) and not request.get("test") and request.get("data"):
+        other.append("a part of its data (the rest held out)")
+    if other:
+        print(
+            f"note: this checks the cost with no penalty on all {examples} examples of "
+            f"{printable(source)}; the model minimised one with {' and '.join(other)}, so its "
+            "gradient here need not be small.",
+            file=sys.stderr,
+        )
 
 
 def _gradcheck_why(check: Any, at_default: Any, epsilon: float) -> str | None:
