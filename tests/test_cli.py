@@ -675,7 +675,8 @@ def test_a_csv_in_another_encoding_is_read_with_encoding(tmp_path):
     assert run(compare, tmp_path).returncode == 0
     for check in (["gradcheck", "train.csv"], ["gradcheck", "test.csv", *model[:2]]):
         proc = run([*check, "--encoding", "latin-1"], tmp_path)
-        assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+        said = [line for line in proc.stderr.splitlines() if not line.startswith("note: ")]
+        assert proc.returncode == 0 and said == [], proc.stderr  # (the model held rows out)
     proc = run(["gradcheck", "t.parquet", "--encoding", "latin-1"], tmp_path)
     assert "this is a Parquet table (its text is UTF-8), so it is ignored" in proc.stderr
     proc = run(["train", *args, "--min-df", "5", "--iterations", "2"], tmp_path)  # a CSV

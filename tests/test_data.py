@@ -457,15 +457,19 @@ def test_numbers_written_two_ways_are_compared_exactly():
 
 
 def test_a_picture_beside_the_class_folders_is_said_to_be_left_out(tmp_path):
-    """It has no class, so it is no example, for training and for predict alike; it was
-    dropped without a word."""
+    """It has no class, so it is no example to train or evaluate on; it was dropped without a
+    word. predict, which needs no class, scores it with the others (it was left out there
+    too, so a folder of pictures with one sub-folder predicted the sub-folder's alone)."""
     root = image_folder(tmp_path / "imgs", {"a": [(3, 3)], "b": [(3, 3)]})
     save_image(root / "stray.png", (3, 3), seed=9)
     (root / "README.txt").write_text("about these pictures")  # no example: not named
     said = r"1 picture\(s\) beside the class folders left out \(stray.png\);"
-    for require_labels in (True, False):
-        with pytest.warns(UserWarning, match=said):
-            assert load(root, require_labels=require_labels).names == ["a/img0.png", "b/img0.png"]
+    with pytest.warns(UserWarning, match=said):
+        assert load(root, require_labels=True).names == ["a/img0.png", "b/img0.png"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scored = load(root, require_labels=False)
+    assert scored.names == ["stray.png", "a/img0.png", "b/img0.png"] and scored.y is None
 
 
 def test_decompression_bomb_refused_before_decoding(tmp_path, monkeypatch):

@@ -482,21 +482,26 @@ def _warn_if_unbalanced(folder: Path, subdirs: list[Path], groups: list[list[Pat
         )
 
 
-def _warn_of_files_beside_classes(folder: Path) -> None:
-    """A picture next to the class folders has no class, and is no example: say so, rather
-    than train or predict on the folders alone without a word."""
+def _loose_pictures(folder: Path) -> list[Path]:
+    """The pictures directly in ``folder``, beside any sub-folders (a README.txt is none)."""
     pictures = _picture_suffixes()
-    loose = sorted(
-        p.name
+    return sorted(
+        p
         for p in folder.iterdir()
         if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in pictures
     )
+
+
+def _warn_of_files_beside_classes(folder: Path) -> None:
+    """A picture next to the class folders has no class, and is no example: say so, rather
+    than train on the folders alone without a word."""
+    loose = [p.name for p in _loose_pictures(folder)]
     if loose:  # a README.txt there is no example, and needs no word
         shown = ", ".join(loose[:3]) + (", …" if len(loose) > 3 else "")
         warnings.warn(
             f"{folder}: {len(loose)} picture(s) beside the class folders left out ({shown}); "
             "only what is inside a class folder is an example — move each into its class's "
-            "folder (or give pictures to predict by name).",
+            "folder (predict scores them where they are).",
             stacklevel=5,
         )
 
@@ -529,7 +534,12 @@ def load_image_folder(
             _warn_if_unbalanced(folder, subdirs, groups)
         warn_of_nested_folders(folder, subdirs, stacklevel=4)
         warn_of_odd_entries(folder, subdirs, stacklevel=4)
-        _warn_of_files_beside_classes(folder)
+        loose = _loose_pictures(folder) if allow_flat else []
+        if loose:  # predict scores every picture, those beside the folders too (left out)
+            files = leave_out_links_outside(folder, loose, stacklevel=4) + files
+            y, classes = None, None
+        else:
+            _warn_of_files_beside_classes(folder)
     elif not subdirs and allow_flat:
         files, y, classes = _image_files(folder, folder), None, None
         warn_of_odd_entries(folder, [folder], stacklevel=4)
