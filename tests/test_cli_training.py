@@ -80,6 +80,14 @@ def test_compare_lr_leaves_out_runs_that_stopped_early_and_points_the_right_way(
     assert "after all its iterations (those that stopped early are left out)" in text.stdout
     tiny = run([*common, "--rates", "1e-300"], tmp_path)
     assert "(2/L) descend steadily on this data; try larger ones (--rates)" in tiny.stdout
+    # the zero weights already the optimum (gradient exactly 0): no rate can do better
+    even = pd.DataFrame({"a": [1.0, -1.0] * 10, "label": [0, 0, 1, 1] * 5})
+    even.to_csv(tmp_path / "even.csv", index=False)
+    even.iloc[:4].to_csv(tmp_path / "even_test.csv", index=False)
+    both = ["even.csv", "--test", "even_test.csv"]  # (a hold-out would break the symmetry)
+    flat = run(["compare-lr", *both, "--plot", "e.png", "--rates", "0.1", "1"], tmp_path)
+    assert "every rate stopped at once: the starting weights are the optimum" in flat.stdout
+    assert "stopped at 0: at the optimum" in flat.stdout and "try" not in flat.stdout
 
 
 @needs_cat
@@ -328,19 +336,7 @@ def test_a_file_put_at_an_output_path_while_the_run_trains_is_left_alone(tmp_pat
     path during the run was replaced. Checked again when the run is done, it is left alone,
     and the run's final state is saved so that the refusal costs no training."""
     args = ["train", "--iterations", "20000", "--print-every", "1000", "--no-plot"]
-    proc = subprocess.Popen(
-        [*lrnn_command(), *args, "--model", "m.safetensors"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    for line in proc.stdout:
-        if "Cost after iteration 1000" in line:
-            (tmp_path / "m.safetensors").write_text("precious")
-            break
-    _, err = proc.communicate(timeout=120)
-    done = subprocess.CompletedProcess(proc.args, proc.returncode, "", err)
+    done = _written_while_it_trains(tmp_path, [*args, "--model", "m.safetensors"], "m.safetensors")
     assert_clean_failure(
         done,
         (2,),
@@ -348,12 +344,33 @@ def test_a_file_put_at_an_output_path_while_the_run_trains_is_left_alone(tmp_pat
         "give another --model path, or move that file away (found once the run was done); its "
         "final state is saved to m.ckpt.safetensors — once that is sorted out, lrnn train ",
     )
-    assert (tmp_path / "m.safetensors").read_text() == "precious"
-    (tmp_path / "m.safetensors").rename(tmp_path / "precious.txt")
+    assert (tmp_path / "m.safetensors").read_text() == "a file of the user's"
+    (tmp_path / "m.safetensors").rename(tmp_path / "mine.txt")
     resumed = run([*args, "--model", "m.safetensors", "--resume", "m.ckpt.safetensors"], tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert "Stopped after 20000 iterations" in resumed.stdout
     assert "Cost after iteration" not in resumed.stdout  # nothing trained again
+    # a file put at the --checkpoint path: the final state goes elsewhere, never over it (the
+    # first version saved it there, over the file it had just said it left alone)
+    named = [*args, "--model", "n.safetensors", "--checkpoint", "mine.ckpt"]
+    done = _written_while_it_trains(tmp_path, named, "mine.ckpt")
+    assert done.returncode == 2 and "its final state is saved to n.ckpt.safetensors" in done.stderr
+    assert (tmp_path / "mine.ckpt").read_text() == "a file of the user's"
+
+
+def _written_while_it_trains(tmp_path, args, path: str) -> subprocess.CompletedProcess:
+    """``lrnn ARGS`` with a file of the user's written at ``path`` once iteration 1000 is
+    printed, while the run goes on."""
+    proc = subprocess.Popen(
+        [*lrnn_command(), *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    for line in proc.stdout:
+        if "Cost after iteration 1000" in line:
+            (tmp_path / path).write_text("a file of the user's")
+            break
+    _, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, "", err)
 
 
 def test_class_weights_written_another_way_are_the_same_on_resume():

@@ -432,6 +432,10 @@ def test_a_class_folder_without_pictures_is_told_why(tmp_path):
     for name in ("cat", "dog"):
         image_folder(places / name, {"indoor": [(3, 3)], "outdoor": [(3, 3)]})
     assert "move them up into it" in error_of(load, places)  # not "give one as the data"
+    vehicles = tmp_path / "vehicles"  # "trains" is a class, not a split's part
+    for name in ("trains", "planes"):
+        image_folder(vehicles / name, {"indoor": [(3, 3)]})
+    assert "move them up into it" in error_of(load, vehicles)
     elsewhere = image_folder(tmp_path / "elsewhere", {"dog": [(3, 3), (3, 3)]})
     linked = image_folder(tmp_path / "linked", {"cat": [(3, 3)]})
     (linked / "dog").symlink_to(elsewhere / "dog")

@@ -38,6 +38,9 @@ def test_the_command_starts_on_the_standard_library_alone_and_an_early_ctrl_c_is
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=60
     )
     assert set(json.loads(out.stdout)) <= {"lrnn", "lrnn._version", "lrnn._entry", "__future__"}
+    import lrnn
+
+    assert "TYPE_CHECKING" not in dir(lrnn)  # the trick that keeps typing out is no name of lrnn's
     code = (
         "import builtins, sys\nreal = builtins.__import__\n"
         "def stopped(name, *args, **kwargs):\n"

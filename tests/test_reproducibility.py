@@ -351,7 +351,7 @@ def test_verify_on_data_of_another_kind_names_the_manifests_option(folder, capsy
     _train(capsys, "pics", "--iterations", "5", "--image-size", "4")
     status, _, err = _lrnn(capsys, "verify", "--model", "m.safetensors", "t.csv")
     assert status == 2, err
-    assert "m.safetensors was trained with --image-size on pictures, and this is not" in err
+    assert "m.safetensors was trained with --image-size on pictures, and these are not;" in err
 
 
 def test_verify_reads_the_test_file_again_or_says_it_could_not(folder, capsys):
@@ -376,6 +376,17 @@ def test_verify_reads_the_test_file_again_or_says_it_could_not(folder, capsys):
     pd.read_csv("moved.csv").iloc[:5].to_csv("test.csv", index=False)  # another file
     status, out, err = _lrnn(capsys, "verify", "--model", "m.safetensors")
     assert status == 0 and "test.csv, the --test data it was scored on, has changed since" in err
+    Path("test.csv").write_text("x,y\n1,2\n")  # not the test data at all: said, not an error
+    status, out, err = _lrnn(capsys, "verify", "--model", "m.safetensors")
+    assert status == 0 and "test.csv cannot be read as its --test data (" in err
+    # from another folder: found beside the model, compared, nothing to say
+    shutil.move("moved.csv", "test.csv")
+    Path("elsewhere").mkdir()
+    os.chdir("elsewhere")
+    status, out, err = _lrnn(capsys, "verify", "--model", "../m.safetensors", "../t.csv")
+    assert status == 0 and out.startswith("bit-identical") and "not checked" not in err
+    status, out, _ = _lrnn(capsys, "verify", "--model", "../edited.safetensors", "../t.csv")
+    assert status == 1  # its edited test accuracy is compared from here too
 
 
 def test_verify_with_another_label_column_name_is_still_the_same_model(folder, capsys):

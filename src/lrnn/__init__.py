@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from lrnn.estimator import LogisticNeuron
     from lrnn.train import Callback
+del TYPE_CHECKING  # not a name lrnn offers
 
 __all__ = ["Callback", "LogisticNeuron", "__version__", "course"]
 

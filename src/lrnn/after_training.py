@@ -10,12 +10,13 @@ import math
 import os
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lrnn import metrics
-from lrnn.errors import DataError, UsageError
+from lrnn.errors import DataError, UsageError, one_line
 from lrnn.run import (
     TrainingData,
     TrainingRequest,
@@ -87,6 +88,7 @@ def compare_learning_rates(
     # gradient's norm is a pass over X on wide data, and waiting for it held every gradient
     # (100,000 iterations of the cat data: 9.9 GB).
     every = max(1, -(-iterations // CURVE_POINTS))
+    told: dict[tuple[str, type], list[float]] = {}  # each warning once, with its rates
     for rate in rates:
         config = TrainConfig(learning_rate=rate, max_iter=iterations, record_every=every)
         with warnings.catch_warnings(record=True) as said:  # each said with its rate
@@ -96,7 +98,7 @@ def compare_learning_rates(
             except TrainingDiverged as exc:
                 result, failed = exc.result, True
         for w in said:
-            warnings.warn(f"learning rate {rate:g}: {w.message}", w.category, stacklevel=2)
+            told.setdefault((str(w.message), w.category), []).append(rate)
         curve = {k: list(result.history[k]) for k in ("iteration", "cost")}
         # a diverged run's curve ends at the cost that stopped it (its final_cost is the last
         # recorded one: the blow-up between two records drew as a flat line)
@@ -126,6 +128,11 @@ def compare_learning_rates(
                 "iterations": result.n_iter,
                 "stop_reason": "diverged" if failed else result.stop_reason,
             }
+        )
+    for (message, category), which in told.items():
+        named = ", ".join(f"{rate:g}" for rate in which)
+        warnings.warn(
+            f"learning rate{'s' if len(which) > 1 else ''} {named}: {message}", category, 2
         )
     return runs, diverged, rows
 
@@ -199,18 +206,24 @@ def _prepare_to_verify(
     except UsageError as exc:
         # the options are the manifest's, not the user's: "drop --standardize" means nothing
         given = {
-            "--standardize": (request.standardize, "a table"),
-            "--drop": (bool(request.drop), "a table"),
-            "--image-size": (request.image_size is not None, "pictures"),
+            "--standardize": (request.standardize, "on a table, and this is not one"),
+            "--drop": (bool(request.drop), "on a table, and this is not one"),
+            "--image-size": (request.image_size is not None, "on pictures, and these are not"),
         }
-        option = next((o for o, (used, _) in given.items() if used and o in str(exc)), None)
+        said = str(exc)
+        option = next(
+            (
+                o
+                for o, (used, _) in given.items()
+                if used and o in said and ("drop the option" in said or f"drop {o}" in said)
+            ),
+            None,
+        )
         if option is None:
             raise
-        kind = given[option][1]
         raise UsageError(
-            f"{data_path or request.data}: {model_path} was trained with {option} on {kind}, "
-            f"and this is not {'one' if kind == 'a table' else kind}; verify with the data the "
-            "model was trained on."
+            f"{data_path or request.data}: {model_path} was trained with {option} "
+            f"{given[option][1]}; verify with the data the model was trained on."
         ) from exc
     except DataError as exc:
         if data_path:
@@ -289,8 +302,17 @@ def reproduce(
     request = TrainingRequest.from_manifest(stored, data_path, label, source=model_path)
     request.seed = config.random_state  # the seed of the run's hold-outs
     _validation_to_verify(request, model_path, validation)
-    unchecked = _test_to_verify(request, stored.get("test"))
-    td = _prepare_to_verify(request, config, model_path, data_path)
+    unchecked = _test_to_verify(request, stored.get("test"), data_path, model_path)
+    try:
+        td = _prepare_to_verify(request, config, model_path, data_path)
+    except (DataError, UsageError) as exc:
+        if not request.test:
+            raise
+        # a file of that name that is not the test data (another table, a damaged file):
+        # said, and the training data verified all the same
+        unchecked = f"{request.test} cannot be read as its --test data ({one_line(exc)})"
+        request.test = None
+        td = _prepare_to_verify(request, config, model_path, data_path)
     if request.test and td.info.get("test_sha256") != manifest.get(
         "test_sha256", td.info.get("test_sha256")
     ):
@@ -339,17 +361,27 @@ def reproduce(
     return again
 
 
-def _test_to_verify(request: TrainingRequest, test: Any) -> str | None:
-    """The --test data a model was scored on, read again where it is found, so that its test
-    accuracy is compared too (an edited score, or one on a replaced file, verified as
-    "reproduces … exactly"); otherwise why it is not."""
+def _test_to_verify(
+    request: TrainingRequest, test: Any, data_path: str | None, model_path: str
+) -> str | None:
+    """The --test data a model was scored on, read again where it is found (as named, else
+    beside the training data given, else beside the model: verify run from another folder),
+    so that its test accuracy is compared too (an edited score, or one on a replaced file,
+    verified as "reproduces … exactly"); otherwise why it is not."""
     from lrnn import data
 
     if not isinstance(test, str) or test == "given":  # "given": an old model's placeholder
         return None
-    if not (os.path.exists(test) or test in data.BUILTIN_NAMES):
+    if test in data.BUILTIN_NAMES:
+        request.test = test
+        return None
+    places = [Path(test)]
+    if not Path(test).is_absolute():
+        places += [Path(p).parent / test for p in (data_path, model_path) if p]
+    found = next((p for p in places if p.exists()), None)
+    if found is None:
         return f"{test}, the --test data it was scored on, is not found here"
-    request.test = test
+    request.test = str(found)
     return None
 
 

@@ -162,6 +162,7 @@ def create_app(
         return HTMLResponse(PAGE, headers=page_headers)
 
     async def predict(request: Request) -> Response:
+        reading = False  # an answer before the body is read ends the connection
         try:
             threshold, explain = _query_options(request, n_classes)
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -171,6 +172,7 @@ def create_app(
                     415,
                     f"Content-Encoding {clip(coding)} is not accepted; send the body uncompressed.",
                 )
+            reading = True  # from here _read_body says whether it left bytes unread
             body = await _read_body(request, max_body_bytes, receiving)
             _check_media(media, spec.kind, rows_example)
             if not body:
@@ -180,8 +182,8 @@ def create_app(
             return await anyio.to_thread.run_sync(
                 answered, predictor, work, threshold, explain, limiter=limiter
             )
-        except ApiError as e:
-            return error(e.status, e.message, e.close)
+        except ApiError as e:  # refused before its body was read: the connection ends too
+            return error(e.status, e.message, e.close or not reading)
         except DataError as e:
             return error(422, one_line(e))
 

@@ -9,6 +9,7 @@ work starts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
@@ -24,6 +25,7 @@ import numpy as np
 from lrnn import config
 from lrnn.cli.outputs import (
     OutputPlan,
+    checkpoint_may_replace,
     finishing_first,
     interrupt_checkpoint,
     interrupts_held,
@@ -287,7 +289,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     except TrainingDiverged as exc:
         kept = "The model was not saved"
         if saver.saved_at is not None:  # marked, so that a new run may use its path
-            checkpoint.mark_finished(paths["checkpoint"], "diverged")
+            with contextlib.suppress(OSError, LrnnError):  # the divergence is what is said
+                checkpoint.mark_finished(paths["checkpoint"], "diverged")
             kept += (
                 f"; {paths['checkpoint']} holds iteration {saver.saved_at}, on the way to diverging"
             )
@@ -343,7 +346,9 @@ def _check_outputs_again(
     except UsageError as refused:
         import tempfile
 
-        chosen = paths["checkpoint"] or interrupt_checkpoint(args.model)[0]
+        chosen = paths["checkpoint"]
+        if chosen is None or not checkpoint_may_replace(chosen):  # the file refused, maybe
+            chosen = interrupt_checkpoint(args.model)[0]  # a free name beside the model
 
         def places() -> Iterator[str]:  # the temporary folder made only when needed
             yield chosen
@@ -479,6 +484,11 @@ def _write_train_outputs(paths: dict, model, result, td) -> None:
 # --------------------------------------------------------------------------------------------
 # compare-lr
 # --------------------------------------------------------------------------------------------
+#: How a compare-lr run that is compared ended: all its iterations, or converged (a run that
+#: stopped on separated data after one step is not a rate to recommend).
+RAN_ITS_COURSE = ("max_iter", "tol", "converged")
+
+
 def cmd_compare_lr(args: argparse.Namespace) -> int:
     from lrnn import after_training, plots, run
 
@@ -500,7 +510,7 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
     usable = [
         r for r in rows
         if not r["diverged"] and math.isfinite(r["final_cost"]) and r["final_cost"] < start
-        and r["stop_reason"] in ("max_iter", "tol", "converged")
+        and r["stop_reason"] in RAN_ITS_COURSE
     ]  # fmt: skip
     best = min(usable, key=lambda r: r["final_cost"]) if usable else None
     plots.lr_comparison(runs, plot, diverged=diverged)
@@ -521,7 +531,7 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
     for r in rows:
         ended = (
             f"; stopped at {r['iterations']}: {STOPS.get(r['stop_reason'], r['stop_reason'])}"
-            if not r["diverged"] and r["stop_reason"] not in ("max_iter", "tol", "converged")
+            if not r["diverged"] and r["iterations"] < args.iterations
             else ""
         )
         print(
@@ -532,10 +542,7 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
         )
     steady = f"rates below about {bound:.3g} (2/L) descend steadily on this data"
     if best is None:
-        early = any(
-            not r["diverged"] and r["stop_reason"] not in ("max_iter", "tol", "converged")
-            for r in rows
-        )
+        early = any(not r["diverged"] and r["stop_reason"] not in RAN_ITS_COURSE for r in rows)
         what = (
             "every rate diverged"
             if all(diverged)
@@ -544,10 +551,16 @@ def cmd_compare_lr(args: argparse.Namespace) -> int:
         )
         # rates far below 2/L move the cost too little to tell: larger ones, then
         way = "smaller" if any(rate >= bound for rate in args.rates) else "larger"
-        print(
-            f"{what}: {steady}; try {way} ones (--rates), or --learning-rate "
-            f"auto when training{scaling}"
-        )
+        if all(r["stop_reason"] == "converged" and r["iterations"] == 0 for r in rows):
+            print(  # the gradient is exactly 0 at the zero weights: no rate can do better
+                f"every rate stopped at once: the starting weights are the optimum (cost "
+                f"{six_decimals(start)}, gradient exactly 0)"
+            )
+        else:
+            print(
+                f"{what}: {steady}; try {way} ones (--rates), or --learning-rate "
+                f"auto when training{scaling}"
+            )
     else:
         print(
             f"recommended learning rate: {best['learning_rate']:g} (lowest final cost "

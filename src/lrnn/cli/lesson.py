@@ -120,8 +120,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     check = check_at(args.epsilon)
     # every derivative compared exactly 0 (σ saturated, or coordinates the data never uses):
     # "passed" at a relative error of 0 / 0 said nothing of backpropagation
-    nothing = all(r["backprop"] == 0 and r["finite_difference"] == 0 for r in check.rows)
-    ok = check.overall <= GRADCHECK_TOLERANCE and not nothing
+    ok = check.overall <= GRADCHECK_TOLERANCE and not _all_zero(check)
     at_default, why = None, None
     if not ok and args.epsilon != GRADCHECK_EPSILON:  # the step's fault, or not?
         at_default = check_at(GRADCHECK_EPSILON)
@@ -167,12 +166,18 @@ def _say_which_cost(model: Any, examples: int, source: str) -> None:
     with alpha > 0, or on a part of its data, minimised another, so its gradient here is not
     the one its run drove to 0 (a teacher read large dw at a converged model as a fault)."""
     training = model.training if isinstance(model.training, dict) else {}
-    request = (model.manifest or {}).get("request")
+    manifest = model.manifest if isinstance(model.manifest, dict) else {}
+    request = manifest.get("request") if isinstance(manifest.get("request"), dict) else {}
     alpha = training.get("alpha")
     other = []
     if isinstance(alpha, int | float) and not isinstance(alpha, bool) and alpha > 0:
         other.append(f"a penalty (alpha {alpha:g})")
-    if isinstance(request, dict) and not request.get("test") and request.get("data"):
+    if request.get("class_weight"):
+        other.append("class weights")
+    # rows held out: for testing (no --test file, a test part recorded: not a streamed run)
+    # or for early stopping (no --validation file)
+    tested = not request.get("test") and "test_sha256" in manifest and not request.get("stream")
+    if tested or (request.get("early_stopping") and not request.get("validation")):
         other.append("a part of its data (the rest held out)")
     if other:
         print(
@@ -183,16 +188,21 @@ def _say_which_cost(model: Any, examples: int, source: str) -> None:
         )
 
 
+def _all_zero(check: Any) -> bool:
+    """Every backpropagated and finite-difference derivative exactly 0: 0 / 0 passed."""
+    return all(r["backprop"] == 0 and r["finite_difference"] == 0 for r in check.rows)
+
+
 def _gradcheck_why(check: Any, at_default: Any, epsilon: float) -> str | None:
     """Why a failed check says nothing of backpropagation, or None where it does: no nudge
     moved the cost; a coarse step bent the slope (by about epsilon²) or a fine one drowned it
     in rounding, where the default step agrees; or a gradient no larger than that rounding
     (weights at an optimum), where no step shows anything."""
-    if all(r["finite_difference"] == 0 and r["backprop"] == 0 for r in check.rows):
+    if _all_zero(check):
         return (
-            "every derivative compared is exactly 0 (each σ saturated to 0 or 1, or these "
-            "coordinates never move the cost), so the check says nothing here: check at weights "
-            "away from this point (leave out --model), or more --coordinates."
+            "every derivative compared is exactly 0 (an exact optimum, each σ saturated to 0 "
+            "or 1, or coordinates that never move the cost), so the check says nothing here: "
+            "check at weights away from this point (leave out --model)."
         )
     if all(r["finite_difference"] == 0 for r in check.rows) and any(
         r["backprop"] != 0 for r in check.rows

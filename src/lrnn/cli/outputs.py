@@ -322,6 +322,15 @@ def _where_it_stopped(path: Path) -> str | None:
     return f" at iteration {done} of {planned}"
 
 
+def checkpoint_may_replace(path: str) -> bool:
+    """Whether a checkpoint may be written at ``path``: nothing is there, or lrnn's own
+    checkpoint is (a file of the user's put there during the run is not)."""
+    target = Path(path)
+    return not os.path.lexists(target) or (
+        target.is_file() and not target.is_symlink() and _lrnn_file(target, "checkpoint")
+    )
+
+
 def refuse_replacing_a_waiting_run(path: str, resume: str | None) -> None:
     """A --checkpoint path that holds an earlier run's unfinished checkpoint: a new run's
     saves (or its Ctrl-C) replaced it without a word, where the default path is left alone."""
@@ -331,7 +340,7 @@ def refuse_replacing_a_waiting_run(path: str, resume: str | None) -> None:
     if resume is not None and os.path.exists(resume) and os.path.samefile(resume, target):
         return  # the run it continues
     at = _where_it_stopped(target)
-    if at:  # one that cannot be read holds no run to continue
+    if at is not None:  # (an empty file holds no run)
         raise UsageError(
             f"--checkpoint {printable(path)} holds an earlier run stopped{at}, which this run "
             f"would replace; continue that run with --resume {printable(path)}, or give "

@@ -440,7 +440,7 @@ def _no_pictures(folder: Path, top: Path, linked: int) -> str:
         return f"{folder}: no images in this folder; add images or remove the folder."
     sets = _folders_in(top)
     # a split names its parts so (cat/indoor and dog/indoor are classes of sub-folders)
-    split = any(re.search(r"train|test|val|dev", name, re.IGNORECASE) for name in sets)
+    split = any(_SPLIT_PARTS & set(re.split(r"[^a-z]+", name.lower())) for name in sets)
     if not split or not all(_folders_in(top / name) for name in sets):
         return (
             f"{folder}: holds folders ({quoted(inner)}), not pictures: a class's pictures lie "
@@ -454,6 +454,10 @@ def _no_pictures(folder: Path, top: Path, linked: int) -> str:
         f"({quoted(sets)}) each with its class folders; give one as the data (e.g. "
         f"{top / train}{also})."
     )
+
+
+#: Words that name the parts of a data set split into folders (train/, test/, val/, …).
+_SPLIT_PARTS = {"train", "training", "test", "testing", "val", "valid", "validation", "dev"}
 
 
 def _folders_in(folder: Path) -> list[str]:
