@@ -716,12 +716,12 @@ def test_a_csv_in_utf16_is_read_by_its_byte_order_mark(tmp_path):
     proc = run(["train", "unmarked.csv", "--encoding", "utf-16-le", *fit], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.splitlines()[-1])["final_cost"] == results[0]
-    from lrnn.data.tables import _unmarked_utf16  # 一 (U+4E00) has a zero low byte
+    from lrnn.data.checks import unmarked_utf16  # 一 (U+4E00) has a zero low byte
 
     wide = frame.rename(columns={"âge": "一"}).to_csv(index=False)
-    assert _unmarked_utf16(wide.encode("utf-16-le")) == "utf-16-le"
-    assert _unmarked_utf16(wide.encode("utf-16-be")) == "utf-16-be"
-    assert _unmarked_utf16(wide.encode("utf-8")) is None
+    assert unmarked_utf16(wide.encode("utf-16-le")) == "utf-16-le"
+    assert unmarked_utf16(wide.encode("utf-16-be")) == "utf-16-be"
+    assert unmarked_utf16(wide.encode("utf-8")) is None
 
 
 def test_an_option_given_twice_with_two_values_is_said(tmp_path):

@@ -37,6 +37,21 @@ def bom_encoding(start: bytes) -> str | None:
     return next((name for bom, name in _BOMS if start.startswith(bom)), None)
 
 
+def unmarked_utf16(head: bytes) -> str | None:
+    """ "utf-16-le" or "utf-16-be" where most of the first bytes' odd (or even) places hold
+    zeros and the others (almost) none, as ASCII text in UTF-16 does; None for anything else."""
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    low, high = head[0 : 2 * pairs : 2].count(0), head[1 : 2 * pairs : 2].count(0)
+    few = 0.02 * pairs  # a character such as 一 (U+4E00) has a zero low byte
+    if high >= 0.5 * pairs and low <= few:
+        return "utf-16-le"
+    if low >= 0.5 * pairs and high <= few:
+        return "utf-16-be"
+    return None
+
+
 def check_finite(
     X: np.ndarray, source: str, columns: Sequence[str] | None, first_row: int = 0
 ) -> None:

@@ -28,6 +28,7 @@ from lrnn.data.checks import (
     not_parquet,
     quoted,
     short,
+    unmarked_utf16,
 )
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
@@ -80,28 +81,13 @@ def _csv_encoding(name: str, encoding: str) -> str:
         return marked
     if codecs.lookup(encoding).name != "utf-8":
         return encoding
-    wide = _unmarked_utf16(head)
+    wide = unmarked_utf16(head)
     if wide is not None:
         raise DataError(
             f"{name}: looks like {wide.upper()} text without a byte-order mark (a zero byte "
             f"beside each character); give --encoding {wide}, or save the file as UTF-8."
         )
     return "utf-8-sig"
-
-
-def _unmarked_utf16(head: bytes) -> str | None:
-    """ "utf-16-le" or "utf-16-be" where most of the first bytes' odd (or even) places hold
-    zeros and the others none, as ASCII text in UTF-16 does; None for anything else."""
-    pairs = len(head) // 2
-    if pairs < 2:
-        return None
-    low, high = head[0 : 2 * pairs : 2].count(0), head[1 : 2 * pairs : 2].count(0)
-    few = 0.02 * pairs  # a character such as 一 (U+4E00) has a zero low byte
-    if high >= 0.5 * pairs and low <= few:
-        return "utf-16-le"
-    if low >= 0.5 * pairs and high <= few:
-        return "utf-16-be"
-    return None
 
 
 def csv_column_as_written(name: str, column: str, encoding: str) -> Any:
