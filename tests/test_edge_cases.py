@@ -131,7 +131,8 @@ def test_separable_data_through_the_cli(tmp_path, monkeypatch, capsys, solver, r
     args = ["train", "sep.csv", "--test", "sep_test.csv", "--solver", solver, "--no-plot"]
     args += ["--iterations", "5000"] + (["--learning-rate", rate] if rate else [])
     assert main([*args, "--model", "m.safetensors"]) == 0
-    err = capsys.readouterr().err.strip().splitlines()
+    copied, *err = capsys.readouterr().err.strip().splitlines()
+    assert copied.startswith("warning: --test sep_test.csv holds the very examples trained on")
     assert len(err) == 1 and err[0].startswith("warning: the training data is perfectly separated")
     model = persist.load_model(tmp_path / "m.safetensors")
     assert np.isfinite(model.w).all() and model.training["stop_reason"] == "separable"
@@ -250,7 +251,8 @@ def test_huge_features_through_the_cli(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     args = ["train", "huge.csv", "--test", "huge_test.csv", "--no-plot"]
     assert main([*args, "--model", "gd.safetensors"]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
+    copied, *err = capsys.readouterr().err.strip().splitlines()  # (a copy: said, and meant)
+    assert copied.startswith("warning: --test huge_test.csv holds the very examples trained on")
     assert len(err) == 1 and "standardize" in err[0] and "The model was not saved." in err[0]
     assert not (tmp_path / "gd.safetensors").exists()
     # a checkpoint written on the way is named (it said "Nothing was saved" beside one)
