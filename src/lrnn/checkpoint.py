@@ -167,9 +167,8 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
     made_on = clipped_repr(stored.get("source"), 300)
     same_file = all(stored.get(key) == data_info.get(key) for key in ("source", "n_samples"))
     if same_file and stored.get("sha256") != data_info["sha256"]:
-        before, now = stored.get("request"), data_info.get("request")
+        before, now = stored.get("request"), _as_stored(data_info.get("request"))
         if isinstance(before, dict) and isinstance(now, dict):  # checkpoints since 0.1.0
-            now = json.loads(json.dumps(now, default=list))  # as the file has it: no tuples
             changed = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
             if not changed:  # the same options: the file itself is another
                 raise UsageError(
@@ -238,15 +237,19 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
     return state
 
 
+def _as_stored(request: Any) -> Any:
+    """A run's request as its checkpoint's JSON holds it (tuples become lists), to compare."""
+    return json.loads(json.dumps(request, default=list)) if isinstance(request, dict) else request
+
+
 def _same_weights_and_judge(path: str, stored: Any, data_info: dict) -> None:
     """--class-weight and --validation change what a run fits and which weights early stopping
     keeps, not its training rows: a resume with another of them (or without the one it had)
     went on from this run's state as another run, and verify then called the model changed."""
     before = stored.get("request") if isinstance(stored, dict) else None
-    now = data_info.get("request")
+    now = _as_stored(data_info.get("request"))
     if not isinstance(before, dict) or not isinstance(now, dict):
         return
-    now = json.loads(json.dumps(now, default=list))  # as the file has it: no tuples
 
     def said(flag: str, value: Any) -> str:
         shown = value if isinstance(value, str) else json.dumps(value, default=str)

@@ -140,9 +140,12 @@ def earlier_checkpoint(model_path: str) -> Path | None:
     """The default checkpoint path when an lrnn checkpoint is there: an earlier run's, which
     a run that neither resumes it nor names a checkpoint must leave alone."""
     path = default_checkpoint(model_path)
-    if path.is_file() and not path.is_symlink() and _lrnn_file(path, "checkpoint"):
-        return path
-    return None
+    return path if _holds_a_checkpoint(path) else None
+
+
+def _holds_a_checkpoint(path: Path) -> bool:
+    """An lrnn checkpoint is there, as a file of its own (not a link to one elsewhere)."""
+    return path.is_file() and not path.is_symlink() and _lrnn_file(path, "checkpoint")
 
 
 def interrupt_checkpoint(model_path: str) -> tuple[str, str]:
@@ -326,16 +329,14 @@ def checkpoint_may_replace(path: str) -> bool:
     """Whether a checkpoint may be written at ``path``: nothing is there, or lrnn's own
     checkpoint is (a file of the user's put there during the run is not)."""
     target = Path(path)
-    return not os.path.lexists(target) or (
-        target.is_file() and not target.is_symlink() and _lrnn_file(target, "checkpoint")
-    )
+    return not os.path.lexists(target) or _holds_a_checkpoint(target)
 
 
 def refuse_replacing_a_waiting_run(path: str, resume: str | None) -> None:
     """A --checkpoint path that holds an earlier run's unfinished checkpoint: a new run's
     saves (or its Ctrl-C) replaced it without a word, where the default path is left alone."""
     target = Path(path)
-    if not target.is_file() or target.is_symlink() or not _lrnn_file(target, "checkpoint"):
+    if not _holds_a_checkpoint(target):
         return
     if resume is not None and os.path.exists(resume) and os.path.samefile(resume, target):
         return  # the run it continues

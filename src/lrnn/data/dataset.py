@@ -339,11 +339,9 @@ def number_written_twice(names: Sequence[str]) -> str | None:
     "9"), so such a model could never tell which class data means; a table refuses them too."""
     if not names or not all(_NUMBER_NAME.fullmatch(n) for n in names):
         return None
-    from fractions import Fraction
-
-    seen: dict[Fraction, str] = {}  # exact: floats made two IDs past 2**53 one number
+    seen: dict[Decimal, str] = {}  # exact, as align_classes: floats made two IDs past 2**53 one
     for name in names:
-        other = seen.setdefault(Fraction(name), name)
+        other = seen.setdefault(Decimal(name), name)
         if other != name:
             return f"the class names {other!r} and {name!r} write one number two ways"
     return None
