@@ -469,6 +469,13 @@ def test_stray_files_empty_classes_and_unknown_words_are_said(tmp_path):
     assert "'empty' hold no .txt document" in said
     assert "1 file(s) beside the class folders left out (notes.txt)" in said
     assert len(ds.names) == 20 and ds.classes == ("neg", "pos")
+    # predict, which needs no class, scores a document beside the class folders with the
+    # others, as it does a picture there (it was left out); the LICENSE is still no document
+    with pytest.warns(UserWarning) as caught:
+        scored = data.load(str(tmp_path / "reviews"), spec=ds.spec, require_labels=False)
+    assert scored.names[0] == "notes.txt" and len(scored.names) == 21 and scored.y is None
+    said = " ".join(str(w.message) for w in caught)
+    assert "beside the class folders" not in said and "(pos/LICENSE)" in said
     common = ["--model", "r.safetensors", "--no-plot", "--min-df", "1"]
     assert run(["train", "reviews", *common], tmp_path).returncode == 0
     unknown = run(["predict", "--model", "r.safetensors", "-"], tmp_path, stdin="zzz qqq\n")

@@ -471,24 +471,25 @@ def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[st
     warn_of_nested_folders(path, subdirs, stacklevel=5)
     warn_of_odd_entries(path, subdirs, stacklevel=5)
     beside = sorted(_visible_files(path))
-    if beside:  # a README, or documents meant for a class: either way not read
+    loose = [f for f in beside if f.suffix.lower() == suffix] if allow_flat else []
+    if beside and not loose:  # a README, or documents meant for a class: either way not read
         warnings.warn(
             f"{path}: {len(beside)} file(s) beside the class folders left out "
             f"({', '.join(f.name for f in beside[:3])}{', …' if len(beside) > 3 else ''}); a "
             "document belongs in its class's sub-folder.",
             stacklevel=4,
         )
-    inside = set(leave_out_links_outside(path, files, stacklevel=5))
+    inside = set(leave_out_links_outside(path, loose + files, stacklevel=5))
     labels = [label for f, label in zip(files, labels, strict=True) if f in inside]
-    files = [f for f in files if f in inside]
-    _say_left_out(path, skipped, suffix)
+    files = [f for f in loose + files if f in inside]
+    _say_left_out(path, skipped + [f for f in beside if f not in loose] * bool(loose), suffix)
     if empty:
         warnings.warn(
             f"{path}: class folder(s) {', '.join(map(repr, empty[:5]))} hold no .txt "
             "document, so those classes are left out; add documents or remove the folders.",
             stacklevel=4,
         )
-    return files, labels
+    return files, None if loose else labels  # predict scores those beside the folders too
 
 
 def _say_left_out(path: Path, skipped: list[Path], suffix: str) -> None:
