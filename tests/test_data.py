@@ -946,6 +946,43 @@ def test_data_sha256():
     assert digest == "e5a88411a98d65dff5694245d1ed74356207fbafb86d9c95788d9766429eb59b"
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 40),
+    st.integers(1, 9),
+    st.sampled_from([np.float64, np.float32, np.uint8]),
+    st.integers(0, 2**32 - 1),
+)
+def test_row_keys_find_exactly_the_examples_one_set_shares_with_another(m, n, dtype, seed):
+    """Which examples of one data set another holds (train's --test/--validation check): an
+    example counts where its values and label are the same, dense or sparse, in any block."""
+    import scipy.sparse as sp
+
+    from lrnn.data import fingerprint
+    from lrnn.data.fingerprint import row_keys, shared_examples
+
+    rng = np.random.default_rng(seed)
+    X = (rng.integers(0, 3, (m, n)) * rng.integers(0, 2, (m, n))).astype(dtype)
+    y = rng.integers(0, 2, m)
+    picked = rng.integers(0, m, 15)
+    other_X, other_y = X[picked].copy(), y[picked].copy()
+    changed = rng.random(15) < 0.5
+    other_y[changed] = 1 - other_y[changed]  # the same values under the other label: not shared
+    expected = sum(
+        any((X[i] == row).all() and y[i] == label for i in range(m))
+        for row, label in zip(other_X, other_y, strict=True)
+    )
+    keys = row_keys(X, y)
+    assert shared_examples(keys, other_X, other_y) == expected
+    sparse_keys = row_keys(sp.csr_matrix(X.astype(np.float64)), y)
+    assert shared_examples(sparse_keys, sp.csr_matrix(other_X.astype(np.float64)), other_y) == (
+        expected
+    )
+    with pytest.MonkeyPatch.context() as patch:  # one row per block: the same keys
+        patch.setattr(fingerprint, "_KEY_BYTES", 1)
+        np.testing.assert_array_equal(row_keys(X, y), keys)
+
+
 def test_data_sha256_is_the_same_streamed_block_by_block():
     from lrnn.data.sources import ArraySource
 

@@ -423,6 +423,21 @@ def test_a_test_or_validation_file_that_is_the_training_file_is_said(table, monk
     assert main([*common, *both]) == 0
     err = next(line for line in capsys.readouterr().err.splitlines() if "--test data" in line)
     assert "early stopping" not in err and "measure the same examples" in err, err
+    # the whole file as --validation where a fifth of it was held out for the test score:
+    # the rows trained on are most of it (it was said only where they were all of it)
+    assert main([*common, "--validation", "other.csv"]) == 0
+    err = capsys.readouterr().err
+    rows = len(Path("data.csv").read_text().splitlines()) - 1
+    trained = rows - round(rows * 0.2)
+    assert f"--validation other.csv holds {trained} of its {rows} examples among the " in err, err
+    # new examples beside a few trained on (ten rows, of which at most eight were): not said
+    lines = Path("data.csv").read_text().splitlines()
+    moved = [
+        f"{float(line.split(',')[0]) + 100!r},{line.split(',', 1)[1]}" for line in lines[11:40]
+    ]
+    Path("other.csv").write_text("\n".join([*lines[:11], *moved]) + "\n")
+    assert main([*common, "--validation", "other.csv"]) == 0
+    assert "holds" not in capsys.readouterr().err
 
 
 def test_a_model_standardized_on_all_rows_still_verifies(tmp_path, monkeypatch, capsys):

@@ -254,22 +254,34 @@ def _say_if_the_same(
         warnings.warn(f"{flag} {path} is {what} itself, so {consequence}; {remedy}.", stacklevel=3)
 
 
-def _say_if_a_copy(request: TrainingRequest, info: dict) -> None:
+def _say_if_a_copy(request: TrainingRequest, info: dict, train: Any, test: Any, valid: Any) -> None:
     """A --test or --validation file holding the very examples trained on, under another name
-    (a copied folder scored 100 % without a word; the same path is said by its name)."""
+    (a copied folder scored 100 % without a word; the same path is said by its name), or
+    mostly them: the whole training file given as --validation where a part of it was held
+    out for the test score, so the rows trained on are 80 % of it."""
     from lrnn import data
+    from lrnn.data.fingerprint import row_keys, shared_examples
 
     source = request.data or data.DEFAULT_BUILTIN
-    for flag, path, key, consequence in (
-        ("--test", request.test, "test_sha256", "the test score measures nothing new"),
-        ("--validation", request.validation, "validation_sha256", _WATCHES_ITS_OWN),
+    keys = None
+    for flag, path, key, ds, consequence in (
+        ("--test", request.test, "test_sha256", test, "the test score measures nothing new"),
+        ("--validation", request.validation, "validation_sha256", valid, _WATCHES_ITS_OWN),
     ):
-        if path and info.get(key) == info["sha256"] and not _same_path(path, source):
-            warnings.warn(
-                f"{flag} {path} holds the very examples trained on (a copy of the training "
-                f"data), so {consequence}; give data the model does not train on.",
-                stacklevel=3,
-            )
+        if not path or ds is None or _same_path(path, source):
+            continue
+        if info.get(key) == info["sha256"]:
+            held = "the very examples trained on (a copy of the training data)"
+        else:
+            keys = row_keys(train.X, train.y) if keys is None else keys
+            shared, total = shared_examples(keys, ds.X, ds.y), ds.X.shape[0]
+            if 2 * shared < total:  # a few repeated examples: ordinary in many tables
+                continue
+            held = f"{shared} of its {total} examples among the examples trained on"
+        warnings.warn(
+            f"{flag} {path} holds {held}, so {consequence}; give data the model does not train on.",
+            stacklevel=3,
+        )
 
 
 _WATCHES_ITS_OWN = "early stopping and the validation loss watch the very examples the model fits"
@@ -475,7 +487,7 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
     }
     if request.validation and validation_ds is not None:  # verify names a changed file
         info["validation_sha256"] = data.data_sha256(validation_ds.X, validation_ds.y)
-    _say_if_a_copy(request, info)
+    _say_if_a_copy(request, info, train_ds, test_ds, validation_ds if request.validation else None)
     if K > 2:
         info["n_classes"] = K
     return TrainingData(

@@ -75,3 +75,64 @@ class SourceDigest:
     def hexdigest(self, y: Any) -> str:
         """The digest with the labels (int64, as the loaders give them), or None's."""
         return _finish(self._h, None if y is None else np.asarray(y).astype("<i8"))
+
+
+#: Bytes of X per block when rows are keyed (:func:`row_keys`): its padded copy stays small.
+_KEY_BYTES = 8 * 2**20
+
+
+def _mixed(keys: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, in place: every bit of a key depends on every bit of its sum."""
+    keys ^= keys >> np.uint64(30)
+    keys *= np.uint64(0xBF58476D1CE4E5B9)
+    keys ^= keys >> np.uint64(27)
+    keys *= np.uint64(0x94D049BB133111EB)
+    keys ^= keys >> np.uint64(31)
+    return keys
+
+
+def row_keys(X: Any, y: Any) -> np.ndarray:
+    """One 64-bit key per example (its values' bytes and its label): equal examples get equal
+    keys, distinct ones rarely (a weighted sum of their words by random odd multipliers), which
+    is enough to say how many examples of one data set another holds
+    (:func:`shared_examples`). X is a dense array or scipy.sparse rows, keyed a block of rows
+    at a time (never a copy of the whole of X)."""
+    multipliers = np.random.default_rng(0x1A77).integers(1, 2**63, size=1 << 16, dtype=np.uint64)
+    multipliers |= np.uint64(1)  # odd: each word counts
+    m = X.shape[0]
+    keys = np.empty(m, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        if hasattr(X, "indptr"):  # a sum over the stored values, each tied to its column
+            X = X.tocsr()
+            values = np.array(X.data, dtype=np.float64).view(np.uint64)
+            values ^= values >> np.uint64(29)  # see row_keys' dense words
+            indices = np.asarray(X.indices, dtype=np.uint64)
+            terms = (values + indices) * multipliers[indices % np.uint64(multipliers.size)]
+            terms += indices
+            sums = np.concatenate((np.zeros(1, np.uint64), np.cumsum(terms, dtype=np.uint64)))
+            keys[:] = sums[X.indptr[1:]] - sums[X.indptr[:-1]]
+        else:
+            X = np.asarray(X)
+            rows = max(1, _KEY_BYTES // max(1, X[:1].nbytes))
+            for start in range(0, m, rows):
+                block = np.ascontiguousarray(X[start : start + rows])
+                raw = block.reshape(block.shape[0], -1).view(np.uint8)
+                if raw.shape[1] % 8:  # whole words: zeros after the last byte
+                    padded = np.zeros((raw.shape[0], raw.shape[1] // 8 * 8 + 8), np.uint8)
+                    padded[:, : raw.shape[1]] = raw
+                    raw = padded
+                words = raw.view(np.uint64)
+                folded = words >> np.uint64(29)  # a new array: X itself is left as it is
+                folded ^= words
+                folded *= np.resize(multipliers, folded.shape[1])
+                keys[start : start + block.shape[0]] = folded.sum(axis=1)
+        if y is not None:
+            keys += (np.asarray(y).astype(np.int64).view(np.uint64) + np.uint64(1)) * np.uint64(
+                0x9E3779B97F4A7C15
+            )
+    return _mixed(keys)
+
+
+def shared_examples(train_keys: np.ndarray, X: Any, y: Any) -> int:
+    """How many examples of (X, y) are also among the examples keyed ``train_keys``."""
+    return int(np.count_nonzero(np.isin(row_keys(X, y), train_keys)))
