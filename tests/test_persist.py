@@ -199,6 +199,22 @@ def test_a_checkpoint_whose_tensors_changed_is_refused(tmp_path):
     older = tmp_path / "older.ckpt"
     persist._write(str(older), {"theta": theta}, meta)  # no checksum: as written before it
     np.testing.assert_array_equal(load_checkpoint(older)[0]["theta"], theta)
+    # the metadata (settings, counters, history) is checked too, and a checksum deleted from
+    # a checkpoint that was written with both is missed, not taken for an older file
+    header, body = _header_and_body(path.read_bytes())
+    written = json.loads(header["__metadata__"]["lrnn"])
+    for change, said in (
+        (lambda m: m["metadata"].update(i=4), "settings, counters or history differ"),
+        (lambda m: m.pop("tensors_sha256"), "tensors differ"),
+    ):
+        edited = json.loads(json.dumps(written))
+        change(edited)
+        header["__metadata__"]["lrnn"] = json.dumps(edited)
+        raw_file(damaged, header, body)
+        assert f"the checkpoint's {said} from the checksum" in error_of(load_checkpoint, damaged)
+    both = {"theta": theta, "step": np.array(3, dtype=np.int64)}
+    persist._write(str(older), both, {**meta, "tensors_sha256": written["tensors_sha256"]})
+    assert load_checkpoint(older)[1] == {"i": 3}  # written with the tensors' checksum alone
 
 
 def test_save_refuses_what_it_could_not_load(tmp_path):
@@ -427,6 +443,40 @@ def test_bytes_beyond_the_tensors_are_refused_before_they_are_read(tmp_path):
         altered[last]["data_offsets"] = [o + shift for o in altered[last]["data_offsets"]]
         raw_file(path, altered, body + b"\0" * 8 * (shift > 0))
         assert "do not cover its" in error_of(load_model, path)
+
+
+def test_weights_the_metadata_does_not_ask_for_are_refused_before_they_are_read(
+    tmp_path, monkeypatch
+):
+    """A header declaring 2 GiB of weights for a model of 3 features, in a sparse file that
+    tiles its data exactly: all of it was read (2.4 GB of memory) before the mismatch was
+    found. The declared shape is checked against the metadata first."""
+    path = tmp_path / "m.safetensors"
+    save_model(path, small_model(n=3))
+    header, body = _header_and_body(path.read_bytes())
+    n = 2**28
+    header["w"] = {"dtype": "F64", "shape": [n], "data_offsets": [8, 8 + 8 * n]}
+    header["b"] = {"dtype": "F64", "shape": [1], "data_offsets": [0, 8]}
+    raw_file(path, header, body[-8:])
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size + 8 * n)  # a hole: no disk used
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the data was read")
+
+    monkeypatch.setattr(persist, "bytearray", no_reading, raising=False)
+    message = error_of(load_model, path)
+    assert f"there are 3 feature_names for {n} weights" in message, message
+    # a standardisation shorter than the weights (it failed in NumPy's words, or blamed the
+    # data) is named when the file loads
+    save_model(path, small_model(n=3))
+    header, body = _header_and_body(path.read_bytes())
+    meta = json.loads(header["__metadata__"]["lrnn"])
+    picture = Preprocessing(kind="image", image_shape=(1, 3, 1), scale=1 / 255)
+    meta["preprocessing"] = {**picture.to_dict(), "mean": [0.5], "std": [2.0]}
+    header["__metadata__"]["lrnn"] = json.dumps(meta)
+    raw_file(path, header, body)
+    assert "preprocessing.mean holds 1 values for 3 weights" in error_of(load_model, path)
 
 
 def _header_and_body(blob: bytes) -> tuple[dict, bytes]:

@@ -82,6 +82,12 @@ def check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exception
             raise error(f"{name}: {e}") from e
         if spec.n_features is not None and spec.n_features != w.shape[0]:
             raise bad(f"the preprocessing gives {spec.n_features} features but w has {w.shape[0]}")
+        for field in ("mean", "std"):  # a shorter one failed in NumPy's words, or blamed the data
+            values = getattr(spec, field)
+            if values is not None and len(values) != w.shape[0]:
+                raise bad(
+                    f"preprocessing.{field} holds {len(values)} values for {w.shape[0]} weights"
+                )
         columns = list(spec.feature_names or ())
         if len(set(columns)) != len(columns):  # predict would read one column twice
             raise bad(f"preprocessing.feature_names names {_first_repeated(columns)[:100]!r} twice")

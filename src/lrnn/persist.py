@@ -28,6 +28,7 @@ import json
 import math
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,7 +165,7 @@ def save_model(path: str | os.PathLike, model: ModelFile) -> None:
 def load_model(path: str | os.PathLike) -> ModelFile:
     """Read a model file written by :func:`save_model`, checking everything before use."""
     name = os.fspath(path)
-    tensors, meta = _read(name, MODEL_FORMAT)
+    tensors, meta = _read(name, MODEL_FORMAT, _declared_weights_fit(name))
     if set(tensors) - {"idf"} != {"w", "b"}:
         raise ModelFileError(
             f"{name}: a model holds tensors 'w' and 'b', this file holds "
@@ -221,6 +222,21 @@ def load_model(path: str | os.PathLike) -> ModelFile:
     )
 
 
+def _declared_weights_fit(name: str) -> Callable[[dict, dict], None]:
+    """A check of the weights' shape, as the header declares it, against the metadata, run
+    before the data is read: a file a few kilobytes on disk (sparse) declared 2 GiB of
+    weights for 64 features, and predict read all of it before it found the mismatch."""
+
+    def check(entries: dict, meta: dict) -> None:
+        shape = entries.get("w", {}).get("shape")
+        layer = meta.get("kind", SIGMOID) == SOFTMAX
+        if isinstance(shape, list) and len(shape) == (2 if layer else 1) and 0 not in shape:
+            declared = np.broadcast_to(np.float64(0), tuple(shape))  # no memory: a shape
+            check_model_meta(meta, declared, name, error=ModelFileError)
+
+    return check
+
+
 def _thinned(history: dict) -> dict[str, list[float]]:
     """The history's columns, thinned to MAX_HISTORY_ROWS rows so a long run stays small."""
     columns = {str(k): list(v) for k, v in history.items()}
@@ -252,14 +268,23 @@ def save_checkpoint(
                 "int64, int32, uint32 or uint8 — convert it first."
             )
         arrays[key] = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
+    plain = _jsonable(metadata, name, "checkpoint")
     meta = {
         "format": CHECKPOINT_FORMAT,
         "format_version": SIGMOID_FORMAT_VERSION,
         "lrnn_version": __version__,
-        "metadata": metadata,
+        "metadata": plain,
         "tensors_sha256": _tensors_digest(arrays),
+        "metadata_sha256": _metadata_digest(plain),
     }
     _write(name, arrays, _jsonable(meta, name, "checkpoint"))
+
+
+def _metadata_digest(metadata: Any) -> str:
+    """SHA-256 of a checkpoint's metadata as canonical JSON: the run's settings, counters and
+    history, which a resume continues as much as it does the tensors."""
+    text = json.dumps(metadata, sort_keys=True, allow_nan=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _tensors_digest(tensors: dict[str, np.ndarray]) -> str:
@@ -278,20 +303,30 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dic
     """Read a checkpoint: ``(tensors, metadata)`` as given to :func:`save_checkpoint`."""
     name = os.fspath(path)
     tensors, meta = _read(name, CHECKPOINT_FORMAT)
-    saved = meta.get("tensors_sha256")  # (checkpoints written before it have none)
-    if saved is not None and saved != _tensors_digest(tensors):
-        raise ModelFileError(
-            f"{name}: the checkpoint's tensors differ from the checksum saved with them; the "
-            "file was damaged or edited since it was written — resume from another checkpoint, "
-            "or start training again without --resume."
-        )
+    # Checkpoints written before these checksums have none (before the metadata's, only the
+    # tensors'); one written with both that lacks one has lost it since. They catch damage,
+    # not a deliberate edit: anyone can compute a SHA-256 again.
+    saved = meta.get("tensors_sha256")
+    if (saved is not None or "metadata_sha256" in meta) and saved != _tensors_digest(tensors):
+        raise _changed_since(name, "tensors")
     metadata = meta.get("metadata")
     if not isinstance(metadata, dict):
         raise ModelFileError(
             f"{name}: checkpoint metadata is missing or not an object; the file is corrupt — "
             "start training again without --resume."
         )
+    saved = meta.get("metadata_sha256")
+    if saved is not None and saved != _metadata_digest(metadata):
+        raise _changed_since(name, "settings, counters or history")
     return tensors, metadata
+
+
+def _changed_since(name: str, what: str) -> ModelFileError:
+    return ModelFileError(
+        f"{name}: the checkpoint's {what} differ from the checksum saved with them; the file "
+        "was damaged or edited since it was written — resume from another checkpoint, or start "
+        "training again without --resume."
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,8 +392,11 @@ def _looks_like_pickle(head: bytes, tail: bytes) -> bool:
     return head[:1] in (b"(", b"c", b"]", b"}") and tail.rstrip(b"\r\n").endswith(b".")
 
 
-def _read(name: str, expected_format: str) -> tuple[dict[str, np.ndarray], dict]:
-    """Validate a safetensors file by hand, then load it; returns (tensors, lrnn metadata)."""
+def _read(
+    name: str, expected_format: str, before_data: Callable[[dict, dict], None] | None = None
+) -> tuple[dict[str, np.ndarray], dict]:
+    """Validate a safetensors file by hand, then load it; returns (tensors, lrnn metadata).
+    ``before_data`` checks the header's entries and the metadata before any data is read."""
     if not os.path.isdir(name) and not_a_regular_file(name):  # opening a FIFO waits forever
         kind = "checkpoint" if expected_format == CHECKPOINT_FORMAT else "model file"
         raise ModelFileError(
@@ -416,6 +454,8 @@ def _read(name: str, expected_format: str) -> tuple[dict[str, np.ndarray], dict]
         data_len = size - 8 - header_len
         _check_entries(name, entries, data_len)
         meta = _lrnn_meta(name, meta_raw, expected_format)
+        if before_data is not None:
+            before_data(entries, meta)
         # The tensors tile the data bytes exactly (checked above), so this reads at most
         # MAX_TENSOR_BYTES, once: views into it are the arrays, no parser's copy beside them.
         data = bytearray(data_len)
