@@ -696,6 +696,37 @@ def test_evaluate_and_report_take_the_encoding_their_messages_name(tmp_path):
         assert given.returncode == 0, given.stderr
 
 
+def test_utf8_documents_read_as_latin1_are_said(tmp_path):
+    """A model trained with --encoding latin-1 reads the documents it scores so too: UTF-8
+    text decodes there without an error, each accented letter as two characters, and was
+    scored by the bias alone, exit 0, without a word (a Latin-1 document is no UTF-8, and
+    plain ASCII reads the same either way: neither is named)."""
+    from lrnn.data.checks import Utf8ReadAsOneByte
+
+    watch = Utf8ReadAsOneByte("cp1252")
+    for name, blob in (
+        ("utf8", "génial".encode()),
+        ("latin", "génial".encode("latin-1")),
+        ("ascii", b"great"),
+        ("bom", "\ufeffgénial".encode()),  # a byte-order mark decides its own encoding
+    ):
+        watch.see(blob, name)
+    assert watch.names == ["utf8"] and watch.seen == 4
+    assert not Utf8ReadAsOneByte("utf-8").on and not Utf8ReadAsOneByte("utf-16").on
+    assert not Utf8ReadAsOneByte("shift_jis").on  # several bytes a character: no sure sign
+    for cls, word in (("bon", "génial"), ("mauvais", "médiocre")):
+        (tmp_path / "fr" / cls).mkdir(parents=True)
+        for i in range(6):
+            (tmp_path / "fr" / cls / f"{i}.txt").write_bytes(f"très {word} {i}".encode("latin-1"))
+    common = ["--encoding", "latin-1", "--min-df", "1", "--no-plot", "--model", "fr.safetensors"]
+    assert run(["train", "fr", *common, "--iterations", "5"], tmp_path).returncode == 0
+    scored = run(["predict", "--model", "fr.safetensors", "-"], tmp_path, stdin="film génial\n")
+    said = "standard input: 1 of 1 document(s) are UTF-8 text read as latin-1 (e.g. 'line 1')"
+    assert scored.returncode == 0 and said in scored.stderr, scored.stderr
+    given = ["predict", "--model", "fr.safetensors", "--encoding", "utf-8", "-"]
+    assert "UTF-8 text" not in run(given, tmp_path, stdin="film génial\n").stderr
+
+
 def test_a_text_table_says_which_of_its_columns_it_does_not_read(tmp_path):
     import pandas as pd
 

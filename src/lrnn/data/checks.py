@@ -52,6 +52,47 @@ def unmarked_utf16(head: bytes) -> str | None:
     return None
 
 
+class Utf8ReadAsOneByte:
+    """Documents of UTF-8 text read in a one-byte encoding (latin-1, cp1252, …), counted and
+    said once per data set. Every byte decodes there, so nothing is refused, but each accented
+    letter becomes two characters ('é' as 'Ã©') and its words are not the ones a model knows:
+    a model trained with --encoding latin-1 scored UTF-8 documents by the bias, exit 0. Text
+    in a one-byte encoding is almost never valid UTF-8 (an accented letter followed by a plain
+    one is not), so the sign is sure."""
+
+    def __init__(self, encoding: str):
+        self.encoding = encoding
+        try:
+            self.on = len(bytes(range(128, 256)).decode(encoding, errors="replace")) == 128
+        except LookupError:
+            self.on = False
+        self.on = self.on and codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig")
+        self.names: list[str] = []
+        self.seen = 0
+
+    def see(self, blob: bytes, name: str) -> None:
+        self.seen += 1
+        if not self.on or blob.isascii() or bom_encoding(blob):
+            return
+        try:
+            blob.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+        self.names.append(name)
+
+    def say(self, source: str, stacklevel: int = 3) -> None:
+        if self.names:
+            import warnings
+
+            warnings.warn(
+                f"{source}: {len(self.names)} of {self.seen} document(s) are UTF-8 text read "
+                f"as {self.encoding} (e.g. {self.names[0]!r}), so their accented letters are "
+                "misread ('é' as 'Ã©') and so are their words; if they are UTF-8, give "
+                "--encoding utf-8.",
+                stacklevel=stacklevel,
+            )
+
+
 def check_finite(
     X: np.ndarray, source: str, columns: Sequence[str] | None, first_row: int = 0
 ) -> None:

@@ -35,6 +35,7 @@ import numpy as np
 from lrnn.data import limits
 from lrnn.data.checks import (
     PICTURE_MAGIC,
+    Utf8ReadAsOneByte,
     bom_encoding,
     clip,
     leave_out_links_outside,
@@ -389,6 +390,7 @@ def load_documents(paths: Sequence[str], spec: Preprocessing) -> Dataset:
                 f"{p}: not a regular file (a pipe or a device); give .txt files, a folder of "
                 "them, or - for one document per line."
             )
+    misread = Utf8ReadAsOneByte(encoding)
     for p in paths:
         if p == "-":
             from lrnn.data.text_stdin import stdin_documents  # a stream, read when named
@@ -397,8 +399,11 @@ def load_documents(paths: Sequence[str], spec: Preprocessing) -> Dataset:
             docs.extend(lines)
             names.extend(line_names)
             continue
-        docs.append(decode_document(_read_capped(Path(p)), p, encoding))
+        blob = _read_capped(Path(p))
+        docs.append(decode_document(blob, p, encoding))
+        misread.see(blob, p)
         names.append(p)
+    misread.say(", ".join(paths[:3]))
     return documents_dataset(docs, None, names, ", ".join(paths[:3]), None, spec)
 
 
@@ -516,14 +521,17 @@ def load_text_folder(
     if not files:
         raise DataError(f"{path}: no .txt documents found; add one .txt file per document.")
     encoding = spec.text["encoding"] if spec is not None else options["encoding"]
-    docs, empty = [], []
+    docs, empty, misread = [], [], Utf8ReadAsOneByte(encoding)
     for f in files:  # one file in memory at a time, decoded once
         try:
-            docs.append(decode_document(_read_capped(f), str(f), encoding))
+            blob = _read_capped(f)
+            docs.append(decode_document(blob, str(f), encoding))
+            misread.see(blob, str(f.relative_to(path)))
         except DataError as e:
             if not str(e).endswith(EMPTY):
                 raise
             empty.append(f)
+    misread.say(str(path))
     if empty:  # all of them in one line; left out, as a folder's stray files are
         shown = ", ".join(str(f.relative_to(path)) for f in empty[:3])
         said = f"{len(empty)} of {len(files)} document(s) are empty ({shown}"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from lrnn.data import limits
-from lrnn.data.checks import bom_encoding
+from lrnn.data.checks import Utf8ReadAsOneByte, bom_encoding
 from lrnn.data.text import ENCODING_FIX, decode_document, is_wide
 from lrnn.errors import DataError
 
@@ -41,14 +41,17 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
         raise DataError(
             "standard input is closed; give one document per line on it, or name files."
         )
-    number = 0
+    number, misread = 0, Utf8ReadAsOneByte(encoding)
     for number, body in enumerate(_stdin_lines(sys.stdin.buffer, encoding), 1):
         if len(body) <= limits.MAX_DOCUMENT_BYTES and _blank(body, encoding):
             blank.append(number)
             continue
         docs.append(decode_document(body, f"standard input, line {number}", encoding))
+        misread.see(body, f"line {number}")
         names.append(f"stdin:{number}")
         if len(docs) == size:
+            misread.say("standard input")  # each batch is scored before the next is read
+            misread = Utf8ReadAsOneByte(encoding)
             yield docs, names
             docs, names = [], []
     if number == 0:
@@ -74,6 +77,7 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
             UserWarning,
             stacklevel=2,
         )
+    misread.say("standard input")
     if docs:
         yield docs, names
 
