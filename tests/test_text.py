@@ -217,21 +217,40 @@ def test_svmlight_numbering_detected_and_compressed_files(tmp_path, zero_based, 
     np.testing.assert_array_equal(ds.y, y)
 
 
-def test_svmlight_narrower_file_widened_wider_refused(tmp_path):
+def test_svmlight_narrower_file_widened_wider_one_said_and_cut(tmp_path):
+    """A file a model scores may hold features its training file did not (sparse data meets
+    new ones; a --test file was refused): no training example holds them, so a model trained
+    on the wider matrix gives them a weight of exactly 0 — they are left out, and said."""
     X = sp.random(20, 10, density=0.5, random_state=1, format="csr")
     y = np.arange(20) % 2
     spec = data.load(_svm(tmp_path / "train.svm", X, y, False)).spec
     narrow = data.load(_svm(tmp_path / "n.svm", X[:, :4], y, False), spec=spec)
     assert narrow.X.shape == (20, 10) and abs(narrow.X[:, :4] - X[:, :4]).max() <= 1e-15
-    (tmp_path / "wide.svm").write_text("1 3:1 12:2\n")
-    with pytest.raises(DataError, match="line 1 has feature index 12, beyond the model's 10"):
-        data.load(tmp_path / "wide.svm", spec=spec)
+    (tmp_path / "wide.svm").write_text("1 3:1 12:2\n0 1:1 11:1 13:5\n")
+    said = r"wide.svm: 3 value\(s\) at features the training file does not have are left out "
+    with pytest.warns(UserWarning, match=said + r"\(line 1 has feature index 12, beyond the"):
+        wide = data.load(tmp_path / "wide.svm", spec=spec)
+    assert wide.X.shape == (2, 10) and wide.X.toarray().tolist() == [
+        [0, 0, 1, 0, 0, 0, 0, 0, 0, 0],  # one-based: 3:1 is the third column
+        [1, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    ]
+    from sklearn.linear_model import LogisticRegression
+
+    from lrnn import LogisticNeuron
+
+    # the weight such a feature gets when it is kept: exactly 0, for a second-order and a
+    # first-order solver alike, so leaving it out scores as the wider model does
+    wider = sp.hstack([X, sp.csr_matrix((20, 3))]).tocsr()
+    for solver in ("newton", "lbfgs", "gd"):
+        fitted = LogisticNeuron(solver=solver, alpha=1e-3, max_iter=50, tol=0).fit(wider, y)
+        assert np.all(fitted.coef_.ravel()[10:] == 0.0), solver
+    assert LogisticRegression().fit(wider, y).coef_.ravel()[10:].tolist() == [0.0] * 3
 
 
 def test_a_file_that_counts_from_one_for_a_zero_based_model_is_said(tmp_path):
     """The model's numbering is used for the files it scores; one that looks one-based is
     warned of (narrower: every feature would be read one column off) or refused with the
-    numbering named (as wide: its last index is past the model's)."""
+    numbering named (as wide: its last index is past the model's by one)."""
     X = sp.random(20, 10, density=0.5, random_state=1, format="lil")
     X[:, 0] = 1.0
     X, y = X.tocsr(), np.arange(20) % 2
@@ -241,10 +260,13 @@ def test_a_file_that_counts_from_one_for_a_zero_based_model_is_said(tmp_path):
         data.load(_svm(tmp_path / "n.svm", X[:, :4], y, False), spec=spec)
     with pytest.raises(DataError, match=r"numbered 0 to 9 as in .* seems to count from 1"):
         data.load(_svm(tmp_path / "one.svm", X, y, False), spec=spec)
-    # wider than renumbering can mend: no advice to renumber
+    # wider than renumbering can mend: new features, left out, and the numbering said
     wider = sp.hstack([X, sp.csr_matrix(np.ones((20, 3)))]).tocsr()
-    with pytest.raises(DataError, match=r"numbering\.$"):
+    with pytest.warns(UserWarning) as caught:
         data.load(_svm(tmp_path / "wider.svm", wider, y, False), spec=spec)
+    said = " ".join(str(w.message) for w in caught)
+    assert "features the training file does not have are left out" in said
+    assert "no feature is numbered 0, as if the file counted from 1" in said
 
 
 def test_svmlight_query_ids_are_read_past_and_said_to_be_ignored(tmp_path):

@@ -6,11 +6,13 @@ Feature numbering is detected: a file whose smallest index is 0 is zero-based, o
 taken as one-based (LIBSVM's convention) — and the choice is stated in the data's description
 (``"d.svm (one-based indices)"``, which the training header shows). A model records
 the base and its width, so a file to predict on may be narrower than the training file (its
-missing columns are zeros); an index beyond the model's width is refused, naming the line.
+missing columns are zeros); values at indices beyond the model's width are left out with a
+warning naming the first line (no training example holds such a feature, so its weight would
+be 0), unless the file seems numbered from 1 against a zero-based model: that is refused.
 
 Checked before use: line length (:data:`limits.MAX_LINE_BYTES`, scanned before parsing),
 the parser's own complaints (bad indices or values, named with the file), NaN or infinite
-values (named by line), and, for prediction, indices beyond the model's width.
+values (named by line), and, for prediction, indices beyond the model's width (said).
 """
 
 from __future__ import annotations
@@ -299,7 +301,9 @@ def _rebased(X: Any, base: int, name: str) -> Any:
         first = int(np.flatnonzero(X.indices == 0)[0])  # named by its line, as a wide one is
         raise DataError(
             f"{name}: line {_line_of(name, X, first)} has feature index 0, but the model "
-            "numbers features from 1; give a file numbered like the training file."
+            "numbers features from 1; give a file numbered like the training file (a "
+            "zero-based training file whose column 0 is empty reads as one-based: add '0:0' to "
+            "one of its lines and train again)."
         )
     width = max(X.shape[1] - 1, 1)
     return sp.csr_matrix((X.data, X.indices - 1, X.indptr), shape=(X.shape[0], width))
@@ -310,16 +314,29 @@ def _to_width(X: Any, width: int, base: int, name: str, counts_from_one: bool = 
     import scipy.sparse as sp
 
     if X.shape[1] > width:
-        first = int(np.flatnonzero(X.indices >= width)[0])  # the first stored value beyond
-        # only where renumbering would fit: a file wider by more than one column is wider
-        fits = counts_from_one and int(X.indices.max()) - 1 < width
-        renumber = " (this file seems to count from 1: renumber it from 0)" if fits else ""
-        raise DataError(
-            f"{name}: line {_line_of(name, X, first)} has feature index "
-            f"{int(X.indices[first]) + base}, beyond the model's {width} features, numbered "
-            f"{base} to {width - 1 + base} as in its training file; give data with the "
-            f"training file's features and numbering{renumber}."
+        beyond = X.indices >= width
+        first = int(np.flatnonzero(beyond)[0])  # the first stored value beyond
+        where = (
+            f"line {_line_of(name, X, first)} has feature index {int(X.indices[first]) + base}, "
+            f"beyond the model's {width} features, numbered {base} to {width - 1 + base} as in "
+            "its training file"
         )
+        # where renumbering would fit, the numbering is the likelier fault than the features
+        if counts_from_one and int(X.indices.max()) - 1 < width:
+            raise DataError(
+                f"{name}: {where}; this file seems to count from 1: give it numbered from 0, as the training file is."
+            )
+        # a feature no training example holds has a weight of exactly 0 in a model trained
+        # on a wider matrix (its gradient is alpha·w from w = 0), so leaving it out scores the
+        # rows as that model would: sparse data meets new features (a test file was refused)
+        warnings.warn(
+            f"{name}: {int(beyond.sum())} value(s) at features the training file does not have "
+            f"are left out ({where}): no training example holds them, so a model would weigh "
+            "them 0.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return sp.csr_matrix(X)[:, :width]
     if X.shape[1] == width:
         return X
     return sp.csr_matrix((X.data, X.indices, X.indptr), shape=(X.shape[0], width))
