@@ -145,6 +145,29 @@ def test_a_parquet_folder_is_read_by_every_files_types(tmp_path):
         open_out_of_core(folder)
 
 
+def test_parquet_files_in_sub_folders_are_said_and_a_partitioned_set_refused(tmp_path):
+    """A folder's .parquet files in a sub-folder were left out without a word (a run trained
+    on half the rows, exit 0), and a partitioned data set (part=0/…, as pandas and Spark
+    write one) was taken for a folder of pictures ("no images in this folder")."""
+    from lrnn.data.sources import is_out_of_core, open_out_of_core
+
+    df = pd.DataFrame({"a": np.arange(12.0), "label": np.arange(12) % 2})
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    df[:6].to_parquet(tmp_path / "d" / "a.parquet", index=False)
+    df[6:].to_parquet(tmp_path / "d" / "sub" / "b.parquet", index=False)
+    with pytest.warns(UserWarning, match=r"1 .parquet file\(s\) in its sub-folders left out "):
+        source, _ = open_out_of_core(tmp_path / "d")
+    assert source.n_rows == 6
+    (tmp_path / "d" / "a.parquet").unlink()
+    assert is_out_of_core(tmp_path / "d")
+    with pytest.raises(DataError, match=r"d: its .parquet files are in sub-folders \(sub/b"):
+        open_out_of_core(tmp_path / "d")
+    df.assign(part=np.arange(12) % 3).to_parquet(tmp_path / "hive", partition_cols=["part"])
+    assert is_out_of_core(tmp_path / "hive")
+    with pytest.raises(DataError, match=r"a partitioned Parquet data set .* column 'part' is"):
+        open_out_of_core(tmp_path / "hive")
+
+
 def test_y_npy_beside_several_arrays_labels_none_of_them(tmp_path):
     """train.npy, test.npy and one y.npy: the test file took the training labels silently
     (same length), so evaluate scored against the wrong classes."""

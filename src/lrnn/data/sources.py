@@ -398,8 +398,8 @@ def out_of_core_layout(path: str | os.PathLike) -> str | None:
         for marker, layout in _FOLDER_MARKERS.items():
             if (p / marker).exists():
                 return layout
-        if any(p.glob("*.parquet")):
-            return "parquet"
+        if any(p.glob("*.parquet")) or any(p.glob("*/*.parquet")):
+            return "parquet"  # (files in sub-folders only: refused by name when opened)
     return None
 
 
@@ -458,7 +458,7 @@ def open_out_of_core(
     elif layout == "zarr":
         source, y, what = _open_zarr(path, labelled)
     elif layout == "parquet":
-        files = [path] if path.is_file() else sorted(path.glob("*.parquet"))
+        files = [path] if path.is_file() else _parquet_files(path)
         source = ParquetSource(files, label, columns=columns, labelled=labelled)
         y = source.labels()
         what = f"column {label!r} of {path}" if path.is_file() else f"column {label!r}"
@@ -468,6 +468,40 @@ def open_out_of_core(
         return source, y
     y = one_label_per_row(y, what, source.n_rows)
     return source, (checked_binary_labels(y, what) if binary else y)
+
+
+def _parquet_files(folder: Path) -> list[Path]:
+    """The .parquet files directly in ``folder``; those in its sub-folders are not read, and
+    said: they were left out without a word (half the rows), and a partitioned data set
+    (``part=0/…``, as pandas' partition_cols and Spark write it) keeps a column in its folder
+    names, which reading the files alone would lose."""
+    files = sorted(folder.glob("*.parquet"))
+    nested = sorted(f for f in folder.rglob("*.parquet") if f.parent != folder)
+    if not nested:
+        return files
+    shown = ", ".join(str(f.relative_to(folder)) for f in nested[:3]) + (
+        ", …" if len(nested) > 3 else ""
+    )
+    partitioned = [f for f in nested if "=" in f.parent.name]
+    if partitioned:
+        column = partitioned[0].parent.name.split("=", 1)[0]
+        raise DataError(
+            f"{folder}: a partitioned Parquet data set ({shown}), whose column {column!r} is "
+            "held in its folder names, which lrnn does not read; save it as plain .parquet "
+            "files in one folder (pandas.read_parquet(folder).to_parquet(file), or without "
+            "partition_cols)."
+        )
+    if not files:
+        raise DataError(
+            f"{folder}: its .parquet files are in sub-folders ({shown}), which lrnn does not "
+            "read; move them up into the folder, or give a sub-folder on its own."
+        )
+    warnings.warn(
+        f"{folder}: {len(nested)} .parquet file(s) in its sub-folders left out ({shown}); lrnn "
+        "reads the files directly in the folder: move them up to use them.",
+        stacklevel=3,
+    )
+    return files
 
 
 def _open_npy(x_path: Path, y_path: Path) -> tuple[Source, NDArray, str]:

@@ -324,7 +324,8 @@ def _to_width(X: Any, width: int, base: int, name: str, counts_from_one: bool = 
         # where renumbering would fit, the numbering is the likelier fault than the features
         if counts_from_one and int(X.indices.max()) - 1 < width:
             raise DataError(
-                f"{name}: {where}; this file seems to count from 1: give it numbered from 0, as the training file is."
+                f"{name}: {where}; this file seems to count from 1: give it numbered from 0, "
+                "as the training file is."
             )
         # a feature no training example holds has a weight of exactly 0 in a model trained
         # on a wider matrix (its gradient is alpha·w from w = 0), so leaving it out scores the
