@@ -144,6 +144,19 @@ def test_verify_names_the_backend_it_retrains_on(folder, capsys):
     assert err.startswith("retraining with gd on the dask backend, at most 5 iterations")
 
 
+def test_verify_of_a_streamed_model_asks_for_no_backend(folder, capsys):
+    """A run streamed from disk names no backend in its manifest, and verify retrained it
+    as "--backend numpy", which warned the user to drop an option they never gave."""
+    rng = np.random.default_rng(0)
+    (folder / "big").mkdir()
+    np.save(folder / "big" / "X.npy", rng.standard_normal((60, 3)))
+    np.save(folder / "big" / "y.npy", np.arange(60) % 2)
+    _train(capsys, "big", "--iterations", "5")
+    status, out, err = _lrnn(capsys, "verify", "--model", "m.safetensors")
+    assert status == 0 and out.startswith("bit-identical"), (out, err)
+    assert "--backend" not in err and err.startswith("retraining with gd, at most 5"), err
+
+
 @pytest.mark.parametrize("case", list(VERIFIED))
 def test_verify_reports_bit_identical(folder, capsys, case):
     train_args, verify_args = VERIFIED[case]

@@ -345,7 +345,9 @@ def reproduce(
             f"{model_path}'s manifest; verify with the validation data early stopping read."
         )
     if announce is not None:  # a long retrain should not look like a hang
-        on_backend = "" if request.backend == "numpy" else f" on the {request.backend} backend"
+        on_backend = (
+            "" if request.backend in ("numpy", "auto") else f" on the {request.backend} backend"
+        )
         # a path read from the model file, not from the user: said as such
         named = "" if data_path else ", the data the model's manifest names"
         announce(

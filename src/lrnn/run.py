@@ -154,9 +154,10 @@ class TrainingRequest:
         known["drop"] = tuple(known.get("drop") or ())
         hold_out = not known.pop("test", None)
         # The backend trained the bits: Dask and torch sum in their own order, so verify
-        # retrains on the one the model names (numpy for models that name none).
+        # retrains on the one the model names; any other run was in memory or streamed, as
+        # its data decides (a streamed model was told "--backend numpy … drop --backend").
         backend = known.pop("backend", None)
-        backend = backend if backend in ("dask", "torch") else "numpy"
+        backend = backend if backend in ("dask", "torch") else "auto"
         request = cls(**known, hold_out_test=hold_out, backend=backend, advise_columns=False)
         request.data = data_path or request.data
         request.label = label or request.label
