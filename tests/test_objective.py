@@ -327,3 +327,16 @@ def test_a_chosen_threshold_sits_midway_between_two_scores(seed, rule):
             for a, b in zip(distinct[:-1], distinct[1:], strict=True)
         )
         assert f1_score(y, labels, zero_division=0) == pytest.approx(best, abs=1e-12)
+
+
+def test_a_log_loss_past_floating_point_is_inf_without_numpys_warning():
+    """Weights near 1e308 (a damaged or hostile model file) give losses whose sum overflows:
+    the log loss is ∞, said as such, and NumPy's "overflow encountered in reduce" no longer
+    comes first in lrnn evaluate's output."""
+    from lrnn import metrics
+
+    z = np.array([1e308, -1e308, 1e308])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = metrics.evaluate(z, np.array([0, 1, 1]))
+    assert result.log_loss == np.inf and result.accuracy == pytest.approx(1 / 3)

@@ -144,10 +144,12 @@ def evaluate(z: NDArray, y: NDArray, threshold: float = 0.5) -> Evaluation:
     tn = int(np.sum(~predicted & ~y))
     fn = int(np.sum(~predicted & y))
     n = len(y)
+    with np.errstate(over="ignore"):  # losses near 1e308 sum to ∞, the log loss said as inf
+        log_loss = cost_from_logits(z, y.astype(z.dtype))
     return Evaluation(
         n=n,
         accuracy=(tp + tn) / n if n else math.nan,
-        log_loss=cost_from_logits(z, y.astype(z.dtype)),
+        log_loss=log_loss,
         tp=tp,
         fp=fp,
         tn=tn,

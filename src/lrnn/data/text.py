@@ -636,7 +636,9 @@ def load_text_table(
             if spec is not None
             else f"name one of {has} with --text-column"
         )
-        whose = "the model's text column" if spec is not None else "named by --text-column"
+        # (with a model, the column is its own or one --text-column named: either way it is
+        # where the documents were looked for; it was called the model's when the user's)
+        whose = "the column of documents to read" if spec is not None else "named by --text-column"
         raise DataError(f"{name}: no column {column!r} ({whose}); {fix}.")
     values = frame[column]
     if name.lower().endswith(".csv") and values.isna().any():
@@ -677,8 +679,8 @@ def _say_unread_columns(name: str, frame: Any, column: str, label: str) -> None:
     if unread:
         warnings.warn(
             f"{name}: a text model reads only the documents in column {column!r}; the other "
-            f"column(s) {quoted(unread, 3)} are not used — drop them, or train a table model "
-            "on them without --text-column.",
+            f"column(s) {quoted(unread, 3)} are not used — remove them from the file to "
+            "silence this, or train a table model on them without --text-column.",
             UserWarning,
             stacklevel=4,
         )
