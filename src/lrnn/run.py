@@ -534,9 +534,13 @@ def _streamed(request: TrainingRequest) -> TrainingData:
     elif request.backend != "auto":
         raise UsageError(
             f"--backend {request.backend} cannot read {request.data}: it streams from disk, a "
-            "block of rows at a time, through lrnn's own reader (a Dask cluster takes a dask "
-            "array or DataFrame from Python: dask.array.from_zarr, dask.dataframe.read_parquet); "
-            "drop --backend."
+            "block of rows at a time, through lrnn's own reader; drop --backend"
+            + (
+                " (a Dask cluster takes a dask array or DataFrame from Python: "
+                "dask.array.from_zarr, dask.dataframe.read_parquet)."
+                if request.backend == "dask"
+                else " (torch trains on data that fits in memory: a tensor, or a file lrnn loads)."
+            )
         )
     source, train_ds = _streamed_labels(request.data, request.label)
     require_both_classes(train_ds)
