@@ -54,7 +54,7 @@ class Predictor:
         from lrnn.data.text import model_spec
 
         model = persist.load_model(path)
-        return cls(model, model_spec(model), str(path))
+        return cls(model, model_spec(model, str(path)), str(path))
 
     @property
     def classes(self) -> tuple[str, ...]:

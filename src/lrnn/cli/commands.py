@@ -641,7 +641,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     model = persist.load_model(args.model)
     from lrnn.data.text import model_spec
 
-    say_if_label_is_unused(args.label, model_spec(model), scoring=False)
+    say_if_label_is_unused(args.label, model_spec(model, args.model), scoring=False)
 
     def announce(line: str) -> None:
         if not getattr(args, "json", False):  # it names the manifest's data: escape it

@@ -27,7 +27,7 @@ def load_model_and_spec(
     from lrnn.data.text import model_spec, settings
 
     model = persist.load_model(path)
-    spec = model_spec(model)  # a text model's vectorizer comes attached
+    spec = model_spec(model, path)  # a text model's vectorizer comes attached
     if text_column is not None and spec.text is None:
         raise UsageError(
             f"--text-column names a table's column of documents for a text model; {path} is "

@@ -143,8 +143,9 @@ class Preprocessing:
         if not d:  # a ModelFile made in Python without one: readable, but for what data?
             raise ModelFileError(
                 "the model file does not say what data it takes (its preprocessing is empty); "
-                "save it again with one, e.g. ModelFile(..., preprocessing={'kind': 'array'}) "
-                "for .npy/.npz arrays or {'kind': 'table', 'feature_names': [...]} for tables."
+                "retrain the model, or save it again with one, e.g. ModelFile(..., "
+                "preprocessing={'kind': 'array'}) for .npy/.npz arrays or {'kind': 'table', "
+                "'feature_names': [...]} for tables."
             )
         unknown = sorted(set(d) - (set(cls.__dataclass_fields__) - {"vectorizer"}))
         if unknown:

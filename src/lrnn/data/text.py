@@ -45,7 +45,7 @@ from lrnn.data.checks import (
 )
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import TAKES, Preprocessing
-from lrnn.errors import DataError, UsageError
+from lrnn.errors import DataError, ModelFileError, UsageError
 
 #: The settings a text model records (Preprocessing.text), with their defaults.
 DEFAULTS: dict[str, Any] = {
@@ -288,9 +288,15 @@ def vectorizer_for_model(model: Any, spec: Preprocessing) -> TextVectorizer | No
     return TextVectorizer(dict(spec.text), vocabulary, np.asarray(model.idf, dtype=np.float64))
 
 
-def model_spec(model: Any) -> Preprocessing:
-    """A saved model's spec, with its text vectorizer attached when it is a text model."""
-    spec = Preprocessing.from_dict(model.preprocessing)
+def model_spec(model: Any, path: str | None = None) -> Preprocessing:
+    """A saved model's spec, with its text vectorizer attached when it is a text model;
+    a refusal names the model file at ``path``."""
+    try:
+        spec = Preprocessing.from_dict(model.preprocessing)
+    except ModelFileError as e:
+        if path is None:
+            raise
+        raise ModelFileError(f"{path}: {e}") from e
     vectorizer = vectorizer_for_model(model, spec)
     return spec if vectorizer is None else replace(spec, vectorizer=vectorizer)
 
