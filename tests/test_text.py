@@ -764,6 +764,26 @@ def test_a_text_table_says_which_of_its_columns_it_does_not_read(tmp_path):
         assert said + "column(s) 'stars' are not used" in trained.stderr, trained.stderr
 
 
+def test_a_corpus_without_pictures_is_told_in_texts_words(tmp_path):
+    """An even split of .txt and bare files, or a corpus of .md files, was taken for a folder
+    of pictures ("give pictures a picture's suffix", "no images in this folder"); with no
+    picture in it, it is a text folder, whose messages name the .txt its documents need."""
+    for cls in ("a", "b"):
+        (tmp_path / "even" / cls).mkdir(parents=True)
+        (tmp_path / "md" / cls).mkdir(parents=True)
+        for i in range(3):
+            (tmp_path / "even" / cls / (f"{i}.txt" if cls == "a" else str(i))).write_text("x y")
+            (tmp_path / "md" / cls / f"{i}.md").write_text("some words")
+    (tmp_path / "pics" / "a").mkdir(parents=True)
+    (tmp_path / "pics" / "a" / "0.png").write_bytes(b"")
+    (tmp_path / "pics" / "a" / "notes.md").write_text("about")
+    assert text.is_text_folder(tmp_path / "even") and text.is_text_folder(tmp_path / "md")
+    assert not text.is_text_folder(tmp_path / "pics")
+    with pytest.warns(UserWarning, match=r"6 file\(s\) without the .txt suffix left out"):
+        with pytest.raises(DataError, match="md: no .txt documents found"):
+            data.load(str(tmp_path / "md"))
+
+
 def test_a_corpus_of_files_without_suffixes_is_a_text_folder(tmp_path):
     """20 Newsgroups names each document by a number, no suffix: its files were left out as
     "not named as pictures" and then "no images in this folder". A README.txt in a class and

@@ -396,7 +396,7 @@ def image_dataset(
     return Dataset(X, y, classes, names, spec, source, raw_images=X.reshape(m, h, w, c))
 
 
-def _picture_suffixes() -> set[str]:
+def picture_suffixes() -> set[str]:
     """File name endings of the formats lrnn decodes (``.png``, ``.jpg``, ``.tif``, …)."""
     from PIL import Image
 
@@ -409,7 +409,7 @@ def _image_files(folder: Path, top: Path) -> list[Path]:
     with a warning, as a text folder leaves out what is not .txt — refused when there are
     none. A file named as a picture that does not decode is refused later, by name."""
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    pictures = _picture_suffixes()
+    pictures = picture_suffixes()
     others = [p for p in files if p.suffix.lower() not in pictures]
     if others:
         warnings.warn(
@@ -488,7 +488,7 @@ def _warn_if_unbalanced(folder: Path, subdirs: list[Path], groups: list[list[Pat
 
 def _loose_pictures(folder: Path) -> list[Path]:
     """The pictures directly in ``folder``, beside any sub-folders (a README.txt is none)."""
-    pictures = _picture_suffixes()
+    pictures = picture_suffixes()
     return sorted(
         p
         for p in folder.iterdir()

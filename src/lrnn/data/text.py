@@ -426,7 +426,20 @@ def is_text_folder(path: Path) -> bool:
     files = _visible_files(path) + _class_files(path)
     suffix = _document_suffix(path)  # once: it reads the folder itself
     texts = sum(f.suffix.lower() == suffix for f in files)
-    return texts > len(files) - texts
+    if texts > len(files) - texts:
+        return True
+    # no picture at all, but documents or files named as text (notes.md): a corpus, told so in
+    # text's words (an even split of .txt and bare files, or .md files, got "no images")
+    from lrnn.data.images import picture_suffixes
+
+    pictures = picture_suffixes()
+    written = sum(f.suffix.lower() in _WRITTEN for f in files)
+    return texts + written > 0 and not any(f.suffix.lower() in pictures for f in files)
+
+
+#: Suffixes of files that hold writing, not pictures (a corpus saved in one is told to name its
+#: documents .txt).
+_WRITTEN = (".md", ".markdown", ".rst", ".text", ".htm", ".html", ".xml", ".tex", ".log")
 
 
 def _visible_files(folder: Path) -> list[Path]:
