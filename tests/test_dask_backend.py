@@ -333,3 +333,36 @@ def test_unknown_chunk_sizes_are_named_with_the_fix():
     X = da.from_array(np.random.default_rng(0).standard_normal((100, 3)), chunks=50)
     with pytest.raises(ValueError, match=r"chunk sizes are unknown.*X\.compute_chunk_sizes\(\)"):
         LogisticNeuron().fit(X[X[:, 0] > -100], np.arange(100) % 2)
+
+
+def test_x_is_kept_on_the_workers_only_where_it_fits_in_their_free_memory(monkeypatch):
+    """X was persisted on any cluster: larger than the workers' memory, they restarted without
+    end and the fit never finished. It is kept there where it takes at most half of what the
+    workers have free (their limits less what their processes hold), else computed again from
+    its source on each pass, and said; with no limit known, it is kept, as before."""
+    from lrnn.backends import dask_backend
+
+    class Cluster:
+        def __init__(self, limit, used):
+            self.workers = {
+                f"w{i}": {"memory_limit": limit, "metrics": {"memory": used}} for i in range(2)
+            }
+
+        def scheduler_info(self):
+            return {"workers": self.workers}
+
+    X = da.zeros((1000, 100), chunks=(250, 100))  # 800,000 bytes
+    for limit, used, kept in ((10**6, 0, True), (10**6, 5 * 10**5, False), (0, 0, True)):
+        cluster = Cluster(limit, used)
+        monkeypatch.setattr(dask_backend, "_active_client", lambda cluster=cluster: cluster)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert dask_backend._keeps_on_the_workers(X) is kept
+        said = [str(w.message) for w in caught]
+        assert said == ([] if kept else [
+            "X takes 1 MiB, more than 50% of the memory the workers have free (1 MiB), so it is "
+            "not kept on them: each pass computes its chunks again from their source (slower); "
+            "add workers or memory to keep it there."
+        ])  # fmt: skip
+    monkeypatch.setattr(dask_backend, "_active_client", lambda: None)
+    assert dask_backend._keeps_on_the_workers(X) is False  # no cluster: nothing to keep it on

@@ -35,6 +35,7 @@ full-batch solvers (lbfgs, newton) are the ones to use: they move n numbers per 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,6 +102,43 @@ def _active_client() -> Any:
         return default_client()
     except ValueError:
         return None
+
+
+#: X is kept in the workers' memory between passes when it takes at most this share of it.
+CLUSTER_SHARE = 0.5
+
+
+def _keeps_on_the_workers(X: Any) -> bool:
+    """Whether to persist X on the cluster: where it fits in half the memory its workers have
+    free.
+    Each pass then reads chunks already in memory; X larger than that was persisted all the
+    same, and the workers, over their limit, restarted without end. Unpersisted, each pass
+    computes X's chunks again from its source (a Parquet or Zarr read), as Dask would for any
+    other graph — slower, but within the cluster's memory; said in a warning."""
+    client = _active_client()
+    if client is None:  # a local scheduler: the graph runs in this process
+        return False
+    try:
+        workers = list(client.scheduler_info()["workers"].values())
+        limits = [w.get("memory_limit") or 0 for w in workers]
+        # what each worker has left: its limit less what its process holds already (Python,
+        # NumPy and lrnn take about 200 MiB of a worker before any data)
+        free = sum(
+            max(0, lim - w.get("metrics", {}).get("memory", 0))
+            for lim, w in zip(limits, workers, strict=True)
+        )
+    except Exception:  # an unusual scheduler: do as before
+        return True
+    if not limits or 0 in limits or X.nbytes <= CLUSTER_SHARE * free:
+        return True  # no limit known: as before
+    warnings.warn(
+        f"X takes {X.nbytes / 2**20:.0f} MiB, more than {CLUSTER_SHARE:.0%} of the memory the "
+        f"workers have free ({free / 2**20:.0f} MiB), so it is not kept on them: each pass "
+        "computes its chunks again from their source (slower); add workers or memory to keep "
+        "it there.",
+        stacklevel=4,
+    )
+    return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,7 +304,7 @@ class DaskBackend(WeightSpace):
         if sample_weight is not None:
             s = _as_rows_like(sample_weight, X, "sample_weight", self.dtype)
         if persist is None:
-            persist = _active_client() is not None
+            persist = _keeps_on_the_workers(X)
         if persist:
             X, y, s = dask.persist(X, y, s)
         self.X, self.y, self.sample_weight = X, y, s
