@@ -673,7 +673,10 @@ W2 = {"w": np.zeros(2), "b": np.zeros(1)}
         ({"w": np.zeros(2), "b": np.zeros(1), "x": np.zeros(1)}, good_meta(), "'x'"),
         (W2, "{not json", "not valid JSON"),
         (W2, "[1]", "not an object"),
-        (W2, '{"format": "lrnn-model", "format_version": 1, "threshold": NaN}', "classes"),
+        # NaN is no JSON number (lrnn writes null): Python's json read it, other readers not
+        (W2, '{"format": "lrnn-model", "format_version": 1, "threshold": NaN}', "not valid JSON"),
+        (W2, good_meta(training={"iterations": "many"}), "training.iterations"),
+        (W2, good_meta(training={"test_accuracy": -3}), "training.test_accuracy"),
     ],
 )
 def test_bad_model_metadata(tmp_path, tensors, meta, expected):

@@ -155,5 +155,10 @@ def json_once_each(text: str | bytes) -> Any:
     """JSON that names each key of an object once, else :class:`RepeatedKey`. Python's json
     keeps the last of two silently, other readers may keep the first: a model header naming
     tensor 'w' twice could mean one model to lrnn's checks and another to the next tool, and
-    a class given two weights on the command line could mean either."""
-    return json.loads(text, object_pairs_hook=_once_each)
+    a class given two weights on the command line could mean either. NaN and Infinity, which
+    Python's json reads and strict JSON has not (lrnn writes null), are refused too."""
+    return json.loads(text, object_pairs_hook=_once_each, parse_constant=_no_constant)
+
+
+def _no_constant(word: str) -> Any:
+    raise ValueError(f"{word} is not a JSON number")

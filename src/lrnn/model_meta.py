@@ -65,6 +65,7 @@ def check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exception
     for key in ("preprocessing", "training", "manifest"):
         if not isinstance(meta.get(key), dict):
             raise bad(f"{key} must be an object, got {type(meta.get(key)).__name__}")
+    _check_training_record(meta["training"], bad)
     if _nesting(meta) > MAX_METADATA_NESTING:  # later copies and JSON writes would recurse
         raise bad(f"the metadata nests deeper than {MAX_METADATA_NESTING} levels")
     _refuse_printed_control_characters(meta, bad)
@@ -95,6 +96,28 @@ def check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exception
             # predict reads a table's columns by the one list, the estimator, the exported
             # graph and the server's rows by the other: one file, two models
             raise bad("feature_names and preprocessing.feature_names list different columns")
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+#: The training record's numbers that reports, verify and predict show: what each may hold
+#: (absent or null where not measured). "iterations: many" and a test accuracy of -3 were shown.
+_TRAINING_NUMBERS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "iterations": ("a whole number >= 0", lambda v: _number(v) and v == int(v) and v >= 0),
+    "train_accuracy": ("a number in [0, 1]", lambda v: _number(v) and 0 <= v <= 1),
+    "test_accuracy": ("a number in [0, 1]", lambda v: _number(v) and 0 <= v <= 1),
+    "final_cost": ("a number", _number),
+    "alpha": ("a number >= 0", lambda v: _number(v) and v >= 0),
+}
+
+
+def _check_training_record(training: dict, bad: Callable[[str], Exception]) -> None:
+    for key, (what, fits) in _TRAINING_NUMBERS.items():
+        value = training.get(key)
+        if value is not None and not fits(value):
+            raise bad(f"training.{key} must be {what}, got {clipped_repr(value)}")
 
 
 def _first_repeated(names: list[str]) -> str:

@@ -124,7 +124,7 @@ def _class_weight(text: str) -> str | dict:
         value = json_once_each(text)
     except RepeatedKey as e:  # which weight was meant?
         raise argparse.ArgumentTypeError(f"class {e.key!r} is given two weights in {text!r}") from e
-    except json.JSONDecodeError:
+    except ValueError:  # not JSON, or NaN/Infinity in it
         value = None
     if isinstance(value, dict) and not config.is_class_weight_mapping(value):
         bad = next(k for k, w in value.items() if not config.is_class_weight_mapping({k: w}))
