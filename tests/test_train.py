@@ -351,6 +351,25 @@ def test_early_stopping_that_keeps_the_zero_start_says_nothing_was_learned():
     assert kept and all("overshoots" not in m and "carries over" in m for m in kept)
 
 
+def test_a_kept_start_on_data_it_over_fits_is_not_blamed_on_the_step(cat_course):
+    """The lesson's cat pictures at its 0.005 (above 2/L = 0.0036): the training cost fell
+    overall (0.693 to 0.645 in 50 iterations) while the validation loss rose from the first check —
+    over-fitting, which the warning blamed on the learning rate ("overshoots … use a smaller
+    one")."""
+    from lrnn import LogisticNeuron
+
+    X_train, Y_train = cat_course[0], cat_course[1]
+    with pytest.warns(RuntimeWarning) as caught:
+        model = LogisticNeuron(early_stopping=True, max_iter=1000, n_iter_no_change=50).fit(
+            X_train.T, Y_train.ravel()
+        )
+    said = [str(w.message) for w in caught if "kept the starting weights" in str(w.message)]
+    assert model.result_.restored_iteration == 0 and len(said) == 1, said
+    assert "overshoots" not in said[0] and "the model over-fits" in said[0], said
+    assert "(the training cost fell from 0.693147 to " in said[0]
+    assert "learning_rate=0.005 is also above 2/L = 0.0036" in said[0]
+
+
 @pytest.mark.parametrize(
     "labels, classes, said",
     [

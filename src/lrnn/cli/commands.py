@@ -421,8 +421,14 @@ def _say_what_was_trained(
         )
         return
     print(stop_line(result, chosen_rate=getattr(args, "learning_rate", None) == "auto"))
-    # weights restored from the first recorded checks: the model has barely trained
-    if result.restored_iteration is not None and result.restored_iteration <= record_every:
+    # weights restored from the first recorded checks: the model has barely trained (the zero
+    # start kept is said, with its reason, by the warning of it: not told a second way here)
+    kept_start = result.restored_iteration == 0 and not (np.any(result.w) or np.any(result.b))
+    if (
+        result.restored_iteration is not None
+        and result.restored_iteration <= record_every
+        and (not kept_start)
+    ):
         print(
             f"note: early stopping kept the weights of iteration {result.restored_iteration}, "
             "one of the first checks: the validation loss never improved on them, so the model "
