@@ -701,6 +701,15 @@ def test_words_of_a_model_without_weights_say_there_are_none(tmp_path):
         f"towards {c!r}: (no word has a weight this way: the model has not learned any)"
         for c in ("pos", "neg")
     ]
+    # words on one side only: the other answer comes through the bias (it was "not learned")
+    one_sided = replace(model, w=np.maximum(model.w, 0.0))
+    persist.save_model(tmp_path / "p.safetensors", one_sided)
+    lines = run(["words", "--model", "p.safetensors"], tmp_path).stdout.splitlines()
+    assert lines[0].startswith("towards 'pos': ") and "(no word" not in lines[0]
+    assert lines[1] == (
+        "towards 'neg': (no word has a weight this way: the model gives this answer through "
+        "its bias, where a document holds few of the words that point away from it)"
+    )
 
 
 def test_evaluate_and_report_take_the_encoding_their_messages_name(tmp_path):

@@ -365,21 +365,30 @@ def cmd_words(args: argparse.Namespace) -> int:
             terms = {c: {"positive": p, "negative": n} for c, p, n in per_class}
             _out(args, classes=list(model.classes), per_class=terms)
             return 0
+        learned = bool(np.any(w))
         for cls, positive, negative in per_class:
-            print(f"towards {cls!r}: {_terms_text(positive)}")
-            print(f"away from {cls!r}: {_terms_text(negative)}")
+            print(f"towards {cls!r}: {_terms_text(positive, learned)}")
+            print(f"away from {cls!r}: {_terms_text(negative, learned)}")
         return 0
     positive, negative = top_terms(w, model.feature_names, args.top)
     if args.json:
         _out(args, positive=positive, negative=negative, classes=list(model.classes))
         return 0
+    learned = bool(np.any(w))
     for cls, terms in ((model.classes[1], positive), (model.classes[0], negative)):
-        print(f"towards {cls!r}: {_terms_text(terms)}")
+        print(f"towards {cls!r}: {_terms_text(terms, learned)}")
     return 0
 
 
-def _terms_text(terms: list) -> str:
-    """Terms with their weights, or why there are none (every weight on that side is 0)."""
-    if not terms:
+def _terms_text(terms: list, learned: bool) -> str:
+    """Terms with their weights, or why there are none: every weight is 0 (nothing learned),
+    or only this side's are (the model then reaches this answer through its bias, where a
+    document holds none of the words that point the other way — it said "not learned any")."""
+    if not terms and not learned:
         return "(no word has a weight this way: the model has not learned any)"
+    if not terms:
+        return (
+            "(no word has a weight this way: the model gives this answer through its bias, "
+            "where a document holds few of the words that point away from it)"
+        )
     return ", ".join(f"{t} ({v:+.3f})" for t, v in terms)
