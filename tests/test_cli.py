@@ -540,6 +540,10 @@ def test_label_on_a_table_model_names_the_label_column_and_not_a_feature(tmp_pat
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr  # the column left out
     proc = run(["predict", *model[:2], "d.csv"], tmp_path)
     assert "are left out ('diagnosis')" in proc.stderr
+    # a --label that names no column of the table changed nothing, without a word
+    proc = run(["predict", *model[:2], "d.csv", "--label", "diagnosys"], tmp_path)
+    said = "d.csv: --label 'diagnosys' names no column of it, so it changes nothing; check the"
+    assert proc.returncode == 0 and said in proc.stderr, proc.stderr
     proc = run(["predict", *model, "--label", "a"], tmp_path)
     assert proc.returncode == 0
     assert "--label 'a' is one of the model's features, and is read as one" in proc.stderr

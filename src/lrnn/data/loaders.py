@@ -193,7 +193,7 @@ def load_inputs(
     paths = [os.fspath(p) for p in paths]
     if not paths:
         raise UsageError("no inputs given; pass image files, an image folder or a table file.")
-    label = label or spec.label_column or "label"
+    given, label = label, label or spec.label_column or "label"
     first = paths[0]
     if name_column is not None and not (
         len(paths) == 1 and Path(first).suffix.lower() in TABLE_SUFFIXES
@@ -231,7 +231,10 @@ def load_inputs(
         or Path(first).is_dir()
         or Path(first).suffix.lower() in _DATA_SUFFIXES
     ):
-        return load(first, label=label, spec=spec, require_labels=False, name_column=name_column)
+        ds = load(first, label=label, spec=spec, require_labels=False, name_column=name_column)
+        if given is not None and spec.kind == "table" and first.lower().endswith(TABLE_SUFFIXES):
+            _say_if_no_such_column(first, given, spec.encoding)
+        return ds
 
     for p in paths:
         if p == "-" and not Path(p).exists():
@@ -262,6 +265,29 @@ def load_inputs(
     mode, size = image_target(spec, None)
     raw = read_images(paths, mode, size)
     return image_dataset(raw, None, None, list(paths), ", ".join(paths[:3]))
+
+
+def _say_if_no_such_column(path: str, label: str, encoding: str | None) -> None:
+    """predict's --label names the column of labels to leave out of the scored table (its
+    values are not needed): one the table does not have changed nothing, without a word."""
+    try:
+        if path.lower().endswith(".parquet"):
+            from lrnn.data.sources import parquet_column_names
+
+            columns = parquet_column_names(Path(path))
+        else:
+            import pandas as pd
+
+            header = pd.read_csv(path, nrows=0, encoding=encoding or "utf-8-sig")
+            columns = [str(c).lstrip("\ufeff") for c in header.columns]
+    except Exception:  # the table was read already; its header is not this check's to judge
+        return
+    if label not in columns:
+        warnings.warn(
+            f"{path}: --label {label!r} names no column of it, so it changes nothing; check "
+            "the name, or drop --label (a table to predict on needs no labels).",
+            stacklevel=3,
+        )
 
 
 def _standard_input_refused(spec: Preprocessing | None, labelled: bool) -> str:
