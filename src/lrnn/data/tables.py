@@ -504,6 +504,7 @@ def frame_dataset(
     """
     every = [str(c) for c in df.attrs.get("columns", df.columns)]  # a Parquet file's unread
     df = df.set_axis([str(c) for c in df.columns], axis=1)
+    df.attrs = {}  # pandas deep-copies attrs into every column taken: 20,000 names each time
     if df.shape[0] == 0:
         raise DataError(f"{source}: no examples (no data rows); add one row per example.")
     if wanted is None:
@@ -680,7 +681,9 @@ def _check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
             bad = (pd.to_numeric(col, errors="coerce").isna() & col.notna()).to_numpy()
         except (OverflowError, TypeError, ValueError):  # e.g. an integer too big for a float
             bad = col.notna().to_numpy() & np.array([not is_float(v) for v in col], dtype=bool)
-        if col.dtype == object and not bad.any():  # Parquet decimals, nulls (said later)
+        # Parquet decimals, nulls (said later), numbers stored as text (pandas 3 reads a
+        # Parquet text column as its own string dtype, not object: they were "non-numeric")
+        if (col.dtype == object or pd.api.types.is_string_dtype(col)) and not bad.any():
             continue
         row = int(bad.argmax()) if bad.any() else 0  # dates, times: not numbers to train on
         raise DataError(
