@@ -749,3 +749,22 @@ def test_parquet_numbers_stored_as_text_are_read_as_a_csvs_are(tmp_path, monkeyp
     monkeypatch.setattr(generic, "deepcopy", lambda *a, **k: copies.append(1) or original(*a, **k))
     data.load(str(tmp_path / "w.parquet"))
     assert len(copies) < 400, len(copies)  # not one (or more) per column
+
+
+@pytest.mark.parametrize(
+    ("cells", "fix"),
+    [
+        # one placeholder among numbers: rows to fill in (a text model was advised)
+        (["1.5", "2.5", "?"] + ["3"] * 20, "1 such value(s) among numbers: fill them in"),
+        # numbers written for people: to be saved plain
+        (['"1,234.5"', '"2,000"', '"56%"', '"$12"'] * 3, "save them as plain numbers (1234.5)"),
+        # words: a column to drop or encode, or documents for a text model
+        (["red", "green", "blue"] * 4, "drop or encode that column (if it holds documents"),
+    ],
+)
+def test_a_non_numeric_column_gets_the_way_out_its_values_point_to(tmp_path, cells, fix):
+    rows = [f"{k},{cell},{k % 2}" for k, cell in enumerate(cells)]
+    (tmp_path / "t.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError) as info:
+        data.load(str(tmp_path / "t.csv"))
+    assert "column 'b' has non-numeric value" in str(info.value) and fix in str(info.value)

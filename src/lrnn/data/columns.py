@@ -94,3 +94,52 @@ def without_columns(ds: Any, drop: Sequence[str]) -> Any:
     columns = [j for j, c in enumerate(names) if c in kept]
     spec = replace(ds.spec, feature_names=tuple(names[j] for j in columns))
     return replace(ds, X=np.ascontiguousarray(ds.X[:, columns]), spec=spec)
+
+
+#: A number written for people: thousands separators, a decimal comma, a currency sign, a
+#: percent sign ("1,234", "3,5", "$12", "45%"): numbers to the eye, text to a reader of numbers.
+_FORMATTED_NUMBER = re.compile(r"^\s*[-+(]?[$€£¥]?\s*-?\d[\d.,' ]*\)?\s*%?\s*$")
+
+
+def check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
+    """Refuse the first feature column that holds something other than numbers, with the way
+    out its values point to: a few placeholders among numbers ('?', '-') are rows to fill in
+    or drop, numbers written with separators or signs are to be saved plain, and only a column
+    of words is one to drop or encode (a lone '?' was told to train a text model on it)."""
+    import pandas as pd
+
+    from lrnn.data.checks import clip, is_float
+
+    for c in features:
+        col = df[c]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col):
+            continue
+        try:
+            bad = (pd.to_numeric(col, errors="coerce").isna() & col.notna()).to_numpy()
+        except (OverflowError, TypeError, ValueError):  # e.g. an integer too big for a float
+            bad = col.notna().to_numpy() & np.array([not is_float(v) for v in col], dtype=bool)
+        # Parquet decimals, nulls (said later), numbers stored as text (pandas 3 reads a
+        # Parquet text column as its own string dtype, not object: they were "non-numeric")
+        if (col.dtype == object or pd.api.types.is_string_dtype(col)) and not bad.any():
+            continue
+        row = int(bad.argmax()) if bad.any() else 0  # dates, times: not numbers to train on
+        odd = [str(v) for v in col[bad][:50]]
+        if bad.any() and 20 * int(bad.sum()) <= int(col.notna().sum()):
+            fix = (
+                f"{int(bad.sum())} such value(s) among numbers: fill them in with numbers, or "
+                "drop those rows"
+            )
+        elif odd and all(_FORMATTED_NUMBER.match(v) for v in odd):
+            fix = (
+                "numbers written with separators, a decimal comma or a sign ($, %) are text "
+                "to lrnn: save them as plain numbers (1234.5)"
+            )
+        else:
+            fix = (
+                "features must be numeric — drop or encode that column (if it holds "
+                f"documents, train a text model on them: lrnn train --text-column '{c}')"
+            )
+        raise DataError(
+            f"{source}: column '{c}' has non-numeric value '{clip(col.iloc[row])}' "
+            f"(row {row + 1}); {fix}."
+        )

@@ -30,6 +30,7 @@ from lrnn.data.checks import (
     short,
     unmarked_utf16,
 )
+from lrnn.data.columns import check_numeric
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
 from lrnn.errors import DataError, closest, has_control_characters
@@ -540,7 +541,7 @@ def frame_dataset(
             from lrnn.data.columns import kept_columns
 
             features = kept_columns(features, label, drop, source)
-    _check_numeric(df, source, features)
+    check_numeric(df, source, features)
     X = df[features].to_numpy(dtype=np.float64, na_value=np.nan)
     check_finite(X, source, features)
     spec = Preprocessing(kind="table", feature_names=tuple(features), label_column=label)
@@ -667,27 +668,3 @@ def _is_utf8(blob: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def _check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
-    """Refuse the first feature column that holds something other than numbers."""
-    import pandas as pd
-
-    for c in features:
-        col = df[c]
-        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_complex_dtype(col):
-            continue
-        try:
-            bad = (pd.to_numeric(col, errors="coerce").isna() & col.notna()).to_numpy()
-        except (OverflowError, TypeError, ValueError):  # e.g. an integer too big for a float
-            bad = col.notna().to_numpy() & np.array([not is_float(v) for v in col], dtype=bool)
-        # Parquet decimals, nulls (said later), numbers stored as text (pandas 3 reads a
-        # Parquet text column as its own string dtype, not object: they were "non-numeric")
-        if (col.dtype == object or pd.api.types.is_string_dtype(col)) and not bad.any():
-            continue
-        row = int(bad.argmax()) if bad.any() else 0  # dates, times: not numbers to train on
-        raise DataError(
-            f"{source}: column '{c}' has non-numeric value '{clip(col.iloc[row])}' "
-            f"(row {row + 1}); features must be numeric — drop or encode that column (if it "
-            f"holds documents, train a text model on them: lrnn train --text-column '{c}')."
-        )
