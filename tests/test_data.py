@@ -1152,6 +1152,9 @@ def test_flattened_uint8_pictures_in_hdf5_are_said_to_be_read_as_a_table(tmp_pat
         ([0.0, 1.0] * 20 + [0.5], r"'y' is 0.5 for example 41, a fraction among whole numbers"),
         (["True", "False"] * 20 + ["1"], r"mixes True/False with '1': each is a class of its own"),
         (["yes", "no"] * 20 + ["Yes"], r"has 'Yes' and 'yes', which differ only in case"),
+        # an export's mark of an unknown label ("", NA, null and N/A are read as missing)
+        (["yes", "no"] * 20 + ["?"], r"is '\?' for 1 example\(s\) \(first: example 41\), "),
+        (["yes", "no"] * 20 + [" - "], r"is '-' for 1 example\(s\) .* looks like a missing"),
     ],
 )
 def test_labels_that_look_mistyped_are_warned_of(tmp_path, labels, said):
@@ -1171,6 +1174,11 @@ def test_single_letters_of_both_cases_are_classes_without_a_warning(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert data.load(str(tmp_path / "d.npz")).classes == ("A", "B", "a", "b")
+    # "+" and "-" as two classes (sentiment) are classes, not a missing label
+    np.savez(tmp_path / "s.npz", X=np.arange(80.0).reshape(40, 2), y=np.array(["+", "-"] * 20))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert data.load(str(tmp_path / "s.npz")).classes == ("+", "-")
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import codecs
 import math
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -82,8 +83,6 @@ class Utf8ReadAsOneByte:
 
     def say(self, source: str, stacklevel: int = 3) -> None:
         if self.names:
-            import warnings
-
             warnings.warn(
                 f"{source}: {len(self.names)} of {self.seen} document(s) are UTF-8 text read "
                 f"as {self.encoding} (e.g. {self.names[0]!r}), so their accented letters are "
@@ -305,3 +304,60 @@ def check_expansion(name: str, what: str, stored_bytes: int, expanded_bytes: int
             f"{limits.MAX_EXPANSION_RATIO} times — not real data (a decompression bomb?); "
             "check the file."
         )
+
+
+#: Labels that mark a value as unknown in exported tables (pandas reads "", NA, null and N/A
+#: as missing, refused by name; these it keeps as text, so each became a class).
+_MISSING_MARKERS = {"?", "-", "--", ".", "*", "unknown"}
+
+
+def say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, what: str) -> None:
+    """Labels that look mistyped: a few fractions among whole numbers (0.5 among 0/1), True or
+    False beside numbers, and words that differ only in case ("yes" and "Yes") are warned of.
+    Each trained a softmax layer with a class of its own, with at most a warning about classes
+    of a single example (a yes/no column with a few capitalised rows: four classes). Single
+    letters are left alone: "a" and "A" are two classes of handwriting."""
+    m = values.shape[0]
+    if values.dtype.kind == "f":
+        fractional = np.flatnonzero(values != np.round(values))
+        if 0 < fractional.size <= 0.05 * m:
+            row = int(fractional[0])
+            warnings.warn(
+                f"{source}: {what} is {values[row]:g} for example {row + 1}, a fraction among "
+                f"whole numbers ({fractional.size} such): each such value is a class of its own "
+                "— fix it if it is a typo.",
+                stacklevel=4,
+            )
+    elif values.dtype.kind == "U":
+        words = {str(v).strip().lower() for v in uniq}
+        if words & {"true", "false"} and words - {"true", "false"}:
+            others = sorted(str(v) for v in uniq if str(v).strip().lower() not in ("true", "false"))
+            warnings.warn(
+                f"{source}: {what} mixes True/False with {', '.join(map(repr, others[:3]))}: "
+                "each is a class of its own — write every label one way.",
+                stacklevel=4,
+            )
+        texts = np.char.lower(np.char.strip(values.astype(str)))
+        for marker in sorted(set(texts.tolist()) & _MISSING_MARKERS):
+            rows = np.flatnonzero(texts == marker)
+            if uniq.size > 2 and rows.size <= 0.05 * m:  # "+"/"-" are classes, not gaps
+                warnings.warn(
+                    f"{source}: {what} is {marker!r} for {rows.size} example(s) (first: "
+                    f"example {int(rows[0]) + 1}), which looks like a missing label, not a "
+                    "class, and trains a class of its own — fill those labels in, or drop those "
+                    "rows.",
+                    stacklevel=4,
+                )
+        spelled: dict[str, list[str]] = {}
+        for v in uniq:
+            if len(str(v).strip()) > 1:
+                spelled.setdefault(str(v).strip().casefold(), []).append(str(v))
+        alike = sorted(sorted(group) for group in spelled.values() if len(group) > 1)
+        if alike:
+            more = f" (and {len(alike) - 1} more such group(s))" if len(alike) > 1 else ""
+            warnings.warn(
+                f"{source}: {what} has {' and '.join(map(repr, alike[0][:3]))}{more}, which "
+                "differ only in case: each is a class of its own — if they are one, write them "
+                "alike.",
+                stacklevel=4,
+            )

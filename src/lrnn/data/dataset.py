@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from lrnn.data.checks import clip
+from lrnn.data.checks import clip, say_if_labels_look_wrong
 from lrnn.data.preprocessing import Preprocessing, takes
 from lrnn.errors import DataError, UsageError, has_control_characters
 
@@ -402,7 +402,7 @@ def encode_labels(values: np.ndarray, source: str, what: str) -> tuple[np.ndarra
         )
     if uniq.size == 0:
         raise DataError(f"{source}: no examples; give a file with data.")
-    _say_if_labels_look_wrong(values, uniq, source, what)
+    say_if_labels_look_wrong(values, uniq, source, what)
     if uniq.size == 1:
         if values.dtype.kind in "biuf" and uniq[0] in (0, 1):
             uniq = np.array([False, True]) if values.dtype.kind == "b" else np.array([0, 1])
@@ -566,47 +566,6 @@ _LISTED = 10
 def _listed(names: Sequence[str]) -> str:
     more = f", … ({len(names)} in all)" if len(names) > _LISTED else ""
     return ", ".join(map(shown, names[:_LISTED])) + more
-
-
-def _say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, what: str) -> None:
-    """Labels that look mistyped: a few fractions among whole numbers (0.5 among 0/1), True or
-    False beside numbers, and words that differ only in case ("yes" and "Yes") are warned of.
-    Each trained a softmax layer with a class of its own, with at most a warning about classes
-    of a single example (a yes/no column with a few capitalised rows: four classes). Single
-    letters are left alone: "a" and "A" are two classes of handwriting."""
-    m = values.shape[0]
-    if values.dtype.kind == "f":
-        fractional = np.flatnonzero(values != np.round(values))
-        if 0 < fractional.size <= 0.05 * m:
-            row = int(fractional[0])
-            warnings.warn(
-                f"{source}: {what} is {values[row]:g} for example {row + 1}, a fraction among "
-                f"whole numbers ({fractional.size} such): each such value is a class of its own "
-                "— fix it if it is a typo.",
-                stacklevel=4,
-            )
-    elif values.dtype.kind == "U":
-        words = {str(v).strip().lower() for v in uniq}
-        if words & {"true", "false"} and words - {"true", "false"}:
-            others = sorted(str(v) for v in uniq if str(v).strip().lower() not in ("true", "false"))
-            warnings.warn(
-                f"{source}: {what} mixes True/False with {', '.join(map(repr, others[:3]))}: "
-                "each is a class of its own — write every label one way.",
-                stacklevel=4,
-            )
-        spelled: dict[str, list[str]] = {}
-        for v in uniq:
-            if len(str(v).strip()) > 1:
-                spelled.setdefault(str(v).strip().casefold(), []).append(str(v))
-        alike = sorted(sorted(group) for group in spelled.values() if len(group) > 1)
-        if alike:
-            more = f" (and {len(alike) - 1} more such group(s))" if len(alike) > 1 else ""
-            warnings.warn(
-                f"{source}: {what} has {' and '.join(map(repr, alike[0][:3]))}{more}, which "
-                "differ only in case: each is a class of its own — if they are one, write them "
-                "alike.",
-                stacklevel=4,
-            )
 
 
 def require_both_classes(ds: Dataset) -> None:
