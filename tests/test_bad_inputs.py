@@ -525,6 +525,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("a CSV named .npy", lambda f: ["train", f.text("c.npy", "a,label\n1,0\n2,1\n"), *T], "c.npy is not a .npy array (it does not begin as one)"),
     ("csv from a European spreadsheet (';' and decimal commas)", lambda f: ["train", f.text("eu.csv", "a;b;label\n0,5;1,25;1\n0,25;2,5;0\n1,5;0,5;1\n"), *T], "eu.csv: the header looks ';'-separated (its rows then split at the commas of decimal numbers such as 0,5)"),
     ("csv without a header row", lambda f: ["train", f.text("nh.csv", "0.5,2.5,1\n0.2,3.1,0\n0.1,2.0,1\n0.4,1.0,0\n"), *T], "the columns are '0.5', '2.5', '1' — the first line holds numbers: add a header row"),
+    ("csv without a header, a word among its numbers", lambda f: ["train", f.text("nh.csv", "0.126,4867.9,0.564,no\n0.2,3.1,0.1,yes\n0.1,2.0,0.3,no\n0.4,1.0,0.2,yes\n"), *T], "the columns are '0.126', '4867.9', '0.564', 'no' — the first line holds numbers: add a header row"),
     ("csv without a header, a number twice", lambda f: ["train", f.text("nh.csv", "0.5,0.5,1\n0.2,3.1,0\n0.1,2.0,1\n0.4,1.0,0\n"), *T], "appears twice in the header; the first line holds numbers: add a header row"),
     ("csv label one number written two ways", lambda f: ["train", f.text("n.csv", "a,label\n1,01\n2,1\n3,0\n4,1\n"), *T], "writes one number two ways ('01' and '1'); they would be one class — fix the file"),
     ("csv label one and one point zero", lambda f: ["train", f.text("n.csv", "a,label\n1,1.0\n2,1\n3,0\n4,0\n"), *T], "writes one number two ways ('1' and '1.0')"),
