@@ -760,6 +760,8 @@ def test_parquet_numbers_stored_as_text_are_read_as_a_csvs_are(tmp_path, monkeyp
         (['"1,234.5"', '"2,000"', '"56%"', '"$12"'] * 3, "save them as plain numbers (1234.5)"),
         # words: a column to drop or encode, or documents for a text model
         (["red", "green", "blue"] * 4, "drop or encode that column (if it holds documents"),
+        # the odd cell is the number among TRUE/FALSE (it named the first 'FALSE')
+        (["TRUE", "FALSE", "1", "TRUE"], "mixes TRUE/FALSE with numbers ('1' in row 3); write"),
     ],
 )
 def test_a_non_numeric_column_gets_the_way_out_its_values_point_to(tmp_path, cells, fix):

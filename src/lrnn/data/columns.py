@@ -124,6 +124,13 @@ def check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
             continue
         row = int(bad.argmax()) if bad.any() else 0  # dates, times: not numbers to train on
         odd = [str(v) for v in col[bad][:50]]
+        numbers = np.flatnonzero(~bad & col.notna().to_numpy())
+        if odd and numbers.size and {v.strip().lower() for v in odd} <= {"true", "false"}:
+            row = int(numbers[0])  # the odd one out is the number (pandas reads TRUE/FALSE)
+            raise DataError(
+                f"{source}: column '{c}' mixes TRUE/FALSE with numbers ('{clip(col.iloc[row])}' "
+                f"in row {row + 1}); write the column one way: all TRUE/FALSE, or all 1/0."
+            )
         if bad.any() and 20 * int(bad.sum()) <= int(col.notna().sum()):
             fix = (
                 f"{int(bad.sum())} such value(s) among numbers: fill them in with numbers, or "
