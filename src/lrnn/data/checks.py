@@ -138,6 +138,8 @@ FILE_MAGIC = (
     (b"\x1f\x8b", "gzip-compressed file"),
     (b"\x89HDF\r\n\x1a\n", "HDF5 file"),
     (b"\x93NUMPY", NPY_FILE),
+    # an old Excel workbook (.xls) or Word document: Microsoft's compound file format
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Microsoft Office file (an .xls is one)"),
 )
 
 
