@@ -524,10 +524,16 @@ def frame_dataset(
         absent = [c for c in features if c not in cols]
         if absent:
             separator = _other_separator(list(df.columns))
+            spare = [c for c in cols if c not in features]
+            near = [c for c in spare if c.strip().casefold() == absent[0].casefold()]
+            near = near or difflib.get_close_matches(absent[0], spare, n=1, cutoff=0.75)
             fix = (
                 f"the header looks {separator!r}-separated, and lrnn reads comma-separated "
                 "files: save it with commas"
                 if separator
+                else f"the file has {clip(near[0])!r}: rename it to {absent[0]!r} if it is "
+                "that column"
+                if near
                 else "add them (extra columns are ignored)"
             )
             raise DataError(
