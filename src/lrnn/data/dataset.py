@@ -19,7 +19,7 @@ import numpy as np
 
 from lrnn.data.checks import clip, say_if_labels_look_wrong
 from lrnn.data.preprocessing import Preprocessing, takes
-from lrnn.errors import DataError, UsageError, has_control_characters
+from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError, has_control_characters
 
 
 @dataclass
@@ -568,6 +568,10 @@ def _listed(names: Sequence[str]) -> str:
     return ", ".join(map(shown, names[:_LISTED])) + more
 
 
+#: A class with fewer than this share of the training examples is said to be rare.
+RARE_CLASS = 0.01
+
+
 def require_both_classes(ds: Dataset) -> None:
     """Training needs examples of every class (both, for two); refuse labelled data of one,
     and warn about a class with a single example (it cannot be both learnt and tested)."""
@@ -595,6 +599,17 @@ def require_both_classes(ds: Dataset) -> None:
         warnings.warn(
             f"{ds.source}: {_classes_have(empty)} no training example; the model keeps an "
             "output for it that it cannot learn — add examples, or drop it from the class list.",
+            stacklevel=3,
+        )
+    small = int(np.argmin(counts))
+    if ds.spec.kind != "image" and counts[small] < RARE_CLASS * m:  # pictures: by folder
+        share = 100 * counts[small] / m
+        warnings.warn(
+            f"{ds.source}: class {clip(repr(ds.classes[int(present[small])]))} is "
+            f"{counts[small]} of {m} examples ({share:.2g} %): a model that never predicts it "
+            f"scores {100 - share:.4g} % accuracy — weight the classes (--class-weight "
+            "balanced), and judge the model by its precision and recall on that class.",
+            UnbalancedClassesWarning,
             stacklevel=3,
         )
     single = [ds.classes[int(c)] for c, k in zip(present, counts, strict=True) if k == 1]
