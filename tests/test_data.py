@@ -978,9 +978,19 @@ def test_row_keys_find_exactly_the_examples_one_set_shares_with_another(m, n, dt
     assert shared_examples(sparse_keys, sp.csr_matrix(other_X.astype(np.float64)), other_y) == (
         expected
     )
+    # values, not bytes: a float64 copy of float32 or uint8 rows, a sparse copy with its
+    # explicit zeros, and −0 for 0 are the same examples
+    np.testing.assert_array_equal(row_keys(X.astype(np.float64), y), keys)
+    explicit = sp.csr_matrix(X.astype(np.float64))
+    explicit.data[::2] = 0.0  # stored zeros, left stored
+    np.testing.assert_array_equal(row_keys(explicit, y), row_keys(explicit.toarray(), y))
+    signed = X.astype(np.float64)
+    signed[signed == 0] = -0.0
+    np.testing.assert_array_equal(row_keys(signed, y), keys)
     with pytest.MonkeyPatch.context() as patch:  # one row per block: the same keys
         patch.setattr(fingerprint, "_KEY_BYTES", 1)
         np.testing.assert_array_equal(row_keys(X, y), keys)
+        np.testing.assert_array_equal(row_keys(sp.csr_matrix(X.astype(np.float64)), y), keys)
 
 
 def test_data_sha256_is_the_same_streamed_block_by_block():

@@ -438,6 +438,15 @@ def test_a_test_or_validation_file_that_is_the_training_file_is_said(table, monk
     Path("other.csv").write_text("\n".join([*lines[:11], *moved]) + "\n")
     assert main([*common, "--validation", "other.csv"]) == 0
     assert "holds" not in capsys.readouterr().err
+    # a table of few possible rows (binary columns): an independent test file shares them
+    rng = np.random.default_rng(1)
+    for name, n in (("bin.csv", 300), ("bin_test.csv", 100)):
+        bits = rng.integers(0, 2, (n, 3))
+        rows = [f"{a},{b},{c},{int(a + b + c > 1)}" for a, b, c in bits]
+        Path(name).write_text("a,b,c,label\n" + "\n".join(rows) + "\n")
+    binary = ["train", "bin.csv", "--test", "bin_test.csv", "--iterations", "5", "--no-plot"]
+    assert main([*binary, "--model", "bin.safetensors"]) == 0
+    assert "holds" not in capsys.readouterr().err
 
 
 def test_a_model_standardized_on_all_rows_still_verifies(tmp_path, monkeypatch, capsys):

@@ -77,7 +77,7 @@ class SourceDigest:
         return _finish(self._h, None if y is None else np.asarray(y).astype("<i8"))
 
 
-#: Bytes of X per block when rows are keyed (:func:`row_keys`): its padded copy stays small.
+#: Bytes of float64 values per block when rows are keyed (:func:`row_keys`).
 _KEY_BYTES = 8 * 2**20
 
 
@@ -91,41 +91,60 @@ def _mixed(keys: np.ndarray) -> np.ndarray:
     return keys
 
 
+def _terms(values: np.ndarray, columns: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """Each stored value's share of its row's key: its float64 bits (−0 as 0, so a float32
+    and a float64 copy of one row agree), high bits folded into low ones (a float's entropy
+    sits at the top, which a product would push out), tied to its column (``columns``, and
+    ``factors``, the column's random odd multiplier); 0 for a zero, so a dense row and its
+    sparse copy (explicit zeros or not) sum to one key."""
+    bits = (np.asarray(values, dtype=np.float64) + 0.0).view(np.uint64)
+    terms = bits >> np.uint64(29)
+    terms ^= bits
+    terms += columns
+    terms *= factors
+    terms += columns
+    terms *= bits != 0
+    return terms
+
+
 def row_keys(X: Any, y: Any) -> np.ndarray:
-    """One 64-bit key per example (its values' bytes and its label): equal examples get equal
-    keys, distinct ones rarely (a weighted sum of their words by random odd multipliers), which
-    is enough to say how many examples of one data set another holds
-    (:func:`shared_examples`). X is a dense array or scipy.sparse rows, keyed a block of rows
-    at a time (never a copy of the whole of X)."""
+    """One 64-bit key per example (its values and its label): equal examples get equal keys,
+    distinct ones rarely (a sum of their values' bits times random odd multipliers), which is
+    enough to say how many examples of one data set another holds (:func:`shared_examples`).
+    X is a dense array or scipy.sparse rows, keyed a block of rows at a time (never a copy of
+    the whole of X); the values are compared as float64, so dtype and layout do not matter."""
     multipliers = np.random.default_rng(0x1A77).integers(1, 2**63, size=1 << 16, dtype=np.uint64)
     multipliers |= np.uint64(1)  # odd: each word counts
     m = X.shape[0]
     keys = np.empty(m, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        if hasattr(X, "indptr"):  # a sum over the stored values, each tied to its column
+        if hasattr(X, "indptr"):  # a sum over the stored values of each block of rows
             X = X.tocsr()
-            values = np.array(X.data, dtype=np.float64).view(np.uint64)
-            values ^= values >> np.uint64(29)  # see row_keys' dense words
-            indices = np.asarray(X.indices, dtype=np.uint64)
-            terms = (values + indices) * multipliers[indices % np.uint64(multipliers.size)]
-            terms += indices
-            sums = np.concatenate((np.zeros(1, np.uint64), np.cumsum(terms, dtype=np.uint64)))
-            keys[:] = sums[X.indptr[1:]] - sums[X.indptr[:-1]]
+            indptr = np.asarray(X.indptr, dtype=np.int64)
+            stored = max(1, _KEY_BYTES // 8)
+            start = 0
+            while start < m:
+                stop = int(np.searchsorted(indptr, indptr[start] + stored, side="right")) - 1
+                stop = min(max(stop, start + 1), m)
+                lo, hi = int(indptr[start]), int(indptr[stop])
+                columns = np.asarray(X.indices[lo:hi], dtype=np.uint64)
+                factors = multipliers[columns % np.uint64(multipliers.size)]
+                terms = _terms(X.data[lo:hi], columns, factors)
+                sums = np.concatenate((np.zeros(1, np.uint64), np.cumsum(terms, dtype=np.uint64)))
+                bounds = indptr[start : stop + 1] - lo
+                keys[start:stop] = sums[bounds[1:]] - sums[bounds[:-1]]
+                start = stop
         else:
             X = np.asarray(X)
-            rows = max(1, _KEY_BYTES // max(1, X[:1].nbytes))
+            X = X.reshape(m, -1)
+            width = X.shape[1]
+            rows = max(1, _KEY_BYTES // (8 * max(1, width)))
+            columns = np.arange(width, dtype=np.uint64)
+            factors = multipliers[columns % np.uint64(multipliers.size)]
             for start in range(0, m, rows):
-                block = np.ascontiguousarray(X[start : start + rows])
-                raw = block.reshape(block.shape[0], -1).view(np.uint8)
-                if raw.shape[1] % 8:  # whole words: zeros after the last byte
-                    padded = np.zeros((raw.shape[0], raw.shape[1] // 8 * 8 + 8), np.uint8)
-                    padded[:, : raw.shape[1]] = raw
-                    raw = padded
-                words = raw.view(np.uint64)
-                folded = words >> np.uint64(29)  # a new array: X itself is left as it is
-                folded ^= words
-                folded *= np.resize(multipliers, folded.shape[1])
-                keys[start : start + block.shape[0]] = folded.sum(axis=1)
+                block = X[start : start + rows]
+                terms = _terms(block, columns, factors)  # (each row against the columns')
+                keys[start : start + block.shape[0]] = terms.sum(axis=1, dtype=np.uint64)
         if y is not None:
             keys += (np.asarray(y).astype(np.int64).view(np.uint64) + np.uint64(1)) * np.uint64(
                 0x9E3779B97F4A7C15
