@@ -164,8 +164,24 @@ def test_parquet_files_in_sub_folders_are_said_and_a_partitioned_set_refused(tmp
         open_out_of_core(tmp_path / "d")
     df.assign(part=np.arange(12) % 3).to_parquet(tmp_path / "hive", partition_cols=["part"])
     assert is_out_of_core(tmp_path / "hive")
-    with pytest.raises(DataError, match=r"a partitioned Parquet data set .* column 'part' is"):
+    with pytest.raises(
+        DataError, match=r"a partitioned Parquet data set .* column\(s\) 'part' are"
+    ):
         open_out_of_core(tmp_path / "hive")
+    two = df.assign(yr=np.arange(12) % 2, mo=np.arange(12) % 3)
+    two.to_parquet(tmp_path / "hive2", partition_cols=["yr", "mo"])  # two levels deep
+    assert is_out_of_core(tmp_path / "hive2")
+    with pytest.raises(
+        DataError, match=r"a partitioned Parquet data set .* column\(s\) 'yr', 'mo' are"
+    ):
+        open_out_of_core(tmp_path / "hive2")
+    # a notebook's hidden copies are no data of the folder's
+    (tmp_path / "nb" / ".ipynb_checkpoints").mkdir(parents=True)
+    df.to_parquet(tmp_path / "nb" / "a.parquet", index=False)
+    df.to_parquet(tmp_path / "nb" / ".ipynb_checkpoints" / "a-checkpoint.parquet", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert open_out_of_core(tmp_path / "nb")[0].n_rows == 12
 
 
 def test_y_npy_beside_several_arrays_labels_none_of_them(tmp_path):

@@ -398,8 +398,10 @@ def out_of_core_layout(path: str | os.PathLike) -> str | None:
         for marker, layout in _FOLDER_MARKERS.items():
             if (p / marker).exists():
                 return layout
-        if any(p.glob("*.parquet")) or any(p.glob("*/*.parquet")):
-            return "parquet"  # (files in sub-folders only: refused by name when opened)
+        # (files in sub-folders only, as a data set partitioned on up to three columns keeps
+        # them: refused by name when opened)
+        if any(any(p.glob("*/" * depth + "*.parquet")) for depth in range(4)):
+            return "parquet"
     return None
 
 
@@ -476,7 +478,12 @@ def _parquet_files(folder: Path) -> list[Path]:
     (``part=0/…``, as pandas' partition_cols and Spark write it) keeps a column in its folder
     names, which reading the files alone would lose."""
     files = sorted(folder.glob("*.parquet"))
-    nested = sorted(f for f in folder.rglob("*.parquet") if f.parent != folder)
+    nested = sorted(  # not in hidden folders (a notebook's .ipynb_checkpoints copies)
+        f
+        for f in folder.rglob("*.parquet")
+        if f.parent != folder
+        and not any(part.startswith(".") for part in f.relative_to(folder).parts)
+    )
     if not nested:
         return files
     shown = ", ".join(str(f.relative_to(folder)) for f in nested[:3]) + (
@@ -484,10 +491,11 @@ def _parquet_files(folder: Path) -> list[Path]:
     )
     partitioned = [f for f in nested if "=" in f.parent.name]
     if partitioned:
-        column = partitioned[0].parent.name.split("=", 1)[0]
+        levels = partitioned[0].relative_to(folder).parts[:-1]
+        columns = ", ".join(repr(part.split("=", 1)[0]) for part in levels if "=" in part)
         raise DataError(
-            f"{folder}: a partitioned Parquet data set ({shown}), whose column {column!r} is "
-            "held in its folder names, which lrnn does not read; save it as plain .parquet "
+            f"{folder}: a partitioned Parquet data set ({shown}), whose column(s) {columns} "
+            "are held in its folder names, which lrnn does not read; save it as plain .parquet "
             "files in one folder (pandas.read_parquet(folder).to_parquet(file), or without "
             "partition_cols)."
         )
