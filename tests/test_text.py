@@ -788,6 +788,14 @@ def test_a_corpus_without_pictures_is_told_in_texts_words(tmp_path):
     (tmp_path / "pics" / "a" / "notes.md").write_text("about")
     assert text.is_text_folder(tmp_path / "even") and text.is_text_folder(tmp_path / "md")
     assert not text.is_text_folder(tmp_path / "pics")
+    # photos in a format lrnn does not decode, beside a README.md: still pictures (told to
+    # take a picture's suffix, not to be renamed .txt)
+    for cls in ("cat", "dog"):
+        (tmp_path / "heic" / cls).mkdir(parents=True)
+        for i in range(3):
+            (tmp_path / "heic" / cls / f"{i}.heic").write_bytes(b"\0")
+    (tmp_path / "heic" / "README.md").write_text("photos")
+    assert not text.is_text_folder(tmp_path / "heic")
     with pytest.warns(UserWarning, match=r"6 file\(s\) without the .txt suffix left out"):
         with pytest.raises(DataError, match="md: no .txt documents found"):
             data.load(str(tmp_path / "md"))

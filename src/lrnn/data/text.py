@@ -428,13 +428,16 @@ def is_text_folder(path: Path) -> bool:
     texts = sum(f.suffix.lower() == suffix for f in files)
     if texts > len(files) - texts:
         return True
-    # no picture at all, but documents or files named as text (notes.md): a corpus, told so in
-    # text's words (an even split of .txt and bare files, or .md files, got "no images")
+    # no picture at all, and mostly documents, files without a suffix or files named as text
+    # (notes.md): a corpus, told so in text's words (an even split of .txt and bare files, or
+    # .md files, got "no images"); photos of a format lrnn does not read (.heic) beside a
+    # README.md stay pictures, told to take a picture's suffix
     from lrnn.data.images import picture_suffixes
 
-    pictures = picture_suffixes()
-    written = sum(f.suffix.lower() in _WRITTEN for f in files)
-    return texts + written > 0 and not any(f.suffix.lower() in pictures for f in files)
+    if any(f.suffix.lower() in picture_suffixes() for f in files):
+        return False
+    written = sum(f.suffix.lower() in (suffix, "", *_WRITTEN) for f in files)
+    return written > len(files) - written
 
 
 #: Suffixes of files that hold writing, not pictures (a corpus saved in one is told to name its
