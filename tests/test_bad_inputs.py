@@ -1003,7 +1003,6 @@ CASES: list[tuple[str, Build, str]] = [
     ("svmlight zero-based index at the width limit", lambda f: ["train", f.text("b.svm", "1 0:1 16777216:1\n0 1:2\n"), *T], "at most 16777215 in a zero-based file"),
     ("svmlight nan value", lambda f: ["train", f.text("b.svm", "1 1:2\n0 1:nan\n"), *T], "b.svm: line 2 has a NaN"),
     ("svmlight huge single line", lambda f: ["train", f.bytes("h.svm", b"1 " + b"1:1" * (data.limits.MAX_LINE_BYTES // 3 + 1) + b"\n"), *T], "h.svm: line 1 is longer than"),
-    ("svmlight test file counting from 1 for a zero-based one", lambda f: ["train", f.text("z.svm", "1 0:1 2:1\n0 1:1\n1 0:2\n0 1:2\n"), "--test", f.text("o.svm", "1 1:1 3:1\n0 2:1\n"), *T], "line 1 has feature index 3, beyond the model's 3 features, numbered 0 to 2 as in its training file; this file seems to count from 1"),
     ("svmlight index 0 for a one-based model", lambda f: ["evaluate", f.text("z.svm", "1 0:1\n0 1:1\n"), "--model", SVM_MODEL], "has feature index 0"),
     ("svmlight index over the width limit", lambda f: ["train", f.text("b.svm", "1 1:0.5\n# note\n0 2000000000:1\n"), *T], "b.svm: line 3 has feature index 2000000000, over lrnn's limit"),
     ("svmlight index too large to parse", lambda f: ["train", f.text("b.svm", "1 1:0.5\n0 99999999999999999999999:1\n"), *T], "b.svm: line 2 has index 99999999999999999999999, beyond lrnn's 16777216 features"),

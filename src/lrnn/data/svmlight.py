@@ -8,7 +8,7 @@ taken as one-based (LIBSVM's convention) — and the choice is stated in the dat
 the base and its width, so a file to predict on may be narrower than the training file (its
 missing columns are zeros); values at indices beyond the model's width are left out with a
 warning naming the first line (no training example holds such a feature, so its weight would
-be 0), unless the file seems numbered from 1 against a zero-based model: that is refused.
+be 0); a file with no index 0 for a zero-based model is warned of too (it may count from 1).
 
 Checked before use: line length (:data:`limits.MAX_LINE_BYTES`, scanned before parsing),
 the parser's own complaints (bad indices or values, named with the file), NaN or infinite
@@ -196,7 +196,7 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
         spec = Preprocessing(kind="svmlight", index_base=base, width=int(X.shape[1]))
     else:
         counts_from_one = base == 0 and X.nnz > 0 and int(X.indices.min()) > 0
-        X = _to_width(_rebased(X, base, name), int(spec.width or 0), base, name, counts_from_one)
+        X = _to_width(_rebased(X, base, name), int(spec.width or 0), base, name)
         if counts_from_one:  # the model's numbering is used; a shift would go unseen
             warnings.warn(
                 f"{name}: no feature is numbered 0, as if the file counted from 1; it is read "
@@ -309,7 +309,7 @@ def _rebased(X: Any, base: int, name: str) -> Any:
     return sp.csr_matrix((X.data, X.indices - 1, X.indptr), shape=(X.shape[0], width))
 
 
-def _to_width(X: Any, width: int, base: int, name: str, counts_from_one: bool = False) -> Any:
+def _to_width(X: Any, width: int, base: int, name: str) -> Any:
     """X with the model's ``width`` columns: a narrower file is widened with zero columns."""
     import scipy.sparse as sp
 
@@ -321,12 +321,6 @@ def _to_width(X: Any, width: int, base: int, name: str, counts_from_one: bool = 
             f"beyond the model's {width} features, numbered {base} to {width - 1 + base} as in "
             "its training file"
         )
-        # where renumbering would fit, the numbering is the likelier fault than the features
-        if counts_from_one and int(X.indices.max()) - 1 < width:
-            raise DataError(
-                f"{name}: {where}; this file seems to count from 1: give it numbered from 0, "
-                "as the training file is."
-            )
         # a feature no training example holds has a weight of exactly 0 in a model trained
         # on a wider matrix (its gradient is alpha·w from w = 0), so leaving it out scores the
         # rows as that model would: sparse data meets new features (a test file was refused)
