@@ -6,8 +6,10 @@ from __future__ import annotations
 import bz2
 import codecs
 import gzip
+import io
 import random
 import re
+import sys
 import warnings
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from sklearn.datasets import dump_svmlight_file
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
 
 from lrnn import data, persist
-from lrnn.data import text
+from lrnn.data import text, text_folders
 from lrnn.data.text import TextVectorizer
 from lrnn.errors import DataError, UsageError
 from tests.cli_helpers import run
@@ -185,8 +187,8 @@ def test_image_folder_with_a_stray_note_is_not_text(tmp_path):
     for i in range(3):
         (tmp_path / "a" / f"{i}.png").write_bytes(b"")
     (tmp_path / "a" / "notes.txt").write_text("hello")
-    assert not text.is_text_folder(tmp_path)
-    assert text.is_text_folder(make_corpus(tmp_path / "t"))
+    assert not text_folders.is_text_folder(tmp_path)
+    assert text_folders.is_text_folder(make_corpus(tmp_path / "t"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -502,7 +504,8 @@ def test_stray_files_empty_classes_and_unknown_words_are_said(tmp_path):
         scored = data.load(str(tmp_path / "reviews"), spec=ds.spec, require_labels=False)
     assert scored.names[0] == "notes.txt" and len(scored.names) == 21 and scored.y is None
     said = " ".join(str(w.message) for w in caught)
-    assert "beside the class folders" not in said and "(pos/LICENSE)" in said
+    assert "beside the class folders left out" not in said and "(pos/LICENSE)" in said
+    assert "1 document(s) beside the class folders scored too (notes.txt); move" in said
     common = ["--model", "r.safetensors", "--no-plot", "--min-df", "1"]
     assert run(["train", "reviews", *common], tmp_path).returncode == 0
     unknown = run(["predict", "--model", "r.safetensors", "-"], tmp_path, stdin="zzz qqq\n")
@@ -732,7 +735,7 @@ def test_evaluate_and_report_take_the_encoding_their_messages_name(tmp_path):
         assert given.returncode == 0, given.stderr
 
 
-def test_utf8_documents_read_as_latin1_are_said(tmp_path):
+def test_utf8_documents_read_as_latin1_are_said(tmp_path, monkeypatch):
     """A model trained with --encoding latin-1 reads the documents it scores so too: UTF-8
     text decodes there without an error, each accented letter as two characters, and was
     scored by the bias alone, exit 0, without a word (a Latin-1 document is no UTF-8, and
@@ -761,6 +764,26 @@ def test_utf8_documents_read_as_latin1_are_said(tmp_path):
     assert scored.returncode == 0 and said in scored.stderr, scored.stderr
     given = ["predict", "--model", "fr.safetensors", "--encoding", "utf-8", "-"]
     assert "UTF-8 text" not in run(given, tmp_path, stdin="film génial\n").stderr
+    # said once for standard input, however many batches it is scored in
+    from lrnn.data import text_stdin
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("génial\n".encode() * 5)))
+    with pytest.warns(UserWarning) as caught:
+        batches = list(text_stdin.stdin_batches("latin-1", size=2))
+    assert len(batches) == 3
+    assert [str(w.message) for w in caught if "UTF-8 text" in str(w.message)] == [
+        "standard input: 2 of 2 document(s) are UTF-8 text read as latin-1 (e.g. 'line 1'), so "
+        "their accented letters are misread ('é' as 'Ã©') and so are their words; if they are "
+        "UTF-8, give --encoding utf-8."
+    ]
+    # and for a CSV's column of documents, read in the table's encoding
+    rows = "".join(f"très génial {i},bon\ntrès médiocre {i},mauvais\n" for i in range(5))
+    (tmp_path / "t.csv").write_text("text,label\n" + rows)
+    with pytest.warns(UserWarning, match=r"t.csv: 10 of 10 document\(s\) are UTF-8 text read as"):
+        data.load(
+            str(tmp_path / "t.csv"),
+            text={**text.DEFAULTS, "text_column": "text", "encoding": "latin-1", "min_df": 1},
+        )
 
 
 def test_a_text_table_says_which_of_its_columns_it_does_not_read(tmp_path):
@@ -791,8 +814,9 @@ def test_a_corpus_without_pictures_is_told_in_texts_words(tmp_path):
     (tmp_path / "pics" / "a").mkdir(parents=True)
     (tmp_path / "pics" / "a" / "0.png").write_bytes(b"")
     (tmp_path / "pics" / "a" / "notes.md").write_text("about")
-    assert text.is_text_folder(tmp_path / "even") and text.is_text_folder(tmp_path / "md")
-    assert not text.is_text_folder(tmp_path / "pics")
+    assert text_folders.is_text_folder(tmp_path / "even")
+    assert text_folders.is_text_folder(tmp_path / "md")
+    assert not text_folders.is_text_folder(tmp_path / "pics")
     # photos in a format lrnn does not decode, beside a README.md: still pictures (told to
     # take a picture's suffix, not to be renamed .txt)
     for cls in ("cat", "dog"):
@@ -800,7 +824,7 @@ def test_a_corpus_without_pictures_is_told_in_texts_words(tmp_path):
         for i in range(3):
             (tmp_path / "heic" / cls / f"{i}.heic").write_bytes(b"\0")
     (tmp_path / "heic" / "README.md").write_text("photos")
-    assert not text.is_text_folder(tmp_path / "heic")
+    assert not text_folders.is_text_folder(tmp_path / "heic")
     with pytest.warns(UserWarning, match=r"6 file\(s\) without the .txt suffix left out"):
         with pytest.raises(DataError, match="md: no .txt documents found"):
             data.load(str(tmp_path / "md"))
@@ -816,7 +840,7 @@ def test_a_corpus_of_files_without_suffixes_is_a_text_folder(tmp_path):
             (tmp_path / "news" / cls / str(49960 + i)).write_text(f"the {words} {i}\n")
     (tmp_path / "news" / "sci" / "README.txt").write_text("about this corpus\n")
     (tmp_path / "news" / "notes.txt").write_text("collected in 2026\n")
-    assert text.is_text_folder(tmp_path / "news")
+    assert text_folders.is_text_folder(tmp_path / "news")
     with pytest.warns(UserWarning, match=r"1 file\(s\) with a suffix left out \(sci/README.txt\)"):
         ds = data.load(str(tmp_path / "news"))
     assert len(ds.names) == 8 and ds.classes == ("rec", "sci") and "sci/49960" in ds.names

@@ -382,6 +382,7 @@ def _load_sparse(
 ) -> Dataset | None:
     """svmlight files and text (a folder of .txt files, a table's text column), or None."""
     from lrnn.data import text as text_data
+    from lrnn.data.text_folders import is_text_folder
 
     is_text_model = spec is not None and spec.kind == "text"
     if spec is not None and is_svmlight(p) != (spec.kind == "svmlight"):
@@ -394,9 +395,9 @@ def _load_sparse(
         return load_svmlight(str(p), spec, require_labels)
     if is_text_model and require_labels and p.is_file() and p.suffix.lower() == ".txt":
         raise DataError(f"{p}: one document has no class; give {takes('text', True)}.")
-    if p.is_dir() and (is_text_model or (spec is None and text_data.is_text_folder(p))):
+    if p.is_dir() and (is_text_model or (spec is None and is_text_folder(p))):
         return text_data.load_text_folder(p, text or dict(text_data.DEFAULTS), spec, require_labels)
-    if p.is_dir() and spec is not None and text_data.is_text_folder(p):
+    if p.is_dir() and spec is not None and is_text_folder(p):
         # read as pictures it said "no images in this folder", of one of its class folders
         raise DataError(
             f"{p}: the model was trained on {spec.kind} data but this is a folder of text "

@@ -38,13 +38,11 @@ from lrnn.data.checks import (
     Utf8ReadAsOneByte,
     bom_encoding,
     clip,
-    leave_out_links_outside,
     quoted,
-    warn_of_nested_folders,
-    warn_of_odd_entries,
 )
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import TAKES, Preprocessing
+from lrnn.data.text_folders import folder_documents
 from lrnn.errors import DataError, ModelFileError, UsageError
 
 #: The settings a text model records (Preprocessing.text), with their defaults.
@@ -60,7 +58,6 @@ DEFAULTS: dict[str, Any] = {
     "text_column": None,
     "unicode_form": "NFC",
 }
-SUFFIX = ".txt"
 #: A model file written before ``unicode_form`` existed lacks it: its documents were not
 #: normalised, and are not now (the same features as when it was trained).
 _OPTIONAL_SETTINGS = frozenset({"unicode_form"})
@@ -418,128 +415,11 @@ def _read_capped(path: Path) -> bytes:
         return f.read(limits.MAX_DOCUMENT_BYTES + 1)
 
 
-def is_text_folder(path: Path) -> bool:
-    """A folder whose class sub-folders (or itself) hold mostly ``.txt`` files (an image folder
-    with a stray note stays an image folder; a stray picture in a text folder is refused)."""
-    if not path.is_dir():
-        return False
-    files = _visible_files(path) + _class_files(path)
-    suffix = _document_suffix(path)  # once: it reads the folder itself
-    texts = sum(f.suffix.lower() == suffix for f in files)
-    if texts > len(files) - texts:
-        return True
-    # no picture at all, and mostly documents, files without a suffix or files named as text
-    # (notes.md): a corpus, told so in text's words (an even split of .txt and bare files, or
-    # .md files, got "no images"); photos of a format lrnn does not read (.heic) beside a
-    # README.md stay pictures, told to take a picture's suffix
-    from lrnn.data.images import picture_suffixes
-
-    if any(f.suffix.lower() in picture_suffixes() for f in files):
-        return False
-    written = sum(f.suffix.lower() in (suffix, "", *_WRITTEN) for f in files)
-    return written > len(files) - written
-
-
-#: Suffixes of files that hold writing, not pictures (a corpus saved in one is told to name its
-#: documents .txt).
-_WRITTEN = (".md", ".markdown", ".rst", ".text", ".htm", ".html", ".xml", ".tex", ".log")
-
-
-def _visible_files(folder: Path) -> list[Path]:
-    """A folder's files, hidden ones (.DS_Store) left out."""
-    return [f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")]
-
-
-def _class_files(path: Path) -> list[Path]:
-    """The visible files of a folder's sub-folders (its classes)."""
-    classes = [d for d in path.iterdir() if d.is_dir() and not d.name.startswith(".")]
-    return [f for d in classes for f in _visible_files(d)]
-
-
-def _document_suffix(path: Path) -> str:
-    """``.txt``; or no suffix at all where the class folders (or a flat folder) hold more files
-    without a suffix than ``.txt`` files: a corpus whose documents are named by a number (20
-    Newsgroups and others), whose files were left out as "not named as pictures". A picture has
-    a suffix, so such a folder is no image folder; a README.txt or notes.txt beside the classes
-    does not decide it."""
-    files = _class_files(path) or _visible_files(path)
-    bare = sum(not f.suffix for f in files)
-    return "" if bare > sum(f.suffix.lower() == SUFFIX for f in files) else SUFFIX
-
-
-def _folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[str] | None]:
-    """Files of a text folder and their class names (None for a flat folder of documents)."""
-    subdirs = sorted(d for d in path.iterdir() if d.is_dir() and not d.name.startswith("."))
-    if not subdirs:
-        if not allow_flat:
-            raise DataError(
-                f"{path}: no class sub-folders; arrange the documents as one sub-folder of "
-                ".txt files per class."
-            )
-        suffix = _document_suffix(path)
-        visible = sorted(_visible_files(path))  # hidden files (.DS_Store) are no documents
-        flat = [f for f in visible if f.suffix.lower() == suffix]
-        _say_left_out(path, [f for f in visible if f.suffix.lower() != suffix], suffix)
-        return leave_out_links_outside(path, flat, stacklevel=5), None
-    suffix = _document_suffix(path)
-    files, labels, skipped, empty = [], [], [], []
-    for d in subdirs:
-        before = len(files)
-        for f in sorted(d.iterdir()):
-            if not f.is_file() or f.name.startswith("."):
-                continue
-            if f.suffix.lower() != suffix:  # a LICENSE, a notes.md: not a document
-                skipped.append(f)
-                continue
-            files.append(f)
-            labels.append(d.name)
-        if len(files) == before:
-            empty.append(d.name)
-    warn_of_nested_folders(path, subdirs, stacklevel=5)
-    warn_of_odd_entries(path, subdirs, stacklevel=5)
-    beside = sorted(_visible_files(path))
-    loose = [f for f in beside if f.suffix.lower() == suffix] if allow_flat else []
-    if beside and not loose:  # a README, or documents meant for a class: either way not read
-        warnings.warn(
-            f"{path}: {len(beside)} file(s) beside the class folders left out "
-            f"({', '.join(f.name for f in beside[:3])}{', …' if len(beside) > 3 else ''}); a "
-            "document belongs in its class's sub-folder.",
-            stacklevel=4,
-        )
-    inside = set(leave_out_links_outside(path, loose + files, stacklevel=5))
-    labels = [label for f, label in zip(files, labels, strict=True) if f in inside]
-    files = [f for f in loose + files if f in inside]
-    _say_left_out(path, skipped + [f for f in beside if f not in loose] * bool(loose), suffix)
-    if empty:
-        warnings.warn(
-            f"{path}: class folder(s) {', '.join(map(repr, empty[:5]))} hold no .txt "
-            "document, so those classes are left out; add documents or remove the folders.",
-            stacklevel=4,
-        )
-    return files, None if loose else labels  # predict scores those beside the folders too
-
-
-def _say_left_out(path: Path, skipped: list[Path], suffix: str) -> None:
-    """Files of a text folder that are not documents by their suffix, named in a warning."""
-    if not skipped:
-        return
-    named = ", ".join(str(f.relative_to(path)) for f in skipped[:3])
-    named += ", …" if len(skipped) > 3 else ""
-    warnings.warn(
-        f"{path}: {len(skipped)} file(s) without the .txt suffix left out ({named}); "
-        "rename them to .txt to use them."
-        if suffix
-        else f"{path}: {len(skipped)} file(s) with a suffix left out ({named}): the "
-        "documents here have none; rename them without it to use them.",
-        stacklevel=5,
-    )
-
-
 def load_text_folder(
     path: Path, options: dict, spec: Preprocessing | None, require_labels: bool
 ) -> Dataset:
     """A folder with one sub-folder of .txt files per class → TF-IDF rows (see module)."""
-    files, labels = _folder_documents(path, allow_flat=not require_labels)
+    files, labels = folder_documents(path, allow_flat=not require_labels)
     if not files:
         raise DataError(f"{path}: no .txt documents found; add one .txt file per document.")
     encoding = spec.text["encoding"] if spec is not None else options["encoding"]
@@ -663,13 +543,14 @@ def load_text_table(
         whose = "the column of documents to read" if spec is not None else "named by --text-column"
         raise DataError(f"{name}: no column {column!r} ({whose}); {fix}.")
     values = frame[column]
-    if name.lower().endswith(".csv") and values.isna().any():
+    csv = name.lower().endswith(".csv")
+    if csv and values.isna().any():
         # documents as written: "None" or "NA" is text, not NaN (only the cells pandas took
         # for missing are read again; a column of numbers stays one, and is refused below)
         values = values.where(
             values.notna(), csv_column_as_written(name, column, settings["encoding"])
         )
-    docs = []
+    docs, misread = [], Utf8ReadAsOneByte(settings["encoding"] if csv else "utf-8")
     for i, v in enumerate(values.tolist()):
         where = f"{name}: row {i + 1}, column {column!r}"
         if isinstance(v, bool | int | float) and not (isinstance(v, float) and math.isnan(v)):
@@ -680,6 +561,9 @@ def load_text_table(
         if not isinstance(v, str):
             raise DataError(f"{where} is empty or not text; fill it or remove the row.")
         docs.append(decode_document(v.encode("utf-8"), where, "utf-8"))
+        if misread.on:  # the cell's own bytes, as the file holds them
+            misread.see(v.encode(settings["encoding"], "replace"), f"row {i + 1}")
+    misread.say(name)
     labels = label_values(frame, name, label, require_labels)
     names = row_names(len(docs))
     ds = documents_dataset(docs, labels, names, name, options, spec, f"label column {label!r}")

@@ -50,8 +50,9 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
         misread.see(body, f"line {number}")
         names.append(f"stdin:{number}")
         if len(docs) == size:
-            misread.say("standard input")  # each batch is scored before the next is read
-            misread = Utf8ReadAsOneByte(encoding)
+            if misread.names:  # said once, of the first batch that shows it (each batch is
+                misread.say("standard input")  # scored before the next is read)
+                misread.on, misread.names = False, []
             yield docs, names
             docs, names = [], []
     if number == 0:
