@@ -808,6 +808,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("--class-weight of 400 digits", lambda f: ["train", "--class-weight", '{"three": 1' + "0" * 400 + "}", *T], "class 'three' has weight 10000"),
     ("--class-weight whose total overflows", lambda f: ["train", "--class-weight", '{"three": 1e308, "eight": 1e308}', *T], "add up to inf in float64 (largest class weight 1e+308); only their ratios matter"),
     ("--alpha so large no step helps", lambda f: ["train", "--alpha", "1e308", "--learning-rate", "auto", *T], "alpha=1e+308 makes the penalty's curvature too large"),
+    ("--class-weight NaN", lambda f: ["train", "--class-weight", '{"three": NaN, "eight": 1}', *T], "class 'three' has weight NaN; weights are finite numbers"),
     ("--class-weight unknown class", lambda f: ["train", "--class-weight", '{"cat": 2}', *T], "class 'cat'"),
     ("--class-weight a class twice", lambda f: ["train", "--class-weight", '{"three": 1, "three": 5}', *T], "class 'three' is given two weights"),
     ("--class-weight negative", lambda f: ["train", "--class-weight", '{"three": -1}'], "class 'three' has weight -1; weights are finite numbers ≥ 0"),

@@ -108,8 +108,8 @@ _TRAINING_NUMBERS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "iterations": ("a whole number >= 0", lambda v: _number(v) and v == int(v) and v >= 0),
     "train_accuracy": ("a number in [0, 1]", lambda v: _number(v) and 0 <= v <= 1),
     "test_accuracy": ("a number in [0, 1]", lambda v: _number(v) and 0 <= v <= 1),
-    "final_cost": ("a number", _number),
-    "alpha": ("a number >= 0", lambda v: _number(v) and v >= 0),
+    "final_cost": ("a finite number", _number),
+    "alpha": ("a finite number >= 0", lambda v: _number(v) and v >= 0),
 }
 
 

@@ -307,7 +307,13 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dic
     # tensors'); one written with both that lacks one has lost it since. They catch damage,
     # not a deliberate edit: anyone can compute a SHA-256 again.
     saved = meta.get("tensors_sha256")
-    if (saved is not None or "metadata_sha256" in meta) and saved != _tensors_digest(tensors):
+    if saved is None and "metadata_sha256" in meta:
+        raise ModelFileError(
+            f"{name}: the checkpoint was written with a checksum of its tensors and has lost "
+            "it; the file was damaged or edited since — resume from another checkpoint, or "
+            "start training again without --resume."
+        )
+    if saved is not None and saved != _tensors_digest(tensors):
         raise _changed_since(name, "tensors")
     metadata = meta.get("metadata")
     if not isinstance(metadata, dict):

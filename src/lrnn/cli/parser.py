@@ -124,8 +124,11 @@ def _class_weight(text: str) -> str | dict:
         value = json_once_each(text)
     except RepeatedKey as e:  # which weight was meant?
         raise argparse.ArgumentTypeError(f"class {e.key!r} is given two weights in {text!r}") from e
-    except ValueError:  # not JSON, or NaN/Infinity in it
-        value = None
+    except ValueError:  # not JSON; or NaN/Infinity in it, named below as a weight
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
     if isinstance(value, dict) and not config.is_class_weight_mapping(value):
         bad = next(k for k, w in value.items() if not config.is_class_weight_mapping({k: w}))
         raise argparse.ArgumentTypeError(  # the shape is right: say which weight is not
