@@ -544,6 +544,10 @@ def test_label_on_a_table_model_names_the_label_column_and_not_a_feature(tmp_pat
     proc = run(["predict", *model[:2], "d.csv", "--label", "diagnosys"], tmp_path)
     said = "d.csv: --label 'diagnosys' names no column of it, so it changes nothing; check the"
     assert proc.returncode == 0 and said in proc.stderr, proc.stderr
+    # the model's own label column, given to files with labels and without alike: not said
+    frame.drop(columns="label").to_csv(tmp_path / "new.csv", index=False)
+    proc = run(["predict", *model[:2], "new.csv", "--label", "label"], tmp_path)
+    assert proc.returncode == 0 and "names no column" not in proc.stderr, proc.stderr
     proc = run(["predict", *model, "--label", "a"], tmp_path)
     assert proc.returncode == 0
     assert "--label 'a' is one of the model's features, and is read as one" in proc.stderr

@@ -1184,11 +1184,16 @@ def test_single_letters_of_both_cases_are_classes_without_a_warning(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert data.load(str(tmp_path / "d.npz")).classes == ("A", "B", "a", "b")
-    # "+" and "-" as two classes (sentiment) are classes, not a missing label
+    # "+" and "-" (and "0") as classes (sentiment) are classes, not a missing label
     np.savez(tmp_path / "s.npz", X=np.arange(80.0).reshape(40, 2), y=np.array(["+", "-"] * 20))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert data.load(str(tmp_path / "s.npz")).classes == ("+", "-")
+    three = np.array(["+", "0"] * 39 + ["-"] * 2)
+    np.savez(tmp_path / "t.npz", X=np.arange(160.0).reshape(80, 2), y=three)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert data.load(str(tmp_path / "t.npz")).classes == ("+", "-", "0")
 
 
 @pytest.mark.parametrize(
@@ -1316,3 +1321,31 @@ def test_a_parquet_files_columns_left_unread_are_said_too(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         data.load(str(tmp_path / "split.parquet"), spec=spec)
+
+
+def test_a_rare_class_is_said_once_and_only_where_it_is_rare(tmp_path):
+    """200 frauds among 200,000 rows scored 99.9 % by never predicting them, without a word.
+    Said now where a class is under 1 % of the examples and a tenth of the largest: not for
+    150 even classes (each 0.67 %), not twice for a class of one example among three or more
+    (said as "a single example"), and without --class-weight where the run cannot take it."""
+    from lrnn.data.dataset import encode_labels, require_both_classes, row_names
+    from lrnn.errors import UnbalancedClassesWarning
+
+    def said(labels, **kwargs):
+        X = np.zeros((len(labels), 1))
+        ds = Dataset(X, *encode_labels(np.array(labels), "d", "y"), row_names(len(labels)),
+                     Preprocessing("array"), "d")  # fmt: skip
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            require_both_classes(ds, **kwargs)
+        return [str(w.message) for w in caught if w.category is UnbalancedClassesWarning]
+
+    rare = ["ok"] * 995 + ["fraud"] * 5
+    assert said(rare) == [
+        "d: class 'fraud' is 5 of 1000 examples (0.5 %): a model that never predicts it scores "
+        "99.5 % accuracy — weight the classes (--class-weight balanced), and judge the model "
+        "by its precision and recall on that class."
+    ]
+    assert "--class-weight" not in said(rare, weighable=False)[0]
+    assert said([f"c{i}" for i in range(150)] * 10) == []  # even classes, each under 1 %
+    assert said(["a"] * 150 + ["b"] * 150 + ["c"]) == []  # a single example: said otherwise

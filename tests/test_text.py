@@ -825,6 +825,13 @@ def test_a_corpus_without_pictures_is_told_in_texts_words(tmp_path):
             (tmp_path / "heic" / cls / f"{i}.heic").write_bytes(b"\0")
     (tmp_path / "heic" / "README.md").write_text("photos")
     assert not text_folders.is_text_folder(tmp_path / "heic")
+    # a .json beside each document: still a corpus (its .json files are said to be left out)
+    for cls in ("pos", "neg"):
+        (tmp_path / "side" / cls).mkdir(parents=True)
+        for i in range(3):
+            (tmp_path / "side" / cls / f"{i}.txt").write_text("words")
+            (tmp_path / "side" / cls / f"{i}.json").write_text("{}")
+    assert text_folders.is_text_folder(tmp_path / "side")
     with pytest.warns(UserWarning, match=r"6 file\(s\) without the .txt suffix left out"):
         with pytest.raises(DataError, match="md: no .txt documents found"):
             data.load(str(tmp_path / "md"))

@@ -547,7 +547,7 @@ def _streamed(request: TrainingRequest) -> TrainingData:
             )
         )
     source, train_ds = _streamed_labels(request.data, request.label)
-    require_both_classes(train_ds)
+    require_both_classes(train_ds, weighable=False)  # (streamed: no --class-weight)
     if request.positive_class is not None:
         train_ds = data.set_positive_class(train_ds, request.positive_class)
     backend = _streaming_backend(source, train_ds)

@@ -310,7 +310,7 @@ def check_expansion(name: str, what: str, stored_bytes: int, expanded_bytes: int
 
 #: Labels that mark a value as unknown in exported tables (pandas reads "", NA, null and N/A
 #: as missing, refused by name; these it keeps as text, so each became a class).
-_MISSING_MARKERS = {"?", "-", "--", ".", "*", "unknown"}
+_MISSING_MARKERS = {"?", "-", "--", ".", "*"}
 
 
 def say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, what: str) -> None:
@@ -340,7 +340,10 @@ def say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, 
                 stacklevel=4,
             )
         texts = np.char.lower(np.char.strip(values.astype(str)))
-        for marker in sorted(set(texts.tolist()) & _MISSING_MARKERS):
+        present = set(texts.tolist())
+        for marker in sorted(present & _MISSING_MARKERS):
+            if marker == "-" and "+" in present:  # sentiment: "+", "0", "-" are classes
+                continue
             rows = np.flatnonzero(texts == marker)
             if uniq.size > 2 and rows.size <= 0.05 * m:  # "+"/"-" are classes, not gaps
                 warnings.warn(

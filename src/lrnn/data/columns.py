@@ -97,8 +97,18 @@ def without_columns(ds: Any, drop: Sequence[str]) -> Any:
 
 
 #: A number written for people: thousands separators, a decimal comma, a currency sign, a
-#: percent sign ("1,234", "3,5", "$12", "45%"): numbers to the eye, text to a reader of numbers.
-_FORMATTED_NUMBER = re.compile(r"^\s*[-+(]?[$€£¥]?\s*-?\d[\d.,' ]*\)?\s*%?\s*$")
+#: percent sign ("1,234.5", "3,5", "$12", "45%"): numbers to the eye, text to a reader of numbers
+#: (a date 2020.01.05 or an address 192.168.0.1 is none of them).
+_FORMATTED_NUMBER = re.compile(
+    r"^\s*[-+(]?\s*(?:[$€£¥]\s?)?-?"
+    r"(?:\d{1,3}(?:[,' ]\d{3})+(?:\.\d+)?|\d+,\d+|\d+(?:\.\d+)?)"
+    r"\s?%?\)?\s*$"
+)
+
+
+def _formatted(value: str) -> bool:
+    """A number written with a separator or a sign (plain "12.5" is read, so never asked)."""
+    return bool(_FORMATTED_NUMBER.match(value)) and any(c in value for c in ",'$€£¥% ()")
 
 
 def check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
@@ -131,15 +141,15 @@ def check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
                 f"{source}: column '{c}' mixes TRUE/FALSE with numbers ('{clip(col.iloc[row])}' "
                 f"in row {row + 1}); write the column one way: all TRUE/FALSE, or all 1/0."
             )
-        if bad.any() and 20 * int(bad.sum()) <= int(col.notna().sum()):
-            fix = (
-                f"{int(bad.sum())} such value(s) among numbers: fill them in with numbers, or "
-                "drop those rows"
-            )
-        elif odd and all(_FORMATTED_NUMBER.match(v) for v in odd):
+        if odd and all(_formatted(v.strip()) for v in odd):
             fix = (
                 "numbers written with separators, a decimal comma or a sign ($, %) are text "
                 "to lrnn: save them as plain numbers (1234.5)"
+            )
+        elif bad.any() and 20 * int(bad.sum()) <= int(col.notna().sum()):
+            fix = (
+                f"{int(bad.sum())} such value(s) among numbers: fill them in with numbers, or "
+                "drop those rows"
             )
         else:
             fix = (

@@ -572,7 +572,7 @@ def _listed(names: Sequence[str]) -> str:
 RARE_CLASS = 0.01
 
 
-def require_both_classes(ds: Dataset) -> None:
+def require_both_classes(ds: Dataset, weighable: bool = True) -> None:
     """Training needs examples of every class (both, for two); refuse labelled data of one,
     and warn about a class with a single example (it cannot be both learnt and tested)."""
     if ds.y is None or ds.classes is None:
@@ -602,13 +602,16 @@ def require_both_classes(ds: Dataset) -> None:
             stacklevel=3,
         )
     small = int(np.argmin(counts))
-    if ds.spec.kind != "image" and counts[small] < RARE_CLASS * m:  # pictures: by folder
+    rare = counts[small] < RARE_CLASS * m and counts[small] < 0.1 * counts.max()  # (not K even)
+    single_said = counts[small] == 1 and len(ds.classes) > 2  # (said below)
+    if ds.spec.kind != "image" and rare and not single_said:  # pictures: by folder
         share = 100 * counts[small] / m
+        weigh = "weight the classes (--class-weight balanced), and " if weighable else ""
         warnings.warn(
             f"{ds.source}: class {clip(repr(ds.classes[int(present[small])]))} is "
             f"{counts[small]} of {m} examples ({share:.2g} %): a model that never predicts it "
-            f"scores {100 - share:.4g} % accuracy — weight the classes (--class-weight "
-            "balanced), and judge the model by its precision and recall on that class.",
+            f"scores {100 - share:.4g} % accuracy — {weigh}judge the model by its precision "
+            "and recall on that class.",
             UnbalancedClassesWarning,
             stacklevel=3,
         )

@@ -232,7 +232,11 @@ def load_inputs(
         or Path(first).suffix.lower() in _DATA_SUFFIXES
     ):
         ds = load(first, label=label, spec=spec, require_labels=False, name_column=name_column)
-        if given is not None and spec.kind == "table" and first.lower().endswith(TABLE_SUFFIXES):
+        if (
+            given not in (None, spec.label_column)  # (the model's own: the file has no labels)
+            and spec.kind == "table"
+            and first.lower().endswith(TABLE_SUFFIXES)
+        ):
             _say_if_no_such_column(first, given, spec.encoding)
         return ds
 

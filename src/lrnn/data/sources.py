@@ -484,6 +484,11 @@ def _parquet_files(folder: Path) -> list[Path]:
         if f.parent != folder
         and not any(part.startswith(".") for part in f.relative_to(folder).parts)
     )
+    if not nested and not files:  # a folder of a notebook's hidden copies alone
+        raise DataError(
+            f"{folder}: its only .parquet files are in hidden folders (such as "
+            ".ipynb_checkpoints), which are copies, not data; give the folder the data is in."
+        )
     if not nested:
         return files
     shown = ", ".join(str(f.relative_to(folder)) for f in nested[:3]) + (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
@@ -144,10 +145,13 @@ def read_table(
         except UnicodeDecodeError as e:
             kind = file_kind(name)
             if kind is not None:
-                raise DataError(
-                    f"{name}: is a {kind}, not a CSV table; give a CSV (or name the file by "
-                    "what it holds)."
-                ) from e
+                office = kind.startswith("Microsoft Office") or ".xlsx" in kind
+                fix = (
+                    "open it in its spreadsheet program and save it as CSV"
+                    if office
+                    else "give a CSV (or name the file by what it holds)"
+                )
+                raise DataError(f"{name}: is a {kind}, not a CSV table; {fix}.") from e
             where = _first_undecodable(name, encoding)
             byte, place = (
                 (f"0x{e.object[e.start]:02x}", f"at offset {e.start}") if where is None else where
@@ -312,7 +316,13 @@ def _numbers_only(names: Sequence[Any]) -> bool:
     """Whether most column names are numbers: the file's first line is data, not a header
     (asked only where the header already failed; a row of 0.126, 4867.9, 0.564, no was read
     as the header, and --label no, as advised, trained without that row)."""
-    return 2 * sum(is_float(v) for v in names) > len(names)
+    numbers = [v for v in names if is_float(v)]
+    if numbers and len(numbers) == len(names):
+        return True
+    # most of them, one with a fraction among them: years or pixel numbers as column names
+    # (2019, 2020) are whole numbers, a data row's measurements are not
+    fraction = any(float(v) != int(float(v)) for v in numbers if math.isfinite(float(v)))
+    return 2 * len(numbers) > len(names) and fraction
 
 
 def _check_parquet_strings(name: str, columns: Sequence[str]) -> None:

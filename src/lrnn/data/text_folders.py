@@ -33,7 +33,7 @@ def is_text_folder(path: Path) -> bool:
     if any(f.suffix.lower() in picture_suffixes() for f in files):
         return False
     written = sum(f.suffix.lower() in (suffix, "", *_WRITTEN) for f in files)
-    return written > len(files) - written
+    return written > 0 and written >= len(files) - written  # (a .json beside each .txt: text)
 
 
 #: Suffixes of files that hold writing, not pictures (a corpus saved in one is told to name its
