@@ -1162,6 +1162,8 @@ def test_flattened_uint8_pictures_in_hdf5_are_said_to_be_read_as_a_table(tmp_pat
         ([0.0, 1.0] * 20 + [0.5], r"'y' is 0.5 for example 41, a fraction among whole numbers"),
         (["True", "False"] * 20 + ["1"], r"mixes True/False with '1': each is a class of its own"),
         (["yes", "no"] * 20 + ["Yes"], r"has 'Yes' and 'yes', which differ only in case"),
+        # single letters too, where one case is a lone typo among the other's (a Y/N column)
+        (["Y", "N"] * 20 + ["y"], r"has 'Y' and 'y', which differ only in case"),
         # an export's mark of an unknown label ("", NA, null and N/A are read as missing)
         (["yes", "no"] * 20 + ["?"], r"is '\?' for 1 example\(s\) \(first: example 41\), "),
         (["yes", "no"] * 20 + [" - "], r"is '-' for 1 example\(s\) .* looks like a missing"),

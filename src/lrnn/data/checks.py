@@ -313,6 +313,14 @@ def check_expansion(name: str, what: str, stored_bytes: int, expanded_bytes: int
 _MISSING_MARKERS = {"?", "-", "--", ".", "*"}
 
 
+def _one_spelling_rare(stripped: np.ndarray, group: list[str]) -> bool:
+    """Single letters of both cases are classes where each is common ('a' and 'A' of
+    handwriting); where one case holds at most 5 % of the letter's labels (a Y/N column with a
+    lone 'y'), it is a typo's class."""
+    counts = [int(np.count_nonzero(stripped == g.strip())) for g in group]
+    return min(counts) <= 0.05 * sum(counts)
+
+
 def say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, what: str) -> None:
     """Labels that look mistyped: a few fractions among whole numbers (0.5 among 0/1), True or
     False beside numbers, and words that differ only in case ("yes" and "Yes") are warned of.
@@ -339,7 +347,8 @@ def say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, 
                 "each is a class of its own — write every label one way.",
                 stacklevel=4,
             )
-        texts = np.char.lower(np.char.strip(values.astype(str)))
+        stripped = np.char.strip(values.astype(str))
+        texts = np.char.lower(stripped)
         present = set(texts.tolist())
         for marker in sorted(present & _MISSING_MARKERS):
             if marker == "-" and "+" in present:  # sentiment: "+", "0", "-" are classes
@@ -355,9 +364,12 @@ def say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, 
                 )
         spelled: dict[str, list[str]] = {}
         for v in uniq:
-            if len(str(v).strip()) > 1:
-                spelled.setdefault(str(v).strip().casefold(), []).append(str(v))
-        alike = sorted(sorted(group) for group in spelled.values() if len(group) > 1)
+            spelled.setdefault(str(v).strip().casefold(), []).append(str(v))
+        alike = sorted(
+            sorted(group)
+            for group in spelled.values()
+            if len(group) > 1 and (len(group[0].strip()) > 1 or _one_spelling_rare(stripped, group))
+        )
         if alike:
             more = f" (and {len(alike) - 1} more such group(s))" if len(alike) > 1 else ""
             warnings.warn(
