@@ -359,6 +359,7 @@ def test_x_is_kept_on_the_workers_only_where_it_fits_in_their_free_memory(monkey
             warnings.simplefilter("always")
             assert dask_backend._keeps_on_the_workers(X) is kept
         said = [str(w.message) for w in caught]
+        assert all(w.filename == __file__ for w in caught)  # the caller's line, not lrnn's
         assert said == ([] if kept else [
             "X takes 1 MiB, more than 50% of the memory the workers have free (1 MiB), so it is "
             "not kept on them: each pass computes its chunks again from their source (slower); "

@@ -23,14 +23,13 @@ from lrnn.course_inputs import (
     as_course_arrays,
     as_numbers,
     bias_of,
-    learner_stacklevel,
     pixel_advice,
     print_cost_flag,
     say_if_not_finite,
     say_overflow,
     warn_if_raw_pixels,
 )
-from lrnn.errors import TrainingDiverged, UsageError
+from lrnn.errors import TrainingDiverged, UsageError, user_stacklevel
 from lrnn.train import Callback, train
 from lrnn.verdicts import cost_climbed, diverged_message
 
@@ -237,7 +236,7 @@ def _warn_if_the_cost_climbed(
         f"{what}: learning_rate={learning_rate:g} overshoots on this data (steps below about "
         f"{steady:.3g}, 2/L, are sure to descend on it){advice}.",
         RuntimeWarning,
-        stacklevel=learner_stacklevel(),
+        stacklevel=user_stacklevel(),
     )
 
 

@@ -9,16 +9,13 @@ the argument and the fix, so that :mod:`lrnn.course` stays the lesson's function
 from __future__ import annotations
 
 import math
-import os
-import sys
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lrnn.errors import UsageError
+from lrnn.errors import UsageError, user_stacklevel
 
 
 def as_course_arrays(
@@ -202,20 +199,6 @@ def to_binary_advice(y: NDArray, y_name: str) -> str:
     return f"({y_name} == positive_class).astype(int)"  # errors.TO_BINARY's form
 
 
-def learner_stacklevel() -> int:
-    """The stacklevel that points a warning at the first line outside lrnn (the learner's),
-    however deep inside lrnn the warning is raised."""
-    package = Path(__file__).resolve().parent
-
-    def inside(filename: str) -> bool:  # "<stdin>", "<ipython-input-…>": the learner's
-        return os.path.isabs(filename) and Path(filename).resolve().is_relative_to(package)
-
-    frame, level = sys._getframe(1), 1
-    while frame is not None and inside(frame.f_code.co_filename):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
 def warn_if_raw_pixels(X: Any, name: str) -> None:
     """A uint8 X (the lesson's files hold the pictures so) with values above 1 holds pixel
     values the lesson divides by 255 first. Undivided, the cost swings wildly (plain numpy
@@ -231,7 +214,7 @@ def warn_if_raw_pixels(X: Any, name: str) -> None:
             f"lesson divides the pictures by 255 first ({name} / 255); without it the cost "
             "swings wildly and the lesson's learning rates overshoot.",
             UserWarning,
-            stacklevel=learner_stacklevel(),
+            stacklevel=user_stacklevel(),
         )
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import os
+import sys
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -162,3 +164,20 @@ def json_once_each(text: str | bytes) -> Any:
 
 def _no_constant(word: str) -> Any:
     raise ValueError(f"{word} is not a JSON number")
+
+
+def user_stacklevel() -> int:
+    """The stacklevel that points a warning at the first line outside lrnn (the user's
+    ``fit(…)``, the learner's ``model(…)``), however deep inside lrnn the warning is raised;
+    called as warn's argument, in the function that warns."""
+    from pathlib import Path  # here: ``import lrnn`` does not load pathlib
+
+    package = Path(__file__).resolve().parent
+
+    def inside(filename: str) -> bool:  # "<stdin>", "<ipython-input-…>": the learner's
+        return os.path.isabs(filename) and Path(filename).resolve().is_relative_to(package)
+
+    frame, level = sys._getframe(1), 1
+    while frame is not None and inside(frame.f_code.co_filename):
+        frame, level = frame.f_back, level + 1
+    return level

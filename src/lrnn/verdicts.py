@@ -8,14 +8,13 @@ result passes through :func:`warn_if_unfinished` once, at the end.
 from __future__ import annotations
 
 import math
-import os
-import sys
 import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lrnn.config import TrainConfig
+from lrnn.errors import user_stacklevel
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -284,7 +283,7 @@ def warn_if_unfinished(
         # than the lesson's whole run.
         from sklearn.exceptions import ConvergenceWarning
 
-        warnings.warn(message, ConvergenceWarning, stacklevel=_user_stacklevel())
+        warnings.warn(message, ConvergenceWarning, stacklevel=user_stacklevel())
     if result.stop_reason == "separable":
         warnings.warn(
             f"the training data is perfectly separated (every example right, loss "
@@ -292,7 +291,7 @@ def warn_if_unfinished(
             "alpha=0 the weights would grow without bound, so training stopped at iteration "
             f"{result.n_iter}; set alpha > 0 for a finite optimum.",
             RuntimeWarning,
-            stacklevel=_user_stacklevel(),
+            stacklevel=user_stacklevel(),
         )
 
 
@@ -321,7 +320,7 @@ def warn_if_the_cost_climbed(
         f"the cost rose from {start:.6g} to {end:.6g} over the run: "
         f"{_overshoots(result, config, backend, lip)}.",
         RuntimeWarning,
-        stacklevel=_user_stacklevel(),
+        stacklevel=user_stacklevel(),
     )
     return True
 
@@ -366,7 +365,7 @@ def warn_if_the_cost_never_moved(
         f"throughout): learning_rate={result.learning_rate:g} is too small for floating "
         f"point to change it ({allows}).",
         RuntimeWarning,
-        stacklevel=_user_stacklevel(),
+        stacklevel=user_stacklevel(),
     )
     return True
 
@@ -409,7 +408,7 @@ def warn_if_the_start_was_kept(
         f"iteration 0{start}, so the model learned nothing and gives every example the same "
         f"answer; {advice}.",
         RuntimeWarning,
-        stacklevel=_user_stacklevel(),
+        stacklevel=user_stacklevel(),
     )
     return True
 
@@ -434,7 +433,7 @@ def warn_if_separated(result: TrainResult, config: TrainConfig) -> None:
         f"{stopped}, and another solver or tol gives others; set alpha > 0 for a unique "
         "optimum.",
         RuntimeWarning,
-        stacklevel=_user_stacklevel(),
+        stacklevel=user_stacklevel(),
     )
 
 
@@ -448,16 +447,6 @@ def _alpha_holds_back_the_bias(result: TrainResult, config: TrainConfig) -> bool
     dw, db = result.last_grad
     db_max = float(np.max(np.abs(np.asarray(db, dtype=np.float64))))
     return db_max >= float(np.max(np.abs(dw), initial=0.0))
-
-
-def _user_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning of the caller at the first line outside lrnn:
-    the user's ``fit(…)`` or ``train(…)``, however many of lrnn's frames are between."""
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep  # lrnn/
-    frame, level = sys._getframe(2), 2  # 1: the function that warns, 2: its caller
-    while frame is not None and frame.f_code.co_filename.startswith(package):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _apart(value: float, tol: float) -> str:

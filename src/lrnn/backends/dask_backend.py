@@ -44,7 +44,7 @@ from numpy.typing import NDArray
 
 from lrnn import objective
 from lrnn.backends import WeightSpace, blocks
-from lrnn.errors import NO_WEIGHT, DataError, UsageError
+from lrnn.errors import NO_WEIGHT, DataError, UsageError, user_stacklevel
 from lrnn.objective import DataPass
 
 #: Partials added per node of the reduction tree: small enough that many nodes run in parallel,
@@ -136,7 +136,7 @@ def _keeps_on_the_workers(X: Any) -> bool:
         f"workers have free ({free / 2**20:.0f} MiB), so it is not kept on them: each pass "
         "computes its chunks again from their source (slower); add workers or memory to keep "
         "it there.",
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
     return False
 
