@@ -341,11 +341,14 @@ def decode_images(blobs: Sequence[tuple[str, bytes]], spec: data.Preprocessing) 
 MAX_DOCUMENTS_PER_REQUEST = 1000
 
 
-def text_lines(body: bytes, spec: data.Preprocessing, charset: str | None = None) -> list[str]:
+def text_lines(
+    body: bytes, spec: data.Preprocessing, charset: str | None = None
+) -> tuple[list[str], list[str]]:
     """A text/plain body: one document per line (as ``lrnn predict -`` reads standard input),
     each checked like a document file (size, binary data, emptiness), decoded by the body's
-    own ``charset`` when it names one, else by the model's encoding."""
-    from lrnn.data.checks import bom_encoding
+    own ``charset`` when it names one, else by the model's encoding; with what the command
+    line would warn of (UTF-8 lines read in a model's one-byte encoding, unnamed)."""
+    from lrnn.data.checks import Utf8ReadAsOneByte, bom_encoding
     from lrnn.data.text import decode_document, is_wide, known_encoding, wide_lines
 
     if charset is not None and not known_encoding(charset):
@@ -369,9 +372,14 @@ def text_lines(body: bytes, spec: data.Preprocessing, charset: str | None = None
             lines.pop()
     _check_count(len(lines))
     wide = "charset=utf-16 in Content-Type"  # a served body names its encoding in its header
-    return [
+    docs = [
         decode_document(line, f"line {i}", encoding, fix, wide) for i, line in enumerate(lines, 1)
     ]
+    misread = Utf8ReadAsOneByte(encoding if charset is None else "utf-8")  # (a named one: meant)
+    for i, line in enumerate(lines, 1):
+        misread.see(line, f"line {i}")
+    said = misread.message("send Content-Type: text/plain; charset=utf-8")
+    return docs, [] if said is None else [said]
 
 
 def json_documents(payload: Any) -> list[str]:
@@ -382,7 +390,7 @@ def json_documents(payload: Any) -> list[str]:
             'a text model takes JSON {"documents": ["…", …]} (a list of strings); fix the body.'
         )
     _refuse_unknown_keys(payload, ("documents",))
-    _check_count(len(docs))
+    _check_count(len(docs), 'send {"documents": ["…", …]} with one or more')
     return checked_documents(docs)
 
 
@@ -417,9 +425,9 @@ def _check_rows(n: int) -> None:
         )
 
 
-def _check_count(n: int) -> None:
+def _check_count(n: int, way: str = "send one document per line") -> None:
     if n == 0:
-        raise DataError("no documents in the request; send one document per line.")
+        raise DataError(f"no documents in the request; {way}.")
     if n > MAX_DOCUMENTS_PER_REQUEST:
         raise DataError(
             f"{n} documents in one request, over the limit of {MAX_DOCUMENTS_PER_REQUEST}; "
@@ -428,14 +436,20 @@ def _check_count(n: int) -> None:
 
 
 def text_documents(
-    texts: list[str], spec: data.Preprocessing, source: str = "the request"
+    texts: list[str],
+    spec: data.Preprocessing,
+    source: str = "the request",
+    notes: Sequence[str] = (),
 ) -> data.Dataset:
     """Checked documents → TF-IDF rows by the model's own vectorizer, named ``document N``;
-    ``source`` is what messages call them (a request to the server, or a Python call)."""
+    ``source`` is what messages call them (a request to the server, or a Python call), and
+    ``notes`` what reading them found to say (the server relays them as warnings)."""
     from lrnn.data.text import documents_dataset
 
     names = [f"document {i}" for i in range(1, len(texts) + 1)]
-    return documents_dataset(texts, None, names, source, None, spec)
+    ds = documents_dataset(texts, None, names, source, None, spec)
+    ds.notes.extend(notes)
+    return ds
 
 
 def table_rows(payload: Any, spec: data.Preprocessing, n_features: int) -> data.Dataset:

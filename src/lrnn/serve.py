@@ -283,12 +283,12 @@ async def _decoding(
             + " — drop ?name=.",
         )
     if spec.kind == "text":  # documents: JSON {"documents": […]} or lines of text
-        texts = (
-            inference.json_documents(_parse_json(body))
+        texts, notes = (
+            (inference.json_documents(_parse_json(body)), [])
             if media == "application/json"
             else inference.text_lines(body, spec, _charset(request))
         )
-        return lambda: inference.text_documents(texts, spec)
+        return lambda: inference.text_documents(texts, spec, notes=notes)
     if media == "application/json":
         payload = _parse_json(body)
         return lambda: inference.table_rows(payload, spec, predictor.n_features)

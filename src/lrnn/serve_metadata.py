@@ -18,7 +18,8 @@ def describe(
     model, spec = predictor.model, predictor.spec
     layer = len(model.classes) > 2
     record = '{"predictions": [{' + ", ".join(f'"{k}"' for k in inference.RECORD_KEYS) + "}, ...]}"
-    options = ["name=<raw image name>", "explain=1"]
+    # ?name= names a raw picture: a model of other data refuses it, so it is not offered
+    options = ["name=<raw image name>", "explain=1"] if spec.kind == "image" else ["explain=1"]
     if layer:
         returns = (
             f"{record}; label is the most probable class, probability its probability, "

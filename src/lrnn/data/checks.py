@@ -81,15 +81,19 @@ class Utf8ReadAsOneByte:
             return
         self.names.append(name)
 
+    def message(self, fix: str = "give --encoding utf-8") -> str | None:
+        """What to say, or None; ``fix``: how this reader names UTF-8 (serve: a charset)."""
+        if not self.names:
+            return None
+        return (
+            f"{len(self.names)} of {self.seen} document(s) are UTF-8 text read as "
+            f"{self.encoding} (e.g. {self.names[0]!r}), so their accented letters are misread "
+            f"('é' as 'Ã©') and so are their words; if they are UTF-8, {fix}."
+        )
+
     def say(self, source: str, stacklevel: int = 3) -> None:
-        if self.names:
-            warnings.warn(
-                f"{source}: {len(self.names)} of {self.seen} document(s) are UTF-8 text read "
-                f"as {self.encoding} (e.g. {self.names[0]!r}), so their accented letters are "
-                "misread ('é' as 'Ã©') and so are their words; if they are UTF-8, give "
-                "--encoding utf-8.",
-                stacklevel=stacklevel,
-            )
+        if (said := self.message()) is not None:
+            warnings.warn(f"{source}: {said}", stacklevel=stacklevel)
 
 
 def check_finite(
