@@ -1191,6 +1191,11 @@ def test_single_letters_of_both_cases_are_classes_without_a_warning(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert data.load(str(tmp_path / "s.npz")).classes == ("+", "-")
+    stars = np.array(["**", "***", "****"] * 26 + ["*"] * 2)  # star ratings
+    np.savez(tmp_path / "r.npz", X=np.arange(160.0).reshape(80, 2), y=stars)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(data.load(str(tmp_path / "r.npz")).classes) == 4
     three = np.array(["+", "0"] * 39 + ["-"] * 2)
     np.savez(tmp_path / "t.npz", X=np.arange(160.0).reshape(80, 2), y=three)
     with warnings.catch_warnings():
@@ -1351,3 +1356,5 @@ def test_a_rare_class_is_said_once_and_only_where_it_is_rare(tmp_path):
     assert "--class-weight" not in said(rare, weighable=False)[0]
     assert said([f"c{i}" for i in range(150)] * 10) == []  # even classes, each under 1 %
     assert said(["a"] * 150 + ["b"] * 150 + ["c"]) == []  # a single example: said otherwise
+    # ...and the next smallest is still looked at
+    assert "class 'c' is 3 of 1000" in said(["a"] * 600 + ["b"] * 396 + ["c"] * 3 + ["d"])[0]

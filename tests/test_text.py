@@ -832,6 +832,11 @@ def test_a_corpus_without_pictures_is_told_in_texts_words(tmp_path):
             (tmp_path / "side" / cls / f"{i}.txt").write_text("words")
             (tmp_path / "side" / cls / f"{i}.json").write_text("{}")
     assert text_folders.is_text_folder(tmp_path / "side")
+    # an array folder beside a README and a LICENSE is data, not a corpus
+    (tmp_path / "arrays").mkdir()
+    for name in ("X.npy", "y.npy", "README.md", "LICENSE"):
+        (tmp_path / "arrays" / name).write_bytes(b"")
+    assert not text_folders.is_text_folder(tmp_path / "arrays")
     with pytest.warns(UserWarning, match=r"6 file\(s\) without the .txt suffix left out"):
         with pytest.raises(DataError, match="md: no .txt documents found"):
             data.load(str(tmp_path / "md"))

@@ -357,6 +357,8 @@ def say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, 
         for marker in sorted(present & _MISSING_MARKERS):
             if marker == "-" and "+" in present:  # sentiment: "+", "0", "-" are classes
                 continue
+            if any(o != marker and set(o) == set(marker) for o in present):  # "*" to "****"
+                continue
             rows = np.flatnonzero(texts == marker)
             if uniq.size > 2 and rows.size <= 0.05 * m:  # "+"/"-" are classes, not gaps
                 warnings.warn(

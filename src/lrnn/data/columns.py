@@ -101,7 +101,7 @@ def without_columns(ds: Any, drop: Sequence[str]) -> Any:
 #: (a date 2020.01.05 or an address 192.168.0.1 is none of them).
 _FORMATTED_NUMBER = re.compile(
     r"^\s*[-+(]?\s*(?:[$€£¥]\s?)?-?"
-    r"(?:\d{1,3}(?:[,' ]\d{3})+(?:\.\d+)?|\d+,\d+|\d+(?:\.\d+)?)"
+    r"(?:\d{1,3}(?:[,' ]\d{3})+(?:\.\d+)?|\d{1,3}(?:[.' ]\d{3})+,\d+|\d+,\d+|\d+(?:\.\d+)?)"
     r"\s?%?\)?\s*$"
 )
 

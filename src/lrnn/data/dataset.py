@@ -601,10 +601,11 @@ def require_both_classes(ds: Dataset, weighable: bool = True) -> None:
             "output for it that it cannot learn — add examples, or drop it from the class list.",
             stacklevel=3,
         )
-    small = int(np.argmin(counts))
+    # the smallest class, of those not said below to hold a single example (3+ classes)
+    said_below = (counts == 1) & (len(ds.classes) > 2)
+    small = int(np.argmin(np.where(said_below, m + 1, counts)))
     rare = counts[small] < RARE_CLASS * m and counts[small] < 0.1 * counts.max()  # (not K even)
-    single_said = counts[small] == 1 and len(ds.classes) > 2  # (said below)
-    if ds.spec.kind != "image" and rare and not single_said:  # pictures: by folder
+    if ds.spec.kind != "image" and rare and not said_below[small]:  # pictures: by folder
         share = 100 * counts[small] / m
         weigh = "weight the classes (--class-weight balanced), and " if weighable else ""
         warnings.warn(

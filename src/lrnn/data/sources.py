@@ -400,7 +400,11 @@ def out_of_core_layout(path: str | os.PathLike) -> str | None:
                 return layout
         # (files in sub-folders only, as a data set partitioned on up to three columns keeps
         # them: refused by name when opened)
-        if any(any(p.glob("*/" * depth + "*.parquet")) for depth in range(4)):
+        if any(
+            not any(part.startswith(".") for part in f.relative_to(p).parts)  # (notebook copies)
+            for depth in range(4)
+            for f in p.glob("*/" * depth + "*.parquet")
+        ):
             return "parquet"
     return None
 
@@ -484,11 +488,6 @@ def _parquet_files(folder: Path) -> list[Path]:
         if f.parent != folder
         and not any(part.startswith(".") for part in f.relative_to(folder).parts)
     )
-    if not nested and not files:  # a folder of a notebook's hidden copies alone
-        raise DataError(
-            f"{folder}: its only .parquet files are in hidden folders (such as "
-            ".ipynb_checkpoints), which are copies, not data; give the folder the data is in."
-        )
     if not nested:
         return files
     shown = ", ".join(str(f.relative_to(folder)) for f in nested[:3]) + (

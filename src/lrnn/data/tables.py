@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
@@ -145,7 +144,7 @@ def read_table(
         except UnicodeDecodeError as e:
             kind = file_kind(name)
             if kind is not None:
-                office = kind.startswith("Microsoft Office") or ".xlsx" in kind
+                office = kind.startswith("Microsoft Office")  # (a ZIP may be an .npz too)
                 fix = (
                     "open it in its spreadsheet program and save it as CSV"
                     if office
@@ -319,10 +318,9 @@ def _numbers_only(names: Sequence[Any]) -> bool:
     numbers = [v for v in names if is_float(v)]
     if numbers and len(numbers) == len(names):
         return True
-    # most of them, one with a fraction among them: years or pixel numbers as column names
-    # (2019, 2020) are whole numbers, a data row's measurements are not
-    fraction = any(float(v) != int(float(v)) for v in numbers if math.isfinite(float(v)))
-    return 2 * len(numbers) > len(names) and fraction
+    # most of them, unless they are years (a table of yearly figures: region,2019,2020,target)
+    years = all(str(v).strip().isdigit() and 1800 <= int(str(v)) <= 2100 for v in numbers)
+    return 2 * len(numbers) > len(names) and not years
 
 
 def _check_parquet_strings(name: str, columns: Sequence[str]) -> None:

@@ -33,7 +33,11 @@ def is_text_folder(path: Path) -> bool:
     if any(f.suffix.lower() in picture_suffixes() for f in files):
         return False
     written = sum(f.suffix.lower() in (suffix, "", *_WRITTEN) for f in files)
-    return written > 0 and written >= len(files) - written  # (a .json beside each .txt: text)
+    others = len(files) - written
+    # documents of the corpus' own suffix may tie with sidecar files (a .json beside each .txt);
+    # files named as text alone must outnumber the rest (X.npy beside a README.md is data)
+    named = sum(f.suffix.lower() == SUFFIX for f in files)  # .txt documents (not a LICENSE)
+    return written > others or (named > 0 and written >= others)
 
 
 #: Suffixes of files that hold writing, not pictures (a corpus saved in one is told to name its
