@@ -55,13 +55,22 @@ NO_WEIGHT = "sample_weight sums to 0; at least one example needs weight."
 TO_BINARY = "y = (y == positive_class)"
 
 
+def nearest(typed: str, options: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The option a mistyped name most likely meant: one equal but for case and surrounding
+    spaces ('Label', 'a '), else the closest spelling (difflib, at least ``cutoff`` alike)."""
+    options = list(options)
+    same = [o for o in options if o.strip().casefold() == typed.strip().casefold()]
+    near = same or difflib.get_close_matches(typed, options, n=1, cutoff=cutoff)
+    return near[0] if near else None
+
+
 def closest(typed: str, options: Iterable[str], quoted: bool = True) -> str:
     """ "; did you mean 'train'?" for the option nearest to a mistyped word, or "" when none is
     near: a typo named with its fix beats a list of every choice to search by eye."""
-    near = difflib.get_close_matches(typed, list(options), n=1, cutoff=0.6)
-    if not near:
+    near = nearest(typed, options)
+    if near is None:
         return ""
-    return f"; did you mean {repr(near[0]) if quoted else near[0]}?"
+    return f"; did you mean {repr(near) if quoted else near}?"
 
 
 def shown(value: object) -> str:
@@ -99,8 +108,10 @@ def _is_control(ch: str) -> bool:
 
 def has_control_characters(text: str) -> bool:
     """A newline, a terminal escape or a bidirectional override: printed, it would forge lines
-    of lrnn's output, clear the screen or reorder what is shown."""
-    return any(_is_control(ch) for ch in text)
+    of lrnn's output, clear the screen or reorder what is shown. (Printable text holds none
+    of them: str.isprintable is false for every Cc, Cf, Zl and Zp character; it answers a
+    model's 300,000 feature names in C, not a Python call a character.)"""
+    return not text.isprintable() and any(_is_control(ch) for ch in text)
 
 
 def printable(text: str, keep: str = "") -> str:
@@ -153,13 +164,15 @@ def finite_json(value: Any) -> Any:
     return value
 
 
-def json_once_each(text: str | bytes) -> Any:
+def json_once_each(text: str | bytes, *, constants: bool = False) -> Any:
     """JSON that names each key of an object once, else :class:`RepeatedKey`. Python's json
     keeps the last of two silently, other readers may keep the first: a model header naming
     tensor 'w' twice could mean one model to lrnn's checks and another to the next tool, and
     a class given two weights on the command line could mean either. NaN and Infinity, which
-    Python's json reads and strict JSON has not (lrnn writes null), are refused too."""
-    return json.loads(text, object_pairs_hook=_once_each, parse_constant=_no_constant)
+    Python's json reads and strict JSON has not (lrnn writes null), are refused too, unless
+    ``constants`` (a caller that names such a value better itself)."""
+    refuse = None if constants else _no_constant
+    return json.loads(text, object_pairs_hook=_once_each, parse_constant=refuse)
 
 
 def _no_constant(word: str) -> Any:

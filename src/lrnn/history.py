@@ -234,6 +234,18 @@ def _number(value: Any, key: str, index: int, name: str, error: type[Exception])
     )
 
 
+def counts_iterations(values: Sequence[Any]) -> bool:
+    """Whether a history's 'iteration' column holds whole numbers >= 0 (no null, no NaN)."""
+    return all(
+        isinstance(v, int | float)
+        and not isinstance(v, bool)
+        and math.isfinite(v)
+        and v == int(v)
+        and v >= 0
+        for v in values
+    )
+
+
 def columns_of(
     history: Mapping[str, Sequence[Any]], name: str, *, error: type[Exception]
 ) -> dict[str, list]:
@@ -256,7 +268,7 @@ def columns_of(
             )
         numbers = [_number(v, key, i, name, error) for i, v in enumerate(values)]
         if key == "iteration":
-            if not all(math.isfinite(v) and v == int(v) and v >= 0 for v in numbers):
+            if not counts_iterations(numbers):
                 raise error(
                     f"{name}: 'iteration' must hold whole numbers >= 0; the history is corrupt "
                     f"— {_HISTORY_FIX}."

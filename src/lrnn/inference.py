@@ -372,11 +372,10 @@ def text_lines(
             lines.pop()
     _check_count(len(lines))
     wide = "charset=utf-16 in Content-Type"  # a served body names its encoding in its header
-    docs = [
-        decode_document(line, f"line {i}", encoding, fix, wide) for i, line in enumerate(lines, 1)
-    ]
     misread = Utf8ReadAsOneByte(encoding if charset is None else "utf-8")  # (a named one: meant)
+    docs = []
     for i, line in enumerate(lines, 1):
+        docs.append(decode_document(line, f"line {i}", encoding, fix, wide))
         misread.see(line, f"line {i}")
     said = misread.message("send Content-Type: text/plain; charset=utf-8")
     return docs, [] if said is None else [said]

@@ -167,10 +167,11 @@ def _check_history_fits(history: dict, training: dict, bad: Callable[[str], Exce
     rows = len(next(iter(history.values())))
     if rows > MAX_HISTORY_ROWS:
         raise bad(f"the history holds {rows} rows; lrnn keeps at most {MAX_HISTORY_ROWS}")
-    counted = history.get("iteration", [])  # (a report refused nulls there, naming no file)
-    if not all(v is not None and math.isfinite(v) and v == int(v) and v >= 0 for v in counted):
+    from lrnn.history import counts_iterations, past_the_model
+
+    # (a report refused nulls there later, naming no file)
+    if not counts_iterations(history.get("iteration", [])):
         raise bad("the history's 'iteration' must hold whole numbers >= 0")
-    from lrnn.history import past_the_model
 
     past = past_the_model(history, training)
     if past:

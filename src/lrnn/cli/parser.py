@@ -120,15 +120,12 @@ def _image_size(text: str) -> tuple[int, int]:
 def _class_weight(text: str) -> str | dict:
     if text == "balanced":
         return text
-    try:
-        value = json_once_each(text)
+    try:  # (NaN and Infinity read, to be named below as a weight)
+        value = json_once_each(text, constants=True)
     except RepeatedKey as e:  # which weight was meant?
         raise argparse.ArgumentTypeError(f"class {e.key!r} is given two weights in {text!r}") from e
-    except ValueError:  # not JSON; or NaN/Infinity in it, named below as a weight
-        try:
-            value = json.loads(text)
-        except ValueError:
-            value = None
+    except json.JSONDecodeError:
+        value = None
     if isinstance(value, dict) and not config.is_class_weight_mapping(value):
         bad = next(k for k, w in value.items() if not config.is_class_weight_mapping({k: w}))
         raise argparse.ArgumentTypeError(  # the shape is right: say which weight is not

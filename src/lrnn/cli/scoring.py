@@ -357,6 +357,7 @@ def cmd_words(args: argparse.Namespace) -> int:
             "its weights."
         )
     w = np.asarray(model.w, dtype=np.float64)
+    learned = bool(np.any(w))  # (a side without words is told apart from a model without any)
     if w.ndim == 2:  # a softmax layer: each class's words
         from lrnn.text_report import class_terms
 
@@ -365,7 +366,6 @@ def cmd_words(args: argparse.Namespace) -> int:
             terms = {c: {"positive": p, "negative": n} for c, p, n in per_class}
             _out(args, classes=list(model.classes), per_class=terms)
             return 0
-        learned = bool(np.any(w))
         for cls, positive, negative in per_class:
             print(f"towards {cls!r}: {_terms_text(positive, learned)}")
             print(f"away from {cls!r}: {_terms_text(negative, learned)}")
@@ -374,7 +374,6 @@ def cmd_words(args: argparse.Namespace) -> int:
     if args.json:
         _out(args, positive=positive, negative=negative, classes=list(model.classes))
         return 0
-    learned = bool(np.any(w))
     for cls, terms in ((model.classes[1], positive), (model.classes[0], negative)):
         print(f"towards {cls!r}: {_terms_text(terms, learned)}")
     return 0

@@ -316,25 +316,30 @@ def check_expansion(name: str, what: str, stored_bytes: int, expanded_bytes: int
 #: as missing, refused by name; these it keeps as text, so each became a class).
 _MISSING_MARKERS = {"?", "-", "--", ".", "*"}
 
+#: "A few" values of a column: at most this share of them looks like a slip (a typo, a
+#: placeholder), where more is the data's own way of writing.
+FEW = 0.05
+
 
 def _one_spelling_rare(stripped: np.ndarray, group: list[str]) -> bool:
     """Single letters of both cases are classes where each is common ('a' and 'A' of
     handwriting); where one case holds at most 5 % of the letter's labels (a Y/N column with a
     lone 'y'), it is a typo's class."""
     counts = [int(np.count_nonzero(stripped == g.strip())) for g in group]
-    return min(counts) <= 0.05 * sum(counts)
+    return min(counts) <= FEW * sum(counts)
 
 
 def say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, what: str) -> None:
     """Labels that look mistyped: a few fractions among whole numbers (0.5 among 0/1), True or
-    False beside numbers, and words that differ only in case ("yes" and "Yes") are warned of.
-    Each trained a softmax layer with a class of its own, with at most a warning about classes
-    of a single example (a yes/no column with a few capitalised rows: four classes). Single
-    letters are left alone: "a" and "A" are two classes of handwriting."""
+    False beside numbers, a few marks of an unknown label ('?'), and words that differ only in
+    case ("yes" and "Yes") are warned of. Each trained a softmax layer with a class of its own,
+    with at most a warning about classes of a single example (a yes/no column with a few
+    capitalised rows: four classes). Single letters of both cases are said only where one case
+    is a few of the letter's labels: "a" and "A" are two classes of handwriting."""
     m = values.shape[0]
     if values.dtype.kind == "f":
         fractional = np.flatnonzero(values != np.round(values))
-        if 0 < fractional.size <= 0.05 * m:
+        if 0 < fractional.size <= FEW * m:
             row = int(fractional[0])
             warnings.warn(
                 f"{source}: {what} is {values[row]:g} for example {row + 1}, a fraction among "
@@ -343,24 +348,23 @@ def say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, 
                 stacklevel=4,
             )
     elif values.dtype.kind == "U":
-        words = {str(v).strip().lower() for v in uniq}
-        if words & {"true", "false"} and words - {"true", "false"}:
+        stripped = np.char.strip(values.astype(str))
+        texts = np.char.lower(stripped)
+        present = set(texts.tolist())
+        if present & {"true", "false"} and present - {"true", "false"}:
             others = sorted(str(v) for v in uniq if str(v).strip().lower() not in ("true", "false"))
             warnings.warn(
                 f"{source}: {what} mixes True/False with {', '.join(map(repr, others[:3]))}: "
                 "each is a class of its own — write every label one way.",
                 stacklevel=4,
             )
-        stripped = np.char.strip(values.astype(str))
-        texts = np.char.lower(stripped)
-        present = set(texts.tolist())
         for marker in sorted(present & _MISSING_MARKERS):
             if marker == "-" and "+" in present:  # sentiment: "+", "0", "-" are classes
                 continue
             if any(o != marker and set(o) == set(marker) for o in present):  # "*" to "****"
                 continue
             rows = np.flatnonzero(texts == marker)
-            if uniq.size > 2 and rows.size <= 0.05 * m:  # "+"/"-" are classes, not gaps
+            if uniq.size > 2 and rows.size <= FEW * m:  # "+"/"-" are classes, not gaps
                 warnings.warn(
                     f"{source}: {what} is {marker!r} for {rows.size} example(s) (first: "
                     f"example {int(rows[0]) + 1}), which looks like a missing label, not a "

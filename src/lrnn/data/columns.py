@@ -118,7 +118,7 @@ def check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
     of words is one to drop or encode (a lone '?' was told to train a text model on it)."""
     import pandas as pd
 
-    from lrnn.data.checks import clip, is_float
+    from lrnn.data.checks import FEW, clip, is_float
 
     for c in features:
         col = df[c]
@@ -146,7 +146,7 @@ def check_numeric(df: Any, source: str, features: Sequence[str]) -> None:
                 "numbers written with separators, a decimal comma or a sign ($, %) are text "
                 "to lrnn: save them as plain numbers (1234.5)"
             )
-        elif bad.any() and 20 * int(bad.sum()) <= int(col.notna().sum()):
+        elif bad.any() and int(bad.sum()) <= FEW * int(col.notna().sum()):
             fix = (
                 f"{int(bad.sum())} such value(s) among numbers: fill them in with numbers, or "
                 "drop those rows"

@@ -568,8 +568,11 @@ def _listed(names: Sequence[str]) -> str:
     return ", ".join(map(shown, names[:_LISTED])) + more
 
 
-#: A class with fewer than this share of the training examples is said to be rare.
+#: A class with fewer than this share of the training examples is said to be rare...
 RARE_CLASS = 0.01
+#: ...where it also has fewer than this fraction of the largest class's examples (so is a
+#: picture folder's class, whatever its share).
+UNBALANCED_RATIO = 0.1
 
 
 def require_both_classes(ds: Dataset, weighable: bool = True) -> None:
@@ -604,7 +607,7 @@ def require_both_classes(ds: Dataset, weighable: bool = True) -> None:
     # the smallest class, of those not said below to hold a single example (3+ classes)
     said_below = (counts == 1) & (len(ds.classes) > 2)
     small = int(np.argmin(np.where(said_below, m + 1, counts)))
-    rare = counts[small] < RARE_CLASS * m and counts[small] < 0.1 * counts.max()  # (not K even)
+    rare = counts[small] < RARE_CLASS * m and counts[small] < UNBALANCED_RATIO * counts.max()
     if ds.spec.kind != "image" and rare and not said_below[small]:  # pictures: by folder
         share = 100 * counts[small] / m
         weigh = "weight the classes (--class-weight balanced), and " if weighable else ""

@@ -32,6 +32,7 @@ from lrnn.data.checks import (
     warn_of_odd_entries,
 )
 from lrnn.data.dataset import (
+    UNBALANCED_RATIO,
     Dataset,
     by_value_if_numbers,
     class_name_problem,
@@ -462,10 +463,6 @@ _SPLIT_PARTS = {"train", "training", "test", "testing", "val", "valid", "validat
 
 def _folders_in(folder: Path) -> list[str]:
     return sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
-
-
-#: A class folder with fewer than this fraction of the largest one's images is worth a warning.
-UNBALANCED_RATIO = 0.1
 
 
 def _warn_if_unbalanced(folder: Path, subdirs: list[Path], groups: list[list[Path]]) -> None:

@@ -400,11 +400,7 @@ def out_of_core_layout(path: str | os.PathLike) -> str | None:
                 return layout
         # (files in sub-folders only, as a data set partitioned on up to three columns keeps
         # them: refused by name when opened)
-        if any(
-            not any(part.startswith(".") for part in f.relative_to(p).parts)  # (notebook copies)
-            for depth in range(4)
-            for f in p.glob("*/" * depth + "*.parquet")
-        ):
+        if any(not _hidden(f, p) for depth in range(4) for f in p.glob("*/" * depth + "*.parquet")):
             return "parquet"
     return None
 
@@ -476,17 +472,20 @@ def open_out_of_core(
     return source, (checked_binary_labels(y, what) if binary else y)
 
 
+def _hidden(path: Path, root: Path) -> bool:
+    """Whether ``path`` lies in a hidden folder under ``root`` (a notebook's
+    .ipynb_checkpoints copies), or is hidden itself: no data of the folder's."""
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
 def _parquet_files(folder: Path) -> list[Path]:
     """The .parquet files directly in ``folder``; those in its sub-folders are not read, and
     said: they were left out without a word (half the rows), and a partitioned data set
     (``part=0/…``, as pandas' partition_cols and Spark write it) keeps a column in its folder
     names, which reading the files alone would lose."""
     files = sorted(folder.glob("*.parquet"))
-    nested = sorted(  # not in hidden folders (a notebook's .ipynb_checkpoints copies)
-        f
-        for f in folder.rglob("*.parquet")
-        if f.parent != folder
-        and not any(part.startswith(".") for part in f.relative_to(folder).parts)
+    nested = sorted(
+        f for f in folder.rglob("*.parquet") if f.parent != folder and not _hidden(f, folder)
     )
     if not nested:
         return files

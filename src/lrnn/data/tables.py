@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import difflib
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
@@ -33,7 +32,7 @@ from lrnn.data.checks import (
 from lrnn.data.columns import check_numeric
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
-from lrnn.errors import DataError, closest, has_control_characters
+from lrnn.errors import DataError, closest, has_control_characters, nearest
 
 
 def _check_csv_lines(name: str) -> None:
@@ -532,15 +531,12 @@ def frame_dataset(
         absent = [c for c in features if c not in cols]
         if absent:
             separator = _other_separator(list(df.columns))
-            spare = [c for c in cols if c not in features]
-            near = [c for c in spare if c.strip().casefold() == absent[0].casefold()]
-            near = near or difflib.get_close_matches(absent[0], spare, n=1, cutoff=0.75)
+            near = nearest(absent[0], [c for c in cols if c not in features], cutoff=0.75)
             fix = (
                 f"the header looks {separator!r}-separated, and lrnn reads comma-separated "
                 "files: save it with commas"
                 if separator
-                else f"the file has {clip(near[0])!r}: rename it to {absent[0]!r} if it is "
-                "that column"
+                else f"the file has {clip(near)!r}: rename it to {absent[0]!r} if it is that column"
                 if near
                 else "add them (extra columns are ignored)"
             )
@@ -617,14 +613,12 @@ def label_values(df: Any, source: str, label: str, require_labels: bool) -> np.n
     if label not in df.columns:
         if require_labels:
             separator = _other_separator(list(df.columns))
-            names = [str(c) for c in df.columns]
-            near = [c for c in names if c.casefold() == label.casefold()]
-            near = near or difflib.get_close_matches(label, names, n=1, cutoff=0.75)
+            near = nearest(label, [str(c) for c in df.columns], cutoff=0.75)
             fix = (
                 f"the header looks {separator!r}-separated, and lrnn reads comma-separated "
                 "files: save it with commas"
                 if separator
-                else f"give --label '{clip(near[0])}' if that is the column meant"
+                else f"give --label '{clip(near)}' if that is the column meant"
                 if near
                 else "name the label column with --label"
             )
