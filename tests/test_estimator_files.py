@@ -339,6 +339,34 @@ def test_a_class_weight_key_of_another_type_is_saved_under_its_class():
     assert back.fit(X, y).coef_.tobytes() == est.coef_.tobytes()
 
 
+def test_class_weights_of_classes_a_fold_lacked_are_saved(tmp_path):
+    """A cross-validation fold without class 2 fits with {0: 1, 1: 1, 2: 7}; the saved model
+    dropped class 2's weight, so a refit of the loaded estimator on all the data weighed it 1."""
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 3))
+    y = np.digitize(X @ [1.0, -2.0, 0.5], [-1, 1])
+    fold = y != 2
+    est = LogisticNeuron(solver="newton", alpha=0.01, class_weight={0: 1, 1: 1, 2: 7})
+    est.fit(X[fold], y[fold])
+    est.save(tmp_path / "fold.safetensors")
+    back = LogisticNeuron.load(tmp_path / "fold.safetensors")
+    assert back.get_params()["class_weight"] == {0: 1.0, 1: 1.0, 2: 7.0}
+    assert clone(back).fit(X, y).coef_.tobytes() == clone(est).fit(X, y).coef_.tobytes()
+    # a name that would come back as another value is said, not saved as a wrong one
+    odd = LogisticNeuron(solver="newton", alpha=0.01, class_weight={0: 1, 1: 1, "two": 7})
+    odd.fit(X[fold], y[fold])
+    with pytest.warns(UserWarning, match="class_weight names 'two', which a model file cannot"):
+        odd.save(tmp_path / "odd.safetensors")
+    assert LogisticNeuron.load(tmp_path / "odd.safetensors").class_weight == {0: 1.0, 1: 1.0}
+    # a string class the fold lacked keeps its whole name (the classes' dtype is '<U1')
+    names = np.array(["a", "b", "c"])[y]
+    est = LogisticNeuron(solver="newton", alpha=0.01, class_weight={"a": 1, "b": 2, "ccc": 7})
+    est.fit(X[fold], names[fold]).save(tmp_path / "s.safetensors")
+    assert LogisticNeuron.load(tmp_path / "s.safetensors").class_weight["ccc"] == 7.0
+
+
 def test_a_float32_model_scores_float64_rows_alike_on_every_path(tmp_path):
     """predict and serve (Predictor) scored float64 rows in float32 while the estimator and
     the exported graph used float64: 0.99999988 against 0.99999994."""

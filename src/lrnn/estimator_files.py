@@ -42,6 +42,38 @@ def _class_type(classes: NDArray) -> str:
     return _DTYPE_KINDS.get(np.asarray(classes).dtype.kind, "str")
 
 
+def _class_weight_pairs(weights: dict, classes: NDArray) -> list[list]:
+    """A ``class_weight`` mapping as (class name, weight) pairs that load reads back in the
+    classes' own type: each class's weight under that class's name ({True: 3} weighs the int
+    class 1, as fit looks it up), then the weights of classes the data lacked (a cross-
+    validation fold without a rare class), which a refit on all the data needs. A name that
+    would not come back as the same value is said and left out."""
+    known = classes.tolist()
+    pairs = [[label_name(c), float(weights[c])] for c in known if c in weights]
+    convert = _CLASS_TYPES[_class_type(classes)]
+    lost = []
+    for key in weights:
+        if key in known:
+            continue
+        try:
+            kept = convert(label_name(key)) == key
+        except (KeyError, ValueError):
+            kept = False
+        if kept:
+            pairs.append([label_name(key), float(weights[key])])
+        else:
+            lost.append(key)
+    if lost:
+        warnings.warn(
+            f"class_weight names {', '.join(map(repr, lost))}, which a model file cannot "
+            f"keep: its classes are {_class_type(classes)}s; the loaded estimator weighs such "
+            "a class 1 — name classes with the classes' type to keep their weights.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return pairs
+
+
 def to_model_file(estimator: Any) -> persist.ModelFile:
     """The model file of a fitted estimator: a table when it was fitted on named columns
     (a DataFrame; ``lrnn predict`` then reads a CSV's columns by name), else arrays."""
@@ -83,11 +115,7 @@ def to_model_file(estimator: Any) -> persist.ModelFile:
         params["random_state"] = None
     weights = estimator.get_params().get("class_weight")
     if isinstance(weights, dict):  # JSON keys are strings: kept as (class name, weight) pairs
-        # each under the name of the class it weighs ({True: 3} weighs the int class 1, as fit
-        # looks it up), so that load reads it back in the classes' own type
-        params["class_weight"] = [
-            [label_name(c), float(weights[c])] for c in estimator.classes_.tolist() if c in weights
-        ]
+        params["class_weight"] = _class_weight_pairs(weights, estimator.classes_)
     _say_if_classes_change_type(estimator.classes_)
     history = getattr(estimator, "history_", None)
     training = {
@@ -175,10 +203,14 @@ def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
                     f"{name}: its saved class_weight is not a list of (class, weight) pairs; "
                     "the file is corrupt — save the estimator again."
                 )
-            typed = _classes(
-                tuple(p[0] for p in pairs), class_type, training.get("class_dtype"), name
-            )
-            weights = dict(zip(typed.tolist(), (p[1] for p in pairs), strict=True))
+            dtype = training.get("class_dtype")
+            # a class the data lacked is typed alone: it may not fit the classes' dtype (300
+            # beside int8 classes, "ccc" beside '<U1' ones)
+            ours = [p for p in pairs if p[0] in model.classes]
+            others = [p for p in pairs if p[0] not in model.classes]
+            typed = [*_classes(tuple(p[0] for p in ours), class_type, dtype, name).tolist()]
+            typed += _classes(tuple(p[0] for p in others), class_type, None, name).tolist()
+            weights = dict(zip(typed, (p[1] for p in ours + others), strict=True))
             estimator.set_params(class_weight=weights)
         try:  # the file may be hostile: a refit must not run what the CLI would refuse
             estimator._validate_params()
@@ -189,10 +221,15 @@ def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
             ) from exc
     classes = _classes(model.classes, class_type, training.get("class_dtype"), name)
     weights = estimator.get_params().get("class_weight")
-    if isinstance(weights, dict) and not set(weights) <= set(classes.tolist()):
+    # fit's rule: a class the model lacks may be named only where every class of it is
+    if (
+        isinstance(weights, dict)
+        and not set(weights) <= set(classes.tolist())
+        and not set(classes.tolist()) <= set(weights)
+    ):
         raise ModelFileError(
-            f"{name}: its saved class_weight names classes the model does not have; the file "
-            "is corrupt — save the estimator again."
+            f"{name}: its saved class_weight names classes the model does not have, but not "
+            "every class it has; the file is corrupt — save the estimator again."
         )
     order = np.argsort(classes, kind="stable")  # fit's classes_ are sorted: keep that promise
     if w.ndim == 2:
