@@ -219,16 +219,38 @@ def _ill_conditioned(breast_cancer_std):
     return X * np.logspace(-3, 3, X.shape[1]), y
 
 
-@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
-def test_unreachable_tol_is_not_called_converged(breast_cancer_std, solver):
+# Newton's exact steps get the gradient to rounding (9e-16) where J no longer shows them
+@pytest.mark.parametrize(("solver", "tol"), [("lbfgs", 1e-10), ("newton", 1e-16)])
+def test_unreachable_tol_is_not_called_converged(breast_cancer_std, solver, tol):
     from sklearn.exceptions import ConvergenceWarning
 
     X, y = _ill_conditioned(breast_cancer_std)
-    config = TrainConfig(solver=solver, alpha=1e-3, tol=1e-10, max_iter=5000)
-    with pytest.warns(ConvergenceWarning, match=r"max\|∇J\| = .* above tol=1e-10"):
+    config = TrainConfig(solver=solver, alpha=1e-3, tol=tol, max_iter=5000)
+    with pytest.warns(ConvergenceWarning, match=rf"max\|∇J\| = .* above tol={tol:g}"):
         result = train(InMemoryBackend(X, y), config)
     assert not result.converged and result.stop_reason == "stalled"
-    assert result.grad_norm > 1e-10
+    assert result.grad_norm > tol
+
+
+def test_newton_takes_exact_steps_that_the_cost_cannot_show(breast_cancer_std):
+    """Newton stopped where J's last bits did: on columns spanning six decades at max|∇J|
+    above 1e-10 (float64), on float32 data at 3e-5 with weights 6e-4 from the optimum that
+    L-BFGS reached to 8e-7. A close step whose J stays within rounding and whose gradient
+    falls is taken."""
+    X, y = _ill_conditioned(breast_cancer_std)
+    result = train(InMemoryBackend(X, y), TrainConfig(solver="newton", alpha=1e-3, tol=1e-13))
+    assert result.converged and result.grad_norm <= 1e-13
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, size=(80, 6)).astype(np.float64)
+    y = (X @ [1.0, -2.0, 0.5, 0.0, 1.0, -1.0] + rng.normal(size=80) > -1).astype(int)
+    best = train(InMemoryBackend(X, y), TrainConfig(solver="newton", alpha=1e-2, tol=1e-12))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tol=1e-8 is below what float32 resolves: said
+        low = train(
+            InMemoryBackend(X.astype(np.float32), y),
+            TrainConfig(solver="newton", alpha=1e-2, tol=1e-8),
+        )
+    assert np.max(np.abs(low.w - best.w)) < 1e-6
 
 
 def test_overflowing_curvature_is_not_called_converged(breast_cancer_std):
