@@ -1076,6 +1076,60 @@ def test_only_definitions_run():
     assert cells.skipped == 7
 
 
+def test_definitions_inside_try_and_with_blocks_run_without_the_rest():
+    """A def in a ``try`` whose ``except`` prints, or in ``with np.errstate(…)``, was "not
+    found" (the block did not qualify as a whole): what qualifies runs, the rest is ``pass``,
+    a ``with``'s context manager is not entered, and every line keeps its number."""
+    sol_text = (
+        "import numpy as np\n"
+        "try:\n    def f():\n        return 1\nexcept Exception as e:\n    print(e)\n"
+        "with (np.errstate(over='ignore'),\n      open('data.txt') as fh):\n"
+        "    data = fh.read()\n    def g(z):  # é\n        return z\n"
+        "    for i in range(3):\n        print(i)\n"
+        "if __name__ == '__main__':\n    print(f())\n"
+        "for i in range(3):\n    def h():\n        pass\n"
+    )
+    cell = read_solution_from_text(sol_text).cells[0]
+    assert cell.run == [0, 1, 2]  # the guarded print and the loop stay out
+    code = cell.code.splitlines()
+    assert len(code) == len(sol_text.splitlines())
+    assert code[4:6] == ["except Exception as e:", "    pass"]
+    assert code[6:9] == ["if True:", "", "    pass"] and code[9] == "    def g(z):  # é"
+    namespace: dict = {}
+    tree = ast.parse(cell.code)
+    for index in cell.run:  # as the check's child runs them: opens no data.txt, prints nothing
+        exec(compile(ast.Module([tree.body[index]], []), "s.py", "exec"), namespace)
+    assert namespace["f"]() == 1 and namespace["g"](2) == 2 and "h" not in namespace
+    assert namespace["g"].__code__.co_firstlineno == 10
+
+
+def test_a_solution_inside_try_and_with_blocks_passes(tmp_path):
+    body = "".join("    " + line + "\n" if line else "\n" for line in CORRECT.splitlines())
+    wrapped = f"import numpy as np\ntry:\n{body}except Exception as e:\n    print(e)\n"
+    wrapped = wrapped.replace("    def sigmoid(z):", "    with np.errstate(over='ignore'):\n"
+                              "      def sigmoid(z):")  # fmt: skip
+    wrapped = wrapped.replace(
+        "        s = 1 / (1 + np.exp(-z))", "          s = 1 / (1 + np.exp(-z))"
+    )
+    wrapped = wrapped.replace("        return s\n", "          return s\n", 1)
+    report = check_file(write(tmp_path, wrapped), FAST)
+    assert report.passed and len(report.found) == 6, report.summary()
+
+
+def test_a_callee_writing_into_its_argument_is_the_one_to_fix(tmp_path):
+    """propagate writing into X changes optimize's and model's X too: they were each told to
+    fix an in-place update they do not make."""
+    edit = ("    cost = -(1 / m)", "    X[0, 0] = X[0, 0] * 1.0000001\n    cost = -(1 / m)")
+    report = check_file(write(tmp_path, mutate([edit])), FAST)
+    found = verdicts(report)
+    assert "changes its argument X in place" in found["propagate"].diagnosis
+    assert found["optimize"].waits_for == ["propagate"], found["optimize"].diagnosis
+    assert found["model"].waits_for == ["optimize"], found["model"].diagnosis  # optimize's call
+    for caller in ("optimize", "model"):
+        assert "in place" not in found[caller].diagnosis
+    assert "to fix: propagate;" in report.summary()
+
+
 def read_solution_from_text(text: str):
     import tempfile
 
@@ -1422,6 +1476,16 @@ def test_course_check_on_a_namespace(capsys):
     assert not report.passed
     # the value Jupyter echoes under the printed verdicts: one line
     assert repr(report) == "<lrnn check: 3 of 6 functions found pass>"
+
+
+def test_without_the_code_a_late_record_is_not_blamed_on_a_loop_from_one():
+    """i % 100 == 99 in a loop from 0 records what a loop from 1 with i % 100 == 0 does; with
+    no source to read (code typed at a prompt), the check said the loop counts from 1."""
+    namespace: dict = {}
+    late = mutate([("if i % 100 == 0:", "if i % 100 == 99:")])
+    exec(compile(late, "<unreadable>", "exec"), namespace)  # no file, no linecache entry
+    said = verdicts(course.check(namespace, show=False))["optimize"].diagnosis
+    assert "costs are recorded at iterations 99, 199" in said and "counts from 1" not in said
 
 
 def test_course_check_runs_the_learners_code_on_one_blas_thread():

@@ -410,7 +410,7 @@ def _setup(job: dict, chan: _Channel) -> tuple[dict, set[str], dict[str, str]]:
     files = {cell["file"] for cell in job["cells"]}
     sources = {cell["file"]: cell["source"] for cell in job["cells"]}
     for cell in job["cells"]:
-        tree = ast.parse(cell["source"], filename=cell["file"])
+        tree = ast.parse(cell.get("code") or cell["source"], filename=cell["file"])
         for index in cell["run"]:
             stmt = tree.body[index]
             code = compile(ast.Module([stmt], []), cell["file"], "exec")

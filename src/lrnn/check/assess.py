@@ -371,12 +371,14 @@ def assess(
     case = check.cases[index]
     if src is not None:
         finding = _found_in_code(finding, src)
+    while src is None and finding.needs_code and finding.alternative is not None:
+        finding = finding.alternative
     text = finding.message
     if shown:
         text = f"With the smallest input that shows it, {_inputs_text(case)}: {text}"
     elif index > 0:
         text = f"With {case.label}: {text}"
-    if deps and not result_mutated(run, index):
+    if deps and not _mutates_on_its_own(run, index, src):
         # What it returns follows from the broken function it calls: name that one only.
         report.waits_for = deps
         dep = " and ".join(deps)
@@ -510,6 +512,18 @@ def _reads_m(src: loc.FunctionSource) -> bool:
 def result_mutated(run: FunctionRun, index: int) -> bool:
     result = run.results.get(index)
     return bool(result and not result.error and result.mutated)
+
+
+def _mutates_on_its_own(run: FunctionRun, index: int, src: loc.FunctionSource | None) -> bool:
+    """Whether an argument changed in place is this function's doing: its code changes it in
+    place, or the code is not there to tell. A propagate that writes into X changes optimize's
+    and model's X too, through the call: those wait for propagate's fix (they were told to
+    fix an update they do not make)."""
+    if not result_mutated(run, index):
+        return False
+    if src is None:
+        return True
+    return any(loc.in_place(arg)(src) is not None for arg in run.results[index].mutated)
 
 
 def result_warning_line(run: FunctionRun, index: int) -> str:

@@ -32,6 +32,9 @@ class Finding:
     #: The next known mistake that gives the same answer (on this input both fit): said
     #: instead when this one's line is not in the code and that one's is.
     alternative: Finding | None = None
+    #: Said only where the code shows its line: it names how the code is written (a loop that
+    #: counts from 1), which the answer alone cannot tell from ``alternative``.
+    needs_code: bool = False
 
 
 @dataclass

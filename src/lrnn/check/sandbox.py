@@ -308,7 +308,7 @@ def run_solution(
             for name, cases in calls.items()
         }
         cells = [
-            {"file": c.file, "source": c.source, "run": c.run}
+            {"file": c.file, "source": c.source, "code": c.code, "run": c.run}
             for c in solution.cells
             if c.tree is not None
         ]

@@ -9,12 +9,13 @@ starts with a ``%%`` cell magic is dropped unless the magic only times or captur
 **Only definitions run.** Of each cell's top-level statements the check executes imports,
 ``def`` and ``class`` statements, and assignments whose right-hand side calls nothing but a few
 quick number makers (constants such as ``EPS = np.finfo(float).eps``, lambdas, arithmetic on
-names already defined; nothing that reads files or builds arrays); ``if``/``try``/``with``
-blocks run when everything
-inside them qualifies. Everything else — loading the data set, training, plotting, printing,
-calling the lesson's own tests — is skipped, so a notebook that trains for minutes or reads files
-that are not there still checks in seconds. A function that relies on a global made by a skipped
-statement then fails with a NameError, which the check reports with that advice.
+names already defined; nothing that reads files or builds arrays); in an ``if`` (whose test
+calls nothing), ``try`` or ``with`` block, what qualifies runs and the rest is made ``pass`` (a
+``with`` block's context manager is not entered). Everything else — loading the data set,
+training, plotting, printing, calling the lesson's own tests — is skipped, so a notebook that
+trains for minutes or reads files that are not there still checks in seconds. A function that
+relies on a global made by a skipped statement then fails with a NameError, which the check
+reports with that advice.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class Cell:
     run: list[int] = field(default_factory=list)  # indices of top-level statements to execute
     tree: ast.Module | None = None
     syntax_error: str | None = None
+    #: what the check compiles: the source, or the source with the statements of a block that
+    #: do not run made ``pass`` (:func:`_pruned`), line numbers kept
+    code: str | None = None
 
 
 @dataclass
@@ -203,6 +207,86 @@ def runs(stmt: ast.stmt) -> bool:
     return False
 
 
+#: An edit of a cell's code: from (line, column) to (line, column), AST positions (columns in
+#: UTF-8 bytes), and the text put there.
+_Edit = tuple[int, int, int, int, str]
+
+
+def _pruned(stmt: ast.stmt, source: str) -> tuple[list[_Edit], bool] | None:
+    """How to run what qualifies (:func:`runs`) inside an ``if``/``try``/``with`` block that
+    does not qualify as a whole — ``def sigmoid`` in a ``try`` whose ``except`` prints, or in
+    a ``with np.errstate(…)`` — and whether anything worth running is left: the edits that
+    make every other statement in it ``pass``, and a ``with`` header ``if True:`` (its context
+    manager is not entered: a definition is the same without it). None: it does not run (a
+    loop, a call, an ``if`` whose test calls something)."""
+    if runs(stmt):
+        return [], not isinstance(stmt, ast.Pass)
+    header: list[_Edit] = []
+    if isinstance(stmt, ast.If) and _calls_nothing(stmt.test):
+        inner = stmt.body + stmt.orelse
+    elif isinstance(stmt, ast.Try):
+        inner = stmt.body + stmt.orelse + stmt.finalbody
+        inner += [s for handler in stmt.handlers for s in handler.body]
+    elif isinstance(stmt, ast.With):
+        colon = _header_end(stmt, source)
+        if colon is None:
+            return None
+        header, inner = [(stmt.lineno, stmt.col_offset, *colon, "if True:")], stmt.body
+    else:
+        return None
+    edits, kept = header, False
+    for part in inner:
+        found = _pruned(part, source)
+        if found is None:
+            edits.append((part.lineno, part.col_offset, part.end_lineno or part.lineno,
+                          part.end_col_offset or 0, "pass"))  # fmt: skip
+        else:
+            edits += found[0]
+            kept = kept or found[1]
+    return edits, kept
+
+
+def _header_end(stmt: ast.With, source: str) -> tuple[int, int] | None:
+    """Where a ``with`` header ends, just after its colon (only closing brackets, spaces and
+    line breaks between the last item and the colon), or None."""
+    last = stmt.items[-1]
+    end = last.optional_vars or last.context_expr
+    lines = _lines(source)
+    line, col = end.end_lineno or end.lineno, end.end_col_offset or 0
+    while line <= len(lines):
+        rest = lines[line - 1].encode("utf-8")[col:].decode("utf-8", "replace")
+        for i, ch in enumerate(rest):
+            if ch == ":":
+                return line, col + len(rest[: i + 1].encode("utf-8"))
+            if ch not in " \t)\\\r\n":
+                return None
+        line, col = line + 1, 0
+    return None
+
+
+def _lines(source: str) -> list[str]:
+    """The source's lines as Python numbers them (\\n, \\r\\n or \\r ends one), ends kept."""
+    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", source)
+
+
+def _edited(source: str, edits: list[_Edit]) -> str:
+    """``source`` with ``edits`` made, each keeping the line count (a statement made ``pass``
+    keeps its lines, blank), so the check's line numbers stay the learner's."""
+    lines = _lines(source)
+    starts = [0]
+    for text in lines:
+        starts.append(starts[-1] + len(text))
+
+    def offset(line: int, col: int) -> int:
+        return starts[line - 1] + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8"))
+
+    out = source
+    for line, col, end_line, end_col, text in sorted(edits, reverse=True):
+        out = (out[: offset(line, col)] + text + "\n" * (end_line - line)
+               + out[offset(end_line, end_col):])  # fmt: skip
+    return out
+
+
 def _parse(cell: Cell) -> None:
     try:
         cell.tree = ast.parse(cell.source, filename=cell.file)
@@ -214,6 +298,22 @@ def _parse(cell: Cell) -> None:
         cell.syntax_error = "too deeply nested to parse"
         return
     cell.run = [i for i, stmt in enumerate(cell.tree.body) if runs(stmt)]
+    edits: list[_Edit] = []
+    pruned = []
+    for i, stmt in enumerate(cell.tree.body):
+        found = None if i in cell.run else _pruned(stmt, cell.source)
+        if found is not None and found[1]:
+            edits += found[0]
+            pruned.append(i)
+    if not pruned:
+        return
+    code = _edited(cell.source, edits)
+    try:  # the edits keep every top-level statement where it was; else the blocks stay out
+        same = len(ast.parse(code, filename=cell.file).body) == len(cell.tree.body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        same = False
+    if same:
+        cell.code, cell.run = code, sorted(cell.run + pruned)
 
 
 def _notebook_cells(path: Path, text: str) -> list[str]:

@@ -141,6 +141,7 @@ def judge_costs(
                 f"i % {RECORD} == 0 (0, {RECORD}, {2 * RECORD} …).",
                 loc.range_from_one(),
                 alternative=found,
+                needs_code=True,  # i % 100 == 99 in a loop from 0 records the same costs
             )
     if len(values) != len(expected):
         entries = f"{len(values)} entr{'y' if len(values) == 1 else 'ies'}"
