@@ -162,6 +162,12 @@ def png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
+def icon_around(png: bytes, side: int = 16) -> bytes:
+    """An ICO file whose one frame is ``png``, listed in its directory as ``side × side``."""
+    entry = struct.pack("<BBBBHHII", side % 256, side % 256, 0, 0, 1, 32, len(png), 22)
+    return struct.pack("<HHH", 0, 1, 1) + entry + png
+
+
 class Server:
     """``lrnn serve --port 0`` in a subprocess, on 127.0.0.1; ``url`` once it answers."""
 

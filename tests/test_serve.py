@@ -39,6 +39,7 @@ from tests.serving_helpers import (
     TABLE_COLUMNS,
     Server,
     cat_test_pictures,
+    icon_around,
     png_bomb,
     predict_json,
     train_models,
@@ -104,6 +105,17 @@ def test_a_loopback_server_answers_to_local_names_only(table_server, client):
         assert answer.status_code == 421, host
         assert "answers to 127.0.0.1, [::1], localhost only" in answer.json()["error"]
         assert "model" not in answer.json()
+    # two Host headers, the first allowed: HTTP/1.1's 400 (from the server's HTTP parser), not
+    # an answer by the first alone
+    import socket
+
+    with socket.create_connection(("127.0.0.1", int(port)), timeout=10) as raw:
+        raw.sendall(b"GET /metadata HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n"
+                    b"Connection: close\r\n\r\n")  # fmt: skip
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:300]
 
 
 def test_the_host_guard_follows_the_address_bound_and_takes_a_proxys_name(models, client):
@@ -323,6 +335,7 @@ HTTP_CASES: list[tuple[str, str, dict, int, str]] = [
     ("image: not an image", "image", _image_body(b"GIF89a but not really"), 422, "not an image file"),
     ("image: truncated png", "image", _image_body(_png((40, 40))[:60]), 422, "image"),
     ("image: decompression bomb", "image", _image_body(png_bomb()), 422, "decompression bomb"),
+    ("image: icon around a bomb", "image", _image_body(icon_around(png_bomb(10_000, 10_000))), 422, "100 megapixels together"),
     ("image: empty body", "image", _image_body(b""), 400, "body is empty"),
     ("image: body over the limit", "image", _image_body(b"\x89PNG" + bytes(int(LIMIT_MB * 2**20))), 413, "limit of 524288 bytes"),
     ("image: multipart, no boundary", "image", _multipart_without_boundary(), 400, "multipart"),
@@ -425,6 +438,10 @@ def test_a_pictures_declared_size_is_read_without_pillows_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert declared_pixels(png_bomb(10_000, 10_000)) == 10**8
+    # Pillow decodes an icon's frame as it opens the file: the frame's own header is read first
+    # (a "16 × 16" icon around a 13,000² PNG took the server to 714 MB before the refusal)
+    assert declared_pixels(icon_around(png_bomb(10_000, 10_000))) == 10**8
+    assert declared_pixels(icon_around(png_bomb(32, 32))) == 32 * 32
 
 
 def test_an_answer_is_made_into_json_off_the_event_loop(models, monkeypatch):
@@ -1169,6 +1186,17 @@ def test_utf8_lines_read_in_a_models_one_byte_encoding_are_said_in_the_answer():
     lines, notes = inference.text_lines(body, spec, "utf-8")
     assert lines[0] == "the café was wonderful" and notes == []
     assert inference.text_lines("café".encode("latin-1"), spec)[1] == []  # latin-1 itself
+
+
+def test_a_body_of_old_mac_line_ends_is_said_to_be_one_document():
+    """Lines ended by CR alone are one line: lrnn predict - warns, the server answered one
+    merged document without a word."""
+    from lrnn.data.text import settings
+
+    spec = data.Preprocessing(kind="text", text=settings(min_df=1))
+    lines, notes = inference.text_lines(b"great\rbad\r", spec)
+    assert lines == ["great\rbad"] and len(notes) == 1 and "carriage returns (CR)" in notes[0]
+    assert inference.text_lines(b"great\r\nbad\r\n", spec) == (["great", "bad"], [])
 
 
 def test_an_animation_is_answered_with_the_warning_predict_prints(image_server, client, tmp_path):
