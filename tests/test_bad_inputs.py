@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import struct
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from lrnn.cli import main
 from lrnn.errors import has_control_characters
 from lrnn.estimator import LogisticNeuron
 from tests.cli_helpers import assert_clean_failure, run, snapshot
+from tests.serving_helpers import icon_around
 
 #: A message must tell the user what to do: one of these verbs, somewhere in the line.
 ADVICE = re.compile(
@@ -176,6 +178,19 @@ def _h5_unwritten(path: Path) -> str:
 def _npz_bomb(path: Path) -> str:
     """A 98 MB array of zeros that deflates to a hundred kilobytes."""
     np.savez_compressed(path, X=np.zeros((1500, 65536), np.uint8), y=np.arange(1500) % 2)
+    return path.name
+
+
+def _npz_with_x_twice(path: Path) -> str:
+    """An .npz naming X.npy twice: numpy reads the last copy, other zip readers the first."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile's "Duplicate name"
+        with zipfile.ZipFile(path, "w") as z:
+            for X in (np.zeros((4, 3)), np.full((4, 3), 5.0)):
+                with z.open("X.npy", "w") as f:
+                    np.lib.format.write_array(f, X)
+            with z.open("y.npy", "w") as f:
+                np.lib.format.write_array(f, np.array([0, 1, 0, 1]))
     return path.name
 
 
@@ -513,6 +528,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("h5 one class twice", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"a", b"a"]), *T], "twice"),
     ("h5 gzip bomb", lambda f: ["train", _h5_gzip_bomb(f.root / "z.h5"), *T], "not real data"),
     ("h5 contiguous array never written", lambda f: ["train", _h5_unwritten(f.root / "u.h5"), *T], "'train_set_x' expands to 72089600 bytes from 0 stored"),
+    ("npz naming X twice", lambda f: ["train", _npz_with_x_twice(f.root / "d.npz"), *T], "d.npz: holds the array X.npy twice"),
     ("npz compressed bomb", lambda f: ["train", _npz_bomb(f.root / "z.npz"), *T], "not real data"),
     ("h5 two thousand classes listed", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"c%d" % i for i in range(2000)]), *T], "2000 classes, more than 1000"),
     ("h5 empty class name", lambda f: ["train", f.h5_pictures("c.h5", classes=[b"", b"cat"]), *T], "c.h5: 'list_classes' entry 0 is empty; name every class"),
@@ -563,6 +579,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("image that is PostScript", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("ps.png", b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 8 8\nshowpage\n")], "ps.png: not an image file lrnn reads"),
     ("image data cut short", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("s.png", _png_short_data())], "s.png: cannot decode"),
     ("image declares 10 gigapixels", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("h.png", _png_header_only(100_000, 100_000))], "too large"),
+    ("icon around a 10-gigapixel frame", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("i.ico", icon_around(_png_header_only(100_000, 100_000)))], "an icon frame of 10000000000 pixels"),
     ("image zero size", lambda f: ["predict", "--model", IMAGE_MODEL, f.bytes("z.png", _png_header_only(0, 0))], "z.png"),
     ("float image above 1", lambda f: ["predict", "--model", IMAGE_MODEL, f.float_tiff("f.tiff", [0.0, 255.0])], "f.tiff: floating-point pixels range from 0 to 255, not 0–1"),
     ("float image negative", lambda f: ["predict", "--model", IMAGE_MODEL, f.float_tiff("f.tiff", [-0.5, 0.5])], "from -0.5 to 0.5, not 0–1"),
@@ -758,6 +775,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("resume theta shape", lambda f: ["train", "--resume", f.checkpoint_variant("t.ckpt", tensors={"theta": np.zeros(3)}), *TR], "tensor 'theta' has shape (3,)"),
     ("resume nan theta", lambda f: ["train", "--resume", f.checkpoint_variant("t.ckpt", tensors={"theta": np.full(65, np.nan)}), *TR], "tensor 'theta'"),
     ("resume no optimiser state", lambda f: ["train", "--resume", f.checkpoint_variant("o.ckpt", opt_state=None), *TR], "its optimiser state is none"),
+    ("resume history missing a column", lambda f: ["train", "--resume", f.checkpoint_variant("h.ckpt", history={"iteration": [0], "cost": [0.7], "loss": [0.7], "grad_norm": [0.1], "learning_rate": [0.005]}), *TR], "h.ckpt: its history has the columns cost, grad_norm, iteration, learning_rate, loss, not those a run records"),
+    ("resume negative early-stopping count", lambda f: ["train", "--resume", f.checkpoint_variant("b.ckpt", bad_checks=-5), *TR], "b.ckpt: its bad_checks -5 is not a count"),
     ("resume ragged history", lambda f: ["train", "--resume", f.checkpoint_variant("h.ckpt", history={"iteration": [0, 1], "cost": [0.7]}), *TR], "history is not columns of equal length"),
     ("resume iteration beyond the run", lambda f: ["train", "--resume", f.checkpoint_variant("i.ckpt", iteration=10**30), *TR], "is beyond its run's"),
     ("resume bad rng state", lambda f: ["train", "--resume", f.checkpoint_variant("r.ckpt", rng_state={"state": 1}), *TR], "r.ckpt"),
@@ -1021,6 +1040,9 @@ CASES: list[tuple[str, Build, str]] = [
     ("npz complex labels", lambda f: ["train", f.npz("c.npz", X=np.ones((4, 2)), y=np.array([0, 1, 0, 1]) + 0j), *T], "complex128 values"),
     ("text model vocabulary with an escape", lambda f: ["words", "--model", f.text_model_variant("v.safetensors", lambda names: [n if i else "good\nneg\t0.9\x1b[2J" for i, n in enumerate(names)])], "holds control characters"),
     ("image class folder with a newline", lambda f: ["train", (f.png("nl/ca\nt/1.png"), f.png("nl/ca\nt/2.png"), f.png("nl/dog/1.png"), f.png("nl/dog/2.png"), "nl")[-1], *T], "nl: the class folders give the class name 'ca\\nt', which holds control characters; rename (or remove) class folders"),
+    ("image class folder named in another encoding", lambda f: ["train", (f.png("nb/a\udcff/1.png"), f.png("nb/a\udcff/2.png"), f.png("nb/dog/1.png"), f.png("nb/dog/2.png"), "nb")[-1], *T], "nb: the class folders give the class name 'a\\udcff', which is not valid text"),
+    ("model class name a lone surrogate", lambda f: ["predict", "--model", f.model_variant("u.safetensors", classes=["three", "\ud800"]), "digits"], "the class name '\\ud800', which is not valid text"),
+    ("model feature name a lone surrogate", lambda f: ["predict", "--model", f.model_variant("u.safetensors", feature_names=[f"p{i}" for i in range(63)] + ["\ud800"]), "digits"], "the feature name '\\ud800' holds control characters"),
     ("csv column name with an escape", lambda f: ["train", f.text("e.csv", "x\x1b[31m,label\n1,0\n2,1\n3,0\n4,1\n"), *T], "e.csv: the column name 'x\\x1b[31m' holds control characters; rename it"),
     ("text model vocabulary term no document gives", lambda f: ["words", "--model", f.text_model_variant("v.safetensors", lambda names: [n if i else "Great" for i, n in enumerate(names)])], "the vocabulary term 'Great' (5 characters) can never be found in a document (a term is 1–2 lower-case words"),
     ("text model hashing yet naming its columns", lambda f: ["words", "--model", f.text_model_variant("h.safetensors", hashing=len(persist.load_model(f.root / TEXT_MODEL).w))], "the text model hashes its words into columns, yet names them (feature_names)"),

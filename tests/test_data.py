@@ -1358,3 +1358,11 @@ def test_a_rare_class_is_said_once_and_only_where_it_is_rare(tmp_path):
     assert said(["a"] * 150 + ["b"] * 150 + ["c"]) == []  # a single example: said otherwise
     # ...and the next smallest is still looked at
     assert "class 'c' is 3 of 1000" in said(["a"] * 600 + ["b"] * 396 + ["c"] * 3 + ["d"])[0]
+    # two classes, one of a single example among 59 (1.7 %: not rare): the hold-out tests on
+    # the other class alone, and its 100 % accuracy said nothing about this one, without a word
+    assert said(["a"] * 59 + ["b"]) == [
+        "d: class 'b' has a single example; it cannot be both learnt and tested, so a hold-out "
+        "keeps it for training and tests on the other class alone — its accuracy says nothing "
+        "about this one: add examples of it."
+    ]
+    assert len(said(["a"] * 999 + ["b"])) == 1  # rare as well: said once

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from lrnn import data, persist
 from lrnn.data import Preprocessing, load, load_inputs
@@ -487,7 +488,7 @@ def test_mixed_sizes_say_what_they_were_resized_to(tmp_path):
         "all resized to 4×6 (height×width of the first image); use --image-size HxW to choose."
     ]
     assert no_warning(load, root, image_size=(8, 8)).spec.image_shape == (8, 8, 1)
-    (root / "b" / "0.png").unlink()
+    Image.fromarray(pictures["b"][1]).save(root / "b" / "0.png")  # now 4×6 as well
     assert no_warning(load, root).spec.image_shape == (4, 6, 1)
 
 

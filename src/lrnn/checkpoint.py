@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from lrnn import __version__, optim, persist
 from lrnn.config import TrainConfig
 from lrnn.errors import ModelFileError, UsageError, clipped_repr, one_line, printable
+from lrnn.history import HISTORY_COLUMNS, VALIDATION_COLUMNS
 from lrnn.model_meta import history_numbers
 from lrnn.train import Callback, Records, TrainResult, TrainState
 
@@ -127,6 +128,20 @@ def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
             # then "diverge" for a reason no learning rate explains
             if key != "__type__" and not _is_count(value):
                 raise _corrupt(path, f"the optimiser's {key} {clipped_repr(value)} is not a count")
+    for key in ("bad_checks", "rising"):  # early stopping's and the divergence guard's counts
+        value = meta.get(key, 0)
+        if not (_is_count(value) and value <= iteration):
+            raise _corrupt(
+                path, f"its {key} {clipped_repr(value)} is not a count up to {iteration}"
+            )
+    for key in ("best_score", "previous_cost", "lowest_cost"):
+        value = meta.get(key)
+        if value is not None and not (
+            isinstance(value, int | float) and not isinstance(value, bool)
+        ):
+            raise _corrupt(path, f"its {key} {clipped_repr(value)} is not a number")
+    if not isinstance(meta.get("coefficients", False), bool):
+        raise _corrupt(path, "its 'coefficients' is not true or false")
     history = meta.get("history", {})
     columns = list(history.values())
     if any(not isinstance(c, list) for c in columns) or len({len(c) for c in columns}) > 1:
@@ -147,6 +162,16 @@ def read(path: str) -> tuple[dict[str, NDArray], dict, TrainConfig]:
             f"iteration {clipped_repr(shown)}" if shown is not None else "iterations out of order"
         )
         raise _corrupt(path, f"its history records {said} (the checkpoint is at {iteration})")
+    # the columns a run records (with a validation set's two): another set would be appended
+    # to unevenly, and the run refused only when its model was saved, blaming the new file
+    recorded_columns = set(HISTORY_COLUMNS) - set(VALIDATION_COLUMNS)
+    if history and set(history) not in (recorded_columns, set(HISTORY_COLUMNS)):
+        raise _corrupt(
+            path,
+            f"its history has the columns {', '.join(map(printable, sorted(history)))[:300]}, "
+            f"not those a run records ({', '.join(HISTORY_COLUMNS)}; the last two with a "
+            "validation set only)",
+        )
     return tensors, meta, config
 
 

@@ -103,7 +103,10 @@ _LINE_SEPARATORS = frozenset("\u2028\u2029")
 
 
 def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS or ch in _LINE_SEPARATORS
+    # a lone surrogate (Cs: a byte that was not UTF-8, kept by Python's surrogateescape, or a
+    # JSON "\ud800") cannot be written as UTF-8: printed, saved or served, it fails
+    category = unicodedata.category(ch)
+    return category in ("Cc", "Cs") or ch in _BIDI_CONTROLS or ch in _LINE_SEPARATORS
 
 
 def has_control_characters(text: str) -> bool:

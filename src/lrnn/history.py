@@ -54,9 +54,10 @@ HISTORY_SUFFIXES = (".csv", ".json")
 REQUIRED_HISTORY_KEYS = ("iteration", "cost")
 #: Every column a training history has (:meth:`lrnn.train` records them): a file with any
 #: other is not one lrnn wrote, and is not replaced as if it were.
+VALIDATION_COLUMNS = ("val_loss", "val_accuracy")
 HISTORY_COLUMNS = (
     *REQUIRED_HISTORY_KEYS,
-    *("loss", "accuracy", "grad_norm", "learning_rate", "val_loss", "val_accuracy"),
+    *("loss", "accuracy", "grad_norm", "learning_rate", *VALIDATION_COLUMNS),
 )
 
 

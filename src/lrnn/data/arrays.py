@@ -28,7 +28,7 @@ from lrnn.data.checks import (
 )
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
-from lrnn.errors import DataError
+from lrnn.errors import DataError, printable
 
 #: What reading a damaged .npz (a zip of .npy files) raises, from zipfile, zlib and numpy.
 _ZIP_ERRORS = (
@@ -124,6 +124,13 @@ def load_npz(name: str, require_labels: bool) -> Dataset:
             "numpy.savez(path, X=features, y=labels)."
         )
     with z:
+        members = z.zip.namelist()
+        twice = next((m for m in members if members.count(m) > 1), None)
+        if twice is not None:  # numpy reads the last copy, another reader may take the first
+            raise DataError(
+                f"{name}: holds the array {printable(twice)} twice (two zip members of one name); "
+                "save it again with numpy.savez(path, X=features, y=labels)."
+            )
         for key in ("X", "y"):
             twins = [f for f in z.files if f != key and f.lower() == key.lower()]
             if key in z.files and twins:

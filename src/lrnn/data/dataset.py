@@ -231,6 +231,11 @@ def class_name_problem(names: Sequence[str], blank_ok: bool = False) -> str | No
     for name in names:
         if len(name) > MAX_CLASS_NAME:
             return f"a class name of {len(name)} characters (at most {MAX_CLASS_NAME})"
+        if any("\ud800" <= ch <= "\udfff" for ch in name):  # before the control test: also one
+            return (
+                f"the class name {name!r}, which is not valid text (a lone surrogate, as a byte "
+                "that is not UTF-8 is read: a name saved in another encoding)"
+            )
         if has_control_characters(name):
             return f"the class name {name!r}, which holds control characters"
         if not blank_ok and not name.strip():  # an empty label column, or one that looks like none
@@ -604,8 +609,8 @@ def require_both_classes(ds: Dataset, weighable: bool = True) -> None:
             "output for it that it cannot learn — add examples, or drop it from the class list.",
             stacklevel=3,
         )
-    # the smallest class, of those not said below to hold a single example (3+ classes)
-    said_below = (counts == 1) & (len(ds.classes) > 2)
+    # the smallest class, of those not said below to hold a single example
+    said_below = counts == 1
     small = int(np.argmin(np.where(said_below, m + 1, counts)))
     rare = counts[small] < RARE_CLASS * m and counts[small] < UNBALANCED_RATIO * counts.max()
     if ds.spec.kind != "image" and rare and not said_below[small]:  # pictures: by folder
@@ -625,6 +630,14 @@ def require_both_classes(ds: Dataset, weighable: bool = True) -> None:
             f"{ds.source}: {_classes_have(single)} a single example; it cannot be both learnt "
             "and tested, so a hold-out keeps it for training — add examples, or drop the "
             "class.",
+            stacklevel=3,
+        )
+    elif single:  # two classes: the hold-out's accuracy then says nothing about that class
+        warnings.warn(
+            f"{ds.source}: {_classes_have(single)} a single example; it cannot be both learnt "
+            "and tested, so a hold-out keeps it for training and tests on the other class "
+            "alone — its accuracy says nothing about this one: add examples of it.",
+            UnbalancedClassesWarning,
             stacklevel=3,
         )
 
