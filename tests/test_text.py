@@ -624,6 +624,17 @@ def test_a_model_trained_on_files_scores_a_tables_column_of_documents(tmp_path):
     assert scored.returncode == 0 and json.loads(scored.stdout)["n"] == 20, scored.stderr
     refused = run(["predict", "--model", "r.safetensors", "docs.csv"], tmp_path)
     assert "name the table's column of documents with --text-column" in refused.stderr
+    # train on the folder, test on the table: --text-column names the table's column (it was
+    # ignored, with a warning, and the refusal advised it again)
+    args = ["train", "reviews", "--test", "docs.csv", "--text-column", "body", "--label", "kind"]
+    tested = run([*args, *common[2:], "--model", "t.safetensors", "--alpha", "1e-2"], tmp_path)
+    assert tested.returncode == 0, tested.stderr
+    assert tested.stderr.splitlines() == [  # and not that --text-column or --label is ignored
+        "warning: --test docs.csv holds the very examples trained on (a copy of the training "
+        "data), so the test score measures nothing new; give data the model does not train on."
+    ]
+    assert "test: --test docs.csv (20 examples)" in tested.stdout
+    assert "test accuracy: 100.0 %" in tested.stdout  # the training documents themselves
 
 
 def test_links_to_files_outside_the_folder_are_left_out(tmp_path):

@@ -378,7 +378,13 @@ def text_lines(
         docs.append(decode_document(line, f"line {i}", encoding, fix, wide))
         misread.see(line, f"line {i}")
     said = misread.message("send Content-Type: text/plain; charset=utf-8")
-    return docs, [] if said is None else [said]
+    notes = [] if said is None else [said]
+    if len(docs) == 1 and "\r" in docs[0].rstrip("\r"):  # as `lrnn predict -` says it
+        notes.append(
+            "the body is one line that holds carriage returns (CR) but no line feed, so it is "
+            "read as one document; if each CR ends a document, end them with line feeds (\\n)."
+        )
+    return docs, notes
 
 
 def json_documents(payload: Any) -> list[str]:

@@ -306,6 +306,18 @@ def _same_path(path: str, other: str) -> bool:
 _TRAINING_IS = "the training data is"
 
 
+def held_spec(spec: Any, text: dict | None) -> Any:
+    """The preprocessing a --test or --validation file is read with: the training data's,
+    except that documents read from a folder leave ``--text-column`` to name the column of
+    documents of such a file that is a table (the training data has no column to name)."""
+    column = (text or {}).get("text_column")
+    if spec.kind != "text" or column is None or spec.text.get("text_column") is not None:
+        return spec
+    from dataclasses import replace
+
+    return replace(spec, text={**spec.text, "text_column": column})
+
+
 def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
     """:func:`load_train_and_test` with the classes in their natural order (the positive class
     not applied yet)."""
@@ -345,7 +357,10 @@ def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:
         # what loading said (pictures resized, …) waits until the classes are known to
         # match: a refusal comes alone, not after advice about a file that cannot be used
         with warnings.catch_warnings(record=True) as said:
-            test = data.load(request.test, label=request.label, spec=ds.spec, spec_of=_TRAINING_IS)
+            test = data.load(
+                request.test, label=request.label, spec=held_spec(ds.spec, request.text),
+                spec_of=_TRAINING_IS,
+            )  # fmt: skip
             test = data.align_classes(test, ds.classes, "the training data's")
         for w in said:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -446,7 +461,10 @@ def _in_memory(request: TrainingRequest, seed: int | None, backend_name: str) ->
             )
         validation_ds = data.align_classes(
             data.load(
-                request.validation, label=request.label, spec=train_ds.spec, spec_of=_TRAINING_IS
+                request.validation,
+                label=request.label,
+                spec=held_spec(train_ds.spec, request.text),
+                spec_of=_TRAINING_IS,
             ),
             train_ds.classes,
             "the training data's",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from lrnn import config
+from lrnn.data.loaders import TABLE_SUFFIXES
 from lrnn.errors import UsageError, printable
 from lrnn.train import Callback
 from lrnn.verdicts import STOPS
@@ -316,8 +317,14 @@ def warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
     read = [getattr(args, n, None) for n in ("data", "test", "validation")]
     if kind == "table" and encoding_reads(kind, [p for p in read if p]):
         given = [g for g in given if g != "--encoding"]  # it read a CSV
+    # documents from a folder, tested (or validated) on a table: --text-column and --label
+    # name that table's columns
+    held_table = kind == "text" and any(
+        p and str(p).lower().endswith(TABLE_SUFFIXES) for p in read[1:]
+    )
     if kind == "text":
         given = ["--text-column"] if args.text_column is not None and not text_table else []
+        given = [] if held_table else given
     if given:
         what = "text data" if kind != "text" else "a CSV/Parquet table of documents"
         what += " and CSV tables" if given == ["--encoding"] else ""
@@ -342,7 +349,7 @@ def warn_unused_options(args: argparse.Namespace, spec: Any) -> None:
             "has its own labels, so it is ignored — drop it.",
             stacklevel=2,
         )
-    elif label is not None and kind != "table" and not text_table:
+    elif label is not None and kind != "table" and not text_table and not held_table:
         warnings.warn(
             f"--label names the label column of a CSV/Parquet table; this is "
             f"{'a folder of documents' if kind == 'text' else f'{kind} data'}, whose classes "
