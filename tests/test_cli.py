@@ -156,6 +156,11 @@ def test_table_model_predict_ignores_label_and_checks_names(tmp_path, table, tra
 def test_threshold_override_changes_labels(tmp_path, table, trained_table_model):
     low = run(["predict", "--model", trained_table_model, table, "--threshold", "0"], tmp_path)
     assert {line.split("\t")[2] for line in low.stdout.splitlines()[1:]} == {"yes"}
+    # --top's lines show no label, so a threshold there changed nothing, without a word
+    ranked = [trained_table_model, table, "--threshold", "0", "--top", "1"]
+    said = run(["predict", "--model", *ranked], tmp_path).stderr
+    assert "--threshold 0 decides the label, which --top's lines do not show" in said
+    assert "--threshold" not in run(["predict", "--model", *ranked, "--json"], tmp_path).stderr
 
 
 # ------------------------------------------------------------------------------------------

@@ -270,6 +270,9 @@ def test_a_number_gives_a_number_and_no_iterations_hand_back_a_copy():
     at_start, _ = course.propagate(w, 2.0, X, Y)
     np.testing.assert_array_equal(grads["dw"], at_start["dw"])
     assert grads["db"] == at_start["db"] != 0.0
+    # 0 is allowed, so the refusal of -5 says so (it said "between 1 and 10,000,000")
+    with pytest.raises(UsageError, match=r"num_iterations must be an integer between 0 and"):
+        course.optimize(w, 2.0, X, Y, -5)
 
 
 def test_load_dataset_names_a_missing_file_and_swapped_paths(tmp_path):

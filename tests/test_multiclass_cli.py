@@ -110,6 +110,10 @@ def test_predict_names_the_class_with_its_probability(shapes):
         run(["predict", "--model", "m.safetensors", "new.png", "--json"], shapes).stdout
     )
     assert sum(everything["probabilities"].values()) == pytest.approx(1.0, abs=1e-12)
+    # more than the model's classes: all of them, said (they were cut without a word)
+    proc = run(["predict", "--model", "m.safetensors", "new.png", "--top", "7"], shapes)
+    assert len(proc.stdout.splitlines()[1].split("\t")) == 1 + len(CLASSES)
+    assert f"--top 7: the model has {len(CLASSES)} classes, so every one is shown" in proc.stderr
 
 
 def test_report_for_k_classes(shapes):

@@ -9,6 +9,7 @@ Layout as in the course: ``X`` is ``(features, examples)``, ``Y`` is ``(1, examp
 from __future__ import annotations
 
 import logging
+import numbers
 import warnings
 from typing import Any
 
@@ -17,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from lrnn import objective
 from lrnn.backends.numpy_backend import InMemoryBackend
-from lrnn.config import PRINT_EVERY, TrainConfig, default
+from lrnn.config import MAX_ITER, PRINT_EVERY, TrainConfig, default
 from lrnn.course_inputs import (
     array_of,
     as_course_arrays,
@@ -130,6 +131,12 @@ def _optimize(
             f"num_iterations is {num_iterations:g} and learning_rate {learning_rate}: swapped? "
             "The order is (…, num_iterations, learning_rate), e.g. num_iterations=2000, "
             "learning_rate=0.005."
+        )
+    counted = isinstance(num_iterations, numbers.Integral) and not isinstance(num_iterations, bool)
+    if not (counted and 0 <= num_iterations <= MAX_ITER):  # 0 runs here; --iterations 0 not
+        raise UsageError(
+            f"num_iterations must be an integer between 0 and {MAX_ITER:,} (0: no step, the "
+            f"gradient at w, b); got {num_iterations!r}."
         )
     config = TrainConfig.build(  # checks learning_rate and num_iterations, also for 0 of them
         _SPELLING,

@@ -30,6 +30,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
     problem = threshold_problem(args.threshold, len(model.classes))
     if problem is not None:  # before any data is read
         raise UsageError(f"{args.model}: --threshold {args.threshold:g}: {problem}; drop it.")
+    if args.top is not None and args.threshold is not None and not args.json:
+        warnings.warn(  # the lines rank classes by probability alone: no label to decide
+            f"--threshold {args.threshold:g} decides the label, which --top's lines do not "
+            "show (they rank the classes by probability); add --json for both, or drop one.",
+            stacklevel=2,
+        )
+    if args.top is not None and args.top > len(model.classes):
+        warnings.warn(
+            f"--top {args.top}: the model has {len(model.classes)} classes, so every one is shown.",
+            stacklevel=2,
+        )
     tables = [p for p in args.inputs if p.lower().endswith(data.TABLE_SUFFIXES)]
     if args.text_column is not None and not tables:  # it was ignored without a word
         warnings.warn(
