@@ -64,6 +64,13 @@ def test_choose_threshold_saves_only_with_save(tmp_path, cancer_model, rule):
     # predict uses the stored threshold unless --threshold overrides it
     proc = run(["predict", "--model", model, "breast_cancer", "--json"], tmp_path)
     assert proc.returncode == 0
+    # a later look at the data it was chosen on is told (it was said once, at the choice)
+    later = run(["evaluate", "--model", model, "breast_cancer"], tmp_path).stderr
+    assert f"threshold was chosen by {rule} on these very examples, so it flatters" in later
+    run(["report", "--model", model, "breast_cancer", "-o", "r.html"], tmp_path)
+    assert "on these very examples, so it flatters" in (tmp_path / "r.html").read_text()
+    other = run(["evaluate", "--model", model, "breast_cancer", "--threshold", "0.5"], tmp_path)
+    assert "threshold was chosen" not in other.stderr
 
 
 @pytest.mark.parametrize(

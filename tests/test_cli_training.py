@@ -294,6 +294,20 @@ def test_resume_refuses_other_options_and_other_data(tmp_path):
     assert snapshot(tmp_path) == before
 
 
+def test_scoring_the_file_early_stopping_chose_the_weights_by_is_said(tmp_path):
+    """evaluate printed 82 % on the --validation file without a word (held out: 50 %), and the
+    report called it "held-out or other data"."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((90, 3))
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=(X[:, 0] > 0.3).astype(int))
+    frame.iloc[:60].to_csv(tmp_path / "d.csv", index=False)
+    frame.iloc[60:].to_csv(tmp_path / "v.csv", index=False)
+    train = ["train", "d.csv", "--validation", "v.csv", "--early-stopping", "--no-plot"]
+    assert run([*train, "--iterations", "300"], tmp_path).returncode == 0
+    said = run(["evaluate", "--model", "lrnn-model.safetensors", "v.csv"], tmp_path).stderr
+    assert "v.csv: early stopping chose the model's weights by their loss on these" in said
+
+
 def test_a_resume_refuses_other_class_weights_and_another_validation_file(tmp_path):
     """--class-weight and --validation change what a run fits and judges, not its training
     rows: a resume with another of them (or without the one it had) went on from the

@@ -1361,8 +1361,9 @@ def test_a_rare_class_is_said_once_and_only_where_it_is_rare(tmp_path):
     # two classes, one of a single example among 59 (1.7 %: not rare): the hold-out tests on
     # the other class alone, and its 100 % accuracy said nothing about this one, without a word
     assert said(["a"] * 59 + ["b"]) == [
-        "d: class 'b' has a single example; it cannot be both learnt and tested, so a hold-out "
-        "keeps it for training and tests on the other class alone — its accuracy says nothing "
-        "about this one: add examples of it."
+        "d: class 'b' has a single example: the model learns that class from one example, and "
+        "a test part held out of this data cannot hold it (it is kept for training), so the "
+        "test accuracy says nothing about it — add examples of it."
     ]
+    assert said(["a", "b"]) == []  # both: the hold-out is refused, naming its own reason
     assert len(said(["a"] * 999 + ["b"])) == 1  # rare as well: said once

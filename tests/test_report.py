@@ -601,7 +601,7 @@ def test_report_says_whether_the_scored_data_is_the_training_data(tmp_path):
     by the source's name only for model files without the test rows' hash."""
     from types import SimpleNamespace
 
-    from lrnn.report import training_overlap
+    from lrnn.after_training import training_overlap
     from tests.cli_helpers import run
 
     def data(source):
@@ -618,6 +618,11 @@ def test_report_says_whether_the_scored_data_is_the_training_data(tmp_path):
     assert training_overlap(model, data("builtin:digits"), "held").startswith("no: these are")
     assert training_overlap(model, data("builtin:digits"), "other").startswith(
         "no: held-out or other data (neither"
+    )
+    # the --validation file early stopping chose the weights by: its scores flatter the model
+    model.manifest = {**manifest, "test_sha256": "held", "validation_sha256": "chose"}
+    assert training_overlap(model, data("v.csv"), "chose").startswith(
+        "no, but early stopping chose the model's weights by their loss on these examples"
     )
     model.manifest = {}
     assert training_overlap(model, data("builtin:digits"), "abc").startswith("unknown")

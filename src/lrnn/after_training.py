@@ -181,6 +181,68 @@ def training_rows_in(model: Any, ds: Any, digest: str | None = None) -> str | No
     return "part" if data_sha256(ds.X[held], ds.y[held]) == test_rows else None
 
 
+#: What the data early stopping chose a model's weights by is to its scores.
+CHOSE_THE_WEIGHTS = (
+    "early stopping chose the model's weights by their loss on these examples (its --validation "
+    "data), so these scores flatter it"
+)
+
+
+def training_overlap(model: Any, ds: Any, digest: str) -> str:
+    """What the examples scored are to the model: the data it was trained on (training-set
+    scores), its held-out test examples, the --validation data early stopping chose its
+    weights by, the data it held a part out of (the scores mix training and held-out examples:
+    told by content, as ``lrnn evaluate`` tells it, so a copy of the file under another name
+    counts too), or other data."""
+    manifest = model.manifest or {}
+    trained_on = manifest.get("data_sha256")
+    if trained_on is None:
+        return "unknown (the model has no data hash)"
+    if trained_on == digest:
+        return "yes: this is the data the model was trained on (training-set scores)"
+    if manifest.get("test_sha256") == digest:
+        return "no: these are the examples it was tested on when it was trained (held out)"
+    if manifest.get("validation_sha256") == digest:
+        return f"no, but {CHOSE_THE_WEIGHTS}"
+    if "test_sha256" in manifest:
+        partly = training_rows_in(model, ds, digest) == "part"
+    else:  # a model file from before the test rows' hash: told by the source's name
+        request = manifest.get("request") or {}
+        partly = _same_source(manifest.get("data_source"), ds.source) and not request.get("test")
+    if partly:
+        return (
+            "partly: the model was trained on a part of this data (the rest was held out for "
+            "testing), so these scores mix training and held-out examples"
+        )
+    return (
+        "no: held-out or other data (neither the training data nor the file it was split from; "
+        "single rows are not compared)"
+    )
+
+
+def _same_source(trained: Any, scored: str) -> bool:
+    if not isinstance(trained, str) or not trained:
+        return False
+    if trained == scored:
+        return True
+    try:
+        return os.path.samefile(trained, scored)
+    except OSError:  # not files (built-in data), or gone
+        return False
+
+
+def threshold_chosen_on(model: Any, digest: str) -> str | None:
+    """How a model's stored threshold was chosen on these very examples (``lrnn evaluate
+    --choose-threshold RULE --save`` records the data's hash), or None: a threshold picked
+    for the best score on some data flatters the scores on that data, at every later look."""
+    chosen = (model.manifest or {}).get("threshold_chosen_on")
+    if not isinstance(chosen, dict) or chosen.get("data_sha256") != digest:
+        return None
+    rule = chosen.get("rule")
+    by = f" by {rule}" if isinstance(rule, str) and rule.isprintable() and len(rule) < 40 else ""
+    return f"the model's threshold was chosen{by} on these very examples, so it flatters them"
+
+
 def _as_streamed(X: Any) -> Any:
     """X in float32 when it is float64 holding float32 values exactly (a Parquet file's float32
     columns, which a table loader widens and a streamed run hashed as they are), else None."""

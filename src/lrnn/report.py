@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from lrnn import files, metrics, model_meta, objective, persist, plots
 from lrnn._version import __version__
+from lrnn.after_training import threshold_chosen_on, training_overlap
 from lrnn.data import Dataset, Preprocessing, align_classes, data_sha256
 from lrnn.errors import DataError, ModelFileError
 from lrnn.history import check_belongs, columns_of, write_text
@@ -73,48 +74,6 @@ SECTIONS = (
 def numbered_features(count: int, spec: Any) -> list[str]:
     """Names for unnamed columns (:meth:`Preprocessing.numbered_features`; none: an array's)."""
     return (spec if spec is not None else Preprocessing(kind="array")).numbered_features(count)
-
-
-def training_overlap(model: Any, ds: Dataset, digest: str) -> str:
-    """Whether the examples scored are the ones the model was trained on: the same data hash
-    (training-set scores), the test examples' hash (held out), the data it held a part out of
-    (the scores mix training and held-out examples: told by content, as ``lrnn evaluate``
-    tells it, so a copy of the file under another name counts too), or other data."""
-    from lrnn.after_training import training_rows_in
-
-    manifest = model.manifest or {}
-    trained_on = manifest.get("data_sha256")
-    if trained_on is None:
-        return "unknown (the model has no data hash)"
-    if trained_on == digest:
-        return "yes: this is the data the model was trained on (training-set scores)"
-    if manifest.get("test_sha256") == digest:
-        return "no: these are the examples it was tested on when it was trained (held out)"
-    if "test_sha256" in manifest:
-        partly = training_rows_in(model, ds, digest) == "part"
-    else:  # a model file from before the test rows' hash: told by the source's name
-        request = manifest.get("request") or {}
-        partly = _same_source(manifest.get("data_source"), ds.source) and not request.get("test")
-    if partly:
-        return (
-            "partly: the model was trained on a part of this data (the rest was held out for "
-            "testing), so these scores mix training and held-out examples"
-        )
-    return (
-        "no: held-out or other data (neither the training data nor the file it was split from; "
-        "single rows are not compared)"
-    )
-
-
-def _same_source(trained: Any, scored: str) -> bool:
-    if not isinstance(trained, str) or not trained:
-        return False
-    if trained == scored:
-        return True
-    try:
-        return os.path.samefile(trained, scored)
-    except OSError:  # not files (built-in data), or gone
-        return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,6 +339,9 @@ def _data(ctx: _Context) -> str:
         ("data sha256", digest),
         ("same as the training data?", same),
     ]
+    chosen = threshold_chosen_on(ctx.model, digest)
+    if chosen is not None:
+        rows.append(("decision threshold", chosen))
     return _facts(rows)
 
 

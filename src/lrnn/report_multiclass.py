@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lrnn import files, inference, metrics, persist, plots_multiclass, report, softmax
+from lrnn.after_training import training_overlap
 from lrnn.data import Dataset, Preprocessing, data_sha256
 from lrnn.history import write_text
 from lrnn.report_html import isolated
@@ -136,7 +137,7 @@ def _data(ctx: _Context) -> str:
     ds, m = ctx.dataset, ctx.y.size
     counts = np.bincount(ctx.y, minlength=len(ctx.classes))
     digest = data_sha256(ds.X, ds.y)
-    same = report.training_overlap(ctx.model, ds, digest)
+    same = training_overlap(ctx.model, ds, digest)
     balance = " · ".join(
         f"{isolated(c)}: {int(k)} ({report._pct(int(k), m)})"
         for c, k in zip(ctx.classes, counts, strict=True)

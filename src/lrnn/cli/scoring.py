@@ -117,6 +117,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.save and not args.choose_threshold:  # (a K-class model has no threshold to save)
         raise UsageError("--save stores a threshold chosen with --choose-threshold; add it.")
     ds, z, digest = _scored(args, model, spec)
+    if digest is None:  # which data this is, to the model: taken once, asked three ways below
+        from lrnn.data import data_sha256
+
+        digest = data_sha256(ds.X, ds.y)
     p = sigmoid(z)
     threshold = model.threshold if args.threshold is None else args.threshold
     source = "the model's" if args.threshold is None else "--threshold"
@@ -133,6 +137,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     # threshold-free: how well the probabilities rank the examples (NaN with one class only)
     auc = metrics.roc_auc(ds.y, p)
     _say_if_trained_on(args.data, model, ds, digest)  # once nothing can fail: one line
+    if args.threshold is None and not args.choose_threshold:
+        from lrnn.after_training import threshold_chosen_on
+
+        if (chosen := threshold_chosen_on(model, digest)) is not None:
+            warnings.warn(
+                f"{args.data}: {chosen}; evaluate on data apart from the threshold's.",
+                UserWarning,
+                stacklevel=1,
+            )
     if args.json:
         predicted = (p > threshold).astype(np.intp)
         scores = metrics.evaluate_classes(predicted, ds.y, model.classes, result.log_loss)
@@ -158,7 +171,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.save:
         from dataclasses import replace
 
-        persist.save_model(args.model, replace(model, threshold=float(threshold)))
+        # which data chose it: a later look at the same data is told that it flatters them
+        chosen_on = {"rule": args.choose_threshold, "data_sha256": digest}
+        manifest = {**(model.manifest or {}), "threshold_chosen_on": chosen_on}
+        persist.save_model(
+            args.model, replace(model, threshold=float(threshold), manifest=manifest)
+        )
         print(f"threshold {threshold:.6g} saved into {printable(args.model)}", file=sys.stderr)
     return 0
 
@@ -229,10 +247,15 @@ def _scored(args: argparse.Namespace, model: Any, spec: Any) -> tuple[Any, np.nd
 def _say_if_trained_on(source: str, model: Any, ds: Any, digest: str | None = None) -> None:
     """Scores on the examples a model was trained on flatter it (as ``lrnn report`` says in its
     data section); evaluate printed them as if the data were new."""
-    from lrnn.after_training import training_rows_in
+    from lrnn.after_training import CHOSE_THE_WEIGHTS, training_rows_in
+    from lrnn.data import data_sha256
 
+    digest = digest or data_sha256(ds.X, ds.y)
     overlap = training_rows_in(model, ds, digest)
-    if overlap == "all":
+    manifest = model.manifest if isinstance(model.manifest, dict) else {}
+    if overlap is None and manifest.get("validation_sha256") == digest:
+        overlap, said = "validation", CHOSE_THE_WEIGHTS
+    elif overlap == "all":
         said = "the model was trained on these very examples, so its scores here flatter it"
     elif overlap == "part":
         said = (
@@ -241,12 +264,12 @@ def _say_if_trained_on(source: str, model: Any, ds: Any, digest: str | None = No
         )
     else:
         return
-    keep_apart = (
-        ""
-        if overlap == "all"
-        else " (the test accuracy lrnn train printed is the held-out part's; to score new data "
-        "later, keep it in a file of its own and train with --test FILE)"
-    )
+    keep_apart = {
+        "all": "",
+        "validation": " (a --test file of its own)",
+        "part": " (the test accuracy lrnn train printed is the held-out part's; to score new "
+        "data later, keep it in a file of its own and train with --test FILE)",
+    }[overlap]
     warnings.warn(
         f"{source}: {said}; evaluate on data it has not seen{keep_apart}.",
         UserWarning,

@@ -632,11 +632,12 @@ def require_both_classes(ds: Dataset, weighable: bool = True) -> None:
             "class.",
             stacklevel=3,
         )
-    elif single:  # two classes: the hold-out's accuracy then says nothing about that class
+    elif len(single) == 1:  # two classes: a hold-out then tests on the other class alone
         warnings.warn(
-            f"{ds.source}: {_classes_have(single)} a single example; it cannot be both learnt "
-            "and tested, so a hold-out keeps it for training and tests on the other class "
-            "alone — its accuracy says nothing about this one: add examples of it.",
+            f"{ds.source}: {_classes_have(single)} a single example: the model learns that "
+            "class from one example, and a test part held out of this data cannot hold it (it "
+            "is kept for training), so the test accuracy says nothing about it — add examples "
+            "of it.",
             UnbalancedClassesWarning,
             stacklevel=3,
         )
