@@ -486,3 +486,16 @@ def test_a_log_cost_axis_keeps_its_math_tick_labels(tmp_path, monkeypatch):
     runs = [(5.0, {"iteration": [0, 1, 2], "cost": [0.69, 30.0, 400.0]}), (0.01, steady)]
     plots.lr_comparison(runs, tmp_path / "c.png", diverged=[True, False])
     assert ticks and all(t.get_parse_math() for t in ticks)
+
+
+def test_long_class_names_on_a_figure_stay_told_apart():
+    """Cut at their end, "category with a long shared prefix A" and "… B" both read
+    "category with a long sh…" on the confusion matrix and in the ROC legend."""
+    names = ["category with a long shared prefix A", "category with a long shared prefix B"]
+    short = plots.tick_names(names)
+    assert len(set(short)) == 2 and all(len(s) <= plots.TICK_NAME_CHARS for s in short)
+    assert short[0].endswith("refix A") and short[0].startswith("category with")
+    assert plots.tick_names(["short", "names"]) == ["short", "names"]
+    # ends alike as well: numbered by place
+    alike = ["a" * 30 + "middle one" + "z" * 30, "a" * 30 + "middle two" + "z" * 30]
+    assert [s.split(":")[0] for s in plots.tick_names(alike)] == ["1", "2"]

@@ -877,6 +877,33 @@ def test_softmax_layer_explains_the_predicted_class(tmp_path):
 
 @pytest.mark.browser
 @needs_chromium
+@pytest.mark.browser
+@needs_chromium
+def test_page_fits_a_phone_with_long_column_names(browser, tmp_path):
+    """A column named average_monthly_balance_last_twelve_months pushed the explanation table
+    and the form's label past a 400 px screen: the page scrolled sideways."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    names = ["average_monthly_balance_last_twelve_months", "late_payments", "age"]
+    frame = pd.DataFrame(X, columns=names).assign(label=np.where(X[:, 0] > 0, "yes", "no"))
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    args = ["train", "c.csv", "--solver", "lbfgs", "--no-plot", "--model", "c.safetensors"]
+    assert run(args, tmp_path).returncode == 0
+    server = Server(tmp_path / "c.safetensors", cwd=tmp_path)
+    try:
+        for width in (400, 360):
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            page.goto(server.url + "/")
+            page.wait_for_selector("body[data-state=ready]", timeout=15000)
+            page.fill("#row", "1.5, 2, 40")
+            page.click("#go")
+            page.wait_for_selector("body[data-state=done]", timeout=15000)
+            assert page.evaluate("document.documentElement.scrollWidth") == width
+            page.close()
+    finally:
+        server.stop()
+
+
 def test_page_lists_every_class_of_a_softmax_layer(browser, tmp_path):
     """A ten-digit model: the page names its classes and ranks all ten probabilities."""
     from sklearn.datasets import load_digits

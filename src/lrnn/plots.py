@@ -425,7 +425,7 @@ def error_gallery(
     if chosen.size == 0:
         return None
     n_wrong = int(np.sum((p > threshold) != y))
-    short = [tick_name(c, GALLERY_NAME_CHARS) for c in classes]
+    short = tick_names(classes, GALLERY_NAME_CHARS)
     titles = [f"true: {short[int(y[i])]}\nP({short[1]})\n= {p[i]:.3f}" for i in chosen]
     heading = (
         f"Most confidently wrong: {chosen.size} of {n_wrong} misclassified "
@@ -475,9 +475,22 @@ TICK_NAME_CHARS = 24
 
 
 def tick_name(name: object, limit: int = TICK_NAME_CHARS) -> str:
-    """A class name short enough for an axis (the tables beside the figure show it whole)."""
+    """A class name short enough for an axis (the tables beside the figure show it whole):
+    cut in the middle, keeping its end, where names that share a beginning ("category A",
+    "category B") differ."""
     text = str(name)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    tail = (limit - 1) // 3
+    return text[: limit - 1 - tail] + "…" + text[len(text) - tail :]
+
+
+def tick_names(names: Sequence[object], limit: int = TICK_NAME_CHARS) -> list[str]:
+    """:func:`tick_name` of each, told apart by their place where two still read the same."""
+    short = [tick_name(n, limit) for n in names]
+    if len(set(short)) == len(short):
+        return short
+    return [f"{k + 1}: {s}" if short.count(s) > 1 else s for k, s in enumerate(short)]
 
 
 #: Longest class name in a gallery panel's title: five panels to a row leave each about 20
@@ -495,7 +508,7 @@ def confusion_matrix(
     fig = _figure()
     ax = fig.add_subplot()
     image = ax.imshow(counts, cmap="Blues", vmin=0, vmax=max(int(counts.max()), 1))
-    names = [tick_name(c) for c in classes]
+    names = tick_names(classes)
     ax.set_xticks([0, 1], labels=names)
     ax.set_yticks([0, 1], labels=names)
     ax.set_xlabel("predicted class")
@@ -610,9 +623,7 @@ def top_terms(
     ax.set_yticks(range(len(terms)), labels)
     ax.axvline(0.0, color="black", linewidth=0.8)
     pos, neg = (
-        ("positive", "negative")
-        if classes is None
-        else (tick_name(classes[1]), tick_name(classes[0]))
+        ("positive", "negative") if classes is None else tuple(tick_names([classes[1], classes[0]]))
     )
     ax.set_xlabel(f"weight (red: towards '{pos}'; blue: towards '{neg}')")
     fig.suptitle("What the neuron looks for: its strongest words", fontsize="x-large")

@@ -26,6 +26,7 @@ from lrnn.plots import (
     picture_gallery,
     readable_text_on,
     tick_name,
+    tick_names,
 )
 
 #: The confusion matrix's predicted-class names are written level while all of them together
@@ -144,7 +145,7 @@ def confusion_matrix(confusion: ArrayLike, classes: Sequence[str], path: str | o
     ax = fig.add_subplot()
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     if K <= NAMED_CLASSES_MAX:
-        names = [tick_name(c) for c in classes]
+        names = tick_names(classes)
         # side by side they fit about 40 characters in all: slanted beyond that
         slant = K > 5 or K * max(map(len, names)) > LEVEL_TICK_CHARS
         ax.set_xticks(
@@ -203,9 +204,10 @@ def roc_one_vs_rest(
         curves.append((metrics.roc_auc(positive.astype(int), p[:, k]), k, fpr, tpr))
     # Many classes: every curve, but names (and colours) only for those told apart worst.
     named = {k for *_, k, _, _ in sorted(curves, key=lambda c: c[0])[:ROC_WORST]}
+    short = tick_names(classes)
     for auc, k, fpr, tpr in curves:
         if len(classes) <= ROC_LEGEND_MAX or k in named:
-            ax.plot(fpr, tpr, lw=1.5, label=f"{tick_name(classes[k])} (AUC {auc:.3f})")
+            ax.plot(fpr, tpr, lw=1.5, label=f"{short[k]} (AUC {auc:.3f})")
         else:
             ax.plot(fpr, tpr, lw=0.6, color="#9ecae1", alpha=0.6)
     if len(classes) > ROC_LEGEND_MAX and len(curves) > ROC_WORST:
@@ -259,7 +261,7 @@ def error_gallery(
         return None
     n_wrong = int(np.sum(np.argmax(p, axis=1) != y))
     guesses = np.argmax(p[chosen], axis=1)
-    short = [tick_name(c, GALLERY_NAME_CHARS) for c in classes]
+    short = tick_names(classes, GALLERY_NAME_CHARS)
     titles = [
         f"true: {short[int(y[i])]}\nsaid: {short[g]}\n(p = {p[i, g]:.2f})"
         for i, g in zip(chosen, guesses, strict=True)

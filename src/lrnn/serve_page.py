@@ -37,8 +37,11 @@ figure img { width: 256px; height: 256px; max-width: 100%; height: auto; aspect-
              image-rendering: pixelated; border: 1px solid #d0d5dd; background: #fff; }
 figcaption { font-size: 13px; color: #4a5263; max-width: 256px; }
 table { border-collapse: collapse; font-size: 14px; }
-td, th { padding: 2px 10px; text-align: left; border-bottom: 1px solid #e2e5ea; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td, th { padding: 2px 10px; text-align: left; border-bottom: 1px solid #e2e5ea;
+         overflow-wrap: anywhere; }  /* a long column name wraps on a phone, not the page */
+#row-label { overflow-wrap: anywhere; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap;
+         overflow-wrap: normal; }
 .pos { color: #b42318; } .neg { color: #1d4ed8; }
 tr.bias td { border-top: 2px solid #c9cfdb; font-style: italic; }
 #note { color: #92400e; }
