@@ -308,6 +308,23 @@ def test_scoring_the_file_early_stopping_chose_the_weights_by_is_said(tmp_path):
     assert "v.csv: early stopping chose the model's weights by their loss on these" in said
 
 
+def test_a_resume_on_changed_training_rows_names_them_not_the_validation_file(tmp_path):
+    """With --standardize the validation rows are prepared with the training rows' mean and
+    std: a changed training file was blamed on the untouched --validation file."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((90, 3))
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=(X[:, 0] > 0.3).astype(int))
+    frame.iloc[:60].to_csv(tmp_path / "d.csv", index=False)
+    frame.iloc[60:].to_csv(tmp_path / "v.csv", index=False)
+    args = ["train", "d.csv", "--standardize", "--validation", "v.csv", "--early-stopping"]
+    args += ["--iterations", "30", "--no-plot", "--checkpoint", "c.ckpt"]
+    assert run([*args, "--checkpoint-every", "10"], tmp_path).returncode == 0
+    frame.iloc[:60].assign(a=lambda f: f["a"] * 1.01).to_csv(tmp_path / "d.csv", index=False)
+    proc = run([*args, "--resume", "c.ckpt"], tmp_path)
+    line = assert_clean_failure(proc, (2,), "this checkpoint was made on 'd.csv' as it was then")
+    assert "v.csv" not in line
+
+
 def test_a_resume_refuses_other_class_weights_and_another_validation_file(tmp_path):
     """--class-weight and --validation change what a run fits and judges, not its training
     rows: a resume with another of them (or without the one it had) went on from the
@@ -657,6 +674,26 @@ def test_a_finished_run_leaves_its_final_state_as_the_checkpoint(tmp_path, capsy
     capsys.readouterr()
     assert main([*common, "--resume", "c.safetensors"]) == 0
     assert "Resuming c.safetensors from iteration 25" in capsys.readouterr().out
+
+
+def test_verify_says_a_resumed_lbfgs_scipy_run_cannot_be_reproduced_bit_for_bit(tmp_path):
+    """scipy's L-BFGS-B restarts its memory on a resume: verify blamed the difference on an
+    edited file or another way of reading the data. A resumed run's manifest says where it
+    was resumed, and verify says that instead."""
+    import dataclasses
+
+    from lrnn import persist
+
+    args = ["train", "breast_cancer", "--standardize", "--solver", "lbfgs-scipy", "--alpha"]
+    assert run([*args, "1e-2", "--no-plot", "--model", "m.safetensors"], tmp_path).returncode == 0
+    model = persist.load_model(tmp_path / "m.safetensors")
+    resumed = dataclasses.replace(  # as a resumed run ends: the same optimum, other last bits
+        model, w=model.w * (1 + 1e-9), manifest={**model.manifest, "resumed_at": 4}
+    )
+    persist.save_model(tmp_path / "m.safetensors", resumed)
+    proc = run(["verify", "--model", "m.safetensors"], tmp_path)
+    assert proc.returncode == 1
+    assert "this lbfgs-scipy run was resumed at iteration 4" in proc.stdout, proc.stdout
 
 
 def test_json_output_ends_with_an_interrupted_event(tmp_path):

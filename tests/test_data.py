@@ -1355,15 +1355,19 @@ def test_a_rare_class_is_said_once_and_only_where_it_is_rare(tmp_path):
     ]
     assert "--class-weight" not in said(rare, weighable=False)[0]
     assert said([f"c{i}" for i in range(150)] * 10) == []  # even classes, each under 1 %
-    assert said(["a"] * 150 + ["b"] * 150 + ["c"]) == []  # a single example: said otherwise
+    assert said(["a"] * 150 + ["b"] * 150 + ["c"]) == [  # not said twice as rare
+        "d: class 'c' has a single example: the model learns that class from one example, and a "
+        "test part held out of this data cannot hold it (kept for training), so the test "
+        "accuracy says nothing about it — add examples, or drop the class."
+    ]
     # ...and the next smallest is still looked at
     assert "class 'c' is 3 of 1000" in said(["a"] * 600 + ["b"] * 396 + ["c"] * 3 + ["d"])[0]
     # two classes, one of a single example among 59 (1.7 %: not rare): the hold-out tests on
     # the other class alone, and its 100 % accuracy said nothing about this one, without a word
     assert said(["a"] * 59 + ["b"]) == [
         "d: class 'b' has a single example: the model learns that class from one example, and "
-        "a test part held out of this data cannot hold it (it is kept for training), so the "
-        "test accuracy says nothing about it — add examples of it."
+        "a test part held out of this data cannot hold it (kept for training), so the test "
+        "accuracy says nothing about it — add examples of it."
     ]
     assert said(["a", "b"]) == []  # both: the hold-out is refused, naming its own reason
     assert len(said(["a"] * 999 + ["b"])) == 1  # rare as well: said once

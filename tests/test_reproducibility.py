@@ -115,6 +115,8 @@ def test_manifest_survives_a_saved_threshold(folder, capsys):
     )
     assert status == 0, err
     again = persist.load_model("m.safetensors")
+    chosen = again.manifest.pop("threshold_chosen_on")  # which data chose it, by which rule
+    assert chosen["rule"] == "f1" and len(chosen["data_sha256"]) == 64  # t.csv's, all rows
     assert again.manifest == model.manifest and np.array_equal(again.w, model.w)
     status, out, _ = _lrnn(capsys, "verify", "--model", "m.safetensors")
     assert status == 0 and out.startswith("bit-identical")

@@ -232,6 +232,20 @@ def test_unreachable_tol_is_not_called_converged(breast_cancer_std, solver, tol)
     assert result.grad_norm > tol
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+def test_float32_data_without_tol_gets_as_close_as_with_one(solver):
+    """tol 0 on float32 data stopped where float32's eps said J could show no decrease
+    (L-BFGS at max|∇J| 1e-5, Newton 5e-6, no warning), while tol 1e-6 went on to 3e-7: J is
+    summed in float64 and shows far smaller decreases."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20000, 50)).astype(np.float32)
+    y = (rng.random(20000) < 1 / (1 + np.exp(-(X @ rng.standard_normal(50) * 0.5)))).astype(int)
+    backend = InMemoryBackend(X, y)
+    free = train(backend, TrainConfig(solver=solver, alpha=1e-4, tol=0.0))
+    asked = train(backend, TrainConfig(solver=solver, alpha=1e-4, tol=1e-6))
+    assert free.converged and free.grad_norm <= max(asked.grad_norm, 1e-7)
+
+
 def test_newton_takes_exact_steps_that_the_cost_cannot_show(breast_cancer_std):
     """Newton stopped where J's last bits did: on columns spanning six decades at max|∇J|
     above 1e-10 (float64), on float32 data at 3e-5 with weights 6e-4 from the optimum that

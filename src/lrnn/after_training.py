@@ -62,6 +62,17 @@ def model_file(result: Any, td: TrainingData, config: Any) -> Any:
     )
 
 
+def resumed_scipy_run(model: Any) -> int | None:
+    """The iteration an lbfgs-scipy model's run was resumed at (its manifest says), or None:
+    such a run reaches the same optimum as one that was not stopped, but not the same bits."""
+    manifest = model.manifest if isinstance(model.manifest, dict) else {}
+    settings = manifest.get("solver_settings")
+    at = manifest.get("resumed_at")
+    scipy = isinstance(settings, dict) and settings.get("solver") == "lbfgs-scipy"
+    counted = isinstance(at, int) and not isinstance(at, bool) and at >= 0
+    return at if scipy and counted else None
+
+
 #: compare-lr records every iteration's cost up to this many iterations, then at most this many
 #: (its "cost rose" is judged on them: a single rise between two can go unmarked beyond it).
 CURVE_POINTS = 20_000

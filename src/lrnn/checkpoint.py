@@ -188,7 +188,6 @@ def _is_count(value: Any) -> bool:
 def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> TrainState:
     """The TrainState in a checkpoint, checked against the data it is to continue on."""
     stored = meta.get("data", {})
-    _same_weights_and_judge(path, stored, data_info)
     made_on = clipped_repr(stored.get("source"), 300)
     same_file = all(stored.get(key) == data_info.get(key) for key in ("source", "n_samples"))
     if same_file and stored.get("sha256") != data_info["sha256"]:
@@ -223,6 +222,9 @@ def resume_state(path: str, tensors: dict, meta: dict, data_info: dict) -> Train
             f"({stored.get('n_samples')} × {stored.get('n_features')} from "
             f"{made_on}); resume with the same data and options."
         )
+    # after the training rows: the validation rows are prepared with their statistics (or
+    # vocabulary), so a changed training file changed them too, and was blamed on them
+    _same_weights_and_judge(path, stored, data_info)
     try:
         state, config = state_from_checkpoint(tensors, meta)
         if state.rng_state is not None:

@@ -324,6 +324,13 @@ def stepper(backend: Backend, config: TrainConfig, lr: float | None = None) -> S
         owned[:] = [advanced.opt_state]
         return advanced
 
+    # Without a tolerance, the run ends where J cannot show the predicted decrease — in
+    # float64. J is summed in float64 for float32 data too, and shows decreases far below
+    # float32's eps: judged by float32's, a float32 run stopped at max|∇J| 1e-5 where one
+    # given tol 1e-6 went on to 3e-7. Such a run ends as a run given a tolerance does, when a
+    # step no longer lowers J by more than float64's rounding.
+    judged_by_j = config.tol == 0 and np.dtype(backend.dtype) == np.float64
+
     def _advance(memory: LBFGSState, theta: NDArray, cost: float, grad: NDArray) -> Advance:
         for _ in range(2):  # the quasi-Newton direction; once more along −∇J if it fails
             d = direction(memory, grad)
@@ -337,7 +344,7 @@ def stepper(backend: Backend, config: TrainConfig, lr: float | None = None) -> S
             # below the rounding of J no step can show a decrease (the rule Newton uses). Asked
             # for a tolerance, the search goes on: L-BFGS's gradient still falls after J stops
             # showing it, and the decrease test below ends the run.
-            if config.tol == 0 and -slope <= 8 * np.finfo(theta.dtype).eps * max(
+            if judged_by_j and -slope <= 8 * np.finfo(theta.dtype).eps * max(
                 abs(cost), np.finfo(float).tiny
             ):
                 break
@@ -346,7 +353,7 @@ def stepper(backend: Backend, config: TrainConfig, lr: float | None = None) -> S
             memory = memory._replace(evaluations=memory.evaluations + trials)
             if point is not None:
                 new_cost, new_grad, _ = point.evaluation
-                if config.tol > 0 and cost - new_cost <= RELATIVE_DECREASE * max(
+                if not judged_by_j and cost - new_cost <= RELATIVE_DECREASE * max(
                     abs(cost), abs(new_cost), np.finfo(float).tiny
                 ):
                     return Advance(theta, memory, at_optimum=True)

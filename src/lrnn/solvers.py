@@ -404,11 +404,13 @@ def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> 
                     full = (candidate, evaluation) if full is None else full
                     step *= 0.5
             # a close step that J cannot judge (the close one asked for after a loose one, or
-            # an exact solve while tol asks for a smaller gradient): the gradient does. Without
-            # the second, float32 data stopped where J's last bits did (max|∇J| 3e-5 against
-            # tol 1e-8, weights 6e-4 from the optimum that L-BFGS reached to 8e-7). With tol 0
-            # ("until no step lowers J") such steps would only chase rounding noise.
-            if tighter or (not can_tighten and config.tol > 0):
+            # an exact solve while tol asks for a smaller gradient, or on float32 data, whose
+            # J is judged at float32's rounding): the gradient does. Without the second,
+            # float32 data stopped where J's last bits did (max|∇J| 3e-5 against tol 1e-8,
+            # weights 6e-4 from the optimum that L-BFGS reached to 8e-7). On float64 data
+            # with tol 0 ("until no step lowers J") such steps would only chase rounding noise.
+            judged = config.tol > 0 or theta.dtype != np.float64
+            if tighter or (not can_tighten and judged):
                 if full is None:
                     candidate = (theta + direction).astype(theta.dtype, copy=False)
                     full = (candidate, backend.evaluate(candidate, config.alpha))

@@ -260,6 +260,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if resumed is not None:
         state = checkpoint.resume_state(args.resume, tensors, meta, data_info)
         say_if_no_history(args, paths, checkpoint.recorded_outputs(meta))
+    resumed_at = None if state is None else state.iteration
 
     if not args.json:
         print(header(td, cfg), flush=True)
@@ -318,6 +319,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     with finishing_first("saving the model and its files", received) as late:
         _check_outputs_again(args, paths, lrnn_chose_model, saver, result.state)
         model = after_training.model_file(result, td, cfg)
+        if resumed_at is not None:  # verify can then say why an lbfgs-scipy model's bits differ
+            manifest = {**model.manifest, "resumed_at": resumed_at}
+            model = dataclasses.replace(model, manifest=manifest)
         _save_train_outputs(args, paths, model, result, td)
         kept = paths["checkpoint"] or args.resume  # a checkpoint this run wrote or continued
         if not (kept and (saver.saved_at is not None or args.resume)):
@@ -667,6 +671,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
         _out(args, bit_identical=same, max_abs_difference=diff, differs=differs)
     elif same:
         print(f"bit-identical: retraining reproduces {args.model} exactly")
+    elif (resumed := after_training.resumed_scipy_run(model)) is not None:
+        print(
+            f"NOT bit-identical (largest weight difference {diff:.3e}): this lbfgs-scipy run was "
+            f"resumed at iteration {resumed}, and scipy's L-BFGS-B starts its memory afresh on a "
+            "resume, so its bits cannot be reproduced (every other solver resumes exactly)"
+        )
     elif other:
         print(
             f"NOT the same model: retraining makes other {', '.join(other)} (largest weight "

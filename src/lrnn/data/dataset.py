@@ -625,19 +625,15 @@ def require_both_classes(ds: Dataset, weighable: bool = True) -> None:
             stacklevel=3,
         )
     single = [ds.classes[int(c)] for c, k in zip(present, counts, strict=True) if k == 1]
-    if single and len(ds.classes) > 2:
+    # (two classes of one example each: the hold-out is refused, naming its own reason)
+    if single and (len(ds.classes) > 2 or len(single) == 1):
+        one = len(single) == 1
         warnings.warn(
-            f"{ds.source}: {_classes_have(single)} a single example; it cannot be both learnt "
-            "and tested, so a hold-out keeps it for training — add examples, or drop the "
-            "class.",
-            stacklevel=3,
-        )
-    elif len(single) == 1:  # two classes: a hold-out then tests on the other class alone
-        warnings.warn(
-            f"{ds.source}: {_classes_have(single)} a single example: the model learns that "
-            "class from one example, and a test part held out of this data cannot hold it (it "
-            "is kept for training), so the test accuracy says nothing about it — add examples "
-            "of it.",
+            f"{ds.source}: {_classes_have(single)} a single example: the model learns "
+            f"{'that class' if one else 'each'} from one example, and a test part held out of "
+            f"this data cannot hold {'it' if one else 'them'} (kept for training), so the test "
+            f"accuracy says nothing about {'it' if one else 'them'} — add examples"
+            + (", or drop the class." if len(ds.classes) > 2 else " of it."),
             UnbalancedClassesWarning,
             stacklevel=3,
         )
