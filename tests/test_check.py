@@ -1488,6 +1488,20 @@ def test_without_the_code_a_late_record_is_not_blamed_on_a_loop_from_one():
     assert "costs are recorded at iterations 99, 199" in said and "counts from 1" not in said
 
 
+def test_course_check_speaks_python_and_says_what_it_takes():
+    """In a notebook the advice named the command's --data option; a module given instead of
+    its names failed with "module has no attribute 'get'"."""
+    import types
+
+    namespace: dict = {}
+    exec(compile(CORRECT, "mine.py", "exec"), namespace)
+    summary = course.check(namespace, show=False).summary()
+    assert 'check(globals(), data="DIR")' in summary and "--data" not in summary
+    module = types.ModuleType("lesson")
+    with pytest.raises(UsageError, match=r"got a module — pass vars\(module\)"):
+        course.check(module)
+
+
 def test_course_check_runs_the_learners_code_on_one_blas_thread():
     """As lrnn check's sandbox does: on busy cores, BLAS threads made the in-notebook check
     four times slower than the command line's; the kernel's own setting comes back after."""

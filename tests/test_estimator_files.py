@@ -221,10 +221,11 @@ def test_what_cannot_be_saved_or_loaded_is_refused_in_one_line(tmp_path):
         LogisticNeuron().save(tmp_path / "m.safetensors")
     X, y = np.eye(4), np.array(["a", "b\nforged line", "a", "b\nforged line"])
     kept = tmp_path / "kept.safetensors"
-    kept.write_bytes(b"an earlier model")
+    LogisticNeuron(solver="auto").fit(X, np.array([0, 1, 0, 1])).save(kept)  # an earlier model
+    earlier = kept.read_bytes()
     with pytest.raises(UsageError, match="control character"):
         LogisticNeuron(solver="auto").fit(X, y).save(kept)
-    assert kept.read_bytes() == b"an earlier model"  # nothing saved is lost
+    assert kept.read_bytes() == earlier  # nothing saved is lost
     lying = _saved_array_model(tmp_path / "lying.safetensors", {"class_type": "int"}, ("a", "b"))
     with pytest.raises(ModelFileError, match="not of the type 'int'") as info:
         LogisticNeuron.load(lying)
@@ -337,6 +338,37 @@ def test_a_class_weight_key_of_another_type_is_saved_under_its_class():
         back = LogisticNeuron.load(Path(folder) / "m.safetensors")
     assert back.class_weight == {1: 3.0}
     assert back.fit(X, y).coef_.tobytes() == est.coef_.tobytes()
+
+
+def test_save_leaves_a_file_that_is_not_an_lrnn_model_alone(tmp_path):
+    """save('train.h5') replaced the data file with a model, read-only or not; the command
+    line refuses such a --model path, and now the library does too."""
+    X, y = np.random.default_rng(0).random((20, 2)), np.array([0, 1] * 10)
+    est = LogisticNeuron(solver="auto").fit(X, y)
+    data = tmp_path / "train.h5"
+    data.write_bytes(b"\x89HDF\r\n\x1a\n precious")
+    with pytest.raises(UsageError, match="already exists and is not an lrnn model, so it is left"):
+        est.save(data)
+    assert data.read_bytes() == b"\x89HDF\r\n\x1a\n precious"
+    est.save(tmp_path / "m.safetensors")
+    est.save(tmp_path / "m.safetensors")  # its own model: replaced
+    assert LogisticNeuron.load(tmp_path / "m.safetensors").coef_.tobytes() == est.coef_.tobytes()
+
+
+def test_saving_a_loaded_picture_model_says_it_becomes_an_array_model(tmp_path):
+    """A picture model loaded and saved again became a model of arrays without a word: lrnn
+    predict then refused every picture."""
+    args = ["train", "digits", "--iterations", "5", "--no-plot", "--model", "d.safetensors"]
+    from tests.cli_helpers import run
+
+    assert run(args, tmp_path).returncode == 0
+    est = LogisticNeuron.load(tmp_path / "d.safetensors")
+    with pytest.warns(UserWarning, match="a model of image data; saved, it is a model of arrays"):
+        est.save(tmp_path / "a.safetensors")
+    X, y = np.random.default_rng(0).random((20, 64)), np.array([0, 1] * 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.fit(X, y).save(tmp_path / "b.safetensors")  # fitted again: its own arrays' model
 
 
 def test_class_weights_of_classes_a_fold_lacked_are_saved(tmp_path):

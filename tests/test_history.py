@@ -118,7 +118,7 @@ def test_a_long_json_history_is_still_known_as_lrnn_s_own(tmp_path):
     refused to replace lrnn's own file on the next run."""
     from pathlib import Path
 
-    from lrnn.cli.outputs import written_by_lrnn
+    from lrnn.files import written_by_lrnn
     from lrnn.history import save_history
 
     long, short, other = tmp_path / "long.json", tmp_path / "short.json", tmp_path / "o.json"

@@ -499,3 +499,52 @@ def test_long_class_names_on_a_figure_stay_told_apart():
     # ends alike as well: numbered by place
     alike = ["a" * 30 + "middle one" + "z" * 30, "a" * 30 + "middle two" + "z" * 30]
     assert [s.split(":")[0] for s in plots.tick_names(alike)] == ["1", "2"]
+
+
+def test_a_plot_leaves_a_file_that_lrnn_did_not_write_alone(tmp_path):
+    """plots.learning_curve(h, 'data.csv') made the data a PNG; a model file too."""
+    history = {"iteration": [0, 1, 2], "cost": [0.69, 0.6, 0.5]}
+    data = tmp_path / "data.csv"
+    data.write_text("a,label\n1,0\n")
+    with pytest.raises(UsageError, match="a plot is written as PNG"):
+        plots.learning_curve(history, data)
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n not lrnn's")
+    with pytest.raises(UsageError, match="already exists and is not an lrnn plot"):
+        plots.learning_curve(history, photo)
+    assert data.read_text() == "a,label\n1,0\n" and photo.read_bytes().endswith(b"not lrnn's")
+    plots.learning_curve(history, tmp_path / "curve.png")
+    plots.learning_curve(history, tmp_path / "curve.png")  # its own picture: replaced
+
+
+def test_float_pictures_are_drawn_as_the_pixels_they_stand_for(tmp_path):
+    """0–255 floats drew white panels (colour floats clip at 1) and 0–1 grey ones black."""
+    rng = np.random.default_rng(0)
+    y, p = np.array([0, 1] * 4), np.linspace(0.05, 0.95, 8)
+    for channels in (1, 3):
+        pixels = rng.integers(0, 256, (8, 6, 5, channels), dtype=np.uint8)
+        want = plots.error_gallery(pixels, y, p, ["a", "b"], tmp_path / "u.png").read_bytes()
+        for floats in (pixels.astype(float), pixels / 255.0):
+            got = plots.error_gallery(floats, y, p, ["a", "b"], tmp_path / "f.png")
+            assert got.read_bytes() == want
+    with pytest.raises(UsageError, match="pictures range from -1 to 255"):
+        odd = np.full((8, 6, 5, 1), -1.0)
+        odd[0] = 255.0
+        plots.error_gallery(odd, y, p, ["a", "b"], tmp_path / "x.png")
+
+
+def test_a_layers_weights_are_pointed_to_the_class_templates():
+    """weights_image given a K-class W asked for a picture shape that cannot exist."""
+    from lrnn import plots_multiclass
+
+    with pytest.raises(DataError, match="a layer of neurons, one per class; draw them with"):
+        plots.weights_image(np.zeros((64, 10)), (8, 8, 1), "w.png")
+    with pytest.raises(DataError, match=r"coef_ is \(K, features\): pass coef_.T"):
+        plots_multiclass.class_templates(np.zeros((10, 64)), (8, 8, 1), list("abcdefghij"), "t.png")
+
+
+def test_both_columns_of_predict_proba_are_told_which_to_pass(tmp_path):
+    y = np.array([0, 1, 0, 1])
+    both = np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.1, 0.9]])
+    with pytest.raises(UsageError, match=r"a column per class; pass .*predict_proba\(X\)\[:, 1\]"):
+        plots.roc_pr(y, both, tmp_path / "r.png")

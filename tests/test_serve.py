@@ -33,6 +33,7 @@ import pytest
 from PIL import Image
 
 from lrnn import data, inference, persist
+from lrnn.errors import UsageError
 from tests.cli_helpers import assert_clean_failure, lrnn_command, run
 from tests.conftest import needs_cat
 from tests.serving_helpers import (
@@ -226,6 +227,25 @@ def test_table_rows_and_columns_match_predict(table_server, client, models):
     lacking = client.post(table_server.url + "/predict", json=[{TABLE_COLUMNS[0]: 1.0}])
     assert lacking.status_code == 422
     assert f"\"rows\"[0] lacks feature(s) '{TABLE_COLUMNS[1]}'" in lacking.json()["error"]
+
+
+def test_a_predictor_refuses_rows_it_would_score_wrongly(models):
+    """Rows loaded without the model's standardization flipped 359 of 569 labels without a
+    word; a single 1-D row of 64 values gave 64 probabilities."""
+    from lrnn import data, inference
+
+    predictor = inference.Predictor.load(models.table)
+    with pytest.raises(UsageError, match="was prepared otherwise than .*load_inputs"):
+        predictor.records(data.load(str(models.table_csv)))
+    good = predictor.records(data.load_inputs(str(models.table_csv), predictor.spec))
+    assert len(good) == 80
+    row = data.load_inputs(str(models.table_csv), predictor.spec).X[0]
+    with pytest.raises(UsageError, match=r"X must be 2-D.*X.reshape\(1, -1\)"):
+        predictor.positive_probability(row)
+    with pytest.raises(UsageError, match="X has 2 features per row, the model takes 3"):
+        inference.probabilities(predictor.model, predictor.spec, [row[:2]])
+    one = predictor.positive_probability(row.reshape(1, -1))
+    assert one.shape == (1,) and one[0] == pytest.approx(good[0]["probability"], rel=1e-12)
 
 
 def test_a_row_whose_logit_overflows_is_named_as_the_request_names_it(models):

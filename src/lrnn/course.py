@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import numbers
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -337,6 +338,13 @@ def check(namespace: dict[str, Any], *, show: bool = True, data: str | None = No
     from threadpoolctl import threadpool_limits
 
     from lrnn.check import check_namespace
+
+    if not isinstance(namespace, Mapping):  # check(my_module): its names are vars(my_module)
+        given = type(namespace).__name__
+        raise UsageError(
+            f"check takes a mapping of names to functions, such as globals(); got a {given}"
+            + (" — pass vars(module)." if given == "module" else ".")
+        )
 
     # One BLAS thread, as ``lrnn check`` runs the learner's code: the lesson's loop is
     # thousands of small products, where threads waiting on each other cost more than they

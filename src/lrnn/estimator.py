@@ -297,6 +297,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         X = self._validate_X(X, reset=True)
         self.classes_, encoded = self._encode_targets(_one_label_per_row(y, X.shape[0]))
         self.label_column_ = _column_name(y)
+        self._loaded_from = None  # fitted here: no longer the weights of a loaded model file
         n_classes = len(self.classes_)
         weights = None if sample_weight is None else _checked_sample_weight(sample_weight, X)
         factors = class_weights.class_factors(
@@ -436,11 +437,15 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         """Write the fitted neuron to an lrnn model file (``.safetensors``: tensors and checked
         JSON, never a pickle), so that ``lrnn predict``/``evaluate``/``serve`` and
         :meth:`load` open it; fitted on a DataFrame, it reads a CSV's columns by name. Written
-        atomically: an existing file is replaced whole or not at all."""
+        atomically: an existing file is replaced whole or not at all, and only when it is an
+        lrnn model (a data file named by mistake is left alone, as the command line does)."""
         from lrnn import persist
         from lrnn.estimator_files import to_model_file
+        from lrnn.files import check_writable, keep_others_files
 
         check_is_fitted(self)
+        check_writable(path)
+        keep_others_files(path, "model")
         model = to_model_file(self)
         from lrnn.data.dataset import look_alike_problem
 

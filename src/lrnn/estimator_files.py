@@ -117,6 +117,17 @@ def to_model_file(estimator: Any) -> persist.ModelFile:
     if isinstance(weights, dict):  # JSON keys are strings: kept as (class name, weight) pairs
         params["class_weight"] = _class_weight_pairs(weights, estimator.classes_)
     _say_if_classes_change_type(estimator.classes_)
+    loaded = getattr(estimator, "_loaded_from", None)
+    if loaded is not None:
+        source, kind = loaded
+        warnings.warn(
+            f"this estimator holds the weights of {source}, a model of {kind} data; saved, "
+            f"it is a model of arrays of {estimator.n_features_in_} raw values (the {kind} "
+            "preprocessing folded into its weights), which lrnn predict scores from .npy/.npz "
+            f"rows, not from {kind} files: keep {source} for those.",
+            UserWarning,
+            stacklevel=3,
+        )
     history = getattr(estimator, "history_", None)
     training = {
         "solver": getattr(estimator, "solver_", None),
@@ -250,6 +261,9 @@ def fitted_from_model_file(cls: type, path: str | os.PathLike) -> Any:
             stacklevel=3,
         )
     estimator.n_features_in_ = w.shape[0]
+    # a model of pictures (or of an svmlight file) is folded into weights over raw values:
+    # save() writes it as a model of arrays, which predict no longer reads pictures with
+    estimator._loaded_from = (name, spec.kind) if spec.kind not in ("array", "table") else None
     if spec.kind == "table" and model.feature_names:
         estimator.feature_names_in_ = np.asarray(model.feature_names, dtype=object)
     estimator.label_column_ = spec.label_column if spec.kind == "table" else None

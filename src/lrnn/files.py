@@ -17,7 +17,7 @@ import shlex
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from lrnn.errors import UsageError
@@ -303,3 +303,112 @@ def _check_writable(name: str, example: str) -> None:
             f"{name}: cannot write in the folder {folder} ({e.strerror or type(e).__name__}); "
             "choose another path."
         ) from e
+
+
+def keep_others_files(path: str | os.PathLike, kind: str) -> None:
+    """The command line's rule for its outputs, kept by the library's writers too
+    (``LogisticNeuron.save``, :mod:`lrnn.plots`): an existing file is replaced only when lrnn
+    wrote it (a data file given as a picture's path became a PNG), and a picture is written
+    only under a name that says PNG."""
+    name = os.fspath(path)
+    if kind == "plot" and Path(name).suffix.lower() != ".png":
+        raise UsageError(
+            f"{name}: a plot is written as PNG; give a name ending in .png, such as curve.png."
+        )
+    p = Path(name)
+    if not p.is_file():
+        return
+    ours = lrnn_file(p, kind) if kind in ("model", "checkpoint") else written_by_lrnn(p, kind)
+    if not ours:
+        raise UsageError(
+            f"{name} already exists and is not an lrnn {kind}, so it is left alone; give "
+            "another path, or move that file away."
+        )
+
+
+#: How lrnn marks the files it writes, so a default path never replaces someone else's file.
+PNG_SOFTWARE = "lrnn"
+HTML_GENERATOR = '<meta name="generator" content="lrnn'
+
+
+def lrnn_file(path: Path, kind: str) -> bool:
+    """A safetensors file whose header carries lrnn's metadata for this kind of file (a model
+    is never replaced by a checkpoint, nor a checkpoint by a model)."""
+    import json
+    import struct
+
+    from lrnn import persist
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if len(head) < 8:
+                return path.stat().st_size == 0  # an empty file holds nothing to lose
+            (size,) = struct.unpack("<Q", head)
+            if size > persist.MAX_HEADER_BYTES:
+                return False
+            header = json.loads(f.read(size))
+        text = (header.get("__metadata__") or {}).get("lrnn") if isinstance(header, dict) else None
+        meta = json.loads(text) if isinstance(text, str) else None
+        wanted = persist.MODEL_FORMAT if kind == "model" else persist.CHECKPOINT_FORMAT
+        return isinstance(meta, dict) and meta.get("format") == wanted
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError, RecursionError):
+        return False
+
+
+#: Outputs whose files lrnn recognises as its own, so that an existing file is replaced only
+#: when lrnn wrote it (as a model or checkpoint is): a photo given as --plot, a data CSV as
+#: --history or a page as --report used to be overwritten without a word.
+WITH_A_MARK = ("plot", "history", "report")
+
+
+def written_by_lrnn(path: Path, kind: str) -> bool:
+    """Does this file carry lrnn's mark (a PNG text chunk, the report's generator tag)?"""
+    try:
+        if kind == "plot":
+            from PIL import Image
+
+            with Image.open(path) as img:
+                return str(img.info.get("Software", "")).startswith(PNG_SOFTWARE)
+        if kind == "report":
+            with open(path, "rb") as f:
+                return HTML_GENERATOR.encode() in f.read(4096)
+        if kind == "history":  # a header (CSV) or keys (JSON) of lrnn's history columns only
+            from lrnn.history import HISTORY_COLUMNS, REQUIRED_HISTORY_KEYS
+
+            if path.suffix.lower() == ".json":  # {"iteration": [...], "cost": [...], ...}
+                return _json_history(path, REQUIRED_HISTORY_KEYS, HISTORY_COLUMNS)
+            with open(path, "rb") as f:
+                start = f.read(4096).decode("utf-8", errors="replace")
+            header = start.split("\n", 1)[0].strip().split(",")
+            ours = all(key in HISTORY_COLUMNS for key in header)  # a column of notes: not ours
+            return ours and all(key in header for key in REQUIRED_HISTORY_KEYS)
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+def _json_history(path: Path, keys: Sequence[str], columns: Sequence[str]) -> bool:
+    """Whether a JSON file is an object of lrnn's history columns, ``keys`` among them: its
+    keys (a name before a list: the lists hold numbers only) are read a block at a time, as a
+    long history holds its first column's whole list before the next key (read up to the size
+    a history of 10⁶ records takes)."""
+    wanted, found = set(keys), set()
+    with open(path, "rb") as f:
+        if not f.read(2) == b'{"':
+            return False
+        f.seek(0)
+        tail = b""
+        for _ in range(64 * 1024):  # blocks of 4 KiB: at most 256 MiB
+            block = f.read(4096)
+            text = tail + block
+            found.update(k.decode("utf-8", "replace") for k in _JSON_KEY.findall(text))
+            if not block:
+                return wanted <= found <= set(columns)
+            tail = text[-(_LONGEST_KEY + 8) :]
+    return False
+
+
+#: A history's key as JSON writes it before its list, and the longest one looked for.
+_JSON_KEY = re.compile(rb'"([^"\\]{1,100})": ?\[')
+_LONGEST_KEY = 100

@@ -72,12 +72,19 @@ class Predictor:
                 f"this model has {len(self.classes)} classes and no positive class; "
                 "lrnn.inference.probabilities(model, spec, X) gives each class's probability."
             )
+        X = _rows(self.model, X)
         return objective.sigmoid(logits(self.model.w, self.model.b, X, self.spec.scale))
 
     def records(
         self, ds: data.Dataset, threshold: float | None = None
     ) -> list[dict[str, str | float]]:
         """One record per example of ``ds`` (as loaded by :mod:`lrnn.data` with this spec)."""
+        if ds.spec is not self.spec and ds.spec != self.spec:  # scored unstandardized: wrong
+            raise UsageError(  # labels for 359 of 569 rows, without a word
+                f"the data {ds.source} was prepared otherwise than {self.source or 'this model'}"
+                " prepares its inputs (its scaling, columns or vocabulary); load it with "
+                "lrnn.data.load_inputs(path, predictor.spec)."
+            )
         return predict_records(self.model, self.spec, ds, threshold)
 
     def predict_documents(
@@ -179,12 +186,31 @@ def logits(
 def probabilities(model: persist.ModelFile, spec: data.Preprocessing, X: np.ndarray) -> Any:
     """P(class) for preprocessed rows ``X``: (m,) P(classes[1]) for the sigmoid neuron,
     (m, K) softmax probabilities for a softmax layer."""
-    z = logits(model.w, model.b, X, spec.scale)
+    z = logits(model.w, model.b, _rows(model, X), spec.scale)
     if z.ndim == 2:
         from lrnn import softmax
 
         return softmax.softmax(z)
     return objective.sigmoid(z)
+
+
+def _rows(model: persist.ModelFile, X: Any) -> Any:
+    """``X`` as rows the model scores: 2-D (a single row of 64 values gave 64 probabilities
+    of one number each), as wide as the model's weights; sparse rows as they are."""
+    if not hasattr(X, "tocsr"):  # scipy's sparse matrices and arrays have it
+        X = np.asarray(X)
+    width = np.asarray(model.w).shape[0]
+    if X.ndim != 2:
+        raise UsageError(
+            f"X must be 2-D, one row per example; got shape {X.shape}"
+            + (" (one example: X.reshape(1, -1))." if X.ndim == 1 else ".")
+        )
+    if X.shape[1] != width:
+        raise UsageError(
+            f"X has {X.shape[1]} features per row, the model takes {width}; give rows "
+            "prepared as the model's inputs (lrnn.data.load_inputs(path, predictor.spec).X)."
+        )
+    return X
 
 
 def threshold_problem(threshold: Any, n_classes: int) -> str | None:

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from lrnn.errors import DataError, LrnnError, UsageError
-from lrnn.files import atomic_write_bytes, check_writable
+from lrnn.files import atomic_write_bytes, check_writable, keep_others_files
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -90,6 +90,7 @@ def _save(fig: Figure, path: str | os.PathLike) -> Path:
     not as a write that failed (for want of space or permission)."""
     try:
         check_writable(path, example="picture.png")
+        keep_others_files(path, "plot")
     except LrnnError:
         fig.clear()
         raise
@@ -169,7 +170,13 @@ def _binary(y_true: ArrayLike, probability: ArrayLike, what: str) -> tuple[NDArr
     from lrnn.metrics import binary_labels
 
     y = binary_labels(y_true, f"{what}: the labels")
-    p = np.asarray(probability, dtype=np.float64).reshape(-1)
+    given = np.asarray(probability, dtype=np.float64)
+    if given.ndim == 2 and given.shape == (y.size, 2):  # predict_proba(X): one column each
+        raise UsageError(
+            f"{what}: probabilities of shape {given.shape}, a column per class; pass the "
+            "positive class's, predict_proba(X)[:, 1]."
+        )
+    p = given.reshape(-1)
     if y.size != p.size:
         raise UsageError(
             f"{what}: {y.size} labels but {p.size} probabilities; pass one probability per label."
@@ -333,7 +340,14 @@ def weights_image(
     The colour scale is symmetric about 0 (the same for every channel), so white always means
     "this pixel does not matter" and the channels can be compared with each other.
     """
-    weights = np.asarray(w, dtype=np.float64).reshape(-1)
+    given = np.asarray(w, dtype=np.float64)
+    if given.ndim == 2 and min(given.shape) > 1:  # a softmax layer's (n, K), or coef_ (K, n)
+        raise DataError(
+            f"weights_image: weights of shape {given.shape} are a layer of neurons, one per "
+            "class; draw them with lrnn.plots_multiclass.class_templates(W, image_shape, "
+            "classes, path), W as (features, classes)."
+        )
+    weights = given.reshape(-1)
     shape = tuple(int(v) for v in image_shape)
     if len(shape) != 3 or shape[2] not in (1, 3) or math.prod(shape) != weights.size:
         raise DataError(
@@ -440,6 +454,7 @@ def picture_gallery(
 ) -> Path:
     """The pictures at ``chosen``, a titled panel each (grey for one channel), in a grid: the
     error galleries of the sigmoid neuron and of the softmax layer."""
+    factor = _pixel_factor(pictures)
     cols = min(GALLERY_COLUMNS, chosen.size)
     rows = math.ceil(chosen.size / cols)
     fig = _figure(FIGSIZE[1] + GALLERY_ROW_HEIGHT * max(0, rows - 2))
@@ -448,6 +463,8 @@ def picture_gallery(
         ax.set_axis_off()
     for ax, i, title in zip(axes.flat, chosen, titles, strict=False):
         picture = pictures[i]
+        if factor is not None:  # floats: drawn as the 0–255 pixels they stand for
+            picture = np.clip(np.rint(picture * factor), 0, 255).astype(np.uint8)
         if picture.shape[2] == 1:
             ax.imshow(picture[:, :, 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
         else:
@@ -455,6 +472,21 @@ def picture_gallery(
         ax.set_title(title, fontsize="small", color=_RED)
     fig.suptitle(heading, fontsize="x-large")
     return _save(fig, path)
+
+
+def _pixel_factor(pictures: NDArray) -> float | None:
+    """What turns these pictures into 0–255 pixels: None for uint8 ones; for floats 255 when
+    they are 0–1 (the lesson's X / 255), 1 when they are 0–255. Float pictures of 0–255 drew
+    white panels (matplotlib clips colour floats at 1) and grey 0–1 ones black."""
+    if pictures.dtype == np.uint8:
+        return None
+    low, high = float(np.min(pictures)), float(np.max(pictures))
+    if not (np.isfinite(low) and np.isfinite(high) and low >= 0 and high <= 255):
+        raise UsageError(
+            f"pictures range from {low:g} to {high:g}; give uint8 pixels, or floats of 0–1 "
+            "(X / 255) or 0–255."
+        )
+    return 255.0 if high <= 1 else 1.0
 
 
 # --------------------------------------------------------------------------------------------

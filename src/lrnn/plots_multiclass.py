@@ -58,9 +58,11 @@ def class_templates(
     shape = tuple(int(v) for v in image_shape)
     K = len(classes)
     if weights.ndim != 2 or weights.shape[1] != K or math.prod(shape) != weights.shape[0]:
+        turned = weights.ndim == 2 and weights.shape == (K, math.prod(shape))
         raise DataError(
             f"class_templates: weights of shape {weights.shape} cannot be shown as {K} pictures "
-            f"of shape {shape}; give W (height × width × channels, K)."
+            f"of shape {shape}; give W (height × width × channels, K)"
+            + (" — the estimator's coef_ is (K, features): pass coef_.T." if turned else ".")
         )
     h, wd, c = shape
     if c == 3:

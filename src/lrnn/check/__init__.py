@@ -65,6 +65,10 @@ class CheckReport:
     cat: bool = False  # whether the lesson's cat pictures were part of the check
     #: Ctrl-C stopped the run on the cat pictures; the verdicts are the small cases'
     interrupted: bool = False
+    #: how to give the cat pictures' folder: the command's option, or check()'s argument
+    give_data: str = (
+        "give their folder with --data DIR, or put them in a 'datasets' folder beside your file"
+    )
 
     def __repr__(self) -> str:
         """One line: ``check(globals())`` ends a notebook cell, whose value Jupyter shows
@@ -133,9 +137,8 @@ class CheckReport:
         data = (
             ""
             if self.cat
-            else " (the lesson's cat pictures were not found — give their folder with --data "
-            "DIR, or put them in a 'datasets' folder beside your file — so model was checked "
-            "on small data only)"
+            else f" (the lesson's cat pictures were not found — {self.give_data} — so model "
+            "was checked on small data only)"
         )
         data = data if any(f.name == "model" and f.ran for f in found) else ""
         if self.interrupted:
@@ -511,6 +514,10 @@ def check_namespace(
         reports = _verdicts(checks, runs, sources, set(funcs), None)
     _say_waiting(reports, waiting)
     report = CheckReport(reports, cat=any("cat" in c.label for c in checks[-1].cases))
+    report.give_data = (  # in a notebook: check()'s own argument, not the command's option
+        "give their folder as check(globals(), data=\"DIR\"), or put them in a 'datasets' "
+        "folder in the working directory"
+    )
     if show:
         for line in report.lines():
             print(line)

@@ -40,7 +40,7 @@ from lrnn.data.preprocessing import TAKES, Preprocessing, takes
 from lrnn.data.sources import Source, out_of_core_layout
 from lrnn.data.svmlight import is_svmlight, load_svmlight
 from lrnn.data.tables import load_table, named_rows, table_row_names
-from lrnn.errors import DataError, UsageError
+from lrnn.errors import DataError, UsageError, user_stacklevel
 
 _HDF5_SUFFIXES = (".h5", ".hdf5")
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -366,7 +366,7 @@ def _conform(ds: Dataset, spec: Preprocessing, labelled: bool, spec_of: str) -> 
             f"{ds.source}: the pictures are {_picture_shape(ds.spec.image_shape)}, the model's "
             f"are {_picture_shape(spec.image_shape)}; they were {' and '.join(done)} as the "
             "model's are, so scores may differ from pictures taken that way.",
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
         raw = np.stack([convert_image(img, mode, size) for img in ds.raw_images])
         return image_dataset(raw, ds.y, ds.classes, ds.names, ds.source)

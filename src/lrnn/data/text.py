@@ -43,7 +43,7 @@ from lrnn.data.checks import (
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import TAKES, Preprocessing
 from lrnn.data.text_folders import folder_documents
-from lrnn.errors import DataError, ModelFileError, UsageError
+from lrnn.errors import DataError, ModelFileError, UsageError, user_stacklevel
 
 #: The settings a text model records (Preprocessing.text), with their defaults.
 DEFAULTS: dict[str, Any] = {
@@ -502,7 +502,7 @@ def documents_dataset(
     said = "standard input" if source == "-" else source  # as its blank lines are told
     hashed = spec.vectorizer.settings["hashing"] is not None  # (no --min-df to advise)
     if message := no_known_words(X, names, not scoring, hashed):
-        warnings.warn(f"{said}: {message}", stacklevel=3)
+        warnings.warn(f"{said}: {message}", stacklevel=user_stacklevel())
     y, classes = (None, None)
     if labels is not None:
         values = labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
