@@ -7,6 +7,7 @@ import shlex
 import signal
 import subprocess
 import time
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -294,14 +295,20 @@ def test_resume_refuses_other_options_and_other_data(tmp_path):
     assert snapshot(tmp_path) == before
 
 
-def test_scoring_the_file_early_stopping_chose_the_weights_by_is_said(tmp_path):
-    """evaluate printed 82 % on the --validation file without a word (held out: 50 %), and the
-    report called it "held-out or other data"."""
+def _training_and_validation_files(folder: Any) -> pd.DataFrame:
+    """d.csv (60 rows) and v.csv (30 rows) of one frame, written to ``folder``; the frame."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((90, 3))
     frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=(X[:, 0] > 0.3).astype(int))
-    frame.iloc[:60].to_csv(tmp_path / "d.csv", index=False)
-    frame.iloc[60:].to_csv(tmp_path / "v.csv", index=False)
+    frame.iloc[:60].to_csv(folder / "d.csv", index=False)
+    frame.iloc[60:].to_csv(folder / "v.csv", index=False)
+    return frame
+
+
+def test_scoring_the_file_early_stopping_chose_the_weights_by_is_said(tmp_path):
+    """evaluate printed 82 % on the --validation file without a word (held out: 50 %), and the
+    report called it "held-out or other data"."""
+    _training_and_validation_files(tmp_path)
     train = ["train", "d.csv", "--validation", "v.csv", "--early-stopping", "--no-plot"]
     assert run([*train, "--iterations", "300"], tmp_path).returncode == 0
     said = run(["evaluate", "--model", "lrnn-model.safetensors", "v.csv"], tmp_path).stderr
@@ -311,11 +318,7 @@ def test_scoring_the_file_early_stopping_chose_the_weights_by_is_said(tmp_path):
 def test_a_resume_on_changed_training_rows_names_them_not_the_validation_file(tmp_path):
     """With --standardize the validation rows are prepared with the training rows' mean and
     std: a changed training file was blamed on the untouched --validation file."""
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((90, 3))
-    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=(X[:, 0] > 0.3).astype(int))
-    frame.iloc[:60].to_csv(tmp_path / "d.csv", index=False)
-    frame.iloc[60:].to_csv(tmp_path / "v.csv", index=False)
+    frame = _training_and_validation_files(tmp_path)
     args = ["train", "d.csv", "--standardize", "--validation", "v.csv", "--early-stopping"]
     args += ["--iterations", "30", "--no-plot", "--checkpoint", "c.ckpt"]
     assert run([*args, "--checkpoint-every", "10"], tmp_path).returncode == 0
@@ -329,11 +332,7 @@ def test_a_resume_refuses_other_class_weights_and_another_validation_file(tmp_pa
     """--class-weight and --validation change what a run fits and judges, not its training
     rows: a resume with another of them (or without the one it had) went on from the
     checkpoint as another run, exit 0, and verify then called the model changed."""
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((90, 3))
-    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=(X[:, 0] > 0.3).astype(int))
-    frame.iloc[:60].to_csv(tmp_path / "d.csv", index=False)
-    frame.iloc[60:].to_csv(tmp_path / "v.csv", index=False)
+    frame = _training_and_validation_files(tmp_path)
     flipped = frame.iloc[60:].assign(label=lambda f: 1 - f["label"])
     flipped.to_csv(tmp_path / "v2.csv", index=False)
     common = ["train", "d.csv", "--iterations", "30", "--no-plot", "--checkpoint", "c.ckpt"]
