@@ -71,6 +71,8 @@ def test_choose_threshold_saves_only_with_save(tmp_path, cancer_model, rule):
     assert "on these very examples, so it flatters" in (tmp_path / "r.html").read_text()
     other = run(["evaluate", "--model", model, "breast_cancer", "--threshold", "0.5"], tmp_path)
     assert "threshold was chosen" not in other.stderr
+    scored = run(["evaluate", "--model", model, "breast_cancer", "--json"], tmp_path).stdout
+    assert json.loads(scored)["threshold_source"] == "the model's, chosen on these examples"
 
 
 @pytest.mark.parametrize(

@@ -146,6 +146,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 UserWarning,
                 stacklevel=1,
             )
+            source = "the model's, chosen on these examples"  # the threshold line says it too
     if args.json:
         predicted = (p > threshold).astype(np.intp)
         scores = metrics.evaluate_classes(predicted, ds.y, model.classes, result.log_loss)
