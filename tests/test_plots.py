@@ -548,3 +548,15 @@ def test_both_columns_of_predict_proba_are_told_which_to_pass(tmp_path):
     both = np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.1, 0.9]])
     with pytest.raises(UsageError, match=r"a column per class; pass .*predict_proba\(X\)\[:, 1\]"):
         plots.roc_pr(y, both, tmp_path / "r.png")
+
+
+def test_plain_python_arguments_get_lrnns_words(tmp_path):
+    """A list of counts, a dict of runs and k=2.5 failed with Python's own messages
+    ("'list' object has no attribute 'tn'", "cannot unpack non-iterable float")."""
+    history = {"iteration": [0, 1], "cost": [0.69, 0.6]}
+    with pytest.raises(UsageError, match="takes the scores of lrnn.metrics.evaluate"):
+        plots.confusion_matrix([[1, 2], [3, 4]], ["a", "b"], tmp_path / "c.png")
+    with pytest.raises(UsageError, match=r"runs is a mapping; .*list\(runs.items\(\)\)"):
+        plots.lr_comparison({0.1: history}, tmp_path / "l.png")
+    with pytest.raises(UsageError, match="k=2.5 must be a whole number"):
+        plots.most_confident_errors([0, 1], [0.9, 0.1], k=2.5)

@@ -232,6 +232,23 @@ def test_unreachable_tol_is_not_called_converged(breast_cancer_std, solver, tol)
     assert result.grad_norm > tol
 
 
+@pytest.mark.parametrize("solver", ["gd", "lbfgs", "lbfgs-scipy", "newton"])
+def test_on_step_follows_a_step_for_every_solver(solver):
+    """lbfgs-scipy called on_step at the starting point: a callback that stops at once left
+    zero weights and n_iter 0, where every other solver had taken its first step."""
+
+    class StopAtOnce(Callback):
+        def on_step(self, state):
+            return True
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = (X[:, 0] > 0).astype(int)
+    result = train(InMemoryBackend(X, y), TrainConfig(solver=solver), callbacks=[StopAtOnce()])
+    assert result.stop_reason == "interrupted" and result.n_iter == 1
+    assert np.any(result.w != 0)
+
+
 @pytest.mark.parametrize("solver", ["lbfgs", "newton"])
 def test_float32_data_without_tol_gets_as_close_as_with_one(solver):
     """tol 0 on float32 data stopped where float32's eps said J could show no decrease

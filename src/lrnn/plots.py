@@ -291,6 +291,11 @@ def lr_comparison(
     The y axis turns logarithmic when the costs span more than :data:`LOG_SCALE_RATIO`, so a
     run that blew up does not flatten the others. Diverged runs are dashed and labelled.
     """
+    if isinstance(runs, Mapping):  # {rate: history}: its keys alone would be iterated
+        raise UsageError(
+            "lr_comparison: runs is a mapping; pass (learning_rate, history) pairs, e.g. "
+            "list(runs.items())."
+        )
     if len(runs) == 0:
         raise UsageError("lr_comparison: no runs given; pass (learning_rate, history) pairs.")
     if diverged is not None and len(diverged) != len(runs):
@@ -407,8 +412,8 @@ def most_confident_errors(
     0.16), though the model was 97 % sure of the first. Ties keep the examples' order.
     """
     y, p = _binary(y_true, probability, "most_confident_errors")
-    if k < 0:
-        raise UsageError(f"most_confident_errors: k={k} must be >= 0.")
+    if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 0:
+        raise UsageError(f"most_confident_errors: k={k!r} must be a whole number >= 0.")
     wrong = np.flatnonzero((p > threshold) != y)
     # |y − p| = 1 − P(true class), without rounding 1 − p for one class and not the other
     order = np.argsort(-np.abs(y[wrong] - p[wrong]), kind="stable")
@@ -535,6 +540,12 @@ def confusion_matrix(
     evaluation: Evaluation, classes: Sequence[str], path: str | os.PathLike
 ) -> Path:
     """The 2 × 2 counts (rows: true class, columns: predicted class) with shares of the total."""
+    if not all(hasattr(evaluation, name) for name in ("tn", "fp", "fn", "tp")):
+        raise UsageError(
+            f"confusion_matrix takes the scores of lrnn.metrics.evaluate(z, y, threshold), not "
+            f"a {type(evaluation).__name__}; for a K × K matrix of counts, use "
+            "lrnn.plots_multiclass.confusion_matrix(counts, classes, path)."
+        )
     counts = np.array([[evaluation.tn, evaluation.fp], [evaluation.fn, evaluation.tp]])
     total = max(int(counts.sum()), 1)
     fig = _figure()

@@ -452,13 +452,14 @@ def run_lbfgs(backend: Backend, config: TrainConfig, state: Any, recorder: Any) 
 
     progress: dict[str, Any] = {"state": state, "stop": None}
 
-    def at(x: NDArray, iteration: int) -> bool:
+    def at(x: NDArray, iteration: int, stepped: bool = True) -> bool:
         if cache.get("x") is None or not np.array_equal(cache["x"], x):
             fun(x)
         theta = x.astype(dtype).reshape(shape)
         current = progress["state"]._replace(theta=theta, iteration=iteration)
         current, stop = recorder.check(current, cache["cost"], cache["grad"], cache["data"], None)
-        if stop is None and recorder.interrupted(current):
+        # callbacks' on_step follows a step, as the loop calls it: not at the starting point
+        if stop is None and stepped and recorder.interrupted(current):
             stop = "interrupted"
         progress.update(state=current, stop=stop)
         return stop is not None
@@ -468,7 +469,7 @@ def run_lbfgs(backend: Backend, config: TrainConfig, state: Any, recorder: Any) 
             raise StopIteration
 
     x0 = state.theta.astype(np.float64).reshape(-1)
-    if not at(x0, state.iteration) and state.iteration < config.max_iter:
+    if not at(x0, state.iteration, stepped=False) and state.iteration < config.max_iter:
         res = minimize(
             fun,
             x0,
