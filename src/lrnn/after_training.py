@@ -164,16 +164,21 @@ def steady_rate_bound(train_ds: Any, standardized: bool) -> tuple[float, str]:
 
 def training_rows_in(model: Any, ds: Any, digest: str | None = None) -> str | None:
     """ "all" when ``ds`` (loaded with the model's preprocessing) holds exactly the examples
-    the model was trained on, "part" when it is the file a hold-out split them from (split
-    again with the model's seed, its held-out rows hash to the model's test rows), else None.
+    the model was trained on, "validation" when it holds the --validation examples early
+    stopping chose its weights by, "part" when it is the file a hold-out split them from
+    (split again with the model's seed, its held-out rows hash to the model's test rows),
+    else None.
     Told by content, not by the file's name: a path as typed names another file from another
     folder, and one file has many spellings. ``digest``: ``data_sha256`` of ``ds``, when the
     caller has it (hashing is a pass over the data)."""
     from lrnn.data import data_sha256
 
     manifest = model.manifest if isinstance(model.manifest, dict) else {}
-    if manifest.get("data_sha256") == (digest or data_sha256(ds.X, ds.y)):
+    digest = digest or data_sha256(ds.X, ds.y)
+    if manifest.get("data_sha256") == digest:
         return "all"
+    if manifest.get("validation_sha256") == digest:
+        return "validation"
     request, test_rows = manifest.get("request"), manifest.get("test_sha256")
     # a --stream run hashed a Parquet file's float32 columns as float32, read here widened:
     # hashed again as float32 (a copy and a pass) only for such a model
@@ -213,10 +218,12 @@ def training_overlap(model: Any, ds: Any, digest: str) -> str:
         return "yes: this is the data the model was trained on (training-set scores)"
     if manifest.get("test_sha256") == digest:
         return "no: these are the examples it was tested on when it was trained (held out)"
-    if manifest.get("validation_sha256") == digest:
+    # (models from before the test rows' hash have no validation hash either)
+    rows = training_rows_in(model, ds, digest) if "test_sha256" in manifest else None
+    if rows == "validation":
         return f"no, but {CHOSE_THE_WEIGHTS}"
     if "test_sha256" in manifest:
-        partly = training_rows_in(model, ds, digest) == "part"
+        partly = rows == "part"
     else:  # a model file from before the test rows' hash: told by the source's name
         request = manifest.get("request") or {}
         partly = _same_source(manifest.get("data_source"), ds.source) and not request.get("test")

@@ -305,21 +305,36 @@ def _check_writable(name: str, example: str) -> None:
         ) from e
 
 
+#: The suffixes each kind of output can be written as (None: any name).
+OUTPUT_SUFFIXES: dict[str, tuple[str, ...] | None] = {
+    "model": None,
+    "checkpoint": None,
+    "plot": (".png",),
+    "history": (".csv", ".json"),
+    "report": (".html", ".htm"),
+}
+
+
+def lrnn_wrote(path: Path, kind: str) -> bool:
+    """Whether the file at ``path`` is lrnn's own of this kind, which an output may replace:
+    a model or checkpoint by its metadata, a plot, report or history by its mark."""
+    return lrnn_file(path, kind) if kind in ("model", "checkpoint") else written_by_lrnn(path, kind)
+
+
 def keep_others_files(path: str | os.PathLike, kind: str) -> None:
     """The command line's rule for its outputs, kept by the library's writers too
     (``LogisticNeuron.save``, :mod:`lrnn.plots`): an existing file is replaced only when lrnn
-    wrote it (a data file given as a picture's path became a PNG), and a picture is written
-    only under a name that says PNG."""
+    wrote it (a data file given as a picture's path became a PNG), and a file is written
+    only under a name its kind can have."""
     name = os.fspath(path)
-    if kind == "plot" and Path(name).suffix.lower() != ".png":
+    allowed = OUTPUT_SUFFIXES[kind]
+    if allowed and Path(name).suffix.lower() not in allowed:
         raise UsageError(
-            f"{name}: a plot is written as PNG; give a name ending in .png, such as curve.png."
+            f"{name}: a {kind} is written as {allowed[0][1:].upper()}; give a name ending in "
+            f"{' or '.join(allowed)}."
         )
     p = Path(name)
-    if not p.is_file():
-        return
-    ours = lrnn_file(p, kind) if kind in ("model", "checkpoint") else written_by_lrnn(p, kind)
-    if not ours:
+    if p.is_file() and not lrnn_wrote(p, kind):
         raise UsageError(
             f"{name} already exists and is not an lrnn {kind}, so it is left alone; give "
             "another path, or move that file away."

@@ -376,6 +376,7 @@ def text_lines(
     line would warn of (UTF-8 lines read in a model's one-byte encoding, unnamed)."""
     from lrnn.data.checks import Utf8ReadAsOneByte, bom_encoding
     from lrnn.data.text import decode_document, is_wide, known_encoding, wide_lines
+    from lrnn.data.text_stdin import cr_ended
 
     if charset is not None and not known_encoding(charset):
         raise DataError(f"charset={charset!r} is not a text encoding; name one, e.g. utf-8.")
@@ -405,7 +406,7 @@ def text_lines(
         misread.see(line, f"line {i}")
     said = misread.message("send Content-Type: text/plain; charset=utf-8")
     notes = [] if said is None else [said]
-    if len(docs) == 1 and "\r" in docs[0].rstrip("\r"):  # as `lrnn predict -` says it
+    if cr_ended(docs):  # as `lrnn predict -` says it
         notes.append(
             "the body is one line that holds carriage returns (CR) but no line feed, so it is "
             "read as one document; if each CR ends a document, end them with line feeds (\\n)."

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from lrnn.solvers import Advance, Stepper
+from lrnn.solvers import Advance, Stepper, ends_where_j_does
 
 if TYPE_CHECKING:
     from lrnn.backends import Backend
@@ -324,12 +324,9 @@ def stepper(backend: Backend, config: TrainConfig, lr: float | None = None) -> S
         owned[:] = [advanced.opt_state]
         return advanced
 
-    # Without a tolerance, the run ends where J cannot show the predicted decrease — in
-    # float64. J is summed in float64 for float32 data too, and shows decreases far below
-    # float32's eps: judged by float32's, a float32 run stopped at max|∇J| 1e-5 where one
-    # given tol 1e-6 went on to 3e-7. Such a run ends as a run given a tolerance does, when a
-    # step no longer lowers J by more than float64's rounding.
-    judged_by_j = config.tol == 0 and np.dtype(backend.dtype) == np.float64
+    # otherwise a run ends as one given a tolerance does: when a step no longer lowers J by
+    # more than float64's rounding
+    judged_by_j = ends_where_j_does(config, backend.dtype)
 
     def _advance(memory: LBFGSState, theta: NDArray, cost: float, grad: NDArray) -> Advance:
         for _ in range(2):  # the quasi-Newton direction; once more along −∇J if it fails

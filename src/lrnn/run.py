@@ -313,9 +313,7 @@ def held_spec(spec: Any, text: dict | None) -> Any:
     column = (text or {}).get("text_column")
     if spec.kind != "text" or column is None or spec.text.get("text_column") is not None:
         return spec
-    from dataclasses import replace
-
-    return replace(spec, text={**spec.text, "text_column": column})
+    return spec.with_text_column(column)
 
 
 def _natural_train_and_test(request: TrainingRequest) -> tuple[Any, Any, str]:

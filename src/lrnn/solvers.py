@@ -351,6 +351,15 @@ def cost_rounding(cost: float, dtype: np.dtype) -> float:
     return eight_eps * max(abs(cost), _TINY)
 
 
+def ends_where_j_does(config: TrainConfig, dtype: Any) -> bool:
+    """Whether a second-order run ends where J stops showing a step's decrease: without a
+    tolerance, on float64 data. Asked for a tolerance, the gradient judges the steps J cannot
+    show; on float32 data J (summed in float64) still shows decreases far below float32's
+    eps, and judged by that eps a run stopped at max|∇J| 1e-5 (L-BFGS) or 5e-6 (Newton)
+    where one given tol 1e-6 went on to 3e-7."""
+    return config.tol == 0 and np.dtype(dtype) == np.float64
+
+
 def _within_rounding(evaluation: tuple, cost: float, grad: NDArray) -> bool:
     """Whether a close Newton step is right though J cannot show it: J rose by no more than
     its rounding, and the gradient fell. Near the optimum J changes by about gᵀH⁻¹g, which
@@ -404,13 +413,11 @@ def _newton_stepper(backend: Backend, config: TrainConfig, lr: float | None) -> 
                     full = (candidate, evaluation) if full is None else full
                     step *= 0.5
             # a close step that J cannot judge (the close one asked for after a loose one, or
-            # an exact solve while tol asks for a smaller gradient, or on float32 data, whose
-            # J is judged at float32's rounding): the gradient does. Without the second,
-            # float32 data stopped where J's last bits did (max|∇J| 3e-5 against tol 1e-8,
-            # weights 6e-4 from the optimum that L-BFGS reached to 8e-7). On float64 data
-            # with tol 0 ("until no step lowers J") such steps would only chase rounding noise.
-            judged = config.tol > 0 or theta.dtype != np.float64
-            if tighter or (not can_tighten and judged):
+            # an exact solve where the run does not end with J): the gradient does. Without
+            # the second, float32 data stopped where J's last bits did (max|∇J| 3e-5 against
+            # tol 1e-8, weights 6e-4 from the optimum that L-BFGS reached to 8e-7). On float64
+            # data with tol 0 ("until no step lowers J") such steps would chase rounding noise.
+            if tighter or (not can_tighten and not ends_where_j_does(config, theta.dtype)):
                 if full is None:
                     candidate = (theta + direction).astype(theta.dtype, copy=False)
                     full = (candidate, backend.evaluate(candidate, config.alpha))

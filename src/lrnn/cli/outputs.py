@@ -24,16 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lrnn.errors import LrnnError, UsageError, printable
-from lrnn.files import WITH_A_MARK, lrnn_file, written_by_lrnn
-
-#: The suffixes each kind of output can be written as (None: any name).
-SUFFIXES: dict[str, tuple[str, ...] | None] = {
-    "model": None,
-    "checkpoint": None,
-    "plot": (".png",),
-    "history": (".csv", ".json"),
-    "report": (".html", ".htm"),
-}
+from lrnn.files import OUTPUT_SUFFIXES, WITH_A_MARK, lrnn_file, lrnn_wrote
 
 
 @dataclass
@@ -71,7 +62,7 @@ class OutputPlan:
         for option, path, kind, derived in self.outputs:
             if not path.strip():
                 raise UsageError(f"{option} is empty; give a file name, e.g. {_example(kind)}.")
-            allowed = SUFFIXES[kind]
+            allowed = OUTPUT_SUFFIXES[kind]
             if allowed and Path(path).suffix.lower() not in allowed:
                 # --report's name is optional, so `--report DATA` took the data as the name
                 data_first = (
@@ -103,24 +94,19 @@ class OutputPlan:
                     "own file."
                 )
             seen[where] = option
-            if kind in ("model", "checkpoint") and where.is_file() and not lrnn_file(where, kind):
+            if kind in ("model", "checkpoint") and where.is_file() and not lrnn_wrote(where, kind):
                 named = f"{path} (the default {kind} path)" if derived else f"{option} {path}"
                 way_out = derived or f"give another {option} path, or move that file away"
                 raise UsageError(
                     f"{named} already exists and is not an lrnn {kind}, so it is left alone; "
                     f"{way_out}."
                 )
-            if (
-                derived
-                and kind in WITH_A_MARK
-                and where.exists()
-                and not written_by_lrnn(where, kind)
-            ):
+            if derived and kind in WITH_A_MARK and where.exists() and not lrnn_wrote(where, kind):
                 raise UsageError(
                     f"{path} (the default {kind} path) already exists and was not written by "
                     f"lrnn, so it is left alone; {derived}."
                 )
-            if kind in WITH_A_MARK and where.is_file() and not written_by_lrnn(where, kind):
+            if kind in WITH_A_MARK and where.is_file() and not lrnn_wrote(where, kind):
                 raise UsageError(
                     f"{option} {path} already exists and was not written by lrnn, so it is "
                     f"left alone; give another {option} path, or move that file away."

@@ -47,7 +47,7 @@ def load_model_and_spec(
             stacklevel=3,
         )
     if text_column is not None:
-        spec = replace(spec, text={**spec.text, "text_column": text_column})
+        spec = spec.with_text_column(text_column)
     request = (model.manifest or {}).get("request")
     dropped = request.get("drop") if isinstance(request, dict) else None
     if isinstance(dropped, list) and all(isinstance(c, str) for c in dropped):

@@ -249,13 +249,10 @@ def _say_if_trained_on(source: str, model: Any, ds: Any, digest: str | None = No
     """Scores on the examples a model was trained on flatter it (as ``lrnn report`` says in its
     data section); evaluate printed them as if the data were new."""
     from lrnn.after_training import CHOSE_THE_WEIGHTS, training_rows_in
-    from lrnn.data import data_sha256
 
-    digest = digest or data_sha256(ds.X, ds.y)
     overlap = training_rows_in(model, ds, digest)
-    manifest = model.manifest if isinstance(model.manifest, dict) else {}
-    if overlap is None and manifest.get("validation_sha256") == digest:
-        overlap, said = "validation", CHOSE_THE_WEIGHTS
+    if overlap == "validation":
+        said = CHOSE_THE_WEIGHTS
     elif overlap == "all":
         said = "the model was trained on these very examples, so its scores here flatter it"
     elif overlap == "part":

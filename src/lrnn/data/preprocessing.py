@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -100,6 +100,11 @@ class Preprocessing:
         them), else from 0. The report and the server show the same names."""
         base = (self.index_base or 0) if self.kind == "svmlight" else 0
         return [f"feature {i + base}" for i in range(count)]
+
+    def with_text_column(self, column: str) -> Preprocessing:
+        """This text model's preprocessing, reading its documents from a table's ``column``
+        (a model of a folder of files scores a table of documents too)."""
+        return replace(self, text={**(self.text or {}), "text_column": column})
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict; :meth:`from_dict` reads it back."""

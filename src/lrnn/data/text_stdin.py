@@ -61,8 +61,7 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
         raise DataError(
             f"standard input has only blank lines ({number}); give one document per line."
         )
-    if number == 1 and docs and "\r" in docs[0].rstrip("\r"):
-        # old Mac line ends (CR alone): the whole input is one line, so one document
+    if number == 1 and cr_ended(docs):
         warnings.warn(
             "standard input: one line that holds carriage returns (CR) but no line feed, so "
             "it is read as one document; if each CR ends a document, convert them first "
@@ -151,3 +150,10 @@ def _blank(line: bytes, encoding: str) -> bool:
         return not line.decode(encoding).strip()
     except UnicodeError:
         return False
+
+
+def cr_ended(documents: list[str]) -> bool:
+    """Whether one line of documents holds carriage returns inside it: old Mac line ends (CR
+    alone), so the whole input is one line, and one document (standard input, a served
+    text body)."""
+    return len(documents) == 1 and "\r" in documents[0].rstrip("\r")
