@@ -1371,3 +1371,30 @@ def test_a_rare_class_is_said_once_and_only_where_it_is_rare(tmp_path):
     ]
     assert said(["a", "b"]) == []  # both: the hold-out is refused, naming its own reason
     assert len(said(["a"] * 999 + ["b"])) == 1  # rare as well: said once
+
+
+def _pictures_of_two_sizes(root: Path) -> Path:
+    for name, side in (("cat", 8), ("dog", 10)):
+        (root / name).mkdir(parents=True)
+        for k in range(2):
+            Image.new("RGB", (side, side), (40 * k, 90, 200)).save(root / name / f"{k}.png")
+    return root
+
+
+def _labels_in_two_cases(path: Path) -> Path:
+    path.write_text(
+        "x,label\n" + "".join(f"{k},{'yes' if k % 2 else 'no'}\n" for k in range(20)) + "3,Yes\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize("make", [_pictures_of_two_sizes, _labels_in_two_cases])
+def test_data_warnings_point_at_the_callers_line(tmp_path, make):
+    """A library caller's warning names the caller's own line (as scikit-learn's do), however
+    deep in lrnn it was raised: it used to name a line inside lrnn's loaders."""
+    target = make(tmp_path / ("pictures" if make is _pictures_of_two_sizes else "t.csv"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data.load(target)
+    assert caught, "the data should have been warned about"
+    assert {Path(w.filename).resolve() for w in caught} == {Path(__file__).resolve()}

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data import limits
-from lrnn.errors import DataError
+from lrnn.errors import DataError, user_stacklevel
 
 #: Byte-order marks name their encoding for certain (UTF-32's before UTF-16's: FF FE 00 00
 #: starts both).
@@ -91,9 +91,9 @@ class Utf8ReadAsOneByte:
             f"('é' as 'Ã©') and so are their words; if they are UTF-8, {fix}."
         )
 
-    def say(self, source: str, stacklevel: int = 3) -> None:
+    def say(self, source: str) -> None:
         if (said := self.message()) is not None:
-            warnings.warn(f"{source}: {said}", stacklevel=stacklevel)
+            warnings.warn(f"{source}: {said}", stacklevel=user_stacklevel())
 
 
 def check_finite(
@@ -229,7 +229,7 @@ def quoted(names: Sequence[str], limit: int = 10) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "") or "none"
 
 
-def warn_of_nested_folders(root: Path, class_folders: list[Path], stacklevel: int = 4) -> None:
+def warn_of_nested_folders(root: Path, class_folders: list[Path]) -> None:
     """Say that folders inside the class folders are not read: their files would otherwise
     be left out without a word (a corpus unpacked one level too deep)."""
     import warnings
@@ -245,7 +245,7 @@ def warn_of_nested_folders(root: Path, class_folders: list[Path], stacklevel: in
             f"{root}: {len(nested)} folder(s) inside the class folders are not read "
             f"({_first_three(nested, root)}); move their files up into the class folder to use "
             "them.",
-            stacklevel=stacklevel,
+            stacklevel=user_stacklevel(),
         )
 
 
@@ -255,7 +255,7 @@ def _first_three(paths: list[Path], root: Path) -> str:
     return shown + (", …" if len(paths) > 3 else "")
 
 
-def warn_of_odd_entries(root: Path, folders: list[Path], stacklevel: int = 4) -> None:
+def warn_of_odd_entries(root: Path, folders: list[Path]) -> None:
     """Say which entries of ``folders`` are neither files nor folders — a link to nothing, a
     pipe, a socket, a device (or a link to one: /dev/zero was called "a link to nothing") —
     and so are left out: a data set should not lose examples without a word."""
@@ -272,11 +272,11 @@ def warn_of_odd_entries(root: Path, folders: list[Path], stacklevel: int = 4) ->
             f"{root}: {len(odd)} entr{'y' if len(odd) == 1 else 'ies'} neither a file nor a "
             f"folder left out ({_first_three(odd, root)}): a link to nothing, a pipe, a "
             "socket or a device; replace it with the file it stands for to use it.",
-            stacklevel=stacklevel,
+            stacklevel=user_stacklevel(),
         )
 
 
-def leave_out_links_outside(root: Path, files: list[Path], stacklevel: int = 4) -> list[Path]:
+def leave_out_links_outside(root: Path, files: list[Path]) -> list[Path]:
     """``files`` without those that resolve (symlinks followed) to somewhere outside ``root``,
     with a warning naming them: a data set from elsewhere could link to a local file (a key, a
     password file), whose words or pixels would then be trained into a model that gets shared.
@@ -290,7 +290,7 @@ def leave_out_links_outside(root: Path, files: list[Path], stacklevel: int = 4) 
     warnings.warn(
         f"{root}: {len(away)} file(s) are links to places outside the folder and were left out "
         f"({_first_three(sorted(away), root)}); copy them into the folder to use them.",
-        stacklevel=stacklevel,
+        stacklevel=user_stacklevel(),
     )
     return [f for f in files if f not in away]
 
@@ -345,7 +345,7 @@ def say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, 
                 f"{source}: {what} is {values[row]:g} for example {row + 1}, a fraction among "
                 f"whole numbers ({fractional.size} such): each such value is a class of its own "
                 "— fix it if it is a typo.",
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
     elif values.dtype.kind == "U":
         stripped = np.char.strip(values.astype(str))
@@ -356,7 +356,7 @@ def say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, 
             warnings.warn(
                 f"{source}: {what} mixes True/False with {', '.join(map(repr, others[:3]))}: "
                 "each is a class of its own — write every label one way.",
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         for marker in sorted(present & _MISSING_MARKERS):
             if marker == "-" and "+" in present:  # sentiment: "+", "0", "-" are classes
@@ -370,7 +370,7 @@ def say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, 
                     f"example {int(rows[0]) + 1}), which looks like a missing label, not a "
                     "class, and trains a class of its own — fill those labels in, or drop those "
                     "rows.",
-                    stacklevel=4,
+                    stacklevel=user_stacklevel(),
                 )
         spelled: dict[str, list[str]] = {}
         for v in uniq:
@@ -386,5 +386,5 @@ def say_if_labels_look_wrong(values: np.ndarray, uniq: np.ndarray, source: str, 
                 f"{source}: {what} has {' and '.join(map(repr, alike[0][:3]))}{more}, which "
                 "differ only in case: each is a class of its own — if they are one, write them "
                 "alike.",
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )

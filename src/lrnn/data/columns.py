@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from lrnn.data.checks import quoted
-from lrnn.errors import DataError, UsageError, closest
+from lrnn.errors import DataError, UsageError, closest, user_stacklevel
 
 #: A column named like this, of distinct whole numbers, identifies rows rather than describing
 #: them: "id", "row_id", "PatientID", "customerId", "index".
@@ -49,7 +49,7 @@ def say_if_a_column_numbers_the_rows(ds: Any) -> None:
                 f"trained on, it lets the model predict from where a row sits in the file — "
                 f"leave it out with --drop {shlex.quote(name)}.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
             return
 

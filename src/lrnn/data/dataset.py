@@ -19,7 +19,13 @@ import numpy as np
 
 from lrnn.data.checks import clip, say_if_labels_look_wrong
 from lrnn.data.preprocessing import Preprocessing, takes
-from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError, has_control_characters
+from lrnn.errors import (
+    DataError,
+    UnbalancedClassesWarning,
+    UsageError,
+    has_control_characters,
+    user_stacklevel,
+)
 
 
 @dataclass
@@ -114,7 +120,7 @@ def split_rows(
             f"{source}: {test_fraction:g} of {m} examples is less than one, so one example is "
             f"held out for {held_for}, and a score on one example says little; hold out more "
             "(a larger fraction, or a file of its own).",
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     keep = np.ones(m, dtype=bool)
     keep[test] = False
@@ -478,7 +484,7 @@ def _stripped(values: np.ndarray, source: str, what: str) -> np.ndarray:
             f"{source}: {int(changed.sum())} label(s) in {what} have spaces around them "
             f"(e.g. {clip(repr(str(values[i])))}); they were stripped, so they count as "
             f"{clip(repr(str(stripped[i])))}.",
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     return stripped
 
@@ -607,7 +613,7 @@ def require_both_classes(ds: Dataset, weighable: bool = True) -> None:
         warnings.warn(
             f"{ds.source}: {_classes_have(empty)} no training example; the model keeps an "
             "output for it that it cannot learn — add examples, or drop it from the class list.",
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     # the smallest class, of those not said below to hold a single example
     said_below = counts == 1
@@ -622,7 +628,7 @@ def require_both_classes(ds: Dataset, weighable: bool = True) -> None:
             f"scores {100 - share:.4g} % accuracy — {weigh}judge the model by its precision "
             "and recall on that class.",
             UnbalancedClassesWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     single = [ds.classes[int(c)] for c, k in zip(present, counts, strict=True) if k == 1]
     # (two classes of one example each: the hold-out is refused, naming its own reason)
@@ -635,7 +641,7 @@ def require_both_classes(ds: Dataset, weighable: bool = True) -> None:
             f"accuracy says nothing about {'it' if one else 'them'} — add examples"
             + (", or drop the class." if len(ds.classes) > 2 else " of it."),
             UnbalancedClassesWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 

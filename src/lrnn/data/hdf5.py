@@ -25,7 +25,7 @@ from lrnn.data.dataset import (
 )
 from lrnn.data.images import image_dataset
 from lrnn.data.preprocessing import Preprocessing
-from lrnn.errors import DataError
+from lrnn.errors import DataError, user_stacklevel
 
 
 def load_course_h5(
@@ -127,7 +127,7 @@ def _h5_contents(f: Any, name: str, require_labels: bool) -> dict[str, Any]:
             f"{name}: '{x_key}' is a 2-D array of uint8 ({xd.shape[0]} × {xd.shape[1]}): read "
             "as a table of numbers, not as pictures, so not scaled by 1/255; if these are "
             "flattened pictures, store them as (examples, height, width, channels).",
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     if not (
         (xd.ndim == 4 and xd.shape[3] in (1, 3) and kind in "biu")

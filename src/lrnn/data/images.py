@@ -40,7 +40,7 @@ from lrnn.data.dataset import (
     number_written_twice,
 )
 from lrnn.data.preprocessing import Preprocessing
-from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError
+from lrnn.errors import DataError, UnbalancedClassesWarning, UsageError, user_stacklevel
 
 #: Pillow modes of single-channel pictures (grey at any bit depth). A folder whose pictures all
 #: have one of these trains as grey (h·w features); any colour picture makes it RGB (3·h·w).
@@ -314,7 +314,7 @@ def _read_image(
                 "first is used — save the frame you mean as a picture of its own."
             )
             if notes is None:
-                warnings.warn(message, stacklevel=2)
+                warnings.warn(message, stacklevel=user_stacklevel())
             else:
                 notes.append(message)
         if im.getexif().get(_ORIENTATION, 1) != 1:
@@ -342,7 +342,7 @@ def read_image(
     if see_through:
         said = f"{getattr(path, 'name', path)}: has {SEE_THROUGH}."
         if notes is None:
-            warnings.warn(said, stacklevel=2)
+            warnings.warn(said, stacklevel=user_stacklevel())
         else:
             notes.append(said)
     return picture
@@ -399,7 +399,7 @@ def read_images(
             f"images in {source or paths[0]} have different sizes ({len(other)} of {len(paths)} "
             f"are not {h}×{w}, e.g. {shown(name)} is {oh}×{ow}); all resized to {h}×{w} "
             "(height×width of the first image); use --image-size HxW to choose.",
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     if see_through:
         where, verb = f"{source}: " if source else "", "has" if len(see_through) == 1 else "have"
@@ -409,7 +409,7 @@ def read_images(
             else f"{where}{len(see_through)} of {len(paths)} pictures (e.g. "
             f"{shown(see_through[0])}) {verb}"
         )
-        warnings.warn(f"{which} {SEE_THROUGH}.", stacklevel=2)
+        warnings.warn(f"{which} {SEE_THROUGH}.", stacklevel=user_stacklevel())
     return out
 
 
@@ -458,11 +458,11 @@ def _image_files(folder: Path, top: Path) -> list[Path]:
             f"{folder}: {len(others)} file(s) not named as pictures left out "
             f"({', '.join(p.name for p in others[:3])}{', …' if len(others) > 3 else ''}); "
             "give pictures a picture's suffix (.png, .jpg, …) to use them.",
-            stacklevel=6,
+            stacklevel=user_stacklevel(),
         )
         files = [p for p in files if p not in others]
     linked = len(files)
-    files = leave_out_links_outside(top, files, stacklevel=6)
+    files = leave_out_links_outside(top, files)
     if not files:
         raise DataError(_no_pictures(folder, top, linked))
     return files
@@ -520,7 +520,7 @@ def _warn_if_unbalanced(folder: Path, subdirs: list[Path], groups: list[list[Pat
             "the small class — add images, or weight the classes when training "
             "(--class-weight balanced).",
             UnbalancedClassesWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
 
 
@@ -544,7 +544,7 @@ def _warn_of_files_beside_classes(folder: Path) -> None:
             f"{folder}: {len(loose)} picture(s) beside the class folders left out ({shown}); "
             "only what is inside a class folder is an example — move each into its class's "
             "folder (predict scores them where they are).",
-            stacklevel=5,
+            stacklevel=user_stacklevel(),
         )
 
 
@@ -574,17 +574,17 @@ def load_image_folder(
             )
         if not allow_flat:  # predict (which takes flat folders) ignores the classes
             _warn_if_unbalanced(folder, subdirs, groups)
-        warn_of_nested_folders(folder, subdirs, stacklevel=4)
-        warn_of_odd_entries(folder, subdirs, stacklevel=4)
+        warn_of_nested_folders(folder, subdirs)
+        warn_of_odd_entries(folder, subdirs)
         loose = _loose_pictures(folder) if allow_flat else []
         if loose:  # predict scores every picture, those beside the folders too (left out)
-            files = leave_out_links_outside(folder, loose, stacklevel=4) + files
+            files = leave_out_links_outside(folder, loose) + files
             y, classes = None, None
         else:
             _warn_of_files_beside_classes(folder)
     elif not subdirs and allow_flat:
         files, y, classes = _image_files(folder, folder), None, None
-        warn_of_odd_entries(folder, [folder], stacklevel=4)
+        warn_of_odd_entries(folder, [folder])
     else:
         raise DataError(
             f"{folder}: a folder of examples needs two or more sub-folders, one per class; "

@@ -158,7 +158,7 @@ def _warnings_held(hold: bool) -> Iterator[None]:
         warnings.simplefilter("always")
         yield
     for said in held:
-        warnings.warn(said.message, said.category, stacklevel=4)
+        warnings.warn(said.message, said.category, stacklevel=user_stacklevel())
 
 
 def id_refused(why: str) -> UsageError:
@@ -290,7 +290,7 @@ def _say_if_no_such_column(path: str, label: str, encoding: str | None) -> None:
         warnings.warn(
             f"{path}: --label {label!r} names no column of it, so it changes nothing; check "
             "the name, or drop --label (a table to predict on needs no labels).",
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from lrnn import objective
 from lrnn.data.checks import NPY_FILE, check_finite, file_kind, not_parquet, short
-from lrnn.errors import TO_BINARY, DataError, UsageError, shown
+from lrnn.errors import TO_BINARY, DataError, UsageError, shown, user_stacklevel
 
 #: Default bytes of X per streamed block: large enough that per-block overhead (a kernel call, a
 #: Parquet batch decode) is negligible, small enough to stay far below any sensible memory cap.
@@ -165,7 +165,7 @@ class ParquetSource:
             warnings.warn(
                 f"{self.files[0]}: column(s) {', '.join(map(repr, index))} hold a saved pandas "
                 "index, not features; they are left out (write with index=False to avoid them).",
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         self.features = (
             list(columns)
@@ -240,7 +240,7 @@ class ParquetSource:
                 f"{decoded / 2**20:.0f} MiB decoded); Parquet is read a row group at a time, so "
                 "streaming holds that much in memory, not one 64 MiB block — write it with "
                 "smaller row groups (pandas: to_parquet(..., row_group_size=100_000)).",
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
 
     def units(self, block_rows: int) -> list[tuple[int, int]]:
@@ -447,7 +447,7 @@ def open_out_of_core(
         warnings.warn(  # one folder, two data sets: which one trains was not said
             f"{path} holds .parquet files too; {read} read and the .parquet files left out — "
             "keep each data set in a folder of its own.",
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     if layout == "npy":
         from lrnn.data.arrays import labels_beside
@@ -510,7 +510,7 @@ def _parquet_files(folder: Path) -> list[Path]:
     warnings.warn(
         f"{folder}: {len(nested)} .parquet file(s) in its sub-folders left out ({shown}); lrnn "
         "reads the files directly in the folder: move them up to use them.",
-        stacklevel=3,
+        stacklevel=user_stacklevel(),
     )
     return files
 

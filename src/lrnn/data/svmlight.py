@@ -30,7 +30,7 @@ from lrnn.data import limits
 from lrnn.data.checks import clip, expansion_budget, short
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
-from lrnn.errors import DataError
+from lrnn.errors import DataError, user_stacklevel
 
 SUFFIXES = (".svm", ".svmlight", ".libsvm")
 COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open}
@@ -165,7 +165,7 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
             f"{name}: its qid: values (query ids, which group examples for ranking) are "
             "ignored; lrnn classifies each example on its own.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     if spec is None:
         base = 0 if X.nnz and X.indices.min() == 0 else 1
@@ -203,7 +203,7 @@ def load_svmlight(name: str, spec: Preprocessing | None, require_labels: bool) -
                 "counting from 0, like the model's training file — if it counts from 1, "
                 "renumber it from 0, or every feature is read one column off.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
     names = row_names(X.shape[0])
     y, classes = None, None
@@ -287,7 +287,7 @@ def _say_if_mostly_empty(name: str, X: Any, base: int, classes: int) -> None:
         f"({8 * width / 2**20:.0f} MB per vector the solver keeps); renumber the features "
         "from 0 if the indices are not meant to be that large.",
         UserWarning,
-        stacklevel=3,
+        stacklevel=user_stacklevel(),
     )
 
 
@@ -329,7 +329,7 @@ def _to_width(X: Any, width: int, base: int, name: str) -> Any:
             f"are left out ({where}): no training example holds them, so a model would weigh "
             "them 0.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
         return sp.csr_matrix(X)[:, :width]
     if X.shape[1] == width:

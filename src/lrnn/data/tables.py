@@ -32,7 +32,7 @@ from lrnn.data.checks import (
 from lrnn.data.columns import check_numeric
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
-from lrnn.errors import DataError, closest, has_control_characters, nearest
+from lrnn.errors import DataError, closest, has_control_characters, nearest, user_stacklevel
 
 
 def _check_csv_lines(name: str) -> None:
@@ -180,7 +180,7 @@ def read_table(
             warnings.warn(
                 f"{name}: the header ends with an extra ',' and that last column has no "
                 "values; it is left out (remove the trailing commas to silence this).",
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             frame = frame.iloc[:, :-1]
         if label is not None and label in frame.columns:
@@ -491,7 +491,7 @@ def drop_saved_index(df: Any, source: str, label: str) -> Any:
     warnings.warn(
         f"{source}: dropped the first column {first!r}: it holds {held}, a saved index, not a "
         "feature (write the file with index=False to avoid it).",
-        stacklevel=3,
+        stacklevel=user_stacklevel(),
     )
     return df.iloc[:, 1:]
 
@@ -574,7 +574,7 @@ def say_columns_left_out(source: str, every: Sequence[str], known: set, features
         warnings.warn(
             f"{source}: {len(extra)} column(s) the model was not trained on are left out "
             f"({quoted(extra)}); it reads its {features} by name.",
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 

@@ -444,7 +444,7 @@ def load_text_folder(
         # empty file is more likely a download or export that failed: left out, and said
         warnings.warn(
             f"{path}: {said}, so they are left out; add their text or remove them.",
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
         gone = set(empty)
         if labels is not None:
@@ -588,7 +588,7 @@ def _say_unread_columns(name: str, frame: Any, column: str, label: str) -> None:
             f"column(s) {quoted(unread, 3)} are not used — remove them from the file to "
             "silence this, or train a table model on them without --text-column.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
 
 

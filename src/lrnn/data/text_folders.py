@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 
 from lrnn.data.checks import leave_out_links_outside, warn_of_nested_folders, warn_of_odd_entries
-from lrnn.errors import DataError
+from lrnn.errors import DataError, user_stacklevel
 
 #: A document's file name ending (a corpus named by numbers has none: see _document_suffix).
 SUFFIX = ".txt"
@@ -80,7 +80,7 @@ def folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[str
         visible = sorted(_visible_files(path))  # hidden files (.DS_Store) are no documents
         flat = [f for f in visible if f.suffix.lower() == suffix]
         _say_left_out(path, [f for f in visible if f.suffix.lower() != suffix], suffix)
-        return leave_out_links_outside(path, flat, stacklevel=5), None
+        return leave_out_links_outside(path, flat), None
     suffix = _document_suffix(path)
     files, labels, skipped, empty = [], [], [], []
     for d in subdirs:
@@ -95,8 +95,8 @@ def folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[str
             labels.append(d.name)
         if len(files) == before:
             empty.append(d.name)
-    warn_of_nested_folders(path, subdirs, stacklevel=5)
-    warn_of_odd_entries(path, subdirs, stacklevel=5)
+    warn_of_nested_folders(path, subdirs)
+    warn_of_odd_entries(path, subdirs)
     beside = sorted(_visible_files(path))
     loose = [f for f in beside if f.suffix.lower() == suffix] if allow_flat else []
     if beside and not loose:  # a README, or documents meant for a class: either way not read
@@ -104,16 +104,16 @@ def folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[str
             f"{path}: {len(beside)} file(s) beside the class folders left out "
             f"({', '.join(f.name for f in beside[:3])}{', …' if len(beside) > 3 else ''}); a "
             "document belongs in its class's sub-folder.",
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     if loose:  # scored with the others: said, as a README.txt there is one of them
         warnings.warn(
             f"{path}: {len(loose)} document(s) beside the class folders scored too "
             f"({', '.join(f.name for f in loose[:3])}{', …' if len(loose) > 3 else ''}); move "
             "any that is no document (a README.txt) out of the folder.",
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
-    inside = set(leave_out_links_outside(path, loose + files, stacklevel=5))
+    inside = set(leave_out_links_outside(path, loose + files))
     labels = [label for f, label in zip(files, labels, strict=True) if f in inside]
     files = [f for f in loose + files if f in inside]
     _say_left_out(path, skipped + [f for f in beside if f not in loose] * bool(loose), suffix)
@@ -121,7 +121,7 @@ def folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[str
         warnings.warn(
             f"{path}: class folder(s) {', '.join(map(repr, empty[:5]))} hold no .txt "
             "document, so those classes are left out; add documents or remove the folders.",
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     return files, None if loose else labels  # predict scores those beside the folders too
 
@@ -138,5 +138,5 @@ def _say_left_out(path: Path, skipped: list[Path], suffix: str) -> None:
         if suffix
         else f"{path}: {len(skipped)} file(s) with a suffix left out ({named}): the "
         "documents here have none; rename them without it to use them.",
-        stacklevel=5,
+        stacklevel=user_stacklevel(),
     )

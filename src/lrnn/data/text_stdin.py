@@ -12,7 +12,7 @@ from typing import Any
 from lrnn.data import limits
 from lrnn.data.checks import Utf8ReadAsOneByte, bom_encoding
 from lrnn.data.text import ENCODING_FIX, decode_document, is_wide
-from lrnn.errors import DataError
+from lrnn.errors import DataError, user_stacklevel
 
 
 def stdin_documents(encoding: str) -> tuple[list[str], list[str]]:
@@ -67,7 +67,7 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
             "it is read as one document; if each CR ends a document, convert them first "
             "(tr '\\r' '\\n').",
             UserWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     if blank:
         shown = ", ".join(map(str, blank[:5])) + (", …" if len(blank) > 5 else "")
@@ -75,7 +75,7 @@ def stdin_batches(encoding: str, size: int = STDIN_BATCH) -> Iterator[tuple[list
             f"standard input: {len(blank)} blank line(s) left out (line {shown}); every other "
             "line is one document, named stdin:LINE.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     misread.say("standard input")
     if docs:
