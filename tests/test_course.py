@@ -194,6 +194,17 @@ NAN_X = np.where(np.arange(X.size).reshape(X.shape) == 4, np.nan, X)
         # X transposed where no w comes with it, or no Y: said, as propagate says it
         (lambda: course.model(X.T, Y, X.T, Y, 10, 0.005), "(is X_train transposed? the lesson"),
         (lambda: course.predict(np.zeros((3, 1)), 0.0, X), "(is X transposed? the lesson's X"),
+        # one's own picture in RGBA, or not flattened: predict told the learner to remake the
+        # trained w (initialize_with_zeros), which then called every picture "non-cat"
+        (
+            lambda: course.predict(np.ones((12288, 1)), 0.0, np.ones((64 * 64 * 4, 1))),
+            "w was trained on examples of 12288 values, but each example (column) of X has "
+            "16384; give X examples like the training ones: a picture of 64×64 RGB pixels",
+        ),
+        (
+            lambda: course.predict(np.ones((12288, 1)), 0.0, np.ones((64, 64, 3))),
+            "one example? give it as a column: X.reshape(-1, 1)",
+        ),
     ],
 )
 def test_inputs_the_lesson_cannot_mean_are_refused(call, said):

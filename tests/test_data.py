@@ -1398,3 +1398,12 @@ def test_data_warnings_point_at_the_callers_line(tmp_path, make):
         data.load(target)
     assert caught, "the data should have been warned about"
     assert {Path(w.filename).resolve() for w in caught} == {Path(__file__).resolve()}
+
+
+def test_lesson_loader_given_a_folder_or_one_file_twice(tmp_path):
+    """A folder: h5py's "Is a directory" was cut off mid-word; the training file twice: the
+    advice "swap the two paths" changed nothing."""
+    folder = error_of(load_course_h5, LESSON)
+    assert "a folder, not an HDF5 file (it holds test_catvnoncat.h5, train_catvnoncat.h5)" in folder
+    twice = error_of(load_course_h5, LESSON / "train_catvnoncat.h5", "test")
+    assert "give the test set's file (e.g. test_catvnoncat.h5) there" in twice

@@ -34,7 +34,7 @@ def as_course_arrays(
             fix = f"one feature of one example is np.array([[{quoted(X.item())}]])"
         elif X.ndim == 1 and features == 1 and X.size > 1:
             fix = f"{X.size} examples of one feature? give them as a row: {x_name}.reshape(1, -1)"
-        elif X.ndim == 1:
+        elif X.ndim == 1 or X.size == features:  # one picture, (64, 64, 3): still one example
             fix = f"one example? give it as a column: {x_name}.reshape(-1, 1)"
         else:
             fix = f"flatten each example to a column: {x_name}.reshape({x_name}.shape[0], -1).T"
@@ -69,11 +69,18 @@ def as_course_arrays(
     dtype = np.result_type(X.dtype, w.dtype)
     X, w = X.astype(dtype, copy=False), w.astype(dtype, copy=False)
     if w.size != X.shape[0]:
-        hint = (  # predict has no Y, but a w that fits X's columns says it as clearly
+        transposed = Y is not None or X.shape[1] == w.size  # predict has no Y; a w that fits
+        hint = (  # X's columns says it as clearly
             f" (is {x_name} transposed? the lesson's X is (features, examples))"
-            if Y is not None or (X.ndim == 2 and X.shape[1] == w.size)
+            if transposed
             else ""
         )
+        if Y is None and not transposed and w.any():  # trained weights: the examples are wrong
+            raise UsageError(
+                f"w was trained on examples of {w.size} values, but each example (column) of "
+                f"{x_name} has {X.shape[0]}; give {x_name} examples like the training ones"
+                f"{_picture_hint(w.size)}."
+            )
         raise UsageError(
             f"w has {w.size} entries but {x_name} has {X.shape[0]} features (rows){hint}; "
             f"w must have shape (features, 1), e.g. from initialize_with_zeros(X.shape[0])."
@@ -152,6 +159,17 @@ def as_numbers(X: NDArray, name: str) -> NDArray:
         first = next(v for v in X.flat if not isinstance(v, int | float | np.number))
         held = f"{quoted(first)} among its numbers"
     raise UsageError(f"{name} holds {held}; the neuron computes with real numbers: {fix}.")
+
+
+def _picture_hint(values: int) -> str:
+    """How a picture of one's own becomes an example, when ``values`` is an RGB square's."""
+    side = math.isqrt(values // 3)
+    if values % 3 or side * side * 3 != values:
+        return ""
+    return (
+        f": a picture of {side}×{side} RGB pixels, e.g. np.array(Image.open(path)"
+        f".convert('RGB').resize(({side}, {side}))).reshape(-1, 1) / 255"
+    )
 
 
 def array_of(value: Any, name: str) -> NDArray:

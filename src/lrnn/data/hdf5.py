@@ -44,7 +44,9 @@ def load_course_h5(
     if part is not None and held in ("train", "test") and held != part:
         raise DataError(
             f"{name}: holds the {held} set ('{raw['x_key']}') where the {part} set was expected; "
-            "the order is load_dataset(train_path, test_path) — swap the two paths."
+            f"the order is load_dataset(train_path, test_path) — give the {part} set's file "
+            f"(e.g. {part}_catvnoncat.h5) there, swapping the two paths if they are the wrong "
+            "way round."
         )
     if raw["x"].ndim != 4:
         raise DataError(
@@ -65,6 +67,10 @@ def read_h5(name: str, require_labels: bool) -> dict[str, Any]:
 
     if not os.path.exists(name):
         raise DataError(f"{name}: no such file; check the path.")
+    if os.path.isdir(name):  # h5py's own words for it are cut off mid-sentence
+        inside = sorted(entry.name for entry in os.scandir(name) if entry.name.endswith(".h5"))
+        named = f" (it holds {', '.join(inside[:3])})" if inside else ""
+        raise DataError(f"{name}: a folder, not an HDF5 file{named}; give the file's own path.")
     try:
         f = h5py.File(name, "r")
     except OSError as e:
