@@ -107,15 +107,41 @@ def test_a_shuffled_or_split_saved_index_is_dropped_and_named_columns_stay(tmp_p
 
 
 def test_streamed_parquet_leaves_out_a_stored_pandas_index(tmp_path):
+    """pandas' own unnamed index quietly, as pandas and the in-memory read leave it out."""
     from lrnn.data.sources import open_out_of_core
 
     df = frame()
     df["label"] = (df["label"] == "yes").astype(np.int64)
     df.index = pd.Index(np.random.default_rng(0).permutation(30))  # stored as a column
     df.to_parquet(tmp_path / "t.parquet")
-    with pytest.warns(UserWarning, match="'__index_level_0__' hold a saved pandas index"):
-        source, y = open_out_of_core(tmp_path / "t.parquet")
+    source, y = no_warning(open_out_of_core, tmp_path / "t.parquet")
     assert source.features == ["a", "b"] and y.shape == (30,)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_named_parquet_index_is_the_column_it_is(tmp_path, streamed):
+    """A named index (set_index) was dropped in memory without a word, even a real feature;
+    a label stored as the index was "no label column"; a model's feature stored as the index
+    was "missing"; streamed, the label index was used and said to be left out."""
+    from lrnn.data.sources import open_out_of_core
+
+    def features_of(path):
+        if streamed:
+            return open_out_of_core(path)[0].features
+        return list(load(path).spec.feature_names)
+
+    df = frame()
+    df["label"] = (df["label"] == "yes").astype(np.int64)
+    df.set_index("a").to_parquet(tmp_path / "a.parquet")
+    with pytest.warns(UserWarning, match=r"'a' hold a saved pandas index, not features; they"):
+        assert features_of(tmp_path / "a.parquet") == ["b"]
+    df.set_index("label").to_parquet(tmp_path / "label.parquet")
+    assert no_warning(features_of, tmp_path / "label.parquet") == ["a", "b"]
+    if not streamed:
+        spec = Preprocessing(kind="table", feature_names=("a", "b"), label_column="label")
+        scored = no_warning(data.load, str(tmp_path / "a.parquet"), spec=spec)
+        assert np.array_equal(scored.X, df[["a", "b"]].to_numpy())
+        assert np.array_equal(scored.y, df["label"].to_numpy())
 
 
 def test_a_parquet_folder_is_read_by_every_files_types(tmp_path):

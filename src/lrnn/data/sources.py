@@ -160,18 +160,13 @@ class ParquetSource:
                 "Name the column of class labels (--label NAME on the command line, label= in "
                 "Python)."
             )
-        index = pandas_index_columns(schema)  # pandas reads these back as the index
-        if index:
-            warnings.warn(
-                f"{self.files[0]}: column(s) {', '.join(map(repr, index))} hold a saved pandas "
-                "index, not features; they are left out (write with index=False to avoid them).",
-                stacklevel=user_stacklevel(),
-            )
-        self.features = (
-            list(columns)
-            if columns is not None
-            else [name for name in schema.names if name != label and name not in index]
-        )
+        if columns is None:  # pandas' unnamed index silently, as pandas reads it back
+            named = pandas_index_columns(schema, named=True)
+            index = {*pandas_index_columns(schema), *index_left_out(self.files[0], named, [label])}
+            index.discard(label)  # an index of class labels is the label column
+            self.features = [name for name in schema.names if name != label and name not in index]
+        else:  # a model's features, by name: an index column may be one
+            self.features = list(columns)
         if not self.features:
             raise DataError(f"{self.files[0]} has only the label column; there are no features.")
         # Every file's types, not the first file's alone: a later file's int64 column read into
@@ -354,14 +349,35 @@ def parquet_column_names(path: Path) -> list[str]:
     return [name for name in schema.names if name not in index]
 
 
-def pandas_index_columns(schema: Any) -> list[str]:
-    """Columns that ``DataFrame.to_parquet`` stored for the frame's index (pandas metadata)."""
+def pandas_index_columns(schema: Any, named: bool = False) -> list[str]:
+    """Columns that ``DataFrame.to_parquet`` stored for the frame's index (pandas metadata);
+    ``named``: only those of an index that had a name (``set_index("patient_id")``), not
+    pandas' own ``__index_level_0__`` for an unnamed one."""
     try:
         meta = schema.pandas_metadata or {}
     except (ValueError, TypeError):  # metadata that is not JSON: no pandas index to honour
         return []
     names = meta.get("index_columns", []) if isinstance(meta, dict) else []
-    return [n for n in names if isinstance(n, str) and n in schema.names]
+    found = [n for n in names if isinstance(n, str) and n in schema.names]
+    if named:
+        return [n for n in found if not (n.startswith("__index_level_") and n.endswith("__"))]
+    return found
+
+
+def index_left_out(path: Any, index: Sequence[str], kept: Sequence[str | None]) -> list[str]:
+    """The named index columns of a Parquet file that training leaves out: all but ``kept``
+    (the label). An index with a name is often an ID, so it is no feature; but it may as well
+    be a measurement (``set_index("age")``), so leaving it out is said — it was silent in
+    memory, while a streamed read warned."""
+    left = [name for name in index if name not in kept]
+    if left:
+        warnings.warn(
+            f"{path}: column(s) {', '.join(map(repr, left))} hold a saved pandas index, not "
+            "features; they are left out (write the table after df.reset_index() to train on "
+            "them, or with index=False to leave them out without this warning).",
+            stacklevel=user_stacklevel(),
+        )
+    return left
 
 
 def as_source(X: Any) -> Source:

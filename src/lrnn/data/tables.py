@@ -32,6 +32,7 @@ from lrnn.data.checks import (
 from lrnn.data.columns import check_numeric
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
+from lrnn.data.sources import index_left_out, pandas_index_columns
 from lrnn.errors import DataError, closest, has_control_characters, nearest, user_stacklevel
 
 
@@ -202,23 +203,23 @@ def read_table(
         check_bytes(name, "the table", (meta.num_rows, len(wanted or schema.names)), 8)
         _check_parquet_strings(name, wanted or schema.names)
         frame = pd.read_parquet(name, columns=wanted)
-        # those not read are said as left out, but a saved pandas index (pyarrow's
-        # __index_level_0__, written last), which pandas reads back as the frame's index
-        index = set(_parquet_index_columns(meta))
-        frame.attrs["columns"] = [c for c in schema.names if c not in index]
+        # A named index (set_index("patient_id")) comes back as the column it is in the file:
+        # a label, a model's feature or an ID may be one; training leaves it out, saying so
+        # (frame_dataset). Those not read are said as left out, but pandas' own unnamed index
+        # (__index_level_0__), which pandas reads back as the frame's index.
+        named = pandas_index_columns(schema, named=True)
+        back = [c for c in named if c in frame.index.names]
+        if back:
+            frame = frame.reset_index(level=back)
+        unnamed = set(pandas_index_columns(schema)) - set(named)
+        frame.attrs["columns"] = [c for c in schema.names if c not in unnamed]
+        frame.attrs["index"] = named
         return frame
     except DataError:
         raise
     except Exception as e:  # noqa: BLE001 - pandas rebuilds a frame from the file's own
         # metadata, which fails in arbitrary ways (KeyError, TypeError, ...) when it is damaged
         raise not_parquet(name, e) from e
-
-
-def _parquet_index_columns(meta: Any) -> list[str]:
-    """The columns ``DataFrame.to_parquet`` stored for the frame's index (pandas metadata)."""
-    from lrnn.data.sources import pandas_index_columns
-
-    return pandas_index_columns(meta.schema.to_arrow_schema())
 
 
 def _longer_than_header(name: str, encoding: str) -> str:
@@ -415,7 +416,6 @@ def table_row_names(name: str, column: str, m: int, encoding: str = "utf-8") -> 
     """The names of a table's ``m`` rows, from its ``column`` (predict's ``--id``), as written
     (an ID "007" is not 7); a blank one is "row N", its place, as without ``--id``. For a
     file read and checked already."""
-    import pandas as pd
     import pyarrow.parquet as pq
 
     if name.lower().endswith(".csv"):
@@ -424,7 +424,12 @@ def table_row_names(name: str, column: str, m: int, encoding: str = "utf-8") -> 
         values = csv_column_as_written(name, column, encoding) if column in header else None
     else:
         header = pq.read_schema(name).names
-        values = pd.read_parquet(name, columns=[column])[column] if column in header else None
+        # by pyarrow: pandas would make a column that is the file's saved index the index
+        values = (
+            pq.read_table(name, columns=[column]).column(0).to_pandas()
+            if column in header
+            else None
+        )
     if values is None:
         near = closest(column, header)
         said = near if near else f"; the columns are {quoted(header)}."
@@ -513,6 +518,7 @@ def frame_dataset(
     ``drop`` (``--drop``; a saved row index dropped, see :func:`drop_saved_index`).
     """
     every = [str(c) for c in df.attrs.get("columns", df.columns)]  # a Parquet file's unread
+    index = df.attrs.get("index", ())  # a Parquet file's named pandas index
     df = df.set_axis([str(c) for c in df.columns], axis=1)
     df.attrs = {}  # pandas deep-copies attrs into every column taken: 20,000 names each time
     if df.shape[0] == 0:
@@ -546,7 +552,8 @@ def frame_dataset(
             )
         say_columns_left_out(source, every, {*features, label, *drop, *used}, len(features))
     else:
-        features = [c for c in cols if c != label]
+        left = index_left_out(source, index, [label]) if index else []
+        features = [c for c in cols if c != label and c not in left]
         if not features:
             raise DataError(f"{source}: no feature columns besides '{label}'; add features.")
         if drop:  # before the values are looked at: a column of text IDs is what it is for
