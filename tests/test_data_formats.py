@@ -822,3 +822,15 @@ def test_a_non_numeric_column_gets_the_way_out_its_values_point_to(tmp_path, cel
     with pytest.raises(DataError) as info:
         data.load(str(tmp_path / "t.csv"))
     assert "column 'b' " in str(info.value) and fix in str(info.value)
+
+
+def test_integer_labels_past_float_precision_are_two_classes(tmp_path):
+    """1e20 and 1e20 + 1 are one float: they were refused as "one number written two ways",
+    which they are not; they are two IDs, kept as written ("1" and "1.0" are still refused)."""
+    rows = [f"{k / 40},{10**20 + k % 2}" for k in range(40)]
+    (tmp_path / "ids.csv").write_text("x,label\n" + "\n".join(rows) + "\n")
+    ds = no_warning(load, tmp_path / "ids.csv")
+    assert ds.classes == ("100000000000000000000", "100000000000000000001")
+    assert ds.y.tolist() == [k % 2 for k in range(40)]
+    (tmp_path / "twice.csv").write_text("x,label\n1,1\n2,1.0\n3,0\n")
+    assert "writes one number two ways ('1' and '1.0')" in error_of(load, tmp_path / "twice.csv")

@@ -171,6 +171,28 @@ def test_a_cli_model_of_true_false_labels_loads_with_bool_classes(tmp_path, caps
     assert np.mean(est.predict(X) == y) == est.score(X, y) > 0.7
 
 
+def test_a_cli_model_of_plus_minus_one_labels_loads_with_1_positive(tmp_path, capsys):
+    """ "+1" beside "-1" (the command line orders them by value: +1 is its positive class) came
+    back as the text '+1', '-1', sorted with '+' first: the estimator's positive class was -1,
+    and score() refused the integer labels pandas reads from the same file."""
+    rng = np.random.default_rng(7)
+    X = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"])
+    y = np.where(X["a"] + rng.normal(0, 0.5, 60) > 0, "+1", "-1")
+    X.assign(label=y).to_csv(tmp_path / "t.csv", index=False)
+    model = tmp_path / "m.safetensors"
+    args = ["train", str(tmp_path / "t.csv"), "--test", str(tmp_path / "t.csv")]
+    assert main([*args, "--solver", "newton", "--no-plot", "--model", str(model)]) == 0
+    capsys.readouterr()
+    est = LogisticNeuron.load(model)
+    assert est.classes_.tolist() == [-1, 1]
+    rows = _predicted(capsys, model, tmp_path / "t.csv")
+    positive = np.array([r["probabilities"]["+1"] for r in rows])
+    np.testing.assert_allclose(est.predict_proba(X)[:, 1], positive, rtol=1e-9)
+    labels = pd.read_csv(tmp_path / "t.csv")["label"].to_numpy()  # pandas: the ints -1 and 1
+    assert est.score(X, labels) == np.mean(est.predict(X) == labels)
+    assert est.score(X, labels) > 0.7
+
+
 def test_a_picture_model_takes_flattened_pixels_and_its_classes_are_sorted(tmp_path, capsys):
     """A model whose positive class sorts first loads with sorted classes_ and the sign of its
     logit turned, so that it predicts as ``lrnn predict`` does."""

@@ -301,14 +301,17 @@ def _command_line_class_type(names: tuple[str, ...]) -> str:
     ``classes_`` sort as ``fit`` sorts those labels (5, 6, 10, not "10", "5", "6") and
     ``score`` takes the file's own labels; bools when they are "False" and "True" (a table's
     True/False column, which pandas reads as bools: ``predict`` gave the strings, and
-    ``pred == True`` was False everywhere); text otherwise."""
+    ``pred == True`` was False everywhere); text otherwise. A sign written out ("+1" beside
+    "-1", which the command line orders by value) is still the number: as text "+1" sorted
+    first, and the estimator's positive class became -1."""
     from lrnn.data.dataset import label_name
 
     if set(names) == {"False", "True"}:
         return "bool"
+    unsigned = [name.removeprefix("+") for name in names]
     for kind, convert in (("int", int), ("float", float)):
         try:
-            if all(label_name(convert(name)) == name for name in names):
+            if all(label_name(convert(name)) == name for name in unsigned):
                 return kind
         except (ValueError, OverflowError):
             continue

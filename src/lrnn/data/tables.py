@@ -12,6 +12,7 @@ import csv
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
@@ -271,10 +272,16 @@ def _csv_labels(column: Any, source: str, label: str) -> Any:
     if numbers.isna().any():  # some label is not a number: the classes are names
         return column
     spelled = pd.DataFrame({"written": written, "number": numbers}).drop_duplicates("written")
-    repeated = spelled["number"].duplicated(keep=False).to_numpy()
+    try:  # one number is one exact value: 1e20 and 1e20 + 1 are two, though one float
+        exact = pd.Series([Decimal(w) for w in spelled["written"]], index=spelled.index)
+    except InvalidOperation:  # what pandas reads as a number and Decimal does not
+        exact = spelled["number"]
+    repeated = exact.duplicated(keep=False).to_numpy()
+    if not repeated.any() and spelled["number"].duplicated().any():
+        return column  # numbers a float cannot tell apart (IDs past 2**53): names, as written
     if repeated.any():
-        first = spelled["number"][repeated].iloc[0]
-        twice = sorted(spelled["written"][spelled["number"] == first])
+        first = exact[repeated].iloc[0]
+        twice = sorted(spelled["written"][exact == first])
         shown = " and ".join(repr(clip(v)) for v in twice[:3])
         raise DataError(
             f"{source}: label column '{label}' writes one number two ways ({shown}); they would "
