@@ -211,6 +211,52 @@ def test_bad_sample_weight(sample_weight, match):
         LogisticNeuron().fit(X, y, sample_weight=sample_weight)
 
 
+@pytest.mark.parametrize(
+    ("dtype", "labels", "solver"),
+    [
+        (np.float64, 2, "newton"),
+        (np.float64, 2, "gd"),
+        (np.float64, 3, "newton"),
+        (np.float32, 3, "lbfgs"),
+        (np.float32, 2, "lbfgs"),
+    ],
+)
+@pytest.mark.parametrize("scale", [5e-324, 1e-50, 1e39, 3.0])
+def test_only_the_ratios_of_sample_weights_matter(dtype, labels, solver, scale):
+    """Weights of 5e-324 everywhere "converged" at w = 0 without a word (their products with
+    the losses underflowed), 1e-50 with float32 data divided by zero, 1e39 there "diverged"
+    blaming the features; ordinary weights keep their bits."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((90, 3)).astype(dtype)
+    y = np.argmax(X @ rng.standard_normal((3, 3)) + rng.normal(0, 1, (90, 3)), axis=1) % labels
+    settings = {"solver": solver, "alpha": 1e-2, "tol": 1e-9, "max_iter": 300}
+    if solver == "gd":
+        settings["learning_rate"] = 0.5
+    with warnings.catch_warnings(record=True) as said_ones:
+        ones = LogisticNeuron(**settings).fit(X, y, sample_weight=np.ones(90))
+    with warnings.catch_warnings(record=True) as said:
+        weighted = LogisticNeuron(**settings).fit(X, y, sample_weight=np.full(90, scale))
+    assert [w.category for w in said] == [w.category for w in said_ones]
+    if scale == 5e-324:  # 2⁻¹⁰⁷⁴: a power of two, so the very same arithmetic as weights of 1
+        assert np.array_equal(weighted.coef_, ones.coef_)
+        assert np.array_equal(weighted.intercept_, ones.intercept_)
+    else:  # rounding apart (float32 stops where J stops resolving, a few 1e-5 away)
+        atol = 1e-3 if dtype == np.float32 else 1e-9
+        np.testing.assert_allclose(weighted.coef_, ones.coef_, atol=atol)
+        np.testing.assert_allclose(weighted.intercept_, ones.intercept_, atol=atol)
+
+
+def test_a_missing_label_in_eval_set_is_named(tmp_path):
+    """None among eval_set's text labels failed inside numpy's sort ('<' between str and
+    float); fit's own y says it in one line."""
+    X = np.random.default_rng(2).standard_normal((30, 2))
+    y = np.array(["a", "bb", "c"] * 10, dtype=object)
+    held = y.copy()
+    held[4] = None
+    with pytest.raises(ValueError, match=r"eval_set's y holds a missing label \(None\) at exa"):
+        LogisticNeuron(early_stopping=True).fit(X, y, eval_set=(X, held))
+
+
 def test_three_classes_train_a_softmax_layer():
     rng = np.random.default_rng(8)
     y = np.array(["a", "b", "c"] * 20)

@@ -381,6 +381,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         )  # fmt: skip
 
     def _encode_like_classes(self, y: NDArray) -> NDArray:
+        _refuse_missing_labels(y, "eval_set's y")
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if unknown.size:
             raise ValueError(
@@ -586,7 +587,11 @@ def _checked_sample_weight(sample_weight: Any, X: Any) -> NDArray:
             f"{weights.max():.3g}); only their ratios matter: divide them by their "
             "largest value."
         )
-    return weights
+    # Only their ratios matter, so the largest is brought into [1, 2) by a power of two: exact,
+    # so ordinary weights train bit for bit as given, while 5e-324 everywhere (whose products
+    # with the losses underflowed: zero weights, "converged" at w = 0) or 1e39 (infinite in
+    # float32 data's arithmetic) train as weights of 1 do.
+    return np.ldexp(weights, -int(np.frexp(weights.max())[1]) + 1)
 
 
 def _seed_from(random_state: Any) -> Any:
@@ -630,9 +635,10 @@ def _is_fitted_attribute(name: str) -> bool:
     return name.endswith("_") and not name.startswith("_")
 
 
-def _refuse_missing_labels(y: ArrayLike) -> None:
+def _refuse_missing_labels(y: ArrayLike, name: str = "y") -> None:
     """A missing label (NaN, None, pandas' NA) among text or categorical labels: scikit-learn's
-    check calls such y "Unknown label type: unknown … a regression target"."""
+    check calls such y "Unknown label type: unknown … a regression target", and eval_set's
+    comparison with the classes failed in numpy's sort (str < float)."""
     import pandas as pd
 
     given = np.asarray(y)
@@ -644,6 +650,6 @@ def _refuse_missing_labels(y: ArrayLike) -> None:
         if missing.any():
             first = int(np.argmax(missing))
             raise ValueError(
-                f"y holds a missing label ({values[first]!r}) at example {first} (counting from "
-                f"0; {int(missing.sum())} in all); drop those examples or give each a class."
+                f"{name} holds a missing label ({values[first]!r}) at example {first} (counting "
+                f"from 0; {int(missing.sum())} in all); drop those examples or give each a class."
             )
