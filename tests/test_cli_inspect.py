@@ -108,6 +108,25 @@ def test_gradcheck_passes_on_builtin_and_model(tmp_path, cancer_model):
     assert proc.returncode == 0 and "passed" in proc.stdout and "note:" not in proc.stderr
 
 
+def test_gradcheck_with_a_model_reads_its_label_column(tmp_path, monkeypatch, capsys):
+    """A model that names its label column ('diagnosis') was scored by evaluate and report
+    from that column, while gradcheck looked for 'label'; --image-size beside --model was
+    ignored without a word."""
+    from lrnn import LogisticNeuron
+    from lrnn.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.standard_normal((40, 3)), columns=["a", "b", "c"])
+    y = pd.Series(np.where(X["a"] > 0, "sick", "well"), name="diagnosis")
+    LogisticNeuron(solver="newton", alpha=1e-2).fit(X, y).save("m.safetensors")
+    X.assign(diagnosis=y).to_csv("t.csv", index=False)
+    assert main(["gradcheck", "t.csv", "--model", "m.safetensors"]) == 0
+    assert "passed" in capsys.readouterr().out
+    main(["gradcheck", "t.csv", "--model", "m.safetensors", "--image-size", "8"])
+    assert "warning: --image-size is ignored with --model" in capsys.readouterr().err
+
+
 def test_gradcheck_fails_when_the_step_is_absurd(tmp_path):
     # too large: the cost curves between the nudges; it failed with exit 1 and no word on
     # the step, read as backpropagation being wrong. The default step is tried and agrees.

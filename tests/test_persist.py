@@ -381,6 +381,16 @@ def test_torch_zip_file_is_called_a_pickle(tmp_path):
     assert "this is a zip archive (as PyTorch saves its pickles)" in error_of(load_model, path)
 
 
+def test_an_npz_of_data_given_as_a_model_is_called_data(tmp_path):
+    """np.savez's archive, given where a model goes, was "a zip archive (as PyTorch saves its
+    pickles)": the way out is the data's own place, not converting a model."""
+    path = tmp_path / "arrays.npz"
+    np.savez(path, X=np.zeros((3, 2)), y=np.zeros(3))
+    said = "this is a NumPy .npz archive of arrays (data), not a model"
+    assert said in error_of(load_model, path)
+    assert said in error_of(load_checkpoint, path)
+
+
 def test_truncated_at_every_byte_raises_model_file_error(tmp_path):
     source = tmp_path / "model.safetensors"
     save_model(source, small_model(n=2))

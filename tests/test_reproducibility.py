@@ -197,6 +197,15 @@ def test_verify_the_lessons_cat_model(folder, capsys):
     assert out.startswith("bit-identical")
 
 
+def test_verify_given_the_test_file_says_only_that_it_is_other_data(folder, capsys):
+    """It warned "--test test.csv is the training data itself" (an option never given, and
+    not so) above the error that the file is not the training data."""
+    _train(capsys, "t.csv", "--test", "test.csv", "--iterations", "20")
+    status, out, err = _lrnn(capsys, "verify", "--model", "m.safetensors", "test.csv")
+    assert status == 2 and "its sha256 differs" in err
+    assert "warning" not in err, err
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [

@@ -383,24 +383,29 @@ def reproduce(
     request.seed = config.random_state  # the seed of the run's hold-outs
     _validation_to_verify(request, model_path, validation)
     unchecked = _test_to_verify(request, stored.get("test"), data_path, model_path)
-    try:
-        td = _prepare_to_verify(request, config, model_path, data_path)
-    except (DataError, UsageError) as exc:
-        if not request.test:
-            raise
-        # a file of that name that is not the test data (another table, a damaged file):
-        # said, and the training data verified all the same
-        unchecked = f"{request.test} cannot be read as its --test data ({one_line(exc)})"
-        request.test = None
-        td = _prepare_to_verify(request, config, model_path, data_path)
-    if request.test and td.info.get("test_sha256") != manifest.get(
-        "test_sha256", td.info.get("test_sha256")
-    ):
-        unchecked = f"{request.test}, the --test data it was scored on, has changed since"
-    if td.info["sha256"] != manifest.get("data_sha256") and "request" not in manifest:
-        # An older model does not say whether a 20 % test part was held out: try that too.
-        request.hold_out_test = True
-        td = _prepare_to_verify(request, config, model_path, data_path)
+    # What preparing the data says (its warnings as lrnn train said them) is said once the data
+    # is known to be the training data: given the test file, verify warned "--test … is the
+    # training data itself", an option never given, above the error that it is other data.
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        try:
+            td = _prepare_to_verify(request, config, model_path, data_path)
+        except (DataError, UsageError) as exc:
+            if not request.test:
+                raise
+            # a file of that name that is not the test data (another table, a damaged file):
+            # said, and the training data verified all the same
+            unchecked = f"{request.test} cannot be read as its --test data ({one_line(exc)})"
+            request.test = None
+            td = _prepare_to_verify(request, config, model_path, data_path)
+        if request.test and td.info.get("test_sha256") != manifest.get(
+            "test_sha256", td.info.get("test_sha256")
+        ):
+            unchecked = f"{request.test}, the --test data it was scored on, has changed since"
+        if td.info["sha256"] != manifest.get("data_sha256") and "request" not in manifest:
+            # An older model does not say whether a 20 % test part was held out: try that too.
+            request.hold_out_test = True
+            td = _prepare_to_verify(request, config, model_path, data_path)
     kind = data.Preprocessing.from_dict(model.preprocessing).kind
     if td.spec.kind != kind:
         raise UsageError(
@@ -417,6 +422,8 @@ def reproduce(
             f"{td.source}: its sha256 differs from the one in {model_path}'s manifest; "
             "verify with the data the model was trained on."
         )
+    for warning in said:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     # older models record no validation hash, and without early stopping none is read here
     stored_validation, read = manifest.get("validation_sha256"), td.info.get("validation_sha256")
     if None not in (stored_validation, read) and read != stored_validation:

@@ -391,6 +391,17 @@ def _short(e: BaseException) -> str:
     return " ".join(str(e).split())[:200] or type(e).__name__
 
 
+def _first_zip_member(f: Any, head: bytes) -> bytes:
+    """The name of a zip file's first member, from its local header (nothing decompressed,
+    the central directory not read): b"" when the file is no zip."""
+    if not head.startswith(b"PK\x03\x04"):
+        return b""
+    f.seek(26)
+    name_length = int.from_bytes(f.read(2), "little")
+    f.seek(30)
+    return f.read(min(name_length, 256))
+
+
 def _looks_like_pickle(head: bytes, tail: bytes) -> bool:
     """Pickle protocols 2-5 start with PROTO (0x80, version); PyTorch files are zip archives of
     pickles; protocols 0-1 start with a MARK/GLOBAL/container opcode and end with STOP ('.')."""
@@ -425,6 +436,12 @@ def _read(
         head = f.read(9)
         looks_safetensors = len(head) == 9 and head[8:9] == b"{"
         if not looks_safetensors:
+            if _first_zip_member(f, head).endswith(b".npy"):  # np.savez: data, not a pickle
+                raise ModelFileError(
+                    f"{name}: this is a NumPy .npz archive of arrays (data), not a model; give "
+                    "a model file saved by lrnn (.safetensors), and the data where the command "
+                    "takes its data."
+                )
             f.seek(max(0, size - 16))
             if _looks_like_pickle(head, f.read(16)):
                 what = (

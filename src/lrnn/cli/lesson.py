@@ -8,6 +8,7 @@ import argparse
 import json
 import math
 import sys
+import warnings
 from functools import partial
 from typing import Any
 
@@ -82,8 +83,16 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     source = args.data or data.DEFAULT_BUILTIN
     if args.model:
         model, spec = load_model_and_spec(args.model, args.encoding, None, [source])
-        # The model's classes, as evaluate has them: other classes are refused, not scored.
-        ds = data.align_classes(data.load(source, label=args.label, spec=spec), model.classes)
+        if args.image_size is not None:
+            warnings.warn(
+                "--image-size is ignored with --model: pictures are resized to the size the "
+                "model was trained on — drop it.",
+                stacklevel=2,
+            )
+        # The model's classes and label column, as evaluate has them: other classes are
+        # refused, not scored
+        label = given_label(args) or spec.label_column or args.label
+        ds = data.align_classes(data.load(source, label=label, spec=spec), model.classes)
         if len(model.classes) > 2:
             w, b = np.asarray(model.w, dtype=np.float64), np.asarray(model.b, dtype=np.float64)
         else:
