@@ -166,6 +166,7 @@ class ParquetSource:
             index.discard(label)  # an index of class labels is the label column
             self.features = [name for name in schema.names if name != label and name not in index]
         else:  # a model's features, by name: an index column may be one
+            index = set(pandas_index_columns(schema))
             self.features = list(columns)
         if not self.features:
             raise DataError(f"{self.files[0]} has only the label column; there are no features.")
