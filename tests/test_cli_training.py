@@ -295,6 +295,25 @@ def test_resume_refuses_other_options_and_other_data(tmp_path):
     assert snapshot(tmp_path) == before
 
 
+def test_a_resume_runs_on_the_checkpoints_backend(tmp_path):
+    """A torch run resumed without --backend went on in memory (torch sums in its own order:
+    a few per cent away from the uninterrupted run when unconverged), and --backend numpy
+    against a torch checkpoint was taken, without a word either way."""
+    pytest.importorskip("torch")
+    _training_and_validation_files(tmp_path)
+    common = ["train", "d.csv", "--iterations", "30", "--no-plot", "--checkpoint", "c.ckpt"]
+    first = run([*common, "--backend", "torch", "--checkpoint-every", "10"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = snapshot(tmp_path)
+    refused = run(["train", "d.csv", "--resume", "c.ckpt", "--backend", "numpy"], tmp_path)
+    assert_clean_failure(refused, (2,), "--backend numpy differs from the checkpoint's 'torch'")
+    assert snapshot(tmp_path) == before
+    resumed = run(["train", "d.csv", "--resume", "c.ckpt", "--no-plot"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    manifest = persist.load_model(tmp_path / "lrnn-model.safetensors").manifest
+    assert manifest["request"]["backend"] == "torch"
+
+
 def _training_and_validation_files(folder: Any) -> pd.DataFrame:
     """d.csv (60 rows) and v.csv (30 rows) of one frame, written to ``folder``; the frame."""
     rng = np.random.default_rng(0)

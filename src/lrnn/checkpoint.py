@@ -322,6 +322,21 @@ def agree_with(config: TrainConfig, given: dict[str, Any], flags: dict[str, str]
             )
 
 
+def resumed_backend(given: str, stored: Any) -> str:
+    """The backend a resume runs on: the checkpoint's where --backend is not given (Dask and
+    torch sum in their own order, so a torch run resumed in memory ended a few per cent away
+    on an unconverged run, without a word); a --backend that would change it is refused, as
+    other settings are. In memory or streamed ("auto", "numpy") is one arithmetic."""
+    recorded = stored if stored in ("dask", "torch") else "auto"
+    if given == "auto" or given == recorded or {given, recorded} <= {"auto", "numpy"}:
+        return recorded if given == "auto" else given
+    raise UsageError(
+        f"--backend {given} differs from the checkpoint's {recorded!r} (a run's sums depend on "
+        "its backend); drop --backend to resume the same run, or start a new run without "
+        "--resume."
+    )
+
+
 class Checkpointer(Callback):
     """Saves the run every ``every`` iterations, and stops it (after saving) when asked to —
     the CLI's Ctrl-C handler sets ``interrupted``."""

@@ -237,6 +237,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         if isinstance(made, dict) and made.get("standardize_on") in (None, "all rows"):
             # a checkpoint from before --standardize left the test rows out: its rule
             request = dataclasses.replace(request, standardize_on="all rows")
+        if isinstance(made, dict):
+            args.backend = checkpoint.resumed_backend(args.backend, made.get("backend"))
+            request = dataclasses.replace(request, backend=args.backend)
     cfg = _train_config(args, resumed)
     # lbfgs and newton record every iteration, whatever is printed: no history row changes
     spaced = resumed is not None and not solvers.get(cfg.solver).record_every_iteration
