@@ -197,6 +197,15 @@ def test_verify_the_lessons_cat_model(folder, capsys):
     assert out.startswith("bit-identical")
 
 
+def test_verify_with_a_wrong_label_blames_the_label_not_the_manifests_data(folder, capsys):
+    """A --label naming a measurement was answered "give the training data's path here", though
+    the path was right and the label was what to change."""
+    _train(capsys, "t.csv", "--iterations", "20")
+    status, _, err = _lrnn(capsys, "verify", "--model", "m.safetensors", "--label", "a")
+    assert status == 2 and "label column 'a' holds" in err
+    assert "named in m.safetensors's manifest" not in err
+
+
 def test_verify_given_the_test_file_says_only_that_it_is_other_data(folder, capsys):
     """It warned "--test test.csv is the training data itself" (an option never given, and
     not so) above the error that the file is not the training data."""

@@ -279,7 +279,11 @@ def _rose(costs: Any, dtype: Any) -> bool:
 
 
 def _prepare_to_verify(
-    request: TrainingRequest, config: Any, model_path: str, data_path: str | None
+    request: TrainingRequest,
+    config: Any,
+    model_path: str,
+    data_path: str | None,
+    label_given: bool = False,
 ) -> TrainingData:
     try:
         return prepare(request, config.random_state, request.backend)
@@ -306,7 +310,7 @@ def _prepare_to_verify(
             f"{given[option][1]}; verify with the data the model was trained on."
         ) from exc
     except DataError as exc:
-        if data_path:
+        if data_path or label_given:  # the user's own DATA or --label: theirs to change
             raise
         raise DataError(
             f"{exc} (that is the data named in {model_path}'s manifest; give the training "
@@ -389,7 +393,7 @@ def reproduce(
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
         try:
-            td = _prepare_to_verify(request, config, model_path, data_path)
+            td = _prepare_to_verify(request, config, model_path, data_path, label is not None)
         except (DataError, UsageError) as exc:
             if not request.test:
                 raise
@@ -397,7 +401,7 @@ def reproduce(
             # said, and the training data verified all the same
             unchecked = f"{request.test} cannot be read as its --test data ({one_line(exc)})"
             request.test = None
-            td = _prepare_to_verify(request, config, model_path, data_path)
+            td = _prepare_to_verify(request, config, model_path, data_path, label is not None)
         if request.test and td.info.get("test_sha256") != manifest.get(
             "test_sha256", td.info.get("test_sha256")
         ):
@@ -405,7 +409,7 @@ def reproduce(
         if td.info["sha256"] != manifest.get("data_sha256") and "request" not in manifest:
             # An older model does not say whether a 20 % test part was held out: try that too.
             request.hold_out_test = True
-            td = _prepare_to_verify(request, config, model_path, data_path)
+            td = _prepare_to_verify(request, config, model_path, data_path, label is not None)
     kind = data.Preprocessing.from_dict(model.preprocessing).kind
     if td.spec.kind != kind:
         raise UsageError(
