@@ -554,9 +554,9 @@ def test_a_stall_just_above_root_eps_on_scaled_features_is_the_costs_precision()
     assert "is below what the cost resolves in float64" in message
 
 
-def test_a_stalled_float32_lbfgs_run_is_not_sent_to_newton():
-    """In float32 Newton stalls at that tol too (at a larger gradient): the advice to try it
-    holds in float64 only."""
+def test_a_stalled_float32_lbfgs_run_is_sent_to_newton_which_gets_there():
+    """A line search stalls where the float32 cost stops resolving its decrease; Newton's step
+    follows the gradient and reaches the tol (it was left out of the advice in float32)."""
     import warnings
 
     from sklearn.datasets import load_breast_cancer
@@ -572,7 +572,42 @@ def test_a_stalled_float32_lbfgs_run_is_not_sent_to_newton():
         fitted = LogisticNeuron(solver="lbfgs", tol=1e-8, alpha=1e-3).fit(X32, y)
     (message,) = [str(w.message) for w in caught if w.category is ConvergenceWarning]
     assert fitted.result_.stop_reason == "stalled" and "resolves in float32" in message
-    assert "newton" not in message
+    assert "solver='newton'" in message
+    advised = LogisticNeuron(solver="newton", tol=1e-8, alpha=1e-3).fit(X32, y)
+    assert advised.result_.stop_reason == "tol" and advised.result_.grad_norm <= 1e-8
+
+
+def test_newton_is_the_same_on_any_column_scale():
+    """One ridge for every column, from the mean curvature, outweighed a 1e-4 column's own
+    curvature beside a 1e4 column: Newton crawled there and stopped at tol with twice the
+    optimum's cost, without a word; exact Newton does not depend on the columns' scales."""
+    from lrnn import LogisticNeuron
+
+    rng = np.random.RandomState(0)
+    Z = rng.randn(500, 5)
+    y = (Z @ np.array([1, -1, 0.5, 1, -0.5]) + 0.5 * rng.randn(500) > 0).astype(int)
+    scaled = LogisticNeuron(solver="newton", tol=1e-10).fit(Z * np.array([1e-4, 1, 1, 1, 1e4]), y)
+    plain = LogisticNeuron(solver="newton", tol=1e-10).fit(Z, y)
+    assert scaled.result_.final_cost == pytest.approx(plain.result_.final_cost, rel=1e-9)
+    assert scaled.n_iter_ <= plain.n_iter_ + 2
+
+
+def test_a_sample_of_standardized_columns_is_not_called_badly_scaled():
+    """140 rows of N(0, 1) columns: a few of 1500 column means pass 0.2 by chance, so the
+    stall was blamed on "badly scaled" features with "standardize them" as the fix."""
+    import warnings
+
+    from lrnn import LogisticNeuron
+
+    rng = np.random.RandomState(5)
+    X = rng.randn(100, 1500)
+    y = (X[:, :5].sum(1) + rng.randn(100) > 0).astype(int)
+    X, y = np.vstack([X, X[:40]]), np.concatenate([y, 1 - y[:40]])  # some rows both ways
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        LogisticNeuron(solver="lbfgs", alpha=1e-3, tol=1e-9, max_iter=500).fit(X, y)
+    said = " ".join(str(w.message) for w in caught)
+    assert "below what the cost resolves" in said and "badly scaled" not in said
 
 
 def test_a_rate_too_small_to_move_the_cost_is_said():

@@ -220,8 +220,13 @@ def _newton_direction(
         H = np.ascontiguousarray(backend.hessian(w, b))
         diagonal = H.reshape(-1)[:: size + 1]  # a view: cheaper than fancy indexing or einsum
         diagonal[penalised] += config.alpha
-        # A tiny ridge keeps H positive definite on separable or rank-deficient data.
-        diagonal += 1e-12 * max(1.0, float(np.add.reduce(diagonal)) / size)
+        # A tiny ridge keeps H positive definite on separable or rank-deficient data; relative
+        # to each entry, so that it is the same on any column scale (one ridge for all, from
+        # the mean curvature, outweighed the curvature of a column of 1e-4's a thousandfold
+        # beside one of 1e4's: Newton crawled there as gradient descent does, and stopped at
+        # tol twice the optimum's cost). A column without curvature gets the old floor.
+        floor = 1e-12 * max(1.0, float(np.add.reduce(diagonal)) / size)
+        diagonal += np.where(diagonal > 0, 1e-12 * diagonal, floor)
         # LAPACK's Cholesky directly: scipy.linalg's wrappers cost more than the solve itself
         # at these sizes (a tenth of a millisecond per call, tens of calls per fit).
         from scipy.linalg import lapack

@@ -104,7 +104,12 @@ def _standardized(X: NDArray, scale: float) -> bool:
     varies = std > 1e-12
     if not varies.any():
         return False
-    return bool(np.all(np.abs(mean[varies]) <= 0.2) and np.all(np.abs(std[varies] - 1) <= 0.25))
+    # within a sample's own spread too: 140 rows of N(0, 1) data (a cross-validation fold of
+    # standardized data) have a few of 1500 column means past 0.2, and were "badly scaled"
+    near_mean, near_std = 0.2 + 3 / math.sqrt(m), 0.25 + 3 / math.sqrt(2 * m)
+    return bool(
+        np.all(np.abs(mean[varies]) <= near_mean) and np.all(np.abs(std[varies] - 1) <= near_std)
+    )
 
 
 def larger_steps_advice(backend: Backend) -> str:
@@ -253,9 +258,9 @@ def warn_if_unfinished(
         near = stationary_enough(result.grad_norm / margin, result.final_cost, 0.0, backend.dtype)
         if at_precision or near:
             # the cost, which a line search compares, stops resolving a gradient of about
-            # √eps; Newton's step follows the gradient itself and gets further
-            # in float32 Newton meets the same wall (its solve is no finer than the data)
-            newton = solver.name != "newton" and backend.dtype == np.float64
+            # √eps; Newton's step follows the gradient itself and gets further, in float32 too
+            # (standardized breast_cancer: lbfgs stalled at 1e-5, Newton reached 4e-9)
+            newton = solver.name != "newton"
             ways = ["a larger tol"] + (["solver='newton'"] if newton else [])
             ways += ["standardized features"] if scale else []
             said = ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + ", or " + ways[-1]
