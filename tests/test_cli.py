@@ -746,3 +746,23 @@ def test_an_option_given_twice_with_two_values_is_said(tmp_path):
     assert said in proc.stderr and "Stopped after 20 iterations" in proc.stdout
     again = run(["train", "--iterations", "20", "--iterations", "20", "--no-plot"], tmp_path)
     assert again.returncode == 0 and "given 2 times" not in again.stderr  # the same value
+
+
+def test_other_packages_deprecations_are_not_lrnn_warnings(monkeypatch, capsys):
+    """Under an older matplotlib, pyparsing's deprecations came out as three lrnn 'warning:'
+    lines the user could do nothing about; lrnn's own warnings still show."""
+    import warnings
+
+    from lrnn.cli import lesson, main
+
+    def slope(args):
+        warnings.warn(
+            "'parseString' deprecated - use 'parse_string'", DeprecationWarning, stacklevel=1
+        )
+        warnings.warn("lrnn's own word", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(lesson, "cmd_slope", slope)
+    assert main(["slope"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: lrnn's own word" in err and "parseString" not in err

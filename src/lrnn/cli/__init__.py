@@ -238,6 +238,10 @@ def _main(argv: Sequence[str] | None) -> int:
             )
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            # other packages' deprecations (pyparsing's, under an older matplotlib) are their
+            # authors' business, hidden as Python hides them; lrnn itself deprecates nothing
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
             warnings.showwarning = _one_line_warning
             stdout, stderr = sys.stdout, sys.stderr
             if not isinstance(stderr, _MayClose):
