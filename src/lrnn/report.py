@@ -24,6 +24,7 @@ import os
 import platform
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,12 @@ class _Context:
     #: the history may be another run's (it ends well short of the model's iterations): said
     #: on the page, and the model's own end is not joined to it
     history_caveat: str | None = None
+
+    @cached_property
+    def digest(self) -> str:
+        """The data's SHA-256, once: the data section shows it, and the metrics say by it
+        whether the threshold was chosen on these very examples."""
+        return data_sha256(self.dataset.X, self.dataset.y)
 
     @property
     def is_image(self) -> bool:
@@ -326,7 +333,7 @@ def _data(ctx: _Context) -> str:
     ds, y = ctx.dataset, ctx.y
     m = y.size
     positives = int(y.sum())
-    digest = data_sha256(ds.X, ds.y)
+    digest = ctx.digest
     same = training_overlap(ctx.model, ds, digest)
     rows: list[tuple[str, Any]] = [
         ("source", ds.source),
@@ -372,10 +379,13 @@ def _metrics(ctx: _Context) -> str:
     head = "".join(f'<th scope="col">{h}</th>' for h in ("metric", "value"))
     body = "".join(f'<tr><th scope="row">{html.escape(k)}</th>{_td(v)}</tr>' for k, v in rows)
     table = f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>\n"
+    chosen = threshold_chosen_on(ctx.model, ctx.digest)  # said where the scores are read too
     return scrolling(table) + _note(
         f"Positive class: {isolated(ctx.classes[1])}. Predicted positive when "
-        f"P({isolated(ctx.classes[1])}) > {ev.threshold:g}. Precision, recall and F1 are — when "
-        "undefined (no positive predictions or no positive examples)."
+        f"P({isolated(ctx.classes[1])}) > {ev.threshold:g}"
+        + (f": {chosen[0].lower()}{chosen[1:]}" if chosen else "")
+        + ". Precision, recall and F1 are — when undefined (no positive predictions or no "
+        "positive examples)."
     )
 
 
