@@ -91,8 +91,42 @@ def test_documents_without_a_word_are_refused_with_advice_that_helps():
     with pytest.raises(DataError, match=r"^docs: none of the 4 documents holds a word"):
         TextVectorizer.fit(wordless, text.settings(min_df=None, hashing=64), "docs")
     rows = TextVectorizer.fit(["a good film", "😀"], text.settings(min_df=None, hashing=64), "d")
-    said = text.no_known_words(rows.transform(["a good film", "😀"]), ["1", "2"], True, True)
+    said = text.no_known_words(rows.transform(["a good film", "😀"]), ["1", "2"], True)
     assert said.endswith("nothing but the bias — check them.")
+
+
+def test_a_document_left_wordless_by_max_features_names_it():
+    """A --max-features cut was blamed on --min-df, which was not what cut it."""
+    docs = ["the film was great", "the plot", "a poor film", "zebra"]
+    options = text.settings(min_df=1, max_features=2)
+    X = TextVectorizer.fit(docs, options, "docs").transform(docs)
+    with pytest.warns(UserWarning, match=r"check them, or raise --max-features\.$"):
+        text.documents_dataset(docs, ["a", "b", "a", "b"], list("1234"), "docs", options, None)
+    assert text.no_known_words(X, list("1234"), True) is not None
+
+
+def test_words_keep_their_marks_and_a_turkish_capital_i():
+    """Python's word characters leave out combining marks: Hindi's पसंद and नापसंद were both cut
+    to "पस", vowelled Arabic into fragments shared by other words, and "İstanbul" (lower-cased
+    to i and a combining dot) became "stanbul"; models saved before keep their own words."""
+    docs = ["पसंद है", "नापसंद है", "جَمِيلٌ جِدًّا", "İstanbul güzel", "istanbul güzel"]
+    vocabulary = TextVectorizer.fit(docs, text.settings(min_df=1, ngrams=[1, 1]), "d").vocabulary
+    assert {"पसंद", "नापसंद", "है", "جَمِيلٌ", "جِدًّا", "istanbul", "güzel"} == set(vocabulary)
+    old = {**text.settings(min_df=1, ngrams=[1, 1])}
+    del old["marks_in_words"]  # a model file from before
+    assert "पस" in TextVectorizer.fit(docs, old, "d").vocabulary
+
+
+def test_text_in_a_script_without_spaces_is_said():
+    """Chinese sentences became one "word" each: 100 % on the training data and the bias alone
+    on any new sentence, without a word."""
+    pos, neg = ["这部电影很好看", "我非常喜欢这个故事"], ["这部电影很难看", "我非常讨厌这个故事"]
+    docs = [f"{a}，{b}。" for a in pos for b in pos] + [f"{a}，{b}。" for a in neg for b in neg]
+    with pytest.warns(UserWarning, match=r"100 % of its letters are in a script written without"):
+        TextVectorizer.fit(docs, text.settings(min_df=1), "d")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TextVectorizer.fit(["a good film", "a poor film"], text.settings(min_df=1), "d")
 
 
 def test_class_folders_named_by_numbers_take_the_numbers_order(tmp_path):
@@ -141,7 +175,7 @@ def test_an_accent_typed_as_a_combining_mark_is_the_same_word(tmp_path):
     assert abs(ours.transform([decomposed]) - ours.transform([composed])).max() == 0
     # a model saved before the setting existed: its settings lack it, load, and are read as
     # they were trained (no composing), so its features do not change
-    older = {k: v for k, v in ours.settings.items() if k != "unicode_form"}
+    older = {k: v for k, v in ours.settings.items() if k not in ("unicode_form", "marks_in_words")}
     assert text.check_settings(older) is None
     before = TextVectorizer(older, ours.vocabulary, ours.idf)
     column = {term: i for i, term in enumerate(ours.vocabulary)}

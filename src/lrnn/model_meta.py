@@ -260,8 +260,11 @@ def _unmatchable_term(terms: list[str], settings: Any) -> str | None:
 
     if not isinstance(settings, dict):
         return None
+    from lrnn.data.text import one_word
+
     lo, hi = settings["ngram_range"]
-    term = re.compile(rf"^\w{{2,}}(?: \w{{2,}}){{{lo - 1},{hi - 1}}}$", re.MULTILINE)
+    word = one_word(settings)
+    term = re.compile(rf"^{word}(?: {word}){{{lo - 1},{hi - 1}}}$", re.MULTILINE)
     composed = settings.get("unicode_form") == "NFC"
 
     def fine(text: str, count: int) -> bool:

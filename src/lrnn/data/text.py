@@ -22,7 +22,9 @@ binary content (a NUL byte), the encoding (``--encoding``), emptiness — each a
 from __future__ import annotations
 
 import codecs
+import functools
 import math
+import re
 import unicodedata
 import warnings
 from collections.abc import Sequence
@@ -57,10 +59,11 @@ DEFAULTS: dict[str, Any] = {
     "encoding": "utf-8",
     "text_column": None,
     "unicode_form": "NFC",
+    "marks_in_words": True,
 }
-#: A model file written before ``unicode_form`` existed lacks it: its documents were not
-#: normalised, and are not now (the same features as when it was trained).
-_OPTIONAL_SETTINGS = frozenset({"unicode_form"})
+#: A model file written before ``unicode_form`` or ``marks_in_words`` existed lacks it: its
+#: documents were read without it, and are now (the same features as when it was trained).
+_OPTIONAL_SETTINGS = frozenset({"unicode_form", "marks_in_words"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -106,6 +109,8 @@ def check_settings(d: Any) -> str | None:
         return "the text settings are not the expected object"
     if d.get("unicode_form") not in (None, "NFC"):
         return f'unicode_form {clip(repr(d["unicode_form"]))} must be "NFC" or null'
+    if d.get("marks_in_words") not in (None, True, False):
+        return f"marks_in_words {clip(repr(d['marks_in_words']))} must be true, false or null"
     lo_hi = d["ngram_range"]
     if not (
         isinstance(lo_hi, list | tuple)
@@ -177,13 +182,56 @@ def _counting(settings: dict) -> dict[str, Any]:
         "lowercase": True,
         "dtype": np.float64,
     }
-    if settings.get("unicode_form") == "NFC":
-        common["preprocessor"] = _composed_lower_case  # in place of lowercase=True's own step
+    marks = bool(settings.get("marks_in_words"))
+    if settings.get("unicode_form") == "NFC":  # in place of lowercase=True's own step
+        common["preprocessor"] = _composed_lower_case_dotless if marks else _composed_lower_case
+    if marks:
+        common["token_pattern"] = word_pattern(settings)
     return common
 
 
 def _composed_lower_case(document: str) -> str:
     return unicodedata.normalize("NFC", document).lower()
+
+
+def _composed_lower_case_dotless(document: str) -> str:
+    """Turkish "İ" lower-cases to "i" and a combining dot above, which no composed form takes
+    back: "İstanbul" would not be "istanbul"; the dot is dropped."""
+    return unicodedata.normalize("NFC", document).lower().replace("i\u0307", "i")
+
+
+@functools.cache
+def _combining_marks() -> str:
+    """Every combining mark (accents, vowel signs, niqqud, harakat: Unicode's category M), as a
+    regex character class's ranges. Python's ``\\w`` leaves them out, so "पसंद" and "नापसंद"
+    were cut at their vowel signs into one fragment "पस". Marks lie below U+20000 and in the
+    variation selectors at U+E0100: a scan of those takes ~15 ms, once per process."""
+    ranges: list[tuple[int, int]] = []
+    for code in (*range(0x20000), *range(0xE0100, 0xE01F0)):
+        if unicodedata.category(chr(code))[0] == "M":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(
+        re.escape(chr(a)) + ("" if a == b else "-" + re.escape(chr(b))) for a, b in ranges
+    )
+
+
+def word_pattern(settings: Any) -> str:
+    """What a word is, as a regex: two or more letters, digits or underscores, and with
+    ``marks_in_words`` the combining marks that belong to them (scikit-learn's default
+    ``\\b\\w\\w+\\b`` cut Hindi, Thai and vowelled Arabic or Hebrew words into fragments)."""
+    if isinstance(settings, dict) and settings.get("marks_in_words"):
+        return rf"(?<![\w{_combining_marks()}]){one_word(settings)}"
+    return r"(?u)\b\w\w+\b"
+
+
+def one_word(settings: Any) -> str:
+    """One word as a regex, for a term's parts (a saved vocabulary is checked with it)."""
+    if isinstance(settings, dict) and settings.get("marks_in_words"):
+        return rf"\w[\w{_combining_marks()}]+"
+    return r"\w{2,}"
 
 
 @dataclass(frozen=True)
@@ -238,25 +286,66 @@ class TextVectorizer:
                     if options["min_df"] != 1 and _any_word(docs, options)
                     else "give documents with words"  # no --min-df would leave one
                 )
+                unspaced = unspaced_script(docs)
                 raise DataError(
                     f"{source}: no words are left in the vocabulary with --min-df "
-                    f"{options['min_df']} (with {len(docs)} documents; a word is two or more "
-                    f"letters, digits or underscores); {fix}."
+                    f"{options['min_df']} (with {len(docs)} documents; {WORD}); "
+                    + (f"{unspaced}" if unspaced else f"{fix}.")
                 ) from e
             vocabulary = tuple(counter.get_feature_names_out().tolist())
+            if unspaced := unspaced_script(docs):  # whole phrases as words: learns little
+                warnings.warn(f"{source}: {unspaced}", stacklevel=user_stacklevel())
         width = options["hashing"] if vocabulary is None else len(vocabulary)
         draft = cls(options, vocabulary, np.ones(width))
         counts = draft._counter().transform(list(docs)).tocsr()
         counts.sum_duplicates()
         if counts.nnz == 0:  # hashing keeps every word, so none was there: nothing to learn
             raise DataError(
-                f"{source}: none of the {len(docs)} documents holds a word (two or more "
-                "letters, digits or underscores: emoji, punctuation and single characters are "
-                "left out); give documents with words."
+                f"{source}: none of the {len(docs)} documents holds a word ({WORD}: emoji, "
+                "punctuation and single characters are left out); give documents with words."
             )
         df = np.bincount(counts.indices, minlength=width).astype(np.float64)
         idf = np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0
         return cls(options, vocabulary, idf)
+
+
+#: What a word is, as messages say it (:func:`word_pattern` is the regex).
+WORD = "a word is two or more letters, digits or underscores, with their accents and vowel signs"
+
+#: Scripts written without spaces between words: Thai, Lao, Tibetan, Myanmar, Khmer, kana,
+#: and the CJK ideographs (with their extensions and compatibility forms).
+_UNSPACED = re.compile(
+    "[\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]"
+)
+
+
+def unspaced_script(docs: Sequence[str]) -> str | None:
+    """Said when most letters of the documents (the first 500, 2000 characters each) are in a
+    script written without spaces between words: lrnn's words run from space or punctuation to
+    the next, so a Chinese sentence was one "word" — 100 % on the training data, the bias alone
+    on any new sentence — without a word of warning. None otherwise."""
+    sample = "".join(doc[:2000] for doc in docs[:500])
+    letters = len(re.findall(rf"[\w{_combining_marks()}]", sample))  # vowel signs count
+    unspaced = len(_UNSPACED.findall(sample))
+    if not letters or unspaced < 0.2 * letters:
+        return None
+    return (
+        f"{min(100, round(100 * unspaced / letters))} % of its letters are in a script written without "
+        "spaces between words (Chinese, Japanese, Thai, …), and lrnn's words run from one space "
+        "or punctuation mark to the next, so whole phrases become single words that new "
+        "documents rarely repeat; put spaces between the words first (a word segmenter such "
+        "as jieba, MeCab or PyThaiNLP does it)."
+    )
+
+
+def _vocabulary_advice(settings: dict) -> str:
+    """How to keep more words: the options that cut the vocabulary, as they were given."""
+    if settings.get("hashing") is not None:
+        return ""
+    ways = [] if settings.get("min_df") == 1 else ["lower --min-df"]
+    ways += [] if settings.get("max_features") is None else ["raise --max-features"]
+    return "".join(f", or {way}" for way in ways[:1]) + "".join(f" or {w}" for w in ways[1:])
 
 
 def _any_word(docs: Sequence[str], options: dict) -> bool:
@@ -458,7 +547,7 @@ def load_text_folder(
 
 
 def no_known_words(
-    X: Any, names: Sequence[str], training: bool = False, hashing: bool = False
+    X: Any, names: Sequence[str], training: bool = False, advice: str = ""
 ) -> str | None:
     """The warning for TF-IDF rows with no stored value — documents none of whose words the
     model knows, scored by the bias alone (a wrong encoding or language looks like this) —
@@ -471,9 +560,8 @@ def no_known_words(
     if training:
         return (
             f"{blank.size} of {X.shape[0]} document(s) hold no word the vocabulary keeps (e.g. "
-            f"{example!r}): a word is two or more letters, digits or underscores, so emoji, "
-            "punctuation and single characters are left out; those rows teach the neuron "
-            f"nothing but the bias — check them{'' if hashing else ', or lower --min-df'}."
+            f"{example!r}): {WORD}, so emoji, punctuation and single characters are left out; "
+            f"those rows teach the neuron nothing but the bias — check them{advice}."
         )
     return (
         f"{blank.size} document(s) hold no word the model knows (e.g. {example!r}); "
@@ -500,8 +588,8 @@ def documents_dataset(
         raise DataError(f"{source}: the model was not trained on text; give {spec.kind} data.")
     X = spec.vectorizer.transform(docs)
     said = "standard input" if source == "-" else source  # as its blank lines are told
-    hashed = spec.vectorizer.settings["hashing"] is not None  # (no --min-df to advise)
-    if message := no_known_words(X, names, not scoring, hashed):
+    advice = _vocabulary_advice(spec.vectorizer.settings)
+    if message := no_known_words(X, names, not scoring, advice):
         warnings.warn(f"{said}: {message}", stacklevel=user_stacklevel())
     y, classes = (None, None)
     if labels is not None:
