@@ -759,3 +759,14 @@ def test_a_history_the_model_file_thinned_is_said_to_be(tmp_path):
     args = ["report", "--model", "m.safetensors", "digits", "--history", "h.csv", "-o", "b.html"]
     assert run(args, tmp_path).returncode == 0
     assert "Showing 50 of 2000 recorded rows, evenly spaced" in (tmp_path / "b.html").read_text()
+
+
+def test_a_words_chart_that_cannot_draw_its_words_says_so(tmp_path):
+    """Thai words on a machine whose fonts lack Thai: the chart was a column of boxes without
+    a word; the table under it says so (and spells them out)."""
+    from lrnn import plots, text_report
+
+    nowhere = "\U0010fffd"  # a private-use character: no font draws it
+    assert plots.undrawable(["film", nowhere]) and not plots.undrawable(["film", "café"])
+    assert "shows them as boxes" in text_report._boxes_note([nowhere, "film"])
+    assert text_report._boxes_note(["film", "café"]) == ""

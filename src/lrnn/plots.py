@@ -114,6 +114,17 @@ def _save(fig: Figure, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
+def undrawable(texts: Sequence[str]) -> bool:
+    """Whether some character of ``texts`` is missing from the font the figures use: it shows
+    as a box (Thai, Chinese, Devanagari where only DejaVu is installed). Where the words are
+    the whole content of a chart, the page says so (the warning itself is silenced)."""
+    from matplotlib.font_manager import FontProperties, findfont
+    from matplotlib.ft2font import FT2Font
+
+    drawn = FT2Font(findfont(FontProperties())).get_charmap()
+    return any(ord(c) not in drawn for text in texts for c in text if not c.isspace())
+
+
 def _column(history: Mapping[str, Sequence[float]], key: str) -> NDArray[np.float64] | None:
     values = history.get(key)
     if values is None or len(values) == 0:

@@ -59,6 +59,7 @@ def weights_section(ctx: Any, figure: Callable[..., str], grid: Callable[..., st
     )
     rows = [(t, v, classes[1]) for t, v in positive] + [(t, v, classes[0]) for t, v in negative]
     note = "" if ctx.model.feature_names else HASHED_NOTE
+    note += _boxes_note([t for t, _ in positive + negative])
     table = grid(
         ["term", "weight", "its presence pushes towards"],
         rows,
@@ -80,6 +81,7 @@ def _class_weights_section(
         for c, positive, negative in per_class
     ]
     note = "" if ctx.model.feature_names else HASHED_NOTE
+    note += _boxes_note([t for _, pos, neg in per_class for t, _ in pos + neg])
     table = grid(
         ["class", "words that raise its score most", "words that lower it most"],
         rows,
@@ -87,6 +89,16 @@ def _class_weights_section(
     )
     return figure(path, alt, "What each neuron of the layer looks for: its strongest words.") + (
         table
+    )
+
+
+def _boxes_note(terms: Sequence[str]) -> str:
+    """Said under the table where the chart above it cannot draw some of its words."""
+    if not plots.undrawable(terms):
+        return ""
+    return (
+        " Some of these words are in letters the fonts on this machine lack, so the chart "
+        "shows them as boxes; this table spells them out."
     )
 
 
