@@ -713,6 +713,7 @@ CASES: list[tuple[str, Build, str]] = [
     ("npz member cut short", lambda f: ["train", f.npz_members("s.npz", X=_npy_header((2, 2)) + b"\0" * 8), *T], "'x' is unreadable"),
     # ---- model files
     ("model zero bytes", lambda f: ["predict", "--model", f.bytes("e.safetensors", b""), "digits"], "too short"),
+    ("model that is an npz of data", lambda f: ["predict", "--model", f.npz("d.npz", X=np.zeros((2, 2)), y=[0, 1]), "digits"], "d.npz: this is a NumPy .npz archive of arrays (data), not a model"),
     ("model text file", lambda f: ["evaluate", "--model", f.text("m.txt", "w = 1\n" * 10), "digits"], "not a safetensors"),
     ("model truncated", lambda f: ["evaluate", "--model", f.truncated("cut.safetensors", IMAGE_MODEL, 0.9), "digits"], "cut.safetensors"),
     ("model is a folder", lambda f: ["evaluate", "--model", f.directory("m.safetensors"), "digits"], "is a folder"),
@@ -968,8 +969,8 @@ CASES: list[tuple[str, Build, str]] = [
     ("text folder binary file", lambda f: ["train", f.reviews("r", {"neg/x.txt": b"\x89PNG\x00\x00"}), *T], "x.txt: looks like a binary file"),
     ("text folder not utf-8", lambda f: ["train", f.reviews("r", {"neg/l.txt": "café".encode("latin-1")}), *T], "l.txt: not valid utf-8 text (byte 0xe9 at offset 3); give --encoding"),
     ("text vocabulary empty after --min-df", lambda f: ["train", f.reviews("r", {}), *T, "--min-df", "50"], "no words are left in the vocabulary with --min-df 50"),
-    ("text folder without a word, hashed", lambda f: ["train", (f.text("e/a/1.txt", "😀 !"), f.text("e/b/1.txt", "😢 ?"), "e")[2], *T, "--hashing", "64"], "e: none of the 2 documents holds a word (two or more letters, digits or underscores"),
-    ("text folder without a word", lambda f: ["train", (f.text("e/a/1.txt", "😀 !"), f.text("e/b/1.txt", "😢 ?"), "e")[2], *T], "no words are left in the vocabulary with --min-df 2 (with 2 documents; a word is two or more letters, digits or underscores); give documents with words."),
+    ("text folder without a word, hashed", lambda f: ["train", (f.text("e/a/1.txt", "😀 !"), f.text("e/b/1.txt", "😢 ?"), "e")[2], *T, "--hashing", "64"], "e: none of the 2 documents holds a word (a word is two or more letters, digits or underscores, with their accents and vowel signs: emoji"),
+    ("text folder without a word", lambda f: ["train", (f.text("e/a/1.txt", "😀 !"), f.text("e/b/1.txt", "😢 ?"), "e")[2], *T], "no words are left in the vocabulary with --min-df 2 (with 2 documents; a word is two or more letters, digits or underscores, with their accents and vowel signs); give documents with words."),
     ("--text-column to a table model", lambda f: ["predict", "--model", TABLE_MODEL, f.csv("t.csv", _table_frame()), "--text-column", "a"], "--text-column names a table's column of documents for a text model; table.safetensors is a model of table data — drop --text-column"),
     ("text --min-df 1.0", lambda f: ["train", f.reviews("r", {}), *T, "--min-df", "1.0"], "--min-df 1.0 must be a whole count ≥ 1 (of documents) or a fraction between 0 and 1 (of the documents, 1 itself excluded: give the count 1"),
     ("text --min-df fraction above one", lambda f: ["train", f.reviews("r", {}), *T, "--min-df", "1.5"], "--min-df 1.5 must be"),

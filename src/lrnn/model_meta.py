@@ -241,13 +241,14 @@ def check_text_model(meta: dict, w: np.ndarray, idf: np.ndarray | None, name: st
     odd = _unmatchable_term(names, text)
     if odd is not None:  # its weight could never count: `lrnn words` would show it all the same
         from lrnn.data.dataset import shown
+        from lrnn.data.text import WORD
 
         lo, hi = text["ngram_range"]
         term = shown(odd[:60], accents=True) + ("…" if len(odd) > 60 else "")
         raise ModelFileError(
             f"{name}: the vocabulary term {term} ({len(odd)} characters) can never be found in "
-            f"a document (a term is {lo}–{hi} lower-case words of two or more letters, digits "
-            "or underscores, one space apart); the file is corrupt — retrain the model."
+            f"a document (a term is {lo}–{hi} lower-case words one space apart; {WORD}); the "
+            "file is corrupt — retrain the model."
         )
 
 
