@@ -122,11 +122,17 @@ def test_text_in_a_script_without_spaces_is_said():
     on any new sentence, without a word."""
     pos, neg = ["这部电影很好看", "我非常喜欢这个故事"], ["这部电影很难看", "我非常讨厌这个故事"]
     docs = [f"{a}，{b}。" for a in pos for b in pos] + [f"{a}，{b}。" for a in neg for b in neg]
-    with pytest.warns(UserWarning, match=r"100 % of its letters are in a script written without"):
-        TextVectorizer.fit(docs, text.settings(min_df=1), "d")
+    for options in (text.settings(min_df=1), text.settings(hashing=64)):
+        with pytest.warns(UserWarning, match=r"100 % of its letters are in a script written wit"):
+            TextVectorizer.fit(docs, options, "d")
+    segmented = [" ".join(["这部", "电影", "很", "好看"])] * 4 + ["素晴らしい 映画 好き 感動"] * 4
+    emoji = ["❤️love ✔️great film", "❤️hate ✔️bad film"]  # a variation selector is no mark
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         TextVectorizer.fit(["a good film", "a poor film"], text.settings(min_df=1), "d")
+        TextVectorizer.fit(segmented, text.settings(min_df=1), "d")
+        kept = TextVectorizer.fit(emoji, text.settings(min_df=1, ngrams=[1, 1]), "d").vocabulary
+    assert set(kept) == {"love", "great", "hate", "bad", "film"}
 
 
 def test_class_folders_named_by_numbers_take_the_numbers_order(tmp_path):

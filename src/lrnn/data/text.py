@@ -200,15 +200,20 @@ def _composed_lower_case_dotless(document: str) -> str:
     return unicodedata.normalize("NFC", document).lower().replace("i\u0307", "i")
 
 
+#: Marks that belong to no letter: variation selectors (an emoji's U+FE0F: "❤️love" lost
+#: "love", which could not start after a mark).
+_NOT_OF_LETTERS = range(0xFE00, 0xFE10)
+
+
 @functools.cache
 def _combining_marks() -> str:
-    """Every combining mark (accents, vowel signs, niqqud, harakat: Unicode's category M), as a
-    regex character class's ranges. Python's ``\\w`` leaves them out, so "पसंद" and "नापसंद"
-    were cut at their vowel signs into one fragment "पस". Marks lie below U+20000 and in the
-    variation selectors at U+E0100: a scan of those takes ~15 ms, once per process."""
+    """The combining marks of letters (accents, vowel signs, niqqud, harakat: Unicode's
+    categories Mn and Mc, but the variation selectors), as a regex character class's ranges.
+    Python's ``\\w`` leaves them out, so "पसंद" and "नापसंद" were cut at their vowel signs into
+    one fragment "पस". They lie below U+20000: a scan takes ~15 ms, once per process."""
     ranges: list[tuple[int, int]] = []
-    for code in (*range(0x20000), *range(0xE0100, 0xE01F0)):
-        if unicodedata.category(chr(code))[0] == "M":
+    for code in range(0x20000):
+        if unicodedata.category(chr(code)) in ("Mn", "Mc") and code not in _NOT_OF_LETTERS:
             if ranges and ranges[-1][1] == code - 1:
                 ranges[-1] = (ranges[-1][0], code)
             else:
@@ -293,8 +298,8 @@ class TextVectorizer:
                     + (f"{unspaced}" if unspaced else f"{fix}.")
                 ) from e
             vocabulary = tuple(counter.get_feature_names_out().tolist())
-            if unspaced := unspaced_script(docs):  # whole phrases as words: learns little
-                warnings.warn(f"{source}: {unspaced}", stacklevel=user_stacklevel())
+        if unspaced := unspaced_script(docs):  # whole phrases as words: learns little
+            warnings.warn(f"{source}: {unspaced}", stacklevel=user_stacklevel())
         width = options["hashing"] if vocabulary is None else len(vocabulary)
         draft = cls(options, vocabulary, np.ones(width))
         counts = draft._counter().transform(list(docs)).tocsr()
@@ -312,26 +317,41 @@ class TextVectorizer:
 #: What a word is, as messages say it (:func:`word_pattern` is the regex).
 WORD = "a word is two or more letters, digits or underscores, with their accents and vowel signs"
 
-#: Scripts written without spaces between words: Thai, Lao, Tibetan, Myanmar, Khmer, kana,
-#: and the CJK ideographs (with their extensions and compatibility forms).
-_UNSPACED = re.compile(
-    "[\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]"
+#: Scripts written without spaces between words, with the most letters a word of each has
+#: once a segmenter has put spaces between them (more: a phrase): Chinese and Japanese words
+#: have 1–4 (a four-character idiom); Thai, Lao, Khmer, Myanmar and Tibetan words, vowel signs
+#: counted, up to about 10.
+_UNSPACED = (
+    (
+        re.compile(
+            "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]"
+        ),
+        4,
+    ),
+    (re.compile("[\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff]"), 10),
 )
 
 
 def unspaced_script(docs: Sequence[str]) -> str | None:
-    """Said when most letters of the documents (the first 500, 2000 characters each) are in a
-    script written without spaces between words: lrnn's words run from space or punctuation to
-    the next, so a Chinese sentence was one "word" — 100 % on the training data, the bias alone
-    on any new sentence — without a word of warning. None otherwise."""
-    sample = "".join(doc[:2000] for doc in docs[:500])
-    letters = len(re.findall(rf"[\w{_combining_marks()}]", sample))  # vowel signs count
-    unspaced = len(_UNSPACED.findall(sample))
-    if not letters or unspaced < 0.2 * letters:
+    """Said when a fifth or more of the documents' letters (the first 500 documents, 2000
+    characters each) are in a script written without spaces between words, and most of those
+    letters sit in "words" longer than that script's words are — no segmenter put spaces
+    between them: lrnn's words run from space or punctuation to the next, so a Chinese clause
+    was one "word" (100 % on the training data, the bias alone on any new sentence) without a
+    word of warning. None otherwise."""
+    sample = " ".join(doc[:2000] for doc in docs[:500])
+    words = re.findall(rf"[\w{_combining_marks()}]+", sample)  # vowel signs count
+    letters = sum(map(len, words))
+    unspaced = phrases = 0
+    for word in words:
+        limit = next((most for script, most in _UNSPACED if script.match(word)), None)
+        if limit is not None:
+            unspaced += len(word)
+            phrases += len(word) if len(word) > limit else 0
+    if not unspaced or unspaced < 0.2 * letters or phrases < 0.5 * unspaced:
         return None
     return (
-        f"{min(100, round(100 * unspaced / letters))} % of its letters are in a script written without "
+        f"{round(100 * unspaced / letters)} % of its letters are in a script written without "
         "spaces between words (Chinese, Japanese, Thai, …), and lrnn's words run from one space "
         "or punctuation mark to the next, so whole phrases become single words that new "
         "documents rarely repeat; put spaces between the words first (a word segmenter such "
