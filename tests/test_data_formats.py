@@ -832,5 +832,25 @@ def test_integer_labels_past_float_precision_are_two_classes(tmp_path):
     ds = no_warning(load, tmp_path / "ids.csv")
     assert ds.classes == ("100000000000000000000", "100000000000000000001")
     assert ds.y.tolist() == [k % 2 for k in range(40)]
+    from lrnn.data.dataset import by_value_if_numbers  # by value, exactly, as ints sort
+
+    assert by_value_if_numbers(["100000000000000000000", "99999999999999999999"]) == [
+        "99999999999999999999",
+        "100000000000000000000",
+    ]
     (tmp_path / "twice.csv").write_text("x,label\n1,1\n2,1.0\n3,0\n")
     assert "writes one number two ways ('1' and '1.0')" in error_of(load, tmp_path / "twice.csv")
+
+
+def test_a_named_index_may_be_dropped_or_name_the_rows(tmp_path):
+    """--drop on a named index was refused ("check the name"); an index of consecutive
+    numbers is stored as a range in pandas' metadata only, so --id on it found no column."""
+    from lrnn.data.tables import table_row_names
+
+    df = frame(20)
+    df["label"] = (df["label"] == "yes").astype(np.int64)
+    df.assign(pid=[f"p{k}" for k in range(20)]).set_index("pid").to_parquet(tmp_path / "s.parquet")
+    ds = no_warning(load, tmp_path / "s.parquet", drop=["pid"])
+    assert ds.spec.feature_names == ("a", "b")
+    df.assign(pid=np.arange(1000, 1020)).set_index("pid").to_parquet(tmp_path / "r.parquet")
+    assert table_row_names(str(tmp_path / "r.parquet"), "pid", 20)[:2] == ["1000", "1001"]

@@ -365,7 +365,7 @@ def by_value_if_numbers(names: Sequence[str]) -> list[str]:
     ±1 labels, read as numbers, make it 1."""
     ordered = sorted(names)
     if ordered and all(_NUMBER_NAME.fullmatch(n) for n in ordered):
-        ordered.sort(key=float)  # stable: equal values ("1", "1.0") keep their text order
+        ordered.sort(key=Decimal)  # exact (IDs past 2**53 too); stable: "1", "1.0" keep text order
     return ordered
 
 

@@ -365,6 +365,23 @@ def pandas_index_columns(schema: Any, named: bool = False) -> list[str]:
     return found
 
 
+def range_index(schema: Any, name: str) -> range | None:
+    """The row numbers of an index named ``name`` that pandas stored as a range, in its
+    metadata only (``set_index`` on 0, 1, 2, … or ``df.index.name = "pid"``): no column holds
+    them, so ``--id pid`` found none. None when there is no such index."""
+    try:
+        meta = schema.pandas_metadata or {}
+    except (ValueError, TypeError):
+        return None
+    for entry in meta.get("index_columns", []) if isinstance(meta, dict) else []:
+        if isinstance(entry, dict) and entry.get("kind") == "range" and entry.get("name") == name:
+            try:
+                return range(int(entry["start"]), int(entry["stop"]), int(entry["step"]))
+            except (KeyError, TypeError, ValueError):
+                return None
+    return None
+
+
 def index_left_out(path: Any, index: Sequence[str], kept: Sequence[str | None]) -> list[str]:
     """The named index columns of a Parquet file that training leaves out: all but ``kept``
     (the label). An index with a name is often an ID, so it is no feature; but it may as well

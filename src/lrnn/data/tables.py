@@ -33,7 +33,7 @@ from lrnn.data.checks import (
 from lrnn.data.columns import check_numeric
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import Preprocessing
-from lrnn.data.sources import index_left_out, pandas_index_columns
+from lrnn.data.sources import index_left_out, pandas_index_columns, range_index
 from lrnn.errors import DataError, closest, has_control_characters, nearest, user_stacklevel
 
 
@@ -430,13 +430,11 @@ def table_row_names(name: str, column: str, m: int, encoding: str = "utf-8") -> 
             header = next((row for row in csv.reader(handle) if row), [])
         values = csv_column_as_written(name, column, encoding) if column in header else None
     else:
-        header = pq.read_schema(name).names
-        # by pyarrow: pandas would make a column that is the file's saved index the index
-        values = (
-            pq.read_table(name, columns=[column]).column(0).to_pandas()
-            if column in header
-            else None
-        )
+        schema = pq.read_schema(name)  # by pyarrow: pandas makes a stored index the index
+        header, numbers = schema.names, range_index(schema, column)
+        values = [str(k) for k in numbers] if numbers is not None else None
+        if column in header:
+            values = pq.read_table(name, columns=[column]).column(0).to_pandas()
     if values is None:
         near = closest(column, header)
         said = near if near else f"; the columns are {quoted(header)}."
@@ -557,16 +555,20 @@ def frame_dataset(
                 f"{source}: missing feature column(s) {quoted(absent)} that the model was "
                 f"trained on; {fix}."
             )
-        say_columns_left_out(source, every, {*features, label, *drop, *used}, len(features))
+        # (a named index is no column to its writer: not said as left out)
+        known = {*features, label, *drop, *used, *index}
+        say_columns_left_out(source, every, known, len(features))
     else:
-        left = index_left_out(source, index, [label]) if index else []
-        features = [c for c in cols if c != label and c not in left]
+        # a named index that --drop names is left out as asked, without the warning
+        dropped = [c for c in index if c in drop]
+        left = index_left_out(source, [c for c in index if c not in drop], [label])
+        features = [c for c in cols if c != label and c not in left and c not in dropped]
         if not features:
             raise DataError(f"{source}: no feature columns besides '{label}'; add features.")
-        if drop:  # before the values are looked at: a column of text IDs is what it is for
-            from lrnn.data.columns import kept_columns
+        if named := [c for c in drop if c not in dropped]:  # before the values are looked at:
+            from lrnn.data.columns import kept_columns  # a column of text IDs is what it is for
 
-            features = kept_columns(features, label, drop, source)
+            features = kept_columns(features, label, named, source)
     check_numeric(df, source, features)
     X = df[features].to_numpy(dtype=np.float64, na_value=np.nan)
     check_finite(X, source, features)
