@@ -608,6 +608,9 @@ def test_a_sample_of_standardized_columns_is_not_called_badly_scaled():
         LogisticNeuron(solver="lbfgs", alpha=1e-3, tol=1e-9, max_iter=500).fit(X, y)
     said = " ".join(str(w.message) for w in caught)
     assert "below what the cost resolves" in said and "badly scaled" not in said
+    from lrnn.verdicts import _standardized  # a small table of 0–1 columns is not
+
+    assert not _standardized(np.random.default_rng(0).random((20, 5)), 1.0)
 
 
 def test_a_rate_too_small_to_move_the_cost_is_said():

@@ -106,7 +106,9 @@ def _standardized(X: NDArray, scale: float) -> bool:
         return False
     # within a sample's own spread too: 140 rows of N(0, 1) data (a cross-validation fold of
     # standardized data) have a few of 1500 column means past 0.2, and were "badly scaled"
-    near_mean, near_std = 0.2 + 3 / math.sqrt(m), 0.25 + 3 / math.sqrt(2 * m)
+    # (bounded: 20 rows of uniform 0–1 columns, mean 0.5 and std 0.29, are not standardized)
+    near_mean = 0.2 + min(0.25, 2 / math.sqrt(m))
+    near_std = 0.25 + min(0.15, 2 / math.sqrt(2 * m))
     return bool(
         np.all(np.abs(mean[varies]) <= near_mean) and np.all(np.abs(std[varies] - 1) <= near_std)
     )
