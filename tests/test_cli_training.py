@@ -307,6 +307,8 @@ def test_a_resume_runs_on_the_checkpoints_backend(tmp_path):
     before = snapshot(tmp_path)
     refused = run(["train", "d.csv", "--resume", "c.ckpt", "--backend", "numpy"], tmp_path)
     assert_clean_failure(refused, (2,), "--backend numpy differs from the checkpoint's 'torch'")
+    streamed = run(["train", "d.csv", "--resume", "c.ckpt", "--stream"], tmp_path)
+    assert_clean_failure(streamed, (2,), "trained on --backend torch, in memory; resume it as")
     assert snapshot(tmp_path) == before
     resumed = run(["train", "d.csv", "--resume", "c.ckpt", "--no-plot"], tmp_path)
     assert resumed.returncode == 0, resumed.stderr

@@ -322,12 +322,17 @@ def agree_with(config: TrainConfig, given: dict[str, Any], flags: dict[str, str]
             )
 
 
-def resumed_backend(given: str, stored: Any) -> str:
+def resumed_backend(given: str, stored: Any, streamed: bool = False) -> str:
     """The backend a resume runs on: the checkpoint's where --backend is not given (Dask and
     torch sum in their own order, so a torch run resumed in memory ended a few per cent away
     on an unconverged run, without a word); a --backend that would change it is refused, as
     other settings are. In memory or streamed ("auto", "numpy") is one arithmetic."""
     recorded = stored if stored in ("dask", "torch") else "auto"
+    if streamed and recorded != "auto":  # (it blamed a --backend never given)
+        raise UsageError(
+            f"the run that made this checkpoint trained on --backend {recorded}, in memory; "
+            "resume it as it ran, without --stream, or start a new run without --resume."
+        )
     if given == "auto" or given == recorded or {given, recorded} <= {"auto", "numpy"}:
         return recorded if given == "auto" else given
     raise UsageError(

@@ -238,7 +238,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             # a checkpoint from before --standardize left the test rows out: its rule
             request = dataclasses.replace(request, standardize_on="all rows")
         if isinstance(made, dict):
-            args.backend = checkpoint.resumed_backend(args.backend, made.get("backend"))
+            args.backend = checkpoint.resumed_backend(
+                args.backend, made.get("backend"), request.stream
+            )
             request = dataclasses.replace(request, backend=args.backend)
     cfg = _train_config(args, resumed)
     # lbfgs and newton record every iteration, whatever is printed: no history row changes
