@@ -206,6 +206,18 @@ def test_verify_with_a_wrong_label_blames_the_label_not_the_manifests_data(folde
     assert "named in m.safetensors's manifest" not in err
 
 
+def test_verify_of_a_model_another_version_trained_names_the_version(folder, capsys):
+    """A Newton model from before 0.2.0 (whose ridge changed) was "NOT the same model … the
+    file was changed after training", which it was not."""
+    _train(capsys, "t.csv", "--solver", "newton", "--iterations", "20")
+    model = persist.load_model("m.safetensors")
+    model.manifest = {**model.manifest, "lrnn_version": "0.1.0"}
+    model.w = model.w + 1e-15
+    persist.save_model("older.safetensors", model)
+    status, out, _ = _lrnn(capsys, "verify", "--model", "older.safetensors", "t.csv")
+    assert status == 1 and f"lrnn 0.1.0 trained it and this is lrnn {__version__}" in out
+
+
 def test_verify_given_the_test_file_says_only_that_it_is_other_data(folder, capsys):
     """It warned "--test test.csv is the training data itself" (an option never given, and
     not so) above the error that the file is not the training data."""

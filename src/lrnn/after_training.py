@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from lrnn import metrics
-from lrnn.errors import DataError, UsageError, one_line
+from lrnn.errors import DataError, UsageError, one_line, printable
 from lrnn.run import (
     TrainingData,
     TrainingRequest,
@@ -247,6 +247,21 @@ def _same_source(trained: Any, scored: str) -> bool:
         return os.path.samefile(trained, scored)
     except OSError:  # not files (built-in data), or gone
         return False
+
+
+def other_version(model: Any) -> str:
+    """Said after "NOT bit-identical" where another lrnn trained the model: a version may round
+    otherwise (0.2.0's Newton ridge follows each column's curvature), and verify had blamed the
+    file or the data for it."""
+    from lrnn._version import __version__
+
+    then = (model.manifest or {}).get("lrnn_version")
+    if not isinstance(then, str) or then == __version__:
+        return ""
+    return (
+        f" (lrnn {printable(then[:40])} trained it and this is lrnn {__version__}, whose "
+        "arithmetic may differ: retrain with this version to compare)"
+    )
 
 
 def threshold_chosen_on(model: Any, digest: str) -> str | None:

@@ -687,7 +687,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"NOT the same model: retraining makes other {', '.join(other)} (largest weight "
             f"difference {diff:.3e}); the file was changed after training, or this lrnn reads "
             "the data otherwise than the one that trained it (class names, columns)"
+            + after_training.other_version(model)
         )
     else:
-        print(f"NOT bit-identical: largest difference {diff:.3e}")
+        print(
+            f"NOT bit-identical: largest difference {diff:.3e}{after_training.other_version(model)}"
+        )
     return 0 if same else 1
