@@ -226,7 +226,9 @@ def _newton_direction(
         # beside one of 1e4's: Newton crawled there as gradient descent does, and stopped at
         # tol twice the optimum's cost). A column without curvature gets the old floor.
         floor = 1e-12 * max(1.0, float(np.add.reduce(diagonal)) / size)
-        diagonal += np.where(diagonal > 0, 1e-12 * diagonal, floor)
+        diagonal *= 1.0 + 1e-12  # in place: a where() cost 3 µs a step
+        if not diagonal.all():
+            diagonal[diagonal == 0] = floor
         # LAPACK's Cholesky directly: scipy.linalg's wrappers cost more than the solve itself
         # at these sizes (a tenth of a millisecond per call, tens of calls per fit).
         from scipy.linalg import lapack
