@@ -402,13 +402,17 @@ def reproduce(
     request.seed = config.random_state  # the seed of the run's hold-outs
     _validation_to_verify(request, model_path, validation)
     unchecked = _test_to_verify(request, stored.get("test"), data_path, model_path)
+
+    def prepared() -> TrainingData:  # the request as it stands (the lines below change it)
+        return _prepare_to_verify(request, config, model_path, data_path, label is not None)
+
     # What preparing the data says (its warnings as lrnn train said them) is said once the data
     # is known to be the training data: given the test file, verify warned "--test … is the
     # training data itself", an option never given, above the error that it is other data.
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
         try:
-            td = _prepare_to_verify(request, config, model_path, data_path, label is not None)
+            td = prepared()
         except (DataError, UsageError) as exc:
             if not request.test:
                 raise
@@ -416,7 +420,7 @@ def reproduce(
             # said, and the training data verified all the same
             unchecked = f"{request.test} cannot be read as its --test data ({one_line(exc)})"
             request.test = None
-            td = _prepare_to_verify(request, config, model_path, data_path, label is not None)
+            td = prepared()
         if request.test and td.info.get("test_sha256") != manifest.get(
             "test_sha256", td.info.get("test_sha256")
         ):
@@ -424,7 +428,7 @@ def reproduce(
         if td.info["sha256"] != manifest.get("data_sha256") and "request" not in manifest:
             # An older model does not say whether a 20 % test part was held out: try that too.
             request.hold_out_test = True
-            td = _prepare_to_verify(request, config, model_path, data_path, label is not None)
+            td = prepared()
     kind = data.Preprocessing.from_dict(model.preprocessing).kind
     if td.spec.kind != kind:
         raise UsageError(

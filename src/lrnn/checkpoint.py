@@ -327,14 +327,18 @@ def resumed_backend(given: str, stored: Any, streamed: bool = False) -> str:
     torch sum in their own order, so a torch run resumed in memory ended a few per cent away
     on an unconverged run, without a word); a --backend that would change it is refused, as
     other settings are. In memory or streamed ("auto", "numpy") is one arithmetic."""
-    recorded = stored if stored in ("dask", "torch") else "auto"
+    from lrnn.run import arithmetic_backend
+
+    recorded = arithmetic_backend(stored)
     if streamed and recorded != "auto":  # (it blamed a --backend never given)
         raise UsageError(
             f"the run that made this checkpoint trained on --backend {recorded}, in memory; "
             "resume it as it ran, without --stream, or start a new run without --resume."
         )
-    if given == "auto" or given == recorded or {given, recorded} <= {"auto", "numpy"}:
-        return recorded if given == "auto" else given
+    if given == "auto":
+        return recorded
+    if arithmetic_backend(given) == recorded:  # "numpy" is "auto"'s arithmetic
+        return given
     raise UsageError(
         f"--backend {given} differs from the checkpoint's {recorded!r} (a run's sums depend on "
         "its backend); drop --backend to resume the same run, or start a new run without "

@@ -241,7 +241,7 @@ def check_text_model(meta: dict, w: np.ndarray, idf: np.ndarray | None, name: st
     odd = _unmatchable_term(names, text)
     if odd is not None:  # its weight could never count: `lrnn words` would show it all the same
         from lrnn.data.dataset import shown
-        from lrnn.data.text import WORD
+        from lrnn.data.words import WORD
 
         lo, hi = text["ngram_range"]
         term = shown(odd[:60], accents=True) + ("…" if len(odd) > 60 else "")
@@ -261,10 +261,10 @@ def _unmatchable_term(terms: list[str], settings: Any) -> str | None:
 
     if not isinstance(settings, dict):
         return None
-    from lrnn.data.text import one_word
+    from lrnn.data.words import one_word
 
     lo, hi = settings["ngram_range"]
-    word = one_word(settings)
+    word = one_word(bool(settings.get("marks_in_words")))
     term = re.compile(rf"^{word}(?: {word}){{{lo - 1},{hi - 1}}}$", re.MULTILINE)
     composed = settings.get("unicode_form") == "NFC"
 

@@ -153,15 +153,19 @@ class TrainingRequest:
             known["image_size"] = tuple(known["image_size"])
         known["drop"] = tuple(known.get("drop") or ())
         hold_out = not known.pop("test", None)
-        # The backend trained the bits: Dask and torch sum in their own order, so verify
-        # retrains on the one the model names; any other run was in memory or streamed, as
-        # its data decides (a streamed model was told "--backend numpy … drop --backend").
-        backend = known.pop("backend", None)
-        backend = backend if backend in ("dask", "torch") else "auto"
+        # verify retrains on the backend that trained the bits
+        backend = arithmetic_backend(known.pop("backend", None))
         request = cls(**known, hold_out_test=hold_out, backend=backend, advise_columns=False)
         request.data = data_path or request.data
         request.label = label or request.label
         return request
+
+
+def arithmetic_backend(recorded: Any) -> str:
+    """The backend whose sums a run's bits came from, as a request names it: Dask and torch
+    sum in their own order; any other run was in memory or streamed, as its data decides
+    ("auto": a streamed model was told "--backend numpy … drop --backend")."""
+    return recorded if recorded in ("dask", "torch") else "auto"
 
 
 def _optional(kind: type) -> Callable[[Any], bool]:

@@ -30,6 +30,7 @@ One module per format family, and the pieces they share:
                    detector :func:`is_out_of_core`
 ``fingerprint``    :func:`data_sha256`, the one SHA-256 of training data (in memory or streamed)
 ``limits``         the size limits checked before reading
+``words``          what a word of a text model is (the token pattern), and scripts without spaces
 =================  ==========================================================================
 
 Heavy libraries (h5py, Pillow, pandas, pyarrow, zarr, scikit-learn) are imported inside the

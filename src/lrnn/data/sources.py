@@ -160,13 +160,11 @@ class ParquetSource:
                 "Name the column of class labels (--label NAME on the command line, label= in "
                 "Python)."
             )
-        if columns is None:  # pandas' unnamed index silently, as pandas reads it back
-            named = pandas_index_columns(schema, named=True)
-            index = {*pandas_index_columns(schema), *index_left_out(self.files[0], named, [label])}
-            index.discard(label)  # an index of class labels is the label column
+        index = set(pandas_index_columns(schema))  # no features, but a model's may be one
+        if columns is None:  # a named index is said; pandas' unnamed one is not, as pandas
+            index_left_out(self.files[0], pandas_index_columns(schema, named=True), [label])
             self.features = [name for name in schema.names if name != label and name not in index]
-        else:  # a model's features, by name: an index column may be one
-            index = set(pandas_index_columns(schema))
+        else:
             self.features = list(columns)
         if not self.features:
             raise DataError(f"{self.files[0]} has only the label column; there are no features.")
@@ -350,16 +348,22 @@ def parquet_column_names(path: Path) -> list[str]:
     return [name for name in schema.names if name not in index]
 
 
-def pandas_index_columns(schema: Any, named: bool = False) -> list[str]:
-    """Columns that ``DataFrame.to_parquet`` stored for the frame's index (pandas metadata);
-    ``named``: only those of an index that had a name (``set_index("patient_id")``), not
-    pandas' own ``__index_level_0__`` for an unnamed one."""
+def _index_entries(schema: Any) -> list:
+    """pandas' record of a frame's index in a Parquet schema: column names, and dicts for an
+    index kept as a range."""
     try:
         meta = schema.pandas_metadata or {}
     except (ValueError, TypeError):  # metadata that is not JSON: no pandas index to honour
         return []
-    names = meta.get("index_columns", []) if isinstance(meta, dict) else []
-    found = [n for n in names if isinstance(n, str) and n in schema.names]
+    entries = meta.get("index_columns", []) if isinstance(meta, dict) else []
+    return entries if isinstance(entries, list) else []
+
+
+def pandas_index_columns(schema: Any, named: bool = False) -> list[str]:
+    """Columns that ``DataFrame.to_parquet`` stored for the frame's index (pandas metadata);
+    ``named``: only those of an index that had a name (``set_index("patient_id")``), not
+    pandas' own ``__index_level_0__`` for an unnamed one."""
+    found = [n for n in _index_entries(schema) if isinstance(n, str) and n in schema.names]
     if named:
         return [n for n in found if not (n.startswith("__index_level_") and n.endswith("__"))]
     return found
@@ -369,11 +373,7 @@ def range_index(schema: Any, name: str) -> range | None:
     """The row numbers of an index named ``name`` that pandas stored as a range, in its
     metadata only (``set_index`` on 0, 1, 2, … or ``df.index.name = "pid"``): no column holds
     them, so ``--id pid`` found none. None when there is no such index."""
-    try:
-        meta = schema.pandas_metadata or {}
-    except (ValueError, TypeError):
-        return None
-    for entry in meta.get("index_columns", []) if isinstance(meta, dict) else []:
+    for entry in _index_entries(schema):
         if isinstance(entry, dict) and entry.get("kind") == "range" and entry.get("name") == name:
             try:
                 return range(int(entry["start"]), int(entry["stop"]), int(entry["step"]))

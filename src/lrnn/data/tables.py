@@ -565,10 +565,10 @@ def frame_dataset(
         features = [c for c in cols if c != label and c not in left and c not in dropped]
         if not features:
             raise DataError(f"{source}: no feature columns besides '{label}'; add features.")
-        if named := [c for c in drop if c not in dropped]:  # before the values are looked at:
+        if others := [c for c in drop if c not in dropped]:  # before the values are looked at:
             from lrnn.data.columns import kept_columns  # a column of text IDs is what it is for
 
-            features = kept_columns(features, label, named, source)
+            features = kept_columns(features, label, others, source)
     check_numeric(df, source, features)
     X = df[features].to_numpy(dtype=np.float64, na_value=np.nan)
     check_finite(X, source, features)

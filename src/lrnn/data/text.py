@@ -22,9 +22,7 @@ binary content (a NUL byte), the encoding (``--encoding``), emptiness — each a
 from __future__ import annotations
 
 import codecs
-import functools
 import math
-import re
 import unicodedata
 import warnings
 from collections.abc import Sequence
@@ -45,6 +43,7 @@ from lrnn.data.checks import (
 from lrnn.data.dataset import Dataset, encode_labels, row_names
 from lrnn.data.preprocessing import TAKES, Preprocessing
 from lrnn.data.text_folders import folder_documents
+from lrnn.data.words import WORD, unspaced_script, word_pattern
 from lrnn.errors import DataError, ModelFileError, UsageError, user_stacklevel
 
 #: The settings a text model records (Preprocessing.text), with their defaults.
@@ -186,7 +185,7 @@ def _counting(settings: dict) -> dict[str, Any]:
     if settings.get("unicode_form") == "NFC":  # in place of lowercase=True's own step
         common["preprocessor"] = _composed_lower_case_dotless if marks else _composed_lower_case
     if marks:
-        common["token_pattern"] = word_pattern(settings)
+        common["token_pattern"] = word_pattern()
     return common
 
 
@@ -198,45 +197,6 @@ def _composed_lower_case_dotless(document: str) -> str:
     """Turkish "İ" lower-cases to "i" and a combining dot above, which no composed form takes
     back: "İstanbul" would not be "istanbul"; the dot is dropped."""
     return unicodedata.normalize("NFC", document).lower().replace("i\u0307", "i")
-
-
-#: Marks that belong to no letter: variation selectors (an emoji's U+FE0F: "❤️love" lost
-#: "love", which could not start after a mark).
-_NOT_OF_LETTERS = range(0xFE00, 0xFE10)
-
-
-@functools.cache
-def _combining_marks() -> str:
-    """The combining marks of letters (accents, vowel signs, niqqud, harakat: Unicode's
-    categories Mn and Mc, but the variation selectors), as a regex character class's ranges.
-    Python's ``\\w`` leaves them out, so "पसंद" and "नापसंद" were cut at their vowel signs into
-    one fragment "पस". They lie below U+20000: a scan takes ~15 ms, once per process."""
-    ranges: list[tuple[int, int]] = []
-    for code in range(0x20000):
-        if unicodedata.category(chr(code)) in ("Mn", "Mc") and code not in _NOT_OF_LETTERS:
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1] = (ranges[-1][0], code)
-            else:
-                ranges.append((code, code))
-    return "".join(
-        re.escape(chr(a)) + ("" if a == b else "-" + re.escape(chr(b))) for a, b in ranges
-    )
-
-
-def word_pattern(settings: Any) -> str:
-    """What a word is, as a regex: two or more letters, digits or underscores, and with
-    ``marks_in_words`` the combining marks that belong to them (scikit-learn's default
-    ``\\b\\w\\w+\\b`` cut Hindi, Thai and vowelled Arabic or Hebrew words into fragments)."""
-    if isinstance(settings, dict) and settings.get("marks_in_words"):
-        return rf"(?<![\w{_combining_marks()}]){one_word(settings)}"
-    return r"(?u)\b\w\w+\b"
-
-
-def one_word(settings: Any) -> str:
-    """One word as a regex, for a term's parts (a saved vocabulary is checked with it)."""
-    if isinstance(settings, dict) and settings.get("marks_in_words"):
-        return rf"\w[\w{_combining_marks()}]+"
-    return r"\w{2,}"
 
 
 @dataclass(frozen=True)
@@ -314,58 +274,13 @@ class TextVectorizer:
         return cls(options, vocabulary, idf)
 
 
-#: What a word is, as messages say it (:func:`word_pattern` is the regex).
-WORD = "a word is two or more letters, digits or underscores, with their accents and vowel signs"
-
-#: Scripts written without spaces between words, with the most letters a word of each has
-#: once a segmenter has put spaces between them (more: a phrase): Chinese and Japanese words
-#: have 1–4 (a four-character idiom); Thai, Lao, Khmer, Myanmar and Tibetan words, vowel signs
-#: counted, up to about 10.
-_UNSPACED = (
-    (
-        re.compile(
-            "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]"
-        ),
-        4,
-    ),
-    (re.compile("[\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff]"), 10),
-)
-
-
-def unspaced_script(docs: Sequence[str]) -> str | None:
-    """Said when a fifth or more of the documents' letters (the first 500 documents, 2000
-    characters each) are in a script written without spaces between words, and most of those
-    letters sit in "words" longer than that script's words are — no segmenter put spaces
-    between them: lrnn's words run from space or punctuation to the next, so a Chinese clause
-    was one "word" (100 % on the training data, the bias alone on any new sentence) without a
-    word of warning. None otherwise."""
-    sample = " ".join(doc[:2000] for doc in docs[:500])
-    words = re.findall(rf"[\w{_combining_marks()}]+", sample)  # vowel signs count
-    letters = sum(map(len, words))
-    unspaced = phrases = 0
-    for word in words:
-        limit = next((most for script, most in _UNSPACED if script.match(word)), None)
-        if limit is not None:
-            unspaced += len(word)
-            phrases += len(word) if len(word) > limit else 0
-    if not unspaced or unspaced < 0.2 * letters or phrases < 0.5 * unspaced:
-        return None
-    return (
-        f"{round(100 * unspaced / letters)} % of its letters are in a script written without "
-        "spaces between words (Chinese, Japanese, Thai, …), and lrnn's words run from one space "
-        "or punctuation mark to the next, so whole phrases become single words that new "
-        "documents rarely repeat; put spaces between the words first (a word segmenter such "
-        "as jieba, MeCab or PyThaiNLP does it)."
-    )
-
-
 def _vocabulary_advice(settings: dict) -> str:
     """How to keep more words: the options that cut the vocabulary, as they were given."""
     if settings.get("hashing") is not None:
         return ""
     ways = [] if settings.get("min_df") == 1 else ["lower --min-df"]
     ways += [] if settings.get("max_features") is None else ["raise --max-features"]
-    return "".join(f", or {way}" for way in ways[:1]) + "".join(f" or {w}" for w in ways[1:])
+    return ", or " + " or ".join(ways) if ways else ""
 
 
 def _any_word(docs: Sequence[str], options: dict) -> bool:
