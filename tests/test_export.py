@@ -278,6 +278,27 @@ def test_refuses_to_overwrite_the_model(models, tmp_path):
     assert snapshot(tmp_path) == before
 
 
+def test_empty_paths_and_a_link_to_another_name_are_refused_with_nothing_written(
+    models, tmp_path
+):
+    """-o '' is not "no -o" (it would replace the graph beside the model); --model '' or '.'
+    names no model file; a link named .onnx that points at another name would write that."""
+    model = tmp_path / "m.safetensors"
+    model.write_bytes(models.table.read_bytes())
+    export_file(model, tmp_path / "m.onnx")
+    (tmp_path / "g.onnx").symlink_to("notes.txt")
+    before = snapshot(tmp_path)
+    cases = [
+        (["--model", "m.safetensors", "-o", ""], "-o is empty"),
+        (["--model", ""], "no such file"),
+        (["--model", "."], "is a folder"),
+        (["--model", "m.safetensors", "-o", "g.onnx"], "not an .onnx name"),
+    ]
+    for args, said in cases:
+        assert_clean_failure(run(["export", *args], tmp_path), (2,), said)
+    assert snapshot(tmp_path) == before and not (tmp_path / "notes.txt").exists()
+
+
 def test_refuses_a_missing_folder_before_any_work(models, tmp_path):
     proc = run(["export", "--model", models.table, "-o", tmp_path / "no" / "m.onnx"], tmp_path)
     assert_clean_failure(proc, (2,), "does not exist")

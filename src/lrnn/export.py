@@ -435,6 +435,12 @@ def check_output(output: str, model_path: str) -> None:
             f"-o {output}: an ONNX graph is written as .onnx; give a name such as "
             f"{default_output(model_path)}."
         )
+    target = Path(os.path.realpath(out))
+    if target.suffix.lower() != ".onnx":  # a link named .onnx would write its target
+        raise UsageError(
+            f"-o {output}: is a link to {target}, which is not an .onnx name; give the graph's "
+            "own path, or remove the link."
+        )
     files.check_writable(output)
     if out.is_file() and not exported_by_lrnn(out):
         raise UsageError(
@@ -467,6 +473,10 @@ def exported_by_lrnn(path: Path) -> bool:
 
 def export(model_path: str, output: str | None = None, *, float32: bool = False) -> dict:
     """Write the ONNX file for ``model_path``; returns a summary for the command line."""
+    if not Path(model_path).is_file():  # '' or '.' named no file to put a default name beside
+        inference.Predictor.load(model_path)  # raises the one-line error every command gives
+    if output is not None and not output.strip():  # '' is not "no -o": it named no file
+        raise UsageError("-o is empty; give a file name, e.g. model.onnx.")
     output = output or default_output(model_path)
     check_output(output, model_path)
     _onnx()
