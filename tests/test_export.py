@@ -278,9 +278,7 @@ def test_refuses_to_overwrite_the_model(models, tmp_path):
     assert snapshot(tmp_path) == before
 
 
-def test_empty_paths_and_a_link_to_another_name_are_refused_with_nothing_written(
-    models, tmp_path
-):
+def test_empty_paths_and_a_link_to_another_name_are_refused(models, tmp_path):
     """-o '' is not "no -o" (it would replace the graph beside the model); --model '' or '.'
     names no model file; a link named .onnx that points at another name would write that."""
     model = tmp_path / "m.safetensors"
