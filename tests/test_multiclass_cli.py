@@ -257,11 +257,22 @@ def test_digits10_is_a_builtin_with_ten_classes(tmp_path):
     assert float(proc.stdout.split("test accuracy: ")[1].split(" %")[0]) > 93
 
 
-def test_most_confident_errors_orders_by_the_predicted_class_probability():
-    y = np.array([0, 1, 2, 0])
-    p = np.array([[0.2, 0.7, 0.1], [0.1, 0.8, 0.1], [0.9, 0.05, 0.05], [0.6, 0.3, 0.1]])
-    assert plots_multiclass.most_confident_errors(y, p).tolist() == [2, 0]
-    assert plots_multiclass.most_confident_errors(y, p, k=1).tolist() == [2]
+def test_most_confident_errors_orders_by_the_true_class_probability():
+    """The largest loss first, as for two classes: example 3 gave its true class 0.03 though
+    its predicted class had only 0.5 (ranked by the predicted class's probability it came
+    last); log-probabilities from the logits break the ties of probabilities rounded to 0."""
+    y = np.array([0, 1, 2, 1, 1])
+    p = np.array(
+        [[0.2, 0.7, 0.1], [0.1, 0.8, 0.1], [0.9, 0.05, 0.05], [0.5, 0.03, 0.47], [0.1, 0.8, 0.1]]
+    )
+    assert plots_multiclass.most_confident_errors(y, p).tolist() == [3, 2, 0]
+    assert plots_multiclass.most_confident_errors(y, p, k=1).tolist() == [3]
+    z = np.array([[0.0, 800.0, 0.0], [0.0, 900.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    y = np.array([0, 2, 0, 0])
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)  # rows 0 and 1 give their true class exactly 0.0
+    assert plots_multiclass.most_confident_errors(y, p).tolist() == [0, 1]
+    assert plots_multiclass.most_confident_errors(y, p, logits=z).tolist() == [1, 0]
 
 
 def test_pictures_of_k_classes(tmp_path):

@@ -267,6 +267,19 @@ def test_most_confident_errors_order_ties_and_threshold():
         plots.most_confident_errors(y[:3], p, 2, 0.5)
 
 
+def test_logits_rank_where_probabilities_rounded_to_0_or_1():
+    z = np.array([17.3, 54.7, 25.1, -120.0, 2.0, -1.0])
+    y = np.array([0, 0, 0, 1, 1, 0])
+    p = 1 / (1 + np.exp(-z.astype(np.float32)))  # float32: 1.0 and 0.0 for the first four
+    assert set(p[:4]) <= {0.0, 1.0}
+    # the true class's margin: -17.3, -54.7, -25.1, -120 (2.0 and -1.0 are right)
+    expected = [3, 1, 2, 0]
+    assert plots.most_confident_errors(y, p, 10, 0.5, logits=z).tolist() == expected
+    assert plots.most_confident_errors(y, p, 10, 0.5).tolist() == [0, 1, 2, 3]  # tied
+    with pytest.raises(UsageError, match="logits"):
+        plots.most_confident_errors(y, p, 10, 0.5, logits=z[:3])
+
+
 def _pictures(m, channels=3, seed=2):
     rng = np.random.default_rng(seed)
     return rng.integers(0, 256, (m, 12, 12, channels), dtype=np.uint8)

@@ -254,6 +254,31 @@ def test_table_report_weights_and_errors_are_tables(table_report, table_case):
     assert "most confidently wrong" in page.text("errors")
 
 
+def test_probabilities_rounded_to_0_or_1_do_not_tie_the_ranking(table_case, tmp_path):
+    """A float32 model sure of itself: σ(z) is exactly 1.0 from z ≈ 17 on, so examples at z = 17
+    and z = 55 were a tie broken by row order (the most confidently wrong listed out of order)
+    and the AUC counted ties the model did not make. The logits rank them."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    model, test_ds, _ = table_case
+    sure = replace(model, w=(model.w * 60).astype(np.float32), b=float(model.b) * 60)
+    z = objective.logits(sure.w.astype(np.float64), sure.b, test_ds.X)
+    y = np.asarray(test_ds.y)
+    p32 = objective.sigmoid(objective.logits(sure.w, sure.b, test_ds.X.astype(np.float32)))
+    assert np.sum((p32 == 1.0) | (p32 == 0.0)) > 20  # the ties this is about
+    path = report.write_report(tmp_path / "sure.html", model=sure, dataset=test_ds, history=None)
+    page = parse(path)
+    metrics_text = page.text("metrics")
+    assert f"ROC AUC {roc_auc_score(y, z):.6g}" in metrics_text
+    assert f"average precision {average_precision_score(y, z):.6g}" in metrics_text
+    wrong = np.flatnonzero((z > 0) != y)
+    margin = np.where(y[wrong] == 1, z[wrong], -z[wrong])  # the true class's, lowest first
+    expected = [test_ds.names[i] for i in wrong[np.argsort(margin)][: report.ERROR_ROWS]]
+    errors = page.text("errors")
+    positions = [errors.index(f"{name} ") for name in expected]
+    assert positions == sorted(positions), (expected, errors)
+
+
 def test_raw_table_data_is_standardised_like_the_model(table_case, tmp_path):
     # The same examples given raw (unstandardised) score exactly as the standardised ones.
     model, test_ds, _ = table_case

@@ -92,7 +92,11 @@ def roc_curve(y: NDArray, probability: NDArray) -> tuple[NDArray, NDArray, NDArr
 
 
 def roc_auc(y: NDArray, probability: NDArray) -> float:
-    """Area under the ROC curve; NaN when ``y`` holds one class (the area is undefined)."""
+    """Area under the ROC curve; NaN when ``y`` holds one class (the area is undefined).
+
+    Only the order of ``probability`` counts, so the logits give the same area — and the
+    right one where σ rounded to exactly 0 or 1 (beyond |z| ≈ 17 in float32, 37 in float64)
+    and made ties of examples the model told apart: callers that have them pass them."""
     from sklearn.metrics import auc
 
     y = binary_labels(y)
@@ -106,7 +110,8 @@ def one_vs_rest_aucs(y: NDArray, probabilities: NDArray) -> NDArray[np.float64]:
     """Each class's ROC AUC against all the others, scored by its own probability column; NaN
     for a class with no examples, or nothing but (its area is undefined). Their mean over the
     defined ones is scikit-learn's ``roc_auc_score(..., multi_class="ovr")`` where every class
-    has examples."""
+    has examples. Log-probabilities (:func:`lrnn.softmax.log_softmax`) rank the same without
+    the ties of probabilities rounded to 0 or 1: callers with the logits pass them."""
     y = np.asarray(y, dtype=np.int64)
     p = np.asarray(probabilities, dtype=np.float64)
     return np.array([roc_auc((y == k).astype(np.int64), p[:, k]) for k in range(p.shape[1])])
@@ -127,7 +132,8 @@ def precision_recall_curve(y: NDArray, probability: NDArray) -> tuple[NDArray, N
 
 
 def average_precision(y: NDArray, probability: NDArray) -> float:
-    """Average precision: the precision–recall curve summarised as one number."""
+    """Average precision: the precision–recall curve summarised as one number (from the order
+    of ``probability`` alone: the logits rank without ties, as in :func:`roc_auc`)."""
     from sklearn.metrics import average_precision_score
 
     return float(average_precision_score(binary_labels(y), probability))

@@ -412,7 +412,12 @@ def weights_image(
 
 
 def most_confident_errors(
-    y_true: ArrayLike, probability: ArrayLike, k: int = 10, threshold: float = 0.5
+    y_true: ArrayLike,
+    probability: ArrayLike,
+    k: int = 10,
+    threshold: float = 0.5,
+    *,
+    logits: ArrayLike | None = None,
 ) -> NDArray[np.intp]:
     """Indices of up to ``k`` misclassified examples, the most confidently wrong first.
 
@@ -421,14 +426,28 @@ def most_confident_errors(
     largest loss). At threshold 0.5 that is the farthest from it; at another threshold the
     distance from it ranked a cat at P(cat) = 0.031 below non-cats at 0.35–0.53 (threshold
     0.16), though the model was 97 % sure of the first. Ties keep the examples' order.
+    ``logits`` (z, whose σ the probabilities are) rank where the probabilities cannot: σ
+    rounds to exactly 0 or 1 beyond |z| ≈ 17 in float32 and 37 in float64, which made examples
+    of z = 17 and z = 55 a tie that the examples' order broke.
     """
     y, p = _binary(y_true, probability, "most_confident_errors")
     if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 0:
         raise UsageError(f"most_confident_errors: k={k!r} must be a whole number >= 0.")
     wrong = np.flatnonzero((p > threshold) != y)
-    # |y − p| = 1 − P(true class), without rounding 1 − p for one class and not the other
-    order = np.argsort(-np.abs(y[wrong] - p[wrong]), kind="stable")
+    if logits is not None:
+        z = _ranking_logits(logits, y.size, "most_confident_errors")[wrong]
+        # the true class's margin, lowest first: −z for a positive, z for a negative
+        order = np.argsort(np.where(y[wrong], z, -z), kind="stable")
+    else:  # |y − p| = 1 − P(true class), without rounding 1 − p for one class and not the other
+        order = np.argsort(-np.abs(y[wrong] - p[wrong]), kind="stable")
     return wrong[order[:k]]
+
+
+def _ranking_logits(logits: ArrayLike, size: int, what: str) -> NDArray[np.float64]:
+    z = np.asarray(logits, dtype=np.float64).reshape(-1)
+    if z.size != size:
+        raise UsageError(f"{what}: {size} labels but {z.size} logits; pass one per label.")
+    return z
 
 
 @_as_written
@@ -441,9 +460,11 @@ def error_gallery(
     *,
     k: int = 10,
     threshold: float = 0.5,
+    logits: ArrayLike | None = None,
 ) -> Path | None:
     """The ``k`` most confidently wrong pictures, each captioned with its true class and the
-    predicted P(positive). Returns None, writing nothing, when nothing is misclassified."""
+    predicted P(positive); ``logits`` rank them as in :func:`most_confident_errors`. Returns
+    None, writing nothing, when nothing is misclassified."""
     pictures = np.asarray(images)
     y, p = _binary(y_true, probability, "error_gallery")
     if pictures.ndim != 4 or pictures.shape[0] != y.size or pictures.shape[3] not in (1, 3):
@@ -451,7 +472,7 @@ def error_gallery(
             f"error_gallery: images have shape {pictures.shape}; expected ({y.size}, height, "
             "width, 1 or 3), one picture per label."
         )
-    chosen = most_confident_errors(y, p, k, threshold)
+    chosen = most_confident_errors(y, p, k, threshold, logits=logits)
     if chosen.size == 0:
         return None
     n_wrong = int(np.sum((p > threshold) != y))
@@ -589,10 +610,17 @@ def confusion_matrix(
 
 @_as_written
 def roc_pr(
-    y_true: ArrayLike, probability: ArrayLike, path: str | os.PathLike, *, threshold: float = 0.5
+    y_true: ArrayLike,
+    probability: ArrayLike,
+    path: str | os.PathLike,
+    *,
+    threshold: float = 0.5,
+    logits: ArrayLike | None = None,
 ) -> Path:
     """ROC and precision–recall curves side by side, with the point that ``threshold`` gives.
 
+    ``logits`` order the examples for the curves where given: probabilities that rounded to
+    exactly 0 or 1 tie examples the model told apart (see :func:`most_confident_errors`).
     Both curves need examples of both classes; with only one the function raises
     :class:`~lrnn.errors.DataError` rather than draw a meaningless line.
     """
@@ -605,9 +633,10 @@ def roc_pr(
             "roc_pr: ROC and precision–recall curves need examples of both classes; "
             "use labelled data that has both."
         )
-    fpr, tpr, _ = metrics.roc_curve(y, p)
-    precision, recall, _ = metrics.precision_recall_curve(y, p)
-    average_precision = metrics.average_precision(y, p)
+    score = p if logits is None else _ranking_logits(logits, y.size, "roc_pr")
+    fpr, tpr, _ = metrics.roc_curve(y, score)
+    precision, recall, _ = metrics.precision_recall_curve(y, score)
+    average_precision = metrics.average_precision(y, score)
     predicted = p > threshold
     tp = int(np.sum(predicted & y))
     fp = int(np.sum(predicted & ~y))
@@ -622,7 +651,7 @@ def roc_pr(
     left.plot(point_fpr, point_tpr, "o", color=_RED, ms=8, label=f"threshold {threshold:g}")
     left.set_xlabel("false positive rate")
     left.set_ylabel("true positive rate (recall)")
-    left.set_title(f"ROC curve (AUC = {metrics.roc_auc(y, p):.3f})")
+    left.set_title(f"ROC curve (AUC = {metrics.roc_auc(y, score):.3f})")
     left.legend(loc="lower right")
 
     right.plot(recall, precision, color=_GREEN, lw=2, drawstyle="steps-post", label="model")

@@ -140,6 +140,7 @@ def write_report(
             X=X,
             y=y,
             probability=probability,
+            logits=np.asarray(z, dtype=np.float64),
             evaluation=evaluation,
             classes=classes,
             history=columns,
@@ -163,6 +164,8 @@ class _Context:
     X: NDArray  # the features in the model's units
     y: NDArray  # int64 0/1
     probability: NDArray  # σ(z), float64
+    #: z, which ranks the examples where σ rounded to 0 or 1 and made ties (AUC, errors)
+    logits: NDArray
     evaluation: metrics.Evaluation
     classes: tuple[str, ...]
     history: dict[str, list] | None
@@ -367,8 +370,8 @@ def _metrics(ctx: _Context) -> str:
         ("F1", ev.f1),
     ]
     if ctx.both_classes:
-        rows.append(("ROC AUC", metrics.roc_auc(ctx.y, ctx.probability)))
-        rows.append(("average precision", metrics.average_precision(ctx.y, ctx.probability)))
+        rows.append(("ROC AUC", metrics.roc_auc(ctx.y, ctx.logits)))
+        rows.append(("average precision", metrics.average_precision(ctx.y, ctx.logits)))
     rows += [
         ("true positives (tp)", ev.tp),
         ("false positives (fp)", ev.fp),
@@ -489,7 +492,9 @@ def _errors(ctx: _Context) -> str:
         return _note(
             "No misclassified examples: every example is on the right side of the threshold."
         )
-    chosen = plots.most_confident_errors(ctx.y, ctx.probability, ERROR_ROWS, threshold)
+    chosen = plots.most_confident_errors(
+        ctx.y, ctx.probability, ERROR_ROWS, threshold, logits=ctx.logits
+    )
     positive = isolated(ctx.classes[1])
     names = ctx.dataset.names
     if ctx.is_text:
@@ -505,6 +510,7 @@ def _errors(ctx: _Context) -> str:
             ctx.folder / "errors.png",
             k=ERROR_ROWS,
             threshold=threshold,
+            logits=ctx.logits,
         )
         assert path is not None  # there are errors
         alt = (
@@ -577,11 +583,15 @@ def _roc(ctx: _Context) -> str:
             "ROC and precision–recall curves need examples of both classes; this data has one."
         )
     path = plots.roc_pr(
-        ctx.y, ctx.probability, ctx.folder / "roc.png", threshold=ctx.model.threshold
+        ctx.y,
+        ctx.probability,
+        ctx.folder / "roc.png",
+        threshold=ctx.model.threshold,
+        logits=ctx.logits,
     )
     alt = (
-        f"ROC curve (AUC {metrics.roc_auc(ctx.y, ctx.probability):.3f}) and precision–recall "
-        f"curve (average precision {metrics.average_precision(ctx.y, ctx.probability):.3f}), "
+        f"ROC curve (AUC {metrics.roc_auc(ctx.y, ctx.logits):.3f}) and precision–recall "
+        f"curve (average precision {metrics.average_precision(ctx.y, ctx.logits):.3f}), "
         f"with the point of threshold {ctx.model.threshold:g} marked on both."
     )
     return _figure(path, alt, "The red dot is where the model's threshold puts it.")

@@ -36,6 +36,7 @@ class _Context:
     X: NDArray
     y: NDArray  # class indices
     probabilities: NDArray  # (m, K)
+    logits: NDArray  # (m, K): they rank where probabilities rounded to 0 or 1 and tied
     scores: metrics.ClassEvaluation
     classes: tuple[str, ...]
     history: dict[str, list] | None
@@ -50,7 +51,7 @@ class _Context:
     @functools.cached_property
     def aucs(self) -> NDArray:
         """Each class's one-vs-rest ROC AUC (NaN where undefined)."""
-        return metrics.one_vs_rest_aucs(self.y, self.probabilities)
+        return metrics.one_vs_rest_aucs(self.y, softmax.log_softmax(self.logits))
 
     @property
     def macro_auc(self) -> float:
@@ -88,6 +89,7 @@ def write(
             X=X,
             y=y,
             probabilities=softmax.softmax(z).astype(np.float64),
+            logits=np.asarray(z, dtype=np.float64),
             scores=metrics.evaluate_softmax(z, y, classes),
             classes=classes,
             history=history,
@@ -219,14 +221,20 @@ def _weights(ctx: _Context) -> str:
 
 def _errors(ctx: _Context) -> str:
     p, y = ctx.probabilities, ctx.y
-    chosen = plots_multiclass.most_confident_errors(y, p, report.ERROR_ROWS)
+    chosen = plots_multiclass.most_confident_errors(y, p, report.ERROR_ROWS, logits=ctx.logits)
     if chosen.size == 0:
         return report._note("Every example is classified correctly.")
     names = ctx.dataset.names
     out = ""
     if ctx.is_image:
         path = plots_multiclass.error_gallery(
-            report._pictures(ctx), y, p, ctx.classes, ctx.folder / "errors.png", k=report.ERROR_ROWS
+            report._pictures(ctx),
+            y,
+            p,
+            ctx.classes,
+            ctx.folder / "errors.png",
+            k=report.ERROR_ROWS,
+            logits=ctx.logits,
         )
         if path is not None:
             out = report._figure(
@@ -238,12 +246,13 @@ def _errors(ctx: _Context) -> str:
         [
             report._name(names, int(i)),
             ctx.classes[int(y[i])],
+            float(p[i, y[i]]),
             ctx.classes[int(np.argmax(p[i]))],
             float(np.max(p[i])),
         ]
         for i in chosen
     ]
-    header = ["example", "true class", "predicted class", "its probability"]
+    header = ["example", "true class", "its probability", "predicted class", "its probability"]
     docs = ctx.dataset.documents
     if docs:  # text: the start of each document instead of a picture
         from lrnn.text_report import snippet
@@ -251,7 +260,11 @@ def _errors(ctx: _Context) -> str:
         header.append("text")
         for row, i in zip(rows, chosen, strict=True):
             row.append(snippet(docs[int(i)]) if int(i) < len(docs) else "—")
-    return out + report._grid(header, rows, caption="Most confidently wrong first.")
+    return out + report._grid(
+        header,
+        rows,
+        caption="Most confidently wrong first: the lowest probability of the true class first.",
+    )
 
 
 def _confusion(ctx: _Context) -> str:
@@ -275,7 +288,7 @@ def _confusion(ctx: _Context) -> str:
 
 def _roc(ctx: _Context) -> str:
     path = plots_multiclass.roc_one_vs_rest(
-        ctx.y, ctx.probabilities, ctx.classes, ctx.folder / "roc.png"
+        ctx.y, ctx.probabilities, ctx.classes, ctx.folder / "roc.png", logits=ctx.logits
     )
     counts = np.bincount(ctx.y, minlength=len(ctx.classes))
     rows = [[c, auc, int(k)] for c, auc, k in zip(ctx.classes, ctx.aucs, counts, strict=True)] + [

@@ -135,7 +135,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     result = metrics.evaluate(z, ds.y, threshold)
     # threshold-free: how well the probabilities rank the examples (NaN with one class only)
-    auc = metrics.roc_auc(ds.y, p)
+    auc = metrics.roc_auc(ds.y, z)  # z ranks where σ rounded to 0 or 1 and tied examples
     _say_if_trained_on(args.data, model, ds, digest)  # once nothing can fail: one line
     if args.threshold is None and not args.choose_threshold:
         from lrnn.after_training import threshold_chosen_on
@@ -202,7 +202,7 @@ def _evaluate_classes(args: argparse.Namespace, model, spec) -> int:
 
     ds, z, digest = _scored(args, model, spec)
     scores = metrics.evaluate_softmax(z, ds.y, model.classes)
-    aucs = metrics.one_vs_rest_aucs(ds.y, softmax.softmax(z))
+    aucs = metrics.one_vs_rest_aucs(ds.y, softmax.log_softmax(z))  # no ties at 0 or 1
     _say_absent_classes(args.data, scores.per_class())
     _say_if_trained_on(args.data, model, ds, digest)
     if args.json:
