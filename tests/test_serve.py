@@ -587,6 +587,11 @@ def test_port_in_use_is_one_line(models):
     assert_clean_failure(proc, (2,), f"cannot listen on 127.0.0.1:{port}", "--port")
 
 
+def test_a_body_limit_below_one_byte_is_refused(models):
+    proc = run(["serve", "--model", models.table, "--max-body-mb", "1e-300"], models.folder)
+    assert_clean_failure(proc, (2,), "--max-body-mb 1e-300 allows no whole byte")
+
+
 # --------------------------------------------------------------------------------------------
 # The page, in a real browser
 
@@ -1268,3 +1273,135 @@ def test_an_animation_is_answered_with_the_warning_predict_prints(image_server, 
             ]
         else:
             assert "warnings" not in response.json()
+
+
+def test_a_connection_that_never_finishes_its_headers_gets_408_and_is_closed(models, monkeypatch):
+    """uvicorn times connections out only between requests: one that sent nothing, or half a
+    request line, held its socket for good (ten thousand of them filled the descriptor table).
+    A slow body still has its own, longer limit: the header deadline does not cut it."""
+    import uvicorn
+
+    from lrnn import serve, serve_connections
+
+    monkeypatch.setattr(serve_connections, "HEADER_SECONDS", 0.5)
+    app = serve.create_app(inference.Predictor.load(models.table))
+    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    for name, value in serve_connections.uvicorn_options().items():
+        setattr(config, name, value)
+    server = uvicorn.Server(config)
+    sock = serve.bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+
+    def exchange(*parts: bytes, pause: float = 0.0) -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            for i, part in enumerate(parts):
+                if i:
+                    time.sleep(pause)
+                conn.sendall(part)
+            received = b""
+            while chunk := conn.recv(65536):  # until the server closes the connection
+                received += chunk
+            return received
+
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        start = time.monotonic()
+        silent = exchange()
+        assert silent.startswith(b"HTTP/1.1 408") and b"headers took longer than" in silent
+        assert time.monotonic() - start < 5
+        half = exchange(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        assert half.startswith(b"HTTP/1.1 408")
+        body = b'{"rows": [[1, 2, 3]]}'
+        headers = (
+            b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+        )
+        answered = exchange(headers, body[:10], body[10:], pause=0.4)  # 0.8 s in all
+        assert answered.startswith(b"HTTP/1.1 200"), answered[:200]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_running_out_of_descriptors_is_one_line_now_and_then_not_a_traceback_each():
+    import logging
+
+    from lrnn.serve_connections import AcceptErrorsOnceInAWhile
+
+    def record(message: str) -> logging.LogRecord:
+        error = OSError(24, "Too many open files")
+        return logging.LogRecord(
+            "asyncio", logging.ERROR, "x", 1, message, (), (OSError, error, None)
+        )
+
+    quiet = AcceptErrorsOnceInAWhile()
+    first = record("socket.accept() out of system resource\nsocket: <socket>")
+    assert quiet.filter(first) and first.exc_info is None
+    assert "cannot accept more connections" in first.getMessage()
+    assert "Too many open files" in first.getMessage()
+    assert not quiet.filter(record("socket.accept() out of system resource"))  # 10 s later
+    other = record("something else")
+    assert quiet.filter(other) and other.exc_info is not None
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_page_sends_utf8_and_says_what_the_server_warned_of(browser, image_server, tmp_path):
+    """The page's typed text went as text/plain without a charset, which the server reads in
+    the model's encoding: a --encoding latin-1 model read 'délicieux' as 'dÃ©licieux' and
+    answered from the bias. And the answer's warnings (see-through pixels, a misread
+    encoding) never reached the page."""
+    import random
+
+    pick = random.Random(1).choice
+    good, bad = "café délicieux génial".split(), "dégoûtant fade raté".split()
+    common = "le la un et est très avec du plat".split()
+    for label, words in (("pos", good), ("neg", bad)):
+        (tmp_path / "fr" / label).mkdir(parents=True)
+        for i in range(20):
+            text = " ".join(pick(common + words) for _ in range(12)) + "\n"
+            (tmp_path / "fr" / label / f"{i}.txt").write_bytes(text.encode("latin-1"))
+    args = ["--encoding", "latin-1", "--min-df", "1", "--no-plot", "--model", "fr.safetensors"]
+    assert run(["train", "fr", "--solver", "newton", *args], tmp_path).returncode == 0
+    typed = "délicieux génial plat"
+    expected = (
+        subprocess.run(
+            [*lrnn_command(), "predict", "--model", "fr.safetensors", "--encoding", "utf-8", "-"],
+            cwd=tmp_path,
+            input=typed + "\n",
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.splitlines()[-1]
+        .split("\t")
+    )
+    server = Server(tmp_path / "fr.safetensors", cwd=tmp_path)
+    try:
+        page, _, problems = _open_page(browser, server)
+        page.fill("#row", typed)
+        page.click("#go")
+        page.wait_for_selector("body[data-state=done]", timeout=15000)
+        assert page.text_content("#verdict") == f"\u2068{expected[-1]}\u2069"
+        words = page.eval_on_selector_all(
+            "#contrib-rows tr td:first-child", "c => c.map(x => x.textContent)"
+        )
+        assert {"délicieux", "génial"} <= set(words)  # read as typed, not as 'dÃ©licieux'
+        assert page.is_hidden("#note")
+        assert not problems, problems
+        page.close()
+    finally:
+        server.stop()
+    page, _, problems = _open_page(browser, image_server)
+    see_through = np.zeros((12, 10, 4), np.uint8)
+    see_through[..., 0], see_through[6:, :, 3] = 200, 255  # the top half fully see-through
+    Image.fromarray(see_through, "RGBA").save(tmp_path / "half.png")
+    page.set_input_files("#file", str(tmp_path / "half.png"))
+    page.wait_for_selector("#note:not([hidden])", timeout=15000)
+    assert "see-through" in page.text_content("#note")
+    assert not problems, problems
+    page.close()

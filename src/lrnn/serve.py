@@ -630,6 +630,8 @@ def serve(
     _require_stack()
     import uvicorn
 
+    from lrnn.serve_connections import uvicorn_options
+
     predictor = inference.Predictor.load(model_path)
     sock = bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
@@ -664,6 +666,7 @@ def serve(
         lifespan="off",
         server_header=False,
         timeout_graceful_shutdown=5,
+        **uvicorn_options(),  # a deadline for each request's headers; no traceback per EMFILE
     )
     if access_log:
         _log_requests_on_stderr()

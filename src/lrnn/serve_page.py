@@ -102,7 +102,7 @@ function fmt(p) {
 // beside it into its own run, and "P(name) = 0.73" reads scrambled.
 const iso = (name) => "\\u2068" + name + "\\u2069";
 
-function show(record, explanation) {
+function show(record, explanation, warnings) {
   $("error").hidden = true;
   $("verdict").textContent = iso(record.label);  // as the probability line sets it
   const many = meta.classes.length > 2;
@@ -111,10 +111,14 @@ function show(record, explanation) {
       " \\u00b7 logit " + logit(explanation.logit)
     : "P(" + iso(meta.classes[1]) + ") = " + fmt(record.probability) +
       " \\u00b7 threshold " + short(meta.threshold) + " \\u00b7 logit " + logit(explanation.logit);
-  const unknown = meta.kind === "text" && explanation.contributions.length === 0;
-  $("note").hidden = !unknown;
-  $("note").textContent = unknown
-    ? "The model knows none of these words: the probability comes from its bias alone." : "";
+  // what the server warned of (a misread encoding, see-through pixels, a second frame left
+  // out) is said here as lrnn predict says it, before the page's own note
+  const notes = (warnings || []).map(String);
+  if (meta.kind === "text" && explanation.contributions.length === 0) {
+    notes.push("The model knows none of these words: the probability comes from its bias alone.");
+  }
+  $("note").hidden = notes.length === 0;
+  $("note").textContent = notes.join(" ");
   $("classes").hidden = !many;
   if (many) {
     const body = $("class-rows");
@@ -191,7 +195,7 @@ async function predict(body, type, name) {
   }
   if (mine !== latest) return;  // a later input was sent meanwhile: its answer is the one shown
   if (failed !== null) { showError(failed); return; }
-  show(out.predictions[0], out.explanations[0]);
+  show(out.predictions[0], out.explanations[0], out.warnings);
 }
 
 function sendFile(file) {
@@ -205,7 +209,7 @@ function sendRow() {
   if (meta.kind === "text") {
     const text = $("row").value.replace(/\\s+/g, " ").trim();
     if (!text) { showError("write a document first"); return; }
-    predict(text, "text/plain", "");
+    predict(text, "text/plain; charset=utf-8", "");  // else read in the model's encoding
     return;
   }
   const text = $("row").value.trim().replace(/[,;]$/, "");  // "1, 2, 3," is three values

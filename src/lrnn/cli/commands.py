@@ -616,11 +616,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from lrnn.serve import serve
 
+    max_body_bytes = int(args.max_body_mb * 2**20)
+    if max_body_bytes < 1:  # > 0 as typed, but no whole byte: every request would get 413
+        raise UsageError(
+            f"--max-body-mb {args.max_body_mb:g} allows no whole byte; give at least "
+            f"{1 / 2**20:.2g} (one byte), e.g. 20."
+        )
     serve(
         args.model,
         args.host,
         args.port,
-        max_body_bytes=int(args.max_body_mb * 2**20),
+        max_body_bytes=max_body_bytes,
         access_log=args.access_log,
         allowed_hosts=args.allow_host,
     )
