@@ -2259,3 +2259,21 @@ def test_a_name_numpy_has_too_is_not_sent_to_pythons_module(tmp_path):
     report = check_file(write(tmp_path, text), FAST)
     diagnosis = verdicts(report)["initialize_with_zeros"].diagnosis
     assert "NameError" in diagnosis and "import random" not in diagnosis
+
+
+def test_lrnns_own_functions_bound_by_an_import_are_not_the_learners(tmp_path):
+    """`from lrnn.course import *` after the learner's (wrong) sigmoid replaced it with lrnn's:
+    every function passed, five of them never written. In a file and in a namespace alike."""
+    wrong_then_star = mutate([("1 / (1 + np.exp(-z))", "1 / (1 + np.exp(z))")])
+    wrong_then_star += "\nfrom lrnn.course import *\n"
+    report = check_file(write(tmp_path, wrong_then_star), FAST)
+    assert not report.passed
+    said = verdicts(report)
+    for name in ("sigmoid", "propagate", "model"):
+        assert said[name].found and not said[name].passed
+        assert f"{name} here is lrnn's own (lrnn.course.{name}), not yours" in said[name].diagnosis
+    namespace: dict = {}
+    exec(compile(CORRECT + "\nfrom lrnn.course import sigmoid\n", "mine.py", "exec"), namespace)
+    said = verdicts(course.check(namespace, show=False))
+    assert not said["sigmoid"].passed and "lrnn's own" in said["sigmoid"].diagnosis
+    assert said["propagate"].passed  # the learner's own, checked as ever

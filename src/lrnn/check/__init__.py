@@ -334,11 +334,29 @@ def _verdicts(
         if check.name not in found:
             reports.append(FunctionReport(check.name, found=False))
             continue
+        module = (runs[check.name].where or {}).get("module", "")
+        if module == "lrnn" or module.startswith("lrnn."):  # would pass, and check nothing
+            failed.add(check.name)
+            reports.append(_not_the_learners(check.name, module))
+            continue
         report = assess(check, runs[check.name], sources.get(check.name), failed, memory_mb)
         if not report.passed:
             failed.add(check.name)
         reports.append(report)
     return reports
+
+
+def _not_the_learners(name: str, module: str) -> FunctionReport:
+    """A lesson name bound to lrnn's own function (``from lrnn.course import *`` after the
+    learner's def replaces it): every case would pass against lrnn's answers."""
+    report = FunctionReport(name, found=True, passed=False)
+    report.diagnosis = (
+        f"{name} here is lrnn's own ({module}.{name}), not yours, so there is nothing of "
+        f"yours to check: an import such as from {module} import * binds that name (and "
+        "replaces a def of it made before). Import only what you use (from lrnn.course import "
+        f"check), and define {name} yourself after it."
+    )
+    return report
 
 
 def _usual_cat_folders(beside: Path | None) -> list[Path]:
@@ -503,6 +521,8 @@ def check_namespace(
 
     for check in checks:
         if check.name in funcs:
+            module = str(getattr(funcs[check.name], "__module__", "") or "")
+            runs[check.name] = FunctionRun(check.name, where={"module": module})
             run_cases(check, [i for i, case in enumerate(check.cases) if not case.heavy])
             sources[check.name] = FunctionSource.from_function(funcs[check.name])
     reports = _verdicts(checks, runs, sources, set(funcs), None)

@@ -471,6 +471,7 @@ def main(argv: list[str]) -> int:
             found[spec["name"]] = {
                 "file": getattr(code, "co_filename", None),
                 "line": getattr(code, "co_firstlineno", None),
+                "module": str(getattr(fn, "__module__", "") or ""),  # lrnn's own, imported?
             }
     chan.send(event="ready", found=found)
     for spec in job["functions"]:
