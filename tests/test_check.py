@@ -264,6 +264,23 @@ MUTANTS = [
         [("Y * np.log(A) + (1 - Y) * np.log(1 - A)", "(1 - Y) * np.log(A) + Y * np.log(1 - A)")],
         ["Y and 1 − Y swapped", "line 20"],
     ),
+    (  # one label's examples cannot tell it from a swap: it was called one
+        "cost-log-of-1-minus-a-twice",
+        "propagate",
+        [
+            (
+                "Y * np.log(A) + (1 - Y) * np.log(1 - A)",
+                "Y * np.log(1 - A) + (1 - Y) * np.log(1 - A)",
+            )
+        ],
+        ["takes log(1 − A) in both terms", "line 20"],
+    ),
+    (
+        "cost-log-of-a-twice",
+        "propagate",
+        [("Y * np.log(A) + (1 - Y) * np.log(1 - A)", "Y * np.log(A) + (1 - Y) * np.log(A)")],
+        ["takes log(A) in both terms", "line 20"],
+    ),
     (
         "db-divides-but-m-is-one",
         "propagate",

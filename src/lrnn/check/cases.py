@@ -11,6 +11,7 @@ examples, a single example, float32 data and logits of about ±1000.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -358,11 +359,7 @@ def _cost_mutants(Z: Any, Y: Any, cost: float) -> list[Mutant]:
             "runs over every pair of examples. Make both (1, m): A = sigmoid(np.dot(w.T, X) + "
             "b) and Y as given, or np.dot(Y, np.log(A).T).",
         ),
-        Mutant(
-            float(-((1 - Y) * log_a + Y * log_1ma).sum() / m),
-            "cost has Y and 1 − Y swapped: log(A) goes with Y (the examples labelled 1), "
-            "log(1 − A) with 1 − Y: −(1/m) Σ (Y·log(A) + (1 − Y)·log(1 − A)).",
-        ),
+        *_one_log_twice(Y, log_a, log_1ma),
         Mutant(
             float(-(Y * log_a).sum() / m),
             "cost leaves out the (1 − Y)·log(1 − A) term of the lesson's cost.",
@@ -371,6 +368,33 @@ def _cost_mutants(Z: Any, Y: Any, cost: float) -> list[Mutant]:
             float(-((1 - Y) * log_1ma).sum() / m),
             "cost leaves out the Y·log(A) term of the lesson's cost.",
         ),
+    ]
+
+
+def _one_log_twice(Y: Any, log_a: Any, log_1ma: Any) -> list[Mutant]:
+    """Y and 1 − Y swapped, or one log in both terms: on examples of one label two of these
+    give the same cost (for Y = 1 the swap is log(1 − A) in both), so each is said only where
+    the input tells it from the others (a duplicated log(1 − A) was called a swap)."""
+    m, rule = Y.shape[1], "−(1/m) Σ (Y·log(A) + (1 − Y)·log(1 − A))"
+    candidates = [
+        (
+            float(-((1 - Y) * log_a + Y * log_1ma).sum() / m),
+            "cost has Y and 1 − Y swapped: log(A) goes with Y (the examples labelled 1), "
+            f"log(1 − A) with 1 − Y: {rule}.",
+        ),
+        (
+            float(-log_1ma.sum() / m),
+            f"cost takes log(1 − A) in both terms; the first is Y·log(A): {rule}.",
+        ),
+        (
+            float(-log_a.sum() / m),
+            f"cost takes log(A) in both terms; the second is (1 − Y)·log(1 − A): {rule}.",
+        ),
+    ]
+    return [
+        Mutant(value, message)
+        for value, message in candidates
+        if sum(math.isclose(value, other, rel_tol=1e-9) for other, _ in candidates) == 1
     ]
 
 
