@@ -235,6 +235,19 @@ def test_h5_bad_contents(tmp_path, x, y, classes, expected):
     assert expected in message and str(path) in message
 
 
+def test_h5_labels_that_do_not_fit_are_ignored_where_labels_are_not_needed(tmp_path):
+    """predict ignores labels, as README says of a table's label column: a file whose
+    '*_set_y' is short or holds a value outside list_classes was refused by predict."""
+    from lrnn.data import load_inputs
+
+    spec = load(write_h5(tmp_path / "ok.h5", pictures(4), np.array([0, 1, 0, 1]))).spec
+    for y in ([0, 1], [0, 1, -1, 1]):
+        path = write_h5(tmp_path / "odd.h5", pictures(4), np.asarray(y))
+        ds = load_inputs([str(path)], spec)
+        assert ds.y is None and ds.X.shape == (4, 60)
+        assert "odd.h5" in error_of(load, path)  # training still needs them right
+
+
 def test_h5_links_to_other_data_are_refused(tmp_path):
     path = tmp_path / "links.h5"
     with h5py.File(path, "w") as f:

@@ -41,11 +41,13 @@ def check_model_meta(meta: dict, w: np.ndarray, name: str, error: type[Exception
     ):
         count = "two" if want == 2 else str(want)
         raise bad(f"classes must be {count} different strings, got {str(classes)[:200]!s}")
-    from lrnn.data.dataset import class_name_problem, look_alike_problem
+    from lrnn.data.dataset import class_name_problem, look_alike_problem, number_written_twice
 
     problem = class_name_problem(classes, blank_ok=True) or look_alike_problem(classes)
     if problem:
         raise bad(f"the model has {problem}")
+    if twice := number_written_twice(classes):  # data could never say which class it means
+        raise bad(f"{twice}, which data, matched to classes by value, cannot tell apart")
     t = meta.get("threshold")
     if not (isinstance(t, int | float) and not isinstance(t, bool) and 0 <= t <= 1):
         raise bad(f"threshold must be a number in [0, 1], got {clipped_repr(t)}")

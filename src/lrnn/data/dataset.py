@@ -456,6 +456,13 @@ def _check_label_lengths(values: np.ndarray, source: str, what: str) -> None:
             (len(v) if isinstance(v, str | bytes) else len(str(v)) for v in values.ravel()),
             default=0,
         )
+        # numpy's fixed-width strings drop a trailing NUL: "no\0" became the class "no"
+        nul = next((i for i, v in enumerate(values.ravel()) if "\0" in str(v)), None)
+        if nul is not None:
+            raise DataError(
+                f"{source}: {what} holds a NUL character (\\0) for example {nul + 1}; class "
+                "names hold no control characters — fix the file that wrote it."
+            )
     if longest > MAX_CLASS_NAME:
         raise DataError(
             f"{source}: {what} holds a value of {longest} characters; class names are at most "

@@ -163,7 +163,9 @@ def _h5_contents(f: Any, name: str, require_labels: bool) -> dict[str, Any]:
         y = np.asarray(yd[()])
         if y.ndim == 2 and 1 in y.shape:
             y = y.reshape(-1)  # the lesson's (1, m) row of labels
-        if y.ndim != 1 or y.shape[0] != x.shape[0]:
+        if (y.ndim != 1 or y.shape[0] != x.shape[0]) and not require_labels:
+            y = None  # predict ignores labels, even those that do not fit
+        elif y.ndim != 1 or y.shape[0] != x.shape[0]:
             columns = x.shape[-1] if x.ndim == 2 else None
             raise DataError(
                 f"{name}: '{y_key}' has shape {yd.shape} but '{x_key}' has {x.shape[0]} "
@@ -200,60 +202,73 @@ def _class_name(value: object, index: int, name: str) -> str:
 
 def load_h5(name: str, require_labels: bool) -> Dataset:
     raw = read_h5(name, require_labels)
-    x, y_raw, classes_raw = raw["x"], raw["y"], raw["classes"]
+    x = raw["x"]
     m = x.shape[0]
     if m == 0:
         raise DataError(f"{name}: '{raw['x_key']}' holds no examples; give a file with data.")
     y, classes = None, None
-    if y_raw is not None:
-        if classes_raw is None:
-            y, classes = encode_labels(y_raw, name, f"'{raw['y_key']}'")
-        else:
-            if classes_raw.ndim > 1 and max(classes_raw.shape) == classes_raw.size:
-                classes_raw = classes_raw.reshape(-1)  # a (K, 1) or (1, K) list: one name each
-            if classes_raw.ndim != 1:
-                raise DataError(
-                    f"{name}: 'list_classes' has shape {classes_raw.shape}; give a 1-D list "
-                    "of class names, one per label value."
-                )
-            classes = tuple(_class_name(c, i, name) for i, c in enumerate(classes_raw))
-            blank = next((i for i, c in enumerate(classes) if not c.strip()), None)
-            if blank is not None:  # every prediction would print an empty label
-                raise DataError(
-                    f"{name}: 'list_classes' entry {blank} is empty; name every class (the "
-                    "lesson's file has b'non-cat', b'cat')."
-                )
-            if len(classes) < 2:
-                raise DataError(
-                    f"{name}: 'list_classes' names {len(classes)} class(es) "
-                    f"({quoted(classes, 5)}); name two or more classes."
-                )
-            problem = class_name_problem(classes)
-            if problem:
-                raise DataError(
-                    f"{name}: 'list_classes' has {problem}; give at most {MAX_CLASSES} classes "
-                    "with short, readable names."
-                )
-            alike = look_alike_problem(classes)
-            if alike:
-                raise DataError(f"{name}: in 'list_classes', {alike}; name each class one way.")
-            if len(set(classes)) != len(classes):
-                twice = next(c for c in classes if classes.count(c) > 1)
-                raise DataError(
-                    f"{name}: 'list_classes' names the class {twice!r} twice; give the "
-                    "classes different names."
-                )
-            K = len(classes)
-            if y_raw.dtype.kind not in "biuf" or not np.isin(y_raw, np.arange(K)).all():
-                allowed = "0 or 1" if K == 2 else f"0 … {K - 1}"
-                raise DataError(
-                    f"{name}: '{raw['y_key']}' must hold {allowed} (an index into "
-                    "list_classes); fix the labels."
-                )
-            y = y_raw.astype(np.int64)
+    if raw["y"] is not None:
+        try:
+            y, classes = _labels(raw, name)
+        except DataError:
+            if require_labels:
+                raise
+            # predict ignores labels, as it ignores a table's label column: even broken ones
     if x.ndim == 4:
         return image_dataset(x, y, classes, row_names(m), name)
     X = array_dtype(x)
     check_finite(X, name, None)
     spec = Preprocessing(kind="array")
     return Dataset(X, y, classes, row_names(m), spec, name)
+
+
+def _labels(raw: dict[str, Any], name: str) -> tuple[np.ndarray, tuple]:
+    """``*_set_y`` as class indices, and the class names (``list_classes``, else the labels'
+    own values), each checked."""
+    y_raw, classes_raw = raw["y"], raw["classes"]
+    if classes_raw is None:
+        y, classes = encode_labels(y_raw, name, f"'{raw['y_key']}'")
+    else:
+        if classes_raw.ndim > 1 and max(classes_raw.shape) == classes_raw.size:
+            classes_raw = classes_raw.reshape(-1)  # a (K, 1) or (1, K) list: one name each
+        if classes_raw.ndim != 1:
+            raise DataError(
+                f"{name}: 'list_classes' has shape {classes_raw.shape}; give a 1-D list "
+                "of class names, one per label value."
+            )
+        classes = tuple(_class_name(c, i, name) for i, c in enumerate(classes_raw))
+        blank = next((i for i, c in enumerate(classes) if not c.strip()), None)
+        if blank is not None:  # every prediction would print an empty label
+            raise DataError(
+                f"{name}: 'list_classes' entry {blank} is empty; name every class (the "
+                "lesson's file has b'non-cat', b'cat')."
+            )
+        if len(classes) < 2:
+            raise DataError(
+                f"{name}: 'list_classes' names {len(classes)} class(es) "
+                f"({quoted(classes, 5)}); name two or more classes."
+            )
+        problem = class_name_problem(classes)
+        if problem:
+            raise DataError(
+                f"{name}: 'list_classes' has {problem}; give at most {MAX_CLASSES} classes "
+                "with short, readable names."
+            )
+        alike = look_alike_problem(classes)
+        if alike:
+            raise DataError(f"{name}: in 'list_classes', {alike}; name each class one way.")
+        if len(set(classes)) != len(classes):
+            twice = next(c for c in classes if classes.count(c) > 1)
+            raise DataError(
+                f"{name}: 'list_classes' names the class {twice!r} twice; give the "
+                "classes different names."
+            )
+        K = len(classes)
+        if y_raw.dtype.kind not in "biuf" or not np.isin(y_raw, np.arange(K)).all():
+            allowed = "0 or 1" if K == 2 else f"0 … {K - 1}"
+            raise DataError(
+                f"{name}: '{raw['y_key']}' must hold {allowed} (an index into "
+                "list_classes); fix the labels."
+            )
+        y = y_raw.astype(np.int64)
+    return y, classes

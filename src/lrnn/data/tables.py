@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
@@ -21,6 +22,7 @@ from lrnn.data import limits
 from lrnn.data.checks import (
     bom_encoding,
     check_bytes,
+    check_expansion,
     check_finite,
     clip,
     file_kind,
@@ -201,7 +203,9 @@ def read_table(
             )
         _refuse_repeated_names(name, schema.names)
         wanted = None if columns is None else [c for c in schema.names if c in columns]
-        check_bytes(name, "the table", (meta.num_rows, len(wanted or schema.names)), 8)
+        shape = (meta.num_rows, len(wanted or schema.names))
+        check_bytes(name, "the table", shape, 8)  # and a bomb: 540 KB of zeros declared 800 MB
+        check_expansion(name, "the table", os.path.getsize(name), shape[0] * shape[1] * 8)
         _check_parquet_strings(name, wanted or schema.names)
         frame = pd.read_parquet(name, columns=wanted)
         # A named index (set_index("patient_id")) comes back as the column it is in the file:
