@@ -28,6 +28,10 @@ from tests.conftest import CAT_DIR, needs_cat
 
 HERE = Path(__file__).parent
 CORRECT = (HERE / "check_solutions" / "correct.py").read_text()
+PREDICTIONS = (
+    "    Y_prediction_test = predict(w, b, X_test)\n"
+    "    Y_prediction_train = predict(w, b, X_train)\n"
+)
 FAST = Limits(time_limit=4.0, total_limit=40.0, memory_mb=1024)
 
 # (id, function that must fail, [(old, new), …], words the diagnosis must contain)
@@ -263,6 +267,18 @@ MUTANTS = [
         "propagate",
         [("Y * np.log(A) + (1 - Y) * np.log(1 - A)", "(1 - Y) * np.log(A) + Y * np.log(1 - A)")],
         ["Y and 1 − Y swapped", "line 20"],
+    ),
+    (  # the advice was to take Y_prediction_train from params, which never holds it
+        "model-predicts-before-training",
+        "model",
+        [
+            (PREDICTIONS, ""),
+            (
+                "    w, b = initialize_with_zeros(X_train.shape[0])\n",
+                "    w, b = initialize_with_zeros(X_train.shape[0])\n" + PREDICTIONS,
+            ),
+        ],
+        ["is all zeros, what predict gives with the starting w and b", "predict after optimize"],
     ),
     (  # one label's examples cannot tell it from a swap: it was called one
         "cost-log-of-1-minus-a-twice",

@@ -315,6 +315,11 @@ def _ratio_message(part: Part, r: float) -> str:
             "costs holds zeros where the lesson records the cost: costs.append(cost) every "
             "100 iterations, not the iteration number i or a value that was never computed."
         )
+    if r == 0 and name.startswith("Y_prediction"):  # σ(0) = 0.5 is not > 0.5: all zeros
+        return (
+            f"{name} is all zeros, what predict gives with the starting w and b (zeros): "
+            'predict after optimize, with w = params["w"] and b = params["b"].'
+        )
     if r == 0:
         held_in = "grads" if name in ("dw", "db") else "params"  # optimize returns both
         return (
