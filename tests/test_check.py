@@ -657,6 +657,12 @@ MUTANTS = [
         [("w = w - learning_rate * dw", "w = w + learning_rate * dw")],
         ["w moves up the gradient", "w = w − learning_rate · dw"],
     ),
+    (  # the test figure 100 % matched the train accuracy first, and was called that
+        "model-accuracy-without-abs",
+        "model",
+        [("np.mean(np.abs(Y_prediction_test - Y_test))", "np.mean(Y_prediction_test - Y_test)")],
+        ["np.abs is missing", "cancel", "line 68"],
+    ),
     ("model-missing-key", "model", [('        "costs": costs,\n', "")], ["costs"]),
     (
         "model-rescales-by-max",

@@ -230,17 +230,25 @@ def judge_printed_accuracies(
 
     def test(result: CallResult) -> Finding | None:
         got = result.value
-        percent = {}
+        percent, signed = {}, {}
         for part in ("train", "test"):
             pred = np.asarray(got[f"Y_prediction_{part}"], dtype=float)
             percent[part] = 100 - float(np.mean(np.abs(pred - data[f"Y_{part}"]))) * 100
+            # without np.abs a wrong 1 and a wrong 0 cancel: 100 % with a third wrong
+            signed[part] = 100 - float(np.mean(pred - data[f"Y_{part}"])) * 100
         for part, numbers in printed_accuracies(result.printed):
             if any(_shows_percent(value, half, percent[part]) for value, half, _ in numbers):
                 continue  # "train accuracy after 2000 iterations: 99.04 %" has two numbers
             # the one meant as the accuracy: the first with a decimal point, else the first
             value, half, token = next((n for n in numbers if "." in n[2]), numbers[0])
             other = "test" if part == "train" else "train"
-            if _shows_percent(value, half, percent[other]):
+            if signed[part] != percent[part] and _shows_percent(value, half, signed[part]):
+                why = (
+                    f"np.abs is missing: in np.mean(Y_prediction_{part} − Y_{part}) a 1 "
+                    "predicted for a 0 and a 0 for a 1 cancel; the accuracy is 100 − "
+                    f"np.mean(np.abs(Y_prediction_{part} − Y_{part})) × 100"
+                )
+            elif _shows_percent(value, half, percent[other]):
                 why = f"that is the {other} accuracy ({percent[other]:.2f} %)"
             elif _shows_percent(value, half, 100 - percent[part]):
                 why = (
