@@ -28,6 +28,7 @@ from tests.conftest import CAT_DIR, needs_cat
 
 HERE = Path(__file__).parent
 CORRECT = (HERE / "check_solutions" / "correct.py").read_text()
+PROPAGATE = "    grads, cost = propagate(w, b, X, Y)\n"
 PREDICTIONS = (
     "    Y_prediction_test = predict(w, b, X_test)\n"
     "    Y_prediction_train = predict(w, b, X_train)\n"
@@ -656,6 +657,22 @@ MUTANTS = [
         "optimize",
         [("w = w - learning_rate * dw", "w = w + learning_rate * dw")],
         ["w moves up the gradient", "w = w − learning_rate · dw"],
+    ),
+    (  # "Look at" pointed at the call before the loop, which is right
+        "optimize-grads-after-the-update",
+        "optimize",
+        [
+            (
+                "    for i in range(num_iterations):\n" + "    " + PROPAGATE,
+                PROPAGATE + "    for i in range(num_iterations):\n",
+            ),
+            (
+                "        b = b - learning_rate * db\n",
+                "        b = b - learning_rate * db\n" + "    " + PROPAGATE,
+            ),
+            ('    grads = {"dw": dw, "db": db}\n    return params', "    return params"),
+        ],
+        ["after the update inside it", "line 36"],
     ),
     (  # the test figure 100 % matched the train accuracy first, and was called that
         "model-accuracy-without-abs",

@@ -353,6 +353,32 @@ def assigned_after_loop(*names: str) -> Locator:
     return find
 
 
+def assigned_after_update(*names: str) -> Locator:
+    """Where any of ``names`` is set inside the first loop after w or b is updated there: a
+    value computed at the new parameters (grads one step late), not at the step's start."""
+    wanted = set(names)
+
+    def find(src: FunctionSource) -> int | None:
+        nodes = src.in_line_order()
+        loops = [n for n in nodes if isinstance(n, ast.For | ast.While)]
+        if not loops:
+            return None
+        start, end = loops[0].lineno, loops[0].end_lineno or loops[0].lineno
+        updated = False
+        for n in nodes:
+            if not start < getattr(n, "lineno", 0) <= end:
+                continue
+            if isinstance(n, ast.Assign | ast.AugAssign):
+                targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+                named = set().union(*(_target_names(t) for t in targets))
+                if updated and named & wanted:
+                    return n.lineno
+                updated = updated or bool(named & {"w", "b"})
+        return None
+
+    return find
+
+
 def first_of(*locators: Locator) -> Locator:
     """The first locator that finds a line."""
 

@@ -329,10 +329,13 @@ def _judge_optimize(p: dict[str, Any], iterations: int, rate: float):
                 tol,
             ):
                 return Finding(
-                    "grads are computed at the final parameters, after the loop; the lesson "
-                    "returns the last gradients computed inside the loop.",
+                    "grads are computed at the final parameters, after the last update (after "
+                    "the loop, or after the update inside it); the lesson returns the "
+                    "gradients computed at the start of the last iteration, before its update.",
                     loc.first_of(
-                        loc.assigned_after_loop("grads", "dw", "db"), loc.assigned("grads")
+                        loc.assigned_after_loop("grads", "dw", "db"),
+                        loc.assigned_after_update("grads", "dw", "db"),
+                        loc.assigned("grads"),
                     ),
                 )
         return costs or _most_off(findings, mine, ref)[1]
