@@ -623,6 +623,20 @@ def test_early_stopping_restores_the_best_weights_when_max_iter_comes_first():
     assert fitted.result_.restored_iteration == fitted.history_["iteration"][best]
     got = log_loss(y[val], fitted.predict_proba(X[val]))
     assert got == pytest.approx(losses[best], rel=1e-9)
+    # and when a callback stops it (README's other way to end a run): the last weights came
+    # back, 0.35 where the best check had 0.11, and no iteration was said to be restored
+    from lrnn import Callback
+
+    class StopAt(Callback):
+        def on_step(self, state):
+            return state.iteration >= 12
+
+    stopped = LogisticNeuron(**params, max_iter=100).fit(
+        X[train], y[train], eval_set=(X[val], y[val]), callbacks=[StopAt()]
+    )
+    assert stopped.result_.stop_reason == "interrupted"
+    assert stopped.result_.restored_iteration == fitted.result_.restored_iteration
+    np.testing.assert_array_equal(stopped.coef_, fitted.coef_)
 
 
 @pytest.mark.parametrize("solver", ["newton", "lbfgs"])

@@ -249,10 +249,10 @@ def train(
             )
         theta = state.theta
         # Early stopping returns the weights of its best check however the run ended (patience
-        # ran out, max_iter or tol came first), as scikit-learn's MLP does; an interrupted run
-        # keeps its state, which its checkpoint resumes from.
+        # ran out, max_iter or tol came first, a callback stopped it), as scikit-learn's MLP
+        # does; an interrupted run's state stays its own, which its checkpoint resumes from.
         restore = state.best_theta is not None and state.bad_checks > 0
-        restore = restore and stop_reason not in ("interrupted", "diverged")
+        restore = restore and stop_reason != "diverged"
         if restore:
             theta = state.best_theta
             if stop_reason in ("tol", "converged"):
