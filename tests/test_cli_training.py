@@ -334,6 +334,11 @@ def test_scoring_the_file_early_stopping_chose_the_weights_by_is_said(tmp_path):
     assert run([*train, "--iterations", "300"], tmp_path).returncode == 0
     said = run(["evaluate", "--model", "lrnn-model.safetensors", "v.csv"], tmp_path).stderr
     assert "v.csv: early stopping chose the model's weights by their loss on these" in said
+    # without --early-stopping the file only drew the validation curve: nothing to say
+    curve = ["train", "d.csv", "--validation", "v.csv", "--no-plot", "--model", "c.safetensors"]
+    assert run([*curve, "--iterations", "300"], tmp_path).returncode == 0
+    said = run(["evaluate", "--model", "c.safetensors", "v.csv"], tmp_path).stderr
+    assert "early stopping" not in said and "flatter" not in said
 
 
 def test_a_resume_on_changed_training_rows_names_them_not_the_validation_file(tmp_path):

@@ -177,7 +177,10 @@ def training_rows_in(model: Any, ds: Any, digest: str | None = None) -> str | No
     digest = digest or data_sha256(ds.X, ds.y)
     if manifest.get("data_sha256") == digest:
         return "all"
-    if manifest.get("validation_sha256") == digest:
+    settings = manifest.get("solver_settings")
+    # without early stopping the --validation examples only drew a curve: other data
+    chose = not isinstance(settings, dict) or settings.get("early_stopping") is not False
+    if manifest.get("validation_sha256") == digest and chose:
         return "validation"
     request, test_rows = manifest.get("request"), manifest.get("test_sha256")
     # a --stream run hashed a Parquet file's float32 columns as float32, read here widened:
