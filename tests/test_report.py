@@ -431,6 +431,14 @@ def test_history_of_another_model(image_case, tmp_path):
     with warnings.catch_warnings():  # its own history is all of it
         warnings.simplefilter("error")
         report.write_report(out, model=model, dataset=test_ds, history=history)
+    # another run's history of the same length (another learning rate, or data set) passed
+    # as this model's: the model file's own rows tell it
+    own = replace(model, history={k: list(v) for k, v in history.items()})
+    other = {k: list(v) for k, v in history.items()}
+    other["cost"] = [c * 1.01 for c in other["cost"]]
+    with pytest.raises(DataError, match=r"records cost [\d.]+ at iteration 0, where the model's"):
+        report.write_report(out, model=own, dataset=test_ds, history=other, history_name="h")
+    report.write_report(out, model=own, dataset=test_ds, history=history)  # its own: drawn
 
 
 def test_one_row_history_of_a_run_recorded_sparsely_is_its_own(image_case, tmp_path):

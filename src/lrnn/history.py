@@ -306,15 +306,40 @@ def past_the_model(history: Mapping[str, Any], training: Any) -> str | None:
     )
 
 
+def _other_numbers(columns: Mapping[str, Any], stored: Any) -> str | None:
+    """Where a history and the one its model file carries (``stored``) record the same
+    iteration, their costs agree (a file keeps every digit: repr); another run's history on
+    the same number of iterations, even another data set's, passed as this model's."""
+    if not isinstance(stored, Mapping):
+        return None
+    kept = dict(zip(stored.get("iteration") or [], stored.get("cost") or [], strict=False))
+    for iteration, cost in zip(
+        columns.get("iteration") or [], columns.get("cost") or [], strict=False
+    ):
+        own = kept.get(iteration)
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in (own, cost)):
+            continue
+        if not math.isclose(cost, own, rel_tol=1e-9, abs_tol=1e-12):
+            return (
+                f"records cost {cost:.6g} at iteration {iteration:.15g}, where the model's own "
+                f"history has {own:.6g}"
+            )
+    return None
+
+
 def check_belongs(
-    columns: Mapping[str, Any], training: Any, name: str = "history", manifest: Any = None
+    columns: Mapping[str, Any],
+    training: Any,
+    name: str = "history",
+    manifest: Any = None,
+    stored: Any = None,
 ) -> str | None:
     """A history whose iterations go past the model's (``training``: its file's facts) cannot
     be this model's history: refused, by its ``name`` (a --history file's); one that ends
     well short of them is said, and the sentence returned (for the page: a curve must not
     run from its end to the model's). The run's own spacing, where its file's ``manifest`` says
     it, judges a history of one row: 300 iterations recorded every 1000 end at 0."""
-    past = past_the_model(columns, training)
+    past = past_the_model(columns, training) or _other_numbers(columns, stored)
     if past:
         raise DataError(
             f"{name}: the history {past}: it does not belong to this model; give the history "

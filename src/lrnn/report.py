@@ -116,7 +116,7 @@ def write_report(
     columns, caveat = None, None
     if history is not None:
         columns = columns_of(history, history_name, error=DataError)
-        caveat = check_belongs(columns, model.training, history_name, model.manifest)
+        caveat = check_belongs(columns, model.training, history_name, model.manifest, model.history)
 
     if np.asarray(model.w).ndim == 2:  # a softmax layer: its own sections
         from lrnn import report_multiclass
