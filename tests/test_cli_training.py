@@ -734,6 +734,27 @@ def test_json_output_ends_with_an_interrupted_event(tmp_path):
     assert (tmp_path / "m.ckpt.safetensors").exists()
 
 
+def test_json_output_that_fails_ends_with_an_error_event(tmp_path):
+    """A run that diverged ended its stream with a record; why it stopped was on stderr only."""
+    args = ["train", "breast_cancer", "--learning-rate", "50", "--no-plot", "--json"]
+    proc = run(args, tmp_path)
+    assert proc.returncode == 1 and "training diverged" in proc.stderr
+    last = json.loads(proc.stdout.splitlines()[-1])
+    assert last == {"event": "error", "exit": 1, "message": proc.stderr.strip()[len("error: ") :]}
+
+
+def test_the_barely_trained_note_is_in_the_json_result_too(tmp_path):
+    """Early stopping that kept one of the first checks says so on stdout; with --json that
+    line vanished from both streams."""
+    args = ["train", "breast_cancer", "--standardize", "--early-stopping", "--n-iter-no-change"]
+    args += ["3", "--learning-rate", "0.5", "--iterations", "20000", "--no-plot"]
+    text = run(args, tmp_path)
+    assert "note: early stopping kept the weights of iteration 100" in text.stdout
+    result = json.loads(run([*args, "--json"], tmp_path).stdout.splitlines()[-1])
+    assert result["event"] == "result" and result["restored_iteration"] == 100
+    assert result["note"].startswith("early stopping kept the weights of iteration 100")
+
+
 def test_seed_with_test_data_and_nothing_random_is_named(tmp_path, capsys, monkeypatch):
     """--test replaces the hold-out and gd takes every example in order: --seed changed
     nothing and nothing said so. sgd draws its batches from it, so there it is used."""

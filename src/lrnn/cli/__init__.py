@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
+import json
 import os
 import re
 import sys
@@ -89,6 +91,16 @@ def _ignore_further_interrupts() -> None:
 
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_IGN)
+
+
+def _error_event(argv: list[str], message: str, code: int) -> int:
+    """``train --json``: a stream that fails ends with an event saying so, as an interrupted
+    one does (its last line was a record, the reason only on stderr); returns ``code``."""
+    words = [a for a in argv if not a.startswith("-")]
+    if words[:1] == ["train"] and "--json" in argv:
+        with contextlib.suppress(OSError, ValueError):  # stdout itself may be what failed
+            print(json.dumps({"event": "error", "exit": code, "message": message}), flush=True)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -289,12 +301,12 @@ def _main(argv: Sequence[str] | None) -> int:
         # The command cannot run as asked: an option, a file or the data do not fit.
         _traceback_if(debug)
         print(f"error: {one_line(exc)}", file=sys.stderr)
-        return 2
+        return _error_event(argv, one_line(exc), 2)
     except (LrnnError, ValueError, OSError, MemoryError) as exc:
         # A run that could start but failed (diverged, out of memory, a disk that fills up).
         _traceback_if(debug)
         print(f"error: {one_line(exc)}", file=sys.stderr)
-        return 1
+        return _error_event(argv, one_line(exc), 1)
     except Exception as exc:  # noqa: BLE001 - the CLI promises one line, not a traceback
         if debug:
             traceback.print_exc()

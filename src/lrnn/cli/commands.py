@@ -416,7 +416,22 @@ def _say_what_was_trained(
     args: argparse.Namespace, paths: dict, training: dict, result: Any, record_every: int
 ) -> None:
     """The run's last lines: one JSON result, or the stop line, accuracies and saved files."""
-    if args.json:
+    # weights restored from the first recorded checks: the model has barely trained (the zero
+    # start kept is said, with its reason, by the warning of it: not told a second way here)
+    kept_start = result.restored_iteration == 0 and not (np.any(result.w) or np.any(result.b))
+    note = None
+    if (
+        result.restored_iteration is not None
+        and result.restored_iteration <= record_every
+        and (not kept_start)
+    ):
+        note = (
+            f"early stopping kept the weights of iteration {result.restored_iteration}, "
+            "one of the first checks: the validation loss never improved on them, so the model "
+            "has barely trained; try a smaller --learning-rate, a larger --n-iter-no-change or "
+            "--validation-fraction, or train without --early-stopping."
+        )
+    if args.json:  # the note is the result's too: a reader of the stream sees no other line
         _out(
             args,
             event="result",
@@ -427,23 +442,12 @@ def _say_what_was_trained(
             checkpoint=paths["checkpoint"],
             converged=result.converged,
             **{"restored_iteration": result.restored_iteration, **training},
+            note=note,
         )
         return
     print(stop_line(result, chosen_rate=getattr(args, "learning_rate", None) == "auto"))
-    # weights restored from the first recorded checks: the model has barely trained (the zero
-    # start kept is said, with its reason, by the warning of it: not told a second way here)
-    kept_start = result.restored_iteration == 0 and not (np.any(result.w) or np.any(result.b))
-    if (
-        result.restored_iteration is not None
-        and result.restored_iteration <= record_every
-        and (not kept_start)
-    ):
-        print(
-            f"note: early stopping kept the weights of iteration {result.restored_iteration}, "
-            "one of the first checks: the validation loss never improved on them, so the model "
-            "has barely trained; try a smaller --learning-rate, a larger --n-iter-no-change or "
-            "--validation-fraction, or train without --early-stopping."
-        )
+    if note is not None:
+        print(f"note: {note}")
     print(f"train accuracy: {100 * training['train_accuracy']} %")
     if not math.isnan(training["test_accuracy"]):
         print(f"test accuracy: {100 * training['test_accuracy']} %")
