@@ -565,6 +565,16 @@ def test_stray_files_empty_classes_and_unknown_words_are_said(tmp_path):
         ds = data.load(str(tmp_path / "reviews"))
     assert "pos/empty.txt" not in ds.names and len(ds.names) == len(ds.y) == 20
     (tmp_path / "reviews" / "pos" / "empty.txt").unlink()
+    # a class whose documents are all empty went with no word naming it (only its files)
+    (tmp_path / "reviews" / "silent").mkdir()
+    (tmp_path / "reviews" / "silent" / "a.txt").write_text("")
+    with pytest.warns(UserWarning) as caught:
+        ds = data.load(str(tmp_path / "reviews"))
+    said = " ".join(str(w.message) for w in caught)
+    assert "every document of class(es) 'silent' is empty, so those classes are left out" in said
+    assert ds.classes == ("neg", "pos")
+    (tmp_path / "reviews" / "silent" / "a.txt").unlink()
+    (tmp_path / "reviews" / "silent").rmdir()
     (tmp_path / "reviews" / "neg" / "emoji.txt").write_text("\U0001f621\U0001f621 \U0001f44e !!!\n")
     with pytest.warns(UserWarning, match=r"1 of 21 document\(s\) hold no word the vocabulary"):
         data.load(str(tmp_path / "reviews"))
@@ -907,6 +917,14 @@ def test_a_corpus_of_files_without_suffixes_is_a_text_folder(tmp_path):
     with pytest.warns(UserWarning, match=r"1 file\(s\) with a suffix left out \(sci/README.txt\)"):
         ds = data.load(str(tmp_path / "news"))
     assert len(ds.names) == 8 and ds.classes == ("rec", "sci") and "sci/49960" in ds.names
+    # a class folder of .txt files alone is left out here: said as such (it "held no .txt
+    # document", five .txt files in it)
+    (tmp_path / "news" / "misc").mkdir()
+    (tmp_path / "news" / "misc" / "1.txt").write_text("one more\n")
+    with pytest.warns(UserWarning) as caught:
+        data.load(str(tmp_path / "news"))
+    said = " ".join(str(w.message) for w in caught)
+    assert "'misc' hold no document without a suffix (as the others here)" in said
 
 
 def test_an_svmlight_file_whose_columns_are_nearly_all_empty_is_named(tmp_path):

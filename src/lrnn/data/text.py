@@ -472,7 +472,15 @@ def load_text_folder(
         )
         gone = set(empty)
         if labels is not None:
-            labels = [label for f, label in zip(files, labels, strict=True) if f not in gone]
+            kept = [label for f, label in zip(files, labels, strict=True) if f not in gone]
+            lost = sorted(set(labels) - set(kept))  # a class of empty documents alone
+            if lost:
+                warnings.warn(
+                    f"{path}: every document of class(es) {', '.join(map(repr, lost[:5]))} is "
+                    "empty, so those classes are left out; add their text or remove them.",
+                    stacklevel=user_stacklevel(),
+                )
+            labels = kept
         files = [f for f in files if f not in gone]
     names = [str(f.relative_to(path)) for f in files]
     files_options = {**options, "text_column": None}  # documents in files, not in a column

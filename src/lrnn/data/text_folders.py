@@ -117,10 +117,11 @@ def folder_documents(path: Path, allow_flat: bool) -> tuple[list[Path], list[str
     labels = [label for f, label in zip(files, labels, strict=True) if f in inside]
     files = [f for f in loose + files if f in inside]
     _say_left_out(path, skipped + [f for f in beside if f not in loose] * bool(loose), suffix)
-    if empty:
+    if empty:  # documents here are named as the folder's are: .txt, or (a corpus's) no suffix
+        kind = ".txt document" if suffix else "document without a suffix (as the others here)"
         warnings.warn(
-            f"{path}: class folder(s) {', '.join(map(repr, empty[:5]))} hold no .txt "
-            "document, so those classes are left out; add documents or remove the folders.",
+            f"{path}: class folder(s) {', '.join(map(repr, empty[:5]))} hold no {kind}, so "
+            "those classes are left out; add documents or remove the folders.",
             stacklevel=user_stacklevel(),
         )
     return files, None if loose else labels  # predict scores those beside the folders too
