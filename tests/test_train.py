@@ -248,6 +248,17 @@ def test_on_step_follows_a_step_for_every_solver(solver):
     assert result.stop_reason == "interrupted" and result.n_iter == 1
     assert np.any(result.w != 0)
 
+    # one on_step per step, the last too: lbfgs-scipy left out the step after which its
+    # check stopped the run (separable data here, at alpha 0)
+    class Count(Callback):
+        steps = 0
+
+        def on_step(self, state):
+            Count.steps += 1
+
+    ended = train(InMemoryBackend(X, y), TrainConfig(solver=solver, tol=0), callbacks=[Count()])
+    assert ended.stop_reason in ("separable", "max_iter") and Count.steps == ended.n_iter
+
 
 @pytest.mark.parametrize("solver", ["lbfgs", "newton"])
 def test_float32_data_without_tol_gets_as_close_as_with_one(solver):

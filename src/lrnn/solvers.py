@@ -471,10 +471,10 @@ def run_lbfgs(backend: Backend, config: TrainConfig, state: Any, recorder: Any) 
             fun(x)
         theta = x.astype(dtype).reshape(shape)
         current = progress["state"]._replace(theta=theta, iteration=iteration)
+        # on_step follows each step, before its iterate is checked, as in the loop (it was after)
+        if stepped and recorder.interrupted(current):
+            return progress.update(state=current, stop="interrupted") or True
         current, stop = recorder.check(current, cache["cost"], cache["grad"], cache["data"], None)
-        # callbacks' on_step follows a step, as the loop calls it: not at the starting point
-        if stop is None and stepped and recorder.interrupted(current):
-            stop = "interrupted"
         progress.update(state=current, stop=stop)
         return stop is not None
 
