@@ -734,6 +734,28 @@ def test_json_output_ends_with_an_interrupted_event(tmp_path):
     assert (tmp_path / "m.ckpt.safetensors").exists()
 
 
+def test_a_run_started_ignoring_sigint_keeps_ignoring_it(tmp_path):
+    """A job a script puts in the background starts with SIGINT ignored: the terminal's Ctrl-C
+    is not meant for it. lrnn train set its own handler and stopped on it."""
+    args = [*lrnn_command(), "train", "--iterations", "200000", "--print-every", "100000"]
+    proc = subprocess.Popen(
+        [*args, "--no-plot", "--model", "b.safetensors"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert proc.stdout.readline().startswith("Training on")
+    time.sleep(1)
+    proc.send_signal(signal.SIGINT)  # ignored, as the run was started ignoring it
+    time.sleep(1)
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGTERM)  # still caught: a checkpoint to resume from
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM and "checkpoint saved to b.ckpt" in err
+
+
 def test_json_output_that_fails_ends_with_an_error_event(tmp_path):
     """A run that diverged ended its stream with a record; why it stopped was on stderr only."""
     args = ["train", "breast_cancer", "--learning-rate", "50", "--no-plot", "--json"]

@@ -289,7 +289,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     # Ctrl-C, and SIGTERM (what timeout, docker stop and batch schedulers send): both end the
     # run at the next iteration with a checkpoint to resume from.
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    # A signal the run was started ignoring (a job a script put in the background ignores
+    # SIGINT, nohup SIGHUP) stays ignored: the terminal's Ctrl-C was not meant for it.
+    caught = [s for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) != signal.SIG_IGN]
+    previous = {s: signal.signal(s, stop) for s in caught}
     try:
         result = train(td.backend, cfg, validation=td.validation, callbacks=callbacks, resume=state)
     except TrainingDiverged as exc:
