@@ -200,6 +200,44 @@ def test_weights_image_colour(tmp_path):
     check_png(out, (WIDTH, round(plots.WEIGHTS_RGB_HEIGHT * plots.DPI)))
 
 
+def test_class_names_as_the_lessons_file_stores_them_are_drawn_as_text(tmp_path, monkeypatch):
+    """course.load_dataset returns list_classes as the file holds them, bytes: the weights
+    picture said "more 'b'cat''"."""
+    from matplotlib.text import Text
+
+    texts: list[str] = []
+    save = plots._save
+
+    def keeping(fig, path):
+        texts.extend(t.get_text() for t in fig.findobj(Text))
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keeping)
+    w = np.random.default_rng(1).normal(0, 0.01, 4 * 4 * 3)
+    plots.weights_image(w, (4, 4, 3), tmp_path / "w.png", classes=np.array([b"non-cat", b"cat"]))
+    drawn = " ".join(texts)
+    assert "'cat'" in drawn and "b'" not in drawn
+
+
+def test_costs_without_iteration_numbers_are_not_drawn_as_iterations(tmp_path, monkeypatch):
+    """{"cost": d["costs"]} of the lesson's 2000 iterations (a cost every 100) was drawn at
+    0 … 19 under "iteration"."""
+    labels: list[str] = []
+    save = plots._save
+
+    def keeping(fig, path):
+        labels.extend(ax.get_xlabel() for ax in fig.axes if ax.get_xlabel())
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keeping)
+    costs = {"cost": [0.69, 0.58, 0.47]}
+    plots.learning_curve(costs, tmp_path / "c.png")
+    plots.lr_comparison([(0.01, costs), (0.001, costs)], tmp_path / "r.png")
+    plots.learning_curve({"iteration": [0, 100, 200], **costs}, tmp_path / "i.png")
+    assert labels[:2] == ["recorded cost, in order (no 'iteration' numbers were given)"] * 2
+    assert labels[2] == "iteration"
+
+
 def test_weights_image_grey_and_all_zero(tmp_path):
     w = np.linspace(-1, 2, 64)
     check_png(plots.weights_image(w, (8, 8, 1), tmp_path / "w.png"))
