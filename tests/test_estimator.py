@@ -761,6 +761,14 @@ def test_verbose_logs_every_verbose_th_recorded_iteration(caplog):
         "Cost after iteration 50",
         "Cost after iteration 100",
     ]
+    # verbose=True, scikit-learn's habit, logged all 2000 records of the lesson's fit: now its
+    # rhythm, every 100th iteration and the last (an int keeps its meaning)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="lrnn"):
+        LogisticNeuron(tol=0, max_iter=350, verbose=True).fit(X, y)
+        LogisticNeuron(tol=0, max_iter=3, verbose=1).fit(X, y)
+    said = [r.getMessage().split(":")[0][len("Cost after iteration ") :] for r in caplog.records]
+    assert said == ["0", "100", "200", "300", "349", "0", "1", "2"]
 
 
 def test_the_readmes_callback_example_runs_as_written():

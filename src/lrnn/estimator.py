@@ -41,7 +41,14 @@ from lrnn import class_weights, fast_checks, objective, run, softmax
 from lrnn.backends import BACKEND_NAMES, make_backend
 from lrnn.backends.sparse_backend import check_structure
 from lrnn.backends.sparse_backend import logits as sparse_logits
-from lrnn.config import MAX_SEED, VALIDATION_FRACTION, TrainConfig, check_fraction, default
+from lrnn.config import (
+    MAX_SEED,
+    PRINT_EVERY,
+    VALIDATION_FRACTION,
+    TrainConfig,
+    check_fraction,
+    default,
+)
 from lrnn.data.dataset import MAX_CLASS_NAME, label_name
 from lrnn.errors import NO_WEIGHT, UsageError, has_control_characters
 from lrnn.lazy_inputs import check_lazy_X, lazy_kind, lazy_logits, rows_of, to_host
@@ -57,19 +64,30 @@ RandomStateLike = int | np.random.RandomState | np.random.Generator | None
 
 
 class _VerbosePrinter(Callback):
-    """``verbose`` > 0: the lesson's line every ``verbose`` recorded iterations, via logging."""
+    """``verbose`` > 0: the lesson's line every ``verbose`` recorded iterations, via logging;
+    ``verbose=True`` (scikit-learn's habit) at the lesson's rhythm, every 100th iteration and
+    the last: as every record, it logged 2000 lines for the lesson's fit."""
 
-    def __init__(self, every: int) -> None:
+    def __init__(self, every: int | bool) -> None:
         import logging
 
         self.log = logging.getLogger("lrnn")
-        self.every = every
+        self.lesson = every is True
+        self.every = int(every)
         self.records = 0  # counted: iteration % every logged every record of record_every=10
+        self.last: tuple[int, float] | None = None  # not yet logged (verbose=True)
 
     def on_record(self, record: dict[str, float]) -> None:
-        if self.records % self.every == 0:
-            self.log.info("Cost after iteration %d: %f", record["iteration"], record["cost"])
+        iteration, cost = int(record["iteration"]), float(record["cost"])
+        shown = iteration % PRINT_EVERY == 0 if self.lesson else self.records % self.every == 0
+        if shown:
+            self.log.info("Cost after iteration %d: %f", iteration, cost)
+        self.last = None if shown else (iteration, cost)
         self.records += 1
+
+    def on_end(self, result: Any) -> None:
+        if self.lesson and self.last is not None:
+            self.log.info("Cost after iteration %d: %f", *self.last)
 
 
 class LogisticNeuron(ClassifierMixin, BaseEstimator):
@@ -116,8 +134,9 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
     warm_start : bool
         Start the next ``fit`` from the current ``coef_``/``intercept_`` (data of another width
         or number of classes starts from zero, with a warning).
-    verbose : int
-        > 0 logs the cost (logger "lrnn", INFO) every ``verbose`` recorded iterations.
+    verbose : int or bool
+        > 0 logs the cost (logger "lrnn", INFO) every ``verbose`` recorded iterations; True
+        at the lesson's rhythm (every 100th iteration, and the last).
     backend : {"auto", "numpy", "dask", "torch"}
         Where passes over the data run; ``auto`` follows the type of ``X``.
     """
@@ -355,7 +374,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
             config = dataclasses.replace(config, batch_size=backend.n_samples)
         cbs: list[Callback] = list(callbacks)
         if self.verbose:
-            cbs.append(_VerbosePrinter(int(self.verbose)))
+            cbs.append(_VerbosePrinter(self.verbose is True or int(self.verbose)))
         result = train(backend, config, validation=validation, callbacks=cbs, init=previous)
         self._store(result)
         return self
