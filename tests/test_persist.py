@@ -97,6 +97,23 @@ def test_model_round_trip(tmp_path, dtype):
     back.w[0] = 5.0  # the loaded weights are an ordinary writable array
 
 
+def test_save_model_replaces_only_a_model_and_names_swapped_arguments(tmp_path):
+    """save_model wrote over any file (a CSV of data became a model), where the estimator's
+    save and the command line refuse; save_model(model, path) failed deep inside."""
+    from lrnn.errors import UsageError
+
+    data = tmp_path / "d.csv"
+    data.write_text("a,label\n1,0\n")
+    with pytest.raises(UsageError, match="already exists and is not an lrnn model"):
+        save_model(data, small_model())
+    assert data.read_text() == "a,label\n1,0\n"
+    save_model(tmp_path / "m.safetensors", small_model())
+    save_model(tmp_path / "m.safetensors", small_model())  # its own kind: replaced
+    for args in ((small_model(), tmp_path / "x.safetensors"), (tmp_path / "x", None)):
+        with pytest.raises(UsageError, match="takes a path and a ModelFile"):
+            save_model(*args)
+
+
 def test_file_is_plain_safetensors_with_lrnn_metadata(tmp_path):
     path = tmp_path / "model.safetensors"
     save_model(path, small_model())

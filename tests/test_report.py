@@ -487,7 +487,8 @@ def test_unwritable_destination_is_refused_before_any_work(image_case, table_cas
 def test_failure_leaves_the_old_report(image_case, tmp_path, monkeypatch):
     model, test_ds, _ = image_case
     out = tmp_path / "r.html"
-    out.write_text("old report")
+    report.write_report(out, model=model, dataset=test_ds, history=None, title="old")
+    old = out.read_bytes()
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
@@ -495,8 +496,18 @@ def test_failure_leaves_the_old_report(image_case, tmp_path, monkeypatch):
     monkeypatch.setattr(report.plots, "roc_pr", broken)
     with pytest.raises(RuntimeError, match="disk on fire"):
         report.write_report(out, model=model, dataset=test_ds, history=None)
-    assert out.read_text() == "old report"
+    assert out.read_bytes() == old
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+    # a file lrnn did not write, or one not named .html, is no report's to replace (the CSV
+    # of the data itself became a page); nor is a model or a data set where they belong
+    mine = tmp_path / "mine.html"
+    mine.write_text("<p>mine</p>")
+    for path, said in ((mine, "is not an lrnn report"), (tmp_path / "d.csv", "as HTML")):
+        with pytest.raises(UsageError, match=said):
+            report.write_report(path, model=model, dataset=test_ds, history=None)
+    with pytest.raises(UsageError, match="model must be a ModelFile"):
+        report.write_report(out, model="m.safetensors", dataset=test_ds, history=None)
+    assert mine.read_text() == "<p>mine</p>" and out.read_bytes() == old
 
 
 # --------------------------------------------------------------------------------------------

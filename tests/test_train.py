@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 
 from lrnn.backends.numpy_backend import InMemoryBackend
 from lrnn.checkpoint import state_from_checkpoint, state_to_checkpoint
-from lrnn.errors import TrainingDiverged
+from lrnn.errors import TrainingDiverged, UsageError
 from lrnn.objective import loss_and_grad
 from lrnn.train import Callback, TrainConfig, train
 
@@ -230,6 +230,22 @@ def test_unreachable_tol_is_not_called_converged(breast_cancer_std, solver, tol)
         result = train(InMemoryBackend(X, y), config)
     assert not result.converged and result.stop_reason == "stalled"
     assert result.grad_norm > tol
+
+
+def test_train_names_arguments_given_wrong():
+    """train(X, …), a dict of settings, the arguments swapped, or an object without hooks
+    as a callback failed with "has no attribute …" from inside."""
+    X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2
+    backend = InMemoryBackend(X, y)
+    cases = [
+        ((X, TrainConfig()), {}, "the first argument must be a backend, got ndarray"),
+        ((backend, {"solver": "lbfgs"}), {}, "config must be a TrainConfig, got dict"),
+        ((TrainConfig(), backend), {}, "config must be a TrainConfig, got InMemoryBackend"),
+        ((backend, TrainConfig()), {"callbacks": [object()]}, "callbacks\\[0\\] is a object"),
+    ]
+    for args, kwargs, said in cases:
+        with pytest.raises(UsageError, match=said):
+            train(*args, **kwargs)
 
 
 @pytest.mark.parametrize("solver", ["gd", "lbfgs", "lbfgs-scipy", "newton"])

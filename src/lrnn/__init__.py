@@ -14,8 +14,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from lrnn.callbacks import Callback
     from lrnn.estimator import LogisticNeuron
-    from lrnn.train import Callback
 del TYPE_CHECKING  # not a name lrnn offers
 
 __all__ = ["Callback", "LogisticNeuron", "__version__", "course"]
@@ -23,7 +23,7 @@ __all__ = ["Callback", "LogisticNeuron", "__version__", "course"]
 
 def __getattr__(name: str) -> Any:
     if name == "Callback":  # the hooks fit(callbacks=...) calls while it trains
-        from lrnn.train import Callback
+        from lrnn.callbacks import Callback
 
         return Callback
     if name == "LogisticNeuron":

@@ -41,6 +41,7 @@ from lrnn import class_weights, fast_checks, objective, run, softmax
 from lrnn.backends import BACKEND_NAMES, make_backend
 from lrnn.backends.sparse_backend import check_structure
 from lrnn.backends.sparse_backend import logits as sparse_logits
+from lrnn.callbacks import Callback, checked_callbacks
 from lrnn.config import (
     MAX_SEED,
     PRINT_EVERY,
@@ -52,7 +53,7 @@ from lrnn.config import (
 from lrnn.data.dataset import MAX_CLASS_NAME, label_name
 from lrnn.errors import NO_WEIGHT, UsageError, has_control_characters
 from lrnn.lazy_inputs import check_lazy_X, lazy_kind, lazy_logits, rows_of, to_host
-from lrnn.train import Callback, TrainResult, solver_for, train
+from lrnn.train import TrainResult, solver_for, train
 
 #: scikit-learn's LogisticRegression stops at tol=1e-4 too: an estimator in a pipeline or a
 #: grid search should not run 2000 iterations past its optimum (tol=0 runs the lesson exactly).
@@ -301,7 +302,7 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         callbacks: list[Callback] | None,
     ) -> LogisticNeuron:
         config = self._validate_params()
-        callbacks = _checked_callbacks(callbacks)  # before any work, not in the first step
+        callbacks = checked_callbacks(callbacks)  # before any work, not in the first step
         if not isinstance(self.warm_start, bool | np.bool_):  # "no" would warm-start
             raise UsageError(f"warm_start must be True or False; got {self.warm_start!r}.")
         previous, previous_classes = None, None
@@ -538,38 +539,6 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
 
 
 #: What the training loop calls on each callback.
-_CALLBACK_HOOKS = ("on_start", "on_record", "on_step", "on_end")
-
-
-def _checked_callbacks(callbacks: Any) -> list[Callback]:
-    """``callbacks`` as a list whose items have every hook: one Callback given bare raised
-    "'Callback' object is not iterable", and a function "has no attribute 'on_start'" from
-    inside the loop."""
-    if callbacks is None:
-        return []
-    bare = any(hasattr(callbacks, hook) for hook in _CALLBACK_HOOKS)
-    if bare or isinstance(callbacks, str | bytes) or not hasattr(callbacks, "__iter__"):
-        raise UsageError(
-            f"callbacks must be a list of lrnn.Callback objects; got {type(callbacks).__name__}"
-            " — put it in a list: callbacks=[it]."
-        )
-    checked = list(callbacks)
-    for i, item in enumerate(checked):
-        if isinstance(item, type):  # the class, its hooks unbound: they failed in the loop
-            raise UsageError(
-                f"callbacks[{i}] is the class {item.__name__}, not one of its objects; give "
-                f"{item.__name__}() instead."
-            )
-        missing = [hook for hook in _CALLBACK_HOOKS if not callable(getattr(item, hook, None))]
-        if missing:
-            raise UsageError(
-                f"callbacks[{i}] is a {type(item).__name__}, not an lrnn.Callback (it has no "
-                f"{missing[0]}); subclass lrnn.Callback and override the hooks you need "
-                "(on_record, on_step, …)."
-            )
-    return checked
-
-
 def _one_label_per_row(y: Any, rows: int) -> NDArray:
     """y as a 1-D array of ``rows`` labels; a column vector is taken with scikit-learn's
     warning (the warning points at the caller of fit)."""

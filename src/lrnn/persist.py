@@ -44,7 +44,7 @@ from lrnn.errors import (
     json_once_each,
     printable,
 )
-from lrnn.files import atomic_write_bytes, not_a_regular_file
+from lrnn.files import atomic_write_bytes, keep_others_files, not_a_regular_file
 from lrnn.model_meta import MAX_HISTORY_ROWS, check_model_meta, check_text_model, checked_idf
 
 #: The newest format this version reads (and writes for softmax layers).
@@ -119,8 +119,16 @@ def names_problem(feature_names: Any, classes: Any) -> str | None:
 
 
 def save_model(path: str | os.PathLike, model: ModelFile) -> None:
-    """Write ``model`` to ``path`` atomically (the old file survives any failure)."""
+    """Write ``model`` to ``path`` atomically (the old file survives any failure). A file
+    there is replaced only when it is an lrnn model, as the command line's outputs are."""
+    if isinstance(path, ModelFile) or not isinstance(model, ModelFile):
+        raise UsageError(
+            f"save_model(path, model) takes a path and a ModelFile, got "
+            f"{type(path).__name__} and {type(model).__name__}; for a fitted LogisticNeuron "
+            "use its save(path)."
+        )
     name = os.fspath(path)
+    keep_others_files(name, "model")  # a data file given as the path became a model
     w = np.asarray(model.w)
     layer = w.ndim == 2
     b = np.asarray(model.b, dtype=np.float64).reshape(-1) if layer else float(model.b)

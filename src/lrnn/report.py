@@ -35,7 +35,7 @@ from lrnn import files, metrics, model_meta, objective, persist, plots
 from lrnn._version import __version__
 from lrnn.after_training import threshold_chosen_on, training_overlap
 from lrnn.data import Dataset, Preprocessing, align_classes, data_sha256
-from lrnn.errors import DataError, ModelFileError
+from lrnn.errors import DataError, ModelFileError, UsageError
 from lrnn.history import check_belongs, columns_of, write_text
 from lrnn.report_html import (
     _facts,
@@ -102,6 +102,13 @@ def write_report(
     the history table; it must belong to this model. ``extra_facts`` go in the summary."""
     name = os.fspath(path)
     files.check_writable(name)  # before any work: a typo in the path costs nothing
+    files.keep_others_files(name, "report")  # .html, replacing only a report lrnn wrote
+    if not isinstance(model, persist.ModelFile) or not isinstance(dataset, Dataset):
+        raise UsageError(
+            f"write_report: model must be a ModelFile (persist.load_model(path)) and dataset "
+            f"a Dataset (data.load(path, spec=…)), got {type(model).__name__} and "
+            f"{type(dataset).__name__}."
+        )
     if title == "lrnn report":  # a tab of its own: which data it scores
         title = f"lrnn report: {Path(dataset.source).name or dataset.source}"
 

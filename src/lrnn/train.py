@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from lrnn import objective, solvers
 from lrnn.backends import Backend, split
+from lrnn.callbacks import Callback, checked_callbacks
 from lrnn.config import TrainConfig
 from lrnn.errors import TrainingDiverged, UsageError
 from lrnn.history import Records
@@ -90,27 +91,6 @@ class TrainResult:
     restored_iteration: int | None = None
 
 
-class Callback:
-    """Hooks the loop calls; override what you need. ``on_step`` returning True stops.
-
-    ``on_step``'s state is what a checkpoint stores, in the solver's own coordinates: on the
-    wide-data shortcut (``state.coefficients``) θ holds (β, b) with w = Xᵀβ, not (w, b).
-    ``info["weights_of"](state)``, handed to ``on_start``, gives (w, b) either way (on the
-    shortcut a pass over X, so call it where it is needed, not on every step)."""
-
-    def on_start(self, config: TrainConfig, info: dict[str, Any]) -> None:
-        pass
-
-    def on_record(self, record: dict[str, float]) -> None:
-        pass
-
-    def on_step(self, state: TrainState) -> bool | None:
-        return None
-
-    def on_end(self, result: TrainResult) -> None:
-        pass
-
-
 def solver_for(backend: Backend, name: str) -> solvers.Solver:
     """The solver that runs for ``name`` (``auto`` resolved) on this backend's data: its
     shape, the number of parameters (a softmax layer has (n + 1)·K) and whether its rows are
@@ -136,6 +116,7 @@ def _one_blas_thread(fn: Callable[..., TrainResult]) -> Callable[..., TrainResul
 
     @functools.wraps(fn)
     def wrapper(backend: Backend, config: TrainConfig = LESSON_CONFIG, **kwargs: Any):
+        _check_arguments(backend, config)
         entry = solvers.REGISTRY.get(config.solver)
         if entry is not None and entry.needs_scipy:
             import scipy.linalg  # noqa: F401 - loads scipy's own OpenBLAS before the limit
@@ -152,6 +133,22 @@ def _one_blas_thread(fn: Callable[..., TrainResult]) -> Callable[..., TrainResul
                 lib.set_num_threads(n)
 
     return wrapper
+
+
+def _check_arguments(backend: Any, config: Any) -> None:
+    """train(X, …), train(config, backend) or a dict of settings failed with "has no attribute
+    'solver'" (or 'n_features') from inside."""
+    if not isinstance(config, TrainConfig):
+        raise UsageError(
+            f"train: config must be a TrainConfig, got {type(config).__name__}; give "
+            "TrainConfig(solver='lbfgs', …) as the second argument."
+        )
+    if not callable(getattr(backend, "evaluate", None)):
+        raise UsageError(
+            f"train: the first argument must be a backend, got {type(backend).__name__}; give "
+            "lrnn.backends.make_backend(X, y) (or StreamingBackend.open(folder)), or use "
+            "lrnn.LogisticNeuron().fit(X, y)."
+        )
 
 
 @functools.cache
@@ -194,6 +191,7 @@ def train(
     examples each of those norms is a pass over X, and 20 of them cost the lesson's run more
     than its iterations. ``last_grad=False`` leaves ``result.last_grad`` None, for the same
     reason: the lesson's ``model()`` returns no gradients."""
+    callbacks = checked_callbacks(callbacks)  # a hookless object failed inside the loop
     solver = solver_for(backend, config.solver)
     if solver.minibatches and not 1 <= config.batch_size <= backend.n_samples:
         raise UsageError(
