@@ -143,7 +143,13 @@ def test_h5_small_file(tmp_path):
     assert ds.spec.scale == 1 / 255 and ds.spec.mean is None
     assert np.shares_memory(ds.raw_images, ds.X) and ds.raw_images.shape == (6, 4, 5, 3)
     assert ds.source == str(path)
-    assert load(path, image_size=(2, 2)).X.shape == (6, 60)  # only image folders are resized
+    # only image folders are resized: a size the file cannot have is refused, not ignored
+    # (the library returned 4 × 5 pictures to a caller who asked for 2 × 2)
+    with pytest.raises(UsageError, match="holds pictures stored as 4×5, which it cannot change"):
+        load(path, image_size=(2, 2))
+    assert load(path, image_size=(4, 5)).X.shape == (6, 60)
+    with pytest.raises(UsageError, match=r"image_size=8: give \(height, width\)"):
+        load(path, image_size=8)
 
 
 def test_h5_variants(tmp_path):

@@ -82,6 +82,15 @@ def load(
     name = os.fspath(path)
     key = builtin_name(name)
     wanted = spec.feature_names if spec is not None else None
+    size_given = image_size is not None and spec is None
+    if size_given and not (
+        isinstance(image_size, tuple | list)
+        and len(image_size) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in image_size)
+    ):
+        raise UsageError(
+            f"image_size={image_size!r}: give (height, width) in pixels, e.g. (64, 64)."
+        )
     # a missing --id column is the one line said: what reading the table warned of (its
     # columns left out, the --id one among them) waits until the rows are named
     with _warnings_held(name_column is not None):
@@ -138,6 +147,10 @@ def load(
         from lrnn.data.columns import without_columns
 
         ds = without_columns(ds, drop)
+    if size_given:  # pictures stored at one size (an HDF5 file), a table: it would not apply
+        from lrnn.data.images import check_image_size
+
+        check_image_size(tuple(image_size), ds)  # type: ignore[arg-type]
     return _finish(
         ds,
         spec=spec,
