@@ -103,7 +103,7 @@ MUTANTS = [
                 "    grads, _ = propagate(w, b, X, Y)\n    return params",
             )
         ],
-        ["at the final parameters, after the loop", "line 41"],
+        ["at the final parameters, after the last update (after the loop", "line 41"],
     ),
     (
         "loop-counts-from-one",
