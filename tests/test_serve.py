@@ -246,6 +246,17 @@ def test_a_predictor_refuses_rows_it_would_score_wrongly(models):
         inference.probabilities(predictor.model, predictor.spec, [row[:2]])
     one = predictor.positive_probability(row.reshape(1, -1))
     assert one.shape == (1,) and one[0] == pytest.approx(good[0]["probability"], rel=1e-12)
+    with pytest.raises(UsageError, match="records takes a Dataset, got ndarray"):
+        predictor.records(row.reshape(1, -1))
+    # a picture model divides by 255 itself: the lesson's X / 255 gave probabilities near the
+    # bias's without a word
+    pictures = inference.Predictor.load(models.image)
+    raw = data.load_inputs([str(p) for p in models.pictures[:2]], pictures.spec).X
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pictures.positive_probability(raw.astype(np.float64))  # raw pixels as floats: fine
+    with pytest.warns(UserWarning, match="as if the pixels were divided by 255 already"):
+        pictures.positive_probability(raw / 255)
 
 
 def test_a_row_whose_logit_overflows_is_named_as_the_request_names_it(models):

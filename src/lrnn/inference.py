@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,19 +67,39 @@ class Predictor:
 
     def positive_probability(self, X: np.ndarray) -> np.ndarray:
         """σ(scale · X w + b) for already preprocessed rows ``X``: P(classes[1]) of a
-        two-class model (a softmax layer has no positive class: see :func:`probabilities`)."""
+        two-class model (a softmax layer has no positive class: see :func:`probabilities`).
+        Preprocessed as the model's spec leaves them for ``scale``: a picture model's rows are
+        the raw 0–255 pixels, flattened (``scale`` is the 1/255; pixels divided already give
+        probabilities near 0.5), a standardized table's rows are standardized."""
         if np.asarray(self.model.w).ndim == 2:
             raise UsageError(
                 f"this model has {len(self.classes)} classes and no positive class; "
                 "lrnn.inference.probabilities(model, spec, X) gives each class's probability."
             )
         X = _rows(self.model, X)
+        pictures = self.spec.kind == "image" and self.spec.scale != 1.0
+        fractions = pictures and X.dtype.kind == "f" and X.size and np.any(X != np.round(X))
+        if fractions and float(np.max(np.abs(X))) <= 1.0:
+            warnings.warn(  # the lesson's X / 255, divided again by the model's scale
+                f"every value is within [-1, 1], as if the pixels were divided by 255 already; "
+                f"{self.source or 'this model'} divides them itself (scale "
+                f"{self.spec.scale:.6g}): pass the raw 0-255 pixels, else every probability "
+                "is near the bias's.",
+                UserWarning,
+                stacklevel=2,
+            )
         return objective.sigmoid(logits(self.model.w, self.model.b, X, self.spec.scale))
 
     def records(
         self, ds: data.Dataset, threshold: float | None = None
     ) -> list[dict[str, str | float]]:
         """One record per example of ``ds`` (as loaded by :mod:`lrnn.data` with this spec)."""
+        if not isinstance(ds, data.Dataset):  # an array: "has no attribute 'spec'"
+            raise UsageError(
+                f"records takes a Dataset, got {type(ds).__name__}; load the inputs with "
+                "lrnn.data.load_inputs(paths, predictor.spec), or score rows already prepared "
+                "with positive_probability(X)."
+            )
         if ds.spec is not self.spec and ds.spec != self.spec:  # scored unstandardized: wrong
             raise UsageError(  # labels for 359 of 569 rows, without a word
                 f"the data {ds.source} was prepared otherwise than {self.source or 'this model'}"
