@@ -150,6 +150,16 @@ def test_h5_small_file(tmp_path):
     assert load(path, image_size=(4, 5)).X.shape == (6, 60)
     with pytest.raises(UsageError, match=r"image_size=8: give \(height, width\)"):
         load(path, image_size=8)
+    # what a caller passes in the wrong form is named, not read as something else: "no" is
+    # truthy (it standardized), a string was dropped letter by letter, None failed in fspath
+    for kwargs, said in (
+        ({"standardize": "no"}, "standardize='no': give True or False"),
+        ({"drop": "id"}, r"drop='id': give a list of column names"),
+    ):
+        with pytest.raises(UsageError, match=said):
+            load(path, **kwargs)
+    with pytest.raises(UsageError, match="path must be a file's path, got NoneType"):
+        load(None)
 
 
 def test_h5_variants(tmp_path):

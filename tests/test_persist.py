@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pickle
@@ -112,6 +113,14 @@ def test_save_model_replaces_only_a_model_and_names_swapped_arguments(tmp_path):
     for args in ((small_model(), tmp_path / "x.safetensors"), (tmp_path / "x", None)):
         with pytest.raises(UsageError, match="takes a path and a ModelFile"):
             save_model(*args)
+    # the course API's b is a one-element array: "only 0-dimensional arrays can be converted"
+    one = tmp_path / "one.safetensors"
+    save_model(one, dataclasses.replace(small_model(), b=np.array([0.25])))
+    assert load_model(one).b == 0.25
+    with pytest.raises(UsageError, match="a two-class model's b is one number, got shape"):
+        save_model(one, dataclasses.replace(small_model(), b=np.array([0.25, 1.0])))
+    with pytest.raises(UsageError, match="the model must be a file's path, got NoneType"):
+        load_model(None)
 
 
 def test_file_is_plain_safetensors_with_lrnn_metadata(tmp_path):

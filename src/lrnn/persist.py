@@ -44,7 +44,7 @@ from lrnn.errors import (
     json_once_each,
     printable,
 )
-from lrnn.files import atomic_write_bytes, keep_others_files, not_a_regular_file
+from lrnn.files import atomic_write_bytes, given_path, keep_others_files, not_a_regular_file
 from lrnn.model_meta import MAX_HISTORY_ROWS, check_model_meta, check_text_model, checked_idf
 
 #: The newest format this version reads (and writes for softmax layers).
@@ -131,7 +131,13 @@ def save_model(path: str | os.PathLike, model: ModelFile) -> None:
     keep_others_files(name, "model")  # a data file given as the path became a model
     w = np.asarray(model.w)
     layer = w.ndim == 2
-    b = np.asarray(model.b, dtype=np.float64).reshape(-1) if layer else float(model.b)
+    b = np.asarray(model.b, dtype=np.float64).reshape(-1)
+    if not layer and b.size != 1:
+        raise UsageError(
+            f"{name}: a two-class model's b is one number, got shape {np.shape(model.b)}; "
+            "pass the trained bias."
+        )
+    b = b if layer else float(b[0])  # the course API's b may be a one-element array
     if w.ndim not in (1, 2) or w.dtype not in (np.float32, np.float64) or w.size == 0:
         raise UsageError(
             f"{name}: w must be a non-empty 1-D (or, for K classes, (n, K)) float32 or float64 "
@@ -172,7 +178,7 @@ def save_model(path: str | os.PathLike, model: ModelFile) -> None:
 
 def load_model(path: str | os.PathLike) -> ModelFile:
     """Read a model file written by :func:`save_model`, checking everything before use."""
-    name = os.fspath(path)
+    name = given_path(path, "the model", "model.safetensors")
     checked: list[bool] = []  # whether the metadata was checked before the data was read
     tensors, meta = _read(
         name, MODEL_FORMAT, lambda entries, meta: checked.append(_fits(name, entries, meta))

@@ -98,7 +98,9 @@ class StreamingBackend(WeightSpace):
     @classmethod
     def open(cls, path: str | Path, label: str = "label", **kwargs: Any) -> StreamingBackend:
         """The backend for data stored at ``path`` (see :func:`open_out_of_core`)."""
-        source, y = open_out_of_core(path, label)
+        from lrnn.files import given_path
+
+        source, y = open_out_of_core(given_path(path, "path", "data/X.npy"), label)
         return cls(source, y, **kwargs)
 
     def _vector(self, v: Any, name: str) -> NDArray:

@@ -79,9 +79,17 @@ def load(
     table columns to leave out (``--drop``; refused for data without columns).
     ``name_column`` names a table's rows by that column (``--id``; refused for other data).
     """
-    name = os.fspath(path)
+    from lrnn.files import given_path
+
+    name = given_path(path, "path", "data.csv")  # a DataFrame: the estimator takes those
     key = builtin_name(name)
     wanted = spec.feature_names if spec is not None else None
+    if not isinstance(standardize, bool | np.bool_):  # "no" is truthy: it standardized
+        raise UsageError(f"standardize={standardize!r}: give True or False.")
+    if isinstance(drop, str | bytes) or not all(isinstance(c, str) for c in drop):
+        raise UsageError(  # a string was dropped letter by letter ('m', 'e', 'a', …)
+            f"drop={drop!r}: give a list of column names, e.g. drop=['id']."
+        )
     size_given = image_size is not None and spec is None
     if size_given and not (
         isinstance(image_size, tuple | list)
