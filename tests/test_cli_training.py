@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import signal
 import subprocess
@@ -754,6 +755,15 @@ def test_a_run_started_ignoring_sigint_keeps_ignoring_it(tmp_path):
     proc.send_signal(signal.SIGTERM)  # still caught: a checkpoint to resume from
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM and "checkpoint saved to b.ckpt" in err
+
+
+def test_an_output_name_that_is_not_utf8_is_written(tmp_path):
+    """A name of Latin-1 bytes (or any name under an ASCII locale) failed with "'utf-8' codec
+    can't encode character '\\udce9'", exit 1, where reading such names worked."""
+    name = os.fsdecode(b"m\xe9.safetensors")
+    proc = run(["train", "--iterations", "5", "--no-plot", "--model", name], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert os.listdir(tmp_path) == [name]
 
 
 def test_json_output_that_fails_ends_with_an_error_event(tmp_path):

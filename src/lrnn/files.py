@@ -93,9 +93,10 @@ def _temp_prefix(path: str) -> str:
     """``.<name>.tmp-``; a long name is cut (with a digest of the rest), so that the temporary
     file's name stays within the 255 bytes a file system allows however long the output's is."""
     name = os.path.basename(path)
-    if len(name.encode()) > 200:
-        digest = hashlib.sha256(name.encode()).hexdigest()[:12]
-        name = name.encode()[:100].decode(errors="ignore") + "~" + digest
+    raw = os.fsencode(name)  # the file system's bytes: a name that is not UTF-8 has surrogates
+    if len(raw) > 200:
+        digest = hashlib.sha256(raw).hexdigest()[:12]
+        name = os.fsdecode(raw[:100]) + "~" + digest
     return f".{name}.tmp-"
 
 
