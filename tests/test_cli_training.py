@@ -256,7 +256,7 @@ def test_ctrl_c_checkpoints_and_resume_is_bit_identical(tmp_path, solver):
     assert checkpoint.exists() and not (part / "lrnn-model.safetensors").exists()
     # The command it prints, pasted as it is, resumes (it repeats --standardize, --no-plot …).
     hint = interrupted.stderr.split("Resume with: lrnn ", 1)[1].strip()
-    assert hint.endswith("--resume lrnn-model.ckpt.safetensors"), hint
+    assert hint.endswith("--resume=lrnn-model.ckpt.safetensors"), hint
     resumed = run(shlex.split(hint), part)
     assert resumed.returncode == 0, resumed.stderr
     assert not (part / "lrnn-model.png").exists()  # --no-plot was repeated too
@@ -755,6 +755,23 @@ def test_a_run_started_ignoring_sigint_keeps_ignoring_it(tmp_path):
     proc.send_signal(signal.SIGTERM)  # still caught: a checkpoint to resume from
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM and "checkpoint saved to b.ckpt" in err
+
+
+def test_the_resume_hint_runs_as_printed_with_odd_names():
+    """--resume PATH at the end: a checkpoint named -m.ckpt… was read as an option, and after
+    "-- -data.csv" the option was taken for data."""
+    from types import SimpleNamespace
+
+    from lrnn.cli.parser import build_parser
+    from lrnn.cli.train_lines import resume_hint
+
+    for typed, checkpoint in (
+        (["train", "d.csv", "--model=-m.safetensors"], "-m.ckpt.safetensors"),
+        (["train", "--no-plot", "--", "-data.csv"], "lrnn-model.ckpt.safetensors"),
+    ):
+        hint = shlex.split(resume_hint(SimpleNamespace(argv=typed), checkpoint))
+        args = build_parser().parse_args(["train", *hint])
+        assert args.resume == checkpoint and args.data in ("d.csv", "-data.csv")
 
 
 def test_an_output_name_that_is_not_utf8_is_written(tmp_path):

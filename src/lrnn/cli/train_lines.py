@@ -263,7 +263,10 @@ def resume_hint(args, checkpoint: str) -> str:
         kept = [args.data] if args.data else []
         kept += ["--test", args.test] if args.test else []
         kept += ["--model", args.model]
-    return shlex.join([*kept, "--resume", checkpoint])
+    # "--resume=PATH", before any "--": a checkpoint named -m.ckpt… read as an option, and
+    # after "-- DATA" the option was taken for data
+    end = kept.index("--") if "--" in kept else len(kept)
+    return shlex.join([*kept[:end], f"--resume={checkpoint}", *kept[end:]])
 
 
 def say_if_the_lessons_rate_is_tiny(args: argparse.Namespace, td: Any, cfg: Any, result) -> None:
