@@ -737,6 +737,17 @@ def test_a_csv_in_utf16_is_read_by_its_byte_order_mark(tmp_path):
     assert unmarked_utf16(wide.encode("utf-8")) is None
 
 
+def test_options_are_taken_in_full_and_an_abbreviation_is_pointed_at_its_option(tmp_path):
+    """argparse took --iter for --iterations, and every check of what was typed missed it:
+    --iter 5 … --iterations 3 ran 3 without the "given twice" warning, --js lost the error
+    event, --deb the traceback."""
+    proc = run(["train", "--iter", "5", "--no-plot"], tmp_path)
+    assert_clean_failure(proc, (2,), "unrecognized arguments: --iter; did you mean --iterations?")
+    proc = run(["train", "--n", "5", "--no-plot"], tmp_path)
+    assert_clean_failure(proc, (2,), "--n; it begins --ngrams, --n-iter-no-change, --no-plot")
+    assert not list(tmp_path.iterdir())
+
+
 def test_an_option_given_twice_with_two_values_is_said(tmp_path):
     """`--iterations 10 … --iterations 20` ran 20 without a word (argparse keeps the last)."""
     args = ["train", "--iterations", "10", "--no-plot", "--iterations=20"]

@@ -132,13 +132,19 @@ def _command_parser(parser: Any, command: str | None) -> Any:
 
 def _nearest_option(parser: Any, command: str | None, words: list[str]) -> tuple[str, str]:
     """(the first option in ``words`` that ``command`` does not have, "; did you mean --test?"
-    when it is near one that it has) — or ("", ""). argparse already takes an unambiguous
-    prefix of an option; this is for a typo."""
+    when it is near one that it has, or the one it begins) — or ("", ""). Options are taken
+    in full only: an abbreviation (--iter) is pointed at its option."""
     where = _command_parser(parser, command)
     known = [s for action in where._actions for s in action.option_strings if s.startswith("--")]
     typed = [w.split("=")[0] for w in words if w.startswith("--")]
-    unknown = [w for w in typed if not any(k.startswith(w) for k in known)]
-    hints = [(w, closest(w, known, quoted=False)) for w in unknown]
+    unknown = [w for w in typed if w not in known]
+    hints = []
+    for w in unknown:
+        begun = [k for k in known if k.startswith(w)]
+        meant = f"; did you mean {begun[0]}?" if len(begun) == 1 else ""
+        if len(begun) > 1:
+            meant = f"; it begins {', '.join(begun[:4])}{', …' * (len(begun) > 4)}: give one"
+        hints.append((w, meant or closest(w, known, quoted=False)))
     return next((pair for pair in hints if pair[1]), hints[0] if hints else ("", ""))
 
 

@@ -24,9 +24,9 @@ from lrnn.solvers import SOLVER_NAMES
 
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # "-1e-3" is a value as "-0.001" is, not an option ("expected one argument" was said)
-        self._negative_number_matcher = re.compile(r"^-\.?\d")
+        # full names: an abbreviation (--iter, --js, --deb) escaped each check of what was typed
+        super().__init__(*args, **{**kwargs, "allow_abbrev": False})
+        self._negative_number_matcher = re.compile(r"^-\.?\d")  # "-1e-3" is a value, not an option
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message.rstrip('.')} (see '{self.prog} --help')")
