@@ -757,6 +757,13 @@ def test_an_option_given_twice_with_two_values_is_said(tmp_path):
     assert said in proc.stderr and "Stopped after 20 iterations" in proc.stdout
     again = run(["train", "--iterations", "20", "--iterations", "20", "--no-plot"], tmp_path)
     assert again.returncode == 0 and "given 2 times" not in again.stderr  # the same value
+    # an option of several values too: --rates 0.1 … --rates 0.2 compared 0.2 alone
+    rates = ["compare-lr", "breast_cancer", "--iterations", "3", "--rates=0.1", "--rates"]
+    proc = run([*rates, "0.2", "0.3", "--plot", "c.png"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "--rates is given 2 times ('0.1', '0.2 0.3'); the last, '0.2 0.3', is used" in (
+        proc.stderr
+    )
 
 
 def test_other_packages_deprecations_are_not_lrnn_warnings(monkeypatch, capsys):

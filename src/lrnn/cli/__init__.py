@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -149,23 +150,26 @@ def _nearest_option(parser: Any, command: str | None, words: list[str]) -> tuple
 
 
 def _options_given_twice(parser: Any, command: str, argv: list[str]) -> list[str]:
-    """An option that takes one value, given twice with two values: argparse keeps the last
-    without a word (``--iterations 10 … --iterations 20`` ran 20). Options that collect
-    (``--drop``) and flags are left alone."""
+    """An option that takes a value (or several: ``--rates``, ``--ngrams``), given twice with
+    other values: argparse keeps the last without a word (``--iterations 10 … --iterations
+    20`` ran 20). Options that collect (``--drop``) and flags are left alone."""
     where = _command_parser(parser, command)
     single = {
         s: action
         for action in where._actions
-        if isinstance(action, argparse._StoreAction) and action.nargs in (None, "?")
+        if isinstance(action, argparse._StoreAction) and action.nargs != 0
         for s in action.option_strings
     }
     seen: dict[Any, list[tuple[str, str]]] = {}
     for i, word in enumerate(argv):
         name, eq, value = word.partition("=")
         if name in single:
-            if not eq:
-                following = argv[i + 1] if i + 1 < len(argv) else ""
-                value = "" if following.startswith("--") else following
+            if not eq:  # its values: the words up to the next option (one, unless it takes more)
+                many = single[name].nargs not in (None, "?")
+                following = list(
+                    itertools.takewhile(lambda w: not w.startswith("--"), argv[i + 1 :])
+                )
+                value = " ".join(following if many else following[:1])
             seen.setdefault(single[name], []).append((name, value))
     said = []
     for given in seen.values():
