@@ -748,6 +748,22 @@ def test_options_are_taken_in_full_and_an_abbreviation_is_pointed_at_its_option(
     assert not list(tmp_path.iterdir())
 
 
+def test_paths_the_shell_passes_oddly_get_one_line_and_exit_2(tmp_path):
+    """A name longer than the file system allows was "[Errno 36] File name too long", exit 1;
+    a data file named like an option, "the following arguments are required: inputs"; an
+    empty --host (an unset $HOST) served on every interface."""
+    trained = run(["train", "--iterations", "2", "--no-plot", "--model", "m.safetensors"], tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    long = "a" * 300 + ".csv"
+    proc = run(["predict", "--model", "m.safetensors", long], tmp_path)
+    assert_clean_failure(proc, (2,), "the name is too long for the file system")
+    (tmp_path / "-data.csv").write_text("a,label\n1,0\n2,1\n")
+    proc = run(["predict", "--model", "m.safetensors", "-data.csv"], tmp_path)
+    assert_clean_failure(proc, (2,), "-data.csv was read as an option: give it as ./-data.csv")
+    proc = run(["serve", "--model", "m.safetensors", "--host", ""], tmp_path)
+    assert_clean_failure(proc, (2,), "--host is empty")
+
+
 def test_an_option_given_twice_with_two_values_is_said(tmp_path):
     """`--iterations 10 … --iterations 20` ran 20 without a word (argparse keeps the last)."""
     args = ["train", "--iterations", "10", "--no-plot", "--iterations=20"]

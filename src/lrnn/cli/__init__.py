@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import errno
 import itertools
 import json
 import os
@@ -22,7 +23,15 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from lrnn.errors import DataError, LrnnError, ModelFileError, UsageError, closest, one_line
+from lrnn.errors import (
+    DataError,
+    LrnnError,
+    ModelFileError,
+    UsageError,
+    closest,
+    one_line,
+    printable,
+)
 
 __all__ = ["DEFAULT_MODEL", "build_parser", "main"]
 
@@ -195,6 +204,12 @@ def _with_the_word_meant(message: str, parser: Any, argv: list[str]) -> str:
     command = next((word for word in argv if not word.startswith("-")), None)
     typed, hint = _nearest_option(parser, command, argv)
     missing = text.partition("arguments are required: ")[2]
+    # a file named like an option (-data.csv) is taken for one: the input "was not given"
+    dashed = next((w for w in argv if w.startswith("-") and os.path.exists(w)), None)
+    if missing and dashed is not None and not missing.startswith("-"):
+        return (
+            f"{text}; {dashed} was read as an option: give it as ./{dashed}, or after -- (see {see}"
+        )
     if not hint or hint[len("; did you mean ") : -1] not in missing.split(", "):
         return message
     return f"{text}; {typed} is not an option{hint} (see {see}"
@@ -315,6 +330,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except (LrnnError, ValueError, OSError, MemoryError) as exc:
         # A run that could start but failed (diverged, out of memory, a disk that fills up).
         _traceback_if(debug)
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:  # a path: a usage error
+            said = f"{exc.filename}: the name is too long for the file system; give a shorter path"
+            print(f"error: {printable(str(said))}.", file=sys.stderr)
+            return _error_event(argv, said, 2)
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return _error_event(argv, one_line(exc), 1)
     except Exception as exc:  # noqa: BLE001 - the CLI promises one line, not a traceback

@@ -623,6 +623,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from lrnn.serve import serve
 
+    if not args.host.strip():  # an unset $HOST: it listened on every interface
+        raise UsageError(
+            "--host is empty; give an address such as 127.0.0.1 (the default), or 0.0.0.0 to "
+            "be reachable from other machines."
+        )
     max_body_bytes = int(args.max_body_mb * 2**20)
     if max_body_bytes < 1:  # > 0 as typed, but no whole byte: every request would get 413
         raise UsageError(
