@@ -160,6 +160,9 @@ def test_h5_small_file(tmp_path):
             load(path, **kwargs)
     with pytest.raises(UsageError, match="path must be a file's path, got NoneType"):
         load(None)
+    for kwargs in ({"label": None}, {"spec": {"kind": "table"}}):
+        with pytest.raises(UsageError, match="give the label column's name, and spec=None"):
+            load(path, **kwargs)
 
 
 def test_h5_variants(tmp_path):

@@ -82,6 +82,11 @@ def load(
     from lrnn.files import given_path
 
     name = given_path(path, "path", "data.csv")  # a DataFrame: the estimator takes those
+    if not isinstance(label, str) or not (spec is None or isinstance(spec, Preprocessing)):
+        raise UsageError(  # None: "'NoneType' object has no attribute 'strip'"
+            f"label={label!r}, spec of type {type(spec).__name__}: give the label column's "
+            "name, and spec=None or a model's (lrnn.inference.Predictor.load(path).spec)."
+        )
     key = builtin_name(name)
     wanted = spec.feature_names if spec is not None else None
     if not isinstance(standardize, bool | np.bool_):  # "no" is truthy: it standardized
