@@ -12,7 +12,7 @@ from lrnn import class_weights, persist, run
 from lrnn.cli import main
 from lrnn.data import split_rows
 from lrnn.errors import UsageError
-from tests.conftest import CAT_TRAIN, needs_cat
+from tests.conftest import CAT_TEST, CAT_TRAIN, needs_cat
 
 
 @pytest.fixture(scope="module")
@@ -214,6 +214,21 @@ def test_compare_lr_marks_a_single_rise_past_1500_iterations():
     ds = data.load(str(CAT_TRAIN))
     _, _, rows = after_training.compare_learning_rates(ds, ds, [0.004], 1501)
     assert rows[0]["cost_rose"]
+
+
+@needs_cat
+def test_compare_lr_does_not_recommend_a_rate_still_oscillating_at_its_end(capsys, tmp_path):
+    """0.02 on the cat pictures, 5.5 × 2/L, ends at 3.97, 0.23, 0.27, 0.43 and 1.17 after 298 …
+    302 iterations: it was recommended after 299 and 300 on where its oscillation stopped."""
+    from lrnn.cli import main
+
+    args = ["compare-lr", str(CAT_TRAIN), "--test", str(CAT_TEST), "--rates", "0.02", "0.003"]
+    args += ["--iterations", "300"]
+    assert main([*args, "--plot", str(tmp_path / "c.png")]) == 0
+    out = capsys.readouterr().out
+    assert "0.02 " in out and "no, but the cost still rises at the end" in out
+    assert "recommended learning rate: 0.003" in out
+    assert "not recommended: 0.02, whose cost still rose in the last tenth of the run" in out
 
 
 def test_compare_lr_tells_an_overshooting_rate_and_has_no_cost_for_a_diverged_one(

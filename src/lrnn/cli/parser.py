@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lrnn import __version__, config
-from lrnn.cli import commands, lesson, scoring
+from lrnn.cli import commands, compare, lesson, scoring
 from lrnn.cli.commands import DEFAULT_COMPARE_PLOT, DEFAULT_MODEL, DEFAULT_REPORT
 from lrnn.config import default
 from lrnn.errors import RepeatedKey, UsageError, json_once_each
@@ -560,7 +560,7 @@ def _compare_lr_parser(command: Callable[[str, str], argparse.ArgumentParser]) -
     )
     _encoding_option(p)
     p.add_argument("--json", action="store_true", help="JSON lines on stdout")
-    p.set_defaults(run=commands.cmd_compare_lr)
+    p.set_defaults(run=compare.cmd_compare_lr)
 
 
 def _gradcheck_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
