@@ -471,13 +471,15 @@ def exported_by_lrnn(path: Path) -> bool:
     return head[i + 1 : i + 7] == b"\x12\x04lrnn"
 
 
-def export(model_path: str, output: str | None = None, *, float32: bool = False) -> dict:
+def export(
+    model_path: str, output: str | os.PathLike | None = None, *, float32: bool = False
+) -> dict:
     """Write the ONNX file for ``model_path``; returns a summary for the command line."""
     if not Path(model_path).is_file():  # '' or '.' named no file to put a default name beside
         inference.Predictor.load(model_path)  # raises the one-line error every command gives
-    if output is not None and not output.strip():  # '' is not "no -o": it named no file
+    if output is not None and not os.fspath(output).strip():  # '' is not "no -o": no file
         raise UsageError("-o is empty; give a file name, e.g. model.onnx.")
-    output = output or default_output(model_path)
+    output = default_output(model_path) if output is None else os.fspath(output)
     check_output(output, model_path)
     _onnx()
     predictor = inference.Predictor.load(model_path)
