@@ -656,6 +656,11 @@ def test_report_says_whether_the_scored_data_is_the_training_data(tmp_path):
     assert training_overlap(model, data("builtin:digits"), "abc").startswith("yes")
     assert training_overlap(model, data("builtin:digits"), "other").startswith("partly")
     assert training_overlap(model, data("builtin:iris"), "other").startswith("no")
+    # and evaluate, which warns by training_rows_in, told such an old model's file as none
+    from lrnn.after_training import training_rows_in
+
+    assert training_rows_in(model, data("builtin:digits"), "other") == "part"
+    assert training_rows_in(model, data("builtin:iris"), "other") is None
     model.manifest = {**manifest, "request": {"test": "t.csv"}}  # a separate test file
     assert training_overlap(model, data("builtin:digits"), "other").startswith("no")
     model.manifest = {**manifest, "test_sha256": "held"}  # the examples it was tested on

@@ -189,6 +189,11 @@ def training_rows_in(model: Any, ds: Any, digest: str | None = None) -> str | No
     if manifest.get("validation_sha256") == digest and chose:
         return "validation"
     request, test_rows = manifest.get("request"), manifest.get("test_sha256")
+    if "test_sha256" not in manifest:  # a model file from before the test rows' hash: by name
+        given = (request or {}).get("test") if isinstance(request, dict) else None
+        return (
+            "part" if _same_source(manifest.get("data_source"), ds.source) and not given else None
+        )
     # a --stream run hashed a Parquet file's float32 columns as float32, read here widened:
     # hashed again as float32 (a copy and a pass) only for such a model
     streamed = isinstance(request, dict) and request.get("stream") is True
@@ -227,16 +232,10 @@ def training_overlap(model: Any, ds: Any, digest: str) -> str:
         return "yes: this is the data the model was trained on (training-set scores)"
     if manifest.get("test_sha256") == digest:
         return "no: these are the examples it was tested on when it was trained (held out)"
-    # (models from before the test rows' hash have no validation hash either)
-    rows = training_rows_in(model, ds, digest) if "test_sha256" in manifest else None
+    rows = training_rows_in(model, ds, digest)  # (older models: told by the source's name)
     if rows == "validation":
         return f"no, but {CHOSE_THE_WEIGHTS}"
-    if "test_sha256" in manifest:
-        partly = rows == "part"
-    else:  # a model file from before the test rows' hash: told by the source's name
-        request = manifest.get("request") or {}
-        partly = _same_source(manifest.get("data_source"), ds.source) and not request.get("test")
-    if partly:
+    if rows == "part":
         return (
             "partly: the model was trained on a part of this data (the rest was held out for "
             "testing), so these scores mix training and held-out examples"
