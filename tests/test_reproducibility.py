@@ -8,6 +8,7 @@ from the environment when they start.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -216,6 +217,21 @@ def test_verify_of_a_model_another_version_trained_names_the_version(folder, cap
     persist.save_model("older.safetensors", model)
     status, out, _ = _lrnn(capsys, "verify", "--model", "older.safetensors", "t.csv")
     assert status == 1 and f"lrnn 0.1.0 trained it and this is lrnn {__version__}" in out
+
+
+def test_verify_of_a_model_from_before_manifests_kept_the_request(folder, capsys):
+    """Such a model (lrnn 0.1.0's first builds) was retrained without its label column ("no
+    label column 'label'") and unstandardized ("its sha256 differs from the one in the
+    manifest", blaming the very file it was trained on): its preprocessing says both."""
+    for name, renamed in (("t.csv", "u.csv"), ("test.csv", "v.csv")):
+        pd.read_csv(name).rename(columns={"label": "target"}).to_csv(renamed, index=False)
+    args = ["u.csv", "--test", "v.csv", "--label", "target", "--standardize"]
+    _train(capsys, *args, "--iterations", "20")
+    model = persist.load_model("m.safetensors")
+    old = {k: v for k, v in model.manifest.items() if k not in ("request", "test_sha256")}
+    persist.save_model("old.safetensors", dataclasses.replace(model, manifest=old))
+    status, out, err = _lrnn(capsys, "verify", "--model", "old.safetensors", "u.csv")
+    assert status == 0 and out.startswith("bit-identical"), (out, err)
 
 
 def test_verify_given_the_test_file_says_only_that_it_is_other_data(folder, capsys):

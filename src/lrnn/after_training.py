@@ -406,6 +406,13 @@ def reproduce(
                 f"lrnn verify --model {model_path} DATA"
             )
         stored = {"data": source, "test": "given"}
+        # what the file's preprocessing still says of how the data was read: its label column
+        # (else "label" was looked for) and standardization (else the retrain never was, and
+        # the data was blamed: "its sha256 differs")
+        kept = model.preprocessing if isinstance(model.preprocessing, dict) else {}
+        if isinstance(kept.get("label_column"), str):
+            stored["label"] = kept["label_column"]
+        stored["standardize"] = kept.get("mean") is not None
     request = TrainingRequest.from_manifest(stored, data_path, label, source=model_path)
     request.seed = config.random_state  # the seed of the run's hold-outs
     _validation_to_verify(request, model_path, validation)
