@@ -217,6 +217,12 @@ def test_verify_of_a_model_another_version_trained_names_the_version(folder, cap
     persist.save_model("older.safetensors", model)
     status, out, _ = _lrnn(capsys, "verify", "--model", "older.safetensors", "t.csv")
     assert status == 1 and f"lrnn 0.1.0 trained it and this is lrnn {__version__}" in out
+    # and where another record differs too, the version is the cause said, not an edit
+    model.training = {**model.training, "final_cost": 0.5}
+    persist.save_model("older.safetensors", model)
+    status, out, _ = _lrnn(capsys, "verify", "--model", "older.safetensors", "t.csv")
+    assert status == 1 and "NOT the same model" in out and "lrnn 0.1.0 trained it" in out
+    assert "the file was changed after training" not in out
 
 
 def test_verify_of_a_model_from_before_manifests_kept_the_request(folder, capsys):

@@ -607,11 +607,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
             "resume, so its bits cannot be reproduced (every other solver resumes exactly)"
         )
     elif other:
+        version = after_training.other_version(model)  # then the likelier cause: said first
+        why = (
+            version.strip()[1:-1]  # "lrnn 0.1.0 trained it and this is lrnn 0.2.0, …"
+            if version
+            else "the file was changed after training, or this lrnn reads the data otherwise "
+            "than the one that trained it (class names, columns)"
+        )
         print(
             f"NOT the same model: retraining makes other {', '.join(other)} (largest weight "
-            f"difference {diff:.3e}); the file was changed after training, or this lrnn reads "
-            "the data otherwise than the one that trained it (class names, columns)"
-            + after_training.other_version(model)
+            f"difference {diff:.3e}); {why}"
         )
     else:
         print(
