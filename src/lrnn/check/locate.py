@@ -333,17 +333,22 @@ def comprehension() -> Locator:
     return find
 
 
+def _first_loop(src: FunctionSource) -> tuple[list[ast.AST], ast.For | ast.While | None]:
+    """The function's nodes in line order, and its first ``for`` or ``while`` loop."""
+    nodes = src.in_line_order()
+    return nodes, next((n for n in nodes if isinstance(n, ast.For | ast.While)), None)
+
+
 def assigned_after_loop(*names: str) -> Locator:
     """Where any of ``names`` is first set after the first loop ends: a value the loop had
     computed, computed again afterwards (grads at the final parameters)."""
     wanted = set(names)
 
     def find(src: FunctionSource) -> int | None:
-        nodes = src.in_line_order()
-        loops = [n for n in nodes if isinstance(n, ast.For | ast.While)]
-        if not loops:
+        nodes, loop = _first_loop(src)
+        if loop is None:
             return None
-        end = loops[0].end_lineno or loops[0].lineno
+        end = loop.end_lineno or loop.lineno
         for n in nodes:
             if getattr(n, "lineno", 0) > end and isinstance(n, ast.Assign):
                 if any(_target_names(t) & wanted for t in n.targets):
@@ -359,11 +364,10 @@ def assigned_after_update(*names: str) -> Locator:
     wanted = set(names)
 
     def find(src: FunctionSource) -> int | None:
-        nodes = src.in_line_order()
-        loops = [n for n in nodes if isinstance(n, ast.For | ast.While)]
-        if not loops:
+        nodes, loop = _first_loop(src)
+        if loop is None:
             return None
-        start, end = loops[0].lineno, loops[0].end_lineno or loops[0].lineno
+        start, end = loop.lineno, loop.end_lineno or loop.lineno
         updated = False
         for n in nodes:
             if not start < getattr(n, "lineno", 0) <= end:
