@@ -189,17 +189,17 @@ def training_rows_in(model: Any, ds: Any, digest: str | None = None) -> str | No
     if manifest.get("validation_sha256") == digest and chose:
         return "validation"
     request, test_rows = manifest.get("request"), manifest.get("test_sha256")
-    if "test_sha256" not in manifest:  # a model file from before the test rows' hash: by name
-        given = (request or {}).get("test") if isinstance(request, dict) else None
-        return (
-            "part" if _same_source(manifest.get("data_source"), ds.source) and not given else None
-        )
     # a --stream run hashed a Parquet file's float32 columns as float32, read here widened:
     # hashed again as float32 (a copy and a pass) only for such a model
     streamed = isinstance(request, dict) and request.get("stream") is True
     narrow = _as_streamed(ds.X) if streamed else None
     if narrow is not None and manifest.get("data_sha256") == data_sha256(narrow, ds.y):
         return "all"
+    if "test_sha256" not in manifest:  # a model file from before the test rows' hash: by name
+        given = (request or {}).get("test") if isinstance(request, dict) else None
+        return (
+            "part" if _same_source(manifest.get("data_source"), ds.source) and not given else None
+        )
     if not isinstance(request, dict) or request.get("test") or not isinstance(test_rows, str):
         return None
     seed = manifest.get("seed")

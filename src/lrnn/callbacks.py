@@ -3,13 +3,14 @@ check that what was given has them, before any work."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lrnn.errors import UsageError
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from lrnn.config import TrainConfig
-    from lrnn.train import TrainResult, TrainState
+#: lrnn.config's TrainConfig and lrnn.train's TrainState and TrainResult, named here without
+#: importing the loop (which imports this module) or its settings: ``on_start`` gets the
+#: config, ``on_step`` the state, ``on_end`` the result.
+TrainConfig = TrainState = TrainResult = Any
 
 
 class Callback:

@@ -319,7 +319,7 @@ def load_dataset(
 ) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
     """The lesson's arrays: ``(train_x_orig, train_y (1, m), test_x_orig, test_y, classes)``."""
     from lrnn.data import load_course_h5
-    from lrnn.files import given_path
+    from lrnn.errors import given_path
 
     train_path = given_path(train_path, "train_path", "datasets/train_catvnoncat.h5")
     test_path = given_path(test_path, "test_path", "datasets/test_catvnoncat.h5")

@@ -197,3 +197,13 @@ def user_stacklevel() -> int:
     while frame is not None and inside(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def given_path(path: object, what: str, example: str) -> str:
+    """``path`` as a string, or a UsageError naming the argument: None, an array or a frame
+    given where a path belongs failed with "expected str, bytes or os.PathLike object"."""
+    if isinstance(path, str | os.PathLike):
+        return os.fspath(path)
+    raise UsageError(
+        f"{what} must be a file's path, got {type(path).__name__}; give one such as {example!r}."
+    )

@@ -33,16 +33,6 @@ _TEMP_SUFFIX = re.compile(r"([0-9]{1,10})-[0-9a-f]{8}")
 _MAX_LINKS = 40
 
 
-def given_path(path: object, what: str, example: str) -> str:
-    """``path`` as a string, or a UsageError naming the argument: None, an array or a frame
-    given where a path belongs failed with "expected str, bytes or os.PathLike object"."""
-    if isinstance(path, str | os.PathLike):
-        return os.fspath(path)
-    raise UsageError(
-        f"{what} must be a file's path, got {type(path).__name__}; give one such as {example!r}."
-    )
-
-
 def write_target(path: str | os.PathLike) -> str:
     """The file a write to ``path`` replaces: ``path`` itself, or, when it is a symbolic link,
     the file the link names (followed link by link), so the link is kept, as a shell's ``>``

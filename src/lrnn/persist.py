@@ -41,10 +41,11 @@ from lrnn.errors import (
     RepeatedKey,
     UsageError,
     clipped_repr,
+    given_path,
     json_once_each,
     printable,
 )
-from lrnn.files import atomic_write_bytes, given_path, keep_others_files, not_a_regular_file
+from lrnn.files import atomic_write_bytes, keep_others_files, not_a_regular_file
 from lrnn.model_meta import MAX_HISTORY_ROWS, check_model_meta, check_text_model, checked_idf
 
 #: The newest format this version reads (and writes for softmax layers).

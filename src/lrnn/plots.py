@@ -24,7 +24,7 @@ import io
 import math
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from lrnn.errors import DataError, LrnnError, UsageError
 from lrnn.files import atomic_write_bytes, check_writable, keep_others_files
-from lrnn.plots_curves import learning_curve, lr_comparison  # drawn there, offered here
+from lrnn.plots_curves import as_history, as_percent, column, iterations_of, x_label
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -142,6 +142,150 @@ def _binary(y_true: ArrayLike, probability: ArrayLike, what: str) -> tuple[NDArr
             f"{what}: {y.size} labels but {p.size} probabilities; pass one probability per label."
         )
     return y, p
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+
+
+def learning_curve(
+    history: Mapping[str, Sequence[float]],
+    path: str | os.PathLike,
+    *,
+    title: str | None = None,
+    train_accuracy: float | None = None,
+    test_accuracy: float | None = None,
+    final: tuple[float, float] | None = None,
+    kept: int | None = None,
+) -> Path:
+    """Cost (and validation loss) against iteration, accuracy on a second y axis.
+
+    ``train_accuracy``/``test_accuracy`` (fractions, or percentages above 1) are the final
+    scores worth reading off the picture; they go into the title. ``final``, (iteration,
+    cost) where the run ended: the history holds every ``record_every``-th iteration, so a
+    run of 2000 recorded every 100 has its last row at 1900, and the curve would stop short of
+    the final cost the run printed; it is drawn to that point when it lies beyond the last row.
+    ``kept``: the iteration whose weights early stopping kept, marked by a dotted line (the
+    curves go on past it, the model does not; the title's scores are the kept weights').
+    """
+    history = as_history(history, "learning_curve")
+    iterations = iterations_of(history, "learning_curve")
+    cost = column(history, "cost")
+    assert cost is not None  # checked by iterations_of
+    cost_at = iterations  # the other columns stay at the recorded rows
+    # (a history without iterations is drawn at 0, 1, 2, …: no iteration number fits there)
+    recorded = "iteration" in history
+    if final is not None and recorded and math.isfinite(final[1]) and iterations.size:
+        if final[0] > iterations[-1]:
+            cost_at = np.append(iterations, float(final[0]))
+            cost = np.append(cost, float(final[1]))
+    fig = _figure()
+    ax = fig.add_subplot()
+    finite = np.isfinite(cost)
+    lines = ax.plot(cost_at[finite], cost[finite], color=_BLUE, lw=2, label="training cost")
+    val_loss = column(history, "val_loss")
+    if val_loss is not None and val_loss.size == iterations.size:
+        ok = np.isfinite(val_loss)
+        lines += ax.plot(
+            iterations[ok], val_loss[ok], color=_BLUE, lw=2, ls="--", label="validation loss"
+        )
+    if kept is not None:
+        lines.append(
+            ax.axvline(kept, color="0.35", lw=1.2, ls=":", label=f"weights kept: iteration {kept}")
+        )
+    ax.set_xlabel(x_label([history]))
+    ax.set_ylabel("cost (log loss)", color=_BLUE)
+    ax.tick_params(axis="y", colors=_BLUE)
+    ax.grid(True, alpha=0.3)
+
+    accuracy = column(history, "accuracy")
+    val_accuracy = column(history, "val_accuracy")
+    if accuracy is not None or val_accuracy is not None:
+        ax2 = ax.twinx()
+        # The cost is the story; accuracy (a step function that jitters while gd oscillates)
+        # is drawn lighter and underneath it.
+        ax.set_zorder(ax2.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        for values, style, label in (
+            (accuracy, "-", "training accuracy"),
+            (val_accuracy, "--", "validation accuracy"),
+        ):
+            if values is not None and values.size == iterations.size:
+                ok = np.isfinite(values)
+                lines += ax2.plot(
+                    iterations[ok],
+                    100 * values[ok],
+                    color=_ORANGE,
+                    lw=1.2,
+                    ls=style,
+                    alpha=0.75,
+                    label=label,
+                    marker="o" if ok.sum() == 1 else None,  # one record: a line of no length
+                )
+        ax2.set_ylabel("accuracy (%)", color=_ORANGE)
+        ax2.tick_params(axis="y", colors=_ORANGE)
+        ax2.set_ylim(-2, 102)
+
+    heading = title or "Learning curve"
+    scores = []
+    if train_accuracy is not None:
+        scores.append(f"train accuracy {as_percent(train_accuracy):.1f} %")
+    if test_accuracy is not None:
+        scores.append(f"test accuracy {as_percent(test_accuracy):.1f} %")
+    if scores:
+        heading += "\n" + " · ".join(scores)
+    ax.set_title(heading)
+    # Below the axes, so it never hides a curve.
+    fig.legend(lines, [line.get_label() for line in lines], loc="outside lower center", ncols=4)
+    return _save(fig, path)
+
+
+def lr_comparison(
+    runs: Sequence[tuple[float, Mapping[str, Sequence[float]]]],
+    path: str | os.PathLike,
+    *,
+    diverged: Sequence[bool] | None = None,
+) -> Path:
+    """Cost curves of several learning rates on one axis, as in the lesson's last figure.
+
+    The y axis turns logarithmic when the costs span more than
+    :data:`LOG_SCALE_RATIO`, so a run that blew up does not flatten the others.
+    Diverged runs are dashed and labelled.
+    """
+    if isinstance(runs, Mapping):  # {rate: history}: its keys alone would be iterated
+        raise UsageError(
+            "lr_comparison: runs is a mapping; pass (learning_rate, history) pairs, e.g. "
+            "list(runs.items())."
+        )
+    if len(runs) == 0:
+        raise UsageError("lr_comparison: no runs given; pass (learning_rate, history) pairs.")
+    if diverged is not None and len(diverged) != len(runs):
+        raise UsageError(
+            f"lr_comparison: {len(diverged)} diverged flags for {len(runs)} runs; "
+            "give one flag per run."
+        )
+    flags = list(diverged) if diverged is not None else [False] * len(runs)
+    fig = _figure()
+    ax = fig.add_subplot()
+    positive: list[NDArray] = []
+    for (lr, history), gone in zip(runs, flags, strict=True):
+        history = as_history(history, f"lr_comparison (lr = {lr:g})")
+        iterations = iterations_of(history, f"lr_comparison (lr = {lr:g})")
+        cost = column(history, "cost")
+        assert cost is not None
+        ok = np.isfinite(cost)
+        label = f"lr = {lr:g}" + (" (diverged)" if gone else "")
+        ax.plot(iterations[ok], cost[ok], lw=2, ls="--" if gone else "-", label=label)
+        positive.append(cost[ok & (cost > 0)])
+    values = np.concatenate(positive) if positive else np.empty(0)
+    if values.size and values.max() / values.min() > LOG_SCALE_RATIO:
+        ax.set_yscale("log")
+    ax.set_xlabel(x_label([history for _, history in runs]))
+    ax.set_ylabel("cost (log loss)")
+    ax.set_title("Cost for different learning rates")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(title="learning rate", loc="upper right")
+    return _save(fig, path)
 
 
 # --------------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ from lrnn.data.sources import (
     one_label_per_row,
     open_out_of_core,
 )
-from lrnn.errors import NO_WEIGHT, DataError, UsageError
+from lrnn.errors import NO_WEIGHT, DataError, UsageError, given_path
 from lrnn.objective import DataPass
 
 
@@ -98,8 +98,6 @@ class StreamingBackend(WeightSpace):
     @classmethod
     def open(cls, path: str | Path, label: str = "label", **kwargs: Any) -> StreamingBackend:
         """The backend for data stored at ``path`` (see :func:`open_out_of_core`)."""
-        from lrnn.files import given_path
-
         source, y = open_out_of_core(given_path(path, "path", "data/X.npy"), label)
         return cls(source, y, **kwargs)
 

@@ -40,7 +40,7 @@ from lrnn.data.preprocessing import TAKES, Preprocessing, takes
 from lrnn.data.sources import Source, out_of_core_layout
 from lrnn.data.svmlight import is_svmlight, load_svmlight
 from lrnn.data.tables import load_table, named_rows, table_row_names
-from lrnn.errors import DataError, UsageError, user_stacklevel
+from lrnn.errors import DataError, UsageError, given_path, user_stacklevel
 
 _HDF5_SUFFIXES = (".h5", ".hdf5")
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -79,8 +79,6 @@ def load(
     table columns to leave out (``--drop``; refused for data without columns).
     ``name_column`` names a table's rows by that column (``--id``; refused for other data).
     """
-    from lrnn.files import given_path
-
     name = given_path(path, "path", "data.csv")  # a DataFrame: the estimator takes those
     if not isinstance(label, str) or not (spec is None or isinstance(spec, Preprocessing)):
         raise UsageError(  # None: "'NoneType' object has no attribute 'strip'"
