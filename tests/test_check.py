@@ -998,6 +998,10 @@ def test_the_cat_files_are_found_where_lrnn_cat_data_points(tmp_path, monkeypatc
     assert not alone.cat and "give their folder with --data DIR" in alone.summary()
     monkeypatch.setenv("LRNN_CAT_DATA", str(CAT_DIR))
     assert check_file(path, FAST).cat
+    # a folder without them was passed over without a word (--data such a folder is refused)
+    monkeypatch.setenv("LRNN_CAT_DATA", str(tmp_path / "nowhere"))
+    with pytest.warns(UserWarning, match="LRNN_CAT_DATA=.*nowhere: no train_catvnoncat.h5"):
+        assert not check_file(path, FAST).cat
 
 
 def test_printing_dw_does_not_make_a_vectorised_propagate_too_slow(tmp_path):

@@ -21,6 +21,7 @@ import difflib
 import linecache
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -373,6 +374,14 @@ def _cat_folder(given: str | Path | None, usual: list[Path], option: str) -> Pat
     """The folder with the lesson's cat files: the one given (refused in one line when the
     files are not there), else the first of the usual places that has them, else None."""
     if given is None:
+        env = os.environ.get("LRNN_CAT_DATA")
+        if env and find_cat_folder([Path(env)]) is None:  # a typo there went without a word
+            warnings.warn(
+                f"LRNN_CAT_DATA={env}: no train_catvnoncat.h5 and test_catvnoncat.h5 there, so "
+                "it is passed over; set it to the folder that holds the lesson's two files.",
+                UserWarning,
+                stacklevel=2,
+            )
         return find_cat_folder(usual)
     folder = find_cat_folder([Path(given)])
     if folder is None:
