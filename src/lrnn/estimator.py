@@ -462,11 +462,10 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         lrnn model (a data file named by mistake is left alone, as the command line does)."""
         from lrnn import persist
         from lrnn.estimator_files import to_model_file
-        from lrnn.files import check_writable, keep_others_files
+        from lrnn.files import check_writable
 
         check_is_fitted(self)
-        check_writable(path)
-        keep_others_files(path, "model")
+        check_writable(path)  # save_model keeps others' files: only lrnn's models are replaced
         model = to_model_file(self)
         from lrnn.data.dataset import look_alike_problem
 
@@ -538,7 +537,6 @@ class LogisticNeuron(ClassifierMixin, BaseEstimator):
         return self.classes_[(a > 0.5).astype(int)]
 
 
-#: What the training loop calls on each callback.
 def _one_label_per_row(y: Any, rows: int) -> NDArray:
     """y as a 1-D array of ``rows`` labels; a column vector is taken with scikit-learn's
     warning (the warning points at the caller of fit)."""

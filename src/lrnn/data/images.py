@@ -61,12 +61,21 @@ def image_target(
         h, w, c = spec.image_shape
         return ("L" if c == 1 else "RGB"), (h, w)
     if image_size is not None:
-        if not (len(image_size) == 2 and all(is_int(v) and v > 0 for v in image_size)):
-            raise UsageError(
-                f"image_size must be (height, width) in pixels, got {image_size!r}; e.g. (64, 64)."
-            )
-        return None, (int(image_size[0]), int(image_size[1]))
+        return None, checked_image_size(image_size)
     return None, None
+
+
+def checked_image_size(image_size: Any) -> tuple[int, int]:
+    """``image_size`` as (height, width), or the one-line refusal (a bare 8 failed in len())."""
+    if not (
+        isinstance(image_size, tuple | list)
+        and len(image_size) == 2
+        and all(is_int(v) and v > 0 for v in image_size)
+    ):
+        raise UsageError(
+            f"image_size={image_size!r}: give (height, width) in pixels, e.g. (64, 64)."
+        )
+    return int(image_size[0]), int(image_size[1])
 
 
 #: The formats Pillow may open: raster formats it decodes itself. Left out on purpose: EPS and

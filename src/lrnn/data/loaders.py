@@ -30,6 +30,8 @@ from lrnn.data.dataset import (
 from lrnn.data.dataset import standardize as standardize_features
 from lrnn.data.hdf5 import load_h5
 from lrnn.data.images import (
+    check_image_size,
+    checked_image_size,
     convert_image,
     image_dataset,
     image_target,
@@ -94,14 +96,8 @@ def load(
             f"drop={drop!r}: give a list of column names, e.g. drop=['id']."
         )
     size_given = image_size is not None and spec is None
-    if size_given and not (
-        isinstance(image_size, tuple | list)
-        and len(image_size) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in image_size)
-    ):
-        raise UsageError(
-            f"image_size={image_size!r}: give (height, width) in pixels, e.g. (64, 64)."
-        )
+    if size_given:
+        image_size = checked_image_size(image_size)
     # a missing --id column is the one line said: what reading the table warned of (its
     # columns left out, the --id one among them) waits until the rows are named
     with _warnings_held(name_column is not None):
@@ -159,9 +155,7 @@ def load(
 
         ds = without_columns(ds, drop)
     if size_given:  # pictures stored at one size (an HDF5 file), a table: it would not apply
-        from lrnn.data.images import check_image_size
-
-        check_image_size(tuple(image_size), ds)  # type: ignore[arg-type]
+        check_image_size(image_size, ds)
     return _finish(
         ds,
         spec=spec,
